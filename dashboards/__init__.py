@@ -1,0 +1,1 @@
+"""dashboards stage of yuqing."""

@@ -1,0 +1,273 @@
+"""The ``yuqing`` command line. Commands read like sentences: ``yuqing es start``, ``yuqing config check``.
+
+The core's own commands live here; each stage contributes its commands as click objects, loaded only
+when called (so ``yuqing config check`` does not pay for loading models or Scrapy).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from yuqing import paths
+from yuqing.settings import ConfigError, load_config, summary
+
+# name → "module:attribute" of a click command or group provided by a stage.
+STAGE_COMMANDS: dict[str, str] = {
+    "demo": "yuqing.demo:demo_command",
+    "crawl": "crawler.commands:crawl_command",
+    "demo-web": "crawler.commands:demo_web_command",
+    "extract": "crawler.extract_command:extract_command",
+    "train": "analysis.commands:train_command",
+    "predict": "analysis.commands:predict_command",
+    "analyze": "analysis.analyze_command:analyze_command",
+    "events": "analysis.analyze_command:events_command",
+    "rules": "alerts.commands:rules_group",
+    "route": "alerts.commands:route_group",
+    "cases": "alerts.commands:cases_group",
+    "notifications": "alerts.commands:notifications_group",
+    "replay": "alerts.commands:replay_command",
+    "run": "alerts.commands:run_command",
+    "slack-endpoint": "alerts.commands:slack_endpoint_command",
+    "dashboard": "dashboards.commands:dashboard_command",
+}
+
+
+class YuqingGroup(click.Group):
+    """A group whose stage commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(STAGE_COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or cmd_name not in STAGE_COMMANDS:
+            return command
+        module_name, attribute = STAGE_COMMANDS[cmd_name].split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and (exc.name == module_name or module_name.startswith(exc.name + ".")):
+                return _unavailable(cmd_name, f"{module_name} is not part of this installation yet")
+            raise
+        return getattr(module, attribute)
+
+
+def _unavailable(name: str, why: str) -> click.Command:
+    @click.command(name=name, help=f"(unavailable: {why})")
+    def _missing() -> None:
+        raise click.ClickException(f"`yuqing {name}` is unavailable: {why}")
+
+    return _missing
+
+
+@click.group(cls=YuqingGroup)
+@click.version_option(package_name="yuqing")
+def main() -> None:
+    """yuqing — catch emerging public opinion early, route it, answer it in time."""
+
+
+# ----------------------------------------------------------------------------- config
+
+
+@main.group()
+def config() -> None:
+    """Check and show the configuration (config/*.yaml)."""
+
+
+@config.command("check")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+def config_check(directory: Path | None) -> None:
+    """Validate every config file; list each problem with file, key, value and fix (exit 2)."""
+    try:
+        cfg = load_config(directory)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    click.echo(summary(cfg))
+
+
+def load_or_exit(directory: Path | None = None):  # type: ignore[no-untyped-def]
+    """Load the configuration for a command, or print the problems and exit 2 before starting anything."""
+    try:
+        return load_config(directory)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+
+
+# ----------------------------------------------------------------------------- elasticsearch
+
+
+@main.group()
+def es() -> None:
+    """Manage the local Elasticsearch node (127.0.0.1) or check a configured cluster."""
+
+
+@es.command("start")
+def es_start() -> None:
+    """Start the local single node (fetched once from Maven Central) and wait until it is healthy."""
+    from yuqing.es.node import LocalNode, NodeError
+
+    cfg = load_or_exit()
+    if cfg.settings.elasticsearch.effective_url():
+        click.echo(f"using the configured cluster {cfg.settings.elasticsearch.effective_url()}; nothing to start")
+        return
+    node = LocalNode(cfg.settings.elasticsearch)
+    try:
+        seconds = node.start()
+    except NodeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if seconds == 0.0:
+        click.echo(f"Elasticsearch already running at {node.url} (home {node.home})")
+    else:
+        click.echo(f"Elasticsearch {node.version} healthy at {node.url} after {seconds:.1f} s (home {node.home})")
+    _ensure_indices(cfg)
+
+
+def _ensure_indices(cfg) -> None:  # type: ignore[no-untyped-def]
+    from yuqing.es.client import ElasticsearchUnavailable, connect
+    from yuqing.es.indices import IndexLayout, MappingOutdated
+
+    try:
+        client = connect(cfg.settings.elasticsearch)
+        IndexLayout(cfg.settings.elasticsearch.index_prefix).ensure(client)
+    except (ElasticsearchUnavailable, MappingOutdated) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@es.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def es_status(as_json: bool) -> None:
+    """Say whether Elasticsearch answers, its health and how many posts and events it holds."""
+    from yuqing.es.client import es_url
+    from yuqing.es.node import LocalNode
+
+    cfg = load_or_exit()
+    settings = cfg.settings.elasticsearch
+    info: dict = {"url": es_url(settings), "managed": not settings.effective_url()}
+    if info["managed"]:
+        status = LocalNode(settings).status()
+        info.update(running=status.running, pid=status.pid, health=status.health, version=status.version,
+                    home=str(status.home))
+    counts = _counts(cfg) if info.get("health") or not info["managed"] else {}
+    info.update(counts)
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False))
+        return
+    for key, value in info.items():
+        click.echo(f"{key:10} {value}")
+    if info["managed"] and not info.get("health"):
+        sys.exit(1)
+
+
+def _counts(cfg) -> dict:  # type: ignore[no-untyped-def]
+    from elasticsearch import Elasticsearch
+
+    from yuqing.es.client import es_url
+    from yuqing.es.indices import IndexLayout
+
+    settings = cfg.settings.elasticsearch
+    client = Elasticsearch(es_url(settings), basic_auth=settings.credentials(), request_timeout=5)
+    layout = IndexLayout(settings.index_prefix)
+    out = {}
+    try:
+        out["health"] = client.cluster.health()["status"]
+        for kind in layout.kinds():
+            if client.indices.exists_alias(name=kind.alias):
+                out[kind.kind] = client.count(index=kind.alias)["count"]
+    except Exception as exc:  # report, don't crash, on an unreachable cluster
+        out["error"] = f"{type(exc).__name__}: {exc}"
+    return out
+
+
+@es.command("stop")
+def es_stop() -> None:
+    """Stop the local node (a configured cluster is never touched)."""
+    from yuqing.es.node import LocalNode
+
+    cfg = load_or_exit()
+    if cfg.settings.elasticsearch.effective_url():
+        click.echo("a configured cluster is in use; yuqing does not stop it")
+        return
+    stopped = LocalNode(cfg.settings.elasticsearch).stop()
+    click.echo("Elasticsearch stopped" if stopped else "Elasticsearch was not running")
+
+
+@es.command("migrate")
+def es_migrate() -> None:
+    """Install the current index templates and roll each alias over into an index with the new mapping."""
+    from yuqing.es.client import ElasticsearchUnavailable, connect
+    from yuqing.es.indices import IndexLayout
+
+    cfg = load_or_exit()
+    try:
+        client = connect(cfg.settings.elasticsearch)
+    except ElasticsearchUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+    for kind, index in IndexLayout(cfg.settings.elasticsearch.index_prefix).migrate(client).items():
+        click.echo(f"{kind}: now writing to {index}")
+
+
+@es.command("rollover")
+@click.option("--dry-run", is_flag=True)
+def es_rollover(dry_run: bool) -> None:
+    """Roll the posts and events aliases over when the configured age, size or count is reached."""
+    from yuqing.es.client import ElasticsearchUnavailable, connect
+    from yuqing.es.indices import IndexLayout
+
+    cfg = load_or_exit()
+    settings = cfg.settings.elasticsearch
+    try:
+        client = connect(settings)
+    except ElasticsearchUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+    r = settings.rollover
+    result = IndexLayout(settings.index_prefix).rollover(client, r.max_age, r.max_docs, r.max_primary_shard_size,
+                                                         dry_run=dry_run)
+    for kind, body in result.items():
+        click.echo(f"{kind}: {body['old_index']} → {body['new_index']} rolled_over={body['rolled_over']}")
+
+
+# ----------------------------------------------------------------------------- database
+
+
+@main.group()
+def db() -> None:
+    """The workflow database (cases, units, audit, outbox)."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the newest revision (safe to run again)."""
+    from yuqing.db.session import DatabaseUnavailable, upgrade
+
+    cfg = load_or_exit()
+    url = cfg.settings.database.effective_url()
+    try:
+        upgrade(url)
+    except DatabaseUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"database schema up to date ({_redact(url)})")
+
+
+def _redact(url: str) -> str:
+    from yuqing.settings import _redact as redact
+
+    return redact(url)
+
+
+@main.command("paths")
+def show_paths() -> None:
+    """Where configuration, state and the shared data set are looked for."""
+    click.echo(f"config       {paths.config_dir()}")
+    click.echo(f"state        {paths.state_dir()}")
+    click.echo(f"shared data  {paths.shared_data_dir()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+"""The data contract: what a post, an event and a case are, in one place.
+
+Every stage reads and writes these shapes; Elasticsearch mappings and the SQL schema follow them.
+All datetimes are timezone-aware.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class MediaTier(StrEnum):
+    """How far a source's voice carries; used by grading (domain.md §5)."""
+
+    CENTRAL = "central"
+    PROVINCIAL = "provincial"
+    LOCAL = "local"
+    SELF_MEDIA = "self-media"
+
+
+class Grade(StrEnum):
+    """Event level, I highest (突发事件应对法 colours: 红 橙 黄 蓝)."""
+
+    I = "I"  # noqa: E741
+    II = "II"
+    III = "III"
+    IV = "IV"
+
+
+GRADE_COLOUR = {Grade.I: "红", Grade.II: "橙", Grade.III: "黄", Grade.IV: "蓝"}
+
+
+class Engagement(BaseModel):
+    """Interaction counts as the source reports them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reposts: int = 0
+    comments: int = 0
+    likes: int = 0
+    dislikes: int = 0
+    views: int = 0
+
+
+class Region(BaseModel):
+    """Administrative place a post is about: province / city / district (any may be unknown)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    province: str | None = None
+    city: str | None = None
+    district: str | None = None
+    code: str | None = None
+
+    def label(self) -> str:
+        return "".join(p for p in (self.province, self.city, self.district) if p) or "未知"
+
+
+class Reply(BaseModel):
+    """An official reply to a message-board post; its time is what timeliness is judged on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    replied_at: AwareDatetime | None = None
+    replier: str | None = None
+
+
+class Post(BaseModel):
+    """One public post or news article as collected, plus what analysis adds.
+
+    ``author`` is always de-identified before a Post is indexed or shown.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    source: str
+    source_type: str = "news"
+    url: str | None = None
+    author: str | None = None
+    published_at: AwareDatetime | None = None
+    fetched_at: AwareDatetime
+    title: str | None = None
+    text: str = ""
+    region: Region | None = None
+    media_tier: MediaTier = MediaTier.SELF_MEDIA
+    engagement: Engagement = Field(default_factory=Engagement)
+    reply: Reply | None = None
+    status: str | None = None
+    lang: str = "zh"
+    content_hash: str | None = None
+    # Added by analysis.
+    tokens: list[str] | None = None
+    topic: str | None = None
+    topic_score: float | None = None
+    topics: dict[str, float] | None = None
+    sentiment: str | None = None
+    sentiment_score: float | None = None
+    dup_of: str | None = None
+    event_id: str | None = None
+    severity_cues: list[str] | None = None
+    deidentified: bool = False
+    analyzed_at: AwareDatetime | None = None
+
+    @staticmethod
+    def make_id(source: str, key: str) -> str:
+        """A stable id from the source name and its own key (URL or native id)."""
+        return hashlib.sha1(f"{source}\x1f{key}".encode()).hexdigest()[:20]
+
+    def full_text(self) -> str:
+        return "\n".join(p for p in (self.title, self.text) if p)
+
+    def timestamp(self) -> datetime:
+        """The time the post entered the public sphere (published, else fetched)."""
+        return self.published_at or self.fetched_at
+
+    def to_document(self) -> dict[str, Any]:
+        """The Elasticsearch document (JSON-ready)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class Event(BaseModel):
+    """A cluster of posts about one incident: what grading and alerting work on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    title: str
+    keywords: list[str] = Field(default_factory=list)
+    first_seen: AwareDatetime
+    last_seen: AwareDatetime
+    region: Region | None = None
+    topic: str | None = None
+    sentiment_mix: dict[str, int] = Field(default_factory=dict)
+    volume: int = 0
+    unique_stories: int = 0
+    velocity: float = 0.0
+    sources: list[str] = Field(default_factory=list)
+    media_tiers: dict[str, int] = Field(default_factory=dict)
+    timeline: list[dict[str, Any]] = Field(default_factory=list)
+    severity_cues: list[str] = Field(default_factory=list)
+    grade: Grade | None = None
+    risk: float | None = None
+    grade_reasons: list[str] = Field(default_factory=list)
+    emerging: bool = False
+    emerging_reasons: list[str] = Field(default_factory=list)
+    post_ids: list[str] = Field(default_factory=list)
+
+    def to_document(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)

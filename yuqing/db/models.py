@@ -1,0 +1,135 @@
+"""The workflow database: units, users, cases with their audit trail and deadlines, and the outbox.
+
+Content (posts, events) lives in Elasticsearch; who must do what by when lives here. A case change
+and the notification it causes are written in one transaction (the transactional outbox).
+The schema evolves only by Alembic migrations (``yuqing/db/migrations``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class UnitRow(Base):
+    """A responsible unit, mirrored from config/units.yaml so cases can reference it."""
+
+    __tablename__ = "units"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    level: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    region: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    contacts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    leaders: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class User(Base):
+    """A person who acts on cases: press officer, unit staff, leader or evaluator."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))  # press_office | unit | leader | evaluator | admin
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"), nullable=True)
+    slack_user: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class Case(Base):
+    """One incident that a unit must answer: opened from an event by a rule, never twice per event."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    topic: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    region: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    grade: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    risk: Mapped[float | None] = mapped_column(Float, nullable=True)
+    grade_reasons: Mapped[list[Any]] = mapped_column(default=list)
+    rule: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"), nullable=True, index=True)
+    joint_unit_ids: Mapped[list[Any]] = mapped_column(default=list)
+    route_explanation: Mapped[list[Any]] = mapped_column(default=list)
+    state: Mapped[str] = mapped_column(String(16), default="new", index=True)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    volume: Mapped[int] = mapped_column(Integer, default=0)
+    opened_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    responded_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    updated_at: Mapped[datetime]
+
+    events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.id")
+    deadlines: Mapped[list[Deadline]] = relationship(back_populates="case", order_by="Deadline.due_at")
+
+
+class CaseEvent(Base):
+    """The audit trail: every transition and action on a case (who, when, what, why)."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True, index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    from_state: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    to_state: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    case: Mapped[Case | None] = relationship(back_populates="events")
+
+
+class Deadline(Base):
+    """One statutory deadline of a case (e.g. authoritative release within 5 h) and whether it was met."""
+
+    __tablename__ = "deadlines"
+    __table_args__ = (UniqueConstraint("case_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[datetime]
+    basis: Mapped[str] = mapped_column(Text, default="")
+    met_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    overdue_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    case: Mapped[Case] = relationship(back_populates="deadlines")
+
+
+class Notification(Base):
+    """The outbox: written with the case change that causes it, sent later by the worker, exactly once."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True, index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # alert | reminder | escalation | digest
+    channel: Mapped[str] = mapped_column(String(16))  # slack | email | wecom | dingtalk | webhook
+    recipient: Mapped[str] = mapped_column(String(300))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime]
+    scheduled_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    external_id: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -1,0 +1,46 @@
+"""Connecting to Elasticsearch: a configured cluster as is, or the project's local node."""
+
+from __future__ import annotations
+
+import time
+
+from elastic_transport import ConnectionError as TransportConnectionError
+from elasticsearch import Elasticsearch
+from elasticsearch import TransportError as ESTransportError
+
+from yuqing.settings import ElasticsearchSettings
+
+
+class ElasticsearchUnavailable(RuntimeError):
+    """The cluster did not answer; the message names the URL and what to do."""
+
+
+def es_url(settings: ElasticsearchSettings) -> str:
+    """The configured cluster, else the local node's address."""
+    import os
+
+    return settings.effective_url() or f"http://127.0.0.1:{os.environ.get('YUQING_ES_PORT', settings.http_port)}"
+
+
+def connect(settings: ElasticsearchSettings, wait_s: float = 30.0, request_timeout: float = 30.0) -> Elasticsearch:
+    """A client for the configured cluster, waiting with backoff until it answers cluster health."""
+    url = es_url(settings)
+    auth = settings.credentials()
+    client = Elasticsearch(url, basic_auth=auth, request_timeout=request_timeout, retry_on_timeout=True,
+                           max_retries=2)
+    deadline = time.monotonic() + wait_s
+    delay = 0.5
+    last: Exception | None = None
+    while True:
+        try:
+            client.cluster.health(timeout="5s")
+            return client
+        except (TransportConnectionError, ESTransportError, OSError) as exc:
+            last = exc
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(delay)
+        delay = min(delay * 2, 5.0)
+    hint = ("start the local node with `yuqing es start`" if not settings.effective_url()
+            else "check that the cluster is running and YUQING_ES_URL / elasticsearch.url is right")
+    raise ElasticsearchUnavailable(f"Elasticsearch at {url} is unreachable after {wait_s:.0f} s ({last}); {hint}")

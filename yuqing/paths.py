@@ -1,0 +1,40 @@
+"""Where the project's files live: the repository, its config, its run-time state and the shared data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def config_dir() -> Path:
+    """The configuration directory: ``YUQING_CONFIG_DIR`` or the repository's ``config/``."""
+    return Path(os.environ.get("YUQING_CONFIG_DIR", REPO_ROOT / "config"))
+
+
+def state_dir() -> Path:
+    """Run-time state (database file, spool, ES node, caches): ``YUQING_HOME`` or ``var/`` in the repo."""
+    path = Path(os.environ.get("YUQING_HOME", REPO_ROOT / "var"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def shared_data_dir() -> Path:
+    """The externally written data set, ``../shared/data`` beside the repository (``YUQING_SHARED_DATA``)."""
+    return Path(os.environ.get("YUQING_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+
+
+class SharedDataMissing(FileNotFoundError):
+    """Raised when a file from ../shared/data is needed and absent."""
+
+
+def shared_data_file(relative: str) -> Path:
+    """Return a file of the shared data set, or say clearly that it is absent and where it was looked for."""
+    path = shared_data_dir() / relative
+    if not path.exists():
+        raise SharedDataMissing(
+            f"shared data file {relative!r} not found at {path}; place the shared data set beside the "
+            "repository as ../shared/data or point YUQING_SHARED_DATA at it"
+        )
+    return path

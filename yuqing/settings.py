@@ -1,0 +1,675 @@
+"""Configuration as validated data: pydantic models of ``config/*.yaml``.
+
+``load_config(dir)`` reads all five files, validates each, then checks references between them
+(routes to units, topics to the taxonomy). Every problem becomes a ``ConfigProblem`` naming the
+file, the key path, the offending value and the fix; ``ConfigError`` carries all of them at once.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from yuqing import paths
+from yuqing.contract import Grade, MediaTier
+
+CONFIG_FILES = ("settings.yaml", "sources.yaml", "taxonomy.yaml", "units.yaml", "policy.yaml")
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo must not silently fall back to a default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# ----------------------------------------------------------------------------- settings.yaml
+
+
+class RolloverSettings(Strict):
+    max_age: str = "30d"
+    max_primary_shard_size: str = "10gb"
+    max_docs: int = 5_000_000
+
+
+class ElasticsearchSettings(Strict):
+    url: str | None = None
+    distribution_version: str = "9.5.4"
+    http_port: int = Field(9200, ge=1, le=65535)
+    heap: str = "512m"
+    index_prefix: str = Field("yuqing", pattern=r"^[a-z][a-z0-9_-]*$")
+    username_env: str | None = None
+    password_env: str | None = None
+    bulk_chunk_size: int = Field(500, ge=1, le=10_000)
+    rollover: RolloverSettings = Field(default_factory=RolloverSettings)
+
+    def effective_url(self) -> str | None:
+        """The cluster to use: ``YUQING_ES_URL`` first, then ``url``; None means the managed local node."""
+        return os.environ.get("YUQING_ES_URL") or self.url
+
+    def credentials(self) -> tuple[str, str] | None:
+        user = os.environ.get(self.username_env or "") if self.username_env else None
+        password = os.environ.get(self.password_env or "") if self.password_env else None
+        return (user, password) if user and password else None
+
+
+class DatabaseSettings(Strict):
+    url: str | None = None
+    password_env: str | None = None
+
+    def effective_url(self) -> str:
+        """``YUQING_DATABASE_URL``, then ``url``, then a SQLite file in the state directory."""
+        url = os.environ.get("YUQING_DATABASE_URL") or self.url
+        if not url:
+            return f"sqlite:///{paths.state_dir() / 'yuqing.db'}"
+        password = os.environ.get(self.password_env) if self.password_env else None
+        if password and "@" in url and ":" not in url.split("//", 1)[-1].split("@", 1)[0]:
+            scheme, rest = url.split("//", 1)
+            user, host = rest.split("@", 1)
+            url = f"{scheme}//{user}:{password}@{host}"
+        return url
+
+
+class CrawlerSettings(Strict):
+    user_agent: str = "yuqing-monitor/0.1"
+    obey_robots: bool = True
+    concurrent_requests_per_domain: int = Field(2, ge=1, le=64)
+    download_timeout_s: float = Field(30, gt=0)
+    max_page_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    autothrottle_target_concurrency: float = Field(2.0, gt=0)
+    retry_times: int = Field(3, ge=0, le=20)
+    proxy_env: str | None = None
+    redis_url_env: str | None = None
+
+
+class SlackSettings(Strict):
+    token_env: str = "YUQING_SLACK_TOKEN"
+    signing_secret_env: str = "YUQING_SLACK_SIGNING_SECRET"
+    base_url: str | None = None
+
+
+class SmtpSettings(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8025, ge=1, le=65535)
+    sender: str = "yuqing@localhost"
+    username_env: str | None = None
+    password_env: str | None = None
+    starttls: bool = False
+
+
+class NotificationSettings(Strict):
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+
+
+class DashboardSettings(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8600, ge=1, le=65535)
+    public_url: str = "http://127.0.0.1:8600"
+
+
+class Settings(Strict):
+    timezone: str = "Asia/Shanghai"
+    elasticsearch: ElasticsearchSettings = Field(default_factory=ElasticsearchSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    crawler: CrawlerSettings = Field(default_factory=CrawlerSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from exc
+        return value
+
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+# ----------------------------------------------------------------------------- sources.yaml
+
+
+class RegionSpec(Strict):
+    province: str | None = None
+    city: str | None = None
+    district: str | None = None
+
+
+SourceType = Literal["news", "rss", "sitemap", "message_board", "social_json", "weibo"]
+
+
+class SourceSpec(Strict):
+    """One place to collect from. The type picks the spider; the rest is data."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+    type: SourceType
+    start_urls: list[str] = Field(min_length=1)
+    enabled: bool = True
+    region: RegionSpec | None = None
+    media_tier: MediaTier = MediaTier.SELF_MEDIA
+    interval_minutes: float = Field(30, gt=0)
+    keywords: list[str] = Field(default_factory=list)
+    since: str | None = None
+    allowed_domains: list[str] = Field(default_factory=list)
+    # news / message_board: list pages → item pages
+    link_selector: str | None = None
+    next_page_selector: str | None = None
+    max_pages: int = Field(5, ge=1)
+    # per-site overrides of generic extraction (CSS or XPath), also the message-board fields
+    selectors: dict[str, str] = Field(default_factory=dict)
+    # social_json: where the items and their fields are in the JSON
+    items_path: str | None = None
+    field_paths: dict[str, str] = Field(default_factory=dict)
+    obey_robots: bool | None = None
+    proxy: bool = False
+
+    @field_validator("start_urls")
+    @classmethod
+    def _http_urls(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            if not re.match(r"^https?://", url):
+                raise ValueError(f"{url!r} is not an http(s) URL; write it as http://host/path")
+        return urls
+
+    @model_validator(mode="after")
+    def _json_sources_name_their_items(self) -> SourceSpec:
+        if self.type == "social_json" and not self.items_path:
+            raise ValueError("a social_json source needs items_path (e.g. 'data.items') and field_paths")
+        return self
+
+
+class SourcesFile(Strict):
+    version: Literal[1] = 1
+    sources: list[SourceSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> SourcesFile:
+        seen: set[str] = set()
+        for source in self.sources:
+            if source.name in seen:
+                raise ValueError(f"source name {source.name!r} is used twice; names must be unique")
+            seen.add(source.name)
+        return self
+
+    def get(self, name: str) -> SourceSpec:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise KeyError(f"no source named {name!r} in sources.yaml (known: {known})")
+
+
+# ----------------------------------------------------------------------------- taxonomy.yaml
+
+
+class TopicSpec(Strict):
+    id: str
+    label_en: str
+    unit: str
+    keywords: list[str] = Field(default_factory=list)
+
+
+class Taxonomy(Strict):
+    version: Literal[1] = 1
+    fallback: str = "非民生"
+    topics: list[TopicSpec] = Field(min_length=1)
+
+    def ids(self) -> list[str]:
+        return [t.id for t in self.topics] + [self.fallback]
+
+
+# ----------------------------------------------------------------------------- units.yaml
+
+
+class Person(Strict):
+    name: str
+    slack_user: str | None = None
+    email: str | None = None
+    phone_env: str | None = None
+
+
+class Contacts(Strict):
+    slack_channel: str | None = None
+    email: str | None = None
+    wecom_webhook_env: str | None = None
+    dingtalk_webhook_env: str | None = None
+    dingtalk_secret_env: str | None = None
+    webhook_url: str | None = None
+
+
+class Unit(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str
+    kind: str
+    level: Literal["province", "city", "district", "township"]
+    region: RegionSpec
+    parent: str | None = None
+    contacts: Contacts = Field(default_factory=Contacts)
+    leaders: list[Person] = Field(default_factory=list)
+
+
+class Route(Strict):
+    """One node of the routing tree (Alertmanager style)."""
+
+    match: dict[str, str | list[str]] = Field(default_factory=dict)
+    match_keywords: list[str] = Field(default_factory=list)
+    receiver: str | None = None
+    receiver_kind: str | None = None
+    joint: bool | None = None
+    continue_: bool = Field(False, alias="continue")
+    routes: list[Route] = Field(default_factory=list)
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @field_validator("match")
+    @classmethod
+    def _known_labels(cls, match: dict[str, Any]) -> dict[str, Any]:
+        allowed = {"topic", "grade", "region", "province", "city", "district", "source", "rule"}
+        for key in match:
+            if key not in allowed:
+                raise ValueError(f"cannot match on {key!r}; use one of {', '.join(sorted(allowed))}")
+        return match
+
+
+class UnitsFile(Strict):
+    version: Literal[1] = 1
+    units: list[Unit] = Field(min_length=1)
+    joint_units: list[str] = Field(default_factory=list)
+    route: Route
+
+    def unit(self, unit_id: str) -> Unit:
+        for unit in self.units:
+            if unit.id == unit_id:
+                return unit
+        raise KeyError(f"no unit {unit_id!r} in units.yaml")
+
+
+# ----------------------------------------------------------------------------- policy.yaml
+
+
+class DeadlineSpec(Strict):
+    kind: str
+    hours: float | None = Field(None, gt=0)
+    working_days: int | None = Field(None, gt=0)
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _one_unit_of_time(self) -> DeadlineSpec:
+        if (self.hours is None) == (self.working_days is None):
+            raise ValueError(f"deadline {self.kind!r} needs exactly one of hours or working_days")
+        return self
+
+
+class DeadlinePolicy(Strict):
+    major: list[DeadlineSpec] = Field(min_length=1)
+    other: list[DeadlineSpec] = Field(min_length=1)
+    message_board: list[DeadlineSpec] = Field(default_factory=list)
+
+
+class GradeFloor(Strict):
+    cue: str
+    min_grade: Grade
+
+
+class GradingPolicy(Strict):
+    weights: dict[str, float]
+    volume_saturation: float = Field(200, gt=0)
+    velocity_saturation: float = Field(50, gt=0)
+    media_tier_score: dict[MediaTier, float]
+    thresholds: dict[Literal["I", "II", "III"], float]
+    floors: list[GradeFloor] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _ordered_thresholds(self) -> GradingPolicy:
+        t = self.thresholds
+        if set(t) != {"I", "II", "III"}:
+            raise ValueError("thresholds needs I, II and III (IV is everything below III)")
+        if not t["I"] > t["II"] > t["III"]:
+            raise ValueError(f"thresholds must fall from I to III, got I={t['I']} II={t['II']} III={t['III']}")
+        known = {"volume", "velocity", "negativity", "media_tier", "casualties", "vulnerable_groups",
+                 "official_involvement"}
+        for name in self.weights:
+            if name not in known:
+                raise ValueError(f"unknown grading factor {name!r}; known: {', '.join(sorted(known))}")
+        return self
+
+
+class Calendar(Strict):
+    holidays: list[date] = Field(default_factory=list)
+    workdays: list[date] = Field(default_factory=list)
+
+
+class Reminders(Strict):
+    at_fractions: list[float] = Field(default_factory=lambda: [0.5, 0.8])
+
+    @field_validator("at_fractions")
+    @classmethod
+    def _fractions(cls, values: list[float]) -> list[float]:
+        for v in values:
+            if not 0 < v < 1:
+                raise ValueError(f"reminder fraction {v} must be between 0 and 1 (e.g. 0.5 for half-way)")
+        return sorted(values)
+
+
+class Escalation(Strict):
+    unacknowledged_after_minutes: float = Field(60, gt=0)
+    next_level_after_minutes: float = Field(120, gt=0)
+    on_overdue: bool = True
+    digest_cron: str = "0 8 * * *"
+
+
+RuleType = Literal["grade", "frequency", "spike", "new_term", "flatline", "sentiment_shift"]
+
+
+class RuleSpec(Strict):
+    name: str = Field(pattern=r"^[a-z0-9_]+$")
+    type: RuleType
+    description: str = ""
+    enabled: bool = True
+    index: Literal["posts", "events"] = "posts"
+    filter: dict[str, str | list[str]] = Field(default_factory=dict)
+    group_by: str | None = None
+    min_grade: Grade | None = None
+    num_events: int | None = Field(None, ge=1)
+    timeframe_minutes: float | None = Field(None, gt=0)
+    spike_height: float | None = Field(None, gt=1)
+    threshold_cur: int | None = Field(None, ge=0)
+    field: str | None = None
+    terms_window_days: float | None = Field(None, gt=0)
+    threshold: int | None = Field(None, ge=0)
+    min_negative_share_increase: float | None = Field(None, gt=0, le=1)
+    min_posts: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _required_for_type(self) -> RuleSpec:
+        needs = {
+            "grade": ["min_grade"],
+            "frequency": ["num_events", "timeframe_minutes"],
+            "spike": ["spike_height", "timeframe_minutes"],
+            "new_term": ["field", "terms_window_days", "threshold"],
+            "flatline": ["threshold", "timeframe_minutes", "group_by"],
+            "sentiment_shift": ["timeframe_minutes", "min_negative_share_increase"],
+        }[self.type]
+        missing = [key for key in needs if getattr(self, key) is None]
+        if missing:
+            raise ValueError(f"a {self.type} rule needs {', '.join(missing)}")
+        return self
+
+
+class Policy(Strict):
+    version: Literal[1] = 1
+    grading: GradingPolicy
+    deadlines: DeadlinePolicy
+    calendar: Calendar = Field(default_factory=Calendar)
+    reminders: Reminders = Field(default_factory=Reminders)
+    escalation: Escalation = Field(default_factory=Escalation)
+    rules: list[RuleSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_rules(self) -> Policy:
+        names = [r.name for r in self.rules]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"rule names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    def rule(self, name: str) -> RuleSpec:
+        for rule in self.rules:
+            if rule.name == name:
+                return rule
+        raise KeyError(f"no rule {name!r} in policy.yaml (known: {', '.join(r.name for r in self.rules)})")
+
+
+# ----------------------------------------------------------------------------- loading and checking
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One thing wrong with the configuration, said so a person can fix it."""
+
+    file: str
+    key: str
+    value: Any
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        shown = repr(self.value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        where = f"{self.file}: {self.key}" if self.key else self.file
+        return f"{where}: {self.message} (value: {shown}). Fix: {self.fix}"
+
+
+class ConfigError(Exception):
+    """All the problems found in a configuration directory."""
+
+    def __init__(self, directory: Path, problems: list[ConfigProblem]):
+        self.directory = directory
+        self.problems = problems
+        lines = [f"configuration in {directory} has {len(problems)} problem(s):"]
+        lines += [f"  - {p}" for p in problems]
+        super().__init__("\n".join(lines))
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole validated configuration."""
+
+    directory: Path
+    settings: Settings
+    sources: SourcesFile
+    taxonomy: Taxonomy
+    units: UnitsFile
+    policy: Policy
+
+
+_MODELS: dict[str, type[BaseModel]] = {
+    "settings.yaml": Settings,
+    "sources.yaml": SourcesFile,
+    "taxonomy.yaml": Taxonomy,
+    "units.yaml": UnitsFile,
+    "policy.yaml": Policy,
+}
+
+_FIX_BY_ERROR_TYPE = {
+    "extra_forbidden": "remove the key or correct its spelling (unknown keys are not ignored)",
+    "missing": "add the key",
+    "literal_error": "use one of the allowed values",
+    "enum": "use one of the allowed values",
+    "int_parsing": "write a whole number",
+    "float_parsing": "write a number",
+    "bool_parsing": "write true or false",
+    "string_type": "write a string",
+    "list_type": "write a list, e.g. [a, b]",
+    "dict_type": "write a mapping, e.g. {key: value}",
+    "model_type": "write a mapping of keys to values",
+    "string_pattern_mismatch": "use only the allowed characters",
+    "greater_than": "use a larger number",
+    "greater_than_equal": "use a larger number",
+    "less_than_equal": "use a smaller number",
+    "too_short": "add at least one entry",
+    "date_from_datetime_parsing": "write a date as YYYY-MM-DD",
+    "date_parsing": "write a date as YYYY-MM-DD",
+}
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _problems_from_validation(file: str, exc: ValidationError, raw: Any) -> list[ConfigProblem]:
+    problems = []
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        fix = _FIX_BY_ERROR_TYPE.get(err["type"], "correct the value")
+        message = err["msg"]
+        if err["type"] == "value_error":
+            message = message.removeprefix("Value error, ")
+            fix = message.split("; ", 1)[1] if "; " in message else "correct the value as the message says"
+        elif err["type"] in ("literal_error", "enum"):
+            fix = f"use one of the allowed values: {message.split('Input should be ', 1)[-1]}"
+        problems.append(ConfigProblem(file, _key_path(loc), err.get("input"), message, fix))
+    return problems
+
+
+def _read_yaml(path: Path) -> tuple[Any, list[ConfigProblem]]:
+    name = path.name
+    if not path.exists():
+        return None, [ConfigProblem(name, "", str(path), "file is missing",
+                                    f"create {name} (copy the default from the repository's config/)")]
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        return None, [ConfigProblem(name, "", str(path), f"not UTF-8 text ({exc.reason})", "save the file as UTF-8")]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, [ConfigProblem(name, where, None, f"YAML syntax error: {problem}",
+                                    "fix the YAML at that line (indentation, a missing colon or quote)")]
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        return None, [ConfigProblem(name, "", type(data).__name__, "top level must be a mapping",
+                                    "start the file with keys such as `version: 1`")]
+    return data, []
+
+
+def _walk_routes(route: Route, path: str) -> list[tuple[str, Route]]:
+    out = [(path, route)]
+    for i, child in enumerate(route.routes):
+        out += _walk_routes(child, f"{path}.routes[{i}]")
+    return out
+
+
+def _cross_check(sources: SourcesFile, taxonomy: Taxonomy, units: UnitsFile, policy: Policy) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
+    unit_ids = {u.id for u in units.units}
+    kinds = {u.kind for u in units.units}
+    topics = set(taxonomy.ids())
+    seen: set[str] = set()
+    for i, unit in enumerate(units.units):
+        if unit.id in seen:
+            problems.append(ConfigProblem("units.yaml", f"units[{i}].id", unit.id, "unit id used twice",
+                                          "give each unit its own id"))
+        seen.add(unit.id)
+        if unit.parent is not None and unit.parent not in unit_ids:
+            problems.append(ConfigProblem("units.yaml", f"units[{i}].parent", unit.parent,
+                                          "parent is not a known unit", f"use one of: {', '.join(sorted(unit_ids))}"))
+    for i, unit_id in enumerate(units.joint_units):
+        if unit_id not in unit_ids:
+            problems.append(ConfigProblem("units.yaml", f"joint_units[{i}]", unit_id, "joint unit is not a known unit",
+                                          "add the unit under units: or remove it from joint_units"))
+    for path, route in _walk_routes(units.route, "route"):
+        if route.receiver is not None and route.receiver not in unit_ids:
+            problems.append(ConfigProblem("units.yaml", f"{path}.receiver", route.receiver,
+                                          "route to an unknown unit",
+                                          "add the unit under units: or name an existing unit id"))
+        if route.receiver_kind is not None and route.receiver_kind not in kinds:
+            problems.append(ConfigProblem("units.yaml", f"{path}.receiver_kind", route.receiver_kind,
+                                          "no unit of this kind exists",
+                                          f"add a unit with kind: {route.receiver_kind} or use one of: "
+                                          f"{', '.join(sorted(kinds))}"))
+        if route.receiver is not None and route.receiver_kind is not None:
+            problems.append(ConfigProblem("units.yaml", path, route.receiver,
+                                          "a route names both receiver and receiver_kind", "keep one of them"))
+        topic = route.match.get("topic")
+        for value in [topic] if isinstance(topic, str) else (topic or []):
+            if value not in topics:
+                problems.append(ConfigProblem("units.yaml", f"{path}.match.topic", value,
+                                              "topic is not in taxonomy.yaml",
+                                              f"use one of: {', '.join(sorted(topics))}"))
+    if units.route.receiver is None:
+        problems.append(ConfigProblem("units.yaml", "route.receiver", None,
+                                      "the top route needs a default receiver",
+                                      "name the unit that gets cases no other route matches"))
+    for i, topic in enumerate(taxonomy.topics):
+        if topic.unit not in kinds:
+            problems.append(ConfigProblem("taxonomy.yaml", f"topics[{i}].unit", topic.unit,
+                                          "no unit of this kind exists in units.yaml",
+                                          "add a unit of this kind or correct the name"))
+    for i, rule in enumerate(policy.rules):
+        wanted = rule.filter.get("topic")
+        for value in [wanted] if isinstance(wanted, str) else (wanted or []):
+            if value not in topics:
+                problems.append(ConfigProblem("policy.yaml", f"rules[{i}].filter.topic", value,
+                                              "topic is not in taxonomy.yaml",
+                                              f"use one of: {', '.join(sorted(topics))}"))
+    return problems
+
+
+def load_config(directory: Path | str | None = None) -> Config:
+    """Read and validate every config file; raise ``ConfigError`` listing all problems found."""
+    directory = Path(directory) if directory is not None else paths.config_dir()
+    problems: list[ConfigProblem] = []
+    parsed: dict[str, Any] = {}
+    if not directory.is_dir():
+        raise ConfigError(directory, [ConfigProblem(str(directory), "", None, "configuration directory not found",
+                                                    "pass the folder that holds settings.yaml and the others")])
+    for name, model in _MODELS.items():
+        raw, file_problems = _read_yaml(directory / name)
+        problems += file_problems
+        if raw is None:
+            continue
+        try:
+            parsed[name] = model.model_validate(raw)
+        except ValidationError as exc:
+            problems += _problems_from_validation(name, exc, raw)
+    if len(parsed) == len(_MODELS):
+        problems += _cross_check(parsed["sources.yaml"], parsed["taxonomy.yaml"], parsed["units.yaml"],
+                                 parsed["policy.yaml"])
+    if problems:
+        raise ConfigError(directory, problems)
+    return Config(directory, parsed["settings.yaml"], parsed["sources.yaml"], parsed["taxonomy.yaml"],
+                  parsed["units.yaml"], parsed["policy.yaml"])
+
+
+def summary(config: Config) -> str:
+    """A one-screen description of a valid configuration."""
+    s = config.settings
+    es = s.elasticsearch.effective_url() or f"local node 127.0.0.1:{s.elasticsearch.http_port} " \
+                                            f"(Elasticsearch {s.elasticsearch.distribution_version})"
+    enabled = [src for src in config.sources.sources if src.enabled]
+    lines = [
+        f"configuration: {config.directory}",
+        f"  time zone      {s.timezone}",
+        f"  elasticsearch  {es}",
+        f"  database       {_redact(s.database.effective_url())}",
+        f"  sources        {len(enabled)} enabled: "
+        + ", ".join(f"{src.name} ({src.type})" for src in enabled),
+        f"  topics         {len(config.taxonomy.topics)} + fallback {config.taxonomy.fallback}: "
+        + " ".join(t.id for t in config.taxonomy.topics),
+        f"  units          {len(config.units.units)}; joint units: {', '.join(config.units.joint_units)}",
+        f"  routes         {len(_walk_routes(config.units.route, 'route'))} nodes, default "
+        f"{config.units.route.receiver}",
+        "  deadlines      major: " + ", ".join(_deadline_text(d) for d in config.policy.deadlines.major)
+        + "; other: " + ", ".join(_deadline_text(d) for d in config.policy.deadlines.other),
+        f"  rules          {len(config.policy.rules)}: " + ", ".join(r.name for r in config.policy.rules),
+        "configuration OK",
+    ]
+    return "\n".join(lines)
+
+
+def _deadline_text(spec: DeadlineSpec) -> str:
+    return f"{spec.kind} {spec.hours:g} h" if spec.hours is not None else f"{spec.kind} {spec.working_days} working days"
+
+
+def _redact(url: str) -> str:
+    return re.sub(r"//([^:/@]+):[^@]+@", r"//\1:***@", url)
