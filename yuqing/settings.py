@@ -600,9 +600,9 @@ def _cross_check(sources: SourcesFile, taxonomy: Taxonomy, units: UnitsFile, pol
         problems.append(ConfigProblem("units.yaml", "route.receiver", None,
                                       "the top route needs a default receiver",
                                       "name the unit that gets cases no other route matches"))
-    for i, topic in enumerate(taxonomy.topics):
-        if topic.unit not in kinds:
-            problems.append(ConfigProblem("taxonomy.yaml", f"topics[{i}].unit", topic.unit,
+    for i, spec in enumerate(taxonomy.topics):
+        if spec.unit not in kinds:
+            problems.append(ConfigProblem("taxonomy.yaml", f"topics[{i}].unit", spec.unit,
                                           "no unit of this kind exists in units.yaml",
                                           "add a unit of this kind or correct the name"))
     for i, rule in enumerate(policy.rules):

@@ -228,7 +228,8 @@ class LocalNode:
         if health:
             info = _get_json(f"{self.url}/_nodes/_local/http")
             if info:
-                version = next(iter(info.get("nodes", {}).values()), {}).get("version")
+                nodes: dict[str, dict] = info.get("nodes", {})
+                version = next(iter(nodes.values()), {}).get("version")
         return NodeStatus(running=pid is not None or health is not None, pid=pid, url=self.url,
                           health=health, version=version, home=self.home)
 
