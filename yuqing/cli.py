@@ -33,7 +33,6 @@ STAGE_COMMANDS: dict[str, str] = {
     "replay": "alerts.commands:replay_command",
     "run": "alerts.commands:run_command",
     "slack-endpoint": "alerts.slack_actions:slack_endpoint_command",
-    "dashboard": "dashboards.commands:dashboard_command",
 }
 
 
@@ -259,6 +258,36 @@ def _redact(url: str) -> str:
     from yuqing.settings import _redact as redact
 
     return redact(url)
+
+
+@main.command("dashboard")
+@click.option("--host", default=None, help="Bind address (default from settings: 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default from settings: 8600).")
+def dashboard(host: str | None, port: int | None) -> None:
+    """Serve the press office, leader and evaluator dashboards."""
+    import uvicorn
+
+    from analysis.tokenizer import cut_for_index
+    from dashboards.app import create_app
+    from yuqing.clock import SystemClock
+    from yuqing.db.session import Database, DatabaseUnavailable
+    from yuqing.es.client import ElasticsearchUnavailable, connect
+    from yuqing.es.indices import IndexLayout
+
+    cfg = load_or_exit()
+    settings = cfg.settings
+    try:
+        client = connect(settings.elasticsearch)
+        database = Database(settings.database.effective_url())
+        database.check_schema()
+    except (ElasticsearchUnavailable, DatabaseUnavailable) as exc:
+        raise click.ClickException(str(exc)) from exc
+    app = create_app(client, IndexLayout(settings.elasticsearch.index_prefix), database, cut_for_index,
+                     SystemClock(settings.tz()), {u.id: u.name for u in cfg.units.units})
+    host = host or settings.dashboard.host
+    port = port or settings.dashboard.port
+    click.echo(f"dashboards at http://{host}:{port}/ (press office), /leader, /evaluator")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 @main.command("paths")

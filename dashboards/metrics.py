@@ -1,0 +1,187 @@
+"""Judging responses (domain.md §7): response rate, timeliness, time to acknowledge and respond, effect.
+
+回应率 is the share of cases that got a response; 回应及时率 the share whose response deadline was met;
+effect compares the negative share of an event's posts in the 24 h before and after the response, and
+flags secondary public opinion (次生舆情) when volume after the response exceeds volume before it.
+Units whose handling was late or ineffective are listed for accountability (国办发〔2018〕23号: 处置不得力、
+回应不妥当、报告不及时 → 通报批评 or 约谈整改).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from statistics import median
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from yuqing.db.models import Case
+
+RESPONSE_KINDS = ("authoritative_release", "response", "reply_suggestion", "reply_complaint")
+EFFECT_WINDOW = timedelta(hours=24)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes for aware columns; they were stored in UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@dataclass
+class CaseVerdict:
+    """How one case was handled."""
+
+    case_id: int
+    title: str
+    unit_id: str | None
+    grade: str | None
+    responded: bool
+    on_time: bool | None
+    hours_to_ack: float | None
+    hours_to_response: float | None
+    overdue_kinds: list[str]
+    negative_before: float | None = None
+    negative_after: float | None = None
+    volume_before: int | None = None
+    volume_after: int | None = None
+
+    @property
+    def effective(self) -> bool | None:
+        """A response worked when the negative share fell and no second wave followed."""
+        if self.negative_before is None or self.negative_after is None:
+            return None
+        second_wave = (self.volume_after or 0) > (self.volume_before or 0)
+        return self.negative_after < self.negative_before and not second_wave
+
+
+@dataclass
+class UnitScore:
+    unit_id: str
+    cases: int = 0
+    responded: int = 0
+    on_time: int = 0
+    judged: int = 0
+    late: list[int] = field(default_factory=list)
+    ineffective: list[int] = field(default_factory=list)
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.responded / self.cases if self.cases else None
+
+    @property
+    def timely_rate(self) -> float | None:
+        return self.on_time / self.judged if self.judged else None
+
+    @property
+    def accountability(self) -> str | None:
+        """Who should be called to account, in the words of the 2018 key points."""
+        if self.late and self.ineffective:
+            return "约谈整改（报告不及时且处置不得力）"
+        if self.late:
+            return "通报批评（回应不及时）"
+        if self.ineffective:
+            return "通报批评（处置不得力）"
+        return None
+
+
+@dataclass
+class Evaluation:
+    verdicts: list[CaseVerdict]
+    units: list[UnitScore]
+    now: datetime
+
+    def _share(self, flags: list[bool]) -> float | None:
+        return sum(flags) / len(flags) if flags else None
+
+    @property
+    def response_rate(self) -> float | None:
+        return self._share([v.responded for v in self.verdicts])
+
+    @property
+    def timely_rate(self) -> float | None:
+        return self._share([v.on_time for v in self.verdicts if v.on_time is not None])
+
+    @property
+    def median_hours_to_response(self) -> float | None:
+        values = [v.hours_to_response for v in self.verdicts if v.hours_to_response is not None]
+        return median(values) if values else None
+
+    @property
+    def median_hours_to_ack(self) -> float | None:
+        values = [v.hours_to_ack for v in self.verdicts if v.hours_to_ack is not None]
+        return median(values) if values else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "cases": len(self.verdicts),
+            "response_rate": self.response_rate,
+            "timely_rate": self.timely_rate,
+            "median_hours_to_response": self.median_hours_to_response,
+            "median_hours_to_ack": self.median_hours_to_ack,
+            "units": [{"unit": u.unit_id, "cases": u.cases, "response_rate": u.response_rate,
+                       "timely_rate": u.timely_rate, "late_cases": u.late, "ineffective_cases": u.ineffective,
+                       "accountability": u.accountability} for u in self.units],
+        }
+
+
+def _hours(start: datetime | None, end: datetime | None) -> float | None:
+    start, end = _aware(start), _aware(end)
+    if start is None or end is None:
+        return None
+    return (end - start).total_seconds() / 3600
+
+
+def judge_case(case: Case, now: datetime) -> CaseVerdict:
+    """Timeliness of one case from its deadlines and timestamps."""
+    responded_at = _aware(case.responded_at)
+    response_deadlines = [d for d in case.deadlines if d.kind in RESPONSE_KINDS]
+    on_time: bool | None = None
+    if response_deadlines:
+        due = min(_aware(d.due_at) for d in response_deadlines if d.due_at is not None)  # type: ignore[type-var]
+        if responded_at is not None:
+            on_time = responded_at <= due
+        elif now > due:
+            on_time = False
+    overdue = [d.kind for d in case.deadlines
+               if (_aware(d.met_at) or now) > _aware(d.due_at)]  # type: ignore[operator]
+    return CaseVerdict(case_id=case.id, title=case.title, unit_id=case.unit_id, grade=case.grade,
+                       responded=responded_at is not None, on_time=on_time,
+                       hours_to_ack=_hours(case.opened_at, case.acknowledged_at),
+                       hours_to_response=_hours(case.opened_at, case.responded_at), overdue_kinds=overdue)
+
+
+EffectLookup = Any  # callable(event_id, start, end) -> (posts, negative posts)
+
+
+def evaluate(session: Session, now: datetime, since: datetime | None = None,
+             effect: EffectLookup | None = None) -> Evaluation:
+    """Judge every case opened since ``since``; with ``effect``, also judge whether responses worked."""
+    query = select(Case).options(selectinload(Case.deadlines)).order_by(Case.opened_at)
+    if since is not None:
+        query = query.where(Case.opened_at >= since)
+    verdicts = []
+    units: dict[str, UnitScore] = {}
+    for case in session.scalars(query):
+        verdict = judge_case(case, now)
+        responded_at = _aware(case.responded_at)
+        if effect is not None and responded_at is not None:
+            before = effect(case.event_id, responded_at - EFFECT_WINDOW, responded_at)
+            after = effect(case.event_id, responded_at, responded_at + EFFECT_WINDOW)
+            verdict.volume_before, verdict.volume_after = before[0], after[0]
+            verdict.negative_before = before[1] / before[0] if before[0] else None
+            verdict.negative_after = after[1] / after[0] if after[0] else 0.0
+        verdicts.append(verdict)
+        score = units.setdefault(case.unit_id or "（未分派）", UnitScore(case.unit_id or "（未分派）"))
+        score.cases += 1
+        score.responded += verdict.responded
+        if verdict.on_time is not None:
+            score.judged += 1
+            score.on_time += verdict.on_time
+        if verdict.on_time is False or verdict.overdue_kinds:
+            score.late.append(case.id)
+        if verdict.effective is False:
+            score.ineffective.append(case.id)
+    return Evaluation(verdicts, sorted(units.values(), key=lambda u: u.unit_id), now)

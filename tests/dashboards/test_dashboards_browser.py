@@ -1,0 +1,156 @@
+"""The dashboards in a real browser (Playwright driving Debian's Chromium) over real ES and SQLite."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import uvicorn
+from elasticsearch import Elasticsearch
+
+from dashboards.app import create_app
+from yuqing.clock import ManualClock
+from yuqing.contract import Event, Grade, Post
+from yuqing.db.models import Case, CaseEvent, Deadline
+from yuqing.db.session import Database, upgrade
+from yuqing.es.indices import IndexLayout
+from yuqing.es.writer import BulkWriter, event_document, post_document
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+XSS_TITLE = "<script>window.__xss=1</script>A3区某小学食堂食物中毒"
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (scripts/setup.sh "
+                                                          "installs it)")
+
+
+def cut(text: str) -> str:
+    from analysis.tokenizer import cut_for_index
+
+    return cut_for_index(text)
+
+
+def seed_content(es: Elasticsearch, layout: IndexLayout, tmp: Path) -> None:
+    posts = BulkWriter(es, layout.posts, tmp / "spool", refresh=True)
+    for i in range(3):
+        posts.add(post_document(Post(
+            id=f"p{i}", source="demo_news", url="javascript:alert(1)" if i == 0 else f"http://127.0.0.1/n/{i}",
+            fetched_at=NOW - timedelta(hours=2), published_at=NOW - timedelta(hours=3 - i),
+            title=XSS_TITLE if i == 0 else f"A3区食物中毒后续{i}", text="多名学生出现呕吐腹泻症状，已送医治疗。",
+            topic="食品药品安全", sentiment="negative" if i < 2 else "neutral", event_id="evt-food"), cut))
+    posts.flush()
+    events = BulkWriter(es, layout.events, tmp / "spool", refresh=True)
+    events.add(event_document(Event(
+        id="evt-food", title=XSS_TITLE, first_seen=NOW - timedelta(hours=3), last_seen=NOW - timedelta(hours=1),
+        topic="食品药品安全", volume=3, grade=Grade.II, risk=61.5, emerging=True,
+        emerging_reasons=["首批信息即出现伤亡/儿童线索"], grade_reasons=["涉及未成年人：学生", "负面占比 67%"]), cut))
+    events.flush()
+
+
+def seed_cases(db: Database) -> None:
+    opened = NOW - timedelta(hours=60)
+    fresh = NOW - timedelta(hours=4, minutes=30)  # responded at NOW-1.5h: two negative posts before, one neutral after
+    with db.transaction() as session:
+        good = Case(event_id="evt-food", title=XSS_TITLE, topic="食品药品安全", grade="II", unit_id=None,
+                    opened_at=fresh, updated_at=fresh, state="responded",
+                    acknowledged_at=fresh + timedelta(minutes=30), responded_at=fresh + timedelta(hours=3))
+        late = Case(event_id="evt-wage", title="A5区某工地拖欠农民工工资", topic="就业社保", grade="III",
+                    opened_at=opened, updated_at=opened, state="escalated", escalation_level=1)
+        session.add_all([good, late])
+        session.flush()
+        session.add_all([
+            Deadline(case_id=good.id, kind="authoritative_release", due_at=fresh + timedelta(hours=5),
+                     basis="国办发〔2016〕80号", met_at=fresh + timedelta(hours=3)),
+            Deadline(case_id=late.id, kind="response", due_at=opened + timedelta(hours=48), basis="国办发〔2016〕61号"),
+            CaseEvent(case_id=late.id, at=opened + timedelta(hours=48), actor="scheduler", action="escalate",
+                      from_state="notified", to_state="escalated", reason="response deadline passed"),
+        ])
+
+
+@pytest.fixture
+def dashboard(es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> Iterator[str]:
+    seed_content(es_client, es_layout, tmp_path)
+    url = f"sqlite:///{tmp_path / 'dash.db'}"
+    upgrade(url)
+    db = Database(url)
+    seed_cases(db)
+    app = create_app(es_client, es_layout, db, cut, ManualClock(NOW))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        db.dispose()
+
+
+@pytest.fixture
+def page(dashboard: str):  # type: ignore[no-untyped-def]
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        yield browser.new_page()
+        browser.close()
+
+
+def test_press_office_sees_events_and_untrusted_text_is_escaped(page, dashboard: str) -> None:
+    page.goto(dashboard + "/")
+    assert page.inner_text("#kpi-posts") == "3"
+    assert page.inner_text("#kpi-negative") == "2"
+    assert page.inner_text("#kpi-emerging") == "1"
+    events = page.inner_text("#events")
+    assert "<script>window.__xss=1</script>A3区某小学食堂食物中毒" in events
+    assert page.evaluate("window.__xss") is None
+    assert "II 橙" in events
+    assert "食品药品安全" in page.inner_text("#topics")
+    page.click("#events a")
+    assert "涉及未成年人：学生" in page.inner_text("#grade-reasons")
+    assert page.locator("a[href^='javascript']").count() == 0
+    assert page.locator(".post").count() == 3
+
+
+def test_search_uses_the_same_tokenizer_as_indexing(page, dashboard: str) -> None:
+    page.goto(dashboard + "/search")
+    page.fill("input[name=q]", "食物中毒")
+    page.click("button[type=submit]")
+    assert page.locator(".post").count() == 3
+    page.goto(dashboard + "/search?q=" + "养老院")
+    assert page.locator(".post").count() == 0
+
+
+def test_leader_sees_the_escalated_case_with_its_timeline(page, dashboard: str) -> None:
+    page.goto(dashboard + "/leader")
+    table = page.inner_text("#leader-cases")
+    assert "拖欠农民工工资" in table and "升级 1" in table
+    page.click("text=拖欠农民工工资")
+    assert "response deadline passed" in page.inner_text("#timeline")
+    assert "国办发〔2016〕61号" in page.inner_text("#deadlines")
+
+
+def test_evaluator_sees_rates_and_accountability(page, dashboard: str) -> None:
+    page.goto(dashboard + "/evaluator")
+    assert page.inner_text("#kpi-cases") == "2"
+    assert page.inner_text("#kpi-response-rate") == "50%"
+    assert page.inner_text("#kpi-timely-rate") == "50%"
+    assert page.inner_text("#kpi-ttr") == "3.0 h"
+    units = page.inner_text("#units")
+    assert "通报批评（回应不及时）" in units
+    verdicts = page.inner_text("#verdicts")
+    assert "100% → 0%" in verdicts and "有效" in verdicts
