@@ -1,0 +1,474 @@
+"""Turn a notification payload into what each channel shows: Slack Block Kit, e-mail, WeCom/DingTalk markdown.
+
+Titles and summaries come from the web, so every renderer escapes them for its own syntax: Slack
+mrkdwn (``& < >``), HTML in e-mail, and for the robot markdowns of WeCom and DingTalk, which have no
+escape syntax, markdown control characters are replaced by their full-width forms (natural in
+Chinese text, and they can no longer open a link, an image or a heading).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+# Slack interaction identifiers shared with alerts/slack_actions.py.
+ACK_ACTION = "yuqing_acknowledge"
+RESPOND_ACTION = "yuqing_record_response"
+OPEN_ACTION = "yuqing_open_case"
+ACTIONS_BLOCK = "yuqing_case_actions"
+RESPONSE_MODAL = "yuqing_record_response_modal"
+RESPONSE_INPUT_BLOCK = "response_text"
+RESPONSE_INPUT_ACTION = "text"
+
+# Warning colours of 突发事件 grades (red highest); see docs/domain.md §5.
+_GRADES = {
+    "I": ("红", "🔴", "#d0021b"),
+    "II": ("橙", "🟠", "#f5a623"),
+    "III": ("黄", "🟡", "#e6c700"),
+    "IV": ("蓝", "🔵", "#4a90e2"),
+}
+_COLOUR_NAMES = {"red": "红", "orange": "橙", "yellow": "黄", "blue": "蓝"}
+_KIND_HEADINGS = {"alert": "新舆情", "reminder": "时限提醒", "escalation": "升级", "digest": "舆情摘要"}
+# Words for the workflow's identifiers; an unknown one is shown as it is.
+_DEADLINE_KINDS = {
+    "report_upward": "向上报告", "authoritative_release": "发布权威信息", "press_conference": "新闻发布会",
+    "response": "回应", "reply_suggestion": "答复建议", "reply_complaint": "答复投诉",
+}
+_STATES = {
+    "new": "新建", "notified": "已通知", "acknowledged": "已签收", "responded": "已回应", "closed": "已关闭",
+    "overdue": "已超时", "escalated": "已升级", "reopened": "重新打开",
+}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_FULL_WIDTH = str.maketrans({
+    "<": "＜", ">": "＞", "[": "［", "]": "］", "(": "（", ")": "）", "*": "＊", "_": "＿", "`": "｀",
+    "#": "＃", "!": "！", "~": "～", "|": "｜", "\\": "＼", "&": "＆",
+})
+
+
+# ----------------------------------------------------------------------------- escaping
+
+
+def clean(text: Any) -> str:
+    """Text without control characters (they break terminals, mail headers and JSON consumers)."""
+    return _CONTROL.sub("", "" if text is None else str(text))
+
+
+def one_line(text: Any, limit: int = 300) -> str:
+    value = " ".join(clean(text).split())
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def shorten(text: Any, limit: int) -> str:
+    value = clean(text).strip()
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def slack_escape(text: Any) -> str:
+    """Slack mrkdwn: only ``& < >`` are control characters (they form links, mentions and @channel)."""
+    return clean(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def html_escape(text: Any) -> str:
+    return html.escape(clean(text), quote=True)
+
+
+def robot_escape(text: Any) -> str:
+    """WeCom/DingTalk markdown has no escapes: replace its control characters with full-width forms."""
+    return clean(text).translate(_FULL_WIDTH)
+
+
+# ----------------------------------------------------------------------------- the payload, read once
+
+
+@dataclass(frozen=True)
+class DeadlineView:
+    kind: str
+    due: datetime | None
+    due_text: str
+    countdown: str
+    basis: str
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A payload read leniently: missing keys become empty strings, so a partial payload still renders."""
+
+    kind: str
+    title: str
+    summary: str
+    grade: str
+    colour: str
+    emoji: str
+    risk: str
+    topic: str
+    region: str
+    unit_name: str
+    joint_units: list[str]
+    deadlines: list[DeadlineView]
+    factors: list[str]
+    case_id: int | None
+    state: str
+    case_url: str | None
+    escalation_level: int
+    cases: list[CaseView] = field(default_factory=list)
+
+    @property
+    def heading(self) -> str:
+        """The kind of message in words: 新舆情, 时限提醒, 升级（第2级）, 舆情摘要."""
+        base = _KIND_HEADINGS.get(self.kind, self.kind or "通知")
+        return f"{base}（第{self.escalation_level}级）" if self.kind == "escalation" else base
+
+    @property
+    def grade_text(self) -> str:
+        if not self.grade:
+            return "未定级"
+        return f"{self.grade}级（{self.colour}）" if self.colour else f"{self.grade}级"
+
+
+def read_payload(payload: dict[str, Any], now: datetime) -> CaseView:
+    """Read a case (or digest) payload from the case side; ``now`` sets the deadline countdowns."""
+    grade = str(payload.get("grade") or "").strip()
+    colour_name, emoji, _ = _GRADES.get(grade, ("", "⚪", ""))
+    colour = str(payload.get("grade_colour") or "").strip()
+    colour = _COLOUR_NAMES.get(colour.lower(), colour) or colour_name
+    risk = payload.get("risk")
+    case_id = payload.get("case_id")
+    links = payload.get("links") or {}
+    case_url = links.get("case") if isinstance(links, dict) else None
+    return CaseView(
+        kind=str(payload.get("kind") or "alert"),
+        title=one_line(payload.get("title") or "（无标题）", 300),
+        summary=shorten(payload.get("summary") or "", 2500),
+        grade=grade,
+        colour=colour,
+        emoji=emoji,
+        risk=f"{round(float(risk), 2):g}" if isinstance(risk, int | float) else one_line(risk or "", 20),
+        topic=one_line(payload.get("topic") or "", 40),
+        region=_region_text(payload.get("region")),
+        unit_name=one_line(payload.get("unit_name") or payload.get("unit") or "", 100),
+        joint_units=[_name_of(u) for u in payload.get("joint_units") or []],
+        deadlines=[_deadline(d, now) for d in payload.get("deadlines") or [] if isinstance(d, dict)],
+        factors=[_factor_text(f) for f in payload.get("factors") or []],
+        case_id=int(case_id) if isinstance(case_id, int | str) and str(case_id).isdigit() else None,
+        state=_STATES.get(str(payload.get("state") or ""), one_line(payload.get("state") or "", 30)),
+        case_url=case_url if isinstance(case_url, str) and case_url.startswith(("http://", "https://")) else None,
+        escalation_level=int(payload.get("escalation_level") or 0),
+        cases=[read_payload(c, now) for c in payload.get("cases") or [] if isinstance(c, dict)],
+    )
+
+
+def _region_text(region: Any) -> str:
+    if isinstance(region, dict):
+        parts = [region.get(k) for k in ("province", "city", "district")]
+        return one_line("".join(p for p in parts if p), 60)
+    return one_line(region or "", 60)
+
+
+def _name_of(unit: Any) -> str:
+    if isinstance(unit, dict):
+        return one_line(unit.get("name") or unit.get("unit_name") or unit.get("id") or "", 100)
+    return one_line(unit, 100)
+
+
+def _factor_text(factor: Any) -> str:
+    """Factors are strings or dicts such as {"name", "value", "contribution", "why"}; keep what is there."""
+    if not isinstance(factor, dict):
+        return one_line(factor, 200)
+    name = factor.get("label") or factor.get("name") or factor.get("factor") or ""
+    value = factor.get("value")
+    parts = [str(name)]
+    if value is not None:
+        parts.append(f"= {value:.2f}" if isinstance(value, float) else f"= {value}")
+    weight = factor.get("contribution", factor.get("weight"))
+    if isinstance(weight, int | float):
+        parts.append(f"（贡献 {weight:.2f}）")
+    why = factor.get("why") or factor.get("explanation") or factor.get("reason")
+    if why:
+        parts.append(f"— {why}")
+    text = " ".join(p for p in parts if p)
+    return one_line(text or json.dumps(factor, ensure_ascii=False), 200)
+
+
+def _deadline(raw: dict[str, Any], now: datetime) -> DeadlineView:
+    value = raw.get("due_at")
+    due = _parse_time(value, now)
+    if due is None:
+        return DeadlineView(_deadline_kind(raw.get("kind")), None, one_line(value or "未知", 40), "",
+                            one_line(raw.get("basis") or "", 200), False)
+    local = due.astimezone(now.tzinfo) if now.tzinfo else due
+    met = _parse_time(raw.get("met_at"), now)
+    delta = (due - now).total_seconds()
+    if met is not None:
+        countdown = "已按时完成" if met <= due else f"已完成（超时 {_duration((met - due).total_seconds())}）"
+    else:
+        countdown = ("还剩 " if delta >= 0 else "已超时 ") + _duration(abs(delta))
+    return DeadlineView(
+        kind=_deadline_kind(raw.get("kind")),
+        due=due,
+        due_text=local.strftime("%Y-%m-%d %H:%M"),
+        countdown=countdown,
+        basis=one_line(raw.get("basis") or "", 200),
+        overdue=met is None and delta < 0,
+    )
+
+
+def _deadline_kind(kind: Any) -> str:
+    return _DEADLINE_KINDS.get(str(kind or ""), one_line(kind or "", 60))
+
+
+def _parse_time(value: Any, now: datetime) -> datetime | None:
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=now.tzinfo)
+
+
+def _duration(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}天{hours}小时"
+    return f"{hours}小时{mins}分" if hours else f"{mins}分钟"
+
+
+# ----------------------------------------------------------------------------- plain text
+
+
+def plain_text(payload: dict[str, Any], now: datetime) -> str:
+    """The message as plain text: the e-mail text part, webhook ``text`` and the record file."""
+    view = read_payload(payload, now)
+    if view.kind == "digest":
+        lines = [f"{view.heading}：{len(view.cases)} 件"]
+        lines += [f"- {_case_line(c)}" for c in view.cases]
+        return "\n".join(lines)
+    lines = [f"【{view.heading}】[{view.grade_text}] {view.title}"]
+    if view.summary:
+        lines += ["", view.summary, ""]
+    lines += [f"{label}：{value}" for label, value in _facts(view)]
+    for d in view.deadlines:
+        lines.append(f"时限 {d.kind}：{d.due_text}（{d.countdown}）{('依据：' + d.basis) if d.basis else ''}")
+    if view.factors:
+        lines.append("研判依据：")
+        lines += [f"  - {f}" for f in view.factors]
+    if view.case_url:
+        lines.append(f"链接：{view.case_url}")
+    return "\n".join(lines)
+
+
+def _facts(view: CaseView) -> list[tuple[str, str]]:
+    facts = [("等级", view.grade_text), ("风险", view.risk), ("主题", view.topic), ("地区", view.region),
+             ("责任单位", view.unit_name), ("联动单位", "、".join(view.joint_units)),
+             ("案件", f"#{view.case_id}" if view.case_id is not None else ""), ("状态", view.state)]
+    return [(label, value) for label, value in facts if value]
+
+
+def _case_line(view: CaseView) -> str:
+    nearest = min((d for d in view.deadlines if d.due), key=lambda d: d.due or datetime.max, default=None)
+    parts = [f"#{view.case_id}" if view.case_id is not None else "", f"[{view.grade_text}]", view.title,
+             view.unit_name, view.state, f"{nearest.kind} {nearest.countdown}" if nearest else ""]
+    return " · ".join(p for p in parts if p)
+
+
+# ----------------------------------------------------------------------------- Slack
+
+
+def slack_message(payload: dict[str, Any], now: datetime) -> tuple[str, list[dict[str, Any]]]:
+    """Notification text (shown in push notifications) and Block Kit blocks for chat.postMessage."""
+    view = read_payload(payload, now)
+    if view.kind == "digest":
+        return _slack_digest(view)
+    text = f"{view.emoji} {view.heading}：[{view.grade_text}] {slack_escape(view.title)}"
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "emoji": True,
+                                    "text": shorten(f"{view.emoji} {view.heading} · {view.grade_text} · {view.title}",
+                                                    150)}},
+    ]
+    if view.summary:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": shorten(slack_escape(view.summary), 2900)}})
+    facts = _facts(view)
+    if facts:
+        blocks.append({"type": "section", "fields": [
+            {"type": "mrkdwn", "text": shorten(f"*{label}*\n{slack_escape(value)}", 1900)} for label, value in facts[:10]
+        ]})
+    if view.deadlines:
+        lines = []
+        for d in view.deadlines:
+            when = (f"<!date^{int(d.due.timestamp())}^{{date_short_pretty}} {{time}}|{d.due_text}>"
+                    if d.due else slack_escape(d.due_text))
+            mark = "⛔" if d.overdue else "⏳"
+            basis = f"\n    _依据：{slack_escape(d.basis)}_" if d.basis else ""
+            lines.append(f"{mark} *{slack_escape(d.kind)}*：{when}（*{d.countdown}*）{basis}")
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": shorten("*时限*\n" + "\n".join(lines), 2900)}})
+    if view.factors:
+        factor_text = "\n".join(f"• {slack_escape(f)}" for f in view.factors[:12])
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": shorten("*研判依据*\n" + factor_text, 2900)}})
+    actions = slack_case_buttons(view.case_id, view.case_url)
+    if actions:
+        blocks.append({"type": "actions", "block_id": ACTIONS_BLOCK, "elements": actions})
+    return shorten(text, 3000), blocks
+
+
+def slack_case_buttons(case_id: int | None, case_url: str | None) -> list[dict[str, Any]]:
+    """Acknowledge / record response buttons carry the case id as their value; the link opens the case."""
+    buttons: list[dict[str, Any]] = []
+    if case_id is not None:
+        buttons += [
+            {"type": "button", "action_id": ACK_ACTION, "style": "primary", "value": str(case_id),
+             "text": {"type": "plain_text", "text": "签收"}},
+            {"type": "button", "action_id": RESPOND_ACTION, "value": str(case_id),
+             "text": {"type": "plain_text", "text": "登记回应"}},
+        ]
+    if case_url:
+        buttons.append({"type": "button", "action_id": OPEN_ACTION, "url": case_url,
+                        "text": {"type": "plain_text", "text": "打开案件"}})
+    return buttons
+
+
+def _slack_digest(view: CaseView) -> tuple[str, list[dict[str, Any]]]:
+    text = f"📋 {view.heading}：{len(view.cases)} 件"
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}]
+    shown = view.cases[:45]
+    for case in shown:
+        section: dict[str, Any] = {"type": "section",
+                                   "text": {"type": "mrkdwn", "text": shorten(f"{case.emoji} {slack_escape(_case_line(case))}",
+                                                                              2900)}}
+        if case.case_url:
+            section["accessory"] = {"type": "button", "action_id": f"{OPEN_ACTION}_{case.case_id}", "url": case.case_url,
+                                    "text": {"type": "plain_text", "text": "打开"}}
+        blocks.append(section)
+    if len(view.cases) > len(shown):
+        blocks.append({"type": "context", "elements": [
+            {"type": "mrkdwn", "text": f"……另有 {len(view.cases) - len(shown)} 件，请在看板查看"}]})
+    return text, blocks
+
+
+def slack_updated_blocks(blocks: list[dict[str, Any]], note: str, *, drop_actions: set[str]) -> list[dict[str, Any]]:
+    """The original message after a button was used: those buttons removed, a context line saying who did what.
+
+    ``note`` is mrkdwn that the caller has already escaped.
+    """
+    updated: list[dict[str, Any]] = []
+    for block in blocks:
+        if block.get("type") == "actions" and block.get("block_id") == ACTIONS_BLOCK:
+            kept = [e for e in block.get("elements", []) if e.get("action_id") not in drop_actions]
+            if kept:
+                updated.append({**block, "elements": kept})
+            continue
+        updated.append(block)
+    updated.append({"type": "context", "elements": [{"type": "mrkdwn", "text": shorten(note, 2900)}]})
+    return updated[:50]
+
+
+def slack_response_modal(case_id: int, channel_id: str, message_ts: str, title: str) -> dict[str, Any]:
+    """The modal that collects a response text; where it came from travels in private_metadata."""
+    return {
+        "type": "modal",
+        "callback_id": RESPONSE_MODAL,
+        "private_metadata": json.dumps({"case_id": case_id, "channel": channel_id, "ts": message_ts}),
+        "title": {"type": "plain_text", "text": f"登记回应 #{case_id}"[:24]},
+        "submit": {"type": "plain_text", "text": "提交"},
+        "close": {"type": "plain_text", "text": "取消"},
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": shorten(slack_escape(title), 2900) or " "}},
+            {"type": "input", "block_id": RESPONSE_INPUT_BLOCK,
+             "label": {"type": "plain_text", "text": "回应内容（发布渠道、要点）"},
+             "element": {"type": "plain_text_input", "action_id": RESPONSE_INPUT_ACTION, "multiline": True,
+                         "max_length": 3000}},
+        ],
+    }
+
+
+# ----------------------------------------------------------------------------- e-mail
+
+
+def email_message(payload: dict[str, Any], now: datetime) -> tuple[str, str, str]:
+    """Subject, text part and HTML part; every payload value in the HTML is escaped."""
+    view = read_payload(payload, now)
+    text = plain_text(payload, now)
+    if view.kind == "digest":
+        subject = f"[舆情] {view.heading}：{len(view.cases)} 件"
+        rows = "".join(
+            f"<li>{html_escape(_case_line(c))}"
+            + (f' <a href="{html_escape(c.case_url)}">打开</a>' if c.case_url else "") + "</li>"
+            for c in view.cases
+        )
+        body = f"<h2>{html_escape(subject)}</h2><ul>{rows}</ul>"
+        return one_line(subject, 200), text, _html_page(subject, body)
+    subject = f"[舆情 {view.grade_text}] {view.heading}：{view.title}"
+    if view.case_id is not None:
+        subject += f"（案件 #{view.case_id}）"
+    _, _, hex_colour = _GRADES.get(view.grade, ("", "", "#888888"))
+    parts = [f'<h2 style="border-left:6px solid {hex_colour};padding-left:8px">'
+             f"{html_escape(view.heading)} · {html_escape(view.grade_text)} · {html_escape(view.title)}</h2>"]
+    if view.summary:
+        parts.append(f"<p>{html_escape(view.summary).replace(chr(10), '<br>')}</p>")
+    facts = "".join(f"<tr><th align=left>{html_escape(k)}</th><td>{html_escape(v)}</td></tr>" for k, v in _facts(view))
+    parts.append(f"<table>{facts}</table>")
+    if view.deadlines:
+        items = "".join(
+            f"<li><b>{html_escape(d.kind)}</b>：{html_escape(d.due_text)}（<b>{html_escape(d.countdown)}</b>）"
+            + (f"<br><small>依据：{html_escape(d.basis)}</small>" if d.basis else "") + "</li>"
+            for d in view.deadlines)
+        parts.append(f"<h3>时限</h3><ul>{items}</ul>")
+    if view.factors:
+        parts.append("<h3>研判依据</h3><ul>" + "".join(f"<li>{html_escape(f)}</li>" for f in view.factors) + "</ul>")
+    if view.case_url:
+        parts.append(f'<p><a href="{html_escape(view.case_url)}">打开案件，签收或登记回应</a></p>')
+    return one_line(subject, 200), text, _html_page(subject, "".join(parts))
+
+
+def _html_page(title: str, body: str) -> str:
+    return (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{html_escape(title)}</title>'
+            f"</head><body>{body}</body></html>")
+
+
+# ----------------------------------------------------------------------------- WeCom and DingTalk robots
+
+
+def robot_markdown(payload: dict[str, Any], now: datetime, *, wecom: bool) -> tuple[str, str]:
+    """Title and markdown text for a WeCom or DingTalk group robot (WeCom adds its colour tags)."""
+    view = read_payload(payload, now)
+    if view.kind == "digest":
+        title = f"{view.heading}：{len(view.cases)} 件"
+        lines = [f"### {title}"]
+        for case in view.cases:
+            link = f" [打开]({case.case_url})" if case.case_url else ""
+            lines.append(f"- {case.emoji} {robot_escape(_case_line(case))}{link}")
+        return title, "\n".join(lines)
+    title = robot_escape(f"{view.heading}：{view.title}")
+    grade = robot_escape(view.grade_text)
+    if wecom:
+        grade = f'<font color="{"warning" if view.grade in ("I", "II") else "comment"}">{grade}</font>'
+    lines = [f"### {view.emoji} {robot_escape(view.heading)} · {robot_escape(view.title)}", f"> 等级：{grade}"]
+    lines += [f"> {label}：{robot_escape(value)}" for label, value in _facts(view) if label != "等级"]
+    if view.summary:
+        lines += ["", robot_escape(shorten(view.summary, 600))]
+    if view.deadlines:
+        lines += ["", "**时限**"]
+        lines += [f"- {robot_escape(d.kind)}：{d.due_text}（**{d.countdown}**）" for d in view.deadlines]
+    if view.factors:
+        lines += ["", "**研判依据**"]
+        lines += [f"- {robot_escape(f)}" for f in view.factors[:8]]
+    if view.case_url:
+        lines += ["", f"[打开案件，签收或登记回应]({view.case_url})"]
+    return title, "\n".join(lines)
+
+
+def truncate_utf8(text: str, max_bytes: int) -> str:
+    """WeCom limits markdown content to 4096 bytes of UTF-8; cut on a character boundary."""
+    data = text.encode("utf-8")
+    if len(data) <= max_bytes:
+        return text
+    return data[: max_bytes - 3].decode("utf-8", errors="ignore") + "…"

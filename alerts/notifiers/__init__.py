@@ -1,0 +1,102 @@
+"""Delivery channels of the outbox, and which recipient string each channel expects.
+
+| channel  | recipient                                   | secret from the environment                    |
+|----------|---------------------------------------------|------------------------------------------------|
+| slack    | ``#channel``, ``C…`` id, or ``U…`` user (DM) | bot token: ``notifications.slack.token_env``   |
+| email    | an e-mail address                           | SMTP login: ``notifications.smtp.*_env``       |
+| wecom    | a unit id                                   | webhook URL: unit ``contacts.wecom_webhook_env`` |
+| dingtalk | a unit id                                   | ``contacts.dingtalk_webhook_env`` / ``dingtalk_secret_env`` |
+| webhook  | a unit id or an http(s) URL                 | none (``contacts.webhook_url``)                |
+| record   | anything (written to a JSONL file)          | none                                           |
+
+``unit_recipients`` and ``person_recipients`` turn units.yaml contacts into those pairs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from alerts.notifiers.base import (
+    Delivery,
+    DeliveryError,
+    Notifier,
+    PermanentError,
+    Reconciling,
+    RetryableError,
+    SendResult,
+)
+from alerts.notifiers.dingtalk import DingTalkNotifier
+from alerts.notifiers.email import EmailNotifier
+from alerts.notifiers.record import RecordNotifier
+from alerts.notifiers.slack import SlackNotifier
+from alerts.notifiers.webhook import WebhookNotifier
+from alerts.notifiers.wecom import WeComNotifier
+from yuqing import paths
+from yuqing.clock import Clock, SystemClock
+from yuqing.settings import Config, Person, Unit
+
+CHANNELS = ("slack", "email", "wecom", "dingtalk", "webhook", "record")
+
+__all__ = [
+    "CHANNELS", "Delivery", "DeliveryError", "DingTalkNotifier", "EmailNotifier", "Notifier", "PermanentError",
+    "Reconciling", "RecordNotifier", "RetryableError", "SendResult", "SlackNotifier", "WeComNotifier",
+    "WebhookNotifier", "build_notifiers", "person_recipients", "record_path", "unit_recipients",
+]
+
+
+def record_path() -> Path:
+    """Where the record notifier writes: ``notifications.jsonl`` in the state directory."""
+    return paths.state_dir() / "notifications.jsonl"
+
+
+def build_notifiers(config: Config, env: Mapping[str, str] = os.environ, *, clock: Clock | None = None,
+                    record_to: Path | None = None, record_all: bool = False) -> dict[str, Notifier]:
+    """One notifier per channel, from settings.yaml and the environment.
+
+    Slack without a bot token in the environment is recorded instead of sent (demo, replay);
+    ``record_all`` records every channel. Robots and webhooks resolve their unit's secrets when
+    sending, so a unit without them fails with a message naming the variable to set.
+    """
+    clock = clock or SystemClock(config.settings.tz())
+    recorder = RecordNotifier(record_to or record_path(), clock)
+    if record_all:
+        return dict.fromkeys(CHANNELS, recorder)
+    slack = config.settings.notifications.slack
+    token = env.get(slack.token_env)
+    return {
+        "slack": SlackNotifier(token, base_url=slack.base_url, clock=clock) if token else recorder,
+        "email": EmailNotifier(config.settings.notifications.smtp, env, clock),
+        "wecom": WeComNotifier(config.units, env, clock),
+        "dingtalk": DingTalkNotifier(config.units, env, clock),
+        "webhook": WebhookNotifier(config.units, clock),
+        "record": recorder,
+    }
+
+
+def unit_recipients(unit: Unit) -> list[tuple[str, str]]:
+    """(channel, recipient) for every contact a unit has in units.yaml."""
+    contacts = unit.contacts
+    pairs: list[tuple[str, str]] = []
+    if contacts.slack_channel:
+        pairs.append(("slack", contacts.slack_channel))
+    if contacts.email:
+        pairs.append(("email", contacts.email))
+    if contacts.wecom_webhook_env:
+        pairs.append(("wecom", unit.id))
+    if contacts.dingtalk_webhook_env:
+        pairs.append(("dingtalk", unit.id))
+    if contacts.webhook_url:
+        pairs.append(("webhook", unit.id))
+    return pairs
+
+
+def person_recipients(person: Person) -> list[tuple[str, str]]:
+    """(channel, recipient) for a leader: a Slack direct message and e-mail, where configured."""
+    pairs: list[tuple[str, str]] = []
+    if person.slack_user:
+        pairs.append(("slack", person.slack_user))
+    if person.email:
+        pairs.append(("email", person.email))
+    return pairs

@@ -1,0 +1,280 @@
+"""The Slack interactivity endpoint: the buttons on an alert acknowledge a case or record a response.
+
+Slack signs every request (v0: HMAC-SHA256 of ``v0:{timestamp}:{body}`` with the app's signing
+secret). A request with a wrong signature or a timestamp more than five minutes off is answered 401
+and written to the audit trail (a ``CaseEvent`` without a case, action ``slack_request_rejected``), so
+forged traffic is visible to admins. Valid clicks call ``alerts.cases.acknowledge`` / ``record_response``
+and update the original message; "record response" opens a modal that collects the text.
+The server binds 127.0.0.1: put a TLS reverse proxy in front of it for Slack to reach it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+from typing import Any
+from urllib.parse import parse_qs
+
+import click
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
+from sqlalchemy import select
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from alerts import cases
+from alerts.messages import (
+    ACK_ACTION,
+    RESPOND_ACTION,
+    RESPONSE_INPUT_ACTION,
+    RESPONSE_INPUT_BLOCK,
+    RESPONSE_MODAL,
+    shorten,
+    slack_escape,
+    slack_response_modal,
+    slack_updated_blocks,
+)
+from yuqing.clock import Clock, SystemClock
+from yuqing.db.models import CaseEvent, User
+from yuqing.db.session import Database
+
+log = logging.getLogger(__name__)
+
+ACTIONS_PATH = "/slack/actions"
+MAX_AGE_S = 300
+MAX_BODY_BYTES = 1 << 20
+REJECTED = "slack_request_rejected"
+_SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+
+
+def verify_request(secret: str, headers: dict[str, str], body: bytes, now: float | None = None) -> str | None:
+    """None when Slack signed this request recently; otherwise why it is rejected (for the audit trail)."""
+    timestamp = headers.get("x-slack-request-timestamp")
+    signature = headers.get("x-slack-signature")
+    if not timestamp or not signature:
+        return "missing X-Slack-Request-Timestamp or X-Slack-Signature header"
+    if not timestamp.strip().isdigit():
+        return f"malformed timestamp {timestamp[:40]!r}"
+    age = (time.time() if now is None else now) - int(timestamp)
+    if abs(age) > MAX_AGE_S:
+        return f"stale timestamp: {age:.0f} s from now (limit {MAX_AGE_S} s); a replayed or delayed request"
+    if not SignatureVerifier(secret).is_valid(body, timestamp, signature):
+        return "signature does not match the signing secret"
+    return None
+
+
+class SlackActions:
+    """What a verified interaction does; separated from HTTP so the logic reads on its own."""
+
+    def __init__(self, database: Database, client: WebClient | None, clock: Clock):
+        self.database = database
+        self.client = client
+        self.clock = clock
+
+    def reject(self, reason: str, *, remote: str, path: str, headers: dict[str, str], body_bytes: int) -> None:
+        """Write the rejection to the audit trail: who tried, when, and why it failed."""
+        log.warning("rejected Slack request from %s: %s", remote, reason)
+        details = {"remote": remote, "path": path, "body_bytes": body_bytes,
+                   "timestamp": headers.get("x-slack-request-timestamp", "")[:40],
+                   "user_agent": headers.get("user-agent", "")[:200]}
+        with self.database.transaction() as session:
+            session.add(CaseEvent(case_id=None, at=self.clock.now(), actor=f"slack-endpoint ({remote})"[:200],
+                                  action=REJECTED, reason=reason, details=details))
+
+    def handle(self, payload: dict[str, Any]) -> Response:
+        kind = payload.get("type")
+        if kind == "block_actions":
+            return self._block_actions(payload)
+        if kind == "view_submission" and (payload.get("view") or {}).get("callback_id") == RESPONSE_MODAL:
+            return self._response_submitted(payload)
+        return Response(status_code=200)
+
+    # --------------------------------------------------------------------- buttons
+
+    def _block_actions(self, payload: dict[str, Any]) -> Response:
+        actions = payload.get("actions") or []
+        action = actions[0] if actions else {}
+        action_id = str(action.get("action_id") or "")
+        if action_id not in (ACK_ACTION, RESPOND_ACTION):
+            return Response(status_code=200)  # link buttons (OPEN_ACTION…) also report clicks; nothing to do
+        user_id = _user_id(payload)
+        container = payload.get("container") or {}
+        channel_id = str(container.get("channel_id") or (payload.get("channel") or {}).get("id") or "")
+        message = payload.get("message") or {}
+        message_ts = str(container.get("message_ts") or message.get("ts") or "")
+        case_id = _case_id(action.get("value"))
+        if case_id is None:
+            self._tell(channel_id, user_id, "这个按钮没有带案件编号，无法处理。")
+            return Response(status_code=200)
+        if action_id == RESPOND_ACTION:
+            trigger = payload.get("trigger_id")
+            view = slack_response_modal(case_id, channel_id, message_ts, str(message.get("text") or f"案件 #{case_id}"))
+            self._slack("views_open", trigger_id=trigger, view=view)
+            return Response(status_code=200)
+        actor = self._actor(user_id)
+        now = self.clock.now()
+        try:
+            with self.database.transaction() as session:
+                cases.acknowledge(session, case_id, actor, now, reason="")
+        except cases.CaseError as exc:
+            self._tell(channel_id, user_id, f"未能签收：{exc}")
+            return Response(status_code=200)
+        note = f"✅ {_mention(user_id)} 于 {now:%m-%d %H:%M} 签收案件 #{case_id}"
+        blocks = slack_updated_blocks(message.get("blocks") or [], note, drop_actions={ACK_ACTION})
+        self._slack("chat_update", channel=channel_id, ts=message_ts, text=message.get("text") or note, blocks=blocks)
+        return Response(status_code=200)
+
+    # --------------------------------------------------------------------- the response modal
+
+    def _response_submitted(self, payload: dict[str, Any]) -> Response:
+        view = payload.get("view") or {}
+        try:
+            origin = json.loads(view.get("private_metadata") or "{}")
+            case_id = int(origin["case_id"])
+        except (ValueError, KeyError, TypeError):
+            return _modal_error("表单缺少案件编号，请从告警消息重新打开。")
+        values = ((view.get("state") or {}).get("values") or {}).get(RESPONSE_INPUT_BLOCK) or {}
+        text = str((values.get(RESPONSE_INPUT_ACTION) or {}).get("value") or "").strip()
+        if not text:
+            return _modal_error("请填写回应内容（发布了什么、在哪里发布）。")
+        user_id = _user_id(payload)
+        now = self.clock.now()
+        try:
+            with self.database.transaction() as session:
+                cases.record_response(session, case_id, self._actor(user_id), now, text, channel="slack")
+        except cases.CaseError as exc:
+            return _modal_error(str(exc))
+        self._mark_responded(origin, case_id, user_id, text, now)
+        return Response(status_code=200)
+
+    def _mark_responded(self, origin: dict[str, Any], case_id: int, user_id: str, text: str, now: Any) -> None:
+        """Fetch the alert the modal came from and show on it that the case was answered."""
+        channel, ts = str(origin.get("channel") or ""), str(origin.get("ts") or "")
+        if not channel or not ts:
+            return
+        history = self._slack("conversations_history", channel=channel, latest=ts, inclusive=True, limit=1)
+        messages = (history or {}).get("messages") or []
+        if not messages:
+            return
+        note = (f"📝 {_mention(user_id)} 于 {now:%m-%d %H:%M} 登记了案件 #{case_id} 的回应："
+                f"{slack_escape(shorten(text, 300))}")
+        blocks = slack_updated_blocks(messages[0].get("blocks") or [], note, drop_actions={ACK_ACTION, RESPOND_ACTION})
+        self._slack("chat_update", channel=channel, ts=ts, text=messages[0].get("text") or note, blocks=blocks)
+
+    # --------------------------------------------------------------------- helpers
+
+    def _actor(self, user_id: str) -> str:
+        """The yuqing user linked to this Slack user (users.slack_user), else ``slack:<id>``."""
+        if not user_id:
+            return "slack:unknown"
+        with self.database.transaction() as session:
+            username = session.scalar(select(User.username).where(User.slack_user == user_id))
+        return username or f"slack:{user_id}"
+
+    def _tell(self, channel_id: str, user_id: str, text: str) -> None:
+        if channel_id and user_id:
+            self._slack("chat_postEphemeral", channel=channel_id, user=user_id, text=slack_escape(text))
+
+    def _slack(self, method: str, **kwargs: Any) -> Any:
+        """Call Slack; the case change is already committed, so a failure here is logged, not raised."""
+        if self.client is None:
+            log.warning("no Slack bot token: cannot %s (the case change itself is saved)", method)
+            return None
+        try:
+            return getattr(self.client, method)(**kwargs)
+        except (SlackApiError, OSError) as exc:
+            log.warning("Slack %s failed: %s (the case change itself is saved)", method, exc)
+            return None
+
+
+def _user_id(payload: dict[str, Any]) -> str:
+    user_id = str((payload.get("user") or {}).get("id") or "")
+    return user_id if _SLACK_ID.match(user_id) else ""
+
+
+def _mention(user_id: str) -> str:
+    return f"<@{user_id}>" if user_id else "某用户"
+
+
+def _case_id(value: Any) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+def _modal_error(message: str) -> JSONResponse:
+    return JSONResponse({"response_action": "errors", "errors": {RESPONSE_INPUT_BLOCK: message[:150]}})
+
+
+def create_app(database: Database, signing_secret: str, *, client: WebClient | None = None,
+               clock: Clock | None = None) -> Starlette:
+    """The ASGI app: ``POST /slack/actions`` (Slack's Request URL for interactivity) and ``GET /healthz``."""
+    if not signing_secret:
+        raise ValueError("the Slack signing secret is empty; set the variable named by "
+                         "notifications.slack.signing_secret_env")
+    actions = SlackActions(database, client, clock or SystemClock())
+
+    async def interact(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return PlainTextResponse("request too large", status_code=413)
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        problem = verify_request(signing_secret, headers, body)
+        if problem:
+            remote = request.client.host if request.client else "unknown"
+            await run_in_threadpool(actions.reject, problem, remote=remote, path=request.url.path,
+                                    headers=headers, body_bytes=len(body))
+            return PlainTextResponse("invalid Slack request signature", status_code=401)
+        try:
+            payload = json.loads(parse_qs(body.decode("utf-8"))["payload"][0])
+        except (KeyError, IndexError, ValueError, UnicodeDecodeError):
+            return PlainTextResponse("expected a form field `payload` holding Slack's JSON", status_code=400)
+        if not isinstance(payload, dict):
+            return PlainTextResponse("the payload is not a JSON object", status_code=400)
+        return await run_in_threadpool(actions.handle, payload)
+
+    async def healthz(_request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    return Starlette(routes=[Route(ACTIONS_PATH, interact, methods=["POST"]), Route("/healthz", healthz)])
+
+
+@click.command("slack-endpoint")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (keep it local; "
+              "expose it through a TLS reverse proxy).")
+@click.option("--port", default=8601, show_default=True, type=click.IntRange(1, 65535))
+def slack_endpoint_command(host: str, port: int) -> None:
+    """Serve Slack's interactivity requests (buttons on alerts) at POST /slack/actions."""
+    import uvicorn
+
+    from yuqing.cli import load_or_exit
+    from yuqing.db.session import DatabaseUnavailable
+
+    cfg = load_or_exit()
+    slack = cfg.settings.notifications.slack
+    secret = os.environ.get(slack.signing_secret_env)
+    if not secret:
+        raise click.ClickException(f"environment variable {slack.signing_secret_env} is not set; it must hold the "
+                                   "Slack app's signing secret (notifications.slack.signing_secret_env)")
+    token = os.environ.get(slack.token_env)
+    client = None
+    if token:
+        base_url = slack.base_url or WebClient.BASE_URL
+        client = WebClient(token=token, base_url=base_url if base_url.endswith("/") else base_url + "/")
+    else:
+        click.echo(f"warning: {slack.token_env} is not set; clicks are recorded but messages are not updated",
+                   err=True)
+    database = Database(cfg.settings.database.effective_url())
+    try:
+        database.check_schema()
+    except DatabaseUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+    app = create_app(database, secret, client=client, clock=SystemClock(cfg.settings.tz()))
+    click.echo(f"Slack interactivity endpoint on http://{host}:{port}{ACTIONS_PATH}")
+    uvicorn.run(app, host=host, port=port, log_level="info")

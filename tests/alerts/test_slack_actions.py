@@ -1,0 +1,196 @@
+"""The Slack buttons on an alert act on the case; forged or stale requests are refused and audited.
+
+Real pieces only: the alert is posted through the Slack notifier to the local emulator, the emulator
+plays Slack and POSTs signed interaction payloads to the endpoint running under uvicorn.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from slack_sdk import WebClient
+from sqlalchemy import select
+
+from alerts.messages import (
+    ACK_ACTION,
+    RESPOND_ACTION,
+    RESPONSE_INPUT_ACTION,
+    RESPONSE_INPUT_BLOCK,
+    RESPONSE_MODAL,
+)
+from alerts.notifiers import Delivery, SlackNotifier
+from alerts.slack_actions import ACTIONS_PATH, REJECTED, create_app
+from tests.support.asgi import AsgiServer
+from tests.support.payloads import case_payload
+from tests.support.slack_emulator import DEFAULT_TOKEN, SlackEmulator, signed_headers
+from yuqing.clock import SystemClock
+from yuqing.db.models import Case, CaseEvent, User
+from yuqing.db.session import Database
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+
+
+@dataclass
+class Setup:
+    database: Database
+    slack: SlackEmulator
+    endpoint: str
+    case_id: int
+    channel: str
+    ts: str
+
+
+@pytest.fixture
+def setup(database: Database) -> Iterator[Setup]:
+    clock = SystemClock()
+    now = clock.now()
+    with database.transaction() as session:
+        case = Case(event_id="evt-1", title="A3区某校食堂疑似食物中毒", topic="就学", grade="II", risk=71.5, state="notified",
+                    opened_at=now, notified_at=now, updated_at=now)
+        session.add(case)
+        session.flush()
+        case_id = case.id
+    with SlackEmulator() as slack:
+        notifier = SlackNotifier(DEFAULT_TOKEN, base_url=slack.api_url, clock=clock)
+        result = notifier.send(Delivery(id=1, case_id=case_id, kind="alert", channel="slack", recipient="#a3-edu",
+                                        payload=case_payload(now, case_id=case_id), idempotency_key="k",
+                                        attempts=1, created_at=now, scheduled_at=now))
+        channel, ts = (result.external_id or "").split("/")
+        client = WebClient(token=DEFAULT_TOKEN, base_url=slack.api_url)
+        with AsgiServer(create_app(database, SECRET, client=client, clock=clock)) as server:
+            yield Setup(database, slack, server.url + ACTIONS_PATH, case_id, channel, ts)
+
+
+def case_and_events(setup: Setup) -> tuple[Case, list[CaseEvent]]:
+    with setup.database.transaction() as session:
+        case = session.get_one(Case, setup.case_id)
+        events = list(session.scalars(select(CaseEvent).order_by(CaseEvent.id)))
+        return case, events
+
+
+def rejections(database: Database) -> list[CaseEvent]:
+    with database.transaction() as session:
+        return list(session.scalars(select(CaseEvent).where(CaseEvent.action == REJECTED)))
+
+
+def _ack_body(case_id: int) -> str:
+    payload = {"type": "block_actions", "user": {"id": "U0EVIL0001"},
+               "actions": [{"action_id": ACK_ACTION, "value": str(case_id)}]}
+    return urlencode({"payload": json.dumps(payload)})
+
+
+# ----------------------------------------------------------------------------- refused requests
+
+
+def test_a_forged_request_gets_401_and_an_audit_entry(setup: Setup):
+    body = _ack_body(setup.case_id)
+    headers = signed_headers("not-the-secret", body)
+    response = httpx.post(setup.endpoint, content=body, headers=headers)
+    assert response.status_code == 401
+    [entry] = rejections(setup.database)
+    assert entry.case_id is None and entry.reason == "signature does not match the signing secret"
+    assert entry.details["remote"] == "127.0.0.1" and entry.details["body_bytes"] == len(body)
+    case, _ = case_and_events(setup)
+    assert case.acknowledged_at is None and case.state == "notified"
+
+
+def test_a_stale_request_is_refused_even_with_a_valid_signature(setup: Setup):
+    body = _ack_body(setup.case_id)
+    response = httpx.post(setup.endpoint, content=body,
+                          headers=signed_headers(SECRET, body, timestamp=int(time.time()) - 6 * 60))
+    assert response.status_code == 401
+    [entry] = rejections(setup.database)
+    assert entry.reason.startswith("stale timestamp: 360 s") or entry.reason.startswith("stale timestamp: 361 s")
+    assert case_and_events(setup)[0].acknowledged_at is None
+
+
+def test_a_request_without_signature_headers_is_refused(setup: Setup):
+    response = httpx.post(setup.endpoint, content=_ack_body(setup.case_id),
+                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 401
+    assert [e.reason for e in rejections(setup.database)] == [
+        "missing X-Slack-Request-Timestamp or X-Slack-Signature header"]
+
+
+def test_a_signed_request_without_a_payload_is_a_bad_request(setup: Setup):
+    body = "hello=world"
+    response = httpx.post(setup.endpoint, content=body, headers=signed_headers(SECRET, body))
+    assert response.status_code == 400 and "payload" in response.text
+    assert rejections(setup.database) == []
+
+
+# ----------------------------------------------------------------------------- buttons
+
+
+def test_acknowledge_button_acknowledges_the_case_and_updates_the_message(setup: Setup):
+    response = setup.slack.click(setup.endpoint, SECRET, setup.channel, setup.ts, ACK_ACTION)
+    assert response.status_code == 200
+
+    case, events = case_and_events(setup)
+    assert case.state == "acknowledged" and case.acknowledged_at is not None
+    assert [(e.action, e.actor) for e in events] == [("acknowledged", "slack:U0TESTUSER1")]
+    message = setup.slack.message(setup.channel, setup.ts)
+    actions = [b for b in message["blocks"] if b["type"] == "actions"][0]["elements"]
+    assert [a["action_id"] for a in actions] == [RESPOND_ACTION, "yuqing_open_case"]
+    note = message["blocks"][-1]["elements"][0]["text"]
+    assert "<@U0TESTUSER1>" in note and f"签收案件 #{setup.case_id}" in note
+    assert rejections(setup.database) == []
+
+
+def test_a_linked_yuqing_user_is_the_actor(setup: Setup):
+    with setup.database.transaction() as session:
+        session.add(User(username="zhang.wei", display_name="张伟", role="unit", slack_user="U0A3EDU01"))
+    setup.slack.click(setup.endpoint, SECRET, setup.channel, setup.ts, ACK_ACTION, user_id="U0A3EDU01")
+    _, events = case_and_events(setup)
+    assert [(e.action, e.actor) for e in events] == [("acknowledged", "zhang.wei")]
+
+
+def test_record_response_opens_a_modal_and_records_the_text(setup: Setup):
+    assert setup.slack.click(setup.endpoint, SECRET, setup.channel, setup.ts, RESPOND_ACTION).status_code == 200
+    [view] = setup.slack.views
+    assert view["callback_id"] == RESPONSE_MODAL
+    assert json.loads(view["private_metadata"]) == {"case_id": setup.case_id, "channel": setup.channel,
+                                                    "ts": setup.ts}
+
+    text = "已于官方微博发布情况通报 <b>并</b> 开通热线"
+    response = setup.slack.submit_view(setup.endpoint, SECRET, view["id"],
+                                       {RESPONSE_INPUT_BLOCK: {RESPONSE_INPUT_ACTION: text}})
+    assert response.status_code == 200 and response.content == b""
+
+    case, events = case_and_events(setup)
+    assert case.state == "responded" and case.responded_at is not None
+    [responded] = [e for e in events if e.action == "responded"]
+    assert responded.reason == text and responded.details["channel"] == "slack"
+    message = setup.slack.message(setup.channel, setup.ts)
+    actions = [b for b in message["blocks"] if b["type"] == "actions"][0]["elements"]
+    assert [a["action_id"] for a in actions] == ["yuqing_open_case"]
+    note = message["blocks"][-1]["elements"][0]["text"]
+    assert "登记了案件" in note and "&lt;b&gt;并&lt;/b&gt;" in note and "<b>" not in note
+
+
+def test_an_empty_response_is_refused_inside_the_modal(setup: Setup):
+    setup.slack.click(setup.endpoint, SECRET, setup.channel, setup.ts, RESPOND_ACTION)
+    [view] = setup.slack.views
+    response = setup.slack.submit_view(setup.endpoint, SECRET, view["id"],
+                                       {RESPONSE_INPUT_BLOCK: {RESPONSE_INPUT_ACTION: "   "}})
+    assert response.status_code == 200
+    assert response.json()["response_action"] == "errors" and RESPONSE_INPUT_BLOCK in response.json()["errors"]
+    assert case_and_events(setup)[0].state == "notified"
+
+
+def test_acknowledging_a_closed_case_tells_the_user_why_not(setup: Setup):
+    with setup.database.transaction() as session:
+        case = session.get_one(Case, setup.case_id)
+        case.state, case.closed_at = "closed", datetime.now(case.opened_at.tzinfo) + timedelta(seconds=1)
+    response = setup.slack.click(setup.endpoint, SECRET, setup.channel, setup.ts, ACK_ACTION)
+    assert response.status_code == 200
+    [ephemeral] = setup.slack.ephemerals
+    assert ephemeral["user"] == "U0TESTUSER1" and "closed" in ephemeral["text"]
+    assert setup.slack.updates == []
