@@ -130,11 +130,11 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
     for name in declared_names:
         text = _decodes(body, name)
         if text is not None:
-            if name != "gb18030" and _decodes(body, "gb18030") is not None:
-                # Both fit (single-byte labels always do): let the detector arbitrate.
-                if _detect(body, among=[name, "gb18030"]) == "gb18030":
-                    log.debug("declared charset %s reads worse than GB18030; using GB18030", name)
-                    return body.decode("gb18030", errors="replace"), "gb18030"
+            gb_text = _decodes(body, "gb18030") if name != "gb18030" else None
+            # Both fit (single-byte labels always do): let the detector arbitrate.
+            if gb_text is not None and _detect(body, among=[name, "gb18030"]) == "gb18030":
+                log.debug("declared charset %s reads worse than GB18030; using GB18030", name)
+                return gb_text, "gb18030"
             return text, name
         log.debug("declared charset %s does not fit the body exactly", name)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
@@ -33,7 +34,8 @@ _TIME = (
 )
 # 2019-05-12, 2019/5/12, 2019.05.12, 2019年5月12日, 19-05-12, with an optional time and offset.
 _FULL_DATE = re.compile(
-    r"(?<!\d)(?P<y>\d{4}|\d{2})\s*(?P<sep>[-/.]|年)\s*(?P<m>\d{1,2})\s*(?:[-/.]|月)\s*(?P<d>\d{1,2})"
+    r"(?<!\d)(?P<y>\d{4}|\d{2})\s*"
+    r"(?:(?P<sep>[-/.])\s*(?P<m>\d{1,2})\s*(?P=sep)|年\s*(?P<cn_m>\d{1,2})\s*月)\s*(?P<d>\d{1,2})"
     r"\s*日?(?:" + _TIME + r")?"
 )
 # 20190512 or 20190512162501 on its own.
@@ -128,8 +130,17 @@ def _build(
         return None
 
 
-def _full_date(text: str, zone: tzinfo) -> datetime | None:
-    for match in _FULL_DATE.finditer(text):
+def _matches(pattern: re.Pattern[str], text: str, at_start: bool) -> Iterator[re.Match[str]]:
+    if at_start:
+        match = pattern.match(text)
+        if match:
+            yield match
+    else:
+        yield from pattern.finditer(text)
+
+
+def _full_date(text: str, zone: tzinfo, at_start: bool = False) -> datetime | None:
+    for match in _matches(_FULL_DATE, text, at_start):
         year_text = match["y"]
         if len(year_text) == 2:
             if match["sep"] == ".":  # "3.5.12" is a version number, not a date
@@ -137,7 +148,7 @@ def _full_date(text: str, zone: tzinfo) -> datetime | None:
             year = 2000 + int(year_text)
         else:
             year = int(year_text)
-        result = _build(year, int(match["m"]), int(match["d"]), match, zone)
+        result = _build(year, int(match["m"] or match["cn_m"]), int(match["d"]), match, zone)
         if result is not None:
             return result
     return None
@@ -150,17 +161,17 @@ def _compact(text: str, zone: tzinfo) -> datetime | None:
     return _build(int(match["y"]), int(match["m"]), int(match["d"]), match, zone)
 
 
-def _month_day(text: str, local_now: datetime) -> datetime | None:
+def _month_day(text: str, current: datetime, at_start: bool = False) -> datetime | None:
     """A date without a year: this year, or last year if that would be in the future."""
     for pattern in (_MONTH_DAY_CN, _MONTH_DAY_DASH):
-        for match in pattern.finditer(text):
+        for match in _matches(pattern, text, at_start):
             month, day = int(match["m"]), int(match["d"])
-            result = _build(local_now.year, month, day, match, local_now.tzinfo or UTC)
+            result = _build(current.year, month, day, match, current.tzinfo or UTC)
             if result is None and (month, day) == (2, 29):
-                result = _build(local_now.year - 1, month, day, match, local_now.tzinfo or UTC)
+                result = _build(current.year - 1, month, day, match, current.tzinfo or UTC)
             if result is None:
                 continue
-            if result > local_now:
+            if result > current:
                 try:
                     result = result.replace(year=result.year - 1)
                 except ValueError:  # 29 February of a leap year, seen from the next year
@@ -169,23 +180,23 @@ def _month_day(text: str, local_now: datetime) -> datetime | None:
     return None
 
 
-def _relative(text: str, local_now: datetime) -> datetime | None:
-    if _JUST_NOW.search(text):
-        return local_now
-    match = _AGO.search(text)
+def _relative(text: str, current: datetime, at_start: bool = False) -> datetime | None:
+    if next(_matches(_JUST_NOW, text, at_start), None):
+        return current
+    match = next(_matches(_AGO, text, at_start), None)
     if match:
         raw = match["n"]
         amount = _CN_NUMBERS[raw] if raw in _CN_NUMBERS else float(raw)
         unit = match["unit"]
-        return local_now - timedelta(seconds=amount * _UNIT_SECONDS[unit])
-    match = _DAY_WORD.search(text)
+        return current - timedelta(seconds=amount * _UNIT_SECONDS[unit])
+    match = next(_matches(_DAY_WORD, text, at_start), None)
     if match:
-        day = (local_now - timedelta(days=_DAY_OFFSET[match["word"]])).date()
+        day = (current - timedelta(days=_DAY_OFFSET[match["word"]])).date()
         hour = minute = 0
         if match["H"] is not None:
             hour, minute = _hour(int(match["H"]), match["ampm"]), int(match["M"] or 0)
         try:
-            return datetime(day.year, day.month, day.day, hour, minute, tzinfo=local_now.tzinfo)
+            return datetime(day.year, day.month, day.day, hour, minute, tzinfo=current.tzinfo)
         except ValueError:
             return None
     return None
@@ -216,14 +227,14 @@ def _email_style(text: str) -> datetime | None:
     return None
 
 
-def _with_dateparser(text: str, local_now: datetime, tz: str) -> datetime | None:
+def _with_dateparser(text: str, current: datetime, tz: str) -> datetime | None:
     """The slow path, for forms the regexes do not know ("May 12, 2019", "3 hours ago")."""
     if len(text) > _MAX_DATEPARSER_INPUT or not _HAS_DIGIT_OR_WORD.search(text):
         return None
     import dateparser  # imported on first use: it takes a second to load its language data
 
     settings = {
-        "RELATIVE_BASE": local_now.replace(tzinfo=None),
+        "RELATIVE_BASE": current.replace(tzinfo=None),
         "TIMEZONE": tz,
         "TO_TIMEZONE": tz,
         "RETURN_AS_TIMEZONE_AWARE": True,
@@ -237,7 +248,44 @@ def _with_dateparser(text: str, local_now: datetime, tz: str) -> datetime | None
         return None
     if result is None or result.tzinfo is None or not _MIN_YEAR <= result.year <= _MAX_YEAR:
         return None
-    return result
+    return result.astimezone(current.tzinfo)  # a zoneinfo zone, not dateparser's pytz one
+
+
+def local_now(now: datetime | None = None, tz: str = DEFAULT_TZ) -> datetime:
+    """``now`` in ``tz`` (a naive ``now`` is read as ``tz``); the current time when None."""
+    try:
+        zone = _zone(tz)
+    except (KeyError, ValueError) as error:
+        log.warning("unknown time zone %r (%s); using %s", tz, error, DEFAULT_TZ)
+        zone = _zone(DEFAULT_TZ)
+    if now is None:
+        return datetime.now(zone)
+    if now.tzinfo is None:
+        return now.replace(tzinfo=zone)
+    return now.astimezone(zone)
+
+
+def find_datetime(
+    text: str,
+    now: datetime | None = None,
+    tz: str = DEFAULT_TZ,
+    *,
+    at_start: bool = False,
+    relative: bool = False,
+) -> datetime | None:
+    """The first date in running text ("来源：新华社 2019-05-12 16:25"), else None.
+
+    Relative words are ignored unless ``relative`` is set: in prose "三天前" is not a timestamp,
+    in a byline it is. ``at_start`` accepts only a date that opens the text (the one after a label).
+    """
+    if not isinstance(text, str) or not text.strip():
+        return None
+    current = local_now(now, tz)
+    text = text.lstrip()[:_MAX_INPUT] if at_start else text
+    found = _full_date(text, current.tzinfo or UTC, at_start) or _month_day(text, current, at_start)
+    if found is None and relative:
+        found = _relative(text, current, at_start)
+    return found
 
 
 def parse_time(text: str, now: datetime | None = None, tz: str = DEFAULT_TZ) -> datetime | None:
@@ -251,24 +299,15 @@ def parse_time(text: str, now: datetime | None = None, tz: str = DEFAULT_TZ) -> 
     text = text.strip()[:_MAX_INPUT]
     if not text:
         return None
-    try:
-        zone = _zone(tz)
-    except (KeyError, ValueError) as error:
-        log.warning("unknown time zone %r (%s); using %s", tz, error, DEFAULT_TZ)
-        tz, zone = DEFAULT_TZ, _zone(DEFAULT_TZ)
-    if now is None:
-        local_now = datetime.now(zone)
-    elif now.tzinfo is None:
-        local_now = now.replace(tzinfo=zone)
-    else:
-        local_now = now.astimezone(zone)
-
+    current = local_now(now, tz)
+    zone = current.tzinfo or UTC
+    tz_name = str(zone)
     return (
         _timestamp(text, zone)
         or _email_style(text)
         or _compact(text, zone)
         or _full_date(text, zone)
-        or _relative(text, local_now)
-        or _month_day(text, local_now)
-        or _with_dateparser(text, local_now, tz)
+        or _relative(text, current)
+        or _month_day(text, current)
+        or _with_dateparser(text, current, tz_name)
     )

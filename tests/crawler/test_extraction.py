@@ -1,0 +1,394 @@
+"""Title, publish time, author and body come out of real and hand-made news pages."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from crawler.extract_command import extract_command
+from crawler.extraction import Article, extract_article, validate_overrides
+from yuqing.paths import shared_data_dir
+
+SH = timezone(timedelta(hours=8))
+NOW = datetime(2024, 3, 1, 12, 0, tzinfo=SH)
+PAGES = shared_data_dir() / "extraction" / "gne_pages"
+needs_pages = pytest.mark.skipif(
+    not PAGES.is_dir(),
+    reason=f"real news pages not found at {PAGES} (place the shared data set at ../shared/data)",
+)
+
+
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=SH)
+
+
+def fixture(name: str) -> Article:
+    return extract_article((PAGES / name).read_bytes(), now=NOW)
+
+
+# --- the 62 real pages --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def all_pages() -> dict[str, Article]:
+    if not PAGES.is_dir():
+        pytest.skip(f"real news pages not found at {PAGES} (place the shared data set at ../shared/data)")
+    return {
+        f"{p.parent.name}/{p.name}": extract_article(p.read_bytes(), now=NOW)
+        for p in sorted(PAGES.glob("*/*.html"))
+    }
+
+
+@needs_pages
+def test_every_real_page_yields_title_time_and_body(all_pages: dict[str, Article]) -> None:
+    assert len(all_pages) == 62
+    missing_title = [name for name, a in all_pages.items() if not a.title]
+    missing_time = [name for name, a in all_pages.items() if a.published_at is None]
+    empty_body = [name for name, a in all_pages.items() if not a.content.strip()]
+    short_body = [name for name, a in all_pages.items() if len(a.content) < 200]
+    assert missing_title == []
+    assert missing_time == []
+    assert empty_body == []
+    # Three pages really are short: a one-paragraph flash (hexun), a summary (readhub), a photo gallery.
+    assert len(short_body) <= 3, short_body
+
+
+@needs_pages
+def test_real_page_times_are_aware_and_in_china_time(all_pages: dict[str, Article]) -> None:
+    for name, article in all_pages.items():
+        assert article.published_at is not None and article.published_at.utcoffset() == timedelta(hours=8), (
+            name
+        )
+        assert at(2005, 1, 1) < article.published_at < NOW, name
+
+
+@needs_pages
+def test_titles_are_headlines_not_site_names(all_pages: dict[str, Article]) -> None:
+    for name, article in all_pages.items():
+        title = article.title or ""
+        assert not title.endswith(("_网易新闻", "-新华网", "_新浪网", "_凤凰网", "--人民网")), name
+        assert 6 <= len(title) <= 80, (name, title)
+
+
+@needs_pages
+@pytest.mark.parametrize(
+    ("page", "title", "published_at", "body_start"),
+    [
+        # og:title is cut at a stray quote; the <h1> is whole.
+        (
+            "163/1.html",
+            '多地项目连环爆雷 狂奔的龙湖集团"暗伤"曝露？',
+            at(2019, 9, 7, 13, 43, 45),
+            "（原标题：多地项目连环爆雷",
+        ),
+        # GNE picks the platform disclaimer and a comment time; the data-ptime attribute has the real one.
+        (
+            "163/9.html",
+            "5月20日至31日，京沪高速无锡至江阴大桥至广陵枢纽段封闭！",
+            at(2019, 5, 17, 20, 2, 46),
+            "下周一，",
+        ),
+        # Meta date only; the byline adds the minute. GNE takes a "recommended" blurb as the body.
+        ("people/1.html", "女儿出嫁，郑板桥画了几笔兰花当嫁妆", at(2019, 6, 15, 8, 18), "父亲的教诲像一盏灯"),
+        # <title> is "新闻动态--中国地理学会官网"; the headline is an <h5> above "发布时间".
+        (
+            "gsc/1.html",
+            "2019年中国人文地理学术年会在重庆•西南大学成功举行！",
+            at(2019, 5, 18),
+            "5月10-12日，2019年中国人文地理",
+        ),
+        # <title> puts the column first: "明日股市预测--<headline>".
+        (
+            "mingridapan/1.html",
+            "最新出炉联合国贸发报告：2019年全球经济增长率降至2.3%",
+            at(2019, 9, 26, 10, 9, 11),
+            None,
+        ),
+        # No metadata; "发布日期：" sits far below the headline, after a sidebar.
+        (
+            "cjddsb/1.html",
+            "常德市金融系统积极开展“金融知识普及月 金融知识进万家”活动",
+            at(2019, 9, 23, 14, 34, 5),
+            "为持续推动",
+        ),
+        # Byline publish time, not the "最后更新" time in the Baidu JSON block.
+        (
+            "guancha/2.html",
+            "我国集成电路进口突破3000亿美元！魏少军：产业结构扭曲，没将产品作为中心",
+            at(2019, 9, 7, 15, 10, 53),
+            "9月3日",
+        ),
+        # WeChat shows "昨天"; the Unix time is in `var ct`.
+        ("wechat/1.html", "三星 Galaxy S20 系列手机正式发布", at(2020, 2, 12, 22, 17, 54), "今天凌晨，三星"),
+        # The heading carries UI badges ("正在阅读：", "原创") that the <title> does not.
+        (
+            "qq/qq.html",
+            "儿歌一分钱被改成一元钱 原作者女儿：改成这样不觉得拗口吗？",
+            at(2019, 9, 7, 21, 30, 50),
+            "潘振声女儿",
+        ),
+        (
+            "toutiao/2.html",
+            "最不愁吃肉的国家：顿顿有肉吃，却要靠中国运输蔬菜水果",
+            at(2019, 9, 8, 11, 42, 3),
+            None,
+        ),
+        # The body opens with the event date (2月27日); the page's date is "发布日期：2019-03-06".
+        (
+            "zsnews/1.html",
+            "顺德区大良街道党工委委员潘卓辉一行到众创金融街开展调研工作",
+            at(2019, 3, 6),
+            "2019年2月27日下午",
+        ),
+        # "发布时间：18-03-08 23:16", and itemprop dateUpdate agrees.
+        (
+            "baijiahao/3.html",
+            "这款休闲裤太帅了，让你时尚潮流穿着舒适",
+            at(2018, 3, 8, 23, 16, 24),
+            "水洗工艺",
+        ),
+        # A law text that fills the page is still the body (not traded for a menu).
+        ("sxmu/1.html", "中华人民共和国监察法", at(2018, 5, 17), "《中华人民共和国监察法》是为了"),
+        # A UTC time in the page's JSON is shown in China time.
+        (
+            "readhub/readhub.html",
+            "运营商 5G 手机促销方式曝光，禁止提供购机补贴",
+            at(2019, 9, 7, 13, 51, 23),
+            "根据运营商内部人士透露",
+        ),
+    ],
+)
+def test_pages_checked_by_eye(page: str, title: str, published_at: datetime, body_start: str | None) -> None:
+    article = fixture(page)
+    assert article.title == title
+    assert article.published_at == published_at
+    if body_start:
+        assert article.content.startswith(body_start), article.content[:80]
+
+
+@needs_pages
+def test_gne_whole_page_body_is_replaced_by_the_article() -> None:
+    article = fixture("njxfhn/1.html")
+    assert "冒充银行经理来电骗事主" in article.content
+    assert len(article.content) < 10_000  # GNE returns the whole 170k-character page here
+
+
+@needs_pages
+def test_original_title_line_stays_in_the_body() -> None:
+    article = fixture("sina/sina.html")
+    assert article.content.startswith("原标题：最强“中国芯”本月商用")
+    assert article.author == "张申"
+
+
+@needs_pages
+def test_utf8_page_declaring_gb2312_is_read_as_utf8() -> None:
+    raw = (PAGES / "people/1.html").read_bytes()
+    assert b"charset=GB2312" in raw
+    assert extract_article(raw, now=NOW).encoding == "utf-8"
+
+
+@needs_pages
+def test_the_same_page_served_as_gbk_gives_the_same_article() -> None:
+    utf8 = (PAGES / "people/1.html").read_bytes()
+    gbk = utf8.decode("utf-8").encode("gbk", errors="replace")
+    as_utf8 = extract_article(utf8, now=NOW)
+    as_gbk = extract_article(gbk, declared_encoding="text/html; charset=utf-8", now=NOW)
+    assert as_gbk.encoding == "gb18030"
+    assert (as_gbk.title, as_gbk.published_at, as_gbk.content) == (
+        as_utf8.title,
+        as_utf8.published_at,
+        as_utf8.content,
+    )
+
+
+# --- hand-made pages ----------------------------------------------------------------------------
+
+BODY = "市民反映某小区夜间施工噪音扰民，记者实地走访了解情况。" * 12
+
+
+def make_page(
+    head: str = "", before: str = "", after: str = "", title: str = "小区夜间施工扰民 居民盼解决_某某网"
+) -> str:
+    return (
+        f"<html><head><title>{title}</title>{head}</head><body>"
+        f'<div class="nav"><a href="/">首页</a><a href="/news">新闻</a></div>'
+        f"{before}<h1>小区夜间施工扰民 居民盼解决</h1>"
+        f'<div class="info">{after}</div>'
+        f'<div class="article-content"><p>{BODY}</p><p>{BODY}</p></div>'
+        f'<div class="footer">版权所有 某某网</div></body></html>'
+    )
+
+
+def test_meta_publish_time_and_headline() -> None:
+    head = '<meta property="article:published_time" content="2019-05-12T16:25:00+08:00">'
+    article = extract_article(make_page(head=head, after="来源：某某日报"), now=NOW)
+    assert article.title == "小区夜间施工扰民 居民盼解决"
+    assert article.published_at == at(2019, 5, 12, 16, 25)
+    assert BODY in article.content
+    assert "版权所有" not in article.content
+
+
+def test_byline_relative_time_uses_the_injected_now() -> None:
+    article = extract_article(make_page(after="3小时前 来源：某某日报"), now=NOW)
+    assert article.published_at == NOW - timedelta(hours=3)
+
+
+def test_labelled_chinese_date_in_the_byline() -> None:
+    article = extract_article(make_page(after="发布时间：2019年05月12日 16:25 作者：张三"), now=NOW)
+    assert article.published_at == at(2019, 5, 12, 16, 25)
+    assert article.author == "张三"
+
+
+def test_future_dates_are_not_publish_times() -> None:
+    article = extract_article(make_page(after="2099-01-01 来源：某某日报"), now=NOW)
+    assert article.published_at is None or article.published_at <= NOW
+
+
+def test_gbk_bytes_with_a_lying_declaration() -> None:
+    html = make_page(head='<meta charset="utf-8">', after="2019-05-12 16:25")
+    article = extract_article(html.encode("gbk"), declared_encoding="utf-8", now=NOW)
+    assert article.encoding == "gb18030"
+    assert article.title == "小区夜间施工扰民 居民盼解决"
+    assert BODY in article.content
+
+
+def test_overrides_take_precedence_css_and_xpath() -> None:
+    html = make_page(after='<span class="when">2020-01-02 03:04</span><span class="who">李四</span>')
+    overrides = {
+        "title": "div.nav a:last-child",
+        "published_at": "//span[@class='when']/text()",
+        "author": ".who",
+        "content": "div.footer",
+    }
+    article = extract_article(html, overrides=overrides, now=NOW)
+    assert article.title == "新闻"
+    assert article.published_at == at(2020, 1, 2, 3, 4)
+    assert article.author == "李四"
+    assert article.content == "版权所有 某某网"
+
+
+def test_an_override_that_matches_nothing_falls_back_to_automatic() -> None:
+    article = extract_article(make_page(after="2019-05-12 16:25"), overrides={"title": "h9.none"}, now=NOW)
+    assert article.title == "小区夜间施工扰民 居民盼解决"
+
+
+def test_a_broken_override_is_logged_and_ignored(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="crawler.extraction"):
+        article = extract_article(make_page(after="2019-05-12 16:25"), overrides={"title": "div[[["}, now=NOW)
+    assert article.title == "小区夜间施工扰民 居民盼解决"
+    assert "invalid selector 'div[[['" in caplog.text
+
+
+def test_noise_override_removes_blocks_from_the_body() -> None:
+    html = make_page(after="2019-05-12 16:25").replace(
+        '<div class="article-content">',
+        '<div class="article-content"><p class="wx-tip">扫码关注我们的公众号，领取福利。</p>',
+    )
+    assert "扫码关注" in extract_article(html, now=NOW).content
+    assert "扫码关注" not in extract_article(html, overrides={"noise": ["p.wx-tip"]}, now=NOW).content
+
+
+def test_validate_overrides_names_the_problem() -> None:
+    assert validate_overrides({"title": "h1", "content": ["//div[@id='a']", "div.b"]}) == []
+    problems = validate_overrides({"titel": "h1", "author": "span[[["})
+    assert any("unknown override 'titel'" in p for p in problems)
+    assert any("override 'author'" in p and "span[[[" in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        "",
+        "   ",
+        b"\x00\x00\x00",
+        b'{"data": [1, 2, 3]}',
+        "<?xml version='1.0' encoding='utf-8'?><rss></rss>",
+        b"<html><body><p>\xff\xfe\xfa broken",
+        "<html><head><title>只有标题</title></head></html>",
+        "<<<>>>&&&",
+    ],
+)
+def test_malformed_input_never_raises(body: bytes | str) -> None:
+    article = extract_article(body, now=NOW)
+    assert isinstance(article, Article)
+    assert isinstance(article.content, str)
+
+
+def test_truncated_page_still_gives_what_it_has() -> None:
+    html = make_page(head='<meta name="publishdate" content="2019-05-12">').encode("utf-8")
+    cut = html[: html.index("版权".encode()) - 40]
+    article = extract_article(cut, now=NOW)
+    assert article.title == "小区夜间施工扰民 居民盼解决"
+    assert article.published_at == at(2019, 5, 12)
+    assert BODY in article.content
+
+
+def test_huge_page_is_capped_with_a_logged_reason(caplog: pytest.LogCaptureFixture) -> None:
+    filler = "<p>相关阅读：更多新闻请关注本网。</p>" * 250_000  # about 10 MB
+    html = make_page(after="2019-05-12 16:25").replace("</body>", filler + "</body>").encode("utf-8")
+    assert len(html) > 8 * 1024 * 1024
+    start = time.perf_counter()
+    with caplog.at_level(logging.INFO, logger="crawler.extraction"):
+        article = extract_article(html, now=NOW)
+    assert time.perf_counter() - start < 20
+    assert "extracting from the first" in caplog.text
+    assert article.title == "小区夜间施工扰民 居民盼解决"
+    assert article.published_at == at(2019, 5, 12, 16, 25)
+
+
+def test_contract_shape() -> None:
+    article = extract_article(make_page(after="2019-05-12 16:25 作者：张三"), now=NOW)
+    payload = article.as_contract()
+    assert list(payload) == ["title", "author", "published_at", "content"]
+    assert payload["published_at"] == "2019-05-12T16:25:00+08:00"
+    assert json.loads(json.dumps(payload, ensure_ascii=False)) == payload
+
+
+# --- the `yuqing extract` command ---------------------------------------------------------------
+
+
+def test_extract_command_prints_one_utf8_json_object(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_bytes(make_page(after="2019-05-12 16:25 作者：张三").encode("gbk"))
+    result = CliRunner().invoke(extract_command, [str(page), "--url", "http://example.cn/a.html"])
+    assert result.exit_code == 0, result.output
+    raw = result.stdout_bytes
+    assert "小区夜间施工扰民".encode() in raw  # UTF-8, not \\u escapes
+    payload = json.loads(raw.decode("utf-8"))
+    assert payload == {
+        "title": "小区夜间施工扰民 居民盼解决",
+        "author": "张三",
+        "published_at": "2019-05-12T16:25:00+08:00",
+        "content": payload["content"],
+    }
+    assert BODY in payload["content"]
+    assert raw.decode("utf-8").count("\n") == 1
+
+
+def test_extract_command_relative_time_with_now(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(make_page(after="5分钟前"), encoding="utf-8")
+    result = CliRunner().invoke(extract_command, [str(page), "--now", "2024-03-01T12:00:00+08:00"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["published_at"] == "2024-03-01T11:55:00+08:00"
+
+
+def test_extract_command_missing_file_exits_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(extract_command, [str(tmp_path / "nope.html")])
+    assert result.exit_code == 2
+    assert "nope.html" in result.output and "does not exist" in result.output
+
+
+def test_extract_command_rejects_a_bad_now(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(make_page(), encoding="utf-8")
+    result = CliRunner().invoke(extract_command, [str(page), "--now", "yesterday"])
+    assert result.exit_code == 2
+    assert "ISO 8601" in result.output
