@@ -58,7 +58,12 @@ class Region(BaseModel):
     code: str | None = None
 
     def label(self) -> str:
-        return "".join(p for p in (self.province, self.city, self.district) if p) or "未知"
+        """Province, city and district as one name; a municipality (city == province) is named once."""
+        parts: list[str] = []
+        for part in (self.province, self.city, self.district):
+            if part and part not in parts:
+                parts.append(part)
+        return "".join(parts) or "未知"
 
 
 class Reply(BaseModel):

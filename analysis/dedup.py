@@ -1,0 +1,323 @@
+"""Near-duplicate posts: reposts and copied news count as the spread of one story, not as new stories.
+
+MinHash over character 3-grams of normalised text, banded LSH for candidates, confirmed by the
+estimated Jaccard similarity. Character shingles need no word segmentation.
+
+datasketch supplies the scheme: its affine permutations (``MinHash.permutations``, a·h + b mod 2³²)
+and its optimal band/row split for the threshold (``MinHashLSH(...).b``/``.r``, weighted towards
+recall). The per-post work runs as a handful of numpy operations rather than through datasketch's
+objects, which cost too much for the enrichment budget: with the same shingles, ``MinHash.update_batch``
++ ``MinHashLSH.query``/``insert`` took about 43 µs on a 53-character Weibo post and 130 µs on a
+376-character message (jieba.lcut: 120 µs and 1,100 µs); this path about half and 40 % of that.
+datasketch's MurmurHash3 pre-mix is left out because the shingle hash already mixes, and on a short
+post every numpy call counts.
+
+State is a sliding window (7 days by default, and at most ``max_entries`` posts) saved to a ``.npz``
+of plain arrays (no pickle), so a restart keeps it and a library upgrade cannot make it unreadable.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import logging
+import os
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+log = logging.getLogger(__name__)
+
+# Weibo repost markers (//@name:), @mentions, URLs and [表情] codes are not the story's wording.
+_NOISE = re.compile(
+    r"//\s*@[^:：\s]{1,30}\s*[:：]?"
+    r"|(?:https?|ftp)://\S+|www\.\S+|\bt\.cn/\S+"
+    r"|@[^\s:：,，。!！?？@/]{1,30}"
+    r"|\[[^\[\]\s]{1,8}\]"
+)
+_NOISE_HINTS = ("/", "@", "[", "www")
+_SCHEMA = 1
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_SHIFT_32 = np.uint64(32)
+_SHIFT_16 = np.uint64(16)
+
+
+@cache
+def _word_map() -> np.ndarray:
+    """Code point → its lower-case form if it is a letter or digit of the Basic Multilingual Plane,
+    else 0 (dropped): punctuation, spaces, emoji. One table lookup per character in numpy."""
+    table = np.zeros(0x10000, dtype=np.uint16)
+    for cp in range(0x10000):
+        ch = chr(cp)
+        if ch.isalnum():
+            low = ch.lower()
+            table[cp] = ord(low) if len(low) == 1 and ord(low) < 0x10000 else cp
+    return table
+
+
+def _codes(text: str) -> np.ndarray:
+    """The code points that carry the story's wording (noise removed, see ``_word_map``)."""
+    if any(hint in text for hint in _NOISE_HINTS):
+        text = _NOISE.sub(" ", text)
+    codes = _word_map()[np.minimum(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32), 0xFFFF)]
+    return codes[codes != 0]
+
+
+def normalise(text: str) -> str:
+    """Text reduced to what distinguishes one story from another (what the shingles are made of)."""
+    return _codes(text).astype(np.uint32).tobytes().decode("utf-32-le")
+
+
+def shingle_hashes(text: str) -> np.ndarray:
+    """32-bit hashes of the character 3-grams of normalised ``text``; the same in every process.
+
+    The three 16-bit code points are packed into one 48-bit integer and mixed by a multiplicative
+    hash: vectorised, and free of Python's per-process string hash seed.
+    """
+    codes = _codes(text).astype(np.uint64)
+    if len(codes) < 3:
+        return np.empty(0, dtype=np.uint32)
+    packed = (codes[:-2] << _SHIFT_32) | (codes[1:-1] << _SHIFT_16) | codes[2:]
+    return ((packed * _GOLDEN) >> _SHIFT_32).astype(np.uint32)
+
+
+def _epoch(ts: datetime | float) -> float:
+    if isinstance(ts, datetime):
+        if ts.tzinfo is None:
+            raise ValueError(f"timestamp {ts!r} has no timezone; every time in yuqing is timezone-aware")
+        return ts.timestamp()
+    return float(ts)
+
+
+@dataclass(slots=True)
+class _Entry:
+    timestamp: float
+    signature: np.ndarray
+    bands: list[bytes]
+    dup_of: str | None
+
+
+class NearDuplicateIndex:
+    """Finds, for each new post, the first post of the story it repeats (``dup_of``), within a window.
+
+    ``threshold`` is the Jaccard similarity of the 3-gram sets above which two texts are one story.
+    Texts shorter than ``min_chars`` after normalisation never match (too little to tell).
+    Memory is about 1 kB a post, bounded by ``window`` and ``max_entries``.
+    """
+
+    def __init__(
+        self,
+        threshold: float = 0.7,
+        num_perm: int = 64,
+        window: timedelta = timedelta(days=7),
+        min_chars: int = 10,
+        max_entries: int = 300_000,
+        seed: int = 1,
+    ) -> None:
+        if not 0.0 < threshold <= 1.0:
+            raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+        self.threshold = threshold
+        self.num_perm = num_perm
+        self.window = window
+        self.min_chars = min_chars
+        self.max_entries = max_entries
+        self.seed = seed
+        self._a, self._b = MinHash(num_perm=num_perm, seed=seed).permutations.astype(np.uint32)
+        lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=(0.1, 0.9))
+        self._rows, self._nbands = lsh.r, lsh.b
+        # A band's key is its raw bytes. One dict serves as every band's table: the same bytes in two
+        # band positions only add a candidate, which the similarity check then weighs.
+        self._band_bytes = 4 * self._rows
+        # Band key → the post id, or a list of ids when several posts share the band (rare).
+        self._buckets: dict[bytes, str | list[str]] = {}
+        self._entries: dict[str, _Entry] = {}
+        self._expiry: list[tuple[float, str]] = []
+        self._newest = float("-inf")
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, post_id: str) -> bool:
+        return post_id in self._entries
+
+    def signature(self, text: str) -> np.ndarray | None:
+        """The MinHash values of ``text``, or None if it is too short to compare."""
+        hashes = shingle_hashes(text)
+        if len(hashes) < max(1, self.min_chars - 2):
+            return None
+        return (np.multiply.outer(hashes, self._a) + self._b).min(axis=0)
+
+    def _band_keys(self, signature: np.ndarray) -> list[bytes]:
+        raw = signature.astype(np.uint32, copy=False).tobytes()
+        step = self._band_bytes
+        return [raw[i : i + step] for i in range(0, step * self._nbands, step)]
+
+    def query(self, text: str) -> str | None:
+        """The id of the first post of the story ``text`` repeats, without adding it; None if new."""
+        signature = self.signature(text)
+        return None if signature is None else self._match(signature, self._band_keys(signature))
+
+    def _match(self, signature: np.ndarray, bands: list[bytes]) -> str | None:
+        """The most similar indexed post at or above the threshold (ties: the earlier), as its root."""
+        candidates: set[str] = set()
+        for key in bands:
+            ids = self._buckets.get(key)
+            if ids is None:
+                continue
+            if isinstance(ids, str):
+                candidates.add(ids)
+            else:
+                candidates.update(ids)
+        best: tuple[float, float] | None = None
+        best_id: str | None = None
+        for post_id in candidates:
+            entry = self._entries[post_id]
+            similarity = float(np.count_nonzero(entry.signature == signature)) / self.num_perm
+            rank = (similarity, -entry.timestamp)
+            if similarity >= self.threshold and (best is None or rank > best):
+                best, best_id = rank, post_id
+        if best_id is None:
+            return None
+        return self._entries[best_id].dup_of or best_id
+
+    def add(self, post_id: str, text: str, timestamp: datetime | float) -> str | None:
+        """Index a post; return the id of the story's first post if it repeats one, else None.
+
+        Idempotent per ``post_id``: adding the same post again returns the first answer. A copy of a
+        copy points at the first post of the chain, so one story has one root.
+        """
+        if post_id in self._entries:
+            return self._entries[post_id].dup_of
+        ts = _epoch(timestamp)
+        self._newest = max(self._newest, ts)
+        self._evict()
+        signature = self.signature(text)
+        if signature is None:
+            return None
+        bands = self._band_keys(signature)
+        dup_of = self._match(signature, bands)
+        self._insert(post_id, _Entry(ts, signature, bands, dup_of))
+        return dup_of
+
+    def _insert(self, post_id: str, entry: _Entry) -> None:
+        self._entries[post_id] = entry
+        buckets = self._buckets
+        for key in entry.bands:
+            ids = buckets.get(key)
+            if ids is None:
+                buckets[key] = post_id
+            elif isinstance(ids, str):
+                buckets[key] = [ids, post_id]
+            else:
+                ids.append(post_id)
+        heapq.heappush(self._expiry, (entry.timestamp, post_id))
+
+    def _evict(self) -> None:
+        """Forget posts older than the window (from the newest timestamp seen) or beyond the cap."""
+        horizon = self._newest - self.window.total_seconds()
+        while self._expiry and (self._expiry[0][0] < horizon or len(self._entries) >= self.max_entries):
+            _, key = heapq.heappop(self._expiry)
+            entry = self._entries.pop(key, None)
+            if entry is None:
+                continue
+            for band in entry.bands:
+                ids = self._buckets[band]
+                if isinstance(ids, str):
+                    del self._buckets[band]
+                else:
+                    ids.remove(key)
+                    if len(ids) == 1:
+                        self._buckets[band] = ids[0]
+
+    # ------------------------------------------------------------ persistence
+
+    def save(self, path: str | Path) -> None:
+        """Write the state atomically to ``path`` (.npz of plain arrays and a JSON header)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        keys = list(self._entries)
+        header = {
+            "schema": _SCHEMA,
+            "threshold": self.threshold,
+            "num_perm": self.num_perm,
+            "window_seconds": self.window.total_seconds(),
+            "min_chars": self.min_chars,
+            "max_entries": self.max_entries,
+            "seed": self.seed,
+            "newest": self._newest if keys else None,
+        }
+        signatures = (
+            np.stack([self._entries[k].signature for k in keys])
+            if keys
+            else np.empty((0, self.num_perm), np.uint32)
+        )
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez_compressed(
+                    fh,
+                    header=np.array(json.dumps(header)),
+                    ids=np.array(keys, dtype=str),
+                    dup_of=np.array([self._entries[k].dup_of or "" for k in keys], dtype=str),
+                    timestamps=np.array([self._entries[k].timestamp for k in keys], dtype=np.float64),
+                    signatures=signatures,
+                )
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: str | Path) -> NearDuplicateIndex:
+        """Restore an index written by :meth:`save`."""
+        with np.load(Path(path), allow_pickle=False) as data:
+            header = json.loads(str(data["header"]))
+            if header.get("schema") != _SCHEMA:
+                raise ValueError(
+                    f"{path}: near-duplicate state has schema {header.get('schema')!r}, expected {_SCHEMA}; "
+                    "delete the file to start a fresh index"
+                )
+            index = cls(
+                threshold=header["threshold"],
+                num_perm=header["num_perm"],
+                window=timedelta(seconds=header["window_seconds"]),
+                min_chars=header["min_chars"],
+                max_entries=header["max_entries"],
+                seed=header["seed"],
+            )
+            ids, dups, stamps, sigs = data["ids"], data["dup_of"], data["timestamps"], data["signatures"]
+            for key, dup, ts, sig in zip(ids.tolist(), dups.tolist(), stamps.tolist(), sigs, strict=True):
+                signature = np.array(sig, dtype=np.uint32)
+                index._insert(key, _Entry(ts, signature, index._band_keys(signature), dup or None))
+            if header["newest"] is not None:
+                index._newest = header["newest"]
+        return index
+
+    @classmethod
+    def open(cls, path: str | Path, **params: Any) -> NearDuplicateIndex:
+        """Load the saved state at ``path`` if there is one, else start an empty index with ``params``.
+
+        An unreadable state file (cut short by a crash, an older schema) is kept beside as
+        ``*.unreadable`` and the index starts empty: near-duplicate links are degraded for one
+        window, the pipeline keeps running.
+        """
+        path = Path(path)
+        if not path.exists():
+            return cls(**params)
+        try:
+            return cls.load(path)
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+            aside = path.with_name(path.name + ".unreadable")
+            os.replace(path, aside)
+            log.warning(
+                "near-duplicate state %s is unreadable (%s); moved to %s, starting empty", path, exc, aside
+            )
+            return cls(**params)

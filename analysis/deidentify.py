@@ -1,0 +1,581 @@
+"""De-identification of post text and authors before anything is indexed or shown.
+
+Rules: domain.md §6, 个人信息保护法 art. 73 (去标识化), GB/T 35273 (personal information),
+GB/T 37964 (de-identification). Every mask keeps the text's length, so a finding's span indexes
+the original and the masked text alike and downstream offsets stay valid; masks contain no digit,
+letter or Chinese character a rule could match again, so running twice changes nothing more.
+
+Decisions a reviewer should know:
+- Names of officials named with their office (张三局长, 李四书记) are kept: they act in a public
+  function and the press office must know who is criticised. Private persons are recognised by cues
+  (我叫…, 业主…, 姓名：…, …先生/女士/老人) and by standing right before a phone, ID or card number,
+  so a contact line never shows a name with a (partial) ID or phone number.
+- A surname alone (张先生, 王某) is already anonymous and is kept. A name found once is masked
+  wherever it recurs in the text. A name with no cue anywhere (张斌建需拆除) is not recognised:
+  finding those needs a name tagger, which would cost more than the whole enrichment budget.
+- Every landline with an area code is masked, institutions' numbers included: the text cannot tell
+  a home from an office. Short service numbers (12345, 110, 120, 95588) are never touched.
+
+Speed: every pattern starts with a character class or literal so the regex engine skips ahead in C,
+look-behinds sit after the first character for the same reason, and the cue words for names are
+found by one Aho-Corasick pass (ahocorasick-rs).
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import hmac
+import logging
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import NamedTuple
+
+from ahocorasick_rs import AhoCorasick, MatchKind
+
+log = logging.getLogger(__name__)
+
+PSEUDONYM_KEY_ENV = "YUQING_PSEUDONYM_KEY"
+# Public development key: pseudonyms made with it can be reversed by anyone who guesses the name.
+# Production must set YUQING_PSEUDONYM_KEY to a secret (GB/T 37964: keep the key apart from the data).
+_DEV_PSEUDONYM_KEY = "yuqing-development-key-not-secret"
+_PSEUDONYM = re.compile(r"u_[0-9a-f]{12}")
+
+
+class Finding(NamedTuple):
+    """One masked item: its kind and its [start, end) span (the same in the original and masked text)."""
+
+    kind: str
+    span: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class DeidResult:
+    """The masked text and what was masked."""
+
+    text: str
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def kinds(self) -> set[str]:
+        return {f.kind for f in self.findings}
+
+
+class _Hit(NamedTuple):
+    start: int
+    end: int
+    kind: str
+    masked: str
+
+
+# ---------------------------------------------------------------- numbers and accounts
+
+# A number followed by a unit is an amount or a count, not a phone or card.
+_NOT_AMOUNT = r"(?!\s*(?:元|块|万|亿|美元|%|％|个|人|次|年|吨|米|平|台|件|户|份|斤|公斤))"
+_EMAIL = re.compile(
+    r"[A-Za-z0-9](?<![A-Za-z0-9.%+\-*][A-Za-z0-9])[A-Za-z0-9._%+\-]*"
+    r"@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
+)
+_ID18 = re.compile(
+    r"[1-9](?<![0-9A-Za-z*][1-9])\d{5}((?:18|19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}[0-9Xx]"
+    r"(?![0-9A-Za-z*])"
+)
+_ID15 = re.compile(
+    r"[1-9](?<![0-9A-Za-z*][1-9])\d{5}(\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}(?![0-9A-Za-z*])"
+)
+_BANK = re.compile(
+    r"\d(?<![\d*]\d)\d{3}[ \-]?(?:\d{4}[ \-]?){2}\d{4}(?:[ \-]?\d{1,3})?(?![\d*])" + _NOT_AMOUNT
+)
+_MOBILE = re.compile(r"1[3-9]\d[ \-]?(\d{4})[ \-]?\d{4}(?![\d*])" + _NOT_AMOUNT)
+_COUNTRY_CODE = re.compile(r"(?:\+|00)?86[ \-]?$")
+_LANDLINE = re.compile(
+    r"(?:[(（]0\d{2,3}[)）] ?|0\d{2,3}[ \-－—]?)([2-9]\d{6,7})(?:[\-－转]\d{1,5})?(?![\d*])" + _NOT_AMOUNT
+)
+_LOCAL_PHONE = re.compile(
+    r"(?:电话|座机|固话|联系方式|[Tt]el|TEL)[：:\s]*([2-9]\d{6,7})(?![\d*])" + _NOT_AMOUNT
+)
+_QQ = re.compile(r"(?:[Qq]{2}|扣扣)(?:号码|号)?[：:\s]*([1-9]\d{4,10})(?![\d*])")
+_WECHAT = re.compile(
+    r"(?:微信号?|[Vv][Xx]|[Ww][Xx]|[Ww]e[Cc]hat)[：:\s]*([A-Za-z][\-_A-Za-z0-9]{5,19})(?![\w*])"
+)
+# Substring tests run at C speed; they decide whether a rule's regex needs to run at all.
+_LOCAL_PHONE_CUES = ("电话", "座机", "固话", "联系方式", "Tel", "tel", "TEL")
+_WECHAT_HINT = re.compile(r"[VvWw][Xx]|[Ww]e[Cc]hat")
+_ID_CUE = re.compile(r"身份证|证件|身份号")
+_CARD_CUE = re.compile(r"卡号|银行卡|账号|帐号|账户|帐户|储蓄卡|信用卡")
+_NON_DIGIT = re.compile(r"\D")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_PROVINCE_CODES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82".split()
+)
+
+
+def _wechat_hint(text: str) -> bool:
+    return "微信" in text or (
+        ("x" in text or "X" in text or "hat" in text) and bool(_WECHAT_HINT.search(text))
+    )
+
+
+def _id_checksum_ok(number: str) -> bool:
+    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11] == number[17].upper()
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _real_date(year: int, month: int, day: int) -> bool:
+    return 1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]
+
+
+def _cue_before(text: str, start: int, cue: re.Pattern[str], width: int = 12) -> bool:
+    return cue.search(text, max(0, start - width), start) is not None
+
+
+def _mask_digits(s: str, keep_head: int, keep_tail: int) -> str:
+    """Star every digit/letter except the first ``keep_head`` and last ``keep_tail``; separators stay."""
+    positions = [i for i, ch in enumerate(s) if ch.isalnum()]
+    hidden = set(positions[keep_head : len(positions) - keep_tail])
+    return "".join("*" if i in hidden else ch for i, ch in enumerate(s))
+
+
+def _emails(text: str) -> Iterator[_Hit]:
+    if "@" not in text:
+        return
+    for m in _EMAIL.finditer(text):
+        local = m.group(0).split("@", 1)[0]
+        yield _Hit(m.start(), m.start() + len(local), "email", local[0] + "*" * (len(local) - 1))
+
+
+def _id_cards(text: str) -> Iterator[_Hit]:
+    for m in _ID18.finditer(text):
+        number = m.group(0)
+        if not _real_date(int(m.group(1)), int(m.group(2)), int(m.group(3))):
+            continue
+        # A valid check digit settles it; a typo in it still leaves a province code and a birth
+        # date, which an 18-digit card number has by chance about once in ten thousand.
+        if _id_checksum_ok(number) or number[:2] in _PROVINCE_CODES or _cue_before(text, m.start(), _ID_CUE):
+            yield _Hit(m.start(), m.end(), "id_card", _mask_digits(number, 2, 2))
+    for m in _ID15.finditer(text):
+        number = m.group(0)
+        if number[:2] in _PROVINCE_CODES and _real_date(
+            1900 + int(m.group(1)), int(m.group(2)), int(m.group(3))
+        ):
+            yield _Hit(m.start(), m.end(), "id_card", _mask_digits(number, 2, 2))
+
+
+def _bank_cards(text: str) -> Iterator[_Hit]:
+    for m in _BANK.finditer(text):
+        raw = m.group(0)
+        digits = _NON_DIGIT.sub("", raw)
+        if (digits[0] in "3456" and _luhn_ok(digits)) or _cue_before(text, m.start(), _CARD_CUE):
+            yield _Hit(m.start(), m.end(), "bank_card", _mask_digits(raw, 4, 4))
+
+
+def _mobiles(text: str) -> Iterator[_Hit]:
+    for m in _MOBILE.finditer(text):
+        start = m.start()
+        before = text[start - 1] if start else ""
+        if before in "¥￥$+*":
+            continue
+        if before.isdigit():  # only a country code may stand right before: +86 138…, 0086-138…
+            cc = _COUNTRY_CODE.search(text, max(0, start - 6), start)
+            if cc is None or (cc.start() > 0 and text[cc.start() - 1].isdigit()):
+                continue
+        yield _Hit(m.start(1), m.end(1), "mobile", "****")
+
+
+def _landlines(text: str) -> Iterator[_Hit]:
+    for m in _LANDLINE.finditer(text):
+        if m.start() and text[m.start() - 1] in "0123456789*":
+            continue
+        local = m.group(1)
+        yield _Hit(m.start(1), m.end(1), "landline", "*" * (len(local) - 4) + local[-4:])
+    if not any(cue in text for cue in _LOCAL_PHONE_CUES):
+        return
+    for m in _LOCAL_PHONE.finditer(text):
+        local = m.group(1)
+        yield _Hit(m.start(1), m.end(1), "landline", "*" * (len(local) - 4) + local[-4:])
+
+
+def _im_accounts(text: str) -> Iterator[_Hit]:
+    rules = []
+    if "Q" in text or "q" in text or "扣扣" in text:
+        rules.append(_QQ)
+    if _wechat_hint(text):
+        rules.append(_WECHAT)
+    for rx in rules:
+        for m in rx.finditer(text):
+            yield _Hit(m.start(1), m.end(1), "im_account", _mask_digits(m.group(1), 1, 1))
+
+
+# ---------------------------------------------------------------- street addresses
+
+_NUM = r"(?:\d{1,3}(?:[\-—]\d{1,4}){1,3}|[A-Za-z]\d{1,5}[A-Za-z]?|\d{1,5}[A-Za-z]?|[一二三四五六七八九十百零〇两]{1,4})"
+# 号 followed by a time word is a date (5号晚上), and 号线 is a metro line.
+_UNIT = r"(?:号楼|号院|号(?![早晚上下中凌夜前后起至到开线左])|栋|幢|座|单元|楼|层|室|弄|组)"
+_SEQ = (
+    rf"(?:第?{_NUM}\s*{_UNIT}\s*[\-—]?\s*)+(?:\d{{3,4}}(?![\d*]))?"
+    r"|\d{1,3}(?:[\-—]\d{1,4}){1,3}(?:室|号)?(?![\d*])"
+)
+_ADDRESS_ANCHOR = re.compile(
+    r"(?:街道|大道|大街|胡同|小区|花园|公寓|大厦|广场|家园|新村|社区|公馆|路|街|巷|弄|村|屯|苑|园|城|府|庭|湾|郡|墅|阁|院|区)"
+    rf"(?:[\d一二三四五六七八九十]+期)?(?P<seq>{_SEQ})"
+)
+# Building, unit and room numbers identify a home even without a street in front of them.
+_NUM_DIGITS = r"(?:[A-Za-z]\d{1,5}[A-Za-z]?|\d{1,5}[A-Za-z]?)"
+_ADDRESS_BARE = re.compile(
+    rf"(?P<seq>(?:{_NUM_DIGITS}\s*(?:号楼|栋|幢|单元)\s*)+(?:{_NUM_DIGITS}\s*(?:楼|层|室)|\d{{3,4}}(?![\d*]))?"
+    r"|\d{3,4}室)"
+)
+_ADDRESS_UNITS = re.compile(r"[号栋幢座单楼层室弄组]")
+# Where a bare building/room number can end: found fast, then the full pattern is tried from its start.
+_BARE_HINT = re.compile(r"\d\s*(?:号楼|栋|幢|单元|室)")
+_NUMBER_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_ADDRESS_CHARS = re.compile(r"[0-9A-Za-z一二三四五六七八九十百零〇两]")
+
+
+def _addresses(text: str) -> Iterator[_Hit]:
+    """Both address rules, overlapping finds merged into one span (2—9栋 + 9栋2单元2706)."""
+    spans = sorted(_address_spans(text))
+    merged: list[list[int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    for start, end in merged:
+        yield _Hit(start, end, "address", _ADDRESS_CHARS.sub("*", text[start:end]))
+
+
+def _seq_span(start: int, seq: str) -> tuple[int, int] | None:
+    seq = seq.rstrip(" -—")
+    return (start, start + len(seq)) if seq else None
+
+
+def _address_spans(text: str) -> Iterator[tuple[int, int]]:
+    if not _ADDRESS_UNITS.search(text):
+        return
+    for m in _ADDRESS_ANCHOR.finditer(text):
+        span = _seq_span(m.start("seq"), m.group("seq"))
+        if span:
+            yield span
+    covered = 0
+    for hint in _BARE_HINT.finditer(text):
+        # Walk back to where the number starts (G2栋: the G), then try the full pattern from there.
+        start = hint.start()
+        while start > 0 and start > hint.start() - 7 and text[start - 1] in _NUMBER_CHARS:
+            start -= 1
+        if start < covered or (start and text[start - 1] == "*"):
+            continue
+        bare = _ADDRESS_BARE.match(text, start)
+        if bare:
+            covered = bare.end()
+            span = _seq_span(start, bare.group("seq"))
+            if span:
+                yield span
+
+
+# ---------------------------------------------------------------- names of private persons
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+# Strong cues are followed by a name almost always (姓名：李四); after weak ones (业主, 村民) a name
+# is only taken when it does not read as an ordinary word (业主许可, 居民严重...).
+_STRONG_CUES = (
+    "我叫 我的名字是 我的名字叫 名字是 名字叫 本人名叫 本人叫 本人姓名 姓名 联系人 投诉人 举报人 反映人 来信人 申请人 当事人"
+).split()
+_WEAK_CUES = (
+    "本人 业主 户主 租户 住户 车主 村民 居民 市民 患者 病人 死者 伤者 遇难者 老人 孩子 儿子 女儿 父亲 母亲 爸爸 妈妈 "
+    "丈夫 妻子 老公 老婆 爷爷 奶奶 外公 外婆 学生 家长 职工 员工 工人 农民工"
+).split()
+_STRONG_TITLES = "先生 女士 小姐".split()
+_WEAK_TITLES = "老人 老太 老汉 大爷 大妈 阿姨 师傅 同学 夫妇".split()
+# A cue inside a longer word is no cue: 行业主管, 企业主, 公交车主管部门, 妇女儿童.
+_CUE_NOT_AFTER = {"业主": "行企林物农工商产专就创失作事", "车主": "交货汽电火客列", "女儿": "妇"}
+_CUE_TAIL = frozenset("：: \t\u3000")
+_TITLE_WORDS = frozenset(_STRONG_TITLES + _WEAK_TITLES)
+# Characters that end a name: they begin the next word or are grammar, not a given name.
+_NOT_GIVEN = frozenset(
+    "的了是在和与及或等也都就又还已曾将把被对从向于为因称说讲表反投举打来去要想现今昨前后年月日岁某们这那此其个位名"
+    "家住告诉到给让请找问所以而但却即便如若"
+)
+_CONTACT_CUE = re.compile(
+    r"([\u4e00-\u9fff]{2,4}?)[\s,，:：、(（]*(?:的)?(?:联系电话|联系方式|电话号码|手机号码|手机号|手机|电话|身份证号码|"
+    r"身份证号|身份证|卡号|号码)?[\s:：]*$"
+)
+
+
+def _resource(name: str) -> str:
+    return resources.files("analysis.resources").joinpath(name).read_text(encoding="utf-8")
+
+
+@cache
+def _surnames() -> tuple[frozenset[str], frozenset[str]]:
+    lines = [ln.strip() for ln in _resource("deid_surnames.txt").splitlines()]
+    names = [ln for ln in lines if ln and not ln.startswith("#")]
+    return frozenset(n for n in names if len(n) == 1), frozenset(n for n in names if len(n) == 2)
+
+
+class _Cue(NamedTuple):
+    word: str
+    prefix: bool  # a name follows (业主张三)
+    prefix_strong: bool
+    title: bool  # a name precedes (张三先生)
+    title_strong: bool
+
+
+@cache
+def _cue_automaton() -> tuple[AhoCorasick, list[_Cue]]:
+    """Every cue word in one automaton, so one native pass finds them all (老人 is both kinds)."""
+    cues = [
+        _Cue(
+            word,
+            prefix=word in _STRONG_CUES or word in _WEAK_CUES,
+            prefix_strong=word in _STRONG_CUES,
+            title=word in _TITLE_WORDS,
+            title_strong=word in _STRONG_TITLES,
+        )
+        for word in sorted({*_STRONG_CUES, *_WEAK_CUES, *_STRONG_TITLES, *_WEAK_TITLES})
+    ]
+    return AhoCorasick([c.word for c in cues], matchkind=MatchKind.LeftmostLongest), cues
+
+
+@cache
+def _dictionary() -> tuple[frozenset[str], frozenset[str]]:
+    """Two-character words of jieba's dictionary (高中, 毕业, 许可, 反映...), and those tagged as names.
+
+    Only the dictionary file is read (no segmentation), once per process. jieba tags many ordinary
+    words as names (许可, 陈述), so after a weak cue any dictionary word counts as "not a name";
+    after a strong cue only words not tagged as names do (联系人：李四 is masked, 投诉人解释 is not).
+    """
+    import jieba  # only to locate the dictionary file bundled with the package
+
+    words, names = set(), set()
+    path = Path(jieba.__file__).with_name("dict.txt")
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.split()
+            if len(parts[0]) == 2:
+                words.add(parts[0])
+                if len(parts) == 3 and parts[2].startswith("nr"):
+                    names.add(parts[0])
+    extra = [ln.strip() for ln in _resource("deid_not_names.txt").splitlines()]
+    extra = [w for w in extra if w and not w.startswith("#")]
+    words.update(extra)
+    return frozenset(words), frozenset(names.difference(extra))
+
+
+def _is_word(pair: str, strong: bool) -> bool:
+    """Whether a surname-led pair reads as an ordinary word rather than the start of a name."""
+    words, names = _dictionary()
+    return pair in words and not (strong and pair in names)
+
+
+def _name_at(text: str, i: int, strong: bool = False) -> int:
+    """Length of a private person's full name starting at ``i`` (surname + 1–2 given chars), or 0."""
+    single, compound = _surnames()
+    words = _dictionary()[0]
+    if text[i : i + 2] in compound:
+        surname = 2
+    elif i < len(text) and text[i] in single:
+        surname = 1
+    else:
+        return 0
+    given = 0
+    j = i + surname
+    while given < 2 and j < len(text) and _HAN.match(text[j]) and text[j] not in _NOT_GIVEN:
+        # The character starts the next word (业主张三反映 → 张三 | 反映) or a title (张先生).
+        if (given == 1 and text[j : j + 2] in words) or text[j : j + 2] in _TITLE_WORDS:
+            break
+        given += 1
+        j += 1
+    if given == 0:
+        return 0
+    # 业主管部门: the cue's last character and the next one make a word, so no name follows.
+    if surname == 1 and (_is_word(text[i : i + 2], strong) or text[i - 1 : i + 1] == "主管"):
+        return 0
+    return surname + given
+
+
+def _suffix_name(text: str, end: int, strong: bool) -> int:
+    """Start of a full name that ends right before a title such as 先生 (``-1`` if none)."""
+    single, compound = _surnames()
+    words = _dictionary()[0]
+    for length in (4, 3, 2):
+        start = end - length
+        if start < 0:
+            continue
+        cand = text[start:end]
+        if not all(_HAN.match(ch) for ch in cand) or any(ch in _NOT_GIVEN for ch in cand[1:]):
+            continue
+        if cand[:2] in compound:
+            if length > 2:
+                return start
+            continue
+        # The surname must not end the word before it (感谢陶先生 is 感谢 + 陶先生).
+        if (
+            length < 4
+            and cand[0] in single
+            and not _is_word(cand[:2], strong)
+            and text[start - 1 : start + 1] not in words
+        ):
+            return start
+    return -1
+
+
+def _mask_name(text: str, start: int, end: int) -> _Hit:
+    _, compound = _surnames()
+    keep = 2 if text[start : start + 2] in compound else 1
+    return _Hit(start, end, "name", text[start : start + keep] + "*" * (end - start - keep))
+
+
+def _names(text: str) -> Iterator[_Hit]:
+    automaton, cues = _cue_automaton()
+    for index, start, end in automaton.find_matches_as_indexes(text):
+        cue = cues[index]
+        if start and text[start - 1] in _CUE_NOT_AFTER.get(cue.word, ""):
+            continue
+        if cue.prefix:
+            j = end
+            while j < len(text) and text[j] in _CUE_TAIL:
+                j += 1
+            length = _name_at(text, j, cue.prefix_strong)
+            if length:
+                yield _mask_name(text, j, j + length)
+        if cue.title:
+            begin = _suffix_name(text, start, cue.title_strong)
+            if begin >= 0:
+                yield _mask_name(text, begin, start)
+
+
+def _names_beside(text: str, hits: list[_Hit]) -> Iterator[_Hit]:
+    """Names written right before a phone, ID or card number (张三 13812341234, 王五，身份证…)."""
+    for hit in hits:
+        if hit.kind not in {"mobile", "landline", "id_card", "bank_card"}:
+            continue
+        number_start = hit.start if hit.kind in {"id_card", "bank_card"} else _number_start(text, hit.start)
+        m = _CONTACT_CUE.search(text, max(0, number_start - 16), number_start)
+        if not m:
+            continue
+        chars = m.group(1)
+        words = _dictionary()[0]
+        for length in (3, 2):
+            start = m.start(1) + len(chars) - length
+            # 值班室电话: 班 closes 值班, so 班室 is no name.
+            if start < m.start(1) or text[start - 1 : start + 1] in words:
+                continue
+            if _name_at(text, start) == length:
+                yield _mask_name(text, start, start + length)
+                break
+
+
+def _names_repeated(text: str, hits: list[_Hit]) -> Iterator[_Hit]:
+    """Every other occurrence of a name found once (村民杨永 … 杨永家门口): a cue appears only once."""
+    for name in {text[h.start : h.end] for h in hits if h.kind == "name"}:
+        start = text.find(name)
+        while start >= 0:
+            yield _mask_name(text, start, start + len(name))
+            start = text.find(name, start + len(name))
+
+
+def _number_start(text: str, pos: int) -> int:
+    """Walk back from a masked middle part to where the whole phone number starts."""
+    while pos > 0 and (text[pos - 1].isdigit() or text[pos - 1] in "+-－— ()（）"):
+        pos -= 1
+    return pos
+
+
+# ---------------------------------------------------------------- the public API
+
+# Priority order: an e-mail may contain a phone number, an ID may look like a card, and so on.
+_NUMBER_DETECTORS: tuple[Callable[[str], Iterator[_Hit]], ...] = (
+    _emails,
+    _id_cards,
+    _bank_cards,
+    _mobiles,
+    _landlines,
+    _im_accounts,
+)
+# Every number rule needs four digits in a row, an @ or a WeChat cue (checked in deidentify).
+_FOUR_DIGITS = re.compile(r"\d{4}")
+
+
+# Full-width ASCII (１３８, ＡＢ, ＠) folded to ASCII, one character for one, so positions stay put.
+# Only when a full-width letter, digit or @ is present: full-width punctuation is in almost every
+# Chinese text and the rules accept it as it is.
+_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_NEEDS_FOLD = re.compile(r"[０-９Ａ-Ｚａ-ｚ＠]")
+
+
+def deidentify(text: str) -> DeidResult:
+    """Mask personal information in ``text``; idempotent and length-preserving."""
+    if not text:
+        return DeidResult(text, [])
+    original = text
+    if _NEEDS_FOLD.search(text):
+        text = text.translate(_FOLD)
+    hits: list[_Hit] = []
+    if "@" in text or _FOUR_DIGITS.search(text) or _wechat_hint(text):
+        for detect in _NUMBER_DETECTORS:
+            hits.extend(detect(text))
+    hits.extend(_addresses(text))
+    hits.extend(_names(text))
+    if hits:
+        hits.extend(_names_beside(text, hits))
+        hits.extend(_names_repeated(text, hits))
+    accepted: list[_Hit] = []
+    taken = bytearray(len(text))
+    for hit in hits:
+        if hit.end > hit.start and not any(taken[hit.start : hit.end]):
+            taken[hit.start : hit.end] = b"\x01" * (hit.end - hit.start)
+            accepted.append(hit)
+    if not accepted:
+        return DeidResult(original, [])
+    accepted.sort()
+    out, pos = [], 0
+    for hit in accepted:
+        out.append(original[pos : hit.start])
+        out.append(hit.masked)
+        pos = hit.end
+    out.append(original[pos:])
+    return DeidResult("".join(out), [Finding(h.kind, (h.start, h.end)) for h in accepted])
+
+
+def _pseudonym_key() -> bytes:
+    key = os.environ.get(PSEUDONYM_KEY_ENV)
+    if not key:
+        _warn_dev_key()
+        key = _DEV_PSEUDONYM_KEY
+    return key.encode("utf-8")
+
+
+@cache
+def _warn_dev_key() -> None:
+    log.warning(
+        "%s is not set: author pseudonyms use the public development key and can be reversed by "
+        "guessing names; set it to a secret in production",
+        PSEUDONYM_KEY_ENV,
+    )
+
+
+def deidentify_author(name: str) -> str:
+    """A stable pseudonym for an author (HMAC-SHA256 with a secret key), so one person's posts can be
+    counted together without showing who they are. Idempotent: a pseudonym maps to itself."""
+    name = name.strip()
+    if not name or _PSEUDONYM.fullmatch(name):
+        return name
+    digest = hmac.new(_pseudonym_key(), name.encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"u_{digest[:12]}"

@@ -1,0 +1,250 @@
+"""De-identification: what a press officer may see of a citizen's message (domain.md §6)."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import pytest
+
+from analysis.deidentify import DeidResult, deidentify, deidentify_author
+from yuqing.paths import SharedDataMissing, shared_data_file
+
+
+def masked(text: str) -> str:
+    return deidentify(text).text
+
+
+def kinds(text: str) -> list[str]:
+    return [f.kind for f in deidentify(text).findings]
+
+
+# ---------------------------------------------------------------- phones
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("我的电话13812341234，请回电", "我的电话138****1234，请回电"),
+        ("手机：+86 138 1234 5678", "手机：+86 138 **** 5678"),
+        ("联系0086-13812345678", "联系0086-138****5678"),
+        ("打138-1234-5678找我", "打138-****-5678找我"),
+    ],
+)
+def test_mobile_numbers_keep_only_prefix_and_last_four(text: str, expected: str) -> None:
+    assert masked(text) == expected
+    assert kinds(text) == ["mobile"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("物业电话0731-88886666无人接听", "物业电话0731-****6666无人接听"),
+        ("座机（010）62345678", "座机（010）****5678"),
+        ("值班室电话：8881528", "值班室电话：***1528"),
+    ],
+)
+def test_landlines_keep_area_code_and_last_four(text: str, expected: str) -> None:
+    assert masked(text) == expected
+    assert kinds(text) == ["landline"]
+
+
+def test_full_width_digits_are_recognised() -> None:
+    assert masked("电话：１３８１２３４５６７８") == "电话：１３８****５６７８"
+    assert masked("恒大翡翠华庭６栋的业主") == "恒大翡翠华庭*栋的业主"
+
+
+# ---------------------------------------------------------------- ID, bank card, e-mail, IM
+
+
+def test_id_card_with_valid_check_digit_keeps_two_and_two() -> None:
+    result = deidentify("身份证号430104199001011230，")
+    assert result.text == "身份证号43**************30，"
+    assert result.kinds == {"id_card"}
+
+
+def test_id_card_with_typo_in_check_digit_is_still_masked() -> None:
+    # The brief's example has a wrong check digit; a plausible birth date is enough to hide it.
+    assert masked("350102199001011234") == "35**************34"
+
+
+def test_old_fifteen_digit_id_card() -> None:
+    assert masked("老身份证430104900101123") == "老身份证43***********23"
+
+
+def test_eighteen_digits_with_impossible_birth_date_are_not_an_id() -> None:
+    assert kinds("订单号430104199013451230") == []
+
+
+def test_bank_card_passing_luhn_keeps_first_and_last_four() -> None:
+    assert masked("工资卡6222021234567890128被冻结") == "工资卡6222***********0128被冻结"
+    assert masked("卡号 6217 0000 0000 0000 004") == "卡号 6217 **** **** ***0 004"
+
+
+def test_long_number_failing_luhn_without_card_cue_is_left_alone() -> None:
+    assert kinds("快递单号6222021234567890127") == []
+
+
+def test_email_local_part_is_masked_domain_kept() -> None:
+    assert masked("发到zhangsan@qq.com吧") == "发到z*******@qq.com吧"
+
+
+def test_qq_and_wechat_accounts() -> None:
+    assert masked("QQ：12345678") == "QQ：1******8"
+    assert masked("微信号 zhang_san88") == "微信号 z****_****8"
+
+
+# ---------------------------------------------------------------- street addresses
+
+
+def test_road_number_building_and_room_are_masked_road_kept() -> None:
+    result = deidentify("家住麓山路123号4栋502室")
+    assert result.text == "家住麓山路***号*栋***室"
+    assert result.kinds == {"address"}
+
+
+def test_estate_building_and_unit_are_masked() -> None:
+    assert masked("丽发新城3栋2单元1203") == "丽发新城*栋*单元****"
+    assert masked("米兰春天G2栋320，一家影楼") == "米兰春天**栋***，一家影楼"
+
+
+def test_village_group_and_house_number() -> None:
+    assert masked("金鼎村5组12号") == "金鼎村*组**号"
+
+
+def test_dates_written_with_hao_are_not_house_numbers() -> None:
+    assert masked("小区5号晚上停水") == "小区5号晚上停水"
+    assert masked("2019年3月5号反映过") == "2019年3月5号反映过"
+    assert masked("地铁1号线") == "地铁1号线"
+
+
+# ---------------------------------------------------------------- names
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("我叫张三，家住A3区", "我叫张*，家住A3区"),
+        ("业主张三反映小区噪音", "业主张*反映小区噪音"),
+        ("姓名：王小明", "姓名：王**"),
+        ("联系人：李四", "联系人：李*"),
+        ("王小明先生和刘洋女士到场", "王**先生和刘*女士到场"),
+        ("张大爷说欧阳娜娜女士也在", "张大爷说欧阳**女士也在"),
+        ("村民陈建国家里进水", "村民陈*国家里进水"),
+    ],
+)
+def test_private_persons_named_by_cues_are_masked(text: str, expected: str) -> None:
+    assert masked(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "张三局长表示将尽快处理",  # officials in their office stay visible
+        "李四书记带队检查",
+        "张先生反映",  # surname alone is already anonymous
+        "王某某称",
+        "业主许可后施工",  # a weak cue followed by an ordinary word
+        "行业主管部门",  # 业主 inside a longer word
+        "感谢陶先生",  # 谢 closes 感谢, 陶先生 is surname only
+        "高龄老人无人照顾",
+        "本人强烈要求",
+        "居民楼内部",
+    ],
+)
+def test_no_name_is_invented(text: str) -> None:
+    assert masked(text) == text
+
+
+def test_a_name_found_once_is_masked_wherever_it_recurs() -> None:
+    assert masked("此事发生在村民杨永家门口，杨永说") == "此事发生在村民杨*家门口，杨*说"
+
+
+def test_name_next_to_phone_or_id_never_stays_visible() -> None:
+    result = deidentify("刘德明 13812341234 身份证430104199001011230")
+    assert result.text == "刘** 138****1234 身份证43**************30"
+    assert [f.kind for f in result.findings] == ["name", "mobile", "id_card"]
+
+
+# ---------------------------------------------------------------- what must not change
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2019-12-25 11:25:05 发布",
+        "2019年12月25日",
+        "20191225",
+        "共花了13800元，补偿款15000000000元",
+        "1998年至2020年",
+        "拨打12345市长热线",
+        "遇险打110，急救打120，火警119",
+        "工商银行客服95588",
+        "增长了12.5%，共1300万人",
+        "A市A3区联丰路",
+    ],
+)
+def test_dates_amounts_years_and_service_numbers_are_untouched(text: str) -> None:
+    assert deidentify(text) == DeidResult(text, [])
+
+
+# ---------------------------------------------------------------- properties
+
+_EXAMPLES = [
+    "我叫张三，电话13812341234，身份证430104199001011230，住麓山路12号3栋502室，邮箱zs@qq.com",
+    "业主王小明先生反映：物业电话0731-88886666，银行卡6222021234567890128",
+    "举报人：李四 QQ：12345678 微信号 li_si_2019",
+]
+
+
+@pytest.mark.parametrize("text", _EXAMPLES)
+def test_masking_is_idempotent_and_keeps_length_and_spans(text: str) -> None:
+    first = deidentify(text)
+    assert first.findings
+    assert len(first.text) == len(text)
+    inside: set[int] = set()
+    for finding in first.findings:
+        start, end = finding.span
+        assert first.text[start:end] != text[start:end]
+        inside.update(range(start, end))
+    assert all(first.text[i] == text[i] for i in range(len(text)) if i not in inside)
+    again = deidentify(first.text)
+    assert again.text == first.text
+    assert again.findings == []
+
+
+def test_author_pseudonym_is_stable_keyed_and_idempotent(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("YUQING_PSEUDONYM_KEY", "secret-one")
+    first = deidentify_author("长沙小王")
+    assert first == deidentify_author(" 长沙小王 ")
+    assert re.fullmatch(r"u_[0-9a-f]{12}", first)
+    assert deidentify_author(first) == first
+    assert deidentify_author("长沙小李") != first
+    monkeypatch.setenv("YUQING_PSEUDONYM_KEY", "secret-two")
+    assert deidentify_author("长沙小王") != first
+    assert deidentify_author("") == ""
+
+
+def test_author_pseudonym_falls_back_to_the_development_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("YUQING_PSEUDONYM_KEY", raising=False)
+    assert deidentify_author("长沙小王") == deidentify_author("长沙小王")
+
+
+# ---------------------------------------------------------------- real messages
+
+
+def _zhengwu_texts(limit: int) -> list[str]:
+    try:
+        path = shared_data_file("zhengwu/messages_with_votes.csv")
+    except SharedDataMissing as exc:
+        pytest.skip(str(exc))
+    with path.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))[:limit]
+    return [f"{r['subject']}\n{r['detail']}" for r in rows]
+
+
+def test_no_mobile_number_survives_in_real_messages() -> None:
+    texts = _zhengwu_texts(2000)
+    mobile = re.compile(r"(?<!\d)1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)")
+    leaks = [t for t in texts if mobile.search(deidentify(t).text)]
+    assert leaks == []

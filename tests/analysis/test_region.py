@@ -1,0 +1,156 @@
+"""Region resolution: which province / city / district a post is about (routing depends on it)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from analysis.region import RegionConfigError, RegionResolver, resolve_region
+from yuqing.contract import Region
+from yuqing.paths import SharedDataMissing, shared_data_file
+
+
+def where(text: str, source: Region | None = None) -> tuple[str | None, str | None, str | None] | None:
+    region = resolve_region(text, source)
+    return None if region is None else (region.province, region.city, region.district)
+
+
+def test_full_names_give_province_city_district_and_code() -> None:
+    region = resolve_region("长沙市岳麓区发生一起火灾，消防已到场")
+    assert region == Region(province="湖南省", city="长沙市", district="岳麓区", code="430104")
+
+
+def test_parents_are_filled_from_a_district_alone() -> None:
+    assert where("岳麓区某小区停水") == ("湖南省", "长沙市", "岳麓区")
+
+
+def test_short_names_of_provinces_and_cities() -> None:
+    assert where("湖南长沙今天下雨") == ("湖南省", "长沙市", None)
+    assert where("恩施州来凤县") == ("湖北省", "恩施土家族苗族自治州", "来凤县")
+
+
+def test_ambiguous_district_takes_the_source_region() -> None:
+    assert where("朝阳区发生交通事故", Region(province="北京市")) == ("北京市", "北京市", "朝阳区")
+    assert where("朝阳区发生交通事故", Region(province="吉林省", city="长春市")) == (
+        "吉林省",
+        "长春市",
+        "朝阳区",
+    )
+
+
+def test_ambiguous_district_with_an_unrelated_source_is_not_guessed() -> None:
+    region = resolve_region("朝阳区发生交通事故", Region(province="辽宁省", city="朝阳市"))
+    assert region == Region(district="朝阳区")
+
+
+def test_text_naming_the_place_outweighs_the_source() -> None:
+    assert where("北京市朝阳区发生交通事故", Region(province="辽宁省", city="朝阳市")) == (
+        "北京市",
+        "北京市",
+        "朝阳区",
+    )
+
+
+def test_text_without_a_place_falls_back_to_the_source_region() -> None:
+    assert resolve_region("今天的天气很好", Region(city="长沙市")) == Region(
+        province="湖南省", city="长沙市", code="430100"
+    )
+    assert resolve_region("今天的天气很好") is None
+
+
+def test_a_city_named_on_a_district_board_stays_with_the_district() -> None:
+    source = Region(province="湖南省", city="长沙市", district="岳麓区")
+    assert where("长沙的公交线路调整", source) == ("湖南省", "长沙市", "岳麓区")
+
+
+def test_masked_zhengwu_names_resolve_with_the_alias_table() -> None:
+    source = Region(city="A市")
+    assert resolve_region("A3区一米阳光婚纱摄影是否合法纳税", source) == Region(city="A市", district="A3区")
+    assert where("反映A7县春华镇金鼎村水泥路问题", source) == (None, "A市", "A7县")
+    assert where("K7县某村道路破损", source) == (None, "K市", "K7县")
+    assert where("A市的公交车", source) == (None, "A市", None)
+    assert where("小区B区3栋漏水", source) == (None, "A市", None)
+
+
+def test_streets_named_after_places_are_not_places() -> None:
+    assert where("家住中山路3号") is None
+    assert where("南京路步行街人很多", Region(city="长沙市")) == ("湖南省", "长沙市", None)
+
+
+def test_phrases_that_contain_place_names_are_not_places() -> None:
+    assert where("北京时间8点，A3区停电", Region(city="A市")) == (None, "A市", "A3区")
+    assert where("早餐吃了三明治") is None
+
+
+def test_short_names_that_are_ordinary_words_need_support() -> None:
+    assert where("加强合作，讲究东方美学") is None
+    assert where("日照不足影响采光", Region(city="A市")) == (None, "A市", None)
+    assert where("义乌小商品市场") is None
+    assert where("浙江义乌小商品市场") == ("浙江省", "金华市", "义乌市")
+
+
+def test_municipalities_and_province_level_county_cities() -> None:
+    assert where("北京疫情") == ("北京市", "北京市", None)
+    assert where("仙桃市防汛") == ("湖北省", None, "仙桃市")
+
+
+def test_renamed_units_show_their_current_name() -> None:
+    assert where("宁乡县城区") == ("湖南省", "长沙市", "宁乡市")
+
+
+def test_configured_alias_table_adds_local_names_and_preferences(tmp_path: Path) -> None:
+    table = tmp_path / "region_aliases.yaml"
+    table.write_text(
+        "names:\n"
+        "  梅溪湖片区: {province: 湖南省, city: 长沙市, district: 岳麓区}\n"
+        "  江北新区: {province: 江苏省, city: 南京市, district: 江北新区}\n"
+        "prefer:\n"
+        "  朝阳区: '110105'\n",
+        encoding="utf-8",
+    )
+    resolver = RegionResolver(table)
+    assert resolver.resolve("梅溪湖片区积水") == Region(
+        province="湖南省", city="长沙市", district="岳麓区", code="430104"
+    )
+    assert resolver.resolve("江北新区招聘") == Region(province="江苏省", city="南京市", district="江北新区")
+    assert resolver.resolve("朝阳区发生交通事故") == Region(
+        province="北京市", city="北京市", district="朝阳区", code="110105"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("names:\n  某地: {cod: '430104'}\n", "names.某地.cod"),
+        ("names:\n  某地: {code: '999999'}\n", "names.某地.code"),
+        ("patterns:\n  - regex: '(unclosed'\n", "patterns[0].regex"),
+        ("nmes: {}\n", "nmes"),
+    ],
+)
+def test_a_broken_alias_table_names_the_file_and_the_key(tmp_path: Path, content: str, message: str) -> None:
+    table = tmp_path / "region_aliases.yaml"
+    table.write_text(content, encoding="utf-8")
+    with pytest.raises(RegionConfigError) as err:
+        RegionResolver(table)
+    assert str(table) in str(err.value)
+    assert message in str(err.value)
+
+
+def _texts(relative: str, columns: tuple[str, ...], limit: int) -> list[str]:
+    try:
+        path = shared_data_file(relative)
+    except SharedDataMissing as exc:
+        pytest.skip(str(exc))
+    with path.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))[:limit]
+    return ["\n".join(r[c] for c in columns) for r in rows]
+
+
+def test_real_zhengwu_messages_stay_in_the_source_city_or_a_named_place() -> None:
+    texts = _texts("zhengwu/messages_with_votes.csv", ("subject", "detail"), 1000)
+    regions = [resolve_region(t, Region(city="A市")) for t in texts]
+    in_a = sum(1 for r in regions if r is not None and r.city == "A市")
+    assert all(r is not None for r in regions)
+    assert in_a / len(regions) > 0.95
