@@ -1,0 +1,216 @@
+"""The one Chinese tokenizer for training, inference and indexing.
+
+jieba's dictionary with the project's user dictionary (government units, livelihood terms, place-name
+forms) and stop words. Segmentation runs with jieba's HMM off, so unknown words are not guessed
+differently from run to run or backend to backend. The fast backend is ``rjieba`` (jieba-rs, a Rust
+port whose output with HMM off is identical to jieba's); plain ``jieba`` is the fallback when rjieba is
+not installed. Everything is loaded lazily, once, on first use.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+RESOURCES = Path(__file__).resolve().parent / "resources"
+USER_DICT = RESOURCES / "user_dict.txt"
+STOP_WORDS = RESOURCES / "stop_words.txt"
+
+# Texts longer than this are tokenized without caching, so a few huge inputs cannot fill memory.
+_CACHEABLE_CHARS = 20_000
+
+_HTML_TAG = re.compile(r"<[^<>]{0,2000}>")
+_HTML_ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{1,6}|#x[0-9a-fA-F]{1,6});")
+_URL = re.compile(r"(?:https?|ftp)://[!-~]+|www\.[!-~]+")
+_NON_WORD = re.compile(r"[\W_]+")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+_lock = threading.Lock()
+_cut: Callable[[str], list[str]] | None = None
+_known: Callable[[str], bool] | None = None
+_backend_name = ""
+_stop_words: frozenset[str] = frozenset()
+
+
+def _read_entries(path: Path) -> list[str]:
+    """Non-empty, non-comment lines of a resource file."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def _user_words() -> list[tuple[str, int]]:
+    """The user dictionary as (word, frequency); a malformed line names the file and line to fix."""
+    words = []
+    for number, line in enumerate(USER_DICT.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.split()
+        if len(parts) < 2 or not parts[1].isdigit():
+            raise ValueError(
+                f"{USER_DICT}:{number}: expected 'word frequency' (e.g. '应急管理局 3000'), got {line!r}"
+            )
+        words.append((parts[0], int(parts[1])))
+    return words
+
+
+def _load(backend: str | None = None) -> None:
+    """Build the segmenter and stop-word set (slow: the dictionary load), once per process."""
+    global _cut, _known, _backend_name, _stop_words
+    words = _user_words()
+    name = backend or "rjieba"
+    if name == "rjieba":
+        try:
+            import rjieba
+        except ImportError:
+            name = "jieba"
+        else:
+            seg = rjieba.Jieba()
+            for word, freq in words:
+                seg.add_word(word, freq, None)
+
+            def cut(text: str) -> list[str]:
+                return seg.cut(text, False)
+
+            known = seg.has_word
+
+    if name == "jieba":
+        import logging
+
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        jseg = jieba.Tokenizer()
+        jseg.initialize()
+        for word, freq in words:
+            jseg.add_word(word, freq)
+
+        def cut(text: str) -> list[str]:
+            return jseg.lcut(text, HMM=False)
+
+        def known(word: str) -> bool:
+            return bool(jseg.FREQ.get(word))
+
+    elif name != "rjieba":
+        raise ValueError(f"unknown tokenizer backend {name!r}; use 'rjieba' or 'jieba'")
+    _stop_words = frozenset(_read_entries(STOP_WORDS))
+    _cut = cut
+    _known = known
+    _backend_name = name
+
+
+def _ensure_loaded() -> Callable[[str], list[str]]:
+    if _cut is None:
+        with _lock:
+            if _cut is None:
+                _load()
+    assert _cut is not None
+    return _cut
+
+
+def use_backend(name: str) -> None:
+    """Switch the segmentation backend ('rjieba' or 'jieba'); for tests that compare the two."""
+    with _lock:
+        _load(name)
+        _tokenize_cached.cache_clear()
+
+
+def backend() -> str:
+    """Which segmenter is in use, for model cards and benchmark reports."""
+    _ensure_loaded()
+    return _backend_name
+
+
+def normalize_text(text: str | None) -> str:
+    """Unicode-normalise (full-width to half-width), lower-case, and drop HTML tags, entities and URLs."""
+    if not text:
+        return ""
+    if not isinstance(text, str):
+        text = str(text)
+    text = unicodedata.normalize("NFKC", text).lower()
+    if "<" in text:
+        text = _HTML_TAG.sub(" ", text)
+    if "&" in text:
+        text = _HTML_ENTITY.sub(" ", text)
+    if "://" in text or "www." in text:
+        text = _URL.sub(" ", text)
+    return text
+
+
+def _tokenize_uncached(text: str) -> tuple[str, ...]:
+    cut = _ensure_loaded()
+    cleaned = _NON_WORD.sub(" ", normalize_text(text))
+    stop = _stop_words
+    return tuple(t for t in cut(cleaned) if t != " " and t not in stop)
+
+
+_tokenize_cached = lru_cache(maxsize=4096)(_tokenize_uncached)
+
+
+def tokenize(text: str | None) -> list[str]:
+    """Content tokens of a text: segmented, without punctuation, whitespace, emoji or stop words.
+
+    Results for recent texts are cached, so enrichment, the topic model and indexing can all call this
+    on the same text and pay for segmentation once.
+    """
+    if not text:
+        return []
+    if len(text) <= _CACHEABLE_CHARS:
+        return list(_tokenize_cached(text))
+    return list(_tokenize_uncached(text))
+
+
+def index_tokens(text: str | None) -> list[str]:
+    """Tokens for search: each long word is preceded by the dictionary words inside it (jieba's search mode).
+
+    So a query for 爆炸 finds a text segmented as 发生爆炸, and a query for 发生爆炸 still matches exactly.
+    Derived from the cached ``tokenize`` output, so indexing costs no second segmentation.
+    """
+    tokens = tokenize(text)
+    if _known is None:
+        return tokens
+    known, stop = _known, _stop_words
+    out: list[str] = []
+    for word in tokens:
+        if len(word) > 2:
+            out.extend(g for i in range(len(word) - 1) if known(g := word[i : i + 2]) and g not in stop)
+            if len(word) > 3:
+                out.extend(g for i in range(len(word) - 2) if known(g := word[i : i + 3]) and g not in stop)
+        out.append(word)
+    return out
+
+
+def cut_for_index(text: str | None) -> str:
+    """Space-joined search tokens for Elasticsearch whitespace-analyzed fields; cut queries the same way."""
+    return " ".join(index_tokens(text))
+
+
+def has_chinese(text: str | None) -> bool:
+    """Whether a text contains any CJK ideograph: models give a low-confidence fallback otherwise."""
+    return text is not None and _CJK.search(text) is not None
+
+
+def join_pretokenized(text: str) -> str:
+    """Undo a space-separated tokenisation (spaces between CJK characters), keeping spaces between words."""
+    return _PRETOKENIZED_GAP.sub("", text)
+
+
+_PRETOKENIZED_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
+
+
+def looks_pretokenized(texts: list[str], threshold: float = 0.15) -> bool:
+    """Whether a column holds space-separated tokens rather than raw text.
+
+    Raw Chinese has almost no spaces between ideographs; a tokenized column has one every few characters.
+    """
+    gaps = 0
+    cjk = 0
+    for text in texts[:500]:
+        if not text:
+            continue
+        gaps += len(_PRETOKENIZED_GAP.findall(text))
+        cjk += len(_CJK.findall(text))
+    return cjk > 0 and gaps / cjk >= threshold

@@ -1,0 +1,862 @@
+"""Training, evaluation and the model-directory format of yuqing's text models.
+
+A model directory holds ``model.joblib`` (a scikit-learn Pipeline), ``meta.json`` (format version,
+library versions, labels, training data, held-out scores, the command that retrains it) and
+``MODEL_CARD.md``. The shipped models are rebuilt reproducibly with::
+
+    python -m analysis.training --shipped            # both
+    python -m analysis.training --shipped topic      # or one
+
+Every score written to a card is measured on rows the model never saw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+import joblib
+import numpy as np
+import sklearn
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import classification_report, f1_score, recall_score
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.svm import LinearSVC
+
+from analysis.tokenizer import backend, has_chinese, join_pretokenized, looks_pretokenized
+from yuqing.paths import shared_data_file
+
+FORMAT_VERSION = 1
+SHIPPED_MODELS = Path(__file__).resolve().parent / "models"
+MODEL_FILE = "model.joblib"
+META_FILE = "meta.json"
+CARD_FILE = "MODEL_CARD.md"
+SEED = 42
+HELD_OUT = 0.2
+NEGATIVE_RECALL_TARGET = 0.90
+
+SHIPPED_COMMAND = "yuqing train {kind} --shipped"
+CSV_COMMAND = "yuqing train {kind} --data CSV --text-column TEXT --label-column LABEL --out {out}"
+
+
+# --------------------------------------------------------------------------------------------------
+# The model directory
+
+
+class ModelUnavailable(Exception):
+    """A model directory that cannot be used; the message says how to (re)train one."""
+
+
+class ModelNotFound(ModelUnavailable):
+    """No model at the given place."""
+
+
+class IncompatibleModel(ModelUnavailable):
+    """A model written by another format version or scikit-learn release, or of another kind."""
+
+
+def retrain_hint(kind: str, path: Path, meta: dict[str, Any] | None = None) -> str:
+    """The exact command that rebuilds the model at ``path``."""
+    if meta and meta.get("retrain_command"):
+        return str(meta["retrain_command"])
+    if path.resolve() == (SHIPPED_MODELS / kind).resolve():
+        return SHIPPED_COMMAND.format(kind=kind)
+    return CSV_COMMAND.format(kind=kind, out=path)
+
+
+def _minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def read_model_dir(path: Path, kind: str) -> tuple[Any, dict[str, Any]]:
+    """Load and check a model directory; raise ModelUnavailable with the retrain command if unusable."""
+    meta_path = path / META_FILE
+    if not path.is_dir() or not meta_path.is_file():
+        raise ModelNotFound(
+            f"no {kind} model at {path} (expected {META_FILE} and {MODEL_FILE} there); "
+            f"train one with: {retrain_hint(kind, path)}"
+        )
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IncompatibleModel(
+            f"{meta_path} is unreadable ({exc}); retrain with: {retrain_hint(kind, path)}"
+        ) from exc
+    hint = retrain_hint(kind, path, meta)
+    if meta.get("kind") != kind:
+        raise IncompatibleModel(
+            f"{path} holds a {meta.get('kind')!r} model, not a {kind} model; point to a {kind} model "
+            f"directory or train one with: {hint}"
+        )
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise IncompatibleModel(
+            f"{path} was written in model format {meta.get('format_version')!r}, this yuqing reads format "
+            f"{FORMAT_VERSION}; retrain with: {hint}"
+        )
+    trained_with = str(meta.get("sklearn_version", "unknown"))
+    if _minor(trained_with) != _minor(sklearn.__version__):
+        raise IncompatibleModel(
+            f"{path} was trained with scikit-learn {trained_with}, this environment has "
+            f"{sklearn.__version__} (pickled models only load in the same release); retrain with: {hint}"
+        )
+    try:
+        pipeline = joblib.load(path / MODEL_FILE)
+    except FileNotFoundError as exc:
+        raise ModelNotFound(f"{path / MODEL_FILE} is missing; retrain with: {hint}") from exc
+    except Exception as exc:  # unpickling raises many types: all mean "cannot use this file"
+        raise IncompatibleModel(f"{path / MODEL_FILE} cannot be loaded ({exc!r}); retrain with: {hint}") from exc
+    return pipeline, meta
+
+
+def _compact(pipeline: Pipeline) -> None:
+    """Store linear weights as float32: halves the model files, changes probabilities by < 1e-6."""
+    for estimator in _walk(pipeline):
+        if isinstance(estimator, LinearSVC) and hasattr(estimator, "coef_"):
+            estimator.coef_ = estimator.coef_.astype(np.float32)
+
+
+def _walk(obj: Any) -> list[Any]:
+    """Every estimator nested inside a fitted pipeline (steps, unions, calibrators, wrappers)."""
+    found = [obj]
+    children: list[Any] = []
+    if isinstance(obj, Pipeline):
+        children = [step for _, step in obj.steps]
+    elif hasattr(obj, "transformer_list"):
+        children = [t for _, t in obj.transformer_list]
+    for attr in ("estimator_", "estimator", "scorer"):
+        child = getattr(obj, attr, None)
+        if child is not None and not isinstance(child, str):
+            children.append(child)
+    for calibrated in getattr(obj, "calibrated_classifiers_", []):
+        children.append(calibrated.estimator)
+    for child in children:
+        if child is not obj and not isinstance(child, str):
+            found.extend(_walk(child))
+    return found
+
+
+def write_model_dir(out: Path, pipeline: Pipeline, meta: dict[str, Any]) -> None:
+    """Write model, meta.json and the model card; the card is generated from meta so they never disagree."""
+    out.mkdir(parents=True, exist_ok=True)
+    _compact(pipeline)
+    partial = out / (MODEL_FILE + ".partial")
+    joblib.dump(pipeline, partial, compress=("xz", 6))
+    os.replace(partial, out / MODEL_FILE)  # a reader never sees a half-written model
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "sklearn_version": sklearn.__version__,
+        "numpy_version": np.__version__,
+        "python_version": platform.python_version(),
+        "tokenizer_backend": backend(),
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        **meta,
+    }
+    (out / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (out / CARD_FILE).write_text(model_card(meta), encoding="utf-8")
+
+
+class PersistedTextModel:
+    """Shared behaviour of the topic and sentiment models: loading, checking and defined bad-input output."""
+
+    kind: ClassVar[str] = ""
+    default_dir: ClassVar[Path] = SHIPPED_MODELS
+
+    def __init__(self, pipeline: Any, meta: dict[str, Any], path: Path | None = None) -> None:
+        self.pipeline = pipeline
+        self.meta = meta
+        self.path = path
+        self.labels: list[str] = [str(c) for c in pipeline.classes_]
+
+    @classmethod
+    def _load(cls, path: Path | str | None) -> PersistedTextModel:
+        where = Path(path) if path else cls.default_dir
+        pipeline, meta = read_model_dir(where, cls.kind)
+        return cls(pipeline, meta, where)
+
+    def fallback_label(self) -> str:
+        raise NotImplementedError
+
+    def predict_proba(self, texts: Sequence[Any]) -> np.ndarray:
+        """Class probabilities (columns in ``self.labels`` order); texts without Chinese get a uniform row."""
+        cleaned = [_as_text(t) for t in texts]
+        probs = np.full((len(cleaned), len(self.labels)), 1.0 / max(len(self.labels), 1))
+        usable = [i for i, t in enumerate(cleaned) if has_chinese(t)]
+        if usable:
+            probs[usable] = self.pipeline.predict_proba([cleaned[i] for i in usable])
+        return probs
+
+    def predict(self, texts: Sequence[Any]) -> list[tuple[str, float]]:
+        """(label, probability) per text; empty, non-Chinese or emoji-only text gets the fallback label
+        with the uniform (lowest possible) probability."""
+        cleaned = [_as_text(t) for t in texts]
+        probs = self.predict_proba(cleaned)
+        fallback = self.fallback_label()
+        out = []
+        for text, row in zip(cleaned, probs, strict=True):
+            if has_chinese(text):
+                best = int(row.argmax())
+                out.append((self.labels[best], float(row[best])))
+            else:
+                out.append((fallback, float(row.min())))
+        return out
+
+
+def _as_text(value: Any) -> str:
+    """Whatever arrived as a text, as a str: bytes are decoded leniently, None and NaN become empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, float) and value != value:
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
+# --------------------------------------------------------------------------------------------------
+# Scores
+
+
+def scores(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str] | None = None) -> dict[str, Any]:
+    """Macro-F1, accuracy and per-class precision/recall/F1/support, JSON-ready."""
+    labels = list(labels) if labels is not None else sorted(set(y_true))
+    report = classification_report(y_true, y_pred, labels=labels, output_dict=True, zero_division=0)
+    per_class = {
+        lab: {k: round(float(report[lab][k]), 4) for k in ("precision", "recall", "f1-score")}
+        | {"support": int(report[lab]["support"])}
+        for lab in labels
+    }
+    return {
+        "macro_f1": round(float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)), 4),
+        "accuracy": round(float(np.mean(np.asarray(y_true) == np.asarray(y_pred))), 4),
+        "n": len(y_true),
+        "per_class": per_class,
+    }
+
+
+def format_scores(title: str, result: dict[str, Any]) -> str:
+    """A Markdown table of a scores() result."""
+    lines = [
+        f"**{title}** — macro-F1 {result['macro_f1']:.4f}, accuracy {result['accuracy']:.4f}, n={result['n']}",
+        "",
+        "| class | precision | recall | F1 | support |",
+        "|---|---|---|---|---|",
+    ]
+    for label, row in result["per_class"].items():
+        lines.append(
+            f"| {label} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1-score']:.3f} | {row['support']} |"
+        )
+    return "\n".join(lines)
+
+
+def model_card(meta: dict[str, Any]) -> str:
+    """The model card: what the model is, what data it saw, how well it does on data it did not see."""
+    lines = [
+        f"# {meta['kind']} model card",
+        "",
+        meta.get("description", ""),
+        "",
+        f"- trained: {meta['trained_at']} with scikit-learn {meta['sklearn_version']}, numpy "
+        f"{meta['numpy_version']}, Python {meta['python_version']}, tokenizer backend {meta['tokenizer_backend']}",
+        f"- model format {meta['format_version']}; labels: {', '.join(meta['labels'])}",
+        f"- retrain: `{meta.get('retrain_command', '')}`",
+        "",
+        "## Training data",
+        "",
+    ]
+    lines += [f"- {item}" for item in meta.get("training_data", [])]
+    for heading, body in meta.get("notes", {}).items():
+        lines += ["", f"## {heading}", "", body]
+    lines += ["", "## Held-out scores (never trained on)", ""]
+    for title, result in meta.get("scores", {}).items():
+        if isinstance(result, dict) and "per_class" in result:
+            lines += [format_scores(title, result), ""]
+        else:
+            lines += [f"- **{title}**: {json.dumps(result, ensure_ascii=False)}", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def predicted_labels(kind: str, pipeline: Any, texts: Sequence[Any], fallback: str | None = None) -> list[str]:
+    """Labels exactly as the shipped model classes give them (fallback for text without Chinese included)."""
+    from analysis.sentiment import SentimentModel
+    from analysis.topic import TopicModel
+
+    model_class = TopicModel if kind == "topic" else SentimentModel
+    model = model_class(pipeline, {"fallback": fallback} if fallback else {})
+    return [label for label, _ in model.predict(texts)]
+
+
+# --------------------------------------------------------------------------------------------------
+# Shared data sets (../shared/data)
+
+
+def _rows(relative: str) -> list[dict[str, str]]:
+    with shared_data_file(relative).open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+# zhengwu first-level labels → taxonomy topics. 商贸旅游 (trade, tourism, market and quality supervision) is
+# commerce, not one of the livelihood topics of 国办发〔2018〕23号, so it becomes the fallback.
+ZHENGWU_TO_TOPIC = {
+    "卫生计生": "就医",
+    "教育文体": "就学",
+    "交通运输": "交通出行",
+    "环境保护": "生态环境",
+    "劳动和社会保障": "就业社保",
+    "城乡建设": "住房保障",
+    "商贸旅游": "非民生",
+}
+# THUCNews classes with a fixed topic; 社会 and 时政 are labelled by keywords (incidents, disasters...).
+THUCNEWS_TO_TOPIC = {
+    "体育": "非民生",
+    "娱乐": "非民生",
+    "游戏": "非民生",
+    "股票": "非民生",
+    "科技": "非民生",
+    "财经": "非民生",
+    "教育": "就学",
+    "房产": "住房保障",
+}
+THUCNEWS_BY_KEYWORD = ("社会", "时政")
+# Topics without any labelled data: learnt from seed keywords only.
+WEAK_TOPICS = ("安全生产", "防灾减灾救灾", "食品药品安全", "养老服务", "社会治安")
+SMP_POLARITY = {"angry": "negative", "sad": "negative", "fear": "negative", "happy": "positive", "neutral": "neutral"}
+
+
+def zhengwu_labelled() -> tuple[list[str], list[str], list[str]]:
+    """(raw-like text, original tokens, first-level label) of the labelled messages, exact duplicates dropped."""
+    seen: set[str] = set()
+    texts, tokens, labels = [], [], []
+    for row in _rows("zhengwu/messages_labelled_tokens.csv"):
+        if row["tokens"] in seen:
+            continue
+        seen.add(row["tokens"])
+        texts.append(join_pretokenized(row["tokens"]))
+        tokens.append(row["tokens"])
+        labels.append(row["label_l1"])
+    return texts, tokens, labels
+
+
+def zhengwu_split() -> tuple[list[int], list[int], list[str], list[str], list[str]]:
+    """The fixed stratified 80/20 split of the labelled messages: (train idx, test idx, texts, tokens, labels)."""
+    texts, tokens, labels = zhengwu_labelled()
+    idx = np.arange(len(texts))
+    train, test = train_test_split(idx, test_size=HELD_OUT, stratify=labels, random_state=SEED)
+    return sorted(train.tolist()), sorted(test.tolist()), texts, tokens, labels
+
+
+def zhengwu_raw_messages() -> list[str]:
+    """Unlabelled citizen messages (subject + detail) from the two raw files, each message once."""
+    seen: set[str] = set()
+    out = []
+    for name in ("zhengwu/messages_with_votes.csv", "zhengwu/messages_with_replies.csv"):
+        for row in _rows(name):
+            key = row["subject"] + row["detail"][:50]
+            if key not in seen:
+                seen.add(key)
+                out.append(f"{row['subject']}\n{row['detail']}")
+    return out
+
+
+def thucnews(split: str) -> list[tuple[str, str]]:
+    """(title, Chinese class name) of THUCNews headlines; split is 'dev' or 'test'."""
+    return [(r["title"], r["label_zh"]) for r in _rows(f"news/thucnews_titles_{split}.csv")]
+
+
+def smp_polarity(name: str) -> tuple[list[str], list[str]]:
+    """SMP2020-EWECT posts mapped to polarity; surprise is dropped as ambiguous."""
+    texts, labels = [], []
+    for row in _rows(f"weibo/smp2020_ewect_{name}.csv"):
+        if row["label"] in SMP_POLARITY:
+            texts.append(row["content"])
+            labels.append(SMP_POLARITY[row["label"]])
+    return texts, labels
+
+
+def weibo_senti_100k() -> tuple[list[str], list[str]]:
+    """weibo_senti_100k dev+test with the emoticon codes (its distant labels) stripped."""
+    from analysis.sentiment import strip_emoticon_codes
+
+    texts, labels = [], []
+    for split in ("dev", "test"):
+        for row in _rows(f"weibo/weibo_senti_100k_{split}.csv"):
+            text = strip_emoticon_codes(row["review"]).strip()
+            if has_chinese(text):
+                texts.append(text)
+                labels.append("positive" if row["label"] == "1" else "negative")
+    return texts, labels
+
+
+# --------------------------------------------------------------------------------------------------
+# Weak supervision from the taxonomy's seed keywords
+
+
+def keyword_topic(hits: dict[str, int], min_hits: int) -> str | None:
+    """The topic whose seed keywords a text hits most, if at least ``min_hits`` and not tied."""
+    if not hits:
+        return None
+    ranked = sorted(hits.items(), key=lambda kv: kv[1], reverse=True)
+    if ranked[0][1] < min_hits or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
+        return None
+    return ranked[0][0]
+
+
+def mask_keywords(text: str, keywords: Sequence[str]) -> str:
+    """The text with every seed keyword removed: does the model know more than the keyword list?"""
+    for word in sorted(keywords, key=len, reverse=True):
+        text = text.replace(word, "")
+    return text
+
+
+@dataclass
+class TopicCorpus:
+    """Training rows of the shipped topic model, plus held-out sets that it never sees."""
+
+    texts: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    sources: Counter[str] = field(default_factory=Counter)
+    weak_heldout: list[tuple[str, str]] = field(default_factory=list)
+    relabelled: Counter[str] = field(default_factory=Counter)
+
+    def add(self, text: str, label: str, source: str) -> None:
+        self.texts.append(text)
+        self.labels.append(label)
+        self.sources[f"{source} → {label}"] += 1
+
+
+def build_topic_corpus(train_idx: Sequence[int], texts: list[str], labels: list[str]) -> TopicCorpus:
+    """Assemble the shipped topic model's training data from the shared corpora (see the card)."""
+    from analysis.topic import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    fallback = taxonomy.fallback
+    corpus = TopicCorpus()
+    weak: list[tuple[str, str, str]] = []  # (text, label, source): keyword-labelled rows
+
+    for i in train_idx:
+        mapped = ZHENGWU_TO_TOPIC[labels[i]]
+        hits = taxonomy.keyword_hits(texts[i])
+        weak_label = keyword_topic(hits, min_hits=2)
+        if weak_label in WEAK_TOPICS and hits[weak_label] > hits.get(mapped, 0):
+            corpus.relabelled[f"{labels[i]} → {weak_label}"] += 1
+            weak.append((texts[i], weak_label, "zhengwu labelled (relabelled by keywords)"))
+        else:
+            corpus.add(texts[i], mapped, f"zhengwu {labels[i]}")
+
+    for text in zhengwu_raw_messages():
+        label = keyword_topic(taxonomy.keyword_hits(text), min_hits=2)
+        if label in WEAK_TOPICS:
+            weak.append((text, label, "zhengwu raw messages"))
+
+    # Fixed-topic classes come from the dev split only (the test split's are the news evaluation set);
+    # 社会/时政 headlines of both splits feed the keyword labels.
+    headlines = [(t, c, "dev") for t, c in thucnews("dev")] + [(t, c, "test") for t, c in thucnews("test")]
+    for title, cls, split in headlines:
+        if cls in THUCNEWS_TO_TOPIC:
+            if split == "dev":
+                corpus.add(title, THUCNEWS_TO_TOPIC[cls], f"THUCNews {cls}")
+            continue
+        hits = taxonomy.keyword_hits(title)
+        label = keyword_topic(hits, min_hits=1)
+        if label:
+            weak.append((title, label, f"THUCNews {cls}"))
+        elif not hits:
+            corpus.add(title, fallback, f"THUCNews {cls}")
+
+    posts = smp_polarity("virus_train")[0] + smp_polarity("virus_eval")[0] + weibo_senti_100k()[0]
+    rng = random.Random(SEED)
+    chatter = []
+    for post in posts:
+        hits = taxonomy.keyword_hits(post)
+        label = keyword_topic(hits, min_hits=2)
+        if label:
+            weak.append((post, label, "Weibo posts"))
+        elif not hits:
+            chatter.append(post)
+    for post in rng.sample(chatter, min(len(chatter), 6000)):
+        corpus.add(post, fallback, "Weibo posts without seed keywords")
+
+    weak_train, weak_test = train_test_split(weak, test_size=HELD_OUT, random_state=SEED, shuffle=True)
+    for text, label, source in weak_train:
+        corpus.add(text, label, f"{source} [keywords]")
+    corpus.weak_heldout = [(text, label) for text, label, _ in weak_test]
+    return corpus
+
+
+# --------------------------------------------------------------------------------------------------
+# Training the shipped models
+
+
+def _log(message: str) -> None:
+    print(f"[{datetime.now().strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def topic_baseline() -> Pipeline:
+    """The baseline to beat: plain jieba word 1-2-gram TF-IDF + LinearSVC on the original tokens."""
+    return make_pipeline(TfidfVectorizer(tokenizer=str.split, token_pattern=None, ngram_range=(1, 2)), LinearSVC())
+
+
+def evaluate_topic_seven_labels() -> dict[str, Any]:
+    """Macro-F1 on the zhengwu 7 first-level labels, held-out 20%: the shipped kind vs the baseline."""
+    from analysis.topic import build_pipeline
+
+    train, test, texts, tokens, labels = zhengwu_split()
+    y_train = [labels[i] for i in train]
+    y_test = [labels[i] for i in test]
+    seven = sorted(set(labels))
+    model = build_pipeline().fit([texts[i] for i in train], y_train)
+    ours = scores(y_test, list(model.predict([texts[i] for i in test])), seven)
+    base = topic_baseline().fit([tokens[i] for i in train], y_train)
+    baseline = scores(y_test, list(base.predict([tokens[i] for i in test])), seven)
+    return {"zhengwu 7 labels, shipped kind": ours, "zhengwu 7 labels, baseline word 1-2-gram TF-IDF + LinearSVC": baseline}
+
+
+def train_shipped_topic(out: Path | None = None) -> dict[str, Any]:
+    """Train the shipped topic model and write it with its card; returns the scores."""
+    from analysis.topic import build_pipeline, load_taxonomy
+
+    out = out or SHIPPED_MODELS / "topic"
+    taxonomy = load_taxonomy()
+    started = time.perf_counter()
+    _log("topic: evaluating the pipeline on the zhengwu 7 labels")
+    results = evaluate_topic_seven_labels()
+
+    train, test, texts, _tokens, labels = zhengwu_split()
+    corpus = build_topic_corpus(train, texts, labels)
+    _log(f"topic: training the shipped model on {len(corpus.texts)} rows")
+    model = build_pipeline().fit(corpus.texts, corpus.labels)
+    _compact(model)  # score exactly what is shipped
+
+    mapped_true = [ZHENGWU_TO_TOPIC[labels[i]] for i in test]
+    mapped_pred = predicted_labels("topic", model, [texts[i] for i in test], taxonomy.fallback)
+    results["zhengwu held-out 20%, mapped to the taxonomy"] = scores(
+        mapped_true, mapped_pred, sorted(set(ZHENGWU_TO_TOPIC.values()))
+    )
+    news = [(t, THUCNEWS_TO_TOPIC[c]) for t, c in thucnews("test") if c in THUCNEWS_TO_TOPIC]
+    news_pred = predicted_labels("topic", model, [t for t, _ in news], taxonomy.fallback)
+    results["THUCNews test headlines (fixed-topic classes)"] = scores(
+        [y for _, y in news], news_pred, sorted(set(THUCNEWS_TO_TOPIC.values()))
+    )
+    weak_texts = [t for t, _ in corpus.weak_heldout]
+    weak_true = [y for _, y in corpus.weak_heldout]
+    weak_labels = [t.id for t in taxonomy.topics]
+    results["weak supervision: held-out keyword-labelled rows"] = scores(
+        weak_true, predicted_labels("topic", model, weak_texts, taxonomy.fallback), weak_labels
+    )
+    all_keywords = [k for t in taxonomy.topics for k in t.keywords]
+    masked = [mask_keywords(t.lower(), all_keywords) for t in weak_texts]
+    results["weak supervision: same rows with every seed keyword removed"] = scores(
+        weak_true, predicted_labels("topic", model, masked, taxonomy.fallback), weak_labels
+    )
+
+    meta = {
+        "kind": "topic",
+        "labels": [str(c) for c in model.classes_],
+        "fallback": taxonomy.fallback,
+        "taxonomy_version": taxonomy.version,
+        "description": (
+            "Livelihood topic classifier over the taxonomy in config/taxonomy.yaml. Pipeline: "
+            "HashingVectorizer (word unigrams + character 1-2-grams of analysis.tokenizer tokens, 2^18 "
+            "buckets) → TfidfTransformer (sublinear tf) → LinearSVC (C=1, balanced class weights) with "
+            "5-fold sigmoid calibration (CalibratedClassifierCV, ensemble=False)."
+        ),
+        "retrain_command": SHIPPED_COMMAND.format(kind="topic") + "   (or: python -m analysis.training --shipped topic)",
+        "training_data": [f"{source}: {count}" for source, count in sorted(corpus.sources.items())],
+        "notes": _topic_notes(corpus),
+        "scores": results,
+        "training_seconds": round(time.perf_counter() - started, 1),
+    }
+    write_model_dir(out, model, meta)
+    _log(f"topic: written to {out}")
+    return results
+
+
+def _topic_notes(corpus: TopicCorpus) -> dict[str, str]:
+    relabelled = ", ".join(f"{k}: {v}" for k, v in corpus.relabelled.most_common()) or "none"
+    return {
+        "Label mapping": (
+            "zhengwu first-level labels (TipDM 2020 C) map to the taxonomy: 卫生计生→就医, 教育文体→就学, "
+            "交通运输→交通出行, 环境保护→生态环境, 劳动和社会保障→就业社保, 城乡建设→住房保障 (its messages are "
+            "mostly housing, property management, demolition and building works), 商贸旅游→非民生 (trade, "
+            "tourism and market supervision are commerce, not one of the livelihood topics of 国办发〔2018〕23号). "
+            "THUCNews (dev split): 体育 娱乐 游戏 股票 科技 财经→非民生, 教育→就学, 房产→住房保障; 社会 and 时政 "
+            "headlines (dev and test) are labelled by seed keywords, and those without any keyword are 非民生."
+        ),
+        "Weak supervision": (
+            "安全生产, 防灾减灾救灾, 食品药品安全, 养老服务 and 社会治安 have no labelled data. A text is given a "
+            "topic when it hits that topic's seed keywords (config/taxonomy.yaml) more often than any other "
+            "topic's, at least twice for messages and posts, at least once for headlines. Sources: zhengwu "
+            "labelled messages (relabelled when a weak topic's keywords outnumber the mapped topic's: "
+            f"{relabelled}), zhengwu raw messages, THUCNews 社会/时政 headlines, Weibo posts. 20% of all "
+            "keyword-labelled rows are held out; the scores below show agreement with the keyword label on "
+            "them, and again with every seed keyword deleted from the text (how much the model learnt beyond "
+            "the keyword list). Weibo posts without any seed keyword (6,000 sampled) teach 非民生."
+        ),
+        "Limits": (
+            "The zhengwu messages come from one city (2019-2020) and their tokens were produced with stop "
+            "words removed; keyword labels are noisy (e.g. 中毒 in a gas-poisoning report). Scores on "
+            "keyword-labelled rows measure agreement with the labelling function, not truth."
+        ),
+    }
+
+
+def tune_prior_shift(
+    probs: np.ndarray, y_true: Sequence[str], classes: Sequence[str], target: float = NEGATIVE_RECALL_TARGET
+) -> dict[str, float]:
+    """The log-prior shift for negative and neutral that maximises macro-F1 while negative recall ≥ target.
+
+    Tuned on validation rows carved from the training data, never on the evaluation set.
+    """
+    classes = list(classes)
+    neg, neu = classes.index("negative"), classes.index("neutral") if "neutral" in classes else None
+    best: tuple[float, float, dict[str, float]] | None = None
+    fallback: tuple[float, dict[str, float]] | None = None
+    for s_neg in np.arange(0.0, 2.01, 0.1):
+        for s_neu in np.arange(-1.0, 1.01, 0.1) if neu is not None else [0.0]:
+            shift = np.zeros(len(classes))
+            shift[neg] = s_neg
+            if neu is not None:
+                shift[neu] = s_neu
+            pred = np.asarray(classes)[(np.log(probs + 1e-12) + shift).argmax(axis=1)]
+            recall = recall_score(y_true, pred, labels=["negative"], average="macro", zero_division=0)
+            macro = f1_score(y_true, pred, average="macro", zero_division=0)
+            candidate = {"negative": round(float(s_neg), 2)}
+            if neu is not None:
+                candidate["neutral"] = round(float(s_neu), 2)
+            if recall >= target and (best is None or macro > best[0]):
+                best = (macro, recall, candidate)
+            if fallback is None or recall > fallback[0]:
+                fallback = (recall, candidate)
+    if best is not None:
+        return best[2]
+    assert fallback is not None
+    return fallback[1]
+
+
+def sentiment_scores(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, Any]:
+    """scores() plus negative recall, the number public-opinion work watches most."""
+    result = scores(y_true, y_pred, ["negative", "neutral", "positive"])
+    result["negative_recall"] = result["per_class"]["negative"]["recall"]
+    return result
+
+
+def sentiment_baseline() -> Pipeline:
+    """The baseline to beat: char 1-3-gram TF-IDF + LinearSVC on the SMP2020 files alone."""
+    return make_pipeline(TfidfVectorizer(analyzer="char", ngram_range=(1, 3)), LinearSVC())
+
+
+def train_polarity_scorer() -> Pipeline:
+    """The positive-vs-negative scorer over hashed counts, from weibo_senti_100k (emoticon codes stripped)."""
+    from analysis.sentiment import build_polarity_scorer, hashed_features
+
+    texts, labels = weibo_senti_100k()
+    return build_polarity_scorer().fit(hashed_features().transform(texts), labels)
+
+
+def train_shipped_sentiment(out: Path | None = None) -> dict[str, Any]:
+    """Train the shipped sentiment model and write it with its card; returns the scores."""
+    from analysis.sentiment import build_pipeline
+
+    out = out or SHIPPED_MODELS / "sentiment"
+    started = time.perf_counter()
+    t_train, y_train = smp_polarity("virus_train")
+    t_eval, y_eval = smp_polarity("virus_eval")
+    texts, labels = t_train + t_eval, y_train + y_eval
+    fit_x, val_x, fit_y, val_y = train_test_split(texts, labels, test_size=0.15, stratify=labels, random_state=SEED)
+    _log("sentiment: training the weibo_senti_100k polarity scorer")
+    scorer = train_polarity_scorer()
+    _log(f"sentiment: training on {len(fit_x)} SMP2020 posts, validating on {len(val_x)}")
+    model = build_pipeline(scorer).fit(fit_x, fit_y)
+    _compact(model)  # score exactly what is shipped
+    # Text without Chinese gets the fixed fallback at prediction time, so it plays no part in the tuning.
+    tunable = [i for i, text in enumerate(val_x) if has_chinese(text)]
+    val_probs = model.predict_proba([val_x[i] for i in tunable])
+    shift = tune_prior_shift(val_probs, [val_y[i] for i in tunable], model.classes_)
+    results: dict[str, Any] = {"validation (15% of SMP2020 virus, unshifted)": sentiment_scores(val_y, predicted_labels("sentiment", model, val_x))}
+    model.set_params(clf__shift=shift)
+    results["validation (15% of SMP2020 virus, shifted; the shift was tuned on these rows)"] = sentiment_scores(val_y, predicted_labels("sentiment", model, val_x))
+
+    usual_x, usual_y = smp_polarity("usual_eval")
+    results["SMP2020-EWECT usual_eval (general Weibo, surprise excluded)"] = sentiment_scores(
+        usual_y, predicted_labels("sentiment", model, usual_x)
+    )
+    baseline = sentiment_baseline().fit(texts, labels)
+    results["baseline on usual_eval: char 1-3-gram TF-IDF + LinearSVC on SMP2020 virus"] = sentiment_scores(
+        usual_y, list(baseline.predict(usual_x))
+    )
+    meta = {
+        "kind": "sentiment",
+        "labels": [str(c) for c in model.classes_],
+        "prior_shift": shift,
+        "description": (
+            "Polarity classifier (negative / neutral / positive). Pipeline: HashingVectorizer (character 1-3-"
+            "grams of the first 256 normalised characters, emoticon codes kept, 2^18 "
+            "buckets) → FeatureUnion(TfidfTransformer, PolarityMargin: the margin of a LinearSVC trained on "
+            "weibo_senti_100k) → PriorShift(LinearSVC C=0.5 with 5-fold sigmoid calibration). The prior "
+            f"shift {shift} (log-probability offsets) was tuned on the validation split to keep negative "
+            f"recall ≥ {NEGATIVE_RECALL_TARGET} at the best macro-F1."
+        ),
+        "retrain_command": SHIPPED_COMMAND.format(kind="sentiment")
+        + "   (or: python -m analysis.training --shipped sentiment)",
+        "training_data": [
+            f"SMP2020-EWECT virus_train + virus_eval (angry/sad/fear→negative, happy→positive, neutral; surprise "
+            f"dropped): {len(fit_x)} posts for fitting, {len(val_x)} held out for validation and the prior shift",
+            "weibo_senti_100k dev + test (emoticon codes stripped; positive/negative only): the polarity scorer",
+            "never trained on: SMP2020-EWECT usual_eval (the evaluation set)",
+        ],
+        "notes": {
+            "Limits": (
+                "The three-class data are Weibo posts from the 2020 COVID-19 outbreak; usual_eval is general "
+                "Weibo, so its scores show how the model travels to other subjects. Positive and neutral "
+                "are confused most; negative recall is favoured by design."
+            )
+        },
+        "scores": results,
+        "training_seconds": round(time.perf_counter() - started, 1),
+    }
+    write_model_dir(out, model, meta)
+    _log(f"sentiment: written to {out}")
+    return results
+
+
+# --------------------------------------------------------------------------------------------------
+# Training from any labelled CSV (the `yuqing train` command)
+
+
+class TrainingDataError(ValueError):
+    """A labelled CSV that cannot be trained on; the message names the file, the column and the fix."""
+
+
+def read_labelled_csv(path: Path, text_column: str, label_column: str) -> tuple[list[str], list[str], bool]:
+    """Texts and labels from a CSV; space-separated token columns are detected and joined back."""
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise TrainingDataError(f"cannot read {path}: {exc.strerror}; check the --data path") from exc
+    with handle:
+        try:
+            reader = csv.DictReader(handle)
+            fields = reader.fieldnames or []
+            for column, option in ((text_column, "--text-column"), (label_column, "--label-column")):
+                if column not in fields:
+                    raise TrainingDataError(
+                        f"{path}: no column {column!r} (columns: {', '.join(fields) or 'none'}); pass the right {option}"
+                    )
+            rows = [(r[text_column] or "", (r[label_column] or "").strip()) for r in reader]
+        except UnicodeDecodeError as exc:
+            raise TrainingDataError(f"{path} is not UTF-8 ({exc.reason}); re-save it as UTF-8 CSV") from exc
+        except csv.Error as exc:
+            raise TrainingDataError(f"{path}: malformed CSV ({exc}); check quoting") from exc
+    rows = [(t, y) for t, y in rows if y and t.strip()]
+    texts = [t for t, _ in rows]
+    pretokenized = looks_pretokenized(texts)
+    if pretokenized:
+        texts = [join_pretokenized(t) for t in texts]
+    return texts, [y for _, y in rows], pretokenized
+
+
+def train_from_csv(
+    kind: str,
+    data: Path,
+    text_column: str,
+    label_column: str,
+    out: Path,
+    echo: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Train a model of the shipped kind on a labelled CSV, print held-out scores, write the model dir."""
+    texts, labels, pretokenized = read_labelled_csv(data, text_column, label_column)
+    counts = Counter(labels)
+    if len(counts) < 2:
+        raise TrainingDataError(f"{data}: column {label_column!r} has {len(counts)} label(s); a classifier needs at least 2")
+    rare = sorted(label for label, n in counts.items() if n < 10)
+    if rare:
+        raise TrainingDataError(
+            f"{data}: labels {', '.join(rare)} have fewer than 10 rows in column {label_column!r}; add examples "
+            "or merge those labels (a held-out split and calibration need at least 10 per label)"
+        )
+    echo(f"{len(texts)} rows, {len(counts)} labels ({'space-separated tokens, joined' if pretokenized else 'raw text'})")
+    fit_x, test_x, fit_y, test_y = train_test_split(texts, labels, test_size=HELD_OUT, stratify=labels, random_state=SEED)
+    folds = max(2, min(5, min(Counter(fit_y).values()) // 2))
+    notes: dict[str, str] = {}
+    meta: dict[str, Any] = {}
+    if kind == "topic":
+        from analysis.topic import build_pipeline as build_topic
+
+        model = build_topic(calibration_folds=folds).fit(fit_x, fit_y)
+        meta["fallback"] = "非民生" if "非民生" in counts else sorted(counts)[0]
+    elif kind == "sentiment":
+        from analysis.sentiment import SentimentModel
+        from analysis.sentiment import build_pipeline as build_sentiment
+
+        try:
+            scorer = SentimentModel.load().pipeline.named_steps["combine"].transformer_list[1][1].scorer
+            notes["Polarity scorer"] = "reused from the shipped sentiment model (weibo_senti_100k)"
+        except (ModelUnavailable, AttributeError, IndexError, KeyError) as exc:
+            scorer = None
+            notes["Polarity scorer"] = f"none (shipped sentiment model unavailable: {exc})"
+        shift: dict[str, float] = {}
+        if "negative" in counts:
+            fit_x, val_x, fit_y, val_y = train_test_split(fit_x, fit_y, test_size=0.15, stratify=fit_y, random_state=SEED)
+            model = build_sentiment(scorer, calibration_folds=folds).fit(fit_x, fit_y)
+            tunable = [i for i, text in enumerate(val_x) if has_chinese(text)]
+            shift = tune_prior_shift(
+                model.predict_proba([val_x[i] for i in tunable]), [val_y[i] for i in tunable], model.classes_
+            )
+            model.set_params(clf__shift=shift)
+        else:
+            model = build_sentiment(scorer, calibration_folds=folds).fit(fit_x, fit_y)
+        meta["prior_shift"] = shift
+    else:
+        raise TrainingDataError(f"unknown model kind {kind!r}; use topic or sentiment")
+    _compact(model)  # score exactly what is written
+    held_out = scores(test_y, predicted_labels(kind, model, test_x, meta.get("fallback")), sorted(counts))
+    echo(format_scores(f"held-out {int(HELD_OUT * 100)}% of {data.name}", held_out))
+    meta.update(
+        {
+            "kind": kind,
+            "labels": [str(c) for c in model.classes_],
+            "description": f"A {kind} model of the shipped kind trained with `yuqing train {kind}`.",
+            "retrain_command": f"yuqing train {kind} --data {data} --text-column {text_column} "
+            f"--label-column {label_column} --out {out}",
+            "training_data": [
+                f"{data} ({'tokens' if pretokenized else 'raw text'}): {len(fit_x)} rows for fitting, "
+                f"{len(test_x)} held out (stratified, seed {SEED})"
+            ],
+            "notes": notes,
+            "scores": {f"held-out {int(HELD_OUT * 100)}% of {data.name}": held_out},
+        }
+    )
+    write_model_dir(out, model, meta)
+    echo(f"model written to {out}")
+    return held_out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m analysis.training --shipped [topic|sentiment]``: rebuild the shipped models."""
+    parser = argparse.ArgumentParser(prog="python -m analysis.training", description=main.__doc__)
+    parser.add_argument("--shipped", nargs="?", const="all", choices=["all", "topic", "sentiment"], required=True)
+    args = parser.parse_args(argv)
+    if args.shipped in ("all", "topic"):
+        result = train_shipped_topic()
+        _log("topic: " + ", ".join(f"{k}: {v['macro_f1']}" for k, v in result.items()))
+    if args.shipped in ("all", "sentiment"):
+        result = train_shipped_sentiment()
+        _log("sentiment: " + ", ".join(f"{k}: F1 {v['macro_f1']} negR {v['negative_recall']}" for k, v in result.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    from analysis.training import main as _main  # the importable module, not a second copy as __main__
+
+    raise SystemExit(_main())

@@ -1,0 +1,59 @@
+"""Sentiment model: clear complaints are negative, clear praise positive, bad input neutral and unsure."""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis.sentiment import SentimentModel, sentiment_features
+
+NEGATIVE = [
+    "小区门口的搅拌站天天半夜施工，吵得根本睡不着，投诉了好几次都没人管，太气人了！",
+    "拖欠了半年工资，老板跑路了，我们农民工找谁要钱？",
+    "医院排队三个小时，医生态度恶劣，看个病太难了",
+    "孩子在幼儿园被老师打了，园方还不承认，心寒",
+    "这么大的事故到现在都没有一个说法，遇难者家属太可怜了",
+]
+POSITIVE = [
+    "感谢消防员叔叔们连夜奋战，辛苦了，你们是最棒的！",
+    "今天天气真好，和家人一起去公园玩，好开心",
+]
+
+
+@pytest.fixture(scope="module")
+def model() -> SentimentModel:
+    return SentimentModel.load()
+
+
+def test_labels(model: SentimentModel) -> None:
+    assert sorted(model.labels) == ["negative", "neutral", "positive"]
+
+
+@pytest.mark.parametrize("text", NEGATIVE)
+def test_clear_complaints_are_negative(model: SentimentModel, text: str) -> None:
+    label, score = model.predict([text])[0]
+    assert label == "negative"
+    assert score > 0.5
+
+
+@pytest.mark.parametrize("text", POSITIVE)
+def test_clear_praise_is_positive(model: SentimentModel, text: str) -> None:
+    assert model.predict([text])[0][0] == "positive"
+
+
+@pytest.mark.parametrize("bad", [None, "", "😀😀😀", "hello world", "<p></p>&nbsp;", "\ufffd\ufffd"])
+def test_bad_input_is_neutral_with_low_confidence(model: SentimentModel, bad: object) -> None:
+    label, score = model.predict([bad])[0]  # type: ignore[list-item]
+    assert label == "neutral"
+    assert score <= 1 / 3 + 1e-9
+
+
+def test_long_input_reads_only_the_opening(model: SentimentModel) -> None:
+    text = "投诉了好几次都没人管，太气人了！" + "这" * 1_000_000
+    assert len(sentiment_features(text)) < 1000
+    assert model.predict([text])[0][0] == "negative"
+
+
+def test_features_are_character_ngrams_of_normalised_text() -> None:
+    features = sentiment_features("<b>真好！</b>[哈哈]")
+    assert {"真", "真好", "真好!", "[哈哈"} <= set(features)
+    assert "<b>" not in "".join(features)

@@ -1,0 +1,107 @@
+"""Topic model: livelihood and incident headlines land in their topic; bad input has a defined answer."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from analysis.topic import TopicModel, load_taxonomy
+from analysis.training import IncompatibleModel, ModelNotFound
+
+# Project-written headlines and messages, not taken from any training corpus.
+CASES = [
+    ("某化工厂发生爆炸致3人死亡", "安全生产"),
+    ("某市一居民楼发生火灾 2人遇难", "安全生产"),
+    ("在建工地脚手架坍塌 5名工人被困", "安全生产"),
+    ("煤矿发生瓦斯爆炸事故 12名矿工遇难", "安全生产"),
+    ("某县发生5.2级地震 暂无人员伤亡报告", "防灾减灾救灾"),
+    ("连日暴雨引发洪水 数千群众紧急转移", "防灾减灾救灾"),
+    ("山体滑坡掩埋村庄 救援正在进行", "防灾减灾救灾"),
+    ("某餐馆发生食物中毒事件 20余名食客送医", "食品药品安全"),
+    ("黑作坊用地沟油炸油条", "食品药品安全"),
+    ("养老院护工虐待老人被曝光", "养老服务"),
+    ("高速公路两车相撞致4死", "交通出行"),
+    ("街头持刀行凶 嫌疑人已被抓获", "社会治安"),
+    ("幼儿园老师体罚学生，家长要求教育局处理", "就学"),
+    ("医院乱收费，患者投诉无门", "就医"),
+    ("小区物业乱收停车费，业主维权难", "住房保障"),
+    ("工厂夜间排放污水，河水发黑发臭", "生态环境"),
+    ("公司拖欠农民工工资半年不给", "就业社保"),
+    ("国足客场逆转取胜", "非民生"),
+    ("股市大涨 沪指重回3000点", "非民生"),
+]
+
+
+@pytest.fixture(scope="module")
+def model() -> TopicModel:
+    return TopicModel.load()
+
+
+def test_shipped_model_covers_the_taxonomy(model: TopicModel) -> None:
+    assert set(model.labels) == set(load_taxonomy().labels)
+
+
+@pytest.mark.parametrize("text, topic", CASES)
+def test_headline_lands_in_its_topic(model: TopicModel, text: str, topic: str) -> None:
+    label, score = model.predict([text])[0]
+    assert label == topic, model.top_k(text, 3)
+    assert 0.0 < score <= 1.0
+
+
+def test_top_k_and_probabilities(model: TopicModel) -> None:
+    top = model.top_k("某化工厂发生爆炸致3人死亡", 3)
+    assert [label for label, _ in top][0] == "安全生产"
+    assert [p for _, p in top] == sorted((p for _, p in top), reverse=True)
+    probs = model.predict_proba(["小区物业乱收费", "国足取胜"])
+    assert probs.shape == (2, len(model.labels))
+    assert probs.sum(axis=1) == pytest.approx([1.0, 1.0])
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [None, "", "   ", "Breaking: explosion at a chemical plant", "😀😡👍", "<div><br/></div>", "æ\x88\x91ä»¬", b"\xff\xfe"],
+)
+def test_bad_input_gets_the_fallback_with_low_confidence(model: TopicModel, bad: object) -> None:
+    label, score = model.predict([bad])[0]  # type: ignore[list-item]
+    assert label == "非民生"
+    assert score <= 1.0 / len(model.labels) + 1e-9
+
+
+def test_huge_and_html_laden_input_is_classified(model: TopicModel) -> None:
+    huge = "某化工厂发生爆炸致3人死亡。" * 80_000  # 1 MB
+    html = "<html><body><p>某化工厂发生<b>爆炸</b>致3人死亡</p>&nbsp;</body></html>"
+    labels = [label for label, _ in model.predict([huge, html])]
+    assert labels == ["安全生产", "安全生产"]
+
+
+def test_missing_model_dir_says_how_to_train(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFound, match=r"yuqing train topic --data CSV"):
+        TopicModel.load(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"sklearn_version": "0.24.2"}, r"scikit-learn 0\.24\.2.*yuqing train topic"),
+        ({"format_version": 0}, r"model format 0.*yuqing train topic"),
+        ({"kind": "sentiment"}, r"holds a 'sentiment' model.*yuqing train topic"),
+    ],
+)
+def test_incompatible_model_dir_says_how_to_retrain(tmp_path: Path, change: dict, message: str) -> None:
+    copy = tmp_path / "topic"
+    shutil.copytree(TopicModel.default_dir, copy)
+    meta = json.loads((copy / "meta.json").read_text(encoding="utf-8"))
+    meta.update(change)
+    (copy / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(IncompatibleModel, match=message):
+        TopicModel.load(copy)
+
+
+def test_taxonomy_error_names_file_and_key(tmp_path: Path) -> None:
+    bad = tmp_path / "taxonomy.yaml"
+    bad.write_text("version: 1\nfallback: 非民生\ntopics:\n  - id: 就学\n    label_en: education\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"taxonomy.yaml: topics\[0\]: missing unit, keywords"):
+        load_taxonomy(bad)

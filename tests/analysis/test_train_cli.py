@@ -1,0 +1,153 @@
+"""`yuqing train` and `yuqing predict` driven through click, on small CSVs written by the tests."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from analysis.commands import predict_command, train_command
+from analysis.topic import TopicModel
+
+PLACES = ["A1区", "A2区", "A3区", "A4区", "A5区", "A6区", "A7区", "B1县", "B2县", "B3县", "C1镇", "C2镇", "C3镇", "D1街道", "D2街道", "D3街道"]
+TEMPLATES = {
+    "交通": ["{p}的公交车总是晚点，等车要一个小时", "{p}路口红绿灯坏了好几天，交通拥堵严重", "{p}道路坑洼不平，开车很危险"],
+    "教育": ["{p}小学学位紧张，孩子入学难", "{p}幼儿园收费太高，家长负担重", "{p}中学老师课堂上推销教辅资料"],
+    "环境": ["{p}化工厂排放废气，异味刺鼻", "{p}搅拌站噪音扰民，晚上睡不着", "{p}河道污水横流，垃圾成堆"],
+}
+
+
+def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def labelled_rows() -> list[dict[str, str]]:
+    return [
+        {"id": f"{label}-{i}-{j}", "content": template.format(p=place), "category": label}
+        for label, templates in TEMPLATES.items()
+        for i, template in enumerate(templates)
+        for j, place in enumerate(PLACES)
+    ]
+
+
+def test_train_topic_writes_a_loadable_model_and_prints_scores(tmp_path: Path) -> None:
+    data = write_csv(tmp_path / "labelled.csv", labelled_rows())
+    out = tmp_path / "model"
+    result = CliRunner().invoke(
+        train_command,
+        ["topic", "--data", str(data), "--text-column", "content", "--label-column", "category", "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "macro-F1" in result.output and "raw text" in result.output
+    for label in TEMPLATES:
+        assert f"| {label} |" in result.output
+    meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
+    assert meta["kind"] == "topic" and sorted(meta["labels"]) == sorted(TEMPLATES)
+    assert "yuqing train topic --data" in meta["retrain_command"]
+    assert (out / "MODEL_CARD.md").read_text(encoding="utf-8").startswith("# topic model card")
+    model = TopicModel.load(out)
+    assert model.predict(["E9区的公交车晚点，等了一个小时"])[0][0] == "交通"
+
+
+def test_train_detects_space_separated_tokens(tmp_path: Path) -> None:
+    rows = labelled_rows()
+    from analysis.tokenizer import tokenize
+
+    for row in rows:
+        row["content"] = " ".join(tokenize(row["content"]))
+    data = write_csv(tmp_path / "tokens.csv", rows)
+    result = CliRunner().invoke(
+        train_command,
+        ["topic", "--data", str(data), "--text-column", "content", "--label-column", "category", "--out", str(tmp_path / "m")],
+    )
+    assert result.exit_code == 0, result.output
+    assert "space-separated tokens" in result.output
+
+
+def test_train_sentiment_and_predict_a_csv(tmp_path: Path) -> None:
+    rows = [
+        {"text": t.format(p=p), "polarity": y}
+        for t, y in [
+            ("{p}物业太差劲了，投诉了也没人管，气死了", "negative"),
+            ("{p}医院排队三小时，医生态度恶劣，太失望了", "negative"),
+            ("{p}今天召开会议，通报了上周工作安排", "neutral"),
+            ("{p}公交线路下月调整，具体以公告为准", "neutral"),
+            ("{p}的志愿者真棒，感谢你们的辛苦付出", "positive"),
+            ("{p}新公园开放了，环境好美，超开心", "positive"),
+        ]
+        for p in PLACES
+    ]
+    data = write_csv(tmp_path / "senti.csv", rows)
+    out = tmp_path / "senti-model"
+    runner = CliRunner()
+    result = runner.invoke(
+        train_command, ["sentiment", "--data", str(data), "--label-column", "polarity", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "meta.json").read_text(encoding="utf-8"))["kind"] == "sentiment"
+
+    inputs = write_csv(
+        tmp_path / "in.csv",
+        [{"id": "1", "text": "Z9区物业太差劲了，投诉也没人管"}, {"id": "2", "text": "😀😀"}, {"id": "3", "text": ""}],
+    )
+    predicted = tmp_path / "out.csv"
+    result = runner.invoke(predict_command, ["--model", str(out), "--data", str(inputs), "--out", str(predicted)])
+    assert result.exit_code == 0, result.output
+    with predicted.open(encoding="utf-8") as handle:
+        written = list(csv.DictReader(handle))
+    assert [r["id"] for r in written] == ["1", "2", "3"]
+    assert written[0]["label"] == "negative"
+    assert [r["label"] for r in written[1:]] == ["neutral", "neutral"]
+    assert all(0.0 <= float(r["score"]) <= 1.0 for r in written)
+
+
+def test_predict_with_the_shipped_topic_model(tmp_path: Path) -> None:
+    inputs = write_csv(tmp_path / "in.csv", [{"title": "某化工厂发生爆炸致3人死亡"}, {"title": "国足客场逆转取胜"}])
+    result = CliRunner().invoke(predict_command, ["--model", "topic", "--data", str(inputs), "--text-column", "title"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0] == "title,label,score"
+    assert lines[1].startswith("某化工厂发生爆炸致3人死亡,安全生产,")
+    assert lines[2].startswith("国足客场逆转取胜,非民生,")
+
+
+@pytest.mark.parametrize(
+    "meta, expected",
+    [
+        (None, "no topic model at"),
+        ({"kind": "topic", "format_version": 1, "sklearn_version": "0.23.0"}, "trained with scikit-learn 0.23.0"),
+    ],
+)
+def test_predict_with_a_missing_or_incompatible_model_says_how_to_retrain(
+    tmp_path: Path, meta: dict | None, expected: str
+) -> None:
+    model_dir = tmp_path / "old-model"
+    if meta is not None:
+        model_dir.mkdir()
+        (model_dir / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    inputs = write_csv(tmp_path / "in.csv", [{"text": "医院乱收费"}])
+    result = CliRunner().invoke(predict_command, ["--model", str(model_dir), "--data", str(inputs)])
+    assert result.exit_code != 0
+    assert expected in result.output
+    assert "yuqing train topic" in result.output
+
+
+def test_train_reports_bad_columns_and_too_few_rows(tmp_path: Path) -> None:
+    data = write_csv(tmp_path / "labelled.csv", labelled_rows())
+    runner = CliRunner()
+    result = runner.invoke(train_command, ["topic", "--data", str(data), "--text-column", "body", "--out", str(tmp_path / "m")])
+    assert result.exit_code != 0
+    assert "no column 'body'" in result.output and "--text-column" in result.output
+    few = write_csv(tmp_path / "few.csv", labelled_rows()[:20] + labelled_rows()[-3:])
+    result = runner.invoke(
+        train_command, ["topic", "--data", str(few), "--text-column", "content", "--label-column", "category", "--out", str(tmp_path / "m")]
+    )
+    assert result.exit_code != 0
+    assert "fewer than 10 rows" in result.output
