@@ -1,0 +1,337 @@
+"""``yuqing analyze`` (enrich, cluster and grade posts from a JSON-lines file) and ``yuqing events`` (read the
+events index).
+
+``analyze`` needs no Elasticsearch: it is the whole analysis stage over a file, for a demo, a replay or a
+check of what the pipeline makes of some posts. Each output line is the enriched post plus its event's grade,
+risk, reasons and emerging flag as they stand after *all* lines were read. Only the post's own fields are
+written: unknown input fields are dropped, as they could carry personal data de-identification never saw.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+import click
+from pydantic import ValidationError
+
+from yuqing.clock import ensure_aware
+from yuqing.contract import GRADE_COLOUR, Event, Grade, MediaTier, Post, Region
+
+log = logging.getLogger(__name__)
+
+_POST_FIELDS = (
+    "id",
+    "text",
+    "title",
+    "published_at",
+    "fetched_at",
+    "source",
+    "region",
+    "source_type",
+    "media_tier",
+    "url",
+    "author",
+    "engagement",
+    "reply",
+    "status",
+    "lang",
+)
+
+
+class BadLine(ValueError):
+    """A line that cannot become a post; the message says why and how to fix it."""
+
+
+@dataclass
+class _Line:
+    number: int
+    post: Post
+
+
+def _parse_time(value: Any, tz: Any, field: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str | int | float):
+        raise BadLine(f"{field} must be a date-time string, got {type(value).__name__}")
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, tz)
+    try:
+        return ensure_aware(datetime.fromisoformat(value.strip()), tz)
+    except ValueError:
+        import dateparser
+
+        parsed = dateparser.parse(value, settings={"TIMEZONE": str(tz), "RETURN_AS_TIMEZONE_AWARE": True})
+        if parsed is None:
+            raise BadLine(
+                f"{field} {value!r} is not a date-time; write it as 2026-04-08T09:30:00+08:00"
+            ) from None
+        return parsed
+
+
+def _region(value: Any) -> Region | None:
+    if value in (None, "", {}):
+        return None
+    if isinstance(value, str):
+        from analysis.region import resolve_region
+
+        return resolve_region(value)
+    if isinstance(value, dict):
+        known = {k: v for k, v in value.items() if k in Region.model_fields and isinstance(v, str | None)}
+        return Region.model_validate(known) if any(known.values()) else None
+    raise BadLine(
+        f"region must be a string such as '湖南省长沙市' or an object with province/city/district, "
+        f"got {type(value).__name__}"
+    )
+
+
+def post_from_record(record: Any, tz: Any, now: datetime) -> Post:
+    """A Post from one input object; raises BadLine naming the problem."""
+    if not isinstance(record, dict):
+        raise BadLine(f"expected a JSON object, got {type(record).__name__}")
+    post_id = record.get("id")
+    if post_id in (None, "") or not isinstance(post_id, str | int):
+        raise BadLine("missing 'id' (each post needs its own id)")
+    text = record.get("text") or ""
+    if not isinstance(text, str):
+        raise BadLine(f"'text' must be a string, got {type(text).__name__}")
+    fields: dict[str, Any] = {k: record[k] for k in _POST_FIELDS if k in record and record[k] is not None}
+    fields["id"] = str(post_id)
+    fields["text"] = text
+    fields["source"] = str(record.get("source") or "jsonl")
+    published = _parse_time(record.get("published_at"), tz, "published_at")
+    fetched = _parse_time(record.get("fetched_at"), tz, "fetched_at")
+    fields["published_at"] = published
+    fields["fetched_at"] = fetched or published or now
+    fields["region"] = _region(record.get("region"))
+    tier = record.get("media_tier")
+    if tier is not None and tier not in MediaTier._value2member_map_:
+        raise BadLine(f"media_tier {tier!r} is unknown; use one of {', '.join(t.value for t in MediaTier)}")
+    try:
+        return Post.model_validate(fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise BadLine(f"field {where}: {first['msg']}") from None
+
+
+def read_posts(handle: IO[str], tz: Any, now: datetime) -> tuple[list[_Line], list[tuple[int, str]]]:
+    """Posts of every good line, and (line number, reason) for every bad one."""
+    good: list[_Line] = []
+    bad: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    for number, raw in enumerate(handle, start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            bad.append((number, f"not valid JSON ({exc.msg} at column {exc.colno})"))
+            continue
+        try:
+            post = post_from_record(record, tz, now)
+        except BadLine as exc:
+            bad.append((number, str(exc)))
+            continue
+        if post.id in seen:
+            bad.append((number, f"id {post.id!r} repeats an earlier line; kept the first"))
+            continue
+        seen.add(post.id)
+        good.append(_Line(number, post))
+    return good, bad
+
+
+def _output(post: Post, event: Event | None) -> dict[str, Any]:
+    doc = post.to_document()
+    doc["grade"] = event.grade.value if event is not None and event.grade else None
+    doc["risk"] = event.risk if event is not None else None
+    doc["grade_reasons"] = event.grade_reasons if event is not None else []
+    doc["emerging"] = event.emerging if event is not None else False
+    doc["emerging_reasons"] = event.emerging_reasons if event is not None else []
+    return doc
+
+
+@click.command("analyze")
+@click.option(
+    "--in",
+    "in_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Posts as JSON lines (at least id and text; '-' reads standard input).",
+)
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the enriched posts ('-' for standard output).",
+)
+@click.option(
+    "--events-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the events, one JSON object a line.",
+)
+@click.option("--batch-size", default=256, show_default=True, type=click.IntRange(1, 10_000))
+@click.option(
+    "--config",
+    "config_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Configuration directory (default: config/ or YUQING_CONFIG_DIR).",
+)
+def analyze_command(
+    in_path: Path, out_path: Path, events_out: Path | None, batch_size: int, config_dir: Path | None
+) -> None:
+    """Enrich, cluster and grade the posts of a JSON-lines file (no Elasticsearch needed)."""
+    from analysis.enrich import Enricher
+    from analysis.events import EventTracker
+    from yuqing.cli import load_or_exit
+    from yuqing.clock import SystemClock
+
+    cfg = load_or_exit(config_dir)
+    tz = cfg.settings.tz()
+    clock = SystemClock(tz)
+    try:
+        source = sys.stdin if str(in_path) == "-" else open(in_path, encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {in_path}: {exc.strerror}") from exc
+    with source:
+        lines, bad = read_posts(source, tz, clock.now())
+    for number, reason in bad:
+        click.echo(f"{in_path}:{number}: skipped: {reason}", err=True)
+
+    enricher = Enricher(clock=clock, fallback_topic=cfg.taxonomy.fallback)
+    for start in range(0, len(lines), batch_size):
+        chunk = lines[start : start + batch_size]
+        for line, post in zip(chunk, enricher.enrich_many([x.post for x in chunk]), strict=True):
+            line.post = post
+
+    tracker = EventTracker(cfg.policy.grading, fallback_topic=cfg.taxonomy.fallback, tz=tz)
+    # The last snapshot of each event is its state after all lines (events that went quiet for longer than
+    # the tracker's window leave its memory, so its own list would miss them).
+    events: dict[str, Event] = {}
+    for line in sorted(lines, key=lambda x: (x.post.timestamp(), x.number)):
+        event = tracker.add(line.post)
+        if event is not None:
+            events[event.id] = event
+
+    try:
+        target = sys.stdout if str(out_path) == "-" else open(out_path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out_path}: {exc.strerror}") from exc
+    with target:
+        for line in lines:
+            event = events.get(line.post.event_id) if line.post.event_id else None
+            target.write(json.dumps(_output(line.post, event), ensure_ascii=False) + "\n")
+    if events_out is not None:
+        with open(events_out, "w", encoding="utf-8") as handle:
+            for event in sorted(events.values(), key=lambda e: -(e.risk or 0)):
+                handle.write(json.dumps(event.to_document(), ensure_ascii=False) + "\n")
+
+    grades = Counter(e.grade.value for e in events.values() if e.grade)
+    emerging = sum(1 for e in events.values() if e.emerging)
+    click.echo(
+        f"analyzed {len(lines)} posts into {len(events)} events "
+        f"(grades: {', '.join(f'{g} {grades.get(g, 0)}' for g in ('I', 'II', 'III', 'IV'))}; "
+        f"emerging {emerging}); skipped {len(bad)} bad lines",
+        err=True,
+    )
+
+
+# ----------------------------------------------------------------------------- events
+
+
+@click.group("events")
+def events_command() -> None:
+    """Read the events index: list graded events, show one with its reasons."""
+
+
+def _events_client():  # type: ignore[no-untyped-def]
+    from yuqing.cli import load_or_exit
+    from yuqing.es.client import ElasticsearchUnavailable, connect
+    from yuqing.es.indices import IndexLayout
+
+    cfg = load_or_exit()
+    try:
+        client = connect(cfg.settings.elasticsearch, wait_s=5)
+    except ElasticsearchUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+    return client, IndexLayout(cfg.settings.elasticsearch.index_prefix)
+
+
+_GRADES_AT_LEAST = {"I": ["I"], "II": ["I", "II"], "III": ["I", "II", "III"], "IV": ["I", "II", "III", "IV"]}
+
+
+@events_command.command("list")
+@click.option("--min-grade", type=click.Choice(["I", "II", "III", "IV"]), default="IV", show_default=True)
+@click.option("--emerging", is_flag=True, help="Only events flagged as emerging.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
+def events_list(min_grade: str, emerging: bool, limit: int, as_json: bool) -> None:
+    """The riskiest events first."""
+    client, layout = _events_client()
+    filters: list[dict[str, Any]] = [{"terms": {"grade": _GRADES_AT_LEAST[min_grade]}}]
+    if emerging:
+        filters.append({"term": {"emerging": True}})
+    result = client.search(
+        index=layout.events.alias,
+        query={"bool": {"filter": filters}},
+        size=limit,
+        sort=[{"risk": {"order": "desc", "missing": "_last"}}, {"last_seen": "desc"}],
+        ignore_unavailable=True,
+    )
+    hits = result["hits"]["hits"]
+    for hit in hits:
+        doc = hit["_source"]
+        if as_json:
+            click.echo(json.dumps(doc, ensure_ascii=False))
+            continue
+        grade = doc.get("grade") or "-"
+        colour = GRADE_COLOUR.get(Grade(grade), "") if grade != "-" else ""
+        flag = " 苗头" if doc.get("emerging") else ""
+        click.echo(
+            f"{grade:>3} {colour} risk {doc.get('risk') or 0:5.1f}  {doc.get('volume', 0):5d} posts  "
+            f"{doc.get('last_seen', '')[:16]}  {doc['id']}  {doc.get('title', '')}{flag}"
+        )
+    if not hits and not as_json:
+        click.echo("no events match")
+
+
+@events_command.command("show")
+@click.argument("event_id")
+def events_show(event_id: str) -> None:
+    """One event: grade and why, emerging reasons, keywords, sources and timeline."""
+    client, layout = _events_client()
+    result = client.search(
+        index=layout.events.alias, query={"ids": {"values": [event_id]}}, size=1, ignore_unavailable=True
+    )
+    hits = result["hits"]["hits"]
+    if not hits:
+        raise click.ClickException(
+            f"no event {event_id!r} in {layout.events.alias}; `yuqing events list` shows ids"
+        )
+    event = Event.model_validate({k: v for k, v in hits[0]["_source"].items() if k in Event.model_fields})
+    grade = f"{event.grade.value}级 ({GRADE_COLOUR[event.grade]})" if event.grade else "ungraded"
+    click.echo(f"{event.title}\n  id        {event.id}\n  grade     {grade}, risk {event.risk}")
+    for reason in event.grade_reasons:
+        click.echo(f"    - {reason}")
+    if event.emerging:
+        click.echo("  emerging")
+        for reason in event.emerging_reasons:
+            click.echo(f"    - {reason}")
+    region = event.region.label() if event.region else "未知"
+    click.echo(f"  topic     {event.topic or '-'}   region {region}")
+    click.echo(f"  seen      {event.first_seen.isoformat()} → {event.last_seen.isoformat()}")
+    click.echo(f"  volume    {event.volume} posts, {event.unique_stories} stories, {event.velocity:g}/h")
+    click.echo(f"  keywords  {' '.join(event.keywords)}")
+    click.echo(f"  sources   {', '.join(event.sources)}  tiers {event.media_tiers}")
+    click.echo(f"  sentiment {event.sentiment_mix}")
+    click.echo(f"  cues      {' '.join(event.severity_cues) or '-'}")
+    for point in event.timeline[-24:]:
+        click.echo(f"    {point['hour'][:13]}  {'█' * min(int(point['count']), 60)} {point['count']}")

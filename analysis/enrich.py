@@ -1,0 +1,347 @@
+"""Per-post enrichment: everything analysis adds to a post before it is indexed.
+
+Order matters: the text is cleaned and **de-identified first**, so raw personal data never reaches a model,
+a log line or Elasticsearch; every later step sees only the masked text. Then: tokens, topic (with the top-k
+scores), sentiment, region, near-duplicate, severity cues.
+
+Models load lazily, once per process. ``enrich_many`` predicts topic and sentiment for a whole batch at once
+(the models are vectorised), which is where most of the speed comes from.
+
+Bad input gives defined output, never an exception: empty, emoji-only or non-Chinese text gets the fallback
+topic (非民生) and ``neutral`` sentiment with confidence 0; HTML is reduced to its text; mis-decoded UTF-8
+(mojibake) is repaired when it can be; only the first ``max_analysis_chars`` characters are analysed
+(the whole text is still de-identified). If de-identification itself fails, the text is withheld (emptied)
+rather than kept raw — privacy before completeness — and the failure is logged with the post id.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from analysis.events import content_terms
+from analysis.severity import extract_cues
+from yuqing import paths
+from yuqing.clock import Clock, SystemClock
+from yuqing.contract import Post
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+FALLBACK_TOPIC = "非民生"
+NEUTRAL = "neutral"
+TOP_K_TOPICS = 3
+MAX_TOKENS_STORED = 256
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_HTML_HINT = re.compile(
+    r"<\s*/?\s*(?:p|div|br|span|a|img|script|style|table|tr|td|li|ul|h[1-6]|html|body|font|b|i|"
+    r"strong|em)\b[^>]*>",
+    re.IGNORECASE,
+)
+_SCRIPT = re.compile(r"<(script|style|noscript)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_BREAK = re.compile(r"<\s*(?:br|/p|/div|/li|/tr|/h[1-6])\b[^>]*>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]{0,2000}>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\ufeff]")
+_MOJIBAKE = re.compile(r"[\u00c0-\u00ef][\u0080-\u00bf]")
+
+
+class Predictor(Protocol):
+    def predict(self, texts: Sequence[str]) -> list[tuple[str, float]]: ...
+
+
+def clean_text(text: str | None) -> str:
+    """Plain text from whatever a source gave: HTML reduced to text, mojibake repaired, controls removed."""
+    if not text:
+        return ""
+    if _HTML_HINT.search(text):
+        text = _SCRIPT.sub(" ", text)
+        text = _BREAK.sub("\n", text)
+        text = html.unescape(_TAG.sub(" ", text))
+    elif "&" in text and ";" in text:
+        text = html.unescape(text)
+    if not _CJK.search(text) and _MOJIBAKE.search(text):
+        text = _repair_mojibake(text)
+    return _CONTROL.sub("", text).strip()
+
+
+def _repair_mojibake(text: str) -> str:
+    """UTF-8 bytes decoded as Latin-1/cp1252 ("å¸‚æ°‘") back to Chinese; unchanged when that does not work."""
+    for codec in ("cp1252", "latin-1"):
+        try:
+            fixed = text.encode(codec).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        if _CJK.search(fixed):
+            return fixed
+    return text
+
+
+_EMOTICON = re.compile(r"\[[^\[\]\s]{1,8}\]")
+
+
+def has_chinese(text: str, minimum: int = 2) -> bool:
+    """Whether there is Chinese to analyse; Weibo emoticon codes ([哈哈]) are not text."""
+    head = text[:2000]
+    if "[" in head:
+        head = _EMOTICON.sub("", head)
+    found = 0
+    for _ in _CJK.finditer(head):
+        found += 1
+        if found >= minimum:
+            return True
+    return False
+
+
+@dataclass
+class Models:
+    """The lazily loaded parts; tests may inject their own."""
+
+    tokenize: Callable[[str], list[str]] | None = None
+    normalize: Callable[[str], str] | None = None
+    topic: Any = None
+    sentiment: Any = None
+    dedup: Any = None
+    region: Callable[..., Any] | None = None
+    deidentify: Callable[[str], Any] | None = None
+    deidentify_author: Callable[[str], str] | None = None
+    failed: set[str] = field(default_factory=set)
+    ready: bool = False
+
+
+class Enricher:
+    """De-identify, tokenize, classify and link posts; one instance per process is the norm (``default``)."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        fallback_topic: str = FALLBACK_TOPIC,
+        max_analysis_chars: int = 20_000,
+        dedup: Any = None,
+        dedup_path: Path | None = None,
+    ):
+        self.clock = clock or SystemClock()
+        self.fallback_topic = fallback_topic
+        self.max_analysis_chars = max_analysis_chars
+        self.dedup_path = dedup_path
+        self.models = Models(dedup=dedup)
+        self._lock = threading.Lock()
+        self._dedup_lock = threading.Lock()
+
+    def save_state(self) -> None:
+        """Persist the near-duplicate index (call when a crawl or batch ends) so a restart keeps it."""
+        if self.dedup_path is not None and self.models.dedup is not None:
+            with self._dedup_lock:
+                self.models.dedup.save(self.dedup_path)
+
+    # ------------------------------------------------------------------ lazy loading
+
+    def _load(self) -> Models:
+        """Load whatever is not loaded (or injected) yet, once."""
+        m = self.models
+        if m.ready:
+            return m
+        with self._lock:
+            if m.ready:
+                return m
+            if m.deidentify is None or m.deidentify_author is None:
+                from analysis.deidentify import deidentify, deidentify_author
+
+                m.deidentify, m.deidentify_author = deidentify, deidentify_author
+            if m.region is None:
+                from analysis.region import resolve_region
+
+                m.region = resolve_region
+            if m.tokenize is None or m.normalize is None:
+                from analysis.tokenizer import normalize_text, tokenize
+
+                m.tokenize, m.normalize = m.tokenize or tokenize, m.normalize or normalize_text
+            if m.topic is None and "topic" not in m.failed:
+                m.topic = self._load_model("topic")
+            if m.sentiment is None and "sentiment" not in m.failed:
+                m.sentiment = self._load_model("sentiment")
+            if m.dedup is None:
+                from analysis.dedup import NearDuplicateIndex
+
+                m.dedup = (
+                    NearDuplicateIndex.open(self.dedup_path)
+                    if self.dedup_path is not None
+                    else NearDuplicateIndex()
+                )
+            m.ready = True
+        return m
+
+    def _load_model(self, kind: str) -> Any:
+        """Load a trained model; without one, posts get the defined fallback and the log says why."""
+        from analysis.training import ModelUnavailable
+
+        try:
+            if kind == "topic":
+                from analysis.topic import TopicModel
+
+                return TopicModel.load()
+            from analysis.sentiment import SentimentModel
+
+            return SentimentModel.load()
+        except (ModelUnavailable, OSError, ValueError) as exc:
+            log.error("%s model unavailable, posts get the fallback %s: %s", kind, kind, exc)
+            self.models.failed.add(kind)
+            return None
+
+    # ------------------------------------------------------------------ enrichment
+
+    def enrich(self, post: Post) -> Post:
+        return self.enrich_many([post])[0]
+
+    def enrich_many(self, posts: Sequence[Post]) -> list[Post]:
+        """Enrich a batch: per-post steps in order, model predictions for the whole batch at once."""
+        m = self._load()
+        now = self.clock.now()
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=UTC)
+        out = [self._deidentify(p, m) for p in posts]
+        texts = [p.full_text()[: self.max_analysis_chars] for p in out]
+        # The models and the tokenizer each normalise (NFKC, lower case); normalised once here, their own
+        # passes find nothing to do, and the tokenizer's cache serves the same string to all of them.
+        normalize = m.normalize
+        assert normalize is not None
+        model_texts = [normalize(t) for t in texts]
+        analysable = [i for i, t in enumerate(texts) if has_chinese(t)]
+        topics = self._predict_topics(m, [model_texts[i] for i in analysable])
+        sentiments = self._predict(m.sentiment, "sentiment", [model_texts[i] for i in analysable])
+        by_index = {i: k for k, i in enumerate(analysable)}
+        tokenize, region, dedup = m.tokenize, m.region, m.dedup
+        assert tokenize is not None and region is not None and dedup is not None
+        for i, post in enumerate(out):
+            text = texts[i]
+            k = by_index.get(i)
+            updates: dict[str, Any] = {"deidentified": True, "analyzed_at": now}
+            empty: list[str] = []
+            tokens = self._step("tokenize", post, empty, tokenize, model_texts[i]) if text else empty
+            updates["tokens"] = content_terms(tokens)[:MAX_TOKENS_STORED]
+            topic = topics[k] if k is not None else None
+            if topic is not None:
+                label, score, top = topic
+                updates.update(topic=label, topic_score=score, topics=top)
+            else:
+                updates.update(topic=self.fallback_topic, topic_score=0.0, topics={self.fallback_topic: 0.0})
+            sentiment = sentiments[k] if k is not None else None
+            if sentiment is not None:
+                updates.update(sentiment=sentiment[0], sentiment_score=sentiment[1])
+            else:
+                updates.update(sentiment=NEUTRAL, sentiment_score=0.0)
+            updates["region"] = self._step("region", post, post.region, region, text, post.region)
+            if text:
+                with self._dedup_lock:  # the crawler enriches in worker threads; the index is not thread-safe
+                    updates["dup_of"] = self._step("dedup", post, None, dedup.add, post.id, text, post.timestamp())
+            else:
+                updates["dup_of"] = None
+            updates["severity_cues"] = extract_cues(text).as_list()
+            out[i] = post.model_copy(update=updates)
+        return out
+
+    def _deidentify(self, post: Post, m: Models) -> Post:
+        """Clean and mask title, text and author (always: masking is idempotent and a flag could lie);
+        on failure withhold the text, never pass it on raw.
+
+        A private person's name recognised in one place (我叫王建国…) is masked wherever else it occurs in
+        the post too — a title rarely carries the cue that gives a name away.
+        """
+        updates: dict[str, Any] = {}
+        names: set[str] = set()
+        for name in ("title", "text"):
+            value = clean_text(getattr(post, name))
+            try:
+                result = m.deidentify(value) if value else None  # type: ignore[misc]
+            except Exception:
+                log.exception(
+                    "de-identification of %s failed for post %s; the %s is withheld", name, post.id, name
+                )
+                updates[name] = "" if name == "text" else None
+                continue
+            masked = result.text if result is not None else value
+            if result is not None:
+                names.update(value[a:b] for kind, (a, b) in result.findings if kind == "name" and b - a >= 2)
+            updates[name] = masked if name == "text" else (masked or None)
+        for person in sorted(names, key=len, reverse=True):
+            mask = person[0] + "*" * (len(person) - 1)
+            for name in ("title", "text"):
+                if updates.get(name) and person in updates[name]:
+                    updates[name] = updates[name].replace(person, mask)
+        if post.author:
+            try:
+                updates["author"] = m.deidentify_author(post.author)  # type: ignore[misc]
+            except Exception:
+                log.exception("pseudonymising the author of post %s failed; the author is withheld", post.id)
+                updates["author"] = None
+        return post.model_copy(update=updates)
+
+    def _step(self, name: str, post: Post, default: T, run: Callable[..., T], *args: Any) -> T:
+        """One analysis step; a bug in it costs this field of this post, logged, not the whole post."""
+        try:
+            return run(*args)
+        except Exception:
+            log.exception("%s failed for post %s; using the default", name, post.id)
+            return default
+
+    def _predict(self, model: Any, name: str, texts: list[str]) -> list[tuple[str, float] | None]:
+        if model is None or not texts:
+            return [None] * len(texts)
+        try:
+            return [(str(label), float(score)) for label, score in model.predict(texts)]
+        except Exception:
+            log.exception(
+                "%s prediction failed for a batch of %d posts; using the fallback", name, len(texts)
+            )
+            return [None] * len(texts)
+
+    def _predict_topics(
+        self, m: Models, texts: list[str]
+    ) -> list[tuple[str, float, dict[str, float]] | None]:
+        """Best topic, its score and the top-k scores (from ``predict_proba`` when the model has it)."""
+        model = m.topic
+        if model is None or not texts:
+            return [None] * len(texts)
+        try:
+            labels = getattr(model, "labels", None) or getattr(model, "classes_", None)
+            if hasattr(model, "predict_proba") and labels is not None:
+                out: list[tuple[str, float, dict[str, float]] | None] = []
+                classes = [str(c) for c in labels]
+                for row in model.predict_proba(texts):
+                    ranked = sorted(zip(classes, (float(p) for p in row), strict=True), key=lambda cp: -cp[1])
+                    top = {c: round(p, 4) for c, p in ranked[:TOP_K_TOPICS]}
+                    out.append((ranked[0][0], ranked[0][1], top))
+                return out
+            return [
+                (str(label), float(score), {str(label): round(float(score), 4)})
+                for label, score in model.predict(texts)
+            ]
+        except Exception:
+            log.exception("topic prediction failed for a batch of %d posts; using the fallback", len(texts))
+            return [None] * len(texts)
+
+
+_default: Enricher | None = None
+_default_lock = threading.Lock()
+
+
+def default_enricher() -> Enricher:
+    """The process-wide enricher (one model load and one near-duplicate index per process).
+
+    Its near-duplicate index lives in the state directory (``var/analysis/near_duplicates.npz``): loaded on
+    first use, saved by ``save_state`` (the crawler calls it when a crawl ends).
+    """
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = Enricher(dedup_path=paths.state_dir() / "analysis" / "near_duplicates.npz")
+    return _default

@@ -1,0 +1,202 @@
+"""Grading that explains itself: each event gets a level I–IV, a risk score 0–100 and the factors behind them.
+
+No national standard grades public opinion itself (domain.md §5). Local practice weighs the tier of the
+media that carry it, public reaction, casualties and mass incidents; commercial heat indices weigh volume,
+spread speed and negativity. The score is ``100 × Σ wᵢ·fᵢ / Σ wᵢ`` over factors fᵢ ∈ [0, 1] with the weights
+of ``policy.yaml`` (grading.weights); the level is the highest threshold the score reaches; floors then
+lift the level for grave cues whatever the score. Every step becomes a sentence in ``grade_reasons``.
+
+Floors follow the emergency levels of 突发事件应对法 and 国家突发公共事件总体应急预案 (特别重大 I … 一般 IV)
+and the casualty bands of 生产安全事故报告和调查处理条例 (国务院令第493号, 第三条): ≥30 deaths 特别重大,
+10–29 重大, 3–9 较大. The shipped policy puts any incident with casualties at III or higher.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from analysis.severity import CUE_LABELS, VULNERABLE_CUES, SeverityCues
+from yuqing.contract import GRADE_COLOUR, Event, Grade, MediaTier
+from yuqing.settings import GradingPolicy
+
+_ORDER = [Grade.IV, Grade.III, Grade.II, Grade.I]
+_TIER_WORDS = {
+    MediaTier.CENTRAL: "央媒报道",
+    MediaTier.PROVINCIAL: "省级媒体报道",
+    MediaTier.LOCAL: "地方媒体报道",
+    MediaTier.SELF_MEDIA: "仅自媒体/网民发帖",
+}
+# How much each vulnerable-group cue counts: people themselves more than the setting they are in.
+_VULNERABLE_WEIGHT = {
+    "children": 1.0,
+    "students": 1.0,
+    "elderly": 0.8,
+    "patients": 0.8,
+    "school": 0.6,
+    "hospital": 0.5,
+}
+# Posts from which a negative share counts in full (fewer scale it down linearly).
+NEGATIVITY_FULL_AT = 5
+_COUNTED_FLOOR = re.compile(r"^(deaths|injured|missing|trapped)_ge_(\d+)$")
+# A casualty score of 1 at 30 deaths (the 特别重大 band); injuries, missing and trapped count less.
+_CASUALTY_POINTS = {"deaths": 1.0, "missing": 0.7, "trapped": 0.3, "injured": 0.2}
+
+
+class UnknownFloorCue(ValueError):
+    """policy.yaml names a floor cue grading cannot evaluate."""
+
+
+def max_grade(a: Grade, b: Grade) -> Grade:
+    """The graver of two levels (I is gravest)."""
+    return a if _ORDER.index(a) >= _ORDER.index(b) else b
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One ingredient of the risk score: its value in [0, 1], its weight and the points it adds."""
+
+    name: str
+    value: float
+    weight: float
+    points: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Grading:
+    grade: Grade
+    risk: float
+    reasons: list[str]
+    factors: list[Factor]
+
+
+def _floor_met(cue: str, cues: SeverityCues) -> tuple[bool, str]:
+    """Whether an event meets a floor cue, and the words that say so."""
+    if cue == "casualties":  # reported with a number: an unnumbered "伤亡" is often a fear, and adds risk only
+        return cues.counted_casualties, f"伤亡: {cues.describe_casualties()}"
+    m = _COUNTED_FLOOR.match(cue)
+    if m:
+        kind, limit = m.group(1), int(m.group(2))
+        count = getattr(cues, kind)
+        return count >= limit, f"{CUE_LABELS[kind]} {count} 人 ≥ {limit}"
+    if cue in CUE_LABELS:
+        return cue in cues.names(), f"{CUE_LABELS[cue]}"
+    raise UnknownFloorCue(
+        f"policy.yaml grading.floors: unknown cue {cue!r}; use casualties, deaths_ge_N, injured_ge_N, missing_ge_N, "
+        f"trapped_ge_N or one of {', '.join(sorted(CUE_LABELS))}"
+    )
+
+
+def check_policy(policy: GradingPolicy) -> None:
+    """Fail early, naming the key, when a floor cue in policy.yaml is not understood."""
+    empty = SeverityCues()
+    for floor in policy.floors:
+        _floor_met(floor.cue, empty)
+
+
+def _negativity(negative: int, total: int) -> tuple[str, float, str]:
+    """Share of negative posts, discounted below ``NEGATIVITY_FULL_AT`` posts: one angry post is not a
+    negative public reaction, and without the discount every single complaint would reach level III."""
+    if not total:
+        return "negativity", 0.0, "负面占比未知"
+    share = negative / total
+    confidence = min(1.0, total / NEGATIVITY_FULL_AT)
+    words = f"负面占比 {share:.0%} ({negative}/{total})"
+    if confidence < 1.0:
+        words += f", 样本少 ×{confidence:g}"
+    return "negativity", share * confidence, words
+
+
+def _factors(event: Event, cues: SeverityCues, policy: GradingPolicy) -> list[tuple[str, float, str]]:
+    total = sum(event.sentiment_mix.values())
+    negative = event.sentiment_mix.get("negative", 0)
+    volume = max(event.volume, 0)
+    out: list[tuple[str, float, str]] = [
+        (
+            "volume",
+            min(1.0, math.log1p(volume) / math.log1p(policy.volume_saturation)),
+            f"规模: {volume} 条帖子, {event.unique_stories} 个独立内容",
+        ),
+        (
+            "velocity",
+            min(1.0, max(event.velocity, 0.0) / policy.velocity_saturation),
+            f"传播速度: {event.velocity:g} 条/小时",
+        ),
+        _negativity(negative, total),
+    ]
+    tiers = [
+        MediaTier(t) for t, n in event.media_tiers.items() if n > 0 and t in MediaTier._value2member_map_
+    ]
+    top = max(tiers, key=lambda t: policy.media_tier_score.get(t, 0.0), default=None)
+    if top is not None:
+        out.append(("media_tier", policy.media_tier_score.get(top, 0.0), _TIER_WORDS[top]))
+    if cues.has_casualties:
+        points = sum(w * getattr(cues, k) for k, w in _CASUALTY_POINTS.items())
+        value = min(1.0, 0.4 + 0.6 * math.log1p(points) / math.log1p(30))
+        out.append(("casualties", value, f"伤亡: {cues.describe_casualties()}"))
+    groups = [g for g in VULNERABLE_CUES if g in cues.flags]
+    if groups:
+        out.append(
+            (
+                "vulnerable_groups",
+                max(_VULNERABLE_WEIGHT[g] for g in groups),
+                "涉及弱势群体: " + "、".join(CUE_LABELS[g] for g in groups),
+            )
+        )
+    # Mass incidents and petitions are aimed at government: counted with official involvement, as local
+    # grading practice puts 群体性事件 beside 官员问责 (domain.md §5).
+    official = [
+        (c, v) for c, v in (("officials", 1.0), ("mass_incident", 0.9), ("petition", 0.7)) if c in cues.flags
+    ]
+    if official:
+        out.append(
+            (
+                "official_involvement",
+                max(v for _, v in official),
+                "涉及官员/政府: " + "、".join(CUE_LABELS[c] for c, _ in official),
+            )
+        )
+    return out
+
+
+def grade_event(event: Event, policy: GradingPolicy) -> Grading:
+    """Score and level one event from its own fields, so any stage can (re)grade an indexed event."""
+    cues = SeverityCues.from_list(event.severity_cues)
+    weight_sum = sum(w for w in policy.weights.values() if w > 0) or 1.0
+    factors = []
+    for name, value, reason in _factors(event, cues, policy):
+        weight = policy.weights.get(name, 0.0)
+        points = 100.0 * weight * value / weight_sum
+        factors.append(Factor(name, round(value, 4), weight, round(points, 2), reason))
+    risk = round(min(100.0, sum(f.points for f in factors)), 1)
+    grade = Grade.IV
+    levels: tuple[tuple[Grade, Literal["I", "II", "III"]], ...] = ((Grade.I, "I"), (Grade.II, "II"), (Grade.III, "III"))
+    threshold = policy.thresholds["III"]
+    for level, key in levels:
+        if risk >= policy.thresholds[key]:
+            grade, threshold = level, policy.thresholds[key]
+            break
+    relation = f"≥ {threshold:g}" if grade != Grade.IV else f"< {threshold:g}"
+    reasons = [f"风险分 {risk:g} ({relation}) → {grade.value}级 ({GRADE_COLOUR[grade]})"]
+    reasons += [
+        f"{f.reason} (+{f.points:.1f})" for f in sorted(factors, key=lambda f: -f.points) if f.points > 0
+    ]
+    score_grade = grade
+    for floor in policy.floors:
+        met, words = _floor_met(floor.cue, cues)
+        if met:
+            grade = max_grade(grade, floor.min_grade)
+            reasons.append(f"{words} → 至少{floor.min_grade.value}级 (policy floor {floor.cue})")
+    if grade != score_grade:
+        reasons.append(f"最终 {grade.value}级 ({GRADE_COLOUR[grade]})")
+    return Grading(grade, risk, reasons, factors)
+
+
+def apply_grading(event: Event, policy: GradingPolicy) -> Event:
+    """Set ``grade``, ``risk`` and ``grade_reasons`` on the event (in place) and return it."""
+    result = grade_event(event, policy)
+    event.grade, event.risk, event.grade_reasons = result.grade, result.risk, result.reasons
+    return event

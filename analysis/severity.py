@@ -1,0 +1,346 @@
+"""Severity cues: what in a post makes an incident grave (casualties, vulnerable people, unrest, officials).
+
+Grading (domain.md §5) weighs casualties, vulnerable groups, mass incidents and official involvement;
+these rules find them in Chinese text. Counts are parsed from Arabic and Chinese numerals ("3人死亡",
+"造成十二人受伤", "一死两伤", "死亡人数升至12人"). A vague count is read as its lower bound
+("多人受伤" → 2, "十余人" → 10, "数十人" → 20). Explicit denials ("无人员伤亡") cancel the casualty cue.
+
+Cues travel on ``Post.severity_cues`` as short strings (``deaths:3``, ``injured:12``, ``children``) so they
+are aggregatable keywords in Elasticsearch; ``SeverityCues.from_list`` reads them back.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+# Flags: cue name → the words that raise it. Order matters only for display.
+FLAG_WORDS: dict[str, tuple[str, ...]] = {
+    "casualties": ("伤亡", "死伤", "罹难者", "遇难者", "死者", "伤者"),
+    "missing": ("失踪", "失联", "下落不明"),
+    "trapped": ("被困", "被埋", "受困"),
+    "children": (
+        "儿童",
+        "孩子",
+        "小孩",
+        "幼儿",
+        "婴儿",
+        "婴幼儿",
+        "未成年",
+        "幼童",
+        "女童",
+        "男童",
+        "宝宝",
+        "小学生",
+        "新生儿",
+    ),
+    "students": ("学生", "师生", "中学生", "大学生", "高中生", "初中生", "考生"),
+    "school": ("学校", "幼儿园", "校园", "小学", "中学", "高校", "托儿所", "校车"),
+    "hospital": ("医院", "卫生院", "诊所", "急诊"),
+    "patients": ("患者", "病人", "病患", "住院"),
+    "elderly": ("老人", "老年人", "养老院", "敬老院", "高龄", "独居老人", "空巢老人"),
+    "food_poisoning": ("食物中毒", "集体中毒", "中毒事件", "疑似中毒", "呕吐腹泻", "上吐下泻"),
+    "collapse": ("坍塌", "倒塌", "垮塌", "塌方", "塌陷", "崩塌"),
+    "fire": ("火灾", "起火", "着火", "大火", "失火", "火情"),
+    "explosion": ("爆炸", "爆燃", "闪爆"),
+    # Words only; the patterns that recognise a mass incident are in _MASS_INCIDENT below.
+    "mass_incident": ("群体性事件", "聚众闹事", "静坐", "拉横幅", "打砸", "游行示威", "围攻", "集体维权", "肢体冲突"),
+    "petition": ("上访", "信访", "集体访", "越级访"),
+    "officials": (
+        "局长",
+        "书记",
+        "官员",
+        "县长",
+        "市长",
+        "镇长",
+        "区长",
+        "乡长",
+        "省长",
+        "厅长",
+        "处长",
+        "科长",
+        "村支书",
+        "村主任",
+        "干部",
+        "公职人员",
+        "公务员",
+        "城管",
+    ),
+}
+
+# Cues that show an incident (not just its setting): an event's first posts carrying one are an early warning.
+INCIDENT_CUES = frozenset(
+    {
+        "deaths",
+        "injured",
+        "missing",
+        "trapped",
+        "casualties",
+        "food_poisoning",
+        "collapse",
+        "fire",
+        "explosion",
+        "mass_incident",
+    }
+)
+# What makes an event's first posts an early warning: an unnumbered "伤亡" is too often a fear, not a report.
+EARLY_WARNING_CUES = INCIDENT_CUES - {"casualties"}
+VULNERABLE_CUES = ("children", "students", "elderly", "patients", "school", "hospital")
+COUNTED = ("deaths", "injured", "missing", "trapped")
+
+CUE_LABELS = {
+    "deaths": "死亡",
+    "injured": "受伤",
+    "missing": "失踪/失联",
+    "trapped": "被困",
+    "casualties": "人员伤亡",
+    "children": "儿童",
+    "students": "学生",
+    "school": "学校",
+    "hospital": "医院",
+    "patients": "患者",
+    "elderly": "老人",
+    "food_poisoning": "食物中毒",
+    "collapse": "坍塌",
+    "fire": "火灾",
+    "explosion": "爆炸",
+    "mass_incident": "群体性事件",
+    "petition": "上访",
+    "officials": "涉及官员",
+}
+
+_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "壹": 1,
+    "二": 2,
+    "两": 2,
+    "俩": 2,
+    "贰": 2,
+    "三": 3,
+    "叁": 3,
+    "仨": 3,
+    "四": 4,
+    "肆": 4,
+    "五": 5,
+    "伍": 5,
+    "六": 6,
+    "陆": 6,
+    "七": 7,
+    "柒": 7,
+    "八": 8,
+    "捌": 8,
+    "九": 9,
+    "玖": 9,
+}
+_UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
+_VAGUE = {
+    "多": 2,
+    "数": 2,
+    "几": 2,
+    "若干": 2,
+    "数十": 20,
+    "几十": 20,
+    "十几": 10,
+    "数百": 100,
+    "几百": 100,
+    "上百": 100,
+    "近百": 90,
+    "上千": 1000,
+    "数千": 1000,
+}
+
+_CN = "零〇一壹二两俩贰三叁仨四肆五伍六陆七柒八捌九玖十拾百佰千仟万"
+_NUM = (
+    rf"(?<![第0-9０-９{_CN}])(?P<num>[0-9０-９]+|[{_CN}]+|数十|几十|十几|数百|几百|上百|近百|上千|数千|多|数|几|若干)"
+    r"(?:余|多)?"
+)
+_PERSON = r"(?:名|人|位|个|例)"
+_DEATH = "死亡|遇难|身亡|罹难|丧生|殒命|丧命|遇害|去世|不治|溺亡|坠亡|身故|亡故"
+_INJURY = "受重伤|受轻伤|受伤|重伤|轻伤|烧伤|砸伤|烫伤|摔伤|负伤|伤势|送医|入院"
+_KINDS = {"deaths": _DEATH, "injured": _INJURY, "missing": "失踪|失联", "trapped": "被困|被埋|受困"}
+# Counts and casualty verbs in order of appearance within one clause (commas end a clause, 、 does not).
+_ITEM = re.compile(
+    rf"(?P<n>{_NUM})\s*{_PERSON}|" + "|".join(f"(?P<{kind}>{verbs})" for kind, verbs in _KINDS.items())
+)
+_CLAUSE = re.compile(r"[，。；！？,;!?\n]")
+# How far a count may stand from its verb: "3名工人当场死亡", "死亡人数升至12人".
+_MAX_GAP = 10
+
+# "一死两伤", "3死5伤", "致1死": a compact form used in news headlines.
+_COMPACT = re.compile(rf"(?P<d>[0-9{_CN}]+)死(?:(?P<i>[0-9{_CN}]+)伤)?")
+_COMPACT_CONTEXT = re.compile(r"(?:致|造成|导致|酿|已)$")
+_DENIAL = re.compile(
+    r"(?:无|未造成|没有|暂无|未发现|未有|并无|无一)(?:人员)?(?:伤亡|死伤|人受伤|人死亡|人员受伤)"
+)
+# Citizens warn of what *could* happen ("以免造成人员伤亡", "存在火灾隐患"): a warning is not an incident.
+_HYPOTHETICAL_BEFORE = re.compile(
+    r"以免|避免|防止|预防|以防|防范|容易|可能|恐|一旦|万一|险些|差点|会不会|如果|若|假如|担心|担忧|害怕|杜绝|"
+    r"将会|极易|易引发|会引起|会造成|会导致")
+_HYPOTHETICAL_AFTER = re.compile(r"^.{0,2}(?:隐患|风险|危险|演练|演习|预防|预警|防控|防范|安全|通道|设施|知识|宣传)|"
+                                 r"^.{0,8}(?:不堪设想|都有可能|怎么办|谁负责|谁来负责|的话)")
+_NEGATED = re.compile(r"[未没不无]$")
+# People gathering against something, not "人流聚集" or "与政策相冲突".
+_MASS_INCIDENT = re.compile(
+    r"(?:群众|村民|业主|工人|民众|居民|家属|学生|员工|农民工|上百人|数百人|几十人|多人)[^，。；,;]{0,4}"
+    r"(?:聚集|围堵|堵路|堵门|冲击)|聚集(?:维权|讨薪|上访|抗议|闹事)|(?:发生|造成|引发)(?:激烈|肢体)?冲突|"
+    r"围堵(?:政府|大门|办公|道路|门口)")
+# Letters are addressed to officials ("尊敬的书记", "市长信箱"): that names no official in the matter.
+_SALUTATION = re.compile(r"(?:尊敬的|敬爱的|致)[^，。,：:]{0,10}?(?:书记|市长|县长|区长|局长|镇长|领导)|"
+                         r"(?:书记|市长|县长|区长)(?:信箱|热线|留言板)")
+_FLAG_RE = {name: re.compile("|".join(map(re.escape, words))) for name, words in FLAG_WORDS.items()}
+_FLAG_RE["mass_incident"] = re.compile(_FLAG_RE["mass_incident"].pattern + "|" + _MASS_INCIDENT.pattern)
+_VERB_ANY = re.compile("|".join(_KINDS.values()))
+# A cheap first look: most posts carry no cue at all and skip the rest.
+_ANY_CUE = re.compile(
+    "|".join(sorted({re.escape(w) for ws in FLAG_WORDS.values() for w in ws} | {"死"}, key=len, reverse=True))
+    + "|" + _VERB_ANY.pattern
+)
+
+
+def chinese_number(token: str) -> int | None:
+    """Parse "12", "十二", "两", "一百零五", "三万" and vague quantities ("数十" → 20); None if not a number."""
+    token = token.strip().translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+    if not token:
+        return None
+    if token.isdigit():
+        return int(token)
+    if token in _VAGUE:
+        return _VAGUE[token]
+    total, section, digit = 0, 0, None
+    for ch in token:
+        if ch in _DIGITS:
+            digit = _DIGITS[ch]
+        elif ch in _UNITS:
+            section += (digit if digit is not None else 1) * _UNITS[ch]
+            digit = None
+        elif ch == "万":
+            total += (section + (digit or 0)) * 10_000
+            section, digit = 0, None
+        else:
+            return None
+    return total + section + (digit or 0)
+
+
+@dataclass
+class SeverityCues:
+    """Counts of people harmed (lower bounds) and the flags found; mergeable across an event's posts."""
+
+    deaths: int = 0
+    injured: int = 0
+    missing: int = 0
+    trapped: int = 0
+    flags: set[str] = field(default_factory=set)
+
+    @property
+    def counted_casualties(self) -> bool:
+        """People reported harmed with a number: the evidence a grade floor needs."""
+        return bool(self.deaths or self.injured or self.missing or self.trapped)
+
+    @property
+    def has_casualties(self) -> bool:
+        return bool(self.deaths or self.injured or self.missing or self.trapped or "casualties" in self.flags)
+
+    def names(self) -> set[str]:
+        """Every cue present, counted kinds included (for floors and early warnings)."""
+        return {k for k in COUNTED if getattr(self, k)} | self.flags
+
+    def as_list(self) -> list[str]:
+        """The ``Post.severity_cues`` form: ``deaths:3`` for counts, bare names for flags."""
+        counted = [f"{k}:{getattr(self, k)}" for k in COUNTED if getattr(self, k)]
+        return counted + sorted(self.flags)
+
+    @classmethod
+    def from_list(cls, cues: list[str] | None) -> SeverityCues:
+        out = cls()
+        for cue in cues or []:
+            name, _, value = cue.partition(":")
+            if name in COUNTED and value.isdigit():
+                setattr(out, name, max(getattr(out, name), int(value)))
+            elif name:
+                out.flags.add(name)
+        return out
+
+    def merge(self, other: SeverityCues) -> None:
+        """Combine cues of one incident: reports update counts, so the largest count stands."""
+        for k in COUNTED:
+            setattr(self, k, max(getattr(self, k), getattr(other, k)))
+        self.flags |= other.flags
+
+    def describe_casualties(self) -> str:
+        parts = [f"{getattr(self, k)}人{CUE_LABELS[k]}" for k in COUNTED if getattr(self, k)]
+        parts += [f"有人{CUE_LABELS[k]}(人数未知)" for k in ("missing", "trapped") if k in self.flags]
+        if not parts and "casualties" in self.flags:
+            parts.append("人员伤亡(人数未知)")
+        return "、".join(parts)
+
+
+def _actual(text: str, start: int, end: int) -> bool:
+    """Whether an incident word at text[start:end] reports something, not a fear or a precaution."""
+    if _HYPOTHETICAL_BEFORE.search(text, max(0, start - 12), start) or _NEGATED.search(text, max(0, start - 1), start):
+        return False
+    return _HYPOTHETICAL_AFTER.match(text[end : end + 6]) is None
+
+
+def _clause_counts(clause: str) -> list[tuple[str, int]]:
+    """Pair counts with casualty verbs in one clause.
+
+    A clause is written either count-first ("3人死亡、12人受伤") or verb-first ("死亡12人，受伤3人",
+    "死亡人数升至12人"); the first item decides, so the 12 of "3人死亡12人受伤" goes to 受伤 and the 12 of
+    "死亡12人受伤3人" to 死亡.
+    """
+    items = [(m.lastgroup or "", m) for m in _ITEM.finditer(clause)]
+    if not items or not any(kind == "n" for kind, _ in items):
+        return []
+    count_first = items[0][0] == "n"
+    out = []
+    for (a_kind, a), (b_kind, b) in pairwise(items):
+        if count_first and a_kind == "n" and b_kind != "n":
+            number, verb = a, b_kind
+        elif not count_first and a_kind != "n" and b_kind == "n":
+            number, verb = b, a_kind
+        else:
+            continue
+        value = chinese_number(number.group("num"))
+        if value and b.start() - a.end() <= _MAX_GAP:
+            out.append((verb, value))
+    return out
+
+
+def extract_cues(text: str) -> SeverityCues:
+    """Find severity cues in one text; never raises, empty text gives no cues."""
+    cues = SeverityCues()
+    if not text or not _ANY_CUE.search(text):
+        return cues
+    denied = _DENIAL.search(text) is not None
+    scan = _DENIAL.sub("。", text) if denied else text
+    if _VERB_ANY.search(scan):
+        for clause in _CLAUSE.split(scan):
+            for kind, count in _clause_counts(clause):
+                setattr(cues, kind, max(getattr(cues, kind), count))
+    for m in _COMPACT.finditer(scan) if "死" in scan else ():
+        preceded = _COMPACT_CONTEXT.search(scan, max(0, m.start() - 2), m.start())
+        if m.group("i") is None and not preceded:
+            continue
+        deaths = chinese_number(m.group("d"))
+        injured = chinese_number(m.group("i")) if m.group("i") else 0
+        if deaths:
+            cues.deaths = max(cues.deaths, deaths)
+        if injured:
+            cues.injured = max(cues.injured, injured)
+    if _SALUTATION.search(scan):
+        scan = _SALUTATION.sub("。", scan)
+    for name, pattern in _FLAG_RE.items():
+        if name in INCIDENT_CUES:
+            if any(_actual(scan, m.start(), m.end()) for m in pattern.finditer(scan)):
+                cues.flags.add(name)
+        elif pattern.search(scan):
+            cues.flags.add(name)
+    for kind in ("missing", "trapped"):
+        if getattr(cues, kind):
+            cues.flags.discard(kind)
+    if cues.deaths or cues.injured:
+        cues.flags.discard("casualties")
+    return cues

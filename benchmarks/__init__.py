@@ -1,0 +1,1 @@
+"""Benchmarks: speed and quality measurements that write Markdown reports into var/benchmarks/."""

@@ -1,0 +1,183 @@
+"""Enrichment speed: posts per second of the full per-post analysis beside plain ``jieba.lcut``.
+
+Texts: real citizen messages (zhengwu/messages_with_votes.csv, subject + detail) and real Weibo posts
+(weibo/weibo_senti_100k_dev.csv), half each, from ../shared/data. Everything runs on one core (the process
+is pinned to one CPU and BLAS to one thread). Models are loaded and warmed up before timing.
+
+Reported: ``jieba.lcut`` alone over the same texts; the full enrichment (de-identify, tokenize, topic, sentiment,
+region, near-duplicate, severity cues) one post at a time (``enrich``) and in batches (``enrich_many``); the
+ratio of each to jieba (goal ≥ 1.0: enriching costs no more than cutting the text with jieba); and the time
+per stage, which says where the remaining cost is. ``--profile`` adds a pyinstrument profile of the batch run.
+
+Run: ``python -m benchmarks.analysis_speed [--posts 2000] [--profile]``; report in var/benchmarks/.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import csv  # noqa: E402
+import dataclasses  # noqa: E402
+import random  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from datetime import datetime, timedelta  # noqa: E402
+from zoneinfo import ZoneInfo  # noqa: E402
+
+from analysis.enrich import Enricher, Models  # noqa: E402
+from benchmarks.report import table, write_report  # noqa: E402
+from yuqing import paths  # noqa: E402
+from yuqing.contract import Post  # noqa: E402
+from yuqing.paths import shared_data_file  # noqa: E402
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def load_texts(n: int, seed: int = 11) -> list[str]:
+    """``n`` real texts: half government-board messages, half Weibo posts."""
+    rng = random.Random(seed)
+    with open(shared_data_file("zhengwu/messages_with_votes.csv"), encoding="utf-8") as handle:
+        messages = [f"{r['subject']}\n{r['detail']}" for r in csv.DictReader(handle)]
+    with open(shared_data_file("weibo/weibo_senti_100k_dev.csv"), encoding="utf-8") as handle:
+        weibo = [r["review"] for r in csv.DictReader(handle) if r["review"].strip()]
+    half = n // 2
+    texts = rng.sample(messages, min(half, len(messages))) + rng.sample(weibo, min(n - half, len(weibo)))
+    rng.shuffle(texts)
+    return texts
+
+
+def _posts(texts: list[str], tag: str) -> list[Post]:
+    start = datetime(2026, 4, 1, tzinfo=TZ)
+    return [Post(id=f"{tag}-{i}", source="bench", fetched_at=start + timedelta(seconds=i), text=t)
+            for i, t in enumerate(texts)]
+
+
+def _cold() -> None:
+    """Empty the tokenizer's text cache, so each run pays for its own segmentation."""
+    from analysis import tokenizer
+
+    cache = getattr(tokenizer, "_tokenize_cached", None)
+    if cache is not None:
+        cache.cache_clear()
+
+
+def _timed(run: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    run()
+    return time.perf_counter() - started
+
+
+def _fresh(loaded: Models) -> Enricher:
+    """An enricher sharing the loaded models but with an empty near-duplicate index (a fresh process)."""
+    from analysis.dedup import NearDuplicateIndex
+
+    enricher = Enricher()
+    enricher.models = dataclasses.replace(loaded, dedup=NearDuplicateIndex())
+    return enricher
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--posts", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=5, help="Interleaved runs of each measurement.")
+    parser.add_argument("--single-posts", type=int, default=300, help="Texts for the one-at-a-time run.")
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+
+    import jieba
+
+    from analysis.severity import extract_cues
+    from analysis.tokenizer import backend
+
+    texts = load_texts(args.posts)
+    n, chars = len(texts), sum(len(t) for t in texts)
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    jieba.lcut(texts[0])
+    loader = Enricher()
+    loader.enrich_many(_posts(texts[:50], "warm"))
+    m = loader.models
+    assert m.deidentify is not None and m.tokenize is not None and m.region is not None
+
+    single_texts = texts[: args.single_posts]
+
+    def per_post() -> None:
+        enricher = _fresh(m)
+        for post in _posts(single_texts, "one"):
+            enricher.enrich(post)
+
+    def batched() -> None:
+        enricher = _fresh(m)
+        posts = _posts(texts, "batch")
+        for i in range(0, len(posts), 256):
+            enricher.enrich_many(posts[i : i + 256])
+
+    # Interleaved repetitions: other processes on the machine only ever slow a run down, so the best time of
+    # each counts for posts/s, and the ratio is the median of the ratios within each repetition.
+    runs: list[tuple[str, Callable[[], object]]] = [
+        ("jieba", lambda: [jieba.lcut(t) for t in texts]), ("batch", batched),
+        ("jieba-single", lambda: [jieba.lcut(t) for t in single_texts]), ("one", per_post)]
+    times: dict[str, list[float]] = {name: [] for name, _ in runs}
+    for _ in range(args.repeat):
+        for name, run in runs:
+            _cold()
+            times[name].append(_timed(run))
+    best = {name: min(values) for name, values in times.items()}
+    ratio_batch = statistics.median(j / b for j, b in zip(times["jieba"], times["batch"], strict=True))
+    ratio_one = statistics.median(j / o for j, o in zip(times["jieba-single"], times["one"], strict=True))
+
+    masked = [m.deidentify(t).text for t in texts]
+    dedup = _fresh(m).models.dedup
+    stages: list[tuple[str, Callable[[], object]]] = [
+        ("de-identify", lambda: [m.deidentify(t) for t in texts]),  # type: ignore[misc]
+        ("tokenize (cold cache)", lambda: [m.tokenize(t) for t in masked]),  # type: ignore[misc]
+        ("topic (batch predict, tokens cached)", lambda: m.topic.predict(masked) if m.topic else None),
+        ("sentiment (batch predict)", lambda: m.sentiment.predict(masked) if m.sentiment else None),
+        ("region", lambda: [m.region(t, None) for t in masked]),  # type: ignore[misc]
+        ("near-duplicate", lambda: [dedup.add(f"stage-{i}", t, float(i)) for i, t in enumerate(masked)]),
+        ("severity cues", lambda: [extract_cues(t) for t in masked]),
+    ]
+    _cold()
+    stage_rows = []
+    for name, run in stages:
+        seconds = _timed(run)
+        stage_rows.append([name, f"{seconds * 1000 / n:.3f}", f"{seconds / best['batch']:.0%}"])
+
+    rows = [
+        ["jieba.lcut only", f"{n / best['jieba']:,.0f}", "1.00x"],
+        ["full enrichment, batches of 256 (enrich_many)", f"{n / best['batch']:,.0f}", f"{ratio_batch:.2f}x"],
+        [f"full enrichment, one post at a time (enrich; first {len(single_texts)} texts)",
+         f"{len(single_texts) / best['one']:,.0f}", f"{ratio_one:.2f}x"],
+    ]
+    body = (f"{n} real texts ({chars / n:.0f} characters on average; half zhengwu messages, half Weibo posts), "
+            f"one core; {args.repeat} interleaved runs (posts/s: the best run; ratio: the median of the runs' "
+            f"ratios); tokenizer backend {backend()}; models: topic "
+            f"{'loaded' if m.topic else 'MISSING (fallback)'}, sentiment "
+            f"{'loaded' if m.sentiment else 'MISSING (fallback)'}.\n\n"
+            + table(["pipeline", "posts/s", "ratio to jieba.lcut"], rows)
+            + "\n\nTime per post by stage (each run alone over the same texts; share of the batched total):\n\n"
+            + table(["stage", "ms/post", "share"], stage_rows))
+    if args.profile:
+        from pyinstrument import Profiler
+
+        profiler = Profiler()
+        _cold()
+        profiler.start()
+        batched()
+        profiler.stop()
+        path = paths.state_dir() / "benchmarks" / "analysis_speed_profile.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(profiler.output_text(unicode=True, color=False), encoding="utf-8")
+        body += f"\n\nProfile of the batched run: {path}"
+    write_report("analysis_speed", "Enrichment speed", body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""``yuqing analyze`` over a JSON-lines file, bad lines included; ``yuqing events`` over the real index."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from elasticsearch import Elasticsearch
+
+from analysis.events import EventStore, EventTracker
+from analysis.tokenizer import cut_for_index, tokenize
+from yuqing.cli import main
+from yuqing.contract import MediaTier, Post
+from yuqing.es.indices import IndexLayout
+from yuqing.paths import config_dir
+from yuqing.settings import load_config
+
+NEWS = ("4月8日上午，长沙市岳麓区一家化工厂发生爆炸，现场浓烟滚滚。截至中午，事故已造成3人死亡、12人受伤，"
+        "伤者已送往附近医院救治。应急管理局已派出工作组赶赴现场，事故原因正在调查中。")
+GOOD = [
+    {"id": "n1", "title": "岳麓区化工厂爆炸致3死12伤", "text": NEWS, "published_at": "2026-04-08T10:00:00+08:00",
+     "source": "people", "media_tier": "central", "url": "https://example.org/n1", "source_type": "news"},
+    {"id": "w1", "text": "太可怕了//@人民日报: " + NEWS, "published_at": "2026-04-08 10:20:00", "source": "weibo",
+     "author": "张三丰", "region": "湖南省长沙市"},
+    {"id": "w2", "text": "岳麓区化工厂爆炸已致3人死亡、12人受伤，应急管理局工作组赶赴现场，事故原因正在调查。",
+     "published_at": "2026-04-08T10:40:00+08:00", "region": {"province": "湖南省", "city": "长沙市"}},
+    {"id": "z1", "title": "地铁3号线早高峰太挤", "text": "建议增加A市地铁3号线早高峰班次，每天早上排队半小时都挤不上车。",
+     "published_at": "2026-04-08T11:00:00+08:00", "source": "zhengwu", "unknown_field": "dropped"},
+    {"id": 42, "text": "联系电话13812345678，小区电梯坏了一个月，物业不管。"},
+    {"id": "e1", "text": ""},
+]
+BAD = [
+    ("{not json", "not valid JSON"),
+    ("[1, 2, 3]", "expected a JSON object, got list"),
+    ('{"text": "没有编号的帖子"}', "missing 'id'"),
+    ('{"id": "b1", "text": "时间不对", "published_at": "下个世纪的某一天吧"}', "published_at"),
+    ('{"id": "b2", "text": 12345}', "'text' must be a string"),
+    ('{"id": "b3", "text": "等级不对", "media_tier": "galactic"}', "media_tier 'galactic' is unknown"),
+    ('{"id": "n1", "text": "重复的编号"}', "repeats an earlier line"),
+]
+
+
+@pytest.fixture
+def posts_file(tmp_path: Path) -> Path:
+    lines = [json.dumps(r, ensure_ascii=False) for r in GOOD[:3]]
+    lines += [b for b, _ in BAD[:4]] + [""] + [json.dumps(r, ensure_ascii=False) for r in GOOD[3:]]
+    lines += [b for b, _ in BAD[4:]]
+    path = tmp_path / "posts.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_analyze_enriches_clusters_and_grades_every_good_line(posts_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "enriched.jsonl"
+    events_out = tmp_path / "events.jsonl"
+    result = CliRunner().invoke(main, ["analyze", "--in", str(posts_file), "--out", str(out),
+                                       "--events-out", str(events_out)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == ["n1", "w1", "w2", "z1", "42", "e1"]
+    by_id = {r["id"]: r for r in rows}
+    for row in rows:
+        for key in ("topic", "topic_score", "sentiment", "sentiment_score", "severity_cues", "grade_reasons",
+                    "emerging", "deidentified"):
+            assert key in row, (row["id"], key)
+        assert row["deidentified"] is True
+    incident = {by_id[k]["event_id"] for k in ("n1", "w1", "w2")}
+    assert len(incident) == 1 and None not in incident
+    assert by_id["w1"]["dup_of"] == "n1"
+    assert by_id["z1"]["event_id"] not in incident
+    news = by_id["n1"]
+    assert news["grade"] in ("I", "II", "III") and news["risk"] > 0
+    assert "伤亡: 3人死亡、12人受伤 → 至少III级 (policy floor casualties)" in news["grade_reasons"]
+    assert "央媒报道" in " ".join(news["grade_reasons"])
+    assert news["emerging"] is True
+    assert {"deaths:3", "injured:12", "explosion"} <= set(news["severity_cues"])
+    assert by_id["w1"]["grade"] == news["grade"] and by_id["w1"]["grade_reasons"] == news["grade_reasons"]
+    assert by_id["w1"]["region"]["city"] == "长沙市" and by_id["w2"]["region"]["province"] == "湖南省"
+    assert by_id["w1"]["author"].startswith("u_")
+    assert "unknown_field" not in by_id["z1"]
+    assert "13812345678" not in by_id["42"]["text"]
+    assert by_id["e1"]["topic"] == "非民生" and by_id["e1"].get("event_id") is None
+    events = [json.loads(line) for line in events_out.read_text(encoding="utf-8").splitlines()]
+    assert events[0]["id"] in incident and events[0]["volume"] == 3
+
+
+def test_bad_lines_are_reported_by_number_and_skipped(posts_file: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["analyze", "--in", str(posts_file), "--out", str(tmp_path / "o.jsonl")])
+    assert result.exit_code == 0
+    err = result.stderr
+    expected_lines = [4, 5, 6, 7, 12, 13, 14]
+    for number, (_, reason) in zip(expected_lines, BAD, strict=True):
+        assert f"posts.jsonl:{number}: skipped: " in err and reason in err, (number, reason, err)
+    assert "analyzed 6 posts into" in err and "skipped 7 bad lines" in err
+
+
+def test_a_missing_input_file_is_a_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["analyze", "--in", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "o")])
+    assert result.exit_code != 0 and "cannot read" in result.output + result.stderr
+
+
+def test_events_list_and_show_read_the_index(es_node: str, es_client: Elasticsearch, es_layout: IndexLayout,
+                                             tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = tmp_path / "config"
+    shutil.copytree(config_dir(), cfg)
+    settings = yaml.safe_load((cfg / "settings.yaml").read_text(encoding="utf-8"))
+    settings["elasticsearch"]["index_prefix"] = es_layout.prefix
+    (cfg / "settings.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("YUQING_CONFIG_DIR", str(cfg))
+    monkeypatch.setenv("YUQING_ES_URL", es_node)
+    store = EventStore(es_client, es_layout, tmp_path / "spool", cut=cut_for_index, refresh=True)
+    tracker = EventTracker(load_config(cfg).policy.grading, store=store)
+    at = datetime(2026, 4, 8, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
+    event = tracker.add(Post(id="n1", source="people", media_tier=MediaTier.CENTRAL, fetched_at=at, text=NEWS,
+                             tokens=tokenize(NEWS), severity_cues=["deaths:3", "injured:12", "explosion"]))
+    tracker.add(Post(id="z1", source="zhengwu", fetched_at=at, text=GOOD[3]["text"],
+                     tokens=tokenize(GOOD[3]["text"])))
+    tracker.flush()
+    assert event is not None
+
+    runner = CliRunner()
+    listed = runner.invoke(main, ["events", "list", "--min-grade", "III"])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.strip().splitlines()
+    assert len(lines) == 1 and event.id in lines[0] and " 苗头" in lines[0]
+    shown = runner.invoke(main, ["events", "show", event.id])
+    assert shown.exit_code == 0, shown.output
+    assert "policy floor casualties" in shown.output and "首批 1 条即出现严重线索" in shown.output
+    missing = runner.invoke(main, ["events", "show", "ev-nope"])
+    assert missing.exit_code != 0 and "no event 'ev-nope'" in missing.output

@@ -1,0 +1,143 @@
+"""Per-post enrichment: de-identified first, everything analysis adds, and defined output for bad input."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from analysis.enrich import Enricher, clean_text
+from analysis.entry import enrich, enrich_many
+from yuqing.clock import ManualClock
+from yuqing.contract import Post, Region
+from yuqing.settings import load_config
+
+TZ = ZoneInfo("Asia/Shanghai")
+T0 = datetime(2026, 4, 8, 9, 0, tzinfo=TZ)
+TOPICS = set(load_config().taxonomy.ids())
+SENTIMENTS = {"negative", "neutral", "positive"}
+
+COMPLAINT = ("我叫王建国，电话13812345678，住在长沙市岳麓区。小区旁边的搅拌站每天夜里施工，噪音太大，"
+             "老人孩子都睡不着觉，多次向环保部门投诉都没有人管，请尽快处理！")
+
+
+def _post(key: str, text: str, minutes: float = 0, **fields: object) -> Post:
+    return Post.model_validate({"id": key, "source": "test", "fetched_at": T0 + timedelta(minutes=minutes),
+                                "text": text, **fields})
+
+
+class Spy:
+    """A model that records what it was shown and answers like the real one."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.seen: list[str] = []
+
+    def predict(self, texts: Sequence[str]) -> list[tuple[str, float]]:
+        self.seen.extend(texts)
+        return [(self.label, 0.9) for _ in texts]
+
+
+def test_personal_data_is_masked_before_any_model_sees_it() -> None:
+    enricher = Enricher(clock=ManualClock(T0))
+    topic, sentiment = Spy("生态环境"), Spy("negative")
+    enricher.models.topic, enricher.models.sentiment = topic, sentiment
+    post = enricher.enrich(_post("p1", COMPLAINT, author="王建国", title="投诉王建国家旁边的搅拌站"))
+    shown = " ".join(topic.seen + sentiment.seen)
+    assert "13812345678" not in shown and "13812345678" not in post.text
+    assert "138****5678" in post.text
+    assert "王建国" not in post.text and "王建国" not in shown
+    assert post.author is not None and post.author.startswith("u_") and "王" not in post.author
+    assert not any("1381234" in t for t in post.tokens or [])
+    assert post.deidentified is True and post.analyzed_at == T0
+
+
+def test_a_complaint_gets_everything_analysis_adds() -> None:
+    post = enrich(_post("p2", COMPLAINT, region=Region(province="湖南省")))
+    assert post.deidentified and post.analyzed_at is not None
+    assert post.tokens and "搅拌站" in post.tokens
+    assert post.topic in TOPICS and post.topic_score is not None and 0 <= post.topic_score <= 1
+    assert post.topics and post.topic in post.topics
+    assert post.sentiment in SENTIMENTS and post.sentiment_score is not None
+    assert post.region is not None and post.region.city == "长沙市" and post.region.district == "岳麓区"
+    assert "elderly" in (post.severity_cues or []) and "children" in (post.severity_cues or [])
+    assert post.dup_of is None
+
+
+def test_a_repost_points_at_the_original() -> None:
+    enricher = Enricher()
+    first, again = enricher.enrich_many([
+        _post("orig", COMPLAINT),
+        _post("repost", "同样深受其害//@某网友: " + COMPLAINT, 30),
+    ])
+    assert first.dup_of is None and again.dup_of == "orig"
+
+
+def test_batch_and_single_give_the_same_analysis() -> None:
+    texts = [COMPLAINT, "A市地铁3号线早高峰太挤了，建议增加班次。", "今天医院挂号排了三个小时，太难了。"]
+    clock = ManualClock(T0)
+    single = [Enricher(clock=clock).enrich(_post(f"s{i}", t)) for i, t in enumerate(texts)]
+    batch = Enricher(clock=clock).enrich_many([_post(f"s{i}", t) for i, t in enumerate(texts)])
+    for a, b in zip(single, batch, strict=True):
+        assert (a.topic, a.sentiment, a.tokens, a.region, a.severity_cues) == \
+               (b.topic, b.sentiment, b.tokens, b.region, b.severity_cues)
+        assert a.topic_score == pytest.approx(b.topic_score) and a.sentiment_score == pytest.approx(b.sentiment_score)
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("empty", ""),
+    ("whitespace", "   \n\t "),
+    ("emoji only", "😀😂🙏🏻🎉 [哈哈][泪]"),
+    ("english", "The quick brown fox jumps over the lazy dog. Nothing to see here."),
+    ("binary noise", "\x00\x01\x02\ufffd\ufffd\ufffd"),
+])
+def test_text_without_chinese_gets_the_defined_fallback(name: str, text: str) -> None:
+    post = enrich(_post(f"bad-{name}", text))
+    assert post.topic == "非民生" and post.topic_score == 0.0
+    assert post.sentiment == "neutral" and post.sentiment_score == 0.0
+    assert post.deidentified and post.severity_cues == []
+
+
+def test_html_is_reduced_to_text() -> None:
+    html = ("<html><head><style>p{color:red}</style><script>alert('x')</script></head><body>"
+            "<p>小区&nbsp;电梯<b>坏了</b>一个月</p><div>物业不管，老人只能爬楼</div></body></html>")
+    post = enrich(_post("html", html))
+    assert "<" not in post.text and "alert" not in post.text and "color" not in post.text
+    assert "电梯" in post.text and "物业不管" in post.text
+    assert post.topic in TOPICS
+
+
+def test_mojibake_is_repaired() -> None:
+    garbled = "小区电梯坏了一个月，物业不管".encode().decode("latin-1")
+    assert clean_text(garbled) == "小区电梯坏了一个月，物业不管"
+    post = enrich(_post("mojibake", garbled))
+    assert "电梯" in post.text
+
+
+def test_a_megabyte_of_text_is_handled() -> None:
+    huge = ("小区电梯坏了一个月，物业不管。联系电话13900001111。" * 40_000)[: 1_000_000]
+    post = Enricher(max_analysis_chars=20_000).enrich(_post("huge", huge))
+    assert len(post.text) == len(huge)
+    assert "13900001111" not in post.text  # the whole text is masked, not only the analysed part
+    assert post.topic in TOPICS and len(post.tokens or []) <= 256
+
+
+def test_the_input_post_is_not_modified() -> None:
+    original = _post("keep", COMPLAINT, author="王建国")
+    enrich_many([original])
+    assert original.text == COMPLAINT and original.author == "王建国" and original.topic is None
+
+
+def test_a_failing_model_costs_its_field_not_the_post(caplog: pytest.LogCaptureFixture) -> None:
+    class Broken:
+        def predict(self, texts: Sequence[str]) -> list[tuple[str, float]]:
+            raise RuntimeError("model file corrupt")
+
+    enricher = Enricher()
+    enricher.models.sentiment = Broken()
+    post = enricher.enrich(_post("broken", COMPLAINT))
+    assert post.sentiment == "neutral" and post.sentiment_score == 0.0
+    assert post.topic in TOPICS and post.deidentified
+    assert "sentiment prediction failed" in caplog.text

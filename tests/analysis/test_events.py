@@ -1,0 +1,208 @@
+"""Online event clustering: one incident → one event, kept across restarts and stored in Elasticsearch."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from analysis.events import EventStore, EventTracker
+from analysis.severity import extract_cues
+from analysis.tokenizer import cut_for_index, tokenize
+from yuqing.contract import Grade, MediaTier, Post, Region
+from yuqing.es.indices import IndexLayout
+from yuqing.settings import GradingPolicy, load_config
+
+TZ = ZoneInfo("Asia/Shanghai")
+T0 = datetime(2026, 4, 8, 9, 0, tzinfo=TZ)
+
+EXPLOSION = ("4月8日上午，A市A3区高新区一家化工厂发生爆炸，现场浓烟滚滚。截至中午，事故已造成3人死亡、12人受伤，"
+             "伤者已送往附近医院救治。应急管理局已派出工作组赶赴现场，事故原因正在调查中。")
+PARAPHRASES = [
+    "A3区化工厂爆炸已致3人死亡、12人受伤，应急管理局工作组赶赴现场，事故原因正在调查。",
+    "事故原因正在调查中。A市高新区化工厂上午发生爆炸，浓烟滚滚，3人死亡12人受伤。",
+    "高新区化工厂爆炸，现场浓烟滚滚，伤者已送往医院救治",
+]
+PARKING = ("A市伊景园滨河苑开发商捆绑销售车位，不买车位就不给办理交房手续，业主多次投诉无果，"
+           "请住建局调查开发商捆绑销售车位的违规行为。")
+UNRELATED = [
+    "A7县星沙镇凉塘路改造何时可以开始？路面坑洼不平，雨天积水严重，居民出行很不方便。",
+    "建议增加A市地铁3号线早高峰班次，松雅湖站每天早上排队半小时都挤不上车。",
+    "A5区魅力之城小区临街门面烧烤夜宵摊油烟扰民，每晚营业到凌晨三点，噪音大。",
+    "今天天气真好，和朋友去公园散步，拍了很多照片，心情不错。",
+    "请问A市2026年中考体育考试的项目和评分标准有没有调整？孩子今年参加中考。",
+]
+
+
+@pytest.fixture(scope="module")
+def policy() -> GradingPolicy:
+    return load_config().policy.grading
+
+
+def _post(key: str, text: str, minutes: float = 0, *, source: str = "weibo", dup_of: str | None = None,
+          tier: MediaTier = MediaTier.SELF_MEDIA, region: Region | None = None, sentiment: str = "negative",
+          topic: str | None = None) -> Post:
+    return Post(id=key, source=source, fetched_at=T0 + timedelta(minutes=minutes), text=text,
+                tokens=tokenize(text), dup_of=dup_of, media_tier=tier, region=region, sentiment=sentiment,
+                topic=topic, severity_cues=extract_cues(text).as_list())
+
+
+def _stream() -> list[Post]:
+    posts = [_post("news-1", EXPLOSION, 0, source="people", tier=MediaTier.CENTRAL, sentiment="neutral")]
+    for i in range(4):
+        posts.append(_post(f"rt-{i}", f"//@网友{i}: 转发 太可怕了 {EXPLOSION}", 5 + 10 * i, dup_of="news-1"))
+    for i, text in enumerate(PARAPHRASES):
+        posts.append(_post(f"para-{i}", text, 20 + 15 * i))
+    for i, text in enumerate(UNRELATED):
+        posts.append(_post(f"other-{i}", text, 7 + 11 * i, sentiment="neutral"))
+    posts.append(_post("park-1", PARKING, 30, source="zhengwu"))
+    return sorted(posts, key=lambda p: p.timestamp())
+
+
+def test_reposts_and_paraphrases_join_one_event_unrelated_posts_do_not(policy: GradingPolicy) -> None:
+    tracker = EventTracker(policy)
+    for post in _stream():
+        tracker.add(post)
+    by_post = dict(tracker.post_event)
+    incident = {by_post[k] for k in ["news-1", "rt-0", "rt-1", "rt-2", "rt-3", "para-0", "para-1", "para-2"]}
+    assert len(incident) == 1
+    (event_id,) = incident
+    others = [by_post.get(f"other-{i}") for i in range(len(UNRELATED))] + [by_post["park-1"]]
+    assert event_id not in others
+    assert len({o for o in others if o is not None}) == len([o for o in others if o is not None])
+
+    event = tracker.event(event_id)
+    assert event is not None
+    assert event.volume == 8
+    assert event.unique_stories == 4  # the news and three paraphrases; the reposts spread the first
+    assert event.title.startswith("4月8日上午，A市A3区高新区一家化工厂发生爆炸")
+    assert "化工厂" in event.keywords
+    assert event.sources == ["people", "weibo"]
+    assert event.media_tiers == {"central": 1, "self-media": 7}
+    assert event.sentiment_mix == {"neutral": 1, "negative": 7}
+    assert {"deaths:3", "injured:12", "explosion"} <= set(event.severity_cues)
+    assert sum(h["count"] for h in event.timeline) == 8
+    assert event.first_seen == T0 and event.last_seen == T0 + timedelta(minutes=50)
+    assert event.velocity == 8  # posts in the hour up to the last one (09:50): all of them
+    assert event.grade is not None and event.grade in (Grade.I, Grade.II, Grade.III)
+    assert "伤亡: 3人死亡、12人受伤 → 至少III级 (policy floor casualties)" in event.grade_reasons
+    assert event.emerging and event.emerging_reasons[0] == "首批 1 条即出现严重线索: 3人死亡、12人受伤、爆炸"
+
+
+def test_every_post_learns_its_event_id() -> None:
+    tracker = EventTracker()
+    posts = _stream()
+    events = [tracker.add(p) for p in posts]
+    for post, event in zip(posts, events, strict=True):
+        assert event is not None and post.event_id == event.id and post.id in event.post_ids
+
+
+def test_posts_without_content_start_no_event() -> None:
+    tracker = EventTracker()
+    assert tracker.add(_post("empty", "")) is None
+    assert tracker.add(_post("emoji", "😀😀😀 [哈哈]")) is None
+    assert tracker.events == {}
+
+
+def test_same_story_in_different_cities_stays_apart() -> None:
+    tracker = EventTracker()
+    a = tracker.add(_post("a", EXPLOSION, region=Region(province="湖南省", city="长沙市")))
+    b = tracker.add(_post("b", PARAPHRASES[0], 5, region=Region(province="湖北省", city="武汉市")))
+    c = tracker.add(_post("c", PARAPHRASES[1], 9, region=Region(province="湖南省", city="长沙市")))
+    assert a is not None and b is not None and c is not None
+    assert a.id != b.id and c.id == a.id
+
+
+def test_an_old_event_is_not_joined_after_the_window() -> None:
+    tracker = EventTracker(window=timedelta(days=2))
+    first = tracker.add(_post("a", EXPLOSION))
+    later = tracker.add(_post("b", PARAPHRASES[0], minutes=60 * 24 * 3))
+    assert first is not None and later is not None and first.id != later.id
+
+
+def test_a_recrawled_post_counts_once() -> None:
+    tracker = EventTracker()
+    tracker.add(_post("a", EXPLOSION))
+    again = tracker.add(_post("a", EXPLOSION, 3))
+    assert again is not None and again.volume == 1
+
+
+def test_restart_restores_state(tmp_path: Path, policy: GradingPolicy) -> None:
+    posts = _stream()
+    straight = EventTracker(policy)
+    for p in posts:
+        straight.add(p.model_copy())
+    state = tmp_path / "events.json.gz"
+    first = EventTracker.restore(state, policy=policy)
+    for p in posts[:7]:
+        first.add(p.model_copy())
+    first.flush()
+    del first
+    second = EventTracker.restore(state, policy=policy)
+    assert second.n_docs == 7
+    for p in posts[7:]:
+        second.add(p.model_copy())
+    assert dict(second.post_event) == dict(straight.post_event)
+    for event_id in straight.events:
+        assert second.event(event_id) == straight.event(event_id)
+
+
+def test_events_are_stored_and_updated_in_elasticsearch(es_client: Elasticsearch, es_layout: IndexLayout,
+                                                        tmp_path: Path, policy: GradingPolicy) -> None:
+    store = EventStore(es_client, es_layout, tmp_path / "spool", cut=cut_for_index, refresh=True)
+    tracker = EventTracker(policy, store=store, state_path=tmp_path / "events.json.gz")
+    posts = _stream()
+    event = tracker.add(posts[0])
+    assert event is not None
+    tracker.flush()
+    doc = store.get(event.id)
+    assert doc is not None and doc["volume"] == 1 and "化工厂" in doc["title_cut"].split()
+    for p in posts[1:]:
+        tracker.add(p)
+    tracker.flush()
+    doc = store.get(event.id)
+    assert doc is not None and doc["volume"] == 8 and doc["unique_stories"] == 4
+    assert doc["grade"] in ("I", "II", "III") and doc["emerging"] is True
+    hits = es_client.search(index=es_layout.events.alias, query={"term": {"keywords": "化工厂"}})["hits"]["hits"]
+    assert [h["_id"] for h in hits] == [event.id]
+    assert (tmp_path / "events.json.gz").exists()
+
+
+def test_after_rollover_an_event_is_updated_where_it_lives(es_client: Elasticsearch, es_layout: IndexLayout,
+                                                           tmp_path: Path) -> None:
+    store = EventStore(es_client, es_layout, tmp_path / "spool", cut=cut_for_index, refresh=True)
+    state = tmp_path / "events.json.gz"
+    tracker = EventTracker(store=store, state_path=state)
+    event = tracker.add(_post("a", EXPLOSION))
+    assert event is not None
+    tracker.flush()
+    first_index = es_layout.write_index(es_client, es_layout.events)
+    es_client.indices.rollover(alias=es_layout.events.alias)
+    assert es_layout.write_index(es_client, es_layout.events) != first_index
+    # Even a tracker that lost its record of where the event lives finds it by id.
+    forgetful = EventTracker.restore(state, store=store)
+    forgetful.event_index.clear()
+    forgetful.add(_post("b", PARAPHRASES[0], 5))
+    newcomer = forgetful.add(_post("c", PARKING, 6))
+    forgetful.flush()
+    hits = es_client.search(index=es_layout.events.alias, query={"ids": {"values": [event.id]}})["hits"]["hits"]
+    assert [(h["_index"], h["_source"]["volume"]) for h in hits] == [(first_index, 2)]
+    assert newcomer is not None
+    newcomer_hits = es_client.search(index=es_layout.events.alias,
+                                     query={"ids": {"values": [newcomer.id]}})["hits"]["hits"]
+    assert [h["_index"] for h in newcomer_hits] == [es_layout.write_index(es_client, es_layout.events)]
+
+
+def test_a_state_from_another_version_is_kept_aside_not_fatal(tmp_path: Path) -> None:
+    import gzip
+    import json
+
+    state = tmp_path / "events.json.gz"
+    with gzip.open(state, "wt", encoding="utf-8") as handle:
+        json.dump({"version": 0}, handle)
+    tracker = EventTracker.restore(state)
+    assert tracker.events == {} and not state.exists() and (tmp_path / "events.json.gz.v0").exists()
+    assert tracker.add(_post("a", EXPLOSION)) is not None

@@ -1,0 +1,152 @@
+"""Severity cues read from Chinese text, and grades that follow policy.yaml and say why."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from analysis.grading import UnknownFloorCue, check_policy, grade_event
+from analysis.severity import SeverityCues, chinese_number, extract_cues
+from yuqing.contract import Event, Grade
+from yuqing.settings import GradeFloor, GradingPolicy, load_config
+
+
+@pytest.fixture(scope="module")
+def policy() -> GradingPolicy:
+    return load_config().policy.grading
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("12", 12), ("十二", 12), ("两", 2), ("二十三", 23), ("一百零五", 105), ("三万", 30000), ("十", 10),
+    ("数十", 20), ("３", 3), ("abc", None),
+])
+def test_chinese_numbers(text: str, expected: int | None) -> None:
+    assert chinese_number(text) == expected
+
+
+@pytest.mark.parametrize(("text", "cues"), [
+    ("某地发生爆炸，3人死亡", {"deaths:3", "explosion"}),
+    ("事故造成十二人受伤", {"injured:12"}),
+    ("货车侧翻一死两伤", {"deaths:1", "injured:2"}),
+    ("截至目前死亡人数升至12人，另有2人失联", {"deaths:12", "missing:2"}),
+    ("3名工人当场死亡", {"deaths:3"}),
+    ("遇难者已达31人", {"deaths:31"}),
+    ("学校食堂发生食物中毒，20余名学生入院", {"injured:20", "food_poisoning", "school", "students"}),
+    ("数十名村民聚集上访，要求局长出面", {"mass_incident", "petition", "officials"}),
+    ("养老院起火，两名老人被困", {"fire", "elderly", "trapped:2"}),
+    ("造成人员伤亡", {"casualties"}),
+])
+def test_cues_found_with_counts(text: str, cues: set[str]) -> None:
+    assert set(extract_cues(text).as_list()) == cues
+
+
+@pytest.mark.parametrize("text", ["事故无人员伤亡", "火已扑灭，未造成人员伤亡。", "这个视频笑死我了", "", "😀😀😀",
+                                  "第一人民医院今天开门", "路口没有红绿灯，以免造成人员伤亡请尽快安装"])
+def test_no_casualty_where_none_is_reported(text: str) -> None:
+    assert not extract_cues(text).has_casualties
+
+
+@pytest.mark.parametrize(("text", "cues"), [
+    ("小区电动车在楼道充电，存在严重的火灾隐患", set()),
+    ("一旦发生火灾后果不堪设想", set()),
+    ("消防通道被占用", set()),
+    ("昨晚小区发生火灾，浓烟滚滚", {"fire"}),
+    ("尊敬的书记您好，小区物业乱收费", set()),
+    ("村支书带人强拆村民房屋", {"officials"}),
+])
+def test_warnings_and_salutations_are_not_incidents(text: str, cues: set[str]) -> None:
+    assert set(extract_cues(text).as_list()) == cues
+
+
+def test_cues_round_trip_and_merge_keeps_the_largest_count() -> None:
+    a = SeverityCues.from_list(["deaths:3", "fire"])
+    a.merge(extract_cues("死亡人数上升至5人，另有7人受伤"))
+    assert a.as_list() == ["deaths:5", "injured:7", "fire"]
+    assert SeverityCues.from_list(a.as_list()) == a
+
+
+def _event(**fields: object) -> Event:
+    now = datetime(2026, 3, 1, 8, tzinfo=UTC)
+    base: dict[str, object] = {"id": "ev-1", "title": "t", "first_seen": now, "last_seen": now, "volume": 3,
+                               "unique_stories": 3, "sentiment_mix": {"neutral": 3},
+                               "media_tiers": {"self-media": 3}}
+    base.update(fields)
+    return Event.model_validate(base)
+
+
+def test_quiet_event_is_blue_with_its_score_explained(policy: GradingPolicy) -> None:
+    g = grade_event(_event(), policy)
+    assert g.grade == Grade.IV
+    assert g.reasons[0].startswith(f"风险分 {g.risk:g} (< 35) → IV级 (蓝)")
+    assert any("仅自媒体" in r for r in g.reasons)
+
+
+def test_casualties_floor_lifts_a_small_event_to_III(policy: GradingPolicy) -> None:
+    g = grade_event(_event(severity_cues=["deaths:3"]), policy)
+    assert g.risk < policy.thresholds["III"]
+    assert g.grade == Grade.III
+    assert "伤亡: 3人死亡 → 至少III级 (policy floor casualties)" in g.reasons
+    assert g.reasons[-1] == "最终 III级 (黄)"
+
+
+@pytest.mark.parametrize(("deaths", "grade"), [(2, Grade.III), (10, Grade.II), (29, Grade.II), (30, Grade.I)])
+def test_death_floors(policy: GradingPolicy, deaths: int, grade: Grade) -> None:
+    assert grade_event(_event(severity_cues=[f"deaths:{deaths}"]), policy).grade == grade
+
+
+def test_death_floor_reason_names_the_policy_rule(policy: GradingPolicy) -> None:
+    reasons = grade_event(_event(severity_cues=["deaths:12"]), policy).reasons
+    assert "死亡 12 人 ≥ 10 → 至少II级 (policy floor deaths_ge_10)" in reasons
+
+
+def test_loud_negative_central_event_scores_high_without_casualties(policy: GradingPolicy) -> None:
+    loud = _event(volume=400, unique_stories=60, velocity=80, sentiment_mix={"negative": 320, "neutral": 80},
+                  media_tiers={"central": 2, "self-media": 398}, severity_cues=["officials", "children"])
+    g = grade_event(loud, policy)
+    assert g.grade == Grade.I and g.risk >= 75
+    assert "负面占比 80% (320/400) (+16.0)" in g.reasons
+    assert "央媒报道 (+15.0)" in g.reasons
+    assert any(r.startswith("涉及弱势群体: 儿童") for r in g.reasons)
+    assert any(r.startswith("涉及官员/政府") for r in g.reasons)
+    # Factors are listed by the points they add, largest first.
+    points = [float(r.rsplit("(+", 1)[1].rstrip(")")) for r in g.reasons[1:] if "(+" in r]
+    assert points == sorted(points, reverse=True)
+
+
+def test_weights_and_thresholds_come_from_policy(policy: GradingPolicy) -> None:
+    event = _event(volume=6, sentiment_mix={"negative": 6})
+    strict = policy.model_copy(update={"thresholds": {"I": 90, "II": 60, "III": 15}})
+    assert grade_event(event, policy).grade == Grade.IV
+    assert grade_event(event, strict).grade == Grade.III
+    only_negativity = policy.model_copy(update={"weights": {"negativity": 1.0}})
+    assert grade_event(event, only_negativity).risk == 100.0
+
+
+def test_one_angry_post_is_not_a_negative_public_reaction(policy: GradingPolicy) -> None:
+    single = grade_event(_event(volume=1, unique_stories=1, sentiment_mix={"negative": 1},
+                                severity_cues=["children", "school"]), policy)
+    assert single.grade == Grade.IV
+    assert "负面占比 100% (1/1), 样本少 ×0.2 (+4.0)" in single.reasons
+    many = grade_event(_event(volume=5, unique_stories=5, sentiment_mix={"negative": 5}), policy)
+    assert "负面占比 100% (5/5) (+20.0)" in many.reasons
+
+
+def test_unknown_floor_cue_is_named(policy: GradingPolicy) -> None:
+    bad = policy.model_copy(update={"floors": [GradeFloor(cue="deaths_over_9000", min_grade=Grade.I)]})
+    with pytest.raises(UnknownFloorCue, match="policy.yaml grading.floors: unknown cue 'deaths_over_9000'"):
+        check_policy(bad)
+
+
+def test_mass_incident_floor_can_be_configured(policy: GradingPolicy) -> None:
+    extra = policy.model_copy(update={"floors": [*policy.floors, GradeFloor(cue="mass_incident", min_grade=Grade.III)]})
+    g = grade_event(_event(severity_cues=["mass_incident"]), extra)
+    assert g.grade == Grade.III
+    assert "群体性事件 → 至少III级 (policy floor mass_incident)" in g.reasons
+
+
+def test_an_unnumbered_casualty_adds_risk_but_no_floor(policy: GradingPolicy) -> None:
+    g = grade_event(_event(severity_cues=["casualties"]), policy)
+    assert g.grade == Grade.IV
+    assert "伤亡: 人员伤亡(人数未知) (+6.0)" in g.reasons
+    assert not any("policy floor" in r for r in g.reasons)
