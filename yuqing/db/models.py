@@ -7,15 +7,50 @@ The schema evolves only by Alembic migrations (``yuqing/db/migrations``).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes stored as UTC and read back aware on every database.
+
+    SQLite keeps no offset and compares datetimes as text, so a local time written as such would sort
+    wrongly against a UTC one; converting on the way in makes comparisons in SQL correct everywhere.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class UnitRow(Base):
@@ -72,6 +107,17 @@ class Case(Base):
     responded_at: Mapped[datetime | None] = mapped_column(nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     updated_at: Mapped[datetime]
+    # Added in 0002: what routing, deadlines, re-alerting and escalation need to work from DB state alone.
+    source_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    districts: Mapped[list[Any]] = mapped_column(default=list)
+    keywords: Mapped[list[Any]] = mapped_column(default=list)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    alert_seq: Mapped[int] = mapped_column(Integer, default=0)
+    alerted_volume: Mapped[int] = mapped_column(Integer, default=0)
+    alerted_grade: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    notified_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    escalated_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
 
     events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.id")
     deadlines: Mapped[list[Deadline]] = relationship(back_populates="case", order_by="Deadline.due_at")
@@ -99,7 +145,7 @@ class Deadline(Base):
     """One statutory deadline of a case (e.g. authoritative release within 5 h) and whether it was met."""
 
     __tablename__ = "deadlines"
-    __table_args__ = (UniqueConstraint("case_id", "kind"),)
+    __table_args__ = (UniqueConstraint("case_id", "kind"), Index("ix_deadlines_open", "met_at", "due_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -108,6 +154,11 @@ class Deadline(Base):
     basis: Mapped[str] = mapped_column(Text, default="")
     met_at: Mapped[datetime | None] = mapped_column(nullable=True)
     overdue_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Added in 0002: reminders and escalation are recomputed from these on every tick.
+    starts_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    reminded_fractions: Mapped[list[Any]] = mapped_column(default=list)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     case: Mapped[Case] = relationship(back_populates="deadlines")
 
@@ -133,3 +184,14 @@ class Notification(Base):
     next_attempt_at: Mapped[datetime]
     sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
     external_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class ScheduleMark(Base):
+    """A periodic duty done once (a day's digest, a silent source's alert): survives restarts, so a
+    duty that fell due while the process was down is done once on start, never twice."""
+
+    __tablename__ = "schedule_marks"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    at: Mapped[datetime]
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)

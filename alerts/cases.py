@@ -1,0 +1,464 @@
+"""Cases: one per event, with a lifecycle whose every transition is written down (who, when, what, why).
+
+new → notified → acknowledged → responded → closed, plus overdue, escalated and reopened. A case change
+and the notifications it causes are written in the caller's transaction (the transactional outbox), so
+either both happen or neither does. Callers own the transaction: ``with database.transaction() as s:``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alerts.deadlines import MAJOR_GRADES, REOPEN_MARK, REPORT_CHANNEL, deadline_for, met_by
+from alerts.notifiers import person_recipients, unit_recipients
+from alerts.routing import CaseLabels, Router
+from yuqing.clock import Clock
+from yuqing.contract import GRADE_COLOUR, Event, Grade
+from yuqing.db.models import Case, CaseEvent, Deadline, Notification, UnitRow
+from yuqing.settings import Config, RuleSpec, Unit, UnitsFile
+
+SYSTEM = "system"
+CLOSED = "closed"
+# States in which nobody has answered yet: escalation watches these.
+UNANSWERED = frozenset({"new", "notified", "acknowledged", "overdue", "escalated", "reopened"})
+# A case re-alerts its unit when its event has grown this much since the last alert (or its grade rose).
+GROWTH_FACTOR = 2.0
+MIN_GROWTH_POSTS = 10
+_GRADE_ORDER = {"IV": 0, "III": 1, "II": 2, "I": 3}
+
+
+class CaseError(ValueError):
+    """An action a person asked for cannot be done (unknown case, wrong state); the message says why."""
+
+
+@dataclass
+class CaseUpdate:
+    """What ``open_or_update_case`` did: the case, whether it is new, and the notifications it queued."""
+
+    case: Case
+    opened: bool
+    grew: bool = False
+    notifications: list[Notification] = field(default_factory=list)
+
+
+# ----------------------------------------------------------------------------- units and recipients
+
+
+def sync_units(session: Session, units: UnitsFile) -> None:
+    """Mirror ``units.yaml`` into the units table so cases can reference their unit."""
+    existing = {row.id: row for row in session.scalars(select(UnitRow))}
+    for unit in units.units:
+        row = existing.get(unit.id) or UnitRow(id=unit.id)
+        row.name, row.kind, row.level, row.parent_id = unit.name, unit.kind, unit.level, unit.parent
+        row.region = unit.region.model_dump(exclude_none=True)
+        row.contacts = unit.contacts.model_dump(exclude_none=True)
+        row.leaders = [p.model_dump(exclude_none=True) for p in unit.leaders]
+        if unit.id not in existing:
+            session.add(row)
+    session.flush()
+
+
+def leader_recipients(unit: Unit) -> list[tuple[str, str]]:
+    """A unit's leaders, each by every channel configured for them."""
+    return [pair for person in unit.leaders for pair in person_recipients(person)]
+
+
+# ----------------------------------------------------------------------------- payloads
+
+
+def local(value: datetime | None, tz: ZoneInfo) -> str | None:
+    return value.astimezone(tz).isoformat() if value is not None else None
+
+
+def case_payload(case: Case, config: Config, kind: str, *, escalation_level: int = 0, summary: str | None = None,
+                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The snapshot a notifier renders: everything a unit needs to act without opening the dashboard."""
+    tz = config.settings.tz()
+    units = {u.id: u for u in config.units.units}
+    unit = units.get(case.unit_id or "")
+    grade = Grade(case.grade) if case.grade is not None and case.grade in Grade._value2member_map_ else None
+    deadlines = sorted(case.deadlines, key=lambda d: d.due_at)
+    payload: dict[str, Any] = {
+        "title": case.title,
+        "summary": summary if summary is not None else case.summary,
+        "grade": case.grade,
+        "grade_colour": GRADE_COLOUR[grade] if grade else None,
+        "risk": case.risk,
+        "topic": case.topic,
+        "region": _region_label(case),
+        "unit": case.unit_id,
+        "unit_name": unit.name if unit else case.unit_id,
+        "joint_units": [{"id": u, "name": units[u].name if u in units else u} for u in case.joint_unit_ids],
+        "deadlines": [{"kind": d.kind, "due_at": local(d.due_at, tz), "basis": d.basis,
+                       "met_at": local(d.met_at, tz)} for d in deadlines],
+        "factors": list(case.grade_reasons or []),
+        "case_id": case.id,
+        "state": case.state,
+        "links": {"case": f"{config.settings.dashboard.public_url.rstrip('/')}/cases/{case.id}"},
+        "kind": kind,
+        "escalation_level": escalation_level,
+    }
+    if extra:
+        payload.update(extra)
+    return payload
+
+
+def _region_label(case: Case) -> str:
+    region = case.region or {}
+    districts = case.districts or ([region["district"]] if region.get("district") else [])
+    parts = [region.get("province"), region.get("city"), "、".join(districts) or None]
+    return "".join(p for p in parts if p) or "未知"
+
+
+def _summary(case: Case, config: Config) -> str:
+    tz = config.settings.tz()
+    first = min(case.deadlines, key=lambda d: d.due_at, default=None)
+    due = (f"; 最早期限 {first.kind} {first.due_at.astimezone(tz):%m-%d %H:%M}" if first is not None else "")
+    grade = f"{case.grade}级" if case.grade else "未定级"
+    return (f"{_region_label(case)} · {case.topic or '未分类'} · {grade} · 风险 {case.risk or 0:.0f} · "
+            f"{case.volume} 条{due}")
+
+
+def queue(session: Session, *, case: Case | None, kind: str, recipients: list[tuple[str, str]], payload: dict,
+          key: str, at: datetime) -> list[Notification]:
+    """Put one notification per recipient into the outbox, in the caller's transaction, deduplicated by key."""
+    from alerts.outbox import enqueue
+
+    out = []
+    for channel, recipient in recipients:
+        row = enqueue(session, case_id=case.id if case is not None else None, kind=kind, channel=channel,
+                      recipient=recipient, payload=payload, idempotency_key=f"{key}:{channel}:{recipient}",
+                      scheduled_at=at)
+        if row is not None:
+            out.append(row)
+    return out
+
+
+# ----------------------------------------------------------------------------- the audit trail
+
+
+def record(session: Session, case: Case, *, at: datetime, actor: str, action: str, reason: str = "",
+           to_state: str | None = None, details: dict[str, Any] | None = None) -> CaseEvent:
+    """Append one entry to the case's timeline, moving its state when ``to_state`` is given."""
+    entry = CaseEvent(case_id=case.id, at=at, actor=actor, action=action, from_state=case.state,
+                      to_state=to_state or case.state, reason=reason, details=details or {})
+    if to_state is not None:
+        case.state = to_state
+    case.updated_at = at
+    session.add(entry)
+    case.events.append(entry)
+    return entry
+
+
+# ----------------------------------------------------------------------------- opening and growth
+
+
+def labels_for(event: Event, *, districts: list[str] | None = None, rule: str | None = None,
+               source: str | None = None) -> CaseLabels:
+    region = event.region
+    found = list(dict.fromkeys(districts or ([region.district] if region and region.district else [])))
+    text = " ".join([event.title, *event.keywords])
+    return CaseLabels(topic=event.topic, grade=event.grade.value if event.grade else None,
+                      province=region.province if region else None, city=region.city if region else None,
+                      districts=tuple(found), text=text, source=source, rule=rule)
+
+
+def _graver(new: str | None, old: str | None) -> bool:
+    return _GRADE_ORDER.get(new or "", -1) > _GRADE_ORDER.get(old or "", -1)
+
+
+def _add_deadlines(session: Session, case: Case, config: Config, start: datetime, text: str,
+                   suffix: str = "") -> list[Deadline]:
+    existing = {d.kind for d in case.deadlines}
+    added = []
+    for due in deadline_for(grade=case.grade, source_type=case.source_type, detected_at=start,
+                            policy=config.policy, tz=config.settings.tz(), text=text):
+        kind = due.kind + suffix
+        if kind in existing:
+            continue
+        row = Deadline(case_id=case.id, kind=kind, due_at=due.due_at, basis=due.basis, starts_at=due.starts_at,
+                       reminded_fractions=[], escalation_level=0)
+        session.add(row)
+        case.deadlines.append(row)
+        added.append(row)
+    session.flush()
+    return added
+
+
+def _deadline_lines(rows: list[Deadline], tz: ZoneInfo) -> list[dict[str, Any]]:
+    return [{"kind": d.kind, "due_at": local(d.due_at, tz), "basis": d.basis} for d in rows]
+
+
+def _alert(session: Session, case: Case, config: Config, at: datetime, *, reason: str,
+           units: list[str] | None = None) -> list[Notification]:
+    """Alert the responsible unit and the joint units (or ``units``), then mark the case notified."""
+    by_id = {u.id: u for u in config.units.units}
+    targets = units if units is not None else [case.unit_id, *case.joint_unit_ids]
+    case.summary = _summary(case, config)
+    payload = case_payload(case, config, "alert", extra={"reason": reason, "alert_seq": case.alert_seq})
+    sent: list[Notification] = []
+    for unit_id in targets:
+        if unit_id is None or unit_id not in by_id:
+            continue
+        role = "responsible" if unit_id == case.unit_id else "joint"
+        sent += queue(session, case=case, kind="alert", recipients=unit_recipients(by_id[unit_id]),
+                      payload={**payload, "recipient_unit": unit_id, "recipient_role": role},
+                      key=f"alert:{case.id}:{case.alert_seq}:{unit_id}", at=at)
+    case.alerted_volume, case.alerted_grade = case.volume, case.grade
+    return sent
+
+
+def _insert_once(session: Session, values: dict[str, Any]) -> int | None:
+    """Insert a case unless its event already has one (``ON CONFLICT DO NOTHING`` on the unique event id).
+
+    No savepoint: on SQLite a savepoint opened first in a transaction commits on release, which would
+    break the all-or-nothing of a case and its notifications.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+    else:
+        row = Case(**values)
+        session.add(row)
+        session.flush()
+        return row.id
+    statement = insert(Case).values(**values).on_conflict_do_nothing(index_elements=["event_id"]).returning(Case.id)
+    return session.execute(statement).scalar_one_or_none()
+
+
+def open_or_update_case(session: Session, event: Event, rule: RuleSpec | str, config: Config, clock: Clock, *,
+                        districts: list[str] | None = None, source_type: str | None = None,
+                        source: str | None = None, reason: str = "",
+                        router: Router | None = None) -> CaseUpdate:
+    """Open the event's case, or update it; never two cases for one event.
+
+    Opening routes the case, sets its deadlines and alerts the units. On an existing case the numbers are
+    refreshed; growth (a graver grade, or volume ×2 since the last alert) alerts again, and reopens a case
+    that was already answered (次生舆情).
+    """
+    rule_name = rule if isinstance(rule, str) else rule.name
+    why = reason or (rule.description if isinstance(rule, RuleSpec) else "") or f"rule {rule_name}"
+    now = clock.now()
+    case = session.scalars(select(Case).where(Case.event_id == event.id)).one_or_none()
+    if case is None:
+        router = router or Router(config.units)
+        labels = labels_for(event, districts=districts, rule=rule_name, source=source)
+        decision = router.route(labels)
+        values = dict(event_id=event.id, title=event.title, topic=event.topic,
+                      region=event.region.model_dump(exclude_none=True) if event.region else {},
+                      grade=labels.grade, risk=event.risk, grade_reasons=list(event.grade_reasons), rule=rule_name,
+                      unit_id=decision.unit_id, joint_unit_ids=list(decision.joint_unit_ids),
+                      route_explanation=decision.explanation(), state="new", escalation_level=0,
+                      volume=event.volume, opened_at=now, updated_at=now, source_type=source_type,
+                      districts=list(labels.districts), keywords=list(event.keywords), summary="", alert_seq=0,
+                      alerted_volume=0, reopen_count=0)
+        case_id = _insert_once(session, values)
+        if case_id is None:
+            # Another process opened this event's case a moment ago: update that one instead.
+            return open_or_update_case(session, event, rule, config, clock, districts=districts,
+                                       source_type=source_type, source=source, reason=reason, router=router)
+        case = session.get_one(Case, case_id)
+        record(session, case, at=now, actor=f"rule:{rule_name}", action="opened", reason=why,
+               details={"event_id": event.id, "grade": case.grade, "risk": case.risk, "volume": case.volume,
+                        "factors": case.grade_reasons, "unit": case.unit_id, "joint_units": case.joint_unit_ids})
+        added = _add_deadlines(session, case, config, now, event.title)
+        record(session, case, at=now, actor=SYSTEM, action="deadlines_set",
+               reason=f"{len(added)} deadline(s) from policy.yaml",
+               details={"deadlines": _deadline_lines(added, config.settings.tz())})
+        sent = _alert(session, case, config, now, reason=why)
+        case.notified_at = now
+        record(session, case, at=now, actor=SYSTEM, action="notified", to_state="notified",
+               reason=f"alert queued for {len(sent)} recipient(s)",
+               details={"recipients": [f"{n.channel}:{n.recipient}" for n in sent]})
+        return CaseUpdate(case, opened=True, notifications=sent)
+    return _update(session, case, event, rule_name, config, now, why)
+
+
+def _update(session: Session, case: Case, event: Event, rule_name: str, config: Config, now: datetime,
+            why: str) -> CaseUpdate:
+    new_grade = event.grade.value if event.grade else case.grade
+    graver = _graver(new_grade, case.alerted_grade)
+    grown = (event.volume >= GROWTH_FACTOR * max(case.alerted_volume, 1)
+             and event.volume - case.alerted_volume >= MIN_GROWTH_POSTS)
+    changed = (event.volume, new_grade, event.risk) != (case.volume, case.grade, case.risk)
+    old_grade = case.grade
+    case.volume, case.risk = event.volume, event.risk
+    case.grade_reasons = list(event.grade_reasons) or case.grade_reasons
+    case.keywords = list(event.keywords) or case.keywords
+    if _graver(new_grade, case.grade):
+        case.grade = new_grade
+    if changed:
+        case.updated_at = now
+    if not (graver or grown):
+        return CaseUpdate(case, opened=False)
+    reasons = []
+    if graver:
+        reasons.append(f"grade rose from {case.alerted_grade or 'ungraded'} to {new_grade}")
+    if grown:
+        reasons.append(f"volume grew from {case.alerted_volume} to {event.volume} posts")
+    growth = "; ".join(reasons)
+    case.alert_seq += 1
+    record(session, case, at=now, actor=f"rule:{rule_name}", action="grew", reason=growth,
+           details={"grade": case.grade, "previous_grade": old_grade, "volume": case.volume, "risk": case.risk})
+    if case.state in ("responded", CLOSED):
+        _reopen(session, case, config, now, SYSTEM, f"the event grew after the response (次生舆情): {growth}")
+    elif graver and case.grade in MAJOR_GRADES and old_grade not in MAJOR_GRADES:
+        added = _add_deadlines(session, case, config, now, case.title)
+        record(session, case, at=now, actor=SYSTEM, action="deadlines_set",
+               reason=f"grade {case.grade} is major: the major deadlines run from now",
+               details={"deadlines": _deadline_lines(added, config.settings.tz())})
+        _join_units(session, case, config, now)
+    sent = _alert(session, case, config, now, reason=growth)
+    record(session, case, at=now, actor=SYSTEM, action="re-alerted",
+           reason=f"growth alert queued for {len(sent)} recipient(s)",
+           details={"recipients": [f"{n.channel}:{n.recipient}" for n in sent]})
+    return CaseUpdate(case, opened=False, grew=True, notifications=sent)
+
+
+def _join_units(session: Session, case: Case, config: Config, now: datetime) -> None:
+    """A case that became major informs the joint units from now on."""
+    new = [u for u in config.units.joint_units if u != case.unit_id and u not in case.joint_unit_ids]
+    if not new:
+        return
+    case.joint_unit_ids = [*case.joint_unit_ids, *new]
+    steps = [{"step": "joint", "unit": u, "reason": f"grade rose to {case.grade} (major): joint units notified"}
+             for u in new]
+    case.route_explanation = [*case.route_explanation, *steps]
+    record(session, case, at=now, actor=SYSTEM, action="joint_units_added",
+           reason=f"grade {case.grade} is major (国办发〔2018〕23号 联动)", details={"units": new})
+
+
+# ----------------------------------------------------------------------------- what people do
+
+
+def _load(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id, with_for_update=True)
+    if case is None:
+        raise CaseError(f"no case {case_id}; list cases with `yuqing cases list`")
+    return case
+
+
+def is_acknowledged(case: Case) -> bool:
+    """Acknowledged in the current episode (a reopened case needs a fresh acknowledgement)."""
+    return case.acknowledged_at is not None and (case.notified_at is None or case.acknowledged_at >= case.notified_at)
+
+
+def acknowledge(session: Session, case_id: int, actor: str, at: datetime, reason: str = "") -> Case:
+    """A unit says it has seen the case: escalation for silence stops. Repeating it changes nothing."""
+    case = _load(session, case_id)
+    if case.state == CLOSED:
+        raise CaseError(f"case {case_id} is closed; reopen it (`yuqing cases reopen {case_id}`) before acknowledging")
+    if is_acknowledged(case):
+        return case
+    case.acknowledged_at = at
+    to_state = "acknowledged" if case.state in UNANSWERED else None
+    record(session, case, at=at, actor=actor, action="acknowledged", to_state=to_state, reason=reason)
+    return case
+
+
+def record_response(session: Session, case_id: int, actor: str, at: datetime, text: str,
+                    channel: str = "") -> Case:
+    """A response was published (or reported upward): the deadlines it fulfils are met, on time or late."""
+    if not text.strip():
+        raise CaseError(f"case {case_id}: a response needs its text (what was said, where)")
+    case = _load(session, case_id)
+    if case.state == CLOSED:
+        raise CaseError(f"case {case_id} is closed; reopen it before recording a response")
+    channel = channel or "release"
+    met = []
+    for deadline in case.deadlines:
+        if deadline.met_at is None and met_by(deadline.kind, channel):
+            deadline.met_at = at
+            met.append({"kind": deadline.kind, "on_time": at <= deadline.due_at})
+    details: dict[str, Any] = {"text": text, "channel": channel, "deadlines_met": met}
+    if not is_acknowledged(case):
+        case.acknowledged_at = at
+        details["implicit_acknowledgement"] = True
+    if channel == REPORT_CHANNEL:
+        record(session, case, at=at, actor=actor, action="reported_upward", reason=text, details=details)
+        return case
+    case.responded_at = at
+    record(session, case, at=at, actor=actor, action="responded", to_state="responded", reason=text,
+           details=details)
+    return case
+
+
+def close(session: Session, case_id: int, actor: str, at: datetime, reason: str = "") -> Case:
+    """Close a case; closing one nobody answered needs a reason on the record."""
+    case = _load(session, case_id)
+    if case.state == CLOSED:
+        return case
+    if case.state != "responded" and not reason.strip():
+        raise CaseError(f"case {case_id} has no response yet; give a reason to close it anyway (--reason)")
+    case.closed_at = at
+    record(session, case, at=at, actor=actor, action="closed", to_state=CLOSED, reason=reason)
+    return case
+
+
+def reopen(session: Session, case_id: int, actor: str, at: datetime, reason: str, config: Config) -> Case:
+    """Reopen an answered or closed case: fresh deadlines from now, and the units are alerted again."""
+    if not reason.strip():
+        raise CaseError(f"case {case_id}: say why it reopens (--reason)")
+    case = _load(session, case_id)
+    if case.state not in ("responded", CLOSED):
+        raise CaseError(f"case {case_id} is {case.state}, still open; only responded or closed cases reopen")
+    case.alert_seq += 1
+    _reopen(session, case, config, at, actor, reason)
+    sent = _alert(session, case, config, at, reason=f"reopened: {reason}")
+    record(session, case, at=at, actor=SYSTEM, action="re-alerted",
+           reason=f"reopen alert queued for {len(sent)} recipient(s)",
+           details={"recipients": [f"{n.channel}:{n.recipient}" for n in sent]})
+    return case
+
+
+def _reopen(session: Session, case: Case, config: Config, at: datetime, actor: str, reason: str) -> None:
+    case.reopen_count += 1
+    case.closed_at = None
+    case.notified_at = at
+    case.escalation_level = 0
+    case.escalated_at = None
+    record(session, case, at=at, actor=actor, action="reopened", to_state="reopened", reason=reason)
+    if case.grade in MAJOR_GRADES:
+        _join_units(session, case, config, at)
+    added = _add_deadlines(session, case, config, at, case.title, suffix=f"{REOPEN_MARK}{case.reopen_count}")
+    record(session, case, at=at, actor=SYSTEM, action="deadlines_set", reason="fresh deadlines for the reopened case",
+           details={"deadlines": _deadline_lines(added, config.settings.tz())})
+
+
+def case_dict(case: Case, config: Config) -> dict[str, Any]:
+    """A case as JSON for `yuqing cases list --json` and the replay report."""
+    tz = config.settings.tz()
+    return {
+        "id": case.id,
+        "event_id": case.event_id,
+        "title": case.title,
+        "topic": case.topic,
+        "region": _region_label(case),
+        "districts": case.districts,
+        "grade": case.grade,
+        "risk": case.risk,
+        "rule": case.rule,
+        "unit": case.unit_id,
+        "joint_units": case.joint_unit_ids,
+        "state": case.state,
+        "escalation_level": max([case.escalation_level, *(d.escalation_level for d in case.deadlines)]),
+        "volume": case.volume,
+        "opened_at": local(case.opened_at, tz),
+        "acknowledged_at": local(case.acknowledged_at, tz),
+        "responded_at": local(case.responded_at, tz),
+        "closed_at": local(case.closed_at, tz),
+        "deadlines": [{"kind": d.kind, "due_at": local(d.due_at, tz), "basis": d.basis,
+                       "met_at": local(d.met_at, tz), "overdue_at": local(d.overdue_at, tz),
+                       "reminded": d.reminded_fractions, "escalation_level": d.escalation_level}
+                      for d in sorted(case.deadlines, key=lambda d: d.due_at)],
+        "timeline": [{"at": local(e.at, tz), "actor": e.actor, "action": e.action, "from": e.from_state,
+                      "to": e.to_state, "reason": e.reason, "details": e.details} for e in case.events],
+    }

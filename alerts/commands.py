@@ -1,0 +1,594 @@
+"""The alert stage's commands: ``yuqing rules``, ``route``, ``cases``, ``notifications``, ``replay``, ``run``.
+
+This is command-line wiring: it may bring the stages together (analysis to enrich and cluster in
+replay and run, the crawler for scheduled crawls); the modules it calls stay within their layer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from yuqing import paths
+from yuqing.settings import Config
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+# ----------------------------------------------------------------------------- shared wiring
+
+
+def _config() -> Config:
+    from yuqing.cli import load_or_exit
+
+    return load_or_exit()
+
+
+def _checked(config: Config) -> None:
+    """Refuse to start on a routing tree, rule or escalation setting that cannot work (exit 2)."""
+    from alerts.escalation import EscalationConfigError, Escalator
+    from alerts.routing import Router, RoutingError
+    from alerts.rules import RuleError, check_rule
+
+    try:
+        Router(config.units)
+        Escalator(config)
+        for rule in config.policy.rules:
+            check_rule(rule)
+    except (RoutingError, RuleError, EscalationConfigError) as exc:
+        click.echo(f"refusing to start: {exc}", err=True)
+        sys.exit(2)
+
+
+def _database(config: Config, migrate: bool = True):  # type: ignore[no-untyped-def]
+    from yuqing.db.session import Database, DatabaseUnavailable, upgrade
+
+    url = config.settings.database.effective_url()
+    try:
+        if migrate:
+            upgrade(url)
+        database = Database(url)
+        database.check_schema()
+    except DatabaseUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+    return database
+
+
+def _elasticsearch(config: Config, start_local: bool):  # type: ignore[no-untyped-def]
+    """The configured cluster, else the local node (started when asked and not running); indices ensured."""
+    from yuqing.es.client import ElasticsearchUnavailable, connect
+    from yuqing.es.indices import IndexLayout, MappingOutdated
+    from yuqing.es.node import LocalNode, NodeError
+
+    settings = config.settings.elasticsearch
+    if not settings.effective_url() and start_local:
+        node = LocalNode(settings)
+        if not node.health():
+            click.echo(f"starting the local Elasticsearch node on {node.url} …", err=True)
+            try:
+                node.start()
+            except NodeError as exc:
+                raise click.ClickException(str(exc)) from exc
+    try:
+        client = connect(settings)
+        layout = IndexLayout(settings.index_prefix)
+        layout.ensure(client)
+    except (ElasticsearchUnavailable, MappingOutdated) as exc:
+        raise click.ClickException(str(exc)) from exc
+    return client, layout
+
+
+def build_pipeline(config: Config, database, es, layout, clock, *, live: bool, state_dir: Path):  # type: ignore[no-untyped-def]
+    """The pipeline with analysis plugged in: a fresh in-memory tracker for replay, the saved one for run."""
+    from alerts.pipeline import Pipeline
+    from analysis.enrich import Enricher
+    from analysis.events import EventStore, EventTracker
+    from analysis.tokenizer import cut_for_index
+
+    spool = state_dir / "spool"
+    store = EventStore(es, layout, spool, cut=cut_for_index)
+    options: dict[str, Any] = {"policy": config.policy.grading, "fallback_topic": config.taxonomy.fallback,
+                               "tz": config.settings.tz(), "store": store}
+    if live:
+        from analysis.entry import enrich_many
+
+        tracker = EventTracker.restore(state_dir / "analysis" / "events.json.gz", **options)
+        enrich: Callable[..., Any] = enrich_many
+    else:
+        tracker = EventTracker(**options)
+        enrich = Enricher(clock=clock, fallback_topic=config.taxonomy.fallback).enrich_many
+    return Pipeline(config, database, es, layout, clock, enrich=enrich, tracker=tracker, cut=cut_for_index,
+                    spool_dir=spool)
+
+
+def parse_when(text: str, now: datetime) -> datetime:
+    """``7d`` / ``36h`` / ``90m`` before now, or an ISO 8601 time (local time zone when none is given)."""
+    match = _DURATION.match(text)
+    if match:
+        return now - timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"{text!r} is neither a duration (7d, 36h, 90m) nor an ISO time "
+                                 "(2026-03-02T09:00+08:00)") from exc
+    return value if value.tzinfo else value.replace(tzinfo=now.tzinfo)
+
+
+def _local(value: datetime | None, config: Config) -> str:
+    return value.astimezone(config.settings.tz()).strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+# ----------------------------------------------------------------------------- yuqing rules
+
+
+@click.group("rules")
+def rules_group() -> None:
+    """The alert rules of config/policy.yaml (ElastAlert vocabulary): list them, test them on history."""
+
+
+@rules_group.command("list")
+def rules_list() -> None:
+    """Every rule with its type and what it watches for."""
+    config = _config()
+    for rule in config.policy.rules:
+        state = "" if rule.enabled else " (disabled)"
+        click.echo(f"{rule.name:28} {rule.type:16} {rule.description}{state}")
+
+
+@rules_group.command("test")
+@click.argument("rule_name")
+@click.option("--since", default="7d", show_default=True, help="Start: a duration back from --until, or an ISO time.")
+@click.option("--until", "until_text", default=None, help="End (ISO time); default now.")
+@click.option("--json", "as_json", is_flag=True, help="Print the matches as JSON lines.")
+def rules_test(rule_name: str, since: str, until_text: str | None, as_json: bool) -> None:
+    """What RULE_NAME would have raised over history in the posts and events indices."""
+    from alerts.rules import RuleEngine, RuleError
+
+    config = _config()
+    try:
+        rule = config.policy.rule(rule_name)
+    except KeyError as exc:
+        raise click.ClickException(str(exc.args[0])) from exc
+    now = datetime.now(config.settings.tz())
+    until = parse_when(until_text, now) if until_text else now
+    start = parse_when(since, until)
+    es, layout = _elasticsearch(config, start_local=False)
+    try:
+        engine = RuleEngine(es, layout, config.policy)
+    except RuleError as exc:
+        raise click.ClickException(str(exc)) from exc
+    matches = engine.history(rule, start, until)
+    if as_json:
+        for match in matches:
+            click.echo(json.dumps(match.as_dict(), ensure_ascii=False))
+        return
+    click.echo(f"rule {rule.name} ({rule.type}): {rule.description}")
+    step = "" if rule.type == "grade" else f", evaluated every {engine.step_for(rule).total_seconds() / 60:g} min"
+    click.echo(f"history {_local(start, config)} → {_local(until, config)}{step}")
+    for m in matches:
+        first = datetime.fromisoformat(m.details.get("first_at", m.window_end.isoformat()))
+        last = datetime.fromisoformat(m.details.get("last_at", m.window_end.isoformat()))
+        when = _local(first, config) + (f" → {_local(last, config)[11:]}" if last != first else "")
+        key = f"  [{m.key}]" if m.key is not None else ""
+        events = f"  events: {', '.join(m.event_ids)}" if m.event_ids else ""
+        click.echo(f"{when}{key}  {m.reason}{events}")
+    click.echo(f"{len(matches)} match(es)")
+
+
+# ----------------------------------------------------------------------------- yuqing route
+
+
+@click.group("route")
+def route_group() -> None:
+    """The routing tree of config/units.yaml: explain a case's route, or try labels."""
+
+
+@route_group.command("explain")
+@click.argument("case_id", type=int)
+def route_explain(case_id: int) -> None:
+    """Which route CASE_ID matched and why: the path through the tree and each match's reason."""
+    from alerts.routing import format_explanation
+    from yuqing.db.models import Case
+
+    config = _config()
+    database = _database(config)
+    with database.sessions() as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            raise click.ClickException(f"no case {case_id}; list cases with `yuqing cases list`")
+        names = {u.id: u.name for u in config.units.units}
+        click.echo(f"case {case.id}: {case.title}")
+        click.echo(f"  topic {case.topic or '-'} · grade {case.grade or '-'} · region "
+                   f"{'、'.join(case.districts or []) or (case.region or {}).get('city') or '-'}")
+        for line in format_explanation(case.route_explanation or []):
+            click.echo(line)
+        click.echo(f"responsible: {case.unit_id} {names.get(case.unit_id or '', '')}")
+        if case.joint_unit_ids:
+            click.echo("joint: " + ", ".join(f"{u} {names.get(u, '')}" for u in case.joint_unit_ids))
+
+
+@route_group.command("test")
+@click.option("--topic", default=None)
+@click.option("--grade", type=click.Choice(["I", "II", "III", "IV"]), default=None)
+@click.option("--city", default=None)
+@click.option("--district", "districts", multiple=True, help="Repeat for a case spanning districts.")
+@click.option("--text", default="", help="Title and keywords, for keyword routes.")
+def route_test(topic: str | None, grade: str | None, city: str | None, districts: tuple[str, ...], text: str) -> None:
+    """Where a case with these labels would go, and why (nothing is written)."""
+    from alerts.routing import CaseLabels, Router, RoutingError, format_explanation
+
+    config = _config()
+    try:
+        router = Router(config.units)
+    except RoutingError as exc:
+        raise click.ClickException(str(exc)) from exc
+    decision = router.route(CaseLabels(topic=topic, grade=grade, city=city, districts=districts, text=text))
+    for line in format_explanation(decision.steps):
+        click.echo(line)
+
+
+# ----------------------------------------------------------------------------- yuqing cases
+
+
+@click.group("cases")
+def cases_group() -> None:
+    """Cases: list and show them; acknowledge, record a response, close, reopen."""
+
+
+def _load_cases(config: Config, state: str | None = None, unit: str | None = None) -> list[dict[str, Any]]:
+    from alerts.cases import case_dict
+    from yuqing.db.models import Case
+
+    database = _database(config)
+    query = select(Case).options(selectinload(Case.events), selectinload(Case.deadlines)).order_by(Case.id)
+    if state:
+        query = query.where(Case.state == state)
+    if unit:
+        query = query.where(Case.unit_id == unit)
+    with database.sessions() as session:
+        return [case_dict(c, config) for c in session.scalars(query)]
+
+
+@cases_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Every case with deadlines and timeline, as JSON.")
+@click.option("--state", default=None, help="Only cases in this state.")
+@click.option("--unit", default=None, help="Only cases of this unit id.")
+def cases_list(as_json: bool, state: str | None, unit: str | None) -> None:
+    """Every case: grade, state, unit, title and the next deadline."""
+    config = _config()
+    cases = _load_cases(config, state, unit)
+    if as_json:
+        click.echo(json.dumps(cases, ensure_ascii=False, indent=2))
+        return
+    for c in cases:
+        open_deadlines = [d for d in c["deadlines"] if not d["met_at"]]
+        nxt = f"{open_deadlines[0]['kind']} {open_deadlines[0]['due_at'][:16]}" if open_deadlines else "-"
+        click.echo(f"#{c['id']:<4} {c['grade'] or '-':3} {c['state']:12} {c['unit'] or '-':18} {nxt:38} {c['title']}")
+    click.echo(f"{len(cases)} case(s)")
+
+
+@cases_group.command("show")
+@click.argument("case_id", type=int)
+def cases_show(case_id: int) -> None:
+    """One case with its deadlines and its whole timeline."""
+    config = _config()
+    found = [c for c in _load_cases(config) if c["id"] == case_id]
+    if not found:
+        raise click.ClickException(f"no case {case_id}; list cases with `yuqing cases list`")
+    c = found[0]
+    click.echo(f"case {c['id']} [{c['state']}] {c['title']}")
+    click.echo(f"  {c['region']} · {c['topic']} · grade {c['grade']} · risk {c['risk']} · {c['volume']} posts")
+    click.echo(f"  unit {c['unit']}; joint {', '.join(c['joint_units']) or '-'}")
+    for d in c["deadlines"]:
+        status = f"met {d['met_at'][:16]}" if d["met_at"] else ("OVERDUE" if d["overdue_at"] else "open")
+        click.echo(f"  deadline {d['kind']:24} {d['due_at'][:16]}  {status}  — {d['basis']}")
+    for e in c["timeline"]:
+        move = f" {e['from']}→{e['to']}" if e["from"] != e["to"] else ""
+        click.echo(f"  {e['at'][:16]} {e['actor']:22} {e['action']}{move}: {e['reason']}")
+
+
+def _act(action: Callable[..., Any], case_id: int, *args: Any) -> None:
+    from alerts.cases import CaseError
+
+    config = _config()
+    database = _database(config)
+    now = datetime.now(config.settings.tz())
+    try:
+        with database.transaction() as session:
+            case = action(session, case_id, *args[:1], now, *args[1:])
+            click.echo(f"case {case.id} is now {case.state}")
+    except CaseError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@cases_group.command("ack")
+@click.argument("case_id", type=int)
+@click.option("--actor", required=True, help="Who acknowledges (name or user id).")
+@click.option("--reason", default="")
+def cases_ack(case_id: int, actor: str, reason: str) -> None:
+    """Acknowledge a case: escalation for silence stops."""
+    from alerts.cases import acknowledge
+
+    _act(acknowledge, case_id, actor, reason)
+
+
+@cases_group.command("respond")
+@click.argument("case_id", type=int)
+@click.option("--actor", required=True)
+@click.option("--text", required=True, help="What was published, and where.")
+@click.option("--channel", default="release", show_default=True,
+              help="release, press_conference, report_upward, weibo, wechat, website, …")
+def cases_respond(case_id: int, actor: str, text: str, channel: str) -> None:
+    """Record a response; the deadlines it fulfils are marked met."""
+    from alerts.cases import record_response
+
+    _act(record_response, case_id, actor, text, channel)
+
+
+@cases_group.command("close")
+@click.argument("case_id", type=int)
+@click.option("--actor", required=True)
+@click.option("--reason", default="")
+def cases_close(case_id: int, actor: str, reason: str) -> None:
+    """Close a case (a reason is required when nobody responded)."""
+    from alerts.cases import close
+
+    _act(close, case_id, actor, reason)
+
+
+@cases_group.command("reopen")
+@click.argument("case_id", type=int)
+@click.option("--actor", required=True)
+@click.option("--reason", required=True)
+def cases_reopen(case_id: int, actor: str, reason: str) -> None:
+    """Reopen an answered case: fresh deadlines, the units alerted again."""
+    from alerts.cases import CaseError, reopen
+
+    config = _config()
+    database = _database(config)
+    try:
+        with database.transaction() as session:
+            case = reopen(session, case_id, actor, datetime.now(config.settings.tz()), reason, config)
+            click.echo(f"case {case.id} is now {case.state}")
+    except CaseError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+# ----------------------------------------------------------------------------- yuqing notifications
+
+
+@click.group("notifications")
+def notifications_group() -> None:
+    """The notification outbox: what was (or will be) sent to whom, and when."""
+
+
+def notification_dict(n: Any, config: Config) -> dict[str, Any]:
+    tz = config.settings.tz()
+    return {"id": n.id, "case_id": n.case_id, "kind": n.kind, "channel": n.channel, "recipient": n.recipient,
+            "status": n.status, "attempts": n.attempts,
+            "scheduled_at": n.scheduled_at.astimezone(tz).isoformat(),
+            "sent_at": n.sent_at.astimezone(tz).isoformat() if n.sent_at else None,
+            "title": (n.payload or {}).get("title"), "summary": (n.payload or {}).get("summary"),
+            "escalation_level": (n.payload or {}).get("escalation_level"),
+            "idempotency_key": n.idempotency_key, "last_error": n.last_error}
+
+
+@notifications_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--case", "case_id", type=int, default=None)
+@click.option("--kind", type=click.Choice(["alert", "reminder", "escalation", "digest"]), default=None)
+@click.option("--status", default=None)
+def notifications_list(as_json: bool, case_id: int | None, kind: str | None, status: str | None) -> None:
+    """Every notification: case, kind, channel, recipient, scheduled and sent times, status."""
+    from yuqing.db.models import Notification
+
+    config = _config()
+    database = _database(config)
+    query = select(Notification).order_by(Notification.scheduled_at, Notification.id)
+    if case_id is not None:
+        query = query.where(Notification.case_id == case_id)
+    if kind:
+        query = query.where(Notification.kind == kind)
+    if status:
+        query = query.where(Notification.status == status)
+    with database.sessions() as session:
+        rows = [notification_dict(n, config) for n in session.scalars(query)]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        sent = r["sent_at"][:16] if r["sent_at"] else "-"
+        click.echo(f"{r['scheduled_at'][:16]} {r['kind']:10} case {str(r['case_id'] or '-'):4} {r['channel']:8} "
+                   f"{r['recipient']:32} {r['status']:8} sent {sent}")
+    click.echo(f"{len(rows)} notification(s)")
+
+
+@notifications_group.command("send")
+def notifications_send() -> None:
+    """Send the notifications that are due now, once (the scheduler does this every few seconds)."""
+    from alerts.notifiers import build_notifiers
+    from alerts.outbox import OutboxWorker
+    from yuqing.clock import SystemClock
+
+    config = _config()
+    database = _database(config)
+    clock = SystemClock(config.settings.tz())
+    sent = OutboxWorker(database, build_notifiers(config, clock=clock), clock).run_once()
+    click.echo(f"{sent} notification(s) sent")
+
+
+# ----------------------------------------------------------------------------- yuqing replay
+
+
+def _reset(config: Config, database: Any, es: Any, layout: Any) -> None:
+    """Empty this deployment's cases, outbox and indices so a replay starts from nothing."""
+    from sqlalchemy import delete
+
+    from yuqing.db.models import Case, CaseEvent, Deadline, Notification, ScheduleMark
+
+    with database.transaction() as session:
+        for model in (Notification, CaseEvent, Deadline, Case, ScheduleMark):
+            session.execute(delete(model))
+    layout.delete_all(es)
+    layout.ensure(es)
+
+
+@click.command("replay")
+@click.option("--posts", "posts_path", required=True, type=click.Path(path_type=Path),
+              help="JSON-lines file of posts; published_at drives the clock.")
+@click.option("--speed", type=float, default=3600.0, show_default=True,
+              help="Simulated seconds per real second between steps (a step waits at most 0.5 s).")
+@click.option("--start", "start_text", default=None, help="ISO time the clock starts at (default: first post).")
+@click.option("--evaluate-minutes", type=float, default=15.0, show_default=True,
+              help="Simulated minutes between rule evaluations while posts flow.")
+@click.option("--reset", is_flag=True, help="Empty cases, notifications and this prefix's indices first.")
+@click.option("--send", is_flag=True, help="Send through the configured channels instead of recording deliveries.")
+@click.option("--quiet", is_flag=True, help="Print only the summary.")
+def replay_command(posts_path: Path, speed: float, start_text: str | None, evaluate_minutes: float, reset: bool,
+                   send: bool, quiet: bool) -> None:
+    """Run the whole pipeline over time-stamped posts with a simulated clock; then let every deadline pass."""
+    from alerts.notifiers import build_notifiers
+    from alerts.outbox import OutboxWorker
+    from alerts.replay import Replay, ReplayInputError, read_posts
+    from yuqing.clock import ManualClock
+    from yuqing.db.models import Case
+
+    config = _config()
+    _checked(config)
+    try:
+        posts = read_posts(posts_path)
+    except ReplayInputError as exc:
+        raise click.ClickException(str(exc)) from exc
+    tz = config.settings.tz()
+    start = parse_when(start_text, datetime.now(tz)) if start_text else posts[0].timestamp()
+    database = _database(config)
+    es, layout = _elasticsearch(config, start_local=True)
+    if reset:
+        _reset(config, database, es, layout)
+    with database.sessions() as session:
+        existing = session.scalar(select(Case.id).limit(1))
+    if existing is not None and not reset:
+        click.echo("note: the database already holds cases; they take part in this replay "
+                   "(--reset starts from nothing)", err=True)
+    clock = ManualClock(start)
+    state_dir = paths.state_dir()
+    record_to = state_dir / "replay-deliveries.jsonl"
+    notifiers = build_notifiers(config, clock=clock, record_to=record_to, record_all=not send)
+    outbox = OutboxWorker(database, notifiers, clock)
+    logging.getLogger("analysis").setLevel(logging.WARNING)
+    pipeline = build_pipeline(config, database, es, layout, clock, live=False, state_dir=state_dir / "replay")
+    replay = Replay(pipeline, outbox, clock, speed=speed, evaluate_every=timedelta(minutes=evaluate_minutes),
+                    echo=None if quiet else click.echo)
+    report = replay.run(posts)
+    pipeline.close()
+    click.echo(f"replayed {report.posts} posts from {_local(report.started_at, config)} to "
+               f"{_local(report.ended_at, config)} in {report.wall_seconds:.1f} s: "
+               f"{len(report.cases_opened)} case(s) opened, {report.reminders} reminder(s), "
+               f"{report.overdue} overdue deadline(s), {report.escalations} escalation(s), {report.digests} digest(s), "
+               f"{report.delivered} notification(s) delivered"
+               + ("" if send else f" (recorded in {record_to})"))
+    click.echo("see `yuqing cases list --json` and `yuqing notifications list --json`")
+    if not report.complete:
+        raise click.ClickException("the replay stopped before every duty was done (see the last line above)")
+
+
+# ----------------------------------------------------------------------------- yuqing run
+
+
+def _crawl_hook(config: Config, reactor: Any) -> tuple[Callable[[str], Any] | None, str]:
+    """A function that crawls one source inside the shared reactor, or None and the reason."""
+    try:
+        from scrapy.crawler import CrawlerRunner
+        from scrapy.spiderloader import SpiderLoader
+        from scrapy.utils.project import get_project_settings
+        from twisted.internet import threads
+        from twisted.internet.defer import Deferred
+    except ImportError as exc:
+        return None, f"Scrapy is not installed ({exc})"
+    import os
+
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    try:
+        settings = get_project_settings()
+        spiders = set(SpiderLoader.from_settings(settings).list())
+    except (ImportError, KeyError) as exc:
+        return None, f"the crawler project cannot be loaded ({exc})"
+    missing = sorted({s.type for s in config.sources.sources if s.enabled and s.type not in spiders})
+    if missing:
+        return None, f"no spider for source type(s) {', '.join(missing)} (spiders: {', '.join(sorted(spiders))})"
+    runner = CrawlerRunner(settings)
+
+    def start_crawl(spider: str, source: str) -> Deferred[None]:
+        return runner.crawl(spider, source=source)
+
+    def crawl(source: str) -> None:
+        """Runs in a job thread; the crawl itself runs in the reactor, and this waits for it to end."""
+        # Twisted's annotations make mypy infer Never for the result here; the call itself is typed right.
+        threads.blockingCallFromThread(reactor, start_crawl, config.sources.get(source).type,  # type: ignore[arg-type]
+                                       source)
+
+    return crawl, f"spiders {', '.join(sorted(spiders))}"
+
+
+@click.command("run")
+@click.option("--tick-seconds", type=float, default=30.0, show_default=True,
+              help="How often reminders and escalations are checked.")
+@click.option("--evaluate-seconds", type=float, default=60.0, show_default=True, help="How often the rules run.")
+@click.option("--outbox-seconds", type=float, default=5.0, show_default=True, help="How often due messages are sent.")
+@click.option("--no-crawl", is_flag=True, help="Do not crawl (posts arrive some other way).")
+@click.option("--stop-after", type=float, default=None, help="Stop after this many seconds (tests, benchmarks).")
+def run_command(tick_seconds: float, evaluate_seconds: float, outbox_seconds: float, no_crawl: bool,
+                stop_after: float | None) -> None:
+    """Run the monitoring service: crawls, rules, cases, reminders, escalations, outbox and digests."""
+    from scrapy.utils.reactor import install_reactor
+
+    install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+    from twisted.internet import reactor as installed
+
+    reactor: Any = installed
+
+    from alerts.escalation import Escalator
+    from alerts.notifiers import build_notifiers
+    from alerts.outbox import OutboxWorker
+    from alerts.scheduler import Runtime, job_specs, make_scheduler, set_runtime, start
+    from yuqing.clock import SystemClock
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = _config()
+    _checked(config)
+    database = _database(config)
+    es, layout = _elasticsearch(config, start_local=True)
+    clock = SystemClock(config.settings.tz())
+    state_dir = paths.state_dir()
+    pipeline = build_pipeline(config, database, es, layout, clock, live=True, state_dir=state_dir)
+    crawl, why = (None, "disabled with --no-crawl") if no_crawl else _crawl_hook(config, reactor)
+    click.echo(f"crawling: {'on, ' + why if crawl else 'off (' + why + ')'}")
+    runtime = Runtime(config, database, clock, Escalator(config, pipeline.router),
+                      OutboxWorker(database, build_notifiers(config, clock=clock), clock), pipeline, crawl)
+    set_runtime(runtime)
+    scheduler = make_scheduler(database, config, "twisted", reactor)
+    specs = job_specs(config, tick_seconds=tick_seconds, evaluate_seconds=evaluate_seconds,
+                      outbox_seconds=outbox_seconds, crawl=crawl is not None)
+    for job_id, what in start(scheduler, specs).items():
+        click.echo(f"job {job_id}: {what}")
+
+    def stop() -> None:
+        scheduler.shutdown(wait=False)
+        pipeline.close()
+
+    reactor.addSystemEventTrigger("before", "shutdown", stop)
+    if stop_after is not None:
+        reactor.callLater(stop_after, reactor.stop)
+    click.echo("yuqing is running; Ctrl-C stops it (jobs and their next run times are kept in the database)")
+    reactor.run()

@@ -1,0 +1,116 @@
+"""Statutory response deadlines (domain.md §2), each with the document it comes from.
+
+Grade I/II cases get the major set (report upward 2 h, authoritative information 5 h, press conference
+24 h); message-board posts get working-day deadlines from the holiday calendar; everything else must be
+answered within 48 h. The numbers live in ``policy.yaml``; this module only applies them, and says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+from alerts.calendar import WorkCalendar
+from yuqing.settings import DeadlineSpec, Policy
+
+MAJOR_GRADES = frozenset({"I", "II"})
+# A message that complains gets the complaint deadline; anything else is treated as a suggestion.
+COMPLAINT_CUES = ("投诉", "举报", "维权", "索赔", "不作为", "乱收费", "拖欠")
+# What a response through a channel fulfils: a press conference is also an authoritative release, an
+# internal report upward fulfils only the reporting deadline, and any public answer fulfils the rest.
+REPORT_CHANNEL = "report_upward"
+PRESS_CHANNEL = "press_conference"
+REOPEN_MARK = "#reopen"
+
+
+@dataclass(frozen=True)
+class DueDate:
+    """One deadline as computed: what must happen, by when, counted from when, and on what basis."""
+
+    kind: str
+    due_at: datetime
+    starts_at: datetime
+    basis: str
+
+
+def deadline_class(grade: str | None, source_type: str | None) -> str:
+    """Which set of deadlines applies: ``major``, ``message_board`` or ``other``."""
+    if grade in MAJOR_GRADES:
+        return "major"
+    if source_type == "message_board":
+        return "message_board"
+    return "other"
+
+
+def _message_board_specs(specs: list[DeadlineSpec], text: str) -> tuple[list[DeadlineSpec], str]:
+    """Pick the complaint or the suggestion deadline when policy distinguishes them."""
+    complaint = [s for s in specs if "complaint" in s.kind]
+    suggestion = [s for s in specs if "suggestion" in s.kind]
+    if not complaint or not suggestion:
+        return specs, ""
+    cues = [c for c in COMPLAINT_CUES if c in text]
+    if cues:
+        return complaint, f"complaint (mentions {'、'.join(cues)})"
+    return suggestion, "suggestion (no complaint cue such as 投诉/举报)"
+
+
+def deadline_for(*, grade: str | None, source_type: str | None, detected_at: datetime, policy: Policy,
+                 tz: tzinfo, text: str = "") -> list[DueDate]:
+    """Every deadline a case gets when detected at ``detected_at``, with its basis spelled out."""
+    if detected_at.tzinfo is None:
+        raise ValueError("deadline_for needs a timezone-aware detection time")
+    which = deadline_class(grade, source_type)
+    specs: list[DeadlineSpec]
+    note = ""
+    if which == "major":
+        specs, why = policy.deadlines.major, f"grade {grade} (特别重大/重大)"
+    elif which == "message_board" and policy.deadlines.message_board:
+        specs, note = _message_board_specs(policy.deadlines.message_board, text)
+        why = "message-board post" + (f", {note}" if note else "")
+    else:
+        specs, why = policy.deadlines.other, f"grade {grade or 'ungraded'}, other 政务舆情"
+    calendar = WorkCalendar(policy.calendar)
+    out = []
+    for spec in specs:
+        source = spec.source or "policy.yaml"
+        if spec.hours is not None:
+            due = detected_at + timedelta(hours=spec.hours)
+            basis = f"{source}: within {spec.hours:g} h of detection ({why})"
+        else:
+            assert spec.working_days is not None
+            due = calendar.add_working_days(detected_at, spec.working_days, tz)
+            basis = (f"{source}: within {spec.working_days} working days, counted from the day after receipt "
+                     f"({why})")
+            skipped = calendar.skipped(detected_at, due, tz)
+            if skipped:
+                basis += "; holidays skipped: " + ", ".join(d.isoformat() for d in skipped)
+            years = sorted({detected_at.astimezone(tz).year, due.astimezone(tz).year})
+            unknown = [y for y in years if not calendar.covers(y)]
+            if unknown:
+                basis += (f"; policy.yaml calendar lists no holidays for {', '.join(map(str, unknown))}, "
+                          "so only weekends were skipped")
+        out.append(DueDate(kind=spec.kind, due_at=due, starts_at=detected_at, basis=basis))
+    return out
+
+
+def base_kind(kind: str) -> str:
+    """The statutory kind of a deadline, without the mark a reopened case adds."""
+    return kind.split(REOPEN_MARK, 1)[0]
+
+
+def met_by(kind: str, channel: str) -> bool:
+    """Whether a response through ``channel`` fulfils a deadline of ``kind``."""
+    kind = base_kind(kind)
+    if channel == REPORT_CHANNEL:
+        return kind == "report_upward"
+    if kind == "report_upward":
+        return False
+    if kind == "press_conference":
+        return channel == PRESS_CHANNEL
+    return True
+
+
+def reminder_times(starts_at: datetime, due_at: datetime, fractions: list[float]) -> list[tuple[float, datetime]]:
+    """When to remind: at each fraction of the time from start to due (50 % and 80 % by default)."""
+    span = due_at - starts_at
+    return [(fraction, starts_at + span * fraction) for fraction in fractions]

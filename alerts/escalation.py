@@ -1,0 +1,327 @@
+"""Reminders, overdue deadlines, escalation to leaders and the leaders' daily digest, recomputed from the
+database on every tick.
+
+Nothing here depends on a job having been scheduled for it: each tick asks "what is due by now that the
+database says has not happened yet?", does it, and writes down that it did, in the same transaction as
+the notification. So a restart — even kill -9 — neither misses a reminder nor sends one twice; a duty
+that fell due while the process was down is done once on the first tick after start (the latest of
+several missed reminders of one deadline stands for them all).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from alerts.cases import (
+    CLOSED,
+    SYSTEM,
+    UNANSWERED,
+    case_payload,
+    is_acknowledged,
+    leader_recipients,
+    local,
+    queue,
+    record,
+    unit_recipients,
+)
+from alerts.deadlines import reminder_times
+from alerts.routing import Router
+from yuqing.clock import Clock
+from yuqing.db.models import Case, Deadline, ScheduleMark
+from yuqing.db.session import Database
+from yuqing.settings import Config, Unit
+
+# Escalation goes to the unit's leaders, then to the parent unit's (policy.yaml escalation): two steps.
+MAX_LEVELS = 2
+DIGEST_LOOKBACK = timedelta(days=8)
+CLOSED_IN_DIGEST = timedelta(days=1)
+
+
+class EscalationConfigError(ValueError):
+    """policy.yaml escalation settings cannot be used; the message names the key and the fix."""
+
+
+@dataclass(frozen=True)
+class Due:
+    """One duty of a case and when it falls due."""
+
+    at: datetime
+    what: str  # reminder | overdue | deadline_escalation | unack_escalation
+    deadline_id: int | None = None
+    fraction: float | None = None
+    level: int = 0
+
+
+@dataclass
+class TickReport:
+    reminders: int = 0
+    overdue: int = 0
+    escalations: int = 0
+    digests: int = 0
+    notifications: int = 0
+    lines: list[str] = field(default_factory=list)
+
+
+def last_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:
+    """The latest time ≤ now at which a cron schedule fired (within the look-back)."""
+    fire = trigger.get_next_fire_time(None, now - DIGEST_LOOKBACK)
+    last = None
+    for _ in range(100_000):
+        if fire is None or fire > now:
+            break
+        last = fire
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
+    return last
+
+
+class Escalator:
+    """Applies policy.yaml reminders and escalation to every open case."""
+
+    def __init__(self, config: Config, router: Router | None = None):
+        self.config = config
+        self.router = router or Router(config.units)
+        self.policy = config.policy
+        self.tz = config.settings.tz()
+        try:
+            self.digest_trigger = CronTrigger.from_crontab(self.policy.escalation.digest_cron, timezone=self.tz)
+        except ValueError as exc:
+            raise EscalationConfigError(
+                f"policy.yaml: escalation.digest_cron {self.policy.escalation.digest_cron!r} is not a cron "
+                f"expression ({exc}); write five fields, e.g. '0 8 * * *' for 08:00 daily") from exc
+
+    # ----------------------------------------------------------------------------- planning
+
+    def leader_chain(self, unit_id: str | None) -> list[Unit]:
+        """Who escalation reaches, level by level: the unit's leaders, then the parent's (a unit without
+        leaders is passed over for the nearest ancestor that has some)."""
+        if unit_id is None:
+            return []
+        return [u for u in self.router.chain(unit_id) if u.leaders][:MAX_LEVELS]
+
+    def plan(self, case: Case) -> list[Due]:
+        """Every pending duty of a case with its time, past or future, in time order."""
+        if case.state == CLOSED:
+            return []
+        esc = self.policy.escalation
+        chain = self.leader_chain(case.unit_id)
+        out: list[Due] = []
+        for d in case.deadlines:
+            if d.met_at is not None:
+                continue
+            start = d.starts_at or case.opened_at
+            for fraction, at in reminder_times(start, d.due_at, self.policy.reminders.at_fractions):
+                if fraction not in (d.reminded_fractions or []):
+                    out.append(Due(at, "reminder", d.id, fraction))
+            if d.overdue_at is None:
+                out.append(Due(d.due_at, "overdue", d.id))
+            if esc.on_overdue and d.escalation_level < len(chain):
+                at = d.due_at if d.escalation_level == 0 or d.escalated_at is None else (
+                    d.escalated_at + timedelta(minutes=esc.next_level_after_minutes))
+                out.append(Due(max(at, d.due_at), "deadline_escalation", d.id, level=d.escalation_level + 1))
+        if case.state in UNANSWERED and not is_acknowledged(case) and case.escalation_level < len(chain):
+            if case.escalation_level == 0 or case.escalated_at is None:
+                at = (case.notified_at or case.opened_at) + timedelta(minutes=esc.unacknowledged_after_minutes)
+            else:
+                at = case.escalated_at + timedelta(minutes=esc.next_level_after_minutes)
+            out.append(Due(at, "unack_escalation", level=case.escalation_level + 1))
+        order = {"reminder": 0, "overdue": 1, "deadline_escalation": 2, "unack_escalation": 3}
+        return sorted(out, key=lambda d: (d.at, order[d.what]))
+
+    def next_due(self, session: Session, now: datetime) -> datetime | None:
+        """The earliest duty still ahead of ``now`` across all open cases (replay jumps the clock to it)."""
+        times = [due.at for case in self._open_cases(session) for due in self.plan(case)]
+        ahead = [t for t in times if t > now]
+        pending_now = [t for t in times if t <= now]
+        if pending_now:
+            return now
+        return min(ahead, default=None)
+
+    def next_digest(self, now: datetime) -> datetime | None:
+        return self.digest_trigger.get_next_fire_time(None, now + timedelta(microseconds=1))
+
+    @staticmethod
+    def _open_cases(session: Session) -> list[Case]:
+        query = (select(Case).where(Case.state != CLOSED)
+                 .options(selectinload(Case.deadlines)).order_by(Case.id))
+        return list(session.scalars(query))
+
+    # ----------------------------------------------------------------------------- doing
+
+    def tick(self, database: Database, clock: Clock, *, digests: bool = True) -> TickReport:
+        """Do every duty that is due; one transaction per case so one bad case cannot block the rest.
+
+        ``digests=False`` leaves the daily digest to its own cron job (``yuqing run``).
+        """
+        now = clock.now()
+        report = TickReport()
+        with database.sessions() as session:
+            ids = list(session.scalars(select(Case.id).where(Case.state != CLOSED).order_by(Case.id)))
+        for case_id in ids:
+            with database.transaction() as session:
+                case = session.get(Case, case_id, with_for_update=True)
+                if case is not None:
+                    self._tick_case(session, case, now, report)
+        if digests:
+            with database.transaction() as session:
+                self._digest(session, now, report)
+        return report
+
+    def digest(self, database: Database, clock: Clock) -> TickReport:
+        """Send the latest due digest if it has not gone out yet (a digest missed while down goes once)."""
+        report = TickReport()
+        with database.transaction() as session:
+            self._digest(session, clock.now(), report)
+        return report
+
+    def _tick_case(self, session: Session, case: Case, now: datetime, report: TickReport) -> None:
+        due = [d for d in self.plan(case) if d.at <= now]
+        if not due:
+            return
+        deadlines = {d.id: d for d in case.deadlines}
+        reminders: dict[int, list[Due]] = {}
+        for item in due:
+            if item.what == "reminder" and item.deadline_id is not None:
+                reminders.setdefault(item.deadline_id, []).append(item)
+        for deadline_id, items in reminders.items():
+            self._remind(session, case, deadlines[deadline_id], items, now, report)
+        for item in due:
+            if item.what == "overdue" and item.deadline_id is not None:
+                self._overdue(session, case, deadlines[item.deadline_id], now, report)
+        for item in due:
+            if item.what == "deadline_escalation" and item.deadline_id is not None:
+                self._escalate(session, case, item, now, report, deadlines[item.deadline_id])
+            elif item.what == "unack_escalation":
+                self._escalate(session, case, item, now, report, None)
+
+    def _remind(self, session: Session, case: Case, deadline: Deadline, items: list[Due], now: datetime,
+                report: TickReport) -> None:
+        """Send the latest reminder that is due; earlier ones missed while down are covered by it."""
+        fractions = sorted(i.fraction for i in items if i.fraction is not None)
+        deadline.reminded_fractions = sorted({*(deadline.reminded_fractions or []), *fractions})
+        if now >= deadline.due_at:
+            record(session, case, at=now, actor=SYSTEM, action="reminder_skipped",
+                   reason=f"{deadline.kind}: reminders at {', '.join(f'{f:.0%}' for f in fractions)} fell due "
+                          "while nobody was watching and the deadline has already passed",
+                   details={"deadline": deadline.kind, "fractions": fractions})
+            return
+        fraction = fractions[-1]
+        left = deadline.due_at - now
+        hours = left.total_seconds() / 3600
+        due_local = deadline.due_at.astimezone(self.tz)
+        text = (f"提醒: {deadline.kind} 期限已过 {fraction:.0%}, 剩余 {hours:.1f} 小时 "
+                f"(截止 {due_local:%m-%d %H:%M}; {deadline.basis})")
+        unit = self.router.by_id.get(case.unit_id or "")
+        recipients = unit_recipients(unit) if unit else []
+        payload = case_payload(case, self.config, "reminder", summary=text,
+                               extra={"deadline": {"kind": deadline.kind, "due_at": local(deadline.due_at, self.tz),
+                                                   "basis": deadline.basis}, "fraction": fraction})
+        sent = queue(session, case=case, kind="reminder", recipients=recipients, payload=payload,
+                     key=f"reminder:{case.id}:{deadline.id}:{fraction}", at=now)
+        missed = fractions[:-1]
+        record(session, case, at=now, actor=SYSTEM, action="reminded",
+               reason=f"{deadline.kind} {fraction:.0%} of the time used; due {due_local:%Y-%m-%d %H:%M}",
+               details={"deadline": deadline.kind, "fraction": fraction, "covers_missed": missed,
+                        "recipients": [f"{n.channel}:{n.recipient}" for n in sent]})
+        report.reminders += 1
+        report.notifications += len(sent)
+        report.lines.append(f"case {case.id}: reminder {deadline.kind} at {fraction:.0%}")
+
+    def _overdue(self, session: Session, case: Case, deadline: Deadline, now: datetime, report: TickReport) -> None:
+        deadline.overdue_at = deadline.due_at
+        to_state = "overdue" if case.state in UNANSWERED else None
+        record(session, case, at=now, actor=SYSTEM, action="deadline_overdue", to_state=to_state,
+               reason=f"{deadline.kind} was due {deadline.due_at.astimezone(self.tz):%Y-%m-%d %H:%M} and is not met "
+                      f"({deadline.basis})",
+               details={"deadline": deadline.kind, "due_at": local(deadline.due_at, self.tz)})
+        report.overdue += 1
+        report.lines.append(f"case {case.id}: {deadline.kind} overdue")
+
+    def _escalate(self, session: Session, case: Case, item: Due, now: datetime, report: TickReport,
+                  deadline: Deadline | None) -> None:
+        chain = self.leader_chain(case.unit_id)
+        level = item.level
+        target = chain[level - 1]
+        esc = self.policy.escalation
+        if deadline is not None:
+            why = (f"{deadline.kind} overdue since {deadline.due_at.astimezone(self.tz):%m-%d %H:%M}"
+                   + ("" if level == 1 else f", still unmet {esc.next_level_after_minutes:g} min after level "
+                                            f"{level - 1}"))
+            key = f"escalation:{case.id}:deadline:{deadline.id}:{level}"
+            deadline.escalation_level, deadline.escalated_at = level, now
+        else:
+            why = (f"not acknowledged {esc.unacknowledged_after_minutes:g} min after the alert" if level == 1 else
+                   f"still not acknowledged {esc.next_level_after_minutes:g} min after level {level - 1}")
+            key = f"escalation:{case.id}:unack:{case.reopen_count}:{level}"
+            case.escalation_level, case.escalated_at = level, now
+        who = "the unit's leaders" if target.id == case.unit_id else f"the leaders of {target.name} ({target.id})"
+        text = f"升级(第{level}级): {why}; 通知 {who}"
+        payload = case_payload(case, self.config, "escalation", escalation_level=level, summary=text,
+                               extra={"reason": why, "escalated_to": target.id, "escalated_to_name": target.name,
+                                      "leaders": [p.name for p in target.leaders]})
+        sent = queue(session, case=case, kind="escalation", recipients=leader_recipients(target), payload=payload,
+                     key=key, at=now)
+        to_state = "escalated" if case.state in UNANSWERED else None
+        record(session, case, at=now, actor=SYSTEM, action="escalated", to_state=to_state,
+               reason=f"level {level} to {who}: {why}",
+               details={"level": level, "unit": target.id, "leaders": [p.name for p in target.leaders],
+                        "deadline": deadline.kind if deadline is not None else None,
+                        "recipients": [f"{n.channel}:{n.recipient}" for n in sent]})
+        report.escalations += 1
+        report.notifications += len(sent)
+        report.lines.append(f"case {case.id}: escalated level {level} to {target.id} ({why})")
+
+    # ----------------------------------------------------------------------------- the daily digest
+
+    def _digest(self, session: Session, now: datetime, report: TickReport) -> None:
+        """Once per digest time: each unit's leaders get the open cases of their unit and those below it."""
+        fire = last_fire_time(self.digest_trigger, now)
+        if fire is None:
+            return
+        key = f"digest:{fire.astimezone(self.tz).isoformat()}"
+        if session.get(ScheduleMark, key) is not None:
+            return
+        cases = list(session.scalars(
+            select(Case).where(Case.opened_at <= fire,
+                               or_(Case.state != CLOSED, Case.closed_at >= fire - CLOSED_IN_DIGEST))
+            .options(selectinload(Case.deadlines)).order_by(Case.id)))
+        sent_total = 0
+        for unit in self.config.units.units:
+            if not unit.leaders:
+                continue
+            below = self.router.descendants(unit.id)
+            mine = [c for c in cases if c.unit_id in below]
+            if not mine:
+                continue
+            payload = self._digest_payload(unit, mine, fire)
+            sent = queue(session, case=None, kind="digest", recipients=leader_recipients(unit), payload=payload,
+                         key=f"{key}:{unit.id}", at=now)
+            sent_total += len(sent)
+        session.add(ScheduleMark(key=key, at=now, details={"fire_time": fire.isoformat(), "notifications": sent_total,
+                                                           "cases": len(cases)}))
+        if sent_total:
+            report.digests += 1
+            report.notifications += sent_total
+            report.lines.append(f"digest {fire.astimezone(self.tz):%Y-%m-%d %H:%M}: {sent_total} notification(s)")
+
+    def _digest_payload(self, unit: Unit, cases: list[Case], fire: datetime) -> dict[str, Any]:
+        counts: dict[str, int] = {}
+        for c in cases:
+            counts[c.state] = counts.get(c.state, 0) + 1
+        overdue = [c for c in cases if any(d.overdue_at is not None and d.met_at is None for d in c.deadlines)]
+        day = fire.astimezone(self.tz)
+        lines = [f"#{c.id} {c.grade or '-'}级 {c.title} [{c.state}] → {c.unit_id}" for c in cases[:50]]
+        summary = (f"{unit.name} 舆情日报 {day:%Y-%m-%d}: {len(cases)} 件, "
+                   + ", ".join(f"{state} {n}" for state, n in sorted(counts.items()))
+                   + f"; 逾期 {len(overdue)} 件")
+        return {"title": f"舆情日报 {day:%Y-%m-%d} · {unit.name}", "summary": summary, "kind": "digest",
+                "unit": unit.id, "unit_name": unit.name, "case_id": None, "state": None, "grade": None,
+                "grade_colour": None, "risk": None, "topic": None, "region": None, "joint_units": [],
+                "deadlines": [], "factors": [], "escalation_level": 0,
+                "links": {"case": f"{self.config.settings.dashboard.public_url.rstrip('/')}/leader"},
+                "counts": counts, "overdue_case_ids": [c.id for c in overdue], "cases": lines}

@@ -1,0 +1,287 @@
+"""Posts to cases: enrich → Elasticsearch → events → rules → cases (routing, deadlines, alerts) → reminders.
+
+The same object serves ``yuqing run`` (driven by the scheduler on the system clock) and ``yuqing replay``
+(driven by a simulated clock), so what a replay shows is what production does. Each step is safe to
+repeat: posts and events carry their own ids, cases are unique per event, notifications per key.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from elasticsearch import Elasticsearch, helpers
+from sqlalchemy.orm import Session
+
+from alerts.cases import open_or_update_case, queue, sync_units
+from alerts.escalation import Escalator, TickReport
+from alerts.notifiers import unit_recipients
+from alerts.routing import Router
+from alerts.rules import RuleEngine, RuleMatch
+from yuqing.clock import Clock
+from yuqing.contract import Event, Post
+from yuqing.db.models import ScheduleMark
+from yuqing.db.session import Database
+from yuqing.es.indices import IndexLayout
+from yuqing.es.writer import BulkWriter, post_document
+from yuqing.settings import Config, RuleSpec
+
+log = logging.getLogger(__name__)
+
+# The grade rule looks back this far before its last run: an event can be regraded a little after its
+# last post (late posts, velocity decay).
+GRADE_OVERLAP = timedelta(hours=1)
+# Posts indexed by the crawler are clustered from this watermark (minus a margin for late refreshes).
+CLUSTER_MARK = "events:clustered"
+CLUSTER_OVERLAP = timedelta(minutes=10)
+CLUSTER_MEMORY = 50_000
+FIRST_RUN_LOOKBACK = timedelta(hours=24)
+
+Enrich = Callable[[Sequence[Post]], list[Post]]
+Cut = Callable[[str], str]
+
+
+class EventTracking(Protocol):
+    """What the pipeline needs from event clustering (``analysis.events.EventTracker`` provides it).
+
+    Injected by the command line, which wires the stages; alerts itself reads analysis results only
+    through Elasticsearch.
+    """
+
+    def add(self, post: Post) -> Event | None: ...
+
+    def refresh(self, now: datetime) -> list[Event]: ...
+
+    def flush(self) -> int: ...
+
+
+@dataclass
+class EvaluationReport:
+    """What one evaluation of the rules did."""
+
+    at: datetime
+    matches: list[RuleMatch] = field(default_factory=list)
+    opened: list[int] = field(default_factory=list)
+    grew: list[int] = field(default_factory=list)
+    without_event: list[RuleMatch] = field(default_factory=list)
+    notifications: int = 0
+    lines: list[str] = field(default_factory=list)
+
+
+class Pipeline:
+    """One deployment's pipeline: its config, database, Elasticsearch indices and clock."""
+
+    def __init__(self, config: Config, database: Database, es: Elasticsearch, layout: IndexLayout, clock: Clock, *,
+                 enrich: Enrich, tracker: EventTracking, cut: Cut, spool_dir: Path):
+        self.config = config
+        self.database = database
+        self.es = es
+        self.layout = layout
+        self.clock = clock
+        self.router = Router(config.units)
+        self.engine = RuleEngine(es, layout, config.policy)
+        self.escalator = Escalator(config, self.router)
+        self.cut = cut
+        # No wait_for refresh per batch: evaluate() refreshes both indices once before it reads them.
+        self.posts = BulkWriter(es, layout.posts, spool_dir, flush_interval_s=1e9)
+        self.enrich = enrich
+        self.tracker = tracker
+        self._touched: set[str] = set()
+        self._clustered: OrderedDict[str, None] = OrderedDict()
+        # The scheduler may run a crawl's evaluation and the periodic one at once; the tracker is not
+        # thread-safe, so one pass at a time.
+        self._lock = threading.RLock()
+        with database.transaction() as session:
+            sync_units(session, config.units)
+
+    # ----------------------------------------------------------------------------- posts in
+
+    def ingest(self, posts: Sequence[Post]) -> int:
+        """Enrich, cluster into events, and index a batch of posts; return how many were indexed."""
+        if not posts:
+            return 0
+        with self._lock:
+            return self._ingest(posts)
+
+    def _ingest(self, posts: Sequence[Post]) -> int:
+        enriched = self.enrich(list(posts))
+        for post in enriched:
+            event = self.tracker.add(post)
+            if event is not None:
+                self._touched.add(event.id)
+            else:  # no content to cluster: do not offer it to the tracker again from the index
+                self._clustered[post.id] = None
+        self.posts.add_many(post_document(p, self.cut) for p in enriched)
+        self.posts.flush()
+        self.tracker.flush()
+        return len(enriched)
+
+    def cluster_indexed(self, batch: int = 500) -> int:
+        """Put posts that others indexed (the crawler) into events: the posts without an event yet.
+
+        A watermark on ``fetched_at`` in the database bounds the search; repeating it is harmless (the
+        tracker knows the posts it has seen, and the update writes the same event id).
+        """
+        with self.database.sessions() as session:
+            mark = session.get(ScheduleMark, CLUSTER_MARK)
+        since = (mark.at - CLUSTER_OVERLAP) if mark is not None else None
+        query: dict[str, Any] = {"bool": {"must_not": [{"exists": {"field": "event_id"}}]}}
+        if since is not None:
+            query["bool"]["filter"] = [{"range": {"fetched_at": {"gte": since.isoformat()}}}]
+        known = set(Post.model_fields)
+        done = 0
+        newest: datetime | None = None
+        after: list[Any] | None = None
+        while True:
+            body = self.es.search(index=self.layout.posts.alias, query=query, size=batch,
+                                  sort=[{"fetched_at": "asc"}, {"id": "asc"}], search_after=after,
+                                  source_excludes=["title_cut", "text_cut", "ts"])
+            hits = body["hits"]["hits"]
+            if not hits:
+                break
+            actions = []
+            for hit in hits:
+                if hit["_id"] in self._clustered:
+                    continue
+                post = Post.model_validate({k: v for k, v in hit["_source"].items() if k in known})
+                event = self.tracker.add(post)
+                self._clustered[hit["_id"]] = None
+                newest = post.fetched_at if newest is None else max(newest, post.fetched_at)
+                if event is None:
+                    continue
+                self._touched.add(event.id)
+                actions.append({"_op_type": "update", "_index": hit["_index"], "_id": hit["_id"],
+                                "doc": {"event_id": event.id}})
+            if actions:
+                helpers.bulk(self.es, actions, raise_on_error=True)
+                done += len(actions)
+            after = hits[-1]["sort"]
+        while len(self._clustered) > CLUSTER_MEMORY:
+            self._clustered.popitem(last=False)
+        if done:
+            self.tracker.flush()
+        if newest is not None:
+            with self.database.transaction() as session:
+                row = session.get(ScheduleMark, CLUSTER_MARK)
+                if row is None:
+                    session.add(ScheduleMark(key=CLUSTER_MARK, at=newest, details={}))
+                elif newest > row.at:
+                    row.at = newest
+        return done
+
+    # ----------------------------------------------------------------------------- rules to cases
+
+    def evaluate(self) -> EvaluationReport:
+        """Run every enabled rule as of now and open or update the cases they call for."""
+        with self._lock:
+            return self._evaluate()
+
+    def _evaluate(self) -> EvaluationReport:
+        now = self.clock.now()
+        report = EvaluationReport(now)
+        self.es.indices.refresh(index=self.layout.posts.alias)
+        clustered = self.cluster_indexed()
+        if clustered:
+            report.lines.append(f"{clustered} indexed post(s) put into events")
+        refreshed = self.tracker.refresh(now)
+        if refreshed:
+            self.tracker.flush()
+        self.es.indices.refresh(index=[self.layout.posts.alias, self.layout.events.alias])
+        touched, self._touched = self._touched, set()
+        for rule in self.config.policy.rules:
+            if not rule.enabled:
+                continue
+            mark = f"rules:{rule.name}"
+            with self.database.sessions() as session:
+                last = session.get(ScheduleMark, mark)
+            since = (last.at - GRADE_OVERLAP) if last is not None else now - FIRST_RUN_LOOKBACK
+            matches = self.engine.evaluate(rule, now, since=since)
+            if rule.type == "grade":
+                matches += self._touched_matches(rule, touched, {m.key for m in matches}, now)
+            for match in matches:
+                report.matches.append(match)
+                self._act(rule, match, report)
+            with self.database.transaction() as session:
+                row = session.get(ScheduleMark, mark)
+                if row is None:
+                    session.add(ScheduleMark(key=mark, at=now, details={}))
+                else:
+                    row.at = now
+        return report
+
+    def _touched_matches(self, rule: RuleSpec, touched: set[str], found: set[str | None],
+                         now: datetime) -> list[RuleMatch]:
+        """Events changed since the last run that the time-window query may miss (a late post)."""
+        out = []
+        for event_id in sorted(touched - {k for k in found if k}):
+            event = self.engine.load_event(event_id)
+            if event is None or event.grade is None or rule.min_grade is None:
+                continue
+            order = ["IV", "III", "II", "I"]
+            if order.index(event.grade.value) < order.index(rule.min_grade.value):
+                continue
+            out.append(RuleMatch(rule.name, rule.type, now, event.id, event.first_seen, now, event.volume,
+                                 f"event graded {event.grade.value} (≥ {rule.min_grade.value}), risk "
+                                 f"{event.risk or 0:.0f}", [event.id]))
+        return out
+
+    def _act(self, rule: RuleSpec, match: RuleMatch, report: EvaluationReport) -> None:
+        if rule.type == "flatline":
+            with self.database.transaction() as session:
+                report.notifications += self._source_silent(session, match)
+            return
+        event: Event | None = None
+        for event_id in match.event_ids:
+            event = self.engine.load_event(event_id)
+            if event is not None:
+                break
+        if event is None:
+            report.without_event.append(match)
+            return
+        districts, source_type = self.engine.event_profile(event.id)
+        with self.database.transaction() as session:
+            update = open_or_update_case(session, event, rule, self.config, self.clock, districts=districts,
+                                         source_type=source_type, source=event.sources[0] if event.sources else None,
+                                         reason=f"{rule.name}: {match.reason}", router=self.router)
+            case_id = update.case.id
+        report.notifications += len(update.notifications)
+        if update.opened:
+            report.opened.append(case_id)
+            report.lines.append(f"case {case_id} opened by {rule.name}: {event.title} → {update.case.unit_id}")
+        elif update.grew:
+            report.grew.append(case_id)
+            report.lines.append(f"case {case_id} grew ({rule.name}): {update.case.events[-2].reason}")
+
+    def _source_silent(self, session: Session, match: RuleMatch) -> int:
+        """A silent source is an operational alert to the press office (the default receiver), not a case."""
+        default = self.router.by_id[self.config.units.route.receiver or ""]
+        last = match.details.get("last_fetched_at") or match.window_start.isoformat()
+        payload: dict[str, Any] = {"title": f"数据源静默: {match.key}", "summary": match.reason, "kind": "alert", "case_id": None,
+                   "state": None, "grade": None, "grade_colour": None, "risk": None, "topic": None, "region": None,
+                   "unit": default.id, "unit_name": default.name, "joint_units": [], "deadlines": [], "factors": [],
+                   "links": {"case": f"{self.config.settings.dashboard.public_url.rstrip('/')}/"},
+                   "escalation_level": 0, "rule": match.rule, "source": match.key}
+        sent = queue(session, case=None, kind="alert", recipients=unit_recipients(default), payload=payload,
+                     key=f"flatline:{match.key}:{last}", at=self.clock.now())
+        return len(sent)
+
+    # ----------------------------------------------------------------------------- time passing
+
+    def tick(self) -> TickReport:
+        """Reminders, overdue deadlines, escalations and digests due by now."""
+        return self.escalator.tick(self.database, self.clock)
+
+    def next_due(self) -> datetime | None:
+        with self.database.sessions() as session:
+            return self.escalator.next_due(session, self.clock.now())
+
+    def close(self) -> None:
+        self.posts.close()
+        self.tracker.flush()
+

@@ -1,0 +1,283 @@
+"""The routing tree of ``config/units.yaml``, read the way Prometheus Alertmanager reads its routes.
+
+A case walks the tree from the top. At each node the children are tried in order; the first that
+matches is entered (and, with ``continue: true``, later siblings are tried too); a node with no matching
+child decides. A route names one unit (``receiver``) or a kind of unit (``receiver_kind``) that is resolved
+by region: the district's unit of that kind, else the city's; a case spanning districts goes one level
+up (属地管理、分级负责, 国办发〔2016〕61号). Major cases (I/II) also go to the joint units, rumours to 公安
+and 网信. Every step is kept as a sentence, so ``yuqing route explain`` can say why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from yuqing.settings import Route, Unit, UnitsFile
+
+MAJOR_GRADES = ("I", "II")
+# Rumours that harm public order: respond, and pass the leads to 公安 and 网信 (国办发〔2016〕61号).
+RUMOUR_CUES = ("谣言", "造谣", "传谣", "辟谣", "不实信息")
+RUMOUR_UNIT_KINDS = ("公安局", "网信办")
+_LEVELS = ("township", "district", "city", "province")
+
+
+class RoutingError(ValueError):
+    """The routing tree names something that does not exist; the message says where and how to fix it."""
+
+
+@dataclass(frozen=True)
+class CaseLabels:
+    """What routing looks at: the case's topic, grade, place, words, source and rule."""
+
+    topic: str | None = None
+    grade: str | None = None
+    province: str | None = None
+    city: str | None = None
+    districts: tuple[str, ...] = ()
+    text: str = ""
+    source: str | None = None
+    rule: str | None = None
+
+    def values(self, label: str) -> list[str]:
+        """The case's values of one match label (a case may lie in several districts)."""
+        if label == "region":
+            return [v for v in (self.province, self.city, *self.districts) if v]
+        if label == "district":
+            return list(self.districts)
+        value = getattr(self, label)
+        return [value] if value else []
+
+    def place(self) -> str:
+        if self.districts:
+            return "、".join(self.districts)
+        return self.city or self.province or "unknown region"
+
+
+@dataclass
+class RouteDecision:
+    """Where a case goes and the reasons, step by step."""
+
+    unit_id: str
+    joint_unit_ids: list[str] = field(default_factory=list)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+    def explanation(self) -> list[dict[str, Any]]:
+        return list(self.steps)
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _describe(route: Route) -> str:
+    parts = [f"{k}={'|'.join(_as_list(v))}" for k, v in route.match.items()]
+    if route.match_keywords:
+        parts.append(f"keywords {'|'.join(route.match_keywords)}")
+    return ", ".join(parts) or "(matches everything)"
+
+
+def _match(route: Route, labels: CaseLabels) -> tuple[bool, str]:
+    """Whether every condition of a route holds, and the sentence that says which did or did not."""
+    reasons = []
+    for label, wanted in route.match.items():
+        allowed = _as_list(wanted)
+        have = labels.values(label)
+        hit = [v for v in have if v in allowed]
+        if not hit:
+            shown = "、".join(have) or "none"
+            return False, f"{label} is {shown}, route wants {' or '.join(allowed)}"
+        reasons.append(f"{label} {'、'.join(hit)} = {' | '.join(allowed)}")
+    if route.match_keywords:
+        found = [k for k in route.match_keywords if k in labels.text]
+        if not found:
+            return False, f"none of the keywords {'、'.join(route.match_keywords)} appears"
+        reasons.append(f"keyword {'、'.join(found)} appears")
+    return True, "; ".join(reasons) or "matches everything"
+
+
+class Router:
+    """Routes cases through the tree of one ``UnitsFile``; refuses a tree that names unknown units."""
+
+    def __init__(self, units: UnitsFile):
+        self.units = units
+        self.by_id = {u.id: u for u in units.units}
+        self._check()
+
+    def _check(self) -> None:
+        problems = []
+        kinds = {u.kind for u in self.units.units}
+
+        def walk(route: Route, path: str) -> None:
+            if route.receiver is not None and route.receiver not in self.by_id:
+                problems.append(f"units.yaml: {path}.receiver names unknown unit {route.receiver!r}; add it under "
+                                "units: or name an existing unit id")
+            if route.receiver_kind is not None and route.receiver_kind not in kinds:
+                problems.append(f"units.yaml: {path}.receiver_kind {route.receiver_kind!r} matches no unit; add a "
+                                "unit of that kind or use an existing kind")
+            for i, child in enumerate(route.routes):
+                walk(child, f"{path}.routes[{i}]")
+
+        walk(self.units.route, "route")
+        if self.units.route.receiver is None:
+            problems.append("units.yaml: route.receiver is missing; the top route needs a default unit")
+        for unit_id in self.units.joint_units:
+            if unit_id not in self.by_id:
+                problems.append(f"units.yaml: joint_units names unknown unit {unit_id!r}; add it under units: "
+                                "or remove it")
+        if problems:
+            raise RoutingError("the routing tree cannot be used:\n  - " + "\n  - ".join(problems))
+
+    # ----------------------------------------------------------------------------- the walk
+
+    def route(self, labels: CaseLabels) -> RouteDecision:
+        """Decide the responsible unit and the units informed with it, with the reasons."""
+        steps: list[dict[str, Any]] = [{"step": "route", "path": "route", "matched": True,
+                                        "reason": f"top of the tree (default receiver {self.units.route.receiver})"}]
+        leaves = self._walk(self.units.route, "route", labels, self.units.route.receiver, None, steps)
+        primary_path, receiver, kind = leaves[0]
+        unit, why = self._resolve(receiver, kind, labels)
+        steps.append({"step": "receiver", "path": primary_path, "unit": unit.id, "reason": why})
+        decision = RouteDecision(unit_id=unit.id, steps=steps)
+        for path, other_receiver, other_kind in leaves[1:]:
+            other, other_why = self._resolve(other_receiver, other_kind, labels)
+            self._add_joint(decision, other.id, f"{path} matched too (continue: true): {other_why}")
+        joint = self._joint_flag(labels, [p for p, _, _ in leaves])
+        if joint is True or (joint is None and labels.grade in MAJOR_GRADES):
+            why = (f"grade {labels.grade} is major (I/II): joint units notified together (国办发〔2018〕23号)"
+                   if joint is None else "the route asks for joint units (joint: true)")
+            for unit_id in self.units.joint_units:
+                self._add_joint(decision, unit_id, why)
+        rumour = [c for c in RUMOUR_CUES if c in labels.text]
+        if rumour:
+            for rumour_kind in RUMOUR_UNIT_KINDS:
+                if not any(u.kind == rumour_kind for u in self.units.units):
+                    continue
+                target, target_why = self._resolve(None, rumour_kind, labels)
+                self._add_joint(decision, target.id,
+                                f"rumour cue {'、'.join(rumour)}: leads go to 公安 and 网信 ({target_why})")
+        return decision
+
+    def _walk(self, route: Route, path: str, labels: CaseLabels, receiver: str | None, kind: str | None,
+              steps: list[dict[str, Any]]) -> list[tuple[str, str | None, str | None]]:
+        """Alertmanager's walk: children inherit the receiver; the deepest matching nodes decide."""
+        if route.receiver is not None or route.receiver_kind is not None:
+            receiver, kind = route.receiver, route.receiver_kind
+        leaves: list[tuple[str, str | None, str | None]] = []
+        not_matched = []
+        for i, child in enumerate(route.routes):
+            child_path = f"{path}.routes[{i}]"
+            matched, reason = _match(child, labels)
+            if not matched:
+                not_matched.append({"step": "no match", "path": child_path, "matched": False,
+                                    "route": _describe(child), "reason": reason})
+                continue
+            steps.append({"step": "match", "path": child_path, "matched": True, "route": _describe(child),
+                          "reason": reason})
+            leaves += self._walk(child, child_path, labels, receiver, kind, steps)
+            if not child.continue_:
+                break
+        if not leaves:
+            # Why the walk stopped here: the children that were tried and did not match.
+            steps.extend(not_matched)
+            return [(path, receiver, kind)]
+        return leaves
+
+    def _joint_flag(self, labels: CaseLabels, paths: list[str]) -> bool | None:
+        """The ``joint`` setting of the deepest route on the decisive path that sets one."""
+        flag = self.units.route.joint
+        for path in paths:
+            node = self.units.route
+            for part in path.split(".")[1:]:
+                node = node.routes[int(part.removeprefix("routes[").removesuffix("]"))]
+                if node.joint is not None:
+                    flag = node.joint
+        return flag
+
+    @staticmethod
+    def _add_joint(decision: RouteDecision, unit_id: str, why: str) -> None:
+        if unit_id == decision.unit_id or unit_id in decision.joint_unit_ids:
+            return
+        decision.joint_unit_ids.append(unit_id)
+        decision.steps.append({"step": "joint", "unit": unit_id, "reason": why})
+
+    # ----------------------------------------------------------------------------- kinds to units
+
+    def _resolve(self, receiver: str | None, kind: str | None, labels: CaseLabels) -> tuple[Unit, str]:
+        if receiver is not None:
+            return self.by_id[receiver], f"receiver {receiver} named by the route"
+        if kind is None:
+            default = self.units.route.receiver
+            assert default is not None
+            return self.by_id[default], f"no receiver on the path; default {default}"
+        of_kind = [u for u in self.units.units if u.kind == kind]
+        districts = labels.districts
+        if len(districts) == 1:
+            found = [u for u in of_kind if u.level == "district" and u.region.district == districts[0]
+                     and (labels.city is None or u.region.city in (None, labels.city))]
+            if found:
+                return found[0], f"{kind} of {districts[0]} (属地管理: the district's own unit)"
+            prefix = f"{districts[0]} has no {kind} unit, so the city's"
+        elif len(districts) > 1:
+            prefix = f"the case spans {'、'.join(districts)}: one level up to the city's"
+        else:
+            prefix = "no district known, so the city's"
+        city = labels.city or self._city_of(districts)
+        cities = [u for u in of_kind if u.level == "city" and (city is None or u.region.city == city)]
+        if len(cities) == 1 or (cities and city is not None):
+            return cities[0], f"{prefix} {kind} ({cities[0].region.city or city})"
+        province = [u for u in of_kind if u.level == "province"
+                    and (labels.province is None or u.region.province == labels.province)]
+        if province:
+            return province[0], f"{prefix} {kind} not found; the province's {kind}"
+        default = self.units.route.receiver
+        assert default is not None
+        return self.by_id[default], f"no {kind} unit covers {labels.place()}; default receiver {default}"
+
+    def _city_of(self, districts: tuple[str, ...]) -> str | None:
+        cities = {u.region.city for u in self.units.units if u.region.district in districts and u.region.city}
+        return cities.pop() if len(cities) == 1 else None
+
+    # ----------------------------------------------------------------------------- the hierarchy
+
+    def chain(self, unit_id: str) -> list[Unit]:
+        """The unit and its ancestors, nearest first (escalation walks this upward)."""
+        out: list[Unit] = []
+        current: str | None = unit_id
+        while current is not None and current in self.by_id and all(u.id != current for u in out):
+            unit = self.by_id[current]
+            out.append(unit)
+            current = unit.parent
+        return out
+
+    def descendants(self, unit_id: str) -> set[str]:
+        """The unit and every unit below it (a leader's digest covers them all)."""
+        out = {unit_id}
+        grew = True
+        while grew:
+            grew = False
+            for unit in self.units.units:
+                if unit.parent in out and unit.id not in out:
+                    out.add(unit.id)
+                    grew = True
+        return out
+
+
+def format_explanation(steps: list[dict[str, Any]]) -> list[str]:
+    """The stored steps as lines a press officer can read."""
+    lines = []
+    for step in steps:
+        kind = step.get("step")
+        if kind == "route":
+            lines.append(f"route: {step['reason']}")
+        elif kind == "match":
+            lines.append(f"  ✓ {step['path']} [{step['route']}]: {step['reason']}")
+        elif kind == "no match":
+            lines.append(f"  ✗ {step['path']} [{step['route']}]: {step['reason']}")
+        elif kind == "receiver":
+            lines.append(f"→ responsible unit {step['unit']}: {step['reason']}")
+        elif kind == "joint":
+            lines.append(f"+ joint unit {step['unit']}: {step['reason']}")
+        else:
+            lines.append(str(step))
+    return lines

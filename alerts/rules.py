@@ -1,0 +1,358 @@
+"""Alert rules over Elasticsearch in ElastAlert's vocabulary, plus the analysis grade.
+
+``grade``: an event graded at least ``min_grade``. ``frequency``: at least ``num_events`` matching posts in
+``timeframe_minutes`` (per ``group_by`` value). ``spike``: the current window holds ``spike_height`` times
+the previous window's posts (and at least ``threshold_cur``; an empty previous window never spikes, as
+ElastAlert's ``alert_on_new_data: false``). ``new_term``: a term of ``field`` in ``threshold`` posts of the
+last window that no post of the preceding ``terms_window_days`` had. ``flatline``: a source that yielded
+posts before has yielded fewer than ``threshold`` in the window. ``sentiment_shift``: a group's negative
+share rose by ``min_negative_share_increase`` against the previous window.
+
+Every rule is evaluated *as of* a time, so the same code serves the live scheduler, the replay and
+``yuqing rules test RULE --since 7d`` over history. A match names the events behind it; the pipeline opens
+a case on the main one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from elasticsearch import Elasticsearch
+
+from yuqing.contract import Event
+from yuqing.es.indices import EVENT_PROPERTIES, POST_PROPERTIES, IndexLayout
+from yuqing.settings import Policy, RuleSpec
+
+_GRADES_AT_LEAST = {"I": ["I"], "II": ["I", "II"], "III": ["I", "II", "III"], "IV": ["I", "II", "III", "IV"]}
+_ALIASES = {"province": "region.province", "city": "region.city", "district": "region.district",
+            "region": "region.district"}
+# A source is judged silent only against the posts it yielded over this many windows before.
+FLATLINE_BASELINE_WINDOWS = 8
+DEFAULT_NEW_TERM_WINDOW = timedelta(minutes=60)
+TOP_EVENTS = 3
+MAX_GROUPS = 200
+
+
+class RuleError(ValueError):
+    """A rule in policy.yaml cannot be evaluated; the message names it and the fix."""
+
+
+@dataclass
+class RuleMatch:
+    """One time a rule fired: for what (the group value), in which window, how much, and why."""
+
+    rule: str
+    type: str
+    at: datetime
+    key: str | None
+    window_start: datetime
+    window_end: datetime
+    count: int
+    reason: str
+    event_ids: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "type": self.type, "at": self.at.isoformat(), "key": self.key,
+                "window_start": self.window_start.isoformat(), "window_end": self.window_end.isoformat(),
+                "count": self.count, "reason": self.reason, "event_ids": self.event_ids, "details": self.details}
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat()
+
+
+def event_from_source(source: dict[str, Any]) -> Event:
+    """The contract's Event from an events-index document (index-only fields dropped)."""
+    known = set(Event.model_fields)
+    return Event.model_validate({k: v for k, v in source.items() if k in known})
+
+
+def rule_field(rule: RuleSpec, name: str, what: str) -> str:
+    """The index field a rule's filter, group_by or field names (``district`` → ``region.district``)."""
+    on_events = rule.type == "grade"
+    props = EVENT_PROPERTIES if on_events else POST_PROPERTIES
+    if on_events and name == "source":
+        name = "sources"
+    path = _ALIASES.get(name, name)
+    top = path.split(".", 1)[0]
+    prop = props.get(top)
+    ok = prop is not None and (prop.get("type") in ("keyword", "date", "integer", "float", "boolean")
+                               or ("." in path and path.split(".", 1)[1] in prop.get("properties", {})))
+    if not ok:
+        usable = sorted(k for k, v in props.items() if v.get("type") == "keyword") + sorted(_ALIASES)
+        raise RuleError(f"policy.yaml rule {rule.name!r}: cannot {what} {name!r} in the "
+                        f"{'events' if on_events else 'posts'} index; "
+                        f"use one of {', '.join(usable)}")
+    return path
+
+
+def check_rule(rule: RuleSpec) -> None:
+    """Refuse at start-up a rule that names fields the indices do not have."""
+    if rule.type != "grade" and rule.index == "events":
+        raise RuleError(f"policy.yaml rule {rule.name!r}: a {rule.type} rule counts posts; set index: posts "
+                        "(only grade rules read events, whatever index says)")
+    for name in rule.filter:
+        rule_field(rule, name, "filter on")
+    if rule.group_by:
+        rule_field(rule, rule.group_by, "group by")
+    if rule.field:
+        rule_field(rule, rule.field, "look for new terms in")
+
+
+class RuleEngine:
+    """Evaluates the rules of ``policy.yaml`` against the posts and events indices of one layout."""
+
+    def __init__(self, es: Elasticsearch, layout: IndexLayout, policy: Policy):
+        self.es = es
+        self.layout = layout
+        self.policy = policy
+        for rule in policy.rules:
+            check_rule(rule)
+
+    def _filters(self, rule: RuleSpec) -> list[dict[str, Any]]:
+        out = []
+        for name, value in rule.filter.items():
+            path = rule_field(rule, name, "filter on")
+            values = [value] if isinstance(value, str) else list(value)
+            if name == "region":
+                out.append({"bool": {"should": [{"terms": {f"region.{lvl}": values}}
+                                                for lvl in ("province", "city", "district")],
+                                     "minimum_should_match": 1}})
+            else:
+                out.append({"terms": {path: values}})
+        return out
+
+    def _posts(self, rule: RuleSpec, start: datetime, end: datetime, time_field: str = "ts",
+               extra: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        return {"bool": {"filter": [*self._filters(rule), *(extra or []),
+                                    {"range": {time_field: {"gte": _iso(start), "lt": _iso(end)}}}]}}
+
+    def _counts(self, rule: RuleSpec, start: datetime, end: datetime, time_field: str = "ts",
+                extra: list[dict[str, Any]] | None = None, min_count: int = 1) -> dict[str | None, tuple[int, list[str]]]:
+        """Posts per group value in a window, with the events most of them belong to."""
+        query = self._posts(rule, start, end, time_field, extra)
+        events_agg = {"terms": {"field": "event_id", "size": TOP_EVENTS}}
+        if rule.group_by:
+            group = rule_field(rule, rule.group_by, "group by")
+            body = self.es.search(index=self.layout.posts.alias, query=query, size=0, aggs={
+                "g": {"terms": {"field": group, "size": MAX_GROUPS, "min_doc_count": min_count},
+                      "aggs": {"e": events_agg}}})
+            return {b["key"]: (b["doc_count"], [e["key"] for e in b["e"]["buckets"]])
+                    for b in body["aggregations"]["g"]["buckets"]}
+        body = self.es.search(index=self.layout.posts.alias, query=query, size=0, track_total_hits=True,
+                              aggs={"e": events_agg})
+        total = body["hits"]["total"]["value"]
+        return {None: (total, [e["key"] for e in body["aggregations"]["e"]["buckets"]])} if total >= min_count else {}
+
+    # ----------------------------------------------------------------------------- evaluation
+
+    def evaluate(self, rule: RuleSpec, now: datetime, since: datetime | None = None) -> list[RuleMatch]:
+        """What the rule raises as of ``now`` (``since`` bounds the grade rule's look-back)."""
+        if not rule.enabled:
+            return []
+        handler = {"grade": self._grade, "frequency": self._frequency, "spike": self._spike,
+                   "new_term": self._new_term, "flatline": self._flatline,
+                   "sentiment_shift": self._sentiment_shift}[rule.type]
+        return handler(rule, now, since)
+
+    def evaluate_all(self, now: datetime, since: datetime | None = None) -> list[RuleMatch]:
+        out = []
+        for rule in self.policy.rules:
+            out += self.evaluate(rule, now, since)
+        return out
+
+    def _grade(self, rule: RuleSpec, now: datetime, since: datetime | None) -> list[RuleMatch]:
+        assert rule.min_grade is not None
+        grades = _GRADES_AT_LEAST[rule.min_grade.value]
+        start = since or now - timedelta(minutes=rule.timeframe_minutes or 24 * 60)
+        query = {"bool": {"filter": [*self._filters(rule), {"terms": {"grade": grades}},
+                                     {"range": {"last_seen": {"gt": _iso(start), "lte": _iso(now)}}}]}}
+        body = self.es.search(index=self.layout.events.alias, query=query, size=1000,
+                              sort=[{"last_seen": "asc"}], source_excludes=["title_cut", "timeline"])
+        out = []
+        for hit in body["hits"]["hits"]:
+            src = hit["_source"]
+            out.append(RuleMatch(
+                rule.name, rule.type, now, src["id"], start, now, int(src.get("volume", 0)),
+                f"event graded {src['grade']} (≥ {rule.min_grade.value}), risk {src.get('risk') or 0:.0f}",
+                [src["id"]], {"grade": src["grade"], "risk": src.get("risk"), "title": src.get("title")}))
+        return out
+
+    def _frequency(self, rule: RuleSpec, now: datetime, since: datetime | None) -> list[RuleMatch]:
+        assert rule.num_events is not None and rule.timeframe_minutes is not None
+        start = now - timedelta(minutes=rule.timeframe_minutes)
+        out = []
+        for key, (count, events) in self._counts(rule, start, now, min_count=rule.num_events).items():
+            where = f" on {rule.group_by} {key}" if key is not None else ""
+            out.append(RuleMatch(rule.name, rule.type, now, key, start, now, count,
+                                 f"{count} posts{where} in {rule.timeframe_minutes:g} min "
+                                 f"(≥ {rule.num_events}{self._filter_text(rule)})", events))
+        return out
+
+    def _spike(self, rule: RuleSpec, now: datetime, since: datetime | None) -> list[RuleMatch]:
+        assert rule.spike_height is not None and rule.timeframe_minutes is not None
+        tf = timedelta(minutes=rule.timeframe_minutes)
+        cur = self._counts(rule, now - tf, now, min_count=max(rule.threshold_cur or 1, 1))
+        ref = self._counts(rule, now - 2 * tf, now - tf)
+        out = []
+        for key, (count, events) in cur.items():
+            before = ref.get(key, (0, []))[0]
+            if before == 0 or count < rule.spike_height * before:
+                continue
+            where = f"{rule.group_by} {key}: " if key is not None else ""
+            out.append(RuleMatch(rule.name, rule.type, now, key, now - tf, now, count,
+                                 f"{where}{count} posts in the last {rule.timeframe_minutes:g} min against {before} "
+                                 f"the window before (×{count / before:.1f} ≥ ×{rule.spike_height:g})", events,
+                                 {"reference": before}))
+        return out
+
+    def _new_term(self, rule: RuleSpec, now: datetime, since: datetime | None) -> list[RuleMatch]:
+        assert rule.field and rule.terms_window_days is not None and rule.threshold is not None
+        field_path = rule_field(rule, rule.field, "look for new terms in")
+        window = timedelta(minutes=rule.timeframe_minutes) if rule.timeframe_minutes else DEFAULT_NEW_TERM_WINDOW
+        start = now - window
+        history_start = start - timedelta(days=rule.terms_window_days)
+        oldest = self.es.search(index=self.layout.posts.alias, size=0,
+                                query=self._posts(rule, history_start - timedelta(days=3650), start),
+                                aggs={"min": {"min": {"field": "ts"}}})["aggregations"]["min"]
+        if oldest.get("value") is None or oldest["value"] / 1000 > history_start.timestamp():
+            # Without a full history window "never seen before" cannot be told; stay quiet.
+            return []
+        body = self.es.search(index=self.layout.posts.alias, size=0, query=self._posts(rule, start, now), aggs={
+            "t": {"terms": {"field": field_path, "size": MAX_GROUPS, "min_doc_count": max(rule.threshold, 1)},
+                  "aggs": {"e": {"terms": {"field": "event_id", "size": TOP_EVENTS}}}}})
+        candidates = {b["key"]: b for b in body["aggregations"]["t"]["buckets"] if len(str(b["key"])) >= 2}
+        if not candidates:
+            return []
+        seen_body = self.es.search(
+            index=self.layout.posts.alias, size=0,
+            query=self._posts(rule, history_start, start, extra=[{"terms": {field_path: list(candidates)}}]),
+            aggs={"t": {"terms": {"field": field_path, "size": len(candidates), "include": list(candidates)}}})
+        seen = {b["key"] for b in seen_body["aggregations"]["t"]["buckets"]}
+        out = []
+        for term, bucket in candidates.items():
+            if term in seen:
+                continue
+            out.append(RuleMatch(rule.name, rule.type, now, term, start, now, bucket["doc_count"],
+                                 f"new term {term!r} in {bucket['doc_count']} posts of the last "
+                                 f"{window.total_seconds() / 60:g} min, unseen in the {rule.terms_window_days:g} days "
+                                 "before", [e["key"] for e in bucket["e"]["buckets"]]))
+        return out
+
+    def _flatline(self, rule: RuleSpec, now: datetime, since: datetime | None) -> list[RuleMatch]:
+        assert rule.threshold is not None and rule.timeframe_minutes is not None
+        tf = timedelta(minutes=rule.timeframe_minutes)
+        before_start = now - tf * (FLATLINE_BASELINE_WINDOWS + 1)
+        before = self._counts(rule, before_start, now - tf, time_field="fetched_at", min_count=max(rule.threshold, 1))
+        current = self._counts(rule, now - tf, now, time_field="fetched_at")
+        out = []
+        for key, (count_before, _) in before.items():
+            count = current.get(key, (0, []))[0]
+            if count >= rule.threshold:
+                continue
+            last = self.es.search(index=self.layout.posts.alias, size=0,
+                                  query=self._posts(rule, before_start, now, "fetched_at",
+                                                    extra=[{"term": {rule_field(rule, rule.group_by or "source",
+                                                                                 "group by"): key}}]),
+                                  aggs={"m": {"max": {"field": "fetched_at"}}})["aggregations"]["m"]
+            last_at = last.get("value_as_string")
+            out.append(RuleMatch(rule.name, rule.type, now, key, now - tf, now, count,
+                                 f"{rule.group_by} {key} yielded {count} posts in the last {rule.timeframe_minutes:g} "
+                                 f"min (< {rule.threshold}) after {count_before} in the "
+                                 f"{FLATLINE_BASELINE_WINDOWS * rule.timeframe_minutes / 60:g} h before"
+                                 + (f"; last post fetched {last_at}" if last_at else ""),
+                                 [], {"baseline": count_before, "last_fetched_at": last_at}))
+        return out
+
+    def _sentiment_shift(self, rule: RuleSpec, now: datetime, since: datetime | None) -> list[RuleMatch]:
+        assert rule.timeframe_minutes is not None and rule.min_negative_share_increase is not None
+        tf = timedelta(minutes=rule.timeframe_minutes)
+        minimum = rule.min_posts or 1
+        negative = [{"term": {"sentiment": "negative"}}]
+        cur_all = self._counts(rule, now - tf, now, min_count=minimum)
+        if not cur_all:
+            return []
+        cur_neg = self._counts(rule, now - tf, now, extra=negative)
+        prev_all = self._counts(rule, now - 2 * tf, now - tf, min_count=minimum)
+        prev_neg = self._counts(rule, now - 2 * tf, now - tf, extra=negative)
+        out = []
+        for key, (total, _) in cur_all.items():
+            if key not in prev_all:
+                continue
+            before_total = prev_all[key][0]
+            neg, events = cur_neg.get(key, (0, []))
+            before_neg = prev_neg.get(key, (0, []))[0]
+            share, before_share = neg / total, before_neg / before_total
+            rise = share - before_share
+            if rise < rule.min_negative_share_increase:
+                continue
+            where = f"{rule.group_by} {key}: " if key is not None else ""
+            out.append(RuleMatch(rule.name, rule.type, now, key, now - tf, now, total,
+                                 f"{where}negative share {share:.0%} ({neg}/{total}) against {before_share:.0%} "
+                                 f"({before_neg}/{before_total}) the window before (+{rise * 100:.0f} points ≥ "
+                                 f"{rule.min_negative_share_increase * 100:.0f})", events,
+                                 {"share": share, "previous_share": before_share}))
+        return out
+
+    @staticmethod
+    def _filter_text(rule: RuleSpec) -> str:
+        if not rule.filter:
+            return ""
+        return ", " + ", ".join(f"{k}={v if isinstance(v, str) else '|'.join(v)}" for k, v in rule.filter.items())
+
+    # ----------------------------------------------------------------------------- history
+
+    def step_for(self, rule: RuleSpec) -> timedelta:
+        """How often the rule is evaluated: a quarter of its window, at least a minute."""
+        minutes = rule.timeframe_minutes or 60
+        return timedelta(minutes=max(1.0, minutes / 4))
+
+    def history(self, rule: RuleSpec, start: datetime, end: datetime) -> list[RuleMatch]:
+        """What the rule would have raised between two times, each run of matches for one key merged."""
+        if rule.type == "grade":
+            return self._grade(rule, end, start)
+        step = self.step_for(rule)
+        episodes: dict[str | None, RuleMatch] = {}
+        finished: list[RuleMatch] = []
+        at = start + step
+        while at <= end:
+            matches = {m.key: m for m in self.evaluate(rule, at)}
+            for key, open_match in list(episodes.items()):
+                if key not in matches:
+                    finished.append(open_match)
+                    del episodes[key]
+            for key, match in matches.items():
+                current = episodes.get(key)
+                if current is None:
+                    episodes[key] = match
+                    match.details["first_at"] = at.isoformat()
+                    match.details["last_at"] = at.isoformat()
+                else:
+                    current.details["last_at"] = at.isoformat()
+                    current.window_end = match.window_end
+                    if match.count > current.count:
+                        current.count, current.reason, current.event_ids = match.count, match.reason, match.event_ids
+            at += step
+        finished += episodes.values()
+        return sorted(finished, key=lambda m: (m.window_start, str(m.key)))
+
+    def load_event(self, event_id: str) -> Event | None:
+        body = self.es.search(index=self.layout.events.alias, query={"ids": {"values": [event_id]}}, size=1,
+                              source_excludes=["title_cut"])
+        hits = body["hits"]["hits"]
+        return event_from_source(hits[0]["_source"]) if hits else None
+
+    def event_profile(self, event_id: str) -> tuple[list[str], str | None]:
+        """The districts an event's posts name (most named first; mentions under 10 % left out) and the
+        source type most of its posts come from (message boards get working-day deadlines)."""
+        body = self.es.search(index=self.layout.posts.alias, size=0, query={"term": {"event_id": event_id}},
+                              aggs={"d": {"terms": {"field": "region.district", "size": 20}},
+                                    "s": {"terms": {"field": "source_type", "size": 1}}})
+        buckets = body["aggregations"]["d"]["buckets"]
+        total = sum(b["doc_count"] for b in buckets)
+        districts = [b["key"] for b in buckets if b["doc_count"] >= max(1, 0.1 * total)]
+        types = body["aggregations"]["s"]["buckets"]
+        return districts, types[0]["key"] if types else None

@@ -1,0 +1,218 @@
+"""The periodic jobs of ``yuqing run``: APScheduler 3.x in one process, jobs persisted in the workflow DB.
+
+Crawls, rule evaluation, the reminder/escalation tick, the outbox and the daily digest are jobs of one
+``TwistedScheduler`` that shares Scrapy's reactor (jobs run in the reactor's thread pool). Jobs live in
+the SQLAlchemy job store (table ``apscheduler_jobs``, created by migration 0003), so after a restart the
+stored next run times still count: a job that fell due while the process was down runs once on start
+(``coalesce=True``, ``misfire_grace_time=None``), never once per missed period.
+
+What a job *does* never depends on the job having run before: the tick recomputes due reminders and
+escalations from database state and writes each one down with its notification in one transaction, so
+a kill -9 between two ticks loses nothing and a tick run twice sends nothing twice.
+
+Jobs are stored by reference (``alerts.scheduler:tick_job``); the objects they work with (database,
+clock, pipeline, outbox worker) are the process's ``Runtime``, installed with ``set_runtime``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from alerts.escalation import Escalator
+from alerts.outbox import OutboxWorker
+from alerts.pipeline import Pipeline
+from yuqing.clock import Clock
+from yuqing.db.session import Database
+from yuqing.settings import Config
+
+log = logging.getLogger(__name__)
+
+JOBSTORE_TABLE = "apscheduler_jobs"
+JOB_DEFAULTS = {"coalesce": True, "misfire_grace_time": None, "max_instances": 1}
+
+
+@dataclass
+class Runtime:
+    """What the jobs of this process work with."""
+
+    config: Config
+    database: Database
+    clock: Clock
+    escalator: Escalator
+    outbox: OutboxWorker | None = None
+    pipeline: Pipeline | None = None
+    crawl: Callable[[str], Any] | None = None
+    runs: dict[str, int] = field(default_factory=dict)
+
+    def count(self, job: str) -> None:
+        self.runs[job] = self.runs.get(job, 0) + 1
+
+
+_runtime: Runtime | None = None
+
+
+def set_runtime(runtime: Runtime | None) -> None:
+    global _runtime
+    _runtime = runtime
+
+
+def current_runtime() -> Runtime:
+    if _runtime is None:
+        raise RuntimeError("scheduler jobs run only inside a process that called alerts.scheduler.set_runtime "
+                           "(`yuqing run`)")
+    return _runtime
+
+
+# ----------------------------------------------------------------------------- the jobs
+
+
+def tick_job() -> str:
+    """Reminders, overdue deadlines and escalations due by now."""
+    rt = current_runtime()
+    rt.count("tick")
+    report = rt.escalator.tick(rt.database, rt.clock, digests=False)
+    for line in report.lines:
+        log.info("tick: %s", line)
+    return f"{report.reminders} reminders, {report.overdue} overdue, {report.escalations} escalations"
+
+
+def digest_job() -> str:
+    """The leaders' daily digest."""
+    rt = current_runtime()
+    rt.count("digest")
+    report = rt.escalator.digest(rt.database, rt.clock)
+    return f"{report.notifications} digest notifications"
+
+
+def evaluate_job() -> str:
+    """Rules over the posts and events indices → cases."""
+    rt = current_runtime()
+    rt.count("evaluate")
+    if rt.pipeline is None:
+        return "no pipeline"
+    report = rt.pipeline.evaluate()
+    for line in report.lines:
+        log.info("rules: %s", line)
+    return f"{len(report.matches)} matches, {len(report.opened)} cases opened"
+
+
+def outbox_job() -> str:
+    """Send the notifications that are due."""
+    rt = current_runtime()
+    rt.count("outbox")
+    if rt.outbox is None:
+        return "no outbox worker"
+    return f"{rt.outbox.run_once()} sent"
+
+
+def crawl_job(source: str) -> str:
+    """Crawl one source (the crawler enriches and indexes what it finds), then evaluate and send at once,
+    so a new post does not also wait for the next evaluation and outbox period."""
+    rt = current_runtime()
+    rt.count(f"crawl:{source}")
+    if rt.crawl is None:
+        return "crawling unavailable"
+    rt.crawl(source)
+    opened = 0
+    if rt.pipeline is not None:
+        report = rt.pipeline.evaluate()
+        opened = len(report.opened)
+        for line in report.lines:
+            log.info("rules: %s", line)
+    sent = rt.outbox.run_once() if rt.outbox is not None else 0
+    return f"crawled {source}; {opened} cases opened, {sent} notifications sent"
+
+
+# ----------------------------------------------------------------------------- the schedule
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    id: str
+    func: str
+    trigger: BaseTrigger
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def job_specs(config: Config, *, tick_seconds: float = 30, evaluate_seconds: float = 60, outbox_seconds: float = 5,
+              crawl: bool = True) -> list[JobSpec]:
+    """The jobs of one deployment: fixed ids, so a restart finds its stored jobs again."""
+    tz = config.settings.tz()
+    specs = [
+        JobSpec("tick", "alerts.scheduler:tick_job", IntervalTrigger(seconds=tick_seconds, timezone=tz)),
+        JobSpec("evaluate", "alerts.scheduler:evaluate_job", IntervalTrigger(seconds=evaluate_seconds, timezone=tz)),
+        JobSpec("outbox", "alerts.scheduler:outbox_job", IntervalTrigger(seconds=outbox_seconds, timezone=tz)),
+        JobSpec("digest", "alerts.scheduler:digest_job",
+                CronTrigger.from_crontab(config.policy.escalation.digest_cron, timezone=tz)),
+    ]
+    if crawl:
+        for source in config.sources.sources:
+            if source.enabled:
+                specs.append(JobSpec(f"crawl:{source.name}", "alerts.scheduler:crawl_job",
+                                     IntervalTrigger(minutes=source.interval_minutes, timezone=tz),
+                                     {"source": source.name}))
+    return specs
+
+
+def make_scheduler(database: Database, config: Config, kind: Literal["twisted", "background"] = "twisted",
+                   reactor: Any = None) -> BaseScheduler:
+    """A scheduler whose jobs live in the workflow database."""
+    options: dict[str, Any] = {
+        "jobstores": {"default": SQLAlchemyJobStore(engine=database.engine, tablename=JOBSTORE_TABLE)},
+        "job_defaults": dict(JOB_DEFAULTS),
+        "timezone": config.settings.tz(),
+    }
+    if kind == "twisted":
+        from apscheduler.schedulers.twisted import TwistedScheduler
+
+        if reactor is not None:
+            options["reactor"] = reactor
+        return TwistedScheduler(**options)
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    return BackgroundScheduler(**options)
+
+
+def install_jobs(scheduler: BaseScheduler, specs: list[JobSpec]) -> dict[str, str]:
+    """Put the jobs in the (started, paused) scheduler, keeping the stored run times of jobs it already has.
+
+    A job whose trigger changed in the configuration is rescheduled; a stored job no longer wanted (a
+    source disabled) is removed. Returns what happened to each job id.
+    """
+    done: dict[str, str] = {}
+    wanted = {spec.id for spec in specs}
+    for job in scheduler.get_jobs():
+        if job.id not in wanted:
+            scheduler.remove_job(job.id)
+            done[job.id] = "removed"
+    for spec in specs:
+        existing = scheduler.get_job(spec.id)
+        if existing is None:
+            scheduler.add_job(spec.func, spec.trigger, id=spec.id, name=spec.id, kwargs=spec.kwargs,
+                              replace_existing=True, **JOB_DEFAULTS)
+            done[spec.id] = "added"
+        elif str(existing.trigger) != str(spec.trigger) or existing.kwargs != spec.kwargs:
+            scheduler.modify_job(spec.id, func=spec.func, kwargs=spec.kwargs)
+            scheduler.reschedule_job(spec.id, trigger=spec.trigger)
+            done[spec.id] = "rescheduled"
+        else:
+            next_run = existing.next_run_time.isoformat() if existing.next_run_time else "paused"
+            done[spec.id] = f"kept (next run {next_run})"
+    return done
+
+
+def start(scheduler: BaseScheduler, specs: list[JobSpec]) -> dict[str, str]:
+    """Start paused, reconcile the stored jobs with ``specs``, then resume: due jobs run once now."""
+    scheduler.start(paused=True)
+    done = install_jobs(scheduler, specs)
+    scheduler.resume()
+    return done

@@ -1,0 +1,206 @@
+"""The alert stage's commands as a user runs them, against a real database and Elasticsearch."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from elasticsearch import Elasticsearch
+from sqlalchemy import select, update
+
+from alerts.cases import open_or_update_case
+from tests.alerts.casekit import (
+    MONDAY_9AM,
+    REPO,
+    TZ,
+    deployment,
+    index_prefix,
+    make_event,
+    prepare,
+    shipped_config,
+)
+from yuqing.cli import main
+from yuqing.clock import ManualClock
+from yuqing.contract import Grade, Post, Region
+from yuqing.db.models import Case, Notification
+from yuqing.db.session import Database, upgrade
+from yuqing.es.indices import IndexLayout
+from yuqing.es.writer import BulkWriter, post_document
+
+
+@pytest.fixture
+def env(tmp_path: Path, es_node: str) -> Iterator[dict[str, str]]:
+    deployed = deployment(tmp_path, es_node)
+    yield deployed
+    IndexLayout(index_prefix(deployed)).delete_all(Elasticsearch(es_node))
+
+
+@pytest.fixture
+def database(env: dict[str, str]) -> Iterator[Database]:
+    upgrade(env["YUQING_DATABASE_URL"])
+    db = Database(env["YUQING_DATABASE_URL"])
+    prepare(db, shipped_config())
+    yield db
+    db.dispose()
+
+
+def yuqing(env: dict[str, str], *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def open_case(db: Database, **event) -> int:  # type: ignore[no-untyped-def]
+    with db.transaction() as session:
+        return open_or_update_case(session, make_event(**event), "graded_event", shipped_config(),
+                                   ManualClock(MONDAY_9AM)).case.id
+
+
+def test_cases_and_notifications_list_as_json(env: dict[str, str], database: Database) -> None:
+    case_id = open_case(database, grade=Grade.II, risk=60)
+    code, out = yuqing(env, "cases", "list", "--json")
+    assert code == 0
+    [case] = json.loads(out)
+    assert case["id"] == case_id and case["title"] == "A3区某小学食堂多名学生腹泻"
+    assert (case["topic"], case["region"], case["grade"], case["unit"], case["state"]) == (
+        "就学", "湖南省A市A3区", "II", "a3-edu", "notified")
+    assert case["joint_units"] == ["a-publicity", "a-cac", "a-police", "hn-telecom"]
+    assert [d["kind"] for d in case["deadlines"]] == ["report_upward", "authoritative_release", "press_conference"]
+    assert case["deadlines"][0]["due_at"] == "2026-03-02T11:00:00+08:00"
+    assert [e["action"] for e in case["timeline"]] == ["opened", "deadlines_set", "notified"]
+    code, out = yuqing(env, "notifications", "list", "--json")
+    rows = json.loads(out)
+    assert {r["kind"] for r in rows} == {"alert"} and len(rows) == 10
+    first = rows[0]
+    assert first["case_id"] == case_id and first["status"] == "pending" and first["sent_at"] is None
+    assert first["scheduled_at"] == "2026-03-02T09:00:00+08:00"
+    assert {"channel", "recipient", "idempotency_key"} <= set(first)
+    code, out = yuqing(env, "notifications", "send")
+    assert code == 0
+    slack = [r for r in json.loads(yuqing(env, "notifications", "list", "--json")[1]) if r["channel"] == "slack"]
+    assert all(r["status"] == "sent" and r["sent_at"] for r in slack)  # no token: recorded locally
+
+
+def test_route_explain_prints_the_path_through_the_tree(env: dict[str, str], database: Database) -> None:
+    case_id = open_case(database)
+    code, out = yuqing(env, "route", "explain", str(case_id))
+    assert code == 0
+    assert "✓ route.routes[0] [topic=就学]: topic 就学 = 就学" in out
+    assert "→ responsible unit a3-edu" in out and "属地" in out
+    code, out = yuqing(env, "route", "test", "--topic", "就学", "--district", "A3区", "--district", "A5区",
+                       "--grade", "II")
+    assert "→ responsible unit a-edu" in out and "spans A3区、A5区" in out and "+ joint unit a-publicity" in out
+    code, out = yuqing(env, "route", "explain", "999")
+    assert code == 1 and "no case 999" in out
+
+
+def test_a_unit_acknowledges_responds_and_closes_from_the_command_line(env: dict[str, str],
+                                                                        database: Database) -> None:
+    case_id = open_case(database)
+    assert yuqing(env, "cases", "ack", str(case_id), "--actor", "王科长")[1].strip() == f"case {case_id} is now acknowledged"
+    code, out = yuqing(env, "cases", "respond", str(case_id), "--actor", "A3区教育局", "--text", "发布情况通报",
+                       "--channel", "weibo")
+    assert "responded" in out
+    code, out = yuqing(env, "cases", "close", str(case_id), "--actor", "王科长")
+    assert "closed" in out
+    code, out = yuqing(env, "cases", "show", str(case_id))
+    assert "acknowledged" in out and "发布情况通报" in out and "met" in out
+    code, out = yuqing(env, "cases", "ack", str(case_id), "--actor", "x")
+    assert code == 1 and "reopen it" in out
+
+
+def test_rules_test_prints_what_a_rule_would_have_raised(env: dict[str, str], database: Database) -> None:
+    layout = IndexLayout(index_prefix(env))
+    es = Elasticsearch(env["YUQING_ES_URL"])
+    layout.ensure(es)
+    try:
+        start = datetime(2026, 3, 5, 14, 0, tzinfo=TZ)
+        posts = [Post(id=f"p{i}", source="demo_board", published_at=start + timedelta(minutes=2 * i),
+                      fetched_at=start + timedelta(minutes=2 * i), title="食堂", text="食堂", topic="就学",
+                      sentiment="negative", event_id="ev-1", region=Region(city="A市", district="A3区"))
+                 for i in range(25)]
+        writer = BulkWriter(es, layout.posts, Path(env["YUQING_HOME"]) / "spool", refresh=True)
+        writer.add_many(post_document(p, lambda t: t) for p in posts)
+        writer.flush()
+        code, out = yuqing(env, "rules", "test", "livelihood_negative_burst", "--since", "7d", "--until",
+                           "2026-03-08T00:00+08:00")
+        assert code == 0, out
+        assert "rule livelihood_negative_burst (frequency)" in out
+        assert "[就学]" in out and "posts on topic 就学 in 60 min" in out and "events: ev-1" in out
+        assert out.strip().endswith("1 match(es)")
+        code, out = yuqing(env, "rules", "test", "no_such_rule")
+        assert code == 1 and "no rule 'no_such_rule'" in out
+    finally:
+        layout.delete_all(es)
+
+
+def test_run_refuses_to_start_with_a_route_to_an_unknown_unit(env: dict[str, str]) -> None:
+    path = Path(env["YUQING_CONFIG_DIR"], "units.yaml")
+    units = yaml.safe_load(path.read_text(encoding="utf-8"))
+    units["route"]["routes"][0]["receiver_kind"] = None
+    units["route"]["routes"][0]["receiver"] = "a9-edu"
+    path.write_text(yaml.safe_dump(units, allow_unicode=True), encoding="utf-8")
+    for command in (["run", "--no-crawl"], ["replay", "--posts", "/nonexistent.jsonl"]):
+        result = CliRunner().invoke(main, command, env=env)
+        assert result.exit_code == 2
+        assert "a9-edu" in result.output and "route to an unknown unit" in result.output
+
+
+def _start_run(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "yuqing.cli", "run", "--no-crawl", "--tick-seconds", "1",
+               "--evaluate-seconds", "3600", "--outbox-seconds", "1"]
+    return subprocess.Popen(command, env={**os.environ, **env}, stdout=log.open("ab"), stderr=subprocess.STDOUT,
+                            cwd=REPO, start_new_session=True)
+
+
+def _escalations(db: Database) -> list[tuple[int, str]]:
+    with db.sessions() as session:
+        rows = session.scalars(select(Notification).where(Notification.kind == "escalation")
+                               .order_by(Notification.id))
+        return [(n.payload["escalation_level"], n.recipient) for n in rows]
+
+
+def _wait(condition, timeout: float, log: Path) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out; `yuqing run` said:\n{log.read_text(errors='replace')[-3000:]}")
+        time.sleep(0.3)
+
+
+@pytest.mark.timeout(300)
+def test_kill_9_mid_escalation_then_restart_neither_repeats_nor_misses(env: dict[str, str], database: Database,
+                                                                      tmp_path: Path) -> None:
+    now = datetime.now(TZ)
+    with database.transaction() as session:
+        case = open_or_update_case(session, make_event(at=now), "graded_event", shipped_config(),
+                                   ManualClock(now - timedelta(minutes=61))).case
+        case_id = case.id
+    log = tmp_path / "run.log"
+    process = _start_run(env, log)
+    try:
+        _wait(lambda: len(_escalations(database)) == 2, 120, log)  # level 1: Slack and e-mail to the leader
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(30)
+        # While it was down, two hours passed: move the case's clock back instead of waiting.
+        with database.transaction() as session:
+            session.execute(update(Case).where(Case.id == case_id).values(
+                notified_at=now - timedelta(minutes=200), escalated_at=now - timedelta(minutes=125)))
+        process = _start_run(env, log)
+        _wait(lambda: len(_escalations(database)) == 4, 120, log)
+        time.sleep(3)  # several more ticks: nothing is sent twice
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(60)
+    assert _escalations(database) == [(1, "U0A3EDU01"), (1, "director@edu.a3.gov.example"),
+                                      (2, "U0AEDU001"), (2, "director@edu.a.gov.example")]
+    assert "job tick: kept" in log.read_text(errors="replace")

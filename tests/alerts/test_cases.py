@@ -1,0 +1,171 @@
+"""Cases on real SQLite and PostgreSQL: one per event, a recorded lifecycle, and the outbox in the same commit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from alerts.cases import CaseError, acknowledge, close, open_or_update_case, record_response, reopen
+from tests.alerts.casekit import MONDAY_9AM, make_event, notifications, prepare, shipped_config, the_case
+from yuqing.clock import ManualClock
+from yuqing.contract import Grade
+from yuqing.db.models import Case, Notification
+from yuqing.db.session import Database
+from yuqing.settings import Config
+
+
+@pytest.fixture(scope="module")
+def config() -> Config:
+    return shipped_config()
+
+
+@pytest.fixture
+def db(database: Database, config: Config) -> Database:
+    prepare(database, config)
+    return database
+
+
+def open_case(db: Database, config: Config, clock: ManualClock, event=None):  # type: ignore[no-untyped-def]
+    with db.transaction() as session:
+        update = open_or_update_case(session, event or make_event(), config.policy.rule("graded_event"), config,
+                                     clock)
+        return update.case.id, update.opened, len(update.notifications)
+
+
+def test_the_same_event_twice_opens_one_case_and_alerts_once(db: Database, config: Config) -> None:
+    clock = ManualClock(MONDAY_9AM)
+    first = open_case(db, config, clock)
+    clock.advance(timedelta(minutes=5))
+    second = open_case(db, config, clock, make_event(volume=14))
+    assert first[0] == second[0]
+    assert (first[1], second[1]) == (True, False)
+    assert second[2] == 0
+    with db.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 1
+    alerts = notifications(db, kind="alert")
+    assert {(n.channel, n.recipient) for n in alerts} == {("slack", "#a3-edu"), ("email", "edu@a3.gov.example")}
+    case = the_case(db)
+    assert case.volume == 14 and case.state == "notified" and case.unit_id == "a3-edu"
+    assert [e.action for e in case.events] == ["opened", "deadlines_set", "notified"]
+
+
+def test_growth_re_alerts_the_same_case_with_a_new_notification(db: Database, config: Config) -> None:
+    clock = ManualClock(MONDAY_9AM)
+    case_id, _, _ = open_case(db, config, clock)
+    clock.advance(timedelta(hours=1))
+    grown_id, opened, sent = open_case(db, config, clock, make_event(volume=40))
+    assert (grown_id, opened, sent) == (case_id, False, 2)
+    keys = sorted(n.idempotency_key for n in notifications(db, kind="alert"))
+    assert [k.split(":")[2] for k in keys] == ["0", "0", "1", "1"]  # alert sequence 0, then the growth alert 1
+    growth = [n for n in notifications(db, kind="alert") if n.idempotency_key.split(":")[2] == "1"][0]
+    assert "volume grew from 12 to 40" in growth.payload["reason"]
+    # The same volume again is no growth: nothing more is sent.
+    assert open_case(db, config, clock, make_event(volume=41))[2] == 0
+
+
+def test_a_grade_ii_case_alerts_the_joint_units_with_the_full_payload(db: Database, config: Config) -> None:
+    clock = ManualClock(MONDAY_9AM)
+    open_case(db, config, clock, make_event(grade=Grade.II, risk=61))
+    recipients = {(n.payload["recipient_unit"], n.recipient) for n in notifications(db, kind="alert", channel="slack")}
+    assert recipients == {("a3-edu", "#a3-edu"), ("a-publicity", "#a-publicity"), ("a-cac", "#a-cac"),
+                          ("a-police", "#a-police"), ("hn-telecom", "#hn-telecom")}
+    payload = notifications(db, kind="alert")[0].payload
+    assert payload["grade"] == "II" and payload["grade_colour"] == "橙" and payload["unit"] == "a3-edu"
+    assert payload["unit_name"] == "A3区教育局" and payload["region"] == "湖南省A市A3区"
+    assert [d["kind"] for d in payload["deadlines"]] == ["report_upward", "authoritative_release", "press_conference"]
+    assert payload["deadlines"][1]["due_at"] == (MONDAY_9AM + timedelta(hours=5)).isoformat()
+    assert payload["factors"] == ["规模: 12 条帖子", "涉及弱势群体: 学生"]
+    assert payload["links"]["case"].endswith(f"/cases/{payload['case_id']}")
+    assert {j["id"] for j in payload["joint_units"]} == {"a-publicity", "a-cac", "a-police", "hn-telecom"}
+
+
+def test_a_grade_rise_to_major_adds_major_deadlines_and_joint_units(db: Database, config: Config) -> None:
+    clock = ManualClock(MONDAY_9AM)
+    open_case(db, config, clock)
+    clock.advance(timedelta(hours=3))
+    open_case(db, config, clock, make_event(grade=Grade.II, volume=15))
+    case = the_case(db)
+    assert case.grade == "II"
+    assert {d.kind for d in case.deadlines} == {"response", "report_upward", "authoritative_release",
+                                                 "press_conference"}
+    release = [d for d in case.deadlines if d.kind == "authoritative_release"][0]
+    assert release.due_at == MONDAY_9AM + timedelta(hours=8)  # 5 h from when it became major
+    assert "a-publicity" in case.joint_unit_ids
+    assert {n.recipient for n in notifications(db, kind="alert")} >= {"#a-publicity", "#hn-telecom"}
+
+
+def test_the_lifecycle_is_recorded_with_who_when_what_and_why(db: Database, config: Config) -> None:
+    clock = ManualClock(MONDAY_9AM)
+    case_id, _, _ = open_case(db, config, clock)
+    with db.transaction() as session:
+        acknowledge(session, case_id, "王科长", MONDAY_9AM + timedelta(minutes=20), reason="已联系学校")
+    with db.transaction() as session:  # a second click changes nothing
+        acknowledge(session, case_id, "王科长", MONDAY_9AM + timedelta(minutes=25))
+    with db.transaction() as session:
+        record_response(session, case_id, "A3区教育局", MONDAY_9AM + timedelta(hours=6), "区教育局发布情况通报",
+                        channel="weibo")
+    with db.transaction() as session:
+        close(session, case_id, "王科长", MONDAY_9AM + timedelta(days=1))
+    case = the_case(db)
+    trail = [(e.actor, e.action, e.from_state, e.to_state) for e in case.events]
+    assert trail[3:] == [("王科长", "acknowledged", "notified", "acknowledged"),
+                         ("A3区教育局", "responded", "acknowledged", "responded"),
+                         ("王科长", "closed", "responded", "closed")]
+    assert case.events[3].reason == "已联系学校"
+    assert case.events[4].details["deadlines_met"] == [{"kind": "response", "on_time": True}]
+    assert case.deadlines[0].met_at == MONDAY_9AM + timedelta(hours=6)
+    with db.transaction() as session, pytest.raises(CaseError, match="closed; reopen it"):
+        acknowledge(session, case_id, "someone", MONDAY_9AM + timedelta(days=2))
+
+
+def test_reopening_sets_fresh_deadlines_and_alerts_again(db: Database, config: Config) -> None:
+    clock = ManualClock(MONDAY_9AM)
+    case_id, _, _ = open_case(db, config, clock)
+    with db.transaction() as session:
+        record_response(session, case_id, "A3区教育局", MONDAY_9AM + timedelta(hours=2), "情况通报")
+    later = MONDAY_9AM + timedelta(days=2)
+    with db.transaction() as session, pytest.raises(CaseError, match="why"):
+        reopen(session, case_id, "新闻办", later, "", config)
+    with db.transaction() as session:
+        reopen(session, case_id, "新闻办", later, "家长质疑通报内容", config)
+    case = the_case(db)
+    assert case.state == "reopened" and case.reopen_count == 1
+    fresh = [d for d in case.deadlines if d.kind == "response#reopen1"][0]
+    assert fresh.due_at == later + timedelta(hours=48) and fresh.met_at is None
+    assert len(notifications(db, kind="alert")) == 4
+
+
+def test_growth_after_the_response_reopens_the_case(db: Database, config: Config) -> None:
+    clock = ManualClock(MONDAY_9AM)
+    case_id, _, _ = open_case(db, config, clock)
+    with db.transaction() as session:
+        record_response(session, case_id, "A3区教育局", MONDAY_9AM + timedelta(hours=2), "情况通报")
+    clock.advance(timedelta(hours=10))
+    open_case(db, config, clock, make_event(volume=60))
+    case = the_case(db)
+    assert case.state == "reopened"
+    assert any(e.action == "reopened" and "次生舆情" in e.reason for e in case.events)
+
+
+def test_a_case_change_and_its_notifications_roll_back_together(db: Database, config: Config) -> None:
+    clock = ManualClock(MONDAY_9AM)
+    with pytest.raises(RuntimeError), db.transaction() as session:
+        open_or_update_case(session, make_event(), "graded_event", config, clock)
+        raise RuntimeError("crash before commit")
+    with db.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 0
+        assert session.scalar(select(func.count()).select_from(Notification)) == 0
+
+
+def test_closing_an_unanswered_case_needs_a_reason(db: Database, config: Config) -> None:
+    clock = ManualClock(MONDAY_9AM)
+    case_id, _, _ = open_case(db, config, clock)
+    with db.transaction() as session, pytest.raises(CaseError, match="reason"):
+        close(session, case_id, "新闻办", MONDAY_9AM)
+    with db.transaction() as session:
+        close(session, case_id, "新闻办", MONDAY_9AM, reason="非政务舆情, 转企业处理")
+    assert the_case(db).state == "closed"
+    with db.transaction() as session, pytest.raises(CaseError, match="no case 999"):
+        acknowledge(session, 999, "x", MONDAY_9AM)

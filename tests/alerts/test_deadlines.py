@@ -1,0 +1,88 @@
+"""Statutory deadlines: 48 h for ordinary cases, 2/5/24 h for major ones, working days for message boards."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from alerts.calendar import WorkCalendar
+from alerts.deadlines import deadline_for, met_by, reminder_times
+from tests.alerts.casekit import MONDAY_9AM, TZ, shipped_config
+from yuqing.settings import Calendar
+
+
+@pytest.fixture(scope="module")
+def policy():  # type: ignore[no-untyped-def]
+    return shipped_config().policy
+
+
+def test_an_ordinary_case_must_be_answered_within_48_hours(policy) -> None:  # type: ignore[no-untyped-def]
+    [due] = deadline_for(grade="III", source_type="news", detected_at=MONDAY_9AM, policy=policy, tz=TZ)
+    assert (due.kind, due.due_at) == ("response", MONDAY_9AM + timedelta(hours=48))
+    assert "国办发〔2016〕61号" in due.basis and "48 h" in due.basis
+
+
+def test_a_major_case_reports_in_2_hours_releases_in_5_and_holds_a_press_conference_in_24(policy) -> None:  # type: ignore[no-untyped-def]
+    dues = {d.kind: d for d in deadline_for(grade="II", source_type="news", detected_at=MONDAY_9AM, policy=policy,
+                                            tz=TZ)}
+    assert {k: d.due_at - MONDAY_9AM for k, d in dues.items()} == {
+        "report_upward": timedelta(hours=2), "authoritative_release": timedelta(hours=5),
+        "press_conference": timedelta(hours=24)}
+    assert "国办发〔2016〕80号" in dues["authoritative_release"].basis
+    assert "61号" in dues["press_conference"].basis
+    assert "response" not in dues
+
+
+def test_a_message_board_deadline_counts_working_days_across_the_may_day_holiday(policy) -> None:  # type: ignore[no-untyped-def]
+    received = datetime(2026, 4, 30, 10, 0, tzinfo=TZ)  # Thursday before 劳动节
+    [due] = deadline_for(grade="IV", source_type="message_board", detected_at=received, policy=policy, tz=TZ,
+                         text="建议在小区门口增设公交站台")
+    # 1 May (holiday), 2–3 May (weekend), 4–5 May (holidays) do not count; Saturday 9 May is a 调休 working day:
+    # 6, 7, 8, 9, 11, 12, 13 May are the seven working days, so the reply is due by the end of 13 May.
+    assert due.kind == "reply_suggestion"
+    assert due.due_at == datetime(2026, 5, 14, 0, 0, tzinfo=TZ)
+    assert "2026-05-01" in due.basis and "2026-05-05" in due.basis and "皖政办〔2015〕12号" in due.basis
+    plain_weeks = deadline_for(grade="IV", source_type="message_board", detected_at=datetime(2026, 3, 5, 10, tzinfo=TZ),
+                               policy=policy, tz=TZ)[0]
+    assert plain_weeks.due_at == datetime(2026, 3, 17, 0, 0, tzinfo=TZ)  # Thu + 7 working days, no holiday
+
+
+def test_a_complaint_on_a_message_board_gets_the_longer_complaint_deadline(policy) -> None:  # type: ignore[no-untyped-def]
+    [due] = deadline_for(grade="IV", source_type="message_board", detected_at=MONDAY_9AM, policy=policy, tz=TZ,
+                         text="投诉某物业公司乱收费")
+    assert due.kind == "reply_complaint"
+    assert WorkCalendar(policy.calendar).add_working_days(MONDAY_9AM, 15, TZ) == due.due_at
+    assert "complaint" in due.basis
+
+
+def test_a_major_message_board_case_follows_the_major_deadlines(policy) -> None:  # type: ignore[no-untyped-def]
+    kinds = [d.kind for d in deadline_for(grade="I", source_type="message_board", detected_at=MONDAY_9AM,
+                                          policy=policy, tz=TZ)]
+    assert kinds == ["report_upward", "authoritative_release", "press_conference"]
+
+
+def test_a_year_the_calendar_does_not_list_is_said_so_in_the_basis(policy) -> None:  # type: ignore[no-untyped-def]
+    [due] = deadline_for(grade="IV", source_type="message_board", detected_at=datetime(2027, 9, 1, 9, tzinfo=TZ),
+                         policy=policy, tz=TZ)
+    assert "no holidays for 2027" in due.basis
+
+
+def test_adjusted_working_weekends_count_and_weekday_holidays_do_not() -> None:
+    calendar = WorkCalendar(Calendar(holidays=[date(2026, 10, 1)], workdays=[date(2026, 10, 10)]))
+    assert calendar.is_workday(date(2026, 10, 10))  # Saturday 调休
+    assert not calendar.is_workday(date(2026, 10, 1))
+    assert not calendar.is_workday(date(2026, 10, 11))  # plain Sunday
+
+
+def test_reminders_fall_at_half_and_four_fifths_of_the_time() -> None:
+    start = MONDAY_9AM
+    times = reminder_times(start, start + timedelta(hours=48), [0.5, 0.8])
+    assert times == [(0.5, start + timedelta(hours=24)), (0.8, start + timedelta(hours=38.4))]
+
+
+def test_which_response_fulfils_which_deadline() -> None:
+    assert met_by("response", "slack") and met_by("authoritative_release", "release")
+    assert not met_by("press_conference", "release") and met_by("press_conference", "press_conference")
+    assert met_by("report_upward", "report_upward") and not met_by("response", "report_upward")
+    assert met_by("response#reopen1", "weibo")

@@ -1,0 +1,140 @@
+"""Reminders at 50 % and 80 %, escalation to the unit's leaders and then the parent's, daily digests.
+
+Time is a ManualClock; the database is real SQLite and PostgreSQL. Each tick is recomputed from database
+state, so ticking twice sends nothing twice and a tick after a long stop does what fell due, once.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from alerts.cases import acknowledge, open_or_update_case, record_response
+from alerts.escalation import Escalator
+from tests.alerts.casekit import MONDAY_9AM, make_event, notifications, prepare, shipped_config, the_case
+from yuqing.clock import ManualClock
+from yuqing.contract import Grade
+from yuqing.db.session import Database
+from yuqing.settings import Config
+
+
+@pytest.fixture(scope="module")
+def config() -> Config:
+    return shipped_config()
+
+
+@pytest.fixture
+def db(database: Database, config: Config) -> Database:
+    prepare(database, config)
+    return database
+
+
+def open_case(db: Database, config: Config, clock: ManualClock, **event) -> int:  # type: ignore[no-untyped-def]
+    with db.transaction() as session:
+        return open_or_update_case(session, make_event(**event), "graded_event", config, clock).case.id
+
+
+def run_until(escalator: Escalator, db: Database, clock: ManualClock, hours: float, step_minutes: float = 10) -> None:
+    end = clock.now() + timedelta(hours=hours)
+    while clock.now() < end:
+        clock.advance(timedelta(minutes=step_minutes))
+        escalator.tick(db, clock)
+
+
+def test_reminders_go_to_the_unit_at_half_and_four_fifths_of_the_deadline_once_each(db: Database,
+                                                                                    config: Config) -> None:
+    clock = ManualClock(MONDAY_9AM)
+    case_id = open_case(db, config, clock)
+    with db.transaction() as session:
+        acknowledge(session, case_id, "王科长", MONDAY_9AM + timedelta(minutes=10))
+    escalator = Escalator(config)
+    run_until(escalator, db, clock, hours=47)
+    escalator.tick(db, clock)  # a repeated tick sends nothing new
+    reminders = notifications(db, kind="reminder", channel="slack")
+    assert [(n.recipient, n.payload["fraction"]) for n in reminders] == [("#a3-edu", 0.5), ("#a3-edu", 0.8)]
+    # 50 % of 48 h = Tuesday 09:00, 80 % = Wednesday 01:24; the tick runs every 10 minutes.
+    assert reminders[0].scheduled_at == MONDAY_9AM + timedelta(hours=24)
+    assert MONDAY_9AM + timedelta(hours=38.4) <= reminders[1].scheduled_at < MONDAY_9AM + timedelta(hours=38.6)
+    assert "剩余" in reminders[0].payload["summary"]
+    assert notifications(db, kind="escalation") == []  # acknowledged and not yet due: nobody is escalated
+
+
+def test_an_unacknowledged_case_goes_to_the_units_leaders_then_the_parents(db: Database, config: Config) -> None:
+    clock = ManualClock(MONDAY_9AM)
+    open_case(db, config, clock)
+    escalator = Escalator(config)
+    run_until(escalator, db, clock, hours=0.75)  # 50 minutes
+    assert notifications(db, kind="escalation") == []
+    run_until(escalator, db, clock, hours=0.2)  # 60 min unacknowledged
+    first = notifications(db, kind="escalation")
+    assert {n.recipient for n in first} == {"U0A3EDU01", "director@edu.a3.gov.example"}
+    assert first[0].payload["escalation_level"] == 1 and first[0].payload["escalated_to"] == "a3-edu"
+    run_until(escalator, db, clock, hours=2)  # 120 min more: the parent unit's leaders
+    second = notifications(db, kind="escalation")[2:]
+    assert {n.recipient for n in second} == {"U0AEDU001", "director@edu.a.gov.example"}
+    assert second[0].payload["escalation_level"] == 2 and second[0].payload["escalated_to"] == "a-edu"
+    run_until(escalator, db, clock, hours=6)
+    assert len(notifications(db, kind="escalation")) == 4  # two steps, as policy.yaml says
+    case = the_case(db)
+    assert case.state == "escalated"
+    assert [e.reason for e in case.events if e.action == "escalated"][0].startswith("level 1 to the unit's leaders")
+
+
+def test_acknowledging_stops_escalation_for_silence(db: Database, config: Config) -> None:
+    clock = ManualClock(MONDAY_9AM)
+    case_id = open_case(db, config, clock)
+    escalator = Escalator(config)
+    run_until(escalator, db, clock, hours=1.5)
+    with db.transaction() as session:
+        acknowledge(session, case_id, "王科长", clock.now())
+    run_until(escalator, db, clock, hours=5)
+    assert len(notifications(db, kind="escalation")) == 2  # level 1 only, by Slack and e-mail
+    assert the_case(db).state == "acknowledged"
+
+
+def test_a_passed_deadline_escalates_even_when_acknowledged(db: Database, config: Config) -> None:
+    clock = ManualClock(MONDAY_9AM)
+    case_id = open_case(db, config, clock, grade=Grade.II, risk=60)
+    with db.transaction() as session:
+        acknowledge(session, case_id, "王科长", MONDAY_9AM + timedelta(minutes=5))
+    with db.transaction() as session:
+        record_response(session, case_id, "A3区教育局", MONDAY_9AM + timedelta(hours=1), "已上报区政府",
+                        channel="report_upward")
+    escalator = Escalator(config)
+    run_until(escalator, db, clock, hours=5.5)
+    overdue = notifications(db, kind="escalation")
+    assert {n.payload["reason"].split(" overdue")[0] for n in overdue} == {"authoritative_release"}
+    case = the_case(db)
+    release = [d for d in case.deadlines if d.kind == "authoritative_release"][0]
+    assert release.overdue_at == MONDAY_9AM + timedelta(hours=5)
+    assert [d.kind for d in case.deadlines if d.met_at is not None] == ["report_upward"]
+    assert [e.to_state for e in case.events if e.action in ("deadline_overdue", "escalated")] == ["overdue", "escalated"]
+
+
+def test_a_stop_over_both_reminder_times_sends_one_reminder_on_the_first_tick(db: Database, config: Config) -> None:
+    clock = ManualClock(MONDAY_9AM)
+    case_id = open_case(db, config, clock)
+    with db.transaction() as session:
+        acknowledge(session, case_id, "王科长", MONDAY_9AM)
+    escalator = Escalator(config)
+    clock.advance(timedelta(hours=40))  # the process was down past 50 % and 80 %
+    escalator.tick(db, clock)
+    escalator.tick(db, clock)
+    [reminder] = notifications(db, kind="reminder", channel="slack")
+    assert reminder.payload["fraction"] == 0.8
+    entry = [e for e in the_case(db).events if e.action == "reminded"][0]
+    assert entry.details["covers_missed"] == [0.5]
+
+
+def test_leaders_get_one_daily_digest_of_their_units_cases(db: Database, config: Config) -> None:
+    clock = ManualClock(MONDAY_9AM)
+    open_case(db, config, clock)
+    escalator = Escalator(config)
+    run_until(escalator, db, clock, hours=24, step_minutes=30)
+    digests = notifications(db, kind="digest", channel="slack")
+    assert {n.recipient for n in digests} == {"U0A3EDU01", "U0AEDU001", "U0ALEAD001", "U0HNLEAD01"}
+    assert all(n.scheduled_at == MONDAY_9AM + timedelta(hours=23) for n in digests)  # Tuesday 08:00
+    assert "1 件" in digests[0].payload["summary"]
+    escalator.digest(db, clock)
+    assert len(notifications(db, kind="digest", channel="slack")) == 4

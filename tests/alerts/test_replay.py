@@ -1,0 +1,149 @@
+"""`yuqing replay` over a small JSON-lines file: the whole pipeline on a simulated clock, until every
+deadline has fallen due with nobody acknowledging — cases, deadlines, reminders and escalations."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from elasticsearch import Elasticsearch
+
+from alerts.replay import ReplayInputError, read_posts
+from tests.alerts.casekit import TZ, deployment, index_prefix
+from yuqing.cli import main
+from yuqing.es.indices import IndexLayout
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=TZ)
+SCHOOL = ["A3区某小学食堂多名学生午饭后腹泻呕吐送医", "家长反映A3区某小学学生在食堂吃饭后集体腹泻，学校至今没有说法",
+          "A3区小学食堂疑似食物中毒，十余名学生送医院治疗", "孩子在A3区某小学食堂吃了午饭后上吐下泻，食堂卫生谁来管"]
+BLAST = ["A市化工园区一化工厂发生爆炸事故已造成12人死亡", "A市化工厂爆炸事故死亡人数升至12人，另有多人受伤",
+         "直击A市化工厂爆炸现场：12人死亡，消防全力救援"]
+CITY = ["A市地铁2号线今日起调整运营时间", "A市图书馆周末举办读书分享会"]
+
+
+def line(post_id: str, at: datetime, text: str, *, district: str | None = None, tier: str = "self-media") -> str:
+    return json.dumps({"id": post_id, "source": "demo_weibo", "source_type": "weibo", "published_at": at.isoformat(),
+                       "fetched_at": at.isoformat(), "title": text[:30], "text": text, "media_tier": tier,
+                       "region": {"province": "湖南省", "city": "A市", "district": district}}, ensure_ascii=False)
+
+
+@pytest.fixture
+def posts_file(tmp_path: Path) -> Path:
+    lines = [line(f"school-{i}", START + timedelta(minutes=5 * i), SCHOOL[i % len(SCHOOL)] + f"（网友{i}）",
+                  district="A3区") for i in range(12)]
+    lines += [line(f"blast-{i}", START + timedelta(hours=3, minutes=10 * i), BLAST[i % len(BLAST)] + f"（{i}）",
+                   tier="provincial") for i in range(6)]
+    lines += [line(f"city-{i}", START + timedelta(minutes=40 * i + 7), text) for i, text in enumerate(CITY)]
+    path = tmp_path / "posts.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.timeout(600)
+def test_replay_opens_cases_sets_deadlines_and_escalates_when_nobody_acknowledges(
+        tmp_path: Path, es_node: str, posts_file: Path) -> None:
+    env = deployment(tmp_path, es_node)
+    runner = CliRunner()
+    try:
+        result = runner.invoke(main, ["replay", "--posts", str(posts_file), "--speed", "1e9"], env=env,
+                               catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        assert "[2026-03-02 09:00] case 1 opened by graded_event" in result.output
+        cases = json.loads(runner.invoke(main, ["cases", "list", "--json"], env=env).output)
+        sent = json.loads(runner.invoke(main, ["notifications", "list", "--json"], env=env).output)
+    finally:
+        IndexLayout(index_prefix(env)).delete_all(Elasticsearch(es_node))
+
+    by_title = {c["title"][:6]: c for c in cases}
+    school, blast = by_title["A3区某小学"], by_title["A市化工园区"]
+    assert len(cases) == 2  # city news opens nothing
+    assert school["grade"] == "III" and blast["grade"] in ("I", "II")
+    opened = datetime.fromisoformat(school["opened_at"])
+    assert opened == START
+    assert [(d["kind"], datetime.fromisoformat(d["due_at"]) - opened) for d in school["deadlines"]] == [
+        ("response", timedelta(hours=48))]
+    blast_opened = datetime.fromisoformat(blast["opened_at"])
+    assert [(d["kind"], datetime.fromisoformat(d["due_at"]) - blast_opened) for d in blast["deadlines"]] == [
+        ("report_upward", timedelta(hours=2)), ("authoritative_release", timedelta(hours=5)),
+        ("press_conference", timedelta(hours=24))]
+    assert blast["joint_units"][:4] == ["a-publicity", "a-cac", "a-police", "hn-telecom"]
+    if school["topic"] == "就学":  # with the topic model trained, the A3 school case is A3's education bureau's
+        assert school["unit"] == "a3-edu"
+
+    for case in cases:
+        assert case["state"] == "escalated" and case["acknowledged_at"] is None
+        for deadline in case["deadlines"]:  # every deadline fell due, after reminders at 50 % and 80 %
+            assert deadline["overdue_at"] == deadline["due_at"] and deadline["reminded"] == [0.5, 0.8]
+            assert deadline["escalation_level"] == 2
+        actions = Counter(e["action"] for e in case["timeline"])
+        assert actions["escalated"] == 2 + 2 * len(case["deadlines"])  # silence: 2 steps; each deadline: 2 steps
+        assert actions["reminded"] == 2 * len(case["deadlines"])
+
+    kinds = Counter(n["kind"] for n in sent)
+    assert {"alert", "reminder", "escalation", "digest"} <= set(kinds)
+    assert all(n["status"] == "sent" and n["sent_at"] == n["scheduled_at"] for n in sent)
+    levels = Counter((n["case_id"], n["escalation_level"]) for n in sent if n["kind"] == "escalation")
+    assert set(levels) == {(c["id"], level) for c in cases for level in (1, 2)}
+    deliveries = (Path(env["YUQING_HOME"]) / "replay-deliveries.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(deliveries) == len(sent)
+
+
+def test_a_bad_line_is_named_with_its_number(tmp_path: Path) -> None:
+    path = tmp_path / "posts.jsonl"
+    path.write_text(line("a", START, "正常") + "\n" + '{"id": "b", "source": "x"}\n', encoding="utf-8")
+    with pytest.raises(ReplayInputError, match=r"posts.jsonl:2: field 'fetched_at'"):
+        read_posts(path)
+
+
+@pytest.fixture
+def pipeline(database, es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path):  # type: ignore[no-untyped-def]
+    from alerts.commands import build_pipeline
+    from tests.alerts.casekit import shipped_config
+    from yuqing.clock import ManualClock
+
+    clock = ManualClock(START + timedelta(hours=1))
+    return build_pipeline(shipped_config(), database, es_client, es_layout, clock, live=False, state_dir=tmp_path)
+
+
+def _index_as_the_crawler_does(pipeline, posts: list, spool: Path) -> None:  # type: ignore[no-untyped-def]
+    """Enriched and indexed without an event, as the crawler's item pipeline leaves them."""
+    from yuqing.es.writer import BulkWriter, post_document
+
+    writer = BulkWriter(pipeline.es, pipeline.layout.posts, spool, refresh=True)
+    writer.add_many(post_document(p, pipeline.cut) for p in pipeline.enrich(posts))
+    writer.flush()
+
+
+def test_posts_the_crawler_indexed_are_clustered_and_open_a_case(pipeline, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from yuqing.contract import Post
+
+    posts = [Post.model_validate_json(line(f"school-{i}", START + timedelta(minutes=5 * i),
+                                           SCHOOL[i % len(SCHOOL)] + f"（网友{i}）", district="A3区"))
+             for i in range(4)]
+    _index_as_the_crawler_does(pipeline, posts, tmp_path / "spool")
+    report = pipeline.evaluate()
+    assert len(report.opened) == 1
+    hits = pipeline.es.search(index=pipeline.layout.posts.alias, query={"exists": {"field": "event_id"}})
+    assert hits["hits"]["total"]["value"] == 4  # every post now names its event
+    again = pipeline.evaluate()
+    assert again.opened == [] and again.matches  # the same event matches again: still one case
+
+
+def test_a_silent_source_alerts_the_press_office_once(pipeline, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.alerts.casekit import notifications
+    from yuqing.contract import Post
+
+    now = pipeline.clock.now()
+    posts = [Post.model_validate_json(line(f"city-{i}", now - timedelta(hours=4 + i), CITY[i % 2]))
+             for i in range(6)]
+    _index_as_the_crawler_does(pipeline, posts, tmp_path / "spool")
+    pipeline.evaluate()
+    pipeline.clock.advance(timedelta(minutes=20))
+    pipeline.evaluate()
+    silent = [n for n in notifications(pipeline.database) if n.idempotency_key.startswith("flatline:")]
+    assert {(n.channel, n.recipient) for n in silent} == {("slack", "#a-gov-office"), ("email", "office@a.gov.example")}
+    assert silent[0].case_id is None and "demo_weibo yielded 0 posts" in silent[0].payload["summary"]

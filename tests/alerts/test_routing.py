@@ -1,0 +1,90 @@
+"""The routing tree read like Alertmanager's: where a case goes, and why."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from alerts.routing import CaseLabels, Router, RoutingError, format_explanation
+from tests.alerts.casekit import REPO, shipped_config
+from yuqing.settings import ConfigError, UnitsFile, load_config
+
+
+@pytest.fixture(scope="module")
+def router() -> Router:
+    return Router(shipped_config().units)
+
+
+def test_an_a3_school_case_goes_to_the_a3_education_bureau(router: Router) -> None:
+    decision = router.route(CaseLabels(topic="就学", grade="III", city="A市", districts=("A3区",)))
+    assert decision.unit_id == "a3-edu"
+    assert decision.joint_unit_ids == []
+    lines = format_explanation(decision.steps)
+    assert any("routes[0]" in line and "topic 就学" in line for line in lines)
+    assert any("a3-edu" in line and "属地" in line for line in lines)
+
+
+def test_a_case_spanning_two_districts_goes_one_level_up_to_the_city_bureau(router: Router) -> None:
+    decision = router.route(CaseLabels(topic="就学", grade="III", city="A市", districts=("A3区", "A5区")))
+    assert decision.unit_id == "a-edu"
+    receiver = [s for s in decision.steps if s["step"] == "receiver"][0]
+    assert "spans A3区、A5区" in receiver["reason"]
+
+
+def test_a_district_without_its_own_bureau_goes_to_the_city_one(router: Router) -> None:
+    decision = router.route(CaseLabels(topic="食品药品安全", grade="III", city="A市", districts=("A3区",)))
+    assert decision.unit_id == "a-market"
+
+
+def test_a_grade_ii_case_also_notifies_the_joint_units(router: Router) -> None:
+    decision = router.route(CaseLabels(topic="就学", grade="II", city="A市", districts=("A3区",)))
+    assert decision.unit_id == "a3-edu"
+    assert decision.joint_unit_ids == ["a-publicity", "a-cac", "a-police", "hn-telecom"]
+    assert any(s["step"] == "joint" and "major" in s["reason"] for s in decision.steps)
+
+
+def test_a_rumour_is_passed_to_police_and_cyberspace_units(router: Router) -> None:
+    decision = router.route(CaseLabels(topic="就学", grade="IV", city="A市", districts=("A3区",),
+                                       text="网传A3区某中学学生坠楼系谣言"))
+    assert decision.unit_id == "a3-edu"
+    assert set(decision.joint_unit_ids) == {"a-police", "a-cac"}
+
+
+def test_a_keyword_child_route_takes_medical_insurance_away_from_health(router: Router) -> None:
+    insurance = router.route(CaseLabels(topic="就医", city="A市", districts=("A3区",), text="医保报销比例下调"))
+    assert insurance.unit_id == "a-medical-security"
+    care = router.route(CaseLabels(topic="就医", city="A市", districts=("A3区",), text="医院急诊排长队"))
+    assert care.unit_id == "a-health"
+    assert any(s["step"] == "no match" and "医保" in s["route"] for s in care.steps)
+
+
+def test_an_unmatched_case_goes_to_the_default_receiver_and_says_what_did_not_match(router: Router) -> None:
+    decision = router.route(CaseLabels(topic="非民生", city="A市"))
+    assert decision.unit_id == "a-gov-office"
+    assert sum(1 for s in decision.steps if s["step"] == "no match") == 12
+
+
+def test_continue_lets_a_later_sibling_add_its_unit() -> None:
+    raw = yaml.safe_load((REPO / "config" / "units.yaml").read_text(encoding="utf-8"))
+    raw["route"]["routes"][0]["continue"] = True
+    raw["route"]["routes"].insert(1, {"match": {"district": "A3区"}, "receiver": "a3-gov-office"})
+    decision = Router(UnitsFile.model_validate(raw)).route(CaseLabels(topic="就学", city="A市", districts=("A3区",)))
+    assert decision.unit_id == "a3-edu"
+    assert decision.joint_unit_ids == ["a3-gov-office"]
+
+
+def test_a_route_to_an_unknown_unit_is_refused_with_its_name(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    raw = yaml.safe_load((REPO / "config" / "units.yaml").read_text(encoding="utf-8"))
+    raw["route"]["routes"][0] = {"match": {"topic": "就学"}, "receiver": "a9-edu"}
+    with pytest.raises(RoutingError, match="a9-edu"):
+        Router(UnitsFile.model_validate(raw))
+    for name in ("settings.yaml", "sources.yaml", "taxonomy.yaml", "policy.yaml"):
+        (tmp_path / name).write_text((REPO / "config" / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "units.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError, match="a9-edu"):
+        load_config(tmp_path)
+
+
+def test_the_unit_hierarchy_is_walked_upward_for_escalation(router: Router) -> None:
+    assert [u.id for u in router.chain("a3-edu")] == ["a3-edu", "a-edu", "a-gov-office", "hn-gov-office"]
+    assert {"a3-edu", "a-edu"} <= router.descendants("a-edu")

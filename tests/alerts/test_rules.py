@@ -1,0 +1,139 @@
+"""Alert rules against a real Elasticsearch: each ElastAlert rule type fires on the pattern it names and
+stays quiet otherwise; history testing merges a run of matches into one."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from alerts.rules import RuleEngine, RuleError, check_rule
+from tests.alerts.casekit import TZ, shipped_config
+from yuqing.contract import Event, Grade, Post, Region
+from yuqing.es.indices import IndexLayout
+from yuqing.es.writer import BulkWriter, event_document, post_document
+from yuqing.settings import RuleSpec
+
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=TZ)
+pytestmark = pytest.mark.es
+
+
+def post(i: int, at: datetime, *, topic: str = "就学", sentiment: str = "neutral", source: str = "demo_board",
+         tokens: tuple[str, ...] = ("学校", "食堂"), event_id: str | None = "ev-school",
+         fetched: datetime | None = None) -> Post:
+    return Post(id=f"{source}-{i}-{at.timestamp():.0f}", source=source, source_type="message_board",
+                published_at=at, fetched_at=fetched or at, title=f"帖子{i}", text="内容", topic=topic,
+                sentiment=sentiment, tokens=list(tokens), event_id=event_id,
+                region=Region(province="湖南省", city="A市", district="A3区"))
+
+
+def index(es: Elasticsearch, layout: IndexLayout, tmp_path: Path, posts: list[Post],
+          events: list[Event] = ()) -> None:  # type: ignore[assignment]
+    writer = BulkWriter(es, layout.posts, tmp_path / "spool", refresh=True)
+    writer.add_many(post_document(p, lambda t: t) for p in posts)
+    writer.flush()
+    if events:
+        ev_writer = BulkWriter(es, layout.events, tmp_path / "spool", refresh=True)
+        ev_writer.add_many(event_document(e, lambda t: t) for e in events)
+        ev_writer.flush()
+
+
+@pytest.fixture
+def engine(es_client: Elasticsearch, es_layout: IndexLayout) -> RuleEngine:
+    return RuleEngine(es_client, es_layout, shipped_config().policy)
+
+
+def spec(**values) -> RuleSpec:  # type: ignore[no-untyped-def]
+    return RuleSpec.model_validate({"name": "t", **values})
+
+
+def test_frequency_fires_on_twenty_negative_posts_of_one_topic_within_an_hour(
+        engine: RuleEngine, es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
+    burst = [post(i, NOW - timedelta(minutes=2 * i + 1), sentiment="negative") for i in range(22)]
+    calm = [post(100 + i, NOW - timedelta(minutes=i + 1), topic="就医", sentiment="negative", event_id="ev-h")
+            for i in range(8)]
+    old = [post(200 + i, NOW - timedelta(hours=3, minutes=i), sentiment="negative") for i in range(30)]
+    index(es_client, es_layout, tmp_path, burst + calm + old)
+    rule = shipped_config().policy.rule("livelihood_negative_burst")
+    [match] = engine.evaluate(rule, NOW)
+    assert (match.key, match.count, match.event_ids) == ("就学", 22, ["ev-school"])
+    assert "22 posts on topic 就学 in 60 min (≥ 20, sentiment=negative)" in match.reason
+    assert engine.evaluate(rule, NOW - timedelta(minutes=50)) == []  # the window then held only 5 of them
+
+
+def test_spike_needs_a_multiple_of_the_previous_window_and_a_previous_window(
+        engine: RuleEngine, es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
+    before = [post(i, NOW - timedelta(minutes=61 + 10 * i)) for i in range(4)]
+    now_ = [post(100 + i, NOW - timedelta(minutes=1 + 3 * i)) for i in range(15)]
+    fresh = [post(300 + i, NOW - timedelta(minutes=1 + i), topic="养老服务", event_id="ev-old") for i in range(15)]
+    index(es_client, es_layout, tmp_path, before + now_ + fresh)
+    [match] = engine.evaluate(shipped_config().policy.rule("topic_spike"), NOW)
+    assert match.key == "就学" and match.details["reference"] == 4
+    assert "15 posts in the last 60 min against 4 the window before (×3.8" in match.reason
+
+
+def test_new_term_fires_on_a_term_unseen_in_the_window_before(
+        engine: RuleEngine, es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
+    history = [post(i, NOW - timedelta(hours=2 + i), tokens=("学校", "食堂", "校服")) for i in range(30)]
+    recent = [post(100 + i, NOW - timedelta(minutes=5 + i), tokens=("学校", "校服", "毒跑道")) for i in range(6)]
+    index(es_client, es_layout, tmp_path, history + recent)
+    rule = spec(type="new_term", field="tokens", terms_window_days=1, threshold=5)
+    [match] = engine.evaluate(rule, NOW)
+    assert match.key == "毒跑道" and match.count == 6 and match.event_ids == ["ev-school"]
+    # Without a full history window nothing can be called new.
+    assert engine.evaluate(spec(type="new_term", field="tokens", terms_window_days=30, threshold=5), NOW) == []
+
+
+def test_flatline_fires_when_a_source_that_yielded_posts_falls_silent(
+        engine: RuleEngine, es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
+    silent = [post(i, NOW - timedelta(hours=4 + i), source="board_a") for i in range(10)]
+    steady = [post(100 + i, NOW - timedelta(hours=i, minutes=30), source="board_b") for i in range(12)]
+    index(es_client, es_layout, tmp_path, silent + steady)
+    [match] = engine.evaluate(shipped_config().policy.rule("source_silent"), NOW)
+    assert match.key == "board_a" and match.count == 0 and match.event_ids == []
+    assert "source board_a yielded 0 posts in the last 180 min" in match.reason
+
+
+def test_sentiment_shift_fires_when_the_negative_share_rises_by_thirty_points(
+        engine: RuleEngine, es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
+    before = [post(i, NOW - timedelta(minutes=125 + 5 * i), sentiment="negative" if i < 2 else "neutral")
+              for i in range(12)]
+    after = [post(100 + i, NOW - timedelta(minutes=5 + 5 * i), sentiment="negative" if i < 9 else "neutral")
+             for i in range(12)]
+    index(es_client, es_layout, tmp_path, before + after)
+    [match] = engine.evaluate(shipped_config().policy.rule("sentiment_shift"), NOW)
+    assert match.key == "就学"
+    assert "negative share 75% (9/12) against 17% (2/12)" in match.reason
+
+
+def test_the_grade_rule_takes_events_at_or_above_its_grade(
+        engine: RuleEngine, es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
+    def event(event_id: str, grade: Grade) -> Event:
+        return Event(id=event_id, title=f"事件 {event_id}", first_seen=NOW - timedelta(hours=2),
+                     last_seen=NOW - timedelta(minutes=10), grade=grade, risk=60.0, volume=30,
+                     grade_reasons=["规模: 30 条帖子"])
+    index(es_client, es_layout, tmp_path, [], [event("ev-ii", Grade.II), event("ev-iv", Grade.IV)])
+    matches = engine.evaluate(shipped_config().policy.rule("graded_event"), NOW, since=NOW - timedelta(hours=1))
+    assert [m.key for m in matches] == ["ev-ii"]
+    assert "event graded II (≥ III)" in matches[0].reason
+    loaded = engine.load_event("ev-ii")
+    assert loaded is not None and loaded.grade == Grade.II
+
+
+def test_history_merges_consecutive_matches_into_one(
+        engine: RuleEngine, es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
+    burst_at = NOW - timedelta(days=2)
+    posts = [post(i, burst_at + timedelta(minutes=2 * i), sentiment="negative") for i in range(30)]
+    index(es_client, es_layout, tmp_path, posts)
+    rule = shipped_config().policy.rule("livelihood_negative_burst")
+    [episode] = engine.history(rule, NOW - timedelta(days=7), NOW)
+    assert episode.key == "就学" and episode.count >= 20
+    first, last = (datetime.fromisoformat(episode.details[k]) for k in ("first_at", "last_at"))
+    assert burst_at < first < last <= burst_at + timedelta(hours=2)
+
+
+def test_a_rule_naming_a_missing_field_is_refused_with_its_name() -> None:
+    with pytest.raises(RuleError, match="rule 't'.*'colour'"):
+        check_rule(spec(type="frequency", num_events=3, timeframe_minutes=10, group_by="colour"))

@@ -1,0 +1,98 @@
+"""The scheduler's jobs live in the workflow database: a restart keeps them, a job that fell due while the
+process was down runs once on start, and escalation across the restart is neither repeated nor missed."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+
+import pytest
+
+from alerts.cases import open_or_update_case
+from alerts.escalation import Escalator
+from alerts.scheduler import Runtime, install_jobs, job_specs, make_scheduler, set_runtime, start, tick_job
+from tests.alerts.casekit import MONDAY_9AM, TZ, make_event, notifications, prepare, shipped_config
+from yuqing.clock import ManualClock
+from yuqing.db.session import Database
+from yuqing.settings import Config
+
+
+@pytest.fixture(scope="module")
+def config() -> Config:
+    return shipped_config()
+
+
+@pytest.fixture
+def runtime(database: Database, config: Config):  # type: ignore[no-untyped-def]
+    prepare(database, config)
+    clock = ManualClock(MONDAY_9AM)
+    rt = Runtime(config, database, clock, Escalator(config))
+    set_runtime(rt)
+    yield rt
+    set_runtime(None)
+
+
+def wait_for(condition, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
+
+
+def escalation_levels(database: Database) -> list[int]:
+    return [n.payload["escalation_level"] for n in notifications(database, kind="escalation", channel="slack")]
+
+
+def test_a_restart_mid_escalation_neither_repeats_nor_misses_a_step(runtime: Runtime, config: Config) -> None:
+    database, clock = runtime.database, runtime.clock
+    assert isinstance(clock, ManualClock)
+    with database.transaction() as session:
+        open_or_update_case(session, make_event(), "graded_event", config, clock)
+    specs = job_specs(config, tick_seconds=3600, crawl=False)
+
+    first = make_scheduler(database, config, "background")
+    assert start(first, specs)["tick"] == "added"
+    clock.advance(timedelta(minutes=61))  # unacknowledged for an hour: level 1 is due
+    first.modify_job("tick", next_run_time=datetime.now(TZ))
+    wait_for(lambda: runtime.runs.get("tick") == 1)
+    wait_for(lambda: escalation_levels(database) == [1])
+    first.shutdown(wait=True)  # the process stops; its jobs stay in the database
+
+    clock.advance(timedelta(minutes=125))  # while it was down, level 2 fell due
+    second = make_scheduler(database, config, "background")
+    second.start(paused=True)
+    stored = second.get_job("tick")
+    assert stored is not None and str(stored.trigger) == "interval[1:00:00]"
+    assert install_jobs(second, specs)["tick"].startswith("kept")
+    # The stored run time passed three periods ago: the job runs once on start, not three times.
+    second.modify_job("tick", next_run_time=datetime.now(TZ) - timedelta(hours=3))
+    second.resume()
+    wait_for(lambda: runtime.runs.get("tick") == 2)
+    time.sleep(0.5)
+    second.shutdown(wait=True)
+    assert runtime.runs["tick"] == 2
+    assert escalation_levels(database) == [1, 2]
+    tick_job()  # a tick repeated by mistake sends nothing again
+    assert escalation_levels(database) == [1, 2]
+
+
+def test_stored_jobs_follow_the_configuration_on_start(runtime: Runtime, config: Config) -> None:
+    database = runtime.database
+    first = make_scheduler(database, config, "background")
+    first.start(paused=True)
+    install_jobs(first, job_specs(config, tick_seconds=30, crawl=True))
+    ids = {job.id for job in first.get_jobs()}
+    assert {"tick", "evaluate", "outbox", "digest"} <= ids
+    assert any(job_id.startswith("crawl:") for job_id in ids)
+    first.shutdown(wait=False)
+
+    second = make_scheduler(database, config, "background")
+    second.start(paused=True)
+    done = install_jobs(second, job_specs(config, tick_seconds=10, crawl=False))
+    assert done["tick"] == "rescheduled"
+    assert all(what == "removed" for job_id, what in done.items() if job_id.startswith("crawl:"))
+    assert done["digest"].startswith("kept")
+    digest = second.get_job("digest")
+    assert digest is not None and digest.next_run_time.hour == 8
+    second.shutdown(wait=False)
