@@ -88,3 +88,12 @@ def test_an_old_schema_is_refused_with_the_upgrade_command(tmp_path) -> None:
     Database(url).engine.connect().close()
     with pytest.raises(DatabaseUnavailable, match="yuqing db upgrade"):
         Database(url).check_schema()
+
+
+def test_a_savepoint_inside_a_transaction_does_not_commit_it_early(database: Database) -> None:
+    with pytest.raises(RuntimeError), database.transaction() as session:
+        with session.begin_nested():
+            session.add(new_case("evt-sp"))
+        raise RuntimeError("crash after the savepoint was released")
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 0
