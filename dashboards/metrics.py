@@ -24,9 +24,13 @@ EFFECT_WINDOW = timedelta(hours=24)
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes for aware columns; they were stored in UTC."""
+    """Times from the database are aware; a naive one (an older row) was stored in UTC."""
     if value is None:
         return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _due(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -140,13 +144,12 @@ def judge_case(case: Case, now: datetime) -> CaseVerdict:
     response_deadlines = [d for d in case.deadlines if d.kind in RESPONSE_KINDS]
     on_time: bool | None = None
     if response_deadlines:
-        due = min(_aware(d.due_at) for d in response_deadlines if d.due_at is not None)  # type: ignore[type-var]
+        due = min(_due(d.due_at) for d in response_deadlines)
         if responded_at is not None:
             on_time = responded_at <= due
         elif now > due:
             on_time = False
-    overdue = [d.kind for d in case.deadlines
-               if (_aware(d.met_at) or now) > _aware(d.due_at)]  # type: ignore[operator]
+    overdue = [d.kind for d in case.deadlines if (_aware(d.met_at) or now) > _due(d.due_at)]
     return CaseVerdict(case_id=case.id, title=case.title, unit_id=case.unit_id, grade=case.grade,
                        responded=responded_at is not None, on_time=on_time,
                        hours_to_ack=_hours(case.opened_at, case.acknowledged_at),
