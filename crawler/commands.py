@@ -1,0 +1,189 @@
+"""``yuqing crawl`` and ``yuqing demo-web``."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from yuqing.settings import ConfigError, load_config
+
+
+def _settings_pairs(values: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for value in values:
+        if "=" not in value:
+            raise click.BadParameter(
+                f"{value!r} is not NAME=VALUE (e.g. -s CLOSESPIDER_ITEMCOUNT=10)", param_hint="-s/--set"
+            )
+        name, _, setting = value.partition("=")
+        out[name.strip()] = setting
+    return out
+
+
+@click.command("crawl")
+@click.argument("sources", nargs=-1)
+@click.option("--all", "crawl_all", is_flag=True, help="Crawl every enabled source in sources.yaml.")
+@click.option(
+    "--distributed",
+    is_flag=True,
+    help="Share the queue and dupefilter with other crawler processes through Redis (scrapy-redis).",
+)
+@click.option(
+    "--redis-url", help="Redis for --distributed (default: the variable named by crawler.redis_url_env)."
+)
+@click.option(
+    "--crawl-id",
+    help="--distributed: processes with the same id share one crawl "
+    "(default: one crawl per source interval).",
+)
+@click.option(
+    "-s",
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A Scrapy or YUQING_* setting, as with `scrapy crawl -s`.",
+)
+@click.option(
+    "--log-level",
+    default="WARNING",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
+    help="Scrapy's log level (stderr).",
+)
+@click.option("--health", "show_health", is_flag=True, help="Print each source's health and exit.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def crawl_command(
+    sources: tuple[str, ...],
+    crawl_all: bool,
+    distributed: bool,
+    redis_url: str | None,
+    crawl_id: str | None,
+    overrides: tuple[str, ...],
+    log_level: str,
+    show_health: bool,
+    as_json: bool,
+) -> None:
+    """Crawl SOURCE(s) from config/sources.yaml into Elasticsearch; print how many posts were indexed."""
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    if show_health:
+        _print_health(config, as_json)
+        return
+    if crawl_all:
+        names = [s.name for s in config.sources.sources if s.enabled]
+    else:
+        names = list(sources)
+    if not names:
+        known = ", ".join(s.name for s in config.sources.sources)
+        raise click.UsageError(f"name the source(s) to crawl, or pass --all (sources: {known})")
+    for name in names:
+        try:
+            config.sources.get(name)
+        except KeyError as exc:
+            raise click.BadParameter(str(exc.args[0]), param_hint="SOURCE") from None
+    settings = _settings_pairs(overrides)
+    settings["LOG_LEVEL"] = log_level
+    if distributed:
+        settings["YUQING_DISTRIBUTED"] = "1"
+        if redis_url:
+            settings["YUQING_REDIS_URL"] = redis_url
+        if crawl_id:
+            settings["YUQING_CRAWL_ID"] = crawl_id
+    from crawler.runner import run_crawls
+
+    started = time.monotonic()
+    runs = run_crawls(config, names, settings)
+    elapsed = time.monotonic() - started
+    indexed = sum(r.count("yuqing/posts_indexed") for r in runs)
+    spooled = sum(r.count("yuqing/posts_spooled") for r in runs)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "indexed": indexed,
+                    "spooled": spooled,
+                    "seconds": round(elapsed, 1),
+                    "sources": [
+                        {
+                            "source": r.source,
+                            "type": r.type,
+                            "finish_reason": r.finish_reason,
+                            "failure": r.failure,
+                            "stats": r.stats or {},
+                        }
+                        for r in runs
+                    ],
+                },
+                ensure_ascii=False,
+                default=str,
+            )
+        )
+    else:
+        for run in runs:
+            click.echo(run.summary())
+        tail = f", {spooled} spooled for later" if spooled else ""
+        click.echo(f"{indexed} posts indexed from {len(runs)} source(s) in {elapsed:.1f} s{tail}")
+    if any(r.failure for r in runs):
+        sys.exit(1)
+
+
+def _print_health(config, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    from crawler.health import source_health
+
+    health = source_health(config)
+    if as_json:
+        click.echo(json.dumps([h.to_dict() for h in health], ensure_ascii=False))
+        return
+    for h in health:
+        last = h.last_run_finished.strftime("%Y-%m-%d %H:%M") if h.last_run_finished else "never"
+        click.echo(
+            f"{h.source:20} {h.status:9} last run {last:16} items {h.items_total:6} "
+            f"errors(last run) {h.errors_last_run}"
+        )
+        for event in h.open_events:
+            click.echo(f"    {event.kind} since {event.at:%Y-%m-%d %H:%M}: {event.detail}")
+
+
+@click.command("demo-web")
+@click.option(
+    "--port", default=8700, show_default=True, type=int, help="Port on 127.0.0.1 (0: any free port)."
+)
+@click.option(
+    "--scenario",
+    default="static",
+    show_default=True,
+    help="When posts appear: a bundled scenario (static, live) or a YAML file of releases.",
+)
+@click.option(
+    "--pages", default=0, show_default=True, type=int, help="Add this many generated news articles."
+)
+@click.option(
+    "--delay", "delay_s", default=0.0, show_default=True, type=float, help="Seconds to wait per response."
+)
+@click.option("--access-log", type=click.Path(path_type=Path), help="Append every request to this file.")
+def demo_web_command(port: int, scenario: str, pages: int, delay_s: float, access_log: Path | None) -> None:
+    """Serve the local demo web (fictional A市 news, message board, feeds, Weibo-shaped API) on 127.0.0.1."""
+    from crawler.demo_web import DemoWeb
+
+    try:
+        web = DemoWeb(port=port, scenario=scenario, pages=pages, delay_s=delay_s, access_log_path=access_log)
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"demo web at {web.url}/ (scenario {web.site.scenario.name}, "
+        f"{len(web.site.catalogue.news)} news articles); Ctrl-C stops it"
+    )
+    try:
+        web.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("stopped")
+    finally:
+        web.server.server_close()

@@ -1,0 +1,109 @@
+"""Source health for dashboards and alerts: is each source being crawled, and does it still yield?
+
+A source is *failing* when its fetches fail, *silent* when pages come back but nothing is found on
+them (a changed layout), *overdue* when no run finished for a while, each judged against the
+source's own ``interval_minutes``. Failing and silent spells are recorded as health events in the
+crawler's state database when a run ends; ``source_health()`` reads them back with the counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from crawler.state import CrawlState, HealthEvent
+from yuqing.settings import Config, load_config
+
+# A run may come a little late without being a problem: overdue only after this many intervals.
+OVERDUE_INTERVALS = 3
+
+
+def overdue_since(since: datetime | None, now: datetime, interval_minutes: float) -> bool:
+    """Whether a condition that began at ``since`` (None: it never held) has lasted an interval or more."""
+    return since is None or now - since >= timedelta(minutes=interval_minutes)
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    source: str
+    type: str
+    enabled: bool
+    status: str  # ok, failing, silent, overdue, never_run, disabled
+    interval_minutes: float
+    last_run_finished: datetime | None = None
+    last_ok_at: datetime | None = None
+    last_item_at: datetime | None = None
+    items_total: int = 0
+    items_last_run: int = 0
+    errors_last_run: int = 0
+    last_error: str | None = None
+    open_events: list[HealthEvent] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        def iso(value: datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {
+            "source": self.source,
+            "type": self.type,
+            "enabled": self.enabled,
+            "status": self.status,
+            "interval_minutes": self.interval_minutes,
+            "last_run_finished": iso(self.last_run_finished),
+            "last_ok_at": iso(self.last_ok_at),
+            "last_item_at": iso(self.last_item_at),
+            "items_total": self.items_total,
+            "items_last_run": self.items_last_run,
+            "errors_last_run": self.errors_last_run,
+            "last_error": self.last_error,
+            "open_events": [e.to_dict() for e in self.open_events],
+        }
+
+
+def source_health(
+    config: Config | None = None, now: datetime | None = None, state_path: Path | None = None
+) -> list[SourceHealth]:
+    """The health of every configured source, worst first."""
+    config = config or load_config()
+    now = now or datetime.now(config.settings.tz())
+    store = CrawlState(state_path)
+    try:
+        out = []
+        for spec in config.sources.sources:
+            state = store.source_state(spec.name)
+            events = store.events(spec.name, open_only=True)
+            if not spec.enabled:
+                status = "disabled"
+            elif state is None or state.last_run_finished is None:
+                status = "never_run"
+            elif any(e.kind == "failing" for e in events):
+                status = "failing"
+            elif any(e.kind == "silent" for e in events):
+                status = "silent"
+            elif now - state.last_run_finished > timedelta(minutes=spec.interval_minutes * OVERDUE_INTERVALS):
+                status = "overdue"
+            else:
+                status = "ok"
+            out.append(
+                SourceHealth(
+                    source=spec.name,
+                    type=spec.type,
+                    enabled=spec.enabled,
+                    status=status,
+                    interval_minutes=spec.interval_minutes,
+                    open_events=events,
+                    last_run_finished=state.last_run_finished if state else None,
+                    last_ok_at=state.last_ok_at if state else None,
+                    last_item_at=state.last_item_at if state else None,
+                    items_total=state.items_total if state else 0,
+                    items_last_run=state.items_last_run if state else 0,
+                    errors_last_run=state.errors_last_run if state else 0,
+                    last_error=state.last_error if state else None,
+                )
+            )
+    finally:
+        store.close()
+    order = {"failing": 0, "silent": 1, "overdue": 2, "never_run": 3, "ok": 4, "disabled": 5}
+    return sorted(out, key=lambda h: (order[h.status], h.source))

@@ -1,0 +1,322 @@
+"""The item pipeline: Post → never twice → ``analysis.entry`` enrichment → buffered bulk writes to Elasticsearch.
+
+Posts are enriched in batches (``enrich_many``) and written through ``yuqing.es.writer.BulkWriter``
+in a worker thread, so the crawl keeps fetching meanwhile. If analysis cannot run (a model not
+trained yet), posts are still de-identified and indexed, without ``analyzed_at``, for analysis to
+pick up later; a post that cannot even be de-identified is kept aside on disk and not marked seen. When Elasticsearch is unreachable, batches go to the durable spool and are replayed,
+oldest first, as soon as it answers. An item is marked seen only after it was indexed or spooled,
+so nothing is lost between the two; a repeat after a crash overwrites the same ``_id``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Self
+
+from elastic_transport import ConnectionError as TransportConnectionError
+from elastic_transport import ConnectionTimeout
+from elasticsearch import ApiError, Elasticsearch
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import task, threads
+from twisted.internet.defer import Deferred
+
+from analysis.entry import enrich_many
+from crawler.state import SeenEntry
+from yuqing import paths
+from yuqing.contract import Post
+from yuqing.es.client import es_url
+from yuqing.es.indices import IndexLayout
+from yuqing.es.writer import BulkWriter, post_document
+
+log = logging.getLogger(__name__)
+
+NEW = "yuqing/posts_new"
+INDEXED = "yuqing/posts_indexed"
+SPOOLED = "yuqing/posts_spooled"
+REPLAYED = "yuqing/spool_replayed"
+DUPLICATES = "yuqing/duplicates"
+ENRICH_FAILED = "yuqing/enrich_failed"
+ENRICH_DEGRADED = "yuqing/enrich_degraded"
+
+
+def index_cutter() -> Callable[[str], str]:
+    """The analysis tokenizer's cut for index fields, or whitespace normalisation until it exists."""
+    try:
+        from analysis.tokenizer import cut_for_index
+    except ImportError:
+        log.info("analysis.tokenizer is not available; indexing text cut on whitespace only")
+        return lambda text: " ".join(text.split())
+    return cut_for_index
+
+
+class PostPipeline:
+    """Deduplicate, enrich and index the Posts a spider yields."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.flush_interval_s = crawler.settings.getfloat("YUQING_FLUSH_INTERVAL_S", 2.0)
+        self.drain_wait_s = crawler.settings.getfloat("YUQING_SPOOL_DRAIN_WAIT_S", 0.0)
+        self._batch: list[Post] = []
+        self._warned_degraded = False
+        self._pending_ids: set[str] = set()
+        self._pending_hashes: set[str] = set()
+        self._write_lock = threading.Lock()
+        self._ensured = False
+        self._timer: task.LoopingCall | None = None
+        self._last_tick: Deferred[None] | None = None
+        self.cut = index_cutter()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def open_spider(self) -> None:
+        spider = self.crawler.spider
+        self.source = spider.spec.name  # type: ignore[union-attr]
+        self.state = spider.crawl_state  # type: ignore[union-attr]
+        es_settings = spider.config.settings.elasticsearch  # type: ignore[union-attr]
+        prefix = self.crawler.settings.get("YUQING_INDEX_PREFIX") or es_settings.index_prefix
+        self.layout = IndexLayout(prefix)
+        self.es = Elasticsearch(
+            es_url(es_settings),
+            basic_auth=es_settings.credentials(),
+            request_timeout=15,
+            max_retries=1,
+            retry_on_timeout=False,
+        )
+        self.writer = BulkWriter(
+            self.es,
+            self.layout.posts,
+            paths.state_dir() / "spool" / prefix,
+            chunk_size=es_settings.bulk_chunk_size,
+            flush_interval_s=float("inf"),
+        )
+        self.chunk_size = es_settings.bulk_chunk_size
+        self._timer = task.LoopingCall(self._tick)
+        self._timer.start(self.flush_interval_s, now=False)
+        # Load the analysis models before the first request (once per process), not when the first batch waits.
+        await maybe_deferred_to_future(threads.deferToThread(_warm_up_analysis))
+
+    async def close_spider(self) -> None:
+        if self._timer is not None and self._timer.running:
+            self._timer.stop()
+        if self._last_tick is not None and not self._last_tick.called:
+            await maybe_deferred_to_future(self._last_tick)
+        await self._flush_in_thread()
+        deadline = time.monotonic() + self.drain_wait_s
+        while self.writer.spool.segments():
+            if await maybe_deferred_to_future(threads.deferToThread(self._replay)):
+                continue
+            if time.monotonic() >= deadline:
+                break
+            await maybe_deferred_to_future(task.deferLater(_reactor(), 1.0, lambda: None))
+        waiting = self.writer.spool.pending()
+        if waiting:
+            log.warning(
+                "%d documents wait in the spool %s; they are replayed by the next crawl once "
+                "Elasticsearch at %s answers",
+                waiting,
+                self.writer.spool.directory,
+                self.es_address(),
+            )
+        self.stats.set_value("yuqing/spool_pending", waiting)
+        self.es.close()
+        await maybe_deferred_to_future(threads.deferToThread(_save_analysis_state))
+
+    def es_address(self) -> str:
+        return ", ".join(str(node) for node in self.es.transport.node_pool.all())
+
+    # ------------------------------------------------------------------ items
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, Post):
+            return item
+        if self._seen(item):
+            self.stats.inc_value(DUPLICATES)
+            raise DropItem(f"already collected: {item.url or item.id}", log_level="DEBUG")
+        self._batch.append(item)
+        self._pending_ids.add(item.id)
+        if item.content_hash:
+            self._pending_hashes.add(item.content_hash)
+        self.stats.inc_value(NEW)
+        if len(self._batch) >= self.chunk_size:
+            await self._flush_in_thread()
+        return item
+
+    def _seen(self, post: Post) -> bool:
+        if post.id in self._pending_ids or (post.content_hash and post.content_hash in self._pending_hashes):
+            return True
+        return self.state.is_seen(self.source, post.id, post.content_hash)
+
+    def _enrich(self, posts: list[Post]) -> list[Post]:
+        """Enriched posts; de-identified only when analysis fails; posts neither can handle are kept aside."""
+        if not posts:
+            return []
+        try:
+            return enrich_many(posts)
+        except Exception as exc:  # analysis must not stop collection: degrade to de-identification
+            self.stats.inc_value(ENRICH_DEGRADED, len(posts))
+            if not self._warned_degraded:
+                self._warned_degraded = True
+                log.warning(
+                    "analysis could not enrich posts (%s: %s); indexing them de-identified only, without "
+                    "analyzed_at, so analysis can enrich them later",
+                    type(exc).__name__,
+                    exc,
+                )
+        out = []
+        for post in posts:
+            try:
+                out.append(deidentified_only(post))
+            except Exception as exc:  # the post is not safe to index; keep it for the next crawl
+                self.stats.inc_value(ENRICH_FAILED)
+                self._keep_aside(post, exc)
+        return out
+
+    def _keep_aside(self, post: Post, exc: Exception) -> None:
+        """Not indexed (it is not de-identified) and not marked seen, so the next crawl tries again."""
+        path = paths.state_dir() / "crawler" / "enrich-failed.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(
+                json.dumps(
+                    {
+                        "at": datetime.now(UTC).isoformat(),
+                        "error": repr(exc),
+                        "post": post.model_dump(mode="json"),
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
+        log.error(
+            "could not de-identify %s (%r); the post is kept in %s and collected again next crawl",
+            post.url or post.id,
+            exc,
+            path,
+        )
+
+    # ------------------------------------------------------------------ writing
+
+    def _tick(self) -> Any:
+        if self._batch or self.writer.spool.segments():
+            self._last_tick = threads.deferToThread(self._write, self._take())
+            return self._last_tick
+        return None
+
+    def _take(self) -> list[Post]:
+        batch, self._batch = self._batch, []
+        return batch
+
+    async def _flush_in_thread(self) -> None:
+        await maybe_deferred_to_future(threads.deferToThread(self._write, self._take()))
+
+    def _ensure_layout(self) -> bool:
+        """Templates and aliases must exist before the first write, or Elasticsearch would invent an index."""
+        if self._ensured:
+            return True
+        try:
+            self.layout.ensure(self.es)
+        except (TransportConnectionError, ConnectionTimeout, OSError) as exc:
+            log.warning("Elasticsearch unreachable (%s); writing to the spool", exc)
+            return False
+        except ApiError as exc:
+            if getattr(exc, "status_code", 0) in (429, 502, 503, 504):
+                return False
+            raise
+        self._ensured = True
+        return True
+
+    def _replay(self) -> int:
+        with self._write_lock:
+            if not self._ensure_layout():
+                return 0
+            sent = self.writer.replay_spool()
+        if sent:
+            self.stats.inc_value(REPLAYED, sent)
+        return sent
+
+    def _write(self, batch: list[Post]) -> None:
+        """Enrich and index a batch (or spool it), then remember its items as seen. Runs in a worker thread."""
+        with self._write_lock:
+            enriched = self._enrich(batch)
+            docs = [post_document(post, self.cut) for post in enriched]
+            indexed_before, spooled_before = self.writer.indexed, self.writer.spooled
+            rejected_before = self.writer.rejected
+            if self._ensure_layout():
+                self.writer.add_many(docs)
+                self.writer.flush()
+            elif docs:
+                self.writer.spool.put(docs)
+                self.writer.spooled += len(docs)
+            spooled = self.writer.spooled - spooled_before
+            indexed = self.writer.indexed - indexed_before
+            rejected = self.writer.rejected - rejected_before
+            if enriched:
+                self.state.mark_seen(
+                    self.source,
+                    [
+                        SeenEntry(p.id, p.content_hash, p.id, p.published_at)
+                        for p in batch
+                        if p.id in {e.id for e in enriched}
+                    ],
+                )
+            for post in batch:
+                self._pending_ids.discard(post.id)
+                self._pending_hashes.discard(post.content_hash or "")
+        replayed = max(indexed - (len(docs) - spooled - rejected), 0)
+        self.stats.inc_value(INDEXED, indexed - replayed)
+        self.stats.inc_value(SPOOLED, spooled)
+        if replayed:
+            self.stats.inc_value(REPLAYED, replayed)
+
+
+def deidentified_only(post: Post) -> Post:
+    """The post with personal information masked (title, text, reply, author), and nothing else added."""
+    from analysis.deidentify import deidentify, deidentify_author
+
+    reply = post.reply.model_copy(update={"text": deidentify(post.reply.text).text}) if post.reply else None
+    return post.model_copy(
+        update={
+            "title": deidentify(post.title).text if post.title else post.title,
+            "text": deidentify(post.text).text,
+            "author": deidentify_author(post.author) if post.author else post.author,
+            "reply": reply,
+            "deidentified": True,
+        }
+    )
+
+
+def _warm_up_analysis() -> None:
+    """Load the analysis models (an empty batch loads them and changes nothing) and the tokenizer's dictionary."""
+    try:
+        enrich_many([])
+        index_cutter()("预热")
+    except Exception as exc:  # reported again, with its consequence, when the first batch is enriched
+        log.info("analysis models did not load ahead of the crawl: %s", exc)
+
+
+def _save_analysis_state() -> None:
+    """The near-duplicate index analysis keeps across crawls."""
+    from analysis.entry import save_state
+
+    try:
+        save_state()
+    except OSError as exc:
+        log.error("could not save the analysis state: %s", exc)
+
+
+def _reactor() -> Any:
+    from twisted.internet import reactor
+
+    return reactor

@@ -1,0 +1,114 @@
+"""Run crawls in-process (what ``yuqing crawl`` does): each source with the spider of its type, one
+after the other, and a summary of what each indexed."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.utils.project import get_project_settings
+from scrapy.utils.reactor import install_reactor
+from twisted.internet import defer
+
+from crawler.pipelines import DUPLICATES, INDEXED, NEW, REPLAYED, SPOOLED
+from crawler.spiders.base import ERRORS, FILTERED, FOUND, SEEN_BEFORE, SKIPPED
+from yuqing.settings import Config
+
+
+@dataclass
+class SourceRun:
+    """What one crawl of one source did."""
+
+    source: str
+    type: str
+    finish_reason: str | None = None
+    failure: str | None = None
+    stats: dict[str, Any] | None = None
+
+    def count(self, key: str) -> int:
+        return int((self.stats or {}).get(key, 0))
+
+    def filtered(self) -> int:
+        return sum(int(v) for k, v in (self.stats or {}).items() if k.startswith(FILTERED + "/"))
+
+    @property
+    def new(self) -> int:
+        return self.count(NEW)
+
+    def summary(self) -> str:
+        if self.failure:
+            return f"{self.source} ({self.type}): not crawled: {self.failure}"
+        parts = [f"{self.count(INDEXED)} new posts indexed"]
+        if self.count(SPOOLED):
+            parts.append(f"{self.count(SPOOLED)} spooled (Elasticsearch unreachable; replayed later)")
+        if self.count(REPLAYED):
+            parts.append(f"{self.count(REPLAYED)} replayed from the spool")
+        seen = self.count(DUPLICATES) + self.count(SEEN_BEFORE)
+        parts += [
+            f"{self.count(FOUND)} found",
+            f"{seen} seen before",
+            f"{self.filtered()} outside window/keywords",
+            f"{self.count(SKIPPED)} skipped",
+            f"{self.count(ERRORS)} errors",
+        ]
+        return f"{self.source} ({self.type}): " + ", ".join(parts) + f" [{self.finish_reason}]"
+
+
+def project_settings(overrides: dict[str, Any] | None = None) -> Any:
+    """The Scrapy project's settings (crawler/settings.py) with command-line overrides on top."""
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    settings = get_project_settings()
+    settings.setdict(overrides or {}, priority="cmdline")
+    return settings
+
+
+def run_crawls(
+    config: Config, sources: list[str], overrides: dict[str, Any] | None = None
+) -> list[SourceRun]:
+    """Crawl the named sources in this process, one after another; return a run record per source.
+
+    The Twisted reactor cannot be restarted: call this once per process.
+    """
+    settings = project_settings(overrides)
+    # The reactor Scrapy asks for must be installed before anything imports twisted.internet.reactor.
+    install_reactor(settings["TWISTED_REACTOR"], settings["ASYNCIO_EVENT_LOOP"])
+    process = CrawlerProcess(settings)
+    runs = [SourceRun(name, config.sources.get(name).type) for name in sources]
+
+    @defer.inlineCallbacks
+    def crawl_all() -> Generator[Any, Any, None]:
+        for run in runs:
+            try:
+                crawler = process.create_crawler(process.spider_loader.load(run.type))
+            except KeyError as exc:
+                run.failure = f"no spider for type {run.type!r} ({exc})"
+                continue
+            _capture(crawler, run)
+            try:
+                yield process.crawl(crawler, source=run.source)
+            except Exception as exc:  # one source's failure must not stop the others; it is reported
+                run.failure = str(exc)
+            if run.stats is not None:
+                run.stats = dict(crawler.stats.get_stats())  # now with Scrapy's closing figures
+
+    from twisted.internet import reactor
+
+    def stop(result: Any) -> Any:
+        reactor.stop()  # type: ignore[attr-defined,misc]
+        return result
+
+    reactor.callWhenRunning(lambda: crawl_all().addBoth(stop))  # type: ignore[attr-defined]
+    process.start(stop_after_crawl=False)
+    return runs
+
+
+def _capture(crawler: Crawler, run: SourceRun) -> None:
+    def closed(spider: Any, reason: str) -> None:
+        run.finish_reason = reason
+        run.stats = dict(crawler.stats.get_stats())
+
+    crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)

@@ -1,0 +1,1 @@
+"""One spider per source *type* (news, rss, sitemap, message_board, social_json, weibo); sites are configuration."""

@@ -1,0 +1,367 @@
+"""What every source type shares: its spec from sources.yaml, Posts built the same way, the rules of a
+crawl (time window, keywords, never twice), and bad input logged and counted instead of raised.
+
+A spider per *type*, never per site: ``scrapy crawl news -a source=demo_news`` reads the source
+``demo_news`` and crawls it with the ``news`` spider.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import scrapy
+from parsel import Selector, SelectorList
+from pydantic import ValidationError
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError  # noqa: A004
+from twisted.python.failure import Failure
+from w3lib.url import canonicalize_url
+
+from crawler.config import (
+    SourceError,
+    apply_source_settings,
+    load_crawler_config,
+    matches_keywords,
+    parse_since,
+    queries_in_urls,
+    resolve_source,
+    start_urls,
+)
+from crawler.state import CrawlState, content_hash
+from yuqing.contract import Engagement, Post, Region, Reply
+from yuqing.settings import Config, SourceSpec
+
+# Stats keys (also read by the state extension and `yuqing crawl`).
+FOUND = "yuqing/items_found"
+SKIPPED = "yuqing/skipped"
+FILTERED = "yuqing/filtered"
+ERRORS = "yuqing/errors"
+PARTIAL = "yuqing/partial"
+SEEN_BEFORE = "yuqing/seen_before"
+
+
+def item_key(url_or_id: str) -> str:
+    """The stable key of an item: its canonical URL (query order, fragment) or its native id."""
+    if url_or_id.lower().startswith(("http://", "https://")):
+        return canonicalize_url(url_or_id)
+    return url_or_id
+
+
+def select(target: Response | Selector, selector: str) -> SelectorList[Selector]:
+    """CSS (``a.link::attr(href)``) or XPath (starting with ``/``, ``(`` or ``./``)."""
+    if selector.startswith(("/", "(", "./")):
+        return target.xpath(selector)
+    return target.css(selector)
+
+
+def selected_text(target: Response | Selector, selector: str | None, separator: str = " ") -> str | None:
+    """The text a selector finds (element text or selected strings), whitespace-tidied; None when nothing."""
+    if not selector:
+        return None
+    parts = []
+    for item in select(target, selector):
+        root = item.root
+        if isinstance(root, str):
+            parts.append(root)
+        else:
+            parts.append(" ".join(t for t in item.xpath(".//text()[not(ancestor::script)]").getall()))
+    text = separator.join(" ".join(p.split()) for p in parts if p and p.strip())
+    return text or None
+
+
+def _check_selector(source: str, key: str, selector: str) -> None:
+    try:
+        select(Selector(text="<html></html>"), selector)
+    except Exception as exc:  # cssselect and lxml raise several unrelated error types
+        raise SourceError(
+            f"source {source!r}: selector {key}: {selector!r} is not valid CSS or XPath ({exc}); "
+            "fix it in sources.yaml"
+        ) from None
+
+
+class SourceSpider(scrapy.Spider):
+    """Base of the six source types; a subclass parses one shape of page or API."""
+
+    #: The fields this type reads from ``selectors`` in sources.yaml.
+    selector_keys: ClassVar[tuple[str, ...]] = ()
+    #: Whether authors of this type are private persons (then they get a keyed pseudonym here).
+    private_authors: ClassVar[bool] = False
+
+    spec: SourceSpec
+    config: Config
+    crawl_state: CrawlState
+
+    def __init__(self, source: str | None = None, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.source_name = source
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SourceSpider:
+        config = load_crawler_config(crawler.settings)
+        spec = resolve_source(config, kwargs.get("source"), cls.name)
+        apply_source_settings(crawler.settings, config, spec)
+        spider: SourceSpider = super().from_crawler(crawler, *args, **kwargs)
+        spider.setup(config, spec)
+        return spider
+
+    def setup(self, config: Config, spec: SourceSpec) -> None:
+        """Bind the spider to its source; fail early, with the fix, on a bad configuration."""
+        self.config = config
+        self.spec = spec
+        self.tz = config.settings.timezone
+        self.zone = ZoneInfo(self.tz)
+        self.since = parse_since(spec.since, self.now(), self.tz)
+        self.start_urls = start_urls(spec)
+        self.allowed_domains = spec.allowed_domains or sorted(
+            {host for u in self.start_urls if (host := urlsplit(u).hostname)}
+        )
+        self.filter_keywords = bool(spec.keywords) and not queries_in_urls(spec)
+        self.distributed = self.settings.getbool("YUQING_DISTRIBUTED")
+        for key, selector in spec.selectors.items():
+            if key not in self.selector_keys:
+                raise SourceError(
+                    f"source {spec.name!r}: selectors.{key} is not used by {spec.type} sources; "
+                    f"use one of: {', '.join(self.selector_keys) or 'none'}"
+                )
+            _check_selector(spec.name, key, selector)
+        for key in ("link_selector", "next_page_selector"):
+            value = getattr(spec, key)
+            if value and spec.type not in ("social_json",):
+                _check_selector(spec.name, key, value)
+        proxy_env = config.settings.crawler.proxy_env
+        if spec.proxy and not (proxy_env and os.environ.get(proxy_env)):
+            raise SourceError(
+                f"source {spec.name!r} asks for a proxy (proxy: true) but {proxy_env or 'crawler.proxy_env'} "
+                "is not set; set it to http://HOST:PORT, or set proxy: false in sources.yaml"
+            )
+        self.crawl_state = CrawlState()
+        self.last_error: str | None = None
+        self._requested: set[str] = set()
+        self._idle_since: float | None = None
+        if self.distributed:
+            self.crawler.signals.connect(self._keep_alive_while_shared, signal=signals.spider_idle)
+            self.crawler.signals.connect(self._busy, signal=signals.response_received)
+
+    # ------------------------------------------------------------------ time
+
+    def now(self) -> datetime:
+        return datetime.now(self.zone)
+
+    def too_old(self, published: datetime | None) -> bool:
+        return bool(published and self.since and published < self.since)
+
+    # ------------------------------------------------------------------ requests
+
+    async def start(self) -> AsyncIterator[Any]:
+        for url in self.start_urls:
+            yield self.listing_request(url, self.parse, page=1)
+
+    def listing_request(self, url: str, callback: Any, page: int, **meta: Any) -> scrapy.Request:
+        """A list page, feed or API page: fetched every run (alone), once per crawl (distributed)."""
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=self.on_error,
+            dont_filter=not self.distributed,
+            meta={"yuqing_page": page, **meta},
+        )
+
+    def item_request(self, url: str, callback: Any, **meta: Any) -> scrapy.Request | None:
+        """A request for one item's page, unless the item was seen in an earlier run or this one."""
+        key = item_key(url)
+        post_id = Post.make_id(self.spec.name, key)
+        if post_id in self._requested:
+            return None
+        self._requested.add(post_id)
+        if self.crawl_state.is_seen(self.spec.name, post_id):
+            self.crawler.stats.inc_value(SEEN_BEFORE)
+            return None
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=self.on_error,
+            dont_filter=not self.distributed,
+            meta={"yuqing_key": key, **meta},
+        )
+
+    def next_page(
+        self, url: str | None, response: Response, callback: Any, **meta: Any
+    ) -> scrapy.Request | None:
+        page = int(response.meta.get("yuqing_page", 1)) + 1
+        if not url:
+            return None
+        if page > self.spec.max_pages:
+            self.logger.debug(
+                "not following page %d of %s: max_pages is %d", page, self.spec.name, self.spec.max_pages
+            )
+            return None
+        return self.listing_request(response.urljoin(url), callback, page=page, **meta)
+
+    def on_error(self, failure: Failure) -> None:
+        """A request that failed for good: count it and say why; the crawl goes on."""
+        request = failure.request  # type: ignore[attr-defined]
+        stats = self.crawler.stats
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            reason = str(failure.value) or "ignored"
+            kind = (
+                "robots"
+                if "robots" in reason.lower()
+                else "redirect_loop"
+                if "redirect loop" in reason
+                else "ignored"
+            )
+            self.skip(kind, request.url, reason)
+            return
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            message = f"HTTP {status}"
+        elif failure.check(DNSLookupError):
+            message = "DNS lookup failed"
+        elif failure.check(TimeoutError, TCPTimedOutError):
+            message = "timed out"
+        else:
+            message = f"{failure.type.__name__}: {failure.value}"
+        if "max size" in message.lower() or "maxsize" in message.lower():
+            self.skip("too_large", request.url, message)
+            return
+        stats.inc_value(ERRORS)
+        stats.inc_value(f"{ERRORS}/{message.split(':')[0]}")
+        self.last_error = f"{message} ({request.url})"
+        self.logger.warning("could not fetch %s: %s", request.url, message)
+
+    # ------------------------------------------------------------------ bad input, counted
+
+    def found(self, count: int = 1) -> None:
+        self.crawler.stats.inc_value(FOUND, count)
+
+    def skip(self, reason: str, url: str | None, detail: str = "") -> None:
+        """An item (or page) we cannot use: log why and count it; never raise."""
+        self.crawler.stats.inc_value(SKIPPED)
+        self.crawler.stats.inc_value(f"{SKIPPED}/{reason}")
+        self.logger.info("skipped %s: %s%s", url or "an item", reason, f" ({detail})" if detail else "")
+
+    def partial(self, field: str, url: str | None, detail: str = "") -> None:
+        """An item kept without one of its parts."""
+        self.crawler.stats.inc_value(f"{PARTIAL}/{field}")
+        self.logger.info("item %s has no %s%s", url or "", field, f" ({detail})" if detail else "")
+
+    def filtered(self, reason: str) -> None:
+        self.crawler.stats.inc_value(f"{FILTERED}/{reason}")
+
+    # ------------------------------------------------------------------ posts
+
+    def author_name(self, name: str | None) -> str | None:
+        """Authors of private posts get a keyed pseudonym here; analysis de-identifies the rest."""
+        name = (name or "").strip() or None
+        if name is None or not self.private_authors:
+            return name
+        from analysis.deidentify import deidentify_author
+
+        return deidentify_author(name)
+
+    def make_post(
+        self,
+        key: str,
+        *,
+        url: str | None = None,
+        title: str | None = None,
+        text: str | None = None,
+        author: str | None = None,
+        published_at: datetime | None = None,
+        engagement: Engagement | None = None,
+        reply: Reply | None = None,
+        status: str | None = None,
+        region: Region | None = None,
+    ) -> Post | None:
+        """A Post of this source, or None (logged) when it holds nothing or does not validate."""
+        title = " ".join((title or "").split()) or None
+        text = (text or "").strip()
+        if not title and not text:
+            self.skip("empty", url or key, "no title and no text")
+            return None
+        if published_at is not None:
+            if published_at.tzinfo is None:
+                published_at = published_at.replace(tzinfo=self.zone)
+            if published_at > self.now() + timedelta(days=1):
+                self.partial("published_at", url or key, f"{published_at.isoformat()} is in the future")
+                published_at = None
+        spec_region = self.spec.region
+        if region is None and spec_region is not None:
+            region = Region(
+                province=spec_region.province, city=spec_region.city, district=spec_region.district
+            )
+        try:
+            return Post(
+                id=Post.make_id(self.spec.name, item_key(key)),
+                source=self.spec.name,
+                source_type=self.spec.type,
+                url=url,
+                author=self.author_name(author),
+                published_at=published_at,
+                fetched_at=self.now(),
+                title=title,
+                text=text,
+                region=region,
+                media_tier=self.spec.media_tier,
+                engagement=engagement or Engagement(),
+                reply=reply,
+                status=status,
+                content_hash=content_hash(title, text),
+            )
+        except ValidationError as exc:
+            self.skip("invalid", url or key, str(exc).replace("\n", " ")[:300])
+            return None
+
+    def accept(self, post: Post | None) -> bool:
+        """Whether a post belongs in this crawl: inside the time window and matching the keywords."""
+        if post is None:
+            return False
+        if self.too_old(post.published_at):
+            self.filtered("too_old")
+            return False
+        if self.filter_keywords and not matches_keywords(self.spec.keywords, post.full_text()):
+            self.filtered("keywords")
+            return False
+        return True
+
+    def emit(self, posts: Iterable[Post | None]) -> Iterable[Post]:
+        for post in posts:
+            if self.accept(post):
+                assert post is not None
+                yield post
+
+    # ------------------------------------------------------------------ helpers for subclasses
+
+    def is_text(self, response: Response) -> bool:
+        if isinstance(response, TextResponse):
+            return True
+        kind = (response.headers.get("Content-Type") or b"").decode("latin-1")
+        self.skip("not_text", response.url, f"Content-Type {kind or 'missing'}")
+        return False
+
+    def note_truncated(self, response: Response) -> None:
+        if "dataloss" in response.flags:
+            self.partial("complete_body", response.url, "the server sent less than it announced")
+
+    # ------------------------------------------------------------------ distributed
+
+    def _busy(self, *args: Any, **kwargs: Any) -> None:
+        self._idle_since = None
+
+    def _keep_alive_while_shared(self) -> None:
+        """Other processes may still add requests to the shared queue: stop only after a quiet spell."""
+        now = time.monotonic()
+        if self._idle_since is None:
+            self._idle_since = now
+        if now - self._idle_since < self.settings.getfloat("YUQING_DISTRIBUTED_IDLE_S"):
+            raise DontCloseSpider

@@ -1,0 +1,167 @@
+"""``message_board``: citizens' messages to a government site and the official replies (问政/留言板).
+
+Each message gives subject, asker, time, status, text, and the reply with its unit and time, which
+timeliness is judged on. Fields come from the source's ``selectors`` (title, author, published_at,
+content, status, reply, reply_time, replier); without a selector, from the labels such pages print
+("留言时间：", "答复意见" ...). The asker gets a keyed pseudonym before anything is stored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from scrapy.http import Response
+
+from crawler.spiders.articles import ArticleSpider
+from crawler.spiders.base import selected_text
+from crawler.timeparse import parse_time
+from yuqing.contract import Post, Reply
+
+BOARD_FIELDS: tuple[str, ...] = (
+    "title",
+    "author",
+    "published_at",
+    "content",
+    "status",
+    "reply",
+    "reply_time",
+    "replier",
+)
+
+# Labels as Chinese government message boards print them; the longer alternatives first.
+LABELS: dict[str, tuple[str, ...]] = {
+    "title": ("留言主题", "留言标题", "信件标题", "信件主题", "主题", "标题"),
+    "author": ("留言用户", "留言人", "来信人", "投诉人", "提问人", "网友", "留言者"),
+    "published_at": ("留言时间", "来信时间", "提问时间", "发布时间", "投诉时间"),
+    "status": ("办理状态", "处理状态", "回复状态", "状态"),
+    "content": ("留言内容", "来信内容", "问题描述", "投诉内容", "内容"),
+    "replier": ("答复单位", "回复单位", "办理单位", "受理单位", "答复部门", "回复部门"),
+    "reply_time": ("答复时间", "回复时间", "办结时间", "答复日期", "回复日期"),
+    "reply": ("答复意见", "答复内容", "回复内容", "办理结果", "回复意见", "处理结果"),
+}
+_LONG_FIELDS = ("content", "reply")
+_LABEL = re.compile(
+    r"^\s*(?P<label>"
+    + "|".join(sorted({x for v in LABELS.values() for x in v}, key=len, reverse=True))
+    + r")\s*(?:[：:]\s*(?P<rest>.*)|$)",
+    re.DOTALL,
+)
+_BY_LABEL = {label: field for field, labels in LABELS.items() for label in labels}
+_LEADING_LABEL = re.compile(r"^[^：:]{1,8}[：:]\s*")
+
+
+def labelled_fields(response: Response) -> dict[str, str]:
+    """Fields read from "label：value" text, for pages without selectors."""
+    nodes = [
+        " ".join(t.split())
+        for t in response.xpath(
+            "//body//text()[not(ancestor::script)][not(ancestor::style)]"
+            "[not(ancestor::nav)][not(ancestor::footer)]"
+        ).getall()
+    ]
+    nodes = [n for n in nodes if n]
+    found: dict[str, str] = {}
+    pending: str | None = None  # a long field whose label stood before other labelled lines
+    i = 0
+    while i < len(nodes):
+        match = _LABEL.match(nodes[i])
+        if not match:
+            if pending is not None:
+                j = i
+                while j < len(nodes) and not _LABEL.match(nodes[j]):
+                    j += 1
+                found.setdefault(pending, "\n".join(nodes[i:j]))
+                pending, i = None, j
+                continue
+            i += 1
+            continue
+        field = _BY_LABEL[match.group("label")]
+        rest = (match.group("rest") or "").strip()
+        values = [rest] if rest else []
+        j = i + 1
+        if field in _LONG_FIELDS:
+            while j < len(nodes) and not _LABEL.match(nodes[j]):
+                values.append(nodes[j])
+                j += 1
+            if not values:
+                pending = field
+        elif not values and j < len(nodes) and not _LABEL.match(nodes[j]):
+            values.append(nodes[j])
+            j += 1
+        if values and field not in found:
+            found[field] = ("\n" if field in _LONG_FIELDS else " ").join(values)
+        i = j
+    return found
+
+
+class MessageBoardSpider(ArticleSpider):
+    name = "message_board"
+    selector_keys = BOARD_FIELDS
+    private_authors = True
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        if not self.is_text(response):
+            return
+        links = self.links(response, self.spec.link_selector)
+        if not links:
+            self.logger.warning(
+                "no message links on %s (link_selector: %s)",
+                response.url,
+                self.spec.link_selector or "generic",
+            )
+        self.found(len(links))
+        new = 0
+        for url in links:
+            request = self.item_request(url, self.parse_message)
+            if request is not None:
+                new += 1
+                yield request
+        if links and not new:
+            self.logger.info("every message on %s was seen before; not paging further", response.url)
+            return
+        next_request = self.next_page(self.next_page_url(response), response, self.parse)
+        if next_request is not None:
+            yield next_request
+
+    def parse_message(self, response: Response) -> Iterator[Post]:
+        if not self.is_text(response):
+            return
+        self.note_truncated(response)
+        labelled = labelled_fields(response)
+        fields: dict[str, str | None] = {}
+        for field in BOARD_FIELDS:
+            selector = self.spec.selectors.get(field)
+            separator = "\n" if field in _LONG_FIELDS else " "
+            value = selected_text(response, selector, separator) if selector else labelled.get(field)
+            if value and field in ("author", "published_at", "reply_time", "replier", "status"):
+                value = _LEADING_LABEL.sub("", value).strip() or None
+            fields[field] = value
+        if not fields["title"]:
+            fields["title"] = selected_text(response, "h1") or selected_text(response, "title")
+        url = response.url
+        now = self.now()
+        published = parse_time(fields["published_at"] or "", now=now, tz=self.tz)
+        reply = None
+        if fields["reply"]:
+            replied = parse_time(fields["reply_time"] or "", now=now, tz=self.tz)
+            if replied is None:
+                self.partial("reply_time", url, f"unreadable {fields['reply_time']!r}")
+            reply = Reply(text=fields["reply"], replied_at=replied, replier=fields["replier"])
+        for field in ("author", "published_at", "content"):
+            if not fields[field]:
+                self.partial(field, url, "not found on the page")
+        if fields["published_at"] and published is None:
+            self.partial("published_at", url, f"unreadable {fields['published_at']!r}")
+        post = self.make_post(
+            response.meta.get("yuqing_key") or url,
+            url=url,
+            title=fields["title"],
+            text=fields["content"] or "",
+            author=fields["author"],
+            published_at=published,
+            reply=reply,
+            status=fields["status"],
+        )
+        yield from self.emit([post])

@@ -1,0 +1,98 @@
+"""``sitemap``: sitemap indexes, URL sets and Google News sitemaps (``news:publication_date``, ``news:title``).
+
+Start URLs may be sitemaps or a robots.txt (its ``Sitemap:`` lines are followed). Entries outside
+the time window are dropped before their page is fetched; the pages go through article extraction.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from lxml import etree
+from scrapy.http import Response
+
+from crawler.spiders.articles import ArticleSpider
+from crawler.timeparse import parse_time
+
+_PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _local(tag: Any) -> str:
+    return tag.split("}", 1)[1] if isinstance(tag, str) and "}" in tag else str(tag)
+
+
+class SitemapSpider(ArticleSpider):
+    name = "sitemap"
+
+    async def start(self) -> Any:
+        for url in self.start_urls:
+            callback = self.parse_robots if url.rstrip("/").endswith("robots.txt") else self.parse
+            yield self.listing_request(url, callback, page=1)
+
+    def parse_robots(self, response: Response) -> Iterator[Any]:
+        for line in response.text.splitlines():
+            match = re.match(r"^\s*sitemap\s*:\s*(\S+)", line, re.IGNORECASE)
+            if match:
+                yield self.listing_request(response.urljoin(match.group(1)), self.parse, page=1)
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        self.note_truncated(response)
+        body = response.body
+        if body[:2] == _GZIP_MAGIC:
+            try:
+                body = gzip.decompress(body)[: self.settings.getint("DOWNLOAD_MAXSIZE") or None]
+            except (OSError, EOFError) as exc:
+                self.skip("bad_gzip", response.url, str(exc))
+                return
+        try:
+            root = etree.fromstring(body, parser=_PARSER) if body.strip() else None
+        except etree.XMLSyntaxError as exc:
+            root = None
+            self.logger.info("sitemap %s does not parse: %s", response.url, exc)
+        if root is None:
+            self.skip("unreadable_sitemap", response.url, "not XML")
+            return
+        if _PARSER.error_log:
+            self.crawler.stats.inc_value("yuqing/malformed_sitemaps")
+            self.logger.info("sitemap %s is malformed; reading what parses", response.url)
+        kind = _local(root.tag)
+        if kind == "sitemapindex":
+            for loc in root.iter("{*}loc"):
+                url = (loc.text or "").strip()
+                if url.startswith(("http://", "https://")):
+                    yield self.listing_request(url, self.parse, page=1)
+            return
+        if kind != "urlset":
+            self.skip("unreadable_sitemap", response.url, f"root element <{kind}>")
+            return
+        entries = list(root.iterchildren("{*}url"))
+        self.found(len(entries))
+        for entry in entries:
+            yield from self.entry(entry, response)
+
+    def entry(self, entry: Any, response: Response) -> Iterator[Any]:
+        values: dict[str, str] = {}
+        for element in entry.iter():
+            name = _local(element.tag)
+            if name in ("loc", "lastmod", "publication_date", "title", "keywords") and element.text:
+                values.setdefault(name, element.text.strip())
+        url = values.get("loc", "")
+        if not url.startswith(("http://", "https://")):
+            self.skip("bad_url", response.url, f"sitemap entry with loc {url!r}")
+            return
+        stamp = values.get("publication_date") or values.get("lastmod")
+        published = parse_time(stamp, now=self.now(), tz=self.tz) if stamp else None
+        if self.too_old(published):
+            self.filtered("too_old")
+            return
+        hints = {
+            "title": values.get("title"),
+            "published_at": published.isoformat() if published and values.get("publication_date") else None,
+        }
+        request = self.article_request(response.urljoin(url), **hints)
+        if request is not None:
+            yield request

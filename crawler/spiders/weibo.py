@@ -1,0 +1,236 @@
+"""``weibo``: the m.weibo.cn container API (search ``100103type=1&q=…`` and user timelines ``107603<uid>``).
+
+The shape is Weibo's own: ``data.cards[]``, posts in cards of ``card_type`` 9 under ``mblog``,
+sometimes nested in a ``card_group``; ``text`` is HTML; ``created_at`` is "刚刚", "5分钟前",
+"昨天 08:10", "05-12", "2019-05-12" or "Sun May 12 16:25:00 +0800 2019"; a repost carries its
+original in ``retweeted_status`` (emitted too, as its own post); a long post is cut and its full
+text comes from ``/statuses/extend``. Paging follows ``cardlistInfo.page``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from crawler.spiders.base import SEEN_BEFORE, SourceSpider
+from crawler.spiders.social_json import load_json, with_page
+from crawler.text import as_text, html_to_text, parse_count
+from crawler.timeparse import parse_time
+from yuqing.contract import Engagement, Post, Region
+
+_PROVINCES = (
+    "北京",
+    "天津",
+    "上海",
+    "重庆",
+    "河北",
+    "山西",
+    "辽宁",
+    "吉林",
+    "黑龙江",
+    "江苏",
+    "浙江",
+    "安徽",
+    "福建",
+    "江西",
+    "山东",
+    "河南",
+    "湖北",
+    "湖南",
+    "广东",
+    "海南",
+    "四川",
+    "贵州",
+    "云南",
+    "陕西",
+    "甘肃",
+    "青海",
+    "台湾",
+    "内蒙古",
+    "广西",
+    "西藏",
+    "宁夏",
+    "新疆",
+    "香港",
+    "澳门",
+)
+_MUNICIPALITIES = ("北京", "天津", "上海", "重庆")
+_MONTH_DAY = re.compile(r"^\s*(\d{1,2})-(\d{1,2})\s*$")
+_CUT_MARK = re.compile(r"\.\.\.\s*全文\s*$")
+
+
+def mblogs(cards: Any) -> Iterator[Any]:
+    """Every ``mblog`` in a card list, including those in ``card_group`` nests."""
+    if not isinstance(cards, list):
+        return
+    for card in cards:
+        if not isinstance(card, dict):
+            continue
+        if "card_group" in card:
+            yield from mblogs(card["card_group"])
+        elif card.get("card_type") == 9:
+            yield card.get("mblog")
+
+
+def province_of(region_name: Any) -> str | None:
+    """ "发布于 湖南" → 湖南省 (None when it names no province)."""
+    if not isinstance(region_name, str):
+        return None
+    place = region_name.replace("发布于", "").strip()
+    for name in _PROVINCES:
+        if place.startswith(name):
+            if name in _MUNICIPALITIES:
+                return name + "市"
+            return name if name in ("内蒙古", "广西", "西藏", "宁夏", "新疆", "香港", "澳门") else name + "省"
+    return None
+
+
+def weibo_time(created: Any, now: datetime, tz: str) -> datetime | None:
+    """``created_at`` in any of Weibo's forms; a bare "MM-DD" is this year's date (last year's if that
+    would lie in the future), which general date parsers misread as a year and month."""
+    if not isinstance(created, str):
+        return None
+    match = _MONTH_DAY.match(created)
+    if match:
+        month, day = int(match.group(1)), int(match.group(2))
+        try:
+            value = datetime(now.year, month, day, tzinfo=now.tzinfo)
+            if value > now + timedelta(days=1):
+                value = value.replace(year=now.year - 1)
+        except ValueError:
+            return None
+        return value
+    return parse_time(created, now=now, tz=tz)
+
+
+class WeiboSpider(SourceSpider):
+    name = "weibo"
+    private_authors = True
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        data = load_json(self, response)
+        if data is None:
+            return
+        if not isinstance(data, dict) or data.get("ok") != 1:
+            message = data.get("msg") if isinstance(data, dict) else None
+            self.logger.info("no (more) results at %s: %s", response.url, message or "ok != 1")
+            return
+        body: dict[str, Any] = data["data"] if isinstance(data.get("data"), dict) else {}
+        blogs = list(mblogs(body.get("cards")))
+        self.found(len(blogs))
+        dated = []
+        for index, blog in enumerate(blogs):
+            for item in self.post_and_original(blog, f"{response.url} card {index}", response):
+                if isinstance(item, Post) and item.published_at is not None:
+                    dated.append(item.published_at)
+                yield item
+        if dated and self.since and all(d < self.since for d in dated):
+            return
+        info: dict[str, Any] = body["cardlistInfo"] if isinstance(body.get("cardlistInfo"), dict) else {}
+        following = info.get("page")
+        if blogs and isinstance(following, int) and not isinstance(following, bool):
+            request = self.next_page(with_page(response.url, following), response, self.parse)
+            if request is not None:
+                yield request
+
+    def post_and_original(self, blog: Any, where: str, response: Response) -> Iterator[Any]:
+        post = self.post(blog, where, response)
+        original = blog.get("retweeted_status") if isinstance(blog, dict) else None
+        if post is not None and isinstance(original, dict):
+            yield from self.post_and_original(original, where + " (original)", response)
+        if post is None:
+            return
+        if isinstance(blog, dict) and blog.get("isLongText") is True and not self.too_old(post.published_at):
+            if post.id in self._requested or self.crawl_state.is_seen(self.spec.name, post.id):
+                self.crawler.stats.inc_value(SEEN_BEFORE)
+                return
+            self._requested.add(post.id)
+            yield scrapy.Request(
+                self.base(response) + f"/statuses/extend?id={blog['id']}",
+                callback=self.parse_long,
+                errback=self.long_text_failed,
+                dont_filter=not self.distributed,
+                meta={"yuqing_post": post.model_dump(mode="json")},
+            )
+            return
+        if self.accept(post):
+            yield post
+
+    def long_text_failed(self, failure: Failure) -> Iterator[Post]:
+        """Without the full text, the cut text still makes a post."""
+        self.on_error(failure)
+        post = Post.model_validate(failure.request.meta["yuqing_post"])  # type: ignore[attr-defined]
+        self.partial("long_text", post.url, "kept the cut text")
+        if self.accept(post):
+            yield post
+
+    def parse_long(self, response: Response) -> Iterator[Post]:
+        post = Post.model_validate(response.meta["yuqing_post"])
+        data = load_json(self, response)
+        long_text = None
+        if isinstance(data, dict) and isinstance(data.get("data"), dict):
+            long_text = html_to_text(as_text(data["data"].get("longTextContent")))
+        if long_text:
+            from crawler.state import content_hash
+
+            post = post.model_copy(
+                update={"text": long_text, "content_hash": content_hash(post.title, long_text)}
+            )
+        else:
+            self.partial("long_text", post.url, "kept the cut text")
+        if self.accept(post):
+            yield post
+
+    def base(self, response: Response) -> str:
+        parts = urlsplit(response.url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def post(self, blog: Any, where: str, response: Response) -> Post | None:
+        if not isinstance(blog, dict):
+            self.skip("no_mblog", where, f"mblog is {type(blog).__name__}")
+            return None
+        native_id = as_text(blog.get("id")) or as_text(blog.get("mid"))
+        if not native_id:
+            self.skip("no_id", where, "mblog without id")
+            return None
+        raw_text = blog.get("text")
+        if not isinstance(raw_text, str):
+            self.skip("no_text", where, f"mblog {native_id} text is {type(raw_text).__name__}")
+            return None
+        text = _CUT_MARK.sub("…", html_to_text(raw_text))
+        original = blog.get("retweeted_status")
+        if isinstance(original, dict) and isinstance(original.get("text"), str):
+            text += "\n//转发原文：" + html_to_text(original["text"])
+        created = blog.get("created_at")
+        published = weibo_time(created, self.now(), self.tz)
+        if published is None:
+            self.partial("published_at", where, f"unreadable created_at {created!r}")
+        user: dict[str, Any] = blog["user"] if isinstance(blog.get("user"), dict) else {}
+        author = as_text(user.get("screen_name"))
+        if not author:
+            self.partial("author", where, "no user.screen_name")
+        region = None
+        province = province_of(blog.get("region_name"))
+        if self.spec.region is None and province:
+            region = Region(province=province)
+        engagement = Engagement(
+            reposts=parse_count(blog.get("reposts_count")),
+            comments=parse_count(blog.get("comments_count")),
+            likes=parse_count(blog.get("attitudes_count")),
+        )
+        return self.make_post(
+            native_id,
+            url=f"{self.base(response)}/detail/{native_id}",
+            text=text,
+            author=author,
+            published_at=published,
+            engagement=engagement,
+            region=region,
+        )

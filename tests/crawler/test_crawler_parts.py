@@ -1,0 +1,185 @@
+"""The crawler's small parts, each doing what a user of a source would notice."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from scrapy import Request
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse, Response
+from scrapy.spiders import Spider
+from scrapy.utils.test import get_crawler
+
+from crawler.config import SourceError, matches_keywords, parse_since, start_urls
+from crawler.demo_web.content import default_catalogue
+from crawler.demo_web.server import DemoSite, load_scenario, weibo_time
+from crawler.middlewares import BackoffRetryMiddleware, RedirectLoopMiddleware
+from crawler.spiders.message_board import labelled_fields
+from crawler.spiders.weibo import mblogs, province_of
+from crawler.spiders.weibo import weibo_time as read_weibo_time
+from crawler.text import html_to_text, json_path, parse_count
+from yuqing.clock import ManualClock
+from yuqing.settings import SourceSpec
+
+TZ = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 5, 12, 16, 25, tzinfo=TZ)
+
+
+def test_weibo_created_at_in_every_form_round_trips() -> None:
+    for age in (
+        timedelta(seconds=20),
+        timedelta(minutes=5),
+        timedelta(hours=3),
+        timedelta(days=1, hours=8),
+        timedelta(days=30),
+        timedelta(days=400),
+    ):
+        published = NOW - age
+        shown = weibo_time(published, NOW)
+        read = read_weibo_time(shown, NOW, "Asia/Shanghai")
+        assert read is not None, shown
+        precision = {"刚刚": timedelta(minutes=1)}.get(
+            shown, timedelta(days=1) if "-" in shown else timedelta(hours=1)
+        )
+        assert abs(read - published) <= precision, (shown, read, published)
+    assert read_weibo_time("Sun May 12 16:25:00 +0800 2019", NOW, "Asia/Shanghai") == datetime(
+        2019, 5, 12, 16, 25, tzinfo=TZ
+    )
+    assert read_weibo_time("12-31", NOW, "Asia/Shanghai") == datetime(2025, 12, 31, tzinfo=TZ), (
+        "not in the future"
+    )
+
+
+def test_weibo_cards_nested_in_groups_and_provinces() -> None:
+    cards = [
+        {"card_type": 4},
+        {"card_type": 9, "mblog": {"id": "1"}},
+        {"card_type": 11, "card_group": [{"card_type": 9, "mblog": {"id": "2"}}, "junk"]},
+    ]
+    assert [m["id"] for m in mblogs(cards)] == ["1", "2"]
+    assert province_of("发布于 湖南") == "湖南省" and province_of("发布于 上海") == "上海市"
+    assert (
+        province_of("发布于 广西") == "广西"
+        and province_of(42) is None
+        and province_of("发布于 美国") is None
+    )
+
+
+def test_text_helpers_read_what_sites_send() -> None:
+    assert (
+        html_to_text(
+            '今天<br/>真冷<span class="url-icon"><img alt="[哈哈]" src="x"></span><a href="/n">@某人</a>'
+        )
+        == "今天\n真冷[哈哈]@某人"
+    )
+    assert html_to_text("<script>x()</script><p>一</p><p>二</p>") == "一\n二"
+    assert [parse_count(v) for v in (12, "12", "1.2万", "100万+", "3k", None, "很多", True, -5)] == [
+        12,
+        12,
+        12000,
+        1000000,
+        3000,
+        0,
+        0,
+        0,
+        0,
+    ]
+    data = {"data": {"items": [{"user": {"name": "甲"}}]}}
+    assert json_path(data, "data.items[0].user.name") == "甲"
+    assert json_path(data, "data.items[3].user") is None and json_path(data, "data.nope.x") is None
+
+
+def test_time_window_keywords_and_keyword_urls() -> None:
+    assert parse_since("48h", NOW) == NOW - timedelta(hours=48)
+    assert parse_since("7d", NOW) == NOW - timedelta(days=7)
+    assert parse_since("2024-05-01", NOW) == datetime(2024, 5, 1, tzinfo=TZ)
+    with pytest.raises(SourceError, match="neither a duration nor a date"):
+        parse_since("last tuesday-ish", NOW)
+    spec = SourceSpec(
+        name="w",
+        type="weibo",
+        keywords=["A市", "食堂 中毒"],
+        start_urls=["http://h/api?containerid=100103type%3D1%26q%3D{keyword}"],
+    )
+    assert start_urls(spec) == [
+        "http://h/api?containerid=100103type%3D1%26q%3DA%E5%B8%82",
+        "http://h/api?containerid=100103type%3D1%26q%3D%E9%A3%9F%E5%A0%82%20%E4%B8%AD%E6%AF%92",
+    ]
+    assert matches_keywords(["食堂 中毒"], "学校食堂发生疑似中毒") and not matches_keywords(
+        ["食堂 中毒"], "食堂开业"
+    )
+    with pytest.raises(SourceError, match="placeholder"):
+        start_urls(SourceSpec(name="x", type="weibo", start_urls=["http://h/?q={keyword}"]))
+
+
+def test_message_board_fields_read_from_printed_labels() -> None:
+    body = """<html><body><nav>首页 状态栏</nav><h1>标题</h1><table>
+      <tr><th>留言主题：</th><td>路灯不亮</td></tr><tr><th>留言人：</th><td>张先生</td></tr>
+      <tr><th>留言时间：</th><td>2024-05-12 09:30</td></tr><tr><td>办理状态：已办结</td></tr></table>
+      <h2>留言内容</h2><p>小区门口路灯坏了一个月。</p><p>晚上很黑。</p>
+      <h2>答复意见</h2><div>答复单位：A1区城管局</div><div>答复时间：2024-05-14 10:00</div>
+      <div>经核查，已于5月13日修复。</div></body></html>"""
+    fields = labelled_fields(HtmlResponse("http://x/", body=body.encode(), encoding="utf-8"))
+    assert fields == {
+        "title": "路灯不亮",
+        "author": "张先生",
+        "published_at": "2024-05-12 09:30",
+        "status": "已办结",
+        "content": "小区门口路灯坏了一个月。\n晚上很黑。",
+        "replier": "A1区城管局",
+        "reply_time": "2024-05-14 10:00",
+        "reply": "经核查，已于5月13日修复。",
+    }
+
+
+def test_a_redirect_back_to_a_visited_url_is_cut_short() -> None:
+    middleware = RedirectLoopMiddleware()
+    request = Request("http://h/b", meta={"redirect_urls": ["http://h/a"]})
+    with pytest.raises(IgnoreRequest, match="redirect loop: http://h/a → http://h/b → http://h/a"):
+        middleware.process_response(request, Response("http://h/b", status=302, headers={"Location": "/a"}))
+    onward = Response("http://h/b", status=302, headers={"Location": "/c"})
+    assert middleware.process_response(request, onward) is onward
+
+
+def test_retries_wait_longer_each_time_and_honour_retry_after() -> None:
+    crawler = get_crawler(
+        Spider,
+        {
+            "RETRY_TIMES": 5,
+            "RETRY_HTTP_CODES": [503],
+            "YUQING_RETRY_BACKOFF_BASE_S": 1.0,
+            "YUQING_RETRY_BACKOFF_MAX_S": 60.0,
+        },
+    )
+    crawler.spider = crawler._create_spider("s")
+    middleware = BackoffRetryMiddleware.from_crawler(crawler)
+    request = Request("http://h/")
+    delays = []
+    for _ in range(4):
+        request = middleware.process_response(request, Response("http://h/", status=503))
+        assert isinstance(request, Request)
+        delays.append(request.meta["yuqing_backoff_s"])
+    assert delays[0] < delays[1] < delays[2] < delays[3] and 0.75 <= delays[0] <= 1.25
+    told = middleware.process_response(
+        Request("http://h/"), Response("http://h/", status=503, headers={"Retry-After": "30"})
+    )
+    assert isinstance(told, Request) and told.meta["yuqing_backoff_s"] == 30
+
+
+def test_demo_scenario_releases_items_on_the_clock(tmp_path: Path) -> None:
+    clock = ManualClock(NOW)
+    site = DemoSite(default_catalogue(), load_scenario("live"), clock)
+    visible = {a.id for a in site.news()}
+    assert "n1001" in visible and "n1002" not in visible
+    clock.advance(timedelta(seconds=101))
+    assert "n1002" in {a.id for a in site.news()}
+    assert site.news_published(site.article("n1002")) == NOW + timedelta(seconds=100)  # type: ignore[arg-type]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("releases: {nope: 5}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="releases unknown items: nope"):
+        DemoSite(default_catalogue(), load_scenario(str(bad)), clock)
+    with pytest.raises(ValueError, match="bundled scenarios"):
+        load_scenario("no-such-scenario")

@@ -1,0 +1,96 @@
+"""Source health: a source that fails or finds nothing for longer than its interval records an event."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from crawler.demo_web import DemoWeb
+from crawler.health import source_health
+from crawler.state import CrawlState, RunResult
+from tests.crawler.conftest import REPO, CrawlEnv, demo_sources
+from yuqing.settings import load_config
+
+T0 = datetime(2026, 5, 12, 8, 0, tzinfo=UTC)
+
+
+def run(at: datetime, parsed: int = 5, errors: int = 0, fetched_ok: int = 1) -> RunResult:
+    return RunResult(
+        started_at=at,
+        finished_at=at + timedelta(seconds=30),
+        finish_reason="finished",
+        parsed=parsed,
+        new_items=parsed,
+        errors=errors,
+        fetched_ok=fetched_ok,
+        last_error="HTTP 503 (http://example/)" if errors else None,
+    )
+
+
+def test_a_failing_source_opens_an_event_after_its_interval_and_closes_it_when_it_works(
+    tmp_path: Path,
+) -> None:
+    state = CrawlState(tmp_path / "state.db")
+    assert state.finish_run("s", run(T0), interval_minutes=30) == []
+    assert state.finish_run("s", run(T0 + timedelta(minutes=10), 0, 3, 0), 30) == [], (
+        "one bad run within the interval"
+    )
+    events = state.finish_run("s", run(T0 + timedelta(minutes=40), 0, 3, 0), 30)
+    assert [e.kind for e in events] == ["failing"] and "HTTP 503" in events[0].detail
+    assert state.finish_run("s", run(T0 + timedelta(minutes=50), 0, 3, 0), 30) == [], "still the same event"
+    state.finish_run("s", run(T0 + timedelta(minutes=60)), 30)
+    assert state.events("s", open_only=True) == []
+    assert state.events("s")[0].resolved_at is not None
+    restarted = CrawlState(tmp_path / "state.db").source_state("s")
+    assert restarted is not None and restarted.runs == 5 and restarted.errors_total == 9
+
+
+def test_a_source_whose_pages_yield_nothing_is_silent(tmp_path: Path) -> None:
+    state = CrawlState(tmp_path / "state.db")
+    state.finish_run("s", run(T0), 5)
+    assert state.finish_run("s", run(T0 + timedelta(minutes=2), parsed=0), 5) == []
+    events = state.finish_run("s", run(T0 + timedelta(minutes=6), parsed=0), 5)
+    assert [e.kind for e in events] == ["silent"]
+
+
+@pytest.mark.es
+def test_crawls_of_a_dead_and_an_empty_source_are_reported_unhealthy(
+    demo_web: DemoWeb, crawl_env: CrawlEnv
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead_port = sock.getsockname()[1]
+    news = next(s for s in demo_sources(demo_web.url) if s["name"] == "demo_news")
+    dead = {**news, "name": "dead_news", "start_urls": [f"http://127.0.0.1:{dead_port}/news/"]}
+    empty = {**news, "name": "empty_news", "link_selector": "a.no-such-link::attr(href)"}
+    crawl_env.set_sources([news, dead, empty])
+    result = crawl_env.crawl("dead_news", "empty_news", "demo_news", settings={"RETRY_TIMES": 1})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "source health: dead_news is failing" in result.stderr
+    assert "source health: empty_news is silent" in result.stderr
+    assert {d["source"] for d in crawl_env.docs()} == {"demo_news"}, "an unhealthy source indexes nothing"
+
+    config = load_config(crawl_env.config_dir)
+    health = {h.source: h for h in source_health(config, state_path=crawl_env.home / "crawler" / "state.db")}
+    assert (
+        health["dead_news"].status == "failing" and "Connection" in health["dead_news"].open_events[0].detail
+    )
+    assert health["empty_news"].status == "silent"
+    assert health["demo_news"].status == "ok" and health["demo_news"].items_total == 14
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "yuqing.cli", "crawl", "--health", "--json"],
+        cwd=REPO,
+        env=crawl_env.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    statuses = {h["source"]: h["status"] for h in json.loads(shown.stdout)}
+    assert statuses == {"dead_news": "failing", "empty_news": "silent", "demo_news": "ok"}

@@ -1,0 +1,68 @@
+"""Incremental and resumable: an interrupted crawl resumes its queue; new posts are picked up as they appear."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from crawler.demo_web import DemoWeb, start_demo_web
+from crawler.demo_web.content import NEWS
+from crawler.state import CrawlState
+from tests.crawler.conftest import CrawlEnv, demo_sources
+from yuqing.clock import ManualClock
+
+pytestmark = pytest.mark.es
+
+
+def test_an_interrupted_crawl_resumes_where_it_stopped(crawl_env: CrawlEnv) -> None:
+    web = start_demo_web(port=0, pages=20)
+    try:
+        crawl_env.set_sources([s for s in demo_sources(web.url) if s["name"] == "demo_news"])
+        first = crawl_env.crawl(
+            "demo_news", settings={"CLOSESPIDER_ITEMCOUNT": 3, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}
+        )
+        jobdir = crawl_env.home / "crawler" / "jobs" / "demo_news"
+        assert first.source("demo_news")["finish_reason"] == "closespider_itemcount"
+        assert jobdir.is_dir(), "an interrupted crawl keeps its queue"
+        interrupted_at = len(crawl_env.docs())
+        assert 3 <= interrupted_at < len(NEWS) + 20
+
+        second = crawl_env.crawl("demo_news")
+    finally:
+        web.stop()
+    assert "Resuming crawl" in second.stderr
+    assert second.source("demo_news")["finish_reason"] == "finished"
+    assert not jobdir.exists(), "a finished crawl clears its queue"
+    docs = crawl_env.docs()
+    assert len(docs) == len({d["_id"] for d in docs}) == len(NEWS) + 20
+    assert second.report["indexed"] == len(NEWS) + 20 - interrupted_at
+
+    state = CrawlState(crawl_env.home / "crawler" / "state.db").source_state("demo_news")
+    assert state is not None and state.runs == 2
+    assert state.items_total == len(NEWS) + 20 and state.last_finish_reason == "finished"
+    assert state.last_item_at is not None
+
+
+def test_posts_released_later_are_collected_by_the_next_crawl_only(
+    crawl_env: CrawlEnv, tmp_path: Path
+) -> None:
+    scenario = tmp_path / "later.yaml"
+    scenario.write_text("name: later\nreleases:\n  n1002: 60\n  '4990000000000006': 60\n", encoding="utf-8")
+    clock = ManualClock(datetime.now(ZoneInfo("Asia/Shanghai")))
+    web = DemoWeb(port=0, scenario=str(scenario), clock=clock).start()
+    try:
+        crawl_env.set_sources([s for s in demo_sources(web.url) if s["name"] in ("demo_news", "demo_weibo")])
+        crawl_env.crawl("demo_news", "demo_weibo")
+        titles = {d.get("title") for d in crawl_env.docs("demo_news")}
+        assert "A3区通报第二实验小学学生身体不适情况：留样送检 食堂停业整顿" not in titles
+        clock.advance(timedelta(seconds=61))
+        later = crawl_env.crawl("demo_news", "demo_weibo")
+    finally:
+        web.stop()
+    assert later.stats("demo_news")["yuqing/posts_indexed"] == 1
+    assert later.stats("demo_weibo")["yuqing/posts_indexed"] == 1
+    released = next(d for d in crawl_env.docs("demo_news") if d["title"].startswith("A3区通报"))
+    assert released["published_at"][:16] == web.site.news_published(NEWS[1]).isoformat()[:16]

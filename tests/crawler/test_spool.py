@@ -1,0 +1,112 @@
+"""Elasticsearch stopped in the middle of a crawl: every item ends up indexed, exactly once.
+
+The test runs its own Elasticsearch node (the shared one must stay up for the other tests), stops it
+while a slow crawl is running, starts it again, and counts.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from crawler.demo_web import start_demo_web
+from crawler.demo_web.content import NEWS
+from tests.crawler.conftest import REPO, CrawlEnv, demo_sources
+from yuqing.es.indices import IndexLayout
+from yuqing.es.node import LocalNode
+from yuqing.settings import ElasticsearchSettings
+
+pytestmark = pytest.mark.es
+
+GENERATED = 80
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def own_node() -> Iterator[LocalNode]:
+    # Not under pytest's tmp folder: as root the node runs as its own user, who must be able to enter it.
+    home = Path(tempfile.mkdtemp(prefix="yuqing-spool-es-"))
+    os.chmod(home, 0o755)
+    port = _free_port()
+    node = LocalNode(ElasticsearchSettings(http_port=port, heap="256m"), home=home, port=port)
+    node.start()
+    try:
+        yield node
+    finally:
+        node.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _wait(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def _count(es: Elasticsearch, layout: IndexLayout) -> int:
+    try:
+        es.indices.refresh(index=layout.posts.alias)
+        return int(es.count(index=layout.posts.alias)["count"])
+    except Exception:  # the node is down or starting: no count yet
+        return -1
+
+
+def test_node_stopped_mid_crawl_then_restarted_every_item_indexed_once(
+    own_node: LocalNode, tmp_path: Path
+) -> None:
+    es = Elasticsearch(own_node.url, request_timeout=10)
+    layout = IndexLayout("spooltest")
+    layout.ensure(es)
+    web = start_demo_web(port=0, pages=GENERATED, delay_s=0.4)
+    try:
+        env = CrawlEnv(tmp_path, own_node.url, layout, es)
+        sources = [s for s in demo_sources(web.url) if s["name"] == "demo_news"]
+        sources[0]["max_pages"] = 10
+        env.set_sources(sources)
+        command = env.command(
+            "demo_news", settings={"CONCURRENT_REQUESTS_PER_DOMAIN": 1, "YUQING_SPOOL_DRAIN_WAIT_S": 150}
+        )
+        crawl = subprocess.Popen(
+            command, cwd=REPO, env=env.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            _wait(lambda: _count(es, layout) >= 5, 90, "the first posts to be indexed")
+            own_node.stop()
+            spool = env.home / "spool" / layout.prefix / "posts"
+            _wait(lambda: any(spool.glob("*.jsonl")), 60, "posts to go to the spool while the node is down")
+            assert crawl.poll() is None, "the crawl must still be running when the node comes back"
+            own_node.start()
+            stdout, stderr = crawl.communicate(timeout=240)
+        finally:
+            if crawl.poll() is None:
+                crawl.kill()
+                crawl.communicate()
+    finally:
+        web.stop()
+    assert crawl.returncode == 0, stderr[-3000:]
+    expected = len(NEWS) + GENERATED
+    es.indices.refresh(index=layout.posts.alias)
+    ids = [h["_id"] for h in es.search(index=layout.posts.alias, size=1000, source=False)["hits"]["hits"]]
+    assert len(ids) == len(set(ids)) == expected, "every article indexed, none twice"
+    assert not list(spool.glob("*.jsonl")), "the spool is empty again"
+    report = stdout.strip().splitlines()[-1]
+    assert '"yuqing/posts_spooled"' in report and '"yuqing/spool_replayed"' in report
+    fetched = web.access_log.counts("/news/content/")
+    assert len(fetched) == expected and set(fetched.values()) == {1}, "and each page was fetched once"
