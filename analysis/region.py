@@ -396,14 +396,29 @@ class RegionResolver:
                 elif rank == best:
                     chosen.append(place)  # the same name, equally supported: undecided
         if not chosen:
-            return source.region() if source is not None else source_region
+            return _fill_from_source(source.region(), source_region) if source is not None else source_region
         if len(chosen) > 1:
             return _common(chosen)
         place = chosen[0]
         # A district's own board naming only its city is still about the district.
         if source is not None and source.level > place.level and source.agrees_with(place):
             place = source
-        return place.region()
+        return _fill_from_source(place.region(), source_region)
+
+
+def _fill_from_source(region: Region, source_region: Region | None) -> Region:
+    """Complete the parents the text did not name (A3区 → 湖南省 A市) from a source that agrees with it."""
+    if source_region is None:
+        return region
+    pairs = [(region.province, source_region.province), (region.city, source_region.city)]
+    if any(mine is not None and theirs is not None and mine != theirs for mine, theirs in pairs):
+        return region
+    if region.district and source_region.district and region.district != source_region.district:
+        return region.model_copy(update={"province": region.province or source_region.province,
+                                         "city": region.city or source_region.city})
+    return region.model_copy(update={"province": region.province or source_region.province,
+                                     "city": region.city or source_region.city,
+                                     "district": region.district or source_region.district})
 
 
 def _common(places: list[Place]) -> Region:

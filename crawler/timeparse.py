@@ -45,6 +45,8 @@ _COMPACT_DATE = re.compile(
 # 5月12日 [16:25] and 05-12 16:25 (the dashed form only with a time, else it is any number pair).
 _MONTH_DAY_CN = re.compile(r"(?<!\d)(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日(?:" + _TIME + r")?")
 _MONTH_DAY_DASH = re.compile(r"(?<![\d/.-])(?P<m>\d{1,2})[-/](?P<d>\d{1,2})(?![\d/.-])" + _TIME)
+# A whole field that is only "05-12" (Weibo's created_at for this year) is a month and a day.
+_BARE_MONTH_DAY = re.compile(r"^(?P<m>\d{1,2})[-/](?P<d>\d{1,2})$")
 _CN_NUMBERS = {
     "半": 0.5,
     "一": 1,
@@ -180,6 +182,22 @@ def _month_day(text: str, current: datetime, at_start: bool = False) -> datetime
     return None
 
 
+def _bare_month_day(text: str, current: datetime) -> datetime | None:
+    """"05-12" alone: this year's 12 May at midnight, or last year's if that is still ahead."""
+    match = _BARE_MONTH_DAY.match(text)
+    if match is None:
+        return None
+    month, day = int(match["m"]), int(match["d"])
+    for year in (current.year, current.year - 1):
+        try:
+            result = datetime(year, month, day, tzinfo=current.tzinfo or UTC)
+        except ValueError:
+            return None
+        if result <= current:
+            return result
+    return None
+
+
 def _relative(text: str, current: datetime, at_start: bool = False) -> datetime | None:
     if next(_matches(_JUST_NOW, text, at_start), None):
         return current
@@ -309,5 +327,6 @@ def parse_time(text: str, now: datetime | None = None, tz: str = DEFAULT_TZ) -> 
         or _full_date(text, zone)
         or _relative(text, current)
         or _month_day(text, current)
+        or _bare_month_day(text, current)
         or _with_dateparser(text, current, tz_name)
     )

@@ -154,3 +154,12 @@ def test_real_zhengwu_messages_stay_in_the_source_city_or_a_named_place() -> Non
     in_a = sum(1 for r in regions if r is not None and r.city == "A市")
     assert all(r is not None for r in regions)
     assert in_a / len(regions) > 0.95
+
+
+def test_the_source_region_completes_the_parents_the_text_leaves_out() -> None:
+    source = Region(province="湖南省", city="A市")
+    assert resolve_region("A3区某小学食堂发生食物中毒", source) == Region(province="湖南省", city="A市",
+                                                                        district="A3区")
+    assert resolve_region("今天天气不错", source) == Region(province="湖南省", city="A市")
+    other = resolve_region("长沙市岳麓区发生火灾", source)
+    assert other is not None and (other.city, other.district) == ("长沙市", "岳麓区")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -334,10 +333,8 @@ def test_huge_page_is_capped_with_a_logged_reason(caplog: pytest.LogCaptureFixtu
     filler = "<p>相关阅读：更多新闻请关注本网。</p>" * 250_000  # about 10 MB
     html = make_page(after="2019-05-12 16:25").replace("</body>", filler + "</body>").encode("utf-8")
     assert len(html) > 8 * 1024 * 1024
-    start = time.perf_counter()
     with caplog.at_level(logging.INFO, logger="crawler.extraction"):
         article = extract_article(html, now=NOW)
-    assert time.perf_counter() - start < 20
     assert "extracting from the first" in caplog.text
     assert article.title == "小区夜间施工扰民 居民盼解决"
     assert article.published_at == at(2019, 5, 12, 16, 25)

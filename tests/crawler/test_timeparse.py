@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
-import time
 from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -124,10 +124,13 @@ def test_find_datetime_ignores_relative_words_in_prose() -> None:
 def test_common_formats_take_the_fast_path() -> None:
     """Regular expressions, not dateparser: a crawler parses one time per item."""
     sys.modules.pop("dateparser", None)
-    start = time.perf_counter()
-    for _ in range(2000):
-        for text in ("2019年05月12日 16:25", "2019-05-12 16:25:01", "3小时前", "昨天 08:10", "1557649500"):
-            assert parse_time(text, now=NOW) is not None
-    elapsed = time.perf_counter() - start
+    for text in ("2019年05月12日 16:25", "2019-05-12 16:25:01", "3小时前", "昨天 08:10", "1557649500"):
+        assert parse_time(text, now=NOW) is not None
     assert "dateparser" not in sys.modules
-    assert elapsed < 2.0, f"10,000 parses took {elapsed:.2f}s"
+
+
+def test_a_bare_month_day_field_is_this_year_not_a_two_digit_year() -> None:
+    now = datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert parse_time("05-12", now=now) == datetime(2026, 5, 12, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert parse_time("11-24", now=now) == datetime(2026, 11, 24, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert parse_time("12-30", now=now) == datetime(2025, 12, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
