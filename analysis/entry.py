@@ -24,6 +24,29 @@ def enrich_many(posts: Sequence[Post]) -> list[Post]:
     return default_enricher().enrich_many(posts)
 
 
+def deidentify_only(post: Post) -> Post:
+    """The post with personal information masked (title, text, reply, author) and nothing else added:
+    what may still be indexed when the models cannot run."""
+    from analysis.deidentify import deidentify, deidentify_author
+
+    reply = post.reply.model_copy(update={"text": deidentify(post.reply.text).text}) if post.reply else None
+    return post.model_copy(update={
+        "title": deidentify(post.title).text if post.title else post.title,
+        "text": deidentify(post.text).text,
+        "author": deidentify_author(post.author) if post.author else post.author,
+        "reply": reply,
+        "deidentified": True,
+    })
+
+
+def warm_up() -> None:
+    """Load the models and the tokenizer's dictionary ahead of the first batch."""
+    from analysis.tokenizer import cut_for_index
+
+    enrich_many([])
+    cut_for_index("预热")
+
+
 def save_state() -> None:
     """Persist the process-wide near-duplicate index (call at the end of a crawl)."""
     default_enricher().save_state()

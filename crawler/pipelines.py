@@ -27,7 +27,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import task, threads
 from twisted.internet.defer import Deferred
 
-from analysis.entry import enrich_many
+from analysis.entry import deidentify_only, enrich_many, warm_up
 from crawler.state import SeenEntry
 from yuqing import paths
 from yuqing.contract import Post
@@ -177,7 +177,7 @@ class PostPipeline:
         out = []
         for post in posts:
             try:
-                out.append(deidentified_only(post))
+                out.append(deidentify_only(post))
             except Exception as exc:  # the post is not safe to index; keep it for the next crawl
                 self.stats.inc_value(ENRICH_FAILED)
                 self._keep_aside(post, exc)
@@ -281,27 +281,10 @@ class PostPipeline:
             self.stats.inc_value(REPLAYED, replayed)
 
 
-def deidentified_only(post: Post) -> Post:
-    """The post with personal information masked (title, text, reply, author), and nothing else added."""
-    from analysis.deidentify import deidentify, deidentify_author
-
-    reply = post.reply.model_copy(update={"text": deidentify(post.reply.text).text}) if post.reply else None
-    return post.model_copy(
-        update={
-            "title": deidentify(post.title).text if post.title else post.title,
-            "text": deidentify(post.text).text,
-            "author": deidentify_author(post.author) if post.author else post.author,
-            "reply": reply,
-            "deidentified": True,
-        }
-    )
-
-
 def _warm_up_analysis() -> None:
     """Load the analysis models (an empty batch loads them and changes nothing) and the tokenizer's dictionary."""
     try:
-        enrich_many([])
-        index_cutter()("预热")
+        warm_up()
     except Exception as exc:  # reported again, with its consequence, when the first batch is enriched
         log.info("analysis models did not load ahead of the crawl: %s", exc)
 

@@ -1,0 +1,169 @@
+"""``yuqing demo``: the main job, end to end, on the bundled local demo web.
+
+Elasticsearch (the local node unless a cluster is configured) → the demo web on 127.0.0.1 → Scrapy
+crawls every enabled demo source → analysis enriches each post → events → rules → cases routed to the
+responsible units with statutory deadlines → alerts to local receivers. Then the clock is fast-forwarded
+with nobody answering, so reminders, overdue deadlines and escalations to leaders can be seen too.
+This module is CLI wiring: it may import every stage.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from collections import Counter
+from datetime import timedelta
+from urllib.parse import urlparse
+
+import click
+
+from yuqing import paths
+from yuqing.clock import ManualClock
+from yuqing.settings import Config
+
+
+def _demo_sources(config: Config) -> list[str]:
+    return [s.name for s in config.sources.sources if s.enabled and s.name.startswith("demo_")]
+
+
+def _demo_port(config: Config, names: list[str]) -> int:
+    ports = {urlparse(url).port or 80 for name in names for url in config.sources.get(name).start_urls}
+    if len(ports) != 1:
+        raise click.ClickException(f"the demo sources in sources.yaml point at several ports {sorted(ports)}; "
+                                   "point every demo_* source at the one demo web")
+    return ports.pop()
+
+
+def _wipe_local_state(config: Config, es, layout) -> None:  # type: ignore[no-untyped-def]
+    """--fresh: forget what earlier demo runs crawled, indexed and opened (only the local state)."""
+    layout.delete_all(es)
+    layout.ensure(es)
+    for sub in ("crawler", "analysis", "spool"):
+        shutil.rmtree(paths.state_dir() / sub, ignore_errors=True)
+    url = config.settings.database.effective_url()
+    if url.startswith("sqlite:///"):
+        for suffix in ("", "-wal", "-shm"):
+            (paths.state_dir() / f"{url.removeprefix('sqlite:///').rsplit('/', 1)[-1]}{suffix}").unlink(missing_ok=True)
+    (paths.state_dir() / "notifications.jsonl").unlink(missing_ok=True)
+
+
+@click.command("demo")
+@click.option("--fresh", is_flag=True, help="Forget earlier demo runs (local indices, database, crawl state).")
+@click.option("--hours", default=50, show_default=True, type=click.IntRange(0, 24 * 30),
+              help="Hours to fast-forward after the crawl with nobody answering (0: none).")
+def demo_command(fresh: bool, hours: int) -> None:
+    """Run the whole pipeline on the bundled demo web and say what happened and where to look."""
+    from alerts.commands import _checked, _database, _elasticsearch, build_pipeline
+    from alerts.notifiers import build_notifiers
+    from alerts.outbox import OutboxWorker
+    from analysis.entry import save_state
+    from crawler.demo_web import start_demo_web
+    from crawler.runner import run_crawls
+    from yuqing.cli import load_or_exit
+    from yuqing.db.models import Case, Notification
+    from yuqing.es.client import es_url
+
+    started = time.monotonic()
+    config = load_or_exit()
+    _checked(config)
+    sources = _demo_sources(config)
+    if not sources:
+        raise click.ClickException("no enabled demo_* source in config/sources.yaml; enable demo_news or another")
+    port = _demo_port(config, sources)
+
+    click.echo("1. Elasticsearch")
+    es, layout = _elasticsearch(config, start_local=True)
+    if fresh:
+        _wipe_local_state(config, es, layout)
+    click.echo(f"   {es_url(config.settings.elasticsearch)} healthy; posts → alias {layout.posts.alias}, "
+               f"events → {layout.events.alias}")
+    database = _database(config)
+
+    click.echo(f"2. Demo web on 127.0.0.1:{port}")
+    try:
+        web = start_demo_web(port=port, scenario="static")
+    except OSError as exc:
+        raise click.ClickException(f"cannot serve the demo web on 127.0.0.1:{port} ({exc}); stop what uses the "
+                                   "port (perhaps `yuqing demo-web`) and run the demo again") from None
+
+    click.echo(f"3. Crawling {len(sources)} sources: {', '.join(sources)}")
+    try:
+        runs = run_crawls(config, sources, {"LOG_LEVEL": "WARNING"})
+        save_state()
+    finally:
+        web.stop()
+    for run in runs:
+        click.echo(f"   {run.summary()}")
+
+    click.echo("4. Events, rules and cases")
+    clock = ManualClock(time_now(config))
+    pipeline = build_pipeline(config, database, es, layout, clock, live=True, state_dir=paths.state_dir())
+    clustered = pipeline.cluster_indexed()
+    report = pipeline.evaluate()
+    _quiet_logs()
+    # Every channel (Slack, e-mail, WeCom, DingTalk, webhooks) is delivered to the local record file.
+    worker = OutboxWorker(database, build_notifiers(config, clock=clock, record_all=True), clock)
+    sent = _drain(worker)
+    click.echo(f"   {clustered} posts clustered into events; {len(report.opened)} case(s) opened, "
+               f"{len(report.grew)} grew; {sent} alert(s) delivered")
+    for line in report.lines:
+        click.echo(f"   {line}")
+
+    if hours:
+        click.echo(f"5. Fast-forward {hours} h with nobody acknowledging")
+        totals: Counter[str] = Counter()
+        for _ in range(hours * 4):
+            clock.advance(timedelta(minutes=15))
+            tick = pipeline.tick()
+            totals.update(reminders=tick.reminders, overdue=tick.overdue, escalations=tick.escalations,
+                          digests=tick.digests)
+            totals["delivered"] += _drain(worker)
+        click.echo(f"   {totals['reminders']} reminder(s), {totals['overdue']} overdue deadline(s), "
+                   f"{totals['escalations']} escalation(s), {totals['digests']} digest(s); "
+                   f"{totals['delivered']} notification(s) delivered")
+    pipeline.close()
+
+    es.indices.refresh(index=[layout.posts.alias, layout.events.alias])
+    posts = es.count(index=layout.posts.alias)["count"]
+    events = es.count(index=layout.events.alias)["count"]
+    with database.sessions() as session:
+        cases = session.query(Case).order_by(Case.id).all()
+        kinds = Counter(n.kind for n in session.query(Notification).filter(Notification.status == "sent"))
+        click.echo("")
+        click.echo(f"Indexed {posts} posts and {events} events in Elasticsearch; {len(cases)} case(s); "
+                   f"notifications sent: " + (", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) or "none"))
+        for case in cases:
+            due = ", ".join(f"{d.kind} {d.due_at.astimezone(config.settings.tz()):%m-%d %H:%M}"
+                            for d in case.deadlines)
+            click.echo(f"  case {case.id} [{case.grade or '-'}] {case.title[:40]} → {case.unit_id} "
+                       f"({case.state}; {due})")
+    click.echo("")
+    click.echo("Where to look:")
+    click.echo(f"  Elasticsearch       {es_url(config.settings.elasticsearch)}/{layout.posts.alias}/_search")
+    click.echo("  dashboards          .venv/bin/yuqing dashboard   → http://127.0.0.1:8600/")
+    click.echo("  cases, alerts       .venv/bin/yuqing cases list   ·   .venv/bin/yuqing notifications list")
+    click.echo(f"  delivered messages  {paths.state_dir() / 'notifications.jsonl'} (every channel, recorded locally)")
+    click.echo(f"demo finished in {time.monotonic() - started:.0f} s")
+    database.dispose()
+
+
+def _quiet_logs() -> None:
+    """After Scrapy has set up logging: keep the demo's output to what it says itself."""
+    for name in ("elastic_transport", "elasticsearch", "alerts", "analysis", "apscheduler", "scrapy"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def time_now(config: Config):  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    return datetime.now(config.settings.tz())
+
+
+def _drain(worker) -> int:  # type: ignore[no-untyped-def]
+    total = 0
+    while True:
+        sent = worker.run_once()
+        total += sent
+        if sent == 0:
+            return total
