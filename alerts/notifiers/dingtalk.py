@@ -11,16 +11,11 @@ import hashlib
 import hmac
 import time
 import urllib.parse
-from collections.abc import Mapping
-
-import httpx
 
 from alerts.messages import robot_markdown
 from alerts.notifiers._http import json_answer, post_json
 from alerts.notifiers.base import Delivery, PermanentError, RetryableError, SendResult
-from alerts.notifiers.robots import secret_from_env, unit_for
-from yuqing.clock import Clock, SystemClock
-from yuqing.settings import UnitsFile
+from alerts.notifiers.robots import RobotNotifier, secret_from_env, unit_for
 
 # -1 busy; 130101 sending too fast (20 a minute per robot, then a 10-minute limit).
 _TRANSIENT = {-1, 130101}
@@ -37,17 +32,10 @@ def signed_url(webhook: str, secret: str, timestamp_ms: int) -> str:
     return f"{webhook}{separator}timestamp={timestamp_ms}&sign={dingtalk_sign(secret, timestamp_ms)}"
 
 
-class DingTalkNotifier:
+class DingTalkNotifier(RobotNotifier):
     """Recipients are unit ids; contacts.dingtalk_webhook_env and (optionally) dingtalk_secret_env name variables."""
 
     channel = "dingtalk"
-
-    def __init__(self, units: UnitsFile, env: Mapping[str, str], clock: Clock | None = None,
-                 client: httpx.Client | None = None):
-        self.units = units
-        self.env = env
-        self.clock = clock or SystemClock()
-        self.client = client or httpx.Client(timeout=15.0)
 
     def send(self, notification: Delivery) -> SendResult:
         unit = unit_for(self.units, notification.recipient, self.channel)

@@ -4,8 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import httpx
+
 from alerts.notifiers.base import PermanentError
+from yuqing.clock import Clock, SystemClock
 from yuqing.settings import Unit, UnitsFile
+
+
+class RobotNotifier:
+    """A Chinese group-robot channel (WeCom, DingTalk): recipients are unit ids whose contacts name the
+    environment variables holding the webhook (and secret)."""
+
+    channel = "robot"
+
+    def __init__(self, units: UnitsFile, env: Mapping[str, str], clock: Clock | None = None,
+                 client: httpx.Client | None = None):
+        self.units = units
+        self.env = env
+        self.clock = clock or SystemClock()
+        self.client = client or httpx.Client(timeout=15.0)
 
 
 def unit_for(units: UnitsFile, recipient: str, channel: str) -> Unit:

@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-import httpx
-
 from alerts.messages import robot_markdown, truncate_utf8
 from alerts.notifiers._http import json_answer, post_json
 from alerts.notifiers.base import Delivery, PermanentError, RetryableError, SendResult
-from alerts.notifiers.robots import secret_from_env, unit_for
-from yuqing.clock import Clock, SystemClock
-from yuqing.settings import UnitsFile
+from alerts.notifiers.robots import RobotNotifier, secret_from_env, unit_for
 
 # -1 system busy; 45009 / 45033 frequency limits (a robot takes 20 messages a minute).
 _TRANSIENT = {-1, 45009, 45033}
 
 
-class WeComNotifier:
+class WeComNotifier(RobotNotifier):
     """Recipients are unit ids; the webhook URL comes from the variable named by contacts.wecom_webhook_env."""
 
     channel = "wecom"
-
-    def __init__(self, units: UnitsFile, env: Mapping[str, str], clock: Clock | None = None,
-                 client: httpx.Client | None = None):
-        self.units = units
-        self.env = env
-        self.clock = clock or SystemClock()
-        self.client = client or httpx.Client(timeout=15.0)
 
     def send(self, notification: Delivery) -> SendResult:
         unit = unit_for(self.units, notification.recipient, self.channel)

@@ -7,7 +7,7 @@ already said (a feed's title and date) fills what the page itself lacks.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +32,30 @@ class ArticleSpider(SourceSpider):
 
     def overrides(self) -> dict[str, str]:
         return {k: v for k, v in self.spec.selectors.items() if k in ARTICLE_FIELDS}
+
+    def follow_list_page(self, response: Response, what: str,
+                         request_for: Callable[[str], Any]) -> Iterator[Any]:
+        """A list page: request each item not seen before, then the next page while anything was new."""
+        if not self.is_text(response):
+            return
+        links = self.links(response, self.spec.link_selector)
+        if not links:
+            self.logger.warning("no %s links on %s (link_selector: %s)", what, response.url,
+                                self.spec.link_selector or "generic")
+        self.found(len(links))
+        new = 0
+        for url in links:
+            request = request_for(url)
+            if request is not None:
+                new += 1
+                yield request
+        if links and not new:
+            # Lists run newest first: a page of items all seen before means the rest was seen too.
+            self.logger.info("every %s on %s was seen before; not paging further", what, response.url)
+            return
+        next_request = self.next_page(self.next_page_url(response), response, self.parse)
+        if next_request is not None:
+            yield next_request
 
     def article_request(self, url: str, **hints: Any) -> Any:
         """``hints``: title, published_at (ISO), author, text the listing gave (title and time win over the page's)."""

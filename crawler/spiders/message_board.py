@@ -102,28 +102,8 @@ class MessageBoardSpider(ArticleSpider):
     private_authors = True
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
-        if not self.is_text(response):
-            return
-        links = self.links(response, self.spec.link_selector)
-        if not links:
-            self.logger.warning(
-                "no message links on %s (link_selector: %s)",
-                response.url,
-                self.spec.link_selector or "generic",
-            )
-        self.found(len(links))
-        new = 0
-        for url in links:
-            request = self.item_request(url, self.parse_message)
-            if request is not None:
-                new += 1
-                yield request
-        if links and not new:
-            self.logger.info("every message on %s was seen before; not paging further", response.url)
-            return
-        next_request = self.next_page(self.next_page_url(response), response, self.parse)
-        if next_request is not None:
-            yield next_request
+        yield from self.follow_list_page(response, "message",
+                                         lambda url: self.item_request(url, self.parse_message))
 
     def parse_message(self, response: Response) -> Iterator[Post]:
         if not self.is_text(response):
