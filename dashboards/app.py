@@ -20,7 +20,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from dashboards import metrics, queries
+from dashboards import metrics, queries, reports
 from yuqing.clock import Clock, SystemClock
 from yuqing.contract import GRADE_COLOUR, Grade
 from yuqing.db.session import Database
@@ -112,6 +112,17 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
     async def evaluator(request: Request) -> Response:
         return render("evaluator.html", evaluation=evaluation(request), view="evaluator")
 
+    async def evaluation_xlsx(request: Request) -> Response:
+        body = reports.evaluation_workbook(evaluation(request), names)
+        return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": 'attachment; filename="evaluation.xlsx"'})
+
+    async def brief_docx(request: Request) -> Response:
+        hours = _int(request.query_params.get("hours"), 24)
+        body = reports.daily_brief(queries.overview(es, layout, clock.now(), hours), clock.now())
+        return Response(body, media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                        headers={"Content-Disposition": 'attachment; filename="brief.docx"'})
+
     async def api_overview(request: Request) -> Response:
         return JSONResponse(queries.overview(es, layout, clock.now(), _int(request.query_params.get("hours"), 24)))
 
@@ -125,6 +136,8 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
         Route("/leader", leader),
         Route("/cases/{case_id}", case),
         Route("/evaluator", evaluator),
+        Route("/reports/evaluation.xlsx", evaluation_xlsx),
+        Route("/reports/brief.docx", brief_docx),
         Route("/api/overview", api_overview),
         Route("/api/evaluation", api_evaluation),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),

@@ -154,3 +154,41 @@ def test_evaluator_sees_rates_and_accountability(page, dashboard: str) -> None:
     assert "通报批评（回应不及时）" in units
     verdicts = page.inner_text("#verdicts")
     assert "100% → 0%" in verdicts and "有效" in verdicts
+
+
+def test_evaluator_downloads_a_workbook_without_formula_injection(page, dashboard: str, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    page.goto(dashboard + "/evaluator")
+    with page.expect_download() as download:
+        page.click("#workbook")
+    path = tmp_path / "evaluation.xlsx"
+    download.value.save_as(path)
+    book = load_workbook(path)
+    summary = {row[0]: row[1] for row in book["总览"].iter_rows(min_row=2, values_only=True)}
+    assert summary["案件数"] == 2 and summary["回应率"] == 0.5
+    titles = [row[1] for row in book["逐案"].iter_rows(min_row=2, values_only=True)]
+    assert "A5区某工地拖欠农民工工资" in titles
+    assert any("通报批评" in (row[6] or "") for row in book["各单位"].iter_rows(min_row=2, values_only=True))
+
+
+def test_press_office_downloads_the_daily_brief(page, dashboard: str, tmp_path: Path) -> None:
+    from docx import Document
+
+    page.goto(dashboard + "/")
+    with page.expect_download() as download:
+        page.click("#brief")
+    path = tmp_path / "brief.docx"
+    download.value.save_as(path)
+    text = "\n".join(p.text for p in Document(str(path)).paragraphs)
+    assert "共监测信息 3 条，其中负面 2 条" in text
+    assert "首批信息即出现伤亡/儿童线索" in text
+    cells = [c.text for row in Document(str(path)).tables[0].rows for c in row.cells]
+    assert XSS_TITLE in cells and "II级（橙）" in cells
+
+
+def test_spreadsheet_cells_never_start_a_formula() -> None:
+    from dashboards.reports import cell_text
+
+    assert cell_text("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    assert cell_text("+1") == "'+1" and cell_text("食物中毒") == "食物中毒" and cell_text(3) == 3

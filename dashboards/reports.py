@@ -1,0 +1,107 @@
+"""Downloadable reports: the evaluator's workbook (.xlsx) and the press office's daily brief (.docx).
+
+Text from the web goes into cells and paragraphs as plain text; a cell that would start with a
+formula character is prefixed with an apostrophe so a spreadsheet never evaluates it (CSV/formula
+injection).
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Any
+
+from docx import Document
+from openpyxl import Workbook
+
+from dashboards.metrics import Evaluation
+from yuqing.contract import GRADE_COLOUR, Grade
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell_text(value: Any) -> Any:
+    """A value safe to put in a spreadsheet cell."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _rate(value: float | None) -> float | str:
+    return round(value, 4) if value is not None else "—"
+
+
+def _yes_no(value: bool | None, yes: str, no: str) -> str:
+    return "—" if value is None else (yes if value else no)
+
+
+def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str]) -> bytes:
+    """回应评估: a summary sheet, one row per unit, one row per case."""
+    book = Workbook()
+    summary = book.active
+    summary.title = "总览"
+    summary.append(["指标", "数值"])
+    for label, value in (("案件数", len(evaluation.verdicts)), ("回应率", _rate(evaluation.response_rate)),
+                         ("回应及时率", _rate(evaluation.timely_rate)),
+                         ("首次回应用时中位数（小时）", _rate(evaluation.median_hours_to_response)),
+                         ("签收用时中位数（小时）", _rate(evaluation.median_hours_to_ack)),
+                         ("统计时间", evaluation.now.isoformat(timespec="minutes"))):
+        summary.append([label, value])
+    units = book.create_sheet("各单位")
+    units.append(["单位", "案件", "回应率", "及时率", "超时案件", "处置不得力案件", "问责建议"])
+    for u in evaluation.units:
+        units.append([cell_text(unit_names.get(u.unit_id, u.unit_id)), u.cases, _rate(u.response_rate),
+                      _rate(u.timely_rate), ", ".join(map(str, u.late)), ", ".join(map(str, u.ineffective)),
+                      u.accountability or ""])
+    cases = book.create_sheet("逐案")
+    cases.append(["案件", "标题", "级别", "责任单位", "已回应", "按时", "签收用时(h)", "回应用时(h)",
+                  "超时事项", "负面占比(回应前24h)", "负面占比(回应后24h)", "效果"])
+    for v in evaluation.verdicts:
+        cases.append([v.case_id, cell_text(v.title), v.grade or "", cell_text(unit_names.get(v.unit_id or "",
+                                                                                            v.unit_id or "")),
+                      "是" if v.responded else "否", _yes_no(v.on_time, "是", "否"),
+                      _rate(v.hours_to_ack), _rate(v.hours_to_response), ", ".join(v.overdue_kinds),
+                      _rate(v.negative_before), _rate(v.negative_after),
+                      _yes_no(v.effective, "有效", "不得力")])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _grade_label(grade: str | None) -> str:
+    try:
+        return f"{grade}级（{GRADE_COLOUR[Grade(grade)]}）" if grade else "未定级"
+    except ValueError:
+        return str(grade)
+
+
+def daily_brief(overview: dict[str, Any], now: datetime) -> bytes:
+    """舆情简报: volume and sentiment, emerging issues, and the events by risk, with the reasons."""
+    doc = Document()
+    doc.add_heading(f"舆情简报（{now:%Y年%m月%d日 %H:%M}，近{overview['hours']}小时）", level=1)
+    doc.add_paragraph(f"共监测信息 {overview['posts']} 条，其中负面 {overview['negative']} 条；"
+                      f"事件 {len(overview['events'])} 起，苗头性舆情 {len(overview['emerging'])} 起。")
+    doc.add_heading("苗头性舆情", level=2)
+    if not overview["emerging"]:
+        doc.add_paragraph("暂无。")
+    for event in overview["emerging"]:
+        doc.add_paragraph(f"{event.get('title', '')}（{_grade_label(event.get('grade'))}）："
+                          + "；".join(event.get("emerging_reasons") or []), style="List Bullet")
+    doc.add_heading("事件（按风险排序）", level=2)
+    table = doc.add_table(rows=1, cols=5)
+    for cell, text in zip(table.rows[0].cells, ("事件", "话题", "级别", "风险", "定级依据"), strict=True):
+        cell.text = text
+    for event in overview["events"]:
+        row = table.add_row().cells
+        risk = event.get("risk")
+        values = (event.get("title", ""), event.get("topic") or "—", _grade_label(event.get("grade")),
+                  f"{risk:.0f}" if isinstance(risk, int | float) else "—", "；".join(event.get("grade_reasons") or []))
+        for cell, text in zip(row, values, strict=True):
+            cell.text = str(text)
+    doc.add_heading("民生话题", level=2)
+    for topic in overview["topics"]:
+        doc.add_paragraph(f"{topic['topic']}：{topic['posts']} 条，负面 {topic['negative']} 条"
+                          f"（{topic['negative_share'] * 100:.0f}%）", style="List Bullet")
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
