@@ -461,16 +461,17 @@ def replay_command(posts_path: Path, speed: float, start_text: str | None, evalu
     from alerts.notifiers import build_notifiers
     from alerts.outbox import OutboxWorker
     from alerts.replay import Replay, ReplayInputError, read_posts
+    from analysis.region import resolve_region
     from yuqing.clock import ManualClock
     from yuqing.db.models import Case
 
     config = _config()
     _checked(config)
+    tz = config.settings.tz()
     try:
-        posts = read_posts(posts_path)
+        posts = read_posts(posts_path, tz, resolve_region)
     except ReplayInputError as exc:
         raise click.ClickException(str(exc)) from exc
-    tz = config.settings.tz()
     start = parse_when(start_text, datetime.now(tz)) if start_text else posts[0].timestamp()
     database = _database(config)
     es, layout = _elasticsearch(config, start_local=True)

@@ -18,15 +18,14 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
-
-from pydantic import ValidationError
 
 from alerts.outbox import OutboxWorker
 from alerts.pipeline import Pipeline
-from yuqing.clock import ManualClock
+from yuqing.clock import DEFAULT_TZ, ManualClock
 from yuqing.contract import Post
+from yuqing.postlines import BadLine, RegionResolver, post_from_record
 
 Echo = Callable[[str], None]
 # A step never waits longer than this in real time; a longer gap is jumped over.
@@ -54,8 +53,8 @@ class ReplayReport:
     complete: bool = True
 
 
-def read_posts(path: Path) -> list[Post]:
-    """Posts from a JSON-lines file, oldest first; every line must be a Post (yuqing/contract.py)."""
+def read_posts(path: Path, tz: tzinfo = DEFAULT_TZ, resolve_region: RegionResolver | None = None) -> list[Post]:
+    """Posts from a JSON-lines file, oldest first (lines as ``yuqing analyze`` reads them; each needs a time)."""
     if not path.exists():
         raise ReplayInputError(f"{path}: no such file; pass a JSON-lines file of posts with --posts")
     posts = []
@@ -67,14 +66,13 @@ def read_posts(path: Path) -> list[Post]:
                 data = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise ReplayInputError(f"{path}:{number}: not JSON ({exc.msg}); write one post object per line") from exc
+            if isinstance(data, dict) and not (data.get("published_at") or data.get("fetched_at")):
+                raise ReplayInputError(f"{path}:{number}: no published_at or fetched_at; replay orders posts by "
+                                       "time, so give each line one (e.g. 2026-03-02T09:00:00+08:00)")
             try:
-                posts.append(Post.model_validate(data))
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                where = ".".join(str(p) for p in first["loc"])
-                raise ReplayInputError(f"{path}:{number}: field {where!r}: {first['msg']}; each line must be a Post "
-                                       "as in yuqing/contract.py (id, source, fetched_at, published_at, title, "
-                                       "text, ...; times with a UTC offset)") from exc
+                posts.append(post_from_record(data, tz, datetime.now(tz), resolve_region=resolve_region))
+            except BadLine as exc:
+                raise ReplayInputError(f"{path}:{number}: {exc}") from exc
     if not posts:
         raise ReplayInputError(f"{path}: no posts in the file")
     return sorted(posts, key=lambda p: p.timestamp())

@@ -19,35 +19,12 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
-from pydantic import ValidationError
 
-from yuqing.clock import ensure_aware
-from yuqing.contract import GRADE_COLOUR, Event, Grade, MediaTier, Post, Region
+from yuqing import postlines
+from yuqing.contract import GRADE_COLOUR, Event, Grade, Post
+from yuqing.postlines import BadLine
 
 log = logging.getLogger(__name__)
-
-_POST_FIELDS = (
-    "id",
-    "text",
-    "title",
-    "published_at",
-    "fetched_at",
-    "source",
-    "region",
-    "source_type",
-    "media_tier",
-    "url",
-    "author",
-    "engagement",
-    "reply",
-    "status",
-    "lang",
-)
-
-
-class BadLine(ValueError):
-    """A line that cannot become a post; the message says why and how to fix it."""
-
 
 @dataclass
 class _Line:
@@ -55,70 +32,11 @@ class _Line:
     post: Post
 
 
-def _parse_time(value: Any, tz: Any, field: str) -> datetime | None:
-    if value in (None, ""):
-        return None
-    if not isinstance(value, str | int | float):
-        raise BadLine(f"{field} must be a date-time string, got {type(value).__name__}")
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, tz)
-    try:
-        return ensure_aware(datetime.fromisoformat(value.strip()), tz)
-    except ValueError:
-        import dateparser
-
-        parsed = dateparser.parse(value, settings={"TIMEZONE": str(tz), "RETURN_AS_TIMEZONE_AWARE": True})
-        if parsed is None:
-            raise BadLine(
-                f"{field} {value!r} is not a date-time; write it as 2026-04-08T09:30:00+08:00"
-            ) from None
-        return parsed
-
-
-def _region(value: Any) -> Region | None:
-    if value in (None, "", {}):
-        return None
-    if isinstance(value, str):
-        from analysis.region import resolve_region
-
-        return resolve_region(value)
-    if isinstance(value, dict):
-        known = {k: v for k, v in value.items() if k in Region.model_fields and isinstance(v, str | None)}
-        return Region.model_validate(known) if any(known.values()) else None
-    raise BadLine(
-        f"region must be a string such as '湖南省长沙市' or an object with province/city/district, "
-        f"got {type(value).__name__}"
-    )
-
-
 def post_from_record(record: Any, tz: Any, now: datetime) -> Post:
-    """A Post from one input object; raises BadLine naming the problem."""
-    if not isinstance(record, dict):
-        raise BadLine(f"expected a JSON object, got {type(record).__name__}")
-    post_id = record.get("id")
-    if post_id in (None, "") or not isinstance(post_id, str | int):
-        raise BadLine("missing 'id' (each post needs its own id)")
-    text = record.get("text") or ""
-    if not isinstance(text, str):
-        raise BadLine(f"'text' must be a string, got {type(text).__name__}")
-    fields: dict[str, Any] = {k: record[k] for k in _POST_FIELDS if k in record and record[k] is not None}
-    fields["id"] = str(post_id)
-    fields["text"] = text
-    fields["source"] = str(record.get("source") or "jsonl")
-    published = _parse_time(record.get("published_at"), tz, "published_at")
-    fetched = _parse_time(record.get("fetched_at"), tz, "fetched_at")
-    fields["published_at"] = published
-    fields["fetched_at"] = fetched or published or now
-    fields["region"] = _region(record.get("region"))
-    tier = record.get("media_tier")
-    if tier is not None and tier not in MediaTier._value2member_map_:
-        raise BadLine(f"media_tier {tier!r} is unknown; use one of {', '.join(t.value for t in MediaTier)}")
-    try:
-        return Post.model_validate(fields)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise BadLine(f"field {where}: {first['msg']}") from None
+    """A Post from one input object, a string region resolved by the gazetteer; raises BadLine."""
+    from analysis.region import resolve_region
+
+    return postlines.post_from_record(record, tz, now, resolve_region=resolve_region)
 
 
 def read_posts(handle: IO[str], tz: Any, now: datetime) -> tuple[list[_Line], list[tuple[int, str]]]:

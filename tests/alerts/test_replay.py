@@ -95,8 +95,24 @@ def test_replay_opens_cases_sets_deadlines_and_escalates_when_nobody_acknowledge
 def test_a_bad_line_is_named_with_its_number(tmp_path: Path) -> None:
     path = tmp_path / "posts.jsonl"
     path.write_text(line("a", START, "正常") + "\n" + '{"id": "b", "source": "x"}\n', encoding="utf-8")
-    with pytest.raises(ReplayInputError, match=r"posts.jsonl:2: field 'fetched_at'"):
+    with pytest.raises(ReplayInputError, match=r"posts.jsonl:2: no published_at or fetched_at"):
         read_posts(path)
+    path.write_text(line("a", START, "正常") + "\n" + '{"id": "b", "published_at": "2026-03-02T09:00:00+08:00", '
+                    '"media_tier": "tabloid"}\n', encoding="utf-8")
+    with pytest.raises(ReplayInputError, match=r"posts.jsonl:2: media_tier 'tabloid' is unknown"):
+        read_posts(path)
+
+
+def test_lines_as_analyze_reads_them_are_accepted(tmp_path: Path) -> None:
+    from analysis.region import resolve_region
+
+    path = tmp_path / "posts.jsonl"
+    path.write_text('{"id": 7, "text": "A3区某小学食堂食物中毒", "published_at": "2026-03-02 09:00", '
+                    '"region": "湖南省A市"}\n', encoding="utf-8")
+    (post,) = read_posts(path, resolve_region=resolve_region)
+    assert post.id == "7" and post.source == "jsonl"
+    assert post.published_at is not None and post.published_at.utcoffset() == timedelta(hours=8)
+    assert post.region is not None and post.region.city == "A市"
 
 
 @pytest.fixture

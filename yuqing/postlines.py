@@ -1,0 +1,90 @@
+"""Posts from JSON lines, leniently: what ``yuqing analyze`` and ``yuqing replay`` read.
+
+A line needs an ``id`` and ``text``; ``published_at``/``fetched_at`` may be ISO 8601 (naive means the
+configured zone), a Unix timestamp or a date a person would write; ``region`` may be an object or a
+place name (resolved by the injected gazetteer). Unknown fields are dropped: they could carry personal
+data that de-identification never sees. Every bad line raises ``BadLine`` saying what to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from yuqing.clock import ensure_aware
+from yuqing.contract import MediaTier, Post, Region
+
+POST_FIELDS = ("id", "text", "title", "published_at", "fetched_at", "source", "region", "source_type",
+               "media_tier", "url", "author", "engagement", "reply", "status", "lang")
+
+RegionResolver = Callable[[str], Region | None]
+
+
+class BadLine(ValueError):
+    """A line that cannot become a post; the message says why and how to fix it."""
+
+
+def parse_time(value: Any, tz: Any, field: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise BadLine(f"{field} must be a date-time string, got {type(value).__name__}")
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz)
+    try:
+        return ensure_aware(datetime.fromisoformat(value.strip()), tz)
+    except ValueError:
+        import dateparser
+
+        parsed = dateparser.parse(value, settings={"TIMEZONE": str(tz), "RETURN_AS_TIMEZONE_AWARE": True})
+        if parsed is None:
+            raise BadLine(f"{field} {value!r} is not a date-time; write it as 2026-04-08T09:30:00+08:00") from None
+        return parsed
+
+
+def parse_region(value: Any, resolve_region: RegionResolver | None) -> Region | None:
+    if value in (None, "", {}):
+        return None
+    if isinstance(value, str):
+        if resolve_region is None:
+            raise BadLine(f"region {value!r} is a place name and no gazetteer was given; write it as "
+                          "{\"province\": ..., \"city\": ..., \"district\": ...}")
+        return resolve_region(value)
+    if isinstance(value, dict):
+        known = {k: v for k, v in value.items() if k in Region.model_fields and isinstance(v, str | None)}
+        return Region.model_validate(known) if any(known.values()) else None
+    raise BadLine(f"region must be a string such as '湖南省长沙市' or an object with province/city/district, "
+                  f"got {type(value).__name__}")
+
+
+def post_from_record(record: Any, tz: Any, now: datetime, resolve_region: RegionResolver | None = None) -> Post:
+    """A Post from one decoded JSON line; raises BadLine naming the problem."""
+    if not isinstance(record, dict):
+        raise BadLine(f"expected a JSON object, got {type(record).__name__}")
+    post_id = record.get("id")
+    if post_id in (None, "") or isinstance(post_id, bool) or not isinstance(post_id, str | int):
+        raise BadLine("missing 'id' (each post needs its own id)")
+    text = record.get("text") or ""
+    if not isinstance(text, str):
+        raise BadLine(f"'text' must be a string, got {type(text).__name__}")
+    fields: dict[str, Any] = {k: record[k] for k in POST_FIELDS if k in record and record[k] is not None}
+    fields["id"] = str(post_id)
+    fields["text"] = text
+    fields["source"] = str(record.get("source") or "jsonl")
+    published = parse_time(record.get("published_at"), tz, "published_at")
+    fetched = parse_time(record.get("fetched_at"), tz, "fetched_at")
+    fields["published_at"] = published
+    fields["fetched_at"] = fetched or published or now
+    fields["region"] = parse_region(record.get("region"), resolve_region)
+    tier = record.get("media_tier")
+    if tier is not None and tier not in MediaTier._value2member_map_:
+        raise BadLine(f"media_tier {tier!r} is unknown; use one of {', '.join(t.value for t in MediaTier)}")
+    try:
+        return Post.model_validate(fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise BadLine(f"field {where}: {first['msg']}") from None
