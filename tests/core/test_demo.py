@@ -1,0 +1,66 @@
+"""The main job, as a newcomer runs it: `yuqing demo` against a real Elasticsearch, end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import yaml
+from elasticsearch import Elasticsearch
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_the_demo_crawls_analyses_opens_cases_and_escalates(es_node: str, es_client: Elasticsearch,
+                                                            tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    shutil.copytree(REPO / "config", config)
+    prefix = f"demo{uuid.uuid4().hex[:8]}"
+    settings = yaml.safe_load((config / "settings.yaml").read_text(encoding="utf-8"))
+    settings["elasticsearch"]["index_prefix"] = prefix
+    (config / "settings.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    port = free_port()
+    sources = (config / "sources.yaml").read_text(encoding="utf-8").replace("127.0.0.1:8700", f"127.0.0.1:{port}")
+    (config / "sources.yaml").write_text(sources, encoding="utf-8")
+    home = tmp_path / "home"
+    env = {**os.environ, "YUQING_CONFIG_DIR": str(config), "YUQING_HOME": str(home), "YUQING_ES_URL": es_node}
+    env.pop("YUQING_DATABASE_URL", None)
+    try:
+        result = subprocess.run([sys.executable, "-m", "yuqing.cli", "demo", "--hours", "50"], cwd=REPO, env=env,
+                                capture_output=True, text=True, timeout=600)
+        out = result.stdout
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert "demo_news (news):" in out and "demo_weibo (weibo):" in out
+        indexed = es_client.count(index=f"{prefix}-posts")["count"]
+        assert indexed >= 40 and f"Indexed {indexed} posts" in out
+        assert es_client.count(index=f"{prefix}-events")["count"] > 0
+        assert "→ a3-edu" in out  # the A3区 school canteen incident goes to the district's education bureau
+        assert "escalation(s)" in out and " 0 escalation(s)" not in out
+        deliveries = [json.loads(line) for line in (home / "notifications.jsonl").read_text(encoding="utf-8")
+                      .splitlines()]
+        kinds = {d.get("kind") or d.get("payload", {}).get("kind") for d in deliveries}
+        assert {"alert", "escalation"} <= kinds
+        # nothing personal reached the index: phone numbers in the demo content are masked
+        texts = [h["_source"].get("text", "") for h in es_client.search(index=f"{prefix}-posts", size=500)["hits"]["hits"]]
+        assert not [t for t in texts if _mobiles(t)]
+        assert any("138****5678" in t for t in texts)  # the demo message board's phone number, masked
+    finally:
+        es_client.options(ignore_status=404).indices.delete(index=f"{prefix}-*")
+
+
+def _mobiles(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"(?<!\d)1[3-9]\d{9}(?!\d)", text)
