@@ -6,9 +6,11 @@ when called (so ``yuqing config check`` does not pay for loading models or Scrap
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -87,7 +89,35 @@ def config_check(directory: Path | None) -> None:
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)
+    problems = stage_problems(cfg)
+    if problems:
+        click.echo(f"configuration in {cfg.directory} has {len(problems)} problem(s):", err=True)
+        for problem in problems:
+            click.echo(f"  - {problem}", err=True)
+        sys.exit(2)
     click.echo(summary(cfg))
+
+
+def stage_problems(cfg) -> list[str]:  # type: ignore[no-untyped-def]
+    """What only the stages can judge: the routing tree as a whole, escalation chains, rule fields, grade floors.
+
+    The same checks refuse `yuqing run`, `replay` and `demo` at start-up; here they are listed all at once.
+    """
+    from alerts.escalation import EscalationConfigError, Escalator
+    from alerts.routing import Router, RoutingError
+    from alerts.rules import RuleError, check_rule
+    from analysis.grading import UnknownFloorCue, check_policy
+
+    checks: list[Callable[[], object]] = [lambda: Router(cfg.units), lambda: Escalator(cfg),
+                                          lambda: check_policy(cfg.policy.grading)]
+    checks += [functools.partial(check_rule, rule) for rule in cfg.policy.rules]
+    problems = []
+    for check in checks:
+        try:
+            check()
+        except (RoutingError, EscalationConfigError, RuleError, UnknownFloorCue) as exc:
+            problems.append(str(exc))
+    return problems
 
 
 def load_or_exit(directory: Path | None = None):  # type: ignore[no-untyped-def]

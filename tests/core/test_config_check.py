@@ -111,3 +111,14 @@ def test_secrets_come_from_the_environment_only(config_copy: Path, monkeypatch) 
     monkeypatch.setenv("YUQING_DATABASE_URL", "postgresql+psycopg://yq@127.0.0.1:5432/yuqing")
     monkeypatch.setenv("YUQING_DATABASE_PASSWORD", "pw")
     assert cfg.settings.database.effective_url() == "postgresql+psycopg://yq:pw@127.0.0.1:5432/yuqing"
+
+
+def test_stage_checks_join_the_config_check(config_copy: Path) -> None:
+    text = (config_copy / "policy.yaml").read_text(encoding="utf-8")
+    text = text.replace("- {cue: deaths_ge_30, min_grade: I}", "- {cue: dragons_sighted, min_grade: I}")
+    text = text.replace("    group_by: topic\n    num_events: 20", "    group_by: mood\n    num_events: 20")
+    (config_copy / "policy.yaml").write_text(text, encoding="utf-8")
+    code, out = check(config_copy)
+    assert code == 2
+    assert "dragons_sighted" in out
+    assert "livelihood_negative_burst" in out and "mood" in out
