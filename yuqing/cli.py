@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from yuqing import paths
-from yuqing.settings import ConfigError, load_config, summary
+from yuqing.settings import ConfigError, load_config, redact_url, summary
 
 # name → "module:attribute" of a click command or group provided by a stage.
 STAGE_COMMANDS: dict[str, str] = {
@@ -281,13 +281,7 @@ def db_upgrade() -> None:
         upgrade(url)
     except DatabaseUnavailable as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"database schema up to date ({_redact(url)})")
-
-
-def _redact(url: str) -> str:
-    from yuqing.settings import _redact as redact
-
-    return redact(url)
+    click.echo(f"database schema up to date ({redact_url(url)})")
 
 
 @main.command("dashboard")

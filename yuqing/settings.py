@@ -651,7 +651,7 @@ def summary(config: Config) -> str:
         f"configuration: {config.directory}",
         f"  time zone      {s.timezone}",
         f"  elasticsearch  {es}",
-        f"  database       {_redact(s.database.effective_url())}",
+        f"  database       {redact_url(s.database.effective_url())}",
         f"  sources        {len(enabled)} enabled: "
         + ", ".join(f"{src.name} ({src.type})" for src in enabled),
         f"  topics         {len(config.taxonomy.topics)} + fallback {config.taxonomy.fallback}: "
@@ -671,5 +671,6 @@ def _deadline_text(spec: DeadlineSpec) -> str:
     return f"{spec.kind} {spec.hours:g} h" if spec.hours is not None else f"{spec.kind} {spec.working_days} working days"
 
 
-def _redact(url: str) -> str:
+def redact_url(url: str) -> str:
+    """A connection URL fit to print: the password replaced by ***."""
     return re.sub(r"//([^:/@]+):[^@]+@", r"//\1:***@", url)

@@ -14,6 +14,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from yuqing.settings import redact_url
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -58,7 +60,7 @@ def upgrade(url: str, revision: str = "head") -> None:
     try:
         command.upgrade(alembic_config(url), revision)
     except OperationalError as exc:
-        raise DatabaseUnavailable(f"cannot reach the database at {_redact(url)}: {exc.orig}; check "
+        raise DatabaseUnavailable(f"cannot reach the database at {redact_url(url)}: {exc.orig}; check "
                                   "database.url in config/settings.yaml or YUQING_DATABASE_URL") from exc
 
 
@@ -89,14 +91,8 @@ class Database:
         """Refuse to run on a schema older than the code; say which command brings it up to date."""
         current, head = current_revision(self.engine), head_revision(self.url)
         if current != head:
-            raise DatabaseUnavailable(f"database {_redact(self.url)} is at schema revision {current or 'none'}, "
+            raise DatabaseUnavailable(f"database {redact_url(self.url)} is at schema revision {current or 'none'}, "
                                       f"this yuqing needs {head}; run `yuqing db upgrade`")
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-def _redact(url: str) -> str:
-    import re
-
-    return re.sub(r"//([^:/@]+):[^@]+@", r"//\1:***@", url)
