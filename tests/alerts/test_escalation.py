@@ -8,26 +8,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from alerts.cases import acknowledge, open_or_update_case, record_response
 from alerts.escalation import Escalator
-from tests.alerts.casekit import MONDAY_9AM, make_event, notifications, prepare, shipped_config, the_case
+from tests.alerts.casekit import MONDAY_9AM, make_event, notifications, the_case
 from yuqing.clock import ManualClock
 from yuqing.contract import Grade
 from yuqing.db.session import Database
 from yuqing.settings import Config
-
-
-@pytest.fixture(scope="module")
-def config() -> Config:
-    return shipped_config()
-
-
-@pytest.fixture
-def db(database: Database, config: Config) -> Database:
-    prepare(database, config)
-    return database
 
 
 def open_case(db: Database, config: Config, clock: ManualClock, **event) -> int:  # type: ignore[no-untyped-def]

@@ -38,7 +38,7 @@ from tests.support.slack_emulator import DEFAULT_TOKEN, SlackEmulator
 from tests.support.smtp import SmtpServer
 from tests.support.webhooks import DingTalkRobot, WebhookReceiver, WeComRobot
 from yuqing.clock import ManualClock
-from yuqing.settings import Config, SmtpSettings, UnitsFile, load_config
+from yuqing.settings import Config, SmtpSettings, UnitsFile
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
@@ -46,11 +46,6 @@ T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(T0)
-
-
-@pytest.fixture(scope="module")
-def config() -> Config:
-    return load_config()
 
 
 @pytest.fixture

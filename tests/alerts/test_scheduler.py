@@ -11,15 +11,10 @@ import pytest
 from alerts.cases import open_or_update_case
 from alerts.escalation import Escalator
 from alerts.scheduler import Runtime, install_jobs, job_specs, make_scheduler, set_runtime, start, tick_job
-from tests.alerts.casekit import MONDAY_9AM, TZ, make_event, notifications, prepare, shipped_config
+from tests.alerts.casekit import MONDAY_9AM, TZ, make_event, notifications, prepare
 from yuqing.clock import ManualClock
 from yuqing.db.session import Database
 from yuqing.settings import Config
-
-
-@pytest.fixture(scope="module")
-def config() -> Config:
-    return shipped_config()
 
 
 @pytest.fixture
