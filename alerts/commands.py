@@ -101,13 +101,19 @@ def build_pipeline(config: Config, database, es, layout, clock, *, live: bool, s
     options: dict[str, Any] = {"policy": config.policy.grading, "fallback_topic": config.taxonomy.fallback,
                                "tz": config.settings.tz(), "store": store}
     if live:
+        from analysis.enrich import configure_default_enricher
         from analysis.entry import enrich_many
 
+        configure_default_enricher(config.settings.analysis.sentiment_model)
         tracker = EventTracker.restore(state_dir / "analysis" / "events.json.gz", **options)
         enrich: Callable[..., Any] = enrich_many
     else:
         tracker = EventTracker(**options)
-        enrich = Enricher(clock=clock, fallback_topic=config.taxonomy.fallback).enrich_many
+        enrich = Enricher(
+            clock=clock,
+            fallback_topic=config.taxonomy.fallback,
+            sentiment_model=config.settings.analysis.sentiment_model,
+        ).enrich_many
     return Pipeline(config, database, es, layout, clock, enrich=enrich, tracker=tracker, cut=cut_for_index,
                     spool_dir=spool)
 

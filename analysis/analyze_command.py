@@ -103,8 +103,18 @@ def _output(post: Post, event: Event | None) -> dict[str, Any]:
     type=click.Path(file_okay=False, path_type=Path),
     help="Configuration directory (default: config/ or YUQING_CONFIG_DIR).",
 )
+@click.option(
+    "--sentiment-model",
+    help="sentiment, sentiment-e5 (slower, more accurate) or a model directory "
+    "(default: analysis.sentiment_model in settings.yaml).",
+)
 def analyze_command(
-    in_path: Path, out_path: Path, events_out: Path | None, batch_size: int, config_dir: Path | None
+    in_path: Path,
+    out_path: Path,
+    events_out: Path | None,
+    batch_size: int,
+    config_dir: Path | None,
+    sentiment_model: str | None,
 ) -> None:
     """Enrich, cluster and grade the posts of a JSON-lines file (no Elasticsearch needed)."""
     from analysis.enrich import Enricher
@@ -113,6 +123,14 @@ def analyze_command(
     from yuqing.clock import SystemClock
 
     cfg = load_or_exit(config_dir)
+    if sentiment_model:
+        from analysis.sentiment import SentimentModel
+        from analysis.training import ModelUnavailable
+
+        try:
+            SentimentModel.load(sentiment_model)
+        except ModelUnavailable as exc:
+            raise click.ClickException(f"--sentiment-model {sentiment_model}: {exc}") from exc
     tz = cfg.settings.tz()
     clock = SystemClock(tz)
     try:
@@ -124,7 +142,11 @@ def analyze_command(
     for number, reason in bad:
         click.echo(f"{in_path}:{number}: skipped: {reason}", err=True)
 
-    enricher = Enricher(clock=clock, fallback_topic=cfg.taxonomy.fallback)
+    enricher = Enricher(
+        clock=clock,
+        fallback_topic=cfg.taxonomy.fallback,
+        sentiment_model=sentiment_model or cfg.settings.analysis.sentiment_model,
+    )
     for start in range(0, len(lines), batch_size):
         chunk = lines[start : start + batch_size]
         for line, post in zip(chunk, enricher.enrich_many([x.post for x in chunk]), strict=True):

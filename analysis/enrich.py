@@ -127,8 +127,10 @@ class Enricher:
         max_analysis_chars: int = 20_000,
         dedup: Any = None,
         dedup_path: Path | None = None,
+        sentiment_model: str = "sentiment",
     ):
         self.clock = clock or SystemClock()
+        self.sentiment_model = sentiment_model
         self.fallback_topic = fallback_topic
         self.max_analysis_chars = max_analysis_chars
         self.dedup_path = dedup_path
@@ -190,7 +192,7 @@ class Enricher:
                 return TopicModel.load()
             from analysis.sentiment import SentimentModel
 
-            return SentimentModel.load()
+            return SentimentModel.load(self.sentiment_model)
         except (ModelUnavailable, OSError, ValueError) as exc:
             log.error("%s model unavailable, posts get the fallback %s: %s", kind, kind, exc)
             self.models.failed.add(kind)
@@ -343,5 +345,28 @@ def default_enricher() -> Enricher:
     if _default is None:
         with _default_lock:
             if _default is None:
-                _default = Enricher(dedup_path=paths.state_dir() / "analysis" / "near_duplicates.npz")
+                _default = Enricher(
+                    dedup_path=paths.state_dir() / "analysis" / "near_duplicates.npz",
+                    sentiment_model=_default_sentiment_model,
+                )
     return _default
+
+
+_default_sentiment_model = "sentiment"
+
+
+def configure_default_enricher(sentiment_model: str) -> None:
+    """Choose the sentiment model of the process-wide enricher (settings.yaml ``analysis.sentiment_model``).
+
+    Called by the stages that read the configuration before they enrich; a change after the first batch
+    takes effect at the next one.
+    """
+    global _default_sentiment_model
+    with _default_lock:
+        _default_sentiment_model = sentiment_model
+        if _default is not None and _default.sentiment_model != sentiment_model:
+            with _default._lock:
+                _default.sentiment_model = sentiment_model
+                _default.models.sentiment = None
+                _default.models.failed.discard("sentiment")
+                _default.models.ready = False

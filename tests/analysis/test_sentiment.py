@@ -57,3 +57,8 @@ def test_features_are_character_ngrams_of_normalised_text() -> None:
     features = sentiment_features("<b>真好！</b>[哈哈]")
     assert {"真", "真好", "真好!", "[哈哈"} <= set(features)
     assert "<b>" not in "".join(features)
+
+
+def test_features_include_words_and_word_bigrams() -> None:
+    features = sentiment_features("医生态度恶劣，太失望了")
+    assert {"w:医生", "w:失望", "b:医生|态度恶劣"} <= set(features)

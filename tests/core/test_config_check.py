@@ -122,3 +122,14 @@ def test_stage_checks_join_the_config_check(config_copy: Path) -> None:
     assert code == 2
     assert "dragons_sighted" in out
     assert "livelihood_negative_burst" in out and "mood" in out
+
+
+def test_an_unknown_sentiment_model_is_refused_with_the_choices(config_copy: Path) -> None:
+    text = (config_copy / "settings.yaml").read_text(encoding="utf-8")
+    (config_copy / "settings.yaml").write_text(
+        text.replace("sentiment_model: sentiment", "sentiment_model: sentiment-bert"), encoding="utf-8"
+    )
+    code, out = check(config_copy)
+    assert code == 2
+    assert "settings.yaml: analysis.sentiment_model" in out and "'sentiment-bert'" in out
+    assert "sentiment-e5" in out and "yuqing train sentiment" in out
