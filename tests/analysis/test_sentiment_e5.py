@@ -115,3 +115,19 @@ def test_train_with_the_encoder_and_predict(tmp_path: Path) -> None:
 def test_the_encoder_is_for_sentiment_only(tmp_path: Path) -> None:
     result = CliRunner().invoke(train_command, ["topic", "--data", "x.csv", "--out", str(tmp_path), "--encoder", "e5"])
     assert result.exit_code == 2 and "sentiment models only" in result.output
+
+
+def test_the_configured_model_reaches_the_process_wide_enricher(e5_model: SentimentModel) -> None:
+    from analysis.enrich import configure_default_enricher, default_enricher
+
+    text = "今天的活动一般般吧，人不多也不少，说不上好坏"
+    post = Post(id="p2", source="test", url="https://example.org/2", text=text, fetched_at=datetime.now(UTC))
+    expected = e5_model.predict([normalize_text(text)])[0]
+    try:
+        configure_default_enricher("sentiment-e5")
+        enriched = default_enricher().enrich(post)
+        assert (enriched.sentiment, round(enriched.sentiment_score or 0, 6)) == (expected[0], round(expected[1], 6))
+    finally:
+        configure_default_enricher("sentiment")
+    assert default_enricher().sentiment_model == "sentiment"
+    assert round(default_enricher().enrich(post).sentiment_score or 0, 6) != round(expected[1], 6)
