@@ -130,7 +130,9 @@ def analyze_command(
         try:
             SentimentModel.load(sentiment_model)
         except ModelUnavailable as exc:
-            raise click.ClickException(f"--sentiment-model {sentiment_model}: {exc}") from exc
+            raise click.ClickException(
+                f"--sentiment-model {sentiment_model}: {exc} (shipped models: sentiment, sentiment-e5)"
+            ) from exc
     tz = cfg.settings.tz()
     clock = SystemClock(tz)
     try:

@@ -131,3 +131,16 @@ def test_the_configured_model_reaches_the_process_wide_enricher(e5_model: Sentim
         configure_default_enricher("sentiment")
     assert default_enricher().sentiment_model == "sentiment"
     assert round(default_enricher().enrich(post).sentiment_score or 0, 6) != round(expected[1], 6)
+
+
+def test_analyze_refuses_an_unknown_sentiment_model(tmp_path: Path) -> None:
+    from analysis.analyze_command import analyze_command
+
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text('{"id": "1", "text": "物业不作为"}\n', encoding="utf-8")
+    result = CliRunner().invoke(
+        analyze_command, ["--in", str(posts), "--out", str(tmp_path / "out.jsonl"), "--sentiment-model", "bogus"]
+    )
+    assert result.exit_code == 1
+    assert "--sentiment-model bogus" in result.output and "sentiment-e5" in result.output
+    assert not (tmp_path / "out.jsonl").exists()
