@@ -123,15 +123,16 @@ def analyze_command(
     from yuqing.clock import SystemClock
 
     cfg = load_or_exit(config_dir)
-    if sentiment_model:
-        from analysis.sentiment import SentimentModel
+    chosen_sentiment = None
+    if sentiment_model:  # chosen on the command line: refuse a bad one here rather than fall back silently
+        from analysis.sentiment import SHIPPED_SENTIMENT, SentimentModel
         from analysis.training import ModelUnavailable
 
         try:
-            SentimentModel.load(sentiment_model)
+            chosen_sentiment = SentimentModel.load(sentiment_model)
         except ModelUnavailable as exc:
             raise click.ClickException(
-                f"--sentiment-model {sentiment_model}: {exc} (shipped models: sentiment, sentiment-e5)"
+                f"--sentiment-model {sentiment_model}: {exc} (shipped models: {', '.join(SHIPPED_SENTIMENT)})"
             ) from exc
     tz = cfg.settings.tz()
     clock = SystemClock(tz)
@@ -149,6 +150,7 @@ def analyze_command(
         fallback_topic=cfg.taxonomy.fallback,
         sentiment_model=sentiment_model or cfg.settings.analysis.sentiment_model,
     )
+    enricher.models.sentiment = chosen_sentiment  # the model loaded above, not a second load (None: lazily)
     for start in range(0, len(lines), batch_size):
         chunk = lines[start : start + batch_size]
         for line, post in zip(chunk, enricher.enrich_many([x.post for x in chunk]), strict=True):

@@ -18,11 +18,12 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from analysis.sentiment import (
+    MAX_CHARS,  # the same opening the character features read; e5's cost grows with it
+)
 from analysis.training import ModelUnavailable
 
 ENCODERS = ("e5",)
-# The same opening the character features read (sentiment.MAX_CHARS); e5's cost grows with length.
-MAX_CHARS = 160
 _BATCH = 64
 _CACHE_SIZE = 50_000
 

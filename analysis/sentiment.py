@@ -25,13 +25,13 @@ from sklearn.svm import LinearSVC
 
 from analysis.tokenizer import normalize_text, tokenize
 from analysis.training import SHIPPED_MODELS, PersistedTextModel
+from yuqing.settings import SHIPPED_SENTIMENT_MODELS
 
 # Polarity shows early in a post; reading only the opening bounds the cost of news articles and 1 MB inputs.
 MAX_CHARS = 160
 N_FEATURES = 2**19
 POLARITIES = ("negative", "neutral", "positive")
-# The shipped sentiment models by name: the fast default, and the slower one with e5 sentence embeddings.
-SHIPPED_SENTIMENT = ("sentiment", "sentiment-e5")
+SHIPPED_SENTIMENT = SHIPPED_SENTIMENT_MODELS
 
 _EMOTICON_CODE = re.compile(r"\[[^\[\]\s]{1,8}\]")
 _SPACES = re.compile(r"\s+")
@@ -141,25 +141,25 @@ def build_pipeline(
     return Pipeline([("union", union), ("clf", classifier)])
 
 
-def polarity_scorer_of(pipeline: Any) -> Any:
-    """The fitted weibo_senti_100k scorer inside a sentiment pipeline (either shape), or None."""
+def _part_of(pipeline: Any, kind: type) -> Any:
+    """The first step of type ``kind`` anywhere inside a sentiment pipeline (either shape), or None."""
     from analysis.training import _walk
 
-    for part in _walk(pipeline):
-        if isinstance(part, PolarityMargin):
-            return part.scorer
-    return None
+    return next((part for part in _walk(pipeline) if isinstance(part, kind)), None)
+
+
+def polarity_scorer_of(pipeline: Any) -> Any:
+    """The fitted weibo_senti_100k scorer inside a sentiment pipeline, or None."""
+    margin = _part_of(pipeline, PolarityMargin)
+    return margin.scorer if margin is not None else None
 
 
 def encoder_of(pipeline: Any) -> str | None:
     """The sentence encoder a sentiment pipeline uses, if any."""
     from analysis.encoders import SentenceEncoder
-    from analysis.training import _walk
 
-    for part in _walk(pipeline):
-        if isinstance(part, SentenceEncoder):
-            return part.name
-    return None
+    encoder = _part_of(pipeline, SentenceEncoder)
+    return encoder.name if encoder is not None else None
 
 
 class SentimentModel(PersistedTextModel):

