@@ -769,6 +769,13 @@ def fit_sentiment(
     return model, shift
 
 
+# Keys of cross_validated_sentiment's result (also the headings in the model card and the benchmark).
+OOF_SCORES = "usual_eval, {folds}-fold out-of-fold (trained on SMP2020 virus + the other folds)"
+TRANSFER_SCORES = "usual_eval, transfer (recipe trained on SMP2020 virus only)"
+BASELINE_OOF_SCORES = "baseline, same folds: char 1-3-gram TF-IDF + LinearSVC on SMP2020 virus + the other folds"
+BASELINE_TRANSFER_SCORES = "baseline, transfer: char 1-3-gram TF-IDF + LinearSVC on SMP2020 virus only"
+
+
 def cross_validated_sentiment(
     scorer: Any, folds: int = SENTIMENT_FOLDS, encoder: str | None = None, baseline: bool = True
 ) -> dict[str, dict[str, Any]]:
@@ -797,17 +804,13 @@ def cross_validated_sentiment(
                 base[i] = str(label)
     transfer, _ = fit_sentiment(scorer, virus, None, encoder=encoder)
     results = {
-        f"usual_eval, {folds}-fold out-of-fold (trained on SMP2020 virus + the other folds)": sentiment_scores(usual_y, ours),
-        "usual_eval, transfer (recipe trained on SMP2020 virus only)": sentiment_scores(
-            usual_y, predicted_labels("sentiment", transfer, usual_x)
-        ),
+        OOF_SCORES.format(folds=folds): sentiment_scores(usual_y, ours),
+        TRANSFER_SCORES: sentiment_scores(usual_y, predicted_labels("sentiment", transfer, usual_x)),
     }
     if baseline:
         transfer_base = sentiment_baseline().fit(*virus)
-        results["baseline, same folds: char 1-3-gram TF-IDF + LinearSVC on SMP2020 virus + the other folds"] = (
-            sentiment_scores(usual_y, base)
-        )
-        results["baseline, transfer: char 1-3-gram TF-IDF + LinearSVC on SMP2020 virus only"] = sentiment_scores(
+        results[BASELINE_OOF_SCORES] = sentiment_scores(usual_y, base)
+        results[BASELINE_TRANSFER_SCORES] = sentiment_scores(
             usual_y, [str(label) for label in transfer_base.predict(usual_x)]
         )
     return results

