@@ -146,17 +146,17 @@ def _factors(event: Event, cues: SeverityCues, policy: GradingPolicy) -> list[tu
                 "涉及弱势群体: " + "、".join(CUE_LABELS[g] for g in groups),
             )
         )
-    # Mass incidents and petitions are aimed at government: counted with official involvement, as local
-    # grading practice puts 群体性事件 beside 官员问责 (domain.md §5).
-    official = [
-        (c, v) for c, v in (("officials", 1.0), ("mass_incident", 0.9), ("petition", 0.7)) if c in cues.flags
-    ]
-    if official:
+    if "officials" in cues.flags:
+        out.append(("official_involvement", 1.0, "涉及官员/政府: " + CUE_LABELS["officials"]))
+    # Local grading practice weighs mass incidents on their own (domain.md §5); a petition (上访) is
+    # collective action in the making, so it counts part way.
+    collective = [(c, v) for c, v in (("mass_incident", 1.0), ("petition", 0.6)) if c in cues.flags]
+    if collective:
         out.append(
             (
-                "official_involvement",
-                max(v for _, v in official),
-                "涉及官员/政府: " + "、".join(CUE_LABELS[c] for c, _ in official),
+                "mass_incident",
+                max(v for _, v in collective),
+                "群体性事件/上访: " + "、".join(CUE_LABELS[c] for c, _ in collective),
             )
         )
     return out

@@ -359,7 +359,7 @@ class GradingPolicy(Strict):
         if not t["I"] > t["II"] > t["III"]:
             raise ValueError(f"thresholds must fall from I to III, got I={t['I']} II={t['II']} III={t['III']}")
         known = {"volume", "velocity", "negativity", "media_tier", "casualties", "vulnerable_groups",
-                 "official_involvement"}
+                 "official_involvement", "mass_incident"}
         for name in self.weights:
             if name not in known:
                 raise ValueError(f"unknown grading factor {name!r}; known: {', '.join(sorted(known))}")

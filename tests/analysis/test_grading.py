@@ -105,7 +105,7 @@ def test_loud_negative_central_event_scores_high_without_casualties(policy: Grad
                   media_tiers={"central": 2, "self-media": 398}, severity_cues=["officials", "children"])
     g = grade_event(loud, policy)
     assert g.grade == Grade.I and g.risk >= 75
-    assert "负面占比 80% (320/400) (+16.0)" in g.reasons
+    assert "负面占比 80% (320/400) (+14.4)" in g.reasons
     assert "央媒报道 (+15.0)" in g.reasons
     assert any(r.startswith("涉及弱势群体: 儿童") for r in g.reasons)
     assert any(r.startswith("涉及官员/政府") for r in g.reasons)
@@ -127,9 +127,9 @@ def test_one_angry_post_is_not_a_negative_public_reaction(policy: GradingPolicy)
     single = grade_event(_event(volume=1, unique_stories=1, sentiment_mix={"negative": 1},
                                 severity_cues=["children", "school"]), policy)
     assert single.grade == Grade.IV
-    assert "负面占比 100% (1/1), 样本少 ×0.2 (+4.0)" in single.reasons
+    assert "负面占比 100% (1/1), 样本少 ×0.2 (+3.6)" in single.reasons
     many = grade_event(_event(volume=5, unique_stories=5, sentiment_mix={"negative": 5}), policy)
-    assert "负面占比 100% (5/5) (+20.0)" in many.reasons
+    assert "负面占比 100% (5/5) (+18.0)" in many.reasons
 
 
 def test_unknown_floor_cue_is_named(policy: GradingPolicy) -> None:
@@ -148,5 +148,25 @@ def test_mass_incident_floor_can_be_configured(policy: GradingPolicy) -> None:
 def test_an_unnumbered_casualty_adds_risk_but_no_floor(policy: GradingPolicy) -> None:
     g = grade_event(_event(severity_cues=["casualties"]), policy)
     assert g.grade == Grade.IV
-    assert "伤亡: 人员伤亡(人数未知) (+6.0)" in g.reasons
+    assert "伤亡: 人员伤亡(人数未知) (+5.6)" in g.reasons
     assert not any("policy floor" in r for r in g.reasons)
+
+
+def test_mass_incidents_are_their_own_factor_apart_from_officials(policy: GradingPolicy) -> None:
+    """domain.md §5: local practice grades by mass incidents; naming an official is a different factor."""
+    def factors(cues: list[str]) -> dict[str, float]:
+        return {f.name: f.points for f in grade_event(_event(severity_cues=cues), policy).factors}
+
+    gathering = factors(["mass_incident"])
+    assert gathering["mass_incident"] == pytest.approx(100 * policy.weights["mass_incident"])
+    assert "official_involvement" not in gathering
+    assert factors(["petition"])["mass_incident"] == pytest.approx(0.6 * gathering["mass_incident"])
+    both = grade_event(_event(severity_cues=["mass_incident", "petition", "officials"]), policy)
+    assert {f.name for f in both.factors} >= {"mass_incident", "official_involvement"}
+    assert any(r.startswith("群体性事件/上访: 群体性事件、上访") for r in both.reasons)
+    assert any(r.startswith("涉及官员/政府: 涉及官员") for r in both.reasons)
+
+
+def test_unknown_grading_factor_is_refused_with_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="unknown grading factor 'riot'.*mass_incident"):
+        GradingPolicy(weights={"riot": 1.0}, media_tier_score={}, thresholds={"I": 75, "II": 55, "III": 35})
