@@ -27,9 +27,6 @@ SYSTEM = "system"
 CLOSED = "closed"
 # States in which nobody has answered yet: escalation watches these.
 UNANSWERED = frozenset({"new", "notified", "acknowledged", "overdue", "escalated", "reopened"})
-# A case re-alerts its unit when its event has grown this much since the last alert (or its grade rose).
-GROWTH_FACTOR = 2.0
-MIN_GROWTH_POSTS = 10
 _GRADE_ORDER = {"IV": 0, "III": 1, "II": 2, "I": 3}
 
 
@@ -286,8 +283,9 @@ def _update(session: Session, case: Case, event: Event, rule_name: str, config: 
             why: str) -> CaseUpdate:
     new_grade = event.grade.value if event.grade else case.grade
     graver = _graver(new_grade, case.alerted_grade)
-    grown = (event.volume >= GROWTH_FACTOR * max(case.alerted_volume, 1)
-             and event.volume - case.alerted_volume >= MIN_GROWTH_POSTS)
+    regrowth = config.policy.regrowth
+    grown = (event.volume >= regrowth.volume_factor * max(case.alerted_volume, 1)
+             and event.volume - case.alerted_volume >= regrowth.min_new_posts)
     changed = (event.volume, new_grade, event.risk) != (case.volume, case.grade, case.risk)
     old_grade = case.grade
     case.volume, case.risk = event.volume, event.risk

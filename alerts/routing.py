@@ -17,8 +17,6 @@ from yuqing.settings import Route, Unit, UnitsFile
 
 MAJOR_GRADES = ("I", "II")
 # Rumours that harm public order: respond, and pass the leads to 公安 and 网信 (国办发〔2016〕61号).
-RUMOUR_CUES = ("谣言", "造谣", "传谣", "辟谣", "不实信息")
-RUMOUR_UNIT_KINDS = ("公安局", "网信办")
 _LEVELS = ("township", "district", "city", "province")
 
 
@@ -148,14 +146,14 @@ class Router:
                    if joint is None else "the route asks for joint units (joint: true)")
             for unit_id in self.units.joint_units:
                 self._add_joint(decision, unit_id, why)
-        rumour = [c for c in RUMOUR_CUES if c in labels.text]
+        rumour = [c for c in self.units.rumour.cues if c in labels.text]
         if rumour:
-            for rumour_kind in RUMOUR_UNIT_KINDS:
+            for rumour_kind in self.units.rumour.unit_kinds:
                 if not any(u.kind == rumour_kind for u in self.units.units):
                     continue
                 target, target_why = self._resolve(None, rumour_kind, labels)
                 self._add_joint(decision, target.id,
-                                f"rumour cue {'、'.join(rumour)}: leads go to 公安 and 网信 ({target_why})")
+                                f"rumour cue {'、'.join(rumour)}: leads go to {rumour_kind} too ({target_why}; units.yaml rumour)")
         return decision
 
     def _walk(self, route: Route, path: str, labels: CaseLabels, receiver: str | None, kind: str | None,

@@ -303,11 +303,19 @@ class Route(Strict):
         return match
 
 
+class RumourRouting(Strict):
+    """Words that mark a case as a rumour, and the kinds of unit that then receive it too (domain.md §4)."""
+
+    cues: list[str] = Field(default_factory=lambda: ["谣言", "造谣", "传谣", "辟谣", "不实信息"])
+    unit_kinds: list[str] = Field(default_factory=lambda: ["公安局", "网信办"])
+
+
 class UnitsFile(Strict):
     version: Literal[1] = 1
     units: list[Unit] = Field(min_length=1)
     joint_units: list[str] = Field(default_factory=list)
     route: Route
+    rumour: RumourRouting = Field(default_factory=RumourRouting)
 
     def unit(self, unit_id: str) -> Unit:
         for unit in self.units:
@@ -428,6 +436,13 @@ class RuleSpec(Strict):
         return self
 
 
+class Regrowth(Strict):
+    """When an alerted case's event has grown enough to alert again (and reopen an answered case: 次生舆情)."""
+
+    volume_factor: float = Field(2.0, gt=1)
+    min_new_posts: int = Field(10, ge=1)
+
+
 class Policy(Strict):
     version: Literal[1] = 1
     grading: GradingPolicy
@@ -435,6 +450,7 @@ class Policy(Strict):
     calendar: Calendar = Field(default_factory=Calendar)
     reminders: Reminders = Field(default_factory=Reminders)
     escalation: Escalation = Field(default_factory=Escalation)
+    regrowth: Regrowth = Field(default_factory=Regrowth)
     rules: list[RuleSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")

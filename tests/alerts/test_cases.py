@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -52,6 +53,22 @@ def test_growth_re_alerts_the_same_case_with_a_new_notification(db: Database, co
     assert "volume grew from 12 to 40" in growth.payload["reason"]
     # The same volume again is no growth: nothing more is sent.
     assert open_case(db, config, clock, make_event(volume=41))[2] == 0
+
+
+@pytest.mark.parametrize(("factor", "min_posts", "volume", "alerts_again"), [
+    (2.0, 10, 20, False),  # shipped policy: 12 → 20 is not yet twice
+    (1.5, 5, 20, True),    # a locality that wants earlier re-alerts says so in policy.yaml
+    (1.5, 10, 20, False),  # ... but 8 more posts are fewer than its min_new_posts
+])
+def test_regrowth_thresholds_come_from_policy(db: Database, config: Config, factor: float, min_posts: int,
+                                              volume: int, alerts_again: bool) -> None:
+    policy = config.policy.model_copy(update={
+        "regrowth": config.policy.regrowth.model_copy(update={"volume_factor": factor, "min_new_posts": min_posts})})
+    local = dataclasses.replace(config, policy=policy)
+    clock = ManualClock(MONDAY_9AM)
+    open_case(db, local, clock)  # volume 12
+    clock.advance(timedelta(hours=1))
+    assert (open_case(db, local, clock, make_event(volume=volume))[2] > 0) is alerts_again
 
 
 def test_a_grade_ii_case_alerts_the_joint_units_with_the_full_payload(db: Database, config: Config) -> None:

@@ -50,6 +50,19 @@ def test_a_rumour_is_passed_to_police_and_cyberspace_units(router: Router) -> No
     assert set(decision.joint_unit_ids) == {"a-police", "a-cac"}
 
 
+def test_rumour_cues_and_receiving_kinds_come_from_units_yaml() -> None:
+    units = load_config().units
+    local = units.model_copy(update={"rumour": units.rumour.model_copy(
+        update={"cues": ["假消息"], "unit_kinds": ["网信办"]})})
+    decision = Router(local).route(CaseLabels(topic="就学", grade="IV", city="A市", districts=("A3区",),
+                                              text="网传A3区某中学停课是假消息"))
+    assert decision.joint_unit_ids == ["a-cac"]
+    assert any("rumour cue 假消息" in s["reason"] and "units.yaml rumour" in s["reason"] for s in decision.steps)
+    # The shipped words no longer count once a locality replaces them.
+    plain = Router(local).route(CaseLabels(topic="就学", grade="IV", city="A市", districts=("A3区",), text="系谣言"))
+    assert plain.joint_unit_ids == []
+
+
 def test_a_keyword_child_route_takes_medical_insurance_away_from_health(router: Router) -> None:
     insurance = router.route(CaseLabels(topic="就医", city="A市", districts=("A3区",), text="医保报销比例下调"))
     assert insurance.unit_id == "a-medical-security"

@@ -133,3 +133,15 @@ def test_an_unknown_sentiment_model_is_refused_with_the_choices(config_copy: Pat
     assert code == 2
     assert "settings.yaml: analysis.sentiment_model" in out and "'sentiment-bert'" in out
     assert "sentiment-e5" in out and "yuqing train sentiment" in out
+
+
+def test_regrowth_and_rumour_settings_are_checked(config_copy: Path) -> None:
+    policy = (config_copy / "policy.yaml").read_text(encoding="utf-8")
+    (config_copy / "policy.yaml").write_text(policy.replace("volume_factor: 2.0", "volume_factor: 0.5"), encoding="utf-8")
+    units = (config_copy / "units.yaml").read_text(encoding="utf-8")
+    (config_copy / "units.yaml").write_text(units.replace("unit_kinds: [公安局, 网信办]", "unit_kinds: 公安局"),
+                                            encoding="utf-8")
+    code, out = check(config_copy)
+    assert code == 2
+    assert "regrowth.volume_factor" in out and "greater than 1" in out
+    assert "rumour.unit_kinds" in out
