@@ -19,6 +19,7 @@ from yuqing import paths
 # (module, report file, what it measures against which baseline)
 BENCHMARKS = [
     ("benchmarks.analysis_quality", "analysis_quality", "topic/sentiment F1 vs TF-IDF + LinearSVC baselines"),
+    ("benchmarks.sentiment_variants", "sentiment_variants", "sentiment recipe variants vs the shipped recipe, out-of-fold"),
     ("benchmarks.analysis_speed", "analysis_speed", "enrichment posts/s vs plain jieba.lcut"),
     ("benchmarks.events_quality", "events_quality", "event clustering purity and ARI on a labelled replay"),
     ("benchmarks.extraction_report", "extraction", "article extraction on the 62 real pages"),
