@@ -48,8 +48,9 @@ SEED = 42
 HELD_OUT = 0.2
 NEGATIVE_RECALL_TARGET = 0.90
 # Up to this many rows per call, linear models classify through analysis.linear instead of the pipeline:
-# below it scikit-learn's fixed per-call cost (≈ 1.5 ms a model) outweighs its vectorised arithmetic.
-FAST_PATH_MAX_ROWS = 16
+# scikit-learn's fixed per-call cost (1-2 ms a model) makes the pipeline the slower one below somewhere between
+# 64 and 256 rows (``python -m benchmarks.analysis_speed`` tabulates both by rows per call).
+FAST_PATH_MAX_ROWS = 64
 
 SHIPPED_COMMAND = "yuqing train {kind} --shipped"
 CSV_COMMAND = "yuqing train {kind} --data CSV --text-column TEXT --label-column LABEL --out {out}"

@@ -31,6 +31,8 @@ from datetime import datetime, timedelta  # noqa: E402
 from zoneinfo import ZoneInfo  # noqa: E402
 
 from analysis.enrich import Enricher, Models  # noqa: E402
+from analysis.tokenizer import has_chinese  # noqa: E402
+from analysis.training import FAST_PATH_MAX_ROWS  # noqa: E402
 from benchmarks.report import table, write_report  # noqa: E402
 from yuqing import paths  # noqa: E402
 from yuqing.contract import Post  # noqa: E402
@@ -106,6 +108,22 @@ def _e5_enrichment(texts: list[str], loaded: Models) -> list[str] | None:
             f"{len(texts) / seconds:,.0f}", f"{jieba_s / seconds:.3f}x"]
 
 
+def _call_sizes(m: Models, texts: list[str], sizes: tuple[int, ...] = (1, 16, 64, 256)) -> list[list[str]]:
+    """Per-post cost of the two ways a linear model classifies, for calls of ``sizes`` rows (same 512 texts)."""
+    rows = []
+    sample = [t for t in texts if has_chinese(t)][:512]
+    for name, model in (("topic", m.topic), ("sentiment", m.sentiment)):
+        if model is None or model.fast_path is None:
+            continue
+        fast = model.fast_path
+        for size in sizes:
+            chunks = [sample[i : i + size] for i in range(0, len(sample), size)]
+            pipeline_s = _timed(lambda: [model.pipeline.predict_proba(c) for c in chunks])  # noqa: B023
+            fast_s = _timed(lambda: [[fast.predict_proba_one(t) for t in c] for c in chunks])  # noqa: B023
+            rows.append([name, str(size), f"{pipeline_s * 1e6 / len(sample):,.0f}", f"{fast_s * 1e6 / len(sample):,.0f}"])
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--posts", type=int, default=2000)
@@ -177,6 +195,8 @@ def main() -> None:
         seconds = _timed(run)
         stage_rows.append([name, f"{seconds * 1000 / n:.3f}", f"{seconds / best['batch']:.0%}"])
 
+    call_rows = _call_sizes(m, masked)
+
     rows = [
         ["jieba.lcut only", f"{n / best['jieba']:,.0f}", "1.00x"],
         ["full enrichment, batches of 256 (enrich_many)", f"{n / best['batch']:,.0f}", f"{ratio_batch:.2f}x"],
@@ -192,7 +212,10 @@ def main() -> None:
             f"{'loaded' if m.sentiment else 'MISSING (fallback)'}.\n\n"
             + table(["pipeline", "posts/s", "ratio to jieba.lcut"], rows)
             + "\n\nTime per post by stage (each run alone over the same texts; share of the batched total):\n\n"
-            + table(["stage", "ms/post", "share"], stage_rows))
+            + table(["stage", "ms/post", "share"], stage_rows)
+            + "\n\nClassifying through the scikit-learn pipeline vs analysis.linear's single-text path, by rows per "
+            f"call (µs a post, tokens cached; calls of up to {FAST_PATH_MAX_ROWS} rows take the fast path):\n\n"
+            + table(["model", "rows per call", "pipeline µs/post", "fast path µs/post"], call_rows))
     if args.profile:
         from pyinstrument import Profiler
 
