@@ -16,7 +16,6 @@ from typing import Any
 from yuqing.settings import Route, Unit, UnitsFile
 
 MAJOR_GRADES = ("I", "II")
-# Rumours that harm public order: respond, and pass the leads to 公安 and 网信 (国办发〔2016〕61号).
 _LEVELS = ("township", "district", "city", "province")
 
 

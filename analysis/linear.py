@@ -143,7 +143,7 @@ class _SigmoidCalibration:
 
 
 class LinearFastPath:
-    """One text's class probabilities from a compiled linear pipeline; columns in ``classes`` order."""
+    """One text's class probabilities from a compiled linear pipeline; columns in the pipeline's ``classes_`` order."""
 
     def __init__(self, pipeline: Pipeline) -> None:
         steps = [step for _, step in pipeline.steps]
@@ -164,7 +164,6 @@ class LinearFastPath:
             self.shift = np.exp([shift.get(str(c), 0.0) for c in classifier.classes_]) if shift else None
             classifier = classifier.estimator_
         self.calibration = _SigmoidCalibration.of(classifier)
-        self.classes = np.asarray(pipeline.classes_)
 
     def _union(self, union: FeatureUnion) -> Any:
         """FeatureUnion([("tfidf", TfidfTransformer), ("polarity", PolarityMargin | "drop")]): its TF-IDF step."""

@@ -398,14 +398,16 @@ def thucnews(split: str) -> list[tuple[str, str]]:
     return [(r["title"], r["label_zh"]) for r in _rows(f"news/thucnews_titles_{split}.csv")]
 
 
+def smp_emotions(name: str) -> tuple[list[str], list[str]]:
+    """SMP2020-EWECT posts with their emotion label; surprise is dropped as ambiguous."""
+    rows = [row for row in _rows(f"weibo/smp2020_ewect_{name}.csv") if row["label"] in SMP_POLARITY]
+    return [row["content"] for row in rows], [row["label"] for row in rows]
+
+
 def smp_polarity(name: str) -> tuple[list[str], list[str]]:
     """SMP2020-EWECT posts mapped to polarity; surprise is dropped as ambiguous."""
-    texts, labels = [], []
-    for row in _rows(f"weibo/smp2020_ewect_{name}.csv"):
-        if row["label"] in SMP_POLARITY:
-            texts.append(row["content"])
-            labels.append(SMP_POLARITY[row["label"]])
-    return texts, labels
+    texts, emotions = smp_emotions(name)
+    return texts, [SMP_POLARITY[e] for e in emotions]
 
 
 def weibo_senti_100k() -> tuple[list[str], list[str]]:

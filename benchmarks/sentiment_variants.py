@@ -14,7 +14,6 @@ goes to var/benchmarks/sentiment_variants.md. Differences within about ±0.01 ar
 from __future__ import annotations
 
 import argparse
-import csv
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,20 +35,18 @@ from analysis.training import (
     SMP_POLARITY,
     USUAL_WEIGHT,
     sentiment_scores,
+    smp_emotions,
     tune_prior_shift,
     weibo_senti_100k,
 )
 from benchmarks.report import table, write_report
-from yuqing.paths import shared_data_file
 
 POLARITIES = np.array(["negative", "neutral", "positive"])
 
 
 def _emotions(name: str) -> tuple[list[str], np.ndarray]:
-    """SMP2020-EWECT posts with their six-way emotion label, surprise dropped (as in every score here)."""
-    with shared_data_file(f"weibo/smp2020_ewect_{name}.csv").open(encoding="utf-8", newline="") as handle:
-        rows = [r for r in csv.DictReader(handle) if r["label"] in SMP_POLARITY]
-    return [r["content"] for r in rows], np.array([r["label"] for r in rows])
+    texts, emotions = smp_emotions(name)
+    return texts, np.array(emotions)
 
 
 @dataclass

@@ -304,7 +304,8 @@ class Route(Strict):
 
 
 class RumourRouting(Strict):
-    """Words that mark a case as a rumour, and the kinds of unit that then receive it too (domain.md §4)."""
+    """Words that mark a case as a rumour, and the kinds of unit that then receive it too: rumours that harm
+    public order are answered, and their leads passed to 公安 and 网信 (国办发〔2016〕61号; domain.md §4)."""
 
     cues: list[str] = Field(default_factory=lambda: ["谣言", "造谣", "传谣", "辟谣", "不实信息"])
     unit_kinds: list[str] = Field(default_factory=lambda: ["公安局", "网信办"])
