@@ -88,8 +88,9 @@ def test_two_processes_share_the_queue_and_fetch_each_page_once(redis_url: str, 
         outputs = [p.communicate(timeout=180) for p in processes]
     finally:
         web.stop()
-    for process, (_, stderr) in zip(processes, outputs, strict=True):
-        assert process.returncode == 0, stderr[-3000:]
+    for process, (stdout, stderr) in zip(processes, outputs, strict=True):
+        # The JSON report on stdout names a run's failure; stderr carries the log leading up to it.
+        assert process.returncode == 0, f"report: {stdout[-2000:]}\nlog: {stderr[-3000:]}"
     fetched = web.access_log.counts()
     pages = {path: n for path, n in fetched.items() if path != "/robots.txt"}
     expected_articles = len(NEWS) + GENERATED
