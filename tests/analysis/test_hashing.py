@@ -1,0 +1,96 @@
+"""The feature hash is what analysis.hashing's docstring defines, feature by feature, and counts add up."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import mmh3
+import numpy as np
+import pytest
+
+from analysis.hashing import (
+    FMIX_1,
+    FMIX_2,
+    MASK64,
+    MULT,
+    SALT_CHAR,
+    SALT_EXTRA,
+    SALT_WORD,
+    SALT_WORD_BIGRAM,
+    FeatureParts,
+    HashedNgrams,
+)
+
+
+def _fmix64(k: int) -> int:
+    k ^= k >> 33
+    k = (k * FMIX_1) & MASK64
+    k ^= k >> 33
+    k = (k * FMIX_2) & MASK64
+    return k ^ (k >> 33)
+
+
+def _word(w: str) -> int:
+    return mmh3.hash(w) & 0xFFFFFFFF
+
+
+def _reference(parts: FeatureParts, bits: int) -> Counter[int]:
+    """One feature at a time, in plain integers: the specification, not the vectorised code."""
+    keys = []
+    for n in parts.char_orders:
+        for i in range(len(parts.chars) - n + 1):
+            k = ord(parts.chars[i])
+            for j in range(1, n):
+                k = (k * MULT[j] + ord(parts.chars[i + j])) & MASK64
+            keys.append(k ^ SALT_CHAR[n])
+    keys += [_word(w) ^ SALT_WORD for w in parts.words]
+    if parts.word_bigrams:
+        keys += [((_word(a) * MULT[0] + _word(b)) & MASK64) ^ SALT_WORD_BIGRAM
+                 for a, b in zip(parts.words, parts.words[1:], strict=False)]
+    keys += [_word(s) ^ SALT_EXTRA for s in parts.extra]
+    return Counter(_fmix64(k) >> (64 - bits) for k in keys)
+
+
+PARTS = [
+    FeatureParts("小区门口的搅拌站天天半夜施工", (1, 2, 3), ["小区", "门口", "搅拌站", "半夜", "施工"], True),
+    FeatureParts("医院排队3个小时!医生态度恶劣", (1, 2), ["医院", "排队", "医生"], False, ["kw=就医", "kw=就医"]),
+    FeatureParts("a", (1, 2, 3), [], True),
+    FeatureParts("", (1,), ["只有词"], True),
+    FeatureParts("表情😀和\ud800孤立代理", (1, 2, 3, 4), ["表情"], True),
+    FeatureParts(),
+    FeatureParts("黑作坊用地沟油炸油条", (1, 2), ["黑作坊", "用", "地沟油", "炸", "油条"], extra=["kw=食品药品安全"]),
+]
+
+
+@pytest.mark.parametrize("bits", [4, 18])
+@pytest.mark.parametrize("parts", PARTS)
+def test_counts_follow_the_specification(parts: FeatureParts, bits: int) -> None:
+    hasher = HashedNgrams(lambda _text: parts, bits=bits)
+    indices, counts = hasher.counts("ignored")
+    expected = _reference(parts, bits)
+    assert indices.tolist() == sorted(expected)
+    assert counts.tolist() == [float(expected[i]) for i in sorted(expected)]
+
+
+def test_transform_rows_are_the_counts_of_each_text() -> None:
+    hasher = HashedNgrams(lambda text: FeatureParts(text, (1, 2), list(text)), bits=5)  # 32 buckets: collisions
+    texts = ["火灾造成三人受伤", "", "食物中毒"]
+    matrix = hasher.transform(texts)
+    assert matrix.shape == (3, 32)
+    for row, text in enumerate(texts):
+        indices, counts = hasher.counts(text)
+        dense = np.zeros(32)
+        dense[indices] = counts
+        np.testing.assert_array_equal(matrix[row].toarray().ravel(), dense)
+    assert matrix[0].sum() == 8 + 7 + 8  # every occurrence counted once, shared buckets add up
+
+
+def test_one_string_instead_of_a_list_is_refused() -> None:
+    with pytest.raises(ValueError, match="wrap it in a list"):
+        HashedNgrams(lambda text: FeatureParts(text, (1,)), bits=4).transform("一条微博")
+
+
+def test_orders_outside_the_defined_range_are_refused() -> None:
+    with pytest.raises(ValueError, match="orders must lie in 1..4"):
+        HashedNgrams(lambda text: FeatureParts(text, (5,)), bits=4).counts("五个字以上")
+
