@@ -5,7 +5,8 @@ sigmoid calibration (→ prior shift). Batched, scikit-learn runs that chain fas
 validation, sparse-matrix construction and calibration bookkeeping cost about 1.5 ms per model, ten times
 the arithmetic. The crawl pipeline enriches posts one by one, so this module reads the fitted weights out of
 such a pipeline once and evaluates the same chain for one text with a few numpy operations on the post's
-few hundred non-zero features.
+few hundred non-zero features: the features come from the pipeline's own ``analysis.hashing.HashedNgrams``
+step, and every weight a bucket needs sits in one row of a table laid out at load.
 
 It computes exactly what the pipeline computes (tests compare both on real texts to 1e-9). Any pipeline of
 another shape — an isotonic calibration, a sentence encoder, a future step — is not compiled:
@@ -14,43 +15,21 @@ another shape — an isotonic calibration, a sentence encoder, a future step —
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy.special import expit
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
-from sklearn.utils import murmurhash3_32
+
+from analysis.hashing import HashedNgrams
 
 
 class NotCompilable(Exception):
     """The pipeline has a step this module does not evaluate; use the pipeline itself."""
-
-
-class _HashedCounts:
-    """HashingVectorizer(alternate_sign=False, norm=None) for one text: (indices, counts), indices sorted."""
-
-    def __init__(self, vectorizer: HashingVectorizer) -> None:
-        if vectorizer.alternate_sign or vectorizer.norm is not None or vectorizer.binary:
-            raise NotCompilable("hashing vectorizer with signs, a norm or binary counts")
-        self.analyzer: Callable[[str], list[str]] = vectorizer.build_analyzer()
-        self.n_features = int(vectorizer.n_features)
-
-    def __call__(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        features = self.analyzer(text)
-        # sklearn's FeatureHasher: signed 32-bit MurmurHash3 of the UTF-8 bytes, seed 0, |h| mod n_features
-        # (and its own bucket for h = -2^31, whose absolute value does not fit). Hashing every occurrence and
-        # counting buckets is cheaper than counting strings first, and it adds up colliding features as
-        # sklearn does.
-        hashes = np.fromiter(map(murmurhash3_32, features), dtype=np.int64, count=len(features))
-        n = self.n_features
-        buckets = np.where(hashes == -(2**31), (2**31 - 1 - (n - 1)) % n, np.abs(hashes) % n)
-        indices, counts = np.unique(buckets, return_counts=True)
-        return indices.astype(np.intp), counts.astype(np.float64)
 
 
 @dataclass
@@ -66,10 +45,11 @@ class _Tfidf:
         idf = np.asarray(step.idf_, dtype=np.float64) if step.use_idf else None
         return cls(idf, bool(step.sublinear_tf), step.norm == "l2")
 
-    def __call__(self, indices: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    def __call__(self, counts: np.ndarray, idf: np.ndarray | None) -> np.ndarray:
+        """The weighted, normalised values of one text's buckets; ``idf`` is this step's idf of those buckets."""
         values = np.log(counts) + 1.0 if self.sublinear else counts.copy()
-        if self.idf is not None:
-            values *= self.idf[indices]
+        if idf is not None:
+            values *= idf
         if self.l2:
             norm = np.sqrt(values @ values)
             if norm > 0:
@@ -88,12 +68,12 @@ class _Linear:
     def of(cls, svm: Any) -> _Linear:
         if not isinstance(svm, LinearSVC):
             raise NotCompilable(f"classifier {type(svm).__name__}")
-        # No copy when the weights are already float64 (see training._ready_for_prediction); column gathers
-        # read the column-major layout well.
+        # No copy when the weights are already float64 (see training._ready_for_prediction).
         return cls(np.asarray(svm.coef_, dtype=np.float64), np.asarray(svm.intercept_, dtype=np.float64))
 
-    def __call__(self, indices: np.ndarray, values: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
-        scores = self.coef[:, indices] @ values + self.intercept
+    def __call__(self, values: np.ndarray, coef: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
+        """Scores of one text: ``coef`` holds this model's weights of the text's buckets, one row each."""
+        scores = values @ coef + self.intercept
         if extra is not None:  # dense columns appended after the sparse block (a FeatureUnion's later parts)
             width = self.coef.shape[1] - len(extra)
             scores += self.coef[:, width:] @ extra
@@ -129,8 +109,8 @@ class _SigmoidCalibration:
             len(classes),
         )
 
-    def __call__(self, indices: np.ndarray, values: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
-        scores = self.linear(indices, values, extra)
+    def __call__(self, values: np.ndarray, coef: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
+        scores = self.linear(values, coef, extra)
         proba = np.zeros(self.n_classes)
         proba[self.columns] = expit(-(self.a * scores + self.b))
         if self.n_classes == 2:
@@ -147,9 +127,9 @@ class LinearFastPath:
 
     def __init__(self, pipeline: Pipeline) -> None:
         steps = [step for _, step in pipeline.steps]
-        if len(steps) != 3 or not isinstance(steps[0], HashingVectorizer):
+        if len(steps) != 3 or not isinstance(steps[0], HashedNgrams):
             raise NotCompilable("not hashed features → weighting → classifier")
-        self.counts = _HashedCounts(steps[0])
+        self.features: HashedNgrams = steps[0]
         self.margin: tuple[_Tfidf, _Linear, float] | None = None
         weighting = steps[1]
         if isinstance(weighting, FeatureUnion):
@@ -164,6 +144,7 @@ class LinearFastPath:
             self.shift = np.exp([shift.get(str(c), 0.0) for c in classifier.classes_]) if shift else None
             classifier = classifier.estimator_
         self.calibration = _SigmoidCalibration.of(classifier)
+        self._lay_out_table()
 
     def _union(self, union: FeatureUnion) -> Any:
         """FeatureUnion([("tfidf", TfidfTransformer), ("polarity", PolarityMargin | "drop")]): its TF-IDF step."""
@@ -187,14 +168,41 @@ class LinearFastPath:
             raise NotCompilable(f"polarity part {type(polarity).__name__}")
         return parts["tfidf"]
 
+    def _lay_out_table(self) -> None:
+        """Every per-bucket weight this path reads, side by side: one row per hash bucket.
+
+        A post touches a few hundred random buckets of tables far larger than the CPU caches. Read from
+        separate arrays (idf, each class's weights, the polarity scorer's idf and weights), every bucket
+        costs several cache misses; from one row-major table it costs one or two.
+        """
+        n = self.features.n_features
+        blocks: list[np.ndarray] = []
+
+        def place(block: np.ndarray) -> int:
+            start = sum(b.shape[1] for b in blocks)
+            blocks.append(block)
+            return start
+
+        self._idf = place(self.tfidf.idf[:, None]) if self.tfidf.idf is not None else None
+        coef = self.calibration.linear.coef
+        start = place(coef[:, :n].T)
+        self._coef = slice(start, start + coef.shape[0])
+        if self.margin is not None:
+            weighting, scorer, _ = self.margin
+            self._margin_idf = place(weighting.idf[:, None]) if weighting.idf is not None else None
+            self._margin_coef = place(scorer.coef[:, :n].T)
+        self.table = np.ascontiguousarray(np.hstack(blocks), dtype=np.float64)
+
     def predict_proba_one(self, text: str) -> np.ndarray:
-        indices, counts = self.counts(text)
-        values = self.tfidf(indices, counts)
+        indices, counts = self.features.counts(text)
+        rows = self.table[indices]
+        values = self.tfidf(counts, rows[:, self._idf] if self._idf is not None else None)
         extra = None
         if self.margin is not None:
             weighting, scorer, weight = self.margin
-            extra = weight * scorer(indices, weighting(indices, counts))
-        proba = self.calibration(indices, values, extra)
+            margin_idf = rows[:, self._margin_idf] if self._margin_idf is not None else None
+            extra = weight * scorer(weighting(counts, margin_idf), rows[:, self._margin_coef : self._margin_coef + 1])
+        proba = self.calibration(values, rows[:, self._coef], extra)
         if self.shift is not None:
             proba = proba * self.shift
             proba /= proba.sum()

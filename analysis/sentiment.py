@@ -19,17 +19,18 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
+from analysis.hashing import FeatureParts, HashedNgrams
 from analysis.tokenizer import normalize_text, tokenize
 from analysis.training import SHIPPED_MODELS, PersistedTextModel
 from yuqing.settings import SHIPPED_SENTIMENT_MODELS
 
 # Polarity shows early in a post; reading only the opening bounds the cost of news articles and 1 MB inputs.
 MAX_CHARS = 160
-N_FEATURES = 2**19
+N_FEATURE_BITS = 19
 POLARITIES = ("negative", "neutral", "positive")
 SHIPPED_SENTIMENT = SHIPPED_SENTIMENT_MODELS
 
@@ -42,30 +43,22 @@ def strip_emoticon_codes(text: str) -> str:
     return _EMOTICON_CODE.sub("", text)
 
 
-def sentiment_features(text: str) -> list[str]:
+def sentiment_parts(text: str) -> FeatureParts:
     """Character 1-3-grams of the post's normalised opening, plus its word unigrams and bigrams.
 
     Emoticon codes and punctuation stay in the character grams: in human-labelled posts they are some of
-    the strongest cues. Words (prefixed ``w:``/``b:`` so they never collide with character grams) add
-    negation and multi-character sentiment words that character trigrams split.
+    the strongest cues. Words add negation and multi-character sentiment words that character trigrams
+    split; they are hashed apart from the characters (analysis.hashing), so a one-character word and the
+    same character never share a feature.
     """
     opening = text[: MAX_CHARS * 4]
     chars = _SPACES.sub(" ", normalize_text(opening)).strip()[:MAX_CHARS]
-    words = tokenize(opening)
-    return (
-        list(chars)
-        + [chars[i : i + 2] for i in range(len(chars) - 1)]
-        + [chars[i : i + 3] for i in range(len(chars) - 2)]
-        + ["w:" + w for w in words]
-        + ["b:" + a + "|" + b for a, b in zip(words, words[1:], strict=False)]
-    )
+    return FeatureParts(chars=chars, char_orders=(1, 2, 3), words=tokenize(opening), word_bigrams=True)
 
 
-def hashed_features() -> HashingVectorizer:
+def hashed_features() -> HashedNgrams:
     """The raw count features every part of the sentiment model reads (data-independent)."""
-    return HashingVectorizer(
-        analyzer=sentiment_features, n_features=N_FEATURES, alternate_sign=False, norm=None
-    )
+    return HashedNgrams(sentiment_parts, bits=N_FEATURE_BITS)
 
 
 def build_polarity_scorer(c: float = 0.3) -> Pipeline:

@@ -15,10 +15,11 @@ from typing import Any
 
 import yaml
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
+from analysis.hashing import FeatureParts, HashedNgrams
 from analysis.tokenizer import tokenize
 from analysis.training import SHIPPED_MODELS, PersistedTextModel
 from yuqing.paths import config_dir
@@ -26,11 +27,11 @@ from yuqing.paths import config_dir
 # Only the beginning of very long texts is read: a topic shows in the first few hundred words, and this
 # bounds the cost of a 1 MB input.
 MAX_TOKENS = 1500
-N_FEATURES = 2**18
+N_FEATURE_BITS = 18
 
 
 class TopicFeatures:
-    """The topic model's analyzer: word unigrams, character 1-2-grams and seed-keyword hits.
+    """What the topic model reads from a text: word unigrams, character 1-2-grams and seed-keyword hits.
 
     Character n-grams are built from the joined content tokens (stop words removed), so text that arrives
     already tokenized without stop words (the zhengwu training set) and raw text look alike to the model.
@@ -65,20 +66,16 @@ class TopicFeatures:
         self.keywords = state["keywords"]
         self._index()
 
-    def __call__(self, text: str) -> list[str]:
+    def __call__(self, text: str) -> FeatureParts:
         tokens = tokenize(text)[:MAX_TOKENS]
-        joined = "".join(tokens)
-        features = tokens + list(joined) + [joined[i : i + 2] for i in range(len(joined) - 1)]
         single, multi = self._single, self._multi
-        for i, token in enumerate(tokens):
-            hit = single.get(token)
-            if hit:
-                features.extend(hit)
-            if token in multi:
-                for rest, feature in multi[token]:
+        hits = [feature for token in tokens if token in single for feature in single[token]]
+        if not multi.keys().isdisjoint(tokens):
+            for i, token in enumerate(tokens):
+                for rest, feature in multi.get(token, ()):
                     if tuple(tokens[i + 1 : i + 1 + len(rest)]) == rest:
-                        features.append(feature)
-        return features
+                        hits.append(feature)
+        return FeatureParts(chars="".join(tokens), char_orders=(1, 2), words=tokens, extra=hits)
 
 
 def build_pipeline(c: float = 1.0, calibration_folds: int = 5, taxonomy: Taxonomy | None = None) -> Pipeline:
@@ -88,12 +85,7 @@ def build_pipeline(c: float = 1.0, calibration_folds: int = 5, taxonomy: Taxonom
     svm = LinearSVC(C=c, class_weight="balanced")
     return Pipeline(
         [
-            (
-                "features",
-                HashingVectorizer(
-                    analyzer=TopicFeatures(keywords), n_features=N_FEATURES, alternate_sign=False, norm=None
-                ),
-            ),
+            ("features", HashedNgrams(TopicFeatures(keywords), bits=N_FEATURE_BITS)),
             ("tfidf", TfidfTransformer(sublinear_tf=True)),
             ("clf", CalibratedClassifierCV(svm, method="sigmoid", cv=calibration_folds, ensemble=False)),
         ]

@@ -108,12 +108,13 @@ def sentiment_section() -> tuple[str, dict[str, Any]]:
         SENTIMENT_FOLDS,
         TRANSFER_SCORES,
         cross_validated_sentiment,
+        distillation_texts,
         train_polarity_scorer,
     )
 
     scorer = train_polarity_scorer()
     started = time.perf_counter()
-    fast = cross_validated_sentiment(scorer)
+    fast = cross_validated_sentiment(scorer, distil_from=distillation_texts(None))
     fast_s = time.perf_counter() - started
     oof_key = OOF_SCORES.format(folds=SENTIMENT_FOLDS)
     oof, transfer = fast[oof_key], fast[TRANSFER_SCORES]

@@ -12,8 +12,9 @@ from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
-from analysis.linear import _HashedCounts, compile_linear
-from analysis.sentiment import SentimentModel, build_pipeline
+from analysis.hashing import HashedNgrams
+from analysis.linear import compile_linear
+from analysis.sentiment import SentimentModel, build_pipeline, sentiment_parts
 from analysis.topic import TopicModel
 from analysis.training import FAST_PATH_MAX_ROWS
 from yuqing.paths import SharedDataMissing, shared_data_file
@@ -96,22 +97,43 @@ def test_binary_model_without_polarity_scorer_compiles_exactly() -> None:
 def test_other_shapes_are_not_compiled() -> None:
     x, y = _virus_posts(600)
     isotonic = Pipeline([
-        ("features", HashingVectorizer(analyzer="char", n_features=2**12, alternate_sign=False, norm=None)),
+        ("features", HashedNgrams(sentiment_parts, bits=12)),
         ("tfidf", TfidfTransformer()),
         ("clf", CalibratedClassifierCV(LinearSVC(), method="isotonic", cv=3)),
     ]).fit(x, y)
     assert compile_linear(isotonic) is None
+    sklearn_hashing = Pipeline([
+        ("features", HashingVectorizer(analyzer="char", n_features=2**12, alternate_sign=False, norm=None)),
+        ("tfidf", TfidfTransformer()),
+        ("clf", CalibratedClassifierCV(LinearSVC(), method="sigmoid", cv=3, ensemble=False)),
+    ]).fit(x, y)
+    assert compile_linear(sklearn_hashing) is None  # another feature step: the pipeline classifies
     assert compile_linear(build_pipeline(None, encoder="e5")) is None  # sentence encoder: not linear
     assert compile_linear("not a pipeline") is None
 
 
-def test_hashed_counts_match_the_hashing_vectorizer_with_collisions() -> None:
-    """A tiny table forces features into shared buckets; counts must add up as sklearn's do."""
-    vectorizer = HashingVectorizer(analyzer="char", ngram_range=(1, 2), n_features=16, alternate_sign=False, norm=None)
-    counts = _HashedCounts(vectorizer)
-    for text in ["小区门口的搅拌站天天半夜施工", "医院排队三个小时，医生态度恶劣", "a"]:
-        indices, values = counts(text)
-        row = vectorizer.transform([text])
-        row.sort_indices()
-        assert indices.tolist() == row.indices.tolist()
-        assert values.tolist() == row.data.tolist()
+def test_collisions_in_a_small_table_add_up_in_both_paths() -> None:
+    """A 2^6-bucket model: many features share buckets, and the fast path must add them as the pipeline does."""
+    x, y = _virus_posts(600)
+    pipeline = Pipeline([
+        ("features", HashedNgrams(sentiment_parts, bits=6)),
+        ("tfidf", TfidfTransformer(sublinear_tf=True)),
+        ("clf", CalibratedClassifierCV(LinearSVC(), method="sigmoid", cv=3, ensemble=False)),
+    ]).fit(x, y)
+    fast = compile_linear(pipeline)
+    assert fast is not None
+    assert max(pipeline.steps[0][1].counts(t)[1].max() for t in x[:50]) > 1  # collisions happened
+    np.testing.assert_allclose(
+        np.vstack([fast.predict_proba_one(t) for t in x[:50]]), pipeline.predict_proba(x[:50]), rtol=0, atol=1e-9
+    )
+
+
+@pytest.mark.parametrize("model_class", [TopicModel, SentimentModel])
+def test_mis_decoded_text_with_lone_surrogates_classifies_alike_in_both_paths(model_class: Any) -> None:
+    """Bytes decoded with surrogateescape leave lone surrogates; hashing must take them as code points."""
+    model = model_class.load()
+    texts = ["\udcc3\udca9医院排队太久了，态度恶劣", "小区\ud800门口搅拌站半夜施工"]
+    np.testing.assert_allclose(
+        np.vstack([model.fast_path.predict_proba_one(t) for t in texts]),
+        model.pipeline.predict_proba(texts), rtol=0, atol=1e-9,
+    )

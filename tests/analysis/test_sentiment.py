@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.sentiment import SentimentModel, sentiment_features
+from analysis.sentiment import SentimentModel, hashed_features, sentiment_parts
 
 NEGATIVE = [
     "小区门口的搅拌站天天半夜施工，吵得根本睡不着，投诉了好几次都没人管，太气人了！",
@@ -49,16 +49,17 @@ def test_bad_input_is_neutral_with_low_confidence(model: SentimentModel, bad: ob
 
 def test_long_input_reads_only_the_opening(model: SentimentModel) -> None:
     text = "投诉了好几次都没人管，太气人了！" + "这" * 1_000_000
-    assert len(sentiment_features(text)) < 1000
+    parts = sentiment_parts(text)
+    assert len(parts.chars) <= 160 and len(parts.words) < 400
+    assert hashed_features().counts(text)[1].sum() < 1000
     assert model.predict([text])[0][0] == "negative"
 
 
 def test_features_are_character_ngrams_of_normalised_text() -> None:
-    features = sentiment_features("<b>真好！</b>[哈哈]")
-    assert {"真", "真好", "真好!", "[哈哈"} <= set(features)
-    assert "<b>" not in "".join(features)
+    parts = sentiment_parts("<b>真好！</b>[哈哈]")
+    assert parts.chars == "真好! [哈哈]" and parts.char_orders == (1, 2, 3)
 
 
 def test_features_include_words_and_word_bigrams() -> None:
-    features = sentiment_features("医生态度恶劣，太失望了")
-    assert {"w:医生", "w:失望", "b:医生|态度恶劣"} <= set(features)
+    parts = sentiment_parts("医生态度恶劣，太失望了")
+    assert {"医生", "失望"} <= set(parts.words) and parts.word_bigrams

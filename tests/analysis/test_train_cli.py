@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from analysis.commands import predict_command, train_command
 from analysis.topic import TopicModel
+from analysis.training import FORMAT_VERSION
 
 PLACES = ["A1区", "A2区", "A3区", "A4区", "A5区", "A6区", "A7区", "B1县", "B2县", "B3县", "C1镇", "C2镇", "C3镇", "D1街道", "D2街道", "D3街道"]
 TEMPLATES = {
@@ -122,7 +123,9 @@ def test_predict_with_the_shipped_topic_model(tmp_path: Path) -> None:
     "meta, expected",
     [
         (None, "no topic model at"),
-        ({"kind": "topic", "format_version": 1, "sklearn_version": "0.23.0"}, "trained with scikit-learn 0.23.0"),
+        ({"kind": "topic", "format_version": FORMAT_VERSION, "sklearn_version": "0.23.0"},
+         "trained with scikit-learn 0.23.0"),
+        ({"kind": "topic", "format_version": 1}, "written in model format 1, this yuqing reads format"),
     ],
 )
 def test_predict_with_a_missing_or_incompatible_model_says_how_to_retrain(
