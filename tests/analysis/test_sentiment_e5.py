@@ -144,3 +144,24 @@ def test_analyze_refuses_an_unknown_sentiment_model(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "--sentiment-model bogus" in result.output and "sentiment-e5" in result.output
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_distillation_teaches_the_linear_model_the_e5_recipe_judgement() -> None:
+    """The student fitted with teacher-labelled posts agrees with its teacher on them more than without."""
+    from analysis.training import fit_sentiment, smp_polarity, teacher_labels, weibo_senti_100k
+
+    texts, labels = smp_polarity("virus_train")
+    base = (texts[:900], labels[:900])
+    unlabelled = weibo_senti_100k()[0][:400]
+    taught = teacher_labels(None, base, None, 1.0, unlabelled, calibration_folds=3)
+    assert len(taught) == len(unlabelled) and set(taught) <= {"negative", "neutral", "positive"}
+
+    def agreement(model: object) -> float:
+        model.set_params(clf__shift=None)  # type: ignore[attr-defined]
+        return float(np.mean(model.predict(unlabelled) == np.array(taught)))  # type: ignore[attr-defined]
+
+    plain, _ = fit_sentiment(None, base, None, calibration_folds=3)
+    distilled, _ = fit_sentiment(None, base, None, calibration_folds=3, distil_from=unlabelled)
+    assert agreement(distilled) > agreement(plain) + 0.05
+    with pytest.raises(ValueError, match="its own teacher"):
+        fit_sentiment(None, base, None, encoder="e5", calibration_folds=3, distil_from=unlabelled)
