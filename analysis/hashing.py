@@ -149,7 +149,7 @@ class HashedNgrams(TransformerMixin, BaseEstimator):
         indices: list[np.ndarray] = []
         data: list[np.ndarray] = []
         for text in X:
-            index, count = self.counts(text if isinstance(text, str) else str(text))
+            index, count = self.counts(text if isinstance(text, str) else "" if text is None else str(text))
             indices.append(index)
             data.append(count)
             indptr.append(indptr[-1] + len(index))

@@ -94,3 +94,10 @@ def test_orders_outside_the_defined_range_are_refused() -> None:
     with pytest.raises(ValueError, match="orders must lie in 1..4"):
         HashedNgrams(lambda text: FeatureParts(text, (5,)), bits=4).counts("五个字以上")
 
+
+
+def test_missing_values_are_empty_texts_and_numbers_are_their_digits() -> None:
+    hasher = HashedNgrams(lambda text: FeatureParts(text, (1,)), bits=8)
+    matrix = hasher.transform([None, 42, "42"])
+    assert matrix[0].nnz == 0  # not the word "None"
+    np.testing.assert_array_equal(matrix[1].toarray(), matrix[2].toarray())
