@@ -111,8 +111,10 @@ def bucket_counts(keys: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
     starts[0] = True
     np.not_equal(buckets[1:], buckets[:-1], out=starts[1:])
     first = np.flatnonzero(starts)
-    counts = np.diff(first, append=len(buckets)).astype(np.float64)
-    return buckets[first].astype(np.intp), counts
+    ends = np.empty_like(first)  # run lengths without np.diff(append=...), which costs more than the rest here
+    ends[:-1] = first[1:]
+    ends[-1] = len(buckets)
+    return buckets[first].astype(np.intp), (ends - first).astype(np.float64)
 
 
 class HashedNgrams(TransformerMixin, BaseEstimator):
