@@ -63,3 +63,17 @@ def test_features_are_character_ngrams_of_normalised_text() -> None:
 def test_features_include_words_and_word_bigrams() -> None:
     parts = sentiment_parts("医生态度恶劣，太失望了")
     assert {"医生", "失望"} <= set(parts.words) and parts.word_bigrams
+
+
+@pytest.mark.parametrize(("name", "encoder"), [("sentiment", None), ("sentiment-e5", "e5")])
+def test_shipped_card_carries_the_current_development_record(name: str, encoder: str | None) -> None:
+    """The record of what was tried lives in the code and in each card; an edit to one must reach the other."""
+    import json
+
+    from analysis.training import CARD_FILE, META_FILE, SHIPPED_MODELS, model_card, sentiment_notes
+
+    folder = SHIPPED_MODELS / name
+    meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+    hint = f"{folder}: its card predates analysis.training's notes; retrain: python -m analysis.training --shipped {name}"
+    assert meta["notes"] == sentiment_notes(encoder), hint
+    assert (folder / CARD_FILE).read_text(encoding="utf-8") == model_card(meta), hint
