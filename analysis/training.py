@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 import os
 import platform
@@ -411,7 +412,14 @@ def smp_polarity(name: str) -> tuple[list[str], list[str]]:
 
 
 def weibo_senti_100k() -> tuple[list[str], list[str]]:
-    """weibo_senti_100k dev+test with the emoticon codes (its distant labels) stripped."""
+    """weibo_senti_100k dev+test with the emoticon codes (its distant labels) stripped (fresh lists; the files
+    are read once per process: the shipped training uses them for the polarity scorer and distillation)."""
+    texts, labels = _weibo_senti_100k()
+    return list(texts), list(labels)
+
+
+@functools.lru_cache(maxsize=1)
+def _weibo_senti_100k() -> tuple[tuple[str, ...], tuple[str, ...]]:
     from analysis.sentiment import strip_emoticon_codes
 
     texts, labels = [], []
@@ -421,7 +429,7 @@ def weibo_senti_100k() -> tuple[list[str], list[str]]:
             if has_chinese(text):
                 texts.append(text)
                 labels.append("positive" if row["label"] == "1" else "negative")
-    return texts, labels
+    return tuple(texts), tuple(labels)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -781,13 +789,15 @@ def fit_sentiment(
     encoder: str | None = None,
     calibration_folds: int = 5,
     distil_from: Sequence[str] | None = None,
+    tune_shift: bool = True,
 ) -> tuple[Pipeline, dict[str, float]]:
     """The shipped recipe: fit on ``base`` plus 80 % of ``domain`` (weighted), tune the prior shift on the rest.
 
     Without domain rows the shift is tuned on 15 % of ``base``. With ``distil_from`` (unlabelled posts),
     a teacher — the sentiment-e5 recipe fitted on the same rows — labels those posts and they join the
     fit at ``DISTILLATION_WEIGHT`` (see ``teacher_labels``). Returns the fitted, compacted model and its
-    shift; the tuning rows are never fitted on, by the model or its teacher.
+    shift; the tuning rows are never fitted on, by the model or its teacher. ``tune_shift=False`` (for a
+    teacher) leaves the model unshifted and returns an empty shift.
     """
     from analysis.sentiment import build_pipeline
 
@@ -810,6 +820,8 @@ def fit_sentiment(
     model = build_pipeline(scorer, calibration_folds=calibration_folds, encoder=encoder)
     model.fit(fit_x, fit_y, clf__sample_weight=weights)
     _compact(model)  # score exactly what is shipped
+    if not tune_shift:  # a teacher: its most probable class is what it teaches
+        return model, {}
     # Text without Chinese gets the fixed fallback at prediction time, so it plays no part in the tuning.
     tunable = [i for i, text in enumerate(val_x) if has_chinese(text)]
     shift = tune_prior_shift(model.predict_proba([val_x[i] for i in tunable]), [val_y[i] for i in tunable], model.classes_)
@@ -843,8 +855,8 @@ def teacher_labels(
     """Labels of unlabelled ``texts`` from the sentiment-e5 recipe fitted on the same rows (most probable
     class, before the prior shift: the student tunes its own)."""
     _log(f"sentiment: fitting the e5 teacher and labelling {len(texts)} unlabelled posts")
-    teacher, _ = fit_sentiment(scorer, base, domain, domain_weight, encoder="e5", calibration_folds=calibration_folds)
-    teacher.set_params(clf__shift=None)
+    teacher, _ = fit_sentiment(scorer, base, domain, domain_weight, encoder="e5", calibration_folds=calibration_folds,
+                               tune_shift=False)
     return [str(label) for label in teacher.predict(list(texts))]
 
 

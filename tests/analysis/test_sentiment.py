@@ -77,3 +77,19 @@ def test_shipped_card_carries_the_current_development_record(name: str, encoder:
     hint = f"{folder}: its card predates analysis.training's notes; retrain: python -m analysis.training --shipped {name}"
     assert meta["notes"] == sentiment_notes(encoder), hint
     assert (folder / CARD_FILE).read_text(encoding="utf-8") == model_card(meta), hint
+
+
+def test_weibo_senti_100k_is_read_once_and_handed_out_as_fresh_lists() -> None:
+    """The shipped training asks for the corpus twice (polarity scorer, distillation); callers extend what
+    they get, which must not change what the next caller reads."""
+    from analysis.training import _weibo_senti_100k, weibo_senti_100k
+
+    texts, labels = weibo_senti_100k()
+    assert len(texts) == len(labels) > 20_000
+    assert set(labels) == {"negative", "positive"}
+    assert not any("[哈哈]" in t for t in texts)  # the emoticon codes (the distant labels) are stripped
+    texts.append("extra")
+    labels.clear()
+    again, again_labels = weibo_senti_100k()
+    assert len(again) == len(again_labels) == len(texts) - 1
+    assert _weibo_senti_100k.cache_info().hits >= 1
