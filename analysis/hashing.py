@@ -12,7 +12,7 @@ Python), so a trained model means the same thing on every machine:
 - character n-gram of code points c0..c(n-1): k = c0, then k = k * MULT[i] + ci for each further character,
   all modulo 2^64; the key is k XOR SALT_CHAR[n];
 - word w: k = MurmurHash3_x86_32(UTF-8 of w, seed 0) as an unsigned 32-bit number; key k XOR SALT_WORD;
-- word bigram (a, b): key (k(a) * MULT[1] + k(b)) XOR SALT_WORD_BIGRAM;
+- word bigram (a, b): key (k(a) * MULT[0] + k(b)) XOR SALT_WORD_BIGRAM;
 - whole-string feature s: key MurmurHash3_x86_32(s) XOR SALT_EXTRA;
 - bucket: the top ``bits`` bits of fmix64(key), MurmurHash3's 64-bit finaliser (a bijection, so distinct
   keys share a bucket only by chance). Counts of features that share a bucket add up.
