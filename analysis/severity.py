@@ -158,8 +158,8 @@ _NUM = (
     r"(?:余|多)?"
 )
 _PERSON = r"(?:名|人|位|个|例)"
-_DEATH = "死亡|遇难|身亡|罹难|丧生|殒命|丧命|遇害|去世|不治|溺亡|坠亡|身故|亡故"
-_INJURY = "受重伤|受轻伤|受伤|重伤|轻伤|烧伤|砸伤|烫伤|摔伤|负伤|伤势|送医|入院"
+_DEATH = "死亡|遇难|身亡|罹难|丧生|殒命|丧命|遇害|去世|不治|溺亡|坠亡|身故|亡故|撞死|轧死|砸死|压死|烧死|淹死|炸死|摔死|电死"
+_INJURY = "受重伤|受轻伤|受伤|重伤|轻伤|烧伤|砸伤|烫伤|摔伤|撞伤|炸伤|压伤|负伤|伤势|送医|入院"
 _KINDS = {"deaths": _DEATH, "injured": _INJURY, "missing": "失踪|失联", "trapped": "被困|被埋|受困"}
 # Counts and casualty verbs in order of appearance within one clause (commas end a clause, 、 does not).
 _ITEM = re.compile(
@@ -277,7 +277,7 @@ class SeverityCues:
         return "、".join(parts)
 
 
-def _actual(text: str, start: int, end: int) -> bool:
+def reported(text: str, start: int, end: int) -> bool:
     """Whether an incident word at text[start:end] reports something, not a fear or a precaution."""
     if _HYPOTHETICAL_BEFORE.search(text, max(0, start - 12), start) or _NEGATED.search(text, max(0, start - 1), start):
         return False
@@ -334,7 +334,7 @@ def extract_cues(text: str) -> SeverityCues:
         scan = _SALUTATION.sub("。", scan)
     for name, pattern in _FLAG_RE.items():
         if name in INCIDENT_CUES:
-            if any(_actual(scan, m.start(), m.end()) for m in pattern.finditer(scan)):
+            if any(reported(scan, m.start(), m.end()) for m in pattern.finditer(scan)):
                 cues.flags.add(name)
         elif pattern.search(scan):
             cues.flags.add(name)
@@ -344,3 +344,18 @@ def extract_cues(text: str) -> SeverityCues:
     if cues.deaths or cues.injured:
         cues.flags.discard("casualties")
     return cues
+
+
+# Damage to people or property beyond the counted cues: what tells a flood that happened from a word in passing.
+_DAMAGE = re.compile(
+    r"受灾|灾民|灾区|灾情|被淹|淹没|冲毁|烧毁|焚毁|无家可归|流离失所|疏散|转移安置|伤亡|遇难|丧生|被困|掩埋|"
+    r"[0-9一二三四五六七八九十]+(?:\.[0-9]+)?级"  # a magnitude: "6.3级地震"
+)
+
+
+def reports_harm(text: str) -> bool:
+    """Whether a text reports people or property harmed (counts, casualty words, damage, a magnitude)."""
+    if _DAMAGE.search(text):
+        return True
+    cues = extract_cues(text)
+    return cues.counted_casualties or bool(cues.flags & {"casualties", "missing", "trapped", "food_poisoning"})

@@ -212,7 +212,7 @@ class PersistedTextModel:
 
     def predict_proba(self, texts: Sequence[Any]) -> np.ndarray:
         """Class probabilities (columns in ``self.labels`` order); texts without Chinese get a uniform row."""
-        cleaned = [_as_text(t) for t in texts]
+        cleaned = [as_text(t) for t in texts]
         probs = np.full((len(cleaned), len(self.labels)), 1.0 / max(len(self.labels), 1))
         usable = [i for i, t in enumerate(cleaned) if has_chinese(t)]
         if usable and self.fast_path is not None and len(usable) <= FAST_PATH_MAX_ROWS:
@@ -225,7 +225,7 @@ class PersistedTextModel:
     def predict(self, texts: Sequence[Any]) -> list[tuple[str, float]]:
         """(label, probability) per text; empty, non-Chinese or emoji-only text gets the fallback label
         with the uniform (lowest possible) probability."""
-        cleaned = [_as_text(t) for t in texts]
+        cleaned = [as_text(t) for t in texts]
         probs = self.predict_proba(cleaned)
         fallback = self.fallback_label()
         out = []
@@ -238,7 +238,7 @@ class PersistedTextModel:
         return out
 
 
-def _as_text(value: Any) -> str:
+def as_text(value: Any) -> str:
     """Whatever arrived as a text, as a str: bytes are decoded leniently, None and NaN become empty."""
     if value is None:
         return ""

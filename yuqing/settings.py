@@ -239,11 +239,15 @@ class TopicSpec(Strict):
     label_en: str
     unit: str
     keywords: list[str] = Field(default_factory=list)
+    incidents: list[str] = Field(default_factory=list)
 
 
 class Taxonomy(Strict):
     version: Literal[1] = 1
     fallback: str = "非民生"
+    # Above 0.5, so a reported incident's topic always ranks first (see config/taxonomy.yaml).
+    incident_weight: float = Field(0.6, gt=0.5, le=1.0)
+    incident_exceptions: list[str] = Field(default_factory=list)
     topics: list[TopicSpec] = Field(min_length=1)
 
     def ids(self) -> list[str]:

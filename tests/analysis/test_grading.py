@@ -36,6 +36,8 @@ def test_chinese_numbers(text: str, expected: int | None) -> None:
     ("数十名村民聚集上访，要求局长出面", {"mass_incident", "petition", "officials"}),
     ("养老院起火，两名老人被困", {"fire", "elderly", "trapped:2"}),
     ("造成人员伤亡", {"casualties"}),
+    ("男子驾车撞死3人后潜逃", {"deaths:3"}),
+    ("泥头车侧翻压死两人，撞伤1人", {"deaths:2", "injured:1"}),
 ])
 def test_cues_found_with_counts(text: str, cues: set[str]) -> None:
     assert set(extract_cues(text).as_list()) == cues

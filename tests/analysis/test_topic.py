@@ -113,3 +113,84 @@ def test_taxonomy_error_names_file_and_key(tmp_path: Path) -> None:
     bad.write_text("version: 1\nfallback: 非民生\ntopics:\n  - id: 就学\n    label_en: education\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"taxonomy.yaml: topics\[0\]: missing unit, keywords"):
         load_taxonomy(bad)
+
+
+# The incident rule (analysis.topic.IncidentRule). Each of these texts is one the model alone files elsewhere
+# (the assertion on ``alone`` keeps the test honest: without the rule it would fail).
+INCIDENTS = [
+    ("暴雨引发山洪，两人失踪", "防灾减灾救灾"),
+    ("一座六层楼房突然倒塌，造成10人伤亡", "安全生产"),
+    ("某小学学生午餐后集体食物中毒，30余名学生送医", "食品药品安全"),
+    ("男子驾车撞死3人后潜逃", "交通出行"),
+]
+
+
+@pytest.mark.parametrize("text, topic", INCIDENTS)
+def test_reported_incident_lands_in_its_topic(model: TopicModel, text: str, topic: str) -> None:
+    rule = model.incidents
+    model.incidents = None
+    try:
+        alone = model.predict([text])[0][0]
+    finally:
+        model.incidents = rule
+    assert alone != topic, "the model alone already gets this one; pick a case that needs the rule"
+    label, score = model.predict([text])[0]
+    assert label == topic
+    assert 0.6 <= score <= 1.0
+    assert model.predict_proba([text])[0].sum() == pytest.approx(1.0)
+
+
+def test_the_models_own_choice_stays_second(model: TopicModel) -> None:
+    """Food poisoning in a school canteen: 食品药品安全 first (the incident), 就学 next (the model's view)."""
+    top = model.top_k("某小学学生午餐后集体食物中毒，30余名学生送医", 2)
+    assert [label for label, _ in top] == ["食品药品安全", "就学"]
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("小区消防通道被杂物堵死，一旦发生火灾后果不堪设想", "a warning, not an incident"),
+        ("小区消防通道长期被占，存在火灾隐患，物业不管", "a hazard, not an incident"),
+        ("传PS3独占经典游戏《暴雨》将登陆PC", "a title in 《》"),
+        ("基金高管离职带来业绩地震", "an exception (a metaphor)"),
+        ("强敌湖人激起火箭斗志", "起火 is not a word of 激起火箭"),
+        ("郑中基台湾开唱 张学友冒台风助阵做嘉宾", "非民生 and nobody harmed"),
+    ],
+)
+def test_incident_words_that_report_no_incident_change_nothing(model: TopicModel, text: str, reason: str) -> None:
+    rule = model.incidents
+    assert rule is not None
+    with_rule = model.predict_proba([text])[0]
+    model.incidents = None
+    try:
+        alone = model.predict_proba([text])[0]
+    finally:
+        model.incidents = rule
+    assert with_rule.tolist() == alone.tolist(), reason
+
+
+def test_an_incident_mentioned_late_in_a_long_letter_changes_nothing(model: TopicModel) -> None:
+    """A citizen letter about housing that mentions an old fire in passing keeps its topic."""
+    letter = ("小区物业乱收停车费，业主多次反映无人处理，开发商承诺的配套设施至今没有到位，"
+              "去年地下车库还发生过火灾，请住建部门督促整改。")
+    assert letter.index("火灾") > 40
+    assert model.incidents is not None and model.incidents.reported(letter.lower()) == {}
+    assert model.predict([letter])[0][0] == "住房保障"
+
+
+def test_a_model_with_other_labels_is_left_alone(tmp_path: Path) -> None:
+    """`yuqing train topic` on a CSV with its own labels: the taxonomy's incident topics are not its labels."""
+    from analysis.topic import IncidentRule
+
+    rule = IncidentRule(load_taxonomy(), ["城乡建设", "交通运输", "卫生计生"])
+    assert rule.pattern is None and rule.reported("某化工厂发生爆炸致3人死亡") == {}
+
+
+@pytest.mark.parametrize("weight", ["0.5", "1.5", "yes"])
+def test_incident_weight_must_let_the_incident_rank_first(tmp_path: Path, weight: str) -> None:
+    bad = tmp_path / "taxonomy.yaml"
+    bad.write_text(
+        f"version: 1\nfallback: 非民生\nincident_weight: {weight}\ntopics:\n  - id: 就学\n    label_en: education\n"
+        "    unit: 教育局\n    keywords: [学校]\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"taxonomy.yaml: incident_weight .*above 0\.5"):
+        load_taxonomy(bad)

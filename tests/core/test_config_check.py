@@ -145,3 +145,11 @@ def test_regrowth_and_rumour_settings_are_checked(config_copy: Path) -> None:
     assert code == 2
     assert "regrowth.volume_factor" in out and "greater than 1" in out
     assert "rumour.unit_kinds" in out
+
+
+def test_an_incident_weight_that_would_not_rank_the_incident_first_is_refused(config_copy: Path) -> None:
+    text = (config_copy / "taxonomy.yaml").read_text(encoding="utf-8").replace("incident_weight: 0.6",
+                                                                               "incident_weight: 0.4")
+    (config_copy / "taxonomy.yaml").write_text(text, encoding="utf-8")
+    code, out = check(config_copy)
+    assert code == 2 and "taxonomy.yaml: incident_weight" in out and "0.4" in out and "greater than 0.5" in out
