@@ -651,6 +651,13 @@ def _topic_notes(corpus: TopicCorpus) -> dict[str, str]:
             "words removed; keyword labels are noisy (e.g. 中毒 in a gas-poisoning report). Scores on "
             "keyword-labelled rows measure agreement with the labelling function, not truth."
         ),
+        "Incident rule (at prediction time, not part of this model)": (
+            "analysis.topic.TopicModel applies IncidentRule on top of these probabilities: a text whose opening "
+            "reports an incident (the incidents words of config/taxonomy.yaml: fires, explosions, collapses, "
+            "traffic accidents, earthquakes and floods, food poisoning) gets that topic first. The scores "
+            "below are the model's own; `python -m benchmarks.analysis_quality` scores the model with the rule "
+            "on hand-labelled incident headlines and on the zhengwu held-out messages."
+        ),
     }
 
 
