@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -214,3 +214,40 @@ def looks_pretokenized(texts: list[str], threshold: float = 0.15) -> bool:
         gaps += len(_PRETOKENIZED_GAP.findall(text))
         cjk += len(_CJK.findall(text))
     return cjk > 0 and gaps / cjk >= threshold
+
+
+class PhraseIndex:
+    """Where phrases (keywords, incident words) occur in a token list, as whole words or runs of words.
+
+    Each phrase is segmented like any text; a phrase whose tokens do not join back to it (it contains stop
+    words or punctuation) could never be seen in a token list and is left out (``unseen`` lists those).
+    Phrases are keyed by their first token, so a token list is scanned once whatever the number of phrases.
+    Used by the topic model's keyword features and by its incident rule.
+    """
+
+    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """``pairs``: (phrase, label); a phrase may carry several labels, and a label many phrases."""
+        by_first: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
+        self.unseen: list[str] = []
+        for phrase, label in pairs:
+            parts = tuple(tokenize(phrase))
+            if not parts or "".join(parts) != phrase.lower():
+                self.unseen.append(phrase)
+                continue
+            by_first.setdefault(parts[0], []).append((parts[1:], phrase, label))
+        self._by_first = by_first
+
+    def __bool__(self) -> bool:
+        return bool(self._by_first)
+
+    def find(self, tokens: Sequence[str]) -> list[tuple[str, str]]:
+        """(phrase, label) for every occurrence of every indexed phrase in ``tokens``, in token order."""
+        by_first = self._by_first
+        found: list[tuple[str, str]] = []
+        if by_first.keys().isdisjoint(tokens):
+            return found  # most texts
+        for i, token in enumerate(tokens):
+            for rest, phrase, label in by_first.get(token, ()):
+                if not rest or tuple(tokens[i + 1 : i + 1 + len(rest)]) == rest:
+                    found.append((phrase, label))
+        return found

@@ -23,7 +23,7 @@ from sklearn.svm import LinearSVC
 
 from analysis.hashing import FeatureParts, HashedNgrams
 from analysis.severity import reported, reports_harm
-from analysis.tokenizer import tokenize
+from analysis.tokenizer import PhraseIndex, tokenize
 from analysis.training import SHIPPED_MODELS, PersistedTextModel, as_text
 from yuqing.paths import config_dir
 
@@ -48,19 +48,7 @@ class TopicFeatures:
         self._index()
 
     def _index(self) -> None:
-        single: dict[str, list[str]] = {}
-        multi: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-        for topic, words in self.keywords.items():
-            for word in words:
-                parts = tuple(tokenize(word))
-                if "".join(parts) != word.lower() or not parts:
-                    continue  # a keyword containing stop words cannot be seen in the token stream
-                if len(parts) == 1:
-                    single.setdefault(parts[0], []).append(f"kw={topic}")
-                else:
-                    multi.setdefault(parts[0], []).append((parts[1:], f"kw={topic}"))
-        self._single = single
-        self._multi = multi
+        self._phrases = PhraseIndex((word, f"kw={topic}") for topic, words in self.keywords.items() for word in words)
 
     def __getstate__(self) -> dict[str, Any]:
         return {"keywords": self.keywords}
@@ -71,13 +59,7 @@ class TopicFeatures:
 
     def __call__(self, text: str) -> FeatureParts:
         tokens = tokenize(text)[:MAX_TOKENS]
-        single, multi = self._single, self._multi
-        hits = [feature for token in tokens if token in single for feature in single[token]]
-        if not multi.keys().isdisjoint(tokens):
-            for i, token in enumerate(tokens):
-                for rest, feature in multi.get(token, ()):
-                    if tuple(tokens[i + 1 : i + 1 + len(rest)]) == rest:
-                        hits.append(feature)
+        hits = [feature for _, feature in self._phrases.find(tokens)]
         return FeatureParts(chars="".join(tokens), char_orders=(1, 2), words=tokens, extra=hits)
 
 
@@ -213,20 +195,13 @@ class IncidentRule:
     def __init__(self, taxonomy: Taxonomy, labels: Sequence[str]) -> None:
         known = set(labels)
         self.index = {label: i for i, label in enumerate(labels)}
-        self.topics: dict[tuple[str, ...], list[str]] = {}
-        self.words: dict[tuple[str, ...], str] = {}
-        for topic in taxonomy.topics:
-            if topic.id in known:
-                for word in topic.incidents:
-                    parts = tuple(tokenize(word))
-                    if "".join(parts) == word:  # a word with stop words in it could never match the tokens
-                        self.topics.setdefault(parts, []).append(topic.id)
-                        self.words[parts] = word
+        self.phrases = PhraseIndex((word, t.id) for t in taxonomy.topics if t.id in known for word in t.incidents)
         self.weight = taxonomy.incident_weight
         self.fallback = self.index.get(taxonomy.fallback)
-        self.first = {parts[0] for parts in self.topics}
-        words = sorted(self.words.values(), key=len, reverse=True)
-        self.pattern = re.compile("|".join(map(re.escape, words))) if words else None
+        # A cheap first test: does the opening hold any incident word at all?
+        seen = {w for t in taxonomy.topics if t.id in known for w in t.incidents} - set(self.phrases.unseen)
+        words = sorted(seen, key=len, reverse=True)
+        self.pattern = re.compile("|".join(map(re.escape, words))) if self.phrases else None
         exceptions = sorted(taxonomy.incident_exceptions, key=len, reverse=True)
         self.exceptions = re.compile("|".join(map(re.escape, exceptions))) if exceptions else None
 
@@ -239,16 +214,12 @@ class IncidentRule:
         text = _BOOK_TITLE.sub(" ", text)
         if self.exceptions is not None:
             text = self.exceptions.sub(" ", text)
-        tokens = tokenize(text)
-        for i, token in enumerate(tokens):
-            if token not in self.first:
-                continue
-            for parts, topics in self.topics.items():
-                if parts[0] == token and tuple(tokens[i : i + len(parts)]) == parts:
-                    word = self.words[parts]
-                    if any(reported(text, m.start(), m.end()) for m in re.finditer(re.escape(word), text)):
-                        for topic in topics:
-                            found.setdefault(topic, word)
+        checked: dict[str, bool] = {}
+        for word, topic in self.phrases.find(tokenize(text)):
+            if word not in checked:  # a warning or a fear at every place the word occurs does not count
+                checked[word] = any(reported(text, m.start(), m.end()) for m in re.finditer(re.escape(word), text))
+            if checked[word]:
+                found.setdefault(topic, word)
         return found
 
     def apply(self, text: str, probs: np.ndarray) -> np.ndarray:

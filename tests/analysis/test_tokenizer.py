@@ -81,3 +81,23 @@ def test_rjieba_backend_matches_jieba() -> None:
     finally:
         tokenizer.use_backend("rjieba")
     assert fast == slow
+
+
+def test_phrase_index_finds_whole_words_and_runs_of_words_with_their_labels() -> None:
+    from analysis.tokenizer import PhraseIndex
+
+    index = PhraseIndex([("两车相撞", "交通出行"), ("受伤", "伤亡"), ("受伤", "安全生产"), ("追尾", "交通出行")])
+    tokens = tokenize("昨日两车相撞致两人受伤，两车追尾")
+    assert index.find(tokens) == [("两车相撞", "交通出行"), ("受伤", "伤亡"), ("受伤", "安全生产"), ("追尾", "交通出行")]
+    # "车相撞" is not a run of the text's words (两车 | 相撞), and nothing is found by substring alone
+    assert PhraseIndex([("车相撞", "x")]).find(tokens) == []
+    assert PhraseIndex([("起火", "x")]).find(tokenize("强敌湖人激起火箭斗志")) == []
+
+
+def test_phrase_index_leaves_out_phrases_the_token_stream_cannot_show() -> None:
+    from analysis.tokenizer import PhraseIndex
+
+    index = PhraseIndex([("火灾的", "x"), ("！", "y"), ("火灾", "z")])
+    assert index.unseen == ["火灾的", "！"]
+    assert index.find(tokenize("仓库发生火灾的原因")) == [("火灾", "z")]
+    assert not PhraseIndex([("的", "x")])
