@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.pipeline import Pipeline
@@ -26,6 +25,7 @@ from analysis.severity import reported, reports_harm
 from analysis.tokenizer import PhraseIndex, tokenize
 from analysis.training import SHIPPED_MODELS, PersistedTextModel, as_text
 from yuqing.paths import config_dir
+from yuqing.settings import load_taxonomy_file
 
 # Only the beginning of very long texts is read: a topic shows in the first few hundred words, and this
 # bounds the cost of a 1 MB input.
@@ -121,50 +121,19 @@ class Taxonomy:
 
 
 def load_taxonomy(path: Path | str | None = None) -> Taxonomy:
-    """Read and validate the taxonomy; a malformed file gets a message naming the key and the fix."""
+    """The taxonomy file as the topic model uses it (phrases lower-cased).
+
+    Validated by ``yuqing.settings.Taxonomy``, the same model ``yuqing config check`` uses, so a malformed file
+    raises ``ConfigError`` (a ValueError) naming the file, the key and the fix.
+    """
     path = Path(path) if path else config_dir() / "taxonomy.yaml"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ValueError(f"taxonomy file {path} not found; restore config/taxonomy.yaml from the repository") from exc
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML ({exc}); fix the syntax") from exc
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping with keys version, fallback, topics")
-    for key in ("version", "fallback", "topics"):
-        if key not in data:
-            raise ValueError(f"{path}: missing key {key!r}; add it (see the shipped config/taxonomy.yaml)")
-    topics = []
-    for index, entry in enumerate(data["topics"] or []):
-        where = f"{path}: topics[{index}]"
-        if not isinstance(entry, dict):
-            raise ValueError(f"{where}: expected a mapping with id, label_en, unit, keywords")
-        missing = [k for k in ("id", "label_en", "unit", "keywords") if k not in entry]
-        if missing:
-            raise ValueError(f"{where}: missing {', '.join(missing)}; every topic needs id, label_en, unit, keywords")
-        keywords = entry["keywords"]
-        if not isinstance(keywords, list) or not all(isinstance(k, str) and k for k in keywords):
-            raise ValueError(f"{where} ({entry['id']}): keywords must be a non-empty list of words")
-        incidents = entry.get("incidents") or []
-        if not isinstance(incidents, list) or not all(isinstance(k, str) and k for k in incidents):
-            raise ValueError(f"{where} ({entry['id']}): incidents must be a list of words (or left out)")
-        topics.append(
-            Topic(str(entry["id"]), str(entry["label_en"]), str(entry["unit"]), tuple(k.lower() for k in keywords),
-                  tuple(k.lower() for k in incidents))
-        )
-    weight = data.get("incident_weight", 0.6)
-    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0.5 < weight <= 1.0:
-        raise ValueError(f"{path}: incident_weight is {weight!r}; use a number above 0.5 and at most 1 "
-                         "(above 0.5 a reported incident's topic ranks first)")
-    ids = [t.id for t in topics]
-    duplicates = {i for i in ids if ids.count(i) > 1}
-    if duplicates or data["fallback"] in ids:
-        raise ValueError(f"{path}: topic ids must be unique and differ from the fallback; repeated: {duplicates or data['fallback']}")
-    exceptions = data.get("incident_exceptions") or []
-    if not isinstance(exceptions, list) or not all(isinstance(k, str) and k for k in exceptions):
-        raise ValueError(f"{path}: incident_exceptions must be a list of phrases (or left out)")
-    return Taxonomy(int(data["version"]), str(data["fallback"]), tuple(topics), source=str(path),
-                    incident_weight=float(weight), incident_exceptions=tuple(k.lower() for k in exceptions))
+    spec = load_taxonomy_file(path)
+    topics = tuple(
+        Topic(t.id, t.label_en, t.unit, tuple(k.lower() for k in t.keywords), tuple(k.lower() for k in t.incidents))
+        for t in spec.topics
+    )
+    return Taxonomy(spec.version, spec.fallback, topics, source=str(path), incident_weight=spec.incident_weight,
+                    incident_exceptions=tuple(k.lower() for k in spec.incident_exceptions))
 
 
 class IncidentRule:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -234,21 +234,43 @@ class SourcesFile(Strict):
 # ----------------------------------------------------------------------------- taxonomy.yaml
 
 
+# A keyword, an incident word or an exception phrase: never empty.
+Phrase = Annotated[str, Field(min_length=1)]
+
+
 class TopicSpec(Strict):
-    id: str
+    id: str = Field(min_length=1)
     label_en: str
     unit: str
-    keywords: list[str] = Field(default_factory=list)
-    incidents: list[str] = Field(default_factory=list)
+    keywords: list[Phrase] = Field(min_length=1)
+    incidents: list[Phrase] = Field(default_factory=list)
 
 
 class Taxonomy(Strict):
+    """taxonomy.yaml; also the one validation of the file the topic model reads (``analysis.topic.load_taxonomy``)."""
+
     version: Literal[1] = 1
-    fallback: str = "非民生"
+    fallback: str = Field("非民生", min_length=1)
     # Above 0.5, so a reported incident's topic always ranks first (see config/taxonomy.yaml).
     incident_weight: float = Field(0.6, gt=0.5, le=1.0)
-    incident_exceptions: list[str] = Field(default_factory=list)
+    incident_exceptions: list[Phrase] = Field(default_factory=list)
     topics: list[TopicSpec] = Field(min_length=1)
+
+    @field_validator("incident_weight", mode="before")
+    @classmethod
+    def _a_number_not_yes_or_no(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # YAML reads yes/no/true as booleans, which would pass as 1.0 / 0.0
+            raise ValueError("a yes/no value where a number belongs; write a number above 0.5 and at most 1")
+        return value
+
+    @model_validator(mode="after")
+    def _ids_unique(self) -> Taxonomy:
+        ids = [t.id for t in self.topics]
+        repeated = sorted({i for i in ids if ids.count(i) > 1} | ({self.fallback} & set(ids)))
+        if repeated:
+            raise ValueError(f"topic ids must be unique and differ from the fallback (repeated: {', '.join(repeated)}); "
+                             "give each topic its own id")
+        return self
 
     def ids(self) -> list[str]:
         return [t.id for t in self.topics] + [self.fallback]
@@ -494,8 +516,8 @@ class ConfigProblem:
         return f"{where}: {self.message} (value: {shown}). Fix: {self.fix}"
 
 
-class ConfigError(Exception):
-    """All the problems found in a configuration directory."""
+class ConfigError(ValueError):
+    """All the problems found in a configuration directory (a ValueError: a bad value in a file)."""
 
     def __init__(self, directory: Path, problems: list[ConfigProblem]):
         self.directory = directory
@@ -542,6 +564,7 @@ _FIX_BY_ERROR_TYPE = {
     "greater_than_equal": "use a larger number",
     "less_than_equal": "use a smaller number",
     "too_short": "add at least one entry",
+    "string_too_short": "write a non-empty value or remove the entry",
     "date_from_datetime_parsing": "write a date as YYYY-MM-DD",
     "date_parsing": "write a date as YYYY-MM-DD",
 }
@@ -658,6 +681,26 @@ def _cross_check(sources: SourcesFile, taxonomy: Taxonomy, units: UnitsFile, pol
     return problems
 
 
+def _parse(path: Path, model: type[BaseModel]) -> tuple[Any, list[ConfigProblem]]:
+    """One file validated by its model: (the value, no problems) or (None, what is wrong with it)."""
+    raw, problems = _read_yaml(path)
+    if raw is None:
+        return None, problems
+    try:
+        return model.model_validate(raw), []
+    except ValidationError as exc:
+        return None, _problems_from_validation(path.name, exc, raw)
+
+
+def load_taxonomy_file(path: Path) -> Taxonomy:
+    """One taxonomy file, validated alone (the topic model reads it without the rest of the configuration)."""
+    value, problems = _parse(path, Taxonomy)
+    if problems:
+        raise ConfigError(path.parent, problems)
+    assert isinstance(value, Taxonomy)
+    return value
+
+
 def load_config(directory: Path | str | None = None) -> Config:
     """Read and validate every config file; raise ``ConfigError`` listing all problems found."""
     directory = Path(directory) if directory is not None else paths.config_dir()
@@ -667,14 +710,10 @@ def load_config(directory: Path | str | None = None) -> Config:
         raise ConfigError(directory, [ConfigProblem(str(directory), "", None, "configuration directory not found",
                                                     "pass the folder that holds settings.yaml and the others")])
     for name, model in _MODELS.items():
-        raw, file_problems = _read_yaml(directory / name)
+        value, file_problems = _parse(directory / name, model)
         problems += file_problems
-        if raw is None:
-            continue
-        try:
-            parsed[name] = model.model_validate(raw)
-        except ValidationError as exc:
-            problems += _problems_from_validation(name, exc, raw)
+        if value is not None:
+            parsed[name] = value
     if len(parsed) == len(_MODELS):
         problems += _cross_check(parsed["sources.yaml"], parsed["taxonomy.yaml"], parsed["units.yaml"],
                                  parsed["policy.yaml"])

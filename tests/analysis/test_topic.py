@@ -111,8 +111,38 @@ def test_incompatible_model_dir_says_how_to_retrain(tmp_path: Path, change: dict
 def test_taxonomy_error_names_file_and_key(tmp_path: Path) -> None:
     bad = tmp_path / "taxonomy.yaml"
     bad.write_text("version: 1\nfallback: 非民生\ntopics:\n  - id: 就学\n    label_en: education\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"taxonomy.yaml: topics\[0\]: missing unit, keywords"):
+    with pytest.raises(ValueError) as raised:
         load_taxonomy(bad)
+    message = str(raised.value)
+    assert "taxonomy.yaml: topics[0].unit: Field required" in message and "Fix: add the key" in message
+    assert "taxonomy.yaml: topics[0].keywords: Field required" in message
+
+
+@pytest.mark.parametrize(
+    "topics, found",
+    [
+        ("  - {id: 就学, label_en: a, unit: 教育局, keywords: [学校, '']}", "topics[0].keywords[1]: String should have at least 1"),
+        ("  - {id: 就学, label_en: a, unit: 教育局, keywords: []}", "topics[0].keywords: List should have at least 1"),
+        ("  - {id: 就学, label_en: a, unit: 教育局, keywords: [学校]}\n  - {id: 就学, label_en: b, unit: 教育局, keywords: [老师]}",
+         "topic ids must be unique and differ from the fallback (repeated: 就学)"),
+        ("  - {id: 非民生, label_en: a, unit: 教育局, keywords: [学校]}", "(repeated: 非民生)"),
+    ],
+)
+def test_taxonomy_the_model_reads_is_checked_as_config_check_does(tmp_path: Path, topics: str, found: str) -> None:
+    """One validation (yuqing.settings.Taxonomy) for `yuqing config check` and the topic model alike."""
+    from yuqing.settings import ConfigError, load_config
+
+    bad = tmp_path / "taxonomy.yaml"
+    bad.write_text(f"version: 1\nfallback: 非民生\ntopics:\n{topics}\n", encoding="utf-8")
+    with pytest.raises(ValueError) as raised:
+        load_taxonomy(bad)
+    assert "taxonomy.yaml: " in str(raised.value) and found in str(raised.value)
+    config = tmp_path / "config"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "config", config)
+    shutil.copy(bad, config / "taxonomy.yaml")
+    with pytest.raises(ConfigError) as whole:
+        load_config(config)
+    assert found in str(whole.value)
 
 
 # The incident rule (analysis.topic.IncidentRule). Each of these texts is one the model alone files elsewhere
@@ -192,5 +222,6 @@ def test_incident_weight_must_let_the_incident_rank_first(tmp_path: Path, weight
     bad.write_text(
         f"version: 1\nfallback: 非民生\nincident_weight: {weight}\ntopics:\n  - id: 就学\n    label_en: education\n"
         "    unit: 教育局\n    keywords: [学校]\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"taxonomy.yaml: incident_weight .*above 0\.5"):
+    with pytest.raises(ValueError, match=r"taxonomy.yaml: incident_weight: .*(greater than 0\.5|less than or equal to 1"
+                       r"|a yes/no value where a number belongs)"):
         load_taxonomy(bad)
