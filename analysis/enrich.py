@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from analysis.events import content_terms
 from analysis.severity import extract_cues
@@ -49,6 +50,9 @@ _HTML_HINT = re.compile(
 _SCRIPT = re.compile(r"<(script|style|noscript)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _BREAK = re.compile(r"<\s*(?:br|/p|/div|/li|/tr|/h[1-6])\b[^>]*>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]{0,2000}>")
+# Inline markup leaves no gap: "1381234<b></b>5678" is one phone number to the de-identifier.
+_INLINE_TAG = re.compile(r"</?(?:b|i|u|em|strong|span|font|a|small|big|mark|sub|sup|s|strike|del|ins)\b[^>]{0,2000}>",
+                         re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\ufeff]")
 _MOJIBAKE = re.compile(r"[\u00c0-\u00ef][\u0080-\u00bf]")
 
@@ -64,12 +68,76 @@ def clean_text(text: str | None) -> str:
     if _HTML_HINT.search(text):
         text = _SCRIPT.sub(" ", text)
         text = _BREAK.sub("\n", text)
-        text = html.unescape(_TAG.sub(" ", text))
+        text = html.unescape(_TAG.sub(" ", _INLINE_TAG.sub("", text)))
     elif "&" in text and ";" in text:
         text = html.unescape(text)
     if not _CJK.search(text) and _MOJIBAKE.search(text):
         text = _repair_mojibake(text)
     return _CONTROL.sub("", text).strip()
+
+
+def deidentify_post(post: Post, deidentify: Callable[[str], Any], deidentify_author: Callable[[str], str]) -> Post:
+    """Clean and mask every free-text field — title, text, status, the official reply and its replier —
+    and the URL's query, and pseudonymise the author (always: masking is idempotent and a flag could lie);
+    on failure withhold the field, never pass it on raw.
+
+    A private person's name recognised in one place (我叫王建国…) is masked wherever else it occurs in
+    the post too — a title rarely carries the cue that gives a name away, and a reply names the
+    petitioner without one.
+    """
+    fields = {"title": post.title, "text": post.text, "status": post.status,
+              "reply": post.reply.text if post.reply else None,
+              "replier": post.reply.replier if post.reply else None}
+    masked: dict[str, str] = {}
+    names: set[str] = set()
+    for name, raw in fields.items():
+        value = clean_text(raw)
+        try:
+            result = deidentify(value) if value else None
+        except Exception:
+            log.exception("de-identification of the %s failed for post %s; it is withheld", name, post.id)
+            masked[name] = ""
+            continue
+        masked[name] = result.text if result is not None else value
+        if result is not None:
+            names.update(value[a:b] for kind, (a, b) in result.findings if kind == "name" and b - a >= 2)
+    for person in sorted(names, key=len, reverse=True):
+        mask = person[0] + "*" * (len(person) - 1)
+        for name, value in masked.items():
+            if person in value:
+                masked[name] = value.replace(person, mask)
+    updates: dict[str, Any] = {"title": masked["title"] or None, "text": masked["text"],
+                               "status": masked["status"] or None}
+    if post.reply is not None:
+        updates["reply"] = post.reply.model_copy(update={"text": masked["reply"], "replier": masked["replier"] or None})
+    if post.url:
+        try:
+            updates["url"] = _mask_url_query(post.url, deidentify)
+        except Exception:
+            log.exception("de-identification of the URL failed for post %s; the URL is withheld", post.id)
+            updates["url"] = None
+    if post.author:
+        try:
+            updates["author"] = deidentify_author(post.author)
+        except Exception:
+            log.exception("pseudonymising the author of post %s failed; the author is withheld", post.id)
+            updates["author"] = None
+    return post.model_copy(update=updates)
+
+
+def _mask_url_query(url: str, deidentify: Callable[[str], Any]) -> str:
+    """The URL with personal data in its query and fragment masked (``?phone=138…`` from a form); the scheme,
+    host and path, which locate the page, are kept, and a URL with nothing to mask is returned as it was."""
+    parts = urlsplit(url)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    masked = [(key, deidentify(value).text if value else value) for key, value in pairs]
+    fragment = unquote(parts.fragment)
+    masked_fragment = deidentify(fragment).text if fragment else fragment
+    if masked == pairs and masked_fragment == fragment:
+        return url
+    query = urlencode(masked, safe="*") if masked != pairs else parts.query
+    fragment = quote(masked_fragment, safe="*/=&?") if masked_fragment != fragment else parts.fragment
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, fragment))
 
 
 def _repair_mojibake(text: str) -> str:
@@ -209,7 +277,7 @@ class Enricher:
         now = self.clock.now()
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
-        out = [self._deidentify(p, m) for p in posts]
+        out = [deidentify_post(p, m.deidentify, m.deidentify_author) for p in posts]  # type: ignore[arg-type]
         texts = [p.full_text()[: self.max_analysis_chars] for p in out]
         # The models and the tokenizer each normalise (NFKC, lower case); normalised once here, their own
         # passes find nothing to do, and the tokenizer's cache serves the same string to all of them.
@@ -249,42 +317,6 @@ class Enricher:
             updates["severity_cues"] = extract_cues(text).as_list()
             out[i] = post.model_copy(update=updates)
         return out
-
-    def _deidentify(self, post: Post, m: Models) -> Post:
-        """Clean and mask title, text and author (always: masking is idempotent and a flag could lie);
-        on failure withhold the text, never pass it on raw.
-
-        A private person's name recognised in one place (我叫王建国…) is masked wherever else it occurs in
-        the post too — a title rarely carries the cue that gives a name away.
-        """
-        updates: dict[str, Any] = {}
-        names: set[str] = set()
-        for name in ("title", "text"):
-            value = clean_text(getattr(post, name))
-            try:
-                result = m.deidentify(value) if value else None  # type: ignore[misc]
-            except Exception:
-                log.exception(
-                    "de-identification of %s failed for post %s; the %s is withheld", name, post.id, name
-                )
-                updates[name] = "" if name == "text" else None
-                continue
-            masked = result.text if result is not None else value
-            if result is not None:
-                names.update(value[a:b] for kind, (a, b) in result.findings if kind == "name" and b - a >= 2)
-            updates[name] = masked if name == "text" else (masked or None)
-        for person in sorted(names, key=len, reverse=True):
-            mask = person[0] + "*" * (len(person) - 1)
-            for name in ("title", "text"):
-                if updates.get(name) and person in updates[name]:
-                    updates[name] = updates[name].replace(person, mask)
-        if post.author:
-            try:
-                updates["author"] = m.deidentify_author(post.author)  # type: ignore[misc]
-            except Exception:
-                log.exception("pseudonymising the author of post %s failed; the author is withheld", post.id)
-                updates["author"] = None
-        return post.model_copy(update=updates)
 
     def _step(self, name: str, post: Post, default: T, run: Callable[..., T], *args: Any) -> T:
         """One analysis step; a bug in it costs this field of this post, logged, not the whole post."""

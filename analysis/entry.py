@@ -25,18 +25,12 @@ def enrich_many(posts: Sequence[Post]) -> list[Post]:
 
 
 def deidentify_only(post: Post) -> Post:
-    """The post with personal information masked (title, text, reply, author) and nothing else added:
-    what may still be indexed when the models cannot run."""
+    """The post with personal information masked (every free-text field, the URL's query, the author) and
+    nothing else added: what may still be indexed when the models cannot run. The same masking as enrichment's."""
     from analysis.deidentify import deidentify, deidentify_author
+    from analysis.enrich import deidentify_post
 
-    reply = post.reply.model_copy(update={"text": deidentify(post.reply.text).text}) if post.reply else None
-    return post.model_copy(update={
-        "title": deidentify(post.title).text if post.title else post.title,
-        "text": deidentify(post.text).text,
-        "author": deidentify_author(post.author) if post.author else post.author,
-        "reply": reply,
-        "deidentified": True,
-    })
+    return deidentify_post(post, deidentify, deidentify_author).model_copy(update={"deidentified": True})
 
 
 def warm_up() -> None:

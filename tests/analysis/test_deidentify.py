@@ -49,6 +49,29 @@ def test_landlines_keep_area_code_and_last_four(text: str, expected: str) -> Non
     assert kinds(text) == ["landline"]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("13812345678是我的电话", "138****5678是我的电话"),  # a number opening the text
+        ("电话13812345678万师傅在家", "电话138****5678万师傅在家"),  # 万 is a surname here, not ten thousand
+        ("请拨13812345678 人在外地", "请拨138****5678 人在外地"),
+        ("电话：0731-84567890个人", "电话：0731-****7890个人"),
+        ("电话：0731 8456 7890", "电话：0731 **** 7890"),
+        ("电话010-6234 5678", "电话010-**** 5678"),
+        ("电话：+86-731-84567890", "电话：+86-731-****7890"),
+        ("我的卡号6222021234567894元", "我的卡号6222********7894元"),
+    ],
+)
+def test_phone_and_card_numbers_in_the_forms_people_write_them(text: str, expected: str) -> None:
+    assert masked(text) == expected
+
+
+def test_inline_markup_does_not_split_a_number() -> None:
+    from analysis.enrich import clean_text
+
+    assert masked(clean_text("电话1381234<b></b>5678")) == "电话138****5678"
+
+
 def test_full_width_digits_are_recognised() -> None:
     assert masked("电话：１３８１２３４５６７８") == "电话：１３８****５６７８"
     assert masked("恒大翡翠华庭６栋的业主") == "恒大翡翠华庭*栋的业主"
@@ -97,6 +120,26 @@ def test_qq_and_wechat_accounts() -> None:
 # ---------------------------------------------------------------- street addresses
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("住在光明社区12-3-401", "住在光明社区**-*-***"),
+        ("雨花区劳动东路二段369号", "雨花区劳动东路*段***号"),
+        ("幸福里小区十二栋三单元六零一", "幸福里小区**栋*单元***"),
+    ],
+)
+def test_addresses_written_with_dashes_road_sections_or_chinese_numerals(text: str, expected: str) -> None:
+    assert masked(text) == expected
+
+
+def test_chinese_domain_emails_and_wechat_spellings() -> None:
+    assert masked("邮箱zhangsan@例子.中国") == "邮箱z*******@例子.中国"
+    assert masked("转发@小明.我们") == "转发@小明.我们"  # a mention, not an address
+    assert masked("V信：zhangsan1990") == "V信：z**********0"
+    assert masked("加v:zhangsan1990") == "加v:z**********0"
+    assert masked("加vip会员") == "加vip会员"
+
+
 def test_road_number_building_and_room_are_masked_road_kept() -> None:
     result = deidentify("家住麓山路123号4栋502室")
     assert result.text == "家住麓山路***号*栋***室"
@@ -131,6 +174,10 @@ def test_dates_written_with_hao_are_not_house_numbers() -> None:
         ("王小明先生和刘洋女士到场", "王**先生和刘*女士到场"),
         ("张大爷说欧阳娜娜女士也在", "张大爷说欧阳**女士也在"),
         ("村民陈建国家里进水", "村民陈*国家里进水"),
+        ("房东王建国不退押金", "房东王**不退押金"),
+        ("我爸王德明住院", "我爸王**住院"),
+        ("其儿媳张花道系江西户口", "其儿媳张**系江西户口"),
+        ("司机刘强拒载", "司机刘*拒载"),
     ],
 )
 def test_private_persons_named_by_cues_are_masked(text: str, expected: str) -> None:

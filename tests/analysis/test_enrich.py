@@ -54,6 +54,39 @@ def test_personal_data_is_masked_before_any_model_sees_it() -> None:
     assert post.deidentified is True and post.analyzed_at == T0
 
 
+@pytest.mark.parametrize("batched", [False, True])
+def test_the_official_reply_status_and_url_are_masked_too(batched: bool) -> None:
+    """A government reply names the petitioner and repeats the phone number; a form's URL may carry both."""
+    post = _post("p1", COMPLAINT, status="王建国的诉求已转交 13812345678",
+                 url="http://bbs.example.com/t?phone=13812345678&page=2",
+                 reply={"text": "经核实，投诉人王建国（手机13812345678，住金星小区3栋501）反映问题属实。",
+                        "replier": "岳麓区住建局"})
+    enricher = Enricher(clock=ManualClock(T0))
+    out = enricher.enrich_many([post])[0] if batched else enricher.enrich(post)
+    assert out.reply is not None
+    everything = " ".join([out.text, out.reply.text, out.status or "", out.url or ""])
+    assert "13812345678" not in everything and "王建国" not in everything and "3栋501" not in everything
+    assert "投诉人王**" in out.reply.text and "138****5678" in out.reply.text
+    assert out.reply.replier == "岳麓区住建局"
+    assert out.url == "http://bbs.example.com/t?phone=138****5678&page=2"
+
+
+def test_the_fallback_when_models_cannot_run_masks_the_same_fields() -> None:
+    from analysis.entry import deidentify_only
+
+    post = _post("p1", "电话1381234<b></b>5678", status="业主王建国已联系",
+                 reply={"text": "已联系业主王建国，电话13812345678"})
+    out = deidentify_only(post)
+    assert out.deidentified and out.reply is not None
+    assert out.text == "电话138****5678" and "王建国" not in (out.status or "") and "王建国" not in out.reply.text
+    assert "13812345678" not in out.reply.text
+
+
+def test_a_url_with_nothing_personal_is_kept_as_it_was() -> None:
+    url = "http://news.example.com/2026/04/13812345678.html?from=%E6%96%B0%E9%97%BB&id=5"
+    assert Enricher(clock=ManualClock(T0)).enrich(_post("p1", "学校食堂", url=url)).url == url
+
+
 def test_a_complaint_gets_everything_analysis_adds() -> None:
     post = enrich(_post("p2", COMPLAINT, region=Region(province="湖南省")))
     assert post.deidentified and post.analyzed_at is not None
