@@ -9,10 +9,12 @@ written: unknown input fields are dropped, as they could carry personal data de-
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import sys
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -39,7 +41,7 @@ def post_from_record(record: Any, tz: Any, now: datetime) -> Post:
     return postlines.post_from_record(record, tz, now, resolve_region=resolve_region)
 
 
-def read_posts(handle: IO[str], tz: Any, now: datetime) -> tuple[list[_Line], list[tuple[int, str]]]:
+def read_posts(handle: Iterable[str], tz: Any, now: datetime) -> tuple[list[_Line], list[tuple[int, str]]]:
     """Posts of every good line, and (line number, reason) for every bad one."""
     good: list[_Line] = []
     bad: list[tuple[int, str]] = []
@@ -66,8 +68,53 @@ def read_posts(handle: IO[str], tz: Any, now: datetime) -> tuple[list[_Line], li
     return good, bad
 
 
+def decoded_lines(handle: IO[bytes], name: Path) -> Iterator[str]:
+    """Lines of a JSON-lines file as text: UTF-8 (a byte-order mark is dropped); a line in another encoding
+    is read as GB18030 when that works, else with U+FFFD for the bad bytes, and said so on standard error."""
+    for number, raw in enumerate(handle, start=1):
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8):]
+        try:
+            yield raw.decode("utf-8")
+            continue
+        except UnicodeDecodeError:
+            pass
+        try:
+            text = raw.decode("gb18030")
+            how = "read as GB18030"
+        except UnicodeDecodeError:
+            text = raw.decode("utf-8", errors="replace")
+            how = "undecodable bytes replaced by U+FFFD"
+        click.echo(f"{name}:{number}: not UTF-8; {how} (save the file as UTF-8 to be sure)", err=True)
+        yield text
+
+
+def _check_paths(in_path: Path, out_path: Path, events_out: Path | None) -> None:
+    """Refuse, before any work, outputs that would overwrite the input or cannot be written."""
+    outputs = [("--out", out_path)] + ([("--events-out", events_out)] if events_out is not None else [])
+    for option, path in outputs:
+        if str(path) == "-":
+            continue
+        if str(in_path) != "-" and path.resolve() == in_path.resolve():
+            raise click.ClickException(f"{option} {path} is the input file; writing it would destroy the posts "
+                                       "being read. Choose another output file")
+        if path.is_dir():
+            raise click.ClickException(f"{option} {path} is a directory; give a file name inside it")
+        if not path.parent.is_dir():
+            raise click.ClickException(f"{option} {path}: the directory {path.parent} does not exist; create it "
+                                       "first")
+    if events_out is not None and str(events_out) != "-" and events_out.resolve() == out_path.resolve():
+        raise click.ClickException("--events-out and --out are the same file; give each its own")
+
+
+# Fields the contract names (issue 4) appear in every output line, null when there is nothing to say.
+_ALWAYS = ("title", "region", "topic", "sentiment", "dup_of", "event_id")
+
+
 def _output(post: Post, event: Event | None) -> dict[str, Any]:
     doc = post.to_document()
+    for name in _ALWAYS:
+        doc.setdefault(name, None)
     doc["grade"] = event.grade.value if event is not None and event.grade else None
     doc["risk"] = event.risk if event is not None else None
     doc["grade_reasons"] = event.grade_reasons if event is not None else []
@@ -122,6 +169,7 @@ def analyze_command(
     from yuqing.cli import load_or_exit
     from yuqing.clock import SystemClock
 
+    _check_paths(in_path, out_path, events_out)
     cfg = load_or_exit(config_dir)
     chosen_sentiment = None
     if sentiment_model:  # chosen on the command line: refuse a bad one here rather than fall back silently
@@ -134,14 +182,21 @@ def analyze_command(
             raise click.ClickException(
                 f"--sentiment-model {sentiment_model}: {exc} (shipped models: {', '.join(SHIPPED_SENTIMENT)})"
             ) from exc
+        foreign = sorted(set(chosen_sentiment.labels) - {"negative", "neutral", "positive"})
+        if foreign:  # grading counts negative posts: labels such as 0/1 would silently count none
+            raise click.ClickException(
+                f"--sentiment-model {sentiment_model}: its labels {', '.join(map(str, chosen_sentiment.labels))} are "
+                "not negative/neutral/positive, which grading reads; train it on a CSV whose label column uses "
+                "those three words"
+            )
     tz = cfg.settings.tz()
     clock = SystemClock(tz)
     try:
-        source = sys.stdin if str(in_path) == "-" else open(in_path, encoding="utf-8", errors="replace")
+        source = sys.stdin.buffer if str(in_path) == "-" else open(in_path, "rb")
     except OSError as exc:
         raise click.ClickException(f"cannot read {in_path}: {exc.strerror}") from exc
     with source:
-        lines, bad = read_posts(source, tz, clock.now())
+        lines, bad = read_posts(decoded_lines(source, in_path), tz, clock.now())
     for number, reason in bad:
         click.echo(f"{in_path}:{number}: skipped: {reason}", err=True)
 

@@ -1,6 +1,6 @@
 """``yuqing train`` and ``yuqing predict``: train a topic or sentiment model from a labelled CSV, and label a CSV.
 
-The lead wires ``train_command`` and ``predict_command`` into the ``yuqing`` click group.
+Both are registered in ``yuqing.cli``; the CSV is read by ``analysis.csvinput``.
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from pathlib import Path
 
 import click
 
+from analysis.csvinput import CsvInputError, read_table
 from analysis.training import (
     META_FILE,
     SHIPPED_MODELS,
+    ModelNotFound,
     ModelUnavailable,
     PersistedTextModel,
     TrainingDataError,
@@ -67,6 +69,15 @@ def train_command(
         raise click.ClickException(str(exc)) from exc
 
 
+def _free_name(name: str, taken: list[str]) -> str:
+    """``name``, or ``name_2``, ``name_3``… if the CSV already has it."""
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}_{n}"
+    return candidate
+
+
 def load_model(spec: str) -> PersistedTextModel:
     """A model from ``topic``, ``sentiment``, ``sentiment-e5`` (the shipped ones) or a model directory."""
     from analysis.sentiment import SHIPPED_SENTIMENT, SentimentModel
@@ -78,6 +89,9 @@ def load_model(spec: str) -> PersistedTextModel:
     if spec in SHIPPED_SENTIMENT:
         return SentimentModel.load(spec)
     path = Path(spec)
+    if not path.exists() and len(path.parts) == 1:  # a bare word: most likely a mistyped shipped name
+        raise ModelNotFound(f"no model named {spec!r} and no directory {spec}; use topic, "
+                            f"{', '.join(SHIPPED_SENTIMENT)} or the directory of a model trained with yuqing train")
     kind = "topic"
     try:
         kind = json.loads((path / META_FILE).read_text(encoding="utf-8")).get("kind", "topic")
@@ -99,26 +113,28 @@ def predict_command(model_spec: str, data: Path, text_column: str, out: Path | N
         model = load_model(model_spec)
     except ModelUnavailable as exc:
         raise click.ClickException(str(exc)) from exc
+    if out is not None and (out.is_dir() or not out.parent.is_dir()):
+        raise click.ClickException(f"--out {out}: " + ("is a directory; give a file name inside it" if out.is_dir()
+                                   else f"the directory {out.parent} does not exist; create it first"))
     try:
-        with data.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            fields = list(reader.fieldnames or [])
-            if text_column not in fields:
-                raise click.ClickException(
-                    f"{data}: no column {text_column!r} (columns: {', '.join(fields) or 'none'}); pass --text-column"
-                )
-            rows = list(reader)
-    except UnicodeDecodeError as exc:
-        raise click.ClickException(f"{data} is not UTF-8 ({exc.reason}); re-save it as UTF-8 CSV") from exc
-    out_fields = fields + [f for f in ("label", "score") if f not in fields]
+        fields, rows = read_table(data, [(text_column, "--text-column")])
+    except CsvInputError as exc:
+        raise click.ClickException(str(exc)) from exc
+    # The input's own label/score columns (a gold label, say) are kept under another name, never overwritten.
+    renamed: dict[str, str] = {n: _free_name(f"input_{n}", fields) for n in ("label", "score") if n in fields}
+    if renamed:
+        click.echo("the input already has " + ", ".join(f"{k!r} (kept as {v!r})" for k, v in renamed.items())
+                   + "; 'label' and 'score' are the model's", err=True)
+    out_fields = [renamed.get(f, f) for f in fields] + ["label", "score"]
     sink = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
     try:
-        writer = csv.DictWriter(sink, fieldnames=out_fields, extrasaction="ignore")
+        writer = csv.DictWriter(sink, fieldnames=out_fields)
         writer.writeheader()
         for start in range(0, len(rows), BATCH):
             batch = rows[start : start + BATCH]
-            for row, (label, score) in zip(batch, model.predict([r.get(text_column) for r in batch]), strict=True):
-                writer.writerow({**row, "label": label, "score": f"{score:.4f}"})
+            for row, (label, score) in zip(batch, model.predict([r[text_column] for r in batch]), strict=True):
+                kept = {renamed.get(k, k): v for k, v in row.items()}
+                writer.writerow({**kept, "label": label, "score": f"{score:.4f}"})
     finally:
         if out:
             sink.close()

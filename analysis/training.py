@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import random
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -76,7 +77,8 @@ class IncompatibleModel(ModelUnavailable):
 def retrain_hint(kind: str, path: Path, meta: dict[str, Any] | None = None) -> str:
     """The exact command that rebuilds the model at ``path``."""
     if meta and meta.get("retrain_command"):
-        return str(meta["retrain_command"])
+        # A model copied or moved since it was trained is rebuilt where it is now, not where it was.
+        return re.sub(r"--out \S+", lambda _: f"--out {path}", str(meta["retrain_command"]))
     if path.resolve() == (SHIPPED_MODELS / kind).resolve():
         return SHIPPED_COMMAND.format(kind=kind)
     return CSV_COMMAND.format(kind=kind, out=path)
@@ -104,7 +106,7 @@ def read_model_dir(path: Path, kind: str) -> tuple[Any, dict[str, Any]]:
     if meta.get("kind") != kind:
         raise IncompatibleModel(
             f"{path} holds a {meta.get('kind')!r} model, not a {kind} model; point to a {kind} model "
-            f"directory or train one with: {hint}"
+            f"directory or train one with: {retrain_hint(kind, path)}"
         )
     if meta.get("format_version") != FORMAT_VERSION:
         raise IncompatibleModel(
@@ -1031,32 +1033,22 @@ class TrainingDataError(ValueError):
     """A labelled CSV that cannot be trained on; the message names the file, the column and the fix."""
 
 
-def read_labelled_csv(path: Path, text_column: str, label_column: str) -> tuple[list[str], list[str], bool]:
-    """Texts and labels from a CSV; space-separated token columns are detected and joined back."""
+def read_labelled_csv(path: Path, text_column: str, label_column: str) -> tuple[list[str], list[str], bool, int]:
+    """Texts and labels from a CSV, whether the text column held space-separated tokens (joined back), and how
+    many rows were left out for an empty text or label (nothing to learn from them)."""
+    from analysis.csvinput import CsvInputError, read_table
+
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise TrainingDataError(f"cannot read {path}: {exc.strerror}; check the --data path") from exc
-    with handle:
-        try:
-            reader = csv.DictReader(handle)
-            fields = reader.fieldnames or []
-            for column, option in ((text_column, "--text-column"), (label_column, "--label-column")):
-                if column not in fields:
-                    raise TrainingDataError(
-                        f"{path}: no column {column!r} (columns: {', '.join(fields) or 'none'}); pass the right {option}"
-                    )
-            rows = [(r[text_column] or "", (r[label_column] or "").strip()) for r in reader]
-        except UnicodeDecodeError as exc:
-            raise TrainingDataError(f"{path} is not UTF-8 ({exc.reason}); re-save it as UTF-8 CSV") from exc
-        except csv.Error as exc:
-            raise TrainingDataError(f"{path}: malformed CSV ({exc}); check quoting") from exc
+        _, table = read_table(path, [(text_column, "--text-column"), (label_column, "--label-column")])
+    except CsvInputError as exc:
+        raise TrainingDataError(str(exc)) from exc
+    rows = [(r[text_column], r[label_column].strip()) for r in table]
     rows = [(t, y) for t, y in rows if y and t.strip()]
     texts = [t for t, _ in rows]
     pretokenized = looks_pretokenized(texts)
     if pretokenized:
         texts = [join_pretokenized(t) for t in texts]
-    return texts, [y for _, y in rows], pretokenized
+    return texts, [y for _, y in rows], pretokenized, len(table) - len(rows)
 
 
 def train_from_csv(
@@ -1071,7 +1063,12 @@ def train_from_csv(
     """Train a model of the shipped kind on a labelled CSV, print held-out scores, write the model dir."""
     if encoder and kind != "sentiment":
         raise TrainingDataError(f"--encoder applies to sentiment models only, not {kind}; drop --encoder")
-    texts, labels, pretokenized = read_labelled_csv(data, text_column, label_column)
+    if out.exists() and not out.is_dir():
+        raise TrainingDataError(f"--out {out} is a file; a model is a directory (model.joblib, meta.json, "
+                                "MODEL_CARD.md): give a new or existing directory")
+    texts, labels, pretokenized, dropped = read_labelled_csv(data, text_column, label_column)
+    if dropped:
+        echo(f"{data}: left out {dropped} row(s) with an empty {text_column!r} or {label_column!r}")
     counts = Counter(labels)
     if len(counts) < 2:
         raise TrainingDataError(f"{data}: column {label_column!r} has {len(counts)} label(s); a classifier needs at least 2")

@@ -33,7 +33,11 @@ def parse_time(value: Any, tz: Any, field: str) -> datetime | None:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise BadLine(f"{field} must be a date-time string, got {type(value).__name__}")
     if isinstance(value, int | float):
-        return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz)
+        try:  # milliseconds when it is too large for seconds (after the year 5138)
+            return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz)
+        except (OverflowError, OSError, ValueError):  # NaN, or beyond the years a datetime can hold
+            raise BadLine(f"{field} {value!r} is not a Unix time in seconds or milliseconds; write it as "
+                          "2026-04-08T09:30:00+08:00") from None
     try:
         return ensure_aware(datetime.fromisoformat(value.strip()), tz)
     except ValueError:
@@ -60,19 +64,31 @@ def parse_region(value: Any, resolve_region: RegionResolver | None) -> Region | 
                   f"got {type(value).__name__}")
 
 
+def _as_text(value: Any, field: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise BadLine(f"'{field}' must be a string, got {type(value).__name__}")
+
+
 def post_from_record(record: Any, tz: Any, now: datetime, resolve_region: RegionResolver | None = None) -> Post:
     """A Post from one decoded JSON line; raises BadLine naming the problem."""
     if not isinstance(record, dict):
         raise BadLine(f"expected a JSON object, got {type(record).__name__}")
     post_id = record.get("id")
-    if post_id in (None, "") or isinstance(post_id, bool) or not isinstance(post_id, str | int):
+    if post_id in (None, ""):
         raise BadLine("missing 'id' (each post needs its own id)")
-    text = record.get("text") or ""
-    if not isinstance(text, str):
-        raise BadLine(f"'text' must be a string, got {type(text).__name__}")
+    if isinstance(post_id, bool) or not isinstance(post_id, str | int | float):
+        raise BadLine(f"'id' must be a string or a number, got {type(post_id).__name__} {post_id!r}")
+    # A number where text belongs is still text (a post that is only "12345"); a list or object is not.
+    text = _as_text(record.get("text"), "text") or ""
     fields: dict[str, Any] = {k: record[k] for k in POST_FIELDS if k in record and record[k] is not None}
     fields["id"] = str(post_id)
     fields["text"] = text
+    for name in ("title", "status"):
+        if name in fields:
+            fields[name] = _as_text(fields[name], name)
     fields["source"] = str(record.get("source") or "jsonl")
     published = parse_time(record.get("published_at"), tz, "published_at")
     fetched = parse_time(record.get("fetched_at"), tz, "fetched_at")

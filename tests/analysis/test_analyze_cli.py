@@ -40,9 +40,10 @@ BAD = [
     ("[1, 2, 3]", "expected a JSON object, got list"),
     ('{"text": "没有编号的帖子"}', "missing 'id'"),
     ('{"id": "b1", "text": "时间不对", "published_at": "下个世纪的某一天吧"}', "published_at"),
-    ('{"id": "b2", "text": 12345}', "'text' must be a string"),
+    ('{"id": "b2", "text": ["一个", "列表"]}', "'text' must be a string, got list"),
     ('{"id": "b3", "text": "等级不对", "media_tier": "galactic"}', "media_tier 'galactic' is unknown"),
     ('{"id": "n1", "text": "重复的编号"}', "repeats an earlier line"),
+    ('{"id": "b4", "text": "时间大得离谱", "published_at": 1e20}', "published_at 1e+20 is not a Unix time"),
 ]
 
 
@@ -94,10 +95,54 @@ def test_bad_lines_are_reported_by_number_and_skipped(posts_file: Path, tmp_path
     result = CliRunner().invoke(main, ["analyze", "--in", str(posts_file), "--out", str(tmp_path / "o.jsonl")])
     assert result.exit_code == 0
     err = result.stderr
-    expected_lines = [4, 5, 6, 7, 12, 13, 14]
+    expected_lines = [4, 5, 6, 7, 12, 13, 14, 15]
     for number, (_, reason) in zip(expected_lines, BAD, strict=True):
         assert f"posts.jsonl:{number}: skipped: " in err and reason in err, (number, reason, err)
-    assert "analyzed 6 posts into" in err and "skipped 7 bad lines" in err
+    assert "analyzed 6 posts into" in err and "skipped 8 bad lines" in err
+
+
+def test_every_line_carries_the_contracts_fields_even_when_null(posts_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "o.jsonl"
+    assert CliRunner().invoke(main, ["analyze", "--in", str(posts_file), "--out", str(out)]).exit_code == 0
+    for row in map(json.loads, out.read_text(encoding="utf-8").splitlines()):
+        for key in ("id", "text", "title", "region", "topic", "sentiment", "dup_of", "event_id", "grade", "risk",
+                    "grade_reasons"):
+            assert key in row, (row["id"], key)
+
+
+def test_numbers_where_text_belongs_are_read_as_text(tmp_path: Path) -> None:
+    posts = tmp_path / "p.jsonl"
+    posts.write_text('{"id": 1.5, "text": 12345, "title": 678}\n', encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    row = json.loads(out.read_text(encoding="utf-8"))
+    assert (row["id"], row["text"], row["title"], row["topic"]) == ("1.5", "12345", "678", "非民生")
+
+
+def test_a_byte_order_mark_and_a_gbk_line_lose_no_post(tmp_path: Path) -> None:
+    posts = tmp_path / "p.jsonl"
+    posts.write_bytes(b"\xef\xbb\xbf" + '{"id": "a", "text": "医院排队太久"}\n'.encode()
+                      + '{"id": "b", "text": "学校收费不合理"}\n'.encode("gbk"))
+    out = tmp_path / "o.jsonl"
+    result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [(r["id"], r["text"]) for r in rows] == [("a", "医院排队太久"), ("b", "学校收费不合理")]
+    assert "p.jsonl:2: not UTF-8; read as GB18030" in result.stderr
+
+
+@pytest.mark.parametrize("target", ["same", "dir", "missing-dir"])
+def test_an_output_that_would_destroy_the_input_or_cannot_be_written_is_refused_first(
+    posts_file: Path, tmp_path: Path, target: str
+) -> None:
+    before = posts_file.read_bytes()
+    out = {"same": posts_file, "dir": tmp_path, "missing-dir": tmp_path / "nope" / "o.jsonl"}[target]
+    result = CliRunner().invoke(main, ["analyze", "--in", str(posts_file), "--out", str(out)])
+    assert result.exit_code != 0
+    assert {"same": "is the input file", "dir": "is a directory", "missing-dir": "does not exist"}[target] in (
+        result.output + result.stderr)
+    assert posts_file.read_bytes() == before
 
 
 def test_a_missing_input_file_is_a_clear_error(tmp_path: Path) -> None:

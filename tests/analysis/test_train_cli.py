@@ -154,3 +154,48 @@ def test_train_reports_bad_columns_and_too_few_rows(tmp_path: Path) -> None:
     )
     assert result.exit_code != 0
     assert "fewer than 10 rows" in result.output
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ("id,text,text\n1,医院排队,学校收费\n", "column name(s) 'text' appear more than once"),
+        ("id,text\n1,医院排队,多出来的值\n", "line 2: 3 fields where the header has 2"),
+        ("", "is empty; it needs a header row"),
+    ],
+)
+def test_predict_refuses_a_csv_that_would_lose_or_shift_values(tmp_path: Path, content: str, expected: str) -> None:
+    data = tmp_path / "in.csv"
+    data.write_text(content, encoding="utf-8")
+    result = CliRunner().invoke(predict_command, ["--model", "topic", "--data", str(data), "--out", str(tmp_path / "o.csv")])
+    assert result.exit_code != 0 and expected in result.output
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_predict_keeps_the_inputs_own_label_column_and_reads_a_megabyte_field(tmp_path: Path) -> None:
+    data = write_csv(tmp_path / "gold.csv", [{"text": "医院排队太久", "label": "就医", "score": "1"},
+                                              {"text": "医" * 1_000_000, "label": "x", "score": ""}])
+    out = tmp_path / "o.csv"
+    result = CliRunner().invoke(predict_command, ["--model", "topic", "--data", str(data), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "kept as 'input_label'" in result.stderr
+    with out.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+    assert reader.fieldnames == ["text", "input_label", "input_score", "label", "score"]
+    assert [r["input_label"] for r in rows] == ["就医", "x"] and rows[0]["label"] == "就医"
+    assert len(rows[1]["text"]) == 1_000_000
+
+
+def test_train_says_how_many_rows_it_left_out_and_refuses_a_file_as_model_dir(tmp_path: Path) -> None:
+    rows = labelled_rows() + [{"id": "empty", "content": "", "category": "交通"}]
+    data = write_csv(tmp_path / "labelled.csv", rows)
+    args = ["topic", "--data", str(data), "--text-column", "content", "--label-column", "category"]
+    taken = tmp_path / "a-file"
+    taken.write_text("not a model", encoding="utf-8")
+    refused = CliRunner().invoke(train_command, [*args, "--out", str(taken)])
+    assert refused.exit_code != 0 and "is a file; a model is a directory" in refused.output
+    assert taken.read_text(encoding="utf-8") == "not a model"
+    result = CliRunner().invoke(train_command, [*args, "--out", str(tmp_path / "m")])
+    assert result.exit_code == 0, result.output
+    assert "left out 1 row(s) with an empty 'content' or 'category'" in result.output
