@@ -16,7 +16,6 @@ from typing import Any
 from yuqing.settings import Route, Unit, UnitsFile
 
 MAJOR_GRADES = ("I", "II")
-_LEVELS = ("township", "district", "city", "province")
 
 
 class RoutingError(ValueError):

@@ -158,12 +158,6 @@ class RuleEngine:
                    "sentiment_shift": self._sentiment_shift}[rule.type]
         return handler(rule, now, since)
 
-    def evaluate_all(self, now: datetime, since: datetime | None = None) -> list[RuleMatch]:
-        out = []
-        for rule in self.policy.rules:
-            out += self.evaluate(rule, now, since)
-        return out
-
     def _grade(self, rule: RuleSpec, now: datetime, since: datetime | None) -> list[RuleMatch]:
         assert rule.min_grade is not None
         grades = _GRADES_AT_LEAST[rule.min_grade.value]

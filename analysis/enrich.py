@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from analysis.events import content_terms
@@ -55,10 +55,6 @@ _INLINE_TAG = re.compile(r"</?(?:b|i|u|em|strong|span|font|a|small|big|mark|sub|
                          re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\ufeff]")
 _MOJIBAKE = re.compile(r"[\u00c0-\u00ef][\u0080-\u00bf]")
-
-
-class Predictor(Protocol):
-    def predict(self, texts: Sequence[str]) -> list[tuple[str, float]]: ...
 
 
 def clean_text(text: str | None) -> str:

@@ -1,6 +1,6 @@
-"""The one entry point the crawler (and any other stage) calls to enrich posts before they are indexed.
+"""Enriching posts before they are indexed: the functions the crawler and the other stages call.
 
-``enrich(post)`` de-identifies title, text and author first, then adds tokens, topic (and top-k scores),
+``enrich(post)`` de-identifies every free-text field, the URL's query and the author first, then adds tokens, topic (and top-k scores),
 sentiment, region, near-duplicate link and severity cues, and sets ``deidentified`` and ``analyzed_at``.
 ``enrich_many(posts)`` does the same for a batch and is much faster per post (batched model predictions).
 Neither raises on bad input. Event clustering and grading are separate (``analysis.events.EventTracker``).

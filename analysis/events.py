@@ -510,9 +510,6 @@ class EventTracker:
         ev = self.events.get(event_id)
         return self.to_event(ev) if ev is not None else None
 
-    def all_events(self) -> list[Event]:
-        return [self.to_event(ev) for ev in self.events.values()]
-
     # ------------------------------------------------------------------ time passing
 
     def refresh(self, now: datetime) -> list[Event]:

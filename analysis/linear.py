@@ -3,8 +3,9 @@
 The shipped topic and sentiment models are linear: hashed counts → TF-IDF → (a polarity margin) → LinearSVC →
 sigmoid calibration (→ prior shift). Batched, scikit-learn runs that chain fast; for a single post, input
 validation, sparse-matrix construction and calibration bookkeeping cost about 1.5 ms per model, ten times
-the arithmetic. The crawl pipeline enriches posts one by one, so this module reads the fitted weights out of
-such a pipeline once and evaluates the same chain for one text with a few numpy operations on the post's
+the arithmetic. Posts often arrive one or a few at a time (``enrich``, a crawl's last partial batch, the
+alerting loop's small batches: calls of up to 64 rows take this path), so this module reads the fitted weights
+out of such a pipeline once and evaluates the same chain for one text with a few numpy operations on the post's
 few hundred non-zero features: the features come from the pipeline's own ``analysis.hashing.HashedNgrams``
 step, and every weight a bucket needs sits in one row of a table laid out at load.
 

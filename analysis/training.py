@@ -4,7 +4,7 @@ A model directory holds ``model.joblib`` (a scikit-learn Pipeline), ``meta.json`
 library versions, labels, training data, held-out scores, the command that retrains it) and
 ``MODEL_CARD.md``. The shipped models are rebuilt reproducibly with::
 
-    python -m analysis.training --shipped            # both
+    python -m analysis.training --shipped            # all three: topic, sentiment, sentiment-e5
     python -m analysis.training --shipped topic      # or one
 
 Every score written to a card is measured on rows the model never saw.
@@ -355,7 +355,6 @@ THUCNEWS_TO_TOPIC = {
     "教育": "就学",
     "房产": "住房保障",
 }
-THUCNEWS_BY_KEYWORD = ("社会", "时政")
 # Topics without any labelled data: learnt from seed keywords only.
 WEAK_TOPICS = ("安全生产", "防灾减灾救灾", "食品药品安全", "养老服务", "社会治安")
 SMP_POLARITY = {"angry": "negative", "sad": "negative", "fear": "negative", "happy": "positive", "neutral": "neutral"}

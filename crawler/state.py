@@ -221,9 +221,6 @@ class CrawlState:
             )
         return len(rows)
 
-    def seen_count(self, source: str) -> int:
-        return self._connection().execute("SELECT COUNT(*) FROM seen WHERE source=?", (source,)).fetchone()[0]
-
     # ------------------------------------------------------------------ runs
 
     def start_run(self, source: str, now: datetime) -> None:

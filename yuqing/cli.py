@@ -99,7 +99,8 @@ def config_check(directory: Path | None) -> None:
 
 
 def stage_problems(cfg) -> list[str]:  # type: ignore[no-untyped-def]
-    """What only the stages can judge: the routing tree as a whole, escalation chains, rule fields, grade floors.
+    """What only the stages can judge: the routing tree as a whole, escalation chains, rule fields, grade floors,
+    the sources' selectors.
 
     The same checks refuse `yuqing run`, `replay` and `demo` at start-up; here they are listed all at once.
     """
@@ -117,7 +118,9 @@ def stage_problems(cfg) -> list[str]:  # type: ignore[no-untyped-def]
             check()
         except (RoutingError, EscalationConfigError, RuleError, UnknownFloorCue) as exc:
             problems.append(str(exc))
-    return problems
+    from crawler.spiders import config_problems
+
+    return problems + config_problems(cfg)
 
 
 def load_or_exit(directory: Path | None = None):  # type: ignore[no-untyped-def]

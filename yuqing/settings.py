@@ -21,8 +21,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from yuqing import paths
 from yuqing.contract import Grade, MediaTier
 
-CONFIG_FILES = ("settings.yaml", "sources.yaml", "taxonomy.yaml", "units.yaml", "policy.yaml")
-
 
 class Strict(BaseModel):
     """Unknown keys are errors: a typo must not silently fall back to a default."""

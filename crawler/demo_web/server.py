@@ -22,7 +22,7 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
@@ -937,8 +937,3 @@ class DemoWeb:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def weibo_search_url(base: str, keyword: str) -> str:
-    """The m.weibo.cn search URL for a keyword on the demo web."""
-    return f"{base}/api/container/getIndex?containerid={quote('100103type=1&q=' + keyword, safe='')}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -79,14 +79,29 @@ def selected_text(target: Response | Selector, selector: str | None, separator: 
     return text or None
 
 
-def _check_selector(source: str, key: str, selector: str) -> None:
+def _selector_problem(source: str, key: str, selector: str) -> str | None:
     try:
         select(Selector(text="<html></html>"), selector)
     except Exception as exc:  # cssselect and lxml raise several unrelated error types
-        raise SourceError(
-            f"source {source!r}: selector {key}: {selector!r} is not valid CSS or XPath ({exc}); "
-            "fix it in sources.yaml"
-        ) from None
+        return f"source {source!r}: selector {key}: {selector!r} is not valid CSS or XPath ({exc}); fix it in sources.yaml"
+    return None
+
+
+def selector_problems(spec: SourceSpec, selector_keys: Sequence[str]) -> list[str]:
+    """What is wrong with a source's selectors: keys its type does not read, and selectors that do not parse.
+    Checked when a spider starts and by `yuqing config check`."""
+    problems = []
+    for key, selector in spec.selectors.items():
+        if key not in selector_keys:
+            problems.append(f"source {spec.name!r}: selectors.{key} is not used by {spec.type} sources; "
+                            f"use one of: {', '.join(selector_keys) or 'none'}")
+        elif problem := _selector_problem(spec.name, key, selector):
+            problems.append(problem)
+    for key in ("link_selector", "next_page_selector"):
+        value = getattr(spec, key)
+        if value and spec.type not in ("social_json",) and (problem := _selector_problem(spec.name, key, value)):
+            problems.append(problem)
+    return problems
 
 
 class SourceSpider(scrapy.Spider):
@@ -127,17 +142,9 @@ class SourceSpider(scrapy.Spider):
         )
         self.filter_keywords = bool(spec.keywords) and not queries_in_urls(spec)
         self.distributed = self.settings.getbool("YUQING_DISTRIBUTED")
-        for key, selector in spec.selectors.items():
-            if key not in self.selector_keys:
-                raise SourceError(
-                    f"source {spec.name!r}: selectors.{key} is not used by {spec.type} sources; "
-                    f"use one of: {', '.join(self.selector_keys) or 'none'}"
-                )
-            _check_selector(spec.name, key, selector)
-        for key in ("link_selector", "next_page_selector"):
-            value = getattr(spec, key)
-            if value and spec.type not in ("social_json",):
-                _check_selector(spec.name, key, value)
+        problems = selector_problems(spec, self.selector_keys)
+        if problems:
+            raise SourceError(problems[0])
         proxy_env = config.settings.crawler.proxy_env
         if spec.proxy and not (proxy_env and os.environ.get(proxy_env)):
             raise SourceError(

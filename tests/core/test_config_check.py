@@ -153,3 +153,15 @@ def test_an_incident_weight_that_would_not_rank_the_incident_first_is_refused(co
     (config_copy / "taxonomy.yaml").write_text(text, encoding="utf-8")
     code, out = check(config_copy)
     assert code == 2 and "taxonomy.yaml: incident_weight" in out and "0.4" in out and "greater than 0.5" in out
+
+
+def test_selectors_a_spider_would_refuse_are_listed_before_any_crawl(config_copy: Path) -> None:
+    """A misspelt selector key and one that is neither CSS nor XPath: both named with the source and the fix."""
+    text = (config_copy / "sources.yaml").read_text(encoding="utf-8")
+    text = text.replace('title: "h1.article-title"', 'titel: "h1.article-title"')
+    text = text.replace('content: ".msg-detail p"', 'content: "span[[["')
+    (config_copy / "sources.yaml").write_text(text, encoding="utf-8")
+    code, out = check(config_copy)
+    assert code == 2, out
+    assert "source 'demo_news': selectors.titel is not used by news sources; use one of: title" in out
+    assert "source 'demo_board': selector content: 'span[[[' is not valid CSS or XPath" in out
