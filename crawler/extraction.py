@@ -27,7 +27,7 @@ from lxml import etree
 from lxml.cssselect import CSSSelector
 
 from crawler.encoding import decode_html
-from crawler.timeparse import DEFAULT_TZ, find_datetime, local_now, parse_time
+from yuqing.timeparse import DEFAULT_TZ, find_datetime, local_now, parse_time
 
 log = logging.getLogger(__name__)
 

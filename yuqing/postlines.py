@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from yuqing import timeparse
 from yuqing.clock import ensure_aware
 from yuqing.contract import MediaTier, Post, Region
 
@@ -27,7 +28,9 @@ class BadLine(ValueError):
     """A line that cannot become a post; the message says why and how to fix it."""
 
 
-def parse_time(value: Any, tz: Any, field: str) -> datetime | None:
+def parse_time(value: Any, tz: Any, field: str, now: datetime | None = None) -> datetime | None:
+    """A time from a number (Unix seconds or milliseconds) or a string as people and sites write it: ISO 8601,
+    2026年4月8日 上午9点, 昨天 08:10, 3小时前 (``yuqing.timeparse``; relative ones count back from ``now``)."""
     if value in (None, ""):
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
@@ -39,14 +42,16 @@ def parse_time(value: Any, tz: Any, field: str) -> datetime | None:
             raise BadLine(f"{field} {value!r} is not a Unix time in seconds or milliseconds; write it as "
                           "2026-04-08T09:30:00+08:00") from None
     try:
-        return ensure_aware(datetime.fromisoformat(value.strip()), tz)
+        parsed = ensure_aware(datetime.fromisoformat(value.strip()), tz)
     except ValueError:
-        import dateparser
-
-        parsed = dateparser.parse(value, settings={"TIMEZONE": str(tz), "RETURN_AS_TIMEZONE_AWARE": True})
-        if parsed is None:
+        found = timeparse.parse_time(value, now, str(tz))
+        if found is None:
             raise BadLine(f"{field} {value!r} is not a date-time; write it as 2026-04-08T09:30:00+08:00") from None
-        return parsed
+        return found
+    if not timeparse.PLAUSIBLE_YEARS[0] <= parsed.year <= timeparse.PLAUSIBLE_YEARS[1]:
+        raise BadLine(f"{field} {value!r} is not a plausible publication time (years "
+                      f"{timeparse.PLAUSIBLE_YEARS[0]}-{timeparse.PLAUSIBLE_YEARS[1]}); check the field")
+    return parsed
 
 
 def parse_region(value: Any, resolve_region: RegionResolver | None) -> Region | None:
@@ -90,8 +95,8 @@ def post_from_record(record: Any, tz: Any, now: datetime, resolve_region: Region
         if name in fields:
             fields[name] = _as_text(fields[name], name)
     fields["source"] = str(record.get("source") or "jsonl")
-    published = parse_time(record.get("published_at"), tz, "published_at")
-    fetched = parse_time(record.get("fetched_at"), tz, "fetched_at")
+    published = parse_time(record.get("published_at"), tz, "published_at", now)
+    fetched = parse_time(record.get("fetched_at"), tz, "fetched_at", now)
     fields["published_at"] = published
     fields["fetched_at"] = fetched or published or now
     fields["region"] = parse_region(record.get("region"), resolve_region)

@@ -16,8 +16,8 @@ from scrapy.http import Response
 
 from crawler.spiders.articles import ArticleSpider
 from crawler.spiders.base import selected_text
-from crawler.timeparse import parse_time
 from yuqing.contract import Post, Reply
+from yuqing.timeparse import parse_time
 
 BOARD_FIELDS: tuple[str, ...] = (
     "title",

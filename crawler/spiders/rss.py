@@ -16,7 +16,7 @@ from scrapy.http import Response
 
 from crawler.spiders.articles import ArticleSpider
 from crawler.text import html_to_text
-from crawler.timeparse import parse_time
+from yuqing.timeparse import parse_time
 
 # An entry with less text than this is a teaser: the page holds the article.
 TEASER_CHARS = 60

@@ -15,7 +15,7 @@ from lxml import etree
 from scrapy.http import Response
 
 from crawler.spiders.articles import ArticleSpider
-from crawler.timeparse import parse_time
+from yuqing.timeparse import parse_time
 
 _PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
 _GZIP_MAGIC = b"\x1f\x8b"

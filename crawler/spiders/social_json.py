@@ -19,9 +19,9 @@ from scrapy.http import Response
 from crawler.config import SourceError
 from crawler.spiders.base import SourceSpider
 from crawler.text import as_text, html_to_text, json_path, parse_count
-from crawler.timeparse import parse_time
 from yuqing.contract import Engagement, Post
 from yuqing.settings import Config, SourceSpec
+from yuqing.timeparse import parse_time
 
 FIELDS = (
     "id",

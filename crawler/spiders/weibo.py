@@ -22,8 +22,8 @@ from twisted.python.failure import Failure
 from crawler.spiders.base import SEEN_BEFORE, SourceSpider
 from crawler.spiders.social_json import load_json, with_page
 from crawler.text import as_text, html_to_text, parse_count
-from crawler.timeparse import parse_time
 from yuqing.contract import Engagement, Post, Region
+from yuqing.timeparse import parse_time
 
 _PROVINCES = (
     "北京",

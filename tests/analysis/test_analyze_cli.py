@@ -44,6 +44,7 @@ BAD = [
     ('{"id": "b3", "text": "等级不对", "media_tier": "galactic"}', "media_tier 'galactic' is unknown"),
     ('{"id": "n1", "text": "重复的编号"}', "repeats an earlier line"),
     ('{"id": "b4", "text": "时间大得离谱", "published_at": 1e20}', "published_at 1e+20 is not a Unix time"),
+    ('{"id": "b5", "text": "占位的时间", "published_at": "0001-01-01T00:00:00"}', "not a plausible publication time"),
 ]
 
 
@@ -95,10 +96,10 @@ def test_bad_lines_are_reported_by_number_and_skipped(posts_file: Path, tmp_path
     result = CliRunner().invoke(main, ["analyze", "--in", str(posts_file), "--out", str(tmp_path / "o.jsonl")])
     assert result.exit_code == 0
     err = result.stderr
-    expected_lines = [4, 5, 6, 7, 12, 13, 14, 15]
+    expected_lines = [4, 5, 6, 7, 12, 13, 14, 15, 16]
     for number, (_, reason) in zip(expected_lines, BAD, strict=True):
         assert f"posts.jsonl:{number}: skipped: " in err and reason in err, (number, reason, err)
-    assert "analyzed 6 posts into" in err and "skipped 8 bad lines" in err
+    assert "analyzed 6 posts into" in err and "skipped 9 bad lines" in err
 
 
 def test_every_line_carries_the_contracts_fields_even_when_null(posts_file: Path, tmp_path: Path) -> None:
@@ -112,12 +113,13 @@ def test_every_line_carries_the_contracts_fields_even_when_null(posts_file: Path
 
 def test_numbers_where_text_belongs_are_read_as_text(tmp_path: Path) -> None:
     posts = tmp_path / "p.jsonl"
-    posts.write_text('{"id": 1.5, "text": 12345, "title": 678}\n', encoding="utf-8")
+    posts.write_text('{"id": 1.5, "text": 12345, "title": 678, "published_at": "2026年4月8日 上午9点"}\n', encoding="utf-8")
     out = tmp_path / "o.jsonl"
     result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(out)])
     assert result.exit_code == 0, result.output
     row = json.loads(out.read_text(encoding="utf-8"))
     assert (row["id"], row["text"], row["title"], row["topic"]) == ("1.5", "12345", "678", "非民生")
+    assert row["published_at"] == "2026-04-08T09:00:00+08:00"  # as people write dates here
 
 
 def test_a_byte_order_mark_and_a_gbk_line_lose_no_post(tmp_path: Path) -> None:

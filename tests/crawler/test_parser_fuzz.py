@@ -19,8 +19,8 @@ import pytest
 
 from crawler.encoding import decode_html
 from crawler.extraction import Article, extract_article
-from crawler.timeparse import parse_time
 from yuqing.paths import shared_data_dir
+from yuqing.timeparse import parse_time
 
 SEED = 20240301
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=timezone(timedelta(hours=8)))

@@ -24,18 +24,19 @@ DEFAULT_TZ = "Asia/Shanghai"
 _MAX_INPUT = 256
 _MAX_DATEPARSER_INPUT = 64
 _MIN_YEAR, _MAX_YEAR = 1970, 2100
+PLAUSIBLE_YEARS = (_MIN_YEAR, _MAX_YEAR)  # a publish time outside these is a typo or a placeholder
 
 _TIME = (
     r"(?:\s*(?:T|-|_|\s)\s*|\s*)"
     r"(?:(?P<ampm>上午|下午|晚上|凌晨|中午|早上|早晨|傍晚)\s*)?"
-    r"(?P<H>\d{1,2})\s*(?::|：|时|点)\s*(?P<M>\d{1,2})"
+    r"(?P<H>\d{1,2})\s*(?:(?::|：|时|点)\s*(?P<M>\d{1,2})|(?:时|点)(?!\s*\d))"  # 9:30, 9点30, 上午9点
     r"(?:\s*(?::|：|分)\s*(?P<S>\d{1,2})(?:[.,](?P<frac>\d{1,9}))?)?\s*(?:分|秒)?"
     r"(?:\s*(?P<tz>Z|z|UTC|GMT|[+-]\d{2}:?\d{2}(?!\d)))?"
 )
 # 2019-05-12, 2019/5/12, 2019.05.12, 2019年5月12日, 19-05-12, with an optional time and offset.
 _FULL_DATE = re.compile(
     r"(?<!\d)(?P<y>\d{4}|\d{2})\s*"
-    r"(?:(?P<sep>[-/.])\s*(?P<m>\d{1,2})\s*(?P=sep)|年\s*(?P<cn_m>\d{1,2})\s*月)\s*(?P<d>\d{1,2})"
+    r"(?:(?P<sep>[-/.])\s*(?P<m>\d{1,2})\s*(?P=sep)|年\s*(?P<cn_m>\d{1,2})\s*月)\s*(?P<d>\d{1,2})(?!\d+(?![\d:：时点]))"  # not 08/04/20|26
     r"\s*日?(?:" + _TIME + r")?"
 )
 # 20190512 or 20190512162501 on its own.

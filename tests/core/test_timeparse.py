@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crawler.timeparse import find_datetime, parse_time
+from yuqing.timeparse import find_datetime, parse_time
 
 SH = timezone(timedelta(hours=8))
 # A fixed "now" (fetch time) in Shanghai: Friday 1 March 2024, 12:00.
@@ -33,6 +33,8 @@ def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: 
         ("2007-08-20-23:59:59", at(2007, 8, 20, 23, 59, 59)),  # gov.cn's firstpublishedtime
         ("12月28日 下午3:05", at(2023, 12, 28, 15, 5)),
         ("昨天下午3点", at(2024, 2, 29, 15, 0)),
+        ("2026年4月8日 上午9点", at(2026, 4, 8, 9, 0)),  # an hour without minutes
+        ("2026年4月8日下午3点20分", at(2026, 4, 8, 15, 20)),
     ],
 )
 def test_absolute_chinese_and_numeric_forms(text: str, expected: datetime) -> None:
@@ -134,3 +136,9 @@ def test_a_bare_month_day_field_is_this_year_not_a_two_digit_year() -> None:
     assert parse_time("05-12", now=now) == datetime(2026, 5, 12, tzinfo=ZoneInfo("Asia/Shanghai"))
     assert parse_time("11-24", now=now) == datetime(2026, 11, 24, tzinfo=ZoneInfo("Asia/Shanghai"))
     assert parse_time("12-30", now=now) == datetime(2025, 12, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def test_a_four_digit_year_after_day_and_month_is_not_read_as_a_two_digit_year() -> None:
+    """08/04/2026 is not 2008-04-20 (the 20 of 2026 taken for the day)."""
+    parsed = parse_time("08/04/2026", now=NOW)
+    assert parsed is not None and parsed.year == 2026
