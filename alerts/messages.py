@@ -72,6 +72,12 @@ def slack_escape(text: Any) -> str:
     return clean(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def slack_unescape(text: str) -> str:
+    """Text as Slack hands it back (a message's ``text`` in an interaction payload keeps ``&amp; &lt; &gt;``)
+    turned back into plain text, so escaping it again for a new block does not show "&amp;lt;"."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def html_escape(text: Any) -> str:
     return html.escape(clean(text), quote=True)
 
@@ -457,7 +463,8 @@ def robot_markdown(payload: dict[str, Any], now: datetime, *, wecom: bool) -> tu
         lines += ["", robot_escape(shorten(view.summary, 600))]
     if view.deadlines:
         lines += ["", "**时限**"]
-        lines += [f"- {robot_escape(d.kind)}：{d.due_text}（**{d.countdown}**）" for d in view.deadlines]
+        lines += [f"- {robot_escape(d.kind)}：{robot_escape(d.due_text)}（**{robot_escape(d.countdown)}**）"
+                  for d in view.deadlines]
     if view.factors:
         lines += ["", "**研判依据**"]
         lines += [f"- {robot_escape(f)}" for f in view.factors[:8]]

@@ -39,6 +39,7 @@ from alerts.messages import (
     shorten,
     slack_escape,
     slack_response_modal,
+    slack_unescape,
     slack_updated_blocks,
 )
 from yuqing.clock import Clock, SystemClock
@@ -115,7 +116,8 @@ class SlackActions:
             return Response(status_code=200)
         if action_id == RESPOND_ACTION:
             trigger = payload.get("trigger_id")
-            view = slack_response_modal(case_id, channel_id, message_ts, str(message.get("text") or f"案件 #{case_id}"))
+            title = slack_unescape(str(message.get("text") or "")) or f"案件 #{case_id}"
+            view = slack_response_modal(case_id, channel_id, message_ts, title)
             self._slack("views_open", trigger_id=trigger, view=view)
             return Response(status_code=200)
         actor = self._actor(user_id)

@@ -194,3 +194,11 @@ def test_acknowledging_a_closed_case_tells_the_user_why_not(setup: Setup):
     [ephemeral] = setup.slack.ephemerals
     assert ephemeral["user"] == "U0TESTUSER1" and "closed" in ephemeral["text"]
     assert setup.slack.updates == []
+
+
+def test_the_modal_shows_the_messages_text_escaped_once(setup: Setup):
+    """Slack hands back a message's text with & < > as entities; escaping that again showed "&amp;lt;"."""
+    setup.slack.message(setup.channel, setup.ts)["text"] = "住建局 &amp; 街道：&lt;紧急&gt; 案件"
+    assert setup.slack.click(setup.endpoint, SECRET, setup.channel, setup.ts, RESPOND_ACTION).status_code == 200
+    [view] = setup.slack.views
+    assert view["blocks"][0]["text"]["text"] == "住建局 &amp; 街道：&lt;紧急&gt; 案件"
