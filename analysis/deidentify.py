@@ -235,25 +235,29 @@ def _im_accounts(text: str) -> Iterator[_Hit]:
 
 _NUM = r"(?:\d{1,3}(?:[\-—]\d{1,4}){1,3}|[A-Za-z]\d{1,5}[A-Za-z]?|\d{1,5}[A-Za-z]?|[一二三四五六七八九十百零〇两]{1,4})"
 # 号 followed by a time word is a date (5号晚上), and 号线 is a metro line.
-# 段 numbers a long road (劳动东路二段369号).
-_UNIT = r"(?:号楼|号院|号(?![早晚上下中凌夜前后起至到开线左])|栋|幢|座|单元|楼|层|室|弄|组|段)"
-# After the units, the room may follow bare: 501, 五零一, or floor-room 2-1502.
+_UNIT = r"(?:号楼|号院|号(?![早晚上下中凌夜前后起至到开线左])|栋|幢|座|单元|楼|层|室|弄|组)"
+# A number range followed by one of these is a size, a count or a drawing's axis (70-119平米, 23-27轴), not a room.
+_NOT_ROOM = r"(?!\s*(?:平|米|㎡|元|万|居|厅|人|岁|年|月|日|天|个|轴|期|届|次|名|分|度|%|％))"
+# After the units, the room may follow bare: 501, 五零一 (室), or floor-room 2-1502.
 _SEQ = (
     rf"(?:第?{_NUM}\s*{_UNIT}\s*[\-—]?\s*)+"
-    r"(?:\d{1,3}(?:[\-—]\d{1,4}){1,2}(?![\d*])|\d{3,4}(?![\d*])|[一二三四五六七八九零〇]{3,4})?"
-    r"|\d{1,3}(?:[\-—]\d{1,4}){1,3}(?:室|号)?(?![\d*])"
+    r"(?:\d{1,3}(?:[\-—]\d{1,4}){1,2}(?![\d*])" + _NOT_ROOM
+    + r"|\d{3,4}(?![\d*])|[一二三四五六七八九零〇]{3,4}(?![\u4e00-\u9fff])|[一二三四五六七八九零〇]{3,4}(?=室|房))?"
+    r"|\d{1,3}(?:[\-—]\d{1,4}){1,3}(?:室|号)?(?![\d*])" + _NOT_ROOM
 )
 _ADDRESS_ANCHOR = re.compile(
     r"(?:街道|大道|大街|胡同|小区|花园|公寓|大厦|广场|家园|新村|社区|公馆|路|街|巷|弄|村|屯|苑|园|城|府|庭|湾|郡|墅|阁|院|区)"
-    rf"(?:[\d一二三四五六七八九十]+期)?(?P<seq>{_SEQ})"
+    # 段 numbers a stretch of a long road and 期 a phase of an estate: part of the name (劳动东路二段369号)
+    rf"(?:[\d一二三四五六七八九十]+[段期])?(?P<seq>{_SEQ})"
 )
 # Building, unit and room numbers identify a home even without a street in front of them.
 _NUM_DIGITS = r"(?:[A-Za-z]\d{1,5}[A-Za-z]?|\d{1,5}[A-Za-z]?)"
 _ADDRESS_BARE = re.compile(
-    rf"(?P<seq>(?:{_NUM_DIGITS}\s*(?:号楼|栋|幢|单元)\s*)+(?:{_NUM_DIGITS}\s*(?:楼|层|室)|\d{{3,4}}(?![\d*]))?"
+    rf"(?P<seq>(?:{_NUM_DIGITS}\s*(?:号楼|栋|幢|单元)\s*)+"
+    rf"(?:{_NUM_DIGITS}\s*(?:楼|层|室)|\d{{1,3}}[\-—]\d{{3,4}}(?![\d*])|\d{{3,4}}(?![\d*]))?"
     r"|\d{3,4}室)"
 )
-_ADDRESS_UNITS = re.compile(r"[号栋幢座单楼层室弄组段]|\d[\-—]\d")
+_ADDRESS_UNITS = re.compile(r"[号栋幢座单楼层室弄组]|\d[\-—]\d")
 # Where a bare building/room number can end: found fast, then the full pattern is tried from its start.
 _BARE_HINT = re.compile(r"\d\s*(?:号楼|栋|幢|单元|室)")
 _NUMBER_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")

@@ -124,8 +124,9 @@ def test_qq_and_wechat_accounts() -> None:
     ("text", "expected"),
     [
         ("住在光明社区12-3-401", "住在光明社区**-*-***"),
-        ("雨花区劳动东路二段369号", "雨花区劳动东路*段***号"),
+        ("雨花区劳动东路二段369号", "雨花区劳动东路二段***号"),  # the section is part of the road's name
         ("幸福里小区十二栋三单元六零一", "幸福里小区**栋*单元***"),
+        ("家住A3栋2-1502", "家住**栋*-****"),
     ],
 )
 def test_addresses_written_with_dashes_road_sections_or_chinese_numerals(text: str, expected: str) -> None:
