@@ -1,4 +1,4 @@
-"""The dashboards: press office, leader and evaluator views over Elasticsearch and the workflow DB.
+"""The dashboards: press office, unit, leader and evaluator views over Elasticsearch and the workflow DB.
 
 Every string from the web is escaped by Jinja2's autoescape; links from posts are shown only when they
 are http(s). Personal data was de-identified before indexing, so nothing here re-identifies anyone.
@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 from dashboards import metrics, queries, reports
 from yuqing.clock import Clock, SystemClock
 from yuqing.contract import GRADE_COLOUR, Grade
+from yuqing.db.models import UnitRow
 from yuqing.db.session import Database
 from yuqing.es.indices import IndexLayout
 
@@ -55,6 +56,13 @@ def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M")
 
 
+def _left(hours: float | None) -> str:
+    """Time to a deadline as a unit reads it: 剩 3.5 h, or 超时 12.0 h once it has passed."""
+    if hours is None:
+        return "—"
+    return f"剩 {hours:.1f} h" if hours >= 0 else f"超时 {-hours:.1f} h"
+
+
 def _colour(grade: str | None) -> str:
     try:
         return GRADE_COLOUR[Grade(grade)] if grade else ""
@@ -67,7 +75,7 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
     clock = clock or SystemClock()
     names = unit_names or {}
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
-    env.filters.update(percent=_percent, hours=_hours, when=_when, colour=_colour, safe_url=safe_url,
+    env.filters.update(percent=_percent, hours=_hours, left=_left, when=_when, colour=_colour, safe_url=safe_url,
                        unit=lambda unit_id: names.get(unit_id or "", unit_id or "（未分派）"))
 
     def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -95,6 +103,22 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
         with database.sessions() as session:
             cases = queries.leader_cases(session)
             return render("leader.html", cases=cases, view="leader")
+
+    async def units(request: Request) -> Response:
+        with database.sessions() as session:
+            return render("units.html", workload=queries.unit_workload(session, clock.now()), view="units")
+
+    async def unit(request: Request) -> Response:
+        unit_id = request.path_params["unit_id"]
+        now = clock.now()
+        with database.sessions() as session:
+            known = session.get(UnitRow, unit_id)
+            open_ = queries.unit_cases(session, unit_id, now)
+            if known is None and not open_:
+                return render("not_found.html", 404, what="单位", view="units")
+            closed = queries.closed_unit_cases(session, unit_id, now - timedelta(days=30))
+            name = known.name if known is not None else names.get(unit_id, unit_id)
+            return render("unit.html", unit_name=name, cases=open_, closed=closed, view="units")
 
     async def case(request: Request) -> Response:
         with database.sessions() as session:
@@ -134,6 +158,8 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
         Route("/search", search),
         Route("/events/{event_id}", event),
         Route("/leader", leader),
+        Route("/units", units),
+        Route("/units/{unit_id}", unit),
         Route("/cases/{case_id}", case),
         Route("/evaluator", evaluator),
         Route("/reports/evaluation.xlsx", evaluation_xlsx),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,7 +11,7 @@ from elasticsearch import Elasticsearch
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from yuqing.db.models import Case
+from yuqing.db.models import Case, Deadline, UnitRow
 from yuqing.es.indices import IndexLayout
 
 Cutter = Callable[[str], str]
@@ -98,6 +99,63 @@ def leader_cases(session: Session) -> list[Case]:
     """What a leader must see: escalated or overdue cases, and every open grade I/II case."""
     return [c for c in open_cases(session)
             if c.state in ("escalated", "overdue") or c.escalation_level > 0 or c.grade in ("I", "II")]
+
+
+@dataclass(frozen=True)
+class UnitCase:
+    """One case as a responsible unit sees it: whether it leads or joins, and how long it has left."""
+
+    case: Case
+    role: str  # 承办 (the lead unit) or 联动 (a joint unit: publicity, cyberspace, police…)
+    next_deadline: Deadline | None
+    hours_left: float | None  # negative once the deadline has passed
+
+    @property
+    def overdue(self) -> bool:
+        return self.hours_left is not None and self.hours_left < 0
+
+
+def _unit_case(case: Case, unit_id: str, now: datetime) -> UnitCase:
+    pending = sorted((d for d in case.deadlines if d.met_at is None), key=lambda d: d.due_at)
+    first = pending[0] if pending else None
+    hours = (first.due_at - now).total_seconds() / 3600 if first is not None else None
+    return UnitCase(case, "承办" if case.unit_id == unit_id else "联动", first, hours)
+
+
+def unit_cases(session: Session, unit_id: str, now: datetime) -> list[UnitCase]:
+    """A unit's open cases, led or joined, the most urgent first (overdue, then by the next deadline)."""
+    mine = [_unit_case(c, unit_id, now) for c in open_cases(session)
+            if c.unit_id == unit_id or unit_id in (c.joint_unit_ids or [])]
+    return sorted(mine, key=lambda u: (u.hours_left is None, u.hours_left if u.hours_left is not None else 0,
+                                       GRADE_ORDER.get(u.case.grade or "IV", 4)))
+
+
+def closed_unit_cases(session: Session, unit_id: str, since: datetime) -> list[tuple[Case, int]]:
+    """Cases a unit led that were closed since ``since``, the latest first, each with how many of its deadlines
+    were met late or never."""
+    rows = session.scalars(select(Case).options(selectinload(Case.deadlines))
+                           .where(Case.unit_id == unit_id, Case.state == "closed", Case.closed_at >= since)).all()
+    missed = {c.id: sum(1 for d in c.deadlines if d.met_at is None or d.met_at > d.due_at) for c in rows}
+    return [(c, missed[c.id]) for c in sorted(rows, key=lambda c: c.closed_at or c.opened_at, reverse=True)]
+
+
+def unit_workload(session: Session, now: datetime) -> list[dict[str, Any]]:
+    """Per unit with open cases: how many it leads and joins, how many wait to be acknowledged, are overdue, or
+    fall due within 24 hours — the first thing a unit (and its supervisor) looks at."""
+    names = {row.id: row.name for row in session.scalars(select(UnitRow))}
+    rows: dict[str, dict[str, Any]] = {}
+    for case in open_cases(session):
+        for unit_id in [case.unit_id, *(case.joint_unit_ids or [])]:
+            if not unit_id:
+                continue
+            row = rows.setdefault(unit_id, {"unit_id": unit_id, "name": names.get(unit_id, unit_id), "lead": 0,
+                                            "joint": 0, "unacknowledged": 0, "overdue": 0, "due_24h": 0})
+            seen = _unit_case(case, unit_id, now)
+            row["lead" if seen.role == "承办" else "joint"] += 1
+            row["unacknowledged"] += seen.role == "承办" and case.acknowledged_at is None
+            row["overdue"] += seen.overdue
+            row["due_24h"] += seen.hours_left is not None and 0 <= seen.hours_left <= 24
+    return sorted(rows.values(), key=lambda r: (-r["overdue"], -r["due_24h"], -r["lead"], r["unit_id"]))
 
 
 def case_detail(session: Session, case_id: int) -> Case | None:

@@ -291,7 +291,7 @@ def db_upgrade() -> None:
 @click.option("--host", default=None, help="Bind address (default from settings: 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default from settings: 8600).")
 def dashboard(host: str | None, port: int | None) -> None:
-    """Serve the press office, leader and evaluator dashboards."""
+    """Serve the press office, unit, leader and evaluator dashboards."""
     import uvicorn
 
     from analysis.tokenizer import cut_for_index

@@ -17,7 +17,7 @@ from elasticsearch import Elasticsearch
 from dashboards.app import create_app
 from yuqing.clock import ManualClock
 from yuqing.contract import Event, Grade, Post
-from yuqing.db.models import Case, CaseEvent, Deadline
+from yuqing.db.models import Case, CaseEvent, Deadline, UnitRow
 from yuqing.db.session import Database, upgrade
 from yuqing.es.indices import IndexLayout
 from yuqing.es.writer import BulkWriter, event_document, post_document
@@ -57,11 +57,13 @@ def seed_cases(db: Database) -> None:
     opened = NOW - timedelta(hours=60)
     fresh = NOW - timedelta(hours=4, minutes=30)  # responded at NOW-1.5h: two negative posts before, one neutral after
     with db.transaction() as session:
+        session.add(UnitRow(id="a5-rsj", name="A5区人力资源和社会保障局", kind="人社局", level="district"))
+        session.flush()  # the cases refer to it
         good = Case(event_id="evt-food", title=XSS_TITLE, topic="食品药品安全", grade="II", unit_id=None,
-                    opened_at=fresh, updated_at=fresh, state="responded",
+                    joint_unit_ids=["a5-rsj"], opened_at=fresh, updated_at=fresh, state="responded",
                     acknowledged_at=fresh + timedelta(minutes=30), responded_at=fresh + timedelta(hours=3))
         late = Case(event_id="evt-wage", title="A5区某工地拖欠农民工工资", topic="就业社保", grade="III",
-                    opened_at=opened, updated_at=opened, state="escalated", escalation_level=1)
+                    unit_id="a5-rsj", opened_at=opened, updated_at=opened, state="escalated", escalation_level=1)
         session.add_all([good, late])
         session.flush()
         session.add_all([
@@ -142,6 +144,23 @@ def test_leader_sees_the_escalated_case_with_its_timeline(page, dashboard: str) 
     page.click("text=拖欠农民工工资")
     assert "response deadline passed" in page.inner_text("#timeline")
     assert "国办发〔2016〕61号" in page.inner_text("#deadlines")
+
+
+def test_a_unit_sees_its_overdue_case_first_and_the_case_it_joins(page, dashboard: str) -> None:
+    page.goto(dashboard + "/units")
+    row = page.inner_text("#units tr:nth-child(2)")
+    assert row.split("\t")[:6] == ["A5区人力资源和社会保障局", "1", "1", "1", "1", "0"]  # lead, joint, unack., overdue
+    page.click("text=A5区人力资源和社会保障局")
+    assert page.inner_text("#unit-name") == "A5区人力资源和社会保障局"
+    rows = page.locator("#unit-cases tr.overdue")
+    assert rows.count() == 1
+    overdue = rows.first.inner_text()
+    assert "拖欠农民工工资" in overdue and "承办" in overdue and "待签收" in overdue and "超时 12.0 h" in overdue
+    joined = page.inner_text("#unit-cases tr:nth-child(3)")
+    assert "联动" in joined and "A3区某小学食堂食物中毒" in joined
+    assert page.evaluate("window.__xss") is None
+    response = page.goto(dashboard + "/units/no-such-unit")
+    assert response is not None and response.status == 404 and page.inner_text("h1") == "未找到该单位"
 
 
 def test_evaluator_sees_rates_and_accountability(page, dashboard: str) -> None:
