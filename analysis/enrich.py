@@ -29,6 +29,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsp
 
 from analysis.events import content_terms
 from analysis.severity import extract_cues
+from analysis.tokenizer import script_language
 from yuqing import paths
 from yuqing.clock import Clock, SystemClock
 from yuqing.contract import Post
@@ -289,7 +290,7 @@ class Enricher:
         for i, post in enumerate(out):
             text = texts[i]
             k = by_index.get(i)
-            updates: dict[str, Any] = {"deidentified": True, "analyzed_at": now}
+            updates: dict[str, Any] = {"deidentified": True, "analyzed_at": now, "lang": script_language(text)}
             empty: list[str] = []
             tokens = self._step("tokenize", post, empty, tokenize, model_texts[i]) if text else empty
             updates["tokens"] = content_terms(tokens)[:MAX_TOKENS_STORED]

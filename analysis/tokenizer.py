@@ -193,6 +193,25 @@ def has_chinese(text: str | None) -> bool:
     return text is not None and _CJK.search(text) is not None
 
 
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def script_language(text: str | None) -> str:
+    """The language a post's script shows: zh (Chinese characters), ja (kana), ko (Hangul), en (Latin letters
+    only) or und (none of these: digits, emoji, empty). A mixed Chinese-English post is zh."""
+    if not text:
+        return "und"
+    if _KANA.search(text):
+        return "ja"
+    if _CJK.search(text):
+        return "zh"
+    if _HANGUL.search(text):
+        return "ko"
+    return "en" if _LATIN.search(text) else "und"
+
+
 def join_pretokenized(text: str) -> str:
     """Undo a space-separated tokenisation (spaces between CJK characters), keeping spaces between words."""
     return _PRETOKENIZED_GAP.sub("", text)

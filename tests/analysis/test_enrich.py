@@ -174,3 +174,12 @@ def test_a_failing_model_costs_its_field_not_the_post(caplog: pytest.LogCaptureF
     assert post.sentiment == "neutral" and post.sentiment_score == 0.0
     assert post.topic in TOPICS and post.deidentified
     assert "sentiment prediction failed" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "text, lang",
+    [("医院排队太久 so long", "zh"), ("The hospital queue is too long", "en"), ("病院の待ち時間が長すぎる", "ja"),
+     ("병원 대기 시간이 너무 길다", "ko"), ("😡😡 123", "und"), ("", "und")],
+)
+def test_the_language_is_read_from_the_script_not_assumed(text: str, lang: str) -> None:
+    assert Enricher(clock=ManualClock(T0)).enrich(_post("p1", text)).lang == lang
