@@ -3,7 +3,8 @@
 国办发〔2018〕23号 asks press offices to 密切监测收集苗头性舆情 — to catch an issue while it is small. Three signals:
 
 - **Bursts** per topic and region: this hour's count against the same hour of day over the last four weeks
-  (weekdays against weekdays, weekends against weekends when there are enough of them), scored with a robust
+  (the same weekday once three weeks are known, else weekdays against weekdays and weekends against weekends
+  when there are enough of them), scored with a robust
   z-score (median and MAD, so one past spike does not hide the next). Keywords are scored per rolling 24 h
   against the previous days' 24 h counts (hourly keyword series would be too sparse to score).
 - **New terms**: a term seen in several posts in the last 24 h and (almost) never in the week before
@@ -24,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from analysis.severity import CUE_LABELS, EARLY_WARNING_CUES, SeverityCues
+from analysis.severity import CUE_LABELS, EARLY_WARNING_CUES, SENSITIVE_SETTING_CUES, SeverityCues
 from yuqing.clock import DEFAULT_TZ
 from yuqing.contract import Event
 
@@ -156,12 +157,14 @@ class EmergingDetector:
     # ------------------------------------------------------------------ bursts
 
     def _hourly_samples(self, buckets: dict[int, int], hour: int) -> list[float]:
-        """Counts at the same hour of day on earlier days, same day type (weekday/weekend) when ≥ 4 exist."""
+        """Counts at the same hour of day on earlier days: the same weekday when ≥ 3 weeks are known (a Monday
+        8 o'clock rush is learnt), else the same day type (weekday/weekend) when ≥ 4 such days are, else all."""
         first = self.first_hour if self.first_hour is not None else hour
         hours = [hour - 24 * k for k in range(1, self.baseline_days + 1) if hour - 24 * k >= first]
+        same_weekday = [h for h in hours if (hour - h) % (24 * 7) == 0]
         weekend = self._is_weekend(hour)
         same_type = [h for h in hours if self._is_weekend(h) == weekend]
-        chosen = same_type if len(same_type) >= 4 else hours
+        chosen = same_weekday if len(same_weekday) >= 3 else same_type if len(same_type) >= 4 else hours
         return [float(buckets.get(h, 0)) for h in chosen]
 
     def _is_weekend(self, hour: int) -> bool:
@@ -249,6 +252,14 @@ class EmergingDetector:
         if grave and event.volume <= self.early_posts and not already:
             detail = "、".join([cues.describe_casualties(), *(CUE_LABELS[c] for c in grave if c not in _COUNTED_CUES)])
             reasons["early"] = f"首批 {event.volume} 条即出现严重线索: {detail.strip('、')}"
+        elif event.volume <= self.early_posts and not already:
+            # Children, a school, a hospital, an official named — in posts mostly negative about it (issue 4 §7);
+            # a school's open day or a hospital's new wing is no warning.
+            setting = sorted(cues.names() & SENSITIVE_SETTING_CUES, key=list(CUE_LABELS).index)
+            negative = event.sentiment_mix.get("negative", 0)
+            if setting and negative * 2 > max(event.volume, 1):
+                labels = "、".join(CUE_LABELS[c].removeprefix("涉及") for c in setting)
+                reasons["early"] = f"首批 {event.volume} 条即涉及{labels}，且以负面为主 ({negative}/{event.volume})"
         if event.topic:
             burst = self.burst("topic", event.topic, at)
             if burst:

@@ -140,6 +140,9 @@ class _EventState:
     risk: float | None = None
     grade_reasons: list[str] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
+    # When the event was last graded (a post's arrival, or a refresh tick as time passes): its velocity is
+    # measured then, so the stored velocity, risk and reasons always describe the same moment.
+    graded_at: datetime | None = None
 
     def velocity(self, at: datetime) -> float:
         """Posts in the hour up to ``at``."""
@@ -184,18 +187,22 @@ class _EventState:
             "risk": self.risk,
             "grade_reasons": self.grade_reasons,
             "keywords": self.keywords,
+            "graded_at": self.graded_at.isoformat() if self.graded_at else None,
         }
 
     @classmethod
     def from_state(cls, s: dict[str, Any]) -> _EventState:
         counters = ("term_df", "regions", "topics", "sentiments", "sources", "tiers", "timeline")
         kwargs = {
-            k: v for k, v in s.items() if k not in counters and k not in ("first_seen", "last_seen", "cues")
+            k: v for k, v in s.items()
+            if k not in counters and k not in ("first_seen", "last_seen", "cues", "graded_at")
         }
+        graded_at = s.get("graded_at")  # absent from states saved before it was kept
         state = cls(
             first_seen=datetime.fromisoformat(s["first_seen"]),
             last_seen=datetime.fromisoformat(s["last_seen"]),
             cues=SeverityCues.from_list(s["cues"]),
+            graded_at=datetime.fromisoformat(graded_at) if graded_at else None,
             **kwargs,
         )
         for name in counters:
@@ -471,6 +478,7 @@ class EventTracker:
         """Recompute what depends on the whole event: keywords, emerging flags, grade."""
         self._centroid(ev)
         ev.keywords = self._keywords(ev)
+        ev.graded_at = max(ts, ev.last_seen)
         event = self.to_event(ev)
         # Each signal keeps its latest wording; an event once emerging stays so (苗头 is about catching it early).
         ev.emerging.update(self.detector.check_event(event, ts, region_key(event.region)))
@@ -493,7 +501,7 @@ class EventTracker:
             sentiment_mix=dict(ev.sentiments),
             volume=ev.volume,
             unique_stories=ev.unique_stories,
-            velocity=ev.velocity(at or ev.last_seen),
+            velocity=ev.velocity(at or ev.graded_at or ev.last_seen),
             sources=sorted(ev.sources),
             media_tiers=dict(ev.tiers),
             timeline=[{"hour": h, "count": n} for h, n in sorted(ev.timeline.items())],
@@ -521,7 +529,8 @@ class EventTracker:
         changed = []
         for ev in list(self.events.values()):
             if now.timestamp() - ev.last_seen.timestamp() < 2 * 3600:
-                event = self.to_event(ev, at=now)
+                ev.graded_at = max(now, ev.last_seen)
+                event = self.to_event(ev)
                 if self.policy is not None:
                     apply_grading(event, self.policy)
                     ev.grade, ev.risk, ev.grade_reasons = event.grade, event.risk, event.grade_reasons

@@ -7,8 +7,10 @@ of ``policy.yaml`` (grading.weights); the level is the highest threshold the sco
 lift the level for grave cues whatever the score. Every step becomes a sentence in ``grade_reasons``.
 
 Floors follow the emergency levels of 突发事件应对法 and 国家突发公共事件总体应急预案 (特别重大 I … 一般 IV)
-and the casualty bands of 生产安全事故报告和调查处理条例 (国务院令第493号, 第三条): ≥30 deaths 特别重大,
-10–29 重大, 3–9 较大. The shipped policy puts any incident with casualties at III or higher.
+and the casualty bands of 生产安全事故报告和调查处理条例 (国务院令第493号, 第三条): ≥30 deaths (the missing counted with
+them) or ≥100 seriously injured 特别重大, 10–29 deaths or 50–99 seriously injured 重大, 3–9 deaths or 10–49
+seriously injured 较大. The shipped policy puts any incident with casualties at III or higher; posts rarely say
+"seriously", so the injury floors count everyone reported injured.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ _VULNERABLE_WEIGHT = {
 # Posts from which a negative share counts in full (fewer scale it down linearly).
 NEGATIVITY_FULL_AT = 5
 _COUNTED_FLOOR = re.compile(r"^(deaths|injured|missing|trapped)_ge_(\d+)$")
+# Incidents whose report makes an unnumbered "伤亡" a casualty, not a fear.
+_INCIDENT_FLAGS = frozenset({"fire", "explosion", "collapse", "food_poisoning", "mass_incident"})
 # A casualty score of 1 at 30 deaths (the 特别重大 band); injuries, missing and trapped count less.
 _CASUALTY_POINTS = {"deaths": 1.0, "missing": 0.7, "trapped": 0.3, "injured": 0.2}
 
@@ -75,13 +79,21 @@ class Grading:
 
 def _floor_met(cue: str, cues: SeverityCues) -> tuple[bool, str]:
     """Whether an event meets a floor cue, and the words that say so."""
-    if cue == "casualties":  # reported with a number: an unnumbered "伤亡" is often a fear, and adds risk only
-        return cues.counted_casualties, f"伤亡: {cues.describe_casualties()}"
+    if cue == "casualties":
+        # Reported with a number, or unnumbered ("造成多人伤亡") in the report of an incident (a fire, a collapse…):
+        # a bare "伤亡" in a citizen's letter is often a fear, and adds risk only. Warnings and denials ("以免造成
+        # 人员伤亡", "无人员伤亡") never become cues at all (analysis.severity).
+        reported = cues.counted_casualties or ("casualties" in cues.flags and bool(cues.flags & _INCIDENT_FLAGS))
+        return reported, f"伤亡: {cues.describe_casualties()}"
     m = _COUNTED_FLOOR.match(cue)
     if m:
         kind, limit = m.group(1), int(m.group(2))
-        count = getattr(cues, kind)
-        return count >= limit, f"{CUE_LABELS[kind]} {count} 人 ≥ {limit}"
+        if kind == "deaths":  # 国务院令第493号 counts the missing with the dead ("死亡（含失踪）")
+            count = cues.deaths + cues.missing
+            label = "死亡(含失踪)" if cues.missing else CUE_LABELS[kind]
+        else:
+            count, label = getattr(cues, kind), CUE_LABELS[kind]
+        return count >= limit, f"{label} {count} 人 ≥ {limit}"
     if cue in CUE_LABELS:
         return cue in cues.names(), f"{CUE_LABELS[cue]}"
     raise UnknownFloorCue(

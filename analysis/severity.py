@@ -37,7 +37,7 @@ FLAG_WORDS: dict[str, tuple[str, ...]] = {
     ),
     "students": ("学生", "师生", "中学生", "大学生", "高中生", "初中生", "考生"),
     "school": ("学校", "幼儿园", "校园", "小学", "中学", "高校", "托儿所", "校车"),
-    "hospital": ("医院", "卫生院", "诊所", "急诊"),
+    "hospital": ("医院", "卫生院", "诊所", "急诊"),  # not where the injured were taken: see _TAKEN_TO_HOSPITAL
     "patients": ("患者", "病人", "病患", "住院"),
     "elderly": ("老人", "老年人", "养老院", "敬老院", "高龄", "独居老人", "空巢老人"),
     "food_poisoning": ("食物中毒", "集体中毒", "中毒事件", "疑似中毒", "呕吐腹泻", "上吐下泻"),
@@ -86,6 +86,9 @@ INCIDENT_CUES = frozenset(
 )
 # What makes an event's first posts an early warning: an unnumbered "伤亡" is too often a fear, not a report.
 EARLY_WARNING_CUES = INCIDENT_CUES - {"casualties"}
+# Who or where is involved (issue 4 §7: children, schools, hospitals, officials named): an early warning when
+# the first posts are negative about it (not every post that mentions a school).
+SENSITIVE_SETTING_CUES = frozenset({"children", "students", "school", "hospital", "patients", "elderly", "officials"})
 VULNERABLE_CUES = ("children", "students", "elderly", "patients", "school", "hospital")
 COUNTED = ("deaths", "injured", "missing", "trapped")
 
@@ -174,7 +177,14 @@ _COMPACT = re.compile(rf"(?P<d>[0-9{_CN}]+)死(?:(?P<i>[0-9{_CN}]+)伤)?")
 _COMPACT_CONTEXT = re.compile(r"(?:致|造成|导致|酿|已)$")
 _DENIAL = re.compile(
     r"(?:无|未造成|没有|暂无|未发现|未有|并无|无一)(?:人员)?(?:伤亡|死伤|人受伤|人死亡|人员受伤)"
+    r"|(?:无|没有|暂无|未发现|未有|并无)(?:人员|人)?(?:被困|受困|被埋|失踪|失联)"
 )
+# A sentence that calls a report false (辟谣: "网传…3人死亡系谣言") reports no casualties.
+_SENTENCE = re.compile(r"[^。！？!?\n]+")
+_REBUTTAL = re.compile(r"谣言|辟谣|谣传|不实|假消息|虚假信息|系编造|不属实|并非事实|并不属实")
+# People trapped and then brought out ("被困，十分钟后被救出") are not casualties; "仍有…被困" still are.
+_RESCUED = re.compile(r"救出|获救|脱险|脱困|营救成功|安全转移")
+_STILL = re.compile(r"仍有|仍然|尚有|还有|仍")
 # Citizens warn of what *could* happen ("以免造成人员伤亡", "存在火灾隐患"): a warning is not an incident.
 _HYPOTHETICAL_BEFORE = re.compile(
     r"以免|避免|防止|预防|以防|防范|容易|可能|恐|一旦|万一|险些|差点|会不会|如果|若|假如|担心|担忧|害怕|杜绝|"
@@ -187,6 +197,9 @@ _MASS_INCIDENT = re.compile(
     r"(?:群众|村民|业主|工人|民众|居民|家属|学生|员工|农民工|上百人|数百人|几十人|多人)[^，。；,;]{0,4}"
     r"(?:聚集|围堵|堵路|堵门|冲击)|聚集(?:维权|讨薪|上访|抗议|闹事)|(?:发生|造成|引发)(?:激烈|肢体)?冲突|"
     r"围堵(?:政府|大门|办公|道路|门口)")
+# The injured "送往医院" or "入院治疗": the hospital is not where the incident is.
+_TAKEN_TO_HOSPITAL = re.compile(r"(?:送往|送至|送到|送入|转往|转至|抬往|赶往|前往|进入|住进|送)[^，。；,;]{0,8}?(?:医院|卫生院|诊所|急诊)"
+                                r"|(?:医院|急诊)(?:救治|治疗|抢救|检查|就医)")
 # Letters are addressed to officials ("尊敬的书记", "市长信箱"): that names no official in the matter.
 _SALUTATION = re.compile(r"(?:尊敬的|敬爱的|致)[^，。,：:]{0,10}?(?:书记|市长|县长|区长|局长|镇长|领导)|"
                          r"(?:书记|市长|县长|区长)(?:信箱|热线|留言板)")
@@ -196,7 +209,7 @@ _VERB_ANY = re.compile("|".join(_KINDS.values()))
 # A cheap first look: most posts carry no cue at all and skip the rest.
 _ANY_CUE = re.compile(
     "|".join(sorted({re.escape(w) for ws in FLAG_WORDS.values() for w in ws} | {"死"}, key=len, reverse=True))
-    + "|" + _VERB_ANY.pattern
+    + "|" + _VERB_ANY.pattern + "|" + _MASS_INCIDENT.pattern  # a gathering may carry no other cue word
 )
 
 
@@ -316,6 +329,8 @@ def extract_cues(text: str) -> SeverityCues:
         return cues
     denied = _DENIAL.search(text) is not None
     scan = _DENIAL.sub("。", text) if denied else text
+    if _REBUTTAL.search(scan):  # drop the sentences that call a report false
+        scan = _SENTENCE.sub(lambda m: "。" if _REBUTTAL.search(m.group(0)) else m.group(0), scan)
     if _VERB_ANY.search(scan):
         for clause in _CLAUSE.split(scan):
             for kind, count in _clause_counts(clause):
@@ -332,12 +347,18 @@ def extract_cues(text: str) -> SeverityCues:
             cues.injured = max(cues.injured, injured)
     if _SALUTATION.search(scan):
         scan = _SALUTATION.sub("。", scan)
+    setting = _TAKEN_TO_HOSPITAL.sub("。", scan) if "医" in scan else scan
     for name, pattern in _FLAG_RE.items():
         if name in INCIDENT_CUES:
             if any(reported(scan, m.start(), m.end()) for m in pattern.finditer(scan)):
                 cues.flags.add(name)
-        elif pattern.search(scan):
+        elif pattern.search(setting if name == "hospital" else scan):
             cues.flags.add(name)
+    if (cues.trapped or "trapped" in cues.flags) and _RESCUED.search(scan):
+        rescued = [s for s in _SENTENCE.findall(scan) if _RESCUED.search(s) and not _STILL.search(s)]
+        if rescued and not any(_FLAG_RE["trapped"].search(s) for s in _SENTENCE.findall(scan) if s not in rescued):
+            cues.trapped = 0
+            cues.flags.discard("trapped")
     for kind in ("missing", "trapped"):
         if getattr(cues, kind):
             cues.flags.discard(kind)

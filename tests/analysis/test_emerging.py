@@ -65,6 +65,25 @@ def test_weekend_baseline_is_kept_apart_from_weekdays() -> None:
     assert detector.burst("topic", "交通出行", wednesday) is not None
 
 
+def test_a_weekly_rush_is_learnt_once_three_weeks_are_known() -> None:
+    """30 posts every Monday at 8 o'clock on a quiet topic: a burst the first weeks, part of the rhythm after."""
+    detector = EmergingDetector(TZ)
+
+    def week(n: int) -> datetime:
+        for day in range(7):
+            for hour in range(24):
+                at = START + timedelta(weeks=n, days=day, hours=hour, minutes=5)
+                rush = day == 0 and hour == 8
+                for _ in range(30 if rush else 2):
+                    detector.observe(at, topic="就业社保")
+        return START + timedelta(weeks=n, hours=8, minutes=5)
+
+    mondays = [week(n) for n in range(5)]
+    flagged = [detector.burst("topic", "就业社保", at) is not None for at in mondays]
+    assert flagged[1] and flagged[2]  # weekdays against weekdays: Monday 8:00 stands out
+    assert not flagged[3] and not flagged[4]  # three Mondays known: the same weekday is the baseline
+
+
 def test_no_burst_before_a_baseline_exists() -> None:
     detector = EmergingDetector(TZ)
     for _ in range(50):
@@ -94,17 +113,17 @@ def test_a_term_seen_once_is_not_yet_new() -> None:
     assert detector.new_term("搅拌站", at) is None
 
 
-def _event(volume: int, cues: list[str], keywords: list[str] | None = None) -> Event:
+def _event(volume: int, cues: list[str], keywords: list[str] | None = None, negative: int = 0) -> Event:
     at = START + timedelta(days=10)
     return Event(id="ev", title="t", first_seen=at, last_seen=at, volume=volume, severity_cues=cues,
-                 keywords=keywords or [])
+                 keywords=keywords or [], sentiment_mix={"negative": negative, "neutral": volume - negative})
 
 
 @pytest.mark.parametrize(("volume", "cues", "flagged"), [
     (1, ["deaths:3", "explosion"], True),
     (3, ["food_poisoning", "students"], True),
     (40, ["deaths:3"], False),  # no longer an early warning: grading takes it from here
-    (2, ["school", "officials"], False),  # a setting, not an incident
+    (2, ["school", "officials"], False),  # a setting without negative posts: a school's open day
 ])
 def test_early_warning_on_first_posts_with_incident_cues(volume: int, cues: list[str], flagged: bool) -> None:
     detector = EmergingDetector(TZ)
@@ -112,6 +131,19 @@ def test_early_warning_on_first_posts_with_incident_cues(volume: int, cues: list
     assert bool(reasons) is flagged
     if flagged:
         assert reasons["early"].startswith(f"首批 {volume} 条即出现严重线索")
+
+
+@pytest.mark.parametrize(("cues", "negative", "expected"), [
+    (["children", "school"], 2, "首批 2 条即涉及儿童、学校，且以负面为主 (2/2)"),  # 幼儿园虐童
+    (["officials"], 2, "首批 2 条即涉及官员，且以负面为主 (2/2)"),  # 局长醉驾撞人
+    (["children", "school"], 1, None),  # one of two negative: not mostly
+])
+def test_children_schools_hospitals_and_officials_warn_early_when_the_posts_are_negative(
+    cues: list[str], negative: int, expected: str | None
+) -> None:
+    """Issue 4 §7 lists children, schools, hospitals and officials named among the early-warning cues."""
+    reasons = EmergingDetector(TZ).check_event(_event(2, cues, negative=negative), START)
+    assert reasons.get("early") == expected
 
 
 def test_early_warning_says_what_was_found() -> None:

@@ -130,6 +130,24 @@ def test_a_recrawled_post_counts_once() -> None:
     assert again is not None and again.volume == 1
 
 
+def test_velocity_stored_is_the_one_the_grade_was_computed_at(policy: GradingPolicy) -> None:
+    """40 reposts in 40 minutes, then an hour of silence: the refresh regrades the event with velocity 0, and
+    what is stored (and flushed) says the same, not the peak of an hour ago."""
+    tracker = EventTracker(policy)
+    posts = [_post("news-1", EXPLOSION, 0, source="people", tier=MediaTier.CENTRAL)]
+    posts += [_post(f"rt-{i}", f"//@网友{i}: 转发 {EXPLOSION}", i + 1, dup_of="news-1") for i in range(39)]
+    event = None
+    for post in posts:
+        event = tracker.add(post)
+    assert event is not None and event.velocity == 40.0
+    assert any(r.startswith("传播速度") for r in event.grade_reasons)
+    [later] = tracker.refresh(T0 + timedelta(minutes=39 + 65))
+    stored = tracker.event(event.id)
+    assert stored is not None and later.velocity == stored.velocity == 0.0
+    assert stored.risk == later.risk < event.risk
+    assert not any(r.startswith("传播速度") for r in stored.grade_reasons)
+
+
 def test_restart_restores_state(tmp_path: Path, policy: GradingPolicy) -> None:
     posts = _stream()
     straight = EventTracker(policy)

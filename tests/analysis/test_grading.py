@@ -43,6 +43,23 @@ def test_cues_found_with_counts(text: str, cues: set[str]) -> None:
     assert set(extract_cues(text).as_list()) == cues
 
 
+@pytest.mark.parametrize(("text", "cues"), [
+    ("上百名业主聚集在售楼处维权。", {"mass_incident"}),  # a gathering with no other cue word
+    ("十余名村民围堵镇政府", {"mass_incident"}),
+    ("网传岳麓区某小区发生命案致3人死亡，经警方核实系谣言", set()),  # a rebuttal reports no deaths
+    ("岳麓警方辟谣：网传某小区3人死亡系谣言", set()),
+    ("某地发生爆炸，3人死亡。网上关于30人死亡的说法不实", {"deaths:3", "explosion"}),
+    ("现场无人被困", set()),
+    ("暂无人员失联", set()),
+    ("两名居民被困，十分钟后被救出，无人受伤", set()),  # rescued: not a casualty
+    ("12人被困，已救出5人，仍有7人被困", {"trapped:12"}),
+    ("骑车人被送往医院检查，并无大碍", set()),  # where the injured were taken is no hospital setting
+    ("医院发生医闹，医生被打", {"hospital"}),
+])
+def test_gatherings_rebuttals_denials_and_rescues(text: str, cues: set[str]) -> None:
+    assert set(extract_cues(text).as_list()) == cues
+
+
 @pytest.mark.parametrize("text", ["事故无人员伤亡", "火已扑灭，未造成人员伤亡。", "这个视频笑死我了", "", "😀😀😀",
                                   "第一人民医院今天开门", "路口没有红绿灯，以免造成人员伤亡请尽快安装"])
 def test_no_casualty_where_none_is_reported(text: str) -> None:
@@ -147,11 +164,34 @@ def test_mass_incident_floor_can_be_configured(policy: GradingPolicy) -> None:
     assert "群体性事件 → 至少III级 (policy floor mass_incident)" in g.reasons
 
 
-def test_an_unnumbered_casualty_adds_risk_but_no_floor(policy: GradingPolicy) -> None:
+def test_an_unnumbered_casualty_alone_adds_risk_but_no_floor(policy: GradingPolicy) -> None:
+    """A bare "伤亡" in a citizen's letter is often a fear: risk, not a floor."""
     g = grade_event(_event(severity_cues=["casualties"]), policy)
     assert g.grade == Grade.IV
     assert "伤亡: 人员伤亡(人数未知) (+5.6)" in g.reasons
     assert not any("policy floor" in r for r in g.reasons)
+
+
+def test_an_incident_reported_with_unnumbered_casualties_grades_at_least_III(policy: GradingPolicy) -> None:
+    """Issue 4: incident news with casualties grades at least III — "一居民楼起火，造成多人伤亡" has no number."""
+    cues = extract_cues("A3区一居民楼起火，造成多人伤亡").as_list()
+    g = grade_event(_event(severity_cues=cues), policy)
+    assert g.grade == Grade.III
+    assert "伤亡: 人员伤亡(人数未知) → 至少III级 (policy floor casualties)" in g.reasons
+
+
+@pytest.mark.parametrize(("cues", "grade", "reason"), [
+    (["deaths:5", "missing:6"], Grade.II, "死亡(含失踪) 11 人 ≥ 10 → 至少II级 (policy floor deaths_ge_10)"),
+    (["missing:15"], Grade.II, "死亡(含失踪) 15 人 ≥ 10 → 至少II级 (policy floor deaths_ge_10)"),
+    (["injured:120"], Grade.I, "受伤 120 人 ≥ 100 → 至少I级 (policy floor injured_ge_100)"),
+    (["injured:60"], Grade.II, "受伤 60 人 ≥ 50 → 至少II级 (policy floor injured_ge_50)"),
+])
+def test_the_missing_count_with_the_dead_and_many_injured_lift_the_grade(
+    policy: GradingPolicy, cues: list[str], grade: Grade, reason: str
+) -> None:
+    """国务院令第493号 第三条: 死亡（含失踪）; ≥50 / ≥100 seriously injured are 重大 / 特别重大."""
+    g = grade_event(_event(severity_cues=cues), policy)
+    assert g.grade == grade and reason in g.reasons
 
 
 def test_mass_incidents_are_their_own_factor_apart_from_officials(policy: GradingPolicy) -> None:
