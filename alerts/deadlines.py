@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from alerts.calendar import WorkCalendar
+from yuqing.contract import MAJOR_GRADES
 from yuqing.settings import DeadlineSpec, Policy
 
-MAJOR_GRADES = frozenset({"I", "II"})
 # A message that complains gets the complaint deadline; anything else is treated as a suggestion.
 COMPLAINT_CUES = ("投诉", "举报", "维权", "索赔", "不作为", "乱收费", "拖欠")
 # What a response through a channel fulfils: a press conference is also an authoritative release, an

@@ -13,9 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from yuqing.contract import MAJOR_GRADES
 from yuqing.settings import Route, Unit, UnitsFile
-
-MAJOR_GRADES = ("I", "II")
 
 
 class RoutingError(ValueError):

@@ -1,10 +1,16 @@
 """Judging responses (domain.md §7): response rate, timeliness, time to acknowledge and respond, effect.
 
-回应率 is the share of cases that got a response; 回应及时率 the share whose response deadline was met;
-effect compares the negative share of an event's posts in the 24 h before and after the response, and
+回应率 is the share of cases that got a response; 回应及时率 the share whose response deadlines were all met
+on time (each deadline judged by the response that met it, so a follow-up published days later — which 61号
+asks for — does not make an on-time answer late); time to response is the time to the *first* response.
+Effect compares the negative share of an event's posts in the 24 h before and after the first response, and
 flags secondary public opinion (次生舆情) when volume after the response exceeds volume before it.
-Units whose handling was late or ineffective are listed for accountability (国办发〔2018〕23号: 处置不得力、
-回应不妥当、报告不及时 → 通报批评 or 约谈整改).
+
+Accountability follows 国办发〔2018〕23号 to the letter: units whose handling of *major* public opinion (grade
+I/II) was 处置不得力 (ineffective), 回应不及时 / 报告不及时 (a response or report-upward deadline missed) are
+proposed for 通报批评 (one finding) or 约谈整改 (more than one). 回应不妥当 (an inappropriate response) is a
+judgement of content that the numbers cannot make; the evaluator records it by hand. Late cases of lower
+grades are listed, not proposed for accountability.
 """
 
 from __future__ import annotations
@@ -17,9 +23,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from yuqing.contract import MAJOR_GRADES
 from yuqing.db.models import Case
 
 RESPONSE_KINDS = ("authoritative_release", "response", "reply_suggestion", "reply_complaint")
+REPORT_KINDS = ("report_upward",)
 EFFECT_WINDOW = timedelta(hours=24)
 
 
@@ -54,11 +62,21 @@ class CaseVerdict:
 
     @property
     def effective(self) -> bool | None:
-        """A response worked when the negative share fell and no second wave followed."""
+        """A response worked when no second wave followed and the negative share fell — or the talk died down
+        (no posts after it), or there was no negative talk before and none after."""
         if self.negative_before is None or self.negative_after is None:
             return None
-        second_wave = (self.volume_after or 0) > (self.volume_before or 0)
-        return self.negative_after < self.negative_before and not second_wave
+        if (self.volume_after or 0) > (self.volume_before or 0):
+            return False  # 次生舆情
+        if not self.volume_after:
+            return True
+        if self.negative_before == 0:
+            return self.negative_after == 0
+        return self.negative_after < self.negative_before
+
+
+# The findings of the 2018 key points, in the order they are named in a proposal.
+FINDINGS = ("处置不得力", "回应不及时", "报告不及时")
 
 
 @dataclass
@@ -68,8 +86,9 @@ class UnitScore:
     responded: int = 0
     on_time: int = 0
     judged: int = 0
-    late: list[int] = field(default_factory=list)
-    ineffective: list[int] = field(default_factory=list)
+    late: list[int] = field(default_factory=list)  # every case with a deadline missed, any grade
+    ineffective: list[int] = field(default_factory=list)  # every case whose response did not work, any grade
+    findings: dict[str, list[int]] = field(default_factory=dict)  # grade I/II cases only, by finding
 
     @property
     def response_rate(self) -> float | None:
@@ -81,14 +100,11 @@ class UnitScore:
 
     @property
     def accountability(self) -> str | None:
-        """Who should be called to account, in the words of the 2018 key points."""
-        if self.late and self.ineffective:
-            return "约谈整改（报告不及时且处置不得力）"
-        if self.late:
-            return "通报批评（回应不及时）"
-        if self.ineffective:
-            return "通报批评（处置不得力）"
-        return None
+        """What the 2018 key points propose for this unit's handling of major public opinion, in their words."""
+        found = [f for f in FINDINGS if self.findings.get(f)]
+        if not found:
+            return None
+        return f"{'约谈整改' if len(found) > 1 else '通报批评'}（{'、'.join(found)}）"
 
 
 @dataclass
@@ -138,22 +154,25 @@ def _hours(start: datetime | None, end: datetime | None) -> float | None:
     return (end - start).total_seconds() / 3600
 
 
+def first_response(case: Case) -> datetime | None:
+    """When the case was first answered: the earliest response that met a response deadline (``responded_at``
+    holds the latest response, follow-ups included)."""
+    met = [_aware(d.met_at) for d in case.deadlines if d.kind in RESPONSE_KINDS and d.met_at is not None]
+    return min(t for t in met if t is not None) if met else _aware(case.responded_at)
+
+
 def judge_case(case: Case, now: datetime) -> CaseVerdict:
-    """Timeliness of one case from its deadlines and timestamps."""
-    responded_at = _aware(case.responded_at)
-    response_deadlines = [d for d in case.deadlines if d.kind in RESPONSE_KINDS]
-    on_time: bool | None = None
-    if response_deadlines:
-        due = min(_due(d.due_at) for d in response_deadlines)
-        if responded_at is not None:
-            on_time = responded_at <= due
-        elif now > due:
-            on_time = False
+    """Timeliness of one case from its deadlines: each response deadline met by its due time, or not."""
+    first = first_response(case)
+    # Judged: the response deadlines already met, or already past without a response.
+    judged = [d for d in case.deadlines if d.kind in RESPONSE_KINDS and (d.met_at is not None or now > _due(d.due_at))]
+    on_time = None if not judged else all((met := _aware(d.met_at)) is not None and met <= _due(d.due_at)
+                                          for d in judged)
     overdue = [d.kind for d in case.deadlines if (_aware(d.met_at) or now) > _due(d.due_at)]
     return CaseVerdict(case_id=case.id, title=case.title, unit_id=case.unit_id, grade=case.grade,
-                       responded=responded_at is not None, on_time=on_time,
+                       responded=first is not None, on_time=on_time,
                        hours_to_ack=_hours(case.opened_at, case.acknowledged_at),
-                       hours_to_response=_hours(case.opened_at, case.responded_at), overdue_kinds=overdue)
+                       hours_to_response=_hours(case.opened_at, first), overdue_kinds=overdue)
 
 
 EffectLookup = Any  # callable(event_id, start, end) -> (posts, negative posts)
@@ -169,7 +188,7 @@ def evaluate(session: Session, now: datetime, since: datetime | None = None,
     units: dict[str, UnitScore] = {}
     for case in session.scalars(query):
         verdict = judge_case(case, now)
-        responded_at = _aware(case.responded_at)
+        responded_at = first_response(case)
         if effect is not None and responded_at is not None:
             before = effect(case.event_id, responded_at - EFFECT_WINDOW, responded_at)
             after = effect(case.event_id, responded_at, responded_at + EFFECT_WINDOW)
@@ -187,4 +206,11 @@ def evaluate(session: Session, now: datetime, since: datetime | None = None,
             score.late.append(case.id)
         if verdict.effective is False:
             score.ineffective.append(case.id)
+        if case.grade in MAJOR_GRADES:
+            missed = set(verdict.overdue_kinds)
+            for finding, hit in (("处置不得力", verdict.effective is False),
+                                 ("回应不及时", verdict.on_time is False or bool(missed - set(REPORT_KINDS))),
+                                 ("报告不及时", bool(missed & set(REPORT_KINDS)))):
+                if hit:
+                    score.findings.setdefault(finding, []).append(case.id)
     return Evaluation(verdicts, sorted(units.values(), key=lambda u: u.unit_id), now)

@@ -33,6 +33,8 @@ class Grade(StrEnum):
 
 
 GRADE_COLOUR = {Grade.I: "红", Grade.II: "橙", Grade.III: "黄", Grade.IV: "蓝"}
+# 特别重大、重大: the grades whose handling has the 5 h / 24 h deadlines, joint units, and accountability.
+MAJOR_GRADES = frozenset({Grade.I.value, Grade.II.value})
 
 
 class Engagement(BaseModel):

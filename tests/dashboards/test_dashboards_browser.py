@@ -62,7 +62,7 @@ def seed_cases(db: Database) -> None:
         good = Case(event_id="evt-food", title=XSS_TITLE, topic="食品药品安全", grade="II", unit_id=None,
                     joint_unit_ids=["a5-rsj"], opened_at=fresh, updated_at=fresh, state="responded",
                     acknowledged_at=fresh + timedelta(minutes=30), responded_at=fresh + timedelta(hours=3))
-        late = Case(event_id="evt-wage", title="A5区某工地拖欠农民工工资", topic="就业社保", grade="III",
+        late = Case(event_id="evt-wage", title="A5区某工地拖欠农民工工资", topic="就业社保", grade="II",
                     unit_id="a5-rsj", opened_at=opened, updated_at=opened, state="escalated", escalation_level=1)
         session.add_all([good, late])
         session.flush()
