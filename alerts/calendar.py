@@ -27,6 +27,16 @@ class WorkCalendar:
             return False
         return day.weekday() < 5
 
+    def coverage_warning(self, today: date, ahead_days: int = 60) -> str | None:
+        """What to tell an administrator when working-day deadlines from ``today`` may reach a year the calendar
+        does not list (message-board deadlines run up to 15 working days, about three weeks)."""
+        missing = sorted({y for y in (today.year, (today + timedelta(days=ahead_days)).year) if not self.covers(y)})
+        if not missing:
+            return None
+        return (f"policy.yaml calendar lists no holidays for {', '.join(map(str, missing))}: working-day deadlines "
+                "there skip weekends only. Add the State Council's holiday schedule (published each November) "
+                "under calendar.holidays and calendar.workdays")
+
     def covers(self, year: int) -> bool:
         """Whether the calendar lists holidays for ``year`` (otherwise only weekends are known)."""
         return year in self.years

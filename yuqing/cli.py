@@ -95,6 +95,12 @@ def config_check(directory: Path | None) -> None:
         for problem in problems:
             click.echo(f"  - {problem}", err=True)
         sys.exit(2)
+    from alerts.calendar import WorkCalendar
+    from yuqing.clock import SystemClock
+
+    warning = WorkCalendar(cfg.policy.calendar).coverage_warning(SystemClock(cfg.settings.tz()).now().date())
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
     click.echo(summary(cfg))
 
 

@@ -75,6 +75,19 @@ def test_adjusted_working_weekends_count_and_weekday_holidays_do_not() -> None:
     assert not calendar.is_workday(date(2026, 10, 11))  # plain Sunday
 
 
+def test_the_shipped_calendar_has_the_new_year_holiday_and_its_adjusted_sunday(policy) -> None:  # type: ignore[no-untyped-def]
+    """2026: 元旦 1月1日至3日放假调休, 1月4日（周日）上班."""
+    calendar = WorkCalendar(policy.calendar)
+    assert not calendar.is_workday(date(2026, 1, 2)) and calendar.is_workday(date(2026, 1, 4))
+
+
+def test_a_calendar_that_will_run_out_is_said_so_with_the_fix() -> None:
+    calendar = WorkCalendar(Calendar(holidays=[date(2026, 10, 1)], workdays=[]))
+    assert calendar.coverage_warning(date(2026, 6, 1)) is None
+    warning = calendar.coverage_warning(date(2026, 11, 26))
+    assert warning is not None and "no holidays for 2027" in warning and "calendar.holidays" in warning
+
+
 def test_reminders_fall_at_half_and_four_fifths_of_the_time() -> None:
     start = MONDAY_9AM
     times = reminder_times(start, start + timedelta(hours=48), [0.5, 0.8])
