@@ -171,11 +171,11 @@ def _graver(new: str | None, old: str | None) -> bool:
 
 
 def _add_deadlines(session: Session, case: Case, config: Config, start: datetime, text: str,
-                   suffix: str = "") -> list[Deadline]:
+                   suffix: str = "", received_at: datetime | None = None) -> list[Deadline]:
     existing = {d.kind for d in case.deadlines}
     added = []
     for due in deadline_for(grade=case.grade, source_type=case.source_type, detected_at=start,
-                            policy=config.policy, tz=config.settings.tz(), text=text):
+                            policy=config.policy, tz=config.settings.tz(), text=text, received_at=received_at):
         kind = due.kind + suffix
         if kind in existing:
             continue
@@ -266,7 +266,7 @@ def open_or_update_case(session: Session, event: Event, rule: RuleSpec | str, co
         record(session, case, at=now, actor=f"rule:{rule_name}", action="opened", reason=why,
                details={"event_id": event.id, "grade": case.grade, "risk": case.risk, "volume": case.volume,
                         "factors": case.grade_reasons, "unit": case.unit_id, "joint_units": case.joint_unit_ids})
-        added = _add_deadlines(session, case, config, now, event.title)
+        added = _add_deadlines(session, case, config, now, event.title, received_at=event.first_seen)
         record(session, case, at=now, actor=SYSTEM, action="deadlines_set",
                reason=f"{len(added)} deadline(s) from policy.yaml",
                details={"deadlines": _deadline_lines(added, config.settings.tz())})

@@ -55,8 +55,13 @@ def _message_board_specs(specs: list[DeadlineSpec], text: str) -> tuple[list[Dea
 
 
 def deadline_for(*, grade: str | None, source_type: str | None, detected_at: datetime, policy: Policy,
-                 tz: tzinfo, text: str = "") -> list[DueDate]:
-    """Every deadline a case gets when detected at ``detected_at``, with its basis spelled out."""
+                 tz: tzinfo, text: str = "", received_at: datetime | None = None) -> list[DueDate]:
+    """Every deadline a case gets when detected at ``detected_at``, with its basis spelled out.
+
+    Hour deadlines run from detection (when the government learnt of it); working-day deadlines from
+    ``received_at`` when given — a message board's clock starts when the citizen's message arrived, however
+    long the crawl and the clustering took to turn it into a case.
+    """
     if detected_at.tzinfo is None:
         raise ValueError("deadline_for needs a timezone-aware detection time")
     which = deadline_class(grade, source_type)
@@ -78,17 +83,22 @@ def deadline_for(*, grade: str | None, source_type: str | None, detected_at: dat
             basis = f"{source}: within {spec.hours:g} h of detection ({why})"
         else:
             assert spec.working_days is not None
-            due = calendar.add_working_days(detected_at, spec.working_days, tz)
+            received = min(received_at, detected_at) if received_at is not None else detected_at
+            due = calendar.add_working_days(received, spec.working_days, tz)
             basis = (f"{source}: within {spec.working_days} working days, counted from the day after receipt "
                      f"({why})")
-            skipped = calendar.skipped(detected_at, due, tz)
+            if received < detected_at:
+                basis += f"; received {received.astimezone(tz):%Y-%m-%d %H:%M}"
+            skipped = calendar.skipped(received, due, tz)
             if skipped:
                 basis += "; holidays skipped: " + ", ".join(d.isoformat() for d in skipped)
-            years = sorted({detected_at.astimezone(tz).year, due.astimezone(tz).year})
+            years = sorted({received.astimezone(tz).year, due.astimezone(tz).year})
             unknown = [y for y in years if not calendar.covers(y)]
             if unknown:
                 basis += (f"; policy.yaml calendar lists no holidays for {', '.join(map(str, unknown))}, "
                           "so only weekends were skipped")
+            out.append(DueDate(kind=spec.kind, due_at=due, starts_at=received, basis=basis))
+            continue
         out.append(DueDate(kind=spec.kind, due_at=due, starts_at=detected_at, basis=basis))
     return out
 

@@ -48,6 +48,18 @@ def test_a_message_board_deadline_counts_working_days_across_the_may_day_holiday
     assert plain_weeks.due_at == datetime(2026, 3, 17, 0, 0, tzinfo=TZ)  # Thu + 7 working days, no holiday
 
 
+def test_a_message_boards_working_days_run_from_receipt_not_from_detection(policy) -> None:  # type: ignore[no-untyped-def]
+    """皖政办〔2015〕12号 counts from the day after the message arrived; crawling it two days later changes nothing."""
+    received = datetime(2026, 3, 5, 10, tzinfo=TZ)
+    [late_found] = deadline_for(grade="IV", source_type="message_board", detected_at=received + timedelta(days=2),
+                                policy=policy, tz=TZ, received_at=received)
+    assert late_found.due_at == datetime(2026, 3, 17, 0, 0, tzinfo=TZ) and late_found.starts_at == received
+    assert "received 2026-03-05 10:00" in late_found.basis
+    [hours] = deadline_for(grade="III", source_type="news", detected_at=received + timedelta(days=2), policy=policy,
+                           tz=TZ, received_at=received)
+    assert hours.due_at == received + timedelta(days=2, hours=48)  # hour deadlines run from detection
+
+
 def test_a_complaint_on_a_message_board_gets_the_longer_complaint_deadline(policy) -> None:  # type: ignore[no-untyped-def]
     [due] = deadline_for(grade="IV", source_type="message_board", detected_at=MONDAY_9AM, policy=policy, tz=TZ,
                          text="投诉某物业公司乱收费")
