@@ -10,11 +10,15 @@ and 网信. Every step is kept as a sentence, so ``yuqing route explain`` can sa
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from yuqing.contract import MAJOR_GRADES
 from yuqing.settings import Route, Unit, UnitsFile
+
+# Saying something is *not* a rumour ("停水不是谣言", "并非谣言") points to no rumour for the police to act on.
+_NOT_A_RUMOUR = re.compile(r"(?:不是|并非|并不是|绝非|不属于|不算)(?:什么)?(?:谣言|谣传|造谣|传谣|不实信息)")
 
 
 class RoutingError(ValueError):
@@ -143,7 +147,7 @@ class Router:
                    if joint is None else "the route asks for joint units (joint: true)")
             for unit_id in self.units.joint_units:
                 self._add_joint(decision, unit_id, why)
-        rumour = [c for c in self.units.rumour.cues if c in labels.text]
+        rumour = [c for c in self.units.rumour.cues if c in _NOT_A_RUMOUR.sub("", labels.text)]
         if rumour:
             for rumour_kind in self.units.rumour.unit_kinds:
                 if not any(u.kind == rumour_kind for u in self.units.units):

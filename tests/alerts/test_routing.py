@@ -50,6 +50,12 @@ def test_a_rumour_is_passed_to_police_and_cyberspace_units(router: Router) -> No
     assert set(decision.joint_unit_ids) == {"a-police", "a-cac"}
 
 
+def test_saying_something_is_not_a_rumour_sends_nothing_to_the_police(router: Router) -> None:
+    decision = router.route(CaseLabels(topic="住房保障", grade="IV", city="A市", districts=("A3区",),
+                                       text="小区停水三天了，业主说这不是谣言，物业一直不管"))
+    assert decision.joint_unit_ids == []
+
+
 def test_rumour_cues_and_receiving_kinds_come_from_units_yaml() -> None:
     units = load_config().units
     local = units.model_copy(update={"rumour": units.rumour.model_copy(
