@@ -18,6 +18,12 @@ the adjusted Rand index stayed where it was (0.903 → 0.900). Centroids of two 
 kindergarten places) look alike. Requiring an anchor as well (a term with IDF ≥ 3-5 in ≥ 30-50 % of both
 events' posts) did not make it stable: the setting best on dev gave ARI 0.828 on test, a stricter one 0.911.
 
+Known limit: two incidents of one kind in one district written alike (food poisoning at 实验小学, then at 第二中学)
+join one event — only the place names differ, and the segmenter cuts them (实验|小学). Lowering the similarity
+when post and event name different places (2026-11-26, exploratory, same benchmark) either left that case
+merged (×0.6 on names named in half the event's posts: dev ARI 0.934 → 0.932, test 0.903 → 0.909) or, with
+the names joined back into terms and ×0.2-0.4, split real incidents (dev ARI 0.870-0.904). Not adopted.
+
 Centroids are the mean term weights of the event's posts times the current IDF, cut to the strongest
 ``centroid_terms`` terms; an inverted index over those terms finds candidate events through the post's
 rarest terms, so a post is compared with a handful of events, not all of them.
