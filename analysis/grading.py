@@ -159,7 +159,7 @@ def _factors(event: Event, cues: SeverityCues, policy: GradingPolicy) -> list[tu
             )
         )
     if "officials" in cues.flags:
-        out.append(("official_involvement", 1.0, "涉及官员/政府: " + CUE_LABELS["officials"]))
+        out.append(("official_involvement", 1.0, "涉及官员或公职人员"))
     # Local grading practice weighs mass incidents on their own (domain.md §5); a petition (上访) is
     # collective action in the making, so it counts part way.
     collective = [(c, v) for c, v in (("mass_incident", 1.0), ("petition", 0.6)) if c in cues.flags]
@@ -201,7 +201,7 @@ def grade_event(event: Event, policy: GradingPolicy) -> Grading:
         met, words = _floor_met(floor.cue, cues)
         if met:
             grade = max_grade(grade, floor.min_grade)
-            reasons.append(f"{words} → 至少{floor.min_grade.value}级 (policy floor {floor.cue})")
+            reasons.append(f"{words} → 至少{floor.min_grade.value}级（policy.yaml 底线 {floor.cue}）")
     if grade != score_grade:
         reasons.append(f"最终 {grade.value}级 ({GRADE_COLOUR[grade]})")
     return Grading(grade, risk, reasons, factors)
