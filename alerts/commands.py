@@ -488,7 +488,7 @@ def replay_command(posts_path: Path, speed: float, start_text: str | None, evalu
     if existing is not None and not reset:
         click.echo("note: the database already holds cases; they take part in this replay "
                    "(--reset starts from nothing)", err=True)
-    clock = ManualClock(start)
+    clock = ManualClock(start.astimezone(tz))  # times in messages and the record read in the configured zone
     state_dir = paths.state_dir()
     record_to = state_dir / "replay-deliveries.jsonl"
     notifiers = build_notifiers(config, clock=clock, record_to=record_to, record_all=not send)

@@ -103,6 +103,12 @@ def deadline_for(*, grade: str | None, source_type: str | None, detected_at: dat
     return out
 
 
+def episode(kind: str) -> int:
+    """Which round of a case a deadline belongs to: 0 before any reopening, n for the n-th reopening."""
+    _, _, n = kind.partition(REOPEN_MARK)
+    return int(n) if n.isdigit() else 0
+
+
 def base_kind(kind: str) -> str:
     """The statutory kind of a deadline, without the mark a reopened case adds."""
     return kind.split(REOPEN_MARK, 1)[0]

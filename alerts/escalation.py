@@ -30,7 +30,7 @@ from alerts.cases import (
     record,
     unit_recipients,
 )
-from alerts.deadlines import reminder_times
+from alerts.deadlines import episode, reminder_times
 from alerts.routing import Router
 from yuqing.clock import Clock
 from yuqing.db.models import Case, Deadline, ScheduleMark
@@ -112,7 +112,9 @@ class Escalator:
         chain = self.leader_chain(case.unit_id)
         out: list[Due] = []
         for d in case.deadlines:
-            if d.met_at is not None:
+            # A deadline of an earlier round (before the case was closed and reopened) is history, not a duty:
+            # reopening a case closed before its deadline escalated that old deadline at once.
+            if d.met_at is not None or episode(d.kind) < case.reopen_count:
                 continue
             start = d.starts_at or case.opened_at
             for fraction, at in reminder_times(start, d.due_at, self.policy.reminders.at_fractions):
@@ -315,7 +317,9 @@ class Escalator:
             counts[c.state] = counts.get(c.state, 0) + 1
         overdue = [c for c in cases if any(d.overdue_at is not None and d.met_at is None for d in c.deadlines)]
         day = fire.astimezone(self.tz)
-        lines = [f"#{c.id} {c.grade or '-'}级 {c.title} [{c.state}] → {c.unit_id}" for c in cases[:50]]
+        # Each case as the same snapshot an alert carries, so every channel renders it (id, grade, title, unit,
+        # state, nearest deadline); the digest once held text lines no renderer read, and showed "0 件".
+        listed = [case_payload(c, self.config, "digest") for c in cases[:50]]
         summary = (f"{unit.name} 舆情日报 {day:%Y-%m-%d}: {len(cases)} 件, "
                    + ", ".join(f"{state} {n}" for state, n in sorted(counts.items()))
                    + f"; 逾期 {len(overdue)} 件")
@@ -324,4 +328,4 @@ class Escalator:
                 "grade_colour": None, "risk": None, "topic": None, "region": None, "joint_units": [],
                 "deadlines": [], "factors": [], "escalation_level": 0,
                 "links": {"case": f"{self.config.settings.dashboard.public_url.rstrip('/')}/leader"},
-                "counts": counts, "overdue_case_ids": [c.id for c in overdue], "cases": lines}
+                "counts": counts, "overdue_case_ids": [c.id for c in overdue], "cases": listed}

@@ -206,7 +206,9 @@ def _deadline(raw: dict[str, Any], now: datetime) -> DeadlineView:
     if due is None:
         return DeadlineView(_deadline_kind(raw.get("kind")), None, one_line(value or "未知", 40), "",
                             one_line(raw.get("basis") or "", 200), False)
-    local = due.astimezone(now.tzinfo) if now.tzinfo else due
+    # Shown in the zone the payload wrote it in (the configured one, e.g. Asia/Shanghai), not the notifier
+    # clock's: a replay or a worker on UTC time showed 01:00 beside a summary saying 09:00.
+    local = due
     met = _parse_time(raw.get("met_at"), now)
     delta = (due - now).total_seconds()
     if met is not None:
@@ -256,7 +258,7 @@ def plain_text(payload: dict[str, Any], now: datetime) -> str:
     """The message as plain text: the e-mail text part, webhook ``text`` and the record file."""
     view = read_payload(payload, now)
     if view.kind == "digest":
-        lines = [f"{view.heading}：{len(view.cases)} 件"]
+        lines = [f"{view.heading}：{len(view.cases)} 件"] + ([view.summary] if view.summary else [])
         lines += [f"- {_case_line(c)}" for c in view.cases]
         return "\n".join(lines)
     lines = [f"【{view.heading}】[{view.grade_text}] {view.title}"]
@@ -345,7 +347,10 @@ def slack_case_buttons(case_id: int | None, case_url: str | None) -> list[dict[s
 def _slack_digest(view: CaseView) -> tuple[str, list[dict[str, Any]]]:
     text = f"📋 {view.heading}：{len(view.cases)} 件"
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}]
-    shown = view.cases[:45]
+    if view.summary:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": shorten(slack_escape(view.summary),
+                                                                                            2900)}]})
+    shown = view.cases[:44]
     for case in shown:
         section: dict[str, Any] = {"type": "section",
                                    "text": {"type": "mrkdwn", "text": shorten(f"{case.emoji} {slack_escape(_case_line(case))}",
@@ -410,7 +415,8 @@ def email_message(payload: dict[str, Any], now: datetime) -> tuple[str, str, str
             + (f' <a href="{html_escape(c.case_url)}">打开</a>' if c.case_url else "") + "</li>"
             for c in view.cases
         )
-        body = f"<h2>{html_escape(subject)}</h2><ul>{rows}</ul>"
+        summary = f"<p>{html_escape(view.summary)}</p>" if view.summary else ""
+        body = f"<h2>{html_escape(subject)}</h2>{summary}<ul>{rows}</ul>"
         return one_line(subject, 200), text, _html_page(subject, body)
     subject = f"[舆情 {view.grade_text}] {view.heading}：{view.title}"
     if view.case_id is not None:
@@ -448,7 +454,7 @@ def robot_markdown(payload: dict[str, Any], now: datetime, *, wecom: bool) -> tu
     view = read_payload(payload, now)
     if view.kind == "digest":
         title = f"{view.heading}：{len(view.cases)} 件"
-        lines = [f"### {title}"]
+        lines = [f"### {title}"] + ([f"> {robot_escape(view.summary)}"] if view.summary else [])
         for case in view.cases:
             link = f" [打开]({case.case_url})" if case.case_url else ""
             lines.append(f"- {case.emoji} {robot_escape(_case_line(case))}{link}")

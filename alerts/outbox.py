@@ -167,9 +167,14 @@ class OutboxWorker:
 
     def __init__(self, database: Database, notifiers: Mapping[str, Notifier], clock: Clock, max_attempts: int = 8,
                  base_backoff_s: float = 5.0, *, max_backoff_s: float = 900.0, lease_s: float = 300.0,
-                 jitter: float = 0.2, rng: random.Random | None = None):
+                 jitter: float = 0.2, rng: random.Random | None = None, give_up_after_s: float = 24 * 3600.0):
+        """A transient failure (5xx, 429, a timeout) is retried with backoff until both ``max_attempts`` were made
+        and ``give_up_after_s`` passed since the notification was due: an hour-long Slack outage delays alerts,
+        it does not lose them (design.md: a failing dependency degrades, never loses). A permanent error
+        (invalid_auth, channel_not_found) fails at once with its reason."""
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
+        self.give_up_after = timedelta(seconds=give_up_after_s)
         self.database = database
         self.notifiers = dict(notifiers)
         self.clock = clock
@@ -281,8 +286,10 @@ class OutboxWorker:
         return SENT
 
     def _retry_or_fail(self, delivery: Delivery, error: RetryableError) -> None:
-        if delivery.attempts >= self.max_attempts:
-            self._fail(delivery, f"gave up after {delivery.attempts} attempts; last error: {error}")
+        age = self.clock.now() - delivery.scheduled_at
+        if delivery.attempts >= self.max_attempts and age >= self.give_up_after:
+            self._fail(delivery, f"gave up after {delivery.attempts} attempts over {age.total_seconds() / 3600:.1f} h; "
+                                 f"last error: {error}")
             return
         delay = self.backoff_s(delivery.attempts, error.retry_after_s)
         now = utc(self.clock.now())

@@ -12,11 +12,14 @@ from urllib.parse import urljoin
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
+from scrapy.spiders import Spider
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.task import deferLater
 
 
@@ -102,3 +105,20 @@ class SourceProxyMiddleware:
         proxy = os.environ.get(env_name) if env_name else None
         if proxy:
             request.meta["proxy"] = proxy
+
+
+class SourceOffsiteMiddleware(OffsiteMiddleware):
+    """Scrapy's offsite filter, except that ``dont_filter`` does not switch it off.
+
+    The spiders fetch list pages and feeds with ``dont_filter`` so that Scrapy's duplicate filter does not
+    drop a page fetched again (incrementality is the crawl state's job). In Scrapy that flag also lets a
+    request leave ``allowed_domains``: a redirect or a feed's link to another site was fetched and stored as
+    the source's post. Here only the ``allow_offsite`` meta key lets a request leave the source's domains.
+    """
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        assert self.crawler.spider
+        if request.meta.get("allow_offsite") or self.should_follow(request, self.crawler.spider):
+            return
+        self.stats.inc_value("offsite/filtered")
+        raise IgnoreRequest(f"Filtered offsite request to {urlparse_cached(request).hostname!r}")

@@ -13,6 +13,8 @@ NEWSPIDER_MODULE = "crawler.spiders"
 ITEM_PIPELINES = {"crawler.pipelines.PostPipeline": 500}
 
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawler.middlewares.SourceOffsiteMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.RedirectLoopMiddleware": 610,

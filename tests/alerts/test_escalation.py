@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from alerts.cases import acknowledge, open_or_update_case, record_response
+from alerts.cases import acknowledge, close, open_or_update_case, record_response, reopen
 from alerts.escalation import Escalator
 from tests.alerts.casekit import MONDAY_9AM, make_event, notifications, the_case
 from yuqing.clock import ManualClock
@@ -125,3 +125,49 @@ def test_leaders_get_one_daily_digest_of_their_units_cases(db: Database, config:
     assert "1 件" in digests[0].payload["summary"]
     escalator.digest(db, clock)
     assert len(notifications(db, kind="digest", channel="slack")) == 4
+
+
+def test_the_digest_as_rendered_lists_the_case(db: Database, config: Config) -> None:
+    """What a leader reads, not only the payload: the digest showed "0 件" on every channel."""
+    from alerts.messages import plain_text, slack_message
+
+    clock = ManualClock(MONDAY_9AM)
+    case_id = open_case(db, config, clock)
+    run_until(Escalator(config), db, clock, hours=24, step_minutes=30)
+    digest = notifications(db, kind="digest", channel="slack")[0]
+    text = plain_text(digest.payload, clock.now())
+    assert text.splitlines()[0].endswith("：1 件") and f"#{case_id}" in text and the_case(db).title in text
+    headline, blocks = slack_message(digest.payload, clock.now())
+    assert headline.endswith("1 件") and any(f"#{case_id}" in b.get("text", {}).get("text", "") for b in blocks)
+
+
+def test_deadlines_are_shown_in_the_configured_zone_whatever_the_workers_clock() -> None:
+    """A worker (or a replay) whose clock runs in UTC showed 01:00 for a deadline due at 09:00 Beijing time."""
+    from datetime import UTC, datetime
+
+    from alerts.messages import plain_text
+    from tests.support.payloads import case_payload
+
+    now_utc = datetime(2026, 3, 3, 1, 0, tzinfo=UTC)
+    payload = case_payload(now_utc, deadlines=[{"kind": "response", "due_at": "2026-03-04T09:00:00+08:00",
+                                                "basis": "国办发〔2016〕61号"}])
+    text = plain_text(payload, now_utc)
+    assert "2026-03-04 09:00" in text and "2026-03-04 01:00" not in text
+
+
+def test_reopening_a_case_closed_before_its_deadline_does_not_revive_the_old_deadline(db: Database,
+                                                                                      config: Config) -> None:
+    """Closed at 10:00 (a rumour cleared up), reopened two days later: only the fresh deadline counts."""
+    clock = ManualClock(MONDAY_9AM)
+    case_id = open_case(db, config, clock)
+    with db.transaction() as session:
+        acknowledge(session, case_id, "王科长", MONDAY_9AM)
+        close(session, case_id, "王科长", MONDAY_9AM + timedelta(hours=1), reason="谣言已澄清")
+    clock.advance(timedelta(hours=50))
+    with db.transaction() as session:
+        reopen(session, case_id, "值班员", clock.now(), "又有家长发帖", config)
+        acknowledge(session, case_id, "王科长", clock.now())  # the new round is acknowledged at once
+    run_until(Escalator(config), db, clock, hours=2)
+    assert notifications(db, kind="escalation", channel="slack") == []
+    entries = [e for e in the_case(db).events if e.action in ("overdue", "escalated")]
+    assert entries == []

@@ -227,6 +227,20 @@ def test_slack_500_then_429_for_five_minutes_delivers_each_notification_exactly_
           f"{len(posts)} posts; all 24 delivered once after {took / 60:.1f} simulated minutes")
 
 
+def test_an_hour_long_slack_outage_delays_alerts_but_loses_none(database: Database, clock: ManualClock,
+                                                               slack: SlackEmulator):
+    """With the defaults `yuqing run` uses, eight failed attempts took 11 minutes and then the alert was given up."""
+    slack.create_channel("#a3-edu")
+    keys = add(database, 2)
+    slack.fail(500, until=T0 + timedelta(minutes=60))
+    worker = OutboxWorker(database, {"slack": SlackNotifier(DEFAULT_TOKEN, base_url=slack.api_url, clock=clock)}, clock,
+                          rng=random.Random(3))
+    drain(worker, clock, database, step_s=30, limit_s=3 * 3600)
+    assert {r.status for r in rows(database)} == {SENT}
+    assert all(r.attempts > 8 for r in rows(database))  # more than the attempt count alone allowed
+    assert slack.messages_by_key() == {key: 1 for key in keys}
+
+
 def test_a_500_after_the_post_arrived_is_not_resent(database: Database, clock: ManualClock, slack: SlackEmulator):
     [key] = add(database, 1)
     slack.fail(500, calls=1, after_effect=True)
@@ -293,7 +307,7 @@ def test_a_webhook_answering_garbage_is_retried_then_failed_with_the_reason(data
         hook.garbage()
         add(database, 1, channel="webhook", recipients=(hook.url,))
         worker = OutboxWorker(database, {"webhook": WebhookNotifier(config.units, clock)}, clock, max_attempts=4,
-                              base_backoff_s=10, rng=random.Random(1))
+                              base_backoff_s=10, rng=random.Random(1), give_up_after_s=0)
         drain(worker, clock, database, step_s=10)
         assert len(hook.received) == 4
     [row] = rows(database)

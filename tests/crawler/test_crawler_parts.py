@@ -16,7 +16,7 @@ from scrapy.utils.test import get_crawler
 from crawler.config import SourceError, matches_keywords, parse_since, start_urls
 from crawler.demo_web.content import default_catalogue
 from crawler.demo_web.server import DemoSite, load_scenario, weibo_time
-from crawler.middlewares import BackoffRetryMiddleware, RedirectLoopMiddleware
+from crawler.middlewares import BackoffRetryMiddleware, RedirectLoopMiddleware, SourceOffsiteMiddleware
 from crawler.spiders.message_board import labelled_fields
 from crawler.spiders.weibo import mblogs, province_of
 from crawler.spiders.weibo import weibo_time as read_weibo_time
@@ -142,6 +142,22 @@ def test_a_redirect_back_to_a_visited_url_is_cut_short() -> None:
         middleware.process_response(request, Response("http://h/b", status=302, headers={"Location": "/a"}))
     onward = Response("http://h/b", status=302, headers={"Location": "/c"})
     assert middleware.process_response(request, onward) is onward
+
+
+def test_a_request_never_leaves_the_sources_domains_even_when_fetched_again_on_purpose() -> None:
+    """List pages and feeds are requested with dont_filter; that must not let a redirect or a feed's link to
+    another site through (Scrapy's own offsite filter lets such requests pass)."""
+    from crawler.settings import DOWNLOADER_MIDDLEWARES
+
+    assert DOWNLOADER_MIDDLEWARES["scrapy.downloadermiddlewares.offsite.OffsiteMiddleware"] is None
+    crawler = get_crawler(Spider)
+    crawler.spider = crawler._create_spider("s", allowed_domains=["127.0.0.1"])
+    middleware = SourceOffsiteMiddleware.from_crawler(crawler)
+    middleware.spider_opened(crawler.spider)
+    middleware.process_request(Request("http://127.0.0.1:8700/news/1.html", dont_filter=True))  # on site: passes
+    with pytest.raises(IgnoreRequest, match="offsite request to 'localhost'"):
+        middleware.process_request(Request("http://localhost:18702/landing.html", dont_filter=True))
+    middleware.process_request(Request("http://localhost:18702/x", meta={"allow_offsite": True}))
 
 
 def test_retries_wait_longer_each_time_and_honour_retry_after() -> None:
