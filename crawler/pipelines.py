@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 
 from elastic_transport import ConnectionError as TransportConnectionError
@@ -56,6 +56,20 @@ def index_cutter() -> Callable[[str], str]:
         return lambda text: " ".join(text.split())
     return cut_for_index
 
+
+
+# A government message board's message without a reply yet is fetched again on later crawls (not remembered as
+# seen) until its reply appears — the reply's time is what timeliness is judged on — for this many days after
+# it was posted (a complaint's 15 working days, with room to spare).
+REVISIT_UNANSWERED_DAYS = 45
+
+
+def awaits_reply(post: Post, now: datetime) -> bool:
+    """Whether a collected message-board post has no reply yet and is recent enough to be looked at again."""
+    if post.source_type != "message_board" or post.reply is not None:
+        return False
+    posted = post.published_at or post.fetched_at
+    return now - posted < timedelta(days=REVISIT_UNANSWERED_DAYS)
 
 class PostPipeline:
     """Deduplicate, enrich and index the Posts a spider yields."""
@@ -265,12 +279,14 @@ class PostPipeline:
             indexed = self.writer.indexed - indexed_before
             rejected = self.writer.rejected - rejected_before
             if enriched:
+                done = {e.id for e in enriched}
+                now = datetime.now(UTC)
                 self.state.mark_seen(
                     self.source,
                     [
                         SeenEntry(p.id, p.content_hash, p.id, p.published_at)
                         for p in batch
-                        if p.id in {e.id for e in enriched}
+                        if p.id in done and not awaits_reply(p, now)
                     ],
                 )
             for post in batch:

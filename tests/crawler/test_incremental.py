@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -66,3 +67,31 @@ def test_posts_released_later_are_collected_by_the_next_crawl_only(
     assert later.stats("demo_weibo")["yuqing/posts_indexed"] == 1
     released = next(d for d in crawl_env.docs("demo_news") if d["title"].startswith("A3区通报"))
     assert released["published_at"][:16] == web.site.news_published(NEWS[1]).isoformat()[:16]
+
+
+def test_a_message_without_a_reply_is_fetched_again_until_its_reply_appears(
+    crawl_env: CrawlEnv, tmp_path: Path
+) -> None:
+    """The reply's time is what timeliness is judged on: a message first seen unanswered is looked at again."""
+    scenario = tmp_path / "reply.yaml"
+    scenario.write_text("name: reply\nreleases:\n  b2002: 60\n", encoding="utf-8")
+    clock = ManualClock(datetime.now(ZoneInfo("Asia/Shanghai")))
+    web = DemoWeb(port=0, scenario=str(scenario), clock=clock).start()
+    try:
+        crawl_env.set_sources([s for s in demo_sources(web.url) if s["name"] == "demo_board"])
+        clock.advance(timedelta(seconds=61))
+        crawl_env.crawl("demo_board")
+        first = crawl_env.docs("demo_board")
+        [waiting] = [d for d in first if d["title"].startswith("A4区丽景苑")]
+        assert "reply" not in waiting
+        clock.advance(timedelta(hours=53))  # the unit answers 52 hours after the message
+        crawl_env.crawl("demo_board")
+    finally:
+        web.stop()
+    [answered] = [d for d in crawl_env.docs("demo_board") if d["title"].startswith("A4区丽景苑")]
+    assert answered["reply"]["replier"] == "A4区生态环境局" and answered["reply"]["replied_at"]
+    assert answered["_id"] == waiting["_id"]  # the same post, updated, not a second one
+    fetched = web.access_log.counts("/board/msg/")
+    assert fetched["/board/msg/b2002.html"] == 2  # looked at again while unanswered
+    answered_before = [urlsplit(d["url"]).path for d in first if "reply" in d]
+    assert answered_before and all(fetched[p] == 1 for p in answered_before)  # answered ones: once
