@@ -575,7 +575,12 @@ def _trafilatura_text(html: str, url: str | None) -> str:
 
 
 def _strip_to_title(content: str, title: str | None) -> str:
-    """Drop what precedes the headline (breadcrumbs, menus) and the headline itself."""
+    """Drop what precedes the headline (breadcrumbs, menus) and the headline itself.
+
+    Only when what precedes it reads like navigation (mostly short lines, or little beside what follows) and
+    something follows: a caption or a closing line that repeats the headline after the article's paragraphs must
+    not take the article with it.
+    """
     lines = [line.rstrip() for line in content.splitlines()]
     if title:
         title_key = _key(title)
@@ -586,9 +591,18 @@ def _strip_to_title(content: str, title: str | None) -> str:
                 and line_key.endswith(title_key)
                 and _BREADCRUMB.search(line_key[: -len(title_key)])
             ):
-                lines = lines[index + 1 :]
+                before, after = lines[:index], lines[index + 1 :]
+                kept, dropped = len(_key("".join(after))), len(_key("".join(before)))
+                short = [b for b in before if len(_key(b)) <= _NAV_LINE_CHARS]
+                navigation = len(short) >= 0.6 * len(before) or dropped * 2 < kept
+                if kept and navigation:
+                    lines = after
                 break
     return "\n".join(lines).strip()
+
+
+# A breadcrumb or menu line is short; a paragraph of the article is not. Navigation is mostly such lines.
+_NAV_LINE_CHARS = 20
 
 
 def _choose_content(

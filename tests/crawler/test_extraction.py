@@ -389,3 +389,14 @@ def test_extract_command_rejects_a_bad_now(tmp_path: Path) -> None:
     result = CliRunner().invoke(extract_command, [str(page), "--now", "yesterday"])
     assert result.exit_code == 2
     assert "ISO 8601" in result.output
+
+
+def test_a_closing_line_that_repeats_the_headline_does_not_take_the_article_with_it() -> None:
+    """A caption or restatement equal to the title after the paragraphs: the body was stripped to nothing."""
+    from crawler.extraction import extract_article
+
+    paragraphs = "".join(f"<p>{f'这是第{i}段正文内容，' * 6}</p>" for i in range(4))
+    html = (f"<html><head><title>某地发生一起交通事故</title></head><body><div class='nav'>首页 > 新闻</div>"
+            f"<h1>某地发生一起交通事故</h1><div class='article'>{paragraphs}<p>某地发生一起交通事故</p></div></body></html>")
+    article = extract_article(html, url="http://127.0.0.1/news/1.html")
+    assert article.content.startswith("这是第0段正文内容") and "这是第3段正文内容" in article.content
