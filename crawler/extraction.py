@@ -508,7 +508,20 @@ def _htmldate(html: str, now: datetime, tz: str) -> datetime | None:
     except Exception as error:  # htmldate raises assorted errors on malformed pages
         log.debug("htmldate failed: %s", error)
         return None
-    return _plausible(parse_time(found, now=now, tz=tz), now) if found else None
+    if not found or _invented(found, html):
+        return None
+    return _plausible(parse_time(found, now=now, tz=tz), now)
+
+
+def _invented(found: str, html: str) -> bool:
+    """htmldate fills what it cannot read: a year alone ("© 2003-2024") becomes 1 January, and nothing at all
+    its earliest date, 1995-01-01. Neither is a publish time unless the page writes that very day."""
+    year, month, day = (int(part) for part in found[:10].split("-"))
+    if year <= 1995 and month == 1 and day == 1:
+        return True
+    if (month, day) != (1, 1):
+        return False
+    return re.search(rf"{year}\s*[-/.年]\s*0?1\s*[-/.月]\s*0?1(?!\d)", html) is None
 
 
 # --- author -------------------------------------------------------------------------------------

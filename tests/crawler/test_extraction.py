@@ -400,3 +400,12 @@ def test_a_closing_line_that_repeats_the_headline_does_not_take_the_article_with
             f"<h1>某地发生一起交通事故</h1><div class='article'>{paragraphs}<p>某地发生一起交通事故</p></div></body></html>")
     article = extract_article(html, url="http://127.0.0.1/news/1.html")
     assert article.content.startswith("这是第0段正文内容") and "这是第3段正文内容" in article.content
+
+
+@pytest.mark.parametrize("footer", ["Copyright © 2003-2024 某某网", "发布时间：2024-13-45"])
+def test_no_publish_time_is_invented_from_a_copyright_year_or_an_impossible_date(footer: str) -> None:
+    """htmldate turns a bare year into 1 January (and nothing into 1995-01-01): no time is better than a wrong one."""
+    body = "<p>" + "本市今日召开会议，部署安全生产工作，要求各单位认真落实责任。" * 8 + "</p>"
+    html = (f"<html><head><title>会议部署安全生产</title></head><body><h1>会议部署安全生产</h1>{body}"
+            f"<div>{footer}</div></body></html>")
+    assert extract_article(html, url="http://127.0.0.1/a.html").published_at is None
