@@ -200,7 +200,9 @@ class PostPipeline:
         return out
 
     def _keep_aside(self, post: Post, exc: Exception) -> None:
-        """Not indexed (it is not de-identified) and not marked seen, so the next crawl tries again."""
+        """Not indexed (it is not de-identified) and not marked seen, so the next crawl fetches it again. The
+        record names the post (source, id, URL, times) and the error, never its text, author or reply: those
+        were not de-identified, and personal data is not written anywhere raw."""
         path = paths.state_dir() / "crawler" / "enrich-failed.jsonl"
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "a", encoding="utf-8") as handle:
@@ -209,7 +211,8 @@ class PostPipeline:
                     {
                         "at": datetime.now(UTC).isoformat(),
                         "error": repr(exc),
-                        "post": post.model_dump(mode="json"),
+                        "post": post.model_dump(mode="json", include={"id", "source", "source_type", "url",
+                                                                      "fetched_at", "published_at"}),
                     },
                     ensure_ascii=False,
                 )

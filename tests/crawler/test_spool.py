@@ -110,3 +110,24 @@ def test_node_stopped_mid_crawl_then_restarted_every_item_indexed_once(
     assert '"yuqing/posts_spooled"' in report and '"yuqing/spool_replayed"' in report
     fetched = web.access_log.counts("/news/content/")
     assert len(fetched) == expected and set(fetched.values()) == {1}, "and each page was fetched once"
+
+
+def test_a_post_that_could_not_be_deidentified_is_remembered_without_its_personal_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It is fetched again next crawl; the record of the failure names it but holds nothing raw."""
+    import json
+    from datetime import UTC, datetime
+
+    from crawler.pipelines import PostPipeline
+    from yuqing.contract import Post
+
+    monkeypatch.setenv("YUQING_HOME", str(tmp_path))
+    post = Post(id="p1", source="demo_board", url="http://127.0.0.1:8700/board/msg/b1.html", author="王建国",
+                fetched_at=datetime(2026, 4, 8, tzinfo=UTC), text="我叫王建国，电话13812345678")
+    PostPipeline._keep_aside(None, post, RuntimeError("de-identification failed"))  # type: ignore[arg-type]
+    [line] = (tmp_path / "crawler" / "enrich-failed.jsonl").read_text(encoding="utf-8").splitlines()
+    assert "13812345678" not in line and "王建国" not in line
+    assert json.loads(line)["post"] == {"id": "p1", "source": "demo_board", "source_type": "news",
+                                        "url": "http://127.0.0.1:8700/board/msg/b1.html",
+                                        "fetched_at": "2026-04-08T00:00:00Z", "published_at": None}
