@@ -159,6 +159,10 @@ class PostPipeline:
             return item
         if self._seen(item):
             self.stats.inc_value(DUPLICATES)
+            if item.id not in self._pending_ids and not self.state.is_seen(self.source, item.id):
+                # The same story at another URL (a copy, a tracking parameter): remember this URL too, or
+                # every later crawl fetches it again only to drop it again.
+                self.state.mark_seen(self.source, [SeenEntry(item.id, None, item.id, item.published_at)])
             raise DropItem(f"already collected: {item.url or item.id}", log_level="DEBUG")
         self._batch.append(item)
         self._pending_ids.add(item.id)

@@ -131,3 +131,28 @@ def test_a_post_that_could_not_be_deidentified_is_remembered_without_its_persona
     assert json.loads(line)["post"] == {"id": "p1", "source": "demo_board", "source_type": "news",
                                         "url": "http://127.0.0.1:8700/board/msg/b1.html",
                                         "fetched_at": "2026-04-08T00:00:00Z", "published_at": None}
+
+
+def test_a_copy_at_another_url_is_dropped_once_and_its_url_remembered(tmp_path: Path) -> None:
+    """/news/1.html?utm=x or a copied page: dropped by its content, and not fetched again on every later crawl."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from scrapy.exceptions import DropItem
+    from scrapy.spiders import Spider
+    from scrapy.utils.test import get_crawler
+
+    from crawler.pipelines import PostPipeline
+    from crawler.state import CrawlState, SeenEntry, content_hash
+    from yuqing.contract import Post
+
+    state = CrawlState(tmp_path / "state.db")
+    digest = content_hash("停水通知", "明日停水")
+    state.mark_seen("demo_news", [SeenEntry("original", digest, "original")])
+    pipeline = PostPipeline(get_crawler(Spider))
+    pipeline.state, pipeline.source = state, "demo_news"
+    copy = Post(id="copy", source="demo_news", fetched_at=datetime(2026, 4, 8, tzinfo=UTC), title="停水通知",
+                text="明日停水", content_hash=digest)
+    with pytest.raises(DropItem):
+        asyncio.run(pipeline.process_item(copy))
+    assert state.is_seen("demo_news", "copy")  # the spider's item_request now skips that URL
