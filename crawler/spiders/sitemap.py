@@ -6,8 +6,8 @@ the time window are dropped before their page is fetched; the pages go through a
 
 from __future__ import annotations
 
-import gzip
 import re
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +24,16 @@ _GZIP_MAGIC = b"\x1f\x8b"
 def _local(tag: Any) -> str:
     return tag.split("}", 1)[1] if isinstance(tag, str) and "}" in tag else str(tag)
 
+
+
+# A sitemap is at most 50 MB uncompressed (sitemaps.org); a gzip that inflates beyond the cap is cut there.
+_MAX_SITEMAP_BYTES = 50 * 1024 * 1024
+
+
+def _gunzip(body: bytes, limit: int) -> bytes:
+    """Inflate at most ``limit`` bytes: a small gzip bomb must not be expanded whole in memory first."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    return inflater.decompress(body, limit)
 
 class SitemapSpider(ArticleSpider):
     name = "sitemap"
@@ -44,8 +54,8 @@ class SitemapSpider(ArticleSpider):
         body = response.body
         if body[:2] == _GZIP_MAGIC:
             try:
-                body = gzip.decompress(body)[: self.settings.getint("DOWNLOAD_MAXSIZE") or None]
-            except (OSError, EOFError) as exc:
+                body = _gunzip(body, self.settings.getint("DOWNLOAD_MAXSIZE") or _MAX_SITEMAP_BYTES)
+            except (OSError, EOFError, zlib.error) as exc:
                 self.skip("bad_gzip", response.url, str(exc))
                 return
         try:
@@ -62,9 +72,11 @@ class SitemapSpider(ArticleSpider):
         kind = _local(root.tag)
         if kind == "sitemapindex":
             for loc in root.iter("{*}loc"):
-                url = (loc.text or "").strip()
+                url = response.urljoin((loc.text or "").strip())  # a relative <loc> is read against the index
                 if url.startswith(("http://", "https://")):
                     yield self.listing_request(url, self.parse, page=1)
+                else:
+                    self.skip("bad_loc", response.url, f"<loc> {url[:100]!r} is not an http(s) URL")
             return
         if kind != "urlset":
             self.skip("unreadable_sitemap", response.url, f"root element <{kind}>")

@@ -199,3 +199,14 @@ def test_demo_scenario_releases_items_on_the_clock(tmp_path: Path) -> None:
         DemoSite(default_catalogue(), load_scenario(str(bad)), clock)
     with pytest.raises(ValueError, match="bundled scenarios"):
         load_scenario("no-such-scenario")
+
+
+def test_a_gzipped_sitemap_is_inflated_only_up_to_the_cap() -> None:
+    """A 200 MB sitemap packed into 200 kB is cut at the cap, not expanded whole first."""
+    import gzip
+
+    from crawler.spiders.sitemap import _gunzip
+
+    bomb = gzip.compress(b"0" * 200_000_000)
+    assert len(bomb) < 1_000_000 and len(_gunzip(bomb, 1_000_000)) == 1_000_000
+    assert _gunzip(gzip.compress(b"<urlset/>"), 100) == b"<urlset/>"
