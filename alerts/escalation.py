@@ -263,12 +263,13 @@ class Escalator:
             case.escalation_level, case.escalated_at = level, now
         who = "the unit's leaders" if target.id == case.unit_id else f"the leaders of {target.name} ({target.id})"
         text = f"升级(第{level}级): {why}; 通知 {who}"
+        to_state = "escalated" if case.state in UNANSWERED else None
         payload = case_payload(case, self.config, "escalation", escalation_level=level, summary=text,
                                extra={"reason": why, "escalated_to": target.id, "escalated_to_name": target.name,
-                                      "leaders": [p.name for p in target.leaders]})
+                                      "leaders": [p.name for p in target.leaders],
+                                      "state": to_state or case.state})  # the state the message announces
         sent = queue(session, case=case, kind="escalation", recipients=leader_recipients(target), payload=payload,
                      key=key, at=now)
-        to_state = "escalated" if case.state in UNANSWERED else None
         record(session, case, at=now, actor=SYSTEM, action="escalated", to_state=to_state,
                reason=f"level {level} to {who}: {why}",
                details={"level": level, "unit": target.id, "leaders": [p.name for p in target.leaders],

@@ -57,6 +57,7 @@ def test_an_unacknowledged_case_goes_to_the_units_leaders_then_the_parents(db: D
     first = notifications(db, kind="escalation")
     assert {n.recipient for n in first} == {"U0A3EDU01", "director@edu.a3.gov.example"}
     assert first[0].payload["escalation_level"] == 1 and first[0].payload["escalated_to"] == "a3-edu"
+    assert first[0].payload["state"] == "escalated"  # the message says what happened, not the state before
     run_until(escalator, db, clock, hours=2)  # 120 min more: the parent unit's leaders
     second = notifications(db, kind="escalation")[2:]
     assert {n.recipient for n in second} == {"U0AEDU001", "director@edu.a.gov.example"}
