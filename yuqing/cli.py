@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -98,8 +99,13 @@ def config_check(directory: Path | None) -> None:
     from alerts.calendar import WorkCalendar
     from yuqing.clock import SystemClock
 
-    warning = WorkCalendar(cfg.policy.calendar).coverage_warning(SystemClock(cfg.settings.tz()).now().date())
-    if warning:
+    warnings = [WorkCalendar(cfg.policy.calendar).coverage_warning(SystemClock(cfg.settings.tz()).now().date())]
+    from analysis.deidentify import PSEUDONYM_KEY_ENV
+
+    if not os.environ.get(PSEUDONYM_KEY_ENV):
+        warnings.append(f"{PSEUDONYM_KEY_ENV} is not set: authors' pseudonyms use the public development key, so "
+                        "anyone who guesses a name can check it. Set it to a secret in production")
+    for warning in filter(None, warnings):
         click.echo(f"warning: {warning}", err=True)
     click.echo(summary(cfg))
 

@@ -165,3 +165,11 @@ def test_selectors_a_spider_would_refuse_are_listed_before_any_crawl(config_copy
     assert code == 2, out
     assert "source 'demo_news': selectors.titel is not used by news sources; use one of: title" in out
     assert "source 'demo_board': selector content: 'span[[[' is not valid CSS or XPath" in out
+
+
+def test_config_check_warns_about_a_missing_pseudonym_key_but_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("YUQING_PSEUDONYM_KEY", raising=False)
+    code, out = check(REPO_CONFIG)
+    assert code == 0 and "warning: YUQING_PSEUDONYM_KEY is not set" in out
+    monkeypatch.setenv("YUQING_PSEUDONYM_KEY", "a-secret")
+    assert "YUQING_PSEUDONYM_KEY" not in check(REPO_CONFIG)[1]
