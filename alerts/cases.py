@@ -363,7 +363,7 @@ def acknowledge(session: Session, case_id: int, actor: str, at: datetime, reason
 
 
 def record_response(session: Session, case_id: int, actor: str, at: datetime, text: str,
-                    channel: str = "") -> Case:
+                    channel: str = "", details: dict[str, Any] | None = None) -> Case:
     """A response was published (or reported upward): the deadlines it fulfils are met, on time or late."""
     if not text.strip():
         raise CaseError(f"case {case_id}: a response needs its text (what was said, where)")
@@ -376,7 +376,7 @@ def record_response(session: Session, case_id: int, actor: str, at: datetime, te
         if deadline.met_at is None and met_by(deadline.kind, channel):
             deadline.met_at = at
             met.append({"kind": deadline.kind, "on_time": at <= deadline.due_at})
-    details: dict[str, Any] = {"text": text, "channel": channel, "deadlines_met": met}
+    details = {"text": text, "channel": channel, "deadlines_met": met, **(details or {})}
     if not is_acknowledged(case):
         case.acknowledged_at = at
         details["implicit_acknowledgement"] = True

@@ -17,16 +17,17 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from elasticsearch import Elasticsearch, helpers
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.cases import open_or_update_case, queue, sync_units
+from alerts.cases import CLOSED, open_or_update_case, queue, record_response, sync_units
 from alerts.escalation import Escalator, TickReport
 from alerts.notifiers import unit_recipients
 from alerts.routing import Router
 from alerts.rules import RuleEngine, RuleMatch
 from yuqing.clock import Clock
-from yuqing.contract import Event, Post
-from yuqing.db.models import ScheduleMark
+from yuqing.contract import Event, Post, Reply
+from yuqing.db.models import Case, ScheduleMark
 from yuqing.db.session import Database
 from yuqing.es.indices import IndexLayout
 from yuqing.es.writer import BulkWriter, post_document
@@ -42,6 +43,9 @@ CLUSTER_MARK = "events:clustered"
 CLUSTER_OVERLAP = timedelta(minutes=10)
 CLUSTER_MEMORY = 50_000
 FIRST_RUN_LOOKBACK = timedelta(hours=24)
+# Replies waiting for a case are kept for the last this many posts that carried one.
+REPLY_MEMORY = 5_000
+BOARD_REPLY_CHANNEL = "message_board"
 
 Enrich = Callable[[Sequence[Post]], list[Post]]
 Cut = Callable[[str], str]
@@ -94,6 +98,8 @@ class Pipeline:
         self.tracker = tracker
         self._touched: set[str] = set()
         self._clustered: OrderedDict[str, None] = OrderedDict()
+        # Official replies collected from message boards, waiting for their event's case (post id → event, reply).
+        self._replies: OrderedDict[str, tuple[str, Reply]] = OrderedDict()
         # The scheduler may run a crawl's evaluation and the periodic one at once; the tracker is not
         # thread-safe, so one pass at a time.
         self._lock = threading.RLock()
@@ -115,6 +121,7 @@ class Pipeline:
             event = self.tracker.add(post)
             if event is not None:
                 self._touched.add(event.id)
+                self._note_reply(post, event.id)
             else:  # no content to cluster: do not offer it to the tracker again from the index
                 self._clustered[post.id] = None
         self.posts.add_many(post_document(p, self.cut) for p in enriched)
@@ -148,14 +155,17 @@ class Pipeline:
             actions = []
             for hit in hits:
                 if hit["_id"] in self._clustered:
-                    continue
+                    continue  # no content to cluster: offered once
                 post = Post.model_validate({k: v for k, v in hit["_source"].items() if k in known})
+                # A post seen before comes back without its event when the crawler indexes it again (a board
+                # message revisited for its reply): the tracker knows it and counts it once.
                 event = self.tracker.add(post)
-                self._clustered[hit["_id"]] = None
                 newest = post.fetched_at if newest is None else max(newest, post.fetched_at)
                 if event is None:
+                    self._clustered[hit["_id"]] = None
                     continue
                 self._touched.add(event.id)
+                self._note_reply(post, event.id)
                 actions.append({"_op_type": "update", "_index": hit["_index"], "_id": hit["_id"],
                                 "doc": {"event_id": event.id}})
             if actions:
@@ -213,7 +223,34 @@ class Pipeline:
                     session.add(ScheduleMark(key=mark, at=now, details={}))
                 else:
                     row.at = now
+        self._record_replies(report)
         return report
+
+    # ----------------------------------------------------------------------------- official replies
+
+    def _note_reply(self, post: Post, event_id: str) -> None:
+        if post.reply is not None and post.reply.replied_at is not None and post.reply.text.strip():
+            self._replies[post.id] = (event_id, post.reply)
+            while len(self._replies) > REPLY_MEMORY:
+                self._replies.popitem(last=False)
+
+    def _record_replies(self, report: EvaluationReport) -> None:
+        """A message board's official reply is the response to its case, at the reply's own time: the deadlines
+        it meets are judged on when the unit answered, not on when the crawler saw the answer."""
+        for post_id, (event_id, reply) in list(self._replies.items()):
+            with self.database.transaction() as session:
+                case = session.scalars(select(Case).where(Case.event_id == event_id)).one_or_none()
+                if case is None:
+                    continue  # no case (yet): kept while the event may still open one
+                recorded = any(e.action == "responded" and (e.details or {}).get("reply_post") == post_id
+                               for e in case.events)
+                if not recorded and case.state != CLOSED:
+                    assert reply.replied_at is not None
+                    record_response(session, case.id, f"留言板答复：{reply.replier or '答复单位'}", reply.replied_at,
+                                    reply.text, channel=BOARD_REPLY_CHANNEL, details={"reply_post": post_id})
+                    report.lines.append(f"case {case.id}: official reply of {reply.replied_at:%m-%d %H:%M} recorded "
+                                        f"as its response")
+            del self._replies[post_id]
 
     def _touched_matches(self, rule: RuleSpec, touched: set[str], found: set[str | None],
                          now: datetime) -> list[RuleMatch]:

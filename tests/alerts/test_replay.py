@@ -163,3 +163,37 @@ def test_a_silent_source_alerts_the_press_office_once(pipeline, tmp_path: Path) 
     silent = [n for n in notifications(pipeline.database) if n.idempotency_key.startswith("flatline:")]
     assert {(n.channel, n.recipient) for n in silent} == {("slack", "#a-gov-office"), ("email", "office@a.gov.example")}
     assert silent[0].case_id is None and "demo_weibo yielded 0 posts" in silent[0].payload["summary"]
+
+
+def test_an_official_reply_collected_later_is_the_cases_response_at_its_own_time(pipeline, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A message first crawled unanswered opens a case; the reply the next crawl collects is recorded as the
+    response at the time the unit published it, so the deadline is judged on that time."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from yuqing.contract import Post
+    from yuqing.db.models import Case
+
+    def the_case(database):  # type: ignore[no-untyped-def]
+        with database.sessions() as session:
+            return session.scalars(select(Case).options(selectinload(Case.events), selectinload(Case.deadlines))).one()
+
+    text = "A3区金星小区昨晚发生火灾，造成2人死亡，消防通道长期被堵，请相关部门调查处理"
+    message = Post.model_validate({"id": "board-1", "source": "demo_board", "source_type": "message_board",
+                                   "published_at": START.isoformat(), "fetched_at": START.isoformat(),
+                                   "title": "金星小区火灾", "text": text,
+                                   "region": {"province": "湖南省", "city": "A市", "district": "A3区"}})
+    _index_as_the_crawler_does(pipeline, [message], tmp_path / "spool")
+    assert len(pipeline.evaluate().opened) == 1
+    replied_at = START + timedelta(hours=20)
+    answered = Post.model_validate({**message.model_dump(), "reply": {
+        "text": "经调查，已责令物业清理消防通道并追责。", "replier": "A3区应急管理局", "replied_at": replied_at}})
+    pipeline.clock.advance(timedelta(hours=30))  # the crawler saw the reply 10 hours after it was published
+    _index_as_the_crawler_does(pipeline, [answered], tmp_path / "spool")
+    report = pipeline.evaluate()
+    assert any("official reply" in line for line in report.lines)
+    case = the_case(pipeline.database)
+    assert case.state == "responded" and case.responded_at == replied_at
+    assert all(d.met_at == replied_at for d in case.deadlines)
+    pipeline.evaluate()
+    assert [e.action for e in the_case(pipeline.database).events].count("responded") == 1  # recorded once
