@@ -207,9 +207,13 @@ _FLAG_RE = {name: re.compile("|".join(map(re.escape, words))) for name, words in
 _FLAG_RE["mass_incident"] = re.compile(_FLAG_RE["mass_incident"].pattern + "|" + _MASS_INCIDENT.pattern)
 _VERB_ANY = re.compile("|".join(_KINDS.values()))
 # A cheap first look: most posts carry no cue at all and skip the rest.
+# The words every gathering pattern (_MASS_INCIDENT) contains: a gathering may carry no other cue word, and
+# literal words keep this first look fast (the patterns themselves in the alternation made it 2.5x slower).
+_GATHERING_WORDS = {"聚集", "围堵", "堵路", "堵门", "冲击", "冲突"}
 _ANY_CUE = re.compile(
-    "|".join(sorted({re.escape(w) for ws in FLAG_WORDS.values() for w in ws} | {"死"}, key=len, reverse=True))
-    + "|" + _VERB_ANY.pattern + "|" + _MASS_INCIDENT.pattern  # a gathering may carry no other cue word
+    "|".join(sorted({re.escape(w) for ws in FLAG_WORDS.values() for w in ws} | {"死"} | _GATHERING_WORDS,
+                    key=len, reverse=True))
+    + "|" + _VERB_ANY.pattern
 )
 
 
