@@ -249,7 +249,7 @@ def route_test(topic: str | None, grade: str | None, city: str | None, districts
 
 @click.group("cases")
 def cases_group() -> None:
-    """Cases: list and show them; acknowledge, record a response, close, reopen."""
+    """Cases: open one by hand, list and show them; acknowledge, record a response, close, reopen."""
 
 
 def _load_cases(config: Config, state: str | None = None, unit: str | None = None) -> list[dict[str, Any]]:
@@ -316,6 +316,48 @@ def _act(action: Callable[..., Any], case_id: int, *args: Any) -> None:
             click.echo(f"case {case.id} is now {case.state}")
     except CaseError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+@cases_group.command("open")
+@click.option("--title", required=True, help="What the case is about, as the assignment names it.")
+@click.option("--topic", required=True, help="A topic of config/taxonomy.yaml (it decides the responsible unit).")
+@click.option("--region", "region_text", default="", help="Where, e.g. 湖南省A市A3区 (the district decides the unit).")
+@click.option("--grade", type=click.Choice(["I", "II", "III", "IV"]), default="III", show_default=True,
+              help="I/II are major: 5 h / 24 h deadlines and the joint units.")
+@click.option("--actor", required=True, help="Who assigns it (e.g. 市政府办公厅).")
+@click.option("--reason", required=True, help="Why (e.g. 上级交办, 网民集中反映).")
+def cases_open(title: str, topic: str, region_text: str, grade: str, actor: str, reason: str) -> None:
+    """Open a case by hand: public opinion the higher government assigns, or that a press officer spotted
+    before any rule did. It is routed, given deadlines and alerted like any other case."""
+    import hashlib
+
+    from alerts.cases import open_or_update_case
+    from analysis.region import resolve_region
+    from yuqing.clock import SystemClock
+    from yuqing.contract import Event, Grade
+
+    config = _config()
+    if topic not in config.taxonomy.ids():
+        raise click.ClickException(f"--topic {topic!r} is not in config/taxonomy.yaml; use one of: "
+                                   f"{', '.join(config.taxonomy.ids())}")
+    region = resolve_region(region_text) if region_text else None
+    if region_text and region is None:
+        raise click.ClickException(f"--region {region_text!r} names no place the gazetteer knows; write it as "
+                                   "湖南省A市A3区 (province, city, district)")
+    clock = SystemClock(config.settings.tz())
+    now = clock.now()
+    event_id = "manual-" + hashlib.sha1(f"{title}\x1f{now.isoformat()}".encode()).hexdigest()[:16]
+    event = Event(id=event_id, title=title, first_seen=now, last_seen=now, region=region, topic=topic,
+                  grade=Grade(grade), grade_reasons=[f"人工立案（{actor}）：{reason}"])
+    database = _database(config)
+    with database.transaction() as session:
+        update = open_or_update_case(session, event, "manual", config, clock,
+                                     districts=[region.district] if region and region.district else None,
+                                     reason=f"{actor}: {reason}")
+        case = update.case
+        click.echo(f"case {case.id} opened: {case.title} → {case.unit_id}"
+                   + (f" (joint: {', '.join(case.joint_unit_ids)})" if case.joint_unit_ids else "")
+                   + f"; {len(update.notifications)} alert(s) queued")
 
 
 @cases_group.command("ack")

@@ -90,6 +90,20 @@ def test_cases_and_notifications_list_as_json(env: dict[str, str], database: Dat
     assert all(r["status"] == "sent" and r["sent_at"] for r in slack)  # no token: recorded locally
 
 
+def test_a_case_the_higher_government_assigns_is_opened_by_hand(env: dict[str, str], database: Database) -> None:
+    code, out = yuqing(env, "cases", "open", "--title", "A3区某养老院护工虐待老人", "--topic", "养老服务",
+                       "--region", "湖南省A市A3区", "--grade", "II", "--actor", "市政府办公厅", "--reason", "上级交办")
+    assert code == 0, out
+    assert "opened: A3区某养老院护工虐待老人 →" in out and "joint:" in out
+    [case] = json.loads(yuqing(env, "cases", "list", "--json")[1])
+    assert (case["topic"], case["grade"], case["state"]) == ("养老服务", "II", "notified")
+    assert case["region"].endswith("A市A3区") and case["districts"] == ["A3区"] and case["unit"]
+    assert [d["kind"] for d in case["deadlines"]] == ["report_upward", "authoritative_release", "press_conference"]
+    assert "市政府办公厅: 上级交办" in case["timeline"][0]["reason"]
+    code, out = yuqing(env, "cases", "open", "--title", "x", "--topic", "天气", "--actor", "a", "--reason", "b")
+    assert code != 0 and "--topic '天气' is not in config/taxonomy.yaml" in out
+
+
 def test_route_explain_prints_the_path_through_the_tree(env: dict[str, str], database: Database) -> None:
     case_id = open_case(database)
     code, out = yuqing(env, "route", "explain", str(case_id))
