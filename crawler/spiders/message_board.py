@@ -64,6 +64,19 @@ def labelled_fields(response: Response) -> dict[str, str]:
     nodes = [n for n in nodes if n]
     found: dict[str, str] = {}
     pending: str | None = None  # a long field whose label stood before other labelled lines
+    later: dict[str, str] = {}  # the unit and time of a second (third…) reply, until its text comes
+
+    def keep(field: str, value: str) -> None:
+        # The first reply's unit and time are the answer timeliness is judged on; later replies (a follow-up,
+        # another unit's) are kept too, appended to the reply text with their own unit and time.
+        if field not in found:
+            found[field] = value
+        elif field == "reply":
+            heading = " ".join(later.pop(k) for k in ("replier", "reply_time") if k in later)
+            found["reply"] += "\n\n" + (f"{heading}：\n" if heading else "") + value
+        elif field in ("replier", "reply_time"):
+            later[field] = value
+
     i = 0
     while i < len(nodes):
         match = _LABEL.match(nodes[i])
@@ -72,7 +85,7 @@ def labelled_fields(response: Response) -> dict[str, str]:
                 j = i
                 while j < len(nodes) and not _LABEL.match(nodes[j]):
                     j += 1
-                found.setdefault(pending, "\n".join(nodes[i:j]))
+                keep(pending, "\n".join(nodes[i:j]))
                 pending, i = None, j
                 continue
             i += 1
@@ -90,8 +103,8 @@ def labelled_fields(response: Response) -> dict[str, str]:
         elif not values and j < len(nodes) and not _LABEL.match(nodes[j]):
             values.append(nodes[j])
             j += 1
-        if values and field not in found:
-            found[field] = ("\n" if field in _LONG_FIELDS else " ").join(values)
+        if values:
+            keep(field, ("\n" if field in _LONG_FIELDS else " ").join(values))
         i = j
     return found
 

@@ -160,6 +160,17 @@ def test_a_request_never_leaves_the_sources_domains_even_when_fetched_again_on_p
     middleware.process_request(Request("http://localhost:18702/x", meta={"allow_offsite": True}))
 
 
+def test_a_second_reply_is_kept_after_the_first() -> None:
+    """城管局 answers on the 10th, 环卫处 on the 12th: the first answer's time counts, the second is not dropped."""
+    body = """<html><body><h1>垃圾清运</h1><div>留言内容：小区垃圾堆积一周无人清运。</div>
+      <h2>答复意见</h2><div>答复单位：城管局</div><div>答复时间：2024-01-10 09:00</div><div>已安排清运。</div>
+      <h2>答复意见</h2><div>答复单位：环卫处</div><div>答复时间：2024-01-12 16:00</div>
+      <div>经复查已全部清运完毕，并建立每日巡查。</div></body></html>"""
+    fields = labelled_fields(HtmlResponse("http://x/", body=body.encode(), encoding="utf-8"))
+    assert (fields["replier"], fields["reply_time"]) == ("城管局", "2024-01-10 09:00")
+    assert fields["reply"] == "已安排清运。\n\n环卫处 2024-01-12 16:00：\n经复查已全部清运完毕，并建立每日巡查。"
+
+
 def test_retries_wait_longer_each_time_and_honour_retry_after() -> None:
     crawler = get_crawler(
         Spider,
