@@ -162,7 +162,10 @@ class SentimentModel(PersistedTextModel):
     default_dir = SHIPPED_MODELS / "sentiment"
 
     def fallback_label(self) -> str:
-        return "neutral" if "neutral" in self.labels else self.labels[0]
+        """neutral; for a model trained on other labels, the one its training chose (its commonest label)."""
+        if "neutral" in self.labels:
+            return "neutral"
+        return str(self.meta.get("fallback") or self.labels[0])
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> SentimentModel:

@@ -1031,6 +1031,12 @@ def train_shipped_sentiment(out: Path | None = None, encoder: str | None = None)
 # Training from any labelled CSV (the `yuqing train` command)
 
 
+def fallback_for(counts: Counter[str], preferred: str) -> str:
+    """The label text without Chinese gets: the taxonomy's own fallback (非民生, neutral) when the CSV uses it,
+    else the commonest label — the least wrong guess with nothing to go on, not the alphabetically first."""
+    return preferred if preferred in counts else min(counts, key=lambda label: (-counts[label], label))
+
+
 class TrainingDataError(ValueError):
     """A labelled CSV that cannot be trained on; the message names the file, the column and the fix."""
 
@@ -1089,7 +1095,7 @@ def train_from_csv(
         from analysis.topic import build_pipeline as build_topic
 
         model = build_topic(calibration_folds=folds).fit(fit_x, fit_y)
-        meta["fallback"] = "非民生" if "非民生" in counts else sorted(counts)[0]
+        meta["fallback"] = fallback_for(counts, "非民生")
     elif kind == "sentiment":
         from analysis.sentiment import SentimentModel, polarity_scorer_of
         from analysis.sentiment import build_pipeline as build_sentiment
@@ -1108,6 +1114,7 @@ def train_from_csv(
         else:
             model = build_sentiment(scorer, calibration_folds=folds, encoder=encoder).fit(fit_x, fit_y)
         meta["prior_shift"] = shift
+        meta["fallback"] = fallback_for(counts, "neutral")
     else:
         raise TrainingDataError(f"unknown model kind {kind!r}; use topic or sentiment")
     _compact(model)  # score exactly what is written

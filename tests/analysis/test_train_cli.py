@@ -199,3 +199,18 @@ def test_train_says_how_many_rows_it_left_out_and_refuses_a_file_as_model_dir(tm
     result = CliRunner().invoke(train_command, [*args, "--out", str(tmp_path / "m")])
     assert result.exit_code == 0, result.output
     assert "left out 1 row(s) with an empty 'content' or 'category'" in result.output
+
+
+def test_a_model_trained_on_its_own_labels_gives_text_without_chinese_its_commonest_label(tmp_path: Path) -> None:
+    """No 非民生 or neutral among the labels: the commonest one, not the alphabetically first (交通)."""
+    rows = labelled_rows()
+    rows += [dict(r, id=r["id"] + "-again") for r in rows if r["category"] == "环境"]
+    data = write_csv(tmp_path / "labelled.csv", rows)
+    out = tmp_path / "model"
+    result = CliRunner().invoke(train_command, ["topic", "--data", str(data), "--text-column", "content",
+                                                "--label-column", "category", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    inputs = write_csv(tmp_path / "in.csv", [{"text": "😀😀😀"}, {"text": "hello world"}])
+    predicted = CliRunner().invoke(predict_command, ["--model", str(out), "--data", str(inputs)])
+    rows_out = list(csv.DictReader(predicted.output.splitlines()))
+    assert [r["label"] for r in rows_out] == ["环境", "环境"] and all(float(r["score"]) < 0.5 for r in rows_out)
