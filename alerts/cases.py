@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.deadlines import REOPEN_MARK, REPORT_CHANNEL, deadline_for, met_by
+from alerts.deadlines import REPORT_CHANNEL, deadline_for, met_by
 from alerts.notifiers import person_recipients, unit_recipients
 from alerts.routing import CaseLabels, Router
 from yuqing.clock import Clock
-from yuqing.contract import GRADE_COLOUR, MAJOR_GRADES, Event, Grade
+from yuqing.contract import GRADE_COLOUR, MAJOR_GRADES, REOPEN_MARK, Event, Grade
 from yuqing.db.models import Case, CaseEvent, Deadline, Notification, UnitRow
 from yuqing.settings import Config, RuleSpec, Unit, UnitsFile
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from alerts.calendar import WorkCalendar
-from yuqing.contract import MAJOR_GRADES
+from yuqing.contract import MAJOR_GRADES, base_kind
 from yuqing.settings import DeadlineSpec, Policy
 
 # A message that complains gets the complaint deadline; anything else is treated as a suggestion.
@@ -20,7 +20,6 @@ COMPLAINT_CUES = ("投诉", "举报", "维权", "索赔", "不作为", "乱收�
 # internal report upward fulfils only the reporting deadline, and any public answer fulfils the rest.
 REPORT_CHANNEL = "report_upward"
 PRESS_CHANNEL = "press_conference"
-REOPEN_MARK = "#reopen"
 
 
 @dataclass(frozen=True)
@@ -101,17 +100,6 @@ def deadline_for(*, grade: str | None, source_type: str | None, detected_at: dat
             continue
         out.append(DueDate(kind=spec.kind, due_at=due, starts_at=detected_at, basis=basis))
     return out
-
-
-def episode(kind: str) -> int:
-    """Which round of a case a deadline belongs to: 0 before any reopening, n for the n-th reopening."""
-    _, _, n = kind.partition(REOPEN_MARK)
-    return int(n) if n.isdigit() else 0
-
-
-def base_kind(kind: str) -> str:
-    """The statutory kind of a deadline, without the mark a reopened case adds."""
-    return kind.split(REOPEN_MARK, 1)[0]
 
 
 def met_by(kind: str, channel: str) -> bool:

@@ -30,9 +30,10 @@ from alerts.cases import (
     record,
     unit_recipients,
 )
-from alerts.deadlines import episode, reminder_times
+from alerts.deadlines import reminder_times
 from alerts.routing import Router
 from yuqing.clock import Clock
+from yuqing.contract import episode
 from yuqing.db.models import Case, Deadline, ScheduleMark
 from yuqing.db.session import Database
 from yuqing.settings import Config, Unit

@@ -121,7 +121,8 @@ class Pipeline:
             event = self.tracker.add(post)
             if event is not None:
                 self._touched.add(event.id)
-                self._note_reply(post, event.id)
+            if post.event_id is not None:
+                self._note_reply(post, post.event_id)
             else:  # no content to cluster: do not offer it to the tracker again from the index
                 self._clustered[post.id] = None
         self.posts.add_many(post_document(p, self.cut) for p in enriched)
@@ -161,13 +162,15 @@ class Pipeline:
                 # message revisited for its reply): the tracker knows it and counts it once.
                 event = self.tracker.add(post)
                 newest = post.fetched_at if newest is None else max(newest, post.fetched_at)
-                if event is None:
+                event_id = event.id if event is not None else post.event_id  # a retired event keeps its posts
+                if event_id is None:
                     self._clustered[hit["_id"]] = None
                     continue
-                self._touched.add(event.id)
-                self._note_reply(post, event.id)
+                if event is not None:
+                    self._touched.add(event.id)
+                self._note_reply(post, event_id)
                 actions.append({"_op_type": "update", "_index": hit["_index"], "_id": hit["_id"],
-                                "doc": {"event_id": event.id}})
+                                "doc": {"event_id": event_id}})
             if actions:
                 helpers.bulk(self.es, actions, raise_on_error=True)
                 done += len(actions)

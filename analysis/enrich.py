@@ -122,12 +122,22 @@ def deidentify_post(post: Post, deidentify: Callable[[str], Any], deidentify_aut
     return post.model_copy(update=updates)
 
 
+# Query keys that carry a person's data; a bare number under any other key is a page id (docid=0201…, tid=150…)
+# and is kept, or the stored link would no longer open the page.
+_PERSONAL_KEY = re.compile(r"phone|tel|mobile|name|card|mail|addr|sfz|idno|身份|手机|电话|姓名|地址|邮箱", re.IGNORECASE)
+_BARE_ID = re.compile(r"[0-9A-Za-z_\-]+")
+
+
+def _may_be_personal(key: str, value: str) -> bool:
+    return bool(value) and (_PERSONAL_KEY.search(key) is not None or _BARE_ID.fullmatch(value) is None)
+
+
 def _mask_url_query(url: str, deidentify: Callable[[str], Any]) -> str:
     """The URL with personal data in its query and fragment masked (``?phone=138…`` from a form); the scheme,
     host and path, which locate the page, are kept, and a URL with nothing to mask is returned as it was."""
     parts = urlsplit(url)
     pairs = parse_qsl(parts.query, keep_blank_values=True)
-    masked = [(key, deidentify(value).text if value else value) for key, value in pairs]
+    masked = [(key, deidentify(value).text if _may_be_personal(key, value) else value) for key, value in pairs]
     fragment = unquote(parts.fragment)
     masked_fragment = deidentify(fragment).text if fragment else fragment
     if masked == pairs and masked_fragment == fragment:

@@ -394,9 +394,10 @@ class EventTracker:
     def add(self, post: Post) -> Event | None:
         """Put one enriched post into its event (setting ``post.event_id``); None for a post with no content."""
         known = self.post_event.get(post.id)
-        if known is not None and known in self.events:
-            post.event_id = known  # seen before (a re-crawl): counted once
-            return self.to_event(self.events[known])
+        if known is not None:
+            post.event_id = known  # seen before (a re-crawl, a board message revisited for its reply): counted once
+            # An event that went quiet has left memory; its post stays with it rather than start a new one.
+            return self.to_event(self.events[known]) if known in self.events else None
         ts = post.timestamp()
         tf = self.term_counts(post)
         terms = list(tf)

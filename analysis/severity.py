@@ -179,12 +179,19 @@ _DENIAL = re.compile(
     r"(?:无|未造成|没有|暂无|未发现|未有|并无|无一)(?:人员)?(?:伤亡|死伤|人受伤|人死亡|人员受伤)"
     r"|(?:无|没有|暂无|未发现|未有|并无)(?:人员|人)?(?:被困|受困|被埋|失踪|失联)"
 )
-# A sentence that calls a report false (辟谣: "网传…3人死亡系谣言") reports no casualties.
+# A rebuttal (辟谣) reports no casualties: in a sentence calling something false, the clauses that say so and
+# the clauses that repeat the rumour ("网传…3人死亡，经核实系谣言") are dropped; the rest stands ("事故已造成3人
+# 死亡，请不要传播谣言", "火灾造成3人死亡，网传10人死亡的说法不实").
 _SENTENCE = re.compile(r"[^。！？!?\n]+")
+_CLAUSE_IN_SENTENCE = re.compile(r"[^，,；;]+")
 _REBUTTAL = re.compile(r"谣言|辟谣|谣传|不实|假消息|虚假信息|系编造|不属实|并非事实|并不属实")
-# People trapped and then brought out ("被困，十分钟后被救出") are not casualties; "仍有…被困" still are.
+_RUMOUR_TOLD = re.compile(r"^\s*(?:网传|传言|有传言|网上流传|网上传|据传|有网友称|坊间传)")
+# People trapped and then brought out ("被困，十分钟后被救出") are not casualties; "仍有…被困" still are, and so
+# are those a partial rescue left ("5人被困，已救出3人").
 _RESCUED = re.compile(r"救出|获救|脱险|脱困|营救成功|安全转移")
 _STILL = re.compile(r"仍有|仍然|尚有|还有|仍")
+_RESCUED_COUNT = re.compile(rf"(?:救出|获救)[^，。；0-9{_CN}]{{0,6}}(?P<n>[0-9{_CN}]+)\s*(?:名|人|个)|"
+                            rf"(?P<m>[0-9{_CN}]+)\s*(?:名|人)[^，。；]{{0,6}}(?:被救出|获救|脱险)")
 # Citizens warn of what *could* happen ("以免造成人员伤亡", "存在火灾隐患"): a warning is not an incident.
 _HYPOTHETICAL_BEFORE = re.compile(
     r"以免|避免|防止|预防|以防|防范|容易|可能|恐|一旦|万一|险些|差点|会不会|如果|若|假如|担心|担忧|害怕|杜绝|"
@@ -198,8 +205,7 @@ _MASS_INCIDENT = re.compile(
     r"(?:聚集|围堵|堵路|堵门|冲击)|聚集(?:维权|讨薪|上访|抗议|闹事)|(?:发生|造成|引发)(?:激烈|肢体)?冲突|"
     r"围堵(?:政府|大门|办公|道路|门口)")
 # The injured "送往医院" or "入院治疗": the hospital is not where the incident is.
-_TAKEN_TO_HOSPITAL = re.compile(r"(?:送往|送至|送到|送入|转往|转至|抬往|赶往|前往|进入|住进|送)[^，。；,;]{0,8}?(?:医院|卫生院|诊所|急诊)"
-                                r"|(?:医院|急诊)(?:救治|治疗|抢救|检查|就医)")
+_TAKEN_TO_HOSPITAL = re.compile(r"(?:送往|送至|送到|送入|转往|转至|抬往|送)[^，。；,;]{0,8}?(?:医院|卫生院|诊所|急诊)")
 # Letters are addressed to officials ("尊敬的书记", "市长信箱"): that names no official in the matter.
 _SALUTATION = re.compile(r"(?:尊敬的|敬爱的|致)[^，。,：:]{0,10}?(?:书记|市长|县长|区长|局长|镇长|领导)|"
                          r"(?:书记|市长|县长|区长)(?:信箱|热线|留言板)")
@@ -326,6 +332,15 @@ def _clause_counts(clause: str) -> list[tuple[str, int]]:
     return out
 
 
+def _without_rumour(sentence: re.Match[str]) -> str:
+    """A sentence with its rebuttal clauses and, if it rebuts, the rumour it repeats, taken out."""
+    text = sentence.group(0)
+    if not _REBUTTAL.search(text):
+        return text
+    kept = [c for c in _CLAUSE_IN_SENTENCE.findall(text) if not _REBUTTAL.search(c) and not _RUMOUR_TOLD.search(c)]
+    return "，".join(kept) if kept else "。"
+
+
 def extract_cues(text: str) -> SeverityCues:
     """Find severity cues in one text; never raises, empty text gives no cues."""
     cues = SeverityCues()
@@ -333,8 +348,8 @@ def extract_cues(text: str) -> SeverityCues:
         return cues
     denied = _DENIAL.search(text) is not None
     scan = _DENIAL.sub("。", text) if denied else text
-    if _REBUTTAL.search(scan):  # drop the sentences that call a report false
-        scan = _SENTENCE.sub(lambda m: "。" if _REBUTTAL.search(m.group(0)) else m.group(0), scan)
+    if _REBUTTAL.search(scan):
+        scan = _SENTENCE.sub(_without_rumour, scan)
     if _VERB_ANY.search(scan):
         for clause in _CLAUSE.split(scan):
             for kind, count in _clause_counts(clause):
@@ -360,7 +375,10 @@ def extract_cues(text: str) -> SeverityCues:
             cues.flags.add(name)
     if (cues.trapped or "trapped" in cues.flags) and _RESCUED.search(scan):
         rescued = [s for s in _SENTENCE.findall(scan) if _RESCUED.search(s) and not _STILL.search(s)]
-        if rescued and not any(_FLAG_RE["trapped"].search(s) for s in _SENTENCE.findall(scan) if s not in rescued):
+        counts = [chinese_number(m.group("n") or m.group("m")) or 0 for s in rescued for m in _RESCUED_COUNT.finditer(s)]
+        everyone = not counts or max(counts) >= cues.trapped
+        if rescued and everyone and not any(
+                _FLAG_RE["trapped"].search(s) for s in _SENTENCE.findall(scan) if s not in rescued):
             cues.trapped = 0
             cues.flags.discard("trapped")
     for kind in ("missing", "trapped"):

@@ -145,11 +145,12 @@ def run_round(number: int, poll_s: float, offsets: tuple[float, float], timeout:
             time.sleep(0.2)
         alerts = first_alerts(slack)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        if process.poll() is None:  # `yuqing run` may have stopped on its own (it says why in run.log)
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
         if web is not None:
             web.stop()
         slack.stop()

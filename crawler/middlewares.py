@@ -121,4 +121,8 @@ class SourceOffsiteMiddleware(OffsiteMiddleware):
         if request.meta.get("allow_offsite") or self.should_follow(request, self.crawler.spider):
             return
         self.stats.inc_value("offsite/filtered")
-        raise IgnoreRequest(f"Filtered offsite request to {urlparse_cached(request).hostname!r}")
+        spider = self.crawler.spider
+        source = getattr(getattr(spider, "spec", None), "name", spider.name)
+        raise IgnoreRequest(f"Filtered offsite request to {urlparse_cached(request).hostname!r}: not among the "
+                            f"allowed_domains of source {source!r}; add the host under allowed_domains in sources.yaml "
+                            "if the source's pages live there")

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from yuqing.contract import MAJOR_GRADES
+from yuqing.contract import MAJOR_GRADES, base_kind
 from yuqing.db.models import Case
 
 RESPONSE_KINDS = ("authoritative_release", "response", "reply_suggestion", "reply_complaint")
@@ -148,16 +148,18 @@ class Evaluation:
 
 
 def _hours(start: datetime | None, end: datetime | None) -> float | None:
+    """Hours from opening to an answer; an answer published before the case was opened (a board reply found
+    with its message) counts as 0, not as a negative time."""
     start, end = _aware(start), _aware(end)
     if start is None or end is None:
         return None
-    return (end - start).total_seconds() / 3600
+    return max(0.0, (end - start).total_seconds() / 3600)
 
 
 def first_response(case: Case) -> datetime | None:
     """When the case was first answered: the earliest response that met a response deadline (``responded_at``
     holds the latest response, follow-ups included)."""
-    met = [_aware(d.met_at) for d in case.deadlines if d.kind in RESPONSE_KINDS and d.met_at is not None]
+    met = [_aware(d.met_at) for d in case.deadlines if base_kind(d.kind) in RESPONSE_KINDS and d.met_at is not None]
     return min(t for t in met if t is not None) if met else _aware(case.responded_at)
 
 
@@ -165,7 +167,8 @@ def judge_case(case: Case, now: datetime) -> CaseVerdict:
     """Timeliness of one case from its deadlines: each response deadline met by its due time, or not."""
     first = first_response(case)
     # Judged: the response deadlines already met, or already past without a response.
-    judged = [d for d in case.deadlines if d.kind in RESPONSE_KINDS and (d.met_at is not None or now > _due(d.due_at))]
+    judged = [d for d in case.deadlines
+              if base_kind(d.kind) in RESPONSE_KINDS and (d.met_at is not None or now > _due(d.due_at))]
     on_time = None if not judged else all((met := _aware(d.met_at)) is not None and met <= _due(d.due_at)
                                           for d in judged)
     overdue = [d.kind for d in case.deadlines if (_aware(d.met_at) or now) > _due(d.due_at)]
@@ -207,7 +210,7 @@ def evaluate(session: Session, now: datetime, since: datetime | None = None,
         if verdict.effective is False:
             score.ineffective.append(case.id)
         if case.grade in MAJOR_GRADES:
-            missed = set(verdict.overdue_kinds)
+            missed = {base_kind(k) for k in verdict.overdue_kinds}
             for finding, hit in (("处置不得力", verdict.effective is False),
                                  ("回应不及时", verdict.on_time is False or bool(missed - set(REPORT_KINDS))),
                                  ("报告不及时", bool(missed & set(REPORT_KINDS)))):

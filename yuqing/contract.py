@@ -35,6 +35,19 @@ class Grade(StrEnum):
 GRADE_COLOUR = {Grade.I: "红", Grade.II: "橙", Grade.III: "黄", Grade.IV: "蓝"}
 # 特别重大、重大: the grades whose handling has the 5 h / 24 h deadlines, joint units, and accountability.
 MAJOR_GRADES = frozenset({Grade.I.value, Grade.II.value})
+# A reopened case's deadlines carry the round they belong to: response#reopen1, report_upward#reopen2.
+REOPEN_MARK = "#reopen"
+
+
+def base_kind(kind: str) -> str:
+    """The statutory kind of a deadline, without the mark a reopened case adds."""
+    return kind.split(REOPEN_MARK, 1)[0]
+
+
+def episode(kind: str) -> int:
+    """Which round of a case a deadline belongs to: 0 before any reopening, n for the n-th reopening."""
+    _, _, n = kind.partition(REOPEN_MARK)
+    return int(n) if n.isdigit() else 0
 
 
 class Engagement(BaseModel):

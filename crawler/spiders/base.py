@@ -137,8 +137,10 @@ class SourceSpider(scrapy.Spider):
         self.zone = ZoneInfo(self.tz)
         self.since = parse_since(spec.since, self.now(), self.tz)
         self.start_urls = start_urls(spec)
+        # Without allowed_domains in sources.yaml: the start URLs' sites, subdomains included (a feed on
+        # www.people.com.cn links articles on politics.people.com.cn).
         self.allowed_domains = spec.allowed_domains or sorted(
-            {host for u in self.start_urls if (host := urlsplit(u).hostname)}
+            {host.removeprefix("www.") for u in self.start_urls if (host := urlsplit(u).hostname)}
         )
         self.filter_keywords = bool(spec.keywords) and not queries_in_urls(spec)
         self.distributed = self.settings.getbool("YUQING_DISTRIBUTED")

@@ -82,8 +82,12 @@ def test_the_fallback_when_models_cannot_run_masks_the_same_fields() -> None:
     assert "13812345678" not in out.reply.text
 
 
-def test_a_url_with_nothing_personal_is_kept_as_it_was() -> None:
-    url = "http://news.example.com/2026/04/13812345678.html?from=%E6%96%B0%E9%97%BB&id=5"
+@pytest.mark.parametrize("url", [
+    "http://news.example.com/2026/04/13812345678.html?from=%E6%96%B0%E9%97%BB&id=5",
+    "http://bbs.example.com/t?tid=15012345678&page=2",  # a page id that looks like a phone number
+    "http://news.example.com/a?docid=020123456789",
+])
+def test_a_url_with_nothing_personal_is_kept_as_it_was(url: str) -> None:
     assert Enricher(clock=ManualClock(T0)).enrich(_post("p1", "学校食堂", url=url)).url == url
 
 

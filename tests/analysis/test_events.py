@@ -130,6 +130,18 @@ def test_a_recrawled_post_counts_once() -> None:
     assert again is not None and again.volume == 1
 
 
+def test_a_post_seen_again_after_its_event_went_quiet_keeps_its_event() -> None:
+    """A board message revisited for its reply after a week: the same event, not a new one of one post."""
+    tracker = EventTracker()
+    first = _post("news-1", EXPLOSION, 0)
+    event = tracker.add(first)
+    assert event is not None
+    tracker.refresh(T0 + timedelta(days=8))  # retired from memory
+    again = _post("news-1", EXPLOSION, 8 * 24 * 60)
+    assert tracker.add(again) is None and again.event_id == event.id
+    assert event.id not in tracker.events and len(tracker.events) == 0
+
+
 def test_velocity_stored_is_the_one_the_grade_was_computed_at(policy: GradingPolicy) -> None:
     """40 reposts in 40 minutes, then an hour of silence: the refresh regrades the event with velocity 0, and
     what is stored (and flushed) says the same, not the peak of an hour ago."""

@@ -55,6 +55,11 @@ def test_cues_found_with_counts(text: str, cues: set[str]) -> None:
     ("12人被困，已救出5人，仍有7人被困", {"trapped:12"}),
     ("骑车人被送往医院检查，并无大碍", set()),  # where the injured were taken is no hospital setting
     ("医院发生医闹，医生被打", {"hospital"}),
+    ("一男子进入市第一人民医院后持刀伤人", {"hospital"}),  # entering one is being there
+    ("化工厂爆炸事故已造成3人死亡，请广大网友不要传播谣言。", {"deaths:3", "explosion"}),  # a notice's closing line
+    ("消防部门通报，火灾造成3人死亡，网传10人死亡的说法不实。", {"deaths:3", "fire"}),  # only the rumour goes
+    ("坍塌事故造成5人被困，救援人员已救出3人", {"trapped:5", "collapse"}),  # a partial rescue
+    ("救出被困群众15人，无人员伤亡", set()),
 ])
 def test_gatherings_rebuttals_denials_and_rescues(text: str, cues: set[str]) -> None:
     assert set(extract_cues(text).as_list()) == cues

@@ -55,3 +55,26 @@ def test_a_response_after_which_talk_died_down_worked() -> None:
     assert verdict.effective is True
     verdict.volume_after, verdict.negative_after = 6, 0.5
     assert verdict.effective is False  # more talk after than before: 次生舆情
+
+
+def test_a_reopened_cases_deadlines_are_judged_by_their_statutory_kind() -> None:
+    """report_upward#reopen1 missed is 报告不及时, and response#reopen1 counts for timeliness."""
+    from dashboards.metrics import evaluate
+
+    case = _case("II", [("report_upward#reopen1", 2, None), ("authoritative_release#reopen1", 5, 3)], responded_h=3)
+    verdict = judge_case(case, T0 + timedelta(hours=6))
+    assert verdict.on_time is True and verdict.hours_to_response == 3.0
+    assert verdict.overdue_kinds == ["report_upward#reopen1"]
+
+    class OneCase:  # the session evaluate() reads cases from
+        def scalars(self, _query):  # type: ignore[no-untyped-def]
+            return [case]
+
+    unit = evaluate(OneCase(), T0 + timedelta(hours=6)).units[0]  # type: ignore[arg-type]
+    assert unit.accountability == "通报批评（报告不及时）"
+
+
+def test_an_answer_published_before_the_case_was_opened_took_no_time() -> None:
+    """A board message found with its reply already there: 0 h, not a negative time."""
+    verdict = judge_case(_case("III", [("reply_complaint", 360, -5)], responded_h=-5), T0 + timedelta(days=1))
+    assert verdict.hours_to_response == 0.0 and verdict.on_time is True
