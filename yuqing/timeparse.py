@@ -284,6 +284,28 @@ def local_now(now: datetime | None = None, tz: str = DEFAULT_TZ) -> datetime:
     return now.astimezone(zone)
 
 
+# Official documents date themselves in Chinese numerals: 二〇二四年五月二十日.
+_CN_DIGIT = {"〇": 0, "零": 0, "○": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DATE = re.compile(r"(?P<y>[〇零○一二三四五六七八九]{4})\s*年\s*(?P<m>十[一二]?|[一二三四五六七八九])\s*月"
+                      r"\s*(?P<d>[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])\s*日")
+
+
+def _small_number(text: str) -> int:
+    """一…九, 十, 十一…十九, 二十…三十一."""
+    if "十" not in text:
+        return _CN_DIGIT[text]
+    tens, _, ones = text.partition("十")
+    return (_CN_DIGIT[tens] if tens else 1) * 10 + (_CN_DIGIT[ones] if ones else 0)
+
+
+def _arabic_dates(text: str) -> str:
+    """二〇二四年五月二十日 → 2024年5月20日, so the ordinary date patterns read it."""
+    if "年" not in text or "月" not in text:
+        return text
+    return _CN_DATE.sub(lambda m: f"{''.join(str(_CN_DIGIT[c]) for c in m['y'])}年{_small_number(m['m'])}月"
+                                  f"{_small_number(m['d'])}日", text)
+
+
 def find_datetime(
     text: str,
     now: datetime | None = None,
@@ -300,7 +322,7 @@ def find_datetime(
     if not isinstance(text, str) or not text.strip():
         return None
     current = local_now(now, tz)
-    text = text.lstrip()[:_MAX_INPUT] if at_start else text
+    text = _arabic_dates(text.lstrip()[:_MAX_INPUT] if at_start else text)
     found = _full_date(text, current.tzinfo or UTC, at_start) or _month_day(text, current, at_start)
     if found is None and relative:
         found = _relative(text, current, at_start)
@@ -315,7 +337,7 @@ def parse_time(text: str, now: datetime | None = None, tz: str = DEFAULT_TZ) -> 
     """
     if not isinstance(text, str):
         return None
-    text = text.strip()[:_MAX_INPUT]
+    text = _arabic_dates(text.strip()[:_MAX_INPUT])
     if not text:
         return None
     current = local_now(now, tz)

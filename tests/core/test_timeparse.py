@@ -35,6 +35,8 @@ def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: 
         ("昨天下午3点", at(2024, 2, 29, 15, 0)),
         ("2026年4月8日 上午9点", at(2026, 4, 8, 9, 0)),  # an hour without minutes
         ("2026年4月8日下午3点20分", at(2026, 4, 8, 15, 20)),
+        ("二〇二四年五月二十日", at(2024, 5, 20)),  # official documents date themselves in Chinese numerals
+        ("二〇二三年十二月三十一日 09:30", at(2023, 12, 31, 9, 30)),
     ],
 )
 def test_absolute_chinese_and_numeric_forms(text: str, expected: datetime) -> None:
@@ -142,3 +144,7 @@ def test_a_four_digit_year_after_day_and_month_is_not_read_as_a_two_digit_year()
     """08/04/2026 is not 2008-04-20 (the 20 of 2026 taken for the day)."""
     parsed = parse_time("08/04/2026", now=NOW)
     assert parsed is not None and parsed.year == 2026
+
+
+def test_a_chinese_numeral_date_is_found_in_running_text() -> None:
+    assert find_datetime("发布日期：二〇二四年五月二十日 来源：市政府办公厅", now=NOW) == at(2024, 5, 20)
