@@ -137,6 +137,7 @@ class _EventState:
     topics: Counter[str] = field(default_factory=Counter)
     sentiments: Counter[str] = field(default_factory=Counter)
     sources: Counter[str] = field(default_factory=Counter)
+    source_tiers: dict[str, str] = field(default_factory=dict)
     tiers: Counter[str] = field(default_factory=Counter)
     timeline: Counter[str] = field(default_factory=Counter)
     recent: list[float] = field(default_factory=list)
@@ -185,6 +186,7 @@ class _EventState:
             "sentiments": dict(self.sentiments),
             "sources": dict(self.sources),
             "tiers": dict(self.tiers),
+            "source_tiers": self.source_tiers,
             "timeline": dict(self.timeline),
             "recent": self.recent,
             "cues": self.cues.as_list(),
@@ -453,6 +455,10 @@ class EventTracker:
         if post.sentiment:
             ev.sentiments[post.sentiment] += 1
         ev.sources[post.source] += 1
+        tier = str(post.media_tier)
+        known_tier = ev.source_tiers.get(post.source)
+        if known_tier is None or _TIER_RANK.get(tier, 3) < _TIER_RANK.get(known_tier, 3):
+            ev.source_tiers[post.source] = tier
         ev.tiers[str(post.media_tier)] += 1
         ev.timeline[_hour_label(ts, self.tz)] += 1
         if len(ev.timeline) > 24 * 30:
@@ -512,6 +518,7 @@ class EventTracker:
             velocity=ev.velocity(at or ev.graded_at or ev.last_seen),
             sources=sorted(ev.sources),
             media_tiers=dict(ev.tiers),
+            source_tiers=dict(sorted(ev.source_tiers.items())),
             timeline=[{"hour": h, "count": n} for h, n in sorted(ev.timeline.items())],
             severity_cues=ev.cues.as_list(),
             grade=ev.grade,

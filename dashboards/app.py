@@ -63,6 +63,13 @@ def _left(hours: float | None) -> str:
     return f"剩 {hours:.1f} h" if hours >= 0 else f"超时 {-hours:.1f} h"
 
 
+_TIER_NAMES = {"central": "央媒", "provincial": "省级媒体", "local": "地方媒体", "self-media": "自媒体"}
+
+
+def _tier(value: str | None) -> str:
+    return _TIER_NAMES.get(value or "", value or "")
+
+
 def _colour(grade: str | None) -> str:
     try:
         return GRADE_COLOUR[Grade(grade)] if grade else ""
@@ -75,7 +82,7 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
     clock = clock or SystemClock()
     names = unit_names or {}
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
-    env.filters.update(percent=_percent, hours=_hours, left=_left, when=_when, colour=_colour, safe_url=safe_url,
+    env.filters.update(percent=_percent, hours=_hours, left=_left, when=_when, colour=_colour, safe_url=safe_url, tier=_tier,
                        unit=lambda unit_id: names.get(unit_id or "", unit_id or "（未分派）"))
 
     def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:

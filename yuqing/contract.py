@@ -162,7 +162,8 @@ class Event(BaseModel):
     unique_stories: int = 0
     velocity: float = 0.0
     sources: list[str] = Field(default_factory=list)
-    media_tiers: dict[str, int] = Field(default_factory=dict)
+    media_tiers: dict[str, int] = Field(default_factory=dict)  # posts per tier
+    source_tiers: dict[str, str] = Field(default_factory=dict)  # each source with its tier (the highest seen)
     timeline: list[dict[str, Any]] = Field(default_factory=list)
     severity_cues: list[str] = Field(default_factory=list)
     grade: Grade | None = None

@@ -130,6 +130,18 @@ def test_a_recrawled_post_counts_once() -> None:
     assert again is not None and again.volume == 1
 
 
+def test_an_event_names_each_source_with_its_media_tier(tmp_path: Path) -> None:
+    """Issue 4 §6: "sources and their media tiers" — which source is which, not only counts per tier."""
+    tracker = EventTracker()
+    tracker.add(_post("news-1", EXPLOSION, 0, source="people", tier=MediaTier.CENTRAL))
+    event = tracker.add(_post("rt-1", f"//@网友: 转发 {EXPLOSION}", 5, dup_of="news-1"))
+    assert event is not None
+    assert event.source_tiers == {"people": "central", "weibo": "self-media"}
+    tracker.save(tmp_path / "events.json.gz")
+    restored = EventTracker.restore(tmp_path / "events.json.gz")
+    assert restored.event(event.id).source_tiers == event.source_tiers  # type: ignore[union-attr]
+
+
 def test_a_post_seen_again_after_its_event_went_quiet_keeps_its_event() -> None:
     """A board message revisited for its reply after a week: the same event, not a new one of one post."""
     tracker = EventTracker()
