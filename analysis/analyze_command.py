@@ -34,15 +34,17 @@ class _Line:
     post: Post
 
 
-def post_from_record(record: Any, tz: Any, now: datetime) -> Post:
+def post_from_record(record: Any, tz: Any, now: datetime, warnings: list[str] | None = None) -> Post:
     """A Post from one input object, a string region resolved by the gazetteer; raises BadLine."""
     from analysis.region import resolve_region
 
-    return postlines.post_from_record(record, tz, now, resolve_region=resolve_region)
+    return postlines.post_from_record(record, tz, now, resolve_region=resolve_region, warnings=warnings)
 
 
-def read_posts(handle: Iterable[str], tz: Any, now: datetime) -> tuple[list[_Line], list[tuple[int, str]]]:
-    """Posts of every good line, and (line number, reason) for every bad one."""
+def read_posts(handle: Iterable[str], tz: Any, now: datetime,
+               name: str = "input") -> tuple[list[_Line], list[tuple[int, str]]]:
+    """Posts of every good line, and (line number, reason) for every bad one; a good line with a malformed
+    optional field is said on standard error (``name``:line: …) and kept without it."""
     good: list[_Line] = []
     bad: list[tuple[int, str]] = []
     seen: set[str] = set()
@@ -55,11 +57,14 @@ def read_posts(handle: Iterable[str], tz: Any, now: datetime) -> tuple[list[_Lin
         except json.JSONDecodeError as exc:
             bad.append((number, f"not valid JSON ({exc.msg} at column {exc.colno})"))
             continue
+        said: list[str] = []
         try:
-            post = post_from_record(record, tz, now)
+            post = post_from_record(record, tz, now, said)
         except BadLine as exc:
             bad.append((number, str(exc)))
             continue
+        for warning in said:
+            click.echo(f"{name}:{number}: {warning}", err=True)
         if post.id in seen:
             bad.append((number, f"id {post.id!r} repeats an earlier line; kept the first"))
             continue
@@ -196,7 +201,7 @@ def analyze_command(
     except OSError as exc:
         raise click.ClickException(f"cannot read {in_path}: {exc.strerror}") from exc
     with source:
-        lines, bad = read_posts(decoded_lines(source, in_path), tz, clock.now())
+        lines, bad = read_posts(decoded_lines(source, in_path), tz, clock.now(), str(in_path))
     for number, reason in bad:
         click.echo(f"{in_path}:{number}: skipped: {reason}", err=True)
 

@@ -77,8 +77,14 @@ def _as_text(value: Any, field: str) -> str | None:
     raise BadLine(f"'{field}' must be a string, got {type(value).__name__}")
 
 
-def post_from_record(record: Any, tz: Any, now: datetime, resolve_region: RegionResolver | None = None) -> Post:
-    """A Post from one decoded JSON line; raises BadLine naming the problem."""
+# Fields a post can do without: a malformed one is dropped (and said so) rather than the whole post.
+OPTIONAL_FIELDS = ("engagement", "url", "author", "reply", "lang", "source_type", "status")
+
+
+def post_from_record(record: Any, tz: Any, now: datetime, resolve_region: RegionResolver | None = None,
+                     warnings: list[str] | None = None) -> Post:
+    """A Post from one decoded JSON line; raises BadLine naming the problem. A malformed optional field
+    (``OPTIONAL_FIELDS``) is left out instead, with a sentence appended to ``warnings``."""
     if not isinstance(record, dict):
         raise BadLine(f"expected a JSON object, got {type(record).__name__}")
     post_id = record.get("id")
@@ -106,6 +112,18 @@ def post_from_record(record: Any, tz: Any, now: datetime, resolve_region: Region
     try:
         return Post.model_validate(fields)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        errors = exc.errors()
+        first = errors[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise BadLine(f"field {where}: {first['msg']}") from None
+        bad = {str(e["loc"][0]) for e in errors if e["loc"]}
+        if not bad or not bad <= set(OPTIONAL_FIELDS):
+            raise BadLine(f"field {where}: {first['msg']}") from None
+    for name in bad:
+        fields.pop(name, None)
+    if warnings is not None:
+        warnings.append(f"left out {', '.join(sorted(bad))} (field {where}: {first['msg']}); the post is kept")
+    try:
+        return Post.model_validate(fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise BadLine(f"field {'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None

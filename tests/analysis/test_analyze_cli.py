@@ -122,6 +122,17 @@ def test_numbers_where_text_belongs_are_read_as_text(tmp_path: Path) -> None:
     assert row["published_at"] == "2026-04-08T09:00:00+08:00"  # as people write dates here
 
 
+def test_a_malformed_optional_field_is_left_out_not_the_post(tmp_path: Path) -> None:
+    posts = tmp_path / "p.jsonl"
+    posts.write_text('{"id": "a", "text": "医院排队太久", "engagement": "lots"}\n', encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    row = json.loads(out.read_text(encoding="utf-8"))
+    assert row["id"] == "a" and row["topic"] == "就医"
+    assert "p.jsonl:1: left out engagement" in result.stderr and "the post is kept" in result.stderr
+
+
 def test_a_byte_order_mark_and_a_gbk_line_lose_no_post(tmp_path: Path) -> None:
     posts = tmp_path / "p.jsonl"
     posts.write_bytes(b"\xef\xbb\xbf" + '{"id": "a", "text": "医院排队太久"}\n'.encode()
