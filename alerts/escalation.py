@@ -33,7 +33,6 @@ from alerts.cases import (
 from alerts.deadlines import reminder_times
 from alerts.routing import Router
 from yuqing.clock import Clock
-from yuqing.contract import episode
 from yuqing.db.models import Case, Deadline, ScheduleMark
 from yuqing.db.session import Database
 from yuqing.settings import Config, Unit
@@ -112,11 +111,8 @@ class Escalator:
         esc = self.policy.escalation
         chain = self.leader_chain(case.unit_id)
         out: list[Due] = []
-        for d in case.deadlines:
-            # A deadline of an earlier round (before the case was closed and reopened) is history, not a duty:
-            # reopening a case closed before its deadline escalated that old deadline at once.
-            if d.met_at is not None or episode(d.kind) < case.reopen_count:
-                continue
+        # Not an earlier round's deadline: reopening a case closed before its deadline escalated that one at once.
+        for d in case.pending_deadlines():
             start = d.starts_at or case.opened_at
             for fraction, at in reminder_times(start, d.due_at, self.policy.reminders.at_fractions):
                 if fraction not in (d.reminded_fractions or []):

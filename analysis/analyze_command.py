@@ -24,6 +24,7 @@ import click
 
 from yuqing import postlines
 from yuqing.contract import GRADE_COLOUR, Event, Grade, Post
+from yuqing.paths import output_file_problem
 from yuqing.postlines import BadLine
 
 log = logging.getLogger(__name__)
@@ -103,11 +104,9 @@ def _check_paths(in_path: Path, out_path: Path, events_out: Path | None) -> None
         if str(in_path) != "-" and path.resolve() == in_path.resolve():
             raise click.ClickException(f"{option} {path} is the input file; writing it would destroy the posts "
                                        "being read. Choose another output file")
-        if path.is_dir():
-            raise click.ClickException(f"{option} {path} is a directory; give a file name inside it")
-        if not path.parent.is_dir():
-            raise click.ClickException(f"{option} {path}: the directory {path.parent} does not exist; create it "
-                                       "first")
+        problem = output_file_problem(path)
+        if problem:
+            raise click.ClickException(f"{option} {path}: {problem}")
     if events_out is not None and str(events_out) != "-" and events_out.resolve() == out_path.resolve():
         raise click.ClickException("--events-out and --out are the same file; give each its own")
 

@@ -24,6 +24,7 @@ from analysis.training import (
     train_shipped_sentiment,
     train_shipped_topic,
 )
+from yuqing.paths import output_file_problem
 
 BATCH = 2000
 
@@ -113,9 +114,9 @@ def predict_command(model_spec: str, data: Path, text_column: str, out: Path | N
         model = load_model(model_spec)
     except ModelUnavailable as exc:
         raise click.ClickException(str(exc)) from exc
-    if out is not None and (out.is_dir() or not out.parent.is_dir()):
-        raise click.ClickException(f"--out {out}: " + ("is a directory; give a file name inside it" if out.is_dir()
-                                   else f"the directory {out.parent} does not exist; create it first"))
+    problem = output_file_problem(out) if out is not None else None
+    if problem:
+        raise click.ClickException(f"--out {out}: {problem}")
     try:
         fields, rows = read_table(data, [(text_column, "--text-column")])
     except CsvInputError as exc:

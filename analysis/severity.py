@@ -374,11 +374,11 @@ def extract_cues(text: str) -> SeverityCues:
         elif pattern.search(setting if name == "hospital" else scan):
             cues.flags.add(name)
     if (cues.trapped or "trapped" in cues.flags) and _RESCUED.search(scan):
-        rescued = [s for s in _SENTENCE.findall(scan) if _RESCUED.search(s) and not _STILL.search(s)]
+        sentences = _SENTENCE.findall(scan)
+        rescued = [s for s in sentences if _RESCUED.search(s) and not _STILL.search(s)]
         counts = [chinese_number(m.group("n") or m.group("m")) or 0 for s in rescued for m in _RESCUED_COUNT.finditer(s)]
         everyone = not counts or max(counts) >= cues.trapped
-        if rescued and everyone and not any(
-                _FLAG_RE["trapped"].search(s) for s in _SENTENCE.findall(scan) if s not in rescued):
+        if rescued and everyone and not any(_FLAG_RE["trapped"].search(s) for s in sentences if s not in rescued):
             cues.trapped = 0
             cues.flags.discard("trapped")
     for kind in ("missing", "trapped"):

@@ -157,9 +157,10 @@ class PostPipeline:
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, Post):
             return item
-        if self._seen(item):
+        seen = self._seen(item)
+        if seen:
             self.stats.inc_value(DUPLICATES)
-            if item.id not in self._pending_ids and not self.state.is_seen(self.source, item.id):
+            if seen == "content":
                 # The same story at another URL (a copy, a tracking parameter): remember this URL too, or
                 # every later crawl fetches it again only to drop it again.
                 self.state.mark_seen(self.source, [SeenEntry(item.id, None, item.id, item.published_at)])
@@ -173,10 +174,14 @@ class PostPipeline:
             await self._flush_in_thread()
         return item
 
-    def _seen(self, post: Post) -> bool:
-        if post.id in self._pending_ids or (post.content_hash and post.content_hash in self._pending_hashes):
-            return True
-        return self.state.is_seen(self.source, post.id, post.content_hash)
+    def _seen(self, post: Post) -> str | None:
+        """"key" when this very item was collected (or is pending), "content" when only its story was, else None."""
+        if post.id in self._pending_ids or self.state.is_seen(self.source, post.id):
+            return "key"
+        if post.content_hash and (post.content_hash in self._pending_hashes
+                                  or self.state.is_seen(self.source, None, post.content_hash)):
+            return "content"
+        return None
 
     def _enrich(self, posts: list[Post]) -> list[Post]:
         """Enriched posts; de-identified only when analysis fails; posts neither can handle are kept aside."""

@@ -11,7 +11,6 @@ from elasticsearch import Elasticsearch
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from yuqing.contract import episode
 from yuqing.db.models import Case, Deadline, UnitRow
 from yuqing.es.indices import IndexLayout
 
@@ -117,9 +116,7 @@ class UnitCase:
 
 
 def _unit_case(case: Case, unit_id: str, now: datetime) -> UnitCase:
-    # An earlier round's deadline (before the case was closed and reopened) is history, not a duty.
-    pending = sorted((d for d in case.deadlines if d.met_at is None and episode(d.kind) >= case.reopen_count),
-                     key=lambda d: d.due_at)
+    pending = sorted(case.pending_deadlines(), key=lambda d: d.due_at)
     first = pending[0] if pending else None
     hours = (first.due_at - now).total_seconds() / 3600 if first is not None else None
     return UnitCase(case, "承办" if case.unit_id == unit_id else "联动", first, hours)

@@ -38,3 +38,12 @@ def shared_data_file(relative: str) -> Path:
             "repository as ../shared/data or point YUQING_SHARED_DATA at it"
         )
     return path
+
+
+def output_file_problem(path: Path) -> str | None:
+    """Why a file cannot be written at ``path`` (said before any work is done), or None when it can."""
+    if path.is_dir():
+        return "is a directory; give a file name inside it"
+    if not path.parent.is_dir():
+        return f"the directory {path.parent} does not exist; create it first"
+    return None

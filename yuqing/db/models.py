@@ -25,6 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from yuqing.contract import episode
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware datetimes stored as UTC and read back aware on every database.
@@ -121,6 +123,11 @@ class Case(Base):
 
     events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.id")
     deadlines: Mapped[list[Deadline]] = relationship(back_populates="case", order_by="Deadline.due_at")
+
+    def pending_deadlines(self) -> list[Deadline]:
+        """Unmet deadlines of the case's current round: an earlier round's (before the case was closed and
+        reopened) are history, not duties."""
+        return [d for d in self.deadlines if d.met_at is None and episode(d.kind) >= self.reopen_count]
 
 
 class CaseEvent(Base):
