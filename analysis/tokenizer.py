@@ -259,6 +259,11 @@ class PhraseIndex:
     def __bool__(self) -> bool:
         return bool(self._by_first)
 
+    @property
+    def phrases(self) -> set[str]:
+        """Every indexed phrase (those in ``unseen`` are not)."""
+        return {phrase for entries in self._by_first.values() for _, phrase, _ in entries}
+
     def find(self, tokens: Sequence[str]) -> list[tuple[str, str]]:
         """(phrase, label) for every occurrence of every indexed phrase in ``tokens``, in token order."""
         by_first = self._by_first

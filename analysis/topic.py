@@ -168,8 +168,7 @@ class IncidentRule:
         self.weight = taxonomy.incident_weight
         self.fallback = self.index.get(taxonomy.fallback)
         # A cheap first test: does the opening hold any incident word at all?
-        seen = {w for t in taxonomy.topics if t.id in known for w in t.incidents} - set(self.phrases.unseen)
-        words = sorted(seen, key=len, reverse=True)
+        words = sorted(self.phrases.phrases, key=len, reverse=True)
         self.pattern = re.compile("|".join(map(re.escape, words))) if self.phrases else None
         exceptions = sorted(taxonomy.incident_exceptions, key=len, reverse=True)
         self.exceptions = re.compile("|".join(map(re.escape, exceptions))) if exceptions else None

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from statistics import median
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -31,14 +31,14 @@ REPORT_KINDS = ("report_upward",)
 EFFECT_WINDOW = timedelta(hours=24)
 
 
+@overload
+def _aware(value: datetime) -> datetime: ...
+@overload
+def _aware(value: None) -> None: ...
 def _aware(value: datetime | None) -> datetime | None:
     """Times from the database are aware; a naive one (an older row) was stored in UTC."""
     if value is None:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _due(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -168,10 +168,10 @@ def judge_case(case: Case, now: datetime) -> CaseVerdict:
     first = first_response(case)
     # Judged: the response deadlines already met, or already past without a response.
     judged = [d for d in case.deadlines
-              if base_kind(d.kind) in RESPONSE_KINDS and (d.met_at is not None or now > _due(d.due_at))]
-    on_time = None if not judged else all((met := _aware(d.met_at)) is not None and met <= _due(d.due_at)
+              if base_kind(d.kind) in RESPONSE_KINDS and (d.met_at is not None or now > _aware(d.due_at))]
+    on_time = None if not judged else all((met := _aware(d.met_at)) is not None and met <= _aware(d.due_at)
                                           for d in judged)
-    overdue = [d.kind for d in case.deadlines if (_aware(d.met_at) or now) > _due(d.due_at)]
+    overdue = [d.kind for d in case.deadlines if (_aware(d.met_at) or now) > _aware(d.due_at)]
     return CaseVerdict(case_id=case.id, title=case.title, unit_id=case.unit_id, grade=case.grade,
                        responded=first is not None, on_time=on_time,
                        hours_to_ack=_hours(case.opened_at, case.acknowledged_at),
