@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from alerts.deadlines import REPORT_CHANNEL, deadline_for, met_by
 from alerts.notifiers import person_recipients, unit_recipients
 from alerts.routing import CaseLabels, Router
+from analysis.deidentify import deidentify
 from yuqing.clock import Clock
 from yuqing.contract import GRADE_COLOUR, MAJOR_GRADES, REOPEN_MARK, Event, Grade
 from yuqing.db.models import Case, CaseEvent, Deadline, Notification, UnitRow
@@ -142,7 +143,10 @@ def queue(session: Session, *, case: Case | None, kind: str, recipients: list[tu
 
 def record(session: Session, case: Case, *, at: datetime, actor: str, action: str, reason: str = "",
            to_state: str | None = None, details: dict[str, Any] | None = None) -> CaseEvent:
-    """Append one entry to the case's timeline, moving its state when ``to_state`` is given."""
+    """Append one entry to the case's timeline, moving its state when ``to_state`` is given. The reason is
+    free text a person typed (a response's wording, why a case was closed): it is de-identified first, like
+    every text that is stored and shown (domain.md §6)."""
+    reason = deidentify(reason).text
     entry = CaseEvent(case_id=case.id, at=at, actor=actor, action=action, from_state=case.state,
                       to_state=to_state or case.state, reason=reason, details=details or {})
     if to_state is not None:
@@ -370,6 +374,7 @@ def record_response(session: Session, case_id: int, actor: str, at: datetime, te
     case = _load(session, case_id)
     if case.state == CLOSED:
         raise CaseError(f"case {case_id} is closed; reopen it before recording a response")
+    text = deidentify(text).text
     channel = channel or "release"
     met = []
     for deadline in case.deadlines:

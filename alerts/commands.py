@@ -332,6 +332,7 @@ def cases_open(title: str, topic: str, region_text: str, grade: str, actor: str,
     import hashlib
 
     from alerts.cases import open_or_update_case
+    from analysis.deidentify import deidentify
     from analysis.region import resolve_region
     from yuqing.clock import SystemClock
     from yuqing.contract import Event, Grade
@@ -344,6 +345,8 @@ def cases_open(title: str, topic: str, region_text: str, grade: str, actor: str,
     if region_text and region is None:
         raise click.ClickException(f"--region {region_text!r} names no place the gazetteer knows; write it as "
                                    "湖南省A市A3区 (province, city, district)")
+    # A name or a number typed into the assignment is masked like a post's (domain.md §6).
+    title, reason = deidentify(title).text, deidentify(reason).text
     clock = SystemClock(config.settings.tz())
     now = clock.now()
     event_id = "manual-" + hashlib.sha1(f"{title}\x1f{now.isoformat()}".encode()).hexdigest()[:16]

@@ -311,12 +311,12 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 # Strong cues are followed by a name almost always (姓名：李四); after weak ones (业主, 村民) a name
 # is only taken when it does not read as an ordinary word (业主许可, 居民严重...).
 _STRONG_CUES = (
-    "我叫 我的名字是 我的名字叫 名字是 名字叫 本人名叫 本人叫 本人姓名 姓名 联系人 投诉人 举报人 反映人 来信人 申请人 当事人"
+    "我叫 我的名字是 我的名字叫 名字是 名字叫 本人名叫 本人叫 本人姓名 姓名 联系人 投诉人 举报人 反映人 来信人 来电人 来访人 申请人 当事人"
 ).split()
 _WEAK_CUES = (
     "本人 业主 户主 租户 住户 车主 村民 居民 市民 患者 病人 死者 伤者 遇难者 老人 孩子 儿子 女儿 父亲 母亲 爸爸 妈妈 "
     "丈夫 妻子 老公 老婆 爷爷 奶奶 外公 外婆 学生 家长 职工 员工 工人 农民工 "
-    "我爸 我妈 姐姐 弟弟 妹妹 儿媳 女婿 房东 租客 同事 保姆 护工 司机 外卖员 快递员"
+    "我爸 我妈 姐姐 弟弟 妹妹 儿媳 女婿 房东 租客 同事 保姆 护工 司机 外卖员 快递员 现场群众 目击者 知情人 求助人 报警人"
 ).split()
 # Left out as cues although names follow them often: 老师, 医生, 护士, 哥哥, 邻居, 受害者 — on 14,000 real
 # messages and posts they were as often followed by a verb that starts with a surname character (老师谈一下,

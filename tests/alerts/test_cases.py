@@ -126,6 +126,21 @@ def test_the_lifecycle_is_recorded_with_who_when_what_and_why(db: Database, conf
         acknowledge(session, case_id, "someone", MONDAY_9AM + timedelta(days=2))
 
 
+def test_what_people_type_into_a_case_is_de_identified_before_it_is_stored(db: Database, config: Config) -> None:
+    clock = ManualClock(MONDAY_9AM)
+    case_id, _, _ = open_case(db, config, clock)
+    with db.transaction() as session:
+        acknowledge(session, case_id, "王科长", MONDAY_9AM, reason="已联系投诉人张建国，电话13912345678")
+    with db.transaction() as session:
+        record_response(session, case_id, "A3区教育局", MONDAY_9AM + timedelta(hours=2),
+                        "已联系当事人李红梅，电话13800138000，身份证430102198001011234", channel="weibo")
+    case = the_case(db)
+    ack, response = case.events[3], case.events[4]
+    assert ack.reason == "已联系投诉人张**，电话139****5678"
+    assert "李红梅" not in response.reason and "13800138000" not in response.reason
+    assert "430102198001011234" not in response.reason and response.details["text"] == response.reason
+
+
 def test_reopening_sets_fresh_deadlines_and_alerts_again(db: Database, config: Config) -> None:
     clock = ManualClock(MONDAY_9AM)
     case_id, _, _ = open_case(db, config, clock)
