@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from yuqing.contract import CASE_STATE_NAMES, deadline_kind_name
+
 # Slack interaction identifiers shared with alerts/slack_actions.py.
 ACK_ACTION = "yuqing_acknowledge"
 RESPOND_ACTION = "yuqing_record_response"
@@ -33,15 +35,6 @@ _GRADES = {
 }
 _COLOUR_NAMES = {"red": "红", "orange": "橙", "yellow": "黄", "blue": "蓝"}
 _KIND_HEADINGS = {"alert": "新舆情", "reminder": "时限提醒", "escalation": "升级", "digest": "舆情摘要"}
-# Words for the workflow's identifiers; an unknown one is shown as it is.
-_DEADLINE_KINDS = {
-    "report_upward": "向上报告", "authoritative_release": "发布权威信息", "press_conference": "新闻发布会",
-    "response": "回应", "reply_suggestion": "答复建议", "reply_complaint": "答复投诉",
-}
-_STATES = {
-    "new": "新建", "notified": "已通知", "acknowledged": "已签收", "responded": "已回应", "closed": "已关闭",
-    "overdue": "已超时", "escalated": "已升级", "reopened": "重新打开",
-}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _FULL_WIDTH = str.maketrans({
     "<": "＜", ">": "＞", "[": "［", "]": "］", "(": "（", ")": "）", "*": "＊", "_": "＿", "`": "｀",
@@ -161,7 +154,7 @@ def read_payload(payload: dict[str, Any], now: datetime) -> CaseView:
         deadlines=[_deadline(d, now) for d in payload.get("deadlines") or [] if isinstance(d, dict)],
         factors=[_factor_text(f) for f in payload.get("factors") or []],
         case_id=int(case_id) if isinstance(case_id, int | str) and str(case_id).isdigit() else None,
-        state=_STATES.get(str(payload.get("state") or ""), one_line(payload.get("state") or "", 30)),
+        state=CASE_STATE_NAMES.get(str(payload.get("state") or ""), one_line(payload.get("state") or "", 30)),
         case_url=case_url if isinstance(case_url, str) and case_url.startswith(("http://", "https://")) else None,
         escalation_level=int(payload.get("escalation_level") or 0),
         cases=[read_payload(c, now) for c in payload.get("cases") or [] if isinstance(c, dict)],
@@ -226,7 +219,7 @@ def _deadline(raw: dict[str, Any], now: datetime) -> DeadlineView:
 
 
 def _deadline_kind(kind: Any) -> str:
-    return _DEADLINE_KINDS.get(str(kind or ""), one_line(kind or "", 60))
+    return one_line(deadline_kind_name(str(kind or "")), 60)
 
 
 def _parse_time(value: Any, now: datetime) -> datetime | None:

@@ -7,27 +7,43 @@ are http(s). Personal data was de-identified before indexing, so nothing here re
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urlencode, urlparse
+from zoneinfo import ZoneInfo
 
 from elasticsearch import Elasticsearch
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from dashboards import metrics, queries, reports
-from yuqing.clock import Clock, SystemClock
-from yuqing.contract import GRADE_COLOUR, Grade
+from yuqing.clock import DEFAULT_TZ, Clock, SystemClock
+from yuqing.contract import (
+    CASE_ACTION_NAMES,
+    CASE_STATE_NAMES,
+    GRADE_COLOUR,
+    SENTIMENT_NAMES,
+    Grade,
+    deadline_kind_name,
+)
 from yuqing.db.models import UnitRow
 from yuqing.db.session import Database
+from yuqing.es.client import ES_ERRORS
 from yuqing.es.indices import IndexLayout
 
 HERE = Path(__file__).parent
+# Bounds of what a query string may ask for: a year of hours, ten years of days, 200 pages.
+MAX_HOURS = 24 * 366
+MAX_DAYS = 3660
+MAX_PAGE = 200
+MAX_ROW_ID = 2**63 - 1
+PERIODS_HOURS = (6, 24, 72, 168)
+PERIODS_DAYS = (7, 30, 90, 365)
 
 
 def safe_url(value: Any) -> str | None:
@@ -45,7 +61,9 @@ def _hours(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f} h"
 
 
-def _when(value: Any) -> str:
+def _when(value: Any, tz: ZoneInfo = DEFAULT_TZ) -> str:
+    """A time as people here read it: in the configured zone (the database keeps UTC; Elasticsearch keeps the
+    offset each source gave)."""
     if value is None:
         return "—"
     if isinstance(value, str):
@@ -53,7 +71,11 @@ def _when(value: Any) -> str:
             value = datetime.fromisoformat(value)
         except ValueError:
             return value
-    return value.strftime("%Y-%m-%d %H:%M")
+    if not isinstance(value, datetime):
+        return str(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)  # the database's convention for a naive value
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
 def _left(hours: float | None) -> str:
@@ -77,43 +99,87 @@ def _colour(grade: str | None) -> str:
         return ""
 
 
+def _named(names: dict[str, str]) -> Callable[[Any], str]:
+    return lambda value: names.get(str(value or ""), str(value or "—"))
+
+
+def query_with(request: Request) -> Callable[..., str]:
+    """The request's query string with some parameters replaced (for paging links)."""
+    return lambda **changes: urlencode({**dict(request.query_params), **{k: str(v) for k, v in changes.items()}})
+
+
+def es_unavailable(exc: Exception) -> str:
+    """What the pages say when Elasticsearch does not answer."""
+    return (f"Elasticsearch 暂时无法连接（{type(exc).__name__}），信息、事件和回应效果暂不可用，案件与期限照常显示。"
+            "请运行 yuqing es start，或检查 YUQING_ES_URL / elasticsearch.url。")
+
+
 def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: Callable[[str], str],
-               clock: Clock | None = None, unit_names: dict[str, str] | None = None) -> Starlette:
+               clock: Clock | None = None, unit_names: dict[str, str] | None = None,
+               tz: ZoneInfo | None = None) -> Starlette:
     clock = clock or SystemClock()
+    zone: ZoneInfo = tz or getattr(clock, "tz", None) or DEFAULT_TZ
     names = unit_names or {}
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
-    env.filters.update(percent=_percent, hours=_hours, left=_left, when=_when, colour=_colour, safe_url=safe_url, tier=_tier,
+    env.filters.update(percent=_percent, hours=_hours, left=_left, when=lambda v: _when(v, zone), colour=_colour,
+                       safe_url=safe_url, tier=_tier, state=_named(CASE_STATE_NAMES),
+                       action=_named(CASE_ACTION_NAMES), sentiment=_named(SENTIMENT_NAMES),
+                       kind=lambda k: deadline_kind_name(str(k or "")),
                        unit=lambda unit_id: names.get(unit_id or "", unit_id or "（未分派）"))
 
     def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
         return HTMLResponse(env.get_template(name).render(now=clock.now(), **context), status_code=status)
 
+    def overview_or_error(hours: int) -> tuple[dict[str, Any], str | None]:
+        try:
+            return queries.overview(es, layout, clock.now(), hours), None
+        except ES_ERRORS as exc:
+            return queries.empty_overview(hours), es_unavailable(exc)
+
     async def home(request: Request) -> Response:
-        hours = _int(request.query_params.get("hours"), 24)
-        return render("overview.html", data=queries.overview(es, layout, clock.now(), hours), view="overview")
+        hours = _int(request.query_params.get("hours"), 24, 1, MAX_HOURS)
+        data, es_error = overview_or_error(hours)
+        return render("overview.html", data=data, periods=PERIODS_HOURS, es_error=es_error, view="overview")
 
     async def search(request: Request) -> Response:
         q = request.query_params.get("q", "")
         topic = request.query_params.get("topic") or None
         sentiment = request.query_params.get("sentiment") or None
-        posts = queries.search_posts(es, layout, q, cut, topic=topic, sentiment=sentiment) if (
-            q or topic or sentiment) else []
-        return render("search.html", q=q, topic=topic, sentiment=sentiment, posts=posts, view="search")
+        number = _int(request.query_params.get("page"), 1, 1, MAX_PAGE)
+        found, es_error = queries.Page.empty(number), None
+        if q or topic or sentiment:
+            try:
+                found = queries.search_posts(es, layout, q, cut, topic=topic, sentiment=sentiment, page=number)
+            except ES_ERRORS as exc:
+                es_error = es_unavailable(exc)
+        return render("search.html", q=q, topic=topic, sentiment=sentiment, found=found, posts=found.items,
+                      sentiments=SENTIMENT_NAMES, es_error=es_error, request_args=query_with(request), view="search")
 
     async def event(request: Request) -> Response:
-        found, posts = queries.event_detail(es, layout, request.path_params["event_id"])
+        event_id = request.path_params["event_id"]
+        number = _int(request.query_params.get("page"), 1, 1, MAX_PAGE)
+        try:
+            found, posts = queries.event_detail(es, layout, event_id, page=number)
+        except ES_ERRORS as exc:
+            return render("not_found.html", 503, what="事件", es_error=es_unavailable(exc), view="overview")
         if found is None:
             return render("not_found.html", 404, what="事件", view="overview")
-        return render("event.html", event=found, posts=posts, view="overview")
+        with database.sessions() as session:
+            case = queries.case_for_event(session, event_id)
+            return render("event.html", event=found, found=posts, posts=posts.items, case=case,
+                          request_args=query_with(request), view="overview")
 
     async def leader(request: Request) -> Response:
         with database.sessions() as session:
-            cases = queries.leader_cases(session)
-            return render("leader.html", cases=cases, view="leader")
+            return render("leader.html", cases=queries.leader_cases(session, clock.now()), view="leader")
 
     async def units(request: Request) -> Response:
         with database.sessions() as session:
-            return render("units.html", workload=queries.unit_workload(session, clock.now()), view="units")
+            workload = queries.unit_workload(session, clock.now())
+            busy = {row["unit_id"] for row in workload}
+            quiet = sorted((unit_id, name) for unit_id, name in queries.unit_names(session, names).items()
+                           if unit_id not in busy)
+            return render("units.html", workload=workload, quiet=quiet, view="units")
 
     async def unit(request: Request) -> Response:
         unit_id = request.path_params["unit_id"]
@@ -121,44 +187,63 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
         with database.sessions() as session:
             known = session.get(UnitRow, unit_id)
             open_ = queries.unit_cases(session, unit_id, now)
-            if known is None and not open_:
+            if known is None and unit_id not in names and not open_:
                 return render("not_found.html", 404, what="单位", view="units")
             closed = queries.closed_unit_cases(session, unit_id, now - timedelta(days=30))
             name = known.name if known is not None else names.get(unit_id, unit_id)
             return render("unit.html", unit_name=name, cases=open_, closed=closed, view="units")
 
     async def case(request: Request) -> Response:
+        case_id = _int(request.path_params["case_id"], 0)
         with database.sessions() as session:
-            found = queries.case_detail(session, _int(request.path_params["case_id"], 0))
+            found = queries.case_detail(session, case_id) if 1 <= case_id <= MAX_ROW_ID else None
             if found is None:
                 return render("not_found.html", 404, what="案件", view="leader")
-            return render("case.html", case=found, view="leader")
+            try:
+                has_event = queries.event_exists(es, layout, found.event_id)
+            except ES_ERRORS:
+                has_event = False
+            return render("case.html", case=found, has_event=has_event, view="leader")
 
-    def evaluation(request: Request) -> metrics.Evaluation:
-        days = _int(request.query_params.get("days"), 30)
+    def evaluation(request: Request) -> tuple[metrics.Evaluation, int, str | None]:
+        days = _int(request.query_params.get("days"), 30, 1, MAX_DAYS)
+        now = clock.now()
         with database.sessions() as session:
-            return metrics.evaluate(session, clock.now(), since=clock.now() - timedelta(days=days),
-                                    effect=queries.effect_lookup(es, layout))
+            try:
+                return metrics.evaluate(session, now, since=now - timedelta(days=days),
+                                        effect=queries.effect_lookup(es, layout)), days, None
+            except ES_ERRORS as exc:  # timeliness needs only the database; the effect is left unjudged
+                return metrics.evaluate(session, now, since=now - timedelta(days=days)), days, es_unavailable(exc)
 
     async def evaluator(request: Request) -> Response:
-        return render("evaluator.html", evaluation=evaluation(request), view="evaluator")
+        result, days, es_error = evaluation(request)
+        return render("evaluator.html", evaluation=result, days=days, since=clock.now() - timedelta(days=days),
+                      periods=PERIODS_DAYS, es_error=es_error, view="evaluator")
 
     async def evaluation_xlsx(request: Request) -> Response:
-        body = reports.evaluation_workbook(evaluation(request), names)
+        result, days, _ = evaluation(request)
+        body = reports.evaluation_workbook(result, names)
         return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": 'attachment; filename="evaluation.xlsx"'})
+                        headers={"Content-Disposition": f'attachment; filename="evaluation-{days}d.xlsx"'})
 
     async def brief_docx(request: Request) -> Response:
-        hours = _int(request.query_params.get("hours"), 24)
-        body = reports.daily_brief(queries.overview(es, layout, clock.now(), hours), clock.now())
+        hours = _int(request.query_params.get("hours"), 24, 1, MAX_HOURS)
+        data, es_error = overview_or_error(hours)
+        if es_error:
+            return PlainTextResponse(es_error, status_code=503)
+        body = reports.daily_brief(data, clock.now().astimezone(zone))
         return Response(body, media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                         headers={"Content-Disposition": 'attachment; filename="brief.docx"'})
 
     async def api_overview(request: Request) -> Response:
-        return JSONResponse(queries.overview(es, layout, clock.now(), _int(request.query_params.get("hours"), 24)))
+        data, es_error = overview_or_error(_int(request.query_params.get("hours"), 24, 1, MAX_HOURS))
+        if es_error:
+            return JSONResponse({"error": es_error}, status_code=503)
+        return JSONResponse(data)
 
     async def api_evaluation(request: Request) -> Response:
-        return JSONResponse(evaluation(request).as_dict())
+        result, days, es_error = evaluation(request)
+        return JSONResponse({**result.as_dict(), "days": days, "effect_unavailable": es_error})
 
     return Starlette(routes=[
         Route("/", home),
@@ -177,8 +262,14 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
     ])
 
 
-def _int(value: Any, default: int) -> int:
+def _int(value: Any, default: int, low: int | None = None, high: int | None = None) -> int:
+    """A whole number from a query string, ``default`` when it is not one, kept within [low, high]."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return default
+    if low is not None:
+        number = max(low, number)
+    if high is not None:
+        number = min(high, number)
+    return number

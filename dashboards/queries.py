@@ -11,6 +11,7 @@ from elasticsearch import Elasticsearch
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from yuqing.contract import MAJOR_GRADES
 from yuqing.db.models import Case, Deadline, UnitRow
 from yuqing.es.indices import IndexLayout
 
@@ -22,15 +23,23 @@ def _exists(es: Elasticsearch, alias: str) -> bool:
     return bool(es.indices.exists_alias(name=alias))
 
 
-def overview(es: Elasticsearch, layout: IndexLayout, now: datetime, hours: int = 24) -> dict[str, Any]:
-    """The press office's first screen: volume and sentiment per topic, the riskiest and emerging events."""
+def empty_overview(hours: int) -> dict[str, Any]:
+    return {"hours": hours, "posts": 0, "negative": 0, "topics": [], "events": [], "events_total": 0,
+            "emerging": [], "emerging_total": 0}
+
+
+def overview(es: Elasticsearch, layout: IndexLayout, now: datetime, hours: int = 24,
+             top: int = 20) -> dict[str, Any]:
+    """The press office's first screen: volume and sentiment per topic, the riskiest and the emerging events
+    (each list its ``top`` first, with the true totals beside them)."""
     since = (now - timedelta(hours=hours)).isoformat()
-    result: dict[str, Any] = {"hours": hours, "posts": 0, "negative": 0, "topics": [], "events": [], "emerging": []}
+    result = empty_overview(hours)
     if _exists(es, layout.posts.alias):
         body = es.search(index=layout.posts.alias, size=0, query={"range": {"ts": {"gte": since}}},
                          aggs={"topics": {"terms": {"field": "topic", "size": 20},
                                           "aggs": {"sentiment": {"terms": {"field": "sentiment", "size": 3}}}},
-                               "negative": {"filter": {"term": {"sentiment": "negative"}}}})
+                               "negative": {"filter": {"term": {"sentiment": "negative"}}}},
+                         track_total_hits=True)
         result["posts"] = body["hits"]["total"]["value"]
         result["negative"] = body["aggregations"]["negative"]["doc_count"]
         for bucket in body["aggregations"]["topics"]["buckets"]:
@@ -39,38 +48,79 @@ def overview(es: Elasticsearch, layout: IndexLayout, now: datetime, hours: int =
                                      "negative": mix.get("negative", 0),
                                      "negative_share": mix.get("negative", 0) / bucket["doc_count"]})
     if _exists(es, layout.events.alias):
-        events = es.search(index=layout.events.alias, size=20, query={"range": {"last_seen": {"gte": since}}},
-                           sort=[{"risk": {"order": "desc", "missing": "_last"}}])
+        recent = {"range": {"last_seen": {"gte": since}}}
+        by_risk = [{"risk": {"order": "desc", "missing": "_last"}}]
+        events = es.search(index=layout.events.alias, size=top, query=recent, sort=by_risk, track_total_hits=True)
         result["events"] = [hit["_source"] for hit in events["hits"]["hits"]]
-        result["emerging"] = [e for e in result["events"] if e.get("emerging")]
+        result["events_total"] = events["hits"]["total"]["value"]
+        emerging = es.search(index=layout.events.alias, size=top, track_total_hits=True, sort=by_risk,
+                             query={"bool": {"filter": [recent, {"term": {"emerging": True}}]}})
+        result["emerging"] = [hit["_source"] for hit in emerging["hits"]["hits"]]
+        result["emerging_total"] = emerging["hits"]["total"]["value"]
     return result
 
 
+@dataclass(frozen=True)
+class Page:
+    """One page of a longer list: its items, the list's total and where the page lies in it."""
+
+    items: list[dict[str, Any]]
+    total: int
+    number: int
+    size: int
+
+    @classmethod
+    def empty(cls, number: int = 1, size: int = 50) -> Page:
+        return cls([], 0, number, size)
+
+    @property
+    def first(self) -> int:
+        """1-based position of the first item shown (0 when none is)."""
+        return (self.number - 1) * self.size + 1 if self.items else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.items) - 1 if self.items else 0
+
+    @property
+    def has_next(self) -> bool:
+        return self.number * self.size < self.total
+
+
 def search_posts(es: Elasticsearch, layout: IndexLayout, query: str, cut: Cutter, size: int = 50,
-                 topic: str | None = None, sentiment: str | None = None) -> list[dict[str, Any]]:
+                 topic: str | None = None, sentiment: str | None = None, page: int = 1) -> Page:
     """Full-text search: the query is cut by the same tokenizer that cut the indexed text."""
     if not _exists(es, layout.posts.alias):
-        return []
+        return Page.empty(page, size)
     must: list[dict[str, Any]] = []
     if query.strip():
         must.append({"multi_match": {"query": cut(query), "fields": ["title_cut^2", "text_cut"],
                                      "operator": "and"}})
     filters = [{"term": {k: v}} for k, v in (("topic", topic), ("sentiment", sentiment)) if v]
-    body = es.search(index=layout.posts.alias, size=size,
+    body = es.search(index=layout.posts.alias, size=size, from_=(page - 1) * size, track_total_hits=True,
                      query={"bool": {"must": must or [{"match_all": {}}], "filter": filters}},
                      sort=["_score", {"ts": "desc"}])
-    return [hit["_source"] for hit in body["hits"]["hits"]]
+    return Page([hit["_source"] for hit in body["hits"]["hits"]], body["hits"]["total"]["value"], page, size)
 
 
-def event_detail(es: Elasticsearch, layout: IndexLayout, event_id: str) -> tuple[dict | None, list[dict]]:
+def event_detail(es: Elasticsearch, layout: IndexLayout, event_id: str, page: int = 1,
+                 size: int = 100) -> tuple[dict | None, Page]:
+    """An event and one page of its posts, the earliest first."""
     if not _exists(es, layout.events.alias):
-        return None, []
+        return None, Page.empty(page, size)
     hits = es.search(index=layout.events.alias, size=1, query={"term": {"id": event_id}})["hits"]["hits"]
     if not hits:
-        return None, []
-    posts = es.search(index=layout.posts.alias, size=100, query={"term": {"event_id": event_id}},
-                      sort=[{"ts": "asc"}])["hits"]["hits"]
-    return hits[0]["_source"], [hit["_source"] for hit in posts]
+        return None, Page.empty(page, size)
+    posts = es.search(index=layout.posts.alias, size=size, from_=(page - 1) * size, track_total_hits=True,
+                      query={"term": {"event_id": event_id}}, sort=[{"ts": "asc"}])["hits"]
+    return hits[0]["_source"], Page([hit["_source"] for hit in posts["hits"]], posts["total"]["value"], page, size)
+
+
+def event_exists(es: Elasticsearch, layout: IndexLayout, event_id: str) -> bool:
+    """Whether the events index holds this event (a case opened by hand has none)."""
+    if not _exists(es, layout.events.alias):
+        return False
+    return bool(es.count(index=layout.events.alias, query={"term": {"id": event_id}})["count"])
 
 
 def effect_lookup(es: Elasticsearch, layout: IndexLayout) -> Callable[[str, datetime, datetime], tuple[int, int]]:
@@ -95,10 +145,14 @@ def open_cases(session: Session) -> list[Case]:
     return sorted(cases, key=lambda c: (GRADE_ORDER.get(c.grade or "IV", 4), c.opened_at))
 
 
-def leader_cases(session: Session) -> list[Case]:
-    """What a leader must see: escalated or overdue cases, and every open grade I/II case."""
-    return [c for c in open_cases(session)
-            if c.state in ("escalated", "overdue") or c.escalation_level > 0 or c.grade in ("I", "II")]
+def case_for_event(session: Session, event_id: str) -> Case | None:
+    """The case that handles an event, if one was opened."""
+    return session.scalars(select(Case).where(Case.event_id == event_id)).one_or_none()
+
+
+def unit_names(session: Session, configured: dict[str, str]) -> dict[str, str]:
+    """Every unit the workflow knows (the database's and config/units.yaml's) → its name."""
+    return {**configured, **{row.id: row.name for row in session.scalars(select(UnitRow))}}
 
 
 @dataclass(frozen=True)
@@ -120,6 +174,13 @@ def _unit_case(case: Case, unit_id: str, now: datetime) -> UnitCase:
     first = pending[0] if pending else None
     hours = (first.due_at - now).total_seconds() / 3600 if first is not None else None
     return UnitCase(case, "承办" if case.unit_id == unit_id else "联动", first, hours)
+
+
+def leader_cases(session: Session, now: datetime) -> list[UnitCase]:
+    """What a leader must see: escalated or overdue cases, and every open grade I/II case, each with the lead
+    unit's next deadline of the current round."""
+    return [_unit_case(c, c.unit_id or "", now) for c in open_cases(session)
+            if c.state in ("escalated", "overdue") or c.escalation_level > 0 or c.grade in MAJOR_GRADES]
 
 
 def unit_cases(session: Session, unit_id: str, now: datetime) -> list[UnitCase]:

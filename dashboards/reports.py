@@ -15,7 +15,7 @@ from docx import Document
 from openpyxl import Workbook
 
 from dashboards.metrics import Evaluation
-from yuqing.contract import GRADE_COLOUR, Grade
+from yuqing.contract import GRADE_COLOUR, Grade, deadline_kind_name
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -60,7 +60,7 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str]) -> b
         cases.append([v.case_id, cell_text(v.title), v.grade or "", cell_text(unit_names.get(v.unit_id or "",
                                                                                             v.unit_id or "")),
                       "是" if v.responded else "否", _yes_no(v.on_time, "是", "否"),
-                      _rate(v.hours_to_ack), _rate(v.hours_to_response), ", ".join(v.overdue_kinds),
+                      _rate(v.hours_to_ack), _rate(v.hours_to_response), "、".join(map(deadline_kind_name, v.overdue_kinds)),
                       _rate(v.negative_before), _rate(v.negative_after),
                       _yes_no(v.effective, "有效", "不得力")])
     out = io.BytesIO()
@@ -80,14 +80,16 @@ def daily_brief(overview: dict[str, Any], now: datetime) -> bytes:
     doc = Document()
     doc.add_heading(f"舆情简报（{now:%Y年%m月%d日 %H:%M}，近{overview['hours']}小时）", level=1)
     doc.add_paragraph(f"共监测信息 {overview['posts']} 条，其中负面 {overview['negative']} 条；"
-                      f"事件 {len(overview['events'])} 起，苗头性舆情 {len(overview['emerging'])} 起。")
+                      f"事件 {overview['events_total']} 起，苗头性舆情 {overview['emerging_total']} 起。")
     doc.add_heading("苗头性舆情", level=2)
     if not overview["emerging"]:
         doc.add_paragraph("暂无。")
     for event in overview["emerging"]:
         doc.add_paragraph(f"{event.get('title', '')}（{_grade_label(event.get('grade'))}）："
                           + "；".join(event.get("emerging_reasons") or []), style="List Bullet")
-    doc.add_heading("事件（按风险排序）", level=2)
+    shown = len(overview["events"])
+    doc.add_heading("事件（按风险排序）" + (f"，共 {overview['events_total']} 起，列前 {shown} 起"
+                                            if overview["events_total"] > shown else ""), level=2)
     table = doc.add_table(rows=1, cols=5)
     for cell, text in zip(table.rows[0].cells, ("事件", "话题", "级别", "风险", "定级依据"), strict=True):
         cell.text = text

@@ -310,17 +310,23 @@ def dashboard(host: str | None, port: int | None) -> None:
     from dashboards.app import create_app
     from yuqing.clock import SystemClock
     from yuqing.db.session import Database, DatabaseUnavailable
-    from yuqing.es.client import ElasticsearchUnavailable, connect
+    from yuqing.es.client import ElasticsearchUnavailable, client_for, connect
     from yuqing.es.indices import IndexLayout
 
     cfg = load_or_exit()
     settings = cfg.settings
     try:
-        client = connect(settings.elasticsearch)
         database = Database(settings.database.effective_url())
         database.check_schema()
-    except (ElasticsearchUnavailable, DatabaseUnavailable) as exc:
+    except DatabaseUnavailable as exc:
         raise click.ClickException(str(exc)) from exc
+    try:
+        client = connect(settings.elasticsearch, wait_s=10)
+    except ElasticsearchUnavailable as exc:
+        # Cases, deadlines and the evaluation's timeliness need only the database: serve them, and say so.
+        click.echo(f"warning: {exc}. The dashboards start anyway: cases, deadlines and timeliness are shown; "
+                   "posts, events and response effect come back when Elasticsearch answers.", err=True)
+        client = client_for(settings.elasticsearch)
     app = create_app(client, IndexLayout(settings.elasticsearch.index_prefix), database, cut_for_index,
                      SystemClock(settings.tz()), {u.id: u.name for u in cfg.units.units})
     host = host or settings.dashboard.host

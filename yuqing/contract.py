@@ -50,6 +50,32 @@ def episode(kind: str) -> int:
     return int(n) if n.isdigit() else 0
 
 
+# The workflow's identifiers in the words people read (alerts, dashboards, reports); an unknown one is shown
+# as it is.
+DEADLINE_KIND_NAMES = {
+    "report_upward": "向上报告", "authoritative_release": "发布权威信息", "press_conference": "新闻发布会",
+    "response": "回应", "reply_suggestion": "答复建议", "reply_complaint": "答复投诉",
+}
+CASE_STATE_NAMES = {
+    "new": "新建", "notified": "已通知", "acknowledged": "已签收", "responded": "已回应", "closed": "已关闭",
+    "overdue": "已超时", "escalated": "已升级", "reopened": "重新打开",
+}
+CASE_ACTION_NAMES = {
+    "opened": "立案", "deadlines_set": "设定期限", "notified": "通知", "acknowledged": "签收", "responded": "回应",
+    "reported_upward": "向上报告", "reminded": "期限提醒", "reminder_skipped": "提醒略过", "deadline_overdue": "期限已过",
+    "escalated": "升级", "grew": "事态扩大", "joint_units_added": "增加联动单位", "closed": "关闭", "reopened": "重新打开",
+    "slack_request_rejected": "拒绝的 Slack 请求",
+}
+SENTIMENT_NAMES = {"negative": "负面", "neutral": "中性", "positive": "正面"}
+
+
+def deadline_kind_name(kind: str) -> str:
+    """发布权威信息, or 发布权威信息（第 1 次重新打开） for a reopened case's deadline."""
+    name = DEADLINE_KIND_NAMES.get(base_kind(kind), base_kind(kind))
+    n = episode(kind)
+    return f"{name}（第 {n} 次重新打开）" if n else name
+
+
 class Engagement(BaseModel):
     """Interaction counts as the source reports them."""
 

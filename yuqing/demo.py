@@ -141,7 +141,7 @@ def demo_command(fresh: bool, hours: int) -> None:
     click.echo("")
     click.echo("Where to look:")
     click.echo(f"  Elasticsearch       {es_url(config.settings.elasticsearch)}/{layout.posts.alias}/_search")
-    click.echo("  dashboards          .venv/bin/yuqing dashboard   → http://127.0.0.1:8600/")
+    click.echo(f"  dashboards          .venv/bin/yuqing dashboard   → {config.settings.dashboard.public_url}")
     click.echo("  cases, alerts       .venv/bin/yuqing cases list   ·   .venv/bin/yuqing notifications list")
     click.echo(f"  delivered messages  {paths.state_dir() / 'notifications.jsonl'} (every channel, recorded locally)")
     click.echo(f"demo finished in {time.monotonic() - started:.0f} s")

@@ -15,6 +15,10 @@ class ElasticsearchUnavailable(RuntimeError):
     """The cluster did not answer; the message names the URL and what to do."""
 
 
+# What a request raises when the cluster is down, unreachable or refuses it.
+ES_ERRORS = (TransportConnectionError, ESTransportError)
+
+
 def es_url(settings: ElasticsearchSettings) -> str:
     """The configured cluster, else the local node's address."""
     import os
@@ -22,12 +26,16 @@ def es_url(settings: ElasticsearchSettings) -> str:
     return settings.effective_url() or f"http://127.0.0.1:{os.environ.get('YUQING_ES_PORT', settings.http_port)}"
 
 
+def client_for(settings: ElasticsearchSettings, request_timeout: float = 30.0) -> Elasticsearch:
+    """A client for the configured cluster, without asking whether it is up (``connect`` waits for it)."""
+    return Elasticsearch(es_url(settings), basic_auth=settings.credentials(), request_timeout=request_timeout,
+                         retry_on_timeout=True, max_retries=2)
+
+
 def connect(settings: ElasticsearchSettings, wait_s: float = 30.0, request_timeout: float = 30.0) -> Elasticsearch:
     """A client for the configured cluster, waiting with backoff until it answers cluster health."""
     url = es_url(settings)
-    auth = settings.credentials()
-    client = Elasticsearch(url, basic_auth=auth, request_timeout=request_timeout, retry_on_timeout=True,
-                           max_retries=2)
+    client = client_for(settings, request_timeout)
     deadline = time.monotonic() + wait_s
     delay = 0.5
     last: Exception | None = None
@@ -35,7 +43,7 @@ def connect(settings: ElasticsearchSettings, wait_s: float = 30.0, request_timeo
         try:
             client.cluster.health(timeout="5s")
             return client
-        except (TransportConnectionError, ESTransportError, OSError) as exc:
+        except (*ES_ERRORS, OSError) as exc:
             last = exc
         if time.monotonic() >= deadline:
             break

@@ -1,0 +1,220 @@
+"""The dashboards' pages over real Elasticsearch and SQLite, through HTTP (Starlette's test client): times in
+the configured zone, totals beyond the first page, bounds on what a URL may ask, and pages that keep working
+when Elasticsearch is down."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from elasticsearch import Elasticsearch
+from starlette.testclient import TestClient
+
+from dashboards.app import create_app
+from yuqing.clock import ManualClock
+from yuqing.contract import Event, Grade, Post
+from yuqing.db.models import Case, CaseEvent, Deadline, UnitRow
+from yuqing.db.session import Database, upgrade
+from yuqing.es.indices import IndexLayout
+from yuqing.es.writer import BulkWriter, event_document, post_document
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)  # 20:00 in Asia/Shanghai
+
+
+def cut(text: str) -> str:
+    from analysis.tokenizer import cut_for_index
+
+    return cut_for_index(text)
+
+
+def seed(es: Elasticsearch, layout: IndexLayout, tmp: Path, events: int = 25, posts: int = 60) -> None:
+    writer = BulkWriter(es, layout.posts, tmp / "spool", refresh=True)
+    for i in range(posts):
+        writer.add(post_document(Post(
+            id=f"p{i}", source="demo_news", url=f"http://127.0.0.1/n/{i}", fetched_at=NOW - timedelta(hours=1),
+            published_at=NOW - timedelta(minutes=90 + i), title=f"A3区某小学食堂食物中毒续报{i}",
+            text="多名学生出现呕吐腹泻症状，已送医治疗。", topic="食品药品安全", sentiment="negative",
+            event_id="evt-0"), cut))
+    writer.flush()
+    writer = BulkWriter(es, layout.events, tmp / "spool", refresh=True)
+    for i in range(events):
+        writer.add(event_document(Event(
+            id=f"evt-{i}", title=f"事件{i}", first_seen=NOW - timedelta(hours=3), last_seen=NOW - timedelta(hours=1),
+            topic="食品药品安全", volume=3, grade=Grade.III, risk=100.0 - i, emerging=i >= 22,
+            emerging_reasons=["首批信息即出现伤亡/儿童线索"] if i >= 22 else []), cut))
+    writer.flush()
+
+
+def seed_cases(db: Database) -> dict[str, int]:
+    opened = NOW - timedelta(hours=60)
+    with db.transaction() as session:
+        session.add(UnitRow(id="a5-rsj", name="A5区人力资源和社会保障局", kind="人社局", level="district"))
+        session.flush()
+        late = Case(event_id="evt-0", title="A3区某小学食堂食物中毒", topic="食品药品安全", grade="II",
+                    unit_id="a5-rsj", opened_at=opened, updated_at=opened, state="escalated", escalation_level=1)
+        manual = Case(event_id="manual-0123456789abcdef", title="上级交办：A5区某工地欠薪", topic="就业社保",
+                      grade="III", unit_id="a5-rsj", opened_at=NOW, updated_at=NOW, state="notified")
+        session.add_all([late, manual])
+        session.flush()
+        session.add_all([
+            # due 2026-06-01 00:00 UTC = 08:00 in Asia/Shanghai, 12 h before NOW
+            Deadline(case_id=late.id, kind="response", due_at=opened + timedelta(hours=48), basis="国办发〔2016〕61号"),
+            # the first round's deadline, met; the reopened round's is the one that is pending
+            Deadline(case_id=late.id, kind="report_upward", due_at=opened + timedelta(hours=1),
+                     basis="国办发〔2016〕61号", met_at=opened + timedelta(minutes=30)),
+            CaseEvent(case_id=late.id, at=opened + timedelta(hours=48), actor="scheduler", action="escalated",
+                      from_state="notified", to_state="escalated", reason="回应期限已过"),
+        ])
+        return {"late": late.id, "manual": manual.id}
+
+
+@pytest.fixture
+def site(es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> Iterator[tuple[TestClient, dict]]:
+    seed(es_client, es_layout, tmp_path)
+    url = f"sqlite:///{tmp_path / 'dash.db'}"
+    upgrade(url)
+    db = Database(url)
+    ids = seed_cases(db)
+    app = create_app(es_client, es_layout, db, cut, ManualClock(NOW),
+                     {"a5-rsj": "A5区人力资源和社会保障局", "a-police": "A市公安局"})
+    with TestClient(app) as client:
+        yield client, ids
+    db.dispose()
+
+
+def text_of(html: str, element_id: str) -> str:
+    match = re.search(rf'id="{element_id}"[^>]*>(.*?)</', html, re.S)
+    assert match is not None, f"no #{element_id}"
+    return match.group(1)
+
+
+def test_times_are_shown_in_the_configured_zone_not_utc(site) -> None:
+    client, ids = site
+    leader = client.get("/leader").text
+    assert "回应 2026-06-01 08:00" in leader  # stored as 00:00 UTC
+    assert "2026-06-01 00:00" not in leader
+    assert "2026-06-01 20:00" in leader  # the header's clock
+    page = client.get(f"/cases/{ids['late']}").text
+    assert "2026-06-01 08:00" in page and "2026-05-30 09:00" in page  # the two deadlines (00:00 and 01:00 UTC)
+
+
+def test_the_leader_sees_the_pending_deadline_and_how_late_it_is(site) -> None:
+    client, _ = site
+    row = client.get("/leader").text
+    assert "超时 12.0 h" in row and 'class="overdue"' in row
+    assert "向上报告" not in row.split('id="leader-cases"')[1]  # met already: not the next deadline
+
+
+def test_identifiers_are_shown_in_words(site) -> None:
+    client, ids = site
+    page = client.get(f"/cases/{ids['late']}").text
+    assert "已升级" in page and "回应" in page and "升级" in page
+    assert "escalated" not in page and ">response<" not in page
+    search = client.get("/search?q=食物中毒").text
+    assert "负面" in search and ">negative<" not in search
+
+
+def test_the_overview_counts_every_event_not_the_first_page(site) -> None:
+    client, _ = site
+    page = client.get("/").text
+    assert text_of(page, "kpi-events") == "25"
+    assert text_of(page, "kpi-emerging") == "3"  # all three emerging events rank below the first 20
+    assert "共 25 起，显示前 20 起" in page
+    assert page.count("首批信息即出现伤亡/儿童线索") == 3
+    data = client.get("/api/overview").json()
+    assert data["events_total"] == 25 and data["emerging_total"] == 3 and len(data["events"]) == 20
+
+
+def test_search_says_how_many_and_pages_through_them(site) -> None:
+    client, _ = site
+    first = client.get("/search?q=食物中毒").text
+    assert "共 60 条，显示第 1–50 条" in first
+    link = re.search(r'id="page-next" href="\?([^"]+)"', first)
+    assert link is not None
+    second = client.get("/search?" + link.group(1).replace("&amp;", "&")).text
+    assert "共 60 条，显示第 51–60 条" in second and second.count('class="post"') == 10
+    assert 'id="page-next"' not in second and 'id="page-prev"' in second
+    event = client.get("/events/evt-0").text
+    assert "共 60 条，显示第 1–60 条" in event
+
+
+def test_an_event_links_to_the_case_that_handles_it_and_a_hand_opened_case_links_to_no_event(site) -> None:
+    client, ids = site
+    assert f'href="/cases/{ids["late"]}"' in client.get("/events/evt-0").text
+    assert "尚未立案" in client.get("/events/evt-1").text
+    assert 'id="case-event"' in client.get(f"/cases/{ids['late']}").text
+    manual = client.get(f"/cases/{ids['manual']}").text
+    assert 'id="case-event"' not in manual and "无关联的监测事件" in manual
+    assert f"yuqing cases respond {ids['manual']}" in manual
+
+
+@pytest.mark.parametrize("path", [
+    "/?hours=99999999999", "/?hours=-100000000", "/api/overview?hours=99999999999",
+    "/reports/brief.docx?hours=99999999999", "/evaluator?days=800000", "/api/evaluation?days=99999999999",
+    "/reports/evaluation.xlsx?days=99999999999", "/search?q=x&page=99999999999", "/events/evt-0?page=-3",
+])
+def test_out_of_range_numbers_in_a_url_are_kept_in_bounds(site, path: str) -> None:
+    client, _ = site
+    assert client.get(path).status_code == 200
+
+
+@pytest.mark.parametrize("case_id", ["99999999999999999999", "9223372036854775808", "0", "-1", "abc"])
+def test_case_numbers_out_of_range_are_not_found(site, case_id: str) -> None:
+    client, _ = site
+    response = client.get(f"/cases/{case_id}")
+    assert response.status_code == 404 and "未找到该案件" in response.text
+
+
+def test_the_evaluator_names_its_period_and_the_deadlines_missed(site) -> None:
+    client, ids = site
+    page = client.get("/evaluator?days=7").text
+    assert "近 7 天" in page and 'href="/reports/evaluation.xlsx?days=7"' in page
+    assert '<a href="/evaluator?days=30">' in page
+    row = page.split(f'href="/cases/{ids["late"]}"')[1].split("</tr>")[0]
+    assert "回应" in row and 'class="flag"' in row
+    assert client.get("/reports/evaluation.xlsx?days=7").headers["content-disposition"].endswith('-7d.xlsx"')
+
+
+def test_every_configured_unit_has_a_page(site) -> None:
+    client, _ = site
+    units = client.get("/units").text
+    assert 'href="/units/a-police"' in units.split('id="quiet-units"')[1]
+    quiet = client.get("/units/a-police")
+    assert quiet.status_code == 200 and "A市公安局" in quiet.text and "没有未结案件" in quiet.text
+    assert client.get("/units/no-such-unit").status_code == 404
+
+
+def test_pages_that_need_only_the_database_work_while_elasticsearch_is_down(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'dash.db'}"
+    upgrade(url)
+    db = Database(url)
+    ids = seed_cases(db)
+    with db.transaction() as session:  # an answered case: judging its effect needs the posts in Elasticsearch
+        answered = Case(event_id="evt-9", title="A3区某小区停水", topic="住房保障", grade="III", unit_id="a5-rsj",
+                        opened_at=NOW - timedelta(hours=10), updated_at=NOW, state="responded",
+                        responded_at=NOW - timedelta(hours=8))
+        session.add(answered)
+        session.flush()
+        session.add(Deadline(case_id=answered.id, kind="response", due_at=NOW + timedelta(hours=38),
+                             basis="国办发〔2016〕61号", met_at=NOW - timedelta(hours=8)))
+    down = Elasticsearch("http://127.0.0.1:9", request_timeout=2, max_retries=0)  # nothing listens on port 9
+    app = create_app(down, IndexLayout("yuqing-test-down"), db, cut, ManualClock(NOW))
+    try:
+        with TestClient(app) as client:
+            for path in ("/", "/search?q=食物中毒", "/evaluator", "/leader", "/units", f"/cases/{ids['late']}"):
+                response = client.get(path)
+                assert response.status_code == 200, path
+            assert "Elasticsearch 暂时无法连接" in client.get("/").text
+            evaluator = client.get("/evaluator").text
+            assert "Elasticsearch 暂时无法连接" in evaluator and text_of(evaluator, "kpi-cases") == "3"
+            assert text_of(evaluator, "kpi-timely-rate") == "50%"  # timeliness needs only the database
+            assert "超时 12.0 h" in client.get("/leader").text
+            assert client.get("/events/evt-0").status_code == 503
+            assert client.get("/api/overview").status_code == 503
+            assert client.get("/reports/brief.docx").status_code == 503
+            assert client.get("/api/evaluation").json()["effect_unavailable"]
+    finally:
+        db.dispose()
