@@ -117,6 +117,7 @@ def crawl_command(
                             "type": r.type,
                             "finish_reason": r.finish_reason,
                             "failure": r.failure,
+                            "unreachable": r.unreachable,
                             "stats": r.stats or {},
                         }
                         for r in runs
@@ -131,7 +132,7 @@ def crawl_command(
             click.echo(run.summary())
         tail = f", {spooled} spooled for later" if spooled else ""
         click.echo(f"{indexed} posts indexed from {len(runs)} source(s) in {elapsed:.1f} s{tail}")
-    if any(r.failure for r in runs):
+    if any(r.failure or r.unreachable for r in runs):
         sys.exit(1)
 
 

@@ -11,10 +11,11 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
-from crawler.extraction import extract_article
+from crawler.extraction import MAX_BODY_BYTES, extract_article
 from yuqing.timeparse import DEFAULT_TZ
 
 
@@ -27,6 +28,14 @@ def _parse_now(ctx: click.Context, param: click.Parameter, value: str | None) ->
         raise click.BadParameter(
             f"{value!r} is not an ISO 8601 time such as 2019-05-12T16:25:00+08:00"
         ) from error
+
+
+def _zone(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise click.BadParameter(f"{value!r} is not a time zone name such as Asia/Shanghai") from error
+    return value
 
 
 @click.command("extract")
@@ -44,7 +53,8 @@ def _parse_now(ctx: click.Context, param: click.Parameter, value: str | None) ->
     callback=_parse_now,
     help="When the page was fetched (ISO 8601), for relative times such as 3小时前. Default: now.",
 )
-@click.option("--tz", default=DEFAULT_TZ, show_default=True, help="Time zone for times shown without one.")
+@click.option("--tz", default=DEFAULT_TZ, show_default=True, callback=_zone,
+              help="Time zone for times shown without one.")
 def extract_command(
     path: Path, url: str | None, declared_encoding: str | None, now: datetime | None, tz: str
 ) -> None:
@@ -53,7 +63,12 @@ def extract_command(
         body = path.read_bytes()
     except OSError as error:
         raise click.FileError(str(path), hint=error.strerror or str(error)) from error
+    if len(body) > MAX_BODY_BYTES:
+        click.echo(f"note: {path} is {len(body) / 1e6:.1f} MB; only its first {MAX_BODY_BYTES // (1024 * 1024)} MB "
+                   "are read", err=True)
     article = extract_article(body, url=url, declared_encoding=declared_encoding, now=now, tz=tz)
+    if not article.title and not article.content:
+        click.echo(f"note: no title and no text found in {path}; is it an HTML page?", err=True)
     output = json.dumps(article.as_contract(), ensure_ascii=False) + "\n"
     # Bytes, so the output is UTF-8 whatever the terminal's locale says.
     buffer = getattr(sys.stdout, "buffer", None)

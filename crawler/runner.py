@@ -3,6 +3,7 @@ after the other, and a summary of what each indexed."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -39,9 +40,22 @@ class SourceRun:
     def new(self) -> int:
         return self.count(NEW)
 
+    @property
+    def unreachable(self) -> bool:
+        """Every request failed before any response came back (site down, wrong host or port, no network)."""
+        failed = [k for k in (self.stats or {}) if k.startswith("downloader/exception_type_count/")
+                  and not k.endswith(".IgnoreRequest")]  # a request we dropped ourselves (robots.txt) is no failure
+        return not self.failure and self.count("downloader/response_count") == 0 and bool(failed)
+
     def summary(self) -> str:
         if self.failure:
             return f"{self.source} ({self.type}): not crawled: {self.failure}"
+        if self.unreachable:
+            errors = sorted(k.rsplit("/", 1)[-1].rsplit(".", 1)[-1] for k in (self.stats or {})
+                            if k.startswith("downloader/exception_type_count/") and not k.endswith(".IgnoreRequest"))
+            return (f"{self.source} ({self.type}): not reached: {self.count('downloader/exception_count')} "
+                    f"request(s) failed ({', '.join(errors)}); check the source's URL in config/sources.yaml and "
+                    "that the site is up")
         parts = [f"{self.count(INDEXED)} new posts indexed"]
         if self.count(SPOOLED):
             parts.append(f"{self.count(SPOOLED)} spooled (Elasticsearch unreachable; replayed later)")
@@ -56,6 +70,20 @@ class SourceRun:
             f"{self.count(ERRORS)} errors",
         ]
         return f"{self.source} ({self.type}): " + ", ".join(parts) + f" [{self.finish_reason}]"
+
+
+# A failed connection is an expected event of crawling: its one-line message says what happened, and the chained
+# tracebacks of Twisted, Scrapy and urllib3 under it say nothing more (--log-level DEBUG keeps them).
+_NETWORK_LOGGERS = ("scrapy.core.scraper", "scrapy.core.engine", "scrapy.downloadermiddlewares.robotstxt",
+                    "scrapy.downloadermiddlewares.retry", "elastic_transport.transport")
+_NETWORK_MODULES = ("twisted.internet.error", "scrapy.exceptions", "urllib3.exceptions", "elastic_transport")
+
+
+def _network_tracebacks(record: logging.LogRecord) -> bool:
+    if record.exc_info and record.exc_info[1] is not None:
+        if type(record.exc_info[1]).__module__.startswith(_NETWORK_MODULES):
+            record.exc_info, record.exc_text = None, None
+    return True
 
 
 def project_settings(overrides: dict[str, Any] | None = None) -> Any:
@@ -77,6 +105,9 @@ def run_crawls(
     # The reactor Scrapy asks for must be installed before anything imports twisted.internet.reactor.
     install_reactor(settings["TWISTED_REACTOR"], settings["ASYNCIO_EVENT_LOOP"])
     process = CrawlerProcess(settings)
+    if settings.get("LOG_LEVEL") != "DEBUG":
+        for name in _NETWORK_LOGGERS:  # on the loggers: Scrapy replaces the root handler for every crawler
+            logging.getLogger(name).addFilter(_network_tracebacks)
     runs = [SourceRun(name, config.sources.get(name).type) for name in sources]
 
     @defer.inlineCallbacks

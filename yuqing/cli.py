@@ -40,7 +40,19 @@ STAGE_COMMANDS: dict[str, str] = {
 
 
 class YuqingGroup(click.Group):
-    """A group whose stage commands are imported on first use."""
+    """A group whose stage commands are imported on first use, and which reports problems of the environment
+    (state directory, database, Elasticsearch) as messages, whichever command meets them."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            message = environment_problem(exc)
+            if message is None:
+                raise
+            raise click.ClickException(message) from exc
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(STAGE_COMMANDS))
@@ -57,6 +69,28 @@ class YuqingGroup(click.Group):
                 return _unavailable(cmd_name, f"{module_name} is not part of this installation yet")
             raise
         return getattr(module, attribute)
+
+
+def environment_problem(exc: Exception) -> str | None:
+    """The message for an exception that comes from the machine or the configuration rather than from a bug:
+    an unusable state directory, a database or Elasticsearch that cannot be used. None for anything else."""
+    from yuqing.paths import StateDirUnusable
+
+    if isinstance(exc, StateDirUnusable):
+        return str(exc)
+    module = type(exc).__module__
+    if module.startswith("sqlalchemy"):
+        from sqlalchemy.exc import DatabaseError, OperationalError
+
+        from yuqing.db.session import database_refused
+
+        # Read-only, locked, not a database file — not a constraint the code broke (IntegrityError is a bug).
+        if isinstance(exc, OperationalError) or type(exc) is DatabaseError:
+            settings = load_or_exit().settings
+            return str(database_refused(settings.database.effective_url(), exc))
+    if module.startswith(("yuqing.db", "yuqing.es")) and type(exc).__name__.endswith("Unavailable"):
+        return str(exc)
+    return None
 
 
 def _unavailable(name: str, why: str) -> click.Command:
@@ -105,6 +139,9 @@ def config_check(directory: Path | None) -> None:
     if not os.environ.get(PSEUDONYM_KEY_ENV):
         warnings.append(f"{PSEUDONYM_KEY_ENV} is not set: authors' pseudonyms use the public development key, so "
                         "anyone who guesses a name can check it. Set it to a secret in production")
+    from alerts.notifiers import delivery_warnings
+
+    warnings += delivery_warnings(cfg)
     for warning in filter(None, warnings):
         click.echo(f"warning: {warning}", err=True)
     click.echo(summary(cfg))
@@ -202,29 +239,29 @@ def es_status(as_json: bool) -> None:
     info.update(counts)
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False))
-        return
-    for key, value in info.items():
-        click.echo(f"{key:10} {value}")
-    if info["managed"] and not info.get("health"):
+    else:
+        for key, value in info.items():
+            click.echo(f"{key:10} {value}")
+    if not info.get("health") or info.get("error"):  # exit 1 whenever Elasticsearch does not answer
         sys.exit(1)
 
 
 def _counts(cfg) -> dict:  # type: ignore[no-untyped-def]
     from elasticsearch import Elasticsearch
 
-    from yuqing.es.client import es_url
+    from yuqing.es.client import ES_ERRORS, es_url
     from yuqing.es.indices import IndexLayout
 
     settings = cfg.settings.elasticsearch
-    client = Elasticsearch(es_url(settings), basic_auth=settings.credentials(), request_timeout=5)
     layout = IndexLayout(settings.index_prefix)
     out = {}
     try:
+        client = Elasticsearch(es_url(settings), basic_auth=settings.credentials(), request_timeout=5)
         out["health"] = client.cluster.health()["status"]
         for kind in layout.kinds():
             if client.indices.exists_alias(name=kind.alias):
                 out[kind.kind] = client.count(index=kind.alias)["count"]
-    except Exception as exc:  # report, don't crash, on an unreachable cluster
+    except (*ES_ERRORS, ValueError) as exc:  # report an unreachable cluster or an unusable URL, don't crash
         out["error"] = f"{type(exc).__name__}: {exc}"
     return out
 
@@ -339,7 +376,10 @@ def dashboard(host: str | None, port: int | None) -> None:
 def show_paths() -> None:
     """Where configuration, state and the shared data set are looked for."""
     click.echo(f"config       {paths.config_dir()}")
-    click.echo(f"state        {paths.state_dir()}")
+    try:
+        click.echo(f"state        {paths.state_dir()}")
+    except paths.StateDirUnusable as exc:
+        click.echo(f"state        unusable: {exc}")
     click.echo(f"shared data  {paths.shared_data_dir()}")
 
 

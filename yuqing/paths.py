@@ -13,10 +13,22 @@ def config_dir() -> Path:
     return Path(os.environ.get("YUQING_CONFIG_DIR", REPO_ROOT / "config"))
 
 
+class StateDirUnusable(OSError):
+    """The state directory cannot be created or written; the message says which and what to do."""
+
+
 def state_dir() -> Path:
     """Run-time state (database file, spool, ES node, caches): ``YUQING_HOME`` or ``var/`` in the repo."""
     path = Path(os.environ.get("YUQING_HOME", REPO_ROOT / "var"))
-    path.mkdir(parents=True, exist_ok=True)
+    where = "YUQING_HOME" if "YUQING_HOME" in os.environ else "the default var/"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StateDirUnusable(f"the state directory {path} ({where}) cannot be created: {exc.strerror}; point "
+                               "YUQING_HOME at a directory you can write") from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise StateDirUnusable(f"the state directory {path} ({where}) is not writable; point YUQING_HOME at a "
+                               "directory you can write, or fix its permissions")
     return path
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -197,8 +198,13 @@ class SourceSpec(Strict):
     @classmethod
     def _http_urls(cls, urls: list[str]) -> list[str]:
         for url in urls:
-            if not re.match(r"^https?://", url):
-                raise ValueError(f"{url!r} is not an http(s) URL; write it as http://host/path")
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname or re.search(r"\s", url):
+                raise ValueError(f"{url!r} is not an http(s) URL with a host; write it as http://host/path")
+            try:
+                parts.port  # noqa: B018 (reading it checks the port)
+            except ValueError as exc:
+                raise ValueError(f"{url!r}: the port is not valid ({exc}); use 1-65535") from exc
         return urls
 
     @model_validator(mode="after")
@@ -391,6 +397,15 @@ class GradingPolicy(Strict):
             raise ValueError("thresholds needs I, II and III (IV is everything below III)")
         if not t["I"] > t["II"] > t["III"]:
             raise ValueError(f"thresholds must fall from I to III, got I={t['I']} II={t['II']} III={t['III']}")
+        if not (0 < t["III"] and t["I"] <= 100):
+            raise ValueError(f"thresholds are risk scores, 0-100: III must be above 0 (or every event is III) and I "
+                             f"at most 100 (or no event can reach it); got I={t['I']} II={t['II']} III={t['III']}")
+        negative = {k: v for k, v in self.weights.items() if v < 0}
+        if negative or not any(v > 0 for v in self.weights.values()):
+            raise ValueError(f"weights must be 0 or more, and at least one above 0; got {self.weights}")
+        outside = {str(k): v for k, v in self.media_tier_score.items() if not 0 <= v <= 1}
+        if outside:
+            raise ValueError(f"media_tier_score values are factors between 0 and 1; got {outside}")
         known = {"volume", "velocity", "negativity", "media_tier", "casualties", "vulnerable_groups",
                  "official_involvement", "mass_incident"}
         for name in self.weights:
@@ -593,19 +608,43 @@ def _problems_from_validation(file: str, exc: ValidationError, raw: Any) -> list
     return problems
 
 
+class _DuplicateKey(yaml.MarkedYAMLError):
+    """A key given twice in one mapping: YAML's last-one-wins would silently drop the first block."""
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """The safe loader, refusing a mapping that repeats a key."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            if key in seen:
+                first = seen[key].start_mark
+                raise _DuplicateKey(None, None, f"key {key!r} is given twice (first at line {first.line + 1}); the "
+                                    "second would silently replace the first", key_node.start_mark)
+            seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
 def _read_yaml(path: Path) -> tuple[Any, list[ConfigProblem]]:
     name = path.name
     if not path.exists():
         return None, [ConfigProblem(name, "", str(path), "file is missing",
                                     f"create {name} (copy the default from the repository's config/)")]
+    if not path.is_file():
+        return None, [ConfigProblem(name, "", str(path), "not a file", f"make {name} a YAML file")]
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)  # noqa: S506 (a safe loader)
     except UnicodeDecodeError as exc:
         return None, [ConfigProblem(name, "", str(path), f"not UTF-8 text ({exc.reason})", "save the file as UTF-8")]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
         problem = getattr(exc, "problem", None) or str(exc)
+        if isinstance(exc, _DuplicateKey):
+            return None, [ConfigProblem(name, where, None, problem,
+                                        "merge the two blocks into one, or delete the one you do not mean")]
         return None, [ConfigProblem(name, where, None, f"YAML syntax error: {problem}",
                                     "fix the YAML at that line (indentation, a missing colon or quote)")]
     if data is None:
@@ -669,13 +708,32 @@ def _cross_check(sources: SourcesFile, taxonomy: Taxonomy, units: UnitsFile, pol
             problems.append(ConfigProblem("taxonomy.yaml", f"topics[{i}].unit", spec.unit,
                                           "no unit of this kind exists in units.yaml",
                                           "add a unit of this kind or correct the name"))
+    # A filter value no post can have makes a rule that never fires, silently.
+    known_values: dict[str, tuple[set[str], str]] = {
+        "topic": (topics, "taxonomy.yaml"), "sentiment": ({"negative", "neutral", "positive"}, "the sentiment labels"),
+        "grade": ({g.value for g in Grade}, "the grades"), "media_tier": ({t.value for t in MediaTier}, "the tiers"),
+        "source": ({spec.name for spec in sources.sources}, "sources.yaml"),
+    }
     for i, rule in enumerate(policy.rules):
-        wanted = rule.filter.get("topic")
-        for value in [wanted] if isinstance(wanted, str) else (wanted or []):
-            if value not in topics:
-                problems.append(ConfigProblem("policy.yaml", f"rules[{i}].filter.topic", value,
-                                              "topic is not in taxonomy.yaml",
-                                              f"use one of: {', '.join(sorted(topics))}"))
+        for field_name, (allowed, where) in known_values.items():
+            wanted = rule.filter.get(field_name)
+            for value in [wanted] if isinstance(wanted, str) else (wanted or []):
+                if value not in allowed:
+                    problems.append(ConfigProblem("policy.yaml", f"rules[{i}].filter.{field_name}", value,
+                                                  f"not one of {where}, so the rule would never fire",
+                                                  f"use one of: {', '.join(sorted(allowed))}"))
+    # A parent chain must end: escalation climbs it.
+    parents = {u.id: u.parent for u in units.units}
+    for i, unit in enumerate(units.units):
+        chain, current = [unit.id], unit.parent
+        while current is not None and current in parents and current not in chain:
+            chain.append(current)
+            current = parents[current]
+        if current is not None and current in chain:
+            problems.append(ConfigProblem("units.yaml", f"units[{i}].parent", unit.parent,
+                                          f"the parents go round in a circle ({' → '.join([*chain, current])})",
+                                          "give the top unit no parent"))
+            break
     return problems
 
 

@@ -129,6 +129,11 @@ class SourceSpider(scrapy.Spider):
         spider.setup(config, spec)
         return spider
 
+    @classmethod
+    def spec_problems(cls, spec: SourceSpec) -> list[str]:
+        """What this type of spider cannot work with in a source's settings (besides selectors), with the fix."""
+        return []
+
     def setup(self, config: Config, spec: SourceSpec) -> None:
         """Bind the spider to its source; fail early, with the fix, on a bad configuration."""
         self.config = config
@@ -144,7 +149,7 @@ class SourceSpider(scrapy.Spider):
         )
         self.filter_keywords = bool(spec.keywords) and not queries_in_urls(spec)
         self.distributed = self.settings.getbool("YUQING_DISTRIBUTED")
-        problems = selector_problems(spec, self.selector_keys)
+        problems = selector_problems(spec, self.selector_keys) + self.spec_problems(spec)
         if problems:
             raise SourceError(problems[0])
         proxy_env = config.settings.crawler.proxy_env

@@ -16,11 +16,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from scrapy.http import Response
 
-from crawler.config import SourceError
 from crawler.spiders.base import SourceSpider
 from crawler.text import as_text, html_to_text, json_path, parse_count
 from yuqing.contract import Engagement, Post
-from yuqing.settings import Config, SourceSpec
+from yuqing.settings import SourceSpec
 from yuqing.timeparse import parse_time
 
 FIELDS = (
@@ -77,16 +76,16 @@ class SocialJsonSpider(SourceSpider):
     name = "social_json"
     private_authors = True
 
-    def setup(self, config: Config, spec: SourceSpec) -> None:
-        super().setup(config, spec)
+    @classmethod
+    def spec_problems(cls, spec: SourceSpec) -> list[str]:
+        problems = []
         unknown = set(spec.field_paths) - set(FIELDS)
         if unknown:
-            raise SourceError(
-                f"source {spec.name!r}: field_paths {', '.join(sorted(unknown))} unknown; "
-                f"use: {', '.join(FIELDS)}"
-            )
+            problems.append(f"source {spec.name!r}: field_paths {', '.join(sorted(unknown))} unknown; "
+                            f"use: {', '.join(FIELDS)}")
         if not spec.field_paths.get("text") and not spec.field_paths.get("title"):
-            raise SourceError(f"source {spec.name!r}: field_paths needs text or title (e.g. text: content)")
+            problems.append(f"source {spec.name!r}: field_paths needs text or title (e.g. text: content)")
+        return problems
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         data = load_json(self, response)

@@ -173,3 +173,63 @@ def test_config_check_warns_about_a_missing_pseudonym_key_but_passes(monkeypatch
     assert code == 0 and "warning: YUQING_PSEUDONYM_KEY is not set" in out
     monkeypatch.setenv("YUQING_PSEUDONYM_KEY", "a-secret")
     assert "YUQING_PSEUDONYM_KEY" not in check(REPO_CONFIG)[1]
+
+
+def test_config_check_warns_when_slack_messages_would_only_be_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("YUQING_SLACK_TOKEN", raising=False)
+    code, out = check(REPO_CONFIG)
+    assert code == 0 and "warning: YUQING_SLACK_TOKEN is not set" in out and "not delivered" in out
+    monkeypatch.setenv("YUQING_SLACK_TOKEN", "xoxb-test")
+    assert "YUQING_SLACK_TOKEN" not in check(REPO_CONFIG)[1]
+
+
+def test_a_key_given_twice_is_refused_not_silently_replaced(config_copy: Path) -> None:
+    with (config_copy / "policy.yaml").open("a", encoding="utf-8") as handle:
+        handle.write("\nrules:\n  - {name: school_burst, type: frequency, num_events: 3, timeframe_minutes: 60}\n")
+    code, out = check(config_copy)
+    assert code == 2, out
+    assert "policy.yaml: line" in out and "key 'rules' is given twice" in out and "merge the two blocks" in out
+
+
+def test_source_windows_keyword_urls_and_hosts_the_crawler_would_refuse(config_copy: Path) -> None:
+    text = (config_copy / "sources.yaml").read_text(encoding="utf-8")
+    text = text.replace('start_urls: ["http://127.0.0.1:8700/rss.xml"]',
+                        'start_urls: ["http://127.0.0.1:8700/rss.xml", "http://127.0.0.1:8700/s?q={keyword}"]\n'
+                        '    since: last week')
+    (config_copy / "sources.yaml").write_text(text, encoding="utf-8")
+    code, out = check(config_copy)
+    assert code == 2, out
+    assert "source 'demo_rss': since: 'last week' is neither a duration nor a date" in out
+    assert "has a {keyword} placeholder but the source has no keywords" in out
+    (config_copy / "sources.yaml").write_text(
+        text.replace("http://127.0.0.1:8700/s?q={keyword}", "http://127.0.0.1:99999/"), encoding="utf-8")
+    assert "the port is not valid" in check(config_copy)[1]
+    (config_copy / "sources.yaml").write_text(
+        text.replace("http://127.0.0.1:8700/s?q={keyword}", "http://exa mple.com/"), encoding="utf-8")
+    assert "is not an http(s) URL with a host" in check(config_copy)[1]
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("thresholds: {I: 75, II: 55, III: 35}", "thresholds: {I: 750, II: 550, III: 350}", "I at most 100"),
+    ("thresholds: {I: 75, II: 55, III: 35}", "thresholds: {I: 75, II: 55, III: -5}", "III must be above 0"),
+    ("volume: 0.20 ", "volume: -5 ", "weights must be 0 or more"),
+    ("central: 1.0,", "central: 7.0,", "media_tier_score values are factors between 0 and 1"),
+    ("filter: {sentiment: negative}", "filter: {sentiment: negativ}", "so the rule would never fire"),
+])
+def test_grading_and_rule_values_that_cannot_work_are_refused(config_copy: Path, old: str, new: str,
+                                                               expected: str) -> None:
+    text = (config_copy / "policy.yaml").read_text(encoding="utf-8")
+    assert old in text
+    (config_copy / "policy.yaml").write_text(text.replace(old, new, 1), encoding="utf-8")
+    code, out = check(config_copy)
+    assert code == 2 and expected in out, out
+
+
+def test_units_whose_parents_go_round_in_a_circle_are_refused(config_copy: Path) -> None:
+    text = (config_copy / "units.yaml").read_text(encoding="utf-8")
+    old = 'kind: 政府办公室, level: province, region: {province: 湖南省},\n     contacts:'
+    assert old in text
+    (config_copy / "units.yaml").write_text(text.replace(old, old.replace("contacts:", "parent: a-gov-office, contacts:")),
+                                            encoding="utf-8")
+    code, out = check(config_copy)
+    assert code == 2 and "the parents go round in a circle (hn-gov-office → a-gov-office → hn-gov-office)" in out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import sys
 
@@ -138,3 +139,20 @@ def test_a_source_of_another_type_is_refused_with_the_right_command(
         "source 'demo_rss' is of type 'rss', not 'news'; run `scrapy crawl rss -a source=demo_rss`"
         in done.stderr
     )
+
+
+def test_a_source_that_cannot_be_reached_fails_the_crawl_with_one_line_and_no_tracebacks(
+    crawl_env: CrawlEnv,
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    crawl_env.set_sources([{"name": "gone", "type": "rss", "start_urls": [f"http://127.0.0.1:{closed}/rss.xml"],
+                            "interval_minutes": 5}])
+    result = crawl_env.crawl("gone", settings={"RETRY_TIMES": 1, "ROBOTSTXT_OBEY": False})
+    assert result.returncode == 1
+    [run] = result.report["sources"]
+    assert run["unreachable"] is True
+    assert run["stats"]["downloader/exception_count"] >= 1 and not run["stats"].get("downloader/response_count")
+    assert "Traceback" not in result.stderr
+    assert "Connection was refused" in result.stderr  # the one-line reason stays

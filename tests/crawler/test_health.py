@@ -71,7 +71,8 @@ def test_crawls_of_a_dead_and_an_empty_source_are_reported_unhealthy(
     empty = {**news, "name": "empty_news", "link_selector": "a.no-such-link::attr(href)"}
     crawl_env.set_sources([news, dead, empty])
     result = crawl_env.crawl("dead_news", "empty_news", "demo_news", settings={"RETRY_TIMES": 1})
-    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.returncode == 1, result.stderr[-2000:]  # one source could not be reached: the crawl says so
+    assert [r["source"] for r in result.report["sources"] if r["unreachable"]] == ["dead_news"]
     assert "source health: dead_news is failing" in result.stderr
     assert "source health: empty_news is silent" in result.stderr
     assert {d["source"] for d in crawl_env.docs()} == {"demo_news"}, "an unhealthy source indexes nothing"

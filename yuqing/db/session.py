@@ -10,8 +10,9 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from yuqing.settings import redact_url
@@ -23,7 +24,21 @@ class DatabaseUnavailable(RuntimeError):
     """The database URL does not answer; the message names it and says how to fix it."""
 
 
+def _url_problem(url: str, exc: Exception) -> DatabaseUnavailable:
+    return DatabaseUnavailable(f"the database URL {redact_url(url)!r} cannot be used ({type(exc).__name__}: {exc}); "
+                               "set database.url in config/settings.yaml or YUQING_DATABASE_URL to a SQLite or "
+                               "PostgreSQL URL, e.g. sqlite:////path/yuqing.db or "
+                               "postgresql+psycopg://user@127.0.0.1:5432/yuqing")
+
+
 def make_engine(url: str) -> Engine:
+    try:
+        return _make_engine(url)
+    except (ArgumentError, ImportError, ValueError) as exc:  # unparsable URL, unknown driver, bad port
+        raise _url_problem(url, exc) from exc
+
+
+def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
@@ -62,6 +77,24 @@ def upgrade(url: str, revision: str = "head") -> None:
     except OperationalError as exc:
         raise DatabaseUnavailable(f"cannot reach the database at {redact_url(url)}: {exc.orig}; check "
                                   "database.url in config/settings.yaml or YUQING_DATABASE_URL") from exc
+    except DatabaseError as exc:
+        raise database_refused(url, exc) from exc
+    except CommandError as exc:
+        raise _unknown_revision(url, exc) from exc
+    except (ArgumentError, ImportError, ValueError) as exc:
+        raise _url_problem(url, exc) from exc
+
+
+def database_refused(url: str, exc: DatabaseError) -> DatabaseUnavailable:
+    """A database that answers but refuses (not a database file, read-only, permissions)."""
+    return DatabaseUnavailable(f"the database at {redact_url(url)} refused: {exc.orig}; if it is a SQLite file, "
+                               "check that it is yuqing's database and that you may write it (or point "
+                               "YUQING_DATABASE_URL / YUQING_HOME elsewhere)")
+
+
+def _unknown_revision(url: str, exc: CommandError) -> DatabaseUnavailable:
+    return DatabaseUnavailable(f"the database at {redact_url(url)} has a schema this yuqing does not know ({exc}); "
+                               "a newer yuqing probably wrote it: use that version, or a fresh database")
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -89,7 +122,15 @@ class Database:
 
     def check_schema(self) -> None:
         """Refuse to run on a schema older than the code; say which command brings it up to date."""
-        current, head = current_revision(self.engine), head_revision(self.url)
+        try:
+            current, head = current_revision(self.engine), head_revision(self.url)
+        except DatabaseError as exc:
+            raise database_refused(self.url, exc) from exc
+        if current is not None and current != head:
+            try:
+                ScriptDirectory.from_config(alembic_config(self.url)).get_revision(current)
+            except CommandError as exc:
+                raise _unknown_revision(self.url, exc) from exc
         if current != head:
             raise DatabaseUnavailable(f"database {redact_url(self.url)} is at schema revision {current or 'none'}, "
                                       f"this yuqing needs {head}; run `yuqing db upgrade`")

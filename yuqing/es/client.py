@@ -28,8 +28,13 @@ def es_url(settings: ElasticsearchSettings) -> str:
 
 def client_for(settings: ElasticsearchSettings, request_timeout: float = 30.0) -> Elasticsearch:
     """A client for the configured cluster, without asking whether it is up (``connect`` waits for it)."""
-    return Elasticsearch(es_url(settings), basic_auth=settings.credentials(), request_timeout=request_timeout,
-                         retry_on_timeout=True, max_retries=2)
+    url = es_url(settings)
+    try:
+        return Elasticsearch(url, basic_auth=settings.credentials(), request_timeout=request_timeout,
+                             retry_on_timeout=True, max_retries=2)
+    except ValueError as exc:
+        raise ElasticsearchUnavailable(f"the Elasticsearch URL {url!r} cannot be used ({exc}); set YUQING_ES_URL "
+                                       "or elasticsearch.url to e.g. http://127.0.0.1:9200") from exc
 
 
 def connect(settings: ElasticsearchSettings, wait_s: float = 30.0, request_timeout: float = 30.0) -> Elasticsearch:

@@ -1,0 +1,72 @@
+"""Problems of the machine or the environment (state directory, database URL or file, Elasticsearch URL) reach
+the user as one message that says what and how to fix it — never as a Python traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from yuqing.cli import main
+from yuqing.db.session import upgrade
+
+
+def run(env: dict[str, str], *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), env=env)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("not a url", "Could not parse SQLAlchemy URL"),
+    ("mysql://u@h/x", "No module named"),
+    ("postgresql+psycopg://u@h:notaport/x", "invalid literal for int()"),
+])
+def test_a_database_url_that_cannot_be_used(tmp_path: Path, url: str, expected: str) -> None:
+    code, out = run({"YUQING_HOME": str(tmp_path), "YUQING_DATABASE_URL": url}, "cases", "list")
+    assert code == 1 and "cannot be used" in out and expected in out and "YUQING_DATABASE_URL" in out
+    assert "Traceback" not in out
+
+
+def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    (tmp_path / "yuqing.db").write_text("garbage", encoding="utf-8")
+    env = {"YUQING_HOME": str(tmp_path), "YUQING_DATABASE_URL": f"sqlite:///{tmp_path / 'yuqing.db'}"}
+    for command in (["cases", "list"], ["db", "upgrade"]):
+        code, out = run(env, *command)
+        assert code == 1 and "refused: file is not a database" in out, out
+    assert (tmp_path / "yuqing.db").read_text(encoding="utf-8") == "garbage"  # the user's file is left alone
+
+
+def test_a_database_from_a_newer_yuqing(tmp_path: Path) -> None:
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'yuqing.db'}"
+    upgrade(url)
+    with sqlite3.connect(tmp_path / "yuqing.db") as connection:
+        connection.execute("update alembic_version set version_num = '0099'")
+    env = {"YUQING_HOME": str(tmp_path), "YUQING_DATABASE_URL": url}
+    for command in (["cases", "list"], ["db", "upgrade"]):
+        code, out = run(env, *command)
+        assert code == 1 and "a schema this yuqing does not know" in out and "'0099'" in out, out
+
+
+def test_a_state_directory_that_is_a_file(tmp_path: Path) -> None:
+    (tmp_path / "home").write_text("", encoding="utf-8")
+    env = {"YUQING_HOME": str(tmp_path / "home")}
+    code, out = run(env, "cases", "list")
+    assert code == 1 and "the state directory" in out and "point YUQING_HOME at a directory" in out
+    code, out = run(env, "paths")
+    assert code == 0 and "state        unusable:" in out and "shared data" in out
+
+
+def test_an_elasticsearch_url_that_is_not_a_url(tmp_path: Path) -> None:
+    code, out = run({"YUQING_HOME": str(tmp_path), "YUQING_ES_URL": "not a url"}, "events", "list")
+    assert code == 1 and "the Elasticsearch URL 'not a url' cannot be used" in out
+
+
+def test_es_status_exits_1_whenever_elasticsearch_does_not_answer(tmp_path: Path) -> None:
+    code, out = run({"YUQING_HOME": str(tmp_path), "YUQING_ES_PORT": "9"}, "es", "status", "--json")
+    assert code == 1 and '"health": null' in out
+    code, out = run({"YUQING_HOME": str(tmp_path), "YUQING_ES_URL": "http://127.0.0.1:9"}, "es", "status")
+    assert code == 1 and "ConnectionError" in out
