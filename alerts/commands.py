@@ -19,7 +19,9 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from alerts.deadlines import RESPONSE_CHANNELS
 from yuqing import paths
+from yuqing.contract import CASE_STATE_NAMES
 from yuqing.settings import Config
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
@@ -27,6 +29,13 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 
 
 # ----------------------------------------------------------------------------- shared wiring
+
+
+def _not_blank(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A required text (who acts, what was said) must say something: it goes on the record."""
+    if value is not None and not value.strip():
+        raise click.BadParameter("is empty; the case record needs it", param=param)
+    return value.strip() if value is not None else None
 
 
 def _config() -> Config:
@@ -122,7 +131,10 @@ def parse_when(text: str, now: datetime) -> datetime:
     """``7d`` / ``36h`` / ``90m`` before now, or an ISO 8601 time (local time zone when none is given)."""
     match = _DURATION.match(text)
     if match:
-        return now - timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+        try:
+            return now - timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+        except OverflowError as exc:
+            raise click.BadParameter(f"{text!r} reaches back beyond the calendar; give a shorter duration") from exc
     try:
         value = datetime.fromisoformat(text)
     except ValueError as exc:
@@ -169,6 +181,9 @@ def rules_test(rule_name: str, since: str, until_text: str | None, as_json: bool
     now = datetime.now(config.settings.tz())
     until = parse_when(until_text, now) if until_text else now
     start = parse_when(since, until)
+    if start >= until:
+        raise click.BadParameter(f"--since {since} is not before --until {until_text or 'now'}; the history runs "
+                                 "from --since to --until", param_hint="--since")
     es, layout = _elasticsearch(config, start_local=False)
     try:
         engine = RuleEngine(es, layout, config.policy)
@@ -239,6 +254,9 @@ def route_test(topic: str | None, grade: str | None, city: str | None, districts
         router = Router(config.units)
     except RoutingError as exc:
         raise click.ClickException(str(exc)) from exc
+    if topic is not None and topic not in config.taxonomy.ids():
+        raise click.BadParameter(f"{topic!r} is not a topic of config/taxonomy.yaml; use one of: "
+                                 f"{', '.join(config.taxonomy.ids())}", param_hint="--topic")
     decision = router.route(CaseLabels(topic=topic, grade=grade, city=city, districts=districts, text=text))
     for line in format_explanation(decision.steps):
         click.echo(line)
@@ -268,11 +286,14 @@ def _load_cases(config: Config, state: str | None = None, unit: str | None = Non
 
 @cases_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Every case with deadlines and timeline, as JSON.")
-@click.option("--state", default=None, help="Only cases in this state.")
+@click.option("--state", default=None, type=click.Choice(sorted(CASE_STATE_NAMES)), help="Only cases in this state.")
 @click.option("--unit", default=None, help="Only cases of this unit id.")
 def cases_list(as_json: bool, state: str | None, unit: str | None) -> None:
     """Every case: grade, state, unit, title and the next deadline."""
     config = _config()
+    if unit is not None and unit not in {u.id for u in config.units.units}:
+        click.echo(f"note: {unit!r} is not a unit of config/units.yaml (ids: "
+                   f"{', '.join(u.id for u in config.units.units)})", err=True)
     cases = _load_cases(config, state, unit)
     if as_json:
         click.echo(json.dumps(cases, ensure_ascii=False, indent=2))
@@ -319,23 +340,25 @@ def _act(action: Callable[..., Any], case_id: int, *args: Any) -> None:
 
 
 @cases_group.command("open")
-@click.option("--title", required=True, help="What the case is about, as the assignment names it.")
+@click.option("--title", required=True, callback=_not_blank, help="What the case is about, as the assignment names it.")
 @click.option("--topic", required=True, help="A topic of config/taxonomy.yaml (it decides the responsible unit).")
 @click.option("--region", "region_text", default="", help="Where, e.g. 湖南省A市A3区 (the district decides the unit).")
 @click.option("--grade", type=click.Choice(["I", "II", "III", "IV"]), default="III", show_default=True,
               help="I/II are major: 5 h / 24 h deadlines and the joint units.")
-@click.option("--actor", required=True, help="Who assigns it (e.g. 市政府办公厅).")
-@click.option("--reason", required=True, help="Why (e.g. 上级交办, 网民集中反映).")
-def cases_open(title: str, topic: str, region_text: str, grade: str, actor: str, reason: str) -> None:
+@click.option("--actor", required=True, callback=_not_blank, help="Who assigns it (e.g. 市政府办公厅).")
+@click.option("--reason", required=True, callback=_not_blank, help="Why (e.g. 上级交办, 网民集中反映).")
+@click.option("--again", is_flag=True, help="Open it even though an open case has the same title.")
+def cases_open(title: str, topic: str, region_text: str, grade: str, actor: str, reason: str, again: bool) -> None:
     """Open a case by hand: public opinion the higher government assigns, or that a press officer spotted
     before any rule did. It is routed, given deadlines and alerted like any other case."""
     import hashlib
 
-    from alerts.cases import open_or_update_case
+    from alerts.cases import open_or_update_case, sync_units
     from analysis.deidentify import deidentify
     from analysis.region import resolve_region
     from yuqing.clock import SystemClock
     from yuqing.contract import Event, Grade
+    from yuqing.db.models import Case
 
     config = _config()
     if topic not in config.taxonomy.ids():
@@ -354,6 +377,13 @@ def cases_open(title: str, topic: str, region_text: str, grade: str, actor: str,
                   grade=Grade(grade), grade_reasons=[f"人工立案（{actor}）：{reason}"])
     database = _database(config)
     with database.transaction() as session:
+        sync_units(session, config.units)  # the case refers to its unit: units.yaml may be newer than the table
+        twin = session.scalars(select(Case).where(Case.title == title, Case.state != "closed")).first()
+        if twin is not None and not again:
+            raise click.ClickException(
+                f"case {twin.id} with this title is already open ({twin.state}, opened "
+                f"{twin.opened_at.astimezone(config.settings.tz()):%Y-%m-%d %H:%M}); see `yuqing cases show "
+                f"{twin.id}`, or pass --again to open a second case and alert its units again")
         update = open_or_update_case(session, event, "manual", config, clock,
                                      districts=[region.district] if region and region.district else None,
                                      reason=f"{actor}: {reason}")
@@ -365,7 +395,7 @@ def cases_open(title: str, topic: str, region_text: str, grade: str, actor: str,
 
 @cases_group.command("ack")
 @click.argument("case_id", type=int)
-@click.option("--actor", required=True, help="Who acknowledges (name or user id).")
+@click.option("--actor", required=True, callback=_not_blank, help="Who acknowledges (name or user id).")
 @click.option("--reason", default="")
 def cases_ack(case_id: int, actor: str, reason: str) -> None:
     """Acknowledge a case: escalation for silence stops."""
@@ -376,10 +406,11 @@ def cases_ack(case_id: int, actor: str, reason: str) -> None:
 
 @cases_group.command("respond")
 @click.argument("case_id", type=int)
-@click.option("--actor", required=True)
-@click.option("--text", required=True, help="What was published, and where.")
-@click.option("--channel", default="release", show_default=True,
-              help="release, press_conference, report_upward, weibo, wechat, website, …")
+@click.option("--actor", required=True, callback=_not_blank)
+@click.option("--text", required=True, callback=_not_blank, help="What was published, and where.")
+@click.option("--channel", default="release", show_default=True, type=click.Choice(sorted(RESPONSE_CHANNELS)),
+              help="Where it was published; press_conference also meets the press conference deadline, "
+                   "report_upward only the report upward.")
 def cases_respond(case_id: int, actor: str, text: str, channel: str) -> None:
     """Record a response; the deadlines it fulfils are marked met."""
     from alerts.cases import record_response
@@ -389,7 +420,7 @@ def cases_respond(case_id: int, actor: str, text: str, channel: str) -> None:
 
 @cases_group.command("close")
 @click.argument("case_id", type=int)
-@click.option("--actor", required=True)
+@click.option("--actor", required=True, callback=_not_blank)
 @click.option("--reason", default="")
 def cases_close(case_id: int, actor: str, reason: str) -> None:
     """Close a case (a reason is required when nobody responded)."""
@@ -400,18 +431,23 @@ def cases_close(case_id: int, actor: str, reason: str) -> None:
 
 @cases_group.command("reopen")
 @click.argument("case_id", type=int)
-@click.option("--actor", required=True)
-@click.option("--reason", required=True)
+@click.option("--actor", required=True, callback=_not_blank)
+@click.option("--reason", required=True, callback=_not_blank)
 def cases_reopen(case_id: int, actor: str, reason: str) -> None:
     """Reopen an answered case: fresh deadlines, the units alerted again."""
-    from alerts.cases import CaseError, reopen
+    from alerts.cases import CaseError, reopen, sync_units
 
     config = _config()
     database = _database(config)
     try:
         with database.transaction() as session:
+            sync_units(session, config.units)
             case = reopen(session, case_id, actor, datetime.now(config.settings.tz()), reason, config)
             click.echo(f"case {case.id} is now {case.state}")
+            if not case.events[-1].details.get("recipients"):
+                click.echo(f"warning: nobody was alerted: unit {case.unit_id!r} has no contact in config/units.yaml "
+                           "(renamed or removed?); add it back or give it a contact, then see "
+                           f"`yuqing route explain {case.id}`", err=True)
     except CaseError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -424,10 +460,19 @@ def notifications_group() -> None:
     """The notification outbox: what was (or will be) sent to whom, and when."""
 
 
+RECORDED = "recorded"  # shown for a message the record notifier kept locally instead of delivering it
+
+
+def _shown_status(n: Any) -> str:
+    from alerts.outbox import SENT
+
+    return RECORDED if n.status == SENT and (n.external_id or "").startswith("record:") else str(n.status)
+
+
 def notification_dict(n: Any, config: Config) -> dict[str, Any]:
     tz = config.settings.tz()
     return {"id": n.id, "case_id": n.case_id, "kind": n.kind, "channel": n.channel, "recipient": n.recipient,
-            "status": n.status, "attempts": n.attempts,
+            "status": _shown_status(n), "attempts": n.attempts,
             "scheduled_at": n.scheduled_at.astimezone(tz).isoformat(),
             "sent_at": n.sent_at.astimezone(tz).isoformat() if n.sent_at else None,
             "title": (n.payload or {}).get("title"), "summary": (n.payload or {}).get("summary"),
@@ -439,9 +484,12 @@ def notification_dict(n: Any, config: Config) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--case", "case_id", type=int, default=None)
 @click.option("--kind", type=click.Choice(["alert", "reminder", "escalation", "digest"]), default=None)
-@click.option("--status", default=None)
+@click.option("--status", type=click.Choice(["pending", "sending", "retrying", "sent", RECORDED, "failed"]),
+              default=None, help="sent: delivered; recorded: kept in the local file only (no channel secret set).")
 def notifications_list(as_json: bool, case_id: int | None, kind: str | None, status: str | None) -> None:
-    """Every notification: case, kind, channel, recipient, scheduled and sent times, status."""
+    """Every notification: case, kind, channel, recipient, scheduled and sent times, status (and the last error
+    of one waiting to be retried or given up)."""
+    from alerts.outbox import SENT
     from yuqing.db.models import Notification
 
     config = _config()
@@ -451,7 +499,12 @@ def notifications_list(as_json: bool, case_id: int | None, kind: str | None, sta
         query = query.where(Notification.case_id == case_id)
     if kind:
         query = query.where(Notification.kind == kind)
-    if status:
+    if status == RECORDED:
+        query = query.where(Notification.status == SENT, Notification.external_id.like("record:%"))
+    elif status == SENT:
+        query = query.where(Notification.status == SENT, ~Notification.external_id.like("record:%")
+                            | Notification.external_id.is_(None))
+    elif status:
         query = query.where(Notification.status == status)
     with database.sessions() as session:
         rows = [notification_dict(n, config) for n in session.scalars(query)]
@@ -461,22 +514,30 @@ def notifications_list(as_json: bool, case_id: int | None, kind: str | None, sta
     for r in rows:
         sent = r["sent_at"][:16] if r["sent_at"] else "-"
         click.echo(f"{r['scheduled_at'][:16]} {r['kind']:10} case {str(r['case_id'] or '-'):4} {r['channel']:8} "
-                   f"{r['recipient']:32} {r['status']:8} sent {sent}")
+                   f"{r['recipient']:32} {r['status']:8} sent {sent}"
+                   + (f"  last error: {r['last_error'][:160]}" if r["last_error"] and r["status"] != SENT else ""))
     click.echo(f"{len(rows)} notification(s)")
 
 
 @notifications_group.command("send")
 def notifications_send() -> None:
     """Send the notifications that are due now, once (the scheduler does this every few seconds)."""
-    from alerts.notifiers import build_notifiers
-    from alerts.outbox import OutboxWorker
+    from alerts.notifiers import build_notifiers, delivery_warnings
+    from alerts.outbox import FAILED, RETRYING, OutboxWorker, status_counts
     from yuqing.clock import SystemClock
 
     config = _config()
     database = _database(config)
     clock = SystemClock(config.settings.tz())
-    sent = OutboxWorker(database, build_notifiers(config, clock=clock), clock).run_once()
-    click.echo(f"{sent} notification(s) sent")
+    for warning in delivery_warnings(config):
+        click.echo(f"warning: {warning}", err=True)
+    handled = OutboxWorker(database, build_notifiers(config, clock=clock), clock).run_once()
+    with database.sessions() as session:
+        counts = status_counts(session)
+    click.echo(f"{handled} notification(s) sent or recorded now")
+    if counts.get(RETRYING) or counts.get(FAILED):
+        click.echo(f"{counts.get(RETRYING, 0)} waiting to be retried, {counts.get(FAILED, 0)} given up: see "
+                   "`yuqing notifications list --status retrying` (or failed) for the errors", err=True)
 
 
 # ----------------------------------------------------------------------------- yuqing replay
@@ -516,6 +577,13 @@ def replay_command(posts_path: Path, speed: float, start_text: str | None, evalu
     from yuqing.clock import ManualClock
     from yuqing.db.models import Case
 
+    # Every argument is checked before anything is touched: --reset empties the database and the indices.
+    if not speed > 0:
+        raise click.BadParameter(f"{speed} is not positive; give simulated seconds per real second, e.g. 3600",
+                                 param_hint="--speed")
+    if not evaluate_minutes > 0:
+        raise click.BadParameter(f"{evaluate_minutes} is not positive; give simulated minutes, e.g. 15",
+                                 param_hint="--evaluate-minutes")
     config = _config()
     _checked(config)
     tz = config.settings.tz()
@@ -611,7 +679,7 @@ def run_command(tick_seconds: float, evaluate_seconds: float, outbox_seconds: fl
     reactor: Any = installed
 
     from alerts.escalation import Escalator
-    from alerts.notifiers import build_notifiers
+    from alerts.notifiers import build_notifiers, delivery_warnings
     from alerts.outbox import OutboxWorker
     from alerts.scheduler import Runtime, job_specs, make_scheduler, set_runtime, start
     from yuqing.clock import SystemClock
@@ -626,6 +694,8 @@ def run_command(tick_seconds: float, evaluate_seconds: float, outbox_seconds: fl
     pipeline = build_pipeline(config, database, es, layout, clock, live=True, state_dir=state_dir)
     crawl, why = (None, "disabled with --no-crawl") if no_crawl else _crawl_hook(config, reactor)
     click.echo(f"crawling: {'on, ' + why if crawl else 'off (' + why + ')'}")
+    for warning in delivery_warnings(config):
+        click.echo(f"warning: {warning}", err=True)
     runtime = Runtime(config, database, clock, Escalator(config, pipeline.router),
                       OutboxWorker(database, build_notifiers(config, clock=clock), clock), pipeline, crawl)
     set_runtime(runtime)

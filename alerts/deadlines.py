@@ -20,6 +20,13 @@ COMPLAINT_CUES = ("投诉", "举报", "维权", "索赔", "不作为", "乱收�
 # internal report upward fulfils only the reporting deadline, and any public answer fulfils the rest.
 REPORT_CHANNEL = "report_upward"
 PRESS_CHANNEL = "press_conference"
+# The channels a response is recorded through (domain.md §3: authoritative release, press conference or
+# briefing, media interview, government Weibo / WeChat / apps, website; and the internal report upward).
+RESPONSE_CHANNELS = {
+    "release": "权威发布", PRESS_CHANNEL: "新闻发布会", "briefing": "情况通报会", "interview": "媒体采访",
+    "weibo": "政务微博", "wechat": "政务微信", "app": "政务客户端", "website": "政府网站",
+    "message_board": "留言板答复", "slack": "Slack 登记", REPORT_CHANNEL: "向上报告",
+}
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
+from typing import BinaryIO
 
 from alerts.outbox import OutboxWorker
 from alerts.pipeline import Pipeline
@@ -57,9 +58,11 @@ def read_posts(path: Path, tz: tzinfo = DEFAULT_TZ, resolve_region: RegionResolv
     """Posts from a JSON-lines file, oldest first (lines as ``yuqing analyze`` reads them; each needs a time)."""
     if not path.exists():
         raise ReplayInputError(f"{path}: no such file; pass a JSON-lines file of posts with --posts")
+    if not path.is_file():
+        raise ReplayInputError(f"{path}: not a file; pass a JSON-lines file of posts with --posts")
     posts = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
+    with path.open("rb") as handle:
+        for number, line in enumerate(_lines(path, handle), 1):
             if not line.strip():
                 continue
             try:
@@ -78,14 +81,26 @@ def read_posts(path: Path, tz: tzinfo = DEFAULT_TZ, resolve_region: RegionResolv
     return sorted(posts, key=lambda p: p.timestamp())
 
 
+def _lines(path: Path, handle: BinaryIO) -> Iterator[str]:
+    """The file's lines as text; a line that is not UTF-8 is reported by its number instead of a traceback."""
+    for number, raw in enumerate(handle, 1):
+        try:
+            yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            raise ReplayInputError(f"{path}:{number}: not UTF-8 text (byte {exc.start + 1} of the line); save the "
+                                   "file as UTF-8 JSON lines") from exc
+
+
 class Replay:
     """Drives one pipeline and one outbox worker by a simulated clock."""
 
     def __init__(self, pipeline: Pipeline, outbox: OutboxWorker, clock: ManualClock, *, speed: float = 3600.0,
                  evaluate_every: timedelta = timedelta(minutes=15), max_wait_s: float = MAX_REAL_WAIT_S,
                  echo: Echo | None = None):
-        if speed <= 0:
+        if not speed > 0:
             raise ValueError(f"speed must be positive, got {speed}")
+        if not evaluate_every > timedelta(0):
+            raise ValueError(f"evaluate_every must be positive, got {evaluate_every}")
         self.pipeline = pipeline
         self.outbox = outbox
         self.clock = clock

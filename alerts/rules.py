@@ -172,7 +172,8 @@ class RuleEngine:
             out.append(RuleMatch(
                 rule.name, rule.type, now, src["id"], start, now, int(src.get("volume", 0)),
                 f"event graded {src['grade']} (≥ {rule.min_grade.value}), risk {src.get('risk') or 0:.0f}",
-                [src["id"]], {"grade": src["grade"], "risk": src.get("risk"), "title": src.get("title")}))
+                [src["id"]], {"grade": src["grade"], "risk": src.get("risk"), "title": src.get("title"),
+                              "graded_at": src.get("graded_at") or src.get("last_seen")}))
         return out
 
     def _frequency(self, rule: RuleSpec, now: datetime, since: datetime | None) -> list[RuleMatch]:
@@ -307,7 +308,11 @@ class RuleEngine:
     def history(self, rule: RuleSpec, start: datetime, end: datetime) -> list[RuleMatch]:
         """What the rule would have raised between two times, each run of matches for one key merged."""
         if rule.type == "grade":
-            return self._grade(rule, end, start)
+            graded = self._grade(rule, end, start)
+            for match in graded:  # shown at the time the event was graded, not at the end of the history
+                if match.details.get("graded_at"):
+                    match.details["first_at"] = match.details["last_at"] = match.details["graded_at"]
+            return graded
         step = self.step_for(rule)
         episodes: dict[str | None, RuleMatch] = {}
         finished: list[RuleMatch] = []

@@ -75,6 +75,16 @@ def build_notifiers(config: Config, env: Mapping[str, str] = os.environ, *, cloc
     }
 
 
+def delivery_warnings(config: Config, env: Mapping[str, str] = os.environ) -> list[str]:
+    """Channels that units or leaders use but that would only be recorded locally, not delivered."""
+    slack = config.settings.notifications.slack
+    uses_slack = any(u.contacts.slack_channel or any(p.slack_user for p in u.leaders) for u in config.units.units)
+    if uses_slack and not env.get(slack.token_env):
+        return [f"{slack.token_env} is not set: Slack messages to the units in config/units.yaml are written to "
+                f"{record_path()} and marked 'recorded', not delivered. Set it to the bot token to deliver them"]
+    return []
+
+
 def unit_recipients(unit: Unit) -> list[tuple[str, str]]:
     """(channel, recipient) for every contact a unit has in units.yaml."""
     contacts = unit.contacts

@@ -85,9 +85,12 @@ def test_cases_and_notifications_list_as_json(env: dict[str, str], database: Dat
     assert first["scheduled_at"] == "2026-03-02T09:00:00+08:00"
     assert {"channel", "recipient", "idempotency_key"} <= set(first)
     code, out = yuqing(env, "notifications", "send")
-    assert code == 0
+    assert code == 0 and "warning: YUQING_SLACK_TOKEN is not set" in out
     slack = [r for r in json.loads(yuqing(env, "notifications", "list", "--json")[1]) if r["channel"] == "slack"]
-    assert all(r["status"] == "sent" and r["sent_at"] for r in slack)  # no token: recorded locally
+    assert all(r["status"] == "recorded" and r["sent_at"] for r in slack)  # no token: recorded locally, not sent
+    recorded = json.loads(yuqing(env, "notifications", "list", "--json", "--status", "recorded")[1])
+    assert len(recorded) == len(slack) and not json.loads(yuqing(env, "notifications", "list", "--json",
+                                                                 "--status", "sent")[1])
 
 
 def test_a_case_the_higher_government_assigns_is_opened_by_hand(env: dict[str, str], database: Database) -> None:
@@ -224,3 +227,58 @@ def test_kill_9_mid_escalation_then_restart_neither_repeats_nor_misses(env: dict
     assert _escalations(database) == [(1, "U0A3EDU01"), (1, "director@edu.a3.gov.example"),
                                       (2, "U0AEDU001"), (2, "director@edu.a.gov.example")]
     assert "job tick: kept" in log.read_text(errors="replace")
+
+
+def test_a_case_opened_by_hand_on_a_fresh_database(env: dict[str, str]) -> None:
+    upgrade(env["YUQING_DATABASE_URL"])  # no pipeline has run: the units table is empty
+    args = ["cases", "open", "--title", "学校食堂问题", "--topic", "就学", "--region", "湖南省A市A3区",
+            "--actor", "市政府办公厅", "--reason", "上级交办"]
+    code, out = yuqing(env, *args)
+    assert code == 0 and "case 1 opened" in out, out
+    code, out = yuqing(env, *args)  # the same assignment again: not a second case and a second round of alerts
+    assert code == 1 and "case 1 with this title is already open" in out and "--again" in out
+    assert yuqing(env, *args, "--again")[0] == 0
+    assert len(json.loads(yuqing(env, "cases", "list", "--json")[1])) == 2
+    code, out = yuqing(env, "cases", "open", "--title", " ", "--topic", "就学", "--actor", "a", "--reason", "b")
+    assert code == 2 and "--title" in out and "is empty" in out
+    code, out = yuqing(env, "cases", "ack", "1", "--actor", "")
+    assert code == 2 and "is empty" in out
+
+
+def test_a_response_through_a_misspelt_channel_meets_no_deadline(env: dict[str, str], database: Database) -> None:
+    case_id = open_case(database, grade=Grade.I, risk=80)
+    code, out = yuqing(env, "cases", "respond", str(case_id), "--actor", "办公厅", "--text", "已上报",
+                       "--channel", "report_upwrad")
+    assert code == 2 and "report_upward" in out
+    [case] = json.loads(yuqing(env, "cases", "list", "--json")[1])
+    assert case["state"] == "notified" and not any(d["met_at"] for d in case["deadlines"])
+
+
+def test_replay_checks_its_arguments_before_reset_empties_anything(env: dict[str, str], database: Database,
+                                                                    tmp_path: Path) -> None:
+    open_case(database)
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text(json.dumps({"id": "p1", "text": "A3区某小学食堂多名学生腹泻", "published_at":
+                                 "2026-03-02T09:00:00+08:00"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    code, out = yuqing(env, "replay", "--posts", str(posts), "--reset", "--speed", "0")
+    assert code == 2 and "--speed" in out
+    code, out = yuqing(env, "replay", "--posts", str(posts), "--reset", "--evaluate-minutes", "0")
+    assert code == 2 and "--evaluate-minutes" in out
+    assert len(json.loads(yuqing(env, "cases", "list", "--json")[1])) == 1  # nothing was reset
+    code, out = yuqing(env, "replay", "--posts", str(tmp_path))
+    assert code == 1 and "not a file" in out
+    posts.write_bytes(b'{"id": "p1", "text": "\xff\xfe", "published_at": "2026-03-02T09:00:00+08:00"}\n')
+    code, out = yuqing(env, "replay", "--posts", str(posts))
+    assert code == 1 and "posts.jsonl:1: not UTF-8 text" in out
+
+
+def test_rule_history_needs_since_before_until(env: dict[str, str]) -> None:
+    code, out = yuqing(env, "rules", "test", "graded_event", "--since", "2026-12-31", "--until", "2026-01-01")
+    assert code == 2 and "is not before --until" in out
+    code, out = yuqing(env, "rules", "test", "graded_event", "--since", "99999999d")
+    assert code == 2 and "beyond the calendar" in out
+
+
+def test_route_test_names_an_unknown_topic(env: dict[str, str]) -> None:
+    code, out = yuqing(env, "route", "test", "--topic", "教育")
+    assert code == 2 and "'教育' is not a topic of config/taxonomy.yaml" in out

@@ -85,7 +85,7 @@ def test_replay_opens_cases_sets_deadlines_and_escalates_when_nobody_acknowledge
 
     kinds = Counter(n["kind"] for n in sent)
     assert {"alert", "reminder", "escalation", "digest"} <= set(kinds)
-    assert all(n["status"] == "sent" and n["sent_at"] == n["scheduled_at"] for n in sent)
+    assert all(n["status"] == "recorded" and n["sent_at"] == n["scheduled_at"] for n in sent)  # replay records, it does not send
     levels = Counter((n["case_id"], n["escalation_level"]) for n in sent if n["kind"] == "escalation")
     assert set(levels) == {(c["id"], level) for c in cases for level in (1, 2)}
     deliveries = (Path(env["YUQING_HOME"]) / "replay-deliveries.jsonl").read_text(encoding="utf-8").splitlines()
