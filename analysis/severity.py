@@ -199,6 +199,10 @@ _HYPOTHETICAL_BEFORE = re.compile(
 _HYPOTHETICAL_AFTER = re.compile(r"^.{0,2}(?:隐患|风险|危险|演练|演习|预防|预警|防控|防范|安全|通道|设施|知识|宣传)|"
                                  r"^.{0,8}(?:不堪设想|都有可能|怎么办|谁负责|谁来负责|的话)")
 _NEGATED = re.compile(r"[未没不无]$")
+# From one of these words to the end of its sentence, counts are what might happen, not what did: "如果楼体坍塌，
+# 就有300多人死亡", "万一发生火灾，可能造成50人死亡" (a citizen's warning graded I before).
+_HYPOTHETICAL_COUNT = re.compile(r"如果|假如|假若|假设|倘若|要是|万一|一旦|若是|若发生|可能造成|可能导致|可能会造成|"
+                                 r"将会造成|会造成|会导致|足以造成|足以导致")
 # People gathering against something, not "人流聚集" or "与政策相冲突".
 _MASS_INCIDENT = re.compile(
     r"(?:群众|村民|业主|工人|民众|居民|家属|学生|员工|农民工|上百人|数百人|几十人|多人)[^，。；,;]{0,4}"
@@ -341,6 +345,12 @@ def _without_rumour(sentence: re.Match[str]) -> str:
     return "，".join(kept) if kept else "。"
 
 
+def _before_hypothesis(sentence: re.Match[str]) -> str:
+    """A sentence up to the word that turns it into a supposition (the rest counts nothing)."""
+    found = _HYPOTHETICAL_COUNT.search(sentence.group(0))
+    return sentence.group(0) if found is None else sentence.group(0)[: found.start()] + "。"
+
+
 def extract_cues(text: str) -> SeverityCues:
     """Find severity cues in one text; never raises, empty text gives no cues."""
     cues = SeverityCues()
@@ -350,12 +360,13 @@ def extract_cues(text: str) -> SeverityCues:
     scan = _DENIAL.sub("。", text) if denied else text
     if _REBUTTAL.search(scan):
         scan = _SENTENCE.sub(_without_rumour, scan)
-    if _VERB_ANY.search(scan):
-        for clause in _CLAUSE.split(scan):
+    counted = _SENTENCE.sub(_before_hypothesis, scan) if _HYPOTHETICAL_COUNT.search(scan) else scan
+    if _VERB_ANY.search(counted):
+        for clause in _CLAUSE.split(counted):
             for kind, count in _clause_counts(clause):
                 setattr(cues, kind, max(getattr(cues, kind), count))
-    for m in _COMPACT.finditer(scan) if "死" in scan else ():
-        preceded = _COMPACT_CONTEXT.search(scan, max(0, m.start() - 2), m.start())
+    for m in _COMPACT.finditer(counted) if "死" in counted else ():
+        preceded = _COMPACT_CONTEXT.search(counted, max(0, m.start() - 2), m.start())
         if m.group("i") is None and not preceded:
             continue
         deaths = chinese_number(m.group("d"))

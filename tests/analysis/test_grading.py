@@ -60,6 +60,10 @@ def test_cues_found_with_counts(text: str, cues: set[str]) -> None:
     ("消防部门通报，火灾造成3人死亡，网传10人死亡的说法不实。", {"deaths:3", "fire"}),  # only the rumour goes
     ("坍塌事故造成5人被困，救援人员已救出3人", {"trapped:5", "collapse"}),  # a partial rescue
     ("救出被困群众15人，无人员伤亡", set()),
+    # what might happen is not what did: a citizen's warning was graded I for 300 supposed deaths
+    ("如果楼体因混凝土问题坍塌，就有300多人死亡", set()),
+    ("万一发生火灾，可能造成50人死亡", set()),
+    ("化工厂爆炸已造成12人死亡，如果不及时疏散将造成更多伤亡", {"deaths:12", "explosion"}),
 ])
 def test_gatherings_rebuttals_denials_and_rescues(text: str, cues: set[str]) -> None:
     assert set(extract_cues(text).as_list()) == cues
