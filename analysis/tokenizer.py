@@ -124,6 +124,12 @@ def backend() -> str:
     return _backend_name
 
 
+def segment(text: str) -> list[str]:
+    """The segmenter's raw words of ``text``, every character kept (no normalising, no stop words): for callers
+    that need word boundaries at known positions."""
+    return list(_ensure_loaded()(text))
+
+
 def normalize_text(text: str | None) -> str:
     """Unicode-normalise (full-width to half-width), lower-case, and drop HTML tags, entities and URLs."""
     if not text:

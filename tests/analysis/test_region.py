@@ -163,3 +163,40 @@ def test_the_source_region_completes_the_parents_the_text_leaves_out() -> None:
     assert resolve_region("今天天气不错", source) == Region(province="湖南省", city="A市")
     other = resolve_region("长沙市岳麓区发生火灾", source)
     assert other is not None and (other.city, other.district) == ("长沙市", "岳麓区")
+
+
+A_BOARD = Region(province="湖南省", city="A市")
+
+
+@pytest.mark.parametrize("text", [
+    "A市办理老人公交卡还需要暂住证。我因医保关系在A市，只得回A市治病。广东珠海做得就比较好",
+    "投诉A5区敬老院护工殴打老人，3名老人受伤住院。广东深圳的敬老院早就装了监控，A5区为什么不装",
+])
+def test_a_place_named_in_passing_does_not_take_the_post_from_its_own(text: str) -> None:
+    """A comparison with 广东珠海 (two names that support each other) used to outweigh the board's own city."""
+    region = resolve_region(text, A_BOARD)
+    assert region is not None and (region.province, region.city) == ("湖南省", "A市")
+
+
+def test_a_weibo_handle_names_no_place() -> None:
+    changsha = Region(province="湖南省", city="长沙市")
+    region = resolve_region("[汗] //@北京哥哥-玩转信用卡: 政府不要因为地方强烈反对而不敢放开", changsha)
+    assert region is not None and (region.province, region.city) == ("湖南省", "长沙市")
+    assert resolve_region("@北京魅力深秋 活动即将开幕") is None
+
+
+@pytest.mark.parametrize("text", [
+    "李长春会见罗马尼亚总统伯塞斯库", "孙中山孙女遇车祸", "中国棋手许银川洪智提前包揽金银", "美国内华达州神秘地区",
+    "澳大利亚昆士兰州州长", "三大理由让基金三千点上看多", "腾讯启动新乡村行动", "一线医护人员一定要平安顺利",
+])
+def test_a_place_name_inside_a_person_or_a_longer_word_is_no_place(text: str) -> None:
+    assert resolve_region(text) is None
+
+
+@pytest.mark.parametrize(("text", "city"), [
+    ("南京大学自考本科毕业生申请学士学位新规", "南京市"), ("上海市委宣传部副部长出席", "上海市"),
+    ("甘肃兰州2010上半年自考办理毕业须知", "兰州市"), ("湖南省长沙市岳麓区发生火灾", "长沙市"),
+])
+def test_a_place_that_begins_a_word_or_follows_another_place_counts(text: str, city: str) -> None:
+    region = resolve_region(text)
+    assert region is not None and region.city == city
