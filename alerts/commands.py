@@ -74,9 +74,10 @@ def _database(config: Config, migrate: bool = True):  # type: ignore[no-untyped-
     return database
 
 
-def _elasticsearch(config: Config, start_local: bool):  # type: ignore[no-untyped-def]
-    """The configured cluster, else the local node (started when asked and not running); indices ensured."""
-    from yuqing.es.client import ElasticsearchUnavailable, connect
+def _elasticsearch(config: Config, start_local: bool, required: bool = True):  # type: ignore[no-untyped-def]
+    """The configured cluster, else the local node (started when asked and not running); indices ensured. With
+    ``required`` False, an unreachable cluster gives a client anyway (and a third value, False: not ready)."""
+    from yuqing.es.client import ElasticsearchUnavailable, client_for, connect
     from yuqing.es.indices import IndexLayout, MappingOutdated
     from yuqing.es.node import LocalNode, NodeError
 
@@ -88,14 +89,22 @@ def _elasticsearch(config: Config, start_local: bool):  # type: ignore[no-untype
             try:
                 node.start()
             except NodeError as exc:
-                raise click.ClickException(str(exc)) from exc
+                if required:
+                    raise click.ClickException(str(exc)) from exc
+                click.echo(f"warning: {exc}", err=True)
+    layout = IndexLayout(settings.index_prefix)
     try:
-        client = connect(settings)
-        layout = IndexLayout(settings.index_prefix)
+        client = connect(settings, wait_s=30 if required else 5)
         layout.ensure(client)
-    except (ElasticsearchUnavailable, MappingOutdated) as exc:
+    except ElasticsearchUnavailable as exc:
+        if required:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"warning: {exc}. Starting anyway: reminders, escalations and the outbox need only the "
+                   "database; crawls and rules start working when Elasticsearch answers.", err=True)
+        return client_for(settings), layout, False
+    except MappingOutdated as exc:
         raise click.ClickException(str(exc)) from exc
-    return client, layout
+    return (client, layout) if required else (client, layout, True)
 
 
 def build_pipeline(config: Config, database, es, layout, clock, *, live: bool, state_dir: Path):  # type: ignore[no-untyped-def]
@@ -685,10 +694,13 @@ def run_command(tick_seconds: float, evaluate_seconds: float, outbox_seconds: fl
     from yuqing.clock import SystemClock
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from crawler.runner import quiet_network_tracebacks
+
+    quiet_network_tracebacks()
     config = _config()
     _checked(config)
     database = _database(config)
-    es, layout = _elasticsearch(config, start_local=True)
+    es, layout, indices_ready = _elasticsearch(config, start_local=True, required=False)
     clock = SystemClock(config.settings.tz())
     state_dir = paths.state_dir()
     pipeline = build_pipeline(config, database, es, layout, clock, live=True, state_dir=state_dir)
@@ -697,7 +709,8 @@ def run_command(tick_seconds: float, evaluate_seconds: float, outbox_seconds: fl
     for warning in delivery_warnings(config):
         click.echo(f"warning: {warning}", err=True)
     runtime = Runtime(config, database, clock, Escalator(config, pipeline.router),
-                      OutboxWorker(database, build_notifiers(config, clock=clock), clock), pipeline, crawl)
+                      OutboxWorker(database, build_notifiers(config, clock=clock), clock), pipeline, crawl,
+                      indices_ready=indices_ready)
     set_runtime(runtime)
     scheduler = make_scheduler(database, config, "twisted", reactor)
     specs = job_specs(config, tick_seconds=tick_seconds, evaluate_seconds=evaluate_seconds,

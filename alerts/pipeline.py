@@ -226,7 +226,7 @@ class Pipeline:
                     session.add(ScheduleMark(key=mark, at=now, details={}))
                 else:
                     row.at = now
-        self._record_replies(report)
+        self.record_replies(report)
         return report
 
     # ----------------------------------------------------------------------------- official replies
@@ -237,10 +237,23 @@ class Pipeline:
             while len(self._replies) > REPLY_MEMORY:
                 self._replies.popitem(last=False)
 
-    def _record_replies(self, report: EvaluationReport) -> None:
+    def next_reply(self) -> datetime | None:
+        """When the earliest official reply still in the future is dated (a replay waits for it)."""
+        now = self.clock.now()
+        future = [reply.replied_at for _, reply in self._replies.values()
+                  if reply.replied_at is not None and reply.replied_at > now]
+        return min(future, default=None)
+
+    def record_replies(self, report: EvaluationReport) -> None:
         """A message board's official reply is the response to its case, at the reply's own time: the deadlines
-        it meets are judged on when the unit answered, not on when the crawler saw the answer."""
+        it meets are judged on when the unit answered, not on when the crawler saw the answer. A reply dated after
+        now (a replay feeds a message together with its answer of weeks later) waits until the clock gets there:
+        until then the case is unanswered, and is reminded and escalated like any other."""
+        now = self.clock.now()
         for post_id, (event_id, reply) in list(self._replies.items()):
+            assert reply.replied_at is not None
+            if reply.replied_at > now:
+                continue
             with self.database.transaction() as session:
                 case = session.scalars(select(Case).where(Case.event_id == event_id)).one_or_none()
                 if case is None:
@@ -248,7 +261,6 @@ class Pipeline:
                 recorded = any(e.action == "responded" and (e.details or {}).get("reply_post") == post_id
                                for e in case.events)
                 if not recorded and case.state != CLOSED:
-                    assert reply.replied_at is not None
                     record_response(session, case.id, f"留言板答复：{reply.replier or '答复单位'}", reply.replied_at,
                                     reply.text, channel=BOARD_REPLY_CHANNEL, details={"reply_post": post_id})
                     report.lines.append(f"case {case.id}: official reply of {reply.replied_at:%m-%d %H:%M} recorded "
@@ -309,6 +321,24 @@ class Pipeline:
                    "escalation_level": 0, "rule": match.rule, "source": match.key}
         sent = queue(session, case=None, kind="alert", recipients=unit_recipients(default), payload=payload,
                      key=f"flatline:{match.key}:{last}", at=self.clock.now())
+        return len(sent)
+
+    def alert_search_outage(self, since: datetime) -> int:
+        """Elasticsearch has not answered since ``since``: the rules cannot run, so nothing new is caught. An
+        operational alert to the press office (the default receiver), once per outage."""
+        default = self.router.by_id[self.config.units.route.receiver or ""]
+        local = since.astimezone(self.config.settings.tz())
+        payload: dict[str, Any] = {
+            "title": "舆情检索服务中断", "kind": "alert", "case_id": None,
+            "summary": f"Elasticsearch 自 {local:%Y-%m-%d %H:%M} 起无法连接：规则暂停，新的舆情不会被发现；"
+                       "案件期限提醒和升级照常进行。请检查 Elasticsearch（yuqing es status）。",
+            "state": None, "grade": None, "grade_colour": None, "risk": None, "topic": None, "region": None,
+            "unit": default.id, "unit_name": default.name, "joint_units": [], "deadlines": [], "factors": [],
+            "links": {"case": f"{self.config.settings.dashboard.public_url.rstrip('/')}/"}, "escalation_level": 0,
+            "rule": "search_outage", "source": None}
+        with self.database.transaction() as session:
+            sent = queue(session, case=None, kind="alert", recipients=unit_recipients(default), payload=payload,
+                         key=f"search-outage:{since.isoformat()}", at=self.clock.now())
         return len(sent)
 
     # ----------------------------------------------------------------------------- time passing

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from alerts.outbox import OutboxWorker
-from alerts.pipeline import Pipeline
+from alerts.pipeline import EvaluationReport, Pipeline
 from yuqing.clock import DEFAULT_TZ, ManualClock
 from yuqing.contract import Post
 from yuqing.postlines import BadLine, RegionResolver, post_from_record
@@ -73,7 +73,8 @@ def read_posts(path: Path, tz: tzinfo = DEFAULT_TZ, resolve_region: RegionResolv
                 raise ReplayInputError(f"{path}:{number}: no published_at or fetched_at; replay orders posts by "
                                        "time, so give each line one (e.g. 2026-03-02T09:00:00+08:00)")
             try:
-                posts.append(post_from_record(data, tz, datetime.now(tz), resolve_region=resolve_region))
+                posts.append(post_from_record(data, tz, datetime.now(tz), resolve_region=resolve_region,
+                                              absolute_times=True))
             except BadLine as exc:
                 raise ReplayInputError(f"{path}:{number}: {exc}") from exc
     if not posts:
@@ -139,13 +140,17 @@ class Replay:
                 if not pending:
                     feed_done = True
                     self._say("last post replayed; the clock runs on with nobody acknowledging")
+            elif feed_done:
+                self._record_replies()
             self._tick()
             report.delivered += self.outbox.run_once()
             upcoming = self.pipeline.next_due()
-            if feed_done and upcoming is None and not self._outbox_due():
+            reply_at = self.pipeline.next_reply()
+            if feed_done and upcoming is None and reply_at is None and not self._outbox_due():
                 break
             targets = [t for t in (
                 pending[0].timestamp() if pending else None,
+                reply_at,
                 last_eval + self.evaluate_every if (last_eval is not None and not feed_done and last_post is not None
                                                     and now - last_post < settle) else None,
                 upcoming,
@@ -169,6 +174,13 @@ class Replay:
         result = self.pipeline.evaluate()
         self.report.evaluations += 1
         self.report.cases_opened += result.opened
+        for line in result.lines:
+            self._say(line)
+
+    def _record_replies(self) -> None:
+        """Official replies whose time has come, once the posts have all been fed (before, each evaluation does it)."""
+        result = EvaluationReport(self.clock.now())
+        self.pipeline.record_replies(result)
         for line in result.lines:
             self._say(line)
 

@@ -29,7 +29,10 @@ _GRADES_AT_LEAST = {"I": ["I"], "II": ["I", "II"], "III": ["I", "II", "III"], "I
 _ALIASES = {"province": "region.province", "city": "region.city", "district": "region.district",
             "region": "region.district"}
 # A source is judged silent only against the posts it yielded over this many windows before.
-FLATLINE_BASELINE_WINDOWS = 8
+# A flatline compares the same window on each of these days before; a source is usual when it yielded posts
+# in that window on at least FLATLINE_USUAL_DAYS of them.
+FLATLINE_DAYS = 7
+FLATLINE_USUAL_DAYS = 4
 DEFAULT_NEW_TERM_WINDOW = timedelta(minutes=60)
 TOP_EVENTS = 3
 MAX_GROUPS = 200
@@ -238,28 +241,46 @@ class RuleEngine:
         return out
 
     def _flatline(self, rule: RuleSpec, now: datetime, since: datetime | None) -> list[RuleMatch]:
+        """A source that usually yields posts at this time of day has gone quiet. "Usually": in the same window
+        on at least FLATLINE_USUAL_DAYS of the FLATLINE_DAYS days before — so a board quiet every night, or one
+        that has a message every few hours, is not "silent" each time it pauses (a year of real board messages
+        raised 1,588 alerts when one post in the last 24 h was enough)."""
         assert rule.threshold is not None and rule.timeframe_minutes is not None
         tf = timedelta(minutes=rule.timeframe_minutes)
-        before_start = now - tf * (FLATLINE_BASELINE_WINDOWS + 1)
-        before = self._counts(rule, before_start, now - tf, time_field="fetched_at", min_count=max(rule.threshold, 1))
+        minimum = max(rule.threshold, 1)
+        group = rule_field(rule, rule.group_by or "source", "group by")
+        windows = {str(day): {"range": {"fetched_at": {"gte": _iso(now - timedelta(days=day) - tf),
+                                                        "lt": _iso(now - timedelta(days=day))}}}
+                   for day in range(1, FLATLINE_DAYS + 1)}
+        body = self.es.search(index=self.layout.posts.alias, size=0,  # one query for the seven windows
+                              query=self._posts(rule, now - timedelta(days=FLATLINE_DAYS) - tf, now, "fetched_at"),
+                              aggs={"g": {"terms": {"field": group, "size": MAX_GROUPS},
+                                          "aggs": {"days": {"filters": {"filters": windows}}}}})
+        days_with_posts = {b["key"]: sum(1 for w in b["days"]["buckets"].values() if w["doc_count"] >= minimum)
+                           for b in body["aggregations"]["g"]["buckets"]}
+        usual = [key for key, days in days_with_posts.items() if days >= FLATLINE_USUAL_DAYS]
+        if not usual:
+            return []
         current = self._counts(rule, now - tf, now, time_field="fetched_at")
         out = []
-        for key, (count_before, _) in before.items():
+        for key in usual:
             count = current.get(key, (0, []))[0]
             if count >= rule.threshold:
                 continue
             last = self.es.search(index=self.layout.posts.alias, size=0,
-                                  query=self._posts(rule, before_start, now, "fetched_at",
+                                  query=self._posts(rule, now - timedelta(days=FLATLINE_DAYS), now, "fetched_at",
                                                     extra=[{"term": {rule_field(rule, rule.group_by or "source",
                                                                                  "group by"): key}}]),
                                   aggs={"m": {"max": {"field": "fetched_at"}}})["aggregations"]["m"]
             last_at = last.get("value_as_string")
+            shown = (datetime.fromisoformat(last_at.replace("Z", "+00:00")).astimezone(now.tzinfo)
+                     .strftime("%Y-%m-%d %H:%M") if last_at else None)
             out.append(RuleMatch(rule.name, rule.type, now, key, now - tf, now, count,
                                  f"{rule.group_by} {key} yielded {count} posts in the last {rule.timeframe_minutes:g} "
-                                 f"min (< {rule.threshold}) after {count_before} in the "
-                                 f"{FLATLINE_BASELINE_WINDOWS * rule.timeframe_minutes / 60:g} h before"
-                                 + (f"; last post fetched {last_at}" if last_at else ""),
-                                 [], {"baseline": count_before, "last_fetched_at": last_at}))
+                                 f"min (< {rule.threshold}); at this time of day it yielded posts on "
+                                 f"{days_with_posts[key]} of the {FLATLINE_DAYS} days before"
+                                 + (f"; last post fetched {shown}" if shown else ""),
+                                 [], {"usual_days": days_with_posts[key], "last_fetched_at": last_at}))
         return out
 
     def _sentiment_shift(self, rule: RuleSpec, now: datetime, since: datetime | None) -> list[RuleMatch]:

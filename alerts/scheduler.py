@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -32,11 +33,14 @@ from alerts.outbox import OutboxWorker
 from alerts.pipeline import Pipeline
 from yuqing.clock import Clock
 from yuqing.db.session import Database
+from yuqing.es.client import ES_ERRORS
 from yuqing.settings import Config
 
 log = logging.getLogger(__name__)
 
 JOBSTORE_TABLE = "apscheduler_jobs"
+# How long Elasticsearch may be unreachable before the press office gets an operational alert.
+OUTAGE_ALERT_AFTER = timedelta(minutes=10)
 JOB_DEFAULTS = {"coalesce": True, "misfire_grace_time": None, "max_instances": 1}
 
 
@@ -52,6 +56,9 @@ class Runtime:
     pipeline: Pipeline | None = None
     crawl: Callable[[str], Any] | None = None
     runs: dict[str, int] = field(default_factory=dict)
+    indices_ready: bool = True  # False when `yuqing run` started without Elasticsearch
+    search_down_since: datetime | None = None
+    outage_alerted: bool = False
 
     def count(self, job: str) -> None:
         self.runs[job] = self.runs.get(job, 0) + 1
@@ -94,12 +101,26 @@ def digest_job() -> str:
 
 
 def evaluate_job() -> str:
-    """Rules over the posts and events indices → cases."""
+    """Rules over the posts and events indices → cases. While Elasticsearch does not answer the rules wait (the
+    tick and the outbox need only the database and go on); after OUTAGE_ALERT_AFTER the press office is told."""
     rt = current_runtime()
     rt.count("evaluate")
     if rt.pipeline is None:
         return "no pipeline"
-    report = rt.pipeline.evaluate()
+    try:
+        if not rt.indices_ready:
+            rt.pipeline.layout.ensure(rt.pipeline.es)
+            rt.indices_ready = True
+        report = rt.pipeline.evaluate()
+    except ES_ERRORS as exc:
+        now = rt.clock.now()
+        rt.search_down_since = rt.search_down_since or now
+        log.warning("rules wait: Elasticsearch does not answer (%s) since %s", exc, rt.search_down_since)
+        if now - rt.search_down_since >= OUTAGE_ALERT_AFTER and not rt.outage_alerted:
+            rt.pipeline.alert_search_outage(rt.search_down_since)
+            rt.outage_alerted = True
+        return "Elasticsearch unreachable; rules wait"
+    rt.search_down_since, rt.outage_alerted = None, False
     for line in report.lines:
         log.info("rules: %s", line)
     return f"{len(report.matches)} matches, {len(report.opened)} cases opened"

@@ -86,6 +86,13 @@ def _network_tracebacks(record: logging.LogRecord) -> bool:
     return True
 
 
+def quiet_network_tracebacks() -> None:
+    """Log failed connections as their one-line message (on the loggers: Scrapy replaces the root handler for
+    every crawler)."""
+    for name in _NETWORK_LOGGERS:
+        logging.getLogger(name).addFilter(_network_tracebacks)
+
+
 def project_settings(overrides: dict[str, Any] | None = None) -> Any:
     """The Scrapy project's settings (crawler/settings.py) with command-line overrides on top."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
@@ -106,8 +113,7 @@ def run_crawls(
     install_reactor(settings["TWISTED_REACTOR"], settings["ASYNCIO_EVENT_LOOP"])
     process = CrawlerProcess(settings)
     if settings.get("LOG_LEVEL") != "DEBUG":
-        for name in _NETWORK_LOGGERS:  # on the loggers: Scrapy replaces the root handler for every crawler
-            logging.getLogger(name).addFilter(_network_tracebacks)
+        quiet_network_tracebacks()
     runs = [SourceRun(name, config.sources.get(name).type) for name in sources]
 
     @defer.inlineCallbacks

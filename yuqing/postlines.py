@@ -9,7 +9,7 @@ data that de-identification never sees. Every bad line raises ``BadLine`` saying
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -28,9 +28,12 @@ class BadLine(ValueError):
     """A line that cannot become a post; the message says why and how to fix it."""
 
 
-def parse_time(value: Any, tz: Any, field: str, now: datetime | None = None) -> datetime | None:
+def parse_time(value: Any, tz: Any, field: str, now: datetime | None = None,
+               absolute: bool = False) -> datetime | None:
     """A time from a number (Unix seconds or milliseconds) or a string as people and sites write it: ISO 8601,
-    2026年4月8日 上午9点, 昨天 08:10, 3小时前 (``yuqing.timeparse``; relative ones count back from ``now``)."""
+    2026年4月8日 上午9点, 昨天 08:10, 3小时前 (``yuqing.timeparse``; relative ones count back from ``now``).
+    With ``absolute``, a time that depends on ``now`` (3小时前, or a date without its year) is refused: a replay
+    has no "now" but the one its posts make."""
     if value in (None, ""):
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
@@ -47,6 +50,11 @@ def parse_time(value: Any, tz: Any, field: str, now: datetime | None = None) -> 
         found = timeparse.parse_time(value, now, str(tz))
         if found is None:
             raise BadLine(f"{field} {value!r} is not a date-time; write it as 2026-04-08T09:30:00+08:00") from None
+        if absolute:
+            anchor = now or datetime.now(UTC)
+            if timeparse.parse_time(value, anchor - timedelta(days=400), str(tz)) != found:
+                raise BadLine(f"{field} {value!r} is relative to the day it was read; here it must be a full "
+                              "date and time, e.g. 2026-04-08T09:30:00+08:00") from None
         return found
     if not timeparse.PLAUSIBLE_YEARS[0] <= parsed.year <= timeparse.PLAUSIBLE_YEARS[1]:
         raise BadLine(f"{field} {value!r} is not a plausible publication time (years "
@@ -82,9 +90,10 @@ OPTIONAL_FIELDS = ("engagement", "url", "author", "reply", "lang", "source_type"
 
 
 def post_from_record(record: Any, tz: Any, now: datetime, resolve_region: RegionResolver | None = None,
-                     warnings: list[str] | None = None) -> Post:
+                     warnings: list[str] | None = None, absolute_times: bool = False) -> Post:
     """A Post from one decoded JSON line; raises BadLine naming the problem. A malformed optional field
-    (``OPTIONAL_FIELDS``) is left out instead, with a sentence appended to ``warnings``."""
+    (``OPTIONAL_FIELDS``) is left out instead, with a sentence appended to ``warnings``. ``absolute_times``:
+    refuse times relative to ``now`` (see ``parse_time``)."""
     if not isinstance(record, dict):
         raise BadLine(f"expected a JSON object, got {type(record).__name__}")
     post_id = record.get("id")
@@ -101,8 +110,8 @@ def post_from_record(record: Any, tz: Any, now: datetime, resolve_region: Region
         if name in fields:
             fields[name] = _as_text(fields[name], name)
     fields["source"] = str(record.get("source") or "jsonl")
-    published = parse_time(record.get("published_at"), tz, "published_at", now)
-    fetched = parse_time(record.get("fetched_at"), tz, "fetched_at", now)
+    published = parse_time(record.get("published_at"), tz, "published_at", now, absolute_times)
+    fetched = parse_time(record.get("fetched_at"), tz, "fetched_at", now, absolute_times)
     fields["published_at"] = published
     fields["fetched_at"] = fetched or published or now
     fields["region"] = parse_region(record.get("region"), resolve_region)

@@ -153,9 +153,9 @@ def test_a_silent_source_alerts_the_press_office_once(pipeline, tmp_path: Path) 
     from tests.alerts.casekit import notifications
     from yuqing.contract import Post
 
-    now = pipeline.clock.now()
-    posts = [Post.model_validate_json(line(f"city-{i}", now - timedelta(hours=4 + i), CITY[i % 2]))
-             for i in range(6)]
+    now = pipeline.clock.now()  # the source yielded posts at this time of day on each of the six days before
+    posts = [Post.model_validate_json(line(f"city-{d}", now - timedelta(days=d, hours=1), CITY[d % 2]))
+             for d in range(1, 7)]
     _index_as_the_crawler_does(pipeline, posts, tmp_path / "spool")
     pipeline.evaluate()
     pipeline.clock.advance(timedelta(minutes=20))
@@ -197,3 +197,43 @@ def test_an_official_reply_collected_later_is_the_cases_response_at_its_own_time
     assert all(d.met_at == replied_at for d in case.deadlines)
     pipeline.evaluate()
     assert [e.action for e in the_case(pipeline.database).events].count("responded") == 1  # recorded once
+
+
+@pytest.mark.timeout(600)
+def test_a_replayed_reply_of_weeks_later_counts_only_when_the_clock_gets_there(tmp_path: Path, es_node: str) -> None:
+    """A board message replayed with its official reply of weeks later: until the reply's time the case is
+    unanswered — it goes overdue and escalates — and the reply is then recorded, late, at its own time."""
+    replied_at = START + timedelta(days=30)
+    message = {"id": "board-1", "source": "demo_board", "source_type": "message_board",
+               "published_at": START.isoformat(), "title": "金星小区火灾",
+               "text": "A3区金星小区昨晚发生火灾，造成2人死亡，消防通道长期被堵，请相关部门调查处理",
+               "region": {"province": "湖南省", "city": "A市", "district": "A3区"},
+               "reply": {"text": "经调查，已责令物业清理消防通道并追责。", "replier": "A3区应急管理局",
+                         "replied_at": replied_at.isoformat()}}
+    posts = tmp_path / "board.jsonl"
+    posts.write_text(json.dumps(message, ensure_ascii=False) + "\n", encoding="utf-8")
+    env = deployment(tmp_path, es_node)
+    runner = CliRunner()
+    try:
+        result = runner.invoke(main, ["replay", "--posts", str(posts), "--speed", "1e9"], env=env,
+                               catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        [case] = json.loads(runner.invoke(main, ["cases", "list", "--json"], env=env).output)
+    finally:
+        IndexLayout(index_prefix(env)).delete_all(Elasticsearch(es_node))
+    assert "official reply of 04-01 09:00 recorded" in result.output
+    assert "0 overdue deadline(s)" not in result.output and "0 escalation(s)" not in result.output
+    assert case["state"] == "responded"
+    for deadline in case["deadlines"]:
+        assert datetime.fromisoformat(deadline["met_at"]) == replied_at
+        assert deadline["overdue_at"] is not None  # it passed unanswered before the reply came
+
+
+@pytest.mark.parametrize("when", ["3小时前", "昨天 08:10", "4月8日 09:00"])
+def test_replay_refuses_times_that_depend_on_the_day_the_file_is_read(tmp_path: Path, when: str) -> None:
+    """The machine's clock must not leak into a replay (3小时前 was stored as the real today)."""
+    path = tmp_path / "posts.jsonl"
+    path.write_text(json.dumps({"id": "a", "text": "某小区停水", "published_at": when}, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+    with pytest.raises(ReplayInputError, match=r"posts.jsonl:1: published_at .* is relative to the day it was read"):
+        read_posts(path)

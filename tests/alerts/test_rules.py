@@ -86,14 +86,22 @@ def test_new_term_fires_on_a_term_unseen_in_the_window_before(
     assert engine.evaluate(spec(type="new_term", field="tokens", terms_window_days=30, threshold=5), NOW) == []
 
 
-def test_flatline_fires_when_a_source_that_yielded_posts_falls_silent(
+def test_flatline_fires_when_a_source_that_yields_posts_at_this_hour_falls_silent(
         engine: RuleEngine, es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
-    silent = [post(i, NOW - timedelta(hours=4 + i), source="board_a") for i in range(10)]
-    steady = [post(100 + i, NOW - timedelta(hours=i, minutes=30), source="board_b") for i in range(12)]
-    index(es_client, es_layout, tmp_path, silent + steady)
+    """Silent: board_a yielded posts in this three-hour window on five of the last seven days and none today.
+    Not silent: board_b, which yielded today; board_c, busy all of yesterday but never before (one post in the
+    last 24 h used to be enough, and a sparse board raised an alert at every pause); board_d, which is quiet at
+    this hour every day."""
+    usual = [post(d, NOW - timedelta(days=d, hours=1), source="board_a") for d in range(1, 6)]
+    steady = [post(10 + d, NOW - timedelta(days=d, hours=1), source="board_b") for d in range(0, 6)]
+    sparse = [post(20 + h, NOW - timedelta(hours=h), source="board_c") for h in range(4, 24)]
+    nightly = [post(40 + d, NOW - timedelta(days=d, hours=8), source="board_d") for d in range(0, 7)]
+    index(es_client, es_layout, tmp_path, usual + steady + sparse + nightly)
     [match] = engine.evaluate(shipped_config().policy.rule("source_silent"), NOW)
     assert match.key == "board_a" and match.count == 0 and match.event_ids == []
     assert "source board_a yielded 0 posts in the last 180 min" in match.reason
+    assert "on 5 of the 7 days before" in match.reason
+    assert "last post fetched 2026-03-09 11:00" in match.reason  # in the configured zone, not UTC
 
 
 def test_sentiment_shift_fires_when_the_negative_share_rises_by_thirty_points(

@@ -91,3 +91,27 @@ def test_stored_jobs_follow_the_configuration_on_start(runtime: Runtime, config:
     digest = second.get_job("digest")
     assert digest is not None and digest.next_run_time.hour == 8
     second.shutdown(wait=False)
+
+
+def test_while_elasticsearch_is_down_the_rules_wait_and_the_press_office_is_told_once(
+        runtime: Runtime, config: Config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from elasticsearch import Elasticsearch
+
+    from alerts.commands import build_pipeline
+    from alerts.scheduler import OUTAGE_ALERT_AFTER, evaluate_job
+    from yuqing.es.indices import IndexLayout
+
+    down = Elasticsearch("http://127.0.0.1:9", request_timeout=2, max_retries=0)  # nothing listens on port 9
+    runtime.pipeline = build_pipeline(config, runtime.database, down, IndexLayout("yuqing-down"), runtime.clock,
+                                      live=False, state_dir=tmp_path)
+    runtime.indices_ready = False  # as `yuqing run` starts without Elasticsearch
+    assert evaluate_job() == "Elasticsearch unreachable; rules wait"
+    assert not [n for n in notifications(runtime.database) if n.idempotency_key.startswith("search-outage:")]
+    runtime.clock.advance(OUTAGE_ALERT_AFTER)
+    evaluate_job()
+    runtime.clock.advance(timedelta(minutes=30))
+    evaluate_job()
+    told = [n for n in notifications(runtime.database) if n.idempotency_key.startswith("search-outage:")]
+    assert {(n.channel, n.recipient) for n in told} == {("slack", "#a-gov-office"), ("email", "office@a.gov.example")}
+    assert "Elasticsearch 自 2026-03-02 09:00 起无法连接" in told[0].payload["summary"]
+    assert tick_job().endswith("escalations")  # the database's jobs go on
