@@ -596,15 +596,25 @@ def replay_command(posts_path: Path, speed: float, start_text: str | None, evalu
     config = _config()
     _checked(config)
     tz = config.settings.tz()
+    notes: list[str] = []
     try:
-        posts = read_posts(posts_path, tz, resolve_region)
+        posts = read_posts(posts_path, tz, resolve_region, warnings=notes)
     except ReplayInputError as exc:
         raise click.ClickException(str(exc)) from exc
+    for note in notes[:20]:
+        click.echo(f"note: {note}", err=True)
+    if len(notes) > 20:
+        click.echo(f"note: {len(notes) - 20} more repeated id(s)", err=True)
     start = parse_when(start_text, datetime.now(tz)) if start_text else posts[0].timestamp()
+    if start > posts[-1].timestamp():
+        click.echo(f"note: --start {start_text} is after the last post ({posts[-1].timestamp():%Y-%m-%d %H:%M}); "
+                   "every post is fed at the start", err=True)
     database = _database(config)
     es, layout = _elasticsearch(config, start_local=True)
+    record_to = paths.state_dir() / "replay-deliveries.jsonl"
     if reset:
         _reset(config, database, es, layout)
+        record_to.unlink(missing_ok=True)  # the deliveries of the replays before belong to what was emptied
     with database.sessions() as session:
         existing = session.scalar(select(Case.id).limit(1))
     if existing is not None and not reset:
@@ -612,7 +622,6 @@ def replay_command(posts_path: Path, speed: float, start_text: str | None, evalu
                    "(--reset starts from nothing)", err=True)
     clock = ManualClock(start.astimezone(tz))  # times in messages and the record read in the configured zone
     state_dir = paths.state_dir()
-    record_to = state_dir / "replay-deliveries.jsonl"
     notifiers = build_notifiers(config, clock=clock, record_to=record_to, record_all=not send)
     outbox = OutboxWorker(database, notifiers, clock)
     logging.getLogger("analysis").setLevel(logging.WARNING)

@@ -54,13 +54,17 @@ class ReplayReport:
     complete: bool = True
 
 
-def read_posts(path: Path, tz: tzinfo = DEFAULT_TZ, resolve_region: RegionResolver | None = None) -> list[Post]:
-    """Posts from a JSON-lines file, oldest first (lines as ``yuqing analyze`` reads them; each needs a time)."""
+def read_posts(path: Path, tz: tzinfo = DEFAULT_TZ, resolve_region: RegionResolver | None = None,
+               warnings: list[str] | None = None) -> list[Post]:
+    """Posts from a JSON-lines file, oldest first (lines as ``yuqing analyze`` reads them; each needs a time).
+    A line repeating an earlier id is kept (the later version replaces the earlier, as an edited post does) and
+    said in ``warnings``."""
     if not path.exists():
         raise ReplayInputError(f"{path}: no such file; pass a JSON-lines file of posts with --posts")
     if not path.is_file():
         raise ReplayInputError(f"{path}: not a file; pass a JSON-lines file of posts with --posts")
     posts = []
+    first_line: dict[str, int] = {}
     with path.open("rb") as handle:
         for number, line in enumerate(_lines(path, handle), 1):
             if not line.strip():
@@ -68,7 +72,8 @@ def read_posts(path: Path, tz: tzinfo = DEFAULT_TZ, resolve_region: RegionResolv
             try:
                 data = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise ReplayInputError(f"{path}:{number}: not JSON ({exc.msg}); write one post object per line") from exc
+                raise ReplayInputError(f"{path}:{number}: not JSON ({exc.msg} at column {exc.colno}); write one "
+                                       "complete post object per line") from exc
             if isinstance(data, dict) and not (data.get("published_at") or data.get("fetched_at")):
                 raise ReplayInputError(f"{path}:{number}: no published_at or fetched_at; replay orders posts by "
                                        "time, so give each line one (e.g. 2026-03-02T09:00:00+08:00)")
@@ -77,6 +82,11 @@ def read_posts(path: Path, tz: tzinfo = DEFAULT_TZ, resolve_region: RegionResolv
                                               absolute_times=True))
             except BadLine as exc:
                 raise ReplayInputError(f"{path}:{number}: {exc}") from exc
+            post_id = posts[-1].id
+            if post_id in first_line and warnings is not None:
+                warnings.append(f"{path}:{number}: id {post_id!r} was already on line {first_line[post_id]}; the "
+                                "later line replaces the earlier one (as an edited post does)")
+            first_line.setdefault(post_id, number)
     if not posts:
         raise ReplayInputError(f"{path}: no posts in the file")
     return sorted(posts, key=lambda p: p.timestamp())

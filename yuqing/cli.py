@@ -142,9 +142,23 @@ def config_check(directory: Path | None) -> None:
     from alerts.notifiers import delivery_warnings
 
     warnings += delivery_warnings(cfg)
+    warnings += unrouted_topics(cfg)
     for warning in filter(None, warnings):
         click.echo(f"warning: {warning}", err=True)
     click.echo(summary(cfg))
+
+
+def unrouted_topics(cfg) -> list[str]:  # type: ignore[no-untyped-def]
+    """Topics of taxonomy.yaml that no route of units.yaml names: their cases go to the default receiver."""
+    from yuqing.settings import walk_routes
+
+    routed = set()
+    for _, route in walk_routes(cfg.units.route, "route"):
+        topic = route.match.get("topic")
+        routed.update([topic] if isinstance(topic, str) else (topic or []))
+    return [f"topic {t.id} (taxonomy.yaml, unit kind {t.unit}) has no route in units.yaml; its cases go to the default "
+            f"receiver {cfg.units.route.receiver}. Add {{match: {{topic: {t.id}}}, receiver_kind: {t.unit}}} to route.routes"
+            for t in cfg.taxonomy.topics if t.id != cfg.taxonomy.fallback and t.id not in routed]
 
 
 def stage_problems(cfg) -> list[str]:  # type: ignore[no-untyped-def]

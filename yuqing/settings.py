@@ -655,10 +655,10 @@ def _read_yaml(path: Path) -> tuple[Any, list[ConfigProblem]]:
     return data, []
 
 
-def _walk_routes(route: Route, path: str) -> list[tuple[str, Route]]:
+def walk_routes(route: Route, path: str) -> list[tuple[str, Route]]:
     out = [(path, route)]
     for i, child in enumerate(route.routes):
-        out += _walk_routes(child, f"{path}.routes[{i}]")
+        out += walk_routes(child, f"{path}.routes[{i}]")
     return out
 
 
@@ -680,7 +680,7 @@ def _cross_check(sources: SourcesFile, taxonomy: Taxonomy, units: UnitsFile, pol
         if unit_id not in unit_ids:
             problems.append(ConfigProblem("units.yaml", f"joint_units[{i}]", unit_id, "joint unit is not a known unit",
                                           "add the unit under units: or remove it from joint_units"))
-    for path, route in _walk_routes(units.route, "route"):
+    for path, route in walk_routes(units.route, "route"):
         if route.receiver is not None and route.receiver not in unit_ids:
             problems.append(ConfigProblem("units.yaml", f"{path}.receiver", route.receiver,
                                           "route to an unknown unit",
@@ -795,7 +795,7 @@ def summary(config: Config) -> str:
         f"  topics         {len(config.taxonomy.topics)} + fallback {config.taxonomy.fallback}: "
         + " ".join(t.id for t in config.taxonomy.topics),
         f"  units          {len(config.units.units)}; joint units: {', '.join(config.units.joint_units)}",
-        f"  routes         {len(_walk_routes(config.units.route, 'route'))} nodes, default "
+        f"  routes         {len(walk_routes(config.units.route, 'route'))} nodes, default "
         f"{config.units.route.receiver}",
         "  deadlines      major: " + ", ".join(_deadline_text(d) for d in config.policy.deadlines.major)
         + "; other: " + ", ".join(_deadline_text(d) for d in config.policy.deadlines.other),

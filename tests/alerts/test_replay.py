@@ -237,3 +237,18 @@ def test_replay_refuses_times_that_depend_on_the_day_the_file_is_read(tmp_path: 
                     encoding="utf-8")
     with pytest.raises(ReplayInputError, match=r"posts.jsonl:1: published_at .* is relative to the day it was read"):
         read_posts(path)
+
+
+def test_a_repeated_id_is_said_and_a_broken_line_names_its_column(tmp_path: Path) -> None:
+    path = tmp_path / "posts.jsonl"
+    path.write_text(line("a", START, "某小区停水") + "\n" + line("a", START, "某小区停水，已恢复") + "\n",
+                    encoding="utf-8")
+    notes: list[str] = []
+    posts = read_posts(path, warnings=notes)
+    assert len(posts) == 2 and notes == [f"{path}:2: id 'a' was already on line 1; the later line replaces the "
+                                         "earlier one (as an edited post does)"]
+    path.write_text('{"id": "b", "text": "某小区停\n', encoding="utf-8")
+    with pytest.raises(ReplayInputError, match=r"posts.jsonl:1: not JSON \(.* at column \d+\)"):
+        read_posts(path)
+    path.write_bytes("\ufeff".encode() + line("c", START, "某小区停水").encode() + b"\n")  # a BOM is read
+    assert [p.id for p in read_posts(path)] == ["c"]

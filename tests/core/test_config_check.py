@@ -233,3 +233,13 @@ def test_units_whose_parents_go_round_in_a_circle_are_refused(config_copy: Path)
                                             encoding="utf-8")
     code, out = check(config_copy)
     assert code == 2 and "the parents go round in a circle (hn-gov-office → a-gov-office → hn-gov-office)" in out
+
+
+def test_a_topic_without_a_route_is_warned_about(config_copy: Path) -> None:
+    text = (config_copy / "units.yaml").read_text(encoding="utf-8")
+    old = "    - {match: {topic: 养老服务}, receiver_kind: 民政局}\n"
+    assert old in text
+    (config_copy / "units.yaml").write_text(text.replace(old, ""), encoding="utf-8")
+    code, out = check(config_copy)
+    assert code == 0 and "warning: topic 养老服务 (taxonomy.yaml, unit kind 民政局) has no route in units.yaml" in out
+    assert "topic 就学" not in out
