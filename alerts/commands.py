@@ -257,6 +257,7 @@ def route_explain(case_id: int) -> None:
 def route_test(topic: str | None, grade: str | None, city: str | None, districts: tuple[str, ...], text: str) -> None:
     """Where a case with these labels would go, and why (nothing is written)."""
     from alerts.routing import CaseLabels, Router, RoutingError, format_explanation
+    from yuqing.contract import Region
 
     config = _config()
     try:
@@ -269,6 +270,10 @@ def route_test(topic: str | None, grade: str | None, city: str | None, districts
     decision = router.route(CaseLabels(topic=topic, grade=grade, city=city, districts=districts, text=text))
     for line in format_explanation(decision.steps):
         click.echo(line)
+    elsewhere = router.outside(Region(city=city)) if city else None
+    if elsewhere:
+        click.echo(f"note: outside the jurisdiction ({elsewhere}): the pipeline opens no case for such an event; "
+                   "`yuqing cases open` still can")
 
 
 # ----------------------------------------------------------------------------- yuqing cases

@@ -100,6 +100,7 @@ class Pipeline:
         self._clustered: OrderedDict[str, None] = OrderedDict()
         # Official replies collected from message boards, waiting for their event's case (post id → event, reply).
         self._replies: OrderedDict[str, tuple[str, Reply]] = OrderedDict()
+        self._outside_reported: set[str] = set()  # events outside the jurisdiction already said, once each
         # The scheduler may run a crawl's evaluation and the periodic one at once; the tracker is not
         # thread-safe, so one pass at a time.
         self._lock = threading.RLock()
@@ -297,7 +298,16 @@ class Pipeline:
             report.without_event.append(match)
             return
         districts, source_type = self.engine.event_profile(event.id)
+        elsewhere = self.router.outside(event.region)
         with self.database.transaction() as session:
+            if elsewhere and session.scalar(select(Case.id).where(Case.event_id == event.id)) is None:
+                # 属地管理: another city's matter is not for these units to answer. It stays on the dashboards,
+                # and a press officer can still open a case by hand (`yuqing cases open`).
+                if event.id not in self._outside_reported:
+                    self._outside_reported.add(event.id)
+                    report.lines.append(f"no case for {event.title} ({rule.name}): outside the jurisdiction — "
+                                        f"{elsewhere}")
+                return
             update = open_or_update_case(session, event, rule, self.config, self.clock, districts=districts,
                                          source_type=source_type, source=event.sources[0] if event.sources else None,
                                          reason=f"{rule.name}: {match.reason}", router=self.router)

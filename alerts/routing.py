@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from yuqing.contract import MAJOR_GRADES
+from yuqing.contract import MAJOR_GRADES, Region
 from yuqing.settings import Route, Unit, UnitsFile
 
 # Saying something is *not* a rumour ("停水不是谣言", "并非谣言") points to no rumour for the police to act on.
@@ -126,6 +126,25 @@ class Router:
                                 "or remove it")
         if problems:
             raise RoutingError("the routing tree cannot be used:\n  - " + "\n  - ".join(problems))
+
+    # ----------------------------------------------------------------------------- jurisdiction
+
+    def outside(self, region: Region | None) -> str | None:
+        """Why a place lies outside the units' jurisdiction (属地管理: units answer for their own area), or None.
+
+        The jurisdiction is where the units of units.yaml sit: the cities of its city and district units, and
+        the provinces of its units. A region naming another city, or only another province, is outside; an
+        unknown region is not (it is routed as usual).
+        """
+        if region is None:
+            return None
+        cities = {u.region.city for u in self.units.units if u.level != "province" and u.region.city}
+        provinces = {u.region.province for u in self.units.units if u.region.province}
+        if region.city and cities and region.city not in cities:
+            return f"{region.city} is not among the cities of units.yaml ({'、'.join(sorted(cities))})"
+        if not region.city and region.province and provinces and region.province not in provinces:
+            return f"{region.province} is not among the provinces of units.yaml ({'、'.join(sorted(provinces))})"
+        return None
 
     # ----------------------------------------------------------------------------- the walk
 

@@ -252,3 +252,19 @@ def test_a_repeated_id_is_said_and_a_broken_line_names_its_column(tmp_path: Path
         read_posts(path)
     path.write_bytes("\ufeff".encode() + line("c", START, "某小区停水").encode() + b"\n")  # a BOM is read
     assert [p.id for p in read_posts(path)] == ["c"]
+
+
+def test_an_incident_in_another_city_opens_no_case_here(pipeline, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """属地管理: an explosion in 深圳 reported by a source of A市 is shown, not assigned to A市's units."""
+    from yuqing.contract import Post
+
+    texts = ["深圳市宝安区一化工厂发生爆炸事故已造成12人死亡", "深圳宝安化工厂爆炸事故死亡人数升至12人，另有多人受伤",
+             "直击深圳市宝安区化工厂爆炸现场：12人死亡，消防全力救援"]
+    posts = [Post.model_validate_json(line(f"sz-{i}", START + timedelta(minutes=10 * i), texts[i % 3] + f"（{i}）",
+                                           tier="provincial")) for i in range(6)]
+    _index_as_the_crawler_does(pipeline, posts, tmp_path / "spool")
+    report = pipeline.evaluate()
+    assert report.opened == [] and report.matches  # graded and matched, but no case
+    said = [ln for ln in report.lines if ln.startswith("no case for")]
+    assert len(said) == 1 and "outside the jurisdiction — 深圳市 is not among the cities of units.yaml (A市)" in said[0]
+    assert not [ln for ln in pipeline.evaluate().lines if ln.startswith("no case for")]  # said once

@@ -107,3 +107,17 @@ def test_a_route_to_an_unknown_unit_is_refused_with_its_name(tmp_path) -> None: 
 def test_the_unit_hierarchy_is_walked_upward_for_escalation(router: Router) -> None:
     assert [u.id for u in router.chain("a3-edu")] == ["a3-edu", "a-edu", "a-gov-office", "hn-gov-office"]
     assert {"a3-edu", "a-edu"} <= router.descendants("a-edu")
+
+
+@pytest.mark.parametrize(("region", "outside"), [
+    ({"province": "广东省", "city": "深圳市"}, "深圳市 is not among the cities of units.yaml (A市)"),
+    ({"province": "湖南省", "city": "长沙市"}, "长沙市 is not among the cities of units.yaml (A市)"),
+    ({"province": "广东省"}, "广东省 is not among the provinces of units.yaml (湖南省)"),
+    ({"province": "湖南省", "city": "A市", "district": "A3区"}, None),
+    ({"province": "湖南省"}, None),  # the province of the units: not outside
+    (None, None),  # unknown: routed as usual
+])
+def test_the_jurisdiction_is_where_the_units_sit(router: Router, region: dict | None, outside: str | None) -> None:
+    from yuqing.contract import Region
+
+    assert router.outside(Region(**region) if region else None) == outside
