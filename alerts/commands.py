@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import sys
 from collections.abc import Callable
@@ -24,6 +25,8 @@ from yuqing import paths
 from yuqing.contract import CASE_STATE_NAMES
 from yuqing.settings import Config
 
+# A replay evaluates the rules at least this often (simulated minutes).
+MAX_EVALUATE_MINUTES = 366 * 24 * 60.0
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -592,12 +595,12 @@ def replay_command(posts_path: Path, speed: float, start_text: str | None, evalu
     from yuqing.db.models import Case
 
     # Every argument is checked before anything is touched: --reset empties the database and the indices.
-    if not speed > 0:
-        raise click.BadParameter(f"{speed} is not positive; give simulated seconds per real second, e.g. 3600",
-                                 param_hint="--speed")
-    if not evaluate_minutes > 0:
-        raise click.BadParameter(f"{evaluate_minutes} is not positive; give simulated minutes, e.g. 15",
-                                 param_hint="--evaluate-minutes")
+    if not (speed > 0 and math.isfinite(speed)):
+        raise click.BadParameter(f"{speed} is not a positive number; give simulated seconds per real second, e.g. "
+                                 "3600", param_hint="--speed")
+    if not 0 < evaluate_minutes <= MAX_EVALUATE_MINUTES:
+        raise click.BadParameter(f"{evaluate_minutes} is not between 0 and {MAX_EVALUATE_MINUTES:g} (a year); give "
+                                 "simulated minutes, e.g. 15", param_hint="--evaluate-minutes")
     config = _config()
     _checked(config)
     tz = config.settings.tz()

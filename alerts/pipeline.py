@@ -239,11 +239,18 @@ class Pipeline:
                 self._replies.popitem(last=False)
 
     def next_reply(self) -> datetime | None:
-        """When the earliest official reply still in the future is dated (a replay waits for it)."""
+        """When the earliest official reply still in the future is dated, among replies to messages whose event
+        has a case (a replay waits for it; a reply with no case to answer does not keep the clock running)."""
         now = self.clock.now()
-        future = [reply.replied_at for _, reply in self._replies.values()
-                  if reply.replied_at is not None and reply.replied_at > now]
-        return min(future, default=None)
+        future: dict[str, datetime] = {}
+        for event_id, reply in self._replies.values():
+            if reply.replied_at is not None and reply.replied_at > now:
+                future[event_id] = min(reply.replied_at, future.get(event_id, reply.replied_at))
+        if not future:
+            return None
+        with self.database.sessions() as session:
+            with_case = set(session.scalars(select(Case.event_id).where(Case.event_id.in_(list(future)))))
+        return min((at for event_id, at in future.items() if event_id in with_case), default=None)
 
     def record_replies(self, report: EvaluationReport) -> None:
         """A message board's official reply is the response to its case, at the reply's own time: the deadlines

@@ -4,8 +4,9 @@
 ``timeframe_minutes`` (per ``group_by`` value). ``spike``: the current window holds ``spike_height`` times
 the previous window's posts (and at least ``threshold_cur``; an empty previous window never spikes, as
 ElastAlert's ``alert_on_new_data: false``). ``new_term``: a term of ``field`` in ``threshold`` posts of the
-last window that no post of the preceding ``terms_window_days`` had. ``flatline``: a source that yielded
-posts before has yielded fewer than ``threshold`` in the window. ``sentiment_shift``: a group's negative
+last window that no post of the preceding ``terms_window_days`` had. ``flatline``: a source that yields
+posts at this time of day (on FLATLINE_USUAL_DAYS of the FLATLINE_DAYS before) has yielded fewer than
+``threshold`` in the window. ``sentiment_shift``: a group's negative
 share rose by ``min_negative_share_increase`` against the previous window.
 
 Every rule is evaluated *as of* a time, so the same code serves the live scheduler, the replay and
@@ -28,7 +29,6 @@ from yuqing.settings import Policy, RuleSpec
 _GRADES_AT_LEAST = {"I": ["I"], "II": ["I", "II"], "III": ["I", "II", "III"], "IV": ["I", "II", "III", "IV"]}
 _ALIASES = {"province": "region.province", "city": "region.city", "district": "region.district",
             "region": "region.district"}
-# A source is judged silent only against the posts it yielded over this many windows before.
 # A flatline compares the same window on each of these days before; a source is usual when it yielded posts
 # in that window on at least FLATLINE_USUAL_DAYS of them.
 FLATLINE_DAYS = 7

@@ -62,11 +62,13 @@ REPEAT_WEIGHT = 0.5
 REPEAT_CAP = 1.0
 # Characters of context the segmenter reads on each side of a short place name.
 _WORD_CONTEXT = 4
+# The last character of a full administrative name.
+_ADMIN_SUFFIX = frozenset("省市区县州盟旗")
 # @user and //@user: (Weibo handles, reposts) — a handle such as 北京哥哥 names no place.
 _HANDLE = re.compile(r"//@[^:：\s]{1,30}[:：]|@[\w\u4e00-\u9fff·\-]{1,30}")
 _PATTERN_CACHE_SIZE = 10_000
 # A place name right before these is a street named after the place (北京路 in Guangzhou).
-_STREET_AFTER = re.compile(r"路|街|大道|大街|巷|胡同")
+_STREET_AFTER = re.compile(r"[东南西北中]?(?:路|街|大道|大街|巷|胡同)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,7 +368,7 @@ class RegionResolver:
             name, places, weak = self._words[index]
             # A short name right after another place name is a place too (甘肃兰州, 福建厦门), else it must be a word.
             if places and not _STREET_AFTER.match(text, end) and (
-                    end - start > 3 or start == previous_end or _whole_word(text, start, end)):
+                    _needs_no_word_check(name, places) or start == previous_end or _whole_word(text, start, end)):
                 found.append(_Mention(start, name, places, weak))
                 previous_end = end
         if self._patterns:
@@ -378,7 +380,7 @@ class RegionResolver:
                             self._pattern_places.clear()
                         self._pattern_places[key] = self._pattern_place(m, entry)
                     place = self._pattern_places[key]
-                    if place is not None:
+                    if place is not None and not _STREET_AFTER.match(text, m.end()):  # A1区路, A1区南路
                         found.append(_Mention(m.start(), m.group(0), (place,), False))
             found.sort(key=lambda m: m.pos)
         return found
@@ -428,21 +430,34 @@ class RegionResolver:
         return _fill_from_source(place.region(), source_region)
 
 
+def _needs_no_word_check(name: str, places: tuple[Place, ...]) -> bool:
+    """Full official names (望城区, 三沙市), long names and provinces stand on their own; the segmenter often
+    does not know them (望/城区, 三/沙市) and would lose them."""
+    return len(name) > 3 or (len(name) == 3 and name[-1] in _ADMIN_SUFFIX) or any(p.level == PROVINCE for p in places)
+
+
 def _whole_word(text: str, start: int, end: int) -> bool:
-    """Whether a short name begins a word of two or more characters in its sentence (长沙 县, 南京大学, 海淀区委, 西安
-    城管) rather than sitting inside others: 李长春, 孙中山 and 许银川 are people, 内华达州 and 昆士兰州 are abroad,
-    三大理由 holds no 大理 (三/大/理由), 平安顺利 no 安顺 and 新乡村 no 新乡 (新/乡村). The project's segmenter decides
-    on a few characters around the name (a microsecond)."""
+    """Whether a short place name (长春, 大理, 安顺) is not part of other words: 李长春, 孙中山 and 许银川 are people,
+    内华达州 and 昆士兰州 are abroad (one longer word holds the name); 三大理由 holds no 大理 and 新乡村 no 新乡 (a
+    one-character word, then a word the name ends inside); 平安顺利 holds no 安顺 (the name straddles two words).
+    Names the segmenter does not know and cuts apart (岳/阳, 唐/山, 南岳/阳) are kept. A microsecond a name."""
     from analysis.tokenizer import segment
 
     position = max(0, start - _WORD_CONTEXT)
+    spans = []
     for token in segment(text[position : end + _WORD_CONTEXT]):
-        if position == start:
-            return len(token) >= 2 or end - start == 1
-        if position > start:
-            return False
+        spans.append((position, position + len(token)))
         position += len(token)
-    return False
+    first = next(((a, b) for a, b in spans if a <= start < b), None)
+    last = next(((a, b) for a, b in spans if a < end <= b), None)
+    if first is None or last is None:
+        return True
+    if first == last:  # one word holds the whole name: a word that begins with it (南京大学), or a longer one
+        return first[0] == start
+    starts_inside, ends_inside = first[0] < start, last[1] > end
+    if first[0] == start and first[1] - first[0] == 1 and ends_inside:
+        return False  # 三/大/理由, 新/乡村, 镇/江南
+    return not (starts_inside and ends_inside and first[1] - first[0] >= 2 and last[1] - last[0] >= 2)  # 平安/顺利
 
 
 def _fill_from_source(region: Region, source_region: Region | None) -> Region:
@@ -482,8 +497,10 @@ def _default_alias_path() -> Path:
 
 
 def _load_aliases(path: Path) -> _AliasTable:
+    from yuqing.settings import StrictLoader
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=StrictLoader) or {}  # noqa: S506 (a safe loader)
     except (OSError, yaml.YAMLError) as exc:
         raise RegionConfigError(f"{path}: cannot read the region alias table: {exc}") from exc
     try:

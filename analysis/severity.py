@@ -199,11 +199,11 @@ _HYPOTHETICAL_BEFORE = re.compile(
 _HYPOTHETICAL_AFTER = re.compile(r"^.{0,2}(?:隐患|风险|危险|演练|演习|预防|预警|防控|防范|安全|通道|设施|知识|宣传)|"
                                  r"^.{0,8}(?:不堪设想|都有可能|怎么办|谁负责|谁来负责|的话)")
 _NEGATED = re.compile(r"[未没不无]$")
-# From one of these words to the end of its sentence, counts are what might happen, not what did: "如果楼体坍塌，
-# 就有300多人死亡", "万一发生火灾，可能造成50人死亡" (a citizen's warning graded I before).
-_HYPOTHETICAL_COUNT = re.compile(r"如果|假如|假若|假设|倘若|要是|万一|一旦|若是|若发生|可能造成|可能导致|可能会造成|"
-                                 r"将会造成|会造成|会导致|足以造成|足以导致")
-# People gathering against something, not "人流聚集" or "与政策相冲突".
+# What might happen is not what did. After a condition (如果, 万一, 一旦…) nothing to the end of its sentence is
+# counted: "如果楼体坍塌，就有300多人死亡" (a citizen's warning graded I before). A clause that only says what
+# could result (可能造成…) is not counted either, but the next clause is: "可能导致了爆炸，事故造成3人死亡".
+_CONDITIONAL = re.compile(r"如果|假如|假若|假设|倘若|(?<![主只就还总正硬需重必不])要是|万一|一旦|若是|若发生")
+_POTENTIAL = re.compile(r"可能(?:会)?(?:造成|导致)|(?<![社机大])会(?:造成|导致)|将会造成|足以(?:造成|导致)")
 _MASS_INCIDENT = re.compile(
     r"(?:群众|村民|业主|工人|民众|居民|家属|学生|员工|农民工|上百人|数百人|几十人|多人)[^，。；,;]{0,4}"
     r"(?:聚集|围堵|堵路|堵门|冲击)|聚集(?:维权|讨薪|上访|抗议|闹事)|(?:发生|造成|引发)(?:激烈|肢体)?冲突|"
@@ -346,9 +346,14 @@ def _without_rumour(sentence: re.Match[str]) -> str:
 
 
 def _before_hypothesis(sentence: re.Match[str]) -> str:
-    """A sentence up to the word that turns it into a supposition (the rest counts nothing)."""
-    found = _HYPOTHETICAL_COUNT.search(sentence.group(0))
-    return sentence.group(0) if found is None else sentence.group(0)[: found.start()] + "。"
+    """A sentence without what it only supposes: cut at a condition, and without clauses of possible results."""
+    text = sentence.group(0)
+    condition = _CONDITIONAL.search(text)
+    if condition is not None:
+        text = text[: condition.start()]
+    if _POTENTIAL.search(text):
+        text = "，".join(c for c in _CLAUSE_IN_SENTENCE.findall(text) if not _POTENTIAL.search(c))
+    return text + "。"
 
 
 def extract_cues(text: str) -> SeverityCues:
@@ -360,7 +365,8 @@ def extract_cues(text: str) -> SeverityCues:
     scan = _DENIAL.sub("。", text) if denied else text
     if _REBUTTAL.search(scan):
         scan = _SENTENCE.sub(_without_rumour, scan)
-    counted = _SENTENCE.sub(_before_hypothesis, scan) if _HYPOTHETICAL_COUNT.search(scan) else scan
+    counted = (_SENTENCE.sub(_before_hypothesis, scan) if _CONDITIONAL.search(scan) or _POTENTIAL.search(scan)
+               else scan)
     if _VERB_ANY.search(counted):
         for clause in _CLAUSE.split(counted):
             for kind, count in _clause_counts(clause):

@@ -37,10 +37,9 @@ from yuqing.es.client import ES_ERRORS
 from yuqing.es.indices import IndexLayout
 
 HERE = Path(__file__).parent
-# Bounds of what a query string may ask for: a year of hours, ten years of days, 200 pages.
+# Bounds of what a query string may ask for: a year of hours, ten years of days (pages: queries.MAX_RESULT_WINDOW).
 MAX_HOURS = 24 * 366
 MAX_DAYS = 3660
-MAX_PAGE = 200
 MAX_ROW_ID = 2**63 - 1
 PERIODS_HOURS = (6, 24, 72, 168)
 PERIODS_DAYS = (7, 30, 90, 365)
@@ -145,7 +144,7 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
         q = request.query_params.get("q", "")
         topic = request.query_params.get("topic") or None
         sentiment = request.query_params.get("sentiment") or None
-        number = _int(request.query_params.get("page"), 1, 1, MAX_PAGE)
+        number = _int(request.query_params.get("page"), 1, 1, queries.MAX_RESULT_WINDOW // queries.SEARCH_PAGE_SIZE)
         found, es_error = queries.Page.empty(number), None
         if q or topic or sentiment:
             try:
@@ -157,7 +156,7 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
 
     async def event(request: Request) -> Response:
         event_id = request.path_params["event_id"]
-        number = _int(request.query_params.get("page"), 1, 1, MAX_PAGE)
+        number = _int(request.query_params.get("page"), 1, 1, queries.MAX_RESULT_WINDOW // queries.EVENT_PAGE_SIZE)
         try:
             found, posts = queries.event_detail(es, layout, event_id, page=number)
         except ES_ERRORS as exc:
@@ -199,11 +198,12 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
             found = queries.case_detail(session, case_id) if 1 <= case_id <= MAX_ROW_ID else None
             if found is None:
                 return render("not_found.html", 404, what="案件", view="leader")
+            es_error = None
             try:
                 has_event = queries.event_exists(es, layout, found.event_id)
-            except ES_ERRORS:
-                has_event = False
-            return render("case.html", case=found, has_event=has_event, view="leader")
+            except ES_ERRORS as exc:
+                has_event, es_error = False, es_unavailable(exc)
+            return render("case.html", case=found, has_event=has_event, es_error=es_error, view="leader")
 
     def evaluation(request: Request) -> tuple[metrics.Evaluation, int, str | None]:
         days = _int(request.query_params.get("days"), 30, 1, MAX_DAYS)

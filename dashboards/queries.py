@@ -16,6 +16,10 @@ from yuqing.db.models import Case, Deadline, UnitRow
 from yuqing.es.indices import IndexLayout
 
 Cutter = Callable[[str], str]
+# Elasticsearch pages only through its first index.max_result_window hits (10,000 by default).
+MAX_RESULT_WINDOW = 10_000
+SEARCH_PAGE_SIZE = 50
+EVENT_PAGE_SIZE = 100
 GRADE_ORDER = {"I": 0, "II": 1, "III": 2, "IV": 3}
 
 
@@ -87,7 +91,7 @@ class Page:
         return self.number * self.size < self.total
 
 
-def search_posts(es: Elasticsearch, layout: IndexLayout, query: str, cut: Cutter, size: int = 50,
+def search_posts(es: Elasticsearch, layout: IndexLayout, query: str, cut: Cutter, size: int = SEARCH_PAGE_SIZE,
                  topic: str | None = None, sentiment: str | None = None, page: int = 1) -> Page:
     """Full-text search: the query is cut by the same tokenizer that cut the indexed text."""
     if not _exists(es, layout.posts.alias):
@@ -104,7 +108,7 @@ def search_posts(es: Elasticsearch, layout: IndexLayout, query: str, cut: Cutter
 
 
 def event_detail(es: Elasticsearch, layout: IndexLayout, event_id: str, page: int = 1,
-                 size: int = 100) -> tuple[dict | None, Page]:
+                 size: int = EVENT_PAGE_SIZE) -> tuple[dict | None, Page]:
     """An event and one page of its posts, the earliest first."""
     if not _exists(es, layout.events.alias):
         return None, Page.empty(page, size)

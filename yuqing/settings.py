@@ -612,17 +612,25 @@ class _DuplicateKey(yaml.MarkedYAMLError):
     """A key given twice in one mapping: YAML's last-one-wins would silently drop the first block."""
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """The safe loader, refusing a mapping that repeats a key."""
+class StrictLoader(yaml.SafeLoader):
+    """The safe loader, refusing a mapping that repeats a key (merge keys ``<<:`` work as usual: a key given
+    beside a merge overrides the merged one, as YAML says)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, yaml.Node] = {}
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
             key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
-            if key in seen:
-                first = seen[key].start_mark
-                raise _DuplicateKey(None, None, f"key {key!r} is given twice (first at line {first.line + 1}); the "
-                                    "second would silently replace the first", key_node.start_mark)
+            try:
+                first = seen.get(key)
+            except TypeError:
+                raise _DuplicateKey(None, None, "a key must be a plain value (a name or a number), not a list or a "
+                                    "mapping", key_node.start_mark) from None
+            if first is not None:
+                raise _DuplicateKey(None, None, f"key {key!r} is given twice (first at line "
+                                    f"{first.start_mark.line + 1}); the second would silently replace the first",
+                                    key_node.start_mark)
             seen[key] = key_node
         return super().construct_mapping(node, deep=deep)
 
@@ -635,7 +643,7 @@ def _read_yaml(path: Path) -> tuple[Any, list[ConfigProblem]]:
     if not path.is_file():
         return None, [ConfigProblem(name, "", str(path), "not a file", f"make {name} a YAML file")]
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)  # noqa: S506 (a safe loader)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=StrictLoader)  # noqa: S506 (a safe loader)
     except UnicodeDecodeError as exc:
         return None, [ConfigProblem(name, "", str(path), f"not UTF-8 text ({exc.reason})", "save the file as UTF-8")]
     except yaml.YAMLError as exc:
@@ -643,8 +651,9 @@ def _read_yaml(path: Path) -> tuple[Any, list[ConfigProblem]]:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
         problem = getattr(exc, "problem", None) or str(exc)
         if isinstance(exc, _DuplicateKey):
-            return None, [ConfigProblem(name, where, None, problem,
-                                        "merge the two blocks into one, or delete the one you do not mean")]
+            fix = ("merge the two blocks into one, or delete the one you do not mean" if "twice" in problem
+                   else "write the key as a plain name")
+            return None, [ConfigProblem(name, where, None, problem, fix)]
         return None, [ConfigProblem(name, where, None, f"YAML syntax error: {problem}",
                                     "fix the YAML at that line (indentation, a missing colon or quote)")]
     if data is None:

@@ -262,8 +262,9 @@ def test_replay_checks_its_arguments_before_reset_empties_anything(env: dict[str
                                  "2026-03-02T09:00:00+08:00"}, ensure_ascii=False) + "\n", encoding="utf-8")
     code, out = yuqing(env, "replay", "--posts", str(posts), "--reset", "--speed", "0")
     assert code == 2 and "--speed" in out
-    code, out = yuqing(env, "replay", "--posts", str(posts), "--reset", "--evaluate-minutes", "0")
-    assert code == 2 and "--evaluate-minutes" in out
+    for minutes in ("0", "1e13", "inf"):  # 1e13 overflowed a timedelta after --reset had emptied everything
+        code, out = yuqing(env, "replay", "--posts", str(posts), "--reset", "--evaluate-minutes", minutes)
+        assert code == 2 and "--evaluate-minutes" in out
     assert len(json.loads(yuqing(env, "cases", "list", "--json")[1])) == 1  # nothing was reset
     code, out = yuqing(env, "replay", "--posts", str(tmp_path))
     assert code == 1 and "not a file" in out

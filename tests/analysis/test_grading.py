@@ -64,6 +64,10 @@ def test_cues_found_with_counts(text: str, cues: set[str]) -> None:
     ("如果楼体因混凝土问题坍塌，就有300多人死亡", set()),
     ("万一发生火灾，可能造成50人死亡", set()),
     ("化工厂爆炸已造成12人死亡，如果不及时疏散将造成更多伤亡", {"deaths:12", "explosion"}),
+    # ...but words that only contain a trigger (主要是, 社会造成) and a possible cause in an earlier clause do not
+    ("遇难者主要是附近村民，事故共造成12人死亡、5人受伤。", {"deaths:12", "injured:5"}),
+    ("该事故对社会造成恶劣影响，目前已造成3人死亡。", {"deaths:3"}),
+    ("初步判断燃气泄漏可能导致了爆炸，事故造成3人死亡、8人受伤。", {"deaths:3", "injured:8"}),  # 爆炸 is hedged
 ])
 def test_gatherings_rebuttals_denials_and_rescues(text: str, cues: set[str]) -> None:
     assert set(extract_cues(text).as_list()) == cues

@@ -196,6 +196,9 @@ def test_a_place_name_inside_a_person_or_a_longer_word_is_no_place(text: str) ->
 @pytest.mark.parametrize(("text", "city"), [
     ("南京大学自考本科毕业生申请学士学位新规", "南京市"), ("上海市委宣传部副部长出席", "上海市"),
     ("甘肃兰州2010上半年自考办理毕业须知", "兰州市"), ("湖南省长沙市岳麓区发生火灾", "长沙市"),
+    # names the segmenter does not know and cuts apart (岳/阳, 唐/山, 望/城区) are kept
+    ("在岳阳工作", "岳阳市"), ("湖南岳阳人", "岳阳市"), ("将以唐山地震为题材", "唐山市"), ("望城区一小区停水", "长沙市"),
+    ("记者从吴忠获悉", "吴忠市"), ("在三沙工作", "三沙市"), ("长沙人", "长沙市"), ("成都市民", "成都市"),
 ])
 def test_a_place_that_begins_a_word_or_follows_another_place_counts(text: str, city: str) -> None:
     region = resolve_region(text)

@@ -243,3 +243,18 @@ def test_a_topic_without_a_route_is_warned_about(config_copy: Path) -> None:
     code, out = check(config_copy)
     assert code == 0 and "warning: topic 养老服务 (taxonomy.yaml, unit kind 民政局) has no route in units.yaml" in out
     assert "topic 就学" not in out
+
+
+def test_merge_keys_still_work_and_a_list_as_a_key_is_a_message(config_copy: Path) -> None:
+    text = (config_copy / "policy.yaml").read_text(encoding="utf-8")
+    old = "  - name: source_silent\n    type: flatline\n    index: posts\n"
+    assert old in text
+    (config_copy / "policy.yaml").write_text(text.replace(old, old.replace("    index: posts\n",
+                                                                           "    <<: {index: posts}\n")),
+                                             encoding="utf-8")
+    code, out = check(config_copy)
+    assert code == 0, out
+    settings = (config_copy / "settings.yaml").read_text(encoding="utf-8")
+    (config_copy / "settings.yaml").write_text(settings + "\n? [a, b]\n: 1\n", encoding="utf-8")
+    code, out = check(config_copy)
+    assert code == 2 and "a key must be a plain value" in out

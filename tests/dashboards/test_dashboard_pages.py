@@ -212,9 +212,17 @@ def test_pages_that_need_only_the_database_work_while_elasticsearch_is_down(tmp_
             assert "Elasticsearch 暂时无法连接" in evaluator and text_of(evaluator, "kpi-cases") == "3"
             assert text_of(evaluator, "kpi-timely-rate") == "50%"  # timeliness needs only the database
             assert "超时 12.0 h" in client.get("/leader").text
+            case_page = client.get(f"/cases/{ids['late']}").text  # it cannot tell whether the event exists
+            assert "Elasticsearch 暂时无法连接" in case_page and "无关联的监测事件" not in case_page
             assert client.get("/events/evt-0").status_code == 503
             assert client.get("/api/overview").status_code == 503
             assert client.get("/reports/brief.docx").status_code == 503
             assert client.get("/api/evaluation").json()["effect_unavailable"]
     finally:
         db.dispose()
+
+
+def test_the_last_page_elasticsearch_can_serve_is_the_last_page_asked_for(site) -> None:
+    client, _ = site
+    assert client.get("/events/evt-0?page=101").status_code == 200  # 101 × 100 posts is past ES's window
+    assert client.get("/search?q=x&page=201").status_code == 200
