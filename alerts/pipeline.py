@@ -46,6 +46,8 @@ FIRST_RUN_LOOKBACK = timedelta(hours=24)
 # Replies waiting for a case are kept for the last this many posts that carried one.
 REPLY_MEMORY = 5_000
 BOARD_REPLY_CHANNEL = "message_board"
+# Rule types that can fire while no post arrives (the others need new posts to find something new).
+ABSENCE_RULES = frozenset({"flatline"})
 
 Enrich = Callable[[Sequence[Post]], list[Post]]
 Cut = Callable[[str], str]
@@ -191,25 +193,32 @@ class Pipeline:
 
     # ----------------------------------------------------------------------------- rules to cases
 
-    def evaluate(self) -> EvaluationReport:
-        """Run every enabled rule as of now and open or update the cases they call for."""
-        with self._lock:
-            return self._evaluate()
+    def evaluate(self, quiet: bool = False) -> EvaluationReport:
+        """Run every enabled rule as of now and open or update the cases they call for.
 
-    def _evaluate(self) -> EvaluationReport:
+        ``quiet``: no post has arrived since the last evaluation (a replay's clock running on between posts).
+        Counts can then only fall, so only the rules that fire on absence (flatline) can find anything new; the
+        others, and the refreshes and clustering, are skipped. A replay of a year of board messages made 6,352
+        evaluations of every rule for 300 posts.
+        """
+        with self._lock:
+            return self._evaluate(quiet)
+
+    def _evaluate(self, quiet: bool = False) -> EvaluationReport:
         now = self.clock.now()
         report = EvaluationReport(now)
-        self.es.indices.refresh(index=self.layout.posts.alias)
-        clustered = self.cluster_indexed()
-        if clustered:
-            report.lines.append(f"{clustered} indexed post(s) put into events")
-        refreshed = self.tracker.refresh(now)
-        if refreshed:
-            self.tracker.flush()
-        self.es.indices.refresh(index=[self.layout.posts.alias, self.layout.events.alias])
+        if not quiet:
+            self.es.indices.refresh(index=self.layout.posts.alias)
+            clustered = self.cluster_indexed()
+            if clustered:
+                report.lines.append(f"{clustered} indexed post(s) put into events")
+            refreshed = self.tracker.refresh(now)
+            if refreshed:
+                self.tracker.flush()
+            self.es.indices.refresh(index=[self.layout.posts.alias, self.layout.events.alias])
         touched, self._touched = self._touched, set()
         for rule in self.config.policy.rules:
-            if not rule.enabled:
+            if not rule.enabled or (quiet and rule.type not in ABSENCE_RULES):
                 continue
             mark = f"rules:{rule.name}"
             with self.database.sessions() as session:

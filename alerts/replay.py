@@ -145,7 +145,7 @@ class Replay:
                 last_post = now
                 self._say(f"{len(due)} post(s) in; {report.posts} so far")
             if not feed_done and (due or last_eval is None or now - last_eval >= self.evaluate_every):
-                self._evaluate()
+                self._evaluate(quiet=not due and last_eval is not None)
                 last_eval = now
                 if not pending:
                     feed_done = True
@@ -180,8 +180,8 @@ class Replay:
         windows = [r.timeframe_minutes or 60 for r in self.pipeline.config.policy.rules if r.enabled]
         return timedelta(minutes=2 * max(windows, default=60))
 
-    def _evaluate(self) -> None:
-        result = self.pipeline.evaluate()
+    def _evaluate(self, quiet: bool = False) -> None:
+        result = self.pipeline.evaluate(quiet=quiet)
         self.report.evaluations += 1
         self.report.cases_opened += result.opened
         for line in result.lines:

@@ -268,3 +268,25 @@ def test_an_incident_in_another_city_opens_no_case_here(pipeline, tmp_path: Path
     said = [ln for ln in report.lines if ln.startswith("no case for")]
     assert len(said) == 1 and "outside the jurisdiction — 深圳市 is not among the cities of units.yaml (A市)" in said[0]
     assert not [ln for ln in pipeline.evaluate().lines if ln.startswith("no case for")]  # said once
+
+
+def test_a_quiet_evaluation_runs_only_the_rules_that_fire_on_absence(pipeline, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Between posts a replay evaluates 'quietly': no refresh, no clustering, no rule that needs new posts —
+    but a source falling silent is still caught."""
+    from tests.alerts.casekit import notifications
+    from yuqing.contract import Post
+
+    now = pipeline.clock.now()
+    usual = [Post.model_validate_json(line(f"city-{d}", now - timedelta(days=d, hours=1), CITY[d % 2]))
+             for d in range(1, 7)]
+    school = [Post.model_validate_json(line(f"school-{i}", now - timedelta(minutes=5 * i),
+                                            SCHOOL[i % len(SCHOOL)] + f"（网友{i}）", district="A3区")) for i in range(4)]
+    _index_as_the_crawler_does(pipeline, usual, tmp_path / "spool")
+    pipeline.es.indices.refresh(index=pipeline.layout.posts.alias)
+    quiet = pipeline.evaluate(quiet=True)
+    assert {m.rule for m in quiet.matches} == {"source_silent"}  # the source that went quiet is caught
+    assert [n for n in notifications(pipeline.database) if n.idempotency_key.startswith("flatline:")]
+    _index_as_the_crawler_does(pipeline, school, tmp_path / "spool")  # posts nobody has evaluated yet
+    quiet = pipeline.evaluate(quiet=True)
+    assert quiet.opened == [] and not any("put into events" in ln for ln in quiet.lines)
+    assert len(pipeline.evaluate().opened) == 1  # a full evaluation takes the new posts
