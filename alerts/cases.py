@@ -272,12 +272,12 @@ def open_or_update_case(session: Session, event: Event, rule: RuleSpec | str, co
                         "factors": case.grade_reasons, "unit": case.unit_id, "joint_units": case.joint_unit_ids})
         added = _add_deadlines(session, case, config, now, event.title, received_at=event.first_seen)
         record(session, case, at=now, actor=SYSTEM, action="deadlines_set",
-               reason=f"{len(added)} deadline(s) from policy.yaml",
+               reason=f"按 policy.yaml 设定 {len(added)} 项期限",
                details={"deadlines": _deadline_lines(added, config.settings.tz())})
         sent = _alert(session, case, config, now, reason=why)
         case.notified_at = now
         record(session, case, at=now, actor=SYSTEM, action="notified", to_state="notified",
-               reason=f"alert queued for {len(sent)} recipient(s)",
+               reason=f"告警已排队发往 {len(sent)} 个接收方",
                details={"recipients": [f"{n.channel}:{n.recipient}" for n in sent]})
         return CaseUpdate(case, opened=True, notifications=sent)
     return _update(session, case, event, rule_name, config, now, why)
@@ -315,12 +315,12 @@ def _update(session: Session, case: Case, event: Event, rule_name: str, config: 
     elif graver and case.grade in MAJOR_GRADES and old_grade not in MAJOR_GRADES:
         added = _add_deadlines(session, case, config, now, case.title)
         record(session, case, at=now, actor=SYSTEM, action="deadlines_set",
-               reason=f"grade {case.grade} is major: the major deadlines run from now",
+               reason=f"级别升为 {case.grade}（重大）：重大事件的期限自此起算",
                details={"deadlines": _deadline_lines(added, config.settings.tz())})
         _join_units(session, case, config, now)
     sent = _alert(session, case, config, now, reason=growth)
     record(session, case, at=now, actor=SYSTEM, action="re-alerted",
-           reason=f"growth alert queued for {len(sent)} recipient(s)",
+           reason=f"事态扩大告警已排队发往 {len(sent)} 个接收方",
            details={"recipients": [f"{n.channel}:{n.recipient}" for n in sent]})
     return CaseUpdate(case, opened=False, grew=True, notifications=sent)
 
@@ -335,7 +335,7 @@ def _join_units(session: Session, case: Case, config: Config, now: datetime) -> 
              for u in new]
     case.route_explanation = [*case.route_explanation, *steps]
     record(session, case, at=now, actor=SYSTEM, action="joint_units_added",
-           reason=f"grade {case.grade} is major (国办发〔2018〕23号 联动)", details={"units": new})
+           reason=f"{case.grade} 级为重大舆情，联动单位加入（国办发〔2018〕23号）", details={"units": new})
 
 
 # ----------------------------------------------------------------------------- what people do
@@ -415,9 +415,9 @@ def reopen(session: Session, case_id: int, actor: str, at: datetime, reason: str
         raise CaseError(f"case {case_id} is {case.state}, still open; only responded or closed cases reopen")
     case.alert_seq += 1
     _reopen(session, case, config, at, actor, reason)
-    sent = _alert(session, case, config, at, reason=f"reopened: {reason}")
+    sent = _alert(session, case, config, at, reason=f"重新打开：{reason}")
     record(session, case, at=at, actor=SYSTEM, action="re-alerted",
-           reason=f"reopen alert queued for {len(sent)} recipient(s)",
+           reason=f"重新打开的告警已排队发往 {len(sent)} 个接收方",
            details={"recipients": [f"{n.channel}:{n.recipient}" for n in sent]})
     return case
 
@@ -432,7 +432,7 @@ def _reopen(session: Session, case: Case, config: Config, at: datetime, actor: s
     if case.grade in MAJOR_GRADES:
         _join_units(session, case, config, at)
     added = _add_deadlines(session, case, config, at, case.title, suffix=f"{REOPEN_MARK}{case.reopen_count}")
-    record(session, case, at=at, actor=SYSTEM, action="deadlines_set", reason="fresh deadlines for the reopened case",
+    record(session, case, at=at, actor=SYSTEM, action="deadlines_set", reason="案件重新打开，期限重新计算",
            details={"deadlines": _deadline_lines(added, config.settings.tz())})
 
 

@@ -33,6 +33,7 @@ from alerts.cases import (
 from alerts.deadlines import reminder_times
 from alerts.routing import Router
 from yuqing.clock import Clock
+from yuqing.contract import deadline_kind_name
 from yuqing.db.models import Case, Deadline, ScheduleMark
 from yuqing.db.session import Database
 from yuqing.settings import Config, Unit
@@ -205,16 +206,16 @@ class Escalator:
         deadline.reminded_fractions = sorted({*(deadline.reminded_fractions or []), *fractions})
         if now >= deadline.due_at:
             record(session, case, at=now, actor=SYSTEM, action="reminder_skipped",
-                   reason=f"{deadline.kind}: reminders at {', '.join(f'{f:.0%}' for f in fractions)} fell due "
-                          "while nobody was watching and the deadline has already passed",
+                   reason=f"{deadline_kind_name(deadline.kind)}：{'、'.join(f'{f:.0%}' for f in fractions)} 的提醒在"
+                          "无人值守时到期，期限已过，不再提醒",
                    details={"deadline": deadline.kind, "fractions": fractions})
             return
         fraction = fractions[-1]
         left = deadline.due_at - now
         hours = left.total_seconds() / 3600
         due_local = deadline.due_at.astimezone(self.tz)
-        text = (f"提醒: {deadline.kind} 期限已过 {fraction:.0%}, 剩余 {hours:.1f} 小时 "
-                f"(截止 {due_local:%m-%d %H:%M}; {deadline.basis})")
+        text = (f"提醒：{deadline_kind_name(deadline.kind)}期限已用去 {fraction:.0%}，剩余 {hours:.1f} 小时"
+                f"（截止 {due_local:%m-%d %H:%M}；{deadline.basis}）")
         unit = self.router.by_id.get(case.unit_id or "")
         recipients = unit_recipients(unit) if unit else []
         payload = case_payload(case, self.config, "reminder", summary=text,
@@ -224,7 +225,7 @@ class Escalator:
                      key=f"reminder:{case.id}:{deadline.id}:{fraction}", at=now)
         missed = fractions[:-1]
         record(session, case, at=now, actor=SYSTEM, action="reminded",
-               reason=f"{deadline.kind} {fraction:.0%} of the time used; due {due_local:%Y-%m-%d %H:%M}",
+               reason=f"{deadline_kind_name(deadline.kind)}期限已用去 {fraction:.0%}；截止 {due_local:%Y-%m-%d %H:%M}",
                details={"deadline": deadline.kind, "fraction": fraction, "covers_missed": missed,
                         "recipients": [f"{n.channel}:{n.recipient}" for n in sent]})
         report.reminders += 1
@@ -235,8 +236,8 @@ class Escalator:
         deadline.overdue_at = deadline.due_at
         to_state = "overdue" if case.state in UNANSWERED else None
         record(session, case, at=now, actor=SYSTEM, action="deadline_overdue", to_state=to_state,
-               reason=f"{deadline.kind} was due {deadline.due_at.astimezone(self.tz):%Y-%m-%d %H:%M} and is not met "
-                      f"({deadline.basis})",
+               reason=f"{deadline_kind_name(deadline.kind)}期限 {deadline.due_at.astimezone(self.tz):%Y-%m-%d %H:%M} "
+                      f"已过，仍未完成（{deadline.basis}）",
                details={"deadline": deadline.kind, "due_at": local(deadline.due_at, self.tz)})
         report.overdue += 1
         report.lines.append(f"case {case.id}: {deadline.kind} overdue")
@@ -248,18 +249,17 @@ class Escalator:
         target = chain[level - 1]
         esc = self.policy.escalation
         if deadline is not None:
-            why = (f"{deadline.kind} overdue since {deadline.due_at.astimezone(self.tz):%m-%d %H:%M}"
-                   + ("" if level == 1 else f", still unmet {esc.next_level_after_minutes:g} min after level "
-                                            f"{level - 1}"))
+            why = (f"{deadline_kind_name(deadline.kind)}自 {deadline.due_at.astimezone(self.tz):%m-%d %H:%M} 起超时"
+                   + ("" if level == 1 else f"，第 {level - 1} 级升级后 {esc.next_level_after_minutes:g} 分钟仍未完成"))
             key = f"escalation:{case.id}:deadline:{deadline.id}:{level}"
             deadline.escalation_level, deadline.escalated_at = level, now
         else:
-            why = (f"not acknowledged {esc.unacknowledged_after_minutes:g} min after the alert" if level == 1 else
-                   f"still not acknowledged {esc.next_level_after_minutes:g} min after level {level - 1}")
+            why = (f"告警后 {esc.unacknowledged_after_minutes:g} 分钟未签收" if level == 1 else
+                   f"第 {level - 1} 级升级后 {esc.next_level_after_minutes:g} 分钟仍未签收")
             key = f"escalation:{case.id}:unack:{case.reopen_count}:{level}"
             case.escalation_level, case.escalated_at = level, now
-        who = "the unit's leaders" if target.id == case.unit_id else f"the leaders of {target.name} ({target.id})"
-        text = f"升级(第{level}级): {why}; 通知 {who}"
+        who = "本单位领导" if target.id == case.unit_id else f"{target.name}（{target.id}）领导"
+        text = f"升级（第 {level} 级）：{why}；通知{who}"
         to_state = "escalated" if case.state in UNANSWERED else None
         payload = case_payload(case, self.config, "escalation", escalation_level=level, summary=text,
                                extra={"reason": why, "escalated_to": target.id, "escalated_to_name": target.name,
@@ -268,7 +268,7 @@ class Escalator:
         sent = queue(session, case=case, kind="escalation", recipients=leader_recipients(target), payload=payload,
                      key=key, at=now)
         record(session, case, at=now, actor=SYSTEM, action="escalated", to_state=to_state,
-               reason=f"level {level} to {who}: {why}",
+               reason=f"第 {level} 级升级至{who}：{why}",
                details={"level": level, "unit": target.id, "leaders": [p.name for p in target.leaders],
                         "deadline": deadline.kind if deadline is not None else None,
                         "recipients": [f"{n.channel}:{n.recipient}" for n in sent]})

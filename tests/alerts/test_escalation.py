@@ -66,7 +66,7 @@ def test_an_unacknowledged_case_goes_to_the_units_leaders_then_the_parents(db: D
     assert len(notifications(db, kind="escalation")) == 4  # two steps, as policy.yaml says
     case = the_case(db)
     assert case.state == "escalated"
-    assert [e.reason for e in case.events if e.action == "escalated"][0].startswith("level 1 to the unit's leaders")
+    assert [e.reason for e in case.events if e.action == "escalated"][0].startswith("第 1 级升级至本单位领导：告警后")
 
 
 def test_acknowledging_stops_escalation_for_silence(db: Database, config: Config) -> None:
@@ -92,7 +92,7 @@ def test_a_passed_deadline_escalates_even_when_acknowledged(db: Database, config
     escalator = Escalator(config)
     run_until(escalator, db, clock, hours=5.5)
     overdue = notifications(db, kind="escalation")
-    assert {n.payload["reason"].split(" overdue")[0] for n in overdue} == {"authoritative_release"}
+    assert {n.payload["reason"].split("自 ")[0] for n in overdue} == {"发布权威信息"}
     case = the_case(db)
     release = [d for d in case.deadlines if d.kind == "authoritative_release"][0]
     assert release.overdue_at == MONDAY_9AM + timedelta(hours=5)
