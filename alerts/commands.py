@@ -77,10 +77,14 @@ def _database(config: Config, migrate: bool = True):  # type: ignore[no-untyped-
     return database
 
 
-def _elasticsearch(config: Config, start_local: bool, required: bool = True):  # type: ignore[no-untyped-def]
-    """The configured cluster, else the local node (started when asked and not running); indices ensured. With
-    ``required`` False, an unreachable cluster gives a client anyway (and a third value, False: not ready)."""
-    from yuqing.es.client import ElasticsearchUnavailable, client_for, connect
+class SearchUnavailable(click.ClickException):
+    """Elasticsearch could not be started or reached (not a mapping or configuration problem)."""
+
+
+def _elasticsearch(config: Config, start_local: bool):  # type: ignore[no-untyped-def]
+    """The configured cluster, else the local node (started when asked and not running); indices ensured.
+    Raises SearchUnavailable when it cannot be started or reached."""
+    from yuqing.es.client import ElasticsearchUnavailable, connect
     from yuqing.es.indices import IndexLayout, MappingOutdated
     from yuqing.es.node import LocalNode, NodeError
 
@@ -92,22 +96,16 @@ def _elasticsearch(config: Config, start_local: bool, required: bool = True):  #
             try:
                 node.start()
             except NodeError as exc:
-                if required:
-                    raise click.ClickException(str(exc)) from exc
-                click.echo(f"warning: {exc}", err=True)
-    layout = IndexLayout(settings.index_prefix)
+                raise SearchUnavailable(str(exc)) from exc
     try:
-        client = connect(settings, wait_s=30 if required else 5)
+        client = connect(settings)
+        layout = IndexLayout(settings.index_prefix)
         layout.ensure(client)
     except ElasticsearchUnavailable as exc:
-        if required:
-            raise click.ClickException(str(exc)) from exc
-        click.echo(f"warning: {exc}. Starting anyway: reminders, escalations and the outbox need only the "
-                   "database; crawls and rules start working when Elasticsearch answers.", err=True)
-        return client_for(settings), layout, False
+        raise SearchUnavailable(str(exc)) from exc
     except MappingOutdated as exc:
         raise click.ClickException(str(exc)) from exc
-    return (client, layout) if required else (client, layout, True)
+    return client, layout
 
 
 def build_pipeline(config: Config, database, es, layout, clock, *, live: bool, state_dir: Path):  # type: ignore[no-untyped-def]
@@ -717,7 +715,17 @@ def run_command(tick_seconds: float, evaluate_seconds: float, outbox_seconds: fl
     config = _config()
     _checked(config)
     database = _database(config)
-    es, layout, indices_ready = _elasticsearch(config, start_local=True, required=False)
+    try:
+        es, layout = _elasticsearch(config, start_local=True)
+        indices_ready = True
+    except SearchUnavailable as exc:
+        from yuqing.es.client import client_for
+        from yuqing.es.indices import IndexLayout
+
+        click.echo(f"warning: {exc.message}. Starting anyway: reminders, escalations and the outbox need only the "
+                   "database; crawls and rules start working when Elasticsearch answers.", err=True)
+        es, layout = client_for(config.settings.elasticsearch), IndexLayout(config.settings.elasticsearch.index_prefix)
+        indices_ready = False
     clock = SystemClock(config.settings.tz())
     state_dir = paths.state_dir()
     pipeline = build_pipeline(config, database, es, layout, clock, live=True, state_dir=state_dir)

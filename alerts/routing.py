@@ -101,6 +101,9 @@ class Router:
     def __init__(self, units: UnitsFile):
         self.units = units
         self.by_id = {u.id: u for u in units.units}
+        # The jurisdiction (see ``outside``): where the units sit.
+        self._cities = {u.region.city for u in units.units if u.level != "province" and u.region.city}
+        self._provinces = {u.region.province for u in units.units if u.region.province}
         self._check()
 
     def _check(self) -> None:
@@ -138,8 +141,7 @@ class Router:
         """
         if region is None:
             return None
-        cities = {u.region.city for u in self.units.units if u.level != "province" and u.region.city}
-        provinces = {u.region.province for u in self.units.units if u.region.province}
+        cities, provinces = self._cities, self._provinces
         if region.city and cities and region.city not in cities:
             return f"{region.city} is not among the cities of units.yaml ({'、'.join(sorted(cities))})"
         if not region.city and region.province and provinces and region.province not in provinces:

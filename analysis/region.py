@@ -31,6 +31,7 @@ import yaml
 from ahocorasick_rs import AhoCorasick, MatchKind
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from analysis.tokenizer import segment
 from yuqing.contract import Region
 from yuqing.paths import config_dir
 
@@ -441,8 +442,6 @@ def _whole_word(text: str, start: int, end: int) -> bool:
     内华达州 and 昆士兰州 are abroad (one longer word holds the name); 三大理由 holds no 大理 and 新乡村 no 新乡 (a
     one-character word, then a word the name ends inside); 平安顺利 holds no 安顺 (the name straddles two words).
     Names the segmenter does not know and cuts apart (岳/阳, 唐/山, 南岳/阳) are kept. A microsecond a name."""
-    from analysis.tokenizer import segment
-
     position = max(0, start - _WORD_CONTEXT)
     spans = []
     for token in segment(text[position : end + _WORD_CONTEXT]):

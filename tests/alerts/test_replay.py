@@ -43,20 +43,27 @@ def posts_file(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.timeout(600)
-def test_replay_opens_cases_sets_deadlines_and_escalates_when_nobody_acknowledges(
-        tmp_path: Path, es_node: str, posts_file: Path) -> None:
+def replayed(tmp_path: Path, es_node: str, posts: Path) -> tuple[str, list[dict], list[dict], Path]:
+    """``yuqing replay`` over ``posts`` in a fresh deployment: its output, the cases, the notifications and the
+    deployment's state directory."""
     env = deployment(tmp_path, es_node)
     runner = CliRunner()
     try:
-        result = runner.invoke(main, ["replay", "--posts", str(posts_file), "--speed", "1e9"], env=env,
+        result = runner.invoke(main, ["replay", "--posts", str(posts), "--speed", "1e9"], env=env,
                                catch_exceptions=False)
         assert result.exit_code == 0, result.output
-        assert "[2026-03-02 09:00] case 1 opened by graded_event" in result.output
         cases = json.loads(runner.invoke(main, ["cases", "list", "--json"], env=env).output)
         sent = json.loads(runner.invoke(main, ["notifications", "list", "--json"], env=env).output)
     finally:
         IndexLayout(index_prefix(env)).delete_all(Elasticsearch(es_node))
+    return result.output, cases, sent, Path(env["YUQING_HOME"])
+
+
+@pytest.mark.timeout(600)
+def test_replay_opens_cases_sets_deadlines_and_escalates_when_nobody_acknowledges(
+        tmp_path: Path, es_node: str, posts_file: Path) -> None:
+    output, cases, sent, home = replayed(tmp_path, es_node, posts_file)
+    assert "[2026-03-02 09:00] case 1 opened by graded_event" in output
 
     by_title = {c["title"][:6]: c for c in cases}
     school, blast = by_title["A3区某小学"], by_title["A市化工园区"]
@@ -88,7 +95,7 @@ def test_replay_opens_cases_sets_deadlines_and_escalates_when_nobody_acknowledge
     assert all(n["status"] == "recorded" and n["sent_at"] == n["scheduled_at"] for n in sent)  # replay records, it does not send
     levels = Counter((n["case_id"], n["escalation_level"]) for n in sent if n["kind"] == "escalation")
     assert set(levels) == {(c["id"], level) for c in cases for level in (1, 2)}
-    deliveries = (Path(env["YUQING_HOME"]) / "replay-deliveries.jsonl").read_text(encoding="utf-8").splitlines()
+    deliveries = (home / "replay-deliveries.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(deliveries) == len(sent)
 
 
@@ -212,17 +219,9 @@ def test_a_replayed_reply_of_weeks_later_counts_only_when_the_clock_gets_there(t
                          "replied_at": replied_at.isoformat()}}
     posts = tmp_path / "board.jsonl"
     posts.write_text(json.dumps(message, ensure_ascii=False) + "\n", encoding="utf-8")
-    env = deployment(tmp_path, es_node)
-    runner = CliRunner()
-    try:
-        result = runner.invoke(main, ["replay", "--posts", str(posts), "--speed", "1e9"], env=env,
-                               catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-        [case] = json.loads(runner.invoke(main, ["cases", "list", "--json"], env=env).output)
-    finally:
-        IndexLayout(index_prefix(env)).delete_all(Elasticsearch(es_node))
-    assert "official reply of 04-01 09:00 recorded" in result.output
-    assert "0 overdue deadline(s)" not in result.output and "0 escalation(s)" not in result.output
+    output, [case], _, _ = replayed(tmp_path, es_node, posts)
+    assert "official reply of 04-01 09:00 recorded" in output
+    assert "0 overdue deadline(s)" not in output and "0 escalation(s)" not in output
     assert case["state"] == "responded"
     for deadline in case["deadlines"]:
         assert datetime.fromisoformat(deadline["met_at"]) == replied_at
