@@ -77,6 +77,15 @@ def test_masked_zhengwu_names_resolve_with_the_alias_table() -> None:
 def test_streets_named_after_places_are_not_places() -> None:
     assert where("家住中山路3号") is None
     assert where("南京路步行街人很多", Region(city="长沙市")) == ("湖南省", "长沙市", None)
+    assert where("A3区西大道汇集了三个方向的车流", Region(city="A市")) == (None, "A市", None)
+
+
+def test_words_that_begin_with_road_or_street_leave_the_place_before_them() -> None:
+    """路政, 路况, 街道, 街头 are no streets: the district or city before them is the place (a review found
+    A5区路政 losing its district)."""
+    assert where("希望A5区路政部门尽快修复坑洼", Region(city="A市")) == (None, "A市", "A5区")
+    assert where("A3区街道办事处不作为", Region(city="A市")) == (None, "A市", "A3区")
+    assert where("前两年在玉林街头摆摊") == ("广西壮族自治区", "玉林市", None)
 
 
 def test_phrases_that_contain_place_names_are_not_places() -> None:
