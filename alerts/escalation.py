@@ -142,8 +142,15 @@ class Escalator:
             return now
         return min(ahead, default=None)
 
-    def next_digest(self, now: datetime) -> datetime | None:
-        return self.digest_trigger.get_next_fire_time(None, now + timedelta(microseconds=1))
+    def next_digest(self, session: Session, now: datetime) -> datetime | None:
+        """The next digest time, when that digest would list a case (replay stops the clock there, so the
+        leaders' 08:00 digest goes out at 08:00 even on a day without other duties)."""
+        fire = self.digest_trigger.get_next_fire_time(None, now + timedelta(microseconds=1))
+        if fire is None:
+            return None
+        listed = session.scalar(select(Case.id).where(
+            Case.opened_at <= fire, or_(Case.state != CLOSED, Case.closed_at >= fire - CLOSED_IN_DIGEST)).limit(1))
+        return fire if listed is not None else None
 
     @staticmethod
     def _open_cases(session: Session) -> list[Case]:

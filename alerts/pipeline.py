@@ -24,7 +24,7 @@ from alerts.cases import CLOSED, open_or_update_case, queue, record_response, sy
 from alerts.escalation import Escalator, TickReport
 from alerts.notifiers import unit_recipients
 from alerts.routing import Router
-from alerts.rules import RuleEngine, RuleMatch
+from alerts.rules import RuleEngine, RuleMatch, graded_reason
 from yuqing.clock import Clock
 from yuqing.contract import Event, Post, Reply
 from yuqing.db.models import Case, ScheduleMark
@@ -296,8 +296,7 @@ class Pipeline:
             if order.index(event.grade.value) < order.index(rule.min_grade.value):
                 continue
             out.append(RuleMatch(rule.name, rule.type, now, event.id, event.first_seen, now, event.volume,
-                                 f"event graded {event.grade.value} (≥ {rule.min_grade.value}), risk "
-                                 f"{event.risk or 0:.0f}", [event.id]))
+                                 graded_reason(event.grade.value, rule.min_grade.value, event.risk), [event.id]))
         return out
 
     def _act(self, rule: RuleSpec, match: RuleMatch, report: EvaluationReport) -> None:
@@ -376,6 +375,10 @@ class Pipeline:
     def next_due(self) -> datetime | None:
         with self.database.sessions() as session:
             return self.escalator.next_due(session, self.clock.now())
+
+    def next_digest(self) -> datetime | None:
+        with self.database.sessions() as session:
+            return self.escalator.next_digest(session, self.clock.now())
 
     def close(self) -> None:
         self.posts.close()

@@ -164,7 +164,7 @@ class Replay:
                 last_eval + self.evaluate_every if (last_eval is not None and not feed_done and last_post is not None
                                                     and now - last_post < settle) else None,
                 upcoming,
-                self.pipeline.escalator.next_digest(now) if upcoming is not None else None,
+                self.pipeline.next_digest(),
             ) if t is not None]
             self._wait_until(min(targets) if targets else now)
         else:

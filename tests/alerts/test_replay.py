@@ -169,7 +169,7 @@ def test_a_silent_source_alerts_the_press_office_once(pipeline, tmp_path: Path) 
     pipeline.evaluate()
     silent = [n for n in notifications(pipeline.database) if n.idempotency_key.startswith("flatline:")]
     assert {(n.channel, n.recipient) for n in silent} == {("slack", "#a-gov-office"), ("email", "office@a.gov.example")}
-    assert silent[0].case_id is None and "demo_weibo yielded 0 posts" in silent[0].payload["summary"]
+    assert silent[0].case_id is None and "来源 demo_weibo：最近 180 分钟采到 0 条" in silent[0].payload["summary"]
 
 
 def test_an_official_reply_collected_later_is_the_cases_response_at_its_own_time(pipeline, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -265,7 +265,7 @@ def test_an_incident_in_another_city_opens_no_case_here(pipeline, tmp_path: Path
     report = pipeline.evaluate()
     assert report.opened == [] and report.matches  # graded and matched, but no case
     said = [ln for ln in report.lines if ln.startswith("no case for")]
-    assert len(said) == 1 and "outside the jurisdiction — 深圳市 is not among the cities of units.yaml (A市)" in said[0]
+    assert len(said) == 1 and "outside the jurisdiction — 深圳市不在 units.yaml 所辖城市（A市）之内" in said[0]
     assert not [ln for ln in pipeline.evaluate().lines if ln.startswith("no case for")]  # said once
 
 
@@ -289,3 +289,20 @@ def test_a_quiet_evaluation_runs_only_the_rules_that_fire_on_absence(pipeline, t
     quiet = pipeline.evaluate(quiet=True)
     assert quiet.opened == [] and not any("put into events" in ln for ln in quiet.lines)
     assert len(pipeline.evaluate().opened) == 1  # a full evaluation takes the new posts
+
+
+@pytest.mark.timeout(600)
+def test_the_leaders_digest_goes_out_at_its_hour_on_days_without_other_duties(
+        tmp_path: Path, es_node: str) -> None:
+    """The school case's duties all fall within two days; the next post comes five days later. The 08:00
+    digest (policy.yaml digest_cron) still lists the open case every morning, at 08:00 — the clock once jumped
+    from the last duty to the next post, skipping two digests and sending the third at 14:00."""
+    lines = [line(f"school-{i}", START + timedelta(minutes=5 * i), SCHOOL[i % len(SCHOOL)] + f"（网友{i}）",
+                  district="A3区") for i in range(12)]
+    lines.append(line("city-late", START + timedelta(days=5, hours=5), CITY[0]))
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _, cases, sent, _ = replayed(tmp_path, es_node, posts)
+    assert len(cases) == 1
+    digests = sorted({datetime.fromisoformat(n["scheduled_at"]).astimezone(TZ) for n in sent if n["kind"] == "digest"})
+    assert digests == [datetime(2026, 3, day, 8, 0, tzinfo=TZ) for day in range(3, 8)]
