@@ -303,15 +303,15 @@ def _update(session: Session, case: Case, event: Event, rule_name: str, config: 
         return CaseUpdate(case, opened=False)
     reasons = []
     if graver:
-        reasons.append(f"grade rose from {case.alerted_grade or 'ungraded'} to {new_grade}")
+        reasons.append(f"等级由{case.alerted_grade + ' 级' if case.alerted_grade else '未定级'}升至 {new_grade} 级")
     if grown:
-        reasons.append(f"volume grew from {case.alerted_volume} to {event.volume} posts")
-    growth = "; ".join(reasons)
+        reasons.append(f"信息量由 {case.alerted_volume} 条增至 {event.volume} 条")
+    growth = "；".join(reasons)
     case.alert_seq += 1
     record(session, case, at=now, actor=f"rule:{rule_name}", action="grew", reason=growth,
            details={"grade": case.grade, "previous_grade": old_grade, "volume": case.volume, "risk": case.risk})
     if case.state in ("responded", CLOSED):
-        _reopen(session, case, config, now, SYSTEM, f"the event grew after the response (次生舆情): {growth}")
+        _reopen(session, case, config, now, SYSTEM, f"回应后事态扩大（次生舆情）：{growth}")
     elif graver and case.grade in MAJOR_GRADES and old_grade not in MAJOR_GRADES:
         added = _add_deadlines(session, case, config, now, case.title)
         record(session, case, at=now, actor=SYSTEM, action="deadlines_set",
@@ -331,7 +331,7 @@ def _join_units(session: Session, case: Case, config: Config, now: datetime) -> 
     if not new:
         return
     case.joint_unit_ids = [*case.joint_unit_ids, *new]
-    steps = [{"step": "joint", "unit": u, "reason": f"grade rose to {case.grade} (major): joint units notified"}
+    steps = [{"step": "joint", "unit": u, "reason": f"等级升至 {case.grade} 级（重大）：通知联动单位"}
              for u in new]
     case.route_explanation = [*case.route_explanation, *steps]
     record(session, case, at=now, actor=SYSTEM, action="joint_units_added",

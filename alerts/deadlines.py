@@ -56,8 +56,8 @@ def _message_board_specs(specs: list[DeadlineSpec], text: str) -> tuple[list[Dea
         return specs, ""
     cues = [c for c in COMPLAINT_CUES if c in text]
     if cues:
-        return complaint, f"complaint (mentions {'、'.join(cues)})"
-    return suggestion, "suggestion (no complaint cue such as 投诉/举报)"
+        return complaint, f"投诉类（含“{'、'.join(cues)}”）"
+    return suggestion, "建议咨询类（无投诉、举报等用语）"
 
 
 def deadline_for(*, grade: str | None, source_type: str | None, detected_at: datetime, policy: Policy,
@@ -74,35 +74,34 @@ def deadline_for(*, grade: str | None, source_type: str | None, detected_at: dat
     specs: list[DeadlineSpec]
     note = ""
     if which == "major":
-        specs, why = policy.deadlines.major, f"grade {grade} (特别重大/重大)"
+        specs, why = policy.deadlines.major, f"{grade} 级（特别重大/重大）"
     elif which == "message_board" and policy.deadlines.message_board:
         specs, note = _message_board_specs(policy.deadlines.message_board, text)
-        why = "message-board post" + (f", {note}" if note else "")
+        why = "网民留言" + (f"，{note}" if note else "")
     else:
-        specs, why = policy.deadlines.other, f"grade {grade or 'ungraded'}, other 政务舆情"
+        specs, why = policy.deadlines.other, f"{grade + ' 级' if grade else '未定级'}，其他政务舆情"
     calendar = WorkCalendar(policy.calendar)
     out = []
     for spec in specs:
         source = spec.source or "policy.yaml"
         if spec.hours is not None:
             due = detected_at + timedelta(hours=spec.hours)
-            basis = f"{source}: within {spec.hours:g} h of detection ({why})"
+            basis = f"{source}：发现后 {spec.hours:g} 小时内（{why}）"
         else:
             assert spec.working_days is not None
             received = min(received_at, detected_at) if received_at is not None else detected_at
             due = calendar.add_working_days(received, spec.working_days, tz)
-            basis = (f"{source}: within {spec.working_days} working days, counted from the day after receipt "
-                     f"({why})")
+            basis = f"{source}：收到之日起 {spec.working_days} 个工作日内，自次日起算（{why}）"
             if received < detected_at:
-                basis += f"; received {received.astimezone(tz):%Y-%m-%d %H:%M}"
+                basis += f"；收到于 {received.astimezone(tz):%Y-%m-%d %H:%M}"
             skipped = calendar.skipped(received, due, tz)
             if skipped:
-                basis += "; holidays skipped: " + ", ".join(d.isoformat() for d in skipped)
+                basis += "；跳过节假日 " + "、".join(d.isoformat() for d in skipped)
             years = sorted({received.astimezone(tz).year, due.astimezone(tz).year})
             unknown = [y for y in years if not calendar.covers(y)]
             if unknown:
-                basis += (f"; policy.yaml calendar lists no holidays for {', '.join(map(str, unknown))}, "
-                          "so only weekends were skipped")
+                basis += (f"；policy.yaml 的日历未列 {'、'.join(map(str, unknown))} 年的节假日，"
+                          "只跳过了周末")
             out.append(DueDate(kind=spec.kind, due_at=due, starts_at=received, basis=basis))
             continue
         out.append(DueDate(kind=spec.kind, due_at=due, starts_at=detected_at, basis=basis))

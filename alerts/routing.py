@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from yuqing.contract import MAJOR_GRADES, Region
+from yuqing.contract import FIELD_NAMES, MAJOR_GRADES, Region
 from yuqing.settings import Route, Unit, UnitsFile
 
 # Saying something is *not* a rumour ("停水不是谣言", "并非谣言") points to no rumour for the police to act on.
@@ -50,7 +50,7 @@ class CaseLabels:
     def place(self) -> str:
         if self.districts:
             return "、".join(self.districts)
-        return self.city or self.province or "unknown region"
+        return self.city or self.province or "未知地区"
 
 
 @dataclass
@@ -72,8 +72,8 @@ def _as_list(value: str | list[str]) -> list[str]:
 def _describe(route: Route) -> str:
     parts = [f"{k}={'|'.join(_as_list(v))}" for k, v in route.match.items()]
     if route.match_keywords:
-        parts.append(f"keywords {'|'.join(route.match_keywords)}")
-    return ", ".join(parts) or "(matches everything)"
+        parts.append(f"关键词 {'|'.join(route.match_keywords)}")
+    return "，".join(parts) or "（不设条件）"
 
 
 def _match(route: Route, labels: CaseLabels) -> tuple[bool, str]:
@@ -84,15 +84,15 @@ def _match(route: Route, labels: CaseLabels) -> tuple[bool, str]:
         have = labels.values(label)
         hit = [v for v in have if v in allowed]
         if not hit:
-            shown = "、".join(have) or "none"
-            return False, f"{label} is {shown}, route wants {' or '.join(allowed)}"
-        reasons.append(f"{label} {'、'.join(hit)} = {' | '.join(allowed)}")
+            shown = "、".join(have) or "未知"
+            return False, f"{FIELD_NAMES.get(label, label)}为{shown}，本路由要求 {' 或 '.join(allowed)}"
+        reasons.append(f"{FIELD_NAMES.get(label, label)}{'、'.join(hit)}符合 {' | '.join(allowed)}")
     if route.match_keywords:
         found = [k for k in route.match_keywords if k in labels.text]
         if not found:
-            return False, f"none of the keywords {'、'.join(route.match_keywords)} appears"
-        reasons.append(f"keyword {'、'.join(found)} appears")
-    return True, "; ".join(reasons) or "matches everything"
+            return False, f"未出现关键词 {'、'.join(route.match_keywords)}"
+        reasons.append(f"出现关键词 {'、'.join(found)}")
+    return True, "；".join(reasons) or "不设条件"
 
 
 class Router:
@@ -143,9 +143,9 @@ class Router:
             return None
         cities, provinces = self._cities, self._provinces
         if region.city and cities and region.city not in cities:
-            return f"{region.city} is not among the cities of units.yaml ({'、'.join(sorted(cities))})"
+            return f"{region.city}不在 units.yaml 所辖城市（{'、'.join(sorted(cities))}）之内"
         if not region.city and region.province and provinces and region.province not in provinces:
-            return f"{region.province} is not among the provinces of units.yaml ({'、'.join(sorted(provinces))})"
+            return f"{region.province}不在 units.yaml 所辖省份（{'、'.join(sorted(provinces))}）之内"
         return None
 
     # ----------------------------------------------------------------------------- the walk
@@ -153,7 +153,7 @@ class Router:
     def route(self, labels: CaseLabels) -> RouteDecision:
         """Decide the responsible unit and the units informed with it, with the reasons."""
         steps: list[dict[str, Any]] = [{"step": "route", "path": "route", "matched": True,
-                                        "reason": f"top of the tree (default receiver {self.units.route.receiver})"}]
+                                        "reason": f"路由树根（默认接收单位 {self.units.route.receiver}）"}]
         leaves = self._walk(self.units.route, "route", labels, self.units.route.receiver, None, steps)
         primary_path, receiver, kind = leaves[0]
         unit, why = self._resolve(receiver, kind, labels)
@@ -161,11 +161,11 @@ class Router:
         decision = RouteDecision(unit_id=unit.id, steps=steps)
         for path, other_receiver, other_kind in leaves[1:]:
             other, other_why = self._resolve(other_receiver, other_kind, labels)
-            self._add_joint(decision, other.id, f"{path} matched too (continue: true): {other_why}")
+            self._add_joint(decision, other.id, f"{path} 同时匹配（continue: true）：{other_why}")
         joint = self._joint_flag(labels, [p for p, _, _ in leaves])
         if joint is True or (joint is None and labels.grade in MAJOR_GRADES):
-            why = (f"grade {labels.grade} is major (I/II): joint units notified together (国办发〔2018〕23号)"
-                   if joint is None else "the route asks for joint units (joint: true)")
+            why = (f"{labels.grade} 级为重大舆情（I/II 级）：联动单位同时通知（国办发〔2018〕23号）"
+                   if joint is None else "本路由要求联动（joint: true）")
             for unit_id in self.units.joint_units:
                 self._add_joint(decision, unit_id, why)
         rumour = [c for c in self.units.rumour.cues if c in _NOT_A_RUMOUR.sub("", labels.text)]
@@ -175,7 +175,7 @@ class Router:
                     continue
                 target, target_why = self._resolve(None, rumour_kind, labels)
                 self._add_joint(decision, target.id,
-                                f"rumour cue {'、'.join(rumour)}: leads go to {rumour_kind} too ({target_why}; units.yaml rumour)")
+                                f"出现谣言线索“{'、'.join(rumour)}”：线索同时转 {rumour_kind}（{target_why}；units.yaml rumour）")
         return decision
 
     def _walk(self, route: Route, path: str, labels: CaseLabels, receiver: str | None, kind: str | None,
@@ -225,34 +225,34 @@ class Router:
 
     def _resolve(self, receiver: str | None, kind: str | None, labels: CaseLabels) -> tuple[Unit, str]:
         if receiver is not None:
-            return self.by_id[receiver], f"receiver {receiver} named by the route"
+            return self.by_id[receiver], f"路由指定接收单位 {receiver}"
         if kind is None:
             default = self.units.route.receiver
             assert default is not None
-            return self.by_id[default], f"no receiver on the path; default {default}"
+            return self.by_id[default], f"路径上未指定接收单位，交默认单位 {default}"
         of_kind = [u for u in self.units.units if u.kind == kind]
         districts = labels.districts
         if len(districts) == 1:
             found = [u for u in of_kind if u.level == "district" and u.region.district == districts[0]
                      and (labels.city is None or u.region.city in (None, labels.city))]
             if found:
-                return found[0], f"{kind} of {districts[0]} (属地管理: the district's own unit)"
-            prefix = f"{districts[0]} has no {kind} unit, so the city's"
+                return found[0], f"{districts[0]}的 {kind}（属地管理：由本区单位负责）"
+            prefix = f"{districts[0]}无 {kind} 单位，上交市级"
         elif len(districts) > 1:
-            prefix = f"the case spans {'、'.join(districts)}: one level up to the city's"
+            prefix = f"涉及 {'、'.join(districts)} 多个区，上提一级由市级"
         else:
-            prefix = "no district known, so the city's"
+            prefix = "区县不明，由市级"
         city = labels.city or self._city_of(districts)
         cities = [u for u in of_kind if u.level == "city" and (city is None or u.region.city == city)]
         if len(cities) == 1 or (cities and city is not None):
-            return cities[0], f"{prefix} {kind} ({cities[0].region.city or city})"
+            return cities[0], f"{prefix} {kind}（{cities[0].region.city or city}）负责"
         province = [u for u in of_kind if u.level == "province"
                     and (labels.province is None or u.region.province == labels.province)]
         if province:
-            return province[0], f"{prefix} {kind} not found; the province's {kind}"
+            return province[0], f"{prefix} {kind} 未找到，由省级 {kind} 负责"
         default = self.units.route.receiver
         assert default is not None
-        return self.by_id[default], f"no {kind} unit covers {labels.place()}; default receiver {default}"
+        return self.by_id[default], f"没有 {kind} 单位覆盖{labels.place()}，交默认接收单位 {default}"
 
     def _city_of(self, districts: tuple[str, ...]) -> str | None:
         cities = {u.region.city for u in self.units.units if u.region.district in districts and u.region.city}
@@ -289,15 +289,15 @@ def format_explanation(steps: list[dict[str, Any]]) -> list[str]:
     for step in steps:
         kind = step.get("step")
         if kind == "route":
-            lines.append(f"route: {step['reason']}")
+            lines.append(f"路由：{step['reason']}")
         elif kind == "match":
-            lines.append(f"  ✓ {step['path']} [{step['route']}]: {step['reason']}")
+            lines.append(f"  ✓ {step['path']}［{step['route']}］：{step['reason']}")
         elif kind == "no match":
-            lines.append(f"  ✗ {step['path']} [{step['route']}]: {step['reason']}")
+            lines.append(f"  ✗ {step['path']}［{step['route']}］：{step['reason']}")
         elif kind == "receiver":
-            lines.append(f"→ responsible unit {step['unit']}: {step['reason']}")
+            lines.append(f"→ 责任单位 {step['unit']}：{step['reason']}")
         elif kind == "joint":
-            lines.append(f"+ joint unit {step['unit']}: {step['reason']}")
+            lines.append(f"+ 联动单位 {step['unit']}：{step['reason']}")
         else:
             lines.append(str(step))
     return lines

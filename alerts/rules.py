@@ -22,7 +22,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
-from yuqing.contract import Event
+from yuqing.contract import FIELD_NAMES, Event
 from yuqing.es.indices import EVENT_PROPERTIES, POST_PROPERTIES, IndexLayout
 from yuqing.settings import Policy, RuleSpec
 
@@ -61,6 +61,19 @@ class RuleMatch:
         return {"rule": self.rule, "type": self.type, "at": self.at.isoformat(), "key": self.key,
                 "window_start": self.window_start.isoformat(), "window_end": self.window_end.isoformat(),
                 "count": self.count, "reason": self.reason, "event_ids": self.event_ids, "details": self.details}
+
+
+def _where(rule: RuleSpec, key: Any, default_group: str | None = None) -> str:
+    """The group a match is about, as the reason's opening words ("主题 就医："), or nothing."""
+    group = rule.group_by or default_group
+    if key is None or group is None:
+        return ""
+    return f"{FIELD_NAMES.get(group, group)} {key}："
+
+
+def graded_reason(grade: str, min_grade: str, risk: float | None) -> str:
+    """Why a grade rule matched an event."""
+    return f"事件定为 {grade} 级（≥ {min_grade}），风险分 {risk or 0:.0f}"
 
 
 def _iso(value: datetime) -> str:
@@ -174,7 +187,7 @@ class RuleEngine:
             src = hit["_source"]
             out.append(RuleMatch(
                 rule.name, rule.type, now, src["id"], start, now, int(src.get("volume", 0)),
-                f"event graded {src['grade']} (≥ {rule.min_grade.value}), risk {src.get('risk') or 0:.0f}",
+                graded_reason(src["grade"], rule.min_grade.value, src.get("risk")),
                 [src["id"]], {"grade": src["grade"], "risk": src.get("risk"), "title": src.get("title"),
                               "graded_at": src.get("graded_at") or src.get("last_seen")}))
         return out
@@ -184,10 +197,9 @@ class RuleEngine:
         start = now - timedelta(minutes=rule.timeframe_minutes)
         out = []
         for key, (count, events) in self._counts(rule, start, now, min_count=rule.num_events).items():
-            where = f" on {rule.group_by} {key}" if key is not None else ""
             out.append(RuleMatch(rule.name, rule.type, now, key, start, now, count,
-                                 f"{count} posts{where} in {rule.timeframe_minutes:g} min "
-                                 f"(≥ {rule.num_events}{self._filter_text(rule)})", events))
+                                 f"{_where(rule, key)}{rule.timeframe_minutes:g} 分钟内 {count} 条"
+                                 f"（≥ {rule.num_events}{self._filter_text(rule)}）", events))
         return out
 
     def _spike(self, rule: RuleSpec, now: datetime, since: datetime | None) -> list[RuleMatch]:
@@ -200,10 +212,9 @@ class RuleEngine:
             before = ref.get(key, (0, []))[0]
             if before == 0 or count < rule.spike_height * before:
                 continue
-            where = f"{rule.group_by} {key}: " if key is not None else ""
             out.append(RuleMatch(rule.name, rule.type, now, key, now - tf, now, count,
-                                 f"{where}{count} posts in the last {rule.timeframe_minutes:g} min against {before} "
-                                 f"the window before (×{count / before:.1f} ≥ ×{rule.spike_height:g})", events,
+                                 f"{_where(rule, key)}最近 {rule.timeframe_minutes:g} 分钟 {count} 条，前一时段 {before} 条"
+                                 f"（×{count / before:.1f} ≥ ×{rule.spike_height:g}）", events,
                                  {"reference": before}))
         return out
 
@@ -235,9 +246,8 @@ class RuleEngine:
             if term in seen:
                 continue
             out.append(RuleMatch(rule.name, rule.type, now, term, start, now, bucket["doc_count"],
-                                 f"new term {term!r} in {bucket['doc_count']} posts of the last "
-                                 f"{window.total_seconds() / 60:g} min, unseen in the {rule.terms_window_days:g} days "
-                                 "before", [e["key"] for e in bucket["e"]["buckets"]]))
+                                 f"新词“{term}”：最近 {window.total_seconds() / 60:g} 分钟出现在 {bucket['doc_count']} 条中，"
+                                 f"此前 {rule.terms_window_days:g} 天未出现", [e["key"] for e in bucket["e"]["buckets"]]))
         return out
 
     def _flatline(self, rule: RuleSpec, now: datetime, since: datetime | None) -> list[RuleMatch]:
@@ -276,10 +286,9 @@ class RuleEngine:
             shown = (datetime.fromisoformat(last_at.replace("Z", "+00:00")).astimezone(now.tzinfo)
                      .strftime("%Y-%m-%d %H:%M") if last_at else None)
             out.append(RuleMatch(rule.name, rule.type, now, key, now - tf, now, count,
-                                 f"{rule.group_by} {key} yielded {count} posts in the last {rule.timeframe_minutes:g} "
-                                 f"min (< {rule.threshold}); at this time of day it yielded posts on "
-                                 f"{days_with_posts[key]} of the {FLATLINE_DAYS} days before"
-                                 + (f"; last post fetched {shown}" if shown else ""),
+                                 f"{_where(rule, key, 'source')}最近 {rule.timeframe_minutes:g} 分钟采到 {count} 条"
+                                 f"（< {rule.threshold}）；此前 {FLATLINE_DAYS} 天中有 {days_with_posts[key]} 天"
+                                 "在这一时段有信息" + (f"；最后一条采于 {shown}" if shown else ""),
                                  [], {"usual_days": days_with_posts[key], "last_fetched_at": last_at}))
         return out
 
@@ -305,11 +314,10 @@ class RuleEngine:
             rise = share - before_share
             if rise < rule.min_negative_share_increase:
                 continue
-            where = f"{rule.group_by} {key}: " if key is not None else ""
             out.append(RuleMatch(rule.name, rule.type, now, key, now - tf, now, total,
-                                 f"{where}negative share {share:.0%} ({neg}/{total}) against {before_share:.0%} "
-                                 f"({before_neg}/{before_total}) the window before (+{rise * 100:.0f} points ≥ "
-                                 f"{rule.min_negative_share_increase * 100:.0f})", events,
+                                 f"{_where(rule, key)}负面占比 {share:.0%}（{neg}/{total}），前一时段 {before_share:.0%}"
+                                 f"（{before_neg}/{before_total}）（上升 {rise * 100:.0f} 个百分点 ≥ "
+                                 f"{rule.min_negative_share_increase * 100:.0f}）", events,
                                  {"share": share, "previous_share": before_share}))
         return out
 
@@ -317,7 +325,7 @@ class RuleEngine:
     def _filter_text(rule: RuleSpec) -> str:
         if not rule.filter:
             return ""
-        return ", " + ", ".join(f"{k}={v if isinstance(v, str) else '|'.join(v)}" for k, v in rule.filter.items())
+        return "，" + "，".join(f"{k}={v if isinstance(v, str) else '|'.join(v)}" for k, v in rule.filter.items())
 
     # ----------------------------------------------------------------------------- history
 

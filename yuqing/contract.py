@@ -68,6 +68,10 @@ CASE_ACTION_NAMES = {
     "slack_request_rejected": "拒绝的 Slack 请求",
 }
 SENTIMENT_NAMES = {"negative": "负面", "neutral": "中性", "positive": "正面"}
+# What the fields that rules group by and routes match on are called where a press officer reads them.
+FIELD_NAMES = {"topic": "主题", "grade": "等级", "sentiment": "情感", "province": "省份", "city": "城市",
+               "district": "区县", "region": "地区", "source": "来源", "source_type": "来源类型", "rule": "规则",
+               "region.province": "省份", "region.city": "城市", "region.district": "区县", "keywords": "关键词"}
 
 
 def deadline_kind_name(kind: str) -> str:

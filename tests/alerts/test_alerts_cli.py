@@ -117,11 +117,11 @@ def test_route_explain_prints_the_path_through_the_tree(env: dict[str, str], dat
     case_id = open_case(database)
     code, out = yuqing(env, "route", "explain", str(case_id))
     assert code == 0
-    assert "✓ route.routes[0] [topic=就学]: topic 就学 = 就学" in out
-    assert "→ responsible unit a3-edu" in out and "属地" in out
+    assert "✓ route.routes[0]［topic=就学］：主题就学符合 就学" in out
+    assert "→ 责任单位 a3-edu" in out and "属地" in out
     code, out = yuqing(env, "route", "test", "--topic", "就学", "--district", "A3区", "--district", "A5区",
                        "--grade", "II")
-    assert "→ responsible unit a-edu" in out and "spans A3区、A5区" in out and "+ joint unit a-publicity" in out
+    assert "→ 责任单位 a-edu" in out and "涉及 A3区、A5区 多个区" in out and "+ 联动单位 a-publicity" in out
     code, out = yuqing(env, "route", "explain", "999")
     assert code == 1 and "no case 999" in out
 
@@ -158,7 +158,7 @@ def test_rules_test_prints_what_a_rule_would_have_raised(env: dict[str, str], da
                            "2026-03-08T00:00+08:00")
         assert code == 0, out
         assert "rule livelihood_negative_burst (frequency)" in out
-        assert "[就学]" in out and "posts on topic 就学 in 60 min" in out and "events: ev-1" in out
+        assert "[就学]" in out and "主题 就学：60 分钟内" in out and "events: ev-1" in out
         assert out.strip().endswith("1 match(es)")
         code, out = yuqing(env, "rules", "test", "no_such_rule")
         assert code == 1 and "no rule 'no_such_rule'" in out

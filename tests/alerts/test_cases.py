@@ -50,7 +50,7 @@ def test_growth_re_alerts_the_same_case_with_a_new_notification(db: Database, co
     keys = sorted(n.idempotency_key for n in notifications(db, kind="alert"))
     assert [k.split(":")[2] for k in keys] == ["0", "0", "1", "1"]  # alert sequence 0, then the growth alert 1
     growth = [n for n in notifications(db, kind="alert") if n.idempotency_key.split(":")[2] == "1"][0]
-    assert "volume grew from 12 to 40" in growth.payload["reason"]
+    assert "信息量由 12 条增至 40 条" in growth.payload["reason"]
     # The same volume again is no growth: nothing more is sent.
     assert open_case(db, config, clock, make_event(volume=41))[2] == 0
 

@@ -20,7 +20,7 @@ def policy():  # type: ignore[no-untyped-def]
 def test_an_ordinary_case_must_be_answered_within_48_hours(policy) -> None:  # type: ignore[no-untyped-def]
     [due] = deadline_for(grade="III", source_type="news", detected_at=MONDAY_9AM, policy=policy, tz=TZ)
     assert (due.kind, due.due_at) == ("response", MONDAY_9AM + timedelta(hours=48))
-    assert "国办发〔2016〕61号" in due.basis and "48 h" in due.basis
+    assert "国办发〔2016〕61号" in due.basis and "48 小时" in due.basis
 
 
 def test_a_major_case_reports_in_2_hours_releases_in_5_and_holds_a_press_conference_in_24(policy) -> None:  # type: ignore[no-untyped-def]
@@ -54,7 +54,7 @@ def test_a_message_boards_working_days_run_from_receipt_not_from_detection(polic
     [late_found] = deadline_for(grade="IV", source_type="message_board", detected_at=received + timedelta(days=2),
                                 policy=policy, tz=TZ, received_at=received)
     assert late_found.due_at == datetime(2026, 3, 17, 0, 0, tzinfo=TZ) and late_found.starts_at == received
-    assert "received 2026-03-05 10:00" in late_found.basis
+    assert "收到于 2026-03-05 10:00" in late_found.basis
     [hours] = deadline_for(grade="III", source_type="news", detected_at=received + timedelta(days=2), policy=policy,
                            tz=TZ, received_at=received)
     assert hours.due_at == received + timedelta(days=2, hours=48)  # hour deadlines run from detection
@@ -65,7 +65,7 @@ def test_a_complaint_on_a_message_board_gets_the_longer_complaint_deadline(polic
                          text="投诉某物业公司乱收费")
     assert due.kind == "reply_complaint"
     assert WorkCalendar(policy.calendar).add_working_days(MONDAY_9AM, 15, TZ) == due.due_at
-    assert "complaint" in due.basis
+    assert "投诉类" in due.basis
 
 
 def test_a_major_message_board_case_follows_the_major_deadlines(policy) -> None:  # type: ignore[no-untyped-def]
@@ -77,7 +77,7 @@ def test_a_major_message_board_case_follows_the_major_deadlines(policy) -> None:
 def test_a_year_the_calendar_does_not_list_is_said_so_in_the_basis(policy) -> None:  # type: ignore[no-untyped-def]
     [due] = deadline_for(grade="IV", source_type="message_board", detected_at=datetime(2027, 9, 1, 9, tzinfo=TZ),
                          policy=policy, tz=TZ)
-    assert "no holidays for 2027" in due.basis
+    assert "未列 2027 年的节假日" in due.basis
 
 
 def test_adjusted_working_weekends_count_and_weekday_holidays_do_not() -> None:

@@ -20,7 +20,7 @@ def test_an_a3_school_case_goes_to_the_a3_education_bureau(router: Router) -> No
     assert decision.unit_id == "a3-edu"
     assert decision.joint_unit_ids == []
     lines = format_explanation(decision.steps)
-    assert any("routes[0]" in line and "topic 就学" in line for line in lines)
+    assert any("routes[0]" in line and "主题就学" in line for line in lines)
     assert any("a3-edu" in line and "属地" in line for line in lines)
 
 
@@ -28,7 +28,7 @@ def test_a_case_spanning_two_districts_goes_one_level_up_to_the_city_bureau(rout
     decision = router.route(CaseLabels(topic="就学", grade="III", city="A市", districts=("A3区", "A5区")))
     assert decision.unit_id == "a-edu"
     receiver = [s for s in decision.steps if s["step"] == "receiver"][0]
-    assert "spans A3区、A5区" in receiver["reason"]
+    assert "涉及 A3区、A5区 多个区" in receiver["reason"]
 
 
 def test_a_district_without_its_own_bureau_goes_to_the_city_one(router: Router) -> None:
@@ -40,7 +40,7 @@ def test_a_grade_ii_case_also_notifies_the_joint_units(router: Router) -> None:
     decision = router.route(CaseLabels(topic="就学", grade="II", city="A市", districts=("A3区",)))
     assert decision.unit_id == "a3-edu"
     assert decision.joint_unit_ids == ["a-publicity", "a-cac", "a-police", "hn-telecom"]
-    assert any(s["step"] == "joint" and "major" in s["reason"] for s in decision.steps)
+    assert any(s["step"] == "joint" and "重大舆情" in s["reason"] for s in decision.steps)
 
 
 def test_a_rumour_is_passed_to_police_and_cyberspace_units(router: Router) -> None:
@@ -63,7 +63,7 @@ def test_rumour_cues_and_receiving_kinds_come_from_units_yaml() -> None:
     decision = Router(local).route(CaseLabels(topic="就学", grade="IV", city="A市", districts=("A3区",),
                                               text="网传A3区某中学停课是假消息"))
     assert decision.joint_unit_ids == ["a-cac"]
-    assert any("rumour cue 假消息" in s["reason"] and "units.yaml rumour" in s["reason"] for s in decision.steps)
+    assert any("谣言线索“假消息”" in s["reason"] and "units.yaml rumour" in s["reason"] for s in decision.steps)
     # The shipped words no longer count once a locality replaces them.
     plain = Router(local).route(CaseLabels(topic="就学", grade="IV", city="A市", districts=("A3区",), text="系谣言"))
     assert plain.joint_unit_ids == []
@@ -110,9 +110,9 @@ def test_the_unit_hierarchy_is_walked_upward_for_escalation(router: Router) -> N
 
 
 @pytest.mark.parametrize(("region", "outside"), [
-    ({"province": "广东省", "city": "深圳市"}, "深圳市 is not among the cities of units.yaml (A市)"),
-    ({"province": "湖南省", "city": "长沙市"}, "长沙市 is not among the cities of units.yaml (A市)"),
-    ({"province": "广东省"}, "广东省 is not among the provinces of units.yaml (湖南省)"),
+    ({"province": "广东省", "city": "深圳市"}, "深圳市不在 units.yaml 所辖城市（A市）之内"),
+    ({"province": "湖南省", "city": "长沙市"}, "长沙市不在 units.yaml 所辖城市（A市）之内"),
+    ({"province": "广东省"}, "广东省不在 units.yaml 所辖省份（湖南省）之内"),
     ({"province": "湖南省", "city": "A市", "district": "A3区"}, None),
     ({"province": "湖南省"}, None),  # the province of the units: not outside
     (None, None),  # unknown: routed as usual

@@ -59,7 +59,7 @@ def test_frequency_fires_on_twenty_negative_posts_of_one_topic_within_an_hour(
     rule = shipped_config().policy.rule("livelihood_negative_burst")
     [match] = engine.evaluate(rule, NOW)
     assert (match.key, match.count, match.event_ids) == ("就学", 22, ["ev-school"])
-    assert "22 posts on topic 就学 in 60 min (≥ 20, sentiment=negative)" in match.reason
+    assert "主题 就学：60 分钟内 22 条（≥ 20，sentiment=negative）" in match.reason
     assert engine.evaluate(rule, NOW - timedelta(minutes=50)) == []  # the window then held only 5 of them
 
 
@@ -71,7 +71,7 @@ def test_spike_needs_a_multiple_of_the_previous_window_and_a_previous_window(
     index(es_client, es_layout, tmp_path, before + now_ + fresh)
     [match] = engine.evaluate(shipped_config().policy.rule("topic_spike"), NOW)
     assert match.key == "就学" and match.details["reference"] == 4
-    assert "15 posts in the last 60 min against 4 the window before (×3.8" in match.reason
+    assert "最近 60 分钟 15 条，前一时段 4 条（×3.8" in match.reason
 
 
 def test_new_term_fires_on_a_term_unseen_in_the_window_before(
@@ -99,9 +99,9 @@ def test_flatline_fires_when_a_source_that_yields_posts_at_this_hour_falls_silen
     index(es_client, es_layout, tmp_path, usual + steady + sparse + nightly)
     [match] = engine.evaluate(shipped_config().policy.rule("source_silent"), NOW)
     assert match.key == "board_a" and match.count == 0 and match.event_ids == []
-    assert "source board_a yielded 0 posts in the last 180 min" in match.reason
-    assert "on 5 of the 7 days before" in match.reason
-    assert "last post fetched 2026-03-09 11:00" in match.reason  # in the configured zone, not UTC
+    assert "来源 board_a：最近 180 分钟采到 0 条" in match.reason
+    assert "此前 7 天中有 5 天在这一时段有信息" in match.reason
+    assert "最后一条采于 2026-03-09 11:00" in match.reason  # in the configured zone, not UTC
 
 
 def test_sentiment_shift_fires_when_the_negative_share_rises_by_thirty_points(
@@ -113,7 +113,7 @@ def test_sentiment_shift_fires_when_the_negative_share_rises_by_thirty_points(
     index(es_client, es_layout, tmp_path, before + after)
     [match] = engine.evaluate(shipped_config().policy.rule("sentiment_shift"), NOW)
     assert match.key == "就学"
-    assert "negative share 75% (9/12) against 17% (2/12)" in match.reason
+    assert "负面占比 75%（9/12），前一时段 17%（2/12）" in match.reason
 
 
 def test_the_grade_rule_takes_events_at_or_above_its_grade(
@@ -125,7 +125,7 @@ def test_the_grade_rule_takes_events_at_or_above_its_grade(
     index(es_client, es_layout, tmp_path, [], [event("ev-ii", Grade.II), event("ev-iv", Grade.IV)])
     matches = engine.evaluate(shipped_config().policy.rule("graded_event"), NOW, since=NOW - timedelta(hours=1))
     assert [m.key for m in matches] == ["ev-ii"]
-    assert "event graded II (≥ III)" in matches[0].reason
+    assert "事件定为 II 级（≥ III）" in matches[0].reason
     loaded = engine.load_event("ev-ii")
     assert loaded is not None and loaded.grade == Grade.II
 

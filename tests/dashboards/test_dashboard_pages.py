@@ -226,3 +226,31 @@ def test_the_last_page_elasticsearch_can_serve_is_the_last_page_asked_for(site) 
     client, _ = site
     assert client.get("/events/evt-0?page=101").status_code == 200  # 101 × 100 posts is past ES's window
     assert client.get("/search?q=x&page=201").status_code == 200
+
+
+def test_a_case_page_says_why_the_case_went_to_its_unit(es_client: Elasticsearch, es_layout: IndexLayout,
+                                                        tmp_path: Path) -> None:
+    """The press office reads, in Chinese, which route matched and why its unit is responsible (属地管理)."""
+    from alerts.cases import sync_units
+    from alerts.routing import CaseLabels, Router
+    from tests.alerts.casekit import shipped_config
+
+    config = shipped_config()
+    url = f"sqlite:///{tmp_path / 'route.db'}"
+    upgrade(url)
+    db = Database(url)
+    ids = seed_cases(db)
+    decision = Router(config.units).route(CaseLabels(topic="就学", grade="II", city="A市", districts=("A3区",)))
+    with db.transaction() as session:
+        sync_units(session, config.units)
+        session.get(Case, ids["late"]).route_explanation = decision.explanation()
+    app = create_app(es_client, es_layout, db, cut, ManualClock(NOW), {u.id: u.name for u in config.units.units})
+    with TestClient(app) as client:
+        page = client.get(f"/cases/{ids['late']}").text
+        manual = client.get(f"/cases/{ids['manual']}").text
+    db.dispose()
+    routing = page[page.index('id="routing"'):page.index("回应期限")]
+    assert "符合路由［topic=就学］：主题就学符合 就学" in routing
+    assert "→ 责任单位 A3区教育局：A3区的 教育局（属地管理：由本区单位负责）" in routing
+    assert "+ 联动单位" in routing and "重大舆情" in routing  # grade II brings the joint units
+    assert "无分派记录" in manual
