@@ -528,7 +528,8 @@ def notifications_list(as_json: bool, case_id: int | None, kind: str | None, sta
         return
     for r in rows:
         sent = r["sent_at"][:16] if r["sent_at"] else "-"
-        click.echo(f"{r['scheduled_at'][:16]} {r['kind']:10} case {str(r['case_id'] or '-'):4} {r['channel']:8} "
+        click.echo(f"#{r['id']:<5} {r['scheduled_at'][:16]} {r['kind']:10} case {str(r['case_id'] or '-'):4} "
+                   f"{r['channel']:8} "
                    f"{r['recipient']:32} {r['status']:8} sent {sent}"
                    + (f"  last error: {r['last_error'][:160]}" if r["last_error"] and r["status"] != SENT else ""))
     click.echo(f"{len(rows)} notification(s)")
@@ -552,7 +553,27 @@ def notifications_send() -> None:
     click.echo(f"{handled} notification(s) sent or recorded now")
     if counts.get(RETRYING) or counts.get(FAILED):
         click.echo(f"{counts.get(RETRYING, 0)} waiting to be retried, {counts.get(FAILED, 0)} given up: see "
-                   "`yuqing notifications list --status retrying` (or failed) for the errors", err=True)
+                   "`yuqing notifications list --status retrying` (or failed) for the errors; once the cause is "
+                   "fixed, `yuqing notifications retry` sends them again", err=True)
+
+
+@notifications_group.command("retry")
+@click.argument("ids", nargs=-1, type=click.IntRange(1))
+def notifications_retry(ids: tuple[int, ...]) -> None:
+    """Send failed or waiting notifications again, now, with fresh attempts — after fixing what stopped them
+    (a Slack token, a channel name, an SMTP password). IDS: the notifications' ids (`yuqing notifications list`
+    shows them); none: every failed or waiting one. The scheduler (or `yuqing notifications send`) sends them."""
+    from alerts.outbox import requeue
+    from yuqing.clock import SystemClock
+
+    config = _config()
+    database = _database(config)
+    with database.transaction() as session:
+        count = requeue(session, list(ids) if ids else None, at=SystemClock(config.settings.tz()).now())
+    if ids and count < len(ids):
+        click.echo(f"{len(ids) - count} of the given notification(s) are neither failed nor waiting to be retried "
+                   "(sent, pending or unknown ids); left alone", err=True)
+    click.echo(f"{count} notification(s) due again now; `yuqing notifications send` sends them at once")
 
 
 # ----------------------------------------------------------------------------- yuqing replay

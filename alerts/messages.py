@@ -35,7 +35,10 @@ _GRADES = {
 }
 _COLOUR_NAMES = {"red": "红", "orange": "橙", "yellow": "黄", "blue": "蓝"}
 _KIND_HEADINGS = {"alert": "新舆情", "reminder": "时限提醒", "escalation": "升级", "digest": "舆情摘要"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters (C0 but tab and newlines, DEL, C1), direction overrides and isolates that make text read
+# backwards (标题\u202egnp.exe shows as 标题exe.png), and lone surrogates left by mis-decoded bytes.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+                      "\ud800-\udfff]")
 _FULL_WIDTH = str.maketrans({
     "<": "＜", ">": "＞", "[": "［", "]": "］", "(": "（", ")": "）", "*": "＊", "_": "＿", "`": "｀",
     "#": "＃", "!": "！", "~": "～", "|": "｜", "\\": "＼", "&": "＆",
@@ -60,9 +63,41 @@ def shorten(text: Any, limit: int) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
+_SLACK_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
 def slack_escape(text: Any) -> str:
     """Slack mrkdwn: only ``& < >`` are control characters (they form links, mentions and @channel)."""
     return clean(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_text(text: Any, limit: int) -> str:
+    """Untrusted text escaped for mrkdwn and at most ``limit`` characters long — cut before escaping, so a cut
+    never leaves half an entity ("&am…")."""
+    escaped = slack_escape(clean(text).strip())
+    if len(escaped) <= limit:
+        return escaped
+    out, size = [], 0
+    for char in clean(text).strip():
+        piece = _SLACK_ENTITIES.get(char, char)
+        if size + len(piece) > limit - 1:
+            break
+        out.append(piece)
+        size += len(piece)
+    return "".join(out) + "…"
+
+
+def _verbatim(node: Any) -> Any:
+    """Every mrkdwn text object marked verbatim: Slack then turns no bare URL, channel name or @here/@channel in
+    a post's text into a link or a mention (explicit <@U…> mentions the code writes still work)."""
+    if isinstance(node, list):
+        return [_verbatim(n) for n in node]
+    if isinstance(node, dict):
+        out = {k: _verbatim(v) for k, v in node.items()}
+        if out.get("type") == "mrkdwn":
+            out["verbatim"] = True
+        return out
+    return node
 
 
 def slack_unescape(text: str) -> str:
@@ -290,18 +325,18 @@ def slack_message(payload: dict[str, Any], now: datetime) -> tuple[str, list[dic
     view = read_payload(payload, now)
     if view.kind == "digest":
         return _slack_digest(view)
-    text = f"{view.emoji} {view.heading}：[{view.grade_text}] {slack_escape(view.title)}"
+    text = f"{view.emoji} {view.heading}：[{view.grade_text}] {slack_text(view.title, 2900)}"
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "emoji": True,
                                     "text": shorten(f"{view.emoji} {view.heading} · {view.grade_text} · {view.title}",
                                                     150)}},
     ]
     if view.summary:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": shorten(slack_escape(view.summary), 2900)}})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": slack_text(view.summary, 2900)}})
     facts = _facts(view)
     if facts:
         blocks.append({"type": "section", "fields": [
-            {"type": "mrkdwn", "text": shorten(f"*{label}*\n{slack_escape(value)}", 1900)} for label, value in facts[:10]
+            {"type": "mrkdwn", "text": f"*{label}*\n{slack_text(value, 1900 - len(label))}"} for label, value in facts[:10]
         ]})
     if view.deadlines:
         lines = []
@@ -309,16 +344,16 @@ def slack_message(payload: dict[str, Any], now: datetime) -> tuple[str, list[dic
             when = (f"<!date^{int(d.due.timestamp())}^{{date_short_pretty}} {{time}}|{d.due_text}>"
                     if d.due else slack_escape(d.due_text))
             mark = "⛔" if d.overdue else "⏳"
-            basis = f"\n    _依据：{slack_escape(d.basis)}_" if d.basis else ""
+            basis = f"\n    _依据：{slack_text(d.basis, 400)}_" if d.basis else ""
             lines.append(f"{mark} *{slack_escape(d.kind)}*：{when}（*{d.countdown}*）{basis}")
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": shorten("*时限*\n" + "\n".join(lines), 2900)}})
     if view.factors:
-        factor_text = "\n".join(f"• {slack_escape(f)}" for f in view.factors[:12])
+        factor_text = "\n".join(f"• {slack_text(f, 230)}" for f in view.factors[:12])
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": shorten("*研判依据*\n" + factor_text, 2900)}})
     actions = slack_case_buttons(view.case_id, view.case_url)
     if actions:
         blocks.append({"type": "actions", "block_id": ACTIONS_BLOCK, "elements": actions})
-    return shorten(text, 3000), blocks
+    return shorten(text, 3000), _verbatim(blocks)
 
 
 def slack_case_buttons(case_id: int | None, case_url: str | None) -> list[dict[str, Any]]:
@@ -341,13 +376,11 @@ def _slack_digest(view: CaseView) -> tuple[str, list[dict[str, Any]]]:
     text = f"📋 {view.heading}：{len(view.cases)} 件"
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}]
     if view.summary:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": shorten(slack_escape(view.summary),
-                                                                                            2900)}]})
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": slack_text(view.summary, 2900)}]})
     shown = view.cases[:44]
     for case in shown:
         section: dict[str, Any] = {"type": "section",
-                                   "text": {"type": "mrkdwn", "text": shorten(f"{case.emoji} {slack_escape(_case_line(case))}",
-                                                                              2900)}}
+                                   "text": {"type": "mrkdwn", "text": f"{case.emoji} {slack_text(_case_line(case), 2800)}"}}
         if case.case_url:
             section["accessory"] = {"type": "button", "action_id": f"{OPEN_ACTION}_{case.case_id}", "url": case.case_url,
                                     "text": {"type": "plain_text", "text": "打开"}}
@@ -355,7 +388,7 @@ def _slack_digest(view: CaseView) -> tuple[str, list[dict[str, Any]]]:
     if len(view.cases) > len(shown):
         blocks.append({"type": "context", "elements": [
             {"type": "mrkdwn", "text": f"……另有 {len(view.cases) - len(shown)} 件，请在看板查看"}]})
-    return text, blocks
+    return text, _verbatim(blocks)
 
 
 def slack_updated_blocks(blocks: list[dict[str, Any]], note: str, *, drop_actions: set[str]) -> list[dict[str, Any]]:
@@ -372,7 +405,7 @@ def slack_updated_blocks(blocks: list[dict[str, Any]], note: str, *, drop_action
             continue
         updated.append(block)
     updated.append({"type": "context", "elements": [{"type": "mrkdwn", "text": shorten(note, 2900)}]})
-    return updated[:50]
+    return _verbatim(updated[:50])
 
 
 def slack_response_modal(case_id: int, channel_id: str, message_ts: str, title: str) -> dict[str, Any]:
@@ -385,7 +418,7 @@ def slack_response_modal(case_id: int, channel_id: str, message_ts: str, title: 
         "submit": {"type": "plain_text", "text": "提交"},
         "close": {"type": "plain_text", "text": "取消"},
         "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": shorten(slack_escape(title), 2900) or " "}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": slack_text(title, 2900) or " ", "verbatim": True}},
             {"type": "input", "block_id": RESPONSE_INPUT_BLOCK,
              "label": {"type": "plain_text", "text": "回应内容（发布渠道、要点）"},
              "element": {"type": "plain_text_input", "action_id": RESPONSE_INPUT_ACTION, "multiline": True,

@@ -29,12 +29,12 @@ from __future__ import annotations
 import json
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Executable, func, select, update
+from sqlalchemy import CursorResult, Executable, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -143,11 +143,16 @@ def status_counts(session: Session) -> dict[str, int]:
     return {status: count for status, count in rows}
 
 
-def requeue(session: Session, notification_id: int, *, at: datetime) -> bool:
-    """Give a failed notification a fresh set of attempts (after an admin fixed the cause)."""
-    return bool(_changed(session, update(Notification)
-                         .where(Notification.id == notification_id, Notification.status == FAILED)
-                         .values(status=PENDING, attempts=0, next_attempt_at=utc(at))))
+def requeue(session: Session, notification_ids: Sequence[int] | None, *, at: datetime) -> int:
+    """Make failed or waiting notifications due at ``at`` with a fresh set of attempts, after an admin fixed the
+    cause (a token, a channel name). Waiting: retrying, or pending and already scheduled but held back by a
+    pause of their channel. ``None``: every such notification. Returns how many."""
+    waiting = or_(Notification.status.in_((FAILED, RETRYING)),
+                  and_(Notification.status == PENDING, Notification.scheduled_at <= utc(at)))
+    statement = update(Notification).where(waiting)
+    if notification_ids is not None:
+        statement = statement.where(Notification.id.in_(list(notification_ids)))
+    return _changed(session, statement.values(status=PENDING, attempts=0, next_attempt_at=utc(at)))
 
 
 # ----------------------------------------------------------------------------- the worker

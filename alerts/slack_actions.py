@@ -1,10 +1,12 @@
 """The Slack interactivity endpoint: the buttons on an alert acknowledge a case or record a response.
 
 Slack signs every request (v0: HMAC-SHA256 of ``v0:{timestamp}:{body}`` with the app's signing
-secret). A request with a wrong signature or a timestamp more than five minutes off is answered 401
-and written to the audit trail (a ``CaseEvent`` without a case, action ``slack_request_rejected``), so
-forged traffic is visible to admins. Valid clicks call ``alerts.cases.acknowledge`` / ``record_response``
-and update the original message; "record response" opens a modal that collects the text.
+secret). A request with a wrong signature, a timestamp more than five minutes off, or a signature already
+seen (a captured request sent again) is answered 401 and written to the audit trail (a ``CaseEvent``
+without a case, action ``slack_request_rejected``), so forged traffic is visible to admins. Valid clicks
+call ``alerts.cases.acknowledge`` / ``record_response`` and are answered at once — Slack waits 3 s and then
+shows the user an error, inviting a second submission — and the original message is updated afterwards;
+"record response" opens a modal that collects the text.
 The server binds 127.0.0.1: put a TLS reverse proxy in front of it for Slack to reach it.
 """
 
@@ -24,8 +26,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import select
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
@@ -36,12 +39,13 @@ from alerts.messages import (
     RESPONSE_INPUT_ACTION,
     RESPONSE_INPUT_BLOCK,
     RESPONSE_MODAL,
-    shorten,
     slack_escape,
     slack_response_modal,
+    slack_text,
     slack_unescape,
     slack_updated_blocks,
 )
+from analysis.deidentify import deidentify
 from yuqing.clock import Clock, SystemClock
 from yuqing.db.models import CaseEvent, User
 from yuqing.db.session import Database
@@ -53,6 +57,23 @@ MAX_AGE_S = 300
 MAX_BODY_BYTES = 1 << 20
 REJECTED = "slack_request_rejected"
 _SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+_TIMESTAMP = re.compile(r"[0-9]{1,11}")
+
+
+class SeenSignatures:
+    """Signatures of the requests accepted in the last ``MAX_AGE_S`` seconds: a captured request sent again
+    within its five minutes carries the same signature and is refused (older ones fail the age check)."""
+
+    def __init__(self) -> None:
+        self._until: dict[str, float] = {}
+
+    def first_time(self, signature: str, now: float) -> bool:
+        if len(self._until) > 10_000 or any(t < now for t in list(self._until.values())[:16]):
+            self._until = {k: t for k, t in self._until.items() if t >= now}
+        if signature in self._until:
+            return False
+        self._until[signature] = now + 2 * MAX_AGE_S
+        return True
 
 
 def verify_request(secret: str, headers: dict[str, str], body: bytes, now: float | None = None) -> str | None:
@@ -61,7 +82,7 @@ def verify_request(secret: str, headers: dict[str, str], body: bytes, now: float
     signature = headers.get("x-slack-signature")
     if not timestamp or not signature:
         return "missing X-Slack-Request-Timestamp or X-Slack-Signature header"
-    if not timestamp.strip().isdigit():
+    if not _TIMESTAMP.fullmatch(timestamp.strip()):
         return f"malformed timestamp {timestamp[:40]!r}"
     age = (time.time() if now is None else now) - int(timestamp)
     if abs(age) > MAX_AGE_S:
@@ -112,26 +133,31 @@ class SlackActions:
         message_ts = str(container.get("message_ts") or message.get("ts") or "")
         case_id = _case_id(action.get("value"))
         if case_id is None:
-            self._tell(channel_id, user_id, "这个按钮没有带案件编号，无法处理。")
-            return Response(status_code=200)
+            return _then(self._tell, channel_id, user_id, "这个按钮没有带案件编号，无法处理。")
         if action_id == RESPOND_ACTION:
             trigger = payload.get("trigger_id")
             title = slack_unescape(str(message.get("text") or "")) or f"案件 #{case_id}"
             view = slack_response_modal(case_id, channel_id, message_ts, title)
-            self._slack("views_open", trigger_id=trigger, view=view)
-            return Response(status_code=200)
+            return _then(self._slack, "views_open", trigger_id=trigger, view=view)
         actor = self._actor(user_id)
         now = self.clock.now()
         try:
             with self.database.transaction() as session:
-                cases.acknowledge(session, case_id, actor, now, reason="")
+                case = cases.acknowledge(session, case_id, actor, now, reason="")
+                if case.acknowledged_at != now:
+                    # A second click (the clicker's Slack still showed the button) changes nothing: say so to
+                    # the clicker alone, and leave the message as it is.
+                    earlier = session.scalars(
+                        select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.action == "acknowledged")
+                        .order_by(CaseEvent.id.desc()).limit(1)).first()
+                    by = f"{earlier.actor} 于 {earlier.at.astimezone(now.tzinfo):%m-%d %H:%M} " if earlier else ""
+                    return _then(self._tell, channel_id, user_id, f"案件 #{case_id} 已由 {by}签收，无需重复签收。")
         except cases.CaseError as exc:
-            self._tell(channel_id, user_id, f"未能签收：{exc}")
-            return Response(status_code=200)
+            return _then(self._tell, channel_id, user_id, f"未能签收：{exc}")
         note = f"✅ {_mention(user_id)} 于 {now:%m-%d %H:%M} 签收案件 #{case_id}"
         blocks = slack_updated_blocks(message.get("blocks") or [], note, drop_actions={ACK_ACTION})
-        self._slack("chat_update", channel=channel_id, ts=message_ts, text=message.get("text") or note, blocks=blocks)
-        return Response(status_code=200)
+        return _then(self._slack, "chat_update", channel=channel_id, ts=message_ts, text=message.get("text") or note,
+                     blocks=blocks)
 
     # --------------------------------------------------------------------- the response modal
 
@@ -146,15 +172,22 @@ class SlackActions:
         text = str((values.get(RESPONSE_INPUT_ACTION) or {}).get("value") or "").strip()
         if not text:
             return _modal_error("请填写回应内容（发布了什么、在哪里发布）。")
+        # Names and numbers in the response are masked before anything is stored or posted (domain.md §6).
+        masked = deidentify(text).text
         user_id = _user_id(payload)
+        actor = self._actor(user_id)
         now = self.clock.now()
         try:
             with self.database.transaction() as session:
-                cases.record_response(session, case_id, self._actor(user_id), now, text, channel="slack")
+                last = session.scalars(
+                    select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.action == "responded")
+                    .order_by(CaseEvent.id.desc()).limit(1)).first()
+                if last is not None and last.actor == actor and last.reason == masked:
+                    return Response(status_code=200)  # the same form submitted again: recorded once
+                cases.record_response(session, case_id, actor, now, masked, channel="slack")
         except cases.CaseError as exc:
             return _modal_error(str(exc))
-        self._mark_responded(origin, case_id, user_id, text, now)
-        return Response(status_code=200)
+        return _then(self._mark_responded, origin, case_id, user_id, masked, now)
 
     def _mark_responded(self, origin: dict[str, Any], case_id: int, user_id: str, text: str, now: Any) -> None:
         """Fetch the alert the modal came from and show on it that the case was answered."""
@@ -165,8 +198,7 @@ class SlackActions:
         messages = (history or {}).get("messages") or []
         if not messages:
             return
-        note = (f"📝 {_mention(user_id)} 于 {now:%m-%d %H:%M} 登记了案件 #{case_id} 的回应："
-                f"{slack_escape(shorten(text, 300))}")
+        note = f"📝 {_mention(user_id)} 于 {now:%m-%d %H:%M} 登记了案件 #{case_id} 的回应：{slack_text(text, 300)}"
         blocks = slack_updated_blocks(messages[0].get("blocks") or [], note, drop_actions={ACK_ACTION, RESPOND_ACTION})
         self._slack("chat_update", channel=channel, ts=ts, text=messages[0].get("text") or note, blocks=blocks)
 
@@ -210,6 +242,11 @@ def _case_id(value: Any) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+def _then(call: Any, *args: Any, **kwargs: Any) -> Response:
+    """Answer Slack now (it gives up after 3 s) and make the Slack call that shows the outcome afterwards."""
+    return Response(status_code=200, background=BackgroundTask(call, *args, **kwargs))
+
+
 def _modal_error(message: str) -> JSONResponse:
     return JSONResponse({"response_action": "errors", "errors": {RESPONSE_INPUT_BLOCK: message[:150]}})
 
@@ -221,13 +258,25 @@ def create_app(database: Database, signing_secret: str, *, client: WebClient | N
         raise ValueError("the Slack signing secret is empty; set the variable named by "
                          "notifications.slack.signing_secret_env")
     actions = SlackActions(database, client, clock or SystemClock())
+    seen = SeenSignatures()
 
     async def interact(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             return PlainTextResponse("request too large", status_code=413)
+        received = bytearray()
+        try:
+            async for chunk in request.stream():  # never more than the limit in memory, whatever is declared
+                received += chunk
+                if len(received) > MAX_BODY_BYTES:
+                    return PlainTextResponse("request too large", status_code=413)
+        except ClientDisconnect:
+            return PlainTextResponse("client went away", status_code=400)
+        body = bytes(received)
         headers = {k.lower(): v for k, v in request.headers.items()}
         problem = verify_request(signing_secret, headers, body)
+        if problem is None and not seen.first_time(headers["x-slack-signature"], time.time()):
+            problem = "signature already used: the same signed request sent again (a replay)"
         if problem:
             remote = request.client.host if request.client else "unknown"
             await run_in_threadpool(actions.reject, problem, remote=remote, path=request.url.path,

@@ -24,6 +24,10 @@ METADATA_EVENT = "yuqing_notification"
 # Errors Slack documents as transient; everything else with ok=false will not change on its own.
 _TRANSIENT = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout",
               "team_added_to_org"}
+# Errors about the app's credentials: no message can go out until an admin fixes the token, and then all of them
+# should. They pause the whole Slack channel and keep every row (a bad token once failed every queued alert).
+_CREDENTIALS = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "missing_scope"}
+CREDENTIALS_PAUSE_S = 300.0
 _HINTS = {
     "invalid_auth": "the bot token is not accepted; check the environment variable named by "
                     "notifications.slack.token_env",
@@ -34,6 +38,7 @@ _HINTS = {
     "not_in_channel": "the bot is not a member; invite it to the channel (/invite @yuqing)",
     "is_archived": "the channel is archived; name a live channel in config/units.yaml",
     "missing_scope": "the app lacks an OAuth scope (chat:write, channels:history, channels:read, im:write)",
+    "token_expired": "the bot token expired; refresh it (token rotation) and update the variable",
     "invalid_blocks": "Slack rejected the message layout (a bug: please report it with the payload)",
     "msg_too_long": "the message is too long for Slack",
 }
@@ -53,6 +58,10 @@ def slack_error(exc: SlackApiError, what: str) -> DeliveryError:
     if status >= 500 or error in _TRANSIENT:
         return RetryableError(f"{what}: Slack answered HTTP {status} {error[:200]}".rstrip())
     hint = _HINTS.get(error)
+    if error in _CREDENTIALS:
+        log.error("%s: Slack refused the app's credentials (%s) — %s; Slack messages wait (retried every %.0f s, "
+                  "or at once by `yuqing notifications retry` once fixed)", what, error, hint, CREDENTIALS_PAUSE_S)
+        return RetryableError(f"{what}: Slack refused with {error} — {hint}", CREDENTIALS_PAUSE_S)
     return PermanentError(f"{what}: Slack refused with {error or f'HTTP {status}'}" + (f" — {hint}" if hint else ""))
 
 

@@ -81,6 +81,16 @@ def _mrkdwn_texts(blocks: list[dict]) -> list[str]:
     return texts
 
 
+def _mrkdwn_nodes(node: object) -> list[dict]:
+    """Every mrkdwn text object anywhere in the blocks."""
+    if isinstance(node, list):
+        return [found for item in node for found in _mrkdwn_nodes(item)]
+    if isinstance(node, dict):
+        own = [node] if node.get("type") == "mrkdwn" else []
+        return own + [found for value in node.values() for found in _mrkdwn_nodes(value)]
+    return []
+
+
 # ----------------------------------------------------------------------------- Slack
 
 
@@ -104,6 +114,24 @@ def test_slack_posts_block_kit_with_buttons_countdown_and_escaped_text(slack: Sl
     assert "发布权威信息" in mrkdwn and "还剩 4小时30分" in mrkdwn and "还剩 23小时0分" in mrkdwn
     assert "涉及未成年人 (+15.0)" in mrkdwn and "A3区教育局" in mrkdwn
     assert post["metadata"]["event_payload"]["idempotency_key"] == "case-42:alert:1"
+
+
+def test_web_text_cannot_spoof_ping_or_break_an_entity_in_slack(clock: ManualClock):
+    """From a review: a title with a right-to-left override read backwards (正常标题\u202egnp.exe), C1 controls and
+    lone surrogates from mis-decoded bytes reached Slack; bare @here in a post could be parsed as a mention; and
+    a cut after escaping left half an entity ("&am…")."""
+    payload = case_payload(clock.now())
+    payload["title"] = "正常标题\u202egnp.exe\u2066隔离\u2069\x9b\udce5"
+    payload["summary"] = "@here 请注意 http://evil.example " + "&" * 3000
+    text, blocks = slack_message(payload, clock.now())
+    everything = json.dumps(blocks, ensure_ascii=False) + text
+    for bad in ("\u202e", "\u2066", "\u2069", "\x9b", "\udce5"):
+        assert bad not in everything
+    assert "正常标题gnp.exe隔离" in text
+    texts = _mrkdwn_nodes(blocks)
+    assert texts and all(node.get("verbatim") is True for node in texts)
+    summary = next(n["text"] for n in texts if n["text"].startswith("@here"))
+    assert len(summary) <= 2900 and summary.endswith("&amp;…")
 
 
 def test_slack_countdown_shows_overdue_and_met_deadlines(clock: ManualClock):
@@ -136,8 +164,9 @@ def test_slack_failures_are_classified(slack: SlackEmulator, clock: ManualClock)
         notifier.send(delivery("slack", "#no-such-channel", payload))
 
     wrong_token = SlackNotifier("xoxb-wrong", base_url=slack.api_url, clock=clock)
-    with pytest.raises(PermanentError, match="invalid_auth"):
+    with pytest.raises(RetryableError, match="invalid_auth") as refused:  # holds the channel, loses nothing
         wrong_token.send(delivery("slack", "#a3-edu", payload))
+    assert refused.value.retry_after_s == 300
     assert slack.posts == []
 
 

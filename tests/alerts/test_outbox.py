@@ -17,9 +17,12 @@ from sqlalchemy import func, select
 from alerts.notifiers import EmailNotifier, RecordNotifier, SlackNotifier, WebhookNotifier, WeComNotifier
 from alerts.outbox import (
     FAILED,
+    PENDING,
+    RETRYING,
     SENT,
     OutboxError,
     OutboxWorker,
+    as_aware,
     enqueue,
     failed_notifications,
     requeue,
@@ -333,8 +336,30 @@ def test_a_permanent_error_fails_at_once_and_can_be_requeued(database: Database,
 
     slack.create_channel("#no-such-channel")
     with database.transaction() as session:
-        assert requeue(session, slack_row.id, at=clock.now())
+        assert requeue(session, [slack_row.id], at=clock.now()) == 1
     assert worker.run_once() == 1 and len(slack.posts) == 1
+
+
+def test_a_refused_token_holds_every_slack_message_until_it_is_fixed(database: Database, clock: ManualClock,
+                                                                    slack: SlackEmulator):
+    """invalid_auth once failed each queued alert on its first attempt, and fixing the token sent nothing."""
+    slack.create_channel("#a3-edu")
+    keys = add(database, 3)
+    wrong = OutboxWorker(database, {"slack": SlackNotifier("xoxb-wrong", base_url=slack.api_url, clock=clock)}, clock)
+    assert wrong.run_once() == 0
+    assert [(r.status, r.attempts) for r in rows(database)] == [(RETRYING, 1), (PENDING, 0), (PENDING, 0)]
+    assert "invalid_auth" in (rows(database)[0].last_error or "")
+    assert all(as_aware(r.next_attempt_at) >= clock.now() + timedelta(minutes=5) for r in rows(database))
+    clock.advance(timedelta(minutes=30))
+    wrong.run_once()
+    assert FAILED not in {r.status for r in rows(database)} and slack.posts == []
+
+    with database.transaction() as session:  # the admin fixed the token: `yuqing notifications retry`
+        assert requeue(session, None, at=clock.now()) == 3  # attempted or held back by the pause
+    fixed = OutboxWorker(database, {"slack": SlackNotifier(DEFAULT_TOKEN, base_url=slack.api_url, clock=clock)}, clock)
+    drain(fixed, clock, database, limit_s=600)
+    assert {r.status for r in rows(database)} == {SENT}
+    assert slack.messages_by_key() == {key: 1 for key in keys}
 
 
 def test_backoff_grows_exponentially_with_jitter_and_honours_retry_after(database: Database, clock: ManualClock):

@@ -132,6 +132,7 @@ def test_a_signed_request_without_a_payload_is_a_bad_request(setup: Setup):
 def test_acknowledge_button_acknowledges_the_case_and_updates_the_message(setup: Setup):
     response = setup.slack.click(setup.endpoint, SECRET, setup.channel, setup.ts, ACK_ACTION)
     assert response.status_code == 200
+    setup.slack.wait_for("chat.update")
 
     case, events = case_and_events(setup)
     assert case.state == "acknowledged" and case.acknowledged_at is not None
@@ -154,6 +155,7 @@ def test_a_linked_yuqing_user_is_the_actor(setup: Setup):
 
 def test_record_response_opens_a_modal_and_records_the_text(setup: Setup):
     assert setup.slack.click(setup.endpoint, SECRET, setup.channel, setup.ts, RESPOND_ACTION).status_code == 200
+    setup.slack.wait_for("views.open")
     [view] = setup.slack.views
     assert view["callback_id"] == RESPONSE_MODAL
     assert json.loads(view["private_metadata"]) == {"case_id": setup.case_id, "channel": setup.channel,
@@ -163,6 +165,7 @@ def test_record_response_opens_a_modal_and_records_the_text(setup: Setup):
     response = setup.slack.submit_view(setup.endpoint, SECRET, view["id"],
                                        {RESPONSE_INPUT_BLOCK: {RESPONSE_INPUT_ACTION: text}})
     assert response.status_code == 200 and response.content == b""
+    setup.slack.wait_for("chat.update")
 
     case, events = case_and_events(setup)
     assert case.state == "responded" and case.responded_at is not None
@@ -177,6 +180,7 @@ def test_record_response_opens_a_modal_and_records_the_text(setup: Setup):
 
 def test_an_empty_response_is_refused_inside_the_modal(setup: Setup):
     setup.slack.click(setup.endpoint, SECRET, setup.channel, setup.ts, RESPOND_ACTION)
+    setup.slack.wait_for("views.open")
     [view] = setup.slack.views
     response = setup.slack.submit_view(setup.endpoint, SECRET, view["id"],
                                        {RESPONSE_INPUT_BLOCK: {RESPONSE_INPUT_ACTION: "   "}})
@@ -191,6 +195,7 @@ def test_acknowledging_a_closed_case_tells_the_user_why_not(setup: Setup):
         case.state, case.closed_at = "closed", datetime.now(case.opened_at.tzinfo) + timedelta(seconds=1)
     response = setup.slack.click(setup.endpoint, SECRET, setup.channel, setup.ts, ACK_ACTION)
     assert response.status_code == 200
+    setup.slack.wait_for("chat.postEphemeral")
     [ephemeral] = setup.slack.ephemerals
     assert ephemeral["user"] == "U0TESTUSER1" and "closed" in ephemeral["text"]
     assert setup.slack.updates == []
@@ -200,5 +205,100 @@ def test_the_modal_shows_the_messages_text_escaped_once(setup: Setup):
     """Slack hands back a message's text with & < > as entities; escaping that again showed "&amp;lt;"."""
     setup.slack.message(setup.channel, setup.ts)["text"] = "住建局 &amp; 街道：&lt;紧急&gt; 案件"
     assert setup.slack.click(setup.endpoint, SECRET, setup.channel, setup.ts, RESPOND_ACTION).status_code == 200
+    setup.slack.wait_for("views.open")
     [view] = setup.slack.views
     assert view["blocks"][0]["text"]["text"] == "住建局 &amp; 街道：&lt;紧急&gt; 案件"
+
+
+# ----------------------------------------------------------------------------- from a review of the endpoint
+
+
+@pytest.mark.parametrize("timestamp", ["²", "9" * 5000, "-5", "1e9", ""])
+def test_a_malformed_timestamp_is_refused_and_audited(setup: Setup, timestamp: str):
+    """'²'.isdigit() is True and int('9' * 5000) overflows Python's digit limit: both gave HTTP 500 unaudited."""
+    body = _ack_body(setup.case_id)
+    headers = {**signed_headers(SECRET, body), "X-Slack-Request-Timestamp": timestamp.encode()}
+    response = httpx.post(setup.endpoint, content=body, headers=headers)
+    assert response.status_code == 401
+    assert len(rejections(setup.database)) == 1
+    assert case_and_events(setup)[0].acknowledged_at is None
+
+
+def test_a_body_declared_larger_than_the_limit_is_refused_before_it_is_read(setup: Setup):
+    def chunks() -> Iterator[bytes]:
+        yield b"payload="
+        for _ in range(3):
+            yield b"x" * (1 << 20)
+
+    response = httpx.post(setup.endpoint, content=chunks(), headers={"Content-Length": str(3 << 20 | 8)})
+    assert response.status_code == 413
+    streamed = httpx.post(setup.endpoint, content=chunks())  # chunked, no length: cut off at the limit
+    assert streamed.status_code == 413
+
+
+def test_a_captured_request_sent_again_is_refused_as_a_replay(setup: Setup):
+    """One signed submission posted three times within its five minutes recorded three responses."""
+    setup.slack.click(setup.endpoint, SECRET, setup.channel, setup.ts, RESPOND_ACTION)
+    setup.slack.wait_for("views.open")
+    [view] = setup.slack.views
+    state = {"values": {RESPONSE_INPUT_BLOCK: {RESPONSE_INPUT_ACTION: {"type": "plain_text_input",
+                                                                       "value": "已在政务微博发布通报"}}}}
+    payload = {"type": "view_submission", "user": {"id": "U0TESTUSER1"}, "view": {**view, "state": state}}
+    body = urlencode({"payload": json.dumps(payload, ensure_ascii=False)})
+    headers = signed_headers(SECRET, body)
+    assert httpx.post(setup.endpoint, content=body, headers=headers).status_code == 200
+    assert httpx.post(setup.endpoint, content=body, headers=headers).status_code == 401
+    [entry] = rejections(setup.database)
+    assert "replay" in entry.reason
+    setup.slack.wait_for("chat.update")
+    _, events = case_and_events(setup)
+    assert [e.action for e in events].count("responded") == 1
+
+
+def test_the_same_response_submitted_twice_is_recorded_once(setup: Setup):
+    """Slack shows an error after 3 s and users press Submit again: a fresh request, the same text."""
+    setup.slack.click(setup.endpoint, SECRET, setup.channel, setup.ts, RESPOND_ACTION)
+    setup.slack.wait_for("views.open")
+    [view] = setup.slack.views
+    for _ in range(2):
+        response = setup.slack.submit_view(setup.endpoint, SECRET, view["id"],
+                                           {RESPONSE_INPUT_BLOCK: {RESPONSE_INPUT_ACTION: "已在政务微博发布通报"}})
+        assert response.status_code == 200
+    setup.slack.wait_for("chat.update")
+    case, events = case_and_events(setup)
+    assert [e.action for e in events].count("responded") == 1
+    notes = [b for b in setup.slack.message(setup.channel, setup.ts)["blocks"] if b["type"] == "context"]
+    assert len(notes) == 1
+
+
+def test_a_response_note_posted_to_the_channel_is_de_identified(setup: Setup):
+    """The timeline stored the masked text, but the note on the channel's message showed name, phone and ID."""
+    setup.slack.click(setup.endpoint, SECRET, setup.channel, setup.ts, RESPOND_ACTION)
+    setup.slack.wait_for("views.open")
+    [view] = setup.slack.views
+    text = "已回访业主王小明，电话13812345678，身份证430102199001011234，问题已解决"
+    setup.slack.submit_view(setup.endpoint, SECRET, view["id"], {RESPONSE_INPUT_BLOCK: {RESPONSE_INPUT_ACTION: text}})
+    setup.slack.wait_for("chat.update")
+    note = setup.slack.message(setup.channel, setup.ts)["blocks"][-1]["elements"][0]["text"]
+    assert "登记了案件" in note
+    for raw in ("王小明", "13812345678", "430102199001011234"):
+        assert raw not in note
+    assert "138****5678" in note
+
+
+def test_a_second_acknowledgement_tells_the_clicker_who_acknowledged_and_leaves_the_message(setup: Setup):
+    setup.slack.click(setup.endpoint, SECRET, setup.channel, setup.ts, ACK_ACTION, user_id="U0FIRST001")
+    setup.slack.wait_for("chat.update")
+    # The second user's Slack still showed the message as first posted, with its 签收 button.
+    payload = {"type": "block_actions", "user": {"id": "U0SECOND01"},
+               "container": {"channel_id": setup.channel, "message_ts": setup.ts},
+               "message": {"ts": setup.ts, "text": "alert", "blocks": setup.slack.posts[0]["blocks"]},
+               "actions": [{"action_id": ACK_ACTION, "value": str(setup.case_id)}]}
+    body = urlencode({"payload": json.dumps(payload)})
+    assert httpx.post(setup.endpoint, content=body, headers=signed_headers(SECRET, body)).status_code == 200
+    setup.slack.wait_for("chat.postEphemeral")
+    [ephemeral] = setup.slack.ephemerals
+    assert ephemeral["user"] == "U0SECOND01" and "已由 slack:U0FIRST001" in ephemeral["text"]
+    assert len(setup.slack.updates) == 1  # only the first click changed the message
+    _, events = case_and_events(setup)
+    assert [(e.action, e.actor) for e in events] == [("acknowledged", "slack:U0FIRST001")]

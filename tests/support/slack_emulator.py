@@ -71,6 +71,7 @@ class SlackEmulator(LocalHttpServer):
         self.auto_create_channels = auto_create_channels
         self.faults = FaultPlan(self._now)
         self.lock = threading.RLock()
+        self.called = threading.Condition(self.lock)  # notified after every Web API call
         self.channels: dict[str, dict[str, Any]] = {}          # id → channel
         self.history: dict[str, list[dict[str, Any]]] = {}     # channel id → messages, oldest first
         self.posts: list[dict[str, Any]] = []                  # every accepted chat.postMessage, with channel
@@ -138,6 +139,14 @@ class SlackEmulator(LocalHttpServer):
                 if message["ts"] == ts:
                     return message
         raise KeyError(f"no message {ts} in {channel_id}")
+
+    def wait_for(self, method: str, count: int = 1, timeout_s: float = 10.0) -> None:
+        """Until the app has called ``method`` ``count`` times: the endpoint answers Slack first and makes its
+        Slack calls (chat.update, views.open…) afterwards, as Slack's 3-second limit requires."""
+        with self.called:
+            if not self.called.wait_for(lambda: sum(1 for m, _, _ in self.calls if m == method) >= count, timeout_s):
+                raise AssertionError(f"the app did not call {method} {count} time(s) within {timeout_s} s; calls: "
+                                     f"{[m for m, _, _ in self.calls]}")
 
     def status_counts(self, method: str = "chat.postMessage") -> Counter[int]:
         with self.lock:
@@ -420,5 +429,6 @@ class _Handler(JsonHandler):
 
     def _record(self, method: str, status: int) -> None:
         emulator: SlackEmulator = self.owner
-        with emulator.lock:
+        with emulator.called:
             emulator.calls.append((method, status, emulator._now()))
+            emulator.called.notify_all()
