@@ -1,7 +1,8 @@
 """Pull title, author, publish time and body text out of one news page.
 
-GNE (GeneralNewsExtractor, written for Chinese news pages) finds the body; trafilatura takes over
-when GNE locked onto a short blurb (a disclaimer, a "recommended" box) or onto the whole page.
+GNE (GeneralNewsExtractor, written for Chinese news pages) finds the body in the page without its
+furniture (``crawler.boilerplate``: menus, link lists, "related" boxes); trafilatura takes over when GNE
+locked onto a short blurb (a disclaimer, a "recommended" box) or onto the whole page.
 Title and time come from what the publisher declared (``<meta>``, JSON-LD, ``<time>``) checked
 against what the reader sees: the headline is the page heading that the ``<title>`` or
 ``og:title`` confirms, the time is the byline date under that heading when the metadata has none.
@@ -26,6 +27,7 @@ from gne.defaults import AUTHOR_PATTERN_STR, PUBLISH_TIME_META
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
+from crawler.boilerplate import serialize, trim_widget_lines, without_furniture
 from crawler.encoding import decode_html
 from yuqing.timeparse import DEFAULT_TZ, find_datetime, local_now, parse_time
 
@@ -473,7 +475,16 @@ def _choose_time(
         for other in candidates[1:]:
             if other.astimezone(chosen.tzinfo).date() == chosen.date() and not _is_midnight(other):
                 return other
-    return chosen
+        return chosen
+    # Metadata often carries a later "published" or "indexed" time than the byline a reader sees (sina's
+    # article:published_time 06:52 under a byline of 04:04; qq's apub:time 21:30 against 19:02). Publication
+    # comes first: of the declared, byline and embedded times on the same day, the earliest clock.
+    same_day = [chosen, *(c for c in found[:3] if c is not None and not _is_midnight(c)
+                          and c.astimezone(chosen.tzinfo).date() == chosen.date())]
+    first = min(same_day).replace(second=0, microsecond=0)
+    # Within that minute, the most trusted time that has the seconds (a byline shows 23:16 for 23:16:24).
+    in_minute = [c for c in same_day if c.replace(second=0, microsecond=0) == first]
+    return next((c for c in in_minute if c.second or c.microsecond), in_minute[0])
 
 
 def _is_midnight(value: datetime) -> bool:
@@ -686,7 +697,7 @@ def _extract(
     if tree is None:
         return Article(title=None, author=None, published_at=None, content="", encoding=encoding)
     if _prune(tree):
-        html = lxml.html.tostring(tree, encoding="unicode")
+        html = serialize(tree)
     now = local_now(now, tz)
 
     site_name = next(_first(tree, (_SITE_NAME_META,)), None)
@@ -706,7 +717,9 @@ def _extract(
             noise.append(compile_selector(selector).path)
         except ValueError as error:
             log.warning("ignoring override noise: %s", error)
-    gne = _gne(html, url, noise)
+    # GNE looks for the body in the page without its furniture (link lists, "related" boxes, sidebars).
+    bare = without_furniture(tree)
+    gne = _gne(bare, url, noise)
     if not title:
         title = _clean(gne.get("title")) or None
 
@@ -729,7 +742,7 @@ def _extract(
     if content_nodes:
         content = "\n".join(_node_text(n, separator="\n") for n in content_nodes).strip()
     else:
-        content = _choose_content(html, str(gne.get("content") or ""), len(body_text), url, title)
+        content = trim_widget_lines(_choose_content(bare, str(gne.get("content") or ""), len(body_text), url, title))
 
     if published_at is not None:
         published_at = published_at.astimezone(now.tzinfo)  # one zone for every page, same instant
