@@ -32,7 +32,12 @@ _GRADE_ORDER = {"IV": 0, "III": 1, "II": 2, "I": 3}
 
 
 class CaseError(ValueError):
-    """An action a person asked for cannot be done (unknown case, wrong state); the message says why."""
+    """An action a person asked for cannot be done (unknown case, wrong state); the message says why — for the
+    command line, and in Chinese (``chinese``) for the people who press the buttons in Slack."""
+
+    def __init__(self, message: str, chinese: str = ""):
+        super().__init__(message)
+        self.chinese = chinese or message
 
 
 @dataclass
@@ -344,7 +349,7 @@ def _join_units(session: Session, case: Case, config: Config, now: datetime) -> 
 def _load(session: Session, case_id: int) -> Case:
     case = session.get(Case, case_id, with_for_update=True)
     if case is None:
-        raise CaseError(f"no case {case_id}; list cases with `yuqing cases list`")
+        raise CaseError(f"no case {case_id}; list cases with `yuqing cases list`", f"没有编号为 {case_id} 的案件")
     return case
 
 
@@ -357,7 +362,8 @@ def acknowledge(session: Session, case_id: int, actor: str, at: datetime, reason
     """A unit says it has seen the case: escalation for silence stops. Repeating it changes nothing."""
     case = _load(session, case_id)
     if case.state == CLOSED:
-        raise CaseError(f"case {case_id} is closed; reopen it (`yuqing cases reopen {case_id}`) before acknowledging")
+        raise CaseError(f"case {case_id} is closed; reopen it (`yuqing cases reopen {case_id}`) before acknowledging",
+                        f"案件 #{case_id} 已关闭，需先重新打开（yuqing cases reopen {case_id}）才能签收")
     if is_acknowledged(case):
         return case
     case.acknowledged_at = at
@@ -370,10 +376,12 @@ def record_response(session: Session, case_id: int, actor: str, at: datetime, te
                     channel: str = "", details: dict[str, Any] | None = None) -> Case:
     """A response was published (or reported upward): the deadlines it fulfils are met, on time or late."""
     if not text.strip():
-        raise CaseError(f"case {case_id}: a response needs its text (what was said, where)")
+        raise CaseError(f"case {case_id}: a response needs its text (what was said, where)",
+                        "请填写回应内容（发布了什么、在哪里发布）")
     case = _load(session, case_id)
     if case.state == CLOSED:
-        raise CaseError(f"case {case_id} is closed; reopen it before recording a response")
+        raise CaseError(f"case {case_id} is closed; reopen it before recording a response",
+                        f"案件 #{case_id} 已关闭，需先重新打开才能登记回应")
     text = deidentify(text).text
     channel = channel or "release"
     met = []

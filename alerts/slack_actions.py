@@ -153,7 +153,7 @@ class SlackActions:
                     by = f"{earlier.actor} 于 {earlier.at.astimezone(now.tzinfo):%m-%d %H:%M} " if earlier else ""
                     return _then(self._tell, channel_id, user_id, f"案件 #{case_id} 已由 {by}签收，无需重复签收。")
         except cases.CaseError as exc:
-            return _then(self._tell, channel_id, user_id, f"未能签收：{exc}")
+            return _then(self._tell, channel_id, user_id, f"未能签收：{exc.chinese}")
         note = f"✅ {_mention(user_id)} 于 {now:%m-%d %H:%M} 签收案件 #{case_id}"
         blocks = slack_updated_blocks(message.get("blocks") or [], note, drop_actions={ACK_ACTION})
         return _then(self._slack, "chat_update", channel=channel_id, ts=message_ts, text=message.get("text") or note,
@@ -186,7 +186,7 @@ class SlackActions:
                     return Response(status_code=200)  # the same form submitted again: recorded once
                 cases.record_response(session, case_id, actor, now, masked, channel="slack")
         except cases.CaseError as exc:
-            return _modal_error(str(exc))
+            return _modal_error(exc.chinese)
         return _then(self._mark_responded, origin, case_id, user_id, masked, now)
 
     def _mark_responded(self, origin: dict[str, Any], case_id: int, user_id: str, text: str, now: Any) -> None:

@@ -197,7 +197,7 @@ def test_acknowledging_a_closed_case_tells_the_user_why_not(setup: Setup):
     assert response.status_code == 200
     setup.slack.wait_for("chat.postEphemeral")
     [ephemeral] = setup.slack.ephemerals
-    assert ephemeral["user"] == "U0TESTUSER1" and "closed" in ephemeral["text"]
+    assert ephemeral["user"] == "U0TESTUSER1" and "已关闭，需先重新打开" in ephemeral["text"]
     assert setup.slack.updates == []
 
 
