@@ -52,6 +52,8 @@ _DATE_LINE = re.compile(r"^[\d\s:：/年月日.\-]+$")
 _LINE_END = re.compile(r"[。！？!?；;，,：:…”\"）)]$")
 _HEAD_LABEL = re.compile(r"^(?:来源|作者|编辑|发布时间|时间|日期|图集|点击|查看|更多|返回)")
 _SPACE = re.compile(r"[\s\u3000\xa0\"'“”‘’]")
+# Icon-font glyphs (private use area): a share or eye icon, never text.
+_ICON_GLYPHS = re.compile("[\ue000-\uf8ff]")
 # An element holding this many sentence-like characters (outside links) may be the article: no rule removes it.
 PROSE_KEPT = 200
 # A block headed "相关新闻" with less prose than this is a block of other articles, not an article.
@@ -132,7 +134,7 @@ def _widget_line(line: str) -> bool:
 
 def trim_widget_lines(content: str) -> str:
     """The body without what follows its closing "责任编辑" line, a closing run of three or more widget lines,
-    and counters, dates and lone labels before its first sentence."""
+    icon-font glyphs, and counters, dates and byline labels (发布时间：…, 来源：…) before its first sentence."""
     lines = content.splitlines()
     total, seen = len(_key(content)), 0
     for index, line in enumerate(lines):
@@ -148,12 +150,14 @@ def trim_widget_lines(content: str) -> str:
         start -= 1
     if len([line for line in lines[start:end] if line.strip()]) >= 3:
         lines = lines[:start]
+    lines = [_ICON_GLYPHS.sub("", line) for line in lines]
     head = 0
     while head < min(len(lines), 8):
         key = _key(lines[head])
-        if not key or _DATE_LINE.match(key) or (_widget_line(lines[head]) and (
-                key.isdigit() or key.startswith("/") or _RELATED_LABEL.fullmatch(key.strip("：:"))
-                or re.fullmatch(r"[>»›》]+", key) or _HEAD_LABEL.match(key))):
+        if not key or _DATE_LINE.match(key) or (_HEAD_LABEL.match(key) and len(key) < 40) or (
+                _widget_line(lines[head]) and (key.isdigit() or key.startswith("/")
+                                               or _RELATED_LABEL.fullmatch(key.strip("：:"))
+                                               or re.fullmatch(r"[>»›》]+", key))):
             head += 1
             continue
         break

@@ -80,6 +80,12 @@ def test_page_furniture_stays_out_of_the_body(all_pages: dict[str, Article], pag
 
 
 @needs_pages
+def test_a_byline_label_and_icon_glyphs_before_the_first_sentence_are_not_body(all_pages: dict[str, Article]) -> None:
+    """mingridapan/1's body began "发布时间：\t…2019-09-26 10:09:11\n\ue60e\n4" (a label, an icon, a counter)."""
+    assert all_pages["mingridapan/1.html"].content.startswith("联合国贸发会议发布了《2019年贸易和发展报告》")
+
+
+@needs_pages
 def test_real_page_times_are_aware_and_in_china_time(all_pages: dict[str, Article]) -> None:
     for name, article in all_pages.items():
         assert article.published_at is not None and article.published_at.utcoffset() == timedelta(hours=8), (
