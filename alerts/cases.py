@@ -19,9 +19,10 @@ from alerts.deadlines import REPORT_CHANNEL, deadline_for, met_by
 from alerts.notifiers import person_recipients, unit_recipients
 from alerts.routing import CaseLabels, Router
 from analysis.deidentify import deidentify
+from yuqing import assessment
 from yuqing.clock import Clock
 from yuqing.contract import GRADE_COLOUR, MAJOR_GRADES, REOPEN_MARK, Event, Grade
-from yuqing.db.models import Case, CaseEvent, Deadline, Notification, UnitRow
+from yuqing.db.models import Case, CaseEvent, Deadline, Notification, ResponseAssessment, UnitRow
 from yuqing.settings import Config, RuleSpec, Unit, UnitsFile
 
 SYSTEM = "system"
@@ -402,6 +403,34 @@ def record_response(session: Session, case_id: int, actor: str, at: datetime, te
     return case
 
 
+def assess(session: Session, case_id: int, assessor: str, at: datetime, scores: dict[str, float],
+           note: str = "") -> ResponseAssessment:
+    """An evaluator scores how the case was handled (yuqing.assessment); scoring again replaces their earlier
+    scores, which stay in the audit trail."""
+    if not assessor.strip():
+        raise CaseError(f"case {case_id}: say who assesses (--assessor)", "请注明评估人")
+    try:
+        checked = assessment.check_scores(scores)
+    except assessment.AssessmentError as exc:
+        raise CaseError(f"case {case_id}: {exc}", f"评分超出范围：{exc}") from exc
+    case = _load(session, case_id)
+    note = deidentify(note).text
+    total = assessment.total(checked)
+    row = session.scalars(select(ResponseAssessment).where(ResponseAssessment.case_id == case_id,
+                                                           ResponseAssessment.assessor == assessor)).first()
+    if row is None:
+        row = ResponseAssessment(case_id=case_id, assessor=assessor)
+        session.add(row)
+    row.at, row.scores, row.total, row.note = at, checked, total, note
+    found = assessment.level(total)
+    names = {d.key: d.name for d in assessment.DIMENSIONS}
+    scored = "，".join(f"{names[k]} {v:g}" for k, v in checked.items())
+    record(session, case, at=at, actor=assessor, action="assessed",
+           reason=f"总分 {total:g}（{found.colour}：{found.verdict}）：{scored}" + (f"。{note}" if note else ""),
+           details={"scores": checked, "total": total, "level": found.colour})
+    return row
+
+
 def close(session: Session, case_id: int, actor: str, at: datetime, reason: str = "") -> Case:
     """Close a case; closing one nobody answered needs a reason on the record."""
     case = _load(session, case_id)
@@ -472,4 +501,6 @@ def case_dict(case: Case, config: Config) -> dict[str, Any]:
                       for d in sorted(case.deadlines, key=lambda d: d.due_at)],
         "timeline": [{"at": local(e.at, tz), "actor": e.actor, "action": e.action, "from": e.from_state,
                       "to": e.to_state, "reason": e.reason, "details": e.details} for e in case.events],
+        "assessments": [{"assessor": a.assessor, "at": local(a.at, tz), "scores": a.scores, "total": a.total,
+                         "level": assessment.level(a.total).colour, "note": a.note} for a in case.assessments],
     }

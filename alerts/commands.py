@@ -282,7 +282,7 @@ def route_test(topic: str | None, grade: str | None, city: str | None, districts
 
 @click.group("cases")
 def cases_group() -> None:
-    """Cases: open one by hand, list and show them; acknowledge, record a response, close, reopen."""
+    """Cases: open one by hand, list and show them; acknowledge, record a response, close, reopen, assess."""
 
 
 def _load_cases(config: Config, state: str | None = None, unit: str | None = None) -> list[dict[str, Any]]:
@@ -290,7 +290,8 @@ def _load_cases(config: Config, state: str | None = None, unit: str | None = Non
     from yuqing.db.models import Case
 
     database = _database(config)
-    query = select(Case).options(selectinload(Case.events), selectinload(Case.deadlines)).order_by(Case.id)
+    query = (select(Case).options(selectinload(Case.events), selectinload(Case.deadlines),
+                                  selectinload(Case.assessments)).order_by(Case.id))
     if state:
         query = query.where(Case.state == state)
     if unit:
@@ -338,6 +339,40 @@ def cases_show(case_id: int) -> None:
     for e in c["timeline"]:
         move = f" {e['from']}→{e['to']}" if e["from"] != e["to"] else ""
         click.echo(f"  {e['at'][:16]} {e['actor']:22} {e['action']}{move}: {e['reason']}")
+    for a in c["assessments"]:
+        click.echo(f"  assessed by {a['assessor']} {a['at'][:16]}: total {a['total']:g} ({a['level']})")
+
+
+@cases_group.command("assess")
+@click.argument("case_id", type=int)
+@click.option("--assessor", required=True, callback=_not_blank, help="Who scores (an evaluator; several may).")
+@click.option("--response", type=click.FloatRange(-10, 10), required=True, help="政府响应, -10…10.")
+@click.option("--transparency", type=click.FloatRange(-10, 10), required=True, help="信息透明度, -10…10.")
+@click.option("--credibility", type=click.FloatRange(-10, 10), required=True, help="政府公信力, -10…10.")
+@click.option("--order", type=click.FloatRange(-5, 5), required=True, help="恢复秩序, -5…5.")
+@click.option("--dynamics", type=click.FloatRange(-3, 3), required=True, help="动态反应, -3…3.")
+@click.option("--accountability", type=click.FloatRange(-3, 3), required=True, help="官员问责, -3…3.")
+@click.option("--note", default="", help="Why, in a sentence (shown with the scores).")
+def cases_assess(case_id: int, assessor: str, response: float, transparency: float, credibility: float,
+                 order: float, dynamics: float, accountability: float, note: str) -> None:
+    """Score how a case was handled, as the People's Daily opinion lab does (domain.md §7): the total gives
+    蓝 ≥ 20, 黄 15–19.99, 橙 10–14.99, 红 < 10 (应对严重失当 — 回应不妥当 in the evaluator's accountability
+    proposals for major cases). Scoring again replaces your earlier scores; several evaluators average."""
+    from alerts.cases import CaseError, assess
+    from yuqing.assessment import MAX_TOTAL, level
+
+    config = _config()
+    database = _database(config)
+    scores = {"response": response, "transparency": transparency, "credibility": credibility, "order": order,
+              "dynamics": dynamics, "accountability": accountability}
+    try:
+        with database.transaction() as session:
+            row = assess(session, case_id, assessor, datetime.now(config.settings.tz()), scores, note)
+            found = level(row.total)
+            click.echo(f"case {case_id} assessed by {assessor}: total {row.total:g} of {MAX_TOTAL} — {found.colour}"
+                       f"（{found.verdict}）")
+    except CaseError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def _act(action: Callable[..., Any], case_id: int, *args: Any) -> None:
@@ -583,10 +618,10 @@ def _reset(config: Config, database: Any, es: Any, layout: Any) -> None:
     """Empty this deployment's cases, outbox and indices so a replay starts from nothing."""
     from sqlalchemy import delete
 
-    from yuqing.db.models import Case, CaseEvent, Deadline, Notification, ScheduleMark
+    from yuqing.db.models import Case, CaseEvent, Deadline, Notification, ResponseAssessment, ScheduleMark
 
     with database.transaction() as session:
-        for model in (Notification, CaseEvent, Deadline, Case, ScheduleMark):
+        for model in (Notification, CaseEvent, Deadline, ResponseAssessment, Case, ScheduleMark):
             session.execute(delete(model))
     layout.delete_all(es)
     layout.ensure(es)

@@ -22,6 +22,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from dashboards import metrics, queries, reports
+from yuqing import assessment
 from yuqing.clock import DEFAULT_TZ, Clock, SystemClock
 from yuqing.contract import (
     CASE_ACTION_NAMES,
@@ -124,7 +125,8 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
                        safe_url=safe_url, tier=_tier, state=_named(CASE_STATE_NAMES),
                        action=_named(CASE_ACTION_NAMES), sentiment=_named(SENTIMENT_NAMES),
                        kind=lambda k: deadline_kind_name(str(k or "")),
-                       unit=lambda unit_id: names.get(unit_id or "", unit_id or "（未分派）"))
+                       unit=lambda unit_id: names.get(unit_id or "", unit_id or "（未分派）"),
+                       assessed=lambda total: "{0.colour}（{0.verdict}）".format(assessment.level(float(total))))
 
     def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
         return HTMLResponse(env.get_template(name).render(now=clock.now(), **context), status_code=status)

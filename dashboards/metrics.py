@@ -9,8 +9,9 @@ flags secondary public opinion (次生舆情) when volume after the response exc
 Accountability follows 国办发〔2018〕23号 to the letter: units whose handling of *major* public opinion (grade
 I/II) was 处置不得力 (ineffective), 回应不及时 / 报告不及时 (a response or report-upward deadline missed) are
 proposed for 通报批评 (one finding) or 约谈整改 (more than one). 回应不妥当 (an inappropriate response) is a
-judgement of content that the numbers cannot make; the evaluator records it by hand. Late cases of lower
-grades are listed, not proposed for accountability.
+judgement of content that the numbers cannot make: evaluators score the handling by hand (`yuqing cases
+assess`, the opinion lab's six indicators in ``yuqing.assessment``), and a red panel total (< 10, 应对严重失当)
+is the finding. Late cases of lower grades are listed, not proposed for accountability.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any, overload
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from yuqing import assessment
 from yuqing.contract import MAJOR_GRADES, base_kind
 from yuqing.db.models import Case
 
@@ -59,6 +61,17 @@ class CaseVerdict:
     negative_after: float | None = None
     volume_before: int | None = None
     volume_after: int | None = None
+    assessed_total: float | None = None  # the evaluators' mean total (yuqing.assessment), when scored
+    assessors: int = 0
+
+    @property
+    def assessed_level(self) -> assessment.Level | None:
+        return None if self.assessed_total is None else assessment.level(self.assessed_total)
+
+    @property
+    def inappropriate(self) -> bool:
+        """回应不妥当: the evaluators' panel scored the handling red (应对严重失当)."""
+        return self.assessed_level is not None and self.assessed_level.colour == assessment.INAPPROPRIATE
 
     @property
     def effective(self) -> bool | None:
@@ -76,7 +89,7 @@ class CaseVerdict:
 
 
 # The findings of the 2018 key points, in the order they are named in a proposal.
-FINDINGS = ("处置不得力", "回应不及时", "报告不及时")
+FINDINGS = ("处置不得力", "回应不妥当", "回应不及时", "报告不及时")
 
 
 @dataclass
@@ -88,6 +101,7 @@ class UnitScore:
     judged: int = 0
     late: list[int] = field(default_factory=list)  # every case with a deadline missed, any grade
     ineffective: list[int] = field(default_factory=list)  # every case whose response did not work, any grade
+    inappropriate: list[int] = field(default_factory=list)  # every case the evaluators scored red, any grade
     findings: dict[str, list[int]] = field(default_factory=dict)  # grade I/II cases only, by finding
 
     @property
@@ -143,7 +157,8 @@ class Evaluation:
             "median_hours_to_ack": self.median_hours_to_ack,
             "units": [{"unit": u.unit_id, "cases": u.cases, "response_rate": u.response_rate,
                        "timely_rate": u.timely_rate, "late_cases": u.late, "ineffective_cases": u.ineffective,
-                       "accountability": u.accountability} for u in self.units],
+                       "inappropriate_cases": u.inappropriate, "accountability": u.accountability}
+                      for u in self.units],
         }
 
 
@@ -172,10 +187,12 @@ def judge_case(case: Case, now: datetime) -> CaseVerdict:
     on_time = None if not judged else all((met := _aware(d.met_at)) is not None and met <= _aware(d.due_at)
                                           for d in judged)
     overdue = [d.kind for d in case.deadlines if (_aware(d.met_at) or now) > _aware(d.due_at)]
+    totals = [a.total for a in case.assessments]
     return CaseVerdict(case_id=case.id, title=case.title, unit_id=case.unit_id, grade=case.grade,
                        responded=first is not None, on_time=on_time,
                        hours_to_ack=_hours(case.opened_at, case.acknowledged_at),
-                       hours_to_response=_hours(case.opened_at, first), overdue_kinds=overdue)
+                       hours_to_response=_hours(case.opened_at, first), overdue_kinds=overdue,
+                       assessed_total=assessment.panel_total(totals), assessors=len(totals))
 
 
 EffectLookup = Any  # callable(event_id, start, end) -> (posts, negative posts)
@@ -184,7 +201,7 @@ EffectLookup = Any  # callable(event_id, start, end) -> (posts, negative posts)
 def evaluate(session: Session, now: datetime, since: datetime | None = None,
              effect: EffectLookup | None = None) -> Evaluation:
     """Judge every case opened since ``since``; with ``effect``, also judge whether responses worked."""
-    query = select(Case).options(selectinload(Case.deadlines)).order_by(Case.opened_at)
+    query = select(Case).options(selectinload(Case.deadlines), selectinload(Case.assessments)).order_by(Case.opened_at)
     if since is not None:
         query = query.where(Case.opened_at >= since)
     verdicts = []
@@ -209,9 +226,11 @@ def evaluate(session: Session, now: datetime, since: datetime | None = None,
             score.late.append(case.id)
         if verdict.effective is False:
             score.ineffective.append(case.id)
+        if verdict.inappropriate:
+            score.inappropriate.append(case.id)
         if case.grade in MAJOR_GRADES:
             missed = {base_kind(k) for k in verdict.overdue_kinds}
-            for finding, hit in (("处置不得力", verdict.effective is False),
+            for finding, hit in (("处置不得力", verdict.effective is False), ("回应不妥当", verdict.inappropriate),
                                  ("回应不及时", verdict.on_time is False or bool(missed - set(REPORT_KINDS))),
                                  ("报告不及时", bool(missed & set(REPORT_KINDS)))):
                 if hit:

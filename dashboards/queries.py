@@ -224,5 +224,6 @@ def unit_workload(session: Session, now: datetime) -> list[dict[str, Any]]:
 
 
 def case_detail(session: Session, case_id: int) -> Case | None:
-    return session.scalars(select(Case).options(selectinload(Case.deadlines), selectinload(Case.events))
+    return session.scalars(select(Case).options(selectinload(Case.deadlines), selectinload(Case.events),
+                                                  selectinload(Case.assessments))
                            .where(Case.id == case_id)).one_or_none()

@@ -48,21 +48,23 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str]) -> b
                          ("统计时间", evaluation.now.isoformat(timespec="minutes"))):
         summary.append([label, value])
     units = book.create_sheet("各单位")
-    units.append(["单位", "案件", "回应率", "及时率", "超时案件", "处置不得力案件", "问责建议"])
+    units.append(["单位", "案件", "回应率", "及时率", "超时案件", "处置不得力案件", "回应不妥当案件", "问责建议"])
     for u in evaluation.units:
         units.append([cell_text(unit_names.get(u.unit_id, u.unit_id)), u.cases, _rate(u.response_rate),
                       _rate(u.timely_rate), ", ".join(map(str, u.late)), ", ".join(map(str, u.ineffective)),
-                      u.accountability or ""])
+                      ", ".join(map(str, u.inappropriate)), u.accountability or ""])
     cases = book.create_sheet("逐案")
     cases.append(["案件", "标题", "级别", "责任单位", "已回应", "按时", "签收用时(h)", "回应用时(h)",
-                  "超时事项", "负面占比(回应前24h)", "负面占比(回应后24h)", "效果"])
+                  "超时事项", "负面占比(回应前24h)", "负面占比(回应后24h)", "效果", "应对评估总分", "评估等级", "评估人数"])
     for v in evaluation.verdicts:
         cases.append([v.case_id, cell_text(v.title), v.grade or "", cell_text(unit_names.get(v.unit_id or "",
                                                                                             v.unit_id or "")),
                       "是" if v.responded else "否", _yes_no(v.on_time, "是", "否"),
                       _rate(v.hours_to_ack), _rate(v.hours_to_response), "、".join(map(deadline_kind_name, v.overdue_kinds)),
                       _rate(v.negative_before), _rate(v.negative_after),
-                      _yes_no(v.effective, "有效", "不得力")])
+                      _yes_no(v.effective, "有效", "不得力"), v.assessed_total if v.assessed_total is not None else "",
+                      f"{v.assessed_level.colour}（{v.assessed_level.verdict}）" if v.assessed_level else "",
+                      v.assessors])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

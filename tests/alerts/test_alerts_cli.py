@@ -283,3 +283,27 @@ def test_rule_history_needs_since_before_until(env: dict[str, str]) -> None:
 def test_route_test_names_an_unknown_topic(env: dict[str, str]) -> None:
     code, out = yuqing(env, "route", "test", "--topic", "教育")
     assert code == 2 and "'教育' is not a topic of config/taxonomy.yaml" in out
+
+
+def test_an_evaluator_scores_a_cases_handling_and_scoring_again_replaces_it(env: dict[str, str],
+                                                                             database: Database) -> None:
+    """domain.md §7: the opinion lab's six indicators; the total's colour grades the response, not the event."""
+    case_id = open_case(database, grade=Grade.II, risk=60)
+    scores = ["--response", "2", "--transparency", "-3", "--credibility", "1", "--order", "2", "--dynamics", "0",
+              "--accountability", "0"]
+    code, out = yuqing(env, "cases", "assess", str(case_id), "--assessor", "评估组甲", *scores,
+                       "--note", "通报避重就轻，联系人张三13812345678")
+    assert code == 0 and "total 2 of 41 — 红（应对严重失当，存在重大缺陷）" in out
+    out_of_range = yuqing(env, "cases", "assess", str(case_id), "--assessor", "评估组甲", *scores[:-1], "4")
+    assert out_of_range[0] == 2 and "--accountability" in out_of_range[1] and "-3<=x<=3" in out_of_range[1]
+    code, out = yuqing(env, "cases", "assess", str(case_id), "--assessor", "评估组甲", *scores[:-2], "--dynamics",
+                       "3", "--accountability", "3")  # on second thoughts
+    assert code == 0 and "total 8 of 41" in out
+    [case] = json.loads(yuqing(env, "cases", "list", "--json")[1])
+    [assessment] = case["assessments"]  # one row per evaluator: the latest scoring
+    assert assessment["assessor"] == "评估组甲" and assessment["total"] == 8 and assessment["level"] == "红"
+    trail = [e for e in case["timeline"] if e["action"] == "assessed"]
+    assert "13812345678" not in trail[0]["reason"] and "138****5678" in trail[0]["reason"]  # the note, masked
+    assert [e["details"]["total"] for e in trail] == [2, 8]  # both scorings stay in the audit trail
+    assert trail[0]["reason"].startswith("总分 2（红：应对严重失当，存在重大缺陷）：政府响应 2，信息透明度 -3")
+    assert yuqing(env, "cases", "assess", "999", "--assessor", "甲", *scores)[0] == 1

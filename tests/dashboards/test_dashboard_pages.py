@@ -254,3 +254,28 @@ def test_a_case_page_says_why_the_case_went_to_its_unit(es_client: Elasticsearch
     assert "→ 责任单位 A3区教育局：A3区的 教育局（属地管理：由本区单位负责）" in routing
     assert "+ 联动单位" in routing and "重大舆情" in routing  # grade II brings the joint units
     assert "无分派记录" in manual
+
+
+def test_the_evaluator_sees_the_panels_scores_and_the_finding_they_make(site, tmp_path: Path) -> None:
+    """Two evaluators score the grade II case red: the evaluator page shows the mean and colour, proposes
+    通报批评 for 回应不妥当, and the case page lists each evaluator's six scores."""
+    from alerts.cases import assess
+
+    client, ids = site
+    db = Database(f"sqlite:///{tmp_path / 'dash.db'}")
+    red = {"response": 2, "transparency": -3, "credibility": 1, "order": 2, "dynamics": 0, "accountability": 0}
+    with db.transaction() as session:
+        assess(session, ids["late"], "评估组甲", NOW, red, "通报避重就轻")
+        assess(session, ids["late"], "评估组乙", NOW, {**red, "response": 4}, "")
+    db.dispose()
+    evaluator = client.get("/evaluator").text
+    row = evaluator[evaluator.index(f'href="/cases/{ids["late"]}"'):]
+    row = row[:row.index("</tr>")]
+    assert "3 分 · 红（应对严重失当，存在重大缺陷）" in row and "2 人平均" in row
+    units = evaluator[evaluator.index('id="units"'):evaluator.index("逐案")]
+    assert "约谈整改（回应不妥当、回应不及时）" in units  # it was answered late, too
+    assert "未评估" in evaluator  # the hand-opened case nobody scored
+    case = client.get(f"/cases/{ids['late']}").text
+    table = case[case.index('id="assessments"'):case.index("处置记录")]
+    assert "评估组甲" in table and "评估组乙" in table and "通报避重就轻" in table
+    assert "<td>-3</td>" in table and "2 · 红（应对严重失当，存在重大缺陷）" in table

@@ -188,7 +188,9 @@ def test_evaluator_downloads_a_workbook_without_formula_injection(page, dashboar
     assert summary["案件数"] == 2 and summary["回应率"] == 0.5
     titles = [row[1] for row in book["逐案"].iter_rows(min_row=2, values_only=True)]
     assert "A5区某工地拖欠农民工工资" in titles
-    assert any("通报批评" in (row[6] or "") for row in book["各单位"].iter_rows(min_row=2, values_only=True))
+    header, *units = book["各单位"].iter_rows(values_only=True)
+    proposal = header.index("问责建议")
+    assert any("通报批评" in (row[proposal] or "") for row in units)
 
 
 def test_press_office_downloads_the_daily_brief(page, dashboard: str, tmp_path: Path) -> None:

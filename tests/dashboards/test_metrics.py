@@ -78,3 +78,62 @@ def test_an_answer_published_before_the_case_was_opened_took_no_time() -> None:
     """A board message found with its reply already there: 0 h, not a negative time."""
     verdict = judge_case(_case("III", [("reply_complaint", 360, -5)], responded_h=-5), T0 + timedelta(days=1))
     assert verdict.hours_to_response == 0.0 and verdict.on_time is True
+
+
+def _assessed(case: Case, *totals_by: tuple[str, dict[str, float]]) -> Case:
+    from yuqing.assessment import total
+    from yuqing.db.models import ResponseAssessment
+
+    case.assessments = [ResponseAssessment(assessor=who, at=T0, scores=scores, total=total(scores), note="")
+                        for who, scores in totals_by]
+    return case
+
+
+RED = {"response": 2, "transparency": -3, "credibility": 1, "order": 2, "dynamics": 0, "accountability": 0}  # 2
+GOOD = {"response": 8, "transparency": 7, "credibility": 6, "order": 3, "dynamics": 1, "accountability": 0}  # 25
+
+
+def test_the_opinion_labs_levels_and_their_boundaries() -> None:
+    """人民网舆情监测室: ≥ 20.00 蓝, 15.00–19.99 黄, 10.00–14.99 橙, below 10 红 (应对严重失当)."""
+    from yuqing.assessment import MAX_TOTAL, level
+
+    assert MAX_TOTAL == 41
+    assert [level(t).colour for t in (41, 20, 19.99, 15, 14.99, 10, 9.99, -41)] == [
+        "蓝", "蓝", "黄", "黄", "橙", "橙", "红", "红"]
+    assert level(5).verdict == "应对严重失当，存在重大缺陷"
+
+
+def test_scores_outside_the_scheme_are_refused_with_every_problem_named() -> None:
+    import pytest
+
+    from yuqing.assessment import AssessmentError, check_scores
+
+    with pytest.raises(AssessmentError) as refused:
+        check_scores({**GOOD, "order": 6, "dynamics": -4, "mood": 1})
+    message = str(refused.value)
+    assert "恢复秩序 (order) = 6 is outside -5…5" in message and "动态反应 (dynamics) = -4 is outside -3…3" in message
+    assert "unknown indicator(s) mood" in message
+    with pytest.raises(AssessmentError, match="官员问责 \\(accountability\\) is missing"):
+        check_scores({k: v for k, v in GOOD.items() if k != "accountability"})
+
+
+def test_a_panel_averages_and_a_red_major_case_is_a_finding_of_inappropriate_response() -> None:
+    from dashboards.metrics import evaluate
+
+    class Rows:
+        def __init__(self, cases: list[Case]):
+            self.cases = cases
+
+        def scalars(self, _query: object) -> list[Case]:
+            return self.cases
+
+    major = _assessed(_case("II", [("authoritative_release", 5, 3)], responded_h=3), ("甲", RED), ("乙", RED))
+    minor = _assessed(_case("IV", [("response", 48, 10)], responded_h=10), ("甲", RED), ("乙", GOOD))
+    minor.id, minor.unit_id, major.unit_id = 2, "u", "u"
+    evaluation = evaluate(Rows([major, minor]), T0 + timedelta(days=3))  # type: ignore[arg-type]
+    first, second = evaluation.verdicts
+    assert first.assessed_total == 2 and first.assessors == 2 and first.inappropriate
+    assert second.assessed_total == 13.5 and second.assessed_level is not None and second.assessed_level.colour == "橙"
+    [unit] = evaluation.units
+    assert unit.inappropriate == [1]
+    assert unit.accountability == "通报批评（回应不妥当）"  # a grade IV case is not proposed, the grade II one is

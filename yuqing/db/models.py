@@ -123,6 +123,8 @@ class Case(Base):
 
     events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.id")
     deadlines: Mapped[list[Deadline]] = relationship(back_populates="case", order_by="Deadline.due_at")
+    assessments: Mapped[list[ResponseAssessment]] = relationship(back_populates="case",
+                                                                 order_by="ResponseAssessment.id")
 
     def pending_deadlines(self) -> list[Deadline]:
         """Unmet deadlines of the case's current round: an earlier round's (before the case was closed and
@@ -168,6 +170,24 @@ class Deadline(Base):
     escalated_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     case: Mapped[Case] = relationship(back_populates="deadlines")
+
+
+class ResponseAssessment(Base):
+    """An evaluator's scores of how a case was handled (yuqing.assessment: the opinion lab's six indicators);
+    one row per case and evaluator, the latest scoring — earlier ones stay in the case's audit trail."""
+
+    __tablename__ = "response_assessments"
+    __table_args__ = (UniqueConstraint("case_id", "assessor"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    assessor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime]
+    scores: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    total: Mapped[float] = mapped_column(Float)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    case: Mapped[Case] = relationship(back_populates="assessments")
 
 
 class Notification(Base):
