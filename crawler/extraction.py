@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -449,23 +449,28 @@ def _choose_time(
     html: str,
     body_text: str,
     heading: _Heading | None,
-    gne_time: str | None,
+    gne_time: Callable[[], str | None],
     now: datetime,
     tz: str,
 ) -> datetime | None:
-    """The first time found in order of trust; a later one on the same day may add the clock."""
+    """The first time found in order of trust; a later one on the same day may add the clock. ``gne_time`` is
+    asked only when the trusted places give no time or only a day."""
     byline = _byline_text(heading.element) if heading is not None else ""
     found = [
         _first_time(_declared_times(tree), now, tz),
         _plausible(find_datetime(byline, now=now, tz=tz), now),
         _first_time(_embedded_times(tree), now, tz),
         _labelled_time(body_text, now, tz),
-        # GNE's own guess is the first date anywhere in the page text: a weak signal.
-        _plausible(find_datetime(gne_time or "", now=now, tz=tz), now),
-        # "3小时前" under the headline or after "发布时间：" only means something relative to ``now``.
-        _plausible(find_datetime(byline, now=now, tz=tz, relative=True), now),
-        _labelled_time(body_text, now, tz, relative=True),
     ]
+    trusted = next((c for c in found if c is not None), None)
+    if trusted is None or _is_midnight(trusted):
+        found += [
+            # GNE's own guess is the first date anywhere in the page text: a weak signal.
+            _plausible(find_datetime(gne_time() or "", now=now, tz=tz), now),
+            # "3小时前" under the headline or after "发布时间：" only means something relative to ``now``.
+            _plausible(find_datetime(byline, now=now, tz=tz, relative=True), now),
+            _labelled_time(body_text, now, tz, relative=True),
+        ]
     candidates = [c for c in found if c is not None]
     if not candidates:
         return _htmldate(html, now, tz)
@@ -717,18 +722,25 @@ def _extract(
             noise.append(compile_selector(selector).path)
         except ValueError as error:
             log.warning("ignoring override noise: %s", error)
-    # GNE looks for the body in the page without its furniture (link lists, "related" boxes, sidebars).
-    bare = without_furniture(tree)
-    gne = _gne(bare, url, noise)
+    # GNE looks for the body in the page without its furniture (link lists, "related" boxes, sidebars) —
+    # only when a part it gives is needed: a source whose selectors name title, time and body needs neither.
+    found: dict[str, Any] = {}
+
+    def gne() -> dict[str, Any]:
+        if not found:
+            found["bare"] = without_furniture(tree)
+            found["gne"] = _gne(found["bare"], url, noise)
+        return dict(found["gne"])
+
     if not title:
-        title = _clean(gne.get("title")) or None
+        title = _clean(gne().get("title")) or None
 
     time_nodes = _select(tree, overrides, "published_at")
     published_at = None
     if time_nodes:
         published_at = parse_time(_clean(" ".join(_node_text(n) for n in time_nodes)), now=now, tz=tz)
     if published_at is None:
-        published_at = _choose_time(tree, html, body_text, heading, gne.get("publish_time"), now, tz)
+        published_at = _choose_time(tree, html, body_text, heading, lambda: gne().get("publish_time"), now, tz)
 
     author_nodes = _select(tree, overrides, "author")
     if author_nodes:
@@ -742,7 +754,8 @@ def _extract(
     if content_nodes:
         content = "\n".join(_node_text(n, separator="\n") for n in content_nodes).strip()
     else:
-        content = trim_widget_lines(_choose_content(bare, str(gne.get("content") or ""), len(body_text), url, title))
+        content = str(gne().get("content") or "")
+        content = trim_widget_lines(_choose_content(found["bare"], content, len(body_text), url, title))
 
     if published_at is not None:
         published_at = published_at.astimezone(now.tzinfo)  # one zone for every page, same instant
