@@ -247,6 +247,7 @@ class EventTracker:
         max_tracked_posts: int = 200_000,
         probe_terms: int = 12,
         max_candidates: int = 30,
+        idf_docs: int = 200_000,
     ):
         if policy is not None:
             check_policy(policy)
@@ -267,6 +268,7 @@ class EventTracker:
         self.max_tracked_posts = max_tracked_posts
         self.probe_terms = probe_terms
         self.max_candidates = max_candidates
+        self.idf_docs = idf_docs
         self.doc_freq: Counter[str] = Counter()
         self.n_docs = 0
         self.events: dict[str, _EventState] = {}
@@ -400,11 +402,15 @@ class EventTracker:
             post.event_id = known  # seen before (a re-crawl, a board message revisited for its reply): counted once
             # An event that went quiet has left memory; its post stays with it rather than start a new one.
             return self.to_event(self.events[known]) if known in self.events else None
+        if self._started_event_long_ago(post):
+            return None
         ts = post.timestamp()
         tf = self.term_counts(post)
         terms = list(tf)
         self.n_docs += 1
         self.doc_freq.update(terms)
+        if self.n_docs >= self.idf_docs:
+            self._halve_document_frequencies()
         self.now = ts if self.now is None else max(self.now, ts)
         if self.n_docs % 1000 == 0:
             self._retire_stale(self.now)
@@ -429,6 +435,31 @@ class EventTracker:
         post.event_id = event_id
         self._observe(post, terms)
         return self._finish(ev, ts)
+
+    def _started_event_long_ago(self, post: Post) -> bool:
+        """A post the tracker has forgotten (past ``max_tracked_posts``) that started an event still in the
+        store: a board message fetched again weeks later for its reply. It keeps that event — a new event under
+        the same id (events are named after their first post) overwrote the old one with a volume of 1. Asked
+        only once forgetting has begun: before that, a post not remembered is new."""
+        if self.store is None or len(self.post_event) < self.max_tracked_posts:
+            return False
+        event_id = event_id_for(post.id)
+        if event_id in self.events or not self.store.exists(event_id):
+            return False
+        post.event_id = event_id
+        self._remember(post.id, event_id)
+        return True
+
+    def _halve_document_frequencies(self) -> None:
+        """Every ``idf_docs`` posts, halve the document count and every term's frequency: the IDF keeps its
+        ratios and follows recent usage, and terms seen once long ago leave (the state held every term ever
+        seen, saved whole on every flush)."""
+        self.n_docs //= 2
+        self.doc_freq = Counter({t: c // 2 for t, c in self.doc_freq.items() if c >= 2})
+        self._centroids.clear()
+        self._postings.clear()
+        for ev in self.events.values():
+            self._centroid(ev)
 
     def add_many(self, posts: Iterable[Post]) -> list[Event | None]:
         return [self.add(post) for post in posts]
@@ -562,6 +593,8 @@ class EventTracker:
         for event_id in stale:
             self._forget_centroid(event_id)
             del self.events[event_id]
+            # A retired event is not written again; the store finds its index should it ever be.
+            self.event_index.pop(event_id, None)
 
     def flush_events(self) -> int:
         """Write changed events to the store (if any); return how many were sent."""
@@ -747,6 +780,10 @@ class EventStore:
             doc["_index"] = index
             self.writer.add(doc)
         self.writer.flush()
+
+    def exists(self, event_id: str) -> bool:
+        """Whether the events index holds this event (an unreachable index says no: clustering goes on)."""
+        return bool(self._locate([event_id]))
 
     def get(self, event_id: str) -> dict[str, Any] | None:
         result = self.es.search(index=self.layout.events.alias, query={"ids": {"values": [event_id]}}, size=1)

@@ -248,3 +248,50 @@ def test_a_state_from_another_version_is_kept_aside_not_fatal(tmp_path: Path) ->
     tracker = EventTracker.restore(state)
     assert tracker.events == {} and not state.exists() and (tmp_path / "events.json.gz.v0").exists()
     assert tracker.add(_post("a", EXPLOSION)) is not None
+
+
+# ----------------------------------------------------------------------------- a long stream (from a review that
+# replayed the 4,326 real board messages: the state kept every term and every event ever written)
+
+
+def test_a_retired_event_leaves_the_index_record_and_document_frequencies_follow_recent_posts() -> None:
+    tracker = EventTracker(window=timedelta(days=2), idf_docs=20)
+    cities = ["北京", "上海", "广州", "深圳", "成都", "重庆", "武汉", "西安", "南京", "杭州", "长沙", "郑州", "济南", "青岛",
+              "大连", "沈阳", "哈尔滨", "长春", "昆明", "贵阳", "南宁", "福州", "厦门", "合肥", "南昌", "太原", "石家庄",
+              "兰州", "银川", "西宁"]
+    things = ["地铁", "医院", "学校", "菜市场", "公园", "机场", "高速", "水库", "工厂", "商场", "小区", "码头", "隧道", "桥梁",
+              "电站", "仓库", "车站", "剧院", "球场", "图书馆", "博物馆", "体育馆", "动物园", "游乐场", "农贸市场", "写字楼",
+              "加油站", "污水厂", "垃圾站", "养老院"]
+    for day, (city, thing) in enumerate(zip(cities, things, strict=True)):  # one new topic a day, never again
+        event = tracker.add(_post(f"d{day}", f"{city}{thing}今天{thing}开放{city}{thing}消息", minutes=day * 24 * 60))
+        assert event is not None
+        tracker.event_index[event.id] = "events-000001"  # as the store records each event it writes
+        tracker.refresh(T0 + timedelta(days=day))
+    assert tracker.n_docs < 20  # halved at 20 posts, and again
+    assert "地铁" not in tracker.doc_freq and len(tracker.doc_freq) < 10  # words seen once long ago: gone
+    assert len(tracker.events) <= 3 and len(tracker.event_index) < 30
+    first = tracker.add(_post("late-1", EXPLOSION, 31 * 24 * 60))  # clustering still works after halving
+    second = tracker.add(_post("late-2", PARAPHRASES[0], 31 * 24 * 60 + 5))
+    assert first is not None and second is not None and second.id == first.id and second.volume == 2
+
+
+def test_a_forgotten_post_fetched_again_keeps_the_event_it_started(es_client: Elasticsearch, es_layout: IndexLayout,
+                                                                  tmp_path: Path) -> None:
+    """Past max_tracked_posts the tracker forgets posts; a board message revisited weeks later for its reply
+    re-created its event under the same id with a volume of 1, overwriting the stored one."""
+    store = EventStore(es_client, es_layout, tmp_path / "spool", cut=cut_for_index, refresh=True)
+    tracker = EventTracker(store=store, max_tracked_posts=3)
+    event = tracker.add(_post("board-1", PARKING, 0, source="zhengwu"))
+    for i, text in enumerate(["A市伊景园滨河苑捆绑销售车位，业主投诉无果，请住建局调查。",
+                              "伊景园滨河苑开发商捆绑车位，不买不交房，业主多次投诉。"]):
+        tracker.add(_post(f"board-{i + 2}", text, 10 + i, source="zhengwu"))
+    for i, text in enumerate(UNRELATED):  # push board-1 out of the tracker's memory
+        tracker.add(_post(f"other-{i}", text, 20 + i))
+    tracker.flush()
+    assert event is not None and "board-1" not in tracker.post_event
+    tracker.refresh(T0 + timedelta(days=9))  # and its event out of memory
+    tracker.flush()
+    again = _post("board-1", PARKING, 9 * 24 * 60, source="zhengwu")
+    assert tracker.add(again) is None and again.event_id == event.id
+    tracker.flush()
+    assert store.get(event.id)["volume"] == 3  # type: ignore[index]
