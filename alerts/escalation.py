@@ -33,7 +33,7 @@ from alerts.cases import (
 from alerts.deadlines import reminder_times
 from alerts.routing import Router
 from yuqing.clock import Clock
-from yuqing.contract import deadline_kind_name
+from yuqing.contract import CASE_STATE_NAMES, deadline_kind_name
 from yuqing.db.models import Case, Deadline, ScheduleMark
 from yuqing.db.session import Database
 from yuqing.settings import Config, Unit
@@ -42,6 +42,8 @@ from yuqing.settings import Config, Unit
 MAX_LEVELS = 2
 DIGEST_LOOKBACK = timedelta(days=8)
 CLOSED_IN_DIGEST = timedelta(days=1)
+DIGEST_LISTED = 50  # cases a digest lists; it counts the rest
+GRADE_ORDER = {"I": 0, "II": 1, "III": 2, "IV": 3}
 
 
 class EscalationConfigError(ValueError):
@@ -322,15 +324,21 @@ class Escalator:
             counts[c.state] = counts.get(c.state, 0) + 1
         overdue = [c for c in cases if any(d.overdue_at is not None and d.met_at is None for d in c.deadlines)]
         day = fire.astimezone(self.tz)
+        # The most urgent first — overdue, then the gravest, then the newest — so that past DIGEST_LISTED cases
+        # the leaders still see what needs them (by id, they saw the oldest 50 and never a new one).
+        late = {c.id for c in overdue}
+        ranked = sorted(cases, key=lambda c: (c.id not in late, GRADE_ORDER.get(c.grade or "", 9),
+                                              -c.opened_at.timestamp(), -c.id))
         # Each case as the same snapshot an alert carries, so every channel renders it (id, grade, title, unit,
         # state, nearest deadline); the digest once held text lines no renderer read, and showed "0 件".
-        listed = [case_payload(c, self.config, "digest") for c in cases[:50]]
-        summary = (f"{unit.name} 舆情日报 {day:%Y-%m-%d}: {len(cases)} 件, "
-                   + ", ".join(f"{state} {n}" for state, n in sorted(counts.items()))
-                   + f"; 逾期 {len(overdue)} 件")
+        listed = [case_payload(c, self.config, "digest") for c in ranked[:DIGEST_LISTED]]
+        summary = (f"{unit.name} 舆情日报 {day:%Y-%m-%d}：{len(cases)} 件，"
+                   + "，".join(f"{CASE_STATE_NAMES.get(state, state)} {n} 件" for state, n in sorted(counts.items()))
+                   + f"；逾期 {len(overdue)} 件")
         return {"title": f"舆情日报 {day:%Y-%m-%d} · {unit.name}", "summary": summary, "kind": "digest",
                 "unit": unit.id, "unit_name": unit.name, "case_id": None, "state": None, "grade": None,
                 "grade_colour": None, "risk": None, "topic": None, "region": None, "joint_units": [],
                 "deadlines": [], "factors": [], "escalation_level": 0,
                 "links": {"case": f"{self.config.settings.dashboard.public_url.rstrip('/')}/leader"},
-                "counts": counts, "overdue_case_ids": [c.id for c in overdue], "cases": listed}
+                "counts": counts, "overdue_case_ids": [c.id for c in overdue], "cases": listed,
+                "cases_total": len(cases)}

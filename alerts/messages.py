@@ -150,6 +150,13 @@ class CaseView:
     case_url: str | None
     escalation_level: int
     cases: list[CaseView] = field(default_factory=list)
+    cases_total: int = 0  # a digest's cases, listed or not (it lists the most urgent 50)
+
+    @property
+    def unlisted(self) -> str:
+        """A digest's closing line when it lists fewer cases than there are, else ""."""
+        more = self.cases_total - len(self.cases)
+        return f"……另有 {more} 件未列出，请在看板查看" if more > 0 else ""
 
     @property
     def heading(self) -> str:
@@ -192,8 +199,13 @@ def read_payload(payload: dict[str, Any], now: datetime) -> CaseView:
         state=CASE_STATE_NAMES.get(str(payload.get("state") or ""), one_line(payload.get("state") or "", 30)),
         case_url=case_url if isinstance(case_url, str) and case_url.startswith(("http://", "https://")) else None,
         escalation_level=int(payload.get("escalation_level") or 0),
-        cases=[read_payload(c, now) for c in payload.get("cases") or [] if isinstance(c, dict)],
+        cases=(cases := [read_payload(c, now) for c in payload.get("cases") or [] if isinstance(c, dict)]),
+        cases_total=max(len(cases), _count(payload.get("cases_total"))),
     )
+
+
+def _count(value: Any) -> int:
+    return int(value) if isinstance(value, int | str) and str(value).isdigit() else 0
 
 
 def _region_text(region: Any) -> str:
@@ -286,8 +298,8 @@ def plain_text(payload: dict[str, Any], now: datetime) -> str:
     """The message as plain text: the e-mail text part, webhook ``text`` and the record file."""
     view = read_payload(payload, now)
     if view.kind == "digest":
-        lines = [f"{view.heading}：{len(view.cases)} 件"] + ([view.summary] if view.summary else [])
-        lines += [f"- {_case_line(c)}" for c in view.cases]
+        lines = [f"{view.heading}：{view.cases_total} 件"] + ([view.summary] if view.summary else [])
+        lines += [f"- {_case_line(c)}" for c in view.cases] + ([view.unlisted] if view.unlisted else [])
         return "\n".join(lines)
     lines = [f"【{view.heading}】[{view.grade_text}] {view.title}"]
     if view.summary:
@@ -373,7 +385,7 @@ def slack_case_buttons(case_id: int | None, case_url: str | None) -> list[dict[s
 
 
 def _slack_digest(view: CaseView) -> tuple[str, list[dict[str, Any]]]:
-    text = f"📋 {view.heading}：{len(view.cases)} 件"
+    text = f"📋 {view.heading}：{view.cases_total} 件"
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}]
     if view.summary:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": slack_text(view.summary, 2900)}]})
@@ -385,9 +397,9 @@ def _slack_digest(view: CaseView) -> tuple[str, list[dict[str, Any]]]:
             section["accessory"] = {"type": "button", "action_id": f"{OPEN_ACTION}_{case.case_id}", "url": case.case_url,
                                     "text": {"type": "plain_text", "text": "打开"}}
         blocks.append(section)
-    if len(view.cases) > len(shown):
+    if view.cases_total > len(shown):
         blocks.append({"type": "context", "elements": [
-            {"type": "mrkdwn", "text": f"……另有 {len(view.cases) - len(shown)} 件，请在看板查看"}]})
+            {"type": "mrkdwn", "text": f"……另有 {view.cases_total - len(shown)} 件未列出，请在看板查看"}]})
     return text, _verbatim(blocks)
 
 
@@ -435,7 +447,7 @@ def email_message(payload: dict[str, Any], now: datetime) -> tuple[str, str, str
     view = read_payload(payload, now)
     text = plain_text(payload, now)
     if view.kind == "digest":
-        subject = f"[舆情] {view.heading}：{len(view.cases)} 件"
+        subject = f"[舆情] {view.heading}：{view.cases_total} 件"
         rows = "".join(
             f"<li>{html_escape(_case_line(c))}"
             + (f' <a href="{html_escape(c.case_url)}">打开</a>' if c.case_url else "") + "</li>"
@@ -479,12 +491,12 @@ def robot_markdown(payload: dict[str, Any], now: datetime, *, wecom: bool) -> tu
     """Title and markdown text for a WeCom or DingTalk group robot (WeCom adds its colour tags)."""
     view = read_payload(payload, now)
     if view.kind == "digest":
-        title = f"{view.heading}：{len(view.cases)} 件"
+        title = f"{view.heading}：{view.cases_total} 件"
         lines = [f"### {title}"] + ([f"> {robot_escape(view.summary)}"] if view.summary else [])
         for case in view.cases:
             link = f" [打开]({case.case_url})" if case.case_url else ""
             lines.append(f"- {case.emoji} {robot_escape(_case_line(case))}{link}")
-        return title, "\n".join(lines)
+        return title, "\n".join(lines + ([view.unlisted] if view.unlisted else []))
     title = robot_escape(f"{view.heading}：{view.title}")
     grade = robot_escape(view.grade_text)
     if wecom:

@@ -142,6 +142,35 @@ def test_the_digest_as_rendered_lists_the_case(db: Database, config: Config) -> 
     assert headline.endswith("1 件") and any(f"#{case_id}" in b.get("text", {}).get("text", "") for b in blocks)
 
 
+def test_a_digest_of_many_cases_lists_the_most_urgent_first_and_counts_the_rest(db: Database,
+                                                                              config: Config) -> None:
+    """A review replayed a year of board messages: cases pile up, and a digest that listed the 50 oldest by id
+    would never show a leader a new one (and said "50 件" of 55)."""
+    from alerts import escalation
+    from alerts.messages import plain_text, slack_message
+
+    clock = ManualClock(MONDAY_9AM)
+    ids = [open_case(db, config, clock, event_id=f"ev-{i}", title=f"A3区第{i}起投诉") for i in range(5)]
+    clock.advance(timedelta(hours=1))
+    newest = open_case(db, config, clock, event_id="ev-new", title="A3区最新一起投诉")
+    major = open_case(db, config, clock, event_id="ev-major", title="A3区化工厂爆炸", grade=Grade.II)
+    old_listed, escalation.DIGEST_LISTED = escalation.DIGEST_LISTED, 3
+    try:
+        run_until(Escalator(config), db, clock, hours=23, step_minutes=30)  # to Tuesday 08:00
+    finally:
+        escalation.DIGEST_LISTED = old_listed
+    digest = next(n for n in notifications(db, kind="digest", channel="slack") if n.recipient == "U0A3EDU01")
+    listed = [c["case_id"] for c in digest.payload["cases"]]
+    assert digest.payload["cases_total"] == 7 and len(listed) == 3
+    # The grade II case is overdue by 08:00 (report upward within 2 h): first; then the newest grade III
+    assert listed[0] == major and listed[1] == newest and listed[2] == ids[-1]
+    text = plain_text(digest.payload, clock.now())
+    assert text.splitlines()[0].endswith("：7 件") and text.splitlines()[-1] == "……另有 4 件未列出，请在看板查看"
+    assert "已通知" in digest.payload["summary"] or "已升级" in digest.payload["summary"]
+    headline, blocks = slack_message(digest.payload, clock.now())
+    assert headline.endswith("7 件") and "另有 4 件未列出" in str(blocks)
+
+
 def test_deadlines_are_shown_in_the_configured_zone_whatever_the_workers_clock() -> None:
     """A worker (or a replay) whose clock runs in UTC showed 01:00 for a deadline due at 09:00 Beijing time."""
     from datetime import UTC, datetime
