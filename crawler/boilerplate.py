@@ -27,8 +27,8 @@ _RELATED_LABEL = re.compile(
 )
 # class / id words of page furniture (readability's unlikely candidates, and names common on Chinese templates).
 _FURNITURE_NAME = re.compile(
-    r"comment|disqus|share|social|related|recommend|footer|copyright|breadcrumb|crumb|sidebar|rightbar|leftbar"
-    r"|(?:^|[-_\s])(?:side|rbar|lbar|right|aside)(?:[-_\s]|$)|popup|modal|dialog|alert|toast|login|toolbar"
+    r"comment|disqus|share|social|related|recommend|footer|copyright|breadcrumb|crumb|sidebar|side-bar|rightbar"
+    r"|leftbar|(?:^|[-_\s])(?:rbar|lbar|aside)(?:[-_\s]|$)|popup|modal|dialog|alert|toast|login|toolbar"
     r"|(?:^|[-_\s])tags?(?:[-_\s]|$)|keyword|rank|advert|(?:^|[-_\s])ads?(?:[-_\s]|$)|banner|(?:^|[-_\s])nav|menu"
     r"|subscribe|qrcode|erweima|feedback|pagination|pager",
     re.IGNORECASE,
@@ -47,9 +47,13 @@ _LABELS = ("//body//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 o
 _NAMED_BLOCKS = ("//body//*[self::div or self::section or self::ul or self::ol or self::dl or self::table"
                  " or self::li or self::header][@class or @id][not(ancestor::p)]")
 _SENTENCE_MARK = re.compile(r"[，。！？；、,!?;…]")
+_SENTENCE_END = re.compile(r"[。！？!?]")
 _EDITOR_LINE = re.compile(r"^[\[【(（]?(?:责任编辑|责编)[:：]")
 _DATE_LINE = re.compile(r"^[\d\s:：/年月日.\-]+$")
 _LINE_END = re.compile(r"[。！？!?；;，,：:…”\"）)]$")
+# A notice's closing lines are the article's, not widgets: 附件, 联系人, the issuing office, the date (落款).
+_SIGNATURE_LINE = re.compile(r"^(?:附件|联系人|联系电话|电话|地址|邮编|\d+[.．、])|(?:局|委|办|厅|院|部|会|中心|政府|公司|学校|"
+                             r"医院|办公室|委员会)$|\d{4}年\d{1,2}月\d{1,2}日$")
 _HEAD_LABEL = re.compile(r"^(?:来源|作者|编辑|发布时间|时间|日期|图集|点击|查看|更多|返回)")
 _SPACE = re.compile(r"[\s\u3000\xa0\"'“”‘’]")
 # Icon-font glyphs (private use area): a share or eye icon, never text.
@@ -65,13 +69,28 @@ def _key(text: str) -> str:
 
 
 def prose_chars(element: lxml.html.HtmlElement) -> int:
-    """Characters of sentence-like text outside links: what an article container has and furniture lacks."""
+    """Characters of sentence-like text: what an article container has and furniture lacks. A paragraph counts
+    whole, its links too, when its own words outside the links make a sentence (…、<a>公安分局</a>负责人出席发布会。);
+    text outside paragraphs counts outside links only (a link list is no prose)."""
     total = 0
-    for text in element.xpath(".//text()[not(ancestor::a)][not(ancestor::script)][not(ancestor::style)]"):
+    paragraphs = element.xpath("descendant-or-self::p[not(ancestor::p)]")
+    for paragraph in paragraphs:
+        own = "".join(paragraph.xpath(".//text()[not(ancestor::a)][not(ancestor::script)][not(ancestor::style)]"))
+        if _SENTENCE_MARK.search(own):
+            text = " ".join(paragraph.text_content().split())
+            total += len(text) if len(text) >= 10 else 0
+    for text in element.xpath(".//text()[not(ancestor::a)][not(ancestor::p)][not(ancestor::script)]"
+                              "[not(ancestor::style)]"):
         text = " ".join(str(text).split())
         if len(text) >= 10 and _SENTENCE_MARK.search(text):
             total += len(text)
     return total
+
+
+def _mostly_links(element: lxml.html.HtmlElement) -> bool:
+    text = len(_key(element.text_content()))
+    linked = sum(len(_key(a.text_content())) for a in element.xpath("descendant-or-self::a"))
+    return bool(text) and linked >= 0.5 * text
 
 
 def serialize(tree: lxml.html.HtmlElement) -> str:
@@ -106,6 +125,9 @@ def without_furniture(tree: lxml.html.HtmlElement) -> str:
         text = len(_key(element.text_content()))
         links = element.xpath(".//a")
         linked = sum(len(_key(a.text_content())) for a in links)
+        own = "".join(element.xpath(".//text()[not(ancestor::a)]")) if element.tag in ("p", "span", "td") else ""
+        if _SENTENCE_END.search(own):
+            continue  # a sentence that names linked agencies (…、<a>公安分局</a>负责人出席发布会。), not a list
         if len(links) >= 3 and text and linked >= 0.5 * text and text - linked < PROSE_KEPT:
             drop_if_light(element)
     for element in tree.xpath(_LABELS):  # "相关新闻", "为你推荐", "点击排行": the block goes, or the label alone
@@ -115,10 +137,17 @@ def without_furniture(tree: lxml.html.HtmlElement) -> str:
         if not label or not _RELATED_LABEL.fullmatch(label):
             continue
         block = element.getparent()
-        if block is not None and block.tag != "body" and prose_chars(block) < RELATED_BLOCK_PROSE:
+        heads_block = block is not None and block.tag != "body" and block.index(element) == 0
+        if heads_block and prose_chars(block) < RELATED_BLOCK_PROSE:
             block.drop_tree()
-        else:
-            element.drop_tree()
+            continue
+        # Inside an article (相关阅读： after its last paragraph): the label and the links that follow it go.
+        for sibling in list(element.itersiblings()):
+            if isinstance(sibling, lxml.html.HtmlElement) and _mostly_links(sibling):
+                sibling.drop_tree()
+            else:
+                break
+        element.drop_tree()
     for element in tree.xpath(_NAMED_BLOCKS):  # block elements only: an inline "keyword" link is in a sentence
         if element.getparent() is not None and _FURNITURE_NAME.search(f"{element.get('class', '')} "
                                                                       f"{element.get('id', '')}"):
@@ -146,7 +175,8 @@ def trim_widget_lines(content: str) -> str:
     while end and not lines[end - 1].strip():
         end -= 1
     start = end
-    while start and (_widget_line(lines[start - 1]) or not lines[start - 1].strip()):
+    while start and (not lines[start - 1].strip() or (_widget_line(lines[start - 1])
+                                                        and not _SIGNATURE_LINE.search(_key(lines[start - 1])))):
         start -= 1
     if len([line for line in lines[start:end] if line.strip()]) >= 3:
         lines = lines[:start]

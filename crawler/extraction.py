@@ -483,13 +483,19 @@ def _choose_time(
         return chosen
     # Metadata often carries a later "published" or "indexed" time than the byline a reader sees (sina's
     # article:published_time 06:52 under a byline of 04:04; qq's apub:time 21:30 against 19:02). Publication
-    # comes first: of the declared, byline and embedded times on the same day, the earliest clock.
-    same_day = [chosen, *(c for c in found[:3] if c is not None and not _is_midnight(c)
-                          and c.astimezone(chosen.tzinfo).date() == chosen.date())]
-    first = min(same_day).replace(second=0, microsecond=0)
+    # comes first: of the declared and the byline time on the same day, the earlier clock. A time embedded in
+    # a script counts only where no byline shows one (qq's pubtime 19:02:26); beside a byline it only adds the
+    # seconds — a script's first time may be a related article's.
+    def same_day(c: datetime | None) -> bool:
+        return c is not None and not _is_midnight(c) and c.astimezone(chosen.tzinfo).date() == chosen.date()
+
+    rivals = found[:2] if found[1] is not None else [found[0], found[2]]
+    earliest = min([chosen, *(c for c in rivals if c is not None and same_day(c))])
+    minute = earliest.replace(second=0, microsecond=0)
     # Within that minute, the most trusted time that has the seconds (a byline shows 23:16 for 23:16:24).
-    in_minute = [c for c in same_day if c.replace(second=0, microsecond=0) == first]
-    return next((c for c in in_minute if c.second or c.microsecond), in_minute[0])
+    in_minute = [c for c in [earliest, *found[:3]] if c is not None and same_day(c)
+                 and c.replace(second=0, microsecond=0) == minute]
+    return next((c for c in in_minute if c.second or c.microsecond), earliest)
 
 
 def _is_midnight(value: datetime) -> bool:

@@ -274,6 +274,58 @@ def test_a_recommendation_list_and_reaction_buttons_inside_the_article_container
     assert article.content == f"{short}\n有家长表示，希望学校尽快公布调查结果。"
 
 
+# Pages a review of the furniture pruning built to break it (each failed once): an article's own text must stay.
+NOTICE_P = ["区教育局相关负责人表示，将全面排查全区中小学食堂食品安全隐患，对发现的问题立即整改，并依法依规追究相关责任人的责任。",
+            "区市场监管局已对该校食堂供货商进行检查，暂停其供货资格，相关检测结果将在第一时间向社会公布。",
+            "下一步，A3区将建立健全校园食品安全长效监管机制，落实校长陪餐制度，确保广大师生饮食安全。"]
+
+
+def review_page(body: str, head: str = "") -> str:
+    return (f'<html><head><title>A3区通报学校食堂事件调查进展_A3区新闻网</title>'
+            f'<meta name="article:published_time" content="2024-02-27 10:30:00">{head}</head><body>'
+            f'<div class="nav"><a href="/">首页</a> <a href="/n">新闻</a> <a href="/z">政务</a></div>'
+            f'<h1>A3区通报学校食堂事件调查进展</h1><div class="info">来源：A3区融媒体中心 2024-02-27 10:30</div>'
+            f'{body}<div class="footer">版权所有：A3区融媒体中心</div></body></html>')
+
+
+def test_a_related_label_at_the_end_of_an_article_takes_its_links_not_the_article() -> None:
+    paragraphs = "".join(f"<p>{p}</p>" for p in NOTICE_P)
+    related = "<p>相关阅读：</p>" + "".join(f'<p><a href="/r{i}">A3区召开第{i}次食品安全工作会议</a></p>' for i in range(3))
+    article = extract_article(review_page(f'<div class="article">{paragraphs}{related}</div>'), now=NOW)
+    assert article.content == "\n".join(NOTICE_P)
+
+
+def test_a_sentence_naming_linked_agencies_is_article_text() -> None:
+    agencies = ('<p><a href="/o/1">A3区教育局</a>、<a href="/o/2">A3区市场监管局</a>、<a href="/o/3">A3区卫生健康局</a>、'
+                '<a href="/o/4">A3区公安分局</a>负责人出席发布会。</p>')
+    page = review_page(f'<div class="article"><p>{NOTICE_P[0]}</p>{agencies}<p>{NOTICE_P[1]}</p></div>')
+    assert "A3区公安分局负责人出席发布会。" in extract_article(page, now=NOW).content.replace("\n", "")
+
+
+def test_a_notices_closing_lines_are_kept() -> None:
+    closing = ["附件：1.校园食品安全自查表", "2.整改情况汇总表", "联系人：李老师", "联系电话：0731-12345678", "A3区教育局",
+               "2026年11月27日"]
+    body = "".join(f"<p>{p}</p>" for p in ["各街道办事处、区直各单位：", *NOTICE_P, *closing])
+    article = extract_article(review_page(f'<div class="article">{body}</div>'), now=NOW)
+    assert article.content.endswith("A3区教育局\n2026年11月27日")
+
+
+def test_a_short_article_in_a_column_named_right_is_the_body() -> None:
+    menu = "".join(f'<li><a href="/m{i}">栏目{i}</a></li>' for i in range(3))
+    latest = "".join(f'<li><a href="/r{i}">A3区部署第{i}季度安全生产工作</a><p>会议强调，要压实责任，狠抓落实，确保全区安全'
+                     f'生产形势持续稳定向好，坚决防范遏制重特大事故发生。</p></li>' for i in range(5))
+    page = review_page(f'<div class="main"><div class="left"><ul>{menu}</ul></div>'
+                       f'<div class="right"><p>{NOTICE_P[0]}</p></div></div>'
+                       f'<div class="news-list"><h3>最新动态</h3><ul>{latest}</ul></div>')
+    assert NOTICE_P[0] in extract_article(page, now=NOW).content
+
+
+def test_a_related_articles_time_in_a_script_does_not_replace_the_bylines() -> None:
+    script = '<script>var relatedNews = [{"title":"A3区召开安全会议","pubTime":"2024-02-27 08:15:00"}];</script>'
+    page = review_page(f'<div class="article">{"".join(f"<p>{p}</p>" for p in NOTICE_P)}</div>{script}')
+    assert extract_article(page, now=NOW).published_at == at(2024, 2, 27, 10, 30)
+
+
 def test_byline_relative_time_uses_the_injected_now() -> None:
     article = extract_article(make_page(after="3小时前 来源：某某日报"), now=NOW)
     assert article.published_at == NOW - timedelta(hours=3)
