@@ -175,8 +175,9 @@ class OutboxWorker:
                  jitter: float = 0.2, rng: random.Random | None = None, give_up_after_s: float = 24 * 3600.0):
         """A transient failure (5xx, 429, a timeout) is retried with backoff until both ``max_attempts`` were made
         and ``give_up_after_s`` passed since the notification was due: an hour-long Slack outage delays alerts,
-        it does not lose them (design.md: a failing dependency degrades, never loses). A permanent error
-        (invalid_auth, channel_not_found) fails at once with its reason."""
+        it does not lose them (design.md: a failing dependency degrades, never loses). A refused Slack token
+        pauses the whole channel the same way (retried every 5 minutes). A permanent error (channel_not_found, a
+        missing scope) fails at once with its reason; `yuqing notifications retry` sends failed ones again."""
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
         self.give_up_after = timedelta(seconds=give_up_after_s)

@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import time
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -47,13 +48,14 @@ from alerts.messages import (
 )
 from analysis.deidentify import deidentify
 from yuqing.clock import Clock, SystemClock
-from yuqing.db.models import CaseEvent, User
+from yuqing.db.models import Case, CaseEvent, User
 from yuqing.db.session import Database
 
 log = logging.getLogger(__name__)
 
 ACTIONS_PATH = "/slack/actions"
 MAX_AGE_S = 300
+RESUBMIT_WINDOW = timedelta(minutes=10)
 MAX_BODY_BYTES = 1 << 20
 REJECTED = "slack_request_rejected"
 _SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
@@ -147,11 +149,17 @@ class SlackActions:
                 if case.acknowledged_at != now:
                     # A second click (the clicker's Slack still showed the button) changes nothing: say so to
                     # the clicker alone, and leave the message as it is.
+                    # Who acknowledged this round (a reopened case is acknowledged afresh); a response recorded
+                    # without a click acknowledged it implicitly.
+                    since = case.notified_at or case.opened_at
                     earlier = session.scalars(
-                        select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.action == "acknowledged")
+                        select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.action == "acknowledged",
+                                                CaseEvent.at >= since)
                         .order_by(CaseEvent.id.desc()).limit(1)).first()
-                    by = f"{earlier.actor} 于 {earlier.at.astimezone(now.tzinfo):%m-%d %H:%M} " if earlier else ""
-                    return _then(self._tell, channel_id, user_id, f"案件 #{case_id} 已由 {by}签收，无需重复签收。")
+                    said = (f"案件 #{case_id} 已由 {earlier.actor} 于 {earlier.at.astimezone(now.tzinfo):%m-%d %H:%M} "
+                            "签收，无需重复签收。" if earlier is not None
+                            else f"案件 #{case_id} 已签收（登记回应时自动签收），无需重复签收。")
+                    return _then(self._tell, channel_id, user_id, said)
         except cases.CaseError as exc:
             return _then(self._tell, channel_id, user_id, f"未能签收：{exc.chinese}")
         note = f"✅ {_mention(user_id)} 于 {now:%m-%d %H:%M} 签收案件 #{case_id}"
@@ -179,11 +187,17 @@ class SlackActions:
         now = self.clock.now()
         try:
             with self.database.transaction() as session:
+                # The same form submitted again (Slack showed an error after 3 s and the user pressed again):
+                # the same person, the same text, this round, minutes ago — recorded once. After a reopening,
+                # or later, the same words are a new response.
+                case = session.get(Case, case_id)
+                since = max(now - RESUBMIT_WINDOW, case.notified_at or case.opened_at) if case is not None else now
                 last = session.scalars(
-                    select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.action == "responded")
+                    select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.action == "responded",
+                                            CaseEvent.at >= since)
                     .order_by(CaseEvent.id.desc()).limit(1)).first()
                 if last is not None and last.actor == actor and last.reason == masked:
-                    return Response(status_code=200)  # the same form submitted again: recorded once
+                    return Response(status_code=200)
                 cases.record_response(session, case_id, actor, now, masked, channel="slack")
         except cases.CaseError as exc:
             return _modal_error(exc.chinese)

@@ -71,7 +71,7 @@ _PATTERN_CACHE_SIZE = 10_000
 # A place name right before these is a street named after the place (北京路 in Guangzhou) — but not before
 # words that begin with 路 or 街 and are no street: A5区路政 (the district's road administration), A3区路况,
 # A3区路面, A3区路灯, A3区街道办事处, A3区街头 (A1区南路段 is a stretch of A1区南路).
-_STREET_AFTER = re.compile(r"[东南西北中]?(?:大道|大街|巷|胡同)|[东南西北中][路街]|路(?![政况面灯网边人线过费])|街(?![道头])")
+_STREET_AFTER = re.compile(r"[东南西北中]?(?:大道|大街|巷|胡同)|[东南西北中][路街]|路(?![政况面灯])|街(?![道头])")
 
 
 @dataclass(frozen=True, slots=True)

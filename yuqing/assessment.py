@@ -58,7 +58,12 @@ def check_scores(scores: dict[str, float]) -> dict[str, float]:
     """The six scores, each within its range, or an error naming every problem."""
     problems = []
     for d in DIMENSIONS:
-        value = scores.get(d.key)
+        raw = scores.get(d.key)
+        try:
+            value = None if raw is None else float(raw)
+        except (TypeError, ValueError):
+            problems.append(f"{d.name} ({d.key}) = {raw!r} is not a number")
+            continue
         if value is None:
             problems.append(f"{d.name} ({d.key}) is missing: score it from {d.low} to {d.high}")
         elif not d.low <= value <= d.high:

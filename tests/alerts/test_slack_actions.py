@@ -302,3 +302,39 @@ def test_a_second_acknowledgement_tells_the_clicker_who_acknowledged_and_leaves_
     assert len(setup.slack.updates) == 1  # only the first click changed the message
     _, events = case_and_events(setup)
     assert [(e.action, e.actor) for e in events] == [("acknowledged", "slack:U0FIRST001")]
+
+
+def test_the_same_words_after_a_reopening_are_a_new_response(setup: Setup):
+    """The duplicate check once swallowed a later, legitimate response: closed, reopened (次生舆情), answered
+    again with the same words — Slack said OK, nothing was recorded, and the case went on to escalate."""
+    from alerts.cases import close, reopen
+    from tests.alerts.casekit import shipped_config
+
+    setup.slack.click(setup.endpoint, SECRET, setup.channel, setup.ts, RESPOND_ACTION)
+    setup.slack.wait_for("views.open")
+    [view] = setup.slack.views
+    values = {RESPONSE_INPUT_BLOCK: {RESPONSE_INPUT_ACTION: "已在政务微博发布通报"}}
+    setup.slack.submit_view(setup.endpoint, SECRET, view["id"], values)
+    setup.slack.wait_for("chat.update")
+    later = datetime.now(case_and_events(setup)[0].opened_at.tzinfo) + timedelta(seconds=1)
+    with setup.database.transaction() as session:
+        close(session, setup.case_id, "王科长", later)
+        reopen(session, setup.case_id, "王科长", later + timedelta(seconds=1), "回应后出现次生舆情", shipped_config())
+    response = setup.slack.submit_view(setup.endpoint, SECRET, view["id"], values)
+    assert response.status_code == 200
+    setup.slack.wait_for("chat.update", count=2)
+    case, events = case_and_events(setup)
+    assert [e.action for e in events].count("responded") == 2 and case.state == "responded"
+
+
+def test_a_second_click_after_an_implicit_acknowledgement_says_so(setup: Setup):
+    """A response recorded from the command line acknowledges the case; a later 签收 click named nobody."""
+    from alerts.cases import record_response
+
+    with setup.database.transaction() as session:
+        record_response(session, setup.case_id, "王科长", datetime.now(case_and_events(setup)[0].opened_at.tzinfo),
+                        "已在政务微博发布通报", channel="weibo")
+    setup.slack.click(setup.endpoint, SECRET, setup.channel, setup.ts, ACK_ACTION)
+    setup.slack.wait_for("chat.postEphemeral")
+    [ephemeral] = setup.slack.ephemerals
+    assert "已签收（登记回应时自动签收）" in ephemeral["text"]

@@ -86,6 +86,9 @@ def test_words_that_begin_with_road_or_street_leave_the_place_before_them() -> N
     assert where("希望A5区路政部门尽快修复坑洼", Region(city="A市")) == (None, "A市", "A5区")
     assert where("A3区街道办事处不作为", Region(city="A市")) == (None, "A市", "A3区")
     assert where("前两年在玉林街头摆摊") == ("广西壮族自治区", "玉林市", None)
+    # …but 路边, 路人 after a place are still streets (a review: 南京路人山人海 went to 南京).
+    assert where("南京路人山人海", Region(city="上海市")) == ("上海市", "上海市", None)
+    assert where("北京路边的摊贩", Region(city="广州市")) == ("广东省", "广州市", None)
 
 
 def test_phrases_that_contain_place_names_are_not_places() -> None:

@@ -113,6 +113,8 @@ def test_scores_outside_the_scheme_are_refused_with_every_problem_named() -> Non
     message = str(refused.value)
     assert "恢复秩序 (order) = 6 is outside -5…5" in message and "动态反应 (dynamics) = -4 is outside -3…3" in message
     assert "unknown indicator(s) mood" in message
+    with pytest.raises(AssessmentError, match="政府响应 \\(response\\) = 'five' is not a number"):
+        check_scores({**GOOD, "response": "five"})
     with pytest.raises(AssessmentError, match="官员问责 \\(accountability\\) is missing"):
         check_scores({k: v for k, v in GOOD.items() if k != "accountability"})
 
