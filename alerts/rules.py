@@ -5,8 +5,8 @@
 the previous window's posts (and at least ``threshold_cur``; an empty previous window never spikes, as
 ElastAlert's ``alert_on_new_data: false``). ``new_term``: a term of ``field`` in ``threshold`` posts of the
 last window that no post of the preceding ``terms_window_days`` had. ``flatline``: a source that yields
-posts at this time of day (on FLATLINE_USUAL_DAYS of the FLATLINE_DAYS before) has yielded fewer than
-``threshold`` in the window. ``sentiment_shift``: a group's negative
+posts at this time of day (on FLATLINE_USUAL_DAYS of the FLATLINE_DAYS before, at a rate that makes so few
+posts a less than FLATLINE_SURPRISE chance) has yielded fewer than ``threshold`` in the window. ``sentiment_shift``: a group's negative
 share rose by ``min_negative_share_increase`` against the previous window.
 
 Every rule is evaluated *as of* a time, so the same code serves the live scheduler, the replay and
@@ -16,6 +16,7 @@ a case on the main one.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +34,8 @@ _ALIASES = {"province": "region.province", "city": "region.city", "district": "r
 # in that window on at least FLATLINE_USUAL_DAYS of them.
 FLATLINE_DAYS = 7
 FLATLINE_USUAL_DAYS = 4
+# …and only when so few posts in the window would be this unlikely at the source's usual rate (Poisson).
+FLATLINE_SURPRISE = 0.01
 DEFAULT_NEW_TERM_WINDOW = timedelta(minutes=60)
 TOP_EVENTS = 3
 MAX_GROUPS = 200
@@ -69,6 +72,15 @@ def _where(rule: RuleSpec, key: Any, default_group: str | None = None) -> str:
     if key is None or group is None:
         return ""
     return f"{FIELD_NAMES.get(group, group)} {key}："
+
+
+def _poisson_below(threshold: int, rate: float) -> float:
+    """P(N < threshold) for N ~ Poisson(rate): how likely fewer than ``threshold`` posts are by chance."""
+    term = total = math.exp(-rate)
+    for k in range(1, max(threshold, 1)):
+        term *= rate / k
+        total += term
+    return total if threshold >= 1 else 0.0
 
 
 def graded_reason(grade: str, min_grade: str, risk: float | None) -> str:
@@ -268,7 +280,12 @@ class RuleEngine:
                                           "aggs": {"days": {"filters": {"filters": windows}}}}})
         days_with_posts = {b["key"]: sum(1 for w in b["days"]["buckets"].values() if w["doc_count"] >= minimum)
                            for b in body["aggregations"]["g"]["buckets"]}
-        usual = [key for key, days in days_with_posts.items() if days >= FLATLINE_USUAL_DAYS]
+        # Posts in this window on an average day before: a board with a dozen messages a day has three-hour gaps
+        # all the time (a year of real board messages: 638 "silent" alerts for a board that never stopped).
+        rate = {b["key"]: sum(w["doc_count"] for w in b["days"]["buckets"].values()) / FLATLINE_DAYS
+                for b in body["aggregations"]["g"]["buckets"]}
+        usual = [key for key, days in days_with_posts.items() if days >= FLATLINE_USUAL_DAYS
+                 and _poisson_below(rule.threshold, rate[key]) < FLATLINE_SURPRISE]
         if not usual:
             return []
         current = self._counts(rule, now - tf, now, time_field="fetched_at")
@@ -288,8 +305,9 @@ class RuleEngine:
             out.append(RuleMatch(rule.name, rule.type, now, key, now - tf, now, count,
                                  f"{_where(rule, key, 'source')}最近 {rule.timeframe_minutes:g} 分钟采到 {count} 条"
                                  f"（< {rule.threshold}）；此前 {FLATLINE_DAYS} 天中有 {days_with_posts[key]} 天"
-                                 "在这一时段有信息" + (f"；最后一条采于 {shown}" if shown else ""),
-                                 [], {"usual_days": days_with_posts[key], "last_fetched_at": last_at}))
+                                 f"在这一时段有信息，平均 {rate[key]:.1f} 条" + (f"；最后一条采于 {shown}" if shown else ""),
+                                 [], {"usual_days": days_with_posts[key], "usual_rate": rate[key],
+                                      "last_fetched_at": last_at}))
         return out
 
     def _sentiment_shift(self, rule: RuleSpec, now: datetime, since: datetime | None) -> list[RuleMatch]:

@@ -156,13 +156,20 @@ def test_posts_the_crawler_indexed_are_clustered_and_open_a_case(pipeline, tmp_p
     assert again.opened == [] and again.matches  # the same event matches again: still one case
 
 
-def test_a_silent_source_alerts_the_press_office_once(pipeline, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from tests.alerts.casekit import notifications
+def usual_posts(now: datetime) -> list:  # type: ignore[type-arg]
+    """Six posts in the hour before this time on each of the six days before: at that rate three silent hours
+    are no chance (the rule ignores a source whose usual rate makes silence likely)."""
     from yuqing.contract import Post
 
-    now = pipeline.clock.now()  # the source yielded posts at this time of day on each of the six days before
-    posts = [Post.model_validate_json(line(f"city-{d}", now - timedelta(days=d, hours=1), CITY[d % 2]))
-             for d in range(1, 7)]
+    return [Post.model_validate_json(line(f"city-{d}-{i}", now - timedelta(days=d, hours=1, minutes=8 * i),
+                                          CITY[(d + i) % 2] + f"（{d}-{i}）"))
+            for d in range(1, 7) for i in range(6)]
+
+
+def test_a_silent_source_alerts_the_press_office_once(pipeline, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.alerts.casekit import notifications
+
+    posts = usual_posts(pipeline.clock.now())
     _index_as_the_crawler_does(pipeline, posts, tmp_path / "spool")
     pipeline.evaluate()
     pipeline.clock.advance(timedelta(minutes=20))
@@ -276,8 +283,7 @@ def test_a_quiet_evaluation_runs_only_the_rules_that_fire_on_absence(pipeline, t
     from yuqing.contract import Post
 
     now = pipeline.clock.now()
-    usual = [Post.model_validate_json(line(f"city-{d}", now - timedelta(days=d, hours=1), CITY[d % 2]))
-             for d in range(1, 7)]
+    usual = usual_posts(now)
     school = [Post.model_validate_json(line(f"school-{i}", now - timedelta(minutes=5 * i),
                                             SCHOOL[i % len(SCHOOL)] + f"（网友{i}）", district="A3区")) for i in range(4)]
     _index_as_the_crawler_does(pipeline, usual, tmp_path / "spool")

@@ -88,19 +88,22 @@ def test_new_term_fires_on_a_term_unseen_in_the_window_before(
 
 def test_flatline_fires_when_a_source_that_yields_posts_at_this_hour_falls_silent(
         engine: RuleEngine, es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
-    """Silent: board_a yielded posts in this three-hour window on five of the last seven days and none today.
-    Not silent: board_b, which yielded today; board_c, busy all of yesterday but never before (one post in the
-    last 24 h used to be enough, and a sparse board raised an alert at every pause); board_d, which is quiet at
-    this hour every day."""
-    usual = [post(d, NOW - timedelta(days=d, hours=1), source="board_a") for d in range(1, 6)]
+    """Silent: board_a yielded seven posts in this three-hour window on five of the last seven days and none
+    today. Not silent: board_b, which yielded today; board_c, busy all of yesterday but never before (one post in
+    the last 24 h used to be enough, and a sparse board raised an alert at every pause); board_d, which is quiet
+    at this hour every day; board_e, one post in this window every day — at that rate three quiet hours are
+    likely (a year of real board messages raised 638 alerts for a board that never stopped)."""
+    usual = [post(100 + 10 * d + i, NOW - timedelta(days=d, hours=1, minutes=10 * i), source="board_a")
+             for d in range(1, 6) for i in range(7)]
+    trickle = [post(200 + d, NOW - timedelta(days=d, hours=1), source="board_e") for d in range(1, 8)]
     steady = [post(10 + d, NOW - timedelta(days=d, hours=1), source="board_b") for d in range(0, 6)]
     sparse = [post(20 + h, NOW - timedelta(hours=h), source="board_c") for h in range(4, 24)]
     nightly = [post(40 + d, NOW - timedelta(days=d, hours=8), source="board_d") for d in range(0, 7)]
-    index(es_client, es_layout, tmp_path, usual + steady + sparse + nightly)
+    index(es_client, es_layout, tmp_path, usual + steady + sparse + nightly + trickle)
     [match] = engine.evaluate(shipped_config().policy.rule("source_silent"), NOW)
     assert match.key == "board_a" and match.count == 0 and match.event_ids == []
     assert "来源 board_a：最近 180 分钟采到 0 条" in match.reason
-    assert "此前 7 天中有 5 天在这一时段有信息" in match.reason
+    assert "此前 7 天中有 5 天在这一时段有信息，平均 5.0 条" in match.reason
     assert "最后一条采于 2026-03-09 11:00" in match.reason  # in the configured zone, not UTC
 
 
