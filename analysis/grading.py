@@ -10,7 +10,8 @@ Floors follow the emergency levels of 突发事件应对法 and 国家突发公�
 and the casualty bands of 生产安全事故报告和调查处理条例 (国务院令第493号, 第三条): ≥30 deaths (the missing counted with
 them) or ≥100 seriously injured 特别重大, 10–29 deaths or 50–99 seriously injured 重大, 3–9 deaths or 10–49
 seriously injured 较大. The shipped policy puts any incident with casualties at III or higher; posts rarely say
-"seriously", so the injury floors count everyone reported injured.
+"seriously", so the injury floors count everyone reported injured. One floor is not about harm but about
+voices: ``stories_ge_N`` (集中反映) lifts an event that N people raised in their own words, reposts not counted.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ _VULNERABLE_WEIGHT = {
 # Posts from which a negative share counts in full (fewer scale it down linearly).
 NEGATIVITY_FULL_AT = 5
 _COUNTED_FLOOR = re.compile(r"^(deaths|injured|missing|trapped)_ge_(\d+)$")
+_STORIES_FLOOR = re.compile(r"^stories_ge_(\d+)$")
 # Incidents whose report makes an unnumbered "伤亡" a casualty, not a fear.
 _INCIDENT_FLAGS = frozenset({"fire", "explosion", "collapse", "food_poisoning", "mass_incident"})
 # A casualty score of 1 at 30 deaths (the 特别重大 band); injuries, missing and trapped count less.
@@ -77,8 +79,14 @@ class Grading:
     factors: list[Factor]
 
 
-def _floor_met(cue: str, cues: SeverityCues) -> tuple[bool, str]:
+def _floor_met(cue: str, cues: SeverityCues, stories: int = 0) -> tuple[bool, str]:
     """Whether an event meets a floor cue, and the words that say so."""
+    concentrated = _STORIES_FLOOR.match(cue)
+    if concentrated:
+        # 集中反映: many people raising one matter, each in their own words (reposts not counted) — on a
+        # message board, months of polite complaints about one estate that never reached III on risk alone.
+        limit = int(concentrated.group(1))
+        return stories >= limit, f"集中反映: {stories} 条独立诉求 ≥ {limit}"
     if cue == "casualties":
         # Reported with a number, or unnumbered ("造成多人伤亡") in the report of an incident (a fire, a collapse…):
         # a bare "伤亡" in a citizen's letter is often a fear, and adds risk only. Warnings and denials ("以免造成
@@ -98,7 +106,7 @@ def _floor_met(cue: str, cues: SeverityCues) -> tuple[bool, str]:
         return cue in cues.names(), f"{CUE_LABELS[cue]}"
     raise UnknownFloorCue(
         f"policy.yaml grading.floors: unknown cue {cue!r}; use casualties, deaths_ge_N, injured_ge_N, missing_ge_N, "
-        f"trapped_ge_N or one of {', '.join(sorted(CUE_LABELS))}"
+        f"trapped_ge_N, stories_ge_N or one of {', '.join(sorted(CUE_LABELS))}"
     )
 
 
@@ -198,7 +206,7 @@ def grade_event(event: Event, policy: GradingPolicy) -> Grading:
     ]
     score_grade = grade
     for floor in policy.floors:
-        met, words = _floor_met(floor.cue, cues)
+        met, words = _floor_met(floor.cue, cues, event.unique_stories)
         if met:
             grade = max_grade(grade, floor.min_grade)
             reasons.append(f"{words} → 至少{floor.min_grade.value}级（policy.yaml 底线 {floor.cue}）")

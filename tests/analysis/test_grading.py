@@ -225,3 +225,19 @@ def test_mass_incidents_are_their_own_factor_apart_from_officials(policy: Gradin
 def test_unknown_grading_factor_is_refused_with_the_known_ones() -> None:
     with pytest.raises(ValueError, match="unknown grading factor 'riot'.*mass_incident"):
         GradingPolicy(weights={"riot": 1.0}, media_tier_score={}, thresholds={"I": 75, "II": 55, "III": 35})
+
+
+def test_thirty_people_raising_one_matter_are_at_least_iii(policy: GradingPolicy) -> None:
+    """集中反映: a review replayed a year of real board messages — 56 polite complaints about one estate's
+    bundled parking stayed IV (risk 29.4) and never reached a unit as one case."""
+    def board(stories: int) -> Event:
+        return _event(volume=stories, unique_stories=stories, sentiment_mix={"neutral": stories * 2 // 3,
+                                                                              "negative": stories - stories * 2 // 3},
+                      media_tiers={"local": stories})
+
+    many = grade_event(board(56), policy)
+    assert many.risk < 35 and many.grade == Grade.III
+    assert "集中反映: 56 条独立诉求 ≥ 30 → 至少III级（policy.yaml 底线 stories_ge_30）" in many.reasons
+    reposted = grade_event(_event(volume=56, unique_stories=5, media_tiers={"local": 56}), policy)
+    assert reposted.grade == Grade.IV  # one story reposted is spread, not many voices
+    assert grade_event(board(20), policy).grade == Grade.IV
