@@ -23,6 +23,7 @@ from alerts.cases import (
     SYSTEM,
     UNANSWERED,
     case_payload,
+    close,
     is_acknowledged,
     leader_recipients,
     local,
@@ -55,7 +56,7 @@ class Due:
     """One duty of a case and when it falls due."""
 
     at: datetime
-    what: str  # reminder | overdue | deadline_escalation | unack_escalation
+    what: str  # reminder | overdue | deadline_escalation | unack_escalation | settle
     deadline_id: int | None = None
     fraction: float | None = None
     level: int = 0
@@ -68,6 +69,7 @@ class TickReport:
     escalations: int = 0
     digests: int = 0
     notifications: int = 0
+    closed: int = 0
     lines: list[str] = field(default_factory=list)
 
 
@@ -126,13 +128,16 @@ class Escalator:
                 at = d.due_at if d.escalation_level == 0 or d.escalated_at is None else (
                     d.escalated_at + timedelta(minutes=esc.next_level_after_minutes))
                 out.append(Due(max(at, d.due_at), "deadline_escalation", d.id, level=d.escalation_level + 1))
+        if (case.state == "responded" and esc.close_answered_after_days and case.responded_at is not None
+                and not case.pending_deadlines()):
+            out.append(Due(case.responded_at + timedelta(days=esc.close_answered_after_days), "settle"))
         if case.state in UNANSWERED and not is_acknowledged(case) and case.escalation_level < len(chain):
             if case.escalation_level == 0 or case.escalated_at is None:
                 at = (case.notified_at or case.opened_at) + timedelta(minutes=esc.unacknowledged_after_minutes)
             else:
                 at = case.escalated_at + timedelta(minutes=esc.next_level_after_minutes)
             out.append(Due(at, "unack_escalation", level=case.escalation_level + 1))
-        order = {"reminder": 0, "overdue": 1, "deadline_escalation": 2, "unack_escalation": 3}
+        order = {"reminder": 0, "overdue": 1, "deadline_escalation": 2, "unack_escalation": 3, "settle": 4}
         return sorted(out, key=lambda d: (d.at, order[d.what]))
 
     def next_due(self, session: Session, now: datetime) -> datetime | None:
@@ -207,6 +212,12 @@ class Escalator:
                 self._escalate(session, case, item, now, report, deadlines[item.deadline_id])
             elif item.what == "unack_escalation":
                 self._escalate(session, case, item, now, report, None)
+            elif item.what == "settle":
+                days = self.policy.escalation.close_answered_after_days
+                close(session, case.id, SYSTEM, now, reason=f"回应后 {days:g} 天无新的进展，自动结案"
+                                                            "（事态再扩大时重新打开）")
+                report.closed += 1
+                report.lines.append(f"case {case.id} closed: answered {days:g} days ago, nothing new since")
 
     def _remind(self, session: Session, case: Case, deadline: Deadline, items: list[Due], now: datetime,
                 report: TickReport) -> None:

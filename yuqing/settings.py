@@ -436,6 +436,8 @@ class Escalation(Strict):
     next_level_after_minutes: float = Field(120, gt=0)
     on_overdue: bool = True
     digest_cron: str = "0 8 * * *"
+    # An answered case with nothing new for this long closes itself (None: only by hand).
+    close_answered_after_days: float | None = Field(7, gt=0)
 
 
 RuleType = Literal["grade", "frequency", "spike", "new_term", "flatline", "sentiment_shift"]

@@ -201,3 +201,20 @@ def test_reopening_a_case_closed_before_its_deadline_does_not_revive_the_old_dea
     assert notifications(db, kind="escalation", channel="slack") == []
     entries = [e for e in the_case(db).events if e.action in ("overdue", "escalated")]
     assert entries == []
+
+
+def test_an_answered_case_with_nothing_new_for_a_week_closes_itself(db: Database, config: Config) -> None:
+    """A review's replay of a year of board messages: cases only ever closed by hand, so answered ones sat in
+    every digest for months."""
+    clock = ManualClock(MONDAY_9AM)
+    case_id = open_case(db, config, clock)
+    with db.transaction() as session:
+        record_response(session, case_id, "王科长", MONDAY_9AM + timedelta(hours=3), "已发布情况通报", channel="release")
+    escalator = Escalator(config)
+    run_until(escalator, db, clock, hours=24 * 7 + 2, step_minutes=60)
+    assert the_case(db).state == "responded"  # a week from the response is 12:00 next Monday
+    run_until(escalator, db, clock, hours=2, step_minutes=60)
+    case = the_case(db)
+    assert case.state == "closed"
+    closing = case.events[-1]
+    assert closing.action == "closed" and closing.actor == "system" and closing.reason.startswith("回应后 7 天无新的进展")

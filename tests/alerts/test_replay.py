@@ -229,7 +229,8 @@ def test_a_replayed_reply_of_weeks_later_counts_only_when_the_clock_gets_there(t
     output, [case], _, _ = replayed(tmp_path, es_node, posts)
     assert "official reply of 04-01 09:00 recorded" in output
     assert "0 overdue deadline(s)" not in output and "0 escalation(s)" not in output
-    assert case["state"] == "responded"
+    # answered, and a week later, nothing new, closed by itself (policy.yaml close_answered_after_days)
+    assert case["state"] == "closed" and datetime.fromisoformat(case["closed_at"]) == replied_at + timedelta(days=7)
     for deadline in case["deadlines"]:
         assert datetime.fromisoformat(deadline["met_at"]) == replied_at
         assert deadline["overdue_at"] is not None  # it passed unanswered before the reply came
