@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 
 import lxml.html
-from lxml import etree
 
 # Section labels that head a block of other articles, not the article itself.
 _RELATED_LABEL = re.compile(
@@ -193,57 +192,3 @@ def trim_widget_lines(content: str) -> str:
             continue
         break
     return "\n".join(lines[head:]).strip()
-
-
-_BLOCK_TAGS = frozenset({"p", "div", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "tr",
-                         "table", "section", "article", "blockquote", "pre", "figure", "figcaption", "header",
-                         "center"})
-_INNER_SPACE = re.compile(r"\s+")
-
-
-def block_text(body_html: str) -> str:
-    """The text of an article's node, one line per paragraph (block element or <br>), inline elements joined —
-    GNE's own text breaks a line around every link ("2019年，\n龙湖集团\n即将…")."""
-    try:
-        root = lxml.html.fragment_fromstring(body_html, create_parent="div")
-    except (etree.ParserError, ValueError):
-        return ""
-    for junk in root.xpath(".//script|.//style|.//noscript|.//template"):
-        junk.drop_tree()
-    parts: list[str] = []
-
-    def walk(element: lxml.html.HtmlElement) -> None:
-        tag = element.tag if isinstance(element.tag, str) else ""
-        if tag == "br":
-            parts.append("\n")
-        block = tag in _BLOCK_TAGS
-        if block:
-            parts.append("\n")
-        if tag and element.text:
-            parts.append(element.text)
-        for child in element:
-            walk(child)
-            if child.tail:
-                parts.append(child.tail)
-        if block:
-            parts.append("\n")
-
-    walk(root)
-    lines = []
-    for line in "".join(parts).split("\n"):
-        line = _INNER_SPACE.sub(_space_or_nothing, line).strip()
-        if line:
-            lines.append(line)
-    return "\n".join(lines)
-
-
-def _space_or_nothing(match: re.Match[str]) -> str:
-    """Whitespace inside a paragraph: a space next to Latin words or numbers and where the writer put one (爆雷 狂奔);
-    nothing where the page's source wrapped a line between Chinese characters."""
-    text, start, end = match.string, match.start(), match.end()
-    before = text[start - 1] if start else ""
-    after = text[end] if end < len(text) else ""
-    if (before.isascii() and before.isalnum()) or (after.isascii() and after.isalnum()):
-        return " "
-    return "" if "\n" in match.group(0) else " "
-

@@ -27,7 +27,7 @@ from gne.defaults import AUTHOR_PATTERN_STR, PUBLISH_TIME_META
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
-from crawler.boilerplate import block_text, serialize, trim_widget_lines, without_furniture
+from crawler.boilerplate import serialize, trim_widget_lines, without_furniture
 from crawler.encoding import decode_html
 from yuqing.timeparse import DEFAULT_TZ, find_datetime, local_now, parse_time
 
@@ -621,11 +621,6 @@ def _strip_to_title(content: str, title: str | None) -> str:
         title_key = _key(title)
         for index, line in enumerate(lines[:_HEAD_LINES]):
             line_key = _key(line)
-            # A headline set on two or three lines (全国人民代表大会常务委员会 / 关于批准… / …的决议) is the headline.
-            for span in (2, 3):
-                if line_key and title_key.startswith(line_key) and _key("".join(lines[index:index + span])) == title_key:
-                    line_key, lines = title_key, [*lines[:index], title, *lines[index + span:]]
-                    break
             if line_key == title_key or (
                 len(title_key) >= 8
                 and line_key.endswith(title_key)
@@ -667,18 +662,11 @@ def _choose_content(
 
 def _gne(html: str, url: str | None, noise: list[str]) -> dict[str, Any]:
     try:
-        result = GeneralNewsExtractor().extract(html, host=url or "", noise_node_list=noise or None,
-                                                with_body_html=True)
+        result = GeneralNewsExtractor().extract(html, host=url or "", noise_node_list=noise or None)
     except Exception as error:  # GNE raises NoContentException and raw lxml errors alike
         log.info("GNE found no article body: %s", error)
         return {}
-    if not isinstance(result, dict):
-        return {}
-    # GNE's text breaks a line around every inline link; the same node read block by block does not.
-    joined = block_text(str(result.get("body_html") or ""))
-    if joined and _prose(joined) >= _prose(str(result.get("content") or "")):
-        result["content"] = joined
-    return result
+    return result if isinstance(result, dict) else {}
 
 
 # --- entry point --------------------------------------------------------------------------------
