@@ -130,7 +130,10 @@ class Escalator:
                 out.append(Due(max(at, d.due_at), "deadline_escalation", d.id, level=d.escalation_level + 1))
         if (case.state == "responded" and esc.close_answered_after_days and case.responded_at is not None
                 and not case.pending_deadlines()):
-            out.append(Due(case.responded_at + timedelta(days=esc.close_answered_after_days), "settle"))
+            # A week of nothing new: counted from the last thing that happened — the response, a deadline met
+            # late, the event growing (it moves updated_at).
+            latest = max([case.responded_at, case.updated_at, *(d.met_at for d in case.deadlines if d.met_at)])
+            out.append(Due(latest + timedelta(days=esc.close_answered_after_days), "settle"))
         if case.state in UNANSWERED and not is_acknowledged(case) and case.escalation_level < len(chain):
             if case.escalation_level == 0 or case.escalated_at is None:
                 at = (case.notified_at or case.opened_at) + timedelta(minutes=esc.unacknowledged_after_minutes)
@@ -333,12 +336,13 @@ class Escalator:
         counts: dict[str, int] = {}
         for c in cases:
             counts[c.state] = counts.get(c.state, 0) + 1
-        overdue = [c for c in cases if any(d.overdue_at is not None and d.met_at is None for d in c.deadlines)]
+        overdue = [c for c in cases if c.state != CLOSED
+                   and any(d.overdue_at is not None for d in c.pending_deadlines())]
         day = fire.astimezone(self.tz)
-        # The most urgent first — overdue, then the gravest, then the newest — so that past DIGEST_LISTED cases
+        # The most urgent first — open before closed, overdue, the gravest, the newest — so that past DIGEST_LISTED cases
         # the leaders still see what needs them (by id, they saw the oldest 50 and never a new one).
         late = {c.id for c in overdue}
-        ranked = sorted(cases, key=lambda c: (c.id not in late, GRADE_ORDER.get(c.grade or "", 9),
+        ranked = sorted(cases, key=lambda c: (c.state == CLOSED, c.id not in late, GRADE_ORDER.get(c.grade or "", 9),
                                               -c.opened_at.timestamp(), -c.id))
         # Each case as the same snapshot an alert carries, so every channel renders it (id, grade, title, unit,
         # state, nearest deadline); the digest once held text lines no renderer read, and showed "0 件".

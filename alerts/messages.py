@@ -454,7 +454,8 @@ def email_message(payload: dict[str, Any], now: datetime) -> tuple[str, str, str
             for c in view.cases
         )
         summary = f"<p>{html_escape(view.summary)}</p>" if view.summary else ""
-        body = f"<h2>{html_escape(subject)}</h2>{summary}<ul>{rows}</ul>"
+        unlisted = f"<p>{html_escape(view.unlisted)}</p>" if view.unlisted else ""
+        body = f"<h2>{html_escape(subject)}</h2>{summary}<ul>{rows}</ul>{unlisted}"
         return one_line(subject, 200), text, _html_page(subject, body)
     subject = f"[舆情 {view.grade_text}] {view.heading}：{view.title}"
     if view.case_id is not None:

@@ -76,11 +76,14 @@ def _where(rule: RuleSpec, key: Any, default_group: str | None = None) -> str:
 
 def _poisson_below(threshold: int, rate: float) -> float:
     """P(N < threshold) for N ~ Poisson(rate): how likely fewer than ``threshold`` posts are by chance."""
-    term = total = math.exp(-rate)
-    for k in range(1, max(threshold, 1)):
-        term *= rate / k
-        total += term
-    return total if threshold >= 1 else 0.0
+    if threshold < 1:
+        return 0.0
+    if rate <= 0:
+        return 1.0
+    # In log space: e^-rate underflows to 0 beyond a rate of about 745.
+    logs = [k * math.log(rate) - rate - math.lgamma(k + 1) for k in range(threshold)]
+    top = max(logs)
+    return min(1.0, math.exp(top) * sum(math.exp(v - top) for v in logs))
 
 
 def graded_reason(grade: str, min_grade: str, risk: float | None) -> str:

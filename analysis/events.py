@@ -403,7 +403,7 @@ class EventTracker:
             # An event that went quiet has left memory; its post stays with it rather than start a new one.
             return self.to_event(self.events[known]) if known in self.events else None
         if self._started_event_long_ago(post):
-            return None
+            return self.to_event(self.events[post.event_id]) if post.event_id in self.events else None
         ts = post.timestamp()
         tf = self.term_counts(post)
         terms = list(tf)
@@ -441,19 +441,28 @@ class EventTracker:
         store: a board message fetched again weeks later for its reply. It keeps that event — a new event under
         the same id (events are named after their first post) overwrote the old one with a volume of 1. Asked
         only once forgetting has begun: before that, a post not remembered is new."""
-        if self.store is None or len(self.post_event) < self.max_tracked_posts:
+        if len(self.post_event) < self.max_tracked_posts:
             return False
         event_id = event_id_for(post.id)
-        if event_id in self.events or not self.store.exists(event_id):
+        if event_id in self.events:  # its event is still active: the post is in it already
+            post.event_id = event_id
+            self._remember(post.id, event_id)
+            return True
+        # Only a post fetched long after it was published can be one seen before (a board message revisited for
+        # its reply): the store is asked about those only, not about every new post.
+        if self.store is None or post.fetched_at - post.timestamp() < self.window:
+            return False
+        if not self.store.exists(event_id):
             return False
         post.event_id = event_id
         self._remember(post.id, event_id)
         return True
 
     def _halve_document_frequencies(self) -> None:
-        """Every ``idf_docs`` posts, halve the document count and every term's frequency: the IDF keeps its
-        ratios and follows recent usage, and terms seen once long ago leave (the state held every term ever
-        seen, saved whole on every flush)."""
+        """When the document count reaches ``idf_docs`` (after the first time, every ``idf_docs / 2`` posts),
+        halve it and every term's frequency: the IDF keeps its ratios and follows recent usage, and terms seen
+        once long ago leave (the state held every term ever seen, saved whole on every flush). An event's own
+        term counts stay whole; keywords compare them with the halved background, which ranks them the same."""
         self.n_docs //= 2
         self.doc_freq = Counter({t: c // 2 for t, c in self.doc_freq.items() if c >= 2})
         self._centroids.clear()

@@ -45,6 +45,8 @@ _VULNERABLE_WEIGHT = {
 NEGATIVITY_FULL_AT = 5
 _COUNTED_FLOOR = re.compile(r"^(deaths|injured|missing|trapped)_ge_(\d+)$")
 _STORIES_FLOOR = re.compile(r"^stories_ge_(\d+)$")
+# The least share of negative posts that makes many voices a complaint (stories_ge_N).
+COMPLAINT_SHARE = 1 / 3
 # Incidents whose report makes an unnumbered "伤亡" a casualty, not a fear.
 _INCIDENT_FLAGS = frozenset({"fire", "explosion", "collapse", "food_poisoning", "mass_incident"})
 # A casualty score of 1 at 30 deaths (the 特别重大 band); injuries, missing and trapped count less.
@@ -79,14 +81,19 @@ class Grading:
     factors: list[Factor]
 
 
-def _floor_met(cue: str, cues: SeverityCues, stories: int = 0) -> tuple[bool, str]:
+def _floor_met(cue: str, cues: SeverityCues, event: Event | None = None) -> tuple[bool, str]:
     """Whether an event meets a floor cue, and the words that say so."""
     concentrated = _STORIES_FLOOR.match(cue)
     if concentrated:
         # 集中反映: many people raising one matter, each in their own words (reposts not counted) — on a
-        # message board, months of polite complaints about one estate that never reached III on risk alone.
+        # message board, months of polite complaints about one estate that never reached III on risk alone. A
+        # complaint, not a popular story: a third of the posts at least must be negative.
         limit = int(concentrated.group(1))
-        return stories >= limit, f"集中反映: {stories} 条独立诉求 ≥ {limit}"
+        stories = event.unique_stories if event is not None else 0
+        mix = event.sentiment_mix if event is not None else {}
+        negative = mix.get("negative", 0) / max(sum(mix.values()), 1)
+        return (stories >= limit and negative >= COMPLAINT_SHARE,
+                f"集中反映: {stories} 条独立诉求 ≥ {limit}，负面 {negative:.0%}")
     if cue == "casualties":
         # Reported with a number, or unnumbered ("造成多人伤亡") in the report of an incident (a fire, a collapse…):
         # a bare "伤亡" in a citizen's letter is often a fear, and adds risk only. Warnings and denials ("以免造成
@@ -206,7 +213,7 @@ def grade_event(event: Event, policy: GradingPolicy) -> Grading:
     ]
     score_grade = grade
     for floor in policy.floors:
-        met, words = _floor_met(floor.cue, cues, event.unique_stories)
+        met, words = _floor_met(floor.cue, cues, event)
         if met:
             grade = max_grade(grade, floor.min_grade)
             reasons.append(f"{words} → 至少{floor.min_grade.value}级（policy.yaml 底线 {floor.cue}）")

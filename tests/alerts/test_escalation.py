@@ -218,3 +218,20 @@ def test_an_answered_case_with_nothing_new_for_a_week_closes_itself(db: Database
     assert case.state == "closed"
     closing = case.events[-1]
     assert closing.action == "closed" and closing.actor == "system" and closing.reason.startswith("回应后 7 天无新的进展")
+
+
+def test_a_week_of_nothing_new_counts_from_the_last_change(db: Database, config: Config) -> None:
+    """A review: an answered case whose event kept growing (below the re-alert threshold) closed on the 7th day
+    after the response "with nothing new"."""
+    clock = ManualClock(MONDAY_9AM)
+    case_id = open_case(db, config, clock)
+    with db.transaction() as session:
+        record_response(session, case_id, "王科长", MONDAY_9AM + timedelta(hours=3), "已发布情况通报", channel="release")
+    escalator = Escalator(config)
+    run_until(escalator, db, clock, hours=24 * 6, step_minutes=60)
+    with db.transaction() as session:  # day 6: the event grows from 12 to 20 posts
+        open_or_update_case(session, make_event(volume=20), "graded_event", config, clock)
+    run_until(escalator, db, clock, hours=24 * 2, step_minutes=60)
+    assert the_case(db).state == "responded"  # day 8: the growth was two days ago
+    run_until(escalator, db, clock, hours=24 * 6, step_minutes=60)
+    assert the_case(db).state == "closed"

@@ -292,6 +292,21 @@ def test_a_forgotten_post_fetched_again_keeps_the_event_it_started(es_client: El
     tracker.refresh(T0 + timedelta(days=9))  # and its event out of memory
     tracker.flush()
     again = _post("board-1", PARKING, 9 * 24 * 60, source="zhengwu")
+    again.published_at = T0  # fetched again, published when it was
     assert tracker.add(again) is None and again.event_id == event.id
     tracker.flush()
     assert store.get(event.id)["volume"] == 3  # type: ignore[index]
+
+
+def test_a_forgotten_post_whose_event_is_still_active_counts_once() -> None:
+    """A review: past max_tracked_posts, the message that started a still-active event, fetched again with its
+    reply, was counted a second time (volume 3 → 4, the post listed twice)."""
+    tracker = EventTracker(max_tracked_posts=2)
+    first = tracker.add(_post("board-1", PARKING, 0, source="zhengwu"))
+    tracker.add(_post("board-2", "A市伊景园滨河苑捆绑销售车位，业主投诉无果，请住建局调查。", 10, source="zhengwu"))
+    for i, text in enumerate(UNRELATED[:2]):
+        tracker.add(_post(f"other-{i}", text, 20 + i))
+    assert first is not None and "board-1" not in tracker.post_event
+    again = tracker.add(_post("board-1", PARKING + "【答复】已责成开发商整改。", 60, source="zhengwu"))
+    assert again is not None and again.id == first.id and again.volume == 2
+    assert again.post_ids.count("board-1") == 1

@@ -237,7 +237,10 @@ def test_thirty_people_raising_one_matter_are_at_least_iii(policy: GradingPolicy
 
     many = grade_event(board(56), policy)
     assert many.risk < 35 and many.grade == Grade.III
-    assert "集中反映: 56 条独立诉求 ≥ 30 → 至少III级（policy.yaml 底线 stories_ge_30）" in many.reasons
+    assert "集中反映: 56 条独立诉求 ≥ 30，负面 34% → 至少III级（policy.yaml 底线 stories_ge_30）" in many.reasons
+    popular = grade_event(_event(volume=40, unique_stories=40, sentiment_mix={"positive": 30, "neutral": 10},
+                                 media_tiers={"local": 40}), policy)
+    assert popular.grade == Grade.IV  # many voices, no complaint: a popular story is not 集中反映
     reposted = grade_event(_event(volume=56, unique_stories=5, media_tiers={"local": 56}), policy)
     assert reposted.grade == Grade.IV  # one story reposted is spread, not many voices
     assert grade_event(board(20), policy).grade == Grade.IV
