@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from alerts.cases import (
@@ -71,6 +71,11 @@ class TickReport:
     notifications: int = 0
     closed: int = 0
     lines: list[str] = field(default_factory=list)
+
+
+def _in_digest(fire: datetime) -> tuple[ColumnElement[bool], ...]:
+    """The cases a digest fired at ``fire`` lists: opened by then, and open or closed within the last day."""
+    return Case.opened_at <= fire, or_(Case.state != CLOSED, Case.closed_at >= fire - CLOSED_IN_DIGEST)
 
 
 def last_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:
@@ -158,8 +163,7 @@ class Escalator:
         fire = self.digest_trigger.get_next_fire_time(None, now + timedelta(microseconds=1))
         if fire is None:
             return None
-        listed = session.scalar(select(Case.id).where(
-            Case.opened_at <= fire, or_(Case.state != CLOSED, Case.closed_at >= fire - CLOSED_IN_DIGEST)).limit(1))
+        listed = session.scalar(select(Case.id).where(*_in_digest(fire)).limit(1))
         return fire if listed is not None else None
 
     @staticmethod
@@ -310,9 +314,7 @@ class Escalator:
         if session.get(ScheduleMark, key) is not None:
             return
         cases = list(session.scalars(
-            select(Case).where(Case.opened_at <= fire,
-                               or_(Case.state != CLOSED, Case.closed_at >= fire - CLOSED_IN_DIGEST))
-            .options(selectinload(Case.deadlines)).order_by(Case.id)))
+            select(Case).where(*_in_digest(fire)).options(selectinload(Case.deadlines)).order_by(Case.id)))
         sent_total = 0
         for unit in self.config.units.units:
             if not unit.leaders:

@@ -17,7 +17,7 @@ import logging
 import os
 import re
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -26,6 +26,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -151,11 +152,7 @@ class SlackActions:
                     # the clicker alone, and leave the message as it is.
                     # Who acknowledged this round (a reopened case is acknowledged afresh); a response recorded
                     # without a click acknowledged it implicitly.
-                    since = case.notified_at or case.opened_at
-                    earlier = session.scalars(
-                        select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.action == "acknowledged",
-                                                CaseEvent.at >= since)
-                        .order_by(CaseEvent.id.desc()).limit(1)).first()
+                    earlier = _latest(session, case_id, "acknowledged", _round_start(case))
                     said = (f"案件 #{case_id} 已由 {earlier.actor} 于 {earlier.at.astimezone(now.tzinfo):%m-%d %H:%M} "
                             "签收，无需重复签收。" if earlier is not None
                             else f"案件 #{case_id} 已签收（登记回应时自动签收），无需重复签收。")
@@ -191,11 +188,8 @@ class SlackActions:
                 # the same person, the same text, this round, minutes ago — recorded once. After a reopening,
                 # or later, the same words are a new response.
                 case = session.get(Case, case_id)
-                since = max(now - RESUBMIT_WINDOW, case.notified_at or case.opened_at) if case is not None else now
-                last = session.scalars(
-                    select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.action == "responded",
-                                            CaseEvent.at >= since)
-                    .order_by(CaseEvent.id.desc()).limit(1)).first()
+                since = max(now - RESUBMIT_WINDOW, _round_start(case)) if case is not None else now
+                last = _latest(session, case_id, "responded", since)
                 if last is not None and last.actor == actor and last.reason == masked:
                     return Response(status_code=200)
                 cases.record_response(session, case_id, actor, now, masked, channel="slack")
@@ -240,6 +234,18 @@ class SlackActions:
         except (SlackApiError, OSError) as exc:
             log.warning("Slack %s failed: %s (the case change itself is saved)", method, exc)
             return None
+
+
+def _round_start(case: Case) -> datetime:
+    """When the case's current round began: its latest notification (a reopened case starts afresh)."""
+    return case.notified_at or case.opened_at
+
+
+def _latest(session: Session, case_id: int, action: str, since: datetime) -> CaseEvent | None:
+    """The case's latest event of ``action`` since ``since``."""
+    return session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.action == action,
+                                                   CaseEvent.at >= since)
+                           .order_by(CaseEvent.id.desc()).limit(1)).first()
 
 
 def _user_id(payload: dict[str, Any]) -> str:

@@ -87,9 +87,14 @@ def prose_chars(element: lxml.html.HtmlElement) -> int:
     return total
 
 
+def _link_share(element: lxml.html.HtmlElement) -> tuple[int, int, int]:
+    """An element's characters, those inside links, and its number of links."""
+    links = element.xpath("descendant-or-self::a")
+    return len(_key(element.text_content())), sum(len(_key(a.text_content())) for a in links), len(links)
+
+
 def _mostly_links(element: lxml.html.HtmlElement) -> bool:
-    text = len(_key(element.text_content()))
-    linked = sum(len(_key(a.text_content())) for a in element.xpath("descendant-or-self::a"))
+    text, linked, _ = _link_share(element)
     return bool(text) and linked >= 0.5 * text
 
 
@@ -122,13 +127,11 @@ def without_furniture(tree: lxml.html.HtmlElement) -> str:
     for element in tree.xpath(_BLOCKS):  # link lists: several links, most of the text theirs
         if element.getparent() is None:
             continue
-        text = len(_key(element.text_content()))
-        links = element.xpath(".//a")
-        linked = sum(len(_key(a.text_content())) for a in links)
+        text, linked, links = _link_share(element)
         own = "".join(element.xpath(".//text()[not(ancestor::a)]")) if element.tag in ("p", "span", "td") else ""
         if _SENTENCE_END.search(own):
             continue  # a sentence that names linked agencies (…、<a>公安分局</a>负责人出席发布会。), not a list
-        if len(links) >= 3 and text and linked >= 0.5 * text and text - linked < PROSE_KEPT:
+        if links >= 3 and text and linked >= 0.5 * text and text - linked < PROSE_KEPT:
             drop_if_light(element)
     for element in tree.xpath(_LABELS):  # "相关新闻", "为你推荐", "点击排行": the block goes, or the label alone
         if element.getparent() is None or element.xpath("./*[not(self::a or self::span or self::i or self::em)]"):
