@@ -40,6 +40,7 @@ _HIDDEN_OR_FURNITURE = (
     "|//nav|//aside|//footer|//form|//button|//select|//textarea|//iframe"
     "|//*[@role='navigation' or @role='complementary' or @role='contentinfo']"
 )
+_DISCARDED_BY_EXTRACTORS = "//aside|//nav|//header|//footer"
 _BLOCKS = ("//body//*[self::div or self::ul or self::ol or self::dl or self::table or self::section"
            " or self::p or self::span or self::td]")
 _LABELS = ("//body//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6"
@@ -60,6 +61,8 @@ _SPACE = re.compile(r"[\s\u3000\xa0\"'“”‘’]")
 _ICON_GLYPHS = re.compile("[\ue000-\uf8ff]")
 # An element holding this many sentence-like characters (outside links) may be the article: no rule removes it.
 PROSE_KEPT = 200
+# An element the extractors discard unread that holds this share of the page's prose is the article.
+ARTICLE_SHARE = 0.5
 # A block headed "相关新闻" with less prose than this is a block of other articles, not an article.
 RELATED_BLOCK_PROSE = 600
 
@@ -155,6 +158,12 @@ def without_furniture(tree: lxml.html.HtmlElement) -> str:
         if element.getparent() is not None and _FURNITURE_NAME.search(f"{element.get('class', '')} "
                                                                       f"{element.get('id', '')}"):
             drop_if_light(element)
+    # GNE and trafilatura discard <aside>, <nav>, <header> and <footer> unread: one left standing here holds most
+    # of the page's prose — the article itself on a page that marks it up so — and becomes a plain <div>.
+    prose = prose_chars(body if body is not None else tree)
+    for element in tree.xpath(_DISCARDED_BY_EXTRACTORS):
+        if prose_chars(element) >= max(keep, ARTICLE_SHARE * prose):
+            element.tag = "div"
     return serialize(tree)
 
 

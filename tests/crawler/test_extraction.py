@@ -320,6 +320,17 @@ def test_a_short_article_in_a_column_named_right_is_the_body() -> None:
     assert NOTICE_P[0] in extract_article(page, now=NOW).content
 
 
+@pytest.mark.parametrize("tag", ["aside", "footer"])
+def test_an_article_marked_up_as_an_element_the_extractors_discard_is_still_the_body(tag: str) -> None:
+    """GNE and trafilatura drop <aside>, <header>, <footer> and <nav> unread: an article inside one gave an empty
+    body, while a real sidebar of links beside it stays out."""
+    sidebar = "".join(f'<li><a href="/s{i}">A3区第{i}期政务公开目录</a></li>' for i in range(6))
+    page = review_page(f'<{tag} class="main">{"".join(f"<p>{p}</p>" for p in NOTICE_P)}</{tag}>'
+                       f'<aside class="side"><ul>{sidebar}</ul></aside>')
+    article = extract_article(page, now=NOW)
+    assert article.content == "\n".join(NOTICE_P)
+
+
 def test_a_related_articles_time_in_a_script_does_not_replace_the_bylines() -> None:
     script = '<script>var relatedNews = [{"title":"A3区召开安全会议","pubTime":"2024-02-27 08:15:00"}];</script>'
     page = review_page(f'<div class="article">{"".join(f"<p>{p}</p>" for p in NOTICE_P)}</div>{script}')
