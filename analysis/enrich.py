@@ -315,7 +315,9 @@ class Enricher:
                 updates.update(sentiment=sentiment[0], sentiment_score=sentiment[1])
             else:
                 updates.update(sentiment=NEUTRAL, sentiment_score=0.0)
-            updates["region"] = self._step("region", post, post.region, region, text, post.region)
+            # A headline names the place a story is about; a board message is written to the board's government.
+            updates["region"] = self._step("region", post, post.region, region, text, post.region,
+                                           len(post.title or ""), post.source_type == "message_board")
             if text:
                 with self._dedup_lock:  # the crawler enriches in worker threads; the index is not thread-safe
                     updates["dup_of"] = self._step("dedup", post, None, dedup.add, post.id, text, post.timestamp())

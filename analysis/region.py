@@ -59,6 +59,8 @@ _MAX_MENTIONS = 40
 # name adds REPEAT_WEIGHT, up to REPEAT_CAP. Measured on the 7,142 zhengwu messages of an A市 board, the 20,000
 # THUCNews headlines and 11,987 Weibo posts with benchmarks-free scratch scripts; see the session notes.
 SOURCE_WEIGHT = 1.25
+# A place named in the headline (or a place on its branch) is what the story is about more often than not.
+TITLE_WEIGHT = 1.0
 REPEAT_WEIGHT = 0.5
 REPEAT_CAP = 1.0
 # Characters of context the segmenter reads on each side of a short place name.
@@ -72,6 +74,10 @@ _PATTERN_CACHE_SIZE = 10_000
 # words that begin with 路 or 街 and are no street: A5区路政 (the district's road administration), A3区路况,
 # A3区路面, A3区路灯, A3区街道办事处, A3区街头 (A1区南路段 is a stretch of A1区南路).
 _STREET_AFTER = re.compile(r"[东南西北中]?(?:大道|大街|巷|胡同)|[东南西北中][路街]|路(?![政况面灯])|街(?![道头])")
+
+# A short name right before 镇 or 乡 names a township (I1区长春镇, not 长春; 永州乡); 乡村, 乡亲, 乡下 are words, and a
+# full name stays (浏阳市镇头镇).
+_TOWN_AFTER = re.compile(r"镇|乡(?![村亲下镇愁音土里间])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,7 +376,8 @@ class RegionResolver:
         for index, start, end in self._automaton.find_matches_as_indexes(text):
             name, places, weak = self._words[index]
             # A short name right after another place name is a place too (甘肃兰州, 福建厦门), else it must be a word.
-            if places and not _STREET_AFTER.match(text, end) and (
+            if places and not _STREET_AFTER.match(text, end) and not (
+                    name[-1] not in "省市区县" and _TOWN_AFTER.match(text, end)) and (
                     _needs_no_word_check(name, places) or start == previous_end or _whole_word(text, start, end)):
                 found.append(_Mention(start, name, places, weak))
                 previous_end = end
@@ -388,8 +395,14 @@ class RegionResolver:
             found.sort(key=lambda m: m.pos)
         return found
 
-    def resolve(self, text: str, source_region: Region | None = None) -> Region | None:
-        """The region ``text`` is about; the source's region when the text names no place."""
+    def resolve(self, text: str, source_region: Region | None = None, title_chars: int = 0,
+                addressed: bool = False) -> Region | None:
+        """The region ``text`` is about; the source's region when the text names no place.
+
+        ``title_chars``: the text begins with a headline this long (a headline names the place a story is about).
+        ``addressed``: the text was written to the source's own government (a message board): the source's place
+        competes with the places the text names, so a passing mention (去北京旅游时…) does not take the post away.
+        """
         source = self.source_place(source_region)
         if text and "@" in text:  # a user name (//@北京哥哥: …) names no place the post is about
             text = _HANDLE.sub(lambda m: " " * len(m.group(0)), text)
@@ -402,6 +415,10 @@ class RegionResolver:
             times[m.name] = times.get(m.name, 0) + 1
         best: tuple[float, int, int] | None = None
         chosen: list[Place] = []
+        if addressed and source is not None:  # the board's own place, named or not, ranked after every mention
+            best, chosen = (0.0, source.level, -len(text or "") - 1), [source]
+        in_title = {m.name for m in mentions if m.pos < title_chars}
+        home = (source.province or (source_region.province if source_region else None)) if source else None
         for m in mentions:
             for place in m.places:
                 # Repeating a name corroborates nothing: only other names count (江山…江山 is no support).
@@ -411,6 +428,10 @@ class RegionResolver:
                 score = support + (SOURCE_WEIGHT if source is not None and place.agrees_with(source) else 0.0)
                 if m.weak and score == 0:
                     continue
+                if in_title and not in_title.isdisjoint(branch):
+                    score += TITLE_WEIGHT
+                if addressed and source is not None and place.province and home and place.province != home:
+                    score -= SOURCE_WEIGHT  # 去北京旅游时… on a 长沙 board: the board's place unless 北京 is supported
                 # The place a post is about comes back (A市…A市…A5区); a comparison is named once. Counted over the
                 # branch, so a city named three times and its district once tie, and the deeper one wins.
                 repeats = sum(times[name] for name in branch) - len(branch)
@@ -521,6 +542,7 @@ def default_resolver() -> RegionResolver:
     return RegionResolver()
 
 
-def resolve_region(text: str, source_region: Region | None = None) -> Region | None:
-    """Province / city / district (and code) a post is about; see the module docstring for how."""
-    return default_resolver().resolve(text, source_region)
+def resolve_region(text: str, source_region: Region | None = None, title_chars: int = 0,
+                   addressed: bool = False) -> Region | None:
+    """Province / city / district (and code) a post is about; see the module docstring and ``resolve``."""
+    return default_resolver().resolve(text, source_region, title_chars, addressed)

@@ -103,6 +103,16 @@ def test_a_complaint_gets_everything_analysis_adds() -> None:
     assert post.dup_of is None
 
 
+def test_a_board_message_keeps_its_boards_place_and_a_headline_names_the_place() -> None:
+    changsha = Region(province="湖南省", city="长沙市")
+    passing = enrich(_post("b1", "去年去北京旅游时看到公园都有免费饮水点，建议我们市的公园也设置", region=changsha,
+                           source_type="message_board", title="建议公园设置免费饮水点"))
+    assert passing.region is not None and passing.region.city == "长沙市"
+    headline = enrich(_post("b2", "我在海口工作多年，海口那边说要回户籍地办理，海口的政策我清楚", region=changsha,
+                            title="株洲市计生委怎么不办理独生子女证"))
+    assert headline.region is not None and headline.region.city == "株洲市"
+
+
 def test_a_repost_points_at_the_original() -> None:
     enricher = Enricher()
     first, again = enricher.enrich_many([

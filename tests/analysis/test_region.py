@@ -190,6 +190,43 @@ def test_a_place_named_in_passing_does_not_take_the_post_from_its_own(text: str)
     assert region is not None and (region.province, region.city) == ("湖南省", "A市")
 
 
+CHANGSHA_BOARD = Region(province="湖南省", city="长沙市")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("去年去北京旅游时看到公园都有免费饮水点，建议我们市的公园也设置", ("湖南省", "长沙市")),
+    ("孩子户口迁到了海口，那边说要回原籍开证明，请问怎么办", ("湖南省", "长沙市")),
+    ("株洲市芦淞区某小区长期停水，居民生活困难", ("湖南省", "株洲市")),  # same province: the text's place
+    ("我是北京人，在岳麓区买的房子一直不给办房产证", ("湖南省", "长沙市")),
+])
+def test_a_message_to_a_board_is_about_the_boards_place_unless_it_names_one_nearer(
+        text: str, expected: tuple[str, str]) -> None:
+    """A board message is written to the board's government: a place in another province named in passing (去北京
+    旅游时…, 迁到了海口) does not take it away."""
+    region = resolve_region(text, CHANGSHA_BOARD, addressed=True)
+    assert region is not None and (region.province, region.city) == expected
+
+
+def test_a_news_story_from_a_source_goes_where_it_happened() -> None:
+    region = resolve_region("去年去北京旅游时看到公园都有免费饮水点", CHANGSHA_BOARD)
+    assert region is not None and region.province == "北京市"
+
+
+def test_the_place_in_the_headline_outweighs_a_place_the_text_repeats() -> None:
+    title = "A市计生委怎么不办理独生子女证？"
+    text = f"{title}\n我在海南工作多年，海南省的政策是…，海南省那边说要回户籍地，海南省外的手续我不清楚"
+    assert where(text, A_BOARD)[:2] == ("海南省", None)
+    region = resolve_region(text, A_BOARD, title_chars=len(title))
+    assert region is not None and region.city == "A市"
+
+
+@pytest.mark.parametrize(("text", "district"), [("咨询I1区长春镇随迁入学政策，长春镇中心小学说名额已满", "I1区"),
+                                               ("L3县永州乡敬老院伙食太差，永州乡政府不管", "L3县")])
+def test_a_short_place_name_before_zhen_or_xiang_is_a_township(text: str, district: str) -> None:
+    region = resolve_region(text, A_BOARD)
+    assert region is not None and region.district == district
+
+
 def test_a_weibo_handle_names_no_place() -> None:
     changsha = Region(province="湖南省", city="长沙市")
     region = resolve_region("[汗] //@北京哥哥-玩转信用卡: 政府不要因为地方强烈反对而不敢放开", changsha)
