@@ -13,6 +13,10 @@ Decisions a reviewer should know:
 - A surname alone (张先生, 王某) is already anonymous and is kept. A name found once is masked
   wherever it recurs in the text. A name with no cue anywhere (张斌建需拆除) is not recognised:
   finding those needs a name tagger, which would cost more than the whole enrichment budget.
+- A name written right after a phone or ID number (13812341234王五是…) is masked too; petitioners named in
+  official replies are found by the replies' own words (网民…, 信访人…, 郭某之子…).
+- Numbers are found however people write them: 138.1234.5678, 138 - 1234 - 5678, 一三八…, ID numbers in their
+  three parts or with the end starred by the writer (what is left is still masked).
 - Every landline with an area code is masked, institutions' numbers included: the text cannot tell
   a home from an office. Short service numbers (12345, 110, 120, 95588) are never touched.
 
@@ -87,19 +91,29 @@ _EMAIL = re.compile(
     r"@(?:[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
     r"|[A-Za-z0-9\-\u4e00-\u9fff]+(?:\.[A-Za-z0-9\-\u4e00-\u9fff]+)*\.(?:中国|公司|网络|在线|中文网|[A-Za-z]{2,}))"
 )
+# Written whole or in its three parts (430104 19900101 123X, 430104-19900101-1230).
 _ID18 = re.compile(
-    r"[1-9](?<![0-9A-Za-z*][1-9])\d{5}((?:18|19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}[0-9Xx]"
+    r"[1-9](?<![0-9A-Za-z*][1-9])\d{5}[ \-]?((?:18|19|20)\d{2})(\d{2})(\d{2})[ \-]?\d{3}[0-9Xx]"
     r"(?![0-9A-Za-z*])"
 )
+# The writer starred part of it and left the rest (身份证430322195601******): what is left is still masked.
+_ID_STARRED = re.compile(r"[1-9](?<![0-9A-Za-z*][1-9])\d{5,15}\*{2,}[0-9Xx]{0,4}(?![0-9A-Za-z*])")
 _ID15 = re.compile(
     r"[1-9](?<![0-9A-Za-z*][1-9])\d{5}(\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}(?![0-9A-Za-z*])"
 )
 _BANK = re.compile(r"\d(?<![\d*]\d)\d{3}[ \-]?(?:\d{4}[ \-]?){2}\d{4}(?:[ \-]?\d{1,3})?(?![\d*])")
-_MOBILE = re.compile(r"1[3-9]\d[ \-]?(\d{4})[ \-]?\d{4}(?![\d*])")
+# Groups split by a space, dash, dot or dash run (138-1234-5678, 138.1234.5678, 138 - 1234 - 5678, 138—1234—5678).
+_PHONE_SEP = r"(?: ?[\-.—－–]{1,3} ?| )?"
+_MOBILE = re.compile(rf"1[3-9]\d{_PHONE_SEP}(\d{{4}}){_PHONE_SEP}\d{{4}}(?![\d*])")
+# A mobile number written in Chinese numerals (一三八一二三四五六七八, 幺三八…, 壹叁捌…): eleven of them in a row are
+# never anything else.
+_CN_MOBILE = re.compile(r"[一幺壹][三四五六七八九叁肆伍陆柒捌玖][零〇一二三四五六七八九幺壹贰叁肆伍陆柒捌玖两]{9}"
+                        r"(?![零〇一二三四五六七八九幺壹贰叁肆伍陆柒捌玖两])")
 _COUNTRY_CODE = re.compile(r"(?:\+|00)?86[ \-]?$")
 # Area code 0731 / (0731) / +86 731 / 86-10, then a local number of 7-8 digits, possibly split 4+4 or 3+4.
 _LANDLINE = re.compile(
-    r"(?:(?:(?:\+|00)86[ \-]?|(?<!\d)86[ \-])[(（]?[1-9]\d{1,2}[)）]?[ \-]?|[(（]0\d{2,3}[)）] ?|0\d{2,3}[ \-－—]?)"
+    r"(?:(?:(?:\+|00)86[ \-]?|(?<!\d)86[ \-])[(（]?[1-9]\d{1,2}[)）]?[ \-]?|[(（]0\d{2,3}[)）] ?"
+    r"|0\d{2,3}(?: ?[\-－—]{1,3} ?| )?)"
     r"([2-9]\d{2,3}[ \-]?\d{4})(?:[\-－转]\d{1,5})?(?![\d*])"
 )
 _LOCAL_PHONE = re.compile(r"(?:电话|座机|固话|联系方式|[Tt]el|TEL)[：:\s]*([2-9]\d{2,3}[ \-]?\d{4})(?![\d*])")
@@ -172,12 +186,19 @@ def _emails(text: str) -> Iterator[_Hit]:
 def _id_cards(text: str) -> Iterator[_Hit]:
     for m in _ID18.finditer(text):
         number = m.group(0)
-        if not _real_date(int(m.group(1)), int(m.group(2)), int(m.group(3))):
+        cued = _cue_before(text, m.start(), _ID_CUE)
+        if not cued and not _real_date(int(m.group(1)), int(m.group(2)), int(m.group(3))):
             continue
         # A valid check digit settles it; a typo in it still leaves a province code and a birth
-        # date, which an 18-digit card number has by chance about once in ten thousand.
-        if _id_checksum_ok(number) or number[:2] in _PROVINCE_CODES or _cue_before(text, m.start(), _ID_CUE):
+        # date, which an 18-digit card number has by chance about once in ten thousand. After 身份证 it is one
+        # whatever its date says (a mistyped birthday is still someone's number).
+        digits = number.replace(" ", "").replace("-", "")
+        if cued or number[:2] in _PROVINCE_CODES or (len(digits) == 18 and _id_checksum_ok(digits)):
             yield _Hit(m.start(), m.end(), "id_card", _mask_digits(number, 2, 2))
+    if "**" in text:
+        for m in _ID_STARRED.finditer(text):
+            if 15 <= len(m.group(0)) <= 18 and _cue_before(text, m.start(), _ID_CUE):
+                yield _Hit(m.start(), m.end(), "id_card", _mask_digits(m.group(0), 2, 0))
     for m in _ID15.finditer(text):
         number = m.group(0)
         if number[:2] in _PROVINCE_CODES and _real_date(
@@ -209,6 +230,11 @@ def _mobiles(text: str) -> Iterator[_Hit]:
         yield _Hit(m.start(1), m.end(1), "mobile", "****")
 
 
+def _cn_mobiles(text: str) -> Iterator[_Hit]:
+    for m in _CN_MOBILE.finditer(text):
+        yield _Hit(m.start() + 3, m.start() + 7, "mobile", "****")
+
+
 def _landlines(text: str) -> Iterator[_Hit]:
     for m in _LANDLINE.finditer(text):
         if (m.start() and text[m.start() - 1] in "0123456789*") or _an_amount(text, m, _PHONE_CUE):
@@ -235,7 +261,7 @@ def _im_accounts(text: str) -> Iterator[_Hit]:
 
 _NUM = r"(?:\d{1,3}(?:[\-—]\d{1,4}){1,3}|[A-Za-z]\d{1,5}[A-Za-z]?|\d{1,5}[A-Za-z]?|[一二三四五六七八九十百零〇两]{1,4})"
 # 号 followed by a time word is a date (5号晚上), and 号线 is a metro line.
-_UNIT = r"(?:号楼|号院|号(?![早晚上下中凌夜前后起至到开线左])|栋|幢|座|单元|楼|层|室|弄|组)"
+_UNIT = r"(?:号楼|号院|号(?![早晚上下中凌夜前后起至到开线左令文])|栋|幢|座|单元|楼|层|室|弄|组)"
 # A number range followed by one of these is a size, a count or a drawing's axis (70-119平米, 23-27轴), not a room.
 _NOT_ROOM = r"(?!\s*(?:平|米|㎡|元|万|居|厅|人|岁|年|月|日|天|个|轴|期|届|次|名|分|度|%|％))"
 # After the units, the room may follow bare: 501, 五零一 (室), or floor-room 2-1502.
@@ -250,16 +276,26 @@ _ADDRESS_ANCHOR = re.compile(
     # 段 numbers a stretch of a long road and 期 a phase of an estate: part of the name (劳动东路二段369号)
     rf"(?:[\d一二三四五六七八九十]+[段期])?(?P<seq>{_SEQ})"
 )
+# A room: 室, or 房 when it is not the start of another word (房源, 房价, 房产).
+_ROOM = r"(?:室|房(?![源价产租贷款屋子间东客主型号补改票]))"
 # Building, unit and room numbers identify a home even without a street in front of them.
 _NUM_DIGITS = r"(?:[A-Za-z]\d{1,5}[A-Za-z]?|\d{1,5}[A-Za-z]?)"
 _ADDRESS_BARE = re.compile(
-    rf"(?P<seq>(?:{_NUM_DIGITS}\s*(?:号楼|栋|幢|单元)\s*)+"
+    rf"(?P<seq>(?:{_NUM_DIGITS}\s*(?:号楼|号栋|栋|幢|单元)\s*)+"
     rf"(?:{_NUM_DIGITS}\s*(?:楼|层|室)|\d{{1,3}}[\-—]\d{{3,4}}(?![\d*])|\d{{3,4}}(?![\d*]))?"
-    r"|\d{3,4}室)"
+    rf"|(?:\d{{1,5}}号\s*)?\d{{3,4}}{_ROOM})"
 )
-_ADDRESS_UNITS = re.compile(r"[号栋幢座单楼层室弄组]|\d[\-—]\d")
+# A building in Chinese numerals and a room in digits (四栋1702, 一栋405号), and a room number alone before 业主 or
+# 住户 (1602业主).
+# Both found from their last characters and checked backwards: a pattern that starts with 一…十 or a digit is tried
+# at every 一 or digit of a text.
+_ADDRESS_CN_BUILDING = re.compile(r"[栋幢楼元]\s*\d{3,4}(?![\d*多余])")
+_CN_NUMERALS = frozenset("一二三四五六七八九十")
+_ADDRESS_UNITS = re.compile(r"[号栋幢座单楼层室弄组]|\d(?:[\-—]\d|房|业主|住户)")
 # Where a bare building/room number can end: found fast, then the full pattern is tried from its start.
-_BARE_HINT = re.compile(r"\d\s*(?:号楼|栋|幢|单元|室)")
+_BARE_HINT = re.compile(r"\d\s*(?:号楼|号栋|栋|幢|单元|室|房)")
+_COUNT_BEFORE = frozenset("共计有约近余")
+_BUILDING_ONLY = re.compile(r"\d{1,5}\s*(?:号楼|号栋|栋|幢)\s*")
 _NUMBER_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _ADDRESS_CHARS = re.compile(r"[0-9A-Za-z一二三四五六七八九十百零〇两]")
 
@@ -298,11 +334,36 @@ def _address_spans(text: str) -> Iterator[tuple[int, int]]:
         if start < covered or (start and text[start - 1] == "*"):
             continue
         bare = _ADDRESS_BARE.match(text, start)
+        # A number of buildings is a count (小区共7栋, 已有9栋楼), unless a room follows (业主有12栋1504).
+        if bare and start and text[start - 1] in _COUNT_BEFORE and _BUILDING_ONLY.fullmatch(bare.group("seq")):
+            continue
         if bare:
             covered = bare.end()
             span = _seq_span(start, bare.group("seq"))
             if span:
                 yield span
+    found: list[tuple[int, int]] = []
+    for m in _ADDRESS_CN_BUILDING.finditer(text):
+        unit = m.start() - (1 if text[m.start()] in "楼元" else 0)
+        if text[m.start()] in "楼元" and text[unit : m.start() + 1] not in ("号楼", "单元"):
+            continue
+        start = unit
+        while start > unit - 3 and start and text[start - 1] in _CN_NUMERALS:
+            start -= 1
+        if start < unit:
+            found.append((start, m.end()))
+    for owner in ("业主", "住户"):
+        at = text.find(owner)
+        while at >= 0:
+            start = at
+            while start > at - 5 and start and text[start - 1].isdigit():
+                start -= 1
+            if 3 <= at - start <= 4:
+                found.append((start, at))
+            at = text.find(owner, at + 2)
+    for start, end in found:  # (近200住户 is a count)
+        if not (start and (text[start - 1] in "0123456789*" or text[start - 1] in _COUNT_BEFORE)):
+            yield start, end
 
 
 # ---------------------------------------------------------------- names of private persons
@@ -312,19 +373,31 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 # is only taken when it does not read as an ordinary word (业主许可, 居民严重...).
 _STRONG_CUES = (
     "我叫 我的名字是 我的名字叫 名字是 名字叫 本人名叫 本人叫 本人姓名 姓名 联系人 投诉人 举报人 反映人 来信人 来电人 来访人 申请人 当事人"
+    " 信访人 申诉人 留言人"
 ).split()
 _WEAK_CUES = (
     "本人 业主 户主 租户 住户 车主 村民 居民 市民 患者 病人 死者 伤者 遇难者 老人 孩子 儿子 女儿 父亲 母亲 爸爸 妈妈 "
     "丈夫 妻子 老公 老婆 爷爷 奶奶 外公 外婆 学生 家长 职工 员工 工人 农民工 "
     "我爸 我妈 姐姐 弟弟 妹妹 儿媳 女婿 房东 租客 同事 保姆 护工 司机 外卖员 快递员 现场群众 目击者 知情人 求助人 报警人"
+    # A reply names the petitioner (网民郭某某在平台咨询…, 郭某之子郭某某).
+    # (我是 was tried: on the real messages it is followed by an estate or a shop — 我是楚熙水郡业主 — more often
+    # than by a name.)
+    " 网民 网友 之子 之女 之父 之母 之妻 之夫 之孙"
 ).split()
 # Left out as cues although names follow them often: 老师, 医生, 护士, 哥哥, 邻居, 受害者 — on 14,000 real
 # messages and posts they were as often followed by a verb that starts with a surname character (老师谈一下,
 # 受害者齐聚, 护士乐什么) as by a name.
-_STRONG_TITLES = "先生 女士 小姐".split()
-_WEAK_TITLES = "老人 老太 老汉 大爷 大妈 阿姨 师傅 同学 夫妇".split()
+_STRONG_TITLES = "先生 老先生 女士 小姐".split()
+_WEAK_TITLES = "老人 老太 老太太 老汉 大爷 大妈 阿姨 师傅 同学 夫妇 之子 之女 之父 之母 之妻 之夫 之孙".split()
+# Surname and office (张主任, 王经理, 李局长) is no name: it stays, as a surname with 先生 does.
+_OFFICES = frozenset(
+    "主任 局长 科长 处长 所长 站长 校长 院长 队长 组长 村长 镇长 乡长 县长 市长 省长 部长 书记 经理 老板 总监 主管 会计 律师 "
+    "老师 医生 护士 警官 干部 厂长 社长 行长 董事 总经".split()
+)
 # A cue inside a longer word is no cue: 行业主管, 企业主, 公交车主管部门, 妇女儿童.
 _CUE_NOT_AFTER = {"业主": "行企林物农工商产专就创失作事", "车主": "交货汽电火客列", "女儿": "妇"}
+# Nor is one that begins a longer word: 新老公司 (老公 + 司).
+_CUE_NOT_BEFORE = {"老公": "司"}
 _CUE_TAIL = frozenset("：: \t\u3000")
 _TITLE_WORDS = frozenset(_STRONG_TITLES + _WEAK_TITLES)
 # Characters that end a name: they begin the next word or are grammar, not a given name.
@@ -417,8 +490,9 @@ def _name_at(text: str, i: int, strong: bool = False) -> int:
     given = 0
     j = i + surname
     while given < 2 and j < len(text) and _HAN.match(text[j]) and text[j] not in _NOT_GIVEN:
-        # The character starts the next word (业主张三反映 → 张三 | 反映) or a title (张先生).
-        if (given == 1 and text[j : j + 2] in words) or text[j : j + 2] in _TITLE_WORDS:
+        # The character starts the next word (业主张三反映 → 张三 | 反映), a title (张先生) or an office (张主任).
+        pair = text[j : j + 2]
+        if (given == 1 and pair in words) or pair in _TITLE_WORDS or pair in _OFFICES:
             break
         given += 1
         j += 1
@@ -466,7 +540,8 @@ def _names(text: str) -> Iterator[_Hit]:
     automaton, cues = _cue_automaton()
     for index, start, end in automaton.find_matches_as_indexes(text):
         cue = cues[index]
-        if start and text[start - 1] in _CUE_NOT_AFTER.get(cue.word, ""):
+        if (start and text[start - 1] in _CUE_NOT_AFTER.get(cue.word, "")) or (
+                end < len(text) and text[end] in _CUE_NOT_BEFORE.get(cue.word, "")):
             continue
         if cue.prefix:
             j = end
@@ -482,10 +557,18 @@ def _names(text: str) -> Iterator[_Hit]:
 
 
 def _names_beside(text: str, hits: list[_Hit]) -> Iterator[_Hit]:
-    """Names written right before a phone, ID or card number (张三 13812341234, 王五，身份证…)."""
+    """Names written right before a phone, ID or card number (张三 13812341234, 王五，身份证…), or right after
+    one (13812341234王五是…, 电话13812341234（王五）)."""
     for hit in hits:
         if hit.kind not in {"mobile", "landline", "id_card", "bank_card"}:
             continue
+        after = _NAME_AFTER_NUMBER.match(text, hit.end)
+        if after:
+            start = after.end()
+            length = _name_at(text, start)
+            end = start + length
+            if length >= 2 and (end == len(text) or not _HAN.match(text[end]) or text[end] in _NOT_GIVEN):
+                yield _mask_name(text, start, end)
         number_start = hit.start if hit.kind in {"id_card", "bank_card"} else _number_start(text, hit.start)
         m = _CONTACT_CUE.search(text, max(0, number_start - 16), number_start)
         if not m:
@@ -500,6 +583,10 @@ def _names_beside(text: str, hits: list[_Hit]) -> Iterator[_Hit]:
             if _name_at(text, start) == length:
                 yield _mask_name(text, start, start + length)
                 break
+
+
+# From the end of a masked number past its last digits and a bracket or comma to where a name would begin.
+_NAME_AFTER_NUMBER = re.compile(r"[\dXx*]*[ \t]*[(（,，、/]?[ \t]*")
 
 
 def _names_repeated(text: str, hits: list[_Hit]) -> Iterator[_Hit]:
@@ -551,6 +638,7 @@ def deidentify(text: str) -> DeidResult:
     if "@" in text or _FOUR_DIGITS.search(text) or _wechat_hint(text):
         for detect in _NUMBER_DETECTORS:
             hits.extend(detect(text))
+    hits.extend(_cn_mobiles(text))
     hits.extend(_addresses(text))
     hits.extend(_names(text))
     if hits:
