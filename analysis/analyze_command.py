@@ -10,6 +10,7 @@ written: unknown input fields are dropped, as they could carry personal data de-
 from __future__ import annotations
 
 import codecs
+import io
 import json
 import logging
 import sys
@@ -24,7 +25,7 @@ import click
 
 from yuqing import postlines
 from yuqing.contract import GRADE_COLOUR, Event, Grade, Post
-from yuqing.paths import output_file_problem
+from yuqing.paths import output_file_problem, replaced_on_success, same_file
 from yuqing.postlines import BadLine
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,12 @@ def read_posts(handle: Iterable[str], tz: Any, now: datetime,
 
 def decoded_lines(handle: IO[bytes], name: Path) -> Iterator[str]:
     """Lines of a JSON-lines file as text: UTF-8 (a byte-order mark is dropped); a line in another encoding
-    is read as GB18030 when that works, else with U+FFFD for the bad bytes, and said so on standard error."""
+    is read as GB18030 when that works, else with U+FFFD for the bad bytes, and said so on standard error. A file
+    that starts with a UTF-16 byte-order mark (Windows Notepad's "Unicode") is read as UTF-16."""
+    head = handle.peek(2)[:2] if hasattr(handle, "peek") else b""
+    if head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        yield from io.TextIOWrapper(handle, encoding="utf-16")  # type: ignore[arg-type]
+        return
     for number, raw in enumerate(handle, start=1):
         if number == 1 and raw.startswith(codecs.BOM_UTF8):
             raw = raw[len(codecs.BOM_UTF8):]
@@ -101,14 +107,29 @@ def _check_paths(in_path: Path, out_path: Path, events_out: Path | None) -> None
     for option, path in outputs:
         if str(path) == "-":
             continue
-        if str(in_path) != "-" and path.resolve() == in_path.resolve():
+        if str(in_path) != "-" and same_file(path, in_path):
             raise click.ClickException(f"{option} {path} is the input file; writing it would destroy the posts "
                                        "being read. Choose another output file")
         problem = output_file_problem(path)
         if problem:
             raise click.ClickException(f"{option} {path}: {problem}")
-    if events_out is not None and str(events_out) != "-" and events_out.resolve() == out_path.resolve():
+    if events_out is not None and str(events_out) != "-" and same_file(events_out, out_path):
         raise click.ClickException("--events-out and --out are the same file; give each its own")
+
+
+def _shipped_models(sentiment_name: str, chosen_sentiment: Any) -> tuple[Any, Any]:
+    """The topic and sentiment models, loaded before any work: without them every post would get the fallback
+    labels (非民生, neutral), which is no analysis, so a missing or incompatible model is an error here."""
+    from analysis.sentiment import SentimentModel
+    from analysis.topic import TopicModel
+    from analysis.training import ModelUnavailable
+
+    try:
+        topic = TopicModel.load()
+        sentiment = chosen_sentiment or SentimentModel.load(sentiment_name)
+    except ModelUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+    return topic, sentiment
 
 
 # Fields the contract names (issue 4) appear in every output line, null when there is nothing to say.
@@ -203,13 +224,18 @@ def analyze_command(
         lines, bad = read_posts(decoded_lines(source, in_path), tz, clock.now(), str(in_path))
     for number, reason in bad:
         click.echo(f"{in_path}:{number}: skipped: {reason}", err=True)
+    if bad and not lines:
+        raise click.ClickException(f"none of the {len(bad)} lines of {in_path} is a post (reasons above); nothing "
+                                   "was written. Each line must be a JSON object with at least id and text")
+    topic_model, sentiment = _shipped_models(sentiment_model or cfg.settings.analysis.sentiment_model,
+                                             chosen_sentiment)
 
     enricher = Enricher(
         clock=clock,
         fallback_topic=cfg.taxonomy.fallback,
         sentiment_model=sentiment_model or cfg.settings.analysis.sentiment_model,
     )
-    enricher.models.sentiment = chosen_sentiment  # the model loaded above, not a second load (None: lazily)
+    enricher.models.topic, enricher.models.sentiment = topic_model, sentiment  # loaded above, not a second time
     for start in range(0, len(lines), batch_size):
         chunk = lines[start : start + batch_size]
         for line, post in zip(chunk, enricher.enrich_many([x.post for x in chunk]), strict=True):
@@ -224,18 +250,25 @@ def analyze_command(
         if event is not None:
             events[event.id] = event
 
-    try:
-        target = sys.stdout if str(out_path) == "-" else open(out_path, "w", encoding="utf-8")
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {out_path}: {exc.strerror}") from exc
-    with target:
+    def write_posts(target: IO[str]) -> None:
         for line in lines:
             event = events.get(line.post.event_id) if line.post.event_id else None
             target.write(json.dumps(_output(line.post, event), ensure_ascii=False) + "\n")
-    if events_out is not None:
-        with open(events_out, "w", encoding="utf-8") as handle:
-            for event in sorted(events.values(), key=lambda e: -(e.risk or 0)):
-                handle.write(json.dumps(event.to_document(), ensure_ascii=False) + "\n")
+
+    def write_events(target: IO[str]) -> None:
+        for event in sorted(events.values(), key=lambda e: -(e.risk or 0)):
+            target.write(json.dumps(event.to_document(), ensure_ascii=False) + "\n")
+
+    for path, write in [(out_path, write_posts)] + ([(events_out, write_events)] if events_out is not None else []):
+        if str(path) == "-":
+            write(sys.stdout)
+            continue
+        try:
+            with replaced_on_success(path) as target:  # an interrupted run leaves no half-written file behind
+                write(target)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}; nothing was written there "
+                                       "(a file already there is unchanged)") from exc
 
     grades = Counter(e.grade.value for e in events.values() if e.grade)
     emerging = sum(1 for e in events.values() if e.emerging)

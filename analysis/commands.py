@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import csv
 import json
+import shlex
 import sys
 from pathlib import Path
+from typing import IO
 
 import click
 
@@ -24,14 +26,14 @@ from analysis.training import (
     train_shipped_sentiment,
     train_shipped_topic,
 )
-from yuqing.paths import output_file_problem
+from yuqing.paths import output_file_problem, replaced_on_success, same_file
 
 BATCH = 2000
 
 
 @click.command("train")
 @click.argument("kind", type=click.Choice(["topic", "sentiment"]))
-@click.option("--data", type=click.Path(path_type=Path), help="Labelled CSV (UTF-8, header row).")
+@click.option("--data", type=click.Path(path_type=Path), help="Labelled CSV (UTF-8, header row; '-': standard input).")
 @click.option("--text-column", default="text", show_default=True, help="Column with raw text or space-separated tokens.")
 @click.option("--label-column", default="label", show_default=True, help="Column with the class label.")
 @click.option("--out", type=click.Path(path_type=Path), help="Model directory to write.")
@@ -66,7 +68,7 @@ def train_command(
         )
     try:
         train_from_csv(kind, data, text_column, label_column, out, echo=click.echo, encoder=encoder)
-    except TrainingDataError as exc:
+    except (TrainingDataError, ModelUnavailable) as exc:  # (an encoder that is not installed included)
         raise click.ClickException(str(exc)) from exc
 
 
@@ -84,39 +86,54 @@ def load_model(spec: str) -> PersistedTextModel:
     from analysis.sentiment import SHIPPED_SENTIMENT, SentimentModel
     from analysis.topic import TopicModel
 
-    kinds: dict[str, type[PersistedTextModel]] = {"topic": TopicModel, "sentiment": SentimentModel}
-    if spec == "topic":
-        return TopicModel._load(SHIPPED_MODELS / spec)
-    if spec in SHIPPED_SENTIMENT:
-        return SentimentModel.load(spec)
+    if spec == "topic" or spec in SHIPPED_SENTIMENT:
+        if Path(spec).is_dir():
+            click.echo(f"--model {spec} names the shipped {spec} model; for the directory {spec} here, write "
+                       f"--model ./{spec}", err=True)
+        return TopicModel._load(SHIPPED_MODELS / spec) if spec == "topic" else SentimentModel.load(spec)
     path = Path(spec)
     if not path.exists() and len(path.parts) == 1:  # a bare word: most likely a mistyped shipped name
         raise ModelNotFound(f"no model named {spec!r} and no directory {spec}; use topic, "
                             f"{', '.join(SHIPPED_SENTIMENT)} or the directory of a model trained with yuqing train")
-    kind = "topic"
     try:
-        kind = json.loads((path / META_FILE).read_text(encoding="utf-8")).get("kind", "topic")
+        meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        pass  # read_model_dir below reports the missing or broken meta.json with the retrain command
-    return kinds.get(kind, TopicModel)._load(path)
+        meta = None  # read_model_dir below reports the missing or broken meta.json with the retrain command
+    kind = meta.get("kind") if isinstance(meta, dict) else None
+    if kind == "sentiment":
+        return SentimentModel.load(path)  # (checks that an encoder it needs is installed)
+    if kind == "topic" or not path.is_dir():
+        return TopicModel._load(path)
+    raise ModelNotFound(f"{path} holds no model yuqing can read ({META_FILE} is missing or not a model's); train "
+                        "one with: yuqing train topic|sentiment --data CSV --text-column C --label-column L "
+                        f"--out {shlex.quote(str(path))}")
 
 
 @click.command("predict")
 @click.option(
     "--model", "model_spec", required=True, help="topic, sentiment, sentiment-e5 (slower, more accurate), or a model directory."
 )
-@click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True, help="Input CSV.")
+@click.option("--data", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Input CSV ('-': standard input).")
 @click.option("--text-column", default="text", show_default=True, help="Column to classify.")
-@click.option("--out", type=click.Path(path_type=Path), help="Output CSV (default: standard output).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Output CSV (default or '-': standard output).")
 def predict_command(model_spec: str, data: Path, text_column: str, out: Path | None) -> None:
     """Label every row of a CSV: input columns plus ``label`` and ``score`` (the label's probability)."""
-    try:
-        model = load_model(model_spec)
-    except ModelUnavailable as exc:
-        raise click.ClickException(str(exc)) from exc
+    if out is not None and str(out) == "-":
+        out = None
+    if str(data) != "-" and not data.is_file():
+        raise click.ClickException(f"--data {data}: no such file; give the CSV to label (or - for standard input)")
+    if out is not None and str(data) != "-" and same_file(data, out):
+        raise click.ClickException(f"--out {out} is the input file; writing it would destroy the rows being read. "
+                                   "Choose another output file")
     problem = output_file_problem(out) if out is not None else None
     if problem:
         raise click.ClickException(f"--out {out}: {problem}")
+    try:
+        model = load_model(model_spec)
+    except ModelUnavailable as exc:  # (an encoder that is not installed included)
+        raise click.ClickException(str(exc)) from exc
     try:
         fields, rows = read_table(data, [(text_column, "--text-column")])
     except CsvInputError as exc:
@@ -127,8 +144,8 @@ def predict_command(model_spec: str, data: Path, text_column: str, out: Path | N
         click.echo("the input already has " + ", ".join(f"{k!r} (kept as {v!r})" for k, v in renamed.items())
                    + "; 'label' and 'score' are the model's", err=True)
     out_fields = [renamed.get(f, f) for f in fields] + ["label", "score"]
-    sink = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
-    try:
+
+    def write(sink: IO[str]) -> None:
         writer = csv.DictWriter(sink, fieldnames=out_fields)
         writer.writeheader()
         for start in range(0, len(rows), BATCH):
@@ -136,8 +153,15 @@ def predict_command(model_spec: str, data: Path, text_column: str, out: Path | N
             for row, (label, score) in zip(batch, model.predict([r[text_column] for r in batch]), strict=True):
                 kept = {renamed.get(k, k): v for k, v in row.items()}
                 writer.writerow({**kept, "label": label, "score": f"{score:.4f}"})
-    finally:
-        if out:
-            sink.close()
+
+    if out is None:
+        write(sys.stdout)
+        return
+    try:
+        with replaced_on_success(out) as sink:  # an interrupted run leaves no half-labelled file behind
+            write(sink)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}; nothing was written "
+                                   "(a file already there is unchanged)") from exc
     if out:
         click.echo(f"{len(rows)} rows labelled with the {model.kind} model → {out}", err=True)

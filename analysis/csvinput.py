@@ -2,12 +2,15 @@
 
 A header row is required; column names must be unique (a repeated name would make one column's values
 vanish); every row must have as many fields as the header (a stray comma would shift or drop values);
-fields may be as long as a 1 MB article. UTF-8 with or without a byte-order mark.
+fields may be as long as a 1 MB article; a quote opened and never closed is an error at the line where it opened
+(read leniently, it swallows every row after it into one field). UTF-8 with or without a byte-order mark.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,15 +24,21 @@ class CsvInputError(ValueError):
 
 
 def read_table(path: Path, required: Sequence[tuple[str, str]]) -> tuple[list[str], list[dict[str, str]]]:
-    """The header and the rows of a CSV; ``required`` pairs a column with the option that names it."""
+    """The header and the rows of a CSV (``-``: standard input); ``required`` pairs a column with the option that
+    names it."""
     csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD_CHARS))
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
+        if str(path) == "-":
+            handle = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="")
+            path = Path("standard input")
+        else:
+            handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise CsvInputError(f"cannot read {path}: {exc.strerror}; check the --data path") from exc
     with handle:
         try:
-            reader = csv.reader(handle)
+            reader = csv.reader(handle, strict=True)
+            row_start = 1
             header = next(reader, None)
             if header is None:
                 raise CsvInputError(f"{path} is empty; it needs a header row naming the columns, then the rows")
@@ -40,8 +49,9 @@ def read_table(path: Path, required: Sequence[tuple[str, str]]) -> tuple[list[st
             for column, option in required:
                 if column not in header:
                     raise CsvInputError(f"{path}: no column {column!r} (columns: {', '.join(map(repr, header))}); "
-                                        f"pass the right {option}")
+                                        f"pass the right {option}{_delimiter_hint(header)}")
             rows = []
+            row_start = reader.line_num + 1
             for values in reader:
                 if not values:
                     continue  # a blank line
@@ -51,8 +61,20 @@ def read_table(path: Path, required: Sequence[tuple[str, str]]) -> tuple[list[st
                         "quote fields that contain commas or line breaks (\"...\") and check that line"
                     )
                 rows.append(dict(zip(header, values, strict=True)))
+                row_start = reader.line_num + 1
         except UnicodeDecodeError as exc:
             raise CsvInputError(f"{path} is not UTF-8 ({exc.reason}); re-save it as UTF-8 CSV") from exc
         except csv.Error as exc:
-            raise CsvInputError(f"{path}, line {reader.line_num}: malformed CSV ({exc}); check the quoting") from exc
+            where = f"line {row_start}" if row_start == reader.line_num else f"the row that starts on line {row_start}"
+            raise CsvInputError(f"{path}, {where}: malformed CSV ({exc}); a field that starts with a quote must end with "
+                                "one (\"...\"), and a quote inside a quoted field is written twice (\"\")") from exc
     return header, rows
+
+
+def _delimiter_hint(header: list[str]) -> str:
+    """When the header is one name holding ';' or tabs, the file is not comma-separated."""
+    if len(header) == 1:
+        for mark, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
+            if mark in header[0]:
+                return f"; the header looks separated by {name}: save the file as comma-separated CSV"
+    return ""

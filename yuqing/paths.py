@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,3 +63,31 @@ def output_file_problem(path: Path) -> str | None:
     if not path.parent.is_dir():
         return f"the directory {path.parent} does not exist; create it first"
     return None
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file: the same path, a symbolic link or a hard link to it."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist yet
+        return a.resolve() == b.resolve()
+
+
+@contextlib.contextmanager
+def replaced_on_success(path: Path) -> Iterator[IO[str]]:
+    """A text file written beside ``path`` and moved onto it only when the block ends without an error, so an
+    interrupted or failed run (Ctrl-C, a full disk) leaves the previous file as it was and no half-written one.
+    A device or a pipe (/dev/stdout, a FIFO) is written directly: it cannot be replaced, only written to."""
+    if path.exists() and not path.is_file():
+        with path.open("w", encoding="utf-8", newline="") as direct:
+            yield direct
+        return
+    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+        os.replace(partial, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
+        raise

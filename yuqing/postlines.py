@@ -8,6 +8,8 @@ data that de-identification never sees. Every bad line raises ``BadLine`` saying
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,23 +41,48 @@ def parse_time(value: Any, tz: Any, field: str, now: datetime | None = None,
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise BadLine(f"{field} must be a date-time string, got {type(value).__name__}")
     if isinstance(value, int | float):
+        if not value > 0:  # 0 (and NaN) is what a missing time is written as, not 1 January 1970
+            raise BadLine(f"{field} {value!r} is a placeholder, not a time; leave the field out or write it as "
+                          "2026-04-08T09:30:00+08:00")
         try:  # milliseconds when it is too large for seconds (after the year 5138)
-            return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz)
+            parsed = datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz)
         except (OverflowError, OSError, ValueError):  # NaN, or beyond the years a datetime can hold
             raise BadLine(f"{field} {value!r} is not a Unix time in seconds or milliseconds; write it as "
                           "2026-04-08T09:30:00+08:00") from None
+        return _plausible(parsed, value, field)
     try:
         parsed = ensure_aware(datetime.fromisoformat(value.strip()), tz)
     except ValueError:
+        iso_date = _ISO_DATE.match(value)
+        if iso_date and not _real_date(*map(int, iso_date.groups())):  # 2019-13-01 is no 13 January
+            raise BadLine(f"{field} {value!r} has no such date; write it as 2026-04-08T09:30:00+08:00") from None
         found = timeparse.parse_time(value, now, str(tz))
         if found is None:
             raise BadLine(f"{field} {value!r} is not a date-time; write it as 2026-04-08T09:30:00+08:00") from None
+        if value.strip().lstrip("+-").isdigit():  # "-1", "20": a number, not a date a person writes
+            raise BadLine(f"{field} {value!r} is not a date-time; a Unix time is written as a JSON number, a date as "
+                          "2026-04-08T09:30:00+08:00") from None
         if absolute:
             anchor = now or datetime.now(UTC)
             if timeparse.parse_time(value, anchor - timedelta(days=400), str(tz)) != found:
                 raise BadLine(f"{field} {value!r} is relative to the day it was read; here it must be a full "
                               "date and time, e.g. 2026-04-08T09:30:00+08:00") from None
         return found
+    return _plausible(parsed, value, field)
+
+
+_ISO_DATE = re.compile(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
+
+
+def _real_date(year: int, month: int, day: int) -> bool:
+    try:
+        datetime(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def _plausible(parsed: datetime, value: Any, field: str) -> datetime:
     if not timeparse.PLAUSIBLE_YEARS[0] <= parsed.year <= timeparse.PLAUSIBLE_YEARS[1]:
         raise BadLine(f"{field} {value!r} is not a plausible publication time (years "
                       f"{timeparse.PLAUSIBLE_YEARS[0]}-{timeparse.PLAUSIBLE_YEARS[1]}); check the field")
@@ -85,6 +112,16 @@ def _as_text(value: Any, field: str) -> str | None:
     raise BadLine(f"'{field}' must be a string, got {type(value).__name__}")
 
 
+def _optional(read: Callable[[], Any], field: str, warnings: list[str] | None, strict: bool) -> Any:
+    try:
+        return read()
+    except BadLine as exc:
+        if strict or warnings is None:
+            raise
+        warnings.append(f"left out {field} ({exc}); the post is kept")
+        return None
+
+
 # Fields a post can do without: a malformed one is dropped (and said so) rather than the whole post.
 OPTIONAL_FIELDS = ("engagement", "url", "author", "reply", "lang", "source_type", "status")
 
@@ -101,6 +138,8 @@ def post_from_record(record: Any, tz: Any, now: datetime, resolve_region: Region
         raise BadLine("missing 'id' (each post needs its own id)")
     if isinstance(post_id, bool) or not isinstance(post_id, str | int | float):
         raise BadLine(f"'id' must be a string or a number, got {type(post_id).__name__} {post_id!r}")
+    if isinstance(post_id, float) and not math.isfinite(post_id):
+        raise BadLine(f"'id' {post_id!r} is not a number a post can be told by; give each post its own id")
     # A number where text belongs is still text (a post that is only "12345"); a list or object is not.
     text = _as_text(record.get("text"), "text") or ""
     fields: dict[str, Any] = {k: record[k] for k in POST_FIELDS if k in record and record[k] is not None}
@@ -110,11 +149,16 @@ def post_from_record(record: Any, tz: Any, now: datetime, resolve_region: Region
         if name in fields:
             fields[name] = _as_text(fields[name], name)
     fields["source"] = str(record.get("source") or "jsonl")
-    published = parse_time(record.get("published_at"), tz, "published_at", now, absolute_times)
-    fetched = parse_time(record.get("fetched_at"), tz, "fetched_at", now, absolute_times)
+    # Times and region are optional: a malformed one is left out with a warning (a replay, which orders posts by
+    # time, refuses the post instead).
+    published = _optional(lambda: parse_time(record.get("published_at"), tz, "published_at", now, absolute_times),
+                          "published_at", warnings, strict=absolute_times)
+    fetched = _optional(lambda: parse_time(record.get("fetched_at"), tz, "fetched_at", now, absolute_times),
+                        "fetched_at", warnings, strict=absolute_times)
     fields["published_at"] = published
     fields["fetched_at"] = fetched or published or now
-    fields["region"] = parse_region(record.get("region"), resolve_region)
+    fields["region"] = _optional(lambda: parse_region(record.get("region"), resolve_region), "region", warnings,
+                                 strict=False)
     tier = record.get("media_tier")
     if tier is not None and tier not in MediaTier._value2member_map_:
         raise BadLine(f"media_tier {tier!r} is unknown; use one of {', '.join(t.value for t in MediaTier)}")

@@ -204,7 +204,7 @@ def test_train_says_how_many_rows_it_left_out_and_refuses_a_file_as_model_dir(tm
 def test_a_model_trained_on_its_own_labels_gives_text_without_chinese_its_commonest_label(tmp_path: Path) -> None:
     """No 非民生 or neutral among the labels: the commonest one, not the alphabetically first (交通)."""
     rows = labelled_rows()
-    rows += [dict(r, id=r["id"] + "-again") for r in rows if r["category"] == "环境"]
+    rows += [dict(r, id=r["id"] + "-again", content=r["content"] + "，再次反映") for r in rows if r["category"] == "环境"]
     data = write_csv(tmp_path / "labelled.csv", rows)
     out = tmp_path / "model"
     result = CliRunner().invoke(train_command, ["topic", "--data", str(data), "--text-column", "content",

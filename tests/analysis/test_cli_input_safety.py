@@ -1,0 +1,263 @@
+"""`yuqing train`, `predict` and `analyze` never lose or overwrite a user's data silently, and their held-out scores
+stay honest. Each case failed once, in a review that used the commands as a release judge would (2026-11-26)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from analysis import commands
+from analysis.commands import predict_command, train_command
+from analysis.training import PersistedTextModel, weibo_senti_100k
+from tests.analysis.test_train_cli import labelled_rows, write_csv
+from yuqing.cli import main
+
+TRAIN = ["--text-column", "content", "--label-column", "category"]
+
+
+def rows_csv(tmp_path: Path, name: str = "in.csv") -> Path:
+    return write_csv(tmp_path / name, [{"id": "1", "text": "学校食堂饭菜太差"}, {"id": "2", "text": "医院排队太久"}])
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def test_a_quote_never_closed_is_an_error_at_its_line_not_half_the_rows(tmp_path: Path) -> None:
+    data = tmp_path / "stray.csv"
+    data.write_text('id,text\n1,好的标题\n2,"第二行没有收尾的引号\n3,第三行\n4,第四行\n', encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(predict_command, ["--model", "topic", "--data", str(data), "--out", str(out)])
+    assert result.exit_code != 0
+    assert "the row that starts on line 3" in result.output and "must end with one" in result.output
+    assert not out.exists()
+    labelled = tmp_path / "labelled.csv"
+    labelled.write_text('text,label\n好的标题,a\n"第二行没有收尾的引号,b\n第三行,a\n', encoding="utf-8")
+    trained = CliRunner().invoke(train_command, ["topic", "--data", str(labelled), "--out", str(tmp_path / "m")])
+    assert trained.exit_code != 0 and "the row that starts on line 3" in trained.output
+
+
+def test_a_semicolon_separated_file_is_named_as_such(tmp_path: Path) -> None:
+    data = tmp_path / "semi.csv"
+    data.write_text("id;text\n1;你好\n", encoding="utf-8")
+    result = CliRunner().invoke(predict_command, ["--model", "topic", "--data", str(data)])
+    assert result.exit_code != 0 and "separated by semicolons" in result.output
+
+
+# --------------------------------------------------------------------------- writing
+
+
+@pytest.mark.parametrize("link", ["same", "hard"])
+def test_predict_refuses_to_write_over_its_input(tmp_path: Path, link: str) -> None:
+    data = rows_csv(tmp_path)
+    before = data.read_bytes()
+    out = data
+    if link == "hard":
+        out = tmp_path / "linked.csv"
+        os.link(data, out)
+    result = CliRunner().invoke(predict_command, ["--model", "topic", "--data", str(data), "--out", str(out)])
+    assert result.exit_code != 0 and "is the input file" in result.output
+    assert data.read_bytes() == before
+
+
+def test_analyze_refuses_an_output_hard_linked_to_its_input(tmp_path: Path) -> None:
+    posts = tmp_path / "p.jsonl"
+    posts.write_text('{"id": "a", "text": "医院排队太久"}\n', encoding="utf-8")
+    os.link(posts, tmp_path / "h.jsonl")
+    result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(tmp_path / "h.jsonl")])
+    assert result.exit_code != 0 and "is the input file" in result.output
+    assert posts.read_text(encoding="utf-8") == '{"id": "a", "text": "医院排队太久"}\n'
+
+
+def test_an_interrupted_predict_leaves_the_previous_output_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                 ) -> None:
+    data = write_csv(tmp_path / "in.csv", [{"text": f"医院排队太久第{i}次"} for i in range(6)])
+    out = tmp_path / "out.csv"
+    out.write_text("the previous run's labels\n", encoding="utf-8")
+    calls = []
+    real = PersistedTextModel.predict
+
+    def fails_on_the_second_batch(self: PersistedTextModel, texts: list[str]) -> list[tuple[str, float]]:
+        calls.append(len(texts))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(self, texts)
+
+    monkeypatch.setattr(commands, "BATCH", 2)
+    monkeypatch.setattr(PersistedTextModel, "predict", fails_on_the_second_batch)
+    result = CliRunner().invoke(predict_command, ["--model", "topic", "--data", str(data), "--out", str(out)])
+    assert result.exit_code != 0
+    assert out.read_text(encoding="utf-8") == "the previous run's labels\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]  # no partial file left behind
+
+
+def test_a_full_disk_is_a_message_and_a_device_stays_a_device(tmp_path: Path) -> None:
+    result = CliRunner().invoke(predict_command, ["--model", "topic", "--data", str(rows_csv(tmp_path)),
+                                                  "--out", "/dev/full"])
+    assert result.exit_code != 0 and "cannot write /dev/full: No space left on device" in result.output
+    assert not Path("/dev/full").is_file()
+
+
+def test_dash_means_standard_input_and_output(tmp_path: Path) -> None:
+    data = rows_csv(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(predict_command, ["--model", "topic", "--data", "-", "--out", "-"],
+                           input=data.read_text(encoding="utf-8"))
+    assert result.exit_code == 0, result.output
+    labelled = list(csv.DictReader(result.stdout.splitlines()))
+    assert [r["id"] for r in labelled] == ["1", "2"] and labelled[1]["label"] == "就医"
+    assert not Path("-").exists()
+
+
+def test_train_refuses_a_directory_that_holds_other_things(tmp_path: Path) -> None:
+    data = write_csv(tmp_path / "labelled.csv", labelled_rows())
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "notes.md").write_text("mine", encoding="utf-8")
+    result = CliRunner().invoke(train_command, ["topic", "--data", str(data), *TRAIN, "--out", str(project)])
+    assert result.exit_code != 0 and "holds files that are not a yuqing model" in result.output
+    assert [p.name for p in project.iterdir()] == ["notes.md"]
+    model = tmp_path / "model"
+    assert CliRunner().invoke(train_command, ["topic", "--data", str(data), *TRAIN, "--out", str(model)]).exit_code == 0
+    again = CliRunner().invoke(train_command, ["topic", "--data", str(data), *TRAIN, "--out", str(model)])
+    assert again.exit_code == 0, again.output  # the same kind is retrained in place
+    other = CliRunner().invoke(train_command, ["sentiment", "--data", str(data), *TRAIN, "--out", str(model)])
+    assert other.exit_code != 0 and "already holds a topic model" in other.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["labelled.csv", "model", "proj"]
+
+
+# --------------------------------------------------------------------------- honest scores
+
+
+def test_repeated_texts_are_trained_on_once(tmp_path: Path) -> None:
+    rows = labelled_rows()
+    data = write_csv(tmp_path / "labelled.csv", rows + rows[:30])
+    result = CliRunner().invoke(train_command, ["topic", "--data", str(data), *TRAIN, "--out", str(tmp_path / "m")])
+    assert result.exit_code == 0, result.output
+    assert "left out 30 row(s) repeating an earlier row's text" in result.output
+    assert f"{len(rows)} rows, 3 labels" in result.output
+
+
+def test_a_csv_of_the_scorers_own_posts_gets_a_scorer_that_never_saw_them(tmp_path: Path) -> None:
+    texts, labels = weibo_senti_100k()
+    picked = list(range(0, 400, 2)) + list(range(len(texts) - 400, len(texts), 2))
+    data = write_csv(tmp_path / "senti.csv", [{"content": texts[i], "category": labels[i]} for i in picked])
+    out = tmp_path / "m"
+    result = CliRunner().invoke(train_command, ["sentiment", "--data", str(data), *TRAIN, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "400 posts of this CSV are in weibo_senti_100k" in result.output
+    card = (out / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert "refitted on weibo_senti_100k without the 400 posts" in card
+
+
+def test_text_without_chinese_or_a_text_column_as_labels_is_refused_readably(tmp_path: Path) -> None:
+    english = write_csv(tmp_path / "en.csv", [{"content": f"the bus is late again {i}", "category": "a b"[i % 2 * 2]}
+                                              for i in range(60)])
+    result = CliRunner().invoke(train_command, ["topic", "--data", str(english), *TRAIN, "--out", str(tmp_path / "m")])
+    assert result.exit_code != 0 and "contain Chinese" in result.output
+    data = write_csv(tmp_path / "labelled.csv", labelled_rows())
+    wrong = CliRunner().invoke(train_command, ["topic", "--data", str(data), "--text-column", "content",
+                                               "--label-column", "id", "--out", str(tmp_path / "m")])
+    assert wrong.exit_code != 0 and "looks like a text column" in wrong.output
+    assert "more" in wrong.output and len(wrong.output) < 1000
+
+
+# --------------------------------------------------------------------------- broken model directories
+
+
+def test_the_retrain_command_works_from_anywhere_and_quotes_its_paths(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    spaced = tmp_path / "sp ace"
+    spaced.mkdir()
+    data = write_csv(spaced / "my data.csv", labelled_rows())
+    monkeypatch.chdir(spaced)
+    assert CliRunner().invoke(train_command, ["topic", "--data", "my data.csv", *TRAIN, "--out", "my model"]
+                              ).exit_code == 0
+    (spaced / "my model" / "model.joblib").unlink()
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(predict_command, ["--model", str(spaced / "my model"), "--data",
+                                                  str(rows_csv(tmp_path))])
+    assert result.exit_code != 0
+    assert f"--data '{data}'" in result.output and f"--out '{spaced / 'my model'}'" in result.output
+
+
+@pytest.mark.parametrize(("meta", "model"), [("[1, 2]", None), (None, {"not": "a model"})])
+def test_a_broken_model_directory_is_a_message_not_a_traceback(tmp_path: Path, meta: str | None,
+                                                              model: object) -> None:
+    import joblib
+
+    directory = tmp_path / "m"
+    shutil.copytree(Path(commands.SHIPPED_MODELS) / "topic", directory)
+    if meta is not None:
+        (directory / "meta.json").write_text(meta, encoding="utf-8")
+    if model is not None:
+        joblib.dump(model, directory / "model.joblib")
+    result = CliRunner().invoke(predict_command, ["--model", str(directory), "--data", str(rows_csv(tmp_path))])
+    assert result.exit_code != 0 and "with: yuqing train topic" in result.output
+    assert not isinstance(result.exception, AttributeError | TypeError)
+
+
+def test_a_directory_named_like_a_shipped_model_is_pointed_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    (tmp_path / "topic").mkdir()
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(predict_command, ["--model", "topic", "--data", str(rows_csv(tmp_path))])
+    assert result.exit_code == 0 and "write --model ./topic" in result.stderr
+
+
+# --------------------------------------------------------------------------- analyze
+
+
+def test_analyze_reads_utf16_and_refuses_a_file_with_no_post(tmp_path: Path) -> None:
+    posts = tmp_path / "u16.jsonl"
+    posts.write_text('{"id": "a", "text": "医院排队太久了"}\n', encoding="utf-16")
+    out = tmp_path / "o.jsonl"
+    result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text(encoding="utf-8"))["id"] == "a"
+    garbage = tmp_path / "g.jsonl"
+    garbage.write_text("garbage\n[1]\n", encoding="utf-8")
+    refused = CliRunner().invoke(main, ["analyze", "--in", str(garbage), "--out", str(tmp_path / "g.out")])
+    assert refused.exit_code != 0 and "none of the 2 lines" in refused.output
+    assert not (tmp_path / "g.out").exists()
+
+
+@pytest.mark.parametrize(("line", "said"), [
+    ('{"id": "a", "text": "医院排队太久", "published_at": "2019-13-01"}', "has no such date"),
+    ('{"id": "a", "text": "医院排队太久", "published_at": "-1"}', "is not a date-time"),
+    ('{"id": "a", "text": "医院排队太久", "published_at": 0}', "is a placeholder"),
+    ('{"id": "a", "text": "医院排队太久", "region": 123}', "left out region"),
+])
+def test_a_malformed_time_or_region_is_left_out_and_said(tmp_path: Path, line: str, said: str) -> None:
+    posts = tmp_path / "p.jsonl"
+    posts.write_text(line + "\n", encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert said in result.stderr
+    row = json.loads(out.read_text(encoding="utf-8"))
+    assert row["id"] == "a" and not str(row.get("published_at", "")).startswith(("1970", "2019-01-13", "2026-01"))
+
+
+def test_a_nan_id_is_refused(tmp_path: Path) -> None:
+    posts = tmp_path / "p.jsonl"
+    posts.write_text('{"id": NaN, "text": "医院排队太久"}\n{"id": "b", "text": "学校食堂太差"}\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(tmp_path / "o.jsonl")])
+    assert result.exit_code == 0 and "p.jsonl:1: skipped: 'id' nan" in result.stderr
+
+
+def test_analyze_without_its_shipped_models_is_an_error_not_a_file_of_fallbacks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from analysis.topic import TopicModel
+
+    monkeypatch.setattr(TopicModel, "default_dir", tmp_path / "no-model")
+    posts = tmp_path / "p.jsonl"
+    posts.write_text('{"id": "a", "text": "医院排队太久"}\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(tmp_path / "o.jsonl")])
+    assert result.exit_code != 0 and "no topic model at" in result.output and "yuqing train topic" in result.output
+    assert not (tmp_path / "o.jsonl").exists()
