@@ -92,6 +92,17 @@ def test_reposts_and_paraphrases_join_one_event_unrelated_posts_do_not(policy: G
     assert event.emerging and event.emerging_reasons[0] == "首批 1 条即出现严重线索: 3人死亡、12人受伤、爆炸"
 
 
+def test_petitions_that_share_only_their_frame_stay_apart() -> None:
+    """Real board messages of a year (请加快…建设力度) chained into events of 7-12 through the petition's frame."""
+    petitions = ["请加快A市四医院滨水星城院区建设力度", "请加快A市汉王陵考古遗址公园建设力度",
+                 "请加快A市现代服务业转型升级步伐力度", "请A市加快大气污染防治工作的力度",
+                 "A市银杉路和银星路交汇口红绿灯常年都是摆设，严重影响出行", "A市银杉北路常年道路破损，严重影响居民生活"]
+    tracker = EventTracker()
+    events = {tracker.add(Post(id=f"p{i}", source="board", fetched_at=T0 + timedelta(minutes=30 * i), title=text,
+                               text=text, tokens=tokenize(text))).id for i, text in enumerate(petitions)}
+    assert len(events) == len(petitions)
+
+
 def test_every_post_learns_its_event_id() -> None:
     tracker = EventTracker()
     posts = _stream()
