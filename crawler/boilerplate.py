@@ -8,6 +8,8 @@ furniture (readability's "unlikely candidates"). Every rule spares an element th
 an article container is never removed whatever its class or its inline links. ``trim_widget_lines``
 drops what the extractors still leave at the ends of a body: reaction buttons, "not interested" menus,
 "favourited!" dialogs, counters, and what follows the "责任编辑" line that closes a Chinese news article.
+``rejoin_inline_breaks`` takes out the line breaks GNE puts around every inline element (a link in a sentence)
+where the page's own paragraph runs on: on the 62 pages, lines under 10 characters 313 → 146, no text changed.
 
 On the 62 real pages of ../shared/data/extraction (a review of 2026-11-26 judged every page by eye):
 bodies right 50 → 58, no title or time lost.
@@ -165,6 +167,58 @@ def without_furniture(tree: lxml.html.HtmlElement) -> str:
         if prose_chars(element) >= max(keep, ARTICLE_SHARE * prose):
             element.tag = "div"
     return serialize(tree)
+
+
+# Elements that break a line; text inside any other (a, span, strong, em, font…) runs on with its neighbours.
+_BLOCK_TAGS = frozenset(
+    "address article aside blockquote body br dd div dl dt figcaption figure footer form h1 h2 h3 h4 h5 h6 header "
+    "hr html li main nav ol p pre section table tbody td tfoot th thead tr ul".split()
+)
+# Characters of each side of a line break looked up in the page's paragraphs.
+_JOIN_CONTEXT = 12
+
+
+def paragraph_text(tree: lxml.html.HtmlElement) -> str:
+    """The page's text with every block element on its own line and inline elements run together, white space
+    removed: where a sentence continues across an inline link, it continues here too."""
+    parts: list[str] = []
+
+    def walk(element: lxml.html.HtmlElement) -> None:
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if tag in ("script", "style", "noscript", "template"):
+            if element.tail:
+                parts.append(element.tail)
+            return
+        block = tag in _BLOCK_TAGS
+        if block:
+            parts.append("\n")
+        if element.text and tag:
+            parts.append(element.text)
+        for child in element:
+            walk(child)
+        if block:
+            parts.append("\n")
+        if element.tail:
+            parts.append(element.tail)
+
+    walk(tree)
+    return "\n".join(_key(line) for line in "".join(parts).split("\n") if line.strip())
+
+
+def rejoin_inline_breaks(content: str, paragraphs: str) -> str:
+    """GNE puts a line break around every inline element (…表示，\n<a>龙湖集团</a>\n即将…); a break whose two sides
+    run on within one paragraph of the page (``paragraph_text``) is taken out again."""
+    lines = content.split("\n")
+    out = [lines[0]]
+    for line in lines[1:]:
+        previous = out[-1]
+        tail, head = _key(previous)[-_JOIN_CONTEXT:], _key(line)[:_JOIN_CONTEXT]
+        if tail and head and not _SENTENCE_END.search(tail[-1]) and tail + head in paragraphs:
+            spaced = previous.rstrip()[-1:].isascii() and line.lstrip()[:1].isascii()
+            out[-1] = previous.rstrip() + (" " if spaced else "") + line.lstrip()
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 def _widget_line(line: str) -> bool:

@@ -27,7 +27,13 @@ from gne.defaults import AUTHOR_PATTERN_STR, PUBLISH_TIME_META
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
-from crawler.boilerplate import serialize, trim_widget_lines, without_furniture
+from crawler.boilerplate import (
+    paragraph_text,
+    rejoin_inline_breaks,
+    serialize,
+    trim_widget_lines,
+    without_furniture,
+)
 from crawler.encoding import decode_html
 from yuqing.timeparse import DEFAULT_TZ, find_datetime, local_now, parse_time
 
@@ -762,6 +768,7 @@ def _extract(
     else:
         content = str(gne().get("content") or "")
         content = trim_widget_lines(_choose_content(found["bare"], content, len(body_text), url, title))
+        content = rejoin_inline_breaks(content, paragraph_text(tree))
 
     if published_at is not None:
         published_at = published_at.astimezone(now.tzinfo)  # one zone for every page, same instant

@@ -331,6 +331,22 @@ def test_an_article_marked_up_as_an_element_the_extractors_discard_is_still_the_
     assert article.content == "\n".join(NOTICE_P)
 
 
+def test_a_sentence_with_inline_links_stays_one_line_and_paragraphs_stay_apart() -> None:
+    """GNE broke a line around every inline element (2019年，\n龙湖集团\n即将迎来… on 163/1)."""
+    linked = ('<p>2019年，<a href="/c/1">龙湖集团</a>即将迎来赴港上市10周年。带领公司上市的<span class="name">吴亚军</span>'
+              '，在前不久召开的中期业绩会上表示，没有故事就是好故事，业主们却不这么看。</p>')
+    page = review_page(f'<div class="article">{linked}{"".join(f"<p>{p}</p>" for p in NOTICE_P)}</div>')
+    lines = extract_article(page, now=NOW).content.split("\n")
+    assert lines[0] == ("2019年，龙湖集团即将迎来赴港上市10周年。带领公司上市的吴亚军，在前不久召开的中期业绩会上表示，"
+                        "没有故事就是好故事，业主们却不这么看。")
+    assert lines[1:] == NOTICE_P
+
+
+def test_real_pages_break_lines_where_the_page_does(all_pages: dict[str, Article]) -> None:
+    content = all_pages["163/1.html"].content
+    assert "2019年，龙湖集团即将迎来赴港上市10周年。" in content and "\n吴亚军\n" not in content
+
+
 def test_a_related_articles_time_in_a_script_does_not_replace_the_bylines() -> None:
     script = '<script>var relatedNews = [{"title":"A3区召开安全会议","pubTime":"2024-02-27 08:15:00"}];</script>'
     page = review_page(f'<div class="article">{"".join(f"<p>{p}</p>" for p in NOTICE_P)}</div>{script}')
