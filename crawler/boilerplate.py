@@ -12,7 +12,7 @@ drops what the extractors still leave at the ends of a body: reaction buttons, "
 where the page's own paragraph runs on: on the 62 pages, lines under 10 characters 313 → 146, no text changed.
 
 On the 62 real pages of ../shared/data/extraction (a review of 2026-11-26 judged every page by eye):
-bodies right 50 → 58, no title or time lost.
+bodies right 50 → 58 (59 with the closing follow-us line trimmed), no title or time lost.
 """
 
 from __future__ import annotations
@@ -57,6 +57,9 @@ _LINE_END = re.compile(r"[。！？!?；;，,：:…”\"）)]$")
 # A notice's closing lines are the article's, not widgets: 附件, 联系人, the issuing office, the date (落款).
 _SIGNATURE_LINE = re.compile(r"^(?:附件|联系人|联系电话|电话|地址|邮编|\d+[.．、])|(?:局|委|办|厅|院|部|会|中心|政府|公司|学校|"
                              r"医院|办公室|委员会)$|\d{4}年\d{1,2}月\d{1,2}日$")
+# A closing line that asks the reader to follow the publisher (a QR code, a WeChat account) is no article text.
+_FOLLOW_US = re.compile(r"(?:扫描|扫码|长按|识别).{0,12}二维码|关注.{0,15}(?:微信|公众号)|微信(?:中)?搜(?:索)?[:：]")
+PROMO_LINE_CHARS = 100
 _HEAD_LABEL = re.compile(r"^(?:来源|作者|编辑|发布时间|时间|日期|图集|点击|查看|更多|返回)")
 _SPACE = re.compile(r"[\s\u3000\xa0\"'“”‘’]")
 # Icon-font glyphs (private use area): a share or eye icon, never text.
@@ -246,6 +249,9 @@ def trim_widget_lines(content: str) -> str:
         start -= 1
     if len([line for line in lines[start:end] if line.strip()]) >= 3:
         lines = lines[:start]
+    while lines and (not lines[-1].strip() or (len(lines) > 1 and len(_key(lines[-1])) < PROMO_LINE_CHARS
+                                                and _FOLLOW_US.search(lines[-1]))):
+        lines = lines[:-1]  # 扫描下方二维码关注…官方微信: the publisher's, after the article
     lines = [_ICON_GLYPHS.sub("", line) for line in lines]
     head = 0
     while head < min(len(lines), 8):

@@ -347,6 +347,14 @@ def test_real_pages_break_lines_where_the_page_does(all_pages: dict[str, Article
     assert "2019年，龙湖集团即将迎来赴港上市10周年。" in content and "\n吴亚军\n" not in content
 
 
+def test_a_closing_follow_us_line_is_not_article_text(all_pages: dict[str, Article]) -> None:
+    """sina/4 ended with 扫描下方二维码关注苹果汇官方微信(或微信中搜：appleinc2012)."""
+    assert all_pages["sina/4.html"].content.endswith("实现轻松换新iPhone。(李楠)")
+    promo = "<p>扫描下方二维码，关注A3区融媒体中心微信公众号。</p>"
+    page = review_page(f'<div class="article">{"".join(f"<p>{p}</p>" for p in NOTICE_P)}{promo}</div>')
+    assert extract_article(page, now=NOW).content == "\n".join(NOTICE_P)
+
+
 def test_a_related_articles_time_in_a_script_does_not_replace_the_bylines() -> None:
     script = '<script>var relatedNews = [{"title":"A3区召开安全会议","pubTime":"2024-02-27 08:15:00"}];</script>'
     page = review_page(f'<div class="article">{"".join(f"<p>{p}</p>" for p in NOTICE_P)}</div>{script}')
