@@ -54,7 +54,9 @@ _TAG = re.compile(r"<[^>]{0,2000}>")
 # Inline markup leaves no gap: "1381234<b></b>5678" is one phone number to the de-identifier.
 _INLINE_TAG = re.compile(r"</?(?:b|i|u|em|strong|span|font|a|small|big|mark|sub|sup|s|strike|del|ins)\b[^>]{0,2000}>",
                          re.IGNORECASE)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\ufeff]")
+# Control characters, zero-width characters and bidirectional overrides and isolates (a title with U+202E shows
+# 局育教区3A as A3区教育局: what a press officer reads must be what was stored).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _MOJIBAKE = re.compile(r"[\u00c0-\u00ef][\u0080-\u00bf]")
 
 
@@ -132,12 +134,23 @@ def _may_be_personal(key: str, value: str) -> bool:
     return bool(value) and (_PERSONAL_KEY.search(key) is not None or _BARE_ID.fullmatch(value) is None)
 
 
+def _masked_value(key: str, value: str, deidentify: Callable[[str], Any]) -> str:
+    """A query value with its personal data masked; under a personal key (name=李建国) a value the text rules
+    find nothing in is masked whole but its first character: a bare name has no cue to be found by."""
+    if not _may_be_personal(key, value):
+        return value
+    masked = str(deidentify(value).text)
+    if masked == value and _PERSONAL_KEY.search(key) is not None:
+        return value[:1] + "*" * (len(value) - 1)
+    return masked
+
+
 def _mask_url_query(url: str, deidentify: Callable[[str], Any]) -> str:
     """The URL with personal data in its query and fragment masked (``?phone=138…`` from a form); the scheme,
     host and path, which locate the page, are kept, and a URL with nothing to mask is returned as it was."""
     parts = urlsplit(url)
     pairs = parse_qsl(parts.query, keep_blank_values=True)
-    masked = [(key, deidentify(value).text if _may_be_personal(key, value) else value) for key, value in pairs]
+    masked = [(key, _masked_value(key, value, deidentify)) for key, value in pairs]
     fragment = unquote(parts.fragment)
     masked_fragment = deidentify(fragment).text if fragment else fragment
     if masked == pairs and masked_fragment == fragment:

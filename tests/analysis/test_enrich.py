@@ -91,6 +91,18 @@ def test_a_url_with_nothing_personal_is_kept_as_it_was(url: str) -> None:
     assert Enricher(clock=ManualClock(T0)).enrich(_post("p1", "学校食堂", url=url)).url == url
 
 
+def test_a_bare_name_under_a_personal_query_key_is_masked() -> None:
+    """A review found 李建国 shown beside a masked phone in a post's link (name=李建国, no cue to find it by)."""
+    url = "https://news.example.com/b?phone=13812345678&name=%E6%9D%8E%E5%BB%BA%E5%9B%BD&id=123"
+    out = Enricher(clock=ManualClock(T0)).enrich(_post("p1", "学校食堂", url=url)).url or ""
+    assert "name=%E6%9D%8E**&" in out and "phone=138****5678" in out and out.endswith("id=123")
+
+
+def test_bidirectional_overrides_are_taken_out_of_what_is_shown() -> None:
+    post = enrich(_post("p1", "星光幼儿园火灾后续", title="火灾后续 \u202e局育教区3A\u202c 回应\u2066"))
+    assert post.title == "火灾后续 局育教区3A 回应"
+
+
 def test_a_complaint_gets_everything_analysis_adds() -> None:
     post = enrich(_post("p2", COMPLAINT, region=Region(province="湖南省")))
     assert post.deidentified and post.analyzed_at is not None
