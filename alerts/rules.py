@@ -395,13 +395,17 @@ class RuleEngine:
         return event_from_source(hits[0]["_source"]) if hits else None
 
     def event_profile(self, event_id: str) -> tuple[list[str], str | None]:
-        """The districts an event's posts name (most named first; mentions under 10 % left out) and the
-        source type most of its posts come from (message boards get working-day deadlines)."""
+        """The districts an event's posts name (most named first; mentions under 10 % left out) and the source
+        type that decides its deadlines: ``message_board`` only when every post is a board message (those get
+        the board's working days); once news or Weibo carry it, it is public opinion with the 48 h response
+        deadline (61号), so the commonest other type is given — a tie of one post each, broken alphabetically,
+        gave a news-covered wage protest the board's 15 working days."""
         body = self.es.search(index=self.layout.posts.alias, size=0, query={"term": {"event_id": event_id}},
                               aggs={"d": {"terms": {"field": "region.district", "size": 20}},
-                                    "s": {"terms": {"field": "source_type", "size": 1}}})
+                                    "s": {"terms": {"field": "source_type", "size": 10}}})
         buckets = body["aggregations"]["d"]["buckets"]
         total = sum(b["doc_count"] for b in buckets)
         districts = [b["key"] for b in buckets if b["doc_count"] >= max(1, 0.1 * total)]
-        types = body["aggregations"]["s"]["buckets"]
-        return districts, types[0]["key"] if types else None
+        types = [b["key"] for b in body["aggregations"]["s"]["buckets"]]
+        beyond_board = [t for t in types if t != "message_board"]
+        return districts, beyond_board[0] if beyond_board else (types[0] if types else None)

@@ -148,3 +148,16 @@ def test_history_merges_consecutive_matches_into_one(
 def test_a_rule_naming_a_missing_field_is_refused_with_its_name() -> None:
     with pytest.raises(RuleError, match="rule 't'.*'colour'"):
         check_rule(spec(type="frequency", num_events=3, timeframe_minutes=10, group_by="colour"))
+
+
+def test_an_event_carried_beyond_the_board_gets_the_deadlines_of_public_opinion(
+        engine: RuleEngine, es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
+    """One post each from a board, news, RSS and Weibo: the tie was broken alphabetically (message_board first),
+    and a news-covered wage protest got the board's 15 working days instead of 48 hours."""
+    board_only = [post(i, NOW - timedelta(minutes=i + 1), event_id="ev-board") for i in range(3)]
+    spread = [post(10 + i, NOW - timedelta(minutes=i + 1), event_id="ev-spread", source=f"s{i}")
+              .model_copy(update={"source_type": kind})
+              for i, kind in enumerate(["message_board", "news", "rss", "weibo"])]
+    index(es_client, es_layout, tmp_path, board_only + spread)
+    assert engine.event_profile("ev-board") == (["A3区"], "message_board")
+    assert engine.event_profile("ev-spread")[1] == "news"
