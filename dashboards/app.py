@@ -85,6 +85,19 @@ def _left(hours: float | None) -> str:
     return f"剩 {hours:.1f} h" if hours >= 0 else f"超时 {-hours:.1f} h"
 
 
+def _deadline_status(deadline: Any, now: datetime) -> tuple[str, bool]:
+    """(what a deadline's state is, whether it was missed): 按时完成, 逾期完成（晚 3.5 h）, 超时 12.0 h, 剩 3.5 h."""
+    def aware(value: datetime) -> datetime:
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)  # the database keeps naive UTC
+
+    due = aware(deadline.due_at)
+    if deadline.met_at is not None:
+        late = (aware(deadline.met_at) - due).total_seconds() / 3600
+        return ("按时完成", False) if late <= 0 else (f"逾期完成（晚 {late:.1f} h）", True)
+    left = (due - now).total_seconds() / 3600
+    return _left(left), left < 0
+
+
 _TIER_NAMES = {"central": "央媒", "provincial": "省级媒体", "local": "地方媒体", "self-media": "自媒体"}
 
 
@@ -126,6 +139,7 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
                        action=_named(CASE_ACTION_NAMES), sentiment=_named(SENTIMENT_NAMES),
                        kind=lambda k: deadline_kind_name(str(k or "")),
                        unit=lambda unit_id: names.get(unit_id or "", unit_id or "（未分派）"),
+                       status=lambda d: _deadline_status(d, clock.now()),
                        assessed=lambda total: "{0.colour}（{0.verdict}）".format(assessment.level(float(total))))
 
     def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -146,15 +160,19 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
         q = request.query_params.get("q", "")
         topic = request.query_params.get("topic") or None
         sentiment = request.query_params.get("sentiment") or None
+        hours = _int(request.query_params.get("hours"), 0, 0, MAX_HOURS) or None  # none or 0: all time
         number = _int(request.query_params.get("page"), 1, 1, queries.MAX_RESULT_WINDOW // queries.SEARCH_PAGE_SIZE)
         found, es_error = queries.Page.empty(number), None
         if q or topic or sentiment:
+            since = clock.now() - timedelta(hours=hours) if hours else None
             try:
-                found = queries.search_posts(es, layout, q, cut, topic=topic, sentiment=sentiment, page=number)
+                found = queries.search_posts(es, layout, q, cut, topic=topic, sentiment=sentiment, page=number,
+                                             since=since)
             except ES_ERRORS as exc:
                 es_error = es_unavailable(exc)
-        return render("search.html", q=q, topic=topic, sentiment=sentiment, found=found, posts=found.items,
-                      sentiments=SENTIMENT_NAMES, es_error=es_error, request_args=query_with(request), view="search")
+        return render("search.html", q=q, topic=topic, sentiment=sentiment, hours=hours, found=found,
+                      posts=found.items, sentiments=SENTIMENT_NAMES, es_error=es_error,
+                      request_args=query_with(request), view="search")
 
     async def event(request: Request) -> Response:
         event_id = request.path_params["event_id"]
@@ -223,8 +241,8 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
                       periods=PERIODS_DAYS, es_error=es_error, view="evaluator")
 
     async def evaluation_xlsx(request: Request) -> Response:
-        result, days, _ = evaluation(request)
-        body = reports.evaluation_workbook(result, names)
+        result, days, es_error = evaluation(request)
+        body = reports.evaluation_workbook(result, names, unavailable=es_error)
         return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"Content-Disposition": f'attachment; filename="evaluation-{days}d.xlsx"'})
 

@@ -92,15 +92,19 @@ class Page:
 
 
 def search_posts(es: Elasticsearch, layout: IndexLayout, query: str, cut: Cutter, size: int = SEARCH_PAGE_SIZE,
-                 topic: str | None = None, sentiment: str | None = None, page: int = 1) -> Page:
-    """Full-text search: the query is cut by the same tokenizer that cut the indexed text."""
+                 topic: str | None = None, sentiment: str | None = None, page: int = 1,
+                 since: datetime | None = None) -> Page:
+    """Full-text search: the query is cut by the same tokenizer that cut the indexed text; ``since`` keeps the
+    posts of a time window (the overview's, when a press officer follows one of its numbers)."""
     if not _exists(es, layout.posts.alias):
         return Page.empty(page, size)
     must: list[dict[str, Any]] = []
     if query.strip():
         must.append({"multi_match": {"query": cut(query), "fields": ["title_cut^2", "text_cut"],
                                      "operator": "and"}})
-    filters = [{"term": {k: v}} for k, v in (("topic", topic), ("sentiment", sentiment)) if v]
+    filters: list[dict[str, Any]] = [{"term": {k: v}} for k, v in (("topic", topic), ("sentiment", sentiment)) if v]
+    if since is not None:
+        filters.append({"range": {"ts": {"gte": since.isoformat()}}})
     body = es.search(index=layout.posts.alias, size=size, from_=(page - 1) * size, track_total_hits=True,
                      query={"bool": {"must": must or [{"match_all": {}}], "filter": filters}},
                      sort=["_score", {"ts": "desc"}])

@@ -35,11 +35,25 @@ def _yes_no(value: bool | None, yes: str, no: str) -> str:
     return "—" if value is None else (yes if value else no)
 
 
-def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str]) -> bytes:
-    """回应评估: a summary sheet, one row per unit, one row per case."""
+PERCENT = "0.0%"
+
+
+def _percent_columns(sheet: Any, columns: tuple[int, ...]) -> None:
+    """Rates shown as 33.3% as on the web page, not 0.3333 (the cell keeps the number)."""
+    for row in sheet.iter_rows(min_row=2):
+        for index in columns:
+            if isinstance(row[index].value, float):
+                row[index].number_format = PERCENT
+
+
+def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unavailable: str | None = None) -> bytes:
+    """回应评估: a summary sheet, one row per unit, one row per case. ``unavailable`` says why the effect columns
+    (from Elasticsearch) are empty, so an empty column is not read as "no effect"."""
     book = Workbook()
     summary = book.active
     summary.title = "总览"
+    if unavailable:
+        summary.append(["注意", f"回应效果（负面占比、效果、处置不得力）未能统计：{unavailable}"])
     summary.append(["指标", "数值"])
     for label, value in (("案件数", len(evaluation.verdicts)), ("回应率", _rate(evaluation.response_rate)),
                          ("回应及时率", _rate(evaluation.timely_rate)),
@@ -47,6 +61,9 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str]) -> b
                          ("签收用时中位数（小时）", _rate(evaluation.median_hours_to_ack)),
                          ("统计时间", evaluation.now.isoformat(timespec="minutes"))):
         summary.append([label, value])
+    for row in summary.iter_rows():
+        if row[0].value in ("回应率", "回应及时率") and isinstance(row[1].value, float):
+            row[1].number_format = PERCENT
     units = book.create_sheet("各单位")
     units.append(["单位", "案件", "回应率", "及时率", "超时案件", "处置不得力案件", "回应不妥当案件", "问责建议"])
     for u in evaluation.units:
@@ -65,6 +82,8 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str]) -> b
                       _yes_no(v.effective, "有效", "不得力"), v.assessed_total if v.assessed_total is not None else "",
                       f"{v.assessed_level.colour}（{v.assessed_level.verdict}）" if v.assessed_level else "",
                       v.assessors])
+    _percent_columns(units, (2, 3))
+    _percent_columns(cases, (9, 10))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

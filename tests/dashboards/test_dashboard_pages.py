@@ -4,6 +4,7 @@ when Elasticsearch is down."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from elasticsearch import Elasticsearch
+from openpyxl import load_workbook
 from starlette.testclient import TestClient
 
 from dashboards.app import create_app
@@ -99,6 +101,25 @@ def test_times_are_shown_in_the_configured_zone_not_utc(site) -> None:
     assert "2026-06-01 20:00" in leader  # the header's clock
     page = client.get(f"/cases/{ids['late']}").text
     assert "2026-06-01 08:00" in page and "2026-05-30 09:00" in page  # the two deadlines (00:00 and 01:00 UTC)
+
+
+def test_a_case_page_says_which_deadlines_were_missed(site) -> None:  # type: ignore[no-untyped-def]
+    """A review found an 87 h overdue deadline looking like an on-time one on the case page."""
+    client, ids = site
+    table = client.get(f"/cases/{ids['late']}").text.split('id="deadlines"')[1].split("</table>")[0]
+    assert '<td class="status late">超时 12.0 h</td>' in table
+    assert '<td class="status">按时完成</td>' in table
+
+
+def test_a_topic_on_the_overview_opens_the_same_window_in_search(site) -> None:  # type: ignore[no-untyped-def]
+    """Following 食品药品安全 from the overview's 近 2 小时 showed every post of all time."""
+    client, _ = site
+    overview = client.get("/?hours=2").text
+    assert '/search?topic=%E9%A3%9F%E5%93%81%E8%8D%AF%E5%93%81%E5%AE%89%E5%85%A8&amp;hours=2"' in overview
+    window = client.get("/search?topic=食品药品安全&hours=2").text
+    everything = client.get("/search?topic=食品药品安全").text
+    assert "共 31 条" in window and "共 60 条" in everything  # published 90 to 149 minutes before now
+    assert '<option value="" selected' not in window and 'value="hours"' not in window
 
 
 def test_the_leader_sees_the_pending_deadline_and_how_late_it_is(site) -> None:
@@ -218,6 +239,11 @@ def test_pages_that_need_only_the_database_work_while_elasticsearch_is_down(tmp_
             assert client.get("/api/overview").status_code == 503
             assert client.get("/reports/brief.docx").status_code == 503
             assert client.get("/api/evaluation").json()["effect_unavailable"]
+            book = load_workbook(io.BytesIO(client.get("/reports/evaluation.xlsx").content))
+            note = next(book["总览"].iter_rows(values_only=True))
+            assert note[0] == "注意" and "未能统计" in note[1] and "Elasticsearch" in note[1]
+            rates = {row[0].value: row[1] for row in book["总览"].iter_rows() if row[0].value == "回应及时率"}
+            assert rates["回应及时率"].value == 0.5 and rates["回应及时率"].number_format == "0.0%"
     finally:
         db.dispose()
 

@@ -213,3 +213,23 @@ def test_spreadsheet_cells_never_start_a_formula() -> None:
 
     assert cell_text("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
     assert cell_text("+1") == "'+1" and cell_text("食物中毒") == "食物中毒" and cell_text(3) == 3
+
+
+def test_a_long_unbroken_string_wraps_and_a_phone_scrolls_tables_not_the_page(
+        page, dashboard: str, es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
+    """A review saw a 400-character title push the topic and sentiment columns 3,000 px to the right, and on a
+    390 px phone the header squeezed into two-character stacks and case pages wider than the screen."""
+    writer = BulkWriter(es_client, es_layout.posts, tmp_path / "spool-long", refresh=True)
+    writer.add(post_document(Post(id="p-long", source="demo_news", url="http://127.0.0.1/n/long",
+                                  fetched_at=NOW - timedelta(hours=2), title="A3区" + "A" * 400,
+                                  text="食物中毒" + "B" * 300, topic="食品药品安全", sentiment="negative"), cut))
+    writer.flush()
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(dashboard + "/search?q=食物中毒")
+    assert page.locator(".post").count() == 4
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/leader", "/cases/2", "/evaluator"):
+        page.goto(dashboard + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+        assert page.locator("header a").first.bounding_box()["height"] < 32, path  # one line, not 舆/情/概/览
