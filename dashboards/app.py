@@ -16,12 +16,15 @@ from zoneinfo import ZoneInfo
 from elasticsearch import Elasticsearch
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dashboards import metrics, queries, reports
+from dashboards.clock import RecordedTimeClock
 from yuqing import assessment
 from yuqing.clock import DEFAULT_TZ, Clock, SystemClock
 from yuqing.contract import (
@@ -143,7 +146,9 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
                        assessed=lambda total: "{0.colour}（{0.verdict}）".format(assessment.level(float(total))))
 
     def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-        return HTMLResponse(env.get_template(name).render(now=clock.now(), **context), status_code=status)
+        simulated = clock.ahead() if isinstance(clock, RecordedTimeClock) else None
+        return HTMLResponse(env.get_template(name).render(now=clock.now(), simulated=simulated, **context),
+                            status_code=status)
 
     def overview_or_error(hours: int) -> tuple[dict[str, Any], str | None]:
         try:
@@ -279,7 +284,19 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
         Route("/api/overview", api_overview),
         Route("/api/evaluation", api_evaluation),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
-    ])
+    ], middleware=[Middleware(_RefreshClock, clock=clock)] if isinstance(clock, RecordedTimeClock) else [])
+
+
+class _RefreshClock:
+    """ASGI middleware: the clock looks up the latest record as each request starts (``RecordedTimeClock``)."""
+
+    def __init__(self, app: ASGIApp, clock: RecordedTimeClock) -> None:
+        self.app, self.clock = app, clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.clock.refresh()
+        await self.app(scope, receive, send)
 
 
 def _int(value: Any, default: int, low: int | None = None, high: int | None = None) -> int:

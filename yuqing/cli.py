@@ -359,6 +359,7 @@ def dashboard(host: str | None, port: int | None) -> None:
 
     from analysis.tokenizer import cut_for_index
     from dashboards.app import create_app
+    from dashboards.clock import RecordedTimeClock
     from yuqing.clock import SystemClock
     from yuqing.db.session import Database, DatabaseUnavailable
     from yuqing.es.client import ElasticsearchUnavailable, client_for, connect
@@ -379,7 +380,7 @@ def dashboard(host: str | None, port: int | None) -> None:
                    "posts, events and response effect come back when Elasticsearch answers.", err=True)
         client = client_for(settings.elasticsearch)
     app = create_app(client, IndexLayout(settings.elasticsearch.index_prefix), database, cut_for_index,
-                     SystemClock(settings.tz()), {u.id: u.name for u in cfg.units.units})
+                     RecordedTimeClock(SystemClock(settings.tz()), database), {u.id: u.name for u in cfg.units.units})
     host = host or settings.dashboard.host
     port = port or settings.dashboard.port
     click.echo(f"dashboards at http://{host}:{port}/ (press office), /leader, /evaluator")

@@ -305,3 +305,28 @@ def test_the_evaluator_sees_the_panels_scores_and_the_finding_they_make(site, tm
     table = case[case.index('id="assessments"'):case.index("处置记录")]
     assert "评估组甲" in table and "评估组乙" in table and "通报避重就轻" in table
     assert "<td>-3</td>" in table and "2 · 红（应对严重失当，存在重大缺陷）" in table
+
+
+def test_records_written_by_a_simulated_clock_set_the_pages_time_and_say_so(tmp_path: Path) -> None:
+    """After yuqing demo (fast-forwarded 50 h) a case showed 期限已过 in its timeline and 剩 48.0 h on the leader
+    page: the dashboards read the simulated records with the real clock."""
+    from dashboards.clock import RecordedTimeClock
+
+    url = f"sqlite:///{tmp_path / 'dash.db'}"
+    upgrade(url)
+    db = Database(url)
+    ids = seed_cases(db)  # its escalation is recorded at NOW - 12 h
+    down = Elasticsearch("http://127.0.0.1:9", request_timeout=2, max_retries=0)
+    real_time_before = ManualClock(NOW - timedelta(days=3))
+    try:
+        app = create_app(down, IndexLayout("yuqing-test-sim"), db, cut, RecordedTimeClock(real_time_before, db))
+        with TestClient(app) as client:
+            page = client.get(f"/cases/{ids['late']}").text
+            assert 'id="simulated"' in page and "最新至 2026-06-01 08:00" in page
+            assert "超时 0.0 h" in client.get("/leader").text or "剩 0.0 h" in client.get("/leader").text
+        app = create_app(down, IndexLayout("yuqing-test-sim"), db, cut, RecordedTimeClock(ManualClock(NOW), db))
+        with TestClient(app) as client:
+            assert 'id="simulated"' not in client.get(f"/cases/{ids['late']}").text
+            assert "超时 12.0 h" in client.get("/leader").text
+    finally:
+        db.dispose()
