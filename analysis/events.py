@@ -155,6 +155,9 @@ class _EventState:
     # When the event was last graded (a post's arrival, or a refresh tick as time passes): its velocity is
     # measured then, so the stored velocity, risk and reasons always describe the same moment.
     graded_at: datetime | None = None
+    # When the title's post was published: of posts from the best tier, the earliest names the event (the crawl
+    # reads listings newest first, and a follow-up — 部署专项整治 — is no name for the collapse it follows).
+    title_at: float | None = None
 
     def velocity(self, at: datetime) -> float:
         """Posts in the hour up to ``at``."""
@@ -201,6 +204,7 @@ class _EventState:
             "grade_reasons": self.grade_reasons,
             "keywords": self.keywords,
             "graded_at": self.graded_at.isoformat() if self.graded_at else None,
+            "title_at": self.title_at,
         }
 
     @classmethod
@@ -432,7 +436,7 @@ class EventTracker:
         if event_id is None:
             event_id = event_id_for(post.id)
             rank = _TIER_RANK.get(str(post.media_tier), 3)
-            self.events[event_id] = _EventState(event_id, ts, ts, _title_of(post), rank)
+            self.events[event_id] = _EventState(event_id, ts, ts, _title_of(post), rank, title_at=ts.timestamp())
         ev = self.events[event_id]
         self._update(ev, post, tf, new_story=not joined_via_dup)
         self._remember(post.id, event_id)
@@ -511,8 +515,8 @@ class EventTracker:
         ev.recent = [t for t in ev.recent if t > ev.last_seen.timestamp() - 3600] + [ts.timestamp()]
         ev.cues.merge(SeverityCues.from_list(post.severity_cues))
         rank = _TIER_RANK.get(str(post.media_tier), 3)
-        if rank < ev.title_rank:
-            ev.title, ev.title_rank = _title_of(post), rank
+        if rank < ev.title_rank or (rank == ev.title_rank and ev.title_at is not None and ts.timestamp() < ev.title_at):
+            ev.title, ev.title_rank, ev.title_at = _title_of(post), rank, ts.timestamp()
         ev.post_ids.append(post.id)
         if len(ev.post_ids) > self.max_post_ids:
             del ev.post_ids[: len(ev.post_ids) - self.max_post_ids]

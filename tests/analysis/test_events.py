@@ -321,3 +321,18 @@ def test_a_forgotten_post_whose_event_is_still_active_counts_once() -> None:
     again = tracker.add(_post("board-1", PARKING + "【答复】已责成开发商整改。", 60, source="zhengwu"))
     assert again is not None and again.id == first.id and again.volume == 2
     assert again.post_ids.count("board-1") == 1
+
+
+def test_the_earliest_report_of_the_best_tier_names_the_event() -> None:
+    """The crawl reads listings newest first: a follow-up (部署专项整治) processed first named a collapse case."""
+    tracker = EventTracker()
+    follow_up = _post("n2", "A市安委办部署建筑施工安全专项整治，A3区在建工地脚手架坍塌事故造成2人死亡3人受伤，要求全面排查隐患",
+                      120, source="news", tier=MediaTier.LOCAL)
+    follow_up.title = "A市安委办部署建筑施工安全专项整治"
+    first = _post("n1", "A3区一在建工地脚手架坍塌，事故造成2人死亡3人受伤，伤者已送医，事故原因正在调查，全面排查隐患",
+                  0, source="news", tier=MediaTier.LOCAL)
+    first.title = "A3区在建工地脚手架坍塌致2死3伤"
+    event = tracker.add(follow_up)
+    assert event is not None and event.title == "A市安委办部署建筑施工安全专项整治"
+    event = tracker.add(first)
+    assert event is not None and event.id == follow_up.event_id and event.title == "A3区在建工地脚手架坍塌致2死3伤"
