@@ -330,3 +330,9 @@ def test_records_written_by_a_simulated_clock_set_the_pages_time_and_say_so(tmp_
             assert "超时 12.0 h" in client.get("/leader").text
     finally:
         db.dispose()
+
+
+def test_a_page_past_the_results_says_so(site) -> None:  # type: ignore[no-untyped-def]
+    client, _ = site
+    past = client.get("/search?topic=食品药品安全&page=99").text
+    assert "第 99 页已超出结果" in text_of(past, "page-info") and "显示第 0" not in past

@@ -227,6 +227,7 @@ def test_a_long_unbroken_string_wraps_and_a_phone_scrolls_tables_not_the_page(
     page.set_viewport_size({"width": 1366, "height": 768})
     page.goto(dashboard + "/search?q=食物中毒")
     assert page.locator(".post").count() == 4
+    assert "B" * 196 + "…" in page.inner_text(".posts")  # the first 200 characters, and a sign there is more
     assert page.evaluate("document.documentElement.scrollWidth") <= 1366
     page.set_viewport_size({"width": 390, "height": 844})
     for path in ("/leader", "/cases/2", "/evaluator"):
