@@ -327,6 +327,8 @@ def _clause_counts(clause: str) -> list[tuple[str, int]]:
         if count_first and a_kind == "n" and b_kind != "n":
             number, verb = a, b_kind
         elif not count_first and a_kind != "n" and b_kind == "n":
+            if b.start() and clause[b.start() - 1] in "我你他她己":
+                continue  # 去世后由我一个人抚养: "alone", not how many died
             number, verb = b, a_kind
         else:
             continue

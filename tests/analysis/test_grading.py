@@ -68,6 +68,9 @@ def test_cues_found_with_counts(text: str, cues: set[str]) -> None:
     ("遇难者主要是附近村民，事故共造成12人死亡、5人受伤。", {"deaths:12", "injured:5"}),
     ("该事故对社会造成恶劣影响，目前已造成3人死亡。", {"deaths:3"}),
     ("初步判断燃气泄漏可能导致了爆炸，事故造成3人死亡、8人受伤。", {"deaths:3", "injured:8"}),  # 爆炸 is hedged
+    # 由我一个人抚养 is "alone", not one death: a 2019 custody question was graded III and escalated for it
+    ("离婚前孩子跟随我在广东读书，他父亲去世的之后孩子一直由我一个人抚养", {"children"}),
+    ("她一个人在家中煤气中毒身亡", {"deaths:1"}),
 ])
 def test_gatherings_rebuttals_denials_and_rescues(text: str, cues: set[str]) -> None:
     assert set(extract_cues(text).as_list()) == cues
