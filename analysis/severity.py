@@ -212,7 +212,14 @@ _MASS_INCIDENT = re.compile(
 _TAKEN_TO_HOSPITAL = re.compile(r"(?:送往|送至|送到|送入|转往|转至|抬往|送)[^，。；,;]{0,8}?(?:医院|卫生院|诊所|急诊)")
 # Letters are addressed to officials ("尊敬的书记", "市长信箱"): that names no official in the matter.
 _SALUTATION = re.compile(r"(?:尊敬的|敬爱的|致)[^，。,：:]{0,10}?(?:书记|市长|县长|区长|局长|镇长|领导)|"
-                         r"(?:书记|市长|县长|区长)(?:信箱|热线|留言板)")
+                         r"(?:书记|市长|县长|区长)(?:信箱|热线|留言板)|"
+                         # a letter that opens with the addressee: 胡书记：您好, 沈书记您好
+                         r"(?:^|\n)\s*[\u4e00-\u9fff]{0,3}(?:书记|市长|县长|区长|局长|镇长|领导)"
+                         r"(?:[，,：:！!]\s*(?:您好|你好)?|\s*(?:您好|你好))")
+# An office after a place name may be the start of the next word: A市长郡中学, A5区长房半岛, A7县长龙街道.
+_PLACE_OFFICE = re.compile(r"[市县区镇乡省]长")
+# The city-management bureau asked to act is an agency, not an official named in the matter (城管打人 is).
+_AGENCY = re.compile(r"城管(?:局|执法局|执法大队|执法支队|执法中队|部门|办|委|所|队)")
 _FLAG_RE = {name: re.compile("|".join(map(re.escape, words))) for name, words in FLAG_WORDS.items()}
 _FLAG_RE["mass_incident"] = re.compile(_FLAG_RE["mass_incident"].pattern + "|" + _MASS_INCIDENT.pattern)
 _VERB_ANY = re.compile("|".join(_KINDS.values()))
@@ -304,6 +311,20 @@ class SeverityCues:
         return "、".join(parts)
 
 
+def _names_an_official(text: str, match: re.Match[str]) -> bool:
+    """Whether an officials word names one: not an agency (区城管局), and 市长/县长/区长… only after a surname, 副,
+    代 or 常务, or where a clause begins (李市长, 副区长) — after a place it begins the next word: A市长郡中学,
+    A5区长房半岛, 长沙市长沙县."""
+    if match.group(0) == "城管" and _AGENCY.match(text, match.start()):
+        return False
+    if _PLACE_OFFICE.fullmatch(match.group(0)) and match.start():
+        from analysis.deidentify import single_surnames
+
+        before = text[match.start() - 1]
+        return before in "副代务老" or before in single_surnames() or not ("\u4e00" <= before <= "\u9fff" or before.isalnum())
+    return True
+
+
 def reported(text: str, start: int, end: int) -> bool:
     """Whether an incident word at text[start:end] reports something, not a fear or a precaution."""
     if _HYPOTHETICAL_BEFORE.search(text, max(0, start - 12), start) or _NEGATED.search(text, max(0, start - 1), start):
@@ -389,6 +410,9 @@ def extract_cues(text: str) -> SeverityCues:
     for name, pattern in _FLAG_RE.items():
         if name in INCIDENT_CUES:
             if any(reported(scan, m.start(), m.end()) for m in pattern.finditer(scan)):
+                cues.flags.add(name)
+        elif name == "officials":
+            if any(_names_an_official(scan, m) for m in pattern.finditer(scan)):
                 cues.flags.add(name)
         elif pattern.search(setting if name == "hospital" else scan):
             cues.flags.add(name)

@@ -76,6 +76,23 @@ def test_gatherings_rebuttals_denials_and_rescues(text: str, cues: set[str]) -> 
     assert set(extract_cues(text).as_list()) == cues
 
 
+@pytest.mark.parametrize(("text", "named"), [
+    ("胡书记：您好！我是A5区居民，小区经常停水", False),  # a letter's addressee
+    ("沈书记您好，我们小区门口的路灯坏了", False),
+    ("A5区长房半岛蓝湾经常停水", False),  # a place, then a word that begins with 长
+    ("A市长郡中学门口早晚拥堵", False),
+    ("请区城管局处理占道经营", False),  # the agency asked to act
+    ("城管打人了，还抢走了三轮车", True),
+    ("李市长表示将严查", True),
+    ("副区长带队检查", True),
+    ("王局长收受开发商贿赂", True),
+])
+def test_officials_are_named_in_the_matter_not_addressed_or_misread(text: str, named: bool) -> None:
+    """On the 7,142 real board messages 413 lost an officials cue this way (a review of the emerging flags:
+    one negative letter addressed to 胡书记 was an early warning)."""
+    assert ("officials" in extract_cues(text).flags) is named
+
+
 @pytest.mark.parametrize("text", ["事故无人员伤亡", "火已扑灭，未造成人员伤亡。", "这个视频笑死我了", "", "😀😀😀",
                                   "第一人民医院今天开门", "路口没有红绿灯，以免造成人员伤亡请尽快安装"])
 def test_no_casualty_where_none_is_reported(text: str) -> None:
