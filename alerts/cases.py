@@ -7,6 +7,7 @@ either both happen or neither does. Callers own the transaction: ``with database
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -403,7 +404,7 @@ def record_response(session: Session, case_id: int, actor: str, at: datetime, te
     return case
 
 
-def assess(session: Session, case_id: int, assessor: str, at: datetime, scores: dict[str, float],
+def assess(session: Session, case_id: int, assessor: str, at: datetime, scores: Mapping[str, Any],
            note: str = "") -> ResponseAssessment:
     """An evaluator scores how the case was handled (yuqing.assessment); scoring again replaces their earlier
     scores, which stay in the audit trail."""

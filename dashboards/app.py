@@ -10,21 +10,24 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlparse
+from urllib.parse import quote, urlencode, urlparse
 from zoneinfo import ZoneInfo
 
+import anyio
 from elasticsearch import Elasticsearch
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from alerts import cases
 from dashboards import metrics, queries, reports
 from dashboards.clock import RecordedTimeClock
+from dashboards.scoring import MAX_FORM_BYTES, Evaluators, ScoreForm
 from yuqing import assessment
 from yuqing.clock import DEFAULT_TZ, Clock, SystemClock
 from yuqing.contract import (
@@ -43,6 +46,8 @@ from yuqing.es.indices import IndexLayout
 HERE = Path(__file__).parent
 # Bounds of what a query string may ask for: a year of hours, ten years of days (pages: queries.MAX_RESULT_WINDOW).
 MAX_HOURS = 24 * 366
+# A wrong passphrase is answered this much later: guessing one through the form stays slow.
+WRONG_PASSPHRASE_DELAY_S = 1.0
 MAX_DAYS = 3660
 MAX_ROW_ID = 2**63 - 1
 PERIODS_HOURS = (6, 24, 72, 168)
@@ -132,7 +137,8 @@ def es_unavailable(exc: Exception) -> str:
 
 def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: Callable[[str], str],
                clock: Clock | None = None, unit_names: dict[str, str] | None = None,
-               tz: ZoneInfo | None = None) -> Starlette:
+               tz: ZoneInfo | None = None, evaluators: Evaluators | None = None,
+               evaluators_env: str = "YUQING_EVALUATORS") -> Starlette:
     clock = clock or SystemClock()
     zone: ZoneInfo = tz or getattr(clock, "tz", None) or DEFAULT_TZ
     names = unit_names or {}
@@ -217,8 +223,10 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
             name = known.name if known is not None else names.get(unit_id, unit_id)
             return render("unit.html", unit_name=name, cases=open_, closed=closed, view="units")
 
-    async def case(request: Request) -> Response:
-        case_id = _int(request.path_params["case_id"], 0)
+    scorers = evaluators or Evaluators({})
+
+    def case_page(case_id: int, status: int = 200, form: ScoreForm | None = None, problem: str = "",
+                  done: str = "") -> Response:
         with database.sessions() as session:
             found = queries.case_detail(session, case_id) if 1 <= case_id <= MAX_ROW_ID else None
             if found is None:
@@ -228,7 +236,35 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
                 has_event = queries.event_exists(es, layout, found.event_id)
             except ES_ERRORS as exc:
                 has_event, es_error = False, es_unavailable(exc)
-            return render("case.html", case=found, has_event=has_event, es_error=es_error, view="leader")
+            return render("case.html", status, case=found, has_event=has_event, es_error=es_error, view="leader",
+                          scoring=bool(scorers), evaluators_env=evaluators_env, dimensions=assessment.DIMENSIONS,
+                          form=form, problem=problem, done=done)
+
+    async def case(request: Request) -> Response:
+        return case_page(_int(request.path_params["case_id"], 0), done=request.query_params.get("assessed", ""))
+
+    async def assess_case(request: Request) -> Response:
+        """An evaluator's scores from the case page's form (dashboards.scoring)."""
+        case_id = _int(request.path_params["case_id"], 0)
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_FORM_BYTES:
+                return PlainTextResponse("表单过大", status_code=413)
+        form = ScoreForm.parse(body)
+        if not scorers:
+            return case_page(case_id, 403, form, f"未配置评估人：设置环境变量 {evaluators_env}，或用 yuqing cases assess")
+        assessor = scorers.who(form.passphrase)
+        if assessor is None:
+            await anyio.sleep(WRONG_PASSPHRASE_DELAY_S)  # guessing through the form stays slow
+            return case_page(case_id, 403, form, "评估口令不正确：评分未保存，请核对口令后重新提交")
+        with database.transaction() as session:
+            try:
+                cases.assess(session, case_id, assessor, clock.now(), form.scores(), form.note)
+            except cases.CaseError as exc:
+                session.rollback()
+                return case_page(case_id, 400, form, exc.chinese)
+        return RedirectResponse(f"/cases/{case_id}?assessed={quote(assessor)}#assessments", status_code=303)
 
     def evaluation(request: Request) -> tuple[metrics.Evaluation, int, str | None]:
         days = _int(request.query_params.get("days"), 30, 1, MAX_DAYS)
@@ -278,6 +314,7 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
         Route("/units", units),
         Route("/units/{unit_id}", unit),
         Route("/cases/{case_id}", case),
+        Route("/cases/{case_id}/assess", assess_case, methods=["POST"]),
         Route("/evaluator", evaluator),
         Route("/reports/evaluation.xlsx", evaluation_xlsx),
         Route("/reports/brief.docx", brief_docx),

@@ -10,8 +10,10 @@ evaluators takes the mean of their latest totals. A red total is the 2018 key po
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from statistics import mean
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ class AssessmentError(ValueError):
     """Scores outside the scheme; the message names each and its range."""
 
 
-def check_scores(scores: dict[str, float]) -> dict[str, float]:
+def check_scores(scores: Mapping[str, Any]) -> dict[str, float]:
     """The six scores, each within its range, or an error naming every problem."""
     problems = []
     for d in DIMENSIONS:

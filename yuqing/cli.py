@@ -360,6 +360,7 @@ def dashboard(host: str | None, port: int | None) -> None:
     from analysis.tokenizer import cut_for_index
     from dashboards.app import create_app
     from dashboards.clock import RecordedTimeClock
+    from dashboards.scoring import EvaluatorConfigError, Evaluators
     from yuqing.clock import SystemClock
     from yuqing.db.session import Database, DatabaseUnavailable
     from yuqing.es.client import ElasticsearchUnavailable, client_for, connect
@@ -379,8 +380,16 @@ def dashboard(host: str | None, port: int | None) -> None:
         click.echo(f"warning: {exc}. The dashboards start anyway: cases, deadlines and timeliness are shown; "
                    "posts, events and response effect come back when Elasticsearch answers.", err=True)
         client = client_for(settings.elasticsearch)
+    variable = settings.dashboard.evaluators_env
+    try:
+        evaluators = Evaluators.parse(os.environ.get(variable), variable)
+    except EvaluatorConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
     app = create_app(client, IndexLayout(settings.elasticsearch.index_prefix), database, cut_for_index,
-                     RecordedTimeClock(SystemClock(settings.tz()), database), {u.id: u.name for u in cfg.units.units})
+                     RecordedTimeClock(SystemClock(settings.tz()), database), {u.id: u.name for u in cfg.units.units},
+                     evaluators=evaluators, evaluators_env=variable)
+    if evaluators:
+        click.echo(f"{len(evaluators.by_passphrase)} evaluator(s) may score cases on their pages ({variable})")
     host = host or settings.dashboard.host
     port = port or settings.dashboard.port
     click.echo(f"dashboards at http://{host}:{port}/ (press office), /leader, /evaluator")

@@ -112,6 +112,9 @@ class DashboardSettings(Strict):
     host: str = "127.0.0.1"
     port: int = Field(8600, ge=1, le=65535)
     public_url: str = "http://127.0.0.1:8600"
+    # The environment variable holding the evaluators who may score cases on their pages, as
+    # "name:passphrase;name:passphrase" (dashboards.scoring); unset: scoring by `yuqing cases assess` only.
+    evaluators_env: str = "YUQING_EVALUATORS"
 
 
 # The shipped sentiment models by name (analysis/models/<name>): the fast default and the slower e5 one.

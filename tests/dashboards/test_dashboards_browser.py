@@ -15,6 +15,7 @@ import uvicorn
 from elasticsearch import Elasticsearch
 
 from dashboards.app import create_app
+from dashboards.scoring import Evaluators
 from yuqing.clock import ManualClock
 from yuqing.contract import Event, Grade, Post
 from yuqing.db.models import Case, CaseEvent, Deadline, UnitRow
@@ -82,7 +83,8 @@ def dashboard(es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) 
     upgrade(url)
     db = Database(url)
     seed_cases(db)
-    app = create_app(es_client, es_layout, db, cut, ManualClock(NOW))
+    app = create_app(es_client, es_layout, db, cut, ManualClock(NOW),
+                     evaluators=Evaluators.parse("王评估:correct-horse-battery-staple"))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -234,3 +236,20 @@ def test_a_long_unbroken_string_wraps_and_a_phone_scrolls_tables_not_the_page(
         page.goto(dashboard + path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
         assert page.locator("header a").first.bounding_box()["height"] < 32, path  # one line, not 舆/情/概/览
+
+
+def test_an_evaluator_scores_a_case_in_the_browser(page, dashboard: str) -> None:
+    page.goto(dashboard + "/cases/2")
+    for key, value in {"response": "-2", "transparency": "1", "credibility": "0", "order": "2", "dynamics": "1",
+                       "accountability": "0"}.items():
+        page.fill(f"input[name={key}]", value)
+    page.fill("textarea[name=note]", "拖欠工资案件回应迟缓")
+    page.fill("input[name=passphrase]", "wrong-passphrase-here")
+    page.click("#score-form button[type=submit]")
+    assert "评估口令不正确" in page.inner_text("#score-problem")
+    assert page.input_value("input[name=response]") == "-2"  # nothing typed is lost
+    page.fill("input[name=passphrase]", "correct-horse-battery-staple")
+    page.click("#score-form button[type=submit]")
+    assert "已保存 王评估 的评分" in page.inner_text("#assessed")
+    assert "王评估" in page.inner_text("#assessments") and "红（应对严重失当" in page.inner_text("#assessments")
+    assert "王评估" in page.inner_text("#timeline")

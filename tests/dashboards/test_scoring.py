@@ -1,0 +1,108 @@
+"""Evaluators score a case on its page (domain.md §7): a passphrase from the environment names who scored, a
+refused form loses nothing typed, and nothing is stored without a known passphrase. Over real SQLite, through
+HTTP (Starlette's test client)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from elasticsearch import Elasticsearch
+from sqlalchemy import select
+from starlette.testclient import TestClient
+
+from dashboards.app import create_app
+from dashboards.scoring import EvaluatorConfigError, Evaluators
+from tests.dashboards.test_dashboard_pages import NOW, cut, seed_cases
+from yuqing.clock import ManualClock
+from yuqing.db.models import CaseEvent, ResponseAssessment
+from yuqing.db.session import Database, upgrade
+from yuqing.es.indices import IndexLayout
+
+PASSPHRASE = "correct-horse-battery-staple"
+SCORES = {"response": "6", "transparency": "5", "credibility": "4", "order": "3", "dynamics": "2",
+          "accountability": "1.5"}
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[tuple[TestClient, Database, int]]:
+    url = f"sqlite:///{tmp_path / 'dash.db'}"
+    upgrade(url)
+    db = Database(url)
+    ids = seed_cases(db)
+    down = Elasticsearch("http://127.0.0.1:9", request_timeout=1, max_retries=0)  # the case page needs only SQL
+    app = create_app(down, IndexLayout("yuqing-test-scoring"), db, cut, ManualClock(NOW),
+                     evaluators=Evaluators.parse(f"王评估:{PASSPHRASE};李评估:another-long-passphrase"))
+    with TestClient(app) as client:
+        yield client, db, ids["late"]
+    db.dispose()
+
+
+def stored(db: Database) -> list[tuple[str, float, str]]:
+    with db.sessions() as session:
+        return [(a.assessor, a.total, a.note) for a in session.scalars(select(ResponseAssessment))]
+
+
+def test_an_evaluator_scores_a_case_on_its_page(site) -> None:  # type: ignore[no-untyped-def]
+    client, db, case_id = site
+    page = client.get(f"/cases/{case_id}").text
+    assert 'id="score-form"' in page and 'name="passphrase"' in page
+    response = client.post(f"/cases/{case_id}/assess", data={**SCORES, "note": "回应及时，联系人王建国13812345678",
+                                                              "passphrase": PASSPHRASE}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith(f"/cases/{case_id}?assessed=")
+    assert stored(db) == [("王评估", 21.5, "回应及时，联系人王**138****5678")]  # the note de-identified
+    with db.sessions() as session:
+        event = session.scalars(select(CaseEvent).where(CaseEvent.action == "assessed")).one()
+        assert event.actor == "王评估" and event.details["total"] == 21.5
+    shown = client.get(response.headers["location"]).text
+    assert "已保存 王评估 的评分" in shown and "21.5 · 蓝（应对总体较为得体）" in shown
+
+
+def test_a_wrong_passphrase_stores_nothing_and_keeps_what_was_typed(site) -> None:  # type: ignore[no-untyped-def]
+    client, db, case_id = site
+    response = client.post(f"/cases/{case_id}/assess", data={**SCORES, "note": "待核实", "passphrase": "guess"})
+    assert response.status_code == 403 and "评估口令不正确" in response.text
+    assert 'name="response" min="-10" max="10" step="0.5" required value="6"' in response.text
+    assert "待核实</textarea>" in response.text and stored(db) == []
+
+
+def test_a_score_out_of_range_is_named_and_nothing_is_stored(site) -> None:  # type: ignore[no-untyped-def]
+    client, db, case_id = site
+    response = client.post(f"/cases/{case_id}/assess", data={**SCORES, "order": "9", "passphrase": PASSPHRASE})
+    assert response.status_code == 400 and "评分超出范围" in response.text and "恢复秩序" in response.text
+    assert 'name="order" min="-5" max="5" step="0.5" required value="9"' in response.text and stored(db) == []
+    huge = client.post(f"/cases/{case_id}/assess", content=b"note=" + b"x" * 70_000,
+                       headers={"content-type": "application/x-www-form-urlencoded"})
+    assert huge.status_code == 413 and stored(db) == []
+
+
+def test_without_evaluators_the_page_says_how_to_score(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'dash.db'}"
+    upgrade(url)
+    db = Database(url)
+    case_id = seed_cases(db)["late"]
+    app = create_app(Elasticsearch("http://127.0.0.1:9", request_timeout=1, max_retries=0),
+                     IndexLayout("yuqing-test-scoring"), db, cut, ManualClock(NOW))
+    with TestClient(app) as client:
+        page = client.get(f"/cases/{case_id}").text
+        assert 'id="score-form"' not in page and "YUQING_EVALUATORS" in page and f"yuqing cases assess {case_id}" in page
+        refused = client.post(f"/cases/{case_id}/assess", data={**SCORES, "passphrase": PASSPHRASE})
+        assert refused.status_code == 403 and stored(db) == []
+    db.dispose()
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    ("王评估:short", "at least 12"),
+    ("王评估", "name:passphrase"),
+    ("王评估:same-long-passphrase;李评估:same-long-passphrase", "share a passphrase"),
+])
+def test_a_malformed_evaluators_variable_is_refused_with_how_to_fix_it(value: str, problem: str) -> None:
+    with pytest.raises(EvaluatorConfigError, match=problem):
+        Evaluators.parse(value)
+
+
+def test_passphrases_name_their_evaluator() -> None:
+    evaluators = Evaluators.parse(f" 王评估 : {PASSPHRASE} ;")
+    assert evaluators.who(PASSPHRASE) == "王评估" and evaluators.who(PASSPHRASE[:-1]) is None
+    assert not Evaluators.parse("")  # unset: nobody scores on the web
