@@ -81,7 +81,11 @@ def decoded_lines(handle: IO[bytes], name: Path) -> Iterator[str]:
     that starts with a UTF-16 byte-order mark (Windows Notepad's "Unicode") is read as UTF-16."""
     head = handle.peek(2)[:2] if hasattr(handle, "peek") else b""
     if head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        yield from io.TextIOWrapper(handle, encoding="utf-16")  # type: ignore[arg-type]
+        for number, line in enumerate(io.TextIOWrapper(handle, encoding="utf-16", errors="replace"),  # type: ignore[arg-type]
+                                      start=1):
+            if "\ufffd" in line:
+                click.echo(f"{name}:{number}: not valid UTF-16; undecodable bytes replaced by U+FFFD", err=True)
+            yield line
         return
     for number, raw in enumerate(handle, start=1):
         if number == 1 and raw.startswith(codecs.BOM_UTF8):

@@ -277,7 +277,7 @@ _ADDRESS_ANCHOR = re.compile(
     rf"(?:[\d一二三四五六七八九十]+[段期])?(?P<seq>{_SEQ})"
 )
 # A room: 室, or 房 when it is not the start of another word (房源, 房价, 房产).
-_ROOM = r"(?:室|房(?![源价产租贷款屋子间东客主型号补改票]))"
+_ROOM = r"(?:室|房(?![源价产租贷款屋子间东客主型号补改票地车企交博展]))"
 # Building, unit and room numbers identify a home even without a street in front of them.
 _NUM_DIGITS = r"(?:[A-Za-z]\d{1,5}[A-Za-z]?|\d{1,5}[A-Za-z]?)"
 _ADDRESS_BARE = re.compile(
@@ -289,7 +289,7 @@ _ADDRESS_BARE = re.compile(
 # 住户 (1602业主).
 # Both found from their last characters and checked backwards: a pattern that starts with 一…十 or a digit is tried
 # at every 一 or digit of a text.
-_ADDRESS_CN_BUILDING = re.compile(r"[栋幢楼元]\s*\d{3,4}(?![\d*多余])")
+_ADDRESS_CN_BUILDING = re.compile(r"[栋幢楼元]\s*\d{3,4}(?![\d*多余])(?!\s*(?:平|米|㎡|元|万|年|套|户|个|人|名|辆|吨|度|亩|间|%|％))")
 _CN_NUMERALS = frozenset("一二三四五六七八九十")
 _ADDRESS_UNITS = re.compile(r"[号栋幢座单楼层室弄组]|\d(?:[\-—]\d|房|业主|住户)")
 # Where a bare building/room number can end: found fast, then the full pattern is tried from its start.
@@ -590,8 +590,9 @@ def _names_beside(text: str, hits: list[_Hit]) -> Iterator[_Hit]:
                 break
 
 
-# From the end of a masked number past its last digits and a bracket or comma to where a name would begin.
-_NAME_AFTER_NUMBER = re.compile(r"[\dXx*]*[ \t]*[(（,，、/]?[ \t]*")
+# From the end of a masked number past its last digits and a bracket to where a name would begin (after a comma
+# the next clause begins: 电话13812345678，江背镇…).
+_NAME_AFTER_NUMBER = re.compile(r"[\dXx*]*[ \t]*[(（/]?[ \t]*")
 
 
 def _names_repeated(text: str, hits: list[_Hit]) -> Iterator[_Hit]:

@@ -134,13 +134,17 @@ def _may_be_personal(key: str, value: str) -> bool:
     return bool(value) and (_PERSONAL_KEY.search(key) is not None or _BARE_ID.fullmatch(value) is None)
 
 
+# Keys whose value is a person's name (name=, realname=, xm=, 姓名=): ``filename`` and ``channelname`` are not.
+_NAME_KEY = re.compile(r"(?:real|true|full|user|contact|link)?[_\-]?name|xm|姓名|联系人|name_?cn", re.IGNORECASE)
+
+
 def _masked_value(key: str, value: str, deidentify: Callable[[str], Any]) -> str:
-    """A query value with its personal data masked; under a personal key (name=李建国) a value the text rules
-    find nothing in is masked whole but its first character: a bare name has no cue to be found by."""
+    """A query value with its personal data masked; under a name key (name=李建国) a value the text rules find
+    nothing in is masked whole but its first character: a bare name has no cue to be found by."""
     if not _may_be_personal(key, value):
         return value
     masked = str(deidentify(value).text)
-    if masked == value and _PERSONAL_KEY.search(key) is not None:
+    if masked == value and _NAME_KEY.fullmatch(key.strip()) is not None:
         return value[:1] + "*" * (len(value) - 1)
     return masked
 

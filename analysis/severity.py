@@ -215,11 +215,14 @@ _SALUTATION = re.compile(r"(?:尊敬的|敬爱的|致)[^，。,：:]{0,10}?(?:�
                          r"(?:书记|市长|县长|区长)(?:信箱|热线|留言板)|"
                          # a letter that opens with the addressee: 胡书记：您好, 沈书记您好
                          r"(?:^|\n)\s*[\u4e00-\u9fff]{0,3}(?:书记|市长|县长|区长|局长|镇长|领导)"
-                         r"(?:[，,：:！!]\s*(?:您好|你好)?|\s*(?:您好|你好))")
-# An office after a place name may be the start of the next word: A市长郡中学, A5区长房半岛, A7县长龙街道.
+                         r"(?:[：:]|[，,！!]?\s*(?:您好|你好))")
+# An office after a place name may be the start of the next word: A市长郡中学, A5区长房半岛, 长沙市长沙县.
 _PLACE_OFFICE = re.compile(r"[市县区镇乡省]长")
-# The city-management bureau asked to act is an agency, not an official named in the matter (城管打人 is).
-_AGENCY = re.compile(r"城管(?:局|执法局|执法大队|执法支队|执法中队|部门|办|委|所|队)")
+# Words that begin with 长 in place and school names (长郡中学, 长沙县, 长房…): after 市/县/区 they are no office.
+_CHANG_WORDS = frozenset("长郡 长沙 长房 长龙 长春 长江 长城 长安 长乐 长丰 长桥 长岭 长塘 长坡 长兴 长宁 长寿 长虹 长途 "
+                         "长期 长效 长远 长达 长度 长廊 长铺 长韶 长株 长益 长常 长张 长天 长湖 长郡 长冲 长田".split())
+# The city-management bureau asked to act is an agency, not an official named in the matter (城管打人, 城管队员 are).
+_AGENCY = re.compile(r"城管(?:局|执法局|执法大队|执法支队|执法中队|部门|办(?!事)|委)")
 _FLAG_RE = {name: re.compile("|".join(map(re.escape, words))) for name, words in FLAG_WORDS.items()}
 _FLAG_RE["mass_incident"] = re.compile(_FLAG_RE["mass_incident"].pattern + "|" + _MASS_INCIDENT.pattern)
 _VERB_ANY = re.compile("|".join(_KINDS.values()))
@@ -312,16 +315,16 @@ class SeverityCues:
 
 
 def _names_an_official(text: str, match: re.Match[str]) -> bool:
-    """Whether an officials word names one: not an agency (区城管局), and 市长/县长/区长… only after a surname, 副,
-    代 or 常务, or where a clause begins (李市长, 副区长) — after a place it begins the next word: A市长郡中学,
-    A5区长房半岛, 长沙市长沙县."""
+    """Whether an officials word names one: not an agency (区城管局), and not 市长/县长/区长… that is a place's last
+    character and the first of a word beginning with 长: a masked place (A市长郡中学, A5区长房半岛) or a known 长
+    word (长沙市长郡中学, 长沙市长沙县). 北京市长陈吉宁, 湖北省省长, 要求县长出面 name officials."""
     if match.group(0) == "城管" and _AGENCY.match(text, match.start()):
         return False
     if _PLACE_OFFICE.fullmatch(match.group(0)) and match.start():
-        from analysis.deidentify import single_surnames
-
         before = text[match.start() - 1]
-        return before in "副代务老" or before in single_surnames() or not ("\u4e00" <= before <= "\u9fff" or before.isalnum())
+        if before.isascii() and before.isalnum():
+            return False
+        return text[match.start() + 1 : match.start() + 3] not in _CHANG_WORDS
     return True
 
 

@@ -42,13 +42,14 @@ from sklearn.svm import LinearSVC
 
 from analysis.linear import compile_linear
 from analysis.tokenizer import backend, has_chinese, join_pretokenized, looks_pretokenized
-from yuqing.paths import SharedDataMissing, shared_data_file
+from yuqing.paths import SharedDataMissing, current_umask, shared_data_file
 
 FORMAT_VERSION = 2  # 2: features hashed by analysis.hashing (1: sklearn's HashingVectorizer)
 SHIPPED_MODELS = Path(__file__).resolve().parent / "models"
 MODEL_FILE = "model.joblib"
 META_FILE = "meta.json"
 CARD_FILE = "MODEL_CARD.md"
+MODEL_FILES = frozenset({MODEL_FILE, META_FILE, CARD_FILE})
 SEED = 42
 HELD_OUT = 0.2
 NEGATIVE_RECALL_TARGET = 0.90
@@ -194,10 +195,15 @@ def write_model_dir(out: Path, pipeline: Pipeline, meta: dict[str, Any]) -> None
     """Write model, meta.json and the model card; the card is generated from meta so they never disagree. The
     three are written into a new directory beside ``out`` that then takes its place: an interrupted run leaves
     the previous model whole, and a reader never sees a model with another model's meta.json."""
+    out = out.resolve() if out.is_symlink() else out  # a link to the model directory stays a link
+    extra = sorted(p.name for p in out.iterdir() if p.name not in MODEL_FILES) if out.is_dir() else []
+    if extra:  # the swap below would take them with the old model
+        raise TrainingDataError(f"{out} holds files that are not the model's ({', '.join(extra[:5])}); move them "
+                                f"out of the model directory, or give another --out")
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".partial"))
     try:
-        staging.chmod(0o755)  # (mkdtemp makes it private; a model directory is read by the services too)
+        staging.chmod(0o777 & ~current_umask())  # (mkdtemp makes it private; the services read a model directory too)
         _write_model_files(staging, pipeline, meta)
         if out.exists():
             retired = out.with_name(f".{out.name}.{os.getpid()}.old")
@@ -1155,6 +1161,10 @@ def _check_model_out(out: Path, kind: str) -> None:
                                 "MODEL_CARD.md): give a new or existing directory")
     if not out.is_dir() or not any(out.iterdir()):
         return
+    extra = sorted(p.name for p in out.iterdir() if p.name not in MODEL_FILES)
+    if extra:
+        raise TrainingDataError(f"--out {out} holds files that are not the model's ({', '.join(extra[:5])}); "
+                                "retraining replaces the whole directory. Move them out, or give a new directory")
     try:
         meta = json.loads((out / META_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -331,8 +331,8 @@ class _RefreshClock:
         self.app, self.clock = app, clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            self.clock.refresh()
+        if scope["type"] == "http" and not str(scope.get("path", "")).startswith("/static/"):
+            await anyio.to_thread.run_sync(self.clock.refresh)  # a database call must not hold the event loop
         await self.app(scope, receive, send)
 
 

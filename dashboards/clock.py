@@ -9,6 +9,7 @@ recorded case event, and say so on every page (a dashboard review found these co
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +18,16 @@ from sqlalchemy import func, select
 from yuqing.clock import Clock
 from yuqing.db.models import CaseEvent
 from yuqing.db.session import Database
+
+log = logging.getLogger(__name__)
+
+
+def _as_datetime(value: object) -> datetime | None:
+    """SQLite hands a DATETIME back as text; PostgreSQL as a datetime."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
 
 # Records less than this far ahead are clock skew between machines, not a simulation.
 SKEW = timedelta(minutes=5)
@@ -38,13 +49,27 @@ class RecordedTimeClock:
         return getattr(self.base, "tz", None)
 
     def refresh(self) -> None:
-        """Look the latest record up (at most every ``CACHE_S``): called as a request starts, before the page opens
-        its own session — a second session inside it would wait for the first's SQLite lock."""
-        if time.monotonic() - self._read_at > CACHE_S:
-            with self.database.sessions() as session:
-                latest = session.scalar(select(func.max(CaseEvent.at)))
-            self._latest = latest.replace(tzinfo=UTC) if latest is not None and latest.tzinfo is None else latest
-            self._read_at = time.monotonic()
+        """Look the latest record up (at most every ``CACHE_S``, failures included): called as a request starts,
+        before the page opens its own session. The read goes through the driver's own connection, outside a
+        transaction, so it never waits for a writer's lock; a database that does not answer leaves the system
+        clock (and the pages that need the database say so themselves)."""
+        if time.monotonic() - self._read_at <= CACHE_S:
+            return
+        self._read_at = time.monotonic()
+        try:
+            with self.database.engine.connect() as connection:
+                raw = connection.connection.dbapi_connection
+                assert raw is not None
+                cursor = raw.cursor()
+                cursor.execute(str(select(func.max(CaseEvent.at)).compile(self.database.engine)))
+                row = cursor.fetchone()
+                latest = _as_datetime(row[0] if row else None)
+                cursor.close()
+        except Exception as exc:  # any driver's error: the pages fall back to the system clock
+            log.warning("latest case event not read (%s); the dashboards use the system clock", exc)
+            self._latest = None
+            return
+        self._latest = latest.replace(tzinfo=UTC) if latest is not None and latest.tzinfo is None else latest
 
     def ahead(self) -> datetime | None:
         """The latest record's time when it lies ahead of the real clock (a simulated run wrote it), else None."""

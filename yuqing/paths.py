@@ -82,8 +82,12 @@ def replaced_on_success(path: Path) -> Iterator[IO[str]]:
         with path.open("w", encoding="utf-8", newline="") as direct:
             yield direct
         return
+    path = path.resolve() if path.is_symlink() else path  # write the file a link points to; the link stays
+    # The new file gets the old one's permissions, or what the umask gives a new file (mkstemp's are private).
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~current_umask()
     fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             yield handle
         os.replace(partial, path)
@@ -91,3 +95,10 @@ def replaced_on_success(path: Path) -> Iterator[IO[str]]:
         with contextlib.suppress(OSError):
             os.unlink(partial)
         raise
+
+
+def current_umask() -> int:
+    """The process's file-creation mask (reading it means setting it; it is set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -50,16 +50,25 @@ def parse_time(value: Any, tz: Any, field: str, now: datetime | None = None,
             raise BadLine(f"{field} {value!r} is not a Unix time in seconds or milliseconds; write it as "
                           "2026-04-08T09:30:00+08:00") from None
         return _plausible(parsed, value, field)
+    digits = value.strip()
+    if digits.isdigit() and len(digits) in (10, 13):  # a Unix time in seconds or milliseconds, written as text
+        return parse_time(int(digits), tz, field, now, absolute)
+    if digits.isdigit() and len(digits) in (8, 14):  # 20190501, 20190501103000
+        try:
+            compact = datetime.strptime(digits, "%Y%m%d%H%M%S" if len(digits) == 14 else "%Y%m%d")
+            return _plausible(compact.replace(tzinfo=tz), value, field)
+        except ValueError:
+            raise BadLine(f"{field} {value!r} has no such date; write it as 2026-04-08T09:30:00+08:00") from None
     try:
         parsed = ensure_aware(datetime.fromisoformat(value.strip()), tz)
     except ValueError:
-        iso_date = _ISO_DATE.match(value)
-        if iso_date and not _real_date(*map(int, iso_date.groups())):  # 2019-13-01 is no 13 January
+        written = _WRITTEN_DATE.match(value)
+        if written and not _real_date(*map(int, written.groups())):  # 2019-13-01 is no 13 January
             raise BadLine(f"{field} {value!r} has no such date; write it as 2026-04-08T09:30:00+08:00") from None
         found = timeparse.parse_time(value, now, str(tz))
         if found is None:
             raise BadLine(f"{field} {value!r} is not a date-time; write it as 2026-04-08T09:30:00+08:00") from None
-        if value.strip().lstrip("+-").isdigit():  # "-1", "20": a number, not a date a person writes
+        if digits.lstrip("+-").isdigit():  # "-1", "20": a number, not a date a person writes
             raise BadLine(f"{field} {value!r} is not a date-time; a Unix time is written as a JSON number, a date as "
                           "2026-04-08T09:30:00+08:00") from None
         if absolute:
@@ -71,7 +80,8 @@ def parse_time(value: Any, tz: Any, field: str, now: datetime | None = None,
     return _plausible(parsed, value, field)
 
 
-_ISO_DATE = re.compile(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
+# Year, month and day as people write them: 2019-05-01, 2019/05/01, 2019.5.1, 2019年5月1日.
+_WRITTEN_DATE = re.compile(r"\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)")
 
 
 def _real_date(year: int, month: int, day: int) -> bool:

@@ -120,7 +120,7 @@ def test_train_refuses_a_directory_that_holds_other_things(tmp_path: Path) -> No
     project.mkdir()
     (project / "notes.md").write_text("mine", encoding="utf-8")
     result = CliRunner().invoke(train_command, ["topic", "--data", str(data), *TRAIN, "--out", str(project)])
-    assert result.exit_code != 0 and "holds files that are not a yuqing model" in result.output
+    assert result.exit_code != 0 and "holds files that are not the model's (notes.md)" in result.output
     assert [p.name for p in project.iterdir()] == ["notes.md"]
     model = tmp_path / "model"
     assert CliRunner().invoke(train_command, ["topic", "--data", str(data), *TRAIN, "--out", str(model)]).exit_code == 0
@@ -129,6 +129,17 @@ def test_train_refuses_a_directory_that_holds_other_things(tmp_path: Path) -> No
     other = CliRunner().invoke(train_command, ["sentiment", "--data", str(data), *TRAIN, "--out", str(model)])
     assert other.exit_code != 0 and "already holds a topic model" in other.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["labelled.csv", "model", "proj"]
+    # a model directory that also keeps the user's files is not emptied by retraining (a review found it was)
+    shutil.copy(data, model / "train.csv")
+    kept = CliRunner().invoke(train_command, ["topic", "--data", str(model / "train.csv"), *TRAIN, "--out", str(model)])
+    assert kept.exit_code != 0 and "(train.csv)" in kept.output and (model / "train.csv").exists()
+    (model / "train.csv").unlink()
+    link = tmp_path / "current"
+    link.symlink_to(model, target_is_directory=True)
+    relinked = CliRunner().invoke(train_command, ["topic", "--data", str(data), *TRAIN, "--out", str(link)])
+    assert relinked.exit_code == 0, relinked.output
+    assert link.is_symlink() and (model / "model.joblib").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["current", "labelled.csv", "model", "proj"]
 
 
 # --------------------------------------------------------------------------- honest scores
@@ -220,6 +231,10 @@ def test_analyze_reads_utf16_and_refuses_a_file_with_no_post(tmp_path: Path) -> 
     result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text(encoding="utf-8"))["id"] == "a"
+    broken = tmp_path / "u16bad.jsonl"  # a truncated code unit at the end
+    broken.write_bytes('{"id": "b", "text": "学校食堂太差"}\n'.encode("utf-16") + b"\x00")
+    damaged = CliRunner().invoke(main, ["analyze", "--in", str(broken), "--out", str(tmp_path / "b.jsonl")])
+    assert damaged.exit_code == 0 and "not valid UTF-16" in damaged.stderr
     garbage = tmp_path / "g.jsonl"
     garbage.write_text("garbage\n[1]\n", encoding="utf-8")
     refused = CliRunner().invoke(main, ["analyze", "--in", str(garbage), "--out", str(tmp_path / "g.out")])
@@ -229,6 +244,8 @@ def test_analyze_reads_utf16_and_refuses_a_file_with_no_post(tmp_path: Path) -> 
 
 @pytest.mark.parametrize(("line", "said"), [
     ('{"id": "a", "text": "医院排队太久", "published_at": "2019-13-01"}', "has no such date"),
+    ('{"id": "a", "text": "医院排队太久", "published_at": "2019/13/01"}', "has no such date"),
+    ('{"id": "a", "text": "医院排队太久", "published_at": "2019年13月1日"}', "has no such date"),
     ('{"id": "a", "text": "医院排队太久", "published_at": "-1"}', "is not a date-time"),
     ('{"id": "a", "text": "医院排队太久", "published_at": 0}', "is a placeholder"),
     ('{"id": "a", "text": "医院排队太久", "region": 123}', "left out region"),
@@ -261,3 +278,33 @@ def test_analyze_without_its_shipped_models_is_an_error_not_a_file_of_fallbacks(
     result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(tmp_path / "o.jsonl")])
     assert result.exit_code != 0 and "no topic model at" in result.output and "yuqing train topic" in result.output
     assert not (tmp_path / "o.jsonl").exists()
+
+
+@pytest.mark.parametrize(("written", "iso"), [("1556676000", "2019-05-01T10:00:00+08:00"),
+                                              ("1556676000000", "2019-05-01T10:00:00+08:00"),
+                                              ("20190501103000", "2019-05-01T10:30:00+08:00")])
+def test_a_unix_time_or_a_compact_date_written_as_text_is_read(tmp_path: Path, written: str, iso: str) -> None:
+    posts = tmp_path / "p.jsonl"
+    posts.write_text(json.dumps({"id": "a", "text": "医院排队太久", "published_at": written}) + "\n", encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    assert CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(out)]).exit_code == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["published_at"] == iso
+
+
+def test_an_output_through_a_link_is_written_where_the_link_points_with_its_permissions(tmp_path: Path) -> None:
+    """A review: the output became private (mkstemp's 0600) and a link to the output was replaced by a file."""
+    target = tmp_path / "labels.csv"
+    target.write_text("old\n", encoding="utf-8")
+    target.chmod(0o644)
+    link = tmp_path / "latest.csv"
+    link.symlink_to(target)
+    result = CliRunner().invoke(predict_command, ["--model", "topic", "--data", str(rows_csv(tmp_path)),
+                                                  "--out", str(link)])
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and "label,score" in target.read_text(encoding="utf-8")
+    assert target.stat().st_mode & 0o777 == 0o644
+    fresh = tmp_path / "fresh.csv"
+    CliRunner().invoke(predict_command, ["--model", "topic", "--data", str(rows_csv(tmp_path)), "--out", str(fresh)])
+    umask = os.umask(0)
+    os.umask(umask)
+    assert fresh.stat().st_mode & 0o777 == 0o666 & ~umask

@@ -253,6 +253,7 @@ def test_numbers_in_the_other_ways_people_write_them(text: str, expected: str) -
         ("张秋国老先生看到有卖", "张**老先生看到有卖"),
         ("联系方式18794817891王焕伟是他弟弟", "联系方式187****7891王**是他弟弟"),
         ("联系电话：13812341234（刘德明）", "联系电话：138****1234（刘**）"),
+        ("联系电话13812345678，江背镇的居民都知道", "联系电话138****5678，江背镇的居民都知道"),  # a new clause
     ],
 )
 def test_petitioners_named_in_replies_and_names_after_a_number(text: str, expected: str) -> None:
@@ -287,6 +288,8 @@ def test_rooms_written_after_chinese_numeral_buildings_or_before_the_owner(text:
         "换工作，新老公司交接",  # 老公 inside 新老公司
         "严格执行J11市民宿管理办法",
         "楼上304房源充足",
+        # from a review of those rules: areas, money, years and counts after a building are no rooms
+        "第一栋1200平方米，三号楼1800万元，第四栋2019年建成，一栋2000套", "2019房地产市场回暖",
     ],
 )
 def test_counts_decrees_offices_and_verbs_are_not_personal_data(text: str) -> None:

@@ -96,6 +96,8 @@ def test_a_bare_name_under_a_personal_query_key_is_masked() -> None:
     url = "https://news.example.com/b?phone=13812345678&name=%E6%9D%8E%E5%BB%BA%E5%9B%BD&id=123"
     out = Enricher(clock=ManualClock(T0)).enrich(_post("p1", "学校食堂", url=url)).url or ""
     assert "name=%E6%9D%8E**&" in out and "phone=138****5678" in out and out.endswith("id=123")
+    page = "https://www.example.gov.cn/a?filename=2019notice.pdf&channelname=zwgk"  # no names: the link must open
+    assert Enricher(clock=ManualClock(T0)).enrich(_post("p2", "学校食堂", url=page)).url == page
 
 
 def test_bidirectional_overrides_are_taken_out_of_what_is_shown() -> None:

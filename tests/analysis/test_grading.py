@@ -86,6 +86,10 @@ def test_gatherings_rebuttals_denials_and_rescues(text: str, cues: set[str]) -> 
     ("李市长表示将严查", True),
     ("副区长带队检查", True),
     ("王局长收受开发商贿赂", True),
+    # …and what the first version of these rules lost (a review of the change): officials in news and petitions
+    ("A市市长王某某涉嫌受贿", True), ("村民要求县长出面", True), ("北京市长陈吉宁", True), ("湖北省省长到场", True),
+    ("城管队员打伤摊贩", True), ("县委书记，因受贿被双规", True),
+    ("长沙市长郡中学门口拥堵", False), ("武汉市长江大桥", False), ("杨书记：\n我是A市居民", False),
 ])
 def test_officials_are_named_in_the_matter_not_addressed_or_misread(text: str, named: bool) -> None:
     """On the 7,142 real board messages 413 lost an officials cue this way (a review of the emerging flags:

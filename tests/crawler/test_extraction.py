@@ -355,6 +355,18 @@ def test_a_closing_follow_us_line_is_not_article_text(all_pages: dict[str, Artic
     assert extract_article(page, now=NOW).content == "\n".join(NOTICE_P)
 
 
+def test_table_cells_stay_apart_and_a_notices_service_line_stays() -> None:
+    """From a review of the rejoining and the promo trim: cells 7 / 1 were joined because "71" was in "1971" elsewhere
+    on the page, and a notice's closing 扫码预约登记 line was dropped as a promotion."""
+    table = "<table><tr><td>A3区</td><td>7</td><td>1</td></tr><tr><td>A4区</td><td>12</td><td>3</td></tr></table>"
+    closing = ["市民可扫描下方二维码进行预约登记。", "请关注“健康A市”微信公众号查询接种点信息。"]
+    body = "".join(f"<p>{p}</p>" for p in [*NOTICE_P, "该校始建于1971年，1123名学生。"]) + table
+    page = review_page(f'<div class="article">{body}{"".join(f"<p>{p}</p>" for p in closing)}</div>')
+    content = extract_article(page, now=NOW).content
+    assert "7 1" not in content and "71" not in content.replace("1971", "") and "12 3" not in content
+    assert content.endswith("\n".join(closing))
+
+
 def test_a_related_articles_time_in_a_script_does_not_replace_the_bylines() -> None:
     script = '<script>var relatedNews = [{"title":"A3区召开安全会议","pubTime":"2024-02-27 08:15:00"}];</script>'
     page = review_page(f'<div class="article">{"".join(f"<p>{p}</p>" for p in NOTICE_P)}</div>{script}')

@@ -336,3 +336,36 @@ def test_a_page_past_the_results_says_so(site) -> None:  # type: ignore[no-untyp
     client, _ = site
     past = client.get("/search?topic=食品药品安全&page=99").text
     assert "第 99 页已超出结果" in text_of(past, "page-info") and "显示第 0" not in past
+
+
+def test_the_simulated_clock_lookup_never_takes_a_page_down(tmp_path: Path) -> None:
+    """A review: with the database unreachable every page (even the style sheet) answered 500, and a writer holding
+    SQLite's lock made the style sheet wait seconds, through the clock's lookup."""
+    import sqlite3
+
+    from dashboards.clock import RecordedTimeClock
+
+    url = f"sqlite:///{tmp_path / 'dash.db'}"
+    upgrade(url)
+    db = Database(url)
+    seed_cases(db)
+    down = Elasticsearch("http://127.0.0.1:9", request_timeout=1, max_retries=0)
+    writer = sqlite3.connect(tmp_path / "dash.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process writing
+    try:
+        clock = RecordedTimeClock(ManualClock(NOW - timedelta(days=3)), db)
+        app = create_app(down, IndexLayout("yuqing-test-sim"), db, cut, clock)
+        with TestClient(app) as client:
+            assert client.get("/static/style.css").status_code == 200
+            search = client.get("/search")
+            # the lookup read the latest record past the writer's lock (a locking read would have timed out)
+            assert search.status_code == 200 and 'id="simulated"' in search.text
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    gone = Database(f"sqlite:///{tmp_path / 'missing' / 'none.db'}")
+    app = create_app(down, IndexLayout("yuqing-test-sim"), gone, cut, RecordedTimeClock(ManualClock(NOW), gone))
+    with TestClient(app) as client:
+        assert client.get("/static/style.css").status_code == 200
+        assert client.get("/search").status_code == 200
+    db.dispose()
