@@ -613,17 +613,11 @@ def _number_start(text: str, pos: int) -> int:
 
 # ---------------------------------------------------------------- the public API
 
-# Priority order: an e-mail may contain a phone number, an ID may look like a card, and so on.
-_NUMBER_DETECTORS: tuple[Callable[[str], Iterator[_Hit]], ...] = (
-    _emails,
-    _id_cards,
-    _bank_cards,
-    _mobiles,
-    _landlines,
-    _im_accounts,
-)
-# Every number rule needs four digits in a row, an @ or a WeChat cue (checked in deidentify).
-_FOUR_DIGITS = re.compile(r"\d{4}")
+# IDs, bank cards, mobiles and landlines have seven or more digits in a run that spaces, dashes or dots may
+# split; a text without such a run (a year, a date, a count) skips their rules.
+_LONG_NUMBER = re.compile(r"\d[\d \-－—.]{5,}\d")
+# In priority order: an ID may look like a card, a card like a phone number.
+_LONG_NUMBER_DETECTORS: tuple[Callable[[str], Iterator[_Hit]], ...] = (_id_cards, _bank_cards, _mobiles, _landlines)
 
 
 # Full-width ASCII (１３８, ＡＢ, ＠) folded to ASCII, one character for one, so positions stay put.
@@ -641,9 +635,13 @@ def deidentify(text: str) -> DeidResult:
     if _NEEDS_FOLD.search(text):
         text = text.translate(_FOLD)
     hits: list[_Hit] = []
-    if "@" in text or _FOUR_DIGITS.search(text) or _wechat_hint(text):
-        for detect in _NUMBER_DETECTORS:
+    if "@" in text:  # an e-mail address may hold a phone number: it goes first
+        hits.extend(_emails(text))
+    if _LONG_NUMBER.search(text):
+        for detect in _LONG_NUMBER_DETECTORS:
             hits.extend(detect(text))
+    if "Q" in text or "q" in text or "扣扣" in text or _wechat_hint(text):
+        hits.extend(_im_accounts(text))
     hits.extend(_cn_mobiles(text))
     hits.extend(_addresses(text))
     hits.extend(_names(text))
