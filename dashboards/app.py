@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode, urlparse
+from urllib.parse import urlencode, urlparse
 from zoneinfo import ZoneInfo
 
 import anyio
@@ -224,9 +224,10 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
             return render("unit.html", unit_name=name, cases=open_, closed=closed, view="units")
 
     scorers = evaluators or Evaluators({})
+    wrong_passphrase = anyio.Lock()
 
     def case_page(case_id: int, status: int = 200, form: ScoreForm | None = None, problem: str = "",
-                  done: str = "") -> Response:
+                  done: bool = False) -> Response:
         with database.sessions() as session:
             found = queries.case_detail(session, case_id) if 1 <= case_id <= MAX_ROW_ID else None
             if found is None:
@@ -241,11 +242,13 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
                           form=form, problem=problem, done=done)
 
     async def case(request: Request) -> Response:
-        return case_page(_int(request.path_params["case_id"], 0), done=request.query_params.get("assessed", ""))
+        return case_page(_int(request.path_params["case_id"], 0), done=request.query_params.get("assessed") == "1")
 
     async def assess_case(request: Request) -> Response:
         """An evaluator's scores from the case page's form (dashboards.scoring)."""
         case_id = _int(request.path_params["case_id"], 0)
+        if not 1 <= case_id <= MAX_ROW_ID:
+            return render("not_found.html", 404, what="案件", view="leader")
         body = b""
         async for chunk in request.stream():
             body += chunk
@@ -256,7 +259,8 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
             return case_page(case_id, 403, form, f"未配置评估人：设置环境变量 {evaluators_env}，或用 yuqing cases assess")
         assessor = scorers.who(form.passphrase)
         if assessor is None:
-            await anyio.sleep(WRONG_PASSPHRASE_DELAY_S)  # guessing through the form stays slow
+            async with wrong_passphrase:  # one wrong guess a second across the server, however many are sent at once
+                await anyio.sleep(WRONG_PASSPHRASE_DELAY_S)
             return case_page(case_id, 403, form, "评估口令不正确：评分未保存，请核对口令后重新提交")
         with database.transaction() as session:
             try:
@@ -264,7 +268,7 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
             except cases.CaseError as exc:
                 session.rollback()
                 return case_page(case_id, 400, form, exc.chinese)
-        return RedirectResponse(f"/cases/{case_id}?assessed={quote(assessor)}#assessments", status_code=303)
+        return RedirectResponse(f"/cases/{case_id}?assessed=1#assessments", status_code=303)
 
     def evaluation(request: Request) -> tuple[metrics.Evaluation, int, str | None]:
         days = _int(request.query_params.get("days"), 30, 1, MAX_DAYS)

@@ -52,6 +52,9 @@ class Evaluators:
             if passphrase in found:
                 raise EvaluatorConfigError(f"{variable}: {found[passphrase]} and {name} share a passphrase; give "
                                            "each evaluator their own")
+            if name in found.values():
+                raise EvaluatorConfigError(f"{variable}: {name} appears twice; the name is who scored, so each "
+                                           "evaluator needs their own")
             found[passphrase] = name
         return cls(found)
 

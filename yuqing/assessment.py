@@ -70,13 +70,15 @@ def check_scores(scores: Mapping[str, Any]) -> dict[str, float]:
             problems.append(f"{d.name} ({d.key}) is missing: score it from {d.low} to {d.high}")
         elif not d.low <= value <= d.high:
             problems.append(f"{d.name} ({d.key}) = {value:g} is outside {d.low}…{d.high}")
+        elif value * 2 != round(value * 2):
+            problems.append(f"{d.name} ({d.key}) = {value:g}: score in whole or half points")
     unknown = sorted(set(scores) - {d.key for d in DIMENSIONS})
     if unknown:
         problems.append(f"unknown indicator(s) {', '.join(unknown)}; the scheme has "
                         f"{', '.join(d.key for d in DIMENSIONS)}")
     if problems:
         raise AssessmentError("; ".join(problems))
-    return {d.key: float(scores[d.key]) for d in DIMENSIONS}
+    return {d.key: float(scores[d.key]) + 0.0 for d in DIMENSIONS}  # (+ 0.0: -0 is 0)
 
 
 def total(scores: dict[str, float]) -> float:

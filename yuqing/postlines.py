@@ -51,6 +51,8 @@ def parse_time(value: Any, tz: Any, field: str, now: datetime | None = None,
                           "2026-04-08T09:30:00+08:00") from None
         return _plausible(parsed, value, field)
     digits = value.strip()
+    if not digits.isascii():  # ² and ٣ are digits to isdigit(), not to a date
+        digits = ""
     if digits.isdigit() and len(digits) in (10, 13):  # a Unix time in seconds or milliseconds, written as text
         return parse_time(int(digits), tz, field, now, absolute)
     if digits.isdigit() and len(digits) in (8, 14):  # 20190501, 20190501103000
@@ -68,7 +70,7 @@ def parse_time(value: Any, tz: Any, field: str, now: datetime | None = None,
         found = timeparse.parse_time(value, now, str(tz))
         if found is None:
             raise BadLine(f"{field} {value!r} is not a date-time; write it as 2026-04-08T09:30:00+08:00") from None
-        if digits.lstrip("+-").isdigit():  # "-1", "20": a number, not a date a person writes
+        if value.strip().lstrip("+-").isdigit():  # "-1", "20": a number, not a date a person writes
             raise BadLine(f"{field} {value!r} is not a date-time; a Unix time is written as a JSON number, a date as "
                           "2026-04-08T09:30:00+08:00") from None
         if absolute:

@@ -248,6 +248,7 @@ def test_analyze_reads_utf16_and_refuses_a_file_with_no_post(tmp_path: Path) -> 
     ('{"id": "a", "text": "医院排队太久", "published_at": "2019年13月1日"}', "has no such date"),
     ('{"id": "a", "text": "医院排队太久", "published_at": "-1"}', "is not a date-time"),
     ('{"id": "a", "text": "医院排队太久", "published_at": 0}', "is a placeholder"),
+    ('{"id": "a", "text": "医院排队太久", "published_at": "²²²²²²²²²²"}', "is not a date-time"),
     ('{"id": "a", "text": "医院排队太久", "region": 123}', "left out region"),
 ])
 def test_a_malformed_time_or_region_is_left_out_and_said(tmp_path: Path, line: str, said: str) -> None:

@@ -237,6 +237,9 @@ def test_name_next_to_phone_or_id_never_stays_visible() -> None:
         ("身份证430104-19900101-1230", "身份证43****-********-**30"),
         ("身份证号430104199013011230", "身份证号43**************30"),  # a mistyped birthday after 身份证
         ("身份证430322195601******", "身份证43****************"),  # the writer starred only the end
+        ("身份证430322************", "身份证43****************"),  # six digits left: still a run to look at
+        ("电话138–1234–5678", "电话138–****–5678"),  # en dashes (a review of the digit-run gate found it missed)
+        ("手机 138 – 1234 – 5678", "手机 138 – **** – 5678"),
     ],
 )
 def test_numbers_in_the_other_ways_people_write_them(text: str, expected: str) -> None:

@@ -250,6 +250,6 @@ def test_an_evaluator_scores_a_case_in_the_browser(page, dashboard: str) -> None
     assert page.input_value("input[name=response]") == "-2"  # nothing typed is lost
     page.fill("input[name=passphrase]", "correct-horse-battery-staple")
     page.click("#score-form button[type=submit]")
-    assert "已保存 王评估 的评分" in page.inner_text("#assessed")
+    assert "评分已保存" in page.inner_text("#assessed")
     assert "王评估" in page.inner_text("#assessments") and "红（应对严重失当" in page.inner_text("#assessments")
     assert "王评估" in page.inner_text("#timeline")

@@ -50,13 +50,18 @@ def test_an_evaluator_scores_a_case_on_its_page(site) -> None:  # type: ignore[n
     assert 'id="score-form"' in page and 'name="passphrase"' in page
     response = client.post(f"/cases/{case_id}/assess", data={**SCORES, "note": "回应及时，联系人王建国13812345678",
                                                               "passphrase": PASSPHRASE}, follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"].startswith(f"/cases/{case_id}?assessed=")
+    assert response.status_code == 303 and response.headers["location"] == f"/cases/{case_id}?assessed=1#assessments"
     assert stored(db) == [("王评估", 21.5, "回应及时，联系人王**138****5678")]  # the note de-identified
     with db.sessions() as session:
         event = session.scalars(select(CaseEvent).where(CaseEvent.action == "assessed")).one()
         assert event.actor == "王评估" and event.details["total"] == 21.5
     shown = client.get(response.headers["location"]).text
-    assert "已保存 王评估 的评分" in shown and "21.5 · 蓝（应对总体较为得体）" in shown
+    assert "评分已保存" in shown and "21.5 · 蓝（应对总体较为得体）" in shown
+    assert "评分已保存" not in client.get(f"/cases/{case_id}?assessed=管理员").text  # the page does not take a name
+    half = client.post(f"/cases/{case_id}/assess", data={**SCORES, "credibility": "4.3333", "passphrase": PASSPHRASE})
+    assert half.status_code == 400 and "half points" in half.text
+    huge_id = client.post("/cases/99999999999999999999/assess", data={**SCORES, "passphrase": PASSPHRASE})
+    assert huge_id.status_code == 404
 
 
 def test_a_wrong_passphrase_stores_nothing_and_keeps_what_was_typed(site) -> None:  # type: ignore[no-untyped-def]
@@ -96,6 +101,7 @@ def test_without_evaluators_the_page_says_how_to_score(tmp_path: Path) -> None:
     ("王评估:short", "at least 12"),
     ("王评估", "name:passphrase"),
     ("王评估:same-long-passphrase;李评估:same-long-passphrase", "share a passphrase"),
+    ("王评估:one-long-passphrase;王评估:another-long-passphrase", "appears twice"),
 ])
 def test_a_malformed_evaluators_variable_is_refused_with_how_to_fix_it(value: str, problem: str) -> None:
     with pytest.raises(EvaluatorConfigError, match=problem):
