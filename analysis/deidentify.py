@@ -300,9 +300,23 @@ _NUMBER_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq
 _ADDRESS_CHARS = re.compile(r"[0-9A-Za-z一二三四五六七八九十百零〇两]")
 
 
+# A room listed before another (4002、4003房, 202、401、402房): the unit word follows only the last one.
+_ROOM_BEFORE = re.compile(r"(?<![\d*A-Za-z])\d{3,4}\s*[、,，和与及/]\s*$")
+
+
+def _with_listed_rooms(text: str, start: int) -> int:
+    """Where a room span starts once the rooms listed before it are taken in."""
+    while start and text[start - 1] in "、,，和与及/ " and text[start].isdigit():
+        listed = _ROOM_BEFORE.search(text, max(0, start - 8), start)
+        if listed is None:
+            break
+        start = listed.start()
+    return start
+
+
 def _addresses(text: str) -> Iterator[_Hit]:
     """Both address rules, overlapping finds merged into one span (2—9栋 + 9栋2单元2706)."""
-    spans = sorted(_address_spans(text))
+    spans = sorted((_with_listed_rooms(text, start), end) for start, end in _address_spans(text))
     merged: list[list[int]] = []
     for start, end in spans:
         if merged and start <= merged[-1][1]:

@@ -271,6 +271,10 @@ def test_petitioners_named_in_replies_and_names_after_a_number(text: str, expect
         ("家住顺星桥10号502房", "家住顺星桥10号***房"),
         ("维修恢复原样，而1502业主坚持赔偿", "维修恢复原样，而****业主坚持赔偿"),
         ("已知的业主有12栋1504", "已知的业主有**栋****"),
+        # rooms listed before the one the unit word follows (a review found the first of them left visible)
+        ("a栋4002、4003房有漏水", "a栋****、****房有漏水"),
+        ("利用204与205房之间的公共用地", "利用***与***房之间的公共用地"),
+        ("202、401、402房开始施工，2019、2020年都有", "***、***、***房开始施工，2019、2020年都有"),
     ],
 )
 def test_rooms_written_after_chinese_numeral_buildings_or_before_the_owner(text: str, expected: str) -> None:
