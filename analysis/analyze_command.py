@@ -25,7 +25,7 @@ import click
 
 from yuqing import postlines
 from yuqing.contract import GRADE_COLOUR, Event, Grade, Post
-from yuqing.paths import output_file_problem, replaced_on_success, same_file
+from yuqing.paths import OutputUnwritable, output_file_problem, same_file, write_output
 from yuqing.postlines import BadLine
 
 log = logging.getLogger(__name__)
@@ -264,15 +264,10 @@ def analyze_command(
             target.write(json.dumps(event.to_document(), ensure_ascii=False) + "\n")
 
     for path, write in [(out_path, write_posts)] + ([(events_out, write_events)] if events_out is not None else []):
-        if str(path) == "-":
-            write(sys.stdout)
-            continue
         try:
-            with replaced_on_success(path) as target:  # an interrupted run leaves no half-written file behind
-                write(target)
-        except OSError as exc:
-            raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}; nothing was written there "
-                                       "(a file already there is unchanged)") from exc
+            write_output(path, write)  # an interrupted run leaves no half-written file behind
+        except OutputUnwritable as exc:
+            raise click.ClickException(str(exc)) from exc
 
     grades = Counter(e.grade.value for e in events.values() if e.grade)
     emerging = sum(1 for e in events.values() if e.emerging)

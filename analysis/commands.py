@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import json
 import shlex
-import sys
 from pathlib import Path
 from typing import IO
 
@@ -26,7 +25,7 @@ from analysis.training import (
     train_shipped_sentiment,
     train_shipped_topic,
 )
-from yuqing.paths import output_file_problem, replaced_on_success, same_file
+from yuqing.paths import OutputUnwritable, output_file_problem, same_file, write_output
 
 BATCH = 2000
 
@@ -154,14 +153,9 @@ def predict_command(model_spec: str, data: Path, text_column: str, out: Path | N
                 kept = {renamed.get(k, k): v for k, v in row.items()}
                 writer.writerow({**kept, "label": label, "score": f"{score:.4f}"})
 
-    if out is None:
-        write(sys.stdout)
-        return
     try:
-        with replaced_on_success(out) as sink:  # an interrupted run leaves no half-labelled file behind
-            write(sink)
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}; nothing was written "
-                                   "(a file already there is unchanged)") from exc
+        write_output(out, write)  # an interrupted run leaves no half-labelled file behind
+    except OutputUnwritable as exc:
+        raise click.ClickException(str(exc)) from exc
     if out:
         click.echo(f"{len(rows)} rows labelled with the {model.kind} model → {out}", err=True)

@@ -27,7 +27,6 @@ found by one Aho-Corasick pass (ahocorasick-rs).
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import hmac
 import logging
@@ -41,6 +40,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ahocorasick_rs import AhoCorasick, MatchKind
+
+from yuqing.timeparse import real_date
 
 log = logging.getLogger(__name__)
 
@@ -155,10 +156,6 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _real_date(year: int, month: int, day: int) -> bool:
-    return 1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]
-
-
 def _cue_before(text: str, start: int, cue: re.Pattern[str], width: int = 12) -> bool:
     return cue.search(text, max(0, start - width), start) is not None
 
@@ -187,7 +184,7 @@ def _id_cards(text: str) -> Iterator[_Hit]:
     for m in _ID18.finditer(text):
         number = m.group(0)
         cued = _cue_before(text, m.start(), _ID_CUE)
-        if not cued and not _real_date(int(m.group(1)), int(m.group(2)), int(m.group(3))):
+        if not cued and not real_date(int(m.group(1)), int(m.group(2)), int(m.group(3))):
             continue
         # A valid check digit settles it; a typo in it still leaves a province code and a birth
         # date, which an 18-digit card number has by chance about once in ten thousand. After 身份证 it is one
@@ -201,7 +198,7 @@ def _id_cards(text: str) -> Iterator[_Hit]:
                 yield _Hit(m.start(), m.end(), "id_card", _mask_digits(m.group(0), 2, 0))
     for m in _ID15.finditer(text):
         number = m.group(0)
-        if number[:2] in _PROVINCE_CODES and _real_date(
+        if number[:2] in _PROVINCE_CODES and real_date(
             1900 + int(m.group(1)), int(m.group(2)), int(m.group(3))
         ):
             yield _Hit(m.start(), m.end(), "id_card", _mask_digits(number, 2, 2))

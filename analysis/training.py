@@ -196,7 +196,7 @@ def write_model_dir(out: Path, pipeline: Pipeline, meta: dict[str, Any]) -> None
     three are written into a new directory beside ``out`` that then takes its place: an interrupted run leaves
     the previous model whole, and a reader never sees a model with another model's meta.json."""
     out = out.resolve() if out.is_symlink() else out  # a link to the model directory stays a link
-    extra = sorted(p.name for p in out.iterdir() if p.name not in MODEL_FILES) if out.is_dir() else []
+    extra = _not_model_files(out)
     if extra:  # the swap below would take them with the old model
         raise TrainingDataError(f"{out} holds files that are not the model's ({', '.join(extra[:5])}); move them "
                                 f"out of the model directory, or give another --out")
@@ -215,6 +215,11 @@ def write_model_dir(out: Path, pipeline: Pipeline, meta: dict[str, Any]) -> None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _not_model_files(out: Path) -> list[str]:
+    """What a directory holds besides a model's three files (none when it does not exist)."""
+    return sorted(p.name for p in out.iterdir() if p.name not in MODEL_FILES) if out.is_dir() else []
 
 
 def _write_model_files(out: Path, pipeline: Pipeline, meta: dict[str, Any]) -> None:
@@ -1161,7 +1166,7 @@ def _check_model_out(out: Path, kind: str) -> None:
                                 "MODEL_CARD.md): give a new or existing directory")
     if not out.is_dir() or not any(out.iterdir()):
         return
-    extra = sorted(p.name for p in out.iterdir() if p.name not in MODEL_FILES)
+    extra = _not_model_files(out)
     if extra:
         raise TrainingDataError(f"--out {out} holds files that are not the model's ({', '.join(extra[:5])}); "
                                 "retraining replaces the whole directory. Move them out, or give a new directory")

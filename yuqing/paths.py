@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -95,6 +96,24 @@ def replaced_on_success(path: Path) -> Iterator[IO[str]]:
         with contextlib.suppress(OSError):
             os.unlink(partial)
         raise
+
+
+class OutputUnwritable(ValueError):
+    """An output file that could not be written; the message says which and that nothing was lost."""
+
+
+def write_output(path: Path | None, write: Callable[[IO[str]], None]) -> None:
+    """Run ``write`` on standard output (``path`` None or ``-``) or on ``path`` through ``replaced_on_success``;
+    an OSError (a full disk, no permission) becomes OutputUnwritable."""
+    if path is None or str(path) == "-":
+        write(sys.stdout)
+        return
+    try:
+        with replaced_on_success(path) as target:
+            write(target)
+    except OSError as exc:
+        raise OutputUnwritable(f"cannot write {path}: {exc.strerror or exc}; nothing was written there (a file "
+                               "already there is unchanged)") from exc
 
 
 def current_umask() -> int:

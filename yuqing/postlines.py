@@ -65,7 +65,7 @@ def parse_time(value: Any, tz: Any, field: str, now: datetime | None = None,
         parsed = ensure_aware(datetime.fromisoformat(value.strip()), tz)
     except ValueError:
         written = _WRITTEN_DATE.match(value)
-        if written and not _real_date(*map(int, written.groups())):  # 2019-13-01 is no 13 January
+        if written and not timeparse.real_date(*map(int, written.groups())):  # 2019-13-01 is no 13 January
             raise BadLine(f"{field} {value!r} has no such date; write it as 2026-04-08T09:30:00+08:00") from None
         found = timeparse.parse_time(value, now, str(tz))
         if found is None:
@@ -84,14 +84,6 @@ def parse_time(value: Any, tz: Any, field: str, now: datetime | None = None,
 
 # Year, month and day as people write them: 2019-05-01, 2019/05/01, 2019.5.1, 2019年5月1日.
 _WRITTEN_DATE = re.compile(r"\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)")
-
-
-def _real_date(year: int, month: int, day: int) -> bool:
-    try:
-        datetime(year, month, day)
-    except ValueError:
-        return False
-    return True
 
 
 def _plausible(parsed: datetime, value: Any, field: str) -> datetime:

@@ -86,6 +86,15 @@ _HAS_DIGIT_OR_WORD = re.compile(r"\d|ago|yesterday|today|now|前|昨|今|刚", r
 
 
 @lru_cache(maxsize=16)
+def real_date(year: int, month: int, day: int) -> bool:
+    """Whether a calendar has this day (2019-02-30 and 2019-13-01 are none)."""
+    try:
+        datetime(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
 def _zone(name: str) -> tzinfo:
     return ZoneInfo(name)
 
