@@ -834,7 +834,7 @@ SENTIMENT_DEVELOPMENT_RECORD = (
     "added to the teacher moved the teacher +0.003 and the student to 0.786-0.797 (bagged 0.794); the polarity "
     "margin of the taught posts computed out-of-fold 0.781-0.797 (bagged 0.795). Paired-bootstrap intervals of "
     "every difference span zero (about ±0.012): much of the run-to-run noise is the prior shift tuned on about "
-"290 rows. Session 11 (exploratory script, same protocol and reference): character skip-bigrams (each character paired with the one after next: 不太好, 很不错) as extra hashed features 0.787. The scores below come from the training command."
+    "290 rows. Session 11 (exploratory script, same protocol and reference): character skip-bigrams (each character paired with the one after next: 不太好, 很不错) as extra hashed features 0.787. Session 12 (exploratory script, same protocol and reference): negation scope — the two words after a negator (不, 没有, 别, 未, 毫无 …) hashed again as negated words — 0.790. The scores below come from the training command."
 )
 
 # In-domain (general Weibo) posts count this many times a COVID-outbreak post when fitting; weight 1 scores
