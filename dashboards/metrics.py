@@ -1,21 +1,27 @@
 """Judging responses (domain.md §7): response rate, timeliness, time to acknowledge and respond, effect.
 
-回应率 is the share of cases that got a response; 回应及时率 the share whose response deadlines were all met
-on time (each deadline judged by the response that met it, so a follow-up published days later — which 61号
-asks for — does not make an on-time answer late); time to response is the time to the *first* response.
-Effect compares the negative share of an event's posts in the 24 h before and after the first response, and
-flags secondary public opinion (次生舆情) when volume after the response exceeds volume before it.
+回应率 is the share of cases that got a response; 回应及时率 the share whose response deadlines — the
+authoritative release, the press conference, the 48 h response, a board reply — were all met on time (each
+deadline judged by the response that met it, so a follow-up published days later, which 61号 asks for, does
+not make an on-time answer late); time to response is the time to the *first* response.
+
+Effect compares the 24 h before the first response with the 24 h after it, once those 24 h are over: the
+negative share should fall, and talk should not grow into secondary public opinion (次生舆情). Volume is
+compared as posts per hour: when the event began less than 24 h before the response, the "before" window
+starts at its first post, so a fast answer is not judged on a shorter window than a slow one.
 
 Accountability follows 国办发〔2018〕23号 to the letter: units whose handling of *major* public opinion (grade
-I/II) was 处置不得力 (ineffective), 回应不及时 / 报告不及时 (a response or report-upward deadline missed) are
-proposed for 通报批评 (one finding) or 约谈整改 (more than one). 回应不妥当 (an inappropriate response) is a
-judgement of content that the numbers cannot make: evaluators score the handling by hand (`yuqing cases
-assess`, the opinion lab's six indicators in ``yuqing.assessment``), and a red panel total (< 10, 应对严重失当)
-is the finding. Late cases of lower grades are listed, not proposed for accountability.
+I/II) was 处置不得力 (ineffective: a statutory response deadline missed, or a response after which negative
+talk did not fall or grew), 回应不妥当 (inappropriate) or 报告不及时 (the report upward missed) are proposed for
+通报批评 (one ground) or 约谈整改 (more than one). 回应不妥当 is a judgement of content that the numbers cannot
+make: evaluators score the handling by hand (`yuqing cases assess`, the opinion lab's six indicators in
+``yuqing.assessment``), and a red panel total (< 10, 应对严重失当) is the finding. Late cases of lower grades
+are listed, not proposed for accountability.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from statistics import median
@@ -25,12 +31,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from yuqing import assessment
-from yuqing.contract import MAJOR_GRADES, base_kind
+from yuqing.contract import MAJOR_GRADES, base_kind, deadline_kind_name
 from yuqing.db.models import Case
 
-RESPONSE_KINDS = ("authoritative_release", "response", "reply_suggestion", "reply_complaint")
+# Deadlines a response to the public meets (the press conference is one: 61号 and 80号 set it beside the 5 h
+# release); the report upward is internal and judged apart.
+RESPONSE_KINDS = ("authoritative_release", "press_conference", "response", "reply_suggestion", "reply_complaint")
 REPORT_KINDS = ("report_upward",)
 EFFECT_WINDOW = timedelta(hours=24)
+# Talk after the response at more than this many times its rate before is a second wave (次生舆情); equal rates
+# are talk going on, which a falling negative share can still show to be working.
+SECOND_WAVE_RATE = 1.5
+# The "before" window is never counted as shorter than this: one post a minute before the answer is no rate.
+MIN_BEFORE_HOURS = 1.0
 
 
 @overload
@@ -61,6 +74,8 @@ class CaseVerdict:
     negative_after: float | None = None
     volume_before: int | None = None
     volume_after: int | None = None
+    hours_before: float = EFFECT_WINDOW.total_seconds() / 3600  # how long the "before" window really was
+    effect_window_over: bool = False  # the 24 h after the response have passed: the effect can be judged
     assessed_total: float | None = None  # the evaluators' mean total (yuqing.assessment), when scored
     assessors: int = 0
 
@@ -74,22 +89,37 @@ class CaseVerdict:
         return self.assessed_level is not None and self.assessed_level.colour == assessment.INAPPROPRIATE
 
     @property
+    def second_wave(self) -> bool:
+        """次生舆情: posts per hour in the 24 h after the response well above the rate before it."""
+        before_rate = (self.volume_before or 0) / max(self.hours_before, MIN_BEFORE_HOURS)
+        after_rate = (self.volume_after or 0) / (EFFECT_WINDOW.total_seconds() / 3600)
+        return after_rate > SECOND_WAVE_RATE * before_rate
+
+    @property
     def effective(self) -> bool | None:
         """A response worked when no second wave followed and the negative share fell — or the talk died down
-        (no posts after it), or there was no negative talk before and none after."""
-        if self.negative_before is None or self.negative_after is None:
+        (no posts after it), or there was no negative talk before and none after. None until the 24 h after the
+        response are over (the shares are shown as they stand meanwhile)."""
+        if not self.effect_window_over or self.negative_before is None or self.negative_after is None:
             return None
-        if (self.volume_after or 0) > (self.volume_before or 0):
-            return False  # 次生舆情
+        if self.second_wave:
+            return False
         if not self.volume_after:
             return True
         if self.negative_before == 0:
             return self.negative_after == 0
         return self.negative_after < self.negative_before
 
+    @property
+    def ineffective_because(self) -> str | None:
+        """Why the response did not work, in the evaluator's words; None when it worked or is not judged."""
+        if self.effective is not False:
+            return None
+        return "回应后出现次生舆情" if self.second_wave else "回应后负面占比未下降"
 
-# The findings of the 2018 key points, in the order they are named in a proposal.
-FINDINGS = ("处置不得力", "回应不妥当", "回应不及时", "报告不及时")
+
+# The findings of the 2018 key points (国办发〔2018〕23号), in their order.
+FINDINGS = ("处置不得力", "回应不妥当", "报告不及时")
 
 
 @dataclass
@@ -103,6 +133,18 @@ class UnitScore:
     ineffective: list[int] = field(default_factory=list)  # every case whose response did not work, any grade
     inappropriate: list[int] = field(default_factory=list)  # every case the evaluators scored red, any grade
     findings: dict[str, list[int]] = field(default_factory=dict)  # grade I/II cases only, by finding
+    grounds: dict[str, list[str]] = field(default_factory=dict)  # each finding's grounds, in words, once each
+
+    def find(self, finding: str, case_id: int, ground: str) -> None:
+        """Record a finding on a major case, on the ground given."""
+        if finding not in FINDINGS:
+            raise ValueError(f"{finding!r} is not one of the findings of the 2018 key points: {FINDINGS}")
+        cases = self.findings.setdefault(finding, [])
+        if case_id not in cases:
+            cases.append(case_id)
+        said = self.grounds.setdefault(finding, [])
+        if ground not in said:
+            said.append(ground)
 
     @property
     def response_rate(self) -> float | None:
@@ -118,7 +160,12 @@ class UnitScore:
         found = [f for f in FINDINGS if self.findings.get(f)]
         if not found:
             return None
-        return f"{'约谈整改' if len(found) > 1 else '通报批评'}（{'、'.join(found)}）"
+        parts, grounds = [], 0
+        for finding in found:
+            why = [g for g in self.grounds.get(finding, []) if g != finding]
+            grounds += max(1, len(why))
+            parts.append(finding + (f"：{'、'.join(why)}" if why else ""))
+        return f"{'约谈整改' if grounds > 1 else '通报批评'}（{'；'.join(parts)}）"
 
 
 @dataclass
@@ -195,7 +242,16 @@ def judge_case(case: Case, now: datetime) -> CaseVerdict:
                        assessed_total=assessment.panel_total(totals), assessors=len(totals))
 
 
-EffectLookup = Any  # callable(event_id, start, end) -> (posts, negative posts)
+@dataclass(frozen=True)
+class WindowTalk:
+    """An event's posts in a time window: how many, how many negative, and when the first of them appeared."""
+
+    posts: int
+    negative: int
+    first_at: datetime | None = None
+
+
+EffectLookup = Callable[[str, datetime, datetime], WindowTalk]
 
 
 def evaluate(session: Session, now: datetime, since: datetime | None = None,
@@ -210,11 +266,14 @@ def evaluate(session: Session, now: datetime, since: datetime | None = None,
         verdict = judge_case(case, now)
         responded_at = first_response(case)
         if effect is not None and responded_at is not None:
+            verdict.effect_window_over = now >= responded_at + EFFECT_WINDOW
             before = effect(case.event_id, responded_at - EFFECT_WINDOW, responded_at)
             after = effect(case.event_id, responded_at, responded_at + EFFECT_WINDOW)
-            verdict.volume_before, verdict.volume_after = before[0], after[0]
-            verdict.negative_before = before[1] / before[0] if before[0] else None
-            verdict.negative_after = after[1] / after[0] if after[0] else 0.0
+            verdict.volume_before, verdict.volume_after = before.posts, after.posts
+            if before.first_at is not None:
+                verdict.hours_before = min(verdict.hours_before, (responded_at - before.first_at).total_seconds() / 3600)
+            verdict.negative_before = before.negative / before.posts if before.posts else None
+            verdict.negative_after = after.negative / after.posts if after.posts else 0.0
         verdicts.append(verdict)
         score = units.setdefault(case.unit_id or "（未分派）", UnitScore(case.unit_id or "（未分派）"))
         score.cases += 1
@@ -230,9 +289,13 @@ def evaluate(session: Session, now: datetime, since: datetime | None = None,
             score.inappropriate.append(case.id)
         if case.grade in MAJOR_GRADES:
             missed = {base_kind(k) for k in verdict.overdue_kinds}
-            for finding, hit in (("处置不得力", verdict.effective is False), ("回应不妥当", verdict.inappropriate),
-                                 ("回应不及时", verdict.on_time is False or bool(missed - set(REPORT_KINDS))),
-                                 ("报告不及时", bool(missed & set(REPORT_KINDS)))):
-                if hit:
-                    score.findings.setdefault(finding, []).append(case.id)
+            late = [k for k in RESPONSE_KINDS if k in missed]
+            if late:
+                score.find("处置不得力", case.id, "、".join(deadline_kind_name(k) for k in late) + "超时")
+            if verdict.ineffective_because:
+                score.find("处置不得力", case.id, verdict.ineffective_because)
+            if verdict.inappropriate:
+                score.find("回应不妥当", case.id, "回应不妥当")
+            if missed & set(REPORT_KINDS):
+                score.find("报告不及时", case.id, "报告不及时")
     return Evaluation(verdicts, sorted(units.values(), key=lambda u: u.unit_id), now)

@@ -11,6 +11,7 @@ from elasticsearch import Elasticsearch
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from dashboards.metrics import WindowTalk
 from yuqing.contract import MAJOR_GRADES
 from yuqing.db.models import Case, Deadline, UnitRow
 from yuqing.es.indices import IndexLayout
@@ -131,18 +132,22 @@ def event_exists(es: Elasticsearch, layout: IndexLayout, event_id: str) -> bool:
     return bool(es.count(index=layout.events.alias, query={"term": {"id": event_id}})["count"])
 
 
-def effect_lookup(es: Elasticsearch, layout: IndexLayout) -> Callable[[str, datetime, datetime], tuple[int, int]]:
-    """(posts, negative posts) of an event in a time window: how the evaluator judges a response's effect."""
+def effect_lookup(es: Elasticsearch, layout: IndexLayout) -> Callable[[str, datetime, datetime], WindowTalk]:
+    """An event's posts in a time window (how many, how many negative, the first one's time): how the evaluator
+    judges a response's effect."""
 
-    def lookup(event_id: str, start: datetime, end: datetime) -> tuple[int, int]:
+    def lookup(event_id: str, start: datetime, end: datetime) -> WindowTalk:
         if not _exists(es, layout.posts.alias):
-            return 0, 0
+            return WindowTalk(0, 0)
         body = es.search(index=layout.posts.alias, size=0,
                          query={"bool": {"filter": [{"term": {"event_id": event_id}},
                                                     {"range": {"ts": {"gte": start.isoformat(),
                                                                       "lt": end.isoformat()}}}]}},
-                         aggs={"negative": {"filter": {"term": {"sentiment": "negative"}}}})
-        return body["hits"]["total"]["value"], body["aggregations"]["negative"]["doc_count"]
+                         aggs={"negative": {"filter": {"term": {"sentiment": "negative"}}},
+                               "first": {"min": {"field": "ts"}}})
+        first = body["aggregations"]["first"].get("value_as_string")
+        return WindowTalk(body["hits"]["total"]["value"], body["aggregations"]["negative"]["doc_count"],
+                          datetime.fromisoformat(first) if first else None)
 
     return lookup
 

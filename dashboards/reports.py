@@ -79,7 +79,7 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unav
                       "是" if v.responded else "否", _yes_no(v.on_time, "是", "否"),
                       _rate(v.hours_to_ack), _rate(v.hours_to_response), "、".join(map(deadline_kind_name, v.overdue_kinds)),
                       _rate(v.negative_before), _rate(v.negative_after),
-                      _yes_no(v.effective, "有效", "不得力"), v.assessed_total if v.assessed_total is not None else "",
+                      _yes_no(v.effective, "有效", f"不得力（{v.ineffective_because}）"), v.assessed_total if v.assessed_total is not None else "",
                       f"{v.assessed_level.colour}（{v.assessed_level.verdict}）" if v.assessed_level else "",
                       v.assessors])
     _percent_columns(units, (2, 3))

@@ -299,7 +299,7 @@ def test_the_evaluator_sees_the_panels_scores_and_the_finding_they_make(site, tm
     row = row[:row.index("</tr>")]
     assert "3 分 · 红（应对严重失当，存在重大缺陷）" in row and "2 人平均" in row
     units = evaluator[evaluator.index('id="units"'):evaluator.index("逐案")]
-    assert "约谈整改（回应不妥当、回应不及时）" in units  # it was answered late, too
+    assert "约谈整改（处置不得力：回应超时；回应不妥当）" in units  # it was answered late, too
     assert "未评估" in evaluator  # the hand-opened case nobody scored
     case = client.get(f"/cases/{ids['late']}").text
     table = case[case.index('id="assessments"'):case.index("处置记录")]

@@ -41,20 +41,86 @@ def test_a_deadline_not_yet_due_is_not_judged_and_a_passed_one_is() -> None:
 
 
 def test_accountability_names_the_findings_of_the_key_points() -> None:
-    one = UnitScore("u", findings={"报告不及时": [3]})
+    one = UnitScore("u")
+    one.find("报告不及时", 3, "报告不及时")
     assert one.accountability == "通报批评（报告不及时）"
-    two = UnitScore("u", findings={"回应不及时": [3], "处置不得力": [4]})
-    assert two.accountability == "约谈整改（处置不得力、回应不及时）"
+    two = UnitScore("u")
+    two.find("处置不得力", 3, "回应超时")
+    two.find("处置不得力", 4, "回应后出现次生舆情")
+    assert two.accountability == "约谈整改（处置不得力：回应超时、回应后出现次生舆情）"
+    assert two.findings == {"处置不得力": [3, 4]}
     assert UnitScore("u", late=[5]).accountability is None  # a late grade IV case is listed, not proposed
+    import pytest
+
+    with pytest.raises(ValueError, match="not one of the findings"):
+        one.find("回应不及时", 6, "回应超时")  # 23号 names three findings; a late answer is 处置不得力
+
+
+def test_a_missed_press_conference_is_late_and_ineffective_handling() -> None:
+    """Release at 4 h, no press conference within 24 h: not on time, and 处置不得力 for a grade II case."""
+    from dashboards.metrics import evaluate
+
+    case = _case("II", [("report_upward", 2, 1), ("authoritative_release", 5, 4), ("press_conference", 24, None)],
+                 responded_h=4)
+    verdict = judge_case(case, T0 + timedelta(hours=30))
+    assert verdict.on_time is False and verdict.overdue_kinds == ["press_conference"]
+    case.unit_id = "u"
+
+    class OneCase:
+        def scalars(self, _query):  # type: ignore[no-untyped-def]
+            return [case]
+
+    unit = evaluate(OneCase(), T0 + timedelta(hours=30)).units[0]  # type: ignore[arg-type]
+    assert unit.timely_rate == 0.0 and unit.accountability == "通报批评（处置不得力：新闻发布会超时）"
 
 
 def test_a_response_after_which_talk_died_down_worked() -> None:
     verdict = judge_case(_case("II", [("authoritative_release", 5, 3)], responded_h=3), T0 + timedelta(days=2))
+    verdict.effect_window_over = True
     verdict.volume_before, verdict.negative_before = 4, 0.0
     verdict.volume_after, verdict.negative_after = 0, 0.0
     assert verdict.effective is True
-    verdict.volume_after, verdict.negative_after = 6, 0.5
-    assert verdict.effective is False  # more talk after than before: 次生舆情
+    verdict.volume_after, verdict.negative_after = 7, 0.5  # 7 posts in 24 h after 4 before: a second wave
+    assert verdict.effective is False and verdict.ineffective_because == "回应后出现次生舆情"
+    verdict.effect_window_over = False
+    assert verdict.effective is None  # the 24 h after the answer are not over yet
+
+
+def _judged_by_effect(responded_h: float, before: tuple[int, int, float | None], after: tuple[int, int],
+                      now_h: float) -> list:  # type: ignore[type-arg]
+    """evaluate() on one grade II case answered at ``responded_h``; the event's talk before the answer as
+    (posts, negative, hours from its first post to the answer) and after it as (posts, negative)."""
+    from dashboards.metrics import WindowTalk, evaluate
+
+    case = _case("II", [("authoritative_release", 5, responded_h)], responded_h=responded_h)
+    case.unit_id = "u"
+    answer = T0 + timedelta(hours=responded_h)
+
+    def lookup(event_id: str, start: datetime, end: datetime) -> WindowTalk:
+        if end <= answer:
+            first = answer - timedelta(hours=before[2]) if before[2] is not None else None
+            return WindowTalk(before[0], before[1], first)
+        return WindowTalk(after[0], after[1], answer)
+
+    class OneCase:
+        def scalars(self, _query):  # type: ignore[no-untyped-def]
+            return [case]
+
+    evaluation = evaluate(OneCase(), T0 + timedelta(hours=now_h), effect=lookup)  # type: ignore[arg-type]
+    return [evaluation.verdicts[0], evaluation.units[0]]
+
+
+def test_a_fast_answer_to_steady_talk_is_judged_on_the_rate_not_on_a_shorter_window() -> None:
+    """10 posts an hour throughout; answered 5 h after the first post (50 before, 240 after) with the negative share
+    falling from 60 % to 30 %: it worked. Counting posts, 240 > 50 made it a second wave."""
+    verdict, unit = _judged_by_effect(5, (50, 30, 5.0), (240, 72), now_h=40)
+    assert verdict.hours_before == 5.0 and not verdict.second_wave and verdict.effective is True
+    assert unit.accountability is None
+    surge, unit = _judged_by_effect(5, (50, 30, 5.0), (600, 180), now_h=40)  # 25 an hour after 10: a second wave
+    assert surge.second_wave and surge.effective is False
+    assert unit.accountability == "通报批评（处置不得力：回应后出现次生舆情）"
+    waiting, unit = _judged_by_effect(5, (50, 30, 5.0), (100, 30), now_h=20)  # 15 h after the answer
+    assert waiting.negative_after == 0.3 and waiting.effective is None and unit.accountability is None
 
 
 def test_a_reopened_cases_deadlines_are_judged_by_their_statutory_kind() -> None:
