@@ -62,6 +62,10 @@ class Due:
     level: int = 0
 
 
+# A deadline is missed only after its due time; its overdue duties fall due this long after it.
+JUST_AFTER = timedelta(microseconds=1)
+
+
 @dataclass
 class TickReport:
     reminders: int = 0
@@ -127,12 +131,15 @@ class Escalator:
             for fraction, at in reminder_times(start, d.due_at, self.policy.reminders.at_fractions):
                 if fraction not in (d.reminded_fractions or []):
                     out.append(Due(at, "reminder", d.id, fraction))
+            # Late means after the due time, as everywhere (an answer at the due time is on time): the overdue
+            # duties fall due the moment after it.
+            late = d.due_at + JUST_AFTER
             if d.overdue_at is None:
-                out.append(Due(d.due_at, "overdue", d.id))
+                out.append(Due(late, "overdue", d.id))
             if esc.on_overdue and d.escalation_level < len(chain):
-                at = d.due_at if d.escalation_level == 0 or d.escalated_at is None else (
+                at = late if d.escalation_level == 0 or d.escalated_at is None else (
                     d.escalated_at + timedelta(minutes=esc.next_level_after_minutes))
-                out.append(Due(max(at, d.due_at), "deadline_escalation", d.id, level=d.escalation_level + 1))
+                out.append(Due(max(at, late), "deadline_escalation", d.id, level=d.escalation_level + 1))
         if (case.state == "responded" and esc.close_answered_after_days and case.responded_at is not None
                 and not case.pending_deadlines()):
             # A week of nothing new: counted from the last thing that happened — the response, a deadline met
@@ -231,7 +238,7 @@ class Escalator:
         """Send the latest reminder that is due; earlier ones missed while down are covered by it."""
         fractions = sorted(i.fraction for i in items if i.fraction is not None)
         deadline.reminded_fractions = sorted({*(deadline.reminded_fractions or []), *fractions})
-        if now >= deadline.due_at:
+        if now > deadline.due_at:
             record(session, case, at=now, actor=SYSTEM, action="reminder_skipped",
                    reason=f"{deadline_kind_name(deadline.kind)}：{'、'.join(f'{f:.0%}' for f in fractions)} 的提醒在"
                           "无人值守时到期，期限已过，不再提醒",

@@ -100,6 +100,30 @@ def test_a_passed_deadline_escalates_even_when_acknowledged(db: Database, config
     assert [e.to_state for e in case.events if e.action in ("deadline_overdue", "escalated")] == ["overdue", "escalated"]
 
 
+def test_a_tick_at_the_due_time_itself_does_not_call_the_deadline_missed(db: Database, config: Config) -> None:
+    """An answer at the due time is on time (cases, metrics); so a tick at that very moment escalates nothing,
+    and the answer recorded then meets the deadline without an overdue mark."""
+    clock = ManualClock(MONDAY_9AM)
+    case_id = open_case(db, config, clock, grade=Grade.II, risk=60)
+    with db.transaction() as session:
+        acknowledge(session, case_id, "王科长", MONDAY_9AM + timedelta(minutes=5))
+        record_response(session, case_id, "A3区教育局", MONDAY_9AM + timedelta(hours=1), "已上报区政府",
+                        channel="report_upward")
+    escalator = Escalator(config)
+    clock.set(MONDAY_9AM + timedelta(hours=5))  # the release is due now
+    escalator.tick(db, clock)
+    assert notifications(db, kind="escalation") == []
+    with db.transaction() as session:
+        record_response(session, case_id, "A3区教育局", clock.now(), "区政府网站发布情况通报：已送医12人")
+    escalator.tick(db, clock)
+    release = [d for d in the_case(db).deadlines if d.kind == "authoritative_release"][0]
+    assert release.met_at is not None and release.overdue_at is None
+    assert notifications(db, kind="escalation") == []
+    clock.advance(timedelta(seconds=1))
+    escalator.tick(db, clock)
+    assert notifications(db, kind="escalation") == []  # it was met; nothing is late
+
+
 def test_a_stop_over_both_reminder_times_sends_one_reminder_on_the_first_tick(db: Database, config: Config) -> None:
     clock = ManualClock(MONDAY_9AM)
     case_id = open_case(db, config, clock)
