@@ -22,7 +22,7 @@ from alerts.routing import CaseLabels, Router
 from analysis.deidentify import deidentify
 from yuqing import assessment
 from yuqing.clock import Clock
-from yuqing.contract import GRADE_COLOUR, MAJOR_GRADES, REOPEN_MARK, Event, Grade
+from yuqing.contract import GRADE_COLOUR, MAJOR_GRADES, REOPEN_MARK, SOURCE_TYPE_NAMES, Event, Grade
 from yuqing.db.models import Case, CaseEvent, Deadline, Notification, ResponseAssessment, UnitRow
 from yuqing.settings import Config, RuleSpec, Unit, UnitsFile
 
@@ -287,11 +287,11 @@ def open_or_update_case(session: Session, event: Event, rule: RuleSpec | str, co
                reason=f"告警已排队发往 {len(sent)} 个接收方",
                details={"recipients": [f"{n.channel}:{n.recipient}" for n in sent]})
         return CaseUpdate(case, opened=True, notifications=sent)
-    return _update(session, case, event, rule_name, config, now, why)
+    return _update(session, case, event, rule_name, config, now, why, source_type)
 
 
 def _update(session: Session, case: Case, event: Event, rule_name: str, config: Config, now: datetime,
-            why: str) -> CaseUpdate:
+            why: str, source_type: str | None = None) -> CaseUpdate:
     new_grade = event.grade.value if event.grade else case.grade
     graver = _graver(new_grade, case.alerted_grade)
     regrowth = config.policy.regrowth
@@ -306,6 +306,8 @@ def _update(session: Session, case: Case, event: Event, rule_name: str, config: 
         case.grade = new_grade
     if changed:
         case.updated_at = now
+    if source_type and case.source_type == "message_board" and source_type != "message_board":
+        _now_public_opinion(session, case, config, now, source_type)
     if not (graver or grown):
         return CaseUpdate(case, opened=False)
     reasons = []
@@ -330,6 +332,20 @@ def _update(session: Session, case: Case, event: Event, rule_name: str, config: 
            reason=f"事态扩大告警已排队发往 {len(sent)} 个接收方",
            details={"recipients": [f"{n.channel}:{n.recipient}" for n in sent]})
     return CaseUpdate(case, opened=False, grew=True, notifications=sent)
+
+
+def _now_public_opinion(session: Session, case: Case, config: Config, now: datetime, source_type: str) -> None:
+    """A citizen's board message that news or Weibo now carry is public opinion (61号): besides the board reply
+    it keeps, it must be answered within the 48 h of other 政务舆情, counted from now. An answered case has
+    been answered in public already; its deadlines stay as they are."""
+    case.source_type = source_type
+    case.updated_at = now
+    if case.state in ("responded", CLOSED):
+        return
+    added = _add_deadlines(session, case, config, now, case.title)
+    record(session, case, at=now, actor=SYSTEM, action="deadlines_set",
+           reason=f"留言已在{SOURCE_TYPE_NAMES.get(source_type, source_type)}传播，按其他政务舆情自此起算回应期限",
+           details={"deadlines": _deadline_lines(added, config.settings.tz()), "source_type": source_type})
 
 
 def _join_units(session: Session, case: Case, config: Config, now: datetime) -> None:

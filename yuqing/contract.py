@@ -67,6 +67,9 @@ CASE_ACTION_NAMES = {
     "closed": "关闭", "reopened": "重新打开", "assessed": "应对评估",
     "slack_request_rejected": "拒绝的 Slack 请求",
 }
+# Where posts come from (config/sources.yaml ``type``), as a press officer says it.
+SOURCE_TYPE_NAMES = {"news": "新闻网站", "rss": "新闻网站", "sitemap": "新闻网站", "message_board": "留言板",
+                     "weibo": "微博", "social_json": "社交媒体"}
 SENTIMENT_NAMES = {"negative": "负面", "neutral": "中性", "positive": "正面"}
 # What the fields that rules group by and routes match on are called where a press officer reads them.
 FIELD_NAMES = {"topic": "主题", "grade": "等级", "sentiment": "情感", "province": "省份", "city": "城市",

@@ -102,6 +102,33 @@ def test_a_grade_rise_to_major_adds_major_deadlines_and_joint_units(db: Database
     assert {n.recipient for n in notifications(db, kind="alert")} >= {"#a-publicity", "#hn-telecom"}
 
 
+def test_a_board_message_that_news_or_weibo_carry_must_be_answered_within_48_hours(db: Database,
+                                                                                    config: Config) -> None:
+    """61号: once it spreads beyond the board it is public opinion; the board reply stays, the 48 h response is
+    added from that moment, and the case log says why. A board-only update adds nothing."""
+    clock = ManualClock(MONDAY_9AM)
+    board = make_event(title="投诉A3区某小区物业乱收费", grade=Grade.IV)
+
+    def update(source_type: str) -> None:
+        with db.transaction() as session:
+            open_or_update_case(session, board, config.policy.rule("graded_event"), config, clock,
+                                source_type=source_type)
+
+    update("message_board")
+    assert [d.kind for d in the_case(db).deadlines] == ["reply_complaint"]
+    clock.advance(timedelta(hours=2))
+    update("message_board")
+    assert [d.kind for d in the_case(db).deadlines] == ["reply_complaint"]
+    clock.advance(timedelta(hours=4))
+    update("weibo")
+    case = the_case(db)
+    assert case.source_type == "weibo"
+    response = [d for d in case.deadlines if d.kind == "response"][0]
+    assert response.due_at == MONDAY_9AM + timedelta(hours=54)  # 48 h from when Weibo carried it
+    assert [d.kind for d in case.deadlines].count("reply_complaint") == 1
+    assert any(e.action == "deadlines_set" and "微博传播" in e.reason for e in case.events)
+
+
 def test_the_lifecycle_is_recorded_with_who_when_what_and_why(db: Database, config: Config) -> None:
     clock = ManualClock(MONDAY_9AM)
     case_id, _, _ = open_case(db, config, clock)

@@ -68,6 +68,18 @@ def test_a_complaint_on_a_message_board_gets_the_longer_complaint_deadline(polic
     assert "投诉类" in due.basis
 
 
+def test_a_message_that_calls_itself_a_suggestion_is_one_whatever_it_is_about(policy) -> None:  # type: ignore[no-untyped-def]
+    """建议加强对拖欠工资的监管 is a suggestion (7 working days) though 拖欠 is a complaint word."""
+    for text in ("建议加强对拖欠农民工工资问题的监管", "建议开通12345举报热线夜间服务", "关于整治小区乱收费的建议"):
+        [due] = deadline_for(grade="IV", source_type="message_board", detected_at=MONDAY_9AM, policy=policy, tz=TZ,
+                             text=text)
+        assert due.kind == "reply_suggestion", text
+        assert "自称建议" in due.basis
+    [due] = deadline_for(grade="IV", source_type="message_board", detected_at=MONDAY_9AM, policy=policy, tz=TZ,
+                         text="举报某公司拖欠工资，建议严查")
+    assert due.kind == "reply_complaint"
+
+
 def test_a_major_message_board_case_follows_the_major_deadlines(policy) -> None:  # type: ignore[no-untyped-def]
     kinds = [d.kind for d in deadline_for(grade="I", source_type="message_board", detected_at=MONDAY_9AM,
                                           policy=policy, tz=TZ)]
