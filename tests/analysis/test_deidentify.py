@@ -385,3 +385,37 @@ def test_no_mobile_number_survives_in_real_messages() -> None:
     mobile = re.compile(r"(?<!\d)1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)")
     leaks = [t for t in texts if mobile.search(deidentify(t).text)]
     assert leaks == []
+
+
+# ---------------------------------------------------------------- from a domain audit (session 12)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # domain.md §6: never a name with a partial ID and a phone together — the partial digits go, and the name
+        ("王建国 身份证后四位1234 手机尾号5678", "王** 身份证后四位**** 手机尾号****"),
+        ("很快我接到手机尾号6266(隐私)的电话", "很快我接到手机尾号****(隐私)的电话"),
+        ("银行卡尾号为0417", "银行卡尾号为****"),
+        ("车牌尾号567限行", "车牌尾号567限行"),  # a plate's digits are not a person's
+        # an ID after 身份证 in groups of four: it was taken for a landline and kept 14 of its 18 digits
+        ("举报人刘强，身份证号码：4301 0419 9001 0112 34", "举报人刘*，身份证号码：43** **** **** **** 34"),
+        # names after 名叫 / 孩子叫 / 家属, and a parent before 的孩子 at the start of a clause
+        ("孩子叫刘小宝，3岁", "孩子叫刘**，3岁"),
+        ("其家属王建国求助", "其家属王**求助"),
+        ("我，名叫曹珍贵，女", "我，名叫曹**，女"),
+        ("王五的孩子今年8岁，患有白血病", "王*的孩子今年8岁，患有白血病"),
+        # ... but not the words of real messages that read as one (出嫁, 成瘾, 业主)
+        ("队长杨文伏出嫁的女儿", "队长杨文伏出嫁的女儿"),
+        ("管管这些玩手游成瘾的孩子", "管管这些玩手游成瘾的孩子"),
+        ("二手房业主的孩子", "二手房业主的孩子"),
+        # 里 names a lane (幸福里12号); 这里, 公里, 小区里一栋 and 里三层外三层 are no address
+        ("A3区幸福里12号", "A3区幸福里**号"),
+        ("住在和平里3栋502", "住在和平里*栋***"),
+        ("5公里3号出口", "5公里3号出口"),
+        ("小区里一栋房子", "小区里一栋房子"),
+        ("老百姓里三层外三层", "老百姓里三层外三层"),
+    ],
+)
+def test_partial_numbers_grouped_ids_relatives_and_lanes(text: str, expected: str) -> None:
+    assert masked(text) == expected
