@@ -640,6 +640,16 @@ class StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def _timestamp_as_written(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+    """A date is read as the text it is (2026-11-01): the models parse it where they want a date, and say which key
+    holds an impossible one (2027-02-30) — YAML's own date parsing raised a bare ValueError for the whole file, and
+    made an unquoted ``since: 2026-11-01`` a date where a string is expected."""
+    return loader.construct_scalar(node)
+
+
+StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_written)
+
+
 def _read_yaml(path: Path) -> tuple[Any, list[ConfigProblem]]:
     name = path.name
     if not path.exists():

@@ -258,3 +258,24 @@ def test_merge_keys_still_work_and_a_list_as_a_key_is_a_message(config_copy: Pat
     (config_copy / "settings.yaml").write_text(settings + "\n? [a, b]\n: 1\n", encoding="utf-8")
     code, out = check(config_copy)
     assert code == 2 and "a key must be a plain value" in out
+
+
+def test_dates_in_yaml_are_checked_by_key_not_by_a_traceback(config_copy: Path) -> None:
+    """An impossible date (2027-02-30) named with its key instead of a ValueError for the whole file; an unquoted
+    ``since: 2026-11-01`` is a date as written; since: 2026-13-01 is no date (it was read as 13 January)."""
+    policy = (config_copy / "policy.yaml").read_text(encoding="utf-8")
+    (config_copy / "policy.yaml").write_text(policy.replace("holidays: [", "holidays: [2027-02-30, "), encoding="utf-8")
+    code, out = check(config_copy)
+    assert code == 2, out
+    assert "policy.yaml: calendar.holidays[0]" in out and "2027-02-30" in out and "Traceback" not in out
+    (config_copy / "policy.yaml").write_text(policy, encoding="utf-8")
+    sources = (config_copy / "sources.yaml").read_text(encoding="utf-8")
+    dated = sources.replace('start_urls: ["http://127.0.0.1:8700/rss.xml"]',
+                            'start_urls: ["http://127.0.0.1:8700/rss.xml"]\n    since: 2026-11-01')
+    (config_copy / "sources.yaml").write_text(dated, encoding="utf-8")
+    code, out = check(config_copy)
+    assert code == 0, out
+    (config_copy / "sources.yaml").write_text(dated.replace("since: 2026-11-01", "since: 2026-13-01"),
+                                              encoding="utf-8")
+    code, out = check(config_copy)
+    assert code == 2 and "since: '2026-13-01' is not a real date" in out
