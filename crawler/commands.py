@@ -155,7 +155,8 @@ def _print_health(config, as_json: bool) -> None:  # type: ignore[no-untyped-def
 
 @click.command("demo-web")
 @click.option(
-    "--port", default=8700, show_default=True, type=int, help="Port on 127.0.0.1 (0: any free port)."
+    "--port", type=int, default=None,
+    help="Port on 127.0.0.1 (0: any free port); default: the port the demo_* sources in sources.yaml crawl (8700).",
 )
 @click.option(
     "--scenario",
@@ -170,13 +171,23 @@ def _print_health(config, as_json: bool) -> None:  # type: ignore[no-untyped-def
     "--delay", "delay_s", default=0.0, show_default=True, type=float, help="Seconds to wait per response."
 )
 @click.option("--access-log", type=click.Path(path_type=Path), help="Append every request to this file.")
-def demo_web_command(port: int, scenario: str, pages: int, delay_s: float, access_log: Path | None) -> None:
+def demo_web_command(port: int | None, scenario: str, pages: int, delay_s: float, access_log: Path | None) -> None:
     """Serve the local demo web (fictional A市 news, message board, feeds, Weibo-shaped API) on 127.0.0.1."""
+    from crawler.config import DEMO_WEB_PORT, demo_web_port
     from crawler.demo_web import DemoWeb
 
+    if port is None:
+        try:
+            port = demo_web_port(load_config())
+        except (ConfigError, ValueError) as exc:
+            click.echo(f"warning: {exc}; serving on {DEMO_WEB_PORT}", err=True)
+            port = DEMO_WEB_PORT
     try:
         web = DemoWeb(port=port, scenario=scenario, pages=pages, delay_s=delay_s, access_log_path=access_log)
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
+        raise click.ClickException(f"{exc}: choose another with --port (0 picks a free one) and point the demo_* "
+                                   "sources' start_urls in config/sources.yaml at it") from exc
+    except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(
         f"demo web at {web.url}/ (scenario {web.site.scenario.name}, "

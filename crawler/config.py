@@ -9,7 +9,7 @@ import os
 import re
 import time
 from datetime import datetime, timedelta
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from scrapy.settings import BaseSettings
 
@@ -130,6 +130,21 @@ def parse_since(text: str | None, now: datetime, tz: str = "Asia/Shanghai") -> d
             f"since: {text!r} is neither a duration nor a date; write e.g. '48h', '7d' or '2024-05-01'"
         )
     return parsed
+
+
+DEMO_WEB_PORT = 8700  # where the shipped sources.yaml points the demo_* sources
+
+
+def demo_web_port(config: Config, names: list[str] | None = None) -> int:
+    """The port the demo_* sources (the enabled ones, or ``names``) crawl: where `yuqing demo` and `yuqing demo-web`
+    serve the demo web, so moving it is one edit of sources.yaml. 8700 when no demo source is configured."""
+    if names is None:
+        names = [s.name for s in config.sources.sources if s.enabled and s.name.startswith("demo_")]
+    ports = {urlsplit(url).port or 80 for name in names for url in config.sources.get(name).start_urls}
+    if len(ports) > 1:
+        raise ValueError(f"the demo sources in sources.yaml point at several ports {sorted(ports)}; point every "
+                         "demo_* source at the one demo web")
+    return ports.pop() if ports else DEMO_WEB_PORT
 
 
 def start_urls(spec: SourceSpec) -> list[str]:

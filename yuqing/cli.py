@@ -392,7 +392,8 @@ def dashboard(host: str | None, port: int | None) -> None:
         click.echo(f"{len(evaluators.by_passphrase)} evaluator(s) may score cases on their pages ({variable})")
     host = host or settings.dashboard.host
     port = port or settings.dashboard.port
-    click.echo(f"dashboards at http://{host}:{port}/ (press office), /leader, /evaluator")
+    click.echo(f"dashboards at http://{host}:{port}/ (press office), /search, /units (responsible units), /leader, "
+               "/evaluator")
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

@@ -14,7 +14,6 @@ import shutil
 import time
 from collections import Counter
 from datetime import timedelta
-from urllib.parse import urlparse
 
 import click
 
@@ -28,11 +27,12 @@ def _demo_sources(config: Config) -> list[str]:
 
 
 def _demo_port(config: Config, names: list[str]) -> int:
-    ports = {urlparse(url).port or 80 for name in names for url in config.sources.get(name).start_urls}
-    if len(ports) != 1:
-        raise click.ClickException(f"the demo sources in sources.yaml point at several ports {sorted(ports)}; "
-                                   "point every demo_* source at the one demo web")
-    return ports.pop()
+    from crawler.config import demo_web_port
+
+    try:
+        return demo_web_port(config, names)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _wipe_local_state(config: Config, es, layout) -> None:  # type: ignore[no-untyped-def]
@@ -84,8 +84,9 @@ def demo_command(fresh: bool, hours: int) -> None:
     try:
         web = start_demo_web(port=port, scenario="static")
     except OSError as exc:
-        raise click.ClickException(f"cannot serve the demo web on 127.0.0.1:{port} ({exc}); stop what uses the "
-                                   "port (perhaps `yuqing demo-web`) and run the demo again") from None
+        raise click.ClickException(f"{exc}; stop what uses it (perhaps `yuqing demo-web`) and run the demo again, "
+                                   "or point the demo_* sources' start_urls in config/sources.yaml at a free "
+                                   "port") from None
 
     click.echo(f"3. Crawling {len(sources)} sources: {', '.join(sources)}")
     try:

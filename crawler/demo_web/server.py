@@ -809,10 +809,8 @@ class DemoWeb:
         try:
             self.server = ThreadingHTTPServer((host, port), handler)
         except OSError as exc:
-            raise OSError(
-                f"cannot serve the demo web on {host}:{port} ({exc.strerror}); the port is probably "
-                "taken: choose another with --port (0 picks a free one)"
-            ) from exc
+            raise OSError(f"cannot serve the demo web on {host}:{port} ({exc.strerror}): the port is probably taken") \
+                from exc
         self.server.daemon_threads = True
         self.server.request_queue_size = 128
         self.host, self.port = str(self.server.server_address[0]), int(self.server.server_address[1])

@@ -221,3 +221,32 @@ def test_a_gzipped_sitemap_is_inflated_only_up_to_the_cap() -> None:
     bomb = gzip.compress(b"0" * 200_000_000)
     assert len(bomb) < 1_000_000 and len(_gunzip(bomb, 1_000_000)) == 1_000_000
     assert _gunzip(gzip.compress(b"<urlset/>"), 100) == b"<urlset/>"
+
+
+def test_demo_web_serves_where_the_demo_sources_crawl_and_says_how_to_move_it(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`yuqing demo-web` without --port takes the demo_* sources' port from sources.yaml (it always took 8700, so
+    moving the sources left `yuqing crawl` refused); a taken port is said once, with both ways out."""
+    import shutil
+    import socket
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from crawler.config import demo_web_port
+    from yuqing.cli import main
+    from yuqing.settings import load_config
+
+    config = tmp_path / "config"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "config", config)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        sources = (config / "sources.yaml").read_text(encoding="utf-8")
+        (config / "sources.yaml").write_text(sources.replace("127.0.0.1:8700", f"127.0.0.1:{port}"), encoding="utf-8")
+        assert demo_web_port(load_config(config)) == port
+        monkeypatch.setenv("YUQING_CONFIG_DIR", str(config))
+        result = CliRunner().invoke(main, ["demo-web"])
+    assert result.exit_code == 1
+    assert f"cannot serve the demo web on 127.0.0.1:{port}" in result.output
+    assert result.output.count("--port") == 1 and "sources.yaml" in result.output
