@@ -565,7 +565,7 @@ def notifications_list(as_json: bool, case_id: int | None, kind: str | None, sta
         sent = r["sent_at"][:16] if r["sent_at"] else "-"
         click.echo(f"#{r['id']:<5} {r['scheduled_at'][:16]} {r['kind']:10} case {str(r['case_id'] or '-'):4} "
                    f"{r['channel']:8} "
-                   f"{r['recipient']:32} {r['status']:8} sent {sent}"
+                   f"{r['recipient']:32} {r['status']:8} at {sent}"
                    + (f"  last error: {r['last_error'][:160]}" if r["last_error"] and r["status"] != SENT else ""))
     click.echo(f"{len(rows)} notification(s)")
 

@@ -30,7 +30,7 @@ def _exists(es: Elasticsearch, alias: str) -> bool:
 
 def empty_overview(hours: int) -> dict[str, Any]:
     return {"hours": hours, "posts": 0, "negative": 0, "topics": [], "events": [], "events_total": 0,
-            "emerging": [], "emerging_total": 0}
+            "emerging": [], "emerging_total": 0, "latest_post_at": None, "hours_to_latest": None}
 
 
 def overview(es: Elasticsearch, layout: IndexLayout, now: datetime, hours: int = 24,
@@ -47,6 +47,14 @@ def overview(es: Elasticsearch, layout: IndexLayout, now: datetime, hours: int =
                          track_total_hits=True)
         result["posts"] = body["hits"]["total"]["value"]
         result["negative"] = body["aggregations"]["negative"]["doc_count"]
+        if not result["posts"]:
+            # A quiet window (a night, or the state a demo or replay left behind, hours ahead): say when the latest
+            # post came, so an empty screen is not read as an empty index.
+            latest = es.search(index=layout.posts.alias, size=1, sort=[{"ts": {"order": "desc"}}], source=["ts"])
+            if latest["hits"]["hits"]:
+                at = datetime.fromisoformat(latest["hits"]["hits"][0]["_source"]["ts"])
+                result["latest_post_at"] = at
+                result["hours_to_latest"] = max(0.0, (now - at).total_seconds() / 3600)
         for bucket in body["aggregations"]["topics"]["buckets"]:
             mix = {b["key"]: b["doc_count"] for b in bucket["sentiment"]["buckets"]}
             result["topics"].append({"topic": bucket["key"], "posts": bucket["doc_count"],

@@ -107,7 +107,7 @@ def demo_command(fresh: bool, hours: int) -> None:
     worker = OutboxWorker(database, build_notifiers(config, clock=clock, record_all=True), clock)
     sent = _drain(worker)
     click.echo(f"   {clustered} posts clustered into events; {len(report.opened)} case(s) opened, "
-               f"{len(report.grew)} grew; {sent} alert(s) delivered")
+               f"{len(report.grew)} grew; {sent} alert(s) recorded locally (the demo delivers nothing)")
     for line in report.lines:
         click.echo(f"   {line}")
 
@@ -122,7 +122,7 @@ def demo_command(fresh: bool, hours: int) -> None:
             totals["delivered"] += _drain(worker)
         click.echo(f"   {totals['reminders']} reminder(s), {totals['overdue']} overdue deadline(s), "
                    f"{totals['escalations']} escalation(s), {totals['digests']} digest(s); "
-                   f"{totals['delivered']} notification(s) delivered")
+                   f"{totals['delivered']} notification(s) recorded locally")
     pipeline.close()
 
     es.indices.refresh(index=[layout.posts.alias, layout.events.alias])
@@ -130,10 +130,10 @@ def demo_command(fresh: bool, hours: int) -> None:
     events = es.count(index=layout.events.alias)["count"]
     with database.sessions() as session:
         cases = session.query(Case).order_by(Case.id).all()
-        kinds = Counter(n.kind for n in session.query(Notification).filter(Notification.status == "sent"))
+        kinds = Counter(n.kind for n in session.query(Notification).filter(Notification.status == "sent"))  # recorded
         click.echo("")
         click.echo(f"Indexed {posts} posts and {events} events in Elasticsearch; {len(cases)} case(s); "
-                   f"notifications sent: " + (", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) or "none"))
+                   f"notifications recorded: " + (", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) or "none"))
         for case in cases:
             due = ", ".join(f"{d.kind} {d.due_at.astimezone(config.settings.tz()):%m-%d %H:%M}"
                             for d in case.deadlines)
@@ -144,7 +144,8 @@ def demo_command(fresh: bool, hours: int) -> None:
     click.echo(f"  Elasticsearch       {es_url(config.settings.elasticsearch)}/{layout.posts.alias}/_search")
     click.echo(f"  dashboards          .venv/bin/yuqing dashboard   → {config.settings.dashboard.public_url}")
     click.echo("  cases, alerts       .venv/bin/yuqing cases list   ·   .venv/bin/yuqing notifications list")
-    click.echo(f"  delivered messages  {paths.state_dir() / 'notifications.jsonl'} (every channel, recorded locally)")
+    click.echo(f"  recorded messages   {paths.state_dir() / 'notifications.jsonl'} (every channel; `yuqing run` "
+               "delivers to the channels whose secrets are set)")
     click.echo(f"demo finished in {time.monotonic() - started:.0f} s")
     database.dispose()
 

@@ -48,6 +48,7 @@ def test_the_demo_crawls_analyses_opens_cases_and_escalates(es_node: str, es_cli
         assert es_client.count(index=f"{prefix}-events")["count"] > 0
         assert "→ a3-edu" in out  # the A3区 school canteen incident goes to the district's education bureau
         assert "escalation(s)" in out and " 0 escalation(s)" not in out
+        assert "alert(s) recorded locally (the demo delivers nothing)" in out  # not "delivered": no secret is set
         deliveries = [json.loads(line) for line in (home / "notifications.jsonl").read_text(encoding="utf-8")
                       .splitlines()]
         kinds = {d.get("kind") or d.get("payload", {}).get("kind") for d in deliveries}

@@ -149,6 +149,19 @@ def test_the_overview_counts_every_event_not_the_first_page(site) -> None:
     assert data["events_total"] == 25 and data["emerging_total"] == 3 and len(data["events"]) == 20
 
 
+def test_an_empty_window_says_when_the_latest_post_came_and_links_a_wider_one(site) -> None:
+    """After a demo fast-forwards 50 h the first screen showed four zeros: the latest post's time is said, with the
+    period that holds it."""
+    client, _ = site
+    quiet = client.get("/?hours=1").text
+    assert text_of(quiet, "kpi-posts") == "0"
+    note = quiet[quiet.index('id="quiet"'):]
+    note = note[:note.index("</p>")]
+    assert "近 1 小时没有新信息" in note and "2026-06-01 18:30" in note and "1.5 h 前" in note
+    assert 'href="/?hours=6"' in note
+    assert 'id="quiet"' not in client.get("/").text
+
+
 def test_search_says_how_many_and_pages_through_them(site) -> None:
     client, _ = site
     first = client.get("/search?q=食物中毒").text
