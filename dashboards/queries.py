@@ -50,7 +50,7 @@ def overview(es: Elasticsearch, layout: IndexLayout, now: datetime, hours: int =
         if not result["posts"]:
             # A quiet window (a night, or the state a demo or replay left behind, hours ahead): say when the latest
             # post came, so an empty screen is not read as an empty index.
-            latest = es.search(index=layout.posts.alias, size=1, sort=[{"ts": {"order": "desc"}}], source=["ts"])
+            latest = es.search(index=layout.posts.alias, size=1, sort=[{"ts": {"order": "desc"}}], source_includes=["ts"])
             if latest["hits"]["hits"]:
                 at = datetime.fromisoformat(latest["hits"]["hits"][0]["_source"]["ts"])
                 result["latest_post_at"] = at
