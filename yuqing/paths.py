@@ -15,7 +15,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 def config_dir() -> Path:
     """The configuration directory: ``YUQING_CONFIG_DIR`` or the repository's ``config/``."""
-    return Path(os.environ.get("YUQING_CONFIG_DIR", REPO_ROOT / "config"))
+    return Path(os.path.abspath(os.environ.get("YUQING_CONFIG_DIR", REPO_ROOT / "config")))
 
 
 class StateDirUnusable(OSError):
@@ -24,7 +24,9 @@ class StateDirUnusable(OSError):
 
 def state_dir() -> Path:
     """Run-time state (database file, spool, ES node, caches): ``YUQING_HOME`` or ``var/`` in the repo."""
-    path = Path(os.environ.get("YUQING_HOME", REPO_ROOT / "var"))
+    # Absolute: the Elasticsearch node runs in its own directory and read a relative home against it
+    # (YUQING_HOME=../h7 → "Missing logging config file at …/h7/elasticsearch/log4j2.properties").
+    path = Path(os.path.abspath(os.environ.get("YUQING_HOME", REPO_ROOT / "var")))
     where = "YUQING_HOME" if "YUQING_HOME" in os.environ else "the default var/"
     try:
         path.mkdir(parents=True, exist_ok=True)

@@ -42,12 +42,20 @@ class ElasticsearchSettings(Strict):
     url: str | None = None
     distribution_version: str = "9.5.4"
     http_port: int = Field(9200, ge=1, le=65535)
-    heap: str = "512m"
+    heap: str = "512m"  # the JVM's -Xms/-Xmx
     index_prefix: str = Field("yuqing", pattern=r"^[a-z][a-z0-9_-]*$")
     username_env: str | None = None
     password_env: str | None = None
     bulk_chunk_size: int = Field(500, ge=1, le=10_000)
     rollover: RolloverSettings = Field(default_factory=RolloverSettings)
+
+    @field_validator("heap", mode="before")
+    @classmethod
+    def _heap_with_unit(cls, value: Any) -> Any:
+        if not re.fullmatch(r"[1-9][0-9]*[mMgG]", str(value)):
+            raise ValueError(f"{value!r} is no heap size for the JVM; write a number with its unit, e.g. 512m or 1g "
+                             "(a bare number is bytes)")
+        return str(value)
 
     def effective_url(self) -> str | None:
         """The cluster to use: ``YUQING_ES_URL`` first, then ``url``; None means the managed local node."""
@@ -606,7 +614,10 @@ def _problems_from_validation(file: str, exc: ValidationError, raw: Any) -> list
         message = err["msg"]
         if err["type"] == "value_error":
             message = message.removeprefix("Value error, ")
-            fix = message.split("; ", 1)[1] if "; " in message else "correct the value as the message says"
+            if "; " in message:  # "what is wrong; how to fix it": each said once
+                message, fix = message.split("; ", 1)
+            else:
+                fix = "correct the value as the message says"
         elif err["type"] in ("literal_error", "enum"):
             fix = f"use one of the allowed values: {message.split('Input should be ', 1)[-1]}"
         problems.append(ConfigProblem(file, _key_path(loc), err.get("input"), message, fix))

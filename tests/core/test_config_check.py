@@ -279,3 +279,13 @@ def test_dates_in_yaml_are_checked_by_key_not_by_a_traceback(config_copy: Path) 
                                               encoding="utf-8")
     code, out = check(config_copy)
     assert code == 2 and "since: '2026-13-01' is not a real date" in out
+
+
+@pytest.mark.parametrize("heap", ['"512"', "512", "1.5g", "512mb"])
+def test_a_heap_without_its_unit_is_refused_before_the_jvm_refuses_it(config_copy: Path, heap: str) -> None:
+    """heap: "512" passed the check (it is a string) and the node then failed with 'Too small maximum heap'."""
+    text = (config_copy / "settings.yaml").read_text(encoding="utf-8").replace("heap: 512m", f"heap: {heap}")
+    (config_copy / "settings.yaml").write_text(text, encoding="utf-8")
+    code, out = check(config_copy)
+    assert code == 2 and "elasticsearch.heap" in out and "e.g. 512m or 1g" in out
+    assert out.count("a bare number is bytes") == 1  # said once, as the fix

@@ -70,3 +70,15 @@ def test_es_status_exits_1_whenever_elasticsearch_does_not_answer(tmp_path: Path
     assert code == 1 and '"health": null' in out
     code, out = run({"YUQING_HOME": str(tmp_path), "YUQING_ES_URL": "http://127.0.0.1:9"}, "es", "status")
     assert code == 1 and "ConnectionError" in out
+
+
+def test_a_relative_state_directory_is_taken_from_where_the_command_runs(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """YUQING_HOME=../h7: the Elasticsearch node runs in its own directory and read the relative path against it."""
+    from yuqing.paths import config_dir, state_dir
+
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    monkeypatch.setenv("YUQING_HOME", "../h7")
+    monkeypatch.setenv("YUQING_CONFIG_DIR", "../conf")
+    assert state_dir() == tmp_path / "h7" and state_dir().is_absolute()
+    assert config_dir() == tmp_path / "conf"
