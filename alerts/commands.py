@@ -404,6 +404,7 @@ def cases_open(title: str, topic: str, region_text: str, grade: str, actor: str,
     import hashlib
 
     from alerts.cases import open_or_update_case, sync_units
+    from alerts.routing import Router
     from analysis.deidentify import deidentify
     from analysis.region import resolve_region
     from yuqing.clock import SystemClock
@@ -418,6 +419,18 @@ def cases_open(title: str, topic: str, region_text: str, grade: str, actor: str,
     if region_text and region is None:
         raise click.ClickException(f"--region {region_text!r} names no place the gazetteer knows; write it as "
                                    "湖南省A市A3区 (province, city, district)")
+    if region is not None:
+        router = Router(config.units)
+        wrong = router.check_district(region)
+        if wrong:
+            raise click.ClickException(f"--region {region_text!r}: {wrong}; correct the district or leave it out "
+                                       "(the case then goes to the city's unit)")
+        if region.province is None:
+            region = region.model_copy(update={"province": router.province_of(region.city)})
+        elsewhere = router.outside(region)
+        if elsewhere:
+            click.echo(f"warning: {elsewhere}; the case is opened as asked, for a unit of this jurisdiction",
+                       err=True)
     # A name or a number typed into the assignment is masked like a post's (domain.md §6).
     title, reason = deidentify(title).text, deidentify(reason).text
     clock = SystemClock(config.settings.tz())

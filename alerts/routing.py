@@ -148,6 +148,23 @@ class Router:
             return f"{region.province}不在 units.yaml 所辖省份（{'、'.join(sorted(provinces))}）之内"
         return None
 
+    def check_district(self, region: Region) -> str | None:
+        """Why a district typed for a city of the jurisdiction is no district there (A9区 for A3区), or None: a
+        district no unit sits in and the gazetteer does not know is a typo, which would route to the city."""
+        if not region.district or region.code or region.city not in self._cities:
+            return None
+        known = sorted({u.region.district for u in self.units.units
+                        if u.region.city == region.city and u.region.district})
+        if region.district in known:
+            return None
+        return (f"{region.district}不是{region.city}的区县：units.yaml 与地名库都不认识它"
+                + (f"（units.yaml 中{region.city}的区县：{'、'.join(known)}）" if known else ""))
+
+    def province_of(self, city: str | None) -> str | None:
+        """The province of a city of the jurisdiction (a fictional or unlisted city the gazetteer cannot place)."""
+        provinces = {u.region.province for u in self.units.units if u.region.city == city and u.region.province}
+        return provinces.pop() if len(provinces) == 1 else None
+
     # ----------------------------------------------------------------------------- the walk
 
     def route(self, labels: CaseLabels) -> RouteDecision:

@@ -100,7 +100,7 @@ def test_a_case_the_higher_government_assigns_is_opened_by_hand(env: dict[str, s
     assert "opened: A3区某养老院护工虐待老人 →" in out and "joint:" in out
     [case] = json.loads(yuqing(env, "cases", "list", "--json")[1])
     assert (case["topic"], case["grade"], case["state"]) == ("养老服务", "II", "notified")
-    assert case["region"].endswith("A市A3区") and case["districts"] == ["A3区"] and case["unit"]
+    assert case["region"] == "湖南省A市A3区" and case["districts"] == ["A3区"] and case["unit"]
     assert [d["kind"] for d in case["deadlines"]] == ["report_upward", "authoritative_release", "press_conference"]
     assert "市政府办公厅: 上级交办" in case["timeline"][0]["reason"]
     code, out = yuqing(env, "cases", "open", "--title", "市民王建军(13912345678)反映A3区某工地欠薪", "--topic",
@@ -111,6 +111,14 @@ def test_a_case_the_higher_government_assigns_is_opened_by_hand(env: dict[str, s
     assert shown["title"].startswith("市民王**(139****5678)")
     code, out = yuqing(env, "cases", "open", "--title", "x", "--topic", "天气", "--actor", "a", "--reason", "b")
     assert code != 0 and "--topic '天气' is not in config/taxonomy.yaml" in out
+    # a mistyped district (A9区) opened a city case silently; the province of the jurisdiction's city is filled in
+    code, out = yuqing(env, "cases", "open", "--title", "A9区某小区停水", "--topic", "住房保障", "--region",
+                       "湖南省A市A9区", "--actor", "a", "--reason", "b")
+    assert code != 0 and "A9区不是A市的区县" in out and "A3区" in out and "correct the district" in out
+    assert len(json.loads(yuqing(env, "cases", "list", "--json")[1])) == 2
+    code, out = yuqing(env, "cases", "open", "--title", "长沙市某小区停水", "--topic", "住房保障", "--region",
+                       "湖南省长沙市岳麓区", "--actor", "a", "--reason", "b")
+    assert code == 0 and "warning: 长沙市不在 units.yaml 所辖城市" in out
 
 
 def test_route_explain_prints_the_path_through_the_tree(env: dict[str, str], database: Database) -> None:
