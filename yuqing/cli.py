@@ -294,8 +294,9 @@ def es_stop() -> None:
 
 
 @es.command("migrate")
-def es_migrate() -> None:
-    """Install the current index templates and roll each alias over into an index with the new mapping."""
+@click.option("--force", is_flag=True, help="Roll over even an index that has the current mapping.")
+def es_migrate(force: bool) -> None:
+    """Install the current index templates and roll each alias with an older mapping over into a new index."""
     from yuqing.es.client import ElasticsearchUnavailable, connect
     from yuqing.es.indices import IndexLayout
 
@@ -304,8 +305,8 @@ def es_migrate() -> None:
         client = connect(cfg.settings.elasticsearch)
     except ElasticsearchUnavailable as exc:
         raise click.ClickException(str(exc)) from exc
-    for kind, index in IndexLayout(cfg.settings.elasticsearch.index_prefix).migrate(client).items():
-        click.echo(f"{kind}: now writing to {index}")
+    for kind, (index, new) in IndexLayout(cfg.settings.elasticsearch.index_prefix).migrate(client, force).items():
+        click.echo(f"{kind}: now writing to {index}" if new else f"{kind}: {index} has the current mapping; kept")
 
 
 @es.command("rollover")

@@ -59,8 +59,12 @@ def test_an_older_mapping_is_refused_with_the_command_that_fixes_it(es_client: E
     with pytest.raises(MappingOutdated, match="yuqing es migrate"):
         es_layout.ensure(es_client)
     moved = es_layout.migrate(es_client)
-    assert moved["posts"].endswith("-000002")
+    assert moved["posts"] == (f"{es_layout.posts.alias}-000002", True)
+    assert moved["events"] == (f"{es_layout.events.alias}-000001", False)  # its mapping was current: kept
     es_layout.ensure(es_client)
+    again = es_layout.migrate(es_client)  # safe to repeat: no empty index per run
+    assert again["posts"] == (f"{es_layout.posts.alias}-000002", False)
+    assert es_layout.migrate(es_client, force=True)["posts"] == (f"{es_layout.posts.alias}-000003", True)
 
 
 def test_unreachable_cluster_spools_then_replays_exactly_once(es_client: Elasticsearch, es_layout: IndexLayout,

@@ -180,17 +180,21 @@ class IndexLayout:
                     f"the {kind.kind} write index {index} has mapping version {version}, newer than this "
                     f"yuqing ({MAPPING_VERSION}); upgrade yuqing before writing to this cluster")
 
-    def migrate(self, es: Elasticsearch) -> dict[str, str]:
-        """Put the current templates and roll every alias over so new writes get the new mapping."""
+    def migrate(self, es: Elasticsearch, force: bool = False) -> dict[str, tuple[str, bool]]:
+        """Put the current templates and roll over every alias whose write index has an older mapping, so new
+        writes get the new one: kind → (write index, whether it is new). Safe to run again: a write index with
+        the current mapping stays (each run made an empty index before); ``force`` rolls over anyway."""
         self.put_templates(es)
         moved = {}
         for kind in self.kinds():
-            if self.write_index(es, kind) is None:
+            index = self.write_index(es, kind)
+            if index is None:
                 es.indices.create(index=kind.first_index, aliases={kind.alias: {"is_write_index": True}})
-                moved[kind.kind] = kind.first_index
-                continue
-            result = es.indices.rollover(alias=kind.alias)
-            moved[kind.kind] = result["new_index"]
+                moved[kind.kind] = (kind.first_index, True)
+            elif force or self.mapping_version(es, index) < MAPPING_VERSION:
+                moved[kind.kind] = (es.indices.rollover(alias=kind.alias)["new_index"], True)
+            else:
+                moved[kind.kind] = (index, False)
         return moved
 
     def rollover(self, es: Elasticsearch, max_age: str, max_docs: int, max_primary_shard_size: str,
