@@ -115,3 +115,26 @@ def test_while_elasticsearch_is_down_the_rules_wait_and_the_press_office_is_told
     assert {(n.channel, n.recipient) for n in told} == {("slack", "#a-gov-office"), ("email", "office@a.gov.example")}
     assert "Elasticsearch 自 2026-03-02 09:00 起无法连接" in told[0].payload["summary"]
     assert tick_job().endswith("escalations")  # the database's jobs go on
+
+
+def test_the_run_log_is_in_the_configured_zone_without_apschedulers_per_job_lines() -> None:
+    import io
+    import logging
+    from zoneinfo import ZoneInfo
+
+    from alerts.commands import _log_in_zone
+
+    root = logging.getLogger()
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    saved, root.handlers = root.handlers, [handler]  # only this handler gets the zone formatter
+    executors = logging.getLogger("apscheduler.executors")
+    before = executors.level
+    try:
+        _log_in_zone(ZoneInfo("Asia/Shanghai"))
+        handler.handle(logging.LogRecord("alerts", logging.INFO, __file__, 1, "tick", None, None))
+        assert "+08:00 INFO alerts: tick" in stream.getvalue()
+        assert not executors.isEnabledFor(logging.INFO)
+    finally:
+        root.handlers = saved
+        executors.setLevel(before)

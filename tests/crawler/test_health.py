@@ -95,3 +95,9 @@ def test_crawls_of_a_dead_and_an_empty_source_are_reported_unhealthy(
     )
     statuses = {h["source"]: h["status"] for h in json.loads(shown.stdout)}
     assert statuses == {"dead_news": "failing", "empty_news": "silent", "demo_news": "ok"}
+    text = subprocess.run([sys.executable, "-m", "yuqing.cli", "crawl", "--health"], cwd=REPO, env=crawl_env.env(),
+                          capture_output=True, text=True, timeout=60).stdout
+    finished = health["demo_news"].last_run_finished
+    assert finished is not None
+    local = finished.astimezone(config.settings.tz())  # shown in the configured zone (it was UTC)
+    assert f"last run {local:%Y-%m-%d %H:%M}" in text and local.utcoffset() != finished.utcoffset()
