@@ -27,8 +27,11 @@ from yuqing.settings import Config
 
 # A replay evaluates the rules at least this often (simulated minutes).
 MAX_EVALUATE_MINUTES = 366 * 24 * 60.0
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(seconds?|minutes?|mins?|hours?|days?|weeks?|[smhdw])\s*$",
+                       re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+# A date written with slashes or dots (2019/12/13, 2019.12.13 08:00), as sources.yaml's since takes it.
+_SLASHED = re.compile(r"^\s*(\d{4})[/.](\d{1,2})[/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2}))?\s*$")
 
 
 # ----------------------------------------------------------------------------- shared wiring
@@ -137,19 +140,28 @@ def build_pipeline(config: Config, database, es, layout, clock, *, live: bool, s
                     spool_dir=spool)
 
 
-def parse_when(text: str, now: datetime) -> datetime:
-    """``7d`` / ``36h`` / ``90m`` before now, or an ISO 8601 time (local time zone when none is given)."""
+def parse_when(text: str, now: datetime, option: str = "--since") -> datetime:
+    """``7d`` / ``36h`` / ``90m`` / ``7 days`` before now, or a time: ISO 8601 or 2019/12/13 [08:00] (local time zone
+    when none is given). A bad value is refused naming ``option``."""
     match = _DURATION.match(text)
     if match:
+        unit = match.group(2).lower()
+        unit = "m" if unit.startswith("min") else unit[0]
         try:
-            return now - timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+            return now - timedelta(**{_UNITS[unit]: float(match.group(1))})
         except OverflowError as exc:
-            raise click.BadParameter(f"{text!r} reaches back beyond the calendar; give a shorter duration") from exc
+            raise click.BadParameter(f"{text!r} reaches back beyond the calendar; give a shorter duration",
+                                     param_hint=f"'{option}'") from exc
+    slashed = _SLASHED.match(text)
     try:
-        value = datetime.fromisoformat(text)
+        if slashed:
+            y, mo, d, h, mi = (int(g) if g else 0 for g in slashed.groups())
+            value = datetime(y, mo, d, h, mi)
+        else:
+            value = datetime.fromisoformat(text.strip())
     except ValueError as exc:
-        raise click.BadParameter(f"{text!r} is neither a duration (7d, 36h, 90m) nor an ISO time "
-                                 "(2026-03-02T09:00+08:00)") from exc
+        raise click.BadParameter(f"{text!r} is neither a duration (7d, 36h, 90m) nor a time (2026-03-02, "
+                                 "2026-03-02T09:00+08:00, 2026/03/02 09:00)", param_hint=f"'{option}'") from exc
     return value if value.tzinfo else value.replace(tzinfo=now.tzinfo)
 
 
@@ -189,8 +201,8 @@ def rules_test(rule_name: str, since: str, until_text: str | None, as_json: bool
     except KeyError as exc:
         raise click.ClickException(str(exc.args[0])) from exc
     now = datetime.now(config.settings.tz())
-    until = parse_when(until_text, now) if until_text else now
-    start = parse_when(since, until)
+    until = parse_when(until_text, now, "--until") if until_text else now
+    start = parse_when(since, until, "--since")
     if start >= until:
         raise click.BadParameter(f"--since {since} is not before --until {until_text or 'now'}; the history runs "
                                  "from --since to --until", param_hint="--since")
@@ -701,7 +713,7 @@ def replay_command(posts_path: Path, speed: float, start_text: str | None, evalu
         click.echo(f"note: {note}", err=True)
     if len(notes) > 20:
         click.echo(f"note: {len(notes) - 20} more repeated id(s)", err=True)
-    start = parse_when(start_text, datetime.now(tz)) if start_text else posts[0].timestamp()
+    start = parse_when(start_text, datetime.now(tz), "--start") if start_text else posts[0].timestamp()
     if start > posts[-1].timestamp():
         click.echo(f"note: --start {start_text} is after the last post ({posts[-1].timestamp():%Y-%m-%d %H:%M}); "
                    "every post is fed at the start", err=True)

@@ -286,6 +286,21 @@ def test_rule_history_needs_since_before_until(env: dict[str, str]) -> None:
     assert code == 2 and "is not before --until" in out
     code, out = yuqing(env, "rules", "test", "graded_event", "--since", "99999999d")
     assert code == 2 and "beyond the calendar" in out
+    code, out = yuqing(env, "rules", "test", "graded_event", "--since", "last week")
+    assert code == 2 and "Invalid value for '--since'" in out and "7d, 36h, 90m" in out  # it named no option
+    code, out = yuqing(env, "rules", "test", "graded_event", "--since", "2026-12-31", "--until", "2026/13/01")
+    assert code == 2 and "Invalid value for '--until'" in out and "2026/03/02 09:00" in out
+
+
+def test_durations_and_dates_are_read_as_sources_yaml_reads_them() -> None:
+    from zoneinfo import ZoneInfo
+
+    from alerts.commands import parse_when
+
+    now = datetime(2026, 11, 26, 12, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert parse_when("7 days", now) == parse_when("7d", now) == now - timedelta(days=7)
+    assert parse_when("90 minutes", now) == now - timedelta(minutes=90)
+    assert parse_when("2019/12/13 08:30", now, "--start") == datetime(2019, 12, 13, 8, 30, tzinfo=now.tzinfo)
 
 
 def test_route_test_names_an_unknown_topic(env: dict[str, str]) -> None:
