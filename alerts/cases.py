@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.deadlines import REPORT_CHANNEL, deadline_for, met_by
+from alerts.deadlines import REPORT_CHANNEL, RESPONSE_CHANNELS, deadline_for, met_by
 from alerts.notifiers import person_recipients, unit_recipients
 from alerts.routing import CaseLabels, Router
 from analysis.deidentify import deidentify
@@ -400,8 +400,11 @@ def record_response(session: Session, case_id: int, actor: str, at: datetime, te
     if case.state == CLOSED:
         raise CaseError(f"case {case_id} is closed; reopen it before recording a response",
                         f"案件 #{case_id} 已关闭，需先重新打开才能登记回应")
-    text = deidentify(text).text
     channel = channel or "release"
+    if channel not in RESPONSE_CHANNELS:
+        raise CaseError(f"case {case_id}: {channel!r} is no channel a response goes out through; use one of "
+                        f"{', '.join(RESPONSE_CHANNELS)}", "请选择回应的发布渠道（权威发布、政务微博、新闻发布会等）")
+    text = deidentify(text).text
     met = []
     for deadline in case.deadlines:
         if deadline.met_at is None and met_by(deadline.kind, channel):

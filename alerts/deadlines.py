@@ -24,13 +24,15 @@ SUGGESTION_ENDINGS = ("的建议", "的提议", "的倡议")
 # internal report upward fulfils only the reporting deadline, and any public answer fulfils the rest.
 REPORT_CHANNEL = "report_upward"
 PRESS_CHANNEL = "press_conference"
-# The channels a response is recorded through (domain.md §3: authoritative release, press conference or
-# briefing, media interview, government Weibo / WeChat / apps, website; and the internal report upward).
-RESPONSE_CHANNELS = {
+# The channels a response to the public goes out through (domain.md §3: authoritative release, press conference
+# or briefing, media interview, government Weibo / WeChat / apps, website; a message board's reply).
+PUBLIC_CHANNELS = {
     "release": "权威发布", PRESS_CHANNEL: "新闻发布会", "briefing": "情况通报会", "interview": "媒体采访",
     "weibo": "政务微博", "wechat": "政务微信", "app": "政务客户端", "website": "政府网站",
-    "message_board": "留言板答复", "slack": "Slack 登记", REPORT_CHANNEL: "向上报告",
+    "message_board": "留言板答复",
 }
+# ... and every channel a response is recorded through: the internal report upward too.
+RESPONSE_CHANNELS = {**PUBLIC_CHANNELS, REPORT_CHANNEL: "向上报告"}
 
 
 @dataclass(frozen=True)
@@ -116,10 +118,13 @@ def deadline_for(*, grade: str | None, source_type: str | None, detected_at: dat
 
 
 def met_by(kind: str, channel: str) -> bool:
-    """Whether a response through ``channel`` fulfils a deadline of ``kind``."""
+    """Whether a response through ``channel`` fulfils a deadline of ``kind``: the report upward only that deadline,
+    a public channel the others (a press conference also its own), anything else — an internal note — none."""
     kind = base_kind(kind)
     if channel == REPORT_CHANNEL:
         return kind == "report_upward"
+    if channel not in PUBLIC_CHANNELS:
+        return False
     if kind == "report_upward":
         return False
     if kind == "press_conference":

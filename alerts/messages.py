@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from alerts.deadlines import PUBLIC_CHANNELS
 from yuqing.contract import CASE_STATE_NAMES, deadline_kind_name
 
 # Slack interaction identifiers shared with alerts/slack_actions.py.
@@ -25,6 +26,8 @@ ACTIONS_BLOCK = "yuqing_case_actions"
 RESPONSE_MODAL = "yuqing_record_response_modal"
 RESPONSE_INPUT_BLOCK = "response_text"
 RESPONSE_INPUT_ACTION = "text"
+RESPONSE_CHANNEL_BLOCK = "response_channel"
+RESPONSE_CHANNEL_ACTION = "channel"
 
 # Warning colours of 突发事件 grades (red highest); see docs/domain.md §5.
 _GRADES = {
@@ -431,12 +434,23 @@ def slack_response_modal(case_id: int, channel_id: str, message_ts: str, title: 
         "close": {"type": "plain_text", "text": "取消"},
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": slack_text(title, 2900) or " ", "verbatim": True}},
+            # Where it went out decides which deadlines it meets (alerts.deadlines.met_by): a response registered
+            # in Slack is published somewhere public; Slack itself is only where it is registered.
+            {"type": "input", "block_id": RESPONSE_CHANNEL_BLOCK,
+             "label": {"type": "plain_text", "text": "发布渠道"},
+             "element": {"type": "static_select", "action_id": RESPONSE_CHANNEL_ACTION,
+                         "initial_option": _channel_option("release"),
+                         "options": [_channel_option(key) for key in PUBLIC_CHANNELS]}},
             {"type": "input", "block_id": RESPONSE_INPUT_BLOCK,
-             "label": {"type": "plain_text", "text": "回应内容（发布渠道、要点）"},
+             "label": {"type": "plain_text", "text": "回应内容（要点：问题成因、解决方案、制约因素）"},
              "element": {"type": "plain_text_input", "action_id": RESPONSE_INPUT_ACTION, "multiline": True,
                          "max_length": 3000}},
         ],
     }
+
+
+def _channel_option(key: str) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": PUBLIC_CHANNELS[key]}, "value": key}
 
 
 # ----------------------------------------------------------------------------- e-mail

@@ -35,9 +35,12 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from alerts import cases
+from alerts.deadlines import PUBLIC_CHANNELS
 from alerts.messages import (
     ACK_ACTION,
     RESPOND_ACTION,
+    RESPONSE_CHANNEL_ACTION,
+    RESPONSE_CHANNEL_BLOCK,
     RESPONSE_INPUT_ACTION,
     RESPONSE_INPUT_BLOCK,
     RESPONSE_MODAL,
@@ -173,10 +176,16 @@ class SlackActions:
             case_id = int(origin["case_id"])
         except (ValueError, KeyError, TypeError):
             return _modal_error("表单缺少案件编号，请从告警消息重新打开。")
-        values = ((view.get("state") or {}).get("values") or {}).get(RESPONSE_INPUT_BLOCK) or {}
+        state = (view.get("state") or {}).get("values") or {}
+        values = state.get(RESPONSE_INPUT_BLOCK) or {}
         text = str((values.get(RESPONSE_INPUT_ACTION) or {}).get("value") or "").strip()
         if not text:
             return _modal_error("请填写回应内容（发布了什么、在哪里发布）。")
+        chosen = ((state.get(RESPONSE_CHANNEL_BLOCK) or {}).get(RESPONSE_CHANNEL_ACTION) or {}).get("selected_option")
+        # A modal opened before the channel choice existed has none: an authoritative release, as the CLI assumes.
+        channel = str((chosen or {}).get("value") or "release")
+        if channel not in PUBLIC_CHANNELS:
+            return _modal_error("请选择回应的发布渠道。", RESPONSE_CHANNEL_BLOCK)
         # Names and numbers in the response are masked before anything is stored or posted (domain.md §6).
         masked = deidentify(text).text
         user_id = _user_id(payload)
@@ -192,7 +201,7 @@ class SlackActions:
                 last = _latest(session, case_id, "responded", since)
                 if last is not None and last.actor == actor and last.reason == masked:
                     return Response(status_code=200)
-                cases.record_response(session, case_id, actor, now, masked, channel="slack")
+                cases.record_response(session, case_id, actor, now, masked, channel=channel)
         except cases.CaseError as exc:
             return _modal_error(exc.chinese)
         return _then(self._mark_responded, origin, case_id, user_id, masked, now)
@@ -267,8 +276,8 @@ def _then(call: Any, *args: Any, **kwargs: Any) -> Response:
     return Response(status_code=200, background=BackgroundTask(call, *args, **kwargs))
 
 
-def _modal_error(message: str) -> JSONResponse:
-    return JSONResponse({"response_action": "errors", "errors": {RESPONSE_INPUT_BLOCK: message[:150]}})
+def _modal_error(message: str, block: str = RESPONSE_INPUT_BLOCK) -> JSONResponse:
+    return JSONResponse({"response_action": "errors", "errors": {block: message[:150]}})
 
 
 def create_app(database: Database, signing_secret: str, *, client: WebClient | None = None,

@@ -217,3 +217,15 @@ def test_closing_an_unanswered_case_needs_a_reason(db: Database, config: Config)
     assert the_case(db).state == "closed"
     with db.transaction() as session, pytest.raises(CaseError, match="no case 999"):
         acknowledge(session, 999, "x", MONDAY_9AM)
+
+
+def test_a_response_is_recorded_through_a_channel_it_can_go_out_through(db: Database, config: Config) -> None:
+    """'slack' met every deadline: it is where a response is registered, not where the public reads it."""
+    from alerts.deadlines import met_by
+
+    clock = ManualClock(MONDAY_9AM)
+    case_id, _, _ = open_case(db, config, clock, make_event(grade=Grade.II, risk=61))
+    with db.transaction() as session, pytest.raises(CaseError, match="'slack' is no channel"):
+        record_response(session, case_id, "A3区教育局", MONDAY_9AM, "已阅", channel="slack")
+    assert not met_by("authoritative_release", "slack") and met_by("authoritative_release", "weibo")
+    assert the_case(db).responded_at is None

@@ -21,6 +21,8 @@ from sqlalchemy import select
 from alerts.messages import (
     ACK_ACTION,
     RESPOND_ACTION,
+    RESPONSE_CHANNEL_ACTION,
+    RESPONSE_CHANNEL_BLOCK,
     RESPONSE_INPUT_ACTION,
     RESPONSE_INPUT_BLOCK,
     RESPONSE_MODAL,
@@ -170,12 +172,45 @@ def test_record_response_opens_a_modal_and_records_the_text(setup: Setup):
     case, events = case_and_events(setup)
     assert case.state == "responded" and case.responded_at is not None
     [responded] = [e for e in events if e.action == "responded"]
-    assert responded.reason == text and responded.details["channel"] == "slack"
+    assert responded.reason == text and responded.details["channel"] == "release"  # the modal's initial choice
     message = setup.slack.message(setup.channel, setup.ts)
     actions = [b for b in message["blocks"] if b["type"] == "actions"][0]["elements"]
     assert [a["action_id"] for a in actions] == ["yuqing_open_case"]
     note = message["blocks"][-1]["elements"][0]["text"]
     assert "登记了案件" in note and "&lt;b&gt;并&lt;/b&gt;" in note and "<b>" not in note
+
+
+def test_the_modal_asks_where_the_response_went_out_and_that_decides_the_deadlines_met(setup: Setup):
+    """A response registered in Slack met every deadline as a 'slack' response; Slack is only where it is
+    registered. The channel chosen is the one recorded; one that is no public channel is refused in the modal."""
+    from datetime import timedelta
+
+    from yuqing.db.models import Deadline
+
+    with setup.database.transaction() as session:
+        opened = session.get_one(Case, setup.case_id).opened_at
+        session.add_all([Deadline(case_id=setup.case_id, kind=kind, due_at=opened + timedelta(hours=hours), basis="t")
+                         for kind, hours in (("report_upward", 2), ("authoritative_release", 5))])
+    setup.slack.click(setup.endpoint, SECRET, setup.channel, setup.ts, RESPOND_ACTION)
+    setup.slack.wait_for("views.open")
+    [view] = setup.slack.views
+    select = next(b for b in view["blocks"] if b.get("block_id") == RESPONSE_CHANNEL_BLOCK)["element"]
+    assert select["type"] == "static_select" and {o["value"] for o in select["options"]} >= {"weibo", "release"}
+    assert "slack" not in {o["value"] for o in select["options"]}
+    refused = setup.slack.submit_view(setup.endpoint, SECRET, view["id"],
+                                      {RESPONSE_INPUT_BLOCK: {RESPONSE_INPUT_ACTION: "已发布"}},
+                                      selected={RESPONSE_CHANNEL_BLOCK: {RESPONSE_CHANNEL_ACTION: "slack"}})
+    assert refused.json()["errors"] == {RESPONSE_CHANNEL_BLOCK: "请选择回应的发布渠道。"}
+    response = setup.slack.submit_view(setup.endpoint, SECRET, view["id"],
+                                       {RESPONSE_INPUT_BLOCK: {RESPONSE_INPUT_ACTION: "已在政务微博发布情况通报"}},
+                                       selected={RESPONSE_CHANNEL_BLOCK: {RESPONSE_CHANNEL_ACTION: "weibo"}})
+    assert response.status_code == 200
+    setup.slack.wait_for("chat.update")
+    _, events = case_and_events(setup)
+    [responded] = [e for e in events if e.action == "responded"]
+    assert responded.details["channel"] == "weibo"
+    # a public channel meets the release, not the internal report upward
+    assert [d["kind"] for d in responded.details["deadlines_met"]] == ["authoritative_release"]
 
 
 def test_an_empty_response_is_refused_inside_the_modal(setup: Setup):

@@ -182,12 +182,25 @@ class SlackEmulator(LocalHttpServer):
         return self._deliver(endpoint, signing_secret, payload, timestamp)
 
     def submit_view(self, endpoint: str, signing_secret: str, view_id: str, values: dict[str, dict[str, str]], *,
+                    selected: dict[str, dict[str, str]] | None = None,
                     user_id: str = "U0TESTUSER1", user_name: str = "tester") -> httpx.Response:
-        """Submit an opened modal with ``values[block_id][action_id] = text``."""
+        """Submit an opened modal with ``values[block_id][action_id] = text`` typed into its text inputs and
+        ``selected[block_id][action_id] = value`` chosen in its selects (as Slack sends them: the option chosen,
+        else the select's initial option, else none)."""
         with self.lock:
             view = next(v for v in self.views if v["id"] == view_id)
-        state = {"values": {block: {action: {"type": "plain_text_input", "value": text}
-                                    for action, text in actions.items()} for block, actions in values.items()}}
+        state: dict[str, Any] = {"values": {block: {action: {"type": "plain_text_input", "value": text}
+                                                    for action, text in actions.items()}
+                                            for block, actions in values.items()}}
+        for block in view.get("blocks", []):
+            element = block.get("element") or {}
+            if element.get("type") != "static_select":
+                continue
+            value = (selected or {}).get(block["block_id"], {}).get(element["action_id"])
+            option = ({"text": {"type": "plain_text", "text": value}, "value": value} if value is not None
+                      else element.get("initial_option"))
+            state["values"].setdefault(block["block_id"], {})[element["action_id"]] = {
+                "type": "static_select", "selected_option": option}
         payload = {
             "type": "view_submission", "api_app_id": APP_ID, "team": {"id": TEAM_ID, "domain": "yuqing-test"},
             "user": {"id": user_id, "username": user_name, "name": user_name, "team_id": TEAM_ID},
