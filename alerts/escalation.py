@@ -34,7 +34,7 @@ from alerts.cases import (
 from alerts.deadlines import reminder_times
 from alerts.routing import Router
 from yuqing.clock import Clock
-from yuqing.contract import CASE_STATE_NAMES, deadline_kind_name
+from yuqing.contract import CASE_STATE_NAMES, MAJOR_GRADES, deadline_kind_name
 from yuqing.db.models import Case, Deadline, ScheduleMark
 from yuqing.db.session import Database
 from yuqing.settings import Config, Unit
@@ -111,19 +111,24 @@ class Escalator:
 
     # ----------------------------------------------------------------------------- planning
 
-    def leader_chain(self, unit_id: str | None) -> list[Unit]:
+    def leader_chain(self, unit_id: str | None, grade: str | None = None) -> list[Unit]:
         """Who escalation reaches, level by level: the unit's leaders, then the parent's (a unit without
-        leaders is passed over for the nearest ancestor that has some)."""
+        leaders is passed over for the nearest ancestor that has some). 分级负责 (61号): a case below grade II
+        stays with the government of its own level — a city bureau without leaders went to the city office and
+        then to the province for a grade III case; only a major case reaches past its city."""
         if unit_id is None:
             return []
-        return [u for u in self.router.chain(unit_id) if u.leaders][:MAX_LEVELS]
+        chain = self.router.chain(unit_id)
+        if grade not in MAJOR_GRADES and chain and chain[0].level != "province":
+            chain = [u for u in chain if u.level != "province"]
+        return [u for u in chain if u.leaders][:MAX_LEVELS]
 
     def plan(self, case: Case) -> list[Due]:
         """Every pending duty of a case with its time, past or future, in time order."""
         if case.state == CLOSED:
             return []
         esc = self.policy.escalation
-        chain = self.leader_chain(case.unit_id)
+        chain = self.leader_chain(case.unit_id, case.grade)
         out: list[Due] = []
         # Not an earlier round's deadline: reopening a case closed before its deadline escalated that one at once.
         for d in case.pending_deadlines():
@@ -278,7 +283,7 @@ class Escalator:
 
     def _escalate(self, session: Session, case: Case, item: Due, now: datetime, report: TickReport,
                   deadline: Deadline | None) -> None:
-        chain = self.leader_chain(case.unit_id)
+        chain = self.leader_chain(case.unit_id, case.grade)
         level = item.level
         target = chain[level - 1]
         esc = self.policy.escalation

@@ -259,3 +259,11 @@ def test_a_week_of_nothing_new_counts_from_the_last_change(db: Database, config:
     assert the_case(db).state == "responded"  # day 8: the growth was two days ago
     run_until(escalator, db, clock, hours=24 * 6, step_minutes=60)
     assert the_case(db).state == "closed"
+
+
+def test_a_city_bureau_without_leaders_escalates_a_grade_iii_case_within_the_city(config: Config) -> None:
+    """分级负责: a-market has no leaders; a grade III food case went to the city office and then to the province."""
+    escalator = Escalator(config)
+    assert [u.id for u in escalator.leader_chain("a-market", "III")] == ["a-gov-office"]
+    assert [u.id for u in escalator.leader_chain("a-market", "II")] == ["a-gov-office", "hn-gov-office"]
+    assert [u.id for u in escalator.leader_chain("a3-edu", "IV")] == ["a3-edu", "a-edu"]  # its sector line
