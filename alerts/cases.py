@@ -349,8 +349,11 @@ def _now_public_opinion(session: Session, case: Case, config: Config, now: datet
 
 
 def _join_units(session: Session, case: Case, config: Config, now: datetime) -> None:
-    """A case that became major informs the joint units from now on."""
-    new = [u for u in config.units.joint_units if u != case.unit_id and u not in case.joint_unit_ids]
+    """A case that became major informs the joint units from now on, and its level's government office."""
+    by_id = {u.id: u for u in config.units.units}
+    office = Router(config.units).coordinating_office(by_id[case.unit_id]) if case.unit_id in by_id else None
+    wanted = ([office.id] if office is not None else []) + list(config.units.joint_units)
+    new = [u for u in wanted if u != case.unit_id and u not in case.joint_unit_ids]
     if not new:
         return
     case.joint_unit_ids = [*case.joint_unit_ids, *new]

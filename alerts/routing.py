@@ -117,6 +117,10 @@ class Router:
             if route.receiver_kind is not None and route.receiver_kind not in kinds:
                 problems.append(f"units.yaml: {path}.receiver_kind {route.receiver_kind!r} matches no unit; add a "
                                 "unit of that kind or use an existing kind")
+            for also in route.also_kinds:
+                if also not in kinds:
+                    problems.append(f"units.yaml: {path}.also_kinds names {also!r}, which matches no unit; add a unit "
+                                    "of that kind or use an existing kind")
             for i, child in enumerate(route.routes):
                 walk(child, f"{path}.routes[{i}]")
 
@@ -179,10 +183,17 @@ class Router:
         for path, other_receiver, other_kind in leaves[1:]:
             other, other_why = self._resolve(other_receiver, other_kind, labels)
             self._add_joint(decision, other.id, f"{path} 同时匹配（continue: true）：{other_why}")
+        for path, also in self._also_kinds([p for p, _, _ in leaves]):
+            other, other_why = self._resolve(None, also, labels)
+            self._add_joint(decision, other.id, f"{path} 同时通知行业主管部门 {also}（also_kinds）：{other_why}")
         joint = self._joint_flag(labels, [p for p, _, _ in leaves])
         if joint is True or (joint is None and labels.grade in MAJOR_GRADES):
             why = (f"{labels.grade} 级为重大舆情（I/II 级）：联动单位同时通知（国办发〔2018〕23号）"
                    if joint is None else "本路由要求联动（joint: true）")
+            office = self.coordinating_office(unit)
+            if office is not None:
+                self._add_joint(decision, office.id, f"{labels.grade} 级为重大舆情：本级政府办公室会同宣传部门协调"
+                                                     "（国办发〔2016〕61号）")
             for unit_id in self.units.joint_units:
                 self._add_joint(decision, unit_id, why)
         rumour = [c for c in self.units.rumour.cues if c in _NOT_A_RUMOUR.sub("", labels.text)]
@@ -219,6 +230,34 @@ class Router:
             steps.extend(not_matched)
             return [(path, receiver, kind)]
         return leaves
+
+    def _nodes(self, path: str) -> list[tuple[str, Route]]:
+        """The nodes from the root's child down to the one at ``path`` (route.routes[0].routes[1] …)."""
+        node, out, at = self.units.route, [], "route"
+        for part in path.split(".")[1:]:
+            node = node.routes[int(part.removeprefix("routes[").removesuffix("]"))]
+            at = f"{at}.{part}"
+            out.append((at, node))
+        return out
+
+    def _also_kinds(self, paths: list[str]) -> list[tuple[str, str]]:
+        """(path, kind) of every ``also_kinds`` on the deciding paths, each kind once."""
+        seen: list[tuple[str, str]] = []
+        for path in paths:
+            for at, node in self._nodes(path):
+                seen += [(at, k) for k in node.also_kinds if all(k != kind for _, kind in seen)]
+        return seen
+
+    def coordinating_office(self, unit: Unit) -> Unit | None:
+        """The government office of the responsible unit's level and place (A3区人民政府办公室 for A3区教育局)."""
+        kind = self.units.coordinating_kind
+        if kind is None or unit.kind == kind:
+            return None
+        for office in self.units.units:
+            if (office.kind == kind and office.level == unit.level and office.region.province == unit.region.province
+                    and office.region.city == unit.region.city and office.region.district == unit.region.district):
+                return office
+        return None
 
     def _joint_flag(self, labels: CaseLabels, paths: list[str]) -> bool | None:
         """The ``joint`` setting of the deepest route on the decisive path that sets one."""

@@ -328,6 +328,9 @@ class Route(Strict):
     match_keywords: list[str] = Field(default_factory=list)
     receiver: str | None = None
     receiver_kind: str | None = None
+    # Kinds of unit informed with the receiver whenever this node is on the deciding path, resolved by region like
+    # receiver_kind: the sector's own regulator beside 应急管理局 for work safety (domain.md §4).
+    also_kinds: list[str] = Field(default_factory=list)
     joint: bool | None = None
     continue_: bool = Field(False, alias="continue")
     routes: list[Route] = Field(default_factory=list)
@@ -356,6 +359,9 @@ class UnitsFile(Strict):
     version: Literal[1] = 1
     units: list[Unit] = Field(min_length=1)
     joint_units: list[str] = Field(default_factory=list)
+    # On a major case the government office of the responsible unit's level coordinates with the publicity
+    # department (61号: 本级政府办公厅（室）会同宣传部门): units of this kind, at that level and place, are informed.
+    coordinating_kind: str | None = "政府办公室"
     route: Route
     rumour: RumourRouting = Field(default_factory=RumourRouting)
 
@@ -725,6 +731,11 @@ def _cross_check(sources: SourcesFile, taxonomy: Taxonomy, units: UnitsFile, pol
                                           "no unit of this kind exists",
                                           f"add a unit with kind: {route.receiver_kind} or use one of: "
                                           f"{', '.join(sorted(kinds))}"))
+        for i, also in enumerate(route.also_kinds):
+            if also not in kinds:
+                problems.append(ConfigProblem("units.yaml", f"{path}.also_kinds[{i}]", also,
+                                              "no unit of this kind exists",
+                                              f"add a unit with kind: {also} or use one of: {', '.join(sorted(kinds))}"))
         if route.receiver is not None and route.receiver_kind is not None:
             problems.append(ConfigProblem("units.yaml", path, route.receiver,
                                           "a route names both receiver and receiver_kind", "keep one of them"))

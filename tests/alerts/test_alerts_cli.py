@@ -73,13 +73,13 @@ def test_cases_and_notifications_list_as_json(env: dict[str, str], database: Dat
     assert case["id"] == case_id and case["title"] == "A3区某小学食堂多名学生腹泻"
     assert (case["topic"], case["region"], case["grade"], case["unit"], case["state"]) == (
         "就学", "湖南省A市A3区", "II", "a3-edu", "notified")
-    assert case["joint_units"] == ["a-publicity", "a-cac", "a-police", "hn-telecom"]
+    assert case["joint_units"] == ["a3-gov-office", "a-publicity", "a-cac", "a-police", "hn-telecom"]
     assert [d["kind"] for d in case["deadlines"]] == ["report_upward", "authoritative_release", "press_conference"]
     assert case["deadlines"][0]["due_at"] == "2026-03-02T11:00:00+08:00"
     assert [e["action"] for e in case["timeline"]] == ["opened", "deadlines_set", "notified"]
     code, out = yuqing(env, "notifications", "list", "--json")
     rows = json.loads(out)
-    assert {r["kind"] for r in rows} == {"alert"} and len(rows) == 10
+    assert {r["kind"] for r in rows} == {"alert"} and len(rows) == 12  # 6 units (the district office too), 2 channels
     first = rows[0]
     assert first["case_id"] == case_id and first["status"] == "pending" and first["sent_at"] is None
     assert first["scheduled_at"] == "2026-03-02T09:00:00+08:00"

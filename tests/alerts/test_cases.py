@@ -75,8 +75,8 @@ def test_a_grade_ii_case_alerts_the_joint_units_with_the_full_payload(db: Databa
     clock = ManualClock(MONDAY_9AM)
     open_case(db, config, clock, make_event(grade=Grade.II, risk=61))
     recipients = {(n.payload["recipient_unit"], n.recipient) for n in notifications(db, kind="alert", channel="slack")}
-    assert recipients == {("a3-edu", "#a3-edu"), ("a-publicity", "#a-publicity"), ("a-cac", "#a-cac"),
-                          ("a-police", "#a-police"), ("hn-telecom", "#hn-telecom")}
+    assert recipients == {("a3-edu", "#a3-edu"), ("a3-gov-office", "#a3-gov-office"), ("a-publicity", "#a-publicity"),
+                          ("a-cac", "#a-cac"), ("a-police", "#a-police"), ("hn-telecom", "#hn-telecom")}
     payload = notifications(db, kind="alert")[0].payload
     assert payload["grade"] == "II" and payload["grade_colour"] == "橙" and payload["unit"] == "a3-edu"
     assert payload["unit_name"] == "A3区教育局" and payload["region"] == "湖南省A市A3区"
@@ -84,7 +84,8 @@ def test_a_grade_ii_case_alerts_the_joint_units_with_the_full_payload(db: Databa
     assert payload["deadlines"][1]["due_at"] == (MONDAY_9AM + timedelta(hours=5)).isoformat()
     assert payload["factors"] == ["规模: 12 条帖子", "涉及弱势群体: 学生"]
     assert payload["links"]["case"].endswith(f"/cases/{payload['case_id']}")
-    assert {j["id"] for j in payload["joint_units"]} == {"a-publicity", "a-cac", "a-police", "hn-telecom"}
+    assert {j["id"] for j in payload["joint_units"]} == {"a3-gov-office", "a-publicity", "a-cac", "a-police",
+                                                         "hn-telecom"}
 
 
 def test_a_grade_rise_to_major_adds_major_deadlines_and_joint_units(db: Database, config: Config) -> None:
@@ -98,7 +99,7 @@ def test_a_grade_rise_to_major_adds_major_deadlines_and_joint_units(db: Database
                                                  "press_conference"}
     release = [d for d in case.deadlines if d.kind == "authoritative_release"][0]
     assert release.due_at == MONDAY_9AM + timedelta(hours=8)  # 5 h from when it became major
-    assert "a-publicity" in case.joint_unit_ids
+    assert "a-publicity" in case.joint_unit_ids and "a3-gov-office" in case.joint_unit_ids  # its level's office
     assert {n.recipient for n in notifications(db, kind="alert")} >= {"#a-publicity", "#hn-telecom"}
 
 

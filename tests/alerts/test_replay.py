@@ -77,7 +77,8 @@ def test_replay_opens_cases_sets_deadlines_and_escalates_when_nobody_acknowledge
     assert [(d["kind"], datetime.fromisoformat(d["due_at"]) - blast_opened) for d in blast["deadlines"]] == [
         ("report_upward", timedelta(hours=2)), ("authoritative_release", timedelta(hours=5)),
         ("press_conference", timedelta(hours=24))]
-    assert blast["joint_units"][:4] == ["a-publicity", "a-cac", "a-police", "hn-telecom"]
+    assert [u for u in blast["joint_units"] if u in ("a-publicity", "a-cac", "a-police", "hn-telecom")] == [
+        "a-publicity", "a-cac", "a-police", "hn-telecom"]
     if school["topic"] == "就学":  # with the topic model trained, the A3 school case is A3's education bureau's
         assert school["unit"] == "a3-edu"
 

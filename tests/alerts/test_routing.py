@@ -39,8 +39,22 @@ def test_a_district_without_its_own_bureau_goes_to_the_city_one(router: Router) 
 def test_a_grade_ii_case_also_notifies_the_joint_units(router: Router) -> None:
     decision = router.route(CaseLabels(topic="就学", grade="II", city="A市", districts=("A3区",)))
     assert decision.unit_id == "a3-edu"
-    assert decision.joint_unit_ids == ["a-publicity", "a-cac", "a-police", "hn-telecom"]
+    # the district's government office coordinates with the publicity department (61号), then the joint units
+    assert decision.joint_unit_ids == ["a3-gov-office", "a-publicity", "a-cac", "a-police", "hn-telecom"]
     assert any(s["step"] == "joint" and "重大舆情" in s["reason"] for s in decision.steps)
+    city = router.route(CaseLabels(topic="食品药品安全", grade="I", city="A市"))
+    assert (city.unit_id, city.joint_unit_ids[0]) == ("a-market", "a-gov-office")
+
+
+def test_work_safety_informs_the_sectors_own_regulator_too(router: Router) -> None:
+    """domain.md §4: 应急管理局 (plus the sector's own regulator); a construction site's is 住建."""
+    site = router.route(CaseLabels(topic="安全生产", grade="III", city="A市", districts=("A5区",),
+                                   text="在建工地脚手架坍塌"))
+    assert site.unit_id == "a-emergency" and site.joint_unit_ids == ["a-housing"]
+    lift = router.route(CaseLabels(topic="安全生产", grade="III", city="A市", text="小区电梯困人"))
+    assert lift.joint_unit_ids == ["a-market"]
+    plain = router.route(CaseLabels(topic="安全生产", grade="III", city="A市", text="化工厂爆炸"))
+    assert plain.unit_id == "a-emergency" and plain.joint_unit_ids == []
 
 
 def test_a_rumour_is_passed_to_police_and_cyberspace_units(router: Router) -> None:
