@@ -94,7 +94,7 @@ def test_a_keyword_child_route_takes_medical_insurance_away_from_health(router: 
 def test_an_unmatched_case_goes_to_the_default_receiver_and_says_what_did_not_match(router: Router) -> None:
     decision = router.route(CaseLabels(topic="非民生", city="A市"))
     assert decision.unit_id == "a-gov-office"
-    assert sum(1 for s in decision.steps if s["step"] == "no match") == 12
+    assert sum(1 for s in decision.steps if s["step"] == "no match") == 13
 
 
 def test_continue_lets_a_later_sibling_add_its_unit() -> None:
@@ -135,3 +135,12 @@ def test_the_jurisdiction_is_where_the_units_sit(router: Router, region: dict | 
     from yuqing.contract import Region
 
     assert router.outside(Region(**region) if region else None) == outside
+
+
+def test_mobile_signal_and_broadband_go_to_the_provincial_telecom_bureau(router: Router) -> None:
+    """通信管理局 is vertically managed, provincial only (domain.md §3): a signal complaint went to the city office."""
+    decision = router.route(CaseLabels(topic="非民生", grade="IV", city="A市", districts=("A3区",),
+                                       text="小区手机信号差，打电话都断"))
+    assert decision.unit_id == "hn-telecom"
+    school = router.route(CaseLabels(topic="就学", grade="IV", city="A市", districts=("A3区",), text="学校食堂"))
+    assert school.unit_id == "a3-edu"
