@@ -89,6 +89,9 @@ def retrain_hint(kind: str, path: Path, meta: dict[str, Any] | None = None) -> s
         return re.sub(r"--out \S+", lambda _: f"--out {shlex.quote(str(path))}", str(meta["retrain_command"]))
     if path.resolve() == (SHIPPED_MODELS / kind).resolve():
         return SHIPPED_COMMAND.format(kind=kind)
+    if not_model_files(path):
+        # A directory of other things (--model ../work) is no place to train into: train refuses it.
+        path = path / f"{kind}-model"
     return CSV_COMMAND.format(kind=kind, out=shlex.quote(str(path)))
 
 
@@ -196,7 +199,7 @@ def write_model_dir(out: Path, pipeline: Pipeline, meta: dict[str, Any]) -> None
     three are written into a new directory beside ``out`` that then takes its place: an interrupted run leaves
     the previous model whole, and a reader never sees a model with another model's meta.json."""
     out = out.resolve() if out.is_symlink() else out  # a link to the model directory stays a link
-    extra = _not_model_files(out)
+    extra = not_model_files(out)
     if extra:  # the swap below would take them with the old model
         raise TrainingDataError(f"{out} holds files that are not the model's ({', '.join(extra[:5])}); move them "
                                 f"out of the model directory, or give another --out")
@@ -217,7 +220,7 @@ def write_model_dir(out: Path, pipeline: Pipeline, meta: dict[str, Any]) -> None
         raise
 
 
-def _not_model_files(out: Path) -> list[str]:
+def not_model_files(out: Path) -> list[str]:
     """What a directory holds besides a model's three files (none when it does not exist)."""
     return sorted(p.name for p in out.iterdir() if p.name not in MODEL_FILES) if out.is_dir() else []
 
@@ -1166,7 +1169,7 @@ def _check_model_out(out: Path, kind: str) -> None:
                                 "MODEL_CARD.md): give a new or existing directory")
     if not out.is_dir() or not any(out.iterdir()):
         return
-    extra = _not_model_files(out)
+    extra = not_model_files(out)
     if extra:
         raise TrainingDataError(f"--out {out} holds files that are not the model's ({', '.join(extra[:5])}); "
                                 "retraining replaces the whole directory. Move them out, or give a new directory")

@@ -309,3 +309,18 @@ def test_an_output_through_a_link_is_written_where_the_link_points_with_its_perm
     umask = os.umask(0)
     os.umask(umask)
     assert fresh.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_the_command_offered_for_a_directory_of_other_files_is_one_train_accepts(tmp_path: Path) -> None:
+    """predict --model ../work (a working directory) offered `train … --out ../work`, which train refuses."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "notes.txt").write_text("mine", encoding="utf-8")
+    result = CliRunner().invoke(predict_command, ["--model", str(work), "--data", str(rows_csv(tmp_path)),
+                                                  "--out", str(tmp_path / "out.csv")])
+    assert result.exit_code != 0 and f"--out {work / 'model'}" in result.output
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = CliRunner().invoke(predict_command, ["--model", str(empty), "--data", str(rows_csv(tmp_path)),
+                                                  "--out", str(tmp_path / "out.csv")])
+    assert result.exit_code != 0 and f"--out {empty}" in result.output and f"--out {empty / 'model'}" not in result.output
