@@ -545,7 +545,8 @@ class ConfigProblem:
         if len(shown) > 80:
             shown = shown[:77] + "..."
         where = f"{self.file}: {self.key}" if self.key else self.file
-        return f"{where}: {self.message} (value: {shown}). Fix: {self.fix}"
+        value = "" if self.value is None else f" (value: {shown})"  # a missing file or folder has none
+        return f"{where}: {self.message}{value}. Fix: {self.fix}"
 
 
 class ConfigError(ValueError):
