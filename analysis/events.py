@@ -48,6 +48,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -58,6 +59,7 @@ from elasticsearch import ApiError, Elasticsearch
 from analysis.emerging import EmergingDetector
 from analysis.grading import apply_grading, check_policy
 from analysis.severity import SeverityCues
+from analysis.tokenizer import RESOURCES
 from yuqing.clock import DEFAULT_TZ
 from yuqing.contract import Event, MediaTier, Post, Region
 from yuqing.es.indices import IndexLayout
@@ -96,6 +98,17 @@ STOPWORDS = frozenset(
 )
 
 
+@cache
+def event_synonyms() -> dict[str, tuple[str, ...]]:
+    """resources/event_synonyms.txt: word → the term(s) it counts as when posts are matched into events."""
+    out: dict[str, tuple[str, ...]] = {}
+    for line in (RESOURCES / "event_synonyms.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            word, terms = line.split("\t", 1)
+            out[word.strip()] = tuple(terms.split())
+    return out
+
+
 def content_terms(tokens: Iterable[str]) -> list[str]:
     """The distinct tokens that can tell one incident from another, in order of appearance."""
     out = []
@@ -107,6 +120,18 @@ def content_terms(tokens: Iterable[str]) -> list[str]:
         if token[0].isdigit() and _NUMBERISH.match(token):
             continue
         out.append(token)
+    return out
+
+
+def _folded(tf: Counter[str]) -> Counter[str]:
+    """An eyewitness's words counted as the report's (孩子 → 学生, 挂水 → 送医): resources/event_synonyms.txt."""
+    synonyms = event_synonyms()
+    if not any(t in synonyms for t in tf):
+        return tf
+    out: Counter[str] = Counter()
+    for term, n in tf.items():
+        for folded in synonyms.get(term, (term,)):
+            out[folded] += n
     return out
 
 
@@ -342,14 +367,14 @@ class EventTracker:
             self._tokenize = tokenize
         text = post.full_text()[: self.max_analysis_chars]
         if not text.strip():
-            return Counter(content_terms(post.tokens or []))
+            return _folded(Counter(content_terms(post.tokens or [])))
         tf: Counter[str] = Counter()
         keep = set(content_terms(self._tokenize(text)))
         tf.update(t for t in self._tokenize(text) if t in keep)
         if post.title and self.title_weight:
             for term in content_terms(self._tokenize(post.title)):
                 tf[term] += self.title_weight
-        return tf
+        return _folded(tf)
 
     # ------------------------------------------------------------------ matching
 

@@ -336,3 +336,17 @@ def test_the_earliest_report_of_the_best_tier_names_the_event() -> None:
     assert event is not None and event.title == "A市安委办部署建筑施工安全专项整治"
     event = tracker.add(first)
     assert event is not None and event.id == follow_up.event_id and event.title == "A3区在建工地脚手架坍塌致2死3伤"
+
+
+def test_an_eyewitness_in_everyday_words_joins_the_report_of_the_same_incident() -> None:
+    """孩子…学校食堂…午饭…医院挂水 and 小学…学生…午餐…送医: two shared terms before the words were folded
+    (resources/event_synonyms.txt), so the parent's first post stood as an event of its own."""
+    a3 = Region(province="湖南省", city="A市", district="A3区")
+    tracker = EventTracker()
+    report = tracker.add(_post("news", "A3区第二实验小学发生疑似食物中毒事件 23名学生送医观察。A3区第二实验小学多名学生"
+                                       "午餐后出现呕吐、腹泻症状，已送医院观察治疗", source="news", region=a3))
+    witness = tracker.add(_post("wb", "#A市A3区# 孩子在学校食堂吃了午饭，下午全班好几个都吐了，现在在医院挂水。", 30,
+                                region=a3))
+    question = tracker.add(_post("ask", "孩子入学需要准备哪些材料？学校说要户口本", 40, region=a3, sentiment="neutral"))
+    assert report is not None and witness is not None and witness.id == report.id
+    assert question is None or question.id != report.id
