@@ -3,13 +3,16 @@
 Every text here was written for this project. The mix is what a press office sees on an ordinary
 day: neutral city news, and a few livelihood incidents told several times over (official notice,
 reposts, near-duplicates, angry posts) so that later stages have something to catch. Times are ages
-relative to when the site starts, so the content always looks fresh.
+relative to when the site starts, and so are the dates the texts mention, so the content always looks fresh.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from functools import partial
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ NEWS: list[NewsArticle] = [
         "n1001",
         "A3区第二实验小学发生疑似食物中毒事件 23名学生送医观察",
         (
-            "5月12日中午，A3区第二实验小学部分学生在学校食堂用餐后陆续出现腹痛、呕吐、腹泻等症状。"
+            "{date-1}中午，A3区第二实验小学部分学生在学校食堂用餐后陆续出现腹痛、呕吐、腹泻等症状。"
             "截至当晚8时，共有23名学生被送往A市第一人民医院和A3区人民医院观察治疗，其中2名学生仍在留院观察，"
             "其余学生症状较轻。",
             "事件发生后，A3区教育局、A3区市场监督管理局、A3区卫生健康局第一时间赶赴现场，"
@@ -116,7 +119,7 @@ NEWS: list[NewsArticle] = [
         "n1002",
         "A3区通报第二实验小学学生身体不适情况：留样送检 食堂停业整顿",
         (
-            "A3区人民政府新闻办公室13日通报：5月12日，A3区第二实验小学部分学生午餐后出现身体不适，"
+            "A3区人民政府新闻办公室{day}通报：{date-1}，A3区第二实验小学部分学生午餐后出现身体不适，"
             "共23名学生送医，目前21名学生已返家，2名学生留院观察，生命体征平稳。",
             "经初步调查，当日午餐由校内食堂自行加工，区市场监督管理局已对留样食品和食堂环境采样送检，"
             "食堂即日起停业整顿。区疾控中心已开展流行病学调查。",
@@ -133,7 +136,7 @@ NEWS: list[NewsArticle] = [
         "n1003",
         "A3区一小学23名学生疑似食物中毒送医",
         (
-            "（转载自A市日报）5月12日中午，A3区第二实验小学部分学生在学校食堂用餐后陆续出现腹痛、呕吐、腹泻等症状。"
+            "（转载自A市日报）{date-1}中午，A3区第二实验小学部分学生在学校食堂用餐后陆续出现腹痛、呕吐、腹泻等症状。"
             "截至当晚8时，共有23名学生被送往医院观察治疗，其中2名学生仍在留院观察。",
             "A3区教育局、市场监督管理局、卫生健康局已赶赴现场，对留样食品封存送检，并暂停该校食堂供餐。",
             "A3区政府表示，将根据检测结果依法依规严肃处理，并及时公布调查进展。",
@@ -149,7 +152,7 @@ NEWS: list[NewsArticle] = [
         "n1004",
         "A5区一在建工地脚手架坍塌 造成2死3伤",
         (
-            "5月11日下午3时许，位于A5区滨江大道的一处在建商业综合体工地发生脚手架坍塌事故，"
+            "{date-2}下午3时许，位于A5区滨江大道的一处在建商业综合体工地发生脚手架坍塌事故，"
             "5名正在作业的工人被困。经全力搜救，5人全部被救出，其中2人经抢救无效死亡，3人受伤送医，伤者暂无生命危险。",
             "事故发生后，A市应急管理局、A市住房和城乡建设局及A5区政府有关负责人赶赴现场处置。"
             "目前，涉事工地已全面停工，事故原因正在调查中。",
@@ -164,7 +167,7 @@ NEWS: list[NewsArticle] = [
         "n1005",
         "A市安委办部署建筑施工安全专项整治",
         (
-            "针对A5区在建工地脚手架坍塌事故，A市安全生产委员会办公室12日召开全市建筑施工安全生产紧急会议，"
+            "针对A5区在建工地脚手架坍塌事故，A市安全生产委员会办公室{day-1}召开全市建筑施工安全生产紧急会议，"
             "部署为期三个月的建筑施工安全专项整治行动。",
             "会议要求，各区、各有关部门要深刻汲取事故教训，重点检查脚手架、深基坑、起重机械等危险性较大的分部分项工程，"
             "对发现的隐患实行清单管理、限期整改。",
@@ -178,7 +181,7 @@ NEWS: list[NewsArticle] = [
         "n1006",
         "A2区数十名农民工聚集讨要被拖欠工资",
         (
-            "5月10日上午，数十名农民工聚集在A2区某住宅项目售楼部前，拉起横幅讨要被拖欠的工资。"
+            "{date-3}上午，数十名农民工聚集在A2区某住宅项目售楼部前，拉起横幅讨要被拖欠的工资。"
             "据工人反映，他们自去年10月起在该项目从事木工、钢筋工作业，至今仍有约180万元工资未结清。",
             "A2区人力资源和社会保障局劳动保障监察大队接报后到场，约谈项目总承包单位和劳务分包单位负责人，"
             "要求限期拿出支付方案。",
@@ -220,7 +223,7 @@ NEWS: list[NewsArticle] = [
         "n1009",
         "A市调整12条公交线路 方便市民出行",
         (
-            "为配合地铁3号线开通运营，A市交通运输局决定自5月20日起对12条公交线路进行优化调整，"
+            "为配合地铁3号线开通运营，A市交通运输局决定自{date+5}起对12条公交线路进行优化调整，"
             "新增接驳线路3条，延长线路4条，撤销重复线路2条。",
             "具体调整方案已在A市交通运输局网站公布，市民可拨打12345热线咨询。",
         ),
@@ -282,7 +285,7 @@ NEWS: list[NewsArticle] = [
         "A市2024年义务教育招生政策发布",
         (
             "A市教育局发布2024年义务教育阶段招生入学政策，继续实行免试就近入学，严禁以任何形式的考试选拔学生。",
-            "网上报名时间为6月10日至6月20日，家长可登录A市义务教育招生平台办理。",
+            "网上报名时间为{date+20}至{date+30}，家长可登录A市义务教育招生平台办理。",
         ),
         age_hours=150,
         author="记者 刘畅",
@@ -427,7 +430,7 @@ WEIBO: list[WeiboPost] = [
     WeiboPost(
         "4990000000000003",
         _MEDIA,
-        "【A3区一小学23名学生疑似食物中毒送医】12日中午，A3区第二实验小学部分学生在食堂用餐后出现腹痛、呕吐等症状，"
+        "【A3区一小学23名学生疑似食物中毒送医】{day-1}中午，A3区第二实验小学部分学生在食堂用餐后出现腹痛、呕吐等症状，"
         '23名学生被送医观察。目前，当地已封存留样食品送检，暂停食堂供餐。<a href="/n/湘江晚报">@湘江晚报</a>',
         age_minutes=240,
         reposts=1320,
@@ -448,13 +451,13 @@ WEIBO: list[WeiboPost] = [
     WeiboPost(
         "4990000000000005",
         _A3,
-        "【情况通报】5月12日，A3区第二实验小学部分学生午餐后出现身体不适，共23名学生送医，目前21名学生已返家，"
+        "【情况通报】{date-1}，A3区第二实验小学部分学生午餐后出现身体不适，共23名学生送医，目前21名学生已返家，"
         "2名学生留院观察，生命体征平稳……",
         age_minutes=120,
         reposts=640,
         comments=1200,
         likes=900,
-        long_text="【情况通报】5月12日，A3区第二实验小学部分学生午餐后出现身体不适，共23名学生送医，目前21名学生已返家，"
+        long_text="【情况通报】{date-1}，A3区第二实验小学部分学生午餐后出现身体不适，共23名学生送医，目前21名学生已返家，"
         "2名学生留院观察，生命体征平稳。区市场监督管理局已对留样食品和食堂环境采样送检，食堂即日起停业整顿。"
         "调查结果将及时向社会公布，对失职失责的将严肃追责问责。",
     ),
@@ -500,7 +503,7 @@ WEIBO: list[WeiboPost] = [
     WeiboPost(
         "4990000000000010",
         _CITY,
-        "【A市发布】5月11日15时许，A5区滨江大道一在建工地发生脚手架坍塌事故，造成2人死亡、3人受伤。"
+        "【A市发布】{date-2}15时许，A5区滨江大道一在建工地发生脚手架坍塌事故，造成2人死亡、3人受伤。"
         "事故原因正在调查中，涉事工地已全面停工。",
         age_minutes=60 * 26,
         reposts=2100,
@@ -519,7 +522,7 @@ WEIBO: list[WeiboPost] = [
     WeiboPost(
         "4990000000000012",
         _CITY,
-        "【便民】5月20日起，A市12条公交线路优化调整，新增3条地铁接驳线，具体线路请戳官网。",
+        "【便民】{date+5}起，A市12条公交线路优化调整，新增3条地铁接驳线，具体线路请戳官网。",
         age_minutes=60 * 24 * 5,
         reposts=320,
         comments=40,
@@ -627,6 +630,33 @@ def generated_news(count: int, seed: int = 20240512) -> list[NewsArticle]:
             )
         )
     return out
+
+
+# Dates in the texts are written relative to the day the site starts ({date-1}: 5月12日 when it starts on the 13th;
+# {day}: 13日), so an article published hours ago does not tell of an incident in May.
+_DATE_MARK = re.compile(r"\{(date|day)([+-]\d+)?\}")
+
+
+def fill_dates(text: str, today: date) -> str:
+    """``text`` with its {date±N} / {day±N} marks written as the day ``today`` ± N days (M月D日 / D日)."""
+
+    def written(match: re.Match[str]) -> str:
+        day = today + timedelta(days=int(match.group(2) or 0))
+        return f"{day.month}月{day.day}日" if match.group(1) == "date" else f"{day.day}日"
+
+    return _DATE_MARK.sub(written, text) if "{" in text else text
+
+
+def dated_catalogue(catalogue: Catalogue, today: date) -> Catalogue:
+    """The catalogue with every text's date marks filled in for a site that starts on ``today``."""
+    fill = partial(fill_dates, today=today)
+    return Catalogue(
+        news=[replace(a, paragraphs=tuple(map(fill, a.paragraphs))) for a in catalogue.news],
+        board=[replace(m, detail=fill(m.detail), reply=fill(m.reply) if m.reply else m.reply) for m in catalogue.board],
+        weibo=[replace(w, text=fill(w.text), long_text=fill(w.long_text) if w.long_text else w.long_text)
+               for w in catalogue.weibo],
+        forum=[replace(t, message=fill(t.message)) for t in catalogue.forum],
+    )
 
 
 def default_catalogue(generated_pages: int = 0) -> Catalogue:

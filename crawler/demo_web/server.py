@@ -32,6 +32,7 @@ from crawler.demo_web.content import (
     ForumThread,
     NewsArticle,
     WeiboPost,
+    dated_catalogue,
     default_catalogue,
 )
 from yuqing.clock import Clock, SystemClock
@@ -144,10 +145,10 @@ class DemoSite:
     """The content, its clock and scenario: which items are visible now, and when each was published."""
 
     def __init__(self, catalogue: Catalogue, scenario: Scenario, clock: Clock | None = None):
-        self.catalogue = catalogue
         self.scenario = scenario
         self.clock = clock or SystemClock()
         self.t0 = self.clock.now().replace(microsecond=0)
+        self.catalogue = dated_catalogue(catalogue, self.t0.date())  # the day in the clock's zone, as times are shown
         unknown = set(scenario.releases) - catalogue.ids()
         if unknown:
             raise ValueError(

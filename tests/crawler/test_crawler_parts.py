@@ -250,3 +250,20 @@ def test_demo_web_serves_where_the_demo_sources_crawl_and_says_how_to_move_it(tm
     assert result.exit_code == 1
     assert f"cannot serve the demo web on 127.0.0.1:{port}" in result.output
     assert result.output.count("--port") == 1 and "sources.yaml" in result.output
+
+
+def test_the_demo_webs_texts_date_their_incidents_from_the_day_it_starts() -> None:
+    """An article published hours ago told of 5月12日 in November: the dates are relative to the site's start."""
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from crawler.demo_web.content import default_catalogue, fill_dates
+    from crawler.demo_web.server import DemoSite, load_scenario
+    from yuqing.clock import ManualClock
+
+    assert fill_dates("{day}通报：{date-1}中午", date(2026, 3, 1)) == "1日通报：2月28日中午"
+    site = DemoSite(default_catalogue(), load_scenario("static"),
+                    ManualClock(datetime(2026, 11, 27, 9, tzinfo=ZoneInfo("Asia/Shanghai"))))
+    texts = [p for a in site.catalogue.news for p in a.paragraphs] + [w.text for w in site.catalogue.weibo]
+    assert not [t for t in texts if "{" in t or "5月1" in t]
+    assert any("27日通报：11月26日" in t for t in texts)
