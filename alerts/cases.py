@@ -7,7 +7,7 @@ either both happen or neither does. Callers own the transaction: ``with database
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -182,11 +182,13 @@ def _graver(new: str | None, old: str | None) -> bool:
 
 
 def _add_deadlines(session: Session, case: Case, config: Config, start: datetime, text: str,
-                   suffix: str = "", received_at: datetime | None = None) -> list[Deadline]:
+                   suffix: str = "", received_at: datetime | None = None,
+                   cues: Iterable[str] = ()) -> list[Deadline]:
     existing = {d.kind for d in case.deadlines}
     added = []
     for due in deadline_for(grade=case.grade, source_type=case.source_type, detected_at=start,
-                            policy=config.policy, tz=config.settings.tz(), text=text, received_at=received_at):
+                            policy=config.policy, tz=config.settings.tz(), text=text, received_at=received_at,
+                            cues=cues):
         kind = due.kind + suffix
         if kind in existing:
             continue
@@ -277,7 +279,8 @@ def open_or_update_case(session: Session, event: Event, rule: RuleSpec | str, co
         record(session, case, at=now, actor=f"rule:{rule_name}", action="opened", reason=why,
                details={"event_id": event.id, "grade": case.grade, "risk": case.risk, "volume": case.volume,
                         "factors": case.grade_reasons, "unit": case.unit_id, "joint_units": case.joint_unit_ids})
-        added = _add_deadlines(session, case, config, now, event.title, received_at=event.first_seen)
+        added = _add_deadlines(session, case, config, now, event.title, received_at=event.first_seen,
+                               cues=event.severity_cues)
         record(session, case, at=now, actor=SYSTEM, action="deadlines_set",
                reason=f"按 policy.yaml 设定 {len(added)} 项期限",
                details={"deadlines": _deadline_lines(added, config.settings.tz())})
@@ -308,6 +311,12 @@ def _update(session: Session, case: Case, event: Event, rule_name: str, config: 
         case.updated_at = now
     if source_type and case.source_type == "message_board" and source_type != "message_board":
         _now_public_opinion(session, case, config, now, source_type)
+    if case.grade not in MAJOR_GRADES and case.state not in ("responded", CLOSED) and event.severity_cues:
+        sensitive = _add_deadlines(session, case, config, now, case.title, cues=event.severity_cues)
+        if sensitive:  # a cue that makes it sensitive (deaths, officials named …) appeared after it was opened
+            record(session, case, at=now, actor=SYSTEM, action="deadlines_set",
+                   reason="出现敏感线索，按敏感舆情自此起算期限",
+                   details={"deadlines": _deadline_lines(sensitive, config.settings.tz())})
     if not (graver or grown):
         return CaseUpdate(case, opened=False)
     reasons = []

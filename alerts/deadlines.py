@@ -7,6 +7,7 @@ answered within 48 h. The numbers live in ``policy.yaml``; this module only appl
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
@@ -69,8 +70,23 @@ def _message_board_specs(specs: list[DeadlineSpec], text: str) -> tuple[list[Dea
     return suggestion, "建议咨询类（无投诉、举报等用语）"
 
 
+class DeadlinePolicyError(ValueError):
+    """policy.yaml names a sensitive cue the analysis does not find."""
+
+
+def check_deadline_policy(policy: Policy) -> None:
+    """Fail early, naming the key, when deadlines.sensitive_cues holds a cue analysis/severity.py never sets."""
+    from analysis.severity import CUE_LABELS
+
+    unknown = [c for c in policy.deadlines.sensitive_cues if c not in CUE_LABELS]
+    if unknown:
+        raise DeadlinePolicyError(f"policy.yaml deadlines.sensitive_cues: unknown cue(s) {', '.join(unknown)}; use "
+                                  f"{', '.join(CUE_LABELS)}")
+
+
 def deadline_for(*, grade: str | None, source_type: str | None, detected_at: datetime, policy: Policy,
-                 tz: tzinfo, text: str = "", received_at: datetime | None = None) -> list[DueDate]:
+                 tz: tzinfo, text: str = "", received_at: datetime | None = None,
+                 cues: Iterable[str] = ()) -> list[DueDate]:
     """Every deadline a case gets when detected at ``detected_at``, with its basis spelled out.
 
     Hour deadlines run from detection (when the government learnt of it); working-day deadlines from
@@ -89,8 +105,8 @@ def deadline_for(*, grade: str | None, source_type: str | None, detected_at: dat
         why = "网民留言" + (f"，{note}" if note else "")
     else:
         specs, why = policy.deadlines.other, f"{grade + ' 级' if grade else '未定级'}，其他政务舆情"
+    out = [] if which == "major" else _sensitive(policy, cues, detected_at)
     calendar = WorkCalendar(policy.calendar)
-    out = []
     for spec in specs:
         source = spec.source or "policy.yaml"
         if spec.hours is not None:
@@ -115,6 +131,19 @@ def deadline_for(*, grade: str | None, source_type: str | None, detected_at: dat
             continue
         out.append(DueDate(kind=spec.kind, due_at=due, starts_at=detected_at, basis=basis))
     return out
+
+
+def _sensitive(policy: Policy, cues: Iterable[str], detected_at: datetime) -> list[DueDate]:
+    """The deadlines of a sensitive case below grade II (its event carries one of deadlines.sensitive_cues)."""
+    from analysis.severity import CUE_LABELS
+
+    found = [c for c in policy.deadlines.sensitive_cues if c in set(cues)]
+    if not found:
+        return []
+    why = f"敏感舆情（{'、'.join(CUE_LABELS.get(c, c) for c in found)}）"
+    return [DueDate(kind=spec.kind, due_at=detected_at + timedelta(hours=spec.hours), starts_at=detected_at,
+                    basis=f"{spec.source or 'policy.yaml'}：发现后 {spec.hours:g} 小时内（{why}）")
+            for spec in policy.deadlines.sensitive if spec.hours is not None]
 
 
 def met_by(kind: str, channel: str) -> bool:

@@ -167,19 +167,21 @@ def stage_problems(cfg) -> list[str]:  # type: ignore[no-untyped-def]
 
     The same checks refuse `yuqing run`, `replay` and `demo` at start-up; here they are listed all at once.
     """
+    from alerts.deadlines import DeadlinePolicyError, check_deadline_policy
     from alerts.escalation import EscalationConfigError, Escalator
     from alerts.routing import Router, RoutingError
     from alerts.rules import RuleError, check_rule
     from analysis.grading import UnknownFloorCue, check_policy
 
     checks: list[Callable[[], object]] = [lambda: Router(cfg.units), lambda: Escalator(cfg),
-                                          lambda: check_policy(cfg.policy.grading)]
+                                          lambda: check_policy(cfg.policy.grading),
+                                          lambda: check_deadline_policy(cfg.policy)]
     checks += [functools.partial(check_rule, rule) for rule in cfg.policy.rules]
     problems = []
     for check in checks:
         try:
             check()
-        except (RoutingError, EscalationConfigError, RuleError, UnknownFloorCue) as exc:
+        except (RoutingError, EscalationConfigError, RuleError, UnknownFloorCue, DeadlinePolicyError) as exc:
             problems.append(str(exc))
     from crawler.spiders import config_problems
 

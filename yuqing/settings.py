@@ -392,6 +392,19 @@ class DeadlinePolicy(Strict):
     major: list[DeadlineSpec] = Field(min_length=1)
     other: list[DeadlineSpec] = Field(min_length=1)
     message_board: list[DeadlineSpec] = Field(default_factory=list)
+    # Below grade II, an event with one of these severity cues is sensitive (敏感舆情) and gets these deadlines
+    # too: the report upward is "commonly 2 hours for major or sensitive cases" (domain.md §2, a local rule).
+    sensitive: list[DeadlineSpec] = Field(default_factory=list)
+    sensitive_cues: list[str] = Field(default_factory=list)
+
+    @field_validator("sensitive")
+    @classmethod
+    def _sensitive_in_hours(cls, specs: list[DeadlineSpec]) -> list[DeadlineSpec]:
+        for spec in specs:
+            if spec.hours is None:
+                raise ValueError(f"deadline {spec.kind!r}: a sensitive case's deadlines run in hours from detection; "
+                                 "give hours instead of working_days")
+        return specs
 
 
 class GradeFloor(Strict):
@@ -845,7 +858,10 @@ def summary(config: Config) -> str:
         f"  routes         {len(walk_routes(config.units.route, 'route'))} nodes, default "
         f"{config.units.route.receiver}",
         "  deadlines      major: " + ", ".join(_deadline_text(d) for d in config.policy.deadlines.major)
-        + "; other: " + ", ".join(_deadline_text(d) for d in config.policy.deadlines.other),
+        + "; other: " + ", ".join(_deadline_text(d) for d in config.policy.deadlines.other)
+        + (f"; sensitive ({', '.join(config.policy.deadlines.sensitive_cues)}): "
+           + ", ".join(_deadline_text(d) for d in config.policy.deadlines.sensitive)
+           if config.policy.deadlines.sensitive and config.policy.deadlines.sensitive_cues else ""),
         f"  rules          {len(config.policy.rules)}: " + ", ".join(r.name for r in config.policy.rules),
         "configuration OK",
     ]

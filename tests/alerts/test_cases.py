@@ -230,3 +230,20 @@ def test_a_response_is_recorded_through_a_channel_it_can_go_out_through(db: Data
         record_response(session, case_id, "A3区教育局", MONDAY_9AM, "已阅", channel="slack")
     assert not met_by("authoritative_release", "slack") and met_by("authoritative_release", "weibo")
     assert the_case(db).responded_at is None
+
+
+def test_a_grade_iii_case_that_turns_sensitive_is_reported_upward_from_then(db: Database, config: Config) -> None:
+    clock = ManualClock(MONDAY_9AM)
+    quiet = make_event(grade=Grade.III)
+    open_case(db, config, clock, quiet)
+    assert [d.kind for d in the_case(db).deadlines] == ["response"]
+    clock.advance(timedelta(hours=3))
+    open_case(db, config, clock, quiet.model_copy(update={"severity_cues": ["deaths", "students"]}))
+    case = the_case(db)
+    report = [d for d in case.deadlines if d.kind == "report_upward"][0]
+    assert report.due_at == MONDAY_9AM + timedelta(hours=5)  # 2 h from when the deaths were known
+    assert any(e.action == "deadlines_set" and "敏感线索" in e.reason for e in case.events)
+    with db.transaction() as session:
+        other = open_or_update_case(session, make_event("ev-other").model_copy(update={"severity_cues": ["officials"]}),
+                                    config.policy.rule("graded_event"), config, clock)
+        assert sorted(d.kind for d in other.case.deadlines) == ["report_upward", "response"]

@@ -123,3 +123,29 @@ def test_which_response_fulfils_which_deadline() -> None:
     assert not met_by("press_conference", "release") and met_by("press_conference", "press_conference")
     assert met_by("report_upward", "report_upward") and not met_by("response", "report_upward")
     assert met_by("response#reopen1", "weibo")
+
+
+def test_a_sensitive_case_below_grade_ii_is_reported_upward_within_2_hours(policy) -> None:  # type: ignore[no-untyped-def]
+    """domain.md §2: the report upward is 'commonly 2 hours for major or sensitive cases'; a grade III event with
+    deaths got only the 48 h response."""
+    dues = {d.kind: d for d in deadline_for(grade="III", source_type="news", detected_at=MONDAY_9AM, policy=policy,
+                                            tz=TZ, cues=["deaths", "children"])}
+    assert set(dues) == {"report_upward", "response"}
+    assert dues["report_upward"].due_at == MONDAY_9AM + timedelta(hours=2)
+    assert "敏感舆情（死亡）" in dues["report_upward"].basis
+    plain = deadline_for(grade="III", source_type="news", detected_at=MONDAY_9AM, policy=policy, tz=TZ,
+                         cues=["children", "school"])
+    assert [d.kind for d in plain] == ["response"]
+    major = deadline_for(grade="II", source_type="news", detected_at=MONDAY_9AM, policy=policy, tz=TZ, cues=["deaths"])
+    assert [d.kind for d in major].count("report_upward") == 1
+
+
+def test_an_unknown_sensitive_cue_is_refused_with_the_ones_there_are(policy) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from alerts.deadlines import DeadlinePolicyError, check_deadline_policy
+
+    broken = policy.model_copy(update={"deadlines": policy.deadlines.model_copy(update={"sensitive_cues": ["death"]})})
+    with pytest.raises(DeadlinePolicyError, match="unknown cue\\(s\\) death; use deaths"):
+        check_deadline_policy(broken)
+    check_deadline_policy(policy)
