@@ -182,8 +182,10 @@ def _graver(new: str | None, old: str | None) -> bool:
 
 
 def _add_deadlines(session: Session, case: Case, config: Config, start: datetime, text: str,
-                   suffix: str = "", received_at: datetime | None = None,
-                   cues: Iterable[str] = ()) -> list[Deadline]:
+                   received_at: datetime | None = None, cues: Iterable[str] = ()) -> list[Deadline]:
+    """The deadlines the case now has to meet, added for its current round (a reopened case's carry #reopenN, so
+    escalation chases them: a deadline of an earlier round is judged, not pursued)."""
+    suffix = f"{REOPEN_MARK}{case.reopen_count}" if case.reopen_count else ""
     existing = {d.kind for d in case.deadlines}
     added = []
     for due in deadline_for(grade=case.grade, source_type=case.source_type, detected_at=start,
@@ -500,7 +502,7 @@ def _reopen(session: Session, case: Case, config: Config, at: datetime, actor: s
     record(session, case, at=at, actor=actor, action="reopened", to_state="reopened", reason=reason)
     if case.grade in MAJOR_GRADES:
         _join_units(session, case, config, at)
-    added = _add_deadlines(session, case, config, at, case.title, suffix=f"{REOPEN_MARK}{case.reopen_count}")
+    added = _add_deadlines(session, case, config, at, case.title)
     record(session, case, at=at, actor=SYSTEM, action="deadlines_set", reason="案件重新打开，期限重新计算",
            details={"deadlines": _deadline_lines(added, config.settings.tz())})
 

@@ -433,10 +433,10 @@ def cases_open(title: str, topic: str, region_text: str, grade: str, actor: str,
                                    "湖南省A市A3区 (province, city, district)")
     if region is not None:
         router = Router(config.units)
-        wrong = router.check_district(region)
-        if wrong:
-            raise click.ClickException(f"--region {region_text!r}: {wrong}; correct the district or leave it out "
-                                       "(the case then goes to the city's unit)")
+        unknown = router.check_district(region)
+        if unknown:  # a district without units goes to the city's unit; a typo does too, so it is said
+            click.echo(f"warning: --region {region_text!r}: {unknown}; the case goes to the city's unit — check the "
+                       "spelling if you meant a district that has units", err=True)
         if region.province is None:
             region = region.model_copy(update={"province": router.province_of(region.city)})
         elsewhere = router.outside(region)

@@ -153,15 +153,16 @@ class Router:
         return None
 
     def check_district(self, region: Region) -> str | None:
-        """Why a district typed for a city of the jurisdiction is no district there (A9区 for A3区), or None: a
-        district no unit sits in and the gazetteer does not know is a typo, which would route to the city."""
+        """What to say of a district typed for a city of the jurisdiction that no unit sits in and the gazetteer
+        does not know (A9区 for A3区 — or A7县, a real district without units of its own): either way the case goes
+        to the city's unit, and a typo should not pass unsaid. None when nothing needs saying."""
         if not region.district or region.code or region.city not in self._cities:
             return None
         known = sorted({u.region.district for u in self.units.units
                         if u.region.city == region.city and u.region.district})
         if region.district in known:
             return None
-        return (f"{region.district}不是{region.city}的区县：units.yaml 与地名库都不认识它"
+        return (f"units.yaml 与地名库都不认识{region.city}的 {region.district}"
                 + (f"（units.yaml 中{region.city}的区县：{'、'.join(known)}）" if known else ""))
 
     def province_of(self, city: str | None) -> str | None:

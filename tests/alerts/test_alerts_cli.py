@@ -111,11 +111,13 @@ def test_a_case_the_higher_government_assigns_is_opened_by_hand(env: dict[str, s
     assert shown["title"].startswith("市民王**(139****5678)")
     code, out = yuqing(env, "cases", "open", "--title", "x", "--topic", "天气", "--actor", "a", "--reason", "b")
     assert code != 0 and "--topic '天气' is not in config/taxonomy.yaml" in out
-    # a mistyped district (A9区) opened a city case silently; the province of the jurisdiction's city is filled in
+    # a district without units (a typo, A9区, or a real one, A7县) goes to the city's unit, said aloud; the province
+    # of the jurisdiction's city is filled in
     code, out = yuqing(env, "cases", "open", "--title", "A9区某小区停水", "--topic", "住房保障", "--region",
                        "湖南省A市A9区", "--actor", "a", "--reason", "b")
-    assert code != 0 and "A9区不是A市的区县" in out and "A3区" in out and "correct the district" in out
-    assert len(json.loads(yuqing(env, "cases", "list", "--json")[1])) == 2
+    assert code == 0 and "warning: --region '湖南省A市A9区': units.yaml 与地名库都不认识A市的 A9区" in out
+    assert "A3区" in out and "check the spelling" in out and "→ a-housing" in out
+    assert len(json.loads(yuqing(env, "cases", "list", "--json")[1])) == 3
     code, out = yuqing(env, "cases", "open", "--title", "长沙市某小区停水", "--topic", "住房保障", "--region",
                        "湖南省长沙市岳麓区", "--actor", "a", "--reason", "b")
     assert code == 0 and "warning: 长沙市不在 units.yaml 所辖城市" in out

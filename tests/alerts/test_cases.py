@@ -247,3 +247,24 @@ def test_a_grade_iii_case_that_turns_sensitive_is_reported_upward_from_then(db: 
         other = open_or_update_case(session, make_event("ev-other").model_copy(update={"severity_cues": ["officials"]}),
                                     config.policy.rule("graded_event"), config, clock)
         assert sorted(d.kind for d in other.case.deadlines) == ["report_upward", "response"]
+
+
+def test_a_reopened_board_case_that_goes_public_gets_a_deadline_of_its_current_round(db: Database,
+                                                                                     config: Config) -> None:
+    """It got an unsuffixed 'response': judged as overdue, but never reminded of or escalated (escalation pursues
+    only the current round's deadlines)."""
+    clock = ManualClock(MONDAY_9AM)
+    board = make_event(title="投诉A3区某小区物业乱收费", grade=Grade.IV)
+    with db.transaction() as session:
+        case_id = open_or_update_case(session, board, config.policy.rule("graded_event"), config, clock,
+                                      source_type="message_board").case.id
+        record_response(session, case_id, "物业科", MONDAY_9AM + timedelta(hours=1), "已回复", channel="message_board")
+        close(session, case_id, "物业科", MONDAY_9AM + timedelta(hours=2))
+        reopen(session, case_id, "值班员", MONDAY_9AM + timedelta(hours=3), "再次投诉", config)
+    clock.advance(timedelta(hours=4))
+    with db.transaction() as session:
+        open_or_update_case(session, board, config.policy.rule("graded_event"), config, clock, source_type="news")
+    case = the_case(db)
+    assert "response#reopen1" in {d.kind for d in case.deadlines}
+    assert "response" not in {d.kind for d in case.deadlines}
+    assert "response#reopen1" in {d.kind for d in case.pending_deadlines()}
