@@ -71,8 +71,11 @@ def test_replay_opens_cases_sets_deadlines_and_escalates_when_nobody_acknowledge
     assert school["grade"] == "III" and blast["grade"] in ("I", "II")
     opened = datetime.fromisoformat(school["opened_at"])
     assert opened == START
-    assert [(d["kind"], datetime.fromisoformat(d["due_at"]) - opened) for d in school["deadlines"]] == [
-        ("response", timedelta(hours=48))]
+    dues = {d["kind"]: datetime.fromisoformat(d["due_at"]) - opened for d in school["deadlines"]}
+    assert dues["response"] == timedelta(hours=48)
+    # food poisoning makes it sensitive (policy.yaml deadlines.sensitive_cues): reported upward within 2 h of the
+    # update that brought the cue
+    assert set(dues) == {"response", "report_upward"} and timedelta(hours=2) <= dues["report_upward"] < timedelta(hours=4)
     blast_opened = datetime.fromisoformat(blast["opened_at"])
     assert [(d["kind"], datetime.fromisoformat(d["due_at"]) - blast_opened) for d in blast["deadlines"]] == [
         ("report_upward", timedelta(hours=2)), ("authoritative_release", timedelta(hours=5)),
