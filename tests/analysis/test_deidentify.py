@@ -400,21 +400,26 @@ def test_no_mobile_number_survives_in_real_messages() -> None:
         ("车牌尾号567限行", "车牌尾号567限行"),  # a plate's digits are not a person's
         # an ID after 身份证 in groups of four: it was taken for a landline and kept 14 of its 18 digits
         ("举报人刘强，身份证号码：4301 0419 9001 0112 34", "举报人刘*，身份证号码：43** **** **** **** 34"),
-        # names after 名叫 / 孩子叫 / 家属, and a parent before 的孩子 at the start of a clause
+        # names after 名叫 / 孩子叫 — not a place or a thing so named
         ("孩子叫刘小宝，3岁", "孩子叫刘**，3岁"),
-        ("其家属王建国求助", "其家属王**求助"),
         ("我，名叫曹珍贵，女", "我，名叫曹**，女"),
-        ("王五的孩子今年8岁，患有白血病", "王*的孩子今年8岁，患有白血病"),
-        # ... but not the words of real messages that read as one (出嫁, 成瘾, 业主)
-        ("队长杨文伏出嫁的女儿", "队长杨文伏出嫁的女儿"),
-        ("管管这些玩手游成瘾的孩子", "管管这些玩手游成瘾的孩子"),
-        ("二手房业主的孩子", "二手房业主的孩子"),
-        # 里 names a lane (幸福里12号); 这里, 公里, 小区里一栋 and 里三层外三层 are no address
+        ("一座名叫岳麓山的山", "一座名叫岳麓山的山"),
+        ("名叫阳光家园的小区", "名叫阳光家园的小区"),
+        ("名叫马王堆的地方", "名叫马王堆的地方"),
+        # tried and dropped (a review's sentences read as names): 家属 + name, a parent before 的孩子, 儿子叫
+        ("家属齐聚医院门口", "家属齐聚医院门口"),
+        ("周南的孩子要交钱", "周南的孩子要交钱"),
+        ("儿子叫车送医院", "儿子叫车送医院"),
+        # 里 names a lane when an address follows (幸福里12号); 这里, 公里, 小区里一栋, 里三层外三层 and a day of
+        # the month (这个月里15号才发工资) or a workshop (厂里3号车间) are no address
         ("A3区幸福里12号", "A3区幸福里**号"),
         ("住在和平里3栋502", "住在和平里*栋***"),
         ("5公里3号出口", "5公里3号出口"),
         ("小区里一栋房子", "小区里一栋房子"),
         ("老百姓里三层外三层", "老百姓里三层外三层"),
+        ("这个月里15号才发工资", "这个月里15号才发工资"),
+        ("厂里3号车间着火", "厂里3号车间着火"),
+        ("停车场里3号车位", "停车场里3号车位"),
     ],
 )
 def test_partial_numbers_grouped_ids_relatives_and_lanes(text: str, expected: str) -> None:
