@@ -13,7 +13,7 @@ starts at its first post, so a fast answer is not judged on a shorter window tha
 Accountability follows 国办发〔2018〕23号 to the letter: units whose handling of *major* public opinion (grade
 I/II) was 处置不得力 (ineffective: a statutory response deadline missed, or a response after which negative
 talk did not fall or grew), 回应不妥当 (inappropriate) or 报告不及时 (the report upward missed) are proposed for
-通报批评 (one ground) or 约谈整改 (more than one). 回应不妥当 is a judgement of content that the numbers cannot
+通报批评 (one finding on one case) or 约谈整改 (more: several findings, or several major cases). 回应不妥当 is a judgement of content that the numbers cannot
 make: evaluators score the handling by hand (`yuqing cases assess`, the opinion lab's six indicators in
 ``yuqing.assessment``), and a red panel total (< 10, 应对严重失当) is the finding. Late cases of lower grades
 are listed, not proposed for accountability.
@@ -160,12 +160,14 @@ class UnitScore:
         found = [f for f in FINDINGS if self.findings.get(f)]
         if not found:
             return None
-        parts, grounds = [], 0
+        parts = []
         for finding in found:
             why = [g for g in self.grounds.get(finding, []) if g != finding]
-            grounds += max(1, len(why))
             parts.append(finding + (f"：{'、'.join(why)}" if why else ""))
-        return f"{'约谈整改' if grounds > 1 else '通报批评'}（{'；'.join(parts)}）"
+        # One finding on one major case is 通报批评; more — several findings, or the same on several cases — is
+        # 约谈整改. Counted by case, not by how the grounds are worded (two deadlines missed in one case are one).
+        serious = sum(len(cases) for cases in self.findings.values()) > 1
+        return f"{'约谈整改' if serious else '通报批评'}（{'；'.join(parts)}）"
 
 
 @dataclass
@@ -244,7 +246,7 @@ def judge_case(case: Case, now: datetime) -> CaseVerdict:
 
 @dataclass(frozen=True)
 class WindowTalk:
-    """An event's posts in a time window: how many, how many negative, and when the first of them appeared."""
+    """An event's posts in a time window (how many, how many negative) and when the event's first post came."""
 
     posts: int
     negative: int

@@ -141,8 +141,8 @@ def event_exists(es: Elasticsearch, layout: IndexLayout, event_id: str) -> bool:
 
 
 def effect_lookup(es: Elasticsearch, layout: IndexLayout) -> Callable[[str, datetime, datetime], WindowTalk]:
-    """An event's posts in a time window (how many, how many negative, the first one's time): how the evaluator
-    judges a response's effect."""
+    """An event's posts in a time window (how many, how many negative) and when its first post of all came: how
+    the evaluator judges a response's effect."""
 
     def lookup(event_id: str, start: datetime, end: datetime) -> WindowTalk:
         if not _exists(es, layout.posts.alias):
@@ -152,8 +152,11 @@ def effect_lookup(es: Elasticsearch, layout: IndexLayout) -> Callable[[str, date
                                                     {"range": {"ts": {"gte": start.isoformat(),
                                                                       "lt": end.isoformat()}}}]}},
                          aggs={"negative": {"filter": {"term": {"sentiment": "negative"}}},
-                               "first": {"min": {"field": "ts"}}})
-        first = body["aggregations"]["first"].get("value_as_string")
+                               # the event's first post of all, not the window's: where talk began
+                               "event": {"global": {}, "aggs": {"posts": {
+                                   "filter": {"term": {"event_id": event_id}},
+                                   "aggs": {"first": {"min": {"field": "ts"}}}}}}})
+        first = body["aggregations"]["event"]["posts"]["first"].get("value_as_string")
         return WindowTalk(body["hits"]["total"]["value"], body["aggregations"]["negative"]["doc_count"],
                           datetime.fromisoformat(first) if first else None)
 

@@ -72,6 +72,15 @@ def test_a_missed_press_conference_is_late_and_ineffective_handling() -> None:
 
     unit = evaluate(OneCase(), T0 + timedelta(hours=30)).units[0]  # type: ignore[arg-type]
     assert unit.timely_rate == 0.0 and unit.accountability == "通报批评（处置不得力：新闻发布会超时）"
+    both = _case("II", [("authoritative_release", 5, None), ("press_conference", 24, None)], responded_h=None)
+    both.unit_id = "u"
+
+    class BothLate:
+        def scalars(self, _query):  # type: ignore[no-untyped-def]
+            return [both]
+
+    one_case = evaluate(BothLate(), T0 + timedelta(hours=30)).units[0]  # type: ignore[arg-type]
+    assert one_case.accountability == "通报批评（处置不得力：发布权威信息、新闻发布会超时）"  # one case, one finding
 
 
 def test_a_response_after_which_talk_died_down_worked() -> None:
@@ -121,6 +130,10 @@ def test_a_fast_answer_to_steady_talk_is_judged_on_the_rate_not_on_a_shorter_win
     assert unit.accountability == "通报批评（处置不得力：回应后出现次生舆情）"
     waiting, unit = _judged_by_effect(5, (50, 30, 5.0), (100, 30), now_h=20)  # 15 h after the answer
     assert waiting.negative_after == 0.3 and waiting.effective is None and unit.accountability is None
+    # talk that began two days before the answer is measured over the full 24 h before it: 2 posts then (one in the
+    # last hour) against 30 after is a second wave, however the negative share fell
+    old_talk, unit = _judged_by_effect(50, (2, 2, 48.0), (30, 10), now_h=80)
+    assert old_talk.hours_before == 24 and old_talk.second_wave and old_talk.effective is False
 
 
 def test_a_reopened_cases_deadlines_are_judged_by_their_statutory_kind() -> None:
