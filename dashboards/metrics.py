@@ -13,10 +13,10 @@ starts at its first post, so a fast answer is not judged on a shorter window tha
 Accountability follows 国办发〔2018〕23号 to the letter: units whose handling of *major* public opinion (grade
 I/II) was 处置不得力 (ineffective: a statutory response deadline missed, or a response after which negative
 talk did not fall or grew), 回应不妥当 (inappropriate) or 报告不及时 (the report upward missed) are proposed for
-通报批评 (one finding on one case) or 约谈整改 (more: several findings, or several major cases). 回应不妥当 is a judgement of content that the numbers cannot
-make: evaluators score the handling by hand (`yuqing cases assess`, the opinion lab's six indicators in
-``yuqing.assessment``), and a red panel total (< 10, 应对严重失当) is the finding. Late cases of lower grades
-are listed, not proposed for accountability.
+通报批评 (one finding on one case) or 约谈整改 (more: several findings, or several major cases). 回应不妥当 is a
+judgement of content that the numbers cannot make: evaluators score the handling by hand (`yuqing cases assess`,
+the opinion lab's six indicators in ``yuqing.assessment``), and a red panel total (< 10, 应对严重失当) is the
+finding. Late cases of lower grades are listed, not proposed for accountability.
 """
 
 from __future__ import annotations
