@@ -409,7 +409,7 @@ def record_response(session: Session, case_id: int, actor: str, at: datetime, te
     """A response was published (or reported upward): the deadlines it fulfils are met, on time or late."""
     if not text.strip():
         raise CaseError(f"case {case_id}: a response needs its text (what was said, where)",
-                        "请填写回应内容（发布了什么、在哪里发布）")
+                        "请填写回应内容（要点：问题成因、解决方案、制约因素）")
     case = _load(session, case_id)
     if case.state == CLOSED:
         raise CaseError(f"case {case_id} is closed; reopen it before recording a response",

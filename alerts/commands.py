@@ -27,11 +27,10 @@ from yuqing.settings import Config
 
 # A replay evaluates the rules at least this often (simulated minutes).
 MAX_EVALUATE_MINUTES = 366 * 24 * 60.0
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(seconds?|minutes?|mins?|hours?|days?|weeks?|[smhdw])\s*$",
-                       re.IGNORECASE)
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|"
+                       r"秒|分钟|小时|天|日|周|星期|[smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-# A date written with slashes or dots (2019/12/13, 2019.12.13 08:00), as sources.yaml's since takes it.
-_SLASHED = re.compile(r"^\s*(\d{4})[/.](\d{1,2})[/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2}))?\s*$")
+_CN_UNITS = {"秒": "s", "分钟": "m", "小时": "h", "天": "d", "日": "d", "周": "w", "星期": "w"}
 
 
 # ----------------------------------------------------------------------------- shared wiring
@@ -146,22 +145,28 @@ def parse_when(text: str, now: datetime, option: str = "--since") -> datetime:
     match = _DURATION.match(text)
     if match:
         unit = match.group(2).lower()
-        unit = "m" if unit.startswith("min") else unit[0]
+        unit = _CN_UNITS.get(unit) or ("m" if unit.startswith("min") else unit[0])
         try:
             return now - timedelta(**{_UNITS[unit]: float(match.group(1))})
         except OverflowError as exc:
             raise click.BadParameter(f"{text!r} reaches back beyond the calendar; give a shorter duration",
                                      param_hint=f"'{option}'") from exc
-    slashed = _SLASHED.match(text)
     try:
-        if slashed:
-            y, mo, d, h, mi = (int(g) if g else 0 for g in slashed.groups())
-            value = datetime(y, mo, d, h, mi)
-        else:
-            value = datetime.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise click.BadParameter(f"{text!r} is neither a duration (7d, 36h, 90m) nor a time (2026-03-02, "
-                                 "2026-03-02T09:00+08:00, 2026/03/02 09:00)", param_hint=f"'{option}'") from exc
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        # Other ways of writing a time, read as sources.yaml's since reads them (2019/12/13 08:30:15, 2019年12月13日);
+        # an impossible date is refused rather than read leniently.
+        from crawler.config import SourceError, parse_since
+
+        try:
+            parsed = parse_since(text, now, getattr(now.tzinfo, "key", None) or "Asia/Shanghai")
+        except SourceError:
+            parsed = None
+        if parsed is None:
+            raise click.BadParameter(f"{text!r} is neither a duration (7d, 36h, 90m, 7天) nor a time (2026-03-02, "
+                                     "2026-03-02T09:00+08:00, 2026/03/02 09:00, 2026年3月2日)",
+                                     param_hint=f"'{option}'") from None
+        return parsed
     return value if value.tzinfo else value.replace(tzinfo=now.tzinfo)
 
 
@@ -742,8 +747,8 @@ def replay_command(posts_path: Path, speed: float, start_text: str | None, evalu
                f"{_local(report.ended_at, config)} in {report.wall_seconds:.1f} s: "
                f"{len(report.cases_opened)} case(s) opened, {report.reminders} reminder(s), "
                f"{report.overdue} overdue deadline(s), {report.escalations} escalation(s), {report.digests} digest(s), "
-               f"{report.delivered} notification(s) delivered"
-               + ("" if send else f" (recorded in {record_to})"))
+               + (f"{report.delivered} notification(s) delivered" if send
+                  else f"{report.delivered} notification(s) recorded in {record_to} (none delivered)"))
     click.echo("see `yuqing cases list --json` and `yuqing notifications list --json`")
     if not report.complete:
         raise click.ClickException("the replay stopped before every duty was done (see the last line above)")

@@ -193,8 +193,9 @@ class Router:
                    if joint is None else "本路由要求联动（joint: true）")
             office = self.coordinating_office(unit)
             if office is not None:
-                self._add_joint(decision, office.id, f"{labels.grade} 级为重大舆情：本级政府办公室会同宣传部门协调"
-                                                     "（国办发〔2016〕61号）")
+                self._add_joint(decision, office.id, ("本路由要求联动（joint: true）" if joint else
+                                                      f"{labels.grade} 级为重大舆情")
+                                + "：本级政府办公室会同宣传部门协调（国办发〔2016〕61号）")
             for unit_id in self.units.joint_units:
                 self._add_joint(decision, unit_id, why)
         rumour = [c for c in self.units.rumour.cues if c in _NOT_A_RUMOUR.sub("", labels.text)]
@@ -233,8 +234,9 @@ class Router:
         return leaves
 
     def _nodes(self, path: str) -> list[tuple[str, Route]]:
-        """The nodes from the root's child down to the one at ``path`` (route.routes[0].routes[1] …)."""
-        node, out, at = self.units.route, [], "route"
+        """The nodes from the root down to the one at ``path`` (route, route.routes[0], route.routes[0].routes[1] …)."""
+        node, at = self.units.route, "route"
+        out = [(at, node)]  # the root too: its also_kinds hold for every case
         for part in path.split(".")[1:]:
             node = node.routes[int(part.removeprefix("routes[").removesuffix("]"))]
             at = f"{at}.{part}"

@@ -180,7 +180,7 @@ class SlackActions:
         values = state.get(RESPONSE_INPUT_BLOCK) or {}
         text = str((values.get(RESPONSE_INPUT_ACTION) or {}).get("value") or "").strip()
         if not text:
-            return _modal_error("请填写回应内容（发布了什么、在哪里发布）。")
+            return _modal_error("请填写回应内容（要点：问题成因、解决方案、制约因素）。")
         chosen = ((state.get(RESPONSE_CHANNEL_BLOCK) or {}).get(RESPONSE_CHANNEL_ACTION) or {}).get("selected_option")
         # A modal opened before the channel choice existed has none: an authoritative release, as the CLI assumes.
         channel = str((chosen or {}).get("value") or "release")

@@ -140,7 +140,8 @@ def demo_web_port(config: Config, names: list[str] | None = None) -> int:
     serve the demo web, so moving it is one edit of sources.yaml. 8700 when no demo source is configured."""
     if names is None:
         names = [s.name for s in config.sources.sources if s.enabled and s.name.startswith("demo_")]
-    ports = {urlsplit(url).port or 80 for name in names for url in config.sources.get(name).start_urls}
+    ports = {(parts := urlsplit(url)).port or (443 if parts.scheme == "https" else 80)
+             for name in names for url in config.sources.get(name).start_urls}
     if len(ports) > 1:
         raise ValueError(f"the demo sources in sources.yaml point at several ports {sorted(ports)}; point every "
                          "demo_* source at the one demo web")

@@ -300,14 +300,15 @@ def es_stop() -> None:
 def es_migrate(force: bool) -> None:
     """Install the current index templates and roll each alias with an older mapping over into a new index."""
     from yuqing.es.client import ElasticsearchUnavailable, connect
-    from yuqing.es.indices import IndexLayout
+    from yuqing.es.indices import IndexLayout, MappingOutdated
 
     cfg = load_or_exit()
     try:
         client = connect(cfg.settings.elasticsearch)
-    except ElasticsearchUnavailable as exc:
+        moved = IndexLayout(cfg.settings.elasticsearch.index_prefix).migrate(client, force)
+    except (ElasticsearchUnavailable, MappingOutdated) as exc:
         raise click.ClickException(str(exc)) from exc
-    for kind, (index, new) in IndexLayout(cfg.settings.elasticsearch.index_prefix).migrate(client, force).items():
+    for kind, (index, new) in moved.items():
         click.echo(f"{kind}: now writing to {index}" if new else f"{kind}: {index} has the current mapping; kept")
 
 

@@ -303,6 +303,9 @@ def test_durations_and_dates_are_read_as_sources_yaml_reads_them() -> None:
     assert parse_when("7 days", now) == parse_when("7d", now) == now - timedelta(days=7)
     assert parse_when("90 minutes", now) == now - timedelta(minutes=90)
     assert parse_when("2019/12/13 08:30", now, "--start") == datetime(2019, 12, 13, 8, 30, tzinfo=now.tzinfo)
+    assert parse_when("2 hrs", now) == parse_when("2 小时", now) == now - timedelta(hours=2)
+    assert parse_when("2019年12月13日", now) == datetime(2019, 12, 13, tzinfo=now.tzinfo)
+    assert parse_when("2019/12/13 08:30:15", now) == datetime(2019, 12, 13, 8, 30, 15, tzinfo=now.tzinfo)
 
 
 def test_route_test_names_an_unknown_topic(env: dict[str, str]) -> None:

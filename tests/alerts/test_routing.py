@@ -144,3 +144,14 @@ def test_mobile_signal_and_broadband_go_to_the_provincial_telecom_bureau(router:
     assert decision.unit_id == "hn-telecom"
     school = router.route(CaseLabels(topic="就学", grade="IV", city="A市", districts=("A3区",), text="学校食堂"))
     assert school.unit_id == "a3-edu"
+
+
+def test_also_kinds_on_the_root_hold_for_every_case_and_a_joint_route_says_why_the_office_joins() -> None:
+    raw = yaml.safe_load((REPO / "config" / "units.yaml").read_text(encoding="utf-8"))
+    raw["route"]["also_kinds"] = ["网信办"]
+    raw["route"]["routes"][0]["joint"] = True  # 就学: joint units on every case
+    decision = Router(UnitsFile.model_validate(raw)).route(CaseLabels(topic="就学", grade="IV", city="A市",
+                                                                     districts=("A3区",)))
+    assert "a-cac" in decision.joint_unit_ids and decision.joint_unit_ids[0] == "a-cac"  # root's also_kinds
+    office = next(s for s in decision.steps if s.get("unit") == "a3-gov-office")
+    assert office["reason"].startswith("本路由要求联动（joint: true）") and "IV 级为重大舆情" not in office["reason"]

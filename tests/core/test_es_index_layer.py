@@ -65,6 +65,10 @@ def test_an_older_mapping_is_refused_with_the_command_that_fixes_it(es_client: E
     again = es_layout.migrate(es_client)  # safe to repeat: no empty index per run
     assert again["posts"] == (f"{es_layout.posts.alias}-000002", False)
     assert es_layout.migrate(es_client, force=True)["posts"] == (f"{es_layout.posts.alias}-000003", True)
+    newer = es_layout.write_index(es_client, es_layout.events)
+    es_client.indices.put_mapping(index=newer, meta={"yuqing_mapping_version": 99})
+    with pytest.raises(MappingOutdated, match="newer than this yuqing"):  # it said "has the current mapping; kept"
+        es_layout.migrate(es_client)
 
 
 def test_unreachable_cluster_spools_then_replays_exactly_once(es_client: Elasticsearch, es_layout: IndexLayout,

@@ -267,3 +267,13 @@ def test_the_demo_webs_texts_date_their_incidents_from_the_day_it_starts() -> No
     texts = [p for a in site.catalogue.news for p in a.paragraphs] + [w.text for w in site.catalogue.weibo]
     assert not [t for t in texts if "{" in t or "5月1" in t]
     assert any("27日通报：11月26日" in t for t in texts)
+
+
+def test_an_https_demo_source_without_a_port_is_on_443() -> None:
+    from types import SimpleNamespace
+
+    from crawler.config import demo_web_port
+
+    sources = {"demo_a": ["https://127.0.0.1/news/"], "demo_b": ["https://127.0.0.1/rss.xml"]}
+    config = SimpleNamespace(sources=SimpleNamespace(get=lambda name: SimpleNamespace(start_urls=sources[name])))
+    assert demo_web_port(config, ["demo_a", "demo_b"]) == 443  # type: ignore[arg-type]

@@ -183,7 +183,14 @@ class IndexLayout:
     def migrate(self, es: Elasticsearch, force: bool = False) -> dict[str, tuple[str, bool]]:
         """Put the current templates and roll over every alias whose write index has an older mapping, so new
         writes get the new one: kind → (write index, whether it is new). Safe to run again: a write index with
-        the current mapping stays (each run made an empty index before); ``force`` rolls over anyway."""
+        the current mapping stays (each run made an empty index before); ``force`` rolls over anyway. A write
+        index from a newer yuqing is refused before anything is written."""
+        for kind in self.kinds():
+            index = self.write_index(es, kind)
+            if index is not None and (version := self.mapping_version(es, index)) > MAPPING_VERSION:
+                raise MappingOutdated(
+                    f"the {kind.kind} write index {index} has mapping version {version}, newer than this yuqing "
+                    f"({MAPPING_VERSION}); upgrade yuqing before migrating this cluster")
         self.put_templates(es)
         moved = {}
         for kind in self.kinds():
