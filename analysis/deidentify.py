@@ -298,10 +298,11 @@ _ADDRESS_ANCHOR = re.compile(
 # number in digits must follow). Its own pattern, tried only on texts
 # with a 里: as one more alternative of the anchor above (a look-behind) it slowed every text by a quarter.
 _ADDRESS_LI = re.compile(
-    r"(?<![这那哪家心夜手眼嘴公千万百县城村屋院店校园区])里"
-    # ... and only as an address: a number and 号 that ends there or goes on to a building or room (幸福里12号,
-    # 顺星里1号502房), or a building unit — not 这个月里15号才发工资, 厂里3号车间, 停车场里3号车位
-    r"(?=\d{1,4}\s*(?:号(?:$|[\s，。,.;；！!？?、)）(（]|[\d栋楼院房室])|栋|幢|单元|弄))"
+    # not after a word that 里 makes "inside" (这个月里, 公司里, 群里, 厂里, 工地里, 食堂里, 停车场里, 合同里) ...
+    r"(?<![这那哪家心夜手眼嘴公千万百县城村屋院店校园区月司群厂地堂场同间站车箱柜室楼层所局队组班])里"
+    # ... and only before an address: a number and 号 that is no day of the month or numbered thing (15号才发工资,
+    # 3号车间, 2号窗口), or a building unit
+    r"(?=\d{1,4}\s*(?:号(?![才就发早晚上下中凌夜前后起至到开线左令文车窗条柜机])|栋|幢|单元|弄))"
     rf"(?P<seq>{_SEQ})"
 )
 _ADDRESS_LI_HINT = re.compile(r"里\d")
@@ -418,7 +419,7 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 # is only taken when it does not read as an ordinary word (业主许可, 居民严重...).
 _STRONG_CUES = (
     "我叫 我的名字是 我的名字叫 名字是 名字叫 本人名叫 本人叫 本人姓名 姓名 联系人 投诉人 举报人 反映人 来信人 来电人 来访人 申请人 当事人"
-    " 信访人 申诉人 留言人 名叫 孩子叫"
+    " 信访人 申诉人 留言人 名叫 孩子叫 儿子叫 女儿叫"
 ).split()
 _WEAK_CUES = (
     "本人 业主 户主 租户 住户 车主 村民 居民 市民 患者 病人 死者 伤者 遇难者 老人 孩子 儿子 女儿 父亲 母亲 爸爸 妈妈 "
@@ -428,17 +429,27 @@ _WEAK_CUES = (
     # (我是 was tried: on the real messages it is followed by an estate or a shop — 我是楚熙水郡业主 — more often
     # than by a name.)
     " 网民 网友 之子 之女 之父 之母 之妻 之夫 之孙"
-    # (家属 was tried: 家属齐聚, 家属戴着口罩, 家属边哭边说 read as names.)
+    # (家属 as a cue read 家属齐聚, 家属戴着口罩, 家属边哭边说 as names: see _RELATIVE_SPEAKS.)
 ).split()
 # Left out as cues although names follow them often: 老师, 医生, 护士, 哥哥, 邻居, 受害者 — on 14,000 real
 # messages and posts they were as often followed by a verb that starts with a surname character (老师谈一下,
 # 受害者齐聚, 护士乐什么) as by a name.
 # 名叫 names places and things too (一座名叫岳麓山的山, 名叫阳光家园的小区): not a person when a place or an
 # organisation word follows the name.
-_NAMING_CUES = frozenset(("名叫", "孩子叫"))
+_NAMING_CUES = frozenset(("名叫", "孩子叫", "儿子叫", "女儿叫"))
+# After 儿子叫 a verb is as likely as a name (儿子叫车送医院, 孩子叫醒了): these first characters are not taken.
+_CALLED_NOT_NAMED = frozenset("车醒人来去骂喊唤嚷好")
+# A relative named after 家属 when the name is followed by what they said or asked (其家属王建国求助); as a cue of
+# its own 家属 read 家属齐聚, 家属戴着口罩 as names.
+_RELATIVE_SPEAKS = re.compile(
+    r"家属[：:\s]*(?![们都也一边纷齐])([\u4e00-\u9fff]{2,3}?)(?:求助|表示|称|说|反映|介绍|告诉|讲述|透露|哭诉|回忆)")
 _A_PLACE_NAMED = re.compile(
-    r"的?(?:山|河|湖|江|村|镇|乡|街|路|巷|小区|家园|花园|公园|广场|大厦|地方|公司|企业|店|餐厅|饭店|酒店|超市|商场|学校|"
-    r"医院|楼盘|项目|平台|网站|品牌|产品|机构|协会|景区|遗址|古镇|社区)"
+    r"(?:家园|花园|小区|广场|大厦|公园|景区|古镇|山庄"
+    r"|的(?:山|河|湖|江|村|镇|乡|街|路|巷|小区|家园|花园|公园|广场|大厦|地方|公司|企业|店|餐厅|饭店|酒店|超市|商场|学校|"
+    r"医院|楼盘|项目|平台|网站|品牌|产品|机构|协会|景区|遗址|古镇|社区))"
+    # ... unless a person of that place follows (一名叫李明的学校老师, 名叫陈亮的项目经理, 名叫张国庆的村干部)
+    r"(?![\u4e00-\u9fff]{0,3}?(?:老师|教师|护士|医生|员工|工作人员|职工|收银员|服务员|前台|经理|干部|主任|保安|司机|"
+    r"学生|患者|家长|工人|店主|老板|厨师|书记|会计|负责人))"
 )
 _STRONG_TITLES = "先生 老先生 女士 小姐".split()
 _WEAK_TITLES = "老人 老太 老太太 老汉 大爷 大妈 阿姨 师傅 同学 夫妇 之子 之女 之父 之母 之妻 之夫 之孙".split()
@@ -610,12 +621,19 @@ def _names(text: str) -> Iterator[_Hit]:
             while j < len(text) and text[j] in _CUE_TAIL:
                 j += 1
             length = _name_at(text, j, cue.prefix_strong)
-            if length and not (cue.word in _NAMING_CUES and _A_PLACE_NAMED.match(text, j + length)):
+            if length and not (cue.word in _NAMING_CUES and (_A_PLACE_NAMED.match(text, j + length)
+                                                                or (cue.word != "名叫" and text[j] in _CALLED_NOT_NAMED))):
                 yield _mask_name(text, j, j + length)
         if cue.title:
             begin = _suffix_name(text, start, cue.title_strong)
             if begin >= 0:
                 yield _mask_name(text, begin, start)
+
+
+def _relatives(text: str) -> Iterator[_Hit]:
+    for m in _RELATIVE_SPEAKS.finditer(text):
+        if _name_at(text, m.start(1)) == len(m.group(1)):
+            yield _mask_name(text, m.start(1), m.end(1))
 
 
 def _names_beside(text: str, hits: list[_Hit]) -> Iterator[_Hit]:
@@ -704,6 +722,8 @@ def deidentify(text: str) -> DeidResult:
     hits.extend(_cn_mobiles(text))
     hits.extend(_addresses(text))
     hits.extend(_names(text))
+    if "家属" in text:
+        hits.extend(_relatives(text))
     if hits:
         hits.extend(_names_beside(text, hits))
         hits.extend(_names_repeated(text, hits))
