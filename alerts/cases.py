@@ -192,8 +192,9 @@ def _add_deadlines(session: Session, case: Case, config: Config, start: datetime
                             policy=config.policy, tz=config.settings.tz(), text=text, received_at=received_at,
                             cues=cues):
         kind = due.kind + suffix
-        if kind in existing:
+        if kind in existing:  # (a kind given twice — a sensitive case's and the other set's — keeps the first)
             continue
+        existing.add(kind)
         row = Deadline(case_id=case.id, kind=kind, due_at=due.due_at, basis=due.basis, starts_at=due.starts_at,
                        reminded_fractions=[], escalation_level=0)
         session.add(row)
@@ -315,9 +316,9 @@ def _update(session: Session, case: Case, event: Event, rule_name: str, config: 
         _now_public_opinion(session, case, config, now, source_type)
     if case.grade not in MAJOR_GRADES and case.state not in ("responded", CLOSED) and event.severity_cues:
         sensitive = _add_deadlines(session, case, config, now, case.title, cues=event.severity_cues)
-        if sensitive:  # a cue that makes it sensitive (deaths, officials named …) appeared after it was opened
+        if sensitive:  # a cue that makes it sensitive (deaths, officials named …) is there now
             record(session, case, at=now, actor=SYSTEM, action="deadlines_set",
-                   reason="出现敏感线索，按敏感舆情自此起算期限",
+                   reason="敏感舆情：按敏感线索自此起算期限",
                    details={"deadlines": _deadline_lines(sensitive, config.settings.tz())})
     if not (graver or grown):
         return CaseUpdate(case, opened=False)
@@ -331,7 +332,8 @@ def _update(session: Session, case: Case, event: Event, rule_name: str, config: 
     record(session, case, at=now, actor=f"rule:{rule_name}", action="grew", reason=growth,
            details={"grade": case.grade, "previous_grade": old_grade, "volume": case.volume, "risk": case.risk})
     if case.state in ("responded", CLOSED):
-        _reopen(session, case, config, now, SYSTEM, f"回应后事态扩大（次生舆情）：{growth}")
+        _reopen(session, case, config, now, SYSTEM, f"回应后事态扩大（次生舆情）：{growth}",
+                cues=event.severity_cues)
     elif graver and case.grade in MAJOR_GRADES and old_grade not in MAJOR_GRADES:
         added = _add_deadlines(session, case, config, now, case.title)
         record(session, case, at=now, actor=SYSTEM, action="deadlines_set",
@@ -493,7 +495,8 @@ def reopen(session: Session, case_id: int, actor: str, at: datetime, reason: str
     return case
 
 
-def _reopen(session: Session, case: Case, config: Config, at: datetime, actor: str, reason: str) -> None:
+def _reopen(session: Session, case: Case, config: Config, at: datetime, actor: str, reason: str,
+            cues: Iterable[str] = ()) -> None:
     case.reopen_count += 1
     case.closed_at = None
     case.notified_at = at
@@ -502,7 +505,7 @@ def _reopen(session: Session, case: Case, config: Config, at: datetime, actor: s
     record(session, case, at=at, actor=actor, action="reopened", to_state="reopened", reason=reason)
     if case.grade in MAJOR_GRADES:
         _join_units(session, case, config, at)
-    added = _add_deadlines(session, case, config, at, case.title)
+    added = _add_deadlines(session, case, config, at, case.title, cues=cues)
     record(session, case, at=at, actor=SYSTEM, action="deadlines_set", reason="案件重新打开，期限重新计算",
            details={"deadlines": _deadline_lines(added, config.settings.tz())})
 

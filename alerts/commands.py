@@ -28,9 +28,9 @@ from yuqing.settings import Config
 # A replay evaluates the rules at least this often (simulated minutes).
 MAX_EVALUATE_MINUTES = 366 * 24 * 60.0
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|"
-                       r"秒|分钟|小时|天|日|周|星期|[smhdw])\s*$", re.IGNORECASE)
+                       r"秒|分钟|小时|天|周|星期|[smhdw])\s*$", re.IGNORECASE)  # (not 日: 13日 is a day)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-_CN_UNITS = {"秒": "s", "分钟": "m", "小时": "h", "天": "d", "日": "d", "周": "w", "星期": "w"}
+_CN_UNITS = {"秒": "s", "分钟": "m", "小时": "h", "天": "d", "周": "w", "星期": "w"}
 
 
 # ----------------------------------------------------------------------------- shared wiring
@@ -158,10 +158,13 @@ def parse_when(text: str, now: datetime, option: str = "--since") -> datetime:
         # an impossible date is refused rather than read leniently.
         from crawler.config import SourceError, parse_since
 
+        zone = getattr(now.tzinfo, "key", None)
         try:
-            parsed = parse_since(text, now, getattr(now.tzinfo, "key", None) or "Asia/Shanghai")
+            parsed = parse_since(text, now, zone or "UTC")
         except SourceError:
             parsed = None
+        if parsed is not None and zone is None:  # a fixed offset (--until …+00:00): the time as written, in it
+            parsed = parsed.replace(tzinfo=now.tzinfo)
         if parsed is None:
             raise click.BadParameter(f"{text!r} is neither a duration (7d, 36h, 90m, 7天) nor a time (2026-03-02, "
                                      "2026-03-02T09:00+08:00, 2026/03/02 09:00, 2026年3月2日)",
@@ -193,8 +196,9 @@ def rules_list() -> None:
 
 @rules_group.command("test")
 @click.argument("rule_name")
-@click.option("--since", default="7d", show_default=True, help="Start: a duration back from --until, or an ISO time.")
-@click.option("--until", "until_text", default=None, help="End (ISO time); default now.")
+@click.option("--since", default="7d", show_default=True,
+              help="Start: a duration back from --until (7d, 36h, 7天) or a time (2026-03-02, 2026/03/02 09:00).")
+@click.option("--until", "until_text", default=None, help="End, a time or a duration back from now; default now.")
 @click.option("--json", "as_json", is_flag=True, help="Print the matches as JSON lines.")
 def rules_test(rule_name: str, since: str, until_text: str | None, as_json: bool) -> None:
     """What RULE_NAME would have raised over history in the posts and events indices."""
@@ -440,8 +444,8 @@ def cases_open(title: str, topic: str, region_text: str, grade: str, actor: str,
         router = Router(config.units)
         unknown = router.check_district(region)
         if unknown:  # a district without units goes to the city's unit; a typo does too, so it is said
-            click.echo(f"warning: --region {region_text!r}: {unknown}; the case goes to the city's unit — check the "
-                       "spelling if you meant a district that has units", err=True)
+            click.echo(f"warning: --region {region_text!r}: {unknown}; the case goes to the city's unit (if you "
+                       "meant a district that has units, check the spelling)", err=True)
         if region.province is None:
             region = region.model_copy(update={"province": router.province_of(region.city)})
         elsewhere = router.outside(region)
@@ -683,7 +687,8 @@ def _reset(config: Config, database: Any, es: Any, layout: Any) -> None:
               help="JSON-lines file of posts; published_at drives the clock.")
 @click.option("--speed", type=float, default=3600.0, show_default=True,
               help="Simulated seconds per real second between steps (a step waits at most 0.5 s).")
-@click.option("--start", "start_text", default=None, help="ISO time the clock starts at (default: first post).")
+@click.option("--start", "start_text", default=None,
+              help="When the clock starts (2019-12-13, 2019/12/13 08:00, ISO time; default: the first post).")
 @click.option("--evaluate-minutes", type=float, default=15.0, show_default=True,
               help="Simulated minutes between rule evaluations while posts flow.")
 @click.option("--reset", is_flag=True, help="Empty cases, notifications and this prefix's indices first.")

@@ -162,7 +162,7 @@ class Router:
                         if u.region.city == region.city and u.region.district})
         if region.district in known:
             return None
-        return (f"units.yaml 与地名库都不认识{region.city}的 {region.district}"
+        return (f"{region.city}的 {region.district} 没有 units.yaml 的单位，地名库也不认识它"
                 + (f"（units.yaml 中{region.city}的区县：{'、'.join(known)}）" if known else ""))
 
     def province_of(self, city: str | None) -> str | None:

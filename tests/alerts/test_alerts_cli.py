@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -115,7 +115,7 @@ def test_a_case_the_higher_government_assigns_is_opened_by_hand(env: dict[str, s
     # of the jurisdiction's city is filled in
     code, out = yuqing(env, "cases", "open", "--title", "A9区某小区停水", "--topic", "住房保障", "--region",
                        "湖南省A市A9区", "--actor", "a", "--reason", "b")
-    assert code == 0 and "warning: --region '湖南省A市A9区': units.yaml 与地名库都不认识A市的 A9区" in out
+    assert code == 0 and "warning: --region '湖南省A市A9区': A市的 A9区 没有 units.yaml 的单位，地名库也不认识它" in out
     assert "A3区" in out and "check the spelling" in out and "→ a-housing" in out
     assert len(json.loads(yuqing(env, "cases", "list", "--json")[1])) == 3
     code, out = yuqing(env, "cases", "open", "--title", "长沙市某小区停水", "--topic", "住房保障", "--region",
@@ -304,6 +304,9 @@ def test_durations_and_dates_are_read_as_sources_yaml_reads_them() -> None:
     assert parse_when("90 minutes", now) == now - timedelta(minutes=90)
     assert parse_when("2019/12/13 08:30", now, "--start") == datetime(2019, 12, 13, 8, 30, tzinfo=now.tzinfo)
     assert parse_when("2 hrs", now) == parse_when("2 小时", now) == now - timedelta(hours=2)
+    west = timezone(timedelta(hours=-5))  # a fixed offset (--until …-05:00): dates are read in it too
+    assert parse_when("2019/12/13 08:30", datetime(2026, 3, 2, 9, tzinfo=west)) == datetime(2019, 12, 13, 8, 30,
+                                                                                           tzinfo=west)
     assert parse_when("2019年12月13日", now) == datetime(2019, 12, 13, tzinfo=now.tzinfo)
     assert parse_when("2019/12/13 08:30:15", now) == datetime(2019, 12, 13, 8, 30, 15, tzinfo=now.tzinfo)
 

@@ -268,3 +268,27 @@ def test_a_reopened_board_case_that_goes_public_gets_a_deadline_of_its_current_r
     assert "response#reopen1" in {d.kind for d in case.deadlines}
     assert "response" not in {d.kind for d in case.deadlines}
     assert "response#reopen1" in {d.kind for d in case.pending_deadlines()}
+
+
+def test_a_sensitive_case_reopened_by_growth_is_reported_upward_again_and_kinds_given_twice_keep_one(
+        db: Database, config: Config) -> None:
+    clock = ManualClock(MONDAY_9AM)
+    deaths = make_event(grade=Grade.III).model_copy(update={"severity_cues": ["deaths"]})
+    case_id, _, _ = open_case(db, config, clock, deaths)
+    with db.transaction() as session:
+        record_response(session, case_id, "A3区教育局", MONDAY_9AM + timedelta(hours=1), "区政府网站发布通报",
+                        channel="website")
+    clock.advance(timedelta(hours=5))
+    open_case(db, config, clock, deaths.model_copy(update={"volume": 60}))  # grows after the answer: reopens
+    kinds = {d.kind for d in the_case(db).deadlines}
+    assert {"report_upward#reopen1", "response#reopen1"} <= kinds  # the report upward came only with a later post
+    # a policy that gives a sensitive case a 'response' of its own: one response deadline, the first given
+    policy = config.policy.model_copy(update={"deadlines": config.policy.deadlines.model_copy(
+        update={"sensitive": [*config.policy.deadlines.sensitive,
+                              config.policy.deadlines.other[0].model_copy(update={"hours": 12})]})})
+    local = dataclasses.replace(config, policy=policy)
+    with db.transaction() as session:
+        case = open_or_update_case(session, make_event("ev-two").model_copy(update={"severity_cues": ["deaths"]}),
+                                   local.policy.rule("graded_event"), local, clock).case
+        response = [d for d in case.deadlines if d.kind == "response"]
+        assert len(response) == 1 and response[0].due_at == clock.now() + timedelta(hours=12)
