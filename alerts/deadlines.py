@@ -137,7 +137,8 @@ def _sensitive(policy: Policy, cues: Iterable[str], detected_at: datetime) -> li
     """The deadlines of a sensitive case below grade II (its event carries one of deadlines.sensitive_cues)."""
     from analysis.severity import CUE_LABELS
 
-    found = [c for c in policy.deadlines.sensitive_cues if c in set(cues)]
+    names = {str(cue).split(":", 1)[0] for cue in cues}  # an event's cues carry their counts: deaths:2
+    found = [c for c in policy.deadlines.sensitive_cues if c in names]
     if not found:
         return []
     why = f"敏感舆情（{'、'.join(CUE_LABELS.get(c, c) for c in found)}）"

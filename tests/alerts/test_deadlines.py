@@ -136,6 +136,9 @@ def test_a_sensitive_case_below_grade_ii_is_reported_upward_within_2_hours(polic
     plain = deadline_for(grade="III", source_type="news", detected_at=MONDAY_9AM, policy=policy, tz=TZ,
                          cues=["children", "school"])
     assert [d.kind for d in plain] == ["response"]
+    counted = deadline_for(grade="III", source_type="news", detected_at=MONDAY_9AM, policy=policy, tz=TZ,
+                           cues=["deaths:2", "injured:3", "collapse"])  # as an event carries them (the demo's collapse)
+    assert {d.kind for d in counted} == {"report_upward", "response"}
     major = deadline_for(grade="II", source_type="news", detected_at=MONDAY_9AM, policy=policy, tz=TZ, cues=["deaths"])
     assert [d.kind for d in major].count("report_upward") == 1
 
