@@ -34,7 +34,7 @@ from alerts.cases import (
 from alerts.deadlines import reminder_times
 from alerts.routing import Router
 from yuqing.clock import Clock
-from yuqing.contract import CASE_STATE_NAMES, MAJOR_GRADES, deadline_kind_name
+from yuqing.contract import CASE_STATE_NAMES, MAJOR_GRADES, base_kind, deadline_kind_name
 from yuqing.db.models import Case, Deadline, ScheduleMark
 from yuqing.db.session import Database
 from yuqing.settings import Config, Unit
@@ -145,8 +145,11 @@ class Escalator:
                 at = late if d.escalation_level == 0 or d.escalated_at is None else (
                     d.escalated_at + timedelta(minutes=esc.next_level_after_minutes))
                 out.append(Due(max(at, late), "deadline_escalation", d.id, level=d.escalation_level + 1))
+        # An internal report upward already missed does not hold an answered case open: it is judged late (报告不及时)
+        # either way, and a report made weeks on would change nothing.
+        unmet = [d for d in case.pending_deadlines() if base_kind(d.kind) != "report_upward" or d.overdue_at is None]
         if (case.state == "responded" and esc.close_answered_after_days and case.responded_at is not None
-                and not case.pending_deadlines()):
+                and not unmet):
             # A week of nothing new: counted from the last thing that happened — the response, a deadline met
             # late, the event growing (it moves updated_at).
             latest = max([case.responded_at, case.updated_at, *(d.met_at for d in case.deadlines if d.met_at)])
