@@ -22,7 +22,15 @@ from alerts.routing import CaseLabels, Router
 from analysis.deidentify import deidentify
 from yuqing import assessment
 from yuqing.clock import Clock
-from yuqing.contract import GRADE_COLOUR, MAJOR_GRADES, REOPEN_MARK, SOURCE_TYPE_NAMES, Event, Grade
+from yuqing.contract import (
+    GRADE_COLOUR,
+    MAJOR_GRADES,
+    REOPEN_MARK,
+    SOURCE_TYPE_NAMES,
+    Event,
+    Grade,
+    base_kind,
+)
 from yuqing.db.models import Case, CaseEvent, Deadline, Notification, ResponseAssessment, UnitRow
 from yuqing.settings import Config, RuleSpec, Unit, UnitsFile
 
@@ -505,9 +513,20 @@ def _reopen(session: Session, case: Case, config: Config, at: datetime, actor: s
     record(session, case, at=at, actor=actor, action="reopened", to_state="reopened", reason=reason)
     if case.grade in MAJOR_GRADES:
         _join_units(session, case, config, at)
-    added = _add_deadlines(session, case, config, at, case.title, cues=cues)
+    added = _add_deadlines(session, case, config, at, case.title, cues=list(cues) or _cues_judged_before(case, config))
     record(session, case, at=at, actor=SYSTEM, action="deadlines_set", reason="案件重新打开，期限重新计算",
            details={"deadlines": _deadline_lines(added, config.settings.tz())})
+
+
+def _cues_judged_before(case: Case, config: Config) -> list[str]:
+    """The sensitive cues an earlier round's report upward was set for (a case reopened by hand has no event at
+    hand to read them from; the deadline's basis names them, 敏感舆情（死亡）)."""
+    from analysis.severity import CUE_LABELS
+
+    if case.grade in MAJOR_GRADES:
+        return []
+    bases = " ".join(d.basis or "" for d in case.deadlines if base_kind(d.kind) == "report_upward")
+    return [c for c in config.policy.deadlines.sensitive_cues if "敏感舆情" in bases and CUE_LABELS.get(c, c) in bases]
 
 
 def case_dict(case: Case, config: Config) -> dict[str, Any]:

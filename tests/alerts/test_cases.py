@@ -292,3 +292,23 @@ def test_a_sensitive_case_reopened_by_growth_is_reported_upward_again_and_kinds_
                                    local.policy.rule("graded_event"), local, clock).case
         response = [d for d in case.deadlines if d.kind == "response"]
         assert len(response) == 1 and response[0].due_at == clock.now() + timedelta(hours=12)
+
+
+def test_a_sensitive_case_reopened_by_hand_is_reported_upward_again_at_once(db: Database, config: Config) -> None:
+    """cases reopen has no event at hand: the cues the first round was judged sensitive on are read from its
+    report upward's basis (敏感舆情（死亡）)."""
+    clock = ManualClock(MONDAY_9AM)
+    case_id, _, _ = open_case(db, config, clock,
+                              make_event(grade=Grade.III).model_copy(update={"severity_cues": ["deaths:2"]}))
+    with db.transaction() as session:
+        record_response(session, case_id, "A3区教育局", MONDAY_9AM + timedelta(hours=1), "已上报", channel="report_upward")
+        record_response(session, case_id, "A3区教育局", MONDAY_9AM + timedelta(hours=1), "网站通报", channel="website")
+        reopen(session, case_id, "值班员", MONDAY_9AM + timedelta(hours=30), "家属再次反映", config)
+    report = [d for d in the_case(db).deadlines if d.kind == "report_upward#reopen1"]
+    assert len(report) == 1 and report[0].due_at == MONDAY_9AM + timedelta(hours=32)
+    assert "敏感舆情（死亡）" in report[0].basis
+    plain_id, _, _ = open_case(db, config, clock, make_event("ev-plain", grade=Grade.III))
+    with db.transaction() as session:
+        record_response(session, plain_id, "A3区教育局", clock.now(), "网站通报", channel="website")
+        reopen(session, plain_id, "值班员", clock.now() + timedelta(hours=1), "再次反映", config)
+    assert [d.kind for d in the_case(db, "ev-plain").deadlines] == ["response", "response#reopen1"]
