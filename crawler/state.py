@@ -13,6 +13,7 @@ import hashlib
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from yuqing import paths
+
+# How long a writer waits for another process's lock before it fails.
+BUSY_SECONDS = 30
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS seen (
@@ -153,15 +157,29 @@ class CrawlState:
         self.path = path or default_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        self._connection().executescript(SCHEMA)
+        # Two crawl processes starting together: switching a new file to WAL and creating the tables can fail at
+        # once with "database is locked" (SQLite does not wait on the busy timeout for every lock it takes there;
+        # CI saw it once in a few hundred runs). Tried again for as long as the busy timeout would have waited.
+        give_up = time.monotonic() + BUSY_SECONDS
+        pause = 0.05
+        while True:
+            try:
+                self._connection().executescript(SCHEMA)
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > give_up:
+                    raise
+                self.close()
+                time.sleep(pause)
+                pause = min(pause * 2, 1.0)
 
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
             self._local.conn = conn
         return conn
 

@@ -277,3 +277,29 @@ def test_an_https_demo_source_without_a_port_is_on_443() -> None:
     sources = {"demo_a": ["https://127.0.0.1/news/"], "demo_b": ["https://127.0.0.1/rss.xml"]}
     config = SimpleNamespace(sources=SimpleNamespace(get=lambda name: SimpleNamespace(start_urls=sources[name])))
     assert demo_web_port(config, ["demo_a", "demo_b"]) == 443  # type: ignore[arg-type]
+
+
+def test_a_state_file_locked_by_a_starting_neighbour_is_waited_for(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Two crawl processes opening a new state file together: one failed at once with 'database is locked' (CI)."""
+    import sqlite3
+
+    from crawler import state
+
+    real = state.CrawlState._connection
+    calls = {"n": 0}
+
+    def busy_twice(self):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] <= 2:
+            raise sqlite3.OperationalError("database is locked")
+        return real(self)
+
+    monkeypatch.setattr(state.CrawlState, "_connection", busy_twice)
+    crawl_state = state.CrawlState(tmp_path / "state.db")
+    assert calls["n"] >= 3 and crawl_state.is_seen("demo_news", "nope") is False
+    monkeypatch.setattr(state.CrawlState, "_connection",
+                        lambda self: (_ for _ in ()).throw(sqlite3.OperationalError("disk I/O error")))
+    import pytest
+
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):  # anything else is not waited for
+        state.CrawlState(tmp_path / "other.db")
