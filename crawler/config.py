@@ -15,7 +15,7 @@ from scrapy.settings import BaseSettings
 
 from yuqing import paths
 from yuqing.settings import Config, SourceSpec, load_config
-from yuqing.timeparse import parse_time, real_date
+from yuqing.timeparse import impossible_written_date, parse_time
 
 
 class SourceError(ValueError):
@@ -106,7 +106,6 @@ def _apply_distributed(settings: BaseSettings, config: Config, spec: SourceSpec)
         settings.set(key, value, priority="project")
 
 
-_WRITTEN_DATE = re.compile(r"^\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
 _UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
@@ -119,8 +118,7 @@ def parse_since(text: str | None, now: datetime, tz: str = "Asia/Shanghai") -> d
     match = _DURATION.match(text)
     if match:
         return now - timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2).lower()])
-    written = _WRITTEN_DATE.match(text)
-    if written and not real_date(*map(int, written.groups())):
+    if impossible_written_date(text):
         # A publish time on a page may be written day-first; the date in a config file is YYYY-MM-DD, and
         # 2026-13-01 read leniently became 13 January.
         raise SourceError(f"since: {text!r} is not a real date (year-month-day); write e.g. '2026-11-01' or '7d'")

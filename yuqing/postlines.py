@@ -9,7 +9,6 @@ data that de-identification never sees. Every bad line raises ``BadLine`` saying
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -64,8 +63,7 @@ def parse_time(value: Any, tz: Any, field: str, now: datetime | None = None,
     try:
         parsed = ensure_aware(datetime.fromisoformat(value.strip()), tz)
     except ValueError:
-        written = _WRITTEN_DATE.match(value)
-        if written and not timeparse.real_date(*map(int, written.groups())):  # 2019-13-01 is no 13 January
+        if timeparse.impossible_written_date(value):  # 2019-13-01 is no 13 January
             raise BadLine(f"{field} {value!r} has no such date; write it as 2026-04-08T09:30:00+08:00") from None
         found = timeparse.parse_time(value, now, str(tz))
         if found is None:
@@ -80,10 +78,6 @@ def parse_time(value: Any, tz: Any, field: str, now: datetime | None = None,
                               "date and time, e.g. 2026-04-08T09:30:00+08:00") from None
         return found
     return _plausible(parsed, value, field)
-
-
-# Year, month and day as people write them: 2019-05-01, 2019/05/01, 2019.5.1, 2019年5月1日.
-_WRITTEN_DATE = re.compile(r"\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)")
 
 
 def _plausible(parsed: datetime, value: Any, field: str) -> datetime:

@@ -95,6 +95,17 @@ def real_date(year: int, month: int, day: int) -> bool:
     return True
 
 
+# Year, month and day as people write them: 2019-05-01, 2019/05/01, 2019.5.1, 2019年5月1日.
+_WRITTEN_DATE = re.compile(r"\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)")
+
+
+def impossible_written_date(text: str) -> bool:
+    """Whether ``text`` starts with a year-month-day no calendar has (2019-13-01, 2019/02/30): lenient parsing
+    would read it some other way (2019-13-01 as 13 January), so callers refuse it instead."""
+    written = _WRITTEN_DATE.match(text)
+    return written is not None and not real_date(*map(int, written.groups()))
+
+
 def _zone(name: str) -> tzinfo:
     return ZoneInfo(name)
 
