@@ -101,12 +101,14 @@ _ID18 = re.compile(
 _ID_GROUPED = re.compile(r"[1-9](?<![0-9A-Za-z*][1-9])(?:[ \-]?\d){16}[ \-]?[0-9Xx](?![0-9A-Za-z*])")
 # The last digits of a number, given with what they belong to (身份证后四位1234, 手机尾号5678): with a name beside
 # them they identify a person (domain.md §6: never name + partial ID + phone together); the digits are starred.
+_LAST_DIGITS = r"(?:尾号|末尾|[后末][三四五六3-6]位)"  # "the last N digits", as a writer says it
+_LAST_DIGITS_SAID = rf"(?:的)?{_LAST_DIGITS}(?:数字|号码|数)?(?:是|为)?"
 _PARTIAL_NUMBER = re.compile(
-    r"(?P<cue>身份证(?:号码|号)?|证件号码?|手机(?:号码|号)?|电话(?:号码)?|银行卡号?|卡号|账号|帐号)(?:的)?"
-    r"(?:尾号|末尾|后[三四五六3-6]位|末[三四五六3-6]位)(?:数字|号码|数)?(?:是|为)?[：:\s]*"
+    r"(?P<cue>身份证(?:号码|号)?|证件号码?|手机(?:号码|号)?|电话(?:号码)?|银行卡号?|卡号|账号|帐号)"
+    rf"{_LAST_DIGITS_SAID}[：:\s]*"
     r"(?P<num>[0-9]{3,5}[0-9Xx]|[0-9]{2}[0-9Xx])(?![0-9A-Za-z*])"
 )
-_PARTIAL_HINT = re.compile(r"尾号|末尾|[后末][三四五六3-6]位")
+_PARTIAL_HINT = re.compile(_LAST_DIGITS)
 # The writer starred part of it and left the rest (身份证430322195601******): what is left is still masked.
 _ID_STARRED = re.compile(r"[1-9](?<![0-9A-Za-z*][1-9])\d{5,15}\*{2,}[0-9Xx]{0,4}(?![0-9A-Za-z*])")
 _ID15 = re.compile(
@@ -471,8 +473,7 @@ _NOT_GIVEN = frozenset(
 )
 _CONTACT_CUE = re.compile(
     r"([\u4e00-\u9fff]{2,4}?)[\s,，:：、(（]*(?:的)?(?:联系电话|联系方式|电话号码|手机号码|手机号|手机|电话|身份证号码|"
-    r"身份证号|身份证|卡号|号码)?(?:的)?(?:尾号|末尾|后[三四五六3-6]位|末[三四五六3-6]位)?(?:数字|号码|数)?(?:是|为)?"
-    r"[\s:：]*$"
+    rf"身份证号|身份证|卡号|号码)?(?:的)?{_LAST_DIGITS}?(?:数字|号码|数)?(?:是|为)?[\s:：]*$"
 )
 
 
