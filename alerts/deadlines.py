@@ -108,29 +108,32 @@ def deadline_for(*, grade: str | None, source_type: str | None, detected_at: dat
     out = [] if which == "major" else _sensitive(policy, cues, detected_at)
     calendar = WorkCalendar(policy.calendar)
     for spec in specs:
-        source = spec.source or "policy.yaml"
         if spec.hours is not None:
-            due = detected_at + timedelta(hours=spec.hours)
-            basis = f"{source}：发现后 {spec.hours:g} 小时内（{why}）"
-        else:
-            assert spec.working_days is not None
-            received = min(received_at, detected_at) if received_at is not None else detected_at
-            due = calendar.add_working_days(received, spec.working_days, tz)
-            basis = f"{source}：收到之日起 {spec.working_days} 个工作日内，自次日起算（{why}）"
-            if received < detected_at:
-                basis += f"；收到于 {received.astimezone(tz):%Y-%m-%d %H:%M}"
-            skipped = calendar.skipped(received, due, tz)
-            if skipped:
-                basis += "；跳过节假日 " + "、".join(d.isoformat() for d in skipped)
-            years = sorted({received.astimezone(tz).year, due.astimezone(tz).year})
-            unknown = [y for y in years if not calendar.covers(y)]
-            if unknown:
-                basis += (f"；policy.yaml 的日历未列 {'、'.join(map(str, unknown))} 年的节假日，"
-                          "只跳过了周末")
-            out.append(DueDate(kind=spec.kind, due_at=due, starts_at=received, basis=basis))
+            out.append(_in_hours(spec, spec.hours, detected_at, why))
             continue
-        out.append(DueDate(kind=spec.kind, due_at=due, starts_at=detected_at, basis=basis))
+        assert spec.working_days is not None
+        source = spec.source or "policy.yaml"
+        received = min(received_at, detected_at) if received_at is not None else detected_at
+        due = calendar.add_working_days(received, spec.working_days, tz)
+        basis = f"{source}：收到之日起 {spec.working_days} 个工作日内，自次日起算（{why}）"
+        if received < detected_at:
+            basis += f"；收到于 {received.astimezone(tz):%Y-%m-%d %H:%M}"
+        skipped = calendar.skipped(received, due, tz)
+        if skipped:
+            basis += "；跳过节假日 " + "、".join(d.isoformat() for d in skipped)
+        years = sorted({received.astimezone(tz).year, due.astimezone(tz).year})
+        unknown = [y for y in years if not calendar.covers(y)]
+        if unknown:
+            basis += (f"；policy.yaml 的日历未列 {'、'.join(map(str, unknown))} 年的节假日，"
+                      "只跳过了周末")
+        out.append(DueDate(kind=spec.kind, due_at=due, starts_at=received, basis=basis))
     return out
+
+
+def _in_hours(spec: DeadlineSpec, hours: float, detected_at: datetime, why: str) -> DueDate:
+    """A deadline in wall-clock hours from detection, with its basis in words."""
+    return DueDate(kind=spec.kind, due_at=detected_at + timedelta(hours=hours), starts_at=detected_at,
+                   basis=f"{spec.source or 'policy.yaml'}：发现后 {hours:g} 小时内（{why}）")
 
 
 def _sensitive(policy: Policy, cues: Iterable[str], detected_at: datetime) -> list[DueDate]:
@@ -142,9 +145,8 @@ def _sensitive(policy: Policy, cues: Iterable[str], detected_at: datetime) -> li
     if not found:
         return []
     why = f"敏感舆情（{'、'.join(CUE_LABELS.get(c, c) for c in found)}）"
-    return [DueDate(kind=spec.kind, due_at=detected_at + timedelta(hours=spec.hours), starts_at=detected_at,
-                    basis=f"{spec.source or 'policy.yaml'}：发现后 {spec.hours:g} 小时内（{why}）")
-            for spec in policy.deadlines.sensitive if spec.hours is not None]
+    return [_in_hours(spec, spec.hours, detected_at, why) for spec in policy.deadlines.sensitive
+            if spec.hours is not None]
 
 
 def met_by(kind: str, channel: str) -> bool:
