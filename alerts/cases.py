@@ -216,6 +216,13 @@ def _deadline_lines(rows: list[Deadline], tz: ZoneInfo) -> list[dict[str, Any]]:
     return [{"kind": d.kind, "due_at": local(d.due_at, tz), "basis": d.basis} for d in rows]
 
 
+def _record_deadlines(session: Session, case: Case, config: Config, at: datetime, added: list[Deadline],
+                      reason: str, **details: Any) -> None:
+    """The case's timeline says which deadlines were set, when and why."""
+    record(session, case, at=at, actor=SYSTEM, action="deadlines_set", reason=reason,
+           details={"deadlines": _deadline_lines(added, config.settings.tz()), **details})
+
+
 def _alert(session: Session, case: Case, config: Config, at: datetime, *, reason: str,
            units: list[str] | None = None) -> list[Notification]:
     """Alert the responsible unit and the joint units (or ``units``), then mark the case notified."""
@@ -292,9 +299,7 @@ def open_or_update_case(session: Session, event: Event, rule: RuleSpec | str, co
                         "factors": case.grade_reasons, "unit": case.unit_id, "joint_units": case.joint_unit_ids})
         added = _add_deadlines(session, case, config, now, event.title, received_at=event.first_seen,
                                cues=event.severity_cues)
-        record(session, case, at=now, actor=SYSTEM, action="deadlines_set",
-               reason=f"按 policy.yaml 设定 {len(added)} 项期限",
-               details={"deadlines": _deadline_lines(added, config.settings.tz())})
+        _record_deadlines(session, case, config, now, added, f"按 policy.yaml 设定 {len(added)} 项期限")
         sent = _alert(session, case, config, now, reason=why)
         case.notified_at = now
         record(session, case, at=now, actor=SYSTEM, action="notified", to_state="notified",
@@ -325,9 +330,7 @@ def _update(session: Session, case: Case, event: Event, rule_name: str, config: 
     if case.grade not in MAJOR_GRADES and case.state not in ("responded", CLOSED) and event.severity_cues:
         sensitive = _add_deadlines(session, case, config, now, case.title, cues=event.severity_cues)
         if sensitive:  # a cue that makes it sensitive (deaths, officials named …) is there now
-            record(session, case, at=now, actor=SYSTEM, action="deadlines_set",
-                   reason="敏感舆情：按敏感线索自此起算期限",
-                   details={"deadlines": _deadline_lines(sensitive, config.settings.tz())})
+            _record_deadlines(session, case, config, now, sensitive, "敏感舆情：按敏感线索自此起算期限")
     if not (graver or grown):
         return CaseUpdate(case, opened=False)
     reasons = []
@@ -344,9 +347,7 @@ def _update(session: Session, case: Case, event: Event, rule_name: str, config: 
                 cues=event.severity_cues)
     elif graver and case.grade in MAJOR_GRADES and old_grade not in MAJOR_GRADES:
         added = _add_deadlines(session, case, config, now, case.title)
-        record(session, case, at=now, actor=SYSTEM, action="deadlines_set",
-               reason=f"级别升为 {case.grade}（重大）：重大事件的期限自此起算",
-               details={"deadlines": _deadline_lines(added, config.settings.tz())})
+        _record_deadlines(session, case, config, now, added, f"级别升为 {case.grade}（重大）：重大事件的期限自此起算")
         _join_units(session, case, config, now)
     sent = _alert(session, case, config, now, reason=growth)
     record(session, case, at=now, actor=SYSTEM, action="re-alerted",
@@ -364,9 +365,9 @@ def _now_public_opinion(session: Session, case: Case, config: Config, now: datet
     if case.state in ("responded", CLOSED):
         return
     added = _add_deadlines(session, case, config, now, case.title)
-    record(session, case, at=now, actor=SYSTEM, action="deadlines_set",
-           reason=f"留言已在{SOURCE_TYPE_NAMES.get(source_type, source_type)}传播，按其他政务舆情自此起算回应期限",
-           details={"deadlines": _deadline_lines(added, config.settings.tz()), "source_type": source_type})
+    _record_deadlines(session, case, config, now, added,
+                      f"留言已在{SOURCE_TYPE_NAMES.get(source_type, source_type)}传播，按其他政务舆情自此起算回应期限",
+                      source_type=source_type)
 
 
 def _join_units(session: Session, case: Case, config: Config, now: datetime) -> None:
@@ -514,8 +515,7 @@ def _reopen(session: Session, case: Case, config: Config, at: datetime, actor: s
     if case.grade in MAJOR_GRADES:
         _join_units(session, case, config, at)
     added = _add_deadlines(session, case, config, at, case.title, cues=list(cues) or _cues_judged_before(case, config))
-    record(session, case, at=at, actor=SYSTEM, action="deadlines_set", reason="案件重新打开，期限重新计算",
-           details={"deadlines": _deadline_lines(added, config.settings.tz())})
+    _record_deadlines(session, case, config, at, added, "案件重新打开，期限重新计算")
 
 
 def _cues_judged_before(case: Case, config: Config) -> list[str]:
