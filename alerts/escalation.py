@@ -147,9 +147,9 @@ class Escalator:
                 out.append(Due(max(at, late), "deadline_escalation", d.id, level=d.escalation_level + 1))
         # An internal report upward already missed does not hold an answered case open: it is judged late (报告不及时)
         # either way, and a report made weeks on would change nothing.
-        unmet = [d for d in case.pending_deadlines() if base_kind(d.kind) != "report_upward" or d.overdue_at is None]
         if (case.state == "responded" and esc.close_answered_after_days and case.responded_at is not None
-                and not unmet):
+                and not any(base_kind(d.kind) != "report_upward" or d.overdue_at is None
+                            for d in case.pending_deadlines())):
             # A week of nothing new: counted from the last thing that happened — the response, a deadline met
             # late, the event growing (it moves updated_at).
             latest = max([case.responded_at, case.updated_at, *(d.met_at for d in case.deadlines if d.met_at)])
