@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.deadlines import REPORT_CHANNEL, RESPONSE_CHANNELS, deadline_for, met_by
+from alerts.deadlines import REPORT_CHANNEL, RESPONSE_CHANNELS, deadline_for, met_by, sensitive_cues
 from alerts.notifiers import person_recipients, unit_recipients
 from alerts.routing import CaseLabels, Router
 from analysis.deidentify import deidentify
@@ -327,7 +327,8 @@ def _update(session: Session, case: Case, event: Event, rule_name: str, config: 
         case.updated_at = now
     if source_type and case.source_type == "message_board" and source_type != "message_board":
         _now_public_opinion(session, case, config, now, source_type)
-    if case.grade not in MAJOR_GRADES and case.state not in ("responded", CLOSED) and event.severity_cues:
+    if (case.grade not in MAJOR_GRADES and case.state not in ("responded", CLOSED)
+            and sensitive_cues(config.policy, event.severity_cues)):  # (most updates: none, nothing to compute)
         sensitive = _add_deadlines(session, case, config, now, case.title, cues=event.severity_cues)
         if sensitive:  # a cue that makes it sensitive (deaths, officials named …) is there now
             _record_deadlines(session, case, config, now, sensitive, "敏感舆情：按敏感线索自此起算期限")

@@ -136,12 +136,17 @@ def _in_hours(spec: DeadlineSpec, hours: float, detected_at: datetime, why: str)
                    basis=f"{spec.source or 'policy.yaml'}：发现后 {hours:g} 小时内（{why}）")
 
 
+def sensitive_cues(policy: Policy, cues: Iterable[str]) -> list[str]:
+    """Which of an event's severity cues make its case sensitive (policy.yaml deadlines.sensitive_cues)."""
+    names = {str(cue).split(":", 1)[0] for cue in cues}  # an event's cues carry their counts: deaths:2
+    return [c for c in policy.deadlines.sensitive_cues if c in names]
+
+
 def _sensitive(policy: Policy, cues: Iterable[str], detected_at: datetime) -> list[DueDate]:
     """The deadlines of a sensitive case below grade II (its event carries one of deadlines.sensitive_cues)."""
     from analysis.severity import CUE_LABELS
 
-    names = {str(cue).split(":", 1)[0] for cue in cues}  # an event's cues carry their counts: deaths:2
-    found = [c for c in policy.deadlines.sensitive_cues if c in names]
+    found = sensitive_cues(policy, cues)
     if not found:
         return []
     why = f"敏感舆情（{'、'.join(CUE_LABELS.get(c, c) for c in found)}）"
