@@ -16,12 +16,20 @@ Python), so a trained model means the same thing on every machine:
 - whole-string feature s: key MurmurHash3_x86_32(s) XOR SALT_EXTRA;
 - bucket: the top ``bits`` bits of fmix64(key), MurmurHash3's 64-bit finaliser (a bijection, so distinct
   keys share a bucket only by chance). Counts of features that share a bucket add up.
+
+Two implementations compute this: numpy here, and the C extension ``analysis._native`` (built by
+``pip install``), which also does analysis.linear's arithmetic for one text. The extension is used when it is
+built and of this module's version (``native()``); otherwise, or with ``YUQING_NATIVE=0`` in the environment,
+everything runs on numpy with the same results (the tests compare both feature by feature).
 """
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import mmh3
@@ -46,6 +54,30 @@ _SALT_CHAR = {n: _U64(s) for n, s in SALT_CHAR.items()}
 _SALT_WORD, _SALT_WORD_BIGRAM, _SALT_EXTRA = _U64(SALT_WORD), _U64(SALT_WORD_BIGRAM), _U64(SALT_EXTRA)
 _FMIX_1, _FMIX_2, _33 = _U64(FMIX_1), _U64(FMIX_2), _U64(33)
 _LOW32 = _U64(0xFFFFFFFF)
+
+# The version of analysis/_native.c this module was written against (its NATIVE_VERSION).
+NATIVE_VERSION = 1
+
+log = logging.getLogger(__name__)
+
+
+@cache
+def native() -> Any:
+    """The C extension ``analysis._native`` when it is built, of the expected version and not switched off."""
+    if os.environ.get("YUQING_NATIVE", "1").strip() == "0":
+        return None
+    try:
+        from analysis import _native
+    except ImportError:
+        log.info("analysis._native is not built; hashed features are computed with numpy (slower, same results). "
+                 "Build it with `pip install -e .` in the project directory.")
+        return None
+    if getattr(_native, "VERSION", None) != NATIVE_VERSION:
+        log.warning("analysis._native is version %s, this code expects %s (a stale build); using numpy. Rebuild "
+                    "it with `pip install -e .` in the project directory.", getattr(_native, "VERSION", None),
+                    NATIVE_VERSION)
+        return None
+    return _native
 
 
 @dataclass(frozen=True)
@@ -74,13 +106,20 @@ def _string_hashes(strings: Iterable[str], count: int) -> np.ndarray:
     return signed.astype(np.uint64) & _LOW32
 
 
+@cache
+def orders_mask(orders: tuple[int, ...]) -> int:
+    """Character n-gram orders as the extension's bit mask (bit n-1: order n); ValueError outside 1..4."""
+    if orders and (min(orders) < 1 or max(orders) > MAX_CHAR_ORDER):
+        raise ValueError(f"character n-gram orders must lie in 1..{MAX_CHAR_ORDER}, got {orders}")
+    return sum(1 << (n - 1) for n in set(orders))
+
+
 def feature_keys(parts: FeatureParts) -> np.ndarray:
     """The 64-bit key of every feature occurrence of ``parts`` (before the finaliser)."""
     keys: list[np.ndarray] = []
     orders = parts.char_orders
     if orders and parts.chars:
-        if min(orders) < 1 or max(orders) > MAX_CHAR_ORDER:
-            raise ValueError(f"character n-gram orders must lie in 1..{MAX_CHAR_ORDER}, got {orders}")
+        orders_mask(tuple(orders))  # refuses orders outside 1..MAX_CHAR_ORDER
         # surrogatepass: a lone surrogate (left by mis-decoded input) is one code point like any other
         codes = np.frombuffer(parts.chars.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
         gram = codes
@@ -117,6 +156,16 @@ def bucket_counts(keys: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
     return buckets[first].astype(np.intp), (ends - first).astype(np.float64)
 
 
+def parts_counts(parts: FeatureParts, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct buckets, counts) of one text's ``parts``: the extension when built, else numpy."""
+    ext = native()
+    if ext is None:
+        return bucket_counts(feature_keys(parts), bits)
+    buckets, counts = ext.bucket_counts(parts.chars, orders_mask(tuple(parts.char_orders)), parts.words,
+                                        parts.word_bigrams, parts.extra, bits)
+    return np.frombuffer(buckets, dtype=np.int64).astype(np.intp, copy=False), np.frombuffer(counts)
+
+
 class HashedNgrams(TransformerMixin, BaseEstimator):
     """Stateless transformer: texts → (n_texts, 2**bits) sparse feature counts of ``parts(text)``.
 
@@ -142,7 +191,7 @@ class HashedNgrams(TransformerMixin, BaseEstimator):
         """One text's (sorted bucket indices, counts): the non-zero entries of its row of ``transform``."""
         if self.parts is None:
             raise ValueError("HashedNgrams needs a parts function: what to read from a text")
-        return bucket_counts(feature_keys(self.parts(text)), self.bits)
+        return parts_counts(self.parts(text), self.bits)
 
     def transform(self, X: Iterable[str]) -> csr_matrix:
         if isinstance(X, str):

@@ -9,7 +9,10 @@ out of such a pipeline once and evaluates the same chain for one text with a few
 few hundred non-zero features: the features come from the pipeline's own ``analysis.hashing.HashedNgrams``
 step, and every weight a bucket needs sits in one row of a table laid out at load.
 
-It computes exactly what the pipeline computes (tests compare both on real texts to 1e-9). Any pipeline of
+When the C extension ``analysis._native`` is built (analysis.hashing.native), one call to it hashes the text
+and computes the weighted features' dot products with the table; the few remaining steps (intercepts,
+calibration, prior shift) stay here. It computes exactly what the pipeline computes (tests compare both on
+real texts to 1e-9, with and without the extension). Any pipeline of
 another shape — an isotonic calibration, a sentence encoder, a future step — is not compiled:
 ``compile_linear`` returns None and the caller keeps using the pipeline itself.
 """
@@ -26,7 +29,7 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-from analysis.hashing import HashedNgrams
+from analysis.hashing import HashedNgrams, native, orders_mask
 
 
 class NotCompilable(Exception):
@@ -111,7 +114,10 @@ class _SigmoidCalibration:
         )
 
     def __call__(self, values: np.ndarray, coef: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
-        scores = self.linear(values, coef, extra)
+        return self.probabilities(self.linear(values, coef, extra))
+
+    def probabilities(self, scores: np.ndarray) -> np.ndarray:
+        """Calibrated class probabilities of the classifier's decision scores."""
         proba = np.zeros(self.n_classes)
         proba[self.columns] = expit(-(self.a * scores + self.b))
         if self.n_classes == 2:
@@ -193,8 +199,51 @@ class LinearFastPath:
             self._margin_idf = place(weighting.idf[:, None]) if weighting.idf is not None else None
             self._margin_coef = place(scorer.coef[:, :n].T)
         self.table = np.ascontiguousarray(np.hstack(blocks), dtype=np.float64)
+        self._native_scorer = self._native_layout()
+
+    def _native_layout(self) -> Any:
+        """The extension's scorer over this table (None without the extension): same columns, same steps."""
+        ext = native()
+        if ext is None or self.features.parts is None:
+            return None
+        coef = self.calibration.linear.coef
+        margin = self.margin
+        self._extra_coef = coef[:, self.features.n_features:]  # the dense columns after the hashed ones
+        return ext.Scorer(
+            self.table, self.features.bits,
+            -1 if self._idf is None else self._idf, self.tfidf.sublinear, self.tfidf.l2,
+            self._coef.start, coef.shape[0],
+            -1 if margin is None or self._margin_idf is None else self._margin_idf,
+            margin is not None and margin[0].sublinear, margin is not None and margin[0].l2,
+            -1 if margin is None else self._margin_coef)
+
+    def _scores_native(self, text: str) -> np.ndarray:
+        parts = self.features.parts(text)  # type: ignore[misc]
+        raw = self._native_scorer.scores(parts.chars, orders_mask(tuple(parts.char_orders)), parts.words,
+                                         parts.word_bigrams, parts.extra)
+        n = self._coef.stop - self._coef.start
+        scores = np.array(raw[:n]) + self.calibration.linear.intercept
+        if self.margin is not None:
+            _, scorer, weight = self.margin
+            scores += self._extra_coef @ (weight * (raw[n] + scorer.intercept))
+        return scores
+
+    @property
+    def native(self) -> bool:
+        """Whether the C extension classifies here (then it beats the batched pipeline at any batch size)."""
+        return self._native_scorer is not None
 
     def predict_proba_one(self, text: str) -> np.ndarray:
+        if self._native_scorer is not None:
+            proba = self.calibration.probabilities(self._scores_native(text))
+        else:
+            proba = self._proba_numpy(text)
+        if self.shift is not None:
+            proba = proba * self.shift
+            proba /= proba.sum()
+        return proba
+
+    def _proba_numpy(self, text: str) -> np.ndarray:
         indices, counts = self.features.counts(text)
         rows = self.table[indices]
         values = self.tfidf(counts, rows[:, self._idf] if self._idf is not None else None)
@@ -203,11 +252,7 @@ class LinearFastPath:
             weighting, scorer, weight = self.margin
             margin_idf = rows[:, self._margin_idf] if self._margin_idf is not None else None
             extra = weight * scorer(weighting(counts, margin_idf), rows[:, self._margin_coef : self._margin_coef + 1])
-        proba = self.calibration(values, rows[:, self._coef], extra)
-        if self.shift is not None:
-            proba = proba * self.shift
-            proba /= proba.sum()
-        return proba
+        return self.calibration(values, rows[:, self._coef], extra)
 
 
 def compile_linear(pipeline: Any) -> LinearFastPath | None:

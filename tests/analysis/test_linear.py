@@ -1,4 +1,5 @@
-"""The single-post fast path computes what the scikit-learn pipeline computes, and is used for small batches."""
+"""The single-post fast path computes what the scikit-learn pipeline computes, with the C extension and with
+numpy alone, and is used for small batches (for every batch with the extension)."""
 
 from __future__ import annotations
 
@@ -40,16 +41,19 @@ def texts() -> list[str]:
 
 
 @pytest.mark.parametrize("model_class", [TopicModel, SentimentModel])
-def test_fast_path_equals_the_pipeline_on_real_texts(model_class: Any, texts: list[str]) -> None:
+def test_fast_path_equals_the_pipeline_on_real_texts(model_class: Any, texts: list[str],
+                                                    hashing_implementation: str) -> None:
     model = model_class.load()
     assert model.fast_path is not None, "the shipped linear model should compile"
+    assert model.fast_path.native == (hashing_implementation == "native")
     usable = [t for t in texts if any("\u4e00" <= ch <= "\u9fff" for ch in t)]
     expected = model.pipeline.predict_proba(usable)
     got = np.vstack([model.fast_path.predict_proba_one(t) for t in usable])
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9)
 
 
-def test_one_post_goes_through_the_fast_path_and_a_large_batch_through_the_pipeline(texts: list[str]) -> None:
+def test_one_post_goes_through_the_fast_path_and_a_large_batch_through_the_pipeline(
+        texts: list[str], hashing_implementation: str) -> None:
     model = SentimentModel.load()
     expected = model.predict(texts[:3])
 
@@ -63,8 +67,11 @@ def test_one_post_goes_through_the_fast_path_and_a_large_batch_through_the_pipel
     model.pipeline = Refusing()
     try:
         assert [model.predict([t])[0] for t in texts[:3]] == expected  # each alone: fast path only
-        with pytest.raises(AssertionError, match="pipeline called"):
-            model.predict(texts[: FAST_PATH_MAX_ROWS + 1])
+        if hashing_implementation == "native":  # the extension beats the batched pipeline at any size
+            assert len(model.predict(texts[: FAST_PATH_MAX_ROWS + 1])) == FAST_PATH_MAX_ROWS + 1
+        else:
+            with pytest.raises(AssertionError, match="pipeline called"):
+                model.predict(texts[: FAST_PATH_MAX_ROWS + 1])
     finally:
         model.pipeline = real
 
@@ -79,7 +86,7 @@ def _virus_posts(limit: int) -> tuple[list[str], list[str]]:
     return [r["content"] for r in rows], [r["label"] for r in rows]
 
 
-def test_binary_model_without_polarity_scorer_compiles_exactly() -> None:
+def test_binary_model_without_polarity_scorer_compiles_exactly(hashing_implementation: str) -> None:
     """A model trained with ``yuqing train`` on two classes and no weibo_senti scorer has another shape."""
     x, y = _virus_posts(900)
     keep = [i for i, label in enumerate(y) if label != "neutral"]
@@ -112,7 +119,7 @@ def test_other_shapes_are_not_compiled() -> None:
     assert compile_linear("not a pipeline") is None
 
 
-def test_collisions_in_a_small_table_add_up_in_both_paths() -> None:
+def test_collisions_in_a_small_table_add_up_in_both_paths(hashing_implementation: str) -> None:
     """A 2^6-bucket model: many features share buckets, and the fast path must add them as the pipeline does."""
     x, y = _virus_posts(600)
     pipeline = Pipeline([
@@ -129,7 +136,8 @@ def test_collisions_in_a_small_table_add_up_in_both_paths() -> None:
 
 
 @pytest.mark.parametrize("model_class", [TopicModel, SentimentModel])
-def test_mis_decoded_text_with_lone_surrogates_classifies_alike_in_both_paths(model_class: Any) -> None:
+def test_mis_decoded_text_with_lone_surrogates_classifies_alike_in_both_paths(model_class: Any,
+                                                                             hashing_implementation: str) -> None:
     """Bytes decoded with surrogateescape leave lone surrogates; hashing must take them as code points."""
     model = model_class.load()
     texts = ["\udcc3\udca9医院排队太久了，态度恶劣", "小区\ud800门口搅拌站半夜施工"]

@@ -1,0 +1,474 @@
+/*
+ * analysis._native: the hashed n-gram features of analysis.hashing and the linear scores of analysis.linear,
+ * computed in C for one text at a time.
+ *
+ * Classifying one post through the numpy code costs about 60-90 microseconds a model, almost all of it the
+ * fixed cost of a few dozen small numpy calls; the arithmetic itself is a few hundred multiply-adds. This
+ * module does the same arithmetic without those calls. It defines nothing of its own: every hash follows the
+ * specification in analysis/hashing.py (the tests compare both implementations feature by feature and score
+ * by score on real texts), and analysis.hashing falls back to numpy when this module is not built.
+ *
+ *   bucket_counts(chars, orders, words, word_bigrams, extra, bits) -> (bytes, bytes)
+ *       the sorted distinct buckets (native-endian int64) and how many features fell in each (float64);
+ *   Scorer(table, bits, idf_col, sublinear, l2, coef_col, n_coef, m_idf_col, m_sublinear, m_l2, m_coef_col)
+ *       .scores(chars, orders, words, word_bigrams, extra) -> tuple of n_coef floats (+1 for the margin)
+ *       the TF-IDF weighted, normalised features' dot products with the table's weight columns, before any
+ *       intercept; the optional margin is a second weighting (its own idf, sublinear and l2) and one column.
+ *
+ * ``orders`` is a bit mask: bit n-1 set means character n-grams of order n (1..4) are counted.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NATIVE_VERSION 1
+#define MAX_ORDER 4
+#define PREFETCH 16
+
+static const uint64_t MULT[MAX_ORDER] = {0x9E3779B97F4A7C15ULL, 0xC2B2AE3D27D4EB4FULL, 0x165667B19E3779F9ULL,
+                                         0xD6E8FEB86659FD93ULL};
+static const uint64_t SALT_CHAR[MAX_ORDER + 1] = {0, 0x243F6A8885A308D3ULL, 0x13198A2E03707344ULL,
+                                                  0xA4093822299F31D0ULL, 0x082EFA98EC4E6C89ULL};
+static const uint64_t SALT_WORD = 0x452821E638D01377ULL;
+static const uint64_t SALT_WORD_BIGRAM = 0xBE5466CF34E90C6CULL;
+static const uint64_t SALT_EXTRA = 0xC0AC29B7C97C50DDULL;
+
+static inline uint64_t fmix64(uint64_t k) {
+    k ^= k >> 33;
+    k *= 0xFF51AFD7ED558CCDULL;
+    k ^= k >> 33;
+    k *= 0xC4CEB9FE1A85EC53ULL;
+    k ^= k >> 33;
+    return k;
+}
+
+static inline uint32_t rotl32(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
+
+/* MurmurHash3_x86_32 with seed 0, as mmh3.hash computes it over a str's UTF-8 bytes. */
+static uint32_t murmur3_32(const unsigned char *data, Py_ssize_t len) {
+    const uint32_t c1 = 0xcc9e2d51, c2 = 0x1b873593;
+    uint32_t h = 0;
+    Py_ssize_t blocks = len / 4;
+    for (Py_ssize_t i = 0; i < blocks; i++) {
+        const unsigned char *p = data + 4 * i;
+        uint32_t k = (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+        k *= c1;
+        k = rotl32(k, 15);
+        k *= c2;
+        h ^= k;
+        h = rotl32(h, 13);
+        h = h * 5 + 0xe6546b64;
+    }
+    const unsigned char *tail = data + 4 * blocks;
+    uint32_t k = 0;
+    switch (len & 3) {
+        case 3:
+            k ^= (uint32_t)tail[2] << 16;
+            /* fall through */
+        case 2:
+            k ^= (uint32_t)tail[1] << 8;
+            /* fall through */
+        case 1:
+            k ^= tail[0];
+            k *= c1;
+            k = rotl32(k, 15);
+            k *= c2;
+            h ^= k;
+    }
+    h ^= (uint32_t)len;
+    h ^= h >> 16;
+    h *= 0x85ebca6b;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35;
+    h ^= h >> 16;
+    return h;
+}
+
+/* A growable array of 64-bit feature keys. */
+typedef struct {
+    uint64_t *keys;
+    Py_ssize_t n, cap;
+} Keys;
+
+static int keys_reserve(Keys *keys, Py_ssize_t more) {
+    if (keys->n + more <= keys->cap) return 0;
+    Py_ssize_t cap = keys->cap ? keys->cap : 256;
+    while (cap < keys->n + more) cap *= 2;
+    uint64_t *grown = PyMem_Realloc(keys->keys, (size_t)cap * sizeof(uint64_t));
+    if (!grown) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    keys->keys = grown;
+    keys->cap = cap;
+    return 0;
+}
+
+/* The 32-bit word hashes of a sequence of str (mmh3 over UTF-8); NULL with an exception set on error. */
+static uint64_t *string_hashes(PyObject *seq, Py_ssize_t *count) {
+    PyObject *fast = PySequence_Fast(seq, "words and extra features must be a sequence of str");
+    if (!fast) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
+    uint64_t *out = PyMem_Malloc((size_t)(n ? n : 1) * sizeof(uint64_t));
+    if (!out) {
+        Py_DECREF(fast);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    PyObject **items = PySequence_Fast_ITEMS(fast);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t len;
+        const char *utf8;
+        if (PyBytes_Check(items[i])) { /* as mmh3.hash takes them: the bytes themselves */
+            utf8 = PyBytes_AS_STRING(items[i]);
+            len = PyBytes_GET_SIZE(items[i]);
+        } else if (PyUnicode_Check(items[i])) {
+            utf8 = PyUnicode_AsUTF8AndSize(items[i], &len);
+        } else {
+            PyErr_Format(PyExc_TypeError, "feature strings must be str, got %.100s", Py_TYPE(items[i])->tp_name);
+            utf8 = NULL;
+        }
+        if (!utf8) {
+            PyMem_Free(out);
+            Py_DECREF(fast);
+            return NULL;
+        }
+        out[i] = murmur3_32((const unsigned char *)utf8, len);
+    }
+    Py_DECREF(fast);
+    *count = n;
+    return out;
+}
+
+/* Every feature key of one text, as analysis.hashing.feature_keys computes them (order aside). */
+static int feature_keys(PyObject *chars, int orders, PyObject *words, int word_bigrams, PyObject *extra,
+                        Keys *keys) {
+    if (orders & ~((1 << MAX_ORDER) - 1)) {
+        PyErr_Format(PyExc_ValueError, "character n-gram orders must lie in 1..%d", MAX_ORDER);
+        return -1;
+    }
+    Py_ssize_t length = PyUnicode_GET_LENGTH(chars);
+    if (orders && length) {
+        int kind = PyUnicode_KIND(chars);
+        const void *data = PyUnicode_DATA(chars);
+        for (int n = 1; n <= MAX_ORDER; n++) {
+            if (!(orders & (1 << (n - 1))) || length < n) continue;
+            if (keys_reserve(keys, length - n + 1) < 0) return -1;
+            for (Py_ssize_t i = 0; i + n <= length; i++) {
+                uint64_t k = (uint64_t)PyUnicode_READ(kind, data, i);
+                for (int j = 1; j < n; j++) k = k * MULT[j] + (uint64_t)PyUnicode_READ(kind, data, i + j);
+                keys->keys[keys->n++] = k ^ SALT_CHAR[n];
+            }
+        }
+    }
+    Py_ssize_t n_words = 0;
+    uint64_t *hashes = string_hashes(words, &n_words);
+    if (!hashes) return -1;
+    if (keys_reserve(keys, 2 * n_words) < 0) {
+        PyMem_Free(hashes);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n_words; i++) keys->keys[keys->n++] = hashes[i] ^ SALT_WORD;
+    if (word_bigrams)
+        for (Py_ssize_t i = 0; i + 1 < n_words; i++)
+            keys->keys[keys->n++] = (hashes[i] * MULT[0] + hashes[i + 1]) ^ SALT_WORD_BIGRAM;
+    PyMem_Free(hashes);
+    Py_ssize_t n_extra = 0;
+    hashes = string_hashes(extra, &n_extra);
+    if (!hashes) return -1;
+    if (keys_reserve(keys, n_extra) < 0) {
+        PyMem_Free(hashes);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n_extra; i++) keys->keys[keys->n++] = hashes[i] ^ SALT_EXTRA;
+    PyMem_Free(hashes);
+    return 0;
+}
+
+/* Buckets of every key (in place), then the distinct buckets and their counts: an open-addressing table
+ * whose slots hold bucket + 1 (0 is empty). Returns the number of distinct buckets, -1 on error. */
+typedef struct {
+    uint64_t *slot; /* bucket + 1, or 0 */
+    double *count;
+    Py_ssize_t *order; /* slot indices in insertion order */
+} Tally;
+
+static Py_ssize_t tally(Keys *keys, int bits, Tally *t) {
+    Py_ssize_t cap = 16;
+    while (cap < 2 * keys->n) cap *= 2;
+    t->slot = PyMem_Calloc((size_t)cap, sizeof(uint64_t));
+    t->count = PyMem_Malloc((size_t)cap * sizeof(double));
+    t->order = PyMem_Malloc((size_t)cap * sizeof(Py_ssize_t));
+    if (!t->slot || !t->count || !t->order) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_ssize_t distinct = 0, mask = cap - 1;
+    for (Py_ssize_t i = 0; i < keys->n; i++) {
+        uint64_t bucket = fmix64(keys->keys[i]) >> (64 - bits);
+        Py_ssize_t at = (Py_ssize_t)(bucket & (uint64_t)mask);
+        /* Buckets are the top bits of a well-mixed hash, so their low bits probe evenly. */
+        while (t->slot[at] && t->slot[at] != bucket + 1) at = (at + 1) & mask;
+        if (!t->slot[at]) {
+            t->slot[at] = bucket + 1;
+            t->count[at] = 0.0;
+            t->order[distinct++] = at;
+        }
+        t->count[at] += 1.0;
+    }
+    return distinct;
+}
+
+static void tally_free(Tally *t) {
+    PyMem_Free(t->slot);
+    PyMem_Free(t->count);
+    PyMem_Free(t->order);
+}
+
+static int check_bits(int bits) {
+    if (bits < 1 || bits > 63) {
+        PyErr_Format(PyExc_ValueError, "bits must lie in 1..63, got %d", bits);
+        return -1;
+    }
+    return 0;
+}
+
+typedef struct {
+    int64_t bucket;
+    double count;
+} Entry;
+
+static int by_bucket(const void *a, const void *b) {
+    int64_t x = ((const Entry *)a)->bucket, y = ((const Entry *)b)->bucket;
+    return (x > y) - (x < y);
+}
+
+static PyObject *bucket_counts(PyObject *Py_UNUSED(module), PyObject *args) {
+    PyObject *chars, *words, *extra;
+    int orders, word_bigrams, bits;
+    if (!PyArg_ParseTuple(args, "UiOpOi:bucket_counts", &chars, &orders, &words, &word_bigrams, &extra, &bits))
+        return NULL;
+    if (check_bits(bits) < 0) return NULL;
+    Keys keys = {NULL, 0, 0};
+    Tally t = {NULL, NULL, NULL};
+    PyObject *result = NULL;
+    Entry *entries = NULL;
+    if (feature_keys(chars, orders, words, word_bigrams, extra, &keys) < 0) goto done;
+    Py_ssize_t distinct = tally(&keys, bits, &t);
+    if (distinct < 0) goto done;
+    entries = PyMem_Malloc((size_t)(distinct ? distinct : 1) * sizeof(Entry));
+    if (!entries) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < distinct; i++) {
+        Py_ssize_t at = t.order[i];
+        entries[i].bucket = (int64_t)(t.slot[at] - 1);
+        entries[i].count = t.count[at];
+    }
+    qsort(entries, (size_t)distinct, sizeof(Entry), by_bucket);
+    PyObject *buckets = PyBytes_FromStringAndSize(NULL, distinct * (Py_ssize_t)sizeof(int64_t));
+    PyObject *counts = PyBytes_FromStringAndSize(NULL, distinct * (Py_ssize_t)sizeof(double));
+    if (buckets && counts) {
+        int64_t *b = (int64_t *)PyBytes_AS_STRING(buckets);
+        double *c = (double *)PyBytes_AS_STRING(counts);
+        for (Py_ssize_t i = 0; i < distinct; i++) {
+            b[i] = entries[i].bucket;
+            c[i] = entries[i].count;
+        }
+        result = PyTuple_Pack(2, buckets, counts);
+    }
+    Py_XDECREF(buckets);
+    Py_XDECREF(counts);
+done:
+    PyMem_Free(entries);
+    tally_free(&t);
+    PyMem_Free(keys.keys);
+    return result;
+}
+
+/* ---- Scorer: a linear model's weight table and layout ---- */
+
+typedef struct {
+    PyObject_HEAD Py_buffer table;
+    int has_table;
+    int bits;
+    Py_ssize_t width;
+    Py_ssize_t idf_col, coef_col, n_coef, m_idf_col, m_coef_col;
+    int sublinear, l2, m_sublinear, m_l2;
+} Scorer;
+
+static void Scorer_dealloc(Scorer *self) {
+    if (self->has_table) PyBuffer_Release(&self->table);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int column_ok(Py_ssize_t col, Py_ssize_t span, Py_ssize_t width, const char *name, int optional) {
+    if (optional && col == -1) return 0;
+    if (col < 0 || span < 1 || col + span > width) {
+        PyErr_Format(PyExc_ValueError, "%s column %zd (span %zd) lies outside a table of %zd columns", name, col,
+                     span, width);
+        return -1;
+    }
+    return 0;
+}
+
+static int Scorer_init(Scorer *self, PyObject *args, PyObject *kwds) {
+    PyObject *table;
+    if (kwds && PyDict_Size(kwds)) {
+        PyErr_SetString(PyExc_TypeError, "Scorer takes its arguments by position only");
+        return -1;
+    }
+    if (!PyArg_ParseTuple(args, "Oinppnnnppn:Scorer", &table, &self->bits, &self->idf_col, &self->sublinear,
+                          &self->l2, &self->coef_col, &self->n_coef, &self->m_idf_col, &self->m_sublinear,
+                          &self->m_l2, &self->m_coef_col))
+        return -1;
+    if (check_bits(self->bits) < 0) return -1;
+    if (self->has_table) {
+        PyBuffer_Release(&self->table);
+        self->has_table = 0;
+    }
+    if (PyObject_GetBuffer(table, &self->table, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0) return -1;
+    self->has_table = 1;
+    Py_buffer *view = &self->table;
+    if (view->ndim != 2 || view->itemsize != sizeof(double) || !view->format || strcmp(view->format, "d") != 0) {
+        PyErr_SetString(PyExc_ValueError, "the weight table must be a C-contiguous 2-D float64 array");
+        return -1;
+    }
+    if (view->shape[0] != ((Py_ssize_t)1 << self->bits)) {
+        PyErr_Format(PyExc_ValueError, "the weight table has %zd rows; %d-bit hashing needs %zd", view->shape[0],
+                     self->bits, (Py_ssize_t)1 << self->bits);
+        return -1;
+    }
+    self->width = view->shape[1];
+    if (column_ok(self->idf_col, 1, self->width, "idf", 1) < 0 ||
+        column_ok(self->coef_col, self->n_coef, self->width, "weight", 0) < 0 ||
+        column_ok(self->m_idf_col, 1, self->width, "margin idf", 1) < 0 ||
+        column_ok(self->m_coef_col, 1, self->width, "margin weight", 1) < 0)
+        return -1;
+    return 0;
+}
+
+static PyObject *Scorer_scores(Scorer *self, PyObject *args) {
+    PyObject *chars, *words, *extra;
+    int orders, word_bigrams;
+    if (!PyArg_ParseTuple(args, "UiOpO:scores", &chars, &orders, &words, &word_bigrams, &extra)) return NULL;
+    if (!self->has_table) {
+        PyErr_SetString(PyExc_RuntimeError, "Scorer was not initialised");
+        return NULL;
+    }
+    Keys keys = {NULL, 0, 0};
+    Tally t = {NULL, NULL, NULL};
+    PyObject *result = NULL;
+    double *sums = NULL;
+    if (feature_keys(chars, orders, words, word_bigrams, extra, &keys) < 0) goto done;
+    Py_ssize_t distinct = tally(&keys, self->bits, &t);
+    if (distinct < 0) goto done;
+    Py_ssize_t n = self->n_coef;
+    sums = PyMem_Calloc((size_t)n, sizeof(double));
+    if (!sums) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const double *table = (const double *)self->table.buf;
+    const Py_ssize_t width = self->width;
+    double norm2 = 0.0, m_norm2 = 0.0, margin = 0.0;
+    /* The rows are scattered over a table far larger than the caches: ask for them a few features ahead. */
+    for (Py_ssize_t i = 0; i < distinct && i < PREFETCH; i++)
+        __builtin_prefetch(table + (Py_ssize_t)(t.slot[t.order[i]] - 1) * width);
+    for (Py_ssize_t i = 0; i < distinct; i++) {
+        if (i + PREFETCH < distinct) {
+            const double *ahead = table + (Py_ssize_t)(t.slot[t.order[i + PREFETCH]] - 1) * width;
+            __builtin_prefetch(ahead);
+            __builtin_prefetch(ahead + width - 1);
+        }
+        Py_ssize_t at = t.order[i];
+        const double *row = table + (Py_ssize_t)(t.slot[at] - 1) * width;
+        double count = t.count[at];
+        double tf = self->sublinear ? log(count) + 1.0 : count;
+        double value = self->idf_col >= 0 ? tf * row[self->idf_col] : tf;
+        norm2 += value * value;
+        const double *coef = row + self->coef_col;
+        for (Py_ssize_t c = 0; c < n; c++) sums[c] += value * coef[c];
+        if (self->m_coef_col >= 0) {
+            double m_tf = self->m_sublinear ? log(count) + 1.0 : count;
+            double m_value = self->m_idf_col >= 0 ? m_tf * row[self->m_idf_col] : m_tf;
+            m_norm2 += m_value * m_value;
+            margin += m_value * row[self->m_coef_col];
+        }
+    }
+    if (self->l2 && norm2 > 0) {
+        double norm = sqrt(norm2);
+        for (Py_ssize_t c = 0; c < n; c++) sums[c] /= norm;
+    }
+    if (self->m_l2 && m_norm2 > 0) margin /= sqrt(m_norm2);
+    result = PyTuple_New(n + (self->m_coef_col >= 0 ? 1 : 0));
+    if (!result) goto done;
+    for (Py_ssize_t c = 0; c < n; c++) {
+        PyObject *value = PyFloat_FromDouble(sums[c]);
+        if (!value) {
+            Py_CLEAR(result);
+            goto done;
+        }
+        PyTuple_SET_ITEM(result, c, value);
+    }
+    if (self->m_coef_col >= 0) {
+        PyObject *value = PyFloat_FromDouble(margin);
+        if (!value) {
+            Py_CLEAR(result);
+            goto done;
+        }
+        PyTuple_SET_ITEM(result, n, value);
+    }
+done:
+    PyMem_Free(sums);
+    tally_free(&t);
+    PyMem_Free(keys.keys);
+    return result;
+}
+
+static PyMethodDef Scorer_methods[] = {
+    {"scores", (PyCFunction)Scorer_scores, METH_VARARGS,
+     "scores(chars, orders, words, word_bigrams, extra) -> the weighted features' dot products"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject ScorerType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "analysis._native.Scorer",
+    .tp_basicsize = sizeof(Scorer),
+    .tp_dealloc = (destructor)Scorer_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A linear model's per-bucket weight table and its column layout.",
+    .tp_methods = Scorer_methods,
+    .tp_init = (initproc)Scorer_init,
+    .tp_new = PyType_GenericNew,
+};
+
+static PyMethodDef module_methods[] = {
+    {"bucket_counts", bucket_counts, METH_VARARGS,
+     "bucket_counts(chars, orders, words, word_bigrams, extra, bits) -> (int64 buckets bytes, float64 counts bytes)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef native_module = {
+    PyModuleDef_HEAD_INIT, "analysis._native",
+    "Hashed n-gram features and linear scores of one text (see analysis/hashing.py for the specification).", -1,
+    module_methods, NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__native(void) {
+    if (PyType_Ready(&ScorerType) < 0) return NULL;
+    PyObject *module = PyModule_Create(&native_module);
+    if (!module) return NULL;
+    Py_INCREF(&ScorerType);
+    if (PyModule_AddObject(module, "Scorer", (PyObject *)&ScorerType) < 0 ||
+        PyModule_AddIntConstant(module, "VERSION", NATIVE_VERSION) < 0) {
+        Py_DECREF(&ScorerType);
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}
