@@ -437,3 +437,9 @@ def test_no_mobile_number_survives_in_real_messages() -> None:
 )
 def test_partial_numbers_grouped_ids_relatives_and_lanes(text: str, expected: str) -> None:
     assert masked(text) == expected
+
+
+def test_a_lone_surrogate_becomes_the_replacement_character_and_the_rest_is_masked() -> None:
+    result = deidentify("联系\udcc3人电话13812345678")
+    assert result.text == "联系\ufffd人电话138****5678"
+    assert len(result.text) == len("联系\udcc3人电话13812345678")

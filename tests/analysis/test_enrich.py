@@ -177,6 +177,18 @@ def test_mojibake_is_repaired() -> None:
     assert "电梯" in post.text
 
 
+@pytest.mark.parametrize("batched", [False, True])
+def test_a_lone_surrogate_costs_one_character_not_the_post(batched: bool) -> None:
+    """Bytes decoded with surrogateescape (or a JSON "\\udcc3" escape) leave lone surrogates, which UTF-8 cannot
+    carry: the text used to be withheld whole. It is kept, masked and analysed, with U+FFFD in their place."""
+    raw = _post("surrogate", "医院\udcc3排队三个小时，我的电话13812345678，医生态度恶劣", title="投诉\ud800医院")
+    post = enrich_many([raw])[0] if batched else enrich(raw)
+    assert post.text == "医院\ufffd排队三个小时，我的电话138****5678，医生态度恶劣"
+    assert post.title == "投诉\ufffd医院"
+    assert post.topic == "就医"
+    post.text.encode("utf-8")  # what Elasticsearch receives
+
+
 def test_a_megabyte_of_text_is_handled() -> None:
     huge = ("小区电梯坏了一个月，物业不管。联系电话13900001111。" * 40_000)[: 1_000_000]
     post = Enricher(max_analysis_chars=20_000).enrich(_post("huge", huge))
