@@ -8,7 +8,7 @@
  * specification in analysis/hashing.py (the tests compare both implementations feature by feature and score
  * by score on real texts), and analysis.hashing falls back to numpy when this module is not built.
  *
- *   bucket_counts(chars, orders, words, word_bigrams, extra, bits) -> (bytes, bytes)
+ *   bucket_counts(chars, orders, words, word_bigrams, extra, bits) -> (bytearray, bytearray)
  *       the sorted distinct buckets (native-endian int64) and how many features fell in each (float64);
  *   Scorer(table, bits, idf_col, sublinear, l2, coef_col, n_coef, m_idf_col, m_sublinear, m_l2, m_coef_col)
  *       .scores(chars, orders, words, word_bigrams, extra) -> tuple of n_coef floats (+1 for the margin)
@@ -27,6 +27,8 @@
 #define NATIVE_VERSION 1
 #define MAX_ORDER 4
 #define PREFETCH 16
+/* A weight table has 2^bits rows, a count that must fit in Py_ssize_t. */
+#define MAX_TABLE_BITS 40
 
 static const uint64_t MULT[MAX_ORDER] = {0x9E3779B97F4A7C15ULL, 0xC2B2AE3D27D4EB4FULL, 0x165667B19E3779F9ULL,
                                          0xD6E8FEB86659FD93ULL};
@@ -270,11 +272,12 @@ static PyObject *bucket_counts(PyObject *Py_UNUSED(module), PyObject *args) {
         entries[i].count = t.count[at];
     }
     qsort(entries, (size_t)distinct, sizeof(Entry), by_bucket);
-    PyObject *buckets = PyBytes_FromStringAndSize(NULL, distinct * (Py_ssize_t)sizeof(int64_t));
-    PyObject *counts = PyBytes_FromStringAndSize(NULL, distinct * (Py_ssize_t)sizeof(double));
+    /* bytearrays: numpy arrays over them are writable, as the numpy implementation's are */
+    PyObject *buckets = PyByteArray_FromStringAndSize(NULL, distinct * (Py_ssize_t)sizeof(int64_t));
+    PyObject *counts = PyByteArray_FromStringAndSize(NULL, distinct * (Py_ssize_t)sizeof(double));
     if (buckets && counts) {
-        int64_t *b = (int64_t *)PyBytes_AS_STRING(buckets);
-        double *c = (double *)PyBytes_AS_STRING(counts);
+        int64_t *b = (int64_t *)PyByteArray_AS_STRING(buckets);
+        double *c = (double *)PyByteArray_AS_STRING(counts);
         for (Py_ssize_t i = 0; i < distinct; i++) {
             b[i] = entries[i].bucket;
             c[i] = entries[i].count;
@@ -308,7 +311,7 @@ static void Scorer_dealloc(Scorer *self) {
 
 static int column_ok(Py_ssize_t col, Py_ssize_t span, Py_ssize_t width, const char *name, int optional) {
     if (optional && col == -1) return 0;
-    if (col < 0 || span < 1 || col + span > width) {
+    if (col < 0 || span < 1 || span > width || col > width - span) { /* (no col + span: it could overflow) */
         PyErr_Format(PyExc_ValueError, "%s column %zd (span %zd) lies outside a table of %zd columns", name, col,
                      span, width);
         return -1;
@@ -316,40 +319,58 @@ static int column_ok(Py_ssize_t col, Py_ssize_t span, Py_ssize_t width, const ch
     return 0;
 }
 
+/* Arguments are parsed and checked into a local Scorer and copied into ``self`` only once all are valid, so a
+ * failed (re-)initialisation leaves ``self`` as it was. */
 static int Scorer_init(Scorer *self, PyObject *args, PyObject *kwds) {
     PyObject *table;
+    Scorer next;
     if (kwds && PyDict_Size(kwds)) {
         PyErr_SetString(PyExc_TypeError, "Scorer takes its arguments by position only");
         return -1;
     }
-    if (!PyArg_ParseTuple(args, "Oinppnnnppn:Scorer", &table, &self->bits, &self->idf_col, &self->sublinear,
-                          &self->l2, &self->coef_col, &self->n_coef, &self->m_idf_col, &self->m_sublinear,
-                          &self->m_l2, &self->m_coef_col))
+    if (!PyArg_ParseTuple(args, "Oinppnnnppn:Scorer", &table, &next.bits, &next.idf_col, &next.sublinear, &next.l2,
+                          &next.coef_col, &next.n_coef, &next.m_idf_col, &next.m_sublinear, &next.m_l2,
+                          &next.m_coef_col))
         return -1;
-    if (check_bits(self->bits) < 0) return -1;
-    if (self->has_table) {
-        PyBuffer_Release(&self->table);
-        self->has_table = 0;
+    if (next.bits < 1 || next.bits > MAX_TABLE_BITS) {
+        PyErr_Format(PyExc_ValueError, "a weight table's bits must lie in 1..%d, got %d", MAX_TABLE_BITS, next.bits);
+        return -1;
     }
-    if (PyObject_GetBuffer(table, &self->table, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0) return -1;
-    self->has_table = 1;
-    Py_buffer *view = &self->table;
+    if (PyObject_GetBuffer(table, &next.table, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0) return -1;
+    Py_buffer *view = &next.table;
     if (view->ndim != 2 || view->itemsize != sizeof(double) || !view->format || strcmp(view->format, "d") != 0) {
         PyErr_SetString(PyExc_ValueError, "the weight table must be a C-contiguous 2-D float64 array");
-        return -1;
+        goto refused;
     }
-    if (view->shape[0] != ((Py_ssize_t)1 << self->bits)) {
+    if (view->shape[0] != ((Py_ssize_t)1 << next.bits)) {
         PyErr_Format(PyExc_ValueError, "the weight table has %zd rows; %d-bit hashing needs %zd", view->shape[0],
-                     self->bits, (Py_ssize_t)1 << self->bits);
-        return -1;
+                     next.bits, (Py_ssize_t)1 << next.bits);
+        goto refused;
     }
-    self->width = view->shape[1];
-    if (column_ok(self->idf_col, 1, self->width, "idf", 1) < 0 ||
-        column_ok(self->coef_col, self->n_coef, self->width, "weight", 0) < 0 ||
-        column_ok(self->m_idf_col, 1, self->width, "margin idf", 1) < 0 ||
-        column_ok(self->m_coef_col, 1, self->width, "margin weight", 1) < 0)
-        return -1;
+    next.width = view->shape[1];
+    if (column_ok(next.idf_col, 1, next.width, "idf", 1) < 0 ||
+        column_ok(next.coef_col, next.n_coef, next.width, "weight", 0) < 0 ||
+        column_ok(next.m_idf_col, 1, next.width, "margin idf", 1) < 0 ||
+        column_ok(next.m_coef_col, 1, next.width, "margin weight", 1) < 0)
+        goto refused;
+    if (self->has_table) PyBuffer_Release(&self->table);
+    self->table = next.table;
+    self->has_table = 1;
+    self->bits = next.bits;
+    self->width = next.width;
+    self->idf_col = next.idf_col;
+    self->coef_col = next.coef_col;
+    self->n_coef = next.n_coef;
+    self->m_idf_col = next.m_idf_col;
+    self->m_coef_col = next.m_coef_col;
+    self->sublinear = next.sublinear;
+    self->l2 = next.l2;
+    self->m_sublinear = next.m_sublinear;
+    self->m_l2 = next.m_l2;
     return 0;
+refused:
+    PyBuffer_Release(&next.table);
+    return -1;
 }
 
 static PyObject *Scorer_scores(Scorer *self, PyObject *args) {
@@ -449,7 +470,7 @@ static PyTypeObject ScorerType = {
 
 static PyMethodDef module_methods[] = {
     {"bucket_counts", bucket_counts, METH_VARARGS,
-     "bucket_counts(chars, orders, words, word_bigrams, extra, bits) -> (int64 buckets bytes, float64 counts bytes)"},
+     "bucket_counts(chars, orders, words, word_bigrams, extra, bits) -> (int64 buckets, float64 counts) as bytearrays"},
     {NULL, NULL, 0, NULL},
 };
 

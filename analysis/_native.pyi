@@ -7,7 +7,7 @@ from typing_extensions import Buffer
 VERSION: int
 
 def bucket_counts(chars: str, orders: int, words: Sequence[str | bytes], word_bigrams: bool,
-                  extra: Sequence[str | bytes], bits: int) -> tuple[bytes, bytes]: ...
+                  extra: Sequence[str | bytes], bits: int) -> tuple[bytearray, bytearray]: ...
 
 class Scorer:
     def __init__(self, table: Buffer, bits: int, idf_col: int, sublinear: bool, l2: bool, coef_col: int, n_coef: int,

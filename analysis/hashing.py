@@ -69,8 +69,9 @@ def native() -> Any:
     try:
         from analysis import _native
     except ImportError:
-        log.info("analysis._native is not built; hashed features are computed with numpy (slower, same results). "
-                 "Build it with `pip install -e .` in the project directory.")
+        log.warning("analysis._native is not built, so the classifiers run on numpy (same results, about a third "
+                    "slower). It needs a C compiler and Python's headers (Debian: gcc, python3-dev); build it with "
+                    "`pip install -v -e .` in the project directory, which shows why it failed.")
         return None
     if getattr(_native, "VERSION", None) != NATIVE_VERSION:
         log.warning("analysis._native is version %s, this code expects %s (a stale build); using numpy. Rebuild "
@@ -101,8 +102,14 @@ def fmix64(keys: np.ndarray) -> np.ndarray:
     return keys
 
 
+def _utf8(value: str | bytes) -> bytes:
+    # mmh3 hashes a str as its UTF-8 bytes but crashes the interpreter on a lone surrogate; encoding here
+    # raises UnicodeEncodeError instead, as the extension does.
+    return value.encode("utf-8") if isinstance(value, str) else value
+
+
 def _string_hashes(strings: Iterable[str], count: int) -> np.ndarray:
-    signed = np.fromiter(map(mmh3.hash, strings), dtype=np.int64, count=count)
+    signed = np.fromiter((mmh3.hash(_utf8(s)) for s in strings), dtype=np.int64, count=count)
     return signed.astype(np.uint64) & _LOW32
 
 
@@ -118,8 +125,8 @@ def feature_keys(parts: FeatureParts) -> np.ndarray:
     """The 64-bit key of every feature occurrence of ``parts`` (before the finaliser)."""
     keys: list[np.ndarray] = []
     orders = parts.char_orders
+    orders_mask(tuple(orders))  # refuses orders outside 1..MAX_CHAR_ORDER, as the extension does
     if orders and parts.chars:
-        orders_mask(tuple(orders))  # refuses orders outside 1..MAX_CHAR_ORDER
         # surrogatepass: a lone surrogate (left by mis-decoded input) is one code point like any other
         codes = np.frombuffer(parts.chars.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
         gram = codes
@@ -140,8 +147,15 @@ def feature_keys(parts: FeatureParts) -> np.ndarray:
     return np.concatenate(keys) if len(keys) > 1 else keys[0].copy()
 
 
+def check_bits(bits: int) -> None:
+    """Refuse a table size the hash cannot address (the extension refuses the same)."""
+    if not isinstance(bits, int) or isinstance(bits, bool) or not 1 <= bits <= 63:
+        raise ValueError(f"bits must lie in 1..63, got {bits!r}")
+
+
 def bucket_counts(keys: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
     """(sorted distinct buckets, how many keys fell in each) of 64-bit feature keys; ``keys`` is consumed."""
+    check_bits(bits)
     if not len(keys):
         return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float64)
     buckets = fmix64(keys) >> _U64(64 - bits)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
+from typing import Any
 
 import mmh3
 import numpy as np
@@ -20,6 +22,7 @@ from analysis.hashing import (
     FeatureParts,
     HashedNgrams,
 )
+from tests.analysis.conftest import built_extension
 
 
 def _fmix64(k: int) -> int:
@@ -109,7 +112,9 @@ def test_words_that_are_neither_text_nor_bytes_are_refused(hashing_implementatio
 
 def test_a_stale_extension_is_not_used(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     """An extension built from an older analysis/_native.c (another VERSION) would hash differently: numpy runs."""
-    from analysis import _native, hashing
+    from analysis import hashing
+
+    _native = built_extension()
 
     monkeypatch.setattr(_native, "VERSION", hashing.NATIVE_VERSION + 1)
     hashing.native.cache_clear()
@@ -124,7 +129,7 @@ def test_a_stale_extension_is_not_used(monkeypatch: pytest.MonkeyPatch, caplog: 
 
 
 def test_the_extension_refuses_a_table_of_another_shape() -> None:
-    from analysis import _native
+    _native: Any = built_extension()
 
     table = np.zeros((16, 3))
     with pytest.raises(ValueError, match="16 rows; 5-bit hashing needs 32"):
@@ -143,3 +148,50 @@ def test_missing_values_are_empty_texts_and_numbers_are_their_digits(hashing_imp
     matrix = hasher.transform([None, 42, "42"])
     assert matrix[0].nnz == 0  # not the word "None"
     np.testing.assert_array_equal(matrix[1].toarray(), matrix[2].toarray())
+
+
+def test_a_refused_reinitialisation_leaves_the_scorer_as_it_was() -> None:
+    """A failed __init__ on a working Scorer used to keep the bad bits and columns: the next call read outside
+    the table and crashed the interpreter."""
+    _native: Any = built_extension()
+    table = np.arange(48, dtype=np.float64).reshape(16, 3)
+    scorer = _native.Scorer(table, 4, 0, True, True, 1, 2, -1, False, False, -1)
+    before = scorer.scores("小区门口的搅拌站", 3, ["搅拌站"], True, [])
+    with pytest.raises(ValueError, match="30-bit hashing"):
+        scorer.__init__(table, 30, 0, True, True, 1, 2, -1, False, False, -1)
+    with pytest.raises(ValueError, match="weight column"):
+        scorer.__init__(table, 4, 0, True, True, 1, 10**9, -1, False, False, -1)
+    with pytest.raises(TypeError):
+        scorer.__init__(table, 30, 0, True, True, 1, 2, -1, False, False, "x")
+    assert scorer.scores("小区门口的搅拌站", 3, ["搅拌站"], True, []) == before
+
+
+@pytest.mark.parametrize("columns", [
+    (0, 1, 2, -1, sys.maxsize),  # margin weight column far outside: col + span used to overflow
+    (0, sys.maxsize, 1, -1, -1),  # weight columns
+    (sys.maxsize, 1, 2, -1, -1),  # idf column
+])
+def test_columns_outside_the_table_are_refused_however_large(columns: tuple[int, ...]) -> None:
+    _native: Any = built_extension()
+    idf, coef, n_coef, m_idf, m_coef = columns
+    with pytest.raises(ValueError, match="lies outside a table of 3 columns"):
+        _native.Scorer(np.zeros((16, 3)), 4, idf, True, True, coef, n_coef, m_idf, False, False, m_coef)
+
+
+@pytest.mark.parametrize("bits", [0, -1, 64])
+def test_table_sizes_the_hash_cannot_address_are_refused(bits: int, hashing_implementation: str) -> None:
+    with pytest.raises(ValueError, match="bits must lie in 1..63"):
+        HashedNgrams(lambda text: FeatureParts(text, (1,)), bits=bits).counts("字")
+
+
+def test_counts_are_writable_arrays_in_both(hashing_implementation: str) -> None:
+    indices, counts = HashedNgrams(lambda text: FeatureParts(text, (1, 2)), bits=8).counts("学校食堂")
+    counts *= 2  # read-only arrays (numpy over bytes) would raise here
+    indices += 0
+    assert counts.sum() == 2 * (4 + 3)
+
+
+def test_a_word_with_a_lone_surrogate_raises_instead_of_crashing(hashing_implementation: str) -> None:
+    """mmh3 crashes the interpreter on a str holding a lone surrogate; both implementations raise instead."""
+    with pytest.raises(UnicodeEncodeError):
+        HashedNgrams(lambda text: FeatureParts(text, (1,), ["a\udcc3"]), bits=8).counts("字")
