@@ -14,7 +14,6 @@ working-day deadline takes seconds to replay.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from alerts.outbox import OutboxWorker
 from alerts.pipeline import EvaluationReport, Pipeline
 from yuqing.clock import DEFAULT_TZ, ManualClock
 from yuqing.contract import Post
-from yuqing.postlines import BadLine, RegionResolver, post_from_record
+from yuqing.postlines import BadLine, RegionResolver, load_json_line, post_from_record
 
 Echo = Callable[[str], None]
 # A step never waits longer than this in real time; a longer gap is jumped over.
@@ -70,10 +69,9 @@ def read_posts(path: Path, tz: tzinfo = DEFAULT_TZ, resolve_region: RegionResolv
             if not line.strip():
                 continue
             try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ReplayInputError(f"{path}:{number}: not JSON ({exc.msg} at column {exc.colno}); write one "
-                                       "complete post object per line") from exc
+                data = load_json_line(line)
+            except BadLine as exc:
+                raise ReplayInputError(f"{path}:{number}: {exc}; write one complete post object per line") from exc
             if isinstance(data, dict) and not (data.get("published_at") or data.get("fetched_at")):
                 raise ReplayInputError(f"{path}:{number}: no published_at or fetched_at; replay orders posts by "
                                        "time, so give each line one (e.g. 2026-03-02T09:00:00+08:00)")

@@ -54,14 +54,9 @@ def read_posts(handle: Iterable[str], tz: Any, now: datetime,
         line = raw.strip()
         if not line:
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            bad.append((number, f"not valid JSON ({exc.msg} at column {exc.colno})"))
-            continue
         said: list[str] = []
         try:
-            post = post_from_record(record, tz, now, said)
+            post = post_from_record(postlines.load_json_line(line), tz, now, said)
         except BadLine as exc:
             bad.append((number, str(exc)))
             continue

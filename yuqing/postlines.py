@@ -8,7 +8,9 @@ data that de-identification never sees. Every bad line raises ``BadLine`` saying
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +29,38 @@ RegionResolver = Callable[[str], Region | None]
 
 class BadLine(ValueError):
     """A line that cannot become a post; the message says why and how to fix it."""
+
+
+def load_json_line(line: str) -> Any:
+    """One line's JSON value; BadLine says why it cannot be read (never another exception)."""
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise BadLine(f"not valid JSON ({exc.msg} at column {exc.colno})") from exc
+    except RecursionError as exc:
+        raise BadLine("nested too deeply to read (arrays or objects inside each other thousands of times); write "
+                      "one flat post object per line") from exc
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise BadLine(f"cannot be read: {exc}") from exc
+
+
+# A lone surrogate (a JSON "\udcc3" escape, bytes decoded with surrogateescape) cannot be written as UTF-8: the
+# output file, Elasticsearch and the region and event code refuse it, so it becomes U+FFFD as a decoder's would.
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _repaired(value: Any, field: str, repaired: set[str]) -> Any:
+    """``value`` with every lone surrogate in its strings replaced by U+FFFD; fields repaired are added."""
+    if isinstance(value, str):
+        if _LONE_SURROGATE.search(value):
+            repaired.add(field)
+            return _LONE_SURROGATE.sub("\ufffd", value)
+        return value
+    if isinstance(value, list):
+        return [_repaired(v, field, repaired) for v in value]
+    if isinstance(value, dict):
+        return {_repaired(k, field, repaired): _repaired(v, field, repaired) for k, v in value.items()}
+    return value
 
 
 def parse_time(value: Any, tz: Any, field: str, now: datetime | None = None,
@@ -131,6 +165,11 @@ def post_from_record(record: Any, tz: Any, now: datetime, resolve_region: Region
     refuse times relative to ``now`` (see ``parse_time``)."""
     if not isinstance(record, dict):
         raise BadLine(f"expected a JSON object, got {type(record).__name__}")
+    repaired: set[str] = set()
+    record = {key: _repaired(record[key], key, repaired) for key in POST_FIELDS if key in record}
+    if repaired and warnings is not None:
+        warnings.append(f"{', '.join(sorted(repaired))}: lone surrogates (such as a \\udcc3 escape: bytes that were "
+                        "not valid text) replaced by U+FFFD")
     post_id = record.get("id")
     if post_id in (None, ""):
         raise BadLine("missing 'id' (each post needs its own id)")

@@ -264,7 +264,10 @@ def test_a_repeated_id_is_said_and_a_broken_line_names_its_column(tmp_path: Path
     assert len(posts) == 2 and notes == [f"{path}:2: id 'a' was already on line 1; the later line replaces the "
                                          "earlier one (as an edited post does)"]
     path.write_text('{"id": "b", "text": "某小区停\n', encoding="utf-8")
-    with pytest.raises(ReplayInputError, match=r"posts.jsonl:1: not JSON \(.* at column \d+\)"):
+    with pytest.raises(ReplayInputError, match=r"posts.jsonl:1: not valid JSON \(.* at column \d+\)"):
+        read_posts(path)
+    path.write_text("[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    with pytest.raises(ReplayInputError, match=r"posts.jsonl:1: nested too deeply"):
         read_posts(path)
     path.write_bytes("\ufeff".encode() + line("c", START, "某小区停水").encode() + b"\n")  # a BOM is read
     assert [p.id for p in read_posts(path)] == ["c"]

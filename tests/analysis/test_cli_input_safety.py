@@ -324,3 +324,33 @@ def test_the_command_offered_for_a_directory_of_other_files_is_one_train_accepts
     result = CliRunner().invoke(predict_command, ["--model", str(empty), "--data", str(rows_csv(tmp_path)),
                                                   "--out", str(tmp_path / "out.csv")])
     assert result.exit_code != 0 and f"--out {empty}" in result.output and f"--out {empty / 'model'}" not in result.output
+
+
+@pytest.mark.parametrize("field", ["id", "source", "title", "region", "url", "author"])
+def test_a_lone_surrogate_in_any_field_is_replaced_and_said_not_a_crash(tmp_path: Path, field: str) -> None:
+    record = {"id": "a", "text": "医院排队太久", "url": "https://example.org/a", "author": "网友"}
+    record[field] = "坏\\udcc3字"  # the JSON escape of a lone surrogate, as the line carries it
+    posts = tmp_path / "p.jsonl"
+    posts.write_text(json.dumps(record, ensure_ascii=False).replace("\\\\udcc3", "\\udcc3") + "\n", encoding="utf-8")
+    assert "\\udcc3" in posts.read_text(encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"p.jsonl:1: {field}: lone surrogates" in result.stderr
+    row = json.loads(out.read_bytes().decode("utf-8"))  # strict: the file is UTF-8 throughout
+    if field in ("id", "source", "title"):
+        assert row[field] == "坏\ufffd字"
+
+
+@pytest.mark.parametrize(("line", "said"), [
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ('{"id": ' + "9" * 5000 + ', "text": "医院排队太久"}', "cannot be read"),
+])
+def test_a_line_json_cannot_read_is_skipped_and_named(tmp_path: Path, line: str, said: str) -> None:
+    posts = tmp_path / "p.jsonl"
+    posts.write_text(line + '\n{"id": "b", "text": "学校食堂太差"}\n', encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "p.jsonl:1: skipped:" in result.stderr and said in result.stderr
+    assert [json.loads(r)["id"] for r in out.read_text(encoding="utf-8").splitlines()] == ["b"]
