@@ -393,15 +393,17 @@ class EventTracker:
 
     def _best_event(self, post: Post, vec: dict[str, float], norm: float) -> tuple[str | None, float]:
         """The most similar active event: candidates share one of the post's rarest terms, the best
-        ``max_candidates`` of them (by shared weight) are scored exactly."""
+        ``max_candidates`` of them (by shared weight) are scored exactly. Ties go to the event seen first (then
+        the smaller id): the postings are sets, whose order changes with the hash seed, and the same input must
+        give the same events in every run."""
         probe = sorted(vec, key=lambda t: -vec[t])[: self.probe_terms]
         shared: dict[str, float] = {}
         for term in probe:
             for event_id in self._postings.get(term, ()):
                 shared[event_id] = shared.get(event_id, 0.0) + vec[term]
-        best, best_sim = None, 0.0
+        best, best_sim, best_key = None, 0.0, (math.inf, "")
         ts = post.timestamp()
-        for event_id in heapq.nlargest(self.max_candidates, shared, key=shared.__getitem__):
+        for event_id in heapq.nlargest(self.max_candidates, shared, key=lambda e: (shared[e], e)):
             ev = self.events.get(event_id)
             if ev is None or ts - ev.last_seen > self.window or ev.first_seen - ts > self.window:
                 continue
@@ -411,7 +413,7 @@ class EventTracker:
             if len(common) < self.min_shared_terms:
                 continue
             sim = sum(cent[t] * vec[t] for t in common) / (norm * cnorm)
-            if sim <= best_sim:
+            if sim < best_sim:
                 continue
             sim *= self._region_factor(post.region, ev.majority_region())
             topic = ev.majority_topic(self.fallback_topic)
@@ -422,8 +424,9 @@ class EventTracker:
                 and self.fallback_topic not in (post.topic, topic)
             ):
                 sim *= 0.85
-            if sim > best_sim:
-                best, best_sim = event_id, sim
+            key = (ev.first_seen.timestamp(), event_id)
+            if sim > best_sim or (sim == best_sim > 0 and key < best_key):
+                best, best_sim, best_key = event_id, sim, key
         return best, best_sim
 
     # ------------------------------------------------------------------ adding posts
