@@ -63,7 +63,7 @@ def hashed_features() -> HashedNgrams:
 
 def build_polarity_scorer(c: float = 0.3) -> Pipeline:
     """A positive-vs-negative model over hashed counts, trained on distantly labelled posts."""
-    return Pipeline([("tfidf", TfidfTransformer(sublinear_tf=True)), ("svm", LinearSVC(C=c))])
+    return Pipeline([("tfidf", TfidfTransformer(sublinear_tf=True)), ("svm", LinearSVC(C=c, random_state=0))])
 
 
 class PolarityMargin(TransformerMixin, BaseEstimator):
@@ -120,7 +120,7 @@ def build_pipeline(
     ``sentiment-e5`` model; see ``analysis.encoders``).
     """
     polarity: Any = PolarityMargin(polarity_scorer) if polarity_scorer is not None else "drop"
-    svm = LinearSVC(C=c)
+    svm = LinearSVC(C=c, random_state=0)  # (its coordinate descent shuffles: same data, same model)
     classifier = PriorShift(CalibratedClassifierCV(svm, method="sigmoid", cv=calibration_folds, ensemble=False))
     text_steps: list[tuple[str, Any]] = [
         ("features", hashed_features()),

@@ -67,7 +67,7 @@ def build_pipeline(c: float = 1.0, calibration_folds: int = 5, taxonomy: Taxonom
     """The shipped kind of topic model, untrained; keyword features come from ``taxonomy`` (default: config)."""
     taxonomy = taxonomy or load_taxonomy()
     keywords = {t.id: list(t.keywords) for t in taxonomy.topics}
-    svm = LinearSVC(C=c, class_weight="balanced")
+    svm = LinearSVC(C=c, class_weight="balanced", random_state=0)  # (same data, same model)
     return Pipeline(
         [
             ("features", HashedNgrams(TopicFeatures(keywords), bits=N_FEATURE_BITS)),

@@ -21,6 +21,16 @@ TEMPLATES = {
 }
 
 
+SENTIMENT_TEMPLATES = [
+    ("{p}物业太差劲了，投诉了也没人管，气死了", "negative"),
+    ("{p}医院排队三小时，医生态度恶劣，太失望了", "negative"),
+    ("{p}今天召开会议，通报了上周工作安排", "neutral"),
+    ("{p}公交线路下月调整，具体以公告为准", "neutral"),
+    ("{p}的志愿者真棒，感谢你们的辛苦付出", "positive"),
+    ("{p}新公园开放了，环境好美，超开心", "positive"),
+]
+
+
 def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
@@ -73,18 +83,7 @@ def test_train_detects_space_separated_tokens(tmp_path: Path) -> None:
 
 
 def test_train_sentiment_and_predict_a_csv(tmp_path: Path) -> None:
-    rows = [
-        {"text": t.format(p=p), "polarity": y}
-        for t, y in [
-            ("{p}物业太差劲了，投诉了也没人管，气死了", "negative"),
-            ("{p}医院排队三小时，医生态度恶劣，太失望了", "negative"),
-            ("{p}今天召开会议，通报了上周工作安排", "neutral"),
-            ("{p}公交线路下月调整，具体以公告为准", "neutral"),
-            ("{p}的志愿者真棒，感谢你们的辛苦付出", "positive"),
-            ("{p}新公园开放了，环境好美，超开心", "positive"),
-        ]
-        for p in PLACES
-    ]
+    rows = [{"text": t.format(p=p), "polarity": y} for t, y in SENTIMENT_TEMPLATES for p in PLACES]
     data = write_csv(tmp_path / "senti.csv", rows)
     out = tmp_path / "senti-model"
     runner = CliRunner()
@@ -214,3 +213,27 @@ def test_a_model_trained_on_its_own_labels_gives_text_without_chinese_its_common
     predicted = CliRunner().invoke(predict_command, ["--model", str(out), "--data", str(inputs)])
     rows_out = list(csv.DictReader(predicted.output.splitlines()))
     assert [r["label"] for r in rows_out] == ["环境", "环境"] and all(float(r["score"]) < 0.5 for r in rows_out)
+
+
+@pytest.mark.parametrize("kind", ["topic", "sentiment"])
+def test_the_same_data_trains_the_same_model(tmp_path: Path, kind: str) -> None:
+    """LinearSVC's coordinate descent shuffles with numpy's global generator unless told a seed."""
+    import numpy as np
+
+    from analysis.training import read_model_dir
+
+    if kind == "topic":
+        data, columns = write_csv(tmp_path / "d.csv", labelled_rows()), ["--text-column", "content", "--label-column",
+                                                                          "category"]
+    else:
+        rows = [{"text": t.format(p=p), "polarity": y} for t, y in SENTIMENT_TEMPLATES for p in PLACES]
+        data, columns = write_csv(tmp_path / "d.csv", rows), ["--label-column", "polarity"]
+    probe = ["E9区的公交车晚点，等了一个小时", "物业太差劲了", "感谢志愿者", "会议通报"]
+    probabilities = []
+    for run in (1, 2):
+        np.random.seed(run)
+        out = tmp_path / f"m{run}"
+        result = CliRunner().invoke(train_command, [kind, "--data", str(data), *columns, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        probabilities.append(read_model_dir(out, kind)[0].predict_proba(probe))
+    assert np.array_equal(probabilities[0], probabilities[1])
