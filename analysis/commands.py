@@ -21,10 +21,10 @@ from analysis.training import (
     ModelUnavailable,
     PersistedTextModel,
     TrainingDataError,
-    not_model_files,
     train_from_csv,
     train_shipped_sentiment,
     train_shipped_topic,
+    train_target,
 )
 from yuqing.paths import OutputUnwritable, output_file_problem, same_file, write_output
 
@@ -104,8 +104,7 @@ def load_model(spec: str) -> PersistedTextModel:
         return SentimentModel.load(path)  # (checks that an encoder it needs is installed)
     if kind == "topic" or not path.is_dir():
         return TopicModel._load(path)
-    # Trained into the directory itself only when it holds nothing else: train refuses a directory of other files.
-    out = path / "model" if not_model_files(path) else path
+    out = train_target(path, None, "model")  # a directory train accepts, not the one holding other files
     raise ModelNotFound(f"{path} holds no model yuqing can read ({META_FILE} is missing or not a model's); train "
                         "one with: yuqing train topic|sentiment --data CSV --text-column C --label-column L "
                         f"--out {shlex.quote(str(out))}")

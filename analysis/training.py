@@ -89,10 +89,18 @@ def retrain_hint(kind: str, path: Path, meta: dict[str, Any] | None = None) -> s
         return re.sub(r"--out \S+", lambda _: f"--out {shlex.quote(str(path))}", str(meta["retrain_command"]))
     if path.resolve() == (SHIPPED_MODELS / kind).resolve():
         return SHIPPED_COMMAND.format(kind=kind)
-    if not_model_files(path):
-        # A directory of other things (--model ../work) is no place to train into: train refuses it.
-        path = path / f"{kind}-model"
-    return CSV_COMMAND.format(kind=kind, out=shlex.quote(str(path)))
+    return CSV_COMMAND.format(kind=kind, out=shlex.quote(str(train_target(path, kind, f"{kind}-model"))))
+
+
+def train_target(path: Path, kind: str | None, name: str) -> Path:
+    """Where ``yuqing train --out`` can write a model meant for ``path``: ``path`` itself when train accepts it;
+    inside it (as ``name``) when it is a directory of other files; else a new ``name`` beside it. A file, a
+    broken model directory or a model of another kind is not offered: train refuses to replace those."""
+    candidates = [path]
+    if path.is_dir() and not_model_files(path):
+        candidates.append(path / name)
+    candidates += [path.parent / name] + [path.parent / f"{name}-{n}" for n in range(2, 100)]
+    return next((c for c in candidates if model_out_refusal(c, kind) is None), candidates[-1])
 
 
 def csv_retrain_command(kind: str, data: Path, text_column: str, label_column: str, out: Path,
@@ -1164,25 +1172,42 @@ def read_labelled_csv(path: Path, text_column: str, label_column: str) -> tuple[
 
 
 def _check_model_out(out: Path, kind: str) -> None:
-    """``--out`` must be a new or empty directory, or a model of the same kind (retrained in place)."""
+    """``--out`` must be a new or empty directory, or a model of the same kind (retrained in place), in a place
+    this user can write: checked before training, which can take minutes."""
+    refusal = model_out_refusal(out, kind)
+    if refusal:
+        raise TrainingDataError(f"--out {out} {refusal}")
+    existing = out if out.is_dir() else next(p for p in out.parents if p.exists())
+    if not existing.is_dir():
+        raise TrainingDataError(f"--out {out}: {existing} is a file, so no directory can be made under it; give "
+                                "--out a path whose folders are directories")
+    try:  # the model is written into a new directory beside --out (see write_model_dir): try making one
+        os.rmdir(tempfile.mkdtemp(dir=existing, prefix=".yuqing-train.", suffix=".probe"))
+    except OSError as exc:
+        raise TrainingDataError(f"--out {out}: cannot write in {existing} ({exc.strerror or exc}); give --out a "
+                                "directory you can write, then train again") from exc
+
+
+def model_out_refusal(out: Path, kind: str | None) -> str | None:
+    """Why train would refuse ``--out`` (completing "--out OUT …"), or None. ``kind`` None: any model is refused."""
     if out.exists() and not out.is_dir():
-        raise TrainingDataError(f"--out {out} is a file; a model is a directory (model.joblib, meta.json, "
-                                "MODEL_CARD.md): give a new or existing directory")
+        return "is a file; a model is a directory (model.joblib, meta.json, MODEL_CARD.md): give a new or existing directory"
     if not out.is_dir() or not any(out.iterdir()):
-        return
+        return None
     extra = not_model_files(out)
     if extra:
-        raise TrainingDataError(f"--out {out} holds files that are not the model's ({', '.join(extra[:5])}); "
-                                "retraining replaces the whole directory. Move them out, or give a new directory")
+        return (f"holds files that are not the model's ({', '.join(extra[:5])}); retraining replaces the whole "
+                "directory. Move them out, or give a new directory")
     try:
         meta = json.loads((out / META_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         meta = None
     held = meta.get("kind") if isinstance(meta, dict) else None
-    if held != kind:
+    if kind is None or held != kind:
         what = f"a {held} model" if held else "files that are not a yuqing model"
-        raise TrainingDataError(f"--out {out} already holds {what}; training would replace them. Give a new "
-                                f"directory (or the directory of a {kind} model to retrain it)")
+        return (f"already holds {what}; training would replace them. Give a new directory"
+                + (f" (or the directory of a {kind} model to retrain it)" if kind else ""))
+    return None
 
 
 def _first_of_each_text(texts: list[str], labels: list[str]) -> tuple[list[str], list[str], int]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
+import shlex
 import shutil
 from pathlib import Path
 
@@ -354,3 +356,44 @@ def test_a_line_json_cannot_read_is_skipped_and_named(tmp_path: Path, line: str,
     assert result.exit_code == 0, result.output
     assert "p.jsonl:1: skipped:" in result.stderr and said in result.stderr
     assert [json.loads(r)["id"] for r in out.read_text(encoding="utf-8").splitlines()] == ["b"]
+
+
+@pytest.mark.parametrize("case", ["a file", "a model directory without meta.json", "a model of another kind"])
+def test_the_directory_a_retrain_hint_offers_is_one_train_accepts(tmp_path: Path, case: str) -> None:
+    """The hint offered --out at the very place train refuses to write: a file, a broken model, another model."""
+    given = tmp_path / "m"
+    shutil.copytree(Path(commands.SHIPPED_MODELS) / "topic", given)
+    if case == "a file":
+        shutil.rmtree(given)
+        given.write_bytes(b"not a model")
+    elif case == "a model directory without meta.json":
+        (given / "meta.json").unlink()
+    if case == "a model of another kind":  # the shipped topic model given as the sentiment model
+        posts = tmp_path / "p.jsonl"
+        posts.write_text('{"id": "a", "text": "医院排队太久"}\n', encoding="utf-8")
+        result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(tmp_path / "o.jsonl"),
+                                           "--sentiment-model", str(given)])
+    else:
+        result = CliRunner().invoke(predict_command, ["--model", str(given), "--data", str(rows_csv(tmp_path))])
+    assert result.exit_code != 0
+    offered = re.findall(r"--out (\S+)", result.output)
+    assert offered, result.output
+    out = Path(shlex.split(offered[-1])[0])
+    assert out != given
+    before = sorted(p.name for p in given.iterdir()) if given.is_dir() else given.read_bytes()
+    data = write_csv(tmp_path / "labelled.csv", labelled_rows())
+    trained = CliRunner().invoke(train_command, ["topic", "--data", str(data), *TRAIN, "--out", str(out)])
+    assert trained.exit_code == 0, trained.output
+    assert (out / "meta.json").is_file()
+    assert (sorted(p.name for p in given.iterdir()) if given.is_dir() else given.read_bytes()) == before
+
+
+def test_train_into_a_place_it_cannot_write_is_refused_before_training(tmp_path: Path) -> None:
+    data = write_csv(tmp_path / "labelled.csv", labelled_rows())
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    for out, said in ((blocker / "model", "is a file, so no directory can be made under it"),
+                      (Path("/proc/yuqing-model"), "cannot write in /proc")):
+        result = CliRunner().invoke(train_command, ["topic", "--data", str(data), *TRAIN, "--out", str(out)])
+        assert result.exit_code != 0 and said in result.output, result.output
+        assert "held-out" not in result.output  # refused before it trained
