@@ -108,7 +108,14 @@ def write_output(path: Path | None, write: Callable[[IO[str]], None]) -> None:
     """Run ``write`` on standard output (``path`` None or ``-``) or on ``path`` through ``replaced_on_success``;
     an OSError (a full disk, no permission) becomes OutputUnwritable."""
     if path is None or str(path) == "-":
-        write(sys.stdout)
+        try:
+            write(sys.stdout)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise  # the reader stopped reading (| head): click ends the command quietly
+        except OSError as exc:
+            raise OutputUnwritable(f"cannot write to standard output: {exc.strerror or exc}; what reached it may be "
+                                   "cut short. Give --out FILE to write a file instead") from exc
         return
     try:
         with replaced_on_success(path) as target:

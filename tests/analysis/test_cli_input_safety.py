@@ -9,6 +9,8 @@ import os
 import re
 import shlex
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -103,6 +105,22 @@ def test_a_full_disk_is_a_message_and_a_device_stays_a_device(tmp_path: Path) ->
                                                   "--out", "/dev/full"])
     assert result.exit_code != 0 and "cannot write /dev/full: No space left on device" in result.output
     assert not Path("/dev/full").is_file()
+
+
+@pytest.mark.parametrize("command", ["predict", "analyze"])
+def test_a_full_standard_output_is_a_message_not_a_traceback(tmp_path: Path, command: str) -> None:
+    if command == "predict":
+        args = ["predict", "--model", "topic", "--data", str(rows_csv(tmp_path))]
+    else:
+        posts = tmp_path / "p.jsonl"
+        posts.write_text('{"id": "a", "text": "医院排队太久"}\n', encoding="utf-8")
+        args = ["analyze", "--in", str(posts), "--out", "-"]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "yuqing.cli", *args], stdout=full, stderr=subprocess.PIPE,
+                              text=True, cwd=Path(__file__).parents[2])
+    assert done.returncode == 1
+    assert "cannot write to standard output: No space left on device" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_dash_means_standard_input_and_output(tmp_path: Path) -> None:
