@@ -325,13 +325,14 @@ class Enricher:
             if topic is not None:
                 label, score, top = topic
                 updates.update(topic=label, topic_score=score, topics=top)
-            else:
-                updates.update(topic=self.fallback_topic, topic_score=0.0, topics={self.fallback_topic: 0.0})
+            else:  # no Chinese: the model's knows-nothing probability, as `yuqing predict` gives; it failed: 0
+                score = _uniform(m.topic) if k is None else 0.0
+                updates.update(topic=self.fallback_topic, topic_score=score, topics={self.fallback_topic: score})
             sentiment = sentiments[k] if k is not None else None
             if sentiment is not None:
                 updates.update(sentiment=sentiment[0], sentiment_score=sentiment[1])
             else:
-                updates.update(sentiment=NEUTRAL, sentiment_score=0.0)
+                updates.update(sentiment=NEUTRAL, sentiment_score=_uniform(m.sentiment) if k is None else 0.0)
             # A headline names the place a story is about; a board message is written to the board's government.
             updates["region"] = self._step("region", post, post.region, region, text, post.region,
                                            len(post.title or ""), post.source_type == "message_board")
@@ -428,3 +429,9 @@ def configure_default_enricher(sentiment_model: str) -> None:
                 _default.models.sentiment = None
                 _default.models.failed.discard("sentiment")
                 _default.models.ready = False
+
+
+def _uniform(model: Any) -> float:
+    """The probability a model gives each of its labels when the text tells it nothing (1 / number of labels)."""
+    labels = getattr(model, "labels", None)
+    return 1.0 / len(labels) if labels else 0.0

@@ -10,6 +10,8 @@ import pytest
 
 from analysis.enrich import Enricher, clean_text
 from analysis.entry import enrich, enrich_many
+from analysis.sentiment import SentimentModel
+from analysis.topic import TopicModel
 from yuqing.clock import ManualClock
 from yuqing.contract import Post, Region
 from yuqing.settings import load_config
@@ -156,8 +158,10 @@ def test_batch_and_single_give_the_same_analysis() -> None:
 ])
 def test_text_without_chinese_gets_the_defined_fallback(name: str, text: str) -> None:
     post = enrich(_post(f"bad-{name}", text))
-    assert post.topic == "非民生" and post.topic_score == 0.0
-    assert post.sentiment == "neutral" and post.sentiment_score == 0.0
+    # What `yuqing predict` gives a text without Chinese: each label's 1/n, the lowest probability there is. (The
+    # [哈哈] codes are emoticons, taken out before the models read the post.)
+    assert (post.topic, post.topic_score) == TopicModel.load().predict(["😀"])[0] == ("非民生", 1 / 12)
+    assert (post.sentiment, post.sentiment_score) == SentimentModel.load().predict(["😀"])[0] == ("neutral", 1 / 3)
     assert post.deidentified and post.severity_cues == []
 
 
