@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import shlex
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -63,12 +64,38 @@ def read_table(path: Path, required: Sequence[tuple[str, str]]) -> tuple[list[st
                 rows.append(dict(zip(header, values, strict=True)))
                 row_start = reader.line_num + 1
         except UnicodeDecodeError as exc:
-            raise CsvInputError(f"{path} is not UTF-8 ({exc.reason}); re-save it as UTF-8 CSV") from exc
+            raise CsvInputError(_not_utf8(path, exc, row_start, standard_input=handle.buffer is sys.stdin.buffer)
+                                ) from exc
         except csv.Error as exc:
             where = f"line {row_start}" if row_start == reader.line_num else f"the row that starts on line {row_start}"
+            if "field larger than field limit" in str(exc):
+                raise CsvInputError(
+                    f"{path}, {where}: a field longer than {MAX_FIELD_CHARS:,} characters; if a quote opens a field "
+                    "there and never closes, close it (\"...\"); a text that long is not one post: split it") from exc
             raise CsvInputError(f"{path}, {where}: malformed CSV ({exc}); a field that starts with a quote must end with "
                                 "one (\"...\"), and a quote inside a quoted field is written twice (\"\")") from exc
     return header, rows
+
+
+def _not_utf8(path: Path, exc: UnicodeDecodeError, row_start: int, standard_input: bool) -> str:
+    """Where the first byte that is not UTF-8 is (line and byte offset, read again from the file) and, when the
+    file reads as GB18030 (what Excel on a Chinese Windows saves), that it is in that encoding."""
+    fix = "re-save it as UTF-8 CSV"
+    if standard_input:  # cannot be read again: the line being read when the decoder stopped
+        return f"{path}, near line {row_start}: not UTF-8 ({exc.reason}); {fix}"
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError as whole:
+        at = whole.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)
+        line = data.count(b"\n", 0, at) + 1
+        where = f"line {line}, byte {at:,} (0x{data[at]:02x})"
+    else:  # (cannot happen: the same bytes failed a moment ago) say what the decoder said
+        where = f"near line {row_start}"
+    if data.decode("gb18030", errors="replace").count("\ufffd") == 0:
+        fix = ("it reads as GB18030/GBK, which Excel on a Chinese Windows saves: re-save it as \"CSV UTF-8\", or "
+               f"convert it with: iconv -f GB18030 -t UTF-8 {shlex.quote(str(path))} > converted.csv")
+    return f"{path}, {where}: not UTF-8 ({exc.reason}); {fix}"
 
 
 def _delimiter_hint(header: list[str]) -> str:

@@ -53,6 +53,31 @@ def test_a_semicolon_separated_file_is_named_as_such(tmp_path: Path) -> None:
     assert result.exit_code != 0 and "separated by semicolons" in result.output
 
 
+@pytest.mark.parametrize(("third_row", "said"), [
+    ("3,排队太久\n".encode("gb18030"), "iconv -f GB18030 -t UTF-8"),  # (排 is C5 C5: no UTF-8 start)
+    (b"3,\xff\xfe\xff\n", "re-save it as UTF-8 CSV"),
+])
+def test_a_csv_that_is_not_utf8_is_named_with_the_line_and_byte(tmp_path: Path, third_row: bytes, said: str) -> None:
+    data = tmp_path / "mixed.csv"
+    head = "\ufeffid,text\n1,学校食堂饭菜太差\n".encode()
+    data.write_bytes(head + third_row)
+    result = CliRunner().invoke(predict_command, ["--model", "topic", "--data", str(data)])
+    assert result.exit_code != 0
+    assert f"mixed.csv, line 3, byte {len(head) + 2:,} (0x{third_row[2]:02x}): not UTF-8" in result.output
+    assert said in result.output
+
+
+def test_a_field_over_the_size_limit_is_named_as_such_not_as_a_quoting_error(tmp_path: Path) -> None:
+    from analysis.csvinput import MAX_FIELD_CHARS
+
+    data = tmp_path / "huge.csv"
+    data.write_bytes(b'id,text\n1,"' + b"a" * (MAX_FIELD_CHARS + 1) + b'"\n')
+    result = CliRunner().invoke(predict_command, ["--model", "topic", "--data", str(data)])
+    assert result.exit_code != 0
+    assert f"line 2: a field longer than {MAX_FIELD_CHARS:,} characters" in result.output
+    assert "written twice" not in result.output
+
+
 # --------------------------------------------------------------------------- writing
 
 
