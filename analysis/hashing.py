@@ -20,7 +20,8 @@ Python), so a trained model means the same thing on every machine:
 Two implementations compute this: numpy here, and the C extension ``analysis._native`` (built by
 ``pip install``), which also does analysis.linear's arithmetic for one text. The extension is used when it is
 built and of this module's version (``native()``); otherwise, or with ``YUQING_NATIVE=0`` in the environment,
-everything runs on numpy with the same results (the tests compare both feature by feature).
+everything runs on numpy: the same features, and probabilities that differ only in rounding (additions in
+another order; the tests compare both, the probabilities to 1e-9).
 """
 
 from __future__ import annotations
@@ -69,9 +70,10 @@ def native() -> Any:
     try:
         from analysis import _native
     except ImportError:
-        log.warning("analysis._native is not built, so the classifiers run on numpy (same results, about a third "
-                    "slower). It needs a C compiler and Python's headers (Debian: gcc, python3-dev); build it with "
-                    "`pip install -v -e .` in the project directory, which shows why it failed.")
+        log.warning("analysis._native is not built, so the classifiers run on numpy (probabilities equal to "
+                    "rounding, about a third slower). It needs a C compiler and Python's headers (Debian: gcc, "
+                    "python3-dev); build it with `pip install -v -e .` in the project directory, which shows why it "
+                    "failed.")
         return None
     if getattr(_native, "VERSION", None) != NATIVE_VERSION:
         log.warning("analysis._native is version %s, this code expects %s (a stale build); using numpy. Rebuild "

@@ -41,7 +41,7 @@ fi
 if ! ls analysis/_native.*.so >/dev/null 2>&1; then
   # setup.py marks the extension optional, so pip goes on without it; say so rather than run slower unseen.
   echo "setup: WARNING: the C extension analysis._native was not built, so the classifiers run on numpy (same" \
-       "results, about a third slower) and its tests fail. It needs gcc and Python's headers;" \
+       "probabilities equal to rounding, about a third slower) and its tests fail. It needs gcc and Python's headers;" \
        "'.venv/bin/python -m pip install -v -e .' shows why the build failed." >&2
 fi
 echo "setup: ready (.venv, $(.venv/bin/python --version), $(.venv/bin/yuqing --version))"
