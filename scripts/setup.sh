@@ -40,8 +40,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || ! ls analysis/_nativ
 fi
 if ! ls analysis/_native.*.so >/dev/null 2>&1; then
   # setup.py marks the extension optional, so pip goes on without it; say so rather than run slower unseen.
-  echo "setup: WARNING: the C extension analysis._native was not built, so the classifiers run on numpy (same" \
-       "probabilities equal to rounding, about a third slower) and its tests fail. It needs gcc and Python's headers;" \
+  echo "setup: WARNING: the C extension analysis._native was not built, so the classifiers run on numpy" \
+       "(probabilities equal to rounding, about a third slower) and its tests fail. It needs gcc and Python's headers;" \
        "'.venv/bin/python -m pip install -v -e .' shows why the build failed." >&2
 fi
 echo "setup: ready (.venv, $(.venv/bin/python --version), $(.venv/bin/yuqing --version))"
