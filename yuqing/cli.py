@@ -75,8 +75,9 @@ def environment_problem(exc: Exception) -> str | None:
     """The message for an exception that comes from the machine or the configuration rather than from a bug:
     an unusable state directory, a database or Elasticsearch that cannot be used. None for anything else."""
     from yuqing.paths import StateDirUnusable
+    from yuqing.settings import ConfigError
 
-    if isinstance(exc, StateDirUnusable):
+    if isinstance(exc, StateDirUnusable | ConfigError):  # (a stage that loads the configuration itself)
         return str(exc)
     module = type(exc).__module__
     if module.startswith("sqlalchemy"):

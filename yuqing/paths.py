@@ -11,11 +11,31 @@ from pathlib import Path
 from typing import IO
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# An installed wheel (no repository around the package) carries a copy of config/ here (see setup.py).
+PACKAGED_CONFIG = Path(__file__).resolve().parent / "default_config"
+
+
+def in_source_tree() -> bool:
+    """Whether the package runs from the repository (a checkout, an editable install) rather than a wheel."""
+    return (REPO_ROOT / "pyproject.toml").is_file()
 
 
 def config_dir() -> Path:
-    """The configuration directory: ``YUQING_CONFIG_DIR`` or the repository's ``config/``."""
-    return Path(os.path.abspath(os.environ.get("YUQING_CONFIG_DIR", REPO_ROOT / "config")))
+    """The configuration directory: ``YUQING_CONFIG_DIR``, else the repository's ``config/``, else (an installed
+    wheel) the copy of it the wheel carries."""
+    if "YUQING_CONFIG_DIR" in os.environ:
+        return Path(os.path.abspath(os.environ["YUQING_CONFIG_DIR"]))
+    if not in_source_tree() and PACKAGED_CONFIG.is_dir():
+        return PACKAGED_CONFIG
+    return REPO_ROOT / "config"
+
+
+def default_state_dir() -> Path:
+    """``var/`` in the repository; for an installed wheel (whose package directory is no place for a database),
+    ``$XDG_STATE_HOME/yuqing`` (``~/.local/state/yuqing``)."""
+    if in_source_tree():
+        return REPO_ROOT / "var"
+    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "yuqing"
 
 
 class StateDirUnusable(OSError):
@@ -26,8 +46,8 @@ def state_dir() -> Path:
     """Run-time state (database file, spool, ES node, caches): ``YUQING_HOME`` or ``var/`` in the repo."""
     # Absolute: the Elasticsearch node runs in its own directory and read a relative home against it
     # (YUQING_HOME=../h7 → "Missing logging config file at …/h7/elasticsearch/log4j2.properties").
-    path = Path(os.path.abspath(os.environ.get("YUQING_HOME", REPO_ROOT / "var")))
-    where = "YUQING_HOME" if "YUQING_HOME" in os.environ else "the default var/"
+    path = Path(os.path.abspath(os.environ.get("YUQING_HOME", default_state_dir())))
+    where = "YUQING_HOME" if "YUQING_HOME" in os.environ else "the default"
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
