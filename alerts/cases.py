@@ -458,7 +458,11 @@ def assess(session: Session, case_id: int, assessor: str, at: datetime, scores: 
     try:
         checked = assessment.check_scores(scores)
     except assessment.AssessmentError as exc:
-        raise CaseError(f"case {case_id}: {exc}", f"评分超出范围：{exc}") from exc
+        raise CaseError(f"case {case_id}: {exc}", f"评分未保存：{exc.chinese}") from exc
+    if len(note) > assessment.MAX_NOTE_CHARS:
+        raise CaseError(f"case {case_id}: the note has {len(note)} characters; keep it within "
+                        f"{assessment.MAX_NOTE_CHARS} (the scores' reasons, not the whole file)",
+                        f"评分未保存：说明有 {len(note)} 字，请控制在 {assessment.MAX_NOTE_CHARS} 字以内")
     case = _load(session, case_id)
     note = deidentify(note).text
     total = assessment.total(checked)

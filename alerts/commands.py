@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -691,12 +692,15 @@ def _reset(config: Config, database: Any, es: Any, layout: Any) -> None:
               help="When the clock starts (2019-12-13, 2019/12/13 08:00, ISO time; default: the first post).")
 @click.option("--evaluate-minutes", type=float, default=15.0, show_default=True,
               help="Simulated minutes between rule evaluations while posts flow.")
-@click.option("--reset", is_flag=True, help="Empty cases, notifications and this prefix's indices first.")
+@click.option("--reset", is_flag=True, help="Empty the sandbox's cases, notifications and indices first.")
 @click.option("--send", is_flag=True, help="Send through the configured channels instead of recording deliveries.")
 @click.option("--quiet", is_flag=True, help="Print only the summary.")
 def replay_command(posts_path: Path, speed: float, start_text: str | None, evaluate_minutes: float, reset: bool,
                    send: bool, quiet: bool) -> None:
-    """Run the whole pipeline over time-stamped posts with a simulated clock; then let every deadline pass."""
+    """Run the whole pipeline over time-stamped posts with a simulated clock; then let every deadline pass.
+
+    It runs in the sandbox 'replay' (or the one `yuqing --sandbox NAME` names): its own database, indices and
+    state, never the deployment's."""
     from alerts.notifiers import build_notifiers
     from alerts.outbox import OutboxWorker
     from alerts.replay import Replay, ReplayInputError, read_posts
@@ -711,6 +715,7 @@ def replay_command(posts_path: Path, speed: float, start_text: str | None, evalu
     if not 0 < evaluate_minutes <= MAX_EVALUATE_MINUTES:
         raise click.BadParameter(f"{evaluate_minutes} is not between 0 and {MAX_EVALUATE_MINUTES:g} (a year); give "
                                  "simulated minutes, e.g. 15", param_hint="--evaluate-minutes")
+    sandbox = click.get_current_context().with_resource(paths.in_sandbox(os.environ.get(paths.SANDBOX_ENV) or "replay"))
     config = _config()
     _checked(config)
     tz = config.settings.tz()
@@ -754,7 +759,9 @@ def replay_command(posts_path: Path, speed: float, start_text: str | None, evalu
                f"{report.overdue} overdue deadline(s), {report.escalations} escalation(s), {report.digests} digest(s), "
                + (f"{report.delivered} notification(s) delivered" if send
                   else f"{report.delivered} notification(s) recorded in {record_to} (none delivered)"))
-    click.echo("see `yuqing cases list --json` and `yuqing notifications list --json`")
+    click.echo(f"see `yuqing --sandbox {sandbox} cases list --json`, `yuqing --sandbox {sandbox} notifications list "
+               f"--json` and `yuqing --sandbox {sandbox} dashboard` (the sandbox '{sandbox}' keeps the replay apart "
+               "from the deployment's own cases)")
     if not report.complete:
         raise click.ClickException("the replay stopped before every duty was done (see the last line above)")
 
@@ -772,7 +779,6 @@ def _crawl_hook(config: Config, reactor: Any) -> tuple[Callable[[str], Any] | No
         from twisted.internet.defer import Deferred
     except ImportError as exc:
         return None, f"Scrapy is not installed ({exc})"
-    import os
 
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     try:

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alerts import cases
 from dashboards import metrics, queries, reports
@@ -138,7 +138,9 @@ def es_unavailable(exc: Exception) -> str:
 def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: Callable[[str], str],
                clock: Clock | None = None, unit_names: dict[str, str] | None = None,
                tz: ZoneInfo | None = None, evaluators: Evaluators | None = None,
-               evaluators_env: str = "YUQING_EVALUATORS") -> Starlette:
+               evaluators_env: str = "YUQING_EVALUATORS", sandbox: str | None = None) -> Starlette:
+    """The dashboards. ``sandbox``: the name of the sandbox served (``yuqing --sandbox NAME dashboard``), said on
+    every page."""
     clock = clock or SystemClock()
     zone: ZoneInfo = tz or getattr(clock, "tz", None) or DEFAULT_TZ
     names = unit_names or {}
@@ -153,8 +155,8 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
 
     def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
         simulated = clock.ahead() if isinstance(clock, RecordedTimeClock) else None
-        return HTMLResponse(env.get_template(name).render(now=clock.now(), simulated=simulated, **context),
-                            status_code=status)
+        return HTMLResponse(env.get_template(name).render(now=clock.now(), simulated=simulated, sandbox=sandbox,
+                                                          **context), status_code=status)
 
     def overview_or_error(hours: int) -> tuple[dict[str, Any], str | None]:
         try:
@@ -239,7 +241,7 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
                 has_event, es_error = False, es_unavailable(exc)
             return render("case.html", status, case=found, has_event=has_event, es_error=es_error, view="leader",
                           scoring=bool(scorers), evaluators_env=evaluators_env, dimensions=assessment.DIMENSIONS,
-                          form=form, problem=problem, done=done)
+                          form=form, problem=problem, done=done, max_note=assessment.MAX_NOTE_CHARS)
 
     async def case(request: Request) -> Response:
         return case_page(_int(request.path_params["case_id"], 0), done=request.query_params.get("assessed") == "1")
@@ -304,11 +306,21 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
         data, es_error = overview_or_error(_int(request.query_params.get("hours"), 24, 1, MAX_HOURS))
         if es_error:
             return JSONResponse({"error": es_error}, status_code=503)
-        return JSONResponse(data)
+        return JSONResponse(_json_ready(data))
 
     async def api_evaluation(request: Request) -> Response:
         result, days, es_error = evaluation(request)
-        return JSONResponse({**result.as_dict(), "days": days, "effect_unavailable": es_error})
+        return JSONResponse(_json_ready({**result.as_dict(), "days": days, "effect_unavailable": es_error}))
+
+    async def assess_by_get(request: Request) -> Response:
+        """The scoring form's address opened directly (Enter in the address bar after a refused form)."""
+        case_id = _int(request.path_params["case_id"], 0)
+        if not 1 <= case_id <= MAX_ROW_ID:
+            return render("not_found.html", 404, what="案件", view="leader")
+        return RedirectResponse(f"/cases/{case_id}#score-form", status_code=303)
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return render("not_found.html", 404, what="页面", view=None)
 
     return Starlette(routes=[
         Route("/", home),
@@ -319,13 +331,57 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
         Route("/units/{unit_id}", unit),
         Route("/cases/{case_id}", case),
         Route("/cases/{case_id}/assess", assess_case, methods=["POST"]),
+        Route("/cases/{case_id}/assess", assess_by_get, methods=["GET"]),
         Route("/evaluator", evaluator),
         Route("/reports/evaluation.xlsx", evaluation_xlsx),
         Route("/reports/brief.docx", brief_docx),
         Route("/api/overview", api_overview),
         Route("/api/evaluation", api_evaluation),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
-    ], middleware=[Middleware(_RefreshClock, clock=clock)] if isinstance(clock, RecordedTimeClock) else [])
+    ], middleware=[Middleware(_SecurityHeaders)]
+       + ([Middleware(_RefreshClock, clock=clock)] if isinstance(clock, RecordedTimeClock) else []),
+       exception_handlers={404: not_found})
+
+
+# The pages run no script and load nothing from elsewhere: a policy that says so, so that text from the web that
+# slipped through escaping could still not run; no page may be framed (the scoring form holds a passphrase).
+SECURITY_HEADERS = [
+    (b"content-security-policy", b"default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; "
+                                 b"form-action 'self'; frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+]
+
+
+class _SecurityHeaders:
+    """ASGI middleware: ``SECURITY_HEADERS`` on every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *SECURITY_HEADERS]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def _json_ready(value: Any) -> Any:
+    """``value`` with its times as ISO 8601 strings (JSON has no time type)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    return value
 
 
 class _RefreshClock:

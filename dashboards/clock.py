@@ -1,10 +1,12 @@
-"""The dashboards' clock: real time, unless the database holds records from later.
+"""The dashboards' clock in a sandbox: real time, unless the sandbox's database holds records from later.
 
 ``yuqing demo`` fast-forwards its simulated clock 50 hours so escalations happen, and ``yuqing replay`` runs a
-simulated clock over a stream's own dates; both write to the configured database. Read with the system clock, such
-records show a case escalated "because its deadline passed" beside a deadline 48 hours away, and work finished
-next week under "the last 30 days". So the dashboards take as "now" the later of the system time and the latest
-recorded case event, and say so on every page (a dashboard review found these contradictions on 2026-11-26).
+simulated clock over a stream's own dates; both write to a sandbox of their own (``yuqing.paths.sandbox``). Read
+with the system clock, such records show a case escalated "because its deadline passed" beside a deadline 48 hours
+away, and work finished next week under "the last 30 days". So a sandbox's dashboards take as "now" the later of
+the system time and the latest recorded case event, and say so on every page (a dashboard review found these
+contradictions on 2026-11-26). The deployment's own dashboards run on real time: when this clock served them too,
+a case opened by hand was shown 46 h overdue the moment it was opened, after a demo (a review, 2026-11-27).
 """
 
 from __future__ import annotations

@@ -211,6 +211,16 @@ class Evaluation:
         }
 
 
+def _hours_to_sign_off(case: Case) -> float | None:
+    """Hours from opening to the unit's sign-off (签收). None when the only "sign-off" is an answer published before
+    the case was opened (a board reply found with its message): nobody signed anything off, and counting it as 0 h
+    made the median sign-off time 0.0 h from one such case (a review, 2026-11-27)."""
+    opened, acknowledged = _aware(case.opened_at), _aware(case.acknowledged_at)
+    if opened is not None and acknowledged is not None and acknowledged < opened:
+        return None
+    return _hours(opened, acknowledged)
+
+
 def _hours(start: datetime | None, end: datetime | None) -> float | None:
     """Hours from opening to an answer; an answer published before the case was opened (a board reply found
     with its message) counts as 0, not as a negative time."""
@@ -239,7 +249,7 @@ def judge_case(case: Case, now: datetime) -> CaseVerdict:
     totals = [a.total for a in case.assessments]
     return CaseVerdict(case_id=case.id, title=case.title, unit_id=case.unit_id, grade=case.grade,
                        responded=first is not None, on_time=on_time,
-                       hours_to_ack=_hours(case.opened_at, case.acknowledged_at),
+                       hours_to_ack=_hours_to_sign_off(case),
                        hours_to_response=_hours(case.opened_at, first), overdue_kinds=overdue,
                        assessed_total=assessment.panel_total(totals), assessors=len(totals))
 

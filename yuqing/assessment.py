@@ -10,6 +10,8 @@ evaluators takes the mean of their latest totals. A red total is the 2018 key po
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from statistics import mean
@@ -52,33 +54,64 @@ LEVELS = (
 INAPPROPRIATE = "红"
 
 
+# A note beside the scores: a paragraph or two (the page's form says the same).
+MAX_NOTE_CHARS = 2000
+# A score as people type one: digits, a sign, a decimal point. Not 1e1, 1_0, full-width ５ or other scripts' digits,
+# which Python's float() reads but nobody means as a score.
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+
+
 class AssessmentError(ValueError):
-    """Scores outside the scheme; the message names each and its range."""
+    """Scores outside the scheme; the message names each problem and the fix, in English and (``chinese``) in
+    Chinese for the evaluators' form."""
+
+    def __init__(self, message: str, chinese: str = "") -> None:
+        super().__init__(message)
+        self.chinese = chinese or message
+
+
+def _value(raw: Any) -> float | None:
+    """The score, or None when it is not a plain number."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int | float):
+        return float(raw) if math.isfinite(raw) else None
+    text = str(raw).strip()
+    return float(text) if _PLAIN_NUMBER.fullmatch(text) else None
 
 
 def check_scores(scores: Mapping[str, Any]) -> dict[str, float]:
-    """The six scores, each within its range, or an error naming every problem."""
-    problems = []
+    """The six scores, each a plain number within its range in whole or half points, or an error naming every
+    problem."""
+    problems: list[str] = []
+    chinese: list[str] = []
+    checked: dict[str, float] = {}
     for d in DIMENSIONS:
         raw = scores.get(d.key)
-        try:
-            value = None if raw is None else float(raw)
-        except (TypeError, ValueError):
-            problems.append(f"{d.name} ({d.key}) = {raw!r} is not a number")
-            continue
-        if value is None:
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
             problems.append(f"{d.name} ({d.key}) is missing: score it from {d.low} to {d.high}")
+            chinese.append(f"{d.name}未评分（{d.low} 至 {d.high} 分）")
+            continue
+        value = _value(raw)
+        if value is None:
+            problems.append(f"{d.name} ({d.key}) = {raw!r} is not a number; write digits, e.g. 7 or -2.5")
+            chinese.append(f"{d.name}“{raw}”不是数字，请填写如 7 或 -2.5 的数")
         elif not d.low <= value <= d.high:
             problems.append(f"{d.name} ({d.key}) = {value:g} is outside {d.low}…{d.high}")
+            chinese.append(f"{d.name} {value:g} 超出范围（{d.low} 至 {d.high} 分）")
         elif value * 2 != round(value * 2):
             problems.append(f"{d.name} ({d.key}) = {value:g}: score in whole or half points")
+            chinese.append(f"{d.name} {value:g}：请按整分或半分评分")
+        else:
+            checked[d.key] = value + 0.0  # (+ 0.0: -0 is 0)
     unknown = sorted(set(scores) - {d.key for d in DIMENSIONS})
     if unknown:
         problems.append(f"unknown indicator(s) {', '.join(unknown)}; the scheme has "
                         f"{', '.join(d.key for d in DIMENSIONS)}")
+        chinese.append(f"未知指标 {', '.join(unknown)}")
     if problems:
-        raise AssessmentError("; ".join(problems))
-    return {d.key: float(scores[d.key]) + 0.0 for d in DIMENSIONS}  # (+ 0.0: -0 is 0)
+        raise AssessmentError("; ".join(problems), "；".join(chinese))
+    return checked
 
 
 def total(scores: dict[str, float]) -> float:

@@ -104,8 +104,17 @@ def _unavailable(name: str, why: str) -> click.Command:
 
 @click.group(cls=YuqingGroup)
 @click.version_option(package_name="yuqing")
-def main() -> None:
+@click.option("--sandbox", metavar="NAME", envvar=paths.SANDBOX_ENV,
+              help="Work in a sandbox: its own database, indices and state beside the deployment's. `yuqing demo` "
+                   "runs in the sandbox 'demo' and `yuqing replay` in 'replay', so their simulated cases never mix "
+                   "with real ones: look at them with e.g. `yuqing --sandbox demo dashboard`.")
+def main(sandbox: str | None) -> None:
     """yuqing — catch emerging public opinion early, route it, answer it in time."""
+    if sandbox:  # (the stages and the crawler's processes read it from the environment)
+        try:
+            click.get_current_context().with_resource(paths.in_sandbox(sandbox))
+        except paths.StateDirUnusable as exc:
+            raise click.BadParameter(str(exc), param_hint="--sandbox") from None
 
 
 # ----------------------------------------------------------------------------- config
@@ -390,9 +399,11 @@ def dashboard(host: str | None, port: int | None) -> None:
         evaluators = Evaluators.parse(os.environ.get(variable), variable)
     except EvaluatorConfigError as exc:
         raise click.ClickException(str(exc)) from exc
+    # Real time for the deployment; a sandbox's simulated run may have gone ahead of it (RecordedTimeClock).
+    clock = RecordedTimeClock(SystemClock(settings.tz()), database) if paths.sandbox() else SystemClock(settings.tz())
     app = create_app(client, IndexLayout(settings.elasticsearch.index_prefix), database, cut_for_index,
-                     RecordedTimeClock(SystemClock(settings.tz()), database), {u.id: u.name for u in cfg.units.units},
-                     evaluators=evaluators, evaluators_env=variable)
+                     clock, {u.id: u.name for u in cfg.units.units},
+                     evaluators=evaluators, evaluators_env=variable, sandbox=paths.sandbox())
     if evaluators:
         click.echo(f"{len(evaluators.by_passphrase)} evaluator(s) may score cases on their pages ({variable})")
     host = host or settings.dashboard.host
@@ -406,6 +417,8 @@ def dashboard(host: str | None, port: int | None) -> None:
 def show_paths() -> None:
     """Where configuration, state and the shared data set are looked for."""
     click.echo(f"config       {paths.config_dir()}")
+    if os.environ.get(paths.SANDBOX_ENV):
+        click.echo(f"sandbox      {os.environ[paths.SANDBOX_ENV]} (its own database, indices and state)")
     try:
         click.echo(f"state        {paths.state_dir()}")
     except paths.StateDirUnusable as exc:

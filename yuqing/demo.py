@@ -10,6 +10,7 @@ This module is CLI wiring: it may import every stage.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import time
 from collections import Counter
@@ -53,7 +54,10 @@ def _wipe_local_state(config: Config, es, layout) -> None:  # type: ignore[no-un
 @click.option("--hours", default=50, show_default=True, type=click.IntRange(0, 24 * 30),
               help="Hours to fast-forward after the crawl with nobody answering (0: none).")
 def demo_command(fresh: bool, hours: int) -> None:
-    """Run the whole pipeline on the bundled demo web and say what happened and where to look."""
+    """Run the whole pipeline on the bundled demo web and say what happened and where to look.
+
+    It runs in the sandbox 'demo' (or the one `yuqing --sandbox NAME` names): its own database, indices and state,
+    so its cases, timed on a clock 50 hours ahead, never mix with the deployment's real ones."""
     from alerts.commands import _checked, _database, _elasticsearch, build_pipeline
     from alerts.notifiers import build_notifiers
     from alerts.outbox import OutboxWorker
@@ -65,6 +69,7 @@ def demo_command(fresh: bool, hours: int) -> None:
     from yuqing.es.client import es_url
 
     started = time.monotonic()
+    sandbox = click.get_current_context().with_resource(paths.in_sandbox(os.environ.get(paths.SANDBOX_ENV) or "demo"))
     config = load_or_exit()
     _checked(config)
     sources = _demo_sources(config)
@@ -142,8 +147,11 @@ def demo_command(fresh: bool, hours: int) -> None:
     click.echo("")
     click.echo("Where to look:")
     click.echo(f"  Elasticsearch       {es_url(config.settings.elasticsearch)}/{layout.posts.alias}/_search")
-    click.echo(f"  dashboards          .venv/bin/yuqing dashboard   → {config.settings.dashboard.public_url}")
-    click.echo("  cases, alerts       .venv/bin/yuqing cases list   ·   .venv/bin/yuqing notifications list")
+    click.echo(f"  dashboards          .venv/bin/yuqing --sandbox {sandbox} dashboard   → "
+               f"{config.settings.dashboard.public_url}")
+    click.echo(f"  cases, alerts       .venv/bin/yuqing --sandbox {sandbox} cases list   ·   "
+               f".venv/bin/yuqing --sandbox {sandbox} notifications list")
+    click.echo(f"  (the sandbox '{sandbox}' keeps the demo's database, indices and state apart from the deployment's)")
     click.echo(f"  recorded messages   {paths.state_dir() / 'notifications.jsonl'} (every channel; `yuqing run` "
                "delivers to the channels whose secrets are set)")
     click.echo(f"demo finished in {time.monotonic() - started:.0f} s")

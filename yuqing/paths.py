@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -42,11 +43,52 @@ class StateDirUnusable(OSError):
     """The state directory cannot be created or written; the message says which and what to do."""
 
 
+# A sandbox: a simulated run (``yuqing demo``, ``yuqing replay``) keeps its own database, indices and state, so its
+# cases (timed on a simulated clock, often days ahead) never mix with the deployment's real ones.
+SANDBOX_ENV = "YUQING_SANDBOX"
+_SANDBOX_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,30}")
+
+
+def sandbox() -> str | None:
+    """The sandbox this process works in (``YUQING_SANDBOX``; ``yuqing --sandbox NAME``), or None: the deployment."""
+    name = os.environ.get(SANDBOX_ENV) or None
+    if name is not None and not _SANDBOX_NAME.fullmatch(name):
+        raise StateDirUnusable(f"{SANDBOX_ENV}={name!r} is no sandbox name; use lower-case letters, digits, '-' and "
+                               "'_' (up to 31), e.g. demo")
+    return name
+
+
+@contextlib.contextmanager
+def in_sandbox(name: str) -> Iterator[str]:
+    """Work in the sandbox ``name`` until the block ends (the crawler's processes started inside inherit it)."""
+    before = os.environ.get(SANDBOX_ENV)
+    os.environ[SANDBOX_ENV] = name
+    try:
+        sandbox()  # a bad name is refused here, before anything is written
+        yield name
+    finally:
+        if before is None:
+            os.environ.pop(SANDBOX_ENV, None)
+        else:
+            os.environ[SANDBOX_ENV] = before
+
+
+def home_dir() -> Path:
+    """The deployment's state directory, sandbox or not (the Elasticsearch node lives here)."""
+    return _usable(Path(os.path.abspath(os.environ.get("YUQING_HOME", default_state_dir()))))
+
+
 def state_dir() -> Path:
-    """Run-time state (database file, spool, ES node, caches): ``YUQING_HOME`` or ``var/`` in the repo."""
+    """Run-time state (database file, spool, caches): ``YUQING_HOME`` or ``var/`` in the repo; in a sandbox,
+    ``sandboxes/NAME`` inside it."""
+    name = sandbox()
+    home = home_dir()
+    return _usable(home / "sandboxes" / name) if name else home
+
+
+def _usable(path: Path) -> Path:
     # Absolute: the Elasticsearch node runs in its own directory and read a relative home against it
     # (YUQING_HOME=../h7 → "Missing logging config file at …/h7/elasticsearch/log4j2.properties").
-    path = Path(os.path.abspath(os.environ.get("YUQING_HOME", default_state_dir())))
     where = "YUQING_HOME" if "YUQING_HOME" in os.environ else "the default"
     try:
         path.mkdir(parents=True, exist_ok=True)

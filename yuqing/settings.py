@@ -72,8 +72,9 @@ class DatabaseSettings(Strict):
     password_env: str | None = None
 
     def effective_url(self) -> str:
-        """``YUQING_DATABASE_URL``, then ``url``, then a SQLite file in the state directory."""
-        url = os.environ.get("YUQING_DATABASE_URL") or self.url
+        """``YUQING_DATABASE_URL``, then ``url``, then a SQLite file in the state directory; in a sandbox always
+        the sandbox's own SQLite file (a simulated run never writes into the deployment's database)."""
+        url = None if paths.sandbox() else os.environ.get("YUQING_DATABASE_URL") or self.url
         if not url:
             return f"sqlite:///{paths.state_dir() / 'yuqing.db'}"
         password = os.environ.get(self.password_env) if self.password_env else None
@@ -835,6 +836,10 @@ def load_config(directory: Path | str | None = None) -> Config:
                                  parsed["policy.yaml"])
     if problems:
         raise ConfigError(directory, problems)
+    sandbox = paths.sandbox()
+    if sandbox:  # a sandbox's indices beside the deployment's: yuqing-sandbox-demo-posts
+        es = parsed["settings.yaml"].elasticsearch
+        es.index_prefix = f"{es.index_prefix}-sandbox-{sandbox}"
     return Config(directory, parsed["settings.yaml"], parsed["sources.yaml"], parsed["taxonomy.yaml"],
                   parsed["units.yaml"], parsed["policy.yaml"])
 

@@ -52,11 +52,18 @@ def replayed(tmp_path: Path, es_node: str, posts: Path) -> tuple[str, list[dict]
         result = runner.invoke(main, ["replay", "--posts", str(posts), "--speed", "1e9"], env=env,
                                catch_exceptions=False)
         assert result.exit_code == 0, result.output
-        cases = json.loads(runner.invoke(main, ["cases", "list", "--json"], env=env).output)
-        sent = json.loads(runner.invoke(main, ["notifications", "list", "--json"], env=env).output)
+        assert "yuqing --sandbox replay cases list --json" in result.output
+        cases = json.loads(runner.invoke(main, ["--sandbox", "replay", "cases", "list", "--json"], env=env).output)
+        sent = json.loads(runner.invoke(main, ["--sandbox", "replay", "notifications", "list", "--json"],
+                                        env=env).output)
+        # The replay's simulated cases stay in its sandbox: the deployment's database and indices see none.
+        assert json.loads(runner.invoke(main, ["cases", "list", "--json"], env=env).output) == []
+        assert not Elasticsearch(es_node).indices.exists(index=f"{index_prefix(env)}-posts")
+        assert Elasticsearch(es_node).indices.exists(index=f"{index_prefix(env)}-sandbox-replay-posts")
     finally:
         IndexLayout(index_prefix(env)).delete_all(Elasticsearch(es_node))
-    return result.output, cases, sent, Path(env["YUQING_HOME"])
+        IndexLayout(f"{index_prefix(env)}-sandbox-replay").delete_all(Elasticsearch(es_node))
+    return result.output, cases, sent, Path(env["YUQING_HOME"]) / "sandboxes" / "replay"
 
 
 @pytest.mark.timeout(600)

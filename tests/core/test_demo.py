@@ -43,9 +43,19 @@ def test_the_demo_crawls_analyses_opens_cases_and_escalates(es_node: str, es_cli
         out = result.stdout
         assert result.returncode == 0, result.stderr[-3000:]
         assert "demo_news (news):" in out and "demo_weibo (weibo):" in out
+        # The demo runs in its sandbox: its indices, database and state beside the deployment's, which it leaves
+        # untouched (its cases are timed 50 h ahead; mixed with real ones they made real cases look overdue).
+        assert not es_client.indices.exists(index=f"{prefix}-posts")
+        prefix = f"{prefix}-sandbox-demo"
         indexed = es_client.count(index=f"{prefix}-posts")["count"]
         assert indexed >= 40 and f"Indexed {indexed} posts" in out
         assert es_client.count(index=f"{prefix}-events")["count"] > 0
+        assert "yuqing --sandbox demo dashboard" in out
+        listed = subprocess.run([sys.executable, "-m", "yuqing.cli", "--sandbox", "demo", "cases", "list", "--json"],
+                                cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+        assert len(json.loads(listed.stdout)) >= 3, listed.stderr
+        assert not (home / "yuqing.db").exists() and (home / "sandboxes" / "demo" / "yuqing.db").is_file()
+        home = home / "sandboxes" / "demo"
         assert "→ a3-edu" in out  # the A3区 school canteen incident goes to the district's education bureau
         assert "escalation(s)" in out and " 0 escalation(s)" not in out
         assert "alert(s) recorded locally (the demo delivers nothing)" in out  # not "delivered": no secret is set

@@ -82,3 +82,18 @@ def test_a_relative_state_directory_is_taken_from_where_the_command_runs(tmp_pat
     monkeypatch.setenv("YUQING_CONFIG_DIR", "../conf")
     assert state_dir() == tmp_path / "h7" and state_dir().is_absolute()
     assert config_dir() == tmp_path / "conf"
+
+
+def test_a_sandbox_has_its_own_state_and_database_and_a_bad_name_is_refused(tmp_path: Path) -> None:
+    import os
+
+    env = {"YUQING_HOME": str(tmp_path / "home"), "YUQING_DATABASE_URL": f"sqlite:///{tmp_path / 'live.db'}"}
+    code, out = run(env, "--sandbox", "demo", "paths")
+    assert code == 0 and f"state        {tmp_path / 'home' / 'sandboxes' / 'demo'}" in out
+    code, out = run(env, "--sandbox", "demo", "db", "upgrade")
+    assert code == 0 and (tmp_path / "home" / "sandboxes" / "demo" / "yuqing.db").is_file()
+    assert not (tmp_path / "live.db").exists()  # the deployment's database is not the sandbox's
+    assert "YUQING_SANDBOX" not in os.environ  # the command's sandbox ended with it
+    for bad in ("../x", "Demo", "a b"):
+        code, out = run(env, "--sandbox", bad, "paths")
+        assert code == 2 and "is no sandbox name" in out and "--sandbox" in out

@@ -382,3 +382,31 @@ def test_the_simulated_clock_lookup_never_takes_a_page_down(tmp_path: Path) -> N
         assert client.get("/static/style.css").status_code == 200
         assert client.get("/search").status_code == 200
     db.dispose()
+
+
+def test_the_overview_api_answers_json_for_a_quiet_window(site) -> None:  # type: ignore[no-untyped-def]
+    """A window with no posts carries the latest post's time, which JSON could not carry (a 500)."""
+    client, _ = site
+    quiet = client.get("/api/overview?hours=1")
+    assert quiet.status_code == 200
+    assert quiet.json()["posts"] == 0 and quiet.json()["latest_post_at"] == "2026-06-01T10:30:00+00:00"
+
+
+def test_every_response_says_no_script_no_framing_no_sniffing(site) -> None:  # type: ignore[no-untyped-def]
+    client, ids = site
+    for path in ("/", f"/cases/{ids['late']}", "/static/style.css", "/api/overview", "/nope"):
+        headers = client.get(path).headers
+        assert "script-src 'none'" in headers["content-security-policy"], path
+        assert "frame-ancestors 'none'" in headers["content-security-policy"] and headers["x-frame-options"] == "DENY"
+        assert headers["x-content-type-options"] == "nosniff" and headers["referrer-policy"] == "no-referrer"
+    assert 'style="' not in client.get("/").text  # (the policy allows no inline style: the pages use none)
+
+
+def test_an_unknown_address_gets_the_not_found_page_and_the_forms_address_leads_back(site) -> None:  # type: ignore[no-untyped-def]
+    client, ids = site
+    for path in ("/nope", "/cases/", "/reports/nope", "/static/nope.css"):
+        page = client.get(path)
+        assert page.status_code == 404 and "text/html" in page.headers["content-type"], path
+        assert "舆情概览" in page.text  # the site's own page, with its navigation
+    back = client.get(f"/cases/{ids['late']}/assess", follow_redirects=False)
+    assert back.status_code == 303 and back.headers["location"] == f"/cases/{ids['late']}#score-form"

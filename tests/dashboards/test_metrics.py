@@ -218,3 +218,15 @@ def test_a_panel_averages_and_a_red_major_case_is_a_finding_of_inappropriate_res
     [unit] = evaluation.units
     assert unit.inappropriate == [1]
     assert unit.accountability == "通报批评（回应不妥当）"  # a grade IV case is not proposed, the grade II one is
+
+
+def test_an_answer_published_before_the_case_opened_is_no_sign_off() -> None:
+    """A board reply found with its message 'acknowledged' the case 3 h before it was opened: the median
+    sign-off time read 0.0 h although no unit signed anything off."""
+    early = _case("III", [("response", 48, -3)], responded_h=-3)
+    early.acknowledged_at = T0 - timedelta(hours=3)
+    verdict = judge_case(early, T0 + timedelta(days=3))
+    assert verdict.hours_to_ack is None and verdict.hours_to_response == 0.0
+    signed = _case("III", [("response", 48, 5)], responded_h=5)
+    signed.acknowledged_at = T0 + timedelta(hours=2)
+    assert judge_case(signed, T0 + timedelta(days=3)).hours_to_ack == 2.0

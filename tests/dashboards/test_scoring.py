@@ -59,7 +59,7 @@ def test_an_evaluator_scores_a_case_on_its_page(site) -> None:  # type: ignore[n
     assert "评分已保存" in shown and "21.5 · 蓝（应对总体较为得体）" in shown
     assert "评分已保存" not in client.get(f"/cases/{case_id}?assessed=管理员").text  # the page does not take a name
     half = client.post(f"/cases/{case_id}/assess", data={**SCORES, "credibility": "4.3333", "passphrase": PASSPHRASE})
-    assert half.status_code == 400 and "half points" in half.text
+    assert half.status_code == 400 and "政府公信力 4.3333：请按整分或半分评分" in half.text
     huge_id = client.post("/cases/99999999999999999999/assess", data={**SCORES, "passphrase": PASSPHRASE})
     assert huge_id.status_code == 404
 
@@ -75,7 +75,7 @@ def test_a_wrong_passphrase_stores_nothing_and_keeps_what_was_typed(site) -> Non
 def test_a_score_out_of_range_is_named_and_nothing_is_stored(site) -> None:  # type: ignore[no-untyped-def]
     client, db, case_id = site
     response = client.post(f"/cases/{case_id}/assess", data={**SCORES, "order": "9", "passphrase": PASSPHRASE})
-    assert response.status_code == 400 and "评分超出范围" in response.text and "恢复秩序" in response.text
+    assert response.status_code == 400 and "评分未保存：恢复秩序 9 超出范围（-5 至 5 分）" in response.text
     assert 'name="order" min="-5" max="5" step="0.5" required value="9"' in response.text and stored(db) == []
     huge = client.post(f"/cases/{case_id}/assess", content=b"note=" + b"x" * 70_000,
                        headers={"content-type": "application/x-www-form-urlencoded"})
@@ -112,3 +112,21 @@ def test_passphrases_name_their_evaluator() -> None:
     evaluators = Evaluators.parse(f" 王评估 : {PASSPHRASE} ;")
     assert evaluators.who(PASSPHRASE) == "王评估" and evaluators.who(PASSPHRASE[:-1]) is None
     assert not Evaluators.parse("")  # unset: nobody scores on the web
+
+
+@pytest.mark.parametrize("typed", ["1e1", "５", "1_0", "٣", "nan", "inf", "0x5", "abc"])
+def test_only_plain_numbers_are_scores(site, typed: str) -> None:  # type: ignore[no-untyped-def]
+    """float() reads 1e1, 1_0, full-width and Arabic-Indic digits; nobody types those meaning a score."""
+    client, db, case_id = site
+    response = client.post(f"/cases/{case_id}/assess", data={**SCORES, "order": typed, "passphrase": PASSPHRASE})
+    assert response.status_code == 400 and f"恢复秩序“{typed}”不是数字" in response.text and stored(db) == []
+    assert "is not" not in response.text and "超出范围" not in response.text  # said in Chinese, and not as a range
+
+
+def test_a_missing_score_and_an_over_long_note_are_said_in_chinese(site) -> None:  # type: ignore[no-untyped-def]
+    client, db, case_id = site
+    response = client.post(f"/cases/{case_id}/assess", data={**SCORES, "credibility": "", "passphrase": PASSPHRASE})
+    assert response.status_code == 400 and "政府公信力未评分（-10 至 10 分）" in response.text and stored(db) == []
+    long = client.post(f"/cases/{case_id}/assess", data={**SCORES, "note": "好" * 2001, "passphrase": PASSPHRASE})
+    assert long.status_code == 400 and "说明有 2001 字，请控制在 2000 字以内" in long.text and stored(db) == []
+    assert "好" * 2001 + "</textarea>" in long.text  # what was typed is shown again, not lost

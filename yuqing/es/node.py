@@ -70,7 +70,7 @@ def _others_can_enter(path: Path) -> bool:
 def default_home() -> Path:
     """The node's data, logs and config: ``<state>/elasticsearch``; as root, when the node's user could not
     enter that folder, a folder under /var/lib/yuqing named after the state directory."""
-    home = paths.state_dir() / "elasticsearch"
+    home = paths.home_dir() / "elasticsearch"  # (one node serves the deployment and its sandboxes)
     if os.geteuid() == 0 and not _others_can_enter(home.parent):
         digest = hashlib.sha1(str(home).encode()).hexdigest()[:10]
         home = Path("/var/lib/yuqing") / f"elasticsearch-{digest}"
