@@ -21,8 +21,10 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.SourceProxyMiddleware": 740,
 }
 
+# Neither console is wanted: both listen on a local port and run Python code sent to them.
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,
     "crawler.extensions.SourceStateExtension": 500,
 }
 
@@ -35,6 +37,7 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 # A truncated body is still worth reading: the item is built from what arrived and flagged.
 DOWNLOAD_FAIL_ON_DATALOSS = False
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
 

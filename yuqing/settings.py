@@ -219,10 +219,32 @@ class SourceSpec(Strict):
                 raise ValueError(f"{url!r}: the port is not valid ({exc}); use 1-65535") from exc
         return urls
 
+    @field_validator("allowed_domains")
+    @classmethod
+    def _host_names(cls, domains: list[str]) -> list[str]:
+        for domain in domains:
+            if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*",
+                                str(domain)):
+                raise ValueError(f"{domain!r} is not a host name; write the host alone, e.g. www.example.gov.cn or "
+                                 "127.0.0.1 (no http://, path or port)")
+        return domains
+
     @model_validator(mode="after")
     def _json_sources_name_their_items(self) -> SourceSpec:
         if self.type == "social_json" and not self.items_path:
             raise ValueError("a social_json source needs items_path (e.g. 'data.items') and field_paths")
+        return self
+
+    @model_validator(mode="after")
+    def _start_urls_inside_allowed_domains(self) -> SourceSpec:
+        """A start URL outside allowed_domains would be dropped by the crawler's offsite filter: nothing fetched."""
+        if self.allowed_domains:
+            for url in self.start_urls:
+                host = (urlsplit(url).hostname or "").lower()
+                if not any(host == d.lower() or host.endswith("." + d.lower()) for d in self.allowed_domains):
+                    raise ValueError(f"start URL {url!r} is on {host}, outside allowed_domains "
+                                     f"({', '.join(self.allowed_domains)}), so nothing would be fetched; add {host} "
+                                     "to allowed_domains")
         return self
 
 

@@ -142,10 +142,11 @@ class SourceSpider(scrapy.Spider):
         self.zone = ZoneInfo(self.tz)
         self.since = parse_since(spec.since, self.now(), self.tz)
         self.start_urls = start_urls(spec)
-        # Without allowed_domains in sources.yaml: the start URLs' sites, subdomains included (a feed on
-        # www.people.com.cn links articles on politics.people.com.cn).
+        # Without allowed_domains in sources.yaml: the start URLs' hosts (and hosts under them), nothing more.
+        # (Their parent domains were allowed once — www.gov.cn let the crawl follow links to every *.gov.cn site —
+        # a review, 2026-11-27; a feed whose articles live on a sibling host names that host in allowed_domains.)
         self.allowed_domains = spec.allowed_domains or sorted(
-            {host.removeprefix("www.") for u in self.start_urls if (host := urlsplit(u).hostname)}
+            {host for u in self.start_urls if (host := urlsplit(u).hostname)}
         )
         self.filter_keywords = bool(spec.keywords) and not queries_in_urls(spec)
         self.distributed = self.settings.getbool("YUQING_DISTRIBUTED")

@@ -209,6 +209,24 @@ def test_source_windows_keyword_urls_and_hosts_the_crawler_would_refuse(config_c
     assert "is not an http(s) URL with a host" in check(config_copy)[1]
 
 
+@pytest.mark.parametrize(("domains", "expected"), [
+    ('["http://127.0.0.1:8700/"]', "'http://127.0.0.1:8700/' is not a host name"),
+    ('["127.0.0.1:8700"]', "'127.0.0.1:8700' is not a host name"),
+    ('["example.gov.cn"]', "start URL 'http://127.0.0.1:8700/rss.xml' is on 127.0.0.1, outside allowed_domains "
+                           "(example.gov.cn), so nothing would be fetched"),
+])
+def test_allowed_domains_are_hosts_that_hold_the_start_urls(config_copy: Path, domains: str, expected: str) -> None:
+    """Both crawled nothing and reported success: the offsite filter dropped every request."""
+    text = (config_copy / "sources.yaml").read_text(encoding="utf-8")
+    old = 'start_urls: ["http://127.0.0.1:8700/rss.xml"]'
+    assert old in text
+    (config_copy / "sources.yaml").write_text(text.replace(old, f"{old}\n    allowed_domains: {domains}"),
+                                              encoding="utf-8")
+    code, out = check(config_copy)
+    assert code == 2 and expected in out, out
+    assert "Fix: write the host alone" in out or "Fix: add 127.0.0.1 to allowed_domains" in out
+
+
 @pytest.mark.parametrize(("old", "new", "expected"), [
     ("thresholds: {I: 75, II: 55, III: 35}", "thresholds: {I: 750, II: 550, III: 350}", "I at most 100"),
     ("thresholds: {I: 75, II: 55, III: 35}", "thresholds: {I: 75, II: 55, III: -5}", "III must be above 0"),

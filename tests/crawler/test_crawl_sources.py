@@ -119,6 +119,10 @@ def test_scrapy_crawl_runs_a_source_by_its_type(demo_web: DemoWeb, crawl_env: Cr
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "'yuqing/posts_indexed': 8" in done.stderr
+    # Neither console that runs Python sent to a local port is on (Scrapy 2.19 added RemoteControl, enabled).
+    enabled = done.stderr[done.stderr.index("Enabled extensions:"):]
+    enabled = enabled[:enabled.index("]")]
+    assert "SourceStateExtension" in enabled and "RemoteControl" not in enabled and "TelnetConsole" not in enabled
     assert len(crawl_env.docs("demo_board")) == len(BOARD)
 
 

@@ -303,3 +303,21 @@ def test_a_state_file_locked_by_a_starting_neighbour_is_waited_for(tmp_path, mon
 
     with pytest.raises(sqlite3.OperationalError, match="disk I/O"):  # anything else is not waited for
         state.CrawlState(tmp_path / "other.db")
+
+
+def test_without_allowed_domains_only_the_start_urls_hosts_are_crawled() -> None:
+    """www.gov.cn as a start URL let the crawl follow links to every *.gov.cn site (www. was stripped)."""
+    from crawler.spiders.news import NewsSpider
+    from yuqing.settings import SourceSpec, load_config
+
+    crawler = get_crawler(NewsSpider)
+    spider = NewsSpider(source="gov")
+    spider._set_crawler(crawler)
+    spider.setup(load_config(), SourceSpec(name="gov", type="news", start_urls=["http://www.gov.cn/list.html"]))
+    assert spider.allowed_domains == ["www.gov.cn"]
+    crawler.spider = spider
+    middleware = SourceOffsiteMiddleware.from_crawler(crawler)
+    middleware.spider_opened(spider)
+    middleware.process_request(Request("http://www.gov.cn/a1.html", dont_filter=True))
+    with pytest.raises(IgnoreRequest, match="offsite request to 'www.hunan.gov.cn'"):
+        middleware.process_request(Request("http://www.hunan.gov.cn/a2.html", dont_filter=True))
