@@ -37,6 +37,33 @@ _CHINESE_FAMILY = frozenset({"gb2312", "gbk", "gb18030", "hz", "cp936"})
 _DETECTION_SAMPLE = 512 * 1024
 
 
+# What a file's first bytes say it is, when it is not text (a server may label anything text/html, a URL may end
+# in .html whatever it serves, and Scrapy then builds an HtmlResponse).
+_MAGIC = (
+    (b"\x89PNG", "a PNG image"), (b"GIF8", "a GIF image"), (b"\xff\xd8\xff", "a JPEG image"),
+    (b"%PDF", "a PDF document"), (b"PK\x03\x04", "a ZIP archive (or an Office document)"),
+    (b"\x1f\x8b", "gzip data"), (b"RIFF", "a RIFF file (WebP image, WAV audio, AVI video)"),
+)
+
+
+_CONTROL_BYTES = bytes([*range(0, 9), *range(14, 27), *range(28, 32), 127])
+
+
+def binary_kind(body: bytes) -> str | None:
+    """What ``body`` is when it is not text (``a PNG image``, ``binary data``), else None. Text in UTF-16 or
+    UTF-32 carries NUL bytes, after its byte-order mark: that is text."""
+    for magic, kind in _MAGIC:
+        if body.startswith(magic):
+            return kind
+    if read_bom(body)[0] is not None:
+        return None
+    head = body[:4096]
+    # Control bytes other than whitespace and ESC: no text encoding of Chinese or Latin uses them. A stray one or
+    # two in a broken page are allowed; more than 1 % is not text.
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    return "binary data" if controls > max(2, len(head) // 100) else None
+
+
 def normalize_label(label: str | None) -> str | None:
     """Map a charset label or a Content-Type value to a Python codec name, GB2312/GBK → GB18030."""
     if not label:

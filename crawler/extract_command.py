@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
+from crawler.encoding import binary_kind
 from crawler.extraction import MAX_BODY_BYTES, extract_article
 from yuqing.timeparse import DEFAULT_TZ
 
@@ -66,8 +67,12 @@ def extract_command(
     if len(body) > MAX_BODY_BYTES:
         click.echo(f"note: {path} is {len(body) / 1e6:.1f} MB; only its first {MAX_BODY_BYTES // (1024 * 1024)} MB "
                    "are read", err=True)
+    binary = binary_kind(body)
+    if binary:  # its bytes read as text are no article: the contract's empty one, and why
+        click.echo(f"note: {path} is {binary}, not a web page; nothing extracted", err=True)
+        body = b""
     article = extract_article(body, url=url, declared_encoding=declared_encoding, now=now, tz=tz)
-    if not article.title and not article.content:
+    if not binary and not article.title and not article.content:
         click.echo(f"note: no title and no text found in {path}; is it an HTML page?", err=True)
     output = json.dumps(article.as_contract(), ensure_ascii=False) + "\n"
     # Bytes, so the output is UTF-8 whatever the terminal's locale says.

@@ -559,6 +559,8 @@ _FAULT_LINKS = (
     "loop-a.html",
     "redirect-ok.html",
     "binary.png",
+    "image.html",
+    "labelled-html.html",
     "missing.html",
     "error.html",
 )
@@ -623,6 +625,10 @@ def fault_response(name: str, base: str) -> tuple[int, dict[str, str], bytes] | 
         return 301, {"Location": f"{base}/faults/news/good.html"}, b""
     if name == "binary.png":
         return 200, {"Content-Type": "image/png"}, b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+    if name == "image.html":  # an image behind a URL ending in .html (Scrapy builds an HtmlResponse from the URL)
+        return 200, {"Content-Type": "image/png"}, b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+    if name == "labelled-html.html":  # an image the server calls HTML
+        return 200, html_type, b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
     if name == "error.html":
         return 500, html_type, b"<html><body>Internal Server Error</body></html>"
     return None

@@ -37,6 +37,7 @@ from crawler.config import (
     resolve_source,
     start_urls,
 )
+from crawler.encoding import binary_kind
 from crawler.state import CrawlState, content_hash
 from yuqing.contract import Engagement, Post, Region, Reply
 from yuqing.settings import Config, SourceSpec
@@ -358,11 +359,20 @@ class SourceSpider(scrapy.Spider):
     # ------------------------------------------------------------------ helpers for subclasses
 
     def is_text(self, response: Response) -> bool:
-        if isinstance(response, TextResponse):
-            return True
+        """Whether the response is a page to read. Scrapy builds an HtmlResponse from a URL ending in .html
+        whatever the server says it sent, so an image was read as an article: the Content-Type and the first
+        bytes are asked too."""
         kind = (response.headers.get("Content-Type") or b"").decode("latin-1")
-        self.skip("not_text", response.url, f"Content-Type {kind or 'missing'}")
-        return False
+        media = kind.split(";", 1)[0].strip().lower()
+        textual = media.startswith("text/") or media.endswith(("/xml", "+xml", "/json", "+json"))
+        if media and not textual or not media and not isinstance(response, TextResponse):
+            self.skip("not_text", response.url, f"Content-Type {kind or 'missing'}")
+            return False
+        binary = binary_kind(response.body)
+        if binary:
+            self.skip("not_text", response.url, f"{binary}, though labelled {kind or 'nothing'}")
+            return False
+        return True
 
     def note_truncated(self, response: Response) -> None:
         if "dataloss" in response.flags:

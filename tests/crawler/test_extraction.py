@@ -549,3 +549,25 @@ def test_no_publish_time_is_invented_from_a_copyright_year_or_an_impossible_date
     html = (f"<html><head><title>会议部署安全生产</title></head><body><h1>会议部署安全生产</h1>{body}"
             f"<div>{footer}</div></body></html>")
     assert extract_article(html, url="http://127.0.0.1/a.html").published_at is None
+
+
+@pytest.mark.parametrize(("body", "kind"), [
+    (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >>", "a PDF document"),
+    (bytes(range(256)) * 4, "binary data"),
+])
+def test_extract_says_a_file_that_is_not_a_page_is_not_one(tmp_path: Path, body: bytes, kind: str) -> None:
+    """Random bytes came out as an article whose content was the bytes read as text."""
+    path = tmp_path / "junk.bin"
+    path.write_bytes(body)
+    result = CliRunner().invoke(extract_command, [str(path)])
+    assert result.exit_code == 0 and f"is {kind}, not a web page; nothing extracted" in result.stderr
+    assert json.loads(result.stdout) == {"title": None, "author": None, "published_at": None, "content": ""}
+
+
+def test_a_utf16_page_is_text_though_its_bytes_hold_nul(tmp_path: Path) -> None:
+    path = tmp_path / "u16.html"
+    article = "<p>" + "A市A3区新建口袋公园三处，方便周边居民休闲散步，受到好评。" * 4 + "</p>"
+    path.write_bytes(f"<html><head><title>口袋公园</title></head><body><h1>口袋公园</h1>{article}</body></html>"
+                     .encode("utf-16"))
+    result = CliRunner().invoke(extract_command, [str(path)])
+    assert "not a web page" not in result.stderr and "口袋公园三处" in json.loads(result.stdout)["content"]
