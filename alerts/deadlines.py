@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from alerts.calendar import WorkCalendar
 from yuqing.contract import MAJOR_GRADES, base_kind
-from yuqing.settings import DeadlineSpec, Policy
+from yuqing.settings import BOARD_REPLY_PREFIX, DeadlineSpec, Policy
 
 # A message that complains gets the complaint deadline; anything else is treated as a suggestion.
 COMPLAINT_CUES = ("投诉", "举报", "维权", "索赔", "不作为", "乱收费", "拖欠")
@@ -156,8 +156,11 @@ def _sensitive(policy: Policy, cues: Iterable[str], detected_at: datetime) -> li
 
 def met_by(kind: str, channel: str) -> bool:
     """Whether a response through ``channel`` fulfils a deadline of ``kind``: the report upward only that deadline,
-    a public channel the others (a press conference also its own), anything else — an internal note — none."""
+    a message board's reply only the board's (reply_…) deadlines and the public ones, a public channel the
+    public ones (a press conference also its own), anything else — an internal note — none."""
     kind = base_kind(kind)
+    if kind.startswith(BOARD_REPLY_PREFIX):  # a citizen's message is answered by its reply, not by a Weibo post
+        return channel == "message_board"
     if channel == REPORT_CHANNEL:
         return kind == "report_upward"
     if channel not in PUBLIC_CHANNELS:

@@ -149,9 +149,9 @@ def config_check(directory: Path | None) -> None:
     if not os.environ.get(PSEUDONYM_KEY_ENV):
         warnings.append(f"{PSEUDONYM_KEY_ENV} is not set: authors' pseudonyms use the public development key, so "
                         "anyone who guesses a name can check it. Set it to a secret in production")
-    from alerts.notifiers import delivery_warnings
+    from alerts.notifiers import delivery_warnings, silent_units
 
-    warnings += delivery_warnings(cfg)
+    warnings += delivery_warnings(cfg) + silent_units(cfg)
     warnings += unrouted_topics(cfg)
     for warning in filter(None, warnings):
         click.echo(f"warning: {warning}", err=True)

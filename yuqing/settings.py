@@ -398,6 +398,12 @@ class UnitsFile(Strict):
 # ----------------------------------------------------------------------------- policy.yaml
 
 
+# The kinds of deadline a response can meet (alerts.deadlines.met_by says which channel meets which), and the
+# prefix of a message board's reply deadlines (reply_suggestion, reply_complaint).
+PUBLIC_DEADLINE_KINDS = ("report_upward", "authoritative_release", "press_conference", "response")
+BOARD_REPLY_PREFIX = "reply_"
+
+
 class DeadlineSpec(Strict):
     kind: str
     hours: float | None = Field(None, gt=0)
@@ -419,6 +425,21 @@ class DeadlinePolicy(Strict):
     # too: the report upward is "commonly 2 hours for major or sensitive cases" (domain.md §2, a local rule).
     sensitive: list[DeadlineSpec] = Field(default_factory=list)
     sensitive_cues: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _known_kinds(self) -> DeadlinePolicy:
+        """What meets a deadline follows from its kind (alerts.deadlines.met_by): a misspelt kind would be met by
+        any public answer, so kinds are checked. A message board's deadlines are replies: reply_…"""
+        for group in ("major", "other", "sensitive"):
+            for spec in getattr(self, group):
+                if spec.kind not in PUBLIC_DEADLINE_KINDS:
+                    raise ValueError(f"deadlines.{group}: kind {spec.kind!r} is unknown; use one of "
+                                     f"{', '.join(PUBLIC_DEADLINE_KINDS)}")
+        for spec in self.message_board:
+            if not spec.kind.startswith(BOARD_REPLY_PREFIX):
+                raise ValueError(f"deadlines.message_board: kind {spec.kind!r} must start with {BOARD_REPLY_PREFIX} "
+                                 "(a board's deadlines are met only by the board's reply), e.g. reply_complaint")
+        return self
 
     @field_validator("sensitive")
     @classmethod
@@ -782,6 +803,10 @@ def _cross_check(sources: SourcesFile, taxonomy: Taxonomy, units: UnitsFile, pol
                 problems.append(ConfigProblem("units.yaml", f"{path}.match.topic", value,
                                               "topic is not in taxonomy.yaml",
                                               f"use one of: {', '.join(sorted(topics))}"))
+    for i, kind in enumerate(units.rumour.unit_kinds):
+        if kind not in kinds:
+            problems.append(ConfigProblem("units.yaml", f"rumour.unit_kinds[{i}]", kind, "no unit of this kind exists",
+                                          f"add a unit with kind: {kind} or use one of: {', '.join(sorted(kinds))}"))
     if units.route.receiver is None:
         problems.append(ConfigProblem("units.yaml", "route.receiver", None,
                                       "the top route needs a default receiver",

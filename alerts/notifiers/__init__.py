@@ -85,6 +85,13 @@ def delivery_warnings(config: Config, env: Mapping[str, str] = os.environ) -> li
     return []
 
 
+def silent_units(config: Config) -> list[str]:
+    """Units with no contact at all: a case routed to one alerts nobody, yet counts as notified."""
+    return [f"units.yaml: unit {u.id} ({u.name}) has no contacts, so its cases alert nobody while their "
+            "acknowledgement timers run; add a slack_channel, email or webhook under its contacts"
+            for u in config.units.units if not unit_recipients(u)]
+
+
 def unit_recipients(unit: Unit) -> list[tuple[str, str]]:
     """(channel, recipient) for every contact a unit has in units.yaml."""
     contacts = unit.contacts

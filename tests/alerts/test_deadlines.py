@@ -123,6 +123,9 @@ def test_which_response_fulfils_which_deadline() -> None:
     assert not met_by("press_conference", "release") and met_by("press_conference", "press_conference")
     assert met_by("report_upward", "report_upward") and not met_by("response", "report_upward")
     assert met_by("response#reopen1", "weibo")
+    # A citizen's message is answered by its reply on the board, not by a Weibo post about the matter.
+    assert not met_by("reply_complaint", "weibo") and not met_by("reply_suggestion", "release")
+    assert met_by("reply_complaint", "message_board") and met_by("response", "message_board")
 
 
 def test_a_sensitive_case_below_grade_ii_is_reported_upward_within_2_hours(policy) -> None:  # type: ignore[no-untyped-def]

@@ -307,3 +307,29 @@ def test_a_heap_without_its_unit_is_refused_before_the_jvm_refuses_it(config_cop
     code, out = check(config_copy)
     assert code == 2 and "elasticsearch.heap" in out and "e.g. 512m or 1g" in out
     assert out.count("a bare number is bytes") == 1  # said once, as the fix
+
+
+@pytest.mark.parametrize(("file", "old", "new", "expected"), [
+    ("policy.yaml", "kind: press_conference, hours: 24", "kind: press_conferense, hours: 24",
+     "kind 'press_conferense' is unknown"),
+    ("policy.yaml", "kind: reply_complaint, working_days: 15", "kind: complaint, working_days: 15",
+     "kind 'complaint' must start with reply_"),
+    ("units.yaml", "unit_kinds: [公安局, 网信办]", "unit_kinds: [公安局, 网信局]", "rumour.unit_kinds[1]"),
+])
+def test_misspelt_deadline_and_rumour_kinds_are_refused(config_copy: Path, file: str, old: str, new: str,
+                                                         expected: str) -> None:
+    """Both passed: a misspelt deadline kind is met by any public answer; a misspelt kind drops 网信办 silently."""
+    text = (config_copy / file).read_text(encoding="utf-8")
+    assert old in text
+    (config_copy / file).write_text(text.replace(old, new, 1), encoding="utf-8")
+    code, out = check(config_copy)
+    assert code == 2 and expected in out, out
+
+
+def test_a_unit_without_contacts_is_warned_about(config_copy: Path) -> None:
+    text = (config_copy / "units.yaml").read_text(encoding="utf-8")
+    old = 'contacts: {slack_channel: "#a-publicity", email: press@a.gov.example}'
+    assert old in text
+    (config_copy / "units.yaml").write_text(text.replace(old, "contacts: {}"), encoding="utf-8")
+    code, out = check(config_copy)
+    assert code == 0 and "unit a-publicity (" in out and "has no contacts, so its cases alert nobody" in out
