@@ -458,8 +458,13 @@ def cases_open(title: str, topic: str, region_text: str, grade: str, actor: str,
     clock = SystemClock(config.settings.tz())
     now = clock.now()
     event_id = "manual-" + hashlib.sha1(f"{title}\x1f{now.isoformat()}".encode()).hexdigest()[:16]
+    # What the title says happened (deaths, food poisoning …) makes the case sensitive, as an event's posts do:
+    # the 2 h report upward then applies (policy.yaml deadlines.sensitive_cues).
+    from analysis.severity import extract_cues
+
     event = Event(id=event_id, title=title, first_seen=now, last_seen=now, region=region, topic=topic,
-                  grade=Grade(grade), grade_reasons=[f"人工立案（{actor}）：{reason}"])
+                  grade=Grade(grade), grade_reasons=[f"人工立案（{actor}）：{reason}"],
+                  severity_cues=extract_cues(title).as_list())
     database = _database(config)
     with database.transaction() as session:
         sync_units(session, config.units)  # the case refers to its unit: units.yaml may be newer than the table

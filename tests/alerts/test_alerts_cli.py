@@ -93,6 +93,18 @@ def test_cases_and_notifications_list_as_json(env: dict[str, str], database: Dat
                                                                  "--status", "sent")[1])
 
 
+def test_a_hand_opened_case_whose_title_tells_of_deaths_is_reported_upward_within_2_hours(
+        env: dict[str, str], database: Database) -> None:
+    """A replayed event with these words got the sensitive case's 2 h report upward; a case opened by hand did not."""
+    code, out = yuqing(env, "cases", "open", "--title", "A3区某厂房火灾致3人死亡", "--topic", "安全生产", "--region",
+                       "湖南省A市A3区", "--grade", "IV", "--actor", "市应急局", "--reason", "上级交办")
+    assert code == 0, out
+    [case] = json.loads(yuqing(env, "cases", "list", "--json")[1])
+    dues = {d["kind"]: datetime.fromisoformat(d["due_at"]) - datetime.fromisoformat(case["opened_at"])
+            for d in case["deadlines"]}
+    assert dues == {"response": timedelta(hours=48), "report_upward": timedelta(hours=2)}
+
+
 def test_a_case_the_higher_government_assigns_is_opened_by_hand(env: dict[str, str], database: Database) -> None:
     code, out = yuqing(env, "cases", "open", "--title", "A3区某养老院护工虐待老人", "--topic", "养老服务",
                        "--region", "湖南省A市A3区", "--grade", "II", "--actor", "市政府办公厅", "--reason", "上级交办")
