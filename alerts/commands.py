@@ -36,6 +36,10 @@ _CN_UNITS = {"秒": "s", "分钟": "m", "小时": "h", "天": "d", "周": "w", "
 
 # ----------------------------------------------------------------------------- shared wiring
 
+# A case or notification number: what the databases store (SQLite and PostgreSQL hold 64-bit integers; a longer
+# number raised OverflowError deep in the driver).
+ROW_ID = click.IntRange(1, 2**63 - 1)
+
 
 def _not_blank(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """A required text (who acts, what was said) must say something: it goes on the record."""
@@ -248,7 +252,7 @@ def route_group() -> None:
 
 
 @route_group.command("explain")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=ROW_ID)
 def route_explain(case_id: int) -> None:
     """Which route CASE_ID matched and why: the path through the tree and each match's reason."""
     from alerts.routing import format_explanation
@@ -344,7 +348,7 @@ def cases_list(as_json: bool, state: str | None, unit: str | None) -> None:
 
 
 @cases_group.command("show")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=ROW_ID)
 def cases_show(case_id: int) -> None:
     """One case with its deadlines and its whole timeline."""
     config = _config()
@@ -366,7 +370,7 @@ def cases_show(case_id: int) -> None:
 
 
 @cases_group.command("assess")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=ROW_ID)
 @click.option("--assessor", required=True, callback=_not_blank, help="Who scores (an evaluator; several may).")
 @click.option("--response", type=click.FloatRange(-10, 10), required=True, help="政府响应, -10…10.")
 @click.option("--transparency", type=click.FloatRange(-10, 10), required=True, help="信息透明度, -10…10.")
@@ -484,7 +488,7 @@ def cases_open(title: str, topic: str, region_text: str, grade: str, actor: str,
 
 
 @cases_group.command("ack")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=ROW_ID)
 @click.option("--actor", required=True, callback=_not_blank, help="Who acknowledges (name or user id).")
 @click.option("--reason", default="")
 def cases_ack(case_id: int, actor: str, reason: str) -> None:
@@ -495,7 +499,7 @@ def cases_ack(case_id: int, actor: str, reason: str) -> None:
 
 
 @cases_group.command("respond")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=ROW_ID)
 @click.option("--actor", required=True, callback=_not_blank)
 @click.option("--text", required=True, callback=_not_blank, help="What was published, and where.")
 @click.option("--channel", default="release", show_default=True, type=click.Choice(sorted(RESPONSE_CHANNELS)),
@@ -509,7 +513,7 @@ def cases_respond(case_id: int, actor: str, text: str, channel: str) -> None:
 
 
 @cases_group.command("close")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=ROW_ID)
 @click.option("--actor", required=True, callback=_not_blank)
 @click.option("--reason", default="")
 def cases_close(case_id: int, actor: str, reason: str) -> None:
@@ -520,7 +524,7 @@ def cases_close(case_id: int, actor: str, reason: str) -> None:
 
 
 @cases_group.command("reopen")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=ROW_ID)
 @click.option("--actor", required=True, callback=_not_blank)
 @click.option("--reason", required=True, callback=_not_blank)
 def cases_reopen(case_id: int, actor: str, reason: str) -> None:
@@ -593,7 +597,7 @@ def notification_dict(n: Any, config: Config) -> dict[str, Any]:
 
 @notifications_group.command("list")
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--case", "case_id", type=int, default=None)
+@click.option("--case", "case_id", type=ROW_ID, default=None)
 @click.option("--kind", type=click.Choice(["alert", "reminder", "escalation", "digest"]), default=None)
 @click.option("--status", type=click.Choice(["pending", "sending", "retrying", "sent", RECORDED, "failed"]),
               default=None, help="sent: delivered; recorded: kept in the local file only (no channel secret set).")
@@ -654,7 +658,7 @@ def notifications_send() -> None:
 
 
 @notifications_group.command("retry")
-@click.argument("ids", nargs=-1, type=click.IntRange(1))
+@click.argument("ids", nargs=-1, type=ROW_ID)
 def notifications_retry(ids: tuple[int, ...]) -> None:
     """Send failed or waiting notifications again, now, with fresh attempts — after fixing what stopped them
     (a Slack token, a channel name, an SMTP password). IDS: the notifications' ids (`yuqing notifications list`

@@ -337,6 +337,9 @@ def events_list(min_grade: str, emerging: bool, limit: int, as_json: bool) -> No
 @click.argument("event_id")
 def events_show(event_id: str) -> None:
     """One event: grade and why, emerging reasons, keywords, sources and timeline."""
+    if not event_id.strip():
+        raise click.BadParameter("is empty; give an event id (`yuqing events list` shows them)",
+                                 param_hint="EVENT_ID")
     client, layout = _events_client()
     result = client.search(
         index=layout.events.alias, query={"ids": {"values": [event_id]}}, size=1, ignore_unavailable=True

@@ -350,3 +350,14 @@ def test_an_evaluator_scores_a_cases_handling_and_scoring_again_replaces_it(env:
     assert [e["details"]["total"] for e in trail] == [2, 8]  # both scorings stay in the audit trail
     assert trail[0]["reason"].startswith("总分 2（红：应对严重失当，存在重大缺陷）：政府响应 2，信息透明度 -3")
     assert yuqing(env, "cases", "assess", "999", "--assessor", "甲", *scores)[0] == 1
+
+
+@pytest.mark.parametrize("args", [["cases", "ack", "99999999999999999999", "--actor", "a"],
+                                  ["cases", "reopen", "99999999999999999999", "--actor", "a", "--reason", "r"],
+                                  ["route", "explain", "99999999999999999999"],
+                                  ["notifications", "list", "--case", "99999999999999999999"],
+                                  ["notifications", "retry", "99999999999999999999"]])
+def test_a_case_number_beyond_what_a_database_holds_is_refused_readably(env: dict[str, str], args: list[str]) -> None:
+    """These raised OverflowError from the SQLite driver."""
+    code, out = yuqing(env, *args)
+    assert code == 2 and "is not in the range 1<=x<=9223372036854775807" in out

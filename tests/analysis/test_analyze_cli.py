@@ -196,3 +196,9 @@ def test_events_list_and_show_read_the_index(es_node: str, es_client: Elasticsea
     assert "policy.yaml 底线 casualties" in shown.output and "首批 1 条即出现严重线索" in shown.output
     missing = runner.invoke(main, ["events", "show", "ev-nope"])
     assert missing.exit_code != 0 and "no event 'ev-nope'" in missing.output
+
+
+def test_events_show_without_an_id_says_so() -> None:
+    """An empty id reached Elasticsearch, whose refusal came back as a traceback."""
+    result = CliRunner().invoke(main, ["events", "show", " "])
+    assert result.exit_code == 2 and "give an event id" in result.output
