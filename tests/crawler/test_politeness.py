@@ -1,0 +1,97 @@
+"""robots.txt as RFC 9309 and the convention ask: a robots.txt the server fails to give disallows the site, and a
+Crawl-delay spaces the requests. Served by a small local site whose access log the tests read."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.crawler.conftest import CrawlEnv
+
+pytestmark = pytest.mark.es
+
+ARTICLE = ("<html><head><title>{t}</title></head><body><h1>{t}</h1><div class='content'><p>"
+           + "A市A3区某小区居民反映路灯损坏多日，夜间出行不便，希望有关部门尽快维修。" * 4 + "</p></div></body></html>")
+
+
+class Site:
+    """robots.txt as given; a feed of three articles; every request's path and time."""
+
+    def __init__(self, robots_status: int, robots_text: str) -> None:
+        self.log: list[tuple[str, float]] = []
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (the http.server name)
+                site.log.append((self.path, time.monotonic()))
+                base = f"http://127.0.0.1:{self.server.server_address[1]}"
+                if self.path == "/robots.txt":
+                    status, kind, body = robots_status, "text/plain", robots_text
+                elif self.path == "/feed.xml":
+                    items = "".join(f"<item><title>路灯损坏{i}</title><link>{base}/a{i}.html</link>"
+                                    f"<guid>{base}/a{i}.html</guid><pubDate>Mon, 02 Mar 2026 09:0{i}:00 +0800</pubDate>"
+                                    "</item>" for i in range(3))
+                    status, kind, body = 200, "application/rss+xml", (
+                        f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>t</title>"
+                        f"<link>{base}/</link>{items}</channel></rss>")
+                else:
+                    status, kind, body = 200, "text/html; charset=utf-8", ARTICLE.format(t=f"路灯损坏 {self.path}")
+                data = body.encode("utf-8")
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def paths(self) -> list[str]:
+        return [path for path, _ in self.log]
+
+
+@pytest.fixture
+def site_factory() -> Iterator[type[Site]]:
+    started: list[Site] = []
+
+    class Started(Site):
+        def __init__(self, robots_status: int, robots_text: str) -> None:
+            super().__init__(robots_status, robots_text)
+            started.append(self)
+
+    yield Started
+    for site in started:
+        site.server.shutdown()
+        site.server.server_close()
+
+
+def feed_source(url: str) -> dict[str, object]:
+    return {"name": "lamps", "type": "rss", "start_urls": [f"{url}/feed.xml"], "interval_minutes": 5,
+            "region": {"province": "湖南省", "city": "A市"}}
+
+
+def test_a_robots_txt_the_server_fails_to_give_closes_the_site(site_factory, crawl_env: CrawlEnv) -> None:  # type: ignore[no-untyped-def]
+    site = site_factory(500, "Internal Server Error")
+    crawl_env.set_sources([feed_source(site.url)])
+    result = crawl_env.crawl("lamps")
+    assert set(site.paths()) == {"/robots.txt"}, site.paths()  # neither the feed nor an article was fetched
+    assert result.stats("lamps")["yuqing/robots_unavailable"] == 1
+    assert "robots.txt of 127.0.0.1" in result.stderr and "treated as disallowed (RFC 9309)" in result.stderr
+
+
+def test_a_crawl_delay_spaces_the_requests_to_the_site(site_factory, crawl_env: CrawlEnv) -> None:  # type: ignore[no-untyped-def]
+    site = site_factory(200, "User-agent: *\nCrawl-delay: 1\n")
+    crawl_env.set_sources([feed_source(site.url)])
+    crawl_env.crawl("lamps")
+    pages = [(path, at) for path, at in site.log if path != "/robots.txt"]
+    assert [path for path, _ in pages][:1] == ["/feed.xml"] and len(pages) == 4, site.paths()
+    gaps = [later - earlier for (_, earlier), (_, later) in zip(pages, pages[1:], strict=False)]
+    assert min(gaps) >= 0.95, gaps  # (without the delay all three articles came within a tenth of a second)
