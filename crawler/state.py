@@ -150,6 +150,15 @@ class HealthEvent:
         }
 
 
+class CrawlStateUnusable(paths.StateDirUnusable):
+    """The crawler's state file cannot be used; the message names it and how to go on."""
+
+    def __init__(self, path: Path, exc: Exception):
+        super().__init__(f"the crawler's state file {path} cannot be used ({exc}); move it aside (mv {path} "
+                         f"{path}.broken) and crawl again: a new one is started (pages seen before are fetched "
+                         "again once; the index keeps each post once)")
+
+
 class CrawlState:
     """The crawler's durable memory. Safe to use from several threads and processes."""
 
@@ -168,10 +177,13 @@ class CrawlState:
                 break
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > give_up:
-                    raise
+                    raise CrawlStateUnusable(self.path, exc) from exc
                 self.close()
                 time.sleep(pause)
                 pause = min(pause * 2, 1.0)
+            except sqlite3.DatabaseError as exc:  # not a database, or a damaged one
+                self.close()
+                raise CrawlStateUnusable(self.path, exc) from exc
 
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)

@@ -101,3 +101,16 @@ def test_crawls_of_a_dead_and_an_empty_source_are_reported_unhealthy(
     assert finished is not None
     local = finished.astimezone(config.settings.tz())  # shown in the configured zone (it was UTC)
     assert f"last run {local:%Y-%m-%d %H:%M}" in text and local.utcoffset() != finished.utcoffset()
+
+
+def test_a_state_file_that_is_no_database_is_named_with_the_way_on(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from yuqing.cli import main
+
+    (tmp_path / "crawler").mkdir()
+    (tmp_path / "crawler" / "state.db").write_text("garbage\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["crawl", "--health"], env={"YUQING_HOME": str(tmp_path)})
+    assert result.exit_code == 1, result.output
+    assert f"the crawler's state file {tmp_path / 'crawler' / 'state.db'} cannot be used" in result.output
+    assert "move it aside" in result.output and "Traceback" not in result.output
