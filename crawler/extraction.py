@@ -762,6 +762,11 @@ def _extract(
         site_names = [site_name or "", *_split_title(page_title)[1:]]
         author = _choose_author(tree, heading, body_text, title, site_names)
 
+    if noise:  # the source's noise goes from the body it names too, not only from GNE's guess
+        for path in noise:
+            for node in tree.xpath(path):
+                if isinstance(node, lxml.html.HtmlElement) and node.getparent() is not None:
+                    node.drop_tree()
     content_nodes = _select(tree, overrides, "content")
     if content_nodes:
         content = "\n".join(_node_text(n, separator="\n") for n in content_nodes).strip()

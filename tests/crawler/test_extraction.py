@@ -431,6 +431,11 @@ def test_noise_override_removes_blocks_from_the_body() -> None:
     )
     assert "扫码关注" in extract_article(html, now=NOW).content
     assert "扫码关注" not in extract_article(html, overrides={"noise": ["p.wx-tip"]}, now=NOW).content
+    # ... also from a body the source names by its own selector (noise was read by automatic extraction only)
+    named = extract_article(html, overrides={"content": "div.article-content", "noise": ["p.wx-tip"]}, now=NOW)
+    assert "扫码关注" not in named.content and named.content.strip()
+    kept = extract_article(html, overrides={"content": "div.article-content"}, now=NOW)
+    assert "扫码关注" in kept.content
 
 
 def test_validate_overrides_names_the_problem() -> None:
