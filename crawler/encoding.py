@@ -18,6 +18,7 @@ Alias resolution and ``<meta>`` sniffing come from w3lib (Scrapy's own helper li
 from __future__ import annotations
 
 import logging
+import re
 
 from charset_normalizer import from_bytes
 from w3lib.encoding import (
@@ -182,3 +183,28 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
             return text, name
     name = detected or "utf-8"
     return body.decode(name, errors="replace"), name
+
+
+_XML_DECLARED = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
+
+
+# A feed's or an API's few short strings give detection little to go on (a GBK title read as Korean): when the
+# label is wrong, the guess is made among the encodings Chinese sources use.
+_CHINESE_SOURCE_ENCODINGS = ["gb18030", "big5", "utf_8"]
+
+
+def decoded_text(body: bytes, declared: str | None = None) -> str:
+    """A feed's or an API's body as text: a GBK body labelled UTF-8 (in the header or the XML declaration) is read
+    as GBK, not turned into mojibake."""
+    text, encoding = decode_html(body, declared)
+    if encoding in ("utf-8", "ascii", normalize_label(declared), normalize_label(html_body_declared_encoding(body))):
+        return text  # valid UTF-8, or what it says it is (in the header or the XML declaration)
+    guess = _detect(body, among=_CHINESE_SOURCE_ENCODINGS)
+    return body.decode(guess, errors="replace") if guess else text
+
+
+def as_utf8_xml(body: bytes, declared: str | None = None) -> bytes:
+    """An XML document (a feed, a sitemap) as UTF-8 bytes whose declaration says so, whatever it was sent in or
+    claimed to be in: feed parsers trust the declaration, and a GBK feed declared utf-8 came out as mojibake."""
+    text = decoded_text(body, declared)
+    return _XML_DECLARED.sub(lambda m: f"{m.group(1)}{m.group(2)}utf-8{m.group(2)}", text, count=1).encode("utf-8")

@@ -14,6 +14,7 @@ from typing import Any
 import feedparser
 from scrapy.http import Response
 
+from crawler.encoding import as_utf8_xml
 from crawler.spiders.articles import ArticleSpider
 from crawler.text import html_to_text
 from yuqing.timeparse import parse_time
@@ -28,8 +29,9 @@ class RssSpider(ArticleSpider):
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         self.note_truncated(response)
         content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
-        feed = feedparser.parse(
-            response.body, response_headers={"content-type": content_type or "application/xml"}
+        feed = feedparser.parse(  # (re-encoded: a GBK feed that declares utf-8 is read as GBK)
+            as_utf8_xml(response.body, content_type or None),
+            response_headers={"content-type": "application/xml; charset=utf-8"},
         )
         if feed.bozo:
             self.logger.info(

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from scrapy.http import Response
 
+from crawler.encoding import decoded_text
 from crawler.spiders.base import SourceSpider
 from crawler.text import as_text, html_to_text, json_path, parse_count
 from yuqing.contract import Engagement, Post
@@ -43,9 +44,8 @@ def load_json(spider: SourceSpider, response: Response) -> Any:
     """The parsed body, or None (logged and counted) when it is not JSON."""
     spider.note_truncated(response)
     try:
-        return json.loads(
-            response.body.decode(getattr(response, "encoding", None) or "utf-8", errors="replace")
-        )
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1") or None
+        return json.loads(decoded_text(response.body, content_type))  # (GBK labelled utf-8 is read as GBK)
     except ValueError as exc:
         spider.skip("bad_json", response.url, str(exc)[:200])
         return None

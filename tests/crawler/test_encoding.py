@@ -122,3 +122,36 @@ def test_labels_are_normalised() -> None:
     assert normalize_label("UTF8") == "utf-8"
     assert normalize_label("no-such-charset") is None
     assert normalize_label(None) is None
+
+
+def test_a_gbk_feed_that_declares_utf8_is_read_as_gbk() -> None:
+    """Its titles were indexed as ¹ú±ê¶©ÔÄ and, marked seen, never fixed."""
+    import feedparser
+
+    from crawler.encoding import as_utf8_xml
+
+    feed = ("<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>订阅</title>"
+            "<item><title>国标订阅条目丙</title><link>http://x/1</link></item></channel></rss>").encode("gbk")
+    parsed = feedparser.parse(as_utf8_xml(feed, "application/rss+xml; charset=utf-8"),
+                              response_headers={"content-type": "application/xml; charset=utf-8"})
+    assert parsed.entries[0].title == "国标订阅条目丙"
+    honest = ("<?xml version='1.0' encoding='gb2312'?><rss version='2.0'><channel><title>t</title>"
+              "<item><title>正常条目</title><link>http://x/2</link></item></channel></rss>").encode("gbk")
+    assert feedparser.parse(as_utf8_xml(honest, None)).entries[0].title == "正常条目"
+
+
+def test_a_gbk_json_body_labelled_utf8_is_read_as_gbk() -> None:
+    from scrapy.http import TextResponse
+
+    from crawler.spiders.social_json import load_json
+
+    class Spider:
+        def note_truncated(self, response: object) -> None:
+            return None
+
+        def skip(self, *args: object) -> None:
+            raise AssertionError(f"skipped: {args}")
+
+    body = '{"data": {"items": [{"tid": 1, "message": "小区停水三天了，物业不管"}]}}'.encode("gbk")
+    response = TextResponse("http://x/api.json", body=body, headers={"Content-Type": "application/json; charset=utf-8"})
+    assert load_json(Spider(), response)["data"]["items"][0]["message"] == "小区停水三天了，物业不管"  # type: ignore[arg-type]
