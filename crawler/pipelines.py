@@ -62,6 +62,10 @@ def index_cutter() -> Callable[[str], str]:
 # seen) until its reply appears — the reply's time is what timeliness is judged on — for this many days after
 # it was posted (a complaint's 15 working days, with room to spare).
 REVISIT_UNANSWERED_DAYS = 45
+# Sources whose items are articles: the same story at another URL (a copy, a tracking parameter) is the same item.
+# On Weibo, forums and message boards each item is one person's post with its own id: eight people posting the same
+# words are eight posts (a copy-paste campaign is what 集中反映 counts), so there only the id decides.
+CONTENT_DEDUP_TYPES = frozenset({"news", "rss", "sitemap"})
 
 
 def awaits_reply(post: Post, now: datetime) -> bool:
@@ -175,11 +179,13 @@ class PostPipeline:
         return item
 
     def _seen(self, post: Post) -> str | None:
-        """"key" when this very item was collected (or is pending), "content" when only its story was, else None."""
+        """"key" when this very item was collected (or is pending), "content" when only its story was, else None.
+        Only an article's story counts (``CONTENT_DEDUP_TYPES``)."""
         if post.id in self._pending_ids or self.state.is_seen(self.source, post.id):
             return "key"
-        if post.content_hash and (post.content_hash in self._pending_hashes
-                                  or self.state.is_seen(self.source, None, post.content_hash)):
+        if post.source_type not in CONTENT_DEDUP_TYPES or not post.content_hash:
+            return None
+        if post.content_hash in self._pending_hashes or self.state.is_seen(self.source, None, post.content_hash):
             return "content"
         return None
 
