@@ -118,6 +118,7 @@ def crawl_command(
                             "finish_reason": r.finish_reason,
                             "failure": r.failure,
                             "unreachable": r.unreachable,
+                            "collected_nothing": r.collected_nothing,
                             "stats": r.stats or {},
                         }
                         for r in runs
@@ -132,7 +133,7 @@ def crawl_command(
             click.echo(run.summary())
         tail = f", {spooled} spooled for later" if spooled else ""
         click.echo(f"{indexed} posts indexed from {len(runs)} source(s) in {elapsed:.1f} s{tail}")
-    if any(r.failure or r.unreachable for r in runs):
+    if any(r.failure or r.unreachable or r.collected_nothing for r in runs):
         sys.exit(1)
 
 

@@ -47,9 +47,34 @@ class SourceRun:
                   and not k.endswith(".IgnoreRequest")]  # a request we dropped ourselves (robots.txt) is no failure
         return not self.failure and self.count("downloader/response_count") == 0 and bool(failed)
 
+    @property
+    def collected_nothing(self) -> str | None:
+        """Why a crawl that ended without failing collected nothing at all: its start pages were refused
+        (robots.txt, allowed_domains), cut short (a redirect loop, a page too large, not a page) or answered
+        with an error. None when it found items, or when its site answered with an empty list (a quiet source)."""
+        if self.failure or self.unreachable or self.count(FOUND) or self.count(NEW):
+            return None
+        stats = self.stats or {}
+        reasons = []
+        if self.count("robotstxt/forbidden"):
+            reasons.append("robots.txt forbids its start URL(s) (crawl it only with the site's permission: "
+                           "obey_robots: false)")
+        if self.count("yuqing/robots_unavailable"):
+            reasons.append("the site did not give its robots.txt, which closes it to crawlers until it does")
+        if self.count("offsite/filtered"):
+            reasons.append("its start URL(s) lead outside allowed_domains")
+        reasons += [f"{k.rsplit('/', 1)[-1].replace('_', ' ')} ({v}x)" for k, v in sorted(stats.items())
+                    if k.startswith(SKIPPED + "/") or k.startswith(ERRORS + "/")]
+        reasons += [f"{k.rsplit('.', 1)[-1]} ({v}x)" for k, v in sorted(stats.items())
+                    if k.startswith("downloader/exception_type_count/") and not k.endswith(".IgnoreRequest")]
+        return "; ".join(reasons) or None
+
     def summary(self) -> str:
         if self.failure:
             return f"{self.source} ({self.type}): not crawled: {self.failure}"
+        if self.collected_nothing:
+            return (f"{self.source} ({self.type}): collected nothing: {self.collected_nothing}; check the source in "
+                    "config/sources.yaml and the site [" + str(self.finish_reason) + "]")
         if self.unreachable:
             errors = sorted(k.rsplit("/", 1)[-1].rsplit(".", 1)[-1] for k in (self.stats or {})
                             if k.startswith("downloader/exception_type_count/") and not k.endswith(".IgnoreRequest"))

@@ -95,3 +95,13 @@ def test_a_crawl_delay_spaces_the_requests_to_the_site(site_factory, crawl_env: 
     assert [path for path, _ in pages][:1] == ["/feed.xml"] and len(pages) == 4, site.paths()
     gaps = [later - earlier for (_, earlier), (_, later) in zip(pages, pages[1:], strict=False)]
     assert min(gaps) >= 0.95, gaps  # (without the delay all three articles came within a tenth of a second)
+
+
+def test_a_source_its_robots_txt_closes_fails_the_crawl_and_says_why(site_factory, crawl_env: CrawlEnv) -> None:  # type: ignore[no-untyped-def]
+    """It reported '0 found … 0 errors' and exit 0: a source that collects nothing looked like a quiet one."""
+    site = site_factory(200, "User-agent: *\nDisallow: /\n")
+    crawl_env.set_sources([feed_source(site.url)])
+    result = crawl_env.crawl("lamps")
+    assert result.returncode == 1
+    assert "robots.txt forbids its start URL(s)" in result.source("lamps")["collected_nothing"]
+    assert set(site.paths()) == {"/robots.txt"}
