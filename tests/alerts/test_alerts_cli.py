@@ -361,3 +361,18 @@ def test_a_case_number_beyond_what_a_database_holds_is_refused_readably(env: dic
     """These raised OverflowError from the SQLite driver."""
     code, out = yuqing(env, *args)
     assert code == 2 and "is not in the range 1<=x<=9223372036854775807" in out
+
+
+def test_a_reopened_case_lists_its_new_rounds_deadline_as_next(env: dict[str, str], database: Database) -> None:
+    """cases list named the first round's overdue deadline as the next one, long after the case was reopened."""
+    # Grade II, opened 2026-03-02 09:00: a Weibo post meets the release, not the report upward or the press conference
+    case_id = open_case(database, grade=Grade.II, risk=60)
+    assert yuqing(env, "cases", "respond", str(case_id), "--actor", "教育局", "--text", "已通报", "--channel",
+                  "weibo")[0] == 0
+    assert yuqing(env, "cases", "close", str(case_id), "--actor", "教育局")[0] == 0
+    code, out = yuqing(env, "cases", "reopen", str(case_id), "--actor", "督查室", "--reason", "家长再次集中反映")
+    assert code == 0, out
+    [line] = [ln for ln in yuqing(env, "cases", "list")[1].splitlines() if ln.startswith(f"#{case_id}")]
+    assert "#reopen1" in line, line
+    shown = yuqing(env, "cases", "show", str(case_id))[1]
+    assert "(an earlier round: judged, no longer pursued)" not in shown.split("#reopen1")[-1]
