@@ -225,6 +225,14 @@ def rules_test(rule_name: str, since: str, until_text: str | None, as_json: bool
         engine = RuleEngine(es, layout, config.policy)
     except RuleError as exc:
         raise click.ClickException(str(exc)) from exc
+    if rule.type != "grade":  # a window rule is evaluated at every step: 15 min over ten years ran for hours unseen
+        steps = (until - start) / engine.step_for(rule)
+        if steps > MAX_HISTORY_STEPS:
+            longest = engine.step_for(rule) * MAX_HISTORY_STEPS
+            raise click.BadParameter(
+                f"{since} is {steps:,.0f} evaluations of {rule.name} (one every "
+                f"{engine.step_for(rule).total_seconds() / 60:g} min), more than {MAX_HISTORY_STEPS:,}; give at most "
+                f"{longest.days} days, or split the history with --since and --until", param_hint="--since")
     matches = engine.history(rule, start, until)
     if as_json:
         for match in matches:
@@ -347,6 +355,10 @@ def cases_list(as_json: bool, state: str | None, unit: str | None) -> None:
         nxt = f"{open_deadlines[0]['kind']} {open_deadlines[0]['due_at'][:16]}" if open_deadlines else "-"
         click.echo(f"#{c['id']:<4} {c['grade'] or '-':3} {c['state']:12} {c['unit'] or '-':18} {nxt:38} {c['title']}")
     click.echo(f"{len(cases)} case(s)")
+
+
+# rules test replays a window rule at every step: about a year of 15-minute steps (each one search).
+MAX_HISTORY_STEPS = 35_136
 
 
 def _round(kind: str) -> int:

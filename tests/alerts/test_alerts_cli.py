@@ -300,6 +300,8 @@ def test_rule_history_needs_since_before_until(env: dict[str, str]) -> None:
     assert code == 2 and "is not before --until" in out
     code, out = yuqing(env, "rules", "test", "graded_event", "--since", "99999999d")
     assert code == 2 and "beyond the calendar" in out
+    code, out = yuqing(env, "rules", "test", "topic_spike", "--since", "3650d")  # ran for hours, silently
+    assert code == 2 and "more than 35,136; give at most 366 days" in out
     code, out = yuqing(env, "rules", "test", "graded_event", "--since", "last week")
     assert code == 2 and "Invalid value for '--since'" in out and "7d, 36h, 90m" in out  # it named no option
     code, out = yuqing(env, "rules", "test", "graded_event", "--since", "2026-12-31", "--until", "2026/13/01")
