@@ -169,6 +169,7 @@ _ITEM = re.compile(
     rf"(?P<n>{_NUM})\s*{_PERSON}|" + "|".join(f"(?P<{kind}>{verbs})" for kind, verbs in _KINDS.items())
 )
 _CLAUSE = re.compile(r"[，。；！？,;!?\n]")
+_SOMEONE_DIED = re.compile(rf"(?<![没无])有人(?:不幸|当场)?(?:{_DEATH})")
 # How far a count may stand from its verb: "3名工人当场死亡", "死亡人数升至12人".
 _MAX_GAP = 10
 
@@ -184,7 +185,7 @@ _DENIAL = re.compile(
 # 死亡，请不要传播谣言", "火灾造成3人死亡，网传10人死亡的说法不实").
 _SENTENCE = re.compile(r"[^。！？!?\n]+")
 _CLAUSE_IN_SENTENCE = re.compile(r"[^，,；;]+")
-_REBUTTAL = re.compile(r"谣言|辟谣|谣传|不实|假消息|虚假信息|系编造|不属实|并非事实|并不属实")
+_REBUTTAL = re.compile(r"谣言|辟谣|造谣|谣传|不实|假消息|虚假信息|系编造|不属实|并非事实|并不属实")
 _RUMOUR_TOLD = re.compile(r"^\s*(?:网传|传言|有传言|网上流传|网上传|据传|有网友称|坊间传)")
 # People trapped and then brought out ("被困，十分钟后被救出") are not casualties; "仍有…被困" still are, and so
 # are those a partial rescue left ("5人被困，已救出3人").
@@ -363,11 +364,21 @@ def _clause_counts(clause: str) -> list[tuple[str, int]]:
 
 
 def _without_rumour(sentence: re.Match[str]) -> str:
-    """A sentence with its rebuttal clauses and, if it rebuts, the rumour it repeats, taken out."""
+    """A sentence with its rebuttal clauses and, if it rebuts, the rumour it repeats, taken out: from a clause
+    that tells a rumour (网传…) to the clause that rebuts it ("网传自来水被投毒，已有多人中毒死亡，纯属谣言"
+    counted the deaths of the second clause). A sentence that only tells the rumour, in a text that rebuts it
+    elsewhere ("网传…已有2人死亡。经核实，系造谣"), goes whole."""
     text = sentence.group(0)
     if not _REBUTTAL.search(text):
-        return text
-    kept = [c for c in _CLAUSE_IN_SENTENCE.findall(text) if not _REBUTTAL.search(c) and not _RUMOUR_TOLD.search(c)]
+        return "。" if _RUMOUR_TOLD.search(text) else text
+    kept, telling = [], False
+    for clause in _CLAUSE_IN_SENTENCE.findall(text):
+        telling = telling or _RUMOUR_TOLD.search(clause) is not None
+        rebuts = _REBUTTAL.search(clause) is not None
+        if not telling and not rebuts:
+            kept.append(clause)
+        if rebuts:
+            telling = False
     return "，".join(kept) if kept else "。"
 
 
@@ -397,6 +408,8 @@ def extract_cues(text: str) -> SeverityCues:
         for clause in _CLAUSE.split(counted):
             for kind, count in _clause_counts(clause):
                 setattr(cues, kind, max(getattr(cues, kind), count))
+    if not cues.deaths and _SOMEONE_DIED.search(counted):  # "有人遇难": at least one, though no number is given
+        cues.deaths = 1
     for m in _COMPACT.finditer(counted) if "死" in counted else ():
         preceded = _COMPACT_CONTEXT.search(counted, max(0, m.start() - 2), m.start())
         if m.group("i") is None and not preceded:

@@ -71,6 +71,13 @@ def test_cues_found_with_counts(text: str, cues: set[str]) -> None:
     # 由我一个人抚养 is "alone", not one death: a 2019 custody question was graded III and escalated for it
     ("离婚前孩子跟随我在广东读书，他父亲去世的之后孩子一直由我一个人抚养", {"children"}),
     ("她一个人在家中煤气中毒身亡", {"deaths:1"}),
+    # the rumour runs on past its 网传 clause to the rebuttal, or fills a sentence of its own (a review, 2026-11-27)
+    ("网传A1区自来水被投毒，已有多人中毒死亡，纯属谣言！", set()),
+    ("网传A1区自来水被投毒，已有2人中毒死亡。经核实，系造谣。", set()),
+    ("化工厂爆炸造成2人死亡。有人造谣称死亡20人", {"deaths:2", "explosion"}),
+    # someone died though no number is given: at least one death (the case is sensitive)
+    ("A3区芙蓉路一餐馆爆炸，有人遇难", {"deaths:1", "explosion"}),
+    ("现场没有人死亡", set()),
 ])
 def test_gatherings_rebuttals_denials_and_rescues(text: str, cues: set[str]) -> None:
     assert set(extract_cues(text).as_list()) == cues
