@@ -23,8 +23,6 @@ from scrapy.settings import BaseSettings
 from scrapy.spiders import Spider
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
-from scrapy.utils.misc import build_from_crawler
-from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
 
 logger = logging.getLogger(__name__)
@@ -135,15 +133,16 @@ class SourceOffsiteMiddleware(OffsiteMiddleware):
                             "if the source's pages live there")
 
 
-# RFC 9309 §2.3.1.4: a robots.txt the server fails to give (5xx, or no answer) means the whole site is disallowed
-# until it answers; Scrapy read a 500 page as an empty robots.txt, which allows everything (a review, 2026-11-27).
+# RFC 9309 §2.3.1.4: a robots.txt the server fails to give (5xx) means the whole site is disallowed until it
+# answers; Scrapy read a 500 page as an empty robots.txt, which allows everything (a review, 2026-11-27). (A site
+# that does not answer at all is left to fail on its pages, where the connection error is recorded and reported.)
 DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
 
 
 class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
     """Scrapy's robots.txt middleware, plus what RFC 9309 and the convention ask and Scrapy does not do:
 
-    * a robots.txt answered with a server error, or not answered at all, disallows the whole site;
+    * a robots.txt answered with a server error disallows the whole site;
     * ``Crawl-delay`` is kept: requests to that host wait at least that long between them (AutoThrottle may
       lengthen the wait, never shorten it below the site's own).
     """
@@ -155,19 +154,6 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
             self._stats.inc_value("yuqing/robots_unavailable")
             response = response.replace(body=DISALLOW_ALL)
         await super()._parse_robots(response, netloc, request)
-
-    def _robots_error(self, exc: Exception, netloc: str) -> None:
-        if isinstance(exc, IgnoreRequest):
-            super()._robots_error(exc, netloc)
-            return
-        logger.warning("robots.txt of %s could not be fetched (%s): the site is treated as disallowed (RFC 9309) "
-                       "until it answers", netloc, exc)
-        self._stats.inc_value("yuqing/robots_unavailable")
-        parser = build_from_crawler(self._parserimpl, self.crawler, DISALLOW_ALL)
-        waiting = self._parsers[netloc]
-        self._parsers[netloc] = parser
-        if isinstance(waiting, Deferred):
-            waiting.callback(parser)
 
     def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
         super().process_request_2(rp, request)
