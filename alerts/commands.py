@@ -70,10 +70,22 @@ def _checked(config: Config) -> None:
         sys.exit(2)
 
 
-def _database(config: Config, migrate: bool = True):  # type: ignore[no-untyped-def]
+def _database(config: Config, migrate: bool = True, existing: bool = False):  # type: ignore[no-untyped-def]
+    """The workflow database, migrated to this yuqing's schema. ``existing``: a command that works on what is
+    recorded refuses a SQLite file that is not there, instead of creating an empty one and answering "0 cases"
+    (a mistyped YUQING_HOME or YUQING_DATABASE_URL looked like a deployment with nothing in it)."""
     from yuqing.db.session import Database, DatabaseUnavailable, upgrade
 
     url = config.settings.database.effective_url()
+    if existing and url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.exists():
+            where = ("YUQING_DATABASE_URL" if os.environ.get("YUQING_DATABASE_URL") and not paths.sandbox()
+                     else "YUQING_HOME" if os.environ.get("YUQING_HOME") else "the default state directory")
+            raise click.ClickException(
+                f"no workflow database at {path} (from {where}): nothing has been recorded there. Point "
+                "YUQING_HOME or YUQING_DATABASE_URL at the deployment's (`yuqing paths` shows where it looks), or "
+                "start one here with `yuqing db upgrade`")
     try:
         if migrate:
             upgrade(url)
@@ -267,7 +279,7 @@ def route_explain(case_id: int) -> None:
     from yuqing.db.models import Case
 
     config = _config()
-    database = _database(config)
+    database = _database(config, existing=True)
     with database.sessions() as session:
         case = session.get(Case, case_id)
         if case is None:
@@ -323,7 +335,7 @@ def _load_cases(config: Config, state: str | None = None, unit: str | None = Non
     from alerts.cases import case_dict
     from yuqing.db.models import Case
 
-    database = _database(config)
+    database = _database(config, existing=True)
     query = (select(Case).options(selectinload(Case.events), selectinload(Case.deadlines),
                                   selectinload(Case.assessments)).order_by(Case.id))
     if state:
@@ -411,7 +423,7 @@ def cases_assess(case_id: int, assessor: str, response: float, transparency: flo
     from yuqing.assessment import MAX_TOTAL, level
 
     config = _config()
-    database = _database(config)
+    database = _database(config, existing=True)
     scores = {"response": response, "transparency": transparency, "credibility": credibility, "order": order,
               "dynamics": dynamics, "accountability": accountability}
     try:
@@ -428,7 +440,7 @@ def _act(action: Callable[..., Any], case_id: int, *args: Any) -> None:
     from alerts.cases import CaseError
 
     config = _config()
-    database = _database(config)
+    database = _database(config, existing=True)
     now = datetime.now(config.settings.tz())
     try:
         with database.transaction() as session:
@@ -555,7 +567,7 @@ def cases_reopen(case_id: int, actor: str, reason: str) -> None:
     from alerts.cases import CaseError, reopen, sync_units
 
     config = _config()
-    database = _database(config)
+    database = _database(config, existing=True)
     try:
         with database.transaction() as session:
             sync_units(session, config.units)
@@ -631,7 +643,7 @@ def notifications_list(as_json: bool, case_id: int | None, kind: str | None, sta
     from yuqing.db.models import Notification
 
     config = _config()
-    database = _database(config)
+    database = _database(config, existing=True)
     query = select(Notification).order_by(Notification.scheduled_at, Notification.id)
     if case_id is not None:
         query = query.where(Notification.case_id == case_id)
@@ -666,7 +678,7 @@ def notifications_send() -> None:
     from yuqing.clock import SystemClock
 
     config = _config()
-    database = _database(config)
+    database = _database(config, existing=True)
     clock = SystemClock(config.settings.tz())
     for warning in delivery_warnings(config):
         click.echo(f"warning: {warning}", err=True)
@@ -690,7 +702,7 @@ def notifications_retry(ids: tuple[int, ...]) -> None:
     from yuqing.clock import SystemClock
 
     config = _config()
-    database = _database(config)
+    database = _database(config, existing=True)
     with database.transaction() as session:
         count = requeue(session, list(ids) if ids else None, at=SystemClock(config.settings.tz()).now())
     if ids and count < len(ids):

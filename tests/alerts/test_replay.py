@@ -57,7 +57,7 @@ def replayed(tmp_path: Path, es_node: str, posts: Path) -> tuple[str, list[dict]
         sent = json.loads(runner.invoke(main, ["--sandbox", "replay", "notifications", "list", "--json"],
                                         env=env).output)
         # The replay's simulated cases stay in its sandbox: the deployment's database and indices see none.
-        assert json.loads(runner.invoke(main, ["cases", "list", "--json"], env=env).output) == []
+        assert "no workflow database at" in runner.invoke(main, ["cases", "list", "--json"], env=env).output
         assert not Elasticsearch(es_node).indices.exists(index=f"{index_prefix(env)}-posts")
         assert Elasticsearch(es_node).indices.exists(index=f"{index_prefix(env)}-sandbox-replay-posts")
     finally:

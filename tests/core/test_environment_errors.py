@@ -97,3 +97,16 @@ def test_a_sandbox_has_its_own_state_and_database_and_a_bad_name_is_refused(tmp_
     for bad in ("../x", "Demo", "a b"):
         code, out = run(env, "--sandbox", bad, "paths")
         assert code == 2 and "is no sandbox name" in out and "--sandbox" in out
+
+
+@pytest.mark.parametrize("args", [["cases", "list"], ["cases", "show", "1"], ["notifications", "list"],
+                                  ["route", "explain", "1"]])
+def test_a_mistyped_state_directory_is_no_empty_deployment(tmp_path: Path, args: list[str]) -> None:
+    """A typo in YUQING_HOME answered '0 case(s)' from a database it had just created."""
+    env = {"YUQING_HOME": str(tmp_path / "typo")}
+    code, out = run(env, *args)
+    assert code == 1 and f"no workflow database at {tmp_path / 'typo' / 'yuqing.db'} (from YUQING_HOME)" in out
+    assert not (tmp_path / "typo" / "yuqing.db").exists()
+    env = {"YUQING_HOME": str(tmp_path / "h"), "YUQING_DATABASE_URL": f"sqlite:///{tmp_path}/no/such/dir/x.db"}
+    code, out = run(env, *args)
+    assert code == 1 and "(from YUQING_DATABASE_URL)" in out and not (tmp_path / "no").exists()
