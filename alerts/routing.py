@@ -187,6 +187,10 @@ class Router:
         for path, also in self._also_kinds([p for p, _, _ in leaves]):
             other, other_why = self._resolve(None, also, labels)
             self._add_joint(decision, other.id, f"{path} 同时通知行业主管部门 {also}（also_kinds）：{other_why}")
+        if unit.vertical:
+            office = self.coordinating_office(unit)
+            if office is not None:
+                self._add_joint(decision, office.id, f"{unit.name}为垂直管理单位：上级政府办公室协调（国办发〔2016〕61号）")
         joint = self._joint_flag(labels, [p for p, _, _ in leaves])
         if joint is True or (joint is None and labels.grade in MAJOR_GRADES):
             why = (f"{labels.grade} 级为重大舆情（I/II 级）：联动单位同时通知（国办发〔2018〕23号）"

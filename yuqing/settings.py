@@ -342,6 +342,9 @@ class Unit(Strict):
     parent: str | None = None
     contacts: Contacts = Field(default_factory=Contacts)
     leaders: list[Person] = Field(default_factory=list)
+    # Vertically managed (垂直管理, e.g. 通信管理局): not under the local government, so the government office of its
+    # level coordinates every case it receives, not only major ones (61号; domain.md §3).
+    vertical: bool = False
 
 
 class Route(Strict):

@@ -142,6 +142,8 @@ def test_mobile_signal_and_broadband_go_to_the_provincial_telecom_bureau(router:
     decision = router.route(CaseLabels(topic="非民生", grade="IV", city="A市", districts=("A3区",),
                                        text="小区手机信号差，打电话都断"))
     assert decision.unit_id == "hn-telecom"
+    # ... and the office above coordinates at every grade, not only for major cases (it had no coordinator)
+    assert decision.joint_unit_ids == ["hn-gov-office"]
     school = router.route(CaseLabels(topic="就学", grade="IV", city="A市", districts=("A3区",), text="学校食堂"))
     assert school.unit_id == "a3-edu"
 
