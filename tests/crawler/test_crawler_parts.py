@@ -301,8 +301,8 @@ def test_a_state_file_locked_by_a_starting_neighbour_is_waited_for(tmp_path, mon
                         lambda self: (_ for _ in ()).throw(sqlite3.OperationalError("disk I/O error")))
     import pytest
 
-    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):  # anything else is not waited for
-        state.CrawlState(tmp_path / "other.db")
+    with pytest.raises(state.CrawlStateUnusable, match="other.db cannot be used \\(disk I/O error\\)"):
+        state.CrawlState(tmp_path / "other.db")  # anything else is not waited for: it is said, with the file
 
 
 def test_without_allowed_domains_only_the_start_urls_hosts_are_crawled() -> None:
