@@ -133,6 +133,9 @@ def crawl_command(
             click.echo(run.summary())
         tail = f", {spooled} spooled for later" if spooled else ""
         click.echo(f"{indexed} posts indexed from {len(runs)} source(s) in {elapsed:.1f} s{tail}")
+    if any(r.interrupted for r in runs):
+        click.echo("crawl interrupted; run the same command again to go on (each source's queue is kept)", err=True)
+        sys.exit(130)
     if any(r.failure or r.unreachable or r.collected_nothing for r in runs):
         sys.exit(1)
 

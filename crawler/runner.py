@@ -3,6 +3,7 @@ after the other, and a summary of what each indexed."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Generator
@@ -14,6 +15,7 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.utils.project import get_project_settings
 from scrapy.utils.reactor import install_reactor
 from twisted.internet import defer
+from twisted.internet.error import ReactorNotRunning
 
 from crawler.pipelines import DUPLICATES, INDEXED, NEW, REPLAYED, SPOOLED
 from crawler.spiders.base import ERRORS, FILTERED, FOUND, SEEN_BEFORE, SKIPPED
@@ -39,6 +41,11 @@ class SourceRun:
     @property
     def new(self) -> int:
         return self.count(NEW)
+
+    @property
+    def interrupted(self) -> bool:
+        """Stopped by Ctrl-C (SIGINT) or SIGTERM: Scrapy closes the spider with the reason "shutdown"."""
+        return self.finish_reason == "shutdown"
 
     @property
     def unreachable(self) -> bool:
@@ -144,6 +151,9 @@ def run_crawls(
     @defer.inlineCallbacks
     def crawl_all() -> Generator[Any, Any, None]:
         for run in runs:
+            if any(r.interrupted for r in runs):  # Ctrl-C: the sources after the one it stopped are not crawled
+                run.failure = "not crawled: the crawl was interrupted (Ctrl-C) before this source"
+                continue
             try:
                 crawler = process.create_crawler(process.spider_loader.load(run.type))
             except KeyError as exc:
@@ -160,7 +170,9 @@ def run_crawls(
     from twisted.internet import reactor
 
     def stop(result: Any) -> Any:
-        reactor.stop()  # type: ignore[attr-defined,misc]
+        # After Ctrl-C Scrapy is stopping the reactor already; a second stop would only raise ReactorNotRunning.
+        with contextlib.suppress(ReactorNotRunning):
+            reactor.stop()  # type: ignore[attr-defined,misc]
         return result
 
     reactor.callWhenRunning(lambda: crawl_all().addBoth(stop))  # type: ignore[attr-defined]

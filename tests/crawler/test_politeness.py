@@ -105,3 +105,32 @@ def test_a_source_its_robots_txt_closes_fails_the_crawl_and_says_why(site_factor
     assert result.returncode == 1
     assert "robots.txt forbids its start URL(s)" in result.source("lamps")["collected_nothing"]
     assert set(site.paths()) == {"/robots.txt"}
+
+
+def test_ctrl_c_stops_the_crawl_quietly_says_so_and_crawls_no_further_source(site_factory, crawl_env: CrawlEnv) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl-C printed 'ReactorNotRunning' tracebacks, exited 0 and reported the next source as crawled."""
+    import json
+    import signal
+    import subprocess
+
+    from tests.crawler.conftest import REPO
+
+    site = site_factory(200, "User-agent: *\nCrawl-delay: 3\n")
+    crawl_env.set_sources([feed_source(site.url), {**feed_source(site.url), "name": "lamps_again"}])
+    process = subprocess.Popen(crawl_env.command("lamps", "lamps_again"), cwd=REPO, env=crawl_env.env(),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while "/feed.xml" not in site.paths() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "/feed.xml" in site.paths()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err[-2000:]
+    assert "Traceback" not in err and "ReactorNotRunning" not in err
+    assert "crawl interrupted; run the same command again to go on" in err
+    report = {s["source"]: s for s in json.loads(out)["sources"]}
+    assert report["lamps"]["finish_reason"] == "shutdown"
+    assert "interrupted (Ctrl-C) before this source" in report["lamps_again"]["failure"]
