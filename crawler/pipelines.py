@@ -43,6 +43,8 @@ INDEXED = "yuqing/posts_indexed"
 SPOOLED = "yuqing/posts_spooled"
 REPLAYED = "yuqing/spool_replayed"
 DUPLICATES = "yuqing/duplicates"
+# Message-board messages collected before without a reply, fetched and indexed again to look for it (not new).
+REVISITED = "yuqing/awaiting_reply_revisited"
 ENRICH_FAILED = "yuqing/enrich_failed"
 ENRICH_DEGRADED = "yuqing/enrich_degraded"
 
@@ -87,6 +89,7 @@ class PostPipeline:
         self._warned_degraded = False
         self._pending_ids: set[str] = set()
         self._pending_hashes: set[str] = set()
+        self._revisits: set[str] = set()  # ids in the batch that are messages looked at again for their reply
         self._write_lock = threading.Lock()
         self._ensured = False
         self._timer: task.LoopingCall | None = None
@@ -173,7 +176,11 @@ class PostPipeline:
         self._pending_ids.add(item.id)
         if item.content_hash:
             self._pending_hashes.add(item.content_hash)
-        self.stats.inc_value(NEW)
+        if item.source_type == "message_board" and self.state.is_awaiting(self.source, item.id):
+            self.stats.inc_value(REVISITED)
+            self._revisits.add(item.id)
+        else:
+            self.stats.inc_value(NEW)
         if len(self._batch) >= self.chunk_size:
             await self._flush_in_thread()
         return item
@@ -296,6 +303,7 @@ class PostPipeline:
             spooled = self.writer.spooled - spooled_before
             indexed = self.writer.indexed - indexed_before
             rejected = self.writer.rejected - rejected_before
+            revisited = 0
             if enriched:
                 done = {e.id for e in enriched}
                 now = datetime.now(UTC)
@@ -307,11 +315,15 @@ class PostPipeline:
                         if p.id in done and not awaits_reply(p, now)
                     ],
                 )
+                self.state.mark_awaiting(self.source, [p.id for p in batch if p.id in done and awaits_reply(p, now)])
+                revisited = sum(1 for p in batch if p.id in done and p.id in self._revisits)
             for post in batch:
                 self._pending_ids.discard(post.id)
                 self._pending_hashes.discard(post.content_hash or "")
+                self._revisits.discard(post.id)
         replayed = max(indexed - (len(docs) - spooled - rejected), 0)
-        self.stats.inc_value(INDEXED, indexed - replayed)
+        # (a message looked at again for its reply is indexed again, over itself: it is no new post)
+        self.stats.inc_value(INDEXED, max(indexed - replayed - revisited, 0))
         self.stats.inc_value(SPOOLED, spooled)
         if replayed:
             self.stats.inc_value(REPLAYED, replayed)

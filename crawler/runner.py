@@ -17,7 +17,7 @@ from scrapy.utils.reactor import install_reactor
 from twisted.internet import defer
 from twisted.internet.error import ReactorNotRunning
 
-from crawler.pipelines import DUPLICATES, INDEXED, NEW, REPLAYED, SPOOLED
+from crawler.pipelines import DUPLICATES, INDEXED, NEW, REPLAYED, REVISITED, SPOOLED
 from crawler.spiders.base import ERRORS, FILTERED, FOUND, SEEN_BEFORE, SKIPPED
 from yuqing.settings import Config
 
@@ -93,6 +93,8 @@ class SourceRun:
             parts.append(f"{self.count(SPOOLED)} spooled (Elasticsearch unreachable; replayed later)")
         if self.count(REPLAYED):
             parts.append(f"{self.count(REPLAYED)} replayed from the spool")
+        if self.count(REVISITED):
+            parts.append(f"{self.count(REVISITED)} unanswered message(s) looked at again for their reply")
         seen = self.count(DUPLICATES) + self.count(SEEN_BEFORE)
         parts += [
             f"{self.count(FOUND)} found",

@@ -37,6 +37,14 @@ CREATE TABLE IF NOT EXISTS seen (
     PRIMARY KEY (source, key_fp)
 );
 CREATE INDEX IF NOT EXISTS seen_by_hash ON seen (source, content_hash);
+-- Message-board messages collected without a reply: fetched again until it appears (not in seen), and known here
+-- so that a later crawl counts them as looked at again, not as new.
+CREATE TABLE IF NOT EXISTS awaiting_reply (
+    source TEXT NOT NULL,
+    key_fp TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    PRIMARY KEY (source, key_fp)
+);
 CREATE TABLE IF NOT EXISTS source_state (
     source TEXT PRIMARY KEY,
     first_run_at TEXT,
@@ -229,6 +237,18 @@ class CrawlState:
             ).fetchone()
         )
 
+    def is_awaiting(self, source: str, key_fp: str) -> bool:
+        """Whether this message was collected before, still without its reply."""
+        return bool(self._connection().execute("SELECT 1 FROM awaiting_reply WHERE source=? AND key_fp=?",
+                                                (source, key_fp)).fetchone())
+
+    def mark_awaiting(self, source: str, key_fps: Iterable[str], now: datetime | None = None) -> None:
+        rows = [(source, key, _iso(now or datetime.now(UTC))) for key in key_fps]
+        if rows:
+            with self._connect() as db:
+                db.executemany("INSERT OR IGNORE INTO awaiting_reply (source, key_fp, first_seen) VALUES (?, ?, ?)",
+                               rows)
+
     def mark_seen(self, source: str, entries: Iterable[SeenEntry], now: datetime | None = None) -> int:
         rows = [
             (
@@ -249,6 +269,8 @@ class CrawlState:
                 "published_at) VALUES (?, ?, ?, ?, ?, ?)",
                 rows,
             )
+            # a message whose reply has come is seen for good
+            db.executemany("DELETE FROM awaiting_reply WHERE source=? AND key_fp=?", [(r[0], r[1]) for r in rows])
         return len(rows)
 
     # ------------------------------------------------------------------ runs

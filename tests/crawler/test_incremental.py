@@ -84,6 +84,11 @@ def test_a_message_without_a_reply_is_fetched_again_until_its_reply_appears(
         first = crawl_env.docs("demo_board")
         [waiting] = [d for d in first if d["title"].startswith("A4区丽景苑")]
         assert "reply" not in waiting
+        unanswered = len([d for d in first if "reply" not in d])
+        again = crawl_env.crawl("demo_board")  # nothing answered yet: looked at again, and not counted as new
+        assert again.stats("demo_board").get("yuqing/posts_new", 0) == 0
+        assert again.stats("demo_board")["yuqing/awaiting_reply_revisited"] == unanswered
+        assert again.report["indexed"] == 0
         clock.advance(timedelta(hours=53))  # the unit answers 52 hours after the message
         crawl_env.crawl("demo_board")
     finally:
@@ -92,6 +97,6 @@ def test_a_message_without_a_reply_is_fetched_again_until_its_reply_appears(
     assert answered["reply"]["replier"] == "A4区生态环境局" and answered["reply"]["replied_at"]
     assert answered["_id"] == waiting["_id"]  # the same post, updated, not a second one
     fetched = web.access_log.counts("/board/msg/")
-    assert fetched["/board/msg/b2002.html"] == 2  # looked at again while unanswered
+    assert fetched["/board/msg/b2002.html"] == 3  # looked at again while unanswered
     answered_before = [urlsplit(d["url"]).path for d in first if "reply" in d]
     assert answered_before and all(fetched[p] == 1 for p in answered_before)  # answered ones: once
