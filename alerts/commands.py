@@ -520,6 +520,10 @@ def cases_open(title: str, topic: str, region_text: str, grade: str, actor: str,
         click.echo(f"case {case.id} opened: {case.title} → {case.unit_id}"
                    + (f" (joint: {', '.join(case.joint_unit_ids)})" if case.joint_unit_ids else "")
                    + f"; {len(update.notifications)} alert(s) queued")
+        if not update.notifications:
+            click.echo(f"warning: nobody was alerted: {case.unit_id} has no contacts in units.yaml, yet the case's "
+                       "acknowledgement timer runs; add its slack_channel or email (`yuqing config check` lists such "
+                       "units)", err=True)
 
 
 @cases_group.command("ack")

@@ -378,3 +378,16 @@ def test_a_reopened_case_lists_its_new_rounds_deadline_as_next(env: dict[str, st
     assert "#reopen1" in line, line
     shown = yuqing(env, "cases", "show", str(case_id))[1]
     assert "(an earlier round: judged, no longer pursued)" not in shown.split("#reopen1")[-1]
+
+
+def test_a_case_opened_for_a_unit_nobody_can_reach_says_so(env: dict[str, str], database: Database) -> None:
+    """'0 alert(s) queued' and nothing more, while the case's acknowledgement timer ran."""
+    units = Path(env["YUQING_CONFIG_DIR"]) / "units.yaml"
+    text = units.read_text(encoding="utf-8")
+    old = 'contacts: {slack_channel: "#a3-edu", email: edu@a3.gov.example}'
+    assert old in text
+    units.write_text(text.replace(old, "contacts: {}"), encoding="utf-8")
+    code, out = yuqing(env, "cases", "open", "--title", "A3区某中学学生坠楼", "--topic", "就学", "--region",
+                       "湖南省A市A3区", "--grade", "IV", "--actor", "市教育局", "--reason", "上级交办")
+    assert code == 0 and "0 alert(s) queued" in out
+    assert "warning: nobody was alerted: a3-edu has no contacts in units.yaml" in out
