@@ -78,9 +78,12 @@ def _database(config: Config, migrate: bool = True, existing: bool = False):  # 
 
     url = config.settings.database.effective_url()
     if existing and url.startswith("sqlite:///"):
-        path = Path(url.removeprefix("sqlite:///"))
+        from sqlalchemy.engine import make_url
+
+        path = Path(make_url(url).database or "")  # (the URL may carry a query: sqlite:///x.db?timeout=30)
         if not path.exists():
             where = ("YUQING_DATABASE_URL" if os.environ.get("YUQING_DATABASE_URL") and not paths.sandbox()
+                     else "settings.yaml database.url" if config.settings.database.url and not paths.sandbox()
                      else "YUQING_HOME" if os.environ.get("YUQING_HOME") else "the default state directory")
             raise click.ClickException(
                 f"no workflow database at {path} (from {where}): nothing has been recorded there. Point "
@@ -682,7 +685,7 @@ def notifications_send() -> None:
     from yuqing.clock import SystemClock
 
     config = _config()
-    database = _database(config, existing=True)
+    database = _database(config)  # (a periodic job: a fresh install has nothing to send)
     clock = SystemClock(config.settings.tz())
     for warning in delivery_warnings(config):
         click.echo(f"warning: {warning}", err=True)
@@ -706,7 +709,7 @@ def notifications_retry(ids: tuple[int, ...]) -> None:
     from yuqing.clock import SystemClock
 
     config = _config()
-    database = _database(config, existing=True)
+    database = _database(config)  # (a periodic job: a fresh install has nothing to send)
     with database.transaction() as session:
         count = requeue(session, list(ids) if ids else None, at=SystemClock(config.settings.tz()).now())
     if ids and count < len(ids):

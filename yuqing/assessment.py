@@ -58,7 +58,7 @@ INAPPROPRIATE = "红"
 MAX_NOTE_CHARS = 2000
 # A score as people type one: digits, a sign, a decimal point. Not 1e1, 1_0, full-width ５ or other scripts' digits,
 # which Python's float() reads but nobody means as a score.
-_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")  # (7, -2.5, .5 and 5. as a browser may send)
 
 
 class AssessmentError(ValueError):

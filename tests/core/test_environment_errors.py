@@ -110,3 +110,12 @@ def test_a_mistyped_state_directory_is_no_empty_deployment(tmp_path: Path, args:
     env = {"YUQING_HOME": str(tmp_path / "h"), "YUQING_DATABASE_URL": f"sqlite:///{tmp_path}/no/such/dir/x.db"}
     code, out = run(env, *args)
     assert code == 1 and "(from YUQING_DATABASE_URL)" in out and not (tmp_path / "no").exists()
+
+
+def test_a_database_url_with_a_query_is_found_and_sending_needs_no_case_yet(tmp_path: Path) -> None:
+    """sqlite:///x.db?timeout=30 was looked for as a file named 'x.db?timeout=30'; notifications send, a periodic
+    job, refused a fresh install that had nothing to send yet."""
+    env = {"YUQING_HOME": str(tmp_path / "h"), "YUQING_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}?timeout=30"}
+    assert run(env, "notifications", "send")[0] == 0  # creates the database: nothing to send
+    code, out = run(env, "cases", "list")
+    assert code == 0 and "0 case(s)" in out

@@ -130,3 +130,10 @@ def test_a_missing_score_and_an_over_long_note_are_said_in_chinese(site) -> None
     long = client.post(f"/cases/{case_id}/assess", data={**SCORES, "note": "好" * 2001, "passphrase": PASSPHRASE})
     assert long.status_code == 400 and "说明有 2001 字，请控制在 2000 字以内" in long.text and stored(db) == []
     assert "好" * 2001 + "</textarea>" in long.text  # what was typed is shown again, not lost
+
+
+def test_a_half_point_written_as_a_browser_may_write_it_is_a_score(site) -> None:  # type: ignore[no-untyped-def]
+    client, db, case_id = site
+    response = client.post(f"/cases/{case_id}/assess", data={**SCORES, "accountability": ".5", "dynamics": "2.",
+                                                              "passphrase": PASSPHRASE}, follow_redirects=False)
+    assert response.status_code == 303 and stored(db)[0][1] == 20.5
