@@ -59,10 +59,10 @@ def binary_kind(body: bytes) -> str | None:
     if read_bom(body)[0] is not None:
         return None
     head = body[:4096]
-    # Control bytes other than whitespace and ESC: no text encoding of Chinese or Latin uses them. A stray one or
-    # two in a broken page are allowed; more than 1 % is not text.
+    # Control bytes other than whitespace and ESC: no text encoding of Chinese or Latin uses them. A few strays in a
+    # broken page are allowed; more than 2 % (and more than 8) is not text.
     controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
-    return "binary data" if controls > max(2, len(head) // 100) else None
+    return "binary data" if controls > max(8, len(head) // 50) else None
 
 
 def normalize_label(label: str | None) -> str | None:

@@ -569,6 +569,14 @@ def test_extract_says_a_file_that_is_not_a_page_is_not_one(tmp_path: Path, body:
     assert json.loads(result.stdout) == {"title": None, "author": None, "published_at": None, "content": ""}
 
 
+def test_a_short_page_with_a_few_stray_control_bytes_is_still_a_page() -> None:
+    from crawler.encoding import binary_kind
+
+    page = ("<html><body><h1>路灯损坏</h1><p>\x01A3区某小区路灯\x01损坏多日\x01，夜间出行不便。</p></body></html>"
+            .encode())
+    assert len(page) < 300 and binary_kind(page) is None
+
+
 def test_a_utf16_page_is_text_though_its_bytes_hold_nul(tmp_path: Path) -> None:
     path = tmp_path / "u16.html"
     article = "<p>" + "A市A3区新建口袋公园三处，方便周边居民休闲散步，受到好评。" * 4 + "</p>"
