@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from alerts.deadlines import RESPONSE_CHANNELS
 from yuqing import paths
-from yuqing.contract import CASE_STATE_NAMES, REOPEN_MARK
+from yuqing.contract import CASE_STATE_NAMES, episode
 from yuqing.settings import Config
 
 # A replay evaluates the rules at least this often (simulated minutes).
@@ -364,8 +364,8 @@ def cases_list(as_json: bool, state: str | None, unit: str | None) -> None:
         click.echo(json.dumps(cases, ensure_ascii=False, indent=2))
         return
     for c in cases:
-        current = max((_round(d["kind"]) for d in c["deadlines"]), default=0)
-        open_deadlines = sorted((d for d in c["deadlines"] if not d["met_at"] and _round(d["kind"]) == current),
+        current = max((episode(d["kind"]) for d in c["deadlines"]), default=0)
+        open_deadlines = sorted((d for d in c["deadlines"] if not d["met_at"] and episode(d["kind"]) == current),
                                 key=lambda d: d["due_at"])  # (a reopened case pursues its new round's deadlines)
         nxt = f"{open_deadlines[0]['kind']} {open_deadlines[0]['due_at'][:16]}" if open_deadlines else "-"
         click.echo(f"#{c['id']:<4} {c['grade'] or '-':3} {c['state']:12} {c['unit'] or '-':18} {nxt:38} {c['title']}")
@@ -374,12 +374,6 @@ def cases_list(as_json: bool, state: str | None, unit: str | None) -> None:
 
 # rules test replays a window rule at every step: about a year of 15-minute steps (each one search).
 MAX_HISTORY_STEPS = 35_136
-
-
-def _round(kind: str) -> int:
-    """The round a deadline belongs to: 0 for the first, N for ``kind#reopenN`` (a case reopened N times)."""
-    _, mark, number = kind.partition(REOPEN_MARK)
-    return int(number) if mark and number.isdigit() else 0
 
 
 @cases_group.command("show")
@@ -394,10 +388,10 @@ def cases_show(case_id: int) -> None:
     click.echo(f"case {c['id']} [{c['state']}] {c['title']}")
     click.echo(f"  {c['region']} · {c['topic']} · grade {c['grade']} · risk {c['risk']} · {c['volume']} posts")
     click.echo(f"  unit {c['unit']}; joint {', '.join(c['joint_units']) or '-'}")
-    current = max((_round(d["kind"]) for d in c["deadlines"]), default=0)
+    current = max((episode(d["kind"]) for d in c["deadlines"]), default=0)
     for d in c["deadlines"]:
         status = f"met {d['met_at'][:16]}" if d["met_at"] else ("OVERDUE" if d["overdue_at"] else "open")
-        if _round(d["kind"]) < current:
+        if episode(d["kind"]) < current:
             status += " (an earlier round: judged, no longer pursued)"
         click.echo(f"  deadline {d['kind']:24} {d['due_at'][:16]}  {status}  — {d['basis']}")
     for e in c["timeline"]:
