@@ -31,7 +31,7 @@ import logging
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Executable, and_, func, or_, select, update
@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from alerts.notifiers.base import Delivery, Notifier, PermanentError, Reconciling, RetryableError, SendResult
 from yuqing.clock import Clock
+from yuqing.contract import json_default
 from yuqing.db.models import Notification
 from yuqing.db.session import Database
 
@@ -87,7 +88,7 @@ def enqueue(session: Session, *, case_id: int | None, kind: str, channel: str, r
     if not isinstance(payload, dict):
         raise OutboxError(f"payload must be a dict, got {type(payload).__name__}")
     try:
-        payload = json.loads(json.dumps(payload, default=_json_value, ensure_ascii=False))
+        payload = json.loads(json.dumps(payload, default=json_default, ensure_ascii=False))
     except (TypeError, ValueError) as exc:
         raise OutboxError(f"payload of {idempotency_key!r} cannot be stored as JSON: {exc}") from exc
     scheduled = utc(scheduled_at)
@@ -116,15 +117,6 @@ def enqueue(session: Session, *, case_id: int | None, kind: str, channel: str, r
     except IntegrityError:
         return None
     return row
-
-
-def _json_value(value: Any) -> Any:
-    """Times become ISO 8601 text (the renderers parse them back); sets become lists."""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 # ----------------------------------------------------------------------------- admin views

@@ -41,6 +41,7 @@ from typing import NamedTuple
 
 from ahocorasick_rs import AhoCorasick, Implementation, MatchKind
 
+from yuqing.contract import LONE_SURROGATE
 from yuqing.timeparse import real_date
 
 log = logging.getLogger(__name__)
@@ -703,9 +704,6 @@ _FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 _NEEDS_FOLD = re.compile(r"[０-９Ａ-Ｚａ-ｚ＠]")
 
 
-# A lone surrogate (bytes decoded with surrogateescape, a JSON "\udcc3" escape) cannot be encoded as UTF-8, so
-# the name automaton and Elasticsearch refuse the whole text; each becomes U+FFFD, as a decoder would write it.
-_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def deidentify(text: str) -> DeidResult:
@@ -713,8 +711,8 @@ def deidentify(text: str) -> DeidResult:
     as U+FFFD)."""
     if not text:
         return DeidResult(text, [])
-    if _LONE_SURROGATE.search(text):
-        text = _LONE_SURROGATE.sub("\ufffd", text)
+    if LONE_SURROGATE.search(text):
+        text = LONE_SURROGATE.sub("\ufffd", text)
     original = text
     if _NEEDS_FOLD.search(text):
         text = text.translate(_FOLD)

@@ -6,6 +6,7 @@ are http(s). Personal data was de-identified before indexing, so nothing here re
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,6 +38,7 @@ from yuqing.contract import (
     SENTIMENT_NAMES,
     Grade,
     deadline_kind_name,
+    json_default,
 )
 from yuqing.db.models import UnitRow
 from yuqing.db.session import Database
@@ -306,11 +308,11 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
         data, es_error = overview_or_error(_int(request.query_params.get("hours"), 24, 1, MAX_HOURS))
         if es_error:
             return JSONResponse({"error": es_error}, status_code=503)
-        return JSONResponse(_json_ready(data))
+        return _Json(data)
 
     async def api_evaluation(request: Request) -> Response:
         result, days, es_error = evaluation(request)
-        return JSONResponse(_json_ready({**result.as_dict(), "days": days, "effect_unavailable": es_error}))
+        return _Json({**result.as_dict(), "days": days, "effect_unavailable": es_error})
 
     async def assess_by_get(request: Request) -> Response:
         """The scoring form's address opened directly (Enter in the address bar after a refused form)."""
@@ -373,17 +375,6 @@ class _SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-def _json_ready(value: Any) -> Any:
-    """``value`` with its times as ISO 8601 strings (JSON has no time type)."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_ready(v) for v in value]
-    return value
-
-
 class _RefreshClock:
     """ASGI middleware: the clock looks up the latest record as each request starts (``RecordedTimeClock``)."""
 
@@ -407,3 +398,11 @@ def _int(value: Any, default: int, low: int | None = None, high: int | None = No
     if high is not None:
         number = min(high, number)
     return number
+
+
+class _Json(JSONResponse):
+    """Starlette's JSON response, with times as ISO 8601 text (JSON has no time type)."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, default=json_default, ensure_ascii=False, allow_nan=False,
+                          separators=(",", ":")).encode("utf-8")

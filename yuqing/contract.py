@@ -7,7 +7,8 @@ All datetimes are timezone-aware.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+import re
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -37,6 +38,19 @@ GRADE_COLOUR = {Grade.I: "红", Grade.II: "橙", Grade.III: "黄", Grade.IV: "�
 MAJOR_GRADES = frozenset({Grade.I.value, Grade.II.value})
 # A reopened case's deadlines carry the round they belong to: response#reopen1, report_upward#reopen2.
 REOPEN_MARK = "#reopen"
+
+# A lone surrogate (bytes decoded with surrogateescape, a JSON "\udcc3" escape) cannot be written as UTF-8: files,
+# Elasticsearch and the name automaton refuse the whole text, so wherever text enters, each becomes U+FFFD.
+LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def json_default(value: Any) -> Any:
+    """``json.dumps``'s ``default``: times become ISO 8601 text, sets and tuples lists."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def base_kind(kind: str) -> str:

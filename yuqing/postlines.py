@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,7 +18,7 @@ from pydantic import ValidationError
 
 from yuqing import timeparse
 from yuqing.clock import ensure_aware
-from yuqing.contract import MediaTier, Post, Region
+from yuqing.contract import LONE_SURROGATE, MediaTier, Post, Region
 
 POST_FIELDS = ("id", "text", "title", "published_at", "fetched_at", "source", "region", "source_type",
                "media_tier", "url", "author", "engagement", "reply", "status", "lang")
@@ -44,17 +43,12 @@ def load_json_line(line: str) -> Any:
         raise BadLine(f"cannot be read: {exc}") from exc
 
 
-# A lone surrogate (a JSON "\udcc3" escape, bytes decoded with surrogateescape) cannot be written as UTF-8: the
-# output file, Elasticsearch and the region and event code refuse it, so it becomes U+FFFD as a decoder's would.
-_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
-
-
 def _repaired(value: Any, field: str, repaired: set[str]) -> Any:
     """``value`` with every lone surrogate in its strings replaced by U+FFFD; fields repaired are added."""
     if isinstance(value, str):
-        if _LONE_SURROGATE.search(value):
+        if LONE_SURROGATE.search(value):
             repaired.add(field)
-            return _LONE_SURROGATE.sub("\ufffd", value)
+            return LONE_SURROGATE.sub("\ufffd", value)
         return value
     if isinstance(value, list):
         return [_repaired(v, field, repaired) for v in value]
