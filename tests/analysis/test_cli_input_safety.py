@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from analysis import commands
 from analysis.commands import predict_command, train_command
@@ -23,6 +23,13 @@ from tests.analysis.test_train_cli import labelled_rows, write_csv
 from yuqing.cli import main
 
 TRAIN = ["--text-column", "content", "--label-column", "category"]
+
+
+def analyzed(tmp_path: Path, lines: str, *options: str) -> tuple[Result, Path]:
+    """``yuqing analyze`` over ``lines`` (written to p.jsonl): its result and its output file, o.jsonl."""
+    posts, out = tmp_path / "p.jsonl", tmp_path / "o.jsonl"
+    posts.write_text(lines, encoding="utf-8")
+    return CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(out), *options]), out
 
 
 def rows_csv(tmp_path: Path, name: str = "in.csv") -> Path:
@@ -297,10 +304,7 @@ def test_analyze_reads_utf16_and_refuses_a_file_with_no_post(tmp_path: Path) -> 
     ('{"id": "a", "text": "医院排队太久", "region": 123}', "left out region"),
 ])
 def test_a_malformed_time_or_region_is_left_out_and_said(tmp_path: Path, line: str, said: str) -> None:
-    posts = tmp_path / "p.jsonl"
-    posts.write_text(line + "\n", encoding="utf-8")
-    out = tmp_path / "o.jsonl"
-    result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(out)])
+    result, out = analyzed(tmp_path, line + "\n")
     assert result.exit_code == 0, result.output
     assert said in result.stderr
     row = json.loads(out.read_text(encoding="utf-8"))
@@ -308,9 +312,7 @@ def test_a_malformed_time_or_region_is_left_out_and_said(tmp_path: Path, line: s
 
 
 def test_a_nan_id_is_refused(tmp_path: Path) -> None:
-    posts = tmp_path / "p.jsonl"
-    posts.write_text('{"id": NaN, "text": "医院排队太久"}\n{"id": "b", "text": "学校食堂太差"}\n', encoding="utf-8")
-    result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(tmp_path / "o.jsonl")])
+    result, _ = analyzed(tmp_path, '{"id": NaN, "text": "医院排队太久"}\n{"id": "b", "text": "学校食堂太差"}\n')
     assert result.exit_code == 0 and "p.jsonl:1: skipped: 'id' nan" in result.stderr
 
 
@@ -319,21 +321,17 @@ def test_analyze_without_its_shipped_models_is_an_error_not_a_file_of_fallbacks(
     from analysis.topic import TopicModel
 
     monkeypatch.setattr(TopicModel, "default_dir", tmp_path / "no-model")
-    posts = tmp_path / "p.jsonl"
-    posts.write_text('{"id": "a", "text": "医院排队太久"}\n', encoding="utf-8")
-    result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(tmp_path / "o.jsonl")])
+    result, out = analyzed(tmp_path, '{"id": "a", "text": "医院排队太久"}\n')
     assert result.exit_code != 0 and "no topic model at" in result.output and "yuqing train topic" in result.output
-    assert not (tmp_path / "o.jsonl").exists()
+    assert not out.exists()
 
 
 @pytest.mark.parametrize(("written", "iso"), [("1556676000", "2019-05-01T10:00:00+08:00"),
                                               ("1556676000000", "2019-05-01T10:00:00+08:00"),
                                               ("20190501103000", "2019-05-01T10:30:00+08:00")])
 def test_a_unix_time_or_a_compact_date_written_as_text_is_read(tmp_path: Path, written: str, iso: str) -> None:
-    posts = tmp_path / "p.jsonl"
-    posts.write_text(json.dumps({"id": "a", "text": "医院排队太久", "published_at": written}) + "\n", encoding="utf-8")
-    out = tmp_path / "o.jsonl"
-    assert CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(out)]).exit_code == 0
+    result, out = analyzed(tmp_path, json.dumps({"id": "a", "text": "医院排队太久", "published_at": written}) + "\n")
+    assert result.exit_code == 0
     assert json.loads(out.read_text(encoding="utf-8"))["published_at"] == iso
 
 
@@ -375,11 +373,8 @@ def test_the_command_offered_for_a_directory_of_other_files_is_one_train_accepts
 def test_a_lone_surrogate_in_any_field_is_replaced_and_said_not_a_crash(tmp_path: Path, field: str) -> None:
     record = {"id": "a", "text": "医院排队太久", "url": "https://example.org/a", "author": "网友"}
     record[field] = "坏\\udcc3字"  # the JSON escape of a lone surrogate, as the line carries it
-    posts = tmp_path / "p.jsonl"
-    posts.write_text(json.dumps(record, ensure_ascii=False).replace("\\\\udcc3", "\\udcc3") + "\n", encoding="utf-8")
-    assert "\\udcc3" in posts.read_text(encoding="utf-8")
-    out = tmp_path / "o.jsonl"
-    result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(out)])
+    result, out = analyzed(tmp_path, json.dumps(record, ensure_ascii=False).replace("\\\\udcc3", "\\udcc3") + "\n")
+    assert "\\udcc3" in (tmp_path / "p.jsonl").read_text(encoding="utf-8")
     assert result.exit_code == 0, result.output
     assert f"p.jsonl:1: {field}: lone surrogates" in result.stderr
     row = json.loads(out.read_bytes().decode("utf-8"))  # strict: the file is UTF-8 throughout
@@ -392,10 +387,7 @@ def test_a_lone_surrogate_in_any_field_is_replaced_and_said_not_a_crash(tmp_path
     ('{"id": ' + "9" * 5000 + ', "text": "医院排队太久"}', "cannot be read"),
 ])
 def test_a_line_json_cannot_read_is_skipped_and_named(tmp_path: Path, line: str, said: str) -> None:
-    posts = tmp_path / "p.jsonl"
-    posts.write_text(line + '\n{"id": "b", "text": "学校食堂太差"}\n', encoding="utf-8")
-    out = tmp_path / "o.jsonl"
-    result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(out)])
+    result, out = analyzed(tmp_path, line + '\n{"id": "b", "text": "学校食堂太差"}\n')
     assert result.exit_code == 0, result.output
     assert "p.jsonl:1: skipped:" in result.stderr and said in result.stderr
     assert [json.loads(r)["id"] for r in out.read_text(encoding="utf-8").splitlines()] == ["b"]
@@ -412,10 +404,7 @@ def test_the_directory_a_retrain_hint_offers_is_one_train_accepts(tmp_path: Path
     elif case == "a model directory without meta.json":
         (given / "meta.json").unlink()
     if case == "a model of another kind":  # the shipped topic model given as the sentiment model
-        posts = tmp_path / "p.jsonl"
-        posts.write_text('{"id": "a", "text": "医院排队太久"}\n', encoding="utf-8")
-        result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(tmp_path / "o.jsonl"),
-                                           "--sentiment-model", str(given)])
+        result, _ = analyzed(tmp_path, '{"id": "a", "text": "医院排队太久"}\n', "--sentiment-model", str(given))
     else:
         result = CliRunner().invoke(predict_command, ["--model", str(given), "--data", str(rows_csv(tmp_path))])
     assert result.exit_code != 0

@@ -26,6 +26,14 @@ def check(directory: Path) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def check_edited(directory: Path, file: str, old: str, new: str) -> tuple[int, str]:
+    """``config check`` after the first ``old`` in ``file`` (which must hold it) became ``new``."""
+    text = (directory / file).read_text(encoding="utf-8")
+    assert old in text
+    (directory / file).write_text(text.replace(old, new, 1), encoding="utf-8")
+    return check(directory)
+
+
 def test_the_shipped_configuration_is_valid_and_summarised() -> None:
     code, out = check(REPO_CONFIG)
     assert code == 0, out
@@ -217,12 +225,8 @@ def test_source_windows_keyword_urls_and_hosts_the_crawler_would_refuse(config_c
 ])
 def test_allowed_domains_are_hosts_that_hold_the_start_urls(config_copy: Path, domains: str, expected: str) -> None:
     """Both crawled nothing and reported success: the offsite filter dropped every request."""
-    text = (config_copy / "sources.yaml").read_text(encoding="utf-8")
     old = 'start_urls: ["http://127.0.0.1:8700/rss.xml"]'
-    assert old in text
-    (config_copy / "sources.yaml").write_text(text.replace(old, f"{old}\n    allowed_domains: {domains}"),
-                                              encoding="utf-8")
-    code, out = check(config_copy)
+    code, out = check_edited(config_copy, "sources.yaml", old, f"{old}\n    allowed_domains: {domains}")
     assert code == 2 and expected in out, out
     assert "Fix: write the host alone" in out or "Fix: add 127.0.0.1 to allowed_domains" in out
 
@@ -236,10 +240,7 @@ def test_allowed_domains_are_hosts_that_hold_the_start_urls(config_copy: Path, d
 ])
 def test_grading_and_rule_values_that_cannot_work_are_refused(config_copy: Path, old: str, new: str,
                                                                expected: str) -> None:
-    text = (config_copy / "policy.yaml").read_text(encoding="utf-8")
-    assert old in text
-    (config_copy / "policy.yaml").write_text(text.replace(old, new, 1), encoding="utf-8")
-    code, out = check(config_copy)
+    code, out = check_edited(config_copy, "policy.yaml", old, new)
     assert code == 2 and expected in out, out
 
 
@@ -319,17 +320,11 @@ def test_a_heap_without_its_unit_is_refused_before_the_jvm_refuses_it(config_cop
 def test_misspelt_deadline_and_rumour_kinds_are_refused(config_copy: Path, file: str, old: str, new: str,
                                                          expected: str) -> None:
     """Both passed: a misspelt deadline kind is met by any public answer; a misspelt kind drops 网信办 silently."""
-    text = (config_copy / file).read_text(encoding="utf-8")
-    assert old in text
-    (config_copy / file).write_text(text.replace(old, new, 1), encoding="utf-8")
-    code, out = check(config_copy)
+    code, out = check_edited(config_copy, file, old, new)
     assert code == 2 and expected in out, out
 
 
 def test_a_unit_without_contacts_is_warned_about(config_copy: Path) -> None:
-    text = (config_copy / "units.yaml").read_text(encoding="utf-8")
     old = 'contacts: {slack_channel: "#a-publicity", email: press@a.gov.example}'
-    assert old in text
-    (config_copy / "units.yaml").write_text(text.replace(old, "contacts: {}"), encoding="utf-8")
-    code, out = check(config_copy)
+    code, out = check_edited(config_copy, "units.yaml", old, "contacts: {}")
     assert code == 0 and "unit a-publicity (" in out and "has no contacts, so its cases alert nobody" in out
