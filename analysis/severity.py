@@ -170,6 +170,10 @@ _ITEM = re.compile(
 )
 _CLAUSE = re.compile(r"[，。；！？,;!?\n]")
 _SOMEONE_DIED = re.compile(rf"(?<![没无])有人(?:不幸|当场)?(?:{_DEATH})")
+# Spoken reports: "听说死了两个人", "撞死了3个人", "两个人当场死了". Only with a count of people next to it: 累死了,
+# 笑死了 and 热死了 are how people say tired, amused and hot.
+_DIED_SPOKEN = (re.compile(rf"(?<![笑累热气烦困饿冷吓痛疼美帅馋渴忙急闷丑蠢懒乐萌酸])死了\s*{_NUM}\s*(?:个|名|位)?人"),
+                re.compile(rf"{_NUM}\s*(?:个|名|位)?人(?:都|全|也|当场)?死了"))
 # How far a count may stand from its verb: "3名工人当场死亡", "死亡人数升至12人".
 _MAX_GAP = 10
 
@@ -408,6 +412,10 @@ def extract_cues(text: str) -> SeverityCues:
         for clause in _CLAUSE.split(counted):
             for kind, count in _clause_counts(clause):
                 setattr(cues, kind, max(getattr(cues, kind), count))
+    if "死了" in counted:
+        for pattern in _DIED_SPOKEN:
+            for m in pattern.finditer(counted):
+                cues.deaths = max(cues.deaths, chinese_number(m.group("num")) or 0)
     if not cues.deaths and _SOMEONE_DIED.search(counted):  # "有人遇难": at least one, though no number is given
         cues.deaths = 1
     for m in _COMPACT.finditer(counted) if "死" in counted else ():

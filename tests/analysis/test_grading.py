@@ -38,6 +38,9 @@ def test_chinese_numbers(text: str, expected: int | None) -> None:
     ("造成人员伤亡", {"casualties"}),
     ("男子驾车撞死3人后潜逃", {"deaths:3"}),
     ("泥头车侧翻压死两人，撞伤1人", {"deaths:2", "injured:1"}),
+    # spoken reports, with a count of people next to 死了 (累死了 / 笑死了 are not deaths: see below)
+    ("化工厂爆炸了，听说死了两个人", {"deaths:2", "explosion"}), ("路口又撞死了3个人", {"deaths:3"}),
+    ("两个人当场死了", {"deaths:2"}),
 ])
 def test_cues_found_with_counts(text: str, cues: set[str]) -> None:
     assert set(extract_cues(text).as_list()) == cues
@@ -105,6 +108,7 @@ def test_officials_are_named_in_the_matter_not_addressed_or_misread(text: str, n
 
 
 @pytest.mark.parametrize("text", ["事故无人员伤亡", "火已扑灭，未造成人员伤亡。", "这个视频笑死我了", "", "😀😀😀",
+                                  "笑死了两个人都在笑", "累死了，三个人干五个人的活", "我们两个人都累死了",
                                   "第一人民医院今天开门", "路口没有红绿灯，以免造成人员伤亡请尽快安装"])
 def test_no_casualty_where_none_is_reported(text: str) -> None:
     assert not extract_cues(text).has_casualties
