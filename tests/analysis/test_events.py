@@ -355,6 +355,27 @@ def test_an_eyewitness_in_everyday_words_joins_the_report_of_the_same_incident()
     assert question is None or question.id != report.id
 
 
+def test_reports_of_one_explosion_in_other_words_join_one_event() -> None:
+    """发生爆炸 / 爆燃, 化工厂 / 化工园区一家工厂, 死亡 / 遇难, 两名: a news report and a Weibo post of one explosion
+    shared two terms (受伤, a5), and three posts about it opened three cases. A fire in the same district that
+    day stays an incident of its own."""
+    a5 = Region(province="湖南省", city="A市", district="A5区")
+    tracker = EventTracker()
+    for i, text in enumerate(UNRELATED):
+        tracker.add(_post(f"other-{i}", text, -60 + i, sentiment="neutral"))
+    first = tracker.add(_post("wb-1", "今天下午A5区化工园区一家工厂发生爆炸，现场浓烟滚滚，已造成2人死亡5人受伤，消防正在救援。",
+                              region=a5))
+    news = tracker.add(_post("news-1", "A5区某化工厂突发爆燃事故，两名工人遇难，五人受伤送医，当地应急部门已介入调查。", 40,
+                             source="news", tier=MediaTier.LOCAL, region=a5))
+    spoken = tracker.add(_post("wb-2", "A5区化工厂爆炸现场视频，太吓人了，听说死了两个人", 60, region=a5))
+    fire = tracker.add(_post("wb-3", "A5区星城小区一栋居民楼晚上起火，楼道里全是烟，消防车来了好几辆，有老人被困在楼上。", 90,
+                             region=a5))
+    assert first is not None and news is not None and spoken is not None and fire is not None
+    assert news.id == first.id and spoken.id == first.id, "one explosion, one event"
+    assert fire.id != first.id
+    assert "deaths:2" in spoken.severity_cues
+
+
 _TIE = """
 from tests.analysis.test_events import EXPLOSION, _post
 from analysis.events import EventTracker
