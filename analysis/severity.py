@@ -18,7 +18,7 @@ from itertools import pairwise
 # Flags: cue name → the words that raise it. Order matters only for display.
 FLAG_WORDS: dict[str, tuple[str, ...]] = {
     "casualties": ("伤亡", "死伤", "罹难者", "遇难者", "死者", "伤者"),
-    "missing": ("失踪", "失联", "下落不明"),
+    "missing": ("失踪", "失联"),  # 下落不明 only with a count of people (_KINDS): 押金至今下落不明 is money
     "trapped": ("被困", "被埋", "受困"),
     "children": (
         "儿童",
@@ -157,18 +157,22 @@ _VAGUE = {
 
 _CN = "零〇一壹二两俩贰三叁仨四肆五伍六陆七柒八捌九玖十拾百佰千仟万"
 _NUM = (
-    rf"(?<![第0-9０-９{_CN}])(?P<num>[0-9０-９]+|[{_CN}]+|数十|几十|十几|数百|几百|上百|近百|上千|数千|多|数|几|若干)"
+    rf"(?<![第0-9０-９.{_CN}])(?P<num>[0-9０-９]+(?:\.[0-9]+)?万|[0-9０-９]+|[{_CN}]+|数十|几十|十几|数百|几百|上百|近百|上千|数千|多|数|几|若干)"
     r"(?:余|多)?"
 )
-_PERSON = r"(?:名|人|位|个|例)"
+_PERSON = r"(?:名|人(?!民)|位|个|例)"  # not 47万人民币
 _DEATH = "死亡|遇难|身亡|罹难|丧生|殒命|丧命|遇害|去世|不治|溺亡|坠亡|身故|亡故|撞死|轧死|砸死|压死|烧死|淹死|炸死|摔死|电死"
 _INJURY = "受重伤|受轻伤|受伤|重伤|轻伤|烧伤|砸伤|烫伤|摔伤|撞伤|炸伤|压伤|负伤|伤势|送医|入院"
-_KINDS = {"deaths": _DEATH, "injured": _INJURY, "missing": "失踪|失联", "trapped": "被困|被埋|受困"}
+_KINDS = {"deaths": _DEATH, "injured": _INJURY, "missing": "失踪|失联|下落不明", "trapped": "被困|被埋|受困"}
 # Counts and casualty verbs in order of appearance within one clause (commas end a clause, 、 does not).
 _ITEM = re.compile(
     rf"(?P<n>{_NUM})\s*{_PERSON}|" + "|".join(f"(?P<{kind}>{verbs})" for kind, verbs in _KINDS.items())
 )
-_CLAUSE = re.compile(r"[，。；！？,;!?\n]")
+_CLAUSE = re.compile(r"[，。；！？,;!?\n#]|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff0-9])")
+# Counts of people who are not casualties: an epidemic bulletin's cases ("确诊440例死亡9例" is 9 deaths).
+_NOT_CASUALTIES = re.compile(r"(?:确诊|感染|疑似|治愈|出院|隔离|密接|密切接触者?|无症状|阳性)(?:病例|患者)?\s*$")
+# The largest count read as people: a 20-digit number in a post is no casualty figure.
+MAX_COUNT = 10_000_000
 _SOMEONE_DIED = re.compile(rf"(?<![没无])有人(?:不幸|当场)?(?:{_DEATH})")
 # Spoken reports: "听说死了两个人", "撞死了3个人", "两个人当场死了". Only with a count of people next to it: 累死了,
 # 笑死了 and 热死了 are how people say tired, amused and hot.
@@ -178,10 +182,20 @@ _DIED_SPOKEN = (re.compile(rf"(?<![笑累热气烦困饿冷吓痛疼美帅馋渴
 _MAX_GAP = 10
 
 # "一死两伤", "3死5伤", "致1死": a compact form used in news headlines.
-_COMPACT = re.compile(rf"(?P<d>[0-9{_CN}]+)死(?:(?P<i>[0-9{_CN}]+)伤)?")
-_COMPACT_CONTEXT = re.compile(r"(?:致|造成|导致|酿|已)$")
+_COMPACT = re.compile(rf"(?P<d>[0-9{_CN}]+)死(?:(?P<i>[0-9{_CN}]+)(?:余|多)?[重轻]?伤)?")
+_COMPACT_CONTEXT = re.compile(r"(?:致|造成|导致|酿|已|至少|共|约)$")
+# A death reported without a number ("司机当场身亡", "砸死环卫工人", "一男童溺亡"): at least one. 死亡 and 去世 are
+# not among these: 死亡证明, 死亡率 and a parent who 去世 years ago are no incident.
+_DIED_UNNUMBERED = re.compile(
+    r"身亡|(?<!遭)遇难(?!题)|罹难|丧生|殒命|遇害|溺亡|坠亡|"
+    # 撞死 … 电死 are also curses and jokes (出门撞死, 摔死你, 烧死我吧): only done to someone ("被砸死", "将其轧死",
+    # "砸死环卫工人", "淹死小孩"), never to you or me.
+    r"(?:(?<=被)|(?<=将其)|(?<=把人))[撞轧砸压烧淹炸摔电]死|"
+    r"[撞轧砸压烧淹炸摔电]死了?(?=[人男女老小孩儿婴幼学工行路司村居市乘游骑环保民农外快少妇孕师医护警多数一两二三四五六七八九十0-9])")
+_NOBODY_BEFORE = re.compile(r"(?:没有?|无|未|不|别|防)(?:人|有人|任何人)?(?:不幸|当场)?$")
 _DENIAL = re.compile(
-    r"(?:无|未造成|没有|暂无|未发现|未有|并无|无一)(?:人员)?(?:伤亡|死伤|人受伤|人死亡|人员受伤)"
+    r"(?:无|未造成|没有|暂无|未发现|未有|并无|无一|未)(?:造成|导致|出现|发生)?(?:任何)?(?:人员|人)?"
+    r"(?:伤亡|死伤|受伤|死亡)"
     r"|(?:无|没有|暂无|未发现|未有|并无)(?:人员|人)?(?:被困|受困|被埋|失踪|失联)"
 )
 # A rebuttal (辟谣) reports no casualties: in a sentence calling something false, the clauses that say so and
@@ -200,7 +214,7 @@ _RESCUED_COUNT = re.compile(rf"(?:救出|获救)[^，。；0-9{_CN}]{{0,6}}(?P<n
 # Citizens warn of what *could* happen ("以免造成人员伤亡", "存在火灾隐患"): a warning is not an incident.
 _HYPOTHETICAL_BEFORE = re.compile(
     r"以免|避免|防止|预防|以防|防范|容易|可能|恐|一旦|万一|险些|差点|会不会|如果|若|假如|担心|担忧|害怕|杜绝|"
-    r"将会|极易|易引发|会引起|会造成|会导致")
+    r"将会|极易|易引发|会引起|会造成|会导致|难道[^，。？?]{0,3}要|非得等|要等|等到|不会有|才会|就会")
 _HYPOTHETICAL_AFTER = re.compile(r"^.{0,2}(?:隐患|风险|危险|演练|演习|预防|预警|防控|防范|安全|通道|设施|知识|宣传)|"
                                  r"^.{0,8}(?:不堪设想|都有可能|怎么办|谁负责|谁来负责|的话)")
 _NEGATED = re.compile(r"[未没不无]$")
@@ -249,6 +263,8 @@ def chinese_number(token: str) -> int | None:
         return None
     if token.isdigit():
         return int(token)
+    if token.endswith("万") and token[:-1].replace(".", "", 1).isdigit():  # 1.2万
+        return round(float(token[:-1]) * 10_000)
     if token in _VAGUE:
         return _VAGUE[token]
     total, section, digit = 0, 0, None
@@ -347,7 +363,8 @@ def _clause_counts(clause: str) -> list[tuple[str, int]]:
     "死亡人数升至12人"); the first item decides, so the 12 of "3人死亡12人受伤" goes to 受伤 and the 12 of
     "死亡12人受伤3人" to 死亡.
     """
-    items = [(m.lastgroup or "", m) for m in _ITEM.finditer(clause)]
+    items = [(m.lastgroup or "", m) for m in _ITEM.finditer(clause)
+             if m.lastgroup != "n" or not _NOT_CASUALTIES.search(clause, max(0, m.start() - 8), m.start())]
     if not items or not any(kind == "n" for kind, _ in items):
         return []
     count_first = items[0][0] == "n"
@@ -362,7 +379,7 @@ def _clause_counts(clause: str) -> list[tuple[str, int]]:
         else:
             continue
         value = chinese_number(number.group("num"))
-        if value and b.start() - a.end() <= _MAX_GAP:
+        if value and value <= MAX_COUNT and b.start() - a.end() <= _MAX_GAP:
             out.append((verb, value))
     return out
 
@@ -416,8 +433,10 @@ def extract_cues(text: str) -> SeverityCues:
         for pattern in _DIED_SPOKEN:
             for m in pattern.finditer(counted):
                 cues.deaths = max(cues.deaths, chinese_number(m.group("num")) or 0)
-    if not cues.deaths and _SOMEONE_DIED.search(counted):  # "有人遇难": at least one, though no number is given
-        cues.deaths = 1
+    if not cues.deaths and any(reported(counted, m.start(), m.end())
+                               and not _NOBODY_BEFORE.search(counted, max(0, m.start() - 6), m.start())
+                               for pattern in (_SOMEONE_DIED, _DIED_UNNUMBERED) for m in pattern.finditer(counted)):
+        cues.deaths = 1  # "有人遇难", "司机身亡": at least one, though no number is given
     for m in _COMPACT.finditer(counted) if "死" in counted else ():
         preceded = _COMPACT_CONTEXT.search(counted, max(0, m.start() - 2), m.start())
         if m.group("i") is None and not preceded:

@@ -41,6 +41,15 @@ def test_chinese_numbers(text: str, expected: int | None) -> None:
     # spoken reports, with a count of people next to 死了 (累死了 / 笑死了 are not deaths: see below)
     ("化工厂爆炸了，听说死了两个人", {"deaths:2", "explosion"}), ("路口又撞死了3个人", {"deaths:3"}),
     ("两个人当场死了", {"deaths:2"}),
+    # forms a review found uncounted on real headlines (2026-11-27): compact counts after 至少, 余 and 重伤 in them,
+    # 1.2万, 下落不明, and a death with no number
+    ("巴格达发生汽车炸弹袭击至少9死", {"deaths:9"}), ("路边炸弹爆炸17死50余伤", {"deaths:17", "injured:50", "explosion"}),
+    ("姐弟遭袭击致1死1重伤", {"deaths:1", "injured:1"}), ("地震已造成1.2万人死亡", {"deaths:12000"}),
+    ("山体滑坡5人死亡72人下落不明", {"deaths:5", "missing:72"}), ("大客车深夜追尾 司机身亡", {"deaths:1"}),
+    ("居民楼之间夹墙坍塌砸死环卫工人", {"deaths:1", "collapse"}), ("货车撞死男子后逃离现场", {"deaths:1"}),
+    # an epidemic bulletin's cases are not deaths (440 deaths graded I), nor a headline's next phrase
+    ("#新型肺炎确诊440例死亡9例#保护好各位医护工作者", {"deaths:9"}), ("累计确诊病例12例，其中死亡2例", {"deaths:2"}),
+    ("小学教师酒后死亡 7名劝酒者各赔3100元", {"school"}),
 ])
 def test_cues_found_with_counts(text: str, cues: set[str]) -> None:
     assert set(extract_cues(text).as_list()) == cues
@@ -81,6 +90,13 @@ def test_cues_found_with_counts(text: str, cues: set[str]) -> None:
     # someone died though no number is given: at least one death (the case is sensitive)
     ("A3区芙蓉路一餐馆爆炸，有人遇难", {"deaths:1", "explosion"}),
     ("现场没有人死亡", set()),
+    ("现场无人遇难", set()), ("以免有人溺亡", set()),
+    # denials and suppositions worded otherwise, a threat, and money that went missing (a review, 2026-11-27)
+    ("小区3栋发生火灾，无人伤亡。", {"fire"}), ("围墙垮塌十几米，所幸没有造成人员伤亡", {"collapse"}),
+    ("未造成任何人员伤亡", set()), ("也没人能保证下次不会有人员伤亡", set()),
+    ("难道真要等发生火灾造成重大人员伤亡之后才处理吗", set()), ("难道一定要去省政府静坐、拉横幅吗", set()),
+    ("难道坍塌的究竟是几层楼都不清楚", {"collapse"}),  # a question about a real collapse
+    ("物业非法占有业主的47万人民币装修押金至今下落不明", set()),
 ])
 def test_gatherings_rebuttals_denials_and_rescues(text: str, cues: set[str]) -> None:
     assert set(extract_cues(text).as_list()) == cues
@@ -109,6 +125,8 @@ def test_officials_are_named_in_the_matter_not_addressed_or_misread(text: str, n
 
 @pytest.mark.parametrize("text", ["事故无人员伤亡", "火已扑灭，未造成人员伤亡。", "这个视频笑死我了", "", "😀😀😀",
                                   "笑死了两个人都在笑", "累死了，三个人干五个人的活", "我们两个人都累死了",
+                                  "出门撞死", "摔死你才解恨", "烧死我吧", "期市日内交易双向收费遭遇难题",
+                                  "死亡99999999999999999999人",
                                   "第一人民医院今天开门", "路口没有红绿灯，以免造成人员伤亡请尽快安装"])
 def test_no_casualty_where_none_is_reported(text: str) -> None:
     assert not extract_cues(text).has_casualties
