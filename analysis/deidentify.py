@@ -210,8 +210,11 @@ def _id_cards(text: str) -> Iterator[_Hit]:
             yield _Hit(m.start(), m.end(), "id_card", _mask_digits(m.group(0), 2, 2))
     if "**" in text:
         for m in _ID_STARRED.finditer(text):
-            if 15 <= len(m.group(0)) <= 18 and _cue_before(text, m.start(), _ID_CUE):
-                yield _Hit(m.start(), m.end(), "id_card", _mask_digits(m.group(0), 2, 0))
+            number = m.group(0)
+            if len(number) > 18:  # 身份证231005198410*******2015年: the digits after the stars are a year
+                number = number.rstrip("0123456789Xx")
+            if 15 <= len(number) <= 18 and _cue_before(text, m.start(), _ID_CUE):
+                yield _Hit(m.start(), m.start() + len(number), "id_card", _mask_digits(number, 2, 0))
     for m in _ID15.finditer(text):
         number = m.group(0)
         if number[:2] in _PROVINCE_CODES and real_date(
@@ -461,6 +464,12 @@ _OFFICES = frozenset(
     "主任 局长 科长 处长 所长 站长 校长 院长 队长 组长 村长 镇长 乡长 县长 市长 省长 部长 书记 经理 老板 总监 主管 会计 律师 "
     "老师 医生 护士 警官 干部 厂长 社长 行长 董事 总经".split()
 )
+# An office written before a name with 先生 (副巡视员袁强先生, 新闻发言人李明先生): an official, kept as 张三局长 is.
+# Public offices only: a doctor, teacher or shop owner named so (医生王五先生) is a private person.
+_OFFICE_BEFORE = re.compile(
+    "(?:" + "|".join(sorted(_OFFICES - {"老板", "会计", "律师", "老师", "医生", "护士", "经理", "总监", "主管", "董事", "总经"}
+                            | {"巡视员", "调研员", "发言人", "秘书长", "主席", "委员", "区长", "厅长"},
+                            key=len, reverse=True)) + ")$")
 # A cue inside a longer word is no cue: 行业主管, 企业主, 公交车主管部门, 妇女儿童.
 _CUE_NOT_AFTER = {"业主": "行企林物农工商产专就创失作事", "车主": "交货汽电火客列", "女儿": "妇"}
 # Nor is one that begins a longer word: 新老公司 (老公 + 司).
@@ -521,6 +530,10 @@ def _cue_automaton() -> tuple[AhoCorasick, list[_Cue]]:
                        implementation=Implementation.DFA), cues
 
 
+# A place or person name of jieba's dictionary rarer than this is no word to stop a name at (梁国, 康国).
+RARE_WORD_FREQUENCY = 20
+
+
 @cache
 def _dictionary() -> tuple[frozenset[str], frozenset[str]]:
     """Two-character words of jieba's dictionary (高中, 毕业, 许可, 反映...), and those tagged as names.
@@ -531,7 +544,7 @@ def _dictionary() -> tuple[frozenset[str], frozenset[str]]:
     """
     import jieba  # only to locate the dictionary file bundled with the package
 
-    words, names = set(), set()
+    words, names, rare = set(), set(), set()
     path = Path(jieba.__file__).with_name("dict.txt")
     with path.open(encoding="utf-8") as fh:
         for line in fh:
@@ -540,10 +553,15 @@ def _dictionary() -> tuple[frozenset[str], frozenset[str]]:
                 words.add(parts[0])
                 if len(parts) == 3 and parts[2].startswith("nr"):
                     names.add(parts[0])
+                # A rare place or person name is no word to stop a name at: 梁国 14, 康国 2, 黄国 2 (old states)
+                # left 联系人：梁国建 and 户主康国斌 unmasked beside their phone numbers. (Rare words of every kind
+                # masked 班费, 党费 and 申领 too.)
+                if int(parts[1]) < RARE_WORD_FREQUENCY and parts[2:3] and parts[2].startswith(("ns", "nr")):
+                    rare.add(parts[0])
     extra = [ln.strip() for ln in _resource("deid_not_names.txt").splitlines()]
     extra = [w for w in extra if w and not w.startswith("#")]
     words.update(extra)
-    return frozenset(words), frozenset(names.difference(extra))
+    return frozenset(words.difference(rare.difference(extra))), frozenset(names.difference(extra))
 
 
 def _is_word(pair: str, strong: bool) -> bool:
@@ -628,7 +646,7 @@ def _names(text: str) -> Iterator[_Hit]:
                 yield _mask_name(text, j, j + length)
         if cue.title:
             begin = _suffix_name(text, start, cue.title_strong)
-            if begin >= 0:
+            if begin >= 0 and not _OFFICE_BEFORE.search(text, max(0, begin - 6), begin):
                 yield _mask_name(text, begin, start)
 
 

@@ -91,6 +91,11 @@ def test_id_card_with_typo_in_check_digit_is_still_masked() -> None:
     assert masked("350102199001011234") == "35**************34"
 
 
+def test_a_starred_id_card_followed_by_a_year_is_still_masked() -> None:
+    """The stars' greedy tail took the year after it, and the whole was too long to be an ID (a real message)."""
+    assert masked("身份证２３１００５１９８４０*******２０１５年") == "身份证23" + "*" * 16 + "２０１５年"
+
+
 def test_old_fifteen_digit_id_card() -> None:
     assert masked("老身份证430104900101123") == "老身份证43***********23"
 
@@ -182,6 +187,10 @@ def test_dates_written_with_hao_are_not_house_numbers() -> None:
         ("现场群众张建国说，他的电话13912345678", "现场群众张**说，他的电话139****5678"),
         ("目击者刘建华说看见了", "目击者刘**说看见了"),
         ("知情人王小明透露", "知情人王**透露"),
+        # surname and first given character that make a rare place name in jieba's dictionary (梁国, 康国, 黄国): a
+        # review found these left whole beside their phone numbers in real messages (2026-11-27)
+        ("联系人：梁国建，联系电话：13812345678", "联系人：梁**，联系电话：138****5678"),
+        ("后更是持刀将户主康国斌捅成伤", "后更是持刀将户主康**捅成伤"), ("本人杨俊，身份证号码", "本人杨*，身份证号码"),
     ],
 )
 def test_private_persons_named_by_cues_are_masked(text: str, expected: str) -> None:
@@ -204,6 +213,9 @@ def test_private_persons_named_by_cues_are_masked(text: str, expected: str) -> N
         "据现场群众介绍，火势很大",
         "目击者称看到浓烟",
         "广大群众曾多次举报",  # 群众 alone is no cue: on real messages it was followed by verbs (群众鞠一大躬)
+        "副巡视员袁强先生介绍",  # an office before the name: an official, as 张三局长 is
+        "尊敬的县委书记沈谋裕先生：您辛苦了",
+        "每个学生班费每人20", "当事人未申领《食品经营许可证》", "缴纳本人党费",  # rare words, but no names
     ],
 )
 def test_no_name_is_invented(text: str) -> None:
