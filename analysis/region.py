@@ -376,6 +376,9 @@ class RegionResolver:
         for index, start, end in self._automaton.find_matches_as_indexes(text):
             name, places, weak = self._words[index]
             # A short name right after another place name is a place too (甘肃兰州, 福建厦门), else it must be a word.
+            # 江苏籍货车在浙江侧翻, 香港籍女子在上海遇害: where someone is from is not where it happened.
+            if text.startswith("籍", end):
+                continue
             if places and not _STREET_AFTER.match(text, end) and not (
                     name[-1] not in "省市区县" and _TOWN_AFTER.match(text, end)) and (
                     _needs_no_word_check(name, places) or start == previous_end or _whole_word(text, start, end)):

@@ -252,3 +252,11 @@ def test_a_place_name_inside_a_person_or_a_longer_word_is_no_place(text: str) ->
 def test_a_place_that_begins_a_word_or_follows_another_place_counts(text: str, city: str) -> None:
     region = resolve_region(text)
     assert region is not None and region.city == city
+
+
+@pytest.mark.parametrize(("text", "province"), [("江苏籍货车在浙江高速侧翻致2人死亡", "浙江省"),
+                                                ("香港籍女总监在上海被杀", "上海市")])
+def test_where_someone_is_from_is_not_where_it_happened(text: str, province: str) -> None:
+    """江苏籍 (a review found a person's or a lorry's origin chosen over the place of the incident)."""
+    region = resolve_region(text)
+    assert region is not None and region.province == province
