@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,6 +30,8 @@ from yuqing.contract import (
     Event,
     Grade,
     base_kind,
+    deadline_kind_name,
+    episode,
 )
 from yuqing.db.models import Case, CaseEvent, Deadline, Notification, ResponseAssessment, UnitRow
 from yuqing.settings import Config, RuleSpec, Unit, UnitsFile
@@ -37,6 +39,8 @@ from yuqing.settings import Config, RuleSpec, Unit, UnitsFile
 SYSTEM = "system"
 CLOSED = "closed"
 # States in which nobody has answered yet: escalation watches these.
+# A response's stated time may run this far ahead of the clock that records it (clocks differ by a little).
+FUTURE_TOLERANCE = timedelta(minutes=5)
 UNANSWERED = frozenset({"new", "notified", "acknowledged", "overdue", "escalated", "reopened"})
 _GRADE_ORDER = {"IV": 0, "III": 1, "II": 2, "I": 3}
 
@@ -96,7 +100,9 @@ def case_payload(case: Case, config: Config, kind: str, *, escalation_level: int
     units = {u.id: u for u in config.units.units}
     unit = units.get(case.unit_id or "")
     grade = Grade(case.grade) if case.grade is not None and case.grade in Grade._value2member_map_ else None
-    deadlines = sorted(case.deadlines, key=lambda d: d.due_at)
+    # The current round's deadlines: an earlier round's (before the case was closed and reopened) are history, and
+    # a digest showed "回应 已按时完成" for a reopened case whose new response deadline was an hour away.
+    deadlines = sorted((d for d in case.deadlines if episode(d.kind) >= case.reopen_count), key=lambda d: d.due_at)
     payload: dict[str, Any] = {
         "title": case.title,
         "summary": summary if summary is not None else case.summary,
@@ -130,12 +136,15 @@ def _region_label(case: Case) -> str:
 
 
 def _summary(case: Case, config: Config) -> str:
+    """One line: where, what, how grave, how much talk, and the next deadline still to meet."""
     tz = config.settings.tz()
-    first = min(case.deadlines, key=lambda d: d.due_at, default=None)
-    due = (f"; 最早期限 {first.kind} {first.due_at.astimezone(tz):%m-%d %H:%M}" if first is not None else "")
+    first = min(case.pending_deadlines(), key=lambda d: d.due_at, default=None)
+    due = (f"；最近期限 {deadline_kind_name(first.kind)} {first.due_at.astimezone(tz):%m-%d %H:%M}"
+           if first is not None else "")
     grade = f"{case.grade}级" if case.grade else "未定级"
-    return (f"{_region_label(case)} · {case.topic or '未分类'} · {grade} · 风险 {case.risk or 0:.0f} · "
-            f"{case.volume} 条{due}")
+    risk = f"风险 {case.risk:.0f}" if case.risk is not None else "风险未评估"  # a case opened by hand has no score
+    volume = f" · {case.volume} 条" if case.volume else ""
+    return f"{_region_label(case)} · {case.topic or '未分类'} · {grade} · {risk}{volume}{due}"
 
 
 def queue(session: Session, *, case: Case | None, kind: str, recipients: list[tuple[str, str]], payload: dict,
@@ -344,8 +353,10 @@ def _update(session: Session, case: Case, event: Event, rule_name: str, config: 
     record(session, case, at=now, actor=f"rule:{rule_name}", action="grew", reason=growth,
            details={"grade": case.grade, "previous_grade": old_grade, "volume": case.volume, "risk": case.risk})
     if case.state in ("responded", CLOSED):
-        _reopen(session, case, config, now, SYSTEM, f"回应后事态扩大（次生舆情）：{growth}",
-                cues=event.severity_cues)
+        why = ("回应后事态扩大（次生舆情）" if case.responded_at is not None
+               else "结案后事态扩大（未曾回应），重新打开")  # closed unanswered: there was no response to follow
+        growth = f"{why}：{growth}"
+        _reopen(session, case, config, now, SYSTEM, growth, cues=event.severity_cues)
     elif graver and case.grade in MAJOR_GRADES and old_grade not in MAJOR_GRADES:
         added = _add_deadlines(session, case, config, now, case.title)
         _record_deadlines(session, case, config, now, added, f"级别升为 {case.grade}（重大）：重大事件的期限自此起算")
@@ -411,14 +422,20 @@ def acknowledge(session: Session, case_id: int, actor: str, at: datetime, reason
     if is_acknowledged(case):
         return case
     case.acknowledged_at = at
-    to_state = "acknowledged" if case.state in UNANSWERED else None
+    # Signing off ends the silence, not a missed deadline: a case past a deadline stays overdue (or escalated) —
+    # `cases list --state overdue` lost one signed off 12 h late.
+    late = any(d.overdue_at is not None for d in case.pending_deadlines())
+    to_state = "acknowledged" if case.state in UNANSWERED and not late else None
     record(session, case, at=at, actor=actor, action="acknowledged", to_state=to_state, reason=reason)
     return case
 
 
 def record_response(session: Session, case_id: int, actor: str, at: datetime, text: str,
-                    channel: str = "", details: dict[str, Any] | None = None) -> Case:
-    """A response was published (or reported upward): the deadlines it fulfils are met, on time or late."""
+                    channel: str = "", details: dict[str, Any] | None = None, *,
+                    recorded_at: datetime | None = None) -> Case:
+    """A response was published (or reported upward) at ``at``: the deadlines it fulfils are met, on time or late.
+    ``recorded_at``, when the response is entered later than it was published (a release at 20:00 registered the
+    next morning): ``at`` may not be after it, nor before the case's current round began."""
     if not text.strip():
         raise CaseError(f"case {case_id}: a response needs its text (what was said, where)",
                         "请填写回应内容（要点：问题成因、解决方案、制约因素）")
@@ -426,14 +443,24 @@ def record_response(session: Session, case_id: int, actor: str, at: datetime, te
     if case.state == CLOSED:
         raise CaseError(f"case {case_id} is closed; reopen it before recording a response",
                         f"案件 #{case_id} 已关闭，需先重新打开才能登记回应")
+    if recorded_at is not None:
+        tz = recorded_at.tzinfo
+        if at > recorded_at + FUTURE_TOLERANCE:
+            raise CaseError(f"case {case_id}: the response's time {at.astimezone(tz):%Y-%m-%d %H:%M} is in the "
+                            "future; give when it was published", "回应时间晚于当前时间，请填写实际发布时间")
+        began = max((e.at for e in case.events if e.action == "reopened"), default=None)
+        if began is not None and at < began:
+            raise CaseError(f"case {case_id}: {at.astimezone(tz):%Y-%m-%d %H:%M} is before the case was reopened "
+                            f"({began.astimezone(tz):%Y-%m-%d %H:%M}); an answer from before then belongs to the "
+                            "earlier round", "回应时间早于案件重新打开的时间")
     channel = channel or "release"
     if channel not in RESPONSE_CHANNELS:
         raise CaseError(f"case {case_id}: {channel!r} is no channel a response goes out through; use one of "
                         f"{', '.join(RESPONSE_CHANNELS)}", "请选择回应的发布渠道（权威发布、政务微博、新闻发布会等）")
     text = deidentify(text).text
     met = []
-    for deadline in case.deadlines:
-        if deadline.met_at is None and met_by(deadline.kind, channel):
+    for deadline in case.pending_deadlines():  # not an earlier round's: it lapsed or was missed then
+        if met_by(deadline.kind, channel):
             deadline.met_at = at
             met.append({"kind": deadline.kind, "on_time": at <= deadline.due_at})
     details = {"text": text, "channel": channel, "deadlines_met": met, **(details or {})}
@@ -475,10 +502,52 @@ def assess(session: Session, case_id: int, assessor: str, at: datetime, scores: 
     found = assessment.level(total)
     names = {d.key: d.name for d in assessment.DIMENSIONS}
     scored = "，".join(f"{names[k]} {v:g}" for k, v in checked.items())
+    last_activity = case.updated_at
     record(session, case, at=at, actor=assessor, action="assessed",
            reason=f"总分 {total:g}（{found.colour}：{found.verdict}）：{scored}" + (f"。{note}" if note else ""),
            details={"scores": checked, "total": total, "level": found.colour})
+    # Scoring is a judgement of the handling, not news of the matter: an answered case closes after a week of
+    # nothing new, and a scoring put that week off (a review, 2026-11-27).
+    case.updated_at = last_activity
     return row
+
+
+def reassign(session: Session, case_id: int, actor: str, at: datetime, unit_id: str, reason: str,
+             config: Config) -> list[Notification]:
+    """转办: the case goes to another responsible unit, which is alerted now. The deadlines stay as they are —
+    they run from when the public opinion was found, not from when the right unit got it — and so does the
+    audit trail; the unit it leaves becomes a joint unit no more than it was."""
+    if not reason.strip():
+        raise CaseError(f"case {case_id}: say why it goes to another unit (--reason)", "请说明转办理由")
+    units = {u.id: u for u in config.units.units}
+    if unit_id not in units:
+        raise CaseError(f"case {case_id}: no unit {unit_id!r} in config/units.yaml; `yuqing config check` lists "
+                        "the units", f"units.yaml 中没有单位 {unit_id}")
+    case = _load(session, case_id)
+    if case.state == CLOSED:
+        raise CaseError(f"case {case_id} is closed; reopen it before handing it to another unit",
+                        f"案件 #{case_id} 已关闭，需先重新打开才能转办")
+    if case.unit_id == unit_id:
+        raise CaseError(f"case {case_id} is already with {unit_id}", f"案件 #{case_id} 已由该单位承办")
+    previous = case.unit_id
+    case.unit_id = unit_id
+    case.joint_unit_ids = [u for u in case.joint_unit_ids if u != unit_id]
+    case.route_explanation = [*case.route_explanation, {"step": "reassigned", "unit": unit_id, "from": previous,
+                                                         "reason": f"转办（{actor}）：{reason}"}]
+    record(session, case, at=at, actor=actor, action="reassigned", reason=reason,
+           details={"from": previous, "to": unit_id})
+    case.alert_seq += 1
+    sent = _alert(session, case, config, at, reason=f"转办：由{_unit_name(units, previous)}转来，{reason}",
+                  units=[unit_id])
+    record(session, case, at=at, actor=SYSTEM, action="re-alerted",
+           reason=f"转办告警已排队发往 {len(sent)} 个接收方",
+           details={"recipients": [f"{n.channel}:{n.recipient}" for n in sent]})
+    return sent
+
+
+def _unit_name(units: Mapping[str, Unit], unit_id: str | None) -> str:
+    unit = units.get(unit_id or "")
+    return unit.name if unit is not None else (unit_id or "未分派")
 
 
 def close(session: Session, case_id: int, actor: str, at: datetime, reason: str = "") -> Case:

@@ -38,7 +38,25 @@ _CN_UNITS = {"秒": "s", "分钟": "m", "小时": "h", "天": "d", "周": "w", "
 
 # A case or notification number: what the databases store (SQLite and PostgreSQL hold 64-bit integers; a longer
 # number raised OverflowError deep in the driver).
-ROW_ID = click.IntRange(1, 2**63 - 1)
+class _RowId(click.ParamType):
+    """A case or notification number, 1 to 2**63-1, written 12 or #12 (as lists show them)."""
+
+    name = "number"
+    largest = 2**63 - 1
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        text = str(value).strip().removeprefix("#")
+        if not (text.isascii() and text.isdigit()):
+            self.fail(f"{value!r} is not a number; give one such as 12 (`yuqing cases list` shows the cases' numbers)",
+                      param, ctx)
+        number = int(text)
+        if not 1 <= number <= self.largest:
+            self.fail(f"{value} is not in the range 1<=x<={self.largest}: no case or notification has that number",
+                      param, ctx)
+        return number
+
+
+ROW_ID = _RowId()
 
 
 def _not_blank(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -541,11 +559,46 @@ def cases_ack(case_id: int, actor: str, reason: str) -> None:
 @click.option("--channel", default="release", show_default=True, type=click.Choice(sorted(RESPONSE_CHANNELS)),
               help="Where it was published; press_conference also meets the press conference deadline, "
                    "report_upward only the report upward.")
-def cases_respond(case_id: int, actor: str, text: str, channel: str) -> None:
-    """Record a response; the deadlines it fulfils are marked met."""
-    from alerts.cases import record_response
+@click.option("--at", "published", default=None, metavar="TIME",
+              help="When it was published, if not just now: 2026-11-27 20:00 (local time), or 12h (ago). "
+                   "Deadlines are judged by this time.")
+def cases_respond(case_id: int, actor: str, text: str, channel: str, published: str | None) -> None:
+    """Record a response; the deadlines it fulfils are marked met (on time or late, by when it was published)."""
+    from alerts.cases import CaseError, record_response
 
-    _act(record_response, case_id, actor, text, channel)
+    config = _config()
+    database = _database(config, existing=True)
+    now = datetime.now(config.settings.tz())
+    at = parse_when(published, now, "--at") if published else now
+    try:
+        with database.transaction() as session:
+            case = record_response(session, case_id, actor, at, text, channel, recorded_at=now if published else None)
+            click.echo(f"case {case.id} is now {case.state}")
+    except CaseError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@cases_group.command("reassign")
+@click.argument("case_id", type=ROW_ID)
+@click.option("--unit", "unit_id", required=True, help="The unit of config/units.yaml that takes the case over.")
+@click.option("--actor", required=True, callback=_not_blank, help="Who hands it over (e.g. 市政府办公厅).")
+@click.option("--reason", required=True, callback=_not_blank, help="Why (e.g. 属地错误，应由A5区处理).")
+def cases_reassign(case_id: int, unit_id: str, actor: str, reason: str) -> None:
+    """Hand a case to another responsible unit (转办), which is alerted now; its deadlines do not restart."""
+    from alerts.cases import CaseError, reassign, sync_units
+
+    config = _config()
+    database = _database(config, existing=True)
+    try:
+        with database.transaction() as session:
+            sync_units(session, config.units)
+            sent = reassign(session, case_id, actor, datetime.now(config.settings.tz()), unit_id, reason, config)
+            click.echo(f"case {case_id} is now with {unit_id}; {len(sent)} alert(s) queued")
+            if not sent:
+                click.echo(f"warning: nobody was alerted: {unit_id} has no contacts in units.yaml; add its "
+                           "slack_channel or email", err=True)
+    except CaseError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @cases_group.command("close")
@@ -872,6 +925,8 @@ def run_command(tick_seconds: float, evaluate_seconds: float, outbox_seconds: fl
     from yuqing.clock import SystemClock
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # One INFO line per Elasticsearch request buried the workflow's own log; its warnings and errors still show.
+    logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)
     from crawler.runner import quiet_network_tracebacks
 
     quiet_network_tracebacks()

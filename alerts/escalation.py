@@ -123,6 +123,10 @@ class Escalator:
             chain = [u for u in chain if u.level != "province"]
         return [u for u in chain if u.leaders][:MAX_LEVELS]
 
+    def _level(self, unit_id: str | None) -> str | None:
+        unit = self.router.by_id.get(unit_id or "")
+        return unit.level if unit is not None else None
+
     def plan(self, case: Case) -> list[Due]:
         """Every pending duty of a case with its time, past or future, in time order."""
         if case.state == CLOSED:
@@ -239,7 +243,7 @@ class Escalator:
                 close(session, case.id, SYSTEM, now, reason=f"回应后 {days:g} 天无新的进展，自动结案"
                                                             "（事态再扩大时重新打开）")
                 report.closed += 1
-                report.lines.append(f"case {case.id} closed: answered {days:g} days ago, nothing new since")
+                report.lines.append(f"case {case.id} closed: answered, and nothing new for {days:g} days")
 
     def _remind(self, session: Session, case: Case, deadline: Deadline, items: list[Due], now: datetime,
                 report: TickReport) -> None:
@@ -335,7 +339,10 @@ class Escalator:
             if not unit.leaders:
                 continue
             below = self.router.descendants(unit.id)
-            mine = [c for c in cases if c.unit_id in below]
+            # 分级负责 as in escalation (leader_chain): a province's leaders read of the major cases below them,
+            # not of every grade III case in every district (a review, 2026-11-27).
+            mine = [c for c in cases if c.unit_id in below and (unit.level != "province" or c.grade in MAJOR_GRADES
+                                                                 or self._level(c.unit_id) == "province")]
             if not mine:
                 continue
             payload = self._digest_payload(unit, mine, fire)

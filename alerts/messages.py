@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from alerts.deadlines import PUBLIC_CHANNELS
+from alerts.deadlines import RESPONSE_CHANNELS
 from yuqing.contract import CASE_STATE_NAMES, deadline_kind_name
 
 # Slack interaction identifiers shared with alerts/slack_actions.py.
@@ -28,6 +28,8 @@ RESPONSE_INPUT_BLOCK = "response_text"
 RESPONSE_INPUT_ACTION = "text"
 RESPONSE_CHANNEL_BLOCK = "response_channel"
 RESPONSE_CHANNEL_ACTION = "channel"
+RESPONSE_TIME_BLOCK = "response_time"
+RESPONSE_TIME_ACTION = "published_at"
 
 # Warning colours of 突发事件 grades (red highest); see docs/domain.md §5.
 _GRADES = {
@@ -129,6 +131,7 @@ class DeadlineView:
     countdown: str
     basis: str
     overdue: bool
+    met: bool = False
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,8 @@ class CaseView:
     state: str
     case_url: str | None
     escalation_level: int
+    reason: str = ""  # why this alert went out: the rule, a graver grade, growth, a reopening
+    again: bool = False  # an alert about a case alerted before (it grew, or reopened)
     cases: list[CaseView] = field(default_factory=list)
     cases_total: int = 0  # a digest's cases, listed or not (it lists the most urgent 50)
 
@@ -164,6 +169,8 @@ class CaseView:
     @property
     def heading(self) -> str:
         """The kind of message in words: 新舆情, 时限提醒, 升级（第2级）, 舆情摘要."""
+        if self.kind == "alert" and self.again:
+            return "舆情更新"  # a grade raised or a reopened case is no new incident
         base = _KIND_HEADINGS.get(self.kind, self.kind or "通知")
         return f"{base}（第{self.escalation_level}级）" if self.kind == "escalation" else base
 
@@ -202,6 +209,8 @@ def read_payload(payload: dict[str, Any], now: datetime) -> CaseView:
         state=CASE_STATE_NAMES.get(str(payload.get("state") or ""), one_line(payload.get("state") or "", 30)),
         case_url=case_url if isinstance(case_url, str) and case_url.startswith(("http://", "https://")) else None,
         escalation_level=int(payload.get("escalation_level") or 0),
+        reason=one_line(payload.get("reason") or "", 300),
+        again=_count(payload.get("alert_seq")) > 0,
         cases=(cases := [read_payload(c, now) for c in payload.get("cases") or [] if isinstance(c, dict)]),
         cases_total=max(len(cases), _count(payload.get("cases_total"))),
     )
@@ -265,6 +274,7 @@ def _deadline(raw: dict[str, Any], now: datetime) -> DeadlineView:
         countdown=countdown,
         basis=one_line(raw.get("basis") or "", 200),
         overdue=met is None and delta < 0,
+        met=met is not None,
     )
 
 
@@ -319,14 +329,14 @@ def plain_text(payload: dict[str, Any], now: datetime) -> str:
 
 
 def _facts(view: CaseView) -> list[tuple[str, str]]:
-    facts = [("等级", view.grade_text), ("风险", view.risk), ("主题", view.topic), ("地区", view.region),
-             ("责任单位", view.unit_name), ("联动单位", "、".join(view.joint_units)),
+    facts = [("告警原因", view.reason), ("等级", view.grade_text), ("风险", view.risk), ("主题", view.topic),
+             ("地区", view.region), ("责任单位", view.unit_name), ("联动单位", "、".join(view.joint_units)),
              ("案件", f"#{view.case_id}" if view.case_id is not None else ""), ("状态", view.state)]
     return [(label, value) for label, value in facts if value]
 
 
 def _case_line(view: CaseView) -> str:
-    nearest = min((d for d in view.deadlines if d.due), key=lambda d: d.due or datetime.max, default=None)
+    nearest = min((d for d in view.deadlines if d.due and not d.met), key=lambda d: d.due or datetime.max, default=None)
     parts = [f"#{view.case_id}" if view.case_id is not None else "", f"[{view.grade_text}]", view.title,
              view.unit_name, view.state, f"{nearest.kind} {nearest.countdown}" if nearest else ""]
     return " · ".join(p for p in parts if p)
@@ -440,7 +450,12 @@ def slack_response_modal(case_id: int, channel_id: str, message_ts: str, title: 
              "label": {"type": "plain_text", "text": "发布渠道"},
              "element": {"type": "static_select", "action_id": RESPONSE_CHANNEL_ACTION,
                          "initial_option": _channel_option("release"),
-                         "options": [_channel_option(key) for key in PUBLIC_CHANNELS]}},
+                         # 向上报告 too: a unit working in Slack reports upward here, or it is judged 报告不及时.
+                         "options": [_channel_option(key) for key in RESPONSE_CHANNELS]}},
+            # Registered later than published (a release at 20:00 entered the next morning): its own time judges it.
+            {"type": "input", "block_id": RESPONSE_TIME_BLOCK, "optional": True,
+             "label": {"type": "plain_text", "text": "发布时间（不填即为现在）"},
+             "element": {"type": "datetimepicker", "action_id": RESPONSE_TIME_ACTION}},
             {"type": "input", "block_id": RESPONSE_INPUT_BLOCK,
              "label": {"type": "plain_text", "text": "回应内容（要点：问题成因、解决方案、制约因素）"},
              "element": {"type": "plain_text_input", "action_id": RESPONSE_INPUT_ACTION, "multiline": True,
@@ -450,7 +465,7 @@ def slack_response_modal(case_id: int, channel_id: str, message_ts: str, title: 
 
 
 def _channel_option(key: str) -> dict[str, Any]:
-    return {"text": {"type": "plain_text", "text": PUBLIC_CHANNELS[key]}, "value": key}
+    return {"text": {"type": "plain_text", "text": RESPONSE_CHANNELS[key]}, "value": key}
 
 
 # ----------------------------------------------------------------------------- e-mail

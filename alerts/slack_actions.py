@@ -35,7 +35,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from alerts import cases
-from alerts.deadlines import PUBLIC_CHANNELS
+from alerts.deadlines import RESPONSE_CHANNELS
 from alerts.messages import (
     ACK_ACTION,
     RESPOND_ACTION,
@@ -44,6 +44,8 @@ from alerts.messages import (
     RESPONSE_INPUT_ACTION,
     RESPONSE_INPUT_BLOCK,
     RESPONSE_MODAL,
+    RESPONSE_TIME_ACTION,
+    RESPONSE_TIME_BLOCK,
     slack_escape,
     slack_response_modal,
     slack_text,
@@ -184,13 +186,16 @@ class SlackActions:
         chosen = ((state.get(RESPONSE_CHANNEL_BLOCK) or {}).get(RESPONSE_CHANNEL_ACTION) or {}).get("selected_option")
         # A modal opened before the channel choice existed has none: an authoritative release, as the CLI assumes.
         channel = str((chosen or {}).get("value") or "release")
-        if channel not in PUBLIC_CHANNELS:
+        if channel not in RESPONSE_CHANNELS:
             return _modal_error("请选择回应的发布渠道。", RESPONSE_CHANNEL_BLOCK)
+        picked = ((state.get(RESPONSE_TIME_BLOCK) or {}).get(RESPONSE_TIME_ACTION) or {}).get("selected_date_time")
         # Names and numbers in the response are masked before anything is stored or posted (domain.md §6).
         masked = deidentify(text).text
         user_id = _user_id(payload)
         actor = self._actor(user_id)
         now = self.clock.now()
+        published = (datetime.fromtimestamp(picked, now.tzinfo) if isinstance(picked, int | float)
+                     and not isinstance(picked, bool) and 0 < picked < 2**33 else now)
         try:
             with self.database.transaction() as session:
                 # The same form submitted again (Slack showed an error after 3 s and the user pressed again):
@@ -201,9 +206,11 @@ class SlackActions:
                 last = _latest(session, case_id, "responded", since)
                 if last is not None and last.actor == actor and last.reason == masked:
                     return Response(status_code=200)
-                cases.record_response(session, case_id, actor, now, masked, channel=channel)
+                cases.record_response(session, case_id, actor, published, masked, channel=channel,
+                                      recorded_at=now if published != now else None)
         except cases.CaseError as exc:
-            return _modal_error(exc.chinese)
+            block = RESPONSE_TIME_BLOCK if published != now else RESPONSE_INPUT_BLOCK
+            return _modal_error(exc.chinese, block)
         return _then(self._mark_responded, origin, case_id, user_id, masked, now)
 
     def _mark_responded(self, origin: dict[str, Any], case_id: int, user_id: str, text: str, now: Any) -> None:

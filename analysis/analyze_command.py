@@ -17,7 +17,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -283,6 +283,7 @@ def events_command() -> None:
 
 
 def _events_client():  # type: ignore[no-untyped-def]
+    """The Elasticsearch client, the index layout and the configured time zone (times are shown in it)."""
     from yuqing.cli import load_or_exit
     from yuqing.es.client import ElasticsearchUnavailable, connect
     from yuqing.es.indices import IndexLayout
@@ -292,7 +293,21 @@ def _events_client():  # type: ignore[no-untyped-def]
         client = connect(cfg.settings.elasticsearch, wait_s=5)
     except ElasticsearchUnavailable as exc:
         raise click.ClickException(str(exc)) from exc
-    return client, IndexLayout(cfg.settings.elasticsearch.index_prefix)
+    return client, IndexLayout(cfg.settings.elasticsearch.index_prefix), cfg.settings.tz()
+
+
+def _local(value: Any, tz: Any) -> str:
+    """A stored time (UTC in the index) as local minutes, ``2026-09-30 21:30``; what cannot be read, as it is."""
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            return str(value or "")[:16]
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
 _GRADES_AT_LEAST = {"I": ["I"], "II": ["I", "II"], "III": ["I", "II", "III"], "IV": ["I", "II", "III", "IV"]}
@@ -305,7 +320,7 @@ _GRADES_AT_LEAST = {"I": ["I"], "II": ["I", "II"], "III": ["I", "II", "III"], "I
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
 def events_list(min_grade: str, emerging: bool, limit: int, as_json: bool) -> None:
     """The riskiest events first."""
-    client, layout = _events_client()
+    client, layout, tz = _events_client()
     filters: list[dict[str, Any]] = [{"terms": {"grade": _GRADES_AT_LEAST[min_grade]}}]
     if emerging:
         filters.append({"term": {"emerging": True}})
@@ -327,7 +342,7 @@ def events_list(min_grade: str, emerging: bool, limit: int, as_json: bool) -> No
         flag = " 苗头" if doc.get("emerging") else ""
         click.echo(
             f"{grade:>3} {colour} risk {doc.get('risk') or 0:5.1f}  {doc.get('volume', 0):5d} posts  "
-            f"{doc.get('last_seen', '')[:16]}  {doc['id']}  {doc.get('title', '')}{flag}"
+            f"{_local(doc.get('last_seen'), tz)}  {doc['id']}  {doc.get('title', '')}{flag}"
         )
     if not hits and not as_json:
         click.echo("no events match")
@@ -340,7 +355,7 @@ def events_show(event_id: str) -> None:
     if not event_id.strip():
         raise click.BadParameter("is empty; give an event id (`yuqing events list` shows them)",
                                  param_hint="EVENT_ID")
-    client, layout = _events_client()
+    client, layout, tz = _events_client()
     result = client.search(
         index=layout.events.alias, query={"ids": {"values": [event_id]}}, size=1, ignore_unavailable=True
     )
@@ -360,7 +375,7 @@ def events_show(event_id: str) -> None:
             click.echo(f"    - {reason}")
     region = event.region.label() if event.region else "未知"
     click.echo(f"  topic     {event.topic or '-'}   region {region}")
-    click.echo(f"  seen      {event.first_seen.isoformat()} → {event.last_seen.isoformat()}")
+    click.echo(f"  seen      {_local(event.first_seen, tz)} → {_local(event.last_seen, tz)} ({tz})")
     click.echo(f"  volume    {event.volume} posts, {event.unique_stories} stories, {event.velocity:g}/h")
     click.echo(f"  keywords  {' '.join(event.keywords)}")
     click.echo(f"  sources   {', '.join(event.sources)}  tiers {event.media_tiers}")

@@ -31,8 +31,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from yuqing import assessment
-from yuqing.contract import MAJOR_GRADES, base_kind, deadline_kind_name
-from yuqing.db.models import Case
+from yuqing.contract import MAJOR_GRADES, base_kind, deadline_kind_name, episode
+from yuqing.db.models import Case, Deadline
 
 # Deadlines a response to the public meets (the press conference is one: 61号 and 80号 set it beside the 5 h
 # release); the report upward is internal and judged apart.
@@ -211,11 +211,44 @@ class Evaluation:
         }
 
 
+def _first_sign_off(case: Case) -> datetime | None:
+    """When the unit first signed the case off: its first 签收, or the first response that signed it off implicitly.
+    ``acknowledged_at`` holds the latest (a reopened case is signed off again), which made a half-hour sign-off
+    count as 74 h after a reopening three days on."""
+    signed = [_aware(e.at) for e in case.events
+              if e.action == "acknowledged" or (e.details or {}).get("implicit_acknowledgement")]
+    return min(signed) if signed else _aware(case.acknowledged_at)
+
+
+def _rounds(case: Case) -> tuple[dict[int, datetime], dict[int, datetime]]:
+    """When each round of a case began (0: opened; n: the n-th reopening) and when it was first closed."""
+    starts = {0: _aware(case.opened_at)}
+    closed: dict[int, datetime] = {}
+    n = 0
+    for entry in case.events:
+        if entry.action == "reopened":
+            n += 1
+            starts[n] = _aware(entry.at)
+        elif entry.action == "closed":
+            closed.setdefault(n, _aware(entry.at))
+    return starts, closed
+
+
+def _lapsed(deadline: Deadline, closed: dict[int, datetime]) -> bool:
+    """A deadline the case was closed before, unmet: no longer a duty (a false alarm closed in 20 minutes was
+    judged late two days on, and its unit proposed for 约谈整改). Closing after the due time erases nothing."""
+    at = closed.get(episode(deadline.kind))
+    if at is None or at >= _aware(deadline.due_at):
+        return False
+    met = _aware(deadline.met_at)
+    return met is None or met > at
+
+
 def _hours_to_sign_off(case: Case) -> float | None:
     """Hours from opening to the unit's sign-off (签收). None when the only "sign-off" is an answer published before
     the case was opened (a board reply found with its message): nobody signed anything off, and counting it as 0 h
     made the median sign-off time 0.0 h from one such case (a review, 2026-11-27)."""
-    opened, acknowledged = _aware(case.opened_at), _aware(case.acknowledged_at)
+    opened, acknowledged = _aware(case.opened_at), _first_sign_off(case)
     if opened is not None and acknowledged is not None and acknowledged < opened:
         return None
     return _hours(opened, acknowledged)
@@ -238,19 +271,25 @@ def first_response(case: Case) -> datetime | None:
 
 
 def judge_case(case: Case, now: datetime) -> CaseVerdict:
-    """Timeliness of one case from its deadlines: each response deadline met by its due time, or not."""
+    """Timeliness of one case from its deadlines: each response deadline met by its due time, or not. A deadline
+    the case was closed before (a false alarm, or a round closed before it fell due) is not judged."""
     first = first_response(case)
+    starts, closed = _rounds(case)
+    duties = [d for d in case.deadlines if not _lapsed(d, closed)]
     # Judged: the response deadlines already met, or already past without a response.
-    judged = [d for d in case.deadlines
+    judged = [d for d in duties
               if base_kind(d.kind) in RESPONSE_KINDS and (d.met_at is not None or now > _aware(d.due_at))]
     on_time = None if not judged else all((met := _aware(d.met_at)) is not None and met <= _aware(d.due_at)
                                           for d in judged)
-    overdue = [d.kind for d in case.deadlines if (_aware(d.met_at) or now) > _aware(d.due_at)]
+    overdue = [d.kind for d in duties if (_aware(d.met_at) or now) > _aware(d.due_at)]
+    # Time to response from the opening of the round it answered: a case closed as a false alarm and reopened
+    # days later was answered in 2 h, not in 50.
+    answered_round = max((n for n, at in starts.items() if first is not None and at <= first), default=0)
     totals = [a.total for a in case.assessments]
     return CaseVerdict(case_id=case.id, title=case.title, unit_id=case.unit_id, grade=case.grade,
                        responded=first is not None, on_time=on_time,
                        hours_to_ack=_hours_to_sign_off(case),
-                       hours_to_response=_hours(case.opened_at, first), overdue_kinds=overdue,
+                       hours_to_response=_hours(starts[answered_round], first), overdue_kinds=overdue,
                        assessed_total=assessment.panel_total(totals), assessors=len(totals))
 
 
@@ -269,7 +308,8 @@ EffectLookup = Callable[[str, datetime, datetime], WindowTalk]
 def evaluate(session: Session, now: datetime, since: datetime | None = None,
              effect: EffectLookup | None = None) -> Evaluation:
     """Judge every case opened since ``since``; with ``effect``, also judge whether responses worked."""
-    query = select(Case).options(selectinload(Case.deadlines), selectinload(Case.assessments)).order_by(Case.opened_at)
+    query = (select(Case).options(selectinload(Case.deadlines), selectinload(Case.assessments),
+                                  selectinload(Case.events)).order_by(Case.opened_at))
     if since is not None:
         query = query.where(Case.opened_at >= since)
     verdicts = []

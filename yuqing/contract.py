@@ -78,7 +78,7 @@ CASE_ACTION_NAMES = {
     "opened": "立案", "deadlines_set": "设定期限", "notified": "通知", "acknowledged": "签收", "responded": "回应",
     "reported_upward": "向上报告", "reminded": "期限提醒", "reminder_skipped": "提醒略过", "deadline_overdue": "期限已过",
     "escalated": "升级", "re-alerted": "再次通知", "grew": "事态扩大", "joint_units_added": "增加联动单位",
-    "closed": "关闭", "reopened": "重新打开", "assessed": "应对评估",
+    "closed": "关闭", "reopened": "重新打开", "assessed": "应对评估", "reassigned": "转办",
     "slack_request_rejected": "拒绝的 Slack 请求",
 }
 # Where posts come from (config/sources.yaml ``type``), as a press officer says it.

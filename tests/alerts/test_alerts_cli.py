@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -146,6 +146,24 @@ def test_route_explain_prints_the_path_through_the_tree(env: dict[str, str], dat
     assert "→ 责任单位 a-edu" in out and "涉及 A3区、A5区 多个区" in out and "+ 联动单位 a-publicity" in out
     code, out = yuqing(env, "route", "explain", "999")
     assert code == 1 and "no case 999" in out
+
+
+def test_a_response_entered_later_says_when_it_was_published(env: dict[str, str], database: Database) -> None:
+    """A release at 20:00 registered the next morning counted as published then, and late."""
+    from yuqing.db.models import Deadline
+
+    case_id = open_case(database)
+    code, out = yuqing(env, "cases", "respond", str(case_id), "--actor", "A3区教育局", "--text", "发布情况通报",
+                       "--channel", "weibo", "--at", "no idea")
+    assert code == 2 and "'--at'" in out and "neither a duration" in out
+    before = datetime.now(UTC)
+    code, out = yuqing(env, "cases", "respond", str(case_id), "--actor", "A3区教育局", "--text", "发布情况通报",
+                       "--channel", "weibo", "--at", "3h")
+    assert code == 0 and "responded" in out
+    with database.sessions() as session:
+        met = session.scalars(select(Deadline.met_at).where(Deadline.case_id == case_id)).all()
+    published = [m if m.tzinfo else m.replace(tzinfo=UTC) for m in met if m is not None]
+    assert published and all(abs((before - m) - timedelta(hours=3)) < timedelta(minutes=1) for m in published)
 
 
 def test_a_unit_acknowledges_responds_and_closes_from_the_command_line(env: dict[str, str],
@@ -363,6 +381,24 @@ def test_a_case_number_beyond_what_a_database_holds_is_refused_readably(env: dic
     """These raised OverflowError from the SQLite driver."""
     code, out = yuqing(env, *args)
     assert code == 2 and "is not in the range 1<=x<=9223372036854775807" in out
+
+
+def test_a_case_is_handed_to_another_unit_from_the_command_line(env: dict[str, str], database: Database) -> None:
+    case_id = open_case(database)
+    code, out = yuqing(env, "cases", "reassign", str(case_id), "--unit", "a-nowhere", "--actor", "办公室",
+                       "--reason", "属地错误")
+    assert code == 1 and "no unit 'a-nowhere'" in out
+    code, out = yuqing(env, "cases", "reassign", str(case_id), "--unit", "a-edu", "--actor", "办公室",
+                       "--reason", "涉及全市多所学校")
+    assert code == 0 and f"case {case_id} is now with a-edu" in out
+    code, out = yuqing(env, "cases", "show", str(case_id))
+    assert "转办" in out or "reassigned" in out
+
+
+def test_a_case_number_that_is_no_number_is_refused_readably(env: dict[str, str]) -> None:
+    """click said "'abc' is not a valid integer range"."""
+    code, out = yuqing(env, "cases", "show", "abc")
+    assert code == 2 and "'abc' is not a number" in out and "yuqing cases list" in out
 
 
 def test_a_reopened_case_lists_its_new_rounds_deadline_as_next(env: dict[str, str], database: Database) -> None:

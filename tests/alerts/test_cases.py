@@ -312,3 +312,116 @@ def test_a_sensitive_case_reopened_by_hand_is_reported_upward_again_at_once(db: 
         record_response(session, plain_id, "A3区教育局", clock.now(), "网站通报", channel="website")
         reopen(session, plain_id, "值班员", clock.now() + timedelta(hours=1), "再次反映", config)
     assert [d.kind for d in the_case(db, "ev-plain").deadlines] == ["response", "response#reopen1"]
+
+
+# ----------------------------------------------------------------------------- judged as the rounds went (a review,
+# 2026-11-27): evaluate() over cases the workflow really wrote
+
+
+def _evaluated(db: Database, now):  # type: ignore[no-untyped-def]
+    from dashboards.metrics import evaluate
+
+    with db.sessions() as session:
+        return evaluate(session, now)
+
+
+def test_a_false_alarm_closed_before_its_deadlines_is_not_judged_late(db: Database, config: Config) -> None:
+    """Closed 20 minutes after opening as old news from elsewhere: the evaluator showed 0 % timeliness and proposed
+    约谈整改 two days on. Closing after a deadline passed erases nothing."""
+    clock = ManualClock(MONDAY_9AM)
+    false_alarm, _, _ = open_case(db, config, clock, make_event(grade=Grade.II, risk=61))
+    missed, _, _ = open_case(db, config, clock, make_event("ev-a3-late", title="A3区某中学食堂食物中毒", grade=Grade.II,
+                                                          risk=61))
+    with db.transaction() as session:
+        close(session, false_alarm, "新闻办", MONDAY_9AM + timedelta(minutes=20), reason="误报：经核实为外地旧闻")
+        close(session, missed, "新闻办", MONDAY_9AM + timedelta(hours=30), reason="不再跟进")
+    evaluation = _evaluated(db, MONDAY_9AM + timedelta(days=2))
+    verdicts = {v.case_id: v for v in evaluation.verdicts}
+    assert verdicts[false_alarm].on_time is None and verdicts[false_alarm].overdue_kinds == []
+    assert verdicts[missed].on_time is False and "authoritative_release" in verdicts[missed].overdue_kinds
+    unit = evaluation.units[0]
+    assert unit.late == [missed] and unit.findings["处置不得力"] == [missed]
+
+
+def test_a_case_closed_unanswered_and_reopened_is_judged_by_its_new_round(db: Database, config: Config) -> None:
+    """Closed unanswered, reopened by growth two days on, answered 2 h later inside the new round's deadline: it
+    was judged late (the answer met the first round's lapsed deadline) after 50 h, and the reopening was worded
+    "回应后事态扩大" though nobody had answered."""
+    from alerts.messages import plain_text
+
+    clock = ManualClock(MONDAY_9AM)
+    case_id, _, _ = open_case(db, config, clock)
+    with db.transaction() as session:
+        close(session, case_id, "新闻办", MONDAY_9AM + timedelta(hours=1), reason="暂不处理")
+    clock.advance(timedelta(days=2))
+    open_case(db, config, clock, make_event(volume=60))
+    reopened_at = clock.now()
+    with db.transaction() as session:
+        record_response(session, case_id, "A3区教育局", reopened_at + timedelta(hours=2), "情况通报")
+    case = the_case(db)
+    assert {d.kind: d.met_at is not None for d in case.deadlines} == {"response": False, "response#reopen1": True}
+    reopening = [e for e in case.events if e.action == "reopened"][0]
+    assert "未曾回应" in reopening.reason and "次生舆情" not in reopening.reason
+    verdict = _evaluated(db, reopened_at + timedelta(days=3)).verdicts[0]
+    assert verdict.on_time is True and verdict.overdue_kinds == [] and verdict.hours_to_response == 2.0
+    # The reopening's alert says why it went out, and is no "new" incident; it lists this round's deadline only.
+    alert = [n for n in notifications(db, kind="alert", channel="email")][-1]
+    assert [d["kind"] for d in alert.payload["deadlines"]] == ["response#reopen1"]
+    text = plain_text(alert.payload, reopened_at)
+    assert text.startswith("【舆情更新】") and "告警原因：结案后事态扩大（未曾回应）" in text
+    assert "最近期限 回应（第 1 次重新打开）" in alert.payload["summary"] and "response" not in alert.payload["summary"]
+
+
+def test_time_to_sign_off_is_the_first_sign_off_not_the_one_after_a_reopening(db: Database, config: Config) -> None:
+    clock = ManualClock(MONDAY_9AM)
+    case_id, _, _ = open_case(db, config, clock)
+    with db.transaction() as session:
+        acknowledge(session, case_id, "王科长", MONDAY_9AM + timedelta(minutes=30))
+        record_response(session, case_id, "A3区教育局", MONDAY_9AM + timedelta(hours=2), "情况通报")
+    later = MONDAY_9AM + timedelta(days=3)
+    with db.transaction() as session:
+        reopen(session, case_id, "新闻办", later, "家长质疑通报内容", config)
+        acknowledge(session, case_id, "王科长", later + timedelta(hours=2))
+    assert _evaluated(db, later + timedelta(hours=3)).median_hours_to_ack == 0.5
+
+
+def test_a_response_registered_later_is_judged_by_when_it_was_published(db: Database, config: Config) -> None:
+    """A release at 20:00 entered the next morning met its deadline; one stated in the future, or from before the
+    case was reopened, is refused."""
+    clock = ManualClock(MONDAY_9AM)
+    case_id, _, _ = open_case(db, config, clock, make_event(grade=Grade.II, risk=61))
+    published, entered = MONDAY_9AM + timedelta(hours=4), MONDAY_9AM + timedelta(hours=23)
+    with db.transaction() as session, pytest.raises(CaseError, match="in the future"):
+        record_response(session, case_id, "A3区教育局", entered + timedelta(hours=1), "权威发布", channel="weibo",
+                        recorded_at=entered)
+    with db.transaction() as session:
+        record_response(session, case_id, "A3区教育局", published, "权威发布", channel="weibo", recorded_at=entered)
+    release = [d for d in the_case(db).deadlines if d.kind == "authoritative_release"][0]
+    assert release.met_at == published and release.met_at <= release.due_at
+    reopened = MONDAY_9AM + timedelta(days=2)
+    with db.transaction() as session:
+        reopen(session, case_id, "新闻办", reopened, "家长质疑通报内容", config)
+    with db.transaction() as session, pytest.raises(CaseError, match="before the case was reopened"):
+        record_response(session, case_id, "A3区教育局", reopened - timedelta(hours=1), "补充说明", channel="weibo",
+                        recorded_at=reopened + timedelta(hours=3))
+
+
+def test_a_misrouted_case_is_handed_to_another_unit_with_its_deadlines_running(db: Database, config: Config) -> None:
+    """转办: a case opened for the wrong district could only be closed (and then judged late)."""
+    from alerts.cases import reassign
+
+    clock = ManualClock(MONDAY_9AM)
+    case_id, _, _ = open_case(db, config, clock)
+    due_before = {d.kind: d.due_at for d in the_case(db).deadlines}
+    with db.transaction() as session, pytest.raises(CaseError, match="no unit 'a9-nowhere'"):
+        reassign(session, case_id, "市政府办公厅", MONDAY_9AM + timedelta(hours=1), "a9-nowhere", "属地错误", config)
+    with db.transaction() as session:
+        sent = reassign(session, case_id, "市政府办公厅", MONDAY_9AM + timedelta(hours=1), "a-edu",
+                        "涉及全市多所学校，由市教育局承办", config)
+        assert sent and all(n.payload["recipient_unit"] == "a-edu" for n in sent)
+    case = the_case(db)
+    assert case.unit_id == "a-edu" and {d.kind: d.due_at for d in case.deadlines} == due_before
+    assert [e.action for e in case.events][-2:] == ["reassigned", "re-alerted"]
+    handed = notifications(db, kind="alert")[-1]
+    assert handed.payload["unit"] == "a-edu" and handed.payload["reason"] == (
+        "转办：由A3区教育局转来，涉及全市多所学校，由市教育局承办")

@@ -145,11 +145,26 @@ def test_leaders_get_one_daily_digest_of_their_units_cases(db: Database, config:
     escalator = Escalator(config)
     run_until(escalator, db, clock, hours=24, step_minutes=30)
     digests = notifications(db, kind="digest", channel="slack")
-    assert {n.recipient for n in digests} == {"U0A3EDU01", "U0AEDU001", "U0ALEAD001", "U0HNLEAD01"}
+    # The district's, the city bureau's and the city's leaders; the province's only read of major cases (分级负责,
+    # as escalation: a review found its leaders sent every grade III case of every district).
+    assert {n.recipient for n in digests} == {"U0A3EDU01", "U0AEDU001", "U0ALEAD001"}
     assert all(n.scheduled_at == MONDAY_9AM + timedelta(hours=23) for n in digests)  # Tuesday 08:00
     assert "1 件" in digests[0].payload["summary"]
     escalator.digest(db, clock)
-    assert len(notifications(db, kind="digest", channel="slack")) == 4
+    assert len(notifications(db, kind="digest", channel="slack")) == 3
+
+
+def test_the_provinces_leaders_read_of_the_major_cases_below_them(db: Database, config: Config) -> None:
+    clock = ManualClock(MONDAY_9AM)
+    open_case(db, config, clock)
+    open_case(db, config, clock, event_id="ev-a3-major", title="A3区某小学食堂食物中毒 多名学生送医", grade=Grade.II,
+              risk=70)
+    escalator = Escalator(config)
+    run_until(escalator, db, clock, hours=24, step_minutes=30)
+    province = [n for n in notifications(db, kind="digest", channel="slack") if n.recipient == "U0HNLEAD01"]
+    city = [n for n in notifications(db, kind="digest", channel="slack") if n.recipient == "U0ALEAD001"]
+    assert len(province) == 1 and [c["grade"] for c in province[0].payload["cases"]] == ["II"]
+    assert sorted(c["grade"] for c in city[0].payload["cases"]) == ["II", "III"]
 
 
 def test_the_digest_as_rendered_lists_the_case(db: Database, config: Config) -> None:
@@ -259,6 +274,39 @@ def test_a_week_of_nothing_new_counts_from_the_last_change(db: Database, config:
     assert the_case(db).state == "responded"  # day 8: the growth was two days ago
     run_until(escalator, db, clock, hours=24 * 6, step_minutes=60)
     assert the_case(db).state == "closed"
+
+
+def test_an_evaluators_scoring_does_not_put_off_closing_an_answered_case(db: Database, config: Config) -> None:
+    """A review: answered on day 0, scored on day 6, closed on day 13 "answered 7 days ago"."""
+    from alerts.cases import assess
+
+    clock = ManualClock(MONDAY_9AM)
+    case_id = open_case(db, config, clock)
+    with db.transaction() as session:
+        record_response(session, case_id, "王科长", MONDAY_9AM + timedelta(hours=3), "已发布情况通报", channel="release")
+    escalator = Escalator(config)
+    run_until(escalator, db, clock, hours=24 * 6, step_minutes=60)
+    with db.transaction() as session:
+        assess(session, case_id, "评估员", clock.now(), {"response": 8, "transparency": 7, "credibility": 7,
+                                                        "order": 4, "dynamics": 2, "accountability": 1})
+    run_until(escalator, db, clock, hours=28, step_minutes=60)
+    case = the_case(db)
+    assert case.state == "closed" and case.events[-1].reason.startswith("回应后 7 天无新的进展")
+
+
+def test_a_late_sign_off_leaves_an_overdue_case_overdue(db: Database, config: Config) -> None:
+    """A review: signing off 12 h after the only deadline passed made the case "acknowledged", and
+    `cases list --state overdue` lost it."""
+    clock = ManualClock(MONDAY_9AM)
+    case_id = open_case(db, config, clock)
+    escalator = Escalator(config)
+    run_until(escalator, db, clock, hours=60, step_minutes=60)
+    assert the_case(db).state in ("overdue", "escalated")
+    before = the_case(db).state
+    with db.transaction() as session:
+        acknowledge(session, case_id, "王科长", clock.now())
+    case = the_case(db)
+    assert case.state == before and case.acknowledged_at is not None
 
 
 def test_a_city_bureau_without_leaders_escalates_a_grade_iii_case_within_the_city(config: Config) -> None:

@@ -26,6 +26,8 @@ from alerts.messages import (
     RESPONSE_INPUT_ACTION,
     RESPONSE_INPUT_BLOCK,
     RESPONSE_MODAL,
+    RESPONSE_TIME_ACTION,
+    RESPONSE_TIME_BLOCK,
 )
 from alerts.notifiers import Delivery, SlackNotifier
 from alerts.slack_actions import ACTIONS_PATH, REJECTED, create_app
@@ -211,6 +213,40 @@ def test_the_modal_asks_where_the_response_went_out_and_that_decides_the_deadlin
     assert responded.details["channel"] == "weibo"
     # a public channel meets the release, not the internal report upward
     assert [d["kind"] for d in responded.details["deadlines_met"]] == ["authoritative_release"]
+
+
+def test_a_unit_in_slack_reports_upward_and_says_when_it_published(setup: Setup):
+    """The form offered public channels only (no 向上报告, so a unit working in Slack was judged 报告不及时) and
+    took every response as published when entered. A time in the future is refused on the time field."""
+    from yuqing.db.models import Deadline
+
+    with setup.database.transaction() as session:
+        case = session.get_one(Case, setup.case_id)
+        case.opened_at = opened = case.opened_at - timedelta(hours=3)  # opened 3 h ago, reported after 1 h
+        session.add(Deadline(case_id=setup.case_id, kind="report_upward", due_at=opened + timedelta(hours=2), basis="t"))
+    setup.slack.click(setup.endpoint, SECRET, setup.channel, setup.ts, RESPOND_ACTION)
+    setup.slack.wait_for("views.open")
+    [view] = setup.slack.views
+    chooser = next(b for b in view["blocks"] if b.get("block_id") == RESPONSE_CHANNEL_BLOCK)["element"]
+    assert "report_upward" in {o["value"] for o in chooser["options"]}
+    later = int((opened + timedelta(days=1)).timestamp())
+    refused = setup.slack.submit_view(setup.endpoint, SECRET, view["id"],
+                                      {RESPONSE_INPUT_BLOCK: {RESPONSE_INPUT_ACTION: "已电话报告市政府办公厅"}},
+                                      selected={RESPONSE_CHANNEL_BLOCK: {RESPONSE_CHANNEL_ACTION: "report_upward"}},
+                                      picked={RESPONSE_TIME_BLOCK: {RESPONSE_TIME_ACTION: later}})
+    assert refused.json()["errors"] == {RESPONSE_TIME_BLOCK: "回应时间晚于当前时间，请填写实际发布时间"}
+    reported = int((opened + timedelta(hours=1)).timestamp())
+    response = setup.slack.submit_view(setup.endpoint, SECRET, view["id"],
+                                       {RESPONSE_INPUT_BLOCK: {RESPONSE_INPUT_ACTION: "已电话报告市政府办公厅"}},
+                                       selected={RESPONSE_CHANNEL_BLOCK: {RESPONSE_CHANNEL_ACTION: "report_upward"}},
+                                       picked={RESPONSE_TIME_BLOCK: {RESPONSE_TIME_ACTION: reported}})
+    assert response.status_code == 200 and not response.content, response.text
+    with setup.database.transaction() as session:
+        deadline = session.scalars(select(Deadline).where(Deadline.case_id == setup.case_id)).one()
+        met = deadline.met_at if deadline.met_at.tzinfo else deadline.met_at.replace(tzinfo=opened.tzinfo)
+        assert int(met.timestamp()) == reported and met <= deadline.due_at.replace(tzinfo=met.tzinfo)
+    _, events = case_and_events(setup)
+    assert [e.action for e in events if e.action in ("reported_upward", "responded")] == ["reported_upward"]
 
 
 def test_an_empty_response_is_refused_inside_the_modal(setup: Setup):

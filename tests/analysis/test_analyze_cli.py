@@ -191,8 +191,10 @@ def test_events_list_and_show_read_the_index(es_node: str, es_client: Elasticsea
     assert listed.exit_code == 0, listed.output
     lines = listed.output.strip().splitlines()
     assert len(lines) == 1 and event.id in lines[0] and " 苗头" in lines[0]
+    assert "2026-04-08 10:00" in lines[0]  # local time, as configured: the index holds UTC (02:00 shown before)
     shown = runner.invoke(main, ["events", "show", event.id])
     assert shown.exit_code == 0, shown.output
+    assert "2026-04-08 10:00 → 2026-04-08 10:00 (Asia/Shanghai)" in shown.output
     assert "policy.yaml 底线 casualties" in shown.output and "首批 1 条即出现严重线索" in shown.output
     missing = runner.invoke(main, ["events", "show", "ev-nope"])
     assert missing.exit_code != 0 and "no event 'ev-nope'" in missing.output

@@ -183,10 +183,12 @@ class SlackEmulator(LocalHttpServer):
 
     def submit_view(self, endpoint: str, signing_secret: str, view_id: str, values: dict[str, dict[str, str]], *,
                     selected: dict[str, dict[str, str]] | None = None,
+                    picked: dict[str, dict[str, int]] | None = None,
                     user_id: str = "U0TESTUSER1", user_name: str = "tester") -> httpx.Response:
-        """Submit an opened modal with ``values[block_id][action_id] = text`` typed into its text inputs and
+        """Submit an opened modal with ``values[block_id][action_id] = text`` typed into its text inputs,
         ``selected[block_id][action_id] = value`` chosen in its selects (as Slack sends them: the option chosen,
-        else the select's initial option, else none)."""
+        else the select's initial option, else none) and ``picked[block_id][action_id] = unix time`` in its date-time
+        pickers (none when left empty)."""
         with self.lock:
             view = next(v for v in self.views if v["id"] == view_id)
         state: dict[str, Any] = {"values": {block: {action: {"type": "plain_text_input", "value": text}
@@ -194,6 +196,11 @@ class SlackEmulator(LocalHttpServer):
                                             for block, actions in values.items()}}
         for block in view.get("blocks", []):
             element = block.get("element") or {}
+            if element.get("type") == "datetimepicker":
+                when = (picked or {}).get(block["block_id"], {}).get(element["action_id"])
+                state["values"].setdefault(block["block_id"], {})[element["action_id"]] = {
+                    "type": "datetimepicker", "selected_date_time": when}
+                continue
             if element.get("type") != "static_select":
                 continue
             value = (selected or {}).get(block["block_id"], {}).get(element["action_id"])
