@@ -233,12 +233,13 @@ def _record_deadlines(session: Session, case: Case, config: Config, at: datetime
 
 
 def _alert(session: Session, case: Case, config: Config, at: datetime, *, reason: str,
-           units: list[str] | None = None) -> list[Notification]:
+           units: list[str] | None = None, handed_over: bool = False) -> list[Notification]:
     """Alert the responsible unit and the joint units (or ``units``), then mark the case notified."""
     by_id = {u.id: u for u in config.units.units}
     targets = units if units is not None else [case.unit_id, *case.joint_unit_ids]
     case.summary = _summary(case, config)
-    payload = case_payload(case, config, "alert", extra={"reason": reason, "alert_seq": case.alert_seq})
+    payload = case_payload(case, config, "alert", extra={"reason": reason, "alert_seq": case.alert_seq,
+                                                        "handed_over": handed_over})
     sent: list[Notification] = []
     for unit_id in targets:
         if unit_id is None or unit_id not in by_id:
@@ -353,7 +354,7 @@ def _update(session: Session, case: Case, event: Event, rule_name: str, config: 
     record(session, case, at=now, actor=f"rule:{rule_name}", action="grew", reason=growth,
            details={"grade": case.grade, "previous_grade": old_grade, "volume": case.volume, "risk": case.risk})
     if case.state in ("responded", CLOSED):
-        why = ("回应后事态扩大（次生舆情）" if case.responded_at is not None
+        why = ("回应后事态扩大（次生舆情）" if _answered_this_round(case)
                else "结案后事态扩大（未曾回应），重新打开")  # closed unanswered: there was no response to follow
         growth = f"{why}：{growth}"
         _reopen(session, case, config, now, SYSTEM, growth, cues=event.severity_cues)
@@ -366,6 +367,12 @@ def _update(session: Session, case: Case, event: Event, rule_name: str, config: 
            reason=f"事态扩大告警已排队发往 {len(sent)} 个接收方",
            details={"recipients": [f"{n.channel}:{n.recipient}" for n in sent]})
     return CaseUpdate(case, opened=False, grew=True, notifications=sent)
+
+
+def _answered_this_round(case: Case) -> bool:
+    """Whether the case was answered since it was opened or last reopened (not in an earlier round)."""
+    began = max((e.at for e in case.events if e.action == "reopened"), default=case.opened_at)
+    return any(e.action == "responded" and e.at >= began for e in case.events)
 
 
 def _now_public_opinion(session: Session, case: Case, config: Config, now: datetime, source_type: str) -> None:
@@ -448,22 +455,27 @@ def record_response(session: Session, case_id: int, actor: str, at: datetime, te
         if at > recorded_at + FUTURE_TOLERANCE:
             raise CaseError(f"case {case_id}: the response's time {at.astimezone(tz):%Y-%m-%d %H:%M} is in the "
                             "future; give when it was published", "回应时间晚于当前时间，请填写实际发布时间")
-        began = max((e.at for e in case.events if e.action == "reopened"), default=None)
-        if began is not None and at < began:
-            raise CaseError(f"case {case_id}: {at.astimezone(tz):%Y-%m-%d %H:%M} is before the case was reopened "
-                            f"({began.astimezone(tz):%Y-%m-%d %H:%M}); an answer from before then belongs to the "
-                            "earlier round", "回应时间早于案件重新打开的时间")
+        reopened = max((e.at for e in case.events if e.action == "reopened"), default=None)
+        began = reopened or case.opened_at
+        if at < began:  # 2020 for a case opened in 2026 was taken, and met its deadlines in 0 h
+            what = "reopened" if reopened else "opened"
+            raise CaseError(f"case {case_id}: {at.astimezone(tz):%Y-%m-%d %H:%M} is before the case was {what} "
+                            f"({began.astimezone(tz):%Y-%m-%d %H:%M}); an answer published before then counts as "
+                            f"given at that time: give --at {began.astimezone(tz):%Y-%m-%d %H:%M} or later",
+                            f"回应时间早于案件{'重新打开' if reopened else '立案'}的时间")
     channel = channel or "release"
     if channel not in RESPONSE_CHANNELS:
         raise CaseError(f"case {case_id}: {channel!r} is no channel a response goes out through; use one of "
                         f"{', '.join(RESPONSE_CHANNELS)}", "请选择回应的发布渠道（权威发布、政务微博、新闻发布会等）")
     text = deidentify(text).text
     met = []
-    for deadline in case.pending_deadlines():  # not an earlier round's: it lapsed or was missed then
+    for deadline in case.pending_deadlines():  # not a closed round's: it lapsed or was missed then
         if met_by(deadline.kind, channel):
             deadline.met_at = at
             met.append({"kind": deadline.kind, "on_time": at <= deadline.due_at})
     details = {"text": text, "channel": channel, "deadlines_met": met, **(details or {})}
+    if recorded_at is not None:  # entered later than published: when it was entered, for the audit trail
+        details["recorded_at"] = recorded_at.isoformat()
     if not is_acknowledged(case):
         case.acknowledged_at = at
         details["implicit_acknowledgement"] = True
@@ -534,11 +546,14 @@ def reassign(session: Session, case_id: int, actor: str, at: datetime, unit_id: 
     case.joint_unit_ids = [u for u in case.joint_unit_ids if u != unit_id]
     case.route_explanation = [*case.route_explanation, {"step": "reassigned", "unit": unit_id, "from": previous,
                                                          "reason": f"转办（{actor}）：{reason}"}]
+    # The new unit signs it off itself: the previous unit's 签收 stopped escalation for silence for a unit that
+    # had never seen the case.
+    case.notified_at, case.escalation_level, case.escalated_at = at, 0, None
     record(session, case, at=at, actor=actor, action="reassigned", reason=reason,
-           details={"from": previous, "to": unit_id})
+           to_state="notified" if case.state == "acknowledged" else None, details={"from": previous, "to": unit_id})
     case.alert_seq += 1
     sent = _alert(session, case, config, at, reason=f"转办：由{_unit_name(units, previous)}转来，{reason}",
-                  units=[unit_id])
+                  units=[unit_id], handed_over=True)
     record(session, case, at=at, actor=SYSTEM, action="re-alerted",
            reason=f"转办告警已排队发往 {len(sent)} 个接收方",
            details={"recipients": [f"{n.channel}:{n.recipient}" for n in sent]})

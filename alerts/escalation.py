@@ -188,7 +188,7 @@ class Escalator:
     @staticmethod
     def _open_cases(session: Session) -> list[Case]:
         query = (select(Case).where(Case.state != CLOSED)
-                 .options(selectinload(Case.deadlines)).order_by(Case.id))
+                 .options(selectinload(Case.deadlines), selectinload(Case.events)).order_by(Case.id))
         return list(session.scalars(query))
 
     # ----------------------------------------------------------------------------- doing

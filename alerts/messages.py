@@ -157,6 +157,7 @@ class CaseView:
     escalation_level: int
     reason: str = ""  # why this alert went out: the rule, a graver grade, growth, a reopening
     again: bool = False  # an alert about a case alerted before (it grew, or reopened)
+    handed_over: bool = False  # a case handed to this unit from another (转办): new to it
     cases: list[CaseView] = field(default_factory=list)
     cases_total: int = 0  # a digest's cases, listed or not (it lists the most urgent 50)
 
@@ -169,6 +170,8 @@ class CaseView:
     @property
     def heading(self) -> str:
         """The kind of message in words: 新舆情, 时限提醒, 升级（第2级）, 舆情摘要."""
+        if self.kind == "alert" and self.handed_over:
+            return "转办"
         if self.kind == "alert" and self.again:
             return "舆情更新"  # a grade raised or a reopened case is no new incident
         base = _KIND_HEADINGS.get(self.kind, self.kind or "通知")
@@ -211,6 +214,7 @@ def read_payload(payload: dict[str, Any], now: datetime) -> CaseView:
         escalation_level=int(payload.get("escalation_level") or 0),
         reason=one_line(payload.get("reason") or "", 300),
         again=_count(payload.get("alert_seq")) > 0,
+        handed_over=payload.get("handed_over") is True,
         cases=(cases := [read_payload(c, now) for c in payload.get("cases") or [] if isinstance(c, dict)]),
         cases_total=max(len(cases), _count(payload.get("cases_total"))),
     )

@@ -35,7 +35,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from alerts import cases
-from alerts.deadlines import RESPONSE_CHANNELS
+from alerts.deadlines import REPORT_CHANNEL, RESPONSE_CHANNELS
 from alerts.messages import (
     ACK_ACTION,
     RESPOND_ACTION,
@@ -203,18 +203,21 @@ class SlackActions:
                 # or later, the same words are a new response.
                 case = session.get(Case, case_id)
                 since = max(now - RESUBMIT_WINDOW, _round_start(case)) if case is not None else now
-                last = _latest(session, case_id, "responded", since)
-                if last is not None and last.actor == actor and last.reason == masked:
+                last = _latest_answer(session, case_id)
+                if (last is not None and last.actor == actor and last.reason == masked
+                        and _recorded_at(last) >= since):
                     return Response(status_code=200)
                 cases.record_response(session, case_id, actor, published, masked, channel=channel,
                                       recorded_at=now if published != now else None)
         except cases.CaseError as exc:
             block = RESPONSE_TIME_BLOCK if published != now else RESPONSE_INPUT_BLOCK
             return _modal_error(exc.chinese, block)
-        return _then(self._mark_responded, origin, case_id, user_id, masked, now)
+        return _then(self._mark_responded, origin, case_id, user_id, masked, now, channel)
 
-    def _mark_responded(self, origin: dict[str, Any], case_id: int, user_id: str, text: str, now: Any) -> None:
-        """Fetch the alert the modal came from and show on it that the case was answered."""
+    def _mark_responded(self, origin: dict[str, Any], case_id: int, user_id: str, text: str, now: Any,
+                        channel_used: str = "release") -> None:
+        """Fetch the alert the modal came from and show on it that the case was answered (or reported upward: then
+        the 回应 button stays, the public response is still owed)."""
         channel, ts = str(origin.get("channel") or ""), str(origin.get("ts") or "")
         if not channel or not ts:
             return
@@ -222,8 +225,11 @@ class SlackActions:
         messages = (history or {}).get("messages") or []
         if not messages:
             return
-        note = f"📝 {_mention(user_id)} 于 {now:%m-%d %H:%M} 登记了案件 #{case_id} 的回应：{slack_text(text, 300)}"
-        blocks = slack_updated_blocks(messages[0].get("blocks") or [], note, drop_actions={ACK_ACTION, RESPOND_ACTION})
+        upward = channel_used == REPORT_CHANNEL
+        what = "向上报告" if upward else "回应"
+        note = f"📝 {_mention(user_id)} 于 {now:%m-%d %H:%M} 登记了案件 #{case_id} 的{what}：{slack_text(text, 300)}"
+        dropped = {ACK_ACTION} if upward else {ACK_ACTION, RESPOND_ACTION}
+        blocks = slack_updated_blocks(messages[0].get("blocks") or [], note, drop_actions=dropped)
         self._slack("chat_update", channel=channel, ts=ts, text=messages[0].get("text") or note, blocks=blocks)
 
     # --------------------------------------------------------------------- helpers
@@ -255,6 +261,22 @@ class SlackActions:
 def _round_start(case: Case) -> datetime:
     """When the case's current round began: its latest notification (a reopened case starts afresh)."""
     return case.notified_at or case.opened_at
+
+
+def _latest_answer(session: Session, case_id: int) -> CaseEvent | None:
+    """The case's latest response or report upward."""
+    return session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id,
+                                                   CaseEvent.action.in_(("responded", "reported_upward")))
+                           .order_by(CaseEvent.id.desc()).limit(1)).first()
+
+
+def _recorded_at(entry: CaseEvent) -> datetime:
+    """When an answer was entered: its publication time unless it was entered later (details' recorded_at)."""
+    stated = (entry.details or {}).get("recorded_at")
+    try:
+        return datetime.fromisoformat(stated) if isinstance(stated, str) else entry.at
+    except ValueError:
+        return entry.at
 
 
 def _latest(session: Session, case_id: int, action: str, since: datetime) -> CaseEvent | None:

@@ -464,12 +464,13 @@ _OFFICES = frozenset(
     "主任 局长 科长 处长 所长 站长 校长 院长 队长 组长 村长 镇长 乡长 县长 市长 省长 部长 书记 经理 老板 总监 主管 会计 律师 "
     "老师 医生 护士 警官 干部 厂长 社长 行长 董事 总经".split()
 )
-# An office written before a name with 先生 (副巡视员袁强先生, 新闻发言人李明先生): an official, kept as 张三局长 is.
-# Public offices only: a doctor, teacher or shop owner named so (医生王五先生) is a private person.
+# An office of a government body written before a name with 先生 (县委书记沈某某先生, 三亚市市长王某先生,
+# 副巡视员袁某先生): an official, kept as 张三局长 is. The office must follow its body's mark (市, 县委, 局 …):
+# 班主任, 车间主任, 业委会委员 and 施工队长 name private persons (a review of the first version, 2026-11-27).
 _OFFICE_BEFORE = re.compile(
-    "(?:" + "|".join(sorted(_OFFICES - {"老板", "会计", "律师", "老师", "医生", "护士", "经理", "总监", "主管", "董事", "总经"}
-                            | {"巡视员", "调研员", "发言人", "秘书长", "主席", "委员", "区长", "厅长"},
-                            key=len, reverse=True)) + ")$")
+    r"(?:[省市县区镇乡局委厅部办院处科所室府]"
+    r"(?:副)?(?:书记|市长|县长|区长|镇长|乡长|省长|局长|厅长|处长|科长|所长|部长|主任|主席|委员|秘书长|院长|站长)"
+    r"|(?:副)?(?:巡视员|调研员|新闻发言人|发言人))$")
 # A cue inside a longer word is no cue: 行业主管, 企业主, 公交车主管部门, 妇女儿童.
 _CUE_NOT_AFTER = {"业主": "行企林物农工商产专就创失作事", "车主": "交货汽电火客列", "女儿": "妇"}
 # Nor is one that begins a longer word: 新老公司 (老公 + 司).

@@ -18,7 +18,7 @@ from itertools import pairwise
 # Flags: cue name → the words that raise it. Order matters only for display.
 FLAG_WORDS: dict[str, tuple[str, ...]] = {
     "casualties": ("伤亡", "死伤", "罹难者", "遇难者", "死者", "伤者"),
-    "missing": ("失踪", "失联"),  # 下落不明 only with a count of people (_KINDS): 押金至今下落不明 is money
+    "missing": ("失踪", "失联", "下落不明"),
     "trapped": ("被困", "被埋", "受困"),
     "children": (
         "儿童",
@@ -168,9 +168,15 @@ _KINDS = {"deaths": _DEATH, "injured": _INJURY, "missing": "失踪|失联|下落
 _ITEM = re.compile(
     rf"(?P<n>{_NUM})\s*{_PERSON}|" + "|".join(f"(?P<{kind}>{verbs})" for kind, verbs in _KINDS.items())
 )
-_CLAUSE = re.compile(r"[，。；！？,;!?\n#]|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff0-9])")
+_CLAUSE = re.compile(r"[，。；！？,;!?\n#]|(?<=[\u4e00-\u9fff])\s+(?=[0-9一二两三四五六七八九十])")
+# A space before a count starts a headline's next phrase ("教师酒后死亡 7名劝酒者各赔3100元"); a space before a word
+# does not ("两名女医生 伤势较轻").
 # Counts of people who are not casualties: an epidemic bulletin's cases ("确诊440例死亡9例" is 9 deaths).
 _NOT_CASUALTIES = re.compile(r"(?:确诊|感染|疑似|治愈|出院|隔离|密接|密切接触者?|无症状|阳性)(?:病例|患者)?\s*$")
+# 押金至今下落不明: money, not a person, is missing.
+_MONEY_BEFORE = re.compile(r"[元钱款币]|资金|押金|物资|货物")
+# "从150万人中找出撞死老太的司机": the people a count is taken among are no casualties.
+_AMONG = ("中", "之中", "当中")
 # The largest count read as people: a 20-digit number in a post is no casualty figure.
 MAX_COUNT = 10_000_000
 _SOMEONE_DIED = re.compile(rf"(?<![没无])有人(?:不幸|当场)?(?:{_DEATH})")
@@ -188,10 +194,13 @@ _COMPACT_CONTEXT = re.compile(r"(?:致|造成|导致|酿|已|至少|共|约)$")
 # not among these: 死亡证明, 死亡率 and a parent who 去世 years ago are no incident.
 _DIED_UNNUMBERED = re.compile(
     r"身亡|(?<!遭)遇难(?!题)|罹难|丧生|殒命|遇害|溺亡|坠亡|"
-    # 撞死 … 电死 are also curses and jokes (出门撞死, 摔死你, 烧死我吧): only done to someone ("被砸死", "将其轧死",
-    # "砸死环卫工人", "淹死小孩"), never to you or me.
+    # 撞死 … 电死 are also curses and jokes (出门撞死, 摔死你, 烧死我吧, 能砸死人的是什么): only done to someone
+    # ("被砸死", "将其轧死", "砸死环卫工人", "淹死小孩", "撞死一名"), never to you or me, nor to a cat (压死一只猫).
     r"(?:(?<=被)|(?<=将其)|(?<=把人))[撞轧砸压烧淹炸摔电]死|"
-    r"[撞轧砸压烧淹炸摔电]死了?(?=[人男女老小孩儿婴幼学工行路司村居市乘游骑环保民农外快少妇孕师医护警多数一两二三四五六七八九十0-9])")
+    r"(?<![能会])[撞轧砸压烧淹炸摔电]死了?(?=[人男女老小孩儿婴幼学工行路司村居市乘游骑环保民农外快少妇孕师医护警]|"
+    r"[多数一两二三四五六七八九十0-9]+[名个位人])")
+# A death of an animal is no casualty: 被撞死野鸡, 小狗在加州车祸身亡, 丧生了几亿动物.
+_ANIMAL = re.compile(r"狗|猫|鸡|鸭|鹅|猪|牛|羊|鱼|鸟|犬|兔|动物|宠物|家禽|牲畜")
 _NOBODY_BEFORE = re.compile(r"(?:没有?|无|未|不|别|防)(?:人|有人|任何人)?(?:不幸|当场)?$")
 _DENIAL = re.compile(
     r"(?:无|未造成|没有|暂无|未发现|未有|并无|无一|未)(?:造成|导致|出现|发生)?(?:任何)?(?:人员|人)?"
@@ -214,9 +223,10 @@ _RESCUED_COUNT = re.compile(rf"(?:救出|获救)[^，。；0-9{_CN}]{{0,6}}(?P<n
 # Citizens warn of what *could* happen ("以免造成人员伤亡", "存在火灾隐患"): a warning is not an incident.
 _HYPOTHETICAL_BEFORE = re.compile(
     r"以免|避免|防止|预防|以防|防范|容易|可能|恐|一旦|万一|险些|差点|会不会|如果|若|假如|担心|担忧|害怕|杜绝|"
-    r"将会|极易|易引发|会引起|会造成|会导致|难道[^，。？?]{0,3}要|非得等|要等|等到|不会有|才会|就会")
+    r"将会|极易|易引发|会引起|会造成|会导致|难道[^，。？?]{0,3}要|非得等|要等|等到|不会有|才会|就会|会被|要被|"
+    r"是不是|(?<![赶达来回抵])到时")
 _HYPOTHETICAL_AFTER = re.compile(r"^.{0,2}(?:隐患|风险|危险|演练|演习|预防|预警|防控|防范|安全|通道|设施|知识|宣传)|"
-                                 r"^.{0,8}(?:不堪设想|都有可能|怎么办|谁负责|谁来负责|的话)")
+                                 r"^.{0,8}(?:不堪设想|都有可能|怎么办|谁负责|谁来负责|的话|才会|才能|才肯)")
 _NEGATED = re.compile(r"[未没不无]$")
 # What might happen is not what did. After a condition (如果, 万一, 一旦…) nothing to the end of its sentence is
 # counted: "如果楼体坍塌，就有300多人死亡" (a citizen's warning graded I before). A clause that only says what
@@ -364,7 +374,8 @@ def _clause_counts(clause: str) -> list[tuple[str, int]]:
     "死亡12人受伤3人" to 死亡.
     """
     items = [(m.lastgroup or "", m) for m in _ITEM.finditer(clause)
-             if m.lastgroup != "n" or not _NOT_CASUALTIES.search(clause, max(0, m.start() - 8), m.start())]
+             if m.lastgroup != "n" or not (_NOT_CASUALTIES.search(clause, max(0, m.start() - 8), m.start())
+                                           or (m.group(0).endswith("人") and clause.startswith(_AMONG, m.end())))]
     if not items or not any(kind == "n" for kind, _ in items):
         return []
     count_first = items[0][0] == "n"
@@ -379,7 +390,9 @@ def _clause_counts(clause: str) -> list[tuple[str, int]]:
         else:
             continue
         value = chinese_number(number.group("num"))
-        if value and value <= MAX_COUNT and b.start() - a.end() <= _MAX_GAP:
+        # A count of ten thousand or more stands right by its verb ("1.2万人死亡"), or it counts something else.
+        gap = _MAX_GAP if value is None or value < 10_000 else 2
+        if value and value <= MAX_COUNT and b.start() - a.end() <= gap:
             out.append((verb, value))
     return out
 
@@ -435,6 +448,7 @@ def extract_cues(text: str) -> SeverityCues:
                 cues.deaths = max(cues.deaths, chinese_number(m.group("num")) or 0)
     if not cues.deaths and any(reported(counted, m.start(), m.end())
                                and not _NOBODY_BEFORE.search(counted, max(0, m.start() - 6), m.start())
+                               and not _ANIMAL.search(counted, max(0, m.start() - 8), m.end() + 6)
                                for pattern in (_SOMEONE_DIED, _DIED_UNNUMBERED) for m in pattern.finditer(counted)):
         cues.deaths = 1  # "有人遇难", "司机身亡": at least one, though no number is given
     for m in _COMPACT.finditer(counted) if "死" in counted else ():
@@ -452,7 +466,8 @@ def extract_cues(text: str) -> SeverityCues:
     setting = _TAKEN_TO_HOSPITAL.sub("。", scan) if "医" in scan else scan
     for name, pattern in _FLAG_RE.items():
         if name in INCIDENT_CUES:
-            if any(reported(scan, m.start(), m.end()) for m in pattern.finditer(scan)):
+            if any(reported(scan, m.start(), m.end()) for m in pattern.finditer(scan)
+                   if not (m.group(0) == "下落不明" and _MONEY_BEFORE.search(scan, max(0, m.start() - 12), m.start()))):
                 cues.flags.add(name)
         elif name == "officials":
             if any(_names_an_official(scan, m) for m in pattern.finditer(scan)):

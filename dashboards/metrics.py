@@ -220,25 +220,18 @@ def _first_sign_off(case: Case) -> datetime | None:
     return min(signed) if signed else _aware(case.acknowledged_at)
 
 
-def _rounds(case: Case) -> tuple[dict[int, datetime], dict[int, datetime]]:
-    """When each round of a case began (0: opened; n: the n-th reopening) and when it was first closed."""
-    starts = {0: _aware(case.opened_at)}
-    closed: dict[int, datetime] = {}
-    n = 0
-    for entry in case.events:
-        if entry.action == "reopened":
-            n += 1
-            starts[n] = _aware(entry.at)
-        elif entry.action == "closed":
-            closed.setdefault(n, _aware(entry.at))
-    return starts, closed
+def _round_starts(case: Case) -> dict[int, datetime]:
+    """When each round of a case began (0: opened; n: the n-th reopening)."""
+    reopened = [_aware(e.at) for e in case.events if e.action == "reopened"]
+    return {0: _aware(case.opened_at), **{n: at for n, at in enumerate(reopened, start=1)}}
 
 
 def _lapsed(deadline: Deadline, closed: dict[int, datetime]) -> bool:
-    """A deadline the case was closed before, unmet: no longer a duty (a false alarm closed in 20 minutes was
-    judged late two days on, and its unit proposed for 约谈整改). Closing after the due time erases nothing."""
-    at = closed.get(episode(deadline.kind))
-    if at is None or at >= _aware(deadline.due_at):
+    """A deadline the case was closed by (at or before its due time), unmet: no longer a duty (a false alarm
+    closed in 20 minutes was judged late two days on, and its unit proposed for 约谈整改). Closing after the due
+    time erases nothing."""
+    at = _aware(closed.get(episode(deadline.kind)))
+    if at is None or at > _aware(deadline.due_at):
         return False
     met = _aware(deadline.met_at)
     return met is None or met > at
@@ -274,7 +267,7 @@ def judge_case(case: Case, now: datetime) -> CaseVerdict:
     """Timeliness of one case from its deadlines: each response deadline met by its due time, or not. A deadline
     the case was closed before (a false alarm, or a round closed before it fell due) is not judged."""
     first = first_response(case)
-    starts, closed = _rounds(case)
+    starts, closed = _round_starts(case), case.closed_rounds()
     duties = [d for d in case.deadlines if not _lapsed(d, closed)]
     # Judged: the response deadlines already met, or already past without a response.
     judged = [d for d in duties

@@ -425,3 +425,74 @@ def test_a_misrouted_case_is_handed_to_another_unit_with_its_deadlines_running(d
     handed = notifications(db, kind="alert")[-1]
     assert handed.payload["unit"] == "a-edu" and handed.payload["reason"] == (
         "转办：由A3区教育局转来，涉及全市多所学校，由市教育局承办")
+
+
+def test_a_press_conference_in_the_second_round_meets_the_first_rounds_too(db: Database, config: Config) -> None:
+    """Answered, then reopened as 次生舆情 at 3 h: the press conference at 6 h met only the new round's deadline,
+    and the first round's (due at 24 h, never closed) was judged missed — 处置不得力 for a timely unit."""
+    clock = ManualClock(MONDAY_9AM)
+    case_id, _, _ = open_case(db, config, clock, make_event(grade=Grade.II, risk=61))
+    with db.transaction() as session:
+        record_response(session, case_id, "A3区教育局", MONDAY_9AM + timedelta(minutes=30), "已报告", channel="report_upward")
+        record_response(session, case_id, "A3区教育局", MONDAY_9AM + timedelta(hours=1), "情况通报", channel="weibo")
+    clock.advance(timedelta(hours=3))
+    open_case(db, config, clock, make_event(grade=Grade.II, risk=61, volume=60))
+    with db.transaction() as session:
+        record_response(session, case_id, "A3区教育局", MONDAY_9AM + timedelta(hours=3.5), "已报告", channel="report_upward")
+        record_response(session, case_id, "A3区教育局", MONDAY_9AM + timedelta(hours=6), "发布会",
+                        channel="press_conference")
+    assert "press_conference" not in [d.kind for d in the_case(db).pending_deadlines()]
+    verdict = _evaluated(db, MONDAY_9AM + timedelta(days=3)).verdicts[0]
+    assert verdict.on_time is True and verdict.overdue_kinds == []
+
+
+def test_closing_at_a_deadlines_due_time_is_closing_before_it_was_missed(db: Database, config: Config) -> None:
+    clock = ManualClock(MONDAY_9AM)
+    case_id, _, _ = open_case(db, config, clock)
+    due = the_case(db).deadlines[0].due_at
+    with db.transaction() as session:
+        close(session, case_id, "新闻办", due, reason="误报")
+    verdict = _evaluated(db, due + timedelta(days=1)).verdicts[0]
+    assert verdict.on_time is None and verdict.overdue_kinds == []
+
+
+def test_a_case_closed_unanswered_in_its_second_round_reopens_as_unanswered(db: Database, config: Config) -> None:
+    """Answered in round 0, reopened, closed unanswered: growing again was worded 次生舆情 from round 0's answer."""
+    clock = ManualClock(MONDAY_9AM)
+    case_id, _, _ = open_case(db, config, clock)
+    with db.transaction() as session:
+        record_response(session, case_id, "A3区教育局", MONDAY_9AM + timedelta(hours=2), "情况通报")
+        reopen(session, case_id, "新闻办", MONDAY_9AM + timedelta(days=1), "家长质疑", config)
+        close(session, case_id, "新闻办", MONDAY_9AM + timedelta(days=1, hours=1), reason="不再跟进")
+    clock.advance(timedelta(days=2))
+    open_case(db, config, clock, make_event(volume=60))
+    reopenings = [e.reason for e in the_case(db).events if e.action == "reopened"]
+    assert len(reopenings) == 2 and "未曾回应" in reopenings[1]
+
+
+def test_a_response_time_before_the_case_was_opened_is_refused(db: Database, config: Config) -> None:
+    clock = ManualClock(MONDAY_9AM)
+    case_id, _, _ = open_case(db, config, clock)
+    with db.transaction() as session, pytest.raises(CaseError, match="before the case was opened"):
+        record_response(session, case_id, "A3区教育局", MONDAY_9AM - timedelta(days=2000), "情况通报",
+                        recorded_at=MONDAY_9AM + timedelta(hours=1))
+
+
+def test_a_case_handed_over_after_its_sign_off_must_be_signed_off_by_its_new_unit(db: Database,
+                                                                                   config: Config) -> None:
+    """The new unit's 签收 did nothing (the old unit's counted), and its alert was headed 舆情更新."""
+    from alerts.cases import is_acknowledged, reassign
+    from alerts.messages import plain_text
+
+    clock = ManualClock(MONDAY_9AM)
+    case_id, _, _ = open_case(db, config, clock)
+    with db.transaction() as session:
+        acknowledge(session, case_id, "王科长", MONDAY_9AM + timedelta(minutes=10))
+        reassign(session, case_id, "市政府办公厅", MONDAY_9AM + timedelta(hours=1), "a-edu", "涉及全市", config)
+    case = the_case(db)
+    assert case.state == "notified" and not is_acknowledged(case)
+    assert plain_text(notifications(db, kind="alert")[-1].payload, MONDAY_9AM).startswith("【转办】")
+    with db.transaction() as session:
+        acknowledge(session, case_id, "李科长", MONDAY_9AM + timedelta(hours=2))
+    case = the_case(db)
+    assert case.state == "acknowledged" and [e.actor for e in case.events if e.action == "acknowledged"][-1] == "李科长"

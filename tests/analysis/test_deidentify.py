@@ -191,6 +191,9 @@ def test_dates_written_with_hao_are_not_house_numbers() -> None:
         # review found these left whole beside their phone numbers in real messages (2026-11-27)
         ("联系人：梁国建，联系电话：13812345678", "联系人：梁**，联系电话：138****5678"),
         ("后更是持刀将户主康国斌捅成伤", "后更是持刀将户主康**捅成伤"), ("本人杨俊，身份证号码", "本人杨*，身份证号码"),
+        # an office of no government body before the name: private persons (a review of the officials rule)
+        ("孩子的班主任张伟先生多次体罚学生", "孩子的班主任张*先生多次体罚学生"), ("业委会委员刘洋先生", "业委会委员刘*先生"),
+        ("车间主任王强先生拖欠工资，电话13812345678", "车间主任王*先生拖欠工资，电话138****5678"),
     ],
 )
 def test_private_persons_named_by_cues_are_masked(text: str, expected: str) -> None:

@@ -50,6 +50,11 @@ def test_chinese_numbers(text: str, expected: int | None) -> None:
     # an epidemic bulletin's cases are not deaths (440 deaths graded I), nor a headline's next phrase
     ("#新型肺炎确诊440例死亡9例#保护好各位医护工作者", {"deaths:9"}), ("累计确诊病例12例，其中死亡2例", {"deaths:2"}),
     ("小学教师酒后死亡 7名劝酒者各赔3100元", {"school"}),
+    # …and what the first version of those rules got wrong (a review, 2026-11-27): 1.5 million deaths from the people
+    # a driver was found among, a space inside a clause, 中国 after a count
+    ("女警用18小时从150万人中找出撞死老太司机", {"deaths:1"}), ("另外两名女医生 伤势较轻", {"injured:2"}),
+    ("缅甸果敢地区武装冲突致2名中国边民死亡", {"deaths:2"}), ("救援人员赶到时，楼房已经坍塌", {"collapse"}),
+    ("两个人下车推车，不慎掉入没有井盖的污水井，至今下落不明", {"missing"}),
 ])
 def test_cues_found_with_counts(text: str, cues: set[str]) -> None:
     assert set(extract_cues(text).as_list()) == cues
@@ -126,7 +131,10 @@ def test_officials_are_named_in_the_matter_not_addressed_or_misread(text: str, n
 @pytest.mark.parametrize("text", ["事故无人员伤亡", "火已扑灭，未造成人员伤亡。", "这个视频笑死我了", "", "😀😀😀",
                                   "笑死了两个人都在笑", "累死了，三个人干五个人的活", "我们两个人都累死了",
                                   "出门撞死", "摔死你才解恨", "烧死我吧", "期市日内交易双向收费遭遇难题",
-                                  "死亡99999999999999999999人",
+                                  "死亡99999999999999999999人", "捡被撞死野鸡", "小区停车场被压死一只猫",
+                                  "小狗在加州车祸身亡", "澳洲山火烧光多少植被丧生了几亿动物", "不能吃太胖啊会被摔死的",
+                                  "能砸死人的是什么", "是不是漏水导致大量人员触电身亡，开发商才会重视？",
+                                  "到时真摔伤摔死人了，谁来负责？",
                                   "第一人民医院今天开门", "路口没有红绿灯，以免造成人员伤亡请尽快安装"])
 def test_no_casualty_where_none_is_reported(text: str) -> None:
     assert not extract_cues(text).has_casualties

@@ -126,10 +126,25 @@ class Case(Base):
     assessments: Mapped[list[ResponseAssessment]] = relationship(back_populates="case",
                                                                  order_by="ResponseAssessment.id")
 
+    def closed_rounds(self) -> dict[int, datetime]:
+        """When each round of the case (0: opened; n: the n-th reopening) was first closed, from the timeline."""
+        closed: dict[int, datetime] = {}
+        n = 0
+        for entry in self.events:
+            if entry.action == "reopened":
+                n += 1
+            elif entry.action == "closed":
+                closed.setdefault(n, entry.at)
+        return closed
+
     def pending_deadlines(self) -> list[Deadline]:
-        """Unmet deadlines of the case's current round: an earlier round's (before the case was closed and
-        reopened) are history, not duties."""
-        return [d for d in self.deadlines if d.met_at is None and episode(d.kind) >= self.reopen_count]
+        """Unmet deadlines that are still duties: the current round's, and an earlier round's that was never closed
+        (answered, then reopened as 次生舆情: its press conference due tomorrow is still owed — a response in the new
+        round left it unmet, and the case was judged late). A closed round's are history."""
+        earlier = [d for d in self.deadlines if d.met_at is None and episode(d.kind) < self.reopen_count]
+        closed = self.closed_rounds() if earlier else {}
+        return [d for d in self.deadlines
+                if d.met_at is None and (episode(d.kind) >= self.reopen_count or episode(d.kind) not in closed)]
 
 
 class CaseEvent(Base):
