@@ -131,6 +131,10 @@ def _elasticsearch(config: Config, start_local: bool):  # type: ignore[no-untype
     settings = config.settings.elasticsearch
     if not settings.effective_url() and start_local:
         node = LocalNode(settings)
+        if node.status().foreign:  # a wrong YUQING_HOME wrote into another setup's node in silence
+            click.echo(f"warning: the Elasticsearch answering on {node.url} was not started from this state "
+                       f"directory ({node.home}): another YUQING_HOME's node, or one started by hand; this run "
+                       "writes into it", err=True)
         if not node.health():
             click.echo(f"starting the local Elasticsearch node on {node.url} …", err=True)
             try:
@@ -138,7 +142,8 @@ def _elasticsearch(config: Config, start_local: bool):  # type: ignore[no-untype
             except NodeError as exc:
                 raise SearchUnavailable(str(exc)) from exc
     try:
-        client = connect(settings)
+        # Half a minute for a node that may be starting; a few seconds where nobody starts one (rules test waited 30 s).
+        client = connect(settings, wait_s=30 if start_local else 5)
         layout = IndexLayout(settings.index_prefix)
         layout.ensure(client)
     except ElasticsearchUnavailable as exc:
@@ -317,9 +322,10 @@ def route_explain(case_id: int) -> None:
 
 
 @route_group.command("test")
-@click.option("--topic", default=None)
-@click.option("--grade", type=click.Choice(["I", "II", "III", "IV"]), default=None)
-@click.option("--city", default=None)
+@click.option("--topic", default=None, help="A topic of config/taxonomy.yaml.")
+@click.option("--grade", type=click.Choice(["I", "II", "III", "IV"]), default=None,
+              help="I/II add the joint units and the coordinating office.")
+@click.option("--city", default=None, help="The city (default: the city of units.yaml's units).")
 @click.option("--district", "districts", multiple=True, help="Repeat for a case spanning districts.")
 @click.option("--text", default="", help="Title and keywords, for keyword routes.")
 def route_test(topic: str | None, grade: str | None, city: str | None, districts: tuple[str, ...], text: str) -> None:
@@ -554,7 +560,7 @@ def cases_ack(case_id: int, actor: str, reason: str) -> None:
 
 @cases_group.command("respond")
 @click.argument("case_id", type=ROW_ID)
-@click.option("--actor", required=True, callback=_not_blank)
+@click.option("--actor", required=True, callback=_not_blank, help="Who does it (name or user id).")
 @click.option("--text", required=True, callback=_not_blank, help="What was published, and where.")
 @click.option("--channel", default="release", show_default=True, type=click.Choice(sorted(RESPONSE_CHANNELS)),
               help="Where it was published; press_conference also meets the press conference deadline, "
@@ -603,7 +609,7 @@ def cases_reassign(case_id: int, unit_id: str, actor: str, reason: str) -> None:
 
 @cases_group.command("close")
 @click.argument("case_id", type=ROW_ID)
-@click.option("--actor", required=True, callback=_not_blank)
+@click.option("--actor", required=True, callback=_not_blank, help="Who does it (name or user id).")
 @click.option("--reason", default="")
 def cases_close(case_id: int, actor: str, reason: str) -> None:
     """Close a case (a reason is required when nobody responded)."""
@@ -614,7 +620,7 @@ def cases_close(case_id: int, actor: str, reason: str) -> None:
 
 @cases_group.command("reopen")
 @click.argument("case_id", type=ROW_ID)
-@click.option("--actor", required=True, callback=_not_blank)
+@click.option("--actor", required=True, callback=_not_blank, help="Who does it (name or user id).")
 @click.option("--reason", required=True, callback=_not_blank)
 def cases_reopen(case_id: int, actor: str, reason: str) -> None:
     """Reopen an answered case: fresh deadlines, the units alerted again."""
@@ -685,8 +691,8 @@ def notification_dict(n: Any, config: Config) -> dict[str, Any]:
 
 
 @notifications_group.command("list")
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--case", "case_id", type=ROW_ID, default=None)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line, with the payload.")
+@click.option("--case", "case_id", type=ROW_ID, default=None, help="Only this case's notifications.")
 @click.option("--kind", type=click.Choice(["alert", "reminder", "escalation", "digest"]), default=None)
 @click.option("--status", type=click.Choice(["pending", "sending", "retrying", "sent", RECORDED, "failed"]),
               default=None, help="sent: delivered; recorded: kept in the local file only (no channel secret set).")
@@ -727,12 +733,16 @@ def notifications_list(as_json: bool, case_id: int | None, kind: str | None, sta
 @notifications_group.command("send")
 def notifications_send() -> None:
     """Send the notifications that are due now, once (the scheduler does this every few seconds)."""
+    config = _config()
+    _send_due(config, _database(config))  # (a periodic job: a fresh install has nothing to send)
+
+
+def _send_due(config: Config, database: Any) -> None:
+    """Send what is due now, once, and say what is still waiting or given up."""
     from alerts.notifiers import build_notifiers, delivery_warnings
     from alerts.outbox import FAILED, RETRYING, OutboxWorker, status_counts
     from yuqing.clock import SystemClock
 
-    config = _config()
-    database = _database(config)  # (a periodic job: a fresh install has nothing to send)
     clock = SystemClock(config.settings.tz())
     for warning in delivery_warnings(config):
         click.echo(f"warning: {warning}", err=True)
@@ -751,7 +761,7 @@ def notifications_send() -> None:
 def notifications_retry(ids: tuple[int, ...]) -> None:
     """Send failed or waiting notifications again, now, with fresh attempts — after fixing what stopped them
     (a Slack token, a channel name, an SMTP password). IDS: the notifications' ids (`yuqing notifications list`
-    shows them); none: every failed or waiting one. The scheduler (or `yuqing notifications send`) sends them."""
+    shows them); none: every failed or waiting one."""
     from alerts.outbox import requeue
     from yuqing.clock import SystemClock
 
@@ -762,7 +772,9 @@ def notifications_retry(ids: tuple[int, ...]) -> None:
     if ids and count < len(ids):
         click.echo(f"{len(ids) - count} of the given notification(s) are neither failed nor waiting to be retried "
                    "(sent, pending or unknown ids); left alone", err=True)
-    click.echo(f"{count} notification(s) due again now; `yuqing notifications send` sends them at once")
+    click.echo(f"{count} notification(s) due again")
+    if count:  # it said it sends them, and only queued them (a review, 2026-11-27)
+        _send_due(config, database)
 
 
 # ----------------------------------------------------------------------------- yuqing replay

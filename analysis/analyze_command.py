@@ -314,9 +314,10 @@ _GRADES_AT_LEAST = {"I": ["I"], "II": ["I", "II"], "III": ["I", "II", "III"], "I
 
 
 @events_command.command("list")
-@click.option("--min-grade", type=click.Choice(["I", "II", "III", "IV"]), default="IV", show_default=True)
+@click.option("--min-grade", type=click.Choice(["I", "II", "III", "IV"]), default="IV", show_default=True,
+              help="Only events of this grade or graver.")
 @click.option("--emerging", is_flag=True, help="Only events flagged as emerging.")
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000), help="How many events.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
 def events_list(min_grade: str, emerging: bool, limit: int, as_json: bool) -> None:
     """The riskiest events first."""

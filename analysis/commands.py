@@ -57,7 +57,12 @@ def train_command(
     if encoder and kind != "sentiment":
         raise click.UsageError("--encoder applies to sentiment models only; drop --encoder")
     if shipped:
-        results = train_shipped_topic(out) if kind == "topic" else train_shipped_sentiment(out, encoder=encoder)
+        from yuqing.paths import SharedDataMissing
+
+        try:
+            results = train_shipped_topic(out) if kind == "topic" else train_shipped_sentiment(out, encoder=encoder)
+        except SharedDataMissing as exc:  # a 44-line traceback ended in this message
+            raise click.ClickException(f"--shipped trains on ../shared/data: {exc}") from None
         for title, result in results.items():
             click.echo(f"{title}: macro-F1 {result['macro_f1']:.4f}")
         return
@@ -120,7 +125,7 @@ def load_model(spec: str) -> PersistedTextModel:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Output CSV (default or '-': standard output).")
 def predict_command(model_spec: str, data: Path, text_column: str, out: Path | None) -> None:
-    """Label every row of a CSV: input columns plus ``label`` and ``score`` (the label's probability)."""
+    """Label every row of a CSV: input columns plus label and score (the label's probability)."""
     if out is not None and str(out) == "-":
         out = None
     if str(data) != "-" and not data.is_file():

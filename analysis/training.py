@@ -352,7 +352,7 @@ def format_scores(title: str, result: dict[str, Any]) -> str:
 def model_card(meta: dict[str, Any]) -> str:
     """The model card: what the model is, what data it saw, how well it does on data it did not see."""
     lines = [
-        f"# {meta['kind']} model card",
+        f"# {meta.get('name') or meta['kind']} model card",
         "",
         meta.get("description", ""),
         "",
@@ -1083,7 +1083,7 @@ def sentiment_notes(encoder: str | None) -> dict[str, str]:
     )
     if encoder:
         limits += (
-            " The encoder makes this model about a hundred times slower than the default one (posts/s in "
+            " The encoder makes this model 150-200 times slower than the default one (posts/s in "
             "`python -m benchmarks.analysis_speed`): choose it (settings.yaml analysis.sentiment_model: "
             "sentiment-e5) where accuracy matters more than throughput."
         )
@@ -1107,6 +1107,7 @@ def train_shipped_sentiment(out: Path | None = None, encoder: str | None = None)
     model, shift = fit_sentiment(scorer, virus, usual, encoder=encoder, distil_from=taught)
     meta = {
         "kind": "sentiment",
+        "name": name,
         "labels": [str(c) for c in model.classes_],
         "prior_shift": shift,
         "description": sentiment_description(encoder, shift),

@@ -274,6 +274,9 @@ def speed_section() -> str:
 
 
 def main() -> int:
+    import argparse
+
+    argparse.ArgumentParser(description=__doc__.split("\n", 1)[0]).parse_args()  # --help, before minutes of work
     try:
         topic_body, _ = topic_section()
         incident_body = incident_section()

@@ -36,7 +36,7 @@ from analysis import hashing  # noqa: E402
 from analysis.enrich import Enricher, Models  # noqa: E402
 from analysis.tokenizer import has_chinese  # noqa: E402
 from analysis.training import FAST_PATH_MAX_ROWS  # noqa: E402
-from benchmarks.report import table, write_report  # noqa: E402
+from benchmarks.report import run_main, table, write_report  # noqa: E402
 from yuqing import paths  # noqa: E402
 from yuqing.contract import Post  # noqa: E402
 from yuqing.paths import shared_data_file  # noqa: E402
@@ -287,4 +287,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run_main(main, "analysis_speed"))

@@ -42,7 +42,7 @@ from zoneinfo import ZoneInfo
 
 from sklearn.metrics import adjusted_rand_score
 
-from benchmarks.report import table, write_report
+from benchmarks.report import run_main, table, write_report
 from yuqing.contract import MediaTier, Post
 from yuqing.paths import shared_data_file
 
@@ -233,4 +233,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run_main(main, "events_quality"))

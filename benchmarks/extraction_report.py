@@ -112,6 +112,9 @@ def render(results: list[PageResult]) -> str:
 
 
 def main() -> int:
+    import argparse
+
+    argparse.ArgumentParser(description=__doc__.split("\n", 1)[0]).parse_args()  # --help, before the work
     try:
         pages = fixture_pages()
     except SharedDataMissing as error:

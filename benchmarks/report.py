@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,3 +36,13 @@ def write_report(name: str, title: str, body: str, echo: bool = True) -> Path:
     if echo:
         sys.stdout.write(text + f"\n(report written to {path})\n")
     return path
+
+
+def run_main(main: Callable[[], object], name: str) -> int:
+    """Run a benchmark's ``main``: the data it needs missing is said in one line (exit 2), not a traceback."""
+    try:
+        result = main()
+    except paths.SharedDataMissing as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return 2
+    return result if isinstance(result, int) else 0

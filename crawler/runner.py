@@ -154,7 +154,7 @@ def run_crawls(
     def crawl_all() -> Generator[Any, Any, None]:
         for run in runs:
             if any(r.interrupted for r in runs):  # Ctrl-C: the sources after the one it stopped are not crawled
-                run.failure = "not crawled: the crawl was interrupted (Ctrl-C) before this source"
+                run.failure = "the crawl was interrupted (Ctrl-C) before this source"
                 continue
             try:
                 crawler = process.create_crawler(process.spider_loader.load(run.type))

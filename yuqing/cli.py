@@ -10,6 +10,7 @@ import functools
 import importlib
 import json
 import os
+import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -122,7 +123,7 @@ def main(sandbox: str | None) -> None:
 
 @main.group()
 def config() -> None:
-    """Check and show the configuration (config/*.yaml)."""
+    """The configuration (config/*.yaml): `yuqing config check` validates it."""
 
 
 @config.command("check")
@@ -261,6 +262,9 @@ def es_status(as_json: bool) -> None:
         status = LocalNode(settings).status()
         info.update(running=status.running, pid=status.pid, health=status.health, version=status.version,
                     home=str(status.home))
+        if status.foreign:
+            info["note"] = (f"the node answering on {status.url} was not started from {status.home} (another "
+                            "YUQING_HOME, or by hand): `yuqing es stop` here leaves it running")
     counts = _counts(cfg) if info.get("health") or not info["managed"] else {}
     info.update(counts)
     if as_json:
@@ -301,8 +305,15 @@ def es_stop() -> None:
     if cfg.settings.elasticsearch.effective_url():
         click.echo("a configured cluster is in use; yuqing does not stop it")
         return
-    stopped = LocalNode(cfg.settings.elasticsearch).stop()
-    click.echo("Elasticsearch stopped" if stopped else "Elasticsearch was not running")
+    node = LocalNode(cfg.settings.elasticsearch)
+    stopped = node.stop()
+    if stopped:
+        click.echo("Elasticsearch stopped")
+    elif node.health():  # "was not running" while `es status` said running True
+        click.echo(f"the Elasticsearch answering on {node.url} was not started from this state directory "
+                   f"({node.home}); stop it with the YUQING_HOME that started it, or where you started it by hand")
+    else:
+        click.echo("Elasticsearch was not running")
 
 
 @es.command("migrate")
@@ -323,7 +334,7 @@ def es_migrate(force: bool) -> None:
 
 
 @es.command("rollover")
-@click.option("--dry-run", is_flag=True)
+@click.option("--dry-run", is_flag=True, help="Say whether each alias would roll over, and change nothing.")
 def es_rollover(dry_run: bool) -> None:
     """Roll the posts and events aliases over when the configured age, size or count is reached."""
     from yuqing.es.client import ElasticsearchUnavailable, connect
@@ -339,7 +350,12 @@ def es_rollover(dry_run: bool) -> None:
     result = IndexLayout(settings.index_prefix).rollover(client, r.max_age, r.max_docs, r.max_primary_shard_size,
                                                          dry_run=dry_run)
     for kind, body in result.items():
-        click.echo(f"{kind}: {body['old_index']} → {body['new_index']} rolled_over={body['rolled_over']}")
+        if dry_run:  # Elasticsearch's dry run never rolls over; its conditions say which were reached
+            reached = any((body.get("conditions") or {}).values())
+            done = "would roll over" if reached else "would stay (no condition reached)"
+        else:
+            done = "rolled over" if body["rolled_over"] else "stays (no condition reached)"
+        click.echo(f"{kind}: {body['old_index']} → {body['new_index']}: {done}")
 
 
 # ----------------------------------------------------------------------------- database
@@ -366,7 +382,7 @@ def db_upgrade() -> None:
 
 @main.command("dashboard")
 @click.option("--host", default=None, help="Bind address (default from settings: 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Port (default from settings: 8600).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default from settings: 8600).")
 def dashboard(host: str | None, port: int | None) -> None:
     """Serve the press office, unit, leader and evaluator dashboards."""
     import uvicorn
@@ -382,6 +398,9 @@ def dashboard(host: str | None, port: int | None) -> None:
 
     cfg = load_or_exit()
     settings = cfg.settings
+    host = host or settings.dashboard.host
+    port = port or settings.dashboard.port
+    listening = _listen(host, port, "--port, or dashboard.port in config/settings.yaml")  # first: said at once
     try:
         database = Database(settings.database.effective_url())
         database.check_schema()
@@ -406,11 +425,24 @@ def dashboard(host: str | None, port: int | None) -> None:
                      evaluators=evaluators, evaluators_env=variable, sandbox=paths.sandbox())
     if evaluators:
         click.echo(f"{len(evaluators.by_passphrase)} evaluator(s) may score cases on their pages ({variable})")
-    host = host or settings.dashboard.host
-    port = port or settings.dashboard.port
     click.echo(f"dashboards at http://{host}:{port}/ (press office), /search, /units (responsible units), /leader, "
                "/evaluator")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listening])
+
+
+def _listen(host: str, port: int, where: str) -> socket.socket:
+    """A socket bound to host:port, or a message that says who to stop or what to change (uvicorn printed
+    "dashboards at …", then "[Errno 98] address already in use", and exited 3)."""
+    listening = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host, port))
+    except OSError as exc:
+        listening.close()
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}; another program (perhaps "
+                                   f"another `yuqing dashboard`) uses it: stop it, or choose a free port ({where})"
+                                   ) from None
+    return listening
 
 
 @main.command("paths")
@@ -423,7 +455,9 @@ def show_paths() -> None:
         click.echo(f"state        {paths.state_dir()}")
     except paths.StateDirUnusable as exc:
         click.echo(f"state        unusable: {exc}")
-    click.echo(f"shared data  {paths.shared_data_dir()}")
+    shared = paths.shared_data_dir()
+    missing = "" if shared.is_dir() else "  (missing: only training and the benchmarks need it; set YUQING_SHARED_DATA)"
+    click.echo(f"shared data  {shared}{missing}")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sys
 import time
 from collections import Counter
 from datetime import timedelta
@@ -101,6 +102,10 @@ def demo_command(fresh: bool, hours: int) -> None:
         web.stop()
     for run in runs:
         click.echo(f"   {run.summary()}")
+    if any(r.interrupted for r in runs):  # Ctrl-C: no cases from half a crawl (they went to other units)
+        click.echo("demo interrupted during the crawl; nothing was analysed. Run `yuqing demo --fresh` to start "
+                   "again", err=True)
+        sys.exit(130)
 
     click.echo("4. Events, rules and cases")
     clock = ManualClock(time_now(config))
@@ -115,7 +120,8 @@ def demo_command(fresh: bool, hours: int) -> None:
     worker = OutboxWorker(database, build_notifiers(config, clock=clock, record_all=True), clock)
     sent = _drain(worker)
     click.echo(f"   {clustered} posts clustered into events; {len(report.opened)} case(s) opened, "
-               f"{len(report.grew)} grew; {sent} alert(s) recorded locally (the demo delivers nothing)")
+               f"{len(report.grew)} grew; {sent} alert(s) recorded locally (the demo delivers nothing; one per "
+               "recipient and channel)")
     for line in report.lines:
         click.echo(f"   {line}")
 
@@ -130,7 +136,7 @@ def demo_command(fresh: bool, hours: int) -> None:
             totals["delivered"] += _drain(worker)
         click.echo(f"   {totals['reminders']} reminder(s), {totals['overdue']} overdue deadline(s), "
                    f"{totals['escalations']} escalation(s), {totals['digests']} digest(s); "
-                   f"{totals['delivered']} notification(s) recorded locally")
+                   f"{totals['delivered']} notification(s) recorded locally (one per recipient and channel)")
     pipeline.close()
 
     es.indices.refresh(index=[layout.posts.alias, layout.events.alias])
@@ -141,7 +147,8 @@ def demo_command(fresh: bool, hours: int) -> None:
         kinds = Counter(n.kind for n in session.query(Notification).filter(Notification.status == "sent"))  # recorded
         click.echo("")
         click.echo(f"Indexed {posts} posts and {events} events in Elasticsearch; {len(cases)} case(s); "
-                   f"notifications recorded: " + (", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) or "none"))
+                   "notifications recorded (one per recipient and channel): "
+                   + (", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) or "none"))
         for case in cases:
             due = ", ".join(f"{d.kind} {d.due_at.astimezone(config.settings.tz()):%m-%d %H:%M}"
                             for d in case.deadlines)

@@ -53,8 +53,8 @@ def sandbox() -> str | None:
     """The sandbox this process works in (``YUQING_SANDBOX``; ``yuqing --sandbox NAME``), or None: the deployment."""
     name = os.environ.get(SANDBOX_ENV) or None
     if name is not None and not _SANDBOX_NAME.fullmatch(name):
-        raise StateDirUnusable(f"{SANDBOX_ENV}={name!r} is no sandbox name; use lower-case letters, digits, '-' and "
-                               "'_' (up to 31), e.g. demo")
+        raise StateDirUnusable(f"{name!r} is no sandbox name (--sandbox or {SANDBOX_ENV}); use lower-case letters, "
+                               "digits, '-' and '_' (up to 31), e.g. demo")
     return name
 
 

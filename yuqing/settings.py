@@ -875,7 +875,8 @@ def load_config(directory: Path | str | None = None) -> Config:
     parsed: dict[str, Any] = {}
     if not directory.is_dir():
         raise ConfigError(directory, [ConfigProblem(str(directory), "", None, "configuration directory not found",
-                                                    "pass the folder that holds settings.yaml and the others")])
+                                                    "point YUQING_CONFIG_DIR (or the command's directory argument) "
+                                                    "at the folder that holds settings.yaml and the others")])
     for name, model in _MODELS.items():
         value, file_problems = _parse(directory / name, model)
         problems += file_problems

@@ -144,6 +144,7 @@ class WeiboSpider(SourceSpider):
         post = self.post(blog, where, response)
         original = blog.get("retweeted_status") if isinstance(blog, dict) else None
         if post is not None and isinstance(original, dict):
+            self.found()  # the reposted original is an item of its own (12 new of "13 found" did not add up)
             yield from self.post_and_original(original, where + " (original)", response)
         if post is None:
             return

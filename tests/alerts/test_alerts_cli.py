@@ -383,6 +383,35 @@ def test_a_case_number_beyond_what_a_database_holds_is_refused_readably(env: dic
     assert code == 2 and "is not in the range 1<=x<=9223372036854775807" in out
 
 
+def test_retry_sends_the_notifications_once_the_cause_is_fixed(env: dict[str, str], database: Database) -> None:
+    """retry said it sends them, and only queued them again."""
+    from tests.support.net import free_port
+    from tests.support.slack_emulator import DEFAULT_TOKEN, SlackEmulator
+
+    settings_path = Path(env["YUQING_CONFIG_DIR"]) / "settings.yaml"
+
+    def point_slack_at(url: str) -> None:
+        settings = yaml.safe_load(settings_path.read_text(encoding="utf-8"))
+        settings["notifications"]["slack"]["base_url"] = url
+        settings_path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+
+    env = {**env, "YUQING_SLACK_TOKEN": DEFAULT_TOKEN}
+    point_slack_at(f"http://127.0.0.1:{free_port()}/api/")  # nobody answers there
+    open_case(database)
+    yuqing(env, "notifications", "send")
+    with database.sessions() as session:
+        waiting = session.scalars(select(Notification).where(Notification.channel == "slack")).all()
+        assert waiting and all(n.status == "retrying" for n in waiting)
+    with SlackEmulator() as slack:
+        point_slack_at(slack.api_url)
+        code, out = yuqing(env, "notifications", "retry")
+        assert code == 0 and "due again" in out and "sent or recorded now" in out
+        assert len(slack.posts) == len(waiting)
+    with database.sessions() as session:
+        assert all(n.status == "sent" for n in session.scalars(select(Notification)
+                                                               .where(Notification.channel == "slack")))
+
+
 def test_a_case_is_handed_to_another_unit_from_the_command_line(env: dict[str, str], database: Database) -> None:
     case_id = open_case(database)
     code, out = yuqing(env, "cases", "reassign", str(case_id), "--unit", "a-nowhere", "--actor", "办公室",

@@ -429,3 +429,12 @@ def test_train_into_a_place_it_cannot_write_is_refused_before_training(tmp_path:
         result = CliRunner().invoke(train_command, ["topic", "--data", str(data), *TRAIN, "--out", str(out)])
         assert result.exit_code != 0 and said in result.output, result.output
         assert "held-out" not in result.output  # refused before it trained
+
+
+def test_a_line_without_text_is_analysed_and_said(tmp_path: Path) -> None:
+    """A line with no text field was taken as an empty post in silence (the contract: id and text)."""
+    result, out = analyzed(tmp_path, '{"id":"a"}\n{"id":"b","title":"A3区某小学食堂疑似食物中毒"}\n')
+    assert result.exit_code == 0
+    assert "p.jsonl:1: no 'text' field: analysed as an empty post" in result.stderr
+    assert "p.jsonl:2: no 'text' field: the title alone is analysed" in result.stderr
+    assert [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()] == ["a", "b"]

@@ -60,7 +60,7 @@ def test_the_demo_crawls_analyses_opens_cases_and_escalates(es_node: str, es_cli
         home = home / "sandboxes" / "demo"
         assert "→ a3-edu" in out  # the A3区 school canteen incident goes to the district's education bureau
         assert "escalation(s)" in out and " 0 escalation(s)" not in out
-        assert "alert(s) recorded locally (the demo delivers nothing)" in out  # not "delivered": no secret is set
+        assert "alert(s) recorded locally (the demo delivers nothing;" in out  # not "delivered": no secret is set
         deliveries = [json.loads(line) for line in (home / "notifications.jsonl").read_text(encoding="utf-8")
                       .splitlines()]
         kinds = {d.get("kind") or d.get("payload", {}).get("kind") for d in deliveries}
@@ -77,3 +77,40 @@ def _mobiles(text: str) -> list[str]:
     import re
 
     return re.findall(r"(?<!\d)1[3-9]\d{9}(?!\d)", text)
+
+
+def test_ctrl_c_during_the_demos_crawl_stops_the_demo(es_node: str, tmp_path: Path) -> None:
+    """The crawl stopped, and the demo went on: it opened cases from half the posts (one routed to another unit)
+    and exited 0."""
+    import signal
+    import time
+
+    config = tmp_path / "config"
+    shutil.copytree(REPO / "config", config)
+    settings = yaml.safe_load((config / "settings.yaml").read_text(encoding="utf-8"))
+    settings["elasticsearch"]["index_prefix"] = f"demo{uuid.uuid4().hex[:8]}"
+    (config / "settings.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    port = free_port()
+    sources = (config / "sources.yaml").read_text(encoding="utf-8").replace("127.0.0.1:8700", f"127.0.0.1:{port}")
+    (config / "sources.yaml").write_text(sources, encoding="utf-8")
+    home = tmp_path / "home"
+    env = {**os.environ, "YUQING_CONFIG_DIR": str(config), "YUQING_HOME": str(home), "YUQING_ES_URL": es_node,
+           "PYTHONUNBUFFERED": "1"}
+    env.pop("YUQING_DATABASE_URL", None)
+    process = subprocess.Popen([sys.executable, "-m", "yuqing.cli", "demo"], cwd=REPO, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("3. Crawling"):
+                break
+        time.sleep(3)  # the crawl is under way (six sources, a second between a site's requests at first)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err[-2000:]
+    assert "demo interrupted during the crawl; nothing was analysed" in err and "4. Events" not in out
+    listed = subprocess.run([sys.executable, "-m", "yuqing.cli", "--sandbox", "demo", "cases", "list", "--json"],
+                            cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert listed.returncode != 0 or json.loads(listed.stdout) == []

@@ -119,3 +119,61 @@ def test_a_database_url_with_a_query_is_found_and_sending_needs_no_case_yet(tmp_
     assert run(env, "notifications", "send")[0] == 0  # creates the database: nothing to send
     code, out = run(env, "cases", "list")
     assert code == 0 and "0 case(s)" in out
+
+
+def test_the_dashboards_on_a_port_in_use_say_so_at_once_and_on_a_free_one_serve(tmp_path: Path) -> None:
+    """uvicorn printed "dashboards at …", then "[Errno 98] address already in use", and exited 3."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from tests.support.net import free_port
+
+    env = {**os.environ, "YUQING_HOME": str(tmp_path), "YUQING_DATABASE_URL": f"sqlite:///{tmp_path / 'y.db'}",
+           "YUQING_ES_URL": f"http://127.0.0.1:{free_port()}"}
+    upgrade(env["YUQING_DATABASE_URL"])
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, out = run(env, "dashboard", "--port", str(port))
+        assert code == 1 and f"cannot listen on 127.0.0.1:{port}" in out and "choose a free port" in out
+        assert "dashboards at" not in out
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "yuqing.cli", "dashboard", "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None and time.monotonic() < deadline, server.stderr.read() if server.stderr else ""
+                time.sleep(0.3)
+        assert page.status_code == 200 and "舆情" in page.text
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_a_node_another_state_directory_started_is_named_as_such(es_node: str, tmp_path: Path) -> None:
+    """With a mistyped YUQING_HOME, `es status` said running, `es stop` said "was not running", and the demo wrote
+    into the other setup's node in silence."""
+    import json
+    from urllib.parse import urlsplit
+
+    import httpx
+
+    env = {"YUQING_HOME": str(tmp_path), "YUQING_ES_PORT": str(urlsplit(es_node).port), "YUQING_ES_URL": ""}
+    code, out = run(env, "es", "status", "--json")
+    status = json.loads(out)
+    assert code == 0 and status["health"] and status["pid"] is None
+    assert "was not started from" in status["note"] and status["home"] in status["note"]
+    code, out = run(env, "es", "stop")
+    assert code == 0 and "was not started from this state directory" in out
+    assert httpx.get(f"{es_node}/_cluster/health", timeout=10).status_code == 200  # left running

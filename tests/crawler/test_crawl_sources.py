@@ -74,6 +74,12 @@ def test_every_demo_source_is_indexed_with_its_fields(demo_web: DemoWeb, crawl_e
     assert "[怒]" in weibo["4990000000000001"]["text"] and "<span" not in weibo["4990000000000001"]["text"]
     assert all(re.fullmatch(r"u_[0-9a-f]{12}", d["author"]) for d in weibo.values())
     assert all(d.get("published_at") for d in weibo.values()), "every created_at form is read"
+    # what the summary counts adds up: each item found is new, seen before or outside the window (a reposted
+    # original was no item "found", and "12 new, 13 found, 2 seen before, 1 outside" did not add up)
+    stats = result.stats("demo_weibo")
+    filtered = sum(v for k, v in stats.items() if k.startswith("yuqing/filtered/"))
+    assert stats["yuqing/items_found"] == (stats["yuqing/posts_new"] + stats.get("yuqing/seen_before", 0)
+                                           + stats.get("yuqing/duplicates", 0) + filtered)
 
     fetched = demo_web.access_log.counts()
     assert "/private/internal-notice.html" not in fetched, "robots.txt is obeyed"

@@ -49,6 +49,12 @@ class NodeStatus:
     version: str | None
     home: Path
 
+    @property
+    def foreign(self) -> bool:
+        """An Elasticsearch answers on the port, but this state directory did not start it (another YUQING_HOME's
+        node, or one started by hand): its data and its stopping belong elsewhere."""
+        return self.health is not None and self.pid is None
+
 
 def cache_dir() -> Path:
     """Where unpacked distributions live, shared by all checkouts: ``YUQING_CACHE``, else ~/.cache/yuqing
