@@ -417,7 +417,7 @@ def _load(session: Session, case_id: int) -> Case:
 
 def is_acknowledged(case: Case) -> bool:
     """Acknowledged in the current episode (a reopened case needs a fresh acknowledgement)."""
-    return case.acknowledged_at is not None and (case.notified_at is None or case.acknowledged_at >= case.notified_at)
+    return case.signed_off()
 
 
 def acknowledge(session: Session, case_id: int, actor: str, at: datetime, reason: str = "") -> Case:
@@ -545,7 +545,7 @@ def reassign(session: Session, case_id: int, actor: str, at: datetime, unit_id: 
     case.unit_id = unit_id
     case.joint_unit_ids = [u for u in case.joint_unit_ids if u != unit_id]
     case.route_explanation = [*case.route_explanation, {"step": "reassigned", "unit": unit_id, "from": previous,
-                                                         "reason": f"转办（{actor}）：{reason}"}]
+                                                         "at": at.isoformat(), "reason": f"转办（{actor}）：{reason}"}]
     # The new unit signs it off itself: the previous unit's 签收 stopped escalation for silence for a unit that
     # had never seen the case.
     case.notified_at, case.escalation_level, case.escalated_at = at, 0, None
@@ -621,9 +621,12 @@ def _cues_judged_before(case: Case, config: Config) -> list[str]:
 def case_dict(case: Case, config: Config) -> dict[str, Any]:
     """A case as JSON for `yuqing cases list --json` and the replay report."""
     tz = config.settings.tz()
+    pending = sorted(case.pending_deadlines(), key=lambda d: d.due_at) if case.state != CLOSED else []
     return {
         "id": case.id,
         "event_id": case.event_id,
+        # what the case must meet next (a closed case: nothing; a false alarm showed a deadline to meet)
+        "next_deadline": {"kind": pending[0].kind, "due_at": local(pending[0].due_at, tz)} if pending else None,
         "title": case.title,
         "topic": case.topic,
         "region": _region_label(case),

@@ -388,10 +388,8 @@ def cases_list(as_json: bool, state: str | None, unit: str | None) -> None:
         click.echo(json.dumps(cases, ensure_ascii=False, indent=2))
         return
     for c in cases:
-        current = max((episode(d["kind"]) for d in c["deadlines"]), default=0)
-        open_deadlines = sorted((d for d in c["deadlines"] if not d["met_at"] and episode(d["kind"]) == current),
-                                key=lambda d: d["due_at"])  # (a reopened case pursues its new round's deadlines)
-        nxt = f"{open_deadlines[0]['kind']} {open_deadlines[0]['due_at'][:16]}" if open_deadlines else "-"
+        upcoming = c["next_deadline"]  # the case's pending deadlines (Case.pending_deadlines); none once closed
+        nxt = f"{upcoming['kind']} {upcoming['due_at'][:16]}" if upcoming else "-"
         click.echo(f"#{c['id']:<4} {c['grade'] or '-':3} {c['state']:12} {c['unit'] or '-':18} {nxt:38} {c['title']}")
     click.echo(f"{len(cases)} case(s)")
 

@@ -302,7 +302,10 @@ class Escalator:
         else:
             why = (f"告警后 {esc.unacknowledged_after_minutes:g} 分钟未签收" if level == 1 else
                    f"第 {level - 1} 级升级后 {esc.next_level_after_minutes:g} 分钟仍未签收")
-            key = f"escalation:{case.id}:unack:{case.reopen_count}:{level}"
+            # per round and per hand-over: the unit a case was handed to is escalated afresh (the key repeated and
+            # the outbox dropped the new unit's escalation)
+            handed = sum(1 for e in case.events if e.action == "reassigned")
+            key = f"escalation:{case.id}:unack:{case.reopen_count}:{level}" + (f":h{handed}" if handed else "")
             case.escalation_level, case.escalated_at = level, now
         who = "本单位领导" if target.id == case.unit_id else f"{target.name}（{target.id}）领导"
         text = f"升级（第 {level} 级）：{why}；通知{who}"

@@ -361,6 +361,8 @@ def format_explanation(steps: list[dict[str, Any]]) -> list[str]:
             lines.append(f"→ 责任单位 {step['unit']}：{step['reason']}")
         elif kind == "joint":
             lines.append(f"+ 联动单位 {step['unit']}：{step['reason']}")
+        elif kind == "reassigned":
+            lines.append(f"⇒ 转办至 {step['unit']}（原责任单位 {step.get('from')}）：{step['reason']}")
         else:
             lines.append(str(step))
     return lines

@@ -205,7 +205,7 @@ class SlackActions:
                 since = max(now - RESUBMIT_WINDOW, _round_start(case)) if case is not None else now
                 last = _latest_answer(session, case_id)
                 if (last is not None and last.actor == actor and last.reason == masked
-                        and _recorded_at(last) >= since):
+                        and (last.details or {}).get("channel") == channel and _recorded_at(last) >= since):
                     return Response(status_code=200)
                 cases.record_response(session, case_id, actor, published, masked, channel=channel,
                                       recorded_at=now if published != now else None)

@@ -176,7 +176,7 @@ _NOT_CASUALTIES = re.compile(r"(?:确诊|感染|疑似|治愈|出院|隔离|密�
 # 押金至今下落不明: money, not a person, is missing.
 _MONEY_BEFORE = re.compile(r"[元钱款币]|资金|押金|物资|货物")
 # "从150万人中找出撞死老太的司机": the people a count is taken among are no casualties.
-_AMONG = ("中", "之中", "当中")
+_AMONG = re.compile(r"(?:之|当)?中(?![毒暑弹枪刀风招标奖彩])")  # not 3人中毒死亡
 # The largest count read as people: a 20-digit number in a post is no casualty figure.
 MAX_COUNT = 10_000_000
 _SOMEONE_DIED = re.compile(rf"(?<![没无])有人(?:不幸|当场)?(?:{_DEATH})")
@@ -200,7 +200,8 @@ _DIED_UNNUMBERED = re.compile(
     r"(?<![能会])[撞轧砸压烧淹炸摔电]死了?(?=[人男女老小孩儿婴幼学工行路司村居市乘游骑环保民农外快少妇孕师医护警]|"
     r"[多数一两二三四五六七八九十0-9]+[名个位人])")
 # A death of an animal is no casualty: 被撞死野鸡, 小狗在加州车祸身亡, 丧生了几亿动物.
-_ANIMAL = re.compile(r"狗|猫|鸡|鸭|鹅|猪|牛|羊|鱼|鸟|犬|兔|动物|宠物|家禽|牲畜")
+_ANIMAL = re.compile(r"(?:狗|猫|鸡|鸭|鹅|猪|牛|羊|鱼|鸟|犬|兔|动物|宠物|家禽|牲畜)(?![塘城园棚圈舍场池缸馆市])")
+# (鱼塘, 羊城, 动物园, 牛棚 are places: 男子在鱼塘溺亡 is a man's death.)
 _NOBODY_BEFORE = re.compile(r"(?:没有?|无|未|不|别|防)(?:人|有人|任何人)?(?:不幸|当场)?$")
 _DENIAL = re.compile(
     r"(?:无|未造成|没有|暂无|未发现|未有|并无|无一|未)(?:造成|导致|出现|发生)?(?:任何)?(?:人员|人)?"
@@ -375,7 +376,7 @@ def _clause_counts(clause: str) -> list[tuple[str, int]]:
     """
     items = [(m.lastgroup or "", m) for m in _ITEM.finditer(clause)
              if m.lastgroup != "n" or not (_NOT_CASUALTIES.search(clause, max(0, m.start() - 8), m.start())
-                                           or (m.group(0).endswith("人") and clause.startswith(_AMONG, m.end())))]
+                                           or (m.group(0).endswith("人") and _AMONG.match(clause, m.end())))]
     if not items or not any(kind == "n" for kind, _ in items):
         return []
     count_first = items[0][0] == "n"

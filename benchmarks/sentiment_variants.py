@@ -43,7 +43,7 @@ from analysis.training import (
     tune_prior_shift,
     weibo_senti_100k,
 )
-from benchmarks.report import table, write_report
+from benchmarks.report import run_main, table, write_report
 
 POLARITIES = np.array(["negative", "neutral", "positive"])
 
@@ -229,4 +229,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_main(main, "sentiment_variants"))

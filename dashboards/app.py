@@ -95,19 +95,6 @@ def _left(hours: float | None) -> str:
     return f"剩 {hours:.1f} h" if hours >= 0 else f"超时 {-hours:.1f} h"
 
 
-def _deadline_status(deadline: Any, now: datetime) -> tuple[str, bool]:
-    """(what a deadline's state is, whether it was missed): 按时完成, 逾期完成（晚 3.5 h）, 超时 12.0 h, 剩 3.5 h."""
-    def aware(value: datetime) -> datetime:
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)  # the database keeps naive UTC
-
-    due = aware(deadline.due_at)
-    if deadline.met_at is not None:
-        late = (aware(deadline.met_at) - due).total_seconds() / 3600
-        return ("按时完成", False) if late <= 0 else (f"逾期完成（晚 {late:.1f} h）", True)
-    left = (due - now).total_seconds() / 3600
-    return _left(left), left < 0
-
-
 _TIER_NAMES = {"central": "央媒", "provincial": "省级媒体", "local": "地方媒体", "self-media": "自媒体"}
 
 
@@ -152,7 +139,7 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
                        action=_named(CASE_ACTION_NAMES), sentiment=_named(SENTIMENT_NAMES),
                        kind=lambda k: deadline_kind_name(str(k or "")),
                        unit=lambda unit_id: names.get(unit_id or "", unit_id or "（未分派）"),
-                       status=lambda d: _deadline_status(d, clock.now()),
+                       status=lambda d, case: metrics.deadline_state(case, d, clock.now()),
                        assessed=lambda total: "{0.colour}（{0.verdict}）".format(assessment.level(float(total))))
 
     def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:

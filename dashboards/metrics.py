@@ -65,7 +65,7 @@ class CaseVerdict:
     title: str
     unit_id: str | None
     grade: str | None
-    responded: bool
+    responded: bool | None  # None: nothing was owed (closed before any response deadline fell due)
     on_time: bool | None
     hours_to_ack: float | None
     hours_to_response: float | None
@@ -78,6 +78,7 @@ class CaseVerdict:
     effect_window_over: bool = False  # the 24 h after the response have passed: the effect can be judged
     assessed_total: float | None = None  # the evaluators' mean total (yuqing.assessment), when scored
     assessors: int = 0
+    handed_from: list[str] = field(default_factory=list)  # the units it was handed over from (转办), in order
 
     @property
     def assessed_level(self) -> assessment.Level | None:
@@ -126,6 +127,7 @@ FINDINGS = ("处置不得力", "回应不妥当", "报告不及时")
 class UnitScore:
     unit_id: str
     cases: int = 0
+    owed: int = 0  # cases that owed a response (not closed before any response deadline fell due)
     responded: int = 0
     on_time: int = 0
     judged: int = 0
@@ -148,7 +150,7 @@ class UnitScore:
 
     @property
     def response_rate(self) -> float | None:
-        return self.responded / self.cases if self.cases else None
+        return self.responded / self.owed if self.owed else None
 
     @property
     def timely_rate(self) -> float | None:
@@ -181,7 +183,7 @@ class Evaluation:
 
     @property
     def response_rate(self) -> float | None:
-        return self._share([v.responded for v in self.verdicts])
+        return self._share([v.responded for v in self.verdicts if v.responded is not None])
 
     @property
     def timely_rate(self) -> float | None:
@@ -211,13 +213,37 @@ class Evaluation:
         }
 
 
-def _first_sign_off(case: Case) -> datetime | None:
-    """When the unit first signed the case off: its first 签收, or the first response that signed it off implicitly.
-    ``acknowledged_at`` holds the latest (a reopened case is signed off again), which made a half-hour sign-off
-    count as 74 h after a reopening three days on."""
-    signed = [_aware(e.at) for e in case.events
-              if e.action == "acknowledged" or (e.details or {}).get("implicit_acknowledgement")]
-    return min(signed) if signed else _aware(case.acknowledged_at)
+def _first_sign_off(case: Case) -> tuple[datetime, datetime] | None:
+    """(when the alert came, when the case's unit first signed it off): its first 签收, or the first response that
+    signed it off implicitly, by the unit that holds the case (after a 转办, the new unit's), timed from the alert it
+    answered — the opening, a reopening or the hand-over. ``acknowledged_at`` holds the latest sign-off, which made a
+    half-hour sign-off count as 74 h after a reopening three days on; the previous unit's sign-off was credited to
+    the unit a case was handed to."""
+    handed = [_aware(e.at) for e in case.events if e.action == "reassigned"]
+    since = max(handed, default=None)
+    signed = sorted(at for e in case.events
+                    if (e.action == "acknowledged" or (e.details or {}).get("implicit_acknowledgement"))
+                    and (at := _aware(e.at)) is not None and (since is None or at >= since))
+    if not signed and since is None and case.acknowledged_at is not None:  # a case whose timeline holds no sign-off
+        signed = [_aware(case.acknowledged_at)]
+    if not signed:
+        return None
+    alerts = [_aware(case.opened_at), *handed, *(_aware(e.at) for e in case.events if e.action == "reopened")]
+    came = max((a for a in alerts if a is not None and a <= signed[0]), default=_aware(case.opened_at))
+    return came, signed[0]
+
+
+def holders(case: Case) -> list[tuple[datetime, str | None]]:
+    """Which unit held the case from when: the first, then each unit it was handed to (转办)."""
+    handed = [e for e in case.events if e.action == "reassigned"]
+    first = (handed[0].details or {}).get("from") if handed else case.unit_id
+    return [(_aware(case.opened_at), first), *((_aware(e.at), (e.details or {}).get("to")) for e in handed)]
+
+
+def holder_at(case: Case, at: datetime) -> str | None:
+    """The unit that held the case at ``at`` (a deadline missed before a 转办 is the previous unit's)."""
+    held = holders(case)
+    return max(((t, u) for t, u in held if t <= _aware(at)), key=lambda h: h[0], default=held[0])[1]
 
 
 def _round_starts(case: Case) -> dict[int, datetime]:
@@ -226,25 +252,46 @@ def _round_starts(case: Case) -> dict[int, datetime]:
     return {0: _aware(case.opened_at), **{n: at for n, at in enumerate(reopened, start=1)}}
 
 
-def _lapsed(deadline: Deadline, closed: dict[int, datetime]) -> bool:
+def _lapsed(deadline: Deadline, case: Case) -> bool:
     """A deadline the case was closed by (at or before its due time), unmet: no longer a duty (a false alarm
     closed in 20 minutes was judged late two days on, and its unit proposed for 约谈整改). Closing after the due
     time erases nothing."""
-    at = _aware(closed.get(episode(deadline.kind)))
+    at = _aware(case.closed_after(episode(deadline.kind)))
     if at is None or at > _aware(deadline.due_at):
         return False
     met = _aware(deadline.met_at)
     return met is None or met > at
 
 
+def deadline_state(case: Case, deadline: Deadline, now: datetime) -> tuple[str, bool]:
+    """(what a deadline's state is, whether it was missed), as the evaluation judges it: 按时完成, 逾期完成（晚 3.5 h）,
+    已关闭，不再考核 (the case was closed before it fell due), 超时 8.0 h（至关闭）, 超时 12.0 h, 剩 3.5 h. The case page
+    and the unit page called a false alarm's deadlines missed, growing by the hour, where the evaluator did not."""
+    due = _aware(deadline.due_at)
+    met = _aware(deadline.met_at)
+    if met is not None:
+        late = (met - due).total_seconds() / 3600
+        return ("按时完成", False) if late <= 0 else (f"逾期完成（晚 {late:.1f} h）", True)
+    closed = _aware(case.closed_after(episode(deadline.kind)))
+    if closed is not None:
+        if closed <= due:
+            return "已关闭，不再考核", False
+        return f"超时 {(closed - due).total_seconds() / 3600:.1f} h（至关闭）", True
+    left = (due - now).total_seconds() / 3600
+    return (f"剩 {left:.1f} h", False) if left >= 0 else (f"超时 {-left:.1f} h", True)
+
+
 def _hours_to_sign_off(case: Case) -> float | None:
     """Hours from opening to the unit's sign-off (签收). None when the only "sign-off" is an answer published before
     the case was opened (a board reply found with its message): nobody signed anything off, and counting it as 0 h
     made the median sign-off time 0.0 h from one such case (a review, 2026-11-27)."""
-    opened, acknowledged = _aware(case.opened_at), _first_sign_off(case)
-    if opened is not None and acknowledged is not None and acknowledged < opened:
+    signed = _first_sign_off(case)
+    if signed is None:
         return None
-    return _hours(opened, acknowledged)
+    came, acknowledged = signed
+    if acknowledged < came:
+        return None
+    return _hours(came, acknowledged)
 
 
 def _hours(start: datetime | None, end: datetime | None) -> float | None:
@@ -267,8 +314,11 @@ def judge_case(case: Case, now: datetime) -> CaseVerdict:
     """Timeliness of one case from its deadlines: each response deadline met by its due time, or not. A deadline
     the case was closed before (a false alarm, or a round closed before it fell due) is not judged."""
     first = first_response(case)
-    starts, closed = _round_starts(case), case.closed_rounds()
-    duties = [d for d in case.deadlines if not _lapsed(d, closed)]
+    starts = _round_starts(case)
+    duties = [d for d in case.deadlines if not _lapsed(d, case)]
+    # A response was owed unless every response deadline lapsed: a false alarm closed in 20 minutes owed none, and
+    # counted as unanswered in the response rate.
+    owed = any(base_kind(d.kind) in RESPONSE_KINDS for d in duties)
     # Judged: the response deadlines already met, or already past without a response.
     judged = [d for d in duties
               if base_kind(d.kind) in RESPONSE_KINDS and (d.met_at is not None or now > _aware(d.due_at))]
@@ -280,10 +330,12 @@ def judge_case(case: Case, now: datetime) -> CaseVerdict:
     answered_round = max((n for n, at in starts.items() if first is not None and at <= first), default=0)
     totals = [a.total for a in case.assessments]
     return CaseVerdict(case_id=case.id, title=case.title, unit_id=case.unit_id, grade=case.grade,
-                       responded=first is not None, on_time=on_time,
+                       responded=True if first is not None else (False if owed else None), on_time=on_time,
                        hours_to_ack=_hours_to_sign_off(case),
                        hours_to_response=_hours(starts[answered_round], first), overdue_kinds=overdue,
-                       assessed_total=assessment.panel_total(totals), assessors=len(totals))
+                       assessed_total=assessment.panel_total(totals), assessors=len(totals),
+                       handed_from=[str((e.details or {}).get("from") or "") for e in case.events
+                                    if e.action == "reassigned"])
 
 
 @dataclass(frozen=True)
@@ -320,27 +372,42 @@ def evaluate(session: Session, now: datetime, since: datetime | None = None,
             verdict.negative_before = before.negative / before.posts if before.posts else None
             verdict.negative_after = after.negative / after.posts if after.posts else 0.0
         verdicts.append(verdict)
-        score = units.setdefault(case.unit_id or "（未分派）", UnitScore(case.unit_id or "（未分派）"))
+
+        def unit_score(unit_id: str | None) -> UnitScore:
+            key = unit_id or "（未分派）"
+            return units.setdefault(key, UnitScore(key))
+
+        score = unit_score(case.unit_id)
         score.cases += 1
-        score.responded += verdict.responded
+        if verdict.responded is not None:
+            score.owed += 1
+            score.responded += verdict.responded
         if verdict.on_time is not None:
             score.judged += 1
             score.on_time += verdict.on_time
-        if verdict.on_time is False or verdict.overdue_kinds:
-            score.late.append(case.id)
+        # A deadline missed before a 转办 is the unit's that held the case then (the unit it was handed to two hours
+        # before a 5 h deadline was proposed for 通报批评 over it).
+        due = {d.kind: d.due_at for d in case.deadlines}
+        missed_by: dict[str | None, set[str]] = {}
+        for kind in verdict.overdue_kinds:
+            missed_by.setdefault(holder_at(case, due[kind]), set()).add(base_kind(kind))
+        if verdict.on_time is False and not missed_by:
+            missed_by[case.unit_id] = set()
+        for unit_id in missed_by:
+            unit_score(unit_id).late.append(case.id)
         if verdict.effective is False:
             score.ineffective.append(case.id)
         if verdict.inappropriate:
             score.inappropriate.append(case.id)
         if case.grade in MAJOR_GRADES:
-            missed = {base_kind(k) for k in verdict.overdue_kinds}
-            late = [k for k in RESPONSE_KINDS if k in missed]
-            if late:
-                score.find("处置不得力", case.id, "、".join(deadline_kind_name(k) for k in late) + "超时")
+            for unit_id, missed in missed_by.items():
+                late = [k for k in RESPONSE_KINDS if k in missed]
+                if late:
+                    unit_score(unit_id).find("处置不得力", case.id, "、".join(deadline_kind_name(k) for k in late) + "超时")
+                if missed & set(REPORT_KINDS):
+                    unit_score(unit_id).find("报告不及时", case.id, "报告不及时")
             if verdict.ineffective_because:
                 score.find("处置不得力", case.id, verdict.ineffective_because)
             if verdict.inappropriate:
                 score.find("回应不妥当", case.id, "回应不妥当")
-            if missed & set(REPORT_KINDS):
-                score.find("报告不及时", case.id, "报告不及时")
     return Evaluation(verdicts, sorted(units.values(), key=lambda u: u.unit_id), now)

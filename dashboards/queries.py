@@ -11,7 +11,7 @@ from elasticsearch import Elasticsearch
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from dashboards.metrics import WindowTalk
+from dashboards.metrics import WindowTalk, deadline_state
 from yuqing.contract import MAJOR_GRADES
 from yuqing.db.models import Case, Deadline, UnitRow
 from yuqing.es.indices import IndexLayout
@@ -218,9 +218,10 @@ def unit_cases(session: Session, unit_id: str, now: datetime) -> list[UnitCase]:
 def closed_unit_cases(session: Session, unit_id: str, since: datetime) -> list[tuple[Case, int]]:
     """Cases a unit led that were closed since ``since``, the latest first, each with how many of its deadlines
     were met late or never."""
-    rows = session.scalars(select(Case).options(selectinload(Case.deadlines))
+    rows = session.scalars(select(Case).options(selectinload(Case.deadlines), selectinload(Case.events))
                            .where(Case.unit_id == unit_id, Case.state == "closed", Case.closed_at >= since)).all()
-    missed = {c.id: sum(1 for d in c.deadlines if d.met_at is None or d.met_at > d.due_at) for c in rows}
+    # judged as the evaluation judges them: a deadline the case was closed before is no missed one
+    missed = {c.id: sum(1 for d in c.deadlines if deadline_state(c, d, since)[1]) for c in rows}
     return [(c, missed[c.id]) for c in sorted(rows, key=lambda c: c.closed_at or c.opened_at, reverse=True)]
 
 
@@ -237,7 +238,8 @@ def unit_workload(session: Session, now: datetime) -> list[dict[str, Any]]:
                                             "joint": 0, "unacknowledged": 0, "overdue": 0, "due_24h": 0})
             seen = _unit_case(case, unit_id, now)
             row["lead" if seen.role == "承办" else "joint"] += 1
-            row["unacknowledged"] += seen.role == "承办" and case.acknowledged_at is None
+            # signed off since the latest alert: a case handed over or reopened waits for its sign-off again
+            row["unacknowledged"] += seen.role == "承办" and not case.signed_off()
             row["overdue"] += seen.overdue
             row["due_24h"] += seen.hours_left is not None and 0 <= seen.hours_left <= 24
     return sorted(rows.values(), key=lambda r: (-r["overdue"], -r["due_24h"], -r["lead"], r["unit_id"]))

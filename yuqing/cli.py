@@ -6,6 +6,7 @@ when called (so ``yuqing config check`` does not pay for loading models or Scrap
 
 from __future__ import annotations
 
+import errno
 import functools
 import importlib
 import json
@@ -310,8 +311,9 @@ def es_stop() -> None:
     if stopped:
         click.echo("Elasticsearch stopped")
     elif node.health():  # "was not running" while `es status` said running True
-        click.echo(f"the Elasticsearch answering on {node.url} was not started from this state directory "
-                   f"({node.home}); stop it with the YUQING_HOME that started it, or where you started it by hand")
+        raise click.ClickException(f"the Elasticsearch answering on {node.url} was not started from this state "
+                                   f"directory ({node.home}), so it was left running; stop it with the YUQING_HOME "
+                                   "that started it, or where you started it by hand")
     else:
         click.echo("Elasticsearch was not running")
 
@@ -425,7 +427,8 @@ def dashboard(host: str | None, port: int | None) -> None:
                      evaluators=evaluators, evaluators_env=variable, sandbox=paths.sandbox())
     if evaluators:
         click.echo(f"{len(evaluators.by_passphrase)} evaluator(s) may score cases on their pages ({variable})")
-    click.echo(f"dashboards at http://{host}:{port}/ (press office), /search, /units (responsible units), /leader, "
+    shown = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL goes in brackets
+    click.echo(f"dashboards at http://{shown}:{port}/ (press office), /search, /units (responsible units), /leader, "
                "/evaluator")
     uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listening])
 
@@ -433,15 +436,23 @@ def dashboard(host: str | None, port: int | None) -> None:
 def _listen(host: str, port: int, where: str) -> socket.socket:
     """A socket bound to host:port, or a message that says who to stop or what to change (uvicorn printed
     "dashboards at …", then "[Errno 98] address already in use", and exited 3)."""
-    listening = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise click.ClickException(f"cannot listen on {host}: {exc.strerror}; give --host an address of this "
+                                   "machine, e.g. 127.0.0.1") from None
+    listening = socket.socket(family, kind, proto)
     listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        listening.bind((host, port))
+        listening.bind(address)
     except OSError as exc:
         listening.close()
-        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}; another program (perhaps "
-                                   f"another `yuqing dashboard`) uses it: stop it, or choose a free port ({where})"
-                                   ) from None
+        if exc.errno == errno.EADDRINUSE:
+            raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}; another program (perhaps "
+                                       f"another `yuqing dashboard`) uses it: stop it, or choose a free port "
+                                       f"({where})") from None
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}; give --host an address of "
+                                   "this machine, e.g. 127.0.0.1") from None
     return listening
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import sys
 import time
 from collections import Counter
@@ -59,6 +60,15 @@ def demo_command(fresh: bool, hours: int) -> None:
 
     It runs in the sandbox 'demo' (or the one `yuqing --sandbox NAME` names): its own database, indices and state,
     so its cases, timed on a clock 50 hours ahead, never mix with the deployment's real ones."""
+    try:
+        _run_demo(fresh, hours)
+    except KeyboardInterrupt:  # after the crawl: Scrapy's handler is gone, Python's raises here
+        click.echo("\ndemo interrupted (Ctrl-C); what it had indexed and opened is kept in its sandbox. Run "
+                   "`yuqing demo --fresh` to start again", err=True)
+        sys.exit(130)
+
+
+def _run_demo(fresh: bool, hours: int) -> None:
     from alerts.commands import _checked, _database, _elasticsearch, build_pipeline
     from alerts.notifiers import build_notifiers
     from alerts.outbox import OutboxWorker
@@ -100,11 +110,13 @@ def demo_command(fresh: bool, hours: int) -> None:
         save_state()
     finally:
         web.stop()
+        # Scrapy's Ctrl-C handler outlives the crawl and ignored every Ctrl-C after it: Python's again.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     for run in runs:
         click.echo(f"   {run.summary()}")
     if any(r.interrupted for r in runs):  # Ctrl-C: no cases from half a crawl (they went to other units)
-        click.echo("demo interrupted during the crawl; nothing was analysed. Run `yuqing demo --fresh` to start "
-                   "again", err=True)
+        click.echo("demo interrupted during the crawl: the posts indexed so far are kept, no case was opened. Run "
+                   "`yuqing demo --fresh` to start again", err=True)
         sys.exit(130)
 
     click.echo("4. Events, rules and cases")

@@ -437,6 +437,8 @@ def test_a_reopened_case_lists_its_new_rounds_deadline_as_next(env: dict[str, st
     assert yuqing(env, "cases", "respond", str(case_id), "--actor", "教育局", "--text", "已通报", "--channel",
                   "weibo")[0] == 0
     assert yuqing(env, "cases", "close", str(case_id), "--actor", "教育局")[0] == 0
+    [closed] = [ln for ln in yuqing(env, "cases", "list")[1].splitlines() if ln.startswith(f"#{case_id}")]
+    assert "closed" in closed and "report_upward" not in closed and "press_conference" not in closed  # nothing due
     code, out = yuqing(env, "cases", "reopen", str(case_id), "--actor", "督查室", "--reason", "家长再次集中反映")
     assert code == 0, out
     [line] = [ln for ln in yuqing(env, "cases", "list")[1].splitlines() if ln.startswith(f"#{case_id}")]

@@ -496,3 +496,36 @@ def test_a_case_handed_over_after_its_sign_off_must_be_signed_off_by_its_new_uni
         acknowledge(session, case_id, "李科长", MONDAY_9AM + timedelta(hours=2))
     case = the_case(db)
     assert case.state == "acknowledged" and [e.actor for e in case.events if e.action == "acknowledged"][-1] == "李科长"
+
+
+def test_a_close_in_a_later_round_ends_an_earlier_rounds_duties(db: Database, config: Config) -> None:
+    """Answered at 1 h, reopened at 3 h, closed as a false alarm at 4 h, reopened at 5 h: the first round's press
+    conference (due at 24 h) stayed pending, was escalated and judged missed."""
+    clock = ManualClock(MONDAY_9AM)
+    case_id, _, _ = open_case(db, config, clock, make_event(grade=Grade.II, risk=61))
+    hour = timedelta(hours=1)
+    with db.transaction() as session:
+        record_response(session, case_id, "A3区教育局", MONDAY_9AM + hour, "情况通报", channel="weibo")
+        reopen(session, case_id, "新闻办", MONDAY_9AM + 3 * hour, "家长质疑", config)
+        close(session, case_id, "新闻办", MONDAY_9AM + 4 * hour, reason="误报")
+        reopen(session, case_id, "新闻办", MONDAY_9AM + 5 * hour, "又有新情况", config)
+    case = the_case(db)
+    assert not [d.kind for d in case.pending_deadlines() if "#reopen2" not in d.kind]
+    verdict = _evaluated(db, MONDAY_9AM + timedelta(days=3)).verdicts[0]
+    assert "press_conference" not in verdict.overdue_kinds
+
+
+def test_a_reopened_case_names_its_own_rounds_next_deadline(db: Database, config: Config) -> None:
+    """The first round's missed report upward, past and gone, was named as the reopened case's 最近期限."""
+    from alerts.escalation import Escalator
+
+    clock = ManualClock(MONDAY_9AM)
+    case_id, _, _ = open_case(db, config, clock, make_event(grade=Grade.II, risk=61))
+    with db.transaction() as session:
+        record_response(session, case_id, "A3区教育局", MONDAY_9AM + timedelta(hours=3), "情况通报", channel="weibo")
+    clock.advance(timedelta(hours=4))
+    Escalator(config).tick(db, clock)  # the report upward (2 h) is marked overdue
+    with db.transaction() as session:
+        reopen(session, case_id, "新闻办", clock.now(), "家长质疑", config)
+    alert = notifications(db, kind="alert", channel="email")[-1]
+    assert "向上报告 03-02 11:00" not in alert.payload["summary"] and "第 1 次重新打开" in alert.payload["summary"]

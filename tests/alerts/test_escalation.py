@@ -315,3 +315,22 @@ def test_a_city_bureau_without_leaders_escalates_a_grade_iii_case_within_the_cit
     assert [u.id for u in escalator.leader_chain("a-market", "III")] == ["a-gov-office"]
     assert [u.id for u in escalator.leader_chain("a-market", "II")] == ["a-gov-office", "hn-gov-office"]
     assert [u.id for u in escalator.leader_chain("a3-edu", "IV")] == ["a3-edu", "a-edu"]  # its sector line
+
+
+def test_the_unit_a_case_is_handed_to_is_escalated_afresh_for_silence(db: Database, config: Config) -> None:
+    """After a 转办 the escalation for silence reused the first unit's key, and the outbox dropped it: the timeline
+    said escalated, nobody was told."""
+    from alerts.cases import reassign
+
+    clock = ManualClock(MONDAY_9AM)
+    case_id = open_case(db, config, clock, event_id="ev-housing", title="A3区某小区电梯困人", topic="住房保障")
+    escalator = Escalator(config)
+    run_until(escalator, db, clock, hours=1.5)
+    before = len(notifications(db, kind="escalation"))
+    assert before > 0
+    with db.transaction() as session:
+        reassign(session, case_id, "市政府办公厅", clock.now(), "a-housing", "涉及全市", config)
+    run_until(escalator, db, clock, hours=1.5)
+    escalated = [e for e in the_case(db, "ev-housing").events if e.action == "escalated"]
+    assert len(notifications(db, kind="escalation")) > before
+    assert all(e.details.get("recipients") for e in escalated)

@@ -259,6 +259,14 @@ def test_a_unit_in_slack_reports_upward_and_says_when_it_published(setup: Setup)
     buttons = [e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert RESPOND_ACTION in buttons and ACK_ACTION not in buttons
     assert "的向上报告" in message["blocks"][-1]["elements"][0]["text"]
+    # The same words then published on Weibo are the public response, not the report sent again
+    public = setup.slack.submit_view(setup.endpoint, SECRET, view["id"],
+                                     {RESPONSE_INPUT_BLOCK: {RESPONSE_INPUT_ACTION: "已电话报告市政府办公厅"}},
+                                     selected={RESPONSE_CHANNEL_BLOCK: {RESPONSE_CHANNEL_ACTION: "weibo"}})
+    assert public.status_code == 200
+    _, events = case_and_events(setup)
+    assert [e.action for e in events if e.action in ("reported_upward", "responded")] == ["reported_upward",
+                                                                                        "responded"]
 
 
 def test_an_empty_response_is_refused_inside_the_modal(setup: Setup):

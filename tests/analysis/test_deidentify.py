@@ -217,7 +217,7 @@ def test_private_persons_named_by_cues_are_masked(text: str, expected: str) -> N
         "目击者称看到浓烟",
         "广大群众曾多次举报",  # 群众 alone is no cue: on real messages it was followed by verbs (群众鞠一大躬)
         "副巡视员袁强先生介绍",  # an office before the name: an official, as 张三局长 is
-        "尊敬的县委书记沈谋裕先生：您辛苦了",
+        "尊敬的县委书记沈谋裕先生：您辛苦了", "市长王强先生表示将严查", "副市长王强先生到场", "局党组书记李明先生",
         "每个学生班费每人20", "当事人未申领《食品经营许可证》", "缴纳本人党费",  # rare words, but no names
     ],
 )

@@ -55,6 +55,9 @@ def test_chinese_numbers(text: str, expected: int | None) -> None:
     ("女警用18小时从150万人中找出撞死老太司机", {"deaths:1"}), ("另外两名女医生 伤势较轻", {"injured:2"}),
     ("缅甸果敢地区武装冲突致2名中国边民死亡", {"deaths:2"}), ("救援人员赶到时，楼房已经坍塌", {"collapse"}),
     ("两个人下车推车，不慎掉入没有井盖的污水井，至今下落不明", {"missing"}),
+    # …and what the fixes of those broke (a second review): 中毒 after a count, places named after animals
+    ("3人中毒死亡", {"deaths:3"}), ("5人中毒身亡", {"deaths:5"}), ("男子在鱼塘溺亡", {"deaths:1"}),
+    ("羊城一男子坠亡", {"deaths:1"}), ("动物园饲养员遇害", {"deaths:1"}),
 ])
 def test_cues_found_with_counts(text: str, cues: set[str]) -> None:
     assert set(extract_cues(text).as_list()) == cues

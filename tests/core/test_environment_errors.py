@@ -175,5 +175,5 @@ def test_a_node_another_state_directory_started_is_named_as_such(es_node: str, t
     assert code == 0 and status["health"] and status["pid"] is None
     assert "was not started from" in status["note"] and status["home"] in status["note"]
     code, out = run(env, "es", "stop")
-    assert code == 0 and "was not started from this state directory" in out
+    assert code == 1 and "was not started from this state directory" in out and "left running" in out
     assert httpx.get(f"{es_node}/_cluster/health", timeout=10).status_code == 200  # left running

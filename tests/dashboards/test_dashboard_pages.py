@@ -410,3 +410,69 @@ def test_an_unknown_address_gets_the_not_found_page_and_the_forms_address_leads_
         assert "舆情概览" in page.text  # the site's own page, with its navigation
     back = client.get(f"/cases/{ids['late']}/assess", follow_redirects=False)
     assert back.status_code == 303 and back.headers["location"] == f"/cases/{ids['late']}#score-form"
+
+
+def test_pages_judge_closed_handed_over_and_late_entered_cases_as_the_evaluation_does(tmp_path: Path) -> None:
+    """A review in a browser (2026-11-27): the case and unit pages called a false alarm's deadlines missed, growing
+    by the hour; the unit a case was handed to showed 0 awaiting sign-off, was charged with a deadline missed
+    before it got the case and credited with the previous unit's sign-off; the false alarm counted as unanswered;
+    a response entered later stood after things that happened after it."""
+    from alerts.cases import acknowledge, close, open_or_update_case, reassign, record_response, sync_units
+    from dashboards.metrics import evaluate
+    from tests.alerts.casekit import make_event, shipped_config
+
+    config = shipped_config()
+    url = f"sqlite:///{tmp_path / 'dash.db'}"
+    upgrade(url)
+    db = Database(url)
+    opened = NOW - timedelta(hours=60)
+    clock = ManualClock(opened)
+    hour = timedelta(hours=1)
+
+    def case_of(event_id: str, title: str, topic: str = "安全生产") -> int:
+        event = make_event(event_id, title=title, topic=topic, grade=Grade.II, risk=61, at=opened)
+        return open_or_update_case(session, event, "graded_event", config, clock).case.id
+
+    with db.transaction() as session:
+        sync_units(session, config.units)
+        alarm = case_of("ev-alarm", "网传A3区水库溃坝", topic="防灾减灾救灾")
+        handed = case_of("ev-handed", "A3区工地塔吊倒塌")
+        waiting = case_of("ev-waiting", "A3区厂房起火")
+        first_unit = session.get_one(Case, handed).unit_id
+        close(session, alarm, "新闻办", opened + timedelta(minutes=20), reason="误报：外地旧闻")
+        acknowledge(session, handed, "王科长", opened + timedelta(minutes=30))
+        acknowledge(session, waiting, "王科长", opened + timedelta(minutes=30))
+        reassign(session, handed, "市政府办公厅", opened + 6 * hour, "a-emergency", "涉及全市", config)
+        reassign(session, waiting, "市政府办公厅", opened + 6 * hour, "a-emergency", "涉及全市", config)
+        acknowledge(session, handed, "李科长", opened + 8 * hour)
+        record_response(session, handed, "A市应急管理局", opened + 7 * hour, "情况通报", channel="weibo",
+                        recorded_at=opened + 9 * hour)
+    down = Elasticsearch("http://127.0.0.1:9", request_timeout=2, max_retries=0)
+    app = create_app(down, IndexLayout("yuqing-test-down"), db, cut, ManualClock(NOW),
+                     {u.id: u.name for u in config.units.units})
+    try:
+        with TestClient(app) as client:
+            page = client.get(f"/cases/{alarm}").text
+            deadlines = page[page.index('id="deadlines"'):page.index("</table>", page.index('id="deadlines"'))]
+            assert "已关闭，不再考核" in deadlines and "超时" not in deadlines
+            handed_page = client.get(f"/cases/{handed}").text
+            assert "转办至 A市应急管理局" in handed_page
+            timeline = handed_page[handed_page.index('id="timeline"'):]
+            assert timeline.index("补录于") < timeline.index("李科长")  # published at 7 h, before the 8 h sign-off
+            workload = client.get("/units").text
+            row = re.search(r"A市应急管理局</a></td>(.*?)</tr>", workload, re.S)
+            assert row is not None and re.findall(r"<td[^>]*>(\d+)</td>", row.group(1))[2] == "1"  # 待签收: waiting
+            evaluator = client.get("/evaluator").text
+            assert "不考核" in evaluator and "转办自" in evaluator
+        with db.sessions() as session:
+            evaluation = evaluate(session, NOW)
+        units = {u.unit_id: u for u in evaluation.units}
+        # the release missed at 5 h was the first unit's, not the one the cases were handed to at 6 h (the press
+        # conference due at 24 h is the new unit's)
+        assert any("发布权威信息" in g for g in units[first_unit].grounds["处置不得力"])
+        assert not any("发布权威信息" in g for g in units["a-emergency"].grounds.get("处置不得力", []))
+        verdicts = {v.case_id: v for v in evaluation.verdicts}
+        assert verdicts[alarm].responded is None and evaluation.response_rate == 0.5  # the false alarm owed nothing
+        assert verdicts[handed].hours_to_ack == 2.0 and verdicts[waiting].hours_to_ack is None
+    finally:
+        db.dispose()

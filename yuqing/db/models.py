@@ -126,25 +126,37 @@ class Case(Base):
     assessments: Mapped[list[ResponseAssessment]] = relationship(back_populates="case",
                                                                  order_by="ResponseAssessment.id")
 
-    def closed_rounds(self) -> dict[int, datetime]:
-        """When each round of the case (0: opened; n: the n-th reopening) was first closed, from the timeline."""
-        closed: dict[int, datetime] = {}
+    def signed_off(self) -> bool:
+        """Signed off (签收) since the latest alert: a reopened case, or one handed to another unit, needs a fresh
+        sign-off."""
+        return self.acknowledged_at is not None and (self.notified_at is None or self.acknowledged_at >= self.notified_at)
+
+    def closings(self) -> list[tuple[int, datetime]]:
+        """Each time the case was closed, with the round it closed (0: opened; n: the n-th reopening)."""
+        out: list[tuple[int, datetime]] = []
         n = 0
         for entry in self.events:
             if entry.action == "reopened":
                 n += 1
             elif entry.action == "closed":
-                closed.setdefault(n, entry.at)
-        return closed
+                out.append((n, entry.at))
+        return out
+
+    def closed_after(self, round_: int) -> datetime | None:
+        """When the case was first closed since the round ``round_`` began: what ends that round's open duties
+        (a round answered, reopened, then closed as a false alarm ends the first round's press conference too)."""
+        return min((at for n, at in self.closings() if n >= round_), default=None)
 
     def pending_deadlines(self) -> list[Deadline]:
-        """Unmet deadlines that are still duties: the current round's, and an earlier round's that was never closed
-        (answered, then reopened as 次生舆情: its press conference due tomorrow is still owed — a response in the new
-        round left it unmet, and the case was judged late). A closed round's are history."""
+        """Unmet deadlines that are still duties: the current round's, and an earlier round's not yet missed whose
+        round has not been closed since (answered, then reopened as 次生舆情: its press conference due tomorrow is
+        still owed — a response in the new round left it unmet, and the case was judged late). A closed round's,
+        and an earlier round's already missed, are history."""
         earlier = [d for d in self.deadlines if d.met_at is None and episode(d.kind) < self.reopen_count]
-        closed = self.closed_rounds() if earlier else {}
-        return [d for d in self.deadlines
-                if d.met_at is None and (episode(d.kind) >= self.reopen_count or episode(d.kind) not in closed)]
+        closings = self.closings() if earlier else []
+        return [d for d in self.deadlines if d.met_at is None and (
+            episode(d.kind) >= self.reopen_count
+            or (d.overdue_at is None and not any(n >= episode(d.kind) for n, _ in closings)))]
 
 
 class CaseEvent(Base):
