@@ -468,10 +468,10 @@ _OFFICES = frozenset(
 # 副巡视员袁某先生): an official, kept as 张三局长 is. The office must follow its body's mark (市, 县委, 局 …):
 # 班主任, 车间主任, 业委会委员 and 施工队长 name private persons (a review of the first version, 2026-11-27).
 _OFFICE_BEFORE = re.compile(
-    # offices only a government has, on their own (市长王某先生, 副县长…, 公安局长…)
-    r"(?:(?:常务)?副)?(?:市长|县长|区长|省长|州长|镇长|乡长|局长|厅长|巡视员|调研员|新闻发言人|发言人)$|"
-    # offices any body has, after a government body's mark (县委书记, 局党组书记, 市政府办主任)
-    r"[省市县区镇乡局委厅部办院处科所室府组](?:(?:常务)?副)?"
+    # offices only a government has, on their own (市长王某先生, 副县长…, 公安局长…); not 小区长, 校区长
+    r"(?:(?:常务)?副)?(?:市长|县长|(?<![小校社景园营])区长|省长|州长|镇长|乡长|局长|厅长|巡视员|调研员|新闻发言人|发言人)$|"
+    # offices any body has, after a government body's mark (县委书记, 局党组书记, 市政府办主任); not 项目组主任
+    r"(?:[省市县区镇乡局委厅部办院处科所室府]|党组)(?:(?:常务)?副)?"
     r"(?:书记|处长|科长|所长|部长|主任|主席|委员|秘书长|院长|站长)$")
 # A cue inside a longer word is no cue: 行业主管, 企业主, 公交车主管部门, 妇女儿童.
 _CUE_NOT_AFTER = {"业主": "行企林物农工商产专就创失作事", "车主": "交货汽电火客列", "女儿": "妇"}

@@ -176,7 +176,7 @@ _NOT_CASUALTIES = re.compile(r"(?:确诊|感染|疑似|治愈|出院|隔离|密�
 # 押金至今下落不明: money, not a person, is missing.
 _MONEY_BEFORE = re.compile(r"[元钱款币]|资金|押金|物资|货物")
 # "从150万人中找出撞死老太的司机": the people a count is taken among are no casualties.
-_AMONG = re.compile(r"(?:之|当)?中(?![毒暑弹枪刀风招标奖彩])")  # not 3人中毒死亡
+_AMONG = re.compile(r"(?:之|当)?中(?![毒暑弹枪刀风招标奖彩度重])")  # not 3人中毒死亡, 5人中度受伤
 # The largest count read as people: a 20-digit number in a post is no casualty figure.
 MAX_COUNT = 10_000_000
 _SOMEONE_DIED = re.compile(rf"(?<![没无])有人(?:不幸|当场)?(?:{_DEATH})")

@@ -79,6 +79,7 @@ class CaseVerdict:
     assessed_total: float | None = None  # the evaluators' mean total (yuqing.assessment), when scored
     assessors: int = 0
     handed_from: list[str] = field(default_factory=list)  # the units it was handed over from (转办), in order
+    judged_deadlines: list[tuple[str, bool]] = field(default_factory=list)  # (kind, met on time) of those judged
 
     @property
     def assessed_level(self) -> assessment.Level | None:
@@ -335,7 +336,9 @@ def judge_case(case: Case, now: datetime) -> CaseVerdict:
                        hours_to_response=_hours(starts[answered_round], first), overdue_kinds=overdue,
                        assessed_total=assessment.panel_total(totals), assessors=len(totals),
                        handed_from=[str((e.details or {}).get("from") or "") for e in case.events
-                                    if e.action == "reassigned"])
+                                    if e.action == "reassigned"],
+                       judged_deadlines=[(d.kind, (met := _aware(d.met_at)) is not None and met <= _aware(d.due_at))
+                                         for d in judged])
 
 
 @dataclass(frozen=True)
@@ -382,17 +385,18 @@ def evaluate(session: Session, now: datetime, since: datetime | None = None,
         if verdict.responded is not None:
             score.owed += 1
             score.responded += verdict.responded
-        if verdict.on_time is not None:
-            score.judged += 1
-            score.on_time += verdict.on_time
-        # A deadline missed before a 转办 is the unit's that held the case then (the unit it was handed to two hours
-        # before a 5 h deadline was proposed for 通报批评 over it).
+        # A deadline is the unit's that held the case when it fell due: after a 转办, the new unit was proposed for
+        # 通报批评 over a release missed two hours before it got the case, and shown 0 % on time for it.
         due = {d.kind: d.due_at for d in case.deadlines}
+        judged_by: dict[str | None, list[bool]] = {}
+        for kind, in_time in verdict.judged_deadlines:
+            judged_by.setdefault(holder_at(case, due[kind]), []).append(in_time)
+        for unit_id, times in judged_by.items():
+            unit_score(unit_id).judged += 1
+            unit_score(unit_id).on_time += all(times)
         missed_by: dict[str | None, set[str]] = {}
         for kind in verdict.overdue_kinds:
             missed_by.setdefault(holder_at(case, due[kind]), set()).add(base_kind(kind))
-        if verdict.on_time is False and not missed_by:
-            missed_by[case.unit_id] = set()
         for unit_id in missed_by:
             unit_score(unit_id).late.append(case.id)
         if verdict.effective is False:

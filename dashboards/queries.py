@@ -11,7 +11,7 @@ from elasticsearch import Elasticsearch
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from dashboards.metrics import WindowTalk, deadline_state
+from dashboards.metrics import WindowTalk, deadline_state, holder_at, holders
 from yuqing.contract import MAJOR_GRADES
 from yuqing.db.models import Case, Deadline, UnitRow
 from yuqing.es.indices import IndexLayout
@@ -216,12 +216,14 @@ def unit_cases(session: Session, unit_id: str, now: datetime) -> list[UnitCase]:
 
 
 def closed_unit_cases(session: Session, unit_id: str, since: datetime) -> list[tuple[Case, int]]:
-    """Cases a unit led that were closed since ``since``, the latest first, each with how many of its deadlines
-    were met late or never."""
-    rows = session.scalars(select(Case).options(selectinload(Case.deadlines), selectinload(Case.events))
-                           .where(Case.unit_id == unit_id, Case.state == "closed", Case.closed_at >= since)).all()
-    # judged as the evaluation judges them: a deadline the case was closed before is no missed one
-    missed = {c.id: sum(1 for d in c.deadlines if deadline_state(c, d, since)[1]) for c in rows}
+    """Cases a unit led (or held before a 转办) that were closed since ``since``, the latest first, each with how many
+    of its deadlines were met late or never while the unit held the case — judged as the evaluation judges them:
+    a deadline the case was closed before is no missed one."""
+    closed = session.scalars(select(Case).options(selectinload(Case.deadlines), selectinload(Case.events))
+                             .where(Case.state == "closed", Case.closed_at >= since)).all()
+    rows = [c for c in closed if c.unit_id == unit_id or any(u == unit_id for _, u in holders(c))]
+    missed = {c.id: sum(1 for d in c.deadlines
+                        if deadline_state(c, d, since)[1] and holder_at(c, d.due_at) == unit_id) for c in rows}
     return [(c, missed[c.id]) for c in sorted(rows, key=lambda c: c.closed_at or c.opened_at, reverse=True)]
 
 

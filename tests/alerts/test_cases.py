@@ -529,3 +529,23 @@ def test_a_reopened_case_names_its_own_rounds_next_deadline(db: Database, config
         reopen(session, case_id, "新闻办", clock.now(), "家长质疑", config)
     alert = notifications(db, kind="alert", channel="email")[-1]
     assert "向上报告 03-02 11:00" not in alert.payload["summary"] and "第 1 次重新打开" in alert.payload["summary"]
+
+
+def test_an_earlier_rounds_missed_deadline_is_met_late_by_a_later_response(db: Database, config: Config) -> None:
+    """The first round's press conference, overdue at 26 h, held at 35 h after a reopening: it stayed unmet, shown
+    overdue forever, where it was held 11 h late."""
+    from alerts.escalation import Escalator
+
+    clock = ManualClock(MONDAY_9AM)
+    case_id, _, _ = open_case(db, config, clock, make_event(grade=Grade.II, risk=61))
+    hour = timedelta(hours=1)
+    with db.transaction() as session:
+        record_response(session, case_id, "A3区教育局", MONDAY_9AM + hour, "已报告", channel="report_upward")
+        record_response(session, case_id, "A3区教育局", MONDAY_9AM + hour, "情况通报", channel="weibo")
+    clock.advance(26 * hour)
+    Escalator(config).tick(db, clock)
+    with db.transaction() as session:
+        reopen(session, case_id, "新闻办", MONDAY_9AM + 30 * hour, "家长质疑", config)
+        record_response(session, case_id, "A3区教育局", MONDAY_9AM + 35 * hour, "发布会", channel="press_conference")
+    first = [d for d in the_case(db).deadlines if d.kind == "press_conference"][0]
+    assert first.met_at == MONDAY_9AM + 35 * hour

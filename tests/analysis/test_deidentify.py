@@ -194,6 +194,7 @@ def test_dates_written_with_hao_are_not_house_numbers() -> None:
         # an office of no government body before the name: private persons (a review of the officials rule)
         ("孩子的班主任张伟先生多次体罚学生", "孩子的班主任张*先生多次体罚学生"), ("业委会委员刘洋先生", "业委会委员刘*先生"),
         ("车间主任王强先生拖欠工资，电话13812345678", "车间主任王*先生拖欠工资，电话138****5678"),
+        ("项目组主任王强先生", "项目组主任王*先生"), ("小区长王强先生", "小区长王*先生"),
     ],
 )
 def test_private_persons_named_by_cues_are_masked(text: str, expected: str) -> None:

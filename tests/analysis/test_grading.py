@@ -57,7 +57,7 @@ def test_chinese_numbers(text: str, expected: int | None) -> None:
     ("两个人下车推车，不慎掉入没有井盖的污水井，至今下落不明", {"missing"}),
     # …and what the fixes of those broke (a second review): 中毒 after a count, places named after animals
     ("3人中毒死亡", {"deaths:3"}), ("5人中毒身亡", {"deaths:5"}), ("男子在鱼塘溺亡", {"deaths:1"}),
-    ("羊城一男子坠亡", {"deaths:1"}), ("动物园饲养员遇害", {"deaths:1"}),
+    ("羊城一男子坠亡", {"deaths:1"}), ("动物园饲养员遇害", {"deaths:1"}), ("事故致5人中重度受伤", {"injured:5"}),
 ])
 def test_cues_found_with_counts(text: str, cues: set[str]) -> None:
     assert set(extract_cues(text).as_list()) == cues

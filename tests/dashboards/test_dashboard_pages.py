@@ -471,6 +471,8 @@ def test_pages_judge_closed_handed_over_and_late_entered_cases_as_the_evaluation
         # conference due at 24 h is the new unit's)
         assert any("发布权威信息" in g for g in units[first_unit].grounds["处置不得力"])
         assert not any("发布权威信息" in g for g in units["a-emergency"].grounds.get("处置不得力", []))
+        # …and judged for timeliness by the unit that held the case when each deadline fell due
+        assert units[first_unit].judged == 2 and units[first_unit].on_time == 0
         verdicts = {v.case_id: v for v in evaluation.verdicts}
         assert verdicts[alarm].responded is None and evaluation.response_rate == 0.5  # the false alarm owed nothing
         assert verdicts[handed].hours_to_ack == 2.0 and verdicts[waiting].hours_to_ack is None

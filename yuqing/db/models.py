@@ -147,16 +147,20 @@ class Case(Base):
         (a round answered, reopened, then closed as a false alarm ends the first round's press conference too)."""
         return min((at for n, at in self.closings() if n >= round_), default=None)
 
-    def pending_deadlines(self) -> list[Deadline]:
-        """Unmet deadlines that are still duties: the current round's, and an earlier round's not yet missed whose
-        round has not been closed since (answered, then reopened as 次生舆情: its press conference due tomorrow is
-        still owed — a response in the new round left it unmet, and the case was judged late). A closed round's,
-        and an earlier round's already missed, are history."""
+    def open_deadlines(self) -> list[Deadline]:
+        """Unmet deadlines a response can still meet: the current round's, and an earlier round's whose round has not
+        been closed since (answered, then reopened as 次生舆情: its press conference is still owed — a response in the
+        new round left it unmet, and the case was judged late; held late, it is met late). A closed round's are
+        history."""
         earlier = [d for d in self.deadlines if d.met_at is None and episode(d.kind) < self.reopen_count]
         closings = self.closings() if earlier else []
         return [d for d in self.deadlines if d.met_at is None and (
-            episode(d.kind) >= self.reopen_count
-            or (d.overdue_at is None and not any(n >= episode(d.kind) for n, _ in closings)))]
+            episode(d.kind) >= self.reopen_count or not any(n >= episode(d.kind) for n, _ in closings))]
+
+    def pending_deadlines(self) -> list[Deadline]:
+        """The open deadlines still to chase (reminders, escalation, the next deadline named): an earlier round's
+        already missed is judged and not chased again."""
+        return [d for d in self.open_deadlines() if episode(d.kind) >= self.reopen_count or d.overdue_at is None]
 
 
 class CaseEvent(Base):
