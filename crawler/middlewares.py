@@ -11,7 +11,7 @@ import random
 from typing import Any, Self
 from urllib.parse import urljoin
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -147,6 +147,21 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
       lengthen the wait, never shorten it below the site's own).
     """
 
+    def __init__(self, crawler: Crawler):
+        super().__init__(crawler)
+        # Each download slot's Crawl-delay, kept as a floor after every response: AutoThrottle lowers a slot's delay
+        # when responses come fast, and the next request of the queue went 0.9 s after the last under a 1 s delay.
+        self._floors: dict[str, float] = {}
+        crawler.signals.connect(self._keep_floor, signal=signals.response_downloaded)
+
+    def _keep_floor(self, response: Response, request: Request, spider: Spider) -> None:
+        downloader = self.crawler.engine.downloader if self.crawler.engine else None
+        if downloader is None or not self._floors:
+            return
+        key, slot = downloader._get_slot(request)
+        if key in self._floors:
+            slot.delay = max(slot.delay, self._floors[key])
+
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
         if response.status >= 500:
             logger.warning("robots.txt of %s answered HTTP %d: the site is treated as disallowed (RFC 9309) "
@@ -162,7 +177,8 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
         if delay:
             downloader = self.crawler.engine.downloader if self.crawler.engine else None
             if downloader is not None:
-                _, slot = downloader._get_slot(request)
+                key, slot = downloader._get_slot(request)
+                self._floors[key] = delay
                 slot.delay = max(slot.delay, delay)
                 slot.randomize_delay = False  # (Scrapy's 0.5x-1.5x would go below the site's delay)
 
