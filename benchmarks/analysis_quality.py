@@ -23,7 +23,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import csv  # noqa: E402
 import hashlib  # noqa: E402
 import logging  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
@@ -41,8 +40,7 @@ from analysis.training import (  # noqa: E402
     zhengwu_raw_messages,
     zhengwu_split,
 )
-from benchmarks.report import table, write_report  # noqa: E402
-from yuqing.paths import SharedDataMissing  # noqa: E402
+from benchmarks.report import run_main, table, write_report  # noqa: E402
 
 log = logging.getLogger("benchmarks.analysis_quality")
 
@@ -277,17 +275,13 @@ def main() -> int:
     import argparse
 
     argparse.ArgumentParser(description=__doc__.split("\n", 1)[0]).parse_args()  # --help, before minutes of work
-    try:
-        topic_body, _ = topic_section()
-        incident_body = incident_section()
-        sentiment_body, _ = sentiment_section()
-    except SharedDataMissing as exc:
-        print(f"analysis_quality: {exc}", file=sys.stderr)
-        return 2
+    topic_body, _ = topic_section()
+    incident_body = incident_section()
+    sentiment_body, _ = sentiment_section()
     write_report("analysis_quality", "Analysis quality: topic and sentiment vs baselines",
                  "\n\n".join([topic_body, incident_body, sentiment_body, speed_section()]))
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_main(main, "analysis_quality"))

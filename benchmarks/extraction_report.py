@@ -11,14 +11,13 @@ Run: ``python -m benchmarks.extraction_report``; report in var/benchmarks/extrac
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.report import table, write_report
+from benchmarks.report import run_main, table, write_report
 from crawler.extraction import Article, extract_article
-from yuqing.paths import SharedDataMissing, shared_data_file
+from yuqing.paths import shared_data_file
 
 PAGES = "extraction/gne_pages"
 BODY_MIN = 200
@@ -115,15 +114,10 @@ def main() -> int:
     import argparse
 
     argparse.ArgumentParser(description=__doc__.split("\n", 1)[0]).parse_args()  # --help, before the work
-    try:
-        pages = fixture_pages()
-    except SharedDataMissing as error:
-        sys.stderr.write(f"{error}\n")
-        return 2
-    results = run(pages)
+    results = run(fixture_pages())
     write_report("extraction", "Article extraction on real Chinese news pages", render(results))
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_main(main, "extraction_report"))
