@@ -371,7 +371,7 @@ def _update(session: Session, case: Case, event: Event, rule_name: str, config: 
 
 def _answered_this_round(case: Case) -> bool:
     """Whether the case was answered since it was opened or last reopened (not in an earlier round)."""
-    began = max((e.at for e in case.events if e.action == "reopened"), default=case.opened_at)
+    began = case.round_began()
     return any(e.action == "responded" and e.at >= began for e in case.events)
 
 
@@ -455,8 +455,7 @@ def record_response(session: Session, case_id: int, actor: str, at: datetime, te
         if at > recorded_at + FUTURE_TOLERANCE:
             raise CaseError(f"case {case_id}: the response's time {at.astimezone(tz):%Y-%m-%d %H:%M} is in the "
                             "future; give when it was published", "回应时间晚于当前时间，请填写实际发布时间")
-        reopened = max((e.at for e in case.events if e.action == "reopened"), default=None)
-        began = reopened or case.opened_at
+        began, reopened = case.round_began(), case.reopen_count > 0
         if at < began:  # 2020 for a case opened in 2026 was taken, and met its deadlines in 0 h
             what = "reopened" if reopened else "opened"
             raise CaseError(f"case {case_id}: {at.astimezone(tz):%Y-%m-%d %H:%M} is before the case was {what} "

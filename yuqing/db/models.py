@@ -131,6 +131,10 @@ class Case(Base):
         sign-off."""
         return self.acknowledged_at is not None and (self.notified_at is None or self.acknowledged_at >= self.notified_at)
 
+    def round_began(self) -> datetime:
+        """When the case's current round began: its opening, or its latest reopening."""
+        return max((e.at for e in self.events if e.action == "reopened"), default=self.opened_at)
+
     def closings(self) -> list[tuple[int, datetime]]:
         """Each time the case was closed, with the round it closed (0: opened; n: the n-th reopening)."""
         out: list[tuple[int, datetime]] = []
