@@ -273,10 +273,10 @@ def deadline_state(case: Case, deadline: Deadline, now: datetime) -> tuple[str, 
     if met is not None:
         late = (met - due).total_seconds() / 3600
         return ("按时完成", False) if late <= 0 else (f"逾期完成（晚 {late:.1f} h）", True)
+    if _lapsed(deadline, case):
+        return "已关闭，不再考核", False
     closed = _aware(case.closed_after(episode(deadline.kind)))
     if closed is not None:
-        if closed <= due:
-            return "已关闭，不再考核", False
         return f"超时 {(closed - due).total_seconds() / 3600:.1f} h（至关闭）", True
     left = (due - now).total_seconds() / 3600
     return (f"剩 {left:.1f} h", False) if left >= 0 else (f"超时 {-left:.1f} h", True)
