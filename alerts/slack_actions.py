@@ -157,7 +157,7 @@ class SlackActions:
                     # the clicker alone, and leave the message as it is.
                     # Who acknowledged this round (a reopened case is acknowledged afresh); a response recorded
                     # without a click acknowledged it implicitly.
-                    earlier = _latest(session, case_id, "acknowledged", _round_start(case))
+                    earlier = _latest(session, case_id, ("acknowledged",), _round_start(case))
                     said = (f"案件 #{case_id} 已由 {earlier.actor} 于 {earlier.at.astimezone(now.tzinfo):%m-%d %H:%M} "
                             "签收，无需重复签收。" if earlier is not None
                             else f"案件 #{case_id} 已签收（登记回应时自动签收），无需重复签收。")
@@ -203,7 +203,8 @@ class SlackActions:
                 # or later, the same words are a new response.
                 case = session.get(Case, case_id)
                 since = max(now - RESUBMIT_WINDOW, _round_start(case)) if case is not None else now
-                last = _latest_answer(session, case_id)
+                # (the entry's time is when the answer was published, which may lie hours back: see _recorded_at)
+                last = _latest(session, case_id, ("responded", "reported_upward"))
                 if (last is not None and last.actor == actor and last.reason == masked
                         and (last.details or {}).get("channel") == channel and _recorded_at(last) >= since):
                     return Response(status_code=200)
@@ -263,13 +264,6 @@ def _round_start(case: Case) -> datetime:
     return case.notified_at or case.opened_at
 
 
-def _latest_answer(session: Session, case_id: int) -> CaseEvent | None:
-    """The case's latest response or report upward."""
-    return session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id,
-                                                   CaseEvent.action.in_(("responded", "reported_upward")))
-                           .order_by(CaseEvent.id.desc()).limit(1)).first()
-
-
 def _recorded_at(entry: CaseEvent) -> datetime:
     """When an answer was entered: its publication time unless it was entered later (details' recorded_at)."""
     stated = (entry.details or {}).get("recorded_at")
@@ -279,11 +273,13 @@ def _recorded_at(entry: CaseEvent) -> datetime:
         return entry.at
 
 
-def _latest(session: Session, case_id: int, action: str, since: datetime) -> CaseEvent | None:
-    """The case's latest event of ``action`` since ``since``."""
-    return session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.action == action,
-                                                   CaseEvent.at >= since)
-                           .order_by(CaseEvent.id.desc()).limit(1)).first()
+def _latest(session: Session, case_id: int, actions: tuple[str, ...],
+            since: datetime | None = None) -> CaseEvent | None:
+    """The case's latest entry of one of ``actions`` (at ``since`` or after, when given)."""
+    query = select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.action.in_(actions))
+    if since is not None:
+        query = query.where(CaseEvent.at >= since)
+    return session.scalars(query.order_by(CaseEvent.id.desc()).limit(1)).first()
 
 
 def _user_id(payload: dict[str, Any]) -> str:
