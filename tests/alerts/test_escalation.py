@@ -242,14 +242,19 @@ def test_reopening_a_case_closed_before_its_deadline_does_not_revive_the_old_dea
     assert entries == []
 
 
-def test_an_answered_case_with_nothing_new_for_a_week_closes_itself(db: Database, config: Config) -> None:
-    """A review's replay of a year of board messages: cases only ever closed by hand, so answered ones sat in
-    every digest for months."""
+def answered_at_3h(db: Database, config: Config) -> tuple[int, ManualClock, Escalator]:
+    """A case opened Monday 09:00 and answered by a release at 12:00, with the clock and escalator that run it."""
     clock = ManualClock(MONDAY_9AM)
     case_id = open_case(db, config, clock)
     with db.transaction() as session:
         record_response(session, case_id, "王科长", MONDAY_9AM + timedelta(hours=3), "已发布情况通报", channel="release")
-    escalator = Escalator(config)
+    return case_id, clock, Escalator(config)
+
+
+def test_an_answered_case_with_nothing_new_for_a_week_closes_itself(db: Database, config: Config) -> None:
+    """A review's replay of a year of board messages: cases only ever closed by hand, so answered ones sat in
+    every digest for months."""
+    case_id, clock, escalator = answered_at_3h(db, config)
     run_until(escalator, db, clock, hours=24 * 7 + 2, step_minutes=60)
     assert the_case(db).state == "responded"  # a week from the response is 12:00 next Monday
     run_until(escalator, db, clock, hours=2, step_minutes=60)
@@ -262,11 +267,7 @@ def test_an_answered_case_with_nothing_new_for_a_week_closes_itself(db: Database
 def test_a_week_of_nothing_new_counts_from_the_last_change(db: Database, config: Config) -> None:
     """A review: an answered case whose event kept growing (below the re-alert threshold) closed on the 7th day
     after the response "with nothing new"."""
-    clock = ManualClock(MONDAY_9AM)
-    case_id = open_case(db, config, clock)
-    with db.transaction() as session:
-        record_response(session, case_id, "王科长", MONDAY_9AM + timedelta(hours=3), "已发布情况通报", channel="release")
-    escalator = Escalator(config)
+    case_id, clock, escalator = answered_at_3h(db, config)
     run_until(escalator, db, clock, hours=24 * 6, step_minutes=60)
     with db.transaction() as session:  # day 6: the event grows from 12 to 20 posts
         open_or_update_case(session, make_event(volume=20), "graded_event", config, clock)
@@ -280,11 +281,7 @@ def test_an_evaluators_scoring_does_not_put_off_closing_an_answered_case(db: Dat
     """A review: answered on day 0, scored on day 6, closed on day 13 "answered 7 days ago"."""
     from alerts.cases import assess
 
-    clock = ManualClock(MONDAY_9AM)
-    case_id = open_case(db, config, clock)
-    with db.transaction() as session:
-        record_response(session, case_id, "王科长", MONDAY_9AM + timedelta(hours=3), "已发布情况通报", channel="release")
-    escalator = Escalator(config)
+    case_id, clock, escalator = answered_at_3h(db, config)
     run_until(escalator, db, clock, hours=24 * 6, step_minutes=60)
     with db.transaction() as session:
         assess(session, case_id, "评估员", clock.now(), {"response": 8, "transparency": 7, "credibility": 7,
