@@ -186,6 +186,11 @@ _DIED_SPOKEN = (re.compile(rf"(?<![笑累热气烦困饿冷吓痛疼美帅馋渴
                 re.compile(rf"{_NUM}\s*(?:个|名|位)?人(?:都|全|也|当场)?死了"))
 # How far a count may stand from its verb: "3名工人当场死亡", "死亡人数升至12人".
 _MAX_GAP = 10
+# 撞死 … 电死 are done by someone to someone: a count before them counts the doers ("6名青年…砸死14岁女孩", "一个交通
+# 工具能撞死人"), unless the sentence turns passive (被, 遭) or puts the victims first (将/把一个瓜农砸死).
+_KILLED_BY = re.compile(r"[撞轧砸压烧淹炸摔电]死")
+_VICTIMS_FIRST = re.compile(r"[被遭给让]")
+_DISPOSAL = re.compile(r"[将把]\s*$")
 
 # "一死两伤", "3死5伤", "致1死": a compact form used in news headlines.
 _COMPACT = re.compile(rf"(?P<d>[0-9{_CN}]+)死(?:(?P<i>[0-9{_CN}]+)(?:余|多)?[重轻]?伤)?")
@@ -198,7 +203,7 @@ _DIED_UNNUMBERED = re.compile(
     # ("被砸死", "将其轧死", "砸死环卫工人", "淹死小孩", "撞死一名"), never to you or me, nor to a cat (压死一只猫).
     r"(?:(?<=被)|(?<=将其)|(?<=把人))[撞轧砸压烧淹炸摔电]死|"
     r"(?<![能会])[撞轧砸压烧淹炸摔电]死了?(?=[人男女老小孩儿婴幼学工行路司村居市乘游骑环保民农外快少妇孕师医护警]|"
-    r"[多数一两二三四五六七八九十0-9]+[名个位人])")
+    r"[多数一两二三四五六七八九十0-9]+[名个位人岁])")
 # A death of an animal is no casualty: 被撞死野鸡, 小狗在加州车祸身亡, 丧生了几亿动物.
 _ANIMAL = re.compile(r"(?:狗|猫|鸡|鸭|鹅|猪|牛|羊|鱼|鸟|犬|兔|动物|宠物|家禽|牲畜)(?![塘城园棚圈舍场池缸馆市])")
 # (鱼塘, 羊城, 动物园, 牛棚 are places: 男子在鱼塘溺亡 is a man's death.)
@@ -383,6 +388,9 @@ def _clause_counts(clause: str) -> list[tuple[str, int]]:
     out = []
     for (a_kind, a), (b_kind, b) in pairwise(items):
         if count_first and a_kind == "n" and b_kind != "n":
+            if (_KILLED_BY.fullmatch(b.group(0)) and not _VICTIMS_FIRST.search(clause, a.end(), b.start())
+                    and not _DISPOSAL.search(clause, max(0, a.start() - 2), a.start())):
+                continue  # the count names who did it
             number, verb = a, b_kind
         elif not count_first and a_kind != "n" and b_kind == "n":
             if b.start() and clause[b.start() - 1] in "我你他她己":

@@ -58,6 +58,9 @@ def test_chinese_numbers(text: str, expected: int | None) -> None:
     # …and what the fixes of those broke (a second review): 中毒 after a count, places named after animals
     ("3人中毒死亡", {"deaths:3"}), ("5人中毒身亡", {"deaths:5"}), ("男子在鱼塘溺亡", {"deaths:1"}),
     ("羊城一男子坠亡", {"deaths:1"}), ("动物园饲养员遇害", {"deaths:1"}), ("事故致5人中重度受伤", {"injured:5"}),
+    # a count before 砸死 / 撞死 counts who did it, not who died, unless the victims come first (被, 将)
+    ("6名青年强奸未遂砸死14岁女孩抛尸", {"deaths:1"}), ("货车挂倒电杆将一个瓜农砸死", {"deaths:1"}),
+    ("3名工人被倒塌的围墙砸死", {"deaths:3", "collapse"}),
 ])
 def test_cues_found_with_counts(text: str, cues: set[str]) -> None:
     assert set(extract_cues(text).as_list()) == cues
@@ -136,7 +139,7 @@ def test_officials_are_named_in_the_matter_not_addressed_or_misread(text: str, n
                                   "出门撞死", "摔死你才解恨", "烧死我吧", "期市日内交易双向收费遭遇难题",
                                   "死亡99999999999999999999人", "捡被撞死野鸡", "小区停车场被压死一只猫",
                                   "小狗在加州车祸身亡", "澳洲山火烧光多少植被丧生了几亿动物", "不能吃太胖啊会被摔死的",
-                                  "能砸死人的是什么", "是不是漏水导致大量人员触电身亡，开发商才会重视？",
+                                  "能砸死人的是什么", "说一个交通工具能撞死人，那就太牵强了", "是不是漏水导致大量人员触电身亡，开发商才会重视？",
                                   "到时真摔伤摔死人了，谁来负责？",
                                   "第一人民医院今天开门", "路口没有红绿灯，以免造成人员伤亡请尽快安装"])
 def test_no_casualty_where_none_is_reported(text: str) -> None:
