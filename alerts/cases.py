@@ -32,6 +32,7 @@ from yuqing.contract import (
     base_kind,
     deadline_kind_name,
     episode,
+    region_label,
 )
 from yuqing.db.models import Case, CaseEvent, Deadline, Notification, ResponseAssessment, UnitRow
 from yuqing.settings import Config, RuleSpec, Unit, UnitsFile
@@ -130,6 +131,8 @@ def case_payload(case: Case, config: Config, kind: str, *, escalation_level: int
 
 def _region_label(case: Case) -> str:
     region = case.region or {}
+    if region.get("country"):
+        return region_label(region)
     districts = case.districts or ([region["district"]] if region.get("district") else [])
     parts = [region.get("province"), region.get("city"), "、".join(districts) or None]
     return "".join(p for p in parts if p) or "未知"

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from alerts.deadlines import RESPONSE_CHANNELS
-from yuqing.contract import CASE_STATE_NAMES, deadline_kind_name
+from yuqing.contract import CASE_STATE_NAMES, deadline_kind_name, region_label
 
 # Slack interaction identifiers shared with alerts/slack_actions.py.
 ACK_ACTION = "yuqing_acknowledge"
@@ -226,8 +226,7 @@ def _count(value: Any) -> int:
 
 def _region_text(region: Any) -> str:
     if isinstance(region, dict):
-        parts = [region.get(k) for k in ("province", "city", "district")]
-        return one_line("".join(p for p in parts if p), 60)
+        return one_line(region_label(region) if any(region.values()) else "", 60)
     return one_line(region or "", 60)
 
 

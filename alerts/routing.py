@@ -140,11 +140,13 @@ class Router:
         """Why a place lies outside the units' jurisdiction (属地管理: units answer for their own area), or None.
 
         The jurisdiction is where the units of units.yaml sit: the cities of its city and district units, and
-        the provinces of its units. A region naming another city, or only another province, is outside; an
-        unknown region is not (it is routed as usual).
+        the provinces of its units. A region naming another city, or only another province, or a country abroad,
+        is outside; an unknown region is not (it is routed as usual).
         """
         if region is None:
             return None
+        if region.country:
+            return f"{region.country}在境外，不归 units.yaml 的单位属地管理"
         cities, provinces = self._cities, self._provinces
         if region.city and cities and region.city not in cities:
             return f"{region.city}不在 units.yaml 所辖城市（{'、'.join(sorted(cities))}）之内"

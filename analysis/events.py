@@ -389,6 +389,8 @@ class EventTracker:
         """1 when compatible, 0 when clearly different places, less than 1 when only the district differs."""
         if a is None or b is None:
             return 1.0
+        if a.country != b.country and (a.country or a.province) and (b.country or b.province):
+            return 0.0  # abroad and at home, or two countries
         for level in ("province", "city"):
             x, y = getattr(a, level), getattr(b, level)
             if x and y and x != y:

@@ -31,6 +31,7 @@ import yaml
 from ahocorasick_rs import AhoCorasick, MatchKind
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from analysis.abroad import country_named
 from analysis.tokenizer import segment
 from yuqing.contract import Region
 from yuqing.paths import config_dir
@@ -400,7 +401,8 @@ class RegionResolver:
 
     def resolve(self, text: str, source_region: Region | None = None, title_chars: int = 0,
                 addressed: bool = False) -> Region | None:
-        """The region ``text`` is about; the source's region when the text names no place.
+        """The region ``text`` is about; a country abroad when its lead names one and no Chinese place (see
+        analysis.abroad); the source's region when the text names no place.
 
         ``title_chars``: the text begins with a headline this long (a headline names the place a story is about).
         ``addressed``: the text was written to the source's own government (a message board): the source's place
@@ -447,6 +449,9 @@ class RegionResolver:
                 elif rank == best:
                     chosen.append(place)  # the same name, equally supported: undecided
         if not chosen:
+            country = country_named(text, title_chars) if text else None
+            if country is not None:  # a bombing in 巴格达 on a local news site happened abroad, not at the source
+                return Region(country=country)
             return _fill_from_source(source.region(), source_region) if source is not None else source_region
         if len(chosen) > 1:
             return _common(chosen)

@@ -39,6 +39,7 @@ from yuqing.contract import (
     Grade,
     deadline_kind_name,
     json_default,
+    region_label,
 )
 from yuqing.db.models import UnitRow
 from yuqing.db.session import Database
@@ -135,7 +136,7 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
     names = unit_names or {}
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
     env.filters.update(percent=_percent, hours=_hours, left=_left, when=lambda v: _when(v, zone), colour=_colour,
-                       safe_url=safe_url, tier=_tier, state=_named(CASE_STATE_NAMES),
+                       safe_url=safe_url, tier=_tier, region=lambda r: region_label(r) if r else "—", state=_named(CASE_STATE_NAMES),
                        action=_named(CASE_ACTION_NAMES), sentiment=_named(SENTIMENT_NAMES),
                        kind=lambda k: deadline_kind_name(str(k or "")),
                        unit=lambda unit_id: names.get(unit_id or "", unit_id or "（未分派）"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -111,7 +112,8 @@ class Engagement(BaseModel):
 
 
 class Region(BaseModel):
-    """Administrative place a post is about: province / city / district (any may be unknown)."""
+    """Administrative place a post is about: province / city / district (any may be unknown), or a country abroad
+    (``country``; None for China)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -119,14 +121,24 @@ class Region(BaseModel):
     city: str | None = None
     district: str | None = None
     code: str | None = None
+    country: str | None = None
 
     def label(self) -> str:
         """Province, city and district as one name; a municipality (city == province) is named once."""
+        if self.country:
+            return f"境外·{self.country}"
         parts: list[str] = []
         for part in (self.province, self.city, self.district):
             if part and part not in parts:
                 parts.append(part)
         return "".join(parts) or "未知"
+
+
+def region_label(region: Mapping[str, Any] | None) -> str:
+    """``Region.label`` of a region stored as a dict (an Elasticsearch document, a case row); 未知 for none."""
+    if not region:
+        return "未知"
+    return Region(**{k: region.get(k) for k in Region.model_fields}).label()
 
 
 class Reply(BaseModel):

@@ -280,19 +280,24 @@ def test_a_repeated_id_is_said_and_a_broken_line_names_its_column(tmp_path: Path
     assert [p.id for p in read_posts(path)] == ["c"]
 
 
-def test_an_incident_in_another_city_opens_no_case_here(pipeline, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """属地管理: an explosion in 深圳 reported by a source of A市 is shown, not assigned to A市's units."""
+@pytest.mark.parametrize(("texts", "why"), [
+    (["深圳市宝安区一化工厂发生爆炸事故已造成12人死亡", "深圳宝安化工厂爆炸事故死亡人数升至12人，另有多人受伤",
+      "直击深圳市宝安区化工厂爆炸现场：12人死亡，消防全力救援"], "深圳市不在 units.yaml 所辖城市（A市）之内"),
+    # abroad: the source's own region (A市) is not where it happened (a 5 h deadline for A市's 应急管理局 before)
+    (["巴格达市中心发生汽车炸弹袭击已造成12人死亡", "巴格达汽车炸弹袭击死亡人数升至12人，另有多人受伤",
+      "直击巴格达汽车炸弹袭击现场：12人死亡，救援仍在进行"], "伊拉克在境外，不归 units.yaml 的单位属地管理"),
+])
+def test_an_incident_in_another_city_opens_no_case_here(pipeline, tmp_path: Path, texts: list[str], why: str) -> None:  # type: ignore[no-untyped-def]
+    """属地管理: an explosion in 深圳, or abroad, reported by a source of A市 is shown, not assigned to A市's units."""
     from yuqing.contract import Post
 
-    texts = ["深圳市宝安区一化工厂发生爆炸事故已造成12人死亡", "深圳宝安化工厂爆炸事故死亡人数升至12人，另有多人受伤",
-             "直击深圳市宝安区化工厂爆炸现场：12人死亡，消防全力救援"]
     posts = [Post.model_validate_json(line(f"sz-{i}", START + timedelta(minutes=10 * i), texts[i % 3] + f"（{i}）",
                                            tier="provincial")) for i in range(6)]
     _index_as_the_crawler_does(pipeline, posts, tmp_path / "spool")
     report = pipeline.evaluate()
     assert report.opened == [] and report.matches  # graded and matched, but no case
     said = [ln for ln in report.lines if ln.startswith("no case for")]
-    assert len(said) == 1 and "outside the jurisdiction — 深圳市不在 units.yaml 所辖城市（A市）之内" in said[0]
+    assert len(said) == 1 and f"outside the jurisdiction — {why}" in said[0]
     assert not [ln for ln in pipeline.evaluate().lines if ln.startswith("no case for")]  # said once
 
 

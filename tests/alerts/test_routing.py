@@ -129,6 +129,7 @@ def test_the_unit_hierarchy_is_walked_upward_for_escalation(router: Router) -> N
     ({"province": "广东省"}, "广东省不在 units.yaml 所辖省份（湖南省）之内"),
     ({"province": "湖南省", "city": "A市", "district": "A3区"}, None),
     ({"province": "湖南省"}, None),  # the province of the units: not outside
+    ({"country": "伊拉克"}, "伊拉克在境外，不归 units.yaml 的单位属地管理"),
     (None, None),  # unknown: routed as usual
 ])
 def test_the_jurisdiction_is_where_the_units_sit(router: Router, region: dict | None, outside: str | None) -> None:

@@ -239,7 +239,8 @@ def test_a_weibo_handle_names_no_place() -> None:
     "澳大利亚昆士兰州州长", "三大理由让基金三千点上看多", "腾讯启动新乡村行动", "一线医护人员一定要平安顺利",
 ])
 def test_a_place_name_inside_a_person_or_a_longer_word_is_no_place(text: str) -> None:
-    assert resolve_region(text) is None
+    region = resolve_region(text)
+    assert region is None or (region.country is not None and region.province is None)  # 罗马尼亚, 美国: abroad
 
 
 @pytest.mark.parametrize(("text", "city"), [
@@ -260,3 +261,32 @@ def test_where_someone_is_from_is_not_where_it_happened(text: str, province: str
     """江苏籍 (a review found a person's or a lorry's origin chosen over the place of the incident)."""
     region = resolve_region(text)
     assert region is not None and region.province == province
+
+
+@pytest.mark.parametrize(("text", "title_chars", "country"), [
+    ("巴格达发生汽车炸弹袭击至少9死", 15, "伊拉克"), ("泰国南部茶馆遭武装分子袭击造成8人死伤", 0, "泰国"),
+    ("加州山火致5人死亡", 0, "美国"), ("印尼海啸", 0, "印度尼西亚"),
+    ("美国内华达州发生枪击案", 0, "美国"),  # 美国/内华达州: no 国内 (China) in it
+])
+def test_a_story_abroad_is_placed_abroad_not_at_its_source(text: str, title_chars: int, country: str) -> None:
+    """A local news site's report of a bombing in 巴格达 happened in 伊拉克: taking the source's A市 put a 5 h deadline
+    on A市's units."""
+    region = resolve_region(text, CHANGSHA_BOARD, title_chars)
+    assert region == Region(country=country) and region.label() == f"境外·{country}"
+
+
+@pytest.mark.parametrize("text", [
+    "印度洋海啸预警", "朝鲜族群众欢度节日", "苏丹红鸭蛋又出现了",  # inside longer words
+    "美国小伙记录中国高考",  # China named: left to the gazetteer
+    "长沙游客在泰国遇难",  # a Chinese place named
+    "2019年3月22日本人在早教中心缴纳培训费",  # a date, then 本人
+    "今天下雨了。" + "很长的一段话，" * 10 + "据说日本也下雨",  # past the lead
+])
+def test_a_name_abroad_in_passing_or_inside_a_word_is_not_abroad(text: str) -> None:
+    region = resolve_region(text, CHANGSHA_BOARD)
+    assert region is not None and region.country is None and region.province == "湖南省"
+
+
+def test_a_board_message_naming_a_country_stays_with_the_board() -> None:
+    region = resolve_region("日本的垃圾分类做得好，我们小区什么时候能做到", CHANGSHA_BOARD, addressed=True)
+    assert region is not None and region.country is None and region.city == "长沙市"

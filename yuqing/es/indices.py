@@ -19,6 +19,8 @@ MAPPING_VERSION = 1
 _KEYWORD = {"type": "keyword"}
 _DATE = {"type": "date"}
 _CUT_TEXT = {"type": "text", "analyzer": "whitespace", "search_analyzer": "whitespace"}
+# region.country (a place abroad) is kept in _source, not indexed: nothing searches by it, and a new field would make
+# every deployment migrate its indices.
 _REGION = {"properties": {"province": _KEYWORD, "city": _KEYWORD, "district": _KEYWORD, "code": _KEYWORD}}
 
 POST_PROPERTIES: dict[str, Any] = {
