@@ -113,6 +113,35 @@ def event_synonyms() -> dict[str, tuple[str, ...]]:
     return out
 
 
+@cache
+def _facet_of_term(name: str) -> dict[str, str]:
+    """resources/event_{name}.txt: term → the kind of site (学校, 工厂 …) or of incident (火灾, 中毒 …) it names."""
+    out: dict[str, str] = {}
+    for line in (RESOURCES / f"event_{name}.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            value, words = line.split("\t", 1)
+            out.update((word, value.strip()) for word in words.split())
+    return out
+
+
+def incident_facets(terms: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """Where an incident happened and what happened, as far as event terms name them: two reports that name
+    only different sites, or only different kinds of incident, are about different incidents."""
+    site_of, kind_of = _facet_of_term("sites"), _facet_of_term("kinds")
+    terms = list(terms)
+    return (frozenset(site_of[t] for t in terms if t in site_of),
+            frozenset(kind_of[t] for t in terms if t in kind_of))
+
+
+def _different_incident(a: tuple[frozenset[str], frozenset[str]], b: tuple[frozenset[str], frozenset[str]]) -> bool:
+    """Both report an incident (name a kind of it), and they name only different kinds, or only different sites.
+    Complaints name sites in passing (a power line near 小区, 学校 and 商场): only reports are told apart."""
+    (a_sites, a_kinds), (b_sites, b_kinds) = a, b
+    if not (a_kinds and b_kinds):
+        return False
+    return a_kinds.isdisjoint(b_kinds) or bool(a_sites and b_sites and a_sites.isdisjoint(b_sites))
+
+
 def content_terms(tokens: Iterable[str]) -> list[str]:
     """The distinct tokens that can tell one incident from another, in order of appearance."""
     out = []
@@ -411,6 +440,7 @@ class EventTracker:
                 shared[event_id] = shared.get(event_id, 0.0) + vec[term]
         best, best_sim, best_key = None, 0.0, (math.inf, "")
         ts = post.timestamp()
+        post_facets = incident_facets(vec)
         for event_id in heapq.nlargest(self.max_candidates, shared, key=lambda e: (shared[e], e)):
             ev = self.events.get(event_id)
             if ev is None or ts - ev.last_seen > self.window or ev.first_seen - ts > self.window:
@@ -423,6 +453,8 @@ class EventTracker:
             sim = sum(cent[t] * vec[t] for t in common) / (norm * cnorm)
             if sim < best_sim:
                 continue
+            if post_facets[1] and _different_incident(post_facets, incident_facets(cent)):
+                continue  # a fire at a kindergarten is not the explosion at the chemical plant down the road
             sim *= self._region_factor(post.region, ev.majority_region())
             topic = ev.majority_topic(self.fallback_topic)
             if (

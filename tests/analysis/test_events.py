@@ -376,6 +376,26 @@ def test_reports_of_one_explosion_in_other_words_join_one_event() -> None:
     assert "deaths:2" in spoken.severity_cues
 
 
+def test_incidents_at_other_sites_or_of_other_kinds_in_one_district_and_hour_stay_apart(policy: GradingPolicy) -> None:
+    """A review's morning in A3区: a chemical plant explosion, a kindergarten fire and a gas explosion in a 小区
+    became one event (its cues 11 deaths and 12 injured: two incidents' casualties in one grade and one case), and
+    pupils poisoned at lunch joined a stabbing at another school. Both reports of the poisoning still join."""
+    a3 = Region(province="湖南省", city="A市", district="A3区")
+    texts = {"plant": "今天凌晨，A市A3区一化工厂发生爆炸起火，已造成3人死亡、12人受伤，消防正在救援。",
+             "kindergarten": "湖南省A市A3区一幼儿园发生火灾，目前已有11名儿童遇难，多人受伤。",
+             "gas": "A3区某小区燃气管道泄漏发生爆燃，2人受伤，燃气公司正在抢修。",
+             "lunch": "A3区实验小学食堂午餐后30多名学生呕吐腹泻，已送医，家长在校门口聚集要说法。疑似食物中毒。",
+             "lunch-news": "A市A3区某小学今天中午在学校食堂用餐后，32名学生出现呕吐、腹泻症状，已送往医院救治。",
+             "knife": "A3区一中学学生在校园内被同学持刀捅伤，学校隐瞒不报。"}
+    tracker = EventTracker(policy)
+    events = {key: tracker.add(_post(key, text, i, region=a3)) for i, (key, text) in enumerate(texts.items())}
+    ids = {key: event.id for key, event in events.items() if event is not None}
+    assert len(ids) == len(texts)
+    assert ids["lunch-news"] == ids["lunch"]
+    assert len({ids[k] for k in ("plant", "kindergarten", "gas", "lunch", "knife")}) == 5
+    assert "deaths:3" in (events["plant"].severity_cues if events["plant"] else [])
+
+
 _TIE = """
 from tests.analysis.test_events import EXPLOSION, _post
 from analysis.events import EventTracker
