@@ -57,6 +57,19 @@ def test_work_safety_informs_the_sectors_own_regulator_too(router: Router) -> No
     assert plain.unit_id == "a-emergency" and plain.joint_unit_ids == []
 
 
+def test_a_school_incident_informs_the_education_bureau_and_fraud_goes_to_the_police(router: Router) -> None:
+    """A review: food poisoning in a school canteen reached 市场监管 alone, a kindergarten fire 应急管理局 alone
+    (the brief names it 就学 as much as 食品药品安全), and telecom fraud went to 通信管理局 instead of 公安 (反诈)."""
+    canteen = router.route(CaseLabels(topic="食品药品安全", grade="III", city="A市", districts=("A3区",),
+                                      text="A3区实验小学食堂午餐后学生呕吐腹泻"))
+    assert canteen.unit_id == "a-market" and canteen.joint_unit_ids == ["a3-edu"]
+    fire = router.route(CaseLabels(topic="安全生产", grade="III", city="A市", districts=("A3区",),
+                                   text="A3区一幼儿园发生火灾"))
+    assert fire.unit_id == "a3-emergency" and fire.joint_unit_ids == ["a3-edu"]
+    fraud = router.route(CaseLabels(topic="非民生", grade="IV", city="A市", text="冒充公安电话诈骗8万元，运营商怎么不拦截"))
+    assert fraud.unit_id == "a-police" and fraud.joint_unit_ids == ["hn-telecom"]
+
+
 def test_a_rumour_is_passed_to_police_and_cyberspace_units(router: Router) -> None:
     decision = router.route(CaseLabels(topic="就学", grade="IV", city="A市", districts=("A3区",),
                                        text="网传A3区某中学学生坠楼系谣言"))
@@ -94,7 +107,7 @@ def test_a_keyword_child_route_takes_medical_insurance_away_from_health(router: 
 def test_an_unmatched_case_goes_to_the_default_receiver_and_says_what_did_not_match(router: Router) -> None:
     decision = router.route(CaseLabels(topic="非民生", city="A市"))
     assert decision.unit_id == "a-gov-office"
-    assert sum(1 for s in decision.steps if s["step"] == "no match") == 13
+    assert sum(1 for s in decision.steps if s["step"] == "no match") == 14  # every top-level route
 
 
 def test_continue_lets_a_later_sibling_add_its_unit() -> None:
