@@ -754,8 +754,20 @@ class EventTracker:
         """A tracker with the state saved at ``path`` (a fresh one when there is none yet)."""
         tracker = cls(state_path=path, **kwargs)
         if path.exists():
-            with gzip.open(path, "rt", encoding="utf-8") as handle:
-                state = json.load(handle)
+            try:
+                with gzip.open(path, "rt", encoding="utf-8") as handle:
+                    state = json.load(handle)
+                if not isinstance(state, dict):
+                    raise ValueError(f"a JSON {type(state).__name__}, not the tracker's object")
+            except (OSError, EOFError, ValueError) as exc:
+                # A torn or foreign file (a disk filled mid-save, a copy gone wrong) must not keep `yuqing run` —
+                # and with it every reminder and escalation — from starting: keep it aside and start afresh.
+                kept = path.with_name(f"{path.name}.damaged")
+                os.replace(path, kept)
+                log.error("event-tracker state %s cannot be read (%s: %s); moved it to %s and started clustering "
+                          "afresh — events already indexed stay searchable, new posts form new events",
+                          path, type(exc).__name__, exc, kept)
+                return tracker
             if state.get("version") != STATE_VERSION:
                 # An upgrade changed the format: keep the old file for inspection and start clustering afresh
                 # (events already indexed stay searchable; new posts form new events).

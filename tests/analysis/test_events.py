@@ -264,6 +264,32 @@ def test_a_state_from_another_version_is_kept_aside_not_fatal(tmp_path: Path) ->
     assert tracker.add(_post("a", EXPLOSION)) is not None
 
 
+@pytest.mark.parametrize("damage", ["truncated", "not gzip", "half JSON", "a list"])
+def test_a_damaged_state_is_kept_aside_not_fatal(tmp_path: Path, damage: str, caplog: pytest.LogCaptureFixture) -> None:
+    """A review cut events.json.gz short: `yuqing run` stopped at start ("Aborted!"), and every reminder and
+    escalation with it."""
+    import gzip
+    import json
+
+    state = tmp_path / "events.json.gz"
+    tracker = EventTracker(state_path=state)
+    tracker.add(_post("a", EXPLOSION))
+    tracker.save(state)
+    whole = state.read_bytes()
+    if damage == "truncated":
+        state.write_bytes(whole[:200])
+    elif damage == "not gzip":
+        state.write_bytes(b"{}")
+    elif damage == "half JSON":
+        state.write_bytes(gzip.compress(b'{"version": 1, "events": {'))
+    else:
+        state.write_bytes(gzip.compress(json.dumps([1, 2]).encode()))
+    restored = EventTracker.restore(state)
+    assert restored.events == {} and not state.exists() and (tmp_path / "events.json.gz.damaged").exists()
+    assert "cannot be read" in caplog.text and "events.json.gz.damaged" in caplog.text
+    assert restored.add(_post("b", EXPLOSION)) is not None
+
+
 # ----------------------------------------------------------------------------- a long stream (from a review that
 # replayed the 4,326 real board messages: the state kept every term and every event ever written)
 
