@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from pathlib import Path
 
@@ -37,8 +38,11 @@ class RecordNotifier:
         try:
             with self._lock:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                with self.path.open("a", encoding="utf-8") as handle:
-                    handle.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+                with self.path.open("a+b") as handle:
+                    # A line torn by a crash must not swallow this one: it starts on a line of its own.
+                    torn = handle.tell() > 0 and handle.seek(-1, os.SEEK_END) >= 0 and handle.read(1) != b"\n"
+                    record = json.dumps(line, ensure_ascii=False, default=str) + "\n"
+                    handle.write((("\n" if torn else "") + record).encode("utf-8"))
         except OSError as exc:
             raise RetryableError(f"cannot append to {self.path}: {exc}") from exc
         return SendResult(f"record:{notification.idempotency_key}")

@@ -335,6 +335,19 @@ def test_record_notifier_appends_jsonl_once_per_key(tmp_path: Path, clock: Manua
     assert HOSTILE_TITLE in line["text"]
 
 
+def test_a_line_torn_by_a_crash_does_not_swallow_the_next_recorded_delivery(tmp_path: Path) -> None:
+    """A review tore the file's last line: the next delivery was glued onto it, unreadable, and a retry would have
+    recorded it twice (find_delivery could not see it)."""
+    clock = ManualClock(T0)
+    path = tmp_path / "deliveries.jsonl"
+    path.write_text('{"at": "2026-11-27T08:00:00+08:00", "text": "half', encoding="utf-8")
+    recorder = RecordNotifier(path, clock)
+    sent = delivery("slack", "#a3-edu", case_payload(clock.now()))
+    recorder.send(sent)
+    assert recorder.find_delivery(sent) is not None
+    assert json.loads(path.read_text(encoding="utf-8").splitlines()[-1])["idempotency_key"] == "case-42:alert:1"
+
+
 def test_build_notifiers_records_slack_without_a_token(config: Config, tmp_path: Path, slack: SlackEmulator):
     without = build_notifiers(config, {}, record_to=tmp_path / "r.jsonl")
     assert isinstance(without["slack"], RecordNotifier) and without["record"] is without["slack"]
