@@ -128,16 +128,19 @@ class Pipeline:
                 self._note_reply(post, post.event_id)
             else:  # no content to cluster: do not offer it to the tracker again from the index
                 self._clustered[post.id] = None
+        # The events and the tracker's state first: a post indexed with an event id is never offered to the
+        # tracker again, so a crash between the two must leave the event stored, not the post marked.
+        self.tracker.flush()
         self.posts.add_many(post_document(p, self.cut) for p in enriched)
         self.posts.flush()
-        self.tracker.flush()
         return len(enriched)
 
     def cluster_indexed(self, batch: int = 500) -> int:
         """Put posts that others indexed (the crawler) into events: the posts without an event yet.
 
         A watermark on ``fetched_at`` in the database bounds the search; repeating it is harmless (the
-        tracker knows the posts it has seen, and the update writes the same event id).
+        tracker knows the posts it has seen, and the update writes the same event id). Each page's events and the
+        tracker's state are stored before the posts are marked with them.
         """
         with self.database.sessions() as session:
             mark = session.get(ScheduleMark, CLUSTER_MARK)
@@ -175,13 +178,14 @@ class Pipeline:
                 actions.append({"_op_type": "update", "_index": hit["_index"], "_id": hit["_id"],
                                 "doc": {"event_id": event_id}})
             if actions:
+                # Events and tracker state before the posts' event ids (see _ingest): a crash in between offers
+                # the posts again, and the tracker, which knows them, counts them once.
+                self.tracker.flush()
                 helpers.bulk(self.es, actions, raise_on_error=True)
                 done += len(actions)
             after = hits[-1]["sort"]
         while len(self._clustered) > CLUSTER_MEMORY:
             self._clustered.popitem(last=False)
-        if done:
-            self.tracker.flush()
         if newest is not None:
             with self.database.transaction() as session:
                 row = session.get(ScheduleMark, CLUSTER_MARK)

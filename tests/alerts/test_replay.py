@@ -167,6 +167,37 @@ def test_posts_the_crawler_indexed_are_clustered_and_open_a_case(pipeline, tmp_p
     assert again.opened == [] and again.matches  # the same event matches again: still one case
 
 
+def test_a_crash_while_storing_events_loses_no_event(database, es_client: Elasticsearch, es_layout: IndexLayout,  # type: ignore[no-untyped-def]
+                                                     tmp_path: Path) -> None:
+    """A review killed `yuqing run` right after the posts were marked with their event and before the event and
+    the tracker's state were stored: the posts were never offered again, and no case ever opened."""
+    from alerts.commands import build_pipeline
+    from tests.alerts.casekit import shipped_config
+    from yuqing.clock import ManualClock
+    from yuqing.contract import Post
+
+    def start():  # type: ignore[no-untyped-def]
+        return build_pipeline(shipped_config(), database, es_client, es_layout, ManualClock(START + timedelta(hours=1)),
+                              live=False, state_dir=tmp_path / "state")
+
+    first = start()
+    posts = [Post.model_validate_json(line(f"school-{i}", START + timedelta(minutes=5 * i),
+                                           SCHOOL[i % len(SCHOOL)] + f"（网友{i}）", district="A3区"))
+             for i in range(4)]
+    _index_as_the_crawler_does(first, posts, tmp_path / "spool")
+
+    def killed() -> None:
+        raise SystemExit(137)
+
+    first.tracker.flush = killed
+    with pytest.raises(SystemExit):
+        first.evaluate()
+    report = start().evaluate()  # the restart
+    assert len(report.opened) == 1
+    hits = es_client.search(index=es_layout.posts.alias, query={"exists": {"field": "event_id"}})
+    assert hits["hits"]["total"]["value"] == 4
+
+
 def usual_posts(now: datetime) -> list:  # type: ignore[type-arg]
     """Six posts in the hour before this time on each of the six days before: at that rate three silent hours
     are no chance (the rule ignores a source whose usual rate makes silence likely)."""
