@@ -27,10 +27,7 @@ found by one Aho-Corasick pass (ahocorasick-rs).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -42,14 +39,11 @@ from typing import NamedTuple
 from ahocorasick_rs import AhoCorasick, Implementation, MatchKind
 
 from yuqing.contract import LONE_SURROGATE
+from yuqing.keyed import keyed_digest
 from yuqing.timeparse import real_date
 
 log = logging.getLogger(__name__)
 
-PSEUDONYM_KEY_ENV = "YUQING_PSEUDONYM_KEY"
-# Public development key: pseudonyms made with it can be reversed by anyone who guesses the name.
-# Production must set YUQING_PSEUDONYM_KEY to a secret (GB/T 37964: keep the key apart from the data).
-_DEV_PSEUDONYM_KEY = "yuqing-development-key-not-secret"
 _PSEUDONYM = re.compile(r"u_[0-9a-f]{12}")
 
 
@@ -773,28 +767,10 @@ def deidentify(text: str) -> DeidResult:
     return DeidResult("".join(out), [Finding(h.kind, (h.start, h.end)) for h in accepted])
 
 
-def _pseudonym_key() -> bytes:
-    key = os.environ.get(PSEUDONYM_KEY_ENV)
-    if not key:
-        _warn_dev_key()
-        key = _DEV_PSEUDONYM_KEY
-    return key.encode("utf-8")
-
-
-@cache
-def _warn_dev_key() -> None:
-    log.warning(
-        "%s is not set: author pseudonyms use the public development key and can be reversed by "
-        "guessing names; set it to a secret in production",
-        PSEUDONYM_KEY_ENV,
-    )
-
-
 def deidentify_author(name: str) -> str:
     """A stable pseudonym for an author (HMAC-SHA256 with a secret key), so one person's posts can be
     counted together without showing who they are. Idempotent: a pseudonym maps to itself."""
     name = name.strip()
     if not name or _PSEUDONYM.fullmatch(name):
         return name
-    digest = hmac.new(_pseudonym_key(), name.encode("utf-8"), hashlib.sha256).hexdigest()
-    return f"u_{digest[:12]}"
+    return f"u_{keyed_digest(name)[:12]}"

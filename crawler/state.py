@@ -9,7 +9,6 @@ overwritten) but never lose one.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import sqlite3
 import threading
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from yuqing import paths
+from yuqing.keyed import keyed_digest
 
 # How long a writer waits for another process's lock before it fails.
 BUSY_SECONDS = 30
@@ -82,9 +82,10 @@ def default_path() -> Path:
 
 
 def content_hash(title: str | None, text: str | None) -> str:
-    """A hash of what the item says, blind to whitespace: the same story at another URL is the same item."""
+    """A hash of what the item says, blind to whitespace: the same story at another URL is the same item. Keyed
+    (yuqing.keyed): it is indexed beside the masked text, which a plain hash of the raw text would give back."""
     normalized = _SPACES.sub("", f"{title or ''}\x1f{text or ''}")
-    return hashlib.sha1(normalized.encode("utf-8")).hexdigest()
+    return keyed_digest(normalized, "sha1")
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -146,7 +146,7 @@ def config_check(directory: Path | None) -> None:
     from yuqing.clock import SystemClock
 
     warnings = [WorkCalendar(cfg.policy.calendar).coverage_warning(SystemClock(cfg.settings.tz()).now().date())]
-    from analysis.deidentify import PSEUDONYM_KEY_ENV
+    from yuqing.keyed import PSEUDONYM_KEY_ENV
 
     if not os.environ.get(PSEUDONYM_KEY_ENV):
         warnings.append(f"{PSEUDONYM_KEY_ENV} is not set: authors' pseudonyms use the public development key, so "

@@ -321,3 +321,30 @@ def test_without_allowed_domains_only_the_start_urls_hosts_are_crawled() -> None
     middleware.process_request(Request("http://www.gov.cn/a1.html", dont_filter=True))
     with pytest.raises(IgnoreRequest, match="offsite request to 'www.hunan.gov.cn'"):
         middleware.process_request(Request("http://www.hunan.gov.cn/a2.html", dont_filter=True))
+
+
+def test_the_id_and_content_hash_indexed_beside_a_masked_phone_do_not_give_it_back(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A review tried the 10,000 fillings of 139****5678 against the plain SHA-1 content hash and post id indexed
+    beside the masked text and URL, and found the phone in under a second: both are keyed now."""
+    import hashlib
+
+    from analysis.deidentify import deidentify
+    from crawler.state import content_hash
+    from yuqing.contract import Post
+
+    monkeypatch.setenv("YUQING_PSEUDONYM_KEY", "a-secret-of-this-deployment")
+    title, url = "物业不作为", "http://127.0.0.1:8700/news/n3.html?tel=13912345678"
+    text = "我的手机13912345678，物业三个月不修电梯"
+    stored_hash, stored_id = content_hash(title, text), Post.make_id("demo_news", url)
+    masked = deidentify(text).text
+    assert "139****5678" in masked
+    for n in range(10_000):
+        guess = masked.replace("****", f"{n:04d}")
+        assert hashlib.sha1(f"{title}{guess}".encode()).hexdigest() != stored_hash  # the hash as it was
+        assert content_hash(title, guess) != stored_hash or guess == text  # only the key finds it
+        guessed_url = url.replace("12345678", f"{n:04d}5678"[-8:])
+        assert hashlib.sha1(f"demo_news\x1f{guessed_url}".encode()).hexdigest()[:20] != stored_id
+    assert content_hash(title, text) == stored_hash and Post.make_id("demo_news", url) == stored_id  # stable
+    monkeypatch.setenv("YUQING_PSEUDONYM_KEY", "another-deployment")
+    assert content_hash(title, text) != stored_hash and Post.make_id("demo_news", url) != stored_id
