@@ -172,8 +172,9 @@ def record(session: Session, case: Case, *, at: datetime, actor: str, action: st
            to_state: str | None = None, details: dict[str, Any] | None = None) -> CaseEvent:
     """Append one entry to the case's timeline, moving its state when ``to_state`` is given. The reason is
     free text a person typed (a response's wording, why a case was closed): it is de-identified first, like
-    every text that is stored and shown (domain.md §6)."""
-    reason = deidentify(reason).text
+    every text that is stored and shown (domain.md §6); so is the actor, which a person types too ("市政府办公厅
+    王建国 13812345678" kept its phone number)."""
+    reason, actor = deidentify(reason).text, deidentify(actor).text
     entry = CaseEvent(case_id=case.id, at=at, actor=actor, action=action, from_state=case.state,
                       to_state=to_state or case.state, reason=reason, details=details or {})
     if to_state is not None:

@@ -512,7 +512,7 @@ def cases_open(title: str, topic: str, region_text: str, grade: str, actor: str,
             click.echo(f"warning: {elsewhere}; the case is opened as asked, for a unit of this jurisdiction",
                        err=True)
     # A name or a number typed into the assignment is masked like a post's (domain.md §6).
-    title, reason = deidentify(title).text, deidentify(reason).text
+    title, reason, actor = deidentify(title).text, deidentify(reason).text, deidentify(actor).text
     clock = SystemClock(config.settings.tz())
     now = clock.now()
     event_id = "manual-" + hashlib.sha1(f"{title}\x1f{now.isoformat()}".encode()).hexdigest()[:16]

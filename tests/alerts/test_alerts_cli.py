@@ -116,10 +116,13 @@ def test_a_case_the_higher_government_assigns_is_opened_by_hand(env: dict[str, s
     assert [d["kind"] for d in case["deadlines"]] == ["report_upward", "authoritative_release", "press_conference"]
     assert "市政府办公厅: 上级交办" in case["timeline"][0]["reason"]
     code, out = yuqing(env, "cases", "open", "--title", "市民王建军(13912345678)反映A3区某工地欠薪", "--topic",
-                       "就业社保", "--actor", "市信访局", "--reason", "来电人王建军")
+                       "就业社保", "--actor", "市信访局 13812345678", "--reason", "来电人王建军")
     assert code == 0, out
     shown = json.loads(yuqing(env, "cases", "list", "--json")[1])[1]
     assert "王建军" not in json.dumps(shown, ensure_ascii=False) and "13912345678" not in shown["title"]
+    # the actor is typed too: its phone number reached the grade reasons, alerts and the timeline (a review)
+    assert "13812345678" not in json.dumps(shown, ensure_ascii=False) and "138****5678" in json.dumps(shown,
+                                                                                                   ensure_ascii=False)
     assert shown["title"].startswith("市民王**(139****5678)")
     code, out = yuqing(env, "cases", "open", "--title", "x", "--topic", "天气", "--actor", "a", "--reason", "b")
     assert code != 0 and "--topic '天气' is not in config/taxonomy.yaml" in out
