@@ -87,6 +87,42 @@ def test_unreachable_cluster_spools_then_replays_exactly_once(es_client: Elastic
     assert es_client.count(index=es_layout.posts.alias)["count"] == 15
 
 
+def test_a_torn_line_in_the_spool_is_kept_aside_and_the_rest_replayed(es_client: Elasticsearch, es_layout: IndexLayout,
+                                                                      tmp_path: Path) -> None:
+    """A review tore a spooled segment's last line: every later crawl raised on it, indexed nothing, spooled
+    nothing of its own batch, and said it had succeeded."""
+    dead = Elasticsearch("http://127.0.0.1:9", request_timeout=1, max_retries=0)
+    down = BulkWriter(dead, es_layout.posts, tmp_path / "spool")
+    down.add_many(post_document(make_post(i), cut) for i in range(3))
+    down.flush()
+    [segment] = down.spool.segments()
+    with open(segment, "a", encoding="utf-8") as handle:
+        handle.write('{"_id": "torn", "title": "半')
+    up = BulkWriter(es_client, es_layout.posts, tmp_path / "spool", refresh=True)
+    up.add_many(post_document(make_post(i), cut) for i in range(3, 6))
+    assert up.flush() == 3
+    es_client.indices.refresh(index=es_layout.posts.alias)
+    assert es_client.count(index=es_layout.posts.alias)["count"] == 6 and up.spool.segments() == []
+    assert '"_id": "torn"' in up.spool.damaged.read_text(encoding="utf-8")
+
+
+def test_a_full_disk_leaves_no_half_segment_and_says_where(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import os
+
+    from yuqing.es.spool import Spool
+
+    spool = Spool(tmp_path / "spool")
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OSError, match=r"cannot write 1 documents to the spool .*spool \(No space left on device\)"):
+        spool.put([{"_id": "a"}])
+    assert list((tmp_path / "spool").iterdir()) == []
+
+
 def test_a_document_the_mapping_rejects_is_kept_with_its_reason(es_client: Elasticsearch, es_layout: IndexLayout,
                                                                 tmp_path: Path) -> None:
     writer = BulkWriter(es_client, es_layout.posts, tmp_path / "spool", refresh=True)
