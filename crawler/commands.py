@@ -119,6 +119,7 @@ def crawl_command(
                             "failure": r.failure,
                             "unreachable": r.unreachable,
                             "collected_nothing": r.collected_nothing,
+                            "not_stored": r.not_stored,
                             "stats": r.stats or {},
                         }
                         for r in runs
@@ -136,7 +137,7 @@ def crawl_command(
     if any(r.interrupted for r in runs):
         click.echo("crawl interrupted; run the same command again to go on (each source's queue is kept)", err=True)
         sys.exit(130)
-    if any(r.failure or r.unreachable or r.collected_nothing for r in runs):
+    if any(r.failure or r.unreachable or r.collected_nothing or r.not_stored for r in runs):
         sys.exit(1)
 
 

@@ -46,6 +46,8 @@ DUPLICATES = "yuqing/duplicates"
 # Message-board messages collected before without a reply, fetched and indexed again to look for it (not new).
 REVISITED = "yuqing/awaiting_reply_revisited"
 ENRICH_FAILED = "yuqing/enrich_failed"
+NOT_STORED = "yuqing/posts_not_stored"
+NOT_STORED_WHY = "yuqing/posts_not_stored_why"
 ENRICH_DEGRADED = "yuqing/enrich_degraded"
 
 
@@ -288,7 +290,21 @@ class PostPipeline:
         return sent
 
     def _write(self, batch: list[Post]) -> None:
-        """Enrich and index a batch (or spool it), then remember its items as seen. Runs in a worker thread."""
+        """Enrich and index a batch (or spool it), then remember its items as seen. Runs in a worker thread.
+        A batch that can be neither indexed nor spooled (the spool's disk full) is not marked seen, so the next
+        crawl fetches it again; the crawl says so and fails."""
+        try:
+            self._store(batch)
+        except OSError as exc:
+            for post in batch:
+                self._pending_ids.discard(post.id)
+                self._pending_hashes.discard(post.content_hash or "")
+            self.stats.inc_value(NOT_STORED, len(batch))
+            self.stats.set_value(NOT_STORED_WHY, str(exc))
+            log.error("%d posts were neither indexed nor spooled: %s; they are not marked as seen, so the next crawl "
+                      "fetches them again while the source lists them", len(batch), exc)
+
+    def _store(self, batch: list[Post]) -> None:
         with self._write_lock:
             enriched = self._enrich(batch)
             docs = [post_document(post, self.cut) for post in enriched]

@@ -17,7 +17,16 @@ from scrapy.utils.reactor import install_reactor
 from twisted.internet import defer
 from twisted.internet.error import ReactorNotRunning
 
-from crawler.pipelines import DUPLICATES, INDEXED, NEW, REPLAYED, REVISITED, SPOOLED
+from crawler.pipelines import (
+    DUPLICATES,
+    INDEXED,
+    NEW,
+    NOT_STORED,
+    NOT_STORED_WHY,
+    REPLAYED,
+    REVISITED,
+    SPOOLED,
+)
 from crawler.spiders.base import ERRORS, FILTERED, FOUND, SEEN_BEFORE, SKIPPED
 from yuqing.settings import Config
 
@@ -41,6 +50,11 @@ class SourceRun:
     @property
     def new(self) -> int:
         return self.count(NEW)
+
+    @property
+    def not_stored(self) -> int:
+        """Posts neither indexed nor spooled (the spool's disk full): the crawl failed them."""
+        return self.count(NOT_STORED)
 
     @property
     def interrupted(self) -> bool:
@@ -89,6 +103,9 @@ class SourceRun:
                     f"request(s) failed ({', '.join(errors)}); check the source's URL in config/sources.yaml and "
                     "that the site is up")
         parts = [f"{self.count(INDEXED)} new posts indexed"]
+        if self.not_stored:
+            parts.append(f"{self.not_stored} NOT STORED ({(self.stats or {}).get(NOT_STORED_WHY)}; fetched again by "
+                         "the next crawl)")
         if self.count(SPOOLED):
             parts.append(f"{self.count(SPOOLED)} spooled (Elasticsearch unreachable; replayed later)")
         if self.count(REPLAYED):

@@ -156,3 +156,35 @@ def test_a_copy_at_another_url_is_dropped_once_and_its_url_remembered(tmp_path: 
     with pytest.raises(DropItem):
         asyncio.run(pipeline.process_item(copy))
     assert state.is_seen("demo_news", "copy")  # the spider's item_request now skips that URL
+
+
+def test_a_batch_neither_indexed_nor_spooled_fails_the_crawl_and_is_fetched_again(tmp_path: Path) -> None:
+    """A review filled the spool's disk with Elasticsearch down: the crawl said "0 new posts indexed … 0 errors",
+    exit 0. The posts must stay unseen (the next crawl fetches them) and the crawl must say it failed them."""
+    import errno
+    from datetime import UTC, datetime
+
+    from scrapy.spiders import Spider
+    from scrapy.utils.test import get_crawler
+
+    from crawler.pipelines import NOT_STORED, PostPipeline
+    from crawler.runner import SourceRun
+    from crawler.state import CrawlState
+    from yuqing.contract import Post
+
+    state = CrawlState(tmp_path / "state.db")
+    crawler = get_crawler(Spider)
+    pipeline = PostPipeline(crawler)
+    pipeline.state, pipeline.source, pipeline.stats = state, "demo_rss", crawler.stats
+    posts = [Post(id=f"p{i}", source="demo_rss", fetched_at=datetime(2026, 4, 8, tzinfo=UTC), text=f"停水通知{i}")
+             for i in range(3)]
+
+    def disk_full(batch: list[Post]) -> None:
+        raise OSError(errno.ENOSPC, "cannot write 3 documents to the spool var/spool/posts (No space left on device)")
+
+    pipeline._store = disk_full  # type: ignore[method-assign]
+    pipeline._write(posts)
+    assert not any(state.is_seen("demo_rss", p.id) for p in posts)
+    run = SourceRun("demo_rss", "rss", finish_reason="finished", stats=dict(crawler.stats.get_stats()))
+    assert run.not_stored == 3 and crawler.stats.get_value(NOT_STORED) == 3
+    assert "3 NOT STORED (" in run.summary() and "No space left on device" in run.summary()
