@@ -24,7 +24,7 @@ from alerts.cases import CLOSED, open_or_update_case, queue, record_response, sy
 from alerts.escalation import Escalator, TickReport
 from alerts.notifiers import unit_recipients
 from alerts.routing import Router
-from alerts.rules import RuleEngine, RuleMatch, graded_reason
+from alerts.rules import RuleEngine, RuleMatch
 from yuqing.clock import Clock
 from yuqing.contract import Event, Post, Reply
 from yuqing.db.models import Case, ScheduleMark
@@ -291,17 +291,7 @@ class Pipeline:
     def _touched_matches(self, rule: RuleSpec, touched: set[str], found: set[str | None],
                          now: datetime) -> list[RuleMatch]:
         """Events changed since the last run that the time-window query may miss (a late post)."""
-        out = []
-        for event_id in sorted(touched - {k for k in found if k}):
-            event = self.engine.load_event(event_id)
-            if event is None or event.grade is None or rule.min_grade is None:
-                continue
-            order = ["IV", "III", "II", "I"]
-            if order.index(event.grade.value) < order.index(rule.min_grade.value):
-                continue
-            out.append(RuleMatch(rule.name, rule.type, now, event.id, event.first_seen, now, event.volume,
-                                 graded_reason(event.grade.value, rule.min_grade.value, event.risk), [event.id]))
-        return out
+        return self.engine.graded_among(rule, sorted(touched - {k for k in found if k}), now)
 
     def _act(self, rule: RuleSpec, match: RuleMatch, report: EvaluationReport) -> None:
         if rule.type == "flatline":

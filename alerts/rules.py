@@ -23,6 +23,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
+from analysis.severity import CUE_LABELS
 from yuqing.contract import FIELD_NAMES, Event
 from yuqing.es.indices import EVENT_PROPERTIES, POST_PROPERTIES, IndexLayout
 from yuqing.settings import Policy, RuleSpec
@@ -148,7 +149,11 @@ class RuleEngine:
         for name, value in rule.filter.items():
             path = rule_field(rule, name, "filter on")
             values = [value] if isinstance(value, str) else list(value)
-            if name == "region":
+            if path == "severity_cues":  # counted cues are stored with their count: deaths:3, missing:2
+                out.append({"bool": {"should": [{"terms": {path: values}},
+                                                *({"prefix": {path: f"{v}:"}} for v in values)],
+                                     "minimum_should_match": 1}})
+            elif name == "region":
                 out.append({"bool": {"should": [{"terms": {f"region.{lvl}": values}}
                                                 for lvl in ("province", "city", "district")],
                                      "minimum_should_match": 1}})
@@ -189,23 +194,37 @@ class RuleEngine:
                    "sentiment_shift": self._sentiment_shift}[rule.type]
         return handler(rule, now, since)
 
-    def _grade(self, rule: RuleSpec, now: datetime, since: datetime | None) -> list[RuleMatch]:
+    def _grade(self, rule: RuleSpec, now: datetime, since: datetime | None,
+               event_ids: list[str] | None = None) -> list[RuleMatch]:
+        """Events graded at least ``min_grade`` (and passing the rule's filter) seen in the window — or, given
+        ``event_ids``, among those events whatever their time (the ones a run changed)."""
         assert rule.min_grade is not None
         grades = _GRADES_AT_LEAST[rule.min_grade.value]
         start = since or now - timedelta(minutes=rule.timeframe_minutes or 24 * 60)
-        query = {"bool": {"filter": [*self._filters(rule), {"terms": {"grade": grades}},
-                                     {"range": {"last_seen": {"gt": _iso(start), "lte": _iso(now)}}}]}}
+        which = ({"ids": {"values": event_ids}} if event_ids is not None
+                 else {"range": {"last_seen": {"gt": _iso(start), "lte": _iso(now)}}})
+        query = {"bool": {"filter": [*self._filters(rule), {"terms": {"grade": grades}}, which]}}
         body = self.es.search(index=self.layout.events.alias, query=query, size=1000,
                               sort=[{"last_seen": "asc"}], source_excludes=["title_cut", "timeline"])
+        cues = rule.filter.get("severity_cues")
+        wanted = set([cues] if isinstance(cues, str) else cues or [])
         out = []
         for hit in body["hits"]["hits"]:
             src = hit["_source"]
+            reason = graded_reason(src["grade"], rule.min_grade.value, src.get("risk"))
+            found = [c.split(":", 1)[0] for c in src.get("severity_cues") or [] if c.split(":", 1)[0] in wanted]
+            if found:  # a rule on severity cues says which (食物中毒 in a grade IV event)
+                reason += "；敏感线索：" + "、".join(CUE_LABELS.get(c, c) for c in dict.fromkeys(found))
             out.append(RuleMatch(
-                rule.name, rule.type, now, src["id"], start, now, int(src.get("volume", 0)),
-                graded_reason(src["grade"], rule.min_grade.value, src.get("risk")),
+                rule.name, rule.type, now, src["id"], start, now, int(src.get("volume", 0)), reason,
                 [src["id"]], {"grade": src["grade"], "risk": src.get("risk"), "title": src.get("title"),
                               "graded_at": src.get("graded_at") or src.get("last_seen")}))
         return out
+
+    def graded_among(self, rule: RuleSpec, event_ids: list[str], now: datetime) -> list[RuleMatch]:
+        """What a grade rule matches among these events (changed by a run; the window query may miss a late
+        post's event): the same grade and filter test as the window's."""
+        return self._grade(rule, now, None, event_ids) if event_ids else []
 
     def _frequency(self, rule: RuleSpec, now: datetime, since: datetime | None) -> list[RuleMatch]:
         assert rule.num_events is not None and rule.timeframe_minutes is not None

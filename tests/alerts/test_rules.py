@@ -133,6 +133,23 @@ def test_the_grade_rule_takes_events_at_or_above_its_grade(
     assert loaded is not None and loaded.grade == Grade.II
 
 
+def test_a_grade_iv_event_with_a_sensitive_cue_is_matched_and_says_which(
+        engine: RuleEngine, es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
+    """A review's school canteen poisoning (32 pupils ill, two posts) was graded IV and opened no case: the 2 h
+    report upward for sensitive cases never applied. Counted cues are stored with their count (missing:2)."""
+    def event(event_id: str, cues: list[str]) -> Event:
+        return Event(id=event_id, title=f"事件 {event_id}", first_seen=NOW - timedelta(hours=2),
+                     last_seen=NOW - timedelta(minutes=10), grade=Grade.IV, risk=19.0, volume=2, severity_cues=cues)
+    index(es_client, es_layout, tmp_path, [], [event("ev-lunch", ["food_poisoning", "school", "students"]),
+                                               event("ev-lost", ["missing:2"]), event("ev-talk", ["school"])])
+    rule = shipped_config().policy.rule("sensitive_event")
+    matches = engine.evaluate(rule, NOW, since=NOW - timedelta(hours=1))
+    assert sorted(m.key for m in matches) == ["ev-lost", "ev-lunch"]
+    assert "敏感线索：食物中毒" in next(m.reason for m in matches if m.key == "ev-lunch")
+    # the events a run changed are tested the same way (it took every changed event of grade IV)
+    assert [m.key for m in engine.graded_among(rule, ["ev-talk", "ev-lunch"], NOW)] == ["ev-lunch"]
+
+
 def test_history_merges_consecutive_matches_into_one(
         engine: RuleEngine, es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
     burst_at = NOW - timedelta(days=2)
