@@ -110,8 +110,9 @@ _ID15 = re.compile(
     r"[1-9](?<![0-9A-Za-z*][1-9])\d{5}(\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}(?![0-9A-Za-z*])"
 )
 _BANK = re.compile(r"\d(?<![\d*]\d)\d{3}[ \-]?(?:\d{4}[ \-]?){2}\d{4}(?:[ \-]?\d{1,3})?(?![\d*])")
-# Groups split by a space, dash, dot or dash run (138-1234-5678, 138.1234.5678, 138 - 1234 - 5678, 138—1234—5678).
-_PHONE_SEP = r"(?: ?[\-.—－–]{1,3} ?| )?"
+# Groups split by a space, dash, dot, slash, underscore or dash run (138-1234-5678, 138.1234.5678, 138 - 1234 - 5678,
+# 138—1234—5678, 138/1234/5678); a no-break or ideographic space is folded to a space first.
+_PHONE_SEP = r"(?: ?[\-.—－–/_]{1,3} ?| )?"
 _MOBILE = re.compile(rf"1[3-9]\d{_PHONE_SEP}(\d{{4}}){_PHONE_SEP}\d{{4}}(?![\d*])")
 # A mobile number written in Chinese numerals (一三八一二三四五六七八, 幺三八…, 壹叁捌…): eleven of them in a row are
 # never anything else.
@@ -122,12 +123,13 @@ _COUNTRY_CODE = re.compile(r"(?:\+|00)?86[ \-]?$")
 _LANDLINE = re.compile(
     r"(?:(?:(?:\+|00)86[ \-]?|(?<!\d)86[ \-])[(（]?[1-9]\d{1,2}[)）]?[ \-]?|[(（]0\d{2,3}[)）] ?"
     r"|0\d{2,3}(?: ?[\-－—]{1,3} ?| )?)"
-    r"([2-9]\d{2,3}[ \-]?\d{4})(?:[\-－转]\d{1,5})?(?![\d*])"
+    r"([2-9]\d{2,3}(?: ?[\-—－] ?| )?\d{4})(?:[\-－转]\d{1,5})?(?![\d*])"
 )
 _LOCAL_PHONE = re.compile(r"(?:电话|座机|固话|联系方式|[Tt]el|TEL)[：:\s]*([2-9]\d{2,3}[ \-]?\d{4})(?![\d*])")
 _QQ = re.compile(r"(?:[Qq]{2}|扣扣)(?:号码|号)?[：:\s]*([1-9]\d{4,10})(?![\d*])")
 _WECHAT = re.compile(
-    r"(?:微信号?|[Vv]信号?|加[Vv](?![A-Za-z])|[Vv][Xx]号?|[Ww][Xx]号?|[Ww]e[Cc]hat)[：:\s]*([A-Za-z][\-_A-Za-z0-9]{5,19})(?![\w*])"
+    r"(?:微信[Vv]?号?|[Vv]信号?|加[Vv](?![A-Za-z])|加微信?|(?<![A-Za-z])[Vv](?=[：:])|[Vv][Xx]号?|[Ww][Xx]号?|"
+    r"[Ww]e[Cc]hat(?: ?ID)?|抖音号?|快手号?|微博号)[：:\s]*([A-Za-z][\-_A-Za-z0-9]{5,19})(?![\w*])"
 )
 # Substring tests run at C speed; they decide whether a rule's regex needs to run at all.
 _LOCAL_PHONE_CUES = ("电话", "座机", "固话", "联系方式", "Tel", "tel", "TEL")
@@ -143,7 +145,8 @@ _PROVINCE_CODES = frozenset(
 
 
 def _wechat_hint(text: str) -> bool:
-    return "微信" in text or "v信" in text or "V信" in text or "加v" in text or "加V" in text or (
+    return "微" in text or "v信" in text or "V信" in text or "加v" in text or "加V" in text or "抖音" in text or (
+        "快手" in text) or "V：" in text or "V:" in text or "v：" in text or "v:" in text or (
         ("x" in text or "X" in text or "hat" in text) and bool(_WECHAT_HINT.search(text))
     )
 
@@ -264,6 +267,26 @@ def _landlines(text: str) -> Iterator[_Hit]:
         yield _Hit(m.start(1), m.end(1), "landline", _mask_digits(m.group(1), 0, 4))
 
 
+# A licence plate (湘A·D12345, 湘AD12345, 粤B 12345): it names the owner to whoever looks it up. At least three
+# digits in the serial, so a province's short name before English (新ABCDE) is not one.
+_PLATE = re.compile(r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Z][·•・.\- ]?"
+                    r"((?=(?:[A-HJ-NP-Z]*\d){3})[A-HJ-NP-Z0-9]{5,6})(?![A-Za-z0-9*])")
+# Numbers that identify a person in a record: passport, hospital admission and case numbers, other certificates.
+_RECORD_NUMBER = re.compile(r"(?:护照|住院|病历|病案|门诊|就诊卡|医保卡|社保卡|军官证|驾驶证|驾照|学籍|准考证)(?:号码|号)?"
+                            r"[：:\s]*([A-Za-z]{0,2}\d{6,18}[A-Za-z]?)(?![\w*])")
+_RECORD_HINT = re.compile(r"护照|住院|病历|病案|门诊|就诊卡|医保卡|社保卡|军官证|驾驶证|驾照|学籍|准考证")
+
+
+def _plates(text: str) -> Iterator[_Hit]:
+    for m in _PLATE.finditer(text):
+        yield _Hit(m.start(1), m.end(1) - 1, "plate", "*" * (m.end(1) - 1 - m.start(1)))
+
+
+def _record_numbers(text: str) -> Iterator[_Hit]:
+    for m in _RECORD_NUMBER.finditer(text):
+        yield _Hit(m.start(1), m.end(1), "record_number", _mask_digits(m.group(1), 1, 2))
+
+
 def _im_accounts(text: str) -> Iterator[_Hit]:
     rules = []
     if "Q" in text or "q" in text or "扣扣" in text:
@@ -321,6 +344,9 @@ _ADDRESS_BARE = re.compile(
 # at every 一 or digit of a text.
 _ADDRESS_CN_BUILDING = re.compile(r"[栋幢楼元]\s*\d{3,4}(?![\d*多余])(?!\s*(?:平|米|㎡|元|万|年|套|户|个|人|名|辆|吨|度|亩|间|%|％))")
 _CN_NUMERALS = frozenset("一二三四五六七八九十")
+# A lettered block and its room (A座1201, B座 1203): the room 1201 was left when only the house number was masked.
+_LETTERED_BLOCK = re.compile(r"(?<![A-Za-z0-9*])[A-Za-z]座\s*\d{3,4}(?![\d*])"
+                             r"(?!\s*(?:平|米|㎡|元|万|年|套|户|个|人|名|辆|吨|度|亩|间|%|％))")
 _ADDRESS_UNITS = re.compile(r"[号栋幢座单楼层室弄组]|\d(?:[\-—]\d|房|业主|住户)")
 # Where a bare building/room number can end: found fast, then the full pattern is tried from its start.
 _BARE_HINT = re.compile(r"\d\s*(?:号楼|号栋|栋|幢|单元|室|房)")
@@ -410,6 +436,9 @@ def _address_spans(text: str) -> Iterator[tuple[int, int]]:
     for start, end in found:  # (近200住户 is a count)
         if not (start and (text[start - 1] in "0123456789*" or text[start - 1] in _COUNT_BEFORE)):
             yield start, end
+    if "座" in text:
+        for m in _LETTERED_BLOCK.finditer(text):
+            yield m.start(), m.end()
 
 
 # ---------------------------------------------------------------- names of private persons
@@ -420,10 +449,12 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 _STRONG_CUES = (
     "我叫 我的名字是 我的名字叫 名字是 名字叫 本人名叫 本人叫 本人姓名 姓名 联系人 投诉人 举报人 反映人 来信人 来电人 来访人 申请人 当事人"
     " 信访人 申诉人 留言人 名叫 孩子叫 儿子叫 女儿叫"
+    # in police notices and court reports, and how a post names a missing person or a victim
+    " 名字： 名字: 受害人 被害人 被告人 犯罪嫌疑人 嫌疑人 失踪人员 走失人员 失联人员 大爷叫 阿姨叫 老人叫 男孩叫 女孩叫"
 ).split()
 _WEAK_CUES = (
     "本人 业主 户主 租户 住户 车主 村民 居民 市民 患者 病人 死者 伤者 遇难者 老人 孩子 儿子 女儿 父亲 母亲 爸爸 妈妈 "
-    "丈夫 妻子 老公 老婆 爷爷 奶奶 外公 外婆 学生 家长 职工 员工 工人 农民工 "
+    "丈夫 妻子 老公 老婆 爷爷 奶奶 外公 外婆 学生 家长 职工 员工 工人 农民工 患儿 孕妇 产妇 "
     "我爸 我妈 姐姐 弟弟 妹妹 儿媳 女婿 房东 租客 同事 保姆 护工 司机 外卖员 快递员 现场群众 目击者 知情人 求助人 报警人"
     # A reply names the petitioner (网民郭某某在平台咨询…, 郭某之子郭某某).
     # (我是 was tried: on the real messages it is followed by an estate or a shop — 我是楚熙水郡业主 — more often
@@ -436,7 +467,7 @@ _WEAK_CUES = (
 # 受害者齐聚, 护士乐什么) as by a name.
 # 名叫 names places and things too (一座名叫岳麓山的山, 名叫阳光家园的小区): not a person when a place or an
 # organisation word follows the name.
-_NAMING_CUES = frozenset(("名叫", "孩子叫", "儿子叫", "女儿叫"))
+_NAMING_CUES = frozenset(("名叫", "孩子叫", "儿子叫", "女儿叫", "大爷叫", "阿姨叫", "老人叫", "男孩叫", "女孩叫"))
 # After 儿子叫 a verb is as likely as a name (儿子叫车送医院, 孩子叫醒了): these first characters are not taken.
 _CALLED_NOT_NAMED = frozenset("车醒人来去骂喊唤嚷好")
 # A relative named after 家属 when the name is followed by what they said or asked (其家属王建国求助); as a cue of
@@ -470,7 +501,7 @@ _OFFICE_BEFORE = re.compile(
 # A cue inside a longer word is no cue: 行业主管, 企业主, 公交车主管部门, 妇女儿童.
 _CUE_NOT_AFTER = {"业主": "行企林物农工商产专就创失作事", "车主": "交货汽电火客列", "女儿": "妇"}
 # Nor is one that begins a longer word: 新老公司 (老公 + 司).
-_CUE_NOT_BEFORE = {"老公": "司"}
+_CUE_NOT_BEFORE = {"老公": "司", "患儿": "童"}  # (患儿童先天性心脏病: 患 + 儿童)
 _CUE_TAIL = frozenset("：: \t\u3000")
 _TITLE_WORDS = frozenset(_STRONG_TITLES + _WEAK_TITLES)
 # Characters that end a name: they begin the next word or are grammar, not a given name.
@@ -647,6 +678,18 @@ def _names(text: str) -> Iterator[_Hit]:
                 yield _mask_name(text, begin, start)
 
 
+# "王建国（男，12岁）", "失踪人员王建国，男，12岁": a name followed by a sex, as police notices and case reports write.
+_SEX_AFTER_NAME = re.compile(r"[（(，,]\s*[男女]\s*[，,、)）]")
+
+
+def _names_before_sex(text: str) -> Iterator[_Hit]:
+    for m in _SEX_AFTER_NAME.finditer(text):
+        begin = _suffix_name(text, m.start(), True)
+        if begin >= 0 and text[begin + 1 : m.start()] not in _TITLE_WORDS and not _OFFICE_BEFORE.search(
+                text, max(0, begin - 6), begin):  # (何同学（女）: a surname and a title, already no name)
+            yield _mask_name(text, begin, m.start())
+
+
 def _relatives(text: str) -> Iterator[_Hit]:
     for m in _RELATIVE_SPEAKS.finditer(text):
         if _name_at(text, m.start(1)) == len(m.group(1)):
@@ -707,16 +750,17 @@ def _number_start(text: str, pos: int) -> int:
 
 # IDs, bank cards, mobiles and landlines have seven or more digits in a run that spaces, dashes or dots may
 # split; a text without such a run (a year, a date, a count) skips their rules.
-_LONG_NUMBER = re.compile(r"\d[\d \-－—–.]{5,}\d")  # (every separator _PHONE_SEP allows)
+_LONG_NUMBER = re.compile(r"\d[\d \-－—–./_]{5,}\d")  # (every separator _PHONE_SEP allows)
 # In priority order: an ID may look like a card, a card like a phone number.
 _LONG_NUMBER_DETECTORS: tuple[Callable[[str], Iterator[_Hit]], ...] = (_id_cards, _bank_cards, _mobiles, _landlines)
 
 
-# Full-width ASCII (１３８, ＡＢ, ＠) folded to ASCII, one character for one, so positions stay put.
+# Full-width ASCII (１３８, ＡＢ, ＠) folded to ASCII, and no-break and ideographic spaces (from &nbsp;) to a space, one
+# character for one, so positions stay put.
 # Only when a full-width letter, digit or @ is present: full-width punctuation is in almost every
 # Chinese text and the rules accept it as it is.
-_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
-_NEEDS_FOLD = re.compile(r"[０-９Ａ-Ｚａ-ｚ＠]")
+_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0xA0: 0x20}
+_NEEDS_FOLD = re.compile(r"[０-９Ａ-Ｚａ-ｚ＠\u3000\u00a0]")
 
 
 
@@ -742,8 +786,13 @@ def deidentify(text: str) -> DeidResult:
     if ("尾" in text or "位" in text) and _PARTIAL_HINT.search(text):  # (位 alone: 单位, 位置 — a sixth of texts)
         hits.extend(_partial_numbers(text))
     hits.extend(_cn_mobiles(text))
+    if _RECORD_HINT.search(text):
+        hits.extend(_record_numbers(text))
+    hits.extend(_plates(text))
     hits.extend(_addresses(text))
     hits.extend(_names(text))
+    if "男" in text or "女" in text:
+        hits.extend(_names_before_sex(text))
     if "家属" in text:
         hits.extend(_relatives(text))
     if hits:
@@ -765,6 +814,15 @@ def deidentify(text: str) -> DeidResult:
         pos = hit.end
     out.append(original[pos:])
     return DeidResult("".join(out), [Finding(h.kind, (h.start, h.end)) for h in accepted])
+
+
+_IDENTIFIER_LIKE = re.compile(r"(?=.*[A-Za-z])(?=.*\d)[\w\-.]{5,}|\d{5,}|.*\*.*")
+
+
+def may_identify(term: str) -> bool:
+    """Whether a token looks like an account, a plate or a number (wangfang88, d12345, 20230101) or holds a mask:
+    what masking missed must not be promoted into an event's keywords or a new-term alert."""
+    return _IDENTIFIER_LIKE.fullmatch(term) is not None
 
 
 def deidentify_author(name: str) -> str:

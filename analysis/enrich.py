@@ -134,8 +134,10 @@ def _may_be_personal(key: str, value: str) -> bool:
     return bool(value) and (_PERSONAL_KEY.search(key) is not None or _BARE_ID.fullmatch(value) is None)
 
 
-# Keys whose value is a person's name (name=, realname=, xm=, 姓名=): ``filename`` and ``channelname`` are not.
-_NAME_KEY = re.compile(r"(?:real|true|full|user|contact|link)?[_\-]?name|xm|姓名|联系人|name_?cn", re.IGNORECASE)
+# Keys whose value is a person's name (name=, realname=, contact=, nick=, xm=, lxr=, 姓名=): ``filename`` and
+# ``channelname`` are not.
+_NAME_KEY = re.compile(r"(?:real|true|full|user|contact|link|nick|u)?[_\-]?name|nick|contact|author|lxr|xm|姓名|联系人|"
+                       r"name_?cn", re.IGNORECASE)
 
 
 def _masked_value(key: str, value: str, deidentify: Callable[[str], Any]) -> str:

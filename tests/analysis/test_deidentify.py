@@ -455,6 +455,38 @@ def test_partial_numbers_grouped_ids_relatives_and_lanes(text: str, expected: st
     assert masked(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a review's probes (2026-11-27) that passed raw into Elasticsearch and the dashboards: spaces from &nbsp;
+        # and full-width blanks, slashes and underscores between groups, em dashes in a landline
+        ("手机138\u30001234\u30005678", "手机138\u3000****\u30005678"), ("手机138\xa01234\xa05678", "手机138\xa0****\xa05678"),
+        ("138/1234/5678", "138/****/5678"), ("138_1234_5678", "138_****_5678"), ("电话0731—8888—8888", "电话0731—****—8888"),
+        # accounts after the words people use for them
+        ("V：lixiaolong88", "V：l**********8"), ("微信V：zhangwei88", "微信V：z********8"), ("加微zs_1988", "加微z*_***8"),
+        ("WeChat ID zs_1988", "WeChat ID z*_***8"), ("抖音号：dy12345678", "抖音号：d********8"),
+        # licence plates and the numbers of records that name a person
+        ("车牌湘A·D12345的车主", "车牌湘A·*****5的车主"), ("湘AD12345", "湘A*****5"), ("护照号E12345678", "护照号E******78"),
+        ("住院号2023010123", "住院号2*******23"), ("病历号 ZY20230101", "病历号 Z*******01"),
+        # a lettered block's room
+        ("住在枫林三路1号A座1201", "住在枫林三路*号*座****"), ("某某花园B座1203", "某某花园*座****"),
+        # names after the words of police notices, court reports and posts about the missing and the sick
+        ("患儿张宝宝", "患儿张**"), ("孕妇陈丽丽", "孕妇陈**"), ("被告人王建国", "被告人王**"), ("犯罪嫌疑人王建国", "犯罪嫌疑人王**"),
+        ("名字：王建国", "名字：王**"), ("受害人王建国", "受害人王**"), ("这位大爷叫周国平", "这位大爷叫周**"),
+        ("失踪人员王建国，男，12岁", "失踪人员王**，男，12岁"), ("王建国（男，12岁）", "王**（男，12岁）"),
+    ],
+)
+def test_the_forms_a_privacy_review_found_unmasked(text: str, expected: str) -> None:
+    assert masked(text) == expected
+
+
+@pytest.mark.parametrize("text", ["新ABCDEF", "这位阿姨叫车走了", "嫌疑人已被抓获", "受害人家属要求赔偿", "张某（男，45岁）",
+                                  "首先择优确定何同学（女）", "救助对象患儿童先天性心脏病", "男女平等，男，女",
+                                  "2019/12/31 是个好日子", "价格 1380/1234 元"])
+def test_what_those_forms_must_not_take(text: str) -> None:
+    assert masked(text) == text
+
+
 def test_a_lone_surrogate_becomes_the_replacement_character_and_the_rest_is_masked() -> None:
     result = deidentify("联系\udcc3人电话13812345678")
     assert result.text == "联系\ufffd人电话138****5678"

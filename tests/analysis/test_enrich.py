@@ -100,6 +100,9 @@ def test_a_bare_name_under_a_personal_query_key_is_masked() -> None:
     assert "name=%E6%9D%8E**&" in out and "phone=138****5678" in out and out.endswith("id=123")
     page = "https://www.example.gov.cn/a?filename=2019notice.pdf&channelname=zwgk"  # no names: the link must open
     assert Enricher(clock=ManualClock(T0)).enrich(_post("p2", "学校食堂", url=page)).url == page
+    for key in ("contact", "nickname", "lxr", "author"):  # (a second review: ?contact=王芳 stayed raw)
+        out = Enricher(clock=ManualClock(T0)).enrich(_post("p3", "学校食堂", url=f"https://a.example/b?{key}=王芳")).url
+        assert out is not None and out.endswith(f"{key}=%E7%8E%8B*"), out
 
 
 def test_bidirectional_overrides_are_taken_out_of_what_is_shown() -> None:
