@@ -23,6 +23,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
+from analysis.deidentify import may_identify
 from analysis.severity import CUE_LABELS
 from yuqing.contract import FIELD_NAMES, Event
 from yuqing.es.indices import EVENT_PROPERTIES, POST_PROPERTIES, IndexLayout
@@ -267,7 +268,9 @@ class RuleEngine:
         body = self.es.search(index=self.layout.posts.alias, size=0, query=self._posts(rule, start, now), aggs={
             "t": {"terms": {"field": field_path, "size": MAX_GROUPS, "min_doc_count": max(rule.threshold, 1)},
                   "aggs": {"e": {"terms": {"field": "event_id", "size": TOP_EVENTS}}}}})
-        candidates = {b["key"]: b for b in body["aggregations"]["t"]["buckets"] if len(str(b["key"])) >= 2}
+        # (an account or plate that masking missed — wangfang88, d12345 — is not shown as a new term)
+        candidates = {b["key"]: b for b in body["aggregations"]["t"]["buckets"]
+                      if len(str(b["key"])) >= 2 and not may_identify(str(b["key"]))}
         if not candidates:
             return []
         seen_body = self.es.search(

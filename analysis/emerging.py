@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from analysis.deidentify import may_identify
 from analysis.severity import CUE_LABELS, EARLY_WARNING_CUES, SENSITIVE_SETTING_CUES, SeverityCues
 from yuqing.clock import DEFAULT_TZ
 from yuqing.contract import Event
@@ -219,7 +220,7 @@ class EmergingDetector:
     def new_term(self, term: str, at: datetime) -> NewTerm | None:
         """A term in ≥ new_term_min_posts posts in the last 24 h and ≤ new_term_max_baseline in the window before."""
         buckets = self.series["term"].get(term)
-        if not buckets:
+        if not buckets or may_identify(term):  # an account masking missed (wangfang88) is no new term to show
             return None
         hour = hour_index(at)
         recent = self._window_sum(buckets, hour - 23, hour)

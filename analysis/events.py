@@ -58,6 +58,7 @@ from zoneinfo import ZoneInfo
 from elastic_transport import TransportError
 from elasticsearch import ApiError, Elasticsearch
 
+from analysis.deidentify import may_identify
 from analysis.emerging import EmergingDetector
 from analysis.grading import apply_grading, check_policy
 from analysis.severity import SeverityCues
@@ -377,7 +378,8 @@ class EventTracker:
             background = max(self.doc_freq.get(term, 0) - n, 0)
             return (n / ev.volume) * (math.log((1 + outside) / (1 + background)) + 1.0)
 
-        return [t for t, _ in sorted(ev.term_df.items(), key=lambda kv: (-weight(kv), kv[0]))[:k]]
+        ranked = sorted(ev.term_df.items(), key=lambda kv: (-weight(kv), kv[0]))
+        return [t for t, _ in ranked if not may_identify(t)][:k]  # (an account masking missed is no keyword)
 
     def _forget_centroid(self, event_id: str) -> None:
         old = self._centroids.pop(event_id, None)

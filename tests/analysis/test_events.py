@@ -422,6 +422,17 @@ def test_incidents_at_other_sites_or_of_other_kinds_in_one_district_and_hour_sta
     assert "deaths:3" in (events["plant"].severity_cues if events["plant"] else [])
 
 
+def test_an_account_masking_missed_is_no_keyword() -> None:
+    """A privacy review saw a WeChat ID and a plate among an event's keywords (shown on every dashboard and in the
+    brief): what masking misses must not be promoted."""
+    tracker = EventTracker()
+    event = None
+    for i in range(4):
+        event = tracker.add(_post(f"p{i}", f"A3区星城小区物业乱收费，业主维权群加wangfang88，车牌d12345被锁（{i}）", i))
+    assert event is not None and event.keywords
+    assert "wangfang88" not in event.keywords and "d12345" not in event.keywords
+
+
 _TIE = """
 from tests.analysis.test_events import EXPLOSION, _post
 from analysis.events import EventTracker
