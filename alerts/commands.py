@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from alerts.deadlines import RESPONSE_CHANNELS
 from yuqing import paths
-from yuqing.contract import CASE_STATE_NAMES, episode
+from yuqing.contract import CASE_STATE_NAMES, episode, region_label
 from yuqing.settings import Config
 
 # A replay evaluates the rules at least this often (simulated minutes).
@@ -313,7 +313,7 @@ def route_explain(case_id: int) -> None:
         names = {u.id: u.name for u in config.units.units}
         click.echo(f"case {case.id}: {case.title}")
         click.echo(f"  topic {case.topic or '-'} · grade {case.grade or '-'} · region "
-                   f"{'、'.join(case.districts or []) or (case.region or {}).get('city') or '-'}")
+                   f"{'、'.join(case.districts or []) or region_label(case.region)}")
         for line in format_explanation(case.route_explanation or []):
             click.echo(line)
         click.echo(f"responsible: {case.unit_id} {names.get(case.unit_id or '', '')}")
@@ -325,10 +325,12 @@ def route_explain(case_id: int) -> None:
 @click.option("--topic", default=None, help="A topic of config/taxonomy.yaml.")
 @click.option("--grade", type=click.Choice(["I", "II", "III", "IV"]), default=None,
               help="I/II add the joint units and the coordinating office.")
+@click.option("--province", default=None, help="The province, for a case placed nowhere nearer (湖南省多地暴雨).")
 @click.option("--city", default=None, help="The city (default: the city of units.yaml's units).")
 @click.option("--district", "districts", multiple=True, help="Repeat for a case spanning districts.")
 @click.option("--text", default="", help="Title and keywords, for keyword routes.")
-def route_test(topic: str | None, grade: str | None, city: str | None, districts: tuple[str, ...], text: str) -> None:
+def route_test(topic: str | None, grade: str | None, province: str | None, city: str | None,
+               districts: tuple[str, ...], text: str) -> None:
     """Where a case with these labels would go, and why (nothing is written)."""
     from alerts.routing import CaseLabels, Router, RoutingError, format_explanation
     from yuqing.contract import Region
@@ -341,10 +343,11 @@ def route_test(topic: str | None, grade: str | None, city: str | None, districts
     if topic is not None and topic not in config.taxonomy.ids():
         raise click.BadParameter(f"{topic!r} is not a topic of config/taxonomy.yaml; use one of: "
                                  f"{', '.join(config.taxonomy.ids())}", param_hint="--topic")
-    decision = router.route(CaseLabels(topic=topic, grade=grade, city=city, districts=districts, text=text))
+    decision = router.route(CaseLabels(topic=topic, grade=grade, province=province, city=city, districts=districts,
+                                       text=text))
     for line in format_explanation(decision.steps):
         click.echo(line)
-    elsewhere = router.outside(Region(city=city)) if city else None
+    elsewhere = router.outside(Region(province=province, city=city)) if city or province else None
     if elsewhere:
         click.echo(f"note: outside the jurisdiction ({elsewhere}): the pipeline opens no case for such an event; "
                    "`yuqing cases open` still can")

@@ -164,8 +164,8 @@ class Router:
                         if u.region.city == region.city and u.region.district})
         if region.district in known:
             return None
-        return (f"{region.city}的 {region.district} 没有 units.yaml 的单位，地名库也不认识它"
-                + (f"（units.yaml 中{region.city}的区县：{'、'.join(known)}）" if known else ""))
+        return (f"{region.city}的 {region.district} 在 units.yaml 中没有单位，案件交{region.city}的单位"
+                + (f"（units.yaml 中{region.city}的区县：{'、'.join(known)}）" if known else "") + "；若是笔误请更正")
 
     def province_of(self, city: str | None) -> str | None:
         """The province of a city of the jurisdiction (a fictional or unlisted city the gazetteer cannot place)."""
@@ -180,6 +180,10 @@ class Router:
                                         "reason": f"路由树根（默认接收单位 {self.units.route.receiver}）"}]
         leaves = self._walk(self.units.route, "route", labels, self.units.route.receiver, None, steps)
         primary_path, receiver, kind = leaves[0]
+        if primary_path == "route" and receiver is not None and receiver in self.by_id:
+            # Nothing matched: the default receiver's kind where the case is (属地管理: A3区's own government office,
+            # not the city's, for a matter of A3区).
+            kind, receiver = self.by_id[receiver].kind, None
         unit, why = self._resolve(receiver, kind, labels)
         steps.append({"step": "receiver", "path": primary_path, "unit": unit.id, "reason": why})
         decision = RouteDecision(unit_id=unit.id, steps=steps)
@@ -204,6 +208,12 @@ class Router:
                                 + "：本级政府办公室会同宣传部门协调（国办发〔2016〕61号）")
             for unit_id in self.units.joint_units:
                 self._add_joint(decision, unit_id, why)
+        if _province_wide(labels) and unit.level != "province":
+            office = next((u for u in self.units.units if u.kind == self.units.coordinating_kind
+                           and u.level == "province" and u.region.province == labels.province), None)
+            if office is not None:
+                self._add_joint(decision, office.id, f"全省范围（{labels.province}）的舆情：省级政府办公室协调"
+                                                     "（国办发〔2016〕61号：涉及多个地方的，上级主管部门为第一责任主体）")
         rumour = [c for c in self.units.rumour.cues if c in _NOT_A_RUMOUR.sub("", labels.text)]
         if rumour:
             for rumour_kind in self.units.rumour.unit_kinds:
@@ -297,6 +307,11 @@ class Router:
             return self.by_id[default], f"路径上未指定接收单位，交默认单位 {default}"
         of_kind = [u for u in self.units.units if u.kind == kind]
         districts = labels.districts
+        if _province_wide(labels):
+            # Several localities (湖南省多地暴雨): the higher competent department is first responsible (61号).
+            province = [u for u in of_kind if u.level == "province" and u.region.province == labels.province]
+            if province:
+                return province[0], f"全省范围（{labels.province}）：由省级 {kind} 负责（涉及多地，上级主管部门为第一责任主体）"
         if len(districts) == 1:
             found = [u for u in of_kind if u.level == "district" and u.region.district == districts[0]
                      and (labels.city is None or u.region.city in (None, labels.city))]
@@ -305,6 +320,8 @@ class Router:
             prefix = f"{districts[0]}无 {kind} 单位，上交市级"
         elif len(districts) > 1:
             prefix = f"涉及 {'、'.join(districts)} 多个区，上提一级由市级"
+        elif _province_wide(labels):
+            prefix = f"全省范围（{labels.province}），省级无 {kind} 单位，由市级"
         else:
             prefix = "区县不明，由市级"
         city = labels.city or self._city_of(districts)
@@ -346,6 +363,11 @@ class Router:
                     out.add(unit.id)
                     grew = True
         return out
+
+
+def _province_wide(labels: CaseLabels) -> bool:
+    """A case placed in a province and nowhere nearer (湖南省多地暴雨)."""
+    return bool(labels.province) and not labels.city and not labels.districts
 
 
 def format_explanation(steps: list[dict[str, Any]]) -> list[str]:

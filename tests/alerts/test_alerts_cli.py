@@ -130,7 +130,7 @@ def test_a_case_the_higher_government_assigns_is_opened_by_hand(env: dict[str, s
     # of the jurisdiction's city is filled in
     code, out = yuqing(env, "cases", "open", "--title", "A9区某小区停水", "--topic", "住房保障", "--region",
                        "湖南省A市A9区", "--actor", "a", "--reason", "b")
-    assert code == 0 and "warning: --region '湖南省A市A9区': A市的 A9区 没有 units.yaml 的单位，地名库也不认识它" in out
+    assert code == 0 and "warning: --region '湖南省A市A9区': A市的 A9区 在 units.yaml 中没有单位，案件交A市的单位" in out
     assert "A3区" in out and "check the spelling" in out and "→ a-housing" in out
     assert len(json.loads(yuqing(env, "cases", "list", "--json")[1])) == 3
     code, out = yuqing(env, "cases", "open", "--title", "长沙市某小区停水", "--topic", "住房保障", "--region",

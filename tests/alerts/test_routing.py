@@ -70,6 +70,20 @@ def test_a_school_incident_informs_the_education_bureau_and_fraud_goes_to_the_po
     assert fraud.unit_id == "a-police" and fraud.joint_unit_ids == ["hn-telecom"]
 
 
+def test_a_province_wide_case_tells_the_province_and_an_unmatched_district_case_goes_to_its_own_office(
+        router: Router) -> None:
+    """A routing review: 湖南省多地暴雨 went to A市应急管理局 as "区县不明" with nobody above told (61号: several
+    localities — the higher department is first responsible), and a district's non-livelihood matter went to the
+    city's office, not the district's (属地管理)."""
+    flood = router.route(CaseLabels(topic="防灾减灾救灾", grade="III", province="湖南省", text="湖南省多地暴雨引发山洪"))
+    assert flood.unit_id == "a-emergency" and "hn-gov-office" in flood.joint_unit_ids
+    assert any("全省范围（湖南省）" in s["reason"] for s in flood.steps if s["step"] == "receiver")
+    district = router.route(CaseLabels(topic="非民生", city="A市", districts=("A3区",)))
+    assert district.unit_id == "a3-gov-office"
+    city = router.route(CaseLabels(topic="非民生", city="A市"))
+    assert city.unit_id == "a-gov-office" and "hn-gov-office" not in city.joint_unit_ids
+
+
 def test_a_rumour_is_passed_to_police_and_cyberspace_units(router: Router) -> None:
     decision = router.route(CaseLabels(topic="就学", grade="IV", city="A市", districts=("A3区",),
                                        text="网传A3区某中学学生坠楼系谣言"))
