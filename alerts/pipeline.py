@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from elasticsearch import Elasticsearch, helpers
+from elasticsearch import Elasticsearch, NotFoundError, helpers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -45,6 +45,8 @@ CLUSTER_MEMORY = 50_000
 FIRST_RUN_LOOKBACK = timedelta(hours=24)
 # Replies waiting for a case are kept for the last this many posts that carried one.
 REPLY_MEMORY = 5_000
+# How far back a restart looks for board replies still waiting for their case.
+REPLY_LOOKBACK = timedelta(days=30)
 BOARD_REPLY_CHANNEL = "message_board"
 # Rule types that can fire while no post arrives (the others need new posts to find something new).
 ABSENCE_RULES = frozenset({"flatline"})
@@ -102,6 +104,7 @@ class Pipeline:
         self._clustered: OrderedDict[str, None] = OrderedDict()
         # Official replies collected from message boards, waiting for their event's case (post id → event, reply).
         self._replies: OrderedDict[str, tuple[str, Reply]] = OrderedDict()
+        self._replies_restored = False
         self._outside_reported: set[str] = set()  # events outside the jurisdiction already said, once each
         # The scheduler may run a crawl's evaluation and the periodic one at once; the tracker is not
         # thread-safe, so one pass at a time.
@@ -211,6 +214,8 @@ class Pipeline:
     def _evaluate(self, quiet: bool = False) -> EvaluationReport:
         now = self.clock.now()
         report = EvaluationReport(now)
+        if not self._replies_restored:
+            self._restore_replies(now)
         if not quiet:
             self.es.indices.refresh(index=self.layout.posts.alias)
             clustered = self.cluster_indexed()
@@ -244,6 +249,23 @@ class Pipeline:
         return report
 
     # ----------------------------------------------------------------------------- official replies
+
+    def _restore_replies(self, now: datetime) -> None:
+        """After a restart, the replies still waiting for their case, from the posts that carry them: a message is
+        not fetched again once answered, so a reply held only in memory was lost, and its case, opened later,
+        ran overdue and was escalated though the unit had answered. (record_replies skips those already recorded.)"""
+        self._replies_restored = True
+        query = {"bool": {"filter": [{"exists": {"field": "reply.replied_at"}}, {"exists": {"field": "event_id"}},
+                                     {"range": {"ts": {"gte": (now - REPLY_LOOKBACK).isoformat()}}}]}}
+        try:
+            body = self.es.search(index=self.layout.posts.alias, query=query, size=REPLY_MEMORY,
+                                  sort=[{"ts": "desc"}], source_includes=["id", "event_id", "reply"])
+        except NotFoundError:
+            return  # no posts index yet: nothing was collected
+        for hit in reversed(body["hits"]["hits"]):
+            src = hit["_source"]
+            if src["id"] not in self._replies:
+                self._replies[src["id"]] = (src["event_id"], Reply.model_validate(src["reply"]))
 
     def _note_reply(self, post: Post, event_id: str) -> None:
         if post.reply is not None and post.reply.replied_at is not None and post.reply.text.strip():

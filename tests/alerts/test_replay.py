@@ -257,6 +257,35 @@ def test_an_official_reply_collected_later_is_the_cases_response_at_its_own_time
     assert [e.action for e in the_case(pipeline.database).events].count("responded") == 1  # recorded once
 
 
+def test_a_reply_waiting_for_its_time_survives_a_restart(pipeline, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A durability review: a board reply waiting in memory (for its case, or for its time) was lost on restart —
+    the message is not fetched again once answered — and its case ran overdue and was escalated."""
+    from sqlalchemy import select
+
+    from alerts.commands import build_pipeline
+    from tests.alerts.casekit import shipped_config
+    from yuqing.clock import ManualClock
+    from yuqing.contract import Post
+    from yuqing.db.models import Case
+
+    replied_at = START + timedelta(hours=20)
+    message = Post.model_validate({"id": "board-1", "source": "demo_board", "source_type": "message_board",
+                                   "published_at": START.isoformat(), "fetched_at": START.isoformat(),
+                                   "title": "金星小区火灾", "text": "A3区金星小区昨晚发生火灾，造成2人死亡，请相关部门调查处理",
+                                   "region": {"province": "湖南省", "city": "A市", "district": "A3区"},
+                                   "reply": {"text": "经调查，已责令物业清理消防通道并追责。", "replier": "A3区应急管理局",
+                                             "replied_at": replied_at}})
+    _index_as_the_crawler_does(pipeline, [message], tmp_path / "spool")
+    assert len(pipeline.evaluate().opened) == 1  # the reply's time (START + 20 h) is still to come
+    restarted = build_pipeline(shipped_config(), pipeline.database, pipeline.es, pipeline.layout,
+                               ManualClock(START + timedelta(hours=30)), live=False, state_dir=tmp_path)
+    report = restarted.evaluate()
+    assert any("official reply" in line for line in report.lines)
+    with pipeline.database.sessions() as session:
+        case = session.scalars(select(Case)).one()
+        assert case.state == "responded" and case.responded_at == replied_at
+
+
 @pytest.mark.timeout(600)
 def test_a_replayed_reply_of_weeks_later_counts_only_when_the_clock_gets_there(tmp_path: Path, es_node: str) -> None:
     """A board message replayed with its official reply of weeks later: until the reply's time the case is
