@@ -640,7 +640,7 @@ def case_dict(case: Case, config: Config) -> dict[str, Any]:
         "unit": case.unit_id,
         "joint_units": case.joint_unit_ids,
         "state": case.state,
-        "escalation_level": max([case.escalation_level, *(d.escalation_level for d in case.deadlines)]),
+        "escalation_level": case.highest_escalation(),
         "volume": case.volume,
         "opened_at": local(case.opened_at, tz),
         "acknowledged_at": local(case.acknowledged_at, tz),

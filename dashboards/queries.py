@@ -201,10 +201,14 @@ def _unit_case(case: Case, unit_id: str, now: datetime) -> UnitCase:
 
 
 def leader_cases(session: Session, now: datetime) -> list[UnitCase]:
-    """What a leader must see: escalated or overdue cases, and every open grade I/II case, each with the lead
-    unit's next deadline of the current round."""
-    return [_unit_case(c, c.unit_id or "", now) for c in open_cases(session)
-            if c.state in ("escalated", "overdue") or c.escalation_level > 0 or c.grade in MAJOR_GRADES]
+    """What a leader must see: escalated or overdue cases — escalated for a missed deadline too, answered or not (an
+    answered case escalated twice for its report upward was left out) — and every open grade I/II case, each with
+    the lead unit's next deadline of the current round; the most escalated, then the most overdue, first."""
+    shown = [_unit_case(c, c.unit_id or "", now) for c in open_cases(session)
+             if c.state in ("escalated", "overdue") or c.highest_escalation() > 0 or c.grade in MAJOR_GRADES]
+    return sorted(shown, key=lambda u: (-u.case.highest_escalation(), u.hours_left is None,
+                                        u.hours_left if u.hours_left is not None else 0,
+                                        GRADE_ORDER.get(u.case.grade or "IV", 4)))
 
 
 def unit_cases(session: Session, unit_id: str, now: datetime) -> list[UnitCase]:

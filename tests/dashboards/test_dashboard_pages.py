@@ -122,6 +122,32 @@ def test_a_topic_on_the_overview_opens_the_same_window_in_search(site) -> None: 
     assert '<option value="" selected' not in window and 'value="hours"' not in window
 
 
+def test_an_answered_case_escalated_for_a_missed_deadline_stays_on_the_leader_page(
+        es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
+    """An evaluator review: the demo's school poisoning, answered but escalated twice for its report upward, was
+    missing from /leader (only the sign-off ladder's level was looked at)."""
+    url = f"sqlite:///{tmp_path / 'leader.db'}"
+    upgrade(url)
+    db = Database(url)
+    opened = NOW - timedelta(hours=50)
+    with db.transaction() as session:
+        session.add(UnitRow(id="a3-edu", name="A3区教育局", kind="教育局", level="district"))
+        session.flush()
+        quiet = Case(event_id="evt-q", title="A3区某小学门口拥堵", topic="就学", grade="IV", unit_id="a3-edu",
+                     opened_at=opened, updated_at=opened, state="responded")
+        answered = Case(event_id="evt-a", title="A3区第二实验小学疑似食物中毒", topic="就学", grade="IV",
+                        unit_id="a3-edu", opened_at=opened, updated_at=opened, state="responded")
+        session.add_all([quiet, answered])
+        session.flush()
+        session.add(Deadline(case_id=answered.id, kind="report_upward", due_at=opened + timedelta(hours=2),
+                             basis="local", escalation_level=2, escalated_at=opened + timedelta(hours=4)))
+    app = create_app(es_client, es_layout, db, cut, ManualClock(NOW), {"a3-edu": "A3区教育局"})
+    with TestClient(app) as client:
+        page = client.get("/leader").text.split('id="leader-cases"')[1]
+    db.dispose()
+    assert "疑似食物中毒" in page and "升级 2" in page and "门口拥堵" not in page
+
+
 def test_the_leader_sees_the_pending_deadline_and_how_late_it_is(site) -> None:
     client, _ = site
     row = client.get("/leader").text

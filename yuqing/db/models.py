@@ -131,6 +131,11 @@ class Case(Base):
         sign-off."""
         return self.acknowledged_at is not None and (self.notified_at is None or self.acknowledged_at >= self.notified_at)
 
+    def highest_escalation(self) -> int:
+        """How far up the case has been escalated, for not signing off or for a missed deadline (each has its own
+        ladder): a case escalated twice for its report upward is escalated, whatever state it is in."""
+        return max([self.escalation_level, *(d.escalation_level for d in self.deadlines)])
+
     def round_began(self) -> datetime:
         """When the case's current round began: its opening, or its latest reopening."""
         return max((e.at for e in self.events if e.action == "reopened"), default=self.opened_at)
