@@ -65,7 +65,7 @@ class CaseVerdict:
     title: str
     unit_id: str | None
     grade: str | None
-    responded: bool | None  # None: nothing was owed (closed before any response deadline fell due)
+    responded: bool | None  # None: not judged — nothing was owed (a false alarm), or the deadline is still ahead
     on_time: bool | None
     hours_to_ack: float | None
     hours_to_response: float | None
@@ -80,6 +80,7 @@ class CaseVerdict:
     assessors: int = 0
     handed_from: list[str] = field(default_factory=list)  # the units it was handed over from (转办), in order
     judged_deadlines: list[tuple[str, bool]] = field(default_factory=list)  # (kind, met on time) of those judged
+    awaiting: bool = False  # unanswered, its response deadline still ahead: 待回应, not (yet) unanswered
 
     @property
     def assessed_level(self) -> assessment.Level | None:
@@ -102,11 +103,11 @@ class CaseVerdict:
         """A response worked when no second wave followed and the negative share fell — or the talk died down
         (no posts after it), or there was no negative talk before and none after. None until the 24 h after the
         response are over (the shares are shown as they stand meanwhile)."""
-        if not self.effect_window_over or self.negative_before is None or self.negative_after is None:
+        if not self.effect_window_over or self.negative_before is None:
             return None
         if self.second_wave:
             return False
-        if not self.volume_after:
+        if not self.volume_after or self.negative_after is None:
             return True
         if self.negative_before == 0:
             return self.negative_after == 0
@@ -128,7 +129,7 @@ FINDINGS = ("处置不得力", "回应不妥当", "报告不及时")
 class UnitScore:
     unit_id: str
     cases: int = 0
-    owed: int = 0  # cases that owed a response (not closed before any response deadline fell due)
+    owed: int = 0  # cases judged for a response: answered, or a response deadline passed unanswered
     responded: int = 0
     on_time: int = 0
     judged: int = 0
@@ -296,12 +297,13 @@ def _hours_to_sign_off(case: Case) -> float | None:
 
 
 def _hours(start: datetime | None, end: datetime | None) -> float | None:
-    """Hours from opening to an answer; an answer published before the case was opened (a board reply found
-    with its message) counts as 0, not as a negative time."""
+    """Hours from opening to an answer; None for an answer published before the case was opened (a board reply
+    found with its message): 0 h pulled the median time to first response down for an answer given before the case
+    existed, as it did the time to sign-off."""
     start, end = _aware(start), _aware(end)
-    if start is None or end is None:
+    if start is None or end is None or end < start:
         return None
-    return max(0.0, (end - start).total_seconds() / 3600)
+    return (end - start).total_seconds() / 3600
 
 
 def first_response(case: Case) -> datetime | None:
@@ -317,12 +319,14 @@ def judge_case(case: Case, now: datetime) -> CaseVerdict:
     first = first_response(case)
     starts = _round_starts(case)
     duties = [d for d in case.deadlines if not _lapsed(d, case)]
-    # A response was owed unless every response deadline lapsed: a false alarm closed in 20 minutes owed none, and
-    # counted as unanswered in the response rate.
-    owed = any(base_kind(d.kind) in RESPONSE_KINDS for d in duties)
     # Judged: the response deadlines already met, or already past without a response.
     judged = [d for d in duties
               if base_kind(d.kind) in RESPONSE_KINDS and (d.met_at is not None or now > _aware(d.due_at))]
+    # Unanswered counts against the response rate once a response deadline has passed: not for a false alarm closed
+    # before any fell due (it counted as unanswered), nor for a case 30 minutes old (the rate fell from 100 % to 88 %
+    # the moment a case opened; a board message with 15 working days left counted unanswered for three weeks).
+    missed = any(d.met_at is None for d in judged)
+    awaiting = first is None and not missed and any(base_kind(d.kind) in RESPONSE_KINDS for d in duties)
     on_time = None if not judged else all((met := _aware(d.met_at)) is not None and met <= _aware(d.due_at)
                                           for d in judged)
     overdue = [d.kind for d in duties if (_aware(d.met_at) or now) > _aware(d.due_at)]
@@ -331,14 +335,14 @@ def judge_case(case: Case, now: datetime) -> CaseVerdict:
     answered_round = max((n for n, at in starts.items() if first is not None and at <= first), default=0)
     totals = [a.total for a in case.assessments]
     return CaseVerdict(case_id=case.id, title=case.title, unit_id=case.unit_id, grade=case.grade,
-                       responded=True if first is not None else (False if owed else None), on_time=on_time,
+                       responded=True if first is not None else (False if missed else None), on_time=on_time,
                        hours_to_ack=_hours_to_sign_off(case),
                        hours_to_response=_hours(starts[answered_round], first), overdue_kinds=overdue,
                        assessed_total=assessment.panel_total(totals), assessors=len(totals),
                        handed_from=[str((e.details or {}).get("from") or "") for e in case.events
                                     if e.action == "reassigned"],
                        judged_deadlines=[(d.kind, (met := _aware(d.met_at)) is not None and met <= _aware(d.due_at))
-                                         for d in judged])
+                                         for d in judged], awaiting=awaiting)
 
 
 @dataclass(frozen=True)
@@ -373,7 +377,8 @@ def evaluate(session: Session, now: datetime, since: datetime | None = None,
             if before.first_at is not None:
                 verdict.hours_before = min(verdict.hours_before, (responded_at - before.first_at).total_seconds() / 3600)
             verdict.negative_before = before.negative / before.posts if before.posts else None
-            verdict.negative_after = after.negative / after.posts if after.posts else 0.0
+            # no posts after: no share to show ("— → 0 %" read as all talk turned positive)
+            verdict.negative_after = after.negative / after.posts if after.posts else None
         verdicts.append(verdict)
 
         def unit_score(unit_id: str | None) -> UnitScore:

@@ -76,7 +76,7 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unav
     for v in evaluation.verdicts:
         cases.append([v.case_id, cell_text(v.title), v.grade or "", cell_text(unit_names.get(v.unit_id or "",
                                                                                             v.unit_id or "")),
-                      _yes_no(v.responded, "是", "否", "不考核"), _yes_no(v.on_time, "是", "否"),
+                      _yes_no(v.responded, "是", "否", "待回应" if v.awaiting else "不考核"), _yes_no(v.on_time, "是", "否"),
                       _rate(v.hours_to_ack), _rate(v.hours_to_response), "、".join(map(deadline_kind_name, v.overdue_kinds)),
                       _rate(v.negative_before), _rate(v.negative_after),
                       _yes_no(v.effective, "有效", f"不得力（{v.ineffective_because}）"), v.assessed_total if v.assessed_total is not None else "",

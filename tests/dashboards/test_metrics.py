@@ -119,6 +119,13 @@ def _judged_by_effect(responded_h: float, before: tuple[int, int, float | None],
     return [evaluation.verdicts[0], evaluation.units[0]]
 
 
+def test_no_posts_after_an_answer_show_no_negative_share() -> None:
+    """An evaluator review: every case without posts after its answer read "— → 0%", as if talk had turned
+    positive; the talk died down, and that is what the effect says."""
+    [verdict, _] = _judged_by_effect(3, (4, 2, 10.0), (0, 0), now_h=30)
+    assert verdict.negative_before == 0.5 and verdict.negative_after is None and verdict.effective is True
+
+
 def test_a_fast_answer_to_steady_talk_is_judged_on_the_rate_not_on_a_shorter_window() -> None:
     """10 posts an hour throughout; answered 5 h after the first post (50 before, 240 after) with the negative share
     falling from 60 % to 30 %: it worked. Counting posts, 240 > 50 made it a second wave."""
@@ -153,10 +160,22 @@ def test_a_reopened_cases_deadlines_are_judged_by_their_statutory_kind() -> None
     assert unit.accountability == "通报批评（报告不及时）"
 
 
-def test_an_answer_published_before_the_case_was_opened_took_no_time() -> None:
-    """A board message found with its reply already there: 0 h, not a negative time."""
+def test_an_answer_published_before_the_case_was_opened_is_no_time_to_response() -> None:
+    """A board message found with its reply already there: no time to response (an evaluator review: 0.0 h pulled
+    the median down for an answer given before the case existed), but on time."""
     verdict = judge_case(_case("III", [("reply_complaint", 360, -5)], responded_h=-5), T0 + timedelta(days=1))
-    assert verdict.hours_to_response == 0.0 and verdict.on_time is True
+    assert verdict.hours_to_response is None and verdict.on_time is True and verdict.responded is True
+
+
+def test_a_case_whose_response_deadline_is_still_ahead_is_not_counted_unanswered() -> None:
+    """An evaluator review: a case 30 minutes old dropped the response rate from 100 % to 88 %."""
+    case = _case("III", [("report_upward", 2, None), ("response", 48, None)], responded_h=None)
+    young = judge_case(case, T0 + timedelta(minutes=30))
+    assert young.responded is None and young.awaiting
+    late_report = judge_case(case, T0 + timedelta(hours=3))  # its report upward is overdue, not a response
+    assert late_report.responded is None and late_report.awaiting
+    unanswered = judge_case(case, T0 + timedelta(hours=49))
+    assert unanswered.responded is False and not unanswered.awaiting
 
 
 def _assessed(case: Case, *totals_by: tuple[str, dict[str, float]]) -> Case:
@@ -226,7 +245,7 @@ def test_an_answer_published_before_the_case_opened_is_no_sign_off() -> None:
     early = _case("III", [("response", 48, -3)], responded_h=-3)
     early.acknowledged_at = T0 - timedelta(hours=3)
     verdict = judge_case(early, T0 + timedelta(days=3))
-    assert verdict.hours_to_ack is None and verdict.hours_to_response == 0.0
+    assert verdict.hours_to_ack is None and verdict.hours_to_response is None  # (neither took time)
     signed = _case("III", [("response", 48, 5)], responded_h=5)
     signed.acknowledged_at = T0 + timedelta(hours=2)
     assert judge_case(signed, T0 + timedelta(days=3)).hours_to_ack == 2.0
