@@ -237,6 +237,10 @@ _NEGATED = re.compile(r"[未没不无]$")
 # What might happen is not what did. After a condition (如果, 万一, 一旦…) nothing to the end of its sentence is
 # counted: "如果楼体坍塌，就有300多人死亡" (a citizen's warning graded I before). A clause that only says what
 # could result (可能造成…) is not counted either, but the next clause is: "可能导致了爆炸，事故造成3人死亡".
+# What happens again and again is a hazard, not an incident: "也造成过多人多次摔伤" in a road-repair request was read as
+# 2 injured and graded III, escalated to the city's 秘书长 and listed in 23 daily digests.
+_HABITUAL = re.compile(r"多次|屡次|屡屡|经常|常常|时常|频繁|频频|时有|常有|不时|每年都|年年")
+_COUNTED = re.compile(r"[0-9０-９]|[一二两三四五六七八九十百千万]+(?:名|人|个|位|死|伤)")
 _CONDITIONAL = re.compile(r"如果|假如|假若|假设|倘若|(?<![主只就还总正硬需重必不])要是|万一|一旦|若是|若发生")
 _POTENTIAL = re.compile(r"可能(?:会)?(?:造成|导致)|(?<![社机大])会(?:造成|导致)|将会造成|足以(?:造成|导致)")
 _MASS_INCIDENT = re.compile(
@@ -436,6 +440,13 @@ def _before_hypothesis(sentence: re.Match[str]) -> str:
     return text + "。"
 
 
+def _without_habits(sentence: re.Match[str]) -> str:
+    """A sentence without the clauses that tell what happens again and again, with no number to it (多人多次摔伤,
+    经常有人溺亡); a series counted is reported ("多次行凶致5死13伤")."""
+    return "，".join(c for c in _CLAUSE_IN_SENTENCE.findall(sentence.group(0))
+                    if not _HABITUAL.search(c) or _COUNTED.search(c)) + "。"
+
+
 def extract_cues(text: str) -> SeverityCues:
     """Find severity cues in one text; never raises, empty text gives no cues."""
     cues = SeverityCues()
@@ -447,6 +458,8 @@ def extract_cues(text: str) -> SeverityCues:
         scan = _SENTENCE.sub(_without_rumour, scan)
     counted = (_SENTENCE.sub(_before_hypothesis, scan) if _CONDITIONAL.search(scan) or _POTENTIAL.search(scan)
                else scan)
+    if _HABITUAL.search(counted):
+        counted = _SENTENCE.sub(_without_habits, counted)
     if _VERB_ANY.search(counted):
         for clause in _CLAUSE.split(counted):
             for kind, count in _clause_counts(clause):

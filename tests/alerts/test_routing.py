@@ -63,6 +63,9 @@ def test_a_school_incident_informs_the_education_bureau_and_fraud_goes_to_the_po
     canteen = router.route(CaseLabels(topic="食品药品安全", grade="III", city="A市", districts=("A3区",),
                                       text="A3区实验小学食堂午餐后学生呕吐腹泻"))
     assert canteen.unit_id == "a-market" and canteen.joint_unit_ids == ["a3-edu"]
+    as_schooling = router.route(CaseLabels(topic="就学", grade="IV", city="A市", districts=("A3区",),
+                                           text="A3区第二实验小学发生疑似食物中毒事件"))  # (the demo's case)
+    assert as_schooling.unit_id == "a3-edu" and as_schooling.joint_unit_ids == ["a-market"]
     fire = router.route(CaseLabels(topic="安全生产", grade="III", city="A市", districts=("A3区",),
                                    text="A3区一幼儿园发生火灾"))
     assert fire.unit_id == "a3-emergency" and fire.joint_unit_ids == ["a3-edu"]

@@ -61,6 +61,7 @@ def test_chinese_numbers(text: str, expected: int | None) -> None:
     # a count before 砸死 / 撞死 counts who did it, not who died, unless the victims come first (被, 将)
     ("6名青年强奸未遂砸死14岁女孩抛尸", {"deaths:1"}), ("货车挂倒电杆将一个瓜农砸死", {"deaths:1"}),
     ("3名工人被倒塌的围墙砸死", {"deaths:3", "collapse"}),
+    ("以色列男子在美国多次行凶致5死13伤", {"deaths:5", "injured:13"}),  # a series counted is reported
 ])
 def test_cues_found_with_counts(text: str, cues: set[str]) -> None:
     assert set(extract_cues(text).as_list()) == cues
@@ -141,6 +142,7 @@ def test_officials_are_named_in_the_matter_not_addressed_or_misread(text: str, n
                                   "小狗在加州车祸身亡", "澳洲山火烧光多少植被丧生了几亿动物", "不能吃太胖啊会被摔死的",
                                   "能砸死人的是什么", "说一个交通工具能撞死人，那就太牵强了", "是不是漏水导致大量人员触电身亡，开发商才会重视？",
                                   "到时真摔伤摔死人了，谁来负责？",
+                                  "这条路坑洼不平，也造成过多人多次摔伤，请尽快修缮", "河边经常有人溺亡，建议安装护栏",
                                   "第一人民医院今天开门", "路口没有红绿灯，以免造成人员伤亡请尽快安装"])
 def test_no_casualty_where_none_is_reported(text: str) -> None:
     assert not extract_cues(text).has_casualties
