@@ -341,7 +341,8 @@ class Pipeline:
                 return
             update = open_or_update_case(session, event, rule, self.config, self.clock, districts=districts,
                                          source_type=source_type, source=event.sources[0] if event.sources else None,
-                                         reason=f"{rule.name}: {match.reason}", router=self.router)
+                                         reason=f"{match.reason}（{rule.description.rstrip('。') or rule.name}）",
+                                         router=self.router)
             case_id = update.case.id
         report.notifications += len(update.notifications)
         if update.opened:

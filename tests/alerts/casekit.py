@@ -45,9 +45,9 @@ def shipped_config() -> Config:
     return load_config(REPO / "config")
 
 
-def make_event(event_id: str = "ev-a3-school", *, title: str = "A3区某小学食堂多名学生腹泻", topic: str | None = "就学",
+def make_event(event_id: str = "ev-a3-school", *, title: str = "A3区某小学校车超载多名学生挤在过道", topic: str | None = "就学",
                district: str | None = "A3区", grade: Grade | None = Grade.III, volume: int = 12,
-               keywords: tuple[str, ...] = ("学生", "食堂"), at: datetime = MONDAY_9AM,
+               keywords: tuple[str, ...] = ("学生", "校车"), at: datetime = MONDAY_9AM,
                risk: float = 42.0) -> Event:
     region = Region(province="湖南省", city="A市", district=district)
     return Event(id=event_id, title=title, keywords=list(keywords), first_seen=at, last_seen=at, region=region,

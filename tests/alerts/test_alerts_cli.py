@@ -70,7 +70,7 @@ def test_cases_and_notifications_list_as_json(env: dict[str, str], database: Dat
     code, out = yuqing(env, "cases", "list", "--json")
     assert code == 0
     [case] = json.loads(out)
-    assert case["id"] == case_id and case["title"] == "A3区某小学食堂多名学生腹泻"
+    assert case["id"] == case_id and case["title"] == "A3区某小学校车超载多名学生挤在过道"
     assert (case["topic"], case["region"], case["grade"], case["unit"], case["state"]) == (
         "就学", "湖南省A市A3区", "II", "a3-edu", "notified")
     assert case["joint_units"] == ["a3-gov-office", "a-publicity", "a-cac", "a-police", "hn-telecom"]
