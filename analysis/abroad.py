@@ -5,7 +5,10 @@ Country names come from pycountry (ISO 3166-1 in its zh_CN translation, maintain
 cities and short forms news writes without the country are in resources/foreign_places.txt. A name counts only as
 a whole word (印度洋 is no 印度, 朝鲜族 no 朝鲜), and only in the lead of a text — its headline and the first
 sentence or so — where a report says where it happened; a post that names China (中国, 我国, 国内) there is left
-to the Chinese gazetteer, whatever else it names.
+to the Chinese gazetteer, whatever else it names (我市, 本市 and 市民 name here). A name that names something here —
+a shop, goods, an estate or street, a nationality, a trip or a comparison (韩国烤肉店, 加州阳光小区, 缅甸籍男子,
+去泰国旅游, 比非洲还热) — places nothing abroad: a missed story abroad is routed as before, a local incident placed
+abroad opens no case.
 """
 
 from __future__ import annotations
@@ -26,9 +29,23 @@ LEAD_CHARS = 60
 # Africa, 黑山 a county of Liaoning, 蒙古 often Inner Mongolia, 苏丹红 a dye).
 _NOT_ABROAD = frozenset({"CN", "TW", "HK", "MO"})
 _AMBIGUOUS = frozenset({"中非", "黑山", "蒙古", "曼岛", "苏丹"})
-_CHINA = re.compile(r"中国|我国|国内|全国|祖国|大陆|内地")
+_CHINA = re.compile(r"中国|我国|国内|全国|祖国|大陆|内地|我市|本市|我县|本县|我区|本区|我省|本省|全市|本地|市民")
 # "3月22日本人在…": a date's 日 and 本人 (myself), no 日本.
 _DATE_BEFORE = re.compile(r"[0-9０-９一二三四五六七八九十]日")
+# A foreign name that names something here: a restaurant, goods, an estate or a street named after it (韩国烤肉店,
+# 德国进口奶粉, 加州阳光小区, 巴黎春天商场, 福岛路), a person's nationality (缅甸籍男子, 越南新娘, 中东商人), a
+# comparison or a trip from here (比非洲还热, 去泰国旅游) — a review found local incidents with these placed abroad
+# and their cases never opened.
+_NAMES_SOMETHING_HERE = re.compile(
+    r"籍|裔|人(?!死|遇|受|被|失|在)|新娘|商人|留学|游客|客商|老板|店|馆|厅|餐|菜|料理|烤|风味|式|风格|进口|产|制|牌|货|品|"
+    r"奶粉|大米|香米|龙虾|牛肉|红酒|教材|课程|学校|国际|小区|花园|城|广场|商场|中心|大厦|公馆|公寓|水郡|小镇|庄园|风情|"
+    r"郡|湾|苑|府|[路街巷道村镇乡里]|队长|电影|剧|动漫|歌|明星|[A-Za-z0-9]")
+# …or a few characters on (加州阳光小区, 巴黎春天商场, 迪拜酒店, 新加坡高校).
+_BUILDING_SOON = re.compile(r".{0,4}?(?:小区|花园|商场|广场|中心|大厦|公馆|公寓|酒店|宾馆|饭店|高校|大学|学院|公司|集团|银行|"
+                            r"医院|超市|楼盘|社区|[宫苑墅]|组团)")
+_TRIP_OR_LIKENESS_BEFORE = re.compile(r"(?:比|像|如|学|向|去|到|赴|往|从|回|飞)$")
+# Weibo emoticon codes ([美国队长]) name no place.
+_EMOTICON = re.compile(r"\[[^\[\]]{1,8}\]")
 
 
 @cache
@@ -67,11 +84,16 @@ def country_named(text: str, title_chars: int = 0) -> str | None:
     """The country the lead of ``text`` (its first ``title_chars`` characters are a headline) places it in, or
     None: no place abroad named there, or China named as well."""
     lead = text[: title_chars + LEAD_CHARS]
-    if not lead:
+    if "[" in lead:
+        lead = _EMOTICON.sub(lambda m: " " * len(m.group(0)), lead)
+    if not lead.strip():
         return None
     automaton, _, countries = _places()
     found = next((countries[index] for index, start, end in automaton.find_matches_as_indexes(lead)
-                  if not _DATE_BEFORE.match(lead, max(0, start - 1)) and _whole_word(lead, start, end)), None)
-    if found is None or any(_whole_word(lead, m.start(), m.end()) for m in _CHINA.finditer(lead)):
+                  if not _DATE_BEFORE.match(lead, max(0, start - 1)) and not _NAMES_SOMETHING_HERE.match(lead, end)
+                  and not _BUILDING_SOON.match(lead, end)
+                  and not _TRIP_OR_LIKENESS_BEFORE.search(lead, max(0, start - 1), start)
+                  and _whole_word(lead, start, end)), None)
+    if found is None or any(m.group(0) != "国内" or _whole_word(lead, m.start(), m.end()) for m in _CHINA.finditer(lead)):
         return None  # (美国内华达州 holds no 国内)
     return found

@@ -449,7 +449,8 @@ class RegionResolver:
                 elif rank == best:
                     chosen.append(place)  # the same name, equally supported: undecided
         if not chosen:
-            country = country_named(text, title_chars) if text else None
+            # Abroad only when no Chinese place is named at all, even one too weak to place the post (通州北美佳苑).
+            country = country_named(text, title_chars) if text and not mentions else None
             if country is not None:  # a bombing in 巴格达 on a local news site happened abroad, not at the source
                 return Region(country=country)
             return _fill_from_source(source.region(), source_region) if source is not None else source_region

@@ -287,6 +287,19 @@ def test_a_name_abroad_in_passing_or_inside_a_word_is_not_abroad(text: str) -> N
     assert region is not None and region.country is None and region.province == "湖南省"
 
 
+@pytest.mark.parametrize("text", [
+    # a review of the first version: local incidents placed abroad, and their cases never opened
+    "我市一韩国烤肉店发生火灾 已致3人死亡", "缅甸籍男子在五一广场持刀伤人 2人死亡", "一名美国籍男子在五一广场", "越南新娘失踪",
+    "澳洲龙虾店发生火灾", "德国进口奶粉疑致婴儿中毒", "泰国香米发霉", "欧洲城小区停水", "加州阳光小区电梯坠落 1死2伤",
+    "罗马花园小区坍塌", "巴黎春天商场火灾", "迪拜酒店KTV火灾致3死", "福岛路发生车祸 2人死亡", "河内村发生火灾",
+    "中东商人在本市被骗", "市民吐槽：我们这里比非洲还热", "全市中小学新加坡数学教材", "男子冒充韩国商人盗窃",
+    "[美国队长]今天好开心", "通州准现房北美佳苑220平起别墅在售", "澳大利亚驻中国大使馆大使做客",
+])
+def test_a_foreign_name_that_names_something_here_places_nothing_abroad(text: str) -> None:
+    region = resolve_region(text, CHANGSHA_BOARD, len(text))
+    assert region is None or region.country is None, region
+
+
 def test_a_board_message_naming_a_country_stays_with_the_board() -> None:
     region = resolve_region("日本的垃圾分类做得好，我们小区什么时候能做到", CHANGSHA_BOARD, addressed=True)
     assert region is not None and region.country is None and region.city == "长沙市"
