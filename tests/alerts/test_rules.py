@@ -144,8 +144,9 @@ def test_a_grade_iv_event_with_a_sensitive_cue_is_matched_and_says_which(
                                                event("ev-lost", ["missing:2"]), event("ev-talk", ["school"])])
     rule = shipped_config().policy.rule("sensitive_event")
     matches = engine.evaluate(rule, NOW, since=NOW - timedelta(hours=1))
-    assert sorted(m.key for m in matches) == ["ev-lost", "ev-lunch"]
-    assert "敏感线索：食物中毒" in next(m.reason for m in matches if m.key == "ev-lunch")
+    assert [m.key for m in matches] == ["ev-lunch"] and "敏感线索：食物中毒" in matches[0].reason
+    counted = spec(type="grade", min_grade="IV", filter={"severity_cues": ["missing"]})  # stored as missing:2
+    assert [m.key for m in engine.evaluate(counted, NOW, since=NOW - timedelta(hours=1))] == ["ev-lost"]
     # the events a run changed are tested the same way (it took every changed event of grade IV)
     assert [m.key for m in engine.graded_among(rule, ["ev-talk", "ev-lunch"], NOW)] == ["ev-lunch"]
 
