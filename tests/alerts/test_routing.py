@@ -71,6 +71,11 @@ def test_a_school_incident_informs_the_education_bureau_and_fraud_goes_to_the_po
     assert fire.unit_id == "a3-emergency" and fire.joint_unit_ids == ["a3-edu"]
     fraud = router.route(CaseLabels(topic="非民生", grade="IV", city="A市", text="冒充公安电话诈骗8万元，运营商怎么不拦截"))
     assert fraud.unit_id == "a-police" and fraud.joint_unit_ids == ["hn-telecom"]
+    # …but a P2P platform's fund-raising fraud is no carriers' matter, nor a factory canteen the schools' (a review)
+    p2p = router.route(CaseLabels(topic="非民生", grade="IV", city="A市", text="A2区余易贷平台涉嫌集资诈骗"))
+    assert p2p.unit_id == "a-police" and p2p.joint_unit_ids == []
+    factory = router.route(CaseLabels(topic="食品药品安全", grade="III", city="A市", text="某电子厂职工食堂食物中毒"))
+    assert factory.unit_id == "a-market" and factory.joint_unit_ids == []
 
 
 def test_a_province_wide_case_tells_the_province_and_an_unmatched_district_case_goes_to_its_own_office(
@@ -124,7 +129,7 @@ def test_a_keyword_child_route_takes_medical_insurance_away_from_health(router: 
 def test_an_unmatched_case_goes_to_the_default_receiver_and_says_what_did_not_match(router: Router) -> None:
     decision = router.route(CaseLabels(topic="非民生", city="A市"))
     assert decision.unit_id == "a-gov-office"
-    assert sum(1 for s in decision.steps if s["step"] == "no match") == 14  # every top-level route
+    assert sum(1 for s in decision.steps if s["step"] == "no match") == 15  # every top-level route
 
 
 def test_continue_lets_a_later_sibling_add_its_unit() -> None:
