@@ -191,6 +191,9 @@ _MAX_GAP = 10
 _KILLED_BY = re.compile(r"[撞轧砸压烧淹炸摔电]死")
 _VICTIMS_FIRST = re.compile(r"[被遭给让]")
 _DISPOSAL = re.compile(r"[将把]\s*$")
+_MODAL_BEFORE = re.compile(r"[能会]$")  # 一个交通工具能撞死人: what could happen
+_CAUSED = re.compile(r"(?:致|造成|导致)\s*$")  # 事故造成3人撞死: the count is the dead
+_OBJECT_AFTER = re.compile(r"[\u4e00-\u9fff0-9](?<![了的在于后])")  # someone killed: 砸死店主 (not 1人当场撞死。)
 
 # "一死两伤", "3死5伤", "致1死": a compact form used in news headlines.
 _COMPACT = re.compile(rf"(?P<d>[0-9{_CN}]+)死(?:(?P<i>[0-9{_CN}]+)(?:余|多)?[重轻]?伤)?")
@@ -393,8 +396,12 @@ def _clause_counts(clause: str) -> list[tuple[str, int]]:
     for (a_kind, a), (b_kind, b) in pairwise(items):
         if count_first and a_kind == "n" and b_kind != "n":
             if (_KILLED_BY.fullmatch(b.group(0)) and not _VICTIMS_FIRST.search(clause, a.end(), b.start())
-                    and not _DISPOSAL.search(clause, max(0, a.start() - 2), a.start())):
-                continue  # the count names who did it
+                    and not _DISPOSAL.search(clause, max(0, a.start() - 2), a.start())
+                    and not _CAUSED.search(clause, max(0, a.start() - 3), a.start())
+                    and _OBJECT_AFTER.match(clause, b.end())):
+                if not _MODAL_BEFORE.search(clause, max(0, b.start() - 2), b.start()):
+                    out.append(("deaths", 1))  # the count names who did it: 4名歹徒砸死店主 killed one at least
+                continue
             number, verb = a, b_kind
         elif not count_first and a_kind != "n" and b_kind == "n":
             if b.start() and clause[b.start() - 1] in "我你他她己":

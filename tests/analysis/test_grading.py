@@ -62,6 +62,9 @@ def test_chinese_numbers(text: str, expected: int | None) -> None:
     ("6名青年强奸未遂砸死14岁女孩抛尸", {"deaths:1"}), ("货车挂倒电杆将一个瓜农砸死", {"deaths:1"}),
     ("3名工人被倒塌的围墙砸死", {"deaths:3", "collapse"}),
     ("以色列男子在美国多次行凶致5死13伤", {"deaths:5", "injured:13"}),  # a series counted is reported
+    # …and the doers' count rule's limits (a review): nothing after the verb, or the count is what was caused
+    ("1人当场撞死", {"deaths:1"}), ("事故造成3人撞死", {"deaths:3"}), ("事故致2人当场撞死", {"deaths:2"}),
+    ("4名歹徒砸死店主", {"deaths:1"}),
 ])
 def test_cues_found_with_counts(text: str, cues: set[str]) -> None:
     assert set(extract_cues(text).as_list()) == cues
