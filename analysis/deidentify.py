@@ -269,11 +269,12 @@ def _landlines(text: str) -> Iterator[_Hit]:
 
 # A licence plate (湘A·D12345, 湘AD12345, 粤B 12345): it names the owner to whoever looks it up. At least three
 # digits in the serial, so a province's short name before English (新ABCDE) is not one.
-_PLATE = re.compile(r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Z][·•・.\- ]?"
-                    r"((?=(?:[A-HJ-NP-Z]*\d){3})[A-HJ-NP-Z0-9]{5,6})(?![A-Za-z0-9*])")
+_PLATE = re.compile(r"(?:[京津沪渝冀豫云辽黑湘皖鲁苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Z][·•・.\- ]?|"
+                    r"新[A-HJ-NP-Z][·•・.\- ])"  # 新 (Xinjiang) only with its dot: 新CRV2021款, 新GT3500 are new models
+                    r"((?=(?:[A-HJ-NP-Z]*\d){3})[A-HJ-NP-Z0-9]{5,6})(?![A-Za-z0-9*款型版代系])")
 # Numbers that identify a person in a record: passport, hospital admission and case numbers, other certificates.
 _RECORD_NUMBER = re.compile(r"(?:护照|住院|病历|病案|门诊|就诊卡|医保卡|社保卡|军官证|驾驶证|驾照|学籍|准考证)(?:号码|号)?"
-                            r"[：:\s]*([A-Za-z]{0,2}\d{6,18}[A-Za-z]?)(?![\w*])")
+                            r"[：:\s]*([A-Za-z]{0,2}\d{6,18}[A-Za-z]?)(?![A-Za-z0-9_*])")
 _RECORD_HINT = re.compile(r"护照|住院|病历|病案|门诊|就诊卡|医保卡|社保卡|军官证|驾驶证|驾照|学籍|准考证")
 
 
@@ -816,7 +817,9 @@ def deidentify(text: str) -> DeidResult:
     return DeidResult("".join(out), [Finding(h.kind, (h.start, h.end)) for h in accepted])
 
 
-_IDENTIFIER_LIKE = re.compile(r"(?=.*[A-Za-z])(?=.*\d)[\w\-.]{5,}|\d{5,}|.*\*.*")
+# An account name is letters then digits (wangfang88, zhangwei1988); hotlines (12345, 12315), voltages (110kv),
+# models and codes (PM2.5, G107, MU5735, COVID-19, H7N9) are real terms. Seven digits or more is a number.
+_IDENTIFIER_LIKE = re.compile(r"(?=[A-Za-z_\d]{8,})[A-Za-z]{4,}[A-Za-z_]*\d{2,}|\d{7,}|.*\*.*")
 
 
 def may_identify(term: str) -> bool:
