@@ -46,6 +46,8 @@ import logging
 import math
 import os
 import re
+import time
+import zlib
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -761,10 +763,11 @@ class EventTracker:
                     state = json.load(handle)
                 if not isinstance(state, dict):
                     raise ValueError(f"a JSON {type(state).__name__}, not the tracker's object")
-            except (OSError, EOFError, ValueError) as exc:
+            except (gzip.BadGzipFile, zlib.error, EOFError, ValueError) as exc:
                 # A torn or foreign file (a disk filled mid-save, a copy gone wrong) must not keep `yuqing run` —
-                # and with it every reminder and escalation — from starting: keep it aside and start afresh.
-                kept = path.with_name(f"{path.name}.damaged")
+                # and with it every reminder and escalation — from starting: keep it aside and start afresh. (Any
+                # other OSError — no permission, a failing disk — is no damage to the file: it is raised.)
+                kept = path.with_name(f"{path.name}.damaged-{int(time.time())}")
                 os.replace(path, kept)
                 log.error("event-tracker state %s cannot be read (%s: %s); moved it to %s and started clustering "
                           "afresh — events already indexed stay searchable, new posts form new events",
