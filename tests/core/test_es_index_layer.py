@@ -133,3 +133,16 @@ def test_a_document_the_mapping_rejects_is_kept_with_its_reason(es_client: Elast
     assert writer.indexed == 1 and writer.rejected == 1
     kept = writer.dead_letter.read_text(encoding="utf-8")
     assert "p2" in kept and "published_at" in kept
+
+
+def test_a_document_without_an_id_or_with_a_damaged_byte_is_kept_aside(tmp_path: Path) -> None:
+    """A review: {"_id": null} was taken for a document, and a byte damaged inside a string was indexed as U+FFFD."""
+    from yuqing.es.spool import Spool
+
+    spool = Spool(tmp_path / "spool")
+    segment = spool.put([{"_id": "good", "text": "停水"}])
+    assert segment is not None
+    with open(segment, "ab") as handle:
+        handle.write(b'{"_id": null, "text": "x"}\n' + '{"_id": "bad", "text": "停水"}\n'.encode()[:-6] + b"\xff\xfe\"}\n")
+    assert [d["_id"] for d in spool.read(segment)] == ["good"]
+    assert spool.damaged.read_text(encoding="utf-8").count("\n") == 2

@@ -68,16 +68,17 @@ class Spool:
         from reaching Elasticsearch."""
         docs: list[Document] = []
         bad: list[str] = []
-        with open(segment, encoding="utf-8", errors="replace") as handle:
-            for number, line in enumerate(handle, 1):
+        with open(segment, "rb") as handle:
+            for number, raw in enumerate(handle, 1):
+                line = raw.decode("utf-8", errors="replace")
                 if not line.strip():
                     continue
                 try:
-                    doc = json.loads(line)
+                    doc = json.loads(raw)  # strict UTF-8: a damaged byte is damage, not a U+FFFD indexed
                 except ValueError as exc:
                     problem = f"not JSON ({exc})"
                 else:
-                    if isinstance(doc, dict) and "_id" in doc:
+                    if isinstance(doc, dict) and isinstance(doc.get("_id"), str) and doc["_id"]:
                         docs.append(doc)
                         continue
                     problem = "not a document with an _id"
