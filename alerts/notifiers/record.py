@@ -58,7 +58,8 @@ class RecordNotifier:
         if not self.path.exists():
             return []
         out = []
-        with self._lock, self.path.open(encoding="utf-8") as handle:
+        # (errors="replace": a write torn inside a character must not make every later line unreadable)
+        with self._lock, self.path.open(encoding="utf-8", errors="replace") as handle:
             for raw in handle:
                 try:
                     out.append(json.loads(raw))

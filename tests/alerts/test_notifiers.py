@@ -346,6 +346,8 @@ def test_a_line_torn_by_a_crash_does_not_swallow_the_next_recorded_delivery(tmp_
     recorder.send(sent)
     assert recorder.find_delivery(sent) is not None
     assert json.loads(path.read_text(encoding="utf-8").splitlines()[-1])["idempotency_key"] == "case-42:alert:1"
+    path.write_bytes(path.read_bytes() + "爆炸".encode()[:4])  # torn inside a character: every retry raised
+    assert recorder.find_delivery(sent) is not None
 
 
 def test_build_notifiers_records_slack_without_a_token(config: Config, tmp_path: Path, slack: SlackEmulator):
