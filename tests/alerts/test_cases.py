@@ -549,3 +549,17 @@ def test_an_earlier_rounds_missed_deadline_is_met_late_by_a_later_response(db: D
         record_response(session, case_id, "A3区教育局", MONDAY_9AM + 35 * hour, "发布会", channel="press_conference")
     first = [d for d in the_case(db).deadlines if d.kind == "press_conference"][0]
     assert first.met_at == MONDAY_9AM + 35 * hour
+
+
+def test_a_typed_actor_is_masked_and_an_account_is_kept(db: Database, config: Config) -> None:
+    """The actor a person types is masked like the reason (a phone in it reached alerts); an account the workflow
+    compares — slack:U0123456789, whose ten digits read as a phone — is kept, or a resubmitted Slack form was
+    recorded twice (a review)."""
+    clock = ManualClock(MONDAY_9AM)
+    case_id = open_case(db, config, clock)[0]
+    with db.transaction() as session:
+        acknowledge(session, case_id, "slack:U0123456789", MONDAY_9AM + timedelta(minutes=5))
+        record_response(session, case_id, "市信访局 13812345678", MONDAY_9AM + timedelta(hours=1), "已回复",
+                        channel="weibo")
+    actors = [e.actor for e in the_case(db).events]
+    assert "slack:U0123456789" in actors and "市信访局 138****5678" in actors
