@@ -43,6 +43,8 @@ _NAMES_SOMETHING_HERE = re.compile(
 # …or a few characters on (加州阳光小区, 巴黎春天商场, 迪拜酒店, 新加坡高校).
 _BUILDING_SOON = re.compile(r".{0,4}?(?:小区|花园|商场|广场|中心|大厦|公馆|公寓|酒店|宾馆|饭店|高校|大学|学院|公司|集团|银行|"
                             r"医院|超市|楼盘|社区|[宫苑墅]|组团)")
+# …but 巴格达市中心 and 东京市区 are the city itself.
+_DOWNTOWN = re.compile(r"市?(?:中心|区|郊)")
 _TRIP_OR_LIKENESS_BEFORE = re.compile(r"(?:比|像|如|学|向|去|到|赴|往|从|回|飞)$")
 # Weibo emoticon codes ([美国队长]) name no place.
 _EMOTICON = re.compile(r"\[[^\[\]]{1,8}\]")
@@ -90,8 +92,9 @@ def country_named(text: str, title_chars: int = 0) -> str | None:
         return None
     automaton, _, countries = _places()
     found = next((countries[index] for index, start, end in automaton.find_matches_as_indexes(lead)
-                  if not _DATE_BEFORE.match(lead, max(0, start - 1)) and not _NAMES_SOMETHING_HERE.match(lead, end)
-                  and not _BUILDING_SOON.match(lead, end)
+                  if not _DATE_BEFORE.match(lead, max(0, start - 1))
+                  and (_DOWNTOWN.match(lead, end) or not (_NAMES_SOMETHING_HERE.match(lead, end)
+                                                          or _BUILDING_SOON.match(lead, end)))
                   and not _TRIP_OR_LIKENESS_BEFORE.search(lead, max(0, start - 1), start)
                   and _whole_word(lead, start, end)), None)
     if found is None or any(m.group(0) != "国内" or _whole_word(lead, m.start(), m.end()) for m in _CHINA.finditer(lead)):
