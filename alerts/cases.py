@@ -83,6 +83,19 @@ def sync_units(session: Session, units: UnitsFile) -> None:
     session.flush()
 
 
+def orphaned_cases(session: Session, units: UnitsFile) -> list[str]:
+    """Open cases held by a unit no longer in units.yaml (renamed or removed), said per unit: their reminders and
+    escalations reach nobody, and nothing said so (a review renamed a3-edu and four open cases went silent)."""
+    known = {u.id for u in units.units}
+    held: dict[str, list[int]] = {}
+    for case_id, unit_id in session.execute(select(Case.id, Case.unit_id).where(Case.state != CLOSED)):
+        if unit_id is not None and unit_id not in known:
+            held.setdefault(unit_id, []).append(case_id)
+    return [f"{len(ids)} open case(s) ({', '.join(f'#{i}' for i in sorted(ids)[:10])}) are held by unit {unit_id!r}, "
+            f"which units.yaml no longer has: their reminders and escalations reach nobody. Hand them over "
+            f"(`yuqing cases reassign CASE --unit U`) or put the unit back" for unit_id, ids in sorted(held.items())]
+
+
 def leader_recipients(unit: Unit) -> list[tuple[str, str]]:
     """A unit's leaders, each by every channel configured for them."""
     return [pair for person in unit.leaders for pair in person_recipients(person)]

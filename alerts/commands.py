@@ -963,7 +963,11 @@ def run_command(tick_seconds: float, evaluate_seconds: float, outbox_seconds: fl
     pipeline = build_pipeline(config, database, es, layout, clock, live=True, state_dir=state_dir)
     crawl, why = (None, "disabled with --no-crawl") if no_crawl else _crawl_hook(config, reactor)
     click.echo(f"crawling: {'on, ' + why if crawl else 'off (' + why + ')'}")
-    for warning in delivery_warnings(config):
+    from alerts.cases import orphaned_cases
+
+    with database.sessions() as session:
+        orphaned = orphaned_cases(session, config.units)
+    for warning in [*delivery_warnings(config), *orphaned]:
         click.echo(f"warning: {warning}", err=True)
     runtime = Runtime(config, database, clock, Escalator(config, pipeline.router),
                       OutboxWorker(database, build_notifiers(config, clock=clock), clock), pipeline, crawl,

@@ -154,10 +154,27 @@ def config_check(directory: Path | None) -> None:
     from alerts.notifiers import delivery_warnings, silent_units
 
     warnings += delivery_warnings(cfg) + silent_units(cfg)
-    warnings += unrouted_topics(cfg)
+    warnings += unrouted_topics(cfg) + _orphaned_cases(cfg)
     for warning in filter(None, warnings):
         click.echo(f"warning: {warning}", err=True)
     click.echo(summary(cfg))
+
+
+def _orphaned_cases(cfg) -> list[str]:  # type: ignore[no-untyped-def]
+    """Open cases of the recorded workflow whose unit this units.yaml no longer has; nothing when nothing is
+    recorded here yet, or the database cannot be read."""
+    from alerts.cases import orphaned_cases
+    from alerts.commands import _database
+
+    try:
+        database = _database(cfg, migrate=False, existing=True)
+    except click.ClickException:
+        return []  # no workflow database here (yet): no cases to check
+    try:
+        with database.sessions() as session:
+            return orphaned_cases(session, cfg.units)
+    finally:
+        database.dispose()
 
 
 def unrouted_topics(cfg) -> list[str]:  # type: ignore[no-untyped-def]

@@ -221,6 +221,19 @@ def test_run_refuses_to_start_with_a_route_to_an_unknown_unit(env: dict[str, str
         assert "a9-edu" in result.output and "route to an unknown unit" in result.output
 
 
+def test_config_check_names_open_cases_whose_unit_was_renamed(env: dict[str, str], database: Database) -> None:
+    """A routing review renamed a3-edu in units.yaml: `config check` said "configuration OK" and four open cases
+    went on with reminders and escalations that reached nobody."""
+    case_id = open_case(database)
+    code, out = yuqing(env, "config", "check")
+    assert code == 0 and "no longer has" not in out
+    path = Path(env["YUQING_CONFIG_DIR"], "units.yaml")
+    path.write_text(path.read_text(encoding="utf-8").replace("a3-edu", "a3-education"), encoding="utf-8")
+    code, out = yuqing(env, "config", "check")
+    assert code == 0 and f"1 open case(s) (#{case_id}) are held by unit 'a3-edu', which units.yaml no longer has" in out
+    assert "yuqing cases reassign CASE --unit U" in out
+
+
 def _start_run(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "yuqing.cli", "run", "--no-crawl", "--tick-seconds", "1",
                "--evaluate-seconds", "3600", "--outbox-seconds", "1"]
