@@ -7,6 +7,7 @@ either both happen or neither does. Callers own the transaction: ``with database
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -556,8 +557,10 @@ def reassign(session: Session, case_id: int, actor: str, at: datetime, unit_id: 
         raise CaseError(f"case {case_id}: say why it goes to another unit (--reason)", "请说明转办理由")
     units = {u.id: u for u in config.units.units}
     if unit_id not in units:
-        raise CaseError(f"case {case_id}: no unit {unit_id!r} in config/units.yaml; `yuqing config check` lists "
-                        "the units", f"units.yaml 中没有单位 {unit_id}")
+        near = difflib.get_close_matches(unit_id, list(units), n=3, cutoff=0.6)
+        raise CaseError(f"case {case_id}: no unit {unit_id!r} in config/units.yaml"
+                        + (f"; did you mean {' or '.join(near)}?" if near else f"; its units: {', '.join(sorted(units))}"),
+                        f"units.yaml 中没有单位 {unit_id}")
     case = _load(session, case_id)
     if case.state == CLOSED:
         raise CaseError(f"case {case_id} is closed; reopen it before handing it to another unit",
@@ -566,7 +569,13 @@ def reassign(session: Session, case_id: int, actor: str, at: datetime, unit_id: 
         raise CaseError(f"case {case_id} is already with {unit_id}", f"案件 #{case_id} 已由该单位承办")
     previous = case.unit_id
     case.unit_id = unit_id
-    case.joint_unit_ids = [u for u in case.joint_unit_ids if u != unit_id]
+    # The new unit's coordinator joins as routing would have named it (a review: after 转办 to a district unit or to
+    # the vertically managed 通信管理局, the office that coordinates it was never told).
+    router = Router(config.units)
+    office = router.coordinating_office(units[unit_id])
+    coordinators = ([office.id] if office is not None and (units[unit_id].vertical or case.grade in MAJOR_GRADES)
+                    and office.id not in case.joint_unit_ids else [])
+    case.joint_unit_ids = [u for u in [*case.joint_unit_ids, *coordinators] if u != unit_id]
     case.route_explanation = [*case.route_explanation, {"step": "reassigned", "unit": unit_id, "from": previous,
                                                          "at": at.isoformat(), "reason": f"转办（{actor}）：{reason}"}]
     # The new unit signs it off itself: the previous unit's 签收 stopped escalation for silence for a unit that
@@ -576,7 +585,7 @@ def reassign(session: Session, case_id: int, actor: str, at: datetime, unit_id: 
            to_state="notified" if case.state == "acknowledged" else None, details={"from": previous, "to": unit_id})
     case.alert_seq += 1
     sent = _alert(session, case, config, at, reason=f"转办：由{_unit_name(units, previous)}转来，{reason}",
-                  units=[unit_id], handed_over=True)
+                  units=[unit_id, *coordinators], handed_over=True)
     record(session, case, at=at, actor=SYSTEM, action="re-alerted",
            reason=f"转办告警已排队发往 {len(sent)} 个接收方",
            details={"recipients": [f"{n.channel}:{n.recipient}" for n in sent]})

@@ -427,6 +427,25 @@ def test_a_misrouted_case_is_handed_to_another_unit_with_its_deadlines_running(d
         "转办：由A3区教育局转来，涉及全市多所学校，由市教育局承办")
 
 
+def test_a_major_case_handed_over_brings_in_the_new_units_coordinator(db: Database, config: Config) -> None:
+    """A routing review: a grade II case handed from the city's bureau to a district's kept the city office as
+    coordinator and never told the district's; handed to 通信管理局 it never told the provincial office."""
+    from alerts.cases import reassign
+
+    clock = ManualClock(MONDAY_9AM)
+    case_id, _, _ = open_case(db, config, clock, make_event(grade=Grade.II, risk=61, district=None))
+    assert the_case(db).unit_id == "a-edu"
+    with db.transaction() as session, pytest.raises(CaseError, match="did you mean a3-edu"):
+        reassign(session, case_id, "市政府办公厅", MONDAY_9AM + timedelta(hours=1), "a3-educ", "属地", config)
+    with db.transaction() as session:
+        sent = reassign(session, case_id, "市政府办公厅", MONDAY_9AM + timedelta(hours=1), "a3-edu", "属地", config)
+    assert "a3-gov-office" in the_case(db).joint_unit_ids
+    assert {n.payload["recipient_unit"] for n in sent} == {"a3-edu", "a3-gov-office"}
+    with db.transaction() as session:
+        reassign(session, case_id, "市政府办公厅", MONDAY_9AM + timedelta(hours=2), "hn-telecom", "信号问题", config)
+    assert "hn-gov-office" in the_case(db).joint_unit_ids
+
+
 def test_a_press_conference_in_the_second_round_meets_the_first_rounds_too(db: Database, config: Config) -> None:
     """Answered, then reopened as 次生舆情 at 3 h: the press conference at 6 h met only the new round's deadline,
     and the first round's (due at 24 h, never closed) was judged missed — 处置不得力 for a timely unit."""
