@@ -307,7 +307,7 @@ class Escalator:
             handed = sum(1 for e in case.events if e.action == "reassigned")
             key = f"escalation:{case.id}:unack:{case.reopen_count}:{level}" + (f":h{handed}" if handed else "")
             case.escalation_level, case.escalated_at = level, now
-        who = "本单位领导" if target.id == case.unit_id else f"{target.name}（{target.id}）领导"
+        who = "本单位领导" if target.id == case.unit_id else f"{target.name}领导"
         text = f"升级（第 {level} 级）：{why}；通知{who}"
         to_state = "escalated" if case.state in UNANSWERED else None
         payload = case_payload(case, self.config, "escalation", escalation_level=level, summary=text,

@@ -216,7 +216,7 @@ def grade_event(event: Event, policy: GradingPolicy) -> Grading:
         met, words = _floor_met(floor.cue, cues, event)
         if met:
             grade = max_grade(grade, floor.min_grade)
-            reasons.append(f"{words} → 至少{floor.min_grade.value}级（policy.yaml 底线 {floor.cue}）")
+            reasons.append(f"{words} → 至少{floor.min_grade.value}级（定级底线）")  # (the key is in policy.yaml floors)
     if grade != score_grade:
         reasons.append(f"最终 {grade.value}级 ({GRADE_COLOUR[grade]})")
     return Grading(grade, risk, reasons, factors)

@@ -81,7 +81,7 @@ def test_analyze_enriches_clusters_and_grades_every_good_line(posts_file: Path, 
     assert by_id["z1"]["event_id"] not in incident
     news = by_id["n1"]
     assert news["grade"] in ("I", "II", "III") and news["risk"] > 0
-    assert "伤亡: 3人死亡、12人受伤 → 至少III级（policy.yaml 底线 casualties）" in news["grade_reasons"]
+    assert "伤亡: 3人死亡、12人受伤 → 至少III级（定级底线）" in news["grade_reasons"]
     assert "央媒报道" in " ".join(news["grade_reasons"])
     assert news["emerging"] is True
     assert {"deaths:3", "injured:12", "explosion"} <= set(news["severity_cues"])
@@ -195,7 +195,7 @@ def test_events_list_and_show_read_the_index(es_node: str, es_client: Elasticsea
     shown = runner.invoke(main, ["events", "show", event.id])
     assert shown.exit_code == 0, shown.output
     assert "2026-04-08 10:00 → 2026-04-08 10:00 (Asia/Shanghai)" in shown.output
-    assert "policy.yaml 底线 casualties" in shown.output and "首批 1 条即出现严重线索" in shown.output
+    assert "至少III级（定级底线）" in shown.output and "首批 1 条即出现严重线索" in shown.output
     missing = runner.invoke(main, ["events", "show", "ev-nope"])
     assert missing.exit_code != 0 and "no event 'ev-nope'" in missing.output
 

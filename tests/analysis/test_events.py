@@ -91,7 +91,7 @@ def test_reposts_and_paraphrases_join_one_event_unrelated_posts_do_not(policy: G
     assert event.first_seen == T0 and event.last_seen == T0 + timedelta(minutes=50)
     assert event.velocity == 8  # posts in the hour up to the last one (09:50): all of them
     assert event.grade is not None and event.grade in (Grade.I, Grade.II, Grade.III)
-    assert "伤亡: 3人死亡、12人受伤 → 至少III级（policy.yaml 底线 casualties）" in event.grade_reasons
+    assert "伤亡: 3人死亡、12人受伤 → 至少III级（定级底线）" in event.grade_reasons
     assert event.emerging and event.emerging_reasons[0] == "首批 1 条即出现严重线索: 3人死亡、12人受伤、爆炸"
 
 

@@ -190,7 +190,7 @@ def test_casualties_floor_lifts_a_small_event_to_III(policy: GradingPolicy) -> N
     g = grade_event(_event(severity_cues=["deaths:3"]), policy)
     assert g.risk < policy.thresholds["III"]
     assert g.grade == Grade.III
-    assert "伤亡: 3人死亡 → 至少III级（policy.yaml 底线 casualties）" in g.reasons
+    assert "伤亡: 3人死亡 → 至少III级（定级底线）" in g.reasons
     assert g.reasons[-1] == "最终 III级 (黄)"
 
 
@@ -201,7 +201,7 @@ def test_death_floors(policy: GradingPolicy, deaths: int, grade: Grade) -> None:
 
 def test_death_floor_reason_names_the_policy_rule(policy: GradingPolicy) -> None:
     reasons = grade_event(_event(severity_cues=["deaths:12"]), policy).reasons
-    assert "死亡 12 人 ≥ 10 → 至少II级（policy.yaml 底线 deaths_ge_10）" in reasons
+    assert "死亡 12 人 ≥ 10 → 至少II级（定级底线）" in reasons
 
 
 def test_loud_negative_central_event_scores_high_without_casualties(policy: GradingPolicy) -> None:
@@ -246,7 +246,7 @@ def test_mass_incident_floor_can_be_configured(policy: GradingPolicy) -> None:
     extra = policy.model_copy(update={"floors": [*policy.floors, GradeFloor(cue="mass_incident", min_grade=Grade.III)]})
     g = grade_event(_event(severity_cues=["mass_incident"]), extra)
     assert g.grade == Grade.III
-    assert "群体性事件 → 至少III级（policy.yaml 底线 mass_incident）" in g.reasons
+    assert "群体性事件 → 至少III级（定级底线）" in g.reasons
 
 
 def test_an_unnumbered_casualty_alone_adds_risk_but_no_floor(policy: GradingPolicy) -> None:
@@ -254,7 +254,7 @@ def test_an_unnumbered_casualty_alone_adds_risk_but_no_floor(policy: GradingPoli
     g = grade_event(_event(severity_cues=["casualties"]), policy)
     assert g.grade == Grade.IV
     assert "伤亡: 人员伤亡(人数未知) (+5.6)" in g.reasons
-    assert not any("policy.yaml 底线" in r for r in g.reasons)
+    assert not any("定级底线" in r for r in g.reasons)
 
 
 def test_an_incident_reported_with_unnumbered_casualties_grades_at_least_III(policy: GradingPolicy) -> None:
@@ -262,14 +262,14 @@ def test_an_incident_reported_with_unnumbered_casualties_grades_at_least_III(pol
     cues = extract_cues("A3区一居民楼起火，造成多人伤亡").as_list()
     g = grade_event(_event(severity_cues=cues), policy)
     assert g.grade == Grade.III
-    assert "伤亡: 人员伤亡(人数未知) → 至少III级（policy.yaml 底线 casualties）" in g.reasons
+    assert "伤亡: 人员伤亡(人数未知) → 至少III级（定级底线）" in g.reasons
 
 
 @pytest.mark.parametrize(("cues", "grade", "reason"), [
-    (["deaths:5", "missing:6"], Grade.II, "死亡(含失踪) 11 人 ≥ 10 → 至少II级（policy.yaml 底线 deaths_ge_10）"),
-    (["missing:15"], Grade.II, "死亡(含失踪) 15 人 ≥ 10 → 至少II级（policy.yaml 底线 deaths_ge_10）"),
-    (["injured:120"], Grade.I, "受伤 120 人 ≥ 100 → 至少I级（policy.yaml 底线 injured_ge_100）"),
-    (["injured:60"], Grade.II, "受伤 60 人 ≥ 50 → 至少II级（policy.yaml 底线 injured_ge_50）"),
+    (["deaths:5", "missing:6"], Grade.II, "死亡(含失踪) 11 人 ≥ 10 → 至少II级（定级底线）"),
+    (["missing:15"], Grade.II, "死亡(含失踪) 15 人 ≥ 10 → 至少II级（定级底线）"),
+    (["injured:120"], Grade.I, "受伤 120 人 ≥ 100 → 至少I级（定级底线）"),
+    (["injured:60"], Grade.II, "受伤 60 人 ≥ 50 → 至少II级（定级底线）"),
 ])
 def test_the_missing_count_with_the_dead_and_many_injured_lift_the_grade(
     policy: GradingPolicy, cues: list[str], grade: Grade, reason: str
@@ -309,7 +309,7 @@ def test_thirty_people_raising_one_matter_are_at_least_iii(policy: GradingPolicy
 
     many = grade_event(board(56), policy)
     assert many.risk < 35 and many.grade == Grade.III
-    assert "集中反映: 56 条独立诉求 ≥ 30，负面 34% → 至少III级（policy.yaml 底线 stories_ge_30）" in many.reasons
+    assert "集中反映: 56 条独立诉求 ≥ 30，负面 34% → 至少III级（定级底线）" in many.reasons
     popular = grade_event(_event(volume=40, unique_stories=40, sentiment_mix={"positive": 30, "neutral": 10},
                                  media_tiers={"local": 40}), policy)
     assert popular.grade == Grade.IV  # many voices, no complaint: a popular story is not 集中反映
