@@ -97,3 +97,23 @@ def test_a_savepoint_inside_a_transaction_does_not_commit_it_early(database: Dat
         raise RuntimeError("crash after the savepoint was released")
     with database.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_a_ctrl_c_in_the_middle_of_a_fetch_logs_no_database_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    """The fresh-clone CI saw the demo's Ctrl-C test fail once: SQLAlchemy logged "Error closing cursor" with a
+    traceback when the interrupt landed inside a fetch."""
+    import logging
+
+    import yuqing.db.session  # noqa: F401  (installs the filter)
+
+    engine_log = logging.getLogger("sqlalchemy.engine.Engine")
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise RuntimeError("cannot close the cursor") from None
+    except RuntimeError:
+        with caplog.at_level(logging.ERROR, logger="sqlalchemy.engine.Engine"):
+            engine_log.error("Error closing cursor", exc_info=True)
+            engine_log.error("a real database error")
+    assert [r.getMessage() for r in caplog.records] == ["a real database error"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -104,6 +105,25 @@ def current_revision(engine: Engine) -> str | None:
 
 def head_revision(url: str) -> str | None:
     return ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+
+
+# SQLAlchemy logs "Error closing cursor" (and a pool's failed reset) with a traceback when Ctrl-C lands in the middle
+# of a fetch: the interrupt is the user's, said once by the command that stops, and no database error.
+_SQLALCHEMY_LOGGERS = ("sqlalchemy.engine.Engine", "sqlalchemy.pool.impl.QueuePool", "sqlalchemy.pool.impl.NullPool",
+                       "sqlalchemy.pool.impl.SingletonThreadPool", "sqlalchemy.pool.impl.StaticPool")
+
+
+def _not_an_interrupt(record: logging.LogRecord) -> bool:
+    error = record.exc_info[1] if record.exc_info else None
+    while error is not None:
+        if isinstance(error, KeyboardInterrupt):
+            return False
+        error = error.__context__
+    return True
+
+
+for _name in _SQLALCHEMY_LOGGERS:
+    logging.getLogger(_name).addFilter(_not_an_interrupt)
 
 
 class Database:
