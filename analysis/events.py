@@ -105,26 +105,24 @@ STOPWORDS = frozenset(
 )
 
 
+def _resource_rows(name: str) -> Iterator[tuple[str, list[str]]]:
+    """The rows of a tab-separated resource file: its first field, and the words of its second (# comments)."""
+    for line in (RESOURCES / name).read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            key, words = line.split("\t", 1)
+            yield key.strip(), words.split()
+
+
 @cache
 def event_synonyms() -> dict[str, tuple[str, ...]]:
     """resources/event_synonyms.txt: word → the term(s) it counts as when posts are matched into events."""
-    out: dict[str, tuple[str, ...]] = {}
-    for line in (RESOURCES / "event_synonyms.txt").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            word, terms = line.split("\t", 1)
-            out[word.strip()] = tuple(terms.split())
-    return out
+    return {word: tuple(terms) for word, terms in _resource_rows("event_synonyms.txt")}
 
 
 @cache
 def _facet_of_term(name: str) -> dict[str, str]:
     """resources/event_{name}.txt: term → the kind of site (学校, 工厂 …) or of incident (火灾, 中毒 …) it names."""
-    out: dict[str, str] = {}
-    for line in (RESOURCES / f"event_{name}.txt").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            value, words = line.split("\t", 1)
-            out.update((word, value.strip()) for word in words.split())
-    return out
+    return {word: value for value, words in _resource_rows(f"event_{name}.txt") for word in words}
 
 
 def incident_facets(terms: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
