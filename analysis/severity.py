@@ -240,12 +240,12 @@ _NEGATED = re.compile(r"[未没不无]$")
 # What might happen is not what did. After a condition (如果, 万一, 一旦…) nothing to the end of its sentence is
 # counted: "如果楼体坍塌，就有300多人死亡" (a citizen's warning graded I before). A clause that only says what
 # could result (可能造成…) is not counted either, but the next clause is: "可能导致了爆炸，事故造成3人死亡".
+_CONDITIONAL = re.compile(r"如果|假如|假若|假设|倘若|(?<![主只就还总正硬需重必不])要是|万一|一旦|若是|若发生")
+_POTENTIAL = re.compile(r"可能(?:会)?(?:造成|导致)|(?<![社机大])会(?:造成|导致)|将会造成|足以(?:造成|导致)")
 # What happens again and again is a hazard, not an incident: "也造成过多人多次摔伤" in a road-repair request was read as
 # 2 injured and graded III, escalated to the city's 秘书长 and listed in 23 daily digests.
 _HABITUAL = re.compile(r"多次|屡次|屡屡|经常|常常|时常|频繁|频频|时有|常有|不时|每年都|年年")
 _COUNTED = re.compile(r"[0-9０-９]|[一二两三四五六七八九十百千万]+(?:名|人|个|位|死|伤)")
-_CONDITIONAL = re.compile(r"如果|假如|假若|假设|倘若|(?<![主只就还总正硬需重必不])要是|万一|一旦|若是|若发生")
-_POTENTIAL = re.compile(r"可能(?:会)?(?:造成|导致)|(?<![社机大])会(?:造成|导致)|将会造成|足以(?:造成|导致)")
 _MASS_INCIDENT = re.compile(
     r"(?:群众|村民|业主|工人|民众|居民|家属|学生|员工|农民工|上百人|数百人|几十人|多人)[^，。；,;]{0,4}"
     r"(?:聚集|围堵|堵路|堵门|冲击)|聚集(?:维权|讨薪|上访|抗议|闹事)|(?:发生|造成|引发)(?:激烈|肢体)?冲突|"
