@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -65,6 +65,7 @@ class CaseUpdate:
     opened: bool
     grew: bool = False
     notifications: list[Notification] = field(default_factory=list)
+    rerouted: list[str] = field(default_factory=list)  # what following the route changed, in words
 
 
 # ----------------------------------------------------------------------------- units and recipients
@@ -210,13 +211,13 @@ def record(session: Session, case: Case, *, at: datetime, actor: str, action: st
 
 
 def labels_for(event: Event, *, districts: list[str] | None = None, rule: str | None = None,
-               source: str | None = None) -> CaseLabels:
+               source: str | None = None, rumour_cues: tuple[str, ...] = ()) -> CaseLabels:
     region = event.region
     found = list(dict.fromkeys(districts or ([region.district] if region and region.district else [])))
     text = " ".join([event.title, *event.keywords])
     return CaseLabels(topic=event.topic, grade=event.grade.value if event.grade else None,
                       province=region.province if region else None, city=region.city if region else None,
-                      districts=tuple(found), text=text, source=source, rule=rule)
+                      districts=tuple(found), text=text, source=source, rule=rule, rumour_cues=rumour_cues)
 
 
 def _graver(new: str | None, old: str | None) -> bool:
@@ -300,20 +301,21 @@ def _insert_once(session: Session, values: dict[str, Any]) -> int | None:
 def open_or_update_case(session: Session, event: Event, rule: RuleSpec | str, config: Config, clock: Clock, *,
                         districts: list[str] | None = None, source_type: str | None = None,
                         source: str | None = None, reason: str = "",
-                        router: Router | None = None) -> CaseUpdate:
+                        router: Router | None = None, rumour_cues: tuple[str, ...] = ()) -> CaseUpdate:
     """Open the event's case, or update it; never two cases for one event.
 
     Opening routes the case, sets its deadlines and alerts the units. On an existing case the numbers are
     refreshed; growth (a graver grade, or volume ×2 since the last alert) alerts again, and reopens a case
-    that was already answered (次生舆情).
+    that was already answered (次生舆情); an event that spread to more districts goes one level up, and units
+    the route now names (a rumour found) are informed.
     """
     rule_name = rule if isinstance(rule, str) else rule.name
     why = reason or (rule.description if isinstance(rule, RuleSpec) else "") or f"rule {rule_name}"
     now = clock.now()
     case = session.scalars(select(Case).where(Case.event_id == event.id)).one_or_none()
+    router = router or Router(config.units)
     if case is None:
-        router = router or Router(config.units)
-        labels = labels_for(event, districts=districts, rule=rule_name, source=source)
+        labels = labels_for(event, districts=districts, rule=rule_name, source=source, rumour_cues=rumour_cues)
         decision = router.route(labels)
         values = dict(event_id=event.id, title=event.title, topic=event.topic,
                       region=event.region.model_dump(exclude_none=True) if event.region else {},
@@ -327,7 +329,8 @@ def open_or_update_case(session: Session, event: Event, rule: RuleSpec | str, co
         if case_id is None:
             # Another process opened this event's case a moment ago: update that one instead.
             return open_or_update_case(session, event, rule, config, clock, districts=districts,
-                                       source_type=source_type, source=source, reason=reason, router=router)
+                                       source_type=source_type, source=source, reason=reason, router=router,
+                                       rumour_cues=rumour_cues)
         case = session.get_one(Case, case_id)
         record(session, case, at=now, actor=f"rule:{rule_name}", action="opened", reason=why,
                details={"event_id": event.id, "grade": case.grade, "risk": case.risk, "volume": case.volume,
@@ -341,7 +344,16 @@ def open_or_update_case(session: Session, event: Event, rule: RuleSpec | str, co
                reason=f"告警已排队发往 {len(sent)} 个接收方",
                details={"recipients": [f"{n.channel}:{n.recipient}" for n in sent]})
         return CaseUpdate(case, opened=True, notifications=sent)
-    return _update(session, case, event, rule_name, config, now, why, source_type)
+    labels = labels_for(event, districts=districts, rule=case.rule, source=source, rumour_cues=rumour_cues)
+    update = _update(session, case, event, rule_name, config, now, why, source_type)
+    before = (case.unit_id, list(case.joint_unit_ids))
+    update.notifications += _follow_route(session, case, labels, router, config, now)
+    if case.unit_id != before[0]:
+        update.rerouted.append(f"handed up from {before[0]} to {case.unit_id} (spread to {'、'.join(case.districts)})")
+    joined = [u for u in case.joint_unit_ids if u not in before[1] and u != before[0]]
+    if joined:
+        update.rerouted.append(f"now also informs {', '.join(joined)}")
+    return update
 
 
 def _update(session: Session, case: Case, event: Event, rule_name: str, config: Config, now: datetime,
@@ -392,6 +404,45 @@ def _update(session: Session, case: Case, event: Event, rule_name: str, config: 
            reason=f"事态扩大告警已排队发往 {len(sent)} 个接收方",
            details={"recipients": [f"{n.channel}:{n.recipient}" for n in sent]})
     return CaseUpdate(case, opened=False, grew=True, notifications=sent)
+
+
+def _follow_route(session: Session, case: Case, labels: CaseLabels, router: Router, config: Config,
+                  now: datetime) -> list[Notification]:
+    """Route the case again as its event now stands. An event that spread to more districts goes one level up
+    (涉及多个地方的，上级主管部门为第一责任主体, 61号; domain.md §4: a case spanning districts goes to the city
+    unit): the unit above is handed it, and the district unit stays informed. Units the route now names — a
+    rumour's 公安 and 网信 — are informed. A person's 转办 is not overridden, nor a case already answered moved."""
+    spread = [d for d in labels.districts if d not in (case.districts or [])]
+    if spread:
+        case.districts = [*(case.districts or []), *spread]
+        labels = replace(labels, districts=tuple(case.districts))
+    decision = router.route(labels)
+    sent: list[Notification] = []
+    handed_by_person = any(e.action == "reassigned" and e.actor != SYSTEM for e in case.events)
+    above = [u.id for u in router.chain(case.unit_id or "")[1:]]
+    if spread and decision.unit_id != case.unit_id:
+        if decision.unit_id in above and not handed_by_person and case.state in UNANSWERED:
+            receiver = next((s for s in decision.steps if s["step"] == "receiver"), {})
+            sent += reassign(session, case.id, SYSTEM, now, decision.unit_id,
+                             f"事态蔓延至{'、'.join(spread)}：{receiver.get('reason', '')}", config, keep_previous=True)
+        else:
+            record(session, case, at=now, actor=SYSTEM, action="spread",
+                   reason=f"事态蔓延至{'、'.join(spread)}；路由现指向 {decision.unit_id}，案件仍由 {case.unit_id} 承办"
+                          + ("（已人工转办）" if handed_by_person else "（已回应或已结案）"
+                             if case.state not in UNANSWERED else ""),
+                   details={"districts": case.districts, "route_unit": decision.unit_id})
+    if decision.unit_id != case.unit_id or case.state == CLOSED:
+        return sent
+    new = [u for u in decision.joint_unit_ids if u != case.unit_id and u not in case.joint_unit_ids]
+    if not new:
+        return sent
+    steps = [s for s in decision.steps if s["step"] == "joint" and s["unit"] in new]
+    case.joint_unit_ids = [*case.joint_unit_ids, *new]
+    case.route_explanation = [*case.route_explanation, *steps]
+    reasons = "；".join(dict.fromkeys(s["reason"] for s in steps))
+    record(session, case, at=now, actor=SYSTEM, action="joint_units_added", reason=reasons, details={"units": new})
+    sent += _alert(session, case, config, now, reason=f"联动单位加入：{reasons}", units=new)
+    return sent
 
 
 def _answered_this_round(case: Case) -> bool:
@@ -549,10 +600,11 @@ def assess(session: Session, case_id: int, assessor: str, at: datetime, scores: 
 
 
 def reassign(session: Session, case_id: int, actor: str, at: datetime, unit_id: str, reason: str,
-             config: Config) -> list[Notification]:
+             config: Config, *, keep_previous: bool = False) -> list[Notification]:
     """转办: the case goes to another responsible unit, which is alerted now. The deadlines stay as they are —
     they run from when the public opinion was found, not from when the right unit got it — and so does the
-    audit trail; the unit it leaves becomes a joint unit no more than it was."""
+    audit trail; the unit it leaves becomes a joint unit no more than it was, unless ``keep_previous`` (a case
+    gone one level up: the district unit still acts in its district, and is told who leads now)."""
     if not reason.strip():
         raise CaseError(f"case {case_id}: say why it goes to another unit (--reason)", "请说明转办理由")
     units = {u.id: u for u in config.units.units}
@@ -575,7 +627,8 @@ def reassign(session: Session, case_id: int, actor: str, at: datetime, unit_id: 
     office = router.coordinating_office(units[unit_id])
     coordinators = ([office.id] if office is not None and (units[unit_id].vertical or case.grade in MAJOR_GRADES)
                     and office.id not in case.joint_unit_ids else [])
-    case.joint_unit_ids = [u for u in [*case.joint_unit_ids, *coordinators] if u != unit_id]
+    kept = [previous] if keep_previous and previous is not None and previous not in case.joint_unit_ids else []
+    case.joint_unit_ids = [u for u in [*case.joint_unit_ids, *coordinators, *kept] if u != unit_id]
     case.route_explanation = [*case.route_explanation, {"step": "reassigned", "unit": unit_id, "from": previous,
                                                          "at": at.isoformat(), "reason": f"转办（{actor}）：{reason}"}]
     # The new unit signs it off itself: the previous unit's 签收 stopped escalation for silence for a unit that
@@ -585,7 +638,7 @@ def reassign(session: Session, case_id: int, actor: str, at: datetime, unit_id: 
            to_state="notified" if case.state == "acknowledged" else None, details={"from": previous, "to": unit_id})
     case.alert_seq += 1
     sent = _alert(session, case, config, at, reason=f"转办：由{_unit_name(units, previous)}转来，{reason}",
-                  units=[unit_id, *coordinators], handed_over=True)
+                  units=[unit_id, *coordinators, *kept], handed_over=True)
     record(session, case, at=at, actor=SYSTEM, action="re-alerted",
            reason=f"转办告警已排队发往 {len(sent)} 个接收方",
            details={"recipients": [f"{n.channel}:{n.recipient}" for n in sent]})

@@ -39,7 +39,7 @@ from yuqing.db.models import Case, Deadline, ScheduleMark
 from yuqing.db.session import Database
 from yuqing.settings import Config, Unit
 
-# Escalation goes to the unit's leaders, then to the parent unit's (policy.yaml escalation): two steps.
+# Escalation goes to the unit's leaders, then to the next up (see leader_chain; policy.yaml escalation): two steps.
 MAX_LEVELS = 2
 DIGEST_LOOKBACK = timedelta(days=8)
 CLOSED_IN_DIGEST = timedelta(days=1)
@@ -60,6 +60,17 @@ class Due:
     deadline_id: int | None = None
     fraction: float | None = None
     level: int = 0
+
+
+@dataclass(frozen=True)
+class _Climb:
+    """One step of an escalation ladder: the level reached, whose leaders, why, and the outbox key of the step."""
+
+    level: int
+    target: Unit
+    why: str
+    key: str
+    deadline: str | None = None
 
 
 # A deadline is missed only after its due time; its overdue duties fall due this long after it.
@@ -112,13 +123,18 @@ class Escalator:
     # ----------------------------------------------------------------------------- planning
 
     def leader_chain(self, unit_id: str | None, grade: str | None = None) -> list[Unit]:
-        """Who escalation reaches, level by level: the unit's leaders, then the parent's (a unit without
-        leaders is passed over for the nearest ancestor that has some). 分级负责 (61号): a case below grade II
+        """Who escalation reaches, level by level: the unit's leaders, then those of its level's government office,
+        then the parent's (a unit without leaders is passed over for the next that has some). 分级负责 (61号): a case below grade II
         stays with the government of its own level — a city bureau without leaders went to the city office and
         then to the province for a grade III case; only a major case reaches past its city."""
         if unit_id is None:
             return []
         chain = self.router.chain(unit_id)
+        # 属地管理: the government of the unit's own level comes next (A3区教育局 → A3区人民政府办公室, not 市教育局 first;
+        # 61号: 本级政府办公厅（室）会同宣传部门做好协调). For a city bureau that office is its parent anyway.
+        office = self.router.coordinating_office(chain[0]) if chain else None
+        if office is not None and all(u.id != office.id for u in chain):
+            chain.insert(1, office)
         if grade not in MAJOR_GRADES and chain and chain[0].level != "province":
             chain = [u for u in chain if u.level != "province"]
         return [u for u in chain if u.leaders][:MAX_LEVELS]
@@ -233,12 +249,17 @@ class Escalator:
         for item in due:
             if item.what == "overdue" and item.deadline_id is not None:
                 self._overdue(session, case, deadlines[item.deadline_id], now, report)
+        climbs = [self._climb(case, item, now, deadlines[item.deadline_id] if item.deadline_id is not None else None)
+                  for item in due if item.what in ("deadline_escalation", "unack_escalation")]
+        # One message per leader: escalations due together (a missed deadline and a case nobody signed off, or
+        # several deadlines missed while the scheduler was down) reach the same leaders once, with every reason.
+        by_target: dict[str, list[_Climb]] = {}
+        for climb in climbs:
+            by_target.setdefault(climb.target.id, []).append(climb)
+        for group in by_target.values():
+            self._escalate(session, case, group, now, report)
         for item in due:
-            if item.what == "deadline_escalation" and item.deadline_id is not None:
-                self._escalate(session, case, item, now, report, deadlines[item.deadline_id])
-            elif item.what == "unack_escalation":
-                self._escalate(session, case, item, now, report, None)
-            elif item.what == "settle":
+            if item.what == "settle":
                 days = self.policy.escalation.close_answered_after_days
                 close(session, case.id, SYSTEM, now, reason=f"回应后 {days:g} 天无新的进展，自动结案"
                                                             "（事态再扩大时重新打开）")
@@ -288,11 +309,10 @@ class Escalator:
         report.overdue += 1
         report.lines.append(f"case {case.id}: {deadline.kind} overdue")
 
-    def _escalate(self, session: Session, case: Case, item: Due, now: datetime, report: TickReport,
-                  deadline: Deadline | None) -> None:
+    def _climb(self, case: Case, item: Due, now: datetime, deadline: Deadline | None) -> _Climb:
+        """One step up one ladder — a missed deadline's, or the case's for want of a sign-off: to whom, why."""
         chain = self.leader_chain(case.unit_id, case.grade)
         level = item.level
-        target = chain[level - 1]
         esc = self.policy.escalation
         if deadline is not None:
             why = (f"{deadline_kind_name(deadline.kind)}自 {deadline.due_at.astimezone(self.tz):%m-%d %H:%M} 起超时"
@@ -307,6 +327,13 @@ class Escalator:
             handed = sum(1 for e in case.events if e.action == "reassigned")
             key = f"escalation:{case.id}:unack:{case.reopen_count}:{level}" + (f":h{handed}" if handed else "")
             case.escalation_level, case.escalated_at = level, now
+        return _Climb(level, chain[level - 1], why, key, deadline.kind if deadline is not None else None)
+
+    def _escalate(self, session: Session, case: Case, climbs: list[_Climb], now: datetime,
+                  report: TickReport) -> None:
+        """Tell one unit's leaders of the steps that reached them now, in one message."""
+        target, level = climbs[0].target, max(c.level for c in climbs)
+        why = "；".join(dict.fromkeys(c.why for c in climbs))
         who = "本单位领导" if target.id == case.unit_id else f"{target.name}领导"
         text = f"升级（第 {level} 级）：{why}；通知{who}"
         to_state = "escalated" if case.state in UNANSWERED else None
@@ -315,11 +342,12 @@ class Escalator:
                                       "leaders": [p.name for p in target.leaders],
                                       "state": to_state or case.state})  # the state the message announces
         sent = queue(session, case=case, kind="escalation", recipients=leader_recipients(target), payload=payload,
-                     key=key, at=now)
+                     key="+".join(c.key for c in climbs), at=now)
+        deadlines = [c.deadline for c in climbs if c.deadline is not None]
         record(session, case, at=now, actor=SYSTEM, action="escalated", to_state=to_state,
                reason=f"第 {level} 级升级至{who}：{why}",
                details={"level": level, "unit": target.id, "leaders": [p.name for p in target.leaders],
-                        "deadline": deadline.kind if deadline is not None else None,
+                        "deadlines": deadlines,
                         "recipients": [f"{n.channel}:{n.recipient}" for n in sent]})
         report.escalations += 1
         report.notifications += len(sent)

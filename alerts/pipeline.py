@@ -328,7 +328,7 @@ class Pipeline:
         if event is None:
             report.without_event.append(match)
             return
-        districts, source_type = self.engine.event_profile(event.id)
+        profile = self.engine.event_profile(event.id, self.config.units.rumour.cues)
         elsewhere = self.router.outside(event.region)
         with self.database.transaction() as session:
             if elsewhere and session.scalar(select(Case.id).where(Case.event_id == event.id)) is None:
@@ -339,10 +339,11 @@ class Pipeline:
                     report.lines.append(f"no case for {event.title} ({rule.name}): outside the jurisdiction — "
                                         f"{elsewhere}")
                 return
-            update = open_or_update_case(session, event, rule, self.config, self.clock, districts=districts,
-                                         source_type=source_type, source=event.sources[0] if event.sources else None,
+            update = open_or_update_case(session, event, rule, self.config, self.clock, districts=profile.districts,
+                                         source_type=profile.source_type,
+                                         source=event.sources[0] if event.sources else None,
                                          reason=f"{match.reason}（{rule.description.rstrip('。') or rule.name}）",
-                                         router=self.router)
+                                         router=self.router, rumour_cues=profile.rumour_cues)
             case_id = update.case.id
         report.notifications += len(update.notifications)
         if update.opened:
@@ -350,7 +351,8 @@ class Pipeline:
             report.lines.append(f"case {case_id} opened by {rule.name}: {event.title} → {update.case.unit_id}")
         elif update.grew:
             report.grew.append(case_id)
-            report.lines.append(f"case {case_id} grew ({rule.name}): {update.case.events[-2].reason}")
+            report.lines.append(f"case {case_id} grew ({rule.name}): {[e for e in update.case.events if e.action == 'grew'][-1].reason}")
+        report.lines += [f"case {case_id} {change}" for change in update.rerouted]
 
     def _source_silent(self, session: Session, match: RuleMatch) -> int:
         """A silent source is an operational alert to the press office (the default receiver), not a case."""

@@ -37,6 +37,9 @@ class CaseLabels:
     text: str = ""
     source: str | None = None
     rule: str | None = None
+    # rumour cues found in the event's posts (RuleEngine.event_profile): "经核实系谣言" is said in a report's body far
+    # more often than in its headline or keywords
+    rumour_cues: tuple[str, ...] = ()
 
     def values(self, label: str) -> list[str]:
         """The case's values of one match label (a case may lie in several districts)."""
@@ -214,7 +217,7 @@ class Router:
             if office is not None:
                 self._add_joint(decision, office.id, f"全省范围（{labels.province}）的舆情：省级政府办公室协调"
                                                      "（国办发〔2016〕61号：涉及多个地方的，上级主管部门为第一责任主体）")
-        rumour = [c for c in self.units.rumour.cues if c in _NOT_A_RUMOUR.sub("", labels.text)]
+        rumour = list(dict.fromkeys([*rumour_cues_in(labels.text, self.units.rumour.cues), *labels.rumour_cues]))
         if rumour:
             for rumour_kind in self.units.rumour.unit_kinds:
                 if not any(u.kind == rumour_kind for u in self.units.units):
@@ -363,6 +366,12 @@ class Router:
                     out.add(unit.id)
                     grew = True
         return out
+
+
+def rumour_cues_in(text: str, cues: list[str]) -> list[str]:
+    """The rumour cues a text uses, leaving out denials that something is one ("这不是谣言")."""
+    plain = _NOT_A_RUMOUR.sub("", text)
+    return [c for c in cues if c in plain]
 
 
 def _province_wide(labels: CaseLabels) -> bool:

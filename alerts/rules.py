@@ -23,6 +23,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
+from alerts.routing import rumour_cues_in
 from analysis.deidentify import may_identify
 from analysis.severity import CUE_LABELS
 from yuqing.contract import FIELD_NAMES, Event
@@ -41,10 +42,21 @@ FLATLINE_SURPRISE = 0.01
 DEFAULT_NEW_TERM_WINDOW = timedelta(minutes=60)
 TOP_EVENTS = 3
 MAX_GROUPS = 200
+# The latest posts of an event read for rumour cues (event_profile).
+RUMOUR_POSTS_READ = 100
 
 
 class RuleError(ValueError):
     """A rule in policy.yaml cannot be evaluated; the message names it and the fix."""
+
+
+@dataclass(frozen=True)
+class EventProfile:
+    """What an event's posts say about where its case goes and which deadlines it gets (see event_profile)."""
+
+    districts: list[str]
+    source_type: str | None
+    rumour_cues: tuple[str, ...] = ()
 
 
 @dataclass
@@ -416,13 +428,20 @@ class RuleEngine:
         hits = body["hits"]["hits"]
         return event_from_source(hits[0]["_source"]) if hits else None
 
-    def event_profile(self, event_id: str) -> tuple[list[str], str | None]:
-        """The districts an event's posts name (most named first; mentions under 10 % left out) and the source
-        type that decides its deadlines: ``message_board`` only when every post is a board message (those get
-        the board's working days); once news or Weibo carry it, it is public opinion with the 48 h response
-        deadline (61号), so the commonest other type is given — a tie of one post each, broken alphabetically,
-        gave a news-covered wage protest the board's 15 working days."""
-        body = self.es.search(index=self.layout.posts.alias, size=0, query={"term": {"event_id": event_id}},
+    def event_profile(self, event_id: str, rumour_cues: list[str] | None = None) -> EventProfile:
+        """What an event's posts say about routing and deadlines.
+
+        - districts: the districts the posts name (most named first; mentions under 10 % left out);
+        - source_type, which decides the deadlines: ``message_board`` only when every post is a board message (those
+          get the board's working days); once news or Weibo carry it, it is public opinion with the 48 h response
+          deadline (61号), so the commonest other type is given — a tie of one post each, broken alphabetically,
+          gave a news-covered wage protest the board's 15 working days;
+        - rumour_cues: the ``rumour_cues`` the latest posts use (not in a denial), when at least two posts, or every
+          post of a smaller event, use one: "经核实，该信息系谣言" stands in a report's body, not in its headline.
+        """
+        body = self.es.search(index=self.layout.posts.alias, size=RUMOUR_POSTS_READ if rumour_cues else 0,
+                              query={"term": {"event_id": event_id}}, sort=[{"ts": "desc"}],
+                              source_includes=["title", "text"],
                               aggs={"d": {"terms": {"field": "region.district", "size": 20}},
                                     "s": {"terms": {"field": "source_type", "size": 10}}})
         buckets = body["aggregations"]["d"]["buckets"]
@@ -430,4 +449,10 @@ class RuleEngine:
         districts = [b["key"] for b in buckets if b["doc_count"] >= max(1, 0.1 * total)]
         types = [b["key"] for b in body["aggregations"]["s"]["buckets"]]
         beyond_board = [t for t in types if t != "message_board"]
-        return districts, beyond_board[0] if beyond_board else (types[0] if types else None)
+        hits = body["hits"]["hits"]
+        said = [rumour_cues_in(f"{h['_source'].get('title') or ''} {h['_source'].get('text') or ''}", rumour_cues or [])
+                for h in hits]
+        saying = [cues for cues in said if cues]
+        rumour = (tuple(dict.fromkeys(c for cues in saying for c in cues))
+                  if saying and len(saying) >= min(2, len(hits)) else ())
+        return EventProfile(districts, beyond_board[0] if beyond_board else (types[0] if types else None), rumour)

@@ -281,7 +281,7 @@ def test_kill_9_mid_escalation_then_restart_neither_repeats_nor_misses(env: dict
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(60)
     assert _escalations(database) == [(1, "U0A3EDU01"), (1, "director@edu.a3.gov.example"),
-                                      (2, "U0AEDU001"), (2, "director@edu.a.gov.example")]
+                                      (2, "U0A3LEAD01"), (2, "head@a3.gov.example")]
     assert "job tick: kept" in log.read_text(errors="replace")
 
 

@@ -582,3 +582,69 @@ def test_a_typed_actor_is_masked_and_an_account_is_kept(db: Database, config: Co
                         channel="weibo")
     actors = [e.actor for e in the_case(db).events]
     assert "slack:U0123456789" in actors and "市信访局 138****5678" in actors
+
+
+def _update(db: Database, config: Config, clock: ManualClock, event, **profile):  # type: ignore[no-untyped-def]
+    with db.transaction() as session:
+        return open_or_update_case(session, event, config.policy.rule("graded_event"), config, clock, **profile)
+
+
+def test_a_case_whose_event_spreads_to_another_district_goes_up_to_the_city_unit(db: Database,
+                                                                                  config: Config) -> None:
+    """domain.md §4: a case that spans districts goes to the city unit (61号: several localities — the higher
+    department is first responsible). A school case opened in A3区 kept A3区教育局 after A5区's schools joined."""
+    clock = ManualClock(MONDAY_9AM)
+    _update(db, config, clock, make_event(), districts=["A3区"])
+    clock.advance(timedelta(hours=1))
+    update = _update(db, config, clock, make_event(volume=13), districts=["A3区", "A5区"])
+    case = the_case(db)
+    assert case.unit_id == "a-edu" and "a3-edu" in case.joint_unit_ids
+    assert case.districts == ["A3区", "A5区"] and case.state == "notified"
+    [handed] = [e for e in case.events if e.action == "reassigned"]
+    assert handed.actor == "system" and "事态蔓延至A5区" in handed.reason and "多个区" in handed.reason
+    assert update.rerouted and "a-edu" in update.rerouted[0]
+    alerts = notifications(db, kind="alert")[2:]  # after the first alert to A3区教育局
+    assert {n.recipient for n in alerts} == {"#a-edu", "edu@a.gov.example", "#a3-edu", "edu@a3.gov.example"}
+    assert all(n.payload["handed_over"] and n.payload["unit"] == "a-edu" for n in alerts)
+    # the deadlines still run from when the public opinion was found
+    assert min(d.due_at for d in case.deadlines) == MONDAY_9AM + timedelta(hours=48)
+    clock.advance(timedelta(hours=1))
+    _update(db, config, clock, make_event(volume=13), districts=["A5区"])  # a run that sees A5区 only
+    assert the_case(db).unit_id == "a-edu" and len(notifications(db, kind="alert")) == 6
+
+
+def test_a_spread_leaves_a_case_a_person_handed_over_or_already_answered_where_it_is(db: Database,
+                                                                                     config: Config) -> None:
+    from alerts.cases import reassign
+
+    clock = ManualClock(MONDAY_9AM)
+    case_id = _update(db, config, clock, make_event(), districts=["A3区"]).case.id
+    with db.transaction() as session:
+        reassign(session, case_id, "李主任", clock.now(), "a3-gov-office", "涉及校外培训，由区政府办统筹", config)
+    _update(db, config, clock, make_event(), districts=["A3区", "A5区"])
+    case = the_case(db)
+    assert case.unit_id == "a3-gov-office"
+    assert any(e.action == "spread" and "已人工转办" in e.reason for e in case.events)
+    answered = make_event("ev-answered", title="A3区某中学食堂饭菜变质")
+    answered_id = _update(db, config, clock, answered, districts=["A3区"]).case.id
+    with db.transaction() as session:
+        record_response(session, answered_id, "a3-edu", clock.now(), "已责令整改", channel="weibo")
+    _update(db, config, clock, answered, districts=["A3区", "A5区"])
+    assert the_case(db, "ev-answered").unit_id == "a3-edu"
+
+
+def test_a_rumour_found_in_the_posts_later_informs_police_and_cyberspace(db: Database, config: Config) -> None:
+    """Rumour words were read in the title and keywords only; "经核实，该信息系谣言" stands in a report's body."""
+    clock = ManualClock(MONDAY_9AM)
+    _update(db, config, clock, make_event(), districts=["A3区"])
+    assert the_case(db).joint_unit_ids == []
+    clock.advance(timedelta(minutes=30))
+    update = _update(db, config, clock, make_event(), districts=["A3区"], rumour_cues=("谣言",))
+    case = the_case(db)
+    assert set(case.joint_unit_ids) == {"a-police", "a-cac"} and case.unit_id == "a3-edu"
+    assert any(e.action == "joint_units_added" and "谣言线索" in e.reason for e in case.events)
+    told = notifications(db, kind="alert")[2:]
+    assert {n.recipient for n in told} == {"#a-police", "police@a.gov.example", "#a-cac", "cac@a.gov.example"}
+    assert all(n.payload["recipient_role"] == "joint" for n in told) and update.rerouted
+    _update(db, config, clock, make_event(), districts=["A3区"], rumour_cues=("谣言",))
+    assert len(notifications(db, kind="alert")) == 6  # told once

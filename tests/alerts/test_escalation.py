@@ -47,7 +47,9 @@ def test_reminders_go_to_the_unit_at_half_and_four_fifths_of_the_deadline_once_e
     assert notifications(db, kind="escalation") == []  # acknowledged and not yet due: nobody is escalated
 
 
-def test_an_unacknowledged_case_goes_to_the_units_leaders_then_the_parents(db: Database, config: Config) -> None:
+def test_an_unacknowledged_case_goes_to_the_units_leaders_then_its_district_government(db: Database,
+                                                                                       config: Config) -> None:
+    """属地管理: A3区教育局's silence reaches the A3区 head next; it went to 市教育局 and the district never heard."""
     clock = ManualClock(MONDAY_9AM)
     open_case(db, config, clock)
     escalator = Escalator(config)
@@ -58,10 +60,10 @@ def test_an_unacknowledged_case_goes_to_the_units_leaders_then_the_parents(db: D
     assert {n.recipient for n in first} == {"U0A3EDU01", "director@edu.a3.gov.example"}
     assert first[0].payload["escalation_level"] == 1 and first[0].payload["escalated_to"] == "a3-edu"
     assert first[0].payload["state"] == "escalated"  # the message says what happened, not the state before
-    run_until(escalator, db, clock, hours=2)  # 120 min more: the parent unit's leaders
+    run_until(escalator, db, clock, hours=2)  # 120 min more: the district government's leaders
     second = notifications(db, kind="escalation")[2:]
-    assert {n.recipient for n in second} == {"U0AEDU001", "director@edu.a.gov.example"}
-    assert second[0].payload["escalation_level"] == 2 and second[0].payload["escalated_to"] == "a-edu"
+    assert {n.recipient for n in second} == {"U0A3LEAD01", "head@a3.gov.example"}
+    assert second[0].payload["escalation_level"] == 2 and second[0].payload["escalated_to"] == "a3-gov-office"
     run_until(escalator, db, clock, hours=6)
     assert len(notifications(db, kind="escalation")) == 4  # two steps, as policy.yaml says
     case = the_case(db)
@@ -311,7 +313,9 @@ def test_a_city_bureau_without_leaders_escalates_a_grade_iii_case_within_the_cit
     escalator = Escalator(config)
     assert [u.id for u in escalator.leader_chain("a-market", "III")] == ["a-gov-office"]
     assert [u.id for u in escalator.leader_chain("a-market", "II")] == ["a-gov-office", "hn-gov-office"]
-    assert [u.id for u in escalator.leader_chain("a3-edu", "IV")] == ["a3-edu", "a-edu"]  # its sector line
+    # a district bureau: its own leaders, then its district's government (属地管理), before the city's bureau
+    assert [u.id for u in escalator.leader_chain("a3-edu", "IV")] == ["a3-edu", "a3-gov-office"]
+    assert [u.id for u in escalator.leader_chain("a3-housing", "IV")] == ["a3-gov-office", "a-housing"]
 
 
 def test_the_unit_a_case_is_handed_to_is_escalated_afresh_for_silence(db: Database, config: Config) -> None:
@@ -331,3 +335,22 @@ def test_the_unit_a_case_is_handed_to_is_escalated_afresh_for_silence(db: Databa
     escalated = [e for e in the_case(db, "ev-housing").events if e.action == "escalated"]
     assert len(notifications(db, kind="escalation")) > before
     assert all(e.details.get("recipients") for e in escalated)
+
+
+def test_escalations_due_together_reach_the_same_leaders_once(db: Database, config: Config) -> None:
+    """A grade II case nobody signed off: after six hours without a tick (a stopped scheduler) its sign-off, its
+    2 h report upward and its 5 h release were three ladders, and the same leaders got three escalations."""
+    clock = ManualClock(MONDAY_9AM)
+    open_case(db, config, clock, grade=Grade.II)
+    escalator = Escalator(config)
+    run_until(escalator, db, clock, hours=6, step_minutes=360)
+    first = notifications(db, kind="escalation")
+    assert sorted(n.recipient for n in first) == ["U0A3EDU01", "director@edu.a3.gov.example"]
+    summary = first[0].payload["summary"]
+    assert "未签收" in summary and "超时" in summary and summary.count("超时") == 2
+    run_until(escalator, db, clock, hours=2, step_minutes=120)
+    second = notifications(db, kind="escalation")[2:]
+    assert sorted(n.recipient for n in second) == ["U0A3LEAD01", "head@a3.gov.example"]
+    case = the_case(db)
+    assert [e.details["level"] for e in case.events if e.action == "escalated"] == [1, 2]
+    assert all(d.escalation_level == 2 for d in case.deadlines if d.overdue_at is not None)

@@ -99,6 +99,19 @@ def test_a_rumour_is_passed_to_police_and_cyberspace_units(router: Router) -> No
     assert set(decision.joint_unit_ids) == {"a-police", "a-cac"}
 
 
+def test_a_non_livelihood_rumour_is_answered_by_the_matters_unit_and_passed_to_the_police(router: Router) -> None:
+    """61号: respond to rumours, and pass the leads to 公安 and 网信. A rumour outside the livelihood topics made
+    公安 the unit that must answer it — a rumoured water cut-off is for the government to refute."""
+    decision = router.route(CaseLabels(topic="非民生", grade="IV", city="A市", districts=("A3区",),
+                                       text="网传A3区全区停水三天系谣言"))
+    assert decision.unit_id == "a3-gov-office"
+    assert set(decision.joint_unit_ids) == {"a-police", "a-cac"}
+    found = router.route(CaseLabels(topic="非民生", grade="IV", city="A市", districts=("A3区",),
+                                    text="A3区停水", rumour_cues=("不实信息",)))
+    assert set(found.joint_unit_ids) == {"a-police", "a-cac"}
+    assert any("不实信息" in s["reason"] for s in found.steps if s["step"] == "joint")
+
+
 def test_saying_something_is_not_a_rumour_sends_nothing_to_the_police(router: Router) -> None:
     decision = router.route(CaseLabels(topic="住房保障", grade="IV", city="A市", districts=("A3区",),
                                        text="小区停水三天了，业主说这不是谣言，物业一直不管"))
@@ -129,7 +142,7 @@ def test_a_keyword_child_route_takes_medical_insurance_away_from_health(router: 
 def test_an_unmatched_case_goes_to_the_default_receiver_and_says_what_did_not_match(router: Router) -> None:
     decision = router.route(CaseLabels(topic="非民生", city="A市"))
     assert decision.unit_id == "a-gov-office"
-    assert sum(1 for s in decision.steps if s["step"] == "no match") == 15  # every top-level route
+    assert sum(1 for s in decision.steps if s["step"] == "no match") == 14  # every top-level route
 
 
 def test_continue_lets_a_later_sibling_add_its_unit() -> None:

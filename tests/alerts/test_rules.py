@@ -177,5 +177,25 @@ def test_an_event_carried_beyond_the_board_gets_the_deadlines_of_public_opinion(
               .model_copy(update={"source_type": kind})
               for i, kind in enumerate(["message_board", "news", "rss", "weibo"])]
     index(es_client, es_layout, tmp_path, board_only + spread)
-    assert engine.event_profile("ev-board") == (["A3区"], "message_board")
-    assert engine.event_profile("ev-spread")[1] == "news"
+    board = engine.event_profile("ev-board")
+    assert (board.districts, board.source_type) == (["A3区"], "message_board")
+    assert engine.event_profile("ev-spread").source_type == "news"
+
+
+def test_an_events_posts_that_call_it_a_rumour_are_found_in_their_body(
+        engine: RuleEngine, es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
+    """Routing read rumour words in the title and keywords only: "经核实，该信息系谣言" stands in a report's body."""
+    cues = shipped_config().units.rumour.cues
+
+    def saying(event_id: str, start: int, texts: list[str]) -> list[Post]:
+        return [post(start + i, NOW - timedelta(minutes=i + 1), event_id=event_id).model_copy(update={"text": text})
+                for i, text in enumerate(texts)]
+
+    index(es_client, es_layout, tmp_path,
+          saying("ev-rumour", 0, ["网传A3区学校停课", "经核实，该信息系谣言，请勿传播", "警方：散布不实信息者已被处罚"])
+          + saying("ev-one-says", 10, ["网传A3区学校停课", "家长群在转", "有人说是谣言", "学校没有通知"])
+          + saying("ev-denied", 20, ["停水三天了，这不是谣言", "业主说并非谣言，物业不管"]))
+    assert set(engine.event_profile("ev-rumour", cues).rumour_cues) == {"谣言", "不实信息"}
+    assert engine.event_profile("ev-one-says", cues).rumour_cues == ()  # one of four posts: hearsay
+    assert engine.event_profile("ev-denied", cues).rumour_cues == ()
+    assert engine.event_profile("ev-rumour").rumour_cues == ()  # no cues asked for, no posts read
