@@ -166,6 +166,7 @@ def run_crawls(
     if settings.get("LOG_LEVEL") != "DEBUG":
         quiet_network_tracebacks()
     runs = [SourceRun(name, config.sources.get(name).type) for name in sources]
+    completed = []
 
     @defer.inlineCallbacks
     def crawl_all() -> Generator[Any, Any, None]:
@@ -185,6 +186,7 @@ def run_crawls(
                 run.failure = str(exc)
             if run.stats is not None:
                 run.stats = dict(crawler.stats.get_stats())  # now with Scrapy's closing figures
+        completed.append(True)
 
     from twisted.internet import reactor
 
@@ -196,6 +198,13 @@ def run_crawls(
 
     reactor.callWhenRunning(lambda: crawl_all().addBoth(stop))  # type: ignore[attr-defined]
     process.start(stop_after_crawl=False)
+    if not completed:
+        # The reactor stopped before every source was crawled: a Ctrl-C between two sources (no spider running to
+        # close with "shutdown") stops it all the same, and the demo went on as if the crawl had finished.
+        for run in runs:
+            if run.finish_reason is None and run.failure is None:
+                run.finish_reason = "shutdown"
+                run.failure = "the crawl was interrupted (Ctrl-C) before this source was crawled"
     return runs
 
 

@@ -134,3 +134,18 @@ def test_ctrl_c_stops_the_crawl_quietly_says_so_and_crawls_no_further_source(sit
     report = {s["source"]: s for s in json.loads(out)["sources"]}
     assert report["lamps"]["finish_reason"] == "shutdown"
     assert "interrupted (Ctrl-C) before this source" in report["lamps_again"]["failure"]
+
+
+def test_ctrl_c_while_a_spider_is_opening_stops_the_crawl_too(site_factory, crawl_env: CrawlEnv) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl-C before the first spider's engine ran closed no spider with "shutdown": the reactor stopped, the crawl
+    reported nothing interrupted and exited 0, and the demo went on to open cases from a crawl that never was
+    (its Ctrl-C test failed so on a busy machine)."""
+    import json
+
+    site = site_factory(200, "User-agent: *\nAllow: /\n")
+    crawl_env.set_sources([feed_source(site.url), {**feed_source(site.url), "name": "lamps_again"}])
+    extension = {"tests.crawler.interrupting.InterruptWhileOpening": 100}
+    result = crawl_env.crawl("lamps", "lamps_again", settings={"EXTENSIONS": json.dumps(extension)})
+    assert result.returncode == 130, result.stderr[-2000:]
+    assert "crawl interrupted; run the same command again to go on" in result.stderr
+    assert "interrupted (Ctrl-C) before this source" in result.source("lamps_again")["failure"]
