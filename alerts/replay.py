@@ -82,8 +82,8 @@ def read_posts(path: Path, tz: tzinfo = DEFAULT_TZ, resolve_region: RegionResolv
                 raise ReplayInputError(f"{path}:{number}: {exc}") from exc
             post_id = posts[-1].id
             if post_id in first_line and warnings is not None:
-                warnings.append(f"{path}:{number}: id {post_id!r} was already on line {first_line[post_id]}; the "
-                                "later line replaces the earlier one (as an edited post does)")
+                warnings.append(f"{path}:{number}: its id was already on line {first_line[post_id]}; the later line "
+                                "replaces the earlier one (as an edited post does)")
             first_line.setdefault(post_id, number)
     if not posts:
         raise ReplayInputError(f"{path}: no posts in the file")

@@ -46,10 +46,11 @@ def post_from_record(record: Any, tz: Any, now: datetime, warnings: list[str] | 
 def read_posts(handle: Iterable[str], tz: Any, now: datetime,
                name: str = "input") -> tuple[list[_Line], list[tuple[int, str]]]:
     """Posts of every good line, and (line number, reason) for every bad one; a good line with a malformed
-    optional field is said on standard error (``name``:line: …) and kept without it."""
+    optional field is said on standard error (``name``:line: …) and kept without it. No reason quotes a field's
+    value: the field may hold personal data (``yuqing.postlines``)."""
     good: list[_Line] = []
     bad: list[tuple[int, str]] = []
-    seen: set[str] = set()
+    first_line: dict[str, int] = {}
     for number, raw in enumerate(handle, start=1):
         line = raw.strip()
         if not line:
@@ -62,10 +63,10 @@ def read_posts(handle: Iterable[str], tz: Any, now: datetime,
             continue
         for warning in said:
             click.echo(f"{name}:{number}: {warning}", err=True)
-        if post.id in seen:
-            bad.append((number, f"id {post.id!r} repeats an earlier line; kept the first"))
+        if post.id in first_line:  # (told by its line, not its value: an id may be a phone number)
+            bad.append((number, f"its id repeats the id of line {first_line[post.id]}; kept the first"))
             continue
-        seen.add(post.id)
+        first_line[post.id] = number
         good.append(_Line(number, post))
     return good, bad
 

@@ -4,6 +4,7 @@ A header row is required; column names must be unique (a repeated name would mak
 vanish); every row must have as many fields as the header (a stray comma would shift or drop values);
 fields may be as long as a 1 MB article; a quote opened and never closed is an error at the line where it opened
 (read leniently, it swallows every row after it into one field). UTF-8 with or without a byte-order mark.
+Column names are shown de-identified and shortened: in a file without its header row they are the first post.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+
+from analysis.deidentify import deidentify
 
 # Python's csv module refuses fields over 128 KiB by default; a pasted article can be 1 MB or more.
 MAX_FIELD_CHARS = 64 * 1024 * 1024
@@ -45,11 +48,11 @@ def read_table(path: Path, required: Sequence[tuple[str, str]]) -> tuple[list[st
                 raise CsvInputError(f"{path} is empty; it needs a header row naming the columns, then the rows")
             repeated = sorted(name for name, n in Counter(header).items() if n > 1)
             if repeated:
-                raise CsvInputError(f"{path}: column name(s) {', '.join(map(repr, repeated))} appear more than once in "
+                raise CsvInputError(f"{path}: column name(s) {_shown(repeated)} appear more than once in "
                                     "the header; give each column its own name")
             for column, option in required:
                 if column not in header:
-                    raise CsvInputError(f"{path}: no column {column!r} (columns: {', '.join(map(repr, header))}); "
+                    raise CsvInputError(f"{path}: no column {column!r} (columns: {_shown(header)}); "
                                         f"pass the right {option}{_delimiter_hint(header)}")
             rows = []
             row_start = reader.line_num + 1
@@ -96,6 +99,12 @@ def _not_utf8(path: Path, exc: UnicodeDecodeError, row_start: int, standard_inpu
         fix = ("it reads as GB18030/GBK, which Excel on a Chinese Windows saves: re-save it as \"CSV UTF-8\", or "
                f"convert it with: iconv -f GB18030 -t UTF-8 {shlex.quote(str(path))} > converted.csv")
     return f"{path}, {where}: not UTF-8 ({exc.reason}); {fix}"
+
+
+def _shown(names: list[str]) -> str:
+    """Column names for a message, each de-identified and cut to 20 characters: a file that lacks its header row
+    has a post's fields there, phone numbers and names included."""
+    return ", ".join(repr(deidentify(n[:20]).text + ("…" if len(n) > 20 else "")) for n in names)
 
 
 def _delimiter_hint(header: list[str]) -> str:

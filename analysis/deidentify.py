@@ -8,8 +8,9 @@ letter or Chinese character a rule could match again, so running twice changes n
 Decisions a reviewer should know:
 - Names of officials named with their office (张三局长, 李四书记) are kept: they act in a public
   function and the press office must know who is criticised. Private persons are recognised by cues
-  (我叫…, 业主…, 姓名：…, …先生/女士/老人) and by standing right before a phone, ID or card number,
-  so a contact line never shows a name with a (partial) ID or phone number.
+  (我叫…, 业主…, 姓名：…, …先生/女士/老人, a diagnosis: 诊断为肺癌的…) and by standing right before a phone, ID or
+  card number, so a contact line never shows a name with a (partial) ID or phone number. After a kinship word
+  (女儿孙悦悦) a name jieba knows as a person's word is still taken as a name.
 - A surname alone (张先生, 王某) is already anonymous and is kept. A name found once is masked
   wherever it recurs in the text. A name with no cue anywhere (张斌建需拆除) is not recognised:
   finding those needs a name tagger, which would cost more than the whole enrichment budget.
@@ -483,6 +484,14 @@ _A_PLACE_NAMED = re.compile(
     r"(?![\u4e00-\u9fff]{0,3}?(?:老师|教师|护士|医生|员工|工作人员|职工|收银员|服务员|前台|经理|干部|主任|保安|司机|"
     r"学生|患者|家长|工人|店主|老板|厨师|书记|会计|负责人))"
 )
+# After a kinship word a name jieba knows as a person's (孙悦, 王菲) is still a relative's name (女儿孙悦悦): these cues
+# read a pair tagged as a name the way strong cues do.
+_KINSHIP_CUES = frozenset(
+    "儿子 女儿 父亲 母亲 爸爸 妈妈 丈夫 妻子 老公 老婆 爷爷 奶奶 外公 外婆 我爸 我妈 姐姐 弟弟 妹妹 儿媳 女婿".split())
+# A person told by their diagnosis (诊断为肺癌的张丽, 查出肝癌的李建国): health data beside a name (domain.md §6).
+# The cue, then up to twelve characters of illness before the 的 that leads to the name.
+_DIAGNOSED = re.compile(r"(?:诊断为|诊断出|确诊为|确诊|患有|患上|罹患|查出)")
+_DIAGNOSIS_ENDS = frozenset("，。,.；;！!？?、：:（）()“”\"\n ")
 _STRONG_TITLES = "先生 老先生 女士 小姐".split()
 _WEAK_TITLES = "老人 老太 老太太 老汉 大爷 大妈 阿姨 师傅 同学 夫妇 之子 之女 之父 之母 之妻 之夫 之孙".split()
 # Surname and office (张主任, 王经理, 李局长) is no name: it stays, as a surname with 先生 does.
@@ -669,7 +678,7 @@ def _names(text: str) -> Iterator[_Hit]:
             j = end
             while j < len(text) and text[j] in _CUE_TAIL:
                 j += 1
-            length = _name_at(text, j, cue.prefix_strong)
+            length = _name_at(text, j, cue.prefix_strong or cue.word in _KINSHIP_CUES)
             if length and not (cue.word in _NAMING_CUES and (_A_PLACE_NAMED.match(text, j + length)
                                                                 or (cue.word != "名叫" and text[j] in _CALLED_NOT_NAMED))):
                 yield _mask_name(text, j, j + length)
@@ -689,6 +698,18 @@ def _names_before_sex(text: str) -> Iterator[_Hit]:
         if begin >= 0 and text[begin + 1 : m.start()] not in _TITLE_WORDS and not _OFFICE_BEFORE.search(
                 text, max(0, begin - 6), begin):  # (何同学（女）: a surname and a title, already no name)
             yield _mask_name(text, begin, m.start())
+
+
+def _diagnosed(text: str) -> Iterator[_Hit]:
+    for m in _DIAGNOSED.finditer(text):
+        for at in range(m.end(), min(m.end() + 13, len(text))):
+            if text[at] in _DIAGNOSIS_ENDS:
+                break
+            if text[at] == "的":
+                length = _name_at(text, at + 1)
+                if length:
+                    yield _mask_name(text, at + 1, at + 1 + length)
+                    break
 
 
 def _relatives(text: str) -> Iterator[_Hit]:
@@ -796,6 +817,8 @@ def deidentify(text: str) -> DeidResult:
         hits.extend(_names_before_sex(text))
     if "家属" in text:
         hits.extend(_relatives(text))
+    if "诊" in text or "患" in text or "查出" in text:
+        hits.extend(_diagnosed(text))
     if hits:
         hits.extend(_names_beside(text, hits))
         hits.extend(_names_repeated(text, hits))

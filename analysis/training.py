@@ -40,6 +40,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.svm import LinearSVC
 
+from analysis.deidentify import deidentify
 from analysis.linear import compile_linear
 from analysis.tokenizer import backend, has_chinese, join_pretokenized, looks_pretokenized
 from yuqing.paths import SharedDataMissing, current_umask, shared_data_file
@@ -1254,12 +1255,17 @@ def train_from_csv(
     if len(counts) < 2:
         raise TrainingDataError(f"{data}: column {label_column!r} has {len(counts)} label(s); a classifier needs at least 2")
     rare = sorted(label for label, n in counts.items() if n < 10)
-    if rare:
-        shown = ", ".join(rare[:10]) + (f" and {len(rare) - 10} more" if len(rare) > 10 else "")
-        looks_like_text = " — it looks like a text column: check --label-column" if len(counts) > 0.5 * len(texts) else ""
+    if rare and len(counts) > 0.5 * len(texts):  # its values are posts: listing them would print personal data
         raise TrainingDataError(
-            f"{data}: labels {shown} have fewer than 10 rows in column {label_column!r}{looks_like_text}; add examples "
-            "or merge those labels (a held-out split and calibration need at least 10 per label)"
+            f"{data}: {len(rare)} of the {len(counts)} labels in column {label_column!r} have fewer than 10 rows — it "
+            "looks like a text column: check --label-column"
+        )
+    if rare:
+        shown = ", ".join(deidentify(label).text for label in rare[:10]) + (
+            f" and {len(rare) - 10} more" if len(rare) > 10 else "")
+        raise TrainingDataError(
+            f"{data}: labels {shown} have fewer than 10 rows in column {label_column!r}; add examples or merge those "
+            "labels (a held-out split and calibration need at least 10 per label)"
         )
     echo(f"{len(texts)} rows, {len(counts)} labels ({'space-separated tokens, joined' if pretokenized else 'raw text'})")
     fit_x, test_x, fit_y, test_y = train_test_split(texts, labels, test_size=HELD_OUT, stratify=labels, random_state=SEED)

@@ -4,6 +4,9 @@ A line needs an ``id`` and ``text``; ``published_at``/``fetched_at`` may be ISO 
 configured zone), a Unix timestamp or a date a person would write; ``region`` may be an object or a
 place name (resolved by the injected gazetteer). Unknown fields are dropped: they could carry personal
 data that de-identification never sees. Every bad line raises ``BadLine`` saying what to fix.
+
+Messages name the field, the problem and the fix, never the value: a field filled from the wrong column may
+hold a phone number, an ID number or a name, and a message goes to a terminal or a log unmasked (domain.md §6).
 """
 
 from __future__ import annotations
@@ -69,14 +72,14 @@ def parse_time(value: Any, tz: Any, field: str, now: datetime | None = None,
         raise BadLine(f"{field} must be a date-time string, got {type(value).__name__}")
     if isinstance(value, int | float):
         if not value > 0:  # 0 (and NaN) is what a missing time is written as, not 1 January 1970
-            raise BadLine(f"{field} {value!r} is a placeholder, not a time; leave the field out or write it as "
-                          "2026-04-08T09:30:00+08:00")
+            raise BadLine(f"{field} is a placeholder (zero, negative or NaN), not a time; leave the field out or "
+                          "write it as 2026-04-08T09:30:00+08:00")
         try:  # milliseconds when it is too large for seconds (after the year 5138)
             parsed = datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz)
         except (OverflowError, OSError, ValueError):  # NaN, or beyond the years a datetime can hold
-            raise BadLine(f"{field} {value!r} is not a Unix time in seconds or milliseconds; write it as "
+            raise BadLine(f"{field} is a number too large for a Unix time in seconds or milliseconds; write it as "
                           "2026-04-08T09:30:00+08:00") from None
-        return _plausible(parsed, value, field)
+        return _plausible(parsed, field)
     digits = value.strip()
     if not digits.isascii():  # ² and ٣ are digits to isdigit(), not to a date
         digits = ""
@@ -85,32 +88,34 @@ def parse_time(value: Any, tz: Any, field: str, now: datetime | None = None,
     if digits.isdigit() and len(digits) in (8, 14):  # 20190501, 20190501103000
         try:
             compact = datetime.strptime(digits, "%Y%m%d%H%M%S" if len(digits) == 14 else "%Y%m%d")
-            return _plausible(compact.replace(tzinfo=tz), value, field)
+            return _plausible(compact.replace(tzinfo=tz), field)
         except ValueError:
-            raise BadLine(f"{field} {value!r} has no such date; write it as 2026-04-08T09:30:00+08:00") from None
+            raise BadLine(f"{field} has no such date (its month or day is out of range); write it as "
+                          "2026-04-08T09:30:00+08:00") from None
     try:
         parsed = ensure_aware(datetime.fromisoformat(value.strip()), tz)
     except ValueError:
         if timeparse.impossible_written_date(value):  # 2019-13-01 is no 13 January
-            raise BadLine(f"{field} {value!r} has no such date; write it as 2026-04-08T09:30:00+08:00") from None
+            raise BadLine(f"{field} has no such date (its month or day is out of range); write it as "
+                          "2026-04-08T09:30:00+08:00") from None
         found = timeparse.parse_time(value, now, str(tz))
         if found is None:
-            raise BadLine(f"{field} {value!r} is not a date-time; write it as 2026-04-08T09:30:00+08:00") from None
+            raise BadLine(f"{field} is not a date-time; write it as 2026-04-08T09:30:00+08:00") from None
         if value.strip().lstrip("+-").isdigit():  # "-1", "20": a number, not a date a person writes
-            raise BadLine(f"{field} {value!r} is not a date-time; a Unix time is written as a JSON number, a date as "
-                          "2026-04-08T09:30:00+08:00") from None
+            raise BadLine(f"{field} is not a date-time but a number in a string; a Unix time is written as a JSON "
+                          "number, a date as 2026-04-08T09:30:00+08:00") from None
         if absolute:
             anchor = now or datetime.now(UTC)
             if timeparse.parse_time(value, anchor - timedelta(days=400), str(tz)) != found:
-                raise BadLine(f"{field} {value!r} is relative to the day it was read; here it must be a full "
+                raise BadLine(f"{field} is relative to the day it was read; here it must be a full "
                               "date and time, e.g. 2026-04-08T09:30:00+08:00") from None
         return found
-    return _plausible(parsed, value, field)
+    return _plausible(parsed, field)
 
 
-def _plausible(parsed: datetime, value: Any, field: str) -> datetime:
+def _plausible(parsed: datetime, field: str) -> datetime:
     if not timeparse.PLAUSIBLE_YEARS[0] <= parsed.year <= timeparse.PLAUSIBLE_YEARS[1]:
-        raise BadLine(f"{field} {value!r} is not a plausible publication time (years "
+        raise BadLine(f"{field} falls in the year {parsed.year}, not a plausible publication time (years "
                       f"{timeparse.PLAUSIBLE_YEARS[0]}-{timeparse.PLAUSIBLE_YEARS[1]}); check the field")
     return parsed
 
@@ -120,7 +125,7 @@ def parse_region(value: Any, resolve_region: RegionResolver | None) -> Region | 
         return None
     if isinstance(value, str):
         if resolve_region is None:
-            raise BadLine(f"region {value!r} is a place name and no gazetteer was given; write it as "
+            raise BadLine("region is a place name and no gazetteer was given; write it as "
                           "{\"province\": ..., \"city\": ..., \"district\": ...}")
         return resolve_region(value)
     if isinstance(value, dict):
@@ -168,9 +173,9 @@ def post_from_record(record: Any, tz: Any, now: datetime, resolve_region: Region
     if post_id in (None, ""):
         raise BadLine("missing 'id' (each post needs its own id)")
     if isinstance(post_id, bool) or not isinstance(post_id, str | int | float):
-        raise BadLine(f"'id' must be a string or a number, got {type(post_id).__name__} {post_id!r}")
+        raise BadLine(f"'id' must be a string or a number, got {type(post_id).__name__}")
     if isinstance(post_id, float) and not math.isfinite(post_id):
-        raise BadLine(f"'id' {post_id!r} is not a number a post can be told by; give each post its own id")
+        raise BadLine("'id' is NaN or infinite, not a number a post can be told by; give each post its own id")
     # A number where text belongs is still text (a post that is only "12345"); a list or object is not.
     text = _as_text(record.get("text"), "text") or ""
     if "text" not in record and warnings is not None:  # accepted in silence before (a review, 2026-11-27)
@@ -195,7 +200,7 @@ def post_from_record(record: Any, tz: Any, now: datetime, resolve_region: Region
                                  strict=False)
     tier = record.get("media_tier")
     if tier is not None and tier not in MediaTier._value2member_map_:
-        raise BadLine(f"media_tier {tier!r} is unknown; use one of {', '.join(t.value for t in MediaTier)}")
+        raise BadLine(f"media_tier is no known tier; use one of {', '.join(t.value for t in MediaTier)}")
     try:
         return Post.model_validate(fields)
     except ValidationError as exc:

@@ -5,6 +5,10 @@ sometimes nested in a ``card_group``; ``text`` is HTML; ``created_at`` is "刚�
 "昨天 08:10", "05-12", "2019-05-12" or "Sun May 12 16:25:00 +0800 2019"; a repost carries its
 original in ``retweeted_status`` (emitted too, as its own post); a long post is cut and its full
 text comes from ``/statuses/extend``. Paging follows ``cardlistInfo.page``.
+
+The request for a full text carries its post de-identified: a resumable crawl (JOBDIR) pickles its queue to disk
+and a distributed one keeps it in Redis, where raw personal data must not land. The full text that replaces it
+is raw, as every other post is until the item pipeline enriches it.
 """
 
 from __future__ import annotations
@@ -153,12 +157,14 @@ class WeiboSpider(SourceSpider):
                 self.crawler.stats.inc_value(SEEN_BEFORE)
                 return
             self._requested.add(post.id)
+            from analysis.entry import deidentify_only  # (imported on first use: it loads the analysis stage)
+
             yield scrapy.Request(
                 self.base(response) + f"/statuses/extend?id={blog['id']}",
                 callback=self.parse_long,
                 errback=self.long_text_failed,
                 dont_filter=not self.distributed,
-                meta={"yuqing_post": post.model_dump(mode="json")},
+                meta={"yuqing_post": deidentify_only(post).model_dump(mode="json")},
             )
             return
         if self.accept(post):
@@ -182,7 +188,7 @@ class WeiboSpider(SourceSpider):
             from crawler.state import content_hash
 
             post = post.model_copy(
-                update={"text": long_text, "content_hash": content_hash(post.title, long_text)}
+                update={"text": long_text, "content_hash": content_hash(post.title, long_text), "deidentified": False}
             )
         else:
             self.partial("long_text", post.url, "kept the cut text")

@@ -117,7 +117,7 @@ def test_a_bad_line_is_named_with_its_number(tmp_path: Path) -> None:
         read_posts(path)
     path.write_text(line("a", START, "正常") + "\n" + '{"id": "b", "published_at": "2026-03-02T09:00:00+08:00", '
                     '"media_tier": "tabloid"}\n', encoding="utf-8")
-    with pytest.raises(ReplayInputError, match=r"posts.jsonl:2: media_tier 'tabloid' is unknown"):
+    with pytest.raises(ReplayInputError, match=r"posts.jsonl:2: media_tier is no known tier; use one of"):
         read_posts(path)
 
 
@@ -318,7 +318,7 @@ def test_replay_refuses_times_that_depend_on_the_day_the_file_is_read(tmp_path: 
     path = tmp_path / "posts.jsonl"
     path.write_text(json.dumps({"id": "a", "text": "某小区停水", "published_at": when}, ensure_ascii=False) + "\n",
                     encoding="utf-8")
-    with pytest.raises(ReplayInputError, match=r"posts.jsonl:1: published_at .* is relative to the day it was read"):
+    with pytest.raises(ReplayInputError, match=r"posts.jsonl:1: published_at is relative to the day it was read"):
         read_posts(path)
 
 
@@ -328,7 +328,7 @@ def test_a_repeated_id_is_said_and_a_broken_line_names_its_column(tmp_path: Path
                     encoding="utf-8")
     notes: list[str] = []
     posts = read_posts(path, warnings=notes)
-    assert len(posts) == 2 and notes == [f"{path}:2: id 'a' was already on line 1; the later line replaces the "
+    assert len(posts) == 2 and notes == [f"{path}:2: its id was already on line 1; the later line replaces the "
                                          "earlier one (as an edited post does)"]
     path.write_text('{"id": "b", "text": "某小区停\n', encoding="utf-8")
     with pytest.raises(ReplayInputError, match=r"posts.jsonl:1: not valid JSON \(.* at column \d+\)"):

@@ -40,13 +40,13 @@ BAD = [
     ("[1, 2, 3]", "expected a JSON object, got list"),
     ('{"text": "没有编号的帖子"}', "missing 'id'"),
     ('{"id": "b2", "text": ["一个", "列表"]}', "'text' must be a string, got list"),
-    ('{"id": "b3", "text": "等级不对", "media_tier": "galactic"}', "media_tier 'galactic' is unknown"),
-    ('{"id": "n1", "text": "重复的编号"}', "repeats an earlier line"),
+    ('{"id": "b3", "text": "等级不对", "media_tier": "galactic"}', "media_tier is no known tier"),
+    ('{"id": "n1", "text": "重复的编号"}', "its id repeats the id of line 1"),
 ]
 # The publish time is optional: a malformed one is left out, with a warning, and the post kept.
 TIMELESS = [
     ('{"id": "b1", "text": "时间不对", "published_at": "下个世纪的某一天吧"}', "published_at"),
-    ('{"id": "b4", "text": "时间大得离谱", "published_at": 1e20}', "published_at 1e+20 is not a Unix time"),
+    ('{"id": "b4", "text": "时间大得离谱", "published_at": 1e20}', "published_at is a number too large for a Unix time"),
     ('{"id": "b5", "text": "占位的时间", "published_at": "0001-01-01T00:00:00"}', "not a plausible publication time"),
 ]
 

@@ -491,3 +491,27 @@ def test_a_lone_surrogate_becomes_the_replacement_character_and_the_rest_is_mask
     result = deidentify("联系\udcc3人电话13812345678")
     assert result.text == "联系\ufffd人电话138****5678"
     assert len(result.text) == len("联系\udcc3人电话13812345678")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a private person told by a diagnosis: health data beside a name (domain.md §6)
+        ("诊断为肺癌的张丽", "诊断为肺癌的张*"), ("查出肝癌的李建国今年50岁", "查出肝癌的李**今年50岁"),
+        ("患有严重心脏病的张丽住院了", "患有严重心脏病的张*住院了"), ("确诊患者王小明", "确诊患者王**"),
+        # a relative's name that jieba knows as a person's word (孙悦, 刘翔, 苏军): real messages named children so
+        ("女儿孙悦悦今年10岁", "女儿孙**今年10岁"), ("我和我儿子刘翔易的名字", "我和我儿子刘**的名字"),
+        ("其父亲苏军欠住院", "其父亲苏**住院"),
+    ],
+)
+def test_names_beside_a_diagnosis_or_after_a_kinship_word(text: str, expected: str) -> None:
+    assert masked(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "确诊的人数不正常", "确诊的首例新型肺炎", "确诊的原因正是", "患有高血压的王阿姨", "患有糖尿病的钱先生",
+    "确诊为精神分裂症的患者可办", "患有呼吸道疾病的老人", "确诊的时候已经晚了", "查出的相关资产",
+    "犯二妈妈段子征集大赛", "儿子高考完了", "女儿高中毕业",
+])
+def test_what_the_diagnosis_and_kinship_rules_must_not_take(text: str) -> None:
+    assert masked(text) == text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +13,7 @@ from crawler.demo_web import DemoWeb, start_demo_web
 from crawler.demo_web.content import NEWS
 from crawler.state import CrawlState
 from tests.crawler.conftest import CrawlEnv, demo_sources
+from tests.support.net import JsonHandler, LocalHttpServer
 from yuqing.clock import ManualClock
 
 pytestmark = pytest.mark.es
@@ -100,3 +101,53 @@ def test_a_message_without_a_reply_is_fetched_again_until_its_reply_appears(
     assert fetched["/board/msg/b2002.html"] == 3  # looked at again while unanswered
     answered_before = [urlsplit(d["url"]).path for d in first if "reply" in d]
     assert answered_before and all(fetched[p] == 1 for p in answered_before)  # answered ones: once
+
+
+PHONE = "13812345678"
+LONG_POSTS = ("5001", "5002", "5003")
+
+
+class _LongWeibo(JsonHandler):
+    """A Weibo search of long posts only. Each request for a full text first copies every file of the crawl's
+    queue on disk (JOBDIR), as it stands while the other full-text requests wait in it."""
+
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        parts = urlsplit(self.path)
+        if parts.path == "/api/container/getIndex":
+            cards = [{"card_type": 9, "mblog": {
+                "id": pid, "created_at": "刚刚", "isLongText": True, "user": {"screen_name": f"居民{pid}"},
+                "text": f"小区{pid}停水三天没人管，物业联系电话{PHONE}一直打不通...全文"}} for pid in LONG_POSTS]
+            self.reply(200, {"ok": 1, "data": {"cards": cards, "cardlistInfo": {}}})
+        elif parts.path == "/statuses/extend":
+            self.owner.snapshots.append(b"".join(
+                path.read_bytes() for path in sorted(self.owner.jobdir.rglob("*")) if path.is_file()))
+            pid = parse_qs(parts.query)["id"][0]
+            self.reply(200, {"ok": 1, "data": {"longTextContent": f"小区{pid}停水三天没人管，物业联系电话{PHONE}"
+                                                                     "一直打不通，老人孩子只能下楼提水，希望有关部门尽快处理。"}})
+        else:
+            self.reply(404, {"ok": 0})
+
+
+def test_a_resumable_crawls_queue_on_disk_holds_no_raw_personal_data(crawl_env: CrawlEnv) -> None:
+    """A long Weibo post waits in the queue for its full text; a resumable crawl keeps that queue on disk, so the
+    post it carries is de-identified, and the post indexed is the full text, masked, as before."""
+    server = LocalHttpServer(_LongWeibo).start()
+    server.jobdir = crawl_env.home / "crawler" / "jobs" / "long_weibo"  # type: ignore[attr-defined]
+    server.snapshots = []  # type: ignore[attr-defined]
+    try:
+        crawl_env.set_sources([{
+            "name": "long_weibo", "type": "weibo", "region": {"province": "湖南省", "city": "A市"},
+            "start_urls": [f"{server.base_url}/api/container/getIndex?containerid=100103type%3D1%26q%3D停水"]}])
+        result = crawl_env.crawl("long_weibo", settings={"CONCURRENT_REQUESTS": 1,
+                                                         "CONCURRENT_REQUESTS_PER_DOMAIN": 1})
+    finally:
+        server.stop()
+    assert result.source("long_weibo")["finish_reason"] == "finished", result.stderr[-3000:]
+    snapshots: list[bytes] = server.snapshots  # type: ignore[attr-defined]
+    assert len(snapshots) == len(LONG_POSTS)
+    assert any(b"/statuses/extend" in s for s in snapshots), "the queue on disk held a waiting full-text request"
+    assert not [s for s in snapshots if PHONE.encode() in s]
+    assert any(b"138****5678" in s for s in snapshots), "... and its post, masked"
+    texts = sorted(d["text"] for d in crawl_env.docs("long_weibo"))
+    assert texts == [f"小区{pid}停水三天没人管，物业联系电话138****5678一直打不通，老人孩子只能下楼提水，希望有关部门尽快处理。"
+                     for pid in LONG_POSTS]
