@@ -14,7 +14,7 @@ from typing import Any
 from docx import Document
 from openpyxl import Workbook
 
-from dashboards.metrics import Evaluation
+from dashboards.metrics import FINDINGS, Evaluation
 from yuqing.contract import GRADE_COLOUR, Grade, deadline_kind_name
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -46,9 +46,16 @@ def _percent_columns(sheet: Any, columns: tuple[int, ...]) -> None:
                 row[index].number_format = PERCENT
 
 
+def _case_list(case_ids: list[int]) -> str:
+    """How many cases and which: "2 起：#3、#7" — a bare "3" read as a count of three cases, not case #3."""
+    return f"{len(case_ids)} 起：" + "、".join(f"#{case_id}" for case_id in case_ids) if case_ids else ""
+
+
 def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unavailable: str | None = None) -> bytes:
-    """回应评估: a summary sheet, one row per unit, one row per case. ``unavailable`` says why the effect columns
-    (from Elasticsearch) are empty, so an empty column is not read as "no effect"."""
+    """回应评估: a summary sheet, one row per unit, one row per case. The units' finding columns, their proposals
+    and the cases' 问责认定 read the same findings (``metrics.case_findings``) and name the cases behind them.
+    ``unavailable`` says why the effect columns (from Elasticsearch) are empty, so an empty column is not read as
+    "no effect"."""
     book = Workbook()
     summary = book.active
     summary.title = "总览"
@@ -65,15 +72,20 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unav
         if row[0].value in ("回应率", "回应及时率") and isinstance(row[1].value, float):
             row[1].number_format = PERCENT
     units = book.create_sheet("各单位")
-    units.append(["单位", "案件", "回应率", "及时率", "超时案件", "处置不得力案件", "回应不妥当案件", "问责建议"])
+    units.append(["单位", "案件", "回应率", "及时率", "超时案件（各级）",
+                  *(f"{finding}（I/II级案件）" for finding in FINDINGS), "问责建议"])
     for u in evaluation.units:
         units.append([cell_text(unit_names.get(u.unit_id, u.unit_id)), u.cases, _rate(u.response_rate),
-                      _rate(u.timely_rate), ", ".join(map(str, u.late)), ", ".join(map(str, u.ineffective)),
-                      ", ".join(map(str, u.inappropriate)), u.accountability or ""])
+                      _rate(u.timely_rate), _case_list(u.late), *(_case_list(u.found(f)) for f in FINDINGS),
+                      u.accountability or ""])
     cases = book.create_sheet("逐案")
     cases.append(["案件", "标题", "级别", "责任单位", "已回应", "按时", "签收用时(h)", "回应用时(h)",
-                  "超时事项", "负面占比(回应前24h)", "负面占比(回应后24h)", "效果", "应对评估总分", "评估等级", "评估人数"])
+                  "超时事项", "负面占比(回应前24h)", "负面占比(回应后24h)", "效果", "应对评估总分", "评估等级", "评估人数",
+                  "问责认定"])
     for v in evaluation.verdicts:
+        findings = "；".join(f"{finding}：{'、'.join(grounds)}"
+                            + (f"（{unit_names.get(unit_id, unit_id)}）" if unit_id != (v.unit_id or "（未分派）") else "")
+                            for unit_id, finding, grounds in evaluation.findings_on(v.case_id))
         cases.append([v.case_id, cell_text(v.title), v.grade or "", cell_text(unit_names.get(v.unit_id or "",
                                                                                             v.unit_id or "")),
                       _yes_no(v.responded, "是", "否", "待回应" if v.awaiting else "不考核"), _yes_no(v.on_time, "是", "否"),
@@ -81,7 +93,7 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unav
                       _rate(v.negative_before), _rate(v.negative_after),
                       _yes_no(v.effective, "有效", f"不得力（{v.ineffective_because}）"), v.assessed_total if v.assessed_total is not None else "",
                       f"{v.assessed_level.colour}（{v.assessed_level.verdict}）" if v.assessed_level else "",
-                      v.assessors])
+                      v.assessors, cell_text(findings)])
     _percent_columns(units, (2, 3))
     _percent_columns(cases, (9, 10))
     out = io.BytesIO()

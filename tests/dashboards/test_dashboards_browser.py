@@ -172,7 +172,7 @@ def test_evaluator_sees_rates_and_accountability(page, dashboard: str) -> None:
     assert page.inner_text("#kpi-timely-rate") == "50%"
     assert page.inner_text("#kpi-ttr") == "3.0 h"
     units = page.inner_text("#units")
-    assert "通报批评（处置不得力：回应超时）" in units  # a missed deadline of a grade II case
+    assert "通报批评（处置不得力：#2 回应超时）" in units  # a missed deadline of a grade II case, and which case
     verdicts = page.inner_text("#verdicts")
     # answered 1.5 h ago: the shares so far are shown, the effect is judged when the 24 h after the answer are over
     assert "100% → 0%" in verdicts and "回应后 24 小时未满，待评定" in verdicts and "有效" not in verdicts
