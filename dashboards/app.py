@@ -286,9 +286,11 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
     async def brief_docx(request: Request) -> Response:
         hours = _int(request.query_params.get("hours"), 24, 1, MAX_HOURS)
         data, es_error = overview_or_error(hours)
-        if es_error:
-            return PlainTextResponse(es_error, status_code=503)
-        body = reports.daily_brief(data, clock.now().astimezone(zone))
+        now = clock.now()
+        with database.sessions() as session:  # the cases need only the database: listed while Elasticsearch is down
+            listed = queries.brief_cases(session, now, now - timedelta(hours=hours))
+            body = reports.daily_brief(data, now.astimezone(zone), listed, queries.unit_names(session, names),
+                                       unavailable=es_error)
         return Response(body, media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                         headers={"Content-Disposition": 'attachment; filename="brief.docx"'})
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from docx import Document
 from elasticsearch import Elasticsearch
 from openpyxl import load_workbook
 from starlette.testclient import TestClient
@@ -276,7 +277,10 @@ def test_pages_that_need_only_the_database_work_while_elasticsearch_is_down(tmp_
             assert "Elasticsearch 暂时无法连接" in case_page and "无关联的监测事件" not in case_page
             assert client.get("/events/evt-0").status_code == 503
             assert client.get("/api/overview").status_code == 503
-            assert client.get("/reports/brief.docx").status_code == 503
+            brief = client.get("/reports/brief.docx")  # its cases need only the database
+            assert brief.status_code == 200 and f"#{ids['late']}" in _brief_cases(brief.content)
+            note = Document(io.BytesIO(brief.content)).paragraphs[1].text
+            assert "信息与事件未能统计" in note and "Elasticsearch" in note
             assert client.get("/api/evaluation").json()["effect_unavailable"]
             book = load_workbook(io.BytesIO(client.get("/reports/evaluation.xlsx").content))
             note = next(book["总览"].iter_rows(values_only=True))
@@ -578,3 +582,63 @@ def test_the_workbooks_finding_columns_and_proposals_name_the_same_cases(
     assert found[late][1] == "处置不得力：回应超时" and found[report][1] == "报告不及时：向上报告超时"
     assert found[wave] == ("不得力（回应后出现次生舆情）", "处置不得力：回应后出现次生舆情")
     assert found[minor_wave] == ("不得力（回应后出现次生舆情）", None)  # judged, listed, not proposed (grade IV)
+
+
+def _brief_cases(content: bytes) -> dict[str, list[str]]:
+    """The brief's case table: the case's number → its row, read from the real .docx."""
+    [table] = [t for t in Document(io.BytesIO(content)).tables if t.rows[0].cells[0].text == "案件"]
+    header, *rows = [[cell.text for cell in row.cells] for row in table.rows]
+    assert header == ["案件", "级别", "责任单位", "立案", "回应", "期限", "回应按期"]
+    return {row[0].split()[0]: row for row in rows}
+
+
+def test_the_brief_lists_the_periods_major_late_and_unanswered_cases(
+        es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
+    """An evaluator review: the periodic brief carried events and no cases, so a leader reading it could not see
+    which matters were late or unanswered, nor by which unit. It lists the period's major cases and those late or
+    unanswered (and older ones still open and late), with unit, grade and each deadline met or not."""
+    seed(es_client, es_layout, tmp_path, events=2, posts=3)
+    url = f"sqlite:///{tmp_path / 'brief.db'}"
+    upgrade(url)
+    db = Database(url)
+    with db.transaction() as session:
+        session.add(UnitRow(id="a3-edu", name="A3区教育局", kind="教育局", level="district"))
+        session.flush()
+
+        def case(title: str, grade: str, opened_h: float, deadlines: list[tuple[str, int, float | None]],
+                 state: str = "notified", answered_h: float | None = None) -> int:
+            """Opened ``opened_h`` hours before now; deadlines as (kind, due and met in hours after opening)."""
+            opened = NOW - timedelta(hours=opened_h)
+            row = Case(event_id=f"evt-{title}", title=title, topic="就学", grade=grade, unit_id="a3-edu",
+                       opened_at=opened, updated_at=opened, state=state,
+                       responded_at=opened + timedelta(hours=answered_h) if answered_h is not None else None,
+                       closed_at=NOW - timedelta(hours=1) if state == "closed" else None)
+            session.add(row)
+            session.flush()
+            session.add_all(Deadline(case_id=row.id, kind=kind, due_at=opened + timedelta(hours=due), basis="61号",
+                                     met_at=opened + timedelta(hours=met) if met is not None else None)
+                            for kind, due, met in deadlines)
+            return row.id
+
+        major = case("A3区某小学食物中毒", "II", 10, [("authoritative_release", 5, 3), ("press_conference", 24, None)],
+                     "responded", answered_h=3)
+        quiet = case("A3区某小学门口拥堵", "IV", 10, [("response", 48, 2)], "responded", answered_h=2)
+        late = case("A3区某中学收费", "III", 20, [("response", 12, None)], "overdue")
+        waiting = case("A3区某小区业主138****1234反映校车", "IV", 1, [("response", 48, None)])
+        carried = case("A3区某幼儿园欠薪", "III", 72, [("response", 48, None)], "escalated")
+        old = case("A3区某小学绿化", "IV", 72, [("response", 48, 5)], "closed", answered_h=5)
+        alarm = case("网传A3区某校停课", "IV", 5, [("response", 48, None)], "closed")
+    app = create_app(es_client, es_layout, db, cut, ManualClock(NOW), {"a3-edu": "A3区教育局"})
+    try:
+        with TestClient(app) as client:
+            listed = _brief_cases(client.get("/reports/brief.docx?hours=24").content)
+    finally:
+        db.dispose()
+    assert list(listed) == [f"#{major}", f"#{carried}", f"#{late}", f"#{waiting}"]  # major first, then by opening
+    assert all(f"#{n}" not in listed for n in (quiet, old, alarm))  # answered in time, or closed unanswered on time
+    assert listed[f"#{major}"][1:] == ["II级（橙）", "A3区教育局", "06-01 10:00", "已回应（用时 3.0 h）",
+                                        "发布权威信息（06-01 15:00）按时完成；新闻发布会（06-02 10:00）剩 14.0 h", "是"]
+    assert listed[f"#{late}"][4:] == ["未回应（期限已过）", "回应（06-01 12:00）超时 8.0 h", "否"]
+    assert listed[f"#{carried}"][4:] == ["未回应（期限已过）", "回应（05-31 20:00）超时 24.0 h", "否"]
+    assert listed[f"#{waiting}"] == [f"#{waiting} A3区某小区业主138****1234反映校车", "IV级（蓝）", "A3区教育局",
+                                     "06-01 19:00", "待回应", "回应（06-03 19:00）剩 47.0 h", "未到期"]

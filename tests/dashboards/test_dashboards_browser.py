@@ -207,8 +207,12 @@ def test_press_office_downloads_the_daily_brief(page, dashboard: str, tmp_path: 
     text = "\n".join(p.text for p in Document(str(path)).paragraphs)
     assert "共监测信息 3 条，其中负面 2 条" in text
     assert "首批信息即出现伤亡/儿童线索" in text
-    cells = [c.text for row in Document(str(path)).tables[0].rows for c in row.cells]
-    assert XSS_TITLE in cells and "II级（橙）" in cells
+    cases, events = Document(str(path)).tables
+    cells = [c.text for row in events.rows for c in row.cells]
+    assert cells[0] == "事件" and XSS_TITLE in cells and "II级（橙）" in cells
+    rows = [[c.text for c in row.cells] for row in cases.rows]
+    assert ["#2 A5区某工地拖欠农民工工资", "II级（橙）", "A5区人力资源和社会保障局"] == rows[1][:3]
+    assert rows[1][4:] == ["未回应（期限已过）", "回应（06-01 08:00）超时 12.0 h", "否"]
 
 
 def test_spreadsheet_cells_never_start_a_formula() -> None:
