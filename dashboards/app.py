@@ -229,7 +229,11 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
                 has_event = queries.event_exists(es, layout, found.event_id)
             except ES_ERRORS as exc:
                 has_event, es_error = False, es_unavailable(exc)
+            # the panel's mean, as the evaluation reads it (metrics.judge_case): what 回应不妥当 is judged on
+            panel_total = assessment.panel_total([a.total for a in found.assessments])
             return render("case.html", status, case=found, has_event=has_event, es_error=es_error, view="leader",
+                          panel_total=panel_total, inappropriate=assessment.INAPPROPRIATE,
+                          panel_level=assessment.level(panel_total) if panel_total is not None else None,
                           scoring=bool(scorers), evaluators_env=evaluators_env, dimensions=assessment.DIMENSIONS,
                           form=form, problem=problem, done=done, max_note=assessment.MAX_NOTE_CHARS)
 
@@ -286,9 +290,11 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
     async def brief_docx(request: Request) -> Response:
         hours = _int(request.query_params.get("hours"), 24, 1, MAX_HOURS)
         data, es_error = overview_or_error(hours)
-        if es_error:
-            return PlainTextResponse(es_error, status_code=503)
-        body = reports.daily_brief(data, clock.now().astimezone(zone))
+        now = clock.now()
+        with database.sessions() as session:  # the cases need only the database: listed while Elasticsearch is down
+            listed = queries.brief_cases(session, now, now - timedelta(hours=hours))
+            body = reports.daily_brief(data, now.astimezone(zone), listed, queries.unit_names(session, names),
+                                       unavailable=es_error)
         return Response(body, media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                         headers={"Content-Disposition": 'attachment; filename="brief.docx"'})
 

@@ -16,7 +16,8 @@ talk did not fall or grew), 回应不妥当 (inappropriate) or 报告不及时 (
 通报批评 (one finding on one case) or 约谈整改 (more: several findings, or several major cases). 回应不妥当 is a
 judgement of content that the numbers cannot make: evaluators score the handling by hand (`yuqing cases assess`,
 the opinion lab's six indicators in ``yuqing.assessment``), and a red panel total (< 10, 应对严重失当) is the
-finding. Late cases of lower grades are listed, not proposed for accountability.
+finding. Late cases of lower grades are listed, not proposed for accountability. ``case_findings`` alone decides
+which cases make a finding; every proposal names those cases and their grounds.
 """
 
 from __future__ import annotations
@@ -134,21 +135,21 @@ class UnitScore:
     on_time: int = 0
     judged: int = 0
     late: list[int] = field(default_factory=list)  # every case with a deadline missed, any grade
-    ineffective: list[int] = field(default_factory=list)  # every case whose response did not work, any grade
-    inappropriate: list[int] = field(default_factory=list)  # every case the evaluators scored red, any grade
-    findings: dict[str, list[int]] = field(default_factory=dict)  # grade I/II cases only, by finding
-    grounds: dict[str, list[str]] = field(default_factory=dict)  # each finding's grounds, in words, once each
+    # The findings on grade I/II cases (``case_findings``): finding → case → its grounds, in words. The proposal,
+    # the workbook's columns and its per-case findings all read this one record.
+    findings: dict[str, dict[int, list[str]]] = field(default_factory=dict)
 
     def find(self, finding: str, case_id: int, ground: str) -> None:
         """Record a finding on a major case, on the ground given."""
         if finding not in FINDINGS:
             raise ValueError(f"{finding!r} is not one of the findings of the 2018 key points: {FINDINGS}")
-        cases = self.findings.setdefault(finding, [])
-        if case_id not in cases:
-            cases.append(case_id)
-        said = self.grounds.setdefault(finding, [])
+        said = self.findings.setdefault(finding, {}).setdefault(case_id, [])
         if ground not in said:
             said.append(ground)
+
+    def found(self, finding: str) -> list[int]:
+        """The cases behind a finding, in the order they were opened."""
+        return list(self.findings.get(finding, {}))
 
     @property
     def response_rate(self) -> float | None:
@@ -160,14 +161,14 @@ class UnitScore:
 
     @property
     def accountability(self) -> str | None:
-        """What the 2018 key points propose for this unit's handling of major public opinion, in their words."""
+        """What the 2018 key points propose for this unit's handling of major public opinion, in their words, with
+        the case numbers and grounds behind each finding, so that an evaluator can check it case by case."""
         found = [f for f in FINDINGS if self.findings.get(f)]
         if not found:
             return None
-        parts = []
-        for finding in found:
-            why = [g for g in self.grounds.get(finding, []) if g != finding]
-            parts.append(finding + (f"：{'、'.join(why)}" if why else ""))
+        parts = [f"{finding}：" + "，".join(f"#{case_id} {'、'.join(grounds)}"
+                                            for case_id, grounds in self.findings[finding].items())
+                 for finding in found]
         # One finding on one major case is 通报批评; more — several findings, or the same on several cases — is
         # 约谈整改. Counted by case, not by how the grounds are worded (two deadlines missed in one case are one).
         serious = sum(len(cases) for cases in self.findings.values()) > 1
@@ -201,6 +202,12 @@ class Evaluation:
         values = [v.hours_to_ack for v in self.verdicts if v.hours_to_ack is not None]
         return median(values) if values else None
 
+    def findings_on(self, case_id: int) -> list[tuple[str, str, list[str]]]:
+        """(the unit charged, the finding, its grounds) of one case, read from the units' findings: a case's row
+        says what the units' columns and proposals count it for."""
+        return [(u.unit_id, finding, cases[case_id]) for u in self.units for finding in FINDINGS
+                if case_id in (cases := u.findings.get(finding, {}))]
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "cases": len(self.verdicts),
@@ -209,8 +216,11 @@ class Evaluation:
             "median_hours_to_response": self.median_hours_to_response,
             "median_hours_to_ack": self.median_hours_to_ack,
             "units": [{"unit": u.unit_id, "cases": u.cases, "response_rate": u.response_rate,
-                       "timely_rate": u.timely_rate, "late_cases": u.late, "ineffective_cases": u.ineffective,
-                       "inappropriate_cases": u.inappropriate, "accountability": u.accountability}
+                       "timely_rate": u.timely_rate, "late_cases": u.late,
+                       "findings": {finding: [{"case": case_id, "grounds": grounds}
+                                              for case_id, grounds in u.findings.get(finding, {}).items()]
+                                    for finding in FINDINGS},
+                       "accountability": u.accountability}
                       for u in self.units],
         }
 
@@ -399,24 +409,47 @@ def evaluate(session: Session, now: datetime, since: datetime | None = None,
         for unit_id, times in judged_by.items():
             unit_score(unit_id).judged += 1
             unit_score(unit_id).on_time += all(times)
-        missed_by: dict[str | None, set[str]] = {}
-        for kind in verdict.overdue_kinds:
-            missed_by.setdefault(holder_at(case, due[kind]), set()).add(base_kind(kind))
-        for unit_id in missed_by:
+        for unit_id in _missed_by(case, verdict):
             unit_score(unit_id).late.append(case.id)
-        if verdict.effective is False:
-            score.ineffective.append(case.id)
-        if verdict.inappropriate:
-            score.inappropriate.append(case.id)
-        if case.grade in MAJOR_GRADES:
-            for unit_id, missed in missed_by.items():
-                late = [k for k in RESPONSE_KINDS if k in missed]
-                if late:
-                    unit_score(unit_id).find("处置不得力", case.id, "、".join(deadline_kind_name(k) for k in late) + "超时")
-                if missed & set(REPORT_KINDS):
-                    unit_score(unit_id).find("报告不及时", case.id, "报告不及时")
-            if verdict.ineffective_because:
-                score.find("处置不得力", case.id, verdict.ineffective_because)
-            if verdict.inappropriate:
-                score.find("回应不妥当", case.id, "回应不妥当")
+        for unit_id, finding, ground in case_findings(case, verdict):
+            unit_score(unit_id).find(finding, case.id, ground)
     return Evaluation(verdicts, sorted(units.values(), key=lambda u: u.unit_id), now)
+
+
+def _missed_by(case: Case, verdict: CaseVerdict) -> dict[str | None, list[str]]:
+    """The deadlines a case missed (their statutory kinds), by the unit that held the case when each fell due."""
+    due = {d.kind: d.due_at for d in case.deadlines}
+    missed_by: dict[str | None, list[str]] = {}
+    for kind in verdict.overdue_kinds:
+        missed = missed_by.setdefault(holder_at(case, due[kind]), [])
+        if kind not in missed:
+            missed.append(kind)
+    return missed_by
+
+
+def case_findings(case: Case, verdict: CaseVerdict) -> list[tuple[str | None, str, str]]:
+    """The findings of the 2018 key points a case makes, as (the unit charged, the finding, its ground). The one
+    place that says which cases make a unit 处置不得力, 回应不妥当 or 报告不及时: the workbook's column of 处置不得力
+    listed every case whose response did not work, of any grade, while the proposal beside it counted missed
+    deadlines of major cases — the two disagreed. Only grade I/II cases make findings (23号: 重大舆情)."""
+    if case.grade not in MAJOR_GRADES:
+        return []
+    found: list[tuple[str | None, str, str]] = []
+    for unit_id, missed in _missed_by(case, verdict).items():
+        late = [k for k in missed if base_kind(k) in RESPONSE_KINDS]
+        if late:
+            found.append((unit_id, "处置不得力", "、".join(_named_once(late)) + "超时"))
+        report = [k for k in missed if base_kind(k) in REPORT_KINDS]
+        if report:
+            found.append((unit_id, "报告不及时", "、".join(_named_once(report)) + "超时"))
+    if verdict.ineffective_because:
+        found.append((case.unit_id, "处置不得力", verdict.ineffective_because))
+    if verdict.inappropriate and verdict.assessed_total is not None:
+        found.append((case.unit_id, "回应不妥当", f"应对评估 {verdict.assessed_total:g} 分（红）"))
+    return found
+
+
+def _named_once(kinds: list[str]) -> list[str]:
+    """Deadline kinds in words, in statutory order, each once (a reopened round's deadline names its round)."""
+    order = {k: n for n, k in enumerate(RESPONSE_KINDS + REPORT_KINDS)}
+    return list(dict.fromkeys(deadline_kind_name(k) for k in sorted(kinds, key=lambda k: (episode(k), order.get(base_kind(k), 99)))))

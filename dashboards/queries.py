@@ -8,10 +8,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from elasticsearch import Elasticsearch
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from dashboards.metrics import WindowTalk, deadline_state, holder_at, holders
+from dashboards.metrics import (
+    CaseVerdict,
+    WindowTalk,
+    deadline_state,
+    first_response,
+    holder_at,
+    holders,
+    judge_case,
+)
 from yuqing.contract import MAJOR_GRADES
 from yuqing.db.models import Case, Deadline, UnitRow
 from yuqing.es.indices import IndexLayout
@@ -255,3 +263,19 @@ def case_detail(session: Session, case_id: int) -> Case | None:
     return session.scalars(select(Case).options(selectinload(Case.deadlines), selectinload(Case.events),
                                                   selectinload(Case.assessments))
                            .where(Case.id == case_id)).one_or_none()
+
+
+def brief_cases(session: Session, now: datetime, since: datetime) -> list[tuple[Case, CaseVerdict]]:
+    """The cases a periodic brief lists, each judged as the evaluation judges it: those opened since ``since``, and
+    those still open from before, that are major (I/II), missed a deadline, or are not answered yet (a closed case
+    left unanswered counts only when it missed a deadline) — the major first, then by when they were opened."""
+    found = session.scalars(select(Case).options(selectinload(Case.deadlines), selectinload(Case.events),
+                                                 selectinload(Case.assessments))
+                            .where(or_(Case.opened_at >= since, Case.state != "closed"))).all()
+    listed = []
+    for case in found:
+        verdict = judge_case(case, now)
+        unanswered = first_response(case) is None and case.state != "closed"
+        if case.grade in MAJOR_GRADES or verdict.overdue_kinds or unanswered:
+            listed.append((case, verdict))
+    return sorted(listed, key=lambda cv: (GRADE_ORDER.get(cv[0].grade or "IV", 4), cv[0].opened_at, cv[0].id))

@@ -1,4 +1,4 @@
-"""Downloadable reports: the evaluator's workbook (.xlsx) and the press office's daily brief (.docx).
+"""Downloadable reports: the evaluator's workbook (.xlsx) and the press office's periodic brief (.docx).
 
 Text from the web goes into cells and paragraphs as plain text; a cell that would start with a
 formula character is prefixed with an apostrophe so a spreadsheet never evaluates it (CSV/formula
@@ -8,14 +8,15 @@ injection).
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from docx import Document
 from openpyxl import Workbook
 
-from dashboards.metrics import Evaluation
+from dashboards.metrics import FINDINGS, CaseVerdict, Evaluation, deadline_state
 from yuqing.contract import GRADE_COLOUR, Grade, deadline_kind_name
+from yuqing.db.models import Case
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -46,9 +47,16 @@ def _percent_columns(sheet: Any, columns: tuple[int, ...]) -> None:
                 row[index].number_format = PERCENT
 
 
+def _case_list(case_ids: list[int]) -> str:
+    """How many cases and which: "2 起：#3、#7" — a bare "3" read as a count of three cases, not case #3."""
+    return f"{len(case_ids)} 起：" + "、".join(f"#{case_id}" for case_id in case_ids) if case_ids else ""
+
+
 def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unavailable: str | None = None) -> bytes:
-    """回应评估: a summary sheet, one row per unit, one row per case. ``unavailable`` says why the effect columns
-    (from Elasticsearch) are empty, so an empty column is not read as "no effect"."""
+    """回应评估: a summary sheet, one row per unit, one row per case. The units' finding columns, their proposals
+    and the cases' 问责认定 read the same findings (``metrics.case_findings``) and name the cases behind them.
+    ``unavailable`` says why the effect columns (from Elasticsearch) are empty, so an empty column is not read as
+    "no effect"."""
     book = Workbook()
     summary = book.active
     summary.title = "总览"
@@ -65,15 +73,20 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unav
         if row[0].value in ("回应率", "回应及时率") and isinstance(row[1].value, float):
             row[1].number_format = PERCENT
     units = book.create_sheet("各单位")
-    units.append(["单位", "案件", "回应率", "及时率", "超时案件", "处置不得力案件", "回应不妥当案件", "问责建议"])
+    units.append(["单位", "案件", "回应率", "及时率", "超时案件（各级）",
+                  *(f"{finding}（I/II级案件）" for finding in FINDINGS), "问责建议"])
     for u in evaluation.units:
         units.append([cell_text(unit_names.get(u.unit_id, u.unit_id)), u.cases, _rate(u.response_rate),
-                      _rate(u.timely_rate), ", ".join(map(str, u.late)), ", ".join(map(str, u.ineffective)),
-                      ", ".join(map(str, u.inappropriate)), u.accountability or ""])
+                      _rate(u.timely_rate), _case_list(u.late), *(_case_list(u.found(f)) for f in FINDINGS),
+                      u.accountability or ""])
     cases = book.create_sheet("逐案")
     cases.append(["案件", "标题", "级别", "责任单位", "已回应", "按时", "签收用时(h)", "回应用时(h)",
-                  "超时事项", "负面占比(回应前24h)", "负面占比(回应后24h)", "效果", "应对评估总分", "评估等级", "评估人数"])
+                  "超时事项", "负面占比(回应前24h)", "负面占比(回应后24h)", "效果", "应对评估总分", "评估等级", "评估人数",
+                  "问责认定"])
     for v in evaluation.verdicts:
+        findings = "；".join(f"{finding}：{'、'.join(grounds)}"
+                            + (f"（{unit_names.get(unit_id, unit_id)}）" if unit_id != (v.unit_id or "（未分派）") else "")
+                            for unit_id, finding, grounds in evaluation.findings_on(v.case_id))
         cases.append([v.case_id, cell_text(v.title), v.grade or "", cell_text(unit_names.get(v.unit_id or "",
                                                                                             v.unit_id or "")),
                       _yes_no(v.responded, "是", "否", "待回应" if v.awaiting else "不考核"), _yes_no(v.on_time, "是", "否"),
@@ -81,7 +94,7 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unav
                       _rate(v.negative_before), _rate(v.negative_after),
                       _yes_no(v.effective, "有效", f"不得力（{v.ineffective_because}）"), v.assessed_total if v.assessed_total is not None else "",
                       f"{v.assessed_level.colour}（{v.assessed_level.verdict}）" if v.assessed_level else "",
-                      v.assessors])
+                      v.assessors, cell_text(findings)])
     _percent_columns(units, (2, 3))
     _percent_columns(cases, (9, 10))
     out = io.BytesIO()
@@ -96,12 +109,55 @@ def _grade_label(grade: str | None) -> str:
         return str(grade)
 
 
-def daily_brief(overview: dict[str, Any], now: datetime) -> bytes:
-    """舆情简报: volume and sentiment, emerging issues, and the events by risk, with the reasons."""
+def _local(value: datetime, tz: tzinfo | None) -> datetime:
+    """A stored time in the brief's zone (the database keeps UTC; a naive value is UTC)."""
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(tz)
+
+
+def _answered(case: Case, verdict: CaseVerdict) -> str:
+    """Whether the case was answered, in the evaluator's words."""
+    if verdict.responded:
+        return "已回应" + (f"（用时 {verdict.hours_to_response:.1f} h）" if verdict.hours_to_response is not None else "")
+    if verdict.responded is False:
+        return "未回应（期限已过）"
+    return "未回应（已关闭）" if case.state == "closed" else "待回应"
+
+
+def _case_table(doc: Any, cases: list[tuple[Case, CaseVerdict]], unit_names: dict[str, str], now: datetime) -> None:
+    """需关注的案件: each case with its unit, grade, answer and every deadline, met or not, as the case page says."""
+    doc.add_heading(f"需关注的案件（重大、超时或未回应，共 {len(cases)} 起）", level=2)
+    if not cases:
+        doc.add_paragraph("暂无。")
+        return
+    table = doc.add_table(rows=1, cols=7)
+    for cell, text in zip(table.rows[0].cells, ("案件", "级别", "责任单位", "立案", "回应", "期限", "回应按期"), strict=True):
+        cell.text = text
+    for case, verdict in cases:
+        deadlines = "；".join(f"{deadline_kind_name(d.kind)}（{_local(d.due_at, now.tzinfo):%m-%d %H:%M}）"
+                             f"{deadline_state(case, d, now)[0]}" for d in sorted(case.deadlines, key=lambda d: d.due_at))
+        values = (f"#{case.id} {case.title}", _grade_label(case.grade),
+                  unit_names.get(case.unit_id or "", case.unit_id or "（未分派）"),
+                  f"{_local(case.opened_at, now.tzinfo):%m-%d %H:%M}", _answered(case, verdict), deadlines or "—",
+                  _yes_no(verdict.on_time, "是", "否", "不考核" if case.state == "closed" else "未到期"))
+        for cell, text in zip(table.add_row().cells, values, strict=True):
+            cell.text = text
+
+
+def daily_brief(overview: dict[str, Any], now: datetime, cases: list[tuple[Case, CaseVerdict]],
+                unit_names: dict[str, str], unavailable: str | None = None) -> bytes:
+    """舆情简报: volume and sentiment, the cases that need attention (major, late or unanswered: ``queries.brief_cases``),
+    emerging issues, and the events by risk, with the reasons. Titles are the stored, de-identified text. Without
+    Elasticsearch (``unavailable`` says why) the brief still lists the cases, which need only the database."""
     doc = Document()
     doc.add_heading(f"舆情简报（{now:%Y年%m月%d日 %H:%M}，近{overview['hours']}小时）", level=1)
-    doc.add_paragraph(f"共监测信息 {overview['posts']} 条，其中负面 {overview['negative']} 条；"
-                      f"事件 {overview['events_total']} 起，苗头性舆情 {overview['emerging_total']} 起。")
+    if unavailable:
+        doc.add_paragraph(f"注意：信息与事件未能统计：{unavailable}")
+    else:
+        doc.add_paragraph(f"共监测信息 {overview['posts']} 条，其中负面 {overview['negative']} 条；"
+                          f"事件 {overview['events_total']} 起，苗头性舆情 {overview['emerging_total']} 起。")
+    _case_table(doc, cases, unit_names, now)
+    if unavailable:
+        return _saved(doc)
     doc.add_heading("苗头性舆情", level=2)
     if not overview["emerging"]:
         doc.add_paragraph("暂无。")
@@ -125,6 +181,10 @@ def daily_brief(overview: dict[str, Any], now: datetime) -> bytes:
     for topic in overview["topics"]:
         doc.add_paragraph(f"{topic['topic']}：{topic['posts']} 条，负面 {topic['negative']} 条"
                           f"（{topic['negative_share'] * 100:.0f}%）", style="List Bullet")
+    return _saved(doc)
+
+
+def _saved(doc: Any) -> bytes:
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()

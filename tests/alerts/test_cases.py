@@ -340,7 +340,7 @@ def test_a_false_alarm_closed_before_its_deadlines_is_not_judged_late(db: Databa
     assert verdicts[false_alarm].on_time is None and verdicts[false_alarm].overdue_kinds == []
     assert verdicts[missed].on_time is False and "authoritative_release" in verdicts[missed].overdue_kinds
     unit = evaluation.units[0]
-    assert unit.late == [missed] and unit.findings["处置不得力"] == [missed]
+    assert unit.late == [missed] and unit.found("处置不得力") == [missed]
 
 
 def test_a_case_closed_unanswered_and_reopened_is_judged_by_its_new_round(db: Database, config: Config) -> None:

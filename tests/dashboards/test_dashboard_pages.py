@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from docx import Document
 from elasticsearch import Elasticsearch
 from openpyxl import load_workbook
 from starlette.testclient import TestClient
@@ -276,7 +277,10 @@ def test_pages_that_need_only_the_database_work_while_elasticsearch_is_down(tmp_
             assert "Elasticsearch 暂时无法连接" in case_page and "无关联的监测事件" not in case_page
             assert client.get("/events/evt-0").status_code == 503
             assert client.get("/api/overview").status_code == 503
-            assert client.get("/reports/brief.docx").status_code == 503
+            brief = client.get("/reports/brief.docx")  # its cases need only the database
+            assert brief.status_code == 200 and f"#{ids['late']}" in _brief_cases(brief.content)
+            note = Document(io.BytesIO(brief.content)).paragraphs[1].text
+            assert "信息与事件未能统计" in note and "Elasticsearch" in note
             assert client.get("/api/evaluation").json()["effect_unavailable"]
             book = load_workbook(io.BytesIO(client.get("/reports/evaluation.xlsx").content))
             note = next(book["总览"].iter_rows(values_only=True))
@@ -338,7 +342,8 @@ def test_the_evaluator_sees_the_panels_scores_and_the_finding_they_make(site, tm
     row = row[:row.index("</tr>")]
     assert "3 分 · 红（应对严重失当，存在重大缺陷）" in row and "2 人平均" in row
     units = evaluator[evaluator.index('id="units"'):evaluator.index("逐案")]
-    assert "约谈整改（处置不得力：回应超时；回应不妥当）" in units  # it was answered late, too
+    late = ids["late"]  # answered late, too
+    assert f"约谈整改（处置不得力：#{late} 回应超时；回应不妥当：#{late} 应对评估 3 分（红））" in units
     assert "未评估" in evaluator  # the hand-opened case nobody scored
     case = client.get(f"/cases/{ids['late']}").text
     table = case[case.index('id="assessments"'):case.index("处置记录")]
@@ -495,8 +500,8 @@ def test_pages_judge_closed_handed_over_and_late_entered_cases_as_the_evaluation
         units = {u.unit_id: u for u in evaluation.units}
         # the release missed at 5 h was the first unit's, not the one the cases were handed to at 6 h (the press
         # conference due at 24 h is the new unit's)
-        assert any("发布权威信息" in g for g in units[first_unit].grounds["处置不得力"])
-        assert not any("发布权威信息" in g for g in units["a-emergency"].grounds.get("处置不得力", []))
+        assert "发布权威信息" in " ".join(units[first_unit].findings["处置不得力"][handed])
+        assert "发布权威信息" not in " ".join(units["a-emergency"].findings.get("处置不得力", {}).get(handed, []))
         # …and judged for timeliness by the unit that held the case when each deadline fell due
         assert units[first_unit].judged == 2 and units[first_unit].on_time == 0
         verdicts = {v.case_id: v for v in evaluation.verdicts}
@@ -504,3 +509,136 @@ def test_pages_judge_closed_handed_over_and_late_entered_cases_as_the_evaluation
         assert verdicts[handed].hours_to_ack == 2.0 and verdicts[waiting].hours_to_ack is None
     finally:
         db.dispose()
+
+
+def _second_wave(es: Elasticsearch, layout: IndexLayout, tmp: Path, event_id: str, answered: datetime) -> None:
+    """Two negative posts in the 10 h before an answer, ten in the day after it: 次生舆情."""
+    writer = BulkWriter(es, layout.posts, tmp / f"spool-{event_id}", refresh=True)
+    times = [answered - timedelta(hours=10), answered - timedelta(hours=5),
+             *(answered + timedelta(hours=h) for h in range(1, 11))]
+    for n, at in enumerate(times):
+        writer.add(post_document(Post(id=f"{event_id}-{n}", source="demo_news", url=f"http://127.0.0.1/{event_id}/{n}",
+                                      fetched_at=at, published_at=at, title="A3区学校情况通报后网民质疑",
+                                      text="网民质疑通报避重就轻。", topic="就学", sentiment="negative",
+                                      event_id=event_id), cut))
+    writer.flush()
+
+
+def test_the_workbooks_finding_columns_and_proposals_name_the_same_cases(
+        es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
+    """An evaluator review: the workbook's 处置不得力 column listed every case whose answer did not work, of any
+    grade, while the proposal beside it counted the major cases' missed deadlines — the two disagreed — and a bare
+    "3" in the column read as three cases. Each finding's column now names the same cases its proposal does."""
+    url = f"sqlite:///{tmp_path / 'findings.db'}"
+    upgrade(url)
+    db = Database(url)
+    opened, answered = NOW - timedelta(hours=40), NOW - timedelta(hours=30)
+    with db.transaction() as session:
+        session.add_all([UnitRow(id="a3-edu", name="A3区教育局", kind="教育局", level="district"),
+                         UnitRow(id="a5-rsj", name="A5区人力资源和社会保障局", kind="人社局", level="district")])
+        session.flush()
+
+        def case(event_id: str, title: str, grade: str, unit_id: str, deadlines: list[tuple[str, int, bool]]) -> int:
+            """Deadlines as (kind, hours after opening, met at ``answered``)."""
+            row = Case(event_id=event_id, title=title, topic="就学", grade=grade, unit_id=unit_id, opened_at=opened,
+                       updated_at=opened, state="notified",
+                       responded_at=answered if any(met for _, _, met in deadlines) else None)
+            session.add(row)
+            session.flush()
+            session.add_all(Deadline(case_id=row.id, kind=kind, due_at=opened + timedelta(hours=hours), basis="61号",
+                                     met_at=answered if met else None) for kind, hours, met in deadlines)
+            return row.id
+
+        late = case("evt-late", "A3区某小学校车事故", "II", "a3-edu", [("response", 28, False)])
+        wave = case("evt-wave-2", "A3区某中学食物中毒", "II", "a3-edu", [("authoritative_release", 12, True)])
+        minor_wave = case("evt-wave-4", "A3区某幼儿园收费", "IV", "a3-edu", [("response", 48, True)])
+        report = case("evt-report", "A5区某工地欠薪", "II", "a5-rsj",
+                      [("report_upward", 2, False), ("authoritative_release", 12, True)])
+    _second_wave(es_client, es_layout, tmp_path, "evt-wave-2", answered)
+    _second_wave(es_client, es_layout, tmp_path, "evt-wave-4", answered)
+    app = create_app(es_client, es_layout, db, cut, ManualClock(NOW),
+                     {"a3-edu": "A3区教育局", "a5-rsj": "A5区人力资源和社会保障局"})
+    try:
+        with TestClient(app) as client:
+            book = load_workbook(io.BytesIO(client.get("/reports/evaluation.xlsx").content))
+    finally:
+        db.dispose()
+    header, *rows = book["各单位"].iter_rows(values_only=True)
+    units = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    edu, rsj = units["A3区教育局"], units["A5区人力资源和社会保障局"]
+    assert edu["处置不得力（I/II级案件）"] == f"2 起：#{late}、#{wave}"  # not the grade IV case, nor a bare count
+    assert edu["问责建议"] == f"约谈整改（处置不得力：#{late} 回应超时，#{wave} 回应后出现次生舆情）"
+    assert edu["超时案件（各级）"] == f"1 起：#{late}" and not edu["报告不及时（I/II级案件）"]
+    assert rsj["报告不及时（I/II级案件）"] == f"1 起：#{report}" and not rsj["处置不得力（I/II级案件）"]
+    assert rsj["问责建议"] == f"通报批评（报告不及时：#{report} 向上报告超时）"
+    for unit in (edu, rsj):  # every case a column counts is one its proposal names under that finding, and back
+        proposal = unit["问责建议"] or ""
+        for finding in ("处置不得力", "回应不妥当", "报告不及时"):
+            column = set(re.findall(r"#(\d+)", unit[f"{finding}（I/II级案件）"] or ""))
+            named = re.search(rf"{finding}：([^；）]*)", proposal)
+            assert column == set(re.findall(r"#(\d+)", named.group(1) if named else "")), finding
+    header, *rows = book["逐案"].iter_rows(values_only=True)
+    found = {row[0]: (row[header.index("效果")], row[header.index("问责认定")]) for row in rows}
+    assert found[late][1] == "处置不得力：回应超时" and found[report][1] == "报告不及时：向上报告超时"
+    assert found[wave] == ("不得力（回应后出现次生舆情）", "处置不得力：回应后出现次生舆情")
+    assert found[minor_wave] == ("不得力（回应后出现次生舆情）", None)  # judged, listed, not proposed (grade IV)
+
+
+def _brief_cases(content: bytes) -> dict[str, list[str]]:
+    """The brief's case table: the case's number → its row, read from the real .docx."""
+    [table] = [t for t in Document(io.BytesIO(content)).tables if t.rows[0].cells[0].text == "案件"]
+    header, *rows = [[cell.text for cell in row.cells] for row in table.rows]
+    assert header == ["案件", "级别", "责任单位", "立案", "回应", "期限", "回应按期"]
+    return {row[0].split()[0]: row for row in rows}
+
+
+def test_the_brief_lists_the_periods_major_late_and_unanswered_cases(
+        es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
+    """An evaluator review: the periodic brief carried events and no cases, so a leader reading it could not see
+    which matters were late or unanswered, nor by which unit. It lists the period's major cases and those late or
+    unanswered (and older ones still open and late), with unit, grade and each deadline met or not."""
+    seed(es_client, es_layout, tmp_path, events=2, posts=3)
+    url = f"sqlite:///{tmp_path / 'brief.db'}"
+    upgrade(url)
+    db = Database(url)
+    with db.transaction() as session:
+        session.add(UnitRow(id="a3-edu", name="A3区教育局", kind="教育局", level="district"))
+        session.flush()
+
+        def case(title: str, grade: str, opened_h: float, deadlines: list[tuple[str, int, float | None]],
+                 state: str = "notified", answered_h: float | None = None) -> int:
+            """Opened ``opened_h`` hours before now; deadlines as (kind, due and met in hours after opening)."""
+            opened = NOW - timedelta(hours=opened_h)
+            row = Case(event_id=f"evt-{title}", title=title, topic="就学", grade=grade, unit_id="a3-edu",
+                       opened_at=opened, updated_at=opened, state=state,
+                       responded_at=opened + timedelta(hours=answered_h) if answered_h is not None else None,
+                       closed_at=NOW - timedelta(hours=1) if state == "closed" else None)
+            session.add(row)
+            session.flush()
+            session.add_all(Deadline(case_id=row.id, kind=kind, due_at=opened + timedelta(hours=due), basis="61号",
+                                     met_at=opened + timedelta(hours=met) if met is not None else None)
+                            for kind, due, met in deadlines)
+            return row.id
+
+        major = case("A3区某小学食物中毒", "II", 10, [("authoritative_release", 5, 3), ("press_conference", 24, None)],
+                     "responded", answered_h=3)
+        quiet = case("A3区某小学门口拥堵", "IV", 10, [("response", 48, 2)], "responded", answered_h=2)
+        late = case("A3区某中学收费", "III", 20, [("response", 12, None)], "overdue")
+        waiting = case("A3区某小区业主138****1234反映校车", "IV", 1, [("response", 48, None)])
+        carried = case("A3区某幼儿园欠薪", "III", 72, [("response", 48, None)], "escalated")
+        old = case("A3区某小学绿化", "IV", 72, [("response", 48, 5)], "closed", answered_h=5)
+        alarm = case("网传A3区某校停课", "IV", 5, [("response", 48, None)], "closed")
+    app = create_app(es_client, es_layout, db, cut, ManualClock(NOW), {"a3-edu": "A3区教育局"})
+    try:
+        with TestClient(app) as client:
+            listed = _brief_cases(client.get("/reports/brief.docx?hours=24").content)
+    finally:
+        db.dispose()
+    assert list(listed) == [f"#{major}", f"#{carried}", f"#{late}", f"#{waiting}"]  # major first, then by opening
+    assert all(f"#{n}" not in listed for n in (quiet, old, alarm))  # answered in time, or closed unanswered on time
+    assert listed[f"#{major}"][1:] == ["II级（橙）", "A3区教育局", "06-01 10:00", "已回应（用时 3.0 h）",
+                                        "发布权威信息（06-01 15:00）按时完成；新闻发布会（06-02 10:00）剩 14.0 h", "是"]
+    assert listed[f"#{late}"][4:] == ["未回应（期限已过）", "回应（06-01 12:00）超时 8.0 h", "否"]
+    assert listed[f"#{carried}"][4:] == ["未回应（期限已过）", "回应（05-31 20:00）超时 24.0 h", "否"]
+    assert listed[f"#{waiting}"] == [f"#{waiting} A3区某小区业主138****1234反映校车", "IV级（蓝）", "A3区教育局",
+                                     "06-01 19:00", "待回应", "回应（06-03 19:00）剩 47.0 h", "未到期"]

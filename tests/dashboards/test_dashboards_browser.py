@@ -172,7 +172,7 @@ def test_evaluator_sees_rates_and_accountability(page, dashboard: str) -> None:
     assert page.inner_text("#kpi-timely-rate") == "50%"
     assert page.inner_text("#kpi-ttr") == "3.0 h"
     units = page.inner_text("#units")
-    assert "通报批评（处置不得力：回应超时）" in units  # a missed deadline of a grade II case
+    assert "通报批评（处置不得力：#2 回应超时）" in units  # a missed deadline of a grade II case, and which case
     verdicts = page.inner_text("#verdicts")
     # answered 1.5 h ago: the shares so far are shown, the effect is judged when the 24 h after the answer are over
     assert "100% → 0%" in verdicts and "回应后 24 小时未满，待评定" in verdicts and "有效" not in verdicts
@@ -207,8 +207,12 @@ def test_press_office_downloads_the_daily_brief(page, dashboard: str, tmp_path: 
     text = "\n".join(p.text for p in Document(str(path)).paragraphs)
     assert "共监测信息 3 条，其中负面 2 条" in text
     assert "首批信息即出现伤亡/儿童线索" in text
-    cells = [c.text for row in Document(str(path)).tables[0].rows for c in row.cells]
-    assert XSS_TITLE in cells and "II级（橙）" in cells
+    cases, events = Document(str(path)).tables
+    cells = [c.text for row in events.rows for c in row.cells]
+    assert cells[0] == "事件" and XSS_TITLE in cells and "II级（橙）" in cells
+    rows = [[c.text for c in row.cells] for row in cases.rows]
+    assert ["#2 A5区某工地拖欠农民工工资", "II级（橙）", "A5区人力资源和社会保障局"] == rows[1][:3]
+    assert rows[1][4:] == ["未回应（期限已过）", "回应（06-01 08:00）超时 12.0 h", "否"]
 
 
 def test_spreadsheet_cells_never_start_a_formula() -> None:

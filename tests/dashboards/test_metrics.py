@@ -42,13 +42,14 @@ def test_a_deadline_not_yet_due_is_not_judged_and_a_passed_one_is() -> None:
 
 def test_accountability_names_the_findings_of_the_key_points() -> None:
     one = UnitScore("u")
-    one.find("报告不及时", 3, "报告不及时")
-    assert one.accountability == "通报批评（报告不及时）"
+    one.find("报告不及时", 3, "向上报告超时")
+    assert one.accountability == "通报批评（报告不及时：#3 向上报告超时）"
     two = UnitScore("u")
     two.find("处置不得力", 3, "回应超时")
     two.find("处置不得力", 4, "回应后出现次生舆情")
-    assert two.accountability == "约谈整改（处置不得力：回应超时、回应后出现次生舆情）"
-    assert two.findings == {"处置不得力": [3, 4]}
+    two.find("处置不得力", 4, "回应后出现次生舆情")  # said once
+    assert two.accountability == "约谈整改（处置不得力：#3 回应超时，#4 回应后出现次生舆情）"
+    assert two.found("处置不得力") == [3, 4]
     assert UnitScore("u", late=[5]).accountability is None  # a late grade IV case is listed, not proposed
     import pytest
 
@@ -71,7 +72,7 @@ def test_a_missed_press_conference_is_late_and_ineffective_handling() -> None:
             return [case]
 
     unit = evaluate(OneCase(), T0 + timedelta(hours=30)).units[0]  # type: ignore[arg-type]
-    assert unit.timely_rate == 0.0 and unit.accountability == "通报批评（处置不得力：新闻发布会超时）"
+    assert unit.timely_rate == 0.0 and unit.accountability == "通报批评（处置不得力：#1 新闻发布会超时）"
     both = _case("II", [("authoritative_release", 5, None), ("press_conference", 24, None)], responded_h=None)
     both.unit_id = "u"
 
@@ -80,7 +81,7 @@ def test_a_missed_press_conference_is_late_and_ineffective_handling() -> None:
             return [both]
 
     one_case = evaluate(BothLate(), T0 + timedelta(hours=30)).units[0]  # type: ignore[arg-type]
-    assert one_case.accountability == "通报批评（处置不得力：发布权威信息、新闻发布会超时）"  # one case, one finding
+    assert one_case.accountability == "通报批评（处置不得力：#1 发布权威信息、新闻发布会超时）"  # one case, one finding
 
 
 def test_a_response_after_which_talk_died_down_worked() -> None:
@@ -134,7 +135,7 @@ def test_a_fast_answer_to_steady_talk_is_judged_on_the_rate_not_on_a_shorter_win
     assert unit.accountability is None
     surge, unit = _judged_by_effect(5, (50, 30, 5.0), (600, 180), now_h=40)  # 25 an hour after 10: a second wave
     assert surge.second_wave and surge.effective is False
-    assert unit.accountability == "通报批评（处置不得力：回应后出现次生舆情）"
+    assert unit.accountability == "通报批评（处置不得力：#1 回应后出现次生舆情）"
     waiting, unit = _judged_by_effect(5, (50, 30, 5.0), (100, 30), now_h=20)  # 15 h after the answer
     assert waiting.negative_after == 0.3 and waiting.effective is None and unit.accountability is None
     # talk that began two days before the answer is measured over the full 24 h before it: 2 posts then (one in the
@@ -157,7 +158,7 @@ def test_a_reopened_cases_deadlines_are_judged_by_their_statutory_kind() -> None
             return [case]
 
     unit = evaluate(OneCase(), T0 + timedelta(hours=6)).units[0]  # type: ignore[arg-type]
-    assert unit.accountability == "通报批评（报告不及时）"
+    assert unit.accountability == "通报批评（报告不及时：#1 向上报告（第 1 次重新打开）超时）"
 
 
 def test_an_answer_published_before_the_case_was_opened_is_no_time_to_response() -> None:
@@ -235,8 +236,8 @@ def test_a_panel_averages_and_a_red_major_case_is_a_finding_of_inappropriate_res
     assert first.assessed_total == 2 and first.assessors == 2 and first.inappropriate
     assert second.assessed_total == 13.5 and second.assessed_level is not None and second.assessed_level.colour == "橙"
     [unit] = evaluation.units
-    assert unit.inappropriate == [1]
-    assert unit.accountability == "通报批评（回应不妥当）"  # a grade IV case is not proposed, the grade II one is
+    assert unit.found("回应不妥当") == [1]
+    assert unit.accountability == "通报批评（回应不妥当：#1 应对评估 2 分（红））"  # the grade IV case is not proposed
 
 
 def test_an_answer_published_before_the_case_opened_is_no_sign_off() -> None:
