@@ -681,11 +681,17 @@ def _shown_status(n: Any) -> str:
 
 
 def notification_dict(n: Any, config: Config) -> dict[str, Any]:
+    """A notification as `notifications list` shows it; times in the configured zone. ``next_attempt_at``: when the
+    outbox tries a waiting one next (for one being sent, when its claim lapses); None once sent or given up."""
+    from alerts.outbox import DUE_STATUSES, FAILED
+
     tz = config.settings.tz()
     return {"id": n.id, "case_id": n.case_id, "kind": n.kind, "channel": n.channel, "recipient": n.recipient,
             "status": _shown_status(n), "attempts": n.attempts,
             "scheduled_at": n.scheduled_at.astimezone(tz).isoformat(),
             "sent_at": n.sent_at.astimezone(tz).isoformat() if n.sent_at else None,
+            "next_attempt_at": n.next_attempt_at.astimezone(tz).isoformat() if n.status in DUE_STATUSES else None,
+            "given_up": n.status == FAILED,
             "title": (n.payload or {}).get("title"), "summary": (n.payload or {}).get("summary"),
             "escalation_level": (n.payload or {}).get("escalation_level"),
             "idempotency_key": n.idempotency_key, "last_error": n.last_error}
@@ -698,8 +704,8 @@ def notification_dict(n: Any, config: Config) -> dict[str, Any]:
 @click.option("--status", type=click.Choice(["pending", "sending", "retrying", "sent", RECORDED, "failed"]),
               default=None, help="sent: delivered; recorded: kept in the local file only (no channel secret set).")
 def notifications_list(as_json: bool, case_id: int | None, kind: str | None, status: str | None) -> None:
-    """Every notification: case, kind, channel, recipient, scheduled and sent times, status (and the last error
-    of one waiting to be retried or given up)."""
+    """Every notification: case, kind, channel, recipient, scheduled time, status, and when it was sent, when it is
+    tried next, or that it was given up (with the last error of one waiting to be retried or given up)."""
     from alerts.outbox import SENT
     from yuqing.db.models import Notification
 
@@ -723,10 +729,15 @@ def notifications_list(as_json: bool, case_id: int | None, kind: str | None, sta
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for r in rows:
-        sent = r["sent_at"][:16] if r["sent_at"] else "-"
+        if r["sent_at"]:
+            when = f"at {r['sent_at'][:16]}"
+        elif r["given_up"]:
+            when = "given up (`yuqing notifications retry` sends it again)"
+        else:
+            when = f"next try {r['next_attempt_at'][:16]}"
         click.echo(f"#{r['id']:<5} {r['scheduled_at'][:16]} {r['kind']:10} case {str(r['case_id'] or '-'):4} "
                    f"{r['channel']:8} "
-                   f"{r['recipient']:32} {r['status']:8} at {sent}"
+                   f"{r['recipient']:32} {r['status']:8} {when}"
                    + (f"  last error: {r['last_error'][:160]}" if r["last_error"] and r["status"] != SENT else ""))
     click.echo(f"{len(rows)} notification(s)")
 

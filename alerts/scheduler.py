@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Literal
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -32,6 +32,7 @@ from alerts.escalation import Escalator
 from alerts.outbox import OutboxWorker
 from alerts.pipeline import Pipeline
 from yuqing.clock import Clock
+from yuqing.db.models import ScheduleMark
 from yuqing.db.session import Database
 from yuqing.es.client import ES_ERRORS
 from yuqing.settings import Config
@@ -41,6 +42,9 @@ log = logging.getLogger(__name__)
 JOBSTORE_TABLE = "apscheduler_jobs"
 # How long Elasticsearch may be unreachable before the press office gets an operational alert.
 OUTAGE_ALERT_AFTER = timedelta(minutes=10)
+# The schedule mark of an Elasticsearch outage: since when the rules wait, and when the press office was told. In the
+# database, not in the process: a restart during the outage neither starts its clock again nor tells twice.
+SEARCH_OUTAGE_MARK = "search:unreachable"
 JOB_DEFAULTS = {"coalesce": True, "misfire_grace_time": None, "max_instances": 1}
 
 
@@ -57,8 +61,6 @@ class Runtime:
     crawl: Callable[[str], Any] | None = None
     runs: dict[str, int] = field(default_factory=dict)
     indices_ready: bool = True  # False when `yuqing run` started without Elasticsearch
-    search_down_since: datetime | None = None
-    outage_alerted: bool = False
 
     def count(self, job: str) -> None:
         self.runs[job] = self.runs.get(job, 0) + 1
@@ -113,17 +115,37 @@ def evaluate_job() -> str:
             rt.indices_ready = True
         report = rt.pipeline.evaluate()
     except ES_ERRORS as exc:
-        now = rt.clock.now()
-        rt.search_down_since = rt.search_down_since or now
-        log.warning("rules wait: Elasticsearch does not answer (%s) since %s", exc, rt.search_down_since)
-        if now - rt.search_down_since >= OUTAGE_ALERT_AFTER and not rt.outage_alerted:
-            rt.pipeline.alert_search_outage(rt.search_down_since)
-            rt.outage_alerted = True
+        _search_unreachable(rt, rt.pipeline, exc)
         return "Elasticsearch unreachable; rules wait"
-    rt.search_down_since, rt.outage_alerted = None, False
+    with rt.database.transaction() as session:
+        mark = session.get(ScheduleMark, SEARCH_OUTAGE_MARK)
+        if mark is not None:  # the outage is over; the next one has its own clock and alert
+            log.info("Elasticsearch answers again (unreachable since %s); the rules run", mark.at)
+            session.delete(mark)
     for line in report.lines:
         log.info("rules: %s", line)
     return f"{len(report.matches)} matches, {len(report.opened)} cases opened"
+
+
+def _search_unreachable(rt: Runtime, pipeline: Pipeline, exc: Exception) -> None:
+    """Note when Elasticsearch stopped answering (the first evaluation that failed, in any process) and, once it has
+    been down for OUTAGE_ALERT_AFTER, tell the press office — once per outage: the alert's key is the outage's start,
+    so an alert queued by a process killed before it noted it is not queued twice."""
+    now = rt.clock.now()
+    with rt.database.transaction() as session:
+        mark = session.get(ScheduleMark, SEARCH_OUTAGE_MARK)
+        if mark is None:
+            mark = ScheduleMark(key=SEARCH_OUTAGE_MARK, at=now, details={})
+            session.add(mark)
+        since, alerted = mark.at.astimezone(now.tzinfo), mark.details.get("alerted_at")
+    log.warning("rules wait: Elasticsearch does not answer (%s) since %s", exc, since)
+    if alerted or now - since < OUTAGE_ALERT_AFTER:
+        return
+    pipeline.alert_search_outage(since)
+    with rt.database.transaction() as session:
+        mark = session.get(ScheduleMark, SEARCH_OUTAGE_MARK)
+        if mark is not None:
+            mark.details = {**mark.details, "alerted_at": now.isoformat()}
 
 
 def outbox_job() -> str:

@@ -13,18 +13,25 @@ datasketch's MurmurHash3 pre-mix is left out because the shingle hash already mi
 post every numpy call counts.
 
 State is a sliding window (7 days by default, and at most ``max_entries`` posts) saved to a ``.npz``
-of plain arrays (no pickle), so a restart keeps it and a library upgrade cannot make it unreadable.
+of plain arrays (no pickle), so a restart keeps it and a library upgrade cannot make it unreadable. Between
+two saves, the posts added are appended to a journal beside it (``near_duplicates.npz.journal``, one JSON line
+a post): a save writes the whole window, too costly after every batch, an append writes only the batch, so a
+crawl killed in the middle loses none of the posts it had journaled; ``open`` replays the journal and ``save``
+empties it.
 """
 
 from __future__ import annotations
 
+import base64
 import heapq
 import json
 import logging
 import os
 import re
 import tempfile
+import time
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -141,6 +148,8 @@ class NearDuplicateIndex:
         self._entries: dict[str, _Entry] = {}
         self._expiry: list[tuple[float, str]] = []
         self._newest = float("-inf")
+        # Posts added since the last save or journal append: what the next append writes.
+        self._unjournaled: list[str] = []
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -205,6 +214,7 @@ class NearDuplicateIndex:
         bands = self._band_keys(signature)
         dup_of = self._match(signature, bands)
         self._insert(post_id, _Entry(ts, signature, bands, dup_of))
+        self._unjournaled.append(post_id)
         return dup_of
 
     def _insert(self, post_id: str, entry: _Entry) -> None:
@@ -270,10 +280,93 @@ class NearDuplicateIndex:
                     timestamps=np.array([self._entries[k].timestamp for k in keys], dtype=np.float64),
                     signatures=signatures,
                 )
+                fh.flush()
+                os.fsync(fh.fileno())
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        # Everything journaled is in the state now. (A kill before this line leaves journal lines that name posts
+        # the state holds: replaying them changes nothing.)
+        journal_path(path).unlink(missing_ok=True)
+        self._unjournaled.clear()
+
+    def append_journal(self, path: str | Path) -> int:
+        """Append the posts added since the last save or append to the journal of the state at ``path``; return
+        how many. Costs only those posts, so the crawl calls it after every batch: a kill (even -9, or a power cut:
+        the lines are synced) loses none of them. A failed write leaves the journal as it was and the posts
+        waiting for the next append."""
+        keys = [key for key in self._unjournaled if key in self._entries]  # (the window may have evicted some)
+        if not keys:
+            self._unjournaled.clear()
+            return 0
+        lines = "".join(
+            json.dumps([key, entry.dup_of, entry.timestamp,
+                        base64.b64encode(entry.signature.astype(np.uint32, copy=False).tobytes()).decode("ascii")],
+                       ensure_ascii=False) + "\n"
+            for key, entry in ((key, self._entries[key]) for key in keys)
+        ).encode("utf-8")
+        journal = journal_path(Path(path))
+        journal.parent.mkdir(parents=True, exist_ok=True)
+        with open(journal, "ab") as fh:
+            start = fh.tell()
+            try:
+                fh.write(lines)
+                fh.flush()
+                os.fsync(fh.fileno())
+            except OSError:
+                fh.truncate(start)  # no half line for the next append to continue
+                raise
+        self._unjournaled.clear()
+        return len(keys)
+
+    def _replay(self, path: Path) -> None:
+        """Add the posts of the journal (a previous process's, which it did not get to save). A last line cut short
+        (the process killed while writing it) is dropped and cut off the file. Any other line that does not read is
+        damage: it is skipped, the journal kept aside, what could be read saved at once, and the log says so."""
+        journal = journal_path(path)
+        raw = journal.read_bytes()
+        complete, _, torn = raw.rpartition(b"\n")
+        if torn:
+            log.warning("near-duplicate journal %s ends in a line cut short (a crawl stopped while writing it); "
+                        "dropped it: the post it named is linked again when it is next crawled", journal)
+            with open(journal, "r+b") as fh:
+                fh.truncate(len(complete) + 1 if complete else 0)
+        damaged: list[str] = []
+        replayed = 0
+        for number, line in enumerate(complete.split(b"\n") if complete else [], start=1):
+            try:
+                key, dup_of, ts, encoded = json.loads(line)
+                signature = np.frombuffer(base64.b64decode(encoded, validate=True), dtype=np.uint32).copy()
+                if not isinstance(key, str) or not isinstance(dup_of, str | None):
+                    raise ValueError(f"post ids {key!r} and {dup_of!r} are not text")
+                if len(signature) != self.num_perm:
+                    raise ValueError(f"a signature of {len(signature)} values for {key}, not {self.num_perm}")
+                ts = float(ts)
+            except (ValueError, TypeError) as exc:  # (a bad base64 is a ValueError)
+                damaged.append(f"line {number}: {exc}")
+                continue
+            if key in self._entries:
+                continue
+            self._newest = max(self._newest, ts)
+            self._evict()
+            self._insert(key, _Entry(ts, signature, self._band_keys(signature), dup_of or None))
+            replayed += 1
+        if not damaged:
+            if replayed:
+                log.info("near-duplicate journal %s: %d post(s) a previous crawl had not saved restored", journal,
+                         replayed)
+            return
+        kept = _keep_aside(journal)
+        log.error("near-duplicate journal %s has %d line(s) that cannot be read (%s); moved it to %s and kept the "
+                  "%d post(s) it could read: the posts of the damaged lines are linked again only when they are "
+                  "crawled again", journal, len(damaged), "; ".join(damaged[:3]), kept, replayed)
+        try:
+            self.save(path)
+        except OSError as exc:
+            log.error("could not save the near-duplicate state %s (%s): the posts read from the journal go to a new "
+                      "journal with the next batch", path, exc)
+            self._unjournaled.extend(self._entries)
 
     @classmethod
     def load(cls, path: str | Path) -> NearDuplicateIndex:
@@ -303,21 +396,39 @@ class NearDuplicateIndex:
 
     @classmethod
     def open(cls, path: str | Path, **params: Any) -> NearDuplicateIndex:
-        """Load the saved state at ``path`` if there is one, else start an empty index with ``params``.
+        """Load the saved state at ``path`` and replay its journal; without either, an empty index with ``params``.
 
-        An unreadable state file (cut short by a crash, an older schema) is kept beside as
-        ``*.unreadable`` and the index starts empty: near-duplicate links are degraded for one
-        window, the pipeline keeps running.
+        An unreadable state file (a disk filled while it was written, a copy gone wrong, an older schema) is kept
+        beside as ``*.damaged-<time>`` and the index starts from the journal alone: near-duplicate links are
+        degraded for one window, the crawl keeps running.
         """
         path = Path(path)
-        if not path.exists():
-            return cls(**params)
-        try:
-            return cls.load(path)
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-            aside = path.with_name(path.name + ".unreadable")
-            os.replace(path, aside)
-            log.warning(
-                "near-duplicate state %s is unreadable (%s); moved to %s, starting empty", path, exc, aside
-            )
-            return cls(**params)
+        index: NearDuplicateIndex | None = None
+        if path.exists():
+            try:
+                index = cls.load(path)
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+                kept = _keep_aside(path)
+                log.error("near-duplicate state %s cannot be read (%s: %s); moved it to %s and started without it: "
+                          "reposts of stories crawled before are counted as new stories until the window (7 days) "
+                          "has passed", path, type(exc).__name__, exc, kept)
+        if index is None:
+            index = cls(**params)
+        if journal_path(path).exists():
+            index._replay(path)
+        return index
+
+
+_JOURNAL_SUFFIX = ".journal"
+
+
+def journal_path(path: Path) -> Path:
+    """Where the posts added since the state at ``path`` was saved are appended."""
+    return path.with_name(path.name + _JOURNAL_SUFFIX)
+
+
+def _keep_aside(path: Path) -> Path:
+    """Move a damaged file out of the way, kept for inspection (``*.damaged-<unix time>``, as events.json.gz)."""
+    kept = path.with_name(f"{path.name}.damaged-{int(time.time())}")
+    os.replace(path, kept)
+    return kept

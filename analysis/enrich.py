@@ -233,10 +233,23 @@ class Enricher:
         self._dedup_lock = threading.Lock()
 
     def save_state(self) -> None:
-        """Persist the near-duplicate index (call when a crawl or batch ends) so a restart keeps it."""
+        """Save the whole near-duplicate index (call when a crawl ends), which empties its journal."""
         if self.dedup_path is not None and self.models.dedup is not None:
             with self._dedup_lock:
                 self.models.dedup.save(self.dedup_path)
+
+    def _journal_dedup(self, dedup: Any) -> None:
+        """Append the batch's posts to the near-duplicate journal before they are indexed, so a killed process
+        loses none it indexed (``save_state``, the whole window, is too costly after every batch). A failed write
+        costs no post: it is said, and the posts go with the next batch's append."""
+        if self.dedup_path is None:
+            return
+        with self._dedup_lock:
+            try:
+                dedup.append_journal(self.dedup_path)
+            except OSError as exc:
+                log.error("could not append to the near-duplicate journal beside %s (%s); tried again with the next "
+                          "batch, and the crawl's end saves the whole index", self.dedup_path, exc)
 
     # ------------------------------------------------------------------ lazy loading
 
@@ -345,6 +358,7 @@ class Enricher:
                 updates["dup_of"] = None
             updates["severity_cues"] = extract_cues(text).as_list()
             out[i] = post.model_copy(update=updates)
+        self._journal_dedup(dedup)
         return out
 
     def _step(self, name: str, post: Post, default: T, run: Callable[..., T], *args: Any) -> T:
@@ -400,7 +414,8 @@ def default_enricher() -> Enricher:
     """The process-wide enricher (one model load and one near-duplicate index per process).
 
     Its near-duplicate index lives in the state directory (``var/analysis/near_duplicates.npz``): loaded on
-    first use, saved by ``save_state`` (the crawler calls it when a crawl ends).
+    first use, each batch's posts appended to its journal, saved whole by ``save_state`` (the crawler calls it
+    when a crawl ends).
     """
     global _default
     if _default is None:

@@ -42,5 +42,6 @@ def warm_up() -> None:
 
 
 def save_state() -> None:
-    """Persist the process-wide near-duplicate index (call at the end of a crawl)."""
+    """Save the process-wide near-duplicate index whole (call at the end of a crawl; each batch's posts are
+    journaled as they are enriched)."""
     default_enricher().save_state()

@@ -5,7 +5,9 @@ in a worker thread, so the crawl keeps fetching meanwhile. If analysis cannot ru
 trained yet), posts are still de-identified and indexed, without ``analyzed_at``, for analysis to
 pick up later; a post that cannot even be de-identified is kept aside on disk and not marked seen. When Elasticsearch is unreachable, batches go to the durable spool and are replayed,
 oldest first, as soon as it answers. An item is marked seen only after it was indexed or spooled,
-so nothing is lost between the two; a repeat after a crash overwrites the same ``_id``.
+so nothing is lost between the two; a repeat after a crash overwrites the same ``_id``. The near-duplicate
+index journals each batch's posts as they are enriched, before they are indexed, and is saved whole when the
+crawl ends: a crawl killed midway leaves no indexed post out of it (a story's later copies still link to it).
 """
 
 from __future__ import annotations
@@ -354,7 +356,7 @@ def _warm_up_analysis() -> None:
 
 
 def _save_analysis_state() -> None:
-    """The near-duplicate index analysis keeps across crawls."""
+    """The near-duplicate index analysis keeps across crawls, saved whole (its journal emptied)."""
     from analysis.entry import save_state
 
     try:

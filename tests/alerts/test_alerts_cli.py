@@ -428,6 +428,46 @@ def test_retry_sends_the_notifications_once_the_cause_is_fixed(env: dict[str, st
                                                                .where(Notification.channel == "slack")))
 
 
+def test_the_list_says_when_a_waiting_notification_is_tried_next_and_which_were_given_up(
+        env: dict[str, str], database: Database) -> None:
+    """The list showed "retrying at -": not when the outbox would try again, nor, once failed, that it had given up."""
+    from alerts.notifiers import build_notifiers
+    from alerts.outbox import OutboxWorker
+    from tests.support.net import free_port
+    from tests.support.slack_emulator import DEFAULT_TOKEN
+    from yuqing.settings import load_config
+
+    settings_path = Path(env["YUQING_CONFIG_DIR"]) / "settings.yaml"
+    settings = yaml.safe_load(settings_path.read_text(encoding="utf-8"))
+    settings["notifications"]["slack"]["base_url"] = f"http://127.0.0.1:{free_port()}/api/"  # nobody answers there
+    settings_path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    env = {**env, "YUQING_SLACK_TOKEN": DEFAULT_TOKEN}
+    open_case(database)
+    yuqing(env, "notifications", "send")
+
+    def shown(n: Notification) -> str:
+        [line] = [ln for ln in yuqing(env, "notifications", "list")[1].splitlines() if ln.startswith(f"#{n.id} ")]
+        return line
+
+    with database.sessions() as session:
+        waiting = session.scalars(select(Notification).where(Notification.channel == "slack")).all()
+    assert waiting and all(n.status == "retrying" for n in waiting)
+    for n in waiting:  # in the configured zone (Asia/Shanghai), as the scheduled time
+        assert f"retrying next try {n.next_attempt_at.astimezone(TZ).isoformat()[:16]}" in shown(n)
+    [row] = [r for r in json.loads(yuqing(env, "notifications", "list", "--json")[1]) if r["id"] == waiting[0].id]
+    assert row["next_attempt_at"] == waiting[0].next_attempt_at.astimezone(TZ).isoformat() and not row["given_up"]
+
+    # the outbox gives up on them (one attempt allowed, none of the 24 hours' patience)
+    config = load_config(env["YUQING_CONFIG_DIR"])
+    later = ManualClock(max(n.next_attempt_at for n in waiting))
+    OutboxWorker(database, build_notifiers(config, env, clock=later), later, max_attempts=1,
+                 give_up_after_s=0).run_once()
+    line = shown(waiting[0])
+    assert "failed   given up (`yuqing notifications retry` sends it again)" in line and "next try" not in line
+    [row] = [r for r in json.loads(yuqing(env, "notifications", "list", "--json")[1]) if r["id"] == waiting[0].id]
+    assert row["given_up"] and row["next_attempt_at"] is None
+
+
 def test_a_case_is_handed_to_another_unit_from_the_command_line(env: dict[str, str], database: Database) -> None:
     case_id = open_case(database)
     code, out = yuqing(env, "cases", "reassign", str(case_id), "--unit", "a-nowhere", "--actor", "办公室",

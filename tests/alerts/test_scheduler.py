@@ -138,3 +138,50 @@ def test_the_run_log_is_in_the_configured_zone_without_apschedulers_per_job_line
     finally:
         root.handlers = saved
         executors.setLevel(before)
+
+
+def test_restarts_during_an_elasticsearch_outage_neither_start_its_clock_again_nor_tell_twice(
+        runtime: Runtime, config: Config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The outage's start lived in the process: restarted every few minutes, `yuqing run` never told the press office
+    (each restart started the 10 minutes again), and a restart after it had told made it tell again."""
+    from elasticsearch import Elasticsearch
+
+    from alerts.commands import build_pipeline
+    from alerts.scheduler import evaluate_job
+    from yuqing.es.indices import IndexLayout
+
+    down = Elasticsearch("http://127.0.0.1:9", request_timeout=2, max_retries=0)  # nothing listens on port 9
+    clock = runtime.clock
+    assert isinstance(clock, ManualClock)
+    databases: list[Database] = []
+
+    def restarted() -> None:
+        """A new `yuqing run` process: nothing of the last one's memory, the same database file."""
+        database = Database(runtime.database.url)
+        databases.append(database)
+        rt = Runtime(config, database, clock, Escalator(config), indices_ready=False)
+        rt.pipeline = build_pipeline(config, database, down, IndexLayout("yuqing-down"), clock, live=False,
+                                     state_dir=tmp_path)
+        set_runtime(rt)
+
+    def told() -> list[tuple[str, str, str]]:
+        return [(n.channel, n.recipient, n.payload["summary"].split("：")[0]) for n in notifications(runtime.database)
+                if n.idempotency_key.startswith("search-outage:")]
+
+    since = "Elasticsearch 自 2026-03-02 09:00 起无法连接"  # the outage's start, before the first restart
+    try:
+        # Three processes one after the other, evaluating every 6 minutes: 09:00 and 09:06; 09:12 and 09:18;
+        # 09:24, 09:30 and 09:36.
+        for evaluations in (2, 2, 3):
+            restarted()
+            for _ in range(evaluations):
+                assert evaluate_job() == "Elasticsearch unreachable; rules wait"
+                clock.advance(timedelta(minutes=6))
+            if clock.now() == MONDAY_9AM + timedelta(minutes=24):
+                # told at 09:12 of the outage's start, though no process had seen 10 minutes of it
+                assert sorted(told()) == [("email", "office@a.gov.example", since), ("slack", "#a-gov-office", since)]
+    finally:
+        for database in databases:
+            database.dispose()
+    # and the third process, down for 12 minutes by its own count at 09:36, does not tell again
+    assert sorted(told()) == [("email", "office@a.gov.example", since), ("slack", "#a-gov-office", since)]

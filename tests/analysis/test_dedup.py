@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.dedup import NearDuplicateIndex, normalise, shingle_hashes
+from analysis.dedup import NearDuplicateIndex, journal_path, normalise, shingle_hashes
 from yuqing.paths import SharedDataMissing, shared_data_file
 
 T0 = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
@@ -137,14 +137,67 @@ def test_similarity_estimate_follows_the_share_of_common_shingles() -> None:
         assert abs(estimate - true_jaccard) < 0.2
 
 
-def test_an_unreadable_state_file_is_set_aside_not_fatal(tmp_path: Path) -> None:
+def test_an_unreadable_state_file_is_set_aside_not_fatal(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "near_duplicates.npz"
     path.write_bytes(b"not a numpy archive")
     index = NearDuplicateIndex.open(path)
     assert len(index) == 0
-    assert (tmp_path / "near_duplicates.npz.unreadable").read_bytes() == b"not a numpy archive"
+    [kept] = tmp_path.glob("near_duplicates.npz.damaged-*")
+    assert kept.read_bytes() == b"not a numpy archive"
+    assert f"moved it to {kept}" in caplog.text
     with pytest.raises(ValueError):
-        NearDuplicateIndex.load(tmp_path / "near_duplicates.npz.unreadable")
+        NearDuplicateIndex.load(kept)
+
+
+def test_posts_added_after_the_last_save_come_back_from_the_journal(tmp_path: Path) -> None:
+    """Only a save kept the index: a process killed between two saves lost every post it had added since."""
+    path = tmp_path / "near_duplicates.npz"
+    index = NearDuplicateIndex()
+    index.add("orig", FIRE, T0)
+    index.save(path)
+    index.add("crash", CRASH, T0 + timedelta(hours=1))
+    assert index.append_journal(path) == 1
+    assert index.append_journal(path) == 0, "a post is journaled once"
+    # killed here: no save
+    restored = NearDuplicateIndex.open(path)
+    assert len(restored) == 2
+    assert restored.add("crash-copy", f"转发：{CRASH}", T0 + timedelta(hours=2)) == "crash"
+    restored.save(path)
+    assert not journal_path(path).exists(), "a save holds everything the journal held"
+    assert len(NearDuplicateIndex.open(path)) == 3
+
+
+def test_a_journal_line_cut_short_by_a_kill_is_dropped_and_the_rest_kept(tmp_path: Path) -> None:
+    path = tmp_path / "near_duplicates.npz"
+    index = NearDuplicateIndex()
+    index.add("orig", FIRE, T0)
+    index.append_journal(path)
+    with journal_path(path).open("ab") as fh:
+        fh.write(b'["half", null, 17')  # the process died in the middle of this write
+    restored = NearDuplicateIndex.open(path)
+    assert "orig" in restored and len(restored) == 1
+    restored.add("crash", CRASH, T0)
+    restored.append_journal(path)  # continues on a line of its own
+    again = NearDuplicateIndex.open(path)
+    assert "orig" in again and "crash" in again
+
+
+def test_a_damaged_journal_is_set_aside_and_every_line_it_could_read_kept(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "near_duplicates.npz"
+    index = NearDuplicateIndex()
+    index.add("orig", FIRE, T0)
+    index.append_journal(path)
+    with journal_path(path).open("ab") as fh:
+        fh.write(b"garbage in the middle\n")
+    index.add("crash", CRASH, T0)
+    index.append_journal(path)
+    restored = NearDuplicateIndex.open(path)
+    assert "orig" in restored and "crash" in restored
+    [kept] = tmp_path.glob("near_duplicates.npz.journal.damaged-*")
+    assert f"moved it to {kept}" in caplog.text and "line 2" in caplog.text
+    again = NearDuplicateIndex.open(path)
+    assert "orig" in again and "crash" in again, "what it could read is saved at once"
 
 
 def _zhengwu(limit: int) -> list[tuple[str, str]]:
