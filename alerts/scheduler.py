@@ -30,7 +30,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from alerts.escalation import Escalator
 from alerts.outbox import OutboxWorker
-from alerts.pipeline import Pipeline
+from alerts.pipeline import EvaluationReport, Pipeline
 from yuqing.clock import Clock
 from yuqing.db.models import ScheduleMark
 from yuqing.db.session import Database
@@ -109,14 +109,22 @@ def evaluate_job() -> str:
     rt.count("evaluate")
     if rt.pipeline is None:
         return "no pipeline"
+    report = _evaluate(rt, rt.pipeline)
+    if report is None:
+        return "Elasticsearch unreachable; rules wait"
+    return f"{len(report.matches)} matches, {len(report.opened)} cases opened"
+
+
+def _evaluate(rt: Runtime, pipeline: Pipeline) -> EvaluationReport | None:
+    """One evaluation, with the outage noted when Elasticsearch does not answer (None) and cleared when it does."""
     try:
         if not rt.indices_ready:
-            rt.pipeline.layout.ensure(rt.pipeline.es)
+            pipeline.layout.ensure(pipeline.es)
             rt.indices_ready = True
-        report = rt.pipeline.evaluate()
+        report = pipeline.evaluate()
     except ES_ERRORS as exc:
-        _search_unreachable(rt, rt.pipeline, exc)
-        return "Elasticsearch unreachable; rules wait"
+        _search_unreachable(rt, pipeline, exc)
+        return None
     with rt.database.transaction() as session:
         mark = session.get(ScheduleMark, SEARCH_OUTAGE_MARK)
         if mark is not None:  # the outage is over; the next one has its own clock and alert
@@ -124,7 +132,7 @@ def evaluate_job() -> str:
             session.delete(mark)
     for line in report.lines:
         log.info("rules: %s", line)
-    return f"{len(report.matches)} matches, {len(report.opened)} cases opened"
+    return report
 
 
 def _search_unreachable(rt: Runtime, pipeline: Pipeline, exc: Exception) -> None:
@@ -165,14 +173,12 @@ def crawl_job(source: str) -> str:
     if rt.crawl is None:
         return "crawling unavailable"
     rt.crawl(source)
-    opened = 0
-    if rt.pipeline is not None:
-        report = rt.pipeline.evaluate()
-        opened = len(report.opened)
-        for line in report.lines:
-            log.info("rules: %s", line)
+    # An outage is noted as evaluate_job notes it (a crawl job's evaluation raised, and the outbox waited for its
+    # own period): the crawl has spooled what it found, and the rules wait.
+    report = _evaluate(rt, rt.pipeline) if rt.pipeline is not None else None
     sent = rt.outbox.run_once() if rt.outbox is not None else 0
-    return f"crawled {source}; {opened} cases opened, {sent} notifications sent"
+    opened = f"{len(report.opened)} cases opened" if report is not None else "rules wait (Elasticsearch unreachable)"
+    return f"crawled {source}; {opened}, {sent} notifications sent"
 
 
 # ----------------------------------------------------------------------------- the schedule

@@ -185,3 +185,28 @@ def test_restarts_during_an_elasticsearch_outage_neither_start_its_clock_again_n
             database.dispose()
     # and the third process, down for 12 minutes by its own count at 09:36, does not tell again
     assert sorted(told()) == [("email", "office@a.gov.example", since), ("slack", "#a-gov-office", since)]
+
+
+def test_a_crawl_job_during_an_outage_counts_toward_it_and_still_sends(
+        runtime: Runtime, config: Config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A crawl job's evaluation raised when Elasticsearch was down: the job failed with a traceback, its outbox run
+    was skipped, and the outage was never noted — with crawls every few minutes and no evaluate job between them,
+    the press office was not told."""
+    from elasticsearch import Elasticsearch
+
+    from alerts.commands import build_pipeline
+    from alerts.scheduler import OUTAGE_ALERT_AFTER, crawl_job
+    from yuqing.es.indices import IndexLayout
+
+    down = Elasticsearch("http://127.0.0.1:9", request_timeout=2, max_retries=0)  # nothing listens on port 9
+    runtime.pipeline = build_pipeline(config, runtime.database, down, IndexLayout("yuqing-down"), runtime.clock,
+                                      live=False, state_dir=tmp_path)
+    crawled: list[str] = []
+    runtime.crawl = crawled.append
+    assert crawl_job("demo_news") == ("crawled demo_news; rules wait (Elasticsearch unreachable), "
+                                      "0 notifications sent")
+    runtime.clock.advance(OUTAGE_ALERT_AFTER)
+    crawl_job("demo_news")
+    told = [n for n in notifications(runtime.database) if n.idempotency_key.startswith("search-outage:")]
+    assert {(n.channel, n.recipient) for n in told} == {("slack", "#a-gov-office"), ("email", "office@a.gov.example")}
+    assert crawled == ["demo_news", "demo_news"]
