@@ -58,8 +58,21 @@ class ArticleSpider(SourceSpider):
             yield next_request
 
     def article_request(self, url: str, **hints: Any) -> Any:
-        """``hints``: title, published_at (ISO), author, text the listing gave (title and time win over the page's)."""
-        return self.item_request(url, self.parse_article, yuqing_hints=hints)
+        """``hints``: title, published_at (ISO), author, text the listing gave (title and time win over the page's).
+        They wait in the request queue de-identified: a resumable crawl (JOBDIR) pickles it to disk and a distributed
+        one keeps it in Redis, where a feed's teaser with a phone number must not land. Masking is idempotent, so
+        enrichment masks the post built from them as it would the raw hints."""
+        return self.item_request(url, self.parse_article, yuqing_hints=self._deidentified(hints))
+
+    def _deidentified(self, hints: dict[str, Any]) -> dict[str, Any]:
+        if not any(hints.get(k) for k in ("title", "text", "author")):
+            return hints
+        from analysis.entry import deidentify_only  # (imported on first use: it loads the analysis stage)
+
+        listed = Post(id="listing", source=self.spec.name, fetched_at=self.now(), title=hints.get("title"),
+                      text=hints.get("text") or "", author=hints.get("author"))
+        masked = deidentify_only(listed)
+        return {**hints, "title": masked.title, "text": masked.text, "author": masked.author}
 
     async def parse_article(self, response: Response) -> AsyncIterator[Post]:
         key = response.meta.get("yuqing_key") or response.url

@@ -151,3 +151,53 @@ def test_a_resumable_crawls_queue_on_disk_holds_no_raw_personal_data(crawl_env: 
     texts = sorted(d["text"] for d in crawl_env.docs("long_weibo"))
     assert texts == [f"小区{pid}停水三天没人管，物业联系电话138****5678一直打不通，老人孩子只能下楼提水，希望有关部门尽快处理。"
                      for pid in LONG_POSTS]
+
+
+ESTATES = ("丽景苑", "翠湖园", "金桂苑")
+
+
+class _TeaserFeed(JsonHandler):
+    """A feed whose entries are teasers with a phone number; each article page first copies the crawl's queue on
+    disk (JOBDIR), as it stands while the other articles wait in it."""
+
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        path = urlsplit(self.path).path
+        if path == "/feed.xml":
+            items = "".join(f"<item><title>A3区{e}停水三天</title><link>{self.owner.base_url}/a/{n}.html</link>"
+                            f"<description>业主王建国{PHONE}反映停水</description></item>" for n, e in enumerate(ESTATES))
+            self.reply(200, f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+                            f"{items}</channel></rss>".encode(), [("Content-Type", "application/rss+xml")])
+        elif path.startswith("/a/"):
+            self.owner.snapshots.append(b"".join(
+                p.read_bytes() for p in sorted(self.owner.jobdir.rglob("*")) if p.is_file()))
+            estate = ESTATES[int(path.removeprefix("/a/").removesuffix(".html"))]
+            body = (f"<html><head><title>停水</title></head><body><article><p>{estate}小区停水三天没人管，业主王建国联系电话"
+                    f"{PHONE}，{estate}的老人孩子只能下楼提水，希望有关部门尽快处理。</p></article></body></html>")
+            self.reply(200, body.encode(), [("Content-Type", "text/html; charset=utf-8")])
+        elif path == "/robots.txt":
+            self.reply(200, b"User-agent: *\nAllow: /\n", [("Content-Type", "text/plain")])
+        else:
+            self.reply(404, {"ok": 0})
+
+
+def test_a_feeds_teasers_wait_in_the_queue_on_disk_de_identified(crawl_env: CrawlEnv) -> None:
+    """A feed's teaser travels with the request for its article (the title wins over the page's); a resumable crawl
+    pickled it to disk raw, a name and phone number included."""
+    server = LocalHttpServer(_TeaserFeed).start()
+    server.jobdir = crawl_env.home / "crawler" / "jobs" / "teasers"  # type: ignore[attr-defined]
+    server.snapshots = []  # type: ignore[attr-defined]
+    try:
+        crawl_env.set_sources([{"name": "teasers", "type": "rss", "start_urls": [f"{server.base_url}/feed.xml"],
+                                "region": {"province": "湖南省", "city": "A市"}}])
+        result = crawl_env.crawl("teasers", settings={"CONCURRENT_REQUESTS": 1, "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+                                                      "DOWNLOAD_DELAY": 0})
+    finally:
+        server.stop()
+    assert result.source("teasers")["finish_reason"] == "finished", result.stderr[-3000:]
+    snapshots: list[bytes] = server.snapshots  # type: ignore[attr-defined]
+    assert len(snapshots) == len(ESTATES) and any(b"/a/" in s for s in snapshots), "articles waited in the queue"
+    assert not [s for s in snapshots if PHONE.encode() in s or "王建国".encode() in s]
+    assert any(b"138****5678" in s for s in snapshots), "... with their teasers, masked"
+    docs = crawl_env.docs("teasers")
+    assert sorted(d["title"] for d in docs) == sorted(f"A3区{e}停水三天" for e in ESTATES)
+    assert all("138****5678" in d["text"] and "王建国" not in d["text"] for d in docs)
