@@ -81,3 +81,17 @@ def as_text(value: Any) -> str | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return None
+
+
+_DIGIT = re.compile(r"\d")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def value_shape(value: Any, limit: int = 40) -> str:
+    """How a value a site sent is written, for a log line, without what it says: digits as 9, letters and characters
+    as x (2019-05-12 → 9999-99-99, 昨天 08:10 → xx 99:99). A field read from the wrong place may hold a phone number
+    or a name, and logs are shown unmasked."""
+    if not isinstance(value, str):
+        return type(value).__name__
+    shape = _LETTER.sub("x", _DIGIT.sub("9", value[:limit]))
+    return repr(shape + ("…" if len(value) > limit else ""))

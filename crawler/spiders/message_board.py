@@ -16,6 +16,7 @@ from scrapy.http import Response
 
 from crawler.spiders.articles import ArticleSpider
 from crawler.spiders.base import selected_text
+from crawler.text import value_shape
 from yuqing.contract import Post, Reply
 from yuqing.timeparse import parse_time
 
@@ -140,13 +141,13 @@ class MessageBoardSpider(ArticleSpider):
         if fields["reply"]:
             replied = parse_time(fields["reply_time"] or "", now=now, tz=self.tz)
             if replied is None:
-                self.partial("reply_time", url, f"unreadable {fields['reply_time']!r}")
+                self.partial("reply_time", url, f"unreadable, written as {value_shape(fields['reply_time'])}")
             reply = Reply(text=fields["reply"], replied_at=replied, replier=fields["replier"])
         for field in ("author", "published_at", "content"):
             if not fields[field]:
                 self.partial(field, url, "not found on the page")
         if fields["published_at"] and published is None:
-            self.partial("published_at", url, f"unreadable {fields['published_at']!r}")
+            self.partial("published_at", url, f"unreadable, written as {value_shape(fields['published_at'])}")
         post = self.make_post(
             response.meta.get("yuqing_key") or url,
             url=url,

@@ -55,7 +55,8 @@ class RssSpider(ArticleSpider):
         url = response.urljoin(link) if link else (guid if guid.startswith(("http://", "https://")) else None)
         key = url or guid
         if not key:
-            self.skip("no_link", response.url, f"entry {entry.get('title')!r} has neither link nor id")
+            self.skip("no_link", response.url, f"an entry (title of {len(entry.get('title') or '')} characters) has neither "
+                                                 "link nor id")
             return
         title = html_to_text(entry.get("title")) or None
         contents = entry.get("content") or []

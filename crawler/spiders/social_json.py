@@ -18,7 +18,7 @@ from scrapy.http import Response
 
 from crawler.encoding import decoded_text
 from crawler.spiders.base import SourceSpider
-from crawler.text import as_text, html_to_text, json_path, parse_count
+from crawler.text import as_text, html_to_text, json_path, parse_count, value_shape
 from yuqing.contract import Engagement, Post
 from yuqing.settings import SourceSpec
 from yuqing.timeparse import parse_time
@@ -137,7 +137,7 @@ class SocialJsonSpider(SourceSpider):
             texts[name] = value
         published = read_time(self.field(item, "published_at"), self)
         if published is None:
-            self.partial("published_at", where, f"unreadable {self.field(item, 'published_at')!r}")
+            self.partial("published_at", where, f"unreadable, written as {value_shape(self.field(item, 'published_at'))}")
         engagement = Engagement(**{name: parse_count(self.field(item, name)) for name in _COUNTS})
         return self.make_post(
             key,

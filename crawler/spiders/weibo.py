@@ -25,7 +25,7 @@ from twisted.python.failure import Failure
 
 from crawler.spiders.base import SEEN_BEFORE, SourceSpider
 from crawler.spiders.social_json import load_json, with_page
-from crawler.text import as_text, html_to_text, parse_count
+from crawler.text import as_text, html_to_text, parse_count, value_shape
 from yuqing.contract import Engagement, Post, Region
 from yuqing.timeparse import parse_time
 
@@ -218,7 +218,7 @@ class WeiboSpider(SourceSpider):
         created = blog.get("created_at")
         published = weibo_time(created, self.now(), self.tz)
         if published is None:
-            self.partial("published_at", where, f"unreadable created_at {created!r}")
+            self.partial("published_at", where, f"unreadable created_at, written as {value_shape(created)}")
         user: dict[str, Any] = blog["user"] if isinstance(blog.get("user"), dict) else {}
         author = as_text(user.get("screen_name"))
         if not author:

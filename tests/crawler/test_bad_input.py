@@ -104,3 +104,40 @@ def test_bad_input_is_skipped_or_partial_with_a_reason_and_the_crawl_goes_on(
     assert "城管集中整治占道经营" in {d.get("title") for d in crawl_env.docs("faults_sitemap")}
 
     assert "Traceback" not in result.stderr, "no error escaped as an exception"
+
+
+def test_a_logged_reason_shows_how_a_value_is_written_not_what_it_says(crawl_env: CrawlEnv) -> None:
+    """A field read from the wrong place (a forum's dateline path pointing at a contact line) and a feed entry without
+    a link were logged with their raw value: a phone number and a name in the crawl's log."""
+    from tests.support.net import JsonHandler, LocalHttpServer
+
+    phone = "13812345678"
+
+    class Forum(JsonHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            if self.path.startswith("/forum.json"):
+                self.reply(200, {"data": {"items": [{"tid": 7, "subject": "A3区小区停水", "message": "停水三天了",
+                                                     "dateline": f"联系人王建国{phone}"}]}})
+            elif self.path.startswith("/rss.xml"):
+                self.reply(200, ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+                                 f"<item><title>业主王建国{phone}反映停水</title></item></channel></rss>").encode(),
+                           [("Content-Type", "application/rss+xml")])
+            else:
+                self.reply(404, {"ok": 0})
+
+    server = LocalHttpServer(Forum).start()
+    try:
+        common = {"region": {"province": "湖南省", "city": "A市"}, "interval_minutes": 5, "obey_robots": False}
+        crawl_env.set_sources([
+            {"name": "forum", "type": "social_json", "start_urls": [f"{server.base_url}/forum.json"],
+             "items_path": "data.items", "field_paths": {"id": "tid", "title": "subject", "text": "message",
+                                                          "published_at": "dateline"}, **common},
+            {"name": "feed", "type": "rss", "start_urls": [f"{server.base_url}/rss.xml"], **common}])
+        result = crawl_env.crawl("forum", "feed")
+    finally:
+        server.stop()
+    assert result.stats("forum")["yuqing/partial/published_at"] == 1
+    assert result.stats("feed")["yuqing/skipped/no_link"] == 1
+    assert "unreadable, written as 'xxxxxx99999999999'" in result.stderr
+    assert "an entry (title of 20 characters) has neither link nor id" in result.stderr
+    assert phone not in result.stderr and "王建国" not in result.stderr
