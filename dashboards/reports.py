@@ -92,7 +92,7 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unav
                       _yes_no(v.responded, "是", "否", "待回应" if v.awaiting else "不考核"), _yes_no(v.on_time, "是", "否"),
                       _rate(v.hours_to_ack), _rate(v.hours_to_response), "、".join(map(deadline_kind_name, v.overdue_kinds)),
                       _rate(v.negative_before), _rate(v.negative_after),
-                      _yes_no(v.effective, "有效", f"不得力（{v.ineffective_because}）"), v.assessed_total if v.assessed_total is not None else "",
+                      _yes_no(v.effective, "有效", f"效果不佳（{v.ineffective_because}）"), v.assessed_total if v.assessed_total is not None else "",
                       f"{v.assessed_level.colour}（{v.assessed_level.verdict}）" if v.assessed_level else "",
                       v.assessors, cell_text(findings)])
     _percent_columns(units, (2, 3))

@@ -580,8 +580,8 @@ def test_the_workbooks_finding_columns_and_proposals_name_the_same_cases(
     header, *rows = book["逐案"].iter_rows(values_only=True)
     found = {row[0]: (row[header.index("效果")], row[header.index("问责认定")]) for row in rows}
     assert found[late][1] == "处置不得力：回应超时" and found[report][1] == "报告不及时：向上报告超时"
-    assert found[wave] == ("不得力（回应后出现次生舆情）", "处置不得力：回应后出现次生舆情")
-    assert found[minor_wave] == ("不得力（回应后出现次生舆情）", None)  # judged, listed, not proposed (grade IV)
+    assert found[wave] == ("效果不佳（回应后出现次生舆情）", "处置不得力：回应后出现次生舆情")
+    assert found[minor_wave] == ("效果不佳（回应后出现次生舆情）", None)  # judged, listed, not proposed (grade IV)
 
 
 def _brief_cases(content: bytes) -> dict[str, list[str]]:
