@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -169,12 +169,12 @@ def _summary(case: Case, config: Config) -> str:
 def queue(session: Session, *, case: Case | None, kind: str, recipients: list[tuple[str, str]], payload: dict,
           key: str, at: datetime) -> list[Notification]:
     """Put one notification per recipient into the outbox, in the caller's transaction, deduplicated by key."""
-    from alerts.outbox import enqueue
+    from alerts.outbox import bounded_key, enqueue
 
     out = []
     for channel, recipient in recipients:
         row = enqueue(session, case_id=case.id if case is not None else None, kind=kind, channel=channel,
-                      recipient=recipient, payload=payload, idempotency_key=f"{key}:{channel}:{recipient}",
+                      recipient=recipient, payload=payload, idempotency_key=bounded_key(f"{key}:{channel}:{recipient}"),
                       scheduled_at=at)
         if row is not None:
             out.append(row)
@@ -259,8 +259,10 @@ def _record_deadlines(session: Session, case: Case, config: Config, at: datetime
 
 
 def _alert(session: Session, case: Case, config: Config, at: datetime, *, reason: str,
-           units: list[str] | None = None, handed_over: bool = False) -> list[Notification]:
-    """Alert the responsible unit and the joint units (or ``units``), then mark the case notified."""
+           units: list[str] | None = None, handed_over: bool = False, baseline: bool = True) -> list[Notification]:
+    """Alert the responsible unit and the joint units (or ``units``), then mark the case notified. ``baseline``:
+    growth is counted from what was alerted now — not when only units joining were told (the responsible unit
+    never heard of the event doubling after a rumour's 公安 and 网信 were told)."""
     by_id = {u.id: u for u in config.units.units}
     targets = units if units is not None else [case.unit_id, *case.joint_unit_ids]
     case.summary = _summary(case, config)
@@ -274,7 +276,8 @@ def _alert(session: Session, case: Case, config: Config, at: datetime, *, reason
         sent += queue(session, case=case, kind="alert", recipients=unit_recipients(by_id[unit_id]),
                       payload={**payload, "recipient_unit": unit_id, "recipient_role": role},
                       key=f"alert:{case.id}:{case.alert_seq}:{unit_id}", at=at)
-    case.alerted_volume, case.alerted_grade = case.volume, case.grade
+    if baseline:
+        case.alerted_volume, case.alerted_grade = case.volume, case.grade
     return sent
 
 
@@ -345,11 +348,13 @@ def open_or_update_case(session: Session, event: Event, rule: RuleSpec | str, co
                details={"recipients": [f"{n.channel}:{n.recipient}" for n in sent]})
         return CaseUpdate(case, opened=True, notifications=sent)
     labels = labels_for(event, districts=districts, rule=case.rule, source=source, rumour_cues=rumour_cues)
-    update = _update(session, case, event, rule_name, config, now, why, source_type)
-    before = (case.unit_id, list(case.joint_unit_ids))
-    update.notifications += _follow_route(session, case, labels, router, config, now)
+    before = (case.unit_id, list(case.joint_unit_ids), list(case.districts or []))
+    update = _update(session, case, event, rule_name, config, now, why, source_type,
+                     follow=lambda news: _follow_route(session, case, labels, router, config, now, news))
     if case.unit_id != before[0]:
-        update.rerouted.append(f"handed up from {before[0]} to {case.unit_id} (spread to {'、'.join(case.districts)})")
+        spread = [d for d in case.districts if d not in before[2]]
+        update.rerouted.append(f"handed up from {before[0]} to {case.unit_id}"
+                               + (f" (spread to {'、'.join(spread)})" if spread else ""))
     joined = [u for u in case.joint_unit_ids if u not in before[1] and u != before[0]]
     if joined:
         update.rerouted.append(f"now also informs {', '.join(joined)}")
@@ -357,7 +362,10 @@ def open_or_update_case(session: Session, event: Event, rule: RuleSpec | str, co
 
 
 def _update(session: Session, case: Case, event: Event, rule_name: str, config: Config, now: datetime,
-            why: str, source_type: str | None = None) -> CaseUpdate:
+            why: str, source_type: str | None = None,
+            follow: Callable[[str], tuple[list[Notification], set[str]]] | None = None) -> CaseUpdate:
+    """Refresh an open case from its event. ``follow`` routes it again (``_follow_route``) once a growth has
+    reopened it and before the growth alert, so a hand-up carries the growth and no unit hears twice."""
     new_grade = event.grade.value if event.grade else case.grade
     graver = _graver(new_grade, case.alerted_grade)
     regrowth = config.policy.regrowth
@@ -380,7 +388,7 @@ def _update(session: Session, case: Case, event: Event, rule_name: str, config: 
         if sensitive:  # a cue that makes it sensitive (deaths, officials named …) is there now
             _record_deadlines(session, case, config, now, sensitive, "敏感舆情：按敏感线索自此起算期限")
     if not (graver or grown):
-        return CaseUpdate(case, opened=False)
+        return CaseUpdate(case, opened=False, notifications=follow("")[0] if follow is not None else [])
     reasons = []
     if graver:
         reasons.append(f"等级由{case.alerted_grade + ' 级' if case.alerted_grade else '未定级'}升至 {new_grade} 级")
@@ -399,50 +407,69 @@ def _update(session: Session, case: Case, event: Event, rule_name: str, config: 
         added = _add_deadlines(session, case, config, now, case.title)
         _record_deadlines(session, case, config, now, added, f"级别升为 {case.grade}（重大）：重大事件的期限自此起算")
         _join_units(session, case, config, now)
-    sent = _alert(session, case, config, now, reason=growth)
+    followed, told = follow(growth) if follow is not None else ([], set())
+    rest = [u for u in [case.unit_id, *case.joint_unit_ids] if u is not None and u not in told]
+    sent = _alert(session, case, config, now, reason=growth, units=rest) if rest else []
+    if told:  # the units told by the hand-up heard of the growth with it; the rest hear of it now
+        case.alerted_volume, case.alerted_grade = case.volume, case.grade
     record(session, case, at=now, actor=SYSTEM, action="re-alerted",
-           reason=f"事态扩大告警已排队发往 {len(sent)} 个接收方",
-           details={"recipients": [f"{n.channel}:{n.recipient}" for n in sent]})
-    return CaseUpdate(case, opened=False, grew=True, notifications=sent)
+           reason=f"事态扩大告警已排队发往 {len(sent) + len(followed)} 个接收方",
+           details={"recipients": [f"{n.channel}:{n.recipient}" for n in [*followed, *sent]]})
+    return CaseUpdate(case, opened=False, grew=True, notifications=[*followed, *sent])
 
 
 def _follow_route(session: Session, case: Case, labels: CaseLabels, router: Router, config: Config,
-                  now: datetime) -> list[Notification]:
-    """Route the case again as its event now stands. An event that spread to more districts goes one level up
-    (涉及多个地方的，上级主管部门为第一责任主体, 61号; domain.md §4: a case spanning districts goes to the city
-    unit): the unit above is handed it, and the district unit stays informed. Units the route now names — a
-    rumour's 公安 and 网信 — are informed. A person's 转办 is not overridden, nor a case already answered moved."""
-    spread = [d for d in labels.districts if d not in (case.districts or [])]
+                  now: datetime, news: str = "") -> tuple[list[Notification], set[str]]:
+    """Route the case again as its event now stands; return the notifications and the units they told.
+
+    - A case spanning districts goes one level up (涉及多个地方的，上级主管部门为第一责任主体, 61号; domain.md §4): when
+      the route now names a unit above the case's, the case is handed to it (with ``news``, a growth, in the same
+      alert) and the district unit stays informed. A person's 转办 is not overridden, and an answered or closed case
+      is not moved — until growth reopens it.
+    - A rumour's 公安 and 网信 are informed once, whoever holds the case; so are units the route now adds for the
+      unit that holds it (a keyword's also_kinds).
+    """
+    had = list(case.districts or [])
+    spread = [d for d in labels.districts if d not in had]
     if spread:
-        case.districts = [*(case.districts or []), *spread]
-        labels = replace(labels, districts=tuple(case.districts))
+        case.districts = [*had, *spread]
+    labels = replace(labels, districts=tuple(case.districts or []))
     decision = router.route(labels)
     sent: list[Notification] = []
+    told: set[str] = set()
     handed_by_person = any(e.action == "reassigned" and e.actor != SYSTEM for e in case.events)
     above = [u.id for u in router.chain(case.unit_id or "")[1:]]
-    if spread and decision.unit_id != case.unit_id:
-        if decision.unit_id in above and not handed_by_person and case.state in UNANSWERED:
-            receiver = next((s for s in decision.steps if s["step"] == "receiver"), {})
-            sent += reassign(session, case.id, SYSTEM, now, decision.unit_id,
-                             f"事态蔓延至{'、'.join(spread)}：{receiver.get('reason', '')}", config, keep_previous=True)
-        else:
-            record(session, case, at=now, actor=SYSTEM, action="spread",
-                   reason=f"事态蔓延至{'、'.join(spread)}；路由现指向 {decision.unit_id}，案件仍由 {case.unit_id} 承办"
-                          + ("（已人工转办）" if handed_by_person else "（已回应或已结案）"
-                             if case.state not in UNANSWERED else ""),
-                   details={"districts": case.districts, "route_unit": decision.unit_id})
-    if decision.unit_id != case.unit_id or case.state == CLOSED:
-        return sent
-    new = [u for u in decision.joint_unit_ids if u != case.unit_id and u not in case.joint_unit_ids]
+    if decision.unit_id in above and not handed_by_person and case.state in UNANSWERED:
+        receiver = next((s for s in decision.steps if s["step"] == "receiver"), {})
+        where = f"事态蔓延至{'、'.join(spread)}" if spread else f"事态涉及{'、'.join(case.districts or [])}"
+        sent += reassign(session, case.id, SYSTEM, now, decision.unit_id,
+                         f"{where}：{receiver.get('reason', '')}" + (f"；{news}" if news else ""), config,
+                         keep_previous=True)
+        told = {str(n.payload["recipient_unit"]) for n in sent}
+    elif spread and had and decision.unit_id != case.unit_id:
+        record(session, case, at=now, actor=SYSTEM, action="spread",
+               reason=f"事态蔓延至{'、'.join(spread)}；路由现指向 {decision.unit_id}，案件仍由 {case.unit_id} 承办"
+                      + ("（已人工转办）" if handed_by_person else "（已回应或已结案，再次扩大时上提）"
+                         if case.state not in UNANSWERED and decision.unit_id in above else ""),
+               details={"districts": case.districts, "route_unit": decision.unit_id})
+    if case.state == CLOSED:
+        return sent, told
+    wanted = router.rumour_units(labels)
+    if decision.unit_id == case.unit_id:
+        steps = {s["unit"]: s["reason"] for s in decision.steps if s["step"] == "joint"}
+        wanted = [*wanted, *steps.items()]
+    new = list(dict.fromkeys(u for u, _ in wanted if u != case.unit_id and u not in case.joint_unit_ids))
     if not new:
-        return sent
-    steps = [s for s in decision.steps if s["step"] == "joint" and s["unit"] in new]
+        return sent, told
+    why = {u: r for u, r in reversed(wanted)}
+    steps_added = [{"step": "joint", "unit": u, "reason": why[u]} for u in new]
     case.joint_unit_ids = [*case.joint_unit_ids, *new]
-    case.route_explanation = [*case.route_explanation, *steps]
-    reasons = "；".join(dict.fromkeys(s["reason"] for s in steps))
+    case.route_explanation = [*case.route_explanation, *steps_added]
+    reasons = "；".join(dict.fromkeys(why[u] for u in new))
     record(session, case, at=now, actor=SYSTEM, action="joint_units_added", reason=reasons, details={"units": new})
-    sent += _alert(session, case, config, now, reason=f"联动单位加入：{reasons}", units=new)
-    return sent
+    joined = _alert(session, case, config, now, reason=f"联动单位加入：{reasons}" + (f"；{news}" if news else ""),
+                    units=new, baseline=False)
+    return [*sent, *joined], told | set(new)
 
 
 def _answered_this_round(case: Case) -> bool:

@@ -10,12 +10,15 @@ several missed reminders of one deadline stands for them all).
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, selectinload
 
 from alerts.cases import (
@@ -38,6 +41,8 @@ from yuqing.contract import CASE_STATE_NAMES, MAJOR_GRADES, base_kind, deadline_
 from yuqing.db.models import Case, Deadline, ScheduleMark
 from yuqing.db.session import Database
 from yuqing.settings import Config, Unit
+
+log = logging.getLogger(__name__)
 
 # Escalation goes to the unit's leaders, then to the next up (see leader_chain; policy.yaml escalation): two steps.
 MAX_LEVELS = 2
@@ -219,10 +224,16 @@ class Escalator:
         with database.sessions() as session:
             ids = list(session.scalars(select(Case.id).where(Case.state != CLOSED).order_by(Case.id)))
         for case_id in ids:
-            with database.transaction() as session:
-                case = session.get(Case, case_id, with_for_update=True)
-                if case is not None:
-                    self._tick_case(session, case, now, report)
+            try:
+                with database.transaction() as session:
+                    case = session.get(Case, case_id, with_for_update=True)
+                    if case is not None:
+                        self._tick_case(session, case, now, report)
+            except (OperationalError, InterfaceError):
+                raise  # the database itself is gone: every case would fail alike
+            except Exception as exc:  # a defect in one case's duties must not stop every case after it
+                log.exception("tick: case %s failed and was rolled back; the other cases go on", case_id)
+                report.lines.append(f"case {case_id}: its duties failed ({type(exc).__name__}: {exc}); see the log")
         if digests:
             with database.transaction() as session:
                 self._digest(session, now, report)
@@ -341,8 +352,13 @@ class Escalator:
                                extra={"reason": why, "escalated_to": target.id, "escalated_to_name": target.name,
                                       "leaders": [p.name for p in target.leaders],
                                       "state": to_state or case.state})  # the state the message announces
+        keys = sorted(c.key for c in climbs)
+        # One step keeps its own key (a restart finds it sent); steps together get a short one of their own (the
+        # outbox takes keys up to 200 characters, and joined keys of a long-lived deployment's ids passed it).
+        key = keys[0] if len(keys) == 1 else (
+            f"escalation:{case.id}:together:{hashlib.sha1('+'.join(keys).encode()).hexdigest()[:20]}")
         sent = queue(session, case=case, kind="escalation", recipients=leader_recipients(target), payload=payload,
-                     key="+".join(c.key for c in climbs), at=now)
+                     key=key, at=now)
         deadlines = [c.deadline for c in climbs if c.deadline is not None]
         record(session, case, at=now, actor=SYSTEM, action="escalated", to_state=to_state,
                reason=f"第 {level} 级升级至{who}：{why}",

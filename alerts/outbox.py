@@ -26,6 +26,7 @@ Nothing is ever dropped silently: a row is either sent, still due, or failed wit
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import random
@@ -69,6 +70,17 @@ def as_aware(value: datetime) -> datetime:
 
 # ----------------------------------------------------------------------------- enqueue
 
+MAX_KEY_CHARS = 200
+
+
+def bounded_key(key: str) -> str:
+    """An idempotency key that fits the outbox (MAX_KEY_CHARS): a longer one keeps its start, for a reader, and ends
+    in a digest of the whole, so it stays unique and the same on every run. A leader's long e-mail address, or the
+    joined steps of one escalation, made a key too long, and the tick raised on it for every case after."""
+    if len(key) <= MAX_KEY_CHARS:
+        return key
+    return f"{key[:150]}#{hashlib.sha1(key.encode('utf-8')).hexdigest()}"
+
 
 def enqueue(session: Session, *, case_id: int | None, kind: str, channel: str, recipient: str,
             payload: dict[str, Any], idempotency_key: str, scheduled_at: datetime,
@@ -82,7 +94,7 @@ def enqueue(session: Session, *, case_id: int | None, kind: str, channel: str, r
     if kind not in KINDS:
         raise OutboxError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
     for name, value, limit in (("channel", channel, 16), ("recipient", recipient, 300),
-                               ("idempotency_key", idempotency_key, 200)):
+                               ("idempotency_key", idempotency_key, MAX_KEY_CHARS)):
         if not value or len(value) > limit:
             raise OutboxError(f"{name} must be 1..{limit} characters, got {value!r}")
     if not isinstance(payload, dict):

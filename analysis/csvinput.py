@@ -104,7 +104,8 @@ def _not_utf8(path: Path, exc: UnicodeDecodeError, row_start: int, standard_inpu
 def _shown(names: list[str]) -> str:
     """Column names for a message, each de-identified and cut to 20 characters: a file that lacks its header row
     has a post's fields there, phone numbers and names included."""
-    return ", ".join(repr(deidentify(n[:20]).text + ("…" if len(n) > 20 else "")) for n in names)
+    # masked before it is cut: a number cut in two is no longer recognised (138123456… showed nine digits)
+    return ", ".join(repr(deidentify(n[:200]).text[:20] + ("…" if len(n) > 20 else "")) for n in names)
 
 
 def _delimiter_hint(header: list[str]) -> str:

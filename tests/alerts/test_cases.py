@@ -648,3 +648,62 @@ def test_a_rumour_found_in_the_posts_later_informs_police_and_cyberspace(db: Dat
     assert all(n.payload["recipient_role"] == "joint" for n in told) and update.rerouted
     _update(db, config, clock, make_event(), districts=["A3区"], rumour_cues=("谣言",))
     assert len(notifications(db, kind="alert")) == 6  # told once
+
+
+def test_a_rumour_found_after_a_hand_over_or_without_a_district_still_informs_police_and_cyberspace(
+        db: Database, config: Config) -> None:
+    """A review: the rumour's units were added only while the route still named the case's unit, so after a
+    person's 转办, or once a case opened without a district got one, 公安 and 网信 were never told."""
+    from alerts.cases import reassign
+
+    clock = ManualClock(MONDAY_9AM)
+    case_id = _update(db, config, clock, make_event()).case.id
+    with db.transaction() as session:
+        reassign(session, case_id, "李主任", clock.now(), "a-edu", "全市统一部署", config)
+    _update(db, config, clock, make_event(), districts=["A3区"], rumour_cues=("谣言",))
+    assert {"a-police", "a-cac"} <= set(the_case(db).joint_unit_ids) and the_case(db).unit_id == "a-edu"
+    city = make_event("ev-city", district=None)
+    _update(db, config, clock, city)
+    _update(db, config, clock, city, districts=["A3区"], rumour_cues=("不实信息",))
+    assert {"a-police", "a-cac"} <= set(the_case(db, "ev-city").joint_unit_ids)
+    assert not any(e.action == "spread" for e in the_case(db, "ev-city").events)  # a district named, no spread
+
+
+def test_telling_units_that_join_does_not_put_off_the_responsible_units_growth_alert(db: Database,
+                                                                                     config: Config) -> None:
+    """A review: telling a rumour's 公安 and 网信 at 20 posts moved the growth baseline, and A3区教育局 never heard the
+    event pass twice the 12 posts it was told of."""
+    clock = ManualClock(MONDAY_9AM)
+    _update(db, config, clock, make_event(volume=12), districts=["A3区"])
+    _update(db, config, clock, make_event(volume=20), districts=["A3区"], rumour_cues=("谣言",))
+    update = _update(db, config, clock, make_event(volume=30), districts=["A3区"], rumour_cues=("谣言",))
+    assert update.grew
+    told = [n.recipient for n in notifications(db, kind="alert") if "信息量由 12 条增至 30 条" in n.payload["reason"]]
+    assert "#a3-edu" in told
+
+
+def test_a_spread_and_a_growth_together_reach_each_unit_once(db: Database, config: Config) -> None:
+    """A review: the growth alert went to A3区教育局, then the hand-up's to it again, and 市教育局's hand-up alert
+    did not say the event had doubled."""
+    clock = ManualClock(MONDAY_9AM)
+    _update(db, config, clock, make_event(volume=12), districts=["A3区"])
+    _update(db, config, clock, make_event(volume=40), districts=["A3区", "A5区"])
+    later = notifications(db, kind="alert", channel="slack")[1:]
+    assert sorted(n.recipient for n in later) == ["#a-edu", "#a3-edu"]
+    assert all("信息量由 12 条增至 40 条" in n.payload["reason"] and n.payload["handed_over"] for n in later)
+
+
+def test_a_spread_seen_while_answered_hands_the_case_up_when_growth_reopens_it(db: Database, config: Config) -> None:
+    """A review: the new district was noted while the case was answered, and when it reopened (次生舆情) nothing
+    new appeared, so the case spanning two districts stayed with the district unit."""
+    clock = ManualClock(MONDAY_9AM)
+    case_id = _update(db, config, clock, make_event(volume=12), districts=["A3区"]).case.id
+    with db.transaction() as session:
+        record_response(session, case_id, "a3-edu", clock.now(), "已责令整改", channel="weibo")
+    _update(db, config, clock, make_event(volume=14), districts=["A3区", "A5区"])
+    assert the_case(db).unit_id == "a3-edu"
+    assert any(e.action == "spread" and "再次扩大时上提" in e.reason for e in the_case(db).events)
+    clock.advance(timedelta(hours=30))
+    _update(db, config, clock, make_event(volume=60), districts=["A3区", "A5区"])
+    case = the_case(db)
+    assert case.unit_id == "a-edu" and case.state == "reopened" and "a3-edu" in case.joint_unit_ids

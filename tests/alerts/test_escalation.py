@@ -6,6 +6,7 @@ state, so ticking twice sends nothing twice and a tick after a long stop does wh
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from alerts.cases import acknowledge, close, open_or_update_case, record_response, reopen
@@ -354,3 +355,26 @@ def test_escalations_due_together_reach_the_same_leaders_once(db: Database, conf
     case = the_case(db)
     assert [e.details["level"] for e in case.events if e.action == "escalated"] == [1, 2]
     assert all(d.escalation_level == 2 for d in case.deadlines if d.overdue_at is not None)
+
+
+def test_a_leader_with_a_long_address_is_escalated_to_and_the_tick_goes_on(db: Database, config: Config) -> None:
+    """A review: the outbox refuses keys over 200 characters; the joined keys of steps due together, or a leader's
+    long e-mail address, made the tick raise on that case, on every tick, for every case after it."""
+    from yuqing.settings import Person
+
+    long_address = "director.of.the.education.bureau." + "a3" * 60 + "@edu.a3.gov.example"
+    units = config.units.model_copy(update={"units": [
+        u.model_copy(update={"leaders": [Person(name="A3区教育局局长", email=long_address)]}) if u.id == "a3-edu" else u
+        for u in config.units.units]})
+    config = dataclasses.replace(config, units=units)
+    clock = ManualClock(MONDAY_9AM)
+    open_case(db, config, clock, grade=Grade.II)
+    open_case(db, config, clock, event_id="ev-later", grade=Grade.III)
+    escalator = Escalator(config)
+    run_until(escalator, db, clock, hours=6, step_minutes=360)
+    sent = notifications(db, kind="escalation")
+    assert long_address in [n.recipient for n in sent]
+    assert {n.case_id for n in sent} == {the_case(db).id, the_case(db, "ev-later").id}
+    assert all(len(n.idempotency_key) <= 200 for n in sent)
+    escalator.tick(db, clock)
+    assert len(notifications(db, kind="escalation")) == len(sent)  # the same key again: nothing sent twice

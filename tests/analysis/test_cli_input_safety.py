@@ -345,6 +345,13 @@ def test_csv_columns_and_labels_named_in_a_message_are_de_identified(tmp_path: P
     headless.write_text("联系人张伟,电话13812345678\n学校食堂太差,13912345678\n", encoding="utf-8")
     result = CliRunner().invoke(predict_command, ["--model", "topic", "--data", str(headless)])
     assert result.exit_code != 0 and "no column 'text' (columns: '联系人张*', '电话138****5678')" in result.output
+    # a number the 20-character cut falls inside is masked first (a review: 138123456… showed nine digits)
+    cut = tmp_path / "cut.csv"
+    cut.write_text("小区业主刘建国联系电话13812345678,投诉人身份证430102199001011234\n学校食堂太差,13912345678\n",
+                   encoding="utf-8")
+    result = CliRunner().invoke(predict_command, ["--model", "topic", "--data", str(cut)])
+    assert result.exit_code != 0 and "138****" in result.output, result.output
+    assert "1381234" not in result.output and "4301021990" not in result.output, result.output
     rows = [{"content": f"第{i}号楼业主反映小区停水，联系电话1381234{i:04d}", "category": "停水" if i < 36 else
              "电话13912345678"} for i in range(40)]
     data = write_csv(tmp_path / "labelled.csv", rows)
