@@ -372,7 +372,8 @@ class Escalator:
     # ----------------------------------------------------------------------------- the daily digest
 
     def _digest(self, session: Session, now: datetime, report: TickReport) -> None:
-        """Once per digest time: each unit's leaders get the open cases of their unit and those below it."""
+        """Once per digest time: each unit's leaders get the open cases of their unit and those below it (a government
+        office's, those of the units it coordinates too)."""
         fire = last_fire_time(self.digest_trigger, now)
         if fire is None:
             return
@@ -386,6 +387,10 @@ class Escalator:
             if not unit.leaders:
                 continue
             below = self.router.descendants(unit.id)
+            # …and, for a government office, the units of its level and place it coordinates (属地管理: A3区's head,
+            # escalated to for A3区教育局's silence, read of its cases in the digest too; they hang under 市教育局)
+            for coordinated in self.router.coordinated_by(unit.id):
+                below |= self.router.descendants(coordinated.id)
             # 分级负责 as in escalation (leader_chain): a province's leaders read of the major cases below them,
             # not of every grade III case in every district (a review, 2026-11-27).
             mine = [c for c in cases if c.unit_id in below and (unit.level != "province" or c.grade in MAJOR_GRADES

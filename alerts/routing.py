@@ -292,6 +292,15 @@ class Router:
                 return office
         return None
 
+    def coordinated_by(self, office_id: str) -> list[Unit]:
+        """The units whose level's government office is ``office_id`` (A3区教育局, A3区应急管理局 … for A3区人民政府办公室)."""
+        out = []
+        for unit in self.units.units:
+            office = self.coordinating_office(unit)
+            if office is not None and office.id == office_id:
+                out.append(unit)
+        return out
+
     def _joint_flag(self, labels: CaseLabels, paths: list[str]) -> bool | None:
         """The ``joint`` setting of the deepest route on the decisive path that sets one."""
         flag = self.units.route.joint

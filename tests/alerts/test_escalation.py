@@ -148,13 +148,14 @@ def test_leaders_get_one_daily_digest_of_their_units_cases(db: Database, config:
     escalator = Escalator(config)
     run_until(escalator, db, clock, hours=24, step_minutes=30)
     digests = notifications(db, kind="digest", channel="slack")
-    # The district's, the city bureau's and the city's leaders; the province's only read of major cases (分级负责,
-    # as escalation: a review found its leaders sent every grade III case of every district).
-    assert {n.recipient for n in digests} == {"U0A3EDU01", "U0AEDU001", "U0ALEAD001"}
+    # The district bureau's, the district government's (escalated to for its silence, so told in the digest too: a
+    # review), the city bureau's and the city's leaders; the province's only read of major cases (分级负责, as
+    # escalation: a review found its leaders sent every grade III case of every district).
+    assert {n.recipient for n in digests} == {"U0A3EDU01", "U0A3LEAD01", "U0AEDU001", "U0ALEAD001"}
     assert all(n.scheduled_at == MONDAY_9AM + timedelta(hours=23) for n in digests)  # Tuesday 08:00
     assert "1 件" in digests[0].payload["summary"]
     escalator.digest(db, clock)
-    assert len(notifications(db, kind="digest", channel="slack")) == 3
+    assert len(notifications(db, kind="digest", channel="slack")) == 4
 
 
 def test_the_provinces_leaders_read_of_the_major_cases_below_them(db: Database, config: Config) -> None:

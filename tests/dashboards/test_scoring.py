@@ -16,7 +16,7 @@ from dashboards.app import create_app
 from dashboards.scoring import EvaluatorConfigError, Evaluators
 from tests.dashboards.test_dashboard_pages import NOW, cut, seed_cases
 from yuqing.clock import ManualClock
-from yuqing.db.models import CaseEvent, ResponseAssessment
+from yuqing.db.models import Case, CaseEvent, ResponseAssessment
 from yuqing.db.session import Database, upgrade
 from yuqing.es.indices import IndexLayout
 
@@ -142,7 +142,7 @@ def test_a_half_point_written_as_a_browser_may_write_it_is_a_score(site) -> None
 def test_the_case_page_shows_the_panels_mean_and_its_band_beside_each_score(site) -> None:  # type: ignore[no-untyped-def]
     """An evaluator review: the case page listed each evaluator's total and band, but not the panel's mean the
     evaluation judges 回应不妥当 on, so a 蓝 and an 橙 left the reader to work out the 黄 that counts."""
-    client, _, case_id = site
+    client, db, case_id = site
     client.post(f"/cases/{case_id}/assess", data={**SCORES, "passphrase": PASSPHRASE})  # 21.5 蓝
     client.post(f"/cases/{case_id}/assess", data={**SCORES, "response": "0", "transparency": "2", "credibility": "1",
                                                   "passphrase": "another-long-passphrase"})  # 9.5 红
@@ -151,6 +151,10 @@ def test_the_case_page_shows_the_panels_mean_and_its_band_beside_each_score(site
     assert "21.5 · 蓝（应对总体较为得体）" in table and "9.5 · 红（应对严重失当，存在重大缺陷）" in table
     mean = table[table.index('id="panel-mean"'):]
     assert "评估组平均（2 人" in mean and "15.5 · 黄（应对有待进一步加强）" in mean
+    # a grade III/IV case's panel grades the response; no accountability finding follows from it (a review)
+    with db.sessions() as session:
+        grade = session.get(Case, case_id).grade  # type: ignore[union-attr]
+    assert ("不作问责认定" in mean) == (grade not in ("I", "II"))
     assert 'class="flag"' not in mean  # the mean is not red, whatever one evaluator gave
     evaluator = client.get("/evaluator").text
     assert "15.5 分 · 黄（应对有待进一步加强）" in evaluator  # the same figure the evaluation judges on
