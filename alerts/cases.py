@@ -399,10 +399,11 @@ def _update(session: Session, case: Case, event: Event, rule_name: str, config: 
     record(session, case, at=now, actor=f"rule:{rule_name}", action="grew", reason=growth,
            details={"grade": case.grade, "previous_grade": old_grade, "volume": case.volume, "risk": case.risk})
     if case.state in ("responded", CLOSED):
-        why = ("回应后事态扩大（次生舆情）" if _answered_this_round(case)
+        answered = _answered_this_round(case)
+        why = ("回应后事态扩大（次生舆情）" if answered
                else "结案后事态扩大（未曾回应），重新打开")  # closed unanswered: there was no response to follow
         growth = f"{why}：{growth}"
-        _reopen(session, case, config, now, SYSTEM, growth, cues=event.severity_cues)
+        _reopen(session, case, config, now, SYSTEM, growth, cues=event.severity_cues, second_wave=answered)
     elif graver and case.grade in MAJOR_GRADES and old_grade not in MAJOR_GRADES:
         added = _add_deadlines(session, case, config, now, case.title)
         _record_deadlines(session, case, config, now, added, f"级别升为 {case.grade}（重大）：重大事件的期限自此起算")
@@ -706,13 +707,16 @@ def reopen(session: Session, case_id: int, actor: str, at: datetime, reason: str
 
 
 def _reopen(session: Session, case: Case, config: Config, at: datetime, actor: str, reason: str,
-            cues: Iterable[str] = ()) -> None:
+            cues: Iterable[str] = (), second_wave: bool = False) -> None:
+    """Reopen a case; ``second_wave``: its event grew after it was answered (次生舆情), which the evaluation counts
+    against the response."""
     case.reopen_count += 1
     case.closed_at = None
     case.notified_at = at
     case.escalation_level = 0
     case.escalated_at = None
-    record(session, case, at=at, actor=actor, action="reopened", to_state="reopened", reason=reason)
+    record(session, case, at=at, actor=actor, action="reopened", to_state="reopened", reason=reason,
+           details={"second_wave": True} if second_wave else None)
     if case.grade in MAJOR_GRADES:
         _join_units(session, case, config, at)
     added = _add_deadlines(session, case, config, at, case.title, cues=list(cues) or _cues_judged_before(case, config))

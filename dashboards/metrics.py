@@ -82,6 +82,7 @@ class CaseVerdict:
     handed_from: list[str] = field(default_factory=list)  # the units it was handed over from (转办), in order
     judged_deadlines: list[tuple[str, bool]] = field(default_factory=list)  # (kind, met on time) of those judged
     awaiting: bool = False  # unanswered, its response deadline still ahead: 待回应, not (yet) unanswered
+    reopened_after_answer: bool = False  # its event grew again after an answer and the case reopened (次生舆情)
 
     @property
     def assessed_level(self) -> assessment.Level | None:
@@ -103,7 +104,11 @@ class CaseVerdict:
     def effective(self) -> bool | None:
         """A response worked when no second wave followed and the negative share fell — or the talk died down
         (no posts after it), or there was no negative talk before and none after. None until the 24 h after the
-        response are over (the shares are shown as they stand meanwhile)."""
+        response are over (the shares are shown as they stand meanwhile). A case reopened because its event grew
+        again after the answer (次生舆情, found days later as well as within the 24 h) did not work, whatever the
+        shares."""
+        if self.reopened_after_answer:
+            return False
         if not self.effect_window_over or self.negative_before is None:
             return None
         if self.second_wave:
@@ -119,6 +124,8 @@ class CaseVerdict:
         """Why the response did not work, in the evaluator's words; None when it worked or is not judged."""
         if self.effective is not False:
             return None
+        if self.reopened_after_answer and not (self.effect_window_over and self.second_wave):
+            return "回应后事态再次扩大（次生舆情），案件重新打开"
         return "回应后出现次生舆情" if self.second_wave else "回应后负面占比未下降"
 
 
@@ -352,7 +359,9 @@ def judge_case(case: Case, now: datetime) -> CaseVerdict:
                        handed_from=[str((e.details or {}).get("from") or "") for e in case.events
                                     if e.action == "reassigned"],
                        judged_deadlines=[(d.kind, (met := _aware(d.met_at)) is not None and met <= _aware(d.due_at))
-                                         for d in judged], awaiting=awaiting)
+                                         for d in judged], awaiting=awaiting,
+                       reopened_after_answer=any(e.action == "reopened" and (e.details or {}).get("second_wave")
+                                                 for e in case.events))
 
 
 @dataclass(frozen=True)

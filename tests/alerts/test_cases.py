@@ -707,3 +707,29 @@ def test_a_spread_seen_while_answered_hands_the_case_up_when_growth_reopens_it(d
     _update(db, config, clock, make_event(volume=60), districts=["A3区", "A5区"])
     case = the_case(db)
     assert case.unit_id == "a-edu" and case.state == "reopened" and "a3-edu" in case.joint_unit_ids
+
+
+def test_a_case_reopened_for_secondary_public_opinion_is_judged_ineffective(db: Database, config: Config) -> None:
+    """domain.md §7: whether 次生舆情 followed the response. The evaluation looked at the 24 h after the answer
+    only; a case reopened three days later because its event doubled again was still judged to have worked."""
+    from dashboards.metrics import judge_case as judge_loaded
+
+    def judge_case(event_id: str, now):  # type: ignore[no-untyped-def]
+        with db.sessions() as session:
+            return judge_loaded(session.scalars(select(Case).where(Case.event_id == event_id)).one(), now)
+
+    clock = ManualClock(MONDAY_9AM)
+    case_id = _update(db, config, clock, make_event(volume=12, grade=Grade.II)).case.id
+    with db.transaction() as session:
+        record_response(session, case_id, "a3-edu", clock.now() + timedelta(hours=2), "情况通报", channel="release")
+    clock.advance(timedelta(days=3))
+    assert judge_case("ev-a3-school", clock.now()).reopened_after_answer is False
+    _update(db, config, clock, make_event(volume=40, grade=Grade.II))
+    verdict = judge_case("ev-a3-school", clock.now())
+    assert the_case(db).state == "reopened"
+    assert verdict.effective is False and verdict.ineffective_because == "回应后事态再次扩大（次生舆情），案件重新打开"
+    other = _update(db, config, clock, make_event("ev-closed", volume=12)).case.id
+    with db.transaction() as session:
+        close(session, other, "李主任", clock.now(), reason="误报")
+    _update(db, config, clock, make_event("ev-closed", volume=40))  # reopened, but never answered: no response judged
+    assert judge_case("ev-closed", clock.now()).reopened_after_answer is False
