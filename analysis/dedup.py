@@ -23,6 +23,7 @@ empties it.
 from __future__ import annotations
 
 import base64
+import fcntl
 import heapq
 import json
 import logging
@@ -32,6 +33,8 @@ import tempfile
 import time
 import zipfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -250,9 +253,60 @@ class NearDuplicateIndex:
     # ------------------------------------------------------------ persistence
 
     def save(self, path: str | Path) -> None:
-        """Write the state atomically to ``path`` (.npz of plain arrays and a JSON header)."""
+        """Write the state atomically to ``path`` (.npz of plain arrays and a JSON header).
+
+        Two processes may crawl with one state folder (a manual ``yuqing crawl`` while ``yuqing run`` crawls): each
+        loaded the state when it started, and the last to save overwrote the other's posts and emptied the journal
+        lines the other had appended. So a save, under an exclusive lock, first takes in the posts the file and its
+        journal hold that this index lacks.
+        """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        with _locked(path):
+            self._take_in_saved(path)
+            self._write(path)
+
+    def _take_in_saved(self, path: Path) -> None:
+        """Add the posts another process saved or journaled (best effort: what cannot be read is left to ``open``)."""
+        found: list[tuple[str, _Entry]] = []
+        if path.exists():
+            try:
+                saved = type(self).load(path)
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+                log.warning("near-duplicate state %s could not be read before saving over it (%s); its posts "
+                            "that this crawl lacks are not kept", path, exc)
+            else:
+                found += [(k, e) for k, e in saved._entries.items() if saved.num_perm == self.num_perm]
+        journal = journal_path(path)
+        if journal.exists():
+            unread = 0
+            for line in filter(None, journal.read_bytes().split(b"\n")):
+                try:
+                    found.append(self._journal_entry(line))
+                except (ValueError, TypeError):
+                    unread += 1
+            if unread:
+                log.warning("near-duplicate journal %s: %d line(s) another crawl wrote could not be read before "
+                            "saving; their posts are linked again when they are crawled again", journal, unread)
+        for key, entry in sorted(found, key=lambda item: item[1].timestamp):
+            if key not in self._entries:
+                self._newest = max(self._newest, entry.timestamp)
+                self._evict()
+                self._insert(key, _Entry(entry.timestamp, entry.signature, self._band_keys(entry.signature),
+                                         entry.dup_of))
+
+    def _journal_entry(self, line: bytes) -> tuple[str, _Entry]:
+        """One journal line as (post id, entry, its band keys not yet computed); ValueError or TypeError saying why
+        a line does not read."""
+        key, dup_of, ts, encoded = json.loads(line)
+        signature = np.frombuffer(base64.b64decode(encoded, validate=True), dtype=np.uint32).copy()
+        if not isinstance(key, str) or not isinstance(dup_of, str | None):
+            raise ValueError(f"post ids {key!r} and {dup_of!r} are not text")
+        if len(signature) != self.num_perm:
+            raise ValueError(f"a signature of {len(signature)} values for {key}, not {self.num_perm}")
+        return key, _Entry(float(ts), signature, [], dup_of or None)
+
+    def _write(self, path: Path) -> None:
         keys = list(self._entries)
         header = {
             "schema": _SCHEMA,
@@ -308,7 +362,7 @@ class NearDuplicateIndex:
         ).encode("utf-8")
         journal = journal_path(Path(path))
         journal.parent.mkdir(parents=True, exist_ok=True)
-        with open(journal, "ab") as fh:
+        with _locked(Path(path)), open(journal, "ab") as fh:
             start = fh.tell()
             try:
                 fh.write(lines)
@@ -336,21 +390,15 @@ class NearDuplicateIndex:
         replayed = 0
         for number, line in enumerate(complete.split(b"\n") if complete else [], start=1):
             try:
-                key, dup_of, ts, encoded = json.loads(line)
-                signature = np.frombuffer(base64.b64decode(encoded, validate=True), dtype=np.uint32).copy()
-                if not isinstance(key, str) or not isinstance(dup_of, str | None):
-                    raise ValueError(f"post ids {key!r} and {dup_of!r} are not text")
-                if len(signature) != self.num_perm:
-                    raise ValueError(f"a signature of {len(signature)} values for {key}, not {self.num_perm}")
-                ts = float(ts)
+                key, read = self._journal_entry(line)
             except (ValueError, TypeError) as exc:  # (a bad base64 is a ValueError)
                 damaged.append(f"line {number}: {exc}")
                 continue
             if key in self._entries:
                 continue
-            self._newest = max(self._newest, ts)
+            self._newest = max(self._newest, read.timestamp)
             self._evict()
-            self._insert(key, _Entry(ts, signature, self._band_keys(signature), dup_of or None))
+            self._insert(key, _Entry(read.timestamp, read.signature, self._band_keys(read.signature), read.dup_of))
             replayed += 1
         if not damaged:
             if replayed:
@@ -362,7 +410,7 @@ class NearDuplicateIndex:
                   "%d post(s) it could read: the posts of the damaged lines are linked again only when they are "
                   "crawled again", journal, len(damaged), "; ".join(damaged[:3]), kept, replayed)
         try:
-            self.save(path)
+            self._write(path)  # (open holds the lock: the journal's readable posts are in this index already)
         except OSError as exc:
             log.error("could not save the near-duplicate state %s (%s): the posts read from the journal go to a new "
                       "journal with the next batch", path, exc)
@@ -403,6 +451,12 @@ class NearDuplicateIndex:
         degraded for one window, the crawl keeps running.
         """
         path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with _locked(path):
+            return cls._open(path, **params)
+
+    @classmethod
+    def _open(cls, path: Path, **params: Any) -> NearDuplicateIndex:
         index: NearDuplicateIndex | None = None
         if path.exists():
             try:
@@ -420,6 +474,17 @@ class NearDuplicateIndex:
 
 
 _JOURNAL_SUFFIX = ".journal"
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on the state at ``path`` and its journal, across processes (``path.lock``, flock)."""
+    with open(path.with_name(path.name + ".lock"), "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def journal_path(path: Path) -> Path:

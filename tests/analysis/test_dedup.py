@@ -167,6 +167,24 @@ def test_posts_added_after_the_last_save_come_back_from_the_journal(tmp_path: Pa
     assert len(NearDuplicateIndex.open(path)) == 3
 
 
+def test_two_crawls_sharing_one_state_keep_each_others_posts(tmp_path: Path) -> None:
+    """A manual `yuqing crawl` while `yuqing run` crawled: each loaded the state when it started, and the last to save
+    overwrote the other's posts and emptied the journal lines the other had appended (the durability review)."""
+    path = tmp_path / "near_duplicates.npz"
+    scheduler, manual = NearDuplicateIndex.open(path), NearDuplicateIndex.open(path)
+    scheduler.add("fire", FIRE, T0)
+    scheduler.append_journal(path)
+    manual.add("crash", CRASH, T0 + timedelta(minutes=5))
+    manual.append_journal(path)
+    manual.save(path)  # the manual crawl ends first
+    scheduler.add("fire-2", f"转发：{FIRE}", T0 + timedelta(minutes=10))
+    scheduler.save(path)  # then the scheduler's
+    merged = NearDuplicateIndex.open(path)
+    assert all(key in merged for key in ("fire", "crash", "fire-2"))
+    assert merged.add("crash-copy", f"转发：{CRASH}", T0 + timedelta(hours=1)) == "crash"
+    assert not journal_path(path).exists()
+
+
 def test_a_journal_line_cut_short_by_a_kill_is_dropped_and_the_rest_kept(tmp_path: Path) -> None:
     path = tmp_path / "near_duplicates.npz"
     index = NearDuplicateIndex()
