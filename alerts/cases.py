@@ -414,8 +414,9 @@ def _update(session: Session, case: Case, event: Event, rule_name: str, config: 
     if told:  # the units told by the hand-up heard of the growth with it; the rest hear of it now
         case.alerted_volume, case.alerted_grade = case.volume, case.grade
     record(session, case, at=now, actor=SYSTEM, action="re-alerted",
-           reason=f"事态扩大告警已排队发往 {len(sent) + len(followed)} 个接收方",
-           details={"recipients": [f"{n.channel}:{n.recipient}" for n in [*followed, *sent]]})
+           reason=f"事态扩大告警已排队发往 {len(sent)} 个接收方"
+                  + (f"（另 {len(followed)} 个接收方已随转办或联动告警获知）" if followed else ""),
+           details={"recipients": [f"{n.channel}:{n.recipient}" for n in sent]})
     return CaseUpdate(case, opened=False, grew=True, notifications=[*followed, *sent])
 
 
@@ -440,9 +441,13 @@ def _follow_route(session: Session, case: Case, labels: CaseLabels, router: Rout
     told: set[str] = set()
     handed_by_person = any(e.action == "reassigned" and e.actor != SYSTEM for e in case.events)
     above = [u.id for u in router.chain(case.unit_id or "")[1:]]
-    if decision.unit_id in above and not handed_by_person and case.state in UNANSWERED:
+    # Only a spread hands a case up — one seen now, or one noted while the case was answered and not acted on since
+    # (a review: a region read as the province alone once sent a city case to the provincial office).
+    since = max((e.at for e in case.events if e.action == "reassigned"), default=case.opened_at)
+    noted = [e for e in case.events if e.action == "spread" and e.at >= since]
+    if (spread or noted) and decision.unit_id in above and not handed_by_person and case.state in UNANSWERED:
         receiver = next((s for s in decision.steps if s["step"] == "receiver"), {})
-        where = f"事态蔓延至{'、'.join(spread)}" if spread else f"事态涉及{'、'.join(case.districts or [])}"
+        where = f"事态蔓延至{'、'.join(spread)}" if spread else f"事态此前已蔓延至{'、'.join(case.districts or [])}"
         sent += reassign(session, case.id, SYSTEM, now, decision.unit_id,
                          f"{where}：{receiver.get('reason', '')}" + (f"；{news}" if news else ""), config,
                          keep_previous=True)
@@ -665,8 +670,12 @@ def reassign(session: Session, case_id: int, actor: str, at: datetime, unit_id: 
     record(session, case, at=at, actor=actor, action="reassigned", reason=reason,
            to_state="notified" if case.state == "acknowledged" else None, details={"from": previous, "to": unit_id})
     case.alert_seq += 1
+    # The growth baseline stays: the units not told now hear of growth from what they were last told.
     sent = _alert(session, case, config, at, reason=f"转办：由{_unit_name(units, previous)}转来，{reason}",
-                  units=[unit_id, *coordinators, *kept], handed_over=True)
+                  units=[unit_id, *coordinators], handed_over=True, baseline=False)
+    if kept:  # the unit the case leaves is told it stays on as a joint unit, not that a case came to it
+        sent += _alert(session, case, config, at, baseline=False, units=kept,
+                       reason=f"案件已上提至{_unit_name(units, unit_id)}牵头，本单位作为联动单位继续处置本辖区事宜：{reason}")
     record(session, case, at=at, actor=SYSTEM, action="re-alerted",
            reason=f"转办告警已排队发往 {len(sent)} 个接收方",
            details={"recipients": [f"{n.channel}:{n.recipient}" for n in sent]})

@@ -111,6 +111,7 @@ class Router:
         # The jurisdiction (see ``outside``): where the units sit.
         self._cities = {u.region.city for u in units.units if u.level != "province" and u.region.city}
         self._provinces = {u.region.province for u in units.units if u.region.province}
+        self._coordinated: dict[str, list[Unit]] | None = None
         self._check()
 
     def _check(self) -> None:
@@ -293,13 +294,16 @@ class Router:
         return None
 
     def coordinated_by(self, office_id: str) -> list[Unit]:
-        """The units whose level's government office is ``office_id`` (A3区教育局, A3区应急管理局 … for A3区人民政府办公室)."""
-        out = []
-        for unit in self.units.units:
-            office = self.coordinating_office(unit)
-            if office is not None and office.id == office_id:
-                out.append(unit)
-        return out
+        """The units whose level's government office is ``office_id`` (A3区教育局, A3区应急管理局 … for A3区人民政府办公室).
+        Mapped once: asked for every unit with leaders at each digest, a scan per unit took minutes on a province's
+        units.yaml (a review)."""
+        if self._coordinated is None:
+            self._coordinated = {}
+            for unit in self.units.units:
+                office = self.coordinating_office(unit)
+                if office is not None:
+                    self._coordinated.setdefault(office.id, []).append(unit)
+        return list(self._coordinated.get(office_id, []))
 
     def _joint_flag(self, labels: CaseLabels, paths: list[str]) -> bool | None:
         """The ``joint`` setting of the deepest route on the decisive path that sets one."""

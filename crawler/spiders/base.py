@@ -335,7 +335,9 @@ class SourceSpider(scrapy.Spider):
                 content_hash=content_hash(title, text),
             )
         except ValidationError as exc:
-            self.skip("invalid", url or key, str(exc).replace("\n", " ")[:300])
+            # the problems, not the values (pydantic's message quotes each input, personal data and all)
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False))
+            self.skip("invalid", url or key, problems[:300])
             return None
 
     def accept(self, post: Post | None) -> bool:

@@ -15,6 +15,7 @@ from lxml import etree
 from scrapy.http import Response
 
 from crawler.spiders.articles import ArticleSpider
+from crawler.text import value_shape
 from yuqing.timeparse import parse_time
 
 _PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
@@ -76,7 +77,7 @@ class SitemapSpider(ArticleSpider):
                 if url.startswith(("http://", "https://")):
                     yield self.listing_request(url, self.parse, page=1)
                 else:
-                    self.skip("bad_loc", response.url, f"<loc> {url[:100]!r} is not an http(s) URL")
+                    self.skip("bad_loc", response.url, f"<loc> written as {value_shape(url)} is not an http(s) URL")
             return
         if kind != "urlset":
             self.skip("unreadable_sitemap", response.url, f"root element <{kind}>")
@@ -94,7 +95,7 @@ class SitemapSpider(ArticleSpider):
                 values.setdefault(name, element.text.strip())
         url = values.get("loc", "")
         if not url.startswith(("http://", "https://")):
-            self.skip("bad_url", response.url, f"sitemap entry with loc {url!r}")
+            self.skip("bad_url", response.url, f"sitemap entry with a loc written as {value_shape(url)}, not an http(s) URL")
             return
         stamp = values.get("publication_date") or values.get("lastmod")
         published = parse_time(stamp, now=self.now(), tz=self.tz) if stamp else None

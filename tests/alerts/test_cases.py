@@ -605,7 +605,13 @@ def test_a_case_whose_event_spreads_to_another_district_goes_up_to_the_city_unit
     assert update.rerouted and "a-edu" in update.rerouted[0]
     alerts = notifications(db, kind="alert")[2:]  # after the first alert to A3区教育局
     assert {n.recipient for n in alerts} == {"#a-edu", "edu@a.gov.example", "#a3-edu", "edu@a3.gov.example"}
-    assert all(n.payload["handed_over"] and n.payload["unit"] == "a-edu" for n in alerts)
+    assert all(n.payload["unit"] == "a-edu" for n in alerts)
+    # the city bureau is handed a case; the district bureau is told it stays on as a joint unit — not, as a review
+    # found, handed a case "由A3区教育局转来" from itself
+    city, district = ([n for n in alerts if n.payload["recipient_unit"] == u] for u in ("a-edu", "a3-edu"))
+    assert all(n.payload["handed_over"] and "转办：由A3区教育局转来" in n.payload["reason"] for n in city)
+    assert all(not n.payload["handed_over"] and n.payload["reason"].startswith("案件已上提至A市教育局牵头")
+               for n in district)
     # the deadlines still run from when the public opinion was found
     assert min(d.due_at for d in case.deadlines) == MONDAY_9AM + timedelta(hours=48)
     clock.advance(timedelta(hours=1))
@@ -690,7 +696,8 @@ def test_a_spread_and_a_growth_together_reach_each_unit_once(db: Database, confi
     _update(db, config, clock, make_event(volume=40), districts=["A3区", "A5区"])
     later = notifications(db, kind="alert", channel="slack")[1:]
     assert sorted(n.recipient for n in later) == ["#a-edu", "#a3-edu"]
-    assert all("信息量由 12 条增至 40 条" in n.payload["reason"] and n.payload["handed_over"] for n in later)
+    assert all("信息量由 12 条增至 40 条" in n.payload["reason"] for n in later)
+    assert [n.payload["handed_over"] for n in later if n.recipient == "#a-edu"] == [True]
 
 
 def test_a_spread_seen_while_answered_hands_the_case_up_when_growth_reopens_it(db: Database, config: Config) -> None:
@@ -733,3 +740,33 @@ def test_a_case_reopened_for_secondary_public_opinion_is_judged_ineffective(db: 
         close(session, other, "李主任", clock.now(), reason="误报")
     _update(db, config, clock, make_event("ev-closed", volume=40))  # reopened, but never answered: no response judged
     assert judge_case("ev-closed", clock.now()).reopened_after_answer is False
+
+
+def test_a_region_read_as_the_province_alone_hands_no_case_to_the_province(db: Database, config: Config) -> None:
+    """A review: a case was handed up whenever the route named a unit above, so an event whose region read as 湖南省
+    alone once provincial media carried it sent a city case to the provincial government office for good."""
+    from yuqing.contract import Region
+
+    clock = ManualClock(MONDAY_9AM)
+    event = make_event("ev-city", topic="非民生", district=None)
+    _update(db, config, clock, event)
+    assert the_case(db, "ev-city").unit_id == "a-gov-office"
+    _update(db, config, clock, event.model_copy(update={"region": Region(province="湖南省"), "volume": 13}))
+    case = the_case(db, "ev-city")
+    assert case.unit_id == "a-gov-office" and not any(e.action == "reassigned" for e in case.events)
+
+
+def test_after_a_hand_up_the_units_not_told_hear_of_the_next_growth(db: Database, config: Config) -> None:
+    """A review: the hand-up moved the growth baseline for every unit, so 宣传、网信、公安 and the district government,
+    told of 12 posts, heard nothing when the event reached 40."""
+    clock = ManualClock(MONDAY_9AM)
+    _update(db, config, clock, make_event(volume=12, grade=Grade.II), districts=["A3区"])
+    _update(db, config, clock, make_event(volume=23, grade=Grade.II), districts=["A3区", "A5区"])
+    assert the_case(db).unit_id == "a-edu"
+    update = _update(db, config, clock, make_event(volume=40, grade=Grade.II), districts=["A3区", "A5区"])
+    assert update.grew
+    told = {n.payload["recipient_unit"] for n in notifications(db, kind="alert")
+            if "信息量由 12 条增至 40 条" in n.payload["reason"]}
+    assert {"a-publicity", "a-cac", "a-police"} <= told
+    [entry] = [e for e in the_case(db).events if e.action == "re-alerted" and "事态扩大" in e.reason]
+    assert entry.reason.startswith(f"事态扩大告警已排队发往 {len(entry.details['recipients'])} 个接收方")
