@@ -92,6 +92,12 @@ class TickReport:
     closed: int = 0
     lines: list[str] = field(default_factory=list)
 
+    def add(self, other: TickReport) -> None:
+        """Count in what one case's duties did (once their transaction committed)."""
+        for name in ("reminders", "overdue", "escalations", "digests", "notifications", "closed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.lines += other.lines
+
 
 def _in_digest(fire: datetime) -> tuple[ColumnElement[bool], ...]:
     """The cases a digest fired at ``fire`` lists: opened by then, and open or closed within the last day."""
@@ -224,11 +230,13 @@ class Escalator:
         with database.sessions() as session:
             ids = list(session.scalars(select(Case.id).where(Case.state != CLOSED).order_by(Case.id)))
         for case_id in ids:
+            done = TickReport()  # counted once committed: a case rolled back did nothing
             try:
                 with database.transaction() as session:
                     case = session.get(Case, case_id, with_for_update=True)
                     if case is not None:
-                        self._tick_case(session, case, now, report)
+                        self._tick_case(session, case, now, done)
+                report.add(done)
             except (OperationalError, InterfaceError):
                 raise  # the database itself is gone: every case would fail alike
             except Exception as exc:  # a defect in one case's duties must not stop every case after it

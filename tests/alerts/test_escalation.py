@@ -379,3 +379,26 @@ def test_a_leader_with_a_long_address_is_escalated_to_and_the_tick_goes_on(db: D
     assert all(len(n.idempotency_key) <= 200 for n in sent)
     escalator.tick(db, clock)
     assert len(notifications(db, kind="escalation")) == len(sent)  # the same key again: nothing sent twice
+
+
+def test_a_case_whose_duties_fail_is_rolled_back_and_the_cases_after_it_go_on(
+        db: Database, config: Config, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """One case's failure raised out of the tick, on every tick: no case after it got a reminder or escalation."""
+    clock = ManualClock(MONDAY_9AM)
+    broken = open_case(db, config, clock)
+    fine = open_case(db, config, clock, event_id="ev-fine")
+    escalator = Escalator(config)
+    real = escalator._tick_case
+
+    def tick_case(session, case, now, report):  # type: ignore[no-untyped-def]
+        real(session, case, now, report)  # its duties are done, then fail: all of it must roll back
+        if case.id == broken:
+            raise RuntimeError("a defect in this case's duties")
+
+    monkeypatch.setattr(escalator, "_tick_case", tick_case)
+    clock.advance(timedelta(hours=25))
+    report = escalator.tick(db, clock, digests=False)
+    assert {n.case_id for n in notifications(db, kind="reminder")} == {fine}
+    assert report.reminders == 1 and any(f"case {broken}: its duties failed (RuntimeError" in line
+                                         for line in report.lines)
+    assert not any(e.action == "reminded" for e in the_case(db).events)  # the failed case's reminder rolled back
