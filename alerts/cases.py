@@ -464,18 +464,30 @@ def _follow_route(session: Session, case: Case, labels: CaseLabels, router: Rout
     if decision.unit_id == case.unit_id:
         steps = {s["unit"]: s["reason"] for s in decision.steps if s["step"] == "joint"}
         wanted = [*wanted, *steps.items()]
-    new = list(dict.fromkeys(u for u, _ in wanted if u != case.unit_id and u not in case.joint_unit_ids))
+    new = _add_joint_units(session, case, now, wanted)
     if not new:
         return sent, told
-    why = {u: r for u, r in reversed(wanted)}
-    steps_added = [{"step": "joint", "unit": u, "reason": why[u]} for u in new]
-    case.joint_unit_ids = [*case.joint_unit_ids, *new]
-    case.route_explanation = [*case.route_explanation, *steps_added]
-    reasons = "；".join(dict.fromkeys(why[u] for u in new))
-    record(session, case, at=now, actor=SYSTEM, action="joint_units_added", reason=reasons, details={"units": new})
+    reasons = "；".join(dict.fromkeys(new.values()))
     joined = _alert(session, case, config, now, reason=f"联动单位加入：{reasons}" + (f"；{news}" if news else ""),
-                    units=new, baseline=False)
+                    units=list(new), baseline=False)
     return [*sent, *joined], told | set(new)
+
+
+def _add_joint_units(session: Session, case: Case, now: datetime, wanted: list[tuple[str, str]],
+                     reason: str | None = None) -> dict[str, str]:
+    """Add the (unit, why) of ``wanted`` not yet informed as joint units, each with its step in the route's
+    explanation, and record it (``reason``, else the units' own whys); return the units added, with why."""
+    why: dict[str, str] = {}
+    for unit_id, said in wanted:
+        if unit_id != case.unit_id and unit_id not in case.joint_unit_ids:
+            why.setdefault(unit_id, said)
+    if why:
+        case.joint_unit_ids = [*case.joint_unit_ids, *why]
+        case.route_explanation = [*case.route_explanation,
+                                  *({"step": "joint", "unit": u, "reason": said} for u, said in why.items())]
+        record(session, case, at=now, actor=SYSTEM, action="joint_units_added",
+               reason=reason or "；".join(dict.fromkeys(why.values())), details={"units": list(why)})
+    return why
 
 
 def _answered_this_round(case: Case) -> bool:
@@ -502,16 +514,9 @@ def _join_units(session: Session, case: Case, config: Config, now: datetime) -> 
     """A case that became major informs the joint units from now on, and its level's government office."""
     by_id = {u.id: u for u in config.units.units}
     office = Router(config.units).coordinating_office(by_id[case.unit_id]) if case.unit_id in by_id else None
-    wanted = ([office.id] if office is not None else []) + list(config.units.joint_units)
-    new = [u for u in wanted if u != case.unit_id and u not in case.joint_unit_ids]
-    if not new:
-        return
-    case.joint_unit_ids = [*case.joint_unit_ids, *new]
-    steps = [{"step": "joint", "unit": u, "reason": f"等级升至 {case.grade} 级（重大）：通知联动单位"}
-             for u in new]
-    case.route_explanation = [*case.route_explanation, *steps]
-    record(session, case, at=now, actor=SYSTEM, action="joint_units_added",
-           reason=f"{case.grade} 级为重大舆情，联动单位加入（国办发〔2018〕23号）", details={"units": new})
+    why = f"等级升至 {case.grade} 级（重大）：通知联动单位"
+    wanted = [(u, why) for u in ([office.id] if office is not None else []) + list(config.units.joint_units)]
+    _add_joint_units(session, case, now, wanted, reason=f"{case.grade} 级为重大舆情，联动单位加入（国办发〔2018〕23号）")
 
 
 # ----------------------------------------------------------------------------- what people do

@@ -10,7 +10,6 @@ several missed reminders of one deadline stands for them all).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -360,11 +359,8 @@ class Escalator:
                                extra={"reason": why, "escalated_to": target.id, "escalated_to_name": target.name,
                                       "leaders": [p.name for p in target.leaders],
                                       "state": to_state or case.state})  # the state the message announces
-        keys = sorted(c.key for c in climbs)
-        # One step keeps its own key (a restart finds it sent); steps together get a short one of their own (the
-        # outbox takes keys up to 200 characters, and joined keys of a long-lived deployment's ids passed it).
-        key = keys[0] if len(keys) == 1 else (
-            f"escalation:{case.id}:together:{hashlib.sha1('+'.join(keys).encode()).hexdigest()[:20]}")
+        # One step keeps its own key (a restart finds it sent); steps together are joined (queue bounds the length)
+        key = "+".join(sorted(c.key for c in climbs))
         sent = queue(session, case=case, kind="escalation", recipients=leader_recipients(target), payload=payload,
                      key=key, at=now)
         deadlines = [c.deadline for c in climbs if c.deadline is not None]

@@ -272,7 +272,7 @@ class NearDuplicateIndex:
         if path.exists():
             try:
                 saved = type(self).load(path)
-            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+            except _UNREADABLE as exc:
                 log.warning("near-duplicate state %s could not be read before saving over it (%s); its posts "
                             "that this crawl lacks are not kept", path, exc)
             else:
@@ -461,7 +461,7 @@ class NearDuplicateIndex:
         if path.exists():
             try:
                 index = cls.load(path)
-            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+            except _UNREADABLE as exc:
                 kept = _keep_aside(path)
                 log.error("near-duplicate state %s cannot be read (%s: %s); moved it to %s and started without it: "
                           "reposts of stories crawled before are counted as new stories until the window (7 days) "
@@ -474,6 +474,8 @@ class NearDuplicateIndex:
 
 
 _JOURNAL_SUFFIX = ".journal"
+# What reading a damaged or foreign state file raises (a disk filled while it was written, a copy gone wrong).
+_UNREADABLE = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error)
 
 
 @contextmanager

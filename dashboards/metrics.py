@@ -48,10 +48,10 @@ MIN_BEFORE_HOURS = 1.0
 
 
 @overload
-def _aware(value: datetime) -> datetime: ...
+def stored_aware(value: datetime) -> datetime: ...
 @overload
-def _aware(value: None) -> None: ...
-def _aware(value: datetime | None) -> datetime | None:
+def stored_aware(value: None) -> None: ...
+def stored_aware(value: datetime | None) -> datetime | None:
     """Times from the database are aware; a naive one (an older row) was stored in UTC."""
     if value is None:
         return None
@@ -238,17 +238,17 @@ def _first_sign_off(case: Case) -> tuple[datetime, datetime] | None:
     answered — the opening, a reopening or the hand-over. ``acknowledged_at`` holds the latest sign-off, which made a
     half-hour sign-off count as 74 h after a reopening three days on; the previous unit's sign-off was credited to
     the unit a case was handed to."""
-    handed = [_aware(e.at) for e in case.events if e.action == "reassigned"]
+    handed = [stored_aware(e.at) for e in case.events if e.action == "reassigned"]
     since = max(handed, default=None)
     signed = sorted(at for e in case.events
                     if (e.action == "acknowledged" or (e.details or {}).get("implicit_acknowledgement"))
-                    and (at := _aware(e.at)) is not None and (since is None or at >= since))
+                    and (at := stored_aware(e.at)) is not None and (since is None or at >= since))
     if not signed and since is None and case.acknowledged_at is not None:  # a case whose timeline holds no sign-off
-        signed = [_aware(case.acknowledged_at)]
+        signed = [stored_aware(case.acknowledged_at)]
     if not signed:
         return None
-    alerts = [_aware(case.opened_at), *handed, *(_aware(e.at) for e in case.events if e.action == "reopened")]
-    came = max((a for a in alerts if a is not None and a <= signed[0]), default=_aware(case.opened_at))
+    alerts = [stored_aware(case.opened_at), *handed, *(stored_aware(e.at) for e in case.events if e.action == "reopened")]
+    came = max((a for a in alerts if a is not None and a <= signed[0]), default=stored_aware(case.opened_at))
     return came, signed[0]
 
 
@@ -256,29 +256,29 @@ def holders(case: Case) -> list[tuple[datetime, str | None]]:
     """Which unit held the case from when: the first, then each unit it was handed to (转办)."""
     handed = [e for e in case.events if e.action == "reassigned"]
     first = (handed[0].details or {}).get("from") if handed else case.unit_id
-    return [(_aware(case.opened_at), first), *((_aware(e.at), (e.details or {}).get("to")) for e in handed)]
+    return [(stored_aware(case.opened_at), first), *((stored_aware(e.at), (e.details or {}).get("to")) for e in handed)]
 
 
 def holder_at(case: Case, at: datetime) -> str | None:
     """The unit that held the case at ``at`` (a deadline missed before a 转办 is the previous unit's)."""
     held = holders(case)
-    return max(((t, u) for t, u in held if t <= _aware(at)), key=lambda h: h[0], default=held[0])[1]
+    return max(((t, u) for t, u in held if t <= stored_aware(at)), key=lambda h: h[0], default=held[0])[1]
 
 
 def _round_starts(case: Case) -> dict[int, datetime]:
     """When each round of a case began (0: opened; n: the n-th reopening)."""
-    reopened = [_aware(e.at) for e in case.events if e.action == "reopened"]
-    return {0: _aware(case.opened_at), **{n: at for n, at in enumerate(reopened, start=1)}}
+    reopened = [stored_aware(e.at) for e in case.events if e.action == "reopened"]
+    return {0: stored_aware(case.opened_at), **{n: at for n, at in enumerate(reopened, start=1)}}
 
 
 def _lapsed(deadline: Deadline, case: Case) -> bool:
     """A deadline the case was closed by (at or before its due time), unmet: no longer a duty (a false alarm
     closed in 20 minutes was judged late two days on, and its unit proposed for 约谈整改). Closing after the due
     time erases nothing."""
-    at = _aware(case.closed_after(episode(deadline.kind)))
-    if at is None or at > _aware(deadline.due_at):
+    at = stored_aware(case.closed_after(episode(deadline.kind)))
+    if at is None or at > stored_aware(deadline.due_at):
         return False
-    met = _aware(deadline.met_at)
+    met = stored_aware(deadline.met_at)
     return met is None or met > at
 
 
@@ -286,14 +286,14 @@ def deadline_state(case: Case, deadline: Deadline, now: datetime) -> tuple[str, 
     """(what a deadline's state is, whether it was missed), as the evaluation judges it: 按时完成, 逾期完成（晚 3.5 h）,
     已关闭，不再考核 (the case was closed before it fell due), 超时 8.0 h（至关闭）, 超时 12.0 h, 剩 3.5 h. The case page
     and the unit page called a false alarm's deadlines missed, growing by the hour, where the evaluator did not."""
-    due = _aware(deadline.due_at)
-    met = _aware(deadline.met_at)
+    due = stored_aware(deadline.due_at)
+    met = stored_aware(deadline.met_at)
     if met is not None:
         late = (met - due).total_seconds() / 3600
         return ("按时完成", False) if late <= 0 else (f"逾期完成（晚 {late:.1f} h）", True)
     if _lapsed(deadline, case):
         return "已关闭，不再考核", False
-    closed = _aware(case.closed_after(episode(deadline.kind)))
+    closed = stored_aware(case.closed_after(episode(deadline.kind)))
     if closed is not None:
         return f"超时 {(closed - due).total_seconds() / 3600:.1f} h（至关闭）", True
     left = (due - now).total_seconds() / 3600
@@ -317,7 +317,7 @@ def _hours(start: datetime | None, end: datetime | None) -> float | None:
     """Hours from opening to an answer; None for an answer published before the case was opened (a board reply
     found with its message): 0 h pulled the median time to first response down for an answer given before the case
     existed, as it did the time to sign-off."""
-    start, end = _aware(start), _aware(end)
+    start, end = stored_aware(start), stored_aware(end)
     if start is None or end is None or end < start:
         return None
     return (end - start).total_seconds() / 3600
@@ -326,8 +326,8 @@ def _hours(start: datetime | None, end: datetime | None) -> float | None:
 def first_response(case: Case) -> datetime | None:
     """When the case was first answered: the earliest response that met a response deadline (``responded_at``
     holds the latest response, follow-ups included)."""
-    met = [_aware(d.met_at) for d in case.deadlines if base_kind(d.kind) in RESPONSE_KINDS and d.met_at is not None]
-    return min(t for t in met if t is not None) if met else _aware(case.responded_at)
+    met = [stored_aware(d.met_at) for d in case.deadlines if base_kind(d.kind) in RESPONSE_KINDS and d.met_at is not None]
+    return min(t for t in met if t is not None) if met else stored_aware(case.responded_at)
 
 
 def judge_case(case: Case, now: datetime) -> CaseVerdict:
@@ -338,15 +338,15 @@ def judge_case(case: Case, now: datetime) -> CaseVerdict:
     duties = [d for d in case.deadlines if not _lapsed(d, case)]
     # Judged: the response deadlines already met, or already past without a response.
     judged = [d for d in duties
-              if base_kind(d.kind) in RESPONSE_KINDS and (d.met_at is not None or now > _aware(d.due_at))]
+              if base_kind(d.kind) in RESPONSE_KINDS and (d.met_at is not None or now > stored_aware(d.due_at))]
     # Unanswered counts against the response rate once a response deadline has passed: not for a false alarm closed
     # before any fell due (it counted as unanswered), nor for a case 30 minutes old (the rate fell from 100 % to 88 %
     # the moment a case opened; a board message with 15 working days left counted unanswered for three weeks).
     missed = any(d.met_at is None for d in judged)
     awaiting = first is None and not missed and any(base_kind(d.kind) in RESPONSE_KINDS for d in duties)
-    on_time = None if not judged else all((met := _aware(d.met_at)) is not None and met <= _aware(d.due_at)
+    on_time = None if not judged else all((met := stored_aware(d.met_at)) is not None and met <= stored_aware(d.due_at)
                                           for d in judged)
-    overdue = [d.kind for d in duties if (_aware(d.met_at) or now) > _aware(d.due_at)]
+    overdue = [d.kind for d in duties if (stored_aware(d.met_at) or now) > stored_aware(d.due_at)]
     # Time to response from the opening of the round it answered: a case closed as a false alarm and reopened
     # days later was answered in 2 h, not in 50.
     answered_round = max((n for n, at in starts.items() if first is not None and at <= first), default=0)
@@ -358,7 +358,7 @@ def judge_case(case: Case, now: datetime) -> CaseVerdict:
                        assessed_total=assessment.panel_total(totals), assessors=len(totals),
                        handed_from=[str((e.details or {}).get("from") or "") for e in case.events
                                     if e.action == "reassigned"],
-                       judged_deadlines=[(d.kind, (met := _aware(d.met_at)) is not None and met <= _aware(d.due_at))
+                       judged_deadlines=[(d.kind, (met := stored_aware(d.met_at)) is not None and met <= stored_aware(d.due_at))
                                          for d in judged], awaiting=awaiting,
                        reopened_after_answer=any(e.action == "reopened" and (e.details or {}).get("second_wave")
                                                  for e in case.events))

@@ -8,13 +8,13 @@ injection).
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
 from docx import Document
 from openpyxl import Workbook
 
-from dashboards.metrics import FINDINGS, CaseVerdict, Evaluation, deadline_state
+from dashboards.metrics import FINDINGS, CaseVerdict, Evaluation, deadline_state, stored_aware
 from yuqing.contract import GRADE_COLOUR, Grade, deadline_kind_name
 from yuqing.db.models import Case
 
@@ -110,8 +110,8 @@ def _grade_label(grade: str | None) -> str:
 
 
 def _local(value: datetime, tz: tzinfo | None) -> datetime:
-    """A stored time in the brief's zone (the database keeps UTC; a naive value is UTC)."""
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(tz)
+    """A stored time in the brief's zone."""
+    return stored_aware(value).astimezone(tz)
 
 
 def _answered(case: Case, verdict: CaseVerdict) -> str:
