@@ -270,12 +270,12 @@ def _ensure_indices(cfg) -> None:  # type: ignore[no-untyped-def]
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def es_status(as_json: bool) -> None:
     """Say whether Elasticsearch answers, its health and how many posts and events it holds."""
-    from yuqing.es.client import es_url
+    from yuqing.es.client import shown_es_url
     from yuqing.es.node import LocalNode
 
     cfg = load_or_exit()
     settings = cfg.settings.elasticsearch
-    info: dict = {"url": es_url(settings), "managed": not settings.effective_url()}
+    info: dict = {"url": shown_es_url(settings), "managed": not settings.effective_url()}
     if info["managed"]:
         status = LocalNode(settings).status()
         info.update(running=status.running, pid=status.pid, health=status.health, version=status.version,
@@ -310,7 +310,7 @@ def _counts(cfg) -> dict:  # type: ignore[no-untyped-def]
             if client.indices.exists_alias(name=kind.alias):
                 out[kind.kind] = client.count(index=kind.alias)["count"]
     except (*ES_ERRORS, ValueError) as exc:  # report an unreachable cluster or an unusable URL, don't crash
-        out["error"] = f"{type(exc).__name__}: {exc}"
+        out["error"] = f"{type(exc).__name__}: {redact_url(str(exc))}"
     return out
 
 

@@ -77,7 +77,7 @@ def _run_demo(fresh: bool, hours: int) -> None:
     from crawler.runner import run_crawls
     from yuqing.cli import load_or_exit
     from yuqing.db.models import Case, Notification
-    from yuqing.es.client import es_url
+    from yuqing.es.client import shown_es_url
 
     started = time.monotonic()
     sandbox = click.get_current_context().with_resource(paths.in_sandbox(os.environ.get(paths.SANDBOX_ENV) or "demo"))
@@ -92,7 +92,7 @@ def _run_demo(fresh: bool, hours: int) -> None:
     es, layout = _elasticsearch(config, start_local=True)
     if fresh:
         _wipe_local_state(config, es, layout)
-    click.echo(f"   {es_url(config.settings.elasticsearch)} healthy; posts → alias {layout.posts.alias}, "
+    click.echo(f"   {shown_es_url(config.settings.elasticsearch)} healthy; posts → alias {layout.posts.alias}, "
                f"events → {layout.events.alias}")
     database = _database(config)
 
@@ -168,7 +168,7 @@ def _run_demo(fresh: bool, hours: int) -> None:
                        f"({case.state}; {due})")
     click.echo("")
     click.echo("Where to look:")
-    click.echo(f"  Elasticsearch       {es_url(config.settings.elasticsearch)}/{layout.posts.alias}/_search")
+    click.echo(f"  Elasticsearch       {shown_es_url(config.settings.elasticsearch)}/{layout.posts.alias}/_search")
     click.echo(f"  dashboards          .venv/bin/yuqing --sandbox {sandbox} dashboard   → "
                f"{config.settings.dashboard.public_url}")
     click.echo(f"  cases, alerts       .venv/bin/yuqing --sandbox {sandbox} cases list   ·   "

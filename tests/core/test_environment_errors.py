@@ -72,6 +72,17 @@ def test_es_status_exits_1_whenever_elasticsearch_does_not_answer(tmp_path: Path
     assert code == 1 and "ConnectionError" in out
 
 
+def test_a_password_in_the_elasticsearch_url_is_never_printed(tmp_path: Path) -> None:
+    """YUQING_ES_URL=http://elastic:pw@host: the unreachable message, `es status` and a bad URL's message used to
+    print the password in clear."""
+    env = {"YUQING_HOME": str(tmp_path), "YUQING_ES_URL": "http://elastic:SecretEsPw@127.0.0.1:9"}
+    for command in (["es", "status"], ["es", "status", "--json"], ["events", "list"]):
+        code, out = run(env, *command)
+        assert code == 1 and "SecretEsPw" not in out and "elastic:***@127.0.0.1:9" in out, out
+    code, out = run({**env, "YUQING_ES_URL": "http://elastic:SecretEsPw@127.0.0.1:notaport"}, "events", "list")
+    assert code == 1 and "cannot be used" in out and "SecretEsPw" not in out, out
+
+
 def test_a_relative_state_directory_is_taken_from_where_the_command_runs(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """YUQING_HOME=../h7: the Elasticsearch node runs in its own directory and read the relative path against it."""
     from yuqing.paths import config_dir, state_dir
