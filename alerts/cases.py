@@ -756,7 +756,8 @@ def case_dict(case: Case, config: Config) -> dict[str, Any]:
         "id": case.id,
         "event_id": case.event_id,
         # what the case must meet next (a closed case: nothing; a false alarm showed a deadline to meet)
-        "next_deadline": {"kind": pending[0].kind, "due_at": local(pending[0].due_at, tz)} if pending else None,
+        "next_deadline": {"kind": pending[0].kind, "due_at": local(pending[0].due_at, tz),
+                          "overdue_at": local(pending[0].overdue_at, tz)} if pending else None,
         "title": case.title,
         "topic": case.topic,
         "region": _region_label(case),

@@ -13,7 +13,7 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -390,9 +390,12 @@ def cases_list(as_json: bool, state: str | None, unit: str | None) -> None:
     if as_json:
         click.echo(json.dumps(cases, ensure_ascii=False, indent=2))
         return
+    now = datetime.now(UTC)
     for c in cases:
         upcoming = c["next_deadline"]  # the case's pending deadlines (Case.pending_deadlines); none once closed
         nxt = f"{upcoming['kind']} {upcoming['due_at'][:16]}" if upcoming else "-"
+        if upcoming and (upcoming["overdue_at"] or datetime.fromisoformat(upcoming["due_at"]) < now):
+            nxt += " OVERDUE"
         click.echo(f"#{c['id']:<4} {c['grade'] or '-':3} {c['state']:12} {c['unit'] or '-':18} {nxt:38} {c['title']}")
     click.echo(f"{len(cases)} case(s)")
 
@@ -415,7 +418,7 @@ def cases_show(case_id: int) -> None:
     click.echo(f"  unit {c['unit']}; joint {', '.join(c['joint_units']) or '-'}")
     current = max((episode(d["kind"]) for d in c["deadlines"]), default=0)
     for d in c["deadlines"]:
-        status = f"met {d['met_at'][:16]}" if d["met_at"] else ("OVERDUE" if d["overdue_at"] else "open")
+        status = _deadline_status(d)
         if episode(d["kind"]) < current:
             status += " (an earlier round: judged, no longer pursued)"
         click.echo(f"  deadline {d['kind']:24} {d['due_at'][:16]}  {status}  — {d['basis']}")
@@ -424,6 +427,15 @@ def cases_show(case_id: int) -> None:
         click.echo(f"  {e['at'][:16]} {e['actor']:22} {e['action']}{move}: {e['reason']}")
     for a in c["assessments"]:
         click.echo(f"  assessed by {a['assessor']} {a['at'][:16]}: total {a['total']:g} ({a['level']})")
+
+
+def _deadline_status(deadline: dict[str, Any]) -> str:
+    """met (on time or how late), OVERDUE, or open: a response 130 h late used to read just "met"."""
+    if deadline["met_at"]:
+        late = datetime.fromisoformat(deadline["met_at"]) - datetime.fromisoformat(deadline["due_at"])
+        hours = late.total_seconds() / 3600
+        return f"met {deadline['met_at'][:16]}" + (f" LATE by {hours:.1f} h" if hours > 0 else " on time")
+    return "OVERDUE" if deadline["overdue_at"] else "open"
 
 
 @cases_group.command("assess")

@@ -184,6 +184,16 @@ def test_a_unit_acknowledges_responds_and_closes_from_the_command_line(env: dict
     assert code == 1 and "reopen it" in out
 
 
+def test_the_command_line_says_when_a_deadline_was_missed(env: dict[str, str], database: Database) -> None:
+    """`cases show` said "met" of a response 130 h late, and `cases list` gave a deadline long past without a mark."""
+    case_id = open_case(database)  # opened on a Monday in the past: every deadline has passed
+    [line] = [ln for ln in yuqing(env, "cases", "list")[1].splitlines() if ln.startswith(f"#{case_id} ")]
+    assert "OVERDUE" in line
+    yuqing(env, "cases", "respond", str(case_id), "--actor", "A3区教育局", "--text", "发布情况通报", "--channel", "weibo")
+    shown = [ln for ln in yuqing(env, "cases", "show", str(case_id))[1].splitlines() if "deadline response" in ln]
+    assert shown and all(" LATE by " in ln and " h " in ln for ln in shown), shown
+
+
 def test_rules_test_prints_what_a_rule_would_have_raised(env: dict[str, str], database: Database) -> None:
     layout = IndexLayout(index_prefix(env))
     es = Elasticsearch(env["YUQING_ES_URL"])
