@@ -263,6 +263,13 @@ _PLACE_OFFICE = re.compile(r"[市县区镇乡省]长")
 # Words that begin with 长 in place and school names (长郡中学, 长沙县, 长房…): after 市/县/区 they are no office.
 _CHANG_WORDS = frozenset("长郡 长沙 长房 长龙 长春 长江 长城 长安 长乐 长丰 长桥 长岭 长塘 长坡 长兴 长宁 长寿 长虹 长途 "
                          "长期 长效 长远 长达 长度 长廊 长铺 长韶 长株 长益 长常 长张 长天 长湖 长郡 长冲 长田".split())
+# An official leading the response is not an official involved in the matter: the government's own 通报 (成立由分管
+# 副区长任组长的工作专班, 区长率队赶赴现场, 市委书记作出批示) made its case "sensitive: officials" and raised its grade.
+_LEADS_RESPONSE = re.compile(
+    r"[^，。；,;！!？?\n]{0,4}?(?:任组长|为组长|任总指挥|挂帅|赶赴|赶往|亲临|主持召开|召开|作出批示|作出指示|批示|指示|"
+    r"部署|调度|慰问|看望|督导|督办|"
+    # leading a team is a response only when the team checks, investigates or rescues (副局长带队强拆 is no response)
+    r"(?:带队|率队|率领|牵头)[^，。；,;！!？?\n]{0,12}?(?:检查|调查|核查|排查|处置|救援|现场|专班|工作组|调查组|善后|走访))")
 # The city-management bureau asked to act is an agency, not an official named in the matter (城管打人, 城管队员 are).
 _AGENCY = re.compile(r"城管(?:局|执法局|执法大队|执法支队|执法中队|部门|办(?!事)|委)")
 _FLAG_RE = {name: re.compile("|".join(map(re.escape, words))) for name, words in FLAG_WORDS.items()}
@@ -361,8 +368,11 @@ class SeverityCues:
 def _names_an_official(text: str, match: re.Match[str]) -> bool:
     """Whether an officials word names one: not an agency (区城管局), and not 市长/县长/区长… that is a place's last
     character and the first of a word beginning with 长: a masked place (A市长郡中学, A5区长房半岛) or a known 长
-    word (长沙市长郡中学, 长沙市长沙县). 北京市长陈吉宁, 湖北省省长, 要求县长出面 name officials."""
+    word (长沙市长郡中学, 长沙市长沙县), and not one leading the response (副区长任组长, 市长率队赶赴现场). 北京市长陈吉宁,
+    湖北省省长, 要求县长出面 name officials."""
     if match.group(0) == "城管" and _AGENCY.match(text, match.start()):
+        return False
+    if match.group(0) != "官员" and _LEADS_RESPONSE.match(text, match.end()):  # 官员慰问清单遭曝光 is a scandal
         return False
     if _PLACE_OFFICE.fullmatch(match.group(0)) and match.start():
         before = text[match.start() - 1]

@@ -125,7 +125,9 @@ def test_gatherings_rebuttals_denials_and_rescues(text: str, cues: set[str]) -> 
     ("请区城管局处理占道经营", False),  # the agency asked to act
     ("城管打人了，还抢走了三轮车", True),
     ("李市长表示将严查", True),
-    ("副区长带队检查", True),
+    # an official leading the response is not one involved in the matter: the government's own 通报 raised its grade
+    ("副区长带队检查", False), ("成立由分管副区长任组长的工作专班", False), ("区长率队赶赴现场", False),
+    ("市委书记作出批示", False), ("官员慰问清单遭曝光", True), ("副局长带队强拆民房，打伤村民", True),
     ("王局长收受开发商贿赂", True),
     # …and what the first version of these rules lost (a review of the change): officials in news and petitions
     ("A市市长王某某涉嫌受贿", True), ("村民要求县长出面", True), ("北京市长陈吉宁", True), ("湖北省省长到场", True),
