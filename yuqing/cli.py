@@ -113,10 +113,22 @@ def _unavailable(name: str, why: str) -> click.Command:
 def main(sandbox: str | None) -> None:
     """yuqing — catch emerging public opinion early, route it, answer it in time."""
     if sandbox:  # (the stages and the crawler's processes read it from the environment)
+        context = click.get_current_context()
         try:
-            click.get_current_context().with_resource(paths.in_sandbox(sandbox))
+            context.with_resource(paths.in_sandbox(sandbox))
+            if context.invoked_subcommand in READS_A_SANDBOX and sandbox not in paths.sandboxes():
+                known = paths.sandboxes()
+                raise click.BadParameter(
+                    f"there is no sandbox {sandbox!r} in {paths.home_dir()} (existing: "
+                    f"{', '.join(known) if known else 'none'}); check the name, or make it first with `yuqing demo`, "
+                    f"`yuqing --sandbox {sandbox} replay --posts FILE` or `yuqing --sandbox {sandbox} run`",
+                    param_hint="--sandbox")
         except paths.StateDirUnusable as exc:
             raise click.BadParameter(str(exc), param_hint="--sandbox") from None
+
+
+# Commands that only read what a sandbox holds: a mistyped name must not show an empty sandbox (or make one).
+READS_A_SANDBOX = frozenset({"cases", "dashboard", "events", "notifications", "slack-endpoint"})
 
 
 # ----------------------------------------------------------------------------- config

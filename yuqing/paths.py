@@ -73,6 +73,12 @@ def in_sandbox(name: str) -> Iterator[str]:
             os.environ[SANDBOX_ENV] = before
 
 
+def sandboxes() -> list[str]:
+    """The sandboxes the deployment's state directory holds (made by a demo, a replay or a run in one)."""
+    folder = home_dir() / "sandboxes"
+    return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+
+
 def home_dir() -> Path:
     """The deployment's state directory, sandbox or not (the Elasticsearch node lives here)."""
     return _usable(Path(os.path.abspath(os.environ.get("YUQING_HOME", default_state_dir()))))

@@ -188,3 +188,16 @@ def test_a_node_another_state_directory_started_is_named_as_such(es_node: str, t
     code, out = run(env, "es", "stop")
     assert code == 1 and "was not started from this state directory" in out and "left running" in out
     assert httpx.get(f"{es_node}/_cluster/health", timeout=10).status_code == 200  # left running
+
+
+def test_a_mistyped_sandbox_is_named_and_nothing_is_made(tmp_path: Path) -> None:
+    """`--sandbox nosuch cases list` said there was no workflow database and made an empty sandbox folder; the
+    dashboard made a database in it, and `events list` said no events match."""
+    env = {"YUQING_HOME": str(tmp_path / "home")}
+    assert run(env, "--sandbox", "demo", "db", "upgrade")[0] == 0
+    for command in (["cases", "list"], ["events", "list"], ["notifications", "list"], ["dashboard"]):
+        code, out = run(env, "--sandbox", "dem", *command)
+        assert code == 2 and "there is no sandbox 'dem'" in out and "(existing: demo)" in out, out
+    assert sorted(p.name for p in (tmp_path / "home" / "sandboxes").iterdir()) == ["demo"]
+    code, out = run(env, "--sandbox", "demo", "cases", "list")
+    assert code == 0 and "0 case(s)" in out
