@@ -104,8 +104,9 @@ class SlackSettings(Strict):
 
 
 class SmtpSettings(Strict):
-    host: str = "127.0.0.1"
-    port: int = Field(8025, ge=1, le=65535)
+    # None: no mail server configured; e-mail is recorded locally instead of sent (alerts.notifiers.build_notifiers).
+    host: str | None = None
+    port: int = Field(25, ge=1, le=65535)
     sender: str = "yuqing@localhost"
     username_env: str | None = None
     password_env: str | None = None

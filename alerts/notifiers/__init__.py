@@ -55,7 +55,8 @@ def build_notifiers(config: Config, env: Mapping[str, str] = os.environ, *, cloc
                     record_to: Path | None = None, record_all: bool = False) -> dict[str, Notifier]:
     """One notifier per channel, from settings.yaml and the environment.
 
-    Slack without a bot token in the environment is recorded instead of sent (demo, replay);
+    Slack without a bot token in the environment, and e-mail without an SMTP host in settings.yaml, are recorded
+    instead of sent (demo, replay);
     ``record_all`` records every channel. Robots and webhooks resolve their unit's secrets when
     sending, so a unit without them fails with a message naming the variable to set.
     """
@@ -65,9 +66,10 @@ def build_notifiers(config: Config, env: Mapping[str, str] = os.environ, *, cloc
         return dict.fromkeys(CHANNELS, recorder)
     slack = config.settings.notifications.slack
     token = env.get(slack.token_env)
+    smtp = config.settings.notifications.smtp
     return {
         "slack": SlackNotifier(token, base_url=slack.base_url, clock=clock) if token else recorder,
-        "email": EmailNotifier(config.settings.notifications.smtp, env, clock),
+        "email": EmailNotifier(smtp, env, clock) if smtp.host else recorder,
         "wecom": WeComNotifier(config.units, env, clock),
         "dingtalk": DingTalkNotifier(config.units, env, clock),
         "webhook": WebhookNotifier(config.units, clock),
@@ -79,10 +81,17 @@ def delivery_warnings(config: Config, env: Mapping[str, str] = os.environ) -> li
     """Channels that units or leaders use but that would only be recorded locally, not delivered."""
     slack = config.settings.notifications.slack
     uses_slack = any(u.contacts.slack_channel or any(p.slack_user for p in u.leaders) for u in config.units.units)
+    warnings = []
     if uses_slack and not env.get(slack.token_env):
-        return [f"{slack.token_env} is not set: Slack messages to the units in config/units.yaml are written to "
-                f"{record_path()} and marked 'recorded', not delivered. Set it to the bot token to deliver them"]
-    return []
+        warnings.append(f"{slack.token_env} is not set: Slack messages to the units in config/units.yaml are written "
+                        f"to {record_path()} and marked 'recorded', not delivered. Set it to the bot token to deliver "
+                        "them")
+    uses_email = any(u.contacts.email or any(p.email for p in u.leaders) for u in config.units.units)
+    if uses_email and not config.settings.notifications.smtp.host:
+        warnings.append(f"settings.yaml notifications.smtp.host is not set: e-mail to the units and leaders in "
+                        f"config/units.yaml is written to {record_path()} and marked 'recorded', not delivered. Set "
+                        "it (and port, sender) to your mail server to deliver it")
+    return warnings
 
 
 def silent_units(config: Config) -> list[str]:

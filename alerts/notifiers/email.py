@@ -29,7 +29,11 @@ class EmailNotifier:
 
     def __init__(self, smtp: SmtpSettings, env: Mapping[str, str], clock: Clock | None = None,
                  timeout_s: float = 30.0):
+        if not smtp.host:
+            raise ValueError("an e-mail notifier needs settings.yaml notifications.smtp.host (without it, e-mail is "
+                             "recorded: see build_notifiers)")
         self.smtp = smtp
+        self.host = smtp.host
         self.env = env
         self.clock = clock or SystemClock()
         self.timeout_s = timeout_s
@@ -56,9 +60,9 @@ class EmailNotifier:
         return SendResult(msg["Message-ID"])
 
     def _deliver(self, msg: EmailMessage, address: str) -> None:
-        where = f"SMTP server {self.smtp.host}:{self.smtp.port}"
+        where = f"SMTP server {self.host}:{self.smtp.port}"
         try:
-            with smtplib.SMTP(self.smtp.host, self.smtp.port, timeout=self.timeout_s) as server:
+            with smtplib.SMTP(self.host, self.smtp.port, timeout=self.timeout_s) as server:
                 if self.smtp.starttls:
                     server.starttls(context=ssl.create_default_context())
                 credentials = self._credentials()
