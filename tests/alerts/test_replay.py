@@ -320,6 +320,7 @@ def test_each_board_message_of_a_case_is_owed_its_own_reply_across_restarts(data
 
     from alerts.cases import close
     from alerts.commands import build_pipeline
+    from dashboards.metrics import evaluate
     from tests.alerts.casekit import shipped_config
     from yuqing.clock import ManualClock
     from yuqing.db.models import BoardMessage, Case
@@ -369,6 +370,9 @@ def test_each_board_message_of_a_case_is_owed_its_own_reply_across_restarts(data
     assert found["board-2"].replied_at == datetime(2026, 3, 13, 10, 0, tzinfo=TZ)
     assert found["board-2"].replier == "A3区应急管理局" and found["board-3"].replied_at is None
 
+    with database.sessions() as session:
+        [unit] = [u for u in evaluate(session, datetime(2026, 3, 25, tzinfo=TZ)).units if u.messages_due]
+    assert (unit.messages_due, unit.messages_answered, unit.messages_on_time, unit.messages_overdue) == (3, 2, 1, 1)
 
 
 @pytest.mark.timeout(600)
