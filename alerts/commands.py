@@ -808,10 +808,18 @@ def _reset(config: Config, database: Any, es: Any, layout: Any) -> None:
     """Empty this deployment's cases, outbox and indices so a replay starts from nothing."""
     from sqlalchemy import delete
 
-    from yuqing.db.models import Case, CaseEvent, Deadline, Notification, ResponseAssessment, ScheduleMark
+    from yuqing.db.models import (
+        BoardMessage,
+        Case,
+        CaseEvent,
+        Deadline,
+        Notification,
+        ResponseAssessment,
+        ScheduleMark,
+    )
 
     with database.transaction() as session:
-        for model in (Notification, CaseEvent, Deadline, ResponseAssessment, Case, ScheduleMark):
+        for model in (Notification, CaseEvent, Deadline, ResponseAssessment, BoardMessage, Case, ScheduleMark):
             session.execute(delete(model))
     layout.delete_all(es)
     layout.ensure(es)

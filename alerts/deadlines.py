@@ -130,6 +130,17 @@ def deadline_for(*, grade: str | None, source_type: str | None, detected_at: dat
     return out
 
 
+def message_reply_deadline(*, policy: Policy, tz: tzinfo, text: str, received_at: datetime) -> DueDate | None:
+    """When one citizen message on a board must be answered (皖政办〔2015〕12号): a complaint's or a suggestion's
+    working days from its arrival, chosen by its own words (``text``, its title), as a board-only case's are. None
+    when policy.yaml sets no message-board deadlines: then no message is owed a reply of its own."""
+    if not policy.deadlines.message_board:
+        return None
+    dues = deadline_for(grade=None, source_type="message_board", detected_at=received_at, policy=policy, tz=tz,
+                        text=text, received_at=received_at)
+    return min(dues, key=lambda d: d.due_at, default=None)
+
+
 def _in_hours(spec: DeadlineSpec, hours: float, detected_at: datetime, why: str) -> DueDate:
     """A deadline in wall-clock hours from detection, with its basis in words."""
     return DueDate(kind=spec.kind, due_at=detected_at + timedelta(hours=hours), starts_at=detected_at,

@@ -20,6 +20,7 @@ from elasticsearch import Elasticsearch, NotFoundError, helpers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerts.board import official, record_messages, record_reply
 from alerts.cases import CLOSED, open_or_update_case, queue, record_response, sync_units
 from alerts.escalation import Escalator, TickReport
 from alerts.notifiers import unit_recipients
@@ -268,7 +269,7 @@ class Pipeline:
                 self._replies[src["id"]] = (src["event_id"], Reply.model_validate(src["reply"]))
 
     def _note_reply(self, post: Post, event_id: str) -> None:
-        if post.reply is not None and post.reply.replied_at is not None and post.reply.text.strip():
+        if post.reply is not None and official(post.reply):
             self._replies[post.id] = (event_id, post.reply)
             while len(self._replies) > REPLY_MEMORY:
                 self._replies.popitem(last=False)
@@ -291,7 +292,8 @@ class Pipeline:
         """A message board's official reply is the response to its case, at the reply's own time: the deadlines
         it meets are judged on when the unit answered, not on when the crawler saw the answer. A reply dated after
         now (a replay feeds a message together with its answer of weeks later) waits until the clock gets there:
-        until then the case is unanswered, and is reminded and escalated like any other."""
+        until then the case is unanswered, and is reminded and escalated like any other. Every reply also answers its
+        own message (alerts/board.py), after the case's first reply too and in a closed case."""
         now = self.clock.now()
         for post_id, (event_id, reply) in list(self._replies.items()):
             assert reply.replied_at is not None
@@ -308,6 +310,8 @@ class Pipeline:
                                     reply.text, channel=BOARD_REPLY_CHANNEL, details={"reply_post": post_id})
                     report.lines.append(f"case {case.id}: official reply of {reply.replied_at:%m-%d %H:%M} recorded "
                                         f"as its response")
+                if record_reply(session, self.es, self.layout, case, self.config, now, post_id, reply):
+                    report.lines.append(f"case {case.id}: board message {post_id} answered {reply.replied_at:%m-%d %H:%M}")
             del self._replies[post_id]
 
     def _touched_matches(self, rule: RuleSpec, touched: set[str], found: set[str | None],
@@ -346,6 +350,13 @@ class Pipeline:
                                          router=self.router, rumour_cues=profile.rumour_cues)
             case_id = update.case.id
         report.notifications += len(update.notifications)
+        if profile.board_messages:
+            with self.database.transaction() as session:
+                added = record_messages(session, self.es, self.layout, session.get_one(Case, case_id), self.config,
+                                        self.clock.now(), expected=profile.board_messages)
+            if added:
+                report.lines.append(f"case {case_id}: {len(added)} board message(s) recorded, each with its reply "
+                                    f"deadline (the first due {min(m.due_at for m in added):%m-%d %H:%M})")
         if update.opened:
             report.opened.append(case_id)
             report.lines.append(f"case {case_id} opened by {rule.name}: {event.title} → {update.case.unit_id}")

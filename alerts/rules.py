@@ -57,6 +57,7 @@ class EventProfile:
     districts: list[str]
     source_type: str | None
     rumour_cues: tuple[str, ...] = ()
+    board_messages: int = 0  # how many of its posts are citizen messages on a board (each owed its own reply)
 
 
 @dataclass
@@ -437,7 +438,8 @@ class RuleEngine:
           deadline (61号), so the commonest other type is given — a tie of one post each, broken alphabetically,
           gave a news-covered wage protest the board's 15 working days;
         - rumour_cues: the ``rumour_cues`` the latest posts use (not in a denial), when at least two posts, or every
-          post of a smaller event, use one: "经核实，该信息系谣言" stands in a report's body, not in its headline.
+          post of a smaller event, use one: "经核实，该信息系谣言" stands in a report's body, not in its headline;
+        - board_messages: how many posts are board messages, each owed a reply of its own (alerts/board.py).
         """
         body = self.es.search(index=self.layout.posts.alias, size=RUMOUR_POSTS_READ if rumour_cues else 0,
                               query={"term": {"event_id": event_id}}, sort=[{"ts": "desc"}],
@@ -447,7 +449,8 @@ class RuleEngine:
         buckets = body["aggregations"]["d"]["buckets"]
         total = sum(b["doc_count"] for b in buckets)
         districts = [b["key"] for b in buckets if b["doc_count"] >= max(1, 0.1 * total)]
-        types = [b["key"] for b in body["aggregations"]["s"]["buckets"]]
+        counts = {b["key"]: b["doc_count"] for b in body["aggregations"]["s"]["buckets"]}
+        types = list(counts)
         beyond_board = [t for t in types if t != "message_board"]
         hits = body["hits"]["hits"]
         said = [rumour_cues_in(f"{h['_source'].get('title') or ''} {h['_source'].get('text') or ''}", rumour_cues or [])
@@ -455,4 +458,5 @@ class RuleEngine:
         saying = [cues for cues in said if cues]
         rumour = (tuple(dict.fromkeys(c for cues in saying for c in cues))
                   if saying and len(saying) >= min(2, len(hits)) else ())
-        return EventProfile(districts, beyond_board[0] if beyond_board else (types[0] if types else None), rumour)
+        return EventProfile(districts, beyond_board[0] if beyond_board else (types[0] if types else None), rumour,
+                            board_messages=counts.get("message_board", 0))

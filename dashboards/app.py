@@ -141,6 +141,7 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
                        kind=lambda k: deadline_kind_name(str(k or "")),
                        unit=lambda unit_id: names.get(unit_id or "", unit_id or "（未分派）"),
                        status=lambda d, case: metrics.deadline_state(case, d, clock.now()),
+                       messages=lambda rows, case: [metrics.judge_message(case, m, clock.now()) for m in rows],
                        assessed=lambda total: "{0.colour}（{0.verdict}）".format(assessment.level(float(total))))
 
     def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -283,7 +284,7 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
 
     async def evaluation_xlsx(request: Request) -> Response:
         result, days, es_error = evaluation(request)
-        body = reports.evaluation_workbook(result, names, unavailable=es_error)
+        body = reports.evaluation_workbook(result, names, unavailable=es_error, tz=zone)
         return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"Content-Disposition": f'attachment; filename="evaluation-{days}d.xlsx"'})
 

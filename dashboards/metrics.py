@@ -18,6 +18,15 @@ judgement of content that the numbers cannot make: evaluators score the handling
 the opinion lab's six indicators in ``yuqing.assessment``), and a red panel total (< 10, 应对严重失当) is the
 finding. Late cases of lower grades are listed, not proposed for accountability. ``case_findings`` alone decides
 which cases make a finding; every proposal names those cases and their grounds.
+
+Citizen messages on a message board are judged one by one besides (``judge_message``): each is owed a reply by its own
+deadline (皖政办〔2015〕12号), and a case that gathered 56 messages is answered, for 回应率, by its first reply. The
+messages get figures of their own — due, answered, answered on time (留言答复及时率), unanswered past due — and leave
+the case verdict as it was: the case figures weigh each matter once, whatever its volume, and stay comparable with
+cases from news and Weibo, while counting messages into them would let one cluster of 56 outweigh every other case
+(or hide 55 unanswered messages behind one answered case). An unanswered or late message counts against the unit that
+held the case when its reply fell due, as a missed deadline does; it makes no finding of 23号, which concerns the
+handling of major public opinion.
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from yuqing import assessment
 from yuqing.contract import MAJOR_GRADES, base_kind, deadline_kind_name, episode
-from yuqing.db.models import Case, Deadline
+from yuqing.db.models import BoardMessage, Case, Deadline
 
 # Deadlines a response to the public meets (the press conference is one: 61号 and 80号 set it beside the 5 h
 # release); the report upward is internal and judged apart.
@@ -56,6 +65,52 @@ def stored_aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class MessageVerdict:
+    """One citizen message of a case judged on its own reply deadline. ``due``: judged — answered, or its deadline
+    passed; ``unit_id``: the unit that held the case when the reply fell due."""
+
+    post_id: str
+    title: str
+    kind: str
+    received_at: datetime
+    due_at: datetime
+    replied_at: datetime | None
+    replier: str | None
+    basis: str
+    unit_id: str | None
+    due: bool
+    answered: bool
+    on_time: bool
+
+    @property
+    def overdue(self) -> bool:
+        """Unanswered past its deadline."""
+        return self.due and not self.answered
+
+    def state(self, now: datetime) -> str:
+        """The message's state in the evaluator's words: 按时答复, 逾期答复（晚 2.4 天）, 超期未答复（已超 13.0 天）,
+        待答复（剩 3.5 天）."""
+        if self.answered and self.replied_at is not None:
+            late = (self.replied_at - self.due_at).total_seconds() / 86400
+            return "按时答复" if late <= 0 else f"逾期答复（晚 {late:.1f} 天）"
+        left = (self.due_at - now).total_seconds() / 86400
+        return f"超期未答复（已超 {-left:.1f} 天）" if self.overdue else f"待答复（剩 {left:.1f} 天）"
+
+
+def judge_message(case: Case, message: BoardMessage, now: datetime) -> MessageVerdict:
+    """A board message's reply against its own deadline. Judged whatever became of the case: closing a case as a
+    false alarm or after its first answer does not answer the citizens who wrote (a reply dated after ``now`` is not
+    given yet)."""
+    due_at, replied = stored_aware(message.due_at), stored_aware(message.replied_at)
+    answered = replied is not None and replied <= now
+    return MessageVerdict(post_id=message.post_id, title=message.title, kind=message.kind,
+                          received_at=stored_aware(message.received_at), due_at=due_at, replied_at=replied,
+                          replier=message.replier, basis=message.basis, unit_id=holder_at(case, due_at),
+                          due=answered or now > due_at, answered=answered,
+                          on_time=answered and replied is not None and replied <= due_at)
 
 
 @dataclass
@@ -83,6 +138,7 @@ class CaseVerdict:
     judged_deadlines: list[tuple[str, bool]] = field(default_factory=list)  # (kind, met on time) of those judged
     awaiting: bool = False  # unanswered, its response deadline still ahead: 待回应, not (yet) unanswered
     reopened_after_answer: bool = False  # its event grew again after an answer and the case reopened (次生舆情)
+    messages: list[MessageVerdict] = field(default_factory=list)  # its board messages, each by its own deadline
 
     @property
     def assessed_level(self) -> assessment.Level | None:
@@ -142,6 +198,11 @@ class UnitScore:
     on_time: int = 0
     judged: int = 0
     late: list[int] = field(default_factory=list)  # every case with a deadline missed, any grade
+    # Board messages whose reply fell due while this unit held their case (judge_message): apart from the case figures.
+    messages_due: int = 0
+    messages_answered: int = 0
+    messages_on_time: int = 0
+    messages_overdue: int = 0  # unanswered past their deadline
     # The findings on grade I/II cases (``case_findings``): finding → case → its grounds, in words. The proposal,
     # the workbook's columns and its per-case findings all read this one record.
     findings: dict[str, dict[int, list[str]]] = field(default_factory=dict)
@@ -165,6 +226,18 @@ class UnitScore:
     @property
     def timely_rate(self) -> float | None:
         return self.on_time / self.judged if self.judged else None
+
+    @property
+    def message_timely_rate(self) -> float | None:
+        """留言答复及时率: the share of the board messages due that were answered by their deadline."""
+        return self.messages_on_time / self.messages_due if self.messages_due else None
+
+    def count_message(self, message: MessageVerdict) -> None:
+        """One board message whose reply fell due while this unit held its case."""
+        self.messages_due += 1
+        self.messages_answered += message.answered
+        self.messages_on_time += message.on_time
+        self.messages_overdue += message.overdue
 
     @property
     def accountability(self) -> str | None:
@@ -200,6 +273,11 @@ class Evaluation:
         return self._share([v.on_time for v in self.verdicts if v.on_time is not None])
 
     @property
+    def message_timely_rate(self) -> float | None:
+        """留言答复及时率 over every board message due (``judge_message``)."""
+        return self._share([m.on_time for v in self.verdicts for m in v.messages if m.due])
+
+    @property
     def median_hours_to_response(self) -> float | None:
         values = [v.hours_to_response for v in self.verdicts if v.hours_to_response is not None]
         return median(values) if values else None
@@ -220,10 +298,14 @@ class Evaluation:
             "cases": len(self.verdicts),
             "response_rate": self.response_rate,
             "timely_rate": self.timely_rate,
+            "message_timely_rate": self.message_timely_rate,
             "median_hours_to_response": self.median_hours_to_response,
             "median_hours_to_ack": self.median_hours_to_ack,
             "units": [{"unit": u.unit_id, "cases": u.cases, "response_rate": u.response_rate,
                        "timely_rate": u.timely_rate, "late_cases": u.late,
+                       "board_messages": {"due": u.messages_due, "answered": u.messages_answered,
+                                          "on_time": u.messages_on_time, "overdue": u.messages_overdue,
+                                          "timely_rate": u.message_timely_rate},
                        "findings": {finding: [{"case": case_id, "grounds": grounds}
                                               for case_id, grounds in u.findings.get(finding, {}).items()]
                                     for finding in FINDINGS},
@@ -361,7 +443,8 @@ def judge_case(case: Case, now: datetime) -> CaseVerdict:
                        judged_deadlines=[(d.kind, (met := stored_aware(d.met_at)) is not None and met <= stored_aware(d.due_at))
                                          for d in judged], awaiting=awaiting,
                        reopened_after_answer=any(e.action == "reopened" and (e.details or {}).get("second_wave")
-                                                 for e in case.events))
+                                                 for e in case.events),
+                       messages=[judge_message(case, m, now) for m in case.board_messages])
 
 
 @dataclass(frozen=True)
@@ -380,7 +463,8 @@ def evaluate(session: Session, now: datetime, since: datetime | None = None,
              effect: EffectLookup | None = None) -> Evaluation:
     """Judge every case opened since ``since``; with ``effect``, also judge whether responses worked."""
     query = (select(Case).options(selectinload(Case.deadlines), selectinload(Case.assessments),
-                                  selectinload(Case.events)).order_by(Case.opened_at))
+                                  selectinload(Case.events), selectinload(Case.board_messages))
+             .order_by(Case.opened_at))
     if since is not None:
         query = query.where(Case.opened_at >= since)
     verdicts = []
@@ -420,6 +504,9 @@ def evaluate(session: Session, now: datetime, since: datetime | None = None,
             unit_score(unit_id).on_time += all(times)
         for unit_id in _missed_by(case, verdict):
             unit_score(unit_id).late.append(case.id)
+        for message in verdict.messages:
+            if message.due:
+                unit_score(message.unit_id).count_message(message)
         for unit_id, finding, ground in case_findings(case, verdict):
             unit_score(unit_id).find(finding, case.id, ground)
     return Evaluation(verdicts, sorted(units.values(), key=lambda u: u.unit_id), now)

@@ -261,7 +261,7 @@ def unit_workload(session: Session, now: datetime) -> list[dict[str, Any]]:
 
 def case_detail(session: Session, case_id: int) -> Case | None:
     return session.scalars(select(Case).options(selectinload(Case.deadlines), selectinload(Case.events),
-                                                  selectinload(Case.assessments))
+                                                  selectinload(Case.assessments), selectinload(Case.board_messages))
                            .where(Case.id == case_id)).one_or_none()
 
 
@@ -270,7 +270,7 @@ def brief_cases(session: Session, now: datetime, since: datetime) -> list[tuple[
     those still open from before, that are major (I/II), missed a deadline, or are not answered yet (a closed case
     left unanswered counts only when it missed a deadline) — the major first, then by when they were opened."""
     found = session.scalars(select(Case).options(selectinload(Case.deadlines), selectinload(Case.events),
-                                                 selectinload(Case.assessments))
+                                                 selectinload(Case.assessments), selectinload(Case.board_messages))
                             .where(or_(Case.opened_at >= since, Case.state != "closed"))).all()
     listed = []
     for case in found:

@@ -52,11 +52,14 @@ def _case_list(case_ids: list[int]) -> str:
     return f"{len(case_ids)} 起：" + "、".join(f"#{case_id}" for case_id in case_ids) if case_ids else ""
 
 
-def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unavailable: str | None = None) -> bytes:
-    """回应评估: a summary sheet, one row per unit, one row per case. The units' finding columns, their proposals
-    and the cases' 问责认定 read the same findings (``metrics.case_findings``) and name the cases behind them.
+def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unavailable: str | None = None,
+                        tz: tzinfo | None = None) -> bytes:
+    """回应评估: a summary sheet, one row per unit, one row per case, one row per board message (each judged on its own
+    reply deadline, ``metrics.judge_message``; times in ``tz``). The units' finding columns, their proposals and the
+    cases' 问责认定 read the same findings (``metrics.case_findings``) and name the cases behind them.
     ``unavailable`` says why the effect columns (from Elasticsearch) are empty, so an empty column is not read as
     "no effect"."""
+    tz = tz or evaluation.now.tzinfo
     book = Workbook()
     summary = book.active
     summary.title = "总览"
@@ -65,24 +68,26 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unav
     summary.append(["指标", "数值"])
     for label, value in (("案件数", len(evaluation.verdicts)), ("回应率", _rate(evaluation.response_rate)),
                          ("回应及时率", _rate(evaluation.timely_rate)),
+                         ("留言答复及时率", _rate(evaluation.message_timely_rate)),
                          ("首次回应用时中位数（小时）", _rate(evaluation.median_hours_to_response)),
                          ("签收用时中位数（小时）", _rate(evaluation.median_hours_to_ack)),
                          ("统计时间", evaluation.now.isoformat(timespec="minutes"))):
         summary.append([label, value])
     for row in summary.iter_rows():
-        if row[0].value in ("回应率", "回应及时率") and isinstance(row[1].value, float):
+        if row[0].value in ("回应率", "回应及时率", "留言答复及时率") and isinstance(row[1].value, float):
             row[1].number_format = PERCENT
     units = book.create_sheet("各单位")
-    units.append(["单位", "案件", "回应率", "及时率", "超时案件（各级）",
-                  *(f"{finding}（I/II级案件）" for finding in FINDINGS), "问责建议"])
+    units.append(["单位", "案件", "回应率", "及时率", "留言到期", "留言已答复", "留言按时答复", "留言超期未答复",
+                  "留言答复及时率", "超时案件（各级）", *(f"{finding}（I/II级案件）" for finding in FINDINGS), "问责建议"])
     for u in evaluation.units:
         units.append([cell_text(unit_names.get(u.unit_id, u.unit_id)), u.cases, _rate(u.response_rate),
-                      _rate(u.timely_rate), _case_list(u.late), *(_case_list(u.found(f)) for f in FINDINGS),
+                      _rate(u.timely_rate), u.messages_due, u.messages_answered, u.messages_on_time, u.messages_overdue,
+                      _rate(u.message_timely_rate), _case_list(u.late), *(_case_list(u.found(f)) for f in FINDINGS),
                       u.accountability or ""])
     cases = book.create_sheet("逐案")
     cases.append(["案件", "标题", "级别", "责任单位", "已回应", "按时", "签收用时(h)", "回应用时(h)",
                   "超时事项", "负面占比(回应前24h)", "负面占比(回应后24h)", "效果", "应对评估总分", "评估等级", "评估人数",
-                  "问责认定"])
+                  "问责认定", "网民留言（逐条答复）"])
     for v in evaluation.verdicts:
         findings = "；".join(f"{finding}：{'、'.join(grounds)}"
                             + (f"（{unit_names.get(unit_id, unit_id)}）" if unit_id != (v.unit_id or "（未分派）") else "")
@@ -94,12 +99,40 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unav
                       _rate(v.negative_before), _rate(v.negative_after),
                       _yes_no(v.effective, "有效", f"效果不佳（{v.ineffective_because}）"), v.assessed_total if v.assessed_total is not None else "",
                       f"{v.assessed_level.colour}（{v.assessed_level.verdict}）" if v.assessed_level else "",
-                      v.assessors, cell_text(findings)])
-    _percent_columns(units, (2, 3))
+                      v.assessors, cell_text(findings), _messages_judged(v)])
+    messages = book.create_sheet("逐条留言")
+    messages.append(["案件", "留言", "类别", "收到", "答复期限", "答复时间", "答复单位", "状态", "承办单位（期限届满时）",
+                     "依据"])
+    for v in evaluation.verdicts:
+        for m in v.messages:
+            messages.append([v.case_id, cell_text(m.title or m.post_id), deadline_kind_name(m.kind),
+                             _stamp(m.received_at, tz), _stamp(m.due_at, tz),
+                             _stamp(m.replied_at, tz) if m.replied_at is not None and m.answered else "",
+                             cell_text(m.replier or "") if m.answered else "", m.state(evaluation.now),
+                             cell_text(unit_names.get(m.unit_id or "", m.unit_id or "（未分派）")), cell_text(m.basis)])
+    _percent_columns(units, (2, 3, 8))
     _percent_columns(cases, (9, 10))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _messages_judged(verdict: CaseVerdict) -> str:
+    """A case's board messages judged one by one, in a line: "到期 3 条：按时答复 1，逾期答复 1，超期未答复 1"."""
+    if not verdict.messages:
+        return ""
+    due = [m for m in verdict.messages if m.due]
+    on_time = sum(m.on_time for m in due)
+    late = sum(m.answered and not m.on_time for m in due)
+    overdue = sum(m.overdue for m in due)
+    waiting = len(verdict.messages) - len(due)
+    return (f"到期 {len(due)} 条：按时答复 {on_time}，逾期答复 {late}，超期未答复 {overdue}"
+            + (f"；未到期 {waiting} 条" if waiting else ""))
+
+
+def _stamp(value: datetime, tz: tzinfo | None) -> str:
+    """A time as the pages show it: local, to the minute."""
+    return f"{_local(value, tz):%Y-%m-%d %H:%M}"
 
 
 def _grade_label(grade: str | None) -> str:

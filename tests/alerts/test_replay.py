@@ -286,6 +286,95 @@ def test_a_reply_waiting_for_its_time_survives_a_restart(pipeline, tmp_path: Pat
         assert case.state == "responded" and case.responded_at == replied_at
 
 
+# Three citizens write about one fire on the board: a complaint, a suggestion, and a message that is neither (treated
+# as a suggestion, the shorter deadline). One is answered on time, one late, one never.
+BOARD_MESSAGES = [
+    ("board-1", START, "投诉金星小区消防通道长期被堵", "A3区金星小区昨晚发生火灾，造成2人死亡，消防通道长期被堵，请相关部门调查处理"),
+    ("board-2", START + timedelta(hours=1), "建议彻查金星小区火灾隐患",
+     "A3区金星小区昨晚发生火灾，造成2人死亡，建议彻查小区消防隐患，请相关部门调查处理"),
+    ("board-3", START + timedelta(hours=2), "金星小区火灾后物业无人处理",
+     "A3区金星小区昨晚发生火灾，造成2人死亡，物业至今无人处理，请相关部门调查处理"),
+]
+
+
+def _board_message(post_id: str, at: datetime, title: str, text: str, reply_at: datetime | None = None,  # type: ignore[no-untyped-def]
+                   fetched_at: datetime | None = None):
+    """A message as the crawler indexes it: first unanswered, then fetched again (``fetched_at``) with its reply."""
+    from yuqing.contract import Post
+
+    reply = {"reply": {"text": "经调查，已责令物业清理消防通道并整改。", "replier": "A3区应急管理局", "replied_at": reply_at}}
+    return Post.model_validate({"id": post_id, "source": "demo_board", "source_type": "message_board",
+                                "published_at": at.isoformat(), "fetched_at": (fetched_at or at).isoformat(), "title": title,
+                                "text": text, "region": {"province": "湖南省", "city": "A市", "district": "A3区"},
+                                **(reply if reply_at is not None else {})})
+
+
+@pytest.mark.timeout(600)
+def test_each_board_message_of_a_case_is_owed_its_own_reply_across_restarts(database, es_client: Elasticsearch,  # type: ignore[no-untyped-def]
+                                                                            es_layout: IndexLayout,
+                                                                            tmp_path: Path) -> None:
+    """The case was judged on its first reply: one answer to one of three messages made it answered, and the messages
+    nobody answered were never counted. Each message now has its row, its own deadline and its own reply — recorded
+    after the case's first reply, in a closed case, and after a restart."""
+    from sqlalchemy import select
+
+    from alerts.cases import close
+    from alerts.commands import build_pipeline
+    from dashboards.metrics import evaluate
+    from tests.alerts.casekit import shipped_config
+    from yuqing.clock import ManualClock
+    from yuqing.db.models import BoardMessage, Case
+
+    def start(at: datetime):  # type: ignore[no-untyped-def]
+        # live: the event tracker's state is saved, as `yuqing run` keeps it, so a restart knows the messages
+        return build_pipeline(shipped_config(), database, es_client, es_layout, ManualClock(at), live=True,
+                              state_dir=tmp_path / "state")
+
+    def rows() -> dict[str, BoardMessage]:
+        with database.sessions() as session:
+            return {m.post_id: m for m in session.scalars(select(BoardMessage))}
+
+    first = start(START + timedelta(hours=3))
+    _index_as_the_crawler_does(first, [_board_message(*m) for m in BOARD_MESSAGES], tmp_path / "spool")
+    report = first.evaluate()
+    assert len(report.opened) == 1, report.lines
+    assert any("3 board message(s) recorded" in line for line in report.lines)
+    found = rows()
+    assert {(m.post_id, m.received_at, m.kind, m.due_at, m.replied_at) for m in found.values()} == {
+        # a complaint: 15 working days from the day after (03-03 … 03-23); the others 7 (03-03 … 03-11)
+        ("board-1", START, "reply_complaint", datetime(2026, 3, 24, tzinfo=TZ), None),
+        ("board-2", START + timedelta(hours=1), "reply_suggestion", datetime(2026, 3, 12, tzinfo=TZ), None),
+        ("board-3", START + timedelta(hours=2), "reply_suggestion", datetime(2026, 3, 12, tzinfo=TZ), None)}
+    assert "投诉类（含“投诉”）" in found["board-1"].basis and "留言自称建议" in found["board-2"].basis
+    assert found["board-1"].title == "投诉金星小区消防通道长期被堵"
+
+    # board-1 answered on time: it is the case's response
+    first.clock.set(datetime(2026, 3, 4, 12, 0, tzinfo=TZ))
+    _index_as_the_crawler_does(first, [_board_message(*BOARD_MESSAGES[0], reply_at=datetime(2026, 3, 4, 10, 0, tzinfo=TZ),
+                                                      fetched_at=first.clock.now())], tmp_path / "spool")
+    first.evaluate()
+    assert rows()["board-1"].replied_at == datetime(2026, 3, 4, 10, 0, tzinfo=TZ)
+    with database.transaction() as session:
+        case_id = session.scalars(select(Case.id)).one()
+        close(session, case_id, "新闻办", datetime(2026, 3, 5, 9, 0, tzinfo=TZ))
+    first.close()
+
+    # a restart; board-2's reply, late, is collected afterwards: the case is closed and was answered by board-1
+    later = start(datetime(2026, 3, 13, 12, 0, tzinfo=TZ))
+    _index_as_the_crawler_does(later, [_board_message(*BOARD_MESSAGES[1], reply_at=datetime(2026, 3, 13, 10, 0, tzinfo=TZ),
+                                                      fetched_at=later.clock.now())], tmp_path / "spool")
+    report = later.evaluate()
+    assert any("board message board-2 answered 03-13 10:00" in line for line in report.lines), report.lines
+    found = rows()
+    assert len(found) == 3  # the rows outlived the restart, none recorded twice
+    assert found["board-2"].replied_at == datetime(2026, 3, 13, 10, 0, tzinfo=TZ)
+    assert found["board-2"].replier == "A3区应急管理局" and found["board-3"].replied_at is None
+
+    with database.sessions() as session:
+        [unit] = [u for u in evaluate(session, datetime(2026, 3, 25, tzinfo=TZ)).units if u.messages_due]
+    assert (unit.messages_due, unit.messages_answered, unit.messages_on_time, unit.messages_overdue) == (3, 2, 1, 1)
+
+
 @pytest.mark.timeout(600)
 def test_a_replayed_reply_of_weeks_later_counts_only_when_the_clock_gets_there(tmp_path: Path, es_node: str) -> None:
     """A board message replayed with its official reply of weeks later: until the reply's time the case is

@@ -178,8 +178,9 @@ def test_an_event_carried_beyond_the_board_gets_the_deadlines_of_public_opinion(
               for i, kind in enumerate(["message_board", "news", "rss", "weibo"])]
     index(es_client, es_layout, tmp_path, board_only + spread)
     board = engine.event_profile("ev-board")
-    assert (board.districts, board.source_type) == (["A3区"], "message_board")
-    assert engine.event_profile("ev-spread").source_type == "news"
+    assert (board.districts, board.source_type, board.board_messages) == (["A3区"], "message_board", 3)
+    spread_profile = engine.event_profile("ev-spread")
+    assert (spread_profile.source_type, spread_profile.board_messages) == ("news", 1)  # each message owed its reply
 
 
 def test_an_events_posts_that_call_it_a_rumour_are_found_in_their_body(

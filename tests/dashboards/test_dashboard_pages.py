@@ -642,3 +642,74 @@ def test_the_brief_lists_the_periods_major_late_and_unanswered_cases(
     assert listed[f"#{carried}"][4:] == ["未回应（期限已过）", "回应（05-31 20:00）超时 24.0 h", "否"]
     assert listed[f"#{waiting}"] == [f"#{waiting} A3区某小区业主138****1234反映校车", "IV级（蓝）", "A3区教育局",
                                      "06-01 19:00", "待回应", "回应（06-03 19:00）剩 47.0 h", "未到期"]
+
+
+def test_each_board_message_is_judged_on_its_own_reply_deadline(
+        es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
+    """A case gathered three citizens' messages; the first reply answered the case on time, and the case counted as
+    answered — the late reply and the message nobody answered were never counted. Each message is now judged on its
+    own deadline, in figures of its own beside the case's, on the evaluator page, the case page and in the workbook."""
+    from dashboards.metrics import evaluate
+    from yuqing.db.models import BoardMessage
+
+    url = f"sqlite:///{tmp_path / 'board.db'}"
+    upgrade(url)
+    db = Database(url)
+    opened, day = NOW - timedelta(days=20), timedelta(days=1)
+    with db.transaction() as session:
+        session.add(UnitRow(id="a3-emergency", name="A3区应急管理局", kind="应急管理局", level="district"))
+        session.flush()
+        case = Case(event_id="evt-board", title="A3区金星小区火灾", topic="安全生产", grade="IV", unit_id="a3-emergency",
+                    opened_at=opened, updated_at=opened, state="responded", responded_at=opened + 2 * day,
+                    source_type="message_board")
+        session.add(case)
+        session.flush()
+        session.add(Deadline(case_id=case.id, kind="reply_complaint", due_at=opened + 10 * day, basis="皖政办〔2015〕12号",
+                             met_at=opened + 2 * day))
+        session.add_all(BoardMessage(case_id=case.id, post_id=post_id, title=title, received_at=opened, kind=kind,
+                                     due_at=opened + due * day, basis=f"皖政办〔2015〕12号：{kind}",
+                                     replied_at=opened + replied * day if replied is not None else None,
+                                     replier="A3区应急管理局" if replied is not None else None)
+                        for post_id, title, kind, due, replied in [
+                            ("m-on-time", "投诉金星小区消防通道被堵", "reply_complaint", 10, 2),
+                            ("m-late", "建议彻查金星小区火灾隐患", "reply_suggestion", 7, 9.5),
+                            ("m-never", "<b>金星小区</b>物业无人处理", "reply_suggestion", 14, None)])
+        case_id = case.id
+    app = create_app(es_client, es_layout, db, cut, ManualClock(NOW), {"a3-emergency": "A3区应急管理局"})
+    try:
+        with db.sessions() as session:
+            evaluation = evaluate(session, NOW)
+        [unit] = evaluation.units
+        assert (unit.messages_due, unit.messages_answered, unit.messages_on_time, unit.messages_overdue) == (3, 2, 1, 1)
+        assert unit.message_timely_rate == pytest.approx(1 / 3)
+        # the case verdict is as it was: answered, on time (its board reply deadline met by the first reply)
+        assert unit.timely_rate == 1.0 and evaluation.verdicts[0].on_time is True
+        with TestClient(app) as client:
+            page = client.get("/evaluator").text
+            row = re.search(r"<tr><td>A3区应急管理局</td>(.*?)</tr>", page, re.S)
+            assert row is not None
+            cells = re.findall(r"<td>(.*?)</td>", row.group(1), re.S)
+            assert cells[3:8] == ["3", "2", "1", '<span class="flag">1</span>', "33%"]
+            assert text_of(page, "kpi-message-timely-rate") == "33%"
+            case_page = client.get(f"/cases/{case_id}").text
+            book = load_workbook(io.BytesIO(client.get("/reports/evaluation.xlsx").content))
+    finally:
+        db.dispose()
+    table = case_page[case_page.index('id="board-messages"'):]
+    table = table[:table.index("</table>")]
+    assert "&lt;b&gt;金星小区&lt;/b&gt;物业无人处理" in table and "<b>金星小区" not in table
+    assert "按时答复" in table and "逾期答复（晚 2.5 天）" in table and "超期未答复（已超 6.0 天）" in table
+    assert "答复投诉" in table and "2026-05-14 20:00" in table  # m-on-time's reply, in the configured zone
+    header, *rows = book["各单位"].iter_rows(values_only=True)
+    unit_row = dict(zip(header, rows[0], strict=True))
+    assert unit_row["单位"] == "A3区应急管理局" and unit_row["及时率"] == 1.0
+    assert [unit_row[k] for k in ("留言到期", "留言已答复", "留言按时答复", "留言超期未答复")] == [3, 2, 1, 1]
+    assert unit_row["留言答复及时率"] == round(1 / 3, 4)
+    assert book["各单位"].cell(row=2, column=header.index("留言答复及时率") + 1).number_format == "0.0%"
+    header, *rows = book["逐条留言"].iter_rows(values_only=True)
+    assert [(r[header.index("留言")], r[header.index("答复时间")], r[header.index("状态")]) for r in rows] == [
+        ("投诉金星小区消防通道被堵", "2026-05-14 20:00", "按时答复"),
+        ("建议彻查金星小区火灾隐患", "2026-05-22 08:00", "逾期答复（晚 2.5 天）"),
+        ("<b>金星小区</b>物业无人处理", None, "超期未答复（已超 6.0 天）")]
+    header, *rows = book["逐案"].iter_rows(values_only=True)
+    assert rows[0][header.index("网民留言（逐条答复）")] == "到期 3 条：按时答复 1，逾期答复 1，超期未答复 1"

@@ -125,6 +125,8 @@ class Case(Base):
     deadlines: Mapped[list[Deadline]] = relationship(back_populates="case", order_by="Deadline.due_at")
     assessments: Mapped[list[ResponseAssessment]] = relationship(back_populates="case",
                                                                  order_by="ResponseAssessment.id")
+    board_messages: Mapped[list[BoardMessage]] = relationship(back_populates="case",
+                                                              order_by="BoardMessage.received_at")
 
     def signed_off(self) -> bool:
         """Signed off (签收) since the latest alert: a reopened case, or one handed to another unit, needs a fresh
@@ -228,6 +230,28 @@ class ResponseAssessment(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
     case: Mapped[Case] = relationship(back_populates="assessments")
+
+
+class BoardMessage(Base):
+    """One citizen message on a government message board that a case gathered, with its own reply deadline
+    (皖政办〔2015〕12号): a case is answered by its first reply, but every message is owed one. Post ids and times
+    only — the title is the de-identified one the post carries; the message's text stays in Elasticsearch."""
+
+    __tablename__ = "board_messages"
+    __table_args__ = (UniqueConstraint("case_id", "post_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    post_id: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime]  # the post's published_at (its fetched_at when the board gave no time)
+    kind: Mapped[str] = mapped_column(String(64))  # reply_complaint | reply_suggestion (policy.yaml's kinds)
+    due_at: Mapped[datetime]
+    basis: Mapped[str] = mapped_column(Text, default="")  # the document, the working days and why this kind
+    replied_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    replier: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+    case: Mapped[Case] = relationship(back_populates="board_messages")
 
 
 class Notification(Base):

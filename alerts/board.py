@@ -1,0 +1,88 @@
+"""A case's citizen messages on government message boards, each with its own reply deadline (皖政办〔2015〕12号).
+
+A case is answered by its first response, but an event can gather many messages — a year of real messages put 56
+complaints about one estate's parking in one cluster — and every citizen is owed a reply to his own message by its
+own deadline. Each message of a case is kept as a row (``BoardMessage``): when it came, complaint or suggestion and
+why, when its reply is due, and when the official reply came. The rows live in the database, so a restart loses none
+and a reply collected later still finds its message.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from elasticsearch import Elasticsearch
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alerts.deadlines import message_reply_deadline
+from yuqing.contract import Post, Reply
+from yuqing.db.models import BoardMessage, Case
+from yuqing.es.indices import IndexLayout
+from yuqing.settings import Config
+
+BOARD_SOURCE_TYPE = "message_board"
+# Messages read from Elasticsearch per case and pass. The recorded ones are left out of the query, so a larger cluster
+# is recorded over the next passes; 56 was the largest cluster of a year of real messages.
+MESSAGES_PER_PASS = 500
+_READ = ["id", "source", "source_type", "published_at", "fetched_at", "title", "text", "deidentified", "reply"]
+
+
+def official(reply: Reply | None) -> bool:
+    """Whether a post carries an official reply that answers it: dated and saying something."""
+    return reply is not None and reply.replied_at is not None and bool(reply.text.strip())
+
+
+def record_messages(session: Session, es: Elasticsearch, layout: IndexLayout, case: Case, config: Config,
+                    now: datetime, expected: int | None = None) -> list[BoardMessage]:
+    """Add the rows of the case's board messages not recorded yet, each with its reply deadline; ``expected``: how
+    many board messages the event has (its profile), so that a case with all of them recorded asks nothing more.
+
+    A reply the post already carries is noted when it is dated by now (a replay's reply of weeks later waits for the
+    clock, as ``Pipeline.record_replies`` does): a message answered before its row existed still counts as answered.
+    """
+    if not config.policy.deadlines.message_board:  # policy.yaml sets none: no message is owed a reply of its own
+        return []
+    known = set(session.scalars(select(BoardMessage.post_id).where(BoardMessage.case_id == case.id)))
+    if expected is not None and len(known) >= expected:
+        return []
+    query = {"bool": {"filter": [{"term": {"event_id": case.event_id}}, {"term": {"source_type": BOARD_SOURCE_TYPE}}],
+                      "must_not": [{"terms": {"id": sorted(known)}}]}}
+    body = es.search(index=layout.posts.alias, query=query, size=MESSAGES_PER_PASS,
+                     sort=[{"ts": "asc"}, {"id": "asc"}], source_includes=_READ)
+    tz = config.settings.tz()
+    added: list[BoardMessage] = []
+    for hit in body["hits"]["hits"]:
+        post = Post.model_validate(hit["_source"])
+        received = post.timestamp()
+        due = message_reply_deadline(policy=config.policy, tz=tz, text=post.title or post.text, received_at=received)
+        assert due is not None  # (policy.yaml sets message-board deadlines: checked above)
+        row = BoardMessage(case_id=case.id, post_id=post.id, title=(post.title or "") if post.deidentified else "",
+                           received_at=received, kind=due.kind, due_at=due.due_at, basis=due.basis)
+        if post.reply is not None and official(post.reply) and (post.reply.replied_at or now) <= now:
+            row.replied_at, row.replier = post.reply.replied_at, post.reply.replier
+        session.add(row)
+        case.board_messages.append(row)
+        added.append(row)
+    session.flush()
+    return added
+
+
+def record_reply(session: Session, es: Elasticsearch, layout: IndexLayout, case: Case, config: Config,
+                 now: datetime, post_id: str, reply: Reply) -> bool:
+    """Note an official reply on its message's row — whatever became of the case (answered by another message's
+    reply, or closed): each message is judged by its own reply. A message not recorded yet is recorded first; the
+    first reply noted stays. Returns whether the reply was new to the row."""
+    row = _row(session, case.id, post_id)
+    if row is None:
+        fresh = [r for r in record_messages(session, es, layout, case, config, now) if r.post_id == post_id]
+        return bool(fresh) and fresh[0].replied_at is not None  # recorded now, with the reply it carries
+    if row.replied_at is not None:
+        return False
+    row.replied_at, row.replier = reply.replied_at, reply.replier
+    return True
+
+
+def _row(session: Session, case_id: int, post_id: str) -> BoardMessage | None:
+    return session.scalars(select(BoardMessage).where(BoardMessage.case_id == case_id,
+                                                      BoardMessage.post_id == post_id)).one_or_none()
