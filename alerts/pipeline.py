@@ -306,10 +306,15 @@ class Pipeline:
                 recorded = any(e.action == "responded" and (e.details or {}).get("reply_post") == post_id
                                for e in case.events)
                 if not recorded and case.state != CLOSED:
-                    record_response(session, case.id, f"留言板答复：{reply.replier or '答复单位'}", reply.replied_at,
-                                    reply.text, channel=BOARD_REPLY_CHANNEL, details={"reply_post": post_id})
+                    # An answer published before the case's round began counts as given when it began, as one entered
+                    # by hand does (record_response): the case cannot be answered before it was opened.
+                    at = max(reply.replied_at, case.round_began())
+                    record_response(session, case.id, f"留言板答复：{reply.replier or '答复单位'}", at, reply.text,
+                                    channel=BOARD_REPLY_CHANNEL,
+                                    details={"reply_post": post_id, "published_at": reply.replied_at.isoformat()})
                     report.lines.append(f"case {case.id}: official reply of {reply.replied_at:%m-%d %H:%M} recorded "
-                                        f"as its response")
+                                        f"as its response" + (f" (counted from {at:%m-%d %H:%M}, when the case began)"
+                                                              if at > reply.replied_at else ""))
                 if record_reply(session, self.es, self.layout, case, self.config, now, post_id, reply):
                     report.lines.append(f"case {case.id}: board message {post_id} answered {reply.replied_at:%m-%d %H:%M}")
             del self._replies[post_id]

@@ -257,6 +257,36 @@ def test_an_official_reply_collected_later_is_the_cases_response_at_its_own_time
     assert [e.action for e in the_case(pipeline.database).events].count("responded") == 1  # recorded once
 
 
+def test_a_reply_given_before_the_case_opened_counts_from_the_opening(pipeline, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A message answered before the monitoring opened its case: the case's timeline said 已通知 → 已回应 three hours
+    before 立案, and the evaluator showed no time to response (negative). As for a response entered by hand, an answer
+    published before the case counts as given when it opened; the message itself keeps its reply's own time."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from yuqing.contract import Post
+    from yuqing.db.models import BoardMessage, Case
+
+    pipeline.clock.advance(timedelta(hours=3))
+    text = "A3区金星小区昨晚发生火灾，造成2人死亡，消防通道长期被堵，请相关部门调查处理"
+    message = Post.model_validate({"id": "board-1", "source": "demo_board", "source_type": "message_board",
+                                   "published_at": START.isoformat(), "fetched_at": START.isoformat(),
+                                   "title": "金星小区火灾", "text": text,
+                                   "region": {"province": "湖南省", "city": "A市", "district": "A3区"},
+                                   "reply": {"text": "经调查，已责令物业清理消防通道。", "replier": "A3区应急管理局",
+                                             "replied_at": (START + timedelta(hours=1)).isoformat()}})
+    _index_as_the_crawler_does(pipeline, [message], tmp_path / "spool")
+    assert len(pipeline.evaluate().opened) == 1
+    with pipeline.database.sessions() as session:
+        case = session.scalars(select(Case).options(selectinload(Case.events))).one()
+        actions = [e.action for e in sorted(case.events, key=lambda e: (e.at, e.id))]
+        assert case.responded_at == case.opened_at and actions.index("opened") < actions.index("responded")
+        responded = next(e for e in case.events if e.action == "responded")
+        assert (responded.details or {}).get("published_at") == (START + timedelta(hours=1)).isoformat()
+        row = session.scalars(select(BoardMessage)).one()
+        assert row.replied_at == START + timedelta(hours=1)
+
+
 def test_a_reply_waiting_for_its_time_survives_a_restart(pipeline, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """A durability review: a board reply waiting in memory (for its case, or for its time) was lost on restart —
     the message is not fetched again once answered — and its case ran overdue and was escalated."""
