@@ -115,6 +115,21 @@ def last_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:
     return last
 
 
+def leaderless_units(config: Config) -> list[str]:
+    """One warning naming the units that answer cases but list no leaders in units.yaml: escalating their cases skips
+    their own heads and goes first to the level above (A市人社局's silence went straight to the city office)."""
+    escalator = Escalator(config)
+    joint = set(config.units.joint_units)
+    skipped = [f"{u.id} → {chain[0].id if (chain := escalator.leader_chain(u.id)) else 'nobody'}"
+               for u in config.units.units if not u.leaders and u.id not in joint
+               and escalator.router.coordinating_office(u) not in (None, u)]
+    if not skipped:
+        return []
+    return [f"units.yaml: {len(skipped)} unit(s) list no leaders, so an escalation of their cases goes first to the "
+            f"leaders of the level above ({'; '.join(skipped)}); add leaders: to each unit whose own head should hear "
+            "first"]
+
+
 class Escalator:
     """Applies policy.yaml reminders and escalation to every open case."""
 

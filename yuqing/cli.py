@@ -163,9 +163,10 @@ def config_check(directory: Path | None) -> None:
     if not os.environ.get(PSEUDONYM_KEY_ENV):
         warnings.append(f"{PSEUDONYM_KEY_ENV} is not set: authors' pseudonyms use the public development key, so "
                         "anyone who guesses a name can check it. Set it to a secret in production")
+    from alerts.escalation import leaderless_units
     from alerts.notifiers import delivery_warnings, silent_units
 
-    warnings += delivery_warnings(cfg) + silent_units(cfg)
+    warnings += delivery_warnings(cfg) + silent_units(cfg) + leaderless_units(cfg)
     warnings += unrouted_topics(cfg) + _orphaned_cases(cfg)
     for warning in filter(None, warnings):
         click.echo(f"warning: {warning}", err=True)

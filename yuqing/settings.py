@@ -435,13 +435,13 @@ class DeadlinePolicy(Strict):
         """What meets a deadline follows from its kind (alerts.deadlines.met_by): a misspelt kind would be met by
         any public answer, so kinds are checked. A message board's deadlines are replies: reply_…"""
         for group in ("major", "other", "sensitive"):
-            for spec in getattr(self, group):
+            for i, spec in enumerate(getattr(self, group)):
                 if spec.kind not in PUBLIC_DEADLINE_KINDS:
-                    raise ValueError(f"deadlines.{group}: kind {spec.kind!r} is unknown; use one of "
+                    raise ValueError(f"deadlines.{group}[{i}].kind {spec.kind!r} is unknown; use one of "
                                      f"{', '.join(PUBLIC_DEADLINE_KINDS)}")
-        for spec in self.message_board:
+        for i, spec in enumerate(self.message_board):
             if not spec.kind.startswith(BOARD_REPLY_PREFIX):
-                raise ValueError(f"deadlines.message_board: kind {spec.kind!r} must start with {BOARD_REPLY_PREFIX} "
+                raise ValueError(f"deadlines.message_board[{i}].kind {spec.kind!r} must start with {BOARD_REPLY_PREFIX} "
                                  "(a board's deadlines are met only by the board's reply), e.g. reply_complaint")
         return self
 
@@ -688,7 +688,10 @@ def _problems_from_validation(file: str, exc: ValidationError, raw: Any) -> list
                 fix = "correct the value as the message says"
         elif err["type"] in ("literal_error", "enum"):
             fix = f"use one of the allowed values: {message.split('Input should be ', 1)[-1]}"
-        problems.append(ConfigProblem(file, _key_path(loc), err.get("input"), message, fix))
+        value = err.get("input")
+        if err["type"] == "value_error" and isinstance(value, dict | list):
+            value = None  # a check of a whole section: its message names the item, the section's dump helps nobody
+        problems.append(ConfigProblem(file, _key_path(loc), value, message, fix))
     return problems
 
 
@@ -777,7 +780,7 @@ def _cross_check(sources: SourcesFile, taxonomy: Taxonomy, units: UnitsFile, pol
                                           "give each unit its own id"))
         seen.add(unit.id)
         if unit.parent is not None and unit.parent not in unit_ids:
-            problems.append(ConfigProblem("units.yaml", f"units[{i}].parent", unit.parent,
+            problems.append(ConfigProblem("units.yaml", f"units[{i}] ({unit.id}).parent", unit.parent,
                                           "parent is not a known unit", f"use one of: {', '.join(sorted(unit_ids))}"))
     for i, unit_id in enumerate(units.joint_units):
         if unit_id not in unit_ids:
@@ -842,7 +845,7 @@ def _cross_check(sources: SourcesFile, taxonomy: Taxonomy, units: UnitsFile, pol
             chain.append(current)
             current = parents[current]
         if current is not None and current in chain:
-            problems.append(ConfigProblem("units.yaml", f"units[{i}].parent", unit.parent,
+            problems.append(ConfigProblem("units.yaml", f"units[{i}] ({unit.id}).parent", unit.parent,
                                           f"the parents go round in a circle ({' → '.join([*chain, current])})",
                                           "give the top unit no parent"))
             break

@@ -252,6 +252,14 @@ def test_units_whose_parents_go_round_in_a_circle_are_refused(config_copy: Path)
                                             encoding="utf-8")
     code, out = check(config_copy)
     assert code == 2 and "the parents go round in a circle (hn-gov-office → a-gov-office → hn-gov-office)" in out
+    assert "(hn-gov-office).parent" in out  # the unit named by its id, not only by its place in the list
+
+
+def test_units_without_leaders_are_named_with_where_their_escalations_go(config_copy: Path) -> None:
+    """A unit with no leaders passed the check, and its case's first escalation went straight to the city office."""
+    code, out = check(config_copy)
+    assert code == 0 and "unit(s) list no leaders" in out and "a-hrss → a-gov-office" in out
+    assert "a3-edu →" not in out  # it has leaders of its own
 
 
 def test_a_topic_without_a_route_is_warned_about(config_copy: Path) -> None:
@@ -312,7 +320,7 @@ def test_a_heap_without_its_unit_is_refused_before_the_jvm_refuses_it(config_cop
 
 @pytest.mark.parametrize(("file", "old", "new", "expected"), [
     ("policy.yaml", "kind: press_conference, hours: 24", "kind: press_conferense, hours: 24",
-     "kind 'press_conferense' is unknown"),
+     "deadlines.major[2].kind 'press_conferense' is unknown. Fix: use one of"),
     ("policy.yaml", "kind: reply_complaint, working_days: 15", "kind: complaint, working_days: 15",
      "kind 'complaint' must start with reply_"),
     ("units.yaml", "unit_kinds: [公安局, 网信办]", "unit_kinds: [公安局, 网信局]", "rumour.unit_kinds[1]"),
@@ -322,6 +330,7 @@ def test_misspelt_deadline_and_rumour_kinds_are_refused(config_copy: Path, file:
     """Both passed: a misspelt deadline kind is met by any public answer; a misspelt kind drops 网信办 silently."""
     code, out = check_edited(config_copy, file, old, new)
     assert code == 2 and expected in out, out
+    assert "(value: {" not in out  # the whole section was dumped after the message
 
 
 def test_a_unit_without_contacts_is_warned_about(config_copy: Path) -> None:
