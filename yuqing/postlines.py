@@ -178,8 +178,8 @@ def post_from_record(record: Any, tz: Any, now: datetime, resolve_region: Region
         raise BadLine("'id' is NaN or infinite, not a number a post can be told by; give each post its own id")
     # A number where text belongs is still text (a post that is only "12345"); a list or object is not.
     text = _as_text(record.get("text"), "text") or ""
-    if "text" not in record and warnings is not None:  # accepted in silence before (a review, 2026-11-27)
-        warnings.append("no 'text' field: " + ("the title alone is analysed" if record.get("title") else
+    if record.get("text") is None and warnings is not None:  # accepted in silence before (reviews, 2026-11-27)
+        warnings.append(("'text' is null" if "text" in record else "no 'text' field") + ": " + ("the title alone is analysed" if record.get("title") else
                                                "analysed as an empty post") + " (each line needs id and text)")
     fields: dict[str, Any] = {k: record[k] for k in POST_FIELDS if k in record and record[k] is not None}
     fields["id"] = str(post_id)

@@ -485,8 +485,10 @@ def test_train_into_a_place_it_cannot_write_is_refused_before_training(tmp_path:
 
 def test_a_line_without_text_is_analysed_and_said(tmp_path: Path) -> None:
     """A line with no text field was taken as an empty post in silence (the contract: id and text)."""
-    result, out = analyzed(tmp_path, '{"id":"a"}\n{"id":"b","title":"A3区某小学食堂疑似食物中毒"}\n')
+    result, out = analyzed(tmp_path, '{"id":"a"}\n{"id":"b","title":"A3区某小学食堂疑似食物中毒"}\n'
+                                     '{"id":"c","text":null}\n')
     assert result.exit_code == 0
     assert "p.jsonl:1: no 'text' field: analysed as an empty post" in result.stderr
     assert "p.jsonl:2: no 'text' field: the title alone is analysed" in result.stderr
-    assert [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()] == ["a", "b"]
+    assert "p.jsonl:3: 'text' is null: analysed as an empty post" in result.stderr  # (said nothing)
+    assert [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()] == ["a", "b", "c"]
