@@ -470,7 +470,9 @@ def cases_assess(case_id: int, assessor: str, response: float, transparency: flo
         raise click.ClickException(str(exc)) from exc
 
 
-def _act(action: Callable[..., Any], case_id: int, *args: Any) -> None:
+def _act(action: Callable[..., Any], case_id: int, *args: Any,
+         said: Callable[[Any, datetime], str] | None = None) -> None:
+    """Apply ``action`` to a case now and say what became of it (``said(case, now)``, else its new state)."""
     from alerts.cases import CaseError
 
     config = _config()
@@ -479,7 +481,7 @@ def _act(action: Callable[..., Any], case_id: int, *args: Any) -> None:
     try:
         with database.transaction() as session:
             case = action(session, case_id, *args[:1], now, *args[1:])
-            click.echo(f"case {case.id} is now {case.state}")
+            click.echo(said(case, now) if said else f"case {case.id} is now {case.state}")
     except CaseError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -568,7 +570,16 @@ def cases_ack(case_id: int, actor: str, reason: str) -> None:
     """Acknowledge a case: escalation for silence stops."""
     from alerts.cases import acknowledge
 
-    _act(acknowledge, case_id, actor, reason)
+    def said(case: Any, now: datetime) -> str:
+        # It said "case 1 is now escalated" of a sign-off, and the same of a second one, which changes nothing.
+        if case.acknowledged_at != now:
+            return f"case {case.id} was already acknowledged ({case.acknowledged_at:%Y-%m-%d %H:%M}); nothing changed"
+        if case.state != "acknowledged":
+            return (f"case {case.id} acknowledged: escalation for silence stops; it stays {case.state} because a "
+                    "deadline has passed (answer it with `yuqing cases respond`)")
+        return f"case {case.id} is now acknowledged"
+
+    _act(acknowledge, case_id, actor, reason, said=said)
 
 
 @cases_group.command("respond")

@@ -32,7 +32,7 @@ from tests.alerts.casekit import (
 from yuqing.cli import main
 from yuqing.clock import ManualClock
 from yuqing.contract import Grade, Post, Region
-from yuqing.db.models import Case, Notification
+from yuqing.db.models import Case, Deadline, Notification
 from yuqing.db.session import Database, upgrade
 from yuqing.es.indices import IndexLayout
 from yuqing.es.writer import BulkWriter, post_document
@@ -157,8 +157,6 @@ def test_route_explain_prints_the_path_through_the_tree(env: dict[str, str], dat
 
 def test_a_response_entered_later_says_when_it_was_published(env: dict[str, str], database: Database) -> None:
     """A release at 20:00 registered the next morning counted as published then, and late."""
-    from yuqing.db.models import Deadline
-
     case_id = open_case(database)
     code, out = yuqing(env, "cases", "respond", str(case_id), "--actor", "A3区教育局", "--text", "发布情况通报",
                        "--channel", "weibo", "--at", "no idea")
@@ -177,6 +175,7 @@ def test_a_unit_acknowledges_responds_and_closes_from_the_command_line(env: dict
                                                                         database: Database) -> None:
     case_id = open_case(database)
     assert yuqing(env, "cases", "ack", str(case_id), "--actor", "王科长")[1].strip() == f"case {case_id} is now acknowledged"
+    assert "was already acknowledged" in yuqing(env, "cases", "ack", str(case_id), "--actor", "李科长")[1]
     code, out = yuqing(env, "cases", "respond", str(case_id), "--actor", "A3区教育局", "--text", "发布情况通报",
                        "--channel", "weibo")
     assert "responded" in out
@@ -193,6 +192,11 @@ def test_the_command_line_says_when_a_deadline_was_missed(env: dict[str, str], d
     case_id = open_case(database)  # opened on a Monday in the past: every deadline has passed
     [line] = [ln for ln in yuqing(env, "cases", "list")[1].splitlines() if ln.startswith(f"#{case_id} ")]
     assert "OVERDUE" in line
+    with database.transaction() as session:  # as the escalation tick marks a missed deadline
+        session.execute(update(Deadline).where(Deadline.case_id == case_id).values(overdue_at=Deadline.due_at))
+        session.execute(update(Case).where(Case.id == case_id).values(state="overdue"))
+    said = yuqing(env, "cases", "ack", str(case_id), "--actor", "王科长")[1]
+    assert "escalation for silence stops; it stays overdue because a deadline has passed" in said
     yuqing(env, "cases", "respond", str(case_id), "--actor", "A3区教育局", "--text", "发布情况通报", "--channel", "weibo")
     shown = [ln for ln in yuqing(env, "cases", "show", str(case_id))[1].splitlines() if "deadline response" in ln]
     assert shown and all(" LATE by " in ln and " h " in ln for ln in shown), shown
