@@ -380,8 +380,10 @@ def events_show(event_id: str) -> None:
     click.echo(f"  seen      {_local(event.first_seen, tz)} → {_local(event.last_seen, tz)} ({tz})")
     click.echo(f"  volume    {event.volume} posts, {event.unique_stories} stories, {event.velocity:g}/h")
     click.echo(f"  keywords  {' '.join(event.keywords)}")
-    click.echo(f"  sources   {', '.join(event.sources)}  tiers {event.media_tiers}")
-    click.echo(f"  sentiment {event.sentiment_mix}")
+    tiers = ", ".join(f"{tier} {n}" for tier, n in event.media_tiers.items())
+    mix = ", ".join(f"{label} {n}" for label, n in event.sentiment_mix.items())
+    click.echo(f"  sources   {', '.join(event.sources)}  tiers {tiers or '-'}")
+    click.echo(f"  sentiment {mix or '-'}")
     click.echo(f"  cues      {' '.join(event.severity_cues) or '-'}")
     for point in event.timeline[-24:]:
         click.echo(f"    {point['hour'][:13]}  {'█' * min(int(point['count']), 60)} {point['count']}")

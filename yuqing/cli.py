@@ -301,6 +301,9 @@ def es_status(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False))
     else:
+        if info["managed"] and not info.get("running"):
+            info = {"url": info["url"], "managed": True, "running": False, "home": info["home"],
+                    "note": "not running; start it with `yuqing es start`"}  # (not health None / version None)
         for key, value in info.items():
             click.echo(f"{key:10} {value}")
     if not info.get("health") or info.get("error"):  # exit 1 whenever Elasticsearch does not answer

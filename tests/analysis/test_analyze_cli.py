@@ -196,6 +196,7 @@ def test_events_list_and_show_read_the_index(es_node: str, es_client: Elasticsea
     assert shown.exit_code == 0, shown.output
     assert "2026-04-08 10:00 → 2026-04-08 10:00 (Asia/Shanghai)" in shown.output
     assert "至少III级（定级底线）" in shown.output and "首批 1 条即出现严重线索" in shown.output
+    assert "tiers central 1" in shown.output and "{'" not in shown.output  # (a Python dict: tiers {'local': 4})
     missing = runner.invoke(main, ["events", "show", "ev-nope"])
     assert missing.exit_code != 0 and "no event 'ev-nope'" in missing.output
 

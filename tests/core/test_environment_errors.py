@@ -68,6 +68,8 @@ def test_an_elasticsearch_url_that_is_not_a_url(tmp_path: Path) -> None:
 def test_es_status_exits_1_whenever_elasticsearch_does_not_answer(tmp_path: Path) -> None:
     code, out = run({"YUQING_HOME": str(tmp_path), "YUQING_ES_PORT": "9"}, "es", "status", "--json")
     assert code == 1 and '"health": null' in out
+    code, out = run({"YUQING_HOME": str(tmp_path), "YUQING_ES_PORT": "9"}, "es", "status")
+    assert code == 1 and "not running; start it with `yuqing es start`" in out and "None" not in out, out
     code, out = run({"YUQING_HOME": str(tmp_path), "YUQING_ES_URL": "http://127.0.0.1:9"}, "es", "status")
     assert code == 1 and "ConnectionError" in out
 
