@@ -328,11 +328,14 @@ def route_explain(case_id: int) -> None:
 @click.option("--province", default=None, help="The province, for a case placed nowhere nearer (湖南省多地暴雨).")
 @click.option("--city", default=None, help="The city (default: the city of units.yaml's units).")
 @click.option("--district", "districts", multiple=True, help="Repeat for a case spanning districts.")
+@click.option("--region", "region_text", default="",
+              help="Where, as `cases open` takes it: 湖南省A市A3区 (fills --province, --city and --district).")
 @click.option("--text", default="", help="Title and keywords, for keyword routes.")
 def route_test(topic: str | None, grade: str | None, province: str | None, city: str | None,
-               districts: tuple[str, ...], text: str) -> None:
+               districts: tuple[str, ...], region_text: str, text: str) -> None:
     """Where a case with these labels would go, and why (nothing is written)."""
     from alerts.routing import CaseLabels, Router, RoutingError, format_explanation
+    from analysis.region import resolve_region
     from yuqing.contract import Region
 
     config = _config()
@@ -343,6 +346,19 @@ def route_test(topic: str | None, grade: str | None, province: str | None, city:
     if topic is not None and topic not in config.taxonomy.ids():
         raise click.BadParameter(f"{topic!r} is not a topic of config/taxonomy.yaml; use one of: "
                                  f"{', '.join(config.taxonomy.ids())}", param_hint="--topic")
+    if region_text:  # (`cases open` takes --region; route test refused it)
+        region = resolve_region(region_text)
+        if region is None:
+            raise click.BadParameter(f"{region_text!r} names no place the gazetteer knows; write it as 湖南省A市A3区 "
+                                     "(province, city, district)", param_hint="--region")
+        province, city = province or region.province, city or region.city
+        districts = districts or ((region.district,) if region.district else ())
+    cities = sorted({u.region.city for u in config.units.units if u.region.city})
+    for district in districts:  # a typo (A9区) went to the city's unit unsaid
+        unknown = router.check_district(Region(province=province, city=city or (cities[0] if len(cities) == 1 else None),
+                                               district=district))
+        if unknown:
+            click.echo(f"warning: --district {district!r}: {unknown}", err=True)
     decision = router.route(CaseLabels(topic=topic, grade=grade, province=province, city=city, districts=districts,
                                        text=text))
     for line in format_explanation(decision.steps):

@@ -151,6 +151,11 @@ def test_route_explain_prints_the_path_through_the_tree(env: dict[str, str], dat
     code, out = yuqing(env, "route", "test", "--topic", "就学", "--district", "A3区", "--district", "A5区",
                        "--grade", "II")
     assert "→ 责任单位 a-edu" in out and "涉及 A3区、A5区 多个区" in out and "+ 联动单位 a-publicity" in out
+    # --region as `cases open` takes it (it was refused), and a district no unit sits in is said (it passed unsaid)
+    code, out = yuqing(env, "route", "test", "--topic", "就学", "--region", "湖南省A市A3区")
+    assert code == 0 and "→ 责任单位 a3-edu" in out and "warning" not in out
+    code, out = yuqing(env, "route", "test", "--topic", "就学", "--district", "A9区")
+    assert code == 0 and "warning: --district 'A9区'" in out and "若是笔误请更正" in out and "→ 责任单位 a-edu" in out
     code, out = yuqing(env, "route", "explain", "999")
     assert code == 1 and "no case 999" in out
 
