@@ -229,7 +229,9 @@ def test_text_without_chinese_or_a_text_column_as_labels_is_refused_readably(tmp
     assert wrong.exit_code != 0 and "looks like a text column" in wrong.output
     assert "labels in column 'id' have fewer than 10 rows" in wrong.output and len(wrong.output) < 1000
     # a small file with few labels is told to add examples, not to check --label-column
-    small = write_csv(tmp_path / "small.csv", labelled_rows()[:12])
+    rows = labelled_rows()
+    small = write_csv(tmp_path / "small.csv", [r for label in {r["category"] for r in rows}
+                                               for r in [x for x in rows if x["category"] == label][:1]])
     few = CliRunner().invoke(train_command, ["topic", "--data", str(small), *TRAIN, "--out", str(tmp_path / "m")])
     assert few.exit_code != 0 and "looks like a text column" not in few.output and "add examples" in few.output
 
