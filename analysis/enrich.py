@@ -77,7 +77,7 @@ def clean_text(text: str | None) -> str:
 
 def deidentify_post(post: Post, deidentify: Callable[[str], Any], deidentify_author: Callable[[str], str]) -> Post:
     """Clean and mask every free-text field — title, text, status, the official reply and its replier —
-    and the URL's query, and pseudonymise the author (always: masking is idempotent and a flag could lie);
+    and the URL (``mask_url``), and pseudonymise the author (always: masking is idempotent and a flag could lie);
     on failure withhold the field, never pass it on raw.
 
     A private person's name recognised in one place (我叫王建国…) is masked wherever else it occurs in
@@ -111,7 +111,7 @@ def deidentify_post(post: Post, deidentify: Callable[[str], Any], deidentify_aut
         updates["reply"] = post.reply.model_copy(update={"text": masked["reply"], "replier": masked["replier"] or None})
     if post.url:
         try:
-            updates["url"] = _mask_url_query(post.url, deidentify)
+            updates["url"] = mask_url(post.url, deidentify)
         except Exception:
             log.exception("de-identification of the URL failed for post %s; the URL is withheld", post.id)
             updates["url"] = None
@@ -151,19 +151,36 @@ def _masked_value(key: str, value: str, deidentify: Callable[[str], Any]) -> str
     return masked
 
 
-def _mask_url_query(url: str, deidentify: Callable[[str], Any]) -> str:
-    """The URL with personal data in its query and fragment masked (``?phone=138…`` from a form); the scheme,
-    host and path, which locate the page, are kept, and a URL with nothing to mask is returned as it was."""
+# A path segment that is a bare id, with or without a file ending (13812345678.html, t20190408_123.shtml), is the
+# page's own name, kept as a bare query value is; one with anything else in it (an @, Chinese) is de-identified.
+_BARE_SEGMENT = re.compile(r"[0-9A-Za-z_\-]+(?:\.[0-9A-Za-z]{1,6})?")
+
+
+def _masked_segment(segment: str, deidentify: Callable[[str], Any]) -> str:
+    """A path segment with its personal data masked (/u/zhangsan@example.com/), escaped again where it changed."""
+    text = unquote(segment)
+    if not text or _BARE_SEGMENT.fullmatch(text):
+        return segment
+    masked = str(deidentify(text).text)
+    return segment if masked == text else quote(masked, safe="*@!$&'()+,;=:~")
+
+
+def mask_url(url: str, deidentify: Callable[[str], Any]) -> str:
+    """The URL with personal data in its path, query and fragment masked (``?phone=138…`` from a form, an e-mail
+    address as a path segment); the scheme and host are kept, and so is a URL with nothing to mask, as it was. A
+    masked link may no longer open its page: privacy before the link."""
     parts = urlsplit(url)
+    segments = parts.path.split("/")
+    masked_segments = [_masked_segment(segment, deidentify) for segment in segments]
     pairs = parse_qsl(parts.query, keep_blank_values=True)
     masked = [(key, _masked_value(key, value, deidentify)) for key, value in pairs]
     fragment = unquote(parts.fragment)
     masked_fragment = deidentify(fragment).text if fragment else fragment
-    if masked == pairs and masked_fragment == fragment:
+    if masked_segments == segments and masked == pairs and masked_fragment == fragment:
         return url
     query = urlencode(masked, safe="*") if masked != pairs else parts.query
     fragment = quote(masked_fragment, safe="*/=&?") if masked_fragment != fragment else parts.fragment
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, fragment))
+    return urlunsplit((parts.scheme, parts.netloc, "/".join(masked_segments), query, fragment))
 
 
 def _repair_mojibake(text: str) -> str:
