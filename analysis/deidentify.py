@@ -47,6 +47,7 @@ from yuqing.timeparse import real_date
 log = logging.getLogger(__name__)
 
 _PSEUDONYM = re.compile(r"u_[0-9a-f]{12}")
+_POST_PSEUDONYM = re.compile(r"p_[0-9a-f]{20}")
 
 
 class Finding(NamedTuple):
@@ -878,3 +879,13 @@ def deidentify_author(name: str) -> str:
     if not name or _PSEUDONYM.fullmatch(name):
         return name
     return f"u_{keyed_digest(name)[:12]}"
+
+
+def post_id_pseudonym(post_id: str) -> str | None:
+    """A keyed pseudonym (``p_`` and 20 hex digits) for a post id that is itself personal data — a phone number, an ID
+    number, an e-mail address: what de-identification would mask in it — else None. The same id always gives the same
+    pseudonym, so a repeated id is still a repeat; a pseudonym is no personal data (idempotent). For ids given from
+    outside (JSON lines): a crawled post's id is made safe where it is made (``Post.make_id``)."""
+    if _POST_PSEUDONYM.fullmatch(post_id) or not deidentify(post_id).findings:
+        return None
+    return f"p_{keyed_digest('post id' + chr(0x1F) + post_id)[:20]}"

@@ -60,6 +60,14 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\
 _MOJIBAKE = re.compile(r"[\u00c0-\u00ef][\u0080-\u00bf]")
 
 
+def _logged_id(post_id: str) -> str:
+    """A post's id as a log line shows it: its pseudonym when the id is itself personal data (an id given in a
+    JSON-lines file may be a phone number)."""
+    from analysis.deidentify import post_id_pseudonym
+
+    return post_id_pseudonym(post_id) or post_id
+
+
 def clean_text(text: str | None) -> str:
     """Plain text from whatever a source gave: HTML reduced to text, mojibake repaired, controls removed."""
     if not text:
@@ -94,7 +102,7 @@ def deidentify_post(post: Post, deidentify: Callable[[str], Any], deidentify_aut
         try:
             result = deidentify(value) if value else None
         except Exception:
-            log.exception("de-identification of the %s failed for post %s; it is withheld", name, post.id)
+            log.exception("de-identification of the %s failed for post %s; it is withheld", name, _logged_id(post.id))
             masked[name] = ""
             continue
         masked[name] = result.text if result is not None else value
@@ -113,13 +121,13 @@ def deidentify_post(post: Post, deidentify: Callable[[str], Any], deidentify_aut
         try:
             updates["url"] = mask_url(post.url, deidentify)
         except Exception:
-            log.exception("de-identification of the URL failed for post %s; the URL is withheld", post.id)
+            log.exception("de-identification of the URL failed for post %s; the URL is withheld", _logged_id(post.id))
             updates["url"] = None
     if post.author:
         try:
             updates["author"] = deidentify_author(post.author)
         except Exception:
-            log.exception("pseudonymising the author of post %s failed; the author is withheld", post.id)
+            log.exception("pseudonymising the author of post %s failed; the author is withheld", _logged_id(post.id))
             updates["author"] = None
     return post.model_copy(update=updates)
 
@@ -383,7 +391,7 @@ class Enricher:
         try:
             return run(*args)
         except Exception:
-            log.exception("%s failed for post %s; using the default", name, post.id)
+            log.exception("%s failed for post %s; using the default", name, _logged_id(post.id))
             return default
 
     def _predict(self, model: Any, name: str, texts: list[str]) -> list[tuple[str, float] | None]:

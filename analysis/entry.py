@@ -50,7 +50,7 @@ def key_holds_personal_data(key: str) -> bool:
         return deidentified_url(key) != key
     from analysis.deidentify import deidentify
 
-    return deidentify(key).text != key
+    return bool(deidentify(key).findings)
 
 
 def warm_up() -> None:
