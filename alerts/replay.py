@@ -23,6 +23,7 @@ from typing import BinaryIO
 
 from alerts.outbox import OutboxWorker
 from alerts.pipeline import EvaluationReport, Pipeline
+from analysis.deidentify import post_id_pseudonym
 from yuqing.clock import DEFAULT_TZ, ManualClock
 from yuqing.contract import Post
 from yuqing.postlines import BadLine, RegionResolver, load_json_line, post_from_record
@@ -57,13 +58,16 @@ def read_posts(path: Path, tz: tzinfo = DEFAULT_TZ, resolve_region: RegionResolv
                warnings: list[str] | None = None) -> list[Post]:
     """Posts from a JSON-lines file, oldest first (lines as ``yuqing analyze`` reads them; each needs a time).
     A line repeating an earlier id is kept (the later version replaces the earlier, as an edited post does) and
-    said in ``warnings``."""
+    said in ``warnings``. An id that is itself personal data (a phone number, an ID number, an e-mail address) is
+    replaced by its keyed pseudonym, the same for the same id, before anything indexes or shows it; ``warnings``
+    says so by line number, never by the value."""
     if not path.exists():
         raise ReplayInputError(f"{path}: no such file; pass a JSON-lines file of posts with --posts")
     if not path.is_file():
         raise ReplayInputError(f"{path}: not a file; pass a JSON-lines file of posts with --posts")
     posts = []
     first_line: dict[str, int] = {}
+    pseudonymised: list[int] = []
     with path.open("rb") as handle:
         for number, line in enumerate(_lines(path, handle), 1):
             if not line.strip():
@@ -76,17 +80,28 @@ def read_posts(path: Path, tz: tzinfo = DEFAULT_TZ, resolve_region: RegionResolv
                 raise ReplayInputError(f"{path}:{number}: no published_at or fetched_at; replay orders posts by "
                                        "time, so give each line one (e.g. 2026-03-02T09:00:00+08:00)")
             try:
-                posts.append(post_from_record(data, tz, datetime.now(tz), resolve_region=resolve_region,
-                                              absolute_times=True))
+                post = post_from_record(data, tz, datetime.now(tz), resolve_region=resolve_region, absolute_times=True)
             except BadLine as exc:
                 raise ReplayInputError(f"{path}:{number}: {exc}") from exc
-            post_id = posts[-1].id
+            pseudonym = post_id_pseudonym(post.id)
+            if pseudonym is not None:
+                post = post.model_copy(update={"id": pseudonym})
+                pseudonymised.append(number)
+            posts.append(post)
+            post_id = post.id
             if post_id in first_line and warnings is not None:
                 warnings.append(f"{path}:{number}: its id was already on line {first_line[post_id]}; the later line "
                                 "replaces the earlier one (as an edited post does)")
             first_line.setdefault(post_id, number)
     if not posts:
         raise ReplayInputError(f"{path}: no posts in the file")
+    if pseudonymised and warnings is not None:
+        lines = ", ".join(map(str, pseudonymised[:10])) + (f" and {len(pseudonymised) - 10} more"
+                                                           if len(pseudonymised) > 10 else "")
+        warnings.insert(0, f"{path}: the id of {len(pseudonymised)} post(s) is personal data (a phone number, an ID "
+                           f"number or an e-mail address; line{'s' if len(pseudonymised) > 1 else ''} {lines}): "
+                           "each is indexed and shown under a keyed "
+                           "pseudonym (p_ and 20 hex digits), the same for the same id")
     return sorted(posts, key=lambda p: p.timestamp())
 
 

@@ -5,6 +5,13 @@ events index).
 check of what the pipeline makes of some posts. Each output line is the enriched post plus its event's grade,
 risk, reasons and emerging flag as they stand after *all* lines were read. Only the post's own fields are
 written: unknown input fields are dropped, as they could carry personal data de-identification never saw.
+
+Each post keeps the id it was given, even one that is personal data (a phone number used as an id), and so do
+``dup_of`` and an event's ``post_ids``: the output is a file the user asked for, beside the input that already holds
+that id with the raw text, and the user joins it back to their rows by that id — a pseudonym would break the join
+and hide nothing the input does not show. Nothing here is indexed or shown to anyone else (``yuqing replay``, which
+indexes, puts a keyed pseudonym in its place), and no message names an id: a repeated id is told by its line number,
+and a log line by the id's pseudonym (``analysis.enrich``).
 """
 
 from __future__ import annotations

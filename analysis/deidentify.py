@@ -10,7 +10,8 @@ Decisions a reviewer should know:
   function and the press office must know who is criticised. Private persons are recognised by cues
   (我叫…, 业主…, 姓名：…, …先生/女士/老人, a diagnosis: 诊断为肺癌的…) and by standing right before a phone, ID or
   card number, so a contact line never shows a name with a (partial) ID or phone number. After a kinship word
-  (女儿孙悦悦) a name jieba knows as a person's word is still taken as a name.
+  (女儿孙悦悦) a name jieba knows as a person's word is still taken as a name, unless a longer word of the dictionary
+  begins there (妈妈王府井: a place).
 - A surname alone (张先生, 王某) is already anonymous and is kept. A name found once is masked
   wherever it recurs in the text. A name with no cue anywhere (张斌建需拆除) is not recognised:
   finding those needs a name tagger, which would cost more than the whole enrichment budget.
@@ -46,6 +47,7 @@ from yuqing.timeparse import real_date
 log = logging.getLogger(__name__)
 
 _PSEUDONYM = re.compile(r"u_[0-9a-f]{12}")
+_POST_PSEUDONYM = re.compile(r"p_[0-9a-f]{20}")
 
 
 class Finding(NamedTuple):
@@ -485,9 +487,12 @@ _A_PLACE_NAMED = re.compile(
     r"学生|患者|家长|工人|店主|老板|厨师|书记|会计|负责人))"
 )
 # After a kinship word a name jieba knows as a person's (孙悦, 王菲) is still a relative's name (女儿孙悦悦): these cues
-# read a pair tagged as a name the way strong cues do.
+# read a pair tagged as a name the way strong cues do — but not where a longer word of the dictionary begins (妈妈王府井
+# is a place, 妈妈高峰期 a time: jieba tags 王府 and 高峰 as names too), unless it is a rare one (赵国旺 3, a name), nor
+# where a grandchild follows a grandparent (爷爷孙女二人).
 _KINSHIP_CUES = frozenset(
     "儿子 女儿 父亲 母亲 爸爸 妈妈 丈夫 妻子 老公 老婆 爷爷 奶奶 外公 外婆 我爸 我妈 姐姐 弟弟 妹妹 儿媳 女婿".split())
+_GRANDCHILD = ("孙子", "孙女", "孙儿")
 # A person told by their diagnosis (诊断为肺癌的张丽, 查出肝癌的李建国): health data beside a name (domain.md §6).
 # The cue, then up to twelve characters of illness before the 的 that leads to the name.
 _DIAGNOSED = re.compile(r"(?:诊断为|诊断出|确诊为|确诊|患有|患上|罹患|查出)")
@@ -570,11 +575,14 @@ def _cue_automaton() -> tuple[AhoCorasick, list[_Cue]]:
 
 # A place or person name of jieba's dictionary rarer than this is no word to stop a name at (梁国, 康国).
 RARE_WORD_FREQUENCY = 20
+# The lengths of the longer dictionary words a name after a kinship word may not begin (see _KINSHIP_CUES).
+_LONGER_WORD = (3, 5)
 
 
 @cache
-def _dictionary() -> tuple[frozenset[str], frozenset[str]]:
-    """Two-character words of jieba's dictionary (高中, 毕业, 许可, 反映...), and those tagged as names.
+def _dictionary() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Two-character words of jieba's dictionary (高中, 毕业, 许可, 反映...), those tagged as names, and the longer
+    words of three to five characters that are not rare (王府井, 高峰期, 许可证; ``_LONGER_WORD``).
 
     Only the dictionary file is read (no segmentation), once per process. jieba tags many ordinary
     words as names (许可, 陈述), so after a weak cue any dictionary word counts as "not a name";
@@ -582,12 +590,15 @@ def _dictionary() -> tuple[frozenset[str], frozenset[str]]:
     """
     import jieba  # only to locate the dictionary file bundled with the package
 
-    words, names, rare = set(), set(), set()
+    words, names, rare, longer = set(), set(), set(), set()
     path = Path(jieba.__file__).with_name("dict.txt")
     with path.open(encoding="utf-8") as fh:
         for line in fh:
             parts = line.split()
-            if len(parts[0]) == 2:
+            if len(parts[0]) != 2:
+                if _LONGER_WORD[0] <= len(parts[0]) <= _LONGER_WORD[1] and int(parts[1]) >= RARE_WORD_FREQUENCY:
+                    longer.add(parts[0])
+            else:
                 words.add(parts[0])
                 if len(parts) == 3 and parts[2].startswith("nr"):
                     names.add(parts[0])
@@ -599,12 +610,13 @@ def _dictionary() -> tuple[frozenset[str], frozenset[str]]:
     extra = [ln.strip() for ln in _resource("deid_not_names.txt").splitlines()]
     extra = [w for w in extra if w and not w.startswith("#")]
     words.update(extra)
-    return frozenset(words.difference(rare.difference(extra))), frozenset(names.difference(extra))
+    return (frozenset(words.difference(rare.difference(extra))), frozenset(names.difference(extra)),
+            frozenset(longer))
 
 
 def _is_word(pair: str, strong: bool) -> bool:
     """Whether a surname-led pair reads as an ordinary word rather than the start of a name."""
-    words, names = _dictionary()
+    words, names, _ = _dictionary()
     return pair in words and not (strong and pair in names)
 
 
@@ -661,6 +673,12 @@ def _suffix_name(text: str, end: int, strong: bool) -> int:
     return -1
 
 
+def _longer_word_at(text: str, i: int) -> bool:
+    """Whether a dictionary word of three to five characters, not a rare one, begins at ``i`` (王府井, 高峰期)."""
+    longer = _dictionary()[2]
+    return any(text[i : i + n] in longer for n in range(_LONGER_WORD[0], _LONGER_WORD[1] + 1))
+
+
 def _mask_name(text: str, start: int, end: int) -> _Hit:
     _, compound = _surnames()
     keep = 2 if text[start : start + 2] in compound else 1
@@ -678,7 +696,10 @@ def _names(text: str) -> Iterator[_Hit]:
             j = end
             while j < len(text) and text[j] in _CUE_TAIL:
                 j += 1
-            length = _name_at(text, j, cue.prefix_strong or cue.word in _KINSHIP_CUES)
+            kinship = cue.word in _KINSHIP_CUES
+            length = _name_at(text, j, cue.prefix_strong or kinship)
+            if kinship and length and (_longer_word_at(text, j) or text.startswith(_GRANDCHILD, j)):
+                continue
             if length and not (cue.word in _NAMING_CUES and (_A_PLACE_NAMED.match(text, j + length)
                                                                 or (cue.word != "名叫" and text[j] in _CALLED_NOT_NAMED))):
                 yield _mask_name(text, j, j + length)
@@ -858,3 +879,13 @@ def deidentify_author(name: str) -> str:
     if not name or _PSEUDONYM.fullmatch(name):
         return name
     return f"u_{keyed_digest(name)[:12]}"
+
+
+def post_id_pseudonym(post_id: str) -> str | None:
+    """A keyed pseudonym (``p_`` and 20 hex digits) for a post id that is itself personal data — a phone number, an ID
+    number, an e-mail address: what de-identification would mask in it — else None. The same id always gives the same
+    pseudonym, so a repeated id is still a repeat; a pseudonym is no personal data (idempotent). For ids given from
+    outside (JSON lines): a crawled post's id is made safe where it is made (``Post.make_id``)."""
+    if _POST_PSEUDONYM.fullmatch(post_id) or not deidentify(post_id).findings:
+        return None
+    return f"p_{keyed_digest('post id' + chr(0x1F) + post_id)[:20]}"

@@ -60,6 +60,14 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\
 _MOJIBAKE = re.compile(r"[\u00c0-\u00ef][\u0080-\u00bf]")
 
 
+def _logged_id(post_id: str) -> str:
+    """A post's id as a log line shows it: its pseudonym when the id is itself personal data (an id given in a
+    JSON-lines file may be a phone number)."""
+    from analysis.deidentify import post_id_pseudonym
+
+    return post_id_pseudonym(post_id) or post_id
+
+
 def clean_text(text: str | None) -> str:
     """Plain text from whatever a source gave: HTML reduced to text, mojibake repaired, controls removed."""
     if not text:
@@ -77,7 +85,7 @@ def clean_text(text: str | None) -> str:
 
 def deidentify_post(post: Post, deidentify: Callable[[str], Any], deidentify_author: Callable[[str], str]) -> Post:
     """Clean and mask every free-text field — title, text, status, the official reply and its replier —
-    and the URL's query, and pseudonymise the author (always: masking is idempotent and a flag could lie);
+    and the URL (``mask_url``), and pseudonymise the author (always: masking is idempotent and a flag could lie);
     on failure withhold the field, never pass it on raw.
 
     A private person's name recognised in one place (我叫王建国…) is masked wherever else it occurs in
@@ -94,7 +102,7 @@ def deidentify_post(post: Post, deidentify: Callable[[str], Any], deidentify_aut
         try:
             result = deidentify(value) if value else None
         except Exception:
-            log.exception("de-identification of the %s failed for post %s; it is withheld", name, post.id)
+            log.exception("de-identification of the %s failed for post %s; it is withheld", name, _logged_id(post.id))
             masked[name] = ""
             continue
         masked[name] = result.text if result is not None else value
@@ -111,15 +119,15 @@ def deidentify_post(post: Post, deidentify: Callable[[str], Any], deidentify_aut
         updates["reply"] = post.reply.model_copy(update={"text": masked["reply"], "replier": masked["replier"] or None})
     if post.url:
         try:
-            updates["url"] = _mask_url_query(post.url, deidentify)
+            updates["url"] = mask_url(post.url, deidentify)
         except Exception:
-            log.exception("de-identification of the URL failed for post %s; the URL is withheld", post.id)
+            log.exception("de-identification of the URL failed for post %s; the URL is withheld", _logged_id(post.id))
             updates["url"] = None
     if post.author:
         try:
             updates["author"] = deidentify_author(post.author)
         except Exception:
-            log.exception("pseudonymising the author of post %s failed; the author is withheld", post.id)
+            log.exception("pseudonymising the author of post %s failed; the author is withheld", _logged_id(post.id))
             updates["author"] = None
     return post.model_copy(update=updates)
 
@@ -151,19 +159,36 @@ def _masked_value(key: str, value: str, deidentify: Callable[[str], Any]) -> str
     return masked
 
 
-def _mask_url_query(url: str, deidentify: Callable[[str], Any]) -> str:
-    """The URL with personal data in its query and fragment masked (``?phone=138…`` from a form); the scheme,
-    host and path, which locate the page, are kept, and a URL with nothing to mask is returned as it was."""
+# A path segment that is a bare id, with or without a file ending (13812345678.html, t20190408_123.shtml), is the
+# page's own name, kept as a bare query value is; one with anything else in it (an @, Chinese) is de-identified.
+_BARE_SEGMENT = re.compile(r"[0-9A-Za-z_\-]+(?:\.[0-9A-Za-z]{1,6})?")
+
+
+def _masked_segment(segment: str, deidentify: Callable[[str], Any]) -> str:
+    """A path segment with its personal data masked (/u/zhangsan@example.com/), escaped again where it changed."""
+    text = unquote(segment)
+    if not text or _BARE_SEGMENT.fullmatch(text):
+        return segment
+    masked = str(deidentify(text).text)
+    return segment if masked == text else quote(masked, safe="*@!$&'()+,;=:~")
+
+
+def mask_url(url: str, deidentify: Callable[[str], Any]) -> str:
+    """The URL with personal data in its path, query and fragment masked (``?phone=138…`` from a form, an e-mail
+    address as a path segment); the scheme and host are kept, and so is a URL with nothing to mask, as it was. A
+    masked link may no longer open its page: privacy before the link."""
     parts = urlsplit(url)
+    segments = parts.path.split("/")
+    masked_segments = [_masked_segment(segment, deidentify) for segment in segments]
     pairs = parse_qsl(parts.query, keep_blank_values=True)
     masked = [(key, _masked_value(key, value, deidentify)) for key, value in pairs]
     fragment = unquote(parts.fragment)
     masked_fragment = deidentify(fragment).text if fragment else fragment
-    if masked == pairs and masked_fragment == fragment:
+    if masked_segments == segments and masked == pairs and masked_fragment == fragment:
         return url
     query = urlencode(masked, safe="*") if masked != pairs else parts.query
     fragment = quote(masked_fragment, safe="*/=&?") if masked_fragment != fragment else parts.fragment
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, fragment))
+    return urlunsplit((parts.scheme, parts.netloc, "/".join(masked_segments), query, fragment))
 
 
 def _repair_mojibake(text: str) -> str:
@@ -366,7 +391,7 @@ class Enricher:
         try:
             return run(*args)
         except Exception:
-            log.exception("%s failed for post %s; using the default", name, post.id)
+            log.exception("%s failed for post %s; using the default", name, _logged_id(post.id))
             return default
 
     def _predict(self, model: Any, name: str, texts: list[str]) -> list[tuple[str, float] | None]:

@@ -1,6 +1,6 @@
 """Enriching posts before they are indexed: the functions the crawler and the other stages call.
 
-``enrich(post)`` de-identifies every free-text field, the URL's query and the author first, then adds tokens, topic (and top-k scores),
+``enrich(post)`` de-identifies every free-text field, the URL and the author first, then adds tokens, topic (and top-k scores),
 sentiment, region, near-duplicate link and severity cues, and sets ``deidentified`` and ``analyzed_at``.
 ``enrich_many(posts)`` does the same for a batch and is much faster per post (batched model predictions).
 Neither raises on bad input. Event clustering and grading are separate (``analysis.events.EventTracker``).
@@ -25,12 +25,32 @@ def enrich_many(posts: Sequence[Post]) -> list[Post]:
 
 
 def deidentify_only(post: Post) -> Post:
-    """The post with personal information masked (every free-text field, the URL's query, the author) and
+    """The post with personal information masked (every free-text field, the URL, the author) and
     nothing else added: what may still be indexed when the models cannot run. The same masking as enrichment's."""
     from analysis.deidentify import deidentify, deidentify_author
     from analysis.enrich import deidentify_post
 
     return deidentify_post(post, deidentify, deidentify_author).model_copy(update={"deidentified": True})
+
+
+def deidentified_url(url: str) -> str:
+    """The URL as it may be stored, logged or shown: personal data in its path, query and fragment masked (the
+    masking enrichment gives a post's URL); a URL with nothing to mask comes back as it was."""
+    from analysis.deidentify import deidentify
+    from analysis.enrich import mask_url
+
+    return mask_url(url, deidentify)
+
+
+def key_holds_personal_data(key: str) -> bool:
+    """Whether an item's key — its URL, or the id its source gives it — holds personal data (?tel=139…, an e-mail
+    address in the path): then its post id is keyed (``Post.make_id``), since a plain digest of the key gives the key
+    back to whoever tries the candidates. A URL holds it when its stored, masked form differs from it."""
+    if key.lower().startswith(("http://", "https://")):
+        return deidentified_url(key) != key
+    from analysis.deidentify import deidentify
+
+    return bool(deidentify(key).findings)
 
 
 def warm_up() -> None:

@@ -92,7 +92,7 @@ def _apply_distributed(settings: BaseSettings, config: Config, spec: SourceSpec)
     prefix = f"yuqing:{spec.name}:{crawl_id}"
     for key, value in {
         "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
-        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "DUPEFILTER_CLASS": "crawler.dupefilter.KeyedDupeFilter",
         "SCHEDULER_PERSIST": True,
         "SCHEDULER_QUEUE_KEY": f"{prefix}:requests",
         "SCHEDULER_DUPEFILTER_KEY": f"{prefix}:dupefilter",

@@ -31,6 +31,7 @@ from twisted.internet.defer import Deferred
 
 from analysis.enrich import configure_default_enricher
 from analysis.entry import deidentify_only, enrich_many, warm_up
+from crawler.logs import shown
 from crawler.state import SeenEntry
 from yuqing import paths
 from yuqing.contract import Post
@@ -227,26 +228,23 @@ class PostPipeline:
 
     def _keep_aside(self, post: Post, exc: Exception) -> None:
         """Not indexed (it is not de-identified) and not marked seen, so the next crawl fetches it again. The
-        record names the post (source, id, URL, times) and the error, never its text, author or reply: those
+        record names the post (source, id, URL masked, times) and the error, never its text, author or reply: those
         were not de-identified, and personal data is not written anywhere raw."""
         path = paths.state_dir() / "crawler" / "enrich-failed.jsonl"
         path.parent.mkdir(parents=True, exist_ok=True)
+        named = post.model_dump(mode="json", include={"id", "source", "source_type", "url", "fetched_at",
+                                                      "published_at"})
+        if post.url:
+            named["url"] = shown(post.url)
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(
-                json.dumps(
-                    {
-                        "at": datetime.now(UTC).isoformat(),
-                        "error": repr(exc),
-                        "post": post.model_dump(mode="json", include={"id", "source", "source_type", "url",
-                                                                      "fetched_at", "published_at"}),
-                    },
-                    ensure_ascii=False,
-                )
+                json.dumps({"at": datetime.now(UTC).isoformat(), "error": repr(exc), "post": named},
+                           ensure_ascii=False)
                 + "\n"
             )
         log.error(
             "could not de-identify %s (%r); the post is kept in %s and collected again next crawl",
-            post.url or post.id,
+            named.get("url") or post.id,
             exc,
             path,
         )

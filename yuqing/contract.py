@@ -15,6 +15,8 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from yuqing.keyed import keyed_digest
+
 
 class MediaTier(StrEnum):
     """How far a source's voice carries; used by grading (domain.md §5)."""
@@ -39,6 +41,9 @@ GRADE_COLOUR = {Grade.I: "红", Grade.II: "橙", Grade.III: "黄", Grade.IV: "�
 MAJOR_GRADES = frozenset({Grade.I.value, Grade.II.value})
 # A reopened case's deadlines carry the round they belong to: response#reopen1, report_upward#reopen2.
 REOPEN_MARK = "#reopen"
+
+# The first character of a post id that is keyed because its key holds personal data (Post.make_id); never a hex digit.
+KEYED_ID_MARK = "k"
 
 # A lone surrogate (bytes decoded with surrogateescape, a JSON "\udcc3" escape) cannot be written as UTF-8: files,
 # Elasticsearch and the name automaton refuse the whole text, so wherever text enters, each becomes U+FFFD.
@@ -189,11 +194,18 @@ class Post(BaseModel):
     analyzed_at: AwareDatetime | None = None
 
     @staticmethod
-    def make_id(source: str, key: str) -> str:
+    def make_id(source: str, key: str, personal: bool = False) -> str:
         """A stable id from the source name and its own key (URL or native id). Not keyed, unlike the content hash:
         an id must stay the same when the pseudonym key is set or changed, or every post still listed is crawled and
-        indexed again as new (a review found 22 posts indexed 58 times). A URL that carries personal data in its
-        query (?tel=139…) can be guessed back from its id: that is left (see the closing note of session 16)."""
+        indexed again as new (a review found 22 posts indexed 58 times).
+
+        Except when the key holds personal data (``personal``: ?tel=139…, an e-mail address in the path — the caller
+        decides, by de-identification, which the core does not import): a plain digest of such a key is given back
+        by hashing the candidates (10^8 mobile numbers), so its id is an HMAC under the pseudonym key, ``k`` and 19
+        hex digits (a plain id is 20 hex digits). Those posts alone are collected again once when the key is set or
+        changed; every other id stays as it was."""
+        if personal:
+            return KEYED_ID_MARK + keyed_digest(f"{source}\x1f{key}", "sha1")[:19]
         return hashlib.sha1(f"{source}\x1f{key}".encode()).hexdigest()[:20]
 
     def full_text(self) -> str:

@@ -2,8 +2,8 @@
 
 A plain hash of a text kept beside its de-identified copy undoes the masking — whoever tries the 10,000 fillings
 of 139****5678 finds the one whose hash matches. Every digest of something that may hold personal data is therefore
-an HMAC under a secret key kept apart from the data (GB/T 37964), set in YUQING_PSEUDONYM_KEY. (A post's id is not:
-it must stay the same when the key is set or changed — see Post.make_id.)
+an HMAC under a secret key kept apart from the data (GB/T 37964), set in YUQING_PSEUDONYM_KEY. (A post's id is not,
+unless its key holds personal data: it must stay the same when the key is set or changed — see Post.make_id.)
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ def pseudonym_key() -> bytes:
 @cache
 def _warn_dev_key() -> None:
     log.warning(
-        "%s is not set: author pseudonyms and content hashes use the public development key and can be "
-        "reversed by guessing what was masked; set it to a secret in production",
+        "%s is not set: author pseudonyms, content hashes and the ids of posts whose URL holds personal data use the "
+        "public development key and can be reversed by guessing what was masked; set it to a secret in production",
         PSEUDONYM_KEY_ENV,
     )
 

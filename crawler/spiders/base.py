@@ -160,6 +160,10 @@ class SourceSpider(scrapy.Spider):
                 f"source {spec.name!r} asks for a proxy (proxy: true) but {proxy_env or 'crawler.proxy_env'} "
                 "is not set; set it to http://HOST:PORT, or set proxy: false in sources.yaml"
             )
+        from crawler.logs import mask_urls_in_logs  # (imported here: it loads the analysis stage)
+
+        # Once the spider opens: Scrapy replaces the root log handler after the spider is made.
+        self.crawler.signals.connect(mask_urls_in_logs, signal=signals.spider_opened)
         self.crawl_state = CrawlState()
         self.last_error: str | None = None
         self._requested: set[str] = set()
@@ -192,10 +196,18 @@ class SourceSpider(scrapy.Spider):
             meta={"yuqing_page": page, **meta},
         )
 
+    def post_id(self, key: str) -> str:
+        """The id of the item with this key (URL or native id): keyed when the key holds personal data, so the id
+        does not give the key back (``Post.make_id``); every other id is what it always was."""
+        from analysis.entry import key_holds_personal_data  # (on first use: it loads the analysis stage)
+
+        key = item_key(key)
+        return Post.make_id(self.spec.name, key, personal=key_holds_personal_data(key))
+
     def item_request(self, url: str, callback: Any, **meta: Any) -> scrapy.Request | None:
         """A request for one item's page, unless the item was seen in an earlier run or this one."""
         key = item_key(url)
-        post_id = Post.make_id(self.spec.name, key)
+        post_id = self.post_id(key)
         if post_id in self._requested:
             return None
         self._requested.add(post_id)
@@ -252,7 +264,9 @@ class SourceSpider(scrapy.Spider):
             return
         stats.inc_value(ERRORS)
         stats.inc_value(f"{ERRORS}/{message.split(':')[0]}")
-        self.last_error = f"{message} ({request.url})"
+        from crawler.logs import shown
+
+        self.last_error = shown(f"{message} ({request.url})")  # kept in the crawl state and shown as its health
         self.logger.warning("could not fetch %s: %s", request.url, message)
 
     # ------------------------------------------------------------------ bad input, counted
@@ -318,7 +332,7 @@ class SourceSpider(scrapy.Spider):
             )
         try:
             return Post(
-                id=Post.make_id(self.spec.name, item_key(key)),
+                id=self.post_id(key),
                 source=self.spec.name,
                 source_type=self.spec.type,
                 url=url,

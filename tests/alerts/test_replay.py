@@ -431,6 +431,40 @@ def test_a_replayed_reply_of_weeks_later_counts_only_when_the_clock_gets_there(t
             assert datetime.fromisoformat(deadline["met_at"]) == replied_at
 
 
+def test_a_post_whose_id_is_a_phone_number_is_indexed_under_a_pseudonym(tmp_path: Path, es_node: str) -> None:
+    """A JSON-lines id that is itself personal data was indexed, and shown on the dashboards, as given."""
+    from analysis.deidentify import post_id_pseudonym
+
+    phone, id_number = "13912345678", "430104199001011234"
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text("\n".join([line(phone, START, CITY[0]), line(phone, START + timedelta(minutes=5), CITY[0] + "。"),
+                                line(id_number, START + timedelta(minutes=9), CITY[1]),
+                                line("city-1", START + timedelta(minutes=12), "A市图书馆新增自习座位")]) + "\n",
+                     encoding="utf-8")
+    env = deployment(tmp_path, es_node)
+    layout = IndexLayout(f"{index_prefix(env)}-sandbox-replay")
+    es = Elasticsearch(es_node)
+    try:
+        result = CliRunner().invoke(main, ["replay", "--posts", str(posts), "--speed", "1e9"], env=env,
+                                    catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        es.indices.refresh(index=layout.posts.alias)
+        hits = es.search(index=layout.posts.alias, query={"match_all": {}}, size=10)["hits"]["hits"]
+    finally:
+        IndexLayout(index_prefix(env)).delete_all(es)
+        layout.delete_all(es)
+    # the same id gives the same pseudonym: the repeated line still replaced the first
+    assert sorted(h["_id"] for h in hits) == sorted([post_id_pseudonym(phone), post_id_pseudonym(id_number), "city-1"])
+    assert all(h["_id"] == h["_source"]["id"] for h in hits)
+    assert phone not in json.dumps(hits) and id_number not in json.dumps(hits)
+    # said, by line number, never by the value
+    assert "the id of 3 post(s) is personal data" in result.output and "lines 1, 2, 3" in result.output
+    assert phone not in result.output and id_number not in result.output
+    for path in Path(env["YUQING_HOME"]).rglob("*"):  # the sandbox's database and state keep no raw id either
+        if path.is_file():
+            assert phone.encode() not in path.read_bytes() and id_number.encode() not in path.read_bytes(), path
+
+
 @pytest.mark.parametrize("when", ["3小时前", "昨天 08:10", "4月8日 09:00"])
 def test_replay_refuses_times_that_depend_on_the_day_the_file_is_read(tmp_path: Path, when: str) -> None:
     """The machine's clock must not leak into a replay (3小时前 was stored as the real today)."""

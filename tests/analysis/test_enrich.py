@@ -223,6 +223,23 @@ def test_a_failing_model_costs_its_field_not_the_post(caplog: pytest.LogCaptureF
     assert "sentiment prediction failed" in caplog.text
 
 
+def test_a_failing_step_names_a_post_whose_id_is_a_phone_number_by_its_pseudonym(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """`yuqing analyze` keeps the ids it is given (the user joins its output back by them), but a log line is no
+    place for one that is a phone number."""
+    from analysis.deidentify import post_id_pseudonym
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("gazetteer file corrupt")
+
+    enricher = Enricher()
+    enricher.models.region = broken
+    post = enricher.enrich(_post("13912345678", COMPLAINT))
+    assert post.id == "13912345678" and post.region is None
+    assert f"region failed for post {post_id_pseudonym('13912345678')}" in caplog.text
+    assert "13912345678" not in caplog.text
+
+
 @pytest.mark.parametrize(
     "text, lang",
     [("医院排队太久 so long", "zh"), ("The hospital queue is too long", "en"), ("病院の待ち時間が長すぎる", "ja"),

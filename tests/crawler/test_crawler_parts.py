@@ -327,7 +327,7 @@ def test_the_content_hash_indexed_beside_a_masked_phone_does_not_give_it_back(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A review tried the 10,000 fillings of 139****5678 against the plain SHA-1 content hash indexed beside the
     masked text, and found the phone in under a second: the hash is keyed now. Post ids are not (they must survive
-    a change of key), so a crawl finds a post again whatever the key."""
+    a change of key), so a crawl finds a post again whatever the key — unless the URL itself holds personal data."""
     import hashlib
 
     from analysis.deidentify import deidentify
@@ -345,5 +345,25 @@ def test_the_content_hash_indexed_beside_a_masked_phone_does_not_give_it_back(
     assert content_hash(title, text) == stored_hash  # stable under one key
     url = "http://127.0.0.1:8700/news/n3.html"
     first_id = Post.make_id("demo_news", url)
+    assert first_id == "6935baa925508891c8a0"  # the id this post has always had: deployments index nothing again
+    form = "http://127.0.0.1:8700/board/detail?tel=13912345678"
+    keyed = Post.make_id("demo_news", form, personal=True)
+    assert keyed != hashlib.sha1(f"demo_news\x1f{form}".encode()).hexdigest()[:20]
+    assert keyed.startswith("k") and len(keyed) == 20
     monkeypatch.setenv("YUQING_PSEUDONYM_KEY", "another-key")
     assert content_hash(title, text) != stored_hash and Post.make_id("demo_news", url) == first_id
+    assert Post.make_id("demo_news", form, personal=True) != keyed
+
+
+def test_an_item_key_holds_personal_data_when_its_stored_url_would_be_masked() -> None:
+    """What decides whether a crawled post's id is keyed: the same masking its stored URL gets."""
+    from analysis.entry import deidentified_url, key_holds_personal_data
+
+    personal = ["http://a.example/detail?tel=13912345678", "http://a.example/a?idcard=430104199001011234",
+                "http://a.example/u/zhangsan@example.com/p1.html", "http://a.example/u/zhangsan%40example.com/p1.html",
+                "zhangsan@example.com", "13912345678"]
+    plain = ["http://127.0.0.1:8700/news/n3.html", "http://a.example/news/13812345678.html",  # a page's own name
+             "http://a.example/t?tid=15012345678&page=2", "4990000000099001", "t3_9901"]
+    assert all(key_holds_personal_data(key) for key in personal)
+    assert not any(key_holds_personal_data(key) for key in plain)
+    assert deidentified_url(personal[2]) == "http://a.example/u/z*******@example.com/p1.html"

@@ -60,7 +60,8 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
         process.wait(timeout=10)
 
 
-def test_two_processes_share_the_queue_and_fetch_each_page_once(redis_url: str, crawl_env: CrawlEnv) -> None:
+def test_two_processes_share_the_queue_and_fetch_each_page_once(redis_url: str, crawl_env: CrawlEnv,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     web = start_demo_web(port=0, pages=GENERATED, delay_s=0.3)
     try:
         sources = [s for s in demo_sources(web.url) if s["name"] == "demo_news"]
@@ -101,6 +102,19 @@ def test_two_processes_share_the_queue_and_fetch_each_page_once(redis_url: str, 
     per_process = [int(json_stats(out).get("downloader/response_count", 0)) for out, _ in outputs]
     assert all(n > 1 for n in per_process), f"both processes did part of the crawl: {per_process}"
     assert len(crawl_env.docs("demo_news")) == expected_articles
+    # The shared duplicate filter stays in Redis: its fingerprints are keyed, so a URL with a phone number in it could
+    # not be found by hashing the candidates (the crawls ran with the development key: no YUQING_PSEUDONYM_KEY).
+    import redis
+    from scrapy import Request
+    from scrapy_redis.dupefilter import RFPDupeFilter
+
+    from crawler.dupefilter import KeyedDupeFilter
+
+    monkeypatch.delenv("YUQING_PSEUDONYM_KEY", raising=False)
+    requests = [Request(web.url + path) for path in pages]
+    stored = {m.decode() for m in redis.Redis.from_url(redis_url).smembers("yuqing:demo_news:t1:dupefilter")}
+    assert {KeyedDupeFilter(None, "k").request_fingerprint(r) for r in requests} <= stored
+    assert not {RFPDupeFilter(None, "plain").request_fingerprint(r) for r in requests} & stored
 
 
 def json_stats(stdout: str) -> dict:
