@@ -808,6 +808,9 @@ _NEEDS_FOLD = re.compile(r"[０-９Ａ-Ｚａ-ｚ＠\u3000\u00a0]")
 
 
 
+_ID_DIGIT = re.compile(r"[0-9Xx]")
+
+
 def deidentify(text: str) -> DeidResult:
     """Mask personal information in ``text``; idempotent and length-preserving (a lone surrogate comes back
     as U+FFFD)."""
@@ -851,6 +854,10 @@ def deidentify(text: str) -> DeidResult:
             accepted.append(hit)
     if not accepted:
         return DeidResult(original, [])
+    kinds = {h.kind for h in accepted}
+    if "id_card" in kinds and kinds & {"mobile", "landline"}:
+        # Never name + partial ID + phone together (domain.md §6): beside a phone number an ID number keeps no digit.
+        accepted = [h if h.kind != "id_card" else h._replace(masked=_ID_DIGIT.sub("*", h.masked)) for h in accepted]
     accepted.sort()
     out, pos = [], 0
     for hit in accepted:

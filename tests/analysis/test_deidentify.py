@@ -232,7 +232,7 @@ def test_a_name_found_once_is_masked_wherever_it_recurs() -> None:
 
 def test_name_next_to_phone_or_id_never_stays_visible() -> None:
     result = deidentify("刘德明 13812341234 身份证430104199001011230")
-    assert result.text == "刘** 138****1234 身份证43**************30"
+    assert result.text == "刘** 138****1234 身份证******************"  # no partial ID beside a phone
     assert [f.kind for f in result.findings] == ["name", "mobile", "id_card"]
 
 
@@ -517,3 +517,13 @@ def test_names_beside_a_diagnosis_or_after_a_kinship_word(text: str, expected: s
 ])
 def test_what_the_diagnosis_and_kinship_rules_must_not_take(text: str) -> None:
     assert masked(text) == text
+
+
+def test_an_id_number_beside_a_phone_number_keeps_no_digit() -> None:
+    """domain.md §6: never show name + partial ID + phone together. A post gave 李** with 139****5678 and
+    43**************34 side by side."""
+    text = "家长李明（电话13912345678，身份证430102198001011234）反映"
+    masked = deidentify(text).text
+    assert "身份证******************）" in masked and "139****5678" in masked and len(masked) == len(text)
+    assert deidentify("身份证430102198001011234").text == "身份证43**************34"  # alone it keeps its ends
+    assert deidentify(masked).text == masked
