@@ -774,12 +774,29 @@ _NAME_AFTER_NUMBER = re.compile(r"[\dXx*]*[ \t]*[(（/]?[ \t]*")
 
 
 def _names_repeated(text: str, hits: list[_Hit]) -> Iterator[_Hit]:
-    """Every other occurrence of a name found once (村民杨永 … 杨永家门口): a cue appears only once."""
-    for name in {text[h.start : h.end] for h in hits if h.kind == "name"}:
+    """Every other occurrence of a name found once (村民杨永 … 杨永家门口): a cue appears only once. Longer names go
+    first (周某武 before 周某): in a set's order, which changes with the hash seed, a run could mask 周某 and leave 武."""
+    for name in sorted({text[h.start : h.end] for h in hits if h.kind == "name"}, key=lambda n: (-len(n), n)):
         start = text.find(name)
         while start >= 0:
             yield _mask_name(text, start, start + len(name))
             start = text.find(name, start + len(name))
+
+
+def _longest_names(text: str, hits: list[_Hit]) -> list[_Hit]:
+    """A name found short by one rule and whole by another (周南 by a cue, 周南武 before ，男) is masked whole wherever
+    it begins: the first hit took the place and left 武 visible."""
+    names = sorted({text[h.start : h.end] for h in hits if h.kind == "name"}, key=lambda n: (-len(n), n))
+    if len(names) < 2:
+        return hits
+    out = []
+    for hit in hits:
+        if hit.kind == "name":
+            longer = next((n for n in names if len(n) > hit.end - hit.start and text.startswith(n, hit.start)), None)
+            if longer is not None:
+                hit = _mask_name(text, hit.start, hit.start + len(longer))
+        out.append(hit)
+    return out
 
 
 def _number_start(text: str, pos: int) -> int:
@@ -846,6 +863,7 @@ def deidentify(text: str) -> DeidResult:
     if hits:
         hits.extend(_names_beside(text, hits))
         hits.extend(_names_repeated(text, hits))
+        hits = _longest_names(text, hits)
     accepted: list[_Hit] = []
     taken = bytearray(len(text))
     for hit in hits:

@@ -527,3 +527,15 @@ def test_an_id_number_beside_a_phone_number_keeps_no_digit() -> None:
     assert "身份证******************）" in masked and "139****5678" in masked and len(masked) == len(text)
     assert deidentify("身份证430102198001011234").text == "身份证43**************34"  # alone it keeps its ends
     assert deidentify(masked).text == masked
+
+
+def test_a_name_found_short_by_one_rule_and_whole_by_another_is_masked_whole() -> None:
+    """A reply named 周某武 where one rule found 周某 (a cue before it) and another 周某武 (，男，50岁 after it): the
+    first hit took the place and left the third character visible — or not, as the hash seed ordered a set (4 of
+    17,100 board fields and replies)."""
+    from analysis.deidentify import _Hit, _longest_names
+
+    text = "业主周南武进行了调查。周南武，男，50岁。"
+    hits = [_Hit(2, 4, "name", "周*"), _Hit(11, 14, "name", "周**"), _Hit(11, 13, "name", "周*")]
+    assert [(h.start, h.end, h.masked) for h in _longest_names(text, hits)] == [
+        (2, 5, "周**"), (11, 14, "周**"), (11, 14, "周**")]
