@@ -312,11 +312,14 @@ class Pipeline:
                     record_response(session, case.id, f"留言板答复：{reply.replier or '答复单位'}", at, reply.text,
                                     channel=BOARD_REPLY_CHANNEL,
                                     details={"reply_post": post_id, "published_at": reply.replied_at.isoformat()})
-                    report.lines.append(f"case {case.id}: official reply of {reply.replied_at:%m-%d %H:%M} recorded "
-                                        f"as its response" + (f" (counted from {at:%m-%d %H:%M}, when the case began)"
-                                                              if at > reply.replied_at else ""))
+                    tz = self.config.settings.tz()
+                    report.lines.append(f"case {case.id}: official reply of {reply.replied_at.astimezone(tz):%m-%d %H:%M} "
+                                        "recorded as its response"
+                                        + (f" (counted from {at.astimezone(tz):%m-%d %H:%M}, when the case began)"
+                                           if at > reply.replied_at else ""))
                 if record_reply(session, self.es, self.layout, case, self.config, now, post_id, reply):
-                    report.lines.append(f"case {case.id}: board message {post_id} answered {reply.replied_at:%m-%d %H:%M}")
+                    report.lines.append(f"case {case.id}: board message {post_id} answered "
+                                        f"{reply.replied_at.astimezone(self.config.settings.tz()):%m-%d %H:%M}")
             del self._replies[post_id]
 
     def _touched_matches(self, rule: RuleSpec, touched: set[str], found: set[str | None],
