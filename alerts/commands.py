@@ -589,7 +589,8 @@ def cases_ack(case_id: int, actor: str, reason: str) -> None:
     def said(case: Any, now: datetime) -> str:
         # It said "case 1 is now escalated" of a sign-off, and the same of a second one, which changes nothing.
         if case.acknowledged_at != now:
-            return f"case {case.id} was already acknowledged ({case.acknowledged_at:%Y-%m-%d %H:%M}); nothing changed"
+            return (f"case {case.id} was already acknowledged ({case.acknowledged_at.astimezone(now.tzinfo):%Y-%m-%d %H:%M}); "
+                    "nothing changed")
         if case.state != "acknowledged":
             return (f"case {case.id} acknowledged: escalation for silence stops; it stays {case.state} because a "
                     "deadline has passed (answer it with `yuqing cases respond`)")
