@@ -642,3 +642,33 @@ def test_the_brief_lists_the_periods_major_late_and_unanswered_cases(
     assert listed[f"#{carried}"][4:] == ["未回应（期限已过）", "回应（05-31 20:00）超时 24.0 h", "否"]
     assert listed[f"#{waiting}"] == [f"#{waiting} A3区某小区业主138****1234反映校车", "IV级（蓝）", "A3区教育局",
                                      "06-01 19:00", "待回应", "回应（06-03 19:00）剩 47.0 h", "未到期"]
+
+
+def test_a_case_notified_again_after_its_sign_off_waits_for_one_on_both_unit_pages(tmp_path: Path) -> None:
+    """A review: a case signed off at 09:04 and notified again at 12:05 counted 待签收 1 on /units, while its unit's
+    own page showed no flag (it looked only at whether it was ever signed off)."""
+    url = f"sqlite:///{tmp_path / 'dash.db'}"
+    upgrade(url)
+    db = Database(url)
+    signed, again = datetime(2026, 6, 1, 1, 4, tzinfo=UTC), datetime(2026, 6, 1, 4, 5, tzinfo=UTC)  # 09:04, 12:05
+    with db.transaction() as session:
+        session.add(UnitRow(id="a3-edu", name="A3区教育局", kind="教育局", level="district"))
+        session.flush()
+        session.add_all([
+            Case(event_id="evt-again", title="A3区某小学食堂食物中毒", topic="就学", grade="III", unit_id="a3-edu",
+                 opened_at=signed - timedelta(hours=1), updated_at=again, state="notified", acknowledged_at=signed,
+                 notified_at=again),
+            Case(event_id="evt-signed", title="A3区某小学门口拥堵", topic="就学", grade="IV", unit_id="a3-edu",
+                 opened_at=signed - timedelta(hours=1), updated_at=signed, state="acknowledged",
+                 acknowledged_at=signed, notified_at=signed - timedelta(hours=1))])
+    down = Elasticsearch("http://127.0.0.1:9", request_timeout=2, max_retries=0)
+    app = create_app(down, IndexLayout("yuqing-test-down"), db, cut, ManualClock(NOW), {"a3-edu": "A3区教育局"})
+    try:
+        with TestClient(app) as client:
+            row = re.search(r"A3区教育局</a></td>(.*?)</tr>", client.get("/units").text, re.S)
+            assert row is not None and re.findall(r"<td[^>]*>(\d+)</td>", row.group(1))[2] == "1"  # 待签收
+            rows = client.get("/units/a3-edu").text.split('id="unit-cases"')[1].split("</table>")[0].split("<tr")
+            flagged = [r for r in rows if "待签收" in r]
+            assert len(flagged) == 1 and "食物中毒" in flagged[0]
+    finally:
+        db.dispose()
