@@ -672,3 +672,43 @@ def test_a_case_notified_again_after_its_sign_off_waits_for_one_on_both_unit_pag
             assert len(flagged) == 1 and "食物中毒" in flagged[0]
     finally:
         db.dispose()
+
+
+def test_with_elasticsearch_down_the_figures_read_unavailable_not_zero(tmp_path: Path) -> None:
+    """A review: under the outage banner the overview showed 0 信息量, 0 事件 … 暂无事件, an event page said
+    未找到该事件 and search 共 0 条 … 无结果 — each read as a measurement, not as "cannot tell now"."""
+    url = f"sqlite:///{tmp_path / 'dash.db'}"
+    upgrade(url)
+    db = Database(url)
+    down = Elasticsearch("http://127.0.0.1:9", request_timeout=2, max_retries=0)
+    app = create_app(down, IndexLayout("yuqing-test-down"), db, cut, ManualClock(NOW))
+    try:
+        with TestClient(app) as client:
+            overview = client.get("/").text
+            for kpi in ("kpi-posts", "kpi-negative", "kpi-events", "kpi-emerging"):
+                assert text_of(overview, kpi) == "—", kpi
+            assert "暂不可用" in text_of(overview, "unavailable")
+            assert "暂无事件" not in overview and "暂无数据" not in overview and "暂无" not in overview
+            event = client.get("/events/evt-0")
+            assert event.status_code == 503
+            assert "暂时无法读取该事件" in event.text and "Elasticsearch" in text_of(event.text, "unreadable")
+            assert "未找到" not in event.text
+            search = client.get("/search?q=食物中毒").text
+            assert "检索暂不可用" in text_of(search, "search-unavailable")
+            assert "共 0 条" not in search and "无结果" not in search
+    finally:
+        db.dispose()
+
+
+def test_search_prompts_before_a_search_and_names_the_page_asked_past_the_results(site) -> None:  # type: ignore[no-untyped-def]
+    """A review: /search said 无结果 before anything was searched, and page=999 said 第 200 页已超出结果."""
+    client, _ = site
+    blank = client.get("/search").text
+    assert 'id="search-prompt"' in blank and "无结果" not in blank and 'id="page-info"' not in blank
+    past = client.get("/search?q=食物中毒&page=999").text  # 60 posts: two pages
+    info = past[past.index('id="page-info"'):past.index("</p>", past.index('id="page-info"'))]
+    assert "第 999 页已超出结果，最后一页是第 2 页" in info and "第 200 页" not in info
+    assert 'href="?q=%E9%A3%9F%E7%89%A9%E4%B8%AD%E6%AF%92&amp;page=2"' in info
+    assert 'id="page-prev"' not in past and 'id="page-next"' not in past
+    event = client.get("/events/evt-0?page=500").text  # 60 posts: one page
+    assert "第 500 页已超出结果，最后一页是第 1 页" in event
