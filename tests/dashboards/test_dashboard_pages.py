@@ -712,3 +712,23 @@ def test_search_prompts_before_a_search_and_names_the_page_asked_past_the_result
     assert 'id="page-prev"' not in past and 'id="page-next"' not in past
     event = client.get("/events/evt-0?page=500").text  # 60 posts: one page
     assert "第 500 页已超出结果，最后一页是第 1 页" in event
+
+
+def test_the_brief_says_none_under_each_empty_section(es_client: Elasticsearch, es_layout: IndexLayout,
+                                                      tmp_path: Path) -> None:
+    """A review: in a quiet period 事件（按风险排序） was followed by a table of headers only and 民生话题 by nothing,
+    where the other sections say 暂无."""
+    url = f"sqlite:///{tmp_path / 'quiet.db'}"
+    upgrade(url)
+    db = Database(url)
+    app = create_app(es_client, es_layout, db, cut, ManualClock(NOW))
+    try:
+        with TestClient(app) as client:
+            brief = Document(io.BytesIO(client.get("/reports/brief.docx").content))
+    finally:
+        db.dispose()
+    # paragraphs and tables in the order they are read
+    blocks = [getattr(block, "text", "table") for block in brief.iter_inner_content()]
+    for heading in ("苗头性舆情", "事件（按风险排序）", "民生话题"):
+        assert blocks[blocks.index(heading) + 1] == "暂无。", heading
+    assert "table" not in blocks
