@@ -144,7 +144,7 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
                        assessed=lambda total: "{0.colour}（{0.verdict}）".format(assessment.level(float(total))))
 
     def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-        simulated = clock.ahead() if isinstance(clock, RecordedTimeClock) else None
+        simulated = clock.simulated() if isinstance(clock, RecordedTimeClock) else None
         return HTMLResponse(env.get_template(name).render(now=clock.now(), simulated=simulated, sandbox=sandbox,
                                                           **context), status_code=status)
 

@@ -732,3 +732,62 @@ def test_the_brief_says_none_under_each_empty_section(es_client: Elasticsearch, 
     for heading in ("苗头性舆情", "事件（按风险排序）", "民生话题"):
         assert blocks[blocks.index(heading) + 1] == "暂无。", heading
     assert "table" not in blocks
+
+
+@pytest.mark.timeout(600)
+def test_a_replay_sandbox_is_shown_at_the_replays_end_until_something_real_is_recorded(
+        es_node: str, es_client: Elasticsearch, tmp_path: Path) -> None:
+    """A review: after `yuqing replay` of posts from a week ago, `yuqing --sandbox replay dashboard` judged them at
+    the real time — 近 168 小时没有新信息 with all zeros, and 超时 178.2 h on a replay that had ended days before."""
+    import json
+
+    from click.testing import CliRunner
+
+    from dashboards.clock import RecordedTimeClock
+    from tests.alerts.casekit import TZ, deployment, index_prefix
+    from yuqing.cli import main
+    from yuqing.clock import SystemClock
+
+    start = (datetime.now(TZ) - timedelta(days=8)).replace(hour=9, minute=0, second=0, microsecond=0)
+    texts = ["A3区某小学食堂多名学生午饭后腹泻呕吐送医", "家长反映A3区某小学学生在食堂吃饭后集体腹泻，学校至今没有说法",
+             "A3区小学食堂疑似食物中毒，十余名学生送医院治疗", "孩子在A3区某小学食堂吃了午饭后上吐下泻，食堂卫生谁来管"]
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text("".join(json.dumps({
+        "id": f"school-{i}", "source": "demo_weibo", "source_type": "weibo", "title": texts[i % 4][:30],
+        "text": texts[i % 4] + f"（网友{i}）", "published_at": (start + timedelta(minutes=5 * i)).isoformat(),
+        "media_tier": "self-media", "region": {"province": "湖南省", "city": "A市", "district": "A3区"}},
+        ensure_ascii=False) + "\n" for i in range(12)), encoding="utf-8")
+    env = deployment(tmp_path, es_node)
+    layout = IndexLayout(f"{index_prefix(env)}-sandbox-replay")
+    runner = CliRunner()
+    db = Database(f"sqlite:///{Path(env['YUQING_HOME']) / 'sandboxes' / 'replay' / 'yuqing.db'}")
+
+    def dashboard() -> TestClient:
+        """The sandbox's dashboards as `yuqing --sandbox replay dashboard` serves them."""
+        return TestClient(create_app(es_client, layout, db, cut, RecordedTimeClock(SystemClock(TZ), db),
+                                     sandbox="replay"))
+
+    try:
+        replayed = runner.invoke(main, ["replay", "--posts", str(posts), "--speed", "1e9", "--quiet"], env=env,
+                                 catch_exceptions=False)
+        assert replayed.exit_code == 0, replayed.output
+        ended = re.search(r"replayed 12 posts from \S+ \S+ to (\S+ \S+)", replayed.output)
+        assert ended is not None, replayed.output
+        with dashboard() as client:
+            overview = client.get("/?hours=168").text
+            assert f"模拟运行结束于 {ended.group(1)}" in text_of(overview, "simulated")
+            assert text_of(overview, "kpi-posts") == "12" and 'id="quiet"' not in overview
+            late = [float(h) for h in re.findall(r"超时 (\d+\.\d) h", client.get("/leader").text)]
+            assert late and max(late) < 72  # judged at the replay's end, not 8 days on
+        case_id = json.loads(runner.invoke(main, ["--sandbox", "replay", "cases", "list", "--json"],
+                                           env=env).output)[0]["id"]
+        # a person signs the case off now, on the real clock: the sandbox is live again, its pages on real time
+        signed = runner.invoke(main, ["--sandbox", "replay", "cases", "ack", str(case_id), "--actor", "王科长"], env=env)
+        assert signed.exit_code == 0, signed.output
+        with dashboard() as client:
+            assert 'id="simulated"' not in client.get("/").text
+            assert text_of(client.get("/?hours=168").text, "kpi-posts") == "0"
+    finally:
+        db.dispose()
+        layout.delete_all(es_client)
+        IndexLayout(index_prefix(env)).delete_all(es_client)
