@@ -180,6 +180,8 @@ def _run_demo(fresh: bool, hours: int) -> None:
     click.echo(f"  (the sandbox '{sandbox}' keeps the demo's database, indices and state apart from the deployment's)")
     click.echo(f"  recorded messages   {paths.state_dir() / 'notifications.jsonl'} (every channel; `yuqing run` "
                "delivers to the channels whose secrets are set)")
+    click.echo(f"  source links        the posts on the event and search pages link to the demo web on 127.0.0.1:{port}, "
+               "stopped with the demo: .venv/bin/yuqing demo-web serves it again")
     click.echo(f"demo finished in {time.monotonic() - started:.0f} s")
     database.dispose()
 

@@ -61,6 +61,8 @@ def test_the_demo_crawls_analyses_opens_cases_and_escalates(es_node: str, es_cli
         assert f"{indexed} posts clustered into events" in out
         assert es_client.count(index=f"{prefix}-events")["count"] > 0
         assert "yuqing --sandbox demo dashboard" in out
+        # the posts' links lead to the demo web, which the demo stops: it says how to serve it again
+        assert f"demo web on 127.0.0.1:{port}" in out and ".venv/bin/yuqing demo-web serves it again" in out
         listed = subprocess.run([sys.executable, "-m", "yuqing.cli", "--sandbox", "demo", "cases", "list", "--json"],
                                 cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
         assert len(json.loads(listed.stdout)) >= 3, listed.stderr
