@@ -28,6 +28,7 @@ from yuqing.contract import (
     GRADE_COLOUR,
     MAJOR_GRADES,
     REOPEN_MARK,
+    SIMULATED_RUN_ENDED,
     SOURCE_TYPE_NAMES,
     Event,
     Grade,
@@ -205,6 +206,15 @@ def record(session: Session, case: Case, *, at: datetime, actor: str, action: st
     session.add(entry)
     case.events.append(entry)
     return entry
+
+
+def record_simulated_run_end(session: Session, *, started: datetime, ended: datetime, by: str) -> None:
+    """Write down where a simulated clock (``yuqing demo``, ``yuqing replay``) stopped: a sandbox's dashboards show
+    its cases at that time, not the real one — a replay of last week's posts read 超时 178 h — until something is
+    recorded after it (``dashboards.clock``)."""
+    session.add(CaseEvent(case_id=None, at=ended, actor=by, action=SIMULATED_RUN_ENDED,
+                          reason=f"模拟时钟自 {started:%Y-%m-%d %H:%M} 运行至 {ended:%Y-%m-%d %H:%M}",
+                          details={"started_at": started.isoformat(), "ended_at": ended.isoformat()}))
 
 
 # ----------------------------------------------------------------------------- opening and growth

@@ -871,6 +871,7 @@ def replay_command(posts_path: Path, speed: float, start_text: str | None, evalu
 
     It runs in the sandbox 'replay' (or the one `yuqing --sandbox NAME` names): its own database, indices and
     state, never the deployment's."""
+    from alerts.cases import record_simulated_run_end
     from alerts.notifiers import build_notifiers
     from alerts.outbox import OutboxWorker
     from alerts.replay import Replay, ReplayInputError, read_posts
@@ -923,6 +924,8 @@ def replay_command(posts_path: Path, speed: float, start_text: str | None, evalu
                     echo=None if quiet else click.echo)
     report = replay.run(posts)
     pipeline.close()
+    with database.transaction() as session:  # the sandbox's dashboards are shown at the replay's end
+        record_simulated_run_end(session, started=start, ended=clock.now(), by="yuqing replay")
     click.echo(f"replayed {report.posts} posts from {_local(report.started_at, config)} to "
                f"{_local(report.ended_at, config)} in {report.wall_seconds:.1f} s: "
                f"{len(report.cases_opened)} case(s) opened, {report.reminders} reminder(s), "

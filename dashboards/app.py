@@ -145,7 +145,7 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
                        assessed=lambda total: "{0.colour}（{0.verdict}）".format(assessment.level(float(total))))
 
     def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-        simulated = clock.ahead() if isinstance(clock, RecordedTimeClock) else None
+        simulated = clock.simulated() if isinstance(clock, RecordedTimeClock) else None
         return HTMLResponse(env.get_template(name).render(now=clock.now(), simulated=simulated, sandbox=sandbox,
                                                           **context), status_code=status)
 
@@ -165,7 +165,8 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
         topic = request.query_params.get("topic") or None
         sentiment = request.query_params.get("sentiment") or None
         hours = _int(request.query_params.get("hours"), 0, 0, MAX_HOURS) or None  # none or 0: all time
-        number = _int(request.query_params.get("page"), 1, 1, queries.MAX_RESULT_WINDOW // queries.SEARCH_PAGE_SIZE)
+        asked = _int(request.query_params.get("page"), 1, 1, MAX_ROW_ID)  # named on the page when past the results
+        number = min(asked, queries.MAX_RESULT_WINDOW // queries.SEARCH_PAGE_SIZE)
         found, es_error = queries.Page.empty(number), None
         if q or topic or sentiment:
             since = clock.now() - timedelta(hours=hours) if hours else None
@@ -175,12 +176,13 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
             except ES_ERRORS as exc:
                 es_error = es_unavailable(exc)
         return render("search.html", q=q, topic=topic, sentiment=sentiment, hours=hours, found=found,
-                      posts=found.items, sentiments=SENTIMENT_NAMES, es_error=es_error,
+                      posts=found.items, sentiments=SENTIMENT_NAMES, es_error=es_error, asked=asked,
                       request_args=query_with(request), view="search")
 
     async def event(request: Request) -> Response:
         event_id = request.path_params["event_id"]
-        number = _int(request.query_params.get("page"), 1, 1, queries.MAX_RESULT_WINDOW // queries.EVENT_PAGE_SIZE)
+        asked = _int(request.query_params.get("page"), 1, 1, MAX_ROW_ID)  # named on the page when past the results
+        number = min(asked, queries.MAX_RESULT_WINDOW // queries.EVENT_PAGE_SIZE)
         try:
             found, posts = queries.event_detail(es, layout, event_id, page=number)
         except ES_ERRORS as exc:
@@ -189,7 +191,7 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
             return render("not_found.html", 404, what="事件", view="overview")
         with database.sessions() as session:
             case = queries.case_for_event(session, event_id)
-            return render("event.html", event=found, found=posts, posts=posts.items, case=case,
+            return render("event.html", event=found, found=posts, posts=posts.items, case=case, asked=asked,
                           request_args=query_with(request), view="overview")
 
     async def leader(request: Request) -> Response:

@@ -104,8 +104,14 @@ class Page:
         return self.first + len(self.items) - 1 if self.items else 0
 
     @property
+    def last_page(self) -> int:
+        """The last page that holds items and that Elasticsearch can serve (it pages through its first
+        ``MAX_RESULT_WINDOW`` hits only); 1 when there are none."""
+        return max(1, min(-(-self.total // self.size), MAX_RESULT_WINDOW // self.size))
+
+    @property
     def has_next(self) -> bool:
-        return self.number * self.size < self.total
+        return self.number < self.last_page
 
 
 def search_posts(es: Elasticsearch, layout: IndexLayout, query: str, cut: Cutter, size: int = SEARCH_PAGE_SIZE,

@@ -200,17 +200,23 @@ def daily_brief(overview: dict[str, Any], now: datetime, cases: list[tuple[Case,
     shown = len(overview["events"])
     doc.add_heading("事件（按风险排序）" + (f"，共 {overview['events_total']} 起，列前 {shown} 起"
                                             if overview["events_total"] > shown else ""), level=2)
-    table = doc.add_table(rows=1, cols=5)
-    for cell, text in zip(table.rows[0].cells, ("事件", "话题", "级别", "风险", "定级依据"), strict=True):
-        cell.text = text
-    for event in overview["events"]:
-        row = table.add_row().cells
-        risk = event.get("risk")
-        values = (event.get("title", ""), event.get("topic") or "—", _grade_label(event.get("grade")),
-                  f"{risk:.0f}" if isinstance(risk, int | float) else "—", "；".join(event.get("grade_reasons") or []))
-        for cell, text in zip(row, values, strict=True):
-            cell.text = str(text)
+    if not overview["events"]:
+        doc.add_paragraph("暂无。")
+    else:
+        table = doc.add_table(rows=1, cols=5)
+        for cell, text in zip(table.rows[0].cells, ("事件", "话题", "级别", "风险", "定级依据"), strict=True):
+            cell.text = text
+        for event in overview["events"]:
+            row = table.add_row().cells
+            risk = event.get("risk")
+            values = (event.get("title", ""), event.get("topic") or "—", _grade_label(event.get("grade")),
+                      f"{risk:.0f}" if isinstance(risk, int | float) else "—",
+                      "；".join(event.get("grade_reasons") or []))
+            for cell, text in zip(row, values, strict=True):
+                cell.text = str(text)
     doc.add_heading("民生话题", level=2)
+    if not overview["topics"]:
+        doc.add_paragraph("暂无。")
     for topic in overview["topics"]:
         doc.add_paragraph(f"{topic['topic']}：{topic['posts']} 条，负面 {topic['negative']} 条"
                           f"（{topic['negative_share'] * 100:.0f}%）", style="List Bullet")

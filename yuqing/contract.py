@@ -85,8 +85,10 @@ CASE_ACTION_NAMES = {
     "reported_upward": "向上报告", "reminded": "期限提醒", "reminder_skipped": "提醒略过", "deadline_overdue": "期限已过",
     "escalated": "升级", "re-alerted": "再次通知", "grew": "事态扩大", "joint_units_added": "增加联动单位",
     "closed": "关闭", "reopened": "重新打开", "assessed": "应对评估", "reassigned": "转办",
-    "slack_request_rejected": "拒绝的 Slack 请求",
+    "slack_request_rejected": "拒绝的 Slack 请求", "simulated_run_ended": "模拟运行结束",
 }
+# The audit entry a simulated run (yuqing demo, yuqing replay) writes where its clock stopped (dashboards.clock).
+SIMULATED_RUN_ENDED = "simulated_run_ended"
 # Where posts come from (config/sources.yaml ``type``), as a press officer says it.
 SOURCE_TYPE_NAMES = {"news": "新闻网站", "rss": "新闻网站", "sitemap": "新闻网站", "message_board": "留言板",
                      "weibo": "微博", "social_json": "社交媒体"}

@@ -69,6 +69,7 @@ def demo_command(fresh: bool, hours: int) -> None:
 
 
 def _run_demo(fresh: bool, hours: int) -> None:
+    from alerts.cases import record_simulated_run_end
     from alerts.commands import _checked, _database, _elasticsearch, build_pipeline
     from alerts.notifiers import build_notifiers
     from alerts.outbox import OutboxWorker
@@ -121,6 +122,7 @@ def _run_demo(fresh: bool, hours: int) -> None:
 
     click.echo("4. Events, rules and cases")
     clock = ManualClock(time_now(config))
+    simulated_from = clock.now()
     pipeline = build_pipeline(config, database, es, layout, clock, live=True, state_dir=paths.state_dir())
     # The crawl's last batch may not be searchable yet (Elasticsearch refreshes every second): without this the
     # count below missed the last source's posts in about half the runs (they joined events a step later).
@@ -150,6 +152,8 @@ def _run_demo(fresh: bool, hours: int) -> None:
                    f"{totals['escalations']} escalation(s), {totals['digests']} digest(s); "
                    f"{totals['delivered']} notification(s) recorded locally (one per recipient and channel)")
     pipeline.close()
+    with database.transaction() as session:  # the sandbox's dashboards are shown at the demo's end, even days later
+        record_simulated_run_end(session, started=simulated_from, ended=clock.now(), by="yuqing demo")
 
     es.indices.refresh(index=[layout.posts.alias, layout.events.alias])
     posts = es.count(index=layout.posts.alias)["count"]
@@ -176,6 +180,8 @@ def _run_demo(fresh: bool, hours: int) -> None:
     click.echo(f"  (the sandbox '{sandbox}' keeps the demo's database, indices and state apart from the deployment's)")
     click.echo(f"  recorded messages   {paths.state_dir() / 'notifications.jsonl'} (every channel; `yuqing run` "
                "delivers to the channels whose secrets are set)")
+    click.echo(f"  source links        the posts on the event and search pages link to the demo web on 127.0.0.1:{port}, "
+               "stopped with the demo: .venv/bin/yuqing demo-web serves it again")
     click.echo(f"demo finished in {time.monotonic() - started:.0f} s")
     database.dispose()
 

@@ -9,11 +9,16 @@ import socket
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import yaml
 from elasticsearch import Elasticsearch
+
+from dashboards.clock import RecordedTimeClock
+from yuqing.clock import ManualClock
+from yuqing.db.session import Database
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -39,8 +44,10 @@ def test_the_demo_crawls_analyses_opens_cases_and_escalates(es_node: str, es_cli
     env = {**os.environ, "YUQING_CONFIG_DIR": str(config), "YUQING_HOME": str(home), "YUQING_ES_URL": es_node}
     env.pop("YUQING_DATABASE_URL", None)
     try:
+        before = datetime.now(UTC)
         result = subprocess.run([sys.executable, "-m", "yuqing.cli", "demo", "--hours", "50"], cwd=REPO, env=env,
                                 capture_output=True, text=True, timeout=600)
+        after = datetime.now(UTC)
         out = result.stdout
         assert result.returncode == 0, result.stderr[-3000:]
         assert "demo_news (news):" in out and "demo_weibo (weibo):" in out
@@ -54,6 +61,8 @@ def test_the_demo_crawls_analyses_opens_cases_and_escalates(es_node: str, es_cli
         assert f"{indexed} posts clustered into events" in out
         assert es_client.count(index=f"{prefix}-events")["count"] > 0
         assert "yuqing --sandbox demo dashboard" in out
+        # the posts' links lead to the demo web, which the demo stops: it says how to serve it again
+        assert f"demo web on 127.0.0.1:{port}" in out and ".venv/bin/yuqing demo-web serves it again" in out
         listed = subprocess.run([sys.executable, "-m", "yuqing.cli", "--sandbox", "demo", "cases", "list", "--json"],
                                 cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
         assert len(json.loads(listed.stdout)) >= 3, listed.stderr
@@ -66,6 +75,12 @@ def test_the_demo_crawls_analyses_opens_cases_and_escalates(es_node: str, es_cli
                       .splitlines()]
         kinds = {d.get("kind") or d.get("payload", {}).get("kind") for d in deliveries}
         assert {"alert", "escalation"} <= kinds
+        # a week later the sandbox's pages are still shown where the demo's clock stopped, 50 h after it started
+        database = Database(f"sqlite:///{home / 'yuqing.db'}")
+        clock = RecordedTimeClock(ManualClock(after + timedelta(days=7)), database)
+        clock.refresh()
+        database.dispose()
+        assert before + timedelta(hours=50) <= clock.now() <= after + timedelta(hours=50)
         # nothing personal reached the index: phone numbers in the demo content are masked
         texts = [h["_source"].get("text", "") for h in es_client.search(index=f"{prefix}-posts", size=500)["hits"]["hits"]]
         assert not [t for t in texts if _mobiles(t)]

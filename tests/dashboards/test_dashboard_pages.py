@@ -713,3 +713,152 @@ def test_each_board_message_is_judged_on_its_own_reply_deadline(
         ("<b>金星小区</b>物业无人处理", None, "超期未答复（已超 6.0 天）")]
     header, *rows = book["逐案"].iter_rows(values_only=True)
     assert rows[0][header.index("网民留言（逐条答复）")] == "到期 3 条：按时答复 1，逾期答复 1，超期未答复 1"
+
+
+def test_a_case_notified_again_after_its_sign_off_waits_for_one_on_both_unit_pages(tmp_path: Path) -> None:
+    """A review: a case signed off at 09:04 and notified again at 12:05 counted 待签收 1 on /units, while its unit's
+    own page showed no flag (it looked only at whether it was ever signed off)."""
+    url = f"sqlite:///{tmp_path / 'dash.db'}"
+    upgrade(url)
+    db = Database(url)
+    signed, again = datetime(2026, 6, 1, 1, 4, tzinfo=UTC), datetime(2026, 6, 1, 4, 5, tzinfo=UTC)  # 09:04, 12:05
+    with db.transaction() as session:
+        session.add(UnitRow(id="a3-edu", name="A3区教育局", kind="教育局", level="district"))
+        session.flush()
+        session.add_all([
+            Case(event_id="evt-again", title="A3区某小学食堂食物中毒", topic="就学", grade="III", unit_id="a3-edu",
+                 opened_at=signed - timedelta(hours=1), updated_at=again, state="notified", acknowledged_at=signed,
+                 notified_at=again),
+            Case(event_id="evt-signed", title="A3区某小学门口拥堵", topic="就学", grade="IV", unit_id="a3-edu",
+                 opened_at=signed - timedelta(hours=1), updated_at=signed, state="acknowledged",
+                 acknowledged_at=signed, notified_at=signed - timedelta(hours=1))])
+    down = Elasticsearch("http://127.0.0.1:9", request_timeout=2, max_retries=0)
+    app = create_app(down, IndexLayout("yuqing-test-down"), db, cut, ManualClock(NOW), {"a3-edu": "A3区教育局"})
+    try:
+        with TestClient(app) as client:
+            row = re.search(r"A3区教育局</a></td>(.*?)</tr>", client.get("/units").text, re.S)
+            assert row is not None and re.findall(r"<td[^>]*>(\d+)</td>", row.group(1))[2] == "1"  # 待签收
+            rows = client.get("/units/a3-edu").text.split('id="unit-cases"')[1].split("</table>")[0].split("<tr")
+            flagged = [r for r in rows if "待签收" in r]
+            assert len(flagged) == 1 and "食物中毒" in flagged[0]
+    finally:
+        db.dispose()
+
+
+def test_with_elasticsearch_down_the_figures_read_unavailable_not_zero(tmp_path: Path) -> None:
+    """A review: under the outage banner the overview showed 0 信息量, 0 事件 … 暂无事件, an event page said
+    未找到该事件 and search 共 0 条 … 无结果 — each read as a measurement, not as "cannot tell now"."""
+    url = f"sqlite:///{tmp_path / 'dash.db'}"
+    upgrade(url)
+    db = Database(url)
+    down = Elasticsearch("http://127.0.0.1:9", request_timeout=2, max_retries=0)
+    app = create_app(down, IndexLayout("yuqing-test-down"), db, cut, ManualClock(NOW))
+    try:
+        with TestClient(app) as client:
+            overview = client.get("/").text
+            for kpi in ("kpi-posts", "kpi-negative", "kpi-events", "kpi-emerging"):
+                assert text_of(overview, kpi) == "—", kpi
+            assert "暂不可用" in text_of(overview, "unavailable")
+            assert "暂无事件" not in overview and "暂无数据" not in overview and "暂无" not in overview
+            event = client.get("/events/evt-0")
+            assert event.status_code == 503
+            assert "暂时无法读取该事件" in event.text and "Elasticsearch" in text_of(event.text, "unreadable")
+            assert "未找到" not in event.text
+            search = client.get("/search?q=食物中毒").text
+            assert "检索暂不可用" in text_of(search, "search-unavailable")
+            assert "共 0 条" not in search and "无结果" not in search
+    finally:
+        db.dispose()
+
+
+def test_search_prompts_before_a_search_and_names_the_page_asked_past_the_results(site) -> None:  # type: ignore[no-untyped-def]
+    """A review: /search said 无结果 before anything was searched, and page=999 said 第 200 页已超出结果."""
+    client, _ = site
+    blank = client.get("/search").text
+    assert 'id="search-prompt"' in blank and "无结果" not in blank and 'id="page-info"' not in blank
+    past = client.get("/search?q=食物中毒&page=999").text  # 60 posts: two pages
+    info = past[past.index('id="page-info"'):past.index("</p>", past.index('id="page-info"'))]
+    assert "第 999 页已超出结果，最后一页是第 2 页" in info and "第 200 页" not in info
+    assert 'href="?q=%E9%A3%9F%E7%89%A9%E4%B8%AD%E6%AF%92&amp;page=2"' in info
+    assert 'id="page-prev"' not in past and 'id="page-next"' not in past
+    event = client.get("/events/evt-0?page=500").text  # 60 posts: one page
+    assert "第 500 页已超出结果，最后一页是第 1 页" in event
+
+
+def test_the_brief_says_none_under_each_empty_section(es_client: Elasticsearch, es_layout: IndexLayout,
+                                                      tmp_path: Path) -> None:
+    """A review: in a quiet period 事件（按风险排序） was followed by a table of headers only and 民生话题 by nothing,
+    where the other sections say 暂无."""
+    url = f"sqlite:///{tmp_path / 'quiet.db'}"
+    upgrade(url)
+    db = Database(url)
+    app = create_app(es_client, es_layout, db, cut, ManualClock(NOW))
+    try:
+        with TestClient(app) as client:
+            brief = Document(io.BytesIO(client.get("/reports/brief.docx").content))
+    finally:
+        db.dispose()
+    # paragraphs and tables in the order they are read
+    blocks = [getattr(block, "text", "table") for block in brief.iter_inner_content()]
+    for heading in ("苗头性舆情", "事件（按风险排序）", "民生话题"):
+        assert blocks[blocks.index(heading) + 1] == "暂无。", heading
+    assert "table" not in blocks
+
+
+@pytest.mark.timeout(600)
+def test_a_replay_sandbox_is_shown_at_the_replays_end_until_something_real_is_recorded(
+        es_node: str, es_client: Elasticsearch, tmp_path: Path) -> None:
+    """A review: after `yuqing replay` of posts from a week ago, `yuqing --sandbox replay dashboard` judged them at
+    the real time — 近 168 小时没有新信息 with all zeros, and 超时 178.2 h on a replay that had ended days before."""
+    import json
+
+    from click.testing import CliRunner
+
+    from dashboards.clock import RecordedTimeClock
+    from tests.alerts.casekit import TZ, deployment, index_prefix
+    from yuqing.cli import main
+    from yuqing.clock import SystemClock
+
+    start = (datetime.now(TZ) - timedelta(days=8)).replace(hour=9, minute=0, second=0, microsecond=0)
+    texts = ["A3区某小学食堂多名学生午饭后腹泻呕吐送医", "家长反映A3区某小学学生在食堂吃饭后集体腹泻，学校至今没有说法",
+             "A3区小学食堂疑似食物中毒，十余名学生送医院治疗", "孩子在A3区某小学食堂吃了午饭后上吐下泻，食堂卫生谁来管"]
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text("".join(json.dumps({
+        "id": f"school-{i}", "source": "demo_weibo", "source_type": "weibo", "title": texts[i % 4][:30],
+        "text": texts[i % 4] + f"（网友{i}）", "published_at": (start + timedelta(minutes=5 * i)).isoformat(),
+        "media_tier": "self-media", "region": {"province": "湖南省", "city": "A市", "district": "A3区"}},
+        ensure_ascii=False) + "\n" for i in range(12)), encoding="utf-8")
+    env = deployment(tmp_path, es_node)
+    layout = IndexLayout(f"{index_prefix(env)}-sandbox-replay")
+    runner = CliRunner()
+    db = Database(f"sqlite:///{Path(env['YUQING_HOME']) / 'sandboxes' / 'replay' / 'yuqing.db'}")
+
+    def dashboard() -> TestClient:
+        """The sandbox's dashboards as `yuqing --sandbox replay dashboard` serves them."""
+        return TestClient(create_app(es_client, layout, db, cut, RecordedTimeClock(SystemClock(TZ), db),
+                                     sandbox="replay"))
+
+    try:
+        replayed = runner.invoke(main, ["replay", "--posts", str(posts), "--speed", "1e9", "--quiet"], env=env,
+                                 catch_exceptions=False)
+        assert replayed.exit_code == 0, replayed.output
+        ended = re.search(r"replayed 12 posts from \S+ \S+ to (\S+ \S+)", replayed.output)
+        assert ended is not None, replayed.output
+        with dashboard() as client:
+            overview = client.get("/?hours=168").text
+            assert f"模拟运行结束于 {ended.group(1)}" in text_of(overview, "simulated")
+            assert text_of(overview, "kpi-posts") == "12" and 'id="quiet"' not in overview
+            late = [float(h) for h in re.findall(r"超时 (\d+\.\d) h", client.get("/leader").text)]
+            assert late and max(late) < 72  # judged at the replay's end, not 8 days on
+        case_id = json.loads(runner.invoke(main, ["--sandbox", "replay", "cases", "list", "--json"],
+                                           env=env).output)[0]["id"]
+        # a person signs the case off now, on the real clock: the sandbox is live again, its pages on real time
+        signed = runner.invoke(main, ["--sandbox", "replay", "cases", "ack", str(case_id), "--actor", "王科长"], env=env)
+        assert signed.exit_code == 0, signed.output
+        with dashboard() as client:
+            assert 'id="simulated"' not in client.get("/").text
+            assert text_of(client.get("/?hours=168").text, "kpi-posts") == "0"
+    finally:
+        db.dispose()
+        layout.delete_all(es_client)
+        IndexLayout(index_prefix(env)).delete_all(es_client)

@@ -258,3 +258,17 @@ def test_an_evaluator_scores_a_case_in_the_browser(page, dashboard: str) -> None
     assert "评分已保存" in page.inner_text("#assessed")
     assert "王评估" in page.inner_text("#assessments") and "红（应对严重失当" in page.inner_text("#assessments")
     assert "王评估" in page.inner_text("#timeline")
+
+
+def test_pages_load_without_console_errors(page, dashboard: str) -> None:
+    """A review: every page logged an error, its icon (data:,) refused by the page's own Content-Security-Policy."""
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    for path in ("/", "/search?q=食物中毒", "/units", "/leader", "/cases/2", "/evaluator"):
+        response = page.goto(dashboard + path)
+        assert response is not None and response.status == 200, path
+        page.wait_for_load_state("networkidle")
+    assert errors == []
+    icon = page.request.get(dashboard + page.get_attribute("link[rel=icon]", "href"))
+    assert icon.ok and icon.headers["content-type"].startswith("image/svg+xml")
