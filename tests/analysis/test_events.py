@@ -439,6 +439,16 @@ def test_an_account_masking_missed_is_no_keyword() -> None:
     assert "wangfang88" not in event.keywords and "zhangwei1988" not in event.keywords
 
 
+def test_what_masking_leaves_of_an_address_or_link_is_no_keyword() -> None:
+    """The demo's events were keyed "com", what is left of z*******@qq.com."""
+    tracker = EventTracker()
+    event = None
+    for i in range(4):
+        event = tracker.add(_post(f"p{i}", f"A3区星城小区物业乱收费，业主来信z*******@qq.com，详见http://www.a.gov.cn（{i}）", i))
+    assert event is not None and event.keywords
+    assert not {"com", "qq", "http", "www", "cn"} & set(event.keywords), event.keywords
+
+
 _TIE = """
 from tests.analysis.test_events import EXPLOSION, _post
 from analysis.events import EventTracker
