@@ -40,7 +40,7 @@ def test_every_demo_source_is_indexed_with_its_fields(demo_web: DemoWeb, crawl_e
     assert canteen["content_hash"] and canteen["text_cut"]
 
     rss = crawl_env.docs("demo_rss")
-    assert len(rss) == len(NEWS) and all(d["media_tier"] == "provincial" for d in rss)
+    assert len(rss) == len(NEWS) and all(d["media_tier"] == "local" for d in rss)  # the same A市 site's feed
 
     board = {d["title"]: d for d in crawl_env.docs("demo_board")}
     assert set(board) == {m.subject for m in BOARD}
