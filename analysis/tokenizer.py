@@ -130,13 +130,30 @@ def segment(text: str) -> list[str]:
     return list(_ensure_loaded()(text))
 
 
+# The characters of real posts that are not NFKC-normal, most frequent first (，！？：（）；… and ～).
+_NFKC_FOLDS = tuple((ch, unicodedata.normalize("NFKC", ch)) for ch in "，！？：）（；…～")
+
+
+def _nfkc(text: str) -> str:
+    """NFKC, with the full-width punctuation almost every Chinese text holds folded first by ``str.replace``.
+
+    unicodedata's own pass costs about 0.1 µs a character on a text it changes and next to nothing on one
+    already normal. Each fold writes the very characters NFKC decomposes that one to, so the decomposition,
+    and with it the result, is the same; unicodedata then finds most texts normal.
+    """
+    for wide, narrow in _NFKC_FOLDS:
+        if wide in text:
+            text = text.replace(wide, narrow)
+    return unicodedata.normalize("NFKC", text)
+
+
 def normalize_text(text: str | None) -> str:
     """Unicode-normalise (full-width to half-width), lower-case, and drop HTML tags, entities and URLs."""
     if not text:
         return ""
     if not isinstance(text, str):
         text = str(text)
-    text = unicodedata.normalize("NFKC", text).lower()
+    text = _nfkc(text).lower()
     if "<" in text:
         text = _HTML_TAG.sub(" ", text)
     if "&" in text:
