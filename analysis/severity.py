@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from ahocorasick_rs import AhoCorasick
+
 # Flags: cue name → the words that raise it. Order matters only for display.
 FLAG_WORDS: dict[str, tuple[str, ...]] = {
     "casualties": ("伤亡", "死伤", "罹难者", "遇难者", "死者", "伤者"),
@@ -240,8 +242,9 @@ _NEGATED = re.compile(r"[未没不无]$")
 # What might happen is not what did. After a condition (如果, 万一, 一旦…) nothing to the end of its sentence is
 # counted: "如果楼体坍塌，就有300多人死亡" (a citizen's warning graded I before). A clause that only says what
 # could result (可能造成…) is not counted either, but the next clause is: "可能导致了爆炸，事故造成3人死亡".
-_CONDITIONAL = re.compile(r"如果|假如|假若|假设|倘若|(?<![主只就还总正硬需重必不])要是|万一|一旦|若是|若发生")
-_POTENTIAL = re.compile(r"可能(?:会)?(?:造成|导致)|(?<![社机大])会(?:造成|导致)|将会造成|足以(?:造成|导致)")
+# (Look-behinds sit after a pattern's first character, so the regex engine skips ahead to it in C.)
+_CONDITIONAL = re.compile(r"如果|假如|假若|假设|倘若|要(?<![主只就还总正硬需重必不]要)是|万一|一旦|若是|若发生")
+_POTENTIAL = re.compile(r"可能(?:会)?(?:造成|导致)|会(?<![社机大]会)(?:造成|导致)|将会造成|足以(?:造成|导致)")
 # What happens again and again is a hazard, not an incident: "也造成过多人多次摔伤" in a road-repair request was read as
 # 2 injured and graded III, escalated to the city's 秘书长 and listed in 23 daily digests.
 _HABITUAL = re.compile(r"多次|屡次|屡屡|经常|常常|时常|频繁|频频|时有|常有|不时|每年都|年年")
@@ -277,6 +280,16 @@ _ANY_CUE = re.compile(
                     key=len, reverse=True))
     + "|" + _VERB_ANY.pattern
 )
+# Which flags' words a text holds, every occurrence found in one pass: a flag none of whose words is there is not
+# looked for (its own pattern, tried once per flag, cost more than the rest of the cues together).
+_FLAG_WORD_OF = [(w, name) for name, ws in FLAG_WORDS.items() for w in ws]
+_FLAG_WORD_OF += [(w, "mass_incident") for w in sorted(_GATHERING_WORDS)]
+_FLAG_WORD_AUTOMATON = AhoCorasick([w for w, _ in _FLAG_WORD_OF])
+
+
+def _flags_worded(text: str) -> set[str]:
+    """The flags one of whose words (or, for a mass incident, a gathering word) occurs in ``text``."""
+    return {_FLAG_WORD_OF[i][1] for i, _, _ in _FLAG_WORD_AUTOMATON.find_matches_as_indexes(text, overlapping=True)}
 
 
 def chinese_number(token: str) -> int | None:
@@ -467,7 +480,8 @@ def extract_cues(text: str) -> SeverityCues:
                else scan)
     if _HABITUAL.search(counted):
         counted = _SENTENCE.sub(_without_habits, counted)
-    if _VERB_ANY.search(counted):
+    verbs = _VERB_ANY.search(counted) is not None
+    if verbs:
         for clause in _CLAUSE.split(counted):
             for kind, count in _clause_counts(clause):
                 setattr(cues, kind, max(getattr(cues, kind), count))
@@ -475,10 +489,12 @@ def extract_cues(text: str) -> SeverityCues:
         for pattern in _DIED_SPOKEN:
             for m in pattern.finditer(counted):
                 cues.deaths = max(cues.deaths, chinese_number(m.group("num")) or 0)
-    if not cues.deaths and any(reported(counted, m.start(), m.end())
-                               and not _NOBODY_BEFORE.search(counted, max(0, m.start() - 6), m.start())
-                               and not _ANIMAL.search(counted, max(0, m.start() - 8), m.end() + 6)
-                               for pattern in (_SOMEONE_DIED, _DIED_UNNUMBERED) for m in pattern.finditer(counted)):
+    # Each death word of these two patterns (身亡, 遇难, 砸死 …) is one of _VERB_ANY's: without one, none is there.
+    if not cues.deaths and verbs and any(
+            reported(counted, m.start(), m.end())
+            and not _NOBODY_BEFORE.search(counted, max(0, m.start() - 6), m.start())
+            and not _ANIMAL.search(counted, max(0, m.start() - 8), m.end() + 6)
+            for pattern in (_SOMEONE_DIED, _DIED_UNNUMBERED) for m in pattern.finditer(counted)):
         cues.deaths = 1  # "有人遇难", "司机身亡": at least one, though no number is given
     for m in _COMPACT.finditer(counted) if "死" in counted else ():
         preceded = _COMPACT_CONTEXT.search(counted, max(0, m.start() - 2), m.start())
@@ -493,7 +509,10 @@ def extract_cues(text: str) -> SeverityCues:
     if _SALUTATION.search(scan):
         scan = _SALUTATION.sub("。", scan)
     setting = _TAKEN_TO_HOSPITAL.sub("。", scan) if "医" in scan else scan
+    worded = _flags_worded(scan)
     for name, pattern in _FLAG_RE.items():
+        if name not in worded:
+            continue
         if name in INCIDENT_CUES:
             if any(reported(scan, m.start(), m.end()) for m in pattern.finditer(scan)
                    if not (m.group(0) == "下落不明" and _MONEY_BEFORE.search(scan, max(0, m.start() - 12), m.start()))):
