@@ -271,25 +271,23 @@ _AGENCY = re.compile(r"城管(?:局|执法局|执法大队|执法支队|执法�
 _FLAG_RE = {name: re.compile("|".join(map(re.escape, words))) for name, words in FLAG_WORDS.items()}
 _FLAG_RE["mass_incident"] = re.compile(_FLAG_RE["mass_incident"].pattern + "|" + _MASS_INCIDENT.pattern)
 _VERB_ANY = re.compile("|".join(_KINDS.values()))
-# A cheap first look: most posts carry no cue at all and skip the rest.
-# The words every gathering pattern (_MASS_INCIDENT) contains: a gathering may carry no other cue word, and
-# literal words keep this first look fast (the patterns themselves in the alternation made it 2.5x slower).
+# The words every gathering pattern (_MASS_INCIDENT) contains: a gathering may carry no other cue word.
 _GATHERING_WORDS = {"聚集", "围堵", "堵路", "堵门", "冲击", "冲突"}
-_ANY_CUE = re.compile(
-    "|".join(sorted({re.escape(w) for ws in FLAG_WORDS.values() for w in ws} | {"死"} | _GATHERING_WORDS,
-                    key=len, reverse=True))
-    + "|" + _VERB_ANY.pattern
-)
-# Which flags' words a text holds, every occurrence found in one pass: a flag none of whose words is there is not
-# looked for (its own pattern, tried once per flag, cost more than the rest of the cues together).
-_FLAG_WORD_OF = [(w, name) for name, ws in FLAG_WORDS.items() for w in ws]
-_FLAG_WORD_OF += [(w, "mass_incident") for w in sorted(_GATHERING_WORDS)]
-_FLAG_WORD_AUTOMATON = AhoCorasick([w for w, _ in _FLAG_WORD_OF])
+# Every word a cue needs — the flags' words, the gathering words, 死 and the casualty verbs — found in one pass, each
+# occurrence: most posts hold none and skip the rest, and a pattern none of whose words a text holds is not tried
+# (each scanned the whole text, and some have no first character the regex engine could skip ahead to).
+_CUE_WORDS = sorted({w for ws in FLAG_WORDS.values() for w in ws} | {"死"} | _GATHERING_WORDS
+                    | set(_VERB_ANY.pattern.split("|")))
+_CUE_AUTOMATON = AhoCorasick(_CUE_WORDS)
+_FLAGS_OF_WORD = {word: {name for name, ws in FLAG_WORDS.items() if word in ws}
+                  | ({"mass_incident"} if word in _GATHERING_WORDS else set()) for word in _CUE_WORDS}
+# Every denial (_DENIAL) ends with one of these.
+_DENIED_WORDS = frozenset(("伤亡", "死伤", "受伤", "死亡", "被困", "受困", "被埋", "失踪", "失联"))
 
 
-def _flags_worded(text: str) -> set[str]:
-    """The flags one of whose words (or, for a mass incident, a gathering word) occurs in ``text``."""
-    return {_FLAG_WORD_OF[i][1] for i, _, _ in _FLAG_WORD_AUTOMATON.find_matches_as_indexes(text, overlapping=True)}
+def _cue_words(text: str) -> set[str]:
+    """The cue words ``text`` holds."""
+    return {_CUE_WORDS[i] for i, _, _ in _CUE_AUTOMATON.find_matches_as_indexes(text, overlapping=True)}
 
 
 def chinese_number(token: str) -> int | None:
@@ -470,9 +468,10 @@ def _without_habits(sentence: re.Match[str]) -> str:
 def extract_cues(text: str) -> SeverityCues:
     """Find severity cues in one text; never raises, empty text gives no cues."""
     cues = SeverityCues()
-    if not text or not _ANY_CUE.search(text):
+    words = _cue_words(text) if text else set()
+    if not words:
         return cues
-    denied = _DENIAL.search(text) is not None
+    denied = not _DENIED_WORDS.isdisjoint(words) and _DENIAL.search(text) is not None
     scan = _DENIAL.sub("。", text) if denied else text
     if _REBUTTAL.search(scan):
         scan = _SENTENCE.sub(_without_rumour, scan)
@@ -506,10 +505,11 @@ def extract_cues(text: str) -> SeverityCues:
             cues.deaths = max(cues.deaths, deaths)
         if injured:
             cues.injured = max(cues.injured, injured)
-    if _SALUTATION.search(scan):
+    # Every salutation names a 书记, a …长 or a 领导.
+    if ("长" in scan or "书记" in scan or "领导" in scan) and _SALUTATION.search(scan):
         scan = _SALUTATION.sub("。", scan)
     setting = _TAKEN_TO_HOSPITAL.sub("。", scan) if "医" in scan else scan
-    worded = _flags_worded(scan)
+    worded = {flag for word in (words if scan == text else _cue_words(scan)) for flag in _FLAGS_OF_WORD[word]}
     for name, pattern in _FLAG_RE.items():
         if name not in worded:
             continue
