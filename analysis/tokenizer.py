@@ -34,6 +34,8 @@ _cut: Callable[[str], list[str]] | None = None
 _known: Callable[[str], bool] | None = None
 _backend_name = ""
 _stop_words: frozenset[str] = frozenset()
+# What a text's tokens leave out: the stop words and the space _NON_WORD puts between words.
+_left_out: frozenset[str] = frozenset()
 
 
 def _read_entries(path: Path) -> list[str]:
@@ -59,7 +61,7 @@ def _user_words() -> list[tuple[str, int]]:
 
 def _load(backend: str | None = None) -> None:
     """Build the segmenter and stop-word set (slow: the dictionary load), once per process."""
-    global _cut, _known, _backend_name, _stop_words
+    global _cut, _known, _backend_name, _stop_words, _left_out
     words = _user_words()
     name = backend or "rjieba"
     if name == "rjieba":
@@ -97,6 +99,7 @@ def _load(backend: str | None = None) -> None:
     elif name != "rjieba":
         raise ValueError(f"unknown tokenizer backend {name!r}; use 'rjieba' or 'jieba'")
     _stop_words = frozenset(_read_entries(STOP_WORDS))
+    _left_out = _stop_words | {" "}
     _cut = cut
     _known = known
     _backend_name = name
@@ -166,8 +169,8 @@ def normalize_text(text: str | None) -> str:
 def _tokenize_uncached(text: str) -> tuple[str, ...]:
     cut = _ensure_loaded()
     cleaned = _NON_WORD.sub(" ", normalize_text(text))
-    stop = _stop_words
-    return tuple(t for t in cut(cleaned) if t != " " and t not in stop)
+    left_out = _left_out
+    return tuple([t for t in cut(cleaned) if t not in left_out])
 
 
 _tokenize_cached = lru_cache(maxsize=4096)(_tokenize_uncached)
