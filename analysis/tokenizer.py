@@ -294,10 +294,9 @@ class PhraseIndex:
         """(phrase, label) for every occurrence of every indexed phrase in ``tokens``, in token order."""
         by_first = self._by_first
         found: list[tuple[str, str]] = []
-        if by_first.keys().isdisjoint(tokens):
-            return found  # most texts
-        for i, token in enumerate(tokens):
-            for rest, phrase, label in by_first.get(token, ()):
+        starts = [i for i, token in enumerate(tokens) if token in by_first]  # (few tokens start a phrase)
+        for i in starts:
+            for rest, phrase, label in by_first[tokens[i]]:
                 if not rest or tuple(tokens[i + 1 : i + 1 + len(rest)]) == rest:
                     found.append((phrase, label))
         return found
