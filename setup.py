@@ -1,9 +1,9 @@
 """The parts of the build pyproject.toml cannot declare: the C extension and the default configuration.
 
-analysis._native computes the hashed n-gram features and linear scores of one text in C (see
-analysis/_native.c). analysis.hashing and analysis.linear fall back to numpy (same features, probabilities equal to
-rounding) when the extension is not built: ``optional=True`` lets the install go on, with a warning, where it
-cannot be compiled.
+analysis._native computes the hashed n-gram features, linear scores and near-duplicate signature of one text in C
+(see analysis/_native.c). analysis.hashing, analysis.linear and analysis.dedup fall back to numpy (same features and
+signatures, probabilities equal to rounding) when the extension is not built: ``optional=True`` lets the install go
+on, with a warning, where it cannot be compiled.
 
 The repository's ``config/*.yaml`` go into the built package as ``yuqing/default_config/``: an installed wheel has
 no repository beside it, and ``yuqing.paths.config_dir`` falls back to that copy (``config/`` stays the one place

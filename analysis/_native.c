@@ -1,12 +1,13 @@
 /*
- * analysis._native: the hashed n-gram features of analysis.hashing and the linear scores of analysis.linear,
- * computed in C for one text at a time.
+ * analysis._native: the hashed n-gram features of analysis.hashing, the linear scores of analysis.linear and the
+ * MinHash signature of analysis.dedup, computed in C for one text at a time.
  *
  * Classifying one post through the numpy code costs about 60-90 microseconds a model, almost all of it the
  * fixed cost of a few dozen small numpy calls; the arithmetic itself is a few hundred multiply-adds. This
  * module does the same arithmetic without those calls. It defines nothing of its own: every hash follows the
  * specification in analysis/hashing.py (the tests compare both implementations feature by feature and score
- * by score on real texts), and analysis.hashing falls back to numpy when this module is not built.
+ * by score on real texts), and analysis.hashing falls back to numpy when this module is not built. The same holds
+ * for the near-duplicate signature: a few numpy calls over a post's shingles, here one pass without them.
  *
  *   bucket_counts(chars, orders, words, word_bigrams, extra, bits) -> (bytearray, bytearray)
  *       the sorted distinct buckets (native-endian int64) and how many features fell in each (float64);
@@ -14,6 +15,9 @@
  *       .scores(chars, orders, words, word_bigrams, extra) -> tuple of n_coef floats (+1 for the margin)
  *       the TF-IDF weighted, normalised features' dot products with the table's weight columns, before any
  *       intercept; the optional margin is a second weighting (its own idf, sublinear and l2) and one column.
+ *   minhash(text, word_map, a, b, min_shingles) -> bytearray | None
+ *       analysis.dedup's MinHash signature of a text (native-endian uint32, one per permutation), None when it
+ *       has fewer than ``min_shingles`` shingles; as analysis.dedup computes it with numpy.
  *
  * ``orders`` is a bit mask: bit n-1 set means character n-grams of order n (1..4) are counted.
  */
@@ -24,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NATIVE_VERSION 1
+#define NATIVE_VERSION 2
 #define MAX_ORDER 4
 #define PREFETCH 16
 /* A weight table has 2^bits rows, a count that must fit in Py_ssize_t. */
@@ -293,6 +297,91 @@ done:
     return result;
 }
 
+/* ---- MinHash: analysis.dedup's near-duplicate signature ---- */
+
+/* The multiplier that mixes a shingle's three packed code points (analysis.dedup._GOLDEN). */
+#define SHINGLE_MULT 0x9E3779B97F4A7C15ULL
+
+/* Code points are mapped through ``word_map`` (65,536 uint16, code points above it read as U+FFFF) and those
+ * mapped to 0 dropped; each run of three kept ones is a shingle, hashed as ((c0 << 32 | c1 << 16 | c2) *
+ * SHINGLE_MULT) >> 32; and each permutation's value is the least (hash * a + b) mod 2^32 over the shingles. */
+static PyObject *minhash(PyObject *Py_UNUSED(module), PyObject *args) {
+    PyObject *text, *result = NULL;
+    Py_buffer map, a, b;
+    Py_ssize_t min_shingles;
+    uint16_t *codes = NULL;
+    uint32_t *hashes = NULL, *mins = NULL;
+    if (!PyArg_ParseTuple(args, "Uy*y*y*n:minhash", &text, &map, &a, &b, &min_shingles)) return NULL;
+    if (map.len != 0x10000 * (Py_ssize_t)sizeof(uint16_t) || a.len != b.len || a.len % sizeof(uint32_t) || !a.len) {
+        PyErr_SetString(PyExc_ValueError, "minhash needs a word map of 65536 uint16 and two equal uint32 arrays");
+        goto done;
+    }
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text), n = 0, perms = a.len / (Py_ssize_t)sizeof(uint32_t);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    const uint16_t *word_map = map.buf;
+    codes = PyMem_Malloc((size_t)(length ? length : 1) * sizeof(uint16_t));
+    mins = PyMem_Malloc((size_t)perms * sizeof(uint32_t));
+    if (!codes || !mins) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < length; i++) {
+        Py_UCS4 cp = PyUnicode_READ(kind, data, i);
+        if (cp >= 0xD800 && cp <= 0xDFFF) { /* a lone surrogate: raise what str.encode("utf-32-le") raises */
+            PyObject *encoded = PyUnicode_AsEncodedString(text, "utf-32-le", "strict");
+            Py_XDECREF(encoded);
+            if (!encoded) goto done;
+        }
+        uint16_t code = word_map[cp > 0xFFFF ? 0xFFFF : cp];
+        if (code) codes[n++] = code;
+    }
+    if (n - 2 < min_shingles || n < 3) {
+        Py_INCREF(Py_None);
+        result = Py_None;
+        goto done;
+    }
+    Py_ssize_t shingles = n - 2;
+    hashes = PyMem_Malloc((size_t)shingles * sizeof(uint32_t));
+    if (!hashes) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < shingles; i++) {
+        uint64_t packed = (uint64_t)codes[i] << 32 | (uint64_t)codes[i + 1] << 16 | codes[i + 2];
+        hashes[i] = (uint32_t)((packed * SHINGLE_MULT) >> 32);
+    }
+    const uint32_t *mul = a.buf, *add = b.buf;
+    /* Four permutations a pass: four independent minima keep the multiplier busy. */
+    Py_ssize_t k = 0;
+    for (; k + 4 <= perms; k += 4) {
+        uint32_t least[4] = {UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX};
+        for (Py_ssize_t i = 0; i < shingles; i++)
+            for (int j = 0; j < 4; j++) {
+                uint32_t value = hashes[i] * mul[k + j] + add[k + j];
+                least[j] = value < least[j] ? value : least[j];
+            }
+        memcpy(mins + k, least, sizeof(least));
+    }
+    for (; k < perms; k++) {
+        uint32_t least = UINT32_MAX;
+        for (Py_ssize_t i = 0; i < shingles; i++) {
+            uint32_t value = hashes[i] * mul[k] + add[k];
+            least = value < least ? value : least;
+        }
+        mins[k] = least;
+    }
+    result = PyByteArray_FromStringAndSize((const char *)mins, perms * (Py_ssize_t)sizeof(uint32_t));
+done:
+    PyMem_Free(codes);
+    PyMem_Free(hashes);
+    PyMem_Free(mins);
+    PyBuffer_Release(&map);
+    PyBuffer_Release(&a);
+    PyBuffer_Release(&b);
+    return result;
+}
+
 /* ---- Scorer: a linear model's weight table and layout ---- */
 
 typedef struct {
@@ -471,12 +560,16 @@ static PyTypeObject ScorerType = {
 static PyMethodDef module_methods[] = {
     {"bucket_counts", bucket_counts, METH_VARARGS,
      "bucket_counts(chars, orders, words, word_bigrams, extra, bits) -> (int64 buckets, float64 counts) as bytearrays"},
+    {"minhash", minhash, METH_VARARGS,
+     "minhash(text, word_map, a, b, min_shingles) -> analysis.dedup's MinHash signature (uint32) as a bytearray, "
+     "or None when the text has fewer than min_shingles shingles"},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef native_module = {
     PyModuleDef_HEAD_INIT, "analysis._native",
-    "Hashed n-gram features and linear scores of one text (see analysis/hashing.py for the specification).", -1,
+    "Hashed n-gram features, linear scores and the near-duplicate signature of one text (see analysis/hashing.py "
+    "and analysis/dedup.py for the specification).", -1,
     module_methods, NULL, NULL, NULL, NULL,
 };
 

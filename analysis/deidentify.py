@@ -136,7 +136,12 @@ _WECHAT = re.compile(
 )
 # Substring tests run at C speed; they decide whether a rule's regex needs to run at all.
 _LOCAL_PHONE_CUES = ("电话", "座机", "固话", "联系方式", "Tel", "tel", "TEL")
-_WECHAT_HINT = re.compile(r"[VvWw][Xx]|[Ww]e[Cc]hat")
+# What an account rule needs in a text to run at all, as plain words: a pattern whose alternatives begin with a
+# character class ([Vv]…) gives the regex engine no first character to skip ahead to.
+_WECHAT_CUES = ("微", "v信", "V信", "加v", "加V", "抖音", "快手", "V：", "V:", "v：", "v:",
+                *(v + x for v in "VvWw" for x in "Xx"), "Wechat", "WeChat", "wechat", "weChat")
+_WECHAT_HINT = re.compile("|".join(_WECHAT_CUES))
+_IM_HINT = re.compile("|".join(("Q", "q", "扣扣", *_WECHAT_CUES)))
 _ID_CUE = re.compile(r"身份证|证件|身份号")
 _CARD_CUE = re.compile(r"卡号|银行卡|账号|帐号|账户|帐户|储蓄卡|信用卡")
 _NON_DIGIT = re.compile(r"\D")
@@ -148,10 +153,7 @@ _PROVINCE_CODES = frozenset(
 
 
 def _wechat_hint(text: str) -> bool:
-    return "微" in text or "v信" in text or "V信" in text or "加v" in text or "加V" in text or "抖音" in text or (
-        "快手" in text) or "V：" in text or "V:" in text or "v：" in text or "v:" in text or (
-        ("x" in text or "X" in text or "hat" in text) and bool(_WECHAT_HINT.search(text))
-    )
+    return _WECHAT_HINT.search(text) is not None
 
 
 def _id_checksum_ok(number: str) -> bool:
@@ -351,7 +353,9 @@ _CN_NUMERALS = frozenset("一二三四五六七八九十")
 # A lettered block and its room (A座1201, B座 1203): the room 1201 was left when only the house number was masked.
 _LETTERED_BLOCK = re.compile(r"(?<![A-Za-z0-9*])[A-Za-z]座\s*\d{3,4}(?![\d*])"
                              r"(?!\s*(?:平|米|㎡|元|万|年|套|户|个|人|名|辆|吨|度|亩|间|%|％))")
-_ADDRESS_UNITS = re.compile(r"[号栋幢座单楼层室弄组]|\d(?:[\-—]\d|房|业主|住户)")
+# (Two patterns: each has a first character the regex engine skips ahead to, their alternation none.)
+_ADDRESS_UNIT = re.compile(r"[号栋幢座单楼层室弄组]")
+_ADDRESS_NUMBERED = re.compile(r"\d(?:[\-—]\d|房|业主|住户)")
 # Where a bare building/room number can end: found fast, then the full pattern is tried from its start.
 _BARE_HINT = re.compile(r"\d\s*(?:号楼|号栋|栋|幢|单元|室|房)")
 _COUNT_BEFORE = frozenset("共计有约近余")
@@ -393,7 +397,7 @@ def _seq_span(start: int, seq: str) -> tuple[int, int] | None:
 
 
 def _address_spans(text: str) -> Iterator[tuple[int, int]]:
-    if not _ADDRESS_UNITS.search(text):
+    if not (_ADDRESS_UNIT.search(text) or _ADDRESS_NUMBERED.search(text)):
         return
     lanes = "里" in text and _ADDRESS_LI_HINT.search(text)  # (`in` first: a search per text cost 5 %)
     for anchor in (_ADDRESS_ANCHOR, _ADDRESS_LI) if lanes else (_ADDRESS_ANCHOR,):
@@ -844,7 +848,7 @@ def deidentify(text: str) -> DeidResult:
     if _LONG_NUMBER.search(text) or "**" in text:  # (an ID the writer starred may keep only six digits)
         for detect in _LONG_NUMBER_DETECTORS:
             hits.extend(detect(text))
-    if "Q" in text or "q" in text or "扣扣" in text or _wechat_hint(text):
+    if _IM_HINT.search(text):
         hits.extend(_im_accounts(text))
     if ("尾" in text or "位" in text) and _PARTIAL_HINT.search(text):  # (位 alone: 单位, 位置 — a sixth of texts)
         hits.extend(_partial_numbers(text))

@@ -18,10 +18,10 @@ Python), so a trained model means the same thing on every machine:
   keys share a bucket only by chance). Counts of features that share a bucket add up.
 
 Two implementations compute this: numpy here, and the C extension ``analysis._native`` (built by
-``pip install``), which also does analysis.linear's arithmetic for one text. The extension is used when it is
-built and of this module's version (``native()``); otherwise, or with ``YUQING_NATIVE=0`` in the environment,
-everything runs on numpy: the same features, and probabilities that differ only in rounding (additions in
-another order; the tests compare both, the probabilities to 1e-9).
+``pip install``), which also does analysis.linear's arithmetic and analysis.dedup's signature for one text. The
+extension is used when it is built and of this module's version (``native()``); otherwise, or with
+``YUQING_NATIVE=0`` in the environment, everything runs on numpy: the same features, and probabilities that differ
+only in rounding (additions in another order; the tests compare both, the probabilities to 1e-9).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ _FMIX_1, _FMIX_2, _33 = _U64(FMIX_1), _U64(FMIX_2), _U64(33)
 _LOW32 = _U64(0xFFFFFFFF)
 
 # The version of analysis/_native.c this module was written against (its NATIVE_VERSION).
-NATIVE_VERSION = 1
+NATIVE_VERSION = 2
 
 log = logging.getLogger(__name__)
 

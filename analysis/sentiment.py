@@ -35,7 +35,6 @@ POLARITIES = ("negative", "neutral", "positive")
 SHIPPED_SENTIMENT = SHIPPED_SENTIMENT_MODELS
 
 _EMOTICON_CODE = re.compile(r"\[[^\[\]\s]{1,8}\]")
-_SPACES = re.compile(r"\s+")
 
 
 def strip_emoticon_codes(text: str) -> str:
@@ -52,7 +51,7 @@ def sentiment_parts(text: str) -> FeatureParts:
     same character never share a feature.
     """
     opening = text[: MAX_CHARS * 4]
-    chars = _SPACES.sub(" ", normalize_text(opening)).strip()[:MAX_CHARS]
+    chars = " ".join(normalize_text(opening).split())[:MAX_CHARS]  # runs of whitespace as one space, none at the ends
     return FeatureParts(chars=chars, char_orders=(1, 2, 3), words=tokenize(opening), word_bigrams=True)
 
 

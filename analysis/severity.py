@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from ahocorasick_rs import AhoCorasick
+
 # Flags: cue name → the words that raise it. Order matters only for display.
 FLAG_WORDS: dict[str, tuple[str, ...]] = {
     "casualties": ("伤亡", "死伤", "罹难者", "遇难者", "死者", "伤者"),
@@ -240,8 +242,9 @@ _NEGATED = re.compile(r"[未没不无]$")
 # What might happen is not what did. After a condition (如果, 万一, 一旦…) nothing to the end of its sentence is
 # counted: "如果楼体坍塌，就有300多人死亡" (a citizen's warning graded I before). A clause that only says what
 # could result (可能造成…) is not counted either, but the next clause is: "可能导致了爆炸，事故造成3人死亡".
-_CONDITIONAL = re.compile(r"如果|假如|假若|假设|倘若|(?<![主只就还总正硬需重必不])要是|万一|一旦|若是|若发生")
-_POTENTIAL = re.compile(r"可能(?:会)?(?:造成|导致)|(?<![社机大])会(?:造成|导致)|将会造成|足以(?:造成|导致)")
+# (Look-behinds sit after a pattern's first character, so the regex engine skips ahead to it in C.)
+_CONDITIONAL = re.compile(r"如果|假如|假若|假设|倘若|要(?<![主只就还总正硬需重必不]要)是|万一|一旦|若是|若发生")
+_POTENTIAL = re.compile(r"可能(?:会)?(?:造成|导致)|会(?<![社机大]会)(?:造成|导致)|将会造成|足以(?:造成|导致)")
 # What happens again and again is a hazard, not an incident: "也造成过多人多次摔伤" in a road-repair request was read as
 # 2 injured and graded III, escalated to the city's 秘书长 and listed in 23 daily digests.
 _HABITUAL = re.compile(r"多次|屡次|屡屡|经常|常常|时常|频繁|频频|时有|常有|不时|每年都|年年")
@@ -275,15 +278,23 @@ _AGENCY = re.compile(r"城管(?:局|执法局|执法大队|执法支队|执法�
 _FLAG_RE = {name: re.compile("|".join(map(re.escape, words))) for name, words in FLAG_WORDS.items()}
 _FLAG_RE["mass_incident"] = re.compile(_FLAG_RE["mass_incident"].pattern + "|" + _MASS_INCIDENT.pattern)
 _VERB_ANY = re.compile("|".join(_KINDS.values()))
-# A cheap first look: most posts carry no cue at all and skip the rest.
-# The words every gathering pattern (_MASS_INCIDENT) contains: a gathering may carry no other cue word, and
-# literal words keep this first look fast (the patterns themselves in the alternation made it 2.5x slower).
+# The words every gathering pattern (_MASS_INCIDENT) contains: a gathering may carry no other cue word.
 _GATHERING_WORDS = {"聚集", "围堵", "堵路", "堵门", "冲击", "冲突"}
-_ANY_CUE = re.compile(
-    "|".join(sorted({re.escape(w) for ws in FLAG_WORDS.values() for w in ws} | {"死"} | _GATHERING_WORDS,
-                    key=len, reverse=True))
-    + "|" + _VERB_ANY.pattern
-)
+# Every word a cue needs — the flags' words, the gathering words, 死 and the casualty verbs — found in one pass, each
+# occurrence: most posts hold none and skip the rest, and a pattern none of whose words a text holds is not tried
+# (each scanned the whole text, and some have no first character the regex engine could skip ahead to).
+_CUE_WORDS = sorted({w for ws in FLAG_WORDS.values() for w in ws} | {"死"} | _GATHERING_WORDS
+                    | set(_VERB_ANY.pattern.split("|")))
+_CUE_AUTOMATON = AhoCorasick(_CUE_WORDS)
+_FLAGS_OF_WORD = {word: {name for name, ws in FLAG_WORDS.items() if word in ws}
+                  | ({"mass_incident"} if word in _GATHERING_WORDS else set()) for word in _CUE_WORDS}
+# Every denial (_DENIAL) ends with one of these.
+_DENIED_WORDS = frozenset(("伤亡", "死伤", "受伤", "死亡", "被困", "受困", "被埋", "失踪", "失联"))
+
+
+def _cue_words(text: str) -> set[str]:
+    """The cue words ``text`` holds."""
+    return {_CUE_WORDS[i] for i, _, _ in _CUE_AUTOMATON.find_matches_as_indexes(text, overlapping=True)}
 
 
 def chinese_number(token: str) -> int | None:
@@ -467,9 +478,10 @@ def _without_habits(sentence: re.Match[str]) -> str:
 def extract_cues(text: str) -> SeverityCues:
     """Find severity cues in one text; never raises, empty text gives no cues."""
     cues = SeverityCues()
-    if not text or not _ANY_CUE.search(text):
+    words = _cue_words(text) if text else set()
+    if not words:
         return cues
-    denied = _DENIAL.search(text) is not None
+    denied = not _DENIED_WORDS.isdisjoint(words) and _DENIAL.search(text) is not None
     scan = _DENIAL.sub("。", text) if denied else text
     if _REBUTTAL.search(scan):
         scan = _SENTENCE.sub(_without_rumour, scan)
@@ -477,7 +489,8 @@ def extract_cues(text: str) -> SeverityCues:
                else scan)
     if _HABITUAL.search(counted):
         counted = _SENTENCE.sub(_without_habits, counted)
-    if _VERB_ANY.search(counted):
+    verbs = _VERB_ANY.search(counted) is not None
+    if verbs:
         for clause in _CLAUSE.split(counted):
             for kind, count in _clause_counts(clause):
                 setattr(cues, kind, max(getattr(cues, kind), count))
@@ -485,10 +498,12 @@ def extract_cues(text: str) -> SeverityCues:
         for pattern in _DIED_SPOKEN:
             for m in pattern.finditer(counted):
                 cues.deaths = max(cues.deaths, chinese_number(m.group("num")) or 0)
-    if not cues.deaths and any(reported(counted, m.start(), m.end())
-                               and not _NOBODY_BEFORE.search(counted, max(0, m.start() - 6), m.start())
-                               and not _ANIMAL.search(counted, max(0, m.start() - 8), m.end() + 6)
-                               for pattern in (_SOMEONE_DIED, _DIED_UNNUMBERED) for m in pattern.finditer(counted)):
+    # Each death word of these two patterns (身亡, 遇难, 砸死 …) is one of _VERB_ANY's: without one, none is there.
+    if not cues.deaths and verbs and any(
+            reported(counted, m.start(), m.end())
+            and not _NOBODY_BEFORE.search(counted, max(0, m.start() - 6), m.start())
+            and not _ANIMAL.search(counted, max(0, m.start() - 8), m.end() + 6)
+            for pattern in (_SOMEONE_DIED, _DIED_UNNUMBERED) for m in pattern.finditer(counted)):
         cues.deaths = 1  # "有人遇难", "司机身亡": at least one, though no number is given
     for m in _COMPACT.finditer(counted) if "死" in counted else ():
         preceded = _COMPACT_CONTEXT.search(counted, max(0, m.start() - 2), m.start())
@@ -500,10 +515,14 @@ def extract_cues(text: str) -> SeverityCues:
             cues.deaths = max(cues.deaths, deaths)
         if injured:
             cues.injured = max(cues.injured, injured)
-    if _SALUTATION.search(scan):
+    # Every salutation names a 书记, a …长 or a 领导.
+    if ("长" in scan or "书记" in scan or "领导" in scan) and _SALUTATION.search(scan):
         scan = _SALUTATION.sub("。", scan)
     setting = _TAKEN_TO_HOSPITAL.sub("。", scan) if "医" in scan else scan
+    worded = {flag for word in (words if scan == text else _cue_words(scan)) for flag in _FLAGS_OF_WORD[word]}
     for name, pattern in _FLAG_RE.items():
+        if name not in worded:
+            continue
         if name in INCIDENT_CUES:
             if any(reported(scan, m.start(), m.end()) for m in pattern.finditer(scan)
                    if not (m.group(0) == "下落不明" and _MONEY_BEFORE.search(scan, max(0, m.start() - 12), m.start()))):

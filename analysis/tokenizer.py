@@ -34,6 +34,8 @@ _cut: Callable[[str], list[str]] | None = None
 _known: Callable[[str], bool] | None = None
 _backend_name = ""
 _stop_words: frozenset[str] = frozenset()
+# What a text's tokens leave out: the stop words and the space _NON_WORD puts between words.
+_left_out: frozenset[str] = frozenset()
 
 
 def _read_entries(path: Path) -> list[str]:
@@ -59,7 +61,7 @@ def _user_words() -> list[tuple[str, int]]:
 
 def _load(backend: str | None = None) -> None:
     """Build the segmenter and stop-word set (slow: the dictionary load), once per process."""
-    global _cut, _known, _backend_name, _stop_words
+    global _cut, _known, _backend_name, _stop_words, _left_out
     words = _user_words()
     name = backend or "rjieba"
     if name == "rjieba":
@@ -97,6 +99,7 @@ def _load(backend: str | None = None) -> None:
     elif name != "rjieba":
         raise ValueError(f"unknown tokenizer backend {name!r}; use 'rjieba' or 'jieba'")
     _stop_words = frozenset(_read_entries(STOP_WORDS))
+    _left_out = _stop_words | {" "}
     _cut = cut
     _known = known
     _backend_name = name
@@ -130,13 +133,30 @@ def segment(text: str) -> list[str]:
     return list(_ensure_loaded()(text))
 
 
+# The characters of real posts that are not NFKC-normal, most frequent first (，！？：（）；… and ～).
+_NFKC_FOLDS = tuple((ch, unicodedata.normalize("NFKC", ch)) for ch in "，！？：）（；…～")
+
+
+def _nfkc(text: str) -> str:
+    """NFKC, with the full-width punctuation almost every Chinese text holds folded first by ``str.replace``.
+
+    unicodedata's own pass costs about 0.1 µs a character on a text it changes and next to nothing on one
+    already normal. Each fold writes the very characters NFKC decomposes that one to, so the decomposition,
+    and with it the result, is the same; unicodedata then finds most texts normal.
+    """
+    for wide, narrow in _NFKC_FOLDS:
+        if wide in text:
+            text = text.replace(wide, narrow)
+    return unicodedata.normalize("NFKC", text)
+
+
 def normalize_text(text: str | None) -> str:
     """Unicode-normalise (full-width to half-width), lower-case, and drop HTML tags, entities and URLs."""
     if not text:
         return ""
     if not isinstance(text, str):
         text = str(text)
-    text = unicodedata.normalize("NFKC", text).lower()
+    text = _nfkc(text).lower()
     if "<" in text:
         text = _HTML_TAG.sub(" ", text)
     if "&" in text:
@@ -149,8 +169,8 @@ def normalize_text(text: str | None) -> str:
 def _tokenize_uncached(text: str) -> tuple[str, ...]:
     cut = _ensure_loaded()
     cleaned = _NON_WORD.sub(" ", normalize_text(text))
-    stop = _stop_words
-    return tuple(t for t in cut(cleaned) if t != " " and t not in stop)
+    left_out = _left_out
+    return tuple([t for t in cut(cleaned) if t not in left_out])
 
 
 _tokenize_cached = lru_cache(maxsize=4096)(_tokenize_uncached)
@@ -274,10 +294,9 @@ class PhraseIndex:
         """(phrase, label) for every occurrence of every indexed phrase in ``tokens``, in token order."""
         by_first = self._by_first
         found: list[tuple[str, str]] = []
-        if by_first.keys().isdisjoint(tokens):
-            return found  # most texts
-        for i, token in enumerate(tokens):
-            for rest, phrase, label in by_first.get(token, ()):
+        starts = [i for i, token in enumerate(tokens) if token in by_first]  # (few tokens start a phrase)
+        for i in starts:
+            for rest, phrase, label in by_first[tokens[i]]:
                 if not rest or tuple(tokens[i + 1 : i + 1 + len(rest)]) == rest:
                     found.append((phrase, label))
         return found

@@ -9,7 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.dedup import NearDuplicateIndex, journal_path, normalise, shingle_hashes
+from analysis import hashing
+from analysis.dedup import (
+    NearDuplicateIndex,
+    _without_noise,
+    _word_map,
+    journal_path,
+    normalise,
+    shingle_hashes,
+)
+from tests.analysis.conftest import built_extension
 from yuqing.paths import SharedDataMissing, shared_data_file
 
 T0 = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
@@ -243,3 +252,50 @@ def test_real_messages_and_their_reposts_form_one_story_each() -> None:
     assert len(missed) <= len(messages) * 0.02
     distinct_stories = len(set(roots.values()))
     assert distinct_stories > len(messages) * 0.8
+
+
+
+# 67 permutations: not a multiple of the four the extension takes a pass.
+_SIGNING = NearDuplicateIndex(num_perm=67)
+
+
+def _numpy_signatures(texts: list[str], monkeypatch: pytest.MonkeyPatch) -> list[np.ndarray | None]:
+    monkeypatch.setenv("YUQING_NATIVE", "0")
+    hashing.native.cache_clear()
+    try:
+        return [_SIGNING.signature(t) for t in texts]
+    finally:
+        monkeypatch.undo()
+        hashing.native.cache_clear()
+
+
+def _native_signature(text: str) -> np.ndarray | None:
+    """What the index asks the extension for, and checked to be what the index gives."""
+    index = _SIGNING
+    values = built_extension().minhash(_without_noise(text), _word_map(), index._a, index._b, index.min_chars - 2)
+    signature = None if values is None else np.frombuffer(values, dtype=np.uint32)
+    given = index.signature(text)
+    assert given is None if signature is None else np.array_equal(given, signature)
+    return signature
+
+
+def test_the_extension_computes_the_signatures_numpy_computes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """analysis._native's MinHash is numpy's to the bit: an index saved by one is read by the other."""
+    too_short = ["好！//@张三: 转发 http://t.cn/A6PqoMKY [哈哈] @李四", "短文本", "", "abc"]
+    texts = [t for _, t in _zhengwu(300)] + [
+        f"太吓人了//@某人:{FIRE}", "ＡＢＣ１２３ａｂｃ全角", "表情😀𠀋不在基本平面的字", "字" * 5000, *too_short]
+    native = [_native_signature(t) for t in texts]
+    numpy = _numpy_signatures(texts, monkeypatch)
+    assert [s is None for s in native] == [s is None for s in numpy] == [t in too_short for t in texts]
+    for ours, theirs in zip(native, numpy, strict=True):
+        if ours is not None and theirs is not None:
+            assert ours.dtype == theirs.dtype == np.uint32
+            assert np.array_equal(ours, theirs)
+
+
+def test_a_lone_surrogate_raises_the_encoding_error_in_both(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "火灾\ud800现场消防部门接警后迅速赶到"
+    with pytest.raises(UnicodeEncodeError):
+        _native_signature(text)
+    with pytest.raises(UnicodeEncodeError):
+        _numpy_signatures([text], monkeypatch)
