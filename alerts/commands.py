@@ -976,6 +976,28 @@ def _crawl_hook(config: Config, reactor: Any) -> tuple[Callable[[str], Any] | No
     return crawl, f"spiders {', '.join(sorted(spiders))}"
 
 
+def _only_instance(state_dir: Path) -> Any:
+    """Hold ``run.lock`` in the state directory for as long as this process runs; refuse when another `yuqing run`
+    holds it. Two services on one state directory ran every job twice, wrote the event tracker's file over each
+    other and deleted each other's crawl queues (an operator review)."""
+    import fcntl
+
+    handle = (state_dir / "run.lock").open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "?"
+        handle.close()
+        raise click.ClickException(f"another `yuqing run` (pid {holder}) is already running on the state directory "
+                                   f"{state_dir}; stop it first, or give this one its own YUQING_HOME") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
 @click.command("run")
 @click.option("--tick-seconds", type=float, default=30.0, show_default=True,
               help="How often reminders and escalations are checked.")
@@ -1008,6 +1030,7 @@ def run_command(tick_seconds: float, evaluate_seconds: float, outbox_seconds: fl
     config = _config()
     _log_in_zone(config.settings.tz())
     _checked(config)
+    instance = _only_instance(paths.state_dir())  # held until the process ends
     database = _database(config)
     try:
         es, layout = _elasticsearch(config, start_local=True)
@@ -1050,3 +1073,4 @@ def run_command(tick_seconds: float, evaluate_seconds: float, outbox_seconds: fl
         reactor.callLater(stop_after, reactor.stop)
     click.echo("yuqing is running; Ctrl-C stops it (jobs and their next run times are kept in the database)")
     reactor.run()
+    instance.close()  # (the lock goes with it)

@@ -308,6 +308,23 @@ def test_kill_9_mid_escalation_then_restart_neither_repeats_nor_misses(env: dict
     assert "job tick: kept" in log.read_text(errors="replace")
 
 
+@pytest.mark.timeout(300)
+def test_a_second_service_on_the_same_state_directory_is_refused(env: dict[str, str], database: Database,
+                                                                  tmp_path: Path) -> None:
+    """Two `yuqing run` on one state directory ran every job twice and deleted each other's crawl queues."""
+    log = tmp_path / "run.log"
+    process = _start_run(env, log)
+    try:
+        _wait(lambda: "yuqing is running" in log.read_text(errors="replace"), 120, log)
+        second = subprocess.run([sys.executable, "-m", "yuqing.cli", "run", "--no-crawl"], env={**os.environ, **env},
+                                capture_output=True, text=True, timeout=120, cwd=REPO)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(60)
+    assert second.returncode == 1 and f"another `yuqing run` (pid {process.pid}) is already running" in second.stderr
+    assert "yuqing is running" not in second.stdout
+
+
 def test_a_case_opened_by_hand_on_a_fresh_database(env: dict[str, str]) -> None:
     upgrade(env["YUQING_DATABASE_URL"])  # no pipeline has run: the units table is empty
     args = ["cases", "open", "--title", "学校食堂问题", "--topic", "就学", "--region", "湖南省A市A3区",
