@@ -128,7 +128,8 @@ def _evaluate(rt: Runtime, pipeline: Pipeline) -> EvaluationReport | None:
     with rt.database.transaction() as session:
         mark = session.get(ScheduleMark, SEARCH_OUTAGE_MARK)
         if mark is not None:  # the outage is over; the next one has its own clock and alert
-            log.info("Elasticsearch answers again (unreachable since %s); the rules run", mark.at)
+            log.info("Elasticsearch answers again (unreachable since %s); the rules run",
+                     mark.at.astimezone(rt.config.settings.tz()).isoformat(timespec="seconds"))
             session.delete(mark)
     for line in report.lines:
         log.info("rules: %s", line)

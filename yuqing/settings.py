@@ -902,8 +902,9 @@ def load_config(directory: Path | str | None = None) -> Config:
 def summary(config: Config) -> str:
     """A one-screen description of a valid configuration."""
     s = config.settings
-    es = s.elasticsearch.effective_url() or f"local node 127.0.0.1:{s.elasticsearch.http_port} " \
-                                            f"(Elasticsearch {s.elasticsearch.distribution_version})"
+    port = os.environ.get("YUQING_ES_PORT", s.elasticsearch.http_port)  # as yuqing.es.client.es_url reads it
+    es = redact_url(s.elasticsearch.effective_url() or "") or (
+        f"local node 127.0.0.1:{port} (Elasticsearch {s.elasticsearch.distribution_version})")
     enabled = [src for src in config.sources.sources if src.enabled]
     lines = [
         f"configuration: {config.directory}",

@@ -337,3 +337,11 @@ def test_a_unit_without_contacts_is_warned_about(config_copy: Path) -> None:
     old = 'contacts: {slack_channel: "#a-publicity", email: press@a.gov.example}'
     code, out = check_edited(config_copy, "units.yaml", old, "contacts: {}")
     assert code == 0 and "unit a-publicity (" in out and "has no contacts, so its cases alert nobody" in out
+
+
+def test_the_summary_names_the_port_the_local_node_really_uses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With YUQING_ES_PORT=9270 the service used 9270 and config check said 9200 (an operator review)."""
+    monkeypatch.setenv("YUQING_ES_PORT", "9270")
+    monkeypatch.delenv("YUQING_ES_URL", raising=False)
+    code, out = check(REPO_CONFIG)
+    assert code == 0 and "local node 127.0.0.1:9270" in out
