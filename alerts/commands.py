@@ -10,8 +10,10 @@ import json
 import logging
 import math
 import os
+import queue
 import re
 import sys
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -942,14 +944,15 @@ def replay_command(posts_path: Path, speed: float, start_text: str | None, evalu
 # ----------------------------------------------------------------------------- yuqing run
 
 
-def _crawl_hook(config: Config, reactor: Any) -> tuple[Callable[[str], Any] | None, str]:
-    """A function that crawls one source inside the shared reactor, or None and the reason."""
+def _crawl_hook(config: Config, reactor: Any, stopping: threading.Event) -> tuple[Callable[[str], Any] | None, str]:
+    """A function that crawls one source inside the shared reactor, or None and the reason. ``stopping`` is set when
+    the service shuts down: a crawl job then stops waiting for a crawl the stopped reactor will never finish."""
     try:
         from scrapy.crawler import CrawlerRunner
         from scrapy.spiderloader import SpiderLoader
         from scrapy.utils.project import get_project_settings
-        from twisted.internet import threads
         from twisted.internet.defer import Deferred
+        from twisted.python.failure import Failure
     except ImportError as exc:
         return None, f"Scrapy is not installed ({exc})"
 
@@ -968,10 +971,28 @@ def _crawl_hook(config: Config, reactor: Any) -> tuple[Callable[[str], Any] | No
         return runner.crawl(spider, source=source)
 
     def crawl(source: str) -> None:
-        """Runs in a job thread; the crawl itself runs in the reactor, and this waits for it to end."""
-        # Twisted's annotations make mypy infer Never for the result here; the call itself is typed right.
-        threads.blockingCallFromThread(reactor, start_crawl, config.sources.get(source).type,  # type: ignore[arg-type]
-                                       source)
+        """Runs in a job thread; the crawl itself runs in the reactor, and this waits for it to end — or for the
+        service to stop: waiting without end (blockingCallFromThread) kept the process alive after SIGTERM or
+        Ctrl-C during a crawl, until a kill -9 (an operator review)."""
+        finished: queue.Queue[Any] = queue.Queue(maxsize=1)
+
+        def start() -> None:
+            started = start_crawl(config.sources.get(source).type, source)
+            started.addBoth(finished.put)
+
+        reactor.callFromThread(start)
+        while True:
+            try:
+                outcome = finished.get(timeout=1.0)
+            except queue.Empty:
+                if stopping.is_set():
+                    logging.getLogger(__name__).warning("crawl of %s left unfinished: the service is stopping (it resumes on the next run)",
+                                source)
+                    return
+                continue
+            if isinstance(outcome, Failure):
+                outcome.raiseException()
+            return
 
     return crawl, f"spiders {', '.join(sorted(spiders))}"
 
@@ -1046,7 +1067,8 @@ def run_command(tick_seconds: float, evaluate_seconds: float, outbox_seconds: fl
     clock = SystemClock(config.settings.tz())
     state_dir = paths.state_dir()
     pipeline = build_pipeline(config, database, es, layout, clock, live=True, state_dir=state_dir)
-    crawl, why = (None, "disabled with --no-crawl") if no_crawl else _crawl_hook(config, reactor)
+    stopping = threading.Event()
+    crawl, why = (None, "disabled with --no-crawl") if no_crawl else _crawl_hook(config, reactor, stopping)
     click.echo(f"crawling: {'on, ' + why if crawl else 'off (' + why + ')'}")
     from alerts.cases import orphaned_cases
 
@@ -1065,6 +1087,7 @@ def run_command(tick_seconds: float, evaluate_seconds: float, outbox_seconds: fl
         click.echo(f"job {job_id}: {what}")
 
     def stop() -> None:
+        stopping.set()
         scheduler.shutdown(wait=False)
         pipeline.close()
 
