@@ -13,7 +13,7 @@ from typing import IO
 
 import click
 
-from analysis.csvinput import CsvInputError, read_table
+from analysis.csvinput import ENCODINGS, CsvInputError, read_table
 from analysis.training import (
     META_FILE,
     SHIPPED_MODELS,
@@ -33,9 +33,11 @@ BATCH = 2000
 
 @click.command("train")
 @click.argument("kind", type=click.Choice(["topic", "sentiment"]))
-@click.option("--data", type=click.Path(path_type=Path), help="Labelled CSV (UTF-8, header row; '-': standard input).")
+@click.option("--data", type=click.Path(path_type=Path), help="Labelled CSV (header row; '-': standard input).")
 @click.option("--text-column", default="text", show_default=True, help="Column with raw text or space-separated tokens.")
 @click.option("--label-column", default="label", show_default=True, help="Column with the class label.")
+@click.option("--encoding", type=click.Choice(sorted(ENCODINGS), case_sensitive=False), default="utf-8",
+              show_default=True, help="The CSV's encoding: gb18030 or gbk for what Excel on a Chinese Windows saves.")
 @click.option("--out", type=click.Path(path_type=Path), help="Model directory to write.")
 @click.option("--shipped", is_flag=True, help="Rebuild the shipped model from ../shared/data instead.")
 @click.option(
@@ -49,6 +51,7 @@ def train_command(
     data: Path | None,
     text_column: str,
     label_column: str,
+    encoding: str,
     out: Path | None,
     shipped: bool,
     encoder: str | None,
@@ -72,7 +75,8 @@ def train_command(
             f"--label-column label --out models/{kind}), or --shipped to rebuild the shipped model"
         )
     try:
-        train_from_csv(kind, data, text_column, label_column, out, echo=click.echo, encoder=encoder)
+        train_from_csv(kind, data, text_column, label_column, out, echo=click.echo, encoder=encoder,
+                       encoding=encoding.lower())
     except (TrainingDataError, ModelUnavailable) as exc:  # (an encoder that is not installed included)
         raise click.ClickException(str(exc)) from exc
 
@@ -122,9 +126,11 @@ def load_model(spec: str) -> PersistedTextModel:
 @click.option("--data", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Input CSV ('-': standard input).")
 @click.option("--text-column", default="text", show_default=True, help="Column to classify.")
+@click.option("--encoding", type=click.Choice(sorted(ENCODINGS), case_sensitive=False), default="utf-8",
+              show_default=True, help="The CSV's encoding: gb18030 or gbk for what Excel on a Chinese Windows saves.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Output CSV (default or '-': standard output).")
-def predict_command(model_spec: str, data: Path, text_column: str, out: Path | None) -> None:
+def predict_command(model_spec: str, data: Path, text_column: str, encoding: str, out: Path | None) -> None:
     """Label every row of a CSV: input columns plus label and score (the label's probability)."""
     if out is not None and str(out) == "-":
         out = None
@@ -141,7 +147,7 @@ def predict_command(model_spec: str, data: Path, text_column: str, out: Path | N
     except ModelUnavailable as exc:  # (an encoder that is not installed included)
         raise click.ClickException(str(exc)) from exc
     try:
-        fields, rows = read_table(data, [(text_column, "--text-column")])
+        fields, rows = read_table(data, [(text_column, "--text-column")], encoding=encoding.lower())
     except CsvInputError as exc:
         raise click.ClickException(str(exc)) from exc
     # The input's own label/score columns (a gold label, say) are kept under another name, never overwritten.

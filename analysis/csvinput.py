@@ -3,12 +3,15 @@
 A header row is required; column names must be unique (a repeated name would make one column's values
 vanish); every row must have as many fields as the header (a stray comma would shift or drop values);
 fields may be as long as a 1 MB article; a quote opened and never closed is an error at the line where it opened
-(read leniently, it swallows every row after it into one field). UTF-8 with or without a byte-order mark.
+(read leniently, it swallows every row after it into one field). UTF-8 with or without a byte-order mark, or
+GB18030/GBK (what Excel on a Chinese Windows saves) when the user says so with ``--encoding``: never guessed, since a
+file that is not UTF-8 can also read as GB18030 by chance.
 Column names are shown de-identified and shortened: in a file without its header row they are the first post.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import shlex
@@ -19,6 +22,9 @@ from pathlib import Path
 
 from analysis.deidentify import deidentify
 
+# --encoding names: the codec each reads with. GBK files read as GB18030, its superset.
+ENCODINGS = {"utf-8": "utf-8-sig", "gb18030": "gb18030", "gbk": "gb18030"}
+
 # Python's csv module refuses fields over 128 KiB by default; a pasted article can be 1 MB or more.
 MAX_FIELD_CHARS = 64 * 1024 * 1024
 
@@ -27,16 +33,18 @@ class CsvInputError(ValueError):
     """A CSV that cannot be read as a table; the message names the file, the place and the fix."""
 
 
-def read_table(path: Path, required: Sequence[tuple[str, str]]) -> tuple[list[str], list[dict[str, str]]]:
-    """The header and the rows of a CSV (``-``: standard input); ``required`` pairs a column with the option that
-    names it."""
+def read_table(path: Path, required: Sequence[tuple[str, str]], encoding: str = "utf-8"
+               ) -> tuple[list[str], list[dict[str, str]]]:
+    """The header and the rows of a CSV (``-``: standard input) in ``encoding`` (a key of ENCODINGS); ``required``
+    pairs a column with the option that names it."""
     csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD_CHARS))
+    codec = ENCODINGS[encoding]
     try:
         if str(path) == "-":
-            handle = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="")
+            handle = io.TextIOWrapper(sys.stdin.buffer, encoding=codec, newline="")
             path = Path("standard input")
         else:
-            handle = path.open(encoding="utf-8-sig", newline="")
+            handle = path.open(encoding=codec, newline="")
     except OSError as exc:
         raise CsvInputError(f"cannot read {path}: {exc.strerror}; check the --data path") from exc
     with handle:
@@ -67,8 +75,8 @@ def read_table(path: Path, required: Sequence[tuple[str, str]]) -> tuple[list[st
                 rows.append(dict(zip(header, values, strict=True)))
                 row_start = reader.line_num + 1
         except UnicodeDecodeError as exc:
-            raise CsvInputError(_not_utf8(path, exc, row_start, standard_input=handle.buffer is sys.stdin.buffer)
-                                ) from exc
+            raise CsvInputError(_undecodable(path, exc, row_start, encoding,
+                                             standard_input=handle.buffer is sys.stdin.buffer)) from exc
         except csv.Error as exc:
             where = f"line {row_start}" if row_start == reader.line_num else f"the row that starts on line {row_start}"
             if "field larger than field limit" in str(exc):
@@ -80,25 +88,31 @@ def read_table(path: Path, required: Sequence[tuple[str, str]]) -> tuple[list[st
     return header, rows
 
 
-def _not_utf8(path: Path, exc: UnicodeDecodeError, row_start: int, standard_input: bool) -> str:
-    """Where the first byte that is not UTF-8 is (line and byte offset, read again from the file) and, when the
-    file reads as GB18030 (what Excel on a Chinese Windows saves), that it is in that encoding."""
-    fix = "re-save it as UTF-8 CSV"
+def _undecodable(path: Path, exc: UnicodeDecodeError, row_start: int, encoding: str, standard_input: bool) -> str:
+    """Where the first byte not in ``encoding`` is (line and byte offset, read again from the file: the decoder reads
+    ahead of the rows) and, when a file said to be UTF-8 reads as GB18030 (what Excel on a Chinese Windows saves),
+    that it is in that encoding."""
+    codec, named = ENCODINGS[encoding], encoding.upper()
+    if codec == ENCODINGS["utf-8"]:
+        fix = "re-save it as UTF-8 CSV, or pass --encoding gb18030 if it is GB18030/GBK"
+    else:
+        fix = "check the file's encoding and pass the right --encoding (utf-8, gb18030 or gbk)"
     if standard_input:  # cannot be read again: the line being read when the decoder stopped
-        return f"{path}, near line {row_start}: not UTF-8 ({exc.reason}); {fix}"
+        return f"{path}, near line {row_start}: not {named} ({exc.reason}); {fix}"
     data = path.read_bytes()
     try:
-        data.decode("utf-8-sig")
+        data.decode(codec)
     except UnicodeDecodeError as whole:
-        at = whole.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)
+        at = whole.start + (len(codecs.BOM_UTF8) if codec == "utf-8-sig" and data.startswith(codecs.BOM_UTF8) else 0)
         line = data.count(b"\n", 0, at) + 1
         where = f"line {line}, byte {at:,} (0x{data[at]:02x})"
     else:  # (cannot happen: the same bytes failed a moment ago) say what the decoder said
         where = f"near line {row_start}"
-    if data.decode("gb18030", errors="replace").count("\ufffd") == 0:
-        fix = ("it reads as GB18030/GBK, which Excel on a Chinese Windows saves: re-save it as \"CSV UTF-8\", or "
-               f"convert it with: iconv -f GB18030 -t UTF-8 {shlex.quote(str(path))} > converted.csv")
-    return f"{path}, {where}: not UTF-8 ({exc.reason}); {fix}"
+    if codec == ENCODINGS["utf-8"] and data.decode("gb18030", errors="replace").count("\ufffd") == 0:
+        fix = ("it reads as GB18030/GBK, which Excel on a Chinese Windows saves: pass --encoding gb18030, or re-save "
+               f"it as \"CSV UTF-8\", or convert it with: iconv -f GB18030 -t UTF-8 {shlex.quote(str(path))} > "
+               "converted.csv")
+    return f"{path}, {where}: not {named} ({exc.reason}); {fix}"
 
 
 def _shown(names: list[str]) -> str:

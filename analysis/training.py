@@ -1157,13 +1157,14 @@ class TrainingDataError(ValueError):
     """A labelled CSV that cannot be trained on; the message names the file, the column and the fix."""
 
 
-def read_labelled_csv(path: Path, text_column: str, label_column: str) -> tuple[list[str], list[str], bool, int]:
+def read_labelled_csv(path: Path, text_column: str, label_column: str, encoding: str = "utf-8"
+                      ) -> tuple[list[str], list[str], bool, int]:
     """Texts and labels from a CSV, whether the text column held space-separated tokens (joined back), and how
     many rows were left out for an empty text or label (nothing to learn from them)."""
     from analysis.csvinput import CsvInputError, read_table
 
     try:
-        _, table = read_table(path, [(text_column, "--text-column"), (label_column, "--label-column")])
+        _, table = read_table(path, [(text_column, "--text-column"), (label_column, "--label-column")], encoding)
     except CsvInputError as exc:
         raise TrainingDataError(str(exc)) from exc
     rows = [(r[text_column], r[label_column].strip()) for r in table]
@@ -1236,12 +1237,14 @@ def train_from_csv(
     out: Path,
     echo: Callable[[str], None] = print,
     encoder: str | None = None,
+    encoding: str = "utf-8",
 ) -> dict[str, Any]:
-    """Train a model of the shipped kind on a labelled CSV, print held-out scores, write the model dir."""
+    """Train a model of the shipped kind on a labelled CSV (in ``encoding``, a key of csvinput.ENCODINGS), print
+    held-out scores, write the model dir."""
     if encoder and kind != "sentiment":
         raise TrainingDataError(f"--encoder applies to sentiment models only, not {kind}; drop --encoder")
     _check_model_out(out, kind)
-    texts, labels, pretokenized, dropped = read_labelled_csv(data, text_column, label_column)
+    texts, labels, pretokenized, dropped = read_labelled_csv(data, text_column, label_column, encoding)
     if dropped:
         echo(f"{data}: left out {dropped} row(s) with an empty {text_column!r} or {label_column!r}")
     texts, labels, repeated = _first_of_each_text(texts, labels)

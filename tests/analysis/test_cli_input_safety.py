@@ -72,6 +72,39 @@ def test_a_csv_that_is_not_utf8_is_named_with_the_line_and_byte(tmp_path: Path, 
     assert result.exit_code != 0
     assert f"mixed.csv, line 3, byte {len(head) + 2:,} (0x{third_row[2]:02x}): not UTF-8" in result.output
     assert said in result.output
+    if "iconv" in said:
+        assert "--encoding gb18030" in result.output
+
+
+def test_a_gbk_csv_is_read_when_the_user_names_its_encoding(tmp_path: Path) -> None:
+    """Excel on a Chinese Windows saves GBK; said with --encoding, predict reads it and train trains on it."""
+    data = tmp_path / "excel.csv"
+    data.write_bytes("id,text\n1,孩子上小学报名入学太难了\n2,医院排队太久\n".encode("gbk"))
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(predict_command, ["--model", "topic", "--data", str(data), "--encoding", "GBK",
+                                                  "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    with out.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["text"] for r in rows] == ["孩子上小学报名入学太难了", "医院排队太久"]
+    assert rows[0]["label"] == "就学" and rows[1]["label"] == "就医"
+    labelled = write_csv(tmp_path / "labelled.csv", labelled_rows())
+    labelled.write_bytes(labelled.read_text(encoding="utf-8").encode("gb18030"))
+    model = tmp_path / "m"
+    trained = CliRunner().invoke(train_command, ["topic", "--data", str(labelled), *TRAIN, "--encoding", "gb18030",
+                                                 "--out", str(model)])
+    assert trained.exit_code == 0, trained.output
+    meta = json.loads((model / "meta.json").read_text(encoding="utf-8"))
+    assert sorted(meta["labels"]) == sorted({r["category"] for r in labelled_rows()})
+
+
+def test_a_file_not_in_the_named_encoding_is_named_with_its_row(tmp_path: Path) -> None:
+    data = tmp_path / "bad.csv"
+    data.write_bytes("id,text\n1,学校\n".encode("gbk") + b"2,\x81\x20\n")
+    result = CliRunner().invoke(predict_command, ["--model", "topic", "--data", str(data), "--encoding", "gb18030"])
+    assert result.exit_code != 0
+    assert "bad.csv, line 3, byte 17 (0x81): not GB18030" in result.output
+    assert "pass the right --encoding" in result.output
 
 
 def test_a_field_over_the_size_limit_is_named_as_such_not_as_a_quoting_error(tmp_path: Path) -> None:
