@@ -14,10 +14,10 @@ import queue
 import re
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy import select
@@ -27,6 +27,9 @@ from alerts.deadlines import RESPONSE_CHANNELS
 from yuqing import paths
 from yuqing.contract import CASE_STATE_NAMES, episode, region_label
 from yuqing.settings import Config
+
+if TYPE_CHECKING:
+    from alerts.sources import SourceStatus
 
 # A replay evaluates the rules at least this often (simulated minutes).
 MAX_EVALUATE_MINUTES = 366 * 24 * 60.0
@@ -1019,6 +1022,15 @@ def _only_instance(state_dir: Path) -> Any:
     return handle
 
 
+def _source_health(config: Config) -> Callable[[datetime], Sequence[SourceStatus]]:
+    """Every source's health as of a time, from the state file the service's own crawls write."""
+    from crawler.health import source_health
+    from crawler.state import default_path
+
+    state_file = default_path()
+    return lambda now: source_health(config, now, state_file)
+
+
 @click.command("run")
 @click.option("--tick-seconds", type=float, default=30.0, show_default=True,
               help="How often reminders and escalations are checked.")
@@ -1078,6 +1090,7 @@ def run_command(tick_seconds: float, evaluate_seconds: float, outbox_seconds: fl
         click.echo(f"warning: {warning}", err=True)
     runtime = Runtime(config, database, clock, Escalator(config, pipeline.router),
                       OutboxWorker(database, build_notifiers(config, clock=clock), clock), pipeline, crawl,
+                      source_health=_source_health(config) if crawl is not None else None,
                       indices_ready=indices_ready)
     set_runtime(runtime)
     scheduler = make_scheduler(database, config, "twisted", reactor)

@@ -1,7 +1,7 @@
 """The periodic jobs of ``yuqing run``: APScheduler 3.x in one process, jobs persisted in the workflow DB.
 
-Crawls, rule evaluation, the reminder/escalation tick, the outbox and the daily digest are jobs of one
-``TwistedScheduler`` that shares Scrapy's reactor (jobs run in the reactor's thread pool). Jobs live in
+Crawls, rule evaluation, the sources' health check, the reminder/escalation tick, the outbox and the daily digest
+are jobs of one ``TwistedScheduler`` that shares Scrapy's reactor (jobs run in the reactor's thread pool). Jobs live in
 the SQLAlchemy job store (table ``apscheduler_jobs``, created by migration 0003), so after a restart the
 stored next run times still count: a job that fell due while the process was down runs once on start
 (``coalesce=True``, ``misfire_grace_time=None``), never once per missed period.
@@ -17,9 +17,9 @@ clock, pipeline, outbox worker) are the process's ``Runtime``, installed with ``
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -31,6 +31,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from alerts.escalation import Escalator
 from alerts.outbox import OutboxWorker
 from alerts.pipeline import EvaluationReport, Pipeline
+from alerts.sources import SourceStatus, check_sources
 from yuqing.clock import Clock
 from yuqing.db.models import ScheduleMark
 from yuqing.db.session import Database
@@ -59,6 +60,8 @@ class Runtime:
     outbox: OutboxWorker | None = None
     pipeline: Pipeline | None = None
     crawl: Callable[[str], Any] | None = None
+    # Every source's health as of a time, from the crawler's state (crawler.health.source_health, wired by the CLI)
+    source_health: Callable[[datetime], Sequence[SourceStatus]] | None = None
     runs: dict[str, int] = field(default_factory=dict)
     indices_ready: bool = True  # False when `yuqing run` started without Elasticsearch
 
@@ -166,6 +169,27 @@ def outbox_job() -> str:
     return f"{rt.outbox.run_once()} sent"
 
 
+def source_health_job() -> str:
+    """Sources that collect nothing (failing, overdue) are told to the press office once they have been so for a
+    while (alerts.sources): a failed collection otherwise looks like a quiet day."""
+    rt = current_runtime()
+    rt.count("sources")
+    if rt.source_health is None:
+        return "no source health (not crawling)"
+    now = rt.clock.now()
+    try:
+        health = rt.source_health(now)
+    except OSError as exc:  # the crawler's state file cannot be used: the message says how to go on
+        log.warning("source health unknown: %s", exc)
+        return "source health unknown"
+    report = check_sources(rt.database, rt.config, rt.escalator.router, health, now)
+    for line in report.lines:
+        log.warning("sources: %s", line)
+    if report.stopped:
+        return f"collection stopped: none of the {len(report.down)} enabled sources collects; {len(report.told)} told"
+    return f"{len(report.down)} source(s) not collecting, {len(report.told)} told"
+
+
 def crawl_job(source: str) -> str:
     """Crawl one source (the crawler enriches and indexes what it finds), then evaluate and send at once,
     so a new post does not also wait for the next evaluation and outbox period."""
@@ -194,7 +218,7 @@ class JobSpec:
 
 
 def job_specs(config: Config, *, tick_seconds: float = 30, evaluate_seconds: float = 60, outbox_seconds: float = 5,
-              crawl: bool = True) -> list[JobSpec]:
+              health_seconds: float = 60, crawl: bool = True) -> list[JobSpec]:
     """The jobs of one deployment: fixed ids, so a restart finds its stored jobs again."""
     tz = config.settings.tz()
     specs = [
@@ -204,7 +228,9 @@ def job_specs(config: Config, *, tick_seconds: float = 30, evaluate_seconds: flo
         JobSpec("digest", "alerts.scheduler:digest_job",
                 CronTrigger.from_crontab(config.policy.escalation.digest_cron, timezone=tz)),
     ]
-    if crawl:
+    if crawl:  # (posts that arrive some other way leave the sources' health unjudged)
+        specs.append(JobSpec("sources", "alerts.scheduler:source_health_job",
+                             IntervalTrigger(seconds=health_seconds, timezone=tz)))
         for source in config.sources.sources:
             if source.enabled:
                 specs.append(JobSpec(f"crawl:{source.name}", "alerts.scheduler:crawl_job",

@@ -13,11 +13,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from crawler.state import CrawlState, HealthEvent
+from crawler.logs import shown
+from crawler.state import CrawlState, HealthEvent, default_path
 from yuqing.settings import Config, load_config
 
 # A run may come a little late without being a problem: overdue only after this many intervals.
 OVERDUE_INTERVALS = 3
+# The statuses of a source that collects nothing at all: its fetches fail, or its runs stopped finishing.
+NOT_COLLECTING = frozenset({"failing", "overdue"})
 
 
 def overdue_since(since: datetime | None, now: datetime, interval_minutes: float) -> bool:
@@ -40,6 +43,16 @@ class SourceHealth:
     errors_last_run: int = 0
     last_error: str | None = None
     open_events: list[HealthEvent] = field(default_factory=list)
+
+    @property
+    def down_since(self) -> datetime | None:
+        """Since when a source that collects nothing (failing, overdue) has not worked: its last success, or, never
+        successful, its first recorded failure. The same through a whole spell, failing or overdue by turns, so an
+        alert about it can be told once (None for a source that works, or is not judged)."""
+        if self.status not in NOT_COLLECTING:
+            return None
+        failures = [e.at for e in self.open_events if e.kind == "failing"]
+        return self.last_ok_at or min(failures, default=None) or self.last_run_finished
 
     def to_dict(self) -> dict[str, Any]:
         def iso(value: datetime | None) -> str | None:
@@ -100,10 +113,21 @@ def source_health(
                     items_total=state.items_total if state else 0,
                     items_last_run=state.items_last_run if state else 0,
                     errors_last_run=state.errors_last_run if state else 0,
-                    last_error=state.last_error if state else None,
+                    # masked again as it is read: a state file written before the crawler masked the URLs in
+                    # its errors still holds them raw, and this is shown on the dashboards and sent in alerts
+                    last_error=shown(state.last_error) if state and state.last_error else None,
                 )
             )
     finally:
         store.close()
     order = {"failing": 0, "silent": 1, "overdue": 2, "never_run": 3, "ok": 4, "disabled": 5}
     return sorted(out, key=lambda h: (order[h.status], h.source))
+
+
+def recorded_health(config: Config, now: datetime, state_path: Path | None = None) -> list[SourceHealth] | None:
+    """``source_health``, or None while no crawl has written the state file yet: a reader (the dashboards) must not
+    create the crawler's state file, which another user may own."""
+    path = state_path or default_path()
+    if not path.exists():
+        return None
+    return source_health(config, now, path)

@@ -1,4 +1,5 @@
-"""The dashboards: press office, unit, leader and evaluator views over Elasticsearch and the workflow DB.
+"""The dashboards: press office, unit, leader and evaluator views over Elasticsearch and the workflow DB, and the
+sources' health from the crawler's state.
 
 Every string from the web is escaped by Jinja2's autoescape; links from posts are shown only when they
 are http(s). Personal data was de-identified before indexing, so nothing here re-identifies anyone.
@@ -7,7 +8,7 @@ are http(s). Personal data was de-identified before indexing, so nothing here re
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,8 @@ from yuqing.contract import (
     CASE_STATE_NAMES,
     GRADE_COLOUR,
     SENTIMENT_NAMES,
+    SOURCE_STATUS_NAMES,
+    SOURCE_TYPE_NAMES,
     Grade,
     deadline_kind_name,
     json_default,
@@ -128,9 +131,11 @@ def es_unavailable(exc: Exception) -> str:
 def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: Callable[[str], str],
                clock: Clock | None = None, unit_names: dict[str, str] | None = None,
                tz: ZoneInfo | None = None, evaluators: Evaluators | None = None,
-               evaluators_env: str = "YUQING_EVALUATORS", sandbox: str | None = None) -> Starlette:
+               evaluators_env: str = "YUQING_EVALUATORS", sandbox: str | None = None,
+               source_health: Callable[[datetime], Sequence[Any] | None] | None = None) -> Starlette:
     """The dashboards. ``sandbox``: the name of the sandbox served (``yuqing --sandbox NAME dashboard``), said on
-    every page."""
+    every page. ``source_health``: every source's health as of a time (``crawler.health.recorded_health``, wired by
+    the command line), None while nothing was crawled; it raises OSError when the crawler's state cannot be read."""
     clock = clock or SystemClock()
     zone: ZoneInfo = tz or getattr(clock, "tz", None) or DEFAULT_TZ
     names = unit_names or {}
@@ -139,6 +144,7 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
                        safe_url=safe_url, tier=_tier, region=lambda r: region_label(r) if r else "—", state=_named(CASE_STATE_NAMES),
                        action=_named(CASE_ACTION_NAMES), sentiment=_named(SENTIMENT_NAMES),
                        kind=lambda k: deadline_kind_name(str(k or "")),
+                       source_status=_named(SOURCE_STATUS_NAMES), source_type=_named(SOURCE_TYPE_NAMES),
                        unit=lambda unit_id: names.get(unit_id or "", unit_id or "（未分派）"),
                        status=lambda d, case: metrics.deadline_state(case, d, clock.now()),
                        messages=lambda rows, case: [metrics.judge_message(case, m, clock.now()) for m in rows],
@@ -155,10 +161,35 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
         except ES_ERRORS as exc:
             return queries.empty_overview(hours), es_unavailable(exc)
 
+    def sources_or_problem() -> tuple[Sequence[Any] | None, str | None]:
+        """Every source's health (None: nothing crawled yet), or why it cannot be read."""
+        if source_health is None:
+            return None, None
+        try:
+            return source_health(clock.now()), None
+        except OSError as exc:  # the crawler's state file is damaged or unreadable: its message says how to go on
+            return None, str(exc)
+
+    def not_collecting(sources: Sequence[Any] | None) -> tuple[list[Any], bool]:
+        """The enabled sources that collect nothing (failing, overdue), whose posts the figures lack, and whether
+        that is every enabled source (采集中断: the figures then look calm only because nothing arrives)."""
+        enabled = [s for s in sources or [] if s.enabled]
+        down = [s for s in enabled if s.down_since is not None]
+        return down, bool(down) and len(down) == len(enabled)
+
     async def home(request: Request) -> Response:
         hours = _int(request.query_params.get("hours"), 24, 1, MAX_HOURS)
         data, es_error = overview_or_error(hours)
-        return render("overview.html", data=data, periods=PERIODS_HOURS, es_error=es_error, view="overview")
+        sources, sources_problem = sources_or_problem()
+        down, stopped = not_collecting(sources)
+        return render("overview.html", data=data, periods=PERIODS_HOURS, es_error=es_error, view="overview",
+                      sources_down=down, collection_stopped=stopped, sources_problem=sources_problem)
+
+    async def sources_page(request: Request) -> Response:
+        sources, problem = sources_or_problem()
+        down, stopped = not_collecting(sources)
+        return render("sources.html", sources=sources, problem=problem, down=down, stopped=stopped, zone=zone.key,
+                      view="sources")
 
     async def search(request: Request) -> Response:
         q = request.query_params.get("q", "")
@@ -332,6 +363,7 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
         Route("/cases/{case_id}/assess", assess_case, methods=["POST"]),
         Route("/cases/{case_id}/assess", assess_by_get, methods=["GET"]),
         Route("/evaluator", evaluator),
+        Route("/sources", sources_page),
         Route("/reports/evaluation.xlsx", evaluation_xlsx),
         Route("/reports/brief.docx", brief_docx),
         Route("/api/overview", api_overview),

@@ -423,6 +423,7 @@ def dashboard(host: str | None, port: int | None) -> None:
     import uvicorn
 
     from analysis.tokenizer import cut_for_index
+    from crawler.health import recorded_health
     from dashboards.app import create_app
     from dashboards.clock import RecordedTimeClock
     from dashboards.scoring import EvaluatorConfigError, Evaluators
@@ -457,12 +458,13 @@ def dashboard(host: str | None, port: int | None) -> None:
     clock = RecordedTimeClock(SystemClock(settings.tz()), database) if paths.sandbox() else SystemClock(settings.tz())
     app = create_app(client, IndexLayout(settings.elasticsearch.index_prefix), database, cut_for_index,
                      clock, {u.id: u.name for u in cfg.units.units},
-                     evaluators=evaluators, evaluators_env=variable, sandbox=paths.sandbox())
+                     evaluators=evaluators, evaluators_env=variable, sandbox=paths.sandbox(),
+                     source_health=lambda now: recorded_health(cfg, now))  # as `yuqing crawl --health` reads it
     if evaluators:
         click.echo(f"{len(evaluators.by_passphrase)} evaluator(s) may score cases on their pages ({variable})")
     shown = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL goes in brackets
     click.echo(f"dashboards at http://{shown}:{port}/ (press office), /search, /units (responsible units), /leader, "
-               "/evaluator")
+               "/evaluator, /sources (the sources' health)")
     uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listening])
 
 

@@ -92,6 +92,9 @@ SIMULATED_RUN_ENDED = "simulated_run_ended"
 # Where posts come from (config/sources.yaml ``type``), as a press officer says it.
 SOURCE_TYPE_NAMES = {"news": "新闻网站", "rss": "新闻网站", "sitemap": "新闻网站", "message_board": "留言板",
                      "weibo": "微博", "social_json": "社交媒体"}
+# A source's health (crawler/health.py), as the dashboards and the operational alerts say it.
+SOURCE_STATUS_NAMES = {"failing": "抓取失败", "silent": "解析不到信息", "overdue": "逾期未采集", "never_run": "尚未采集",
+                       "ok": "正常", "disabled": "已停用"}
 SENTIMENT_NAMES = {"negative": "负面", "neutral": "中性", "positive": "正面"}
 # What the fields that rules group by and routes match on are called where a press officer reads them.
 FIELD_NAMES = {"topic": "主题", "grade": "等级", "sentiment": "情感", "province": "省份", "city": "城市",

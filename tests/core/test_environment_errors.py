@@ -141,9 +141,11 @@ def test_the_dashboards_on_a_port_in_use_say_so_at_once_and_on_a_free_one_serve(
     import subprocess
     import sys
     import time
+    from datetime import UTC, datetime
 
     import httpx
 
+    from crawler.state import CrawlState, RunResult
     from tests.support.net import free_port
 
     env = {**os.environ, "YUQING_HOME": str(tmp_path), "YUQING_DATABASE_URL": f"sqlite:///{tmp_path / 'y.db'}",
@@ -169,6 +171,14 @@ def test_the_dashboards_on_a_port_in_use_say_so_at_once_and_on_a_free_one_serve(
                 assert server.poll() is None and time.monotonic() < deadline, server.stderr.read() if server.stderr else ""
                 time.sleep(0.3)
         assert page.status_code == 200 and "舆情" in page.text
+        assert "尚无采集记录" in httpx.get(f"http://127.0.0.1:{port}/sources", timeout=5).text
+        assert not (tmp_path / "crawler").exists()  # (the dashboards made no crawler state)
+        at = datetime.now(UTC)  # a crawl of the same state directory, made meanwhile: its failure is shown
+        CrawlState(tmp_path / "crawler" / "state.db").finish_run("demo_news", RunResult(
+            started_at=at, finished_at=at, finish_reason="finished", parsed=0, new_items=0, errors=1, fetched_ok=0,
+            last_error="HTTP 503 (http://127.0.0.1:8700/news/)"), 5)
+        sources = httpx.get(f"http://127.0.0.1:{port}/sources", timeout=5).text
+        assert '<tr class="source-failing"><td>demo_news</td>' in sources and "HTTP 503" in sources
     finally:
         server.terminate()
         server.wait(timeout=30)

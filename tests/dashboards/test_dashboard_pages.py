@@ -25,6 +25,7 @@ from yuqing.es.indices import IndexLayout
 from yuqing.es.writer import BulkWriter, event_document, post_document
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)  # 20:00 in Asia/Shanghai
+REPO = Path(__file__).resolve().parents[2]
 
 
 def cut(text: str) -> str:
@@ -862,3 +863,86 @@ def test_a_replay_sandbox_is_shown_at_the_replays_end_until_something_real_is_re
         db.dispose()
         layout.delete_all(es_client)
         IndexLayout(index_prefix(env)).delete_all(es_client)
+
+
+def crawled(path: Path, runs: dict[str, list[tuple[datetime, bool, int]]], error: str = "HTTP 503") -> None:
+    """The crawler's state file after ``runs``: per source, (finished at, fetched, items found)."""
+    from crawler.state import CrawlState, RunResult
+    from yuqing.settings import load_config
+
+    intervals = {s.name: s.interval_minutes for s in load_config(REPO / "config").sources.sources}
+    state = CrawlState(path)
+    for source, results in runs.items():
+        for at, fetched, items in results:
+            state.finish_run(source, RunResult(
+                started_at=at - timedelta(seconds=20), finished_at=at, finish_reason="finished", parsed=items,
+                new_items=items, errors=0 if fetched else 2, fetched_ok=1 if fetched else 0,
+                last_error=None if fetched else error,
+                newest_item_at=at - timedelta(minutes=30) if items else None), intervals[source])
+    state.close()
+
+
+def sources_site(tmp_path: Path, state_file: Path) -> TestClient:
+    """The dashboards over the crawler's state file (Elasticsearch down: the page needs only that file)."""
+    from crawler.health import recorded_health
+    from yuqing.settings import load_config
+
+    config = load_config(REPO / "config")
+    down = Elasticsearch("http://127.0.0.1:9", request_timeout=1, max_retries=0)
+    url = f"sqlite:///{tmp_path / 'dash.db'}"
+    upgrade(url)
+    app = create_app(down, IndexLayout("yuqing-test-sources"), Database(url), cut, ManualClock(NOW),
+                     tz=config.settings.tz(), source_health=lambda now: recorded_health(config, now, state_file))
+    return TestClient(app)
+
+
+def test_the_sources_page_shows_each_source_worst_first_in_words_and_escapes_its_errors(tmp_path: Path) -> None:
+    """Nothing showed the press office which sources were collecting: a failed collection looked like a quiet day."""
+    state_file = tmp_path / "crawler" / "state.db"
+    hostile = "<script>alert(1)</script> HTTP 503 (http://news.a.gov.example/list?tel=13812345678)"
+    crawled(state_file, {
+        "demo_news": [(NOW - timedelta(hours=2), True, 4), (NOW - timedelta(minutes=2), False, 0)],  # failing
+        "demo_forum": [(NOW - timedelta(hours=1), True, 2), (NOW - timedelta(minutes=3), True, 0)],  # silent
+        "demo_weibo": [(NOW - timedelta(hours=1), True, 3)],  # overdue: crawled every minute, last an hour ago
+        "demo_rss": [(NOW - timedelta(minutes=1), True, 3)],  # ok
+    }, error=hostile)  # (demo_board never ran; demo_sitemap is disabled)
+    with sources_site(tmp_path, state_file) as client:
+        response = client.get("/sources")
+        assert response.status_code == 200
+        page = response.text
+        rows = re.findall(r'<tr class="source-(\w+)"><td>(\w+)</td>', page)
+        assert rows == [("failing", "demo_news"), ("silent", "demo_forum"), ("overdue", "demo_weibo"),
+                        ("never_run", "demo_board"), ("ok", "demo_rss"), ("disabled", "demo_sitemap")]
+        for words in ("抓取失败", "解析不到信息", "逾期未采集", "尚未采集", "正常", "已停用"):
+            assert words in page, words
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
+        assert "138****5678" in page and "13812345678" not in page
+        # in the configured zone: the last success of demo_news at 10:00 UTC, of demo_rss at 11:59 UTC
+        assert "自 2026-06-01 18:00 起" in page and "2026-06-01 19:59" in page
+        assert 'id="some-down"' in page and "采集中断" not in page
+        overview = client.get("/").text
+        assert '<a href="/sources" class="">数据源状态</a>' in overview
+        assert "2 个数据源无法采集（demo_news、demo_weibo）" in text_of(overview, "sources-down")
+
+
+def test_the_sources_page_says_when_collection_stopped_and_before_any_crawl_that_none_was_made(
+        tmp_path: Path) -> None:
+    state_file = tmp_path / "crawler" / "state.db"
+    with sources_site(tmp_path, state_file) as client:
+        page = client.get("/sources")
+        assert page.status_code == 200 and "尚无采集记录" in page.text
+        assert 'id="sources-down"' not in client.get("/").text
+    assert not state_file.exists(), "the dashboards made the crawler's state file"
+
+    enabled = ["demo_news", "demo_rss", "demo_board", "demo_forum", "demo_weibo"]
+    crawled(state_file, {name: [(NOW - timedelta(hours=1), True, 3), (NOW - timedelta(minutes=1), False, 0)]
+                         for name in enabled})
+    with sources_site(tmp_path, state_file) as client:
+        assert "采集中断：全部 5 个启用的数据源都无法采集" in text_of(client.get("/sources").text, "collection-stopped")
+        assert text_of(client.get("/").text, "sources-down").startswith("采集中断：全部 5 个启用的数据源都无法采集")
+
+    state_file.write_bytes(b"garbage\n")
+    with sources_site(tmp_path, state_file) as client:
+        page = client.get("/sources")
+        assert page.status_code == 200
+        assert f"the crawler&#39;s state file {state_file} cannot be used" in page.text and "move it aside" in page.text

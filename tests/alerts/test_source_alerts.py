@@ -1,0 +1,149 @@
+"""Sources that stop being collected are told to the press office, once per spell, by `yuqing run`'s health check:
+the flatline rule needs days of posts, so with every source unreachable the dashboards looked calm and nobody heard.
+
+The crawler's real state file (crawler.state) records the runs, crawler.health judges them, and the scheduler's job
+queues the alert in the real workflow database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from alerts.escalation import Escalator
+from alerts.scheduler import Runtime, job_specs, set_runtime, source_health_job
+from crawler.health import SourceHealth, source_health
+from crawler.state import CrawlState, RunResult
+from tests.alerts.casekit import MONDAY_9AM, notifications, prepare
+from yuqing.clock import ManualClock
+from yuqing.db.models import Notification
+from yuqing.db.session import Database
+from yuqing.settings import Config
+
+PERSONAL_URL = "http://news.a.gov.example/list?tel=13812345678"
+
+
+class Sources:
+    """The crawler's state file, written as the crawls of the shipped sources write it."""
+
+    def __init__(self, path: Path, config: Config, clock: ManualClock):
+        self.path, self.config, self.clock = path, config, clock
+        self.state = CrawlState(path)
+
+    def crawl(self, *, failing: set[str] = frozenset(), error: str = f"HTTP 503 ({PERSONAL_URL})") -> None:
+        """Every enabled source runs now (and the disabled one too, failing: it is still not judged)."""
+        at = self.clock.now()
+        for spec in self.config.sources.sources:
+            fails = spec.name in failing or not spec.enabled
+            result = RunResult(started_at=at - timedelta(seconds=30), finished_at=at, finish_reason="finished",
+                               parsed=0 if fails else 3, new_items=0 if fails else 3, errors=2 if fails else 0,
+                               fetched_ok=0 if fails else 1, last_error=error if fails else None)
+            self.state.finish_run(spec.name, result, spec.interval_minutes)
+
+    def health(self, now: datetime) -> list[SourceHealth]:
+        return source_health(self.config, now, self.path)
+
+    def every_five_minutes(self, times: int, failing: set[str]) -> None:
+        """The crawls and the health check of ``times`` five-minute periods."""
+        for _ in range(times):
+            self.clock.advance(timedelta(minutes=5))
+            self.crawl(failing=failing)
+            source_health_job()
+
+
+@pytest.fixture
+def sources(config: Config, tmp_path: Path) -> Sources:
+    return Sources(tmp_path / "crawler" / "state.db", config, ManualClock(MONDAY_9AM))
+
+
+@pytest.fixture
+def runtime(database: Database, config: Config, sources: Sources) -> Iterator[Runtime]:
+    prepare(database, config)
+    rt = Runtime(config, database, sources.clock, Escalator(config), source_health=sources.health)
+    set_runtime(rt)
+    yield rt
+    set_runtime(None)
+
+
+def told(database: Database) -> list[Notification]:
+    return [n for n in notifications(database) if n.payload.get("rule") in ("source_down", "collection_stopped")]
+
+
+def test_a_source_that_stops_working_is_told_once_a_spell_with_what_failed_and_what_to_do(
+        runtime: Runtime, config: Config, sources: Sources) -> None:
+    sources.crawl()  # 09:00: everything works
+    assert source_health_job() == "0 source(s) not collecting, 0 told"
+    sources.every_five_minutes(2, failing={"demo_news"})  # 09:05 failing, 09:10 seen for 5 minutes: not yet
+    assert told(runtime.database) == []
+    sources.every_five_minutes(4, failing={"demo_news"})  # 09:15 seen for 10 minutes (two intervals): told
+    alerts = told(runtime.database)
+    assert {(n.channel, n.recipient) for n in alerts} == {("slack", "#a-gov-office"), ("email", "office@a.gov.example")}
+    payload = alerts[0].payload
+    assert payload["title"] == "数据源无法采集：demo_news" and payload["sources"] == ["demo_news"]
+    summary = payload["summary"]
+    # since its last success, in the configured zone; the last error without the phone number in its URL
+    assert "- demo_news（新闻网站）：抓取失败，自 2026-03-02 09:00 起未能采集" in summary
+    assert "HTTP 503 (http://news.a.gov.example/list?tel=138****5678)" in summary and "13812345678" not in summary
+    assert "yuqing crawl --health" in summary and "采集中断" not in summary
+    assert payload["links"]["case"].endswith("/sources")
+    assert source_health_job() == "1 source(s) not collecting, 0 told"  # the next check knows it was told
+    # the healthy sources and the disabled one (whose runs fail) are not named
+    assert "demo_rss" not in summary and "demo_sitemap" not in summary
+
+    restarted = Runtime(config, Database(runtime.database.url), runtime.clock, Escalator(config),
+                        source_health=sources.health)  # a new `yuqing run`: nothing of the last one's memory
+    set_runtime(restarted)
+    try:
+        sources.every_five_minutes(3, failing={"demo_news"})
+    finally:
+        restarted.database.dispose()
+    assert len(told(runtime.database)) == 2, "the same spell, told again after a restart"
+
+    sources.every_five_minutes(1, failing=set())  # it works again: the spell is over
+    sources.every_five_minutes(4, failing={"demo_news"})  # and a new one begins, its own alert
+    again = [n.payload["summary"] for n in told(runtime.database)[2:]]
+    assert len(again) == 2 and all("自 2026-03-02 09:50 起未能采集" in s for s in again)
+
+
+def test_when_every_source_fails_the_press_office_is_told_once_that_collection_stopped(
+        runtime: Runtime, config: Config, sources: Sources) -> None:
+    sources.crawl()
+    enabled = sorted(s.name for s in config.sources.sources if s.enabled)
+    sources.every_five_minutes(6, failing=set(enabled))  # the network is down from 09:00 to 09:30
+    alerts = told(runtime.database)
+    assert len(alerts) == 2 and {n.channel for n in alerts} == {"slack", "email"}, [n.payload["title"] for n in alerts]
+    payload = alerts[0].payload
+    assert payload["title"] == f"数据采集中断：全部 {len(enabled)} 个数据源都无法采集"
+    assert payload["summary"].startswith(f"自 2026-03-02 09:00 起，全部 {len(enabled)} 个启用的数据源都没有采集到信息（采集中断）")
+    assert sorted(payload["sources"]) == enabled and "demo_sitemap" not in payload["summary"]
+    assert source_health_job() == f"collection stopped: none of the {len(enabled)} enabled sources collects; 0 told"
+
+
+def test_the_check_runs_with_the_crawls_and_reads_the_state_file_the_crawls_write(
+        config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from alerts.commands import _source_health
+
+    assert "sources" in {s.id for s in job_specs(config, crawl=True)}
+    assert "sources" not in {s.id for s in job_specs(config, crawl=False)}  # posts arrive some other way
+    monkeypatch.setenv("YUQING_HOME", str(tmp_path))
+    clock = ManualClock(MONDAY_9AM)
+    Sources(tmp_path / "crawler" / "state.db", config, clock).crawl(failing={"demo_news"})
+    health = {h.source: h.status for h in _source_health(config)(clock.now())}
+    assert health["demo_news"] == "failing" and health["demo_rss"] == "ok"
+
+
+def test_sources_that_fail_one_after_another_are_told_and_then_that_collection_stopped(
+        runtime: Runtime, config: Config, sources: Sources) -> None:
+    sources.crawl()
+    enabled = {s.name for s in config.sources.sources if s.enabled}
+    sources.every_five_minutes(3, failing={"demo_news"})  # told at 09:15
+    sources.every_five_minutes(1, failing=enabled)  # 09:20: the others fail too
+    assert [n.payload["rule"] for n in told(runtime.database)] == ["source_down"] * 2, "a blip is no stop yet"
+    sources.every_five_minutes(2, failing=enabled)  # 09:30: ten minutes of nothing from anywhere
+    stopped = [n.payload for n in told(runtime.database) if n.payload["rule"] == "collection_stopped"]
+    assert len(stopped) == 2 and set(stopped[0]["sources"]) == enabled
+    # since the last source that worked stopped; each source since its own last success
+    assert stopped[0]["summary"].startswith("自 2026-03-02 09:15 起，全部 5 个启用的数据源都没有采集到信息（采集中断）")
+    assert "- demo_news（新闻网站）：抓取失败，自 2026-03-02 09:00 起未能采集" in stopped[0]["summary"]
