@@ -158,6 +158,7 @@ class CaseView:
     reason: str = ""  # why this alert went out: the rule, a graver grade, growth, a reopening
     again: bool = False  # an alert about a case alerted before (it grew, or reopened)
     handed_over: bool = False  # a case handed to this unit from another (转办): new to it
+    operational: bool = False  # about the system itself (a source down, search unreachable): no case, no grade
     cases: list[CaseView] = field(default_factory=list)
     cases_total: int = 0  # a digest's cases, listed or not (it lists the most urgent 50)
 
@@ -169,7 +170,9 @@ class CaseView:
 
     @property
     def heading(self) -> str:
-        """The kind of message in words: 新舆情, 时限提醒, 升级（第2级）, 舆情摘要."""
+        """The kind of message in words: 新舆情, 运行告警, 时限提醒, 升级（第2级）, 舆情摘要."""
+        if self.operational:
+            return "运行告警"  # not 新舆情: nothing was said by the public
         if self.kind == "alert" and self.handed_over:
             return "转办"
         if self.kind == "alert" and self.again:
@@ -179,15 +182,24 @@ class CaseView:
 
     @property
     def grade_text(self) -> str:
+        """The grade in words; "" for an operational alert (未定级 there read as an incident not yet graded)."""
+        if self.operational:
+            return ""
         if not self.grade:
             return "未定级"
         return f"{self.grade}级（{self.colour}）" if self.colour else f"{self.grade}级"
+
+    @property
+    def grade_tag(self) -> str:
+        """``[III级（黄）] `` before a title; nothing for an operational alert."""
+        return f"[{self.grade_text}] " if self.grade_text else ""
 
 
 def read_payload(payload: dict[str, Any], now: datetime) -> CaseView:
     """Read a case (or digest) payload from the case side; ``now`` sets the deadline countdowns."""
     grade = str(payload.get("grade") or "").strip()
-    colour_name, emoji, _ = _GRADES.get(grade, ("", "⚪", ""))
+    operational = payload.get("operational") is True
+    colour_name, emoji, _ = _GRADES.get(grade, ("", "⚠️" if operational else "⚪", ""))
     colour = str(payload.get("grade_colour") or "").strip()
     colour = _COLOUR_NAMES.get(colour.lower(), colour) or colour_name
     risk = payload.get("risk")
@@ -215,6 +227,7 @@ def read_payload(payload: dict[str, Any], now: datetime) -> CaseView:
         reason=one_line(payload.get("reason") or "", 300),
         again=_count(payload.get("alert_seq")) > 0,
         handed_over=payload.get("handed_over") is True,
+        operational=operational,
         cases=(cases := [read_payload(c, now) for c in payload.get("cases") or [] if isinstance(c, dict)]),
         cases_total=max(len(cases), _count(payload.get("cases_total"))),
     )
@@ -317,7 +330,7 @@ def plain_text(payload: dict[str, Any], now: datetime) -> str:
         lines = [f"{view.heading}：{view.cases_total} 件"] + ([view.summary] if view.summary else [])
         lines += [f"- {_case_line(c)}" for c in view.cases] + ([view.unlisted] if view.unlisted else [])
         return "\n".join(lines)
-    lines = [f"【{view.heading}】[{view.grade_text}] {view.title}"]
+    lines = [f"【{view.heading}】{view.grade_tag}{view.title}"]
     if view.summary:
         lines += ["", view.summary, ""]
     lines += [f"{label}：{value}" for label, value in _facts(view)]
@@ -340,7 +353,7 @@ def _facts(view: CaseView) -> list[tuple[str, str]]:
 
 def _case_line(view: CaseView) -> str:
     nearest = min((d for d in view.deadlines if d.due and not d.met), key=lambda d: d.due or datetime.max, default=None)
-    parts = [f"#{view.case_id}" if view.case_id is not None else "", f"[{view.grade_text}]", view.title,
+    parts = [f"#{view.case_id}" if view.case_id is not None else "", view.grade_tag.strip(), view.title,
              view.unit_name, view.state, f"{nearest.kind} {nearest.countdown}" if nearest else ""]
     return " · ".join(p for p in parts if p)
 
@@ -353,10 +366,11 @@ def slack_message(payload: dict[str, Any], now: datetime) -> tuple[str, list[dic
     view = read_payload(payload, now)
     if view.kind == "digest":
         return _slack_digest(view)
-    text = f"{view.emoji} {view.heading}：[{view.grade_text}] {slack_text(view.title, 2900)}"
+    text = f"{view.emoji} {view.heading}：{slack_escape(view.grade_tag)}{slack_text(view.title, 2900)}"
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "emoji": True,
-                                    "text": shorten(f"{view.emoji} {view.heading} · {view.grade_text} · {view.title}",
+                                    "text": shorten(" · ".join(p for p in (f"{view.emoji} {view.heading}",
+                                                                                   view.grade_text, view.title) if p),
                                                     150)}},
     ]
     if view.summary:
@@ -489,12 +503,12 @@ def email_message(payload: dict[str, Any], now: datetime) -> tuple[str, str, str
         unlisted = f"<p>{html_escape(view.unlisted)}</p>" if view.unlisted else ""
         body = f"<h2>{html_escape(subject)}</h2>{summary}<ul>{rows}</ul>{unlisted}"
         return one_line(subject, 200), text, _html_page(subject, body)
-    subject = f"[舆情 {view.grade_text}] {view.heading}：{view.title}"
+    subject = f"[舆情{' ' + view.grade_text if view.grade_text else ''}] {view.heading}：{view.title}"
     if view.case_id is not None:
         subject += f"（案件 #{view.case_id}）"
     _, _, hex_colour = _GRADES.get(view.grade, ("", "", "#888888"))
     parts = [f'<h2 style="border-left:6px solid {hex_colour};padding-left:8px">'
-             f"{html_escape(view.heading)} · {html_escape(view.grade_text)} · {html_escape(view.title)}</h2>"]
+             + " · ".join(html_escape(p) for p in (view.heading, view.grade_text, view.title) if p) + "</h2>"]
     if view.summary:
         parts.append(f"<p>{html_escape(view.summary).replace(chr(10), '<br>')}</p>")
     facts = "".join(f"<tr><th align=left>{html_escape(k)}</th><td>{html_escape(v)}</td></tr>" for k, v in _facts(view))
@@ -534,7 +548,8 @@ def robot_markdown(payload: dict[str, Any], now: datetime, *, wecom: bool) -> tu
     grade = robot_escape(view.grade_text)
     if wecom:
         grade = f'<font color="{"warning" if view.grade in ("I", "II") else "comment"}">{grade}</font>'
-    lines = [f"### {view.emoji} {robot_escape(view.heading)} · {robot_escape(view.title)}", f"> 等级：{grade}"]
+    lines = [f"### {view.emoji} {robot_escape(view.heading)} · {robot_escape(view.title)}"]
+    lines += [f"> 等级：{grade}"] if view.grade_text else []
     lines += [f"> {label}：{robot_escape(value)}" for label, value in _facts(view) if label != "等级"]
     if view.summary:
         lines += ["", robot_escape(shorten(view.summary, 600))]

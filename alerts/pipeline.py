@@ -377,7 +377,7 @@ class Pipeline:
         """A silent source is an operational alert to the press office (the default receiver), not a case."""
         default = self.router.by_id[self.config.units.route.receiver or ""]
         last = match.details.get("last_fetched_at") or match.window_start.isoformat()
-        payload: dict[str, Any] = {"title": f"数据源静默: {match.key}", "summary": match.reason, "kind": "alert", "case_id": None,
+        payload: dict[str, Any] = {"title": f"数据源静默: {match.key}", "summary": match.reason, "kind": "alert", "operational": True, "case_id": None,
                    "state": None, "grade": None, "grade_colour": None, "risk": None, "topic": None, "region": None,
                    "unit": default.id, "unit_name": default.name, "joint_units": [], "deadlines": [], "factors": [],
                    "links": {"case": f"{self.config.settings.dashboard.public_url.rstrip('/')}/"},
@@ -392,7 +392,7 @@ class Pipeline:
         default = self.router.by_id[self.config.units.route.receiver or ""]
         local = since.astimezone(self.config.settings.tz())
         payload: dict[str, Any] = {
-            "title": "舆情检索服务中断", "kind": "alert", "case_id": None,
+            "title": "舆情检索服务中断", "kind": "alert", "operational": True, "case_id": None,
             "summary": f"Elasticsearch 自 {local:%Y-%m-%d %H:%M} 起无法连接：规则暂停，新的舆情不会被发现；"
                        "案件期限提醒和升级照常进行。请检查 Elasticsearch（yuqing es status）。",
             "state": None, "grade": None, "grade_colour": None, "risk": None, "topic": None, "region": None,

@@ -153,7 +153,7 @@ def _tell(session: Session, config: Config, router: Router, sources: list[Source
         summary = f"以下数据源已有一段时间没有采集到信息，来自这些来源的新舆情不会被发现：\n{lines}\n{WHAT_TO_DO}"
         key = "source-down:" + ";".join(f"{h.source}@{_since(h).isoformat()}" for h in sources)
     payload: dict[str, Any] = {
-        "title": title, "summary": summary, "kind": "alert", "case_id": None, "state": None, "grade": None,
+        "title": title, "summary": summary, "kind": "alert", "operational": True, "case_id": None, "state": None, "grade": None,
         "grade_colour": None, "risk": None, "topic": None, "region": None, "unit": default.id,
         "unit_name": default.name, "joint_units": [], "deadlines": [], "factors": [],
         "links": {"case": f"{config.settings.dashboard.public_url.rstrip('/')}/sources"}, "escalation_level": 0,

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from alerts.escalation import Escalator
+from alerts.messages import email_message, robot_markdown, slack_message
 from alerts.scheduler import Runtime, job_specs, set_runtime, source_health_job
 from crawler.health import SourceHealth, source_health
 from crawler.state import CrawlState, RunResult
@@ -119,6 +120,19 @@ def test_when_every_source_fails_the_press_office_is_told_once_that_collection_s
     assert payload["summary"].startswith(f"自 2026-03-02 09:00 起，全部 {len(enabled)} 个启用的数据源都没有采集到信息（采集中断）")
     assert sorted(payload["sources"]) == enabled and "demo_sitemap" not in payload["summary"]
     assert source_health_job() == f"collection stopped: none of the {len(enabled)} enabled sources collects; 0 told"
+
+    # Rendered as what it is, a fault of the system: not 新舆情 (something the public said) nor 未定级 (an incident
+    # waiting for its grade), on every channel.
+    now = runtime.clock.now()
+    subject, text, html = email_message(payload, now)
+    slack_text, blocks = slack_message(payload, now)
+    robot_title, robot_text = robot_markdown(payload, now, wecom=True)
+    assert subject == f"[舆情] 运行告警：数据采集中断：全部 {len(enabled)} 个数据源都无法采集"
+    assert text.startswith("【运行告警】数据采集中断") and slack_text.startswith("⚠️ 运行告警：数据采集中断")
+    assert blocks[0]["text"]["text"].startswith("⚠️ 运行告警 · 数据采集中断")
+    assert robot_title.startswith("运行告警：")
+    for rendered in (subject, text, html, slack_text, str(blocks), robot_text):
+        assert "新舆情" not in rendered and "未定级" not in rendered and "等级" not in rendered, rendered
 
 
 def test_the_check_runs_with_the_crawls_and_reads_the_state_file_the_crawls_write(
