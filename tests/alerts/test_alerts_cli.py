@@ -19,6 +19,7 @@ from elasticsearch import Elasticsearch
 from sqlalchemy import select, update
 
 from alerts.cases import open_or_update_case
+from crawler.demo_web import start_demo_web
 from tests.alerts.casekit import (
     MONDAY_9AM,
     REPO,
@@ -29,6 +30,7 @@ from tests.alerts.casekit import (
     prepare,
     shipped_config,
 )
+from tests.crawler.conftest import demo_sources
 from yuqing.cli import main
 from yuqing.clock import ManualClock
 from yuqing.contract import Grade, Post, Region
@@ -257,8 +259,8 @@ def test_config_check_names_open_cases_whose_unit_was_renamed(env: dict[str, str
     assert "yuqing cases reassign CASE --unit U" in out
 
 
-def _start_run(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "yuqing.cli", "run", "--no-crawl", "--tick-seconds", "1",
+def _start_run(env: dict[str, str], log: Path, *, crawl: bool = False) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "yuqing.cli", "run", *([] if crawl else ["--no-crawl"]), "--tick-seconds", "1",
                "--evaluate-seconds", "3600", "--outbox-seconds", "1"]
     return subprocess.Popen(command, env={**os.environ, **env}, stdout=log.open("ab"), stderr=subprocess.STDOUT,
                             cwd=REPO, start_new_session=True)
@@ -323,6 +325,37 @@ def test_a_second_service_on_the_same_state_directory_is_refused(env: dict[str, 
         process.wait(60)
     assert second.returncode == 1 and f"another `yuqing run` (pid {process.pid}) is already running" in second.stderr
     assert "yuqing is running" not in second.stdout
+
+
+@pytest.mark.timeout(300)
+def test_sigterm_during_a_crawl_stops_the_service(env: dict[str, str], database: Database, tmp_path: Path) -> None:
+    """The crawl job waited without end for a crawl the stopped reactor would never finish: after SIGTERM during a
+    crawl, `yuqing run` stayed alive until a kill -9 (an operator review)."""
+    web = start_demo_web(port=0, delay_s=20)  # each page takes 20 s: the crawl is under way when SIGTERM comes
+    try:
+        weibo = next(s for s in demo_sources(web.url) if s["name"] == "demo_weibo")
+        Path(env["YUQING_CONFIG_DIR"], "sources.yaml").write_text(  # the only source, crawled 3 s after the start
+            yaml.safe_dump({"version": 1, "sources": [{**weibo, "interval_minutes": 0.05}]}, allow_unicode=True),
+            encoding="utf-8")
+        log = tmp_path / "run.log"
+        process = _start_run(env, log, crawl=True)
+        try:
+            _wait(lambda: "Spider opened" in log.read_text(errors="replace"), 120, log)
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(60)  # a bound against a hang, not a speed to meet
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"`yuqing run` still running 60 s after SIGTERM; it said:\n"
+                            f"{log.read_text(errors='replace')[-3000:]}")
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(30)
+    finally:
+        web.stop()
+    said = log.read_text(errors="replace")
+    assert "crawl of demo_weibo left unfinished: the service is stopping" in said
+    assert "Traceback" not in said
 
 
 def test_a_case_opened_by_hand_on_a_fresh_database(env: dict[str, str]) -> None:
