@@ -902,8 +902,8 @@ def replay_command(posts_path: Path, speed: float, start_text: str | None, evalu
     if len(notes) > 20:
         click.echo(f"note: {len(notes) - 20} more repeated id(s)", err=True)
     start = parse_when(start_text, datetime.now(tz), "--start") if start_text else posts[0].timestamp()
-    if start > posts[-1].timestamp():
-        click.echo(f"note: --start {start_text} is after the last post ({posts[-1].timestamp():%Y-%m-%d %H:%M}); "
+    if start > (last := posts[-1].timestamp()):
+        click.echo(f"note: --start {start_text} is after the last post ({last.astimezone(tz):%Y-%m-%d %H:%M}); "
                    "every post is fed at the start", err=True)
     database = _database(config)
     es, layout = _elasticsearch(config, start_local=True)

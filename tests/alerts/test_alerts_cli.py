@@ -402,6 +402,20 @@ def test_replay_checks_its_arguments_before_reset_empties_anything(env: dict[str
     assert code == 1 and "posts.jsonl:1: not UTF-8 text" in out
 
 
+def test_a_start_after_the_last_post_names_that_posts_time_in_the_configured_zone(env: dict[str, str],
+                                                                                 es_node: str, tmp_path: Path) -> None:
+    """The note gave the last post's time as its file wrote it (UTC here) beside a --start read in the zone."""
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text(json.dumps({"id": "p1", "text": "A市图书馆周末举办读书分享会", "published_at":
+                                 "2026-03-02T01:00:00+00:00"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    try:
+        code, out = yuqing(env, "replay", "--posts", str(posts), "--start", "2026-03-03 09:00", "--speed", "1e9")
+    finally:
+        IndexLayout(f"{index_prefix(env)}-sandbox-replay").delete_all(Elasticsearch(es_node))
+    assert code == 0, out
+    assert "note: --start 2026-03-03 09:00 is after the last post (2026-03-02 09:00)" in out
+
+
 def test_rule_history_needs_since_before_until(env: dict[str, str]) -> None:
     code, out = yuqing(env, "rules", "test", "graded_event", "--since", "2026-12-31", "--until", "2026-01-01")
     assert code == 2 and "is not before --until" in out
