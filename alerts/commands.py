@@ -684,24 +684,12 @@ def cases_reopen(case_id: int, actor: str, reason: str) -> None:
         raise click.ClickException(str(exc)) from exc
 
 
-class _ZoneFormatter(logging.Formatter):
-    """Log times in the configured zone with its offset, as the scheduler's own "next run at … CST" is."""
-
-    def __init__(self, fmt: str, tz: Any):
-        super().__init__(fmt)
-        self.tz = tz
-
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 (logging's name)
-        from datetime import datetime
-
-        return datetime.fromtimestamp(record.created, self.tz).isoformat(timespec="seconds")
-
-
 def _log_in_zone(tz: Any) -> None:
     """`yuqing run`'s log: times in settings.yaml's zone (they were UTC beside the scheduler's local times), and
     not apscheduler's two lines per job run (every 5 s: half of a quiet minute's log)."""
-    for handler in logging.getLogger().handlers:
-        handler.setFormatter(_ZoneFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", tz))
+    from yuqing.logs import log_in_zone
+
+    log_in_zone(tz)
     logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
 
 
@@ -1041,8 +1029,9 @@ def run_command(tick_seconds: float, evaluate_seconds: float, outbox_seconds: fl
     from alerts.outbox import OutboxWorker
     from alerts.scheduler import Runtime, job_specs, make_scheduler, set_runtime, start
     from yuqing.clock import SystemClock
+    from yuqing.logs import FORMAT
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format=FORMAT)  # (times in the configured zone once it is read)
     # One INFO line per Elasticsearch request buried the workflow's own log; its warnings and errors still show.
     logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)
     from crawler.runner import quiet_network_tracebacks
