@@ -687,24 +687,12 @@ def cases_reopen(case_id: int, actor: str, reason: str) -> None:
         raise click.ClickException(str(exc)) from exc
 
 
-class _ZoneFormatter(logging.Formatter):
-    """Log times in the configured zone with its offset, as the scheduler's own "next run at … CST" is."""
-
-    def __init__(self, fmt: str, tz: Any):
-        super().__init__(fmt)
-        self.tz = tz
-
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 (logging's name)
-        from datetime import datetime
-
-        return datetime.fromtimestamp(record.created, self.tz).isoformat(timespec="seconds")
-
-
 def _log_in_zone(tz: Any) -> None:
     """`yuqing run`'s log: times in settings.yaml's zone (they were UTC beside the scheduler's local times), and
     not apscheduler's two lines per job run (every 5 s: half of a quiet minute's log)."""
-    for handler in logging.getLogger().handlers:
-        handler.setFormatter(_ZoneFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", tz))
+    from yuqing.logs import log_in_zone
+
+    log_in_zone(tz)
     logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
 
 
@@ -905,8 +893,8 @@ def replay_command(posts_path: Path, speed: float, start_text: str | None, evalu
     if len(notes) > 20:
         click.echo(f"note: {len(notes) - 20} more repeated id(s)", err=True)
     start = parse_when(start_text, datetime.now(tz), "--start") if start_text else posts[0].timestamp()
-    if start > posts[-1].timestamp():
-        click.echo(f"note: --start {start_text} is after the last post ({posts[-1].timestamp():%Y-%m-%d %H:%M}); "
+    if start > (last := posts[-1].timestamp()):
+        click.echo(f"note: --start {start_text} is after the last post ({last.astimezone(tz):%Y-%m-%d %H:%M}); "
                    "every post is fed at the start", err=True)
     database = _database(config)
     es, layout = _elasticsearch(config, start_local=True)
@@ -1053,8 +1041,9 @@ def run_command(tick_seconds: float, evaluate_seconds: float, outbox_seconds: fl
     from alerts.outbox import OutboxWorker
     from alerts.scheduler import Runtime, job_specs, make_scheduler, set_runtime, start
     from yuqing.clock import SystemClock
+    from yuqing.logs import FORMAT
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format=FORMAT)  # (times in the configured zone once it is read)
     # One INFO line per Elasticsearch request buried the workflow's own log; its warnings and errors still show.
     logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)
     from crawler.runner import quiet_network_tracebacks

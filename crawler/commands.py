@@ -148,15 +148,15 @@ def _print_health(config, as_json: bool) -> None:  # type: ignore[no-untyped-def
     if as_json:
         click.echo(json.dumps([h.to_dict() for h in health], ensure_ascii=False))
         return
-    tz = config.settings.tz()  # the times are stored in UTC; shown in the configured zone, like every other view
+    click.echo(f"times in {config.settings.timezone}")
     for h in health:
-        last = h.last_run_finished.astimezone(tz).strftime("%Y-%m-%d %H:%M") if h.last_run_finished else "never"
+        last = f"{h.last_run_finished:%Y-%m-%d %H:%M}" if h.last_run_finished else "never"
         click.echo(
             f"{h.source:20} {h.status:9} last run {last:16} items {h.items_total:6} "
             f"errors(last run) {h.errors_last_run}"
         )
         for event in h.open_events:
-            click.echo(f"    {event.kind} since {event.at.astimezone(tz):%Y-%m-%d %H:%M}: {event.detail}")
+            click.echo(f"    {event.kind} since {event.at:%Y-%m-%d %H:%M}: {event.detail}")
 
 
 @click.command("demo-web")

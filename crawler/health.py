@@ -8,7 +8,7 @@ crawler's state database when a run ends; ``source_health()`` reads them back wi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -78,15 +78,22 @@ class SourceHealth:
 def source_health(
     config: Config | None = None, now: datetime | None = None, state_path: Path | None = None
 ) -> list[SourceHealth]:
-    """The health of every configured source, worst first."""
+    """The health of every configured source, worst first; times in the configured zone (stored in UTC), as every
+    other view shows them."""
     config = config or load_config()
-    now = now or datetime.now(config.settings.tz())
+    tz = config.settings.tz()
+    now = now or datetime.now(tz)
+
+    def local(value: datetime | None) -> datetime | None:
+        return value.astimezone(tz) if value else None
+
     store = CrawlState(state_path)
     try:
         out = []
         for spec in config.sources.sources:
             state = store.source_state(spec.name)
-            events = store.events(spec.name, open_only=True)
+            events = [replace(e, at=e.at.astimezone(tz), resolved_at=local(e.resolved_at))
+                      for e in store.events(spec.name, open_only=True)]
             if not spec.enabled:
                 status = "disabled"
             elif state is None or state.last_run_finished is None:
@@ -107,9 +114,9 @@ def source_health(
                     status=status,
                     interval_minutes=spec.interval_minutes,
                     open_events=events,
-                    last_run_finished=state.last_run_finished if state else None,
-                    last_ok_at=state.last_ok_at if state else None,
-                    last_item_at=state.last_item_at if state else None,
+                    last_run_finished=local(state.last_run_finished) if state else None,
+                    last_ok_at=local(state.last_ok_at) if state else None,
+                    last_item_at=local(state.last_item_at) if state else None,
                     items_total=state.items_total if state else 0,
                     items_last_run=state.items_last_run if state else 0,
                     errors_last_run=state.errors_last_run if state else 0,

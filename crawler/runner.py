@@ -28,6 +28,7 @@ from crawler.pipelines import (
     SPOOLED,
 )
 from crawler.spiders.base import ERRORS, FILTERED, FOUND, SEEN_BEFORE, SKIPPED
+from yuqing.logs import log_in_zone
 from yuqing.settings import Config
 
 
@@ -160,6 +161,10 @@ def run_crawls(
     The Twisted reactor cannot be restarted: call this once per process.
     """
     settings = project_settings(overrides)
+    # The log of `yuqing run`, not Scrapy's handler (the machine's time without a zone, in another layout); Scrapy's
+    # LOG_LEVEL and LOG_FILE still apply.
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    log_in_zone(config.settings.tz(), settings.get("LOG_LEVEL"), settings.get("LOG_FILE"))
     # The reactor Scrapy asks for must be installed before anything imports twisted.internet.reactor.
     install_reactor(settings["TWISTED_REACTOR"], settings["ASYNCIO_EVENT_LOOP"])
     process = CrawlerProcess(settings)

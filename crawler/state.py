@@ -96,6 +96,12 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def _shown_at(value: datetime | None, now: datetime) -> str:
+    """A time in a health event's text, in the zone of the run's clock (the configured one): it read UTC beside the
+    local times `crawl --health` shows."""
+    return f"{value.astimezone(now.tzinfo):%Y-%m-%d %H:%M}" if value else "never"
+
+
 @dataclass(frozen=True)
 class SeenEntry:
     key_fp: str
@@ -349,7 +355,7 @@ class CrawlState:
                 detail = (
                     f"{result.errors} error(s), {result.fetched_ok} page(s) fetched; last error: "
                     f"{result.last_error or 'none recorded'}; last success: "
-                    f"{since.isoformat() if since else 'never'}"
+                    f"{_shown_at(since, now)}"
                 )
                 opened += self._open_event(source, "failing", detail, now)
         if yielded:
@@ -359,7 +365,7 @@ class CrawlState:
             if overdue_since(since, now, interval_minutes):
                 detail = (
                     f"the pages were fetched but no item was found on them; last item found: "
-                    f"{since.isoformat() if since else 'never'} (a changed page layout or selector?)"
+                    f"{_shown_at(since, now)} (a changed page layout or selector?)"
                 )
                 opened += self._open_event(source, "silent", detail, now)
         return opened

@@ -19,6 +19,7 @@ from elasticsearch import Elasticsearch
 from sqlalchemy import select, update
 
 from alerts.cases import open_or_update_case
+from crawler.demo_web import start_demo_web
 from tests.alerts.casekit import (
     MONDAY_9AM,
     REPO,
@@ -29,6 +30,7 @@ from tests.alerts.casekit import (
     prepare,
     shipped_config,
 )
+from tests.crawler.conftest import demo_sources
 from yuqing.cli import main
 from yuqing.clock import ManualClock
 from yuqing.contract import Grade, Post, Region
@@ -257,8 +259,8 @@ def test_config_check_names_open_cases_whose_unit_was_renamed(env: dict[str, str
     assert "yuqing cases reassign CASE --unit U" in out
 
 
-def _start_run(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "yuqing.cli", "run", "--no-crawl", "--tick-seconds", "1",
+def _start_run(env: dict[str, str], log: Path, *, crawl: bool = False) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "yuqing.cli", "run", *([] if crawl else ["--no-crawl"]), "--tick-seconds", "1",
                "--evaluate-seconds", "3600", "--outbox-seconds", "1"]
     return subprocess.Popen(command, env={**os.environ, **env}, stdout=log.open("ab"), stderr=subprocess.STDOUT,
                             cwd=REPO, start_new_session=True)
@@ -325,6 +327,37 @@ def test_a_second_service_on_the_same_state_directory_is_refused(env: dict[str, 
     assert "yuqing is running" not in second.stdout
 
 
+@pytest.mark.timeout(300)
+def test_sigterm_during_a_crawl_stops_the_service(env: dict[str, str], database: Database, tmp_path: Path) -> None:
+    """The crawl job waited without end for a crawl the stopped reactor would never finish: after SIGTERM during a
+    crawl, `yuqing run` stayed alive until a kill -9 (an operator review)."""
+    web = start_demo_web(port=0, delay_s=20)  # each page takes 20 s: the crawl is under way when SIGTERM comes
+    try:
+        weibo = next(s for s in demo_sources(web.url) if s["name"] == "demo_weibo")
+        Path(env["YUQING_CONFIG_DIR"], "sources.yaml").write_text(  # the only source, crawled 3 s after the start
+            yaml.safe_dump({"version": 1, "sources": [{**weibo, "interval_minutes": 0.05}]}, allow_unicode=True),
+            encoding="utf-8")
+        log = tmp_path / "run.log"
+        process = _start_run(env, log, crawl=True)
+        try:
+            _wait(lambda: "Spider opened" in log.read_text(errors="replace"), 120, log)
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(60)  # a bound against a hang, not a speed to meet
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"`yuqing run` still running 60 s after SIGTERM; it said:\n"
+                            f"{log.read_text(errors='replace')[-3000:]}")
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(30)
+    finally:
+        web.stop()
+    said = log.read_text(errors="replace")
+    assert "crawl of demo_weibo left unfinished: the service is stopping" in said
+    assert "Traceback" not in said
+
+
 def test_a_case_opened_by_hand_on_a_fresh_database(env: dict[str, str]) -> None:
     upgrade(env["YUQING_DATABASE_URL"])  # no pipeline has run: the units table is empty
     args = ["cases", "open", "--title", "学校食堂问题", "--topic", "就学", "--region", "湖南省A市A3区",
@@ -367,6 +400,20 @@ def test_replay_checks_its_arguments_before_reset_empties_anything(env: dict[str
     posts.write_bytes(b'{"id": "p1", "text": "\xff\xfe", "published_at": "2026-03-02T09:00:00+08:00"}\n')
     code, out = yuqing(env, "replay", "--posts", str(posts))
     assert code == 1 and "posts.jsonl:1: not UTF-8 text" in out
+
+
+def test_a_start_after_the_last_post_names_that_posts_time_in_the_configured_zone(env: dict[str, str],
+                                                                                 es_node: str, tmp_path: Path) -> None:
+    """The note gave the last post's time as its file wrote it (UTC here) beside a --start read in the zone."""
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text(json.dumps({"id": "p1", "text": "A市图书馆周末举办读书分享会", "published_at":
+                                 "2026-03-02T01:00:00+00:00"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    try:
+        code, out = yuqing(env, "replay", "--posts", str(posts), "--start", "2026-03-03 09:00", "--speed", "1e9")
+    finally:
+        IndexLayout(f"{index_prefix(env)}-sandbox-replay").delete_all(Elasticsearch(es_node))
+    assert code == 0, out
+    assert "note: --start 2026-03-03 09:00 is after the last post (2026-03-02 09:00)" in out
 
 
 def test_rule_history_needs_since_before_until(env: dict[str, str]) -> None:

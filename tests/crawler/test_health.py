@@ -8,6 +8,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -98,9 +99,33 @@ def test_crawls_of_a_dead_and_an_empty_source_are_reported_unhealthy(
     text = subprocess.run([sys.executable, "-m", "yuqing.cli", "crawl", "--health"], cwd=REPO, env=crawl_env.env(),
                           capture_output=True, text=True, timeout=60).stdout
     finished = health["demo_news"].last_run_finished
-    assert finished is not None
-    local = finished.astimezone(config.settings.tz())  # shown in the configured zone (it was UTC)
-    assert f"last run {local:%Y-%m-%d %H:%M}" in text and local.utcoffset() != finished.utcoffset()
+    assert finished is not None and finished.tzinfo == config.settings.tz()  # stored in UTC, shown in the zone
+    assert f"last run {finished:%Y-%m-%d %H:%M}" in text
+
+
+def test_health_shows_its_times_in_the_configured_zone_and_says_which(tmp_path: Path) -> None:
+    """`crawl --health --json` and a health event's text ("last success: …") gave UTC beside the local times of
+    every other view, and the text output did not say which zone its times were in."""
+    from click.testing import CliRunner
+
+    from yuqing.cli import main
+
+    zone = ZoneInfo("Asia/Shanghai")  # config/settings.yaml's timezone
+    state = CrawlState(tmp_path / "crawler" / "state.db")
+    state.finish_run("demo_news", run(T0.astimezone(zone)), interval_minutes=5)
+    state.finish_run("demo_news", run((T0 + timedelta(minutes=10)).astimezone(zone), 0, 3, 0), interval_minutes=5)
+    state.close()
+    env = {"YUQING_HOME": str(tmp_path)}
+    text = CliRunner().invoke(main, ["crawl", "--health"], env=env)
+    assert text.exit_code == 0, text.output
+    assert text.output.startswith("times in Asia/Shanghai\n")
+    assert "failing   last run 2026-05-12 16:10" in text.output  # T0 + 10 min 30 s is 08:10 UTC
+    assert "failing since 2026-05-12 16:10: 3 error(s)" in text.output
+    assert "last success: 2026-05-12 16:00" in text.output
+    shown = CliRunner().invoke(main, ["crawl", "--health", "--json"], env=env)
+    news = next(h for h in json.loads(shown.output) if h["source"] == "demo_news")
+    assert news["last_run_finished"] == news["open_events"][0]["at"] == "2026-05-12T16:10:30+08:00"
+    assert news["last_ok_at"] == "2026-05-12T16:00:30+08:00"
 
 
 def test_a_state_file_that_is_no_database_is_named_with_the_way_on(tmp_path: Path) -> None:
