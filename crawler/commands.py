@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from yuqing.paths import output_file_problem
 from yuqing.settings import ConfigError, load_config
 
 
@@ -91,6 +92,10 @@ def crawl_command(
             raise click.BadParameter(str(exc.args[0]), param_hint="SOURCE") from None
     settings = _settings_pairs(overrides)
     settings["LOG_LEVEL"] = log_level
+    log_file = settings.get("LOG_FILE")
+    problem = output_file_problem(Path(str(log_file))) if log_file else None
+    if problem:  # (said before crawling: Scrapy's handler failed with a traceback once the crawl had begun)
+        raise click.BadParameter(f"LOG_FILE={log_file}: {problem}", param_hint="-s")
     if distributed:
         settings["YUQING_DISTRIBUTED"] = "1"
         if redis_url:

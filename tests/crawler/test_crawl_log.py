@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from crawler.demo_web import DemoWeb
-from tests.crawler.conftest import CrawlEnv, demo_sources
+from tests.crawler.conftest import REPO, CrawlEnv, demo_sources
 
 pytestmark = pytest.mark.es
 
@@ -36,3 +37,13 @@ def test_the_crawl_logs_in_the_services_format_with_times_in_the_configured_zone
         lines[said] = datetime.fromisoformat(found.group(1))
     for at in lines.values():
         assert at.utcoffset() == timedelta(hours=8) and before <= at <= after, lines
+
+
+def test_a_log_file_in_a_missing_directory_is_refused_before_the_crawl(crawl_env: CrawlEnv) -> None:
+    """Scrapy's handler failed with a traceback once the crawl had begun."""
+    missing = crawl_env.config_dir.parent / "no-such-dir" / "crawl.log"
+    done = subprocess.run(crawl_env.command("demo_news", settings={"LOG_FILE": missing}), cwd=REPO,
+                          env=crawl_env.env(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert f"LOG_FILE={missing}: the directory {missing.parent} does not exist; create it first" in done.stderr
+    assert not missing.parent.exists()
