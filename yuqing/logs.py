@@ -34,3 +34,5 @@ def log_in_zone(tz: tzinfo, level: int | str | None = None, filename: str | Path
         handler.setFormatter(ZoneFormatter(tz))
         if level is not None:
             handler.setLevel(level)
+    if level not in ("DEBUG", logging.DEBUG):  # one INFO line per Elasticsearch request buries the crawl's own log
+        logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)
