@@ -8,6 +8,7 @@ import io
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -174,6 +175,34 @@ def test_the_overview_counts_every_event_not_the_first_page(site) -> None:
     assert page.count("首批信息即出现伤亡/儿童线索") == 3
     data = client.get("/api/overview").json()
     assert data["events_total"] == 25 and data["emerging_total"] == 3 and len(data["events"]) == 20
+
+
+def test_the_overview_says_which_floor_lifted_a_grade_above_its_score(
+        es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
+    """A review: the demo's scaffold collapse showed "III 黄" beside "风险分 30.9 (< 35) → IV级 (蓝)；伤亡…；规模…": only
+    the first three reasons were shown, and the casualty floor that set III was cut off."""
+    from analysis.grading import apply_grading
+    from yuqing.settings import load_config
+
+    collapse = apply_grading(Event(
+        id="evt-collapse", title="A5区一在建工地脚手架坍塌 造成2死3伤", first_seen=NOW - timedelta(hours=3),
+        last_seen=NOW - timedelta(hours=1), topic="安全生产", volume=8, unique_stories=6, velocity=1.0,
+        sentiment_mix={"negative": 3, "neutral": 5}, media_tiers={"local": 3, "self-media": 5},
+        severity_cues=["deaths:2", "injured:3", "trapped:5", "collapse"]), load_config().policy.grading)
+    assert collapse.grade == Grade.III and collapse.grade_reasons[0].endswith("→ IV级 (蓝)")
+    writer = BulkWriter(es_client, es_layout.events, tmp_path / "spool", refresh=True)
+    writer.add(event_document(collapse, cut))
+    writer.flush()
+    url = f"sqlite:///{tmp_path / 'floor.db'}"
+    upgrade(url)
+    db = Database(url)
+    with TestClient(create_app(es_client, es_layout, db, cut, ManualClock(NOW))) as client:
+        row = client.get("/?hours=24").text.split('id="events"')[1].split("</tr>")[1]
+    db.dispose()
+    assert "III 黄" in row
+    reasons = unescape(re.findall(r'<td class="muted">(.*?)</td>', row)[0]).split("；")
+    assert reasons[0] == collapse.grade_reasons[0] and len(reasons) == 5
+    assert reasons[-2:] == ["伤亡: 2人死亡、3人受伤、5人被困 → 至少III级（定级底线）", "最终 III级 (黄)"]
 
 
 def test_an_empty_window_says_when_the_latest_post_came_and_links_a_wider_one(site) -> None:
