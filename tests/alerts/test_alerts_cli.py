@@ -154,6 +154,9 @@ def test_route_explain_prints_the_path_through_the_tree(env: dict[str, str], dat
     # --region as `cases open` takes it (it was refused), and a district no unit sits in is said (it passed unsaid)
     code, out = yuqing(env, "route", "test", "--topic", "就学", "--region", "湖南省A市A3区")
     assert code == 0 and "→ 责任单位 a3-edu" in out and "warning" not in out
+    # the configuration tool names the route that informs a joint unit (the case page leaves the path out)
+    code, out = yuqing(env, "route", "test", "--topic", "就学", "--region", "湖南省A市A3区", "--text", "食堂")
+    assert "+ 联动单位 a-market：route.routes[0].routes[0] 同时通知行业主管部门 市场监督管理局" in out
     code, out = yuqing(env, "route", "test", "--topic", "就学", "--district", "A9区")
     assert code == 0 and "warning: --district 'A9区'" in out and "若是笔误请更正" in out and "→ 责任单位 a-edu" in out
     code, out = yuqing(env, "route", "explain", "999")

@@ -166,6 +166,33 @@ def test_identifiers_are_shown_in_words(site) -> None:
     assert "负面" in search and ">negative<" not in search
 
 
+def test_the_case_page_explains_the_routing_with_unit_names_and_no_configuration_paths(
+        es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
+    """A review: the demo's school canteen case said 分派依据 "路由树根（默认接收单位 a-gov-office）" and "+ 联动单位
+    A市市场监督管理局：route.routes[0].routes[0] 同时通知…" — a unit id and a YAML path where the page names units.
+    (``yuqing route`` keeps the paths: it is the tool for editing units.yaml.)"""
+    from alerts.cases import open_or_update_case
+    from tests.alerts.casekit import MONDAY_9AM, make_event, prepare, shipped_config
+
+    config = shipped_config()
+    url = f"sqlite:///{tmp_path / 'route.db'}"
+    upgrade(url)
+    db = Database(url)
+    prepare(db, config)
+    with db.transaction() as session:
+        case_id = open_or_update_case(session, make_event(title="A3区第二实验小学食堂卫生问题谁来管？",
+                                                          keywords=("食堂", "学生")),
+                                      "graded_event", config, ManualClock(MONDAY_9AM)).case.id
+    names = {u.id: u.name for u in config.units.units}
+    with TestClient(create_app(es_client, es_layout, db, cut, ManualClock(MONDAY_9AM), names)) as client:
+        routing = client.get(f"/cases/{case_id}").text.split('id="routing"')[1].split("</ul>")[0]
+    db.dispose()
+    assert "路由：路由树根（默认接收单位 A市人民政府办公室）" in routing
+    assert "→ 责任单位 A3区教育局：A3区的 教育局（属地管理：由本区单位负责）" in routing
+    assert "+ 联动单位 A市市场监督管理局：同时通知行业主管部门 市场监督管理局（also_kinds）" in routing
+    assert "route." not in routing and not any(unit_id in routing for unit_id in names)
+
+
 def test_the_overview_counts_every_event_not_the_first_page(site) -> None:
     client, _ = site
     page = client.get("/").text
