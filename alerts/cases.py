@@ -464,7 +464,8 @@ def _follow_route(session: Session, case: Case, labels: CaseLabels, router: Rout
         told = {str(n.payload["recipient_unit"]) for n in sent}
     elif spread and had and decision.unit_id != case.unit_id:
         record(session, case, at=now, actor=SYSTEM, action="spread",
-               reason=f"事态蔓延至{'、'.join(spread)}；路由现指向 {decision.unit_id}，案件仍由 {case.unit_id} 承办"
+               reason=f"事态蔓延至{'、'.join(spread)}；路由现指向{_unit_name(router.by_id, decision.unit_id)}，"
+                      f"案件仍由{_unit_name(router.by_id, case.unit_id)}承办"
                       + ("（已人工转办）" if handed_by_person else "（已回应或已结案，再次扩大时上提）"
                          if case.state not in UNANSWERED and decision.unit_id in above else ""),
                details={"districts": case.districts, "route_unit": decision.unit_id})

@@ -735,7 +735,9 @@ def notification_dict(n: Any, config: Config) -> dict[str, Any]:
 @click.option("--case", "case_id", type=ROW_ID, default=None, help="Only this case's notifications.")
 @click.option("--kind", type=click.Choice(["alert", "reminder", "escalation", "digest"]), default=None)
 @click.option("--status", type=click.Choice(["pending", "sending", "retrying", "sent", RECORDED, "failed"]),
-              default=None, help="sent: delivered; recorded: kept in the local file only (no channel secret set).")
+              default=None, help="pending: not sent yet; sending: being sent; retrying: an attempt failed, tried "
+                                 "again later; sent: delivered; recorded: kept in the local file only (no channel "
+                                 "secret set); failed: given up.")
 def notifications_list(as_json: bool, case_id: int | None, kind: str | None, status: str | None) -> None:
     """Every notification: case, kind, channel, recipient, scheduled time, status, and when it was sent, when it is
     tried next, or that it was given up (with the last error of one waiting to be retried or given up)."""
@@ -804,21 +806,31 @@ def _send_due(config: Config, database: Any) -> None:
 @notifications_group.command("retry")
 @click.argument("ids", nargs=-1, type=ROW_ID)
 def notifications_retry(ids: tuple[int, ...]) -> None:
-    """Send failed or waiting notifications again, now, with fresh attempts — after fixing what stopped them
-    (a Slack token, a channel name, an SMTP password). IDS: the notifications' ids (`yuqing notifications list`
-    shows them); none: every failed or waiting one."""
+    """Send `failed` and `retrying` notifications again, now, with fresh attempts — after fixing what stopped them
+    (a Slack token, a channel name, an SMTP password); `pending` ones a paused channel holds back go too. IDS: the
+    notifications' ids (`yuqing notifications list --status failed` shows them); none: every such one."""
     from alerts.outbox import requeue
     from yuqing.clock import SystemClock
+    from yuqing.db.models import Notification
 
     config = _config()
     database = _database(config)  # (a periodic job: a fresh install has nothing to send)
+    given = list(dict.fromkeys(ids))
     with database.transaction() as session:
-        count = requeue(session, list(ids) if ids else None, at=SystemClock(config.settings.tz()).now())
-    if ids and count < len(ids):
-        click.echo(f"{len(ids) - count} of the given notification(s) are neither failed nor waiting to be retried "
-                   "(sent, pending or unknown ids); left alone", err=True)
-    click.echo(f"{count} notification(s) due again")
-    if count:  # it said it sends them, and only queued them (a review, 2026-11-27)
+        found = {n.id: n for n in session.scalars(select(Notification).where(Notification.id.in_(given)))}
+        unknown = [i for i in given if i not in found]
+        if unknown:  # (it said "left alone" of a mistyped id, and exited 0)
+            raise click.ClickException(
+                f"no notification {', '.join(f'#{i}' for i in unknown)} in this outbox, so nothing was sent again; "
+                "`yuqing notifications list` shows the ids (`--status failed` or `--status retrying`: the ones "
+                "retry sends)")
+        queued = requeue(session, given or None, at=SystemClock(config.settings.tz()).now())
+        left = {i: _shown_status(found[i]) for i in given if i not in queued}
+    if left:
+        click.echo(f"left alone, neither failed nor retrying: {', '.join(f'#{i} {s}' for i, s in left.items())}"
+                   + (" (a pending one is sent when it is due)" if "pending" in left.values() else ""), err=True)
+    click.echo(f"{len(queued)} notification(s) due again")
+    if queued:  # it said it sends them, and only queued them (a review, 2026-11-27)
         _send_due(config, database)
 
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from alerts.deadlines import RESPONSE_CHANNELS
-from yuqing.contract import CASE_STATE_NAMES, deadline_kind_name, region_label
+from yuqing.contract import CASE_STATE_NAMES, deadline_kind_name, grade_summary, region_label
 
 # Slack interaction identifiers shared with alerts/slack_actions.py.
 ACK_ACTION = "yuqing_acknowledge"
@@ -390,7 +390,7 @@ def slack_message(payload: dict[str, Any], now: datetime) -> tuple[str, list[dic
             lines.append(f"{mark} *{slack_escape(d.kind)}*：{when}（*{d.countdown}*）{basis}")
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": shorten("*时限*\n" + "\n".join(lines), 2900)}})
     if view.factors:
-        factor_text = "\n".join(f"• {slack_text(f, 230)}" for f in view.factors[:12])
+        factor_text = "\n".join(f"• {slack_text(f, 230)}" for f in grade_summary(view.factors, 12))
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": shorten("*研判依据*\n" + factor_text, 2900)}})
     actions = slack_case_buttons(view.case_id, view.case_url)
     if actions:
@@ -559,7 +559,7 @@ def robot_markdown(payload: dict[str, Any], now: datetime, *, wecom: bool) -> tu
                   for d in view.deadlines]
     if view.factors:
         lines += ["", "**研判依据**"]
-        lines += [f"- {robot_escape(f)}" for f in view.factors[:8]]
+        lines += [f"- {robot_escape(f)}" for f in grade_summary(view.factors, 8)]
     if view.case_url:
         lines += ["", f"[打开案件，签收或登记回应]({view.case_url})"]
     return title, "\n".join(lines)

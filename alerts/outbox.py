@@ -147,16 +147,18 @@ def status_counts(session: Session) -> dict[str, int]:
     return {status: count for status, count in rows}
 
 
-def requeue(session: Session, notification_ids: Sequence[int] | None, *, at: datetime) -> int:
+def requeue(session: Session, notification_ids: Sequence[int] | None, *, at: datetime) -> list[int]:
     """Make failed or waiting notifications due at ``at`` with a fresh set of attempts, after an admin fixed the
     cause (a token, a channel name). Waiting: retrying, or pending and already scheduled but held back by a
-    pause of their channel. ``None``: every such notification. Returns how many."""
+    pause of their channel. ``None``: every such notification. Returns their ids (so the ones given and left alone
+    can be named)."""
     waiting = or_(Notification.status.in_((FAILED, RETRYING)),
                   and_(Notification.status == PENDING, Notification.scheduled_at <= utc(at)))
     statement = update(Notification).where(waiting)
     if notification_ids is not None:
         statement = statement.where(Notification.id.in_(list(notification_ids)))
-    return _changed(session, statement.values(status=PENDING, attempts=0, next_attempt_at=utc(at)))
+    statement = statement.values(status=PENDING, attempts=0, next_attempt_at=utc(at)).returning(Notification.id)
+    return list(session.scalars(statement, execution_options={"synchronize_session": False}))
 
 
 # ----------------------------------------------------------------------------- the worker

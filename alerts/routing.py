@@ -185,7 +185,7 @@ class Router:
     def route(self, labels: CaseLabels) -> RouteDecision:
         """Decide the responsible unit and the units informed with it, with the reasons."""
         steps: list[dict[str, Any]] = [{"step": "route", "path": "route", "matched": True,
-                                        "reason": f"路由树根（默认接收单位 {self.units.route.receiver}）"}]
+                                        "reason": f"路由树根（默认接收单位 {self._name(self.units.route.receiver)}）"}]
         leaves = self._walk(self.units.route, "route", labels, self.units.route.receiver, None, steps)
         primary_path, receiver, kind = leaves[0]
         if primary_path == "route" and receiver is not None and receiver in self.by_id:
@@ -197,10 +197,10 @@ class Router:
         decision = RouteDecision(unit_id=unit.id, steps=steps)
         for path, other_receiver, other_kind in leaves[1:]:
             other, other_why = self._resolve(other_receiver, other_kind, labels)
-            self._add_joint(decision, other.id, f"{path} 同时匹配（continue: true）：{other_why}")
+            self._add_joint(decision, other.id, f"同时匹配的路由（continue: true）：{other_why}", path)
         for path, also in self._also_kinds([p for p, _, _ in leaves]):
             other, other_why = self._resolve(None, also, labels)
-            self._add_joint(decision, other.id, f"{path} 同时通知行业主管部门 {also}（also_kinds）：{other_why}")
+            self._add_joint(decision, other.id, f"同时通知行业主管部门 {also}（also_kinds）：{other_why}", path)
         if unit.vertical:
             office = self.coordinating_office(unit)
             if office is not None:
@@ -317,21 +317,28 @@ class Router:
         return flag
 
     @staticmethod
-    def _add_joint(decision: RouteDecision, unit_id: str, why: str) -> None:
+    def _add_joint(decision: RouteDecision, unit_id: str, why: str, path: str | None = None) -> None:
+        """Inform ``unit_id`` too; ``path``: the route that asked for it (said by ``yuqing route``, not in the reason,
+        which the case page shows in words)."""
         if unit_id == decision.unit_id or unit_id in decision.joint_unit_ids:
             return
         decision.joint_unit_ids.append(unit_id)
-        decision.steps.append({"step": "joint", "unit": unit_id, "reason": why})
+        decision.steps.append({"step": "joint", "unit": unit_id, "reason": why, **({"path": path} if path else {})})
+
+    def _name(self, unit_id: str | None) -> str:
+        """A unit as people read it (the reasons are shown on the case page and in alerts)."""
+        unit = self.by_id.get(unit_id or "")
+        return unit.name if unit is not None else str(unit_id)
 
     # ----------------------------------------------------------------------------- kinds to units
 
     def _resolve(self, receiver: str | None, kind: str | None, labels: CaseLabels) -> tuple[Unit, str]:
         if receiver is not None:
-            return self.by_id[receiver], f"路由指定接收单位 {receiver}"
+            return self.by_id[receiver], f"路由指定接收单位 {self._name(receiver)}"
         if kind is None:
             default = self.units.route.receiver
             assert default is not None
-            return self.by_id[default], f"路径上未指定接收单位，交默认单位 {default}"
+            return self.by_id[default], f"路径上未指定接收单位，交默认单位 {self._name(default)}"
         of_kind = [u for u in self.units.units if u.kind == kind]
         districts = labels.districts
         if _province_wide(labels):
@@ -361,7 +368,7 @@ class Router:
             return province[0], f"{prefix} {kind} 未找到，由省级 {kind} 负责"
         default = self.units.route.receiver
         assert default is not None
-        return self.by_id[default], f"没有 {kind} 单位覆盖{labels.place()}，交默认接收单位 {default}"
+        return self.by_id[default], f"没有 {kind} 单位覆盖{labels.place()}，交默认接收单位 {self._name(default)}"
 
     def _city_of(self, districts: tuple[str, ...]) -> str | None:
         cities = {u.region.city for u in self.units.units if u.region.district in districts and u.region.city}
@@ -417,7 +424,7 @@ def format_explanation(steps: list[dict[str, Any]]) -> list[str]:
         elif kind == "receiver":
             lines.append(f"→ 责任单位 {step['unit']}：{step['reason']}")
         elif kind == "joint":
-            lines.append(f"+ 联动单位 {step['unit']}：{step['reason']}")
+            lines.append(f"+ 联动单位 {step['unit']}：" + (f"{step['path']} " if step.get("path") else "") + step["reason"])
         elif kind == "reassigned":
             lines.append(f"⇒ 转办至 {step['unit']}（原责任单位 {step.get('from')}）：{step['reason']}")
         else:

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -112,13 +113,17 @@ class EmergingDetector:
         self.last_hour: int | None = None
         # kind → key → hour → count
         self.series: dict[str, dict[str, dict[int, int]]] = {"topic": {}, "region": {}, "term": {}}
+        # term → how posts wrote it (A3 for the token a3), for the terms lower-casing changed
+        self.forms: dict[str, Counter[str]] = {}
 
     # ------------------------------------------------------------------ counting
 
     def observe(
-        self, at: datetime, *, topic: str | None = None, region: str | None = None, terms: Iterable[str] = ()
+        self, at: datetime, *, topic: str | None = None, region: str | None = None, terms: Iterable[str] = (),
+        written: Mapping[str, str] | None = None,
     ) -> None:
-        """Count one post at its time under its topic, its region and each distinct term."""
+        """Count one post at its time under its topic, its region and each distinct term; ``written``: how the post
+        wrote the terms lower-casing changed (``analysis.tokenizer.written_forms``), so reasons show them so."""
         hour = hour_index(at)
         if self.first_hour is None or hour < self.first_hour:
             self.first_hour = hour
@@ -132,6 +137,8 @@ class EmergingDetector:
             self._add("region", region, hour)
         for term in set(terms):
             self._add("term", term, hour)
+        for term, form in (written or {}).items():
+            self.forms.setdefault(term, Counter())[form] += 1
 
     def _add(self, kind: str, key: str, hour: int) -> None:
         buckets = self.series[kind].setdefault(key, {})
@@ -151,6 +158,13 @@ class EmergingDetector:
                     del buckets[hour]
                 if not buckets:
                     del keys[key]
+                    if kind == "term":
+                        self.forms.pop(key, None)
+
+    def written(self, term: str) -> str:
+        """A term as posts most often write it: 「A3」, not the lower-cased token 「a3」."""
+        forms = self.forms.get(term)
+        return forms.most_common(1)[0][0] if forms else term
 
     def history_hours(self, at: datetime) -> int:
         return 0 if self.first_hour is None else hour_index(at) - self.first_hour
@@ -277,9 +291,9 @@ class EmergingDetector:
                 continue
             burst = self.burst("term", term, at)
             if burst:
-                reasons[f"term:{term}"] = burst.describe()
+                reasons[f"term:{term}"] = replace(burst, key=self.written(term)).describe()
         if new_terms:
-            reasons["new_terms"] = "新词" + "、".join(f"「{n.term}」({n.recent})" for n in new_terms) + \
+            reasons["new_terms"] = "新词" + "、".join(f"「{self.written(n.term)}」({n.recent})" for n in new_terms) + \
                 f": 近24小时多条出现, 此前{new_terms[0].days:g}天未见"
         return reasons
 
@@ -294,6 +308,7 @@ class EmergingDetector:
                 kind: {key: [[h, n] for h, n in sorted(b.items())] for key, b in keys.items()}
                 for kind, keys in self.series.items()
             },
+            "forms": {term: dict(forms) for term, forms in self.forms.items()},
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -307,3 +322,4 @@ class EmergingDetector:
         }
         for kind in ("topic", "region", "term"):
             self.series.setdefault(kind, {})
+        self.forms = {term: Counter(forms) for term, forms in state.get("forms", {}).items()}  # (none saved before)

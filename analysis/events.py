@@ -64,7 +64,7 @@ from analysis.deidentify import may_identify
 from analysis.emerging import EmergingDetector
 from analysis.grading import apply_grading, check_policy
 from analysis.severity import SeverityCues
-from analysis.tokenizer import RESOURCES
+from analysis.tokenizer import RESOURCES, written_forms
 from yuqing.clock import DEFAULT_TZ
 from yuqing.contract import Event, MediaTier, Post, Region
 from yuqing.es.indices import IndexLayout
@@ -606,6 +606,7 @@ class EventTracker:
             topic=post.topic if post.topic != self.fallback_topic else None,
             region=region_key(post.region),
             terms=terms,
+            written=written_forms(post.full_text()[: self.max_analysis_chars], terms),
         )
 
     def _finish(self, ev: _EventState, ts: datetime) -> Event:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from analysis.severity import CUE_LABELS, VULNERABLE_CUES, SeverityCues
-from yuqing.contract import GRADE_COLOUR, Event, Grade, MediaTier
+from yuqing.contract import GRADE_COLOUR, Event, Grade, MediaTier, final_reason, floor_reason
 from yuqing.settings import GradingPolicy
 
 _ORDER = [Grade.IV, Grade.III, Grade.II, Grade.I]
@@ -216,9 +216,9 @@ def grade_event(event: Event, policy: GradingPolicy) -> Grading:
         met, words = _floor_met(floor.cue, cues, event)
         if met:
             grade = max_grade(grade, floor.min_grade)
-            reasons.append(f"{words} → 至少{floor.min_grade.value}级（定级底线）")  # (the key is in policy.yaml floors)
+            reasons.append(floor_reason(words, floor.min_grade))  # (the key is in policy.yaml floors)
     if grade != score_grade:
-        reasons.append(f"最终 {grade.value}级 ({GRADE_COLOUR[grade]})")
+        reasons.append(final_reason(grade))
     return Grading(grade, risk, reasons, factors)
 
 

@@ -166,6 +166,21 @@ def normalize_text(text: str | None) -> str:
     return text
 
 
+def written_forms(text: str | None, terms: Iterable[str]) -> dict[str, str]:
+    """How ``text`` writes those of its ``terms`` that lower-casing changed (A3 for a3, HPV for hpv): tokens are
+    lower-cased so that counting and search ignore case, but a term shown to people is shown as it was written."""
+    cased = [t for t in terms if t != t.upper()]
+    if not text or not cased:
+        return {}
+    plain = _nfkc(text)
+    out = {}
+    for term in cased:
+        found = re.search(rf"(?<![0-9A-Za-z]){re.escape(term)}(?![0-9A-Za-z])", plain, re.IGNORECASE)
+        if found is not None:
+            out[term] = found.group(0)
+    return out
+
+
 def _tokenize_uncached(text: str) -> tuple[str, ...]:
     cut = _ensure_loaded()
     cleaned = _NON_WORD.sub(" ", normalize_text(text))

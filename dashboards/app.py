@@ -41,6 +41,7 @@ from yuqing.contract import (
     SOURCE_TYPE_NAMES,
     Grade,
     deadline_kind_name,
+    grade_summary,
     json_default,
     region_label,
 )
@@ -143,7 +144,7 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
     env.filters.update(percent=_percent, hours=_hours, left=_left, when=lambda v: _when(v, zone), colour=_colour,
                        safe_url=safe_url, tier=_tier, region=lambda r: region_label(r) if r else "—", state=_named(CASE_STATE_NAMES),
                        action=_named(CASE_ACTION_NAMES), sentiment=_named(SENTIMENT_NAMES),
-                       kind=lambda k: deadline_kind_name(str(k or "")),
+                       kind=lambda k: deadline_kind_name(str(k or "")), grade_summary=grade_summary,
                        source_status=_named(SOURCE_STATUS_NAMES), source_type=_named(SOURCE_TYPE_NAMES),
                        unit=lambda unit_id: names.get(unit_id or "", unit_id or "（未分派）"),
                        status=lambda d, case: metrics.deadline_state(case, d, clock.now()),

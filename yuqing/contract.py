@@ -39,6 +39,38 @@ class Grade(StrEnum):
 GRADE_COLOUR = {Grade.I: "红", Grade.II: "橙", Grade.III: "黄", Grade.IV: "蓝"}
 # 特别重大、重大: the grades whose handling has the 5 h / 24 h deadlines, joint units, and accountability.
 MAJOR_GRADES = frozenset({Grade.I.value, Grade.II.value})
+
+# How a grading floor that was met, and the level a floor lifted the event to, are worded in ``grade_reasons``
+# (analysis/grading.py writes them; ``grade_summary`` finds them again in stored events).
+_FLOOR_REASON = re.compile(r"→ 至少(I|II|III|IV)级（定级底线）$")
+_FINAL_REASON = re.compile(r"^最终 (I|II|III|IV)级 ")
+
+
+def floor_reason(words: str, grade: Grade) -> str:
+    """A met floor: ``伤亡: 2人死亡 → 至少III级（定级底线）``."""
+    return f"{words} → 至少{grade.value}级（定级底线）"
+
+
+def final_reason(grade: Grade) -> str:
+    """The level a floor set above the score's: ``最终 III级 (黄)``."""
+    return f"最终 {grade.value}级 ({GRADE_COLOUR[grade]})"
+
+
+def grade_summary(reasons: list[str], first: int = 3) -> list[str]:
+    """The first ``first`` reasons (the score and its largest factors) and, when a floor lifted the level above the
+    score's, the floors that set it and the final level: "风险分 30.9 → IV级" alone beside a III grade read as a
+    contradiction (a review). The reasons keep their order."""
+    final = next((m.group(1) for r in reasons if (m := _FINAL_REASON.match(r))), None)
+    shown = list(reasons[:first])
+    if final is None:
+        return shown
+    for reason in reasons[first:]:
+        floor = _FLOOR_REASON.search(reason)
+        if (floor is not None and floor.group(1) == final) or _FINAL_REASON.match(reason):
+            shown.append(reason)
+    return shown
+
+
 # A reopened case's deadlines carry the round they belong to: response#reopen1, report_upward#reopen2.
 REOPEN_MARK = "#reopen"
 

@@ -156,6 +156,9 @@ def test_route_explain_prints_the_path_through_the_tree(env: dict[str, str], dat
     # --region as `cases open` takes it (it was refused), and a district no unit sits in is said (it passed unsaid)
     code, out = yuqing(env, "route", "test", "--topic", "就学", "--region", "湖南省A市A3区")
     assert code == 0 and "→ 责任单位 a3-edu" in out and "warning" not in out
+    # the configuration tool names the route that informs a joint unit (the case page leaves the path out)
+    code, out = yuqing(env, "route", "test", "--topic", "就学", "--region", "湖南省A市A3区", "--text", "食堂")
+    assert "+ 联动单位 a-market：route.routes[0].routes[0] 同时通知行业主管部门 市场监督管理局" in out
     code, out = yuqing(env, "route", "test", "--topic", "就学", "--district", "A9区")
     assert code == 0 and "warning: --district 'A9区'" in out and "若是笔误请更正" in out and "→ 责任单位 a-edu" in out
     code, out = yuqing(env, "route", "explain", "999")
@@ -513,6 +516,30 @@ def test_retry_sends_the_notifications_once_the_cause_is_fixed(env: dict[str, st
     with database.sessions() as session:
         assert all(n.status == "sent" for n in session.scalars(select(Notification)
                                                                .where(Notification.channel == "slack")))
+
+
+def test_retry_refuses_ids_the_outbox_does_not_hold_and_names_the_ones_it_leaves_alone(
+        env: dict[str, str], database: Database) -> None:
+    """A review: `notifications retry 99999` said "1 of the given notification(s) are neither failed nor waiting to be
+    retried (sent, pending or unknown ids); left alone" and exited 0."""
+    from sqlalchemy import update
+
+    open_case(database)
+    yuqing(env, "notifications", "send")  # no channel secret is set: each is recorded in the local file
+    recorded, given_up = (row["id"] for row in json.loads(yuqing(env, "notifications", "list", "--json")[1])[:2])
+    with database.transaction() as session:  # the outbox gave up on one
+        session.execute(update(Notification).where(Notification.id == given_up).values(status="failed"))
+    code, out = yuqing(env, "notifications", "retry", str(given_up), "99999", "99998")
+    assert code == 1
+    assert "no notification #99999, #99998 in this outbox, so nothing was sent again" in out
+    assert "`yuqing notifications list` shows the ids (`--status failed` or `--status retrying`" in out
+    assert [row["status"] for row in json.loads(yuqing(env, "notifications", "list", "--json", "--status", "failed")[1])
+            if row["id"] == given_up] == ["failed"]
+    code, out = yuqing(env, "notifications", "retry", str(given_up), str(recorded))
+    assert code == 0 and f"left alone, neither failed nor retrying: #{recorded} recorded\n" in out
+    assert "1 notification(s) due again" in out
+    with database.sessions() as session:
+        assert session.get(Notification, given_up).status == "sent"  # recorded this time
 
 
 def test_the_list_says_when_a_waiting_notification_is_tried_next_and_which_were_given_up(

@@ -14,6 +14,7 @@ from alerts.messages import (
     OPEN_ACTION,
     RESPOND_ACTION,
     email_message,
+    robot_escape,
     robot_markdown,
     slack_message,
 )
@@ -255,6 +256,33 @@ def test_wecom_robot_gets_markdown_with_neutralised_markup(units: UnitsFile, clo
     assert "＜script＞" in content and "<script>" not in content
     assert "［点此］（http://evil.example）" in content and "](http://evil.example)" not in content
     assert "还剩 4小时30分" in content and "[打开案件，签收或登记回应](http://127.0.0.1:8600/cases/42)" in content
+
+
+def test_robot_and_slack_messages_keep_the_floors_that_set_the_grade(config: Config, units: UnitsFile,
+                                                                     clock: ManualClock):
+    """An explosion at a school in its first two posts, 30 dead and 100 injured, an official named: eight factors give
+    III, five floors lift it to I. The robot message showed the first 8 reasons, Slack the first 12 — "→ III级 (黄)"
+    under a grade I alert, and never the floors that set I (a review of the overview's shortened reasons)."""
+    from analysis.grading import grade_event
+    from yuqing.contract import Event
+
+    graded = grade_event(Event(id="e", title="学校爆炸", first_seen=T0, last_seen=T0, volume=2, unique_stories=2,
+                               velocity=1.0, sentiment_mix={"negative": 1, "neutral": 1}, media_tiers={"self-media": 2},
+                               severity_cues=["deaths:30", "injured:100", "explosion", "students", "officials",
+                                              "petition"]), config.policy.grading)
+    assert len(graded.reasons) > 12 and graded.reasons[0].endswith("→ III级 (黄)")
+    payload = case_payload(clock.now(), grade="I", grade_colour="红", factors=graded.reasons)
+    decisive = ["死亡 30 人 ≥ 30 → 至少I级（定级底线）", "受伤 100 人 ≥ 100 → 至少I级（定级底线）", "最终 I级 (红)"]
+    with WeComRobot() as robot:
+        WeComNotifier(units, {"YQ_TEST_WECOM_A3_EDU": robot.webhook_url()}, clock).send(
+            delivery("wecom", "a3-edu", payload))
+        [request] = robot.received
+    robot_lines = request.json["markdown"]["content"].split("**研判依据**\n")[1].split("\n\n")[0].splitlines()
+    assert robot_lines[0] == f"- {robot_escape(graded.reasons[0])}"
+    assert robot_lines[-3:] == [f"- {robot_escape(line)}" for line in decisive]
+    _, blocks = slack_message(payload, clock.now())
+    factors = next(b["text"]["text"] for b in blocks if b.get("text", {}).get("text", "").startswith("*研判依据*"))
+    assert factors.splitlines()[-3:] == [f"• {line}" for line in decisive]
 
 
 def test_wecom_rate_limit_and_configuration_errors(units: UnitsFile, clock: ManualClock):

@@ -336,7 +336,7 @@ def test_a_permanent_error_fails_at_once_and_can_be_requeued(database: Database,
 
     slack.create_channel("#no-such-channel")
     with database.transaction() as session:
-        assert requeue(session, [slack_row.id], at=clock.now()) == 1
+        assert requeue(session, [slack_row.id], at=clock.now()) == [slack_row.id]
     assert worker.run_once() == 1 and len(slack.posts) == 1
 
 
@@ -355,7 +355,7 @@ def test_a_refused_token_holds_every_slack_message_until_it_is_fixed(database: D
     assert FAILED not in {r.status for r in rows(database)} and slack.posts == []
 
     with database.transaction() as session:  # the admin fixed the token: `yuqing notifications retry`
-        assert requeue(session, None, at=clock.now()) == 3  # attempted or held back by the pause
+        assert len(requeue(session, None, at=clock.now())) == 3  # attempted or held back by the pause
     fixed = OutboxWorker(database, {"slack": SlackNotifier(DEFAULT_TOKEN, base_url=slack.api_url, clock=clock)}, clock)
     drain(fixed, clock, database, limit_s=600)
     assert {r.status for r in rows(database)} == {SENT}

@@ -86,6 +86,17 @@ def test_new_term_fires_on_a_term_unseen_in_the_window_before(
     assert engine.evaluate(spec(type="new_term", field="tokens", terms_window_days=30, threshold=5), NOW) == []
 
 
+def test_a_new_term_is_named_as_the_posts_write_it(
+        engine: RuleEngine, es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
+    """A review: new terms were named by their lower-cased token (“a3” where posts wrote A3区)."""
+    history = [post(i, NOW - timedelta(hours=2 + i), tokens=("医院", "疫苗")) for i in range(30)]
+    recent = [post(100 + i, NOW - timedelta(minutes=5 + i), tokens=("医院", "hpv", "疫苗")).model_copy(
+        update={"text": f"社区医院{'hpv' if i == 0 else 'HPV'}疫苗预约系统崩溃"}) for i in range(6)]
+    index(es_client, es_layout, tmp_path, history + recent)
+    [match] = engine.evaluate(spec(type="new_term", field="tokens", terms_window_days=1, threshold=5), NOW)
+    assert match.key == "hpv" and match.reason.startswith("新词“HPV”：最近 60 分钟出现在 6 条中")
+
+
 def test_flatline_fires_when_a_source_that_yields_posts_at_this_hour_falls_silent(
         engine: RuleEngine, es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
     """Silent: board_a yielded seven posts in this three-hour window on five of the last seven days and none

@@ -194,3 +194,35 @@ def test_tracker_flags_an_event_that_bursts_out_of_its_topic_baseline() -> None:
     topic, new_terms = event.emerging_reasons  # one sentence per signal, in its latest wording
     assert topic == "话题「就医」突增: 近1小时 8 条, 同期基线中位数 1 (稳健 z=7.0)"
     assert new_terms.startswith("新词") and "「不良反应」(8)" in new_terms
+
+
+def test_new_terms_are_shown_as_the_posts_write_them() -> None:
+    """A review: the demo's school poisoning said 新词「a3」(6) where every post wrote A3区 — the tokens are
+    lower-cased for counting and search, the reasons showed the token. Terms are shown as most posts write them,
+    and the detector's saved state keeps how."""
+    import json
+
+    from analysis.events import EventTracker
+    from yuqing.contract import Post
+
+    tracker = EventTracker(tz=TZ)
+    quiet = ["医院挂号排队时间太长，希望增加窗口", "社区卫生院医生态度不好，看病难", "医保报销流程复杂，跑了好几趟"]
+    for day in range(14):
+        for hour in range(0, 24, 2):
+            at = START + timedelta(days=day, hours=hour, minutes=5)
+            tracker.add(Post(id=f"q-{day}-{hour}", source="board", fetched_at=at, topic="就医",
+                             text=f"{quiet[(day + hour) % 3]}（第{day}天{hour}时）"))
+    burst_at = START + timedelta(days=14, hours=3)
+    event = None
+    for i in range(8):
+        writing = "hpv" if i == 7 else "HPV"  # one careless post does not change how the term is shown
+        event = tracker.add(Post(
+            id=f"h-{i}", source="weibo", fetched_at=burst_at + timedelta(minutes=3 * i), topic="就医",
+            text=f"Ａ３区社区医院{writing}疫苗预约系统崩溃，九价名额被黄牛抢光（网友{i}）"))
+    assert event is not None and event.emerging
+    [new_terms] = [r for r in event.emerging_reasons if r.startswith("新词")]
+    assert "「HPV」(8)" in new_terms and "「A3」(8)" in new_terms
+    assert "hpv" not in new_terms and "a3" not in new_terms
+    restored = EmergingDetector(TZ)
+    restored.load_state(json.loads(json.dumps(tracker.detector.to_state())))
+    assert (restored.written("hpv"), restored.written("a3"), restored.written("疫苗")) == ("HPV", "A3", "疫苗")

@@ -8,6 +8,7 @@ import io
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -166,6 +167,33 @@ def test_identifiers_are_shown_in_words(site) -> None:
     assert "负面" in search and ">negative<" not in search
 
 
+def test_the_case_page_explains_the_routing_with_unit_names_and_no_configuration_paths(
+        es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
+    """A review: the demo's school canteen case said 分派依据 "路由树根（默认接收单位 a-gov-office）" and "+ 联动单位
+    A市市场监督管理局：route.routes[0].routes[0] 同时通知…" — a unit id and a YAML path where the page names units.
+    (``yuqing route`` keeps the paths: it is the tool for editing units.yaml.)"""
+    from alerts.cases import open_or_update_case
+    from tests.alerts.casekit import MONDAY_9AM, make_event, prepare, shipped_config
+
+    config = shipped_config()
+    url = f"sqlite:///{tmp_path / 'route.db'}"
+    upgrade(url)
+    db = Database(url)
+    prepare(db, config)
+    with db.transaction() as session:
+        case_id = open_or_update_case(session, make_event(title="A3区第二实验小学食堂卫生问题谁来管？",
+                                                          keywords=("食堂", "学生")),
+                                      "graded_event", config, ManualClock(MONDAY_9AM)).case.id
+    names = {u.id: u.name for u in config.units.units}
+    with TestClient(create_app(es_client, es_layout, db, cut, ManualClock(MONDAY_9AM), names)) as client:
+        routing = client.get(f"/cases/{case_id}").text.split('id="routing"')[1].split("</ul>")[0]
+    db.dispose()
+    assert "路由：路由树根（默认接收单位 A市人民政府办公室）" in routing
+    assert "→ 责任单位 A3区教育局：A3区的 教育局（属地管理：由本区单位负责）" in routing
+    assert "+ 联动单位 A市市场监督管理局：同时通知行业主管部门 市场监督管理局（also_kinds）" in routing
+    assert "route." not in routing and not any(unit_id in routing for unit_id in names)
+
+
 def test_the_overview_counts_every_event_not_the_first_page(site) -> None:
     client, _ = site
     page = client.get("/").text
@@ -175,6 +203,34 @@ def test_the_overview_counts_every_event_not_the_first_page(site) -> None:
     assert page.count("首批信息即出现伤亡/儿童线索") == 3
     data = client.get("/api/overview").json()
     assert data["events_total"] == 25 and data["emerging_total"] == 3 and len(data["events"]) == 20
+
+
+def test_the_overview_says_which_floor_lifted_a_grade_above_its_score(
+        es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
+    """A review: the demo's scaffold collapse showed "III 黄" beside "风险分 30.9 (< 35) → IV级 (蓝)；伤亡…；规模…": only
+    the first three reasons were shown, and the casualty floor that set III was cut off."""
+    from analysis.grading import apply_grading
+    from yuqing.settings import load_config
+
+    collapse = apply_grading(Event(
+        id="evt-collapse", title="A5区一在建工地脚手架坍塌 造成2死3伤", first_seen=NOW - timedelta(hours=3),
+        last_seen=NOW - timedelta(hours=1), topic="安全生产", volume=8, unique_stories=6, velocity=1.0,
+        sentiment_mix={"negative": 3, "neutral": 5}, media_tiers={"local": 3, "self-media": 5},
+        severity_cues=["deaths:2", "injured:3", "trapped:5", "collapse"]), load_config().policy.grading)
+    assert collapse.grade == Grade.III and collapse.grade_reasons[0].endswith("→ IV级 (蓝)")
+    writer = BulkWriter(es_client, es_layout.events, tmp_path / "spool", refresh=True)
+    writer.add(event_document(collapse, cut))
+    writer.flush()
+    url = f"sqlite:///{tmp_path / 'floor.db'}"
+    upgrade(url)
+    db = Database(url)
+    with TestClient(create_app(es_client, es_layout, db, cut, ManualClock(NOW))) as client:
+        row = client.get("/?hours=24").text.split('id="events"')[1].split("</tr>")[1]
+    db.dispose()
+    assert "III 黄" in row
+    reasons = unescape(re.findall(r'<td class="muted">(.*?)</td>', row)[0]).split("；")
+    assert reasons[0] == collapse.grade_reasons[0] and len(reasons) == 5
+    assert reasons[-2:] == ["伤亡: 2人死亡、3人受伤、5人被困 → 至少III级（定级底线）", "最终 III级 (黄)"]
 
 
 def test_an_empty_window_says_when_the_latest_post_came_and_links_a_wider_one(site) -> None:
