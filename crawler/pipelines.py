@@ -32,7 +32,7 @@ from twisted.internet.defer import Deferred
 from analysis.enrich import configure_default_enricher
 from analysis.entry import deidentify_only, enrich_many, warm_up
 from crawler.logs import shown
-from crawler.state import SeenEntry
+from crawler.state import SeenEntry, url_fingerprint
 from yuqing import paths
 from yuqing.contract import Post
 from yuqing.es.client import es_url
@@ -46,6 +46,8 @@ INDEXED = "yuqing/posts_indexed"
 SPOOLED = "yuqing/posts_spooled"
 REPLAYED = "yuqing/spool_replayed"
 DUPLICATES = "yuqing/duplicates"
+# Articles whose document URL another source collected first (the site's feed and its list pages): not indexed again.
+OTHER_SOURCE = "yuqing/collected_by_other_source"
 # Message-board messages collected before without a reply, fetched and indexed again to look for it (not new).
 REVISITED = "yuqing/awaiting_reply_revisited"
 ENRICH_FAILED = "yuqing/enrich_failed"
@@ -72,7 +74,17 @@ REVISIT_UNANSWERED_DAYS = 45
 # Sources whose items are articles: the same story at another URL (a copy, a tracking parameter) is the same item.
 # On Weibo, forums and message boards each item is one person's post with its own id: eight people posting the same
 # words are eight posts (a copy-paste campaign is what 集中反映 counts), so there only the id decides.
+# Their items are also known by their document URL across sources (``crawler.state.document_url``): the page a site's
+# list and its feed both link to is one post, collected by whichever source came first. A copy of the story at another
+# URL (another outlet) stays a post of its own: it is the story's spread, which analysis links as a near-duplicate.
 CONTENT_DEDUP_TYPES = frozenset({"news", "rss", "sitemap"})
+
+
+def document_fingerprint(post: Post) -> str | None:
+    """The fingerprint of an article's document URL (``url_fingerprint``); None for items that are not articles."""
+    if post.source_type in CONTENT_DEDUP_TYPES and post.url:
+        return url_fingerprint(post.url)
+    return None
 
 
 def awaits_reply(post: Post, now: datetime) -> bool:
@@ -177,6 +189,13 @@ class PostPipeline:
                 # every later crawl fetches it again only to drop it again.
                 self.state.mark_seen(self.source, [SeenEntry(item.id, None, item.id, item.published_at)])
             raise DropItem(f"already collected: {item.url or item.id}", log_level="DEBUG")
+        url_fp = document_fingerprint(item)
+        other = self.state.collected_by(url_fp, other_than=self.source) if url_fp else None
+        if other:
+            self.stats.inc_value(OTHER_SOURCE)
+            # Seen here too, so later crawls of this source do not fetch it again; the post stays the other source's.
+            self.state.mark_seen(self.source, [SeenEntry(item.id, item.content_hash, item.id, item.published_at)])
+            raise DropItem(f"collected by the source {other} already: {item.url}", log_level="DEBUG")
         self._batch.append(item)
         self._pending_ids.add(item.id)
         if item.content_hash:
@@ -326,7 +345,7 @@ class PostPipeline:
                 self.state.mark_seen(
                     self.source,
                     [
-                        SeenEntry(p.id, p.content_hash, p.id, p.published_at)
+                        SeenEntry(p.id, p.content_hash, p.id, p.published_at, document_fingerprint(p))
                         for p in batch
                         if p.id in done and not awaits_reply(p, now)
                     ],
