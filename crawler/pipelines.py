@@ -80,6 +80,12 @@ REVISIT_UNANSWERED_DAYS = 45
 CONTENT_DEDUP_TYPES = frozenset({"news", "rss", "sitemap"})
 
 
+# The articles every crawl of this process holds in a batch, not yet marked seen (``yuqing run`` crawls its sources side
+# by side in one reactor, so a site's list and its feed meet the same article together): fingerprint → source.
+_collecting: dict[str, str] = {}
+_collecting_lock = threading.Lock()
+
+
 def document_fingerprint(post: Post) -> str | None:
     """The fingerprint of an article's document URL (``url_fingerprint``); None for items that are not articles."""
     if post.source_type in CONTENT_DEDUP_TYPES and post.url:
@@ -190,7 +196,7 @@ class PostPipeline:
                 self.state.mark_seen(self.source, [SeenEntry(item.id, None, item.id, item.published_at)])
             raise DropItem(f"already collected: {item.url or item.id}", log_level="DEBUG")
         url_fp = document_fingerprint(item)
-        other = self.state.collected_by(url_fp, other_than=self.source) if url_fp else None
+        other = self._collected_elsewhere(url_fp) if url_fp else None
         if other:
             self.stats.inc_value(OTHER_SOURCE)
             # Seen here too, so later crawls of this source do not fetch it again; the post stays the other source's.
@@ -208,6 +214,25 @@ class PostPipeline:
         if len(self._batch) >= self.chunk_size:
             await self._flush_in_thread()
         return item
+
+    def _collected_elsewhere(self, url_fp: str) -> str | None:
+        """The other source that collected this article (or holds it in a batch), if any; else it is this one's now."""
+        with _collecting_lock:
+            holder = _collecting.get(url_fp, self.source)
+            if holder != self.source:
+                return holder
+            other = self.state.collected_by(url_fp, other_than=self.source)
+            if other is None:
+                _collecting[url_fp] = self.source
+            return other
+
+    def _release(self, post: Post) -> None:
+        """The post is marked seen (or given up): the state answers for it from now on."""
+        url_fp = document_fingerprint(post)
+        if url_fp:
+            with _collecting_lock:
+                if _collecting.get(url_fp) == self.source:
+                    del _collecting[url_fp]
 
     def _seen(self, post: Post) -> str | None:
         """"key" when this very item was collected (or is pending), "content" when only its story was, else None.
@@ -318,6 +343,7 @@ class PostPipeline:
             for post in batch:
                 self._pending_ids.discard(post.id)
                 self._pending_hashes.discard(post.content_hash or "")
+                self._release(post)
             self.stats.inc_value(NOT_STORED, len(batch))
             self.stats.set_value(NOT_STORED_WHY, str(exc))
             log.error("%d posts were neither indexed nor spooled: %s; they are not marked as seen, so the next crawl "
@@ -356,6 +382,7 @@ class PostPipeline:
                 self._pending_ids.discard(post.id)
                 self._pending_hashes.discard(post.content_hash or "")
                 self._revisits.discard(post.id)
+                self._release(post)
         replayed = max(indexed - (len(docs) - spooled - rejected), 0)
         # (a message looked at again for its reply is indexed again, over itself: it is no new post)
         self.stats.inc_value(INDEXED, max(indexed - replayed - revisited, 0))

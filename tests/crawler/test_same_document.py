@@ -3,8 +3,11 @@ the same story at another address (another outlet's copy) stays a post of its ow
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -150,3 +153,33 @@ def test_a_url_fingerprint_does_not_give_the_url_back(monkeypatch: pytest.Monkey
     assert keyed not in {hashlib.sha1(url.encode()).hexdigest(), hashlib.sha256(url.encode()).hexdigest()}
     monkeypatch.setenv("YUQING_PSEUDONYM_KEY", "another secret")
     assert url_fingerprint(url) != keyed
+
+
+def test_two_crawls_running_side_by_side_collect_an_article_once(tmp_path: Path) -> None:
+    """`yuqing run` crawls a site's list and its feed in one process at once: the article one holds in a batch, not yet
+    marked seen, is the other's duplicate all the same (at its address written another way)."""
+    from scrapy.exceptions import DropItem
+    from scrapy.spiders import Spider
+    from scrapy.utils.test import get_crawler
+
+    from crawler.pipelines import PostPipeline
+    from yuqing.contract import Post
+
+    state = CrawlState(tmp_path / "state.db")
+    pipelines = {}
+    for source in ("site_news", "site_rss"):
+        pipeline = PostPipeline(get_crawler(Spider))
+        pipeline.state, pipeline.source, pipeline.chunk_size = state, source, 500
+        pipelines[source] = pipeline
+
+    def article(source: str, kind: str, url: str) -> Post:
+        return Post(id=Post.make_id(source, url), source=source, source_type=kind, url=url,
+                    fetched_at=datetime(2026, 4, 8, tzinfo=UTC), title="A市明日停水", text="A1区明日停水八小时")
+
+    listed = article("site_news", "news", "http://www.a.gov.cn/news/1.html")
+    assert asyncio.run(pipelines["site_news"].process_item(listed)) is listed  # in site_news's batch, unseen yet
+    fed = article("site_rss", "rss", "HTTP://WWW.A.gov.cn:80/news/1.html#comments")
+    with pytest.raises(DropItem, match="collected by the source site_news already"):
+        asyncio.run(pipelines["site_rss"].process_item(fed))
+    assert pipelines["site_rss"].stats.get_value(OTHER_SOURCE) == 1
+    assert state.is_seen("site_rss", fed.id), "the feed does not fetch it again"
