@@ -32,7 +32,7 @@ from twisted.internet.defer import Deferred
 from analysis.enrich import configure_default_enricher
 from analysis.entry import deidentify_only, enrich_many, warm_up
 from crawler.logs import shown
-from crawler.state import SeenEntry
+from crawler.state import SeenEntry, url_fingerprint
 from yuqing import paths
 from yuqing.contract import Post
 from yuqing.es.client import es_url
@@ -46,6 +46,8 @@ INDEXED = "yuqing/posts_indexed"
 SPOOLED = "yuqing/posts_spooled"
 REPLAYED = "yuqing/spool_replayed"
 DUPLICATES = "yuqing/duplicates"
+# Articles whose document URL another source collected first (the site's feed and its list pages): not indexed again.
+OTHER_SOURCE = "yuqing/collected_by_other_source"
 # Message-board messages collected before without a reply, fetched and indexed again to look for it (not new).
 REVISITED = "yuqing/awaiting_reply_revisited"
 ENRICH_FAILED = "yuqing/enrich_failed"
@@ -72,7 +74,23 @@ REVISIT_UNANSWERED_DAYS = 45
 # Sources whose items are articles: the same story at another URL (a copy, a tracking parameter) is the same item.
 # On Weibo, forums and message boards each item is one person's post with its own id: eight people posting the same
 # words are eight posts (a copy-paste campaign is what 集中反映 counts), so there only the id decides.
+# Their items are also known by their document URL across sources (``crawler.state.document_url``): the page a site's
+# list and its feed both link to is one post, collected by whichever source came first. A copy of the story at another
+# URL (another outlet) stays a post of its own: it is the story's spread, which analysis links as a near-duplicate.
 CONTENT_DEDUP_TYPES = frozenset({"news", "rss", "sitemap"})
+
+
+# The articles every crawl of this process holds in a batch, not yet marked seen (``yuqing run`` crawls its sources side
+# by side in one reactor, so a site's list and its feed meet the same article together): fingerprint → source.
+_collecting: dict[str, str] = {}
+_collecting_lock = threading.Lock()
+
+
+def document_fingerprint(post: Post) -> str | None:
+    """The fingerprint of an article's document URL (``url_fingerprint``); None for items that are not articles."""
+    if post.source_type in CONTENT_DEDUP_TYPES and post.url:
+        return url_fingerprint(post.url)
+    return None
 
 
 def awaits_reply(post: Post, now: datetime) -> bool:
@@ -177,6 +195,13 @@ class PostPipeline:
                 # every later crawl fetches it again only to drop it again.
                 self.state.mark_seen(self.source, [SeenEntry(item.id, None, item.id, item.published_at)])
             raise DropItem(f"already collected: {item.url or item.id}", log_level="DEBUG")
+        url_fp = document_fingerprint(item)
+        other = self._collected_elsewhere(url_fp) if url_fp else None
+        if other:
+            self.stats.inc_value(OTHER_SOURCE)
+            # Seen here too, so later crawls of this source do not fetch it again; the post stays the other source's.
+            self.state.mark_seen(self.source, [SeenEntry(item.id, item.content_hash, item.id, item.published_at)])
+            raise DropItem(f"collected by the source {other} already: {item.url}", log_level="DEBUG")
         self._batch.append(item)
         self._pending_ids.add(item.id)
         if item.content_hash:
@@ -189,6 +214,25 @@ class PostPipeline:
         if len(self._batch) >= self.chunk_size:
             await self._flush_in_thread()
         return item
+
+    def _collected_elsewhere(self, url_fp: str) -> str | None:
+        """The other source that collected this article (or holds it in a batch), if any; else it is this one's now."""
+        with _collecting_lock:
+            holder = _collecting.get(url_fp, self.source)
+            if holder != self.source:
+                return holder
+            other = self.state.collected_by(url_fp, other_than=self.source)
+            if other is None:
+                _collecting[url_fp] = self.source
+            return other
+
+    def _release(self, post: Post) -> None:
+        """The post is marked seen (or given up): the state answers for it from now on."""
+        url_fp = document_fingerprint(post)
+        if url_fp:
+            with _collecting_lock:
+                if _collecting.get(url_fp) == self.source:
+                    del _collecting[url_fp]
 
     def _seen(self, post: Post) -> str | None:
         """"key" when this very item was collected (or is pending), "content" when only its story was, else None.
@@ -299,6 +343,7 @@ class PostPipeline:
             for post in batch:
                 self._pending_ids.discard(post.id)
                 self._pending_hashes.discard(post.content_hash or "")
+                self._release(post)
             self.stats.inc_value(NOT_STORED, len(batch))
             self.stats.set_value(NOT_STORED_WHY, str(exc))
             log.error("%d posts were neither indexed nor spooled: %s; they are not marked as seen, so the next crawl "
@@ -326,7 +371,7 @@ class PostPipeline:
                 self.state.mark_seen(
                     self.source,
                     [
-                        SeenEntry(p.id, p.content_hash, p.id, p.published_at)
+                        SeenEntry(p.id, p.content_hash, p.id, p.published_at, document_fingerprint(p))
                         for p in batch
                         if p.id in done and not awaits_reply(p, now)
                     ],
@@ -337,6 +382,7 @@ class PostPipeline:
                 self._pending_ids.discard(post.id)
                 self._pending_hashes.discard(post.content_hash or "")
                 self._revisits.discard(post.id)
+                self._release(post)
         replayed = max(indexed - (len(docs) - spooled - rejected), 0)
         # (a message looked at again for its reply is indexed again, over itself: it is no new post)
         self.stats.inc_value(INDEXED, max(indexed - replayed - revisited, 0))

@@ -23,6 +23,7 @@ from crawler.pipelines import (
     NEW,
     NOT_STORED,
     NOT_STORED_WHY,
+    OTHER_SOURCE,
     REPLAYED,
     REVISITED,
     SPOOLED,
@@ -117,6 +118,7 @@ class SourceRun:
         parts += [
             f"{self.count(FOUND)} found",
             f"{seen} seen before",
+            *([f"{self.count(OTHER_SOURCE)} collected by another source"] if self.count(OTHER_SOURCE) else []),
             f"{self.filtered()} outside window/keywords",
             f"{self.count(SKIPPED)} skipped",
             f"{self.count(ERRORS)} errors",

@@ -2,9 +2,10 @@
 
 One SQLite file under ``<state>/crawler/state.db`` (WAL mode, so several crawler processes on one
 machine share it). An item is known by the fingerprint of its URL (or native id) and by the hash of
-its content; either one seen before means the item is not emitted again. Items are marked seen only
-after they reached Elasticsearch or the durable spool, so a crash can repeat an item (same ``_id``,
-overwritten) but never lose one.
+its content; either one seen before means the item is not emitted again. An article is also known by its
+document URL's fingerprint (``url_fp``) across sources: the same page collected through a site's list
+pages and through its feed is one post. Items are marked seen only after they reached Elasticsearch or the
+durable spool, so a crash can repeat an item (same ``_id``, overwritten) but never lose one.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from yuqing import paths
 from yuqing.keyed import keyed_digest
@@ -34,6 +36,7 @@ CREATE TABLE IF NOT EXISTS seen (
     post_id TEXT,
     first_seen TEXT NOT NULL,
     published_at TEXT,
+    url_fp TEXT,
     PRIMARY KEY (source, key_fp)
 );
 CREATE INDEX IF NOT EXISTS seen_by_hash ON seen (source, content_hash);
@@ -74,7 +77,13 @@ CREATE TABLE IF NOT EXISTS health_events (
 CREATE INDEX IF NOT EXISTS health_open ON health_events (source, resolved_at);
 """
 
+# A state file from before ``url_fp`` has the column added (the index on it is made once the column exists).
+# The articles it remembers have no fingerprint: one collected by one source before the upgrade and listed by
+# another only after it is indexed once more, under the other source.
+SEEN_URL_INDEX = "CREATE INDEX IF NOT EXISTS seen_by_url ON seen (url_fp)"
+
 _SPACES = re.compile(r"\s+")
+_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 
 
 def default_path() -> Path:
@@ -86,6 +95,28 @@ def content_hash(title: str | None, text: str | None) -> str:
     (yuqing.keyed): it is indexed beside the masked text, which a plain hash of the raw text would give back."""
     normalized = _SPACES.sub("", f"{title or ''}\x1f{text or ''}")
     return keyed_digest(normalized, "sha1")
+
+
+def document_url(url: str) -> str:
+    """The canonical form of an article's URL, by which two sources collecting the same page are told: the scheme
+    and the host lower-cased, the scheme's default port and the fragment dropped. Nothing else — not the query's
+    order, a trailing slash or ``www.``: those may name another document, and guessing would merge two."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    hostport = hostport.lower()
+    default_port = _DEFAULT_PORTS.get(scheme)
+    if default_port and hostport.endswith(default_port):
+        hostport = hostport.removesuffix(default_port)
+    return urlunsplit((scheme, f"{userinfo}{at}{hostport}", parts.path, parts.query, ""))
+
+
+def url_fingerprint(url: str) -> str:
+    """The fingerprint of an article's document URL kept in the state. Keyed (yuqing.keyed), every one: a URL may
+    hold personal data (?tel=139…), and a plain digest gives it back to whoever hashes the candidates. (A change of
+    the pseudonym key makes the earlier fingerprints unmatched: a page collected before it by one source and after it
+    by another is indexed under both.)"""
+    return keyed_digest(document_url(url), "sha1")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -108,6 +139,7 @@ class SeenEntry:
     content_hash: str | None
     post_id: str | None = None
     published_at: datetime | None = None
+    url_fp: str | None = None  # an article's document URL (``url_fingerprint``), looked up across sources
 
 
 @dataclass(frozen=True)
@@ -189,6 +221,7 @@ class CrawlState:
         while True:
             try:
                 self._connection().executescript(SCHEMA)
+                self._migrate()
                 break
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > give_up:
@@ -199,6 +232,15 @@ class CrawlState:
             except sqlite3.DatabaseError as exc:  # not a database, or a damaged one
                 self.close()
                 raise CrawlStateUnusable(self.path, exc) from exc
+
+    def _migrate(self) -> None:
+        """Bring a state file of an earlier version to this one (in one transaction: two processes starting on an
+        old file add the column once)."""
+        with self._connect() as db:
+            columns = {row[1] for row in db.execute("PRAGMA table_info(seen)")}
+            if "url_fp" not in columns:
+                db.execute("ALTER TABLE seen ADD COLUMN url_fp TEXT")
+            db.execute(SEEN_URL_INDEX)
 
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -244,6 +286,13 @@ class CrawlState:
             ).fetchone()
         )
 
+    def collected_by(self, url_fp: str, other_than: str) -> str | None:
+        """The source, other than ``other_than``, that collected the article with this document URL first, if any."""
+        row = self._connection().execute(
+            "SELECT source FROM seen WHERE url_fp=? AND source<>? ORDER BY first_seen LIMIT 1", (url_fp, other_than)
+        ).fetchone()
+        return str(row[0]) if row else None
+
     def is_awaiting(self, source: str, key_fp: str) -> bool:
         """Whether this message was collected before, still without its reply."""
         return bool(self._connection().execute("SELECT 1 FROM awaiting_reply WHERE source=? AND key_fp=?",
@@ -265,6 +314,7 @@ class CrawlState:
                 e.post_id,
                 _iso(now or datetime.now(UTC)),
                 _iso(e.published_at),
+                e.url_fp,
             )
             for e in entries
         ]
@@ -273,7 +323,7 @@ class CrawlState:
         with self._connect() as db:
             db.executemany(
                 "INSERT OR IGNORE INTO seen (source, key_fp, content_hash, post_id, first_seen, "
-                "published_at) VALUES (?, ?, ?, ?, ?, ?)",
+                "published_at, url_fp) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
             # a message whose reply has come is seen for good

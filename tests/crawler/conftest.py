@@ -86,7 +86,7 @@ class CrawlEnv:
         env.update(extra)
         return env
 
-    def command(self, *args: str, settings: dict[str, Any] | None = None) -> list[str]:
+    def command(self, *args: str, settings: dict[str, Any] | None = None, log_level: str = "INFO") -> list[str]:
         cmd = [
             sys.executable,
             "-m",
@@ -95,7 +95,7 @@ class CrawlEnv:
             *args,
             "--json",
             "--log-level",
-            "INFO",
+            log_level,
             "-s",
             f"YUQING_INDEX_PREFIX={self.layout.prefix}",
             "-s",
@@ -115,9 +115,10 @@ class CrawlEnv:
         settings: dict[str, Any] | None = None,
         timeout: float = 120,
         env: dict[str, str] | None = None,
+        log_level: str = "INFO",
     ) -> CrawlResult:
         done = subprocess.run(
-            self.command(*args, settings=settings),
+            self.command(*args, settings=settings, log_level=log_level),
             cwd=REPO,
             env=env or self.env(),
             capture_output=True,
