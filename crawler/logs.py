@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
+
+from scrapy.logformatter import LogFormatter, LogFormatterResult
 
 from analysis.entry import deidentified_url
+from yuqing.contract import Post
 
 _URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 
@@ -41,3 +45,26 @@ def mask_urls_in_logs() -> None:
     crawler, so each spider calls this when it opens (adding the filter twice to one handler adds it once)."""
     for handler in logging.getLogger().handlers:
         handler.addFilter(_mask_urls)
+
+
+class PostLogFormatter(LogFormatter):
+    """Scrapy's item lines ("Scraped from …", "Dropped: …", "Error processing …") name the post by its id instead of
+    printing the whole item: an item is not de-identified before the pipeline enriches it (a dropped one never is),
+    so its repr carried the raw text, phone numbers and names included, into the log at DEBUG."""
+
+    def scraped(self, item: Any, response: Any, spider: Any) -> LogFormatterResult:
+        return _named(super().scraped(item, response, spider), item)
+
+    def dropped(self, item: Any, exception: BaseException, response: Any, spider: Any) -> LogFormatterResult:
+        return _named(super().dropped(item, exception, response, spider), item)
+
+    def item_error(self, item: Any, exception: BaseException, response: Any, spider: Any) -> LogFormatterResult:
+        return _named(super().item_error(item, exception, response, spider), item)
+
+
+def _named(entry: LogFormatterResult, item: Any) -> LogFormatterResult:
+    args = entry.get("args")
+    if isinstance(args, dict) and "item" in args:
+        entry["args"] = {**args, "item": f"<post {item.id} from {item.source}>" if isinstance(item, Post)
+                         else f"<{type(item).__name__}>"}
+    return entry

@@ -41,6 +41,8 @@ DOWNLOAD_FAIL_ON_DATALOSS = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
+# Items named by their post id in Scrapy's item lines, not printed whole: their raw text is not de-identified yet.
+LOG_FORMATTER = "crawler.logs.PostLogFormatter"
 FEED_EXPORT_ENCODING = "utf-8"
 
 # yuqing's own settings (all may be given with -s).

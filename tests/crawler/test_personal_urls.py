@@ -83,3 +83,32 @@ def test_a_url_with_a_phone_number_is_indexed_under_a_keyed_id_and_kept_nowhere_
     assert PHONE not in result.stderr + again.stderr and MAILBOX not in result.stderr + again.stderr
     # the keyed ids are found again: the second crawl indexes nothing
     assert again.returncode == 0 and again.report["indexed"] == 0 and len(crawl_env.docs("forms")) == 3
+
+
+def test_scrapys_item_lines_at_debug_name_the_post_not_its_raw_text(crawl_env: CrawlEnv) -> None:
+    """At DEBUG Scrapy printed every scraped and dropped item whole ("Scraped from <200 …>" then the item): its text
+    before de-identification, the phone number a citizen wrote included."""
+    from tests.support.net import JsonHandler, LocalHttpServer
+
+    text = f"我家楼下占道经营严重，多次反映无人处理，联系电话{PHONE}。" * 3
+
+    class Site(JsonHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            if self.path == "/list.html":
+                self.reply(200, b'<html><body><a class="item" href="/a.html">a</a></body></html>',
+                           content_type="text/html; charset=utf-8")
+            elif self.path == "/a.html":
+                self.reply(200, ARTICLE.format(title="市民反映占道经营", text=text).encode(),
+                           content_type="text/html; charset=utf-8")
+            else:
+                self.reply(404, b"", content_type="text/html")
+
+    with LocalHttpServer(Site) as server:
+        crawl_env.set_sources([{"name": "forms", "type": "news", "start_urls": [f"{server.base_url}/list.html"],
+                                "link_selector": "a.item::attr(href)", "interval_minutes": 5, "obey_robots": False,
+                                "region": {"province": "湖南省", "city": "A市"}}])
+        result = crawl_env.crawl("forms", log_level="DEBUG")
+    assert result.returncode == 0 and result.report["indexed"] == 1, result.stderr[-3000:]
+    (doc,) = crawl_env.docs("forms")
+    assert f"<post {doc['id']} from forms>" in result.stderr  # the "Scraped from" line names it
+    assert PHONE not in result.stderr and "占道经营严重" not in result.stderr
