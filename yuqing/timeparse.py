@@ -225,10 +225,18 @@ def is_date_only(text: object) -> bool:
     if not isinstance(text, str):
         return False
     text = _arabic_dates(text.strip()[:_MAX_INPUT])
-    if _BARE_MONTH_DAY.fullmatch(text):
-        return True
-    match = _COMPACT_DATE.fullmatch(text) or _FULL_DATE.fullmatch(text) or _MONTH_DAY_CN.fullmatch(text)
-    return match is not None and match["H"] is None
+    match = _BARE_MONTH_DAY.fullmatch(text) or _MONTH_DAY_CN.fullmatch(text)
+    if match is not None:
+        return match.groupdict().get("H") is None and real_date(2000, int(match["m"]), int(match["d"]))  # (a leap year)
+    match = _COMPACT_DATE.fullmatch(text) or _FULL_DATE.fullmatch(text)
+    if match is None or match["H"] is not None:
+        return False
+    groups = match.groupdict()
+    if len(match["y"]) == 2 and groups.get("sep") == ".":  # "3.5.12" is a version number (as _full_date reads it)
+        return False
+    year = int(match["y"]) + (2000 if len(match["y"]) == 2 else 0)
+    month = int(groups.get("m") or groups.get("cn_m") or 0)
+    return _MIN_YEAR <= year <= _MAX_YEAR and real_date(year, month, int(match["d"]))
 
 
 def latest_time_on(day: date, now: datetime) -> datetime:

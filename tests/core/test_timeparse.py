@@ -154,7 +154,8 @@ def test_a_chinese_numeral_date_is_found_in_running_text() -> None:
     ("text", "alone"),
     [("05-12", True), ("2019-05-12", True), ("2019年5月12日", True), ("二〇二四年五月二十日", True), ("20190512", True),
      (" 11-25 ", True), ("05-12 16:25", False), ("2019-05-12 16:25", False), ("20190512162501", False),
-     ("昨天 08:10", False), ("3小时前", False), ("Sun May 12 16:25:00 +0800 2019", False), ("", False), (None, False)],
+     ("昨天 08:10", False), ("3小时前", False), ("Sun May 12 16:25:00 +0800 2019", False), ("", False), (None, False),
+     ("2019/57/12", False), ("2019-02-30", False), ("13-45", False)],
 )
 def test_a_date_without_its_time_of_day_is_told_apart(text: object, alone: bool) -> None:
     assert is_date_only(text) is alone
