@@ -219,7 +219,8 @@ class WeiboSpider(SourceSpider):
         if published is not None and not is_date_only(created) and published <= now + timedelta(days=1):
             post = post.model_copy(update={"published_at": published, "published_precision": None})
         else:
-            self.partial("time_of_day", response.url, f"kept the date alone: created_at written as {value_shape(created)}")
+            said = "no $render_data" if status is None else f"a created_at written as {value_shape(created)}"
+            self.partial("time_of_day", response.url, f"kept the date alone: the detail page has {said}")
         yield from self.after_time(post, response.meta)
 
     def detail_failed(self, failure: Failure) -> Iterator[Any]:
