@@ -580,11 +580,15 @@ class EventTracker:
         if known_tier is None or _TIER_RANK.get(tier, 3) < _TIER_RANK.get(known_tier, 3):
             ev.source_tiers[post.source] = tier
         ev.tiers[str(post.media_tier)] += 1
-        ev.timeline[_hour_label(ts, self.tz)] += 1
+        # A post known by its day alone counts in the volume and the first and last seen (at the latest it can have
+        # been), not in the hours: placed at that day's end it made an hour of posts nobody wrote then.
+        hour_known = post.hour_known()
+        if hour_known:
+            ev.timeline[_hour_label(ts, self.tz)] += 1
         if len(ev.timeline) > 24 * 30:
             for label in sorted(ev.timeline)[: len(ev.timeline) - 24 * 30]:
                 del ev.timeline[label]
-        ev.recent = [t for t in ev.recent if t > ev.last_seen.timestamp() - 3600] + [ts.timestamp()]
+        ev.recent = [t for t in ev.recent if t > ev.last_seen.timestamp() - 3600] + ([ts.timestamp()] if hour_known else [])
         ev.cues.merge(SeverityCues.from_list(post.severity_cues))
         rank = _TIER_RANK.get(str(post.media_tier), 3)
         if rank < ev.title_rank or (rank == ev.title_rank and ev.title_at is not None and ts.timestamp() < ev.title_at):
@@ -601,10 +605,13 @@ class EventTracker:
             self.post_event.popitem(last=False)
 
     def _observe(self, post: Post, terms: list[str]) -> None:
+        """Count the post for bursts: its terms (scored over 24 h) always, its topic and region (scored per hour
+        of day against the same hour of past days) only when its hour is known."""
+        hour_known = post.hour_known()
         self.detector.observe(
             post.timestamp(),
-            topic=post.topic if post.topic != self.fallback_topic else None,
-            region=region_key(post.region),
+            topic=post.topic if post.topic != self.fallback_topic and hour_known else None,
+            region=region_key(post.region) if hour_known else None,
             terms=terms,
             written=written_forms(post.full_text()[: self.max_analysis_chars], terms),
         )

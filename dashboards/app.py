@@ -8,7 +8,7 @@ are http(s). Personal data was de-identified before indexing, so nothing here re
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -93,6 +93,14 @@ def _when(value: Any, tz: ZoneInfo = DEFAULT_TZ) -> str:
     return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
+def _published(post: Mapping[str, Any], tz: ZoneInfo = DEFAULT_TZ) -> str:
+    """When a post appeared; one known only by its day (``published_precision: day``) as that day, not as the time
+    it was placed at, which would read as the minute it was written."""
+    if post.get("published_precision") == "day" and post.get("published_at"):
+        return _when(post["published_at"], tz)[:10] + "（仅日期）"
+    return _when(post.get("published_at") or post.get("fetched_at"), tz)
+
+
 def _left(hours: float | None) -> str:
     """Time to a deadline as a unit reads it: 剩 3.5 h, or 超时 12.0 h once it has passed."""
     if hours is None:
@@ -141,7 +149,8 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
     zone: ZoneInfo = tz or getattr(clock, "tz", None) or DEFAULT_TZ
     names = unit_names or {}
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
-    env.filters.update(percent=_percent, hours=_hours, left=_left, when=lambda v: _when(v, zone), colour=_colour,
+    env.filters.update(percent=_percent, hours=_hours, left=_left, when=lambda v: _when(v, zone),
+                       published=lambda p: _published(p, zone), colour=_colour,
                        safe_url=safe_url, tier=_tier, region=lambda r: region_label(r) if r else "—", state=_named(CASE_STATE_NAMES),
                        action=_named(CASE_ACTION_NAMES), sentiment=_named(SENTIMENT_NAMES),
                        kind=lambda k: deadline_kind_name(str(k or "")), grade_summary=grade_summary,

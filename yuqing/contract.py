@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -207,6 +207,9 @@ class Post(BaseModel):
     url: str | None = None
     author: str | None = None
     published_at: AwareDatetime | None = None
+    # "day" when the source gave the date alone (Weibo's "11-25"): ``published_at`` is then the latest the post can
+    # have appeared (that day's end, or the fetch time if earlier), not a time of day; None when it is as written.
+    published_precision: Literal["day"] | None = None
     fetched_at: AwareDatetime
     title: str | None = None
     text: str = ""
@@ -251,6 +254,11 @@ class Post(BaseModel):
     def timestamp(self) -> datetime:
         """The time the post entered the public sphere (published, else fetched)."""
         return self.published_at or self.fetched_at
+
+    def hour_known(self) -> bool:
+        """Whether ``timestamp`` says the hour: hourly counts (velocity, bursts, an event's timeline) leave out a
+        post known only by its day, which has no hour to be counted in."""
+        return self.published_at is None or self.published_precision != "day"
 
     def to_document(self) -> dict[str, Any]:
         """The Elasticsearch document (JSON-ready)."""

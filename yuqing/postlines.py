@@ -1,7 +1,8 @@
 """Posts from JSON lines, leniently: what ``yuqing analyze`` and ``yuqing replay`` read.
 
 A line needs an ``id`` and ``text``; ``published_at``/``fetched_at`` may be ISO 8601 (naive means the
-configured zone), a Unix timestamp or a date a person would write; ``region`` may be an object or a
+configured zone), a Unix timestamp or a date a person would write; ``published_precision: "day"`` says the publish
+time is known only by its day (as a crawled post exported from the index says); ``region`` may be an object or a
 place name (resolved by the injected gazetteer). Unknown fields are dropped: they could carry personal
 data that de-identification never sees. Every bad line raises ``BadLine`` saying what to fix.
 
@@ -23,8 +24,8 @@ from yuqing import timeparse
 from yuqing.clock import ensure_aware
 from yuqing.contract import LONE_SURROGATE, MediaTier, Post, Region
 
-POST_FIELDS = ("id", "text", "title", "published_at", "fetched_at", "source", "region", "source_type",
-               "media_tier", "url", "author", "engagement", "reply", "status", "lang")
+POST_FIELDS = ("id", "text", "title", "published_at", "published_precision", "fetched_at", "source", "region",
+               "source_type", "media_tier", "url", "author", "engagement", "reply", "status", "lang")
 
 RegionResolver = Callable[[str], Region | None]
 
@@ -154,7 +155,7 @@ def _optional(read: Callable[[], Any], field: str, warnings: list[str] | None, s
 
 
 # Fields a post can do without: a malformed one is dropped (and said so) rather than the whole post.
-OPTIONAL_FIELDS = ("engagement", "url", "author", "reply", "lang", "source_type", "status")
+OPTIONAL_FIELDS = ("engagement", "url", "author", "reply", "lang", "source_type", "status", "published_precision")
 
 
 def post_from_record(record: Any, tz: Any, now: datetime, resolve_region: RegionResolver | None = None,

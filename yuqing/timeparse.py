@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -217,6 +217,34 @@ def _bare_month_day(text: str, current: datetime) -> datetime | None:
         if result <= current:
             return result
     return None
+
+
+def is_date_only(text: object) -> bool:
+    """Whether ``text`` is a date alone, with no time of day ("05-12", "2019-05-12", "2019年5月12日", "20190512").
+    It reads as that day's midnight, which is no publish time: callers keep the day and say the clock is unknown."""
+    if not isinstance(text, str):
+        return False
+    text = _arabic_dates(text.strip()[:_MAX_INPUT])
+    match = _BARE_MONTH_DAY.fullmatch(text) or _MONTH_DAY_CN.fullmatch(text)
+    if match is not None:
+        return match.groupdict().get("H") is None and real_date(2000, int(match["m"]), int(match["d"]))  # (a leap year)
+    match = _COMPACT_DATE.fullmatch(text) or _FULL_DATE.fullmatch(text)
+    if match is None or match["H"] is not None:
+        return False
+    groups = match.groupdict()
+    if len(match["y"]) == 2 and groups.get("sep") == ".":  # "3.5.12" is a version number (as _full_date reads it)
+        return False
+    year = int(match["y"]) + (2000 if len(match["y"]) == 2 else 0)
+    month = int(groups.get("m") or groups.get("cn_m") or 0)
+    return _MIN_YEAR <= year <= _MAX_YEAR and real_date(year, month, int(match["d"]))
+
+
+def latest_time_on(day: date, now: datetime) -> datetime:
+    """The latest a post known only by its ``day`` can have been published: the end of that day in ``now``'s zone, or
+    ``now`` when that is earlier (today's date). Never earlier than the truth, so an event it joins is not
+    dated before anyone could have seen it, as midnight dated it."""
+    end = datetime.combine(day, time(23, 59, 59), tzinfo=now.tzinfo)
+    return min(end, now)
 
 
 def _relative(text: str, current: datetime, at_start: bool = False) -> datetime | None:

@@ -430,7 +430,10 @@ def render_board_sitemap(site: DemoSite, base: str) -> str:
     )
 
 
-def _mblog(site: DemoSite, post: WeiboPost, now: datetime, nested: bool = False) -> dict[str, Any]:
+def _mblog(
+    site: DemoSite, post: WeiboPost, now: datetime, nested: bool = False, full_time: bool = False
+) -> dict[str, Any]:
+    """The post as the API prints it; ``full_time``: ``created_at`` in the long form, as the detail page gives it."""
     published = site.weibo_published(post)
     text = post.text
     if post.long_text:
@@ -439,7 +442,7 @@ def _mblog(site: DemoSite, post: WeiboPost, now: datetime, nested: bool = False)
         "id": post.id,
         "mid": post.id,
         "bid": f"N{post.id[-6:]}",
-        "created_at": weibo_time_long(published) if post.grouped else weibo_time(published, now),
+        "created_at": weibo_time_long(published) if post.grouped or full_time else weibo_time(published, now),
         "text": text,
         "source": "微博 weibo.com",
         "isLongText": bool(post.long_text),
@@ -459,8 +462,16 @@ def _mblog(site: DemoSite, post: WeiboPost, now: datetime, nested: bool = False)
     if post.retweet_of and not nested:
         original = site.weibo_post(post.retweet_of)
         if original is not None:
-            blog["retweeted_status"] = _mblog(site, original, now, nested=True)
+            blog["retweeted_status"] = _mblog(site, original, now, nested=True, full_time=full_time)
     return blog
+
+
+def render_weibo_detail(site: DemoSite, post: WeiboPost) -> str:
+    """m.weibo.cn's detail page: the text, and the post inline as ``$render_data`` with ``created_at`` in full (a
+    search card from two days back shows only "11-25")."""
+    status = _mblog(site, post, site.now(), full_time=True)
+    data = json.dumps([{"status": status, "call": 1}], ensure_ascii=False).replace("</", "<\\/")
+    return page("微博正文", f"<p>{_E(_TAGS.sub('', post.text))}</p>\n<script>\nvar $render_data = {data}[0] || {{}};\n</script>")
 
 
 def _weibo_matches(site: DemoSite, post: WeiboPost, query: str) -> bool:
@@ -897,7 +908,7 @@ class DemoWeb:
             return json_ok({"ok": 1, "data": {"longTextContent": post.long_text or post.text}})
         if match := re.fullmatch(r"/detail/(\d+)", path):
             post = site.weibo_post(match.group(1))
-            return html_ok(page("微博正文", f"<p>{_E(_TAGS.sub('', post.text))}</p>")) if post else not_found
+            return html_ok(render_weibo_detail(site, post)) if post else not_found
         if path == "/api/forum/threads.json":
             return json_ok(render_forum_api(site, page_number()))
         if match := re.fullmatch(r"/forum/thread-(\d+)\.html", path):

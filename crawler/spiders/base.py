@@ -11,7 +11,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -308,6 +308,7 @@ class SourceSpider(scrapy.Spider):
         text: str | None = None,
         author: str | None = None,
         published_at: datetime | None = None,
+        published_precision: Literal["day"] | None = None,
         engagement: Engagement | None = None,
         reply: Reply | None = None,
         status: str | None = None,
@@ -325,6 +326,8 @@ class SourceSpider(scrapy.Spider):
             if published_at > self.now() + timedelta(days=1):
                 self.partial("published_at", url or key, f"{published_at.isoformat()} is in the future")
                 published_at = None
+        if published_at is None:
+            published_precision = None
         spec_region = self.spec.region
         if region is None and spec_region is not None:
             region = Region(
@@ -338,6 +341,7 @@ class SourceSpider(scrapy.Spider):
                 url=url,
                 author=self.author_name(author),
                 published_at=published_at,
+                published_precision=published_precision,
                 fetched_at=self.now(),
                 title=title,
                 text=text,

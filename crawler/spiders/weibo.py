@@ -6,6 +6,11 @@ sometimes nested in a ``card_group``; ``text`` is HTML; ``created_at`` is "刚�
 original in ``retweeted_status`` (emitted too, as its own post); a long post is cut and its full
 text comes from ``/statuses/extend``. Paging follows ``cardlistInfo.page``.
 
+A card older than yesterday shows only its day ("05-12", "2019-05-12"). Its detail page (``/detail/<id>``, the
+post's own link) carries the post inline with ``created_at`` in full, so the post is timed from there; when the
+page is missing or says no more, the post keeps its day, marked ``published_precision: day`` and placed at the
+latest it can have been (``latest_time_on``), never at that day's midnight, which dated it up to 24 h early.
+
 The request for a full text carries its post de-identified: a resumable crawl (JOBDIR) pickles its queue to disk
 and a distributed one keeps it in Redis, where raw personal data must not land. The full text that replaces it
 is raw, as every other post is until the item pipeline enriches it.
@@ -13,21 +18,22 @@ is raw, as every other post is until the item pipeline enriches it.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from crawler.spiders.base import SEEN_BEFORE, SourceSpider
 from crawler.spiders.social_json import load_json, with_page
 from crawler.text import as_text, html_to_text, parse_count, value_shape
 from yuqing.contract import Engagement, Post, Region
-from yuqing.timeparse import parse_time
+from yuqing.timeparse import is_date_only, latest_time_on, parse_time
 
 _PROVINCES = (
     "北京",
@@ -68,6 +74,7 @@ _PROVINCES = (
 _MUNICIPALITIES = ("北京", "天津", "上海", "重庆")
 _MONTH_DAY = re.compile(r"^\s*(\d{1,2})-(\d{1,2})\s*$")
 _CUT_MARK = re.compile(r"\.\.\.\s*全文\s*$")
+_RENDER_DATA = re.compile(r"\$render_data\s*=\s*")
 
 
 def mblogs(cards: Any) -> Iterator[Any]:
@@ -94,6 +101,26 @@ def province_of(region_name: Any) -> str | None:
                 return name + "市"
             return name if name in ("内蒙古", "广西", "西藏", "宁夏", "新疆", "香港", "澳门") else name + "省"
     return None
+
+
+def native_id_of(blog: dict[str, Any]) -> str:
+    return as_text(blog.get("id")) or as_text(blog.get("mid")) or ""
+
+
+def detail_status(page: str) -> dict[str, Any] | None:
+    """The post a m.weibo.cn detail page carries inline, ``var $render_data = [{"status": {…}, …}][0] || {};``, with
+    its ``created_at`` in full ("Wed Nov 25 21:01:00 +0800 2026") where the search card shows "11-25"."""
+    start = _RENDER_DATA.search(page)
+    if start is None:
+        return None
+    try:
+        data, _ = json.JSONDecoder(strict=False).raw_decode(page, start.end())
+    except (ValueError, RecursionError):  # not JSON, or nested past what the decoder follows
+        return None
+    if isinstance(data, list) and data:
+        data = data[0]
+    status = data.get("status") if isinstance(data, dict) else None
+    return status if isinstance(status, dict) else None
 
 
 def weibo_time(created: Any, now: datetime, tz: str) -> datetime | None:
@@ -152,22 +179,62 @@ class WeiboSpider(SourceSpider):
             yield from self.post_and_original(original, where + " (original)", response)
         if post is None:
             return
-        if isinstance(blog, dict) and blog.get("isLongText") is True and not self.too_old(post.published_at):
+        long_text = isinstance(blog, dict) and blog.get("isLongText") is True
+        if (long_text or post.published_precision == "day") and not self.too_old(post.published_at):
             if post.id in self._requested or self.crawl_state.is_seen(self.spec.name, post.id):
                 self.crawler.stats.inc_value(SEEN_BEFORE)
                 return
             self._requested.add(post.id)
-            from analysis.entry import deidentify_only  # (imported on first use: it loads the analysis stage)
-
-            yield scrapy.Request(
-                self.base(response) + f"/statuses/extend?id={blog['id']}",
-                callback=self.parse_long,
-                errback=self.long_text_failed,
-                dont_filter=not self.distributed,
-                meta={"yuqing_post": deidentify_only(post).model_dump(mode="json")},
-            )
+            yield self.follow_up(post, native_id_of(blog), long_text, response)
             return
         if self.accept(post):
+            yield post
+
+    def follow_up(self, post: Post, native_id: str, long_text: bool, response: Response) -> scrapy.Request:
+        """The first request a post still needs: its detail page when the card gives only its date (the page gives
+        the minute), then its full text when the card cuts it. The post waits in the request de-identified."""
+        from analysis.entry import deidentify_only  # (imported on first use: it loads the analysis stage)
+
+        base = self.base(response)
+        meta = {
+            "yuqing_post": deidentify_only(post).model_dump(mode="json"),
+            "yuqing_full_text": f"{base}/statuses/extend?id={native_id}" if long_text else None,
+        }
+        if post.published_precision == "day":
+            return scrapy.Request(f"{base}/detail/{native_id}", callback=self.parse_detail, errback=self.detail_failed,
+                                  dont_filter=not self.distributed, meta=meta)
+        return self.long_text_request(meta)
+
+    def long_text_request(self, meta: dict[str, Any]) -> scrapy.Request:
+        return scrapy.Request(meta["yuqing_full_text"], callback=self.parse_long, errback=self.long_text_failed,
+                              dont_filter=not self.distributed, meta={"yuqing_post": meta["yuqing_post"]})
+
+    def parse_detail(self, response: Response) -> Iterator[Any]:
+        """The minute a post was published, from its detail page, where the card showed only the day."""
+        post = Post.model_validate(response.meta["yuqing_post"])
+        status = detail_status(response.text) if isinstance(response, TextResponse) else None
+        created = status.get("created_at") if status is not None else None
+        now = self.now()
+        published = weibo_time(created, now, self.tz)
+        if published is not None and not is_date_only(created) and published <= now + timedelta(days=1):
+            post = post.model_copy(update={"published_at": published, "published_precision": None})
+        else:
+            said = "no $render_data" if status is None else f"a created_at written as {value_shape(created)}"
+            self.partial("time_of_day", response.url, f"kept the date alone: the detail page has {said}")
+        yield from self.after_time(post, response.meta)
+
+    def detail_failed(self, failure: Failure) -> Iterator[Any]:
+        """Without the detail page, the post keeps its date, marked as a date alone."""
+        self.on_error(failure)
+        meta = failure.request.meta  # type: ignore[attr-defined]
+        post = Post.model_validate(meta["yuqing_post"])
+        self.partial("time_of_day", post.url, "no detail page: kept the date alone")
+        yield from self.after_time(post, meta)
+
+    def after_time(self, post: Post, meta: dict[str, Any]) -> Iterator[Any]:
+        if meta.get("yuqing_full_text"):
+            yield self.long_text_request({**meta, "yuqing_post": post.model_dump(mode="json")})
+        elif self.accept(post):
             yield post
 
     def long_text_failed(self, failure: Failure) -> Iterator[Post]:
@@ -203,7 +270,7 @@ class WeiboSpider(SourceSpider):
         if not isinstance(blog, dict):
             self.skip("no_mblog", where, f"mblog is {type(blog).__name__}")
             return None
-        native_id = as_text(blog.get("id")) or as_text(blog.get("mid"))
+        native_id = native_id_of(blog)
         if not native_id:
             self.skip("no_id", where, "mblog without id")
             return None
@@ -216,9 +283,13 @@ class WeiboSpider(SourceSpider):
         if isinstance(original, dict) and isinstance(original.get("text"), str):
             text += "\n//转发原文：" + html_to_text(original["text"])
         created = blog.get("created_at")
-        published = weibo_time(created, self.now(), self.tz)
+        now = self.now()
+        published = weibo_time(created, now, self.tz)
+        precision: Literal["day"] | None = None
         if published is None:
             self.partial("published_at", where, f"unreadable created_at, written as {value_shape(created)}")
+        elif is_date_only(created):
+            published, precision = latest_time_on(published.date(), now), "day"
         user: dict[str, Any] = blog["user"] if isinstance(blog.get("user"), dict) else {}
         author = as_text(user.get("screen_name"))
         if not author:
@@ -238,6 +309,7 @@ class WeiboSpider(SourceSpider):
             text=text,
             author=author,
             published_at=published,
+            published_precision=precision,
             engagement=engagement,
             region=region,
         )

@@ -137,6 +137,26 @@ def test_a_malformed_optional_field_is_left_out_not_the_post(tmp_path: Path) -> 
     assert "p.jsonl:1: left out engagement" in result.stderr and "the post is kept" in result.stderr
 
 
+def test_a_post_known_only_by_its_day_stays_so_and_is_not_counted_in_an_hour(tmp_path: Path) -> None:
+    """An index export carries ``published_precision: day``; dropped as an unknown field, the post was counted in
+    the event's hours as if written at its day's end."""
+    posts = tmp_path / "p.jsonl"
+    day_only = {"id": "d1", "text": "岳麓区化工厂爆炸已致3人死亡、12人受伤，事故原因正在调查。", "source": "weibo",
+                "published_at": "2026-04-08T23:59:59+08:00", "published_precision": "day"}
+    odd = {"id": "d2", "text": "医院排队太久", "published_at": "2026-04-08", "published_precision": "hour"}
+    lines = [GOOD[0], GOOD[2], day_only, odd]
+    posts.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in lines), encoding="utf-8")
+    out, events_out = tmp_path / "o.jsonl", tmp_path / "e.jsonl"
+    result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(out), "--events-out", str(events_out)])
+    assert result.exit_code == 0, result.output
+    rows = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    assert rows["d1"]["published_precision"] == "day" and rows["d1"]["event_id"] == rows["n1"]["event_id"]
+    assert "published_precision" not in rows["d2"] and "p.jsonl:4: left out published_precision" in result.stderr
+    [event] = [e for e in map(json.loads, events_out.read_text(encoding="utf-8").splitlines())
+               if e["id"] == rows["n1"]["event_id"]]
+    assert event["volume"] == 3 and sum(h["count"] for h in event["timeline"]) == 2
+
+
 def test_a_byte_order_mark_and_a_gbk_line_lose_no_post(tmp_path: Path) -> None:
     posts = tmp_path / "p.jsonl"
     posts.write_bytes(b"\xef\xbb\xbf" + '{"id": "a", "text": "医院排队太久"}\n'.encode()

@@ -472,3 +472,25 @@ def test_a_post_as_like_two_events_joins_the_earlier_one_whatever_the_hash_seed(
     assert len(runs) == 1
     a, b, c = runs.pop().split()
     assert a != b and c == a
+
+
+def test_a_post_known_only_by_its_day_is_in_the_event_but_not_in_its_hours() -> None:
+    """A Weibo card of today showing "04-08" puts the post at the fetch time, the latest it can have been; it was
+    counted as a post of that hour, in the event's velocity and timeline and in the hourly burst series."""
+    tracker = EventTracker()
+    a3 = Region(province="湖南省", city="A市", district="A3区")
+    exact = [_post("n1", EXPLOSION, 0, region=a3, topic="安全生产"),
+             _post("p1", PARAPHRASES[0], 20, region=a3, topic="安全生产")]
+    day_only = _post("p2", PARAPHRASES[1], 30, region=a3, topic="安全生产")
+    day_only.published_at, day_only.published_precision = day_only.fetched_at, "day"
+    for post in [*exact, day_only]:
+        tracker.add(post)
+    assert day_only.event_id == exact[0].event_id
+    event = tracker.event(day_only.event_id)
+    assert event is not None and event.volume == 3 and event.last_seen == T0 + timedelta(minutes=30)
+    assert sum(h["count"] for h in event.timeline) == 2
+    assert event.velocity == 2
+    hours = tracker.detector.series
+    assert sum(hours["topic"]["安全生产"].values()) == 2
+    assert sum(hours["region"]["湖南省A市A3区"].values()) == 2
+    assert sum(hours["term"]["化工厂"].values()) == 3, "its words still count over the day"

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from yuqing.timeparse import find_datetime, parse_time
+from yuqing.timeparse import find_datetime, is_date_only, latest_time_on, parse_time
 
 SH = timezone(timedelta(hours=8))
 # A fixed "now" (fetch time) in Shanghai: Friday 1 March 2024, 12:00.
@@ -148,3 +148,19 @@ def test_a_four_digit_year_after_day_and_month_is_not_read_as_a_two_digit_year()
 
 def test_a_chinese_numeral_date_is_found_in_running_text() -> None:
     assert find_datetime("发布日期：二〇二四年五月二十日 来源：市政府办公厅", now=NOW) == at(2024, 5, 20)
+
+
+@pytest.mark.parametrize(
+    ("text", "alone"),
+    [("05-12", True), ("2019-05-12", True), ("2019年5月12日", True), ("二〇二四年五月二十日", True), ("20190512", True),
+     (" 11-25 ", True), ("05-12 16:25", False), ("2019-05-12 16:25", False), ("20190512162501", False),
+     ("昨天 08:10", False), ("3小时前", False), ("Sun May 12 16:25:00 +0800 2019", False), ("", False), (None, False),
+     ("2019/57/12", False), ("2019-02-30", False), ("13-45", False)],
+)
+def test_a_date_without_its_time_of_day_is_told_apart(text: object, alone: bool) -> None:
+    assert is_date_only(text) is alone
+
+
+def test_a_date_alone_is_placed_at_the_latest_it_can_have_been() -> None:
+    assert latest_time_on(at(2024, 2, 27).date(), NOW) == at(2024, 2, 27, 23, 59, 59), "the end of that day"
+    assert latest_time_on(NOW.date(), NOW) == NOW, "today's date: no later than the fetch"

@@ -20,7 +20,7 @@ import pytest
 from crawler.encoding import decode_html
 from crawler.extraction import Article, extract_article
 from yuqing.paths import shared_data_dir
-from yuqing.timeparse import parse_time
+from yuqing.timeparse import is_date_only, parse_time
 
 SEED = 20240301
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -285,6 +285,7 @@ def test_parse_time_survives_mutated_time_strings() -> None:
         try:
             result = parse_time(text, now=NOW)
             assert result is None or result.utcoffset() is not None
+            assert not is_date_only(text) or result is not None, "a date alone is a date parse_time reads"
         except Exception as error:  # collected and reported with the string that caused it
             failed.append(f"{text[:60]!r}: {type(error).__name__}: {error}")
     assert failed == []

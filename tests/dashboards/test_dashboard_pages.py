@@ -259,6 +259,19 @@ def test_search_says_how_many_and_pages_through_them(site) -> None:
     assert "共 60 条，显示第 1–60 条" in event
 
 
+def test_a_post_known_only_by_its_day_shows_the_day_not_a_minute(site, es_client: Elasticsearch,  # type: ignore[no-untyped-def]
+                                                                 es_layout: IndexLayout, tmp_path: Path) -> None:
+    """A Weibo card that said only "05-30": the post is placed at the end of that day, which is no time to show."""
+    client, _ = site
+    writer = BulkWriter(es_client, es_layout.posts, tmp_path / "spool", refresh=True)
+    writer.add(post_document(Post(
+        id="day-only", source="demo_weibo", fetched_at=NOW, published_at=datetime(2026, 5, 30, 15, 59, 59, tzinfo=UTC),
+        published_precision="day", text="A2区工地欠薪，几十个工人讨薪无门。"), cut))
+    writer.flush()
+    row = re.search(r'<tr class="post"><td class="muted">([^<]*)</td>', client.get("/search?q=讨薪").text)
+    assert row is not None and row.group(1) == "2026-05-30（仅日期）"
+
+
 def test_an_event_links_to_the_case_that_handles_it_and_a_hand_opened_case_links_to_no_event(site) -> None:
     client, ids = site
     assert f'href="/cases/{ids["late"]}"' in client.get("/events/evt-0").text
