@@ -120,8 +120,9 @@ def main(sandbox: str | None) -> None:
                 known = paths.sandboxes()
                 raise click.BadParameter(
                     f"there is no sandbox {sandbox!r} in {paths.home_dir()} (existing: "
-                    f"{', '.join(known) if known else 'none'}); check the name, or make it first with `yuqing demo`, "
-                    f"`yuqing --sandbox {sandbox} replay --posts FILE` or `yuqing --sandbox {sandbox} run`",
+                    f"{', '.join(known) if known else 'none'}); check the name, or make it first with "
+                    f"`{paths.command('demo', sandbox)}`, `{paths.command('replay --posts FILE', sandbox)}` or "
+                    f"`{paths.command('run', sandbox)}`",
                     param_hint="--sandbox")
         except paths.StateDirUnusable as exc:
             raise click.BadParameter(str(exc), param_hint="--sandbox") from None

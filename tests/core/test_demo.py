@@ -101,7 +101,8 @@ def _mobiles(text: str) -> list[str]:
 ])
 def test_ctrl_c_stops_the_demo(es_node: str, tmp_path: Path, step: str, said: str) -> None:
     """During the crawl, the crawl stopped and the demo went on: it opened cases from half the posts (one routed to
-    another unit) and exited 0. After it, Scrapy's handler ignored Ctrl-C to the end."""
+    another unit) and exited 0. After it, Scrapy's handler ignored Ctrl-C to the end. Interrupted in a sandbox of
+    its own, it told to run `yuqing demo --fresh`, which wipes the sandbox 'demo'; the command it names finishes."""
     import signal
     import time
 
@@ -117,7 +118,7 @@ def test_ctrl_c_stops_the_demo(es_node: str, tmp_path: Path, step: str, said: st
     env = {**os.environ, "YUQING_CONFIG_DIR": str(config), "YUQING_HOME": str(home), "YUQING_ES_URL": es_node,
            "PYTHONUNBUFFERED": "1"}
     env.pop("YUQING_DATABASE_URL", None)
-    process = subprocess.Popen([sys.executable, "-m", "yuqing.cli", "demo"], cwd=REPO, env=env,
+    process = subprocess.Popen([sys.executable, "-m", "yuqing.cli", "--sandbox", "trial", "demo"], cwd=REPO, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
@@ -132,8 +133,15 @@ def test_ctrl_c_stops_the_demo(es_node: str, tmp_path: Path, step: str, said: st
         process.kill()
     assert process.returncode == 130, err[-2000:]
     assert said in err and "Traceback" not in err and "demo finished" not in out
+    assert "Run `yuqing --sandbox trial demo` to finish (add --fresh to start over)" in err, err[-2000:]
     if step.startswith("3."):
         assert "4. Events" not in out
-        listed = subprocess.run([sys.executable, "-m", "yuqing.cli", "--sandbox", "demo", "cases", "list", "--json"],
+        listed = subprocess.run([sys.executable, "-m", "yuqing.cli", "--sandbox", "trial", "cases", "list", "--json"],
                                 cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
         assert listed.returncode != 0 or json.loads(listed.stdout) == []
+    else:  # the command it names goes on where the demo stopped
+        rerun = subprocess.run([sys.executable, "-m", "yuqing.cli", "--sandbox", "trial", "demo"], cwd=REPO, env=env,
+                               capture_output=True, text=True, timeout=600)
+        assert rerun.returncode == 0 and "demo finished" in rerun.stdout, rerun.stderr[-2000:]
+        assert "0 case(s) opened" in rerun.stdout
+        assert not (home / "sandboxes" / "demo").exists()
