@@ -862,3 +862,70 @@ def test_a_replay_sandbox_is_shown_at_the_replays_end_until_something_real_is_re
         db.dispose()
         layout.delete_all(es_client)
         IndexLayout(index_prefix(env)).delete_all(es_client)
+
+
+def test_a_sandboxs_pages_give_commands_that_act_on_its_own_case(tmp_path: Path) -> None:
+    """A review: `yuqing --sandbox demo dashboard` told to run `yuqing cases ack 1`, which wants --actor and, given
+    one, signed off the deployment's case 1 instead of the sandbox's. The commands on the pages, copied with their
+    placeholders filled in, act on the case shown."""
+    import html
+    import json
+    import shlex
+
+    from click.testing import CliRunner
+
+    from tests.alerts.casekit import TZ, deployment
+    from yuqing.cli import main
+    from yuqing.clock import SystemClock
+
+    env = deployment(tmp_path, "http://127.0.0.1:9")
+    runner = CliRunner()
+
+    def cli(*args: str) -> str:
+        result = runner.invoke(main, list(args), env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    def opened(*sandbox: str) -> None:
+        cli(*sandbox, "cases", "open", "--title", f"{'沙盒' if sandbox else '正式部署'}的案件：医院排队", "--topic", "就医",
+            "--region", "湖南省A市A3区", "--actor", "市政府办公厅", "--reason", "上级交办")
+
+    def state(*sandbox: str) -> dict:
+        return json.loads(cli(*sandbox, "cases", "list", "--json"))[0]
+
+    opened()  # the deployment's case 1
+    cli("--sandbox", "demo", "db", "upgrade")
+    opened("--sandbox", "demo")  # the sandbox's case 1
+    db = Database(f"sqlite:///{Path(env['YUQING_HOME']) / 'sandboxes' / 'demo' / 'yuqing.db'}")
+    down = Elasticsearch("http://127.0.0.1:9", request_timeout=1, max_retries=0)
+    filled = {"签收人": "张三", "回应单位": "A3区卫生健康委", "回应内容": "已发布情况通报", "分数": "1", "评估人": "评估组甲"}
+
+    def run_shown(command: str) -> None:
+        words = [filled.get(word, word) for word in shlex.split(html.unescape(command))]
+        assert words[:3] == ["yuqing", "--sandbox", "demo"], command
+        cli(*words[1:])
+
+    try:
+        app = create_app(down, IndexLayout("yuqing-test-commands"), db, cut, SystemClock(TZ), sandbox="demo")
+        with TestClient(app) as client:
+            page = client.get("/cases/1").text
+            shown = re.findall(r"<code>(.*?)</code>", page[page.index('id="commands"'):page.index("分派依据")])
+            assert len(shown) == 2, shown
+            run_shown(shown[0])
+            assert state("--sandbox", "demo")["acknowledged_at"] and not state()["acknowledged_at"]
+            run_shown(shown[1])
+            assert state("--sandbox", "demo")["responded_at"] and not state()["responded_at"]
+            run_shown(text_of(page, "assess-command"))
+            assert state("--sandbox", "demo")["assessments"][0]["assessor"] == "评估组甲" and not state()["assessments"]
+            unit = state("--sandbox", "demo")["unit"]
+            assert text_of(client.get(f"/units/{unit}").text, "ack-command") == \
+                "yuqing --sandbox demo cases ack 案件号 --actor 签收人"
+            assert text_of(client.get("/evaluator").text, "assess-command").startswith(
+                "yuqing --sandbox demo cases assess 案件号 --assessor 评估人 --response 分数")
+        deployment_db = Database(env["YUQING_DATABASE_URL"])
+        with TestClient(create_app(down, IndexLayout("yuqing-test-commands"), deployment_db, cut,
+                                   SystemClock(TZ))) as client:  # the deployment's own pages name no sandbox
+            assert "<code>yuqing cases ack 1 --actor 签收人</code>" in client.get("/cases/1").text
+        deployment_db.dispose()
+    finally:
+        db.dispose()
