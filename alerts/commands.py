@@ -15,7 +15,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +117,14 @@ def _database(config: Config, migrate: bool = True, existing: bool = False):  # 
     except DatabaseUnavailable as exc:
         raise click.ClickException(str(exc)) from exc
     return database
+
+
+def _clock(config: Config, database: Any) -> Any:
+    """The clock a command acts and judges by: real time, or in a sandbox the one its dashboards show
+    (``yuqing.sandbox_clock``), so that a sign-off after a demo lands after the demo's records."""
+    from yuqing.sandbox_clock import clock_for
+
+    return clock_for(config.settings.tz(), database)
 
 
 class SearchUnavailable(click.ClickException):
@@ -379,11 +387,11 @@ def cases_group() -> None:
     """Cases: open one by hand, list and show them; acknowledge, record a response, close, reopen, assess."""
 
 
-def _load_cases(config: Config, state: str | None = None, unit: str | None = None) -> list[dict[str, Any]]:
+def _load_cases(config: Config, database: Any, state: str | None = None,
+                unit: str | None = None) -> list[dict[str, Any]]:
     from alerts.cases import case_dict
     from yuqing.db.models import Case
 
-    database = _database(config, existing=True)
     query = (select(Case).options(selectinload(Case.events), selectinload(Case.deadlines),
                                   selectinload(Case.assessments)).order_by(Case.id))
     if state:
@@ -404,11 +412,12 @@ def cases_list(as_json: bool, state: str | None, unit: str | None) -> None:
     if unit is not None and unit not in {u.id for u in config.units.units}:
         click.echo(f"note: {unit!r} is not a unit of config/units.yaml (ids: "
                    f"{', '.join(u.id for u in config.units.units)})", err=True)
-    cases = _load_cases(config, state, unit)
+    database = _database(config, existing=True)
+    cases = _load_cases(config, database, state, unit)
     if as_json:
         click.echo(json.dumps(cases, ensure_ascii=False, indent=2))
         return
-    now = datetime.now(UTC)
+    now = _clock(config, database).now()
     for c in cases:
         upcoming = c["next_deadline"]  # the case's pending deadlines (Case.pending_deadlines); none once closed
         nxt = f"{upcoming['kind']} {upcoming['due_at'][:16]}" if upcoming else "-"
@@ -427,7 +436,8 @@ MAX_HISTORY_STEPS = 35_136
 def cases_show(case_id: int) -> None:
     """One case with its deadlines and its whole timeline."""
     config = _config()
-    found = [c for c in _load_cases(config) if c["id"] == case_id]
+    database = _database(config, existing=True)
+    found = [c for c in _load_cases(config, database) if c["id"] == case_id]
     if not found:
         raise click.ClickException(f"no case {case_id}; list cases with `yuqing cases list`")
     c = found[0]
@@ -435,8 +445,9 @@ def cases_show(case_id: int) -> None:
     click.echo(f"  {c['region']} · {c['topic']} · grade {c['grade']} · risk {c['risk']} · {c['volume']} posts")
     click.echo(f"  unit {c['unit']}; joint {', '.join(c['joint_units']) or '-'}")
     current = max((episode(d["kind"]) for d in c["deadlines"]), default=0)
+    now = _clock(config, database).now()
     for d in c["deadlines"]:
-        status = _deadline_status(d)
+        status = _deadline_status(d, now)
         if episode(d["kind"]) < current:
             status += " (an earlier round: judged, no longer pursued)"
         click.echo(f"  deadline {d['kind']:24} {d['due_at'][:16]}  {status}  — {d['basis']}")
@@ -447,13 +458,14 @@ def cases_show(case_id: int) -> None:
         click.echo(f"  assessed by {a['assessor']} {a['at'][:16]}: total {a['total']:g} ({a['level']})")
 
 
-def _deadline_status(deadline: dict[str, Any]) -> str:
-    """met (on time or how late), OVERDUE, or open: a response 130 h late used to read just "met"."""
+def _deadline_status(deadline: dict[str, Any], now: datetime) -> str:
+    """met (on time or how late), OVERDUE (marked so, or past due now, as `cases list` and the dashboards judge it),
+    or open: a response 130 h late used to read just "met"."""
     if deadline["met_at"]:
         late = datetime.fromisoformat(deadline["met_at"]) - datetime.fromisoformat(deadline["due_at"])
         hours = late.total_seconds() / 3600
         return f"met {deadline['met_at'][:16]}" + (f" LATE by {hours:.1f} h" if hours > 0 else " on time")
-    return "OVERDUE" if deadline["overdue_at"] else "open"
+    return "OVERDUE" if deadline["overdue_at"] or datetime.fromisoformat(deadline["due_at"]) < now else "open"
 
 
 @cases_group.command("assess")
@@ -480,7 +492,7 @@ def cases_assess(case_id: int, assessor: str, response: float, transparency: flo
               "dynamics": dynamics, "accountability": accountability}
     try:
         with database.transaction() as session:
-            row = assess(session, case_id, assessor, datetime.now(config.settings.tz()), scores, note)
+            row = assess(session, case_id, assessor, _clock(config, database).now(), scores, note)
             found = level(row.total)
             click.echo(f"case {case_id} assessed by {assessor}: total {row.total:g} of {MAX_TOTAL} — {found.colour}"
                        f"（{found.verdict}）")
@@ -495,7 +507,7 @@ def _act(action: Callable[..., Any], case_id: int, *args: Any,
 
     config = _config()
     database = _database(config, existing=True)
-    now = datetime.now(config.settings.tz())
+    now = _clock(config, database).now()
     try:
         with database.transaction() as session:
             case = action(session, case_id, *args[:1], now, *args[1:])
@@ -522,7 +534,6 @@ def cases_open(title: str, topic: str, region_text: str, grade: str, actor: str,
     from alerts.routing import Router
     from analysis.deidentify import deidentify
     from analysis.region import resolve_region
-    from yuqing.clock import SystemClock
     from yuqing.contract import Event, Grade
     from yuqing.db.models import Case
 
@@ -548,7 +559,8 @@ def cases_open(title: str, topic: str, region_text: str, grade: str, actor: str,
                        err=True)
     # A name or a number typed into the assignment is masked like a post's (domain.md §6).
     title, reason, actor = deidentify(title).text, deidentify(reason).text, deidentify(actor).text
-    clock = SystemClock(config.settings.tz())
+    database = _database(config)
+    clock = _clock(config, database)
     now = clock.now()
     event_id = "manual-" + hashlib.sha1(f"{title}\x1f{now.isoformat()}".encode()).hexdigest()[:16]
     # What the title says happened (deaths, food poisoning …) makes the case sensitive, as an event's posts do:
@@ -558,7 +570,6 @@ def cases_open(title: str, topic: str, region_text: str, grade: str, actor: str,
     event = Event(id=event_id, title=title, first_seen=now, last_seen=now, region=region, topic=topic,
                   grade=Grade(grade), grade_reasons=[f"人工立案（{actor}）：{reason}"],
                   severity_cues=extract_cues(title).as_list())
-    database = _database(config)
     with database.transaction() as session:
         sync_units(session, config.units)  # the case refers to its unit: units.yaml may be newer than the table
         twin = session.scalars(select(Case).where(Case.title == title, Case.state != "closed")).first()
@@ -617,7 +628,7 @@ def cases_respond(case_id: int, actor: str, text: str, channel: str, published: 
 
     config = _config()
     database = _database(config, existing=True)
-    now = datetime.now(config.settings.tz())
+    now = _clock(config, database).now()
     at = parse_when(published, now, "--at") if published else now
     try:
         with database.transaction() as session:
@@ -641,7 +652,7 @@ def cases_reassign(case_id: int, unit_id: str, actor: str, reason: str) -> None:
     try:
         with database.transaction() as session:
             sync_units(session, config.units)
-            sent = reassign(session, case_id, actor, datetime.now(config.settings.tz()), unit_id, reason, config)
+            sent = reassign(session, case_id, actor, _clock(config, database).now(), unit_id, reason, config)
             click.echo(f"case {case_id} is now with {unit_id}; {len(sent)} alert(s) queued")
             if not sent:
                 click.echo(f"warning: nobody was alerted: {unit_id} has no contacts in units.yaml; add its "
@@ -674,7 +685,7 @@ def cases_reopen(case_id: int, actor: str, reason: str) -> None:
     try:
         with database.transaction() as session:
             sync_units(session, config.units)
-            case = reopen(session, case_id, actor, datetime.now(config.settings.tz()), reason, config)
+            case = reopen(session, case_id, actor, _clock(config, database).now(), reason, config)
             click.echo(f"case {case.id} is now {case.state}")
             if not case.events[-1].details.get("recipients"):
                 click.echo(f"warning: nobody was alerted: unit {case.unit_id!r} has no contact in config/units.yaml "
@@ -795,9 +806,8 @@ def _send_due(config: Config, database: Any) -> None:
     """Send what is due now, once, and say what is still waiting or given up."""
     from alerts.notifiers import build_notifiers, delivery_warnings
     from alerts.outbox import FAILED, RETRYING, OutboxWorker, status_counts
-    from yuqing.clock import SystemClock
 
-    clock = SystemClock(config.settings.tz())
+    clock = _clock(config, database)
     for warning in delivery_warnings(config):
         click.echo(f"warning: {warning}", err=True)
     handled = OutboxWorker(database, build_notifiers(config, clock=clock), clock).run_once()
@@ -817,12 +827,11 @@ def notifications_retry(ids: tuple[int, ...]) -> None:
     (a Slack token, a channel name, an SMTP password). IDS: the notifications' ids (`yuqing notifications list`
     shows them); none: every failed or waiting one."""
     from alerts.outbox import requeue
-    from yuqing.clock import SystemClock
 
     config = _config()
     database = _database(config)  # (a periodic job: a fresh install has nothing to send)
     with database.transaction() as session:
-        count = requeue(session, list(ids) if ids else None, at=SystemClock(config.settings.tz()).now())
+        count = requeue(session, list(ids) if ids else None, at=_clock(config, database).now())
     if ids and count < len(ids):
         click.echo(f"{len(ids) - count} of the given notification(s) are neither failed nor waiting to be retried "
                    "(sent, pending or unknown ids); left alone", err=True)
@@ -926,8 +935,8 @@ def replay_command(posts_path: Path, speed: float, start_text: str | None, evalu
                     echo=None if quiet else click.echo)
     report = replay.run(posts)
     pipeline.close()
-    with database.transaction() as session:  # the sandbox's dashboards are shown at the replay's end
-        record_simulated_run_end(session, started=start, ended=clock.now(), by="yuqing replay")
+    with database.transaction() as session:  # the sandbox's clock runs on from the replay's end
+        record_simulated_run_end(session, started=start, ended=clock.now(), real=datetime.now(tz), by="yuqing replay")
     click.echo(f"replayed {report.posts} posts from {_local(report.started_at, config)} to "
                f"{_local(report.ended_at, config)} in {report.wall_seconds:.1f} s: "
                f"{len(report.cases_opened)} case(s) opened, {report.reminders} reminder(s), "

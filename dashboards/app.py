@@ -28,7 +28,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from alerts import cases
 from alerts.deadlines import RESPONSE_CHANNELS
 from dashboards import metrics, queries, reports
-from dashboards.clock import RecordedTimeClock
 from dashboards.scoring import MAX_FORM_BYTES, Evaluators, ScoreForm
 from yuqing import assessment, paths
 from yuqing.clock import DEFAULT_TZ, Clock, SystemClock
@@ -46,6 +45,7 @@ from yuqing.db.models import UnitRow
 from yuqing.db.session import Database
 from yuqing.es.client import ES_ERRORS
 from yuqing.es.indices import IndexLayout
+from yuqing.sandbox_clock import SandboxClock
 
 HERE = Path(__file__).parent
 # Bounds of what a query string may ask for: a year of hours, ten years of days (pages: queries.MAX_RESULT_WINDOW).
@@ -155,10 +155,11 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
                        status=lambda d, case: metrics.deadline_state(case, d, clock.now()),
                        messages=lambda rows, case: [metrics.judge_message(case, m, clock.now()) for m in rows],
                        assessed=lambda total: "{0.colour}（{0.verdict}）".format(assessment.level(float(total))))
-    env.globals.update(commands=lambda case_id: case_commands(case_id, sandbox), channels=RESPONSE_CHANNELS)
+    env.globals.update(commands=lambda case_id: case_commands(case_id, sandbox), channels=RESPONSE_CHANNELS,
+                       cli=lambda words: paths.command(words, sandbox))
 
     def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-        simulated = clock.simulated() if isinstance(clock, RecordedTimeClock) else None
+        simulated = clock.simulated() if isinstance(clock, SandboxClock) else None
         return HTMLResponse(env.get_template(name).render(now=clock.now(), simulated=simulated, sandbox=sandbox,
                                                           **context), status_code=status)
 
@@ -352,7 +353,7 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
         Route("/api/evaluation", api_evaluation),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ], middleware=[Middleware(_SecurityHeaders)]
-       + ([Middleware(_RefreshClock, clock=clock)] if isinstance(clock, RecordedTimeClock) else []),
+       + ([Middleware(_RefreshClock, clock=clock)] if isinstance(clock, SandboxClock) else []),
        exception_handlers={404: not_found})
 
 
@@ -387,9 +388,9 @@ class _SecurityHeaders:
 
 
 class _RefreshClock:
-    """ASGI middleware: the clock looks up the latest record as each request starts (``RecordedTimeClock``)."""
+    """ASGI middleware: the sandbox's clock looks its records up as each request starts (``SandboxClock``)."""
 
-    def __init__(self, app: ASGIApp, clock: RecordedTimeClock) -> None:
+    def __init__(self, app: ASGIApp, clock: SandboxClock) -> None:
         self.app, self.clock = app, clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -425,12 +425,11 @@ def dashboard(host: str | None, port: int | None) -> None:
 
     from analysis.tokenizer import cut_for_index
     from dashboards.app import create_app
-    from dashboards.clock import RecordedTimeClock
     from dashboards.scoring import EvaluatorConfigError, Evaluators
-    from yuqing.clock import SystemClock
     from yuqing.db.session import Database, DatabaseUnavailable
     from yuqing.es.client import ElasticsearchUnavailable, client_for, connect
     from yuqing.es.indices import IndexLayout
+    from yuqing.sandbox_clock import clock_for
 
     cfg = load_or_exit()
     settings = cfg.settings
@@ -454,8 +453,7 @@ def dashboard(host: str | None, port: int | None) -> None:
         evaluators = Evaluators.parse(os.environ.get(variable), variable)
     except EvaluatorConfigError as exc:
         raise click.ClickException(str(exc)) from exc
-    # Real time for the deployment; a sandbox's simulated run may have gone ahead of it (RecordedTimeClock).
-    clock = RecordedTimeClock(SystemClock(settings.tz()), database) if paths.sandbox() else SystemClock(settings.tz())
+    clock = clock_for(settings.tz(), database)  # in a sandbox, the one its commands use too
     app = create_app(client, IndexLayout(settings.elasticsearch.index_prefix), database, cut_for_index,
                      clock, {u.id: u.name for u in cfg.units.units},
                      evaluators=evaluators, evaluators_env=variable, sandbox=paths.sandbox())

@@ -159,8 +159,9 @@ def _run_demo(sandbox: str, fresh: bool, hours: int) -> None:
                    f"{totals['escalations']} escalation(s), {totals['digests']} digest(s); "
                    f"{totals['delivered']} notification(s) recorded locally (one per recipient and channel)")
     pipeline.close()
-    with database.transaction() as session:  # the sandbox's dashboards are shown at the demo's end, even days later
-        record_simulated_run_end(session, started=simulated_from, ended=clock.now(), by="yuqing demo")
+    with database.transaction() as session:  # the sandbox's clock runs on from the demo's end (yuqing.sandbox_clock)
+        record_simulated_run_end(session, started=simulated_from, ended=clock.now(), real=time_now(config),
+                                 by="yuqing demo")
 
     es.indices.refresh(index=[layout.posts.alias, layout.events.alias])
     posts = es.count(index=layout.posts.alias)["count"]
