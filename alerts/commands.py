@@ -15,7 +15,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -1028,6 +1028,22 @@ def _only_instance(state_dir: Path) -> Any:
     return handle
 
 
+def _refuse_a_simulated_sandbox(config: Config, database: Any) -> None:
+    """A live service records on the real clock and judges live posts by it: in a sandbox whose clock a simulated run
+    left ahead (or behind), its records would land before (or after) what is there, as hand actions did."""
+    from yuqing.sandbox_clock import SandboxClock
+
+    clock = _clock(config, database)
+    simulated = clock.simulated() if isinstance(clock, SandboxClock) else None
+    if simulated is not None:
+        off = (clock.now() - datetime.now(UTC)).total_seconds() / 3600
+        raise click.ClickException(
+            f"the sandbox {paths.sandbox()!r} keeps the clock a simulated run (yuqing demo or replay) left: it reads "
+            f"{_local(clock.now(), config)}, {abs(off):.1f} h {'ahead of' if off > 0 else 'behind'} real time, and a "
+            "live run would record on the real clock among its records. Run the service in the deployment "
+            "(`yuqing run`) or in a sandbox no simulated run used (`yuqing --sandbox live run`)")
+
+
 @click.command("run")
 @click.option("--tick-seconds", type=float, default=30.0, show_default=True,
               help="How often reminders and escalations are checked.")
@@ -1062,6 +1078,7 @@ def run_command(tick_seconds: float, evaluate_seconds: float, outbox_seconds: fl
     _checked(config)
     instance = _only_instance(paths.state_dir())  # held until the process ends
     database = _database(config)
+    _refuse_a_simulated_sandbox(config, database)
     try:
         es, layout = _elasticsearch(config, start_local=True)
         indices_ready = True

@@ -885,6 +885,9 @@ def test_in_a_sandbox_whose_clock_ran_ahead_commands_and_pages_share_its_now(
     future; a case opened by hand was on time in `cases list` and 超时 2.0 h on the dashboard. A replay of posts
     from the last hour leaves its sandbox's clock ahead the same way."""
     import json
+    import os
+    import subprocess
+    import sys
 
     from click.testing import CliRunner
 
@@ -937,6 +940,12 @@ def test_in_a_sandbox_whose_clock_ran_ahead_commands_and_pages_share_its_now(
             assert "剩" in deadlines and "超时" not in deadlines
             banner = text_of(page, "simulated")
             assert f"模拟运行结束于 {found.group(1)}" in banner and "yuqing --sandbox replay …" in banner
+        # a live service would record on the real clock among the sandbox's records: it is refused, and says why
+        live = subprocess.run([sys.executable, "-m", "yuqing.cli", "--sandbox", "replay", "run", "--no-crawl",
+                               "--stop-after", "5"], env={**os.environ, **env}, capture_output=True, text=True,
+                              timeout=120)
+        assert live.returncode == 1 and "keeps the clock a simulated run (yuqing demo or replay) left" in live.stderr
+        assert "ahead of real time" in live.stderr and "`yuqing --sandbox live run`" in live.stderr
     finally:
         db.dispose()
         layout.delete_all(es_client)
