@@ -208,13 +208,15 @@ def record(session: Session, case: Case, *, at: datetime, actor: str, action: st
     return entry
 
 
-def record_simulated_run_end(session: Session, *, started: datetime, ended: datetime, by: str) -> None:
-    """Write down where a simulated clock (``yuqing demo``, ``yuqing replay``) stopped: a sandbox's dashboards show
-    its cases at that time, not the real one — a replay of last week's posts read 超时 178 h — until something is
-    recorded after it (``dashboards.clock``)."""
+def record_simulated_run_end(session: Session, *, started: datetime, ended: datetime, real: datetime,
+                             by: str) -> None:
+    """Write down where a simulated clock (``yuqing demo``, ``yuqing replay``) stopped, and the real time ``real``
+    it was then: the sandbox's clock runs on from there (``yuqing.sandbox_clock``), for its dashboards and its
+    commands alike — a replay of last week's posts read 超时 178 h on the real clock."""
     session.add(CaseEvent(case_id=None, at=ended, actor=by, action=SIMULATED_RUN_ENDED,
                           reason=f"模拟时钟自 {started:%Y-%m-%d %H:%M} 运行至 {ended:%Y-%m-%d %H:%M}",
-                          details={"started_at": started.isoformat(), "ended_at": ended.isoformat()}))
+                          details={"started_at": started.isoformat(), "ended_at": ended.isoformat(),
+                                   "real_ended_at": real.isoformat()}))
 
 
 # ----------------------------------------------------------------------------- opening and growth
@@ -579,7 +581,8 @@ def record_response(session: Session, case_id: int, actor: str, at: datetime, te
         tz = recorded_at.tzinfo
         if at > recorded_at + FUTURE_TOLERANCE:
             raise CaseError(f"case {case_id}: the response's time {at.astimezone(tz):%Y-%m-%d %H:%M} is in the "
-                            "future; give when it was published", "回应时间晚于当前时间，请填写实际发布时间")
+                            f"future (it is {recorded_at:%Y-%m-%d %H:%M} now); give when it was published",
+                            "回应时间晚于当前时间，请填写实际发布时间")
         began, reopened = case.round_began(), case.reopen_count > 0
         if at < began:  # 2020 for a case opened in 2026 was taken, and met its deadlines in 0 h
             what = "reopened" if reopened else "opened"

@@ -122,6 +122,14 @@ def _database(config: Config, migrate: bool = True, existing: bool = False):  # 
     return database
 
 
+def _clock(config: Config, database: Any) -> Any:
+    """The clock a command acts and judges by: real time, or in a sandbox the one its dashboards show
+    (``yuqing.sandbox_clock``), so that a sign-off after a demo lands after the demo's records."""
+    from yuqing.sandbox_clock import clock_for
+
+    return clock_for(config.settings.tz(), database)
+
+
 class SearchUnavailable(click.ClickException):
     """Elasticsearch could not be started or reached (not a mapping or configuration problem)."""
 
@@ -382,11 +390,11 @@ def cases_group() -> None:
     """Cases: open one by hand, list and show them; acknowledge, record a response, close, reopen, assess."""
 
 
-def _load_cases(config: Config, state: str | None = None, unit: str | None = None) -> list[dict[str, Any]]:
+def _load_cases(config: Config, database: Any, state: str | None = None,
+                unit: str | None = None) -> list[dict[str, Any]]:
     from alerts.cases import case_dict
     from yuqing.db.models import Case
 
-    database = _database(config, existing=True)
     query = (select(Case).options(selectinload(Case.events), selectinload(Case.deadlines),
                                   selectinload(Case.assessments)).order_by(Case.id))
     if state:
@@ -407,11 +415,12 @@ def cases_list(as_json: bool, state: str | None, unit: str | None) -> None:
     if unit is not None and unit not in {u.id for u in config.units.units}:
         click.echo(f"note: {unit!r} is not a unit of config/units.yaml (ids: "
                    f"{', '.join(u.id for u in config.units.units)})", err=True)
-    cases = _load_cases(config, state, unit)
+    database = _database(config, existing=True)
+    cases = _load_cases(config, database, state, unit)
     if as_json:
         click.echo(json.dumps(cases, ensure_ascii=False, indent=2))
         return
-    now = datetime.now(UTC)
+    now = _clock(config, database).now()
     for c in cases:
         upcoming = c["next_deadline"]  # the case's pending deadlines (Case.pending_deadlines); none once closed
         nxt = f"{upcoming['kind']} {upcoming['due_at'][:16]}" if upcoming else "-"
@@ -430,7 +439,8 @@ MAX_HISTORY_STEPS = 35_136
 def cases_show(case_id: int) -> None:
     """One case with its deadlines and its whole timeline."""
     config = _config()
-    found = [c for c in _load_cases(config) if c["id"] == case_id]
+    database = _database(config, existing=True)
+    found = [c for c in _load_cases(config, database) if c["id"] == case_id]
     if not found:
         raise click.ClickException(f"no case {case_id}; list cases with `yuqing cases list`")
     c = found[0]
@@ -438,8 +448,9 @@ def cases_show(case_id: int) -> None:
     click.echo(f"  {c['region']} · {c['topic']} · grade {c['grade']} · risk {c['risk']} · {c['volume']} posts")
     click.echo(f"  unit {c['unit']}; joint {', '.join(c['joint_units']) or '-'}")
     current = max((episode(d["kind"]) for d in c["deadlines"]), default=0)
+    now = _clock(config, database).now()
     for d in c["deadlines"]:
-        status = _deadline_status(d)
+        status = _deadline_status(d, now)
         if episode(d["kind"]) < current:
             status += " (an earlier round: judged, no longer pursued)"
         click.echo(f"  deadline {d['kind']:24} {d['due_at'][:16]}  {status}  — {d['basis']}")
@@ -450,13 +461,14 @@ def cases_show(case_id: int) -> None:
         click.echo(f"  assessed by {a['assessor']} {a['at'][:16]}: total {a['total']:g} ({a['level']})")
 
 
-def _deadline_status(deadline: dict[str, Any]) -> str:
-    """met (on time or how late), OVERDUE, or open: a response 130 h late used to read just "met"."""
+def _deadline_status(deadline: dict[str, Any], now: datetime) -> str:
+    """met (on time or how late), OVERDUE (marked so, or past due now, as `cases list` and the dashboards judge it),
+    or open: a response 130 h late used to read just "met"."""
     if deadline["met_at"]:
         late = datetime.fromisoformat(deadline["met_at"]) - datetime.fromisoformat(deadline["due_at"])
         hours = late.total_seconds() / 3600
         return f"met {deadline['met_at'][:16]}" + (f" LATE by {hours:.1f} h" if hours > 0 else " on time")
-    return "OVERDUE" if deadline["overdue_at"] else "open"
+    return "OVERDUE" if deadline["overdue_at"] or datetime.fromisoformat(deadline["due_at"]) < now else "open"
 
 
 @cases_group.command("assess")
@@ -483,7 +495,7 @@ def cases_assess(case_id: int, assessor: str, response: float, transparency: flo
               "dynamics": dynamics, "accountability": accountability}
     try:
         with database.transaction() as session:
-            row = assess(session, case_id, assessor, datetime.now(config.settings.tz()), scores, note)
+            row = assess(session, case_id, assessor, _clock(config, database).now(), scores, note)
             found = level(row.total)
             click.echo(f"case {case_id} assessed by {assessor}: total {row.total:g} of {MAX_TOTAL} — {found.colour}"
                        f"（{found.verdict}）")
@@ -498,7 +510,7 @@ def _act(action: Callable[..., Any], case_id: int, *args: Any,
 
     config = _config()
     database = _database(config, existing=True)
-    now = datetime.now(config.settings.tz())
+    now = _clock(config, database).now()
     try:
         with database.transaction() as session:
             case = action(session, case_id, *args[:1], now, *args[1:])
@@ -525,7 +537,6 @@ def cases_open(title: str, topic: str, region_text: str, grade: str, actor: str,
     from alerts.routing import Router
     from analysis.deidentify import deidentify
     from analysis.region import resolve_region
-    from yuqing.clock import SystemClock
     from yuqing.contract import Event, Grade
     from yuqing.db.models import Case
 
@@ -551,7 +562,8 @@ def cases_open(title: str, topic: str, region_text: str, grade: str, actor: str,
                        err=True)
     # A name or a number typed into the assignment is masked like a post's (domain.md §6).
     title, reason, actor = deidentify(title).text, deidentify(reason).text, deidentify(actor).text
-    clock = SystemClock(config.settings.tz())
+    database = _database(config)
+    clock = _clock(config, database)
     now = clock.now()
     event_id = "manual-" + hashlib.sha1(f"{title}\x1f{now.isoformat()}".encode()).hexdigest()[:16]
     # What the title says happened (deaths, food poisoning …) makes the case sensitive, as an event's posts do:
@@ -561,7 +573,6 @@ def cases_open(title: str, topic: str, region_text: str, grade: str, actor: str,
     event = Event(id=event_id, title=title, first_seen=now, last_seen=now, region=region, topic=topic,
                   grade=Grade(grade), grade_reasons=[f"人工立案（{actor}）：{reason}"],
                   severity_cues=extract_cues(title).as_list())
-    database = _database(config)
     with database.transaction() as session:
         sync_units(session, config.units)  # the case refers to its unit: units.yaml may be newer than the table
         twin = session.scalars(select(Case).where(Case.title == title, Case.state != "closed")).first()
@@ -620,7 +631,7 @@ def cases_respond(case_id: int, actor: str, text: str, channel: str, published: 
 
     config = _config()
     database = _database(config, existing=True)
-    now = datetime.now(config.settings.tz())
+    now = _clock(config, database).now()
     at = parse_when(published, now, "--at") if published else now
     try:
         with database.transaction() as session:
@@ -644,7 +655,7 @@ def cases_reassign(case_id: int, unit_id: str, actor: str, reason: str) -> None:
     try:
         with database.transaction() as session:
             sync_units(session, config.units)
-            sent = reassign(session, case_id, actor, datetime.now(config.settings.tz()), unit_id, reason, config)
+            sent = reassign(session, case_id, actor, _clock(config, database).now(), unit_id, reason, config)
             click.echo(f"case {case_id} is now with {unit_id}; {len(sent)} alert(s) queued")
             if not sent:
                 click.echo(f"warning: nobody was alerted: {unit_id} has no contacts in units.yaml; add its "
@@ -677,7 +688,7 @@ def cases_reopen(case_id: int, actor: str, reason: str) -> None:
     try:
         with database.transaction() as session:
             sync_units(session, config.units)
-            case = reopen(session, case_id, actor, datetime.now(config.settings.tz()), reason, config)
+            case = reopen(session, case_id, actor, _clock(config, database).now(), reason, config)
             click.echo(f"case {case.id} is now {case.state}")
             if not case.events[-1].details.get("recipients"):
                 click.echo(f"warning: nobody was alerted: unit {case.unit_id!r} has no contact in config/units.yaml "
@@ -788,9 +799,8 @@ def _send_due(config: Config, database: Any) -> None:
     """Send what is due now, once, and say what is still waiting or given up."""
     from alerts.notifiers import build_notifiers, delivery_warnings
     from alerts.outbox import FAILED, RETRYING, OutboxWorker, status_counts
-    from yuqing.clock import SystemClock
 
-    clock = SystemClock(config.settings.tz())
+    clock = _clock(config, database)
     for warning in delivery_warnings(config):
         click.echo(f"warning: {warning}", err=True)
     handled = OutboxWorker(database, build_notifiers(config, clock=clock), clock).run_once()
@@ -810,7 +820,6 @@ def notifications_retry(ids: tuple[int, ...]) -> None:
     (a Slack token, a channel name, an SMTP password); `pending` ones a paused channel holds back go too. IDS: the
     notifications' ids (`yuqing notifications list --status failed` shows them); none: every such one."""
     from alerts.outbox import requeue
-    from yuqing.clock import SystemClock
     from yuqing.db.models import Notification
 
     config = _config()
@@ -824,7 +833,7 @@ def notifications_retry(ids: tuple[int, ...]) -> None:
                 f"no notification {', '.join(f'#{i}' for i in unknown)} in this outbox, so nothing was sent again; "
                 "`yuqing notifications list` shows the ids (`--status failed` or `--status retrying`: the ones "
                 "retry sends)")
-        queued = requeue(session, given or None, at=SystemClock(config.settings.tz()).now())
+        queued = requeue(session, given or None, at=_clock(config, database).now())
         left = {i: _shown_status(found[i]) for i in given if i not in queued}
     if left:
         click.echo(f"left alone, neither failed nor retrying: {', '.join(f'#{i} {s}' for i, s in left.items())}"
@@ -929,8 +938,8 @@ def replay_command(posts_path: Path, speed: float, start_text: str | None, evalu
                     echo=None if quiet else click.echo)
     report = replay.run(posts)
     pipeline.close()
-    with database.transaction() as session:  # the sandbox's dashboards are shown at the replay's end
-        record_simulated_run_end(session, started=start, ended=clock.now(), by="yuqing replay")
+    with database.transaction() as session:  # the sandbox's clock runs on from the replay's end
+        record_simulated_run_end(session, started=start, ended=clock.now(), real=datetime.now(tz), by="yuqing replay")
     click.echo(f"replayed {report.posts} posts from {_local(report.started_at, config)} to "
                f"{_local(report.ended_at, config)} in {report.wall_seconds:.1f} s: "
                f"{len(report.cases_opened)} case(s) opened, {report.reminders} reminder(s), "
@@ -1031,6 +1040,22 @@ def _source_health(config: Config) -> Callable[[datetime], Sequence[SourceStatus
     return lambda now: source_health(config, now, state_file)
 
 
+def _refuse_a_simulated_sandbox(config: Config, database: Any) -> None:
+    """A live service records on the real clock and judges live posts by it: in a sandbox whose clock a simulated run
+    left ahead (or behind), its records would land before (or after) what is there, as hand actions did."""
+    from yuqing.sandbox_clock import SandboxClock
+
+    clock = _clock(config, database)
+    simulated = clock.simulated() if isinstance(clock, SandboxClock) else None
+    if simulated is not None:
+        off = (clock.now() - datetime.now(UTC)).total_seconds() / 3600
+        raise click.ClickException(
+            f"the sandbox {paths.sandbox()!r} keeps the clock a simulated run (yuqing demo or replay) left: it reads "
+            f"{_local(clock.now(), config)}, {abs(off):.1f} h {'ahead of' if off > 0 else 'behind'} real time, and a "
+            "live run would record on the real clock among its records. Run the service in the deployment "
+            "(`yuqing run`) or in a sandbox no simulated run used (`yuqing --sandbox live run`)")
+
+
 @click.command("run")
 @click.option("--tick-seconds", type=float, default=30.0, show_default=True,
               help="How often reminders and escalations are checked.")
@@ -1066,6 +1091,7 @@ def run_command(tick_seconds: float, evaluate_seconds: float, outbox_seconds: fl
     _checked(config)
     instance = _only_instance(paths.state_dir())  # held until the process ends
     database = _database(config)
+    _refuse_a_simulated_sandbox(config, database)
     try:
         es, layout = _elasticsearch(config, start_local=True)
         indices_ready = True

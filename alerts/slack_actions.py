@@ -360,6 +360,7 @@ def slack_endpoint_command(host: str, port: int) -> None:
 
     from yuqing.cli import load_or_exit
     from yuqing.db.session import DatabaseUnavailable
+    from yuqing.sandbox_clock import clock_for
 
     cfg = load_or_exit()
     slack = cfg.settings.notifications.slack
@@ -380,6 +381,7 @@ def slack_endpoint_command(host: str, port: int) -> None:
         database.check_schema()
     except DatabaseUnavailable as exc:
         raise click.ClickException(str(exc)) from exc
-    app = create_app(database, secret, client=client, clock=SystemClock(cfg.settings.tz()))
+    # In a sandbox, a click is timed by the sandbox's clock, as its dashboards and commands are (read at start).
+    app = create_app(database, secret, client=client, clock=clock_for(cfg.settings.tz(), database))
     click.echo(f"Slack interactivity endpoint on http://{host}:{port}{ACTIONS_PATH}")
     uvicorn.run(app, host=host, port=port, log_level="info")

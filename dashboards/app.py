@@ -27,10 +27,10 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alerts import cases
+from alerts.deadlines import RESPONSE_CHANNELS
 from dashboards import metrics, queries, reports
-from dashboards.clock import RecordedTimeClock
 from dashboards.scoring import MAX_FORM_BYTES, Evaluators, ScoreForm
-from yuqing import assessment
+from yuqing import assessment, paths
 from yuqing.clock import DEFAULT_TZ, Clock, SystemClock
 from yuqing.contract import (
     CASE_ACTION_NAMES,
@@ -49,6 +49,7 @@ from yuqing.db.models import UnitRow
 from yuqing.db.session import Database
 from yuqing.es.client import ES_ERRORS
 from yuqing.es.indices import IndexLayout
+from yuqing.sandbox_clock import SandboxClock
 
 HERE = Path(__file__).parent
 # Bounds of what a query string may ask for: a year of hours, ten years of days (pages: queries.MAX_RESULT_WINDOW).
@@ -137,6 +138,17 @@ def es_unavailable(exc: Exception) -> str:
             "请运行 yuqing es start，或检查 YUQING_ES_URL / elasticsearch.url。")
 
 
+def case_commands(case_id: int | str, sandbox: str | None) -> dict[str, str]:
+    """The commands that act on a case, as they must be typed: naming the sandbox the pages show, with every option
+    the command requires (the words in Chinese are to be replaced). The pages said `yuqing cases ack 1`, which
+    wants --actor and, given one, signed off the deployment's case 1 instead of the sandbox's."""
+    scores = " ".join(f"--{d.key} 分数" for d in assessment.DIMENSIONS)
+    return {"ack": paths.command(f"cases ack {case_id} --actor 签收人", sandbox),
+            "respond": paths.command(f"cases respond {case_id} --actor 回应单位 --text 回应内容 --channel release",
+                                     sandbox),
+            "assess": paths.command(f"cases assess {case_id} --assessor 评估人 {scores}", sandbox)}
+
+
 def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: Callable[[str], str],
                clock: Clock | None = None, unit_names: dict[str, str] | None = None,
                tz: ZoneInfo | None = None, evaluators: Evaluators | None = None,
@@ -159,9 +171,11 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
                        status=lambda d, case: metrics.deadline_state(case, d, clock.now()),
                        messages=lambda rows, case: [metrics.judge_message(case, m, clock.now()) for m in rows],
                        assessed=lambda total: "{0.colour}（{0.verdict}）".format(assessment.level(float(total))))
+    env.globals.update(commands=lambda case_id: case_commands(case_id, sandbox), channels=RESPONSE_CHANNELS,
+                       cli=lambda words: paths.command(words, sandbox))
 
     def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-        simulated = clock.simulated() if isinstance(clock, RecordedTimeClock) else None
+        simulated = clock.simulated() if isinstance(clock, SandboxClock) else None
         return HTMLResponse(env.get_template(name).render(now=clock.now(), simulated=simulated, sandbox=sandbox,
                                                           **context), status_code=status)
 
@@ -296,7 +310,8 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
                 return PlainTextResponse("表单过大", status_code=413)
         form = ScoreForm.parse(body)
         if not scorers:
-            return case_page(case_id, 403, form, f"未配置评估人：设置环境变量 {evaluators_env}，或用 yuqing cases assess")
+            return case_page(case_id, 403, form, f"未配置评估人：设置环境变量 {evaluators_env}，或用命令 "
+                                                      f"{paths.command('cases assess', sandbox)}（下方有命令全文）")
         assessor = scorers.who(form.passphrase)
         if assessor is None:
             async with wrong_passphrase:  # one wrong guess a second across the server, however many are sent at once
@@ -380,7 +395,7 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
         Route("/api/evaluation", api_evaluation),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ], middleware=[Middleware(_SecurityHeaders)]
-       + ([Middleware(_RefreshClock, clock=clock)] if isinstance(clock, RecordedTimeClock) else []),
+       + ([Middleware(_RefreshClock, clock=clock)] if isinstance(clock, SandboxClock) else []),
        exception_handlers={404: not_found})
 
 
@@ -415,9 +430,9 @@ class _SecurityHeaders:
 
 
 class _RefreshClock:
-    """ASGI middleware: the clock looks up the latest record as each request starts (``RecordedTimeClock``)."""
+    """ASGI middleware: the sandbox's clock looks its records up as each request starts (``SandboxClock``)."""
 
-    def __init__(self, app: ASGIApp, clock: RecordedTimeClock) -> None:
+    def __init__(self, app: ASGIApp, clock: SandboxClock) -> None:
         self.app, self.clock = app, clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -120,8 +120,9 @@ def main(sandbox: str | None) -> None:
                 known = paths.sandboxes()
                 raise click.BadParameter(
                     f"there is no sandbox {sandbox!r} in {paths.home_dir()} (existing: "
-                    f"{', '.join(known) if known else 'none'}); check the name, or make it first with `yuqing demo`, "
-                    f"`yuqing --sandbox {sandbox} replay --posts FILE` or `yuqing --sandbox {sandbox} run`",
+                    f"{', '.join(known) if known else 'none'}); check the name, or make it first with "
+                    f"`{paths.command('demo', sandbox)}`, `{paths.command('replay --posts FILE', sandbox)}` or "
+                    f"`{paths.command('run', sandbox)}`",
                     param_hint="--sandbox")
         except paths.StateDirUnusable as exc:
             raise click.BadParameter(str(exc), param_hint="--sandbox") from None
@@ -425,12 +426,11 @@ def dashboard(host: str | None, port: int | None) -> None:
     from analysis.tokenizer import cut_for_index
     from crawler.health import recorded_health
     from dashboards.app import create_app
-    from dashboards.clock import RecordedTimeClock
     from dashboards.scoring import EvaluatorConfigError, Evaluators
-    from yuqing.clock import SystemClock
     from yuqing.db.session import Database, DatabaseUnavailable
     from yuqing.es.client import ElasticsearchUnavailable, client_for, connect
     from yuqing.es.indices import IndexLayout
+    from yuqing.sandbox_clock import clock_for
 
     cfg = load_or_exit()
     settings = cfg.settings
@@ -454,8 +454,7 @@ def dashboard(host: str | None, port: int | None) -> None:
         evaluators = Evaluators.parse(os.environ.get(variable), variable)
     except EvaluatorConfigError as exc:
         raise click.ClickException(str(exc)) from exc
-    # Real time for the deployment; a sandbox's simulated run may have gone ahead of it (RecordedTimeClock).
-    clock = RecordedTimeClock(SystemClock(settings.tz()), database) if paths.sandbox() else SystemClock(settings.tz())
+    clock = clock_for(settings.tz(), database)  # in a sandbox, the one its commands use too
     app = create_app(client, IndexLayout(settings.elasticsearch.index_prefix), database, cut_for_index,
                      clock, {u.id: u.name for u in cfg.units.units},
                      evaluators=evaluators, evaluators_env=variable, sandbox=paths.sandbox(),

@@ -119,7 +119,7 @@ CASE_ACTION_NAMES = {
     "closed": "关闭", "reopened": "重新打开", "assessed": "应对评估", "reassigned": "转办",
     "slack_request_rejected": "拒绝的 Slack 请求", "simulated_run_ended": "模拟运行结束",
 }
-# The audit entry a simulated run (yuqing demo, yuqing replay) writes where its clock stopped (dashboards.clock).
+# The audit entry a simulated run (yuqing demo, yuqing replay) writes where its clock stopped (yuqing.sandbox_clock).
 SIMULATED_RUN_ENDED = "simulated_run_ended"
 # Where posts come from (config/sources.yaml ``type``), as a press officer says it.
 SOURCE_TYPE_NAMES = {"news": "新闻网站", "rss": "新闻网站", "sitemap": "新闻网站", "message_board": "留言板",

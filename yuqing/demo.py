@@ -60,15 +60,22 @@ def demo_command(fresh: bool, hours: int) -> None:
 
     It runs in the sandbox 'demo' (or the one `yuqing --sandbox NAME` names): its own database, indices and state,
     so its cases, timed on a clock 50 hours ahead, never mix with the deployment's real ones."""
+    sandbox = os.environ.get(paths.SANDBOX_ENV) or "demo"
     try:
-        _run_demo(fresh, hours)
+        _run_demo(sandbox, fresh, hours)
     except KeyboardInterrupt:  # after the crawl: Scrapy's handler is gone, Python's raises here
-        click.echo("\ndemo interrupted (Ctrl-C); what it had indexed and opened is kept in its sandbox. Run "
-                   "`yuqing demo --fresh` to start again", err=True)
+        click.echo(f"\ndemo interrupted (Ctrl-C); what it had indexed and opened is kept in its sandbox. "
+                   f"{_finish_hint(sandbox)}", err=True)
         sys.exit(130)
 
 
-def _run_demo(fresh: bool, hours: int) -> None:
+def _finish_hint(sandbox: str) -> str:
+    """How to go on after Ctrl-C: a plain rerun in the same sandbox resumes (posts seen before are skipped); it said
+    `yuqing demo --fresh`, which wipes the sandbox 'demo' whichever one was interrupted (a review, 2026-11-27)."""
+    return f"Run `{paths.command('demo', sandbox)}` to finish (add --fresh to start over)"
+
+
+def _run_demo(sandbox: str, fresh: bool, hours: int) -> None:
     from alerts.cases import record_simulated_run_end
     from alerts.commands import _checked, _database, _elasticsearch, build_pipeline
     from alerts.notifiers import build_notifiers
@@ -81,7 +88,7 @@ def _run_demo(fresh: bool, hours: int) -> None:
     from yuqing.es.client import shown_es_url
 
     started = time.monotonic()
-    sandbox = click.get_current_context().with_resource(paths.in_sandbox(os.environ.get(paths.SANDBOX_ENV) or "demo"))
+    click.get_current_context().with_resource(paths.in_sandbox(sandbox))
     config = load_or_exit()
     _checked(config)
     sources = _demo_sources(config)
@@ -116,8 +123,8 @@ def _run_demo(fresh: bool, hours: int) -> None:
     for run in runs:
         click.echo(f"   {run.summary()}")
     if any(r.interrupted for r in runs):  # Ctrl-C: no cases from half a crawl (they went to other units)
-        click.echo("demo interrupted during the crawl: the posts indexed so far are kept, no case was opened. Run "
-                   "`yuqing demo --fresh` to start again", err=True)
+        click.echo("demo interrupted during the crawl: the posts indexed so far are kept, no case was opened. "
+                   f"{_finish_hint(sandbox)}", err=True)
         sys.exit(130)
 
     click.echo("4. Events, rules and cases")
@@ -152,8 +159,9 @@ def _run_demo(fresh: bool, hours: int) -> None:
                    f"{totals['escalations']} escalation(s), {totals['digests']} digest(s); "
                    f"{totals['delivered']} notification(s) recorded locally (one per recipient and channel)")
     pipeline.close()
-    with database.transaction() as session:  # the sandbox's dashboards are shown at the demo's end, even days later
-        record_simulated_run_end(session, started=simulated_from, ended=clock.now(), by="yuqing demo")
+    with database.transaction() as session:  # the sandbox's clock runs on from the demo's end (yuqing.sandbox_clock)
+        record_simulated_run_end(session, started=simulated_from, ended=clock.now(), real=time_now(config),
+                                 by="yuqing demo")
 
     es.indices.refresh(index=[layout.posts.alias, layout.events.alias])
     posts = es.count(index=layout.posts.alias)["count"]

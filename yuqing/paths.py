@@ -58,6 +58,13 @@ def sandbox() -> str | None:
     return name
 
 
+def command(words: str, sandbox: str | None) -> str:
+    """``yuqing WORDS`` as it must be typed to act on ``sandbox`` (None: the deployment). A hint without
+    ``--sandbox`` acts on the deployment, or on the sandbox ``demo``: copied, it changed another case of the same
+    number (a review, 2026-11-27)."""
+    return f"yuqing --sandbox {sandbox} {words}" if sandbox else f"yuqing {words}"
+
+
 @contextlib.contextmanager
 def in_sandbox(name: str) -> Iterator[str]:
     """Work in the sandbox ``name`` until the block ends (the crawler's processes started inside inherit it)."""

@@ -16,9 +16,9 @@ import pytest
 import yaml
 from elasticsearch import Elasticsearch
 
-from dashboards.clock import RecordedTimeClock
 from yuqing.clock import ManualClock
 from yuqing.db.session import Database
+from yuqing.sandbox_clock import SandboxClock
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -78,12 +78,12 @@ def test_the_demo_crawls_analyses_opens_cases_and_escalates(es_node: str, es_cli
                       .splitlines()]
         kinds = {d.get("kind") or d.get("payload", {}).get("kind") for d in deliveries}
         assert {"alert", "escalation"} <= kinds
-        # a week later the sandbox's pages are still shown where the demo's clock stopped, 50 h after it started
+        # the sandbox's clock runs on from where the demo's stopped, 50 h ahead: a week later it reads a week on
         database = Database(f"sqlite:///{home / 'yuqing.db'}")
-        clock = RecordedTimeClock(ManualClock(after + timedelta(days=7)), database)
+        clock = SandboxClock(ManualClock(after + timedelta(days=7)), database)
         clock.refresh()
         database.dispose()
-        assert before + timedelta(hours=50) <= clock.now() <= after + timedelta(hours=50)
+        assert before + timedelta(hours=50, days=7) <= clock.now() <= after + timedelta(hours=50, days=7)
         # nothing personal reached the index: phone numbers in the demo content are masked
         texts = [h["_source"].get("text", "") for h in es_client.search(index=f"{prefix}-posts", size=500)["hits"]["hits"]]
         assert not [t for t in texts if _mobiles(t)]
@@ -104,7 +104,8 @@ def _mobiles(text: str) -> list[str]:
 ])
 def test_ctrl_c_stops_the_demo(es_node: str, tmp_path: Path, step: str, said: str) -> None:
     """During the crawl, the crawl stopped and the demo went on: it opened cases from half the posts (one routed to
-    another unit) and exited 0. After it, Scrapy's handler ignored Ctrl-C to the end."""
+    another unit) and exited 0. After it, Scrapy's handler ignored Ctrl-C to the end. Interrupted in a sandbox of
+    its own, it told to run `yuqing demo --fresh`, which wipes the sandbox 'demo'; the command it names finishes."""
     import signal
     import time
 
@@ -120,7 +121,7 @@ def test_ctrl_c_stops_the_demo(es_node: str, tmp_path: Path, step: str, said: st
     env = {**os.environ, "YUQING_CONFIG_DIR": str(config), "YUQING_HOME": str(home), "YUQING_ES_URL": es_node,
            "PYTHONUNBUFFERED": "1"}
     env.pop("YUQING_DATABASE_URL", None)
-    process = subprocess.Popen([sys.executable, "-m", "yuqing.cli", "demo"], cwd=REPO, env=env,
+    process = subprocess.Popen([sys.executable, "-m", "yuqing.cli", "--sandbox", "trial", "demo"], cwd=REPO, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
@@ -135,8 +136,15 @@ def test_ctrl_c_stops_the_demo(es_node: str, tmp_path: Path, step: str, said: st
         process.kill()
     assert process.returncode == 130, err[-2000:]
     assert said in err and "Traceback" not in err and "demo finished" not in out
+    assert "Run `yuqing --sandbox trial demo` to finish (add --fresh to start over)" in err, err[-2000:]
     if step.startswith("3."):
         assert "4. Events" not in out
-        listed = subprocess.run([sys.executable, "-m", "yuqing.cli", "--sandbox", "demo", "cases", "list", "--json"],
+        listed = subprocess.run([sys.executable, "-m", "yuqing.cli", "--sandbox", "trial", "cases", "list", "--json"],
                                 cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
         assert listed.returncode != 0 or json.loads(listed.stdout) == []
+    else:  # the command it names goes on where the demo stopped
+        rerun = subprocess.run([sys.executable, "-m", "yuqing.cli", "--sandbox", "trial", "demo"], cwd=REPO, env=env,
+                               capture_output=True, text=True, timeout=600)
+        assert rerun.returncode == 0 and "demo finished" in rerun.stdout, rerun.stderr[-2000:]
+        assert "0 case(s) opened" in rerun.stdout
+        assert not (home / "sandboxes" / "demo").exists()

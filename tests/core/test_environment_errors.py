@@ -210,6 +210,7 @@ def test_a_mistyped_sandbox_is_named_and_nothing_is_made(tmp_path: Path) -> None
     for command in (["cases", "list"], ["events", "list"], ["notifications", "list"], ["dashboard"]):
         code, out = run(env, "--sandbox", "dem", *command)
         assert code == 2 and "there is no sandbox 'dem'" in out and "(existing: demo)" in out, out
+        assert "make it first with `yuqing --sandbox dem demo`" in out, out  # not `yuqing demo`: that makes 'demo'
     assert sorted(p.name for p in (tmp_path / "home" / "sandboxes").iterdir()) == ["demo"]
     code, out = run(env, "--sandbox", "demo", "cases", "list")
     assert code == 0 and "0 case(s)" in out

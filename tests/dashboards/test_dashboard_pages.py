@@ -424,7 +424,7 @@ def test_the_evaluator_sees_the_panels_scores_and_the_finding_they_make(site, tm
 def test_records_written_by_a_simulated_clock_set_the_pages_time_and_say_so(tmp_path: Path) -> None:
     """After yuqing demo (fast-forwarded 50 h) a case showed 期限已过 in its timeline and 剩 48.0 h on the leader
     page: the dashboards read the simulated records with the real clock."""
-    from dashboards.clock import RecordedTimeClock
+    from yuqing.sandbox_clock import SandboxClock
 
     url = f"sqlite:///{tmp_path / 'dash.db'}"
     upgrade(url)
@@ -433,12 +433,12 @@ def test_records_written_by_a_simulated_clock_set_the_pages_time_and_say_so(tmp_
     down = Elasticsearch("http://127.0.0.1:9", request_timeout=2, max_retries=0)
     real_time_before = ManualClock(NOW - timedelta(days=3))
     try:
-        app = create_app(down, IndexLayout("yuqing-test-sim"), db, cut, RecordedTimeClock(real_time_before, db))
+        app = create_app(down, IndexLayout("yuqing-test-sim"), db, cut, SandboxClock(real_time_before, db))
         with TestClient(app) as client:
             page = client.get(f"/cases/{ids['late']}").text
             assert 'id="simulated"' in page and "最新至 2026-06-01 08:00" in page
             assert "超时 0.0 h" in client.get("/leader").text or "剩 0.0 h" in client.get("/leader").text
-        app = create_app(down, IndexLayout("yuqing-test-sim"), db, cut, RecordedTimeClock(ManualClock(NOW), db))
+        app = create_app(down, IndexLayout("yuqing-test-sim"), db, cut, SandboxClock(ManualClock(NOW), db))
         with TestClient(app) as client:
             assert 'id="simulated"' not in client.get(f"/cases/{ids['late']}").text
             assert "超时 12.0 h" in client.get("/leader").text
@@ -457,7 +457,7 @@ def test_the_simulated_clock_lookup_never_takes_a_page_down(tmp_path: Path) -> N
     SQLite's lock made the style sheet wait seconds, through the clock's lookup."""
     import sqlite3
 
-    from dashboards.clock import RecordedTimeClock
+    from yuqing.sandbox_clock import SandboxClock
 
     url = f"sqlite:///{tmp_path / 'dash.db'}"
     upgrade(url)
@@ -467,7 +467,7 @@ def test_the_simulated_clock_lookup_never_takes_a_page_down(tmp_path: Path) -> N
     writer = sqlite3.connect(tmp_path / "dash.db", isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")  # another process writing
     try:
-        clock = RecordedTimeClock(ManualClock(NOW - timedelta(days=3)), db)
+        clock = SandboxClock(ManualClock(NOW - timedelta(days=3)), db)
         app = create_app(down, IndexLayout("yuqing-test-sim"), db, cut, clock)
         with TestClient(app) as client:
             assert client.get("/static/style.css").status_code == 200
@@ -478,7 +478,7 @@ def test_the_simulated_clock_lookup_never_takes_a_page_down(tmp_path: Path) -> N
         writer.execute("ROLLBACK")
         writer.close()
     gone = Database(f"sqlite:///{tmp_path / 'missing' / 'none.db'}")
-    app = create_app(down, IndexLayout("yuqing-test-sim"), gone, cut, RecordedTimeClock(ManualClock(NOW), gone))
+    app = create_app(down, IndexLayout("yuqing-test-sim"), gone, cut, SandboxClock(ManualClock(NOW), gone))
     with TestClient(app) as client:
         assert client.get("/static/style.css").status_code == 200
         assert client.get("/search").status_code == 200
@@ -875,29 +875,37 @@ def test_the_brief_says_none_under_each_empty_section(es_client: Elasticsearch, 
     assert "table" not in blocks
 
 
-@pytest.mark.timeout(600)
-def test_a_replay_sandbox_is_shown_at_the_replays_end_until_something_real_is_recorded(
-        es_node: str, es_client: Elasticsearch, tmp_path: Path) -> None:
-    """A review: after `yuqing replay` of posts from a week ago, `yuqing --sandbox replay dashboard` judged them at
-    the real time — 近 168 小时没有新信息 with all zeros, and 超时 178.2 h on a replay that had ended days before."""
+def _school_canteen_posts(tmp: Path, start: datetime) -> Path:
+    """12 posts, five minutes apart from ``start``, about one school canteen's food poisoning: a replay opens a case."""
     import json
 
-    from click.testing import CliRunner
-
-    from dashboards.clock import RecordedTimeClock
-    from tests.alerts.casekit import TZ, deployment, index_prefix
-    from yuqing.cli import main
-    from yuqing.clock import SystemClock
-
-    start = (datetime.now(TZ) - timedelta(days=8)).replace(hour=9, minute=0, second=0, microsecond=0)
     texts = ["A3区某小学食堂多名学生午饭后腹泻呕吐送医", "家长反映A3区某小学学生在食堂吃饭后集体腹泻，学校至今没有说法",
              "A3区小学食堂疑似食物中毒，十余名学生送医院治疗", "孩子在A3区某小学食堂吃了午饭后上吐下泻，食堂卫生谁来管"]
-    posts = tmp_path / "posts.jsonl"
+    posts = tmp / "posts.jsonl"
     posts.write_text("".join(json.dumps({
         "id": f"school-{i}", "source": "demo_weibo", "source_type": "weibo", "title": texts[i % 4][:30],
         "text": texts[i % 4] + f"（网友{i}）", "published_at": (start + timedelta(minutes=5 * i)).isoformat(),
         "media_tier": "self-media", "region": {"province": "湖南省", "city": "A市", "district": "A3区"}},
         ensure_ascii=False) + "\n" for i in range(12)), encoding="utf-8")
+    return posts
+
+
+@pytest.mark.timeout(600)
+def test_a_replay_sandbox_runs_on_from_the_replays_end(es_node: str, es_client: Elasticsearch, tmp_path: Path) -> None:
+    """A review: after `yuqing replay` of posts from a week ago, `yuqing --sandbox replay dashboard` judged them at
+    the real time — 近 168 小时没有新信息 with all zeros, and 超时 178.2 h on a replay that had ended days before.
+    A sign-off recorded afterwards lands after the replay's records, and the pages stay on the sandbox's clock."""
+    import json
+
+    from click.testing import CliRunner
+
+    from tests.alerts.casekit import TZ, deployment, index_prefix
+    from yuqing.cli import main
+    from yuqing.clock import SystemClock
+    from yuqing.sandbox_clock import SandboxClock
+
+    start = (datetime.now(TZ) - timedelta(days=8)).replace(hour=9, minute=0, second=0, microsecond=0)
+    posts = _school_canteen_posts(tmp_path, start)
     env = deployment(tmp_path, es_node)
     layout = IndexLayout(f"{index_prefix(env)}-sandbox-replay")
     runner = CliRunner()
@@ -905,7 +913,7 @@ def test_a_replay_sandbox_is_shown_at_the_replays_end_until_something_real_is_re
 
     def dashboard() -> TestClient:
         """The sandbox's dashboards as `yuqing --sandbox replay dashboard` serves them."""
-        return TestClient(create_app(es_client, layout, db, cut, RecordedTimeClock(SystemClock(TZ), db),
+        return TestClient(create_app(es_client, layout, db, cut, SandboxClock(SystemClock(TZ), db),
                                      sandbox="replay"))
 
     try:
@@ -922,12 +930,17 @@ def test_a_replay_sandbox_is_shown_at_the_replays_end_until_something_real_is_re
             assert late and max(late) < 72  # judged at the replay's end, not 8 days on
         case_id = json.loads(runner.invoke(main, ["--sandbox", "replay", "cases", "list", "--json"],
                                            env=env).output)[0]["id"]
-        # a person signs the case off now, on the real clock: the sandbox is live again, its pages on real time
+        # a person signs the case off: by the sandbox's clock, just after the replay's records, not 8 days on
         signed = runner.invoke(main, ["--sandbox", "replay", "cases", "ack", str(case_id), "--actor", "王科长"], env=env)
         assert signed.exit_code == 0, signed.output
+        timeline = json.loads(runner.invoke(main, ["--sandbox", "replay", "cases", "list", "--json"],
+                                            env=env).output)[0]["timeline"]
+        assert timeline[-1]["action"] == "acknowledged" and timeline[-1]["at"][:16] >= ended.group(1).replace(" ", "T")
+        assert all(e["at"] <= timeline[-1]["at"] for e in timeline)
+        assert datetime.fromisoformat(timeline[-1]["at"]) < datetime.now(TZ) - timedelta(days=2)
         with dashboard() as client:
-            assert 'id="simulated"' not in client.get("/").text
-            assert text_of(client.get("/?hours=168").text, "kpi-posts") == "0"
+            assert f"模拟运行结束于 {ended.group(1)}" in text_of(client.get("/").text, "simulated")
+            assert text_of(client.get("/?hours=168").text, "kpi-posts") == "12"
     finally:
         db.dispose()
         layout.delete_all(es_client)
@@ -1015,3 +1028,145 @@ def test_the_sources_page_says_when_collection_stopped_and_before_any_crawl_that
         page = client.get("/sources")
         assert page.status_code == 200
         assert f"the crawler&#39;s state file {state_file} cannot be used" in page.text and "move it aside" in page.text
+
+
+@pytest.mark.timeout(600)
+def test_in_a_sandbox_whose_clock_ran_ahead_commands_and_pages_share_its_now(
+        es_node: str, es_client: Elasticsearch, tmp_path: Path) -> None:
+    """A review, after `yuqing demo` (its clock run 50 h ahead of real time): a sign-off stood at 23:05, before the
+    escalations "for no sign-off" of the next day; `respond --at` a time within the demo was refused as in the
+    future; a case opened by hand was on time in `cases list` and 超时 2.0 h on the dashboard. A replay of posts
+    from the last hour leaves its sandbox's clock ahead the same way."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from click.testing import CliRunner
+
+    from tests.alerts.casekit import TZ, deployment, index_prefix
+    from yuqing.cli import main
+    from yuqing.clock import SystemClock
+    from yuqing.sandbox_clock import SandboxClock
+
+    posts = _school_canteen_posts(tmp_path, (datetime.now(TZ) - timedelta(hours=1)).replace(second=0, microsecond=0))
+    env = deployment(tmp_path, es_node)
+    layout = IndexLayout(f"{index_prefix(env)}-sandbox-replay")
+    runner = CliRunner()
+    db = Database(f"sqlite:///{Path(env['YUQING_HOME']) / 'sandboxes' / 'replay' / 'yuqing.db'}")
+
+    def cli(*args: str) -> str:
+        result = runner.invoke(main, ["--sandbox", "replay", *args], env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    try:
+        replayed = cli("replay", "--posts", str(posts), "--speed", "1e9", "--quiet")
+        found = re.search(r"replayed 12 posts from \S+ \S+ to (\S+ \S+)", replayed)
+        assert found is not None, replayed
+        ended = datetime.strptime(found.group(1), "%Y-%m-%d %H:%M").replace(tzinfo=TZ)
+        assert ended > datetime.now(TZ) + timedelta(hours=24)  # the demo's setting: the clock ran ahead
+        case = json.loads(cli("cases", "list", "--json"))[0]
+        cli("cases", "ack", str(case["id"]), "--actor", "张三")
+        timeline = json.loads(cli("cases", "list", "--json"))[0]["timeline"]
+        assert timeline[-1]["action"] == "acknowledged" and all(e["at"] <= timeline[-1]["at"] for e in timeline)
+        # a time after the sandbox's now is refused, naming that now (not the real one)
+        refused = runner.invoke(main, ["--sandbox", "replay", "cases", "respond", str(case["id"]), "--actor", "李四",
+                                       "--text", "已发布通报", "--at", f"{ended + timedelta(days=3):%Y-%m-%d %H:%M}"], env=env)
+        said = re.search(r"is in the future \(it is (\S+ \S+) now\)", refused.output)
+        assert refused.exit_code == 1 and said is not None and said.group(1) >= found.group(1), refused.output
+        # a response published within the replay's period is in the sandbox's past
+        published = f"{ended - timedelta(hours=1):%Y-%m-%d %H:%M}"
+        assert "is now responded" in cli("cases", "respond", str(case["id"]), "--actor", "李四", "--text", "已发布通报",
+                                         "--at", published)
+        cli("cases", "open", "--title", "A3区某中学周边道路拥堵", "--topic", "就学", "--region", "湖南省A市A3区",
+            "--actor", "市政府办公厅", "--reason", "上级交办")
+        opened = json.loads(cli("cases", "list", "--json"))[-1]
+        assert datetime.fromisoformat(opened["opened_at"]) >= ended
+        line = [row for row in cli("cases", "list").splitlines() if row.startswith(f"#{opened['id']} ")]
+        assert line and "OVERDUE" not in line[0], line
+        assert "OVERDUE" not in cli("cases", "show", str(opened["id"]))
+        app = create_app(es_client, layout, db, cut, SandboxClock(SystemClock(TZ), db), sandbox="replay")
+        with TestClient(app) as client:
+            page = client.get(f"/cases/{opened['id']}").text
+            deadlines = page[page.index('id="deadlines"'):page.index("</table>", page.index('id="deadlines"'))]
+            assert "剩" in deadlines and "超时" not in deadlines
+            banner = text_of(page, "simulated")
+            assert f"模拟运行结束于 {found.group(1)}" in banner and "yuqing --sandbox replay …" in banner
+        # a live service would record on the real clock among the sandbox's records: it is refused, and says why
+        live = subprocess.run([sys.executable, "-m", "yuqing.cli", "--sandbox", "replay", "run", "--no-crawl",
+                               "--stop-after", "5"], env={**os.environ, **env}, capture_output=True, text=True,
+                              timeout=120)
+        assert live.returncode == 1 and "keeps the clock a simulated run (yuqing demo or replay) left" in live.stderr
+        assert "ahead of real time" in live.stderr and "`yuqing --sandbox live run`" in live.stderr
+    finally:
+        db.dispose()
+        layout.delete_all(es_client)
+        IndexLayout(index_prefix(env)).delete_all(es_client)
+
+
+def test_a_sandboxs_pages_give_commands_that_act_on_its_own_case(tmp_path: Path) -> None:
+    """A review: `yuqing --sandbox demo dashboard` told to run `yuqing cases ack 1`, which wants --actor and, given
+    one, signed off the deployment's case 1 instead of the sandbox's. The commands on the pages, copied with their
+    placeholders filled in, act on the case shown."""
+    import html
+    import json
+    import shlex
+
+    from click.testing import CliRunner
+
+    from tests.alerts.casekit import TZ, deployment
+    from yuqing.cli import main
+    from yuqing.clock import SystemClock
+
+    env = deployment(tmp_path, "http://127.0.0.1:9")
+    runner = CliRunner()
+
+    def cli(*args: str) -> str:
+        result = runner.invoke(main, list(args), env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    def opened(*sandbox: str) -> None:
+        cli(*sandbox, "cases", "open", "--title", f"{'沙盒' if sandbox else '正式部署'}的案件：医院排队", "--topic", "就医",
+            "--region", "湖南省A市A3区", "--actor", "市政府办公厅", "--reason", "上级交办")
+
+    def state(*sandbox: str) -> dict:
+        return json.loads(cli(*sandbox, "cases", "list", "--json"))[0]
+
+    opened()  # the deployment's case 1
+    cli("--sandbox", "demo", "db", "upgrade")
+    opened("--sandbox", "demo")  # the sandbox's case 1
+    db = Database(f"sqlite:///{Path(env['YUQING_HOME']) / 'sandboxes' / 'demo' / 'yuqing.db'}")
+    down = Elasticsearch("http://127.0.0.1:9", request_timeout=1, max_retries=0)
+    filled = {"签收人": "张三", "回应单位": "A3区卫生健康委", "回应内容": "已发布情况通报", "分数": "1", "评估人": "评估组甲"}
+
+    def run_shown(command: str) -> None:
+        words = [filled.get(word, word) for word in shlex.split(html.unescape(command))]
+        assert words[:3] == ["yuqing", "--sandbox", "demo"], command
+        cli(*words[1:])
+
+    try:
+        app = create_app(down, IndexLayout("yuqing-test-commands"), db, cut, SystemClock(TZ), sandbox="demo")
+        with TestClient(app) as client:
+            page = client.get("/cases/1").text
+            shown = re.findall(r"<code>(.*?)</code>", page[page.index('id="commands"'):page.index("分派依据")])
+            assert len(shown) == 2, shown
+            run_shown(shown[0])
+            assert state("--sandbox", "demo")["acknowledged_at"] and not state()["acknowledged_at"]
+            run_shown(shown[1])
+            assert state("--sandbox", "demo")["responded_at"] and not state()["responded_at"]
+            run_shown(text_of(page, "assess-command"))
+            assert state("--sandbox", "demo")["assessments"][0]["assessor"] == "评估组甲" and not state()["assessments"]
+            unit = state("--sandbox", "demo")["unit"]
+            assert text_of(client.get(f"/units/{unit}").text, "ack-command") == \
+                "yuqing --sandbox demo cases ack 案件号 --actor 签收人"
+            assert text_of(client.get("/evaluator").text, "assess-command").startswith(
+                "yuqing --sandbox demo cases assess 案件号 --assessor 评估人 --response 分数")
+        deployment_db = Database(env["YUQING_DATABASE_URL"])
+        with TestClient(create_app(down, IndexLayout("yuqing-test-commands"), deployment_db, cut,
+                                   SystemClock(TZ))) as client:  # the deployment's own pages name no sandbox
+            assert "<code>yuqing cases ack 1 --actor 签收人</code>" in client.get("/cases/1").text
+        deployment_db.dispose()
+    finally:
+        db.dispose()
