@@ -16,12 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.deadlines import message_reply_deadline
-from yuqing.contract import Post, Reply
+from yuqing.contract import BOARD_SOURCE_TYPE, Post, Reply
 from yuqing.db.models import BoardMessage, Case
 from yuqing.es.indices import IndexLayout
 from yuqing.settings import Config
 
-BOARD_SOURCE_TYPE = "message_board"
 # Messages read from Elasticsearch per case and pass. The recorded ones are left out of the query, so a larger cluster
 # is recorded over the next passes; 56 was the largest cluster of a year of real messages.
 MESSAGES_PER_PASS = 500

@@ -25,6 +25,7 @@ from analysis.deidentify import deidentify
 from yuqing import assessment
 from yuqing.clock import Clock
 from yuqing.contract import (
+    BOARD_SOURCE_TYPE,
     GRADE_COLOUR,
     MAJOR_GRADES,
     REOPEN_MARK,
@@ -390,7 +391,7 @@ def _update(session: Session, case: Case, event: Event, rule_name: str, config: 
         case.grade = new_grade
     if changed:
         case.updated_at = now
-    if source_type and case.source_type == "message_board" and source_type != "message_board":
+    if source_type and case.source_type == BOARD_SOURCE_TYPE and source_type != BOARD_SOURCE_TYPE:
         _now_public_opinion(session, case, config, now, source_type)
     if (case.grade not in MAJOR_GRADES and case.state not in ("responded", CLOSED)
             and sensitive_cues(config.policy, event.severity_cues)):  # (most updates: none, nothing to compute)

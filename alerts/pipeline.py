@@ -27,7 +27,7 @@ from alerts.notifiers import unit_recipients
 from alerts.routing import Router
 from alerts.rules import RuleEngine, RuleMatch
 from yuqing.clock import Clock
-from yuqing.contract import Event, Post, Reply
+from yuqing.contract import BOARD_SOURCE_TYPE, Event, Post, Reply
 from yuqing.db.models import Case, ScheduleMark
 from yuqing.db.session import Database
 from yuqing.es.indices import IndexLayout
@@ -48,7 +48,6 @@ FIRST_RUN_LOOKBACK = timedelta(hours=24)
 REPLY_MEMORY = 5_000
 # How far back a restart looks for board replies still waiting for their case.
 REPLY_LOOKBACK = timedelta(days=30)
-BOARD_REPLY_CHANNEL = "message_board"
 # Rule types that can fire while no post arrives (the others need new posts to find something new).
 ABSENCE_RULES = frozenset({"flatline"})
 
@@ -310,7 +309,7 @@ class Pipeline:
                     # by hand does (record_response): the case cannot be answered before it was opened.
                     at = max(reply.replied_at, case.round_began())
                     record_response(session, case.id, f"留言板答复：{reply.replier or '答复单位'}", at, reply.text,
-                                    channel=BOARD_REPLY_CHANNEL,
+                                    channel=BOARD_SOURCE_TYPE,
                                     details={"reply_post": post_id, "published_at": reply.replied_at.isoformat()})
                     tz = self.config.settings.tz()
                     report.lines.append(f"case {case.id}: official reply of {reply.replied_at.astimezone(tz):%m-%d %H:%M} "
