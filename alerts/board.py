@@ -10,6 +10,7 @@ and a reply collected later still finds its message.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from elasticsearch import Elasticsearch
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from alerts.deadlines import message_reply_deadline
 from yuqing.contract import BOARD_SOURCE_TYPE, Post, Reply
 from yuqing.db.models import BoardMessage, Case
+from yuqing.db.session import insert_new
 from yuqing.es.indices import IndexLayout
 from yuqing.settings import Config
 
@@ -50,20 +52,21 @@ def record_messages(session: Session, es: Elasticsearch, layout: IndexLayout, ca
     body = es.search(index=layout.posts.alias, query=query, size=MESSAGES_PER_PASS,
                      sort=[{"ts": "asc"}, {"id": "asc"}], source_includes=_READ)
     tz = config.settings.tz()
-    added: list[BoardMessage] = []
+    rows: list[dict[str, Any]] = []
     for hit in body["hits"]["hits"]:
         post = Post.model_validate(hit["_source"])
         received = post.timestamp()
         due = message_reply_deadline(policy=config.policy, tz=tz, text=post.title or post.text, received_at=received)
         assert due is not None  # (policy.yaml sets message-board deadlines: checked above)
-        row = BoardMessage(case_id=case.id, post_id=post.id, title=(post.title or "") if post.deidentified else "",
-                           received_at=received, kind=due.kind, due_at=due.due_at, basis=due.basis)
-        if post.reply is not None and official(post.reply) and (post.reply.replied_at or now) <= now:
-            row.replied_at, row.replier = post.reply.replied_at, post.reply.replier
-        session.add(row)
-        case.board_messages.append(row)
-        added.append(row)
-    session.flush()
+        reply = post.reply if official(post.reply) and post.reply and (post.reply.replied_at or now) <= now else None
+        rows.append({"case_id": case.id, "post_id": post.id, "title": (post.title or "") if post.deidentified else "",
+                     "received_at": received, "kind": due.kind, "due_at": due.due_at, "basis": due.basis,
+                     "replied_at": reply.replied_at if reply else None, "replier": reply.replier if reply else None})
+    # Another process may record the same message meanwhile (`yuqing run` and a command), and a message indexed again
+    # after a rollover is in two indices: the row already there stays, and the transaction goes on.
+    added = insert_new(session, BoardMessage, rows, key=["case_id", "post_id"])
+    if added:
+        session.expire(case, ["board_messages"])  # (read again with the rows just inserted)
     return added
 
 
@@ -74,8 +77,12 @@ def record_reply(session: Session, es: Elasticsearch, layout: IndexLayout, case:
     first reply noted stays. Returns whether the reply was new to the row."""
     row = _row(session, case.id, post_id)
     if row is None:
-        fresh = [r for r in record_messages(session, es, layout, case, config, now) if r.post_id == post_id]
-        return bool(fresh) and fresh[0].replied_at is not None  # recorded now, with the reply it carries
+        fresh = {r.post_id: r for r in record_messages(session, es, layout, case, config, now)}
+        row = fresh.get(post_id) or _row(session, case.id, post_id)  # (or recorded by another process meanwhile)
+        if row is None:
+            return False  # not among the event's messages in Elasticsearch
+        if post_id in fresh and row.replied_at is not None:
+            return True  # recorded now, with the reply its post carries
     if row.replied_at is not None:
         return False
     row.replied_at, row.replier = reply.replied_at, reply.replier

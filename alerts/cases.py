@@ -39,6 +39,7 @@ from yuqing.contract import (
     region_label,
 )
 from yuqing.db.models import Case, CaseEvent, Deadline, Notification, ResponseAssessment, UnitRow
+from yuqing.db.session import insert_new
 from yuqing.settings import Config, RuleSpec, Unit, UnitsFile
 
 SYSTEM = "system"
@@ -298,18 +299,8 @@ def _insert_once(session: Session, values: dict[str, Any]) -> int | None:
     No savepoint: on SQLite a savepoint opened first in a transaction commits on release, which would
     break the all-or-nothing of a case and its notifications.
     """
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    elif dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
-    else:
-        row = Case(**values)
-        session.add(row)
-        session.flush()
-        return row.id
-    statement = insert(Case).values(**values).on_conflict_do_nothing(index_elements=["event_id"]).returning(Case.id)
-    return session.execute(statement).scalar_one_or_none()
+    inserted = insert_new(session, Case, [values], key=["event_id"])
+    return inserted[0].id if inserted else None
 
 
 def open_or_update_case(session: Session, event: Event, rule: RuleSpec | str, config: Config, clock: Clock, *,

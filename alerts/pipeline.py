@@ -28,7 +28,7 @@ from alerts.routing import Router
 from alerts.rules import RuleEngine, RuleMatch
 from yuqing.clock import Clock
 from yuqing.contract import BOARD_SOURCE_TYPE, Event, Post, Reply
-from yuqing.db.models import Case, ScheduleMark
+from yuqing.db.models import BoardMessage, Case, ScheduleMark
 from yuqing.db.session import Database
 from yuqing.es.indices import IndexLayout
 from yuqing.es.writer import BulkWriter, post_document
@@ -248,6 +248,12 @@ class Pipeline:
         self.record_replies(report)
         return report
 
+    def _recorded(self, case_id: int, added: list[BoardMessage]) -> str:
+        """The report's line for messages just recorded; the rows come back from the database in UTC."""
+        first_due = min(m.due_at for m in added).astimezone(self.config.settings.tz())
+        return (f"case {case_id}: {len(added)} board message(s) recorded, each with its reply deadline (the first due "
+                f"{first_due:%m-%d %H:%M})")
+
     # ----------------------------------------------------------------------------- official replies
 
     def _restore_replies(self, now: datetime) -> None:
@@ -362,8 +368,7 @@ class Pipeline:
                 added = record_messages(session, self.es, self.layout, session.get_one(Case, case_id), self.config,
                                         self.clock.now(), expected=profile.board_messages)
             if added:
-                report.lines.append(f"case {case_id}: {len(added)} board message(s) recorded, each with its reply "
-                                    f"deadline (the first due {min(m.due_at for m in added):%m-%d %H:%M})")
+                report.lines.append(self._recorded(case_id, added))
         if update.opened:
             report.opened.append(case_id)
             report.lines.append(f"case {case_id} opened by {rule.name}: {event.title} → {update.case.unit_id}")

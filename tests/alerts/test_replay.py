@@ -405,6 +405,104 @@ def test_each_board_message_of_a_case_is_owed_its_own_reply_across_restarts(data
     assert (unit.messages_due, unit.messages_answered, unit.messages_on_time, unit.messages_overdue) == (3, 2, 1, 1)
 
 
+def _board_case(pipeline, spool: Path) -> int:  # type: ignore[no-untyped-def]
+    """The three messages of BOARD_MESSAGES indexed as the crawler does and a pass over them: their case's number."""
+    from sqlalchemy import select
+
+    from yuqing.db.models import Case
+
+    _index_as_the_crawler_does(pipeline, [_board_message(*m) for m in BOARD_MESSAGES], spool)
+    assert len(pipeline.evaluate().opened) == 1
+    with pipeline.database.sessions() as session:
+        return int(session.scalars(select(Case.id)).one())
+
+
+def _forget_board_rows(database) -> None:  # type: ignore[no-untyped-def]
+    """The case as a case from before the board feature (migration 0005) has it: no row for any of its messages."""
+    from sqlalchemy import delete
+
+    from yuqing.db.models import BoardMessage
+
+    with database.transaction() as session:
+        session.execute(delete(BoardMessage))
+
+
+@pytest.mark.timeout(300)
+def test_two_processes_recording_the_same_board_messages_at_once_both_go_on(pipeline, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`yuqing run` records a case's messages while a second process (a command, a second pass) notes a collected reply
+    on one of them: the second read no row, inserted the same message, and failed its whole transaction on the
+    unique constraint once the first committed. Now it leaves the first's row and notes the reply on it."""
+    import threading
+    import time
+
+    from sqlalchemy import select, text
+
+    from alerts.board import record_messages, record_reply
+    from yuqing.contract import Reply
+    from yuqing.db.models import BoardMessage, Case
+
+    database = pipeline.database
+    if database.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite begins every transaction IMMEDIATE: the second process waits before it reads, sees the "
+                    "first's rows and inserts none (the rollover test below covers SQLite's duplicate insert)")
+    case_id = _board_case(pipeline, tmp_path / "spool")
+    _forget_board_rows(database)
+    now = pipeline.clock.now()
+    reply = Reply(text="经调查，已责令物业清理消防通道并整改。", replier="A3区应急管理局", replied_at=now)
+    second: dict[str, object] = {}
+
+    def note_reply() -> None:
+        try:
+            with database.transaction() as session:
+                case = session.get_one(Case, case_id)
+                second["new"] = record_reply(session, pipeline.es, pipeline.layout, case, pipeline.config, now,
+                                             "board-1", reply)
+        except Exception as exc:  # the failure this test is about: said in the assertion below
+            second["error"] = exc
+
+    with database.transaction() as session:
+        first = record_messages(session, pipeline.es, pipeline.layout, session.get_one(Case, case_id),
+                                pipeline.config, now)
+        assert len(first) == 3
+        thread = threading.Thread(target=note_reply)
+        thread.start()
+        with database.engine.connect() as watcher:  # until the second waits for the first's uncommitted rows
+            waiting = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND wait_event_type = 'Lock' AND wait_event = 'transactionid'")
+            while thread.is_alive() and not watcher.execute(waiting).scalar():
+                time.sleep(0.05)
+        assert thread.is_alive(), second  # it reached the insert while the first held its rows
+    thread.join()
+    assert "error" not in second, second.get("error")
+    assert second["new"] is True
+    with database.sessions() as session:
+        rows = {m.post_id: m for m in session.scalars(select(BoardMessage))}
+    assert sorted(rows) == ["board-1", "board-2", "board-3"]
+    assert rows["board-1"].replied_at == now and rows["board-1"].replier == "A3区应急管理局"
+
+
+def test_a_message_indexed_again_after_a_rollover_is_recorded_once(pipeline, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A message looked at again for its reply after `yuqing es rollover` is indexed into the new write index and
+    is in two indices under the posts alias: both copies came back, and the second row failed the pass on the
+    unique constraint (on SQLite as on PostgreSQL), every pass."""
+    from sqlalchemy import select
+
+    from yuqing.db.models import BoardMessage
+
+    message = BOARD_MESSAGES[0]
+    _index_as_the_crawler_does(pipeline, [_board_message(*message)], tmp_path / "spool")
+    pipeline.es.indices.rollover(alias=pipeline.layout.posts.alias)
+    _index_as_the_crawler_does(pipeline, [_board_message(*message, fetched_at=START + timedelta(minutes=30))],
+                               tmp_path / "spool")
+    copies = pipeline.es.search(index=pipeline.layout.posts.alias, query={"ids": {"values": ["board-1"]}})
+    assert len({hit["_index"] for hit in copies["hits"]["hits"]}) == 2
+    report = pipeline.evaluate()
+    assert len(report.opened) == 1 and any("1 board message(s) recorded" in line for line in report.lines)
+    pipeline.evaluate()
+    with pipeline.database.sessions() as session:
+        assert [m.post_id for m in session.scalars(select(BoardMessage))] == ["board-1"]
+
+
 @pytest.mark.timeout(600)
 def test_a_replayed_reply_of_weeks_later_counts_only_when_the_clock_gets_there(tmp_path: Path, es_node: str) -> None:
     """A board message replayed with its official reply of weeks later: until the reply's time the case is
