@@ -13,9 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from elasticsearch import Elasticsearch
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from alerts.cases import CLOSED
 from alerts.deadlines import message_reply_deadline
 from yuqing.contract import BOARD_SOURCE_TYPE, Post, Reply
 from yuqing.db.models import BoardMessage, Case
@@ -26,6 +27,8 @@ from yuqing.settings import Config
 # Messages read from Elasticsearch per case and pass. The recorded ones are left out of the query, so a larger cluster
 # is recorded over the next passes; 56 was the largest cluster of a year of real messages.
 MESSAGES_PER_PASS = 500
+# Open cases whose board messages are counted in one search (Elasticsearch takes at most 65,536 terms and buckets).
+CASES_PER_COUNT = 10_000
 _READ = ["id", "source", "source_type", "published_at", "fetched_at", "title", "text", "deidentified", "reply"]
 
 
@@ -34,10 +37,32 @@ def official(reply: Reply | None) -> bool:
     return reply is not None and reply.replied_at is not None and bool(reply.text.strip())
 
 
+def lacking_messages(session: Session, es: Elasticsearch, layout: IndexLayout) -> list[tuple[int, int]]:
+    """The open cases whose events have more board messages in Elasticsearch than rows, oldest case first, each with
+    how many its event has: a case from before the board feature, or from before its messages were indexed, had them
+    recorded only at its next action, and a quiet case never. (A message in two indices after a rollover is counted
+    twice: its case is looked at again, and nothing is recorded twice.)"""
+    cases: dict[str, int] = {e: c for e, c in session.execute(select(Case.event_id, Case.id).where(Case.state != CLOSED))}
+    recorded: dict[int, int] = {c: n for c, n in session.execute(select(BoardMessage.case_id, func.count()).join(Case)
+                                                                 .where(Case.state != CLOSED)
+                                                                 .group_by(BoardMessage.case_id))}
+    events = sorted(cases)
+    indexed: dict[str, int] = {}
+    for start in range(0, len(events), CASES_PER_COUNT):
+        chunk = events[start:start + CASES_PER_COUNT]
+        body = es.search(index=layout.posts.alias, size=0,
+                         query={"bool": {"filter": [{"term": {"source_type": BOARD_SOURCE_TYPE}},
+                                                    {"terms": {"event_id": chunk}}]}},
+                         aggs={"events": {"terms": {"field": "event_id", "size": len(chunk)}}})
+        indexed.update((b["key"], b["doc_count"]) for b in body["aggregations"]["events"]["buckets"])
+    return sorted((cases[event], n) for event, n in indexed.items() if n > recorded.get(cases[event], 0))
+
+
 def record_messages(session: Session, es: Elasticsearch, layout: IndexLayout, case: Case, config: Config,
-                    now: datetime, expected: int | None = None) -> list[BoardMessage]:
-    """Add the rows of the case's board messages not recorded yet, each with its reply deadline; ``expected``: how
-    many board messages the event has (its profile), so that a case with all of them recorded asks nothing more.
+                    now: datetime, expected: int | None = None, limit: int = MESSAGES_PER_PASS) -> list[BoardMessage]:
+    """Add the rows of the case's board messages not recorded yet (at most ``limit``), each with its reply deadline;
+    ``expected``: how many board messages the event has (its profile), so that a case with all of them recorded asks
+    nothing more.
 
     A reply the post already carries is noted when it is dated by now (a replay's reply of weeks later waits for the
     clock, as ``Pipeline.record_replies`` does): a message answered before its row existed still counts as answered.
@@ -49,7 +74,7 @@ def record_messages(session: Session, es: Elasticsearch, layout: IndexLayout, ca
         return []
     query = {"bool": {"filter": [{"term": {"event_id": case.event_id}}, {"term": {"source_type": BOARD_SOURCE_TYPE}}],
                       "must_not": [{"terms": {"id": sorted(known)}}]}}
-    body = es.search(index=layout.posts.alias, query=query, size=MESSAGES_PER_PASS,
+    body = es.search(index=layout.posts.alias, query=query, size=min(limit, MESSAGES_PER_PASS),
                      sort=[{"ts": "asc"}, {"id": "asc"}], source_includes=_READ)
     tz = config.settings.tz()
     rows: list[dict[str, Any]] = []

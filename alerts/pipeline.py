@@ -20,7 +20,7 @@ from elasticsearch import Elasticsearch, NotFoundError, helpers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.board import official, record_messages, record_reply
+from alerts.board import MESSAGES_PER_PASS, lacking_messages, official, record_messages, record_reply
 from alerts.cases import CLOSED, open_or_update_case, queue, record_response, sync_units
 from alerts.escalation import Escalator, TickReport
 from alerts.notifiers import unit_recipients
@@ -106,6 +106,7 @@ class Pipeline:
         self._replies: OrderedDict[str, tuple[str, Reply]] = OrderedDict()
         self._replies_restored = False
         self._outside_reported: set[str] = set()  # events outside the jurisdiction already said, once each
+        self._messages_lacking = False  # the last pass left open cases' board messages for the next (its budget spent)
         # The scheduler may run a crawl's evaluation and the periodic one at once; the tracker is not
         # thread-safe, so one pass at a time.
         self._lock = threading.RLock()
@@ -245,8 +246,32 @@ class Pipeline:
                     session.add(ScheduleMark(key=mark, at=now, details={}))
                 else:
                     row.at = now
+        if not quiet or self._messages_lacking:  # (a quiet pass: nothing was indexed since, so only what is left)
+            self.record_lacking_messages(report)
         self.record_replies(report)
         return report
+
+    def record_lacking_messages(self, report: EvaluationReport) -> None:
+        """The board messages of open cases that have no row yet, whether or not a rule acted on the case: a case from
+        before the board feature, or one whose messages were indexed after its last action, waited for its event to
+        change and showed its citizens' messages nowhere until then. At most MESSAGES_PER_PASS a pass, the oldest
+        cases first; the rest on the next passes."""
+        if not self.config.policy.deadlines.message_board:  # no message is owed a reply of its own
+            return
+        now = self.clock.now()
+        with self.database.sessions() as session:
+            lacking = lacking_messages(session, self.es, self.layout)
+        budget = MESSAGES_PER_PASS
+        for case_id, indexed in lacking:
+            if budget == 0:
+                break
+            with self.database.transaction() as session:
+                added = record_messages(session, self.es, self.layout, session.get_one(Case, case_id), self.config,
+                                        now, expected=indexed, limit=budget)
+            budget -= len(added)
+            if added:
+                report.lines.append(self._recorded(case_id, added))
+        self._messages_lacking = budget == 0
 
     def _recorded(self, case_id: int, added: list[BoardMessage]) -> str:
         """The report's line for messages just recorded; the rows come back from the database in UTC."""

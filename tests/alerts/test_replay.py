@@ -427,6 +427,35 @@ def _forget_board_rows(database) -> None:  # type: ignore[no-untyped-def]
         session.execute(delete(BoardMessage))
 
 
+def test_an_open_cases_board_messages_are_recorded_without_waiting_for_the_case_to_change(  # type: ignore[no-untyped-def]
+        pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A case from before the board feature (migration 0005 added the table empty), or one whose messages were indexed
+    after its last action, had them recorded only when a rule next acted on it: a quiet case listed and judged none of
+    its citizens' messages. Every pass now records them, at most MESSAGES_PER_PASS, the rest on the next pass."""
+    from sqlalchemy import select
+
+    from yuqing.db.models import BoardMessage
+
+    case_id = _board_case(pipeline, tmp_path / "spool")
+    pipeline.clock.advance(timedelta(hours=6))
+    pipeline.evaluate()  # the last time the grade rule finds the event (graded at its latest message, 11:00)
+    _forget_board_rows(pipeline.database)
+    monkeypatch.setattr("alerts.pipeline.MESSAGES_PER_PASS", 2)
+    pipeline.clock.advance(timedelta(hours=6))
+    report = pipeline.evaluate()
+    assert not report.matches, report.lines  # no rule acts on the case
+    # the two earliest messages; the first reply due is a suggestion's, 7 working days on, in Beijing time
+    assert (f"case {case_id}: 2 board message(s) recorded, each with its reply deadline (the first due 03-12 00:00)"
+            in report.lines)
+    with pipeline.database.sessions() as session:
+        assert sorted(session.scalars(select(BoardMessage.post_id))) == ["board-1", "board-2"]
+    report = pipeline.evaluate(quiet=True)  # nothing new indexed: the pass still records what the last one left
+    assert f"case {case_id}: 1 board message(s) recorded" in " ".join(report.lines)
+    with pipeline.database.sessions() as session:
+        assert sorted(session.scalars(select(BoardMessage.post_id))) == ["board-1", "board-2", "board-3"]
+    assert not any("board message(s) recorded" in line for line in pipeline.evaluate().lines)
+
+
 @pytest.mark.timeout(300)
 def test_two_processes_recording_the_same_board_messages_at_once_both_go_on(pipeline, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """`yuqing run` records a case's messages while a second process (a command, a second pass) notes a collected reply
