@@ -456,6 +456,57 @@ def test_an_open_cases_board_messages_are_recorded_without_waiting_for_the_case_
     assert not any("board message(s) recorded" in line for line in pipeline.evaluate().lines)
 
 
+def test_cases_show_lists_each_board_message_with_its_reply_due_and_whether_answered(  # type: ignore[no-untyped-def]
+        pipeline, tmp_path: Path, es_node: str) -> None:
+    """`yuqing cases show` gave a case's deadlines and timeline but none of its citizens' messages: a case answered by
+    its first reply showed nothing of the message answered late or the one nobody answered. Each is listed with its
+    reply's due time in the configured zone and whether it was answered on time; the subjects as de-identified at
+    ingestion, and a message indexed without de-identification (an older index) by its id alone."""
+    from yuqing.cli import main
+    from yuqing.contract import Post
+    from yuqing.es.writer import BulkWriter, post_document
+
+    phone, other_phone = "13812345678", "13900001111"
+    first, *rest = BOARD_MESSAGES
+    messages = [(first[0], first[1], f"{first[2]}，联系电话{phone}", first[3]), *rest]
+    pipeline.clock.set(START + timedelta(hours=3))
+    _index_as_the_crawler_does(pipeline, [_board_message(*m) for m in messages], tmp_path / "spool")
+    report = pipeline.evaluate()
+    [case_id] = report.opened
+    for (post_id, at, title, text), replied in zip(messages[:2], [datetime(2026, 3, 4, 10, 0, tzinfo=TZ),
+                                                                 datetime(2026, 3, 13, 10, 0, tzinfo=TZ)], strict=True):
+        pipeline.clock.set(replied + timedelta(hours=2))
+        _index_as_the_crawler_does(pipeline, [_board_message(post_id, at, title, text, reply_at=replied,
+                                                             fetched_at=pipeline.clock.now())], tmp_path / "spool")
+        pipeline.evaluate()
+    event_id = pipeline.es.get(index=pipeline.layout.posts.alias, id="board-1")["_source"]["event_id"]
+    raw = Post.model_validate({"id": "board-4", "source": "demo_board", "source_type": "message_board",
+                               "published_at": (START + timedelta(hours=3)).isoformat(),
+                               "fetched_at": (START + timedelta(hours=3)).isoformat(), "event_id": event_id,
+                               "title": f"李四反映：我的电话{other_phone}", "text": "金星小区火灾后物业至今无人处理"})
+    writer = BulkWriter(pipeline.es, pipeline.layout.posts, tmp_path / "spool", refresh=True)
+    writer.add_many([post_document(raw, pipeline.cut)])
+    writer.flush()
+    pipeline.evaluate()
+
+    (tmp_path / "cli").mkdir()
+    env = {**deployment(tmp_path / "cli", es_node), "YUQING_DATABASE_URL": pipeline.database.url}
+    result = CliRunner().invoke(main, ["cases", "show", str(case_id)], env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    shown = [line.strip() for line in result.output.splitlines() if line.strip().startswith(("board", "message"))]
+    assert shown[0] == "board messages: 4, each owed its own reply; 4 due: 1 answered on time, 1 late, 2 unanswered"
+    # by arrival; the reply due at the end of its 7th or 15th working day, in Beijing time (UTC: 16:00 the day before)
+    assert shown[1] == ("message reply_complaint  due 2026-03-24 00:00  answered 2026-03-04 10:00 on time  — "
+                        "投诉金星小区消防通道长期被堵，联系电话138****5678")
+    assert shown[2] == ("message reply_suggestion due 2026-03-12 00:00  answered 2026-03-13 10:00 LATE by 1.4 d  — "
+                        "建议彻查金星小区火灾隐患")
+    assert shown[3].startswith("message reply_suggestion due 2026-03-12 00:00  OVERDUE, unanswered ")
+    assert shown[3].endswith(" d past due  — 金星小区火灾后物业无人处理")
+    assert shown[4].startswith("message reply_suggestion due 2026-03-12 00:00  OVERDUE, unanswered ")
+    assert shown[4].endswith(" d past due  — (message board-4)")
+    assert phone not in result.output and other_phone not in result.output and "李四" not in result.output
+
+
 @pytest.mark.timeout(300)
 def test_two_processes_recording_the_same_board_messages_at_once_both_go_on(pipeline, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """`yuqing run` records a case's messages while a second process (a command, a second pass) notes a collected reply
