@@ -25,6 +25,7 @@ from analysis.deidentify import deidentify
 from yuqing import assessment
 from yuqing.clock import Clock
 from yuqing.contract import (
+    BOARD_SOURCE_TYPE,
     GRADE_COLOUR,
     MAJOR_GRADES,
     REOPEN_MARK,
@@ -38,6 +39,7 @@ from yuqing.contract import (
     region_label,
 )
 from yuqing.db.models import Case, CaseEvent, Deadline, Notification, ResponseAssessment, UnitRow
+from yuqing.db.session import insert_new
 from yuqing.settings import Config, RuleSpec, Unit, UnitsFile
 
 SYSTEM = "system"
@@ -299,18 +301,8 @@ def _insert_once(session: Session, values: dict[str, Any]) -> int | None:
     No savepoint: on SQLite a savepoint opened first in a transaction commits on release, which would
     break the all-or-nothing of a case and its notifications.
     """
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    elif dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
-    else:
-        row = Case(**values)
-        session.add(row)
-        session.flush()
-        return row.id
-    statement = insert(Case).values(**values).on_conflict_do_nothing(index_elements=["event_id"]).returning(Case.id)
-    return session.execute(statement).scalar_one_or_none()
+    inserted = insert_new(session, Case, [values], key=["event_id"])
+    return inserted[0].id if inserted else None
 
 
 def open_or_update_case(session: Session, event: Event, rule: RuleSpec | str, config: Config, clock: Clock, *,
@@ -392,7 +384,7 @@ def _update(session: Session, case: Case, event: Event, rule_name: str, config: 
         case.grade = new_grade
     if changed:
         case.updated_at = now
-    if source_type and case.source_type == "message_board" and source_type != "message_board":
+    if source_type and case.source_type == BOARD_SOURCE_TYPE and source_type != BOARD_SOURCE_TYPE:
         _now_public_opinion(session, case, config, now, source_type)
     if (case.grade not in MAJOR_GRADES and case.state not in ("responded", CLOSED)
             and sensitive_cues(config.policy, event.severity_cues)):  # (most updates: none, nothing to compute)

@@ -454,11 +454,47 @@ def cases_show(case_id: int) -> None:
         if episode(d["kind"]) < current:
             status += " (an earlier round: judged, no longer pursued)"
         click.echo(f"  deadline {d['kind']:24} {d['due_at'][:16]}  {status}  — {d['basis']}")
+    for line in _board_message_lines(config, case_id):
+        click.echo(line)
     for e in c["timeline"]:
         move = f" {e['from']}→{e['to']}" if e["from"] != e["to"] else ""
         click.echo(f"  {e['at'][:16]} {e['actor']:22} {e['action']}{move}: {e['reason']}")
     for a in c["assessments"]:
         click.echo(f"  assessed by {a['assessor']} {a['at'][:16]}: total {a['total']:g} ({a['level']})")
+
+
+def _board_message_lines(config: Config, case_id: int) -> list[str]:
+    """The case's citizen messages on a board, each judged on its own reply deadline as the case page judges it: its
+    subject as recorded (de-identified at ingestion; a message that was not is shown by its id), the reply's due time
+    in the configured zone, and answered on time, late, or not (yet)."""
+    from alerts.messages import one_line
+    from dashboards.metrics import judge_message
+    from yuqing.db.models import Case
+
+    database = _database(config, existing=True)
+    now = _clock(config, database).now()  # in a sandbox, its clock (yuqing.sandbox_clock), as the case page's
+    with database.sessions() as session:
+        case = session.scalars(select(Case).options(selectinload(Case.board_messages), selectinload(Case.events))
+                               .where(Case.id == case_id)).one()
+        verdicts = [judge_message(case, m, now) for m in case.board_messages]
+    if not verdicts:
+        return []
+    tz = config.settings.tz()
+    due = [v for v in verdicts if v.due]
+    lines = [f"  board messages: {len(verdicts)}, each owed its own reply; {len(due)} due: "
+             f"{sum(v.on_time for v in due)} answered on time, {sum(v.answered and not v.on_time for v in due)} late, "
+             f"{sum(v.overdue for v in due)} unanswered"]
+    for v in verdicts:
+        if v.answered and v.replied_at is not None:
+            late = (v.replied_at - v.due_at).total_seconds() / 86400
+            status = f"answered {v.replied_at.astimezone(tz):%Y-%m-%d %H:%M}" + (
+                f" LATE by {late:.1f} d" if late > 0 else " on time")
+        else:
+            left = (v.due_at - now).total_seconds() / 86400
+            status = f"OVERDUE, unanswered {-left:.1f} d past due" if v.overdue else f"open, {left:.1f} d left"
+        subject = one_line(v.title, 80) or f"(message {v.post_id})"
+        lines.append(f"  message {v.kind:16} due {v.due_at.astimezone(tz):%Y-%m-%d %H:%M}  {status}  — {subject}")
+    return lines
 
 
 def _deadline_status(deadline: dict[str, Any], now: datetime) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from alerts.calendar import WorkCalendar
-from yuqing.contract import MAJOR_GRADES, base_kind
+from yuqing.contract import BOARD_SOURCE_TYPE, MAJOR_GRADES, base_kind
 from yuqing.settings import BOARD_REPLY_PREFIX, DeadlineSpec, Policy
 
 # A message that complains gets the complaint deadline; anything else is treated as a suggestion.
@@ -30,7 +30,7 @@ PRESS_CHANNEL = "press_conference"
 PUBLIC_CHANNELS = {
     "release": "权威发布", PRESS_CHANNEL: "新闻发布会", "briefing": "情况通报会", "interview": "媒体采访",
     "weibo": "政务微博", "wechat": "政务微信", "app": "政务客户端", "website": "政府网站",
-    "message_board": "留言板答复",
+    BOARD_SOURCE_TYPE: "留言板答复",
 }
 # ... and every channel a response is recorded through: the internal report upward too.
 RESPONSE_CHANNELS = {**PUBLIC_CHANNELS, REPORT_CHANNEL: "向上报告"}
@@ -50,8 +50,8 @@ def deadline_class(grade: str | None, source_type: str | None) -> str:
     """Which set of deadlines applies: ``major``, ``message_board`` or ``other``."""
     if grade in MAJOR_GRADES:
         return "major"
-    if source_type == "message_board":
-        return "message_board"
+    if source_type == BOARD_SOURCE_TYPE:
+        return BOARD_SOURCE_TYPE
     return "other"
 
 
@@ -100,7 +100,7 @@ def deadline_for(*, grade: str | None, source_type: str | None, detected_at: dat
     note = ""
     if which == "major":
         specs, why = policy.deadlines.major, f"{grade} 级（特别重大/重大）"
-    elif which == "message_board" and policy.deadlines.message_board:
+    elif which == BOARD_SOURCE_TYPE and policy.deadlines.message_board:
         specs, note = _message_board_specs(policy.deadlines.message_board, text)
         why = "网民留言" + (f"，{note}" if note else "")
     else:
@@ -136,7 +136,7 @@ def message_reply_deadline(*, policy: Policy, tz: tzinfo, text: str, received_at
     when policy.yaml sets no message-board deadlines: then no message is owed a reply of its own."""
     if not policy.deadlines.message_board:
         return None
-    dues = deadline_for(grade=None, source_type="message_board", detected_at=received_at, policy=policy, tz=tz,
+    dues = deadline_for(grade=None, source_type=BOARD_SOURCE_TYPE, detected_at=received_at, policy=policy, tz=tz,
                         text=text, received_at=received_at)
     return min(dues, key=lambda d: d.due_at, default=None)
 
@@ -171,7 +171,7 @@ def met_by(kind: str, channel: str) -> bool:
     public ones (a press conference also its own), anything else — an internal note — none."""
     kind = base_kind(kind)
     if kind.startswith(BOARD_REPLY_PREFIX):  # a citizen's message is answered by its reply, not by a Weibo post
-        return channel == "message_board"
+        return channel == BOARD_SOURCE_TYPE
     if channel == REPORT_CHANNEL:
         return kind == "report_upward"
     if channel not in PUBLIC_CHANNELS:

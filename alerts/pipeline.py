@@ -20,15 +20,15 @@ from elasticsearch import Elasticsearch, NotFoundError, helpers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.board import official, record_messages, record_reply
+from alerts.board import MESSAGES_PER_PASS, lacking_messages, official, record_messages, record_reply
 from alerts.cases import CLOSED, open_or_update_case, queue, record_response, sync_units
 from alerts.escalation import Escalator, TickReport
 from alerts.notifiers import unit_recipients
 from alerts.routing import Router
 from alerts.rules import RuleEngine, RuleMatch
 from yuqing.clock import Clock
-from yuqing.contract import Event, Post, Reply
-from yuqing.db.models import Case, ScheduleMark
+from yuqing.contract import BOARD_SOURCE_TYPE, Event, Post, Reply
+from yuqing.db.models import BoardMessage, Case, ScheduleMark
 from yuqing.db.session import Database
 from yuqing.es.indices import IndexLayout
 from yuqing.es.writer import BulkWriter, post_document
@@ -48,7 +48,6 @@ FIRST_RUN_LOOKBACK = timedelta(hours=24)
 REPLY_MEMORY = 5_000
 # How far back a restart looks for board replies still waiting for their case.
 REPLY_LOOKBACK = timedelta(days=30)
-BOARD_REPLY_CHANNEL = "message_board"
 # Rule types that can fire while no post arrives (the others need new posts to find something new).
 ABSENCE_RULES = frozenset({"flatline"})
 
@@ -107,6 +106,7 @@ class Pipeline:
         self._replies: OrderedDict[str, tuple[str, Reply]] = OrderedDict()
         self._replies_restored = False
         self._outside_reported: set[str] = set()  # events outside the jurisdiction already said, once each
+        self._messages_lacking = False  # the last pass left open cases' board messages for the next (its budget spent)
         # The scheduler may run a crawl's evaluation and the periodic one at once; the tracker is not
         # thread-safe, so one pass at a time.
         self._lock = threading.RLock()
@@ -246,8 +246,38 @@ class Pipeline:
                     session.add(ScheduleMark(key=mark, at=now, details={}))
                 else:
                     row.at = now
+        if not quiet or self._messages_lacking:  # (a quiet pass: nothing was indexed since, so only what is left)
+            self.record_lacking_messages(report)
         self.record_replies(report)
         return report
+
+    def record_lacking_messages(self, report: EvaluationReport) -> None:
+        """The board messages of open cases that have no row yet, whether or not a rule acted on the case: a case from
+        before the board feature, or one whose messages were indexed after its last action, waited for its event to
+        change and showed its citizens' messages nowhere until then. At most MESSAGES_PER_PASS a pass, the oldest
+        cases first; the rest on the next passes."""
+        if not self.config.policy.deadlines.message_board:  # no message is owed a reply of its own
+            return
+        now = self.clock.now()
+        with self.database.sessions() as session:
+            lacking = lacking_messages(session, self.es, self.layout)
+        budget = MESSAGES_PER_PASS
+        for case_id, indexed in lacking:
+            if budget == 0:
+                break
+            with self.database.transaction() as session:
+                added = record_messages(session, self.es, self.layout, session.get_one(Case, case_id), self.config,
+                                        now, expected=indexed, limit=budget)
+            budget -= len(added)
+            if added:
+                report.lines.append(self._recorded(case_id, added))
+        self._messages_lacking = budget == 0
+
+    def _recorded(self, case_id: int, added: list[BoardMessage]) -> str:
+        """The report's line for messages just recorded; the rows come back from the database in UTC."""
+        first_due = min(m.due_at for m in added).astimezone(self.config.settings.tz())
+        return (f"case {case_id}: {len(added)} board message(s) recorded, each with its reply deadline (the first due "
+                f"{first_due:%m-%d %H:%M})")
 
     # ----------------------------------------------------------------------------- official replies
 
@@ -310,7 +340,7 @@ class Pipeline:
                     # by hand does (record_response): the case cannot be answered before it was opened.
                     at = max(reply.replied_at, case.round_began())
                     record_response(session, case.id, f"留言板答复：{reply.replier or '答复单位'}", at, reply.text,
-                                    channel=BOARD_REPLY_CHANNEL,
+                                    channel=BOARD_SOURCE_TYPE,
                                     details={"reply_post": post_id, "published_at": reply.replied_at.isoformat()})
                     tz = self.config.settings.tz()
                     report.lines.append(f"case {case.id}: official reply of {reply.replied_at.astimezone(tz):%m-%d %H:%M} "
@@ -363,8 +393,7 @@ class Pipeline:
                 added = record_messages(session, self.es, self.layout, session.get_one(Case, case_id), self.config,
                                         self.clock.now(), expected=profile.board_messages)
             if added:
-                report.lines.append(f"case {case_id}: {len(added)} board message(s) recorded, each with its reply "
-                                    f"deadline (the first due {min(m.due_at for m in added):%m-%d %H:%M})")
+                report.lines.append(self._recorded(case_id, added))
         if update.opened:
             report.opened.append(case_id)
             report.lines.append(f"case {case_id} opened by {rule.name}: {event.title} → {update.case.unit_id}")

@@ -28,7 +28,7 @@ from alerts.routing import rumour_cues_in
 from analysis.deidentify import may_identify
 from analysis.severity import CUE_LABELS
 from analysis.tokenizer import written_forms
-from yuqing.contract import FIELD_NAMES, Event
+from yuqing.contract import BOARD_SOURCE_TYPE, FIELD_NAMES, Event
 from yuqing.es.indices import EVENT_PROPERTIES, POST_PROPERTIES, IndexLayout
 from yuqing.settings import Policy, RuleSpec
 
@@ -466,7 +466,7 @@ class RuleEngine:
         districts = [b["key"] for b in buckets if b["doc_count"] >= max(1, 0.1 * total)]
         counts = {b["key"]: b["doc_count"] for b in body["aggregations"]["s"]["buckets"]}
         types = list(counts)
-        beyond_board = [t for t in types if t != "message_board"]
+        beyond_board = [t for t in types if t != BOARD_SOURCE_TYPE]
         hits = body["hits"]["hits"]
         said = [rumour_cues_in(f"{h['_source'].get('title') or ''} {h['_source'].get('text') or ''}", rumour_cues or [])
                 for h in hits]
@@ -474,4 +474,4 @@ class RuleEngine:
         rumour = (tuple(dict.fromkeys(c for cues in saying for c in cues))
                   if saying and len(saying) >= min(2, len(hits)) else ())
         return EventProfile(districts, beyond_board[0] if beyond_board else (types[0] if types else None), rumour,
-                            board_messages=counts.get("message_board", 0))
+                            board_messages=counts.get(BOARD_SOURCE_TYPE, 0))

@@ -32,7 +32,7 @@ from analysis.severity import extract_cues
 from analysis.tokenizer import script_language
 from yuqing import paths
 from yuqing.clock import Clock, SystemClock
-from yuqing.contract import Post
+from yuqing.contract import BOARD_SOURCE_TYPE, Post
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -375,7 +375,7 @@ class Enricher:
                 updates.update(sentiment=NEUTRAL, sentiment_score=_uniform(m.sentiment) if k is None else 0.0)
             # A headline names the place a story is about; a board message is written to the board's government.
             updates["region"] = self._step("region", post, post.region, region, text, post.region,
-                                           len(post.title or ""), post.source_type == "message_board")
+                                           len(post.title or ""), post.source_type == BOARD_SOURCE_TYPE)
             if text:
                 with self._dedup_lock:  # the crawler enriches in worker threads; the index is not thread-safe
                     updates["dup_of"] = self._step("dedup", post, None, dedup.add, post.id, text, post.timestamp())

@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 from sklearn.metrics import adjusted_rand_score
 
 from benchmarks.report import run_main, table, write_report
-from yuqing.contract import MediaTier, Post
+from yuqing.contract import BOARD_SOURCE_TYPE, MediaTier, Post
 from yuqing.paths import shared_data_file
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -104,7 +104,7 @@ def build_replay(split: str, seed: int = 7, chatter_messages: int = 600, chatter
         for i, row in enumerate(members):
             at = start + step * i + timedelta(minutes=rng.uniform(0, 20))
             key = f"zw-{row['msg_id']}"
-            out.append(Labelled(Post(id=key, source="zhengwu-board", source_type="message_board",
+            out.append(Labelled(Post(id=key, source="zhengwu-board", source_type=BOARD_SOURCE_TYPE,
                                      media_tier=MediaTier.LOCAL, published_at=at, fetched_at=at,
                                      title=row["subject"], text=row["detail"]), label))
             original = f"{row['subject']} {row['detail']}"
@@ -125,7 +125,7 @@ def build_replay(split: str, seed: int = 7, chatter_messages: int = 600, chatter
     for row in rng.sample(chatter_rows, min(chatter_messages, len(chatter_rows))):
         at = REPLAY_START + timedelta(hours=rng.uniform(0, 72))
         key = f"zw-{row['msg_id']}"
-        out.append(Labelled(Post(id=key, source="zhengwu-board", source_type="message_board",
+        out.append(Labelled(Post(id=key, source="zhengwu-board", source_type=BOARD_SOURCE_TYPE,
                                  media_tier=MediaTier.LOCAL, published_at=at, fetched_at=at, title=row["subject"],
                                  text=row["detail"]), f"noise:{key}"))
     with open(shared_data_file("weibo/smp2020_ewect_usual_eval.csv"), encoding="utf-8") as handle:

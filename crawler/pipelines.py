@@ -34,7 +34,7 @@ from analysis.entry import deidentify_only, enrich_many, warm_up
 from crawler.logs import shown
 from crawler.state import SeenEntry, url_fingerprint
 from yuqing import paths
-from yuqing.contract import Post
+from yuqing.contract import BOARD_SOURCE_TYPE, Post
 from yuqing.es.client import es_url
 from yuqing.es.indices import IndexLayout
 from yuqing.es.writer import BulkWriter, post_document
@@ -95,7 +95,7 @@ def document_fingerprint(post: Post) -> str | None:
 
 def awaits_reply(post: Post, now: datetime) -> bool:
     """Whether a collected message-board post has no reply yet and is recent enough to be looked at again."""
-    if post.source_type != "message_board" or post.reply is not None:
+    if post.source_type != BOARD_SOURCE_TYPE or post.reply is not None:
         return False
     posted = post.published_at or post.fetched_at
     return now - posted < timedelta(days=REVISIT_UNANSWERED_DAYS)
@@ -206,7 +206,7 @@ class PostPipeline:
         self._pending_ids.add(item.id)
         if item.content_hash:
             self._pending_hashes.add(item.content_hash)
-        if item.source_type == "message_board" and self.state.is_awaiting(self.source, item.id):
+        if item.source_type == BOARD_SOURCE_TYPE and self.state.is_awaiting(self.source, item.id):
             self.stats.inc_value(REVISITED)
             self._revisits.add(item.id)
         else:

@@ -273,8 +273,9 @@ def case_detail(session: Session, case_id: int) -> Case | None:
 
 def brief_cases(session: Session, now: datetime, since: datetime) -> list[tuple[Case, CaseVerdict]]:
     """The cases a periodic brief lists, each judged as the evaluation judges it: those opened since ``since``, and
-    those still open from before, that are major (I/II), missed a deadline, or are not answered yet (a closed case
-    left unanswered counts only when it missed a deadline) — the major first, then by when they were opened."""
+    those still open from before, that are major (I/II), missed a deadline, are not answered yet (a closed case
+    left unanswered counts only when it missed a deadline) or owe a citizen a reply past its due time (a case answered by
+    its first reply with other messages left unanswered) — the major first, then by when they were opened."""
     found = session.scalars(select(Case).options(selectinload(Case.deadlines), selectinload(Case.events),
                                                  selectinload(Case.assessments), selectinload(Case.board_messages))
                             .where(or_(Case.opened_at >= since, Case.state != "closed"))).all()
@@ -282,6 +283,6 @@ def brief_cases(session: Session, now: datetime, since: datetime) -> list[tuple[
     for case in found:
         verdict = judge_case(case, now)
         unanswered = first_response(case) is None and case.state != "closed"
-        if case.grade in MAJOR_GRADES or verdict.overdue_kinds or unanswered:
+        if case.grade in MAJOR_GRADES or verdict.overdue_kinds or unanswered or any(m.overdue for m in verdict.messages):
             listed.append((case, verdict))
     return sorted(listed, key=lambda cv: (GRADE_ORDER.get(cv[0].grade or "IV", 4), cv[0].opened_at, cv[0].id))

@@ -176,10 +176,28 @@ def _case_table(doc: Any, cases: list[tuple[Case, CaseVerdict]], unit_names: dic
             cell.text = text
 
 
+def _message_table(doc: Any, cases: list[tuple[Case, CaseVerdict]], now: datetime) -> None:
+    """网民留言: every board message of the listed cases, each judged on its own reply deadline (皖政办〔2015〕12号), as the
+    case page lists them: a case answered by its first reply may owe other citizens theirs. Subjects as recorded:
+    de-identified at ingestion, or the message's id for one that was not."""
+    messages = [(case, m) for case, verdict in cases for m in verdict.messages]
+    doc.add_heading(f"网民留言（逐条答复，共 {len(messages)} 条）", level=2)
+    if not messages:
+        doc.add_paragraph("暂无。")
+        return
+    table = doc.add_table(rows=1, cols=4)
+    for cell, text in zip(table.rows[0].cells, ("案件", "留言", "答复期限", "状态"), strict=True):
+        cell.text = text
+    for case, m in messages:
+        values = (f"#{case.id}", m.title or m.post_id, _stamp(m.due_at, now.tzinfo), m.state(now))
+        for cell, text in zip(table.add_row().cells, values, strict=True):
+            cell.text = text
+
+
 def daily_brief(overview: dict[str, Any], now: datetime, cases: list[tuple[Case, CaseVerdict]],
                 unit_names: dict[str, str], unavailable: str | None = None) -> bytes:
-    """舆情简报: volume and sentiment, the cases that need attention (major, late or unanswered: ``queries.brief_cases``),
-    emerging issues, and the events by risk, with the reasons. Titles are the stored, de-identified text. Without
+    """舆情简报: volume and sentiment, the cases that need attention (major, late or unanswered: ``queries.brief_cases``)
+    and their board messages, emerging issues, and the events by risk, with the reasons. Titles are the stored, de-identified text. Without
     Elasticsearch (``unavailable`` says why) the brief still lists the cases, which need only the database."""
     doc = Document()
     doc.add_heading(f"舆情简报（{now:%Y年%m月%d日 %H:%M}，近{overview['hours']}小时）", level=1)
@@ -189,6 +207,7 @@ def daily_brief(overview: dict[str, Any], now: datetime, cases: list[tuple[Case,
         doc.add_paragraph(f"共监测信息 {overview['posts']} 条，其中负面 {overview['negative']} 条；"
                           f"事件 {overview['events_total']} 起，苗头性舆情 {overview['emerging_total']} 起。")
     _case_table(doc, cases, unit_names, now)
+    _message_table(doc, cases, now)
     if unavailable:
         return _saved(doc)
     doc.add_heading("苗头性舆情", level=2)

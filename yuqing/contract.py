@@ -121,8 +121,12 @@ CASE_ACTION_NAMES = {
 }
 # The audit entry a simulated run (yuqing demo, yuqing replay) writes where its clock stopped (yuqing.sandbox_clock).
 SIMULATED_RUN_ENDED = "simulated_run_ended"
+# The source type (config/sources.yaml ``type``, Post.source_type) of citizens' messages on a government message board
+# (留言板): each is owed a reply of its own (alerts/board.py), by working-day deadlines (policy.yaml
+# deadlines.message_board), and a reply through the board itself is the response channel of that name.
+BOARD_SOURCE_TYPE = "message_board"
 # Where posts come from (config/sources.yaml ``type``), as a press officer says it.
-SOURCE_TYPE_NAMES = {"news": "新闻网站", "rss": "新闻网站", "sitemap": "新闻网站", "message_board": "留言板",
+SOURCE_TYPE_NAMES = {"news": "新闻网站", "rss": "新闻网站", "sitemap": "新闻网站", BOARD_SOURCE_TYPE: "留言板",
                      "weibo": "微博", "social_json": "社交媒体"}
 # A source's health (crawler/health.py), as the dashboards and the operational alerts say it.
 SOURCE_STATUS_NAMES = {"failing": "抓取失败", "silent": "解析不到信息", "overdue": "逾期未采集", "never_run": "尚未采集",

@@ -179,6 +179,7 @@ class RegionSpec(Strict):
     district: str | None = None
 
 
+# (message_board is yuqing.contract.BOARD_SOURCE_TYPE: a Literal must spell it out.)
 SourceType = Literal["news", "rss", "sitemap", "message_board", "social_json", "weibo"]
 
 

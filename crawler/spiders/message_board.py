@@ -17,7 +17,7 @@ from scrapy.http import Response
 from crawler.spiders.articles import ArticleSpider
 from crawler.spiders.base import selected_text
 from crawler.text import value_shape
-from yuqing.contract import Post, Reply
+from yuqing.contract import BOARD_SOURCE_TYPE, Post, Reply
 from yuqing.timeparse import parse_time
 
 BOARD_FIELDS: tuple[str, ...] = (
@@ -111,7 +111,7 @@ def labelled_fields(response: Response) -> dict[str, str]:
 
 
 class MessageBoardSpider(ArticleSpider):
-    name = "message_board"
+    name = BOARD_SOURCE_TYPE
     selector_keys = BOARD_FIELDS
     private_authors = True
 

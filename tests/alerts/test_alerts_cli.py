@@ -628,3 +628,34 @@ def test_a_case_opened_for_a_unit_nobody_can_reach_says_so(env: dict[str, str], 
                        "湖南省A市A3区", "--grade", "IV", "--actor", "市教育局", "--reason", "上级交办")
     assert code == 0 and "0 alert(s) queued" in out
     assert "warning: nobody was alerted: a3-edu has no contacts in units.yaml" in out
+
+
+def test_a_sandboxs_board_messages_are_judged_where_its_simulated_run_stopped(env: dict[str, str]) -> None:
+    """A demo or a replay runs its clock ahead of the real one; its case page is shown where the run stopped, and so
+    is `cases show` in the sandbox: on the real clock a reply the simulated run recorded read as not given yet."""
+    from alerts.cases import record_simulated_run_end
+    from yuqing.db.models import BoardMessage
+
+    sandboxed = {**env, "YUQING_SANDBOX": "trial"}
+    assert yuqing(sandboxed, "db", "upgrade")[0] == 0
+    db = Database(f"sqlite:///{Path(env['YUQING_HOME']) / 'sandboxes' / 'trial' / 'yuqing.db'}")
+    received, ended = datetime(2030, 1, 7, 9, 0, tzinfo=TZ), datetime(2030, 1, 12, 9, 0, tzinfo=TZ)
+    try:
+        prepare(db, shipped_config())
+        with db.transaction() as session:
+            case = Case(event_id="evt-board", title="A3区金星小区火灾", topic="安全生产", grade="IV",
+                        unit_id="a3-emergency", opened_at=received, updated_at=received, state="responded",
+                        source_type="message_board")
+            session.add(case)
+            session.flush()
+            session.add(BoardMessage(case_id=case.id, post_id="m-1", title="建议彻查金星小区火灾隐患", received_at=received,
+                                     kind="reply_suggestion", due_at=datetime(2030, 1, 17, tzinfo=TZ), basis="皖政办",
+                                     replied_at=datetime(2030, 1, 10, 10, 0, tzinfo=TZ), replier="A3区应急管理局"))
+            record_simulated_run_end(session, started=received, ended=ended, by="replay")
+            case_id = case.id
+    finally:
+        db.dispose()
+    code, out = yuqing(sandboxed, "cases", "show", str(case_id))
+    assert code == 0, out
+    assert ("message reply_suggestion due 2030-01-17 00:00  answered 2030-01-10 10:00 on time  — 建议彻查金星小区火灾隐患"
+            in out)

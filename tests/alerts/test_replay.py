@@ -405,6 +405,184 @@ def test_each_board_message_of_a_case_is_owed_its_own_reply_across_restarts(data
     assert (unit.messages_due, unit.messages_answered, unit.messages_on_time, unit.messages_overdue) == (3, 2, 1, 1)
 
 
+def _board_case(pipeline, spool: Path) -> int:  # type: ignore[no-untyped-def]
+    """The three messages of BOARD_MESSAGES indexed as the crawler does and a pass over them: their case's number."""
+    from sqlalchemy import select
+
+    from yuqing.db.models import Case
+
+    _index_as_the_crawler_does(pipeline, [_board_message(*m) for m in BOARD_MESSAGES], spool)
+    assert len(pipeline.evaluate().opened) == 1
+    with pipeline.database.sessions() as session:
+        return int(session.scalars(select(Case.id)).one())
+
+
+def _forget_board_rows(database) -> None:  # type: ignore[no-untyped-def]
+    """The case as a case from before the board feature (migration 0005) has it: no row for any of its messages."""
+    from sqlalchemy import delete
+
+    from yuqing.db.models import BoardMessage
+
+    with database.transaction() as session:
+        session.execute(delete(BoardMessage))
+
+
+def test_an_open_cases_board_messages_are_recorded_without_waiting_for_the_case_to_change(  # type: ignore[no-untyped-def]
+        pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A case from before the board feature (migration 0005 added the table empty), or one whose messages were indexed
+    after its last action, had them recorded only when a rule next acted on it: a quiet case listed and judged none of
+    its citizens' messages. Every pass now records them, at most MESSAGES_PER_PASS, the rest on the next pass."""
+    from sqlalchemy import select
+
+    from yuqing.db.models import BoardMessage
+
+    case_id = _board_case(pipeline, tmp_path / "spool")
+    pipeline.clock.advance(timedelta(hours=6))
+    pipeline.evaluate()  # the last time the grade rule finds the event (graded at its latest message, 11:00)
+    _forget_board_rows(pipeline.database)
+    monkeypatch.setattr("alerts.pipeline.MESSAGES_PER_PASS", 2)
+    pipeline.clock.advance(timedelta(hours=6))
+    report = pipeline.evaluate()
+    assert not report.matches, report.lines  # no rule acts on the case
+    # the two earliest messages; the first reply due is a suggestion's, 7 working days on, in Beijing time
+    assert (f"case {case_id}: 2 board message(s) recorded, each with its reply deadline (the first due 03-12 00:00)"
+            in report.lines)
+    with pipeline.database.sessions() as session:
+        assert sorted(session.scalars(select(BoardMessage.post_id))) == ["board-1", "board-2"]
+    report = pipeline.evaluate(quiet=True)  # nothing new indexed: the pass still records what the last one left
+    assert f"case {case_id}: 1 board message(s) recorded" in " ".join(report.lines)
+    with pipeline.database.sessions() as session:
+        assert sorted(session.scalars(select(BoardMessage.post_id))) == ["board-1", "board-2", "board-3"]
+    assert not any("board message(s) recorded" in line for line in pipeline.evaluate().lines)
+
+
+def test_cases_show_lists_each_board_message_with_its_reply_due_and_whether_answered(  # type: ignore[no-untyped-def]
+        pipeline, tmp_path: Path, es_node: str) -> None:
+    """`yuqing cases show` gave a case's deadlines and timeline but none of its citizens' messages: a case answered by
+    its first reply showed nothing of the message answered late or the one nobody answered. Each is listed with its
+    reply's due time in the configured zone and whether it was answered on time; the subjects as de-identified at
+    ingestion, and a message indexed without de-identification (an older index) by its id alone."""
+    from yuqing.cli import main
+    from yuqing.contract import Post
+    from yuqing.es.writer import BulkWriter, post_document
+
+    phone, other_phone = "13812345678", "13900001111"
+    first, *rest = BOARD_MESSAGES
+    messages = [(first[0], first[1], f"{first[2]}，联系电话{phone}", first[3]), *rest]
+    pipeline.clock.set(START + timedelta(hours=3))
+    _index_as_the_crawler_does(pipeline, [_board_message(*m) for m in messages], tmp_path / "spool")
+    report = pipeline.evaluate()
+    [case_id] = report.opened
+    for (post_id, at, title, text), replied in zip(messages[:2], [datetime(2026, 3, 4, 10, 0, tzinfo=TZ),
+                                                                 datetime(2026, 3, 13, 10, 0, tzinfo=TZ)], strict=True):
+        pipeline.clock.set(replied + timedelta(hours=2))
+        _index_as_the_crawler_does(pipeline, [_board_message(post_id, at, title, text, reply_at=replied,
+                                                             fetched_at=pipeline.clock.now())], tmp_path / "spool")
+        pipeline.evaluate()
+    event_id = pipeline.es.get(index=pipeline.layout.posts.alias, id="board-1")["_source"]["event_id"]
+    raw = Post.model_validate({"id": "board-4", "source": "demo_board", "source_type": "message_board",
+                               "published_at": (START + timedelta(hours=3)).isoformat(),
+                               "fetched_at": (START + timedelta(hours=3)).isoformat(), "event_id": event_id,
+                               "title": f"李四反映：我的电话{other_phone}", "text": "金星小区火灾后物业至今无人处理"})
+    writer = BulkWriter(pipeline.es, pipeline.layout.posts, tmp_path / "spool", refresh=True)
+    writer.add_many([post_document(raw, pipeline.cut)])
+    writer.flush()
+    pipeline.evaluate()
+
+    (tmp_path / "cli").mkdir()
+    env = {**deployment(tmp_path / "cli", es_node), "YUQING_DATABASE_URL": pipeline.database.url}
+    result = CliRunner().invoke(main, ["cases", "show", str(case_id)], env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    shown = [line.strip() for line in result.output.splitlines() if line.strip().startswith(("board", "message"))]
+    assert shown[0] == "board messages: 4, each owed its own reply; 4 due: 1 answered on time, 1 late, 2 unanswered"
+    # by arrival; the reply due at the end of its 7th or 15th working day, in Beijing time (UTC: 16:00 the day before)
+    assert shown[1] == ("message reply_complaint  due 2026-03-24 00:00  answered 2026-03-04 10:00 on time  — "
+                        "投诉金星小区消防通道长期被堵，联系电话138****5678")
+    assert shown[2] == ("message reply_suggestion due 2026-03-12 00:00  answered 2026-03-13 10:00 LATE by 1.4 d  — "
+                        "建议彻查金星小区火灾隐患")
+    assert shown[3].startswith("message reply_suggestion due 2026-03-12 00:00  OVERDUE, unanswered ")
+    assert shown[3].endswith(" d past due  — 金星小区火灾后物业无人处理")
+    assert shown[4].startswith("message reply_suggestion due 2026-03-12 00:00  OVERDUE, unanswered ")
+    assert shown[4].endswith(" d past due  — (message board-4)")
+    assert phone not in result.output and other_phone not in result.output and "李四" not in result.output
+
+
+@pytest.mark.timeout(300)
+def test_two_processes_recording_the_same_board_messages_at_once_both_go_on(pipeline, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`yuqing run` records a case's messages while a second process (a command, a second pass) notes a collected reply
+    on one of them: the second read no row, inserted the same message, and failed its whole transaction on the
+    unique constraint once the first committed. Now it leaves the first's row and notes the reply on it."""
+    import threading
+    import time
+
+    from sqlalchemy import select, text
+
+    from alerts.board import record_messages, record_reply
+    from yuqing.contract import Reply
+    from yuqing.db.models import BoardMessage, Case
+
+    database = pipeline.database
+    if database.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite begins every transaction IMMEDIATE: the second process waits before it reads, sees the "
+                    "first's rows and inserts none (the rollover test below covers SQLite's duplicate insert)")
+    case_id = _board_case(pipeline, tmp_path / "spool")
+    _forget_board_rows(database)
+    now = pipeline.clock.now()
+    reply = Reply(text="经调查，已责令物业清理消防通道并整改。", replier="A3区应急管理局", replied_at=now)
+    second: dict[str, object] = {}
+
+    def note_reply() -> None:
+        try:
+            with database.transaction() as session:
+                case = session.get_one(Case, case_id)
+                second["new"] = record_reply(session, pipeline.es, pipeline.layout, case, pipeline.config, now,
+                                             "board-1", reply)
+        except Exception as exc:  # the failure this test is about: said in the assertion below
+            second["error"] = exc
+
+    with database.transaction() as session:
+        first = record_messages(session, pipeline.es, pipeline.layout, session.get_one(Case, case_id),
+                                pipeline.config, now)
+        assert len(first) == 3
+        thread = threading.Thread(target=note_reply)
+        thread.start()
+        with database.engine.connect() as watcher:  # until the second waits for the first's uncommitted rows
+            waiting = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND wait_event_type = 'Lock' AND wait_event = 'transactionid'")
+            while thread.is_alive() and not watcher.execute(waiting).scalar():
+                time.sleep(0.05)
+        assert thread.is_alive(), second  # it reached the insert while the first held its rows
+    thread.join()
+    assert "error" not in second, second.get("error")
+    assert second["new"] is True
+    with database.sessions() as session:
+        rows = {m.post_id: m for m in session.scalars(select(BoardMessage))}
+    assert sorted(rows) == ["board-1", "board-2", "board-3"]
+    assert rows["board-1"].replied_at == now and rows["board-1"].replier == "A3区应急管理局"
+
+
+def test_a_message_indexed_again_after_a_rollover_is_recorded_once(pipeline, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A message looked at again for its reply after `yuqing es rollover` is indexed into the new write index and
+    is in two indices under the posts alias: both copies came back, and the second row failed the pass on the
+    unique constraint (on SQLite as on PostgreSQL), every pass."""
+    from sqlalchemy import select
+
+    from yuqing.db.models import BoardMessage
+
+    message = BOARD_MESSAGES[0]
+    _index_as_the_crawler_does(pipeline, [_board_message(*message)], tmp_path / "spool")
+    pipeline.es.indices.rollover(alias=pipeline.layout.posts.alias)
+    _index_as_the_crawler_does(pipeline, [_board_message(*message, fetched_at=START + timedelta(minutes=30))],
+                               tmp_path / "spool")
+    copies = pipeline.es.search(index=pipeline.layout.posts.alias, query={"ids": {"values": ["board-1"]}})
+    assert len({hit["_index"] for hit in copies["hits"]["hits"]}) == 2
+    report = pipeline.evaluate()
+    assert len(report.opened) == 1 and any("1 board message(s) recorded" in line for line in report.lines)
+    pipeline.evaluate()
+    with pipeline.database.sessions() as session:
+        assert [m.post_id for m in session.scalars(select(BoardMessage))] == ["board-1"]
+
+
 @pytest.mark.timeout(600)
 def test_a_replayed_reply_of_weeks_later_counts_only_when_the_clock_gets_there(tmp_path: Path, es_node: str) -> None:
     """A board message replayed with its official reply of weeks later: until the reply's time the case is

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import get_args
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,16 +14,18 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.spiders import Spider
 from scrapy.utils.test import get_crawler
 
+from alerts.deadlines import deadline_class
 from crawler.config import SourceError, matches_keywords, parse_since, start_urls
 from crawler.demo_web.content import default_catalogue
 from crawler.demo_web.server import DemoSite, load_scenario, weibo_time
 from crawler.middlewares import BackoffRetryMiddleware, RedirectLoopMiddleware, SourceOffsiteMiddleware
-from crawler.spiders.message_board import labelled_fields
+from crawler.spiders.message_board import MessageBoardSpider, labelled_fields
 from crawler.spiders.weibo import mblogs, province_of
 from crawler.spiders.weibo import weibo_time as read_weibo_time
 from crawler.text import html_to_text, json_path, parse_count
 from yuqing.clock import ManualClock
-from yuqing.settings import SourceSpec
+from yuqing.contract import BOARD_SOURCE_TYPE
+from yuqing.settings import SourceSpec, SourceType, load_config
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 5, 12, 16, 25, tzinfo=TZ)
@@ -113,6 +116,17 @@ def test_time_window_keywords_and_keyword_urls() -> None:
     )
     with pytest.raises(SourceError, match="placeholder"):
         start_urls(SourceSpec(name="x", type="weibo", start_urls=["http://h/?q={keyword}"]))
+
+
+def test_a_message_board_is_one_source_type_for_sources_spider_and_deadlines() -> None:
+    """sources.yaml's type, the spider that crawls it and the working-day deadlines of policy.yaml name message
+    boards by one constant (yuqing.contract.BOARD_SOURCE_TYPE); alerts and the crawler each spelt it out before."""
+    assert BOARD_SOURCE_TYPE in get_args(SourceType)  # (a Literal must spell it: the one copy, checked here)
+    assert MessageBoardSpider.name == BOARD_SOURCE_TYPE  # `scrapy crawl message_board`
+    config = load_config(Path(__file__).resolve().parents[2] / "config")
+    assert BOARD_SOURCE_TYPE in {s.type for s in config.sources.sources}
+    which = deadline_class(None, BOARD_SOURCE_TYPE)
+    assert getattr(config.policy.deadlines, which) == config.policy.deadlines.message_board != []
 
 
 def test_message_board_fields_read_from_printed_labels() -> None:

@@ -656,7 +656,7 @@ def test_the_workbooks_finding_columns_and_proposals_name_the_same_cases(
 
 def _brief_cases(content: bytes) -> dict[str, list[str]]:
     """The brief's case table: the case's number → its row, read from the real .docx."""
-    [table] = [t for t in Document(io.BytesIO(content)).tables if t.rows[0].cells[0].text == "案件"]
+    [table] = [t for t in Document(io.BytesIO(content)).tables if t.rows[0].cells[1].text == "级别"]
     header, *rows = [[cell.text for cell in row.cells] for row in table.rows]
     assert header == ["案件", "级别", "责任单位", "立案", "回应", "期限", "回应按期"]
     return {row[0].split()[0]: row for row in rows}
@@ -718,7 +718,9 @@ def test_each_board_message_is_judged_on_its_own_reply_deadline(
         es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
     """A case gathered three citizens' messages; the first reply answered the case on time, and the case counted as
     answered — the late reply and the message nobody answered were never counted. Each message is now judged on its
-    own deadline, in figures of its own beside the case's, on the evaluator page, the case page and in the workbook."""
+    own deadline, in figures of its own beside the case's, on the evaluator page, the case page, in the workbook and in
+    the periodic brief, which lists the case for the message nobody answered (it listed neither the case nor any
+    message: the case itself was answered on time)."""
     from dashboards.metrics import evaluate
     from yuqing.db.models import BoardMessage
 
@@ -763,8 +765,16 @@ def test_each_board_message_is_judged_on_its_own_reply_deadline(
             assert text_of(page, "kpi-message-timely-rate") == "33%"
             case_page = client.get(f"/cases/{case_id}").text
             book = load_workbook(io.BytesIO(client.get("/reports/evaluation.xlsx").content))
+            brief = client.get("/reports/brief.docx?hours=24").content
     finally:
         db.dispose()
+    assert list(_brief_cases(brief)) == [f"#{case_id}"]
+    [table] = [t for t in Document(io.BytesIO(brief)).tables if t.rows[0].cells[1].text == "留言"]
+    assert [[cell.text for cell in row.cells] for row in table.rows] == [
+        ["案件", "留言", "答复期限", "状态"],
+        [f"#{case_id}", "投诉金星小区消防通道被堵", "2026-05-22 20:00", "按时答复"],  # due in the configured zone
+        [f"#{case_id}", "建议彻查金星小区火灾隐患", "2026-05-19 20:00", "逾期答复（晚 2.5 天）"],
+        [f"#{case_id}", "<b>金星小区</b>物业无人处理", "2026-05-26 20:00", "超期未答复（已超 6.0 天）"]]
     table = case_page[case_page.index('id="board-messages"'):]
     table = table[:table.index("</table>")]
     assert "&lt;b&gt;金星小区&lt;/b&gt;物业无人处理" in table and "<b>金星小区" not in table

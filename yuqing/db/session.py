@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -14,11 +15,12 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from yuqing.settings import redact_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+Row = TypeVar("Row", bound=DeclarativeBase)
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -124,6 +126,28 @@ def _not_an_interrupt(record: logging.LogRecord) -> bool:
 
 for _name in _SQLALCHEMY_LOGGERS:
     logging.getLogger(_name).addFilter(_not_an_interrupt)
+
+
+def insert_new(session: Session, model: type[Row], rows: Sequence[Mapping[str, Any]], key: Sequence[str]) -> list[Row]:
+    """Insert the rows whose ``key`` (a unique constraint of ``model``) no row holds yet, and return those inserted.
+
+    INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL: a row another process inserted meanwhile (``yuqing run``
+    and a command at once), or a duplicate among ``rows``, is left alone instead of failing the whole transaction on
+    the constraint; no savepoint, which on SQLite would commit the transaction's earlier work at its release."""
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+    else:  # neither of the two databases yuqing is tested on: a plain insert, which the constraint may refuse
+        added = [model(**row) for row in rows]
+        session.add_all(added)
+        session.flush()
+        return added
+    statement = insert(model).on_conflict_do_nothing(index_elements=list(key)).returning(model)
+    return list(session.scalars(statement, [dict(row) for row in rows]))
 
 
 class Database:
