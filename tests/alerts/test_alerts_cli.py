@@ -651,7 +651,7 @@ def test_a_sandboxs_board_messages_are_judged_where_its_simulated_run_stopped(en
             session.add(BoardMessage(case_id=case.id, post_id="m-1", title="建议彻查金星小区火灾隐患", received_at=received,
                                      kind="reply_suggestion", due_at=datetime(2030, 1, 17, tzinfo=TZ), basis="皖政办",
                                      replied_at=datetime(2030, 1, 10, 10, 0, tzinfo=TZ), replier="A3区应急管理局"))
-            record_simulated_run_end(session, started=received, ended=ended, by="replay")
+            record_simulated_run_end(session, started=received, ended=ended, real=datetime.now(TZ), by="replay")
             case_id = case.id
     finally:
         db.dispose()
