@@ -22,7 +22,7 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
@@ -33,7 +33,7 @@ from crawler.spiders.base import SEEN_BEFORE, SourceSpider
 from crawler.spiders.social_json import load_json, with_page
 from crawler.text import as_text, html_to_text, parse_count, value_shape
 from yuqing.contract import Engagement, Post, Region
-from yuqing.timeparse import is_date_only, latest_time_on, parse_time
+from yuqing.timeparse import is_date_only, parse_time
 
 _PROVINCES = (
     "北京",
@@ -286,12 +286,9 @@ class WeiboSpider(SourceSpider):
             text += "\n//转发原文：" + html_to_text(original["text"])
         created = blog.get("created_at")
         now = self.now()
-        published = weibo_time(created, now, self.tz)
-        precision: Literal["day"] | None = None
+        published, precision = self.publish_time(weibo_time(created, now, self.tz), is_date_only(created))
         if published is None:
             self.partial("published_at", where, f"unreadable created_at, written as {value_shape(created)}")
-        elif is_date_only(created):
-            published, precision = latest_time_on(published.date(), now), "day"
         user: dict[str, Any] = blog["user"] if isinstance(blog.get("user"), dict) else {}
         author = as_text(user.get("screen_name"))
         if not author:
