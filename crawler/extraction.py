@@ -119,13 +119,16 @@ _AUTHOR_MISTAKES = frozenset(
 
 @dataclass(frozen=True)
 class Article:
-    """What one page says about itself. ``published_at`` is timezone-aware or None."""
+    """What one page says about itself. ``published_at`` is timezone-aware or None; ``date_only`` when the page gives
+    its day and no time of day anywhere ("2026-11-25" on a government site): ``published_at`` is then that day's
+    midnight, as written, which is no publish time — the crawler places the post at the latest it can have been."""
 
     title: str | None
     author: str | None
     published_at: datetime | None
     content: str
     encoding: str | None = None
+    date_only: bool = False
 
     def as_contract(self) -> dict[str, Any]:
         """The JSON shape of ``yuqing extract``: title, author, published_at (ISO 8601), content."""
@@ -460,7 +463,8 @@ def _choose_time(
     tz: str,
 ) -> datetime | None:
     """The first time found in order of trust; a later one on the same day may add the clock. ``gne_time`` is
-    asked only when the trusted places give no time or only a day."""
+    asked only when the trusted places give no time or only a day. A midnight returned is a day without its time
+    (a page that writes 00:00 is read so too: content systems print a date field that way)."""
     byline = _byline_text(heading.element) if heading is not None else ""
     found = [
         _first_time(_declared_times(tree), now, tz),
@@ -751,8 +755,12 @@ def _extract(
     published_at = None
     if time_nodes:
         published_at = parse_time(_clean(" ".join(_node_text(n) for n in time_nodes)), now=now, tz=tz)
-    if published_at is None:
-        published_at = _choose_time(tree, html, body_text, heading, lambda: gne().get("publish_time"), now, tz)
+    if published_at is None or _is_midnight(published_at):
+        # The source's selector may name a field that holds the day alone; another place may show that day's minute.
+        found_time = _choose_time(tree, html, body_text, heading, lambda: gne().get("publish_time"), now, tz)
+        if published_at is None or (found_time is not None and not _is_midnight(found_time)
+                                    and found_time.astimezone(published_at.tzinfo).date() == published_at.date()):
+            published_at = found_time
 
     author_nodes = _select(tree, overrides, "author")
     if author_nodes:
@@ -775,8 +783,8 @@ def _extract(
         content = trim_widget_lines(_choose_content(found["bare"], content, len(body_text), url, title))
         content = rejoin_inline_breaks(content, paragraph_text(tree))
 
+    date_only = published_at is not None and _is_midnight(published_at)
     if published_at is not None:
         published_at = published_at.astimezone(now.tzinfo)  # one zone for every page, same instant
-    return Article(
-        title=title or None, author=author, published_at=published_at, content=content, encoding=encoding
-    )
+    return Article(title=title or None, author=author, published_at=published_at, content=content, encoding=encoding,
+                   date_only=date_only)

@@ -204,7 +204,8 @@ def _month_day(text: str, current: datetime, at_start: bool = False) -> datetime
 
 
 def _bare_month_day(text: str, current: datetime) -> datetime | None:
-    """"05-12" alone: this year's 12 May at midnight, or last year's if that is still ahead."""
+    """"05-12" alone: this year's 12 May at midnight, or last year's if that is still ahead (or this year has no
+    such day: "02-29" read in 2025 is 2024's)."""
     match = _BARE_MONTH_DAY.match(text)
     if match is None:
         return None
@@ -213,10 +214,17 @@ def _bare_month_day(text: str, current: datetime) -> datetime | None:
         try:
             result = datetime(year, month, day, tzinfo=current.tzinfo or UTC)
         except ValueError:
-            return None
+            continue
         if result <= current:
             return result
     return None
+
+
+def _month_day_shaped(text: str) -> bool:
+    """Whether the whole of ``text`` is a month and a day without a year ("02-29", "13-01 10:00", "2月30日"). One the
+    two years a year-less date may mean (this one, the last) do not have is no date: dateparser would read "02-29" as
+    2002-11-29 and "13-01" as 2013-01 of today's day."""
+    return any(p.fullmatch(text) for p in (_BARE_MONTH_DAY, _MONTH_DAY_DASH, _MONTH_DAY_CN))
 
 
 def is_date_only(text: object) -> bool:
@@ -399,5 +407,5 @@ def parse_time(text: str, now: datetime | None = None, tz: str = DEFAULT_TZ) -> 
         or _relative(text, current)
         or _month_day(text, current)
         or _bare_month_day(text, current)
-        or _with_dateparser(text, current, tz_name)
+        or (None if _month_day_shaped(text) else _with_dateparser(text, current, tz_name))
     )

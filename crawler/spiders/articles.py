@@ -58,7 +58,8 @@ class ArticleSpider(SourceSpider):
             yield next_request
 
     def article_request(self, url: str, **hints: Any) -> Any:
-        """``hints``: title, published_at (ISO), author, text the listing gave (title and time win over the page's).
+        """``hints``: title, published_at (ISO), published_precision ("day" when the listing gives the day alone, as
+        its midnight), author, text the listing gave (title and time win over the page's).
         They wait in the request queue de-identified: a resumable crawl (JOBDIR) pickles it to disk and a distributed
         one keeps it in Redis, where a feed's teaser with a phone number must not land. Masking is idempotent, so
         enrichment masks the post built from them as it would the raw hints."""
@@ -96,14 +97,24 @@ class ArticleSpider(SourceSpider):
         # What a feed or news sitemap declares is the publisher's own word; the page supplies the rest.
         title = hints.get("title") or article.title
         text = article.content or hints.get("text") or ""
-        published = _from_iso(hints.get("published_at")) or article.published_at
+        published, date_only = article.published_at, article.date_only
+        listed = _from_iso(hints.get("published_at"))
+        if listed is not None:
+            # The listing's day alone yields to the page's minute on that day (a sitemap's 2026-11-25, a byline's
+            # 2026-11-25 09:30); otherwise the listing's time wins, a day alone staying one.
+            listed_day_only = hints.get("published_precision") == "day"
+            if not (listed_day_only and published is not None and not date_only
+                    and published.astimezone(listed.tzinfo).date() == listed.date()):
+                published, date_only = listed, listed_day_only
         author = article.author or hints.get("author")
         for field, value in (("title", title), ("content", text), ("published_at", published)):
             if not value:
                 self.partial(field, response.url, "not found on the page")
-        post = self.make_post(
-            key, url=response.url, title=title, text=text, author=author, published_at=published
-        )
+        published, precision = self.publish_time(published, date_only)
+        if precision == "day":
+            self.partial("time_of_day", response.url, "the page gives its day alone")
+        post = self.make_post(key, url=response.url, title=title, text=text, author=author, published_at=published,
+                              published_precision=precision)
         for accepted in self.emit([post]):
             yield accepted
 

@@ -41,6 +41,7 @@ from crawler.encoding import binary_kind
 from crawler.state import CrawlState, content_hash
 from yuqing.contract import Engagement, Post, Region, Reply
 from yuqing.settings import Config, SourceSpec
+from yuqing.timeparse import latest_time_on
 
 # Stats keys (also read by the state extension and `yuqing crawl`).
 FOUND = "yuqing/items_found"
@@ -179,6 +180,19 @@ class SourceSpider(scrapy.Spider):
 
     def too_old(self, published: datetime | None) -> bool:
         return bool(published and self.since and published < self.since)
+
+    def publish_time(self, published: datetime | None, date_only: bool,
+                     before: datetime | None = None) -> tuple[datetime | None, Literal["day"] | None]:
+        """A publish time as the post keeps it, and its precision. One the source gives by its day alone is placed at
+        the latest it can have been (``latest_time_on``: that day's end, no later than the fetch) and marked
+        ``day``, never at its midnight, which predates it by up to 24 h; ``before``, a time on that day known to
+        follow it (a message's reply), bounds it too."""
+        if published is None or not date_only:
+            return published, None
+        day, limit = published.date(), self.now()
+        if before is not None and before.astimezone(self.zone).date() == day:
+            limit = min(limit, before.astimezone(self.zone))
+        return latest_time_on(day, limit), "day"
 
     # ------------------------------------------------------------------ requests
 

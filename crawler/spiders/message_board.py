@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from scrapy.http import Response
@@ -18,7 +19,7 @@ from crawler.spiders.articles import ArticleSpider
 from crawler.spiders.base import selected_text
 from crawler.text import value_shape
 from yuqing.contract import BOARD_SOURCE_TYPE, Post, Reply
-from yuqing.timeparse import parse_time
+from yuqing.timeparse import is_date_only, parse_time
 
 BOARD_FIELDS: tuple[str, ...] = (
     "title",
@@ -138,11 +139,21 @@ class MessageBoardSpider(ArticleSpider):
         now = self.now()
         published = parse_time(fields["published_at"] or "", now=now, tz=self.tz)
         reply = None
+        replied: datetime | None = None
         if fields["reply"]:
-            replied = parse_time(fields["reply_time"] or "", now=now, tz=self.tz)
+            # A reply dated by its day alone counts as given at that day's end (no later than the fetch): the unit
+            # is credited with no earlier an answer than it can show, and it never precedes its message. Message
+            # deadlines end at midnight of a working day, so a reply dated on the last day is in time and one dated
+            # the day after is late, as the day says; an hour deadline of the case meets the day's end.
+            replied, _ = self.publish_time(parse_time(fields["reply_time"] or "", now=now, tz=self.tz),
+                                           is_date_only(fields["reply_time"]))
             if replied is None:
                 self.partial("reply_time", url, f"unreadable, written as {value_shape(fields['reply_time'])}")
             reply = Reply(text=fields["reply"], replied_at=replied, replier=fields["replier"])
+        # A message dated by its day alone: at that day's end, no later than the fetch, and no later than a reply
+        # on that day with its time (a message comes before its answer). Its reply deadline counts from its day.
+        published, precision = self.publish_time(published, is_date_only(fields["published_at"]),
+                                                 before=replied if not is_date_only(fields["reply_time"]) else None)
         for field in ("author", "published_at", "content"):
             if not fields[field]:
                 self.partial(field, url, "not found on the page")
@@ -155,6 +166,7 @@ class MessageBoardSpider(ArticleSpider):
             text=fields["content"] or "",
             author=fields["author"],
             published_at=published,
+            published_precision=precision,
             reply=reply,
             status=fields["status"],
         )

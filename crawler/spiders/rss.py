@@ -17,7 +17,7 @@ from scrapy.http import Response
 from crawler.encoding import as_utf8_xml
 from crawler.spiders.articles import ArticleSpider
 from crawler.text import html_to_text
-from yuqing.timeparse import parse_time
+from yuqing.timeparse import is_date_only, parse_time
 
 # An entry with less text than this is a teaser: the page holds the article.
 TEASER_CHARS = 60
@@ -62,9 +62,10 @@ class RssSpider(ArticleSpider):
         contents = entry.get("content") or []
         body = contents[0].get("value") if contents and isinstance(contents[0], dict) else None
         text = html_to_text(body or entry.get("summary") or "")
-        published = self._published(entry)
+        published, date_only = self._published(entry)
         author = entry.get("author") or None
-        if self.too_old(published):
+        placed, precision = self.publish_time(published, date_only)
+        if self.too_old(placed):
             self.filtered("too_old")
             return
         if len(text) < TEASER_CHARS and url:
@@ -74,25 +75,26 @@ class RssSpider(ArticleSpider):
                 text=text,
                 author=author,
                 published_at=published.isoformat() if published else None,
+                published_precision=precision,
             )
             if request is not None:
                 yield request
             return
         if published is None:
             self.partial("published_at", key, "the entry has no readable date")
-        yield from self.emit(
-            [self.make_post(key, url=url, title=title, text=text, author=author, published_at=published)]
-        )
+        yield from self.emit([self.make_post(key, url=url, title=title, text=text, author=author, published_at=placed,
+                                             published_precision=precision)])
 
-    def _published(self, entry: Any) -> datetime | None:
+    def _published(self, entry: Any) -> tuple[datetime | None, bool]:
+        """The entry's time, and whether it gives the day alone ("2026-11-25")."""
         for raw_key in ("published", "updated", "created"):
             raw = entry.get(raw_key)
             if raw:
                 parsed = parse_time(raw, now=self.now(), tz=self.tz)
                 if parsed is not None:
-                    return parsed
+                    return parsed, is_date_only(raw)
         for parsed_key in ("published_parsed", "updated_parsed"):
             struct = entry.get(parsed_key)
             if isinstance(struct, time.struct_time):
-                return datetime(*struct[:6], tzinfo=UTC)
-        return None
+                return datetime(*struct[:6], tzinfo=UTC), False
+        return None, False

@@ -16,7 +16,7 @@ from scrapy.http import Response
 
 from crawler.spiders.articles import ArticleSpider
 from crawler.text import value_shape
-from yuqing.timeparse import parse_time
+from yuqing.timeparse import is_date_only, parse_time
 
 _PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -99,12 +99,14 @@ class SitemapSpider(ArticleSpider):
             return
         stamp = values.get("publication_date") or values.get("lastmod")
         published = parse_time(stamp, now=self.now(), tz=self.tz) if stamp else None
-        if self.too_old(published):
+        if self.too_old(self.publish_time(published, is_date_only(stamp))[0]):  # a day alone: judged by its end
             self.filtered("too_old")
             return
         hints = {
             "title": values.get("title"),
             "published_at": published.isoformat() if published and values.get("publication_date") else None,
+            "published_precision": "day" if published and values.get("publication_date") and is_date_only(stamp)
+            else None,
         }
         request = self.article_request(response.urljoin(url), **hints)
         if request is not None:

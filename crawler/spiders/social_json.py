@@ -21,7 +21,7 @@ from crawler.spiders.base import SourceSpider
 from crawler.text import as_text, html_to_text, json_path, parse_count, value_shape
 from yuqing.contract import Engagement, Post
 from yuqing.settings import SourceSpec
-from yuqing.timeparse import parse_time
+from yuqing.timeparse import is_date_only, parse_time
 
 FIELDS = (
     "id",
@@ -135,7 +135,8 @@ class SocialJsonSpider(SourceSpider):
                 self.partial(name, where, f"expected text, got {type(value).__name__}")
                 value = None
             texts[name] = value
-        published = read_time(self.field(item, "published_at"), self)
+        written = self.field(item, "published_at")
+        published, precision = self.publish_time(read_time(written, self), is_date_only(written))
         if published is None:
             self.partial("published_at", where, f"unreadable, written as {value_shape(self.field(item, 'published_at'))}")
         engagement = Engagement(**{name: parse_count(self.field(item, name)) for name in _COUNTS})
@@ -146,6 +147,7 @@ class SocialJsonSpider(SourceSpider):
             text=html_to_text(texts["text"]),
             author=texts["author"],
             published_at=published,
+            published_precision=precision,
             engagement=engagement,
             status=texts["status"],
         )

@@ -22,7 +22,7 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
@@ -33,7 +33,7 @@ from crawler.spiders.base import SEEN_BEFORE, SourceSpider
 from crawler.spiders.social_json import load_json, with_page
 from crawler.text import as_text, html_to_text, parse_count, value_shape
 from yuqing.contract import Engagement, Post, Region
-from yuqing.timeparse import is_date_only, latest_time_on, parse_time
+from yuqing.timeparse import is_date_only, parse_time
 
 _PROVINCES = (
     "北京",
@@ -156,13 +156,11 @@ class WeiboSpider(SourceSpider):
         body: dict[str, Any] = data["data"] if isinstance(data.get("data"), dict) else {}
         blogs = list(mblogs(body.get("cards")))
         self.found(len(blogs))
-        dated = []
+        dated: list[datetime] = []
         for index, blog in enumerate(blogs):
-            for item in self.post_and_original(blog, f"{response.url} card {index}", response):
-                if isinstance(item, Post) and item.published_at is not None:
-                    dated.append(item.published_at)
-                yield item
+            yield from self.post_and_original(blog, f"{response.url} card {index}", response, dated)
         if dated and self.since and all(d < self.since for d in dated):
+            self.logger.info("every post on %s is older than the window; not paging further", response.url)
             return
         info: dict[str, Any] = body["cardlistInfo"] if isinstance(body.get("cardlistInfo"), dict) else {}
         following = info.get("page")
@@ -171,14 +169,18 @@ class WeiboSpider(SourceSpider):
             if request is not None:
                 yield request
 
-    def post_and_original(self, blog: Any, where: str, response: Response) -> Iterator[Any]:
+    def post_and_original(self, blog: Any, where: str, response: Response, dated: list[datetime]) -> Iterator[Any]:
+        """The card's post and the original it reposts, each as a post, or a request for what it still needs. Every
+        post's time goes to ``dated`` before the window filters it: a page whose posts are all older stops paging."""
         post = self.post(blog, where, response)
         original = blog.get("retweeted_status") if isinstance(blog, dict) else None
         if post is not None and isinstance(original, dict):
             self.found()  # the reposted original is an item of its own (12 new of "13 found" did not add up)
-            yield from self.post_and_original(original, where + " (original)", response)
+            yield from self.post_and_original(original, where + " (original)", response, dated)
         if post is None:
             return
+        if post.published_at is not None:
+            dated.append(post.published_at)
         long_text = isinstance(blog, dict) and blog.get("isLongText") is True
         if (long_text or post.published_precision == "day") and not self.too_old(post.published_at):
             if post.id in self._requested or self.crawl_state.is_seen(self.spec.name, post.id):
@@ -284,12 +286,9 @@ class WeiboSpider(SourceSpider):
             text += "\n//转发原文：" + html_to_text(original["text"])
         created = blog.get("created_at")
         now = self.now()
-        published = weibo_time(created, now, self.tz)
-        precision: Literal["day"] | None = None
+        published, precision = self.publish_time(weibo_time(created, now, self.tz), is_date_only(created))
         if published is None:
             self.partial("published_at", where, f"unreadable created_at, written as {value_shape(created)}")
-        elif is_date_only(created):
-            published, precision = latest_time_on(published.date(), now), "day"
         user: dict[str, Any] = blog["user"] if isinstance(blog.get("user"), dict) else {}
         author = as_text(user.get("screen_name"))
         if not author:

@@ -164,3 +164,21 @@ def test_a_date_without_its_time_of_day_is_told_apart(text: object, alone: bool)
 def test_a_date_alone_is_placed_at_the_latest_it_can_have_been() -> None:
     assert latest_time_on(at(2024, 2, 27).date(), NOW) == at(2024, 2, 27, 23, 59, 59), "the end of that day"
     assert latest_time_on(NOW.date(), NOW) == NOW, "today's date: no later than the fetch"
+
+
+@pytest.mark.parametrize("text", ["02-29", "02-29 10:00", "2月29日", "02-30", "13-01", "13/01", "00-12", "11-31",
+                                  "11-31 10:00", "2月30日"])
+def test_a_month_day_no_calendar_has_in_the_window_is_no_date(text: str) -> None:
+    """A year-less date is this year's or last year's; 02-29 in 2026 (neither has one) was read by dateparser as
+    2002-11-29, 13-01 as 2013-01 of today's day."""
+    now = datetime(2026, 11, 27, 12, 0, tzinfo=SH)
+    assert parse_time(text, now=now) is None
+
+
+def test_the_29th_of_february_is_last_years_when_this_year_has_none() -> None:
+    a_year_after_a_leap_year = datetime(2025, 3, 1, 12, 0, tzinfo=SH)
+    assert parse_time("02-29", now=a_year_after_a_leap_year) == at(2024, 2, 29)
+    assert parse_time("02-29 10:00", now=a_year_after_a_leap_year) == at(2024, 2, 29, 10)
+    assert parse_time("2月29日", now=a_year_after_a_leap_year) == at(2024, 2, 29)
+    before_it_in_a_leap_year = datetime(2024, 1, 10, 12, 0, tzinfo=SH)
+    assert parse_time("02-29", now=before_it_in_a_leap_year) is None, "2024's is ahead, 2023 has none"

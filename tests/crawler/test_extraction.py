@@ -584,3 +584,33 @@ def test_a_utf16_page_is_text_though_its_bytes_hold_nul(tmp_path: Path) -> None:
                      .encode("utf-16"))
     result = CliRunner().invoke(extract_command, [str(path)])
     assert "not a web page" not in result.stderr and "口袋公园三处" in json.loads(result.stdout)["content"]
+
+
+def test_a_page_that_gives_its_day_alone_says_so_and_yuqing_extract_prints_it_as_before(tmp_path: Path) -> None:
+    """A government page shows "发布日期：2019-05-12" and no time anywhere: the article says its date is a day alone
+    (the crawler places such a post at the day's end); the extract contract keeps its four fields and the day's
+    midnight as written."""
+    article = extract_article(make_page(after="发布日期：2019-05-12 来源：某某区政府"), now=NOW)
+    assert article.published_at == at(2019, 5, 12) and article.date_only
+    timed = extract_article(make_page(after="发布日期：2019-05-12 16:25 来源：某某区政府"), now=NOW)
+    assert timed.published_at == at(2019, 5, 12, 16, 25) and not timed.date_only
+    page = tmp_path / "page.html"
+    page.write_text(make_page(after="发布日期：2019-05-12 来源：某某区政府"), encoding="utf-8")
+    result = CliRunner().invoke(extract_command, [str(page), "--now", NOW.isoformat()])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert list(payload) == ["title", "author", "published_at", "content"]
+    assert payload["published_at"] == "2019-05-12T00:00:00+08:00"
+
+
+def test_a_selector_that_names_the_day_alone_takes_that_days_minute_from_the_page() -> None:
+    """A source's published_at selector may point at a field holding the date only, while the byline or the
+    metadata shows the minute of that day."""
+    head = '<meta property="article:published_time" content="2019-05-12T16:25:00+08:00">'
+    page = make_page(head=head, before='<span class="listed-date">2019-05-12</span>')
+    article = extract_article(page, overrides={"published_at": ".listed-date"}, now=NOW)
+    assert article.published_at == at(2019, 5, 12, 16, 25) and not article.date_only
+    other_day = extract_article(make_page(head=head.replace("05-12", "05-13"),
+                                          before='<span class="listed-date">2019-05-12</span>'),
+                                overrides={"published_at": ".listed-date"}, now=NOW)
+    assert other_day.published_at == at(2019, 5, 12) and other_day.date_only, "the selector's day stands"

@@ -4,7 +4,7 @@ kept as a date alone, never as that day's midnight, when the page does not say t
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -98,3 +98,43 @@ def test_without_the_time_a_post_keeps_its_day_as_a_date_alone_never_its_midnigh
     assert datetime.fromisoformat(docs["6003"]["published_at"]) == server.written  # type: ignore[attr-defined]
     assert "published_precision" not in docs["6003"]
     assert docs["6003"]["text"] == "A市A2区工地拖欠工资6003，几十个工人讨薪无门。", "and the full text after it"
+
+
+class _PagedWeibo(JsonHandler):
+    """Two searches of two pages each, newest first. ``old``'s first page holds only posts older than the window (one
+    shown by its day alone); ``mixed``'s first page has one post inside it. Every request is counted."""
+
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        parts = urlsplit(self.path)
+        query = dict(parse_qsl(parts.query))
+        if parts.path != "/api/container/getIndex":
+            self.reply(404, {"ok": 0})
+            return
+        self.owner.requests.append((query["containerid"], query.get("page", "1")))
+        now = datetime.now(SH)
+        old = [(now - timedelta(days=days)).strftime("%a %b %d %H:%M:%S %z %Y") for days in (10, 11)]
+        old.append((now - timedelta(days=12)).strftime("%Y-%m-%d"))
+        if query["containerid"] == "mixed":
+            old[0] = "3小时前"
+        page = int(query.get("page", "1"))
+        cards = [_card(f"{query['containerid']}{page}{n}", created) for n, created in enumerate(old)]
+        self.reply(200, {"ok": 1, "data": {"cards": cards, "cardlistInfo": {"page": page + 1} if page < 2 else {}}})
+
+
+def test_paging_stops_at_a_page_whose_posts_are_all_older_than_the_window(crawl_env: CrawlEnv) -> None:
+    """The posts too old were left out before their times were looked at, so a search was paged to its end."""
+    server = LocalHttpServer(_PagedWeibo).start()
+    server.requests = []  # type: ignore[attr-defined]
+    try:
+        crawl_env.set_sources([
+            {"name": f"{which}_weibo", "type": "weibo", "since": "7d", "region": {"province": "湖南省", "city": "A市"},
+             "start_urls": [f"{server.base_url}/api/container/getIndex?containerid={which}"]}
+            for which in ("old", "mixed")])
+        result = crawl_env.crawl("old_weibo", "mixed_weibo")
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.stderr[-3000:]
+    requests: list[tuple[str, str]] = server.requests  # type: ignore[attr-defined]
+    assert sorted(requests) == [("mixed", "1"), ("mixed", "2"), ("old", "1")]
+    assert sorted(d["url"].rsplit("/", 1)[-1] for d in crawl_env.docs()) == ["mixed10", "mixed20"]
+    assert result.stats("old_weibo")["yuqing/filtered/too_old"] == 3
