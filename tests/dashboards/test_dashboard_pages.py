@@ -1188,8 +1188,8 @@ def test_a_board_reply_published_before_its_case_is_neither_a_sign_off_nor_a_tim
     """A review of the demo: a citizen's message answered on the board before its case opened was recorded as the
     case's response at the opening. The evaluator showed 0.0 h for the median sign-off and first response although
     nobody signed anything off, and split the 24 h before/after comparison at the opening, not at the reply — the
-    talk that came after the reply counted as before it. The case page, the evaluator page and the workbook now say
-    the reply came before the case, and time its effect from it."""
+    talk that came after the reply counted as before it. The case page, the evaluator page, the workbook and
+    `cases show` now say the reply came before the case, and time its effect from it."""
     import json
 
     from click.testing import CliRunner
@@ -1244,6 +1244,7 @@ def test_a_board_reply_published_before_its_case_is_neither_a_sign_off_nor_a_tim
             page = client.get("/evaluator").text
             case_page = client.get(f"/cases/{case['id']}").text
             book = load_workbook(io.BytesIO(client.get("/reports/evaluation.xlsx").content))
+        shown = runner.invoke(main, ["--sandbox", "replay", "cases", "show", str(case["id"])], env=env).output
     finally:
         db.dispose()
         layout.delete_all(es_client)
@@ -1262,3 +1263,4 @@ def test_a_board_reply_published_before_its_case_is_neither_a_sign_off_nor_a_tim
     assert cells["已回应"] == f"是（立案前已答复 {said}）" and cells["签收用时(h)"] == cells["回应用时(h)"] == "—"
     timeline = case_page[case_page.index('id="timeline"'):]
     assert f"答复发布于 {replied:%Y-%m-%d %H:%M}（立案前）" in timeline
+    assert f"答复发布于 {replied:%Y-%m-%d %H:%M}（立案前）" in shown
