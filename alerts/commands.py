@@ -445,8 +445,10 @@ def cases_show(case_id: int) -> None:
         raise click.ClickException(f"no case {case_id}; list cases with `yuqing cases list`")
     c = found[0]
     click.echo(f"case {c['id']} [{c['state']}] {c['title']}")
-    click.echo(f"  {c['region']} · {c['topic']} · grade {c['grade']} · risk {c['risk']} · {c['volume']} posts")
-    click.echo(f"  unit {c['unit']}; joint {', '.join(c['joint_units']) or '-'}")
+    # a case opened by hand has no risk score (and may have no grade or topic): "—" as the case page, not "None"
+    click.echo(f"  {c['region']} · {c['topic'] or '—'} · grade {c['grade'] or '—'} · "
+               f"risk {'—' if c['risk'] is None else c['risk']} · {c['volume']} posts")
+    click.echo(f"  unit {c['unit'] or '—'}; joint {', '.join(c['joint_units']) or '-'}")
     current = max((episode(d["kind"]) for d in c["deadlines"]), default=0)
     now = _clock(config, database).now()
     for d in c["deadlines"]:

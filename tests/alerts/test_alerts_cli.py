@@ -121,6 +121,10 @@ def test_a_case_the_higher_government_assigns_is_opened_by_hand(env: dict[str, s
     assert case["region"] == "湖南省A市A3区" and case["districts"] == ["A3区"] and case["unit"]
     assert [d["kind"] for d in case["deadlines"]] == ["report_upward", "authoritative_release", "press_conference"]
     assert "市政府办公厅: 上级交办" in case["timeline"][0]["reason"]
+    # no risk score for a case opened by hand: "—" as the case page says, not Python's None (a review)
+    code, out = yuqing(env, "cases", "show", str(case["id"]))
+    assert code == 0 and " · risk — · " in out and "None" not in out, out
+    assert case["risk"] is None  # (JSON's null)
     code, out = yuqing(env, "cases", "open", "--title", "市民王建军(13912345678)反映A3区某工地欠薪", "--topic",
                        "就业社保", "--actor", "市信访局 13812345678", "--reason", "来电人王建军")
     assert code == 0, out
