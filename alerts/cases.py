@@ -784,8 +784,12 @@ def case_dict(case: Case, config: Config) -> dict[str, Any]:
                        "met_at": local(d.met_at, tz), "overdue_at": local(d.overdue_at, tz),
                        "reminded": d.reminded_fractions, "escalation_level": d.escalation_level}
                       for d in sorted(case.deadlines, key=lambda d: d.due_at)],
+        # in the order things happened, as the case page shows it: a response entered later (respond --at) stands
+        # where it was published, not where it was typed in; answered_at: when a response was published (a board
+        # reply given before the case opened stands at the opening)
         "timeline": [{"at": local(e.at, tz), "actor": e.actor, "action": e.action, "from": e.from_state,
-                      "to": e.to_state, "reason": e.reason, "details": e.details} for e in case.events],
+                      "to": e.to_state, "reason": e.reason, "details": e.details,
+                      "answered_at": local(e.answered_at(), tz)} for e in sorted(case.events, key=lambda e: e.at)],
         "assessments": [{"assessor": a.assessor, "at": local(a.at, tz), "scores": a.scores, "total": a.total,
                          "level": assessment.level(a.total).colour, "note": a.note} for a in case.assessments],
     }

@@ -15,7 +15,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -445,8 +445,10 @@ def cases_show(case_id: int) -> None:
         raise click.ClickException(f"no case {case_id}; list cases with `yuqing cases list`")
     c = found[0]
     click.echo(f"case {c['id']} [{c['state']}] {c['title']}")
-    click.echo(f"  {c['region']} · {c['topic']} · grade {c['grade']} · risk {c['risk']} · {c['volume']} posts")
-    click.echo(f"  unit {c['unit']}; joint {', '.join(c['joint_units']) or '-'}")
+    # a case opened by hand has no risk score (and may have no grade or topic): "—" as the case page, not "None"
+    click.echo(f"  {c['region']} · {c['topic'] or '—'} · grade {c['grade'] or '—'} · "
+               f"risk {'—' if c['risk'] is None else c['risk']} · {c['volume']} posts")
+    click.echo(f"  unit {c['unit'] or '—'}; joint {', '.join(c['joint_units']) or '-'}")
     current = max((episode(d["kind"]) for d in c["deadlines"]), default=0)
     now = _clock(config, database).now()
     for d in c["deadlines"]:
@@ -456,11 +458,28 @@ def cases_show(case_id: int) -> None:
         click.echo(f"  deadline {d['kind']:24} {d['due_at'][:16]}  {status}  — {d['basis']}")
     for line in _board_message_lines(config, case_id):
         click.echo(line)
-    for e in c["timeline"]:
+    tz = config.settings.tz()
+    for e in c["timeline"]:  # in time order (case_dict), as the case page
         move = f" {e['from']}→{e['to']}" if e["from"] != e["to"] else ""
-        click.echo(f"  {e['at'][:16]} {e['actor']:22} {e['action']}{move}: {e['reason']}")
+        notes = "".join(f" [{note}]" for note in _timeline_notes(e, c["opened_at"], tz))
+        click.echo(f"  {e['at'][:16]} {e['actor']:22} {e['action']}{move}{notes}: {e['reason']}")
     for a in c["assessments"]:
         click.echo(f"  assessed by {a['assessor']} {a['at'][:16]}: total {a['total']:g} ({a['level']})")
+
+
+def _timeline_notes(entry: dict[str, Any], opened_at: str, tz: tzinfo) -> list[str]:
+    """What the case page says under a timeline entry's time, in its words: 补录于 (a response entered later than it
+    was published, `respond --at`), and 答复发布于 … （立案前） for a board reply given before the case opened, which
+    stands at the opening."""
+    notes = []
+    recorded = (entry["details"] or {}).get("recorded_at")
+    if recorded:
+        notes.append(f"补录于 {datetime.fromisoformat(recorded).astimezone(tz):%Y-%m-%d %H:%M}")
+    answered = datetime.fromisoformat(entry["answered_at"])
+    if answered < datetime.fromisoformat(entry["at"]):
+        notes.append(f"答复发布于 {answered.astimezone(tz):%Y-%m-%d %H:%M}"
+                     f"（{'立案前' if entry['at'] == opened_at else '重新打开前'}）")
+    return notes
 
 
 def _board_message_lines(config: Config, case_id: int) -> list[str]:

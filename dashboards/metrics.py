@@ -139,6 +139,9 @@ class CaseVerdict:
     awaiting: bool = False  # unanswered, its response deadline still ahead: 待回应, not (yet) unanswered
     reopened_after_answer: bool = False  # its event grew again after an answer and the case reopened (次生舆情)
     messages: list[MessageVerdict] = field(default_factory=list)  # its board messages, each by its own deadline
+    # When its first answer was published, if before the case (or the round it answers) began: a board reply found
+    # with its message. It meets the deadlines, but took no time and signed nothing off (hours_to_* are None).
+    answered_before_opening: datetime | None = None
 
     @property
     def assessed_level(self) -> assessment.Level | None:
@@ -287,6 +290,12 @@ class Evaluation:
         values = [v.hours_to_ack for v in self.verdicts if v.hours_to_ack is not None]
         return median(values) if values else None
 
+    @property
+    def answered_before_opening(self) -> list[CaseVerdict]:
+        """The cases answered before they were opened, which the medians leave out: the pages name them, so that a
+        median of fewer cases (or none, "—") is not read as every case's."""
+        return [v for v in self.verdicts if v.answered_before_opening is not None]
+
     def findings_on(self, case_id: int) -> list[tuple[str, str, list[str]]]:
         """(the unit charged, the finding, its grounds) of one case, read from the units' findings: a case's row
         says what the units' columns and proposals count it for."""
@@ -319,19 +328,21 @@ def _first_sign_off(case: Case) -> tuple[datetime, datetime] | None:
     signed it off implicitly, by the unit that holds the case (after a 转办, the new unit's), timed from the alert it
     answered — the opening, a reopening or the hand-over. ``acknowledged_at`` holds the latest sign-off, which made a
     half-hour sign-off count as 74 h after a reopening three days on; the previous unit's sign-off was credited to
-    the unit a case was handed to."""
+    the unit a case was handed to. A response signs off when it was published (``CaseEvent.answered_at``): a board
+    reply given before the case opened stands at the opening, and its 0 h hid that nobody signed anything off."""
     handed = [stored_aware(e.at) for e in case.events if e.action == "reassigned"]
     since = max(handed, default=None)
-    signed = sorted(at for e in case.events
+    signed = sorted((at, stored_aware(e.answered_at())) for e in case.events
                     if (e.action == "acknowledged" or (e.details or {}).get("implicit_acknowledgement"))
                     and (at := stored_aware(e.at)) is not None and (since is None or at >= since))
     if not signed and since is None and case.acknowledged_at is not None:  # a case whose timeline holds no sign-off
-        signed = [stored_aware(case.acknowledged_at)]
+        signed = [(stored_aware(case.acknowledged_at),) * 2]
     if not signed:
         return None
+    recorded, published = signed[0]
     alerts = [stored_aware(case.opened_at), *handed, *(stored_aware(e.at) for e in case.events if e.action == "reopened")]
-    came = max((a for a in alerts if a is not None and a <= signed[0]), default=stored_aware(case.opened_at))
-    return came, signed[0]
+    came = max((a for a in alerts if a is not None and a <= recorded), default=stored_aware(case.opened_at))
+    return came, published
 
 
 def holders(case: Case) -> list[tuple[datetime, str | None]]:
@@ -383,9 +394,9 @@ def deadline_state(case: Case, deadline: Deadline, now: datetime) -> tuple[str, 
 
 
 def _hours_to_sign_off(case: Case) -> float | None:
-    """Hours from opening to the unit's sign-off (签收). None when the only "sign-off" is an answer published before
+    """Hours from opening to the unit's sign-off (签收). None when the first "sign-off" is an answer published before
     the case was opened (a board reply found with its message): nobody signed anything off, and counting it as 0 h
-    made the median sign-off time 0.0 h from one such case (a review, 2026-11-27)."""
+    made the median sign-off time 0.0 h from one such case (reviews, 2026-11-27 and the demo's case 2)."""
     signed = _first_sign_off(case)
     if signed is None:
         return None
@@ -406,16 +417,27 @@ def _hours(start: datetime | None, end: datetime | None) -> float | None:
 
 
 def first_response(case: Case) -> datetime | None:
-    """When the case was first answered: the earliest response that met a response deadline (``responded_at``
-    holds the latest response, follow-ups included)."""
+    """When the case was first answered, as recorded: the earliest response that met a response deadline
+    (``responded_at`` holds the latest response, follow-ups included)."""
     met = [stored_aware(d.met_at) for d in case.deadlines if base_kind(d.kind) in RESPONSE_KINDS and d.met_at is not None]
     return min(t for t in met if t is not None) if met else stored_aware(case.responded_at)
+
+
+def first_published(case: Case) -> datetime | None:
+    """When the case's first response was published (``CaseEvent.answered_at``): a board reply given before the case
+    opened is recorded at the opening, but its effect is measured from when the public could read it — split at the
+    opening, the talk that followed the reply counted as before it."""
+    first = first_response(case)
+    if first is None:
+        return None
+    return min((stored_aware(e.answered_at()) for e in case.events
+                if e.action == "responded" and stored_aware(e.at) == first), default=first)
 
 
 def judge_case(case: Case, now: datetime) -> CaseVerdict:
     """Timeliness of one case from its deadlines: each response deadline met by its due time, or not. A deadline
     the case was closed before (a false alarm, or a round closed before it fell due) is not judged."""
-    first = first_response(case)
+    first, published = first_response(case), first_published(case)
     starts = _round_starts(case)
     duties = [d for d in case.deadlines if not _lapsed(d, case)]
     # Judged: the response deadlines already met, or already past without a response.
@@ -430,13 +452,16 @@ def judge_case(case: Case, now: datetime) -> CaseVerdict:
                                           for d in judged)
     overdue = [d.kind for d in duties if (stored_aware(d.met_at) or now) > stored_aware(d.due_at)]
     # Time to response from the opening of the round it answered: a case closed as a false alarm and reopened
-    # days later was answered in 2 h, not in 50.
+    # days later was answered in 2 h, not in 50. An answer published before that round began took no time: it is left
+    # out of the median rather than counted as 0 h, which would say the unit answered the moment it was alerted (it
+    # was never alerted to it) and pulled the median to 0.0 h; the pages name such cases instead.
     answered_round = max((n for n, at in starts.items() if first is not None and at <= first), default=0)
+    early = published if published is not None and published < starts[answered_round] else None
     totals = [a.total for a in case.assessments]
     return CaseVerdict(case_id=case.id, title=case.title, unit_id=case.unit_id, grade=case.grade,
                        responded=True if first is not None else (False if missed else None), on_time=on_time,
                        hours_to_ack=_hours_to_sign_off(case),
-                       hours_to_response=_hours(starts[answered_round], first), overdue_kinds=overdue,
+                       hours_to_response=_hours(starts[answered_round], published), overdue_kinds=overdue,
                        assessed_total=assessment.panel_total(totals), assessors=len(totals),
                        handed_from=[str((e.details or {}).get("from") or "") for e in case.events
                                     if e.action == "reassigned"],
@@ -444,7 +469,8 @@ def judge_case(case: Case, now: datetime) -> CaseVerdict:
                                          for d in judged], awaiting=awaiting,
                        reopened_after_answer=any(e.action == "reopened" and (e.details or {}).get("second_wave")
                                                  for e in case.events),
-                       messages=[judge_message(case, m, now) for m in case.board_messages])
+                       messages=[judge_message(case, m, now) for m in case.board_messages],
+                       answered_before_opening=early)
 
 
 @dataclass(frozen=True)
@@ -471,7 +497,7 @@ def evaluate(session: Session, now: datetime, since: datetime | None = None,
     units: dict[str, UnitScore] = {}
     for case in session.scalars(query):
         verdict = judge_case(case, now)
-        responded_at = first_response(case)
+        responded_at = first_published(case)
         if effect is not None and responded_at is not None:
             verdict.effect_window_over = now >= responded_at + EFFECT_WINDOW
             before = effect(case.event_id, responded_at - EFFECT_WINDOW, responded_at)

@@ -73,6 +73,9 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unav
                          ("签收用时中位数（小时）", _rate(evaluation.median_hours_to_ack)),
                          ("统计时间", evaluation.now.isoformat(timespec="minutes"))):
         summary.append([label, value])
+    early = evaluation.answered_before_opening
+    if early:  # the medians above leave them out: say which, so that a median of fewer cases is not read as all
+        summary.append(["立案前已答复（不计入用时中位数）", _case_list([v.case_id for v in early])])
     for row in summary.iter_rows():
         if row[0].value in ("回应率", "回应及时率", "留言答复及时率") and isinstance(row[1].value, float):
             row[1].number_format = PERCENT
@@ -94,7 +97,7 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unav
                             for unit_id, finding, grounds in evaluation.findings_on(v.case_id))
         cases.append([v.case_id, cell_text(v.title), v.grade or "", cell_text(unit_names.get(v.unit_id or "",
                                                                                             v.unit_id or "")),
-                      _yes_no(v.responded, "是", "否", "待回应" if v.awaiting else "不考核"), _yes_no(v.on_time, "是", "否"),
+                      _responded(v, tz), _yes_no(v.on_time, "是", "否"),
                       _rate(v.hours_to_ack), _rate(v.hours_to_response), "、".join(map(deadline_kind_name, v.overdue_kinds)),
                       _rate(v.negative_before), _rate(v.negative_after),
                       _yes_no(v.effective, "有效", f"效果不佳（{v.ineffective_because}）"), v.assessed_total if v.assessed_total is not None else "",
@@ -115,6 +118,13 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unav
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _responded(verdict: CaseVerdict, tz: tzinfo | None) -> str:
+    """已回应 in the workbook: 是, 否, 待回应, 不考核 — or 是（立案前已答复 …）, which says why its times are empty."""
+    if verdict.answered_before_opening is not None:
+        return f"是（立案前已答复 {_stamp(verdict.answered_before_opening, tz)}）"
+    return _yes_no(verdict.responded, "是", "否", "待回应" if verdict.awaiting else "不考核")
 
 
 def _messages_judged(verdict: CaseVerdict) -> str:
@@ -147,8 +157,10 @@ def _local(value: datetime, tz: tzinfo | None) -> datetime:
     return stored_aware(value).astimezone(tz)
 
 
-def _answered(case: Case, verdict: CaseVerdict) -> str:
+def _answered(case: Case, verdict: CaseVerdict, tz: tzinfo | None) -> str:
     """Whether the case was answered, in the evaluator's words."""
+    if verdict.responded and verdict.answered_before_opening is not None:
+        return f"已回应（立案前已答复，{_local(verdict.answered_before_opening, tz):%m-%d %H:%M}）"
     if verdict.responded:
         return "已回应" + (f"（用时 {verdict.hours_to_response:.1f} h）" if verdict.hours_to_response is not None else "")
     if verdict.responded is False:
@@ -170,7 +182,7 @@ def _case_table(doc: Any, cases: list[tuple[Case, CaseVerdict]], unit_names: dic
                              f"{deadline_state(case, d, now)[0]}" for d in sorted(case.deadlines, key=lambda d: d.due_at))
         values = (f"#{case.id} {case.title}", _grade_label(case.grade),
                   unit_names.get(case.unit_id or "", case.unit_id or "（未分派）"),
-                  f"{_local(case.opened_at, now.tzinfo):%m-%d %H:%M}", _answered(case, verdict), deadlines or "—",
+                  f"{_local(case.opened_at, now.tzinfo):%m-%d %H:%M}", _answered(case, verdict, now.tzinfo), deadlines or "—",
                   _yes_no(verdict.on_time, "是", "否", "不考核" if case.state == "closed" else "未到期"))
         for cell, text in zip(table.add_row().cells, values, strict=True):
             cell.text = text

@@ -121,6 +121,10 @@ def test_a_case_the_higher_government_assigns_is_opened_by_hand(env: dict[str, s
     assert case["region"] == "湖南省A市A3区" and case["districts"] == ["A3区"] and case["unit"]
     assert [d["kind"] for d in case["deadlines"]] == ["report_upward", "authoritative_release", "press_conference"]
     assert "市政府办公厅: 上级交办" in case["timeline"][0]["reason"]
+    # no risk score for a case opened by hand: "—" as the case page says, not Python's None (a review)
+    code, out = yuqing(env, "cases", "show", str(case["id"]))
+    assert code == 0 and " · risk — · " in out and "None" not in out, out
+    assert case["risk"] is None  # (JSON's null)
     code, out = yuqing(env, "cases", "open", "--title", "市民王建军(13912345678)反映A3区某工地欠薪", "--topic",
                        "就业社保", "--actor", "市信访局 13812345678", "--reason", "来电人王建军")
     assert code == 0, out
@@ -179,6 +183,40 @@ def test_a_response_entered_later_says_when_it_was_published(env: dict[str, str]
         met = session.scalars(select(Deadline.met_at).where(Deadline.case_id == case_id)).all()
     published = [m if m.tzinfo else m.replace(tzinfo=UTC) for m in met if m is not None]
     assert published and all(abs((before - m) - timedelta(hours=3)) < timedelta(minutes=1) for m in published)
+
+
+def test_cases_show_gives_the_timeline_in_time_order_marking_what_was_entered_later(
+        env: dict[str, str], database: Database, es_node: str) -> None:
+    """A review: after `respond --at`, `cases show` — "its whole timeline" — listed the back-dated responses last,
+    out of time order and without the 补录 mark the case page gives them."""
+    from starlette.testclient import TestClient
+
+    from dashboards.app import create_app
+    from yuqing.clock import SystemClock
+
+    case_id = open_case(database)
+    for channel, at in (("release", "2026-03-02 13:00"), ("press_conference", "2026-03-03 08:00"),
+                        ("report_upward", "2026-03-02 10:30")):
+        code, out = yuqing(env, "cases", "respond", str(case_id), "--actor", "A3区教育局", "--text", f"{channel} 通报",
+                           "--channel", channel, "--at", at)
+        assert code == 0, out
+    entered = f"{datetime.now(TZ):%Y-%m-%d}"
+    shown = [ln for ln in yuqing(env, "cases", "show", str(case_id))[1].splitlines() if ln.startswith("  20")]
+    times = [ln.split()[0] for ln in shown]
+    assert times == sorted(times) and times[-1] == "2026-03-03T08:00", shown
+    assert [ln.split()[0] for ln in shown if f"[补录于 {entered}" in ln] == [
+        "2026-03-02T10:30", "2026-03-02T13:00", "2026-03-03T08:00"]
+    assert sum("补录于" in ln for ln in shown) == 3
+    timeline = json.loads(yuqing(env, "cases", "list", "--json")[1])[0]["timeline"]
+    assert [e["at"][:16] for e in timeline] == times  # --json in the same order
+    app = create_app(Elasticsearch(es_node), IndexLayout(index_prefix(env)), database, lambda text: text,
+                     SystemClock(TZ))
+    with TestClient(app) as client:
+        page = client.get(f"/cases/{case_id}").text
+    rows = page[page.index('id="timeline"'):].split("</table>")[0].split("<tr>")[2:]
+    assert [row[4:20].replace(" ", "T") for row in rows] == times  # the case page's order
+    assert [row[4:20].replace(" ", "T") for row in rows if f"补录于 {entered}" in row] == [
+        "2026-03-02T10:30", "2026-03-02T13:00", "2026-03-03T08:00"]
 
 
 def test_a_unit_acknowledges_responds_and_closes_from_the_command_line(env: dict[str, str],

@@ -1180,3 +1180,87 @@ def test_a_sandboxs_pages_give_commands_that_act_on_its_own_case(tmp_path: Path)
         deployment_db.dispose()
     finally:
         db.dispose()
+
+
+@pytest.mark.timeout(600)
+def test_a_board_reply_published_before_its_case_is_neither_a_sign_off_nor_a_time_to_response(
+        es_node: str, es_client: Elasticsearch, tmp_path: Path) -> None:
+    """A review of the demo: a citizen's message answered on the board before its case opened was recorded as the
+    case's response at the opening. The evaluator showed 0.0 h for the median sign-off and first response although
+    nobody signed anything off, and split the 24 h before/after comparison at the opening, not at the reply — the
+    talk that came after the reply counted as before it. The case page, the evaluator page, the workbook and
+    `cases show` now say the reply came before the case, and time its effect from it."""
+    import json
+
+    from click.testing import CliRunner
+
+    from dashboards.metrics import evaluate
+    from dashboards.queries import effect_lookup
+    from tests.alerts.casekit import TZ, deployment, index_prefix
+    from yuqing.cli import main
+    from yuqing.clock import SystemClock
+    from yuqing.sandbox_clock import SandboxClock
+
+    start = (datetime.now(TZ) - timedelta(days=8)).replace(hour=9, minute=0, second=0, microsecond=0)
+    posts = _school_canteen_posts(tmp_path, start)
+    received, replied = start - timedelta(hours=4), start - timedelta(hours=3)
+    region = {"province": "湖南省", "city": "A市", "district": "A3区"}
+    with posts.open("a", encoding="utf-8") as out:
+        for i in range(3):  # talk after the reply, before the case opened
+            out.write(json.dumps({
+                "id": f"between-{i}", "source": "demo_weibo", "source_type": "weibo",
+                "title": "A3区某小学食堂卫生谁来管", "text": f"A3区某小学食堂卫生谁来管，家长们都很关心（网友{20 + i}）",
+                "published_at": (start - timedelta(hours=2 - i / 2)).isoformat(), "media_tier": "self-media",
+                "region": region}, ensure_ascii=False) + "\n")
+        out.write(json.dumps({
+            "id": "board-1", "source": "demo_board", "source_type": "message_board",
+            "title": "A3区某小学食堂卫生谁来管", "text": "A3区某小学食堂多名学生午饭后腹泻呕吐，食堂卫生谁来管？请教育局调查",
+            "published_at": received.isoformat(), "region": region,
+            "reply": {"text": "您反映的情况已收悉，我局已会同市场监管部门赶赴学校调查。", "replier": "A3区教育局",
+                      "replied_at": replied.isoformat()}}, ensure_ascii=False) + "\n")
+    env = deployment(tmp_path, es_node)
+    layout = IndexLayout(f"{index_prefix(env)}-sandbox-replay")
+    runner = CliRunner()
+    db = Database(f"sqlite:///{Path(env['YUQING_HOME']) / 'sandboxes' / 'replay' / 'yuqing.db'}")
+    try:
+        replayed = runner.invoke(main, ["replay", "--posts", str(posts), "--speed", "1e9", "--quiet"], env=env,
+                                 catch_exceptions=False)
+        assert replayed.exit_code == 0, replayed.output
+        [case] = json.loads(runner.invoke(main, ["--sandbox", "replay", "cases", "list", "--json"], env=env).output)
+        opened = datetime.fromisoformat(case["opened_at"])
+        assert opened > replied and case["responded_at"] == case["opened_at"]  # its deadlines are met from the opening
+        with db.sessions() as session:
+            evaluation = evaluate(session, SandboxClock(SystemClock(TZ), db).now(),
+                                  effect=effect_lookup(es_client, layout))
+        [verdict] = evaluation.verdicts
+        assert verdict.responded is True
+        assert verdict.hours_to_ack is None and verdict.hours_to_response is None
+        assert evaluation.median_hours_to_ack is None and evaluation.median_hours_to_response is None
+        assert verdict.answered_before_opening == replied
+        # the 24 h before the reply hold the message alone; the 15 posts came after it (3 before the case opened)
+        assert (verdict.volume_before, verdict.volume_after) == (1, 15)
+        app = create_app(es_client, layout, db, cut, SandboxClock(SystemClock(TZ), db), sandbox="replay")
+        with TestClient(app) as client:
+            page = client.get("/evaluator").text
+            case_page = client.get(f"/cases/{case['id']}").text
+            book = load_workbook(io.BytesIO(client.get("/reports/evaluation.xlsx").content))
+        shown = runner.invoke(main, ["--sandbox", "replay", "cases", "show", str(case["id"])], env=env).output
+    finally:
+        db.dispose()
+        layout.delete_all(es_client)
+        IndexLayout(index_prefix(env)).delete_all(es_client)
+    said = f"{replied:%Y-%m-%d %H:%M}"
+    assert text_of(page, "kpi-ttr") == "—" and text_of(page, "kpi-tta") == "—"
+    assert f"#{case['id']}" in text_of(page, "answered-before-opening")
+    row = page[page.index(f'href="/cases/{case["id"]}"'):]
+    row = row[:row.index("</tr>")]
+    assert f"立案前已答复（{said}）" in row and "0.0 h" not in row
+    summary = dict(book["总览"].iter_rows(values_only=True))
+    assert summary["首次回应用时中位数（小时）"] == "—" and summary["签收用时中位数（小时）"] == "—"
+    assert summary["立案前已答复（不计入用时中位数）"] == f"1 起：#{case['id']}"
+    header, *rows = book["逐案"].iter_rows(values_only=True)
+    cells = dict(zip(header, rows[0], strict=True))
+    assert cells["已回应"] == f"是（立案前已答复 {said}）" and cells["签收用时(h)"] == cells["回应用时(h)"] == "—"
+    timeline = case_page[case_page.index('id="timeline"'):]
+    assert f"答复发布于 {replied:%Y-%m-%d %H:%M}（立案前）" in timeline
+    assert f"答复发布于 {replied:%Y-%m-%d %H:%M}（立案前）" in shown

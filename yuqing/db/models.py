@@ -191,6 +191,14 @@ class CaseEvent(Base):
 
     case: Mapped[Case | None] = relationship(back_populates="events")
 
+    def answered_at(self) -> datetime:
+        """When what the entry records was published: its time, except for a board reply already given when its case
+        opened, which stands at the opening (the deadlines it meets are met from there: a case is not answered
+        before it exists) and keeps its own time in ``details['published_at']``. Effect windows and time-to-answer
+        figures need the real time."""
+        published = (self.details or {}).get("published_at")
+        return datetime.fromisoformat(published) if published else self.at
+
 
 class Deadline(Base):
     """One statutory deadline of a case (e.g. authoritative release within 5 h) and whether it was met."""
