@@ -35,7 +35,9 @@ def test_a_post_whose_card_shows_only_its_day_is_timed_from_its_detail_page(craw
         web.stop()
     assert first.source("demo_weibo")["finish_reason"] == "finished", first.stderr[-3000:]
     in_window = [w for w in WEIBO if w.age_minutes < 30 * 24 * 60]
-    day_only = {w.id for w in in_window if is_date_only(weibo_time(web.site.weibo_published(w), clock.now()))}
+    # (a card in a card group carries the long created_at: the demo web prints weibo_time_long for those)
+    day_only = {w.id for w in in_window
+                if not w.grouped and is_date_only(weibo_time(web.site.weibo_published(w), clock.now()))}
     assert "4990000000000007" in day_only, "the card of a post 50 h old shows only its day"
     docs = {d["url"].rsplit("/", 1)[-1]: d for d in crawl_env.docs("demo_weibo")}
     for w in in_window:
