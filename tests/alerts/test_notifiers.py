@@ -117,6 +117,18 @@ def test_slack_posts_block_kit_with_buttons_countdown_and_escaped_text(slack: Sl
     assert post["metadata"]["event_payload"]["idempotency_key"] == "case-42:alert:1"
 
 
+def test_web_text_cannot_format_itself_in_slack(slack: SlackEmulator, clock: ManualClock):
+    """A review (2026-11-27): a post titled "*紧急* …" read bold in the alert and the digest, and _…_, ~…~ and `…`
+    would have been italics, strikethrough and code; mrkdwn has no escape for them."""
+    payload = case_payload(clock.now())
+    payload["title"] = "*紧急* _全体_ ~取消~ `代码` A3区化工厂爆炸"
+    SlackNotifier(DEFAULT_TOKEN, base_url=slack.api_url, clock=clock).send(delivery("slack", "#a3-edu", payload))
+    post = slack.posts[0]
+    shown = [post["text"], *_mrkdwn_texts(post["blocks"])]
+    assert any("＊紧急＊ ＿全体＿ ～取消～ ｀代码｀ A3区化工厂爆炸" in text for text in shown), shown
+    assert not any(mark in text for text in shown for mark in ("*紧急*", "_全体_", "~取消~", "`代码`"))
+
+
 def test_web_text_cannot_spoof_ping_or_break_an_entity_in_slack(clock: ManualClock):
     """From a review: a title with a right-to-left override read backwards (正常标题\u202egnp.exe), C1 controls and
     lone surrogates from mis-decoded bytes reached Slack; bare @here in a post could be parsed as a mention; and
