@@ -356,9 +356,15 @@ def _facts(view: CaseView) -> list[tuple[str, str]]:
 
 
 def _case_line(view: CaseView) -> str:
-    nearest = min((d for d in view.deadlines if d.due and not d.met), key=lambda d: d.due or datetime.max, default=None)
+    """A digest's line for a case: every deadline already missed and the next one still ahead, with its time. Only
+    the earliest unmet one was shown, usually a missed one: "向上报告 已超时 21小时" stood where the press conference
+    due within the hour should have been (a review, 2026-11-27)."""
+    open_ = sorted((d for d in view.deadlines if d.due and not d.met), key=lambda d: d.due or datetime.max)
+    missed = [f"{d.kind} {d.countdown}" for d in open_ if d.overdue]
+    ahead = next((d for d in open_ if not d.overdue), None)
+    due = missed + ([f"{ahead.kind} {ahead.due_text[5:]}（{ahead.countdown}）"] if ahead else [])
     parts = [f"#{view.case_id}" if view.case_id is not None else "", view.grade_tag.strip(), view.title,
-             view.unit_name, view.state, f"{nearest.kind} {nearest.countdown}" if nearest else ""]
+             view.unit_name, view.state, "；".join(due)]
     return " · ".join(p for p in parts if p)
 
 

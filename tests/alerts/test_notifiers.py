@@ -212,6 +212,28 @@ def test_slack_digest_lists_cases_with_links(clock: ManualClock):
     assert all("&lt;script&gt;" in s["text"]["text"] for s in sections)
 
 
+def test_a_digest_names_every_missed_deadline_and_the_next_one_ahead(clock: ManualClock):
+    """A review (2026-11-27): the leaders' 08:00 digest gave each case its earliest unmet deadline only — 向上报告
+    已超时 21小时 — while the press conference was due within the hour."""
+    now = clock.now()
+    case = case_payload(now, deadlines=[
+        {"kind": "report_upward", "due_at": (now - timedelta(hours=21)).isoformat(), "met_at": None},
+        {"kind": "authoritative_release", "due_at": (now - timedelta(hours=18)).isoformat(), "met_at": None},
+        {"kind": "press_conference", "due_at": (now + timedelta(hours=1)).isoformat(), "met_at": None},
+        {"kind": "response", "due_at": (now + timedelta(hours=30)).isoformat(), "met_at": None},
+    ])
+    digest = {"kind": "digest", "title": "每日舆情摘要", "cases": [case]}
+    conference = (now + timedelta(hours=1)).strftime("%m-%d %H:%M")
+    expected = f"向上报告 已超时 21小时0分；发布权威信息 已超时 18小时0分；新闻发布会 {conference}（还剩 1小时0分）"
+    with SmtpServer() as smtp:
+        EmailNotifier(SmtpSettings(host=smtp.host, port=smtp.port, sender="yuqing@press.a.gov.example"), {},
+                      clock).send(delivery("email", "leader@a3.gov.example", digest))
+        body = smtp.messages[0].get_body(("plain",)).get_content()
+    assert expected in body and "回应" not in body.split(expected)[1].split("\n")[0], body
+    _, blocks = slack_message(digest, now)
+    assert expected in blocks[1]["text"]["text"]
+
+
 # ----------------------------------------------------------------------------- e-mail
 
 
