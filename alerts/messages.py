@@ -68,12 +68,16 @@ def shorten(text: Any, limit: int) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-_SLACK_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+# Slack mrkdwn: ``& < >`` form links, mentions and @channel (escaped as entities); ``* _ ~ ` `` make bold, italics,
+# strikethrough and code, which mrkdwn cannot escape: a web title's *紧急* read bold in the alert, so they become their
+# full-width forms, as robot_escape does for WeCom and DingTalk.
+_SLACK_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "*": "＊", "_": "＿", "~": "～", "`": "｀"}
+_SLACK_TRANSLATION = str.maketrans(_SLACK_ENTITIES)
 
 
 def slack_escape(text: Any) -> str:
-    """Slack mrkdwn: only ``& < >`` are control characters (they form links, mentions and @channel)."""
-    return clean(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Untrusted text for Slack mrkdwn: no link, mention or formatting of its own."""
+    return clean(text).translate(_SLACK_TRANSLATION)
 
 
 def slack_text(text: Any, limit: int) -> str:
@@ -352,9 +356,15 @@ def _facts(view: CaseView) -> list[tuple[str, str]]:
 
 
 def _case_line(view: CaseView) -> str:
-    nearest = min((d for d in view.deadlines if d.due and not d.met), key=lambda d: d.due or datetime.max, default=None)
+    """A digest's line for a case: every deadline already missed and the next one still ahead, with its time. Only
+    the earliest unmet one was shown, usually a missed one: "向上报告 已超时 21小时" stood where the press conference
+    due within the hour should have been (a review, 2026-11-27)."""
+    open_ = sorted((d for d in view.deadlines if d.due and not d.met), key=lambda d: d.due or datetime.max)
+    missed = [f"{d.kind} {d.countdown}" for d in open_ if d.overdue]
+    ahead = next((d for d in open_ if not d.overdue), None)
+    due = missed + ([f"{ahead.kind} {ahead.due_text[5:]}（{ahead.countdown}）"] if ahead else [])
     parts = [f"#{view.case_id}" if view.case_id is not None else "", view.grade_tag.strip(), view.title,
-             view.unit_name, view.state, f"{nearest.kind} {nearest.countdown}" if nearest else ""]
+             view.unit_name, view.state, "；".join(due)]
     return " · ".join(p for p in parts if p)
 
 

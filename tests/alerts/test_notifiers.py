@@ -117,6 +117,18 @@ def test_slack_posts_block_kit_with_buttons_countdown_and_escaped_text(slack: Sl
     assert post["metadata"]["event_payload"]["idempotency_key"] == "case-42:alert:1"
 
 
+def test_web_text_cannot_format_itself_in_slack(slack: SlackEmulator, clock: ManualClock):
+    """A review (2026-11-27): a post titled "*紧急* …" read bold in the alert and the digest, and _…_, ~…~ and `…`
+    would have been italics, strikethrough and code; mrkdwn has no escape for them."""
+    payload = case_payload(clock.now())
+    payload["title"] = "*紧急* _全体_ ~取消~ `代码` A3区化工厂爆炸"
+    SlackNotifier(DEFAULT_TOKEN, base_url=slack.api_url, clock=clock).send(delivery("slack", "#a3-edu", payload))
+    post = slack.posts[0]
+    shown = [post["text"], *_mrkdwn_texts(post["blocks"])]
+    assert any("＊紧急＊ ＿全体＿ ～取消～ ｀代码｀ A3区化工厂爆炸" in text for text in shown), shown
+    assert not any(mark in text for text in shown for mark in ("*紧急*", "_全体_", "~取消~", "`代码`"))
+
+
 def test_web_text_cannot_spoof_ping_or_break_an_entity_in_slack(clock: ManualClock):
     """From a review: a title with a right-to-left override read backwards (正常标题\u202egnp.exe), C1 controls and
     lone surrogates from mis-decoded bytes reached Slack; bare @here in a post could be parsed as a mention; and
@@ -198,6 +210,28 @@ def test_slack_digest_lists_cases_with_links(clock: ManualClock):
     sections = [b for b in blocks if b["type"] == "section"]
     assert len(sections) == 3 and all(s["accessory"]["url"].startswith("http://127.0.0.1:8600/cases/") for s in sections)
     assert all("&lt;script&gt;" in s["text"]["text"] for s in sections)
+
+
+def test_a_digest_names_every_missed_deadline_and_the_next_one_ahead(clock: ManualClock):
+    """A review (2026-11-27): the leaders' 08:00 digest gave each case its earliest unmet deadline only — 向上报告
+    已超时 21小时 — while the press conference was due within the hour."""
+    now = clock.now()
+    case = case_payload(now, deadlines=[
+        {"kind": "report_upward", "due_at": (now - timedelta(hours=21)).isoformat(), "met_at": None},
+        {"kind": "authoritative_release", "due_at": (now - timedelta(hours=18)).isoformat(), "met_at": None},
+        {"kind": "press_conference", "due_at": (now + timedelta(hours=1)).isoformat(), "met_at": None},
+        {"kind": "response", "due_at": (now + timedelta(hours=30)).isoformat(), "met_at": None},
+    ])
+    digest = {"kind": "digest", "title": "每日舆情摘要", "cases": [case]}
+    conference = (now + timedelta(hours=1)).strftime("%m-%d %H:%M")
+    expected = f"向上报告 已超时 21小时0分；发布权威信息 已超时 18小时0分；新闻发布会 {conference}（还剩 1小时0分）"
+    with SmtpServer() as smtp:
+        EmailNotifier(SmtpSettings(host=smtp.host, port=smtp.port, sender="yuqing@press.a.gov.example"), {},
+                      clock).send(delivery("email", "leader@a3.gov.example", digest))
+        body = smtp.messages[0].get_body(("plain",)).get_content()
+    assert expected in body and "回应" not in body.split(expected)[1].split("\n")[0], body
+    _, blocks = slack_message(digest, now)
+    assert expected in blocks[1]["text"]["text"]
 
 
 # ----------------------------------------------------------------------------- e-mail
