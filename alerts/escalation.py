@@ -34,6 +34,7 @@ from alerts.cases import (
     unit_recipients,
 )
 from alerts.deadlines import reminder_times
+from alerts.messages import RESPONSIBLE_ROLE
 from alerts.routing import Router
 from yuqing.clock import Clock
 from yuqing.contract import CASE_STATE_NAMES, MAJOR_GRADES, base_kind, deadline_kind_name
@@ -320,7 +321,8 @@ class Escalator:
         recipients = unit_recipients(unit) if unit else []
         payload = case_payload(case, self.config, "reminder", summary=text,
                                extra={"deadline": {"kind": deadline.kind, "due_at": local(deadline.due_at, self.tz),
-                                                   "basis": deadline.basis}, "fraction": fraction})
+                                                   "basis": deadline.basis}, "fraction": fraction,
+                                      "recipient_unit": case.unit_id, "recipient_role": RESPONSIBLE_ROLE})
         sent = queue(session, case=case, kind="reminder", recipients=recipients, payload=payload,
                      key=f"reminder:{case.id}:{deadline.id}:{fraction}", at=now)
         missed = fractions[:-1]
@@ -373,6 +375,7 @@ class Escalator:
         payload = case_payload(case, self.config, "escalation", escalation_level=level, summary=text,
                                extra={"reason": why, "escalated_to": target.id, "escalated_to_name": target.name,
                                       "leaders": [p.name for p in target.leaders],
+                                      "recipient_unit": target.id, "recipient_role": "leader",
                                       "state": to_state or case.state})  # the state the message announces
         # One step keeps its own key (a restart finds it sent); steps together are joined (queue bounds the length)
         key = "+".join(sorted(c.key for c in climbs))
