@@ -68,6 +68,9 @@ def test_an_unacknowledged_case_goes_to_the_units_leaders_then_its_district_gove
     second = notifications(db, kind="escalation")[2:]
     assert {n.recipient for n in second} == {"U0A3LEAD01", "head@a3.gov.example"}
     assert second[0].payload["escalation_level"] == 2 and second[0].payload["escalated_to"] == "a3-gov-office"
+    # addressed to the district head: whose silence, and what to urge by when (not '通知A3区人民政府办公室领导')
+    assert second[0].payload["summary"] == ("升级（第 2 级）：A3区教育局 第 1 级升级后 120 分钟仍未签收；"
+                                            "请督促其签收本案，并于 03-04 09:00 前完成回应")
     run_until(escalator, db, clock, hours=6)
     assert len(notifications(db, kind="escalation")) == 4  # two steps, as policy.yaml says
     case = the_case(db)
