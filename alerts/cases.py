@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.deadlines import REPORT_CHANNEL, RESPONSE_CHANNELS, deadline_for, met_by, sensitive_cues
+from alerts.messages import RESPONSIBLE_ROLE
 from alerts.notifiers import person_recipients, unit_recipients
 from alerts.routing import CaseLabels, Router
 from analysis.deidentify import deidentify
@@ -286,7 +287,7 @@ def _alert(session: Session, case: Case, config: Config, at: datetime, *, reason
     for unit_id in targets:
         if unit_id is None or unit_id not in by_id:
             continue
-        role = "responsible" if unit_id == case.unit_id else "joint"
+        role = RESPONSIBLE_ROLE if unit_id == case.unit_id else "joint"
         sent += queue(session, case=case, kind="alert", recipients=unit_recipients(by_id[unit_id]),
                       payload={**payload, "recipient_unit": unit_id, "recipient_role": role},
                       key=f"alert:{case.id}:{case.alert_seq}:{unit_id}", at=at)

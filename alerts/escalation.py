@@ -34,6 +34,7 @@ from alerts.cases import (
     unit_recipients,
 )
 from alerts.deadlines import reminder_times
+from alerts.messages import RESPONSIBLE_ROLE
 from alerts.routing import Router
 from yuqing.clock import Clock
 from yuqing.contract import CASE_STATE_NAMES, MAJOR_GRADES, base_kind, deadline_kind_name
@@ -320,7 +321,8 @@ class Escalator:
         recipients = unit_recipients(unit) if unit else []
         payload = case_payload(case, self.config, "reminder", summary=text,
                                extra={"deadline": {"kind": deadline.kind, "due_at": local(deadline.due_at, self.tz),
-                                                   "basis": deadline.basis}, "fraction": fraction})
+                                                   "basis": deadline.basis}, "fraction": fraction,
+                                      "recipient_unit": case.unit_id, "recipient_role": RESPONSIBLE_ROLE})
         sent = queue(session, case=case, kind="reminder", recipients=recipients, payload=payload,
                      key=f"reminder:{case.id}:{deadline.id}:{fraction}", at=now)
         missed = fractions[:-1]
@@ -368,11 +370,12 @@ class Escalator:
         target, level = climbs[0].target, max(c.level for c in climbs)
         why = "；".join(dict.fromkeys(c.why for c in climbs))
         who = "本单位领导" if target.id == case.unit_id else f"{target.name}领导"
-        text = f"升级（第 {level} 级）：{why}；通知{who}"
+        text = f"升级（第 {level} 级）：{self._ask_leader(case, climbs, why, now)}"
         to_state = "escalated" if case.state in UNANSWERED else None
         payload = case_payload(case, self.config, "escalation", escalation_level=level, summary=text,
                                extra={"reason": why, "escalated_to": target.id, "escalated_to_name": target.name,
                                       "leaders": [p.name for p in target.leaders],
+                                      "recipient_unit": target.id, "recipient_role": "leader",
                                       "state": to_state or case.state})  # the state the message announces
         # One step keeps its own key (a restart finds it sent); steps together are joined (queue bounds the length)
         key = "+".join(sorted(c.key for c in climbs))
@@ -387,6 +390,20 @@ class Escalator:
         report.escalations += 1
         report.notifications += len(sent)
         report.lines.append(f"case {case.id}: escalated level {level} to {target.id} ({why})")
+
+    def _ask_leader(self, case: Case, climbs: list[_Climb], why: str, now: datetime) -> str:
+        """The line addressed to the leader: which unit failed at what, and what to urge it to do by when (a review:
+        '通知A3区人民政府办公室领导' described the reader in the third person and asked nothing of them)."""
+        unit = self.router.by_id.get(case.unit_id or "")
+        asks = ["签收本案"] if any(c.deadline is None for c in climbs) else []
+        unmet = sorted((d for d in case.deadlines if d.met_at is None), key=lambda d: d.due_at)
+        late = [deadline_kind_name(d.kind) for d in unmet if d.due_at <= now]
+        if late:
+            asks.append(f"立即完成已逾期的{'、'.join(dict.fromkeys(late))}")
+        ahead = next((d for d in unmet if d.due_at > now), None)
+        if ahead is not None:
+            asks.append(f"于 {ahead.due_at.astimezone(self.tz):%m-%d %H:%M} 前完成{deadline_kind_name(ahead.kind)}")
+        return f"{unit.name if unit else '承办单位'} {why}；请督促其{'，并'.join(asks) or '处置'}"
 
     # ----------------------------------------------------------------------------- the daily digest
 

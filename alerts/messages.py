@@ -22,6 +22,8 @@ from yuqing.contract import CASE_STATE_NAMES, deadline_kind_name, grade_summary,
 ACK_ACTION = "yuqing_acknowledge"
 RESPOND_ACTION = "yuqing_record_response"
 OPEN_ACTION = "yuqing_open_case"
+# A case notification's ``recipient_role`` when it goes to the case's responsible unit (else "joint" or "leader").
+RESPONSIBLE_ROLE = "responsible"
 ACTIONS_BLOCK = "yuqing_case_actions"
 RESPONSE_MODAL = "yuqing_record_response_modal"
 RESPONSE_INPUT_BLOCK = "response_text"
@@ -163,6 +165,7 @@ class CaseView:
     again: bool = False  # an alert about a case alerted before (it grew, or reopened)
     handed_over: bool = False  # a case handed to this unit from another (转办): new to it
     operational: bool = False  # about the system itself (a source down, search unreachable): no case, no grade
+    acts: bool = False  # sent to the case's responsible unit, which alone signs it off and answers it in Slack
     cases: list[CaseView] = field(default_factory=list)
     cases_total: int = 0  # a digest's cases, listed or not (it lists the most urgent 50)
 
@@ -232,6 +235,7 @@ def read_payload(payload: dict[str, Any], now: datetime) -> CaseView:
         again=_count(payload.get("alert_seq")) > 0,
         handed_over=payload.get("handed_over") is True,
         operational=operational,
+        acts=payload.get("recipient_role") == RESPONSIBLE_ROLE,
         cases=(cases := [read_payload(c, now) for c in payload.get("cases") or [] if isinstance(c, dict)]),
         cases_total=max(len(cases), _count(payload.get("cases_total"))),
     )
@@ -402,16 +406,20 @@ def slack_message(payload: dict[str, Any], now: datetime) -> tuple[str, list[dic
     if view.factors:
         factor_text = "\n".join(f"• {slack_text(f, 230)}" for f in grade_summary(view.factors, 12))
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": shorten("*研判依据*\n" + factor_text, 2900)}})
-    actions = slack_case_buttons(view.case_id, view.case_url)
+    actions = slack_case_buttons(view.case_id, view.case_url, acts=view.acts)
     if actions:
         blocks.append({"type": "actions", "block_id": ACTIONS_BLOCK, "elements": actions})
     return shorten(text, 3000), _verbatim(blocks)
 
 
-def slack_case_buttons(case_id: int | None, case_url: str | None) -> list[dict[str, Any]]:
-    """Acknowledge / record response buttons carry the case id as their value; the link opens the case."""
+def slack_case_buttons(case_id: int | None, case_url: str | None, *, acts: bool) -> list[dict[str, Any]]:
+    """Acknowledge / record response buttons carry the case id as their value; the link opens the case.
+
+    Only the responsible unit's copy (``acts``) has the first two: a joint unit or a leader who pressed 签收 signed
+    the case off for the unit that must answer (a review, 2026-11-27).
+    """
     buttons: list[dict[str, Any]] = []
-    if case_id is not None:
+    if case_id is not None and acts:
         buttons += [
             {"type": "button", "action_id": ACK_ACTION, "style": "primary", "value": str(case_id),
              "text": {"type": "plain_text", "text": "签收"}},

@@ -7,6 +7,10 @@ without a case, action ``slack_request_rejected``), so forged traffic is visible
 call ``alerts.cases.acknowledge`` / ``record_response`` and are answered at once — Slack waits 3 s and then
 shows the user an error, inviting a second submission — and the original message is updated afterwards;
 "record response" opens a modal that collects the text.
+Only the case's responsible unit acts on it: a click or a form from a conversation in which that unit was not sent this
+case (a joint unit's channel, a leader's DM, an old message with buttons) is refused ephemerally — the Slack
+channel id of each delivered message is kept with its outbox row (``external_id`` = ``channel/ts``), so the check
+needs no Slack call and follows a hand-over (转办) at once.
 The server binds 127.0.0.1: put a TLS reverse proxy in front of it for Slack to reach it.
 """
 
@@ -46,6 +50,7 @@ from alerts.messages import (
     RESPONSE_MODAL,
     RESPONSE_TIME_ACTION,
     RESPONSE_TIME_BLOCK,
+    RESPONSIBLE_ROLE,
     slack_escape,
     slack_response_modal,
     slack_text,
@@ -54,7 +59,7 @@ from alerts.messages import (
 )
 from analysis.deidentify import deidentify
 from yuqing.clock import Clock, SystemClock
-from yuqing.db.models import Case, CaseEvent, User
+from yuqing.db.models import Case, CaseEvent, Notification, UnitRow, User
 from yuqing.db.session import Database
 
 log = logging.getLogger(__name__)
@@ -142,6 +147,10 @@ class SlackActions:
         case_id = _case_id(action.get("value"))
         if case_id is None:
             return _then(self._tell, channel_id, user_id, "这个按钮没有带案件编号，无法处理。")
+        what = "签收" if action_id == ACK_ACTION else "登记回应"
+        refusal = self._not_the_responsible_unit(case_id, channel_id, what)
+        if refusal:
+            return _then(self._tell, channel_id, user_id, refusal)
         if action_id == RESPOND_ACTION:
             trigger = payload.get("trigger_id")
             title = slack_unescape(str(message.get("text") or "")) or f"案件 #{case_id}"
@@ -183,6 +192,9 @@ class SlackActions:
         text = str((values.get(RESPONSE_INPUT_ACTION) or {}).get("value") or "").strip()
         if not text:
             return _modal_error("请填写回应内容（要点：问题成因、解决方案、制约因素）。")
+        refusal = self._not_the_responsible_unit(case_id, str(origin.get("channel") or ""), "登记回应")
+        if refusal:
+            return _modal_error(refusal)
         chosen = ((state.get(RESPONSE_CHANNEL_BLOCK) or {}).get(RESPONSE_CHANNEL_ACTION) or {}).get("selected_option")
         # A modal opened before the channel choice existed has none: an authoritative release, as the CLI assumes.
         channel = str((chosen or {}).get("value") or "release")
@@ -234,6 +246,28 @@ class SlackActions:
         self._slack("chat_update", channel=channel, ts=ts, text=messages[0].get("text") or note, blocks=blocks)
 
     # --------------------------------------------------------------------- helpers
+
+    def _not_the_responsible_unit(self, case_id: int, channel_id: str, what: str) -> str | None:
+        """None when this case's alert for its responsible unit was delivered in this Slack conversation; otherwise
+        the refusal to show. An unknown case passes: acknowledging it says there is no such case."""
+        with self.database.transaction() as session:
+            case = session.get(Case, case_id)
+            if case is None:
+                return None
+            if case.unit_id is None:
+                return f"案件 #{case_id} 尚未分派承办单位，不能在 Slack {what}；请先用 yuqing cases reassign 分派。"
+            unit = session.get(UnitRow, case.unit_id)
+            sent = session.scalars(select(Notification).where(
+                Notification.case_id == case_id, Notification.channel == "slack",
+                Notification.external_id.is_not(None)))
+            own = [n for n in sent if (n.payload or {}).get("recipient_unit") == case.unit_id
+                   and (n.payload or {}).get("recipient_role") == RESPONSIBLE_ROLE]
+        if channel_id and any((n.external_id or "").split("/")[0] == channel_id for n in own):
+            return None
+        name = unit.name if unit is not None else case.unit_id
+        where = "、".join(sorted({n.recipient for n in own})) or "其 Slack 频道"
+        return (f"不能在这里{what}案件 #{case_id}：本案的承办单位是 {name}，这个会话收到的告警只供知悉"
+                f"（联动单位、领导）。请由 {name} 在 {where} 中{what}，或在看板打开案件办理。")
 
     def _actor(self, user_id: str) -> str:
         """The yuqing user linked to this Slack user (users.slack_user), else ``slack:<id>``."""

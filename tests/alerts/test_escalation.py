@@ -45,6 +45,8 @@ def test_reminders_go_to_the_unit_at_half_and_four_fifths_of_the_deadline_once_e
     assert reminders[0].scheduled_at == MONDAY_9AM + timedelta(hours=24)
     assert MONDAY_9AM + timedelta(hours=38.4) <= reminders[1].scheduled_at < MONDAY_9AM + timedelta(hours=38.6)
     assert "剩余" in reminders[0].payload["summary"]
+    # the unit's own copy: its Slack message carries 签收 / 登记回应
+    assert {(n.payload["recipient_unit"], n.payload["recipient_role"]) for n in reminders} == {("a3-edu", "responsible")}
     assert notifications(db, kind="escalation") == []  # acknowledged and not yet due: nobody is escalated
 
 
@@ -61,10 +63,14 @@ def test_an_unacknowledged_case_goes_to_the_units_leaders_then_its_district_gove
     assert {n.recipient for n in first} == {"U0A3EDU01", "director@edu.a3.gov.example"}
     assert first[0].payload["escalation_level"] == 1 and first[0].payload["escalated_to"] == "a3-edu"
     assert first[0].payload["state"] == "escalated"  # the message says what happened, not the state before
+    assert first[0].payload["recipient_role"] == "leader"  # a leader's copy gets no 签收 button
     run_until(escalator, db, clock, hours=2)  # 120 min more: the district government's leaders
     second = notifications(db, kind="escalation")[2:]
     assert {n.recipient for n in second} == {"U0A3LEAD01", "head@a3.gov.example"}
     assert second[0].payload["escalation_level"] == 2 and second[0].payload["escalated_to"] == "a3-gov-office"
+    # addressed to the district head: whose silence, and what to urge by when (not '通知A3区人民政府办公室领导')
+    assert second[0].payload["summary"] == ("升级（第 2 级）：A3区教育局 第 1 级升级后 120 分钟仍未签收；"
+                                            "请督促其签收本案，并于 03-04 09:00 前完成回应")
     run_until(escalator, db, clock, hours=6)
     assert len(notifications(db, kind="escalation")) == 4  # two steps, as policy.yaml says
     case = the_case(db)

@@ -28,14 +28,16 @@ from alerts.messages import (
     RESPONSE_MODAL,
     RESPONSE_TIME_ACTION,
     RESPONSE_TIME_BLOCK,
+    slack_message,
 )
-from alerts.notifiers import Delivery, SlackNotifier
+from alerts.notifiers import SlackNotifier
+from alerts.outbox import OutboxWorker, enqueue
 from alerts.slack_actions import ACTIONS_PATH, REJECTED, create_app
 from tests.support.asgi import AsgiServer
 from tests.support.payloads import case_payload
 from tests.support.slack_emulator import DEFAULT_TOKEN, SlackEmulator, signed_headers
 from yuqing.clock import SystemClock
-from yuqing.db.models import Case, CaseEvent, User
+from yuqing.db.models import Case, CaseEvent, Notification, UnitRow, User
 from yuqing.db.session import Database
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -47,8 +49,14 @@ class Setup:
     slack: SlackEmulator
     endpoint: str
     case_id: int
-    channel: str
+    channel: str  # the responsible unit's channel, and its copy of the alert
     ts: str
+    copies: dict[str, tuple[str, str]]  # every recipient's (channel id, ts): "#a3-edu", "#a-police", "U0A3LEAD01"
+
+
+# The alert as the case side queues it: the responsible unit's copy, a joint unit's, and a leader's escalation DM.
+COPIES = [("#a3-edu", "alert", "a3-edu", "responsible"), ("#a-police", "alert", "a-police", "joint"),
+          ("U0A3LEAD01", "escalation", "a3-gov-office", "leader")]
 
 
 @pytest.fixture
@@ -56,20 +64,28 @@ def setup(database: Database) -> Iterator[Setup]:
     clock = SystemClock()
     now = clock.now()
     with database.transaction() as session:
+        session.add_all([UnitRow(id="a3-edu", name="A3区教育局", kind="education", level="district"),
+                         UnitRow(id="a-police", name="A市公安局", kind="police", level="city")])
+        session.flush()
         case = Case(event_id="evt-1", title="A3区某校食堂疑似食物中毒", topic="就学", grade="II", risk=71.5, state="notified",
-                    opened_at=now, notified_at=now, updated_at=now)
+                    unit_id="a3-edu", joint_unit_ids=["a-police"], opened_at=now, notified_at=now, updated_at=now)
         session.add(case)
         session.flush()
         case_id = case.id
+        for recipient, kind, unit, role in COPIES:
+            enqueue(session, case_id=case_id, kind=kind, channel="slack", recipient=recipient,
+                    payload=case_payload(now, case_id=case_id, kind=kind, recipient_unit=unit, recipient_role=role),
+                    idempotency_key=f"k:{recipient}", scheduled_at=now)
     with SlackEmulator() as slack:
         notifier = SlackNotifier(DEFAULT_TOKEN, base_url=slack.api_url, clock=clock)
-        result = notifier.send(Delivery(id=1, case_id=case_id, kind="alert", channel="slack", recipient="#a3-edu",
-                                        payload=case_payload(now, case_id=case_id), idempotency_key="k",
-                                        attempts=1, created_at=now, scheduled_at=now))
-        channel, ts = (result.external_id or "").split("/")
+        assert OutboxWorker(database, {"slack": notifier}, clock).run_once() == len(COPIES)
+        with database.transaction() as session:
+            copies = {n.recipient: ((n.external_id or "").partition("/")[0], (n.external_id or "").partition("/")[2])
+                      for n in session.scalars(select(Notification))}
+        channel, ts = copies["#a3-edu"]
         client = WebClient(token=DEFAULT_TOKEN, base_url=slack.api_url)
         with AsgiServer(create_app(database, SECRET, client=client, clock=clock)) as server:
-            yield Setup(database, slack, server.url + ACTIONS_PATH, case_id, channel, ts)
+            yield Setup(database, slack, server.url + ACTIONS_PATH, case_id, channel, ts, copies)
 
 
 def case_and_events(setup: Setup) -> tuple[Case, list[CaseEvent]]:
@@ -429,3 +445,56 @@ def test_a_second_click_after_an_implicit_acknowledgement_says_so(setup: Setup):
     setup.slack.wait_for("chat.postEphemeral")
     [ephemeral] = setup.slack.ephemerals
     assert "已签收（登记回应时自动签收）" in ephemeral["text"]
+
+
+# ----------------------------------------------------------------------------- who may act
+
+
+def _old_copy_with_buttons(setup: Setup, recipient: str) -> tuple[str, str]:
+    """A message as copies to every recipient were before (review2 #1): 签收 / 登记回应 on it, in ``recipient``'s
+    conversation, next to the copy the outbox sent there."""
+    channel_id = setup.copies[recipient][0]
+    text, blocks = slack_message(case_payload(datetime.now().astimezone(), case_id=setup.case_id), SystemClock().now())
+    posted = WebClient(token=DEFAULT_TOKEN, base_url=setup.slack.api_url).chat_postMessage(
+        channel=channel_id, text=text, blocks=blocks)
+    return channel_id, str(posted["ts"])
+
+
+@pytest.mark.parametrize("recipient", ["#a-police", "U0A3LEAD01"])
+def test_a_joint_unit_or_a_leader_cannot_sign_off_or_answer_for_the_responsible_unit(setup: Setup, recipient: str):
+    """联动单位 A市公安局's channel and the district head's DM are informed only: pressing 签收 there counted as
+    A3区教育局's sign-off and stopped its escalation (review2 #1)."""
+    channel_id, ts = _old_copy_with_buttons(setup, recipient)
+    for action in (ACK_ACTION, RESPOND_ACTION):
+        response = setup.slack.click(setup.endpoint, SECRET, channel_id, ts, action, user_id="U0POLICE99")
+        assert response.status_code == 200
+    setup.slack.wait_for("chat.postEphemeral", count=2)
+
+    case, events = case_and_events(setup)
+    assert case.state == "notified" and case.acknowledged_at is None and events == []
+    assert setup.slack.views == [] and setup.slack.updates == []
+    ack, respond = setup.slack.ephemerals
+    assert ack["channel"] == channel_id and ack["user"] == "U0POLICE99"
+    assert ack["text"] == (f"不能在这里签收案件 #{setup.case_id}：本案的承办单位是 A3区教育局，这个会话收到的告警只供知悉"
+                           "（联动单位、领导）。请由 A3区教育局 在 #a3-edu 中签收，或在看板打开案件办理。")
+    assert respond["text"].startswith(f"不能在这里登记回应案件 #{setup.case_id}")
+    # the responsible unit's own copy still works
+    assert setup.slack.click(setup.endpoint, SECRET, setup.channel, setup.ts, ACK_ACTION).status_code == 200
+    setup.slack.wait_for("chat.update")
+    assert case_and_events(setup)[0].state == "acknowledged"
+
+
+def test_a_response_form_is_refused_once_the_case_went_to_another_unit(setup: Setup):
+    """A form opened in A3区教育局's channel and submitted after the case was handed to A市公安局 (转办) would answer
+    for the new unit: refused inside the form."""
+    assert setup.slack.click(setup.endpoint, SECRET, setup.channel, setup.ts, RESPOND_ACTION).status_code == 200
+    setup.slack.wait_for("views.open")
+    with setup.database.transaction() as session:
+        session.get_one(Case, setup.case_id).unit_id = "a-police"
+    [view] = setup.slack.views
+    response = setup.slack.submit_view(setup.endpoint, SECRET, view["id"],
+                                       {RESPONSE_INPUT_BLOCK: {RESPONSE_INPUT_ACTION: "已发布通报"}})
+    errors = response.json()["errors"]
+    assert errors[RESPONSE_INPUT_BLOCK].startswith(f"不能在这里登记回应案件 #{setup.case_id}：本案的承办单位是 A市公安局")
+    case, events = case_and_events(setup)
+    assert case.responded_at is None and events == []

@@ -34,6 +34,8 @@ def case_payload(now: datetime, *, case_id: int = 42, kind: str = "alert", **ove
         "links": {"case": f"http://127.0.0.1:8600/cases/{case_id}"},
         "kind": kind,
         "escalation_level": 0,
+        "recipient_unit": "a3-edu",
+        "recipient_role": "responsible",
     }
     payload.update(overrides)
     return payload
