@@ -21,9 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.board import MESSAGES_PER_PASS, lacking_messages, official, record_messages, record_reply
-from alerts.cases import CLOSED, open_or_update_case, queue, record_response, sync_units
+from alerts.cases import CLOSED, open_or_update_case, record_response, sync_units
 from alerts.escalation import Escalator, TickReport
-from alerts.notifiers import unit_recipients
 from alerts.operations import down_for, tell_operations
 from alerts.routing import Router
 from alerts.rules import RuleEngine, RuleMatch
@@ -405,16 +404,10 @@ class Pipeline:
 
     def _source_silent(self, session: Session, match: RuleMatch) -> int:
         """A silent source is an operational alert to the press office (the default receiver), not a case."""
-        default = self.router.by_id[self.config.units.route.receiver or ""]
         last = match.details.get("last_fetched_at") or match.window_start.isoformat()
-        payload: dict[str, Any] = {"title": f"数据源静默: {match.key}", "summary": match.reason, "kind": "alert", "operational": True, "case_id": None,
-                   "state": None, "grade": None, "grade_colour": None, "risk": None, "topic": None, "region": None,
-                   "unit": default.id, "unit_name": default.name, "joint_units": [], "deadlines": [], "factors": [],
-                   "links": {"case": f"{self.config.settings.dashboard.public_url.rstrip('/')}/"},
-                   "escalation_level": 0, "rule": match.rule, "source": match.key}
-        sent = queue(session, case=None, kind="alert", recipients=unit_recipients(default), payload=payload,
-                     key=f"flatline:{match.key}:{last}", at=self.clock.now())
-        return len(sent)
+        return tell_operations(session, self.config, self.router, title=f"数据源静默: {match.key}",
+                               summary=match.reason, rule=match.rule, page="/", source=match.key,
+                               key=f"flatline:{match.key}:{last}", at=self.clock.now())
 
     def alert_search_outage(self, since: datetime) -> int:
         """Elasticsearch has not answered since ``since``: the rules cannot run, so nothing new is caught. An

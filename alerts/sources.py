@@ -16,8 +16,6 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from alerts.cases import queue
-from alerts.notifiers import unit_recipients
 from alerts.operations import down_for, tell_operations
 from alerts.routing import Router
 from yuqing.contract import SOURCE_STATUS_NAMES, SOURCE_TYPE_NAMES
@@ -143,7 +141,6 @@ def _since(h: SourceStatus) -> datetime:
 def _tell(session: Session, config: Config, router: Router, sources: list[SourceStatus], now: datetime, *,
           stopped: bool) -> int:
     """One alert to the press office (the default receiver) naming ``sources``; ``stopped``: they are all there are."""
-    default = router.by_id[config.units.route.receiver or ""]
     tz = config.settings.tz()
     lines = "\n".join(_line(h, tz) for h in sources)
     if stopped:
@@ -156,15 +153,9 @@ def _tell(session: Session, config: Config, router: Router, sources: list[Source
         title = f"数据源无法采集：{'、'.join(h.source for h in sources)}"
         summary = f"以下数据源已有一段时间没有采集到信息，来自这些来源的新舆情不会被发现：\n{lines}\n{WHAT_TO_DO}"
         key = "source-down:" + ";".join(f"{h.source}@{_since(h).isoformat()}" for h in sources)
-    payload: dict[str, Any] = {
-        "title": title, "summary": summary, "kind": "alert", "operational": True, "case_id": None, "state": None, "grade": None,
-        "grade_colour": None, "risk": None, "topic": None, "region": None, "unit": default.id,
-        "unit_name": default.name, "joint_units": [], "deadlines": [], "factors": [],
-        "links": {"case": f"{config.settings.dashboard.public_url.rstrip('/')}/sources"}, "escalation_level": 0,
-        "rule": "collection_stopped" if stopped else "source_down", "source": None,
-        "sources": [h.source for h in sources]}
-    return len(queue(session, case=None, kind="alert", recipients=unit_recipients(default), payload=payload, key=key,
-                     at=now))
+    return tell_operations(session, config, router, title=title, summary=summary, page="/sources", key=key, at=now,
+                           rule="collection_stopped" if stopped else "source_down",
+                           sources=[h.source for h in sources])
 
 
 def _tell_recovered(session: Session, config: Config, router: Router, before: dict[str, Any],
