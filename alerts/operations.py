@@ -1,5 +1,6 @@
 """Operational notifications: faults of the system itself (search unreachable, sources not collecting) told to the
-press office (the default receiver), and the all-clear when a fault it was told of is over.
+operations receiver (units.yaml ``operations_receiver``, else the press office: the default receiver), and the
+all-clear when a fault it was told of is over.
 
 They are no case: no grade, no deadlines, nothing to sign off. ``"operational": True`` makes every channel render
 them so (alerts.messages); ``"recovered": True`` marks the all-clear (运行恢复).
@@ -21,9 +22,9 @@ from yuqing.settings import Config
 
 def tell_operations(session: Session, config: Config, router: Router, *, title: str, summary: str, rule: str,
                     page: str, key: str, at: datetime, recovered: bool = False, **extra: Any) -> int:
-    """Queue one operational notification to the default receiver in the caller's transaction; ``page`` is the
+    """Queue one operational notification to the operations receiver in the caller's transaction; ``page`` is the
     dashboard path it links to (``/sources`` for sources, ``/`` for the system). Returns how many were queued."""
-    default = router.by_id[config.units.route.receiver or ""]
+    default = router.by_id[config.units.operations_receiver or config.units.route.receiver or ""]
     payload: dict[str, Any] = {
         "title": title, "summary": summary, "kind": "alert", "operational": True, "recovered": recovered,
         "case_id": None, "state": None, "grade": None, "grade_colour": None, "risk": None, "topic": None,

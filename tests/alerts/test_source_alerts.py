@@ -7,6 +7,7 @@ queues the alert in the real workflow database."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -215,3 +216,33 @@ def test_operational_messages_name_the_receiving_unit_and_link_to_the_state_not_
     assert buttons == ["查看数据源状态"]
     for rendered in (text, html, str(blocks), robot):
         assert "签收" not in rendered and "打开案件" not in rendered, rendered
+
+
+def test_operational_alerts_go_to_the_technical_unit_units_yaml_names(
+        database: Database, config: Config, sources: Sources) -> None:
+    """The government office was told to run `yuqing es status` / `yuqing crawl --health`: there was no way to send
+    faults of the system to the people who can fix them."""
+    from yuqing.settings import ConfigProblem, Contacts, Unit, _cross_check
+
+    units = config.units.model_copy(deep=True)
+    office = units.unit("a-gov-office")
+    units.units.append(Unit(id="a-it", name="A市大数据中心", kind="大数据中心", level="city", region=office.region,
+                            contacts=Contacts(email="ops@a.gov.example")))
+    units.operations_receiver = "a-it"
+    technical = replace(config, units=units)
+    prepare(database, technical)
+    rt = Runtime(technical, database, sources.clock, Escalator(technical), source_health=sources.health)
+    set_runtime(rt)
+    try:
+        sources.crawl()
+        sources.every_five_minutes(4, failing={"demo_news"})
+        sources.every_five_minutes(1, failing=set())
+    finally:
+        set_runtime(None)
+    sent = [(n.payload["title"], n.channel, n.recipient, n.payload["unit_name"]) for n in notifications(database)]
+    assert sent == [("数据源无法采集：demo_news", "email", "ops@a.gov.example", "A市大数据中心"),
+                    ("数据源已恢复采集：demo_news", "email", "ops@a.gov.example", "A市大数据中心")]
+
+    units.operations_receiver = "a-nobody"
+    problems: list[ConfigProblem] = _cross_check(config.sources, config.taxonomy, units, config.policy)
+    assert [(p.key, p.value) for p in problems] == [("operations_receiver", "a-nobody")], problems
