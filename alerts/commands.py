@@ -14,7 +14,7 @@ import queue
 import re
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -1086,6 +1086,32 @@ def _only_instance(state_dir: Path) -> Any:
     return handle
 
 
+def _check_slack_token(config: Config, notifiers: Mapping[str, Any], database: Any, clock: Any) -> None:
+    """At start, ask Slack whether it accepts the bot token (``auth.test``): a refused token is a WARNING naming the
+    variable (the service still starts: the other channels work); an accepted one makes the Slack messages a refused
+    token held back due now, instead of at the next 5-minute retry."""
+    from alerts.notifiers import SlackNotifier
+    from alerts.notifiers.slack import REFUSED_TOKEN_ERRORS
+    from alerts.outbox import release_held
+
+    slack = notifiers.get("slack")
+    if not isinstance(slack, SlackNotifier):
+        return  # no token: delivery_warnings says so
+    log = logging.getLogger(__name__)
+    token_env = config.settings.notifications.slack.token_env
+    problem = slack.token_problem()
+    if problem is not None:
+        log.warning("%s: %s. Slack messages wait in the outbox (retried every 5 min) until it is fixed; other "
+                    "channels are sent. Set %s to the app's bot token (xoxb-…) and restart, or run `yuqing "
+                    "notifications retry`", token_env, problem, token_env)
+        return
+    with database.transaction() as session:
+        released = release_held(session, channel="slack", at=clock.now(), errors=REFUSED_TOKEN_ERRORS)
+    if released:
+        log.info("Slack accepts the bot token (%s): %d Slack message(s) held by a refused token are sent now",
+                 token_env, len(released))
+
+
 def _source_health(config: Config) -> Callable[[datetime], Sequence[SourceStatus]]:
     """Every source's health as of a time, from the state file the service's own crawls write."""
     from crawler.health import source_health
@@ -1170,8 +1196,10 @@ def run_command(tick_seconds: float, evaluate_seconds: float, outbox_seconds: fl
         orphaned = orphaned_cases(session, config.units)
     for warning in [*delivery_warnings(config), *orphaned]:
         click.echo(f"warning: {warning}", err=True)
+    notifiers = build_notifiers(config, clock=clock)
+    _check_slack_token(config, notifiers, database, clock)
     runtime = Runtime(config, database, clock, Escalator(config, pipeline.router),
-                      OutboxWorker(database, build_notifiers(config, clock=clock), clock), pipeline, crawl,
+                      OutboxWorker(database, notifiers, clock), pipeline, crawl,
                       source_health=_source_health(config) if crawl is not None else None,
                       indices_ready=indices_ready)
     set_runtime(runtime)

@@ -166,6 +166,7 @@ class CaseView:
     handed_over: bool = False  # a case handed to this unit from another (转办): new to it
     operational: bool = False  # about the system itself (a source down, search unreachable): no case, no grade
     acts: bool = False  # sent to the case's responsible unit, which alone signs it off and answers it in Slack
+    recovered: bool = False  # an operational all-clear: the fault told before is over
     cases: list[CaseView] = field(default_factory=list)
     cases_total: int = 0  # a digest's cases, listed or not (it lists the most urgent 50)
 
@@ -179,7 +180,7 @@ class CaseView:
     def heading(self) -> str:
         """The kind of message in words: 新舆情, 运行告警, 时限提醒, 升级（第2级）, 舆情摘要."""
         if self.operational:
-            return "运行告警"  # not 新舆情: nothing was said by the public
+            return "运行恢复" if self.recovered else "运行告警"  # not 新舆情: nothing was said by the public
         if self.kind == "alert" and self.handed_over:
             return "转办"
         if self.kind == "alert" and self.again:
@@ -206,7 +207,8 @@ def read_payload(payload: dict[str, Any], now: datetime) -> CaseView:
     """Read a case (or digest) payload from the case side; ``now`` sets the deadline countdowns."""
     grade = str(payload.get("grade") or "").strip()
     operational = payload.get("operational") is True
-    colour_name, emoji, _ = _GRADES.get(grade, ("", "⚠️" if operational else "⚪", ""))
+    recovered = operational and payload.get("recovered") is True
+    colour_name, emoji, _ = _GRADES.get(grade, ("", ("✅" if recovered else "⚠️") if operational else "⚪", ""))
     colour = str(payload.get("grade_colour") or "").strip()
     colour = _COLOUR_NAMES.get(colour.lower(), colour) or colour_name
     risk = payload.get("risk")
@@ -236,6 +238,7 @@ def read_payload(payload: dict[str, Any], now: datetime) -> CaseView:
         handed_over=payload.get("handed_over") is True,
         operational=operational,
         acts=payload.get("recipient_role") == RESPONSIBLE_ROLE,
+        recovered=recovered,
         cases=(cases := [read_payload(c, now) for c in payload.get("cases") or [] if isinstance(c, dict)]),
         cases_total=max(len(cases), _count(payload.get("cases_total"))),
     )
@@ -288,9 +291,9 @@ def _deadline(raw: dict[str, Any], now: datetime) -> DeadlineView:
     met = _parse_time(raw.get("met_at"), now)
     delta = (due - now).total_seconds()
     if met is not None:
-        countdown = "已按时完成" if met <= due else f"已完成（超时 {_duration((met - due).total_seconds())}）"
+        countdown = "已按时完成" if met <= due else f"已完成（超时 {duration_text((met - due).total_seconds())}）"
     else:
-        countdown = ("还剩 " if delta >= 0 else "已超时 ") + _duration(abs(delta))
+        countdown = ("还剩 " if delta >= 0 else "已超时 ") + duration_text(abs(delta))
     return DeadlineView(
         kind=_deadline_kind(raw.get("kind")),
         due=due,
@@ -319,7 +322,8 @@ def _parse_time(value: Any, now: datetime) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=now.tzinfo)
 
 
-def _duration(seconds: float) -> str:
+def duration_text(seconds: float) -> str:
+    """A span in words (``2天3小时``, ``1小时5分``, ``40分钟``): countdowns, and how long an outage lasted."""
     minutes = int(seconds // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
@@ -354,7 +358,7 @@ def plain_text(payload: dict[str, Any], now: datetime) -> str:
 
 def _facts(view: CaseView) -> list[tuple[str, str]]:
     facts = [("告警原因", view.reason), ("等级", view.grade_text), ("风险", view.risk), ("主题", view.topic),
-             ("地区", view.region), ("责任单位", view.unit_name), ("联动单位", "、".join(view.joint_units)),
+             ("地区", view.region), ("接收单位" if view.operational else "责任单位", view.unit_name), ("联动单位", "、".join(view.joint_units)),
              ("案件", f"#{view.case_id}" if view.case_id is not None else ""), ("状态", view.state)]
     return [(label, value) for label, value in facts if value]
 
@@ -406,13 +410,21 @@ def slack_message(payload: dict[str, Any], now: datetime) -> tuple[str, list[dic
     if view.factors:
         factor_text = "\n".join(f"• {slack_text(f, 230)}" for f in grade_summary(view.factors, 12))
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": shorten("*研判依据*\n" + factor_text, 2900)}})
-    actions = slack_case_buttons(view.case_id, view.case_url, acts=view.acts)
+    actions = slack_case_buttons(view.case_id, view.case_url, acts=view.acts, link_text=_link_text(view, "打开案件"))
     if actions:
         blocks.append({"type": "actions", "block_id": ACTIONS_BLOCK, "elements": actions})
     return shorten(text, 3000), _verbatim(blocks)
 
 
-def slack_case_buttons(case_id: int | None, case_url: str | None, *, acts: bool) -> list[dict[str, Any]]:
+def _link_text(view: CaseView, case_text: str) -> str:
+    """What the link opens: the case, or for an operational message the sources' page or the system's state."""
+    if not view.operational:
+        return case_text
+    return "查看数据源状态" if (view.case_url or "").rstrip("/").endswith("/sources") else "查看系统状态"
+
+
+def slack_case_buttons(case_id: int | None, case_url: str | None, *, acts: bool, link_text: str = "打开案件"
+                       ) -> list[dict[str, Any]]:
     """Acknowledge / record response buttons carry the case id as their value; the link opens the case.
 
     Only the responsible unit's copy (``acts``) has the first two: a joint unit or a leader who pressed 签收 signed
@@ -428,7 +440,7 @@ def slack_case_buttons(case_id: int | None, case_url: str | None, *, acts: bool)
         ]
     if case_url:
         buttons.append({"type": "button", "action_id": OPEN_ACTION, "url": case_url,
-                        "text": {"type": "plain_text", "text": "打开案件"}})
+                        "text": {"type": "plain_text", "text": link_text}})
     return buttons
 
 
@@ -540,7 +552,7 @@ def email_message(payload: dict[str, Any], now: datetime) -> tuple[str, str, str
     if view.factors:
         parts.append("<h3>研判依据</h3><ul>" + "".join(f"<li>{html_escape(f)}</li>" for f in view.factors) + "</ul>")
     if view.case_url:
-        parts.append(f'<p><a href="{html_escape(view.case_url)}">打开案件，签收或登记回应</a></p>')
+        parts.append(f'<p><a href="{html_escape(view.case_url)}">{_link_text(view, "打开案件，签收或登记回应")}</a></p>')
     return one_line(subject, 200), text, _html_page(subject, "".join(parts))
 
 
@@ -579,7 +591,7 @@ def robot_markdown(payload: dict[str, Any], now: datetime, *, wecom: bool) -> tu
         lines += ["", "**研判依据**"]
         lines += [f"- {robot_escape(f)}" for f in grade_summary(view.factors, 8)]
     if view.case_url:
-        lines += ["", f"[打开案件，签收或登记回应]({view.case_url})"]
+        lines += ["", f"[{_link_text(view, '打开案件，签收或登记回应')}]({view.case_url})"]
     return title, "\n".join(lines)
 
 

@@ -161,6 +161,18 @@ def requeue(session: Session, notification_ids: Sequence[int] | None, *, at: dat
     return list(session.scalars(statement, execution_options={"synchronize_session": False}))
 
 
+def release_held(session: Session, *, channel: str, at: datetime, errors: Sequence[str]) -> list[int]:
+    """Make due now what a channel-wide fault holds back, once it is known to be gone (a Slack token accepted
+    again at start): the ones retrying with one of ``errors`` in their last error, and the pending ones its pause
+    pushed back. Other retries keep their backoff. Returns their ids."""
+    held = select(Notification.id).where(
+        Notification.channel == channel, Notification.next_attempt_at > utc(at),
+        or_(and_(Notification.status == RETRYING, or_(*(Notification.last_error.contains(e) for e in errors))),
+            and_(Notification.status == PENDING, Notification.scheduled_at <= utc(at))))
+    ids = list(session.scalars(held))
+    return requeue(session, ids, at=at) if ids else []
+
+
 # ----------------------------------------------------------------------------- the worker
 
 

@@ -21,9 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.board import MESSAGES_PER_PASS, lacking_messages, official, record_messages, record_reply
-from alerts.cases import CLOSED, open_or_update_case, queue, record_response, sync_units
+from alerts.cases import CLOSED, open_or_update_case, record_response, sync_units
 from alerts.escalation import Escalator, TickReport
-from alerts.notifiers import unit_recipients
+from alerts.operations import down_for, tell_operations
 from alerts.routing import Router
 from alerts.rules import RuleEngine, RuleMatch
 from yuqing.clock import Clock
@@ -404,34 +404,31 @@ class Pipeline:
 
     def _source_silent(self, session: Session, match: RuleMatch) -> int:
         """A silent source is an operational alert to the press office (the default receiver), not a case."""
-        default = self.router.by_id[self.config.units.route.receiver or ""]
         last = match.details.get("last_fetched_at") or match.window_start.isoformat()
-        payload: dict[str, Any] = {"title": f"数据源静默: {match.key}", "summary": match.reason, "kind": "alert", "operational": True, "case_id": None,
-                   "state": None, "grade": None, "grade_colour": None, "risk": None, "topic": None, "region": None,
-                   "unit": default.id, "unit_name": default.name, "joint_units": [], "deadlines": [], "factors": [],
-                   "links": {"case": f"{self.config.settings.dashboard.public_url.rstrip('/')}/"},
-                   "escalation_level": 0, "rule": match.rule, "source": match.key}
-        sent = queue(session, case=None, kind="alert", recipients=unit_recipients(default), payload=payload,
-                     key=f"flatline:{match.key}:{last}", at=self.clock.now())
-        return len(sent)
+        return tell_operations(session, self.config, self.router, title=f"数据源静默: {match.key}",
+                               summary=match.reason, rule=match.rule, page="/", source=match.key,
+                               key=f"flatline:{match.key}:{last}", at=self.clock.now())
 
     def alert_search_outage(self, since: datetime) -> int:
         """Elasticsearch has not answered since ``since``: the rules cannot run, so nothing new is caught. An
         operational alert to the press office (the default receiver), once per outage."""
-        default = self.router.by_id[self.config.units.route.receiver or ""]
         local = since.astimezone(self.config.settings.tz())
-        payload: dict[str, Any] = {
-            "title": "舆情检索服务中断", "kind": "alert", "operational": True, "case_id": None,
-            "summary": f"Elasticsearch 自 {local:%Y-%m-%d %H:%M} 起无法连接：规则暂停，新的舆情不会被发现；"
-                       "案件期限提醒和升级照常进行。请检查 Elasticsearch（yuqing es status）。",
-            "state": None, "grade": None, "grade_colour": None, "risk": None, "topic": None, "region": None,
-            "unit": default.id, "unit_name": default.name, "joint_units": [], "deadlines": [], "factors": [],
-            "links": {"case": f"{self.config.settings.dashboard.public_url.rstrip('/')}/"}, "escalation_level": 0,
-            "rule": "search_outage", "source": None}
         with self.database.transaction() as session:
-            sent = queue(session, case=None, kind="alert", recipients=unit_recipients(default), payload=payload,
-                         key=f"search-outage:{since.isoformat()}", at=self.clock.now())
-        return len(sent)
+            return tell_operations(
+                session, self.config, self.router, title="舆情检索服务中断", rule="search_outage", page="/",
+                summary=f"Elasticsearch 自 {local:%Y-%m-%d %H:%M} 起无法连接：规则暂停，新的舆情不会被发现；"
+                        "案件期限提醒和升级照常进行。请检查 Elasticsearch（yuqing es status）。",
+                key=f"search-outage:{since.isoformat()}", at=self.clock.now())
+
+    def tell_search_recovered(self, session: Session, since: datetime) -> int:
+        """The all-clear of an outage the press office was told of (alert_search_outage), in the caller's
+        transaction (the one that clears the outage), once per outage: its key is the outage's start."""
+        now = self.clock.now()
+        return tell_operations(
+            session, self.config, self.router, title="舆情检索服务已恢复", rule="search_recovered", page="/",
+            recovered=True, key=f"search-recovered:{since.isoformat()}", at=now,
+            summary=f"Elasticsearch 已恢复连接（{down_for(self.config, since, now)}）：规则已恢复运行；"
+                    "中断期间采集并暂存的信息随下一次采集写入检索库，并参与研判。")
 
     # ----------------------------------------------------------------------------- time passing
 

@@ -133,6 +133,8 @@ def _evaluate(rt: Runtime, pipeline: Pipeline) -> EvaluationReport | None:
         if mark is not None:  # the outage is over; the next one has its own clock and alert
             log.info("Elasticsearch answers again (unreachable since %s); the rules run",
                      mark.at.astimezone(rt.config.settings.tz()).isoformat(timespec="seconds"))
+            if mark.details.get("alerted_at"):  # the press office heard of it: it hears it is over (a blip, not)
+                pipeline.tell_search_recovered(session, mark.at.astimezone(rt.config.settings.tz()))
             session.delete(mark)
     for line in report.lines:
         log.info("rules: %s", line)

@@ -16,8 +16,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from alerts.cases import queue
-from alerts.notifiers import unit_recipients
+from alerts.operations import down_for, tell_operations
 from alerts.routing import Router
 from yuqing.contract import SOURCE_STATUS_NAMES, SOURCE_TYPE_NAMES
 from yuqing.db.models import ScheduleMark
@@ -121,6 +120,9 @@ def check_sources(database: Database, config: Config, router: Router, health: Se
         for name in told:
             spells[name]["told"] = True
         report.told = told
+        report.notifications += _tell_recovered(session, config, router, before, down,
+                                                {h.source for h in enabled if h.source not in down}, now,
+                                                stopped=report.stopped)
         if spells:
             if mark is None:
                 mark = ScheduleMark(key=SOURCES_DOWN_MARK, at=now, details={})
@@ -139,7 +141,6 @@ def _since(h: SourceStatus) -> datetime:
 def _tell(session: Session, config: Config, router: Router, sources: list[SourceStatus], now: datetime, *,
           stopped: bool) -> int:
     """One alert to the press office (the default receiver) naming ``sources``; ``stopped``: they are all there are."""
-    default = router.by_id[config.units.route.receiver or ""]
     tz = config.settings.tz()
     lines = "\n".join(_line(h, tz) for h in sources)
     if stopped:
@@ -152,15 +153,37 @@ def _tell(session: Session, config: Config, router: Router, sources: list[Source
         title = f"数据源无法采集：{'、'.join(h.source for h in sources)}"
         summary = f"以下数据源已有一段时间没有采集到信息，来自这些来源的新舆情不会被发现：\n{lines}\n{WHAT_TO_DO}"
         key = "source-down:" + ";".join(f"{h.source}@{_since(h).isoformat()}" for h in sources)
-    payload: dict[str, Any] = {
-        "title": title, "summary": summary, "kind": "alert", "operational": True, "case_id": None, "state": None, "grade": None,
-        "grade_colour": None, "risk": None, "topic": None, "region": None, "unit": default.id,
-        "unit_name": default.name, "joint_units": [], "deadlines": [], "factors": [],
-        "links": {"case": f"{config.settings.dashboard.public_url.rstrip('/')}/sources"}, "escalation_level": 0,
-        "rule": "collection_stopped" if stopped else "source_down", "source": None,
-        "sources": [h.source for h in sources]}
-    return len(queue(session, case=None, kind="alert", recipients=unit_recipients(default), payload=payload, key=key,
-                     at=now))
+    return tell_operations(session, config, router, title=title, summary=summary, page="/sources", key=key, at=now,
+                           rule="collection_stopped" if stopped else "source_down",
+                           sources=[h.source for h in sources])
+
+
+def _tell_recovered(session: Session, config: Config, router: Router, before: dict[str, Any],
+                    down: dict[str, SourceStatus], working: set[str], now: datetime, *, stopped: bool) -> int:
+    """The all-clear of what the press office was told (a spell nobody heard of ends silently), once per spell:
+    collection resumed when a told stop ends (it names the sources working again), else the told sources that
+    work again."""
+    spells: dict[str, dict[str, Any]] = before.get("sources", {})
+    recovered = sorted(name for name, spell in spells.items() if name in working and spell["told"])
+    stop = before.get("stop") or {}
+    if stop.get("told") and not stopped:
+        since = datetime.fromisoformat(stop["seen"])
+        resumed = sorted(name for name in spells if name in working)
+        still = f"\n仍无法采集：{'、'.join(sorted(down))}。{WHAT_TO_DO}" if down else ""
+        return tell_operations(
+            session, config, router, title="数据采集已恢复", rule="collection_resumed", page="/sources",
+            recovered=True, key=f"collection-resumed:{stop['seen']}", at=now, sources=resumed,
+            summary=f"数据采集已恢复（{down_for(config, since, now)}）：新的舆情重新进入系统，看板和规则恢复反映实际情况。"
+                    f"恢复采集的数据源：{'、'.join(resumed)}。{still}")
+    if not recovered:
+        return 0
+    lines = "\n".join(f"- {name}：{down_for(config, datetime.fromisoformat(spells[name]['since']), now)}"
+                      for name in recovered)
+    return tell_operations(
+        session, config, router, title=f"数据源已恢复采集：{'、'.join(recovered)}", rule="source_recovered",
+        page="/sources", recovered=True, at=now, sources=recovered,
+        key="source-recovered:" + ";".join(f"{name}@{spells[name]['since']}" for name in recovered),
+        summary=f"以下数据源已恢复采集，来自这些来源的新舆情重新进入系统：\n{lines}")
 
 
 def _line(h: SourceStatus, tz: tzinfo) -> str:

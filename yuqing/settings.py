@@ -392,6 +392,9 @@ class UnitsFile(Strict):
     coordinating_kind: str | None = "政府办公室"
     route: Route
     rumour: RumourRouting = Field(default_factory=RumourRouting)
+    # Who hears of faults of the system itself (search unreachable, sources not collecting) and their all-clear: a
+    # technical unit (信息中心) if named, else the top route's receiver, the press office.
+    operations_receiver: str | None = None
 
     def unit(self, unit_id: str) -> Unit:
         for unit in self.units:
@@ -815,6 +818,11 @@ def _cross_check(sources: SourcesFile, taxonomy: Taxonomy, units: UnitsFile, pol
         if kind not in kinds:
             problems.append(ConfigProblem("units.yaml", f"rumour.unit_kinds[{i}]", kind, "no unit of this kind exists",
                                           f"add a unit with kind: {kind} or use one of: {', '.join(sorted(kinds))}"))
+    if units.operations_receiver is not None and units.operations_receiver not in unit_ids:
+        problems.append(ConfigProblem("units.yaml", "operations_receiver", units.operations_receiver,
+                                      "operational alerts go to an unknown unit",
+                                      "add the unit under units: or name an existing unit id (or remove the key: "
+                                      "the top route's receiver gets them)"))
     if units.route.receiver is None:
         problems.append(ConfigProblem("units.yaml", "route.receiver", None,
                                       "the top route needs a default receiver",

@@ -28,6 +28,8 @@ _TRANSIENT = {"ratelimited", "internal_error", "fatal_error", "service_unavailab
 # should. (missing_scope is not one: a missing history scope only stops the check for an earlier delivery.) They pause the whole Slack channel and keep every row (a bad token once failed every queued alert).
 _CREDENTIALS = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"}
 CREDENTIALS_PAUSE_S = 300.0
+# How a notification held by a refused token says so in its last error (slack_error below).
+REFUSED_TOKEN_ERRORS = tuple(f"Slack refused with {error}" for error in sorted(_CREDENTIALS))
 _HINTS = {
     "invalid_auth": "the bot token is not accepted; check the environment variable named by "
                     "notifications.slack.token_env",
@@ -91,6 +93,20 @@ class SlackNotifier:
                               metadata={"event_type": METADATA_EVENT, "event_payload": event_payload},
                               unfurl_links=False, unfurl_media=False)
         return SendResult(f"{response.get('channel')}/{response.get('ts')}")
+
+    def token_problem(self) -> str | None:
+        """Why Slack does not accept the bot token (``auth.test``), or None when it does: checked at start, as a
+        refused token otherwise shows only when an alert is already due."""
+        try:
+            self.client.auth_test()
+        except SlackApiError as exc:
+            data = exc.response.data if isinstance(exc.response.data, dict) else {}
+            error = str(data.get("error") or f"HTTP {getattr(exc.response, 'status_code', '?')}")
+            hint = _HINTS.get(error)
+            return f"Slack refused the bot token ({error})" + (f" — {hint}" if hint else "")
+        except (URLError, TimeoutError, ConnectionError) as exc:
+            return f"cannot reach Slack to check the bot token ({type(exc).__name__}: {exc})"
+        return None
 
     def find_delivery(self, notification: Delivery) -> SendResult | None:
         """Look for our metadata in the recipient's recent history (since shortly before the row was created)."""

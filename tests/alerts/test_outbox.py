@@ -386,3 +386,32 @@ def test_rate_limit_defers_the_rest_of_the_channel_without_counting_attempts(
     assert all(r.next_attempt_at >= T0 + timedelta(seconds=45) for r in rows(database))
     clock.advance(timedelta(seconds=50))
     assert worker.run_once() == 5
+
+
+def test_at_start_a_refused_slack_token_is_a_warning_and_an_accepted_one_sends_what_it_held_at_once(
+        database: Database, clock: ManualClock, slack: SlackEmulator, caplog: pytest.LogCaptureFixture) -> None:
+    """`yuqing run` started with a wrong token without a word; restarted with the right one, the held messages still
+    waited for their 5-minute retry until `yuqing notifications retry` was run by hand."""
+    from alerts.commands import _check_slack_token
+
+    config = load_config()
+    slack.create_channel("#a3-edu")
+    slack.fail(500, calls=1)
+    other = add(database, 1, prefix="unavailable")  # retrying because Slack answered 500: keeps its backoff
+    OutboxWorker(database, {"slack": SlackNotifier(DEFAULT_TOKEN, base_url=slack.api_url, clock=clock)}, clock).run_once()
+    held = add(database, 3)
+    wrong = {"slack": SlackNotifier("xoxb-wrong", base_url=slack.api_url, clock=clock)}
+    OutboxWorker(database, wrong, clock).run_once()
+    assert {r.status for r in rows(database)} == {RETRYING, PENDING} and slack.posts == []
+
+    with caplog.at_level("WARNING", logger="alerts.commands"):
+        _check_slack_token(config, wrong, database, clock)
+    warning = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warning) == 1 and warning[0].startswith("YUQING_SLACK_TOKEN: Slack refused the bot token (invalid_auth)")
+    assert "auth.test" in [method for method, _status, _at in slack.calls]
+
+    right = {"slack": SlackNotifier(DEFAULT_TOKEN, base_url=slack.api_url, clock=clock)}
+    _check_slack_token(config, right, database, clock)
+    OutboxWorker(database, right, clock).run_once()  # at once: no clock advanced
+    assert slack.messages_by_key() == {key: 1 for key in held}
+    assert [(r.idempotency_key, r.status) for r in rows(database) if r.status != SENT] == [(other[0], RETRYING)]

@@ -210,3 +210,48 @@ def test_a_crawl_job_during_an_outage_counts_toward_it_and_still_sends(
     told = [n for n in notifications(runtime.database) if n.idempotency_key.startswith("search-outage:")]
     assert {(n.channel, n.recipient) for n in told} == {("slack", "#a-gov-office"), ("email", "office@a.gov.example")}
     assert crawled == ["demo_news", "demo_news"]
+
+
+def test_when_elasticsearch_answers_again_the_press_office_told_of_the_outage_hears_it_is_over(
+        runtime: Runtime, config: Config, tmp_path, es_client, es_layout) -> None:  # type: ignore[no-untyped-def]
+    """The outage alert said 新的舆情不会被发现 and nothing ever said otherwise: the press office hears the all-clear
+    once, on the channels that had the alert, with how long it lasted; a blip nobody was told of ends silently."""
+    from elasticsearch import Elasticsearch
+
+    from alerts.commands import build_pipeline
+    from alerts.messages import email_message, slack_message
+    from alerts.scheduler import OUTAGE_ALERT_AFTER, evaluate_job
+    from yuqing.es.indices import IndexLayout
+
+    down = Elasticsearch("http://127.0.0.1:9", request_timeout=2, max_retries=0)  # nothing listens on port 9
+    broken = build_pipeline(config, runtime.database, down, IndexLayout("yuqing-down"), runtime.clock, live=False,
+                            state_dir=tmp_path / "down")
+    working = build_pipeline(config, runtime.database, es_client, es_layout, runtime.clock, live=False,
+                             state_dir=tmp_path / "up")
+
+    def all_clear() -> list:  # type: ignore[type-arg]
+        return [n for n in notifications(runtime.database) if n.idempotency_key.startswith("search-recovered:")]
+
+    runtime.pipeline = broken  # 09:00 – 09:05: a blip
+    evaluate_job()
+    runtime.clock.advance(timedelta(minutes=5))
+    evaluate_job()
+    runtime.pipeline = working
+    assert evaluate_job().endswith("cases opened") and all_clear() == []
+
+    runtime.pipeline = broken  # 09:05 – 09:47: told at 09:15
+    evaluate_job()
+    runtime.clock.advance(OUTAGE_ALERT_AFTER)
+    evaluate_job()
+    runtime.clock.advance(timedelta(minutes=32))
+    runtime.pipeline = working
+    evaluate_job()
+    evaluate_job()
+    told = all_clear()
+    assert {(n.channel, n.recipient) for n in told} == {("slack", "#a-gov-office"), ("email", "office@a.gov.example")}
+    payload = told[0].payload
+    assert payload["title"] == "舆情检索服务已恢复" and payload["operational"] and payload["recovered"]
+    assert "自 2026-03-02 09:05 至 09:47，中断 42分钟" in payload["summary"] and "规则已恢复运行" in payload["summary"]
+    subject, text, _html = email_message(payload, runtime.clock.now())
+    assert subject == "[舆情] 运行恢复：舆情检索服务已恢复" and text.startswith("【运行恢复】")
+    assert slack_message(payload, runtime.clock.now())[0].startswith("✅ 运行恢复：舆情检索服务已恢复")

@@ -7,6 +7,7 @@ queues the alert in the real workflow database."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -161,3 +162,87 @@ def test_sources_that_fail_one_after_another_are_told_and_then_that_collection_s
     # since the last source that worked stopped; each source since its own last success
     assert stopped[0]["summary"].startswith("自 2026-03-02 09:15 起，全部 5 个启用的数据源都没有采集到信息（采集中断）")
     assert "- demo_news（新闻网站）：抓取失败，自 2026-03-02 09:00 起未能采集" in stopped[0]["summary"]
+
+
+def all_clear(database: Database) -> list[Notification]:
+    return [n for n in notifications(database)
+            if n.payload.get("rule") in ("source_recovered", "collection_resumed")]
+
+
+def test_a_told_source_that_works_again_is_told_once_and_a_blip_nobody_heard_of_is_not(
+        runtime: Runtime, config: Config, sources: Sources) -> None:
+    sources.crawl()
+    sources.every_five_minutes(1, failing={"demo_news"})  # 09:05: a blip, not told
+    sources.every_five_minutes(1, failing=set())
+    assert all_clear(runtime.database) == []
+    sources.every_five_minutes(4, failing={"demo_news"})  # told at 09:25
+    assert told(runtime.database)
+    sources.every_five_minutes(3, failing=set())  # works again at 09:35
+    clear = all_clear(runtime.database)
+    assert {(n.channel, n.recipient) for n in clear} == {("slack", "#a-gov-office"), ("email", "office@a.gov.example")}
+    payload = clear[0].payload
+    assert payload["title"] == "数据源已恢复采集：demo_news" and payload["recovered"] and payload["operational"]
+    assert "- demo_news：自 2026-03-02 09:10 至 09:35，中断 25分钟" in payload["summary"]
+    assert payload["links"]["case"].endswith("/sources")
+
+
+def test_when_collection_resumes_after_a_told_stop_one_all_clear_says_so(
+        runtime: Runtime, config: Config, sources: Sources) -> None:
+    sources.crawl()
+    enabled = {s.name for s in config.sources.sources if s.enabled}
+    sources.every_five_minutes(6, failing=enabled)  # collection stopped, told
+    sources.every_five_minutes(2, failing={"demo_news"})  # 09:35: all but one collect again
+    clear = [n.payload for n in all_clear(runtime.database)]
+    assert len(clear) == 2 and {p["title"] for p in clear} == {"数据采集已恢复"}, clear
+    assert clear[0]["summary"].startswith("数据采集已恢复（自 2026-03-02 09:05 至 09:35，中断 30分钟）：新的舆情重新进入系统")
+    assert "仍无法采集：demo_news" in clear[0]["summary"] and "demo_news" not in clear[0]["sources"]
+    sources.every_five_minutes(1, failing=set())  # and the last one: it was told in the stop, so it hears it is back
+    last = [n.payload for n in all_clear(runtime.database)][2:]
+    assert len(last) == 2 and last[0]["title"] == "数据源已恢复采集：demo_news"
+
+
+def test_operational_messages_name_the_receiving_unit_and_link_to_the_state_not_a_case(
+        runtime: Runtime, config: Config, sources: Sources) -> None:
+    sources.crawl()
+    sources.every_five_minutes(4, failing={"demo_news"})
+    payload = told(runtime.database)[0].payload
+    now = runtime.clock.now()
+    _subject, text, html = email_message(payload, now)
+    _text, blocks = slack_message(payload, now)
+    _title, robot = robot_markdown(payload, now, wecom=False)
+    assert "接收单位：A市人民政府办公室" in text and "责任单位" not in text + html + str(blocks) + robot
+    assert ">查看数据源状态</a>" in html and "[查看数据源状态](" in robot
+    buttons = [e["text"]["text"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert buttons == ["查看数据源状态"]
+    for rendered in (text, html, str(blocks), robot):
+        assert "签收" not in rendered and "打开案件" not in rendered, rendered
+
+
+def test_operational_alerts_go_to_the_technical_unit_units_yaml_names(
+        database: Database, config: Config, sources: Sources) -> None:
+    """The government office was told to run `yuqing es status` / `yuqing crawl --health`: there was no way to send
+    faults of the system to the people who can fix them."""
+    from yuqing.settings import ConfigProblem, Contacts, Unit, _cross_check
+
+    units = config.units.model_copy(deep=True)
+    office = units.unit("a-gov-office")
+    units.units.append(Unit(id="a-it", name="A市大数据中心", kind="大数据中心", level="city", region=office.region,
+                            contacts=Contacts(email="ops@a.gov.example")))
+    units.operations_receiver = "a-it"
+    technical = replace(config, units=units)
+    prepare(database, technical)
+    rt = Runtime(technical, database, sources.clock, Escalator(technical), source_health=sources.health)
+    set_runtime(rt)
+    try:
+        sources.crawl()
+        sources.every_five_minutes(4, failing={"demo_news"})
+        sources.every_five_minutes(1, failing=set())
+    finally:
+        set_runtime(None)
+    sent = [(n.payload["title"], n.channel, n.recipient, n.payload["unit_name"]) for n in notifications(database)]
+    assert sent == [("数据源无法采集：demo_news", "email", "ops@a.gov.example", "A市大数据中心"),
+                    ("数据源已恢复采集：demo_news", "email", "ops@a.gov.example", "A市大数据中心")]
+
+    units.operations_receiver = "a-nobody"
+    problems: list[ConfigProblem] = _cross_check(config.sources, config.taxonomy, units, config.policy)
+    assert [(p.key, p.value) for p in problems] == [("operations_receiver", "a-nobody")], problems
