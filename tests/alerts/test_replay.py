@@ -507,6 +507,9 @@ def test_cases_show_lists_each_board_message_with_its_reply_due_and_whether_answ
     assert phone not in result.output and other_phone not in result.output and "李四" not in result.output
 
 
+# PostgreSQL alone: SQLite begins every transaction IMMEDIATE, so the second process waits before it reads, sees the
+# first's rows and inserts none (the rollover test below covers SQLite's duplicate insert).
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
 @pytest.mark.timeout(300)
 def test_two_processes_recording_the_same_board_messages_at_once_both_go_on(pipeline, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """`yuqing run` records a case's messages while a second process (a command, a second pass) notes a collected reply
@@ -522,9 +525,6 @@ def test_two_processes_recording_the_same_board_messages_at_once_both_go_on(pipe
     from yuqing.db.models import BoardMessage, Case
 
     database = pipeline.database
-    if database.engine.dialect.name == "sqlite":
-        pytest.skip("SQLite begins every transaction IMMEDIATE: the second process waits before it reads, sees the "
-                    "first's rows and inserts none (the rollover test below covers SQLite's duplicate insert)")
     case_id = _board_case(pipeline, tmp_path / "spool")
     _forget_board_rows(database)
     now = pipeline.clock.now()
