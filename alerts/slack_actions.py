@@ -12,8 +12,8 @@ case (a joint unit's channel, a leader's DM, an old message with buttons) is ref
 channel id of each delivered message is kept with its outbox row (``external_id`` = ``channel/ts``), so the check
 needs no Slack call and follows a hand-over (转办) at once. Who may press is decided by config/units.yaml
 (alerts/slack_people.py): when the unit lists leaders or staff with Slack member IDs, only they, the leaders above and
-the press office; when it lists nobody, anyone in its conversation. A press about a case that does not exist is refused
-at once.
+the press office; when it lists nobody, anyone in its conversation. A joint unit's copy carries 知悉 (noted) instead: a
+timeline entry once per unit, no sign-off. A press about a case that does not exist is refused at once.
 The server binds 127.0.0.1: put a TLS reverse proxy in front of it for Slack to reach it.
 """
 
@@ -45,6 +45,8 @@ from alerts import cases
 from alerts.deadlines import REPORT_CHANNEL, RESPONSE_CHANNELS
 from alerts.messages import (
     ACK_ACTION,
+    JOINT_ROLE,
+    NOTED_ACTION,
     RESPOND_ACTION,
     RESPONSE_CHANNEL_ACTION,
     RESPONSE_CHANNEL_BLOCK,
@@ -143,7 +145,7 @@ class SlackActions:
         actions = payload.get("actions") or []
         action = actions[0] if actions else {}
         action_id = str(action.get("action_id") or "")
-        if action_id not in (ACK_ACTION, RESPOND_ACTION):
+        if action_id not in (ACK_ACTION, RESPOND_ACTION, NOTED_ACTION):
             return Response(status_code=200)  # link buttons (OPEN_ACTION…) also report clicks; nothing to do
         user_id = _user_id(payload)
         container = payload.get("container") or {}
@@ -153,6 +155,8 @@ class SlackActions:
         case_id = _case_id(action.get("value"))
         if case_id is None:
             return _then(self._tell, channel_id, user_id, "这个按钮没有带案件编号，无法处理。")
+        if action_id == NOTED_ACTION:
+            return self._noted(case_id, channel_id, user_id, message, message_ts)
         what = "签收" if action_id == ACK_ACTION else "登记回应"
         refusal = self._refusal(case_id, channel_id, user_id, what)
         if refusal:
@@ -271,6 +275,38 @@ class SlackActions:
             return (f"不能在这里{what}案件 #{case_id}：本案的承办单位是 {name}，这个会话收到的告警只供知悉"
                     f"（联动单位、领导）。请由 {name} 在 {where} 中{what}，或在看板打开案件办理。")
         return self.people.refusal(unit_id, name, user_id, what, case_id)
+
+    def _noted(self, case_id: int, channel_id: str, user_id: str, message: dict[str, Any], message_ts: str
+               ) -> Response:
+        """知悉 on a joint unit's copy: recorded once per unit, from that unit's conversation, by its people."""
+        with self.database.transaction() as session:
+            case = session.get(Case, case_id)
+            if case is None:
+                return _then(self._tell, channel_id, user_id, _no_such_case(case_id, "知悉"))
+            here = [n for n in _copies(session, case_id, None, JOINT_ROLE) if channel_id and _channel_of(n) == channel_id]
+            unit_id = str((here[0].payload or {}).get("recipient_unit") or "") if here else ""
+            name = _unit_name(session, unit_id)
+        if not unit_id:
+            return _then(self._tell, channel_id, user_id,
+                         f"不能在这里知悉案件 #{case_id}：这个会话不是本案联动单位收到告警的会话。联动单位请在本单位频道的"
+                         "告警上按“知悉”；承办单位请按“签收”。")
+        refusal = self.people.refusal(unit_id, name, user_id, "知悉", case_id)
+        if refusal:
+            return _then(self._tell, channel_id, user_id, refusal)
+        now = self.clock.now()
+        try:
+            with self.database.transaction() as session:
+                entry, new = cases.note_informed(session, case_id, unit_id, self._actor(user_id), now)
+                said = (f"案件 #{case_id} 已由 {entry.actor} 于 {entry.at.astimezone(now.tzinfo):%m-%d %H:%M} 代表 {name} "
+                        "知悉，无需重复。")
+        except cases.CaseError as exc:
+            return _then(self._tell, channel_id, user_id, f"未能知悉：{exc.chinese}")
+        if not new:
+            return _then(self._tell, channel_id, user_id, said)
+        note = f"👁 {_mention(user_id)} 于 {now:%m-%d %H:%M} 代表 {slack_escape(name)} 知悉案件 #{case_id}"
+        blocks = slack_updated_blocks(message.get("blocks") or [], note, drop_actions={NOTED_ACTION})
+        return _then(self._slack, "chat_update", channel=channel_id, ts=message_ts, text=message.get("text") or note,
+                     blocks=blocks)
 
     def _actor(self, user_id: str) -> str:
         """How the timeline names this Slack user: "name（unit）" from units.yaml; else the yuqing user linked to it

@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from alerts.messages import (
     ACK_ACTION,
+    NOTED_ACTION,
     RESPOND_ACTION,
     RESPONSE_CHANNEL_ACTION,
     RESPONSE_CHANNEL_BLOCK,
@@ -591,6 +592,67 @@ def test_a_unit_that_lists_nobody_keeps_the_conversation_rule(database: Database
         running.slack.wait_for("chat.update")
         case, events = case_and_events(running)
     assert case.state == "acknowledged" and [(e.action, e.actor) for e in events] == [("acknowledged", "slack:U0ANYONE01")]
+
+
+@pytest.mark.parametrize("people", ["unmapped", "mapped"])
+def test_a_joint_unit_notes_the_case_once_without_signing_it_off(database: Database, people: str):
+    """联动单位 had no button at all: nothing recorded that A市公安局 saw the case. 知悉 is a timeline entry, once per
+    unit; the case stays unacknowledged and its escalation for silence goes on."""
+    from tests.alerts.casekit import shipped_config
+
+    with _serve(database, None if people == "unmapped" else shipped_config().units) as setup:
+        _note_twice(setup, people)
+
+
+def _note_twice(setup: Setup, people: str) -> None:
+    from alerts.cases import is_acknowledged
+
+    channel_id, ts = setup.copies["#a-police"]
+    first, second = ("U0POLICE01", "U0POLICE02") if people == "unmapped" else ("U0APOL001", "U0ALEAD001")
+    setup.slack.click(setup.endpoint, SECRET, channel_id, ts, NOTED_ACTION, user_id=first)
+    setup.slack.wait_for("chat.update")
+    message = setup.slack.message(channel_id, ts)
+    buttons = [e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert buttons == ["yuqing_open_case"]
+    assert f"<@{first}>" in message["blocks"][-1]["elements"][0]["text"]
+    assert "代表 A市公安局 知悉案件" in message["blocks"][-1]["elements"][0]["text"]
+
+    # Another member's Slack still showed the button.
+    payload = {"type": "block_actions", "user": {"id": second},
+               "container": {"channel_id": channel_id, "message_ts": ts},
+               "message": {"ts": ts, "text": "alert", "blocks": setup.slack.posts[1]["blocks"]},
+               "actions": [{"action_id": NOTED_ACTION, "value": str(setup.case_id)}]}
+    body = urlencode({"payload": json.dumps(payload)})
+    assert httpx.post(setup.endpoint, content=body, headers=signed_headers(SECRET, body)).status_code == 200
+    setup.slack.wait_for("chat.postEphemeral")
+
+    case, events = case_and_events(setup)
+    actor = "slack:U0POLICE01" if people == "unmapped" else "市公安局局长（A市公安局）"
+    assert [(e.action, e.actor, e.details) for e in events] == [("noted", actor, {"unit": "a-police"})]
+    assert case.state == "notified" and case.acknowledged_at is None and not is_acknowledged(case)
+    [ephemeral] = setup.slack.ephemerals
+    assert ephemeral["user"] == second
+    assert ephemeral["text"].startswith(f"案件 #{setup.case_id} 已由 {actor} 于 ")
+    assert ephemeral["text"].endswith(" 代表 A市公安局 知悉，无需重复。")
+    assert len(setup.slack.updates) == 1
+
+
+def test_noted_is_refused_outside_the_joint_units_conversation_and_from_someone_it_does_not_list(mapped: Setup):
+    """A 知悉 pressed in the responsible unit's channel or a leader's DM says nothing about a joint unit."""
+    for channel_id in (mapped.channel, mapped.copies["U0A3LEAD01"][0]):
+        ts = _post_copy(mapped, channel_id, case_id=mapped.case_id, role="joint")
+        mapped.slack.click(mapped.endpoint, SECRET, channel_id, ts, NOTED_ACTION, user_id="U0A3EDU01")
+    police, ts = mapped.copies["#a-police"]
+    mapped.slack.click(mapped.endpoint, SECRET, police, ts, NOTED_ACTION, user_id="U0VISITOR1")
+    mapped.slack.wait_for("chat.postEphemeral", count=3)
+
+    assert case_and_events(mapped)[1] == [] and mapped.slack.updates == []
+    here, dm, stranger = mapped.slack.ephemerals
+    assert here["text"] == (f"不能在这里知悉案件 #{mapped.case_id}：这个会话不是本案联动单位收到告警的会话。"
+                            "联动单位请在本单位频道的告警上按“知悉”；承办单位请按“签收”。")
+    assert dm["text"] == here["text"]
+    assert stranger["text"].startswith(f"您不能知悉案件 #{mapped.case_id}：只有 A市公安局 登记的人员")
+    assert "请联系 市公安局局长 办理" in stranger["text"]
 
 
 @pytest.mark.parametrize("action", [RESPOND_ACTION, ACK_ACTION])
