@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.deadlines import REPORT_CHANNEL, RESPONSE_CHANNELS, deadline_for, met_by, sensitive_cues
-from alerts.messages import RESPONSIBLE_ROLE
+from alerts.messages import JOINT_ROLE, RESPONSIBLE_ROLE
 from alerts.notifiers import person_recipients, unit_recipients
 from alerts.routing import CaseLabels, Router
 from analysis.deidentify import deidentify
@@ -45,6 +45,8 @@ from yuqing.settings import Config, RuleSpec, Unit, UnitsFile
 
 SYSTEM = "system"
 CLOSED = "closed"
+# The timeline entry of a joint unit that saw the case (知悉, note_informed): no state of its own.
+NOTED = "noted"
 # States in which nobody has answered yet: escalation watches these.
 # A response's stated time may run this far ahead of the clock that records it (clocks differ by a little).
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -287,7 +289,7 @@ def _alert(session: Session, case: Case, config: Config, at: datetime, *, reason
     for unit_id in targets:
         if unit_id is None or unit_id not in by_id:
             continue
-        role = RESPONSIBLE_ROLE if unit_id == case.unit_id else "joint"
+        role = RESPONSIBLE_ROLE if unit_id == case.unit_id else JOINT_ROLE
         sent += queue(session, case=case, kind="alert", recipients=unit_recipients(by_id[unit_id]),
                       payload={**payload, "recipient_unit": unit_id, "recipient_role": role},
                       key=f"alert:{case.id}:{case.alert_seq}:{unit_id}", at=at)
@@ -555,6 +557,23 @@ def acknowledge(session: Session, case_id: int, actor: str, at: datetime, reason
     to_state = "acknowledged" if case.state in UNANSWERED and not late else None
     record(session, case, at=at, actor=actor, action="acknowledged", to_state=to_state, reason=reason)
     return case
+
+
+def note_informed(session: Session, case_id: int, unit_id: str, actor: str, at: datetime) -> tuple[CaseEvent, bool]:
+    """A joint unit (联动单位) says it has seen the case (知悉): a timeline entry, once per unit in the current round;
+    with it, whether it is new. No sign-off — the state, the escalation for silence and ``updated_at`` (which times the
+    settling of an answered case) stay as they are: the responsible unit still owes its own."""
+    case = _load(session, case_id)
+    earlier = session.scalars(select(CaseEvent).where(
+        CaseEvent.case_id == case_id, CaseEvent.action == NOTED,
+        CaseEvent.at >= (case.notified_at or case.opened_at)).order_by(CaseEvent.id))
+    for entry in earlier:
+        if (entry.details or {}).get("unit") == unit_id:
+            return entry, False
+    entry = CaseEvent(case_id=case.id, at=at, actor=actor, action=NOTED, from_state=case.state, to_state=case.state,
+                      reason="", details={"unit": unit_id})
+    session.add(entry)
+    return entry, True
 
 
 def record_response(session: Session, case_id: int, actor: str, at: datetime, text: str,

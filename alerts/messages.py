@@ -22,8 +22,12 @@ from yuqing.contract import CASE_STATE_NAMES, deadline_kind_name, grade_summary,
 ACK_ACTION = "yuqing_acknowledge"
 RESPOND_ACTION = "yuqing_record_response"
 OPEN_ACTION = "yuqing_open_case"
-# A case notification's ``recipient_role`` when it goes to the case's responsible unit (else "joint" or "leader").
+# A case notification's ``recipient_role`` when it goes to the case's responsible unit, to a joint unit (联动单位,
+# informed only), else "leader".
 RESPONSIBLE_ROLE = "responsible"
+JOINT_ROLE = "joint"
+# The 知悉 button on a joint unit's copy: it saw the case (a timeline entry, no sign-off).
+NOTED_ACTION = "yuqing_noted"
 ACTIONS_BLOCK = "yuqing_case_actions"
 RESPONSE_MODAL = "yuqing_record_response_modal"
 RESPONSE_INPUT_BLOCK = "response_text"
@@ -166,6 +170,7 @@ class CaseView:
     handed_over: bool = False  # a case handed to this unit from another (转办): new to it
     operational: bool = False  # about the system itself (a source down, search unreachable): no case, no grade
     acts: bool = False  # sent to the case's responsible unit, which alone signs it off and answers it in Slack
+    informed: bool = False  # sent to a joint unit (联动单位), which says it has seen it (知悉)
     recovered: bool = False  # an operational all-clear: the fault told before is over
     cases: list[CaseView] = field(default_factory=list)
     cases_total: int = 0  # a digest's cases, listed or not (it lists the most urgent 50)
@@ -238,6 +243,7 @@ def read_payload(payload: dict[str, Any], now: datetime) -> CaseView:
         handed_over=payload.get("handed_over") is True,
         operational=operational,
         acts=payload.get("recipient_role") == RESPONSIBLE_ROLE,
+        informed=payload.get("recipient_role") == JOINT_ROLE,
         recovered=recovered,
         cases=(cases := [read_payload(c, now) for c in payload.get("cases") or [] if isinstance(c, dict)]),
         cases_total=max(len(cases), _count(payload.get("cases_total"))),
@@ -410,7 +416,8 @@ def slack_message(payload: dict[str, Any], now: datetime) -> tuple[str, list[dic
     if view.factors:
         factor_text = "\n".join(f"• {slack_text(f, 230)}" for f in grade_summary(view.factors, 12))
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": shorten("*研判依据*\n" + factor_text, 2900)}})
-    actions = slack_case_buttons(view.case_id, view.case_url, acts=view.acts, link_text=_link_text(view, "打开案件"))
+    actions = slack_case_buttons(view.case_id, view.case_url, acts=view.acts, informed=view.informed,
+                                 link_text=_link_text(view, "打开案件"))
     if actions:
         blocks.append({"type": "actions", "block_id": ACTIONS_BLOCK, "elements": actions})
     return shorten(text, 3000), _verbatim(blocks)
@@ -423,12 +430,13 @@ def _link_text(view: CaseView, case_text: str) -> str:
     return "查看数据源状态" if (view.case_url or "").rstrip("/").endswith("/sources") else "查看系统状态"
 
 
-def slack_case_buttons(case_id: int | None, case_url: str | None, *, acts: bool, link_text: str = "打开案件"
-                       ) -> list[dict[str, Any]]:
+def slack_case_buttons(case_id: int | None, case_url: str | None, *, acts: bool, informed: bool = False,
+                       link_text: str = "打开案件") -> list[dict[str, Any]]:
     """Acknowledge / record response buttons carry the case id as their value; the link opens the case.
 
     Only the responsible unit's copy (``acts``) has the first two: a joint unit or a leader who pressed 签收 signed
-    the case off for the unit that must answer (a review, 2026-11-27).
+    the case off for the unit that must answer (a review, 2026-11-27). A joint unit's copy (``informed``) has 知悉
+    instead, so that there is a record that it saw the case.
     """
     buttons: list[dict[str, Any]] = []
     if case_id is not None and acts:
@@ -438,6 +446,9 @@ def slack_case_buttons(case_id: int | None, case_url: str | None, *, acts: bool,
             {"type": "button", "action_id": RESPOND_ACTION, "value": str(case_id),
              "text": {"type": "plain_text", "text": "登记回应"}},
         ]
+    elif case_id is not None and informed:
+        buttons.append({"type": "button", "action_id": NOTED_ACTION, "value": str(case_id),
+                        "text": {"type": "plain_text", "text": "知悉"}})
     if case_url:
         buttons.append({"type": "button", "action_id": OPEN_ACTION, "url": case_url,
                         "text": {"type": "plain_text", "text": link_text}})

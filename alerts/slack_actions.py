@@ -10,7 +10,10 @@ shows the user an error, inviting a second submission — and the original messa
 Only the case's responsible unit acts on it: a click or a form from a conversation in which that unit was not sent this
 case (a joint unit's channel, a leader's DM, an old message with buttons) is refused ephemerally — the Slack
 channel id of each delivered message is kept with its outbox row (``external_id`` = ``channel/ts``), so the check
-needs no Slack call and follows a hand-over (转办) at once.
+needs no Slack call and follows a hand-over (转办) at once. Who may press is decided by config/units.yaml
+(alerts/slack_people.py): when the unit lists leaders or staff with Slack member IDs, only they, the leaders above and
+the press office; when it lists nobody, anyone in its conversation. A joint unit's copy carries 知悉 (noted) instead: a
+timeline entry once per unit, no sign-off. A press about a case that does not exist is refused at once.
 The server binds 127.0.0.1: put a TLS reverse proxy in front of it for Slack to reach it.
 """
 
@@ -42,6 +45,8 @@ from alerts import cases
 from alerts.deadlines import REPORT_CHANNEL, RESPONSE_CHANNELS
 from alerts.messages import (
     ACK_ACTION,
+    JOINT_ROLE,
+    NOTED_ACTION,
     RESPOND_ACTION,
     RESPONSE_CHANNEL_ACTION,
     RESPONSE_CHANNEL_BLOCK,
@@ -57,10 +62,12 @@ from alerts.messages import (
     slack_unescape,
     slack_updated_blocks,
 )
+from alerts.slack_people import SlackPeople
 from analysis.deidentify import deidentify
 from yuqing.clock import Clock, SystemClock
 from yuqing.db.models import Case, CaseEvent, Notification, UnitRow, User
 from yuqing.db.session import Database
+from yuqing.settings import UnitsFile
 
 log = logging.getLogger(__name__)
 
@@ -108,10 +115,11 @@ def verify_request(secret: str, headers: dict[str, str], body: bytes, now: float
 class SlackActions:
     """What a verified interaction does; separated from HTTP so the logic reads on its own."""
 
-    def __init__(self, database: Database, client: WebClient | None, clock: Clock):
+    def __init__(self, database: Database, client: WebClient | None, clock: Clock, people: SlackPeople):
         self.database = database
         self.client = client
         self.clock = clock
+        self.people = people
 
     def reject(self, reason: str, *, remote: str, path: str, headers: dict[str, str], body_bytes: int) -> None:
         """Write the rejection to the audit trail: who tried, when, and why it failed."""
@@ -137,7 +145,7 @@ class SlackActions:
         actions = payload.get("actions") or []
         action = actions[0] if actions else {}
         action_id = str(action.get("action_id") or "")
-        if action_id not in (ACK_ACTION, RESPOND_ACTION):
+        if action_id not in (ACK_ACTION, RESPOND_ACTION, NOTED_ACTION):
             return Response(status_code=200)  # link buttons (OPEN_ACTION…) also report clicks; nothing to do
         user_id = _user_id(payload)
         container = payload.get("container") or {}
@@ -147,8 +155,10 @@ class SlackActions:
         case_id = _case_id(action.get("value"))
         if case_id is None:
             return _then(self._tell, channel_id, user_id, "这个按钮没有带案件编号，无法处理。")
+        if action_id == NOTED_ACTION:
+            return self._noted(case_id, channel_id, user_id, message, message_ts)
         what = "签收" if action_id == ACK_ACTION else "登记回应"
-        refusal = self._not_the_responsible_unit(case_id, channel_id, what)
+        refusal = self._refusal(case_id, channel_id, user_id, what)
         if refusal:
             return _then(self._tell, channel_id, user_id, refusal)
         if action_id == RESPOND_ACTION:
@@ -192,7 +202,8 @@ class SlackActions:
         text = str((values.get(RESPONSE_INPUT_ACTION) or {}).get("value") or "").strip()
         if not text:
             return _modal_error("请填写回应内容（要点：问题成因、解决方案、制约因素）。")
-        refusal = self._not_the_responsible_unit(case_id, str(origin.get("channel") or ""), "登记回应")
+        user_id = _user_id(payload)
+        refusal = self._refusal(case_id, str(origin.get("channel") or ""), user_id, "登记回应")
         if refusal:
             return _modal_error(refusal)
         chosen = ((state.get(RESPONSE_CHANNEL_BLOCK) or {}).get(RESPONSE_CHANNEL_ACTION) or {}).get("selected_option")
@@ -203,7 +214,6 @@ class SlackActions:
         picked = ((state.get(RESPONSE_TIME_BLOCK) or {}).get(RESPONSE_TIME_ACTION) or {}).get("selected_date_time")
         # Names and numbers in the response are masked before anything is stored or posted (domain.md §6).
         masked = deidentify(text).text
-        user_id = _user_id(payload)
         actor = self._actor(user_id)
         now = self.clock.now()
         published = (datetime.fromtimestamp(picked, now.tzinfo) if isinstance(picked, int | float)
@@ -247,32 +257,65 @@ class SlackActions:
 
     # --------------------------------------------------------------------- helpers
 
-    def _not_the_responsible_unit(self, case_id: int, channel_id: str, what: str) -> str | None:
-        """None when this case's alert for its responsible unit was delivered in this Slack conversation; otherwise
-        the refusal to show. An unknown case passes: acknowledging it says there is no such case."""
+    def _refusal(self, case_id: int, channel_id: str, user_id: str, what: str) -> str | None:
+        """None when this Slack user may ``what`` (签收, 登记回应) the case here: the case exists, its alert for the
+        responsible unit was delivered in this conversation, and the user is one of the unit's people (when it lists
+        any; see alerts/slack_people.py). Otherwise the refusal to show."""
         with self.database.transaction() as session:
             case = session.get(Case, case_id)
             if case is None:
-                return None
+                return _no_such_case(case_id, what)
             if case.unit_id is None:
                 return f"案件 #{case_id} 尚未分派承办单位，不能在 Slack {what}；请先用 yuqing cases reassign 分派。"
-            unit = session.get(UnitRow, case.unit_id)
-            sent = session.scalars(select(Notification).where(
-                Notification.case_id == case_id, Notification.channel == "slack",
-                Notification.external_id.is_not(None)))
-            own = [n for n in sent if (n.payload or {}).get("recipient_unit") == case.unit_id
-                   and (n.payload or {}).get("recipient_role") == RESPONSIBLE_ROLE]
-        if channel_id and any((n.external_id or "").split("/")[0] == channel_id for n in own):
-            return None
-        name = unit.name if unit is not None else case.unit_id
-        where = "、".join(sorted({n.recipient for n in own})) or "其 Slack 频道"
-        return (f"不能在这里{what}案件 #{case_id}：本案的承办单位是 {name}，这个会话收到的告警只供知悉"
-                f"（联动单位、领导）。请由 {name} 在 {where} 中{what}，或在看板打开案件办理。")
+            unit_id = case.unit_id
+            name = _unit_name(session, unit_id)
+            own = _copies(session, case_id, unit_id, RESPONSIBLE_ROLE)
+        if not (channel_id and any(_channel_of(n) == channel_id for n in own)):
+            where = "、".join(sorted({n.recipient for n in own})) or "其 Slack 频道"
+            return (f"不能在这里{what}案件 #{case_id}：本案的承办单位是 {name}，这个会话收到的告警只供知悉"
+                    f"（联动单位、领导）。请由 {name} 在 {where} 中{what}，或在看板打开案件办理。")
+        return self.people.refusal(unit_id, name, user_id, what, case_id)
+
+    def _noted(self, case_id: int, channel_id: str, user_id: str, message: dict[str, Any], message_ts: str
+               ) -> Response:
+        """知悉 on a joint unit's copy: recorded once per unit, from that unit's conversation, by its people."""
+        with self.database.transaction() as session:
+            case = session.get(Case, case_id)
+            if case is None:
+                return _then(self._tell, channel_id, user_id, _no_such_case(case_id, "知悉"))
+            here = [n for n in _copies(session, case_id, None, JOINT_ROLE) if channel_id and _channel_of(n) == channel_id]
+            unit_id = str((here[0].payload or {}).get("recipient_unit") or "") if here else ""
+            name = _unit_name(session, unit_id)
+        if not unit_id:
+            return _then(self._tell, channel_id, user_id,
+                         f"不能在这里知悉案件 #{case_id}：这个会话不是本案联动单位收到告警的会话。联动单位请在本单位频道的"
+                         "告警上按“知悉”；承办单位请按“签收”。")
+        refusal = self.people.refusal(unit_id, name, user_id, "知悉", case_id)
+        if refusal:
+            return _then(self._tell, channel_id, user_id, refusal)
+        now = self.clock.now()
+        try:
+            with self.database.transaction() as session:
+                entry, new = cases.note_informed(session, case_id, unit_id, self._actor(user_id), now)
+                said = (f"案件 #{case_id} 已由 {entry.actor} 于 {entry.at.astimezone(now.tzinfo):%m-%d %H:%M} 代表 {name} "
+                        "知悉，无需重复。")
+        except cases.CaseError as exc:
+            return _then(self._tell, channel_id, user_id, f"未能知悉：{exc.chinese}")
+        if not new:
+            return _then(self._tell, channel_id, user_id, said)
+        note = f"👁 {_mention(user_id)} 于 {now:%m-%d %H:%M} 代表 {slack_escape(name)} 知悉案件 #{case_id}"
+        blocks = slack_updated_blocks(message.get("blocks") or [], note, drop_actions={NOTED_ACTION})
+        return _then(self._slack, "chat_update", channel=channel_id, ts=message_ts, text=message.get("text") or note,
+                     blocks=blocks)
 
     def _actor(self, user_id: str) -> str:
-        """The yuqing user linked to this Slack user (users.slack_user), else ``slack:<id>``."""
+        """How the timeline names this Slack user: "name（unit）" from units.yaml; else the yuqing user linked to it
+        (users.slack_user); else ``slack:<id>``."""
         if not user_id:
             return "slack:unknown"
+        person = self.people.person(user_id)
+        if person is not None:
+            return person.label
         with self.database.transaction() as session:
             username = session.scalar(select(User.username).where(User.slack_user == user_id))
         return username or f"slack:{user_id}"
@@ -291,6 +334,29 @@ class SlackActions:
         except (SlackApiError, OSError) as exc:
             log.warning("Slack %s failed: %s (the case change itself is saved)", method, exc)
             return None
+
+
+def _copies(session: Session, case_id: int, unit_id: str | None, role: str) -> list[Notification]:
+    """The case's delivered Slack messages to ``unit_id`` (any unit when None) in ``role``."""
+    sent = session.scalars(select(Notification).where(
+        Notification.case_id == case_id, Notification.channel == "slack", Notification.external_id.is_not(None)))
+    return [n for n in sent if (n.payload or {}).get("recipient_role") == role
+            and (unit_id is None or (n.payload or {}).get("recipient_unit") == unit_id)]
+
+
+def _channel_of(notification: Notification) -> str:
+    """The Slack conversation a delivered message is in (``external_id`` is ``channel/ts``)."""
+    return (notification.external_id or "").split("/")[0]
+
+
+def _unit_name(session: Session, unit_id: str) -> str:
+    unit = session.get(UnitRow, unit_id) if unit_id else None
+    return unit.name if unit is not None else unit_id
+
+
+def _no_such_case(case_id: int, what: str) -> str:
+    return (f"没有编号为 {case_id} 的案件，无法{what}：它可能已被删除，或这条消息来自另一套系统。"
+            "请在看板查找案件。")
 
 
 def _round_start(case: Case) -> datetime:
@@ -340,12 +406,13 @@ def _modal_error(message: str, block: str = RESPONSE_INPUT_BLOCK) -> JSONRespons
 
 
 def create_app(database: Database, signing_secret: str, *, client: WebClient | None = None,
-               clock: Clock | None = None) -> Starlette:
-    """The ASGI app: ``POST /slack/actions`` (Slack's Request URL for interactivity) and ``GET /healthz``."""
+               clock: Clock | None = None, units: UnitsFile | None = None) -> Starlette:
+    """The ASGI app: ``POST /slack/actions`` (Slack's Request URL for interactivity) and ``GET /healthz``. ``units``
+    (config/units.yaml) names who pressed and says who may; without it, the conversation alone decides."""
     if not signing_secret:
         raise ValueError("the Slack signing secret is empty; set the variable named by "
                          "notifications.slack.signing_secret_env")
-    actions = SlackActions(database, client, clock or SystemClock())
+    actions = SlackActions(database, client, clock or SystemClock(), SlackPeople(units))
     seen = SeenSignatures()
 
     async def interact(request: Request) -> Response:
@@ -416,6 +483,6 @@ def slack_endpoint_command(host: str, port: int) -> None:
     except DatabaseUnavailable as exc:
         raise click.ClickException(str(exc)) from exc
     # In a sandbox, a click is timed by the sandbox's clock, as its dashboards and commands are (read at start).
-    app = create_app(database, secret, client=client, clock=clock_for(cfg.settings.tz(), database))
+    app = create_app(database, secret, client=client, clock=clock_for(cfg.settings.tz(), database), units=cfg.units)
     click.echo(f"Slack interactivity endpoint on http://{host}:{port}{ACTIONS_PATH}")
     uvicorn.run(app, host=host, port=port, log_level="info")

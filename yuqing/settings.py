@@ -320,6 +320,9 @@ class Taxonomy(Strict):
 
 
 class Person(Strict):
+    """A leader or a member of a unit's staff. ``slack_user`` (the member ID, U…) is how the Slack endpoint knows who
+    pressed a button: the one place a Slack user is tied to a person and a unit (alerts/slack_people.py)."""
+
     name: str
     slack_user: str | None = None
     email: str | None = None
@@ -344,6 +347,8 @@ class Unit(Strict):
     parent: str | None = None
     contacts: Contacts = Field(default_factory=Contacts)
     leaders: list[Person] = Field(default_factory=list)
+    # The people who sign off and answer for the unit in Slack; not sent anything themselves (the unit's channel is).
+    staff: list[Person] = Field(default_factory=list)
     # Vertically managed (垂直管理, e.g. 通信管理局): not under the local government, so the government office of its
     # level coordinates every case it receives, not only major ones (61号; domain.md §3).
     vertical: bool = False
@@ -772,6 +777,34 @@ def walk_routes(route: Route, path: str) -> list[tuple[str, Route]]:
     return out
 
 
+_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
+
+
+def _slack_people_problems(units: UnitsFile) -> list[ConfigProblem]:
+    """Each Slack user is one person of one unit: the endpoint decides by it who may sign off a case, and a user listed
+    twice would act for whichever unit came first."""
+    problems: list[ConfigProblem] = []
+    first: dict[str, str] = {}
+    for i, unit in enumerate(units.units):
+        for group, people in (("leaders", unit.leaders), ("staff", unit.staff)):
+            for j, person in enumerate(people):
+                if person.slack_user is None:
+                    continue
+                key = f"units[{i}] ({unit.id}).{group}[{j}].slack_user"
+                if not _SLACK_USER_ID.fullmatch(person.slack_user):
+                    problems.append(ConfigProblem("units.yaml", key, person.slack_user, "not a Slack member ID",
+                                                  "copy the member ID from the person's Slack profile (⋮ → Copy member "
+                                                  "ID), e.g. U0123ABCD"))
+                elif person.slack_user in first:
+                    problems.append(ConfigProblem("units.yaml", key, person.slack_user,
+                                                  f"Slack user already listed at {first[person.slack_user]}",
+                                                  "list each Slack user once, under the one unit the person acts for "
+                                                  "(a leader who also answers for the unit stays under leaders: alone)"))
+                else:
+                    first[person.slack_user] = key
+    return problems
+
+
 def _cross_check(sources: SourcesFile, taxonomy: Taxonomy, units: UnitsFile, policy: Policy) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
     unit_ids = {u.id for u in units.units}
@@ -786,6 +819,7 @@ def _cross_check(sources: SourcesFile, taxonomy: Taxonomy, units: UnitsFile, pol
         if unit.parent is not None and unit.parent not in unit_ids:
             problems.append(ConfigProblem("units.yaml", f"units[{i}] ({unit.id}).parent", unit.parent,
                                           "parent is not a known unit", f"use one of: {', '.join(sorted(unit_ids))}"))
+    problems += _slack_people_problems(units)
     for i, unit_id in enumerate(units.joint_units):
         if unit_id not in unit_ids:
             problems.append(ConfigProblem("units.yaml", f"joint_units[{i}]", unit_id, "joint unit is not a known unit",

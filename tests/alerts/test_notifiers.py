@@ -11,6 +11,7 @@ import pytest
 
 from alerts.messages import (
     ACK_ACTION,
+    NOTED_ACTION,
     OPEN_ACTION,
     RESPOND_ACTION,
     email_message,
@@ -129,16 +130,19 @@ def test_web_text_cannot_format_itself_in_slack(slack: SlackEmulator, clock: Man
     assert not any(mark in text for text in shown for mark in ("*紧急*", "_全体_", "~取消~", "`代码`"))
 
 
-@pytest.mark.parametrize(("kind", "role"), [("alert", "joint"), ("escalation", "leader")])
-def test_slack_copies_for_a_joint_unit_or_a_leader_only_open_the_case(slack: SlackEmulator, clock: ManualClock,
-                                                                      kind: str, role: str):
-    """签收 / 登记回应 act for the responsible unit: a joint unit's channel and a leader's DM get 打开案件 alone."""
+@pytest.mark.parametrize(("kind", "role", "expected"), [("alert", "joint", [NOTED_ACTION, OPEN_ACTION]),
+                                                         ("escalation", "leader", [OPEN_ACTION])])
+def test_slack_copies_for_a_joint_unit_or_a_leader_do_not_act_for_the_responsible_unit(
+        slack: SlackEmulator, clock: ManualClock, kind: str, role: str, expected: list[str]):
+    """签收 / 登记回应 act for the responsible unit: a leader's DM gets 打开案件 alone, a joint unit's channel 知悉 (it saw
+    the case: nothing else was on record) and 打开案件."""
     notifier = SlackNotifier(DEFAULT_TOKEN, base_url=slack.api_url, clock=clock)
     notifier.send(delivery("slack", "#a-police", case_payload(clock.now(), kind=kind, recipient_unit="a-police",
                                                                recipient_role=role)))
 
     buttons = next(b for b in slack.posts[0]["blocks"] if b["type"] == "actions")["elements"]
-    assert [b["action_id"] for b in buttons] == [OPEN_ACTION]
+    assert [b["action_id"] for b in buttons] == expected
+    assert all(b.get("value") == "42" for b in buttons if b["action_id"] == NOTED_ACTION)
 
 
 def test_web_text_cannot_spoof_ping_or_break_an_entity_in_slack(clock: ManualClock):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
@@ -20,6 +21,7 @@ from sqlalchemy import select
 
 from alerts.messages import (
     ACK_ACTION,
+    NOTED_ACTION,
     RESPOND_ACTION,
     RESPONSE_CHANNEL_ACTION,
     RESPONSE_CHANNEL_BLOCK,
@@ -39,6 +41,7 @@ from tests.support.slack_emulator import DEFAULT_TOKEN, SlackEmulator, signed_he
 from yuqing.clock import SystemClock
 from yuqing.db.models import Case, CaseEvent, Notification, UnitRow, User
 from yuqing.db.session import Database
+from yuqing.settings import UnitsFile
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
@@ -61,6 +64,23 @@ COPIES = [("#a3-edu", "alert", "a3-edu", "responsible"), ("#a-police", "alert", 
 
 @pytest.fixture
 def setup(database: Database) -> Iterator[Setup]:
+    """The endpoint without units.yaml: nobody is mapped, the conversation alone decides."""
+    with _serve(database, None) as running:
+        yield running
+
+
+@pytest.fixture
+def mapped(database: Database) -> Iterator[Setup]:
+    """The endpoint with the shipped units.yaml: A3区教育局 lists its director (U0A3EDU01) and two staff (U0A3EDU02,
+    U0A3EDU03); A市公安局 its chief (U0APOL001); the press office A市人民政府办公室 its secretary and a duty officer."""
+    from tests.alerts.casekit import shipped_config
+
+    with _serve(database, shipped_config().units) as running:
+        yield running
+
+
+@contextmanager
+def _serve(database: Database, units: UnitsFile | None) -> Iterator[Setup]:
     clock = SystemClock()
     now = clock.now()
     with database.transaction() as session:
@@ -84,7 +104,7 @@ def setup(database: Database) -> Iterator[Setup]:
                       for n in session.scalars(select(Notification))}
         channel, ts = copies["#a3-edu"]
         client = WebClient(token=DEFAULT_TOKEN, base_url=slack.api_url)
-        with AsgiServer(create_app(database, SECRET, client=client, clock=clock)) as server:
+        with AsgiServer(create_app(database, SECRET, client=client, clock=clock, units=units)) as server:
             yield Setup(database, slack, server.url + ACTIONS_PATH, case_id, channel, ts, copies)
 
 
@@ -498,3 +518,152 @@ def test_a_response_form_is_refused_once_the_case_went_to_another_unit(setup: Se
     assert errors[RESPONSE_INPUT_BLOCK].startswith(f"不能在这里登记回应案件 #{setup.case_id}：本案的承办单位是 A市公安局")
     case, events = case_and_events(setup)
     assert case.responded_at is None and events == []
+
+
+# ----------------------------------------------------------------------------- people of units.yaml (review 3)
+
+
+def _post_copy(setup: Setup, channel_id: str, *, case_id: int, role: str = "responsible") -> str:
+    """A copy of an alert as the notifier renders it for ``role``, posted in ``channel_id``; its ts."""
+    payload = case_payload(datetime.now().astimezone(), case_id=case_id, recipient_role=role)
+    text, blocks = slack_message(payload, SystemClock().now())
+    client = WebClient(token=DEFAULT_TOKEN, base_url=setup.slack.api_url)
+    return str(client.chat_postMessage(channel=channel_id, text=text, blocks=blocks)["ts"])
+
+
+def test_a_press_is_named_after_the_person_units_yaml_lists(mapped: Setup):
+    """The timeline said slack:U0A3EDU02; units.yaml knows U0A3EDU02 as A3区教育局's spokesperson."""
+    mapped.slack.click(mapped.endpoint, SECRET, mapped.channel, mapped.ts, ACK_ACTION, user_id="U0A3EDU02")
+    mapped.slack.wait_for("chat.update")
+    case, events = case_and_events(mapped)
+    assert case.state == "acknowledged"
+    assert [(e.action, e.actor) for e in events] == [("acknowledged", "A3区教育局新闻发言人（A3区教育局）")]
+
+
+def test_someone_the_unit_does_not_list_is_refused_and_told_whom_to_contact(mapped: Setup):
+    """Anyone in #a3-edu could sign the case off for A3区教育局 once the unit lists its people."""
+    for action in (ACK_ACTION, RESPOND_ACTION):
+        response = mapped.slack.click(mapped.endpoint, SECRET, mapped.channel, mapped.ts, action, user_id="U0VISITOR1")
+        assert response.status_code == 200
+    mapped.slack.wait_for("chat.postEphemeral", count=2)
+
+    case, events = case_and_events(mapped)
+    assert case.state == "notified" and case.acknowledged_at is None and events == []
+    assert mapped.slack.views == [] and mapped.slack.updates == []
+    ack, respond = mapped.slack.ephemerals
+    assert ack["user"] == "U0VISITOR1" and ack["channel"] == mapped.channel
+    assert ack["text"] == (f"您不能签收案件 #{mapped.case_id}：只有 A3区教育局 登记的人员、其上级单位领导和A市人民政府办公室"
+                           "可以签收。请联系 A3区教育局局长、A3区教育局新闻发言人、A3区教育局办公室值班员 办理。"
+                           "如您是 A3区教育局 的工作人员，请管理员把您的 Slack 成员 ID（U0VISITOR1）加入 "
+                           "config/units.yaml 中 a3-edu 的 staff。")
+    assert respond["text"].startswith(f"您不能登记回应案件 #{mapped.case_id}：只有 A3区教育局 登记的人员")
+
+
+def test_leaders_above_the_unit_and_the_press_office_may_act_but_another_units_leader_may_not(mapped: Setup):
+    """61号: the higher level and the press office coordinate; a leader of an unrelated unit has no say."""
+    mapped.slack.click(mapped.endpoint, SECRET, mapped.channel, mapped.ts, ACK_ACTION, user_id="U0APOL001")
+    mapped.slack.wait_for("chat.postEphemeral")
+    assert mapped.slack.ephemerals[0]["text"].startswith(f"您不能签收案件 #{mapped.case_id}")
+    assert case_and_events(mapped)[1] == []
+
+    mapped.slack.click(mapped.endpoint, SECRET, mapped.channel, mapped.ts, ACK_ACTION, user_id="U0AEDU001")
+    mapped.slack.wait_for("chat.update")
+    mapped.slack.click(mapped.endpoint, SECRET, mapped.channel, mapped.ts, RESPOND_ACTION, user_id="U0AOFFDUTY")
+    mapped.slack.wait_for("views.open")
+    [view] = mapped.slack.views
+    response = mapped.slack.submit_view(mapped.endpoint, SECRET, view["id"],
+                                        {RESPONSE_INPUT_BLOCK: {RESPONSE_INPUT_ACTION: "已在政务微博发布情况通报"}},
+                                        user_id="U0AOFFDUTY")
+    assert response.status_code == 200 and not response.content, response.text
+    case, events = case_and_events(mapped)
+    assert case.state == "responded"
+    assert [(e.action, e.actor) for e in events] == [("acknowledged", "市教育局局长（A市教育局）"),
+                                                     ("responded", "市政府办公室舆情值班员（A市人民政府办公室）")]
+
+
+def test_a_unit_that_lists_nobody_keeps_the_conversation_rule(database: Database):
+    """Deployments that map no one keep working: with A3区教育局's people removed, anyone in #a3-edu signs off."""
+    from tests.alerts.casekit import shipped_config
+
+    units = shipped_config().units
+    units.unit("a3-edu").leaders, units.unit("a3-edu").staff = [], []
+    with _serve(database, units) as running:
+        running.slack.click(running.endpoint, SECRET, running.channel, running.ts, ACK_ACTION, user_id="U0ANYONE01")
+        running.slack.wait_for("chat.update")
+        case, events = case_and_events(running)
+    assert case.state == "acknowledged" and [(e.action, e.actor) for e in events] == [("acknowledged", "slack:U0ANYONE01")]
+
+
+@pytest.mark.parametrize("people", ["unmapped", "mapped"])
+def test_a_joint_unit_notes_the_case_once_without_signing_it_off(database: Database, people: str):
+    """联动单位 had no button at all: nothing recorded that A市公安局 saw the case. 知悉 is a timeline entry, once per
+    unit; the case stays unacknowledged and its escalation for silence goes on."""
+    from tests.alerts.casekit import shipped_config
+
+    with _serve(database, None if people == "unmapped" else shipped_config().units) as setup:
+        _note_twice(setup, people)
+
+
+def _note_twice(setup: Setup, people: str) -> None:
+    from alerts.cases import is_acknowledged
+
+    channel_id, ts = setup.copies["#a-police"]
+    first, second = ("U0POLICE01", "U0POLICE02") if people == "unmapped" else ("U0APOL001", "U0ALEAD001")
+    setup.slack.click(setup.endpoint, SECRET, channel_id, ts, NOTED_ACTION, user_id=first)
+    setup.slack.wait_for("chat.update")
+    message = setup.slack.message(channel_id, ts)
+    buttons = [e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert buttons == ["yuqing_open_case"]
+    assert f"<@{first}>" in message["blocks"][-1]["elements"][0]["text"]
+    assert "代表 A市公安局 知悉案件" in message["blocks"][-1]["elements"][0]["text"]
+
+    # Another member's Slack still showed the button.
+    payload = {"type": "block_actions", "user": {"id": second},
+               "container": {"channel_id": channel_id, "message_ts": ts},
+               "message": {"ts": ts, "text": "alert", "blocks": setup.slack.posts[1]["blocks"]},
+               "actions": [{"action_id": NOTED_ACTION, "value": str(setup.case_id)}]}
+    body = urlencode({"payload": json.dumps(payload)})
+    assert httpx.post(setup.endpoint, content=body, headers=signed_headers(SECRET, body)).status_code == 200
+    setup.slack.wait_for("chat.postEphemeral")
+
+    case, events = case_and_events(setup)
+    actor = "slack:U0POLICE01" if people == "unmapped" else "市公安局局长（A市公安局）"
+    assert [(e.action, e.actor, e.details) for e in events] == [("noted", actor, {"unit": "a-police"})]
+    assert case.state == "notified" and case.acknowledged_at is None and not is_acknowledged(case)
+    [ephemeral] = setup.slack.ephemerals
+    assert ephemeral["user"] == second
+    assert ephemeral["text"].startswith(f"案件 #{setup.case_id} 已由 {actor} 于 ")
+    assert ephemeral["text"].endswith(" 代表 A市公安局 知悉，无需重复。")
+    assert len(setup.slack.updates) == 1
+
+
+def test_noted_is_refused_outside_the_joint_units_conversation_and_from_someone_it_does_not_list(mapped: Setup):
+    """A 知悉 pressed in the responsible unit's channel or a leader's DM says nothing about a joint unit."""
+    for channel_id in (mapped.channel, mapped.copies["U0A3LEAD01"][0]):
+        ts = _post_copy(mapped, channel_id, case_id=mapped.case_id, role="joint")
+        mapped.slack.click(mapped.endpoint, SECRET, channel_id, ts, NOTED_ACTION, user_id="U0A3EDU01")
+    police, ts = mapped.copies["#a-police"]
+    mapped.slack.click(mapped.endpoint, SECRET, police, ts, NOTED_ACTION, user_id="U0VISITOR1")
+    mapped.slack.wait_for("chat.postEphemeral", count=3)
+
+    assert case_and_events(mapped)[1] == [] and mapped.slack.updates == []
+    here, dm, stranger = mapped.slack.ephemerals
+    assert here["text"] == (f"不能在这里知悉案件 #{mapped.case_id}：这个会话不是本案联动单位收到告警的会话。"
+                            "联动单位请在本单位频道的告警上按“知悉”；承办单位请按“签收”。")
+    assert dm["text"] == here["text"]
+    assert stranger["text"].startswith(f"您不能知悉案件 #{mapped.case_id}：只有 A市公安局 登记的人员")
+    assert "请联系 市公安局局长 办理" in stranger["text"]
+
+
+@pytest.mark.parametrize("action", [RESPOND_ACTION, ACK_ACTION])
+def test_a_press_about_a_case_that_does_not_exist_is_refused_at_once(setup: Setup, action: str):
+    """登记回应 on an unknown case id opened the form, and only its submission failed."""
+    ts = _post_copy(setup, setup.channel, case_id=9999)
+    assert setup.slack.click(setup.endpoint, SECRET, setup.channel, ts, action).status_code == 200
+    setup.slack.wait_for("chat.postEphemeral")
+    assert setup.slack.views == [] and setup.slack.updates == []
+    [ephemeral] = setup.slack.ephemerals
+    what = "登记回应" if action == RESPOND_ACTION else "签收"
+    assert ephemeral["text"] == (f"没有编号为 9999 的案件，无法{what}：它可能已被删除，或这条消息来自另一套系统。"
+                                 "请在看板查找案件。")
+    assert case_and_events(setup)[1] == []

@@ -345,3 +345,18 @@ def test_the_summary_names_the_port_the_local_node_really_uses(monkeypatch: pyte
     monkeypatch.delenv("YUQING_ES_URL", raising=False)
     code, out = check(REPO_CONFIG)
     assert code == 0 and "local node 127.0.0.1:9270" in out
+
+
+def test_a_slack_user_listed_for_two_units_is_refused_naming_both_places(config_copy: Path) -> None:
+    """The Slack endpoint decides by slack_user who may sign a case off for which unit: one person, one unit."""
+    code, out = check_edited(config_copy, "units.yaml", "{name: A3区教育局新闻发言人, slack_user: U0A3EDU02}",
+                             "{name: A3区教育局新闻发言人, slack_user: U0APOL001}")
+    assert code == 2, out
+    assert "units.yaml: units[17] (a3-edu).staff[0].slack_user" in out
+    assert "Slack user already listed at units[5] (a-police).leaders[0].slack_user" in out
+    assert "list each Slack user once" in out
+
+
+def test_a_slack_user_that_is_no_member_id_is_refused(config_copy: Path) -> None:
+    code, out = check_edited(config_copy, "units.yaml", "slack_user: U0A3EDU03", "slack_user: '@zhang.wei'")
+    assert code == 2 and "(a3-edu).staff[1].slack_user" in out and "Copy member ID" in out, out
