@@ -17,8 +17,8 @@ Decisions a reviewer should know:
   finding those needs a name tagger, which would cost more than the whole enrichment budget.
 - A name written right after a phone or ID number (13812341234王五是…) is masked too; petitioners named in
   official replies are found by the replies' own words (网民…, 信访人…, 郭某之子…).
-- Numbers are found however people write them: 138.1234.5678, 138 - 1234 - 5678, 一三八…, ID numbers in their
-  three parts or with the end starred by the writer (what is left is still masked).
+- Numbers are found however people write them: 138.1234.5678, 138 - 1234 - 5678, 1 3 8 0 0…, 一三八…, ID
+  numbers in their three parts or with the end starred by the writer (what is left is still masked).
 - Every landline with an area code is masked, institutions' numbers included: the text cannot tell
   a home from an office. Short service numbers (12345, 110, 120, 95588) are never touched.
 
@@ -117,6 +117,9 @@ _BANK = re.compile(r"\d(?<![\d*]\d)\d{3}[ \-]?(?:\d{4}[ \-]?){2}\d{4}(?:[ \-]?\d
 # 138—1234—5678, 138/1234/5678); a no-break or ideographic space is folded to a space first.
 _PHONE_SEP = r"(?: ?[\-.—－–/_]{1,3} ?| )?"
 _MOBILE = re.compile(rf"1[3-9]\d{_PHONE_SEP}(\d{{4}}){_PHONE_SEP}\d{{4}}(?![\d*])")
+# Digit by digit, the same separator between every two (1 3 8 0 0 1 3 8 0 0 0, 1-3-8-0-0-1-3-8-0-0-0): written so to
+# slip past filters; the fourth to seventh digits are starred as in 138****1234.
+_SPACED_MOBILE = re.compile(r"1(?P<sep> ?[\-.—－–/_] ?| )[3-9](?:(?P=sep)\d){9}(?!(?P=sep)?[\d*])")
 # A mobile number written in Chinese numerals (一三八一二三四五六七八, 幺三八…, 壹叁捌…): eleven of them in a row are
 # never anything else.
 _CN_MOBILE = re.compile(r"[一幺壹][三四五六七八九叁肆伍陆柒捌玖][零〇一二三四五六七八九幺壹贰叁肆伍陆柒捌玖两]{9}"
@@ -254,6 +257,16 @@ def _mobiles(text: str) -> Iterator[_Hit]:
             if cc is None or (cc.start() > 0 and text[cc.start() - 1].isdigit()):
                 continue
         yield _Hit(m.start(1), m.end(1), "mobile", "****")
+
+
+def _spaced_mobiles(text: str) -> Iterator[_Hit]:
+    for m in _SPACED_MOBILE.finditer(text):
+        start, sep = m.start(), m.group("sep")
+        before = start - len(sep) - 1  # where a digit stands if the series goes on before it
+        if (start and text[start - 1] in "0123456789*") or _an_amount(text, m, _PHONE_CUE) or (
+                before >= 0 and text[before] in "0123456789*" and text.startswith(sep, before + 1)):
+            continue  # one more digit before it: a longer series, not a phone number
+        yield _Hit(start, m.end(), "mobile", _mask_digits(m.group(0), 3, 4))
 
 
 def _cn_mobiles(text: str) -> Iterator[_Hit]:
@@ -820,7 +833,8 @@ def _number_start(text: str, pos: int) -> int:
 # split; a text without such a run (a year, a date, a count) skips their rules.
 _LONG_NUMBER = re.compile(r"\d[\d \-－—–./_]{5,}\d")  # (every separator _PHONE_SEP allows)
 # In priority order: an ID may look like a card, a card like a phone number.
-_LONG_NUMBER_DETECTORS: tuple[Callable[[str], Iterator[_Hit]], ...] = (_id_cards, _bank_cards, _mobiles, _landlines)
+_LONG_NUMBER_DETECTORS: tuple[Callable[[str], Iterator[_Hit]], ...] = (
+    _id_cards, _bank_cards, _mobiles, _spaced_mobiles, _landlines)
 
 
 # Full-width ASCII (１３８, ＡＢ, ＠) folded to ASCII, and no-break and ideographic spaces (from &nbsp;) to a space, one

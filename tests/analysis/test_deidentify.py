@@ -347,6 +347,7 @@ _EXAMPLES = [
     "我叫张三，电话13812341234，身份证430104199001011230，住麓山路12号3栋502室，邮箱zs@qq.com",
     "业主王小明先生反映：物业电话0731-88886666，银行卡6222021234567890128",
     "举报人：李四 QQ：12345678 微信号 li_si_2019",
+    "12岁女孩王小红被送往A市第一医院抢救，其母亲刘*（电话1 3 8 0 0 1 3 8 0 0 0）称孩子患有白血病",
 ]
 
 
@@ -519,7 +520,8 @@ def test_what_the_diagnosis_and_kinship_rules_must_not_take(text: str) -> None:
     assert masked(text) == text
 
 
-# A review replayed a post naming a 12-year-old with her illness: the child's name was stored and shown (2026-11-27).
+# A review replayed a post naming a 12-year-old with her illness and her mother's phone number written digit by digit:
+# the child's name and the whole number were stored and shown (2026-11-27).
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -543,6 +545,23 @@ def test_children_named_after_a_child_word_are_masked(text: str, expected: str) 
 ])
 def test_what_the_child_words_must_not_take(text: str) -> None:
     assert masked(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("其母亲刘*（电话1 3 8 0 0 1 3 8 0 0 0）称", "其母亲刘*（电话1 3 8 * * * * 8 0 0 0）称"),
+        ("电话 1-3-8-0-0-1-3-8-0-0-0", "电话 1-3-8-*-*-*-*-8-0-0-0"), ("手机1.3.9.1.2.3.4.5.6.7.8", "手机1.3.9.*.*.*.*.5.6.7.8"),
+        ("电话1 - 3 - 8 - 0 - 0 - 1 - 3 - 8 - 0 - 0 - 0", "电话1 - 3 - 8 - * - * - * - * - 8 - 0 - 0 - 0"),
+        # and the name beside it, before or after
+        ("王五 1 3 8 0 0 1 3 8 0 0 0", "王* 1 3 8 * * * * 8 0 0 0"), ("电话1 3 8 0 0 1 3 8 0 0 0王小红", "电话1 3 8 * * * * 8 0 0 0王**"),
+        # not part of a longer series, nor an amount
+        ("0 1 3 8 0 0 1 3 8 0 0 0", "0 1 3 8 0 0 1 3 8 0 0 0"), ("1 3 8 0 0 1 3 8 0 0 0 0", "1 3 8 0 0 1 3 8 0 0 0 0"),
+        ("1 3 8 0 0 1 3 8 0 0 0元", "1 3 8 0 0 1 3 8 0 0 0元"),
+    ],
+)
+def test_a_mobile_number_written_digit_by_digit_is_masked(text: str, expected: str) -> None:
+    assert masked(text) == expected
 
 
 def test_an_id_number_beside_a_phone_number_keeps_no_digit() -> None:
