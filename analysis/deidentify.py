@@ -8,7 +8,7 @@ letter or Chinese character a rule could match again, so running twice changes n
 Decisions a reviewer should know:
 - Names of officials named with their office (张三局长, 李四书记) are kept: they act in a public
   function and the press office must know who is criticised. Private persons are recognised by cues
-  (我叫…, 业主…, 姓名：…, …先生/女士/老人, a diagnosis: 诊断为肺癌的…) and by standing right before a phone, ID or
+  (我叫…, 业主…, 姓名：…, a child: 12岁女孩…, …先生/女士/老人, a diagnosis: 诊断为肺癌的…) and by standing right before a phone, ID or
   card number, so a contact line never shows a name with a (partial) ID or phone number. After a kinship word
   (女儿孙悦悦) a name jieba knows as a person's word is still taken as a name, unless a longer word of the dictionary
   begins there (妈妈王府井: a place).
@@ -17,8 +17,8 @@ Decisions a reviewer should know:
   finding those needs a name tagger, which would cost more than the whole enrichment budget.
 - A name written right after a phone or ID number (13812341234王五是…) is masked too; petitioners named in
   official replies are found by the replies' own words (网民…, 信访人…, 郭某之子…).
-- Numbers are found however people write them: 138.1234.5678, 138 - 1234 - 5678, 一三八…, ID numbers in their
-  three parts or with the end starred by the writer (what is left is still masked).
+- Numbers are found however people write them: 138.1234.5678, 138 - 1234 - 5678, 1 3 8 0 0…, 一三八…, ID
+  numbers in their three parts or with the end starred by the writer (what is left is still masked).
 - Every landline with an area code is masked, institutions' numbers included: the text cannot tell
   a home from an office. Short service numbers (12345, 110, 120, 95588) are never touched.
 
@@ -117,6 +117,9 @@ _BANK = re.compile(r"\d(?<![\d*]\d)\d{3}[ \-]?(?:\d{4}[ \-]?){2}\d{4}(?:[ \-]?\d
 # 138—1234—5678, 138/1234/5678); a no-break or ideographic space is folded to a space first.
 _PHONE_SEP = r"(?: ?[\-.—－–/_]{1,3} ?| )?"
 _MOBILE = re.compile(rf"1[3-9]\d{_PHONE_SEP}(\d{{4}}){_PHONE_SEP}\d{{4}}(?![\d*])")
+# Digit by digit, the same separator between every two (1 3 8 0 0 1 3 8 0 0 0, 1-3-8-0-0-1-3-8-0-0-0): written so to
+# slip past filters; the fourth to seventh digits are starred as in 138****1234.
+_SPACED_MOBILE = re.compile(r"1(?P<sep> ?[\-.—－–/_] ?| )[3-9](?:(?P=sep)\d){9}(?!(?P=sep)?[\d*])")
 # A mobile number written in Chinese numerals (一三八一二三四五六七八, 幺三八…, 壹叁捌…): eleven of them in a row are
 # never anything else.
 _CN_MOBILE = re.compile(r"[一幺壹][三四五六七八九叁肆伍陆柒捌玖][零〇一二三四五六七八九幺壹贰叁肆伍陆柒捌玖两]{9}"
@@ -254,6 +257,16 @@ def _mobiles(text: str) -> Iterator[_Hit]:
             if cc is None or (cc.start() > 0 and text[cc.start() - 1].isdigit()):
                 continue
         yield _Hit(m.start(1), m.end(1), "mobile", "****")
+
+
+def _spaced_mobiles(text: str) -> Iterator[_Hit]:
+    for m in _SPACED_MOBILE.finditer(text):
+        start, sep = m.start(), m.group("sep")
+        before = start - len(sep) - 1  # where a digit stands if the series goes on before it
+        if (start and text[start - 1] in "0123456789*") or _an_amount(text, m, _PHONE_CUE) or (
+                before >= 0 and text[before] in "0123456789*" and text.startswith(sep, before + 1)):
+            continue  # one more digit before it: a longer series, not a phone number
+        yield _Hit(start, m.end(), "mobile", _mask_digits(m.group(0), 3, 4))
 
 
 def _cn_mobiles(text: str) -> Iterator[_Hit]:
@@ -460,6 +473,10 @@ _STRONG_CUES = (
     # in police notices and court reports, and how a post names a missing person or a victim
     " 名字： 名字: 受害人 被害人 被告人 犯罪嫌疑人 嫌疑人 失踪人员 走失人员 失联人员 大爷叫 阿姨叫 老人叫 男孩叫 女孩叫"
 ).split()
+# Children as news names them (12岁女孩王小红, 3岁男童张浩然): minors, the strictest case of domain.md §6. Weak cues, not
+# kinship ones: a verb jieba tags as a name follows them often (女孩张开双臂). 女孩子 and 男孩子 so that 孩子 is still
+# found inside them (女孩子王小红), where the shorter cue would hide it.
+_CHILD_CUES = frozenset("女孩 男孩 女孩子 男孩子 女童 男童 女婴 男婴".split())
 _WEAK_CUES = (
     "本人 业主 户主 租户 住户 车主 村民 居民 市民 患者 病人 死者 伤者 遇难者 老人 孩子 儿子 女儿 父亲 母亲 爸爸 妈妈 "
     "丈夫 妻子 老公 老婆 爷爷 奶奶 外公 外婆 学生 家长 职工 员工 工人 农民工 患儿 孕妇 产妇 "
@@ -469,7 +486,7 @@ _WEAK_CUES = (
     # than by a name.)
     " 网民 网友 之子 之女 之父 之母 之妻 之夫 之孙"
     # (家属 as a cue read 家属齐聚, 家属戴着口罩, 家属边哭边说 as names: see _RELATIVE_SPEAKS.)
-).split()
+).split() + sorted(_CHILD_CUES)
 # Left out as cues although names follow them often: 老师, 医生, 护士, 哥哥, 邻居, 受害者 — on 14,000 real
 # messages and posts they were as often followed by a verb that starts with a surname character (老师谈一下,
 # 受害者齐聚, 护士乐什么) as by a name.
@@ -525,7 +542,7 @@ _CUE_TAIL = frozenset("：: \t\u3000")
 _TITLE_WORDS = frozenset(_STRONG_TITLES + _WEAK_TITLES)
 # Characters that end a name: they begin the next word or are grammar, not a given name.
 _NOT_GIVEN = frozenset(
-    "的了是在和与及或等也都就又还已曾将把被对从向于为因称说讲表反投举打来去要想现今昨前后年月日岁某们这那此其个位名"
+    "的了是在和与及或等也都就又还已曾将把被对从向于为因称说讲表反投举打来去要想现今昨前后年月日岁某们这那此其个位名你您他她"
     "家住告诉到给让请找问所以而但却即便如若"
 )
 _CONTACT_CUE = re.compile(
@@ -816,7 +833,8 @@ def _number_start(text: str, pos: int) -> int:
 # split; a text without such a run (a year, a date, a count) skips their rules.
 _LONG_NUMBER = re.compile(r"\d[\d \-－—–./_]{5,}\d")  # (every separator _PHONE_SEP allows)
 # In priority order: an ID may look like a card, a card like a phone number.
-_LONG_NUMBER_DETECTORS: tuple[Callable[[str], Iterator[_Hit]], ...] = (_id_cards, _bank_cards, _mobiles, _landlines)
+_LONG_NUMBER_DETECTORS: tuple[Callable[[str], Iterator[_Hit]], ...] = (
+    _id_cards, _bank_cards, _mobiles, _spaced_mobiles, _landlines)
 
 
 # Full-width ASCII (１３８, ＡＢ, ＠) folded to ASCII, and no-break and ideographic spaces (from &nbsp;) to a space, one

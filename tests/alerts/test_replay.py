@@ -610,14 +610,16 @@ def test_a_replayed_reply_of_weeks_later_counts_only_when_the_clock_gets_there(t
 
 
 def test_a_post_whose_id_is_a_phone_number_is_indexed_under_a_pseudonym(tmp_path: Path, es_node: str) -> None:
-    """A JSON-lines id that is itself personal data was indexed, and shown on the dashboards, as given."""
+    """A JSON-lines id that is itself personal data was indexed, and shown on the dashboards, as given. (And a child's
+    name and a phone number written digit by digit were stored whole: a review, 2026-11-27.)"""
     from analysis.deidentify import post_id_pseudonym
 
+    child = "A市图书馆内12岁女孩王小红走失，其母亲电话1 3 8 0 0 1 3 8 0 0 0"
     phone, id_number = "13912345678", "430104199001011234"
     posts = tmp_path / "posts.jsonl"
     posts.write_text("\n".join([line(phone, START, CITY[0]), line(phone, START + timedelta(minutes=5), CITY[0] + "。"),
                                 line(id_number, START + timedelta(minutes=9), CITY[1]),
-                                line("city-1", START + timedelta(minutes=12), "A市图书馆新增自习座位")]) + "\n",
+                                line("city-1", START + timedelta(minutes=12), child)]) + "\n",
                      encoding="utf-8")
     env = deployment(tmp_path, es_node)
     layout = IndexLayout(f"{index_prefix(env)}-sandbox-replay")
@@ -634,6 +636,9 @@ def test_a_post_whose_id_is_a_phone_number_is_indexed_under_a_pseudonym(tmp_path
     # the same id gives the same pseudonym: the repeated line still replaced the first
     assert sorted(h["_id"] for h in hits) == sorted([post_id_pseudonym(phone), post_id_pseudonym(id_number), "city-1"])
     assert all(h["_id"] == h["_source"]["id"] for h in hits)
+    assert next(h["_source"]["text"] for h in hits if h["_id"] == "city-1") == (
+        "A市图书馆内12岁女孩王**走失，其母亲电话1 3 8 * * * * 8 0 0 0")
+    assert "王小红" not in json.dumps(hits, ensure_ascii=False)  # (nor in anything derived from the text)
     assert phone not in json.dumps(hits) and id_number not in json.dumps(hits)
     # said, by line number, never by the value
     assert "the id of 3 post(s) is personal data" in result.output and "lines 1, 2, 3" in result.output

@@ -347,6 +347,7 @@ _EXAMPLES = [
     "我叫张三，电话13812341234，身份证430104199001011230，住麓山路12号3栋502室，邮箱zs@qq.com",
     "业主王小明先生反映：物业电话0731-88886666，银行卡6222021234567890128",
     "举报人：李四 QQ：12345678 微信号 li_si_2019",
+    "12岁女孩王小红被送往A市第一医院抢救，其母亲刘*（电话1 3 8 0 0 1 3 8 0 0 0）称孩子患有白血病",
 ]
 
 
@@ -517,6 +518,50 @@ def test_names_beside_a_diagnosis_or_after_a_kinship_word(text: str, expected: s
 ])
 def test_what_the_diagnosis_and_kinship_rules_must_not_take(text: str) -> None:
     assert masked(text) == text
+
+
+# A review replayed a post naming a 12-year-old with her illness and her mother's phone number written digit by digit:
+# the child's name and the whole number were stored and shown (2026-11-27).
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("12岁女孩王小红被送往医院抢救", "12岁女孩王**被送往医院抢救"), ("8岁男孩刘明在校门口被车撞伤", "8岁男孩刘*在校门口被车撞伤"),
+        ("女童王小红被送医", "女童王**被送医"), ("3岁男童张浩然走失", "3岁男童张**走失"), ("女婴李晓红被遗弃", "女婴李**被遗弃"),
+        # a real post: a space after the child word
+        ("两岁女孩 朱思佳 因患白血病", "两岁女孩 朱** 因患白血病"),
+        # (女孩子 is a cue of its own: else 女孩 would hide the 孩子 after which this name was masked already)
+        ("女孩子王小红", "女孩子王**"),
+    ],
+)
+def test_children_named_after_a_child_word_are_masked(text: str, expected: str) -> None:
+    assert masked(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "女孩子们在玩", "男孩儿都喜欢", "女童装打折", "男孩在校门口玩", "女孩被送往医院", "男孩和女孩", "女孩张开双臂",
+    "男孩高考", "男孩向记者表示", "女童保护基金", "男孩子应该再穿个护膝", "男孩叫醒了弟弟", "女婴某某",
+    # a pronoun is no given name (real posts: 好女孩祝你平安, 乔布斯他老人家, //@司马南他二大爷)
+    "好女孩祝你平安", "乔布斯他老人家带给我们的", "//@司马南他二大爷: ",
+])
+def test_what_the_child_words_must_not_take(text: str) -> None:
+    assert masked(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("其母亲刘*（电话1 3 8 0 0 1 3 8 0 0 0）称", "其母亲刘*（电话1 3 8 * * * * 8 0 0 0）称"),
+        ("电话 1-3-8-0-0-1-3-8-0-0-0", "电话 1-3-8-*-*-*-*-8-0-0-0"), ("手机1.3.9.1.2.3.4.5.6.7.8", "手机1.3.9.*.*.*.*.5.6.7.8"),
+        ("电话1 - 3 - 8 - 0 - 0 - 1 - 3 - 8 - 0 - 0 - 0", "电话1 - 3 - 8 - * - * - * - * - 8 - 0 - 0 - 0"),
+        # and the name beside it, before or after
+        ("王五 1 3 8 0 0 1 3 8 0 0 0", "王* 1 3 8 * * * * 8 0 0 0"), ("电话1 3 8 0 0 1 3 8 0 0 0王小红", "电话1 3 8 * * * * 8 0 0 0王**"),
+        # not part of a longer series, nor an amount
+        ("0 1 3 8 0 0 1 3 8 0 0 0", "0 1 3 8 0 0 1 3 8 0 0 0"), ("1 3 8 0 0 1 3 8 0 0 0 0", "1 3 8 0 0 1 3 8 0 0 0 0"),
+        ("1 3 8 0 0 1 3 8 0 0 0元", "1 3 8 0 0 1 3 8 0 0 0元"),
+    ],
+)
+def test_a_mobile_number_written_digit_by_digit_is_masked(text: str, expected: str) -> None:
+    assert masked(text) == expected
 
 
 def test_an_id_number_beside_a_phone_number_keeps_no_digit() -> None:
