@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -9,7 +10,14 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from yuqing.db.models import Case, CaseEvent, Deadline, Notification, UnitRow
-from yuqing.db.session import Database, DatabaseUnavailable, current_revision, head_revision, upgrade
+from yuqing.db.session import (
+    Database,
+    DatabaseUnavailable,
+    current_revision,
+    head_revision,
+    insert_new,
+    upgrade,
+)
 
 NOW = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
 
@@ -75,6 +83,52 @@ def test_an_idempotency_key_is_sent_once(database: Database) -> None:
     with pytest.raises(IntegrityError), database.transaction() as session:
         case = session.scalars(select(Case)).one()
         session.add(outbox_row(case, "alert:evt-1"))
+
+
+def notification(key: str) -> dict[str, object]:
+    return {"case_id": None, "kind": "alert", "channel": "slack", "recipient": "#a3-edu", "payload": {"t": 1},
+            "idempotency_key": key, "status": "pending", "attempts": 0, "created_at": NOW, "scheduled_at": NOW,
+            "next_attempt_at": NOW}
+
+
+def test_on_a_database_without_on_conflict_a_stored_key_is_skipped_and_the_transaction_goes_on(
+        database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(database.engine.dialect, "name", "unknown")  # the look-then-savepoint path, on a real database
+    with database.transaction() as session:
+        first = insert_new(session, Notification, [notification("a"), notification("b"), notification("a")],
+                           ["idempotency_key"])
+    assert [row.idempotency_key for row in first] == ["a", "b"]
+    with database.transaction() as session:
+        session.add(Notification(**notification("earlier work")))
+        again = insert_new(session, Notification, [notification("a"), notification("c")], ["idempotency_key"])
+    assert [row.idempotency_key for row in again] == ["c"]
+    with database.sessions() as session:
+        assert sorted(session.scalars(select(Notification.idempotency_key))) == ["a", "b", "c", "earlier work"]
+
+
+def test_on_a_database_without_on_conflict_racing_inserts_of_one_key_leave_one_row(
+        database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(database.engine.dialect, "name", "unknown")
+    barrier = threading.Barrier(4)
+    inserted: list[int] = []
+    errors: list[BaseException] = []
+
+    def insert_once() -> None:
+        try:
+            barrier.wait(timeout=10)
+            with database.transaction() as session:
+                inserted.append(len(insert_new(session, Notification, [notification("race")], ["idempotency_key"])))
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=insert_once) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == [] and sorted(inserted) == [0, 0, 0, 1]
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Notification)) == 1
 
 
 def test_an_unreachable_database_is_named_with_the_fix() -> None:
