@@ -1162,8 +1162,6 @@ def run_command(tick_seconds: float, evaluate_seconds: float, outbox_seconds: fl
     from yuqing.logs import FORMAT
 
     logging.basicConfig(level=logging.INFO, format=FORMAT)  # (times in the configured zone once it is read)
-    # One INFO line per Elasticsearch request buried the workflow's own log; its warnings and errors still show.
-    logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)
     from crawler.runner import quiet_network_tracebacks
 
     quiet_network_tracebacks()
