@@ -506,7 +506,7 @@ def _board_message_lines(config: Config, case_id: int) -> list[str]:
     for v in verdicts:
         if v.answered and v.replied_at is not None:
             late = (v.replied_at - v.due_at).total_seconds() / 86400
-            status = f"answered {v.replied_at.astimezone(tz):%Y-%m-%d %H:%M}" + (
+            status = f"answered {v.replied_shown(tz)}" + (
                 f" LATE by {late:.1f} d" if late > 0 else " on time")
         else:
             left = (v.due_at - now).total_seconds() / 86400

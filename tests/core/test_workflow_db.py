@@ -6,10 +6,10 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-from yuqing.db.models import Case, CaseEvent, Deadline, Notification, UnitRow
+from yuqing.db.models import BoardMessage, Case, CaseEvent, Deadline, Notification, UnitRow
 from yuqing.db.session import (
     Database,
     DatabaseUnavailable,
@@ -171,3 +171,24 @@ def test_a_ctrl_c_in_the_middle_of_a_fetch_logs_no_database_traceback(caplog: py
             engine_log.error("Error closing cursor", exc_info=True)
             engine_log.error("a real database error")
     assert [r.getMessage() for r in caplog.records] == ["a real database error"]
+
+
+def test_the_reply_precision_migration_keeps_the_board_messages_recorded_before_it(tmp_path) -> None:
+    """0006 adds board_messages.replied_precision: rows recorded before it stay, their replies taken as written."""
+    url = f"sqlite:///{tmp_path / 'before-0006.db'}"
+    upgrade(url, "0005")
+    database = Database(url)
+    try:
+        with database.transaction() as session:
+            session.add(new_case())  # (the cases table is as it was at 0005)
+        with database.engine.begin() as connection:
+            connection.execute(text("INSERT INTO board_messages (case_id, post_id, title, received_at, kind, due_at, "
+                                    "basis, replied_at, replier) VALUES (1, 'board-1', '', '2026-05-01 09:30:00', "
+                                    "'reply_complaint', '2026-05-20 16:00:00', '', '2026-05-02 15:59:59', 'A3区卫健委')"))
+        upgrade(url)
+        assert current_revision(database.engine) == head_revision(url)
+        with database.sessions() as session:
+            [message] = session.scalars(select(BoardMessage))
+        assert (message.post_id, message.replier, message.replied_precision) == ("board-1", "A3区卫健委", None)
+    finally:
+        database.dispose()
