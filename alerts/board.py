@@ -86,7 +86,9 @@ def record_messages(session: Session, es: Elasticsearch, layout: IndexLayout, ca
         reply = post.reply if official(post.reply) and post.reply and (post.reply.replied_at or now) <= now else None
         rows.append({"case_id": case.id, "post_id": post.id, "title": (post.title or "") if post.deidentified else "",
                      "received_at": received, "kind": due.kind, "due_at": due.due_at, "basis": due.basis,
-                     "replied_at": reply.replied_at if reply else None, "replier": reply.replier if reply else None})
+                     "replied_at": reply.replied_at if reply else None,
+                     "replied_precision": reply.replied_precision if reply else None,
+                     "replier": reply.replier if reply else None})
     # Another process may record the same message meanwhile (`yuqing run` and a command), and a message indexed again
     # after a rollover is in two indices: the row already there stays, and the transaction goes on.
     added = insert_new(session, BoardMessage, rows, key=["case_id", "post_id"])
@@ -110,7 +112,7 @@ def record_reply(session: Session, es: Elasticsearch, layout: IndexLayout, case:
             return True  # recorded now, with the reply its post carries
     if row.replied_at is not None:
         return False
-    row.replied_at, row.replier = reply.replied_at, reply.replier
+    row.replied_at, row.replied_precision, row.replier = reply.replied_at, reply.replied_precision, reply.replier
     return True
 
 

@@ -506,7 +506,7 @@ def _board_message_lines(config: Config, case_id: int) -> list[str]:
     for v in verdicts:
         if v.answered and v.replied_at is not None:
             late = (v.replied_at - v.due_at).total_seconds() / 86400
-            status = f"answered {v.replied_at.astimezone(tz):%Y-%m-%d %H:%M}" + (
+            status = f"answered {v.replied_shown(tz)}" + (
                 f" LATE by {late:.1f} d" if late > 0 else " on time")
         else:
             left = (v.due_at - now).total_seconds() / 86400
@@ -1162,8 +1162,6 @@ def run_command(tick_seconds: float, evaluate_seconds: float, outbox_seconds: fl
     from yuqing.logs import FORMAT
 
     logging.basicConfig(level=logging.INFO, format=FORMAT)  # (times in the configured zone once it is read)
-    # One INFO line per Elasticsearch request buried the workflow's own log; its warnings and errors still show.
-    logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)
     from crawler.runner import quiet_network_tracebacks
 
     quiet_network_tracebacks()

@@ -36,14 +36,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Executable, and_, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alerts.notifiers.base import Delivery, Notifier, PermanentError, Reconciling, RetryableError, SendResult
 from yuqing.clock import Clock
 from yuqing.contract import json_default
 from yuqing.db.models import Notification
-from yuqing.db.session import Database
+from yuqing.db.session import Database, insert_new
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +86,7 @@ def enqueue(session: Session, *, case_id: int | None, kind: str, channel: str, r
             created_at: datetime | None = None) -> Notification | None:
     """Add a pending notification in the caller's transaction; None if the idempotency key already exists.
 
-    The insert is ``ON CONFLICT DO NOTHING`` on the unique key (a savepoint elsewhere), so two
+    The insert is ``insert_new``'s (``ON CONFLICT DO NOTHING`` on the unique key), so two
     transactions racing with one key leave exactly one row and neither fails. ``created_at``
     defaults to ``scheduled_at``; pass the clock's now when scheduling ahead.
     """
@@ -110,25 +109,8 @@ def enqueue(session: Session, *, case_id: int | None, kind: str, channel: str, r
         "created_at": utc(created_at) if created_at is not None else scheduled,
         "scheduled_at": scheduled, "next_attempt_at": scheduled,
     }
-    dialect = session.get_bind().dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        if dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
-        statement = (insert(Notification).values(**values)
-                     .on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(Notification.id))
-        new_id = session.execute(statement).scalar_one_or_none()
-        return session.get(Notification, new_id) if new_id is not None else None
-    if session.scalar(select(Notification.id).where(Notification.idempotency_key == idempotency_key)):
-        return None
-    row = Notification(**values)
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        return None
-    return row
+    added = insert_new(session, Notification, [values], key=["idempotency_key"])
+    return added[0] if added else None
 
 
 # ----------------------------------------------------------------------------- admin views

@@ -187,6 +187,8 @@ def source_health_job() -> str:
     report = check_sources(rt.database, rt.config, rt.escalator.router, health, now)
     for line in report.lines:
         log.warning("sources: %s", line)
+    for line in report.recoveries:
+        log.info("sources: %s", line)
     if report.stopped:
         return f"collection stopped: none of the {len(report.down)} enabled sources collects; {len(report.told)} told"
     return f"{len(report.down)} source(s) not collecting, {len(report.told)} told"

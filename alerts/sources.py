@@ -74,6 +74,7 @@ class SourcesReport:
     stopped: bool = False  # every enabled source collects nothing
     notifications: int = 0
     lines: list[str] = field(default_factory=list)
+    recoveries: list[str] = field(default_factory=list)  # sources that work again: good news, logged apart from lines
 
 
 def alert_after(interval_minutes: float) -> timedelta:
@@ -104,8 +105,8 @@ def check_sources(database: Database, config: Config, router: Router, health: Se
                                 f"{_since(h).astimezone(tz).isoformat(timespec='minutes')}); the press office is told "
                                 f"if it is still so at {(now + alert_after(h.interval_minutes)).astimezone(tz):%H:%M}")
         statuses = {h.source: h.status for h in health}
-        report.lines += [f"source {name} is {statuses.get(name, 'no longer configured')} now"
-                         for name in sorted(before.get("sources", {})) if name not in down]
+        report.recoveries = [f"source {name} is {statuses.get(name, 'no longer configured')} now"
+                             for name in sorted(before.get("sources", {})) if name not in down]
         due = [name for name in sorted(spells) if now - datetime.fromisoformat(spells[name]["seen"])
                >= alert_after(down[name].interval_minutes)]
         # Every source down at once is told when the most often crawled has had its runs to prove otherwise.

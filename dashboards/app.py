@@ -162,6 +162,7 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
     names = unit_names or {}
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
     env.filters.update(percent=_percent, hours=_hours, left=_left, when=lambda v: _when(v, zone),
+                       replied=lambda m: m.replied_shown(zone),
                        published=lambda p: _published(p, zone), colour=_colour,
                        safe_url=safe_url, tier=_tier, region=lambda r: region_label(r) if r else "—", state=_named(CASE_STATE_NAMES),
                        action=_named(CASE_ACTION_NAMES), sentiment=_named(SENTIMENT_NAMES),

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from statistics import median
 from typing import Any, overload
 
@@ -67,6 +67,9 @@ def stored_aware(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+DAY_ONLY = "（仅日期）"  # after a date its source gave without the time of day
+
+
 @dataclass(frozen=True)
 class MessageVerdict:
     """One citizen message of a case judged on its own reply deadline. ``due``: judged — answered, or its deadline
@@ -84,6 +87,14 @@ class MessageVerdict:
     due: bool
     answered: bool
     on_time: bool
+    reply_day_only: bool = False  # the board dated the reply by its day alone: replied_at is that day's end
+
+    def replied_shown(self, tz: tzinfo | None) -> str:
+        """The reply's time in ``tz``; one dated by its day alone as that day, marked, not as the 23:59 it counts at."""
+        if self.replied_at is None:
+            return "—"
+        local = self.replied_at.astimezone(tz)
+        return f"{local:%Y-%m-%d}{DAY_ONLY}" if self.reply_day_only else f"{local:%Y-%m-%d %H:%M}"
 
     @property
     def overdue(self) -> bool:
@@ -110,7 +121,8 @@ def judge_message(case: Case, message: BoardMessage, now: datetime) -> MessageVe
                           received_at=stored_aware(message.received_at), due_at=due_at, replied_at=replied,
                           replier=message.replier, basis=message.basis, unit_id=holder_at(case, due_at),
                           due=answered or now > due_at, answered=answered,
-                          on_time=answered and replied is not None and replied <= due_at)
+                          on_time=answered and replied is not None and replied <= due_at,
+                          reply_day_only=message.replied_precision == "day")
 
 
 @dataclass

@@ -110,7 +110,7 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unav
         for m in v.messages:
             messages.append([v.case_id, cell_text(m.title or m.post_id), deadline_kind_name(m.kind),
                              _stamp(m.received_at, tz), _stamp(m.due_at, tz),
-                             _stamp(m.replied_at, tz) if m.replied_at is not None and m.answered else "",
+                             m.replied_shown(tz) if m.replied_at is not None and m.answered else "",
                              cell_text(m.replier or "") if m.answered else "", m.state(evaluation.now),
                              cell_text(unit_names.get(m.unit_id or "", m.unit_id or "（未分派）")), cell_text(m.basis)])
     _percent_columns(units, (2, 3, 8))

@@ -195,6 +195,9 @@ class Reply(BaseModel):
 
     text: str
     replied_at: AwareDatetime | None = None
+    # "day" when the board dated the reply by its day alone: ``replied_at`` is then that day's end (no later than the
+    # fetch), the latest it can have been given, not a time of day; None when it is as written.
+    replied_precision: Literal["day"] | None = None
     replier: str | None = None
 
 

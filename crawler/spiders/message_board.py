@@ -145,11 +145,12 @@ class MessageBoardSpider(ArticleSpider):
             # is credited with no earlier an answer than it can show, and it never precedes its message. Message
             # deadlines end at midnight of a working day, so a reply dated on the last day is in time and one dated
             # the day after is late, as the day says; an hour deadline of the case meets the day's end.
-            replied, _ = self.publish_time(parse_time(fields["reply_time"] or "", now=now, tz=self.tz),
-                                           is_date_only(fields["reply_time"]))
+            replied, reply_precision = self.publish_time(
+                parse_time(fields["reply_time"] or "", now=now, tz=self.tz), is_date_only(fields["reply_time"]))
             if replied is None:
                 self.partial("reply_time", url, f"unreadable, written as {value_shape(fields['reply_time'])}")
-            reply = Reply(text=fields["reply"], replied_at=replied, replier=fields["replier"])
+            reply = Reply(text=fields["reply"], replied_at=replied, replied_precision=reply_precision,
+                          replier=fields["replier"])
         # A message dated by its day alone: at that day's end, no later than the fetch, and no later than a reply
         # on that day with its time (a message comes before its answer). Its reply deadline counts from its day.
         published, precision = self.publish_time(published, is_date_only(fields["published_at"]),

@@ -328,11 +328,13 @@ BOARD_MESSAGES = [
 
 
 def _board_message(post_id: str, at: datetime, title: str, text: str, reply_at: datetime | None = None,  # type: ignore[no-untyped-def]
-                   fetched_at: datetime | None = None):
-    """A message as the crawler indexes it: first unanswered, then fetched again (``fetched_at``) with its reply."""
+                   fetched_at: datetime | None = None, reply_day_only: bool = False):
+    """A message as the crawler indexes it: first unanswered, then fetched again (``fetched_at``) with its reply;
+    ``reply_day_only``: the board dated the reply by its day alone (``reply_at`` is then that day's end)."""
     from yuqing.contract import Post
 
-    reply = {"reply": {"text": "经调查，已责令物业清理消防通道并整改。", "replier": "A3区应急管理局", "replied_at": reply_at}}
+    reply = {"reply": {"text": "经调查，已责令物业清理消防通道并整改。", "replier": "A3区应急管理局", "replied_at": reply_at,
+                       **({"replied_precision": "day"} if reply_day_only else {})}}
     return Post.model_validate({"id": post_id, "source": "demo_board", "source_type": "message_board",
                                 "published_at": at.isoformat(), "fetched_at": (fetched_at or at).isoformat(), "title": title,
                                 "text": text, "region": {"province": "湖南省", "city": "A市", "district": "A3区"},
@@ -505,6 +507,48 @@ def test_cases_show_lists_each_board_message_with_its_reply_due_and_whether_answ
     assert shown[4].startswith("message reply_suggestion due 2026-03-12 00:00  OVERDUE, unanswered ")
     assert shown[4].endswith(" d past due  — (message board-4)")
     assert phone not in result.output and other_phone not in result.output and "李四" not in result.output
+
+
+def test_a_reply_the_board_dated_by_its_day_alone_is_shown_as_that_day_not_as_23_59(  # type: ignore[no-untyped-def]
+        pipeline, tmp_path: Path, es_node: str) -> None:
+    """The crawler counts a reply dated "2026-03-04" at that day's end (the latest it can have been given); `cases
+    show` and the case page said "answered 2026-03-04 23:59", a minute nobody wrote. They show the day, marked."""
+    import io
+
+    from openpyxl import load_workbook
+    from starlette.testclient import TestClient
+
+    from dashboards.app import create_app
+
+    pipeline.clock.set(START + timedelta(hours=3))
+    _index_as_the_crawler_does(pipeline, [_board_message(*m) for m in BOARD_MESSAGES], tmp_path / "spool")
+    [case_id] = pipeline.evaluate().opened
+    day_end = datetime(2026, 3, 4, 23, 59, 59, tzinfo=TZ)
+    pipeline.clock.set(day_end + timedelta(hours=10))
+    for message, day_only in ((BOARD_MESSAGES[0], True), (BOARD_MESSAGES[1], False)):
+        _index_as_the_crawler_does(pipeline, [_board_message(*message, reply_at=day_end, reply_day_only=day_only,
+                                                             fetched_at=pipeline.clock.now())], tmp_path / "spool")
+    pipeline.evaluate()
+
+    (tmp_path / "cli").mkdir()
+    env = {**deployment(tmp_path / "cli", es_node), "YUQING_DATABASE_URL": pipeline.database.url}
+    result = CliRunner().invoke(main, ["cases", "show", str(case_id)], env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    answered = {line.strip().rsplit("— ", 1)[-1]: line for line in result.output.splitlines() if "answered 2026" in line}
+    assert "answered 2026-03-04（仅日期） on time" in answered["投诉金星小区消防通道长期被堵"]
+    assert "answered 2026-03-04 23:59 on time" in answered["建议彻查金星小区火灾隐患"]  # a time the board wrote
+    app = create_app(pipeline.es, pipeline.layout, pipeline.database, pipeline.cut, pipeline.clock)
+    with TestClient(app) as client:
+        page = client.get(f"/cases/{case_id}").text
+        book = load_workbook(io.BytesIO(client.get("/reports/evaluation.xlsx").content))
+    header, *cells = book["逐条留言"].iter_rows(values_only=True)
+    replies = {row[header.index("留言")]: row[header.index("答复时间")] for row in cells}
+    assert replies["投诉金星小区消防通道长期被堵"] == "2026-03-04（仅日期）"
+    assert replies["建议彻查金星小区火灾隐患"] == "2026-03-04 23:59"
+    table = page[page.index('id="board-messages"'):]
+    rows = table[:table.index("</table>")].split("<tr>")
+    [day_only] = [r for r in rows if "投诉金星小区消防通道长期被堵" in r]
+    assert "2026-03-04（仅日期）" in day_only and "23:59" not in day_only
 
 
 # PostgreSQL alone: SQLite begins every transaction IMMEDIATE, so the second process waits before it reads, sees the

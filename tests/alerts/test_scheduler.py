@@ -118,6 +118,7 @@ def test_while_elasticsearch_is_down_the_rules_wait_and_the_press_office_is_told
 
 
 def test_the_run_log_is_in_the_configured_zone_without_apschedulers_per_job_lines() -> None:
+    """Nor elastic_transport's line per request (yuqing.logs.CHATTER, a filter on the handler), its warnings kept."""
     import io
     import logging
     from zoneinfo import ZoneInfo
@@ -129,14 +130,22 @@ def test_the_run_log_is_in_the_configured_zone_without_apschedulers_per_job_line
     handler = logging.StreamHandler(stream)
     saved, root.handlers = root.handlers, [handler]  # only this handler gets the zone formatter
     executors = logging.getLogger("apscheduler.executors")
-    before = executors.level
+    transport = logging.getLogger("elastic_transport.transport")
+    before, level = executors.level, root.level
+    root.setLevel(logging.INFO)  # as `yuqing run`'s basicConfig sets it
     try:
         _log_in_zone(ZoneInfo("Asia/Shanghai"))
         handler.handle(logging.LogRecord("alerts", logging.INFO, __file__, 1, "tick", None, None))
         assert "+08:00 INFO alerts: tick" in stream.getvalue()
         assert not executors.isEnabledFor(logging.INFO)
+        assert transport.isEnabledFor(logging.INFO)  # (its level untouched: the handler leaves the line out)
+        transport.info("POST http://127.0.0.1:9200/_bulk [status:200 duration:0.010s]")
+        transport.warning("Node <Urllib3HttpNode(http://127.0.0.1:9200)> has failed for 1 times in a row")
+        assert "_bulk" not in stream.getvalue()
+        assert "WARNING elastic_transport.transport: Node" in stream.getvalue()
     finally:
         root.handlers = saved
+        root.setLevel(level)
         executors.setLevel(before)
 
 

@@ -6,6 +6,7 @@ queues the alert in the real workflow database."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -246,3 +247,16 @@ def test_operational_alerts_go_to_the_technical_unit_units_yaml_names(
     units.operations_receiver = "a-nobody"
     problems: list[ConfigProblem] = _cross_check(config.sources, config.taxonomy, units, config.policy)
     assert [(p.key, p.value) for p in problems] == [("operations_receiver", "a-nobody")], problems
+
+
+def test_a_source_that_works_again_is_logged_as_news_not_as_a_warning(
+        runtime: Runtime, sources: Sources, caplog: pytest.LogCaptureFixture) -> None:
+    """The line that a source collects again was a WARNING beside the failures it ends."""
+    sources.crawl()
+    with caplog.at_level(logging.INFO, logger="alerts.scheduler"):
+        sources.every_five_minutes(1, failing={"demo_news"})
+        sources.every_five_minutes(1, failing=set())
+    said = {record.getMessage(): record.levelname for record in caplog.records if record.name == "alerts.scheduler"}
+    [failed] = [message for message in said if message.startswith("sources: source demo_news collects nothing")]
+    assert said[failed] == "WARNING"
+    assert said["sources: source demo_news is ok now"] == "INFO"

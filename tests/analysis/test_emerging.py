@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from analysis.emerging import EmergingDetector, robust_z
-from yuqing.contract import Event
+from analysis.events import EventTracker
+from yuqing.contract import Event, Post
 
 TZ = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 3, 2, 0, 0, tzinfo=TZ)  # a Monday
@@ -173,17 +174,19 @@ def test_old_buckets_are_pruned() -> None:
     assert last - oldest_term <= 5 * 24
 
 
-def test_tracker_flags_an_event_that_bursts_out_of_its_topic_baseline() -> None:
-    from analysis.events import EventTracker
-    from yuqing.contract import Post
-
-    tracker = EventTracker(tz=TZ)
+def _quiet_fortnight(tracker: EventTracker, every_hours: int) -> None:
+    """Fourteen days of one ordinary 就医 complaint every ``every_hours`` hours: the topic's quiet baseline."""
     quiet = ["医院挂号排队时间太长，希望增加窗口", "社区卫生院医生态度不好，看病难", "医保报销流程复杂，跑了好几趟"]
     for day in range(14):
-        for hour in range(24):
+        for hour in range(0, 24, every_hours):
             at = START + timedelta(days=day, hours=hour, minutes=5)
             tracker.add(Post(id=f"q-{day}-{hour}", source="board", fetched_at=at, topic="就医",
                              text=f"{quiet[(day + hour) % 3]}（第{day}天{hour}时）"))
+
+
+def test_tracker_flags_an_event_that_bursts_out_of_its_topic_baseline() -> None:
+    tracker = EventTracker(tz=TZ)
+    _quiet_fortnight(tracker, every_hours=1)
     burst_at = START + timedelta(days=14, hours=3)
     event = None
     for i in range(8):
@@ -202,16 +205,8 @@ def test_new_terms_are_shown_as_the_posts_write_them() -> None:
     and the detector's saved state keeps how."""
     import json
 
-    from analysis.events import EventTracker
-    from yuqing.contract import Post
-
     tracker = EventTracker(tz=TZ)
-    quiet = ["医院挂号排队时间太长，希望增加窗口", "社区卫生院医生态度不好，看病难", "医保报销流程复杂，跑了好几趟"]
-    for day in range(14):
-        for hour in range(0, 24, 2):
-            at = START + timedelta(days=day, hours=hour, minutes=5)
-            tracker.add(Post(id=f"q-{day}-{hour}", source="board", fetched_at=at, topic="就医",
-                             text=f"{quiet[(day + hour) % 3]}（第{day}天{hour}时）"))
+    _quiet_fortnight(tracker, every_hours=2)
     burst_at = START + timedelta(days=14, hours=3)
     event = None
     for i in range(8):

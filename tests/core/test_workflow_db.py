@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-from yuqing.db.models import Case, CaseEvent, Deadline, Notification, UnitRow
-from yuqing.db.session import Database, DatabaseUnavailable, current_revision, head_revision, upgrade
+from yuqing.db.models import BoardMessage, Case, CaseEvent, Deadline, Notification, UnitRow
+from yuqing.db.session import (
+    Database,
+    DatabaseUnavailable,
+    current_revision,
+    head_revision,
+    insert_new,
+    upgrade,
+)
 
 NOW = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
 
@@ -77,6 +85,52 @@ def test_an_idempotency_key_is_sent_once(database: Database) -> None:
         session.add(outbox_row(case, "alert:evt-1"))
 
 
+def notification(key: str) -> dict[str, object]:
+    return {"case_id": None, "kind": "alert", "channel": "slack", "recipient": "#a3-edu", "payload": {"t": 1},
+            "idempotency_key": key, "status": "pending", "attempts": 0, "created_at": NOW, "scheduled_at": NOW,
+            "next_attempt_at": NOW}
+
+
+def test_on_a_database_without_on_conflict_a_stored_key_is_skipped_and_the_transaction_goes_on(
+        database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(database.engine.dialect, "name", "unknown")  # the look-then-savepoint path, on a real database
+    with database.transaction() as session:
+        first = insert_new(session, Notification, [notification("a"), notification("b"), notification("a")],
+                           ["idempotency_key"])
+    assert [row.idempotency_key for row in first] == ["a", "b"]
+    with database.transaction() as session:
+        session.add(Notification(**notification("earlier work")))
+        again = insert_new(session, Notification, [notification("a"), notification("c")], ["idempotency_key"])
+    assert [row.idempotency_key for row in again] == ["c"]
+    with database.sessions() as session:
+        assert sorted(session.scalars(select(Notification.idempotency_key))) == ["a", "b", "c", "earlier work"]
+
+
+def test_on_a_database_without_on_conflict_racing_inserts_of_one_key_leave_one_row(
+        database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(database.engine.dialect, "name", "unknown")
+    barrier = threading.Barrier(4)
+    inserted: list[int] = []
+    errors: list[BaseException] = []
+
+    def insert_once() -> None:
+        try:
+            barrier.wait(timeout=10)
+            with database.transaction() as session:
+                inserted.append(len(insert_new(session, Notification, [notification("race")], ["idempotency_key"])))
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=insert_once) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == [] and sorted(inserted) == [0, 0, 0, 1]
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Notification)) == 1
+
+
 def test_an_unreachable_database_is_named_with_the_fix() -> None:
     url = "postgresql+psycopg://nobody@127.0.0.1:9/none"
     with pytest.raises(DatabaseUnavailable, match=r"(?s)127\.0\.0\.1:9.*YUQING_DATABASE_URL"):
@@ -117,3 +171,24 @@ def test_a_ctrl_c_in_the_middle_of_a_fetch_logs_no_database_traceback(caplog: py
             engine_log.error("Error closing cursor", exc_info=True)
             engine_log.error("a real database error")
     assert [r.getMessage() for r in caplog.records] == ["a real database error"]
+
+
+def test_the_reply_precision_migration_keeps_the_board_messages_recorded_before_it(tmp_path) -> None:
+    """0006 adds board_messages.replied_precision: rows recorded before it stay, their replies taken as written."""
+    url = f"sqlite:///{tmp_path / 'before-0006.db'}"
+    upgrade(url, "0005")
+    database = Database(url)
+    try:
+        with database.transaction() as session:
+            session.add(new_case())  # (the cases table is as it was at 0005)
+        with database.engine.begin() as connection:
+            connection.execute(text("INSERT INTO board_messages (case_id, post_id, title, received_at, kind, due_at, "
+                                    "basis, replied_at, replier) VALUES (1, 'board-1', '', '2026-05-01 09:30:00', "
+                                    "'reply_complaint', '2026-05-20 16:00:00', '', '2026-05-02 15:59:59', 'A3区卫健委')"))
+        upgrade(url)
+        assert current_revision(database.engine) == head_revision(url)
+        with database.sessions() as session:
+            [message] = session.scalars(select(BoardMessage))
+        assert (message.post_id, message.replier, message.replied_precision) == ("board-1", "A3区卫健委", None)
+    finally:
+        database.dispose()

@@ -130,4 +130,6 @@ def test_a_date_without_its_time_is_kept_as_a_day_not_its_midnight(crawl_env: Cr
     assert datetime.fromisoformat(docs["m2.html"]["reply"]["replied_at"]) == end_of_day, "not its midnight"
     assert published("m3.html") == (end_of_day, "day")
     assert datetime.fromisoformat(docs["m3.html"]["reply"]["replied_at"]) == end_of_day
+    # and says so, for the pages to show the day rather than 23:59
+    assert [docs[m]["reply"].get("replied_precision") for m in ("m1.html", "m2.html", "m3.html")] == [None, "day", "day"]
     assert result.stats("dated_news")["yuqing/partial/time_of_day"] == 1

@@ -257,6 +257,7 @@ class BoardMessage(Base):
     due_at: Mapped[datetime]
     basis: Mapped[str] = mapped_column(Text, default="")  # the document, the working days and why this kind
     replied_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    replied_precision: Mapped[str | None] = mapped_column(String(8), nullable=True)  # "day": the board gave the day
     replier: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
     case: Mapped[Case] = relationship(back_populates="board_messages")

@@ -13,8 +13,8 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
+from sqlalchemy import Engine, create_engine, event, literal, select
+from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from yuqing.settings import redact_url
@@ -133,7 +133,8 @@ def insert_new(session: Session, model: type[Row], rows: Sequence[Mapping[str, A
 
     INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL: a row another process inserted meanwhile (``yuqing run``
     and a command at once), or a duplicate among ``rows``, is left alone instead of failing the whole transaction on
-    the constraint; no savepoint, which on SQLite would commit the transaction's earlier work at its release."""
+    the constraint; no savepoint, which on SQLite would commit the transaction's earlier work at its release.
+    Elsewhere each row is looked for first and inserted within a savepoint, so a racing insert costs only that row."""
     if not rows:
         return []
     dialect = session.get_bind().dialect.name
@@ -141,13 +142,29 @@ def insert_new(session: Session, model: type[Row], rows: Sequence[Mapping[str, A
         from sqlalchemy.dialects.sqlite import insert
     elif dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
-    else:  # neither of the two databases yuqing is tested on: a plain insert, which the constraint may refuse
-        added = [model(**row) for row in rows]
-        session.add_all(added)
-        session.flush()
-        return added
+    else:  # neither of the two databases yuqing is tested on
+        return _insert_checking_first(session, model, rows, key)
     statement = insert(model).on_conflict_do_nothing(index_elements=list(key)).returning(model)
     return list(session.scalars(statement, [dict(row) for row in rows]))
+
+
+def _insert_checking_first(session: Session, model: type[Row], rows: Sequence[Mapping[str, Any]],
+                           key: Sequence[str]) -> list[Row]:
+    """``insert_new`` without ON CONFLICT: skip a key already stored, and a key the constraint refuses (inserted by
+    another transaction between the look and the insert) rolls back its savepoint alone."""
+    added = []
+    for row in rows:
+        held = select(literal(1)).select_from(model).where(*(getattr(model, column) == row[column] for column in key))
+        if session.scalar(held.limit(1)) is not None:
+            continue
+        new = model(**row)
+        try:
+            with session.begin_nested():
+                session.add(new)
+        except IntegrityError:
+            continue
+        added.append(new)
+    return added
 
 
 class Database:
