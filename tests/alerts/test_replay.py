@@ -601,6 +601,26 @@ def test_an_answered_board_case_stays_open_and_its_overdue_messages_are_chased_u
     assert [e.details["unanswered"] for e in overdue] == [2]
 
 
+@pytest.mark.timeout(600)
+def test_closing_a_board_case_by_hand_says_how_many_citizens_are_still_owed_replies(
+        pipeline, tmp_path: Path, es_node: str) -> None:
+    """Closing a case answered by one citizen's reply goes ahead, and says how many citizens are still owed a reply,
+    how many past due, and that nothing chases them once it is closed."""
+    from yuqing.cli import main
+
+    spool = tmp_path / "spool"
+    case_id = _board_case(pipeline, spool)
+    _answer(pipeline, BOARD_MESSAGES[0], datetime(2026, 3, 4, 10, 0, tzinfo=TZ), spool)
+    (tmp_path / "cli").mkdir()
+    env = {**deployment(tmp_path / "cli", es_node), "YUQING_DATABASE_URL": pipeline.database.url}
+    result = CliRunner().invoke(main, ["cases", "close", str(case_id), "--actor", "市政府新闻办"], env=env,
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert f"case {case_id} is now closed" in result.stdout
+    assert (f"warning: case {case_id} still owes 2 citizen(s) a reply to their board message (2 past due; the "
+            "earliest due 2026-03-12 00:00)") in result.stderr
+
+
 # PostgreSQL alone: SQLite begins every transaction IMMEDIATE, so the second process waits before it reads, sees the
 # first's rows and inserts none (the rollover test below covers SQLite's duplicate insert).
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)
