@@ -11,9 +11,9 @@ A case's board messages are chased like its deadlines (alerts/board.py): each ci
 message's own due time (皖政办〔2015〕12号), so the unit is reminded before the messages of a due time fall due, hears
 how many when they fall overdue unanswered, and its leaders are escalated to as for a missed deadline — each once per
 due time, written down in the case's timeline (the ``messages_due`` of a ``reminded``, ``messages_overdue`` or
-``escalated`` entry). The case-level reply deadline stays the
-unit's first answer to the case (回应, judged by 回应及时率); the citizens' replies are judged message by message
-(dashboards/metrics.py judge_message), so they are chased message by message too.
+``escalated`` entry). The case-level reply deadline stays met by the unit's first answer to the case (回应, judged
+by 回应及时率); the citizens' replies are judged message by message (dashboards/metrics.py judge_message), so they are
+chased message by message too.
 """
 
 from __future__ import annotations
