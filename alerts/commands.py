@@ -724,10 +724,24 @@ def cases_reassign(case_id: int, unit_id: str, actor: str, reason: str) -> None:
 @click.option("--actor", required=True, callback=_not_blank, help="Who does it (name or user id).")
 @click.option("--reason", default="")
 def cases_close(case_id: int, actor: str, reason: str) -> None:
-    """Close a case (a reason is required when nobody responded)."""
+    """Close a case (a reason is required when nobody responded). Closing does not answer the citizens whose board
+    messages are still unanswered (皖政办〔2015〕12号: each is owed a reply): it goes ahead, and says how many."""
     from alerts.cases import close
 
-    _act(close, case_id, actor, reason)
+    def said(case: Any, now: datetime) -> str:
+        owed = sorted((m for m in case.board_messages if m.replied_at is None or m.replied_at > now),
+                      key=lambda m: m.due_at)
+        if owed:
+            late = sum(1 for m in owed if m.due_at < now)
+            tz = _config().settings.tz()
+            click.echo(f"warning: case {case.id} still owes {len(owed)} citizen(s) a reply to their board message "
+                       f"({late} past due; the earliest due {owed[0].due_at.astimezone(tz):%Y-%m-%d %H:%M}); closing "
+                       "answers none of them, no reminder will chase them now, and the evaluation counts each one "
+                       f"unanswered past its due time as overdue. See `yuqing cases show {case.id}`; "
+                       f"`yuqing cases reopen {case.id}` to have them chased again", err=True)
+        return f"case {case.id} is now {case.state}"
+
+    _act(close, case_id, actor, reason, said=said)
 
 
 @cases_group.command("reopen")

@@ -6,6 +6,14 @@ database says has not happened yet?", does it, and writes down that it did, in t
 the notification. So a restart — even kill -9 — neither misses a reminder nor sends one twice; a duty
 that fell due while the process was down is done once on the first tick after start (the latest of
 several missed reminders of one deadline stands for them all).
+
+A case's board messages are chased like its deadlines (alerts/board.py): each citizen is owed a reply by his
+message's own due time (皖政办〔2015〕12号), so the unit is reminded before the messages of a due time fall due, hears
+how many when they fall overdue unanswered, and its leaders are escalated to as for a missed deadline — each once per
+due time, written down in the case's timeline (the ``messages_due`` of a ``reminded``, ``messages_overdue`` or
+``escalated`` entry). The case-level reply deadline stays met by the unit's first answer to the case (回应, judged
+by 回应及时率); the citizens' replies are judged message by message (dashboards/metrics.py judge_message), so they are
+chased message by message too.
 """
 
 from __future__ import annotations
@@ -38,7 +46,7 @@ from alerts.messages import RESPONSIBLE_ROLE
 from alerts.routing import Router
 from yuqing.clock import Clock
 from yuqing.contract import CASE_STATE_NAMES, MAJOR_GRADES, base_kind, deadline_kind_name
-from yuqing.db.models import Case, Deadline, ScheduleMark
+from yuqing.db.models import BoardMessage, Case, Deadline, ScheduleMark
 from yuqing.db.session import Database
 from yuqing.settings import Config, Unit
 
@@ -61,10 +69,12 @@ class Due:
     """One duty of a case and when it falls due."""
 
     at: datetime
-    what: str  # reminder | overdue | deadline_escalation | unack_escalation | settle
+    what: str  # reminder | overdue | deadline_escalation | messages_reminder | messages_overdue | messages_escalation
+    #            | unack_escalation | settle
     deadline_id: int | None = None
     fraction: float | None = None
     level: int = 0
+    messages_due: datetime | None = None  # the due time of the board messages a messages_* duty is about
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,22 @@ class _Climb:
     why: str
     key: str
     deadline: str | None = None
+    messages_due: str | None = None  # the board messages' due time (local ISO) whose replies are owed
+    messages: int = 0  # how many of them are unanswered
+
+
+def unanswered_messages(case: Case) -> list[BoardMessage]:
+    """The case's board messages still owed a reply (a reply is noted on its row once its time has come)."""
+    return [m for m in case.board_messages if m.replied_at is None]
+
+
+def _owed_by_due(case: Case) -> dict[datetime, list[BoardMessage]]:
+    """The unanswered board messages grouped by their due time, earliest first: messages of one day fall due together,
+    and each due time crossed is told once."""
+    groups: dict[datetime, list[BoardMessage]] = {}
+    for message in sorted(unanswered_messages(case), key=lambda m: m.due_at):
+        groups.setdefault(message.due_at, []).append(message)
+    return groups
 
 
 # A deadline is missed only after its due time; its overdue duties fall due this long after it.
@@ -191,14 +217,19 @@ class Escalator:
                 at = late if d.escalation_level == 0 or d.escalated_at is None else (
                     d.escalated_at + timedelta(minutes=esc.next_level_after_minutes))
                 out.append(Due(max(at, late), "deadline_escalation", d.id, level=d.escalation_level + 1))
+        out += self._message_duties(case, chain)
         # An internal report upward already missed does not hold an answered case open: it is judged late (报告不及时)
         # either way, and a report made weeks on would change nothing.
+        # Nor does a case close itself while a citizen is still owed a reply to his board message, due or not yet:
+        # one message's reply answered the case, and closing it hid the 30 others nobody answered (review, H1).
         if (case.state == "responded" and esc.close_answered_after_days and case.responded_at is not None
                 and not any(base_kind(d.kind) != "report_upward" or d.overdue_at is None
-                            for d in case.pending_deadlines())):
+                            for d in case.pending_deadlines())
+                and not unanswered_messages(case)):
             # A week of nothing new: counted from the last thing that happened — the response, a deadline met
-            # late, the event growing (it moves updated_at).
-            latest = max([case.responded_at, case.updated_at, *(d.met_at for d in case.deadlines if d.met_at)])
+            # late, a citizen's reply, the event growing (it moves updated_at).
+            latest = max([case.responded_at, case.updated_at, *(d.met_at for d in case.deadlines if d.met_at),
+                          *(m.replied_at for m in case.board_messages if m.replied_at)])
             out.append(Due(latest + timedelta(days=esc.close_answered_after_days), "settle"))
         if case.state in UNANSWERED and not is_acknowledged(case) and case.escalation_level < len(chain):
             if case.escalation_level == 0 or case.escalated_at is None:
@@ -206,8 +237,42 @@ class Escalator:
             else:
                 at = case.escalated_at + timedelta(minutes=esc.next_level_after_minutes)
             out.append(Due(at, "unack_escalation", level=case.escalation_level + 1))
-        order = {"reminder": 0, "overdue": 1, "deadline_escalation": 2, "unack_escalation": 3, "settle": 4}
+        order = {"reminder": 0, "messages_reminder": 0, "overdue": 1, "messages_overdue": 1, "deadline_escalation": 2,
+                 "messages_escalation": 2, "unack_escalation": 3, "settle": 4}
         return sorted(out, key=lambda d: (d.at, order[d.what]))
+
+    def _message_duties(self, case: Case, chain: list[Unit]) -> list[Due]:
+        """The duties of the case's unanswered board messages: for each due time, the reminders of a deadline (not
+        while an unmet deadline of the case falls due then: its reminders say the same), telling the unit once they
+        are overdue, and the escalation ladder of a missed deadline (policy.yaml escalation.on_overdue), each step
+        once — the timeline says which were done."""
+        esc = self.policy.escalation
+        told = {(e.details or {}).get("messages_due") for e in case.events if e.action == "messages_overdue"}
+        reminded = {(e.details["messages_due"], fraction) for e in case.events
+                    if e.action in ("reminded", "reminder_skipped") and (e.details or {}).get("messages_due")
+                    for fraction in e.details.get("fractions", [])}
+        chased = {d.due_at for d in case.pending_deadlines()}
+        climbed: dict[str, tuple[int, datetime]] = {}
+        for e in case.events:
+            if e.action == "escalated":
+                for due, level in ((e.details or {}).get("messages_due") or {}).items():
+                    if level >= climbed.get(due, (0, e.at))[0]:
+                        climbed[due] = (level, e.at)
+        out: list[Due] = []
+        for due_at, owed in _owed_by_due(case).items():
+            late, key = due_at + JUST_AFTER, local(due_at, self.tz)
+            if due_at not in chased:
+                start = min(m.received_at for m in owed)
+                out += [Due(at, "messages_reminder", fraction=fraction, messages_due=due_at)
+                        for fraction, at in reminder_times(start, due_at, self.policy.reminders.at_fractions)
+                        if (key, fraction) not in reminded]
+            if key not in told:
+                out.append(Due(late, "messages_overdue", messages_due=due_at))
+            level, at = climbed.get(key or "", (0, late))
+            if esc.on_overdue and level < len(chain):
+                step = late if level == 0 else at + timedelta(minutes=esc.next_level_after_minutes)
+                out.append(Due(max(step, late), "messages_escalation", level=level + 1, messages_due=due_at))
+        return out
 
     def next_due(self, session: Session, now: datetime) -> datetime | None:
         """The earliest duty still ahead of ``now`` across all open cases (replay jumps the clock to it)."""
@@ -230,7 +295,8 @@ class Escalator:
     @staticmethod
     def _open_cases(session: Session) -> list[Case]:
         query = (select(Case).where(Case.state != CLOSED)
-                 .options(selectinload(Case.deadlines), selectinload(Case.events)).order_by(Case.id))
+                 .options(selectinload(Case.deadlines), selectinload(Case.events), selectinload(Case.board_messages))
+                 .order_by(Case.id))
         return list(session.scalars(query))
 
     # ----------------------------------------------------------------------------- doing
@@ -275,16 +341,23 @@ class Escalator:
             return
         deadlines = {d.id: d for d in case.deadlines}
         reminders: dict[int, list[Due]] = {}
+        message_reminders: dict[datetime, list[Due]] = {}
         for item in due:
             if item.what == "reminder" and item.deadline_id is not None:
                 reminders.setdefault(item.deadline_id, []).append(item)
+            if item.what == "messages_reminder" and item.messages_due is not None:
+                message_reminders.setdefault(item.messages_due, []).append(item)
         for deadline_id, items in reminders.items():
             self._remind(session, case, deadlines[deadline_id], items, now, report)
+        for due_at, items in message_reminders.items():
+            self._remind_messages(session, case, due_at, items, now, report)
         for item in due:
             if item.what == "overdue" and item.deadline_id is not None:
                 self._overdue(session, case, deadlines[item.deadline_id], now, report)
+            if item.what == "messages_overdue" and item.messages_due is not None:
+                self._messages_overdue(session, case, item.messages_due, now, report)
         climbs = [self._climb(case, item, now, deadlines[item.deadline_id] if item.deadline_id is not None else None)
-                  for item in due if item.what in ("deadline_escalation", "unack_escalation")]
+                  for item in due if item.what in ("deadline_escalation", "messages_escalation", "unack_escalation")]
         # One message per leader: escalations due together (a missed deadline and a case nobody signed off, or
         # several deadlines missed while the scheduler was down) reach the same leaders once, with every reason.
         by_target: dict[str, list[_Climb]] = {}
@@ -344,11 +417,76 @@ class Escalator:
         report.overdue += 1
         report.lines.append(f"case {case.id}: {deadline.kind} overdue")
 
+    def _remind_messages(self, session: Session, case: Case, due_at: datetime, items: list[Due], now: datetime,
+                         report: TickReport) -> None:
+        """Remind the unit of the board messages of one due time still unanswered, as ``_remind`` does a deadline:
+        the latest reminder due stands for those missed while down; none once the due time passed."""
+        fractions = sorted(i.fraction for i in items if i.fraction is not None)
+        key, due_local = local(due_at, self.tz), due_at.astimezone(self.tz)
+        owed = _owed_by_due(case).get(due_at, [])
+        if now > due_at:
+            record(session, case, at=now, actor=SYSTEM, action="reminder_skipped",
+                   reason=f"网民留言答复：{'、'.join(f'{f:.0%}' for f in fractions)} 的提醒在无人值守时到期，期限已过，"
+                          "不再提醒",
+                   details={"messages_due": key, "fractions": fractions})
+            return
+        fraction = fractions[-1]
+        hours = (due_at - now).total_seconds() / 3600
+        text = (f"提醒：{len(owed)} 条网民留言尚未答复，答复期限已用去 {fraction:.0%}，剩余 {hours:.1f} 小时"
+                f"（截止 {due_local:%m-%d %H:%M}；{owed[0].basis if owed else ''}）")
+        unit = self.router.by_id.get(case.unit_id or "")
+        payload = case_payload(case, self.config, "reminder", summary=text,
+                               extra={"board_messages": {"due_at": key, "unanswered": len(owed)}, "fraction": fraction,
+                                      "recipient_unit": case.unit_id, "recipient_role": RESPONSIBLE_ROLE})
+        sent = queue(session, case=case, kind="reminder", recipients=unit_recipients(unit) if unit else [],
+                     payload=payload, key=f"messages-reminder:{case.id}:{key}:{fraction}", at=now)
+        record(session, case, at=now, actor=SYSTEM, action="reminded",
+               reason=f"{len(owed)} 条网民留言答复期限已用去 {fraction:.0%}；截止 {due_local:%Y-%m-%d %H:%M}",
+               details={"messages_due": key, "fraction": fraction, "fractions": fractions,
+                        "recipients": [f"{n.channel}:{n.recipient}" for n in sent]})
+        report.reminders += 1
+        report.notifications += len(sent)
+        report.lines.append(f"case {case.id}: reminder of {len(owed)} board message(s) at {fraction:.0%}")
+
+    def _messages_overdue(self, session: Session, case: Case, due_at: datetime, now: datetime,
+                          report: TickReport) -> None:
+        """Tell the unit that board messages fell overdue unanswered: how many now, how many in all, since when."""
+        owed = _owed_by_due(case)
+        crossed = owed.get(due_at, [])
+        overdue = [m for at, group in owed.items() if at < now for m in group]
+        earliest = min(m.due_at for m in overdue).astimezone(self.tz) if overdue else due_at.astimezone(self.tz)
+        due_local = due_at.astimezone(self.tz)
+        text = (f"提醒：{len(crossed)} 条网民留言的答复期限 {due_local:%m-%d %H:%M} 已过，仍未答复；本案共 {len(overdue)} 条"
+                f"超期未答复（最早 {earliest:%m-%d %H:%M} 到期）。请逐条答复（{crossed[0].basis if crossed else ''}）")
+        unit = self.router.by_id.get(case.unit_id or "")
+        key = local(due_at, self.tz)
+        payload = case_payload(case, self.config, "reminder", summary=text,
+                               extra={"board_messages": {"due_at": key, "unanswered": len(crossed),
+                                                         "overdue": len(overdue), "earliest_due": earliest.isoformat()},
+                                      "recipient_unit": case.unit_id, "recipient_role": RESPONSIBLE_ROLE})
+        sent = queue(session, case=case, kind="reminder", recipients=unit_recipients(unit) if unit else [],
+                     payload=payload, key=f"messages-overdue:{case.id}:{key}", at=now)
+        record(session, case, at=now, actor=SYSTEM, action="messages_overdue",
+               reason=f"{len(crossed)} 条网民留言答复期限 {due_local:%Y-%m-%d %H:%M} 已过，仍未答复；共 {len(overdue)} 条超期未答复",
+               details={"messages_due": key, "unanswered": len(crossed), "overdue": len(overdue),
+                        "recipients": [f"{n.channel}:{n.recipient}" for n in sent]})
+        report.overdue += 1
+        report.notifications += len(sent)
+        report.lines.append(f"case {case.id}: {len(crossed)} board message(s) overdue, due {due_local:%m-%d %H:%M}")
+
     def _climb(self, case: Case, item: Due, now: datetime, deadline: Deadline | None) -> _Climb:
-        """One step up one ladder — a missed deadline's, or the case's for want of a sign-off: to whom, why."""
+        """One step up one ladder — a missed deadline's, unanswered board messages', or the case's for want of a
+        sign-off: to whom, why."""
         chain = self.leader_chain(case.unit_id, case.grade)
         level = item.level
         esc = self.policy.escalation
+        if item.messages_due is not None:
+            owed = len(_owed_by_due(case).get(item.messages_due, []))
+            due = local(item.messages_due, self.tz)
+            why = (f"{owed} 条网民留言自 {item.messages_due.astimezone(self.tz):%m-%d %H:%M} 起超过答复期限仍未答复"
+                   + ("" if level == 1 else f"，第 {level - 1} 级升级后 {esc.next_level_after_minutes:g} 分钟仍未答复"))
+            return _Climb(level, chain[level - 1], why, f"escalation:{case.id}:messages:{due}:{level}",
+                          messages_due=due, messages=owed)
         if deadline is not None:
             why = (f"{deadline_kind_name(deadline.kind)}自 {deadline.due_at.astimezone(self.tz):%m-%d %H:%M} 起超时"
                    + ("" if level == 1 else f"，第 {level - 1} 级升级后 {esc.next_level_after_minutes:g} 分钟仍未完成"))
@@ -386,6 +524,7 @@ class Escalator:
                reason=f"第 {level} 级升级至{who}：{why}",
                details={"level": level, "unit": target.id, "leaders": [p.name for p in target.leaders],
                         "deadlines": deadlines,
+                        "messages_due": {c.messages_due: c.level for c in climbs if c.messages_due is not None},
                         "recipients": [f"{n.channel}:{n.recipient}" for n in sent]})
         report.escalations += 1
         report.notifications += len(sent)
@@ -395,7 +534,10 @@ class Escalator:
         """The line addressed to the leader: which unit failed at what, and what to urge it to do by when (a review:
         '通知A3区人民政府办公室领导' described the reader in the third person and asked nothing of them)."""
         unit = self.router.by_id.get(case.unit_id or "")
-        asks = ["签收本案"] if any(c.deadline is None for c in climbs) else []
+        asks = ["签收本案"] if any(c.deadline is None and c.messages_due is None for c in climbs) else []
+        owed = sum(c.messages for c in climbs)
+        if owed:
+            asks.append(f"逐条答复超期未答复的 {owed} 条网民留言")
         unmet = sorted((d for d in case.deadlines if d.met_at is None), key=lambda d: d.due_at)
         late = [deadline_kind_name(d.kind) for d in unmet if d.due_at <= now]
         if late:
@@ -417,7 +559,8 @@ class Escalator:
         if session.get(ScheduleMark, key) is not None:
             return
         cases = list(session.scalars(
-            select(Case).where(*_in_digest(fire)).options(selectinload(Case.deadlines)).order_by(Case.id)))
+            select(Case).where(*_in_digest(fire)).options(selectinload(Case.deadlines),
+                                                          selectinload(Case.board_messages)).order_by(Case.id)))
         sent_total = 0
         for unit in self.config.units.units:
             if not unit.leaders:
@@ -448,8 +591,11 @@ class Escalator:
         counts: dict[str, int] = {}
         for c in cases:
             counts[c.state] = counts.get(c.state, 0) + 1
+        # overdue: a deadline missed, or a citizen's board message unanswered past its due time (an answered case
+        # owing 30 replies read as on track)
         overdue = [c for c in cases if c.state != CLOSED
-                   and any(d.overdue_at is not None for d in c.pending_deadlines())]
+                   and (any(d.overdue_at is not None for d in c.pending_deadlines())
+                        or any(m.due_at < fire for m in unanswered_messages(c)))]
         day = fire.astimezone(self.tz)
         # The most urgent first — open before closed, overdue, the gravest, the newest — so that past DIGEST_LISTED cases
         # the leaders still see what needs them (by id, they saw the oldest 50 and never a new one).

@@ -270,7 +270,7 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
             open_ = queries.unit_cases(session, unit_id, now)
             if known is None and unit_id not in names and not open_:
                 return render("not_found.html", 404, what="单位", view="units")
-            closed = queries.closed_unit_cases(session, unit_id, now - timedelta(days=30))
+            closed = queries.closed_unit_cases(session, unit_id, now - timedelta(days=30), now)
             name = known.name if known is not None else names.get(unit_id, unit_id)
             return render("unit.html", unit_name=name, cases=open_, closed=closed, view="units")
 

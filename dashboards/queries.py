@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from elasticsearch import Elasticsearch
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from dashboards.metrics import (
@@ -19,9 +19,10 @@ from dashboards.metrics import (
     holder_at,
     holders,
     judge_case,
+    judge_message,
 )
 from yuqing.contract import MAJOR_GRADES
-from yuqing.db.models import Case, Deadline, UnitRow
+from yuqing.db.models import BoardMessage, Case, Deadline, UnitRow
 from yuqing.es.indices import IndexLayout
 
 Cutter = Callable[[str], str]
@@ -233,16 +234,38 @@ def unit_cases(session: Session, unit_id: str, now: datetime) -> list[UnitCase]:
                                        GRADE_ORDER.get(u.case.grade or "IV", 4)))
 
 
-def closed_unit_cases(session: Session, unit_id: str, since: datetime) -> list[tuple[Case, int]]:
+@dataclass(frozen=True)
+class ClosedCase:
+    """A closed case on its unit's page, with what the unit did not do on time while it held the case: deadlines
+    met late or never, and board messages answered late or not at all past their due time (each citizen is owed his
+    own reply, 皖政办〔2015〕12号: a case answered by one reply said 均按期 while 30 messages were overdue)."""
+
+    case: Case
+    missed: int
+    messages_late: int = 0
+    messages_unanswered: int = 0
+
+    @property
+    def on_time(self) -> bool:
+        return not (self.missed or self.messages_late or self.messages_unanswered)
+
+
+def closed_unit_cases(session: Session, unit_id: str, since: datetime, now: datetime) -> list[ClosedCase]:
     """Cases a unit led (or held before a 转办) that were closed since ``since``, the latest first, each with how many
     of its deadlines were met late or never while the unit held the case — judged as the evaluation judges them:
-    a deadline the case was closed before is no missed one."""
-    closed = session.scalars(select(Case).options(selectinload(Case.deadlines), selectinload(Case.events))
+    a deadline the case was closed before is no missed one — and how many of its board messages the unit answered
+    late or left unanswered past due (judged at ``now``, whatever became of the case, as the evaluation does)."""
+    closed = session.scalars(select(Case).options(selectinload(Case.deadlines), selectinload(Case.events),
+                                                  selectinload(Case.board_messages))
                              .where(Case.state == "closed", Case.closed_at >= since)).all()
     rows = [c for c in closed if c.unit_id == unit_id or any(u == unit_id for _, u in holders(c))]
-    missed = {c.id: sum(1 for d in c.deadlines
-                        if deadline_state(c, d, since)[1] and holder_at(c, d.due_at) == unit_id) for c in rows}
-    return [(c, missed[c.id]) for c in sorted(rows, key=lambda c: c.closed_at or c.opened_at, reverse=True)]
+    out = []
+    for c in sorted(rows, key=lambda c: c.closed_at or c.opened_at, reverse=True):
+        missed = sum(1 for d in c.deadlines if deadline_state(c, d, since)[1] and holder_at(c, d.due_at) == unit_id)
+        messages = [v for v in (judge_message(c, m, now) for m in c.board_messages) if v.unit_id == unit_id]
+        out.append(ClosedCase(c, missed, messages_late=sum(1 for v in messages if v.answered and not v.on_time),
+                              messages_unanswered=sum(1 for v in messages if v.overdue)))
+    return out
 
 
 def unit_workload(session: Session, now: datetime) -> list[dict[str, Any]]:
@@ -276,9 +299,13 @@ def brief_cases(session: Session, now: datetime, since: datetime) -> list[tuple[
     those still open from before, that are major (I/II), missed a deadline, are not answered yet (a closed case
     left unanswered counts only when it missed a deadline) or owe a citizen a reply past its due time (a case answered by
     its first reply with other messages left unanswered) — the major first, then by when they were opened."""
+    # A closed case from before ``since`` still owing a citizen a reply past due is listed too (it was left out when
+    # it closed after its first reply, and its overdue messages appeared in no brief).
+    owes = Case.board_messages.any(and_(BoardMessage.due_at < now,
+                                        or_(BoardMessage.replied_at.is_(None), BoardMessage.replied_at > now)))
     found = session.scalars(select(Case).options(selectinload(Case.deadlines), selectinload(Case.events),
                                                  selectinload(Case.assessments), selectinload(Case.board_messages))
-                            .where(or_(Case.opened_at >= since, Case.state != "closed"))).all()
+                            .where(or_(Case.opened_at >= since, Case.state != "closed", owes))).all()
     listed = []
     for case in found:
         verdict = judge_case(case, now)

@@ -551,6 +551,120 @@ def test_a_reply_the_board_dated_by_its_day_alone_is_shown_as_that_day_not_as_23
     assert "2026-03-04（仅日期）" in day_only and "23:59" not in day_only
 
 
+def _answer(pipeline, message: tuple[str, datetime, str, str], replied: datetime, spool: Path) -> None:  # type: ignore[no-untyped-def]
+    """The board's reply to ``message`` given at ``replied``, fetched two hours on, as the crawler collects it."""
+    post_id, at, title, text = message
+    pipeline.clock.set(replied + timedelta(hours=2))
+    _index_as_the_crawler_does(pipeline, [_board_message(post_id, at, title, text, reply_at=replied,
+                                                         fetched_at=pipeline.clock.now())], spool)
+    pipeline.evaluate()
+
+
+def _board_duties(database, case_id: int) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """The notifications of a case about its board messages: (kind, recipient), in the order queued."""
+    from tests.alerts.casekit import notifications
+
+    return [(n.kind, n.recipient) for n in notifications(database, case_id=case_id)
+            if "board_messages" in n.payload or ":messages:" in n.idempotency_key]
+
+
+@pytest.mark.timeout(600)
+def test_an_answered_board_case_stays_open_and_its_overdue_messages_are_chased_until_each_is_answered(
+        pipeline, database, tmp_path: Path) -> None:
+    """A review (H1): one citizen's reply answered the case, which closed itself a week later while the others were
+    still owed replies; when their messages fell overdue nobody heard of it. The case now stays open while a message is
+    unanswered; when messages fall overdue the unit is told how many, its leaders are escalated to, once — across a
+    restart — and the case closes itself a week after the last citizen's reply."""
+    from sqlalchemy import select
+
+    from alerts.commands import build_pipeline
+    from tests.alerts.casekit import notifications, shipped_config
+    from yuqing.clock import ManualClock
+    from yuqing.db.models import Case, CaseEvent
+
+    spool = tmp_path / "spool"
+    case_id = _board_case(pipeline, spool)
+
+    def state() -> str:
+        with database.sessions() as session:
+            return session.get_one(Case, case_id).state
+
+    _answer(pipeline, BOARD_MESSAGES[0], datetime(2026, 3, 4, 10, 0, tzinfo=TZ), spool)  # board-1, on time
+    pipeline.tick()  # (the missed report upward is judged: it does not hold an answered case open)
+    assert state() == "responded"
+    pipeline.clock.set(datetime(2026, 3, 11, 23, 0, tzinfo=TZ))  # a week after the reply: board-2, -3 still owed
+    report = pipeline.tick()
+    assert state() == "responded"
+    # their replies are due 03-12 00:00: the unit is reminded once, at 80 % (the 50 % one passed unsent meanwhile)
+    assert f"case {case_id}: reminder of 2 board message(s) at 80%" in report.lines, report.lines
+    [reminder] = [n for n in notifications(database, case_id=case_id, kind="reminder", recipient="#a3-emergency")
+                  if "board_messages" in n.payload]
+    assert reminder.payload["summary"].startswith("提醒：2 条网民留言尚未答复，答复期限已用去 80%，剩余 1.0 小时（截止 03-12 00:00")
+
+    pipeline.clock.set(datetime(2026, 3, 12, 0, 30, tzinfo=TZ))
+    report = pipeline.tick()
+    assert f"case {case_id}: 2 board message(s) overdue, due 03-12 00:00" in report.lines, report.lines
+    told = _board_duties(database, case_id)
+    assert told.count(("reminder", "#a3-emergency")) == 2
+    leaders = [r for k, r in told if k == "escalation"]
+    assert leaders, told
+    [unit_note] = [n for n in notifications(database, case_id=case_id, kind="reminder", recipient="#a3-emergency")
+                   if "board_messages" in n.payload and "overdue" in n.payload["board_messages"]]
+    assert unit_note.payload["summary"].startswith("提醒：2 条网民留言的答复期限 03-12 00:00 已过，仍未答复；本案共 2 条超期未答复")
+    escalation = next(n for n in notifications(database, case_id=case_id, kind="escalation")
+                      if ":messages:" in n.idempotency_key)
+    assert "逐条答复超期未答复的 2 条网民留言" in escalation.payload["summary"]
+
+    pipeline.tick()  # nothing new: once per due time crossed
+    restarted = build_pipeline(shipped_config(), database, pipeline.es, pipeline.layout,
+                               ManualClock(pipeline.clock.now()), live=False, state_dir=tmp_path)
+    restarted.tick()
+    assert _board_duties(database, case_id) == told
+    pipeline.clock.set(datetime(2026, 3, 12, 3, 0, tzinfo=TZ))  # 120 minutes on, still unanswered: the next level
+    pipeline.tick()
+    assert len([k for k, _ in _board_duties(database, case_id) if k == "escalation"]) > len(leaders)
+
+    _answer(pipeline, BOARD_MESSAGES[1], datetime(2026, 3, 13, 10, 0, tzinfo=TZ), spool)
+    pipeline.clock.set(datetime(2026, 3, 20, 12, 0, tzinfo=TZ))
+    pipeline.tick()
+    assert state() == "responded"  # board-3 is still owed its reply
+    # the leaders' digest of 03-20 08:00 counts the case overdue: a citizen's reply is past due
+    listing = [n for n in notifications(database, kind="digest") if n.payload["title"].startswith("舆情日报 2026-03-20")
+               and any(c["case_id"] == case_id for c in n.payload["cases"])]
+    assert listing and all(case_id in n.payload["overdue_case_ids"] for n in listing)
+    _answer(pipeline, BOARD_MESSAGES[2], datetime(2026, 3, 20, 14, 0, tzinfo=TZ), spool)
+    pipeline.clock.set(datetime(2026, 3, 27, 13, 0, tzinfo=TZ))
+    pipeline.tick()
+    assert state() == "responded"
+    pipeline.clock.set(datetime(2026, 3, 27, 14, 1, tzinfo=TZ))  # a week after the last citizen's reply
+    pipeline.tick()
+    assert state() == "closed"
+    with database.sessions() as session:
+        overdue = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id,
+                                                          CaseEvent.action == "messages_overdue")).all()
+    assert [e.details["unanswered"] for e in overdue] == [2]
+
+
+@pytest.mark.timeout(600)
+def test_closing_a_board_case_by_hand_says_how_many_citizens_are_still_owed_replies(
+        pipeline, tmp_path: Path, es_node: str) -> None:
+    """Closing a case answered by one citizen's reply goes ahead, and says how many citizens are still owed a reply,
+    how many past due, and that nothing chases them once it is closed."""
+    from yuqing.cli import main
+
+    spool = tmp_path / "spool"
+    case_id = _board_case(pipeline, spool)
+    _answer(pipeline, BOARD_MESSAGES[0], datetime(2026, 3, 4, 10, 0, tzinfo=TZ), spool)
+    (tmp_path / "cli").mkdir()
+    env = {**deployment(tmp_path / "cli", es_node), "YUQING_DATABASE_URL": pipeline.database.url}
+    result = CliRunner().invoke(main, ["cases", "close", str(case_id), "--actor", "市政府新闻办"], env=env,
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert f"case {case_id} is now closed" in result.stdout
+    assert (f"warning: case {case_id} still owes 2 citizen(s) a reply to their board message (2 past due; the "
+            "earliest due 2026-03-12 00:00)") in result.stderr
+
+
 # PostgreSQL alone: SQLite begins every transaction IMMEDIATE, so the second process waits before it reads, sees the
 # first's rows and inserts none (the rollover test below covers SQLite's duplicate insert).
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)

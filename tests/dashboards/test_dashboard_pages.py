@@ -795,6 +795,50 @@ def test_each_board_message_is_judged_on_its_own_reply_deadline(
     assert rows[0][header.index("网民留言（逐条答复）")] == "到期 3 条：按时答复 1，逾期答复 1，超期未答复 1"
 
 
+def test_a_closed_case_owing_citizens_replies_is_in_the_brief_and_not_on_time_on_its_units_page(
+        es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
+    """A review (H1): a board case answered by one citizen's reply closed a week later; the brief skipped it, closed
+    before the brief's period, although 2 of its messages were unanswered past due, and the unit page listed it under
+    近 30 天办结 with 均按期. The brief lists it, and the unit page counts the messages overdue and answered late."""
+    from yuqing.db.models import BoardMessage
+
+    url = f"sqlite:///{tmp_path / 'closed-board.db'}"
+    upgrade(url)
+    db = Database(url)
+    opened, day = NOW - timedelta(days=25), timedelta(days=1)
+    with db.transaction() as session:
+        session.add(UnitRow(id="a3-housing", name="A3区住房和城乡建设局", kind="住房和城乡建设局", level="district"))
+        session.flush()
+        case = Case(event_id="evt-parking", title="A3区幸福小区停车难", topic="住房保障", grade="IV", unit_id="a3-housing",
+                    opened_at=opened, updated_at=opened + 9 * day, state="closed", responded_at=opened + 2 * day,
+                    closed_at=opened + 9 * day, source_type="message_board")
+        session.add(case)
+        session.flush()
+        session.add(Deadline(case_id=case.id, kind="reply_complaint", due_at=opened + 20 * day, basis="皖政办〔2015〕12号",
+                             met_at=opened + 2 * day))
+        session.add_all(BoardMessage(case_id=case.id, post_id=post_id, title=title, received_at=opened,
+                                     kind="reply_complaint", due_at=opened + 20 * day, basis="皖政办〔2015〕12号",
+                                     replied_at=opened + replied * day if replied is not None else None)
+                        for post_id, title, replied in [("b-on-time", "幸福小区停车难投诉", 2),
+                                                        ("b-late", "幸福小区车位被占", 22),
+                                                        ("b-never-1", "幸福小区消防通道停车", None),
+                                                        ("b-never-2", "幸福小区夜间停车收费", None)])
+        case_id = case.id
+    app = create_app(es_client, es_layout, db, cut, ManualClock(NOW), {"a3-housing": "A3区住房和城乡建设局"})
+    try:
+        with TestClient(app) as client:
+            brief = client.get("/reports/brief.docx?hours=24").content
+            page = client.get("/units/a3-housing").text
+    finally:
+        db.dispose()
+    assert list(_brief_cases(brief)) == [f"#{case_id}"]
+    [table] = [t for t in Document(io.BytesIO(brief)).tables if t.rows[0].cells[1].text == "留言"]
+    assert [row.cells[3].text for row in table.rows[1:]].count("超期未答复（已超 5.0 天）") == 2
+    closed = page.split('id="unit-closed"')[1].split("</table>")[0]
+    assert f"#{case_id}" in closed and "均按期" not in closed
+    assert "2 条留言超期未答复" in closed and "1 条留言逾期答复" in closed
+
+
 def test_a_case_notified_again_after_its_sign_off_waits_for_one_on_both_unit_pages(tmp_path: Path) -> None:
     """A review: a case signed off at 09:04 and notified again at 12:05 counted 待签收 1 on /units, while its unit's
     own page showed no flag (it looked only at whether it was ever signed off)."""
