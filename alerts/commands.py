@@ -468,8 +468,8 @@ def cases_show(case_id: int) -> None:
 
 
 def _timeline_notes(entry: dict[str, Any], opened_at: str, tz: tzinfo) -> list[str]:
-    """What the case page says under a timeline entry's time, in its words: 补录于 (a response entered later than it
-    was published, `respond --at`), and 答复发布于 … （立案前） for a board reply given before the case opened, which
+    """What the case page says under a timeline entry's time, in its words: 补录于 (a response or a sign-off entered
+    later than it happened, `respond --at`, `ack --at`), and 答复发布于 … （立案前） for a board reply given before the case opened, which
     stands at the opening."""
     notes = []
     recorded = (entry["details"] or {}).get("recorded_at")
@@ -653,21 +653,34 @@ def cases_open(title: str, topic: str, region_text: str, grade: str, actor: str,
 @click.argument("case_id", type=ROW_ID)
 @click.option("--actor", required=True, callback=_not_blank, help="Who acknowledges (name or user id).")
 @click.option("--reason", default="")
-def cases_ack(case_id: int, actor: str, reason: str) -> None:
+@click.option("--at", "signed", default=None, metavar="TIME",
+              help="When it was signed off, if not just now (by phone or in Slack, entered later): 2026-11-27 20:00 "
+                   "(local time), or 12h (ago). Time to sign-off is judged by this time.")
+def cases_ack(case_id: int, actor: str, reason: str, signed: str | None) -> None:
     """Acknowledge a case: escalation for silence stops."""
-    from alerts.cases import acknowledge
+    from alerts.cases import CaseError, acknowledge
 
-    def said(case: Any, now: datetime) -> str:
-        # It said "case 1 is now escalated" of a sign-off, and the same of a second one, which changes nothing.
-        if case.acknowledged_at != now:
-            return (f"case {case.id} was already acknowledged ({case.acknowledged_at.astimezone(now.tzinfo):%Y-%m-%d %H:%M}); "
-                    "nothing changed")
-        if case.state != "acknowledged":
-            return (f"case {case.id} acknowledged: escalation for silence stops; it stays {case.state} because a "
-                    "deadline has passed (answer it with `yuqing cases respond`)")
-        return f"case {case.id} is now acknowledged"
-
-    _act(acknowledge, case_id, actor, reason, said=said)
+    config = _config()
+    database = _database(config, existing=True)
+    now = _clock(config, database).now()
+    at = parse_when(signed, now, "--at") if signed else now
+    try:
+        with database.transaction() as session:
+            case = acknowledge(session, case_id, actor, at, reason, recorded_at=now if signed else None)
+            # It said "case 1 is now escalated" of a sign-off, and the same of a second one, which changes nothing.
+            if case.acknowledged_at is not None and case.acknowledged_at != at:
+                click.echo(f"case {case.id} was already acknowledged "
+                           f"({case.acknowledged_at.astimezone(now.tzinfo):%Y-%m-%d %H:%M}); nothing changed")
+            elif case.state == "responded":  # signed off (with --at) before the response that had signed it off
+                click.echo(f"case {case.id} is responded; it was signed off {at.astimezone(now.tzinfo):%Y-%m-%d %H:%M}")
+            elif case.state != "acknowledged":
+                click.echo(f"case {case.id} acknowledged: escalation for silence stops; it stays {case.state} "
+                           "because a deadline has passed (answer it with `yuqing cases respond`)")
+            else:
+                click.echo(f"case {case.id} is now acknowledged"
+                           + (f" (signed off {at.astimezone(now.tzinfo):%Y-%m-%d %H:%M})" if signed else ""))
+    except CaseError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @cases_group.command("respond")

@@ -148,6 +148,9 @@ class CaseVerdict:
     assessors: int = 0
     handed_from: list[str] = field(default_factory=list)  # the units it was handed over from (转办), in order
     judged_deadlines: list[tuple[str, bool]] = field(default_factory=list)  # (kind, met on time) of those judged
+    # (kind, met on time) of its reports upward judged (met, or past due): apart from the public deadlines, which
+    # on_time and the 回应及时率 count — a missed 2 h report sat beside 按时 是 and 100 %.
+    judged_reports: list[tuple[str, bool]] = field(default_factory=list)
     awaiting: bool = False  # unanswered, its response deadline still ahead: 待回应, not (yet) unanswered
     reopened_after_answer: bool = False  # its event grew again after an answer and the case reopened (次生舆情)
     messages: list[MessageVerdict] = field(default_factory=list)  # its board messages, each by its own deadline
@@ -218,6 +221,9 @@ class UnitScore:
     messages_answered: int = 0
     messages_on_time: int = 0
     messages_overdue: int = 0  # unanswered past their deadline
+    # Reports upward (向上报告) that fell due while this unit held their case, and those made on time.
+    reports_due: int = 0
+    reports_on_time: int = 0
     # The findings on grade I/II cases (``case_findings``): finding → case → its grounds, in words. The proposal,
     # the workbook's columns and its per-case findings all read this one record.
     findings: dict[str, dict[int, list[str]]] = field(default_factory=dict)
@@ -246,6 +252,11 @@ class UnitScore:
     def message_timely_rate(self) -> float | None:
         """留言答复及时率: the share of the board messages due that were answered by their deadline."""
         return self.messages_on_time / self.messages_due if self.messages_due else None
+
+    @property
+    def report_timely_rate(self) -> float | None:
+        """报告及时率: the share of the reports upward due that were made by their deadline."""
+        return self.reports_on_time / self.reports_due if self.reports_due else None
 
     def count_message(self, message: MessageVerdict) -> None:
         """One board message whose reply fell due while this unit held its case."""
@@ -293,6 +304,11 @@ class Evaluation:
         return self._share([m.on_time for v in self.verdicts for m in v.messages if m.due])
 
     @property
+    def report_timely_rate(self) -> float | None:
+        """报告及时率 over every report upward due (met, or past its deadline)."""
+        return self._share([in_time for v in self.verdicts for _, in_time in v.judged_reports])
+
+    @property
     def median_hours_to_response(self) -> float | None:
         values = [v.hours_to_response for v in self.verdicts if v.hours_to_response is not None]
         return median(values) if values else None
@@ -320,6 +336,7 @@ class Evaluation:
             "response_rate": self.response_rate,
             "timely_rate": self.timely_rate,
             "message_timely_rate": self.message_timely_rate,
+            "report_timely_rate": self.report_timely_rate,
             "median_hours_to_response": self.median_hours_to_response,
             "median_hours_to_ack": self.median_hours_to_ack,
             "units": [{"unit": u.unit_id, "cases": u.cases, "response_rate": u.response_rate,
@@ -327,6 +344,8 @@ class Evaluation:
                        "board_messages": {"due": u.messages_due, "answered": u.messages_answered,
                                           "on_time": u.messages_on_time, "overdue": u.messages_overdue,
                                           "timely_rate": u.message_timely_rate},
+                       "reports_upward": {"due": u.reports_due, "on_time": u.reports_on_time,
+                                          "timely_rate": u.report_timely_rate},
                        "findings": {finding: [{"case": case_id, "grounds": grounds}
                                               for case_id, grounds in u.findings.get(finding, {}).items()]
                                     for finding in FINDINGS},
@@ -455,6 +474,8 @@ def judge_case(case: Case, now: datetime) -> CaseVerdict:
     # Judged: the response deadlines already met, or already past without a response.
     judged = [d for d in duties
               if base_kind(d.kind) in RESPONSE_KINDS and (d.met_at is not None or now > stored_aware(d.due_at))]
+    reports = [d for d in duties
+               if base_kind(d.kind) in REPORT_KINDS and (d.met_at is not None or now > stored_aware(d.due_at))]
     # Unanswered counts against the response rate once a response deadline has passed: not for a false alarm closed
     # before any fell due (it counted as unanswered), nor for a case 30 minutes old (the rate fell from 100 % to 88 %
     # the moment a case opened; a board message with 15 working days left counted unanswered for three weeks).
@@ -479,6 +500,8 @@ def judge_case(case: Case, now: datetime) -> CaseVerdict:
                                     if e.action == "reassigned"],
                        judged_deadlines=[(d.kind, (met := stored_aware(d.met_at)) is not None and met <= stored_aware(d.due_at))
                                          for d in judged], awaiting=awaiting,
+                       judged_reports=[(d.kind, (met := stored_aware(d.met_at)) is not None and met <= stored_aware(d.due_at))
+                                       for d in reports],
                        reopened_after_answer=any(e.action == "reopened" and (e.details or {}).get("second_wave")
                                                  for e in case.events),
                        messages=[judge_message(case, m, now) for m in case.board_messages],
@@ -540,6 +563,10 @@ def evaluate(session: Session, now: datetime, since: datetime | None = None,
         for unit_id, times in judged_by.items():
             unit_score(unit_id).judged += 1
             unit_score(unit_id).on_time += all(times)
+        for kind, in_time in verdict.judged_reports:
+            reporter = unit_score(holder_at(case, due[kind]))
+            reporter.reports_due += 1
+            reporter.reports_on_time += in_time
         for unit_id in _missed_by(case, verdict):
             unit_score(unit_id).late.append(case.id)
         for message in verdict.messages:

@@ -69,6 +69,7 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unav
     for label, value in (("案件数", len(evaluation.verdicts)), ("回应率", _rate(evaluation.response_rate)),
                          ("回应及时率", _rate(evaluation.timely_rate)),
                          ("留言答复及时率", _rate(evaluation.message_timely_rate)),
+                         ("报告及时率（向上报告）", _rate(evaluation.report_timely_rate)),
                          ("首次回应用时中位数（小时）", _rate(evaluation.median_hours_to_response)),
                          ("签收用时中位数（小时）", _rate(evaluation.median_hours_to_ack)),
                          ("统计时间", evaluation.now.isoformat(timespec="minutes"))):
@@ -77,15 +78,16 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unav
     if early:  # the medians above leave them out: say which, so that a median of fewer cases is not read as all
         summary.append(["立案前已答复（不计入用时中位数）", _case_list([v.case_id for v in early])])
     for row in summary.iter_rows():
-        if row[0].value in ("回应率", "回应及时率", "留言答复及时率") and isinstance(row[1].value, float):
+        if row[0].value in ("回应率", "回应及时率", "留言答复及时率", "报告及时率（向上报告）") and isinstance(row[1].value, float):
             row[1].number_format = PERCENT
     units = book.create_sheet("各单位")
     units.append(["单位", "案件", "回应率", "及时率", "留言到期", "留言已答复", "留言按时答复", "留言超期未答复",
-                  "留言答复及时率", "超时案件（各级）", *(f"{finding}（I/II级案件）" for finding in FINDINGS), "问责建议"])
+                  "留言答复及时率", "向上报告到期", "按时报告", "报告及时率", "超时案件（各级）", *(f"{finding}（I/II级案件）" for finding in FINDINGS), "问责建议"])
     for u in evaluation.units:
         units.append([cell_text(unit_names.get(u.unit_id, u.unit_id)), u.cases, _rate(u.response_rate),
                       _rate(u.timely_rate), u.messages_due, u.messages_answered, u.messages_on_time, u.messages_overdue,
-                      _rate(u.message_timely_rate), _case_list(u.late), *(_case_list(u.found(f)) for f in FINDINGS),
+                      _rate(u.message_timely_rate), u.reports_due, u.reports_on_time, _rate(u.report_timely_rate),
+                      _case_list(u.late), *(_case_list(u.found(f)) for f in FINDINGS),
                       u.accountability or ""])
     cases = book.create_sheet("逐案")
     cases.append(["案件", "标题", "级别", "责任单位", "已回应", "按时", "签收用时(h)", "回应用时(h)",
@@ -113,7 +115,7 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unav
                              m.replied_shown(tz) if m.replied_at is not None and m.answered else "",
                              cell_text(m.replier or "") if m.answered else "", m.state(evaluation.now),
                              cell_text(unit_names.get(m.unit_id or "", m.unit_id or "（未分派）")), cell_text(m.basis)])
-    _percent_columns(units, (2, 3, 8))
+    _percent_columns(units, (2, 3, 8, 11))
     _percent_columns(cases, (9, 10))
     out = io.BytesIO()
     book.save(out)

@@ -3,8 +3,8 @@
 A line needs an ``id`` and ``text``; ``published_at``/``fetched_at`` may be ISO 8601 (naive means the
 configured zone), a Unix timestamp or a date a person would write; ``published_precision: "day"`` says the publish
 time is known only by its day (as a crawled post exported from the index says); ``region`` may be an object or a
-place name (resolved by the injected gazetteer). Unknown fields are dropped: they could carry personal
-data that de-identification never sees. Every bad line raises ``BadLine`` saying what to fix.
+place name (resolved by the injected gazetteer); ``source_type`` is one of sources.yaml's types. Unknown fields
+are dropped: they could carry personal data that de-identification never sees. Every bad line raises ``BadLine`` saying what to fix.
 
 Messages name the field, the problem and the fix, never the value: a field filled from the wrong column may
 hold a phone number, an ID number or a name, and a message goes to a terminal or a log unmasked (domain.md §6).
@@ -12,17 +12,19 @@ hold a phone number, an ID number or a name, and a message goes to a terminal or
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import ValidationError
 
 from yuqing import timeparse
 from yuqing.clock import ensure_aware
 from yuqing.contract import LONE_SURROGATE, MediaTier, Post, Region
+from yuqing.settings import SourceType
 
 POST_FIELDS = ("id", "text", "title", "published_at", "published_precision", "fetched_at", "source", "region",
                "source_type", "media_tier", "url", "author", "engagement", "reply", "status", "lang")
@@ -136,6 +138,21 @@ def parse_region(value: Any, resolve_region: RegionResolver | None) -> Region | 
                   f"got {type(value).__name__}")
 
 
+SOURCE_TYPES: tuple[str, ...] = get_args(SourceType)
+
+
+def parse_source_type(value: Any) -> str | None:
+    """A source type sources.yaml knows: it sets the deadlines (a board message is owed a reply in working days, a
+    news post an answer in 48 h), so "board" for message_board silently changed them."""
+    if value in (None, ""):
+        return None
+    if value in SOURCE_TYPES:
+        return str(value)
+    near = difflib.get_close_matches(value, SOURCE_TYPES, n=1, cutoff=0.5) if isinstance(value, str) else []
+    raise BadLine("source_type is no known source type" + (f" (did you mean {near[0]}?)" if near else "")
+                  + f"; use one of {', '.join(SOURCE_TYPES)} (news when left out)")
+
+
 def _as_text(value: Any, field: str) -> str | None:
     if value is None or isinstance(value, str):
         return value
@@ -199,6 +216,10 @@ def post_from_record(record: Any, tz: Any, now: datetime, resolve_region: Region
     fields["fetched_at"] = fetched or published or now
     fields["region"] = _optional(lambda: parse_region(record.get("region"), resolve_region), "region", warnings,
                                  strict=False)
+    fields["source_type"] = _optional(lambda: parse_source_type(record.get("source_type")), "source_type", warnings,
+                                      strict=False)
+    if fields["source_type"] is None:  # (read as news, the default)
+        del fields["source_type"]
     tier = record.get("media_tier")
     if tier is not None and tier not in MediaTier._value2member_map_:
         raise BadLine(f"media_tier is no known tier; use one of {', '.join(t.value for t in MediaTier)}")

@@ -219,6 +219,106 @@ def test_cases_show_gives_the_timeline_in_time_order_marking_what_was_entered_la
         "2026-03-02T10:30", "2026-03-02T13:00", "2026-03-03T08:00"]
 
 
+def _evaluated_cases(env: dict[str, str], database: Database, es_node: str) -> tuple[dict, dict, str]:
+    """(the evaluator's figures as the API gives them, the workbook's sheets as rows by column name, the evaluator
+    page)."""
+    import io
+
+    from openpyxl import load_workbook
+    from starlette.testclient import TestClient
+
+    from dashboards.app import create_app
+    from yuqing.clock import SystemClock
+
+    app = create_app(Elasticsearch(es_node), IndexLayout(index_prefix(env)), database, lambda text: text,
+                     SystemClock(TZ))
+    with TestClient(app) as client:
+        figures = client.get("/api/evaluation").json()
+        book = load_workbook(io.BytesIO(client.get("/reports/evaluation.xlsx").content))
+        page = client.get("/evaluator").text
+    sheets = {name: [dict(zip(rows[0], r, strict=True)) for r in rows[1:] if r[0] is not None]
+              for name in ("逐案", "各单位") if (rows := list(book[name].values))}
+    sheets["总览"] = [dict([r[:2]]) for r in book["总览"].values]
+    return figures, sheets, page
+
+
+def _open_recent_case(database: Database) -> datetime:
+    """A case opened 30 hours ago, on the hour: a time within the evaluator's period, typed as --at takes it."""
+    opened = datetime.now(TZ).replace(minute=0, second=0, microsecond=0) - timedelta(hours=30)
+    with database.transaction() as session:
+        open_or_update_case(session, make_event(at=opened), "graded_event", shipped_config(), ManualClock(opened))
+    return opened
+
+
+def test_a_sign_off_is_no_later_than_a_response_entered_afterwards(env: dict[str, str], database: Database,
+                                                                   es_node: str) -> None:
+    """A review (M1): the unit published 1.5 h after the alert, signed off in the system the next day, and the
+    press office entered the release afterwards with --at: 签收用时 counted the late 签收, 28 days for a case answered
+    in hours."""
+    opened = _open_recent_case(database)
+    assert "is now acknowledged" in yuqing(env, "cases", "ack", "1", "--actor", "A3区教育局值班员")[1]
+    code, out = yuqing(env, "cases", "respond", "1", "--actor", "A3区教育局", "--text", "发布情况通报",
+                       "--channel", "weibo", "--at", f"{opened + timedelta(hours=1.5):%Y-%m-%d %H:%M}")
+    assert code == 0, out
+    [case] = json.loads(yuqing(env, "cases", "list", "--json")[1])
+    assert datetime.fromisoformat(case["acknowledged_at"]) == opened + timedelta(hours=1.5)
+    figures, sheets, page = _evaluated_cases(env, database, es_node)
+    assert figures["median_hours_to_ack"] == 1.5
+    [row] = sheets["逐案"]
+    assert row["签收用时(h)"] == 1.5 and row["回应用时(h)"] == 1.5
+    assert '<b id="kpi-tta">1.5 h</b>' in page
+
+
+def test_a_sign_off_given_by_phone_is_entered_later_with_its_time(env: dict[str, str], database: Database,
+                                                                  es_node: str) -> None:
+    """A review (M1): `cases ack` had no --at, so a sign-off by phone keyed in later was timed at data entry. It is
+    refused, as `respond --at` is, in the future or before the case was opened, and marked 补录 on the timeline."""
+    opened = _open_recent_case(database)
+    code, out = yuqing(env, "cases", "ack", "1", "--actor", "王科长", "--at", "no idea")
+    assert code == 2 and "'--at'" in out and "neither a duration" in out
+    code, out = yuqing(env, "cases", "ack", "1", "--actor", "王科长", "--at",
+                       f"{datetime.now(TZ) + timedelta(hours=2):%Y-%m-%d %H:%M}")
+    assert code == 1 and "the sign-off's time" in out and "is in the future" in out
+    code, out = yuqing(env, "cases", "ack", "1", "--actor", "王科长", "--at", f"{opened - timedelta(hours=1):%Y-%m-%d %H:%M}")
+    assert code == 1 and f"is before the case was opened ({opened:%Y-%m-%d %H:%M})" in out
+    signed = opened + timedelta(minutes=45)
+    code, out = yuqing(env, "cases", "ack", "1", "--actor", "王科长", "--at", f"{signed:%Y-%m-%d %H:%M}")
+    assert code == 0 and out.strip() == f"case 1 is now acknowledged (signed off {signed:%Y-%m-%d %H:%M})"
+    assert "was already acknowledged" in yuqing(env, "cases", "ack", "1", "--actor", "李科长")[1]
+    entered = f"{datetime.now(TZ):%Y-%m-%d}"
+    [line] = [ln for ln in yuqing(env, "cases", "show", "1")[1].splitlines() if " acknowledged" in ln and "王科长" in ln]
+    assert line.split()[0] == f"{signed:%Y-%m-%dT%H:%M}" and f"[补录于 {entered}" in line
+    figures, sheets, _ = _evaluated_cases(env, database, es_node)
+    assert figures["median_hours_to_ack"] == 0.75 and sheets["逐案"][0]["签收用时(h)"] == 0.75
+
+
+def test_a_missed_report_upward_is_not_hidden_behind_a_timely_response(env: dict[str, str], database: Database,
+                                                                      es_node: str) -> None:
+    """A review (L1): a case with deaths answered in time but never reported upward within its 2 h showed 按时 是
+    and its unit 100 % timely, with nothing that counted the missed report. The unit's 报告及时率 counts it."""
+    from analysis.severity import extract_cues
+
+    opened = datetime.now(TZ).replace(minute=0, second=0, microsecond=0) - timedelta(hours=30)
+    title = "A3区某厂房火灾致3人死亡"
+    event = make_event(title=title, topic="安全生产", grade=Grade.III, at=opened)
+    with database.transaction() as session:
+        open_or_update_case(session, event.model_copy(update={"severity_cues": extract_cues(title).as_list()}),
+                            "graded_event", shipped_config(), ManualClock(opened))
+    code, out = yuqing(env, "cases", "respond", "1", "--actor", "A3区应急局", "--text", "情况通报", "--at",
+                       f"{opened + timedelta(hours=20):%Y-%m-%d %H:%M}")
+    assert code == 0, out
+    figures, sheets, page = _evaluated_cases(env, database, es_node)
+    [unit] = figures["units"]
+    assert (unit["timely_rate"], unit["reports_upward"]) == (1.0, {"due": 1, "on_time": 0, "timely_rate": 0.0})
+    assert figures["report_timely_rate"] == 0.0
+    [row] = sheets["各单位"]
+    assert (row["及时率"], row["向上报告到期"], row["按时报告"], row["报告及时率"]) == (1.0, 1, 0, 0.0)
+    assert {"报告及时率（向上报告）": 0.0} in sheets["总览"]
+    assert '<b id="kpi-report-timely-rate">0%</b>' in page
+    units = page[page.index('id="units"'):page.index("逐案")]
+    assert '<span class="flag">0%</span> <span class="muted">0/1</span>' in units
+
+
 def test_a_unit_acknowledges_responds_and_closes_from_the_command_line(env: dict[str, str],
                                                                         database: Database) -> None:
     case_id = open_case(database)

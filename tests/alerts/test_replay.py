@@ -121,6 +121,17 @@ def test_a_bad_line_is_named_with_its_number(tmp_path: Path) -> None:
         read_posts(path)
 
 
+def test_an_unknown_source_type_is_refused_naming_its_line_and_the_known_types(tmp_path: Path) -> None:
+    """A review (L2): "board" for message_board was taken silently, and the complaint got a news post's 48 h
+    response deadline instead of its 15 working days, and no board messages."""
+    path = tmp_path / "posts.jsonl"
+    path.write_text(line("a", START, "正常") + "\n" + '{"id": "b", "text": "小区停车难", "source_type": "board", '
+                    '"published_at": "2026-03-02T09:00:00+08:00"}\n', encoding="utf-8")
+    with pytest.raises(ReplayInputError, match=r"posts.jsonl:2: source_type is no known source type \(did you mean "
+                                               r"message_board\?\); use one of news, rss, sitemap, message_board"):
+        read_posts(path)
+
+
 def test_lines_as_analyze_reads_them_are_accepted(tmp_path: Path) -> None:
     from analysis.region import resolve_region
 

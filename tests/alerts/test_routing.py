@@ -78,6 +78,23 @@ def test_a_school_incident_informs_the_education_bureau_and_fraud_goes_to_the_po
     assert factory.unit_id == "a-market" and factory.joint_unit_ids == []
 
 
+def test_telecom_fraud_the_topic_model_files_under_public_order_informs_the_carriers_regulator(
+        router: Router) -> None:
+    """A review (M2): the topic model labels telecom fraud 社会治安, whose route came first and ended the walk, so the
+    fraud route that informs 通信管理局 never fired for the most typical telecom-fraud post."""
+    from analysis.topic import TopicModel
+
+    title = "A市多名市民遭遇电信诈骗 骗子冒充客服骗走20万元"
+    text = "近日，A市多名市民接到冒充电商客服的电话，被以退款为由骗走20余万元，警方提醒谨防电信诈骗。"
+    labelled = TopicModel.load().predict([f"{title} {text}"])[0][0]
+    for topic in {labelled, "社会治安"}:
+        fraud = router.route(CaseLabels(topic=topic, grade="IV", city="A市", text=title))
+        assert (fraud.unit_id, fraud.joint_unit_ids) == ("a-police", ["hn-telecom"]), topic
+    # public order without telecom fraud stays the police's alone
+    stabbing = router.route(CaseLabels(topic="社会治安", grade="IV", city="A市", text="A市街头持刀伤人 嫌疑人已被抓获"))
+    assert (stabbing.unit_id, stabbing.joint_unit_ids) == ("a-police", [])
+
+
 def test_a_province_wide_case_tells_the_province_and_an_unmatched_district_case_goes_to_its_own_office(
         router: Router) -> None:
     """A routing review: 湖南省多地暴雨 went to A市应急管理局 as "区县不明" with nobody above told (61号: several

@@ -137,6 +137,22 @@ def test_a_malformed_optional_field_is_left_out_not_the_post(tmp_path: Path) -> 
     assert "p.jsonl:1: left out engagement" in result.stderr and "the post is kept" in result.stderr
 
 
+def test_an_unknown_source_type_is_said_with_the_known_ones_and_the_post_kept(tmp_path: Path) -> None:
+    """A review (L2): "board" for message_board passed in silence, and the post was read as news."""
+    posts = tmp_path / "p.jsonl"
+    posts.write_text('{"id": "a", "text": "小区停车难", "source_type": "board"}\n'
+                     '{"id": "b", "text": "小区停车难", "source_type": "message_board"}\n', encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(row) for row in out.read_text(encoding="utf-8").splitlines()]
+    assert [(r["id"], r["source_type"]) for r in rows] == [("a", "news"), ("b", "message_board")]
+    assert ("p.jsonl:1: left out source_type (source_type is no known source type (did you mean message_board?); "
+            "use one of news, rss, sitemap, message_board, social_json, weibo (news when left out)); the post is "
+            "kept") in result.stderr
+    assert "p.jsonl:2" not in result.stderr
+
+
 def test_a_post_known_only_by_its_day_stays_so_and_is_not_counted_in_an_hour(tmp_path: Path) -> None:
     """An index export carries ``published_precision: day``; dropped as an unknown field, the post was counted in
     the event's hours as if written at its day's end."""

@@ -576,7 +576,9 @@ def test_pages_judge_closed_handed_over_and_late_entered_cases_as_the_evaluation
         assert units[first_unit].judged == 2 and units[first_unit].on_time == 0
         verdicts = {v.case_id: v for v in evaluation.verdicts}
         assert verdicts[alarm].responded is None and evaluation.response_rate == 0.5  # the false alarm owed nothing
-        assert verdicts[handed].hours_to_ack == 2.0 and verdicts[waiting].hours_to_ack is None
+        # signed off by the release the new unit published at 7 h, entered after its 8 h 签收 (review1 M1): 1 h from
+        # the hand-over, not 2 h
+        assert verdicts[handed].hours_to_ack == 1.0 and verdicts[waiting].hours_to_ack is None
     finally:
         db.dispose()
 
