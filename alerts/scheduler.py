@@ -4,7 +4,9 @@ Crawls, rule evaluation, the sources' health check, the reminder/escalation tick
 are jobs of one ``TwistedScheduler`` that shares Scrapy's reactor (jobs run in the reactor's thread pool). Jobs live in
 the SQLAlchemy job store (table ``apscheduler_jobs``, created by migration 0003), so after a restart the
 stored next run times still count: a job that fell due while the process was down runs once on start
-(``coalesce=True``, ``misfire_grace_time=None``), never once per missed period.
+(``coalesce=True``, ``misfire_grace_time=None``), never once per missed period. A source's crawl job, new in the
+store, runs within FIRST_CRAWL_WITHIN of the start (each source at its own offset), not an interval later; a job whose
+interval changed runs next at its last run plus the new interval, or at once when that has passed.
 
 What a job *does* never depends on the job having run before: the tick recomputes due reminders and
 escalations from database state and writes each one down with its notification in one transaction, so
@@ -17,6 +19,7 @@ clock, pipeline, outbox worker) are the process's ``Runtime``, installed with ``
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -47,6 +50,9 @@ OUTAGE_ALERT_AFTER = timedelta(minutes=10)
 # database, not in the process: a restart during the outage neither starts its clock again nor tells twice.
 SEARCH_OUTAGE_MARK = "search:unreachable"
 JOB_DEFAULTS = {"coalesce": True, "misfire_grace_time": None, "max_instances": 1}
+# A new source's first crawl: within this of the start, not an interval later (a go-live collects at once), spread
+# by the source's name so that the sources do not all start in the same second.
+FIRST_CRAWL_WITHIN = timedelta(minutes=1)
 
 
 @dataclass
@@ -219,6 +225,14 @@ class JobSpec:
     func: str
     trigger: BaseTrigger
     kwargs: dict[str, Any] = field(default_factory=dict)
+    first_run_after: timedelta | None = None  # when new in the store: this long after the start (None: one period)
+
+
+def first_crawl_after(source: str, interval: timedelta) -> timedelta:
+    """The same offset for a source on every start, within FIRST_CRAWL_WITHIN (and its own interval): crc32, not
+    hash(), whose value changes from process to process."""
+    window_ms = int(min(FIRST_CRAWL_WITHIN, interval) / timedelta(milliseconds=1))
+    return timedelta(milliseconds=zlib.crc32(source.encode("utf-8")) % max(window_ms, 1))
 
 
 def job_specs(config: Config, *, tick_seconds: float = 30, evaluate_seconds: float = 60, outbox_seconds: float = 5,
@@ -237,9 +251,10 @@ def job_specs(config: Config, *, tick_seconds: float = 30, evaluate_seconds: flo
                              IntervalTrigger(seconds=health_seconds, timezone=tz)))
         for source in config.sources.sources:
             if source.enabled:
+                interval = timedelta(minutes=source.interval_minutes)
                 specs.append(JobSpec(f"crawl:{source.name}", "alerts.scheduler:crawl_job",
                                      IntervalTrigger(minutes=source.interval_minutes, timezone=tz),
-                                     {"source": source.name}))
+                                     {"source": source.name}, first_crawl_after(source.name, interval)))
     return specs
 
 
@@ -262,12 +277,14 @@ def make_scheduler(database: Database, config: Config, kind: Literal["twisted", 
     return BackgroundScheduler(**options)
 
 
-def install_jobs(scheduler: BaseScheduler, specs: list[JobSpec]) -> dict[str, str]:
+def install_jobs(scheduler: BaseScheduler, specs: list[JobSpec], now: datetime | None = None) -> dict[str, str]:
     """Put the jobs in the (started, paused) scheduler, keeping the stored run times of jobs it already has.
 
-    A job whose trigger changed in the configuration is rescheduled; a stored job no longer wanted (a
-    source disabled) is removed. Returns what happened to each job id.
+    A job whose trigger changed in the configuration is rescheduled, from its last run when both triggers are
+    intervals (``rescheduled_run``); a stored job no longer wanted (a source disabled) is removed. ``now`` is the
+    scheduler's time (the wall clock unless given). Returns what happened to each job id.
     """
+    now = now if now is not None else datetime.now(scheduler.timezone)
     done: dict[str, str] = {}
     wanted = {spec.id for spec in specs}
     for job in scheduler.get_jobs():
@@ -277,17 +294,33 @@ def install_jobs(scheduler: BaseScheduler, specs: list[JobSpec]) -> dict[str, st
     for spec in specs:
         existing = scheduler.get_job(spec.id)
         if existing is None:
+            first = {} if spec.first_run_after is None else {"next_run_time": now + spec.first_run_after}
             scheduler.add_job(spec.func, spec.trigger, id=spec.id, name=spec.id, kwargs=spec.kwargs,
-                              replace_existing=True, **JOB_DEFAULTS)
+                              replace_existing=True, **first, **JOB_DEFAULTS)
             done[spec.id] = "added"
         elif str(existing.trigger) != str(spec.trigger) or existing.kwargs != spec.kwargs:
             scheduler.modify_job(spec.id, func=spec.func, kwargs=spec.kwargs)
-            scheduler.reschedule_job(spec.id, trigger=spec.trigger)
+            resumes = rescheduled_run(existing.trigger, existing.next_run_time, spec.trigger, now)
+            if resumes is None:
+                scheduler.reschedule_job(spec.id, trigger=spec.trigger)
+            else:  # (an interval trigger's next run is the previous one plus its interval: the cadence follows)
+                scheduler.modify_job(spec.id, trigger=spec.trigger, next_run_time=resumes)
             done[spec.id] = "rescheduled"
         else:
             next_run = existing.next_run_time.isoformat() if existing.next_run_time else "paused"
             done[spec.id] = f"kept (next run {next_run})"
     return done
+
+
+def rescheduled_run(stored: BaseTrigger, stored_next: datetime | None, wanted: BaseTrigger,
+                    now: datetime) -> datetime | None:
+    """The next run of an interval job whose interval changed: its last run (the stored next run less the stored
+    interval) plus the new interval, or now when that has passed; None (one new period from now) for other triggers.
+    Changing a source's interval from 60 to 30 minutes then brings its next crawl nearer, never an hour out."""
+    if not (isinstance(stored, IntervalTrigger) and isinstance(wanted, IntervalTrigger) and stored_next is not None):
+        return None
+    last_run = stored_next - stored.interval
+    return max(last_run + wanted.interval, now)
 
 
 def start(scheduler: BaseScheduler, specs: list[JobSpec]) -> dict[str, str]:

@@ -1,5 +1,6 @@
-"""Operational alerts about the sources: the press office hears when a source stops being collected, and above all
-when every source has (采集中断) — the dashboards and the flatline rule then look calm only because nothing arrives.
+"""Operational alerts about the sources: the press office hears when a source stops being collected (its fetches fail,
+its runs stop, or, never having collected an item, nothing is found on its pages), and above all when every source
+has (采集中断) — the dashboards and the flatline rule then look calm only because nothing arrives.
 
 The health itself is the crawler's (``crawler.health``, read from its state file); the command line wires a reader
 of it into the scheduler, as alerts reads nothing of the crawler directly. What the check has seen and told lives
@@ -62,6 +63,9 @@ class SourceStatus(Protocol):
     def last_error(self) -> str | None: ...
 
     @property
+    def never_collected(self) -> bool: ...
+
+    @property
     def down_since(self) -> datetime | None: ...
 
 
@@ -84,7 +88,8 @@ def alert_after(interval_minutes: float) -> timedelta:
 
 def check_sources(database: Database, config: Config, router: Router, health: Sequence[SourceStatus],
                   now: datetime) -> SourcesReport:
-    """Note the enabled sources that collect nothing (failing or overdue) and tell the press office of those seen so
+    """Note the enabled sources that collect nothing (failing, overdue, or silent never having collected an item:
+    ``down_since``) and tell the press office of those seen so
     for long enough, once per spell; when every enabled source collects nothing, one alert says collection stopped."""
     enabled = [h for h in health if h.enabled]
     down = {h.source: h for h in enabled if h.down_since is not None}
@@ -189,9 +194,12 @@ def _tell_recovered(session: Session, config: Config, router: Router, before: di
 
 def _line(h: SourceStatus, tz: tzinfo) -> str:
     since = f"{_since(h).astimezone(tz):%Y-%m-%d %H:%M}"
+    kind = SOURCE_TYPE_NAMES.get(h.type, h.type)
+    if h.status == "silent":  # its pages come back: no error to quote, the cause is most likely its configuration
+        return (f"- {h.source}（{kind}）：{SOURCE_STATUS_NAMES['silent']}，从未采集到信息（自 {since} 起页面能取到，却没有"
+                f"解析出信息：网页改版，或 sources.yaml 中它的选择器不对？）")
     worked = f"自 {since} 起未能采集" if h.last_ok_at is not None else f"从未采集成功（首次失败 {since}）"
     error = " ".join((h.last_error or "无记录").split())
     if len(error) > ERROR_CHARS:
         error = error[:ERROR_CHARS - 1] + "…"
-    kind = SOURCE_TYPE_NAMES.get(h.type, h.type)
     return f"- {h.source}（{kind}）：{SOURCE_STATUS_NAMES.get(h.status, h.status)}，{worked}；最近错误：{error}"

@@ -19,7 +19,8 @@ from yuqing.settings import Config, load_config
 
 # A run may come a little late without being a problem: overdue only after this many intervals.
 OVERDUE_INTERVALS = 3
-# The statuses of a source that collects nothing at all: its fetches fail, or its runs stopped finishing.
+# The statuses of a source that collects nothing at all: its fetches fail, or its runs stopped finishing (and silent,
+# for a source that never collected an item: SourceHealth.down_since).
 NOT_COLLECTING = frozenset({"failing", "overdue"})
 
 
@@ -45,14 +46,25 @@ class SourceHealth:
     open_events: list[HealthEvent] = field(default_factory=list)
 
     @property
+    def never_collected(self) -> bool:
+        """No item has ever come from this source: one wrong from its first day, the usual case of a deployer's own
+        new site (the flatline rule, which needs days of its history, cannot tell)."""
+        return self.items_total == 0 and self.last_item_at is None
+
+    @property
     def down_since(self) -> datetime | None:
-        """Since when a source that collects nothing (failing, overdue) has not worked: its last success, or, never
-        successful, its first recorded failure. The same through a whole spell, failing or overdue by turns, so an
-        alert about it can be told once (None for a source that works, or is not judged)."""
-        if self.status not in NOT_COLLECTING:
+        """Since when a source that collects nothing (failing, overdue; silent too when it never collected an item)
+        has not worked: its last success, or, never successful, its first recorded failure; for a source that never
+        collected an item, the start of its open failing or silent spell (its fetches may succeed). The same through a
+        whole spell, failing, silent or overdue by turns, so an alert about it can be told once (None for a source
+        that works, or is not judged)."""
+        if self.status not in NOT_COLLECTING and not (self.status == "silent" and self.never_collected):
             return None
-        failures = [e.at for e in self.open_events if e.kind == "failing"]
-        return self.last_ok_at or min(failures, default=None) or self.last_run_finished
+        kinds = {"failing", "silent"} if self.never_collected else {"failing"}
+        spell = min((e.at for e in self.open_events if e.kind in kinds), default=None)
+        if self.never_collected and spell is not None:
+            return spell
+        return self.last_ok_at or spell or self.last_run_finished
 
     def to_dict(self) -> dict[str, Any]:
         def iso(value: datetime | None) -> str | None:

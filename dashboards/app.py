@@ -196,8 +196,9 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
             return None, str(exc)
 
     def not_collecting(sources: Sequence[Any] | None) -> tuple[list[Any], bool]:
-        """The enabled sources that collect nothing (failing, overdue), whose posts the figures lack, and whether
-        that is every enabled source (采集中断: the figures then look calm only because nothing arrives)."""
+        """The enabled sources that collect nothing (failing, overdue, silent never having collected: ``down_since``),
+        whose posts the figures lack, and whether that is every enabled source (采集中断: the figures then look calm
+        only because nothing arrives)."""
         enabled = [s for s in sources or [] if s.enabled]
         down = [s for s in enabled if s.down_since is not None]
         return down, bool(down) and len(down) == len(enabled)

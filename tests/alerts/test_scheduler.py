@@ -264,3 +264,75 @@ def test_when_elasticsearch_answers_again_the_press_office_told_of_the_outage_he
     subject, text, _html = email_message(payload, runtime.clock.now())
     assert subject == "[舆情] 运行恢复：舆情检索服务已恢复" and text.startswith("【运行恢复】")
     assert slack_message(payload, runtime.clock.now())[0].startswith("✅ 运行恢复：舆情检索服务已恢复")
+
+
+# The scheduler's time in these tests (install_jobs' now), a day ahead of the wall clock: a background scheduler shut
+# down runs through its due jobs once more, and none may fall due by the wall clock meanwhile.
+AHEAD = timedelta(days=1)
+
+
+def with_interval(config: Config, source: str, minutes: float) -> Config:
+    """The configuration with one source's interval changed, as an operator edits sources.yaml between runs."""
+    from dataclasses import replace
+
+    changed = [s.model_copy(update={"interval_minutes": minutes}) if s.name == source else s
+               for s in config.sources.sources]
+    return replace(config, sources=config.sources.model_copy(update={"sources": changed}))
+
+
+def test_a_new_sources_first_crawl_runs_within_a_minute_of_the_start_each_source_at_its_own_time(
+        runtime: Runtime, config: Config) -> None:
+    """The first crawl waited a whole interval (an hour for interval_minutes: 60), so a go-live collected nothing
+    for that long, and every source fired in the same second."""
+    database = runtime.database
+    started = datetime.now(TZ) + AHEAD
+    first = make_scheduler(database, config, "background")
+    first.start(paused=True)
+    install_jobs(first, job_specs(config, crawl=True), now=started)
+    crawls = {job.id: job for job in first.get_jobs() if job.id.startswith("crawl:")}
+    first.shutdown(wait=False)
+    assert len(crawls) >= 3
+    firsts = {job_id: job.next_run_time for job_id, job in crawls.items()}
+    assert all(started <= at < started + timedelta(minutes=1) for at in firsts.values()), firsts
+    assert len({at.replace(microsecond=0) for at in firsts.values()}) == len(firsts)  # not all in the same second
+    news = crawls["crawl:demo_news"]  # then every interval, counted from the first crawl
+    assert news.trigger.get_next_fire_time(firsts["crawl:demo_news"], firsts["crawl:demo_news"]) == \
+        firsts["crawl:demo_news"] + timedelta(minutes=5)
+
+    # Restarted three minutes later: the stored runs stand (no crawl storm, and a source that already ran keeps
+    # its cadence); a new start does not move them to new offsets.
+    second = make_scheduler(database, config, "background")
+    second.start(paused=True)
+    done = install_jobs(second, job_specs(config, crawl=True), now=started + timedelta(minutes=3))
+    assert all(done[job_id].startswith("kept") for job_id in crawls)
+    assert {job.id: job.next_run_time for job in second.get_jobs() if job.id.startswith("crawl:")} == firsts
+    second.shutdown(wait=False)
+
+
+def test_a_changed_interval_counts_from_the_sources_last_crawl(runtime: Runtime, config: Config) -> None:
+    """A changed interval put the next crawl a whole new interval after the restart, however long ago the last
+    crawl was."""
+    database = runtime.database
+    last_crawl = datetime.now(TZ).replace(microsecond=0) + AHEAD
+
+    def restart(minutes: float, at: datetime) -> tuple[str, datetime]:
+        scheduler = make_scheduler(database, config, "background")
+        scheduler.start(paused=True)
+        done = install_jobs(scheduler, job_specs(with_interval(config, "demo_news", minutes), crawl=True), now=at)
+        job = scheduler.get_job("crawl:demo_news")
+        scheduler.shutdown(wait=False)
+        return done["crawl:demo_news"], job.next_run_time
+
+    restart(60, last_crawl)
+    scheduler = make_scheduler(database, config, "background")
+    scheduler.start(paused=True)
+    scheduler.modify_job("crawl:demo_news", next_run_time=last_crawl + timedelta(minutes=60))  # it crawled then
+    scheduler.shutdown(wait=False)
+
+    # 10 minutes after the last crawl, every 30 minutes: the next crawl is 30 minutes after the last, not 40
+    assert restart(30, last_crawl + timedelta(minutes=10)) == ("rescheduled", last_crawl + timedelta(minutes=30))
+    # back to every 2 hours at minute 20: two hours after the last crawl
+    assert restart(120, last_crawl + timedelta(minutes=20)) == ("rescheduled", last_crawl + timedelta(minutes=120))
+    # every 15 minutes, changed at minute 50: the next crawl is past due, so it runs at once
+    at = last_crawl + timedelta(minutes=50)
+    assert restart(15, at) == ("rescheduled", at)

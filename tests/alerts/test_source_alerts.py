@@ -35,24 +35,27 @@ class Sources:
         self.path, self.config, self.clock = path, config, clock
         self.state = CrawlState(path)
 
-    def crawl(self, *, failing: set[str] = frozenset(), error: str = f"HTTP 503 ({PERSONAL_URL})") -> None:
-        """Every enabled source runs now (and the disabled one too, failing: it is still not judged)."""
+    def crawl(self, *, failing: set[str] = frozenset(), error: str = f"HTTP 503 ({PERSONAL_URL})",
+              silent: set[str] = frozenset()) -> None:
+        """Every enabled source runs now (and the disabled one too, failing: it is still not judged); a ``silent``
+        source's pages come back with nothing found on them."""
         at = self.clock.now()
         for spec in self.config.sources.sources:
             fails = spec.name in failing or not spec.enabled
+            found = 0 if fails or spec.name in silent else 3
             result = RunResult(started_at=at - timedelta(seconds=30), finished_at=at, finish_reason="finished",
-                               parsed=0 if fails else 3, new_items=0 if fails else 3, errors=2 if fails else 0,
+                               parsed=found, new_items=found, errors=2 if fails else 0,
                                fetched_ok=0 if fails else 1, last_error=error if fails else None)
             self.state.finish_run(spec.name, result, spec.interval_minutes)
 
     def health(self, now: datetime) -> list[SourceHealth]:
         return source_health(self.config, now, self.path)
 
-    def every_five_minutes(self, times: int, failing: set[str]) -> None:
+    def every_five_minutes(self, times: int, failing: set[str], silent: set[str] = frozenset()) -> None:
         """The crawls and the health check of ``times`` five-minute periods."""
         for _ in range(times):
             self.clock.advance(timedelta(minutes=5))
-            self.crawl(failing=failing)
+            self.crawl(failing=failing, silent=silent)
             source_health_job()
 
 
@@ -108,6 +111,29 @@ def test_a_source_that_stops_working_is_told_once_a_spell_with_what_failed_and_w
     sources.every_five_minutes(4, failing={"demo_news"})  # and a new one begins, its own alert
     again = [n.payload["summary"] for n in told(runtime.database)[2:]]
     assert len(again) == 2 and all("自 2026-03-02 09:50 起未能采集" in s for s in again)
+
+
+def test_a_new_source_whose_pages_yield_nothing_is_told_like_a_failing_one_and_its_recovery_too(
+        runtime: Runtime, config: Config, sources: Sources) -> None:
+    """A deployer's new site whose selector matches nothing was never told: its pages come back (not failing), and
+    the flatline rule needs days of its history. A source that collected before and goes quiet is that rule's."""
+    sources.crawl(silent={"demo_forum"})  # 09:00: its first crawl finds nothing
+    assert source_health_job() == "1 source(s) not collecting, 0 told"
+    sources.every_five_minutes(1, failing=set(), silent={"demo_forum", "demo_news"})  # 09:05: seen for 5 minutes
+    assert told(runtime.database) == []
+    sources.every_five_minutes(1, failing=set(), silent={"demo_forum", "demo_news"})  # 09:10: two intervals
+    alerts = told(runtime.database)
+    assert {(n.channel, n.recipient) for n in alerts} == {("slack", "#a-gov-office"), ("email", "office@a.gov.example")}
+    payload = alerts[0].payload
+    assert payload["title"] == "数据源无法采集：demo_forum" and payload["sources"] == ["demo_forum"]
+    assert ("- demo_forum（社交媒体）：解析不到信息，从未采集到信息（自 2026-03-02 09:00 起页面能取到，却没有解析出信息："
+            "网页改版，或 sources.yaml 中它的选择器不对？）") in payload["summary"]
+    assert "demo_news" not in payload["summary"]  # it collected at 09:00: quiet since is the flatline rule's
+    sources.every_five_minutes(2, failing={"demo_forum"})  # its fetches fail now: the same spell, not told again
+    assert len(told(runtime.database)) == 2
+    sources.every_five_minutes(1, failing=set())  # 09:25: its selector fixed, it collects
+    [clear] = {n.payload["summary"] for n in all_clear(runtime.database)}
+    assert "- demo_forum：自 2026-03-02 09:00 至 09:25，中断 25分钟" in clear
 
 
 def test_when_every_source_fails_the_press_office_is_told_once_that_collection_stopped(

@@ -1063,6 +1063,24 @@ def test_the_sources_page_shows_each_source_worst_first_in_words_and_escapes_its
         assert "2 个数据源无法采集（demo_news、demo_weibo）" in text_of(overview, "sources-down")
 
 
+def test_the_sources_headline_counts_a_new_source_that_finds_nothing_and_names_each_state(tmp_path: Path) -> None:
+    """The headline counted only failing sources though a new source whose selector matches nothing collects
+    nothing too; a source that collected before and falls silent is the flatline rule's, not counted."""
+    state_file = tmp_path / "crawler" / "state.db"
+    crawled(state_file, {
+        "demo_news": [(NOW - timedelta(hours=2), True, 4), (NOW - timedelta(minutes=2), False, 0)],  # failing
+        "demo_board": [(NOW - timedelta(minutes=30), True, 0), (NOW - timedelta(minutes=3), True, 0)],  # never found
+        "demo_forum": [(NOW - timedelta(hours=1), True, 2), (NOW - timedelta(minutes=3), True, 0)],  # silent since
+        "demo_rss": [(NOW - timedelta(minutes=1), True, 3)],
+        "demo_weibo": [(NOW - timedelta(minutes=1), True, 3)],
+    })
+    with sources_site(tmp_path, state_file) as client:
+        page = client.get("/sources").text
+        assert text_of(page, "some-down") == "2 个数据源无法采集（抓取失败 1 个、解析不到信息 1 个），来自它们的新信息不会被发现。"
+        assert "自 2026-06-01 19:30 起" in page  # demo_board's first crawl that found nothing, in the configured zone
+        assert "2 个数据源无法采集（demo_news、demo_board）" in text_of(client.get("/").text, "sources-down")
+
+
 def test_the_sources_page_says_when_collection_stopped_and_before_any_crawl_that_none_was_made(
         tmp_path: Path) -> None:
     state_file = tmp_path / "crawler" / "state.db"
