@@ -1206,7 +1206,9 @@ def run_command(tick_seconds: float, evaluate_seconds: float, outbox_seconds: fl
 
     with database.sessions() as session:
         orphaned = orphaned_cases(session, config.units)
-    for warning in [*delivery_warnings(config), *orphaned]:
+    from yuqing.cli import topic_model_disagreement
+
+    for warning in [*delivery_warnings(config), *topic_model_disagreement(config), *orphaned]:
         click.echo(f"warning: {warning}", err=True)
     notifiers = build_notifiers(config, clock=clock)
     _check_slack_token(config, notifiers, database, clock)

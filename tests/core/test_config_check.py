@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests.support.taxonomy import add_heating, remove_ecology
 from yuqing.cli import main
 from yuqing.settings import ConfigError, load_config
 
@@ -377,3 +378,24 @@ def test_an_email_address_no_server_could_deliver_to_is_refused(config_copy: Pat
     assert code == 2, out
     assert f"units.yaml: {key}: not an e-mail address" in out
     assert "write the full address" in out
+
+
+
+def test_a_topic_added_to_the_taxonomy_is_one_the_topic_model_cannot_predict(config_copy: Path) -> None:
+    """Topics are learnt: a deployer who adds one must hear that it needs `yuqing train topic`."""
+    add_heating(config_copy)
+    code, out = check(config_copy)
+    assert code == 0, out
+    assert (f"warning: topic(s) 供暖 of {config_copy / 'taxonomy.yaml'} are not among the labels of the topic model "
+            "in use") in out
+    assert "no post is ever given them. Retrain the model on the taxonomy with `yuqing train topic --shipped`" in out
+    assert "configuration OK" in out
+
+
+def test_a_topic_removed_from_the_taxonomy_that_the_model_still_predicts_is_warned_about(config_copy: Path) -> None:
+    remove_ecology(config_copy)
+    code, out = check(config_copy)
+    assert code == 0, out
+    assert (f"predicts 生态环境, which {config_copy / 'taxonomy.yaml'} no longer has: such posts get the fallback "
+            "topic 非民生 instead") in out
+    assert "put the topic(s) back in taxonomy.yaml with a route in units.yaml" in out
