@@ -453,7 +453,7 @@ def dashboard(host: str | None, port: int | None) -> None:
     settings = cfg.settings
     host = host or settings.dashboard.host
     port = port or settings.dashboard.port
-    listening = _listen(host, port, "--port, or dashboard.port in config/settings.yaml")  # first: said at once
+    listening = _listen(host, port, f"--port, or dashboard.port in {paths.config_file('settings.yaml')}")  # first: said at once
     try:
         database = Database(settings.database.effective_url())
         database.check_schema()
