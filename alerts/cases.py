@@ -41,6 +41,7 @@ from yuqing.contract import (
 )
 from yuqing.db.models import Case, CaseEvent, Deadline, Notification, ResponseAssessment, UnitRow
 from yuqing.db.session import insert_new
+from yuqing.paths import config_file
 from yuqing.settings import Config, RuleSpec, Unit, UnitsFile
 
 SYSTEM = "system"
@@ -695,7 +696,7 @@ def reassign(session: Session, case_id: int, actor: str, at: datetime, unit_id: 
     units = {u.id: u for u in config.units.units}
     if unit_id not in units:
         near = difflib.get_close_matches(unit_id, list(units), n=3, cutoff=0.6)
-        raise CaseError(f"case {case_id}: no unit {unit_id!r} in config/units.yaml"
+        raise CaseError(f"case {case_id}: no unit {unit_id!r} in {config_file('units.yaml')}"
                         + (f"; did you mean {' or '.join(near)}?" if near else f"; its units: {', '.join(sorted(units))}"),
                         f"units.yaml 中没有单位 {unit_id}")
     case = _load(session, case_id)

@@ -357,7 +357,7 @@ def route_test(topic: str | None, grade: str | None, province: str | None, city:
     except RoutingError as exc:
         raise click.ClickException(str(exc)) from exc
     if topic is not None and topic not in config.taxonomy.ids():
-        raise click.BadParameter(f"{topic!r} is not a topic of config/taxonomy.yaml; use one of: "
+        raise click.BadParameter(f"{topic!r} is not a topic of {paths.config_file('taxonomy.yaml')}; use one of: "
                                  f"{', '.join(config.taxonomy.ids())}", param_hint="--topic")
     if region_text:  # (`cases open` takes --region; route test refused it)
         region = resolve_region(region_text)
@@ -413,7 +413,7 @@ def cases_list(as_json: bool, state: str | None, unit: str | None) -> None:
     """Every case: grade, state, unit, title and the next deadline."""
     config = _config()
     if unit is not None and unit not in {u.id for u in config.units.units}:
-        click.echo(f"note: {unit!r} is not a unit of config/units.yaml (ids: "
+        click.echo(f"note: {unit!r} is not a unit of {paths.config_file('units.yaml')} (ids: "
                    f"{', '.join(u.id for u in config.units.units)})", err=True)
     database = _database(config, existing=True)
     cases = _load_cases(config, database, state, unit)
@@ -597,7 +597,7 @@ def cases_open(title: str, topic: str, region_text: str, grade: str, actor: str,
 
     config = _config()
     if topic not in config.taxonomy.ids():
-        raise click.ClickException(f"--topic {topic!r} is not in config/taxonomy.yaml; use one of: "
+        raise click.ClickException(f"--topic {topic!r} is not in {paths.config_file('taxonomy.yaml')}; use one of: "
                                    f"{', '.join(config.taxonomy.ids())}")
     region = resolve_region(region_text) if region_text else None
     if region_text and region is None:
@@ -773,7 +773,7 @@ def cases_reopen(case_id: int, actor: str, reason: str) -> None:
             case = reopen(session, case_id, actor, _clock(config, database).now(), reason, config)
             click.echo(f"case {case.id} is now {case.state}")
             if not case.events[-1].details.get("recipients"):
-                click.echo(f"warning: nobody was alerted: unit {case.unit_id!r} has no contact in config/units.yaml "
+                click.echo(f"warning: nobody was alerted: unit {case.unit_id!r} has no contact in {paths.config_file('units.yaml')} "
                            "(renamed or removed?); add it back or give it a contact, then see "
                            f"`yuqing route explain {case.id}`", err=True)
     except CaseError as exc:
@@ -1219,7 +1219,9 @@ def run_command(tick_seconds: float, evaluate_seconds: float, outbox_seconds: fl
 
     with database.sessions() as session:
         orphaned = orphaned_cases(session, config.units)
-    for warning in [*delivery_warnings(config), *orphaned]:
+    from yuqing.cli import topic_model_disagreement
+
+    for warning in [*delivery_warnings(config), *topic_model_disagreement(config), *orphaned]:
         click.echo(f"warning: {warning}", err=True)
     notifiers = build_notifiers(config, clock=clock)
     _check_slack_token(config, notifiers, database, clock)

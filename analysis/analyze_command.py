@@ -124,18 +124,21 @@ def _check_paths(in_path: Path, out_path: Path, events_out: Path | None) -> None
         raise click.ClickException("--events-out and --out are the same file; give each its own")
 
 
-def _shipped_models(sentiment_name: str, chosen_sentiment: Any) -> tuple[Any, Any]:
+def _shipped_models(sentiment_name: str, chosen_sentiment: Any, taxonomy_file: Path) -> tuple[Any, Any]:
     """The topic and sentiment models, loaded before any work: without them every post would get the fallback
-    labels (非民生, neutral), which is no analysis, so a missing or incompatible model is an error here."""
+    labels (非民生, neutral), which is no analysis, so a missing or incompatible model is an error here. A topic
+    model that disagrees with the taxonomy in use is said on stderr (the run's output would otherwise lack topics)."""
     from analysis.sentiment import SentimentModel
     from analysis.topic import TopicModel
     from analysis.training import ModelUnavailable
 
     try:
-        topic = TopicModel.load()
+        topic = TopicModel.load(taxonomy_file=taxonomy_file)
         sentiment = chosen_sentiment or SentimentModel.load(sentiment_name)
     except ModelUnavailable as exc:
         raise click.ClickException(str(exc)) from exc
+    for warning in topic.taxonomy_warnings:
+        click.echo(f"warning: {warning}", err=True)
     return topic, sentiment
 
 
@@ -235,7 +238,7 @@ def analyze_command(
         raise click.ClickException(f"none of the {len(bad)} lines of {in_path} is a post (reasons above); nothing "
                                    "was written. Each line must be a JSON object with at least id and text")
     topic_model, sentiment = _shipped_models(sentiment_model or cfg.settings.analysis.sentiment_model,
-                                             chosen_sentiment)
+                                             chosen_sentiment, cfg.directory / "taxonomy.yaml")
 
     enricher = Enricher(
         clock=clock,

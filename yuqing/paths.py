@@ -31,6 +31,12 @@ def config_dir() -> Path:
     return REPO_ROOT / "config"
 
 
+def config_file(name: str) -> Path:
+    """A configuration file as this process reads it: messages name it, not the default ``config/``, so a deployer
+    whose YUQING_CONFIG_DIR points elsewhere edits the right file."""
+    return config_dir() / name
+
+
 def default_state_dir() -> Path:
     """``var/`` in the repository; for an installed wheel (whose package directory is no place for a database),
     ``$XDG_STATE_HOME/yuqing`` (``~/.local/state/yuqing``)."""

@@ -805,6 +805,27 @@ def _slack_people_problems(units: UnitsFile) -> list[ConfigProblem]:
     return problems
 
 
+# Light on purpose: one '@', something before it, a dot inside the domain, no spaces. It catches the typing slips
+# (edu-at-a3.gov.example, a missing domain) that would otherwise surface only as an undeliverable alert.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+
+
+def _email_problems(units: UnitsFile) -> list[ConfigProblem]:
+    """Addresses alerts and escalations are sent to that no mail server could deliver to."""
+    problems: list[ConfigProblem] = []
+    for i, unit in enumerate(units.units):
+        addresses = [("contacts.email", unit.contacts.email)]
+        addresses += [(f"{group}[{j}].email", person.email)
+                      for group, people in (("leaders", unit.leaders), ("staff", unit.staff))
+                      for j, person in enumerate(people)]
+        for key, address in addresses:
+            if address is not None and not _EMAIL.fullmatch(address):
+                problems.append(ConfigProblem("units.yaml", f"units[{i}] ({unit.id}).{key}", address,
+                                              "not an e-mail address (one '@', a dot in the domain, no spaces)",
+                                              "write the full address, e.g. office@example.gov.cn, or remove the key"))
+    return problems
+
+
 def _cross_check(sources: SourcesFile, taxonomy: Taxonomy, units: UnitsFile, policy: Policy) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
     unit_ids = {u.id for u in units.units}
@@ -819,7 +840,7 @@ def _cross_check(sources: SourcesFile, taxonomy: Taxonomy, units: UnitsFile, pol
         if unit.parent is not None and unit.parent not in unit_ids:
             problems.append(ConfigProblem("units.yaml", f"units[{i}] ({unit.id}).parent", unit.parent,
                                           "parent is not a known unit", f"use one of: {', '.join(sorted(unit_ids))}"))
-    problems += _slack_people_problems(units)
+    problems += _slack_people_problems(units) + _email_problems(units)
     for i, unit_id in enumerate(units.joint_units):
         if unit_id not in unit_ids:
             problems.append(ConfigProblem("units.yaml", f"joint_units[{i}]", unit_id, "joint unit is not a known unit",

@@ -83,14 +83,14 @@ def delivery_warnings(config: Config, env: Mapping[str, str] = os.environ) -> li
     uses_slack = any(u.contacts.slack_channel or any(p.slack_user for p in u.leaders) for u in config.units.units)
     warnings = []
     if uses_slack and not env.get(slack.token_env):
-        warnings.append(f"{slack.token_env} is not set: Slack messages to the units in config/units.yaml are written "
-                        f"to {record_path()} and marked 'recorded', not delivered. Set it to the bot token to deliver "
-                        "them")
+        warnings.append(f"{slack.token_env} is not set: Slack messages to the units in {config.directory / 'units.yaml'} "
+                        f"are written to {record_path()} and marked 'recorded', not delivered. Set it to the bot token "
+                        "to deliver them")
     uses_email = any(u.contacts.email or any(p.email for p in u.leaders) for u in config.units.units)
     if uses_email and not config.settings.notifications.smtp.host:
         warnings.append(f"settings.yaml notifications.smtp.host is not set: e-mail to the units and leaders in "
-                        f"config/units.yaml is written to {record_path()} and marked 'recorded', not delivered. Set "
-                        "it (and port, sender) to your mail server to deliver it")
+                        f"{config.directory / 'units.yaml'} is written to {record_path()} and marked 'recorded', not "
+                        "delivered. Set it (and port, sender) to your mail server to deliver it")
     return warnings
 
 

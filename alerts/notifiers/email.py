@@ -16,6 +16,7 @@ from email.utils import format_datetime, parseaddr
 from alerts.messages import email_message
 from alerts.notifiers.base import Delivery, PermanentError, RetryableError, SendResult
 from yuqing.clock import Clock, SystemClock
+from yuqing.paths import config_file
 from yuqing.settings import SmtpSettings
 
 
@@ -42,7 +43,7 @@ class EmailNotifier:
         address = notification.recipient.strip()
         _, parsed = parseaddr(address)
         if not parsed or "@" not in parsed or any(c in address for c in "\r\n"):
-            raise PermanentError(f"{address!r} is not an e-mail address; check email in config/units.yaml")
+            raise PermanentError(f"{address!r} is not an e-mail address; check email in {config_file('units.yaml')}")
         now = self.clock.now()
         subject, text, html = email_message(notification.payload, now)
         msg = EmailMessage()

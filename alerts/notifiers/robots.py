@@ -8,6 +8,7 @@ import httpx
 
 from alerts.notifiers.base import PermanentError
 from yuqing.clock import Clock, SystemClock
+from yuqing.paths import config_file
 from yuqing.settings import Unit, UnitsFile
 
 
@@ -29,7 +30,7 @@ def unit_for(units: UnitsFile, recipient: str, channel: str) -> Unit:
     try:
         return units.unit(recipient)
     except KeyError:
-        raise PermanentError(f"{channel} recipient {recipient!r} is not a unit id in config/units.yaml "
+        raise PermanentError(f"{channel} recipient {recipient!r} is not a unit id in {config_file('units.yaml')} "
                              f"(the {channel} channel addresses units, whose contacts name the webhook)") from None
 
 
@@ -37,10 +38,10 @@ def secret_from_env(env: Mapping[str, str], unit: Unit, key: str, what: str) -> 
     """The value of the environment variable that ``contacts.<key>`` names, or a message saying what to set."""
     name = getattr(unit.contacts, key)
     if not name:
-        raise PermanentError(f"unit {unit.id} has no contacts.{key} in config/units.yaml; add the name of the "
+        raise PermanentError(f"unit {unit.id} has no contacts.{key} in {config_file('units.yaml')}; add the name of the "
                              f"environment variable that holds its {what}")
     value = env.get(name)
     if not value:
-        raise PermanentError(f"environment variable {name} is not set (config/units.yaml, unit {unit.id}, "
+        raise PermanentError(f"environment variable {name} is not set ({config_file('units.yaml')}, unit {unit.id}, "
                              f"contacts.{key}); set it to the {what}")
     return value

@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from alerts.messages import slack_message
 from alerts.notifiers.base import Delivery, DeliveryError, PermanentError, RetryableError, SendResult
 from yuqing.clock import Clock, SystemClock
+from yuqing.paths import config_file
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +37,20 @@ _HINTS = {
     "not_authed": "no bot token was sent; set the environment variable named by notifications.slack.token_env",
     "token_revoked": "the bot token was revoked; install the app again and update the token",
     "account_inactive": "the bot token belongs to a deactivated app or user",
-    "channel_not_found": "no such channel; check slack_channel in config/units.yaml",
+    "channel_not_found": "no such channel; check slack_channel in {units}",
     "not_in_channel": "the bot is not a member; invite it to the channel (/invite @yuqing)",
-    "is_archived": "the channel is archived; name a live channel in config/units.yaml",
+    "is_archived": "the channel is archived; name a live channel in {units}",
     "missing_scope": "the app lacks an OAuth scope (chat:write, channels:history, channels:read, im:write)",
     "token_expired": "the bot token expired; refresh it (token rotation) and update the variable",
     "invalid_blocks": "Slack rejected the message layout (a bug: please report it with the payload)",
     "msg_too_long": "the message is too long for Slack",
 }
+
+
+def _hint(error: str) -> str | None:
+    """What to do about a Slack error, naming the units file this process reads ({units} in ``_HINTS``)."""
+    hint = _HINTS.get(error)
+    return hint.replace("{units}", str(config_file("units.yaml"))) if hint else None
 
 
 def slack_error(exc: SlackApiError, what: str) -> DeliveryError:
@@ -59,7 +66,7 @@ def slack_error(exc: SlackApiError, what: str) -> DeliveryError:
         return RetryableError(f"{what}: rate limited by Slack (HTTP {status}, Retry-After {raw})", retry_after)
     if status >= 500 or error in _TRANSIENT:
         return RetryableError(f"{what}: Slack answered HTTP {status} {error[:200]}".rstrip())
-    hint = _HINTS.get(error)
+    hint = _hint(error)
     if error in _CREDENTIALS:
         log.error("%s: Slack refused the app's credentials (%s) — %s; Slack messages wait (retried every %.0f s, "
                   "or at once by `yuqing notifications retry` once fixed)", what, error, hint, CREDENTIALS_PAUSE_S)
@@ -102,7 +109,7 @@ class SlackNotifier:
         except SlackApiError as exc:
             data = exc.response.data if isinstance(exc.response.data, dict) else {}
             error = str(data.get("error") or f"HTTP {getattr(exc.response, 'status_code', '?')}")
-            hint = _HINTS.get(error)
+            hint = _hint(error)
             return f"Slack refused the bot token ({error})" + (f" — {hint}" if hint else "")
         except (URLError, TimeoutError, ConnectionError) as exc:
             return f"cannot reach Slack to check the bot token ({type(exc).__name__}: {exc})"
@@ -146,7 +153,7 @@ class SlackNotifier:
                 if not cursor:
                     break
             if found is None:
-                raise PermanentError(f"{what}: no channel named {recipient}; check slack_channel in config/units.yaml")
+                raise PermanentError(f"{what}: no channel named {recipient}; check slack_channel in {config_file('units.yaml')}")
             channel_id = found
         elif recipient[:1] in ("U", "W"):
             channel_id = self._call("conversations_open", what, users=recipient)["channel"]["id"]

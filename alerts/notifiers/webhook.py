@@ -9,6 +9,7 @@ from alerts.notifiers._http import post_json
 from alerts.notifiers.base import Delivery, PermanentError, SendResult
 from alerts.notifiers.robots import unit_for
 from yuqing.clock import Clock, SystemClock
+from yuqing.paths import config_file
 from yuqing.settings import UnitsFile
 
 USER_AGENT = "yuqing-outbox/0.1"
@@ -41,7 +42,7 @@ class WebhookNotifier:
             return recipient
         unit = unit_for(self.units, recipient, self.channel)
         if not unit.contacts.webhook_url:
-            raise PermanentError(f"unit {unit.id} has no contacts.webhook_url in config/units.yaml")
+            raise PermanentError(f"unit {unit.id} has no contacts.webhook_url in {config_file('units.yaml')}")
         return unit.contacts.webhook_url
 
 

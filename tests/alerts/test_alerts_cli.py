@@ -135,7 +135,7 @@ def test_a_case_the_higher_government_assigns_is_opened_by_hand(env: dict[str, s
                                                                                                    ensure_ascii=False)
     assert shown["title"].startswith("市民王**(139****5678)")
     code, out = yuqing(env, "cases", "open", "--title", "x", "--topic", "天气", "--actor", "a", "--reason", "b")
-    assert code != 0 and "--topic '天气' is not in config/taxonomy.yaml" in out
+    assert code != 0 and f"--topic '天气' is not in {Path(env['YUQING_CONFIG_DIR']) / 'taxonomy.yaml'}" in out
     # a district without units (a typo, A9区, or a real one, A7县) goes to the city's unit, said aloud; the province
     # of the jurisdiction's city is filled in
     code, out = yuqing(env, "cases", "open", "--title", "A9区某小区停水", "--topic", "住房保障", "--region",
@@ -589,7 +589,7 @@ def test_durations_and_dates_are_read_as_sources_yaml_reads_them() -> None:
 
 def test_route_test_names_an_unknown_topic(env: dict[str, str]) -> None:
     code, out = yuqing(env, "route", "test", "--topic", "教育")
-    assert code == 2 and "'教育' is not a topic of config/taxonomy.yaml" in out
+    assert code == 2 and f"'教育' is not a topic of {Path(env['YUQING_CONFIG_DIR']) / 'taxonomy.yaml'}" in out
 
 
 def test_an_evaluator_scores_a_cases_handling_and_scoring_again_replaces_it(env: dict[str, str],

@@ -15,6 +15,8 @@ from elasticsearch import Elasticsearch
 
 from analysis.events import EventStore, EventTracker
 from analysis.tokenizer import cut_for_index, tokenize
+from analysis.topic import TopicModel
+from tests.support.taxonomy import add_heating, remove_ecology
 from yuqing.cli import main
 from yuqing.contract import MediaTier, Post
 from yuqing.es.indices import IndexLayout
@@ -241,3 +243,37 @@ def test_events_show_without_an_id_says_so() -> None:
     """An empty id reached Elasticsearch, whose refusal came back as a traceback."""
     result = CliRunner().invoke(main, ["events", "show", " "])
     assert result.exit_code == 2 and "give an event id" in result.output
+
+
+POLLUTION = {"id": "p1", "title": "化工厂夜里偷排废气 刺鼻异味",
+             "text": "化工厂每天夜里偷排废气，刺鼻异味熏得人睡不着，河道污水发黑发臭，排污口就在小区旁边。"}
+
+
+def test_a_topic_the_taxonomy_no_longer_has_is_not_given_and_the_deployer_is_told(tmp_path: Path) -> None:
+    """A removed topic would route nowhere: its posts get the fallback, and stderr says to retrain."""
+    cfg = tmp_path / "config"
+    shutil.copytree(config_dir(), cfg)
+    remove_ecology(cfg)
+    posts, out = tmp_path / "p.jsonl", tmp_path / "p.out.jsonl"
+    posts.write_text(json.dumps(POLLUTION, ensure_ascii=False) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(out), "--config", str(cfg)])
+    assert result.exit_code == 0, result.output
+    assert f"warning: the topic model in use ({TopicModel.default_dir}) predicts 生态环境, which " in result.output
+    assert "such posts get the fallback topic 非民生 instead" in result.output
+    row = json.loads(out.read_text(encoding="utf-8"))
+    assert row["topic"] == "非民生", row["topics"]
+    assert "生态环境" not in row["topics"]
+
+
+def test_a_topic_added_to_the_taxonomy_is_said_to_need_retraining(tmp_path: Path) -> None:
+    cfg = tmp_path / "config"
+    shutil.copytree(config_dir(), cfg)
+    add_heating(cfg)
+    posts, out = tmp_path / "p.jsonl", tmp_path / "p.out.jsonl"
+    posts.write_text(json.dumps(POLLUTION, ensure_ascii=False) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(out), "--config", str(cfg)])
+    assert result.exit_code == 0, result.output
+    assert (f"warning: topic(s) 供暖 of {cfg / 'taxonomy.yaml'} are not among the labels of the topic model in use"
+            in result.output)
+    assert "`yuqing train topic --shipped`" in result.output
+    assert json.loads(out.read_text(encoding="utf-8"))["topic"] == "生态环境"

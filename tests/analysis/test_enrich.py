@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,11 +14,13 @@ from analysis.enrich import Enricher, clean_text
 from analysis.entry import enrich, enrich_many
 from analysis.sentiment import SentimentModel
 from analysis.topic import TopicModel
+from tests.support.taxonomy import remove_ecology
 from yuqing.clock import ManualClock
 from yuqing.contract import Post, Region
 from yuqing.settings import load_config
 
 TZ = ZoneInfo("Asia/Shanghai")
+REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"
 T0 = datetime(2026, 4, 8, 9, 0, tzinfo=TZ)
 TOPICS = set(load_config().taxonomy.ids())
 SENTIMENTS = {"negative", "neutral", "positive"}
@@ -247,3 +251,15 @@ def test_a_failing_step_names_a_post_whose_id_is_a_phone_number_by_its_pseudonym
 )
 def test_the_language_is_read_from_the_script_not_assumed(text: str, lang: str) -> None:
     assert Enricher(clock=ManualClock(T0)).enrich(_post("p1", text)).lang == lang
+
+
+def test_the_service_logs_at_model_load_that_a_removed_topic_is_given_as_the_fallback(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """`yuqing run` and the crawler load the topic model through the enricher: its log says what the config check
+    says, and the post gets the fallback rather than a topic units.yaml can no longer route."""
+    shutil.copytree(REPO_CONFIG, tmp_path / "config")
+    remove_ecology(tmp_path / "config")
+    monkeypatch.setenv("YUQING_CONFIG_DIR", str(tmp_path / "config"))
+    post = Enricher(clock=ManualClock(T0)).enrich(_post("smell", COMPLAINT))
+    assert post.topic == "非民生" and "生态环境" not in (post.topics or {})
+    assert "topic model: the topic model in use" in caplog.text and "predicts 生态环境" in caplog.text

@@ -10,6 +10,9 @@ import pytest
 
 from analysis.topic import TopicModel, load_taxonomy
 from analysis.training import IncompatibleModel, ModelNotFound
+from tests.support.taxonomy import remove_ecology
+
+REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"
 
 # Project-written headlines and messages, not taken from any training corpus.
 CASES = [
@@ -225,3 +228,20 @@ def test_incident_weight_must_let_the_incident_rank_first(tmp_path: Path, weight
     with pytest.raises(ValueError, match=r"taxonomy.yaml: incident_weight: .*(greater than 0\.5|less than or equal to 1"
                        r"|a yes/no value where a number belongs)"):
         load_taxonomy(bad)
+
+
+def test_a_topic_removed_from_the_taxonomy_goes_to_the_fallback_with_its_probability(tmp_path: Path) -> None:
+    """The model still scores 生态环境; what the service gives is the fallback, never a topic with no route."""
+    shutil.copytree(REPO_CONFIG, tmp_path / "config")
+    remove_ecology(tmp_path / "config")
+    shipped = TopicModel.load()
+    model = TopicModel.load(taxonomy_file=tmp_path / "config" / "taxonomy.yaml")
+    text = "工厂夜间排放污水，河水发黑发臭"
+    before = dict(zip(shipped.labels, shipped.predict_proba([text])[0], strict=True))
+    after = dict(zip(model.labels, model.predict_proba([text])[0], strict=True))
+    assert max(before, key=before.__getitem__) == "生态环境"
+    assert after["生态环境"] == 0.0
+    assert after["非民生"] == pytest.approx(before["非民生"] + before["生态环境"])
+    assert model.predict([text])[0][0] == "非民生"
+    assert model.disagreement.removed == ("生态环境",) and model.disagreement.unpredictable == ()
+    assert shipped.taxonomy_warnings == []

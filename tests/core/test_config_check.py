@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests.support.taxonomy import add_heating, remove_ecology
 from yuqing.cli import main
 from yuqing.settings import ConfigError, load_config
 
@@ -360,3 +361,41 @@ def test_a_slack_user_listed_for_two_units_is_refused_naming_both_places(config_
 def test_a_slack_user_that_is_no_member_id_is_refused(config_copy: Path) -> None:
     code, out = check_edited(config_copy, "units.yaml", "slack_user: U0A3EDU03", "slack_user: '@zhang.wei'")
     assert code == 2 and "(a3-edu).staff[1].slack_user" in out and "Copy member ID" in out, out
+
+
+@pytest.mark.parametrize(("old", "new", "key"), [
+    ("email: office@a.gov.example", "email: office-at-a.gov.example", "units[2] (a-gov-office).contacts.email"),
+    ("email: secretary@a.gov.example", "email: secretary@localhost", "units[2] (a-gov-office).leaders[0].email"),
+    ("email: chief@police.a.gov.example", "email: 'chief @police.a.gov.example'",
+     "units[5] (a-police).leaders[0].email"),
+    ("email: press@a.gov.example", "email: press@@a.gov.example", "units[3] (a-publicity).contacts.email"),
+    ("slack_user: U0A3EDU02}", "slack_user: U0A3EDU02, email: spokesman}", "units[17] (a3-edu).staff[0].email"),
+])
+def test_an_email_address_no_server_could_deliver_to_is_refused(config_copy: Path, old: str, new: str,
+                                                                   key: str) -> None:
+    """A typing slip in a unit's address would surface only as an alert that never arrives."""
+    code, out = check_edited(config_copy, "units.yaml", old, new)
+    assert code == 2, out
+    assert f"units.yaml: {key}: not an e-mail address" in out
+    assert "write the full address" in out
+
+
+
+def test_a_topic_added_to_the_taxonomy_is_one_the_topic_model_cannot_predict(config_copy: Path) -> None:
+    """Topics are learnt: a deployer who adds one must hear that it needs `yuqing train topic`."""
+    add_heating(config_copy)
+    code, out = check(config_copy)
+    assert code == 0, out
+    assert (f"warning: topic(s) 供暖 of {config_copy / 'taxonomy.yaml'} are not among the labels of the topic model "
+            "in use") in out
+    assert "no post is ever given them. Retrain the model on the taxonomy with `yuqing train topic --shipped`" in out
+    assert "configuration OK" in out
+
+
+def test_a_topic_removed_from_the_taxonomy_that_the_model_still_predicts_is_warned_about(config_copy: Path) -> None:
+    remove_ecology(config_copy)
+    code, out = check(config_copy)
+    assert code == 0, out
+    assert (f"predicts 生态环境, which {config_copy / 'taxonomy.yaml'} no longer has: such posts get the fallback "
+            "topic 非民生 instead") in out
+    assert "put the topic(s) back in taxonomy.yaml with a route in units.yaml" in out

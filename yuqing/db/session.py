@@ -17,6 +17,7 @@ from sqlalchemy import Engine, create_engine, event, literal, select
 from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from yuqing.paths import config_file
 from yuqing.settings import redact_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -29,7 +30,7 @@ class DatabaseUnavailable(RuntimeError):
 
 def _url_problem(url: str, exc: Exception) -> DatabaseUnavailable:
     return DatabaseUnavailable(f"the database URL {redact_url(url)!r} cannot be used ({type(exc).__name__}: {exc}); "
-                               "set database.url in config/settings.yaml or YUQING_DATABASE_URL to a SQLite or "
+                               f"set database.url in {config_file('settings.yaml')} or YUQING_DATABASE_URL to a SQLite or "
                                "PostgreSQL URL, e.g. sqlite:////path/yuqing.db or "
                                "postgresql+psycopg://user@127.0.0.1:5432/yuqing")
 
@@ -79,7 +80,7 @@ def upgrade(url: str, revision: str = "head") -> None:
         command.upgrade(alembic_config(url), revision)
     except OperationalError as exc:
         raise DatabaseUnavailable(f"cannot reach the database at {redact_url(url)}: {exc.orig}; check "
-                                  "database.url in config/settings.yaml or YUQING_DATABASE_URL") from exc
+                                  f"database.url in {config_file('settings.yaml')} or YUQING_DATABASE_URL") from exc
     except DatabaseError as exc:
         raise database_refused(url, exc) from exc
     except CommandError as exc:

@@ -110,7 +110,7 @@ def fetch_distribution(version: str) -> Path:
         if result.returncode != 0 or not artefact.exists():
             tail = (result.stdout + result.stderr).strip().splitlines()[-5:]
             raise NodeError(f"Maven could not fetch {coords} (exit {result.returncode}): {' | '.join(tail)}. "
-                            "Check the version in config/settings.yaml (elasticsearch.distribution_version) "
+                            f"Check the version in {paths.config_file('settings.yaml')} (elasticsearch.distribution_version) "
                             "and that Maven Central is reachable.")
     staging = cache_dir() / f".unpack-{version}-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
@@ -288,7 +288,7 @@ class LocalNode:
                 raise NodeError(f"another Elasticsearch already answers on {self.url}; use it with "
                                 f"YUQING_ES_URL={self.url}, or stop it")
             raise NodeError(f"port {self.port} on 127.0.0.1 is taken by another process; free it, or choose "
-                            "another port with elasticsearch.http_port in config/settings.yaml "
+                            f"another port with elasticsearch.http_port in {paths.config_file('settings.yaml')} "
                             "(or YUQING_ES_PORT)")
         java_home = find_java()
         dist = fetch_distribution(self.version)
