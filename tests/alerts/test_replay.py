@@ -715,7 +715,10 @@ def test_two_processes_recording_the_same_board_messages_at_once_both_go_on(pipe
         assert len(first) == 3
         thread = threading.Thread(target=note_reply)
         thread.start()
-        with database.engine.connect() as watcher:  # until the second waits for the first's uncommitted rows
+        # Until the second waits for the first's uncommitted rows. Each look is its own transaction: within one,
+        # PostgreSQL keeps the pg_stat_activity it read first, and a look taken before the second reached its insert
+        # saw it "not waiting" for ever (the test hung when the machine was busy).
+        with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
             waiting = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                            "AND wait_event_type = 'Lock' AND wait_event = 'transactionid'")
             while thread.is_alive() and not watcher.execute(waiting).scalar():
