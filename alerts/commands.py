@@ -1082,22 +1082,11 @@ def _only_instance(state_dir: Path) -> Any:
     """Hold ``run.lock`` in the state directory for as long as this process runs; refuse when another `yuqing run`
     holds it. Two services on one state directory ran every job twice, wrote the event tracker's file over each
     other and deleted each other's crawl queues (an operator review)."""
-    import fcntl
-
-    handle = (state_dir / "run.lock").open("a+", encoding="utf-8")
     try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "?"
-        handle.close()
-        raise click.ClickException(f"another `yuqing run` (pid {holder}) is already running on the state directory "
-                                   f"{state_dir}; stop it first, or give this one its own YUQING_HOME") from None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(f"{os.getpid()}\n")
-    handle.flush()
-    return handle
+        return paths.hold_run_lock(state_dir)
+    except paths.RunLockHeld as held:
+        raise click.ClickException(f"another `yuqing run` (pid {held.holder}) is already running on the state "
+                                   f"directory {state_dir}; stop it first, or give this one its own YUQING_HOME") from None
 
 
 def _check_slack_token(config: Config, notifiers: Mapping[str, Any], database: Any, clock: Any) -> None:
