@@ -26,10 +26,13 @@ from sqlalchemy.orm import selectinload
 from alerts.deadlines import RESPONSE_CHANNELS
 from yuqing import paths
 from yuqing.contract import CASE_STATE_NAMES, episode, region_label
-from yuqing.settings import Config
+from yuqing.settings import Config, redact_url
 
 if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
+
     from alerts.sources import SourceStatus
+    from yuqing.es.indices import IndexLayout
 
 # A replay evaluates the rules at least this often (simulated minutes).
 MAX_EVALUATE_MINUTES = 366 * 24 * 60.0
@@ -1089,6 +1092,29 @@ def _only_instance(state_dir: Path) -> Any:
                                    f"directory {state_dir}; stop it first, or give this one its own YUQING_HOME") from None
 
 
+def _known_events_without_cases(database: Any, es: Elasticsearch, layout: IndexLayout) -> list[str]:
+    """A workflow database with no case beside indices that hold graded events: most likely a move to a new database
+    (SQLite → PostgreSQL) without its cases, and the rules would open every case again, alert every unit again and
+    restart the statutory clocks (a review). Said at start; the events may be meant to be alerted again."""
+    from sqlalchemy import func
+
+    from yuqing.db.models import Case
+
+    with database.sessions() as session:
+        if session.scalar(select(func.count()).select_from(Case)):
+            return []
+    graded = es.count(index=layout.events.alias, query={"exists": {"field": "grade"}}, ignore_unavailable=True,
+                      allow_no_indices=True)["count"]
+    if not graded:
+        return []
+    earlier = paths.state_dir() / "yuqing.db"
+    source = f"--from sqlite:///{earlier} " if earlier.is_file() and database.url != f"sqlite:///{earlier}" else ""
+    return [f"the workflow database {redact_url(database.url)} holds no case, but the indices {layout.prefix}-* "
+            f"already hold {graded} graded event(s): the rules will open their cases again, alert the units again "
+            "for events already known and restart their deadlines. If the cases are in another database (the SQLite "
+            f"file of a trial), stop now and carry them over: `yuqing db copy {source}--to URL_OF_THIS_DATABASE`"]
+
+
 def _check_slack_token(config: Config, notifiers: Mapping[str, Any], database: Any, clock: Any) -> None:
     """At start, ask Slack whether it accepts the bot token (``auth.test``): a refused token is a WARNING naming the
     variable (the service still starts: the other channels work); an accepted one makes the Slack messages a refused
@@ -1195,7 +1221,8 @@ def run_command(tick_seconds: float, evaluate_seconds: float, outbox_seconds: fl
 
     with database.sessions() as session:
         orphaned = orphaned_cases(session, config.units)
-    for warning in [*delivery_warnings(config), *orphaned]:
+    known = _known_events_without_cases(database, es, layout) if indices_ready else []
+    for warning in [*delivery_warnings(config), *orphaned, *known]:
         click.echo(f"warning: {warning}", err=True)
     notifiers = build_notifiers(config, clock=clock)
     _check_slack_token(config, notifiers, database, clock)

@@ -1,9 +1,12 @@
 """`yuqing db copy`: a deployment moved from its SQLite trial to another database (PostgreSQL) keeps its cases, their
-timelines, deadlines, messages and outbox, and opens and alerts nothing again."""
+timelines, deadlines, messages and outbox, and opens and alerts nothing again; `yuqing run` on an empty database
+beside indices that already hold graded events says so at start."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +18,7 @@ from sqlalchemy import func, insert, inspect, select
 
 from alerts.cases import acknowledge, assess, close, open_or_update_case, record_response, reopen
 from alerts.commands import build_pipeline
-from tests.alerts.casekit import deployment, make_event, prepare, shipped_config
+from tests.alerts.casekit import REPO, deployment, index_prefix, make_event, prepare, shipped_config
 from tests.alerts.test_replay import BLAST, START, _board_case, _index_as_the_crawler_does, line
 from yuqing import paths
 from yuqing.cli import main
@@ -174,3 +177,25 @@ def test_every_table_the_migrations_create_is_copied(tmp_path: Path) -> None:
     tables = set(inspect(database.engine).get_table_names()) - {"alembic_version"}
     database.dispose()
     assert tables == {table.name for table in WORKFLOW_TABLES}
+
+
+@pytest.mark.timeout(300)
+def test_run_on_an_empty_database_beside_graded_events_warns_that_units_will_be_alerted_again(
+        tmp_path: Path, es_node: str) -> None:
+    env = deployment(tmp_path, es_node)
+    es = Elasticsearch(es_node)
+    layout = IndexLayout(index_prefix(env))
+    layout.ensure(es)
+    try:
+        es.index(index=layout.events.alias, id="ev-known", document={"title": "A3区某小学食堂食物中毒", "grade": "III"},
+                 refresh=True)
+        upgrade(env["YUQING_DATABASE_URL"])
+        run = [sys.executable, "-m", "yuqing.cli", "run", "--no-crawl", "--stop-after", "1"]
+        said = subprocess.run(run, env={**os.environ, **env}, capture_output=True, text=True, timeout=240, cwd=REPO)
+        assert said.returncode == 0, said.stderr[-3000:]
+        assert (f"warning: the workflow database {env['YUQING_DATABASE_URL']} holds no case, but the indices "
+                f"{layout.prefix}-* already hold 1 graded event(s): the rules will open their cases again, alert the "
+                "units again") in said.stderr
+        assert "yuqing db copy" in said.stderr
+    finally:
+        layout.delete_all(es)
