@@ -440,11 +440,13 @@ def db_copy(source_url: str | None, target_url: str) -> None:
                                    f"{state_dir} and would go on writing cases the copy misses; stop it first, "
                                    "copy, then start it with YUQING_DATABASE_URL set to the new database") from None
     with lock:
-        source_file = Path(make_url(source_url).database or "") if source_url.startswith("sqlite") else None
-        if source_file is not None and not source_file.is_file():
-            raise click.ClickException(f"no workflow database at {source_file} to copy "
-                                       "from; give the one in use with --from URL (`yuqing paths` shows where "
-                                       "yuqing looks)")
+        for url, fix in ((source_url, "give the one in use with --from URL (`yuqing paths` shows where yuqing "
+                                      "looks)"),
+                         (target_url, f"make it with `YUQING_DATABASE_URL={redact_url(target_url)} yuqing db "
+                                      "upgrade`, or check the path")):
+            sqlite_file = Path(make_url(url).database or "") if url.startswith("sqlite") else None
+            if sqlite_file is not None and not sqlite_file.is_file():  # (opening it would make an empty one)
+                raise click.ClickException(f"no workflow database at {sqlite_file} ({redact_url(url)}); {fix}")
         databases = []
         try:
             for url, which in ((source_url, "--from"), (target_url, "--to")):

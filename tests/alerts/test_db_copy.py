@@ -153,6 +153,12 @@ def test_copying_a_database_onto_itself_or_into_one_not_upgraded_is_refused(tria
     bare = f"sqlite:///{tmp_path / 'bare.db'}"
     result = copy(env, "--to", bare)
     assert result.exit_code == 1
+    assert f"no workflow database at {tmp_path / 'bare.db'} ({bare}); make it with `YUQING_DATABASE_URL={bare} " \
+           "yuqing db upgrade`" in result.output
+    assert not (tmp_path / "bare.db").exists()
+    (tmp_path / "bare.db").touch()  # a file, but no schema
+    result = copy(env, "--to", bare)
+    assert result.exit_code == 1
     assert f"--to: database {bare} is at schema revision none" in result.output
     assert f"run `YUQING_DATABASE_URL={bare} yuqing db upgrade`" in result.output
 
