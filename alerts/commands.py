@@ -26,10 +26,13 @@ from sqlalchemy.orm import selectinload
 from alerts.deadlines import RESPONSE_CHANNELS
 from yuqing import paths
 from yuqing.contract import CASE_STATE_NAMES, episode, region_label
-from yuqing.settings import Config
+from yuqing.settings import Config, redact_url
 
 if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
+
     from alerts.sources import SourceStatus
+    from yuqing.es.indices import IndexLayout
 
 # A replay evaluates the rules at least this often (simulated minutes).
 MAX_EVALUATE_MINUTES = 366 * 24 * 60.0
@@ -1095,22 +1098,34 @@ def _only_instance(state_dir: Path) -> Any:
     """Hold ``run.lock`` in the state directory for as long as this process runs; refuse when another `yuqing run`
     holds it. Two services on one state directory ran every job twice, wrote the event tracker's file over each
     other and deleted each other's crawl queues (an operator review)."""
-    import fcntl
-
-    handle = (state_dir / "run.lock").open("a+", encoding="utf-8")
     try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "?"
-        handle.close()
-        raise click.ClickException(f"another `yuqing run` (pid {holder}) is already running on the state directory "
-                                   f"{state_dir}; stop it first, or give this one its own YUQING_HOME") from None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(f"{os.getpid()}\n")
-    handle.flush()
-    return handle
+        return paths.hold_run_lock(state_dir)
+    except paths.RunLockHeld as held:
+        raise click.ClickException(f"another `yuqing run` (pid {held.holder}) is already running on the state "
+                                   f"directory {state_dir}; stop it first, or give this one its own YUQING_HOME") from None
+
+
+def _known_events_without_cases(database: Any, es: Elasticsearch, layout: IndexLayout) -> list[str]:
+    """A workflow database with no case beside indices that hold graded events: most likely a move to a new database
+    (SQLite → PostgreSQL) without its cases, and the rules would open every case again, alert every unit again and
+    restart the statutory clocks (a review). Said at start; the events may be meant to be alerted again."""
+    from sqlalchemy import func
+
+    from yuqing.db.models import Case
+
+    with database.sessions() as session:
+        if session.scalar(select(func.count()).select_from(Case)):
+            return []
+    graded = es.count(index=layout.events.alias, query={"exists": {"field": "grade"}}, ignore_unavailable=True,
+                      allow_no_indices=True)["count"]
+    if not graded:
+        return []
+    earlier = paths.state_dir() / "yuqing.db"
+    source = f"--from sqlite:///{earlier} " if earlier.is_file() and database.url != f"sqlite:///{earlier}" else ""
+    return [f"the workflow database {redact_url(database.url)} holds no case, but the indices {layout.prefix}-* "
+            f"already hold {graded} graded event(s): the rules will open their cases again, alert the units again "
+            "for events already known and restart their deadlines. If the cases are in another database (the SQLite "
+            f"file of a trial), stop now and carry them over: `yuqing db copy {source}--to URL_OF_THIS_DATABASE`"]
 
 
 def _check_slack_token(config: Config, notifiers: Mapping[str, Any], database: Any, clock: Any) -> None:
@@ -1221,7 +1236,8 @@ def run_command(tick_seconds: float, evaluate_seconds: float, outbox_seconds: fl
         orphaned = orphaned_cases(session, config.units)
     from yuqing.cli import topic_model_disagreement
 
-    for warning in [*delivery_warnings(config), *topic_model_disagreement(config), *orphaned]:
+    known = _known_events_without_cases(database, es, layout) if indices_ready else []
+    for warning in [*delivery_warnings(config), *topic_model_disagreement(config), *orphaned, *known]:
         click.echo(f"warning: {warning}", err=True)
     notifiers = build_notifiers(config, clock=clock)
     _check_slack_token(config, notifiers, database, clock)

@@ -433,6 +433,59 @@ def db_upgrade() -> None:
     click.echo(f"database schema up to date ({redact_url(url)})")
 
 
+@db.command("copy")
+@click.option("--from", "source_url", metavar="URL", default=None,
+              help="The database to copy (default: the one in use: YUQING_DATABASE_URL, settings.yaml or the "
+                   "SQLite file in the state directory).")
+@click.option("--to", "target_url", metavar="URL", required=True,
+              help="An empty database brought up with `YUQING_DATABASE_URL=URL yuqing db upgrade`.")
+def db_copy(source_url: str | None, target_url: str) -> None:
+    """Copy every case, its timeline, deadlines, messages, outbox and jobs into an empty database (e.g. from the
+    SQLite trial to PostgreSQL), ids and times kept, in one transaction. Stop `yuqing run` first."""
+    from sqlalchemy.engine import make_url
+
+    from yuqing.db.session import Database, DatabaseUnavailable
+    from yuqing.db.transfer import CopyRefused, copy_workflow
+
+    cfg = load_or_exit()
+    source_url = source_url or cfg.settings.database.effective_url()
+    state_dir = paths.state_dir()
+    try:
+        lock = paths.hold_run_lock(state_dir)  # held through the copy: a run started meanwhile waits for nothing
+    except paths.RunLockHeld as held:
+        raise click.ClickException(f"a `yuqing run` (pid {held.holder}) is running on the state directory "
+                                   f"{state_dir} and would go on writing cases the copy misses; stop it first, "
+                                   "copy, then start it with YUQING_DATABASE_URL set to the new database") from None
+    with lock:
+        for url, fix in ((source_url, "give the one in use with --from URL (`yuqing paths` shows where yuqing "
+                                      "looks)"),
+                         (target_url, f"make it with `YUQING_DATABASE_URL={redact_url(target_url)} yuqing db "
+                                      "upgrade`, or check the path")):
+            sqlite_file = Path(make_url(url).database or "") if url.startswith("sqlite") else None
+            if sqlite_file is not None and not sqlite_file.is_file():  # (opening it would make an empty one)
+                raise click.ClickException(f"no workflow database at {sqlite_file} ({redact_url(url)}); {fix}")
+        databases = []
+        try:
+            for url, which in ((source_url, "--from"), (target_url, "--to")):
+                database = Database(url)
+                databases.append(database)
+                try:
+                    database.check_schema(f"YUQING_DATABASE_URL={redact_url(url)} yuqing db upgrade")
+                except DatabaseUnavailable as exc:
+                    raise click.ClickException(f"{which}: {exc}") from exc
+            counts = copy_workflow(*databases)
+        except CopyRefused as exc:
+            raise click.ClickException(str(exc)) from exc
+        finally:
+            for database in databases:
+                database.dispose()
+    for table, count in counts.items():
+        click.echo(f"{table}: {count} row(s)")
+    click.echo(f"copied {sum(counts.values())} row(s) from {redact_url(source_url)} to {redact_url(target_url)}; "
+               f"set YUQING_DATABASE_URL={redact_url(target_url)} (or database.url in settings.yaml) and start "
+               "`yuqing run`")
+
+
 @main.command("dashboard")
 @click.option("--host", default=None, help="Bind address (default from settings: 127.0.0.1).")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default from settings: 8600).")

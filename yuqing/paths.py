@@ -105,6 +105,34 @@ def state_dir() -> Path:
     return _usable(home / "sandboxes" / name) if name else home
 
 
+class RunLockHeld(RuntimeError):
+    """A `yuqing run` holds the state directory's ``run.lock``; ``holder`` is its pid as it wrote it."""
+
+    def __init__(self, holder: str):
+        super().__init__(f"a `yuqing run` (pid {holder}) holds the run lock")
+        self.holder = holder
+
+
+def hold_run_lock(directory: Path) -> IO[str]:
+    """Take ``run.lock`` in the state directory (held while the returned file stays open), or raise RunLockHeld:
+    one `yuqing run` per state directory, and nothing that must not run beside it (`yuqing db copy`)."""
+    import fcntl
+
+    handle = (directory / "run.lock").open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "?"
+        handle.close()
+        raise RunLockHeld(holder) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
 def _usable(path: Path) -> Path:
     # Absolute: the Elasticsearch node runs in its own directory and read a relative home against it
     # (YUQING_HOME=../h7 → "Missing logging config file at …/h7/elasticsearch/log4j2.properties").

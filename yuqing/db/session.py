@@ -182,7 +182,7 @@ class Database:
         with self.sessions() as session, session.begin():
             yield session
 
-    def check_schema(self) -> None:
+    def check_schema(self, upgrade_command: str = "yuqing db upgrade") -> None:
         """Refuse to run on a schema older than the code; say which command brings it up to date."""
         try:
             current, head = current_revision(self.engine), head_revision(self.url)
@@ -195,7 +195,7 @@ class Database:
                 raise _unknown_revision(self.url, exc) from exc
         if current != head:
             raise DatabaseUnavailable(f"database {redact_url(self.url)} is at schema revision {current or 'none'}, "
-                                      f"this yuqing needs {head}; run `yuqing db upgrade`")
+                                      f"this yuqing needs {head}; run `{upgrade_command}`")
 
     def dispose(self) -> None:
         self.engine.dispose()
