@@ -1118,15 +1118,20 @@ def _keep_scheduler_lock(lock: Any, every: float, scheduler: Any, reactor: Any, 
     than the two running every job twice."""
     log = logging.getLogger(__name__)
     paused = False
+
+    def switch(pause: bool) -> None:  # in the reactor, unless the service stopped meanwhile
+        if not stopping.is_set():
+            scheduler.pause() if pause else scheduler.resume()
+
     while not stopping.wait(every):
         status = lock.check()
         if status == "lost" and not paused:
-            reactor.callFromThread(scheduler.pause)
+            reactor.callFromThread(switch, True)
             paused = True
         elif status == "retaken":
             log.info("the scheduler lock on %s is held again; jobs resume", redact_url(lock.url))
             if paused:
-                reactor.callFromThread(scheduler.resume)
+                reactor.callFromThread(switch, False)
                 paused = False
         elif status == "taken":
             holder = lock.holder() or "holder unknown"

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 from elasticsearch import Elasticsearch
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 
 from tests.alerts.casekit import REPO, deployment, index_prefix, prepare, shipped_config
 from tests.alerts.test_alerts_cli import _start_run, _wait
@@ -74,15 +75,15 @@ def test_a_second_service_on_the_same_database_from_another_state_directory_is_r
     assert _running(standby_log), standby_log.read_text(errors="replace")
 
 
-def _lock_backend(database: Database, pid: int) -> int | None:
+def _lock_backend(admin: Engine, pid: int) -> int | None:
     """The PostgreSQL backend of the connection by which `yuqing run` (process ``pid``) holds the database."""
-    with database.engine.connect() as connection:
+    with admin.connect() as connection:
         return connection.scalar(text("SELECT pid FROM pg_stat_activity WHERE application_name LIKE :name"),
                                  {"name": f"yuqing run pid {pid} on %"})
 
 
-def _terminate(database: Database, backend: int) -> None:
-    with database.engine.connect() as connection:
+def _terminate(admin: Engine, backend: int) -> None:
+    with admin.connect() as connection:
         assert connection.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
 
 
@@ -91,39 +92,55 @@ def _terminate(database: Database, backend: int) -> None:
 def test_a_dropped_lock_connection_is_taken_again_and_a_run_that_lost_it_to_another_stops(
         env: dict[str, str], database: Database, tmp_path: Path) -> None:
     """A database restart drops the connection holding the advisory lock: the run says so at ERROR and takes the lock
-    again. If another `yuqing run` took it in between, this one stops instead of the two running every job twice."""
+    again, its jobs paused while it cannot. If another `yuqing run` took it in between, this one stops instead of the
+    two running every job twice."""
     log = tmp_path / "run.log"
     process = _start_run(env, log)
     standby = create_engine(database.url, connect_args={"application_name": "yuqing run pid 4242 on standby"})
+    admin = create_engine(os.environ["YUQING_TEST_POSTGRES_URL"], isolation_level="AUTOCOMMIT")
+    name = make_url(database.url).database
     try:
         _wait(lambda: _running(log), 120, log)
-        backend = _lock_backend(database, process.pid)
+        backend = _lock_backend(admin, process.pid)
         assert backend is not None
-        _terminate(database, backend)
+        _terminate(admin, backend)
         _wait(lambda: "is held again; jobs resume" in log.read_text(errors="replace"), 120, log)
         assert process.poll() is None
         said = log.read_text(errors="replace")
         assert "ERROR" in said and "the connection holding the scheduler lock on" in said
+        assert "Paused scheduler job processing" not in said  # taken again at once: no pause
+
+        # The database refuses new connections for a while: the jobs pause until the lock is taken again.
+        with admin.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+        _terminate(admin, _lock_backend(admin, process.pid) or 0)
+        _wait(lambda: "Paused scheduler job processing" in log.read_text(errors="replace"), 120, log)
+        with admin.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        _wait(lambda: log.read_text(errors="replace").count("Resumed scheduler job processing") == 2, 120,
+              log)  # (the first at the start)
+        assert process.poll() is None
 
         with standby.connect() as connection:
             waiting = threading.Thread(target=connection.scalar,
                                        args=(text("SELECT pg_advisory_lock(:key)"), {"key": SCHEDULER_LOCK_KEY}))
             waiting.start()  # queued behind the run: it gets the lock the moment the run's connection drops
-            _wait(lambda: _advisory_waiters(database) == 1, 60, log)
-            backend = _lock_backend(database, process.pid)
+            _wait(lambda: _advisory_waiters(admin) == 1, 60, log)
+            backend = _lock_backend(admin, process.pid)
             assert backend is not None
-            _terminate(database, backend)
+            _terminate(admin, backend)
             waiting.join(60)
             process.wait(120)
     finally:
         _stop(process)
         standby.dispose()
+        admin.dispose()
     said = log.read_text(errors="replace")
     assert process.returncode == 1, said[-3000:]
     assert "another `yuqing run` (pid 4242 on standby, from 127.0.0.1) took the workflow database" in said
 
 
-def _advisory_waiters(database: Database) -> int:
-    with database.engine.connect() as connection:
+def _advisory_waiters(admin: Engine) -> int:
+    with admin.connect() as connection:
         return int(connection.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
                                           "AND NOT granted")) or 0)

@@ -133,8 +133,8 @@ class SchedulerLock:
                 self._connection.scalar(text("SELECT 1"))
                 return "held"
             except DBAPIError as exc:
-                log.error("the connection holding the scheduler lock on %s dropped (%s); jobs are paused until it is "
-                          "taken again", redact_url(self.url), _first_line(exc))
+                log.error("the connection holding the scheduler lock on %s dropped (%s); taking it again (the jobs "
+                          "pause until it is held)", redact_url(self.url), _first_line(exc))
                 self._drop_connection()
         try:
             return "retaken" if self._take_advisory() else "taken"
