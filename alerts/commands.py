@@ -1128,6 +1128,48 @@ def _known_events_without_cases(database: Any, es: Elasticsearch, layout: IndexL
             f"file of a trial), stop now and carry them over: `yuqing db copy {source}--to URL_OF_THIS_DATABASE`"]
 
 
+def _sole_scheduler(url: str) -> Any:
+    """Hold the workflow database for this `yuqing run` (``yuqing.db.scheduler_lock``): ``run.lock`` guards only the
+    state directory, and a second scheduler on the same database from elsewhere opened every case again."""
+    from yuqing.db.scheduler_lock import SchedulerLock, SchedulerLockHeld
+
+    try:
+        return SchedulerLock.take(url)
+    except SchedulerLockHeld as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _keep_scheduler_lock(lock: Any, every: float, scheduler: Any, reactor: Any, stopping: threading.Event,
+                         taken_by: list[str]) -> None:
+    """Check the database lock every tick. Its connection dropped (a database restart): the jobs pause until it is
+    taken again. Another `yuqing run` took it meanwhile: this one stops, leaving the database to that one, rather
+    than the two running every job twice."""
+    log = logging.getLogger(__name__)
+    paused = False
+
+    def switch(pause: bool) -> None:  # in the reactor, unless the service stopped meanwhile
+        if not stopping.is_set():
+            scheduler.pause() if pause else scheduler.resume()
+
+    while not stopping.wait(every):
+        status = lock.check()
+        if status == "lost" and not paused:
+            reactor.callFromThread(switch, True)
+            paused = True
+        elif status == "retaken":
+            log.info("the scheduler lock on %s is held again; jobs resume", redact_url(lock.url))
+            if paused:
+                reactor.callFromThread(switch, False)
+                paused = False
+        elif status == "taken":
+            holder = lock.holder() or "holder unknown"
+            taken_by.append(f"another `yuqing run` ({holder}) took the workflow database {redact_url(lock.url)} while "
+                            "this one's connection was down; it runs the jobs now")
+            log.error("%s; this one stops", taken_by[0])
+            reactor.callFromThread(reactor.stop)
+            return
+
+
 def _check_slack_token(config: Config, notifiers: Mapping[str, Any], database: Any, clock: Any) -> None:
     """At start, ask Slack whether it accepts the bot token (``auth.test``): a refused token is a WARNING naming the
     variable (the service still starts: the other channels work); an accepted one makes the Slack messages a refused
@@ -1212,6 +1254,7 @@ def run_command(tick_seconds: float, evaluate_seconds: float, outbox_seconds: fl
     _checked(config)
     instance = _only_instance(paths.state_dir())  # held until the process ends
     database = _database(config)
+    database_lock = _sole_scheduler(database.url)
     _refuse_a_simulated_sandbox(config, database)
     try:
         es, layout = _elasticsearch(config, start_local=True)
@@ -1260,6 +1303,12 @@ def run_command(tick_seconds: float, evaluate_seconds: float, outbox_seconds: fl
     reactor.addSystemEventTrigger("before", "shutdown", stop)
     if stop_after is not None:
         reactor.callLater(stop_after, reactor.stop)
+    taken_by: list[str] = []
+    threading.Thread(target=_keep_scheduler_lock, args=(database_lock, tick_seconds, scheduler, reactor, stopping,
+                                                        taken_by), name="scheduler-lock", daemon=True).start()
     click.echo("yuqing is running; Ctrl-C stops it (jobs and their next run times are kept in the database)")
     reactor.run()
+    database_lock.release()
     instance.close()  # (the lock goes with it)
+    if taken_by:
+        raise click.ClickException(f"stopped: {taken_by[0]}")

@@ -299,8 +299,10 @@ class OutboxWorker:
             return
         delay = self.backoff_s(delivery.attempts, error.retry_after_s)
         now = utc(self.clock.now())
-        log.info("notification %s attempt %s failed (%s); next try in %.0f s", delivery.id, delivery.attempts,
-                 error, delay)
+        # Every failed attempt is a WARNING: a unit's alert is late, and an operator who filters the log for warnings
+        # must see it at the first (backoff grows to one line per 15 min for a message that keeps failing).
+        log.warning("notification %s attempt %s failed (%s); next try in %.0f s", delivery.id, delivery.attempts,
+                    error, delay)
         self._finish(delivery, status=RETRYING, last_error=str(error)[:2000],
                      next_attempt_at=now + timedelta(seconds=delay))
 

@@ -106,8 +106,9 @@ def check_sources(database: Database, config: Config, router: Router, health: Se
                 spells[name] = dict(known)  # a copy: the mark's stored value changed in place would not be written
                 continue
             spells[name] = {"since": since, "seen": now.isoformat(), "told": False}
-            report.lines.append(f"source {name} collects nothing ({h.status}; last worked "
-                                f"{_since(h).astimezone(tz).isoformat(timespec='minutes')}); the press office is told "
+            at = _since(h).astimezone(tz).isoformat(timespec="minutes")
+            worked = f"last worked {at}" if h.last_ok_at is not None else f"never worked (failing since {at})"
+            report.lines.append(f"source {name} collects nothing ({h.status}; {worked}); the press office is told "
                                 f"if it is still so at {(now + alert_after(h.interval_minutes)).astimezone(tz):%H:%M}")
         statuses = {h.source: h.status for h in health}
         report.recoveries = [f"source {name} is {statuses.get(name, 'no longer configured')} now"

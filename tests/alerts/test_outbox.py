@@ -6,6 +6,7 @@ Outages run in simulated time (a ManualClock shared by the worker and the Slack 
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 from collections.abc import Iterator
@@ -304,9 +305,12 @@ def test_two_workers_racing_over_one_outbox_send_nothing_twice(database: Databas
     assert sum(sent_by) == 40 and {r.status for r in rows(database)} == {SENT}
 
 
-def test_a_webhook_answering_garbage_is_retried_then_failed_with_the_reason(database: Database, clock: ManualClock):
+def test_a_webhook_answering_garbage_is_retried_then_failed_with_the_reason(
+        database: Database, clock: ManualClock, caplog: pytest.LogCaptureFixture) -> None:
+    """Each failed attempt is a WARNING (an operator filtering the log for warnings did not see that alerts to units
+    were not delivered: they were INFO), giving up an ERROR."""
     config = load_config()
-    with WebhookReceiver() as hook:
+    with WebhookReceiver() as hook, caplog.at_level(logging.INFO, logger="alerts.outbox"):
         hook.garbage()
         add(database, 1, channel="webhook", recipients=(hook.url,))
         worker = OutboxWorker(database, {"webhook": WebhookNotifier(config.units, clock)}, clock, max_attempts=4,
@@ -314,6 +318,11 @@ def test_a_webhook_answering_garbage_is_retried_then_failed_with_the_reason(data
         drain(worker, clock, database, step_s=10)
         assert len(hook.received) == 4
     [row] = rows(database)
+    said = [(record.levelname, record.getMessage()) for record in caplog.records if record.name == "alerts.outbox"]
+    assert [(level, message.split(" (")[0]) for level, message in said] == [
+        *(("WARNING", f"notification {row.id} attempt {attempt} failed") for attempt in (1, 2, 3)),
+        ("ERROR", f"notification {row.id}")]
+    assert "gave up after 4 attempts" in said[-1][1]
     assert row.status == FAILED and row.attempts == 4
     assert "gave up after 4 attempts" in (row.last_error or "")
     assert "answered with an invalid HTTP response" in (row.last_error or "")
@@ -406,7 +415,7 @@ def test_at_start_a_refused_slack_token_is_a_warning_and_an_accepted_one_sends_w
 
     with caplog.at_level("WARNING", logger="alerts.commands"):
         _check_slack_token(config, wrong, database, clock)
-    warning = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    warning = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and r.name == "alerts.commands"]
     assert len(warning) == 1 and warning[0].startswith("YUQING_SLACK_TOKEN: Slack refused the bot token (invalid_auth)")
     assert "auth.test" in [method for method, _status, _at in slack.calls]
 

@@ -286,3 +286,16 @@ def test_a_source_that_works_again_is_logged_as_news_not_as_a_warning(
     [failed] = [message for message in said if message.startswith("sources: source demo_news collects nothing")]
     assert said[failed] == "WARNING"
     assert said["sources: source demo_news is ok now"] == "INFO"
+
+
+def test_the_log_says_a_source_that_never_worked_never_worked(
+        runtime: Runtime, sources: Sources, caplog: pytest.LogCaptureFixture) -> None:
+    """The log said a source that never collected anything "last worked" at the time of its first failure."""
+    with caplog.at_level(logging.INFO, logger="alerts.scheduler"):
+        sources.every_five_minutes(1, failing={"demo_news"})  # 09:05: its first run fails
+        sources.every_five_minutes(1, failing={"demo_news", "demo_rss"})  # 09:10: demo_rss worked at 09:05
+    said = [record.getMessage() for record in caplog.records if record.name == "alerts.scheduler"]
+    assert any(message.startswith("sources: source demo_news collects nothing (failing; never worked (failing since "
+                                  "2026-03-02T09:05+08:00))") for message in said), said
+    assert any(message.startswith("sources: source demo_rss collects nothing (failing; last worked "
+                                  "2026-03-02T09:05+08:00)") for message in said), said
