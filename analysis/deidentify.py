@@ -17,8 +17,10 @@ Decisions a reviewer should know:
   finding those needs a name tagger, which would cost more than the whole enrichment budget.
 - A name written right after a phone or ID number (13812341234王五是…) is masked too; petitioners named in
   official replies are found by the replies' own words (网民…, 信访人…, 郭某之子…).
-- Numbers are found however people write them: 138.1234.5678, 138 - 1234 - 5678, 1 3 8 0 0…, 一三八…, ID
-  numbers in their three parts or with the end starred by the writer (what is left is still masked).
+- Numbers are found however people write them: 138.1234.5678, 138 - 1234 - 5678, 1 3 8 0 0…, 1  3  8 - 0 0…,
+  1 38 00 13 80 00, 一三八…, ID numbers in their three parts or with the end starred by the writer (what is left is
+  still masked). Digits parted by commas or 、, or grouped as decimals, times or dates (1，3，8…, 13.00——14.00 8.30), are
+  a phone number only after a phone cue (电话1，3，8…): without one they are lists.
 - Every landline with an area code is masked, institutions' numbers included: the text cannot tell
   a home from an office. Short service numbers (12345, 110, 120, 95588) are never touched.
 
@@ -117,9 +119,16 @@ _BANK = re.compile(r"\d(?<![\d*]\d)\d{3}[ \-]?(?:\d{4}[ \-]?){2}\d{4}(?:[ \-]?\d
 # 138—1234—5678, 138/1234/5678); a no-break or ideographic space is folded to a space first.
 _PHONE_SEP = r"(?: ?[\-.—－–/_]{1,3} ?| )?"
 _MOBILE = re.compile(rf"1[3-9]\d{_PHONE_SEP}(\d{{4}}){_PHONE_SEP}\d{{4}}(?![\d*])")
-# Digit by digit, the same separator between every two (1 3 8 0 0 1 3 8 0 0 0, 1-3-8-0-0-1-3-8-0-0-0): written so to
-# slip past filters; the fourth to seventh digits are starred as in 138****1234.
-_SPACED_MOBILE = re.compile(r"1(?P<sep> ?[\-.—－–/_] ?| )[3-9](?:(?P=sep)\d){9}(?!(?P=sep)?[\d*])")
+# Digit by digit or in uneven groups, the separators as they come (1 3 8 0 0…, 1  3  8…, 1-3-8…, 1 38 00 13 80 00,
+# 1 3 8 - 0 0 1 3 - 8 0 0 0, 1，3，8，0…): written so to slip past filters; the fourth to seventh digits are starred as
+# in 138****1234. A separator is a run of up to three spaces, or up to three marks with spaces around them.
+_DIGIT_SEP = r"(?:[ \t]{1,3}|[ \t]{0,3}[\-.．—－–/_，,、]{1,3}[ \t]{0,3})"
+_SPACED_MOBILE = re.compile(rf"1{_DIGIT_SEP}?[3-9](?:{_DIGIT_SEP}?\d){{9}}(?!{_DIGIT_SEP}?[\d*])")
+# A series of digits and separators reaching back to ``pos``: one more digit before the number means a longer series.
+_DIGIT_BEFORE = re.compile(rf"[\d*]{_DIGIT_SEP}?$")
+# Commas and 、 part lists (公交有19、812、501、213、139…, 8/16，8/20…), a dot or a slash beside two digits writes a
+# decimal, a time or a date (13.00——14.00 8.30): digits so written are a phone number only after a phone cue.
+_LIST_OR_DECIMAL = re.compile(r"[，,、]|\d\d[ \t]*[.．/]|[.．/][ \t]*\d\d")
 # A mobile number written in Chinese numerals (一三八一二三四五六七八, 幺三八…, 壹叁捌…): eleven of them in a row are
 # never anything else.
 _CN_MOBILE = re.compile(r"[一幺壹][三四五六七八九叁肆伍陆柒捌玖][零〇一二三四五六七八九幺壹贰叁肆伍陆柒捌玖两]{9}"
@@ -246,27 +255,36 @@ def _bank_cards(text: str) -> Iterator[_Hit]:
             yield _Hit(m.start(), m.end(), "bank_card", _mask_digits(raw, 4, 4))
 
 
+def _after_country_code(text: str, start: int) -> bool:
+    """Whether the digits right before a mobile number are a country code (+86 138…, 0086-138…), the only ones that may
+    stand there."""
+    cc = _COUNTRY_CODE.search(text, max(0, start - 6), start)
+    return cc is not None and not (cc.start() > 0 and text[cc.start() - 1].isdigit())
+
+
 def _mobiles(text: str) -> Iterator[_Hit]:
     for m in _MOBILE.finditer(text):
         start = m.start()
         before = text[start - 1] if start else ""
         if (before and before in "¥￥$+*") or _an_amount(text, m, _PHONE_CUE):  # ("" is in every string)
             continue
-        if before.isdigit():  # only a country code may stand right before: +86 138…, 0086-138…
-            cc = _COUNTRY_CODE.search(text, max(0, start - 6), start)
-            if cc is None or (cc.start() > 0 and text[cc.start() - 1].isdigit()):
-                continue
+        if before.isdigit() and not _after_country_code(text, start):
+            continue
         yield _Hit(m.start(1), m.end(1), "mobile", "****")
 
 
 def _spaced_mobiles(text: str) -> Iterator[_Hit]:
     for m in _SPACED_MOBILE.finditer(text):
-        start, sep = m.start(), m.group("sep")
-        before = start - len(sep) - 1  # where a digit stands if the series goes on before it
-        if (start and text[start - 1] in "0123456789*") or _an_amount(text, m, _PHONE_CUE) or (
-                before >= 0 and text[before] in "0123456789*" and text.startswith(sep, before + 1)):
+        start, number = m.start(), m.group(0)
+        if number.isdigit():
+            continue  # written whole: _mobiles' case
+        if (start and text[start - 1] in "¥￥$") or _an_amount(text, m, _PHONE_CUE):
+            continue  # a price or an amount
+        if _DIGIT_BEFORE.search(text, max(0, start - 10), start) and not _after_country_code(text, start):
             continue  # one more digit before it: a longer series, not a phone number
-        yield _Hit(start, m.end(), "mobile", _mask_digits(m.group(0), 3, 4))
+        if _LIST_OR_DECIMAL.search(number) and not _cue_before(text, start, _PHONE_CUE, 8):
+            continue
+        yield _Hit(start, m.end(), "mobile", _mask_digits(number, 3, 4))
 
 
 def _cn_mobiles(text: str) -> Iterator[_Hit]:
@@ -831,7 +849,7 @@ def _number_start(text: str, pos: int) -> int:
 
 # IDs, bank cards, mobiles and landlines have seven or more digits in a run that spaces, dashes or dots may
 # split; a text without such a run (a year, a date, a count) skips their rules.
-_LONG_NUMBER = re.compile(r"\d[\d \-－—–./_]{5,}\d")  # (every separator _PHONE_SEP allows)
+_LONG_NUMBER = re.compile(r"\d[\d \t\-－—–./．_，,、]{5,}\d")  # (every separator _DIGIT_SEP allows)
 # In priority order: an ID may look like a card, a card like a phone number.
 _LONG_NUMBER_DETECTORS: tuple[Callable[[str], Iterator[_Hit]], ...] = (
     _id_cards, _bank_cards, _mobiles, _spaced_mobiles, _landlines)

@@ -564,6 +564,33 @@ def test_a_mobile_number_written_digit_by_digit_is_masked(text: str, expected: s
     assert masked(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the separators varied, as people do to get past filters (a review, 2026-11-27)
+        ("电话1  3  8  0  0  1  3  8  0  0  0", "电话1  3  8  *  *  *  *  8  0  0  0"),
+        ("电话1，3，8，0，0，1，3，8，0，0，0", "电话1，3，8，*，*，*，*，8，0，0，0"),
+        ("手机 1 3 8 - 0 0 1 3 - 8 0 0 0", "手机 1 3 8 - * * * * - 8 0 0 0"),
+        ("1 38 00 13 80 00", "1 38 ** ** 80 00"), ("+86 1 3 8 0 0 1 3 8 0 0 0", "+86 1 3 8 * * * * 8 0 0 0"),
+        ("联系我1、3、9、1、2、3、4、5、6、7、8", "联系我1、3、9、*、*、*、*、5、6、7、8"),
+    ],
+)
+def test_a_mobile_number_with_varied_separators_or_uneven_groups_is_masked(text: str, expected: str) -> None:
+    assert masked(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    # lists, scores, article numbers, times and dates written with the same separators (the first three from real
+    # citizens' messages), and longer series
+    "公交有19、812、501、213、139、602、701等", "不要在休息时间（13.00——14.00,22.40——7.00）施工",
+    "2，8/16，8/20，8/21，8/22，8/31，9/1，9/2均出现停水状况", "第1、3、8、0、0、1、3、8、0、0、0条",
+    "1，3，8，0，0，1，3，8，0，0，0", "时间（13.00——14.00 8.30）", "比分 1 3 8 0 0 1 3 8 0 0 0 0",
+    "2  1  3  8  0  0  1  3  8  0  0  0", "1 38 00 13 80 00 0", "¥1 3 8 0 0 1 3 8 0 0 0",
+])
+def test_lists_scores_times_and_longer_series_are_no_mobile_number(text: str) -> None:
+    assert masked(text) == text
+
+
 def test_an_id_number_beside_a_phone_number_keeps_no_digit() -> None:
     """domain.md §6: never show name + partial ID + phone together. A post gave 李** with 139****5678 and
     43**************34 side by side."""
