@@ -11,7 +11,8 @@ Decisions a reviewer should know:
   (我叫…, 业主…, 姓名：…, a child: 12岁女孩…, …先生/女士/老人, a diagnosis: 诊断为肺癌的…) and by standing right before a phone, ID or
   card number, so a contact line never shows a name with a (partial) ID or phone number. After a kinship word
   (女儿孙悦悦) a name jieba knows as a person's word is still taken as a name, unless a longer word of the dictionary
-  begins there (妈妈王府井: a place).
+  begins there (妈妈王府井: a place); after a child word (12岁女孩李娜在…) only when what befell the child follows it or a
+  third character of the name (女孩王子轩), as a verb jieba tags so follows often (女孩张开双臂, 男孩康复出院).
 - A surname alone (张先生, 王某) is already anonymous and is kept. A name found once is masked
   wherever it recurs in the text. A name with no cue anywhere (张斌建需拆除) is not recognised:
   finding those needs a name tagger, which would cost more than the whole enrichment budget.
@@ -495,6 +496,9 @@ _STRONG_CUES = (
 # kinship ones: a verb jieba tags as a name follows them often (女孩张开双臂). 女孩子 and 男孩子 so that 孩子 is still
 # found inside them (女孩子王小红), where the shorter cue would hide it.
 _CHILD_CUES = frozenset("女孩 男孩 女孩子 男孩子 女童 男童 女婴 男婴".split())
+# What news says befell a child, right after the child's name (12岁女孩李娜在学校受伤, 8岁男孩李强溺水): a word jieba
+# tags as a person's (李娜, 王菲) is then a name, where after the weak cues it is not (女孩张开双臂).
+_CHILD_PREDICATE = re.compile(r"被|在|于|因|遭|从|走失|溺水|坠楼|失踪|失联|受伤|身亡|死亡|遇害|去世|离世|患|确诊|获救|送医")
 _WEAK_CUES = (
     "本人 业主 户主 租户 住户 车主 村民 居民 市民 患者 病人 死者 伤者 遇难者 老人 孩子 儿子 女儿 父亲 母亲 爸爸 妈妈 "
     "丈夫 妻子 老公 老婆 爷爷 奶奶 外公 外婆 学生 家长 职工 员工 工人 农民工 患儿 孕妇 产妇 "
@@ -718,6 +722,18 @@ def _longer_word_at(text: str, i: int) -> bool:
     return any(text[i : i + n] in longer for n in range(_LONGER_WORD[0], _LONGER_WORD[1] + 1))
 
 
+def _child_name_at(text: str, i: int) -> int:
+    """Length of a child's name at ``i`` that begins with a word jieba tags as a person's (12岁女孩李娜在…, 男孩李强溺水,
+    女孩王子轩), or 0: followed by what befell the child, or with a third character that begins no word and is no
+    particle; not where a longer word begins (男孩王府井). Other tagged words stay (女孩张开双臂, 男孩康复出院)."""
+    length = _name_at(text, i, True)
+    if length < 2 or _longer_word_at(text, i):
+        return 0
+    if _CHILD_PREDICATE.match(text, i + 2):
+        return 2
+    return 3 if length == 3 and text[i + 2] not in "着地得过道" else 0  # (女孩冷笑着说, 男孩笑道: a verb)
+
+
 def _mask_name(text: str, start: int, end: int) -> _Hit:
     _, compound = _surnames()
     keep = 2 if text[start : start + 2] in compound else 1
@@ -737,6 +753,8 @@ def _names(text: str) -> Iterator[_Hit]:
                 j += 1
             kinship = cue.word in _KINSHIP_CUES
             length = _name_at(text, j, cue.prefix_strong or kinship)
+            if not length and cue.word in _CHILD_CUES:
+                length = _child_name_at(text, j)
             if kinship and length and (_longer_word_at(text, j) or text.startswith(_GRANDCHILD, j)):
                 continue
             if length and not (cue.word in _NAMING_CUES and (_A_PLACE_NAMED.match(text, j + length)
