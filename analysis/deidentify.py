@@ -126,7 +126,7 @@ _MOBILE = re.compile(rf"1[3-9]\d{_PHONE_SEP}(\d{{4}}){_PHONE_SEP}\d{{4}}(?![\d*]
 _DIGIT_SEP = r"(?:[ \t]{1,3}|[ \t]{0,3}[\-.．—－–/_，,、]{1,3}[ \t]{0,3})"
 _SPACED_MOBILE = re.compile(rf"1{_DIGIT_SEP}?[3-9](?:{_DIGIT_SEP}?\d){{9}}(?!{_DIGIT_SEP}?[\d*])")
 # A series of digits and separators reaching back to ``pos``: one more digit before the number means a longer series.
-_DIGIT_BEFORE = re.compile(rf"[\d*]{_DIGIT_SEP}?$")
+_DIGIT_BEFORE = re.compile(rf"[\d*]{_DIGIT_SEP}?\Z")
 # Commas and 、 part lists (公交有19、812、501、213、139…, 8/16，8/20…), a dot or a slash beside two digits writes a
 # decimal, a time or a date (13.00——14.00 8.30): digits so written are a phone number only after a phone cue.
 _LIST_OR_DECIMAL = re.compile(r"[，,、]|\d\d[ \t]*[.．/]|[.．/][ \t]*\d\d")

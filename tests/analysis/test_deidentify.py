@@ -594,6 +594,8 @@ def test_a_mobile_number_written_digit_by_digit_is_masked(text: str, expected: s
         ("手机 1 3 8 - 0 0 1 3 - 8 0 0 0", "手机 1 3 8 - * * * * - 8 0 0 0"),
         ("1 38 00 13 80 00", "1 38 ** ** 80 00"), ("+86 1 3 8 0 0 1 3 8 0 0 0", "+86 1 3 8 * * * * 8 0 0 0"),
         ("联系我1、3、9、1、2、3、4、5、6、7、8", "联系我1、3、9、*、*、*、*、5、6、7、8"),
+        # a digit on the line before is no part of it
+        ("房号2020\n1 3 8 0 0 1 3 8 0 0 0", "房号2020\n1 3 8 * * * * 8 0 0 0"),
     ],
 )
 def test_a_mobile_number_with_varied_separators_or_uneven_groups_is_masked(text: str, expected: str) -> None:
