@@ -11,14 +11,17 @@ Decisions a reviewer should know:
   (我叫…, 业主…, 姓名：…, a child: 12岁女孩…, …先生/女士/老人, a diagnosis: 诊断为肺癌的…) and by standing right before a phone, ID or
   card number, so a contact line never shows a name with a (partial) ID or phone number. After a kinship word
   (女儿孙悦悦) a name jieba knows as a person's word is still taken as a name, unless a longer word of the dictionary
-  begins there (妈妈王府井: a place).
+  begins there (妈妈王府井: a place); after a child word (12岁女孩李娜在…) only when what befell the child follows it or a
+  third character of the name (女孩王子轩), as a verb jieba tags so follows often (女孩张开双臂, 男孩康复出院).
 - A surname alone (张先生, 王某) is already anonymous and is kept. A name found once is masked
   wherever it recurs in the text. A name with no cue anywhere (张斌建需拆除) is not recognised:
   finding those needs a name tagger, which would cost more than the whole enrichment budget.
 - A name written right after a phone or ID number (13812341234王五是…) is masked too; petitioners named in
   official replies are found by the replies' own words (网民…, 信访人…, 郭某之子…).
-- Numbers are found however people write them: 138.1234.5678, 138 - 1234 - 5678, 1 3 8 0 0…, 一三八…, ID
-  numbers in their three parts or with the end starred by the writer (what is left is still masked).
+- Numbers are found however people write them: 138.1234.5678, 138 - 1234 - 5678, 1 3 8 0 0…, 1  3  8 - 0 0…,
+  1 38 00 13 80 00, 一三八…, ID numbers in their three parts or with the end starred by the writer (what is left is
+  still masked). Digits parted by commas or 、, or grouped as decimals, times or dates (1，3，8…, 13.00——14.00 8.30), are
+  a phone number only after a phone cue (电话1，3，8…): without one they are lists.
 - Every landline with an area code is masked, institutions' numbers included: the text cannot tell
   a home from an office. Short service numbers (12345, 110, 120, 95588) are never touched.
 
@@ -117,9 +120,16 @@ _BANK = re.compile(r"\d(?<![\d*]\d)\d{3}[ \-]?(?:\d{4}[ \-]?){2}\d{4}(?:[ \-]?\d
 # 138—1234—5678, 138/1234/5678); a no-break or ideographic space is folded to a space first.
 _PHONE_SEP = r"(?: ?[\-.—－–/_]{1,3} ?| )?"
 _MOBILE = re.compile(rf"1[3-9]\d{_PHONE_SEP}(\d{{4}}){_PHONE_SEP}\d{{4}}(?![\d*])")
-# Digit by digit, the same separator between every two (1 3 8 0 0 1 3 8 0 0 0, 1-3-8-0-0-1-3-8-0-0-0): written so to
-# slip past filters; the fourth to seventh digits are starred as in 138****1234.
-_SPACED_MOBILE = re.compile(r"1(?P<sep> ?[\-.—－–/_] ?| )[3-9](?:(?P=sep)\d){9}(?!(?P=sep)?[\d*])")
+# Digit by digit or in uneven groups, the separators as they come (1 3 8 0 0…, 1  3  8…, 1-3-8…, 1 38 00 13 80 00,
+# 1 3 8 - 0 0 1 3 - 8 0 0 0, 1，3，8，0…): written so to slip past filters; the fourth to seventh digits are starred as
+# in 138****1234. A separator is a run of up to three spaces, or up to three marks with spaces around them.
+_DIGIT_SEP = r"(?:[ \t]{1,3}|[ \t]{0,3}[\-.．—－–/_，,、]{1,3}[ \t]{0,3})"
+_SPACED_MOBILE = re.compile(rf"1{_DIGIT_SEP}?[3-9](?:{_DIGIT_SEP}?\d){{9}}(?!{_DIGIT_SEP}?[\d*])")
+# A series of digits and separators reaching back to ``pos``: one more digit before the number means a longer series.
+_DIGIT_BEFORE = re.compile(rf"[\d*]{_DIGIT_SEP}?\Z")
+# Commas and 、 part lists (公交有19、812、501、213、139…, 8/16，8/20…), a dot or a slash beside two digits writes a
+# decimal, a time or a date (13.00——14.00 8.30): digits so written are a phone number only after a phone cue.
+_LIST_OR_DECIMAL = re.compile(r"[，,、]|\d\d[ \t]*[.．/]|[.．/][ \t]*\d\d")
 # A mobile number written in Chinese numerals (一三八一二三四五六七八, 幺三八…, 壹叁捌…): eleven of them in a row are
 # never anything else.
 _CN_MOBILE = re.compile(r"[一幺壹][三四五六七八九叁肆伍陆柒捌玖][零〇一二三四五六七八九幺壹贰叁肆伍陆柒捌玖两]{9}"
@@ -246,27 +256,36 @@ def _bank_cards(text: str) -> Iterator[_Hit]:
             yield _Hit(m.start(), m.end(), "bank_card", _mask_digits(raw, 4, 4))
 
 
+def _after_country_code(text: str, start: int) -> bool:
+    """Whether the digits right before a mobile number are a country code (+86 138…, 0086-138…), the only ones that may
+    stand there."""
+    cc = _COUNTRY_CODE.search(text, max(0, start - 6), start)
+    return cc is not None and not (cc.start() > 0 and text[cc.start() - 1].isdigit())
+
+
 def _mobiles(text: str) -> Iterator[_Hit]:
     for m in _MOBILE.finditer(text):
         start = m.start()
         before = text[start - 1] if start else ""
         if (before and before in "¥￥$+*") or _an_amount(text, m, _PHONE_CUE):  # ("" is in every string)
             continue
-        if before.isdigit():  # only a country code may stand right before: +86 138…, 0086-138…
-            cc = _COUNTRY_CODE.search(text, max(0, start - 6), start)
-            if cc is None or (cc.start() > 0 and text[cc.start() - 1].isdigit()):
-                continue
+        if before.isdigit() and not _after_country_code(text, start):
+            continue
         yield _Hit(m.start(1), m.end(1), "mobile", "****")
 
 
 def _spaced_mobiles(text: str) -> Iterator[_Hit]:
     for m in _SPACED_MOBILE.finditer(text):
-        start, sep = m.start(), m.group("sep")
-        before = start - len(sep) - 1  # where a digit stands if the series goes on before it
-        if (start and text[start - 1] in "0123456789*") or _an_amount(text, m, _PHONE_CUE) or (
-                before >= 0 and text[before] in "0123456789*" and text.startswith(sep, before + 1)):
+        start, number = m.start(), m.group(0)
+        if number.isdigit():
+            continue  # written whole: _mobiles' case
+        if (start and text[start - 1] in "¥￥$") or _an_amount(text, m, _PHONE_CUE):
+            continue  # a price or an amount
+        if _DIGIT_BEFORE.search(text, max(0, start - 10), start) and not _after_country_code(text, start):
             continue  # one more digit before it: a longer series, not a phone number
-        yield _Hit(start, m.end(), "mobile", _mask_digits(m.group(0), 3, 4))
+        if _LIST_OR_DECIMAL.search(number) and not _cue_before(text, start, _PHONE_CUE, 8):
+            continue
+        yield _Hit(start, m.end(), "mobile", _mask_digits(number, 3, 4))
 
 
 def _cn_mobiles(text: str) -> Iterator[_Hit]:
@@ -477,6 +496,9 @@ _STRONG_CUES = (
 # kinship ones: a verb jieba tags as a name follows them often (女孩张开双臂). 女孩子 and 男孩子 so that 孩子 is still
 # found inside them (女孩子王小红), where the shorter cue would hide it.
 _CHILD_CUES = frozenset("女孩 男孩 女孩子 男孩子 女童 男童 女婴 男婴".split())
+# What news says befell a child, right after the child's name (12岁女孩李娜在学校受伤, 8岁男孩李强溺水): a word jieba
+# tags as a person's (李娜, 王菲) is then a name, where after the weak cues it is not (女孩张开双臂).
+_CHILD_PREDICATE = re.compile(r"被|在|于|因|遭|从|走失|溺水|坠楼|失踪|失联|受伤|身亡|死亡|遇害|去世|离世|患|确诊|获救|送医")
 _WEAK_CUES = (
     "本人 业主 户主 租户 住户 车主 村民 居民 市民 患者 病人 死者 伤者 遇难者 老人 孩子 儿子 女儿 父亲 母亲 爸爸 妈妈 "
     "丈夫 妻子 老公 老婆 爷爷 奶奶 外公 外婆 学生 家长 职工 员工 工人 农民工 患儿 孕妇 产妇 "
@@ -700,6 +722,18 @@ def _longer_word_at(text: str, i: int) -> bool:
     return any(text[i : i + n] in longer for n in range(_LONGER_WORD[0], _LONGER_WORD[1] + 1))
 
 
+def _child_name_at(text: str, i: int) -> int:
+    """Length of a child's name at ``i`` that begins with a word jieba tags as a person's (12岁女孩李娜在…, 男孩李强溺水,
+    女孩王子轩), or 0: followed by what befell the child, or with a third character that begins no word and is no
+    particle; not where a longer word begins (男孩王府井). Other tagged words stay (女孩张开双臂, 男孩康复出院)."""
+    length = _name_at(text, i, True)
+    if length < 2 or _longer_word_at(text, i):
+        return 0
+    if _CHILD_PREDICATE.match(text, i + 2):
+        return 2
+    return 3 if length == 3 and text[i + 2] not in "着地得过道" else 0  # (女孩冷笑着说, 男孩笑道: a verb)
+
+
 def _mask_name(text: str, start: int, end: int) -> _Hit:
     _, compound = _surnames()
     keep = 2 if text[start : start + 2] in compound else 1
@@ -719,6 +753,8 @@ def _names(text: str) -> Iterator[_Hit]:
                 j += 1
             kinship = cue.word in _KINSHIP_CUES
             length = _name_at(text, j, cue.prefix_strong or kinship)
+            if not length and cue.word in _CHILD_CUES:
+                length = _child_name_at(text, j)
             if kinship and length and (_longer_word_at(text, j) or text.startswith(_GRANDCHILD, j)):
                 continue
             if length and not (cue.word in _NAMING_CUES and (_A_PLACE_NAMED.match(text, j + length)
@@ -832,6 +868,9 @@ def _number_start(text: str, pos: int) -> int:
 # IDs, bank cards, mobiles and landlines have seven or more digits in a run that spaces, dashes or dots may
 # split; a text without such a run (a year, a date, a count) skips their rules.
 _LONG_NUMBER = re.compile(r"\d[\d \-－—–./_]{5,}\d")  # (every separator _PHONE_SEP allows)
+# A mobile number spaced out may be parted by commas, 、 or tabs too, which this test does not look for: its own rule
+# runs on every text with a 1 (a search for such a series cost three times that rule, which fails on the second
+# character).
 # In priority order: an ID may look like a card, a card like a phone number.
 _LONG_NUMBER_DETECTORS: tuple[Callable[[str], Iterator[_Hit]], ...] = (
     _id_cards, _bank_cards, _mobiles, _spaced_mobiles, _landlines)
@@ -863,8 +902,9 @@ def deidentify(text: str) -> DeidResult:
     hits: list[_Hit] = []
     if "@" in text:  # an e-mail address may hold a phone number: it goes first
         hits.extend(_emails(text))
-    if _LONG_NUMBER.search(text) or "**" in text:  # (an ID the writer starred may keep only six digits)
-        for detect in _LONG_NUMBER_DETECTORS:
+    long_number = _LONG_NUMBER.search(text) is not None or "**" in text  # (a starred ID may keep only six digits)
+    for detect in _LONG_NUMBER_DETECTORS:
+        if long_number or (detect is _spaced_mobiles and "1" in text):
             hits.extend(detect(text))
     if _IM_HINT.search(text):
         hits.extend(_im_accounts(text))

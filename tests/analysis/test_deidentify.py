@@ -550,6 +550,27 @@ def test_what_the_child_words_must_not_take(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        # names jieba knows as a person's word (a review, 2026-11-27): what befell the child follows them, or a third
+        # character (刘翔易 is from a real citizen's message)
+        ("12岁女孩李娜在学校受伤", "12岁女孩李*在学校受伤"), ("12岁女孩王菲在学校受伤", "12岁女孩王*在学校受伤"),
+        ("8岁男孩李强溺水", "8岁男孩李*溺水"), ("男孩李强遭殴打", "男孩李*遭殴打"),
+        ("2011年共同生育一个男孩刘翔易。", "2011年共同生育一个男孩刘**。"), ("女孩王子轩被送医", "女孩王**被送医"),
+    ],
+)
+def test_a_child_named_by_a_word_jieba_tags_as_a_name_is_masked(text: str, expected: str) -> None:
+    assert masked(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "男孩康复出院", "女孩冷笑着说", "女孩冷笑道", "男孩王府井", "女孩涂鸦遭拘捕",  # (and 女孩张开双臂, above)
+])
+def test_what_a_child_does_is_no_name(text: str) -> None:
+    assert masked(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         ("其母亲刘*（电话1 3 8 0 0 1 3 8 0 0 0）称", "其母亲刘*（电话1 3 8 * * * * 8 0 0 0）称"),
         ("电话 1-3-8-0-0-1-3-8-0-0-0", "电话 1-3-8-*-*-*-*-8-0-0-0"), ("手机1.3.9.1.2.3.4.5.6.7.8", "手机1.3.9.*.*.*.*.5.6.7.8"),
         ("电话1 - 3 - 8 - 0 - 0 - 1 - 3 - 8 - 0 - 0 - 0", "电话1 - 3 - 8 - * - * - * - * - 8 - 0 - 0 - 0"),
@@ -562,6 +583,35 @@ def test_what_the_child_words_must_not_take(text: str) -> None:
 )
 def test_a_mobile_number_written_digit_by_digit_is_masked(text: str, expected: str) -> None:
     assert masked(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the separators varied, as people do to get past filters (a review, 2026-11-27)
+        ("电话1  3  8  0  0  1  3  8  0  0  0", "电话1  3  8  *  *  *  *  8  0  0  0"),
+        ("电话1，3，8，0，0，1，3，8，0，0，0", "电话1，3，8，*，*，*，*，8，0，0，0"),
+        ("手机 1 3 8 - 0 0 1 3 - 8 0 0 0", "手机 1 3 8 - * * * * - 8 0 0 0"),
+        ("1 38 00 13 80 00", "1 38 ** ** 80 00"), ("+86 1 3 8 0 0 1 3 8 0 0 0", "+86 1 3 8 * * * * 8 0 0 0"),
+        ("联系我1、3、9、1、2、3、4、5、6、7、8", "联系我1、3、9、*、*、*、*、5、6、7、8"),
+        # a digit on the line before is no part of it
+        ("房号2020\n1 3 8 0 0 1 3 8 0 0 0", "房号2020\n1 3 8 * * * * 8 0 0 0"),
+    ],
+)
+def test_a_mobile_number_with_varied_separators_or_uneven_groups_is_masked(text: str, expected: str) -> None:
+    assert masked(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    # lists, scores, article numbers, times and dates written with the same separators (the first three from real
+    # citizens' messages), and longer series
+    "公交有19、812、501、213、139、602、701等", "不要在休息时间（13.00——14.00,22.40——7.00）施工",
+    "2，8/16，8/20，8/21，8/22，8/31，9/1，9/2均出现停水状况", "第1、3、8、0、0、1、3、8、0、0、0条",
+    "1，3，8，0，0，1，3，8，0，0，0", "时间（13.00——14.00 8.30）", "比分 1 3 8 0 0 1 3 8 0 0 0 0",
+    "2  1  3  8  0  0  1  3  8  0  0  0", "1 38 00 13 80 00 0", "¥1 3 8 0 0 1 3 8 0 0 0",
+])
+def test_lists_scores_times_and_longer_series_are_no_mobile_number(text: str) -> None:
+    assert masked(text) == text
 
 
 def test_an_id_number_beside_a_phone_number_keeps_no_digit() -> None:
