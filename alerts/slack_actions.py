@@ -12,8 +12,8 @@ case (a joint unit's channel, a leader's DM, an old message with buttons) is ref
 channel id of each delivered message is kept with its outbox row (``external_id`` = ``channel/ts``), so the check
 needs no Slack call and follows a hand-over (转办) at once. Who may press is decided by config/units.yaml
 (alerts/slack_people.py): when the unit lists leaders or staff with Slack member IDs, only they, the leaders above and
-the press office; when it lists nobody, anyone in its conversation. A joint unit's copy carries 知悉 (noted) instead: a
-timeline entry once per unit, no sign-off, by that unit's own people. A press about a case that does not exist is refused at once.
+the default receiver's people (总值班); when it lists nobody, anyone in its conversation. A joint unit's copy carries
+知悉 (noted) instead: a timeline entry once per unit, no sign-off, by that unit's own people. A press about a case that does not exist is refused at once.
 The server binds 127.0.0.1: put a TLS reverse proxy in front of it for Slack to reach it.
 """
 

@@ -72,7 +72,8 @@ def setup(database: Database) -> Iterator[Setup]:
 @pytest.fixture
 def mapped(database: Database) -> Iterator[Setup]:
     """The endpoint with the shipped units.yaml: A3区教育局 lists its director (U0A3EDU01) and two staff (U0A3EDU02,
-    U0A3EDU03); A市公安局 its chief (U0APOL001); the press office A市人民政府办公室 its secretary and a duty officer."""
+    U0A3EDU03); A市公安局 its chief (U0APOL001); the default receiver (总值班) A市人民政府办公室 its secretary and a duty
+    officer."""
     from tests.alerts.casekit import shipped_config
 
     with _serve(database, shipped_config().units) as running:
@@ -559,8 +560,8 @@ def test_someone_the_unit_does_not_list_is_refused_and_told_whom_to_contact(mapp
     assert respond["text"].startswith(f"您不能登记回应案件 #{mapped.case_id}：只有 A3区教育局 登记的人员")
 
 
-def test_leaders_above_the_unit_and_the_press_office_may_act_but_another_units_leader_may_not(mapped: Setup):
-    """61号: the higher level and the press office coordinate; a leader of an unrelated unit has no say."""
+def test_leaders_above_the_unit_and_the_default_receiver_may_act_but_another_units_leader_may_not(mapped: Setup):
+    """61号: the higher level and the default receiver (总值班) coordinate; a leader of an unrelated unit has no say."""
     mapped.slack.click(mapped.endpoint, SECRET, mapped.channel, mapped.ts, ACK_ACTION, user_id="U0APOL001")
     mapped.slack.wait_for("chat.postEphemeral")
     assert mapped.slack.ephemerals[0]["text"].startswith(f"您不能签收案件 #{mapped.case_id}")
