@@ -1277,10 +1277,9 @@ def run_command(tick_seconds: float, evaluate_seconds: float, outbox_seconds: fl
 
     with database.sessions() as session:
         orphaned = orphaned_cases(session, config.units)
-    from yuqing.cli import topic_model_disagreement
-
+    # A topic model that disagrees with taxonomy.yaml is said once, by the enricher when it loads the model.
     known = _known_events_without_cases(database, es, layout) if indices_ready else []
-    for warning in [*delivery_warnings(config), *topic_model_disagreement(config), *orphaned, *known]:
+    for warning in [*delivery_warnings(config), *orphaned, *known]:
         click.echo(f"warning: {warning}", err=True)
     notifiers = build_notifiers(config, clock=clock)
     _check_slack_token(config, notifiers, database, clock)

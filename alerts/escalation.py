@@ -11,7 +11,8 @@ A case's board messages are chased like its deadlines (alerts/board.py): each ci
 message's own due time (皖政办〔2015〕12号), so the unit is reminded before the messages of a due time fall due, hears
 how many when they fall overdue unanswered, and its leaders are escalated to as for a missed deadline — each once per
 due time, written down in the case's timeline (the ``messages_due`` of a ``reminded``, ``messages_overdue`` or
-``escalated`` entry). The case-level reply deadline stays met by the unit's first answer to the case (回应, judged
+``escalated`` entry); after a 转办 the new unit hears once of those already overdue (``messages_handed_over``). The
+case-level reply deadline stays met by the unit's first answer to the case (回应, judged
 by 回应及时率); the citizens' replies are judged message by message (dashboards/metrics.py judge_message), so they are
 chased message by message too.
 """
@@ -70,11 +71,12 @@ class Due:
 
     at: datetime
     what: str  # reminder | overdue | deadline_escalation | messages_reminder | messages_overdue | messages_escalation
-    #            | unack_escalation | settle
+    #            | messages_handed_over | unack_escalation | settle
     deadline_id: int | None = None
     fraction: float | None = None
     level: int = 0
     messages_due: datetime | None = None  # the due time of the board messages a messages_* duty is about
+    handed_over: datetime | None = None  # the 转办 a messages_handed_over duty tells the new unit about
 
 
 @dataclass(frozen=True)
@@ -237,8 +239,8 @@ class Escalator:
             else:
                 at = case.escalated_at + timedelta(minutes=esc.next_level_after_minutes)
             out.append(Due(at, "unack_escalation", level=case.escalation_level + 1))
-        order = {"reminder": 0, "messages_reminder": 0, "overdue": 1, "messages_overdue": 1, "deadline_escalation": 2,
-                 "messages_escalation": 2, "unack_escalation": 3, "settle": 4}
+        order = {"reminder": 0, "messages_reminder": 0, "overdue": 1, "messages_overdue": 1, "messages_handed_over": 1,
+                 "deadline_escalation": 2, "messages_escalation": 2, "unack_escalation": 3, "settle": 4}
         return sorted(out, key=lambda d: (d.at, order[d.what]))
 
     def _message_duties(self, case: Case, chain: list[Unit]) -> list[Due]:
@@ -272,7 +274,19 @@ class Escalator:
             if esc.on_overdue and level < len(chain):
                 step = late if level == 0 else at + timedelta(minutes=esc.next_level_after_minutes)
                 out.append(Due(max(step, late), "messages_escalation", level=level + 1, messages_due=due_at))
-        return out
+        return out + self._handover_duty(case)
+
+    def _handover_duty(self, case: Case) -> list[Due]:
+        """After a 转办, the new unit is told once how many messages are overdue, when the unit before it was told of
+        some that are still unanswered: their notices are done once per due time, so it would never hear of them."""
+        handover = max((e.at for e in case.events if e.action == "reassigned"), default=None)
+        if handover is None or any(e.action == "messages_handed_over" and (e.details or {}).get("handed_over")
+                                   == local(handover, self.tz) for e in case.events):
+            return []
+        told = {(e.details or {}).get("messages_due") for e in case.events
+                if e.action == "messages_overdue" and e.at <= handover}
+        owed = any(local(due_at, self.tz) in told for due_at in _owed_by_due(case))
+        return [Due(handover, "messages_handed_over", handed_over=handover)] if owed else []
 
     def next_due(self, session: Session, now: datetime) -> datetime | None:
         """The earliest duty still ahead of ``now`` across all open cases (replay jumps the clock to it)."""
@@ -356,6 +370,8 @@ class Escalator:
                 self._overdue(session, case, deadlines[item.deadline_id], now, report)
             if item.what == "messages_overdue" and item.messages_due is not None:
                 self._messages_overdue(session, case, item.messages_due, now, report)
+            if item.what == "messages_handed_over" and item.handed_over is not None:
+                self._messages_handed_over(session, case, item.handed_over, now, report)
         climbs = [self._climb(case, item, now, deadlines[item.deadline_id] if item.deadline_id is not None else None)
                   for item in due if item.what in ("deadline_escalation", "messages_escalation", "unack_escalation")]
         # One message per leader: escalations due together (a missed deadline and a case nobody signed off, or
@@ -473,6 +489,30 @@ class Escalator:
         report.overdue += 1
         report.notifications += len(sent)
         report.lines.append(f"case {case.id}: {len(crossed)} board message(s) overdue, due {due_local:%m-%d %H:%M}")
+
+    def _messages_handed_over(self, session: Session, case: Case, handover: datetime, now: datetime,
+                              report: TickReport) -> None:
+        """Tell the unit a case was handed to how many of its board messages are overdue unanswered, and since when."""
+        overdue = [m for at, group in _owed_by_due(case).items() if at < now for m in group]
+        earliest = min(m.due_at for m in overdue).astimezone(self.tz)
+        text = (f"提醒：本案转办前已有 {len(overdue)} 条网民留言超期未答复（最早 {earliest:%m-%d %H:%M} 到期），"
+                f"现由本单位承办，请逐条答复（{overdue[0].basis}）")
+        unit = self.router.by_id.get(case.unit_id or "")
+        key = local(handover, self.tz)
+        payload = case_payload(case, self.config, "reminder", summary=text,
+                               extra={"board_messages": {"handed_over": key, "overdue": len(overdue),
+                                                         "earliest_due": earliest.isoformat()},
+                                      "recipient_unit": case.unit_id, "recipient_role": RESPONSIBLE_ROLE})
+        sent = queue(session, case=case, kind="reminder", recipients=unit_recipients(unit) if unit else [],
+                     payload=payload, key=f"messages-handed-over:{case.id}:{key}", at=now)
+        record(session, case, at=now, actor=SYSTEM, action="messages_handed_over",
+               reason=f"转办后告知 {unit.name if unit else case.unit_id}：共 {len(overdue)} 条网民留言超期未答复"
+                      f"（最早 {earliest:%Y-%m-%d %H:%M} 到期）",
+               details={"handed_over": key, "unit": case.unit_id, "overdue": len(overdue),
+                        "recipients": [f"{n.channel}:{n.recipient}" for n in sent]})
+        report.overdue += 1
+        report.notifications += len(sent)
+        report.lines.append(f"case {case.id}: its new unit told of {len(overdue)} overdue board message(s)")
 
     def _climb(self, case: Case, item: Due, now: datetime, deadline: Deadline | None) -> _Climb:
         """One step up one ladder — a missed deadline's, unanswered board messages', or the case's for want of a

@@ -12,8 +12,8 @@ case (a joint unit's channel, a leader's DM, an old message with buttons) is ref
 channel id of each delivered message is kept with its outbox row (``external_id`` = ``channel/ts``), so the check
 needs no Slack call and follows a hand-over (转办) at once. Who may press is decided by config/units.yaml
 (alerts/slack_people.py): when the unit lists leaders or staff with Slack member IDs, only they, the leaders above and
-the press office; when it lists nobody, anyone in its conversation. A joint unit's copy carries 知悉 (noted) instead: a
-timeline entry once per unit, no sign-off. A press about a case that does not exist is refused at once.
+the default receiver's people (总值班); when it lists nobody, anyone in its conversation. A joint unit's copy carries
+知悉 (noted) instead: a timeline entry once per unit, no sign-off, by that unit's own people. A press about a case that does not exist is refused at once.
 The server binds 127.0.0.1: put a TLS reverse proxy in front of it for Slack to reach it.
 """
 
@@ -278,19 +278,29 @@ class SlackActions:
 
     def _noted(self, case_id: int, channel_id: str, user_id: str, message: dict[str, Any], message_ts: str
                ) -> Response:
-        """知悉 on a joint unit's copy: recorded once per unit, from that unit's conversation, by its people."""
+        """知悉 on a joint unit's copy: recorded once per unit, from that unit's conversation, by its own people. In a
+        conversation two joint units share, the presser's unit (units.yaml) says which of them saw the case."""
         with self.database.transaction() as session:
             case = session.get(Case, case_id)
             if case is None:
                 return _then(self._tell, channel_id, user_id, _no_such_case(case_id, "知悉"))
-            here = [n for n in _copies(session, case_id, None, JOINT_ROLE) if channel_id and _channel_of(n) == channel_id]
-            unit_id = str((here[0].payload or {}).get("recipient_unit") or "") if here else ""
-            name = _unit_name(session, unit_id)
-        if not unit_id:
+            here = sorted({str((n.payload or {}).get("recipient_unit") or "")
+                           for n in _copies(session, case_id, None, JOINT_ROLE)
+                           if channel_id and _channel_of(n) == channel_id} - {""})
+            person = self.people.person(user_id)
+            unit_id = here[0] if len(here) == 1 else person.unit_id if person and person.unit_id in here else ""
+            names = {u: _unit_name(session, u) for u in here}
+        if not here:
             return _then(self._tell, channel_id, user_id,
                          f"不能在这里知悉案件 #{case_id}：这个会话不是本案联动单位收到告警的会话。联动单位请在本单位频道的"
                          "告警上按“知悉”；承办单位请按“签收”。")
-        refusal = self.people.refusal(unit_id, name, user_id, "知悉", case_id)
+        if not unit_id:
+            return _then(self._tell, channel_id, user_id,
+                         f"不能确定您代表哪个单位知悉案件 #{case_id}：这个会话收到了 {'、'.join(names.values())} 的告警。"
+                         f"请管理员把您的 Slack 成员 ID（{user_id or '未知'}）加入 config/units.yaml 中您所在单位的 "
+                         "leaders 或 staff，或为各单位设置各自的 Slack 频道。")
+        name = names[unit_id]
+        refusal = self.people.noting_refusal(unit_id, name, user_id, case_id)
         if refusal:
             return _then(self._tell, channel_id, user_id, refusal)
         now = self.clock.now()

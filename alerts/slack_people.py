@@ -5,9 +5,11 @@ member ID to a person and a unit; the config check refuses a member ID listed tw
 "name（unit）". The users table's ``slack_user`` column (dashboard accounts) is read only to name a Slack user
 listed nowhere in units.yaml.
 
-Who may act for a unit: when it lists anyone, those people, the leaders of the units above it and the people of the
-press office (the top route's receiver, which coordinates every case); when it lists nobody, anyone who can see its
-alert (the older rule, so deployments that map no one keep working).
+Who may act for a unit (签收, 登记回应): when it lists anyone, those people, the leaders of the units above it and the
+people of the default receiver (the top route's ``receiver``, the 总值班 that coordinates every case: A市人民政府办公室 in
+the shipped config); when it lists nobody, anyone who
+can see its alert (the older rule, so deployments that map no one keep working). 知悉 is a joint unit's own word that
+it saw the case: only its own people, or anyone in its conversation when it lists nobody.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ class SlackPeople:
 
     def __init__(self, units: UnitsFile | None):
         self._router = Router(units) if units is not None else None
-        self._press_office = units.route.receiver if units is not None else None
+        self._default_receiver = units.route.receiver if units is not None else None
         self._by_user: dict[str, SlackPerson] = {}
         for unit in units.units if units is not None else []:
             for person in [*unit.leaders, *unit.staff]:
@@ -59,26 +61,37 @@ class SlackPeople:
         above = self._router.chain(unit_id)[1:]
         leaders = [self._by_user[p.slack_user] for u in above for p in u.leaders
                    if p.slack_user and p.slack_user in self._by_user]
-        press = self.of_unit(self._press_office) if self._press_office else []
+        on_duty = self.of_unit(self._default_receiver) if self._default_receiver else []
         out: dict[str, SlackPerson] = {}
-        for person in [*self.of_unit(unit_id), *leaders, *press]:
+        for person in [*self.of_unit(unit_id), *leaders, *on_duty]:
             out.setdefault(person.slack_user, person)
         return list(out.values())
 
     def refusal(self, unit_id: str, unit_name: str, slack_user: str, what: str, case_id: int) -> str | None:
-        """None when this Slack user may ``what`` (签收, 登记回应, 知悉) for the unit; otherwise what to tell them."""
+        """None when this Slack user may ``what`` (签收, 登记回应) for the unit; otherwise what to tell them."""
         permitted = self.permitted(unit_id)
         if not permitted or any(p.slack_user == slack_user for p in permitted):
             return None
-        contacts = "、".join(p.name for p in self.of_unit(unit_id))
         return (f"您不能{what}案件 #{case_id}：只有 {unit_name} 登记的人员、其上级单位领导和"
-                f"{self._press_office_name()}可以{what}。请联系 {contacts} 办理。"
-                f"如您是 {unit_name} 的工作人员，请管理员把您的 Slack 成员 ID（{slack_user or '未知'}）"
+                f"{self._default_receiver_name()}可以{what}。" + self._contact(unit_id, unit_name, slack_user))
+
+    def noting_refusal(self, unit_id: str, unit_name: str, slack_user: str, case_id: int) -> str | None:
+        """None when this Slack user may press 知悉 for the joint unit: one of its own people (anyone, when it lists
+        nobody). A leader above or the default receiver would record that the unit saw a case it never saw."""
+        own = self.of_unit(unit_id)
+        if not own or any(p.slack_user == slack_user for p in own):
+            return None
+        return (f"您不能知悉案件 #{case_id}：只有 {unit_name} 登记的人员可以知悉（知悉是本单位收到告警的确认，"
+                f"上级单位领导和{self._default_receiver_name()}不能代为知悉）。" + self._contact(unit_id, unit_name, slack_user))
+
+    def _contact(self, unit_id: str, unit_name: str, slack_user: str) -> str:
+        contacts = "、".join(p.name for p in self.of_unit(unit_id))
+        return (f"请联系 {contacts} 办理。如您是 {unit_name} 的工作人员，请管理员把您的 Slack 成员 ID（{slack_user or '未知'}）"
                 f"加入 config/units.yaml 中 {unit_id} 的 staff。")
 
-    def _press_office_name(self) -> str:
-        office = self._router.by_id.get(self._press_office or "") if self._router is not None else None
-        return office.name if office is not None else "新闻办"
+    def _default_receiver_name(self) -> str:
+        office = self._router.by_id.get(self._default_receiver or "") if self._router is not None else None
+        return office.name if office is not None else "总值班单位"
 
 
 def _person(person: Person, unit: Unit) -> SlackPerson:

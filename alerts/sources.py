@@ -107,7 +107,12 @@ def check_sources(database: Database, config: Config, router: Router, health: Se
                 continue
             spells[name] = {"since": since, "seen": now.isoformat(), "told": False}
             at = _since(h).astimezone(tz).isoformat(timespec="minutes")
-            worked = f"last worked {at}" if h.last_ok_at is not None else f"never worked (failing since {at})"
+            if h.last_ok_at is None:
+                worked = f"never worked (failing since {at})"
+            elif h.never_collected:  # its pages fetch, so it "worked": the spell is since it has parsed nothing
+                worked = f"never collected an item ({h.status} since {at})"
+            else:
+                worked = f"last worked {at}"
             report.lines.append(f"source {name} collects nothing ({h.status}; {worked}); the press office is told "
                                 f"if it is still so at {(now + alert_after(h.interval_minutes)).astimezone(tz):%H:%M}")
         statuses = {h.source: h.status for h in health}

@@ -14,9 +14,9 @@ from typing import IO
 import click
 
 from analysis.csvinput import ENCODINGS, CsvInputError, read_table
+from analysis.model_topics import SHIPPED_TOPIC_MODEL
 from analysis.training import (
     META_FILE,
-    SHIPPED_MODELS,
     ModelNotFound,
     ModelUnavailable,
     PersistedTextModel,
@@ -99,7 +99,7 @@ def load_model(spec: str) -> PersistedTextModel:
         if Path(spec).is_dir():
             click.echo(f"--model {spec} names the shipped {spec} model; for the directory {spec} here, write "
                        f"--model ./{spec}", err=True)
-        return TopicModel._load(SHIPPED_MODELS / spec) if spec == "topic" else SentimentModel.load(spec)
+        return TopicModel._load(SHIPPED_TOPIC_MODEL) if spec == "topic" else SentimentModel.load(spec)
     path = Path(spec)
     if not path.exists() and len(path.parts) == 1:  # a bare word: most likely a mistyped shipped name
         raise ModelNotFound(f"no model named {spec!r} and no directory {spec}; use topic, "

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-# The topic model `yuqing run` and `yuqing analyze` load, and the command that rebuilds it from the taxonomy.
+# The topic model `yuqing run` and `yuqing analyze` load (the one definition of its place: TopicModel.default_dir), and
+# the command that rebuilds it from the taxonomy.
 SHIPPED_TOPIC_MODEL = Path(__file__).resolve().parent / "models" / "topic"
 RETRAIN_SHIPPED_TOPIC = "yuqing train topic --shipped"
 

@@ -21,10 +21,10 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
 from analysis.hashing import FeatureParts, HashedNgrams
-from analysis.model_topics import RETRAIN_SHIPPED_TOPIC, disagreement
+from analysis.model_topics import RETRAIN_SHIPPED_TOPIC, SHIPPED_TOPIC_MODEL, disagreement
 from analysis.severity import reported, reports_harm
 from analysis.tokenizer import PhraseIndex, tokenize
-from analysis.training import SHIPPED_MODELS, PersistedTextModel, as_text, read_model_dir, retrain_hint
+from analysis.training import PersistedTextModel, as_text, read_model_dir, retrain_hint
 from yuqing.paths import config_dir
 from yuqing.settings import load_taxonomy_file
 
@@ -216,7 +216,7 @@ class TopicModel(PersistedTextModel):
     """A trained topic classifier: ``predict``, ``predict_proba`` and ``top_k`` over raw texts."""
 
     kind = "topic"
-    default_dir = SHIPPED_MODELS / "topic"
+    default_dir = SHIPPED_TOPIC_MODEL
 
     def __init__(self, pipeline: Any, meta: dict[str, Any], path: Path | None = None,
                  taxonomy: Taxonomy | None = None) -> None:

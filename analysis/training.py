@@ -42,6 +42,7 @@ from sklearn.svm import LinearSVC
 
 from analysis.deidentify import deidentify
 from analysis.linear import compile_linear
+from analysis.model_topics import SHIPPED_TOPIC_MODEL
 from analysis.tokenizer import backend, has_chinese, join_pretokenized, looks_pretokenized
 from yuqing.paths import SharedDataMissing, current_umask, shared_data_file
 
@@ -635,7 +636,7 @@ def train_shipped_topic(out: Path | None = None) -> dict[str, Any]:
     """Train the shipped topic model and write it with its card; returns the scores."""
     from analysis.topic import build_pipeline, load_taxonomy
 
-    out = out or SHIPPED_MODELS / "topic"
+    out = out or SHIPPED_TOPIC_MODEL
     taxonomy = load_taxonomy()
     started = time.perf_counter()
     _log("topic: evaluating the pipeline on the zhengwu 7 labels")

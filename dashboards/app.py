@@ -353,9 +353,10 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
         data, es_error = overview_or_error(hours)
         now = clock.now()
         with database.sessions() as session:  # the cases need only the database: listed while Elasticsearch is down
-            listed = queries.brief_cases(session, now, now - timedelta(hours=hours))
-            body = reports.daily_brief(data, now.astimezone(zone), listed, queries.unit_names(session, names),
-                                       unavailable=es_error)
+            since = now - timedelta(hours=hours)
+            body = reports.daily_brief(data, now.astimezone(zone), queries.brief_cases(session, now, since),
+                                       queries.unit_names(session, names), unavailable=es_error,
+                                       owed_backlog=queries.owed_reply_backlog(session, now, since))
         return Response(body, media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                         headers={"Content-Disposition": 'attachment; filename="brief.docx"'})
 

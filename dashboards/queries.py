@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from elasticsearch import Elasticsearch
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from dashboards.metrics import (
@@ -294,15 +294,29 @@ def case_detail(session: Session, case_id: int) -> Case | None:
                            .where(Case.id == case_id)).one_or_none()
 
 
+# How long a brief keeps listing a closed case for a citizen's reply it owes past due: the unit page's 近 30 天办结. A
+# board page deleted or archived never shows its reply, so without a bound every brief would list such a case forever.
+OWED_REPLY_CARRIED = timedelta(days=30)
+
+
+def _carried_since(now: datetime, since: datetime) -> datetime:
+    return min(since, now - OWED_REPLY_CARRIED)
+
+
+def _owes_reply(now: datetime, due_since: datetime) -> Any:
+    """A case owing a citizen a reply past due at ``now``, due since ``due_since``: the brief still lists it."""
+    return Case.board_messages.any(and_(BoardMessage.due_at < now, BoardMessage.due_at >= due_since,
+                                        or_(BoardMessage.replied_at.is_(None), BoardMessage.replied_at > now)))
+
+
 def brief_cases(session: Session, now: datetime, since: datetime) -> list[tuple[Case, CaseVerdict]]:
     """The cases a periodic brief lists, each judged as the evaluation judges it: those opened since ``since``, and
     those still open from before, that are major (I/II), missed a deadline, are not answered yet (a closed case
     left unanswered counts only when it missed a deadline) or owe a citizen a reply past its due time (a case answered by
-    its first reply with other messages left unanswered) — the major first, then by when they were opened."""
-    # A closed case from before ``since`` still owing a citizen a reply past due is listed too (it was left out when
-    # it closed after its first reply, and its overdue messages appeared in no brief).
-    owes = Case.board_messages.any(and_(BoardMessage.due_at < now,
-                                        or_(BoardMessage.replied_at.is_(None), BoardMessage.replied_at > now)))
+    its first reply with other messages left unanswered) — the major first, then by when they were opened. A closed
+    case from before the period is listed while a reply it owes is overdue for less than ``OWED_REPLY_CARRIED`` (or
+    the period, when longer); older ones are counted by ``owed_reply_backlog``."""
+    owes = _owes_reply(now, _carried_since(now, since))
     found = session.scalars(select(Case).options(selectinload(Case.deadlines), selectinload(Case.events),
                                                  selectinload(Case.assessments), selectinload(Case.board_messages))
                             .where(or_(Case.opened_at >= since, Case.state != "closed", owes))).all()
@@ -313,3 +327,15 @@ def brief_cases(session: Session, now: datetime, since: datetime) -> list[tuple[
         if case.grade in MAJOR_GRADES or verdict.overdue_kinds or unanswered or any(m.overdue for m in verdict.messages):
             listed.append((case, verdict))
     return sorted(listed, key=lambda cv: (GRADE_ORDER.get(cv[0].grade or "IV", 4), cv[0].opened_at, cv[0].id))
+
+
+def owed_reply_backlog(session: Session, now: datetime, since: datetime) -> tuple[int, int]:
+    """The closed cases from before the period that the brief no longer lists, and their replies overdue longer than
+    ``OWED_REPLY_CARRIED``: (cases, messages), for one line in the brief instead of a table that grows forever."""
+    carried = _carried_since(now, since)
+    stale = and_(Case.state == "closed", Case.opened_at < since, ~_owes_reply(now, carried))
+    unanswered = and_(BoardMessage.due_at < carried,
+                      or_(BoardMessage.replied_at.is_(None), BoardMessage.replied_at > now))
+    row = session.execute(select(func.count(func.distinct(BoardMessage.case_id)), func.count(BoardMessage.id))
+                          .join(Case, Case.id == BoardMessage.case_id).where(stale, unanswered)).one()
+    return int(row[0]), int(row[1])

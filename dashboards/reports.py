@@ -15,6 +15,7 @@ from docx import Document
 from openpyxl import Workbook
 
 from dashboards.metrics import FINDINGS, CaseVerdict, Evaluation, deadline_state, stored_aware
+from dashboards.queries import OWED_REPLY_CARRIED
 from yuqing.contract import GRADE_COLOUR, Grade, deadline_kind_name
 from yuqing.db.models import Case
 
@@ -209,10 +210,12 @@ def _message_table(doc: Any, cases: list[tuple[Case, CaseVerdict]], now: datetim
 
 
 def daily_brief(overview: dict[str, Any], now: datetime, cases: list[tuple[Case, CaseVerdict]],
-                unit_names: dict[str, str], unavailable: str | None = None) -> bytes:
+                unit_names: dict[str, str], unavailable: str | None = None,
+                owed_backlog: tuple[int, int] = (0, 0)) -> bytes:
     """舆情简报: volume and sentiment, the cases that need attention (major, late or unanswered: ``queries.brief_cases``)
     and their board messages, emerging issues, and the events by risk, with the reasons. Titles are the stored, de-identified text. Without
-    Elasticsearch (``unavailable`` says why) the brief still lists the cases, which need only the database."""
+    Elasticsearch (``unavailable`` says why) the brief still lists the cases, which need only the database.
+    ``owed_backlog`` (``queries.owed_reply_backlog``): the older closed cases still owing replies, as one line."""
     doc = Document()
     doc.add_heading(f"舆情简报（{now:%Y年%m月%d日 %H:%M}，近{overview['hours']}小时）", level=1)
     if unavailable:
@@ -222,6 +225,10 @@ def daily_brief(overview: dict[str, Any], now: datetime, cases: list[tuple[Case,
                           f"事件 {overview['events_total']} 起，苗头性舆情 {overview['emerging_total']} 起。")
     _case_table(doc, cases, unit_names, now)
     _message_table(doc, cases, now)
+    backlog_cases, backlog_messages = owed_backlog
+    if backlog_messages:
+        doc.add_paragraph(f"另有 {backlog_cases} 件已结案件共 {backlog_messages} 条留言超期 "
+                          f"{OWED_REPLY_CARRIED.days} 天以上未答复（不再逐条列出，见各案件页）。")
     if unavailable:
         return _saved(doc)
     doc.add_heading("苗头性舆情", level=2)

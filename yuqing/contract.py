@@ -116,6 +116,7 @@ CASE_ACTION_NAMES = {
     "opened": "立案", "deadlines_set": "设定期限", "notified": "通知", "acknowledged": "签收", "noted": "联动单位知悉",
     "responded": "回应", "reported_upward": "向上报告", "reminded": "期限提醒", "reminder_skipped": "提醒略过",
     "deadline_overdue": "期限已过", "messages_overdue": "留言答复超期",
+    "messages_handed_over": "转办告知留言超期",
     "escalated": "升级", "re-alerted": "再次通知", "grew": "事态扩大", "joint_units_added": "增加联动单位",
     "closed": "关闭", "reopened": "重新打开", "assessed": "应对评估", "reassigned": "转办",
     "slack_request_rejected": "拒绝的 Slack 请求", "simulated_run_ended": "模拟运行结束",

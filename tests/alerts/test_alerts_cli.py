@@ -499,6 +499,33 @@ def test_sigterm_during_a_crawl_stops_the_service(env: dict[str, str], database:
     assert "Traceback" not in said
 
 
+@pytest.mark.timeout(300)
+def test_a_topic_model_that_disagrees_with_the_taxonomy_is_said_once_by_the_service(
+        env: dict[str, str], database: Database, tmp_path: Path) -> None:
+    """A review (L6): `yuqing run` printed the disagreement at start and its enricher logged it again when it loaded
+    the model. It is said once, when the model is loaded."""
+    from tests.support.taxonomy import remove_ecology
+
+    remove_ecology(Path(env["YUQING_CONFIG_DIR"]))
+    web = start_demo_web(port=0)
+    try:
+        weibo = next(s for s in demo_sources(web.url) if s["name"] == "demo_weibo")
+        Path(env["YUQING_CONFIG_DIR"], "sources.yaml").write_text(
+            yaml.safe_dump({"version": 1, "sources": [{**weibo, "interval_minutes": 0.05}]}, allow_unicode=True),
+            encoding="utf-8")
+        log = tmp_path / "run.log"
+        process = _start_run(env, log, crawl=True)
+        try:
+            _wait(lambda: "topic model: " in log.read_text(errors="replace"), 180, log)
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(60)
+    finally:
+        web.stop()
+    said = log.read_text(errors="replace")
+    assert said.count("predicts 生态环境, which") == 1, said
+
+
 def test_a_case_opened_by_hand_on_a_fresh_database(env: dict[str, str]) -> None:
     upgrade(env["YUQING_DATABASE_URL"])  # no pipeline has run: the units table is empty
     args = ["cases", "open", "--title", "学校食堂问题", "--topic", "就学", "--region", "湖南省A市A3区",

@@ -345,6 +345,38 @@ def test_the_unit_a_case_is_handed_to_is_escalated_afresh_for_silence(db: Databa
     assert all(e.details.get("recipients") for e in escalated)
 
 
+def test_the_unit_a_case_is_handed_to_hears_once_of_the_board_messages_already_overdue(
+        db: Database, config: Config) -> None:
+    """A review (L11): the 留言超期 notice goes once per due time, so after a 转办 the new unit never heard that two
+    citizens' replies were overdue — the notice had gone to the unit before it. It is told once, restart or not."""
+    from alerts.cases import reassign
+    from yuqing.db.models import BoardMessage
+
+    clock = ManualClock(MONDAY_9AM)
+    case_id = open_case(db, config, clock, event_id="ev-housing", title="A3区某小区电梯困人", topic="住房保障")
+    with db.transaction() as session:
+        session.add_all(BoardMessage(case_id=case_id, post_id=f"board-{n}", title=f"电梯困人投诉{n}",
+                                     received_at=MONDAY_9AM, kind="reply_complaint",
+                                     due_at=MONDAY_9AM + timedelta(hours=2), basis="皖政办〔2015〕12号")
+                        for n in (1, 2))
+    escalator = Escalator(config)
+    run_until(escalator, db, clock, hours=3)
+    first = the_case(db, "ev-housing").unit_id
+    told = [n for n in notifications(db, kind="reminder", channel="slack") if "board_messages" in n.payload]
+    assert {n.payload["recipient_unit"] for n in told} == {first}
+    with db.transaction() as session:
+        reassign(session, case_id, "市政府办公厅", clock.now(), "a-housing", "涉及全市", config)
+    run_until(escalator, db, clock, hours=1)
+    Escalator(config).tick(db, clock)  # a restarted service tells it no second time
+    handed = [n for n in notifications(db, kind="reminder", channel="slack")
+              if n.payload.get("recipient_unit") == "a-housing" and "board_messages" in n.payload]
+    assert [n.payload["summary"] for n in handed] == [
+        "提醒：本案转办前已有 2 条网民留言超期未答复（最早 03-02 11:00 到期），现由本单位承办，请逐条答复（皖政办〔2015〕12号）"]
+    assert handed[0].payload["board_messages"]["overdue"] == 2
+    entries = [e for e in the_case(db, "ev-housing").events if e.action == "messages_handed_over"]
+    assert len(entries) == 1 and entries[0].details["unit"] == "a-housing"
+
+
 def test_escalations_due_together_reach_the_same_leaders_once(db: Database, config: Config) -> None:
     """A grade II case nobody signed off: after six hours without a tick (a stopped scheduler) its sign-off, its
     2 h report upward and its 5 h release were three ladders, and the same leaders got three escalations."""

@@ -72,7 +72,8 @@ def setup(database: Database) -> Iterator[Setup]:
 @pytest.fixture
 def mapped(database: Database) -> Iterator[Setup]:
     """The endpoint with the shipped units.yaml: A3区教育局 lists its director (U0A3EDU01) and two staff (U0A3EDU02,
-    U0A3EDU03); A市公安局 its chief (U0APOL001); the press office A市人民政府办公室 its secretary and a duty officer."""
+    U0A3EDU03); A市公安局 its chief (U0APOL001); the default receiver (总值班) A市人民政府办公室 its secretary and a duty
+    officer."""
     from tests.alerts.casekit import shipped_config
 
     with _serve(database, shipped_config().units) as running:
@@ -559,8 +560,8 @@ def test_someone_the_unit_does_not_list_is_refused_and_told_whom_to_contact(mapp
     assert respond["text"].startswith(f"您不能登记回应案件 #{mapped.case_id}：只有 A3区教育局 登记的人员")
 
 
-def test_leaders_above_the_unit_and_the_press_office_may_act_but_another_units_leader_may_not(mapped: Setup):
-    """61号: the higher level and the press office coordinate; a leader of an unrelated unit has no say."""
+def test_leaders_above_the_unit_and_the_default_receiver_may_act_but_another_units_leader_may_not(mapped: Setup):
+    """61号: the higher level and the default receiver (总值班) coordinate; a leader of an unrelated unit has no say."""
     mapped.slack.click(mapped.endpoint, SECRET, mapped.channel, mapped.ts, ACK_ACTION, user_id="U0APOL001")
     mapped.slack.wait_for("chat.postEphemeral")
     assert mapped.slack.ephemerals[0]["text"].startswith(f"您不能签收案件 #{mapped.case_id}")
@@ -608,7 +609,8 @@ def _note_twice(setup: Setup, people: str) -> None:
     from alerts.cases import is_acknowledged
 
     channel_id, ts = setup.copies["#a-police"]
-    first, second = ("U0POLICE01", "U0POLICE02") if people == "unmapped" else ("U0APOL001", "U0ALEAD001")
+    # mapped: A市公安局 lists only its chief, whose second device still showed the button
+    first, second = ("U0POLICE01", "U0POLICE02") if people == "unmapped" else ("U0APOL001", "U0APOL001")
     setup.slack.click(setup.endpoint, SECRET, channel_id, ts, NOTED_ACTION, user_id=first)
     setup.slack.wait_for("chat.update")
     message = setup.slack.message(channel_id, ts)
@@ -653,6 +655,95 @@ def test_noted_is_refused_outside_the_joint_units_conversation_and_from_someone_
     assert dm["text"] == here["text"]
     assert stranger["text"].startswith(f"您不能知悉案件 #{mapped.case_id}：只有 A市公安局 登记的人员")
     assert "请联系 市公安局局长 办理" in stranger["text"]
+
+
+def test_noted_is_the_joint_units_own_word_so_a_leader_above_or_the_office_cannot_press_it(mapped: Setup):
+    """A review (L2): the city's secretary or the duty officer of A市人民政府办公室 pressing 知悉 in #a-police recorded
+    "代表 A市公安局 知悉" — the police never saw the case. They may sign off for the units they coordinate, not this."""
+    police, ts = mapped.copies["#a-police"]
+    for user_id in ("U0ALEAD001", "U0AOFFDUTY"):
+        mapped.slack.click(mapped.endpoint, SECRET, police, ts, NOTED_ACTION, user_id=user_id)
+    mapped.slack.wait_for("chat.postEphemeral", count=2)
+    assert case_and_events(mapped)[1] == [] and mapped.slack.updates == []
+    for ephemeral in mapped.slack.ephemerals:
+        assert ephemeral["text"].startswith(f"您不能知悉案件 #{mapped.case_id}：只有 A市公安局 登记的人员可以知悉"
+                                            "（知悉是本单位收到告警的确认，上级单位领导和A市人民政府办公室不能代为知悉）。")
+        assert "请联系 市公安局局长 办理" in ephemeral["text"]
+
+
+def test_two_joint_units_sharing_a_channel_are_each_noted_by_their_own_people(mapped: Setup):
+    """A review (L9): with A市公安局 and A市卫生健康委员会 alerted in one channel, the first copy's unit was always the one
+    noted, so the health commission's director was refused. The presser's unit decides; someone units.yaml does not
+    place is asked to be mapped, and nothing is recorded for either unit."""
+    police, police_ts = mapped.copies["#a-police"]
+    with mapped.database.transaction() as session:
+        session.add(UnitRow(id="a-health", name="A市卫生健康委员会", kind="health", level="city"))
+        session.flush()
+        payload = case_payload(datetime.now().astimezone(), case_id=mapped.case_id, kind="alert",
+                               recipient_unit="a-health", recipient_role="joint")
+        enqueue(session, case_id=mapped.case_id, kind="alert", channel="slack", recipient="#a-police", payload=payload,
+                idempotency_key="k:#a-police:a-health", scheduled_at=datetime.now().astimezone())
+    clock = SystemClock()
+    assert OutboxWorker(mapped.database, {"slack": SlackNotifier(DEFAULT_TOKEN, base_url=mapped.slack.api_url,
+                                                                 clock=clock)}, clock).run_once() == 1
+    with mapped.database.transaction() as session:
+        [health] = [n for n in session.scalars(select(Notification)) if n.idempotency_key == "k:#a-police:a-health"]
+        health_ts = (health.external_id or "").partition("/")[2]
+
+    mapped.slack.click(mapped.endpoint, SECRET, police, police_ts, NOTED_ACTION, user_id="U0VISITOR1")
+    mapped.slack.wait_for("chat.postEphemeral")
+    assert mapped.slack.ephemerals[0]["text"] == (
+        f"不能确定您代表哪个单位知悉案件 #{mapped.case_id}：这个会话收到了 A市卫生健康委员会、A市公安局 的告警。请管理员把您的"
+        " Slack 成员 ID（U0VISITOR1）加入 config/units.yaml 中您所在单位的 leaders 或 staff，或为各单位设置各自的 Slack 频道。")
+    mapped.slack.click(mapped.endpoint, SECRET, police, health_ts, NOTED_ACTION, user_id="U0AHEA001")
+    mapped.slack.wait_for("chat.update")
+    mapped.slack.click(mapped.endpoint, SECRET, police, police_ts, NOTED_ACTION, user_id="U0APOL001")
+    mapped.slack.wait_for("chat.update", count=2)
+    assert [(e.action, e.actor, e.details) for e in case_and_events(mapped)[1]] == [
+        ("noted", "市卫生健康委主任（A市卫生健康委员会）", {"unit": "a-health"}),
+        ("noted", "市公安局局长（A市公安局）", {"unit": "a-police"})]
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+@pytest.mark.timeout(120)
+def test_two_presses_of_noted_at_once_record_one(database: Database):
+    """A review (L8) feared two endpoint workers noting the same unit at once would both find no entry and both
+    record one. The second waits on the case row the first locked, then finds the first's entry. (SQLite's writers
+    take the database at BEGIN IMMEDIATE, one after another.)"""
+    import threading
+
+    from sqlalchemy import text
+
+    from alerts.cases import note_informed
+
+    now = SystemClock().now()
+    with database.transaction() as session:
+        session.add(UnitRow(id="a-police", name="A市公安局", kind="police", level="city"))
+        case = Case(event_id="evt-1", title="A3区某校食堂疑似食物中毒", topic="就学", grade="II", state="notified",
+                    joint_unit_ids=["a-police"], opened_at=now, notified_at=now, updated_at=now)
+        session.add(case)
+        session.flush()
+        case_id = case.id
+    second: dict[str, object] = {}
+
+    def press_again() -> None:
+        with database.transaction() as session:
+            second["new"] = note_informed(session, case_id, "a-police", "市公安局局长（A市公安局）", now)[1]
+
+    with database.transaction() as session:
+        assert note_informed(session, case_id, "a-police", "市公安局局长（A市公安局）", now)[1] is True
+        thread = threading.Thread(target=press_again)
+        thread.start()
+        with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
+            waiting = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND wait_event_type = 'Lock'")
+            while thread.is_alive() and not watcher.execute(waiting).scalar():
+                thread.join(0.05)
+        assert thread.is_alive()  # the second press waits for the first's transaction
+    thread.join()
+    assert second["new"] is False
+    with database.transaction() as session:
+        assert len(list(session.scalars(select(CaseEvent).where(CaseEvent.action == "noted")))) == 1
 
 
 @pytest.mark.parametrize("action", [RESPOND_ACTION, ACK_ACTION])

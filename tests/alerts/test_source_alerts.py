@@ -299,3 +299,16 @@ def test_the_log_says_a_source_that_never_worked_never_worked(
                                   "2026-03-02T09:05+08:00))") for message in said), said
     assert any(message.startswith("sources: source demo_rss collects nothing (failing; last worked "
                                   "2026-03-02T09:05+08:00)") for message in said), said
+
+
+def test_the_log_says_a_silent_source_that_never_collected_an_item_never_did(
+        runtime: Runtime, sources: Sources, caplog: pytest.LogCaptureFixture) -> None:
+    """A review (L1): a new source whose pages fetch but parse nothing was logged as "last worked" at the start of its
+    silence, about a source that never collected anything — the alert says 从未采集到信息."""
+    with caplog.at_level(logging.INFO, logger="alerts.scheduler"):
+        sources.crawl(silent={"demo_forum"})  # 09:00: its first crawl finds nothing
+        sources.every_five_minutes(1, failing=set(), silent={"demo_forum"})
+    said = [record.getMessage() for record in caplog.records if record.name == "alerts.scheduler"]
+    assert any(message.startswith("sources: source demo_forum collects nothing (silent; never collected an item "
+                                  "(silent since 2026-03-02T09:00+08:00))") for message in said), said
+    assert not any("last worked" in message for message in said), said

@@ -18,6 +18,7 @@ from click.testing import CliRunner, Result
 
 from analysis import commands
 from analysis.commands import predict_command, train_command
+from analysis.model_topics import SHIPPED_TOPIC_MODEL
 from analysis.training import PersistedTextModel, weibo_senti_100k
 from tests.analysis.test_train_cli import labelled_rows, write_csv
 from yuqing.cli import main
@@ -294,7 +295,7 @@ def test_a_broken_model_directory_is_a_message_not_a_traceback(tmp_path: Path, m
     import joblib
 
     directory = tmp_path / "m"
-    shutil.copytree(Path(commands.SHIPPED_MODELS) / "topic", directory)
+    shutil.copytree(SHIPPED_TOPIC_MODEL, directory)
     if meta is not None:
         (directory / "meta.json").write_text(meta, encoding="utf-8")
     if model is not None:
@@ -490,7 +491,7 @@ def test_a_line_json_cannot_read_is_skipped_and_named(tmp_path: Path, line: str,
 def test_the_directory_a_retrain_hint_offers_is_one_train_accepts(tmp_path: Path, case: str) -> None:
     """The hint offered --out at the very place train refuses to write: a file, a broken model, another model."""
     given = tmp_path / "m"
-    shutil.copytree(Path(commands.SHIPPED_MODELS) / "topic", given)
+    shutil.copytree(SHIPPED_TOPIC_MODEL, given)
     if case == "a file":
         shutil.rmtree(given)
         given.write_bytes(b"not a model")

@@ -841,6 +841,41 @@ def test_a_closed_case_owing_citizens_replies_is_in_the_brief_and_not_on_time_on
     assert "2 条留言超期未答复" in closed and "1 条留言逾期答复" in closed
 
 
+def test_the_brief_lists_a_closed_case_owing_replies_for_30_days_then_counts_it_in_one_line(
+        es_client: Elasticsearch, es_layout: IndexLayout, database: Database) -> None:
+    """A review (M4): every brief listed every closed case that ever left a citizen's message unanswered, forever — a
+    deleted board page never shows the reply, so after a year each daily brief carried the whole year. A closed case is
+    listed while its unanswered reply is less than 30 days overdue; older ones are one count line."""
+    from yuqing.db.models import BoardMessage
+
+    day = timedelta(days=1)
+    with database.transaction() as session:
+        session.add(UnitRow(id="a3-housing", name="A3区住房和城乡建设局", kind="住房和城乡建设局", level="district"))
+        session.flush()
+
+        def closed_case(title: str, opened_days: int, due_days_ago: list[int]) -> int:
+            opened = NOW - opened_days * day
+            case = Case(event_id=f"evt-{title}", title=title, topic="住房保障", grade="IV", unit_id="a3-housing",
+                        opened_at=opened, updated_at=opened + 3 * day, state="closed", responded_at=opened + 2 * day,
+                        closed_at=opened + 3 * day, source_type="message_board")
+            session.add(case)
+            session.flush()
+            session.add_all(BoardMessage(case_id=case.id, post_id=f"{title}-{n}", title=f"{title}留言{n}",
+                                         received_at=opened, kind="reply_complaint", due_at=NOW - ago * day,
+                                         basis="皖政办〔2015〕12号") for n, ago in enumerate(due_days_ago))
+            return case.id
+
+        recent = closed_case("幸福小区停车难", 40, [10])
+        closed_case("光明小区电梯停运", 200, [170, 160])
+        closed_case("和平小区漏水", 90, [60])
+    app = create_app(es_client, es_layout, database, cut, ManualClock(NOW), {"a3-housing": "A3区住房和城乡建设局"})
+    with TestClient(app) as client:
+        brief = client.get("/reports/brief.docx?hours=24").content
+    assert list(_brief_cases(brief)) == [f"#{recent}"]
+    paragraphs = [p.text for p in Document(io.BytesIO(brief)).paragraphs]
+    assert "另有 2 件已结案件共 3 条留言超期 30 天以上未答复（不再逐条列出，见各案件页）。" in paragraphs
+
+
 def test_a_case_notified_again_after_its_sign_off_waits_for_one_on_both_unit_pages(tmp_path: Path) -> None:
     """A review: a case signed off at 09:04 and notified again at 12:05 counted 待签收 1 on /units, while its unit's
     own page showed no flag (it looked only at whether it was ever signed off)."""
