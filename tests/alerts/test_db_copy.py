@@ -5,6 +5,7 @@ beside indices that already hold graded events says so at start."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from datetime import timedelta
@@ -25,9 +26,11 @@ from yuqing.cli import main
 from yuqing.clock import ManualClock
 from yuqing.contract import Post
 from yuqing.db.models import Notification, User
-from yuqing.db.session import Database, upgrade
+from yuqing.db.scheduler_lock import SchedulerLock
+from yuqing.db.session import Database, DatabaseMoved, upgrade
 from yuqing.db.transfer import SCHEDULER_JOBS, WORKFLOW_TABLES
 from yuqing.es.indices import IndexLayout
+from yuqing.settings import redact_url
 
 
 def _rows(database: Database) -> dict[str, list[dict[str, Any]]]:
@@ -205,3 +208,72 @@ def test_run_on_an_empty_database_beside_graded_events_warns_that_units_will_be_
         assert "yuqing db copy" in said.stderr
     finally:
         layout.delete_all(es)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.timeout(600)
+def test_after_a_copy_every_process_refuses_the_old_database_until_the_move_is_undone(
+        trial: Any, database: Database, tmp_path: Path, es_node: str) -> None:
+    """`yuqing run`, `yuqing slack-endpoint`, `yuqing dashboard` and the case commands started on the old database
+    after the copy are refused, saying where the deployment went and how to undo the move; nothing is written there
+    (review3 H1: a sign-off or an assessment made there was lost to the new database)."""
+    source = trial.database
+    env = {**deployment(tmp_path / "cli", es_node), "YUQING_DATABASE_URL": source.url,
+           "YUQING_SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5"}
+    result = copy(env, "--to", database.url)
+    assert result.exit_code == 0, result.output
+    target = redact_url(database.url)
+    assert (f"marked {source.url} as moved: yuqing refuses to write it from now on. Set YUQING_DATABASE_URL={target} "
+            "(or database.url in settings.yaml) for `yuqing run`, `yuqing slack-endpoint` and `yuqing dashboard`"
+            in " ".join(result.output.split()))
+    before = _rows(source)
+    unsigned = next(row["id"] for row in before["cases"] if row["acknowledged_at"] is None)
+    runner = CliRunner()
+    upgrade(again := f"sqlite:///{tmp_path / 'again.db'}")
+    for command in (["cases", "ack", str(unsigned), "--actor", "张伟"], ["dashboard", "--port", str(_free_port())],
+                    ["slack-endpoint", "--port", str(_free_port())], ["db", "copy", "--to", again],
+                    ["run", "--no-crawl", "--stop-after", "1"]):  # (last: a refused run keeps run.lock till it exits)
+        refused = runner.invoke(main, command, env=env)
+        said = " ".join(refused.output.split())
+        assert refused.exit_code == 1, (command, refused.output)
+        assert f"the workflow database {source.url} was copied to {target} at " in said, (command, said)
+        assert f"Set YUQING_DATABASE_URL (or database.url in settings.yaml) to {target} and start `yuqing run`, " \
+               "`yuqing slack-endpoint` and `yuqing dashboard` with it" in said
+        assert f"run `YUQING_DATABASE_URL={source.url} yuqing db unmark-moved`" in said
+    with pytest.raises(DatabaseMoved):
+        with source.transaction() as session:  # a process started before the copy
+            acknowledge(session, unsigned, "a3-edu", trial.clock.now())
+    assert _rows(source) == before and _rows(database)["cases"] == before["cases"]  # in neither: refused, not lost
+
+    undone = runner.invoke(main, ["db", "unmark-moved"], env=env)
+    assert undone.exit_code == 0, undone.output
+    assert f"{source.url} is in use again (it was copied to {target} at " in undone.output
+    assert runner.invoke(main, ["cases", "ack", str(unsigned), "--actor", "张伟"], env=env).exit_code == 0
+    assert "is not marked as moved" in runner.invoke(main, ["db", "unmark-moved"], env=env).output
+
+
+def test_a_copy_while_a_run_holds_either_database_from_elsewhere_is_refused(
+        trial: Any, database: Database, tmp_path: Path, es_node: str) -> None:
+    """A `yuqing run` from another state directory or host holds the source or the target database (its scheduler
+    lock): the copy is refused naming it, and neither database is changed (review3 M2)."""
+    source = trial.database
+    env = {**deployment(tmp_path / "cli", es_node), "YUQING_DATABASE_URL": source.url}
+    before = _rows(source)
+    for url, which in ((source.url, "--from"), (database.url, "--to")):
+        run = SchedulerLock.take(url)  # as `yuqing run` takes it
+        try:
+            result = copy(env, "--to", database.url)
+        finally:
+            run.release()
+        said = " ".join(result.output.split())
+        assert result.exit_code == 1, result.output
+        assert f"{which}: another `yuqing run` (pid {os.getpid()} on {socket.gethostname()}" in said
+        assert f"holds the workflow database {redact_url(url)}" in said and "Stop the other one first" in said
+        assert _rows(source) == before and not any(_rows(database).values())
+        source.check_schema()  # not marked as moved
+    assert copy(env, "--to", database.url).exit_code == 0  # once it stopped
