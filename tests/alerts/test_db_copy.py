@@ -8,6 +8,8 @@ import os
 import socket
 import subprocess
 import sys
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from elasticsearch import Elasticsearch
-from sqlalchemy import func, insert, inspect, select
+from sqlalchemy import func, insert, inspect, select, text
 
 from alerts.cases import acknowledge, assess, close, open_or_update_case, record_response, reopen
 from alerts.commands import build_pipeline
@@ -25,10 +27,10 @@ from yuqing import paths
 from yuqing.cli import main
 from yuqing.clock import ManualClock
 from yuqing.contract import Post
-from yuqing.db.models import Notification, User
+from yuqing.db.models import Case, Notification, User
 from yuqing.db.scheduler_lock import SchedulerLock
 from yuqing.db.session import Database, DatabaseMoved, upgrade
-from yuqing.db.transfer import SCHEDULER_JOBS, WORKFLOW_TABLES
+from yuqing.db.transfer import SCHEDULER_JOBS, WORKFLOW_TABLES, copy_workflow
 from yuqing.es.indices import IndexLayout
 from yuqing.settings import redact_url
 
@@ -277,3 +279,37 @@ def test_a_copy_while_a_run_holds_either_database_from_elsewhere_is_refused(
         assert _rows(source) == before and not any(_rows(database).values())
         source.check_schema()  # not marked as moved
     assert copy(env, "--to", database.url).exit_code == 0  # once it stopped
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_a_sign_off_in_flight_on_a_postgresql_source_is_copied_and_a_later_one_refused(database: Database,
+                                                                                      tmp_path: Path) -> None:
+    """A slack-endpoint still writing a PostgreSQL source while it is copied: the sign-off in flight is waited for and
+    copied, and the next write finds the source moved (review3 H1)."""
+    config, clock = shipped_config(), ManualClock(START)
+    prepare(database, config)
+    with database.transaction() as session:
+        case_id = open_or_update_case(session, make_event(at=clock.now()), "graded_event", config, clock).case.id
+    target_url = f"sqlite:///{tmp_path / 'moved.db'}"
+    upgrade(target_url)
+    target = Database(target_url)
+    copied: dict[str, Any] = {}
+    with database.transaction() as session:
+        acknowledge(session, case_id, "a3-edu", clock.now())
+        session.flush()  # the endpoint's sign-off, not yet committed
+        copying = threading.Thread(target=lambda: copied.update(copy_workflow(database, target)))
+        copying.start()
+        with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
+            waiting = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND wait_event_type = 'Lock' AND wait_event = 'relation'")
+            while copying.is_alive() and not watcher.execute(waiting).scalar():
+                time.sleep(0.05)
+        assert copying.is_alive()  # the copy waits for the sign-off
+    copying.join()
+    assert copied["cases"] == 1
+    with target.sessions() as session:
+        assert session.get_one(Case, case_id).acknowledged_at == clock.now()
+    with pytest.raises(DatabaseMoved, match="was copied to"):
+        with database.transaction() as session:
+            record_response(session, case_id, "a3-edu", clock.now(), "已回应", channel="weibo")
+    target.dispose()

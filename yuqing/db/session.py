@@ -200,10 +200,12 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         """A session whose work commits together or not at all; refused on a database `yuqing db copy` moved away
         (a `yuqing slack-endpoint` or dashboard left running on it would record sign-offs the new database never
-        sees). Looked for within the transaction: on SQLite the copy's lock makes a writer wait for its mark."""
+        sees). Looked for last, within the transaction: a write the copy missed waited for the copy's locks (SQLite's
+        BEGIN IMMEDIATE, PostgreSQL's SHARE), so its look comes after the copy committed its mark; looked for first,
+        every transaction would begin at once, and on SQLite one opened within another would wait for it."""
         with self.sessions() as session, session.begin():
-            self._refuse_if_moved(session)
             yield session
+            self._refuse_if_moved(session)
 
     def _refuse_if_moved(self, session: Session) -> None:
         mark = session.get(ScheduleMark, MOVED_MARK)

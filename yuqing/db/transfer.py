@@ -21,6 +21,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -67,6 +68,8 @@ def copy_workflow(source: Database, target: Database) -> dict[str, int]:
     copied ids. Returns the rows copied per table."""
     refuse_same(source.url, target.url)
     with source.engine.connect() as reading:
+        if reading.dialect.name == "postgresql":
+            _hold_writers(reading)
         with target.engine.begin() as writing:
             counts = _copy_tables(reading, writing, target.url)
             # The source is marked in its reading transaction (on SQLite, BEGIN IMMEDIATE: writers wait for it), and
@@ -80,6 +83,14 @@ def copy_workflow(source: Database, target: Database) -> dict[str, int]:
                               f"{redact_url(source.url)} as moved failed ({exc.orig}): stop every yuqing process "
                               "still using it before starting them on the new database") from exc
     return counts
+
+
+def _hold_writers(reading: Connection) -> None:
+    """On a PostgreSQL source, what SQLite's BEGIN IMMEDIATE does: a writer in flight finishes first (SHARE waits for
+    it) and is copied; a later one waits for the copy at its first write, and its look for the mark at the end
+    (``Database.transaction``) then finds the source moved. Without them a sign-off committed while the tables were
+    read was in neither database's future (review3 H1)."""
+    reading.execute(text(f"LOCK TABLE {', '.join(table.name for table in WORKFLOW_TABLES)} IN SHARE MODE"))
 
 
 def _copy_tables(reading: Connection, writing: Connection, target_url: str) -> dict[str, int]:
