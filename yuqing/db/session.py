@@ -205,7 +205,9 @@ class Database:
         every transaction would begin at once, and on SQLite one opened within another would wait for it."""
         with self.sessions() as session, session.begin():
             yield session
-            self._refuse_if_moved(session)
+            if session.in_transaction():  # (not when the work was rolled back: nothing is written)
+                session.flush()  # (writes still pending would otherwise reach PostgreSQL after the look)
+                self._refuse_if_moved(session)
 
     def _refuse_if_moved(self, session: Session) -> None:
         mark = session.get(ScheduleMark, MOVED_MARK)
