@@ -1162,8 +1162,7 @@ def _keep_scheduler_lock(lock: Any, every: float, scheduler: Any, reactor: Any, 
                 reactor.callFromThread(switch, False)
                 paused = False
         elif status == "taken":
-            holder = lock.holder() or "holder unknown"
-            taken_by.append(f"another `yuqing run` ({holder}) took the workflow database {redact_url(lock.url)} while "
+            taken_by.append(f"another {lock.holder()} took the workflow database {redact_url(lock.url)} while "
                             "this one's connection was down; it runs the jobs now")
             log.error("%s; this one stops", taken_by[0])
             reactor.callFromThread(reactor.stop)

@@ -66,7 +66,7 @@ from alerts.slack_people import SlackPeople
 from analysis.deidentify import deidentify
 from yuqing.clock import Clock, SystemClock
 from yuqing.db.models import Case, CaseEvent, Notification, UnitRow, User
-from yuqing.db.session import Database
+from yuqing.db.session import Database, DatabaseMoved
 from yuqing.settings import UnitsFile
 
 log = logging.getLogger(__name__)
@@ -453,7 +453,11 @@ def create_app(database: Database, signing_secret: str, *, client: WebClient | N
             return PlainTextResponse("expected a form field `payload` holding Slack's JSON", status_code=400)
         if not isinstance(payload, dict):
             return PlainTextResponse("the payload is not a JSON object", status_code=400)
-        return await run_in_threadpool(actions.handle, payload)
+        try:
+            return await run_in_threadpool(actions.handle, payload)
+        except DatabaseMoved as exc:  # an endpoint left running after `yuqing db copy`: refused, not lost
+            log.error("a Slack action was not recorded: %s", exc)
+            return PlainTextResponse(f"not recorded: {exc}", status_code=503)
 
     async def healthz(_request: Request) -> Response:
         return PlainTextResponse("ok")

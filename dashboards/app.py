@@ -46,7 +46,7 @@ from yuqing.contract import (
     region_label,
 )
 from yuqing.db.models import UnitRow
-from yuqing.db.session import Database
+from yuqing.db.session import Database, DatabaseMoved
 from yuqing.es.client import ES_ERRORS
 from yuqing.es.indices import IndexLayout
 from yuqing.sandbox_clock import SandboxClock
@@ -380,6 +380,10 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
     async def not_found(request: Request, exc: Exception) -> Response:
         return render("not_found.html", 404, what="页面", view=None)
 
+    async def moved(request: Request, exc: Exception) -> Response:
+        """A dashboard left running on a database `yuqing db copy` moved away: an assessment is refused, not lost."""
+        return PlainTextResponse(str(exc), status_code=503)
+
     return Starlette(routes=[
         Route("/", home),
         Route("/search", search),
@@ -399,7 +403,7 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ], middleware=[Middleware(_SecurityHeaders)]
        + ([Middleware(_RefreshClock, clock=clock)] if isinstance(clock, SandboxClock) else []),
-       exception_handlers={404: not_found})
+       exception_handlers={404: not_found, DatabaseMoved: moved})
 
 
 # The pages run no script and load nothing from elsewhere: a policy that says so, so that text from the web that

@@ -441,11 +441,15 @@ def db_upgrade() -> None:
               help="An empty database brought up with `YUQING_DATABASE_URL=URL yuqing db upgrade`.")
 def db_copy(source_url: str | None, target_url: str) -> None:
     """Copy every case, its timeline, deadlines, messages, outbox and jobs into an empty database (e.g. from the
-    SQLite trial to PostgreSQL), ids and times kept, in one transaction. Stop `yuqing run` first."""
+    SQLite trial to PostgreSQL), ids and times kept, in one transaction, and mark the old one as moved (every yuqing
+    process then refuses it). Stop `yuqing run`, `yuqing slack-endpoint` and `yuqing dashboard` first."""
+    from contextlib import ExitStack
+
     from sqlalchemy.engine import make_url
 
+    from yuqing.db.scheduler_lock import COPY, SchedulerLock, SchedulerLockHeld
     from yuqing.db.session import Database, DatabaseUnavailable
-    from yuqing.db.transfer import CopyRefused, copy_workflow
+    from yuqing.db.transfer import CopyRefused, copy_workflow, refuse_same
 
     cfg = load_or_exit()
     source_url = source_url or cfg.settings.database.effective_url()
@@ -456,7 +460,7 @@ def db_copy(source_url: str | None, target_url: str) -> None:
         raise click.ClickException(f"a `yuqing run` (pid {held.holder}) is running on the state directory "
                                    f"{state_dir} and would go on writing cases the copy misses; stop it first, "
                                    "copy, then start it with YUQING_DATABASE_URL set to the new database") from None
-    with lock:
+    with lock, ExitStack() as scheduler_locks:
         for url, fix in ((source_url, "give the one in use with --from URL (`yuqing paths` shows where yuqing "
                                       "looks)"),
                          (target_url, f"make it with `YUQING_DATABASE_URL={redact_url(target_url)} yuqing db "
@@ -464,6 +468,15 @@ def db_copy(source_url: str | None, target_url: str) -> None:
             sqlite_file = Path(make_url(url).database or "") if url.startswith("sqlite") else None
             if sqlite_file is not None and not sqlite_file.is_file():  # (opening it would make an empty one)
                 raise click.ClickException(f"no workflow database at {sqlite_file} ({redact_url(url)}); {fix}")
+        try:
+            refuse_same(source_url, target_url)
+        except CopyRefused as exc:
+            raise click.ClickException(str(exc)) from exc
+        for url, which in ((source_url, "--from"), (target_url, "--to")):
+            try:  # a `yuqing run` on either database, from any state directory or host, would write what is not copied
+                scheduler_locks.callback(SchedulerLock.take(url, COPY).release)
+            except SchedulerLockHeld as exc:
+                raise click.ClickException(f"{which}: {exc}") from None
         databases = []
         try:
             for url, which in ((source_url, "--from"), (target_url, "--to")):
@@ -481,9 +494,43 @@ def db_copy(source_url: str | None, target_url: str) -> None:
                 database.dispose()
     for table, count in counts.items():
         click.echo(f"{table}: {count} row(s)")
-    click.echo(f"copied {sum(counts.values())} row(s) from {redact_url(source_url)} to {redact_url(target_url)}; "
-               f"set YUQING_DATABASE_URL={redact_url(target_url)} (or database.url in settings.yaml) and start "
-               "`yuqing run`")
+    click.echo(f"copied {sum(counts.values())} row(s) from {redact_url(source_url)} to {redact_url(target_url)}, "
+               f"and marked {redact_url(source_url)} as moved: yuqing refuses to write it from now on. Set "
+               f"YUQING_DATABASE_URL={redact_url(target_url)} (or database.url in settings.yaml) for `yuqing run`, "
+               "`yuqing slack-endpoint` and `yuqing dashboard` (their unit files too) and start all three; one still "
+               "running on the old database stops recording sign-offs, responses and assessments until it is "
+               "restarted")
+
+
+@db.command("unmark-moved")
+@click.option("--from", "source_url", metavar="URL", default=None,
+              help="The database `yuqing db copy` marked (default: the one in use).")
+def db_unmark_moved(source_url: str | None) -> None:
+    """Use a database again that `yuqing db copy` marked as moved (the move was abandoned). What was written to the
+    copy since is not brought back."""
+    from sqlalchemy import delete
+
+    from yuqing.db.models import ScheduleMark
+    from yuqing.db.session import MOVED_MARK, Database, DatabaseMoved, DatabaseUnavailable
+
+    cfg = load_or_exit()
+    url = source_url or cfg.settings.database.effective_url()
+    database = Database(url)
+    try:
+        try:
+            database.check_schema()
+        except DatabaseMoved:
+            with database.engine.begin() as connection:
+                mark = connection.execute(delete(ScheduleMark).where(ScheduleMark.key == MOVED_MARK)
+                                          .returning(ScheduleMark.details, ScheduleMark.at)).one()
+            click.echo(f"{redact_url(url)} is in use again (it was copied to {mark.details.get('to')} at "
+                       f"{mark.at.isoformat(timespec='seconds')}); what was recorded in that copy since is not here")
+            return
+        except DatabaseUnavailable as exc:
+            raise click.ClickException(str(exc)) from exc
+    finally:
+        database.dispose()
+    click.echo(f"{redact_url(url)} is not marked as moved; nothing to do")
 
 
 @main.command("dashboard")

@@ -5,8 +5,11 @@ beside indices that already hold graded events says so at start."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +17,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from elasticsearch import Elasticsearch
-from sqlalchemy import func, insert, inspect, select
+from sqlalchemy import func, insert, inspect, select, text
 
 from alerts.cases import acknowledge, assess, close, open_or_update_case, record_response, reopen
 from alerts.commands import build_pipeline
@@ -24,10 +27,12 @@ from yuqing import paths
 from yuqing.cli import main
 from yuqing.clock import ManualClock
 from yuqing.contract import Post
-from yuqing.db.models import Notification, User
-from yuqing.db.session import Database, upgrade
-from yuqing.db.transfer import SCHEDULER_JOBS, WORKFLOW_TABLES
+from yuqing.db.models import Case, Notification, User
+from yuqing.db.scheduler_lock import SchedulerLock
+from yuqing.db.session import Database, DatabaseMoved, upgrade
+from yuqing.db.transfer import SCHEDULER_JOBS, WORKFLOW_TABLES, copy_workflow
 from yuqing.es.indices import IndexLayout
+from yuqing.settings import redact_url
 
 
 def _rows(database: Database) -> dict[str, list[dict[str, Any]]]:
@@ -205,3 +210,106 @@ def test_run_on_an_empty_database_beside_graded_events_warns_that_units_will_be_
         assert "yuqing db copy" in said.stderr
     finally:
         layout.delete_all(es)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.timeout(600)
+def test_after_a_copy_every_process_refuses_the_old_database_until_the_move_is_undone(
+        trial: Any, database: Database, tmp_path: Path, es_node: str) -> None:
+    """`yuqing run`, `yuqing slack-endpoint`, `yuqing dashboard` and the case commands started on the old database
+    after the copy are refused, saying where the deployment went and how to undo the move; nothing is written there
+    (review3 H1: a sign-off or an assessment made there was lost to the new database)."""
+    source = trial.database
+    env = {**deployment(tmp_path / "cli", es_node), "YUQING_DATABASE_URL": source.url,
+           "YUQING_SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5"}
+    result = copy(env, "--to", database.url)
+    assert result.exit_code == 0, result.output
+    target = redact_url(database.url)
+    assert (f"marked {source.url} as moved: yuqing refuses to write it from now on. Set YUQING_DATABASE_URL={target} "
+            "(or database.url in settings.yaml) for `yuqing run`, `yuqing slack-endpoint` and `yuqing dashboard`"
+            in " ".join(result.output.split()))
+    before = _rows(source)
+    unsigned = next(row["id"] for row in before["cases"] if row["acknowledged_at"] is None)
+    runner = CliRunner()
+    upgrade(again := f"sqlite:///{tmp_path / 'again.db'}")
+    for command in (["cases", "ack", str(unsigned), "--actor", "张伟"], ["dashboard", "--port", str(_free_port())],
+                    ["slack-endpoint", "--port", str(_free_port())], ["db", "copy", "--to", again],
+                    ["run", "--no-crawl", "--stop-after", "1"]):  # (last: a refused run keeps run.lock till it exits)
+        refused = runner.invoke(main, command, env=env)
+        said = " ".join(refused.output.split())
+        assert refused.exit_code == 1, (command, refused.output)
+        assert f"the workflow database {source.url} was copied to {target} at " in said, (command, said)
+        assert f"Set YUQING_DATABASE_URL (or database.url in settings.yaml) to {target} and start `yuqing run`, " \
+               "`yuqing slack-endpoint` and `yuqing dashboard` with it" in said
+        assert f"run `YUQING_DATABASE_URL={source.url} yuqing db unmark-moved`" in said
+    with pytest.raises(DatabaseMoved):
+        with source.transaction() as session:  # a process started before the copy
+            acknowledge(session, unsigned, "a3-edu", trial.clock.now())
+    assert _rows(source) == before and _rows(database)["cases"] == before["cases"]  # in neither: refused, not lost
+
+    undone = runner.invoke(main, ["db", "unmark-moved"], env=env)
+    assert undone.exit_code == 0, undone.output
+    assert f"{source.url} is in use again (it was copied to {target} at " in undone.output
+    assert runner.invoke(main, ["cases", "ack", str(unsigned), "--actor", "张伟"], env=env).exit_code == 0
+    assert "is not marked as moved" in runner.invoke(main, ["db", "unmark-moved"], env=env).output
+
+
+def test_a_copy_while_a_run_holds_either_database_from_elsewhere_is_refused(
+        trial: Any, database: Database, tmp_path: Path, es_node: str) -> None:
+    """A `yuqing run` from another state directory or host holds the source or the target database (its scheduler
+    lock): the copy is refused naming it, and neither database is changed (review3 M2)."""
+    source = trial.database
+    env = {**deployment(tmp_path / "cli", es_node), "YUQING_DATABASE_URL": source.url}
+    before = _rows(source)
+    for url, which in ((source.url, "--from"), (database.url, "--to")):
+        run = SchedulerLock.take(url)  # as `yuqing run` takes it
+        try:
+            result = copy(env, "--to", database.url)
+        finally:
+            run.release()
+        said = " ".join(result.output.split())
+        assert result.exit_code == 1, result.output
+        assert f"{which}: another `yuqing run` (pid {os.getpid()} on {socket.gethostname()}" in said
+        assert f"holds the workflow database {redact_url(url)}" in said and "Stop the other one first" in said
+        assert _rows(source) == before and not any(_rows(database).values())
+        source.check_schema()  # not marked as moved
+    assert copy(env, "--to", database.url).exit_code == 0  # once it stopped
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_a_sign_off_in_flight_on_a_postgresql_source_is_copied_and_a_later_one_refused(database: Database,
+                                                                                      tmp_path: Path) -> None:
+    """A slack-endpoint still writing a PostgreSQL source while it is copied: the sign-off in flight is waited for and
+    copied, and the next write finds the source moved (review3 H1)."""
+    config, clock = shipped_config(), ManualClock(START)
+    prepare(database, config)
+    with database.transaction() as session:
+        case_id = open_or_update_case(session, make_event(at=clock.now()), "graded_event", config, clock).case.id
+    target_url = f"sqlite:///{tmp_path / 'moved.db'}"
+    upgrade(target_url)
+    target = Database(target_url)
+    copied: dict[str, Any] = {}
+    with database.transaction() as session:
+        acknowledge(session, case_id, "a3-edu", clock.now())
+        session.flush()  # the endpoint's sign-off, not yet committed
+        copying = threading.Thread(target=lambda: copied.update(copy_workflow(database, target)))
+        copying.start()
+        with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
+            waiting = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND wait_event_type = 'Lock' AND wait_event = 'relation'")
+            while copying.is_alive() and not watcher.execute(waiting).scalar():
+                time.sleep(0.05)
+        assert copying.is_alive()  # the copy waits for the sign-off
+    copying.join()
+    assert copied["cases"] == 1
+    with target.sessions() as session:
+        assert session.get_one(Case, case_id).acknowledged_at == clock.now()
+    with pytest.raises(DatabaseMoved, match="was copied to"):
+        with database.transaction() as session:
+            record_response(session, case_id, "a3-edu", clock.now(), "已回应", channel="weibo")
+    target.dispose()

@@ -16,10 +16,11 @@ import pytest
 from elasticsearch import Elasticsearch
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from tests.alerts.casekit import REPO, deployment, index_prefix, prepare, shipped_config
 from tests.alerts.test_alerts_cli import _start_run, _wait
-from yuqing.db.scheduler_lock import SCHEDULER_LOCK_KEY
+from yuqing.db.scheduler_lock import SCHEDULER_LOCK_KEY, SchedulerLock
 from yuqing.db.session import Database
 from yuqing.es.indices import IndexLayout
 from yuqing.settings import redact_url
@@ -144,3 +145,48 @@ def _advisory_waiters(admin: Engine) -> int:
     with admin.connect() as connection:
         return int(connection.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
                                           "AND NOT granted")) or 0)
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_the_lock_connection_asks_the_server_to_drop_a_dead_holder_within_a_minute(database: Database) -> None:
+    """A crashed host or a network partition sends no FIN: without keepalives the server kept the dead run's session,
+    and the lock, for the operating system's two hours and more, refusing the standby (review3 M1)."""
+    lock = SchedulerLock.take(database.url)
+    admin = create_engine(os.environ["YUQING_TEST_POSTGRES_URL"])
+    try:
+        backend = _lock_backend(admin, os.getpid())
+        with admin.connect() as connection:  # over TCP, where keepalives apply (a Unix socket has none)
+            assert connection.scalar(text("SELECT client_port FROM pg_stat_activity WHERE pid = :pid"),
+                                     {"pid": backend}) is not None
+        held = lock._connection  # (the lock's own connection: its session's settings are visible only to it)
+        assert held is not None
+        settings = {name: setting for name, setting in held.execute(text(
+            "SELECT name, setting FROM pg_settings WHERE name IN ('tcp_keepalives_idle', 'tcp_keepalives_interval', "
+            "'tcp_keepalives_count', 'tcp_user_timeout')"))}
+    finally:
+        lock.release()
+        admin.dispose()
+    assert settings == {"tcp_keepalives_idle": "30", "tcp_keepalives_interval": "10", "tcp_keepalives_count": "3",
+                        "tcp_user_timeout": "60000"}
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_a_run_whose_old_session_still_holds_the_lock_waits_for_it_instead_of_stopping(database: Database) -> None:
+    """The run's lock connection failed on its side while the server kept the old session (a NAT dropped the
+    connection): taking the lock again finds it held under the run's own name. That is not another run: the jobs
+    stay paused and the lock is taken at a later check, once the server drops the old session (review3 M1)."""
+    lock = SchedulerLock.take(database.url)
+    admin = create_engine(os.environ["YUQING_TEST_POSTGRES_URL"], isolation_level="AUTOCOMMIT")
+    old_session = create_engine(database.url, poolclass=NullPool, connect_args={"application_name": lock.name})
+    try:
+        _terminate(admin, _lock_backend(admin, os.getpid()) or 0)
+        with old_session.connect() as connection:  # the old session, as the server still sees it
+            assert connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": SCHEDULER_LOCK_KEY})
+            assert lock.check() == "lost"
+            assert lock.check() == "lost"
+        assert lock.check() == "retaken"  # the server dropped it
+        assert lock.check() == "held"
+    finally:
+        lock.release()
+        old_session.dispose()
+        admin.dispose()

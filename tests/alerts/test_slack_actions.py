@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
@@ -40,8 +41,9 @@ from tests.support.payloads import case_payload
 from tests.support.slack_emulator import DEFAULT_TOKEN, SlackEmulator, signed_headers
 from yuqing.clock import SystemClock
 from yuqing.db.models import Case, CaseEvent, Notification, UnitRow, User
-from yuqing.db.session import Database
-from yuqing.settings import UnitsFile
+from yuqing.db.session import Database, upgrade
+from yuqing.db.transfer import copy_workflow
+from yuqing.settings import UnitsFile, redact_url
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
@@ -758,3 +760,22 @@ def test_a_press_about_a_case_that_does_not_exist_is_refused_at_once(setup: Setu
     assert ephemeral["text"] == (f"没有编号为 9999 的案件，无法{what}：它可能已被删除，或这条消息来自另一套系统。"
                                  "请在看板查找案件。")
     assert case_and_events(setup)[1] == []
+
+
+def test_a_sign_off_on_an_endpoint_left_running_after_the_database_moved_is_refused_not_lost(
+        setup: Setup, tmp_path: Path) -> None:
+    """`yuqing db copy` moved the deployment while this endpoint kept serving the old database: 签收 is refused and
+    logged with where to go, instead of being recorded where the new `yuqing run` never sees it (review3 H1)."""
+    target_url = f"sqlite:///{tmp_path / 'moved.db'}"
+    upgrade(target_url)
+    target = Database(target_url)
+    copy_workflow(setup.database, target)
+    response = setup.slack.click(setup.endpoint, SECRET, setup.channel, setup.ts, ACK_ACTION)
+    assert response.status_code == 503
+    assert response.text.startswith(f"not recorded: the workflow database {redact_url(setup.database.url)} was "
+                                    f"copied to {target_url} at ")
+    assert f"`YUQING_DATABASE_URL={redact_url(setup.database.url)} yuqing db unmark-moved`" in response.text
+    for database in (setup.database, target):
+        with database.sessions() as session:
+            assert session.get_one(Case, setup.case_id).acknowledged_at is None
+    target.dispose()

@@ -18,6 +18,7 @@ from tests.dashboards.test_dashboard_pages import NOW, cut, seed_cases
 from yuqing.clock import ManualClock
 from yuqing.db.models import Case, CaseEvent, ResponseAssessment
 from yuqing.db.session import Database, upgrade
+from yuqing.db.transfer import copy_workflow
 from yuqing.es.indices import IndexLayout
 
 PASSPHRASE = "correct-horse-battery-staple"
@@ -158,3 +159,22 @@ def test_the_case_page_shows_the_panels_mean_and_its_band_beside_each_score(site
     assert 'class="flag"' not in mean  # the mean is not red, whatever one evaluator gave
     evaluator = client.get("/evaluator").text
     assert "15.5 分 · 黄（应对有待进一步加强）" in evaluator  # the same figure the evaluation judges on
+
+
+def test_a_score_on_a_dashboard_left_running_after_the_database_moved_is_refused_not_lost(  # type: ignore[no-untyped-def]
+        site, tmp_path: Path) -> None:
+    """`yuqing db copy` moved the deployment while this dashboard kept serving the old file: the score is refused
+    with where to go, instead of being stored where the new database never sees it (review3 H1)."""
+    client, db, case_id = site
+    target_url = f"sqlite:///{tmp_path / 'moved.db'}"
+    upgrade(target_url)
+    target = Database(target_url)
+    copy_workflow(db, target)
+    response = client.post(f"/cases/{case_id}/assess", data={**SCORES, "passphrase": PASSPHRASE})
+    assert response.status_code == 503
+    assert f"was copied to {target_url} at " in response.text and f"YUQING_DATABASE_URL (or database.url in " \
+           f"settings.yaml) to {target_url}" in response.text
+    assert stored(db) == []
+    with target.sessions() as session:
+        assert list(session.scalars(select(ResponseAssessment))) == []
+    target.dispose()

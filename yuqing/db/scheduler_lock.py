@@ -5,8 +5,15 @@ outside it: a standby host or a colleague's workstation on the same PostgreSQL d
 second case for every incident and alerted the units twice (an operator review).
 
 On PostgreSQL the lock is a session-level advisory lock, key ``SCHEDULER_LOCK_KEY``, on a connection of its own kept
-open by the run: a process that dies loses it with its connection. Its connection names the holder
-(``application_name``), which the refused run reads back from ``pg_stat_activity``. On SQLite it is an exclusive
+open by the run: a process that dies loses it when the server notices its connection is gone. A process killed on a
+live host closes its socket at once; a crashed host or a network partition sends nothing, so the lock connection
+asks the server for TCP keepalives (``SERVER_KEEPALIVES``: a silent peer is dropped after about a minute, instead
+of the operating system's default of over two hours) and keeps libpq's own on its side. ``idle_session_timeout``
+would not do: it ends a live holder's idle session too. Its connection names the holder (``application_name``),
+which the refused run reads back from ``pg_stat_activity``. When the run's own lock connection failed on its side
+while the server still holds the old session, re-taking finds the lock held under its own name: that is its old
+session not yet reaped, so it waits for the next tick ("lost") instead of stopping as if another run took it.
+`yuqing db copy` takes the same lock, named as the copy, on both databases while it copies. On SQLite it is an exclusive
 ``flock`` on ``<database file>-run.lock`` beside the file (the file may live outside the state directory, by
 YUQING_DATABASE_URL), holding the holder's pid and host.
 """
@@ -38,13 +45,29 @@ class SchedulerLockHeld(RuntimeError):
     """Another `yuqing run` holds the database; the message names it, the database and what to do."""
 
 
-def _holder_here() -> str:
-    return f"pid {os.getpid()} on {socket.gethostname()}"
+# The lock connection's keepalives, asked of the server (it is the server that must drop a dead holder's session)
+# and of libpq: a peer silent for 30 s is probed every 10 s and dropped after 3 unanswered probes; data left
+# unacknowledged (the answer to a tick's check) gives up after 60 s.
+KEEPALIVE_IDLE_S, KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT, USER_TIMEOUT_MS = 30, 10, 3, 60_000
+SERVER_KEEPALIVES = (f"-c tcp_keepalives_idle={KEEPALIVE_IDLE_S} -c tcp_keepalives_interval={KEEPALIVE_INTERVAL_S} "
+                     f"-c tcp_keepalives_count={KEEPALIVE_COUNT} -c tcp_user_timeout={USER_TIMEOUT_MS}")
+RUN, COPY = "yuqing run", "yuqing db copy"
+
+
+def _holder_here(by: str = RUN) -> str:
+    return f"{by} pid {os.getpid()} on {socket.gethostname()}"
+
+
+def _named(holder: str | None) -> str:
+    """``yuqing run (pid …)`` or ``yuqing db copy (pid …)`` from a holder's name."""
+    if holder and holder.startswith(COPY):
+        return f"`{COPY}` ({holder.removeprefix(COPY).strip()})"
+    return f"`{RUN}` ({holder.removeprefix(RUN).strip() if holder else 'holder unknown'})"
 
 
 def _refusal(url: str, holder: str | None) -> SchedulerLockHeld:
     return SchedulerLockHeld(
-        f"another `yuqing run` ({holder or 'holder unknown'}) holds the workflow database {redact_url(url)}: two "
+        f"another {_named(holder)} holds the workflow database {redact_url(url)}: two "
         "schedulers on one database run every job twice, opening every case again and alerting the units twice. "
         "Stop the other one first; a standby host must not run `yuqing run` against the same database until the "
         "running one is stopped")
@@ -53,19 +76,23 @@ def _refusal(url: str, holder: str | None) -> SchedulerLockHeld:
 class SchedulerLock:
     """Held from ``take`` until ``release`` (or the process's end)."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, by: str = RUN):
         self.url = url
+        self.name = _holder_here(by)[:63]  # (PostgreSQL's limit for application_name)
         self._file: IO[str] | None = None
         self._engine: Engine | None = None
         self._connection: Connection | None = None
 
     @classmethod
-    def take(cls, url: str) -> SchedulerLock:
-        """Take the lock, or raise ``SchedulerLockHeld`` when another `yuqing run` has it."""
-        lock = cls(url)
+    def take(cls, url: str, by: str = RUN) -> SchedulerLock:
+        """Take the lock for ``by`` (`yuqing run`, `yuqing db copy`), or raise ``SchedulerLockHeld`` when another
+        process has it."""
+        lock = cls(url, by)
         if url.startswith("postgresql"):
-            lock._engine = create_engine(url, poolclass=NullPool,
-                                         connect_args={"application_name": f"yuqing run {_holder_here()}"[:63]})
+            lock._engine = create_engine(url, poolclass=NullPool, connect_args={
+                "application_name": lock.name, "options": SERVER_KEEPALIVES, "keepalives": 1,
+                "keepalives_idle": KEEPALIVE_IDLE_S, "keepalives_interval": KEEPALIVE_INTERVAL_S,
+                "keepalives_count": KEEPALIVE_COUNT, "tcp_user_timeout": USER_TIMEOUT_MS})
             if not lock._take_advisory():
                 holder = lock._advisory_holder()
                 lock.release()
@@ -92,6 +119,13 @@ class SchedulerLock:
 
     def _advisory_holder(self) -> str | None:
         """The holder's connection name (set by its `yuqing run`) and client address, as PostgreSQL shows them."""
+        row = self._holder_row()
+        if row is None:
+            return None
+        name, address = row
+        return f"{name or 'a connection not named by yuqing'}{f', from {address}' if address else ''}"
+
+    def _holder_row(self) -> tuple[str | None, str | None] | None:
         assert self._engine is not None
         # A bigint key shows in pg_locks as classid (high 32 bits) and objid (low 32 bits), objsubid 1.
         query = text("SELECT a.application_name, a.client_addr FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
@@ -101,11 +135,7 @@ class SchedulerLock:
         with self._engine.connect() as connection:
             row = connection.execute(query, {"high": SCHEDULER_LOCK_KEY >> 32,
                                              "low": SCHEDULER_LOCK_KEY & 0xFFFFFFFF}).first()
-        if row is None:
-            return None
-        name, address = row
-        name = name.removeprefix("yuqing run ") if name else "a connection not named by yuqing"
-        return f"{name}{f', from {address}' if address else ''}"
+        return None if row is None else (row[0], row[1])
 
     def _take_file(self, path: Path) -> None:
         handle = path.open("a+", encoding="utf-8")
@@ -118,14 +148,15 @@ class SchedulerLock:
             raise _refusal(self.url, f"{holder}; lock file {path}" if holder else f"lock file {path}") from None
         handle.seek(0)
         handle.truncate()
-        handle.write(f"{_holder_here()}\n")
+        handle.write(f"{self.name}\n")
         handle.flush()
         self._file = handle
 
     def check(self) -> str:
         """Whether the lock is still held, re-taking it after a dropped connection (a database restart, an
-        administrator's pg_terminate_backend): ``"held"``, ``"retaken"``, ``"lost"`` (the database does not answer:
-        try again later) or ``"taken"`` (another `yuqing run` took it meanwhile). A file lock cannot be lost."""
+        administrator's pg_terminate_backend): ``"held"``, ``"retaken"``, ``"lost"`` (the database does not answer,
+        or still holds this run's old session: try again later) or ``"taken"`` (another `yuqing run` took it
+        meanwhile). A file lock cannot be lost."""
         if self._engine is None:
             return "held"
         if self._connection is not None:
@@ -137,14 +168,21 @@ class SchedulerLock:
                           "pause until it is held)", redact_url(self.url), _first_line(exc))
                 self._drop_connection()
         try:
-            return "retaken" if self._take_advisory() else "taken"
+            if self._take_advisory():
+                return "retaken"
+            held_by = self._holder_row()
         except DBAPIError as exc:
             log.debug("the scheduler lock cannot be taken again yet: %s", _first_line(exc))
             return "lost"
+        if held_by is not None and held_by[0] == self.name:
+            log.warning("the scheduler lock on %s is still held by this run's old connection (%s), which the server "
+                        "has not dropped yet; taking it again at the next check", redact_url(self.url), self.name)
+            return "lost"
+        return "taken"
 
-    def holder(self) -> str | None:
-        """Who holds the lock now (after ``check`` said ``"taken"``)."""
-        return self._advisory_holder() if self._engine is not None else None
+    def holder(self) -> str:
+        """Who holds the lock now (after ``check`` said ``"taken"``): "`yuqing run` (pid … on …, from …)"."""
+        return _named(self._advisory_holder() if self._engine is not None else None)
 
     def _drop_connection(self) -> None:
         connection, self._connection = self._connection, None

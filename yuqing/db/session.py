@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ from sqlalchemy import Engine, create_engine, event, literal, select
 from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from yuqing.db.models import ScheduleMark
 from yuqing.paths import config_file
 from yuqing.settings import redact_url
 
@@ -26,6 +28,15 @@ Row = TypeVar("Row", bound=DeclarativeBase)
 
 class DatabaseUnavailable(RuntimeError):
     """The database URL does not answer; the message names it and says how to fix it."""
+
+
+class DatabaseMoved(DatabaseUnavailable):
+    """`yuqing db copy` moved this database's workflow elsewhere: what is written here now is lost to the new one."""
+
+
+# The schedule_marks row `yuqing db copy` leaves in the database it copied: details {"to": the target, password
+# masked}, at: when. Every transaction and every start looks for it.
+MOVED_MARK = "database-moved"
 
 
 def _url_problem(url: str, exc: Exception) -> DatabaseUnavailable:
@@ -87,6 +98,15 @@ def upgrade(url: str, revision: str = "head") -> None:
         raise _unknown_revision(url, exc) from exc
     except (ArgumentError, ImportError, ValueError) as exc:
         raise _url_problem(url, exc) from exc
+
+
+def moved_refusal(url: str, target: str, at: datetime) -> DatabaseMoved:
+    return DatabaseMoved(
+        f"the workflow database {redact_url(url)} was copied to {target} at {at.isoformat(timespec='seconds')} "
+        f"(`yuqing db copy`) and is no longer in use: what is written here would be lost to the new one. Set "
+        f"YUQING_DATABASE_URL (or database.url in settings.yaml) to {target} and start `yuqing run`, "
+        "`yuqing slack-endpoint` and `yuqing dashboard` with it; if the move was abandoned and this database is to "
+        f"be used again, run `YUQING_DATABASE_URL={redact_url(url)} yuqing db unmark-moved`")
 
 
 def database_refused(url: str, exc: DatabaseError) -> DatabaseUnavailable:
@@ -178,9 +198,29 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session whose work commits together or not at all."""
+        """A session whose work commits together or not at all; refused on a database `yuqing db copy` moved away
+        (a `yuqing slack-endpoint` or dashboard left running on it would record sign-offs the new database never
+        sees). Looked for last, within the transaction: a write the copy missed waited for the copy's locks (SQLite's
+        BEGIN IMMEDIATE, PostgreSQL's SHARE), so its look comes after the copy committed its mark; looked for first,
+        every transaction would begin at once, and on SQLite one opened within another would wait for it."""
         with self.sessions() as session, session.begin():
             yield session
+            if session.in_transaction():  # (not when the work was rolled back: nothing is written)
+                session.flush()  # (writes still pending would otherwise reach PostgreSQL after the look)
+                self._refuse_if_moved(session)
+
+    def _refuse_if_moved(self, session: Session) -> None:
+        mark = session.get(ScheduleMark, MOVED_MARK)
+        if mark is not None:
+            raise moved_refusal(self.url, mark.details.get("to", "another database"), mark.at)
+
+    def check_moved(self) -> None:
+        """Refuse a database `yuqing db copy` moved away (at a process's start, before it serves anything)."""
+        try:
+            with self.sessions() as session:
+                self._refuse_if_moved(session)
+        except DatabaseError as exc:
+            raise database_refused(self.url, exc) from exc
 
     def check_schema(self, upgrade_command: str = "yuqing db upgrade") -> None:
         """Refuse to run on a schema older than the code; say which command brings it up to date."""
@@ -196,6 +236,7 @@ class Database:
         if current != head:
             raise DatabaseUnavailable(f"database {redact_url(self.url)} is at schema revision {current or 'none'}, "
                                       f"this yuqing needs {head}; run `{upgrade_command}`")
+        self.check_moved()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -6,6 +6,7 @@ statutory clocks for events Elasticsearch already holds (a review moved a deploy
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import (
@@ -20,11 +21,13 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
-from yuqing.db.models import Base
-from yuqing.db.session import Database
+from yuqing.db.models import Base, ScheduleMark
+from yuqing.db.session import MOVED_MARK, Database
 from yuqing.settings import redact_url
 
 # APScheduler's job store (migration 0003): not a model, but a job's next run is workflow state like any other.
@@ -52,30 +55,62 @@ def same_database(a: str, b: str) -> bool:
             == (second.host or "localhost", second.port, second.database))
 
 
+def refuse_same(source_url: str, target_url: str) -> None:
+    """Copying a database onto itself would be refused only later, as a target that holds rows."""
+    if same_database(source_url, target_url):
+        raise CopyRefused(f"{redact_url(source_url)} is both the source and the target; give --to the new, empty "
+                          "database (created and brought up with `YUQING_DATABASE_URL=URL yuqing db upgrade`)")
+
+
 def copy_workflow(source: Database, target: Database) -> dict[str, int]:
     """Copy every workflow table from ``source`` into ``target`` (migrated, and empty) in one transaction, keeping
-    ids; PostgreSQL's id sequences are moved past the copied ids. Returns the rows copied per table."""
-    if same_database(source.url, target.url):
-        raise CopyRefused(f"{redact_url(source.url)} is both the source and the target; give --to the new, empty "
-                          "database (created and brought up with `YUQING_DATABASE_URL=URL yuqing db upgrade`)")
+    ids, and mark ``source`` as moved to ``target`` (``MOVED_MARK``); PostgreSQL's id sequences are moved past the
+    copied ids. Returns the rows copied per table."""
+    refuse_same(source.url, target.url)
+    with source.engine.connect() as reading:
+        if reading.dialect.name == "postgresql":
+            _hold_writers(reading)
+        with target.engine.begin() as writing:
+            counts = _copy_tables(reading, writing, target.url)
+            # The source is marked in its reading transaction (on SQLite, BEGIN IMMEDIATE: writers wait for it), and
+            # that commits only after the copy did: every later write there is refused (`Database.transaction`).
+            reading.execute(insert(ScheduleMark), {
+                "key": MOVED_MARK, "at": datetime.now(UTC), "details": {"to": redact_url(target.url)}})
+        try:
+            reading.commit()
+        except DBAPIError as exc:
+            raise CopyRefused(f"the copy into {redact_url(target.url)} is complete, but marking "
+                              f"{redact_url(source.url)} as moved failed ({exc.orig}): stop every yuqing process "
+                              "still using it before starting them on the new database") from exc
+    return counts
+
+
+def _hold_writers(reading: Connection) -> None:
+    """On a PostgreSQL source, what SQLite's BEGIN IMMEDIATE does: a writer in flight finishes first (SHARE waits for
+    it) and is copied; a later one waits for the copy at its first write, and its look for the mark at the end
+    (``Database.transaction``) then finds the source moved. Without them a sign-off committed while the tables were
+    read was in neither database's future (review3 H1)."""
+    reading.execute(text(f"LOCK TABLE {', '.join(table.name for table in WORKFLOW_TABLES)} IN SHARE MODE"))
+
+
+def _copy_tables(reading: Connection, writing: Connection, target_url: str) -> dict[str, int]:
     counts: dict[str, int] = {}
-    with source.engine.connect() as reading, target.engine.begin() as writing:
-        held = {table.name: n for table in WORKFLOW_TABLES if (n := _count(writing, table))}
-        if held:
-            listed = ", ".join(f"{n} {name}" for name, n in held.items())
-            raise CopyRefused(f"the target database {redact_url(target.url)} already holds rows ({listed}); copy only "
-                              "into an empty database: create a new one (e.g. `createdb yuqing2`), run "
-                              "`YUQING_DATABASE_URL=URL yuqing db upgrade` on it and copy there, or drop this one's "
-                              "tables first if what it holds may go")
-        for table in WORKFLOW_TABLES:
-            rows = reading.execute(select(table).order_by(*table.primary_key.columns)
-                                   .execution_options(yield_per=BATCH))
-            counts[table.name] = 0
-            for batch in rows.partitions():
-                writing.execute(insert(table), [dict(row._mapping) for row in batch])
-                counts[table.name] += len(batch)
-        if writing.dialect.name == "postgresql":
-            _move_sequences(writing)
+    held = {table.name: n for table in WORKFLOW_TABLES if (n := _count(writing, table))}
+    if held:
+        listed = ", ".join(f"{n} {name}" for name, n in held.items())
+        raise CopyRefused(f"the target database {redact_url(target_url)} already holds rows ({listed}); copy only "
+                          "into an empty database: create a new one (e.g. `createdb yuqing2`), run "
+                          "`YUQING_DATABASE_URL=URL yuqing db upgrade` on it and copy there, or drop this one's "
+                          "tables first if what it holds may go")
+    for table in WORKFLOW_TABLES:
+        rows = reading.execute(select(table).order_by(*table.primary_key.columns)
+                               .execution_options(yield_per=BATCH))
+        counts[table.name] = 0
+        for batch in rows.partitions():
+            writing.execute(insert(table), [dict(row._mapping) for row in batch])
+            counts[table.name] += len(batch)
+    if writing.dialect.name == "postgresql":
+        _move_sequences(writing)
     return counts
 
 
