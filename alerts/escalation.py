@@ -47,7 +47,7 @@ from alerts.messages import RESPONSIBLE_ROLE
 from alerts.routing import Router
 from yuqing.clock import Clock
 from yuqing.contract import CASE_STATE_NAMES, MAJOR_GRADES, base_kind, deadline_kind_name
-from yuqing.db.models import BoardMessage, Case, Deadline, ScheduleMark
+from yuqing.db.models import BoardMessage, Case, Deadline, Notification, ScheduleMark
 from yuqing.db.session import Database
 from yuqing.settings import Config, Unit
 
@@ -389,6 +389,16 @@ class Escalator:
                 report.closed += 1
                 report.lines.append(f"case {case.id} closed: answered, and nothing new for {days:g} days")
 
+    def _remind_unit(self, session: Session, case: Case, text: str, now: datetime, *, key: str,
+                     extra: dict[str, Any]) -> list[Notification]:
+        """Queue a reminder to the unit holding the case (its copy carries the 签收/登记回应 buttons): the one way
+        deadline reminders and the board messages' notices reach it."""
+        unit = self.router.by_id.get(case.unit_id or "")
+        payload = case_payload(case, self.config, "reminder", summary=text,
+                               extra={**extra, "recipient_unit": case.unit_id, "recipient_role": RESPONSIBLE_ROLE})
+        return queue(session, case=case, kind="reminder", recipients=unit_recipients(unit) if unit else [],
+                     payload=payload, key=key, at=now)
+
     def _remind(self, session: Session, case: Case, deadline: Deadline, items: list[Due], now: datetime,
                 report: TickReport) -> None:
         """Send the latest reminder that is due; earlier ones missed while down are covered by it."""
@@ -406,14 +416,9 @@ class Escalator:
         due_local = deadline.due_at.astimezone(self.tz)
         text = (f"提醒：{deadline_kind_name(deadline.kind)}期限已用去 {fraction:.0%}，剩余 {hours:.1f} 小时"
                 f"（截止 {due_local:%m-%d %H:%M}；{deadline.basis}）")
-        unit = self.router.by_id.get(case.unit_id or "")
-        recipients = unit_recipients(unit) if unit else []
-        payload = case_payload(case, self.config, "reminder", summary=text,
-                               extra={"deadline": {"kind": deadline.kind, "due_at": local(deadline.due_at, self.tz),
-                                                   "basis": deadline.basis}, "fraction": fraction,
-                                      "recipient_unit": case.unit_id, "recipient_role": RESPONSIBLE_ROLE})
-        sent = queue(session, case=case, kind="reminder", recipients=recipients, payload=payload,
-                     key=f"reminder:{case.id}:{deadline.id}:{fraction}", at=now)
+        sent = self._remind_unit(session, case, text, now, key=f"reminder:{case.id}:{deadline.id}:{fraction}",
+                                 extra={"deadline": {"kind": deadline.kind, "due_at": local(deadline.due_at, self.tz),
+                                                     "basis": deadline.basis}, "fraction": fraction})
         missed = fractions[:-1]
         record(session, case, at=now, actor=SYSTEM, action="reminded",
                reason=f"{deadline_kind_name(deadline.kind)}期限已用去 {fraction:.0%}；截止 {due_local:%Y-%m-%d %H:%M}",
@@ -450,12 +455,8 @@ class Escalator:
         hours = (due_at - now).total_seconds() / 3600
         text = (f"提醒：{len(owed)} 条网民留言尚未答复，答复期限已用去 {fraction:.0%}，剩余 {hours:.1f} 小时"
                 f"（截止 {due_local:%m-%d %H:%M}；{owed[0].basis if owed else ''}）")
-        unit = self.router.by_id.get(case.unit_id or "")
-        payload = case_payload(case, self.config, "reminder", summary=text,
-                               extra={"board_messages": {"due_at": key, "unanswered": len(owed)}, "fraction": fraction,
-                                      "recipient_unit": case.unit_id, "recipient_role": RESPONSIBLE_ROLE})
-        sent = queue(session, case=case, kind="reminder", recipients=unit_recipients(unit) if unit else [],
-                     payload=payload, key=f"messages-reminder:{case.id}:{key}:{fraction}", at=now)
+        sent = self._remind_unit(session, case, text, now, key=f"messages-reminder:{case.id}:{key}:{fraction}",
+                                 extra={"board_messages": {"due_at": key, "unanswered": len(owed)}, "fraction": fraction})
         record(session, case, at=now, actor=SYSTEM, action="reminded",
                reason=f"{len(owed)} 条网民留言答复期限已用去 {fraction:.0%}；截止 {due_local:%Y-%m-%d %H:%M}",
                details={"messages_due": key, "fraction": fraction, "fractions": fractions,
@@ -474,14 +475,11 @@ class Escalator:
         due_local = due_at.astimezone(self.tz)
         text = (f"提醒：{len(crossed)} 条网民留言的答复期限 {due_local:%m-%d %H:%M} 已过，仍未答复；本案共 {len(overdue)} 条"
                 f"超期未答复（最早 {earliest:%m-%d %H:%M} 到期）。请逐条答复（{crossed[0].basis if crossed else ''}）")
-        unit = self.router.by_id.get(case.unit_id or "")
         key = local(due_at, self.tz)
-        payload = case_payload(case, self.config, "reminder", summary=text,
-                               extra={"board_messages": {"due_at": key, "unanswered": len(crossed),
-                                                         "overdue": len(overdue), "earliest_due": earliest.isoformat()},
-                                      "recipient_unit": case.unit_id, "recipient_role": RESPONSIBLE_ROLE})
-        sent = queue(session, case=case, kind="reminder", recipients=unit_recipients(unit) if unit else [],
-                     payload=payload, key=f"messages-overdue:{case.id}:{key}", at=now)
+        sent = self._remind_unit(session, case, text, now, key=f"messages-overdue:{case.id}:{key}",
+                                 extra={"board_messages": {"due_at": key, "unanswered": len(crossed),
+                                                           "overdue": len(overdue),
+                                                           "earliest_due": earliest.isoformat()}})
         record(session, case, at=now, actor=SYSTEM, action="messages_overdue",
                reason=f"{len(crossed)} 条网民留言答复期限 {due_local:%Y-%m-%d %H:%M} 已过，仍未答复；共 {len(overdue)} 条超期未答复",
                details={"messages_due": key, "unanswered": len(crossed), "overdue": len(overdue),
@@ -499,12 +497,9 @@ class Escalator:
                 f"现由本单位承办，请逐条答复（{overdue[0].basis}）")
         unit = self.router.by_id.get(case.unit_id or "")
         key = local(handover, self.tz)
-        payload = case_payload(case, self.config, "reminder", summary=text,
-                               extra={"board_messages": {"handed_over": key, "overdue": len(overdue),
-                                                         "earliest_due": earliest.isoformat()},
-                                      "recipient_unit": case.unit_id, "recipient_role": RESPONSIBLE_ROLE})
-        sent = queue(session, case=case, kind="reminder", recipients=unit_recipients(unit) if unit else [],
-                     payload=payload, key=f"messages-handed-over:{case.id}:{key}", at=now)
+        sent = self._remind_unit(session, case, text, now, key=f"messages-handed-over:{case.id}:{key}",
+                                 extra={"board_messages": {"handed_over": key, "overdue": len(overdue),
+                                                           "earliest_due": earliest.isoformat()}})
         record(session, case, at=now, actor=SYSTEM, action="messages_handed_over",
                reason=f"转办后告知 {unit.name if unit else case.unit_id}：共 {len(overdue)} 条网民留言超期未答复"
                       f"（最早 {earliest:%Y-%m-%d %H:%M} 到期）",
