@@ -14,7 +14,8 @@ import queue
 import re
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -544,26 +545,22 @@ def cases_assess(case_id: int, assessor: str, response: float, transparency: flo
     """Score how a case was handled, as the People's Daily opinion lab does (domain.md §7): the total gives
     蓝 ≥ 20, 黄 15–19.99, 橙 10–14.99, 红 < 10 (应对严重失当 — 回应不妥当 in the evaluator's accountability
     proposals for major cases). Scoring again replaces your earlier scores; several evaluators average."""
-    from alerts.cases import CaseError, assess
+    from alerts.cases import assess
     from yuqing.assessment import MAX_TOTAL, level
 
-    config = _config()
-    database = _database(config, existing=True)
     scores = {"response": response, "transparency": transparency, "credibility": credibility, "order": order,
               "dynamics": dynamics, "accountability": accountability}
-    try:
-        with database.transaction() as session:
-            row = assess(session, case_id, assessor, _clock(config, database).now(), scores, note)
-            found = level(row.total)
-            click.echo(f"case {case_id} assessed by {assessor}: total {row.total:g} of {MAX_TOTAL} — {found.colour}"
-                       f"（{found.verdict}）")
-    except CaseError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with _case_change() as (_, session, now):
+        row = assess(session, case_id, assessor, now, scores, note)
+        found = level(row.total)
+        click.echo(f"case {case_id} assessed by {assessor}: total {row.total:g} of {MAX_TOTAL} — {found.colour}"
+                   f"（{found.verdict}）")
 
 
-def _act(action: Callable[..., Any], case_id: int, *args: Any,
-         said: Callable[[Any, datetime], str] | None = None) -> None:
-    """Apply ``action`` to a case now and say what became of it (``said(case, now)``, else its new state)."""
+@contextmanager
+def _case_change() -> Iterator[tuple[Config, Any, datetime]]:
+    """One change to a case by hand: the deployment's database, its clock's now, one transaction; a CaseError
+    (no such case, or a change its state forbids) becomes the command's error and the change is rolled back."""
     from alerts.cases import CaseError
 
     config = _config()
@@ -571,10 +568,17 @@ def _act(action: Callable[..., Any], case_id: int, *args: Any,
     now = _clock(config, database).now()
     try:
         with database.transaction() as session:
-            case = action(session, case_id, *args[:1], now, *args[1:])
-            click.echo(said(case, now) if said else f"case {case.id} is now {case.state}")
+            yield config, session, now
     except CaseError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _act(action: Callable[..., Any], case_id: int, *args: Any,
+         said: Callable[[Any, datetime], str] | None = None) -> None:
+    """Apply ``action`` to a case now and say what became of it (``said(case, now)``, else its new state)."""
+    with _case_change() as (_, session, now):
+        case = action(session, case_id, *args[:1], now, *args[1:])
+        click.echo(said(case, now) if said else f"case {case.id} is now {case.state}")
 
 
 @cases_group.command("open")
@@ -661,29 +665,23 @@ def cases_open(title: str, topic: str, region_text: str, grade: str, actor: str,
                    "(local time), or 12h (ago). Time to sign-off is judged by this time.")
 def cases_ack(case_id: int, actor: str, reason: str, signed: str | None) -> None:
     """Acknowledge a case: escalation for silence stops."""
-    from alerts.cases import CaseError, acknowledge
+    from alerts.cases import acknowledge
 
-    config = _config()
-    database = _database(config, existing=True)
-    now = _clock(config, database).now()
-    at = parse_when(signed, now, "--at") if signed else now
-    try:
-        with database.transaction() as session:
-            case = acknowledge(session, case_id, actor, at, reason, recorded_at=now if signed else None)
-            # It said "case 1 is now escalated" of a sign-off, and the same of a second one, which changes nothing.
-            if case.acknowledged_at is not None and case.acknowledged_at != at:
-                click.echo(f"case {case.id} was already acknowledged "
-                           f"({case.acknowledged_at.astimezone(now.tzinfo):%Y-%m-%d %H:%M}); nothing changed")
-            elif case.state == "responded":  # signed off (with --at) before the response that had signed it off
-                click.echo(f"case {case.id} is responded; it was signed off {at.astimezone(now.tzinfo):%Y-%m-%d %H:%M}")
-            elif case.state != "acknowledged":
-                click.echo(f"case {case.id} acknowledged: escalation for silence stops; it stays {case.state} "
-                           "because a deadline has passed (answer it with `yuqing cases respond`)")
-            else:
-                click.echo(f"case {case.id} is now acknowledged"
-                           + (f" (signed off {at.astimezone(now.tzinfo):%Y-%m-%d %H:%M})" if signed else ""))
-    except CaseError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with _case_change() as (_, session, now):
+        at = parse_when(signed, now, "--at") if signed else now
+        case = acknowledge(session, case_id, actor, at, reason, recorded_at=now if signed else None)
+        # It said "case 1 is now escalated" of a sign-off, and the same of a second one, which changes nothing.
+        if case.acknowledged_at is not None and case.acknowledged_at != at:
+            click.echo(f"case {case.id} was already acknowledged "
+                       f"({case.acknowledged_at.astimezone(now.tzinfo):%Y-%m-%d %H:%M}); nothing changed")
+        elif case.state == "responded":  # signed off (with --at) before the response that had signed it off
+            click.echo(f"case {case.id} is responded; it was signed off {at.astimezone(now.tzinfo):%Y-%m-%d %H:%M}")
+        elif case.state != "acknowledged":
+            click.echo(f"case {case.id} acknowledged: escalation for silence stops; it stays {case.state} "
+                       "because a deadline has passed (answer it with `yuqing cases respond`)")
+        else:
+            click.echo(f"case {case.id} is now acknowledged"
+                       + (f" (signed off {at.astimezone(now.tzinfo):%Y-%m-%d %H:%M})" if signed else ""))
 
 
 @cases_group.command("respond")
@@ -698,18 +696,12 @@ def cases_ack(case_id: int, actor: str, reason: str, signed: str | None) -> None
                    "Deadlines are judged by this time.")
 def cases_respond(case_id: int, actor: str, text: str, channel: str, published: str | None) -> None:
     """Record a response; the deadlines it fulfils are marked met (on time or late, by when it was published)."""
-    from alerts.cases import CaseError, record_response
+    from alerts.cases import record_response
 
-    config = _config()
-    database = _database(config, existing=True)
-    now = _clock(config, database).now()
-    at = parse_when(published, now, "--at") if published else now
-    try:
-        with database.transaction() as session:
-            case = record_response(session, case_id, actor, at, text, channel, recorded_at=now if published else None)
-            click.echo(f"case {case.id} is now {case.state}")
-    except CaseError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with _case_change() as (_, session, now):
+        at = parse_when(published, now, "--at") if published else now
+        case = record_response(session, case_id, actor, at, text, channel, recorded_at=now if published else None)
+        click.echo(f"case {case.id} is now {case.state}")
 
 
 @cases_group.command("reassign")
@@ -719,20 +711,15 @@ def cases_respond(case_id: int, actor: str, text: str, channel: str, published: 
 @click.option("--reason", required=True, callback=_not_blank, help="Why (e.g. 属地错误，应由A5区处理).")
 def cases_reassign(case_id: int, unit_id: str, actor: str, reason: str) -> None:
     """Hand a case to another responsible unit (转办), which is alerted now; its deadlines do not restart."""
-    from alerts.cases import CaseError, reassign, sync_units
+    from alerts.cases import reassign, sync_units
 
-    config = _config()
-    database = _database(config, existing=True)
-    try:
-        with database.transaction() as session:
-            sync_units(session, config.units)
-            sent = reassign(session, case_id, actor, _clock(config, database).now(), unit_id, reason, config)
-            click.echo(f"case {case_id} is now with {unit_id}; {len(sent)} alert(s) queued")
-            if not sent:
-                click.echo(f"warning: nobody was alerted: {unit_id} has no contacts in units.yaml; add its "
-                           "slack_channel or email", err=True)
-    except CaseError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with _case_change() as (config, session, now):
+        sync_units(session, config.units)
+        sent = reassign(session, case_id, actor, now, unit_id, reason, config)
+        click.echo(f"case {case_id} is now with {unit_id}; {len(sent)} alert(s) queued")
+        if not sent:
+            click.echo(f"warning: nobody was alerted: {unit_id} has no contacts in units.yaml; add its "
+                       "slack_channel or email", err=True)
 
 
 @cases_group.command("close")
@@ -766,21 +753,16 @@ def cases_close(case_id: int, actor: str, reason: str) -> None:
 @click.option("--reason", required=True, callback=_not_blank)
 def cases_reopen(case_id: int, actor: str, reason: str) -> None:
     """Reopen an answered case: fresh deadlines, the units alerted again."""
-    from alerts.cases import CaseError, reopen, sync_units
+    from alerts.cases import reopen, sync_units
 
-    config = _config()
-    database = _database(config, existing=True)
-    try:
-        with database.transaction() as session:
-            sync_units(session, config.units)
-            case = reopen(session, case_id, actor, _clock(config, database).now(), reason, config)
-            click.echo(f"case {case.id} is now {case.state}")
-            if not case.events[-1].details.get("recipients"):
-                click.echo(f"warning: nobody was alerted: unit {case.unit_id!r} has no contact in {paths.config_file('units.yaml')} "
-                           "(renamed or removed?); add it back or give it a contact, then see "
-                           f"`yuqing route explain {case.id}`", err=True)
-    except CaseError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with _case_change() as (config, session, now):
+        sync_units(session, config.units)
+        case = reopen(session, case_id, actor, now, reason, config)
+        click.echo(f"case {case.id} is now {case.state}")
+        if not case.events[-1].details.get("recipients"):
+            click.echo(f"warning: nobody was alerted: unit {case.unit_id!r} has no contact in "
+                       f"{paths.config_file('units.yaml')} (renamed or removed?); add it back or give it a contact, "
+                       f"then see `yuqing route explain {case.id}`", err=True)
 
 
 def _log_in_zone(tz: Any) -> None:
