@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,12 +16,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from elasticsearch import Elasticsearch
-from sqlalchemy import func, insert, inspect, select, text
+from sqlalchemy import func, insert, inspect, select
 
 from alerts.cases import acknowledge, assess, close, open_or_update_case, record_response, reopen
 from alerts.commands import build_pipeline
 from tests.alerts.casekit import REPO, deployment, index_prefix, make_event, prepare, shipped_config
 from tests.alerts.test_replay import BLAST, START, _board_case, _index_as_the_crawler_does, line
+from tests.support.locks import wait_until_blocked
 from yuqing import paths
 from yuqing.cli import main
 from yuqing.clock import ManualClock
@@ -299,11 +299,7 @@ def test_a_sign_off_in_flight_on_a_postgresql_source_is_copied_and_a_later_one_r
         session.flush()  # the endpoint's sign-off, not yet committed
         copying = threading.Thread(target=lambda: copied.update(copy_workflow(database, target)))
         copying.start()
-        with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
-            waiting = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                           "AND wait_event_type = 'Lock' AND wait_event = 'relation'")
-            while copying.is_alive() and not watcher.execute(waiting).scalar():
-                time.sleep(0.05)
+        wait_until_blocked(database.engine, copying, "relation")
         assert copying.is_alive()  # the copy waits for the sign-off
     copying.join()
     assert copied["cases"] == 1

@@ -14,6 +14,7 @@ from elasticsearch import Elasticsearch
 
 from alerts.replay import ReplayInputError, read_posts
 from tests.alerts.casekit import TZ, deployment, index_prefix
+from tests.support.locks import wait_until_blocked
 from yuqing.cli import main
 from yuqing.es.indices import IndexLayout
 
@@ -685,9 +686,8 @@ def test_two_processes_recording_the_same_board_messages_at_once_both_go_on(pipe
     on one of them: the second read no row, inserted the same message, and failed its whole transaction on the
     unique constraint once the first committed. Now it leaves the first's row and notes the reply on it."""
     import threading
-    import time
 
-    from sqlalchemy import select, text
+    from sqlalchemy import select
 
     from alerts.board import record_messages, record_reply
     from yuqing.contract import Reply
@@ -715,14 +715,7 @@ def test_two_processes_recording_the_same_board_messages_at_once_both_go_on(pipe
         assert len(first) == 3
         thread = threading.Thread(target=note_reply)
         thread.start()
-        # Until the second waits for the first's uncommitted rows. Each look is its own transaction: within one,
-        # PostgreSQL keeps the pg_stat_activity it read first, and a look taken before the second reached its insert
-        # saw it "not waiting" for ever (the test hung when the machine was busy).
-        with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
-            waiting = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                           "AND wait_event_type = 'Lock' AND wait_event = 'transactionid'")
-            while thread.is_alive() and not watcher.execute(waiting).scalar():
-                time.sleep(0.05)
+        wait_until_blocked(database.engine, thread, "transactionid")  # on the first's uncommitted rows
         assert thread.is_alive(), second  # it reached the insert while the first held its rows
     thread.join()
     assert "error" not in second, second.get("error")

@@ -37,6 +37,7 @@ from alerts.notifiers import SlackNotifier
 from alerts.outbox import OutboxWorker, enqueue
 from alerts.slack_actions import ACTIONS_PATH, REJECTED, create_app
 from tests.support.asgi import AsgiServer
+from tests.support.locks import wait_until_blocked
 from tests.support.payloads import case_payload
 from tests.support.slack_emulator import DEFAULT_TOKEN, SlackEmulator, signed_headers
 from yuqing.clock import SystemClock
@@ -714,8 +715,6 @@ def test_two_presses_of_noted_at_once_record_one(database: Database):
     take the database at BEGIN IMMEDIATE, one after another.)"""
     import threading
 
-    from sqlalchemy import text
-
     from alerts.cases import note_informed
 
     now = SystemClock().now()
@@ -736,11 +735,7 @@ def test_two_presses_of_noted_at_once_record_one(database: Database):
         assert note_informed(session, case_id, "a-police", "市公安局局长（A市公安局）", now)[1] is True
         thread = threading.Thread(target=press_again)
         thread.start()
-        with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
-            waiting = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                           "AND wait_event_type = 'Lock'")
-            while thread.is_alive() and not watcher.execute(waiting).scalar():
-                thread.join(0.05)
+        wait_until_blocked(database.engine, thread)
         assert thread.is_alive()  # the second press waits for the first's transaction
     thread.join()
     assert second["new"] is False
