@@ -74,6 +74,9 @@ def extract_command(
     article = extract_article(body, url=url, declared_encoding=declared_encoding, now=now, tz=tz)
     if not binary and not article.title and not article.content:
         click.echo(f"note: no title and no text found in {path}; is it an HTML page?", err=True)
+    if article.date_only and article.published_at is not None:  # midnight as written, which is no publish time
+        click.echo(f"note: {path} gives only the day it was published ({article.published_at:%Y-%m-%d}), no time "
+                   "of day other than 00:00; published_at is that day's midnight, which may not be when", err=True)
     output = json.dumps(article.as_contract(), ensure_ascii=False) + "\n"
     # Bytes, so the output is UTF-8 whatever the terminal's locale says.
     buffer = getattr(sys.stdout, "buffer", None)

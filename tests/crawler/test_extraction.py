@@ -522,6 +522,22 @@ def test_extract_command_relative_time_with_now(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["published_at"] == "2024-03-01T11:55:00+08:00"
 
 
+def test_extract_command_says_when_the_page_gives_only_its_day(tmp_path: Path) -> None:
+    """A government page dated "2026-11-25" is printed as that day's midnight (the contract's ISO time), which read as
+    published at 00:00: stderr now says the page gave the day only."""
+    page = tmp_path / "page.html"
+    page.write_text(make_page(after="发布日期：2026-11-25"), encoding="utf-8")
+    result = CliRunner().invoke(extract_command, [str(page)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["published_at"] == "2026-11-25T00:00:00+08:00"
+    assert "gives only the day it was published (2026-11-25)" in result.stderr
+    timed = tmp_path / "timed.html"
+    timed.write_text(make_page(after="发布时间：2026-11-25 16:25"), encoding="utf-8")
+    result = CliRunner().invoke(extract_command, [str(timed)])
+    assert json.loads(result.stdout)["published_at"] == "2026-11-25T16:25:00+08:00"
+    assert "only the day" not in result.stderr
+
+
 def test_extract_command_missing_file_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(extract_command, [str(tmp_path / "nope.html")])
     assert result.exit_code == 2
