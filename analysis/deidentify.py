@@ -547,6 +547,10 @@ _OFFICES = frozenset(
     "主任 局长 科长 处长 所长 站长 校长 院长 队长 组长 村长 镇长 乡长 县长 市长 省长 部长 书记 经理 老板 总监 主管 会计 律师 "
     "老师 医生 护士 警官 干部 厂长 社长 行长 董事 总经".split()
 )
+# 任 is a surname and "to serve as": 25岁女孩任医院副院长 (a review, 2026-11-27) is a post, not a name, when an office
+# follows within a few characters.
+_TAKES_OFFICE = re.compile(r"任[^，。；;！!？?、\s]{0,6}?(?:" + "|".join(sorted(_OFFICES | {"董事长", "总裁", "支书", "委员",
+                                                                                           "主席", "秘书长", "班长"}, key=len, reverse=True)) + ")")
 # An office of a government body written before a name with 先生 (县委书记沈某某先生, 三亚市市长王某先生,
 # 副巡视员袁某先生): an official, kept as 张三局长 is. The office must follow its body's mark (市, 县委, 局 …):
 # 班主任, 车间主任, 业委会委员 and 施工队长 name private persons (a review of the first version, 2026-11-27).
@@ -672,6 +676,8 @@ def _name_at(text: str, i: int, strong: bool = False) -> int:
     elif i < len(text) and text[i] in single:
         surname = 1
     else:
+        return 0
+    if surname == 1 and _TAKES_OFFICE.match(text, i):
         return 0
     given = 0
     j = i + surname

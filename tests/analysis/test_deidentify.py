@@ -563,9 +563,17 @@ def test_a_child_named_by_a_word_jieba_tags_as_a_name_is_masked(text: str, expec
 
 @pytest.mark.parametrize("text", [
     "男孩康复出院", "女孩冷笑着说", "女孩冷笑道", "男孩王府井", "女孩涂鸦遭拘捕",  # (and 女孩张开双臂, above)
+    # 任 as "to serve as" before an office (a real headline: 网帖曝辽宁25岁女孩任高校副院长引争议)
+    "25岁女孩任高校副院长引争议", "25岁女孩任副院长", "男孩任班长",
 ])
 def test_what_a_child_does_is_no_name(text: str) -> None:
     assert masked(text) == text
+
+
+def test_a_person_surnamed_ren_is_still_masked() -> None:
+    """The office rule reads 任 as a verb only before an office: 任 the surname, without one, is still a name."""
+    assert masked("网友任建国说") == "网友任**说"
+    assert masked("12岁女孩任小红被送医") == "12岁女孩任**被送医"
 
 
 @pytest.mark.parametrize(
