@@ -91,12 +91,18 @@ def country_named(text: str, title_chars: int = 0) -> str | None:
     if not lead.strip():
         return None
     automaton, _, countries = _places()
-    found = next((countries[index] for index, start, end in automaton.find_matches_as_indexes(lead)
+    matches = automaton.find_matches_as_indexes(lead)
+    found = next((countries[index] for index, start, end in matches
                   if not _DATE_BEFORE.match(lead, max(0, start - 1))
                   and (_DOWNTOWN.match(lead, end) or not (_NAMES_SOMETHING_HERE.match(lead, end)
                                                           or _BUILDING_SOON.match(lead, end)))
                   and not _TRIP_OR_LIKENESS_BEFORE.search(lead, max(0, start - 1), start)
                   and _whole_word(lead, start, end)), None)
-    if found is None or any(m.group(0) != "国内" or _whole_word(lead, m.start(), m.end()) for m in _CHINA.finditer(lead)):
-        return None  # (美国内华达州 holds no 国内)
+    if found is None:
+        return None
+    # A word for China that runs into a name abroad is none: 美国内华达州 holds no 国内, 日本地震 no 本地 (a review,
+    # 2026-11-27: an earthquake in Japan with 300 dead was graded I and routed to the city's 应急管理局).
+    abroad = [(start, end) for _, start, end in matches]
+    if any(not any(start < m.end() and m.start() < end for start, end in abroad) for m in _CHINA.finditer(lead)):
+        return None
     return found

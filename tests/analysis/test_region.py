@@ -267,6 +267,7 @@ def test_where_someone_is_from_is_not_where_it_happened(text: str, province: str
     ("巴格达发生汽车炸弹袭击至少9死", 15, "伊拉克"), ("泰国南部茶馆遭武装分子袭击造成8人死伤", 0, "泰国"),
     ("加州山火致5人死亡", 0, "美国"), ("印尼海啸", 0, "印度尼西亚"),
     ("美国内华达州发生枪击案", 0, "美国"),  # 美国/内华达州: no 国内 (China) in it
+    ("日本地震已致300人死亡 多地房屋倒塌", 0, "日本"),  # 日本/地震: no 本地 (here) in it (graded I and routed here)
 ])
 def test_a_story_abroad_is_placed_abroad_not_at_its_source(text: str, title_chars: int, country: str) -> None:
     """A local news site's report of a bombing in 巴格达 happened in 伊拉克: taking the source's A市 put a 5 h deadline
@@ -278,6 +279,7 @@ def test_a_story_abroad_is_placed_abroad_not_at_its_source(text: str, title_char
 @pytest.mark.parametrize("text", [
     "印度洋海啸预警", "朝鲜族群众欢度节日", "苏丹红鸭蛋又出现了",  # inside longer words
     "美国小伙记录中国高考",  # China named: left to the gazetteer
+    "日本地震 我市暂无影响", "日本地震 国内多地有震感",  # here named, after a name abroad
     "长沙游客在泰国遇难",  # a Chinese place named
     "2019年3月22日本人在早教中心缴纳培训费",  # a date, then 本人
     "今天下雨了。" + "很长的一段话，" * 10 + "据说日本也下雨",  # past the lead
