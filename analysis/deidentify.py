@@ -13,6 +13,8 @@ Decisions a reviewer should know:
   (女儿孙悦悦) a name jieba knows as a person's word is still taken as a name, unless a longer word of the dictionary
   begins there (妈妈王府井: a place); after a child word (12岁女孩李娜在…) only when what befell the child follows it or a
   third character of the name (女孩王子轩), as a verb jieba tags so follows often (女孩张开双臂, 男孩康复出院).
+  After the other cues (伤者李娜, 居民…) such a word is a name when what the person said or did follows it (反映, 称,
+  在, 被 …).
 - A surname alone (张先生, 王某) is already anonymous and is kept. A name found once is masked
   wherever it recurs in the text. A name with no cue anywhere (张斌建需拆除) is not recognised:
   finding those needs a name tagger, which would cost more than the whole enrichment budget.
@@ -499,6 +501,8 @@ _CHILD_CUES = frozenset("女孩 男孩 女孩子 男孩子 女童 男童 女婴 
 # What news says befell a child, right after the child's name (12岁女孩李娜在学校受伤, 8岁男孩李强溺水): a word jieba
 # tags as a person's (李娜, 王菲) is then a name, where after the weak cues it is not (女孩张开双臂).
 _CHILD_PREDICATE = re.compile(r"被|在|于|因|遭|从|走失|溺水|坠楼|失踪|失联|受伤|身亡|死亡|遇害|去世|离世|患|确诊|获救|送医")
+# A third character that follows a verb, not a given name (女孩冷笑着说, 男孩笑道: jieba tags 冷笑 as a name).
+_AFTER_A_VERB = frozenset("着地得过道")
 _WEAK_CUES = (
     "本人 业主 户主 租户 住户 车主 村民 居民 市民 患者 病人 死者 伤者 遇难者 老人 孩子 儿子 女儿 父亲 母亲 爸爸 妈妈 "
     "丈夫 妻子 老公 老婆 爷爷 奶奶 外公 外婆 学生 家长 职工 员工 工人 农民工 患儿 孕妇 产妇 "
@@ -512,6 +516,11 @@ _WEAK_CUES = (
 # Left out as cues although names follow them often: 老师, 医生, 护士, 哥哥, 邻居, 受害者 — on 14,000 real
 # messages and posts they were as often followed by a verb that starts with a surname character (老师谈一下,
 # 受害者齐聚, 护士乐什么) as by a name.
+# What a person named in a post says or does, right after the name (伤者李娜反映, 居民王丽红称, 受害者张建华在医院): after a
+# weak cue a word jieba tags as a person's (李娜, 王菲) is then a name.
+_NAME_PREDICATE = re.compile(
+    r"反映|称|表示|说|讲|投诉|举报|求助|介绍|告诉|讲述|透露|哭诉|回忆|坦言|质疑|要求|希望|认为|系|是|在|被|向|于|因|对|等|家"
+    r"|和|与|及|却|也|都|已|曾|又|还|就|便|打|将|把|到|去|来|从")
 # 名叫 names places and things too (一座名叫岳麓山的山, 名叫阳光家园的小区): not a person when a place or an
 # organisation word follows the name.
 _NAMING_CUES = frozenset(("名叫", "孩子叫", "儿子叫", "女儿叫", "大爷叫", "阿姨叫", "老人叫", "男孩叫", "女孩叫"))
@@ -737,7 +746,19 @@ def _child_name_at(text: str, i: int) -> int:
         return 0
     if _CHILD_PREDICATE.match(text, i + 2):
         return 2
-    return 3 if length == 3 and text[i + 2] not in "着地得过道" else 0  # (女孩冷笑着说, 男孩笑道: a verb)
+    return 3 if length == 3 and text[i + 2] not in _AFTER_A_VERB else 0
+
+
+def _speaking_name_at(text: str, i: int) -> int:
+    """Length of a name at ``i`` followed by what the person said or did (伤者李娜反映, 群众王丽红称), or 0; not where a
+    longer word of the dictionary begins (居民王府井)."""
+    length = _name_at(text, i, True)
+    if length < 2 or _longer_word_at(text, i) or text[i : i + 2] in _TITLE_WORDS:  # (司机师傅和: jieba tags 师傅)
+        return 0
+    for n in (length, 2) if length == 3 and text[i + 2] not in _AFTER_A_VERB else (2,):
+        if _NAME_PREDICATE.match(text, i + n):
+            return n
+    return 0
 
 
 def _mask_name(text: str, start: int, end: int) -> _Hit:
@@ -761,6 +782,8 @@ def _names(text: str) -> Iterator[_Hit]:
             length = _name_at(text, j, cue.prefix_strong or kinship)
             if not length and cue.word in _CHILD_CUES:
                 length = _child_name_at(text, j)
+            if not length and not cue.prefix_strong:
+                length = _speaking_name_at(text, j)
             if kinship and length and (_longer_word_at(text, j) or text.startswith(_GRANDCHILD, j)):
                 continue
             if length and not (cue.word in _NAMING_CUES and (_A_PLACE_NAMED.match(text, j + length)
@@ -798,7 +821,8 @@ def _diagnosed(text: str) -> Iterator[_Hit]:
 
 def _relatives(text: str) -> Iterator[_Hit]:
     for m in _RELATIVE_SPEAKS.finditer(text):
-        if _name_at(text, m.start(1)) == len(m.group(1)):
+        # (what the relative said follows: a word jieba tags as a person's is a name, as after a kinship word)
+        if _name_at(text, m.start(1), True) == len(m.group(1)) and not _longer_word_at(text, m.start(1)):
             yield _mask_name(text, m.start(1), m.end(1))
 
 

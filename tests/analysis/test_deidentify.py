@@ -642,3 +642,30 @@ def test_a_name_found_short_by_one_rule_and_whole_by_another_is_masked_whole() -
     hits = [_Hit(2, 4, "name", "周*"), _Hit(11, 14, "name", "周**"), _Hit(11, 13, "name", "周*")]
     assert [(h.start, h.end, h.masked) for h in _longest_names(text, hits)] == [
         (2, 5, "周**"), (11, 14, "周**"), (11, 14, "周**")]
+
+
+# A privacy review (2026-11-27) replayed posts naming victims, patients' relatives, pupils and residents: each name below
+# was indexed, alerted and stored raw — a word jieba tags as a person's (李娜) after a cue.
+_NAMED_BY = ("患者家属 死者家属 伤者 遇难者 求助人 居民 住户 租户 学生 孩子 工人 农民工 司机 外卖员 房东 病人 产妇 职工 员工 "
+             "网民").split()
+
+
+@pytest.mark.parametrize("cue", _NAMED_BY)
+@pytest.mark.parametrize(("name", "said"), [("李娜", "反映问题"), ("张建华", "称"), ("王丽红", "表示")])
+def test_a_person_named_after_the_word_a_post_calls_them_is_masked(cue: str, name: str, said: str) -> None:
+    assert masked(f"{cue}{name}{said}") == f"{cue}{name[0]}{'*' * (len(name) - 1)}{said}"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("其家属李娜求助", "其家属李*求助"), ("伤者李娜在医院", "伤者李*在医院"), ("孩子王子轩称", "孩子王**称"),
+])
+def test_a_name_jieba_knows_as_a_word_is_masked_when_what_the_person_did_follows(text: str, expected: str) -> None:
+    assert masked(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    # a word jieba tags as a person's (师傅, 冷笑) after a cue is no name (司机师傅和…: a real post)
+    "负责配送的司机师傅和送菜的大姐们", "居民冷笑着说", "伤者被送往医院", "学生会主席",
+])
+def test_what_the_person_did_is_no_name(text: str) -> None:
+    assert masked(text) == text
