@@ -13,7 +13,9 @@ Decisions a reviewer should know:
   (女儿孙悦悦) a name jieba knows as a person's word is still taken as a name, unless a longer word of the dictionary
   begins there (妈妈王府井: a place); after a child word (12岁女孩李娜在…) only when what befell the child follows it or a
   third character of the name (女孩王子轩), as a verb jieba tags so follows often (女孩张开双臂, 男孩康复出院).
-- A surname alone (张先生, 王某) is already anonymous and is kept. A name found once is masked
+  After the other cues (伤者李娜, 居民…) such a word is a name when what the person said or did follows it (反映, 称,
+  在, 被 …), and after the cues that precede verbs as often (受害者齐聚, 群众鞠一大躬) every name needs that.
+- A surname alone (张先生, 王某, 郑总) is already anonymous and is kept. A name found once is masked
   wherever it recurs in the text. A name with no cue anywhere (张斌建需拆除) is not recognised:
   finding those needs a name tagger, which would cost more than the whole enrichment budget.
 - A name written right after a phone or ID number (13812341234王五是…) is masked too; petitioners named in
@@ -499,6 +501,8 @@ _CHILD_CUES = frozenset("女孩 男孩 女孩子 男孩子 女童 男童 女婴 
 # What news says befell a child, right after the child's name (12岁女孩李娜在学校受伤, 8岁男孩李强溺水): a word jieba
 # tags as a person's (李娜, 王菲) is then a name, where after the weak cues it is not (女孩张开双臂).
 _CHILD_PREDICATE = re.compile(r"被|在|于|因|遭|从|走失|溺水|坠楼|失踪|失联|受伤|身亡|死亡|遇害|去世|离世|患|确诊|获救|送医")
+# A third character that follows a verb, not a given name (女孩冷笑着说, 男孩笑道: jieba tags 冷笑 as a name).
+_AFTER_A_VERB = frozenset("着地得过道")
 _WEAK_CUES = (
     "本人 业主 户主 租户 住户 车主 村民 居民 市民 患者 病人 死者 伤者 遇难者 老人 孩子 儿子 女儿 父亲 母亲 爸爸 妈妈 "
     "丈夫 妻子 老公 老婆 爷爷 奶奶 外公 外婆 学生 家长 职工 员工 工人 农民工 患儿 孕妇 产妇 "
@@ -507,11 +511,23 @@ _WEAK_CUES = (
     # (我是 was tried: on the real messages it is followed by an estate or a shop — 我是楚熙水郡业主 — more often
     # than by a name.)
     " 网民 网友 之子 之女 之父 之母 之妻 之夫 之孙"
+    # (a privacy review, 2026-11-27: the people posts name; on 73,680 real fields a name or an ordinary word follows
+    # them, no verb). 环卫工人 so that the cue 工人 inside it is not hidden by the shorter one, 其妻子 for 妻子.
+    " 其子 其妻 其妻子 老伯 大爷 阿姨 骑手 环卫工 环卫工人 业主代表 村民代表 店主 新生儿 幼儿 消费者 投资人 博主"
     # (家属 as a cue read 家属齐聚, 家属戴着口罩, 家属边哭边说 as names: see _RELATIVE_SPEAKS.)
 ).split() + sorted(_CHILD_CUES)
-# Left out as cues although names follow them often: 老师, 医生, 护士, 哥哥, 邻居, 受害者 — on 14,000 real
+# Left out as cues although names follow them often: 老师, 医生, 护士, 哥哥, 邻居 — on 14,000 real
 # messages and posts they were as often followed by a verb that starts with a surname character (老师谈一下,
-# 受害者齐聚, 护士乐什么) as by a name.
+# 护士乐什么) as by a name.
+# 受害者, 群众, 保安 and 考生 read verbs as names too (受害者齐聚, 群众鞠一大躬, 保安查水, 考生练车: real posts), but a
+# privacy review found the victims and bystanders posts name left raw (2026-11-27): after these a name is taken only
+# when what the person said or did follows it (受害者李娜反映, 群众王丽红称).
+_SPEAKING_CUES = frozenset("受害者 群众 保安 保安员 考生".split())
+# What a person named in a post says or does, right after the name (伤者李娜反映, 居民王丽红称, 受害者张建华在医院): after a
+# weak cue a word jieba tags as a person's (李娜, 王菲) is then a name, and after _SPEAKING_CUES any name is.
+_NAME_PREDICATE = re.compile(
+    r"反映|称|表示|说|讲|投诉|举报|求助|介绍|告诉|讲述|透露|哭诉|回忆|坦言|质疑|要求|希望|认为|系|是|在|被|向|于|因|对|等|家"
+    r"|和|与|及|却|也|都|已|曾|又|还|就|便|打|将|把|到|去|来|从")
 # 名叫 names places and things too (一座名叫岳麓山的山, 名叫阳光家园的小区): not a person when a place or an
 # organisation word follows the name.
 _NAMING_CUES = frozenset(("名叫", "孩子叫", "儿子叫", "女儿叫", "大爷叫", "阿姨叫", "老人叫", "男孩叫", "女孩叫"))
@@ -607,12 +623,12 @@ def _cue_automaton() -> tuple[AhoCorasick, list[_Cue]]:
     cues = [
         _Cue(
             word,
-            prefix=word in _STRONG_CUES or word in _WEAK_CUES,
+            prefix=word in _STRONG_CUES or word in _WEAK_CUES or word in _SPEAKING_CUES,
             prefix_strong=word in _STRONG_CUES,
             title=word in _TITLE_WORDS,
             title_strong=word in _STRONG_TITLES,
         )
-        for word in sorted({*_STRONG_CUES, *_WEAK_CUES, *_STRONG_TITLES, *_WEAK_TITLES})
+        for word in sorted({*_STRONG_CUES, *_WEAK_CUES, *_SPEAKING_CUES, *_STRONG_TITLES, *_WEAK_TITLES})
     ]
     # A DFA, asked for by name: left to choose, the library switches to a slower automaton past 100 words (one more
     # cue made every text a sixth slower to de-identify).
@@ -679,6 +695,8 @@ def _name_at(text: str, i: int, strong: bool = False) -> int:
         return 0
     if surname == 1 and _TAKES_OFFICE.match(text, i):
         return 0
+    if text[i + surname : i + surname + 1] == "总":  # 郑总, 王总: a surname and a title ("boss"), already anonymous
+        return 0
     given = 0
     j = i + surname
     while given < 2 and j < len(text) and _HAN.match(text[j]) and text[j] not in _NOT_GIVEN:
@@ -737,7 +755,19 @@ def _child_name_at(text: str, i: int) -> int:
         return 0
     if _CHILD_PREDICATE.match(text, i + 2):
         return 2
-    return 3 if length == 3 and text[i + 2] not in "着地得过道" else 0  # (女孩冷笑着说, 男孩笑道: a verb)
+    return 3 if length == 3 and text[i + 2] not in _AFTER_A_VERB else 0
+
+
+def _speaking_name_at(text: str, i: int) -> int:
+    """Length of a name at ``i`` followed by what the person said or did (伤者李娜反映, 群众王丽红称), or 0; not where a
+    longer word of the dictionary begins (居民王府井)."""
+    length = _name_at(text, i, True)
+    if length < 2 or _longer_word_at(text, i) or text[i : i + 2] in _TITLE_WORDS:  # (司机师傅和: jieba tags 师傅)
+        return 0
+    for n in (length, 2) if length == 3 and text[i + 2] not in _AFTER_A_VERB else (2,):
+        if _NAME_PREDICATE.match(text, i + n):
+            return n
+    return 0
 
 
 def _mask_name(text: str, start: int, end: int) -> _Hit:
@@ -758,9 +788,11 @@ def _names(text: str) -> Iterator[_Hit]:
             while j < len(text) and text[j] in _CUE_TAIL:
                 j += 1
             kinship = cue.word in _KINSHIP_CUES
-            length = _name_at(text, j, cue.prefix_strong or kinship)
+            length = 0 if cue.word in _SPEAKING_CUES else _name_at(text, j, cue.prefix_strong or kinship)
             if not length and cue.word in _CHILD_CUES:
                 length = _child_name_at(text, j)
+            if not length and not cue.prefix_strong:
+                length = _speaking_name_at(text, j)
             if kinship and length and (_longer_word_at(text, j) or text.startswith(_GRANDCHILD, j)):
                 continue
             if length and not (cue.word in _NAMING_CUES and (_A_PLACE_NAMED.match(text, j + length)
@@ -798,7 +830,8 @@ def _diagnosed(text: str) -> Iterator[_Hit]:
 
 def _relatives(text: str) -> Iterator[_Hit]:
     for m in _RELATIVE_SPEAKS.finditer(text):
-        if _name_at(text, m.start(1)) == len(m.group(1)):
+        # (what the relative said follows: a word jieba tags as a person's is a name, as after a kinship word)
+        if _name_at(text, m.start(1), True) == len(m.group(1)) and not _longer_word_at(text, m.start(1)):
             yield _mask_name(text, m.start(1), m.end(1))
 
 
