@@ -974,6 +974,23 @@ def deidentify_author(name: str) -> str:
     return f"u_{keyed_digest(name)[:12]}"
 
 
+# A value that is by itself a mobile number, an ID number (province, birth date and check digit all valid) or a UnionPay
+# card number (62…, the Luhn check valid). Other cards (4…, 5…) are not taken bare: Weibo's 16-digit post ids begin so
+# and pass the Luhn check one time in ten.
+_BARE_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_BARE_UNIONPAY = re.compile(r"62[0-9]{14,17}")
+_BARE_ID18 = re.compile(r"[1-9][0-9]{16}[0-9Xx]")
+
+
+def is_personal_number(value: str) -> bool:
+    """Whether ``value`` is, whole, a mobile, ID or bank card number: in a link it is personal data whatever its query
+    key is called (?q=13812345678, ?account=6222…, /u/13812345678.html), where other bare numbers are page ids."""
+    if _BARE_MOBILE.fullmatch(value) or (_BARE_UNIONPAY.fullmatch(value) and _luhn_ok(value)):
+        return True
+    return (_BARE_ID18.fullmatch(value) is not None and value[:2] in _PROVINCE_CODES and _id_checksum_ok(value)
+            and real_date(int(value[6:10]), int(value[10:12]), int(value[12:14])))
+
+
 def post_id_pseudonym(post_id: str) -> str | None:
     """A keyed pseudonym (``p_`` and 20 hex digits) for a post id that is itself personal data — a phone number, an ID
     number, an e-mail address: what de-identification would mask in it — else None. The same id always gives the same
