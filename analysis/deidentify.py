@@ -45,7 +45,7 @@ from typing import NamedTuple
 
 from ahocorasick_rs import AhoCorasick, Implementation, MatchKind
 
-from yuqing.contract import LONE_SURROGATE
+from yuqing.contract import LONE_SURROGATE, Post
 from yuqing.keyed import keyed_digest
 from yuqing.timeparse import real_date
 
@@ -1029,3 +1029,30 @@ def post_id_pseudonym(post_id: str) -> str | None:
     if _POST_PSEUDONYM.fullmatch(post_id) or not deidentify(post_id).findings:
         return None
     return f"p_{keyed_digest('post id' + chr(0x1F) + post_id)[:20]}"
+
+
+@dataclass
+class PersonalPostIds:
+    """The posts of a JSON-lines file whose id is itself personal data, each put under its keyed pseudonym
+    (``post_id_pseudonym``) and remembered by line, so that what is written, indexed or shown never carries the id —
+    nor ``dup_of`` or an event's posts, which name it — and a note says which lines, never the values."""
+
+    lines: list[int] = field(default_factory=list)
+
+    def safe(self, post: Post, line: int) -> Post:
+        """The post under its pseudonym when its id is personal data, else as it was."""
+        pseudonym = post_id_pseudonym(post.id)
+        if pseudonym is None:
+            return post
+        self.lines.append(line)
+        return post.model_copy(update={"id": pseudonym})
+
+    def note(self, path: object, used: str) -> str | None:
+        """What was done, by line number (``used``: how the posts are used, "written", "indexed and shown")."""
+        if not self.lines:
+            return None
+        n = len(self.lines)
+        lines = ", ".join(map(str, self.lines[:10])) + (f" and {n - 10} more" if n > 10 else "")
+        return (f"{path}: the id of {n} post(s) is personal data (a phone number, an ID number or an e-mail address; "
+                f"line{'s' if n > 1 else ''} {lines}): each is {used} under a keyed pseudonym (p_ and 20 hex digits), "
+                "the same for the same id")

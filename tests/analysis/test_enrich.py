@@ -252,8 +252,8 @@ def test_a_failing_model_costs_its_field_not_the_post(caplog: pytest.LogCaptureF
 
 def test_a_failing_step_names_a_post_whose_id_is_a_phone_number_by_its_pseudonym(
         caplog: pytest.LogCaptureFixture) -> None:
-    """`yuqing analyze` keeps the ids it is given (the user joins its output back by them), but a log line is no
-    place for one that is a phone number."""
+    """The enricher keeps the ids it is given (the commands that read files put a personal one under its pseudonym
+    first), but a log line is no place for one that is a phone number."""
     from analysis.deidentify import post_id_pseudonym
 
     def broken(*args: object) -> None:
