@@ -23,7 +23,7 @@ from typing import BinaryIO
 
 from alerts.outbox import OutboxWorker
 from alerts.pipeline import EvaluationReport, Pipeline
-from analysis.deidentify import post_id_pseudonym
+from analysis.deidentify import PersonalPostIds
 from yuqing.clock import DEFAULT_TZ, ManualClock
 from yuqing.contract import Post
 from yuqing.postlines import BadLine, RegionResolver, load_json_line, post_from_record
@@ -67,7 +67,7 @@ def read_posts(path: Path, tz: tzinfo = DEFAULT_TZ, resolve_region: RegionResolv
         raise ReplayInputError(f"{path}: not a file; pass a JSON-lines file of posts with --posts")
     posts = []
     first_line: dict[str, int] = {}
-    pseudonymised: list[int] = []
+    personal_ids = PersonalPostIds()
     with path.open("rb") as handle:
         for number, line in enumerate(_lines(path, handle), 1):
             if not line.strip():
@@ -83,10 +83,7 @@ def read_posts(path: Path, tz: tzinfo = DEFAULT_TZ, resolve_region: RegionResolv
                 post = post_from_record(data, tz, datetime.now(tz), resolve_region=resolve_region, absolute_times=True)
             except BadLine as exc:
                 raise ReplayInputError(f"{path}:{number}: {exc}") from exc
-            pseudonym = post_id_pseudonym(post.id)
-            if pseudonym is not None:
-                post = post.model_copy(update={"id": pseudonym})
-                pseudonymised.append(number)
+            post = personal_ids.safe(post, number)
             posts.append(post)
             post_id = post.id
             if post_id in first_line and warnings is not None:
@@ -95,13 +92,9 @@ def read_posts(path: Path, tz: tzinfo = DEFAULT_TZ, resolve_region: RegionResolv
             first_line.setdefault(post_id, number)
     if not posts:
         raise ReplayInputError(f"{path}: no posts in the file")
-    if pseudonymised and warnings is not None:
-        lines = ", ".join(map(str, pseudonymised[:10])) + (f" and {len(pseudonymised) - 10} more"
-                                                           if len(pseudonymised) > 10 else "")
-        warnings.insert(0, f"{path}: the id of {len(pseudonymised)} post(s) is personal data (a phone number, an ID "
-                           f"number or an e-mail address; line{'s' if len(pseudonymised) > 1 else ''} {lines}): "
-                           "each is indexed and shown under a keyed "
-                           "pseudonym (p_ and 20 hex digits), the same for the same id")
+    note = personal_ids.note(path, "indexed and shown")
+    if note is not None and warnings is not None:
+        warnings.insert(0, note)
     return sorted(posts, key=lambda p: p.timestamp())
 
 

@@ -6,12 +6,11 @@ check of what the pipeline makes of some posts. Each output line is the enriched
 risk, reasons and emerging flag as they stand after *all* lines were read. Only the post's own fields are
 written: unknown input fields are dropped, as they could carry personal data de-identification never saw.
 
-Each post keeps the id it was given, even one that is personal data (a phone number used as an id), and so do
-``dup_of`` and an event's ``post_ids``: the output is a file the user asked for, beside the input that already holds
-that id with the raw text, and the user joins it back to their rows by that id — a pseudonym would break the join
-and hide nothing the input does not show. Nothing here is indexed or shown to anyone else (``yuqing replay``, which
-indexes, puts a keyed pseudonym in its place), and no message names an id: a repeated id is told by its line number,
-and a log line by the id's pseudonym (``analysis.enrich``).
+A post whose id is itself personal data (a phone number used as an id) is written under its keyed pseudonym, as
+``yuqing replay`` indexes it, and so are ``dup_of`` and an event's posts that name it: the output says
+``deidentified: true`` and is what gets handed on or indexed elsewhere. Standard error says which lines, by number;
+the output keeps the input's order, so such a row is still joined back to its line. No message names an id: a repeated
+id is told by its line number, and a log line by the id's pseudonym (``analysis.enrich``).
 """
 
 from __future__ import annotations
@@ -53,11 +52,15 @@ def post_from_record(record: Any, tz: Any, now: datetime, warnings: list[str] | 
 def read_posts(handle: Iterable[str], tz: Any, now: datetime,
                name: str = "input") -> tuple[list[_Line], list[tuple[int, str]]]:
     """Posts of every good line, and (line number, reason) for every bad one; a good line with a malformed
-    optional field is said on standard error (``name``:line: …) and kept without it. No reason quotes a field's
-    value: the field may hold personal data (``yuqing.postlines``)."""
+    optional field is said on standard error (``name``:line: …) and kept without it, and so are the lines whose id
+    is personal data, put under its pseudonym. No reason quotes a field's value: the field may hold personal data
+    (``yuqing.postlines``)."""
+    from analysis.deidentify import PersonalPostIds
+
     good: list[_Line] = []
     bad: list[tuple[int, str]] = []
     first_line: dict[str, int] = {}
+    personal_ids = PersonalPostIds()
     for number, raw in enumerate(handle, start=1):
         line = raw.strip()
         if not line:
@@ -74,7 +77,10 @@ def read_posts(handle: Iterable[str], tz: Any, now: datetime,
             bad.append((number, f"its id repeats the id of line {first_line[post.id]}; kept the first"))
             continue
         first_line[post.id] = number
-        good.append(_Line(number, post))
+        good.append(_Line(number, personal_ids.safe(post, number)))
+    note = personal_ids.note(name, "written")
+    if note is not None:
+        click.echo(note, err=True)
     return good, bad
 
 

@@ -21,9 +21,11 @@ Decisions a reviewer should know:
 - A name written right after a phone or ID number (13812341234王五是…) is masked too; petitioners named in
   official replies are found by the replies' own words (网民…, 信访人…, 郭某之子…).
 - Numbers are found however people write them: 138.1234.5678, 138 - 1234 - 5678, 1 3 8 0 0…, 1  3  8 - 0 0…,
-  1 38 00 13 80 00, 一三八…, ID numbers in their three parts or with the end starred by the writer (what is left is
-  still masked). Digits parted by commas or 、, or grouped as decimals, times or dates (1，3，8…, 13.00——14.00 8.30), are
+  1 38 00 13 80 00, 一三八…, 138一一一一…, (138)1234-5678, 138～1234～5678, ID numbers in their three parts or with
+  the end starred by the writer (what is left is still masked). Digits parted by commas or 、, or grouped as decimals, times or dates (1，3，8…, 13.00——14.00 8.30), are
   a phone number only after a phone cue (电话1，3，8…): without one they are lists.
+- E-mail addresses with the @ spelled out are found too: zhangsan(at)example.com always, zhang.san AT example DOT com
+  only after an e-mail cue (邮箱…), since "at" between spaces is an English word.
 - Every landline with an area code is masked, institutions' numbers included: the text cannot tell
   a home from an office. Short service numbers (12345, 110, 120, 95588) are never touched.
 
@@ -45,7 +47,7 @@ from typing import NamedTuple
 
 from ahocorasick_rs import AhoCorasick, Implementation, MatchKind
 
-from yuqing.contract import LONE_SURROGATE
+from yuqing.contract import LONE_SURROGATE, Post
 from yuqing.keyed import keyed_digest
 from yuqing.timeparse import real_date
 
@@ -95,6 +97,15 @@ _EMAIL = re.compile(
     r"@(?:[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
     r"|[A-Za-z0-9\-\u4e00-\u9fff]+(?:\.[A-Za-z0-9\-\u4e00-\u9fff]+)*\.(?:中国|公司|网络|在线|中文网|[A-Za-z]{2,}))"
 )
+# An address with its @ and dots spelled out so filters miss it (zhangsan(at)example.com, zhang.san AT example DOT com):
+# in brackets "at" is nothing else; between spaces it is an English word, so an e-mail cue must come before it.
+_AT_SPELLED = re.compile(r"[ \t]*[(\[{（【<][ \t]*(?:at|AT)[ \t]*[)\]}）】>][ \t]*|(?P<spaced>[ \t]+(?:at|AT)[ \t]+)")
+_DOT_SPELLED = r"(?:[ \t]*[(\[{（【<][ \t]*(?:dot|DOT)[ \t]*[)\]}）】>][ \t]*|[ \t]+(?:dot|DOT)[ \t]+|\.)"
+_LOCAL_PART_BEFORE = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*\Z")
+_DOMAIN_SPELLED = re.compile(rf"[A-Za-z0-9\-]+(?:{_DOT_SPELLED}[A-Za-z0-9\-]+)*{_DOT_SPELLED}[A-Za-z]{{2,}}(?![A-Za-z0-9])")
+# (A title cut short may end in the domain's first word: zhangsan(at)example.)
+_DOMAIN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]*")
+_EMAIL_CUE = re.compile(r"邮箱|邮件|信箱|[Ee]-?[Mm]ail|EMAIL|MAIL")
 # Written whole or in its three parts (430104 19900101 123X, 430104-19900101-1230).
 _ID18 = re.compile(
     r"[1-9](?<![0-9A-Za-z*][1-9])\d{5}[ \-]?((?:18|19|20)\d{2})(\d{2})(\d{2})[ \-]?\d{3}[0-9Xx]"
@@ -118,10 +129,11 @@ _ID15 = re.compile(
     r"[1-9](?<![0-9A-Za-z*][1-9])\d{5}(\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}(?![0-9A-Za-z*])"
 )
 _BANK = re.compile(r"\d(?<![\d*]\d)\d{3}[ \-]?(?:\d{4}[ \-]?){2}\d{4}(?:[ \-]?\d{1,3})?(?![\d*])")
-# Groups split by a space, dash, dot, slash, underscore or dash run (138-1234-5678, 138.1234.5678, 138 - 1234 - 5678,
-# 138—1234—5678, 138/1234/5678); a no-break or ideographic space is folded to a space first.
-_PHONE_SEP = r"(?: ?[\-.—－–/_]{1,3} ?| )?"
-_MOBILE = re.compile(rf"1[3-9]\d{_PHONE_SEP}(\d{{4}}){_PHONE_SEP}\d{{4}}(?![\d*])")
+# Groups split by a space, dash, dot, slash, underscore, tilde or dash run (138-1234-5678, 138.1234.5678,
+# 138 - 1234 - 5678, 138—1234—5678, 138/1234/5678, 138～1234～5678); a no-break or ideographic space is folded to a space
+# first. The first group may stand in brackets, as an area code does ((138)1234-5678, （138）12345678).
+_PHONE_SEP = r"(?: ?[\-.—－–/_～~]{1,3} ?| )?"
+_MOBILE = re.compile(rf"1[3-9]\d(?:(?<=[(（]...)[)）] ?|{_PHONE_SEP})(\d{{4}}){_PHONE_SEP}\d{{4}}(?![\d*])")
 # Digit by digit or in uneven groups, the separators as they come (1 3 8 0 0…, 1  3  8…, 1-3-8…, 1 38 00 13 80 00,
 # 1 3 8 - 0 0 1 3 - 8 0 0 0, 1，3，8，0…): written so to slip past filters; the fourth to seventh digits are starred as
 # in 138****1234. A separator is a run of up to three spaces, or up to three marks with spaces around them.
@@ -132,10 +144,11 @@ _DIGIT_BEFORE = re.compile(rf"[\d*]{_DIGIT_SEP}?\Z")
 # Commas and 、 part lists (公交有19、812、501、213、139…, 8/16，8/20…), a dot or a slash beside two digits writes a
 # decimal, a time or a date (13.00——14.00 8.30): digits so written are a phone number only after a phone cue.
 _LIST_OR_DECIMAL = re.compile(r"[，,、]|\d\d[ \t]*[.．/]|[.．/][ \t]*\d\d")
-# A mobile number written in Chinese numerals (一三八一二三四五六七八, 幺三八…, 壹叁捌…): eleven of them in a row are
-# never anything else.
-_CN_MOBILE = re.compile(r"[一幺壹][三四五六七八九叁肆伍陆柒捌玖][零〇一二三四五六七八九幺壹贰叁肆伍陆柒捌玖两]{9}"
-                        r"(?![零〇一二三四五六七八九幺壹贰叁肆伍陆柒捌玖两])")
+# A mobile number written in Chinese numerals (一三八一二三四五六七八, 幺三八…, 壹叁捌…), or in digits and numerals mixed
+# (138一一一一二二二二): eleven of them in a row are never anything else.
+_CN_NUMERAL = "零〇一二三四五六七八九幺壹贰叁肆伍陆柒捌玖两"
+_CN_MOBILE = re.compile(rf"[1一幺壹](?<![0-9{_CN_NUMERAL}][1一幺壹])[3-9三四五六七八九叁肆伍陆柒捌玖][0-9{_CN_NUMERAL}]{{9}}"
+                        rf"(?![0-9{_CN_NUMERAL}])")
 _COUNTRY_CODE = re.compile(r"(?:\+|00)?86[ \-]?$")
 # Area code 0731 / (0731) / +86 731 / 86-10, then a local number of 7-8 digits, possibly split 4+4 or 3+4.
 _LANDLINE = re.compile(
@@ -208,6 +221,20 @@ def _emails(text: str) -> Iterator[_Hit]:
     for m in _EMAIL.finditer(text):
         local = m.group(0).split("@", 1)[0]
         yield _Hit(m.start(), m.start() + len(local), "email", local[0] + "*" * (len(local) - 1))
+
+
+def _spelled_emails(text: str) -> Iterator[_Hit]:
+    for m in _AT_SPELLED.finditer(text):
+        local = _LOCAL_PART_BEFORE.search(text, max(0, m.start() - 64), m.start())
+        if local is None:
+            continue
+        if m.group("spaced"):
+            if _DOMAIN_SPELLED.match(text, m.end()) is None or not _cue_before(text, local.start(), _EMAIL_CUE, 8):
+                continue
+        elif _DOMAIN_WORD.match(text, m.end()) is None:
+            continue
+        length = local.end() - local.start()
+        yield _Hit(local.start(), local.end(), "email", local.group(0)[0] + "*" * (length - 1))
 
 
 def _id_cards(text: str) -> Iterator[_Hit]:
@@ -292,7 +319,8 @@ def _spaced_mobiles(text: str) -> Iterator[_Hit]:
 
 def _cn_mobiles(text: str) -> Iterator[_Hit]:
     for m in _CN_MOBILE.finditer(text):
-        yield _Hit(m.start() + 3, m.start() + 7, "mobile", "****")
+        if not m.group(0).isascii():  # (in digits alone: _mobiles' case)
+            yield _Hit(m.start() + 3, m.start() + 7, "mobile", "****")
 
 
 def _landlines(text: str) -> Iterator[_Hit]:
@@ -906,7 +934,7 @@ def _number_start(text: str, pos: int) -> int:
 
 # IDs, bank cards, mobiles and landlines have seven or more digits in a run that spaces, dashes or dots may
 # split; a text without such a run (a year, a date, a count) skips their rules.
-_LONG_NUMBER = re.compile(r"\d[\d \-－—–./_]{5,}\d")  # (every separator _PHONE_SEP allows)
+_LONG_NUMBER = re.compile(r"\d[\d \-－—–./_～~]{5,}\d")  # (every separator _PHONE_SEP allows)
 # A mobile number spaced out may be parted by commas, 、 or tabs too, which this test does not look for: its own rule
 # runs on every text with a 1 (a search for such a series cost three times that rule, which fails on the second
 # character).
@@ -941,6 +969,8 @@ def deidentify(text: str) -> DeidResult:
     hits: list[_Hit] = []
     if "@" in text:  # an e-mail address may hold a phone number: it goes first
         hits.extend(_emails(text))
+    if "at" in text or "AT" in text:  # (two substring tests cost less than any regex that finds the spelled @)
+        hits.extend(_spelled_emails(text))
     long_number = _LONG_NUMBER.search(text) is not None or "**" in text  # (a starred ID may keep only six digits)
     for detect in _LONG_NUMBER_DETECTORS:
         if long_number or (detect is _spaced_mobiles and "1" in text):
@@ -1007,6 +1037,23 @@ def deidentify_author(name: str) -> str:
     return f"u_{keyed_digest(name)[:12]}"
 
 
+# A value that is by itself a mobile number, an ID number (province, birth date and check digit all valid) or a UnionPay
+# card number (62…, the Luhn check valid). Other cards (4…, 5…) are not taken bare: Weibo's 16-digit post ids begin so
+# and pass the Luhn check one time in ten.
+_BARE_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_BARE_UNIONPAY = re.compile(r"62[0-9]{14,17}")
+_BARE_ID18 = re.compile(r"[1-9][0-9]{16}[0-9Xx]")
+
+
+def is_personal_number(value: str) -> bool:
+    """Whether ``value`` is, whole, a mobile, ID or bank card number: in a link it is personal data whatever its query
+    key is called (?q=13812345678, ?account=6222…, /u/13812345678.html), where other bare numbers are page ids."""
+    if _BARE_MOBILE.fullmatch(value) or (_BARE_UNIONPAY.fullmatch(value) and _luhn_ok(value)):
+        return True
+    return (_BARE_ID18.fullmatch(value) is not None and value[:2] in _PROVINCE_CODES and _id_checksum_ok(value)
+            and real_date(int(value[6:10]), int(value[10:12]), int(value[12:14])))
+
+
 def post_id_pseudonym(post_id: str) -> str | None:
     """A keyed pseudonym (``p_`` and 20 hex digits) for a post id that is itself personal data — a phone number, an ID
     number, an e-mail address: what de-identification would mask in it — else None. The same id always gives the same
@@ -1015,3 +1062,30 @@ def post_id_pseudonym(post_id: str) -> str | None:
     if _POST_PSEUDONYM.fullmatch(post_id) or not deidentify(post_id).findings:
         return None
     return f"p_{keyed_digest('post id' + chr(0x1F) + post_id)[:20]}"
+
+
+@dataclass
+class PersonalPostIds:
+    """The posts of a JSON-lines file whose id is itself personal data, each put under its keyed pseudonym
+    (``post_id_pseudonym``) and remembered by line, so that what is written, indexed or shown never carries the id —
+    nor ``dup_of`` or an event's posts, which name it — and a note says which lines, never the values."""
+
+    lines: list[int] = field(default_factory=list)
+
+    def safe(self, post: Post, line: int) -> Post:
+        """The post under its pseudonym when its id is personal data, else as it was."""
+        pseudonym = post_id_pseudonym(post.id)
+        if pseudonym is None:
+            return post
+        self.lines.append(line)
+        return post.model_copy(update={"id": pseudonym})
+
+    def note(self, path: object, used: str) -> str | None:
+        """What was done, by line number (``used``: how the posts are used, "written", "indexed and shown")."""
+        if not self.lines:
+            return None
+        n = len(self.lines)
+        lines = ", ".join(map(str, self.lines[:10])) + (f" and {n - 10} more" if n > 10 else "")
+        return (f"{path}: the id of {n} post(s) is personal data (a phone number, an ID number or an e-mail address; "
+                f"line{'s' if n > 1 else ''} {lines}): each is {used} under a keyed pseudonym (p_ and 20 hex digits), "
+                "the same for the same id")

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
+from analysis.deidentify import is_personal_number
 from analysis.events import content_terms
 from analysis.severity import extract_cues
 from analysis.tokenizer import script_language
@@ -132,14 +133,17 @@ def deidentify_post(post: Post, deidentify: Callable[[str], Any], deidentify_aut
     return post.model_copy(update=updates)
 
 
-# Query keys that carry a person's data; a bare number under any other key is a page id (docid=0201…, tid=150…)
-# and is kept, or the stored link would no longer open the page.
-_PERSONAL_KEY = re.compile(r"phone|tel|mobile|name|card|mail|addr|sfz|idno|身份|手机|电话|姓名|地址|邮箱", re.IGNORECASE)
+# Query keys that carry a person's data; a bare number under any other key is a page id (docid=0201…, tid=10234…)
+# and is kept, or the stored link would no longer open the page — unless the number is itself a mobile, ID or card
+# number (?q=138…, ?uid=138…, ?id=430…): that is personal data whatever the key is called.
+_PERSONAL_KEY = re.compile(r"phone|tel|mobile|name|card|mail|addr|sfz|idno|account|acct|身份|手机|电话|姓名|地址|邮箱|账号|帐号|"
+                           r"账户|帐户", re.IGNORECASE)
 _BARE_ID = re.compile(r"[0-9A-Za-z_\-]+")
 
 
 def _may_be_personal(key: str, value: str) -> bool:
-    return bool(value) and (_PERSONAL_KEY.search(key) is not None or _BARE_ID.fullmatch(value) is None)
+    return bool(value) and (_PERSONAL_KEY.search(key) is not None or _BARE_ID.fullmatch(value) is None
+                            or is_personal_number(value))
 
 
 # Keys whose value is a person's name (name=, realname=, contact=, nick=, xm=, lxr=, 姓名=): ``filename`` and
@@ -159,15 +163,17 @@ def _masked_value(key: str, value: str, deidentify: Callable[[str], Any]) -> str
     return masked
 
 
-# A path segment that is a bare id, with or without a file ending (13812345678.html, t20190408_123.shtml), is the
-# page's own name, kept as a bare query value is; one with anything else in it (an @, Chinese) is de-identified.
-_BARE_SEGMENT = re.compile(r"[0-9A-Za-z_\-]+(?:\.[0-9A-Za-z]{1,6})?")
+# A path segment that is a bare id, with or without a file ending (t20190408_123.shtml, 12345678.html), is the
+# page's own name, kept as a bare query value is — unless the id is a mobile, ID or card number (/u/13812345678.html);
+# one with anything else in it (an @, Chinese) is de-identified.
+_BARE_SEGMENT = re.compile(r"(?P<stem>[0-9A-Za-z_\-]+)(?:\.[0-9A-Za-z]{1,6})?")
 
 
 def _masked_segment(segment: str, deidentify: Callable[[str], Any]) -> str:
     """A path segment with its personal data masked (/u/zhangsan@example.com/), escaped again where it changed."""
     text = unquote(segment)
-    if not text or _BARE_SEGMENT.fullmatch(text):
+    bare = _BARE_SEGMENT.fullmatch(text)
+    if not text or (bare is not None and not is_personal_number(bare["stem"])):
         return segment
     masked = str(deidentify(text).text)
     return segment if masked == text else quote(masked, safe="*@!$&'()+,;=:~")

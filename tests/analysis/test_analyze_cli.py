@@ -97,6 +97,29 @@ def test_analyze_enriches_clusters_and_grades_every_good_line(posts_file: Path, 
     assert events[0]["id"] in incident and events[0]["volume"] == 3
 
 
+def test_a_post_whose_id_is_personal_data_is_written_under_its_pseudonym_as_replay_indexes_it(tmp_path: Path) -> None:
+    """A review found `yuqing analyze` writing an id that is a phone number raw beside ``deidentified: true`` (replay
+    put it under a pseudonym); the repost's ``dup_of`` and the event's posts name it too."""
+    from analysis.deidentify import post_id_pseudonym
+
+    phone, id_number = "13811112222", "430102199003071234"
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {**GOOD[0], "id": phone}, {**GOOD[1], "id": id_number}, GOOD[2]]) + "\n", encoding="utf-8")
+    out, events_out = tmp_path / "enriched.jsonl", tmp_path / "events.jsonl"
+    result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(out), "--events-out", str(events_out)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == [post_id_pseudonym(phone), post_id_pseudonym(id_number), "w2"]  # input order
+    assert rows[1]["dup_of"] == post_id_pseudonym(phone)
+    (event,) = [json.loads(line) for line in events_out.read_text(encoding="utf-8").splitlines()]
+    assert sorted(event["post_ids"]) == sorted(r["id"] for r in rows)
+    written = out.read_text(encoding="utf-8") + events_out.read_text(encoding="utf-8") + result.output
+    assert phone not in written and id_number not in written
+    assert f"{posts}: the id of 2 post(s) is personal data" in result.stderr and "lines 1, 2)" in result.stderr
+    assert "each is written under a keyed pseudonym" in result.stderr
+
+
 def test_bad_lines_are_reported_by_number_and_skipped(posts_file: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["analyze", "--in", str(posts_file), "--out", str(tmp_path / "o.jsonl")])
     assert result.exit_code == 0

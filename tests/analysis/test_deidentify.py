@@ -265,6 +265,35 @@ def test_numbers_in_the_other_ways_people_write_them(text: str, expected: str) -
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        ("联系电话：(138)1313-1414", "联系电话：(138)****-1414"),
+        ("电话（138）13131414", "电话（138）****1414"),
+        ("电话：138～1111～2222", "电话：138～****～2222"),
+        ("电话：138~1111~2222", "电话：138~****~2222"),
+        ("电话138一一一一二二二二", "电话138****二二二二"),  # digits and Chinese numerals mixed
+        ("邮箱：zhang.san AT example DOT com", "邮箱：z******** AT example DOT com"),
+        ("邮箱zhangsan(at)example.com", "邮箱z*******(at)example.com"),
+        ("联系 li_si [at] qq [dot] com", "联系 l**** [at] qq [dot] com"),
+        ("邮箱 zhangsan(at)example", "邮箱 z*******(at)example"),  # a title cut short after the domain's first word
+    ],
+)
+def test_contact_details_spelled_to_slip_past_filters_are_masked_like_the_plain_forms(text: str, expected: str) -> None:
+    """A privacy review found these shown raw on /search and the event page (and their pieces as event keywords)."""
+    result = deidentify(text)
+    assert result.text == expected
+    assert deidentify(result.text).text == result.text
+
+
+@pytest.mark.parametrize("text", [
+    "look at google.com",  # "at" between spaces is English without an e-mail cue
+    "最高气温31～32℃，风力4～5级", "1990一1995一2000年", "第13～14话", "（133）号文件，（150）路公交",
+])
+def test_what_the_spelled_contact_forms_must_not_take(text: str) -> None:
+    assert deidentify(text) == DeidResult(text, [])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         ("网民郭恩垂在平台咨询", "网民郭**在平台咨询"),
         ("信访人张建国反映", "信访人张**反映"),
         ("申诉人：王建国", "申诉人：王**"),

@@ -89,12 +89,35 @@ def test_the_fallback_when_models_cannot_run_masks_the_same_fields() -> None:
 
 
 @pytest.mark.parametrize("url", [
-    "http://news.example.com/2026/04/13812345678.html?from=%E6%96%B0%E9%97%BB&id=5",
-    "http://bbs.example.com/t?tid=15012345678&page=2",  # a page id that looks like a phone number
+    "http://news.example.com/2026/04/t20260408_1234567.html?from=%E6%96%B0%E9%97%BB&id=5",
+    "http://bbs.example.com/t?tid=1501234567&page=2",
     "http://news.example.com/a?docid=020123456789",
+    "https://weibo.example.com/detail/4567890123456783",  # 16 digits passing the Luhn check: a Weibo post id
+    "https://www.toutiao.example.com/article/6734567890123456789/",  # 19 digits passing the Luhn check: an article id
+    "http://bbs.example.com/t?id=430102199003071235",  # an ID number's shape whose check digit is wrong
+    "http://news.example.com/article/12345678",
 ])
 def test_a_url_with_nothing_personal_is_kept_as_it_was(url: str) -> None:
     assert Enricher(clock=ManualClock(T0)).enrich(_post("p1", "学校食堂", url=url)).url == url
+
+
+@pytest.mark.parametrize(("url", "raw", "masked"), [
+    ("http://bbs.example.com/t?id=430102199003071234&page=2", "430102199003071234", "id=43**************34&"),
+    ("http://bbs.example.com/t?uid=13811112222", "13811112222", "uid=138****2222"),
+    ("http://bbs.example.com/t?user=13811112222", "13811112222", "user=138****2222"),
+    ("https://s.weibo.example.com/weibo?q=13811112222", "13811112222", "q=138****2222"),
+    ("http://search.example.com/?keyword=13811112222", "13811112222", "keyword=138****2222"),
+    ("http://bank.example.com/t?account=6222021234567890128", "6222021234567890128", "account=6222***********0128"),
+    ("http://bbs.example.com/u/13811112222", "13811112222", "/u/138****2222"),
+    ("http://bbs.example.com/u/13811112222.html", "13811112222", "/u/138****2222.html"),
+    ("http://bbs.example.com/13811112222/", "13811112222", "/138****2222/"),
+])
+def test_a_number_in_a_url_that_is_a_phone_id_or_card_number_is_masked_whatever_the_key(
+        url: str, raw: str, masked: str) -> None:
+    """A review found these kept raw in the stored link: the key (id, q, account) or a bare path segment (/u/…) was
+    taken for a page id's, though the value passes the mobile, ID-checksum or Luhn test."""
+    out = Enricher(clock=ManualClock(T0)).enrich(_post("p1", "学校食堂", url=url)).url or ""
+    assert raw not in out and masked in out, out
 
 
 def test_a_bare_name_under_a_personal_query_key_is_masked() -> None:
@@ -229,8 +252,8 @@ def test_a_failing_model_costs_its_field_not_the_post(caplog: pytest.LogCaptureF
 
 def test_a_failing_step_names_a_post_whose_id_is_a_phone_number_by_its_pseudonym(
         caplog: pytest.LogCaptureFixture) -> None:
-    """`yuqing analyze` keeps the ids it is given (the user joins its output back by them), but a log line is no
-    place for one that is a phone number."""
+    """The enricher keeps the ids it is given (the commands that read files put a personal one under its pseudonym
+    first), but a log line is no place for one that is a phone number."""
     from analysis.deidentify import post_id_pseudonym
 
     def broken(*args: object) -> None:
