@@ -120,6 +120,17 @@ def test_a_number_in_a_url_that_is_a_phone_id_or_card_number_is_masked_whatever_
     assert raw not in out and masked in out, out
 
 
+def test_a_url_with_a_phone_and_an_id_number_keeps_no_digit_of_the_id() -> None:
+    """domain.md §6: never a partial ID beside a phone. Each value was masked on its own, so the link showed
+    tel=138****2222 and id=43**************34 together."""
+    url = "http://bbs.example.com/t?tel=13811112222&id=430102199003071234"
+    out = Enricher(clock=ManualClock(T0)).enrich(_post("p1", "学校食堂", url=url)).url or ""
+    assert out.endswith("tel=138****2222&id=" + "*" * 18), out
+    path = "http://bbs.example.com/u/13811112222/430102199003071234.html"
+    out = Enricher(clock=ManualClock(T0)).enrich(_post("p2", "学校食堂", url=path)).url or ""
+    assert out.endswith("/u/138****2222/" + "*" * 18 + ".html"), out
+
+
 def test_a_bare_name_under_a_personal_query_key_is_masked() -> None:
     """A review found 李建国 shown beside a masked phone in a post's link (name=李建国, no cue to find it by)."""
     url = "https://news.example.com/b?phone=13812345678&name=%E6%9D%8E%E5%BB%BA%E5%9B%BD&id=123"
