@@ -1165,7 +1165,8 @@ def read_labelled_csv(path: Path, text_column: str, label_column: str, encoding:
     from analysis.csvinput import CsvInputError, read_table
 
     try:
-        _, table = read_table(path, [(text_column, "--text-column"), (label_column, "--label-column")], encoding)
+        table = read_table(path, [(text_column, "--text-column"), (label_column, "--label-column")],
+                           encoding).rows
     except CsvInputError as exc:
         raise TrainingDataError(str(exc)) from exc
     rows = [(r[text_column], r[label_column].strip()) for r in table]

@@ -3,6 +3,7 @@ stay honest. Each case failed once, in a review that used the commands as a rele
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import os
@@ -106,6 +107,46 @@ def test_a_file_not_in_the_named_encoding_is_named_with_its_row(tmp_path: Path) 
     assert result.exit_code != 0
     assert "bad.csv, line 3, byte 17 (0x81): not GB18030" in result.output
     assert "pass the right --encoding" in result.output
+
+
+def predicted(tmp_path: Path, content: bytes, *options: str, name: str = "in.csv") -> tuple[Result, bytes]:
+    """``yuqing predict --model topic`` over ``content``: its result and the bytes it wrote."""
+    data, out = tmp_path / name, tmp_path / "out.csv"
+    data.write_bytes(content)
+    result = CliRunner().invoke(predict_command, ["--model", "topic", "--data", str(data), "--out", str(out),
+                                                  *options])
+    assert result.exit_code == 0, result.output
+    return result, out.read_bytes()
+
+
+def test_every_row_of_a_one_column_file_gets_a_row_and_a_blank_line_elsewhere_is_said(tmp_path: Path) -> None:
+    """A spreadsheet writes an empty cell of a one-column sheet as a blank line: skipped, it shifted every later
+    row against its input (a release review)."""
+    _, written = predicted(tmp_path, "text\n医院排队太久\n\n孩子上学难\n\n".encode())
+    rows = list(csv.DictReader(written.decode().splitlines()))
+    assert [r["text"] for r in rows] == ["医院排队太久", "", "孩子上学难"]
+    assert rows[1]["label"] == "非民生" and rows[2]["label"] == "就学"
+    result, written = predicted(tmp_path, "id,text\n1,医院排队太久\n\n2,孩子上学难\n".encode())
+    assert [r["id"] for r in csv.DictReader(written.decode().splitlines())] == ["1", "2"]
+    assert "1 blank line(s) (line 3) are no row of this 2-column file" in result.stderr
+
+
+def test_a_tab_separated_file_is_read_as_such(tmp_path: Path) -> None:
+    for name, content in (("in.tsv", "id\ttext, more\n1\t医院排队太久\n"), ("in.csv", "id\ttext\n1\t医院排队太久\n")):
+        _, written = predicted(tmp_path, content.encode(), "--text-column", content.split("\n")[0].split("\t")[1],
+                               name=name)
+        [row] = list(csv.DictReader(written.decode().splitlines()))
+        assert row["id"] == "1" and row["label"] == "就医", name
+
+
+def test_excels_csv_gets_an_output_excel_opens_and_others_plain_utf8(tmp_path: Path) -> None:
+    """Excel reads a CSV without a byte-order mark in the system's code page: GBK users saw mojibake."""
+    gbk, written = predicted(tmp_path, "id,text\n1,医院排队太久\n".encode("gbk"), "--encoding", "gbk")
+    assert written.startswith(codecs.BOM_UTF8 + b"id,text,") and "UTF-8 with a byte-order mark" in gbk.stderr
+    _, written = predicted(tmp_path, codecs.BOM_UTF8 + "id,text\n1,医院排队太久\n".encode())
+    assert written.startswith(codecs.BOM_UTF8 + b"id,text,")
+    plain, written = predicted(tmp_path, "id,text\n1,医院排队太久\n".encode())
+    assert written.startswith(b"id,text,") and "(UTF-8)" in plain.stderr
 
 
 def test_a_field_over_the_size_limit_is_named_as_such_not_as_a_quoting_error(tmp_path: Path) -> None:
