@@ -72,7 +72,7 @@ def read_table(path: Path, required: Sequence[tuple[str, str]], encoding: str = 
             first = handle.readline()
             tabs = path.suffix.lower() == ".tsv" or ("\t" in first and "," not in first)
             reader = csv.reader(chain([first], handle), strict=True, delimiter="\t" if tabs else ",")
-            header = next(reader, None)
+            header = next(reader, None) if first else None
             if header is None:
                 raise CsvInputError(f"{path} is empty; it needs a header row naming the columns, then the rows")
             repeated = sorted(name for name, n in Counter(header).items() if n > 1)
