@@ -77,11 +77,11 @@ def read_table(path: Path, required: Sequence[tuple[str, str]], encoding: str = 
                 raise CsvInputError(f"{path} is empty; it needs a header row naming the columns, then the rows")
             repeated = sorted(name for name, n in Counter(header).items() if n > 1)
             if repeated:
-                raise CsvInputError(f"{path}: column name(s) {_shown(repeated)} appear more than once in "
+                raise CsvInputError(f"{path}: column name(s) {shown_names(repeated)} appear more than once in "
                                     "the header; give each column its own name")
             for column, option in required:
                 if column not in header:
-                    raise CsvInputError(f"{path}: no column {column!r} (columns: {_shown(header)}); "
+                    raise CsvInputError(f"{path}: no column {column!r} (columns: {shown_names(header)}); "
                                         f"pass the right {option}{_delimiter_hint(header)}")
             rows: list[dict[str, str]] = []
             blank: list[int] = []  # blank lines since the last row
@@ -144,7 +144,7 @@ def _undecodable(path: Path, exc: UnicodeDecodeError, row_start: int, encoding: 
     return f"{path}, {where}: not {named} ({exc.reason}); {fix}"
 
 
-def _shown(names: list[str]) -> str:
+def shown_names(names: list[str]) -> str:
     """Column names for a message, each de-identified and cut to 20 characters: a file that lacks its header row
     has a post's fields there, phone numbers and names included."""
     # masked before it is cut: a number cut in two is no longer recognised (138123456… showed nine digits)
