@@ -457,7 +457,7 @@ def test_a_warning_about_a_field_never_shows_the_personal_data_it_holds(tmp_path
                  "p.jsonl:2: left out published_at (published_at is not a date-time",
                  "p.jsonl:3: left out fetched_at (fetched_at is a number too large",
                  "p.jsonl:4: skipped: media_tier is no known tier", "p.jsonl:5: skipped: 'id' must be a string",
-                 "p.jsonl:7: skipped: its id repeats the id of line 6"):
+                 "p.jsonl:7: its id repeats the id of line 6"):
         assert said in err, (said, err)
     assert not [value for value in PERSONAL if value in err], err
     # the output keeps the ids as given: the user's own file, joined back to their rows by id (analyze_command)
