@@ -82,8 +82,8 @@ def read_posts(handle: Iterable[str], tz: Any, now: datetime,
             click.echo(f"{name}:{number}: {warning}", err=True)
         earlier = first_line.get(post.id)  # (told by its line, not its value: an id may be a phone number)
         if earlier is None:
-            first_line[post.id] = line = _Line(number, post)
-            good.append(line)
+            first_line[post.id] = first = _Line(number, post)
+            good.append(first)
         elif post == earlier.post:
             click.echo(f"{name}:{number}: repeats line {earlier.number} (same id, same post): written again with "
                        "its analysis, counted once in events", err=True)
