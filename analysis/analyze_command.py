@@ -224,7 +224,15 @@ def analyze_command(
     config_dir: Path | None,
     sentiment_model: str | None,
 ) -> None:
-    """Enrich, cluster and grade the posts of a JSON-lines file (no Elasticsearch needed)."""
+    """Enrich, cluster and grade the posts of a JSON-lines file (no Elasticsearch needed).
+
+    \b
+    One output line per input post, in input order. Only the Post fields are written (unknown input fields are
+    dropped: they may hold personal data de-identification never saw), and every id is written as a string
+    (12345 becomes "12345"): join the output back to your rows by id read as a string.
+    A published_at that is a date alone ("2026-11-20") is read as the crawler reads one: at the end of that day
+    (or now, if earlier), with published_precision "day", never as its midnight.
+    """
     from analysis.enrich import Enricher
     from analysis.events import EventTracker
     from yuqing.cli import load_or_exit

@@ -196,6 +196,24 @@ def test_a_post_known_only_by_its_day_stays_so_and_is_not_counted_in_an_hour(tmp
     assert event["volume"] == 3 and sum(h["count"] for h in event["timeline"]) == 2
 
 
+def test_a_date_alone_is_read_as_the_crawler_reads_it_not_as_midnight(tmp_path: Path) -> None:
+    """README (crawl): a date without its time is never that day's midnight; analyze and replay read it so too."""
+    posts = tmp_path / "p.jsonl"
+    posts.write_text(json.dumps({"id": "0012", "text": "医院排队太久", "published_at": "2020-04-08"}) + "\n"
+                     + json.dumps({"id": "t", "text": "医院排队太久了", "published_at": "2020-04-08T09:30:00+08:00"})
+                     + "\n", encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    assert CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(out)]).exit_code == 0
+    day, timed = map(json.loads, out.read_text(encoding="utf-8").splitlines())
+    assert day["published_at"] == "2020-04-08T23:59:59+08:00" and day["published_precision"] == "day"
+    assert timed["published_at"] == "2020-04-08T09:30:00+08:00" and "published_precision" not in timed
+
+
+def test_analyze_help_says_what_is_written_and_how_to_join_it_back() -> None:
+    said = " ".join(CliRunner().invoke(main, ["analyze", "--help"]).output.split())
+    assert "Only the Post fields are written" in said and "every id is written as a string" in said
+
+
 def test_a_byte_order_mark_and_a_gbk_line_lose_no_post(tmp_path: Path) -> None:
     posts = tmp_path / "p.jsonl"
     posts.write_bytes(b"\xef\xbb\xbf" + '{"id": "a", "text": "医院排队太久"}\n'.encode()
