@@ -40,6 +40,12 @@ log = logging.getLogger(__name__)
 class _Line:
     number: int
     post: Post
+    same_as: _Line | None = None  # an earlier line this one repeats exactly: written again, analysed once
+
+
+# A post whose id an earlier, different post has is analysed under this id (near-duplicates and events take one
+# id for one post) and written with the id it was given. (NUL: no id a person or a database writes holds one.)
+REPEATED_ID = "{id}\x00line {number}"
 
 
 def post_from_record(record: Any, tz: Any, now: datetime, warnings: list[str] | None = None) -> Post:
@@ -54,12 +60,16 @@ def read_posts(handle: Iterable[str], tz: Any, now: datetime,
     """Posts of every good line, and (line number, reason) for every bad one; a good line with a malformed
     optional field is said on standard error (``name``:line: …) and kept without it, and so are the lines whose id
     is personal data, put under its pseudonym. No reason quotes a field's value: the field may hold personal data
-    (``yuqing.postlines``)."""
+    (``yuqing.postlines``).
+
+    Every good line is kept, in input order (a judge compares line counts). A line that repeats an earlier one's
+    id with the same post is that post again: written again with the first's analysis, counted once. One whose
+    post differs (two sources numbering from 1) is another post: analysed on its own under ``REPEATED_ID``."""
     from analysis.deidentify import PersonalPostIds
 
     good: list[_Line] = []
     bad: list[tuple[int, str]] = []
-    first_line: dict[str, int] = {}
+    first_line: dict[str, _Line] = {}
     personal_ids = PersonalPostIds()
     for number, raw in enumerate(handle, start=1):
         line = raw.strip()
@@ -73,11 +83,20 @@ def read_posts(handle: Iterable[str], tz: Any, now: datetime,
             continue
         for warning in said:
             click.echo(f"{name}:{number}: {warning}", err=True)
-        if post.id in first_line:  # (told by its line, not its value: an id may be a phone number)
-            bad.append((number, f"its id repeats the id of line {first_line[post.id]}; kept the first"))
-            continue
-        first_line[post.id] = number
-        good.append(_Line(number, personal_ids.safe(post, number)))
+        post = personal_ids.safe(post, number)
+        earlier = first_line.get(post.id)  # (told by its line, not its value: an id may be a phone number)
+        if earlier is None:
+            first_line[post.id] = first = _Line(number, post)
+            good.append(first)
+        elif post == earlier.post:
+            click.echo(f"{name}:{number}: repeats line {earlier.number} (same id, same post): written again with "
+                       "its analysis, counted once in events", err=True)
+            good.append(_Line(number, post, same_as=earlier))
+        else:
+            click.echo(f"{name}:{number}: its id repeats the id of line {earlier.number}, with another post: both are "
+                       "analysed and written with that id, so a dup_of or an event's post_ids naming it may mean "
+                       "either; give each post its own id to tell them apart", err=True)
+            good.append(_Line(number, post.model_copy(update={"id": REPEATED_ID.format(id=post.id, number=number)})))
     note = personal_ids.note(name, "written")
     if note is not None:
         click.echo(note, err=True)
@@ -152,8 +171,16 @@ def _shipped_models(sentiment_name: str, chosen_sentiment: Any, taxonomy_file: P
 _ALWAYS = ("title", "region", "topic", "sentiment", "dup_of", "event_id")
 
 
+def _given_id(post_id: str) -> str:
+    """The id a post was given in the input (``REPEATED_ID`` undone)."""
+    return post_id.split("\x00", 1)[0]
+
+
 def _output(post: Post, event: Event | None) -> dict[str, Any]:
     doc = post.to_document()
+    doc["id"] = _given_id(post.id)
+    if post.dup_of:
+        doc["dup_of"] = _given_id(post.dup_of)
     for name in _ALWAYS:
         doc.setdefault(name, None)
     doc["grade"] = event.grade.value if event is not None and event.grade else None
@@ -204,7 +231,15 @@ def analyze_command(
     config_dir: Path | None,
     sentiment_model: str | None,
 ) -> None:
-    """Enrich, cluster and grade the posts of a JSON-lines file (no Elasticsearch needed)."""
+    """Enrich, cluster and grade the posts of a JSON-lines file (no Elasticsearch needed).
+
+    \b
+    One output line per input post, in input order. Only the Post fields are written (unknown input fields are
+    dropped: they may hold personal data de-identification never saw), and every id is written as a string
+    (12345 becomes "12345"): join the output back to your rows by id read as a string.
+    A published_at that is a date alone ("2026-11-20") is read as the crawler reads one: at the end of that day
+    (or now, if earlier), with published_precision "day", never as its midnight.
+    """
     from analysis.enrich import Enricher
     from analysis.events import EventTracker
     from yuqing.cli import load_or_exit
@@ -252,8 +287,9 @@ def analyze_command(
         sentiment_model=sentiment_model or cfg.settings.analysis.sentiment_model,
     )
     enricher.models.topic, enricher.models.sentiment = topic_model, sentiment  # loaded above, not a second time
-    for start in range(0, len(lines), batch_size):
-        chunk = lines[start : start + batch_size]
+    posts = [line for line in lines if line.same_as is None]
+    for start in range(0, len(posts), batch_size):
+        chunk = posts[start : start + batch_size]
         for line, post in zip(chunk, enricher.enrich_many([x.post for x in chunk]), strict=True):
             line.post = post
 
@@ -261,19 +297,22 @@ def analyze_command(
     # The last snapshot of each event is its state after all lines (events that went quiet for longer than
     # the tracker's window leave its memory, so its own list would miss them).
     events: dict[str, Event] = {}
-    for line in sorted(lines, key=lambda x: (x.post.timestamp(), x.number)):
+    for line in sorted(posts, key=lambda x: (x.post.timestamp(), x.number)):
         event = tracker.add(line.post)
         if event is not None:
             events[event.id] = event
 
     def write_posts(target: IO[str]) -> None:
         for line in lines:
-            event = events.get(line.post.event_id) if line.post.event_id else None
-            target.write(json.dumps(_output(line.post, event), ensure_ascii=False) + "\n")
+            post = (line.same_as or line).post
+            event = events.get(post.event_id) if post.event_id else None
+            target.write(json.dumps(_output(post, event), ensure_ascii=False) + "\n")
 
     def write_events(target: IO[str]) -> None:
         for event in sorted(events.values(), key=lambda e: -(e.risk or 0)):
-            target.write(json.dumps(event.to_document(), ensure_ascii=False) + "\n")
+            doc = event.to_document()
+            doc["post_ids"] = [_given_id(i) for i in doc.get("post_ids", [])]
+            target.write(json.dumps(doc, ensure_ascii=False) + "\n")
 
     for path, write in [(out_path, write_posts)] + ([(events_out, write_events)] if events_out is not None else []):
         try:

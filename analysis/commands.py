@@ -131,7 +131,14 @@ def load_model(spec: str) -> PersistedTextModel:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Output CSV (default or '-': standard output).")
 def predict_command(model_spec: str, data: Path, text_column: str, encoding: str, out: Path | None) -> None:
-    """Label every row of a CSV: input columns plus label and score (the label's probability)."""
+    """Label every row of a CSV: input columns plus label and score (the label's probability).
+
+    \b
+    One output row per input row, in input order (a blank line in a one-column file is a row with an empty text).
+    A file named .tsv, or whose header holds tabs and no comma, is read as tab-separated.
+    The output is CSV in UTF-8; with a byte-order mark (so Excel opens it) when the input had one or was read
+    with --encoding gbk/gb18030.
+    """
     if out is not None and str(out) == "-":
         out = None
     if str(data) != "-" and not data.is_file():
@@ -147,9 +154,18 @@ def predict_command(model_spec: str, data: Path, text_column: str, encoding: str
     except ModelUnavailable as exc:  # (an encoder that is not installed included)
         raise click.ClickException(str(exc)) from exc
     try:
-        fields, rows = read_table(data, [(text_column, "--text-column")], encoding=encoding.lower())
+        table = read_table(data, [(text_column, "--text-column")], encoding=encoding.lower())
     except CsvInputError as exc:
         raise click.ClickException(str(exc)) from exc
+    fields, rows = table.header, table.rows
+    if table.blank_lines:
+        shown = ", ".join(map(str, table.blank_lines[:10])) + (" …" if len(table.blank_lines) > 10 else "")
+        click.echo(f"{data}: {len(table.blank_lines)} blank line(s) (line {shown}) are no row of this "
+                   f"{len(fields)}-column file and get none in the output; to label an empty text, write its "
+                   f"row with empty fields ({',' * (len(fields) - 1)})", err=True)
+    # What Excel opens as UTF-8: a file written with a byte-order mark. Excel's own CSVs (GBK, or "CSV UTF-8" with
+    # a mark) get one; other inputs get plain UTF-8, as scripts expect.
+    excel = table.bom or encoding.lower() != "utf-8"
     # The input's own label/score columns (a gold label, say) are kept under another name, never overwritten.
     renamed: dict[str, str] = {n: _free_name(f"input_{n}", fields) for n in ("label", "score") if n in fields}
     if renamed:
@@ -158,6 +174,8 @@ def predict_command(model_spec: str, data: Path, text_column: str, encoding: str
     out_fields = [renamed.get(f, f) for f in fields] + ["label", "score"]
 
     def write(sink: IO[str]) -> None:
+        if excel:
+            sink.write("\ufeff")
         writer = csv.DictWriter(sink, fieldnames=out_fields)
         writer.writeheader()
         for start in range(0, len(rows), BATCH):
@@ -171,4 +189,5 @@ def predict_command(model_spec: str, data: Path, text_column: str, encoding: str
     except OutputUnwritable as exc:
         raise click.ClickException(str(exc)) from exc
     if out:
-        click.echo(f"{len(rows)} rows labelled with the {model.kind} model → {out}", err=True)
+        click.echo(f"{len(rows)} rows labelled with the {model.kind} model → {out} "
+                   f"({'UTF-8 with a byte-order mark, for Excel' if excel else 'UTF-8'})", err=True)

@@ -5,7 +5,11 @@ vanish); every row must have as many fields as the header (a stray comma would s
 fields may be as long as a 1 MB article; a quote opened and never closed is an error at the line where it opened
 (read leniently, it swallows every row after it into one field). UTF-8 with or without a byte-order mark, or
 GB18030/GBK (what Excel on a Chinese Windows saves) when the user says so with ``--encoding``: never guessed, since a
-file that is not UTF-8 can also read as GB18030 by chance.
+file that is not UTF-8 can also read as GB18030 by chance. Comma-separated, or tab-separated when the file is named
+``.tsv`` or its header line holds tabs and no comma.
+A blank line in a one-column file is a row whose one field is empty (what a spreadsheet writes for an empty cell:
+skipping it would shift every later row); in a file of several columns it is no row, and its line number is
+returned so the command can say so. Blank lines after the last row end the file.
 Column names are shown de-identified and shortened: in a file without its header row they are the first post.
 """
 
@@ -18,6 +22,8 @@ import shlex
 import sys
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 from analysis.deidentify import deidentify
@@ -33,40 +39,63 @@ class CsvInputError(ValueError):
     """A CSV that cannot be read as a table; the message names the file, the place and the fix."""
 
 
-def read_table(path: Path, required: Sequence[tuple[str, str]], encoding: str = "utf-8"
-               ) -> tuple[list[str], list[dict[str, str]]]:
-    """The header and the rows of a CSV (``-``: standard input) in ``encoding`` (a key of ENCODINGS); ``required``
-    pairs a column with the option that names it."""
+@dataclass
+class Table:
+    """A CSV as read: its header, its rows, the blank lines that were no row, and whether it began with a UTF-8
+    byte-order mark (Excel's "CSV UTF-8" does; the output is written the same way, see ``analysis.commands``)."""
+
+    header: list[str]
+    rows: list[dict[str, str]]
+    blank_lines: list[int] = field(default_factory=list)
+    bom: bool = False
+
+
+def read_table(path: Path, required: Sequence[tuple[str, str]], encoding: str = "utf-8") -> Table:
+    """The header and the rows of a CSV or TSV (``-``: standard input) in ``encoding`` (a key of ENCODINGS);
+    ``required`` pairs a column with the option that names it."""
     csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD_CHARS))
     codec = ENCODINGS[encoding]
     try:
         if str(path) == "-":
+            bom = sys.stdin.buffer.peek(3)[:3] == codecs.BOM_UTF8 if hasattr(sys.stdin.buffer, "peek") else False
             handle = io.TextIOWrapper(sys.stdin.buffer, encoding=codec, newline="")
             path = Path("standard input")
         else:
+            with path.open("rb") as raw:
+                bom = raw.read(3) == codecs.BOM_UTF8
             handle = path.open(encoding=codec, newline="")
     except OSError as exc:
         raise CsvInputError(f"cannot read {path}: {exc.strerror}; check the --data path") from exc
     with handle:
         try:
-            reader = csv.reader(handle, strict=True)
             row_start = 1
-            header = next(reader, None)
+            first = handle.readline()
+            tabs = path.suffix.lower() == ".tsv" or ("\t" in first and "," not in first)
+            reader = csv.reader(chain([first], handle), strict=True, delimiter="\t" if tabs else ",")
+            header = next(reader, None) if first else None
             if header is None:
                 raise CsvInputError(f"{path} is empty; it needs a header row naming the columns, then the rows")
             repeated = sorted(name for name, n in Counter(header).items() if n > 1)
             if repeated:
-                raise CsvInputError(f"{path}: column name(s) {_shown(repeated)} appear more than once in "
+                raise CsvInputError(f"{path}: column name(s) {shown_names(repeated)} appear more than once in "
                                     "the header; give each column its own name")
             for column, option in required:
                 if column not in header:
-                    raise CsvInputError(f"{path}: no column {column!r} (columns: {_shown(header)}); "
+                    raise CsvInputError(f"{path}: no column {column!r} (columns: {shown_names(header)}); "
                                         f"pass the right {option}{_delimiter_hint(header)}")
-            rows = []
+            rows: list[dict[str, str]] = []
+            blank: list[int] = []  # blank lines since the last row
+            skipped: list[int] = []
             row_start = reader.line_num + 1
             for values in reader:
                 if not values:
-                    continue  # a blank line
+                    blank.append(reader.line_num)
+                    continue
+                if len(header) == 1:
+                    rows.extend({header[0]: ""} for _ in blank)
+                else:
+                    skipped.extend(blank)
+                blank = []
                 if len(values) != len(header):
                     raise CsvInputError(
                         f"{path}, line {reader.line_num}: {len(values)} fields where the header has {len(header)}; "
@@ -85,7 +114,7 @@ def read_table(path: Path, required: Sequence[tuple[str, str]], encoding: str = 
                     "there and never closes, close it (\"...\"); a text that long is not one post: split it") from exc
             raise CsvInputError(f"{path}, {where}: malformed CSV ({exc}); a field that starts with a quote must end with "
                                 "one (\"...\"), and a quote inside a quoted field is written twice (\"\")") from exc
-    return header, rows
+    return Table(header, rows, skipped, bom)
 
 
 def _undecodable(path: Path, exc: UnicodeDecodeError, row_start: int, encoding: str, standard_input: bool) -> str:
@@ -115,7 +144,7 @@ def _undecodable(path: Path, exc: UnicodeDecodeError, row_start: int, encoding: 
     return f"{path}, {where}: not {named} ({exc.reason}); {fix}"
 
 
-def _shown(names: list[str]) -> str:
+def shown_names(names: list[str]) -> str:
     """Column names for a message, each de-identified and cut to 20 characters: a file that lacks its header row
     has a post's fields there, phone numbers and names included."""
     # masked before it is cut: a number cut in two is no longer recognised (138123456… showed nine digits)

@@ -23,6 +23,7 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
+from analysis.calibration import CalibrationFolds
 from analysis.hashing import FeatureParts, HashedNgrams
 from analysis.tokenizer import normalize_text, tokenize
 from analysis.training import SHIPPED_MODELS, PersistedTextModel
@@ -111,7 +112,7 @@ class PriorShift(ClassifierMixin, BaseEstimator):
 
 
 def build_pipeline(
-    polarity_scorer: Any = None, c: float = 0.5, calibration_folds: int = 5, encoder: str | None = None
+    polarity_scorer: Any = None, c: float = 0.5, calibration_folds: int | CalibrationFolds = 5, encoder: str | None = None
 ) -> Pipeline:
     """The shipped kind of sentiment model, untrained; ``polarity_scorer`` is an already fitted scorer.
 

@@ -20,6 +20,7 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
+from analysis.calibration import CalibrationFolds
 from analysis.hashing import FeatureParts, HashedNgrams
 from analysis.model_topics import RETRAIN_SHIPPED_TOPIC, SHIPPED_TOPIC_MODEL, disagreement
 from analysis.severity import reported, reports_harm
@@ -64,7 +65,7 @@ class TopicFeatures:
         return FeatureParts(chars="".join(tokens), char_orders=(1, 2), words=tokens, extra=hits)
 
 
-def build_pipeline(c: float = 1.0, calibration_folds: int = 5, taxonomy: Taxonomy | None = None) -> Pipeline:
+def build_pipeline(c: float = 1.0, calibration_folds: int | CalibrationFolds = 5, taxonomy: Taxonomy | None = None) -> Pipeline:
     """The shipped kind of topic model, untrained; keyword features come from ``taxonomy`` (default: config)."""
     taxonomy = taxonomy or load_taxonomy()
     keywords = {t.id: list(t.keywords) for t in taxonomy.topics}

@@ -16,6 +16,7 @@ import argparse
 import csv
 import functools
 import json
+import math
 import os
 import platform
 import random
@@ -40,6 +41,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.svm import LinearSVC
 
+from analysis.calibration import CalibrationFolds
+from analysis.csvinput import shown_names
 from analysis.deidentify import deidentify
 from analysis.linear import compile_linear
 from analysis.model_topics import SHIPPED_TOPIC_MODEL
@@ -53,6 +56,8 @@ META_FILE = "meta.json"
 CARD_FILE = "MODEL_CARD.md"
 # A label column with more labels than this, most of them rare, is taken for a column of texts.
 LABEL_COLUMN_LIKE_TEXT = 20
+# A label with fewer rows is fitted on all of them and left out of the held-out scores: a fifth of it is no score.
+MIN_SCORED_ROWS = 10
 MODEL_FILES = frozenset({MODEL_FILE, META_FILE, CARD_FILE})
 SEED = 42
 HELD_OUT = 0.2
@@ -924,7 +929,7 @@ def fit_sentiment(
     domain: tuple[Sequence[str], Sequence[str]] | None,
     domain_weight: float = USUAL_WEIGHT,
     encoder: str | None = None,
-    calibration_folds: int = 5,
+    calibration_folds: int | CalibrationFolds = 5,
     distil_from: Sequence[str] | None = None,
     tune_shift: bool = True,
 ) -> tuple[Pipeline, dict[str, float]]:
@@ -945,8 +950,8 @@ def fit_sentiment(
         )
         fit_x, fit_y = base_x + fit_d, base_y + fit_dy
         weights = np.array([1.0] * len(base_x) + [domain_weight] * len(fit_d))
-    else:
-        fit_x, val_x, fit_y, val_y = train_test_split(base_x, base_y, test_size=0.15, stratify=base_y, random_state=SEED)
+    else:  # (a label of one row cannot be split: it is all fitted; too few rows to hold any back: no shift)
+        fit_x, val_x, fit_y, val_y = stratified_split(base_x, base_y, 0.15, min_rows=2) or (base_x, [], base_y, [])
         weights = np.ones(len(fit_x))
     if distil_from is not None and len(distil_from):
         if encoder is not None:
@@ -958,6 +963,8 @@ def fit_sentiment(
     model.fit(fit_x, fit_y, clf__sample_weight=weights)
     _compact(model)  # score exactly what is shipped
     if not tune_shift:  # a teacher: its most probable class is what it teaches
+        return model, {}
+    if not val_x:
         return model, {}
     # Text without Chinese gets the fixed fallback at prediction time, so it plays no part in the tuning.
     tunable = [i for i, text in enumerate(val_x) if has_chinese(text)]
@@ -987,7 +994,7 @@ def teacher_labels(
     domain: tuple[Sequence[str], Sequence[str]] | None,
     domain_weight: float,
     texts: Sequence[str],
-    calibration_folds: int = 5,
+    calibration_folds: int | CalibrationFolds = 5,
 ) -> list[str]:
     """Labels of unlabelled ``texts`` from the sentiment-e5 recipe fitted on the same rows (most probable
     class, before the prior shift: the student tunes its own)."""
@@ -1165,7 +1172,8 @@ def read_labelled_csv(path: Path, text_column: str, label_column: str, encoding:
     from analysis.csvinput import CsvInputError, read_table
 
     try:
-        _, table = read_table(path, [(text_column, "--text-column"), (label_column, "--label-column")], encoding)
+        table = read_table(path, [(text_column, "--text-column"), (label_column, "--label-column")],
+                           encoding).rows
     except CsvInputError as exc:
         raise TrainingDataError(str(exc)) from exc
     rows = [(r[text_column], r[label_column].strip()) for r in table]
@@ -1216,6 +1224,28 @@ def model_out_refusal(out: Path, kind: str | None) -> str | None:
     return None
 
 
+def stratified_split(texts: Sequence[str], labels: Sequence[str], test_size: float, min_rows: int
+                     ) -> tuple[list[str], list[str], list[str], list[str]] | None:
+    """``train_test_split`` (stratified, seed SEED) of the rows whose label has at least ``min_rows`` rows; the rows
+    of the other labels all go to the fitted part (after the split's). None when fewer than two labels are left or
+    too few rows to hold back one of each."""
+    counts = Counter(labels)
+    kept = [i for i, label in enumerate(labels) if counts[label] >= min_rows]
+    n_labels = len({labels[i] for i in kept})
+    n_test = math.ceil(test_size * len(kept))
+    if n_labels < 2 or n_test < n_labels or len(kept) - n_test < n_labels:
+        return None
+    if len(kept) == len(labels):  # (the split as it always was)
+        fit_x, test_x, fit_y, test_y = train_test_split(list(texts), list(labels), test_size=test_size,
+                                                        stratify=list(labels), random_state=SEED)
+        return fit_x, test_x, fit_y, test_y
+    rest = [i for i, label in enumerate(labels) if counts[label] < min_rows]
+    fit_x, test_x, fit_y, test_y = train_test_split([texts[i] for i in kept], [labels[i] for i in kept],
+                                                    test_size=test_size, stratify=[labels[i] for i in kept],
+                                                    random_state=SEED)
+    return fit_x + [texts[i] for i in rest], test_x, fit_y + [labels[i] for i in rest], test_y
+
+
 def _first_of_each_text(texts: list[str], labels: list[str]) -> tuple[list[str], list[str], int]:
     """Each text once, with the label of its first row: a text in both the fitted and the held-out rows would
     score the model on what it was trained on."""
@@ -1248,6 +1278,17 @@ def train_from_csv(
     texts, labels, pretokenized, dropped = read_labelled_csv(data, text_column, label_column, encoding)
     if dropped:
         echo(f"{data}: left out {dropped} row(s) with an empty {text_column!r} or {label_column!r}")
+    # Counted before repeated texts are left out: with the columns swapped, the "texts" are the few labels, and
+    # keeping one row of each left as many "labels" as there were real ones.
+    counts = Counter(labels)
+    rare = sorted(label for label, n in counts.items() if n < MIN_SCORED_ROWS)
+    # Its values are posts (listing them would print personal data) — when there are many: a file of 12 rows and 3
+    # labels is trained on, not told to check --label-column.
+    if rare and len(counts) > max(LABEL_COLUMN_LIKE_TEXT, 0.5 * len(texts)):
+        raise TrainingDataError(
+            f"{data}: {len(rare)} of the {len(counts)} labels in column {label_column!r} have fewer than "
+            f"{MIN_SCORED_ROWS} rows — it looks like a text column: check --label-column (and --text-column)"
+        )
     texts, labels, repeated = _first_of_each_text(texts, labels)
     if repeated:
         echo(f"{data}: left out {repeated} row(s) repeating an earlier row's text (a held-out row must not also be "
@@ -1260,24 +1301,22 @@ def train_from_csv(
     counts = Counter(labels)
     if len(counts) < 2:
         raise TrainingDataError(f"{data}: column {label_column!r} has {len(counts)} label(s); a classifier needs at least 2")
-    rare = sorted(label for label, n in counts.items() if n < 10)
-    # Its values are posts (listing them would print personal data) — when there are many: a file of 12 rows and 3
-    # labels was told to check --label-column.
-    if rare and len(counts) > max(LABEL_COLUMN_LIKE_TEXT, 0.5 * len(texts)):
-        raise TrainingDataError(
-            f"{data}: {len(rare)} of the {len(counts)} labels in column {label_column!r} have fewer than 10 rows — it "
-            "looks like a text column: check --label-column"
-        )
-    if rare:
-        shown = ", ".join(deidentify(label).text for label in rare[:10]) + (
-            f" and {len(rare) - 10} more" if len(rare) > 10 else "")
-        raise TrainingDataError(
-            f"{data}: labels {shown} have fewer than 10 rows in column {label_column!r}; add examples or merge those "
-            "labels (a held-out split and calibration need at least 10 per label)"
-        )
+    rare = sorted(label for label, n in counts.items() if n < MIN_SCORED_ROWS)
     echo(f"{len(texts)} rows, {len(counts)} labels ({'space-separated tokens, joined' if pretokenized else 'raw text'})")
-    fit_x, test_x, fit_y, test_y = train_test_split(texts, labels, test_size=HELD_OUT, stratify=labels, random_state=SEED)
-    folds = max(2, min(5, min(Counter(fit_y).values()) // 2))
+    if rare:
+        echo(f"{data}: label(s) {shown_names(rare[:10])}{f' and {len(rare) - 10} more' if len(rare) > 10 else ''} "
+             f"have fewer than {MIN_SCORED_ROWS} rows in column {label_column!r}: the model is fitted on all their "
+             "rows, and they are left out of the held-out scores; add examples to score them")
+    split = stratified_split(texts, labels, HELD_OUT, MIN_SCORED_ROWS)
+    if split is None:
+        echo(f"{data}: no held-out score could be computed (fewer than 2 labels have {MIN_SCORED_ROWS} rows or "
+             "more); the model is fitted on all rows and is unscored")
+    fit_x, test_x, fit_y, test_y = split or (texts, [], labels, [])
+    scored = sorted(set(test_y))
+    # Calibration folds from the scored labels' rows; a label with fewer rows than folds is in every fold's
+    # training part (analysis.calibration).
+    folds = CalibrationFolds(max(2, min(5, min((n for label, n in Counter(fit_y).items() if label not in rare),
+                                                default=0) // 2)))
     notes: dict[str, str] = {}
     meta: dict[str, Any] = {}
     if kind == "topic":
@@ -1301,8 +1340,9 @@ def train_from_csv(
     else:
         raise TrainingDataError(f"unknown model kind {kind!r}; use topic or sentiment")
     _compact(model)  # score exactly what is written
-    held_out = scores(test_y, predicted_labels(kind, model, test_x, meta.get("fallback")), sorted(counts))
-    echo(format_scores(f"held-out {int(HELD_OUT * 100)}% of {data.name}", held_out))
+    held_out = scores(test_y, predicted_labels(kind, model, test_x, meta.get("fallback")), scored) if test_x else {}
+    if held_out:
+        echo(format_scores(f"held-out {int(HELD_OUT * 100)}% of {data.name}", held_out))
     meta.update(
         {
             "kind": kind,
@@ -1317,9 +1357,11 @@ def train_from_csv(
                 + (" (15% of them held back to tune the prior shift)" if meta.get("prior_shift") else "")
                 + ", "
                 f"{len(test_x)} held out (stratified, seed {SEED})"
+                + (f"; labels with fewer than {MIN_SCORED_ROWS} rows, all fitted and not scored: "
+                   f"{', '.join(deidentify(label).text for label in rare)}" if rare else "")
             ],
             "notes": notes,
-            "scores": {f"held-out {int(HELD_OUT * 100)}% of {data.name}": held_out},
+            "scores": {f"held-out {int(HELD_OUT * 100)}% of {data.name}": held_out} if held_out else {},
         }
     )
     write_model_dir(out, model, meta)

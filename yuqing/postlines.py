@@ -2,7 +2,9 @@
 
 A line needs an ``id`` and ``text``; ``published_at``/``fetched_at`` may be ISO 8601 (naive means the
 configured zone), a Unix timestamp or a date a person would write; ``published_precision: "day"`` says the publish
-time is known only by its day (as a crawled post exported from the index says); ``region`` may be an object or a
+time is known only by its day (as a crawled post exported from the index says), and a ``published_at`` that is a
+date alone ("2026-11-20") is read as the crawler reads one (``crawler.spiders.base`` ``publish_time``): at the end
+of that day (or ``now`` when earlier), marked ``day``, never at its midnight; ``region`` may be an object or a
 place name (resolved by the injected gazetteer); ``source_type`` is one of sources.yaml's types. Unknown fields
 are dropped: they could carry personal data that de-identification never sees. Every bad line raises ``BadLine`` saying what to fix.
 
@@ -16,7 +18,7 @@ import difflib
 import json
 import math
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, get_args
 
 from pydantic import ValidationError
@@ -116,6 +118,15 @@ def parse_time(value: Any, tz: Any, field: str, now: datetime | None = None,
     return _plausible(parsed, field)
 
 
+def _known_by_its_day(midnight: datetime, now: datetime) -> datetime:
+    """A publish time given by its day alone, placed as the crawler places it: the latest it can have been, that
+    day's end or ``now`` when earlier (``timeparse.latest_time_on``); a day after ``now`` (a replay of days to
+    come), at its end."""
+    if now < midnight:
+        return datetime.combine(midnight.date(), time(23, 59, 59), tzinfo=midnight.tzinfo)
+    return timeparse.latest_time_on(midnight.date(), now.astimezone(midnight.tzinfo))
+
+
 def _plausible(parsed: datetime, field: str) -> datetime:
     if not timeparse.PLAUSIBLE_YEARS[0] <= parsed.year <= timeparse.PLAUSIBLE_YEARS[1]:
         raise BadLine(f"{field} falls in the year {parsed.year}, not a plausible publication time (years "
@@ -212,6 +223,10 @@ def post_from_record(record: Any, tz: Any, now: datetime, resolve_region: Region
                           "published_at", warnings, strict=absolute_times)
     fetched = _optional(lambda: parse_time(record.get("fetched_at"), tz, "fetched_at", now, absolute_times),
                         "fetched_at", warnings, strict=absolute_times)
+    if (published is not None and record.get("published_precision") in (None, "day")
+            and timeparse.is_date_only(record.get("published_at"))):
+        published = _known_by_its_day(published, now)
+        fields["published_precision"] = "day"
     fields["published_at"] = published
     fields["fetched_at"] = fetched or published or now
     fields["region"] = _optional(lambda: parse_region(record.get("region"), resolve_region), "region", warnings,
