@@ -599,6 +599,15 @@ def test_what_a_child_does_is_no_name(text: str) -> None:
     assert masked(text) == text
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("居民刘建国投诉", "居民刘**投诉"), ("网友王建国称", "网友王**称"),  # 国投 is a word, yet 投诉 follows
+    ("居民刘建投诉", "居民刘*投诉"), ("业主张三反映", "业主张*反映"),  # two-character names stay two
+])
+def test_a_third_given_character_that_makes_a_word_with_what_follows_is_masked(text: str, expected: str) -> None:
+    """刘建国投诉 was masked 刘*国投诉: the name stopped before 国 because 国投 is a word, and 国 was shown."""
+    assert masked(text) == expected
+
+
 def test_a_person_surnamed_ren_is_still_masked() -> None:
     """The office rule reads 任 as a verb only before an office: 任 the surname, without one, is still a name."""
     assert masked("网友任建国说") == "网友任**说"
