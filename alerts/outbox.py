@@ -14,7 +14,7 @@ together or not at all; the unique idempotency key makes a repeated enqueue a no
    (Slack message metadata, the ``Idempotency-Key`` header of webhooks, the e-mail Message-ID).
 4. mark — ``sent`` with ``sent_at`` and ``external_id``; on failure ``retrying`` with exponential
    backoff and jitter (or the server's Retry-After), or ``failed`` with the reason after
-   ``max_attempts`` or a permanent error. ``failed_notifications`` lists them for admins.
+   ``max_attempts`` or a permanent error.
 
 The remaining at-least-once window: a worker that dies after the channel accepted a message and
 before its "sent" commit leaves a lapsed claim. For Slack and the record file the next attempt finds
@@ -114,13 +114,6 @@ def enqueue(session: Session, *, case_id: int | None, kind: str, channel: str, r
 
 
 # ----------------------------------------------------------------------------- admin views
-
-
-def failed_notifications(session: Session, *, limit: int = 100) -> list[Notification]:
-    """Notifications that gave up, newest first, with ``last_error`` saying why."""
-    statement = (select(Notification).where(Notification.status == FAILED)
-                 .order_by(Notification.next_attempt_at.desc(), Notification.id.desc()).limit(limit))
-    return list(session.scalars(statement))
 
 
 def status_counts(session: Session) -> dict[str, int]:

@@ -635,11 +635,6 @@ def _surnames() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(n for n in names if len(n) == 1), frozenset(n for n in names if len(n) == 2)
 
 
-def single_surnames() -> frozenset[str]:
-    """One-character surnames (the list the name rules use)."""
-    return _surnames()[0]
-
-
 class _Cue(NamedTuple):
     word: str
     prefix: bool  # a name follows (业主张三)

@@ -768,7 +768,9 @@ def tune_prior_shift(
 
 def sentiment_scores(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, Any]:
     """scores() plus negative recall, the number public-opinion work watches most."""
-    result = scores(y_true, y_pred, ["negative", "neutral", "positive"])
+    from analysis.sentiment import POLARITIES
+
+    result = scores(y_true, y_pred, list(POLARITIES))
     result["negative_recall"] = result["per_class"]["negative"]["recall"]
     return result
 

@@ -179,21 +179,6 @@ def compile_selector(selector: str) -> etree.XPath:
         raise ValueError(f"invalid selector {selector!r}: {error}") from error
 
 
-def validate_overrides(overrides: dict[str, Any]) -> list[str]:
-    """Problems in an overrides mapping, as messages naming the key; empty when it is usable."""
-    problems = []
-    for key, value in overrides.items():
-        if key not in OVERRIDE_FIELDS:
-            problems.append(f"unknown override {key!r}; expected one of {', '.join(OVERRIDE_FIELDS)}")
-            continue
-        for selector in [value] if isinstance(value, str) else value:
-            try:
-                compile_selector(selector)
-            except (ValueError, TypeError) as error:
-                problems.append(f"override {key!r}: {error}")
-    return problems
-
-
 def _selectors(overrides: dict[str, Any] | None, field: str) -> list[str]:
     value = (overrides or {}).get(field)
     if not value:

@@ -1,13 +1,11 @@
 """The clock is injected everywhere, so hours of deadlines can be replayed in seconds.
 
-Every time is timezone-aware. ``SystemClock`` is real time; ``SimulatedClock`` runs from a chosen
-start at N times real speed (replay); ``ManualClock`` moves only when told to (tests).
+Every time is timezone-aware. ``SystemClock`` is real time; ``ManualClock`` moves only when told to (replay, which
+steps it from post to post, and tests).
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -30,35 +28,6 @@ class SystemClock:
 
     def now(self) -> datetime:
         return datetime.now(self.tz)
-
-
-class SimulatedClock:
-    """Starts at ``start`` and runs ``speed`` times faster than real time."""
-
-    def __init__(self, start: datetime, speed: float = 1.0):
-        if start.tzinfo is None:
-            raise ValueError("SimulatedClock needs a timezone-aware start")
-        if speed <= 0:
-            raise ValueError(f"speed must be positive, got {speed}")
-        self._start = start
-        self._speed = speed
-        self._t0 = time.monotonic()
-        self._offset = timedelta(0)
-        self._lock = threading.Lock()
-
-    def now(self) -> datetime:
-        with self._lock:
-            elapsed = (time.monotonic() - self._t0) * self._speed
-            return self._start + timedelta(seconds=elapsed) + self._offset
-
-    def advance(self, delta: timedelta) -> None:
-        """Jump ahead (replay skips quiet stretches)."""
-        with self._lock:
-            self._offset += delta
-
-    @property
-    def speed(self) -> float:
-        return self._speed
 
 
 class ManualClock:

@@ -326,7 +326,6 @@ class Person(Strict):
     name: str
     slack_user: str | None = None
     email: str | None = None
-    phone_env: str | None = None
 
 
 class Contacts(Strict):

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from crawler.extract_command import extract_command
-from crawler.extraction import Article, extract_article, validate_overrides
+from crawler.extraction import Article, extract_article
 from yuqing.paths import shared_data_dir
 
 SH = timezone(timedelta(hours=8))
@@ -436,13 +436,6 @@ def test_noise_override_removes_blocks_from_the_body() -> None:
     assert "扫码关注" not in named.content and named.content.strip()
     kept = extract_article(html, overrides={"content": "div.article-content"}, now=NOW)
     assert "扫码关注" in kept.content
-
-
-def test_validate_overrides_names_the_problem() -> None:
-    assert validate_overrides({"title": "h1", "content": ["//div[@id='a']", "div.b"]}) == []
-    problems = validate_overrides({"titel": "h1", "author": "span[[["})
-    assert any("unknown override 'titel'" in p for p in problems)
-    assert any("override 'author'" in p and "span[[[" in p for p in problems)
 
 
 @pytest.mark.parametrize(
