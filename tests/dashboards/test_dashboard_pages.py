@@ -1363,3 +1363,104 @@ def test_a_board_reply_published_before_its_case_is_neither_a_sign_off_nor_a_tim
     timeline = case_page[case_page.index('id="timeline"'):]
     assert f"答复发布于 {replied:%Y-%m-%d %H:%M}（立案前）" in timeline
     assert f"答复发布于 {replied:%Y-%m-%d %H:%M}（立案前）" in shown
+
+
+def seed_monitoring(es: Elasticsearch, layout: IndexLayout, tmp: Path) -> None:
+    """A press officer's morning: posts from two districts and one of no known place, a keyword (食堂) in the title of
+    an older post and only in the text of the newest, from a source labelled in sources.yaml and one no longer
+    configured."""
+    a3 = {"province": "湖南省", "city": "A市", "district": "A3区"}
+    a5 = {"province": "湖南省", "city": "A市", "district": "A5区"}
+    rows = [  # id, hours before NOW, region, title, text, topic, source
+        ("m-old", 30, a3, "A3区某小学食堂饭菜变质", "家长反映食堂饭菜变质，孩子吃后腹痛。", "就学", "demo_news"),
+        ("m-a5", 3, a5, "A5区某小区电梯困人", "电梯又坏了，业主被困半小时。", "住房保障", "demo_news"),
+        ("m-new", 1, a3, "A3区学校通知", "本周起调整午餐安排，食堂开放时间推迟半小时。", "就学", "gone_source"),
+        ("m-none", 2, None, "某地交通拥堵", "早高峰拥堵严重。", "非民生", "demo_news"),
+    ]
+    writer = BulkWriter(es, layout.posts, tmp / "spool", refresh=True)
+    for post_id, hours, region, title, text, topic, source in rows:
+        at = NOW - timedelta(hours=hours)
+        writer.add(post_document(Post(id=post_id, source=source, url=f"http://127.0.0.1/m/{post_id}", fetched_at=at,
+                                      published_at=at, title=title, text=text, topic=topic, sentiment="negative",
+                                      region=region, event_id="evt-m"), cut))
+    writer.flush()
+    writer = BulkWriter(es, layout.events, tmp / "spool", refresh=True)
+    writer.add(event_document(Event(id="evt-m", title="A3区某小学食堂饭菜变质", first_seen=NOW - timedelta(hours=30),
+                                    last_seen=NOW - timedelta(hours=1), topic="就学", volume=4,
+                                    grade=Grade.IV, risk=20.0, sources=["demo_news", "gone_source"],
+                                    source_tiers={"demo_news": "local", "gone_source": "self-media"}), cut))
+    writer.flush()
+
+
+@pytest.fixture
+def monitoring(es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> Iterator[TestClient]:
+    """The dashboards as `yuqing dashboard` wires them: the shipped taxonomy's topics, the shipped sources' labels."""
+    from yuqing.settings import load_config
+
+    config = load_config(REPO / "config")
+    seed_monitoring(es_client, es_layout, tmp_path)
+    url = f"sqlite:///{tmp_path / 'dash.db'}"
+    upgrade(url)
+    db = Database(url)
+    app = create_app(es_client, es_layout, db, cut, ManualClock(NOW), topics=config.taxonomy.ids())
+    with TestClient(app) as client:
+        yield client
+    db.dispose()
+
+
+def titles(html: str) -> list[str]:
+    return re.findall(r'rel="noopener noreferrer">([^<]*)</a>', html)
+
+
+def test_a_time_window_alone_lists_the_latest_posts_newest_first(monitoring: TestClient) -> None:
+    """A review: /search?hours=168 (or any choice without a keyword) only asked for a keyword, so "everything in the
+    last 6 h" could not be listed."""
+    page = monitoring.get("/search?hours=6").text
+    assert 'id="search-prompt"' not in page and "共 3 条" in text_of(page, "page-info")
+    assert titles(page) == ["A3区学校通知", "某地交通拥堵", "A5区某小区电梯困人"]
+    everything = monitoring.get("/search?q=&region=&topic=&sentiment=&hours=").text  # the form sent empty
+    assert titles(everything) == ["A3区学校通知", "某地交通拥堵", "A5区某小区电梯困人", "A3区某小学食堂饭菜变质"]
+    by_topic = monitoring.get("/search?topic=就学").text
+    assert titles(by_topic) == ["A3区学校通知", "A3区某小学食堂饭菜变质"]
+
+
+def test_search_filters_by_a_region_the_posts_carry(monitoring: TestClient) -> None:
+    """A review: there was no region filter, and 湖南省A市A5区 as a keyword found nothing."""
+    page = monitoring.get("/search").text
+    choices = re.findall(r'<option value="([^"]*)" >([^<]*)</option>', page.split('name="region"')[1].split("</select>")[0])
+    assert choices == [("A市", "湖南省A市（3）"), ("A市/A3区", "湖南省A市A3区（2）"), ("A市/A5区", "湖南省A市A5区（1）")]
+    a5 = monitoring.get("/search?region=A市/A5区").text
+    assert titles(a5) == ["A5区某小区电梯困人"] and '<option value="A市/A5区" selected>' in a5
+    city = monitoring.get("/search?region=A市&q=食堂").text
+    assert sorted(titles(city)) == ["A3区学校通知", "A3区某小学食堂饭菜变质"]
+    nowhere = monitoring.get("/search?region=A市/A9区").text  # a district no post carries: kept, and truly empty
+    assert "共 0 条" in nowhere and '<option value="A市/A9区" selected>A市A9区</option>' in nowhere
+
+
+def test_topic_is_chosen_from_the_taxonomy_and_an_unknown_one_is_named(monitoring: TestClient) -> None:
+    """A review: topic was a text box; 教育 (what a press officer types for 教育局 matters) gave 共 0 条 silently."""
+    page = monitoring.get("/search").text
+    topics = page.split('<select name="topic">')[1].split("</select>")[0]
+    assert re.findall(r'<option value="([^"]*)"', topics)[:4] == ["", "就学", "就医", "住房保障"]
+    assert '<option value="非民生"' in topics and 'name="topic" value=' not in page
+    wrong = monitoring.get("/search?topic=教育").text
+    note = text_of(wrong, "unknown-topic")
+    assert "话题“教育”不在话题分类" in note and "就学、就医、住房保障" in note
+    assert "共 0 条" not in wrong and "无结果" not in wrong
+    assert "&lt;b&gt;" in monitoring.get("/search?topic=<b>").text  # the note escapes what the URL said
+
+
+def test_search_sorts_by_time_or_relevance_and_says_which(monitoring: TestClient) -> None:
+    """A review: /search?q=食堂 listed 00:45, 22:45, 02:45 … by relevance with no label and no time order."""
+    relevance = monitoring.get("/search?q=食堂").text  # a keyword: the best match first (食堂 in the older title)
+    assert titles(relevance) == ["A3区某小学食堂饭菜变质", "A3区学校通知"]
+    sort = relevance.split('id="sort"')[1].split("</p>")[0]
+    assert '<strong aria-current="true">按相关度</strong>' in sort and ">按时间</a>" in sort
+    link = re.search(r'href="\?([^"]*)">按时间</a>', sort)
+    assert link is not None
+    by_time = monitoring.get("/search?" + unescape(link.group(1))).text
+    assert titles(by_time) == ["A3区学校通知", "A3区某小学食堂饭菜变质"]
+    assert '<strong aria-current="true">按时间</strong>' in by_time.split('id="sort"')[1].split("</p>")[0]
+    browse = monitoring.get("/search?hours=72").text  # no keyword: the newest first, said so
+    assert '<strong aria-current="true">按时间</strong>' in browse and "最新的在前" in browse
+    assert titles(monitoring.get("/search?q=食堂&sort=bogus").text) == titles(relevance)  # a bad value: the default
