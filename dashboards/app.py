@@ -155,13 +155,15 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
                tz: ZoneInfo | None = None, evaluators: Evaluators | None = None,
                evaluators_env: str = "YUQING_EVALUATORS", sandbox: str | None = None,
                source_health: Callable[[datetime], Sequence[Any] | None] | None = None,
-               topics: Sequence[str] | None = None) -> Starlette:
+               topics: Sequence[str] | None = None, source_labels: Mapping[str, str] | None = None) -> Starlette:
     """The dashboards. ``sandbox``: the name of the sandbox served (``yuqing --sandbox NAME dashboard``), said on
     every page. ``source_health``: every source's health as of a time (``crawler.health.recorded_health``, wired by
     the command line), None while nothing was crawled; it raises OSError when the crawler's state cannot be read.
-    ``topics``: the topics search offers (default: config/taxonomy.yaml's, ``Taxonomy.ids``)."""
+    ``topics``: the topics search offers (default: config/taxonomy.yaml's, ``Taxonomy.ids``). ``source_labels``:
+    each source id → the name the pages show (``SourcesFile.labels``); a source not in it is shown by its id."""
     clock = clock or SystemClock()
     topic_names = list(topics) if topics is not None else load_taxonomy_file(paths.config_file("taxonomy.yaml")).ids()
+    labels = dict(source_labels or {})
     zone: ZoneInfo = tz or getattr(clock, "tz", None) or DEFAULT_TZ
     names = unit_names or {}
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
@@ -172,6 +174,7 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
                        action=_named(CASE_ACTION_NAMES), sentiment=_named(SENTIMENT_NAMES),
                        kind=lambda k: deadline_kind_name(str(k or "")), grade_summary=grade_summary,
                        source_status=_named(SOURCE_STATUS_NAMES), source_type=_named(SOURCE_TYPE_NAMES),
+                       source=lambda source_id: labels.get(str(source_id or ""), str(source_id or "—")),
                        unit=lambda unit_id: names.get(unit_id or "", unit_id or "（未分派）"),
                        status=lambda d, case: metrics.deadline_state(case, d, clock.now()),
                        messages=lambda rows, case: [metrics.judge_message(case, m, clock.now()) for m in rows],

@@ -1065,7 +1065,8 @@ def sources_site(tmp_path: Path, state_file: Path) -> TestClient:
     url = f"sqlite:///{tmp_path / 'dash.db'}"
     upgrade(url)
     app = create_app(down, IndexLayout("yuqing-test-sources"), Database(url), cut, ManualClock(NOW),
-                     tz=config.settings.tz(), source_health=lambda now: recorded_health(config, now, state_file))
+                     tz=config.settings.tz(), source_health=lambda now: recorded_health(config, now, state_file),
+                     source_labels=config.sources.labels())
     return TestClient(app)
 
 
@@ -1083,9 +1084,11 @@ def test_the_sources_page_shows_each_source_worst_first_in_words_and_escapes_its
         response = client.get("/sources")
         assert response.status_code == 200
         page = response.text
-        rows = re.findall(r'<tr class="source-(\w+)"><td>(\w+)</td>', page)
-        assert rows == [("failing", "demo_news"), ("silent", "demo_forum"), ("overdue", "demo_weibo"),
-                        ("never_run", "demo_board"), ("ok", "demo_rss"), ("disabled", "demo_sitemap")]
+        # each by its label in sources.yaml, with the id `yuqing crawl` takes beneath it
+        rows = re.findall(r'<tr class="source-(\w+)"><td>([^<]+)<br><span class="muted">(\w+)</span></td>', page)
+        assert rows == [("failing", "A市新闻网", "demo_news"), ("silent", "A市论坛", "demo_forum"),
+                        ("overdue", "微博 A市话题", "demo_weibo"), ("never_run", "A市市长信箱", "demo_board"),
+                        ("ok", "A市新闻网 RSS", "demo_rss"), ("disabled", "A市新闻网站点地图", "demo_sitemap")]
         for words in ("抓取失败", "解析不到信息", "逾期未采集", "尚未采集", "正常", "已停用"):
             assert words in page, words
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
@@ -1095,7 +1098,7 @@ def test_the_sources_page_shows_each_source_worst_first_in_words_and_escapes_its
         assert 'id="some-down"' in page and "采集中断" not in page
         overview = client.get("/").text
         assert '<a href="/sources" class="">数据源状态</a>' in overview
-        assert "2 个数据源无法采集（demo_news、demo_weibo）" in text_of(overview, "sources-down")
+        assert "2 个数据源无法采集（A市新闻网、微博 A市话题）" in text_of(overview, "sources-down")
 
 
 def test_the_sources_headline_counts_a_new_source_that_finds_nothing_and_names_each_state(tmp_path: Path) -> None:
@@ -1113,7 +1116,7 @@ def test_the_sources_headline_counts_a_new_source_that_finds_nothing_and_names_e
         page = client.get("/sources").text
         assert text_of(page, "some-down") == "2 个数据源无法采集（抓取失败 1 个、解析不到信息 1 个），来自它们的新信息不会被发现。"
         assert "自 2026-06-01 19:30 起" in page  # demo_board's first crawl that found nothing, in the configured zone
-        assert "2 个数据源无法采集（demo_news、demo_board）" in text_of(client.get("/").text, "sources-down")
+        assert "2 个数据源无法采集（A市新闻网、A市市长信箱）" in text_of(client.get("/").text, "sources-down")
 
 
 def test_the_sources_page_says_when_collection_stopped_and_before_any_crawl_that_none_was_made(
@@ -1402,7 +1405,8 @@ def monitoring(es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path)
     url = f"sqlite:///{tmp_path / 'dash.db'}"
     upgrade(url)
     db = Database(url)
-    app = create_app(es_client, es_layout, db, cut, ManualClock(NOW), topics=config.taxonomy.ids())
+    app = create_app(es_client, es_layout, db, cut, ManualClock(NOW), topics=config.taxonomy.ids(),
+                     source_labels=config.sources.labels())
     with TestClient(app) as client:
         yield client
     db.dispose()
@@ -1464,3 +1468,13 @@ def test_search_sorts_by_time_or_relevance_and_says_which(monitoring: TestClient
     browse = monitoring.get("/search?hours=72").text  # no keyword: the newest first, said so
     assert '<strong aria-current="true">按时间</strong>' in browse and "最新的在前" in browse
     assert titles(monitoring.get("/search?q=食堂&sort=bogus").text) == titles(relevance)  # a bad value: the default
+
+
+def test_sources_are_shown_by_their_labels_and_a_source_no_longer_configured_by_its_id(
+        monitoring: TestClient) -> None:
+    """A review: officers read demo_weibo, demo_board where sources.yaml could name 《A市日报》网站 or 市长信箱."""
+    rows = re.findall(r'<tr class="post"><td class="muted">[^<]*</td><td>([^<]*)</td>',
+                      monitoring.get("/search?hours=6").text)
+    assert rows == ["gone_source", "A市新闻网", "A市新闻网"]
+    sources = text_of(monitoring.get("/events/evt-m").text, "sources")
+    assert sources == "A市新闻网（地方媒体）、gone_source（自媒体）"
