@@ -277,7 +277,7 @@ def rules_test(rule_name: str, since: str, until_text: str | None, as_json: bool
                                  "from --since to --until", param_hint="--since")
     es, layout = _elasticsearch(config, start_local=False)
     try:
-        engine = RuleEngine(es, layout, config.policy)
+        engine = RuleEngine(es, layout, config.policy, config.sources.labels())
     except RuleError as exc:
         raise click.ClickException(str(exc)) from exc
     if rule.type != "grade":  # a window rule is evaluated at every step: 15 min over ten years ran for hours unseen

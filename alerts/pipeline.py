@@ -93,7 +93,7 @@ class Pipeline:
         self.layout = layout
         self.clock = clock
         self.router = Router(config.units)
-        self.engine = RuleEngine(es, layout, config.policy)
+        self.engine = RuleEngine(es, layout, config.policy, config.sources.labels())
         self.escalator = Escalator(config, self.router)
         self.cut = cut
         # No wait_for refresh per batch: evaluate() refreshes both indices once before it reads them.

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -85,14 +86,6 @@ class RuleMatch:
                 "count": self.count, "reason": self.reason, "event_ids": self.event_ids, "details": self.details}
 
 
-def _where(rule: RuleSpec, key: Any, default_group: str | None = None) -> str:
-    """The group a match is about, as the reason's opening words ("主题 就医："), or nothing."""
-    group = rule.group_by or default_group
-    if key is None or group is None:
-        return ""
-    return f"{FIELD_NAMES.get(group, group)} {key}："
-
-
 def _poisson_below(threshold: int, rate: float) -> float:
     """P(N < threshold) for N ~ Poisson(rate): how likely fewer than ``threshold`` posts are by chance."""
     if threshold < 1:
@@ -155,12 +148,23 @@ def check_rule(rule: RuleSpec) -> None:
 class RuleEngine:
     """Evaluates the rules of ``policy.yaml`` against the posts and events indices of one layout."""
 
-    def __init__(self, es: Elasticsearch, layout: IndexLayout, policy: Policy):
+    def __init__(self, es: Elasticsearch, layout: IndexLayout, policy: Policy,
+                 source_labels: Mapping[str, str] | None = None):
         self.es = es
         self.layout = layout
         self.policy = policy
+        self.source_labels = dict(source_labels or {})  # each source's id → its name in reasons (SourcesFile.labels)
         for rule in policy.rules:
             check_rule(rule)
+
+    def _where(self, rule: RuleSpec, key: Any, default_group: str | None = None) -> str:
+        """The group a match is about, as the reason's opening words ("主题 就医：", "来源 A市市长信箱："), or nothing;
+        a source by its label in sources.yaml (the match's key stays its id)."""
+        group = rule.group_by or default_group
+        if key is None or group is None:
+            return ""
+        shown = self.source_labels.get(key, key) if group == "source" else key
+        return f"{FIELD_NAMES.get(group, group)} {shown}："
 
     def _filters(self, rule: RuleSpec) -> list[dict[str, Any]]:
         out = []
@@ -250,7 +254,7 @@ class RuleEngine:
         out = []
         for key, (count, events) in self._counts(rule, start, now, min_count=rule.num_events).items():
             out.append(RuleMatch(rule.name, rule.type, now, key, start, now, count,
-                                 f"{_where(rule, key)}{rule.timeframe_minutes:g} 分钟内 {count} 条"
+                                 f"{self._where(rule, key)}{rule.timeframe_minutes:g} 分钟内 {count} 条"
                                  f"（≥ {rule.num_events}{self._filter_text(rule)}）", events))
         return out
 
@@ -265,7 +269,7 @@ class RuleEngine:
             if before == 0 or count < rule.spike_height * before:
                 continue
             out.append(RuleMatch(rule.name, rule.type, now, key, now - tf, now, count,
-                                 f"{_where(rule, key)}最近 {rule.timeframe_minutes:g} 分钟 {count} 条，前一时段 {before} 条"
+                                 f"{self._where(rule, key)}最近 {rule.timeframe_minutes:g} 分钟 {count} 条，前一时段 {before} 条"
                                  f"（×{count / before:.1f} ≥ ×{rule.spike_height:g}）", events,
                                  {"reference": before}))
         return out
@@ -356,7 +360,7 @@ class RuleEngine:
             shown = (datetime.fromisoformat(last_at.replace("Z", "+00:00")).astimezone(now.tzinfo)
                      .strftime("%Y-%m-%d %H:%M") if last_at else None)
             out.append(RuleMatch(rule.name, rule.type, now, key, now - tf, now, count,
-                                 f"{_where(rule, key, 'source')}最近 {rule.timeframe_minutes:g} 分钟采到 {count} 条"
+                                 f"{self._where(rule, key, 'source')}最近 {rule.timeframe_minutes:g} 分钟采到 {count} 条"
                                  f"（< {rule.threshold}）；此前 {FLATLINE_DAYS} 天中有 {days_with_posts[key]} 天"
                                  f"在这一时段有信息，平均 {rate[key]:.1f} 条" + (f"；最后一条采于 {shown}" if shown else ""),
                                  [], {"usual_days": days_with_posts[key], "usual_rate": rate[key],
@@ -386,7 +390,7 @@ class RuleEngine:
             if rise < rule.min_negative_share_increase:
                 continue
             out.append(RuleMatch(rule.name, rule.type, now, key, now - tf, now, total,
-                                 f"{_where(rule, key)}负面占比 {share:.0%}（{neg}/{total}），前一时段 {before_share:.0%}"
+                                 f"{self._where(rule, key)}负面占比 {share:.0%}（{neg}/{total}），前一时段 {before_share:.0%}"
                                  f"（{before_neg}/{before_total}）（上升 {rise * 100:.0f} 个百分点 ≥ "
                                  f"{rule.min_negative_share_increase * 100:.0f}）", events,
                                  {"share": share, "previous_share": before_share}))

@@ -10,7 +10,7 @@ again nor tells it twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Protocol
@@ -153,8 +153,8 @@ def _since(h: SourceStatus) -> datetime:
 def _tell(session: Session, config: Config, router: Router, sources: list[SourceStatus], now: datetime, *,
           stopped: bool) -> int:
     """One alert to the press office (the default receiver) naming ``sources``; ``stopped``: they are all there are."""
-    tz = config.settings.tz()
-    lines = "\n".join(_line(h, tz) for h in sources)
+    tz, labels = config.settings.tz(), config.sources.labels()
+    lines = "\n".join(_line(h, tz, labels) for h in sources)
     if stopped:
         since = max(_since(h) for h in sources)  # when the last source that worked stopped working
         title = f"数据采集中断：全部 {len(sources)} 个数据源都无法采集"
@@ -162,7 +162,7 @@ def _tell(session: Session, config: Config, router: Router, sources: list[Source
                    f"新的舆情不会进入系统，看板和规则显得平静只是因为没有数据，并不代表没有舆情。\n{lines}\n{WHAT_TO_DO}")
         key = f"collection-stopped:{since.isoformat()}"
     else:
-        title = f"数据源无法采集：{'、'.join(h.source for h in sources)}"
+        title = f"数据源无法采集：{'、'.join(labels.get(h.source, h.source) for h in sources)}"
         summary = f"以下数据源已有一段时间没有采集到信息，来自这些来源的新舆情不会被发现：\n{lines}\n{WHAT_TO_DO}"
         key = "source-down:" + ";".join(f"{h.source}@{_since(h).isoformat()}" for h in sources)
     return tell_operations(session, config, router, title=title, summary=summary, page="/sources", key=key, at=now,
@@ -176,36 +176,44 @@ def _tell_recovered(session: Session, config: Config, router: Router, before: di
     collection resumed when a told stop ends (it names the sources working again), else the told sources that
     work again."""
     spells: dict[str, dict[str, Any]] = before.get("sources", {})
+    labels = config.sources.labels()
+
+    def named(names: Iterable[str]) -> str:
+        return "、".join(labels.get(name, name) for name in names)
+
     recovered = sorted(name for name, spell in spells.items() if name in working and spell["told"])
     stop = before.get("stop") or {}
     if stop.get("told") and not stopped:
         since = datetime.fromisoformat(stop["seen"])
         resumed = sorted(name for name in spells if name in working)
-        still = f"\n仍无法采集：{'、'.join(sorted(down))}。{WHAT_TO_DO}" if down else ""
+        still = f"\n仍无法采集：{named(sorted(down))}。{WHAT_TO_DO}" if down else ""
         return tell_operations(
             session, config, router, title="数据采集已恢复", rule="collection_resumed", page="/sources",
             recovered=True, key=f"collection-resumed:{stop['seen']}", at=now, sources=resumed,
             summary=f"数据采集已恢复（{down_for(config, since, now)}）：新的舆情重新进入系统，看板和规则恢复反映实际情况。"
-                    f"恢复采集的数据源：{'、'.join(resumed)}。{still}")
+                    f"恢复采集的数据源：{named(resumed)}。{still}")
     if not recovered:
         return 0
-    lines = "\n".join(f"- {name}：{down_for(config, datetime.fromisoformat(spells[name]['since']), now)}"
+    lines = "\n".join(f"- {named([name])}：{down_for(config, datetime.fromisoformat(spells[name]['since']), now)}"
                       for name in recovered)
     return tell_operations(
-        session, config, router, title=f"数据源已恢复采集：{'、'.join(recovered)}", rule="source_recovered",
+        session, config, router, title=f"数据源已恢复采集：{named(recovered)}", rule="source_recovered",
         page="/sources", recovered=True, at=now, sources=recovered,
         key="source-recovered:" + ";".join(f"{name}@{spells[name]['since']}" for name in recovered),
         summary=f"以下数据源已恢复采集，来自这些来源的新舆情重新进入系统：\n{lines}")
 
 
-def _line(h: SourceStatus, tz: tzinfo) -> str:
+def _line(h: SourceStatus, tz: tzinfo, labels: Mapping[str, str]) -> str:
+    """One source's line: its label, with the id beside it that `yuqing crawl` and sources.yaml know it by."""
     since = f"{_since(h).astimezone(tz):%Y-%m-%d %H:%M}"
     kind = SOURCE_TYPE_NAMES.get(h.type, h.type)
+    label = labels.get(h.source, h.source)
+    name = f"{h.source}（{kind}）" if label == h.source else f"{label}（{h.source}，{kind}）"
     if h.status == "silent":  # its pages come back: no error to quote, the cause is most likely its configuration
-        return (f"- {h.source}（{kind}）：{SOURCE_STATUS_NAMES['silent']}，从未采集到信息（自 {since} 起页面能取到，却没有"
+        return (f"- {name}：{SOURCE_STATUS_NAMES['silent']}，从未采集到信息（自 {since} 起页面能取到，却没有"
                 f"解析出信息：网页改版，或 sources.yaml 中它的选择器不对？）")
     worked = f"自 {since} 起未能采集" if h.last_ok_at is not None else f"从未采集成功（首次失败 {since}）"
     error = " ".join((h.last_error or "无记录").split())
     if len(error) > ERROR_CHARS:
         error = error[:ERROR_CHARS - 1] + "…"
-    return f"- {h.source}（{kind}）：{SOURCE_STATUS_NAMES.get(h.status, h.status)}，{worked}；最近错误：{error}"
+    return f"- {name}：{SOURCE_STATUS_NAMES.get(h.status, h.status)}，{worked}；最近错误：{error}"

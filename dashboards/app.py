@@ -50,6 +50,7 @@ from yuqing.db.session import Database, DatabaseMoved
 from yuqing.es.client import ES_ERRORS
 from yuqing.es.indices import IndexLayout
 from yuqing.sandbox_clock import SandboxClock
+from yuqing.settings import load_taxonomy_file
 
 HERE = Path(__file__).parent
 # Bounds of what a query string may ask for: a year of hours, ten years of days (pages: queries.MAX_RESULT_WINDOW).
@@ -153,11 +154,16 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
                clock: Clock | None = None, unit_names: dict[str, str] | None = None,
                tz: ZoneInfo | None = None, evaluators: Evaluators | None = None,
                evaluators_env: str = "YUQING_EVALUATORS", sandbox: str | None = None,
-               source_health: Callable[[datetime], Sequence[Any] | None] | None = None) -> Starlette:
+               source_health: Callable[[datetime], Sequence[Any] | None] | None = None,
+               topics: Sequence[str] | None = None, source_labels: Mapping[str, str] | None = None) -> Starlette:
     """The dashboards. ``sandbox``: the name of the sandbox served (``yuqing --sandbox NAME dashboard``), said on
     every page. ``source_health``: every source's health as of a time (``crawler.health.recorded_health``, wired by
-    the command line), None while nothing was crawled; it raises OSError when the crawler's state cannot be read."""
+    the command line), None while nothing was crawled; it raises OSError when the crawler's state cannot be read.
+    ``topics``: the topics search offers (default: config/taxonomy.yaml's, ``Taxonomy.ids``). ``source_labels``:
+    each source id → the name the pages show (``SourcesFile.labels``); a source not in it is shown by its id."""
     clock = clock or SystemClock()
+    topic_names = list(topics) if topics is not None else load_taxonomy_file(paths.config_file("taxonomy.yaml")).ids()
+    labels = dict(source_labels or {})
     zone: ZoneInfo = tz or getattr(clock, "tz", None) or DEFAULT_TZ
     names = unit_names or {}
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
@@ -168,6 +174,7 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
                        action=_named(CASE_ACTION_NAMES), sentiment=_named(SENTIMENT_NAMES),
                        kind=lambda k: deadline_kind_name(str(k or "")), grade_summary=grade_summary,
                        source_status=_named(SOURCE_STATUS_NAMES), source_type=_named(SOURCE_TYPE_NAMES),
+                       source=lambda source_id: labels.get(str(source_id or ""), str(source_id or "—")),
                        unit=lambda unit_id: names.get(unit_id or "", unit_id or "（未分派）"),
                        status=lambda d, case: metrics.deadline_state(case, d, clock.now()),
                        messages=lambda rows, case: [metrics.judge_message(case, m, clock.now()) for m in rows],
@@ -218,23 +225,33 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
                       view="sources")
 
     async def search(request: Request) -> Response:
-        q = request.query_params.get("q", "")
-        topic = request.query_params.get("topic") or None
-        sentiment = request.query_params.get("sentiment") or None
-        hours = _int(request.query_params.get("hours"), 0, 0, MAX_HOURS) or None  # none or 0: all time
-        asked = _int(request.query_params.get("page"), 1, 1, MAX_ROW_ID)  # named on the page when past the results
+        params = request.query_params
+        q = params.get("q", "")
+        topic = params.get("topic") or None
+        sentiment = params.get("sentiment") or None
+        region = params.get("region") or None
+        hours = _int(params.get("hours"), 0, 0, MAX_HOURS) or None  # none or 0: all time
+        sort = params.get("sort") or ""
+        if sort not in queries.SEARCH_SORTS:  # the default: the best match for a keyword, else the newest
+            sort = "relevance" if q.strip() else "time"
+        asked = _int(params.get("page"), 1, 1, MAX_ROW_ID)  # named on the page when past the results
         number = min(asked, queries.MAX_RESULT_WINDOW // queries.SEARCH_PAGE_SIZE)
-        found, es_error = queries.Page.empty(number), None
-        if q or topic or sentiment:
-            since = clock.now() - timedelta(hours=hours) if hours else None
-            try:
+        found, es_error, regions = queries.Page.empty(number), None, []
+        unknown_topic = topic if topic is not None and topic not in topic_names else None
+        searched = bool(params) and unknown_topic is None  # the form sent, even empty: every post, the newest first
+        try:
+            regions = queries.regions_present(es, layout)
+            if searched:
+                since = clock.now() - timedelta(hours=hours) if hours else None
                 found = queries.search_posts(es, layout, q, cut, topic=topic, sentiment=sentiment, page=number,
-                                             since=since)
-            except ES_ERRORS as exc:
-                es_error = es_unavailable(exc)
+                                             since=since, region=region, sort=sort)
+        except ES_ERRORS as exc:
+            es_error = es_unavailable(exc)
         return render("search.html", q=q, topic=topic, sentiment=sentiment, hours=hours, found=found,
                       posts=found.items, sentiments=SENTIMENT_NAMES, es_error=es_error, asked=asked,
-                      request_args=query_with(request), view="search")
+                      request_args=query_with(request), view="search", searched=searched, topics=topic_names,
+                      unknown_topic=unknown_topic, region=region, regions=regions, sort=sort,
+                      sorts=queries.SEARCH_SORTS)
 
     async def event(request: Request) -> Response:
         event_id = request.path_params["event_id"]

@@ -21,7 +21,7 @@ from dashboards.metrics import (
     judge_case,
     judge_message,
 )
-from yuqing.contract import MAJOR_GRADES
+from yuqing.contract import MAJOR_GRADES, region_label
 from yuqing.db.models import BoardMessage, Case, Deadline, UnitRow
 from yuqing.es.indices import IndexLayout
 
@@ -115,11 +115,55 @@ class Page:
         return self.number < self.last_page
 
 
+# The orders a search may list its posts in: newest first, or the best keyword match first (then the newest).
+SEARCH_SORTS = {"time": "按时间", "relevance": "按相关度"}
+
+
+@dataclass(frozen=True)
+class RegionChoice:
+    """A place posts can be filtered by: a city, or a district of it. ``value`` is what the URL carries
+    (``A市`` or ``A市/A5区``), ``label`` how the pages name it (``湖南省A市A5区``)."""
+
+    value: str
+    label: str
+    posts: int
+
+    @staticmethod
+    def filters(value: str) -> list[dict[str, Any]]:
+        """The terms a region value keeps: the city, and the district when one is given."""
+        city, _, district = value.partition("/")
+        terms = [("region.city", city), ("region.district", district)]
+        return [{"term": {field: name}} for field, name in terms if name]
+
+
+def regions_present(es: Elasticsearch, layout: IndexLayout, cities: int = 50, districts: int = 100) -> list[RegionChoice]:
+    """The cities and districts the indexed posts carry, each city followed by its districts (the most posts first): a
+    search's region choices are places that hold posts, named as the posts name them."""
+    if not _exists(es, layout.posts.alias):
+        return []
+    body = es.search(index=layout.posts.alias, size=0, aggs={"cities": {
+        "terms": {"field": "region.city", "size": cities},
+        "aggs": {"province": {"terms": {"field": "region.province", "size": 1}},
+                 "districts": {"terms": {"field": "region.district", "size": districts}}}}})
+    out = []
+    for city in body["aggregations"]["cities"]["buckets"]:
+        provinces = city["province"]["buckets"]
+        province = provinces[0]["key"] if provinces else None
+        out.append(RegionChoice(city["key"], region_label({"province": province, "city": city["key"]}),
+                                city["doc_count"]))
+        out += [RegionChoice(f"{city['key']}/{d['key']}",
+                             region_label({"province": province, "city": city["key"], "district": d["key"]}),
+                             d["doc_count"]) for d in city["districts"]["buckets"]]
+    return out
+
+
 def search_posts(es: Elasticsearch, layout: IndexLayout, query: str, cut: Cutter, size: int = SEARCH_PAGE_SIZE,
                  topic: str | None = None, sentiment: str | None = None, page: int = 1,
-                 since: datetime | None = None) -> Page:
+                 since: datetime | None = None, region: str | None = None, sort: str = "relevance") -> Page:
     """Full-text search: the query is cut by the same tokenizer that cut the indexed text; ``since`` keeps the
-    posts of a time window (the overview's, when a press officer follows one of its numbers)."""
+    posts of a time window (the overview's, when a press officer follows one of its numbers), ``region`` a
+    ``RegionChoice.value``. Without a query every post the filters keep is listed; ``sort`` is ``time`` (newest
+    first) or ``relevance`` (the best match first, then the newest)."""
     if not _exists(es, layout.posts.alias):
         return Page.empty(page, size)
     must: list[dict[str, Any]] = []
@@ -129,9 +173,11 @@ def search_posts(es: Elasticsearch, layout: IndexLayout, query: str, cut: Cutter
     filters: list[dict[str, Any]] = [{"term": {k: v}} for k, v in (("topic", topic), ("sentiment", sentiment)) if v]
     if since is not None:
         filters.append({"range": {"ts": {"gte": since.isoformat()}}})
+    if region:
+        filters += RegionChoice.filters(region)
+    order: list[Any] = [{"ts": "desc"}] if sort == "time" else ["_score", {"ts": "desc"}]
     body = es.search(index=layout.posts.alias, size=size, from_=(page - 1) * size, track_total_hits=True,
-                     query={"bool": {"must": must or [{"match_all": {}}], "filter": filters}},
-                     sort=["_score", {"ts": "desc"}])
+                     query={"bool": {"must": must or [{"match_all": {}}], "filter": filters}}, sort=order)
     return Page([hit["_source"] for hit in body["hits"]["hits"]], body["hits"]["total"]["value"], page, size)
 
 

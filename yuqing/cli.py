@@ -575,7 +575,8 @@ def dashboard(host: str | None, port: int | None) -> None:
     app = create_app(client, IndexLayout(settings.elasticsearch.index_prefix), database, cut_for_index,
                      clock, {u.id: u.name for u in cfg.units.units},
                      evaluators=evaluators, evaluators_env=variable, sandbox=paths.sandbox(),
-                     source_health=lambda now: recorded_health(cfg, now))  # as `yuqing crawl --health` reads it
+                     source_health=lambda now: recorded_health(cfg, now),  # as `yuqing crawl --health` reads it
+                     topics=cfg.taxonomy.ids(), source_labels=cfg.sources.labels())
     if evaluators:
         click.echo(f"{len(evaluators.by_passphrase)} evaluator(s) may score cases on their pages ({variable})")
     shown = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL goes in brackets

@@ -187,6 +187,8 @@ class SourceSpec(Strict):
     """One place to collect from. The type picks the spider; the rest is data."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+    # What the press office reads for this source (《A市日报》网站, 市长信箱); the name stays the id posts and commands use.
+    label: str | None = Field(None, max_length=60)
     type: SourceType
     start_urls: list[str] = Field(min_length=1)
     enabled: bool = True
@@ -221,6 +223,14 @@ class SourceSpec(Strict):
                 raise ValueError(f"{url!r}: the port is not valid ({exc}); use 1-65535") from exc
         return urls
 
+    @field_validator("label")
+    @classmethod
+    def _label_names_something(cls, label: str | None) -> str | None:
+        if label is not None and not label.strip():
+            raise ValueError("the label is blank; write the name the press office knows the source by (e.g. "
+                             "A市日报网站), or leave label out to show the source's name")
+        return label.strip() if label is not None else None
+
     @field_validator("allowed_domains")
     @classmethod
     def _host_names(cls, domains: list[str]) -> list[str]:
@@ -253,6 +263,11 @@ class SourceSpec(Strict):
 class SourcesFile(Strict):
     version: Literal[1] = 1
     sources: list[SourceSpec] = Field(default_factory=list)
+
+    def labels(self) -> dict[str, str]:
+        """Each source's id → the name shown to people (its label, else the id). Posts keep the id, so a label given
+        later names the old posts too."""
+        return {s.name: s.label or s.name for s in self.sources}
 
     @model_validator(mode="after")
     def _unique_names(self) -> SourcesFile:

@@ -230,7 +230,9 @@ def test_a_silent_source_alerts_the_press_office_once(pipeline, tmp_path: Path) 
     pipeline.evaluate()
     silent = [n for n in notifications(pipeline.database) if n.idempotency_key.startswith("flatline:")]
     assert {(n.channel, n.recipient) for n in silent} == {("slack", "#a-gov-office"), ("email", "office@a.gov.example")}
-    assert silent[0].case_id is None and "来源 demo_weibo：最近 180 分钟采到 0 条" in silent[0].payload["summary"]
+    # the source by its label in sources.yaml; the alert's key keeps its id
+    assert silent[0].case_id is None and "来源 微博 A市话题：最近 180 分钟采到 0 条" in silent[0].payload["summary"]
+    assert "demo_weibo" in silent[0].idempotency_key
 
 
 def test_an_official_reply_collected_later_is_the_cases_response_at_its_own_time(pipeline, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -87,10 +87,10 @@ def test_a_source_that_stops_working_is_told_once_a_spell_with_what_failed_and_w
     alerts = told(runtime.database)
     assert {(n.channel, n.recipient) for n in alerts} == {("slack", "#a-gov-office"), ("email", "office@a.gov.example")}
     payload = alerts[0].payload
-    assert payload["title"] == "数据源无法采集：demo_news" and payload["sources"] == ["demo_news"]
+    assert payload["title"] == "数据源无法采集：A市新闻网" and payload["sources"] == ["demo_news"]
     summary = payload["summary"]
     # since its last success, in the configured zone; the last error without the phone number in its URL
-    assert "- demo_news（新闻网站）：抓取失败，自 2026-03-02 09:00 起未能采集" in summary
+    assert "- A市新闻网（demo_news，新闻网站）：抓取失败，自 2026-03-02 09:00 起未能采集" in summary
     assert "HTTP 503 (http://news.a.gov.example/list?tel=138****5678)" in summary and "13812345678" not in summary
     assert "yuqing crawl --health" in summary and "采集中断" not in summary
     assert payload["links"]["case"].endswith("/sources")
@@ -125,15 +125,15 @@ def test_a_new_source_whose_pages_yield_nothing_is_told_like_a_failing_one_and_i
     alerts = told(runtime.database)
     assert {(n.channel, n.recipient) for n in alerts} == {("slack", "#a-gov-office"), ("email", "office@a.gov.example")}
     payload = alerts[0].payload
-    assert payload["title"] == "数据源无法采集：demo_forum" and payload["sources"] == ["demo_forum"]
-    assert ("- demo_forum（社交媒体）：解析不到信息，从未采集到信息（自 2026-03-02 09:00 起页面能取到，却没有解析出信息："
+    assert payload["title"] == "数据源无法采集：A市论坛" and payload["sources"] == ["demo_forum"]
+    assert ("- A市论坛（demo_forum，社交媒体）：解析不到信息，从未采集到信息（自 2026-03-02 09:00 起页面能取到，却没有解析出信息："
             "网页改版，或 sources.yaml 中它的选择器不对？）") in payload["summary"]
     assert "demo_news" not in payload["summary"]  # it collected at 09:00: quiet since is the flatline rule's
     sources.every_five_minutes(2, failing={"demo_forum"})  # its fetches fail now: the same spell, not told again
     assert len(told(runtime.database)) == 2
     sources.every_five_minutes(1, failing=set())  # 09:25: its selector fixed, it collects
     [clear] = {n.payload["summary"] for n in all_clear(runtime.database)}
-    assert "- demo_forum：自 2026-03-02 09:00 至 09:25，中断 25分钟" in clear
+    assert "- A市论坛：自 2026-03-02 09:00 至 09:25，中断 25分钟" in clear
 
 
 def test_when_every_source_fails_the_press_office_is_told_once_that_collection_stopped(
@@ -188,7 +188,7 @@ def test_sources_that_fail_one_after_another_are_told_and_then_that_collection_s
     assert len(stopped) == 2 and set(stopped[0]["sources"]) == enabled
     # since the last source that worked stopped; each source since its own last success
     assert stopped[0]["summary"].startswith("自 2026-03-02 09:15 起，全部 5 个启用的数据源都没有采集到信息（采集中断）")
-    assert "- demo_news（新闻网站）：抓取失败，自 2026-03-02 09:00 起未能采集" in stopped[0]["summary"]
+    assert "- A市新闻网（demo_news，新闻网站）：抓取失败，自 2026-03-02 09:00 起未能采集" in stopped[0]["summary"]
 
 
 def all_clear(database: Database) -> list[Notification]:
@@ -208,8 +208,8 @@ def test_a_told_source_that_works_again_is_told_once_and_a_blip_nobody_heard_of_
     clear = all_clear(runtime.database)
     assert {(n.channel, n.recipient) for n in clear} == {("slack", "#a-gov-office"), ("email", "office@a.gov.example")}
     payload = clear[0].payload
-    assert payload["title"] == "数据源已恢复采集：demo_news" and payload["recovered"] and payload["operational"]
-    assert "- demo_news：自 2026-03-02 09:10 至 09:35，中断 25分钟" in payload["summary"]
+    assert payload["title"] == "数据源已恢复采集：A市新闻网" and payload["recovered"] and payload["operational"]
+    assert "- A市新闻网：自 2026-03-02 09:10 至 09:35，中断 25分钟" in payload["summary"]
     assert payload["links"]["case"].endswith("/sources")
 
 
@@ -222,10 +222,10 @@ def test_when_collection_resumes_after_a_told_stop_one_all_clear_says_so(
     clear = [n.payload for n in all_clear(runtime.database)]
     assert len(clear) == 2 and {p["title"] for p in clear} == {"数据采集已恢复"}, clear
     assert clear[0]["summary"].startswith("数据采集已恢复（自 2026-03-02 09:05 至 09:35，中断 30分钟）：新的舆情重新进入系统")
-    assert "仍无法采集：demo_news" in clear[0]["summary"] and "demo_news" not in clear[0]["sources"]
+    assert "仍无法采集：A市新闻网" in clear[0]["summary"] and "demo_news" not in clear[0]["sources"]
     sources.every_five_minutes(1, failing=set())  # and the last one: it was told in the stop, so it hears it is back
     last = [n.payload for n in all_clear(runtime.database)][2:]
-    assert len(last) == 2 and last[0]["title"] == "数据源已恢复采集：demo_news"
+    assert len(last) == 2 and last[0]["title"] == "数据源已恢复采集：A市新闻网"
 
 
 def test_operational_messages_name_the_receiving_unit_and_link_to_the_state_not_a_case(
@@ -267,8 +267,8 @@ def test_operational_alerts_go_to_the_technical_unit_units_yaml_names(
     finally:
         set_runtime(None)
     sent = [(n.payload["title"], n.channel, n.recipient, n.payload["unit_name"]) for n in notifications(database)]
-    assert sent == [("数据源无法采集：demo_news", "email", "ops@a.gov.example", "A市大数据中心"),
-                    ("数据源已恢复采集：demo_news", "email", "ops@a.gov.example", "A市大数据中心")]
+    assert sent == [("数据源无法采集：A市新闻网", "email", "ops@a.gov.example", "A市大数据中心"),
+                    ("数据源已恢复采集：A市新闻网", "email", "ops@a.gov.example", "A市大数据中心")]
 
     units.operations_receiver = "a-nobody"
     problems: list[ConfigProblem] = _cross_check(config.sources, config.taxonomy, units, config.policy)

@@ -399,3 +399,13 @@ def test_a_topic_removed_from_the_taxonomy_that_the_model_still_predicts_is_warn
     assert (f"predicts 生态环境, which {config_copy / 'taxonomy.yaml'} no longer has: such posts get the fallback "
             "topic 非民生 instead") in out
     assert "put the topic(s) back in taxonomy.yaml with a route in units.yaml" in out
+
+
+def test_a_source_label_is_optional_and_a_blank_one_is_refused(config_copy: Path) -> None:
+    """The press office reads a source's label (A市新闻网); a source without one is shown by its name."""
+    code, out = check_edited(config_copy, "sources.yaml", "    label: A市新闻网\n", "")
+    assert code == 0, out
+    labels = load_config(config_copy).sources.labels()
+    assert labels["demo_news"] == "demo_news" and labels["demo_board"] == "A市市长信箱"
+    code, out = check_edited(config_copy, "sources.yaml", "    label: A市市长信箱\n", "    label: '  '\n")
+    assert code == 2 and "sources.yaml: sources[2].label" in out and "the label is blank" in out, out

@@ -178,7 +178,9 @@ def test_the_dashboards_on_a_port_in_use_say_so_at_once_and_on_a_free_one_serve(
             started_at=at, finished_at=at, finish_reason="finished", parsed=0, new_items=0, errors=1, fetched_ok=0,
             last_error="HTTP 503 (http://127.0.0.1:8700/news/)"), 5)
         sources = httpx.get(f"http://127.0.0.1:{port}/sources", timeout=5).text
-        assert '<tr class="source-failing"><td>demo_news</td>' in sources and "HTTP 503" in sources
+        # by its label in the shipped sources.yaml, as `yuqing dashboard` wires it, with the id beneath
+        assert ('<tr class="source-failing"><td>A市新闻网<br><span class="muted">demo_news</span></td>' in sources
+                and "HTTP 503" in sources)
     finally:
         server.terminate()
         server.wait(timeout=30)

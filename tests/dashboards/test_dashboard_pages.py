@@ -1065,7 +1065,8 @@ def sources_site(tmp_path: Path, state_file: Path) -> TestClient:
     url = f"sqlite:///{tmp_path / 'dash.db'}"
     upgrade(url)
     app = create_app(down, IndexLayout("yuqing-test-sources"), Database(url), cut, ManualClock(NOW),
-                     tz=config.settings.tz(), source_health=lambda now: recorded_health(config, now, state_file))
+                     tz=config.settings.tz(), source_health=lambda now: recorded_health(config, now, state_file),
+                     source_labels=config.sources.labels())
     return TestClient(app)
 
 
@@ -1083,9 +1084,11 @@ def test_the_sources_page_shows_each_source_worst_first_in_words_and_escapes_its
         response = client.get("/sources")
         assert response.status_code == 200
         page = response.text
-        rows = re.findall(r'<tr class="source-(\w+)"><td>(\w+)</td>', page)
-        assert rows == [("failing", "demo_news"), ("silent", "demo_forum"), ("overdue", "demo_weibo"),
-                        ("never_run", "demo_board"), ("ok", "demo_rss"), ("disabled", "demo_sitemap")]
+        # each by its label in sources.yaml, with the id `yuqing crawl` takes beneath it
+        rows = re.findall(r'<tr class="source-(\w+)"><td>([^<]+)<br><span class="muted">(\w+)</span></td>', page)
+        assert rows == [("failing", "A市新闻网", "demo_news"), ("silent", "A市论坛", "demo_forum"),
+                        ("overdue", "微博 A市话题", "demo_weibo"), ("never_run", "A市市长信箱", "demo_board"),
+                        ("ok", "A市新闻网 RSS", "demo_rss"), ("disabled", "A市新闻网站点地图", "demo_sitemap")]
         for words in ("抓取失败", "解析不到信息", "逾期未采集", "尚未采集", "正常", "已停用"):
             assert words in page, words
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
@@ -1095,7 +1098,7 @@ def test_the_sources_page_shows_each_source_worst_first_in_words_and_escapes_its
         assert 'id="some-down"' in page and "采集中断" not in page
         overview = client.get("/").text
         assert '<a href="/sources" class="">数据源状态</a>' in overview
-        assert "2 个数据源无法采集（demo_news、demo_weibo）" in text_of(overview, "sources-down")
+        assert "2 个数据源无法采集（A市新闻网、微博 A市话题）" in text_of(overview, "sources-down")
 
 
 def test_the_sources_headline_counts_a_new_source_that_finds_nothing_and_names_each_state(tmp_path: Path) -> None:
@@ -1113,7 +1116,7 @@ def test_the_sources_headline_counts_a_new_source_that_finds_nothing_and_names_e
         page = client.get("/sources").text
         assert text_of(page, "some-down") == "2 个数据源无法采集（抓取失败 1 个、解析不到信息 1 个），来自它们的新信息不会被发现。"
         assert "自 2026-06-01 19:30 起" in page  # demo_board's first crawl that found nothing, in the configured zone
-        assert "2 个数据源无法采集（demo_news、demo_board）" in text_of(client.get("/").text, "sources-down")
+        assert "2 个数据源无法采集（A市新闻网、A市市长信箱）" in text_of(client.get("/").text, "sources-down")
 
 
 def test_the_sources_page_says_when_collection_stopped_and_before_any_crawl_that_none_was_made(
@@ -1363,3 +1366,115 @@ def test_a_board_reply_published_before_its_case_is_neither_a_sign_off_nor_a_tim
     timeline = case_page[case_page.index('id="timeline"'):]
     assert f"答复发布于 {replied:%Y-%m-%d %H:%M}（立案前）" in timeline
     assert f"答复发布于 {replied:%Y-%m-%d %H:%M}（立案前）" in shown
+
+
+def seed_monitoring(es: Elasticsearch, layout: IndexLayout, tmp: Path) -> None:
+    """A press officer's morning: posts from two districts and one of no known place, a keyword (食堂) in the title of
+    an older post and only in the text of the newest, from a source labelled in sources.yaml and one no longer
+    configured."""
+    a3 = {"province": "湖南省", "city": "A市", "district": "A3区"}
+    a5 = {"province": "湖南省", "city": "A市", "district": "A5区"}
+    rows = [  # id, hours before NOW, region, title, text, topic, source
+        ("m-old", 30, a3, "A3区某小学食堂饭菜变质", "家长反映食堂饭菜变质，孩子吃后腹痛。", "就学", "demo_news"),
+        ("m-a5", 3, a5, "A5区某小区电梯困人", "电梯又坏了，业主被困半小时。", "住房保障", "demo_news"),
+        ("m-new", 1, a3, "A3区学校通知", "本周起调整午餐安排，食堂开放时间推迟半小时。", "就学", "gone_source"),
+        ("m-none", 2, None, "某地交通拥堵", "早高峰拥堵严重。", "非民生", "demo_news"),
+    ]
+    writer = BulkWriter(es, layout.posts, tmp / "spool", refresh=True)
+    for post_id, hours, region, title, text, topic, source in rows:
+        at = NOW - timedelta(hours=hours)
+        writer.add(post_document(Post(id=post_id, source=source, url=f"http://127.0.0.1/m/{post_id}", fetched_at=at,
+                                      published_at=at, title=title, text=text, topic=topic, sentiment="negative",
+                                      region=region, event_id="evt-m"), cut))
+    writer.flush()
+    writer = BulkWriter(es, layout.events, tmp / "spool", refresh=True)
+    writer.add(event_document(Event(id="evt-m", title="A3区某小学食堂饭菜变质", first_seen=NOW - timedelta(hours=30),
+                                    last_seen=NOW - timedelta(hours=1), topic="就学", volume=4,
+                                    grade=Grade.IV, risk=20.0, sources=["demo_news", "gone_source"],
+                                    source_tiers={"demo_news": "local", "gone_source": "self-media"}), cut))
+    writer.flush()
+
+
+@pytest.fixture
+def monitoring(es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> Iterator[TestClient]:
+    """The dashboards as `yuqing dashboard` wires them: the shipped taxonomy's topics, the shipped sources' labels."""
+    from yuqing.settings import load_config
+
+    config = load_config(REPO / "config")
+    seed_monitoring(es_client, es_layout, tmp_path)
+    url = f"sqlite:///{tmp_path / 'dash.db'}"
+    upgrade(url)
+    db = Database(url)
+    app = create_app(es_client, es_layout, db, cut, ManualClock(NOW), topics=config.taxonomy.ids(),
+                     source_labels=config.sources.labels())
+    with TestClient(app) as client:
+        yield client
+    db.dispose()
+
+
+def titles(html: str) -> list[str]:
+    return re.findall(r'rel="noopener noreferrer">([^<]*)</a>', html)
+
+
+def test_a_time_window_alone_lists_the_latest_posts_newest_first(monitoring: TestClient) -> None:
+    """A review: /search?hours=168 (or any choice without a keyword) only asked for a keyword, so "everything in the
+    last 6 h" could not be listed."""
+    page = monitoring.get("/search?hours=6").text
+    assert 'id="search-prompt"' not in page and "共 3 条" in text_of(page, "page-info")
+    assert titles(page) == ["A3区学校通知", "某地交通拥堵", "A5区某小区电梯困人"]
+    everything = monitoring.get("/search?q=&region=&topic=&sentiment=&hours=").text  # the form sent empty
+    assert titles(everything) == ["A3区学校通知", "某地交通拥堵", "A5区某小区电梯困人", "A3区某小学食堂饭菜变质"]
+    by_topic = monitoring.get("/search?topic=就学").text
+    assert titles(by_topic) == ["A3区学校通知", "A3区某小学食堂饭菜变质"]
+
+
+def test_search_filters_by_a_region_the_posts_carry(monitoring: TestClient) -> None:
+    """A review: there was no region filter, and 湖南省A市A5区 as a keyword found nothing."""
+    page = monitoring.get("/search").text
+    choices = re.findall(r'<option value="([^"]*)" >([^<]*)</option>', page.split('name="region"')[1].split("</select>")[0])
+    assert choices == [("A市", "湖南省A市（3）"), ("A市/A3区", "湖南省A市A3区（2）"), ("A市/A5区", "湖南省A市A5区（1）")]
+    a5 = monitoring.get("/search?region=A市/A5区").text
+    assert titles(a5) == ["A5区某小区电梯困人"] and '<option value="A市/A5区" selected>' in a5
+    city = monitoring.get("/search?region=A市&q=食堂").text
+    assert sorted(titles(city)) == ["A3区学校通知", "A3区某小学食堂饭菜变质"]
+    nowhere = monitoring.get("/search?region=A市/A9区").text  # a district no post carries: kept, and truly empty
+    assert "共 0 条" in nowhere and '<option value="A市/A9区" selected>A市A9区</option>' in nowhere
+
+
+def test_topic_is_chosen_from_the_taxonomy_and_an_unknown_one_is_named(monitoring: TestClient) -> None:
+    """A review: topic was a text box; 教育 (what a press officer types for 教育局 matters) gave 共 0 条 silently."""
+    page = monitoring.get("/search").text
+    topics = page.split('<select name="topic">')[1].split("</select>")[0]
+    assert re.findall(r'<option value="([^"]*)"', topics)[:4] == ["", "就学", "就医", "住房保障"]
+    assert '<option value="非民生"' in topics and 'name="topic" value=' not in page
+    wrong = monitoring.get("/search?topic=教育").text
+    note = text_of(wrong, "unknown-topic")
+    assert "话题“教育”不在话题分类" in note and "就学、就医、住房保障" in note
+    assert "共 0 条" not in wrong and "无结果" not in wrong
+    assert "&lt;b&gt;" in monitoring.get("/search?topic=<b>").text  # the note escapes what the URL said
+
+
+def test_search_sorts_by_time_or_relevance_and_says_which(monitoring: TestClient) -> None:
+    """A review: /search?q=食堂 listed 00:45, 22:45, 02:45 … by relevance with no label and no time order."""
+    relevance = monitoring.get("/search?q=食堂").text  # a keyword: the best match first (食堂 in the older title)
+    assert titles(relevance) == ["A3区某小学食堂饭菜变质", "A3区学校通知"]
+    sort = relevance.split('id="sort"')[1].split("</p>")[0]
+    assert '<strong aria-current="true">按相关度</strong>' in sort and ">按时间</a>" in sort
+    link = re.search(r'href="\?([^"]*)">按时间</a>', sort)
+    assert link is not None
+    by_time = monitoring.get("/search?" + unescape(link.group(1))).text
+    assert titles(by_time) == ["A3区学校通知", "A3区某小学食堂饭菜变质"]
+    assert '<strong aria-current="true">按时间</strong>' in by_time.split('id="sort"')[1].split("</p>")[0]
+    browse = monitoring.get("/search?hours=72").text  # no keyword: the newest first, said so
+    assert '<strong aria-current="true">按时间</strong>' in browse and "最新的在前" in browse
+    assert titles(monitoring.get("/search?q=食堂&sort=bogus").text) == titles(relevance)  # a bad value: the default
+
+
+def test_sources_are_shown_by_their_labels_and_a_source_no_longer_configured_by_its_id(
+        monitoring: TestClient) -> None:
+    """A review: officers read demo_weibo, demo_board where sources.yaml could name 《A市日报》网站 or 市长信箱."""
+    rows = re.findall(r'<tr class="post"><td class="muted">[^<]*</td><td>([^<]*)</td>',
+                      monitoring.get("/search?hours=6").text)
+    assert rows == ["gone_source", "A市新闻网", "A市新闻网"]
+    sources = text_of(monitoring.get("/events/evt-m").text, "sources")
+    assert sources == "A市新闻网（地方媒体）、gone_source（自媒体）"

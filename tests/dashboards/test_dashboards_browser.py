@@ -44,7 +44,8 @@ def seed_content(es: Elasticsearch, layout: IndexLayout, tmp: Path) -> None:
             id=f"p{i}", source="demo_news", url="javascript:alert(1)" if i == 0 else f"http://127.0.0.1/n/{i}",
             fetched_at=NOW - timedelta(hours=2), published_at=NOW - timedelta(hours=3 - i),
             title=XSS_TITLE if i == 0 else f"A3区食物中毒后续{i}", text="多名学生出现呕吐腹泻症状，已送医治疗。",
-            topic="食品药品安全", sentiment="negative" if i < 2 else "neutral", event_id="evt-food"), cut))
+            topic="食品药品安全", sentiment="negative" if i < 2 else "neutral", event_id="evt-food",
+            region={"province": "湖南省", "city": "A市", "district": "A5区" if i == 2 else "A3区"}), cut))
     posts.flush()
     events = BulkWriter(es, layout.events, tmp / "spool", refresh=True)
     events.add(event_document(Event(
@@ -84,7 +85,8 @@ def dashboard(es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) 
     db = Database(url)
     seed_cases(db)
     app = create_app(es_client, es_layout, db, cut, ManualClock(NOW),
-                     evaluators=Evaluators.parse("王评估:correct-horse-battery-staple"))
+                     evaluators=Evaluators.parse("王评估:correct-horse-battery-staple"),
+                     source_labels={"demo_news": "A市新闻网"})
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -137,6 +139,26 @@ def test_search_uses_the_same_tokenizer_as_indexing(page, dashboard: str) -> Non
     assert page.locator(".post").count() == 3
     page.goto(dashboard + "/search?q=" + "养老院")
     assert page.locator(".post").count() == 0
+
+
+def test_a_press_officer_browses_a_district_and_topic_without_a_keyword(page, dashboard: str) -> None:
+    """A review: the search page could not list a district's posts without a keyword, its topic was free text and its
+    order unlabelled; sources read as config ids."""
+    page.goto(dashboard + "/search")
+    page.select_option("select[name=region]", label="湖南省A市A3区（2）")
+    page.select_option("select[name=topic]", "食品药品安全")
+    page.select_option("select[name=hours]", "24")
+    page.click("button[type=submit]")
+    rows = page.locator(".post")
+    assert rows.count() == 2
+    assert [rows.nth(i).locator("td").nth(1).inner_text() for i in range(2)] == ["A市新闻网", "A市新闻网"]
+    assert rows.nth(0).locator("a").inner_text() == "A3区食物中毒后续1"  # the newest first
+    assert page.locator("#sort strong").inner_text() == "按时间"
+    page.click("#sort a")
+    assert page.locator("#sort strong").inner_text() == "按相关度"
+    assert page.locator("select[name=region]").input_value() == "A市/A3区"
+    page.goto(dashboard + "/search?topic=教育")
+    assert "就学、就医" in page.locator("#unknown-topic").inner_text() and page.locator(".post").count() == 0
 
 
 def test_leader_sees_the_escalated_case_with_its_timeline(page, dashboard: str) -> None:
