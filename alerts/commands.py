@@ -809,7 +809,7 @@ def notification_dict(n: Any, config: Config) -> dict[str, Any]:
 
 
 @notifications_group.command("list")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object a line, with the payload.")
+@click.option("--json", "as_json", is_flag=True, help="Every notification as one JSON array, each with its payload.")
 @click.option("--case", "case_id", type=ROW_ID, default=None, help="Only this case's notifications.")
 @click.option("--kind", type=click.Choice(["alert", "reminder", "escalation", "digest"]), default=None)
 @click.option("--status", type=click.Choice(["pending", "sending", "retrying", "sent", RECORDED, "failed"]),

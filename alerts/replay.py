@@ -56,7 +56,8 @@ class ReplayReport:
 
 def read_posts(path: Path, tz: tzinfo = DEFAULT_TZ, resolve_region: RegionResolver | None = None,
                warnings: list[str] | None = None) -> list[Post]:
-    """Posts from a JSON-lines file, oldest first (lines as ``yuqing analyze`` reads them; each needs a time).
+    """Posts from a JSON-lines file, oldest first (each line a Post as ``yuqing.postlines`` reads one, as
+    ``yuqing analyze`` does, but UTF-8 only, and each needs a time).
     A line repeating an earlier id is kept (the later version replaces the earlier, as an edited post does) and
     said in ``warnings``. An id that is itself personal data (a phone number, an ID number, an e-mail address) is
     replaced by its keyed pseudonym, the same for the same id, before anything indexes or shows it; ``warnings``

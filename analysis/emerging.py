@@ -214,7 +214,8 @@ class EmergingDetector:
         return None
 
     def bursts(self, at: datetime, kinds: Iterable[str] = ("topic", "region", "term")) -> list[Burst]:
-        """Every series bursting at ``at`` (for a periodic scan), strongest first."""
+        """Every series bursting at ``at``, strongest first: a view over all series (tests, a notebook). The pipeline
+        asks per event instead (``check_event``: the event's topic, region and keywords), as its posts arrive."""
         found = [
             b
             for kind in kinds
@@ -251,6 +252,7 @@ class EmergingDetector:
         return NewTerm(term, recent, baseline, days)
 
     def new_terms(self, at: datetime) -> list[NewTerm]:
+        """Every new term at ``at``, commonest first: a view over all terms, as ``bursts`` is."""
         found = [n for term in list(self.series["term"]) if (n := self.new_term(term, at)) is not None]
         return sorted(found, key=lambda n: -n.recent)
 
