@@ -46,15 +46,13 @@ from alerts.deadlines import reminder_times
 from alerts.messages import RESPONSIBLE_ROLE
 from alerts.routing import Router
 from yuqing.clock import Clock
-from yuqing.contract import CASE_STATE_NAMES, MAJOR_GRADES, base_kind, deadline_kind_name
+from yuqing.contract import CASE_STATE_NAMES, MAJOR_GRADES, Grade, base_kind, deadline_kind_name
 from yuqing.db.models import BoardMessage, Case, Deadline, Notification, ScheduleMark
 from yuqing.db.session import Database
 from yuqing.settings import Config, Unit
 
 log = logging.getLogger(__name__)
 
-# Escalation goes to the unit's leaders, then to the next up (see leader_chain; policy.yaml escalation): two steps.
-MAX_LEVELS = 2
 DIGEST_LOOKBACK = timedelta(days=8)
 CLOSED_IN_DIGEST = timedelta(days=1)
 DIGEST_LISTED = 50  # cases a digest lists; it counts the rest
@@ -180,7 +178,8 @@ class Escalator:
         """Who escalation reaches, level by level: the unit's leaders, then those of its level's government office,
         then the parent's (a unit without leaders is passed over for the next that has some). 分级负责 (61号): a case below grade II
         stays with the government of its own level — a city bureau without leaders went to the city office and
-        then to the province for a grade III case; only a major case reaches past its city."""
+        then to the province for a grade III case; only a major case reaches past its city. How many levels it
+        climbs is policy.yaml escalation.levels of its grade (a case without one as IV)."""
         if unit_id is None:
             return []
         chain = self.router.chain(unit_id)
@@ -191,7 +190,8 @@ class Escalator:
             chain.insert(1, office)
         if grade not in MAJOR_GRADES and chain and chain[0].level != "province":
             chain = [u for u in chain if u.level != "province"]
-        return [u for u in chain if u.leaders][:MAX_LEVELS]
+        levels = self.policy.escalation.levels
+        return [u for u in chain if u.leaders][:levels.get(Grade(grade) if grade in GRADE_ORDER else Grade.IV, 2)]
 
     def _level(self, unit_id: str | None) -> str | None:
         unit = self.router.by_id.get(unit_id or "")
@@ -215,10 +215,8 @@ class Escalator:
             late = d.due_at + JUST_AFTER
             if d.overdue_at is None:
                 out.append(Due(late, "overdue", d.id))
-            if esc.on_overdue and d.escalation_level < len(chain):
-                at = late if d.escalation_level == 0 or d.escalated_at is None else (
-                    d.escalated_at + timedelta(minutes=esc.next_level_after_minutes))
-                out.append(Due(max(at, late), "deadline_escalation", d.id, level=d.escalation_level + 1))
+            out += [Due(at, "deadline_escalation", d.id, level=level)
+                    for level, at in self._steps(case, d.escalation_level, d.escalated_at, late, len(chain))]
         out += self._message_duties(case, chain)
         # An internal report upward already missed does not hold an answered case open: it is judged late (报告不及时)
         # either way, and a report made weeks on would change nothing.
@@ -248,7 +246,6 @@ class Escalator:
         while an unmet deadline of the case falls due then: its reminders say the same), telling the unit once they
         are overdue, and the escalation ladder of a missed deadline (policy.yaml escalation.on_overdue), each step
         once — the timeline says which were done."""
-        esc = self.policy.escalation
         told = {(e.details or {}).get("messages_due") for e in case.events if e.action == "messages_overdue"}
         reminded = {(e.details["messages_due"], fraction) for e in case.events
                     if e.action in ("reminded", "reminder_skipped") and (e.details or {}).get("messages_due")
@@ -271,10 +268,24 @@ class Escalator:
             if key not in told:
                 out.append(Due(late, "messages_overdue", messages_due=due_at))
             level, at = climbed.get(key or "", (0, late))
-            if esc.on_overdue and level < len(chain):
-                step = late if level == 0 else at + timedelta(minutes=esc.next_level_after_minutes)
-                out.append(Due(max(step, late), "messages_escalation", level=level + 1, messages_due=due_at))
+            out += [Due(step, "messages_escalation", level=n, messages_due=due_at)
+                    for n, step in self._steps(case, level, at if level else None, late, len(chain))]
         return out + self._handover_duty(case)
+
+    def _steps(self, case: Case, level: int, last: datetime | None, late: datetime, top: int) -> list[tuple[int, datetime]]:
+        """The next steps of a missed deadline's ladder (policy.yaml escalation.on_overdue), level and time: the next
+        level at the miss, then each after next_level_after_minutes; for a grade in all_levels_on_overdue every level
+        left at the miss — a major case's city heard only when three steps of 120 minutes had passed."""
+        esc = self.policy.escalation
+        if not esc.on_overdue or level >= top:
+            return []
+        if self._at_once(case):
+            return [(n, late) for n in range(level + 1, top + 1)]
+        at = late if level == 0 or last is None else last + timedelta(minutes=esc.next_level_after_minutes)
+        return [(level + 1, max(at, late))]
+
+    def _at_once(self, case: Case) -> bool:
+        return case.grade in self.policy.escalation.all_levels_on_overdue
 
     def _handover_duty(self, case: Case) -> list[Due]:
         """After a 转办, the new unit is told once how many messages are overdue, when the unit before it was told of
@@ -519,12 +530,12 @@ class Escalator:
             owed = len(_owed_by_due(case).get(item.messages_due, []))
             due = local(item.messages_due, self.tz)
             why = (f"{owed} 条网民留言自 {item.messages_due.astimezone(self.tz):%m-%d %H:%M} 起超过答复期限仍未答复"
-                   + ("" if level == 1 else f"，第 {level - 1} 级升级后 {esc.next_level_after_minutes:g} 分钟仍未答复"))
+                   + ("" if level == 1 or self._at_once(case) else f"，第 {level - 1} 级升级后 {esc.next_level_after_minutes:g} 分钟仍未答复"))
             return _Climb(level, chain[level - 1], why, f"escalation:{case.id}:messages:{due}:{level}",
                           messages_due=due, messages=owed)
         if deadline is not None:
             why = (f"{deadline_kind_name(deadline.kind)}自 {deadline.due_at.astimezone(self.tz):%m-%d %H:%M} 起超时"
-                   + ("" if level == 1 else f"，第 {level - 1} 级升级后 {esc.next_level_after_minutes:g} 分钟仍未完成"))
+                   + ("" if level == 1 or self._at_once(case) else f"，第 {level - 1} 级升级后 {esc.next_level_after_minutes:g} 分钟仍未完成"))
             key = f"escalation:{case.id}:deadline:{deadline.id}:{level}"
             deadline.escalation_level, deadline.escalated_at = level, now
         else:

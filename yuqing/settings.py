@@ -518,13 +518,35 @@ class Reminders(Strict):
         return sorted(values)
 
 
+def _grade_levels() -> dict[Grade, int]:
+    return {Grade.I: 4, Grade.II: 3, Grade.III: 2, Grade.IV: 2}
+
+
 class Escalation(Strict):
     unacknowledged_after_minutes: float = Field(60, gt=0)
     next_level_after_minutes: float = Field(120, gt=0)
     on_overdue: bool = True
+    # How many levels of leaders escalation climbs, by grade (分级负责, 61号): a major district case reaches the city's
+    # government office (II) and the province's (I); the others stay with the two levels nearest the case.
+    levels: dict[Grade, int] = Field(default_factory=_grade_levels)
+    # A missed deadline of these grades reaches every level at once: the city heard of a 12-death explosion from the
+    # next morning's digest, its district having missed the 2 h report upward (a review, 2026-11-27).
+    all_levels_on_overdue: list[Grade] = Field(default_factory=lambda: [Grade.I, Grade.II])
     digest_cron: str = "0 8 * * *"
     # An answered case with nothing new for this long closes itself (None: only by hand).
     close_answered_after_days: float | None = Field(7, gt=0)
+
+    @field_validator("levels")
+    @classmethod
+    def _every_grade(cls, levels: dict[Grade, int]) -> dict[Grade, int]:
+        missing = [g.value for g in Grade if g not in levels]
+        if missing:
+            raise ValueError(f"levels needs a number for every grade; missing {', '.join(missing)} "
+                             "(e.g. {I: 4, II: 3, III: 2, IV: 2})")
+        low = {g.value: n for g, n in levels.items() if n < 1}
+        if low:
+            raise ValueError(f"levels are how many levels of leaders an escalation reaches, 1 or more; got {low}")
+        return levels
 
 
 RuleType = Literal["grade", "frequency", "spike", "new_term", "flatline", "sentiment_shift"]

@@ -106,7 +106,10 @@ def test_a_passed_deadline_escalates_even_when_acknowledged(db: Database, config
     release = [d for d in case.deadlines if d.kind == "authoritative_release"][0]
     assert release.overdue_at == MONDAY_9AM + timedelta(hours=5)
     assert [d.kind for d in case.deadlines if d.met_at is not None] == ["report_upward"]
-    assert [e.to_state for e in case.events if e.action in ("deadline_overdue", "escalated")] == ["overdue", "escalated"]
+    assert [e.to_state for e in case.events if e.action == "deadline_overdue"] == ["overdue"]
+    # a grade II case's missed deadline reaches every level of its chain at once (policy.yaml all_levels_on_overdue)
+    assert [(e.details["level"], e.details["unit"]) for e in case.events if e.action == "escalated"] == [
+        (1, "a3-edu"), (2, "a3-gov-office"), (3, "a-edu")]
 
 
 def test_a_tick_at_the_due_time_itself_does_not_call_the_deadline_missed(db: Database, config: Config) -> None:
@@ -379,7 +382,10 @@ def test_the_unit_a_case_is_handed_to_hears_once_of_the_board_messages_already_o
 
 def test_escalations_due_together_reach_the_same_leaders_once(db: Database, config: Config) -> None:
     """A grade II case nobody signed off: after six hours without a tick (a stopped scheduler) its sign-off, its
-    2 h report upward and its 5 h release were three ladders, and the same leaders got three escalations."""
+    2 h report upward and its 5 h release were three ladders, and the same leaders got three escalations. (Climbing
+    one level at a time, as a locality may set for every grade.)"""
+    escalation = config.policy.escalation.model_copy(update={"all_levels_on_overdue": []})
+    config = dataclasses.replace(config, policy=config.policy.model_copy(update={"escalation": escalation}))
     clock = ManualClock(MONDAY_9AM)
     open_case(db, config, clock, grade=Grade.II)
     escalator = Escalator(config)
@@ -440,3 +446,28 @@ def test_a_case_whose_duties_fail_is_rolled_back_and_the_cases_after_it_go_on(
     assert report.reminders == 1 and any(f"case {broken}: its duties failed (RuntimeError" in line
                                          for line in report.lines)
     assert not any(e.action == "reminded" for e in the_case(db).events)  # the failed case's reminder rolled back
+
+
+def test_a_major_district_case_reaches_the_city_government_when_its_report_upward_is_missed(db: Database,
+                                                                                             config: Config) -> None:
+    """分级负责: a grade II explosion at A3区 (12 dead) escalated only to the district head and 市应急局; 市政府秘书长
+    read of it in the next morning's digest. Its chain now reaches the city's government office (II) and the
+    province's (I), and the missed 2 h report upward reaches every level at once; a grade III case keeps two levels."""
+    escalator = Escalator(config)
+    assert [u.id for u in escalator.leader_chain("a3-emergency", "II")] == ["a3-gov-office", "a-emergency",
+                                                                           "a-gov-office"]
+    assert [u.id for u in escalator.leader_chain("a3-emergency", "I")][-1] == "hn-gov-office"
+    assert [u.id for u in escalator.leader_chain("a3-emergency", "III")] == ["a3-gov-office", "a-emergency"]
+    clock = ManualClock(MONDAY_9AM)
+    case_id = open_case(db, config, clock, event_id="ev-boom", title="A3区化工厂爆炸已造成12人死亡", topic="安全生产",
+                        grade=Grade.II, keywords=("爆炸", "死亡"))
+    with db.transaction() as session:
+        acknowledge(session, case_id, "值班员", clock.now())  # signed off: only the missed deadline escalates
+    run_until(escalator, db, clock, hours=1.9, step_minutes=5)
+    assert notifications(db, kind="escalation") == []
+    run_until(escalator, db, clock, hours=0.2, step_minutes=5)  # 2 h: the report upward is missed
+    reached = {n.payload["escalated_to"]: n for n in notifications(db, kind="escalation", channel="slack")}
+    assert set(reached) == {"a3-gov-office", "a-emergency", "a-gov-office"}
+    city = reached["a-gov-office"]
+    assert city.recipient == "U0ALEAD001" and city.scheduled_at <= MONDAY_9AM + timedelta(hours=2, minutes=5)
+    assert "向上报告自 03-02 11:00 起超时" in city.payload["reason"] and "第 2 级升级后" not in city.payload["reason"]
