@@ -243,14 +243,16 @@ class Escalator:
 
     def _message_duties(self, case: Case, chain: list[Unit]) -> list[Due]:
         """The duties of the case's unanswered board messages: for each due time, the reminders of a deadline (not
-        while an unmet deadline of the case falls due then: its reminders say the same), telling the unit once they
-        are overdue, and the escalation ladder of a missed deadline (policy.yaml escalation.on_overdue), each step
-        once — the timeline says which were done."""
+        while an unmet deadline of the case falls due then: its reminders say the same, with the messages' count;
+        nor, once it is met, those it already sent — the 50 % one went out again at 77 % with the replies), telling the
+        unit once they are overdue, and the escalation ladder of a missed deadline (policy.yaml
+        escalation.on_overdue), each step once — the timeline says which were done."""
         told = {(e.details or {}).get("messages_due") for e in case.events if e.action == "messages_overdue"}
         reminded = {(e.details["messages_due"], fraction) for e in case.events
                     if e.action in ("reminded", "reminder_skipped") and (e.details or {}).get("messages_due")
                     for fraction in e.details.get("fractions", [])}
         chased = {d.due_at for d in case.pending_deadlines()}
+        covered = {(d.due_at, fraction) for d in case.deadlines for fraction in d.reminded_fractions or []}
         climbed: dict[str, tuple[int, datetime]] = {}
         for e in case.events:
             if e.action == "escalated":
@@ -264,7 +266,7 @@ class Escalator:
                 start = min(m.received_at for m in owed)
                 out += [Due(at, "messages_reminder", fraction=fraction, messages_due=due_at)
                         for fraction, at in reminder_times(start, due_at, self.policy.reminders.at_fractions)
-                        if (key, fraction) not in reminded]
+                        if (key, fraction) not in reminded and (due_at, fraction) not in covered]
             if key not in told:
                 out.append(Due(late, "messages_overdue", messages_due=due_at))
             level, at = climbed.get(key or "", (0, late))
@@ -425,11 +427,14 @@ class Escalator:
         left = deadline.due_at - now
         hours = left.total_seconds() / 3600
         due_local = deadline.due_at.astimezone(self.tz)
+        # the board messages due with it are reminded by this one message (_message_duties)
+        owed = len(_owed_by_due(case).get(deadline.due_at, []))
         text = (f"提醒：{deadline_kind_name(deadline.kind)}期限已用去 {fraction:.0%}，剩余 {hours:.1f} 小时"
-                f"（截止 {due_local:%m-%d %H:%M}；{deadline.basis}）")
+                f"（截止 {due_local:%m-%d %H:%M}；{deadline.basis}）" + (f"；{owed} 条网民留言尚未答复" if owed else ""))
+        board = {"board_messages": {"due_at": local(deadline.due_at, self.tz), "unanswered": owed}} if owed else {}
         sent = self._remind_unit(session, case, text, now, key=f"reminder:{case.id}:{deadline.id}:{fraction}",
                                  extra={"deadline": {"kind": deadline.kind, "due_at": local(deadline.due_at, self.tz),
-                                                     "basis": deadline.basis}, "fraction": fraction})
+                                                     "basis": deadline.basis}, "fraction": fraction, **board})
         missed = fractions[:-1]
         record(session, case, at=now, actor=SYSTEM, action="reminded",
                reason=f"{deadline_kind_name(deadline.kind)}期限已用去 {fraction:.0%}；截止 {due_local:%Y-%m-%d %H:%M}",

@@ -471,3 +471,33 @@ def test_a_major_district_case_reaches_the_city_government_when_its_report_upwar
     city = reached["a-gov-office"]
     assert city.recipient == "U0ALEAD001" and city.scheduled_at <= MONDAY_9AM + timedelta(hours=2, minutes=5)
     assert "向上报告自 03-02 11:00 起超时" in city.payload["reason"] and "第 2 级升级后" not in city.payload["reason"]
+
+
+def test_board_messages_are_reminded_at_half_and_four_fifths_of_their_time_never_late(db: Database,
+                                                                                     config: Config) -> None:
+    """A review (finding 4): the case's own reminder stood for the messages due with it without saying so, and once
+    the case was answered the messages' 50 % reminder went out at 77 %, with the replies."""
+    from yuqing.db.models import BoardMessage
+
+    clock = ManualClock(MONDAY_9AM)
+    case_id = open_case(db, config, clock, event_id="ev-housing", title="A3区某小区屋顶漏水", topic="住房保障")
+    due = the_case(db, "ev-housing").deadlines[0].due_at  # 48 h: the messages fall due with the case's response
+    with db.transaction() as session:
+        acknowledge(session, case_id, "王科长", clock.now())
+        session.add_all(BoardMessage(case_id=case_id, post_id=f"board-{n}", title=f"屋顶漏水投诉{n}",
+                                     received_at=MONDAY_9AM, kind="reply_complaint", due_at=due,
+                                     basis="皖政办〔2015〕12号") for n in range(12))
+    escalator = Escalator(config)
+    run_until(escalator, db, clock, hours=30)
+    (half,) = notifications(db, kind="reminder", channel="slack")
+    assert half.payload["fraction"] == 0.5 and half.scheduled_at == MONDAY_9AM + timedelta(hours=24)
+    assert half.payload["summary"].endswith("；12 条网民留言尚未答复")
+    assert half.payload["board_messages"]["unanswered"] == 12
+    with db.transaction() as session:  # the case is answered at 30 h: its deadline is met, the 12 citizens are not
+        record_response(session, case_id, "A3区住建局", clock.now(), "已安排维修")
+    run_until(escalator, db, clock, hours=8)  # to 38 h: before 80 %
+    assert len(notifications(db, kind="reminder", channel="slack")) == 1  # no 50 % again, late
+    run_until(escalator, db, clock, hours=1)
+    late = notifications(db, kind="reminder", channel="slack")[1:]
+    assert [(n.payload["fraction"], n.payload["board_messages"]["unanswered"]) for n in late] == [(0.8, 12)]
+    assert MONDAY_9AM + timedelta(hours=38.4) <= late[0].scheduled_at < MONDAY_9AM + timedelta(hours=38.6)
