@@ -20,7 +20,7 @@ chased message by message too.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -75,6 +75,7 @@ class Due:
     level: int = 0
     messages_due: datetime | None = None  # the due time of the board messages a messages_* duty is about
     handed_over: datetime | None = None  # the 转办 a messages_handed_over duty tells the new unit about
+    held_from: datetime | None = None  # when it fell due inside quiet hours (policy.yaml escalation.quiet_hours)
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class _Climb:
     deadline: str | None = None
     messages_due: str | None = None  # the board messages' due time (local ISO) whose replies are owed
     messages: int = 0  # how many of them are unanswered
+    held: str = ""  # the quiet-hours note (held_note) when the step waited for their end
 
 
 def unanswered_messages(case: Case) -> list[BoardMessage]:
@@ -106,6 +108,9 @@ def _owed_by_due(case: Case) -> dict[datetime, list[BoardMessage]]:
 
 # A deadline is missed only after its due time; its overdue duties fall due this long after it.
 JUST_AFTER = timedelta(microseconds=1)
+# The duties that send a message and can wait for the end of quiet hours (a deadline still goes overdue on time).
+HELD_IN_QUIET_HOURS = frozenset({"reminder", "messages_reminder", "messages_overdue", "messages_handed_over",
+                                 "deadline_escalation", "messages_escalation", "unack_escalation"})
 
 
 @dataclass
@@ -237,9 +242,36 @@ class Escalator:
             else:
                 at = case.escalated_at + timedelta(minutes=esc.next_level_after_minutes)
             out.append(Due(at, "unack_escalation", level=case.escalation_level + 1))
+        quiet = esc.quiet_hours
+        if quiet is not None and case.grade in quiet.grades:
+            out = [replace(d, at=end, held_from=d.at) if d.what in HELD_IN_QUIET_HOURS
+                   and (end := self._quiet_end(d.at)) is not None else d for d in out]
         order = {"reminder": 0, "messages_reminder": 0, "overdue": 1, "messages_overdue": 1, "messages_handed_over": 1,
                  "deadline_escalation": 2, "messages_escalation": 2, "unack_escalation": 3, "settle": 4}
         return sorted(out, key=lambda d: (d.at, order[d.what]))
+
+    def _quiet_end(self, at: datetime) -> datetime | None:
+        """The end of the quiet hours ``at`` falls in (they may span midnight), or None outside them."""
+        quiet = self.policy.escalation.quiet_hours
+        if quiet is None:
+            return None
+        moment = at.astimezone(self.tz)
+        clock, day = moment.time(), moment.date()
+        if quiet.start < quiet.end:
+            inside = quiet.start <= clock < quiet.end
+        else:
+            inside = clock >= quiet.start or clock < quiet.end
+            if clock >= quiet.start:
+                day += timedelta(days=1)
+        return datetime.combine(day, quiet.end, tzinfo=self.tz) if inside else None
+
+    def held_note(self, items: list[Due]) -> str:
+        """What a message says when it waited for the end of quiet hours: when it fell due, when it went."""
+        held = [i for i in items if i.held_from is not None]
+        if not held:
+            return ""
+        first = min(i.held_from for i in held if i.held_from is not None).astimezone(self.tz)
+        return f"（夜间免打扰：{first:%H:%M} 到期，顺延至 {held[0].at.astimezone(self.tz):%H:%M} 发送）"
 
     def _message_duties(self, case: Case, chain: list[Unit]) -> list[Due]:
         """The duties of the case's unanswered board messages: for each due time, the reminders of a deadline (not
@@ -382,9 +414,9 @@ class Escalator:
             if item.what == "overdue" and item.deadline_id is not None:
                 self._overdue(session, case, deadlines[item.deadline_id], now, report)
             if item.what == "messages_overdue" and item.messages_due is not None:
-                self._messages_overdue(session, case, item.messages_due, now, report)
+                self._messages_overdue(session, case, item.messages_due, self.held_note([item]), now, report)
             if item.what == "messages_handed_over" and item.handed_over is not None:
-                self._messages_handed_over(session, case, item.handed_over, now, report)
+                self._messages_handed_over(session, case, item.handed_over, self.held_note([item]), now, report)
         climbs = [self._climb(case, item, now, deadlines[item.deadline_id] if item.deadline_id is not None else None)
                   for item in due if item.what in ("deadline_escalation", "messages_escalation", "unack_escalation")]
         # One message per leader: escalations due together (a missed deadline and a case nobody signed off, or
@@ -430,7 +462,8 @@ class Escalator:
         # the board messages due with it are reminded by this one message (_message_duties)
         owed = len(_owed_by_due(case).get(deadline.due_at, []))
         text = (f"提醒：{deadline_kind_name(deadline.kind)}期限已用去 {fraction:.0%}，剩余 {hours:.1f} 小时"
-                f"（截止 {due_local:%m-%d %H:%M}；{deadline.basis}）" + (f"；{owed} 条网民留言尚未答复" if owed else ""))
+                f"（截止 {due_local:%m-%d %H:%M}；{deadline.basis}）" + (f"；{owed} 条网民留言尚未答复" if owed else "")
+                + self.held_note(items))
         board = {"board_messages": {"due_at": local(deadline.due_at, self.tz), "unanswered": owed}} if owed else {}
         sent = self._remind_unit(session, case, text, now, key=f"reminder:{case.id}:{deadline.id}:{fraction}",
                                  extra={"deadline": {"kind": deadline.kind, "due_at": local(deadline.due_at, self.tz),
@@ -470,7 +503,7 @@ class Escalator:
         fraction = fractions[-1]
         hours = (due_at - now).total_seconds() / 3600
         text = (f"提醒：{len(owed)} 条网民留言尚未答复，答复期限已用去 {fraction:.0%}，剩余 {hours:.1f} 小时"
-                f"（截止 {due_local:%m-%d %H:%M}；{owed[0].basis if owed else ''}）")
+                f"（截止 {due_local:%m-%d %H:%M}；{owed[0].basis if owed else ''}）{self.held_note(items)}")
         sent = self._remind_unit(session, case, text, now, key=f"messages-reminder:{case.id}:{key}:{fraction}",
                                  extra={"board_messages": {"due_at": key, "unanswered": len(owed)}, "fraction": fraction})
         record(session, case, at=now, actor=SYSTEM, action="reminded",
@@ -481,7 +514,7 @@ class Escalator:
         report.notifications += len(sent)
         report.lines.append(f"case {case.id}: reminder of {len(owed)} board message(s) at {fraction:.0%}")
 
-    def _messages_overdue(self, session: Session, case: Case, due_at: datetime, now: datetime,
+    def _messages_overdue(self, session: Session, case: Case, due_at: datetime, held: str, now: datetime,
                           report: TickReport) -> None:
         """Tell the unit that board messages fell overdue unanswered: how many now, how many in all, since when."""
         owed = _owed_by_due(case)
@@ -490,7 +523,8 @@ class Escalator:
         earliest = min(m.due_at for m in overdue).astimezone(self.tz) if overdue else due_at.astimezone(self.tz)
         due_local = due_at.astimezone(self.tz)
         text = (f"提醒：{len(crossed)} 条网民留言的答复期限 {due_local:%m-%d %H:%M} 已过，仍未答复；本案共 {len(overdue)} 条"
-                f"超期未答复（最早 {earliest:%m-%d %H:%M} 到期）。请逐条答复（{crossed[0].basis if crossed else ''}）")
+                f"超期未答复（最早 {earliest:%m-%d %H:%M} 到期）。请逐条答复（{crossed[0].basis if crossed else ''}）"
+                + held)
         key = local(due_at, self.tz)
         sent = self._remind_unit(session, case, text, now, key=f"messages-overdue:{case.id}:{key}",
                                  extra={"board_messages": {"due_at": key, "unanswered": len(crossed),
@@ -504,13 +538,13 @@ class Escalator:
         report.notifications += len(sent)
         report.lines.append(f"case {case.id}: {len(crossed)} board message(s) overdue, due {due_local:%m-%d %H:%M}")
 
-    def _messages_handed_over(self, session: Session, case: Case, handover: datetime, now: datetime,
+    def _messages_handed_over(self, session: Session, case: Case, handover: datetime, held: str, now: datetime,
                               report: TickReport) -> None:
         """Tell the unit a case was handed to how many of its board messages are overdue unanswered, and since when."""
         overdue = [m for at, group in _owed_by_due(case).items() if at < now for m in group]
         earliest = min(m.due_at for m in overdue).astimezone(self.tz)
         text = (f"提醒：本案转办前已有 {len(overdue)} 条网民留言超期未答复（最早 {earliest:%m-%d %H:%M} 到期），"
-                f"现由本单位承办，请逐条答复（{overdue[0].basis}）")
+                f"现由本单位承办，请逐条答复（{overdue[0].basis}）{held}")
         unit = self.router.by_id.get(case.unit_id or "")
         key = local(handover, self.tz)
         sent = self._remind_unit(session, case, text, now, key=f"messages-handed-over:{case.id}:{key}",
@@ -537,7 +571,7 @@ class Escalator:
             why = (f"{owed} 条网民留言自 {item.messages_due.astimezone(self.tz):%m-%d %H:%M} 起超过答复期限仍未答复"
                    + ("" if level == 1 or self._at_once(case) else f"，第 {level - 1} 级升级后 {esc.next_level_after_minutes:g} 分钟仍未答复"))
             return _Climb(level, chain[level - 1], why, f"escalation:{case.id}:messages:{due}:{level}",
-                          messages_due=due, messages=owed)
+                          messages_due=due, messages=owed, held=self.held_note([item]))
         if deadline is not None:
             why = (f"{deadline_kind_name(deadline.kind)}自 {deadline.due_at.astimezone(self.tz):%m-%d %H:%M} 起超时"
                    + ("" if level == 1 or self._at_once(case) else f"，第 {level - 1} 级升级后 {esc.next_level_after_minutes:g} 分钟仍未完成"))
@@ -551,7 +585,8 @@ class Escalator:
             handed = sum(1 for e in case.events if e.action == "reassigned")
             key = f"escalation:{case.id}:unack:{case.reopen_count}:{level}" + (f":h{handed}" if handed else "")
             case.escalation_level, case.escalated_at = level, now
-        return _Climb(level, chain[level - 1], why, key, deadline.kind if deadline is not None else None)
+        return _Climb(level, chain[level - 1], why, key, deadline.kind if deadline is not None else None,
+                      held=self.held_note([item]))
 
     def _escalate(self, session: Session, case: Case, climbs: list[_Climb], now: datetime,
                   report: TickReport) -> None:
@@ -559,7 +594,8 @@ class Escalator:
         target, level = climbs[0].target, max(c.level for c in climbs)
         why = "；".join(dict.fromkeys(c.why for c in climbs))
         who = "本单位领导" if target.id == case.unit_id else f"{target.name}领导"
-        text = f"升级（第 {level} 级）：{self._ask_leader(case, climbs, why, now)}"
+        held = next((c.held for c in climbs if c.held), "")
+        text = f"升级（第 {level} 级）：{self._ask_leader(case, climbs, why, now)}{held}"
         to_state = "escalated" if case.state in UNANSWERED else None
         payload = case_payload(case, self.config, "escalation", escalation_level=level, summary=text,
                                extra={"reason": why, "escalated_to": target.id, "escalated_to_name": target.name,

@@ -41,10 +41,11 @@ def test_reminders_go_to_the_unit_at_half_and_four_fifths_of_the_deadline_once_e
     escalator.tick(db, clock)  # a repeated tick sends nothing new
     reminders = notifications(db, kind="reminder", channel="slack")
     assert [(n.recipient, n.payload["fraction"]) for n in reminders] == [("#a3-edu", 0.5), ("#a3-edu", 0.8)]
-    # 50 % of 48 h = Tuesday 09:00, 80 % = Wednesday 01:24; the tick runs every 10 minutes.
+    # 50 % of 48 h = Tuesday 09:00, 80 % = Tuesday 23:24, held until the quiet hours end at 07:30 (grade III)
     assert reminders[0].scheduled_at == MONDAY_9AM + timedelta(hours=24)
-    assert MONDAY_9AM + timedelta(hours=38.4) <= reminders[1].scheduled_at < MONDAY_9AM + timedelta(hours=38.6)
-    assert "剩余" in reminders[0].payload["summary"]
+    assert reminders[1].scheduled_at == MONDAY_9AM + timedelta(hours=46.5)
+    assert "剩余" in reminders[0].payload["summary"] and "夜间免打扰" not in reminders[0].payload["summary"]
+    assert reminders[1].payload["summary"].endswith("（夜间免打扰：23:24 到期，顺延至 07:30 发送）")
     # the unit's own copy: its Slack message carries 签收 / 登记回应
     assert {(n.payload["recipient_unit"], n.payload["recipient_role"]) for n in reminders} == {("a3-edu", "responsible")}
     assert notifications(db, kind="escalation") == []  # acknowledged and not yet due: nobody is escalated
@@ -142,7 +143,7 @@ def test_a_stop_over_both_reminder_times_sends_one_reminder_on_the_first_tick(db
     with db.transaction() as session:
         acknowledge(session, case_id, "王科长", MONDAY_9AM)
     escalator = Escalator(config)
-    clock.advance(timedelta(hours=40))  # the process was down past 50 % and 80 %
+    clock.advance(timedelta(hours=47))  # the process was down past 50 % and 80 % (held until Wednesday 07:30)
     escalator.tick(db, clock)
     escalator.tick(db, clock)
     [reminder] = notifications(db, kind="reminder", channel="slack")
@@ -476,8 +477,12 @@ def test_a_major_district_case_reaches_the_city_government_when_its_report_upwar
 def test_board_messages_are_reminded_at_half_and_four_fifths_of_their_time_never_late(db: Database,
                                                                                      config: Config) -> None:
     """A review (finding 4): the case's own reminder stood for the messages due with it without saying so, and once
-    the case was answered the messages' 50 % reminder went out at 77 %, with the replies."""
+    the case was answered the messages' 50 % reminder went out at 77 %, with the replies. (Without quiet hours,
+    which would hold the 80 % one from Tuesday 23:24.)"""
     from yuqing.db.models import BoardMessage
+
+    escalation = config.policy.escalation.model_copy(update={"quiet_hours": None})
+    config = dataclasses.replace(config, policy=config.policy.model_copy(update={"escalation": escalation}))
 
     clock = ManualClock(MONDAY_9AM)
     case_id = open_case(db, config, clock, event_id="ev-housing", title="A3区某小区屋顶漏水", topic="住房保障")
@@ -501,3 +506,31 @@ def test_board_messages_are_reminded_at_half_and_four_fifths_of_their_time_never
     late = notifications(db, kind="reminder", channel="slack")[1:]
     assert [(n.payload["fraction"], n.payload["board_messages"]["unanswered"]) for n in late] == [(0.8, 12)]
     assert MONDAY_9AM + timedelta(hours=38.4) <= late[0].scheduled_at < MONDAY_9AM + timedelta(hours=38.6)
+
+
+def test_quiet_hours_hold_a_grade_iii_escalation_until_morning_once_but_never_a_grade_ii_one(db: Database,
+                                                                                             config: Config) -> None:
+    """A review (finding 2): a 48 h complaint opened at 22:10 and unsigned woke 市政府秘书长 at 01:10. Its escalations
+    wait for 07:30 (policy.yaml escalation.quiet_hours), saying so, and a restarted scheduler sends them once; a grade
+    II case's go at once."""
+    evening = MONDAY_9AM + timedelta(hours=13, minutes=10)  # 22:10
+    clock = ManualClock(evening)
+    open_case(db, config, clock, at=evening)
+    open_case(db, config, clock, event_id="ev-boom", title="A3区化工厂爆炸", topic="安全生产", grade=Grade.II, at=evening)
+    run_until(Escalator(config), db, clock, hours=9, step_minutes=20)  # to 07:10
+    night = notifications(db, kind="escalation", channel="slack")
+    assert night and {n.payload["grade"] for n in night} == {"II"}
+    assert night[0].scheduled_at == evening + timedelta(minutes=60)  # 23:10: a major case is never held
+    clock.advance(timedelta(minutes=20))  # 07:30
+    Escalator(config).tick(db, clock)
+    Escalator(config).tick(db, clock)  # a restarted scheduler: nothing twice
+    held = [n for n in notifications(db, kind="escalation", channel="slack") if n.payload["grade"] == "III"]
+    assert [(n.payload["escalation_level"], n.scheduled_at) for n in held] == [(1, evening + timedelta(hours=9, minutes=20))]
+    assert held[0].payload["summary"].endswith("（夜间免打扰：23:10 到期，顺延至 07:30 发送）")
+    run_until(Escalator(config), db, clock, hours=2, step_minutes=10)  # the next level 120 min after it went: 09:30
+    held = [n for n in notifications(db, kind="escalation", channel="slack") if n.payload["grade"] == "III"]
+    assert [(n.payload["escalation_level"], n.scheduled_at) for n in held][1:] == [
+        (2, evening + timedelta(hours=11, minutes=20))]
+    assert "夜间免打扰" not in held[1].payload["summary"]
+    response = the_case(db).deadlines[0]
+    assert response.due_at == evening + timedelta(hours=48)  # the deadline itself does not move
