@@ -23,6 +23,7 @@ import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import ColumnElement, or_, select
@@ -43,7 +44,7 @@ from alerts.cases import (
     unit_recipients,
 )
 from alerts.deadlines import reminder_times
-from alerts.messages import RESPONSIBLE_ROLE
+from alerts.messages import RESPONSIBLE_ROLE, one_line
 from alerts.routing import Router
 from yuqing.clock import Clock
 from yuqing.contract import CASE_STATE_NAMES, MAJOR_GRADES, Grade, base_kind, deadline_kind_name
@@ -104,6 +105,25 @@ def _owed_by_due(case: Case) -> dict[datetime, list[BoardMessage]]:
     for message in sorted(unanswered_messages(case), key=lambda m: m.due_at):
         groups.setdefault(message.due_at, []).append(message)
     return groups
+
+
+BOARD_GROUPS_SHOWN = 3  # due times of unanswered board messages a message's 时限 block lists
+SUBJECTS_SHOWN = 3  # subjects named for each
+
+
+def owed_deadlines(case: Case, tz: ZoneInfo, until: datetime | None = None) -> list[dict[str, Any]]:
+    """The unanswered board messages as entries of a payload's deadlines, one per due time (the earliest, up to
+    ``until`` when given), each naming its first subjects (de-identified at ingestion): an escalation said 12 messages
+    were overdue beside 答复投诉 已按时完成, the case's reply met by its first answer, and named none of them."""
+    out = []
+    for due_at, owed in list(_owed_by_due(case).items())[:BOARD_GROUPS_SHOWN]:
+        if until is not None and due_at >= until:
+            break
+        subjects = "；".join(one_line(m.title, 30) or f"留言 {m.post_id}" for m in owed[:SUBJECTS_SHOWN])
+        more = f" 等 {len(owed)} 条" if len(owed) > SUBJECTS_SHOWN else ""
+        out.append({"kind": f"{len(owed)} 条网民留言答复", "due_at": local(due_at, tz), "met_at": None,
+                    "basis": f"未答复：{subjects}{more}；{owed[0].basis}"})
+    return out
 
 
 # A deadline is missed only after its due time; its overdue duties fall due this long after it.
@@ -441,6 +461,7 @@ class Escalator:
         unit = self.router.by_id.get(case.unit_id or "")
         payload = case_payload(case, self.config, "reminder", summary=text,
                                extra={**extra, "recipient_unit": case.unit_id, "recipient_role": RESPONSIBLE_ROLE})
+        payload["deadlines"] += owed_deadlines(case, self.tz)
         return queue(session, case=case, kind="reminder", recipients=unit_recipients(unit) if unit else [],
                      payload=payload, key=key, at=now)
 
@@ -602,6 +623,7 @@ class Escalator:
                                       "leaders": [p.name for p in target.leaders],
                                       "recipient_unit": target.id, "recipient_role": "leader",
                                       "state": to_state or case.state})  # the state the message announces
+        payload["deadlines"] += owed_deadlines(case, self.tz)
         # One step keeps its own key (a restart finds it sent); steps together are joined (queue bounds the length)
         key = "+".join(sorted(c.key for c in climbs))
         sent = queue(session, case=case, kind="escalation", recipients=leader_recipients(target), payload=payload,
@@ -684,21 +706,35 @@ class Escalator:
                    and (any(d.overdue_at is not None for d in c.pending_deadlines())
                         or any(m.due_at < fire for m in unanswered_messages(c)))]
         day = fire.astimezone(self.tz)
-        # The most urgent first — open before closed, overdue, the gravest, the newest — so that past DIGEST_LISTED cases
-        # the leaders still see what needs them (by id, they saw the oldest 50 and never a new one).
+        # The citizens' replies due before the next digest, or overdue: "已回应 1 件；逾期 0 件" read as all done the
+        # evening before 12 replies fell due (a review, 2026-11-27).
+        until = self.digest_trigger.get_next_fire_time(None, fire + JUST_AFTER) or fire + timedelta(days=1)
+        owed = {c.id: [m for m in unanswered_messages(c) if m.due_at < until] for c in cases if c.state != CLOSED}
+        owed_all = sorted((m for group in owed.values() for m in group), key=lambda m: m.due_at)
+        # The most urgent first — open before closed, overdue, replies falling due, the gravest, the newest — so that
+        # past DIGEST_LISTED cases the leaders still see what needs them (by id, they saw the oldest 50 and never a new one).
         late = {c.id for c in overdue}
-        ranked = sorted(cases, key=lambda c: (c.state == CLOSED, c.id not in late, GRADE_ORDER.get(c.grade or "", 9),
-                                              -c.opened_at.timestamp(), -c.id))
+        ranked = sorted(cases, key=lambda c: (c.state == CLOSED, c.id not in late, not owed.get(c.id),
+                                              GRADE_ORDER.get(c.grade or "", 9), -c.opened_at.timestamp(), -c.id))
         # Each case as the same snapshot an alert carries, so every channel renders it (id, grade, title, unit,
         # state, nearest deadline); the digest once held text lines no renderer read, and showed "0 件".
-        listed = [case_payload(c, self.config, "digest") for c in ranked[:DIGEST_LISTED]]
+        listed = []
+        for c in ranked[:DIGEST_LISTED]:
+            listed.append(case_payload(c, self.config, "digest"))
+            if owed.get(c.id):
+                listed[-1]["deadlines"] += owed_deadlines(c, self.tz, until)
+        replies = ""
+        if owed_all:
+            replies = (f"；网民留言 {len(owed_all)} 条待答复（{sum(1 for m in owed_all if m.due_at < fire)} 条已超期，"
+                       f"最早 {owed_all[0].due_at.astimezone(self.tz):%m-%d %H:%M} 到期）")
         summary = (f"{unit.name} 舆情日报 {day:%Y-%m-%d}：{len(cases)} 件，"
                    + "，".join(f"{CASE_STATE_NAMES.get(state, state)} {n} 件" for state, n in sorted(counts.items()))
-                   + f"；逾期 {len(overdue)} 件")
+                   + f"；逾期 {len(overdue)} 件{replies}")
         return {"title": f"舆情日报 {day:%Y-%m-%d} · {unit.name}", "summary": summary, "kind": "digest",
                 "unit": unit.id, "unit_name": unit.name, "case_id": None, "state": None, "grade": None,
                 "grade_colour": None, "risk": None, "topic": None, "region": None, "joint_units": [],
                 "deadlines": [], "factors": [], "escalation_level": 0,
                 "links": {"case": f"{self.config.settings.dashboard.public_url.rstrip('/')}/leader"},
                 "counts": counts, "overdue_case_ids": [c.id for c in overdue], "cases": listed,
+                "board_messages_owed": len(owed_all),
                 "cases_total": len(cases)}

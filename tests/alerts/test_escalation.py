@@ -534,3 +534,34 @@ def test_quiet_hours_hold_a_grade_iii_escalation_until_morning_once_but_never_a_
     assert "夜间免打扰" not in held[1].payload["summary"]
     response = the_case(db).deadlines[0]
     assert response.due_at == evening + timedelta(hours=48)  # the deadline itself does not move
+
+
+def test_the_digest_and_the_escalation_name_the_board_messages_owed_not_only_the_case_deadline_met(
+        db: Database, config: Config) -> None:
+    """A review (finding 3): the digest said 已回应 1 件；逾期 0 件 the morning before 12 citizens' replies fell due, and
+    the escalation that night said 12 messages were overdue beside 答复投诉 已按时完成, naming none of them."""
+    from alerts.messages import plain_text
+    from yuqing.db.models import BoardMessage
+
+    clock = ManualClock(MONDAY_9AM)
+    case_id = open_case(db, config, clock, event_id="ev-housing", title="A3区某小区屋顶漏水", topic="住房保障")
+    due = MONDAY_9AM + timedelta(hours=63)  # Thursday 00:00
+    with db.transaction() as session:
+        acknowledge(session, case_id, "王科长", clock.now())
+        session.add_all(BoardMessage(case_id=case_id, post_id=f"board-{n}", title=f"屋顶漏水投诉{n}",
+                                     received_at=MONDAY_9AM, kind="reply_complaint", due_at=due,
+                                     basis="皖政办〔2015〕12号") for n in range(12))
+        record_response(session, case_id, "A3区住建局", clock.now() + timedelta(hours=1), "已安排维修")
+    escalator = Escalator(config)
+    run_until(escalator, db, clock, hours=47, step_minutes=60)  # to Wednesday 08:00: the digest
+    digest = [n for n in notifications(db, kind="digest", channel="slack") if "2026-03-04" in n.payload["title"]][0]
+    assert digest.payload["summary"].endswith("；逾期 0 件；网民留言 12 条待答复（0 条已超期，最早 03-05 00:00 到期）")
+    text = plain_text(digest.payload, clock.now())
+    assert "12 条网民留言答复 03-05 00:00（还剩 16小时0分）" in text, text
+    run_until(escalator, db, clock, hours=24, step_minutes=60)  # Thursday 08:00 (held from 00:00 to 07:30)
+    escalation = notifications(db, kind="escalation", channel="slack")[-1]
+    owed = escalation.payload["deadlines"][-1]
+    assert owed["kind"] == "12 条网民留言答复" and owed["due_at"].startswith("2026-03-05T00:00")
+    assert owed["basis"] == "未答复：屋顶漏水投诉0；屋顶漏水投诉1；屋顶漏水投诉2 等 12 条；皖政办〔2015〕12号"
+    text = plain_text(escalation.payload, clock.now())
+    assert "时限 12 条网民留言答复：2026-03-05 00:00（已超时 8小时0分）" in text, text
