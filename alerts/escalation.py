@@ -90,7 +90,7 @@ class _Climb:
     deadline: str | None = None
     messages_due: str | None = None  # the board messages' due time (local ISO) whose replies are owed
     messages: int = 0  # how many of them are unanswered
-    held: str = ""  # the quiet-hours note (held_note) when the step waited for their end
+    held: str = ""  # the quiet-hours note (_held_note) when the step waited for their end
 
 
 def unanswered_messages(case: Case) -> list[BoardMessage]:
@@ -215,15 +215,16 @@ class Escalator:
             chain.insert(1, office)
         if grade not in MAJOR_GRADES and chain and chain[0].level != "province":
             chain = [u for u in chain if u.level != "province"]
-        levels = self.policy.escalation.levels
-        return [u for u in chain if u.leaders][:levels.get(Grade(grade) if grade in GRADE_ORDER else Grade.IV, 2)]
+        levels = self.policy.escalation.levels[Grade(grade) if grade in GRADE_ORDER else Grade.IV]
+        return [u for u in chain if u.leaders][:levels]
 
     def _level(self, unit_id: str | None) -> str | None:
         unit = self.router.by_id.get(unit_id or "")
         return unit.level if unit is not None else None
 
-    def plan(self, case: Case) -> list[Due]:
-        """Every pending duty of a case with its time, past or future, in time order."""
+    def plan(self, case: Case, now: datetime | None = None) -> list[Due]:
+        """Every pending duty of a case with its time, past or future, in time order. Given ``now`` inside quiet hours,
+        a duty that fell due before them (a tick after a stop) waits for their end too."""
         if case.state == CLOSED:
             return []
         esc = self.policy.escalation
@@ -264,8 +265,10 @@ class Escalator:
             out.append(Due(at, "unack_escalation", level=case.escalation_level + 1))
         quiet = esc.quiet_hours
         if quiet is not None and case.grade in quiet.grades:
+            tonight = self._quiet_end(now) if now is not None else None
             out = [replace(d, at=end, held_from=d.at) if d.what in HELD_IN_QUIET_HOURS
-                   and (end := self._quiet_end(d.at)) is not None else d for d in out]
+                   and (end := self._quiet_end(d.at) or (tonight if now is not None and d.at <= now else None))
+                   else d for d in out]
         order = {"reminder": 0, "messages_reminder": 0, "overdue": 1, "messages_overdue": 1, "messages_handed_over": 1,
                  "deadline_escalation": 2, "messages_escalation": 2, "unack_escalation": 3, "settle": 4}
         return sorted(out, key=lambda d: (d.at, order[d.what]))
@@ -285,7 +288,7 @@ class Escalator:
                 day += timedelta(days=1)
         return datetime.combine(day, quiet.end, tzinfo=self.tz) if inside else None
 
-    def held_note(self, items: list[Due]) -> str:
+    def _held_note(self, items: list[Due]) -> str:
         """What a message says when it waited for the end of quiet hours: when it fell due, when it went."""
         held = [i for i in items if i.held_from is not None]
         if not held:
@@ -355,7 +358,7 @@ class Escalator:
 
     def next_due(self, session: Session, now: datetime) -> datetime | None:
         """The earliest duty still ahead of ``now`` across all open cases (replay jumps the clock to it)."""
-        times = [due.at for case in self._open_cases(session) for due in self.plan(case)]
+        times = [due.at for case in self._open_cases(session) for due in self.plan(case, now)]
         ahead = [t for t in times if t > now]
         pending_now = [t for t in times if t <= now]
         if pending_now:
@@ -415,7 +418,7 @@ class Escalator:
         return report
 
     def _tick_case(self, session: Session, case: Case, now: datetime, report: TickReport) -> None:
-        due = [d for d in self.plan(case) if d.at <= now]
+        due = [d for d in self.plan(case, now) if d.at <= now]
         if not due:
             return
         deadlines = {d.id: d for d in case.deadlines}
@@ -434,9 +437,9 @@ class Escalator:
             if item.what == "overdue" and item.deadline_id is not None:
                 self._overdue(session, case, deadlines[item.deadline_id], now, report)
             if item.what == "messages_overdue" and item.messages_due is not None:
-                self._messages_overdue(session, case, item.messages_due, self.held_note([item]), now, report)
+                self._messages_overdue(session, case, item.messages_due, self._held_note([item]), now, report)
             if item.what == "messages_handed_over" and item.handed_over is not None:
-                self._messages_handed_over(session, case, item.handed_over, self.held_note([item]), now, report)
+                self._messages_handed_over(session, case, item.handed_over, self._held_note([item]), now, report)
         climbs = [self._climb(case, item, now, deadlines[item.deadline_id] if item.deadline_id is not None else None)
                   for item in due if item.what in ("deadline_escalation", "messages_escalation", "unack_escalation")]
         # One message per leader: escalations due together (a missed deadline and a case nobody signed off, or
@@ -484,7 +487,7 @@ class Escalator:
         owed = len(_owed_by_due(case).get(deadline.due_at, []))
         text = (f"提醒：{deadline_kind_name(deadline.kind)}期限已用去 {fraction:.0%}，剩余 {hours:.1f} 小时"
                 f"（截止 {due_local:%m-%d %H:%M}；{deadline.basis}）" + (f"；{owed} 条网民留言尚未答复" if owed else "")
-                + self.held_note(items))
+                + self._held_note(items))
         board = {"board_messages": {"due_at": local(deadline.due_at, self.tz), "unanswered": owed}} if owed else {}
         sent = self._remind_unit(session, case, text, now, key=f"reminder:{case.id}:{deadline.id}:{fraction}",
                                  extra={"deadline": {"kind": deadline.kind, "due_at": local(deadline.due_at, self.tz),
@@ -524,7 +527,7 @@ class Escalator:
         fraction = fractions[-1]
         hours = (due_at - now).total_seconds() / 3600
         text = (f"提醒：{len(owed)} 条网民留言尚未答复，答复期限已用去 {fraction:.0%}，剩余 {hours:.1f} 小时"
-                f"（截止 {due_local:%m-%d %H:%M}；{owed[0].basis if owed else ''}）{self.held_note(items)}")
+                f"（截止 {due_local:%m-%d %H:%M}；{owed[0].basis if owed else ''}）{self._held_note(items)}")
         sent = self._remind_unit(session, case, text, now, key=f"messages-reminder:{case.id}:{key}:{fraction}",
                                  extra={"board_messages": {"due_at": key, "unanswered": len(owed)}, "fraction": fraction})
         record(session, case, at=now, actor=SYSTEM, action="reminded",
@@ -592,7 +595,7 @@ class Escalator:
             why = (f"{owed} 条网民留言自 {item.messages_due.astimezone(self.tz):%m-%d %H:%M} 起超过答复期限仍未答复"
                    + ("" if level == 1 or self._at_once(case) else f"，第 {level - 1} 级升级后 {esc.next_level_after_minutes:g} 分钟仍未答复"))
             return _Climb(level, chain[level - 1], why, f"escalation:{case.id}:messages:{due}:{level}",
-                          messages_due=due, messages=owed, held=self.held_note([item]))
+                          messages_due=due, messages=owed, held=self._held_note([item]))
         if deadline is not None:
             why = (f"{deadline_kind_name(deadline.kind)}自 {deadline.due_at.astimezone(self.tz):%m-%d %H:%M} 起超时"
                    + ("" if level == 1 or self._at_once(case) else f"，第 {level - 1} 级升级后 {esc.next_level_after_minutes:g} 分钟仍未完成"))
@@ -607,7 +610,7 @@ class Escalator:
             key = f"escalation:{case.id}:unack:{case.reopen_count}:{level}" + (f":h{handed}" if handed else "")
             case.escalation_level, case.escalated_at = level, now
         return _Climb(level, chain[level - 1], why, key, deadline.kind if deadline is not None else None,
-                      held=self.held_note([item]))
+                      held=self._held_note([item]))
 
     def _escalate(self, session: Session, case: Case, climbs: list[_Climb], now: datetime,
                   report: TickReport) -> None:

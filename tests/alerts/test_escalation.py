@@ -565,3 +565,24 @@ def test_the_digest_and_the_escalation_name_the_board_messages_owed_not_only_the
     assert owed["basis"] == "未答复：屋顶漏水投诉0；屋顶漏水投诉1；屋顶漏水投诉2 等 12 条；皖政办〔2015〕12号"
     text = plain_text(escalation.payload, clock.now())
     assert "时限 12 条网民留言答复：2026-03-05 00:00（已超时 8小时0分）" in text, text
+
+
+def test_a_reminder_due_before_quiet_hours_that_a_stopped_scheduler_finds_at_night_waits_for_morning(
+        db: Database, config: Config) -> None:
+    """The first tick after a stop, at 23:00, found the 09:00 reminder of a grade III case due: it waits for 07:30 too,
+    and the replay's next duty is then, not now (it would spin on a duty the tick holds)."""
+    clock = ManualClock(MONDAY_9AM)
+    case_id = open_case(db, config, clock)
+    with db.transaction() as session:
+        acknowledge(session, case_id, "王科长", clock.now())
+    escalator = Escalator(config)
+    clock.advance(timedelta(hours=38))  # down from Monday 09:00 to Tuesday 23:00, past the 50 % reminder (09:00)
+    escalator.tick(db, clock)
+    assert notifications(db, kind="reminder") == []
+    with db.sessions() as session:
+        assert escalator.next_due(session, clock.now()) == MONDAY_9AM + timedelta(hours=46.5)  # Wednesday 07:30
+    clock.advance(timedelta(hours=8.5))
+    escalator.tick(db, clock)
+    [reminder] = notifications(db, kind="reminder", channel="slack")
+    assert reminder.payload["fraction"] == 0.8  # the 80 % one (23:24) stands for both, as after any stop
+    assert reminder.payload["summary"].endswith("（夜间免打扰：23:24 到期，顺延至 07:30 发送）")
