@@ -20,9 +20,10 @@ chased message by message too.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import ColumnElement, or_, select
@@ -43,18 +44,16 @@ from alerts.cases import (
     unit_recipients,
 )
 from alerts.deadlines import reminder_times
-from alerts.messages import RESPONSIBLE_ROLE
+from alerts.messages import RESPONSIBLE_ROLE, one_line
 from alerts.routing import Router
 from yuqing.clock import Clock
-from yuqing.contract import CASE_STATE_NAMES, MAJOR_GRADES, base_kind, deadline_kind_name
+from yuqing.contract import CASE_STATE_NAMES, MAJOR_GRADES, Grade, base_kind, deadline_kind_name
 from yuqing.db.models import BoardMessage, Case, Deadline, Notification, ScheduleMark
 from yuqing.db.session import Database
 from yuqing.settings import Config, Unit
 
 log = logging.getLogger(__name__)
 
-# Escalation goes to the unit's leaders, then to the next up (see leader_chain; policy.yaml escalation): two steps.
-MAX_LEVELS = 2
 DIGEST_LOOKBACK = timedelta(days=8)
 CLOSED_IN_DIGEST = timedelta(days=1)
 DIGEST_LISTED = 50  # cases a digest lists; it counts the rest
@@ -77,6 +76,7 @@ class Due:
     level: int = 0
     messages_due: datetime | None = None  # the due time of the board messages a messages_* duty is about
     handed_over: datetime | None = None  # the 转办 a messages_handed_over duty tells the new unit about
+    held_from: datetime | None = None  # when it fell due inside quiet hours (policy.yaml escalation.quiet_hours)
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,7 @@ class _Climb:
     deadline: str | None = None
     messages_due: str | None = None  # the board messages' due time (local ISO) whose replies are owed
     messages: int = 0  # how many of them are unanswered
+    held: str = ""  # the quiet-hours note (_held_note) when the step waited for their end
 
 
 def unanswered_messages(case: Case) -> list[BoardMessage]:
@@ -106,8 +107,30 @@ def _owed_by_due(case: Case) -> dict[datetime, list[BoardMessage]]:
     return groups
 
 
+BOARD_GROUPS_SHOWN = 3  # due times of unanswered board messages a message's 时限 block lists
+SUBJECTS_SHOWN = 3  # subjects named for each
+
+
+def owed_deadlines(case: Case, tz: ZoneInfo, until: datetime | None = None) -> list[dict[str, Any]]:
+    """The unanswered board messages as entries of a payload's deadlines, one per due time (the earliest, up to
+    ``until`` when given), each naming its first subjects (de-identified at ingestion): an escalation said 12 messages
+    were overdue beside 答复投诉 已按时完成, the case's reply met by its first answer, and named none of them."""
+    out = []
+    for due_at, owed in list(_owed_by_due(case).items())[:BOARD_GROUPS_SHOWN]:
+        if until is not None and due_at >= until:
+            break
+        subjects = "；".join(one_line(m.title, 30) or f"留言 {m.post_id}" for m in owed[:SUBJECTS_SHOWN])
+        more = f" 等 {len(owed)} 条" if len(owed) > SUBJECTS_SHOWN else ""
+        out.append({"kind": f"{len(owed)} 条网民留言答复", "due_at": local(due_at, tz), "met_at": None,
+                    "basis": f"未答复：{subjects}{more}；{owed[0].basis}"})
+    return out
+
+
 # A deadline is missed only after its due time; its overdue duties fall due this long after it.
 JUST_AFTER = timedelta(microseconds=1)
+# The duties that send a message and can wait for the end of quiet hours (a deadline still goes overdue on time).
+HELD_IN_QUIET_HOURS = frozenset({"reminder", "messages_reminder", "messages_overdue", "messages_handed_over",
+                                 "deadline_escalation", "messages_escalation", "unack_escalation"})
 
 
 @dataclass
@@ -180,7 +203,8 @@ class Escalator:
         """Who escalation reaches, level by level: the unit's leaders, then those of its level's government office,
         then the parent's (a unit without leaders is passed over for the next that has some). 分级负责 (61号): a case below grade II
         stays with the government of its own level — a city bureau without leaders went to the city office and
-        then to the province for a grade III case; only a major case reaches past its city."""
+        then to the province for a grade III case; only a major case reaches past its city. How many levels it
+        climbs is policy.yaml escalation.levels of its grade (a case without one as IV)."""
         if unit_id is None:
             return []
         chain = self.router.chain(unit_id)
@@ -191,14 +215,16 @@ class Escalator:
             chain.insert(1, office)
         if grade not in MAJOR_GRADES and chain and chain[0].level != "province":
             chain = [u for u in chain if u.level != "province"]
-        return [u for u in chain if u.leaders][:MAX_LEVELS]
+        levels = self.policy.escalation.levels[Grade(grade) if grade in GRADE_ORDER else Grade.IV]
+        return [u for u in chain if u.leaders][:levels]
 
     def _level(self, unit_id: str | None) -> str | None:
         unit = self.router.by_id.get(unit_id or "")
         return unit.level if unit is not None else None
 
-    def plan(self, case: Case) -> list[Due]:
-        """Every pending duty of a case with its time, past or future, in time order."""
+    def plan(self, case: Case, now: datetime | None = None) -> list[Due]:
+        """Every pending duty of a case with its time, past or future, in time order. Given ``now`` inside quiet hours,
+        a duty that fell due before them (a tick after a stop) waits for their end too."""
         if case.state == CLOSED:
             return []
         esc = self.policy.escalation
@@ -215,10 +241,8 @@ class Escalator:
             late = d.due_at + JUST_AFTER
             if d.overdue_at is None:
                 out.append(Due(late, "overdue", d.id))
-            if esc.on_overdue and d.escalation_level < len(chain):
-                at = late if d.escalation_level == 0 or d.escalated_at is None else (
-                    d.escalated_at + timedelta(minutes=esc.next_level_after_minutes))
-                out.append(Due(max(at, late), "deadline_escalation", d.id, level=d.escalation_level + 1))
+            out += [Due(at, "deadline_escalation", d.id, level=level)
+                    for level, at in self._steps(case, d.escalation_level, d.escalated_at, late, len(chain))]
         out += self._message_duties(case, chain)
         # An internal report upward already missed does not hold an answered case open: it is judged late (报告不及时)
         # either way, and a report made weeks on would change nothing.
@@ -239,21 +263,51 @@ class Escalator:
             else:
                 at = case.escalated_at + timedelta(minutes=esc.next_level_after_minutes)
             out.append(Due(at, "unack_escalation", level=case.escalation_level + 1))
+        quiet = esc.quiet_hours
+        if quiet is not None and case.grade in quiet.grades:
+            tonight = self._quiet_end(now) if now is not None else None
+            out = [replace(d, at=end, held_from=d.at) if d.what in HELD_IN_QUIET_HOURS
+                   and (end := self._quiet_end(d.at) or (tonight if now is not None and d.at <= now else None))
+                   else d for d in out]
         order = {"reminder": 0, "messages_reminder": 0, "overdue": 1, "messages_overdue": 1, "messages_handed_over": 1,
                  "deadline_escalation": 2, "messages_escalation": 2, "unack_escalation": 3, "settle": 4}
         return sorted(out, key=lambda d: (d.at, order[d.what]))
 
+    def _quiet_end(self, at: datetime) -> datetime | None:
+        """The end of the quiet hours ``at`` falls in (they may span midnight), or None outside them."""
+        quiet = self.policy.escalation.quiet_hours
+        if quiet is None:
+            return None
+        moment = at.astimezone(self.tz)
+        clock, day = moment.time(), moment.date()
+        if quiet.start < quiet.end:
+            inside = quiet.start <= clock < quiet.end
+        else:
+            inside = clock >= quiet.start or clock < quiet.end
+            if clock >= quiet.start:
+                day += timedelta(days=1)
+        return datetime.combine(day, quiet.end, tzinfo=self.tz) if inside else None
+
+    def _held_note(self, items: list[Due]) -> str:
+        """What a message says when it waited for the end of quiet hours: when it fell due, when it went."""
+        held = [i for i in items if i.held_from is not None]
+        if not held:
+            return ""
+        first = min(i.held_from for i in held if i.held_from is not None).astimezone(self.tz)
+        return f"（夜间免打扰：{first:%H:%M} 到期，顺延至 {held[0].at.astimezone(self.tz):%H:%M} 发送）"
+
     def _message_duties(self, case: Case, chain: list[Unit]) -> list[Due]:
         """The duties of the case's unanswered board messages: for each due time, the reminders of a deadline (not
-        while an unmet deadline of the case falls due then: its reminders say the same), telling the unit once they
-        are overdue, and the escalation ladder of a missed deadline (policy.yaml escalation.on_overdue), each step
-        once — the timeline says which were done."""
-        esc = self.policy.escalation
+        while an unmet deadline of the case falls due then: its reminders say the same, with the messages' count;
+        nor, once it is met, those it already sent — the 50 % one went out again at 77 % with the replies), telling the
+        unit once they are overdue, and the escalation ladder of a missed deadline (policy.yaml
+        escalation.on_overdue), each step once — the timeline says which were done."""
         told = {(e.details or {}).get("messages_due") for e in case.events if e.action == "messages_overdue"}
         reminded = {(e.details["messages_due"], fraction) for e in case.events
                     if e.action in ("reminded", "reminder_skipped") and (e.details or {}).get("messages_due")
                     for fraction in e.details.get("fractions", [])}
         chased = {d.due_at for d in case.pending_deadlines()}
+        covered = {(d.due_at, fraction) for d in case.deadlines for fraction in d.reminded_fractions or []}
         climbed: dict[str, tuple[int, datetime]] = {}
         for e in case.events:
             if e.action == "escalated":
@@ -267,14 +321,28 @@ class Escalator:
                 start = min(m.received_at for m in owed)
                 out += [Due(at, "messages_reminder", fraction=fraction, messages_due=due_at)
                         for fraction, at in reminder_times(start, due_at, self.policy.reminders.at_fractions)
-                        if (key, fraction) not in reminded]
+                        if (key, fraction) not in reminded and (due_at, fraction) not in covered]
             if key not in told:
                 out.append(Due(late, "messages_overdue", messages_due=due_at))
             level, at = climbed.get(key or "", (0, late))
-            if esc.on_overdue and level < len(chain):
-                step = late if level == 0 else at + timedelta(minutes=esc.next_level_after_minutes)
-                out.append(Due(max(step, late), "messages_escalation", level=level + 1, messages_due=due_at))
+            out += [Due(step, "messages_escalation", level=n, messages_due=due_at)
+                    for n, step in self._steps(case, level, at if level else None, late, len(chain))]
         return out + self._handover_duty(case)
+
+    def _steps(self, case: Case, level: int, last: datetime | None, late: datetime, top: int) -> list[tuple[int, datetime]]:
+        """The next steps of a missed deadline's ladder (policy.yaml escalation.on_overdue), level and time: the next
+        level at the miss, then each after next_level_after_minutes; for a grade in all_levels_on_overdue every level
+        left at the miss — a major case's city heard only when three steps of 120 minutes had passed."""
+        esc = self.policy.escalation
+        if not esc.on_overdue or level >= top:
+            return []
+        if self._at_once(case):
+            return [(n, late) for n in range(level + 1, top + 1)]
+        at = late if level == 0 or last is None else last + timedelta(minutes=esc.next_level_after_minutes)
+        return [(level + 1, max(at, late))]
+
+    def _at_once(self, case: Case) -> bool:
+        return case.grade in self.policy.escalation.all_levels_on_overdue
 
     def _handover_duty(self, case: Case) -> list[Due]:
         """After a 转办, the new unit is told once how many messages are overdue, when the unit before it was told of
@@ -290,7 +358,7 @@ class Escalator:
 
     def next_due(self, session: Session, now: datetime) -> datetime | None:
         """The earliest duty still ahead of ``now`` across all open cases (replay jumps the clock to it)."""
-        times = [due.at for case in self._open_cases(session) for due in self.plan(case)]
+        times = [due.at for case in self._open_cases(session) for due in self.plan(case, now)]
         ahead = [t for t in times if t > now]
         pending_now = [t for t in times if t <= now]
         if pending_now:
@@ -350,7 +418,7 @@ class Escalator:
         return report
 
     def _tick_case(self, session: Session, case: Case, now: datetime, report: TickReport) -> None:
-        due = [d for d in self.plan(case) if d.at <= now]
+        due = [d for d in self.plan(case, now) if d.at <= now]
         if not due:
             return
         deadlines = {d.id: d for d in case.deadlines}
@@ -369,9 +437,9 @@ class Escalator:
             if item.what == "overdue" and item.deadline_id is not None:
                 self._overdue(session, case, deadlines[item.deadline_id], now, report)
             if item.what == "messages_overdue" and item.messages_due is not None:
-                self._messages_overdue(session, case, item.messages_due, now, report)
+                self._messages_overdue(session, case, item.messages_due, self._held_note([item]), now, report)
             if item.what == "messages_handed_over" and item.handed_over is not None:
-                self._messages_handed_over(session, case, item.handed_over, now, report)
+                self._messages_handed_over(session, case, item.handed_over, self._held_note([item]), now, report)
         climbs = [self._climb(case, item, now, deadlines[item.deadline_id] if item.deadline_id is not None else None)
                   for item in due if item.what in ("deadline_escalation", "messages_escalation", "unack_escalation")]
         # One message per leader: escalations due together (a missed deadline and a case nobody signed off, or
@@ -396,6 +464,7 @@ class Escalator:
         unit = self.router.by_id.get(case.unit_id or "")
         payload = case_payload(case, self.config, "reminder", summary=text,
                                extra={**extra, "recipient_unit": case.unit_id, "recipient_role": RESPONSIBLE_ROLE})
+        payload["deadlines"] += owed_deadlines(case, self.tz)
         return queue(session, case=case, kind="reminder", recipients=unit_recipients(unit) if unit else [],
                      payload=payload, key=key, at=now)
 
@@ -414,11 +483,15 @@ class Escalator:
         left = deadline.due_at - now
         hours = left.total_seconds() / 3600
         due_local = deadline.due_at.astimezone(self.tz)
+        # the board messages due with it are reminded by this one message (_message_duties)
+        owed = len(_owed_by_due(case).get(deadline.due_at, []))
         text = (f"提醒：{deadline_kind_name(deadline.kind)}期限已用去 {fraction:.0%}，剩余 {hours:.1f} 小时"
-                f"（截止 {due_local:%m-%d %H:%M}；{deadline.basis}）")
+                f"（截止 {due_local:%m-%d %H:%M}；{deadline.basis}）" + (f"；{owed} 条网民留言尚未答复" if owed else "")
+                + self._held_note(items))
+        board = {"board_messages": {"due_at": local(deadline.due_at, self.tz), "unanswered": owed}} if owed else {}
         sent = self._remind_unit(session, case, text, now, key=f"reminder:{case.id}:{deadline.id}:{fraction}",
                                  extra={"deadline": {"kind": deadline.kind, "due_at": local(deadline.due_at, self.tz),
-                                                     "basis": deadline.basis}, "fraction": fraction})
+                                                     "basis": deadline.basis}, "fraction": fraction, **board})
         missed = fractions[:-1]
         record(session, case, at=now, actor=SYSTEM, action="reminded",
                reason=f"{deadline_kind_name(deadline.kind)}期限已用去 {fraction:.0%}；截止 {due_local:%Y-%m-%d %H:%M}",
@@ -454,7 +527,7 @@ class Escalator:
         fraction = fractions[-1]
         hours = (due_at - now).total_seconds() / 3600
         text = (f"提醒：{len(owed)} 条网民留言尚未答复，答复期限已用去 {fraction:.0%}，剩余 {hours:.1f} 小时"
-                f"（截止 {due_local:%m-%d %H:%M}；{owed[0].basis if owed else ''}）")
+                f"（截止 {due_local:%m-%d %H:%M}；{owed[0].basis if owed else ''}）{self._held_note(items)}")
         sent = self._remind_unit(session, case, text, now, key=f"messages-reminder:{case.id}:{key}:{fraction}",
                                  extra={"board_messages": {"due_at": key, "unanswered": len(owed)}, "fraction": fraction})
         record(session, case, at=now, actor=SYSTEM, action="reminded",
@@ -465,7 +538,7 @@ class Escalator:
         report.notifications += len(sent)
         report.lines.append(f"case {case.id}: reminder of {len(owed)} board message(s) at {fraction:.0%}")
 
-    def _messages_overdue(self, session: Session, case: Case, due_at: datetime, now: datetime,
+    def _messages_overdue(self, session: Session, case: Case, due_at: datetime, held: str, now: datetime,
                           report: TickReport) -> None:
         """Tell the unit that board messages fell overdue unanswered: how many now, how many in all, since when."""
         owed = _owed_by_due(case)
@@ -474,7 +547,8 @@ class Escalator:
         earliest = min(m.due_at for m in overdue).astimezone(self.tz) if overdue else due_at.astimezone(self.tz)
         due_local = due_at.astimezone(self.tz)
         text = (f"提醒：{len(crossed)} 条网民留言的答复期限 {due_local:%m-%d %H:%M} 已过，仍未答复；本案共 {len(overdue)} 条"
-                f"超期未答复（最早 {earliest:%m-%d %H:%M} 到期）。请逐条答复（{crossed[0].basis if crossed else ''}）")
+                f"超期未答复（最早 {earliest:%m-%d %H:%M} 到期）。请逐条答复（{crossed[0].basis if crossed else ''}）"
+                + held)
         key = local(due_at, self.tz)
         sent = self._remind_unit(session, case, text, now, key=f"messages-overdue:{case.id}:{key}",
                                  extra={"board_messages": {"due_at": key, "unanswered": len(crossed),
@@ -488,13 +562,13 @@ class Escalator:
         report.notifications += len(sent)
         report.lines.append(f"case {case.id}: {len(crossed)} board message(s) overdue, due {due_local:%m-%d %H:%M}")
 
-    def _messages_handed_over(self, session: Session, case: Case, handover: datetime, now: datetime,
+    def _messages_handed_over(self, session: Session, case: Case, handover: datetime, held: str, now: datetime,
                               report: TickReport) -> None:
         """Tell the unit a case was handed to how many of its board messages are overdue unanswered, and since when."""
         overdue = [m for at, group in _owed_by_due(case).items() if at < now for m in group]
         earliest = min(m.due_at for m in overdue).astimezone(self.tz)
         text = (f"提醒：本案转办前已有 {len(overdue)} 条网民留言超期未答复（最早 {earliest:%m-%d %H:%M} 到期），"
-                f"现由本单位承办，请逐条答复（{overdue[0].basis}）")
+                f"现由本单位承办，请逐条答复（{overdue[0].basis}）{held}")
         unit = self.router.by_id.get(case.unit_id or "")
         key = local(handover, self.tz)
         sent = self._remind_unit(session, case, text, now, key=f"messages-handed-over:{case.id}:{key}",
@@ -519,12 +593,12 @@ class Escalator:
             owed = len(_owed_by_due(case).get(item.messages_due, []))
             due = local(item.messages_due, self.tz)
             why = (f"{owed} 条网民留言自 {item.messages_due.astimezone(self.tz):%m-%d %H:%M} 起超过答复期限仍未答复"
-                   + ("" if level == 1 else f"，第 {level - 1} 级升级后 {esc.next_level_after_minutes:g} 分钟仍未答复"))
+                   + ("" if level == 1 or self._at_once(case) else f"，第 {level - 1} 级升级后 {esc.next_level_after_minutes:g} 分钟仍未答复"))
             return _Climb(level, chain[level - 1], why, f"escalation:{case.id}:messages:{due}:{level}",
-                          messages_due=due, messages=owed)
+                          messages_due=due, messages=owed, held=self._held_note([item]))
         if deadline is not None:
             why = (f"{deadline_kind_name(deadline.kind)}自 {deadline.due_at.astimezone(self.tz):%m-%d %H:%M} 起超时"
-                   + ("" if level == 1 else f"，第 {level - 1} 级升级后 {esc.next_level_after_minutes:g} 分钟仍未完成"))
+                   + ("" if level == 1 or self._at_once(case) else f"，第 {level - 1} 级升级后 {esc.next_level_after_minutes:g} 分钟仍未完成"))
             key = f"escalation:{case.id}:deadline:{deadline.id}:{level}"
             deadline.escalation_level, deadline.escalated_at = level, now
         else:
@@ -535,7 +609,8 @@ class Escalator:
             handed = sum(1 for e in case.events if e.action == "reassigned")
             key = f"escalation:{case.id}:unack:{case.reopen_count}:{level}" + (f":h{handed}" if handed else "")
             case.escalation_level, case.escalated_at = level, now
-        return _Climb(level, chain[level - 1], why, key, deadline.kind if deadline is not None else None)
+        return _Climb(level, chain[level - 1], why, key, deadline.kind if deadline is not None else None,
+                      held=self._held_note([item]))
 
     def _escalate(self, session: Session, case: Case, climbs: list[_Climb], now: datetime,
                   report: TickReport) -> None:
@@ -543,13 +618,15 @@ class Escalator:
         target, level = climbs[0].target, max(c.level for c in climbs)
         why = "；".join(dict.fromkeys(c.why for c in climbs))
         who = "本单位领导" if target.id == case.unit_id else f"{target.name}领导"
-        text = f"升级（第 {level} 级）：{self._ask_leader(case, climbs, why, now)}"
+        held = next((c.held for c in climbs if c.held), "")
+        text = f"升级（第 {level} 级）：{self._ask_leader(case, climbs, why, now)}{held}"
         to_state = "escalated" if case.state in UNANSWERED else None
         payload = case_payload(case, self.config, "escalation", escalation_level=level, summary=text,
                                extra={"reason": why, "escalated_to": target.id, "escalated_to_name": target.name,
                                       "leaders": [p.name for p in target.leaders],
                                       "recipient_unit": target.id, "recipient_role": "leader",
                                       "state": to_state or case.state})  # the state the message announces
+        payload["deadlines"] += owed_deadlines(case, self.tz)
         # One step keeps its own key (a restart finds it sent); steps together are joined (queue bounds the length)
         key = "+".join(sorted(c.key for c in climbs))
         sent = queue(session, case=case, kind="escalation", recipients=leader_recipients(target), payload=payload,
@@ -632,21 +709,35 @@ class Escalator:
                    and (any(d.overdue_at is not None for d in c.pending_deadlines())
                         or any(m.due_at < fire for m in unanswered_messages(c)))]
         day = fire.astimezone(self.tz)
-        # The most urgent first — open before closed, overdue, the gravest, the newest — so that past DIGEST_LISTED cases
-        # the leaders still see what needs them (by id, they saw the oldest 50 and never a new one).
+        # The citizens' replies due before the next digest, or overdue: "已回应 1 件；逾期 0 件" read as all done the
+        # evening before 12 replies fell due (a review, 2026-11-27).
+        until = self.digest_trigger.get_next_fire_time(None, fire + JUST_AFTER) or fire + timedelta(days=1)
+        owed = {c.id: [m for m in unanswered_messages(c) if m.due_at < until] for c in cases if c.state != CLOSED}
+        owed_all = sorted((m for group in owed.values() for m in group), key=lambda m: m.due_at)
+        # The most urgent first — open before closed, overdue, replies falling due, the gravest, the newest — so that
+        # past DIGEST_LISTED cases the leaders still see what needs them (by id, they saw the oldest 50 and never a new one).
         late = {c.id for c in overdue}
-        ranked = sorted(cases, key=lambda c: (c.state == CLOSED, c.id not in late, GRADE_ORDER.get(c.grade or "", 9),
-                                              -c.opened_at.timestamp(), -c.id))
+        ranked = sorted(cases, key=lambda c: (c.state == CLOSED, c.id not in late, not owed.get(c.id),
+                                              GRADE_ORDER.get(c.grade or "", 9), -c.opened_at.timestamp(), -c.id))
         # Each case as the same snapshot an alert carries, so every channel renders it (id, grade, title, unit,
         # state, nearest deadline); the digest once held text lines no renderer read, and showed "0 件".
-        listed = [case_payload(c, self.config, "digest") for c in ranked[:DIGEST_LISTED]]
+        listed = []
+        for c in ranked[:DIGEST_LISTED]:
+            listed.append(case_payload(c, self.config, "digest"))
+            if owed.get(c.id):
+                listed[-1]["deadlines"] += owed_deadlines(c, self.tz, until)
+        replies = ""
+        if owed_all:
+            replies = (f"；网民留言 {len(owed_all)} 条待答复（{sum(1 for m in owed_all if m.due_at < fire)} 条已超期，"
+                       f"最早 {owed_all[0].due_at.astimezone(self.tz):%m-%d %H:%M} 到期）")
         summary = (f"{unit.name} 舆情日报 {day:%Y-%m-%d}：{len(cases)} 件，"
                    + "，".join(f"{CASE_STATE_NAMES.get(state, state)} {n} 件" for state, n in sorted(counts.items()))
-                   + f"；逾期 {len(overdue)} 件")
+                   + f"；逾期 {len(overdue)} 件{replies}")
         return {"title": f"舆情日报 {day:%Y-%m-%d} · {unit.name}", "summary": summary, "kind": "digest",
                 "unit": unit.id, "unit_name": unit.name, "case_id": None, "state": None, "grade": None,
                 "grade_colour": None, "risk": None, "topic": None, "region": None, "joint_units": [],
                 "deadlines": [], "factors": [], "escalation_level": 0,
                 "links": {"case": f"{self.config.settings.dashboard.public_url.rstrip('/')}/leader"},
                 "counts": counts, "overdue_case_ids": [c.id for c in overdue], "cases": listed,
+                "board_messages_owed": len(owed_all),
                 "cases_total": len(cases)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -532,13 +532,67 @@ class Reminders(Strict):
         return sorted(values)
 
 
+class QuietHours(Strict):
+    """Hours, in settings.yaml's zone, in which the reminders and escalations of the cases of ``grades`` wait for
+    their end: a 48 h complaint unsigned for three hours woke 市政府秘书长 at 01:10 (a review, 2026-11-27)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    start: time = Field(alias="from")
+    end: time = Field(alias="to")
+    grades: list[Grade] = Field(default_factory=lambda: [Grade.III, Grade.IV])
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock_time(cls, value: Any) -> time:
+        if isinstance(value, int):  # YAML 1.1 reads an unquoted 22:00 as 1320 (sexagesimal)
+            raise ValueError(f"YAML read the time as the number {value}; write it in quotes, e.g. \"22:00\"")
+        if not isinstance(value, str) or not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value):
+            raise ValueError(f"{value!r} is not a time of day; write hours and minutes in quotes, e.g. \"07:30\"")
+        return time.fromisoformat(value.zfill(5))
+
+    @model_validator(mode="after")
+    def _a_span_for_non_urgent_grades(self) -> QuietHours:
+        if self.start == self.end:
+            raise ValueError(f"from and to are both {self.start:%H:%M}; give the span in which duties wait, e.g. "
+                             "from: \"22:00\", to: \"07:30\" (or drop quiet_hours)")
+        urgent = [g.value for g in self.grades if g in (Grade.I, Grade.II)]
+        if urgent:
+            raise ValueError(f"grades {', '.join(urgent)} have 2 h / 5 h / 24 h deadlines and are never held; list only "
+                             "III and IV")
+        return self
+
+
+def _grade_levels() -> dict[Grade, int]:
+    return {Grade.I: 4, Grade.II: 3, Grade.III: 2, Grade.IV: 2}
+
+
 class Escalation(Strict):
     unacknowledged_after_minutes: float = Field(60, gt=0)
     next_level_after_minutes: float = Field(120, gt=0)
     on_overdue: bool = True
+    # How many levels of leaders escalation climbs, by grade (分级负责, 61号): a major district case reaches the city's
+    # government office (II) and the province's (I); the others stay with the two levels nearest the case.
+    levels: dict[Grade, int] = Field(default_factory=_grade_levels)
+    # A missed deadline of these grades reaches every level at once: the city heard of a 12-death explosion from the
+    # next morning's digest, its district having missed the 2 h report upward (a review, 2026-11-27).
+    all_levels_on_overdue: list[Grade] = Field(default_factory=lambda: [Grade.I, Grade.II])
+    quiet_hours: QuietHours | None = None  # None: reminders and escalations go out at any hour
     digest_cron: str = "0 8 * * *"
     # An answered case with nothing new for this long closes itself (None: only by hand).
     close_answered_after_days: float | None = Field(7, gt=0)
+
+    @field_validator("levels")
+    @classmethod
+    def _every_grade(cls, levels: dict[Grade, int]) -> dict[Grade, int]:
+        missing = [g.value for g in Grade if g not in levels]
+        if missing:
+            raise ValueError(f"levels needs a number for every grade; missing {', '.join(missing)} "
+                             "(e.g. {I: 4, II: 3, III: 2, IV: 2})")
+        low = {g.value: n for g, n in levels.items() if n < 1}
+        if low:
+            raise ValueError(f"levels are how many levels of leaders an escalation reaches, 1 or more; got {low}")
+        return levels
 
 
 RuleType = Literal["grade", "frequency", "spike", "new_term", "flatline", "sentiment_shift"]

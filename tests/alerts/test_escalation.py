@@ -41,10 +41,11 @@ def test_reminders_go_to_the_unit_at_half_and_four_fifths_of_the_deadline_once_e
     escalator.tick(db, clock)  # a repeated tick sends nothing new
     reminders = notifications(db, kind="reminder", channel="slack")
     assert [(n.recipient, n.payload["fraction"]) for n in reminders] == [("#a3-edu", 0.5), ("#a3-edu", 0.8)]
-    # 50 % of 48 h = Tuesday 09:00, 80 % = Wednesday 01:24; the tick runs every 10 minutes.
+    # 50 % of 48 h = Tuesday 09:00, 80 % = Tuesday 23:24, held until the quiet hours end at 07:30 (grade III)
     assert reminders[0].scheduled_at == MONDAY_9AM + timedelta(hours=24)
-    assert MONDAY_9AM + timedelta(hours=38.4) <= reminders[1].scheduled_at < MONDAY_9AM + timedelta(hours=38.6)
-    assert "剩余" in reminders[0].payload["summary"]
+    assert reminders[1].scheduled_at == MONDAY_9AM + timedelta(hours=46.5)
+    assert "剩余" in reminders[0].payload["summary"] and "夜间免打扰" not in reminders[0].payload["summary"]
+    assert reminders[1].payload["summary"].endswith("（夜间免打扰：23:24 到期，顺延至 07:30 发送）")
     # the unit's own copy: its Slack message carries 签收 / 登记回应
     assert {(n.payload["recipient_unit"], n.payload["recipient_role"]) for n in reminders} == {("a3-edu", "responsible")}
     assert notifications(db, kind="escalation") == []  # acknowledged and not yet due: nobody is escalated
@@ -106,7 +107,10 @@ def test_a_passed_deadline_escalates_even_when_acknowledged(db: Database, config
     release = [d for d in case.deadlines if d.kind == "authoritative_release"][0]
     assert release.overdue_at == MONDAY_9AM + timedelta(hours=5)
     assert [d.kind for d in case.deadlines if d.met_at is not None] == ["report_upward"]
-    assert [e.to_state for e in case.events if e.action in ("deadline_overdue", "escalated")] == ["overdue", "escalated"]
+    assert [e.to_state for e in case.events if e.action == "deadline_overdue"] == ["overdue"]
+    # a grade II case's missed deadline reaches every level of its chain at once (policy.yaml all_levels_on_overdue)
+    assert [(e.details["level"], e.details["unit"]) for e in case.events if e.action == "escalated"] == [
+        (1, "a3-edu"), (2, "a3-gov-office"), (3, "a-edu")]
 
 
 def test_a_tick_at_the_due_time_itself_does_not_call_the_deadline_missed(db: Database, config: Config) -> None:
@@ -139,7 +143,7 @@ def test_a_stop_over_both_reminder_times_sends_one_reminder_on_the_first_tick(db
     with db.transaction() as session:
         acknowledge(session, case_id, "王科长", MONDAY_9AM)
     escalator = Escalator(config)
-    clock.advance(timedelta(hours=40))  # the process was down past 50 % and 80 %
+    clock.advance(timedelta(hours=47))  # the process was down past 50 % and 80 % (held until Wednesday 07:30)
     escalator.tick(db, clock)
     escalator.tick(db, clock)
     [reminder] = notifications(db, kind="reminder", channel="slack")
@@ -379,7 +383,10 @@ def test_the_unit_a_case_is_handed_to_hears_once_of_the_board_messages_already_o
 
 def test_escalations_due_together_reach_the_same_leaders_once(db: Database, config: Config) -> None:
     """A grade II case nobody signed off: after six hours without a tick (a stopped scheduler) its sign-off, its
-    2 h report upward and its 5 h release were three ladders, and the same leaders got three escalations."""
+    2 h report upward and its 5 h release were three ladders, and the same leaders got three escalations. (Climbing
+    one level at a time, as a locality may set for every grade.)"""
+    escalation = config.policy.escalation.model_copy(update={"all_levels_on_overdue": []})
+    config = dataclasses.replace(config, policy=config.policy.model_copy(update={"escalation": escalation}))
     clock = ManualClock(MONDAY_9AM)
     open_case(db, config, clock, grade=Grade.II)
     escalator = Escalator(config)
@@ -440,3 +447,142 @@ def test_a_case_whose_duties_fail_is_rolled_back_and_the_cases_after_it_go_on(
     assert report.reminders == 1 and any(f"case {broken}: its duties failed (RuntimeError" in line
                                          for line in report.lines)
     assert not any(e.action == "reminded" for e in the_case(db).events)  # the failed case's reminder rolled back
+
+
+def test_a_major_district_case_reaches_the_city_government_when_its_report_upward_is_missed(db: Database,
+                                                                                             config: Config) -> None:
+    """分级负责: a grade II explosion at A3区 (12 dead) escalated only to the district head and 市应急局; 市政府秘书长
+    read of it in the next morning's digest. Its chain now reaches the city's government office (II) and the
+    province's (I), and the missed 2 h report upward reaches every level at once; a grade III case keeps two levels."""
+    escalator = Escalator(config)
+    assert [u.id for u in escalator.leader_chain("a3-emergency", "II")] == ["a3-gov-office", "a-emergency",
+                                                                           "a-gov-office"]
+    assert [u.id for u in escalator.leader_chain("a3-emergency", "I")][-1] == "hn-gov-office"
+    assert [u.id for u in escalator.leader_chain("a3-emergency", "III")] == ["a3-gov-office", "a-emergency"]
+    clock = ManualClock(MONDAY_9AM)
+    case_id = open_case(db, config, clock, event_id="ev-boom", title="A3区化工厂爆炸已造成12人死亡", topic="安全生产",
+                        grade=Grade.II, keywords=("爆炸", "死亡"))
+    with db.transaction() as session:
+        acknowledge(session, case_id, "值班员", clock.now())  # signed off: only the missed deadline escalates
+    run_until(escalator, db, clock, hours=1.9, step_minutes=5)
+    assert notifications(db, kind="escalation") == []
+    run_until(escalator, db, clock, hours=0.2, step_minutes=5)  # 2 h: the report upward is missed
+    reached = {n.payload["escalated_to"]: n for n in notifications(db, kind="escalation", channel="slack")}
+    assert set(reached) == {"a3-gov-office", "a-emergency", "a-gov-office"}
+    city = reached["a-gov-office"]
+    assert city.recipient == "U0ALEAD001" and city.scheduled_at <= MONDAY_9AM + timedelta(hours=2, minutes=5)
+    assert "向上报告自 03-02 11:00 起超时" in city.payload["reason"] and "第 2 级升级后" not in city.payload["reason"]
+
+
+def test_board_messages_are_reminded_at_half_and_four_fifths_of_their_time_never_late(db: Database,
+                                                                                     config: Config) -> None:
+    """A review (finding 4): the case's own reminder stood for the messages due with it without saying so, and once
+    the case was answered the messages' 50 % reminder went out at 77 %, with the replies. (Without quiet hours,
+    which would hold the 80 % one from Tuesday 23:24.)"""
+    from yuqing.db.models import BoardMessage
+
+    escalation = config.policy.escalation.model_copy(update={"quiet_hours": None})
+    config = dataclasses.replace(config, policy=config.policy.model_copy(update={"escalation": escalation}))
+
+    clock = ManualClock(MONDAY_9AM)
+    case_id = open_case(db, config, clock, event_id="ev-housing", title="A3区某小区屋顶漏水", topic="住房保障")
+    due = the_case(db, "ev-housing").deadlines[0].due_at  # 48 h: the messages fall due with the case's response
+    with db.transaction() as session:
+        acknowledge(session, case_id, "王科长", clock.now())
+        session.add_all(BoardMessage(case_id=case_id, post_id=f"board-{n}", title=f"屋顶漏水投诉{n}",
+                                     received_at=MONDAY_9AM, kind="reply_complaint", due_at=due,
+                                     basis="皖政办〔2015〕12号") for n in range(12))
+    escalator = Escalator(config)
+    run_until(escalator, db, clock, hours=30)
+    (half,) = notifications(db, kind="reminder", channel="slack")
+    assert half.payload["fraction"] == 0.5 and half.scheduled_at == MONDAY_9AM + timedelta(hours=24)
+    assert half.payload["summary"].endswith("；12 条网民留言尚未答复")
+    assert half.payload["board_messages"]["unanswered"] == 12
+    with db.transaction() as session:  # the case is answered at 30 h: its deadline is met, the 12 citizens are not
+        record_response(session, case_id, "A3区住建局", clock.now(), "已安排维修")
+    run_until(escalator, db, clock, hours=8)  # to 38 h: before 80 %
+    assert len(notifications(db, kind="reminder", channel="slack")) == 1  # no 50 % again, late
+    run_until(escalator, db, clock, hours=1)
+    late = notifications(db, kind="reminder", channel="slack")[1:]
+    assert [(n.payload["fraction"], n.payload["board_messages"]["unanswered"]) for n in late] == [(0.8, 12)]
+    assert MONDAY_9AM + timedelta(hours=38.4) <= late[0].scheduled_at < MONDAY_9AM + timedelta(hours=38.6)
+
+
+def test_quiet_hours_hold_a_grade_iii_escalation_until_morning_once_but_never_a_grade_ii_one(db: Database,
+                                                                                             config: Config) -> None:
+    """A review (finding 2): a 48 h complaint opened at 22:10 and unsigned woke 市政府秘书长 at 01:10. Its escalations
+    wait for 07:30 (policy.yaml escalation.quiet_hours), saying so, and a restarted scheduler sends them once; a grade
+    II case's go at once."""
+    evening = MONDAY_9AM + timedelta(hours=13, minutes=10)  # 22:10
+    clock = ManualClock(evening)
+    open_case(db, config, clock, at=evening)
+    open_case(db, config, clock, event_id="ev-boom", title="A3区化工厂爆炸", topic="安全生产", grade=Grade.II, at=evening)
+    run_until(Escalator(config), db, clock, hours=9, step_minutes=20)  # to 07:10
+    night = notifications(db, kind="escalation", channel="slack")
+    assert night and {n.payload["grade"] for n in night} == {"II"}
+    assert night[0].scheduled_at == evening + timedelta(minutes=60)  # 23:10: a major case is never held
+    clock.advance(timedelta(minutes=20))  # 07:30
+    Escalator(config).tick(db, clock)
+    Escalator(config).tick(db, clock)  # a restarted scheduler: nothing twice
+    held = [n for n in notifications(db, kind="escalation", channel="slack") if n.payload["grade"] == "III"]
+    assert [(n.payload["escalation_level"], n.scheduled_at) for n in held] == [(1, evening + timedelta(hours=9, minutes=20))]
+    assert held[0].payload["summary"].endswith("（夜间免打扰：23:10 到期，顺延至 07:30 发送）")
+    run_until(Escalator(config), db, clock, hours=2, step_minutes=10)  # the next level 120 min after it went: 09:30
+    held = [n for n in notifications(db, kind="escalation", channel="slack") if n.payload["grade"] == "III"]
+    assert [(n.payload["escalation_level"], n.scheduled_at) for n in held][1:] == [
+        (2, evening + timedelta(hours=11, minutes=20))]
+    assert "夜间免打扰" not in held[1].payload["summary"]
+    response = the_case(db).deadlines[0]
+    assert response.due_at == evening + timedelta(hours=48)  # the deadline itself does not move
+
+
+def test_the_digest_and_the_escalation_name_the_board_messages_owed_not_only_the_case_deadline_met(
+        db: Database, config: Config) -> None:
+    """A review (finding 3): the digest said 已回应 1 件；逾期 0 件 the morning before 12 citizens' replies fell due, and
+    the escalation that night said 12 messages were overdue beside 答复投诉 已按时完成, naming none of them."""
+    from alerts.messages import plain_text
+    from yuqing.db.models import BoardMessage
+
+    clock = ManualClock(MONDAY_9AM)
+    case_id = open_case(db, config, clock, event_id="ev-housing", title="A3区某小区屋顶漏水", topic="住房保障")
+    due = MONDAY_9AM + timedelta(hours=63)  # Thursday 00:00
+    with db.transaction() as session:
+        acknowledge(session, case_id, "王科长", clock.now())
+        session.add_all(BoardMessage(case_id=case_id, post_id=f"board-{n}", title=f"屋顶漏水投诉{n}",
+                                     received_at=MONDAY_9AM, kind="reply_complaint", due_at=due,
+                                     basis="皖政办〔2015〕12号") for n in range(12))
+        record_response(session, case_id, "A3区住建局", clock.now() + timedelta(hours=1), "已安排维修")
+    escalator = Escalator(config)
+    run_until(escalator, db, clock, hours=47, step_minutes=60)  # to Wednesday 08:00: the digest
+    digest = [n for n in notifications(db, kind="digest", channel="slack") if "2026-03-04" in n.payload["title"]][0]
+    assert digest.payload["summary"].endswith("；逾期 0 件；网民留言 12 条待答复（0 条已超期，最早 03-05 00:00 到期）")
+    text = plain_text(digest.payload, clock.now())
+    assert "12 条网民留言答复 03-05 00:00（还剩 16小时0分）" in text, text
+    run_until(escalator, db, clock, hours=24, step_minutes=60)  # Thursday 08:00 (held from 00:00 to 07:30)
+    escalation = notifications(db, kind="escalation", channel="slack")[-1]
+    owed = escalation.payload["deadlines"][-1]
+    assert owed["kind"] == "12 条网民留言答复" and owed["due_at"].startswith("2026-03-05T00:00")
+    assert owed["basis"] == "未答复：屋顶漏水投诉0；屋顶漏水投诉1；屋顶漏水投诉2 等 12 条；皖政办〔2015〕12号"
+    text = plain_text(escalation.payload, clock.now())
+    assert "时限 12 条网民留言答复：2026-03-05 00:00（已超时 8小时0分）" in text, text
+
+
+def test_a_reminder_due_before_quiet_hours_that_a_stopped_scheduler_finds_at_night_waits_for_morning(
+        db: Database, config: Config) -> None:
+    """The first tick after a stop, at 23:00, found the 09:00 reminder of a grade III case due: it waits for 07:30 too,
+    and the replay's next duty is then, not now (it would spin on a duty the tick holds)."""
+    clock = ManualClock(MONDAY_9AM)
+    case_id = open_case(db, config, clock)
+    with db.transaction() as session:
+        acknowledge(session, case_id, "王科长", clock.now())
+    escalator = Escalator(config)
+    clock.advance(timedelta(hours=38))  # down from Monday 09:00 to Tuesday 23:00, past the 50 % reminder (09:00)
+    escalator.tick(db, clock)
+    assert notifications(db, kind="reminder") == []
+    with db.sessions() as session:
+        assert escalator.next_due(session, clock.now()) == MONDAY_9AM + timedelta(hours=46.5)  # Wednesday 07:30
+    clock.advance(timedelta(hours=8.5))
+    escalator.tick(db, clock)
+    [reminder] = notifications(db, kind="reminder", channel="slack")
+    assert reminder.payload["fraction"] == 0.8  # the 80 % one (23:24) stands for both, as after any stop
+    assert reminder.payload["summary"].endswith("（夜间免打扰：23:24 到期，顺延至 07:30 发送）")

@@ -12,8 +12,9 @@ import pytest
 from click.testing import CliRunner
 from elasticsearch import Elasticsearch
 
+from alerts.escalation import Escalator
 from alerts.replay import ReplayInputError, read_posts
-from tests.alerts.casekit import TZ, deployment, index_prefix
+from tests.alerts.casekit import TZ, deployment, index_prefix, shipped_config
 from tests.support.locks import wait_until_blocked
 from yuqing.cli import main
 from yuqing.es.indices import IndexLayout
@@ -93,20 +94,24 @@ def test_replay_opens_cases_sets_deadlines_and_escalates_when_nobody_acknowledge
     if school["topic"] == "就学":  # with the topic model trained, the A3 school case is A3's education bureau's
         assert school["unit"] == "a3-edu"
 
+    escalator = Escalator(shipped_config())
+    top = {c["id"]: len(escalator.leader_chain(c["unit"], c["grade"])) for c in cases}
+    assert top[school["id"]] == 2 and top[blast["id"]] >= 3  # a major case reaches past its unit's city bureau
     for case in cases:
         assert case["state"] == "escalated" and case["acknowledged_at"] is None
         for deadline in case["deadlines"]:  # every deadline fell due, after reminders at 50 % and 80 %
             assert deadline["overdue_at"] == deadline["due_at"] and deadline["reminded"] == [0.5, 0.8]
-            assert deadline["escalation_level"] == 2
+            assert deadline["escalation_level"] == top[case["id"]]
         actions = Counter(e["action"] for e in case["timeline"])
-        assert actions["escalated"] == 2 + 2 * len(case["deadlines"])  # silence: 2 steps; each deadline: 2 steps
+        # silence and each deadline: a step per level (a major case's missed deadline every level at once)
+        assert actions["escalated"] == top[case["id"]] * (1 + len(case["deadlines"]))
         assert actions["reminded"] == 2 * len(case["deadlines"])
 
     kinds = Counter(n["kind"] for n in sent)
     assert {"alert", "reminder", "escalation", "digest"} <= set(kinds)
     assert all(n["status"] == "recorded" and n["sent_at"] == n["scheduled_at"] for n in sent)  # replay records, it does not send
     levels = Counter((n["case_id"], n["escalation_level"]) for n in sent if n["kind"] == "escalation")
-    assert set(levels) == {(c["id"], level) for c in cases for level in (1, 2)}
+    assert set(levels) == {(c["id"], level) for c in cases for level in range(1, top[c["id"]] + 1)}
     deliveries = (home / "replay-deliveries.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(deliveries) == len(sent)
 
@@ -606,16 +611,18 @@ def test_an_answered_board_case_stays_open_and_its_overdue_messages_are_chased_u
     _answer(pipeline, BOARD_MESSAGES[0], datetime(2026, 3, 4, 10, 0, tzinfo=TZ), spool)  # board-1, on time
     pipeline.tick()  # (the missed report upward is judged: it does not hold an answered case open)
     assert state() == "responded"
-    pipeline.clock.set(datetime(2026, 3, 11, 23, 0, tzinfo=TZ))  # a week after the reply: board-2, -3 still owed
+    pipeline.clock.set(datetime(2026, 3, 11, 21, 30, tzinfo=TZ))  # a week after the reply: board-2, -3 still owed
     report = pipeline.tick()
     assert state() == "responded"
     # their replies are due 03-12 00:00: the unit is reminded once, at 80 % (the 50 % one passed unsent meanwhile)
     assert f"case {case_id}: reminder of 2 board message(s) at 80%" in report.lines, report.lines
     [reminder] = [n for n in notifications(database, case_id=case_id, kind="reminder", recipient="#a3-emergency")
                   if "board_messages" in n.payload]
-    assert reminder.payload["summary"].startswith("提醒：2 条网民留言尚未答复，答复期限已用去 80%，剩余 1.0 小时（截止 03-12 00:00")
+    assert reminder.payload["summary"].startswith("提醒：2 条网民留言尚未答复，答复期限已用去 80%，剩余 2.5 小时（截止 03-12 00:00")
 
     pipeline.clock.set(datetime(2026, 3, 12, 0, 30, tzinfo=TZ))
+    assert pipeline.tick().lines == []  # quiet hours (policy.yaml escalation.quiet_hours): the notices wait for 07:30
+    pipeline.clock.set(datetime(2026, 3, 12, 7, 30, tzinfo=TZ))
     report = pipeline.tick()
     assert f"case {case_id}: 2 board message(s) overdue, due 03-12 00:00" in report.lines, report.lines
     told = _board_duties(database, case_id)
@@ -625,6 +632,7 @@ def test_an_answered_board_case_stays_open_and_its_overdue_messages_are_chased_u
     [unit_note] = [n for n in notifications(database, case_id=case_id, kind="reminder", recipient="#a3-emergency")
                    if "board_messages" in n.payload and "overdue" in n.payload["board_messages"]]
     assert unit_note.payload["summary"].startswith("提醒：2 条网民留言的答复期限 03-12 00:00 已过，仍未答复；本案共 2 条超期未答复")
+    assert unit_note.payload["summary"].endswith("（夜间免打扰：00:00 到期，顺延至 07:30 发送）")
     escalation = next(n for n in notifications(database, case_id=case_id, kind="escalation")
                       if ":messages:" in n.idempotency_key)
     assert "逐条答复超期未答复的 2 条网民留言" in escalation.payload["summary"]
@@ -634,7 +642,7 @@ def test_an_answered_board_case_stays_open_and_its_overdue_messages_are_chased_u
                                ManualClock(pipeline.clock.now()), live=False, state_dir=tmp_path)
     restarted.tick()
     assert _board_duties(database, case_id) == told
-    pipeline.clock.set(datetime(2026, 3, 12, 3, 0, tzinfo=TZ))  # 120 minutes on, still unanswered: the next level
+    pipeline.clock.set(datetime(2026, 3, 12, 9, 30, tzinfo=TZ))  # 120 minutes on, still unanswered: the next level
     pipeline.tick()
     assert len([k for k, _ in _board_duties(database, case_id) if k == "escalation"]) > len(leaders)
 

@@ -238,6 +238,11 @@ def test_allowed_domains_are_hosts_that_hold_the_start_urls(config_copy: Path, d
     ("volume: 0.20 ", "volume: -5 ", "weights must be 0 or more"),
     ("central: 1.0,", "central: 7.0,", "media_tier_score values are factors between 0 and 1"),
     ("filter: {sentiment: negative}", "filter: {sentiment: negativ}", "so the rule would never fire"),
+    ("levels: {I: 4, II: 3, III: 2, IV: 2}", "levels: {I: 4, II: 3, III: 2}", "levels needs a number for every grade"),
+    ("levels: {I: 4, II: 3, III: 2, IV: 2}", "levels: {I: 4, II: 0, III: 2, IV: 2}", "1 or more"),
+    ('quiet_hours: {from: "22:00", to: "07:30"', 'quiet_hours: {from: 22:00, to: "07:30"', 'write it in quotes, e.g. "22:00"'),
+    ('quiet_hours: {from: "22:00", to: "07:30"', 'quiet_hours: {from: "22:00", to: "7.30"', 'is not a time of day'),
+    ("grades: [III, IV]}", "grades: [II, III, IV]}", "grades II have 2 h / 5 h / 24 h deadlines and are never held"),
 ])
 def test_grading_and_rule_values_that_cannot_work_are_refused(config_copy: Path, old: str, new: str,
                                                                expected: str) -> None:
