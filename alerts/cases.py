@@ -41,7 +41,7 @@ from yuqing.contract import (
 )
 from yuqing.db.models import Case, CaseEvent, Deadline, Notification, ResponseAssessment, UnitRow
 from yuqing.db.session import insert_new
-from yuqing.paths import config_file
+from yuqing.paths import command_here, config_file
 from yuqing.settings import Config, RuleSpec, Unit, UnitsFile
 
 SYSTEM = "system"
@@ -102,7 +102,7 @@ def orphaned_cases(session: Session, units: UnitsFile) -> list[str]:
             held.setdefault(unit_id, []).append(case_id)
     return [f"{len(ids)} open case(s) ({', '.join(f'#{i}' for i in sorted(ids)[:10])}) are held by unit {unit_id!r}, "
             f"which units.yaml no longer has: their reminders and escalations reach nobody. Hand them over "
-            f"(`yuqing cases reassign CASE --unit U`) or put the unit back" for unit_id, ids in sorted(held.items())]
+            f"(`{command_here('cases reassign CASE --unit U')}`) or put the unit back" for unit_id, ids in sorted(held.items())]
 
 
 def leader_recipients(unit: Unit) -> list[tuple[str, str]]:
@@ -534,7 +534,7 @@ def _join_units(session: Session, case: Case, config: Config, now: datetime) -> 
 def _load(session: Session, case_id: int) -> Case:
     case = session.get(Case, case_id, with_for_update=True)
     if case is None:
-        raise CaseError(f"no case {case_id}; list cases with `yuqing cases list`", f"没有编号为 {case_id} 的案件")
+        raise CaseError(f"no case {case_id}; list cases with `{command_here('cases list')}`", f"没有编号为 {case_id} 的案件")
     return case
 
 
@@ -551,8 +551,8 @@ def acknowledge(session: Session, case_id: int, actor: str, at: datetime, reason
     the time of data entry)."""
     case = _load(session, case_id)
     if case.state == CLOSED:
-        raise CaseError(f"case {case_id} is closed; reopen it (`yuqing cases reopen {case_id}`) before acknowledging",
-                        f"案件 #{case_id} 已关闭，需先重新打开（yuqing cases reopen {case_id}）才能签收")
+        raise CaseError(f"case {case_id} is closed; reopen it (`{command_here(f'cases reopen {case_id}')}`) before acknowledging",
+                        f"案件 #{case_id} 已关闭，需先重新打开（{command_here(f'cases reopen {case_id}')}）才能签收")
     if recorded_at is not None:
         _refuse_entry_time(case, at, recorded_at, ("sign-off", "signed off"), ("签收", "签收"),
                            since=case.notified_at or case.round_began())
@@ -616,8 +616,9 @@ def record_response(session: Session, case_id: int, actor: str, at: datetime, te
                         "请填写回应内容（要点：问题成因、解决方案、制约因素）")
     case = _load(session, case_id)
     if case.state == CLOSED:
-        raise CaseError(f"case {case_id} is closed; reopen it before recording a response",
-                        f"案件 #{case_id} 已关闭，需先重新打开才能登记回应")
+        raise CaseError(f"case {case_id} is closed; reopen it (`{command_here(f'cases reopen {case_id}')} --actor NAME "
+                        "--reason WHY`) before recording a response",
+                        f"案件 #{case_id} 已关闭，需先重新打开（{command_here(f'cases reopen {case_id}')}）才能登记回应")
     if recorded_at is not None:
         _refuse_entry_time(case, at, recorded_at, ("response", "published"), ("回应", "发布"),
                            since=case.round_began())

@@ -64,6 +64,7 @@ from alerts.messages import (
 )
 from alerts.slack_people import SlackPeople
 from analysis.deidentify import deidentify
+from yuqing import paths
 from yuqing.clock import Clock, SystemClock
 from yuqing.db.models import Case, CaseEvent, Notification, UnitRow, User
 from yuqing.db.session import Database, DatabaseMoved
@@ -266,7 +267,8 @@ class SlackActions:
             if case is None:
                 return _no_such_case(case_id, what)
             if case.unit_id is None:
-                return f"案件 #{case_id} 尚未分派承办单位，不能在 Slack {what}；请先用 yuqing cases reassign 分派。"
+                return (f"案件 #{case_id} 尚未分派承办单位，不能在 Slack {what}；请先用 "
+                        f"{paths.command_here(f'cases reassign {case_id} --unit 单位')} 分派。")
             unit_id = case.unit_id
             name = _unit_name(session, unit_id)
             own = _copies(session, case_id, unit_id, RESPONSIBLE_ROLE)

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from alerts.messages import slack_message
 from alerts.notifiers.base import Delivery, DeliveryError, PermanentError, RetryableError, SendResult
 from yuqing.clock import Clock, SystemClock
-from yuqing.paths import config_file
+from yuqing.paths import command_here, config_file
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,8 @@ def slack_error(exc: SlackApiError, what: str) -> DeliveryError:
     hint = _hint(error)
     if error in _CREDENTIALS:
         log.error("%s: Slack refused the app's credentials (%s) — %s; Slack messages wait (retried every %.0f s, "
-                  "or at once by `yuqing notifications retry` once fixed)", what, error, hint, CREDENTIALS_PAUSE_S)
+                  "or at once by `%s` once fixed)", what, error, hint, CREDENTIALS_PAUSE_S,
+                  command_here("notifications retry"))
         return RetryableError(f"{what}: Slack refused with {error} — {hint}", CREDENTIALS_PAUSE_S)
     return PermanentError(f"{what}: Slack refused with {error or f'HTTP {status}'}" + (f" — {hint}" if hint else ""))
 
