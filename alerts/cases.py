@@ -595,14 +595,17 @@ def _refuse_entry_time(case: Case, at: datetime, recorded_at: datetime, what: tu
     if at > recorded_at + FUTURE_TOLERANCE:
         raise CaseError(f"case {case.id}: the {noun}'s time {at.astimezone(tz):%Y-%m-%d %H:%M} is in the future "
                         f"(it is {recorded_at:%Y-%m-%d %H:%M} now); give when it was {done}",
-                        f"{cn_noun}时间晚于当前时间，请填写实际{cn_done}时间")
+                        f"{cn_noun}时间 {at.astimezone(tz):%Y-%m-%d %H:%M} 晚于当前时间（现在是 "
+                        f"{recorded_at:%Y-%m-%d %H:%M}），请填写实际{cn_done}时间")
     if at < since:
         handed, reopened = since > case.round_began(), case.reopen_count > 0
         what_then = "handed to its unit" if handed else "reopened" if reopened else "opened"
         raise CaseError(f"case {case.id}: {at.astimezone(tz):%Y-%m-%d %H:%M} is before the case was {what_then} "
                         f"({since.astimezone(tz):%Y-%m-%d %H:%M}); one {done} before then counts as given at "
                         f"that time: give --at {since.astimezone(tz):%Y-%m-%d %H:%M} or later",
-                        f"{cn_noun}时间早于案件{'转办' if handed else '重新打开' if reopened else '立案'}的时间")
+                        f"{cn_noun}时间 {at.astimezone(tz):%Y-%m-%d %H:%M} 早于案件"
+                        f"{'转办' if handed else '重新打开' if reopened else '立案'}的时间（{since.astimezone(tz):%Y-%m-%d %H:%M}），"
+                        f"此前{cn_done}的按该时间计：请填写 {since.astimezone(tz):%Y-%m-%d %H:%M} 或之后的时间")
 
 
 def record_response(session: Session, case_id: int, actor: str, at: datetime, text: str,

@@ -272,10 +272,14 @@ class SlackActions:
             unit_id = case.unit_id
             name = _unit_name(session, unit_id)
             own = _copies(session, case_id, unit_id, RESPONSIBLE_ROLE)
+            closed = case.state == cases.CLOSED
         if not (channel_id and any(_channel_of(n) == channel_id for n in own)):
             where = "、".join(sorted({n.recipient for n in own})) or "其 Slack 频道"
             return (f"不能在这里{what}案件 #{case_id}：本案的承办单位是 {name}，这个会话收到的告警只供知悉"
                     f"（联动单位、领导）。请由 {name} 在 {where} 中{what}，或在看板打开案件办理。")
+        if closed:
+            # Said at the press: the 登记回应 form opened, and only its submit said the case was closed.
+            return f"案件 #{case_id} 已关闭，需先重新打开才能{what}。" + self.people.reopening(unit_id, case_id)
         return self.people.refusal(unit_id, name, user_id, what, case_id)
 
     def _noted(self, case_id: int, channel_id: str, user_id: str, message: dict[str, Any], message_ts: str

@@ -7,6 +7,7 @@ plays Slack and POSTs signed interaction payloads to the endpoint running under 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -274,7 +275,17 @@ def test_a_unit_in_slack_reports_upward_and_says_when_it_published(setup: Setup)
                                       {RESPONSE_INPUT_BLOCK: {RESPONSE_INPUT_ACTION: "已电话报告市政府办公厅"}},
                                       selected={RESPONSE_CHANNEL_BLOCK: {RESPONSE_CHANNEL_ACTION: "report_upward"}},
                                       picked={RESPONSE_TIME_BLOCK: {RESPONSE_TIME_ACTION: later}})
-    assert refused.json()["errors"] == {RESPONSE_TIME_BLOCK: "回应时间晚于当前时间，请填写实际发布时间"}
+    # The form names the time given, the clock's now and the case's opening, as the command line does (a review).
+    [error] = refused.json()["errors"].values()
+    assert re.fullmatch(f"回应时间 {_local(later)} 晚于当前时间（现在是 [0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}} [0-9:]{{5}}），"
+                        "请填写实际发布时间", error), error
+    before = int((opened - timedelta(days=2)).timestamp())
+    refused = setup.slack.submit_view(setup.endpoint, SECRET, view["id"],
+                                      {RESPONSE_INPUT_BLOCK: {RESPONSE_INPUT_ACTION: "已电话报告市政府办公厅"}},
+                                      picked={RESPONSE_TIME_BLOCK: {RESPONSE_TIME_ACTION: before}})
+    opening = _local(int(opened.timestamp()))
+    assert refused.json()["errors"] == {RESPONSE_TIME_BLOCK: (
+        f"回应时间 {_local(before)} 早于案件立案的时间（{opening}），此前发布的按该时间计：请填写 {opening} 或之后的时间")}
     reported = int((opened + timedelta(hours=1)).timestamp())
     response = setup.slack.submit_view(setup.endpoint, SECRET, view["id"],
                                        {RESPONSE_INPUT_BLOCK: {RESPONSE_INPUT_ACTION: "已电话报告市政府办公厅"}},
@@ -309,6 +320,11 @@ def test_a_unit_in_slack_reports_upward_and_says_when_it_published(setup: Setup)
                                                                                         "responded"]
 
 
+def _local(timestamp: int) -> str:
+    """A form's time as the endpoint's clock (China time) writes it."""
+    return f"{datetime.fromtimestamp(timestamp, SystemClock().tz):%Y-%m-%d %H:%M}"
+
+
 def test_an_empty_response_is_refused_inside_the_modal(setup: Setup):
     setup.slack.click(setup.endpoint, SECRET, setup.channel, setup.ts, RESPOND_ACTION)
     setup.slack.wait_for("views.open")
@@ -330,6 +346,25 @@ def test_acknowledging_a_closed_case_tells_the_user_why_not(setup: Setup):
     [ephemeral] = setup.slack.ephemerals
     assert ephemeral["user"] == "U0TESTUSER1" and "已关闭，需先重新打开" in ephemeral["text"]
     assert setup.slack.updates == []
+
+
+def test_answering_a_closed_case_is_refused_at_the_press_and_says_whom_to_ask_to_reopen_it(mapped: Setup):
+    """登记回应 on a closed case opened the form; only its submit said the case was closed, and nobody in Slack was told
+    how to get it reopened without a shell (a review, 2026-11-27)."""
+    with mapped.database.transaction() as session:
+        case = session.get_one(Case, mapped.case_id)
+        case.state, case.closed_at = "closed", datetime.now(case.opened_at.tzinfo) + timedelta(seconds=1)
+    for action in (RESPOND_ACTION, ACK_ACTION):
+        assert mapped.slack.click(mapped.endpoint, SECRET, mapped.channel, mapped.ts, action,
+                                  user_id="U0A3EDU02").status_code == 200
+    mapped.slack.wait_for("chat.postEphemeral", count=2)
+    assert mapped.slack.views == [] and mapped.slack.updates == []
+    respond, ack = (e["text"] for e in mapped.slack.ephemerals)
+    assert respond.startswith(f"案件 #{mapped.case_id} 已关闭，需先重新打开才能登记回应。请联系A市人民政府办公室（总值班：")
+    assert ack.startswith(f"案件 #{mapped.case_id} 已关闭，需先重新打开才能签收。")
+    for said in (respond, ack):
+        assert "或A3区人民政府办公室重新打开本案" in said
+        assert f"yuqing cases reopen {mapped.case_id} --actor 姓名 --reason 原因" in said
 
 
 def test_the_modal_shows_the_messages_text_escaped_once(setup: Setup):
