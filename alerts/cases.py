@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.deadlines import REPORT_CHANNEL, RESPONSE_CHANNELS, deadline_for, met_by, sensitive_cues
-from alerts.messages import JOINT_ROLE, RESPONSIBLE_ROLE
+from alerts.messages import FORMER_ROLE, JOINT_ROLE, RESPONSIBLE_ROLE
 from alerts.notifiers import person_recipients, unit_recipients
 from alerts.routing import CaseLabels, Router
 from analysis.deidentify import deidentify
@@ -710,6 +710,7 @@ def reassign(session: Session, case_id: int, actor: str, at: datetime, unit_id: 
     if case.unit_id == unit_id:
         raise CaseError(f"case {case_id} is already with {unit_id}", f"案件 #{case_id} 已由该单位承办")
     previous = case.unit_id
+    informed = [u for u in case.joint_unit_ids if u != unit_id]
     case.unit_id = unit_id
     # The new unit's coordinator joins as routing would have named it (a review: after 转办 to a district unit or to
     # the vertically managed 通信管理局, the office that coordinates it was never told).
@@ -733,10 +734,40 @@ def reassign(session: Session, case_id: int, actor: str, at: datetime, unit_id: 
     if kept:  # the unit the case leaves is told it stays on as a joint unit, not that a case came to it
         sent += _alert(session, case, config, at, baseline=False, units=kept,
                        reason=f"案件已上提至{_unit_name(units, unit_id)}牵头，本单位作为联动单位继续处置本辖区事宜：{reason}")
+    elif previous in units:
+        sent += _tell_former_unit(session, case, config, at, units[previous], actor, reason)
+    if informed:  # the joint units learn whom they now work with (they were told nothing of the 转办)
+        sent += _alert(session, case, config, at, baseline=False, units=informed,
+                       reason=f"承办单位变更：{at.astimezone(config.settings.tz()):%m-%d %H:%M} 由 {actor} 从"
+                              f"{_unit_name(units, previous)}转办至{_unit_name(units, unit_id)}，{reason}")
     record(session, case, at=at, actor=SYSTEM, action="re-alerted",
            reason=f"转办告警已排队发往 {len(sent)} 个接收方",
            details={"recipients": [f"{n.channel}:{n.recipient}" for n in sent]})
     return sent
+
+
+def _tell_former_unit(session: Session, case: Case, config: Config, at: datetime, former: Unit, actor: str,
+                      reason: str) -> list[Notification]:
+    """Tell the unit a case left that it need not act any more, once; its Slack copies that carry 签收/登记回应
+    (``retire``: their ``channel/ts``) are updated by the notifier to say so — they kept their buttons, and a press
+    there was refused as if the unit were only informed (a review, 2026-11-27)."""
+    units = {u.id: u for u in config.units.units}
+    said = (f"案件 #{case.id} 已于 {at.astimezone(config.settings.tz()):%Y-%m-%d %H:%M} 由 {actor} 转办至"
+            f"{_unit_name(units, case.unit_id)}，原因：{reason}；此后无需你单位处理")
+    retire = _held_copies(session, case.id, former.id)
+    payload = case_payload(case, config, "alert", extra={"reason": said, "alert_seq": case.alert_seq,
+                                                        "recipient_unit": former.id, "recipient_role": FORMER_ROLE,
+                                                        "retire": retire})
+    return queue(session, case=case, kind="alert", recipients=unit_recipients(former), payload=payload,
+                 key=f"handed-away:{case.id}:{case.alert_seq}:{former.id}", at=at)
+
+
+def _held_copies(session: Session, case_id: int, unit_id: str) -> list[str]:
+    """The ``channel/ts`` of the case's delivered Slack messages that asked ``unit_id`` to act (签收, 登记回应)."""
+    sent = session.scalars(select(Notification).where(
+        Notification.case_id == case_id, Notification.channel == "slack", Notification.external_id.is_not(None)))
+    return [n.external_id for n in sent if n.external_id and (n.payload or {}).get("recipient_unit") == unit_id
+            and (n.payload or {}).get("recipient_role") == RESPONSIBLE_ROLE]
 
 
 def _unit_name(units: Mapping[str, Unit], unit_id: str | None) -> str:

@@ -26,6 +26,8 @@ OPEN_ACTION = "yuqing_open_case"
 # informed only), else "leader".
 RESPONSIBLE_ROLE = "responsible"
 JOINT_ROLE = "joint"
+# The unit a case was handed away from (转办): told once that it need not act, its earlier copies lose their buttons.
+FORMER_ROLE = "former"
 # The 知悉 button on a joint unit's copy: it saw the case (a timeline entry, no sign-off).
 NOTED_ACTION = "yuqing_noted"
 ACTIONS_BLOCK = "yuqing_case_actions"
@@ -168,6 +170,7 @@ class CaseView:
     reason: str = ""  # why this alert went out: the rule, a graver grade, growth, a reopening
     again: bool = False  # an alert about a case alerted before (it grew, or reopened)
     handed_over: bool = False  # a case handed to this unit from another (转办): new to it
+    handed_away: bool = False  # a case handed from this unit to another (转办): it need not act any more
     operational: bool = False  # about the system itself (a source down, search unreachable): no case, no grade
     acts: bool = False  # sent to the case's responsible unit, which alone signs it off and answers it in Slack
     informed: bool = False  # sent to a joint unit (联动单位), which says it has seen it (知悉)
@@ -188,6 +191,8 @@ class CaseView:
             return "运行恢复" if self.recovered else "运行告警"  # not 新舆情: nothing was said by the public
         if self.kind == "alert" and self.handed_over:
             return "转办"
+        if self.kind == "alert" and self.handed_away:
+            return "已转办"
         if self.kind == "alert" and self.again:
             return "舆情更新"  # a grade raised or a reopened case is no new incident
         base = _KIND_HEADINGS.get(self.kind, self.kind or "通知")
@@ -241,6 +246,7 @@ def read_payload(payload: dict[str, Any], now: datetime) -> CaseView:
         reason=one_line(payload.get("reason") or "", 300),
         again=_count(payload.get("alert_seq")) > 0,
         handed_over=payload.get("handed_over") is True,
+        handed_away=payload.get("recipient_role") == FORMER_ROLE,
         operational=operational,
         acts=payload.get("recipient_role") == RESPONSIBLE_ROLE,
         informed=payload.get("recipient_role") == JOINT_ROLE,

@@ -559,6 +559,47 @@ def test_a_response_form_is_refused_once_the_case_went_to_another_unit(setup: Se
     assert case.responded_at is None and events == []
 
 
+def test_a_handed_over_case_tells_the_former_unit_takes_its_buttons_off_and_says_so_at_a_press(setup: Setup):
+    """After a 转办 A3区教育局, which held the case, was told nothing: its alert kept 签收 and 登记回应, and a press was
+    refused as if its channel were a joint unit's or a leader's; the joint units were not told the new responsible
+    unit either (a review, 2026-11-27)."""
+    from alerts.cases import reassign, sync_units
+    from tests.alerts.casekit import shipped_config
+
+    config, clock = shipped_config(), SystemClock()
+    handed = clock.now()
+    with setup.database.transaction() as session:
+        sync_units(session, config.units)
+        reassign(session, setup.case_id, "市政府办公室舆情值班员", handed, "a-edu", "涉及全市学校，由市教育局牵头", config)
+    OutboxWorker(setup.database, {"slack": SlackNotifier(DEFAULT_TOKEN, base_url=setup.slack.api_url, clock=clock)},
+                 clock).run_once()
+    when = f"{handed:%Y-%m-%d %H:%M}"
+    told = [m for m in setup.slack.history[setup.channel] if m["ts"] != setup.ts]
+    assert [m["text"].split("：")[0] for m in told] == ["🟠 已转办"]
+    body = json.dumps(told[0]["blocks"], ensure_ascii=False)
+    assert (f"案件 #{setup.case_id} 已于 {when} 由 市政府办公室舆情值班员 转办至A市教育局，原因：涉及全市学校，由市教育局牵头；"
+            "此后无需你单位处理") in body
+    assert ACK_ACTION not in body and RESPOND_ACTION not in body
+    # its earlier alert is updated as after a sign-off: the buttons gone, the 转办 said
+    old = setup.slack.message(setup.channel, setup.ts)
+    buttons = [e["action_id"] for b in old["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert buttons == ["yuqing_open_case"] and "转办至A市教育局" in old["blocks"][-1]["elements"][0]["text"]
+    # the joint unit A市公安局 is told who is responsible now
+    police = setup.copies["#a-police"][0]
+    [change] = [m for m in setup.slack.history[police] if m["ts"] != setup.copies["#a-police"][1]]
+    assert "承办单位变更" in json.dumps(change["blocks"], ensure_ascii=False)
+    assert "从A3区教育局转办至A市教育局" in json.dumps(change["blocks"], ensure_ascii=False)
+    # a press on a copy still showing the buttons (a client not yet refreshed) names the 转办
+    channel_id, ts = _old_copy_with_buttons(setup, "#a3-edu")
+    assert setup.slack.click(setup.endpoint, SECRET, channel_id, ts, ACK_ACTION).status_code == 200
+    setup.slack.wait_for("chat.postEphemeral")
+    [refused] = setup.slack.ephemerals
+    assert refused["text"] == (f"案件 #{setup.case_id} 已于 {when} 由 市政府办公室舆情值班员 从A3区教育局转办至 A市教育局"
+                               "（原因：涉及全市学校，由市教育局牵头），A3区教育局无需再签收或登记回应。"
+                               "本案现由 A市教育局 办理（#a-edu）。")
+    assert case_and_events(setup)[0].acknowledged_at is None
+
+
 # ----------------------------------------------------------------------------- people of units.yaml (review 3)
 
 
