@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from alerts.deadlines import RESPONSE_CHANNELS
-from yuqing.contract import CASE_STATE_NAMES, deadline_kind_name, grade_summary, region_label
+from yuqing.contract import CASE_STATE_NAMES, deadline_kind_name, duration_text, grade_summary, region_label
 
 # Slack interaction identifiers shared with alerts/slack_actions.py.
 ACK_ACTION = "yuqing_acknowledge"
@@ -332,16 +332,6 @@ def _parse_time(value: Any, now: datetime) -> datetime | None:
     else:
         return None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=now.tzinfo)
-
-
-def duration_text(seconds: float) -> str:
-    """A span in words (``2天3小时``, ``1小时5分``, ``40分钟``): countdowns, and how long an outage lasted."""
-    minutes = int(seconds // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days}天{hours}小时"
-    return f"{hours}小时{mins}分" if hours else f"{mins}分钟"
 
 
 # ----------------------------------------------------------------------------- plain text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -202,6 +202,10 @@ class UnitCase:
     role: str  # 承办 (the lead unit) or 联动 (a joint unit: publicity, cyberspace, police…)
     next_deadline: Deadline | None
     hours_left: float | None  # negative once the deadline has passed
+    # Every deadline of the round already missed and still unmet, with its hours left (negative): the leader page
+    # named only the first (向上报告), not that 发布权威信息 and 新闻发布会 were missed too.
+    missed: list[tuple[Deadline, float]] = field(default_factory=list)
+    ahead: tuple[Deadline, float] | None = None  # the next deadline not yet due
 
     @property
     def overdue(self) -> bool:
@@ -209,10 +213,12 @@ class UnitCase:
 
 
 def _unit_case(case: Case, unit_id: str, now: datetime) -> UnitCase:
-    pending = sorted(case.pending_deadlines(), key=lambda d: d.due_at)
+    pending = [(d, (d.due_at - now).total_seconds() / 3600)
+               for d in sorted(case.pending_deadlines(), key=lambda d: d.due_at)]
     first = pending[0] if pending else None
-    hours = (first.due_at - now).total_seconds() / 3600 if first is not None else None
-    return UnitCase(case, "承办" if case.unit_id == unit_id else "联动", first, hours)
+    return UnitCase(case, "承办" if case.unit_id == unit_id else "联动", first[0] if first else None,
+                    first[1] if first else None, missed=[(d, h) for d, h in pending if h < 0],
+                    ahead=next(((d, h) for d, h in pending if h >= 0), None))
 
 
 def leader_cases(session: Session, now: datetime) -> list[UnitCase]:

@@ -44,7 +44,8 @@ def test_reminders_go_to_the_unit_at_half_and_four_fifths_of_the_deadline_once_e
     # 50 % of 48 h = Tuesday 09:00, 80 % = Wednesday 01:24; the tick runs every 10 minutes.
     assert reminders[0].scheduled_at == MONDAY_9AM + timedelta(hours=24)
     assert MONDAY_9AM + timedelta(hours=38.4) <= reminders[1].scheduled_at < MONDAY_9AM + timedelta(hours=38.6)
-    assert "剩余" in reminders[0].payload["summary"]
+    # in the words of the message's own deadline block (it said 剩余 24.0 小时 beside 还剩 1天0小时, a review)
+    assert reminders[0].payload["summary"].startswith("提醒：回应期限已用去 50%，还剩 1天0小时（截止 03-04 09:00")
     # the unit's own copy: its Slack message carries 签收 / 登记回应
     assert {(n.payload["recipient_unit"], n.payload["recipient_role"]) for n in reminders} == {("a3-edu", "responsible")}
     assert notifications(db, kind="escalation") == []  # acknowledged and not yet due: nobody is escalated
