@@ -114,8 +114,8 @@ def _database(config: Config, migrate: bool = True, existing: bool = False):  # 
                      else "YUQING_HOME" if os.environ.get("YUQING_HOME") else "the default state directory")
             raise click.ClickException(
                 f"no workflow database at {path} (from {where}): nothing has been recorded there. Point "
-                "YUQING_HOME or YUQING_DATABASE_URL at the deployment's (`yuqing paths` shows where it looks), or "
-                "start one here with `yuqing db upgrade`")
+                f"YUQING_HOME or YUQING_DATABASE_URL at the deployment's (`{paths.command_here('paths')}` shows where it "
+                f"looks), or start one here with `{paths.command_here('db upgrade')}`")
     try:
         if migrate:
             upgrade(url)

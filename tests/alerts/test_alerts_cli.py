@@ -850,3 +850,6 @@ def test_hints_inside_a_sandbox_name_the_sandbox(env: dict[str, str]) -> None:
     assert code == 1 and f"`yuqing --sandbox trial cases reopen {case_id}`" in out
     code, out = yuqing(sandboxed, "cases", "respond", str(case_id), "--actor", "李四", "--text", "情况通报")
     assert code == 1 and f"`yuqing --sandbox trial cases reopen {case_id}" in out
+    (Path(env["YUQING_HOME"]) / "sandboxes" / "fresh").mkdir()  # a sandbox with no database yet
+    code, out = yuqing({**env, "YUQING_SANDBOX": "fresh"}, "cases", "list")
+    assert code == 1 and "start one here with `yuqing --sandbox fresh db upgrade`" in out
