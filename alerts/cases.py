@@ -738,7 +738,7 @@ def reassign(session: Session, case_id: int, actor: str, at: datetime, unit_id: 
         sent += _tell_former_unit(session, case, config, at, units[previous], actor, reason)
     if informed:  # the joint units learn whom they now work with (they were told nothing of the 转办)
         sent += _alert(session, case, config, at, baseline=False, units=informed,
-                       reason=f"承办单位变更：{at.astimezone(config.settings.tz()):%m-%d %H:%M} 由 {actor} 从"
+                       reason=f"承办单位变更：{at.astimezone(config.settings.tz()):%m-%d %H:%M} 由 {actor_name(actor)} 从"
                               f"{_unit_name(units, previous)}转办至{_unit_name(units, unit_id)}，{reason}")
     record(session, case, at=at, actor=SYSTEM, action="re-alerted",
            reason=f"转办告警已排队发往 {len(sent)} 个接收方",
@@ -752,7 +752,7 @@ def _tell_former_unit(session: Session, case: Case, config: Config, at: datetime
     (``retire``: their ``channel/ts``) are updated by the notifier to say so — they kept their buttons, and a press
     there was refused as if the unit were only informed (a review, 2026-11-27)."""
     units = {u.id: u for u in config.units.units}
-    said = (f"案件 #{case.id} 已于 {at.astimezone(config.settings.tz()):%Y-%m-%d %H:%M} 由 {actor} 转办至"
+    said = (f"案件 #{case.id} 已于 {at.astimezone(config.settings.tz()):%Y-%m-%d %H:%M} 由 {actor_name(actor)} 转办至"
             f"{_unit_name(units, case.unit_id)}，原因：{reason}；此后无需你单位处理")
     retire = _held_copies(session, case.id, former.id)
     payload = case_payload(case, config, "alert", extra={"reason": said, "alert_seq": case.alert_seq,
@@ -768,6 +768,11 @@ def _held_copies(session: Session, case_id: int, unit_id: str) -> list[str]:
         Notification.case_id == case_id, Notification.channel == "slack", Notification.external_id.is_not(None)))
     return [n.external_id for n in sent if n.external_id and (n.payload or {}).get("recipient_unit") == unit_id
             and (n.payload or {}).get("recipient_role") == RESPONSIBLE_ROLE]
+
+
+def actor_name(actor: str) -> str:
+    """Who did something, as a message names them: the pipeline's own 转办 (a spread case handed up) is not "system"."""
+    return "系统（按路由规则）" if actor == SYSTEM else actor
 
 
 def _unit_name(units: Mapping[str, Unit], unit_id: str | None) -> str:

@@ -301,7 +301,7 @@ class SlackActions:
         former = _unit_name(session, str((handover.details or {}).get("from")))
         now = self.clock.now()
         where = "、".join(sorted({n.recipient for n in held if (n.payload or {}).get("recipient_unit") == unit_id}))
-        return (f"案件 #{case_id} 已于 {handover.at.astimezone(now.tzinfo):%Y-%m-%d %H:%M} 由 {handover.actor} 从{former}"
+        return (f"案件 #{case_id} 已于 {handover.at.astimezone(now.tzinfo):%Y-%m-%d %H:%M} 由 {cases.actor_name(handover.actor)} 从{former}"
                 f"转办至 {_unit_name(session, unit_id)}（原因：{handover.reason}），{former}无需再签收或登记回应。"
                 f"本案现由 {_unit_name(session, unit_id)} 办理" + (f"（{where}）" if where else "") + "。")
 
