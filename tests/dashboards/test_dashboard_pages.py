@@ -167,15 +167,17 @@ def test_the_leader_sees_every_missed_deadline_in_the_messages_words(
         session.add(case)
         session.flush()
         session.add_all([Deadline(case_id=case.id, kind=kind, due_at=opened + timedelta(hours=hours), basis="t")
-                         for kind, hours in (("report_upward", 2), ("authoritative_release", 5),
-                                             ("press_conference", 24), ("response", 33 * 24))])
+                         for kind, hours in (("report_upward", 2), ("press_conference", 24), ("response", 33 * 24))])
+        # the release, published 17 h 20 min late, is missed too
+        session.add(Deadline(case_id=case.id, kind="authoritative_release", due_at=opened + timedelta(hours=5),
+                             basis="t", met_at=opened + timedelta(hours=22, minutes=20)))
     app = create_app(es_client, es_layout, db, cut, ManualClock(NOW), {"a3-emergency": "A3区应急管理局"})
     with TestClient(app) as client:
         page = client.get("/leader").text.split('id="leader-cases"')[1]
     db.dispose()
     missed = page[page.index('class="missed"'):].split("</td>")[0]
     assert [line.split(" ")[0].split(">")[-1] for line in missed.split("<br>")] == ["向上报告", "发布权威信息", "新闻发布会"]
-    assert '<span class="flag">已超时 32天21小时</span>' in missed and "已超时 32天18小时" in missed
+    assert '<span class="flag">已超时 32天21小时</span>' in missed and "逾期完成（晚 17小时20分）" in missed
     assert "已超时 31天23小时" in missed and not re.search(r"[0-9.] h\b", page)
     assert "回应 2026-06-01 21:00" in page and "还剩 1小时0分" in page  # the deadline still ahead, and its time
 
