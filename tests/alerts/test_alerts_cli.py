@@ -266,7 +266,7 @@ def test_a_sign_off_is_no_later_than_a_response_entered_afterwards(env: dict[str
     assert figures["median_hours_to_ack"] == 1.5
     [row] = sheets["逐案"]
     assert row["签收用时(h)"] == 1.5 and row["回应用时(h)"] == 1.5
-    assert '<b id="kpi-tta">1.5 h</b>' in page
+    assert '<b id="kpi-tta">1小时30分</b>' in page
 
 
 def test_a_sign_off_given_by_phone_is_entered_later_with_its_time(env: dict[str, str], database: Database,
