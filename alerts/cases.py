@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.deadlines import REPORT_CHANNEL, RESPONSE_CHANNELS, deadline_for, met_by, sensitive_cues
-from alerts.messages import JOINT_ROLE, RESPONSIBLE_ROLE
+from alerts.messages import FORMER_ROLE, JOINT_ROLE, RESPONSIBLE_ROLE
 from alerts.notifiers import person_recipients, unit_recipients
 from alerts.routing import CaseLabels, Router
 from analysis.deidentify import deidentify
@@ -41,7 +41,7 @@ from yuqing.contract import (
 )
 from yuqing.db.models import Case, CaseEvent, Deadline, Notification, ResponseAssessment, UnitRow
 from yuqing.db.session import insert_new
-from yuqing.paths import config_file
+from yuqing.paths import command_here, config_file
 from yuqing.settings import Config, RuleSpec, Unit, UnitsFile
 
 SYSTEM = "system"
@@ -102,7 +102,7 @@ def orphaned_cases(session: Session, units: UnitsFile) -> list[str]:
             held.setdefault(unit_id, []).append(case_id)
     return [f"{len(ids)} open case(s) ({', '.join(f'#{i}' for i in sorted(ids)[:10])}) are held by unit {unit_id!r}, "
             f"which units.yaml no longer has: their reminders and escalations reach nobody. Hand them over "
-            f"(`yuqing cases reassign CASE --unit U`) or put the unit back" for unit_id, ids in sorted(held.items())]
+            f"(`{command_here('cases reassign CASE --unit U')}`) or put the unit back" for unit_id, ids in sorted(held.items())]
 
 
 def leader_recipients(unit: Unit) -> list[tuple[str, str]]:
@@ -534,7 +534,7 @@ def _join_units(session: Session, case: Case, config: Config, now: datetime) -> 
 def _load(session: Session, case_id: int) -> Case:
     case = session.get(Case, case_id, with_for_update=True)
     if case is None:
-        raise CaseError(f"no case {case_id}; list cases with `yuqing cases list`", f"没有编号为 {case_id} 的案件")
+        raise CaseError(f"no case {case_id}; list cases with `{command_here('cases list')}`", f"没有编号为 {case_id} 的案件")
     return case
 
 
@@ -551,8 +551,8 @@ def acknowledge(session: Session, case_id: int, actor: str, at: datetime, reason
     the time of data entry)."""
     case = _load(session, case_id)
     if case.state == CLOSED:
-        raise CaseError(f"case {case_id} is closed; reopen it (`yuqing cases reopen {case_id}`) before acknowledging",
-                        f"案件 #{case_id} 已关闭，需先重新打开（yuqing cases reopen {case_id}）才能签收")
+        raise CaseError(f"case {case_id} is closed; reopen it (`{command_here(f'cases reopen {case_id}')}`) before acknowledging",
+                        f"案件 #{case_id} 已关闭，需先重新打开（{command_here(f'cases reopen {case_id}')}）才能签收")
     if recorded_at is not None:
         _refuse_entry_time(case, at, recorded_at, ("sign-off", "signed off"), ("签收", "签收"),
                            since=case.notified_at or case.round_began())
@@ -595,14 +595,17 @@ def _refuse_entry_time(case: Case, at: datetime, recorded_at: datetime, what: tu
     if at > recorded_at + FUTURE_TOLERANCE:
         raise CaseError(f"case {case.id}: the {noun}'s time {at.astimezone(tz):%Y-%m-%d %H:%M} is in the future "
                         f"(it is {recorded_at:%Y-%m-%d %H:%M} now); give when it was {done}",
-                        f"{cn_noun}时间晚于当前时间，请填写实际{cn_done}时间")
+                        f"{cn_noun}时间 {at.astimezone(tz):%Y-%m-%d %H:%M} 晚于当前时间（现在是 "
+                        f"{recorded_at:%Y-%m-%d %H:%M}），请填写实际{cn_done}时间")
     if at < since:
         handed, reopened = since > case.round_began(), case.reopen_count > 0
         what_then = "handed to its unit" if handed else "reopened" if reopened else "opened"
         raise CaseError(f"case {case.id}: {at.astimezone(tz):%Y-%m-%d %H:%M} is before the case was {what_then} "
                         f"({since.astimezone(tz):%Y-%m-%d %H:%M}); one {done} before then counts as given at "
                         f"that time: give --at {since.astimezone(tz):%Y-%m-%d %H:%M} or later",
-                        f"{cn_noun}时间早于案件{'转办' if handed else '重新打开' if reopened else '立案'}的时间")
+                        f"{cn_noun}时间 {at.astimezone(tz):%Y-%m-%d %H:%M} 早于案件"
+                        f"{'转办' if handed else '重新打开' if reopened else '立案'}的时间（{since.astimezone(tz):%Y-%m-%d %H:%M}），"
+                        f"此前{cn_done}的按该时间计：请填写 {since.astimezone(tz):%Y-%m-%d %H:%M} 或之后的时间")
 
 
 def record_response(session: Session, case_id: int, actor: str, at: datetime, text: str,
@@ -616,8 +619,9 @@ def record_response(session: Session, case_id: int, actor: str, at: datetime, te
                         "请填写回应内容（要点：问题成因、解决方案、制约因素）")
     case = _load(session, case_id)
     if case.state == CLOSED:
-        raise CaseError(f"case {case_id} is closed; reopen it before recording a response",
-                        f"案件 #{case_id} 已关闭，需先重新打开才能登记回应")
+        raise CaseError(f"case {case_id} is closed; reopen it (`{command_here(f'cases reopen {case_id}')} --actor NAME "
+                        "--reason WHY`) before recording a response",
+                        f"案件 #{case_id} 已关闭，需先重新打开（{command_here(f'cases reopen {case_id}')}）才能登记回应")
     if recorded_at is not None:
         _refuse_entry_time(case, at, recorded_at, ("response", "published"), ("回应", "发布"),
                            since=case.round_began())
@@ -706,6 +710,7 @@ def reassign(session: Session, case_id: int, actor: str, at: datetime, unit_id: 
     if case.unit_id == unit_id:
         raise CaseError(f"case {case_id} is already with {unit_id}", f"案件 #{case_id} 已由该单位承办")
     previous = case.unit_id
+    informed = [u for u in case.joint_unit_ids if u != unit_id]
     case.unit_id = unit_id
     # The new unit's coordinator joins as routing would have named it (a review: after 转办 to a district unit or to
     # the vertically managed 通信管理局, the office that coordinates it was never told).
@@ -729,10 +734,45 @@ def reassign(session: Session, case_id: int, actor: str, at: datetime, unit_id: 
     if kept:  # the unit the case leaves is told it stays on as a joint unit, not that a case came to it
         sent += _alert(session, case, config, at, baseline=False, units=kept,
                        reason=f"案件已上提至{_unit_name(units, unit_id)}牵头，本单位作为联动单位继续处置本辖区事宜：{reason}")
+    elif previous in units:
+        sent += _tell_former_unit(session, case, config, at, units[previous], actor, reason)
+    if informed:  # the joint units learn whom they now work with (they were told nothing of the 转办)
+        sent += _alert(session, case, config, at, baseline=False, units=informed,
+                       reason=f"承办单位变更：{at.astimezone(config.settings.tz()):%m-%d %H:%M} 由 {actor_name(actor)} 从"
+                              f"{_unit_name(units, previous)}转办至{_unit_name(units, unit_id)}，{reason}")
     record(session, case, at=at, actor=SYSTEM, action="re-alerted",
            reason=f"转办告警已排队发往 {len(sent)} 个接收方",
            details={"recipients": [f"{n.channel}:{n.recipient}" for n in sent]})
     return sent
+
+
+def _tell_former_unit(session: Session, case: Case, config: Config, at: datetime, former: Unit, actor: str,
+                      reason: str) -> list[Notification]:
+    """Tell the unit a case left that it need not act any more, once; its Slack copies that carry 签收/登记回应
+    (``retire``: their ``channel/ts``) are updated by the notifier to say so — they kept their buttons, and a press
+    there was refused as if the unit were only informed (a review, 2026-11-27)."""
+    units = {u.id: u for u in config.units.units}
+    said = (f"案件 #{case.id} 已于 {at.astimezone(config.settings.tz()):%Y-%m-%d %H:%M} 由 {actor_name(actor)} 转办至"
+            f"{_unit_name(units, case.unit_id)}，原因：{reason}；此后无需你单位处理")
+    retire = _held_copies(session, case.id, former.id)
+    payload = case_payload(case, config, "alert", extra={"reason": said, "alert_seq": case.alert_seq,
+                                                        "recipient_unit": former.id, "recipient_role": FORMER_ROLE,
+                                                        "retire": retire})
+    return queue(session, case=case, kind="alert", recipients=unit_recipients(former), payload=payload,
+                 key=f"handed-away:{case.id}:{case.alert_seq}:{former.id}", at=at)
+
+
+def _held_copies(session: Session, case_id: int, unit_id: str) -> list[str]:
+    """The ``channel/ts`` of the case's delivered Slack messages that asked ``unit_id`` to act (签收, 登记回应)."""
+    sent = session.scalars(select(Notification).where(
+        Notification.case_id == case_id, Notification.channel == "slack", Notification.external_id.is_not(None)))
+    return [n.external_id for n in sent if n.external_id and (n.payload or {}).get("recipient_unit") == unit_id
+            and (n.payload or {}).get("recipient_role") == RESPONSIBLE_ROLE]
+
+
+def actor_name(actor: str) -> str:
+    """Who did something, as a message names them: the pipeline's own 转办 (a spread case handed up) is not "system"."""
+    return "系统（按路由规则）" if actor == SYSTEM else actor
 
 
 def _unit_name(units: Mapping[str, Unit], unit_id: str | None) -> str:

@@ -56,7 +56,7 @@ class _RowId(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         text = str(value).strip().removeprefix("#")
         if not (text.isascii() and text.isdigit()):
-            self.fail(f"{value!r} is not a number; give one such as 12 (`yuqing cases list` shows the cases' numbers)",
+            self.fail(f"{value!r} is not a number; give one such as 12 (`{paths.command_here('cases list')}` shows the cases' numbers)",
                       param, ctx)
         number = int(text)
         if not 1 <= number <= self.largest:
@@ -114,8 +114,8 @@ def _database(config: Config, migrate: bool = True, existing: bool = False):  # 
                      else "YUQING_HOME" if os.environ.get("YUQING_HOME") else "the default state directory")
             raise click.ClickException(
                 f"no workflow database at {path} (from {where}): nothing has been recorded there. Point "
-                "YUQING_HOME or YUQING_DATABASE_URL at the deployment's (`yuqing paths` shows where it looks), or "
-                "start one here with `yuqing db upgrade`")
+                f"YUQING_HOME or YUQING_DATABASE_URL at the deployment's (`{paths.command_here('paths')}` shows where it "
+                f"looks), or start one here with `{paths.command_here('db upgrade')}`")
     try:
         if migrate:
             upgrade(url)
@@ -326,7 +326,7 @@ def route_explain(case_id: int) -> None:
     with database.sessions() as session:
         case = session.get(Case, case_id)
         if case is None:
-            raise click.ClickException(f"no case {case_id}; list cases with `yuqing cases list`")
+            raise click.ClickException(f"no case {case_id}; list cases with `{paths.command_here('cases list')}`")
         names = {u.id: u.name for u in config.units.units}
         click.echo(f"case {case.id}: {case.title}")
         click.echo(f"  topic {case.topic or '-'} · grade {case.grade or '-'} · region "
@@ -383,7 +383,7 @@ def route_test(topic: str | None, grade: str | None, province: str | None, city:
     elsewhere = router.outside(Region(province=province, city=city)) if city or province else None
     if elsewhere:
         click.echo(f"note: outside the jurisdiction ({elsewhere}): the pipeline opens no case for such an event; "
-                   "`yuqing cases open` still can")
+                   f"`{paths.command_here('cases open')}` still can")
 
 
 # ----------------------------------------------------------------------------- yuqing cases
@@ -446,7 +446,7 @@ def cases_show(case_id: int) -> None:
     database = _database(config, existing=True)
     found = [c for c in _load_cases(config, database) if c["id"] == case_id]
     if not found:
-        raise click.ClickException(f"no case {case_id}; list cases with `yuqing cases list`")
+        raise click.ClickException(f"no case {case_id}; list cases with `{paths.command_here('cases list')}`")
     c = found[0]
     click.echo(f"case {c['id']} [{c['state']}] {c['title']}")
     # a case opened by hand has no risk score (and may have no grade or topic): "—" as the case page, not "None"
@@ -641,8 +641,8 @@ def cases_open(title: str, topic: str, region_text: str, grade: str, actor: str,
         if twin is not None and not again:
             raise click.ClickException(
                 f"case {twin.id} with this title is already open ({twin.state}, opened "
-                f"{twin.opened_at.astimezone(config.settings.tz()):%Y-%m-%d %H:%M}); see `yuqing cases show "
-                f"{twin.id}`, or pass --again to open a second case and alert its units again")
+                f"{twin.opened_at.astimezone(config.settings.tz()):%Y-%m-%d %H:%M}); see "
+                f"`{paths.command_here(f'cases show {twin.id}')}`, or pass --again to open a second case and alert its units again")
         update = open_or_update_case(session, event, "manual", config, clock,
                                      districts=[region.district] if region and region.district else None,
                                      reason=f"{actor}: {reason}")
@@ -652,7 +652,7 @@ def cases_open(title: str, topic: str, region_text: str, grade: str, actor: str,
                    + f"; {len(update.notifications)} alert(s) queued")
         if not update.notifications:
             click.echo(f"warning: nobody was alerted: {case.unit_id} has no contacts in units.yaml, yet the case's "
-                       "acknowledgement timer runs; add its slack_channel or email (`yuqing config check` lists such "
+                       f"acknowledgement timer runs; add its slack_channel or email (`{paths.command_here('config check')}` lists such "
                        "units)", err=True)
 
 
@@ -678,7 +678,7 @@ def cases_ack(case_id: int, actor: str, reason: str, signed: str | None) -> None
             click.echo(f"case {case.id} is responded; it was signed off {at.astimezone(now.tzinfo):%Y-%m-%d %H:%M}")
         elif case.state != "acknowledged":
             click.echo(f"case {case.id} acknowledged: escalation for silence stops; it stays {case.state} "
-                       "because a deadline has passed (answer it with `yuqing cases respond`)")
+                       f"because a deadline has passed (answer it with `{paths.command_here(f'cases respond {case.id}')}`)")
         else:
             click.echo(f"case {case.id} is now acknowledged"
                        + (f" (signed off {at.astimezone(now.tzinfo):%Y-%m-%d %H:%M})" if signed else ""))
@@ -740,8 +740,8 @@ def cases_close(case_id: int, actor: str, reason: str) -> None:
             click.echo(f"warning: case {case.id} still owes {len(owed)} citizen(s) a reply to their board message "
                        f"({late} past due; the earliest due {owed[0].due_at.astimezone(tz):%Y-%m-%d %H:%M}); closing "
                        "answers none of them, no reminder will chase them now, and the evaluation counts each one "
-                       f"unanswered past its due time as overdue. See `yuqing cases show {case.id}`; "
-                       f"`yuqing cases reopen {case.id}` to have them chased again", err=True)
+                       f"unanswered past its due time as overdue. See `{paths.command_here(f'cases show {case.id}')}`; "
+                       f"`{paths.command_here(f'cases reopen {case.id}')}` to have them chased again", err=True)
         return f"case {case.id} is now {case.state}"
 
     _act(close, case_id, actor, reason, said=said)
@@ -762,7 +762,7 @@ def cases_reopen(case_id: int, actor: str, reason: str) -> None:
         if not case.events[-1].details.get("recipients"):
             click.echo(f"warning: nobody was alerted: unit {case.unit_id!r} has no contact in "
                        f"{paths.config_file('units.yaml')} (renamed or removed?); add it back or give it a contact, "
-                       f"then see `yuqing route explain {case.id}`", err=True)
+                       f"then see `{paths.command_here(f'route explain {case.id}')}`", err=True)
 
 
 def _log_in_zone(tz: Any) -> None:
@@ -845,7 +845,7 @@ def notifications_list(as_json: bool, case_id: int | None, kind: str | None, sta
         if r["sent_at"]:
             when = f"at {r['sent_at'][:16]}"
         elif r["given_up"]:
-            when = "given up (`yuqing notifications retry` sends it again)"
+            when = f"given up (`{paths.command_here('notifications retry')}` sends it again)"
         else:
             when = f"next try {r['next_attempt_at'][:16]}"
         click.echo(f"#{r['id']:<5} {r['scheduled_at'][:16]} {r['kind']:10} case {str(r['case_id'] or '-'):4} "
@@ -876,8 +876,8 @@ def _send_due(config: Config, database: Any) -> None:
     click.echo(f"{handled} notification(s) sent or recorded now")
     if counts.get(RETRYING) or counts.get(FAILED):
         click.echo(f"{counts.get(RETRYING, 0)} waiting to be retried, {counts.get(FAILED, 0)} given up: see "
-                   "`yuqing notifications list --status retrying` (or failed) for the errors; once the cause is "
-                   "fixed, `yuqing notifications retry` sends them again", err=True)
+                   f"`{paths.command_here('notifications list --status retrying')}` (or failed) for the errors; once the cause "
+                   f"is fixed, `{paths.command_here('notifications retry')}` sends them again", err=True)
 
 
 @notifications_group.command("retry")
@@ -898,7 +898,7 @@ def notifications_retry(ids: tuple[int, ...]) -> None:
         if unknown:  # (it said "left alone" of a mistyped id, and exited 0)
             raise click.ClickException(
                 f"no notification {', '.join(f'#{i}' for i in unknown)} in this outbox, so nothing was sent again; "
-                "`yuqing notifications list` shows the ids (`--status failed` or `--status retrying`: the ones "
+                f"`{paths.command_here('notifications list')}` shows the ids (`--status failed` or `--status retrying`: the ones "
                 "retry sends)")
         queued = requeue(session, given or None, at=_clock(config, database).now())
         left = {i: _shown_status(found[i]) for i in given if i not in queued}

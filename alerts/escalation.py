@@ -47,7 +47,14 @@ from alerts.deadlines import reminder_times
 from alerts.messages import RESPONSIBLE_ROLE, one_line
 from alerts.routing import Router
 from yuqing.clock import Clock
-from yuqing.contract import CASE_STATE_NAMES, MAJOR_GRADES, Grade, base_kind, deadline_kind_name
+from yuqing.contract import (
+    CASE_STATE_NAMES,
+    MAJOR_GRADES,
+    Grade,
+    base_kind,
+    deadline_kind_name,
+    duration_text,
+)
 from yuqing.db.models import BoardMessage, Case, Deadline, Notification, ScheduleMark
 from yuqing.db.session import Database
 from yuqing.settings import Config, Unit
@@ -480,12 +487,11 @@ class Escalator:
                    details={"deadline": deadline.kind, "fractions": fractions})
             return
         fraction = fractions[-1]
-        left = deadline.due_at - now
-        hours = left.total_seconds() / 3600
+        left = duration_text((deadline.due_at - now).total_seconds())
         due_local = deadline.due_at.astimezone(self.tz)
         # the board messages due with it are reminded by this one message (_message_duties)
         owed = len(_owed_by_due(case).get(deadline.due_at, []))
-        text = (f"提醒：{deadline_kind_name(deadline.kind)}期限已用去 {fraction:.0%}，剩余 {hours:.1f} 小时"
+        text = (f"提醒：{deadline_kind_name(deadline.kind)}期限已用去 {fraction:.0%}，还剩 {left}"
                 f"（截止 {due_local:%m-%d %H:%M}；{deadline.basis}）" + (f"；{owed} 条网民留言尚未答复" if owed else "")
                 + self._held_note(items))
         board = {"board_messages": {"due_at": local(deadline.due_at, self.tz), "unanswered": owed}} if owed else {}
@@ -525,8 +531,8 @@ class Escalator:
                    details={"messages_due": key, "fractions": fractions})
             return
         fraction = fractions[-1]
-        hours = (due_at - now).total_seconds() / 3600
-        text = (f"提醒：{len(owed)} 条网民留言尚未答复，答复期限已用去 {fraction:.0%}，剩余 {hours:.1f} 小时"
+        left = duration_text((due_at - now).total_seconds())
+        text = (f"提醒：{len(owed)} 条网民留言尚未答复，答复期限已用去 {fraction:.0%}，还剩 {left}"
                 f"（截止 {due_local:%m-%d %H:%M}；{owed[0].basis if owed else ''}）{self._held_note(items)}")
         sent = self._remind_unit(session, case, text, now, key=f"messages-reminder:{case.id}:{key}:{fraction}",
                                  extra={"board_messages": {"due_at": key, "unanswered": len(owed)}, "fraction": fraction})

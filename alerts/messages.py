@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from alerts.deadlines import RESPONSE_CHANNELS
-from yuqing.contract import CASE_STATE_NAMES, deadline_kind_name, grade_summary, region_label
+from yuqing.contract import CASE_STATE_NAMES, deadline_kind_name, duration_text, grade_summary, region_label
 
 # Slack interaction identifiers shared with alerts/slack_actions.py.
 ACK_ACTION = "yuqing_acknowledge"
@@ -26,6 +26,8 @@ OPEN_ACTION = "yuqing_open_case"
 # informed only), else "leader".
 RESPONSIBLE_ROLE = "responsible"
 JOINT_ROLE = "joint"
+# The unit a case was handed away from (转办): told once that it need not act, its earlier copies lose their buttons.
+FORMER_ROLE = "former"
 # The 知悉 button on a joint unit's copy: it saw the case (a timeline entry, no sign-off).
 NOTED_ACTION = "yuqing_noted"
 ACTIONS_BLOCK = "yuqing_case_actions"
@@ -168,6 +170,7 @@ class CaseView:
     reason: str = ""  # why this alert went out: the rule, a graver grade, growth, a reopening
     again: bool = False  # an alert about a case alerted before (it grew, or reopened)
     handed_over: bool = False  # a case handed to this unit from another (转办): new to it
+    handed_away: bool = False  # a case handed from this unit to another (转办): it need not act any more
     operational: bool = False  # about the system itself (a source down, search unreachable): no case, no grade
     acts: bool = False  # sent to the case's responsible unit, which alone signs it off and answers it in Slack
     informed: bool = False  # sent to a joint unit (联动单位), which says it has seen it (知悉)
@@ -188,6 +191,8 @@ class CaseView:
             return "运行恢复" if self.recovered else "运行告警"  # not 新舆情: nothing was said by the public
         if self.kind == "alert" and self.handed_over:
             return "转办"
+        if self.kind == "alert" and self.handed_away:
+            return "已转办"
         if self.kind == "alert" and self.again:
             return "舆情更新"  # a grade raised or a reopened case is no new incident
         base = _KIND_HEADINGS.get(self.kind, self.kind or "通知")
@@ -241,6 +246,7 @@ def read_payload(payload: dict[str, Any], now: datetime) -> CaseView:
         reason=one_line(payload.get("reason") or "", 300),
         again=_count(payload.get("alert_seq")) > 0,
         handed_over=payload.get("handed_over") is True,
+        handed_away=payload.get("recipient_role") == FORMER_ROLE,
         operational=operational,
         acts=payload.get("recipient_role") == RESPONSIBLE_ROLE,
         informed=payload.get("recipient_role") == JOINT_ROLE,
@@ -326,16 +332,6 @@ def _parse_time(value: Any, now: datetime) -> datetime | None:
     else:
         return None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=now.tzinfo)
-
-
-def duration_text(seconds: float) -> str:
-    """A span in words (``2天3小时``, ``1小时5分``, ``40分钟``): countdowns, and how long an outage lasted."""
-    minutes = int(seconds // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days}天{hours}小时"
-    return f"{hours}小时{mins}分" if hours else f"{mins}分钟"
 
 
 # ----------------------------------------------------------------------------- plain text

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from alerts.cases import queue
-from alerts.messages import duration_text
 from alerts.notifiers import unit_recipients
 from alerts.routing import Router
+from yuqing.contract import duration_text
 from yuqing.settings import Config
 
 

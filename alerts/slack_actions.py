@@ -64,6 +64,7 @@ from alerts.messages import (
 )
 from alerts.slack_people import SlackPeople
 from analysis.deidentify import deidentify
+from yuqing import paths
 from yuqing.clock import Clock, SystemClock
 from yuqing.db.models import Case, CaseEvent, Notification, UnitRow, User
 from yuqing.db.session import Database, DatabaseMoved
@@ -266,15 +267,43 @@ class SlackActions:
             if case is None:
                 return _no_such_case(case_id, what)
             if case.unit_id is None:
-                return f"案件 #{case_id} 尚未分派承办单位，不能在 Slack {what}；请先用 yuqing cases reassign 分派。"
+                return (f"案件 #{case_id} 尚未分派承办单位，不能在 Slack {what}；请先用 "
+                        f"{paths.command_here(f'cases reassign {case_id} --unit 单位')} 分派。")
             unit_id = case.unit_id
             name = _unit_name(session, unit_id)
             own = _copies(session, case_id, unit_id, RESPONSIBLE_ROLE)
+            closed = case.state == cases.CLOSED
+            handed = self._handed_away(session, case_id, unit_id, channel_id) if channel_id else None
+        if handed is not None:
+            return handed
         if not (channel_id and any(_channel_of(n) == channel_id for n in own)):
             where = "、".join(sorted({n.recipient for n in own})) or "其 Slack 频道"
             return (f"不能在这里{what}案件 #{case_id}：本案的承办单位是 {name}，这个会话收到的告警只供知悉"
                     f"（联动单位、领导）。请由 {name} 在 {where} 中{what}，或在看板打开案件办理。")
+        if closed:
+            # Said at the press: the 登记回应 form opened, and only its submit said the case was closed.
+            return f"案件 #{case_id} 已关闭，需先重新打开才能{what}。" + self.people.reopening(unit_id, case_id)
         return self.people.refusal(unit_id, name, user_id, what, case_id)
+
+    def _handed_away(self, session: Session, case_id: int, unit_id: str, channel_id: str) -> str | None:
+        """When this conversation held the case for a unit it was handed away from (转办) and not for the unit that
+        holds it now: the refusal naming the 转办 — to whom, when, by whom, why. It said "只供知悉（联动单位、领导）"."""
+        held = _copies(session, case_id, None, RESPONSIBLE_ROLE)
+        here = {str((n.payload or {}).get("recipient_unit") or "") for n in held if _channel_of(n) == channel_id}
+        if not here or unit_id in here:
+            return None
+        handovers = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id,
+                                                            CaseEvent.action == "reassigned")
+                                    .order_by(CaseEvent.id.desc()))
+        handover = next((e for e in handovers if (e.details or {}).get("from") in here), None)
+        if handover is None:
+            return None
+        former = _unit_name(session, str((handover.details or {}).get("from")))
+        now = self.clock.now()
+        where = "、".join(sorted({n.recipient for n in held if (n.payload or {}).get("recipient_unit") == unit_id}))
+        return (f"案件 #{case_id} 已于 {handover.at.astimezone(now.tzinfo):%Y-%m-%d %H:%M} 由 {cases.actor_name(handover.actor)} 从{former}"
+                f"转办至 {_unit_name(session, unit_id)}（原因：{handover.reason}），{former}无需再签收或登记回应。"
+                f"本案现由 {_unit_name(session, unit_id)} 办理" + (f"（{where}）" if where else "") + "。")
 
     def _noted(self, case_id: int, channel_id: str, user_id: str, message: dict[str, Any], message_ts: str
                ) -> Response:

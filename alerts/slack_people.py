@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from alerts.routing import Router
+from yuqing.paths import command_here
 from yuqing.settings import Person, Unit, UnitsFile
 
 
@@ -88,6 +89,19 @@ class SlackPeople:
         contacts = "、".join(p.name for p in self.of_unit(unit_id))
         return (f"请联系 {contacts} 办理。如您是 {unit_name} 的工作人员，请管理员把您的 Slack 成员 ID（{slack_user or '未知'}）"
                 f"加入 config/units.yaml 中 {unit_id} 的 staff。")
+
+    def reopening(self, unit_id: str, case_id: int) -> str:
+        """Whom a Slack user, who has no shell, asks to reopen a closed case: the default receiver (总值班) by its people
+        and the government office coordinating the unit; and the command their operator runs."""
+        office = self._router.by_id.get(self._default_receiver or "") if self._router is not None else None
+        unit = self._router.by_id.get(unit_id) if self._router is not None else None
+        coordinator = self._router.coordinating_office(unit) if self._router is not None and unit is not None else None
+        people = "、".join(p.name for p in self.of_unit(office.id)) if office is not None else ""
+        whom = f"{office.name}（总值班{'：' + people if people else ''}）" if office is not None else "总值班单位"
+        if coordinator is not None and coordinator is not office:
+            whom += f"或{coordinator.name}"
+        return (f"请联系{whom}重新打开本案，其值班员在命令行运行 "
+                f"{command_here(f'cases reopen {case_id} --actor 姓名 --reason 原因')}。")
 
     def _default_receiver_name(self) -> str:
         office = self._router.by_id.get(self._default_receiver or "") if self._router is not None else None

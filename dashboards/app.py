@@ -41,6 +41,7 @@ from yuqing.contract import (
     SOURCE_TYPE_NAMES,
     Grade,
     deadline_kind_name,
+    duration_text,
     grade_summary,
     json_default,
     region_label,
@@ -75,7 +76,8 @@ def _percent(value: float | None) -> str:
 
 
 def _hours(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f} h"
+    """A span of hours in the messages' words (``1天3小时``, ``3小时30分``), not ``27.0 h``."""
+    return "—" if value is None else duration_text(value * 3600)
 
 
 def _when(value: Any, tz: ZoneInfo = DEFAULT_TZ) -> str:
@@ -104,10 +106,11 @@ def _published(post: Mapping[str, Any], tz: ZoneInfo = DEFAULT_TZ) -> str:
 
 
 def _left(hours: float | None) -> str:
-    """Time to a deadline as a unit reads it: 剩 3.5 h, or 超时 12.0 h once it has passed."""
+    """Time to a deadline as the messages say it: 还剩 3小时30分, or 已超时 32天21小时 once it has passed (the leader page
+    said 超时 789.4 h beside a message's 32天21小时)."""
     if hours is None:
         return "—"
-    return f"剩 {hours:.1f} h" if hours >= 0 else f"超时 {-hours:.1f} h"
+    return f"还剩 {duration_text(hours * 3600)}" if hours >= 0 else f"已超时 {duration_text(-hours * 3600)}"
 
 
 _TIER_NAMES = {"central": "央媒", "provincial": "省级媒体", "local": "地方媒体", "self-media": "自媒体"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +21,7 @@ from dashboards.metrics import (
     judge_case,
     judge_message,
 )
-from yuqing.contract import MAJOR_GRADES, region_label
+from yuqing.contract import MAJOR_GRADES, episode, region_label
 from yuqing.db.models import BoardMessage, Case, Deadline, UnitRow
 from yuqing.es.indices import IndexLayout
 
@@ -248,6 +248,10 @@ class UnitCase:
     role: str  # 承办 (the lead unit) or 联动 (a joint unit: publicity, cyberspace, police…)
     next_deadline: Deadline | None
     hours_left: float | None  # negative once the deadline has passed
+    # Every deadline of the round missed — still unmet, or met late — with its state in words (已超时 32天21小时,
+    # 逾期完成（晚 17小时20分）): the leader page named only the first (向上报告), not that 发布权威信息 was missed too.
+    missed: list[tuple[Deadline, str]] = field(default_factory=list)
+    ahead: tuple[Deadline, float] | None = None  # the next deadline not yet due
 
     @property
     def overdue(self) -> bool:
@@ -255,10 +259,13 @@ class UnitCase:
 
 
 def _unit_case(case: Case, unit_id: str, now: datetime) -> UnitCase:
-    pending = sorted(case.pending_deadlines(), key=lambda d: d.due_at)
+    pending = [(d, (d.due_at - now).total_seconds() / 3600)
+               for d in sorted(case.pending_deadlines(), key=lambda d: d.due_at)]
     first = pending[0] if pending else None
-    hours = (first.due_at - now).total_seconds() / 3600 if first is not None else None
-    return UnitCase(case, "承办" if case.unit_id == unit_id else "联动", first, hours)
+    this_round = sorted((d for d in case.deadlines if episode(d.kind) >= case.reopen_count), key=lambda d: d.due_at)
+    missed = [(d, state) for d in this_round for state, late in [deadline_state(case, d, now)] if late]
+    return UnitCase(case, "承办" if case.unit_id == unit_id else "联动", first[0] if first else None,
+                    first[1] if first else None, missed=missed, ahead=next(((d, h) for d, h in pending if h >= 0), None))
 
 
 def leader_cases(session: Session, now: datetime) -> list[UnitCase]:

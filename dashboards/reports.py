@@ -16,7 +16,7 @@ from openpyxl import Workbook
 
 from dashboards.metrics import FINDINGS, CaseVerdict, Evaluation, deadline_state, stored_aware
 from dashboards.queries import OWED_REPLY_CARRIED
-from yuqing.contract import GRADE_COLOUR, Grade, deadline_kind_name
+from yuqing.contract import GRADE_COLOUR, Grade, deadline_kind_name, duration_text
 from yuqing.db.models import Case
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -165,7 +165,7 @@ def _answered(case: Case, verdict: CaseVerdict, tz: tzinfo | None) -> str:
     if verdict.responded and verdict.answered_before_opening is not None:
         return f"已回应（立案前已答复，{_local(verdict.answered_before_opening, tz):%m-%d %H:%M}）"
     if verdict.responded:
-        return "已回应" + (f"（用时 {verdict.hours_to_response:.1f} h）" if verdict.hours_to_response is not None else "")
+        return "已回应" + (f"（用时 {duration_text(verdict.hours_to_response * 3600)}）" if verdict.hours_to_response is not None else "")
     if verdict.responded is False:
         return "未回应（期限已过）"
     return "未回应（已关闭）" if case.state == "closed" else "待回应"

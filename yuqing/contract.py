@@ -140,6 +140,17 @@ FIELD_NAMES = {"topic": "主题", "grade": "等级", "sentiment": "情感", "pro
                "region.province": "省份", "region.city": "城市", "region.district": "区县", "keywords": "关键词"}
 
 
+def duration_text(seconds: float) -> str:
+    """A span in words (``2天3小时``, ``1小时5分``, ``40分钟``): countdowns in messages and on the dashboards, and how
+    long an outage lasted — one format, so a leader compares the dashboard with a message without converting."""
+    minutes = int(seconds // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}天{hours}小时"
+    return f"{hours}小时{mins}分" if hours else f"{mins}分钟"
+
+
 def deadline_kind_name(kind: str) -> str:
     """发布权威信息, or 发布权威信息（第 1 次重新打开） for a reopened case's deadline."""
     name = DEADLINE_KIND_NAMES.get(base_kind(kind), base_kind(kind))

@@ -71,6 +71,12 @@ def command(words: str, sandbox: str | None) -> str:
     return f"yuqing --sandbox {sandbox} {words}" if sandbox else f"yuqing {words}"
 
 
+def command_here(words: str) -> str:
+    """``yuqing WORDS`` for the sandbox this process works in: the hint an error gives acts on the same cases when
+    typed as shown (``cases ack 99`` in a sandbox suggested the deployment's `yuqing cases list`)."""
+    return command(words, sandbox())
+
+
 @contextlib.contextmanager
 def in_sandbox(name: str) -> Iterator[str]:
     """Work in the sandbox ``name`` until the block ends (the crawler's processes started inside inherit it)."""

@@ -14,10 +14,10 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from alerts.messages import slack_message
+from alerts.messages import ACK_ACTION, RESPOND_ACTION, slack_message, slack_text, slack_updated_blocks
 from alerts.notifiers.base import Delivery, DeliveryError, PermanentError, RetryableError, SendResult
 from yuqing.clock import Clock, SystemClock
-from yuqing.paths import config_file
+from yuqing.paths import command_here, config_file
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,8 @@ def slack_error(exc: SlackApiError, what: str) -> DeliveryError:
     hint = _hint(error)
     if error in _CREDENTIALS:
         log.error("%s: Slack refused the app's credentials (%s) — %s; Slack messages wait (retried every %.0f s, "
-                  "or at once by `yuqing notifications retry` once fixed)", what, error, hint, CREDENTIALS_PAUSE_S)
+                  "or at once by `%s` once fixed)", what, error, hint, CREDENTIALS_PAUSE_S,
+                  command_here("notifications retry"))
         return RetryableError(f"{what}: Slack refused with {error} — {hint}", CREDENTIALS_PAUSE_S)
     return PermanentError(f"{what}: Slack refused with {error or f'HTTP {status}'}" + (f" — {hint}" if hint else ""))
 
@@ -99,7 +100,29 @@ class SlackNotifier:
                               channel=notification.recipient, text=text, blocks=blocks,
                               metadata={"event_type": METADATA_EVENT, "event_payload": event_payload},
                               unfurl_links=False, unfurl_media=False)
+        self._retire(notification.payload)
         return SendResult(f"{response.get('channel')}/{response.get('ts')}")
+
+    def _retire(self, payload: dict[str, Any]) -> None:
+        """A case handed to another unit (转办): the former unit's earlier messages (``retire``: ``channel/ts``) lose
+        签收/登记回应 and say why, as a message is updated after a sign-off. The notice itself is out by now, so a
+        message that cannot be updated is logged, not retried."""
+        note = f"🔀 {slack_text(payload.get('reason') or '本案已转办', 600)}"
+        for held in payload.get("retire") or []:
+            channel, _, ts = str(held).partition("/")
+            try:
+                history = self._call("conversations_history", f"Slack history of {channel}", channel=channel,
+                                     latest=ts, inclusive=True, limit=1)
+                messages = [m for m in history.get("messages") or [] if m.get("ts") == ts]
+                if not messages:
+                    log.warning("the handed-over case's message %s is gone from Slack; nothing to update", held)
+                    continue
+                blocks = slack_updated_blocks(messages[0].get("blocks") or [], note,
+                                              drop_actions={ACK_ACTION, RESPOND_ACTION})
+                self._call("chat_update", f"Slack update of {held}", channel=channel, ts=ts,
+                           text=messages[0].get("text") or note, blocks=blocks)
+            except DeliveryError as exc:
+                log.warning("could not take the buttons off %s after the case was handed over: %s", held, exc)
 
     def token_problem(self) -> str | None:
         """Why Slack does not accept the bot token (``auth.test``), or None when it does: checked at start, as a

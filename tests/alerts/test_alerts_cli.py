@@ -267,7 +267,7 @@ def test_a_sign_off_is_no_later_than_a_response_entered_afterwards(env: dict[str
     assert figures["median_hours_to_ack"] == 1.5
     [row] = sheets["逐案"]
     assert row["签收用时(h)"] == 1.5 and row["回应用时(h)"] == 1.5
-    assert '<b id="kpi-tta">1.5 h</b>' in page
+    assert '<b id="kpi-tta">1小时30分</b>' in page
 
 
 def test_a_sign_off_given_by_phone_is_entered_later_with_its_time(env: dict[str, str], database: Database,
@@ -830,3 +830,32 @@ def test_a_sandboxs_board_messages_are_judged_where_its_simulated_run_stopped(en
     assert code == 0, out
     assert ("message reply_suggestion due 2030-01-17 00:00  answered 2030-01-10 10:00 on time  — 建议彻查金星小区火灾隐患"
             in out)
+
+
+def test_hints_inside_a_sandbox_name_the_sandbox(env: dict[str, str]) -> None:
+    """`yuqing --sandbox X cases ack 99` said "list cases with `yuqing cases list`": typed as shown, that and the
+    reopen it suggested for a closed case acted on the deployment's cases of the same numbers (a review, 2026-11-27).
+    `cases respond` on a closed case named no command at all."""
+    sandboxed = {**env, "YUQING_SANDBOX": "trial"}
+    assert yuqing(sandboxed, "db", "upgrade")[0] == 0
+    db = Database(f"sqlite:///{Path(env['YUQING_HOME']) / 'sandboxes' / 'trial' / 'yuqing.db'}")
+    try:
+        prepare(db, shipped_config())
+        with db.transaction() as session:
+            case = Case(event_id="evt-closed", title="A3区金星小区物业投诉", topic="住房保障", grade="IV",
+                        unit_id="a3-housing", opened_at=MONDAY_9AM, updated_at=MONDAY_9AM, state="closed",
+                        closed_at=MONDAY_9AM + timedelta(hours=2))
+            session.add(case)
+            session.flush()
+            case_id = case.id
+    finally:
+        db.dispose()
+    code, out = yuqing(sandboxed, "cases", "ack", "99", "--actor", "张三")
+    assert code == 1 and "list cases with `yuqing --sandbox trial cases list`" in out
+    code, out = yuqing(sandboxed, "cases", "ack", str(case_id), "--actor", "李四")
+    assert code == 1 and f"`yuqing --sandbox trial cases reopen {case_id}`" in out
+    code, out = yuqing(sandboxed, "cases", "respond", str(case_id), "--actor", "李四", "--text", "情况通报")
+    assert code == 1 and f"`yuqing --sandbox trial cases reopen {case_id}" in out
+    (Path(env["YUQING_HOME"]) / "sandboxes" / "fresh").mkdir()  # a sandbox with no database yet
+    code, out = yuqing({**env, "YUQING_SANDBOX": "fresh"}, "cases", "list")
+    assert code == 1 and "start one here with `yuqing --sandbox fresh db upgrade`" in out

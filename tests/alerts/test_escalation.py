@@ -44,7 +44,9 @@ def test_reminders_go_to_the_unit_at_half_and_four_fifths_of_the_deadline_once_e
     # 50 % of 48 h = Tuesday 09:00, 80 % = Tuesday 23:24, held until the quiet hours end at 07:30 (grade III)
     assert reminders[0].scheduled_at == MONDAY_9AM + timedelta(hours=24)
     assert reminders[1].scheduled_at == MONDAY_9AM + timedelta(hours=46.5)
-    assert "剩余" in reminders[0].payload["summary"] and "夜间免打扰" not in reminders[0].payload["summary"]
+    # in the words of the message's own deadline block (it said 剩余 24.0 小时 beside 还剩 1天0小时, a review)
+    assert reminders[0].payload["summary"].startswith("提醒：回应期限已用去 50%，还剩 1天0小时（截止 03-04 09:00")
+    assert "夜间免打扰" not in reminders[0].payload["summary"]
     assert reminders[1].payload["summary"].endswith("（夜间免打扰：23:24 到期，顺延至 07:30 发送）")
     # the unit's own copy: its Slack message carries 签收 / 登记回应
     assert {(n.payload["recipient_unit"], n.payload["recipient_role"]) for n in reminders} == {("a3-edu", "responsible")}

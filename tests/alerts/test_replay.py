@@ -618,7 +618,7 @@ def test_an_answered_board_case_stays_open_and_its_overdue_messages_are_chased_u
     assert f"case {case_id}: reminder of 2 board message(s) at 80%" in report.lines, report.lines
     [reminder] = [n for n in notifications(database, case_id=case_id, kind="reminder", recipient="#a3-emergency")
                   if "board_messages" in n.payload]
-    assert reminder.payload["summary"].startswith("提醒：2 条网民留言尚未答复，答复期限已用去 80%，剩余 2.5 小时（截止 03-12 00:00")
+    assert reminder.payload["summary"].startswith("提醒：2 条网民留言尚未答复，答复期限已用去 80%，还剩 2小时30分（截止 03-12 00:00")
 
     pipeline.clock.set(datetime(2026, 3, 12, 0, 30, tzinfo=TZ))
     assert pipeline.tick().lines == []  # quiet hours (policy.yaml escalation.quiet_hours): the notices wait for 07:30

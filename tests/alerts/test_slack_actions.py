@@ -7,6 +7,7 @@ plays Slack and POSTs signed interaction payloads to the endpoint running under 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -274,7 +275,17 @@ def test_a_unit_in_slack_reports_upward_and_says_when_it_published(setup: Setup)
                                       {RESPONSE_INPUT_BLOCK: {RESPONSE_INPUT_ACTION: "已电话报告市政府办公厅"}},
                                       selected={RESPONSE_CHANNEL_BLOCK: {RESPONSE_CHANNEL_ACTION: "report_upward"}},
                                       picked={RESPONSE_TIME_BLOCK: {RESPONSE_TIME_ACTION: later}})
-    assert refused.json()["errors"] == {RESPONSE_TIME_BLOCK: "回应时间晚于当前时间，请填写实际发布时间"}
+    # The form names the time given, the clock's now and the case's opening, as the command line does (a review).
+    [error] = refused.json()["errors"].values()
+    assert re.fullmatch(f"回应时间 {_local(later)} 晚于当前时间（现在是 [0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}} [0-9:]{{5}}），"
+                        "请填写实际发布时间", error), error
+    before = int((opened - timedelta(days=2)).timestamp())
+    refused = setup.slack.submit_view(setup.endpoint, SECRET, view["id"],
+                                      {RESPONSE_INPUT_BLOCK: {RESPONSE_INPUT_ACTION: "已电话报告市政府办公厅"}},
+                                      picked={RESPONSE_TIME_BLOCK: {RESPONSE_TIME_ACTION: before}})
+    opening = _local(int(opened.timestamp()))
+    assert refused.json()["errors"] == {RESPONSE_TIME_BLOCK: (
+        f"回应时间 {_local(before)} 早于案件立案的时间（{opening}），此前发布的按该时间计：请填写 {opening} 或之后的时间")}
     reported = int((opened + timedelta(hours=1)).timestamp())
     response = setup.slack.submit_view(setup.endpoint, SECRET, view["id"],
                                        {RESPONSE_INPUT_BLOCK: {RESPONSE_INPUT_ACTION: "已电话报告市政府办公厅"}},
@@ -309,6 +320,11 @@ def test_a_unit_in_slack_reports_upward_and_says_when_it_published(setup: Setup)
                                                                                         "responded"]
 
 
+def _local(timestamp: int) -> str:
+    """A form's time as the endpoint's clock (China time) writes it."""
+    return f"{datetime.fromtimestamp(timestamp, SystemClock().tz):%Y-%m-%d %H:%M}"
+
+
 def test_an_empty_response_is_refused_inside_the_modal(setup: Setup):
     setup.slack.click(setup.endpoint, SECRET, setup.channel, setup.ts, RESPOND_ACTION)
     setup.slack.wait_for("views.open")
@@ -330,6 +346,25 @@ def test_acknowledging_a_closed_case_tells_the_user_why_not(setup: Setup):
     [ephemeral] = setup.slack.ephemerals
     assert ephemeral["user"] == "U0TESTUSER1" and "已关闭，需先重新打开" in ephemeral["text"]
     assert setup.slack.updates == []
+
+
+def test_answering_a_closed_case_is_refused_at_the_press_and_says_whom_to_ask_to_reopen_it(mapped: Setup):
+    """登记回应 on a closed case opened the form; only its submit said the case was closed, and nobody in Slack was told
+    how to get it reopened without a shell (a review, 2026-11-27)."""
+    with mapped.database.transaction() as session:
+        case = session.get_one(Case, mapped.case_id)
+        case.state, case.closed_at = "closed", datetime.now(case.opened_at.tzinfo) + timedelta(seconds=1)
+    for action in (RESPOND_ACTION, ACK_ACTION):
+        assert mapped.slack.click(mapped.endpoint, SECRET, mapped.channel, mapped.ts, action,
+                                  user_id="U0A3EDU02").status_code == 200
+    mapped.slack.wait_for("chat.postEphemeral", count=2)
+    assert mapped.slack.views == [] and mapped.slack.updates == []
+    respond, ack = (e["text"] for e in mapped.slack.ephemerals)
+    assert respond.startswith(f"案件 #{mapped.case_id} 已关闭，需先重新打开才能登记回应。请联系A市人民政府办公室（总值班：")
+    assert ack.startswith(f"案件 #{mapped.case_id} 已关闭，需先重新打开才能签收。")
+    for said in (respond, ack):
+        assert "或A3区人民政府办公室重新打开本案" in said
+        assert f"yuqing cases reopen {mapped.case_id} --actor 姓名 --reason 原因" in said
 
 
 def test_the_modal_shows_the_messages_text_escaped_once(setup: Setup):
@@ -522,6 +557,47 @@ def test_a_response_form_is_refused_once_the_case_went_to_another_unit(setup: Se
     assert errors[RESPONSE_INPUT_BLOCK].startswith(f"不能在这里登记回应案件 #{setup.case_id}：本案的承办单位是 A市公安局")
     case, events = case_and_events(setup)
     assert case.responded_at is None and events == []
+
+
+def test_a_handed_over_case_tells_the_former_unit_takes_its_buttons_off_and_says_so_at_a_press(setup: Setup):
+    """After a 转办 A3区教育局, which held the case, was told nothing: its alert kept 签收 and 登记回应, and a press was
+    refused as if its channel were a joint unit's or a leader's; the joint units were not told the new responsible
+    unit either (a review, 2026-11-27)."""
+    from alerts.cases import reassign, sync_units
+    from tests.alerts.casekit import shipped_config
+
+    config, clock = shipped_config(), SystemClock()
+    handed = clock.now()
+    with setup.database.transaction() as session:
+        sync_units(session, config.units)
+        reassign(session, setup.case_id, "市政府办公室舆情值班员", handed, "a-edu", "涉及全市学校，由市教育局牵头", config)
+    OutboxWorker(setup.database, {"slack": SlackNotifier(DEFAULT_TOKEN, base_url=setup.slack.api_url, clock=clock)},
+                 clock).run_once()
+    when = f"{handed:%Y-%m-%d %H:%M}"
+    told = [m for m in setup.slack.history[setup.channel] if m["ts"] != setup.ts]
+    assert [m["text"].split("：")[0] for m in told] == ["🟠 已转办"]
+    body = json.dumps(told[0]["blocks"], ensure_ascii=False)
+    assert (f"案件 #{setup.case_id} 已于 {when} 由 市政府办公室舆情值班员 转办至A市教育局，原因：涉及全市学校，由市教育局牵头；"
+            "此后无需你单位处理") in body
+    assert ACK_ACTION not in body and RESPOND_ACTION not in body
+    # its earlier alert is updated as after a sign-off: the buttons gone, the 转办 said
+    old = setup.slack.message(setup.channel, setup.ts)
+    buttons = [e["action_id"] for b in old["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert buttons == ["yuqing_open_case"] and "转办至A市教育局" in old["blocks"][-1]["elements"][0]["text"]
+    # the joint unit A市公安局 is told who is responsible now
+    police = setup.copies["#a-police"][0]
+    [change] = [m for m in setup.slack.history[police] if m["ts"] != setup.copies["#a-police"][1]]
+    assert "承办单位变更" in json.dumps(change["blocks"], ensure_ascii=False)
+    assert "从A3区教育局转办至A市教育局" in json.dumps(change["blocks"], ensure_ascii=False)
+    # a press on a copy still showing the buttons (a client not yet refreshed) names the 转办
+    channel_id, ts = _old_copy_with_buttons(setup, "#a3-edu")
+    assert setup.slack.click(setup.endpoint, SECRET, channel_id, ts, ACK_ACTION).status_code == 200
+    setup.slack.wait_for("chat.postEphemeral")
+    [refused] = setup.slack.ephemerals
+    assert refused["text"] == (f"案件 #{setup.case_id} 已于 {when} 由 市政府办公室舆情值班员 从A3区教育局转办至 A市教育局"
+                               "（原因：涉及全市学校，由市教育局牵头），A3区教育局无需再签收或登记回应。"
+                               "本案现由 A市教育局 办理（#a-edu）。")
+    assert case_and_events(setup)[0].acknowledged_at is None
 
 
 # ----------------------------------------------------------------------------- people of units.yaml (review 3)

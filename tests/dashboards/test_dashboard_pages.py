@@ -110,7 +110,7 @@ def test_a_case_page_says_which_deadlines_were_missed(site) -> None:  # type: ig
     """A review found an 87 h overdue deadline looking like an on-time one on the case page."""
     client, ids = site
     table = client.get(f"/cases/{ids['late']}").text.split('id="deadlines"')[1].split("</table>")[0]
-    assert '<td class="status late">超时 12.0 h</td>' in table
+    assert '<td class="status late">已超时 12小时0分</td>' in table
     assert '<td class="status">按时完成</td>' in table
 
 
@@ -151,10 +151,41 @@ def test_an_answered_case_escalated_for_a_missed_deadline_stays_on_the_leader_pa
     assert "疑似食物中毒" in page and "升级 2" in page and "门口拥堵" not in page
 
 
+def test_the_leader_sees_every_missed_deadline_in_the_messages_words(
+        es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
+    """A review: the leader page said "向上报告 … 超时 789.4 h" where the messages said 32天21小时, and named only the
+    first missed deadline of a grade II case whose release and press conference were missed too."""
+    url = f"sqlite:///{tmp_path / 'leader.db'}"
+    upgrade(url)
+    db = Database(url)
+    opened = NOW - timedelta(days=32, hours=23)
+    with db.transaction() as session:
+        session.add(UnitRow(id="a3-emergency", name="A3区应急管理局", kind="应急管理局", level="district"))
+        session.flush()
+        case = Case(event_id="evt-boom", title="A3区化工厂爆炸致12人死亡", topic="安全生产", grade="II",
+                    unit_id="a3-emergency", opened_at=opened, updated_at=opened, state="overdue")
+        session.add(case)
+        session.flush()
+        session.add_all([Deadline(case_id=case.id, kind=kind, due_at=opened + timedelta(hours=hours), basis="t")
+                         for kind, hours in (("report_upward", 2), ("press_conference", 24), ("response", 33 * 24))])
+        # the release, published 17 h 20 min late, is missed too
+        session.add(Deadline(case_id=case.id, kind="authoritative_release", due_at=opened + timedelta(hours=5),
+                             basis="t", met_at=opened + timedelta(hours=22, minutes=20)))
+    app = create_app(es_client, es_layout, db, cut, ManualClock(NOW), {"a3-emergency": "A3区应急管理局"})
+    with TestClient(app) as client:
+        page = client.get("/leader").text.split('id="leader-cases"')[1]
+    db.dispose()
+    missed = page[page.index('class="missed"'):].split("</td>")[0]
+    assert [line.split(" ")[0].split(">")[-1] for line in missed.split("<br>")] == ["向上报告", "发布权威信息", "新闻发布会"]
+    assert '<span class="flag">已超时 32天21小时</span>' in missed and "逾期完成（晚 17小时20分）" in missed
+    assert "已超时 31天23小时" in missed and not re.search(r"[0-9.] h\b", page)
+    assert "回应 2026-06-01 21:00" in page and "还剩 1小时0分" in page  # the deadline still ahead, and its time
+
+
 def test_the_leader_sees_the_pending_deadline_and_how_late_it_is(site) -> None:
     client, _ = site
     row = client.get("/leader").text
-    assert "超时 12.0 h" in row and 'class="overdue"' in row
+    assert "已超时 12小时0分" in row and 'class="overdue"' in row
     assert "向上报告" not in row.split('id="leader-cases"')[1]  # met already: not the next deadline
 
 
@@ -241,7 +272,7 @@ def test_an_empty_window_says_when_the_latest_post_came_and_links_a_wider_one(si
     assert text_of(quiet, "kpi-posts") == "0"
     note = quiet[quiet.index('id="quiet"'):]
     note = note[:note.index("</p>")]
-    assert "近 1 小时没有新信息" in note and "2026-06-01 18:30" in note and "1.5 h 前" in note
+    assert "近 1 小时没有新信息" in note and "2026-06-01 18:30" in note and "1小时30分前" in note
     assert 'href="/?hours=6"' in note
     assert 'id="quiet"' not in client.get("/").text
 
@@ -342,7 +373,7 @@ def test_pages_that_need_only_the_database_work_while_elasticsearch_is_down(tmp_
             evaluator = client.get("/evaluator").text
             assert "Elasticsearch 暂时无法连接" in evaluator and text_of(evaluator, "kpi-cases") == "3"
             assert text_of(evaluator, "kpi-timely-rate") == "50%"  # timeliness needs only the database
-            assert "超时 12.0 h" in client.get("/leader").text
+            assert "已超时 12小时0分" in client.get("/leader").text
             case_page = client.get(f"/cases/{ids['late']}").text  # it cannot tell whether the event exists
             assert "Elasticsearch 暂时无法连接" in case_page and "无关联的监测事件" not in case_page
             assert client.get("/events/evt-0").status_code == 503
@@ -437,11 +468,11 @@ def test_records_written_by_a_simulated_clock_set_the_pages_time_and_say_so(tmp_
         with TestClient(app) as client:
             page = client.get(f"/cases/{ids['late']}").text
             assert 'id="simulated"' in page and "最新至 2026-06-01 08:00" in page
-            assert "超时 0.0 h" in client.get("/leader").text or "剩 0.0 h" in client.get("/leader").text
+            assert "已超时 0分钟" in client.get("/leader").text or "还剩 0分钟" in client.get("/leader").text
         app = create_app(down, IndexLayout("yuqing-test-sim"), db, cut, SandboxClock(ManualClock(NOW), db))
         with TestClient(app) as client:
             assert 'id="simulated"' not in client.get(f"/cases/{ids['late']}").text
-            assert "超时 12.0 h" in client.get("/leader").text
+            assert "已超时 12小时0分" in client.get("/leader").text
     finally:
         db.dispose()
 
@@ -708,12 +739,12 @@ def test_the_brief_lists_the_periods_major_late_and_unanswered_cases(
         db.dispose()
     assert list(listed) == [f"#{major}", f"#{carried}", f"#{late}", f"#{waiting}"]  # major first, then by opening
     assert all(f"#{n}" not in listed for n in (quiet, old, alarm))  # answered in time, or closed unanswered on time
-    assert listed[f"#{major}"][1:] == ["II级（橙）", "A3区教育局", "06-01 10:00", "已回应（用时 3.0 h）",
-                                        "发布权威信息（06-01 15:00）按时完成；新闻发布会（06-02 10:00）剩 14.0 h", "是"]
-    assert listed[f"#{late}"][4:] == ["未回应（期限已过）", "回应（06-01 12:00）超时 8.0 h", "否"]
-    assert listed[f"#{carried}"][4:] == ["未回应（期限已过）", "回应（05-31 20:00）超时 24.0 h", "否"]
+    assert listed[f"#{major}"][1:] == ["II级（橙）", "A3区教育局", "06-01 10:00", "已回应（用时 3小时0分）",
+                                        "发布权威信息（06-01 15:00）按时完成；新闻发布会（06-02 10:00）还剩 14小时0分", "是"]
+    assert listed[f"#{late}"][4:] == ["未回应（期限已过）", "回应（06-01 12:00）已超时 8小时0分", "否"]
+    assert listed[f"#{carried}"][4:] == ["未回应（期限已过）", "回应（05-31 20:00）已超时 1天0小时", "否"]
     assert listed[f"#{waiting}"] == [f"#{waiting} A3区某小区业主138****1234反映校车", "IV级（蓝）", "A3区教育局",
-                                     "06-01 19:00", "待回应", "回应（06-03 19:00）剩 47.0 h", "未到期"]
+                                     "06-01 19:00", "待回应", "回应（06-03 19:00）还剩 1天23小时", "未到期"]
 
 
 def test_each_board_message_is_judged_on_its_own_reply_deadline(
@@ -1017,7 +1048,8 @@ def test_a_replay_sandbox_runs_on_from_the_replays_end(es_node: str, es_client: 
             overview = client.get("/?hours=168").text
             assert f"模拟运行结束于 {ended.group(1)}" in text_of(overview, "simulated")
             assert text_of(overview, "kpi-posts") == "12" and 'id="quiet"' not in overview
-            late = [float(h) for h in re.findall(r"超时 (\d+\.\d) h", client.get("/leader").text)]
+            late = [int(d or 0) * 24 + int(h) for d, h in re.findall(r"已超时 (?:(\d+)天)?(\d+)小时",
+                                                                       client.get("/leader").text)]
             assert late and max(late) < 72  # judged at the replay's end, not 8 days on
         case_id = json.loads(runner.invoke(main, ["--sandbox", "replay", "cases", "list", "--json"],
                                            env=env).output)[0]["id"]
@@ -1356,7 +1388,7 @@ def test_a_board_reply_published_before_its_case_is_neither_a_sign_off_nor_a_tim
     assert f"#{case['id']}" in text_of(page, "answered-before-opening")
     row = page[page.index(f'href="/cases/{case["id"]}"'):]
     row = row[:row.index("</tr>")]
-    assert f"立案前已答复（{said}）" in row and "0.0 h" not in row
+    assert f"立案前已答复（{said}）" in row and "0分钟" not in row
     summary = dict(book["总览"].iter_rows(values_only=True))
     assert summary["首次回应用时中位数（小时）"] == "—" and summary["签收用时中位数（小时）"] == "—"
     assert summary["立案前已答复（不计入用时中位数）"] == f"1 起：#{case['id']}"

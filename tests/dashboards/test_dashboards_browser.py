@@ -179,7 +179,7 @@ def test_a_unit_sees_its_overdue_case_first_and_the_case_it_joins(page, dashboar
     rows = page.locator("#unit-cases tr.overdue")
     assert rows.count() == 1
     overdue = rows.first.inner_text()
-    assert "拖欠农民工工资" in overdue and "承办" in overdue and "待签收" in overdue and "超时 12.0 h" in overdue
+    assert "拖欠农民工工资" in overdue and "承办" in overdue and "待签收" in overdue and "已超时 12小时0分" in overdue
     joined = page.inner_text("#unit-cases tr:nth-child(3)")
     assert "联动" in joined and "A3区某小学食堂食物中毒" in joined
     assert page.evaluate("window.__xss") is None
@@ -192,7 +192,7 @@ def test_evaluator_sees_rates_and_accountability(page, dashboard: str) -> None:
     assert page.inner_text("#kpi-cases") == "2"
     assert page.inner_text("#kpi-response-rate") == "50%"
     assert page.inner_text("#kpi-timely-rate") == "50%"
-    assert page.inner_text("#kpi-ttr") == "3.0 h"
+    assert page.inner_text("#kpi-ttr") == "3小时0分"
     units = page.inner_text("#units")
     assert "通报批评（处置不得力：#2 回应超时）" in units  # a missed deadline of a grade II case, and which case
     verdicts = page.inner_text("#verdicts")
@@ -234,7 +234,7 @@ def test_press_office_downloads_the_daily_brief(page, dashboard: str, tmp_path: 
     assert cells[0] == "事件" and XSS_TITLE in cells and "II级（橙）" in cells
     rows = [[c.text for c in row.cells] for row in cases.rows]
     assert ["#2 A5区某工地拖欠农民工工资", "II级（橙）", "A5区人力资源和社会保障局"] == rows[1][:3]
-    assert rows[1][4:] == ["未回应（期限已过）", "回应（06-01 08:00）超时 12.0 h", "否"]
+    assert rows[1][4:] == ["未回应（期限已过）", "回应（06-01 08:00）已超时 12小时0分", "否"]
 
 
 def test_spreadsheet_cells_never_start_a_formula() -> None:

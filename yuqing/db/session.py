@@ -19,7 +19,7 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, Operati
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from yuqing.db.models import ScheduleMark
-from yuqing.paths import config_file
+from yuqing.paths import command_here, config_file
 from yuqing.settings import redact_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -222,8 +222,9 @@ class Database:
         except DatabaseError as exc:
             raise database_refused(self.url, exc) from exc
 
-    def check_schema(self, upgrade_command: str = "yuqing db upgrade") -> None:
-        """Refuse to run on a schema older than the code; say which command brings it up to date."""
+    def check_schema(self, upgrade_command: str | None = None) -> None:
+        """Refuse to run on a schema older than the code; say which command brings it up to date (in this sandbox,
+        unless ``upgrade_command`` is given)."""
         try:
             current, head = current_revision(self.engine), head_revision(self.url)
         except DatabaseError as exc:
@@ -235,7 +236,7 @@ class Database:
                 raise _unknown_revision(self.url, exc) from exc
         if current != head:
             raise DatabaseUnavailable(f"database {redact_url(self.url)} is at schema revision {current or 'none'}, "
-                                      f"this yuqing needs {head}; run `{upgrade_command}`")
+                                      f"this yuqing needs {head}; run `{upgrade_command or command_here('db upgrade')}`")
         self.check_moved()
 
     def dispose(self) -> None:
