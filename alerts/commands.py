@@ -454,11 +454,9 @@ def cases_show(case_id: int) -> None:
                f"risk {'—' if c['risk'] is None else c['risk']} · {c['volume']} posts")
     click.echo(f"  unit {c['unit'] or '—'}; joint {', '.join(c['joint_units']) or '-'}")
     current = max((episode(d["kind"]) for d in c["deadlines"]), default=0)
-    now = _clock(config, database).now()
-    for d in c["deadlines"]:
-        status = _deadline_status(d, now)
+    for d, status in zip(c["deadlines"], _deadline_states(config, database, case_id), strict=True):
         if episode(d["kind"]) < current:
-            status += " (an earlier round: judged, no longer pursued)"
+            status += "（前一轮，已考核，不再督办）"
         click.echo(f"  deadline {d['kind']:24} {d['due_at'][:16]}  {status}  — {d['basis']}")
     for line in _board_message_lines(config, case_id):
         click.echo(line)
@@ -491,8 +489,8 @@ def _board_message_lines(config: Config, case_id: int) -> list[str]:
     subject as recorded (de-identified at ingestion; a message that was not is shown by its id), the reply's due time
     in the configured zone, and answered on time, late, or not (yet)."""
     from alerts.messages import one_line
-    from dashboards.metrics import judge_message
     from yuqing.db.models import Case
+    from yuqing.evaluation import judge_message
 
     database = _database(config, existing=True)
     now = _clock(config, database).now()  # in a sandbox, its clock (yuqing.sandbox_clock), as the case page's
@@ -520,14 +518,17 @@ def _board_message_lines(config: Config, case_id: int) -> list[str]:
     return lines
 
 
-def _deadline_status(deadline: dict[str, Any], now: datetime) -> str:
-    """met (on time or how late), OVERDUE (marked so, or past due now, as `cases list` and the dashboards judge it),
-    or open: a response 130 h late used to read just "met"."""
-    if deadline["met_at"]:
-        late = datetime.fromisoformat(deadline["met_at"]) - datetime.fromisoformat(deadline["due_at"])
-        hours = late.total_seconds() / 3600
-        return f"met {deadline['met_at'][:16]}" + (f" LATE by {hours:.1f} h" if hours > 0 else " on time")
-    return "OVERDUE" if deadline["overdue_at"] or datetime.fromisoformat(deadline["due_at"]) < now else "open"
+def _deadline_states(config: Config, database: Any, case_id: int) -> list[str]:
+    """Each deadline's state in due order, in the case page's and the evaluation's words (yuqing.evaluation): a
+    deadline of a case closed before it fell due is 已关闭，不再考核, which this command called OVERDUE."""
+    from yuqing.db.models import Case
+    from yuqing.evaluation import deadline_state
+
+    now = _clock(config, database).now()
+    with database.sessions() as session:
+        case = session.scalars(select(Case).options(selectinload(Case.deadlines), selectinload(Case.events))
+                               .where(Case.id == case_id)).one()
+        return [deadline_state(case, d, now)[0] for d in sorted(case.deadlines, key=lambda d: d.due_at)]
 
 
 @cases_group.command("assess")

@@ -13,7 +13,7 @@ how many when they fall overdue unanswered, and its leaders are escalated to as 
 due time, written down in the case's timeline (the ``messages_due`` of a ``reminded``, ``messages_overdue`` or
 ``escalated`` entry); after a 转办 the new unit hears once of those already overdue (``messages_handed_over``). The
 case-level reply deadline stays met by the unit's first answer to the case (回应, judged
-by 回应及时率); the citizens' replies are judged message by message (dashboards/metrics.py judge_message), so they are
+by 回应及时率); the citizens' replies are judged message by message (yuqing/evaluation.py judge_message), so they are
 chased message by message too.
 """
 

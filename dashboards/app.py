@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alerts import cases
 from alerts.deadlines import RESPONSE_CHANNELS
-from dashboards import metrics, queries, reports
+from dashboards import queries, reports
 from dashboards.scoring import MAX_FORM_BYTES, Evaluators, ScoreForm
 from yuqing import assessment, paths
 from yuqing.clock import DEFAULT_TZ, Clock, SystemClock
@@ -50,6 +50,7 @@ from yuqing.db.models import UnitRow
 from yuqing.db.session import Database, DatabaseMoved
 from yuqing.es.client import ES_ERRORS
 from yuqing.es.indices import IndexLayout
+from yuqing.evaluation import Evaluation, deadline_state, evaluate, judge_message
 from yuqing.sandbox_clock import SandboxClock
 from yuqing.settings import load_taxonomy_file
 
@@ -179,8 +180,8 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
                        source_status=_named(SOURCE_STATUS_NAMES), source_type=_named(SOURCE_TYPE_NAMES),
                        source=lambda source_id: labels.get(str(source_id or ""), str(source_id or "—")),
                        unit=lambda unit_id: names.get(unit_id or "", unit_id or "（未分派）"),
-                       status=lambda d, case: metrics.deadline_state(case, d, clock.now()),
-                       messages=lambda rows, case: [metrics.judge_message(case, m, clock.now()) for m in rows],
+                       status=lambda d, case: deadline_state(case, d, clock.now()),
+                       messages=lambda rows, case: [judge_message(case, m, clock.now()) for m in rows],
                        assessed=lambda total: "{0.colour}（{0.verdict}）".format(assessment.level(float(total))))
     env.globals.update(commands=lambda case_id: case_commands(case_id, sandbox), channels=RESPONSE_CHANNELS,
                        cli=lambda words: paths.command(words, sandbox))
@@ -309,7 +310,7 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
                 has_event = queries.event_exists(es, layout, found.event_id)
             except ES_ERRORS as exc:
                 has_event, es_error = False, es_unavailable(exc)
-            # the panel's mean, as the evaluation reads it (metrics.judge_case): what 回应不妥当 is judged on
+            # the panel's mean, as the evaluation reads it (yuqing.evaluation.judge_case): what 回应不妥当 is judged on
             panel_total = assessment.panel_total([a.total for a in found.assessments])
             return render("case.html", status, case=found, has_event=has_event, es_error=es_error, view="leader",
                           panel_total=panel_total, inappropriate=assessment.INAPPROPRIATE,
@@ -347,15 +348,15 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
                 return case_page(case_id, 400, form, exc.chinese)
         return RedirectResponse(f"/cases/{case_id}?assessed=1#assessments", status_code=303)
 
-    def evaluation(request: Request) -> tuple[metrics.Evaluation, int, str | None]:
+    def evaluation(request: Request) -> tuple[Evaluation, int, str | None]:
         days = _int(request.query_params.get("days"), 30, 1, MAX_DAYS)
         now = clock.now()
         with database.sessions() as session:
             try:
-                return metrics.evaluate(session, now, since=now - timedelta(days=days),
+                return evaluate(session, now, since=now - timedelta(days=days),
                                         effect=queries.effect_lookup(es, layout)), days, None
             except ES_ERRORS as exc:  # timeliness needs only the database; the effect is left unjudged
-                return metrics.evaluate(session, now, since=now - timedelta(days=days)), days, es_unavailable(exc)
+                return evaluate(session, now, since=now - timedelta(days=days)), days, es_unavailable(exc)
 
     async def evaluator(request: Request) -> Response:
         result, days, es_error = evaluation(request)

@@ -11,7 +11,10 @@ from elasticsearch import Elasticsearch
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from dashboards.metrics import (
+from yuqing.contract import MAJOR_GRADES, episode, region_label
+from yuqing.db.models import BoardMessage, Case, Deadline, UnitRow
+from yuqing.es.indices import IndexLayout
+from yuqing.evaluation import (
     CaseVerdict,
     WindowTalk,
     deadline_state,
@@ -21,9 +24,6 @@ from dashboards.metrics import (
     judge_case,
     judge_message,
 )
-from yuqing.contract import MAJOR_GRADES, episode, region_label
-from yuqing.db.models import BoardMessage, Case, Deadline, UnitRow
-from yuqing.es.indices import IndexLayout
 
 Cutter = Callable[[str], str]
 # Elasticsearch pages only through its first index.max_result_window hits (10,000 by default).

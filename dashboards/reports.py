@@ -14,10 +14,10 @@ from typing import Any
 from docx import Document
 from openpyxl import Workbook
 
-from dashboards.metrics import FINDINGS, CaseVerdict, Evaluation, deadline_state, stored_aware
 from dashboards.queries import OWED_REPLY_CARRIED
 from yuqing.contract import GRADE_COLOUR, Grade, deadline_kind_name, duration_text
 from yuqing.db.models import Case
+from yuqing.evaluation import FINDINGS, CaseVerdict, Evaluation, deadline_state, stored_aware
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

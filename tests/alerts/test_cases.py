@@ -319,7 +319,7 @@ def test_a_sensitive_case_reopened_by_hand_is_reported_upward_again_at_once(db: 
 
 
 def _evaluated(db: Database, now):  # type: ignore[no-untyped-def]
-    from dashboards.metrics import evaluate
+    from yuqing.evaluation import evaluate
 
     with db.sessions() as session:
         return evaluate(session, now)
@@ -724,7 +724,7 @@ def test_a_spread_seen_while_answered_hands_the_case_up_when_growth_reopens_it(d
 def test_a_case_reopened_for_secondary_public_opinion_is_judged_ineffective(db: Database, config: Config) -> None:
     """domain.md §7: whether 次生舆情 followed the response. The evaluation looked at the 24 h after the answer
     only; a case reopened three days later because its event doubled again was still judged to have worked."""
-    from dashboards.metrics import judge_case as judge_loaded
+    from yuqing.evaluation import judge_case as judge_loaded
 
     def judge_case(event_id: str, now):  # type: ignore[no-untyped-def]
         with db.sessions() as session:

@@ -371,10 +371,10 @@ def test_each_board_message_of_a_case_is_owed_its_own_reply_across_restarts(data
 
     from alerts.cases import close
     from alerts.commands import build_pipeline
-    from dashboards.metrics import evaluate
     from tests.alerts.casekit import shipped_config
     from yuqing.clock import ManualClock
     from yuqing.db.models import BoardMessage, Case
+    from yuqing.evaluation import evaluate
 
     def start(at: datetime):  # type: ignore[no-untyped-def]
         # live: the event tracker's state is saved, as `yuqing run` keeps it, so a restart knows the messages

@@ -550,8 +550,8 @@ def test_pages_judge_closed_handed_over_and_late_entered_cases_as_the_evaluation
     before it got the case and credited with the previous unit's sign-off; the false alarm counted as unanswered;
     a response entered later stood after things that happened after it."""
     from alerts.cases import acknowledge, close, open_or_update_case, reassign, record_response, sync_units
-    from dashboards.metrics import evaluate
     from tests.alerts.casekit import make_event, shipped_config
+    from yuqing.evaluation import evaluate
 
     config = shipped_config()
     url = f"sqlite:///{tmp_path / 'dash.db'}"
@@ -754,8 +754,8 @@ def test_each_board_message_is_judged_on_its_own_reply_deadline(
     own deadline, in figures of its own beside the case's, on the evaluator page, the case page, in the workbook and in
     the periodic brief, which lists the case for the message nobody answered (it listed neither the case nor any
     message: the case itself was answered on time)."""
-    from dashboards.metrics import evaluate
     from yuqing.db.models import BoardMessage
+    from yuqing.evaluation import evaluate
 
     url = f"sqlite:///{tmp_path / 'board.db'}"
     upgrade(url)
@@ -1328,11 +1328,11 @@ def test_a_board_reply_published_before_its_case_is_neither_a_sign_off_nor_a_tim
 
     from click.testing import CliRunner
 
-    from dashboards.metrics import evaluate
     from dashboards.queries import effect_lookup
     from tests.alerts.casekit import TZ, deployment, index_prefix
     from yuqing.cli import main
     from yuqing.clock import SystemClock
+    from yuqing.evaluation import evaluate
     from yuqing.sandbox_clock import SandboxClock
 
     start = (datetime.now(TZ) - timedelta(days=8)).replace(hour=9, minute=0, second=0, microsecond=0)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from dashboards.metrics import UnitScore, judge_case
 from yuqing.db.models import Case, Deadline
+from yuqing.evaluation import UnitScore, judge_case
 
 T0 = datetime(2026, 4, 8, 9, 0, tzinfo=UTC)
 
@@ -59,7 +59,7 @@ def test_accountability_names_the_findings_of_the_key_points() -> None:
 
 def test_a_missed_press_conference_is_late_and_ineffective_handling() -> None:
     """Release at 4 h, no press conference within 24 h: not on time, and 处置不得力 for a grade II case."""
-    from dashboards.metrics import evaluate
+    from yuqing.evaluation import evaluate
 
     case = _case("II", [("report_upward", 2, 1), ("authoritative_release", 5, 4), ("press_conference", 24, None)],
                  responded_h=4)
@@ -100,7 +100,7 @@ def _judged_by_effect(responded_h: float, before: tuple[int, int, float | None],
                       now_h: float) -> list:  # type: ignore[type-arg]
     """evaluate() on one grade II case answered at ``responded_h``; the event's talk before the answer as
     (posts, negative, hours from its first post to the answer) and after it as (posts, negative)."""
-    from dashboards.metrics import WindowTalk, evaluate
+    from yuqing.evaluation import WindowTalk, evaluate
 
     case = _case("II", [("authoritative_release", 5, responded_h)], responded_h=responded_h)
     case.unit_id = "u"
@@ -146,7 +146,7 @@ def test_a_fast_answer_to_steady_talk_is_judged_on_the_rate_not_on_a_shorter_win
 
 def test_a_reopened_cases_deadlines_are_judged_by_their_statutory_kind() -> None:
     """report_upward#reopen1 missed is 报告不及时, and response#reopen1 counts for timeliness."""
-    from dashboards.metrics import evaluate
+    from yuqing.evaluation import evaluate
 
     case = _case("II", [("report_upward#reopen1", 2, None), ("authoritative_release#reopen1", 5, 3)], responded_h=3)
     verdict = judge_case(case, T0 + timedelta(hours=6))
@@ -219,7 +219,7 @@ def test_scores_outside_the_scheme_are_refused_with_every_problem_named() -> Non
 
 
 def test_a_panel_averages_and_a_red_major_case_is_a_finding_of_inappropriate_response() -> None:
-    from dashboards.metrics import evaluate
+    from yuqing.evaluation import evaluate
 
     class Rows:
         def __init__(self, cases: list[Case]):
