@@ -119,6 +119,20 @@ def test_a_post_whose_id_is_personal_data_is_written_under_its_pseudonym_as_repl
     assert "each is written under a keyed pseudonym" in result.stderr
 
 
+def test_a_weibo_post_id_that_passes_the_card_check_is_kept(tmp_path: Path) -> None:
+    """Any 16 digits passing the Luhn check read as a bank card: a tenth of Weibo's numeric post ids were written
+    under a pseudonym and said to be personal data, and could no longer be joined back by id (a review)."""
+    mids = ["4987654321012349", "weibo_5001234567890127"]  # Luhn-valid, not UnionPay (62…)
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text("\n".join(json.dumps({**GOOD[i], "id": mid}, ensure_ascii=False) for i, mid in enumerate(mids))
+                     + "\n", encoding="utf-8")
+    out = tmp_path / "enriched.jsonl"
+    result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()] == mids
+    assert "personal data" not in result.stderr
+
+
 def test_bad_lines_are_reported_by_number_and_skipped(posts_file: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["analyze", "--in", str(posts_file), "--out", str(tmp_path / "o.jsonl")])
     assert result.exit_code == 0
