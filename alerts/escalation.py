@@ -271,14 +271,25 @@ class Escalator:
                 at = case.escalated_at + timedelta(minutes=esc.next_level_after_minutes)
             out.append(Due(at, "unack_escalation", level=case.escalation_level + 1))
         quiet = esc.quiet_hours
-        if quiet is not None and case.grade in quiet.grades:
-            tonight = self._quiet_end(now) if now is not None else None
-            out = [replace(d, at=end, held_from=d.at) if d.what in HELD_IN_QUIET_HOURS
-                   and (end := self._quiet_end(d.at) or (tonight if now is not None and d.at <= now else None))
-                   else d for d in out]
+        # An ungraded case as IV, as leader_chain climbs; never a sensitive one (deaths, missing, a mass incident: its
+        # 2 h report upward is a grade II's, and at 23:00 a fire with 3 dead reached nobody until 07:30 — a review).
+        grade = case.grade if case.grade in GRADE_ORDER else Grade.IV.value
+        if quiet is not None and grade in quiet.grades and not any(base_kind(d.kind) == "report_upward"
+                                                                   for d in case.deadlines):
+            out = [self._hold(d, now) for d in out]
         order = {"reminder": 0, "messages_reminder": 0, "overdue": 1, "messages_overdue": 1, "messages_handed_over": 1,
                  "deadline_escalation": 2, "messages_escalation": 2, "unack_escalation": 3, "settle": 4}
         return sorted(out, key=lambda d: (d.at, order[d.what]))
+
+    def _hold(self, due: Due, now: datetime | None) -> Due:
+        """``due`` moved to the end of the quiet hours it falls in. One already due (a tick, or the first after a stop)
+        is judged by ``now``: held from one night, it went out inside the next after a stop that long; due by day and
+        found at night, it waits for the morning too."""
+        if due.what not in HELD_IN_QUIET_HOURS:
+            return due
+        already = now is not None and due.at <= now
+        end = (self._quiet_end(now) if already and now is not None else None) or self._quiet_end(due.at)
+        return replace(due, at=end, held_from=due.at) if end is not None else due
 
     def _quiet_end(self, at: datetime) -> datetime | None:
         """The end of the quiet hours ``at`` falls in (they may span midnight), or None outside them."""
@@ -295,13 +306,17 @@ class Escalator:
                 day += timedelta(days=1)
         return datetime.combine(day, quiet.end, tzinfo=self.tz) if inside else None
 
-    def _held_note(self, items: list[Due]) -> str:
+    def _held_note(self, items: list[Due], now: datetime) -> str:
         """What a message says when it waited for the end of quiet hours: when it fell due, when it went."""
         held = [i for i in items if i.held_from is not None]
         if not held:
             return ""
         first = min(i.held_from for i in held if i.held_from is not None).astimezone(self.tz)
-        return f"（夜间免打扰：{first:%H:%M} 到期，顺延至 {held[0].at.astimezone(self.tz):%H:%M} 发送）"
+        planned = held[0].at
+        if self._quiet_end(first) == planned and now - planned < timedelta(hours=1):  # the same night, by the clock
+            return f"（夜间免打扰：{first:%H:%M} 到期，顺延至 {planned.astimezone(self.tz):%H:%M} 发送）"
+        # held longer — a stop, or found at night after one: when it really went, with the days
+        return f"（夜间免打扰：{first:%m-%d %H:%M} 到期，顺延至 {now.astimezone(self.tz):%m-%d %H:%M} 发送）"
 
     def _message_duties(self, case: Case, chain: list[Unit]) -> list[Due]:
         """The duties of the case's unanswered board messages: for each due time, the reminders of a deadline (not
@@ -444,9 +459,9 @@ class Escalator:
             if item.what == "overdue" and item.deadline_id is not None:
                 self._overdue(session, case, deadlines[item.deadline_id], now, report)
             if item.what == "messages_overdue" and item.messages_due is not None:
-                self._messages_overdue(session, case, item.messages_due, self._held_note([item]), now, report)
+                self._messages_overdue(session, case, item.messages_due, self._held_note([item], now), now, report)
             if item.what == "messages_handed_over" and item.handed_over is not None:
-                self._messages_handed_over(session, case, item.handed_over, self._held_note([item]), now, report)
+                self._messages_handed_over(session, case, item.handed_over, self._held_note([item], now), now, report)
         climbs = [self._climb(case, item, now, deadlines[item.deadline_id] if item.deadline_id is not None else None)
                   for item in due if item.what in ("deadline_escalation", "messages_escalation", "unack_escalation")]
         # One message per leader: escalations due together (a missed deadline and a case nobody signed off, or
@@ -493,7 +508,7 @@ class Escalator:
         owed = len(_owed_by_due(case).get(deadline.due_at, []))
         text = (f"提醒：{deadline_kind_name(deadline.kind)}期限已用去 {fraction:.0%}，还剩 {left}"
                 f"（截止 {due_local:%m-%d %H:%M}；{deadline.basis}）" + (f"；{owed} 条网民留言尚未答复" if owed else "")
-                + self._held_note(items))
+                + self._held_note(items, now))
         board = {"board_messages": {"due_at": local(deadline.due_at, self.tz), "unanswered": owed}} if owed else {}
         sent = self._remind_unit(session, case, text, now, key=f"reminder:{case.id}:{deadline.id}:{fraction}",
                                  extra={"deadline": {"kind": deadline.kind, "due_at": local(deadline.due_at, self.tz),
@@ -533,7 +548,7 @@ class Escalator:
         fraction = fractions[-1]
         left = duration_text((due_at - now).total_seconds())
         text = (f"提醒：{len(owed)} 条网民留言尚未答复，答复期限已用去 {fraction:.0%}，还剩 {left}"
-                f"（截止 {due_local:%m-%d %H:%M}；{owed[0].basis if owed else ''}）{self._held_note(items)}")
+                f"（截止 {due_local:%m-%d %H:%M}；{owed[0].basis if owed else ''}）{self._held_note(items, now)}")
         sent = self._remind_unit(session, case, text, now, key=f"messages-reminder:{case.id}:{key}:{fraction}",
                                  extra={"board_messages": {"due_at": key, "unanswered": len(owed)}, "fraction": fraction})
         record(session, case, at=now, actor=SYSTEM, action="reminded",
@@ -601,7 +616,7 @@ class Escalator:
             why = (f"{owed} 条网民留言自 {item.messages_due.astimezone(self.tz):%m-%d %H:%M} 起超过答复期限仍未答复"
                    + ("" if level == 1 or self._at_once(case) else f"，第 {level - 1} 级升级后 {esc.next_level_after_minutes:g} 分钟仍未答复"))
             return _Climb(level, chain[level - 1], why, f"escalation:{case.id}:messages:{due}:{level}",
-                          messages_due=due, messages=owed, held=self._held_note([item]))
+                          messages_due=due, messages=owed, held=self._held_note([item], now))
         if deadline is not None:
             why = (f"{deadline_kind_name(deadline.kind)}自 {deadline.due_at.astimezone(self.tz):%m-%d %H:%M} 起超时"
                    + ("" if level == 1 or self._at_once(case) else f"，第 {level - 1} 级升级后 {esc.next_level_after_minutes:g} 分钟仍未完成"))
@@ -616,7 +631,7 @@ class Escalator:
             key = f"escalation:{case.id}:unack:{case.reopen_count}:{level}" + (f":h{handed}" if handed else "")
             case.escalation_level, case.escalated_at = level, now
         return _Climb(level, chain[level - 1], why, key, deadline.kind if deadline is not None else None,
-                      held=self._held_note([item]))
+                      held=self._held_note([item], now))
 
     def _escalate(self, session: Session, case: Case, climbs: list[_Climb], now: datetime,
                   report: TickReport) -> None:

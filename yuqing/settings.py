@@ -559,7 +559,7 @@ class QuietHours(Strict):
         urgent = [g.value for g in self.grades if g in (Grade.I, Grade.II)]
         if urgent:
             raise ValueError(f"grades {', '.join(urgent)} have 2 h / 5 h / 24 h deadlines and are never held; list only "
-                             "III and IV")
+                             "III and IV (a sensitive case of those, with its 2 h report upward, is not held either)")
         return self
 
 

@@ -588,3 +588,47 @@ def test_a_reminder_due_before_quiet_hours_that_a_stopped_scheduler_finds_at_nig
     [reminder] = notifications(db, kind="reminder", channel="slack")
     assert reminder.payload["fraction"] == 0.8  # the 80 % one (23:24) stands for both, as after any stop
     assert reminder.payload["summary"].endswith("（夜间免打扰：23:24 到期，顺延至 07:30 发送）")
+
+
+def test_quiet_hours_never_hold_a_sensitive_grade_iii_case_with_its_2_h_report(db: Database, config: Config) -> None:
+    """A review: a fire with 3 dead at 23:00 is grade III but sensitive — its 2 h report upward is a grade II's — and
+    quiet hours held every message of it until 07:30, then dropped its reminders as past their deadline."""
+    night = MONDAY_9AM + timedelta(hours=14)  # 23:00
+    clock = ManualClock(night)
+    fire = make_event("ev-fire", title="A3区某小区火灾致3人死亡", topic="安全生产", at=night).model_copy(
+        update={"severity_cues": ["deaths"]})
+    with db.transaction() as session:
+        open_or_update_case(session, fire, "graded_event", config, clock)
+    assert "report_upward" in {d.kind for d in the_case(db, "ev-fire").deadlines}
+    run_until(Escalator(config), db, clock, hours=2.5, step_minutes=10)  # to 01:30
+    sent = notifications(db, kind="reminder", channel="slack") + notifications(db, kind="escalation", channel="slack")
+    assert sent and all(n.scheduled_at < night + timedelta(hours=2.5) for n in sent)
+    assert not any("夜间免打扰" in n.payload["summary"] for n in sent)
+
+
+def test_a_duty_held_from_one_night_waits_again_when_a_stopped_scheduler_comes_back_in_the_next(
+        db: Database, config: Config) -> None:
+    """A review: held from Monday 23:10 to 07:30, then the scheduler down until Tuesday 23:00 — the escalation went at
+    23:00, inside the quiet hours, saying it had been put off to 07:30. It waits for Wednesday 07:30, with the days."""
+    evening = MONDAY_9AM + timedelta(hours=13, minutes=10)  # Monday 22:10
+    clock = ManualClock(evening)
+    open_case(db, config, clock, at=evening)
+    escalator = Escalator(config)
+    escalator.tick(db, clock)
+    clock.advance(timedelta(hours=24, minutes=50))  # Tuesday 23:00: the 23:10 escalation was due at Tuesday 07:30
+    escalator.tick(db, clock)
+    assert notifications(db, kind="escalation") == []
+    clock.advance(timedelta(hours=8, minutes=30))  # Wednesday 07:30
+    escalator.tick(db, clock)
+    [sent] = notifications(db, kind="escalation", channel="slack")
+    assert sent.scheduled_at == evening + timedelta(hours=33, minutes=20)
+    assert sent.payload["summary"].endswith("（夜间免打扰：03-02 23:10 到期，顺延至 03-04 07:30 发送）")
+
+
+def test_an_ungraded_case_is_held_as_a_grade_iv_one(db: Database, config: Config) -> None:
+    """Escalation counts a case without a grade as IV; quiet hours let it wake leaders at night (a review)."""
+    evening = MONDAY_9AM + timedelta(hours=13, minutes=10)  # 22:10
+    clock = ManualClock(evening)
+    open_case(db, config, clock, grade=None, at=evening)
+    run_until(Escalator(config), db, clock, hours=9, step_minutes=20)  # to 07:10
+    assert notifications(db, kind="escalation") == []
