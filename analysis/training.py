@@ -43,7 +43,6 @@ from sklearn.svm import LinearSVC
 
 from analysis.calibration import CalibrationFolds
 from analysis.csvinput import shown_names
-from analysis.deidentify import deidentify
 from analysis.linear import compile_linear
 from analysis.model_topics import SHIPPED_TOPIC_MODEL
 from analysis.tokenizer import backend, has_chinese, join_pretokenized, looks_pretokenized
@@ -1360,7 +1359,7 @@ def train_from_csv(
                 + ", "
                 f"{len(test_x)} held out (stratified, seed {SEED})"
                 + (f"; labels with fewer than {MIN_SCORED_ROWS} rows, all fitted and not scored: "
-                   f"{', '.join(deidentify(label).text for label in rare)}" if rare else "")
+                   f"{shown_names(rare[:10])}{f' and {len(rare) - 10} more' if len(rare) > 10 else ''}" if rare else "")
             ],
             "notes": notes,
             "scores": {f"held-out {int(HELD_OUT * 100)}% of {data.name}": held_out} if held_out else {},
