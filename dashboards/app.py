@@ -242,7 +242,9 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
         number = min(asked, queries.MAX_RESULT_WINDOW // queries.SEARCH_PAGE_SIZE)
         found, es_error, regions = queries.Page.empty(number), None, []
         unknown_topic = topic if topic is not None and topic not in topic_names else None
-        searched = bool(params) and unknown_topic is None  # the form sent, even empty: every post, the newest first
+        # the form sent, even empty: every post, the newest first. A topic not in taxonomy.yaml is searched too, and
+        # named: posts indexed before it was renamed or removed keep it, and the overview links to them by it.
+        searched = bool(params)
         try:
             regions = queries.regions_present(es, layout)
             if searched:
