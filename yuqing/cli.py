@@ -31,12 +31,12 @@ STAGE_COMMANDS: dict[str, str] = {
     "predict": "analysis.commands:predict_command",
     "analyze": "analysis.analyze_command:analyze_command",
     "events": "analysis.analyze_command:events_command",
-    "rules": "alerts.commands:rules_group",
-    "route": "alerts.commands:route_group",
-    "cases": "alerts.commands:cases_group",
-    "notifications": "alerts.commands:notifications_group",
-    "replay": "alerts.commands:replay_command",
-    "run": "alerts.commands:run_command",
+    "rules": "alerts.rules_command:rules_group",
+    "route": "alerts.rules_command:route_group",
+    "cases": "alerts.cases_command:cases_group",
+    "notifications": "alerts.notifications_command:notifications_group",
+    "replay": "alerts.replay_command:replay_command",
+    "run": "alerts.run_command:run_command",
     "slack-endpoint": "alerts.slack_actions:slack_endpoint_command",
 }
 
@@ -178,10 +178,10 @@ def _orphaned_cases(cfg) -> list[str]:  # type: ignore[no-untyped-def]
     """Open cases of the recorded workflow whose unit this units.yaml no longer has; nothing when nothing is
     recorded here yet, or the database cannot be read."""
     from alerts.cases import orphaned_cases
-    from alerts.commands import _database
+    from alerts.wiring import open_database
 
     try:
-        database = _database(cfg, migrate=False, existing=True)
+        database = open_database(cfg, migrate=False, existing=True)
     except click.ClickException:
         return []  # no workflow database here (yet): no cases to check
     try:

@@ -77,9 +77,9 @@ def _finish_hint(sandbox: str) -> str:
 
 def _run_demo(sandbox: str, fresh: bool, hours: int) -> None:
     from alerts.cases import record_simulated_run_end
-    from alerts.commands import _checked, _database, _elasticsearch, build_pipeline
     from alerts.notifiers import build_notifiers
     from alerts.outbox import OutboxWorker
+    from alerts.wiring import build_pipeline, checked_config, open_database, open_elasticsearch
     from analysis.entry import save_state
     from crawler.demo_web import start_demo_web
     from crawler.runner import run_crawls
@@ -90,19 +90,19 @@ def _run_demo(sandbox: str, fresh: bool, hours: int) -> None:
     started = time.monotonic()
     click.get_current_context().with_resource(paths.in_sandbox(sandbox))
     config = load_or_exit()
-    _checked(config)
+    checked_config(config)
     sources = _demo_sources(config)
     if not sources:
         raise click.ClickException(f"no enabled demo_* source in {paths.config_file('sources.yaml')}; enable demo_news or another")
     port = _demo_port(config, sources)
 
     click.echo("1. Elasticsearch")
-    es, layout = _elasticsearch(config, start_local=True)
+    es, layout = open_elasticsearch(config, start_local=True)
     if fresh:
         _wipe_local_state(config, es, layout)
     click.echo(f"   {shown_es_url(config.settings.elasticsearch)} healthy; posts → alias {layout.posts.alias}, "
                f"events → {layout.events.alias}")
-    database = _database(config)
+    database = open_database(config)
 
     click.echo(f"2. Demo web on 127.0.0.1:{port}")
     try:

@@ -619,7 +619,7 @@ def test_rule_history_needs_since_before_until(env: dict[str, str]) -> None:
 def test_durations_and_dates_are_read_as_sources_yaml_reads_them() -> None:
     from zoneinfo import ZoneInfo
 
-    from alerts.commands import parse_when
+    from alerts.wiring import parse_when
 
     now = datetime(2026, 11, 26, 12, tzinfo=ZoneInfo("Asia/Shanghai"))
     assert parse_when("7 days", now) == parse_when("7d", now) == now - timedelta(days=7)

@@ -19,7 +19,7 @@ from elasticsearch import Elasticsearch
 from sqlalchemy import func, insert, inspect, select
 
 from alerts.cases import acknowledge, assess, close, open_or_update_case, record_response, reopen
-from alerts.commands import build_pipeline
+from alerts.wiring import build_pipeline
 from tests.alerts.casekit import REPO, deployment, index_prefix, make_event, prepare, shipped_config
 from tests.alerts.test_replay import BLAST, START, _board_case, _index_as_the_crawler_does, line
 from tests.support.locks import wait_until_blocked

@@ -396,7 +396,7 @@ def test_at_start_a_refused_slack_token_is_a_warning_and_an_accepted_one_sends_w
         database: Database, clock: ManualClock, slack: SlackEmulator, caplog: pytest.LogCaptureFixture) -> None:
     """`yuqing run` started with a wrong token without a word; restarted with the right one, the held messages still
     waited for their 5-minute retry until `yuqing notifications retry` was run by hand."""
-    from alerts.commands import _check_slack_token
+    from alerts.run_command import _check_slack_token
 
     config = load_config()
     slack.create_channel("#a3-edu")
@@ -408,9 +408,9 @@ def test_at_start_a_refused_slack_token_is_a_warning_and_an_accepted_one_sends_w
     OutboxWorker(database, wrong, clock).run_once()
     assert {r.status for r in rows(database)} == {RETRYING, PENDING} and slack.posts == []
 
-    with caplog.at_level("WARNING", logger="alerts.commands"):
+    with caplog.at_level("WARNING", logger="alerts.run_command"):
         _check_slack_token(config, wrong, database, clock)
-    warning = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and r.name == "alerts.commands"]
+    warning = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and r.name == "alerts.run_command"]
     assert len(warning) == 1 and warning[0].startswith("YUQING_SLACK_TOKEN: Slack refused the bot token (invalid_auth)")
     assert "auth.test" in [method for method, _status, _at in slack.calls]
 

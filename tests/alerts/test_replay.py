@@ -152,7 +152,7 @@ def test_lines_as_analyze_reads_them_are_accepted(tmp_path: Path) -> None:
 
 @pytest.fixture
 def pipeline(database, es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path):  # type: ignore[no-untyped-def]
-    from alerts.commands import build_pipeline
+    from alerts.wiring import build_pipeline
     from tests.alerts.casekit import shipped_config
     from yuqing.clock import ManualClock
 
@@ -188,7 +188,7 @@ def test_a_crash_while_storing_events_loses_no_event(database, es_client: Elasti
                                                      tmp_path: Path) -> None:
     """A review killed `yuqing run` right after the posts were marked with their event and before the event and
     the tracker's state were stored: the posts were never offered again, and no case ever opened."""
-    from alerts.commands import build_pipeline
+    from alerts.wiring import build_pipeline
     from tests.alerts.casekit import shipped_config
     from yuqing.clock import ManualClock
     from yuqing.contract import Post
@@ -311,7 +311,7 @@ def test_a_reply_waiting_for_its_time_survives_a_restart(pipeline, tmp_path: Pat
     the message is not fetched again once answered — and its case ran overdue and was escalated."""
     from sqlalchemy import select
 
-    from alerts.commands import build_pipeline
+    from alerts.wiring import build_pipeline
     from tests.alerts.casekit import shipped_config
     from yuqing.clock import ManualClock
     from yuqing.contract import Post
@@ -370,7 +370,7 @@ def test_each_board_message_of_a_case_is_owed_its_own_reply_across_restarts(data
     from sqlalchemy import select
 
     from alerts.cases import close
-    from alerts.commands import build_pipeline
+    from alerts.wiring import build_pipeline
     from tests.alerts.casekit import shipped_config
     from yuqing.clock import ManualClock
     from yuqing.db.models import BoardMessage, Case
@@ -596,7 +596,7 @@ def test_an_answered_board_case_stays_open_and_its_overdue_messages_are_chased_u
     restart — and the case closes itself a week after the last citizen's reply."""
     from sqlalchemy import select
 
-    from alerts.commands import build_pipeline
+    from alerts.wiring import build_pipeline
     from tests.alerts.casekit import notifications, shipped_config
     from yuqing.clock import ManualClock
     from yuqing.db.models import Case, CaseEvent

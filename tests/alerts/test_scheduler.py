@@ -97,8 +97,8 @@ def test_while_elasticsearch_is_down_the_rules_wait_and_the_press_office_is_told
         runtime: Runtime, config: Config, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from elasticsearch import Elasticsearch
 
-    from alerts.commands import build_pipeline
     from alerts.scheduler import OUTAGE_ALERT_AFTER, evaluate_job
+    from alerts.wiring import build_pipeline
     from yuqing.es.indices import IndexLayout
 
     down = Elasticsearch("http://127.0.0.1:9", request_timeout=2, max_retries=0)  # nothing listens on port 9
@@ -123,7 +123,7 @@ def test_the_run_log_is_in_the_configured_zone_without_apschedulers_per_job_line
     import logging
     from zoneinfo import ZoneInfo
 
-    from alerts.commands import _log_in_zone
+    from alerts.run_command import _log_in_zone
 
     root = logging.getLogger()
     stream = io.StringIO()
@@ -155,8 +155,8 @@ def test_restarts_during_an_elasticsearch_outage_neither_start_its_clock_again_n
     (each restart started the 10 minutes again), and a restart after it had told made it tell again."""
     from elasticsearch import Elasticsearch
 
-    from alerts.commands import build_pipeline
     from alerts.scheduler import evaluate_job
+    from alerts.wiring import build_pipeline
     from yuqing.es.indices import IndexLayout
 
     down = Elasticsearch("http://127.0.0.1:9", request_timeout=2, max_retries=0)  # nothing listens on port 9
@@ -203,8 +203,8 @@ def test_a_crawl_job_during_an_outage_counts_toward_it_and_still_sends(
     the press office was not told."""
     from elasticsearch import Elasticsearch
 
-    from alerts.commands import build_pipeline
     from alerts.scheduler import OUTAGE_ALERT_AFTER, crawl_job
+    from alerts.wiring import build_pipeline
     from yuqing.es.indices import IndexLayout
 
     down = Elasticsearch("http://127.0.0.1:9", request_timeout=2, max_retries=0)  # nothing listens on port 9
@@ -227,9 +227,9 @@ def test_when_elasticsearch_answers_again_the_press_office_told_of_the_outage_he
     once, on the channels that had the alert, with how long it lasted; a blip nobody was told of ends silently."""
     from elasticsearch import Elasticsearch
 
-    from alerts.commands import build_pipeline
     from alerts.messages import email_message, slack_message
     from alerts.scheduler import OUTAGE_ALERT_AFTER, evaluate_job
+    from alerts.wiring import build_pipeline
     from yuqing.es.indices import IndexLayout
 
     down = Elasticsearch("http://127.0.0.1:9", request_timeout=2, max_retries=0)  # nothing listens on port 9

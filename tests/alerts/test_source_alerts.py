@@ -165,7 +165,7 @@ def test_when_every_source_fails_the_press_office_is_told_once_that_collection_s
 
 def test_the_check_runs_with_the_crawls_and_reads_the_state_file_the_crawls_write(
         config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from alerts.commands import _source_health
+    from alerts.run_command import _source_health
 
     assert "sources" in {s.id for s in job_specs(config, crawl=True)}
     assert "sources" not in {s.id for s in job_specs(config, crawl=False)}  # posts arrive some other way
