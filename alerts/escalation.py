@@ -271,12 +271,14 @@ class Escalator:
                 at = case.escalated_at + timedelta(minutes=esc.next_level_after_minutes)
             out.append(Due(at, "unack_escalation", level=case.escalation_level + 1))
         quiet = esc.quiet_hours
-        # An ungraded case as IV, as leader_chain climbs; never a sensitive one (deaths, missing, a mass incident: its
-        # 2 h report upward is a grade II's, and at 23:00 a fire with 3 dead reached nobody until 07:30 — a review).
+        # An ungraded case as IV, as leader_chain climbs. Nothing of a sensitive one (deaths, missing, a mass incident)
+        # within a day of its 2 h report upward, until that is made: at 23:00 a fire with 3 dead reached nobody until
+        # 07:30 (a review). Its board messages' notices a week on wait as any others.
         grade = case.grade if case.grade in GRADE_ORDER else Grade.IV.value
-        if quiet is not None and grade in quiet.grades and not any(base_kind(d.kind) == "report_upward"
-                                                                   for d in case.deadlines):
-            out = [self._hold(d, now) for d in out]
+        if quiet is not None and grade in quiet.grades:
+            urgent_until = max((d.due_at + timedelta(days=1) for d in case.deadlines
+                                if base_kind(d.kind) == "report_upward" and d.met_at is None), default=None)
+            out = [d if urgent_until is not None and d.at < urgent_until else self._hold(d, now) for d in out]
         order = {"reminder": 0, "messages_reminder": 0, "overdue": 1, "messages_overdue": 1, "messages_handed_over": 1,
                  "deadline_escalation": 2, "messages_escalation": 2, "unack_escalation": 3, "settle": 4}
         return sorted(out, key=lambda d: (d.at, order[d.what]))

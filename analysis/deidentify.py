@@ -1064,15 +1064,17 @@ def post_id_pseudonym(post_id: str) -> str | None:
 
 
 # An id written as a token (4987654321012349, weibo_4987654321012349, 2026-11-27:12): personal only when a number in it
-# is, whole, a mobile, ID or UnionPay card number — any Luhn-valid 16 digits read as a card, and a tenth of Weibo's
-# post ids were pseudonymised by `yuqing analyze` and said to be personal data (a review, 2026-11-27).
+# is, whole, a mobile or ID number as the text rules read them, or a UnionPay card number — any Luhn-valid 16 digits
+# read as a card, and a tenth of Weibo's post ids were pseudonymised by `yuqing analyze` and said to be personal data
+# (a review, 2026-11-27).
 _ID_TOKEN = re.compile(r"[0-9A-Za-z_.:\-]+")
 _ID_NUMBER = re.compile(r"[0-9]{17}[0-9Xx]|[0-9]+")
 
 
 def _personal_id(post_id: str) -> bool:
     if _ID_TOKEN.fullmatch(post_id):
-        return any(is_personal_number(number) for number in _ID_NUMBER.findall(post_id))
+        return any(is_personal_number(number) or any(f.kind in ("mobile", "id_card") for f in deidentify(number).findings)
+                   for number in _ID_NUMBER.findall(post_id))
     return bool(deidentify(post_id).findings)  # text in it (an e-mail address, a name): as any text is masked
 
 
