@@ -731,6 +731,7 @@ def reassign(session: Session, case_id: int, actor: str, at: datetime, unit_id: 
     # The growth baseline stays: the units not told now hear of growth from what they were last told.
     sent = _alert(session, case, config, at, reason=f"转办：由{_unit_name(units, previous)}转来，{reason}",
                   units=[unit_id, *coordinators], handed_over=True, baseline=False)
+    withdrawn = _withdraw_calls_to_act(session, case, config, previous, at) if previous is not None else []
     if kept:  # the unit the case leaves is told it stays on as a joint unit, not that a case came to it
         sent += _alert(session, case, config, at, baseline=False, units=kept,
                        reason=f"案件已上提至{_unit_name(units, unit_id)}牵头，本单位作为联动单位继续处置本辖区事宜：{reason}")
@@ -741,9 +742,26 @@ def reassign(session: Session, case_id: int, actor: str, at: datetime, unit_id: 
                        reason=f"承办单位变更：{at.astimezone(config.settings.tz()):%m-%d %H:%M} 由 {actor_name(actor)} 从"
                               f"{_unit_name(units, previous)}转办至{_unit_name(units, unit_id)}，{reason}")
     record(session, case, at=at, actor=SYSTEM, action="re-alerted",
-           reason=f"转办告警已排队发往 {len(sent)} 个接收方",
-           details={"recipients": [f"{n.channel}:{n.recipient}" for n in sent]})
+           reason=f"转办告警已排队发往 {len(sent)} 个接收方"
+                  + (f"；撤销尚未发出的 {len(withdrawn)} 条发给{_unit_name(units, previous)}的通知" if withdrawn else ""),
+           details={"recipients": [f"{n.channel}:{n.recipient}" for n in sent], "withdrawn": withdrawn})
     return sent
+
+
+def _withdraw_calls_to_act(session: Session, case: Case, config: Config, former: str, at: datetime) -> list[int]:
+    """The former unit's notifications still in the outbox that ask it to act (签收, 登记回应) are cancelled, with the
+    转办 as their reason: sent after it, they arrived with live buttons for a case no longer the unit's (a review,
+    2026-11-27). The unit hears of the 转办 itself; a message it already has loses its buttons (``retire``)."""
+    from alerts.outbox import FAILED, PENDING, RETRYING, cancel
+
+    waiting = session.scalars(select(Notification).where(
+        Notification.case_id == case.id, Notification.status.in_((PENDING, RETRYING, FAILED))))
+    ids = [n.id for n in waiting if (n.payload or {}).get("recipient_unit") == former
+           and (n.payload or {}).get("recipient_role") == RESPONSIBLE_ROLE]
+    units = {u.id: u for u in config.units.units}
+    reason = (f"案件已于 {at.astimezone(config.settings.tz()):%Y-%m-%d %H:%M} 转办至"
+              f"{_unit_name(units, case.unit_id)}，{_unit_name(units, former)}无需再签收或登记回应，未发出")
+    return cancel(session, ids, reason=reason)
 
 
 def _tell_former_unit(session: Session, case: Case, config: Config, at: datetime, former: Unit, actor: str,

@@ -53,14 +53,16 @@ def notification_dict(n: Any, config: Config) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Every notification as one JSON array, each with its payload.")
 @click.option("--case", "case_id", type=ROW_ID, default=None, help="Only this case's notifications.")
 @click.option("--kind", type=click.Choice(["alert", "reminder", "escalation", "digest"]), default=None)
-@click.option("--status", type=click.Choice(["pending", "sending", "retrying", "sent", RECORDED, "failed"]),
+@click.option("--status", type=click.Choice(["pending", "sending", "retrying", "sent", RECORDED, "failed",
+                                             "cancelled"]),
               default=None, help="pending: not sent yet; sending: being sent; retrying: an attempt failed, tried "
                                  "again later; sent: delivered; recorded: kept in the local file only (no channel "
-                                 "secret set); failed: given up.")
+                                 "secret set); failed: given up; cancelled: no longer to be sent (the last error says "
+                                 "why, e.g. the case went to another unit).")
 def notifications_list(as_json: bool, case_id: int | None, kind: str | None, status: str | None) -> None:
     """Every notification: case, kind, channel, recipient, scheduled time, status, and when it was sent, when it is
     tried next, or that it was given up (with the last error of one waiting to be retried or given up)."""
-    from alerts.outbox import SENT
+    from alerts.outbox import CANCELLED, SENT
     from yuqing.db.models import Notification
 
     config = deployment_config()
@@ -87,6 +89,8 @@ def notifications_list(as_json: bool, case_id: int | None, kind: str | None, sta
             when = f"at {r['sent_at'][:16]}"
         elif r["given_up"]:
             when = f"given up (`{paths.command_here('notifications retry')}` sends it again)"
+        elif r["status"] == CANCELLED:
+            when = "not to be sent"
         else:
             when = f"next try {r['next_attempt_at'][:16]}"
         click.echo(f"#{r['id']:<5} {r['scheduled_at'][:16]} {r['kind']:10} case {str(r['case_id'] or '-'):4} "

@@ -21,7 +21,8 @@ before its "sent" commit leaves a lapsed claim. For Slack and the record file th
 the message and does not repeat it; a generic webhook receives the same Idempotency-Key again and can
 drop it; e-mail, WeCom and DingTalk have no way to ask or to deduplicate, so there the message can
 arrive twice (e-mail with the same Message-ID). The same holds for a timeout whose request did arrive.
-Nothing is ever dropped silently: a row is either sent, still due, or failed with a reason.
+Nothing is ever dropped silently: a row is either sent, still due, failed with a reason, or cancelled with one
+(``cancel``: a message that must no longer go out, e.g. a unit's call to act on a case since handed to another).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Executable, and_, func, or_, select, update
+from sqlalchemy import CursorResult, Executable, and_, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from alerts.notifiers.base import Delivery, Notifier, PermanentError, Reconciling, RetryableError, SendResult
@@ -47,7 +48,7 @@ from yuqing.db.session import Database, insert_new
 log = logging.getLogger(__name__)
 
 KINDS = ("alert", "reminder", "escalation", "digest")
-PENDING, SENDING, RETRYING, SENT, FAILED = "pending", "sending", "retrying", "sent", "failed"
+PENDING, SENDING, RETRYING, SENT, FAILED, CANCELLED = "pending", "sending", "retrying", "sent", "failed", "cancelled"
 DUE_STATUSES = (PENDING, RETRYING, SENDING)  # SENDING is due only when its lease has lapsed
 
 
@@ -133,6 +134,22 @@ def requeue(session: Session, notification_ids: Sequence[int] | None, *, at: dat
     if notification_ids is not None:
         statement = statement.where(Notification.id.in_(list(notification_ids)))
     statement = statement.values(status=PENDING, attempts=0, next_attempt_at=utc(at)).returning(Notification.id)
+    return list(session.scalars(statement, execution_options={"synchronize_session": False}))
+
+
+def cancel(session: Session, notification_ids: Sequence[int], *, reason: str) -> list[int]:
+    """Keep from going out the given notifications that have not (pending, retrying, failed — a retry would send it);
+    the row stays, ``cancelled`` with ``reason`` (and the error of an attempt that failed before), as the record of
+    what was not sent and why. One being sent right now is left to finish. Returns the ids cancelled."""
+    if not notification_ids:
+        return []
+    said = reason[:1000]
+    statement = (update(Notification)
+                 .where(Notification.id.in_(list(notification_ids)),
+                        Notification.status.in_((PENDING, RETRYING, FAILED)))
+                 .values(status=CANCELLED,
+                         last_error=func.coalesce(literal(f"{said}（此前：") + Notification.last_error + "）", said))
+                 .returning(Notification.id))
     return list(session.scalars(statement, execution_options={"synchronize_session": False}))
 
 

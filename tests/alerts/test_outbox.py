@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from alerts.notifiers import EmailNotifier, RecordNotifier, SlackNotifier, WebhookNotifier, WeComNotifier
 from alerts.outbox import (
+    CANCELLED,
     FAILED,
     PENDING,
     RETRYING,
@@ -24,6 +25,7 @@ from alerts.outbox import (
     OutboxError,
     OutboxWorker,
     as_aware,
+    cancel,
     enqueue,
     requeue,
     status_counts,
@@ -342,6 +344,30 @@ def test_a_permanent_error_fails_at_once_and_can_be_requeued(database: Database,
     with database.transaction() as session:
         assert requeue(session, [slack_row.id], at=clock.now()) == [slack_row.id]
     assert worker.run_once() == 1 and len(slack.posts) == 1
+
+
+def test_a_cancelled_notification_keeps_its_reason_and_is_never_sent_not_even_by_retry(
+        database: Database, clock: ManualClock, slack: SlackEmulator):
+    """Cancelled is a record, not a deletion: a failed row keeps the error it failed with, and `notifications retry`
+    (requeue), which sends failed ones again, leaves it alone; one already sent is not cancelled."""
+    slack.create_channel("#a3-edu")
+    add(database, 1, channel="fax", prefix="fax")
+    add(database, 2)
+    worker = OutboxWorker(database, {"slack": SlackNotifier(DEFAULT_TOKEN, base_url=slack.api_url, clock=clock)},
+                          clock)
+    with database.transaction() as session:  # the fax fails; one Slack row is sent, the other still waits
+        fax, first, second = session.scalars(select(Notification).order_by(Notification.id))
+        second.next_attempt_at = T0 + timedelta(hours=1)
+    assert worker.run_once() == 1
+    with database.transaction() as session:
+        assert cancel(session, [fax.id, first.id, second.id], reason="案件已转办") == [fax.id, second.id]
+        assert requeue(session, None, at=clock.now() + timedelta(hours=2)) == []
+    clock.advance(timedelta(hours=2))
+    assert worker.run_once() == 0 and len(slack.posts) == 1
+    fax_row, first_row, second_row = rows(database)
+    assert (first_row.status, second_row.status, fax_row.status) == (SENT, CANCELLED, CANCELLED)
+    assert second_row.last_error == "案件已转办"
+    assert fax_row.last_error == "案件已转办（此前：no notifier for channel 'fax' (configured: slack)）"
 
 
 def test_a_refused_token_holds_every_slack_message_until_it_is_fixed(database: Database, clock: ManualClock,

@@ -600,6 +600,35 @@ def test_a_handed_over_case_tells_the_former_unit_takes_its_buttons_off_and_says
     assert case_and_events(setup)[0].acknowledged_at is None
 
 
+def test_a_call_to_act_still_queued_at_a_handover_is_cancelled_not_delivered_with_buttons(setup: Setup):
+    """A reminder to A3区教育局 still in the outbox (Slack down, say) when the case went to A市教育局 arrived after the
+    转办 with 签收 and 登记回应: it is cancelled, its row saying why; the unit gets the 转办 notice alone."""
+    from alerts.cases import reassign, sync_units
+    from tests.alerts.casekit import shipped_config
+
+    config, clock = shipped_config(), SystemClock()
+    with setup.database.transaction() as session:
+        held = enqueue(session, case_id=setup.case_id, kind="reminder", channel="slack", recipient="#a3-edu",
+                       payload=case_payload(clock.now(), case_id=setup.case_id, kind="reminder"),
+                       idempotency_key="k:held-reminder", scheduled_at=clock.now())
+        assert held is not None
+        held_id = held.id
+    handed = clock.now()
+    with setup.database.transaction() as session:
+        sync_units(session, config.units)
+        reassign(session, setup.case_id, "市政府办公室舆情值班员", handed, "a-edu", "涉及全市学校，由市教育局牵头", config)
+    OutboxWorker(setup.database, {"slack": SlackNotifier(DEFAULT_TOKEN, base_url=setup.slack.api_url, clock=clock)},
+                 clock).run_once()
+    told = [m for m in setup.slack.history[setup.channel] if m["ts"] != setup.ts]
+    assert [m["text"].split("：")[0] for m in told] == ["🟠 已转办"]
+    with setup.database.transaction() as session:
+        row = session.get_one(Notification, held_id)
+        assert (row.status, row.sent_at) == ("cancelled", None)
+        assert row.last_error == (f"案件已于 {handed:%Y-%m-%d %H:%M} 转办至A市教育局，A3区教育局无需再签收或登记回应，未发出")
+    case, events = case_and_events(setup)
+    assert "撤销尚未发出的 1 条发给A3区教育局的通知" in events[-1].reason
+
+
 # ----------------------------------------------------------------------------- people of units.yaml (review 3)
 
 
