@@ -320,6 +320,22 @@ class Escalator:
         # held longer — a stop, or found at night after one: when it really went, with the days
         return f"（夜间免打扰：{first:%m-%d %H:%M} 到期，顺延至 {now.astimezone(self.tz):%m-%d %H:%M} 发送）"
 
+    def _skipped(self, what: str, fractions: list[float], items: list[Due], due_at: datetime,
+                 now: datetime) -> tuple[str, dict[str, str]]:
+        """Why reminders found due only after their deadline are not sent, and when quiet hours held them (details).
+        One held by quiet hours past its deadline was said to have fallen due 无人值守, as if nobody were on duty."""
+        said, due_local = f"{what}：{'、'.join(f'{f:.0%}' for f in fractions)} 的提醒", due_at.astimezone(self.tz)
+        held = [i for i in items if i.held_from is not None]
+        if held:
+            first = min(i.held_from for i in held if i.held_from is not None).astimezone(self.tz)
+            until = max(i.at for i in held).astimezone(self.tz)
+            ended = f"{until:%H:%M}" if self._quiet_end(first) == until else f"{until:%m-%d %H:%M}"  # the same night
+            return (f"{said}于 {first:%m-%d %H:%M} 到期，适逢夜间免打扰，顺延至 {ended}，其时期限"
+                    f"（{due_local:%m-%d %H:%M}）已过，不再提醒", {"held_until": until.isoformat()})
+        first = min(i.at for i in items).astimezone(self.tz)
+        return (f"{said}于 {first:%m-%d %H:%M} 到期时未发出，至 {now.astimezone(self.tz):%m-%d %H:%M} 期限"
+                f"（{due_local:%m-%d %H:%M}）已过，不再提醒", {})
+
     def _message_duties(self, case: Case, chain: list[Unit]) -> list[Due]:
         """The duties of the case's unanswered board messages: for each due time, the reminders of a deadline (not
         while an unmet deadline of the case falls due then: its reminders say the same, with the messages' count;
@@ -498,10 +514,9 @@ class Escalator:
         fractions = sorted(i.fraction for i in items if i.fraction is not None)
         deadline.reminded_fractions = sorted({*(deadline.reminded_fractions or []), *fractions})
         if now > deadline.due_at:
-            record(session, case, at=now, actor=SYSTEM, action="reminder_skipped",
-                   reason=f"{deadline_kind_name(deadline.kind)}：{'、'.join(f'{f:.0%}' for f in fractions)} 的提醒在"
-                          "无人值守时到期，期限已过，不再提醒",
-                   details={"deadline": deadline.kind, "fractions": fractions})
+            reason, held = self._skipped(deadline_kind_name(deadline.kind), fractions, items, deadline.due_at, now)
+            record(session, case, at=now, actor=SYSTEM, action="reminder_skipped", reason=reason,
+                   details={"deadline": deadline.kind, "fractions": fractions, **held})
             return
         fraction = fractions[-1]
         left = duration_text((deadline.due_at - now).total_seconds())
@@ -542,10 +557,9 @@ class Escalator:
         key, due_local = local(due_at, self.tz), due_at.astimezone(self.tz)
         owed = _owed_by_due(case).get(due_at, [])
         if now > due_at:
-            record(session, case, at=now, actor=SYSTEM, action="reminder_skipped",
-                   reason=f"网民留言答复：{'、'.join(f'{f:.0%}' for f in fractions)} 的提醒在无人值守时到期，期限已过，"
-                          "不再提醒",
-                   details={"messages_due": key, "fractions": fractions})
+            reason, held = self._skipped("网民留言答复", fractions, items, due_at, now)
+            record(session, case, at=now, actor=SYSTEM, action="reminder_skipped", reason=reason,
+                   details={"messages_due": key, "fractions": fractions, **held})
             return
         fraction = fractions[-1]
         left = duration_text((due_at - now).total_seconds())

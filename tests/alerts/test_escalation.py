@@ -632,3 +632,42 @@ def test_an_ungraded_case_is_held_as_a_grade_iv_one(db: Database, config: Config
     open_case(db, config, clock, grade=None, at=evening)
     run_until(Escalator(config), db, clock, hours=9, step_minutes=20)  # to 07:10
     assert notifications(db, kind="escalation") == []
+
+
+def test_a_reminder_held_by_quiet_hours_past_its_deadline_is_recorded_as_held_not_unattended(
+        db: Database, config: Config) -> None:
+    """A locality's quiet hours until 09:30 hold the 80 % reminder of a 48 h deadline (Tuesday 23:24) past the deadline
+    itself (Wednesday 09:00): it is not sent, and the timeline said it fell due 无人值守 — someone was on duty."""
+    quiet = config.policy.escalation.quiet_hours
+    assert quiet is not None
+    late_morning = quiet.model_copy(update={"end": quiet.end.replace(hour=9, minute=30)})
+    escalation = config.policy.escalation.model_copy(update={"quiet_hours": late_morning})
+    local = dataclasses.replace(config, policy=config.policy.model_copy(update={"escalation": escalation}))
+    clock = ManualClock(MONDAY_9AM)
+    case_id = open_case(db, local, clock)
+    with db.transaction() as session:
+        acknowledge(session, case_id, "王科长", clock.now())
+    run_until(Escalator(local), db, clock, hours=49)  # to Wednesday 10:00
+    assert [n.payload["fraction"] for n in notifications(db, kind="reminder", channel="slack")] == [0.5]
+    [skipped] = [e for e in the_case(db).events if e.action == "reminder_skipped"]
+    assert skipped.reason == ("回应：80% 的提醒于 03-03 23:24 到期，适逢夜间免打扰，顺延至 09:30，"
+                              "其时期限（03-04 09:00）已过，不再提醒")
+    assert skipped.details["held_until"].startswith("2026-03-04T09:30")
+
+
+def test_a_reminder_a_stopped_scheduler_finds_past_its_deadline_says_when_it_fell_due(
+        db: Database, config: Config) -> None:
+    """Down from Tuesday 10:00 to Wednesday 10:00, past the 80 % reminder and the deadline: not sent, and the timeline
+    says when it fell due and when it was found, not that it fell due 无人值守."""
+    escalation = config.policy.escalation.model_copy(update={"quiet_hours": None})
+    local = dataclasses.replace(config, policy=config.policy.model_copy(update={"escalation": escalation}))
+    clock = ManualClock(MONDAY_9AM)
+    case_id = open_case(db, local, clock)
+    with db.transaction() as session:
+        acknowledge(session, case_id, "王科长", clock.now())
+    run_until(Escalator(local), db, clock, hours=25, step_minutes=60)  # the 50 % reminder, Tuesday 09:00
+    clock.advance(timedelta(hours=24))
+    Escalator(local).tick(db, clock)
+    [skipped] = [e for e in the_case(db).events if e.action == "reminder_skipped"]
+    assert skipped.reason == "回应：80% 的提醒于 03-03 23:24 到期时未发出，至 03-04 10:00 期限（03-04 09:00）已过，不再提醒"
+    assert "held_until" not in skipped.details
