@@ -62,6 +62,7 @@ from alerts.messages import (
     slack_unescape,
     slack_updated_blocks,
 )
+from alerts.notifiers.slack import update_posted_message
 from alerts.slack_people import SlackPeople
 from analysis.deidentify import deidentify
 from yuqing import paths
@@ -243,18 +244,13 @@ class SlackActions:
         """Fetch the alert the modal came from and show on it that the case was answered (or reported upward: then
         the 回应 button stays, the public response is still owed)."""
         channel, ts = str(origin.get("channel") or ""), str(origin.get("ts") or "")
-        if not channel or not ts:
-            return
-        history = self._slack("conversations_history", channel=channel, latest=ts, inclusive=True, limit=1)
-        messages = (history or {}).get("messages") or []
-        if not messages:
-            return
         upward = channel_used == REPORT_CHANNEL
         what = "向上报告" if upward else "回应"
         note = f"📝 {_mention(user_id)} 于 {now:%m-%d %H:%M} 登记了案件 #{case_id} 的{what}：{slack_text(text, 300)}"
         dropped = {ACK_ACTION} if upward else {ACK_ACTION, RESPOND_ACTION}
-        blocks = slack_updated_blocks(messages[0].get("blocks") or [], note, drop_actions=dropped)
-        self._slack("chat_update", channel=channel, ts=ts, text=messages[0].get("text") or note, blocks=blocks)
+        if not update_posted_message(self._slack, channel, ts, note, drop_actions=dropped):
+            log.info("case %s: the message the response form came from (%s/%s) is gone; nothing to update",
+                     case_id, channel, ts)
 
     # --------------------------------------------------------------------- helpers
 

@@ -7,6 +7,7 @@ worker can look in the channel's history and find a message an earlier, unconfir
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from urllib.error import URLError
@@ -75,6 +76,23 @@ def slack_error(exc: SlackApiError, what: str) -> DeliveryError:
     return PermanentError(f"{what}: Slack refused with {error or f'HTTP {status}'}" + (f" — {hint}" if hint else ""))
 
 
+def update_posted_message(call: Callable[..., Any], channel: str, ts: str, note: str, *,
+                          drop_actions: set[str]) -> bool:
+    """Update a message already posted (``channel``, ``ts``) to say what became of its case: ``drop_actions``' buttons
+    removed, ``note`` (escaped mrkdwn) added — after a sign-off, a response, a 转办. ``call(method, **args)`` calls
+    the Web API the caller's way. False when there is no such message (deleted, or not a channel message): history up
+    to ``ts`` then ends in an earlier message, another case's alert, which must not be taken for it."""
+    if not channel or not ts:
+        return False
+    history = call("conversations_history", channel=channel, latest=ts, inclusive=True, limit=1)
+    found = [m for m in (history or {}).get("messages") or [] if m.get("ts") == ts]
+    if not found:
+        return False
+    blocks = slack_updated_blocks(found[0].get("blocks") or [], note, drop_actions=drop_actions)
+    call("chat_update", channel=channel, ts=ts, text=found[0].get("text") or note, blocks=blocks)
+    return True
+
+
 class SlackNotifier:
     """Posts to a channel (``#name`` or ``C…``) or a person (``U…``, a direct message)."""
 
@@ -111,18 +129,15 @@ class SlackNotifier:
         for held in payload.get("retire") or []:
             channel, _, ts = str(held).partition("/")
             try:
-                history = self._call("conversations_history", f"Slack history of {channel}", channel=channel,
-                                     latest=ts, inclusive=True, limit=1)
-                messages = [m for m in history.get("messages") or [] if m.get("ts") == ts]
-                if not messages:
+                if not update_posted_message(self._calls(f"of {held}"), channel, ts, note,
+                                             drop_actions={ACK_ACTION, RESPOND_ACTION}):
                     log.warning("the handed-over case's message %s is gone from Slack; nothing to update", held)
-                    continue
-                blocks = slack_updated_blocks(messages[0].get("blocks") or [], note,
-                                              drop_actions={ACK_ACTION, RESPOND_ACTION})
-                self._call("chat_update", f"Slack update of {held}", channel=channel, ts=ts,
-                           text=messages[0].get("text") or note, blocks=blocks)
             except DeliveryError as exc:
                 log.warning("could not take the buttons off %s after the case was handed over: %s", held, exc)
+
+    def _calls(self, about: str) -> Callable[..., Any]:
+        """``_call`` as ``update_posted_message`` calls it, its failures saying which message they were about."""
+        return lambda method, **kwargs: self._call(method, f"Slack {method} {about}", **kwargs)
 
     def token_problem(self) -> str | None:
         """Why Slack does not accept the bot token (``auth.test``), or None when it does: checked at start, as a

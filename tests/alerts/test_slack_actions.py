@@ -6,6 +6,7 @@ plays Slack and POSTs signed interaction payloads to the endpoint running under 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -36,7 +37,8 @@ from alerts.messages import (
 )
 from alerts.notifiers import SlackNotifier
 from alerts.outbox import OutboxWorker, enqueue
-from alerts.slack_actions import ACTIONS_PATH, REJECTED, create_app
+from alerts.slack_actions import ACTIONS_PATH, REJECTED, SlackActions, create_app
+from alerts.slack_people import SlackPeople
 from tests.support.asgi import AsgiServer
 from tests.support.locks import wait_until_blocked
 from tests.support.payloads import case_payload
@@ -221,6 +223,34 @@ def test_record_response_opens_a_modal_and_records_the_text(setup: Setup):
     assert [a["action_id"] for a in actions] == ["yuqing_open_case"]
     note = message["blocks"][-1]["elements"][0]["text"]
     assert "登记了案件" in note and "&lt;b&gt;并&lt;/b&gt;" in note and "<b>" not in note
+
+
+def test_a_response_from_a_message_deleted_meanwhile_is_recorded_and_no_other_message_is_sent_as_its_update(
+        setup: Setup):
+    """The alert a form came from was deleted before the form was submitted: the update after the response took the
+    channel's message before it — another case's alert — and sent its blocks, with this case's note, as the new
+    content of the deleted one (Slack refused: message_not_found). As after a 转办, a message not found is left
+    alone; the response is recorded."""
+    other_ts = _post_copy(setup, setup.channel, case_id=setup.case_id + 100)
+    origin_ts = _post_copy(setup, setup.channel, case_id=setup.case_id)
+    assert setup.slack.click(setup.endpoint, SECRET, setup.channel, origin_ts, RESPOND_ACTION).status_code == 200
+    setup.slack.wait_for("views.open")
+    [view] = setup.slack.views
+    with setup.slack.lock:  # someone deletes the alert in Slack while the form is open
+        setup.slack.history[setup.channel] = [m for m in setup.slack.history[setup.channel] if m["ts"] != origin_ts]
+    actions = SlackActions(setup.database, WebClient(token=DEFAULT_TOKEN, base_url=setup.slack.api_url), SystemClock(),
+                           SlackPeople(None))
+    state = {"values": {RESPONSE_INPUT_BLOCK: {RESPONSE_INPUT_ACTION: {"type": "plain_text_input",
+                                                                        "value": "已发布情况通报"}}}}
+    response = actions.handle({"type": "view_submission", "user": {"id": "U0TESTUSER1"},
+                               "view": {**view, "state": state}})
+    assert response.status_code == 200 and response.background is not None
+    asyncio.run(response.background())  # the Slack calls made after the answer, here, to their end
+    assert case_and_events(setup)[0].state == "responded"
+    assert [m for m, _, _ in setup.slack.calls][-1] == "conversations.history"  # and no chat.update after it
+    buttons = [e["action_id"] for b in setup.slack.message(setup.channel, other_ts)["blocks"] if b["type"] == "actions"
+               for e in b["elements"]]
+    assert buttons == [ACK_ACTION, RESPOND_ACTION, "yuqing_open_case"]
 
 
 def test_the_modal_asks_where_the_response_went_out_and_that_decides_the_deadlines_met(setup: Setup):
