@@ -138,8 +138,10 @@ def case_payload(case: Case, config: Config, kind: str, *, escalation_level: int
         "unit": case.unit_id,
         "unit_name": unit.name if unit else case.unit_id,
         "joint_units": [{"id": u, "name": units[u].name if u in units else u} for u in case.joint_unit_ids],
-        "deadlines": [{"kind": d.kind, "due_at": local(d.due_at, tz), "basis": d.basis,
-                       "met_at": local(d.met_at, tz)} for d in deadlines],
+        # closed_at: a case closed in the deadline's round (a digest lists cases closed within the day) — its
+        # deadline then reads 已关闭，不再考核 or 已超时 …（至关闭）, as on the dashboards, not a countdown.
+        "deadlines": [{"kind": d.kind, "due_at": local(d.due_at, tz), "basis": d.basis, "met_at": local(d.met_at, tz),
+                       "closed_at": local(case.closed_after(episode(d.kind)), tz)} for d in deadlines],
         "factors": list(case.grade_reasons or []),
         "case_id": case.id,
         "state": case.state,

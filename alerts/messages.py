@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from alerts.deadlines import RESPONSE_CHANNELS
-from yuqing.contract import CASE_STATE_NAMES, deadline_kind_name, duration_text, grade_summary, region_label
+from yuqing.contract import CASE_STATE_NAMES, deadline_kind_name, deadline_status, grade_summary, region_label
 
 # Slack interaction identifiers shared with alerts/slack_actions.py.
 ACK_ACTION = "yuqing_acknowledge"
@@ -144,6 +144,7 @@ class DeadlineView:
     basis: str
     overdue: bool
     met: bool = False
+    lapsed: bool = False  # unmet, its case closed by its due time: no longer a duty (已关闭，不再考核)
 
 
 @dataclass(frozen=True)
@@ -301,19 +302,17 @@ def _deadline(raw: dict[str, Any], now: datetime) -> DeadlineView:
     # clock's: a replay or a worker on UTC time showed 01:00 beside a summary saying 09:00.
     local = due
     met = _parse_time(raw.get("met_at"), now)
-    delta = (due - now).total_seconds()
-    if met is not None:
-        countdown = "已按时完成" if met <= due else f"已完成（超时 {duration_text((met - due).total_seconds())}）"
-    else:
-        countdown = ("还剩 " if delta >= 0 else "已超时 ") + duration_text(abs(delta))
+    closed = _parse_time(raw.get("closed_at"), now)
+    countdown, missed = deadline_status(due, now, met=met, closed=closed)
     return DeadlineView(
         kind=_deadline_kind(raw.get("kind")),
         due=due,
         due_text=local.strftime("%Y-%m-%d %H:%M"),
         countdown=countdown,
         basis=one_line(raw.get("basis") or "", 200),
-        overdue=met is None and delta < 0,
+        overdue=met is None and missed,
         met=met is not None,
+        lapsed=met is None and closed is not None and not missed,
     )
 
 
@@ -369,7 +368,8 @@ def _case_line(view: CaseView) -> str:
     """A digest's line for a case: every deadline already missed and the next one still ahead, with its time. Only
     the earliest unmet one was shown, usually a missed one: "向上报告 已超时 21小时" stood where the press conference
     due within the hour should have been (a review, 2026-11-27)."""
-    open_ = sorted((d for d in view.deadlines if d.due and not d.met), key=lambda d: d.due or datetime.max)
+    open_ = sorted((d for d in view.deadlines if d.due and not d.met and not d.lapsed),
+                   key=lambda d: d.due or datetime.max)
     missed = [f"{d.kind} {d.countdown}" for d in open_ if d.overdue]
     ahead = next((d for d in open_ if not d.overdue), None)
     due = missed + ([f"{ahead.kind} {ahead.due_text[5:]}（{ahead.countdown}）"] if ahead else [])

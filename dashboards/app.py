@@ -45,6 +45,7 @@ from yuqing.contract import (
     grade_summary,
     json_default,
     region_label,
+    time_left_text,
 )
 from yuqing.db.models import UnitRow
 from yuqing.db.session import Database, DatabaseMoved
@@ -109,9 +110,7 @@ def _published(post: Mapping[str, Any], tz: ZoneInfo = DEFAULT_TZ) -> str:
 def _left(hours: float | None) -> str:
     """Time to a deadline as the messages say it: 还剩 3小时30分, or 已超时 32天21小时 once it has passed (the leader page
     said 超时 789.4 h beside a message's 32天21小时)."""
-    if hours is None:
-        return "—"
-    return f"还剩 {duration_text(hours * 3600)}" if hours >= 0 else f"已超时 {duration_text(-hours * 3600)}"
+    return "—" if hours is None else time_left_text(hours * 3600)
 
 
 _TIER_NAMES = {"central": "央媒", "provincial": "省级媒体", "local": "地方媒体", "self-media": "自媒体"}

@@ -151,6 +151,28 @@ def duration_text(seconds: float) -> str:
     return f"{hours}小时{mins}分" if hours else f"{mins}分钟"
 
 
+def time_left_text(seconds: float) -> str:
+    """Time to a deadline still open: 还剩 3小时30分, or 已超时 32天21小时 once it has passed."""
+    return f"还剩 {duration_text(seconds)}" if seconds >= 0 else f"已超时 {duration_text(-seconds)}"
+
+
+def deadline_status(due: datetime, now: datetime, *, met: datetime | None = None,
+                    closed: datetime | None = None) -> tuple[str, bool]:
+    """(a deadline's state in words, whether it was missed): 按时完成, 逾期完成（晚 3小时30分）, 已关闭，不再考核 (its round
+    closed by its due time, unmet), 已超时 8小时0分（至关闭）, 已超时 12小时0分, 还剩 3小时30分. ``closed``: when the case
+    first closed in the deadline's round. The one wording of the evaluation, the dashboards and the messages — a
+    message said 已完成（超时 …） of what the dashboard called 逾期完成（晚 …）."""
+    if met is not None:
+        late = (met - due).total_seconds()
+        return ("按时完成", False) if late <= 0 else (f"逾期完成（晚 {duration_text(late)}）", True)
+    if closed is not None:
+        if closed <= due:
+            return "已关闭，不再考核", False
+        return f"已超时 {duration_text((closed - due).total_seconds())}（至关闭）", True
+    left = (due - now).total_seconds()
+    return time_left_text(left), left < 0
+
+
 def deadline_kind_name(kind: str) -> str:
     """发布权威信息, or 发布权威信息（第 1 次重新打开） for a reopened case's deadline."""
     name = DEADLINE_KIND_NAMES.get(base_kind(kind), base_kind(kind))

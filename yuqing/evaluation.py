@@ -41,7 +41,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from yuqing import assessment
-from yuqing.contract import MAJOR_GRADES, base_kind, deadline_kind_name, duration_text, episode
+from yuqing.contract import MAJOR_GRADES, base_kind, deadline_kind_name, deadline_status, episode
 from yuqing.db.models import BoardMessage, Case, Deadline
 
 # Deadlines a response to the public meets (the press conference is one: 61号 and 80号 set it beside the 5 h
@@ -407,22 +407,11 @@ def _lapsed(deadline: Deadline, case: Case) -> bool:
 
 
 def deadline_state(case: Case, deadline: Deadline, now: datetime) -> tuple[str, bool]:
-    """(what a deadline's state is, whether it was missed), as the evaluation judges it: 按时完成, 逾期完成（晚 3小时30分）,
-    已关闭，不再考核 (the case was closed before it fell due), 已超时 8小时0分（至关闭）, 已超时 12小时0分, 还剩 3小时30分 —
-    in the messages' words. The case page
-    and the unit page called a false alarm's deadlines missed, growing by the hour, where the evaluator did not."""
-    due = stored_aware(deadline.due_at)
-    met = stored_aware(deadline.met_at)
-    if met is not None:
-        late = (met - due).total_seconds()
-        return ("按时完成", False) if late <= 0 else (f"逾期完成（晚 {duration_text(late)}）", True)
-    if _lapsed(deadline, case):
-        return "已关闭，不再考核", False
-    closed = stored_aware(case.closed_after(episode(deadline.kind)))
-    if closed is not None:
-        return f"已超时 {duration_text((closed - due).total_seconds())}（至关闭）", True
-    left = (due - now).total_seconds()
-    return (f"还剩 {duration_text(left)}", False) if left >= 0 else (f"已超时 {duration_text(-left)}", True)
+    """(what a deadline's state is, whether it was missed), as the evaluation judges it, in the words of
+    ``deadline_status`` that the messages use too. The case page and the unit page called a false alarm's deadlines
+    missed, growing by the hour, where the evaluator did not."""
+    return deadline_status(stored_aware(deadline.due_at), now, met=stored_aware(deadline.met_at),
+                           closed=stored_aware(case.closed_after(episode(deadline.kind))))
 
 
 def _hours_to_sign_off(case: Case) -> float | None:

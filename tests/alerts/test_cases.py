@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from alerts.cases import CaseError, acknowledge, close, open_or_update_case, record_response, reopen
 from tests.alerts.casekit import MONDAY_9AM, make_event, notifications, the_case
 from yuqing.clock import ManualClock
-from yuqing.contract import Grade
+from yuqing.contract import Grade, deadline_kind_name
 from yuqing.db.models import Case, Notification
 from yuqing.db.session import Database
 from yuqing.settings import Config
@@ -775,3 +775,31 @@ def test_after_a_hand_up_the_units_not_told_hear_of_the_next_growth(db: Database
     assert {"a-publicity", "a-cac", "a-police"} <= told
     [entry] = [e for e in the_case(db).events if e.action == "re-alerted" and "事态扩大" in e.reason]
     assert entry.reason.startswith(f"事态扩大告警已排队发往 {len(entry.details['recipients'])} 个接收方")
+
+
+def test_a_messages_deadlines_read_as_the_dashboards_judge_them(db: Database, config: Config) -> None:
+    """A message said 已完成（超时 1小时0分） where the case page said 逾期完成（晚 1小时0分）, and a digest listed the
+    press conference of a case closed before it fell due as 已超时, where the evaluation no longer counts it."""
+    from alerts.cases import case_payload
+    from alerts.messages import plain_text
+    from yuqing.evaluation import deadline_state
+
+    clock = ManualClock(MONDAY_9AM)
+    case_id, _, _ = open_case(db, config, clock, make_event(grade=Grade.II, risk=61))
+    with db.transaction() as session:
+        record_response(session, case_id, "A3区教育局", MONDAY_9AM + timedelta(hours=3), "已报告", channel="report_upward")
+        record_response(session, case_id, "A3区教育局", MONDAY_9AM + timedelta(hours=4), "情况通报", channel="weibo")
+        close(session, case_id, "新闻办", MONDAY_9AM + timedelta(hours=6), "已妥善处置")
+    now = MONDAY_9AM + timedelta(hours=30)
+    with db.sessions() as session:
+        case = session.get_one(Case, case_id)
+        payload = case_payload(case, config, "alert")
+        judged = {d.kind: deadline_state(case, d, now)[0] for d in case.deadlines}
+    text = plain_text(payload, now)
+    shown = {line.split("：")[0].removeprefix("时限 "): line for line in text.splitlines() if line.startswith("时限 ")}
+    assert sorted(shown) == sorted(deadline_kind_name(k) for k in judged)
+    for kind, words in judged.items():
+        assert f"（{words}）" in shown[deadline_kind_name(kind)], (kind, words, text)
+    assert sorted(judged.values()) == sorted(["逾期完成（晚 1小时0分）", "按时完成", "已关闭，不再考核"])
+    digest = plain_text({"kind": "digest", "cases": [payload]}, now)
+    assert "超时" not in digest and "已关闭，不再考核" not in digest, digest  # nothing of it is owed any more
