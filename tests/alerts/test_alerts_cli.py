@@ -428,6 +428,15 @@ def _escalations(db: Database) -> list[tuple[int, str]]:
         return [(n.payload["escalation_level"], n.recipient) for n in rows]
 
 
+def _crawl_only_weibo(env: dict[str, str], web_url: str) -> None:
+    """The deployment's sources.yaml: the demo web's Weibo-shaped source alone, due every 3 s (so crawled 3 s after
+    the start)."""
+    weibo = next(s for s in demo_sources(web_url) if s["name"] == "demo_weibo")
+    Path(env["YUQING_CONFIG_DIR"], "sources.yaml").write_text(
+        yaml.safe_dump({"version": 1, "sources": [{**weibo, "interval_minutes": 0.05}]}, allow_unicode=True),
+        encoding="utf-8")
+
+
 def _wait(condition, timeout: float, log: Path) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while not condition():
@@ -493,10 +502,7 @@ def test_sigterm_during_a_crawl_stops_the_service(env: dict[str, str], database:
     crawl, `yuqing run` stayed alive until a kill -9 (an operator review)."""
     web = start_demo_web(port=0, delay_s=20)  # each page takes 20 s: the crawl is under way when SIGTERM comes
     try:
-        weibo = next(s for s in demo_sources(web.url) if s["name"] == "demo_weibo")
-        Path(env["YUQING_CONFIG_DIR"], "sources.yaml").write_text(  # the only source, crawled 3 s after the start
-            yaml.safe_dump({"version": 1, "sources": [{**weibo, "interval_minutes": 0.05}]}, allow_unicode=True),
-            encoding="utf-8")
+        _crawl_only_weibo(env, web.url)
         log = tmp_path / "run.log"
         process = _start_run(env, log, crawl=True)
         try:
@@ -528,10 +534,7 @@ def test_a_topic_model_that_disagrees_with_the_taxonomy_is_said_once_by_the_serv
     remove_ecology(Path(env["YUQING_CONFIG_DIR"]))
     web = start_demo_web(port=0)
     try:
-        weibo = next(s for s in demo_sources(web.url) if s["name"] == "demo_weibo")
-        Path(env["YUQING_CONFIG_DIR"], "sources.yaml").write_text(
-            yaml.safe_dump({"version": 1, "sources": [{**weibo, "interval_minutes": 0.05}]}, allow_unicode=True),
-            encoding="utf-8")
+        _crawl_only_weibo(env, web.url)
         log = tmp_path / "run.log"
         process = _start_run(env, log, crawl=True)
         try:
