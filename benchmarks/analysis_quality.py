@@ -30,7 +30,7 @@ from typing import Any  # noqa: E402
 from analysis import tokenizer  # noqa: E402
 from analysis.sentiment import SentimentModel  # noqa: E402
 from analysis.topic import TopicModel  # noqa: E402
-from analysis.training import (  # noqa: E402
+from analysis.training import (  # noqa: E402  # noqa: E402
     THUCNEWS_TO_TOPIC,
     ZHENGWU_TO_TOPIC,
     evaluate_topic_seven_labels,

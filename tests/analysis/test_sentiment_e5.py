@@ -15,9 +15,9 @@ from click.testing import CliRunner
 import analysis.encoders as encoders
 from analysis.commands import predict_command, train_command
 from analysis.enrich import Enricher
+from analysis.model_dir import ModelUnavailable
 from analysis.sentiment import SentimentModel, encoder_of, polarity_scorer_of
 from analysis.tokenizer import normalize_text
-from analysis.training import ModelUnavailable
 from yuqing.contract import Post
 
 NEGATIVE = [
