@@ -12,8 +12,6 @@ Every score written to a card is measured on rows the model never saw.
 from __future__ import annotations
 
 import argparse
-import csv
-import functools
 import json
 import math
 import os
@@ -40,6 +38,14 @@ from sklearn.svm import LinearSVC
 
 from analysis.calibration import CalibrationFolds
 from analysis.csvinput import shown_names
+from analysis.datasets import (
+    smp_polarity,
+    thucnews,
+    virus_polarity,
+    weibo_senti_100k,
+    zhengwu_labelled,
+    zhengwu_raw_messages,
+)
 from analysis.model_dir import (
     CARD_FILE,
     FORMAT_VERSION,
@@ -55,7 +61,7 @@ from analysis.model_dir import (
 )
 from analysis.model_topics import SHIPPED_TOPIC_MODEL
 from analysis.tokenizer import backend, has_chinese, join_pretokenized, looks_pretokenized
-from yuqing.paths import SharedDataMissing, current_umask, shared_data_file
+from yuqing.paths import SharedDataMissing, current_umask
 
 # A label column with more labels than this, most of them rare, is taken for a column of texts.
 LABEL_COLUMN_LIKE_TEXT = 20
@@ -193,95 +199,7 @@ def predicted_labels(kind: str, pipeline: Any, texts: Sequence[Any], fallback: s
 
 
 # --------------------------------------------------------------------------------------------------
-# Shared data sets (../shared/data)
-
-
-def _rows(relative: str) -> list[dict[str, str]]:
-    with shared_data_file(relative).open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-# SMP2020-EWECT emotions → polarity; surprise is left out (ambiguous).
-SMP_POLARITY = {"angry": "negative", "sad": "negative", "fear": "negative", "happy": "positive", "neutral": "neutral"}
-
-
-def zhengwu_labelled() -> tuple[list[str], list[str], list[str]]:
-    """(raw-like text, original tokens, first-level label) of the labelled messages, exact duplicates dropped."""
-    seen: set[str] = set()
-    texts, tokens, labels = [], [], []
-    for row in _rows("zhengwu/messages_labelled_tokens.csv"):
-        if row["tokens"] in seen:
-            continue
-        seen.add(row["tokens"])
-        texts.append(join_pretokenized(row["tokens"]))
-        tokens.append(row["tokens"])
-        labels.append(row["label_l1"])
-    return texts, tokens, labels
-
-
-def zhengwu_raw_messages() -> list[str]:
-    """Unlabelled citizen messages (subject + detail) from the two raw files, each message once."""
-    seen: set[str] = set()
-    out = []
-    for name in ("zhengwu/messages_with_votes.csv", "zhengwu/messages_with_replies.csv"):
-        for row in _rows(name):
-            key = row["subject"] + row["detail"][:50]
-            if key not in seen:
-                seen.add(key)
-                out.append(f"{row['subject']}\n{row['detail']}")
-    return out
-
-
-def thucnews(split: str) -> list[tuple[str, str]]:
-    """(title, Chinese class name) of THUCNews headlines; split is 'dev' or 'test'."""
-    return [(r["title"], r["label_zh"]) for r in _rows(f"news/thucnews_titles_{split}.csv")]
-
-
-def smp_emotions(name: str) -> tuple[list[str], list[str]]:
-    """SMP2020-EWECT posts with their emotion label; surprise is dropped as ambiguous."""
-    rows = [row for row in _rows(f"weibo/smp2020_ewect_{name}.csv") if row["label"] in SMP_POLARITY]
-    return [row["content"] for row in rows], [row["label"] for row in rows]
-
-
-def smp_polarity(name: str) -> tuple[list[str], list[str]]:
-    """SMP2020-EWECT posts mapped to polarity; surprise is dropped as ambiguous."""
-    texts, emotions = smp_emotions(name)
-    return texts, [SMP_POLARITY[e] for e in emotions]
-
-
-def weibo_senti_100k() -> tuple[list[str], list[str]]:
-    """weibo_senti_100k dev+test with the emoticon codes (its distant labels) stripped (fresh lists; the files
-    are read once per process: the shipped training uses them for the polarity scorer and distillation)."""
-    texts, labels = _weibo_senti_100k()
-    return list(texts), list(labels)
-
-
-@functools.lru_cache(maxsize=1)
-def _weibo_senti_100k() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    from analysis.sentiment import strip_emoticon_codes
-
-    texts, labels = [], []
-    for split in ("dev", "test"):
-        for row in _rows(f"weibo/weibo_senti_100k_{split}.csv"):
-            text = strip_emoticon_codes(row["review"]).strip()
-            if has_chinese(text):
-                texts.append(text)
-                labels.append("positive" if row["label"] == "1" else "negative")
-    return tuple(texts), tuple(labels)
-
-
-# --------------------------------------------------------------------------------------------------
-
-
-def virus_polarity() -> tuple[list[str], list[str]]:
-    """SMP2020-EWECT virus_train + virus_eval mapped to polarity (COVID-19 outbreak posts)."""
-    t1, y1 = smp_polarity("virus_train")
-    t2, y2 = smp_polarity("virus_eval")
-    return t1 + t2, y1 + y2
-
-
-# --------------------------------------------------------------------------------------------------
-# The shipped topic model's labels from the shared corpora
+# The shipped topic model's labels from the shared corpora (read by analysis.datasets)
 
 
 # zhengwu first-level labels → taxonomy topics. 商贸旅游 (trade, tourism, market and quality supervision) is

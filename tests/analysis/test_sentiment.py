@@ -83,7 +83,7 @@ def test_shipped_card_carries_the_current_development_record(name: str, encoder:
 def test_weibo_senti_100k_is_read_once_and_handed_out_as_fresh_lists() -> None:
     """The shipped training asks for the corpus twice (polarity scorer, distillation); callers extend what
     they get, which must not change what the next caller reads."""
-    from analysis.training import _weibo_senti_100k, weibo_senti_100k
+    from analysis.datasets import _weibo_senti_100k, weibo_senti_100k
 
     texts, labels = weibo_senti_100k()
     assert len(texts) == len(labels) > 20_000
