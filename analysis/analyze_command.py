@@ -153,9 +153,9 @@ def _shipped_models(sentiment_name: str, chosen_sentiment: Any, taxonomy_file: P
     """The topic and sentiment models, loaded before any work: without them every post would get the fallback
     labels (非民生, neutral), which is no analysis, so a missing or incompatible model is an error here. A topic
     model that disagrees with the taxonomy in use is said on stderr (the run's output would otherwise lack topics)."""
+    from analysis.model_dir import ModelUnavailable
     from analysis.sentiment import SentimentModel
     from analysis.topic import TopicModel
-    from analysis.training import ModelUnavailable
 
     try:
         topic = TopicModel.load(taxonomy_file=taxonomy_file)
@@ -249,8 +249,8 @@ def analyze_command(
     cfg = load_or_exit(config_dir)
     chosen_sentiment = None
     if sentiment_model:  # chosen on the command line: refuse a bad one here rather than fall back silently
+        from analysis.model_dir import ModelUnavailable
         from analysis.sentiment import SHIPPED_SENTIMENT, SentimentModel
-        from analysis.training import ModelUnavailable
 
         try:
             chosen_sentiment = SentimentModel.load(sentiment_model)

@@ -14,18 +14,10 @@ from typing import IO
 import click
 
 from analysis.csvinput import ENCODINGS, CsvInputError, read_table
+from analysis.model_dir import META_FILE, ModelNotFound, ModelUnavailable, train_target
 from analysis.model_topics import SHIPPED_TOPIC_MODEL
-from analysis.training import (
-    META_FILE,
-    ModelNotFound,
-    ModelUnavailable,
-    PersistedTextModel,
-    TrainingDataError,
-    train_from_csv,
-    train_shipped_sentiment,
-    train_shipped_topic,
-    train_target,
-)
+from analysis.text_model import PersistedTextModel
+from analysis.training import TrainingDataError, train_from_csv, train_shipped_sentiment, train_shipped_topic
 from yuqing.paths import OutputUnwritable, output_file_problem, same_file, write_output
 
 BATCH = 2000

@@ -18,10 +18,10 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from analysis.model_dir import ModelUnavailable
 from analysis.sentiment import (
     MAX_CHARS,  # the same opening the character features read; e5's cost grows with it
 )
-from analysis.training import ModelUnavailable
 from yuqing.paths import config_file
 
 ENCODERS = ("e5",)

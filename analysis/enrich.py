@@ -342,7 +342,7 @@ class Enricher:
 
     def _load_model(self, kind: str) -> Any:
         """Load a trained model; without one, posts get the defined fallback and the log says why."""
-        from analysis.training import ModelUnavailable
+        from analysis.model_dir import ModelUnavailable
 
         try:
             if kind == "topic":

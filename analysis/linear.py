@@ -72,7 +72,7 @@ class _Linear:
     def of(cls, svm: Any) -> _Linear:
         if not isinstance(svm, LinearSVC):
             raise NotCompilable(f"classifier {type(svm).__name__}")
-        # No copy when the weights are already float64 (see training._ready_for_prediction).
+        # No copy when the weights are already float64 (see model_dir._ready_for_prediction).
         return cls(np.asarray(svm.coef_, dtype=np.float64), np.asarray(svm.intercept_, dtype=np.float64))
 
     def __call__(self, values: np.ndarray, coef: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:

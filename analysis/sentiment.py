@@ -25,8 +25,9 @@ from sklearn.svm import LinearSVC
 
 from analysis.calibration import CalibrationFolds
 from analysis.hashing import FeatureParts, HashedNgrams
+from analysis.model_dir import SHIPPED_MODELS, nested_estimators
+from analysis.text_model import PersistedTextModel
 from analysis.tokenizer import normalize_text, tokenize
-from analysis.training import SHIPPED_MODELS, PersistedTextModel
 from yuqing.settings import SHIPPED_SENTIMENT_MODELS
 
 # Polarity shows early in a post; reading only the opening bounds the cost of news articles and 1 MB inputs.
@@ -136,9 +137,7 @@ def build_pipeline(
 
 def _part_of(pipeline: Any, kind: type) -> Any:
     """The first step of type ``kind`` anywhere inside a sentiment pipeline (either shape), or None."""
-    from analysis.training import _walk
-
-    return next((part for part in _walk(pipeline) if isinstance(part, kind)), None)
+    return next((part for part in nested_estimators(pipeline) if isinstance(part, kind)), None)
 
 
 def polarity_scorer_of(pipeline: Any) -> Any:

@@ -22,10 +22,11 @@ from sklearn.svm import LinearSVC
 
 from analysis.calibration import CalibrationFolds
 from analysis.hashing import FeatureParts, HashedNgrams
+from analysis.model_dir import read_model_dir, retrain_hint
 from analysis.model_topics import RETRAIN_SHIPPED_TOPIC, SHIPPED_TOPIC_MODEL, disagreement
 from analysis.severity import reported, reports_harm
+from analysis.text_model import PersistedTextModel, as_text
 from analysis.tokenizer import PhraseIndex, tokenize
-from analysis.training import PersistedTextModel, as_text, read_model_dir, retrain_hint
 from yuqing.paths import config_dir
 from yuqing.settings import load_taxonomy_file
 

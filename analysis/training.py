@@ -1,8 +1,7 @@
-"""Training, evaluation and the model-directory format of yuqing's text models.
+"""Training and evaluation of yuqing's text models: the shipped recipes, ``yuqing train`` on a labelled CSV,
+held-out scores and the model card, and writing the model directory (``analysis.model_dir`` says what one is).
 
-A model directory holds ``model.joblib`` (a scikit-learn Pipeline), ``meta.json`` (format version,
-library versions, labels, training data, held-out scores, the command that retrains it) and
-``MODEL_CARD.md``. The shipped models are rebuilt reproducibly with::
+The shipped models are rebuilt reproducibly with::
 
     python -m analysis.training --shipped            # all three: topic, sentiment, sentiment-e5
     python -m analysis.training --shipped topic      # or one
@@ -13,15 +12,11 @@ Every score written to a card is measured on rows the model never saw.
 from __future__ import annotations
 
 import argparse
-import csv
-import functools
 import json
 import math
 import os
 import platform
 import random
-import re
-import shlex
 import shutil
 import tempfile
 import time
@@ -30,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import joblib
 import numpy as np
@@ -43,171 +38,49 @@ from sklearn.svm import LinearSVC
 
 from analysis.calibration import CalibrationFolds
 from analysis.csvinput import shown_names
-from analysis.linear import compile_linear
+from analysis.datasets import (
+    smp_polarity,
+    thucnews,
+    virus_polarity,
+    weibo_senti_100k,
+    zhengwu_labelled,
+    zhengwu_raw_messages,
+)
+from analysis.model_dir import (
+    CARD_FILE,
+    FORMAT_VERSION,
+    META_FILE,
+    MODEL_FILE,
+    SHIPPED_COMMAND,
+    SHIPPED_MODELS,
+    ModelUnavailable,
+    csv_retrain_command,
+    model_out_refusal,
+    nested_estimators,
+    not_model_files,
+)
 from analysis.model_topics import SHIPPED_TOPIC_MODEL
 from analysis.tokenizer import backend, has_chinese, join_pretokenized, looks_pretokenized
-from yuqing.paths import SharedDataMissing, current_umask, shared_data_file
+from yuqing.paths import SharedDataMissing, current_umask
 
-FORMAT_VERSION = 2  # 2: features hashed by analysis.hashing (1: sklearn's HashingVectorizer)
-SHIPPED_MODELS = Path(__file__).resolve().parent / "models"
-MODEL_FILE = "model.joblib"
-META_FILE = "meta.json"
-CARD_FILE = "MODEL_CARD.md"
 # A label column with more labels than this, most of them rare, is taken for a column of texts.
 LABEL_COLUMN_LIKE_TEXT = 20
 # A label with fewer rows is fitted on all of them and left out of the held-out scores: a fifth of it is no score.
 MIN_SCORED_ROWS = 10
-MODEL_FILES = frozenset({MODEL_FILE, META_FILE, CARD_FILE})
 SEED = 42
 HELD_OUT = 0.2
 NEGATIVE_RECALL_TARGET = 0.90
-# Up to this many rows per call, linear models classify through analysis.linear instead of the pipeline:
-# scikit-learn's fixed per-call cost (1-2 ms a model) makes the pipeline the slower one below somewhere between
-# 64 and 256 rows (``python -m benchmarks.analysis_speed`` tabulates both by rows per call).
-FAST_PATH_MAX_ROWS = 64
-
-SHIPPED_COMMAND = "yuqing train {kind} --shipped"
-CSV_COMMAND = "yuqing train {kind} --data CSV --text-column TEXT --label-column LABEL --out {out}"
 
 
 # --------------------------------------------------------------------------------------------------
-# The model directory
-
-
-class ModelUnavailable(Exception):
-    """A model directory that cannot be used; the message says how to (re)train one."""
-
-
-class ModelNotFound(ModelUnavailable):
-    """No model at the given place."""
-
-
-class IncompatibleModel(ModelUnavailable):
-    """A model written by another format version or scikit-learn release, or of another kind."""
-
-
-def retrain_hint(kind: str, path: Path, meta: dict[str, Any] | None = None) -> str:
-    """The exact command that rebuilds the model at ``path``, paths quoted for a shell."""
-    retrain = meta.get("retrain") if isinstance(meta, dict) else None
-    if isinstance(retrain, dict) and retrain.get("data"):
-        # A model copied or moved since it was trained is rebuilt where it is now, not where it was.
-        return csv_retrain_command(kind, Path(retrain["data"]), str(retrain.get("text_column", "text")),
-                                   str(retrain.get("label_column", "label")), path, retrain.get("encoder"))
-    if isinstance(meta, dict) and meta.get("retrain_command"):  # models written before the paths were stored
-        return re.sub(r"--out \S+", lambda _: f"--out {shlex.quote(str(path))}", str(meta["retrain_command"]))
-    if path.resolve() == (SHIPPED_MODELS / kind).resolve():
-        return SHIPPED_COMMAND.format(kind=kind)
-    return CSV_COMMAND.format(kind=kind, out=shlex.quote(str(train_target(path, kind, f"{kind}-model"))))
-
-
-def train_target(path: Path, kind: str | None, name: str) -> Path:
-    """Where ``yuqing train --out`` can write a model meant for ``path``: ``path`` itself when train accepts it;
-    inside it (as ``name``) when it is a directory of other files; else a new ``name`` beside it. A file, a
-    broken model directory or a model of another kind is not offered: train refuses to replace those."""
-    candidates = [path]
-    if path.is_dir() and not_model_files(path):
-        candidates.append(path / name)
-    candidates += [path.parent / name] + [path.parent / f"{name}-{n}" for n in range(2, 100)]
-    return next((c for c in candidates if model_out_refusal(c, kind) is None), candidates[-1])
-
-
-def csv_retrain_command(kind: str, data: Path, text_column: str, label_column: str, out: Path,
-                        encoder: str | None = None) -> str:
-    """``yuqing train`` with absolute, shell-quoted paths: it works from any directory."""
-    parts = ["yuqing", "train", kind, "--data", str(data if str(data) == "-" else data.absolute()), "--text-column",
-             text_column,
-             "--label-column", label_column, "--out", str(out.absolute())] + (["--encoder", encoder] if encoder else [])
-    return " ".join(shlex.quote(part) for part in parts)
-
-
-def _minor(version: str) -> str:
-    return ".".join(version.split(".")[:2])
-
-
-def read_model_dir(path: Path, kind: str) -> tuple[Any, dict[str, Any]]:
-    """Load and check a model directory; raise ModelUnavailable with the retrain command if unusable."""
-    meta_path = path / META_FILE
-    if not path.is_dir() or not meta_path.is_file():
-        raise ModelNotFound(
-            f"no {kind} model at {path} (expected {META_FILE} and {MODEL_FILE} there); "
-            f"train one with: {retrain_hint(kind, path)}"
-        )
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise IncompatibleModel(
-            f"{meta_path} is unreadable ({exc}); retrain with: {retrain_hint(kind, path)}"
-        ) from exc
-    if not isinstance(meta, dict):
-        raise IncompatibleModel(f"{meta_path} is not a model's description (a JSON object); retrain with: "
-                                f"{retrain_hint(kind, path)}")
-    hint = retrain_hint(kind, path, meta)
-    if meta.get("kind") != kind:
-        raise IncompatibleModel(
-            f"{path} holds a {meta.get('kind')!r} model, not a {kind} model; point to a {kind} model "
-            f"directory or train one with: {retrain_hint(kind, path)}"
-        )
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise IncompatibleModel(
-            f"{path} was written in model format {meta.get('format_version')!r}, this yuqing reads format "
-            f"{FORMAT_VERSION}; retrain with: {hint}"
-        )
-    trained_with = str(meta.get("sklearn_version", "unknown"))
-    if _minor(trained_with) != _minor(sklearn.__version__):
-        raise IncompatibleModel(
-            f"{path} was trained with scikit-learn {trained_with}, this environment has "
-            f"{sklearn.__version__} (pickled models only load in the same release); retrain with: {hint}"
-        )
-    try:
-        pipeline = joblib.load(path / MODEL_FILE)
-    except FileNotFoundError as exc:
-        raise ModelNotFound(f"{path / MODEL_FILE} is missing; retrain with: {hint}") from exc
-    except Exception as exc:  # unpickling raises many types: all mean "cannot use this file"
-        raise IncompatibleModel(f"{path / MODEL_FILE} cannot be loaded ({exc!r}); retrain with: {hint}") from exc
-    if not (hasattr(pipeline, "predict_proba") and hasattr(pipeline, "classes_")):
-        raise IncompatibleModel(f"{path / MODEL_FILE} holds a {type(pipeline).__name__}, not a trained model; "
-                                f"retrain with: {hint}")
-    _ready_for_prediction(pipeline)
-    return pipeline, meta
-
-
-def _ready_for_prediction(pipeline: Any) -> None:
-    """Lay linear weights out as float64 in column-major order once, at load.
-
-    ``decision_function`` multiplies the sparse features by ``coef_.T``; scipy needs that operand
-    C-contiguous and of the features' dtype, so a row-major float32 ``coef_`` was copied (megabytes)
-    on every call — most of the cost of classifying one post at a time.
-    """
-    for estimator in _walk(pipeline):
-        if isinstance(estimator, LinearSVC) and getattr(estimator, "coef_", None) is not None:
-            estimator.coef_ = np.asfortranarray(estimator.coef_, dtype=np.float64)
+# Writing a model directory
 
 
 def _compact(pipeline: Pipeline) -> None:
     """Store linear weights as float32: halves the model files, changes probabilities by < 1e-6."""
-    for estimator in _walk(pipeline):
+    for estimator in nested_estimators(pipeline):
         if isinstance(estimator, LinearSVC) and hasattr(estimator, "coef_"):
             estimator.coef_ = estimator.coef_.astype(np.float32)
-
-
-def _walk(obj: Any) -> list[Any]:
-    """Every estimator nested inside a fitted pipeline (steps, unions, calibrators, wrappers)."""
-    found = [obj]
-    children: list[Any] = []
-    if isinstance(obj, Pipeline):
-        children = [step for _, step in obj.steps]
-    elif hasattr(obj, "transformer_list"):
-        children = [t for _, t in obj.transformer_list]
-    for attr in ("estimator_", "estimator", "scorer"):
-        child = getattr(obj, attr, None)
-        if child is not None and not isinstance(child, str):
-            children.append(child)
-    for calibrated in getattr(obj, "calibrated_classifiers_", []):
-        children.append(calibrated.estimator)
-    for child in children:
-        if child is not obj and not isinstance(child, str):
-            found.extend(_walk(child))
-    return found
 
 
 def write_model_dir(out: Path, pipeline: Pipeline, meta: dict[str, Any]) -> None:
@@ -236,11 +109,6 @@ def write_model_dir(out: Path, pipeline: Pipeline, meta: dict[str, Any]) -> None
         raise
 
 
-def not_model_files(out: Path) -> list[str]:
-    """What a directory holds besides a model's three files (none when it does not exist)."""
-    return sorted(p.name for p in out.iterdir() if p.name not in MODEL_FILES) if out.is_dir() else []
-
-
 def _write_model_files(out: Path, pipeline: Pipeline, meta: dict[str, Any]) -> None:
     _compact(pipeline)
     joblib.dump(pipeline, out / MODEL_FILE, compress=("xz", 6))
@@ -255,70 +123,6 @@ def _write_model_files(out: Path, pipeline: Pipeline, meta: dict[str, Any]) -> N
     }
     (out / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     (out / CARD_FILE).write_text(model_card(meta), encoding="utf-8")
-
-
-class PersistedTextModel:
-    """Shared behaviour of the topic and sentiment models: loading, checking and defined bad-input output."""
-
-    kind: ClassVar[str] = ""
-    default_dir: ClassVar[Path] = SHIPPED_MODELS
-
-    def __init__(self, pipeline: Any, meta: dict[str, Any], path: Path | None = None) -> None:
-        self.pipeline = pipeline
-        self.meta = meta
-        self.path = path
-        self.labels: list[str] = [str(c) for c in pipeline.classes_]
-        # Small batches (the crawl enriches posts one by one) skip scikit-learn's per-call overhead; the
-        # fast path computes the same probabilities (analysis.linear) and is None for other model shapes.
-        self.fast_path = compile_linear(pipeline)
-
-    @classmethod
-    def _load(cls, path: Path | str | None) -> PersistedTextModel:
-        where = Path(path) if path else cls.default_dir
-        pipeline, meta = read_model_dir(where, cls.kind)
-        return cls(pipeline, meta, where)
-
-    def fallback_label(self) -> str:
-        raise NotImplementedError
-
-    def predict_proba(self, texts: Sequence[Any]) -> np.ndarray:
-        """Class probabilities (columns in ``self.labels`` order); texts without Chinese get a uniform row."""
-        cleaned = [as_text(t) for t in texts]
-        probs = np.full((len(cleaned), len(self.labels)), 1.0 / max(len(self.labels), 1))
-        usable = [i for i, t in enumerate(cleaned) if has_chinese(t)]
-        fast = self.fast_path
-        if usable and fast is not None and (fast.native or len(usable) <= FAST_PATH_MAX_ROWS):
-            for i in usable:
-                probs[i] = fast.predict_proba_one(cleaned[i])
-        elif usable:
-            probs[usable] = self.pipeline.predict_proba([cleaned[i] for i in usable])
-        return probs
-
-    def predict(self, texts: Sequence[Any]) -> list[tuple[str, float]]:
-        """(label, probability) per text; empty, non-Chinese or emoji-only text gets the fallback label
-        with the uniform (lowest possible) probability."""
-        cleaned = [as_text(t) for t in texts]
-        probs = self.predict_proba(cleaned)
-        fallback = self.fallback_label()
-        out = []
-        for text, row in zip(cleaned, probs, strict=True):
-            if has_chinese(text):
-                best = int(row.argmax())
-                out.append((self.labels[best], float(row[best])))
-            else:
-                out.append((fallback, float(row.min())))
-        return out
-
-
-def as_text(value: Any) -> str:
-    """Whatever arrived as a text, as a str: bytes are decoded leniently, None and NaN become empty."""
-    if value is None:
-        return ""
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    if isinstance(value, float) and value != value:
-        return ""
-    return value if isinstance(value, str) else str(value)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -395,12 +199,7 @@ def predicted_labels(kind: str, pipeline: Any, texts: Sequence[Any], fallback: s
 
 
 # --------------------------------------------------------------------------------------------------
-# Shared data sets (../shared/data)
-
-
-def _rows(relative: str) -> list[dict[str, str]]:
-    with shared_data_file(relative).open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+# The shipped topic model's labels from the shared corpora (read by analysis.datasets)
 
 
 # zhengwu first-level labels → taxonomy topics. 商贸旅游 (trade, tourism, market and quality supervision) is
@@ -427,21 +226,6 @@ THUCNEWS_TO_TOPIC = {
 }
 # Topics without any labelled data: learnt from seed keywords only.
 WEAK_TOPICS = ("安全生产", "防灾减灾救灾", "食品药品安全", "养老服务", "社会治安")
-SMP_POLARITY = {"angry": "negative", "sad": "negative", "fear": "negative", "happy": "positive", "neutral": "neutral"}
-
-
-def zhengwu_labelled() -> tuple[list[str], list[str], list[str]]:
-    """(raw-like text, original tokens, first-level label) of the labelled messages, exact duplicates dropped."""
-    seen: set[str] = set()
-    texts, tokens, labels = [], [], []
-    for row in _rows("zhengwu/messages_labelled_tokens.csv"):
-        if row["tokens"] in seen:
-            continue
-        seen.add(row["tokens"])
-        texts.append(join_pretokenized(row["tokens"]))
-        tokens.append(row["tokens"])
-        labels.append(row["label_l1"])
-    return texts, tokens, labels
 
 
 def zhengwu_split() -> tuple[list[int], list[int], list[str], list[str], list[str]]:
@@ -450,57 +234,6 @@ def zhengwu_split() -> tuple[list[int], list[int], list[str], list[str], list[st
     idx = np.arange(len(texts))
     train, test = train_test_split(idx, test_size=HELD_OUT, stratify=labels, random_state=SEED)
     return sorted(train.tolist()), sorted(test.tolist()), texts, tokens, labels
-
-
-def zhengwu_raw_messages() -> list[str]:
-    """Unlabelled citizen messages (subject + detail) from the two raw files, each message once."""
-    seen: set[str] = set()
-    out = []
-    for name in ("zhengwu/messages_with_votes.csv", "zhengwu/messages_with_replies.csv"):
-        for row in _rows(name):
-            key = row["subject"] + row["detail"][:50]
-            if key not in seen:
-                seen.add(key)
-                out.append(f"{row['subject']}\n{row['detail']}")
-    return out
-
-
-def thucnews(split: str) -> list[tuple[str, str]]:
-    """(title, Chinese class name) of THUCNews headlines; split is 'dev' or 'test'."""
-    return [(r["title"], r["label_zh"]) for r in _rows(f"news/thucnews_titles_{split}.csv")]
-
-
-def smp_emotions(name: str) -> tuple[list[str], list[str]]:
-    """SMP2020-EWECT posts with their emotion label; surprise is dropped as ambiguous."""
-    rows = [row for row in _rows(f"weibo/smp2020_ewect_{name}.csv") if row["label"] in SMP_POLARITY]
-    return [row["content"] for row in rows], [row["label"] for row in rows]
-
-
-def smp_polarity(name: str) -> tuple[list[str], list[str]]:
-    """SMP2020-EWECT posts mapped to polarity; surprise is dropped as ambiguous."""
-    texts, emotions = smp_emotions(name)
-    return texts, [SMP_POLARITY[e] for e in emotions]
-
-
-def weibo_senti_100k() -> tuple[list[str], list[str]]:
-    """weibo_senti_100k dev+test with the emoticon codes (its distant labels) stripped (fresh lists; the files
-    are read once per process: the shipped training uses them for the polarity scorer and distillation)."""
-    texts, labels = _weibo_senti_100k()
-    return list(texts), list(labels)
-
-
-@functools.lru_cache(maxsize=1)
-def _weibo_senti_100k() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    from analysis.sentiment import strip_emoticon_codes
-
-    texts, labels = [], []
-    for split in ("dev", "test"):
-        for row in _rows(f"weibo/weibo_senti_100k_{split}.csv"):
-            text = strip_emoticon_codes(row["review"]).strip()
-            if has_chinese(text):
-                texts.append(text)
-                labels.append("positive" if row["label"] == "1" else "negative")
-    return tuple(texts), tuple(labels)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -917,13 +650,6 @@ def scorer_for_csv(texts: Sequence[str], notes: dict[str, str], echo: Callable[[
     return train_polarity_scorer(overlap)
 
 
-def virus_polarity() -> tuple[list[str], list[str]]:
-    """SMP2020-EWECT virus_train + virus_eval mapped to polarity (COVID-19 outbreak posts)."""
-    t1, y1 = smp_polarity("virus_train")
-    t2, y2 = smp_polarity("virus_eval")
-    return t1 + t2, y1 + y2
-
-
 def fit_sentiment(
     scorer: Any,
     base: tuple[Sequence[str], Sequence[str]],
@@ -1201,28 +927,6 @@ def _check_model_out(out: Path, kind: str) -> None:
     except OSError as exc:
         raise TrainingDataError(f"--out {out}: cannot write in {existing} ({exc.strerror or exc}); give --out a "
                                 "directory you can write, then train again") from exc
-
-
-def model_out_refusal(out: Path, kind: str | None) -> str | None:
-    """Why train would refuse ``--out`` (completing "--out OUT …"), or None. ``kind`` None: any model is refused."""
-    if out.exists() and not out.is_dir():
-        return "is a file; a model is a directory (model.joblib, meta.json, MODEL_CARD.md): give a new or existing directory"
-    if not out.is_dir() or not any(out.iterdir()):
-        return None
-    extra = not_model_files(out)
-    if extra:
-        return (f"holds files that are not the model's ({', '.join(extra[:5])}); retraining replaces the whole "
-                "directory. Move them out, or give a new directory")
-    try:
-        meta = json.loads((out / META_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        meta = None
-    held = meta.get("kind") if isinstance(meta, dict) else None
-    if kind is None or held != kind:
-        what = f"a {held} model" if held else "files that are not a yuqing model"
-        return (f"already holds {what}; training would replace them. Give a new directory"
-                + (f" (or the directory of a {kind} model to retrain it)" if kind else ""))
-    return None
 
 
 def stratified_split(texts: Sequence[str], labels: Sequence[str], test_size: float, min_rows: int

@@ -28,6 +28,7 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 from analysis import tokenizer  # noqa: E402
+from analysis.datasets import smp_polarity, thucnews, zhengwu_raw_messages  # noqa: E402
 from analysis.sentiment import SentimentModel  # noqa: E402
 from analysis.topic import TopicModel  # noqa: E402
 from analysis.training import (  # noqa: E402
@@ -35,9 +36,6 @@ from analysis.training import (  # noqa: E402
     ZHENGWU_TO_TOPIC,
     evaluate_topic_seven_labels,
     scores,
-    smp_polarity,
-    thucnews,
-    zhengwu_raw_messages,
     zhengwu_split,
 )
 from benchmarks.report import run_main, table, write_report  # noqa: E402

@@ -34,8 +34,8 @@ from zoneinfo import ZoneInfo  # noqa: E402
 
 from analysis import hashing  # noqa: E402
 from analysis.enrich import Enricher, Models  # noqa: E402
+from analysis.text_model import FAST_PATH_MAX_ROWS  # noqa: E402
 from analysis.tokenizer import has_chinese  # noqa: E402
-from analysis.training import FAST_PATH_MAX_ROWS  # noqa: E402
 from benchmarks.report import run_main, table, write_report  # noqa: E402
 from yuqing import paths  # noqa: E402
 from yuqing.contract import Post  # noqa: E402

@@ -30,18 +30,16 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.svm import LinearSVC
 
+from analysis.datasets import SMP_POLARITY, smp_emotions, weibo_senti_100k
 from analysis.hashing import FeatureParts, HashedNgrams
 from analysis.sentiment import N_FEATURE_BITS, build_polarity_scorer, hashed_features, sentiment_parts
 from analysis.training import (
     NEGATIVE_RECALL_TARGET,
     SEED,
     SENTIMENT_FOLDS,
-    SMP_POLARITY,
     USUAL_WEIGHT,
     sentiment_scores,
-    smp_emotions,
     tune_prior_shift,
-    weibo_senti_100k,
 )
 from benchmarks.report import run_main, table, write_report
 

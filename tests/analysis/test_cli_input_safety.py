@@ -19,8 +19,9 @@ from click.testing import CliRunner, Result
 
 from analysis import commands
 from analysis.commands import predict_command, train_command
+from analysis.datasets import weibo_senti_100k
 from analysis.model_topics import SHIPPED_TOPIC_MODEL
-from analysis.training import PersistedTextModel, weibo_senti_100k
+from analysis.text_model import PersistedTextModel
 from tests.analysis.test_train_cli import labelled_rows, write_csv
 from yuqing.cli import main
 

@@ -16,8 +16,8 @@ from sklearn.svm import LinearSVC
 from analysis.hashing import HashedNgrams
 from analysis.linear import compile_linear
 from analysis.sentiment import SentimentModel, build_pipeline, sentiment_parts
+from analysis.text_model import FAST_PATH_MAX_ROWS
 from analysis.topic import TopicModel
-from analysis.training import FAST_PATH_MAX_ROWS
 from yuqing.paths import SharedDataMissing, shared_data_file
 
 

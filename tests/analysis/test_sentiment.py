@@ -70,7 +70,8 @@ def test_shipped_card_carries_the_current_development_record(name: str, encoder:
     """The record of what was tried lives in the code and in each card; an edit to one must reach the other."""
     import json
 
-    from analysis.training import CARD_FILE, META_FILE, SHIPPED_MODELS, model_card, sentiment_notes
+    from analysis.model_dir import CARD_FILE, META_FILE, SHIPPED_MODELS
+    from analysis.training import model_card, sentiment_notes
 
     folder = SHIPPED_MODELS / name
     meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
@@ -82,7 +83,7 @@ def test_shipped_card_carries_the_current_development_record(name: str, encoder:
 def test_weibo_senti_100k_is_read_once_and_handed_out_as_fresh_lists() -> None:
     """The shipped training asks for the corpus twice (polarity scorer, distillation); callers extend what
     they get, which must not change what the next caller reads."""
-    from analysis.training import _weibo_senti_100k, weibo_senti_100k
+    from analysis.datasets import _weibo_senti_100k, weibo_senti_100k
 
     texts, labels = weibo_senti_100k()
     assert len(texts) == len(labels) > 20_000

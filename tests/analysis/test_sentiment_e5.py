@@ -15,9 +15,9 @@ from click.testing import CliRunner
 import analysis.encoders as encoders
 from analysis.commands import predict_command, train_command
 from analysis.enrich import Enricher
+from analysis.model_dir import ModelUnavailable
 from analysis.sentiment import SentimentModel, encoder_of, polarity_scorer_of
 from analysis.tokenizer import normalize_text
-from analysis.training import ModelUnavailable
 from yuqing.contract import Post
 
 NEGATIVE = [
@@ -148,7 +148,8 @@ def test_analyze_refuses_an_unknown_sentiment_model(tmp_path: Path) -> None:
 
 def test_distillation_teaches_the_linear_model_the_e5_recipe_judgement() -> None:
     """The student fitted with teacher-labelled posts agrees with its teacher on them more than without."""
-    from analysis.training import fit_sentiment, smp_polarity, teacher_labels, weibo_senti_100k
+    from analysis.datasets import smp_polarity, weibo_senti_100k
+    from analysis.training import fit_sentiment, teacher_labels
 
     texts, labels = smp_polarity("virus_train")
     base = (texts[:900], labels[:900])

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from analysis.model_dir import IncompatibleModel, ModelNotFound
 from analysis.topic import TopicModel, load_taxonomy
-from analysis.training import IncompatibleModel, ModelNotFound
 from tests.support.taxonomy import remove_ecology
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"

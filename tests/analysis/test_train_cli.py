@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from analysis.commands import predict_command, train_command
+from analysis.model_dir import FORMAT_VERSION
 from analysis.topic import TopicModel
-from analysis.training import FORMAT_VERSION
 
 PLACES = ["A1区", "A2区", "A3区", "A4区", "A5区", "A6区", "A7区", "B1县", "B2县", "B3县", "C1镇", "C2镇", "C3镇", "D1街道", "D2街道", "D3街道"]
 TEMPLATES = {
@@ -221,7 +221,7 @@ def test_the_same_data_trains_the_same_model(tmp_path: Path, kind: str) -> None:
     """LinearSVC's coordinate descent shuffles with numpy's global generator unless told a seed."""
     import numpy as np
 
-    from analysis.training import read_model_dir
+    from analysis.model_dir import read_model_dir
 
     if kind == "topic":
         data, columns = write_csv(tmp_path / "d.csv", labelled_rows()), ["--text-column", "content", "--label-column",
