@@ -640,6 +640,17 @@ class Regrowth(Strict):
     min_new_posts: int = Field(10, ge=1)
 
 
+class EmergingPolicy(Strict):
+    """When an event counts as emerging (苗头) beyond bursts and new terms: policy.yaml's ``emerging`` (its comments
+    say why each default)."""
+
+    accumulation_days: float = Field(7, gt=0)
+    accumulation_min_posts: int = Field(4, ge=2)
+    accumulation_topic_days: float = Field(1.0, ge=0)
+    early_posts: int = Field(5, ge=1)
+    setting_min_posts: int = Field(2, ge=1)
+
+
 class Policy(Strict):
     version: Literal[1] = 1
     grading: GradingPolicy
@@ -648,6 +659,7 @@ class Policy(Strict):
     reminders: Reminders = Field(default_factory=Reminders)
     escalation: Escalation = Field(default_factory=Escalation)
     regrowth: Regrowth = Field(default_factory=Regrowth)
+    emerging: EmergingPolicy = Field(default_factory=EmergingPolicy)
     rules: list[RuleSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
