@@ -153,6 +153,7 @@ def open_elasticsearch(config: Config, start_local: bool):  # type: ignore[no-un
 def build_pipeline(config: Config, database, es, layout, clock, *, live: bool, state_dir: Path):  # type: ignore[no-untyped-def]
     """The pipeline with analysis plugged in: a fresh in-memory tracker for replay, the saved one for run."""
     from alerts.pipeline import Pipeline
+    from analysis.emerging import EmergingDetector
     from analysis.enrich import Enricher
     from analysis.events import EventStore, EventTracker
     from analysis.tokenizer import cut_for_index
@@ -160,7 +161,8 @@ def build_pipeline(config: Config, database, es, layout, clock, *, live: bool, s
     spool = state_dir / "spool"
     store = EventStore(es, layout, spool, cut=cut_for_index)
     options: dict[str, Any] = {"policy": config.policy.grading, "fallback_topic": config.taxonomy.fallback,
-                               "tz": config.settings.tz(), "store": store}
+                               "tz": config.settings.tz(), "store": store,
+                               "detector": EmergingDetector.from_policy(config.policy.emerging, config.settings.tz())}
     if live:
         from analysis.enrich import configure_default_enricher
         from analysis.entry import enrich_many

@@ -240,6 +240,7 @@ def analyze_command(
     A published_at that is a date alone ("2026-11-20") is read as the crawler reads one: at the end of that day
     (or now, if earlier), with published_precision "day", never as its midnight.
     """
+    from analysis.emerging import EmergingDetector
     from analysis.enrich import Enricher
     from analysis.events import EventTracker
     from yuqing.cli import load_or_exit
@@ -293,7 +294,8 @@ def analyze_command(
         for line, post in zip(chunk, enricher.enrich_many([x.post for x in chunk]), strict=True):
             line.post = post
 
-    tracker = EventTracker(cfg.policy.grading, fallback_topic=cfg.taxonomy.fallback, tz=tz)
+    tracker = EventTracker(cfg.policy.grading, fallback_topic=cfg.taxonomy.fallback, tz=tz,
+                           detector=EmergingDetector.from_policy(cfg.policy.emerging, tz))
     # The last snapshot of each event is its state after all lines (events that went quiet for longer than
     # the tracker's window leave its memory, so its own list would miss them).
     events: dict[str, Event] = {}

@@ -211,6 +211,9 @@ class _EventState:
     cues: SeverityCues = field(default_factory=SeverityCues)
     post_ids: list[str] = field(default_factory=list)
     emerging: dict[str, str] = field(default_factory=dict)
+    # (time, who) of the independent posts (no near-duplicates) of the last days, for 持续集中反映: who is the author
+    # where known, else the post, so one writer posting again and again counts once.
+    stories: list[tuple[float, str]] = field(default_factory=list)
     grade: str | None = None
     risk: float | None = None
     grade_reasons: list[str] = field(default_factory=list)
@@ -262,6 +265,7 @@ class _EventState:
             "cues": self.cues.as_list(),
             "post_ids": self.post_ids,
             "emerging": self.emerging,
+            "stories": self.stories,
             "grade": self.grade,
             "risk": self.risk,
             "grade_reasons": self.grade_reasons,
@@ -287,6 +291,7 @@ class _EventState:
         )
         for name in counters:
             setattr(state, name, Counter(s[name]))
+        state.stories = [(float(ts), str(who)) for ts, who in s.get("stories", [])]  # (none saved before)
         return state
 
 
@@ -590,6 +595,10 @@ class EventTracker:
                 del ev.timeline[label]
         ev.recent = [t for t in ev.recent if t > ev.last_seen.timestamp() - 3600] + ([ts.timestamp()] if hour_known else [])
         ev.cues.merge(SeverityCues.from_list(post.severity_cues))
+        if new_story and not post.dup_of:  # a near-duplicate of a post gone from memory is no new voice either
+            keep_after = ev.last_seen.timestamp() - self.detector.accumulation_days * 86400
+            ev.stories = [s for s in ev.stories if s[0] > keep_after][-self.max_post_ids :]
+            ev.stories.append((ts.timestamp(), post.author or post.id))
         rank = _TIER_RANK.get(str(post.media_tier), 3)
         if rank < ev.title_rank or (rank == ev.title_rank and ev.title_at is not None and ts.timestamp() < ev.title_at):
             ev.title, ev.title_rank, ev.title_at = _title_of(post), rank, ts.timestamp()
@@ -623,7 +632,7 @@ class EventTracker:
         ev.graded_at = max(ts, ev.last_seen)
         event = self.to_event(ev)
         # Each signal keeps its latest wording; an event once emerging stays so (苗头 is about catching it early).
-        ev.emerging.update(self.detector.check_event(event, ts, region_key(event.region)))
+        ev.emerging.update(self.detector.check_event(event, ts, region_key(event.region), ev.stories))
         event.emerging, event.emerging_reasons = bool(ev.emerging), list(ev.emerging.values())
         if self.policy is not None:
             apply_grading(event, self.policy)

@@ -640,6 +640,17 @@ class Regrowth(Strict):
     min_new_posts: int = Field(10, ge=1)
 
 
+class EmergingPolicy(Strict):
+    """When an event counts as emerging (苗头) beyond bursts and new terms: policy.yaml's ``emerging`` (its comments
+    say why each default)."""
+
+    accumulation_days: float = Field(7, gt=0)
+    accumulation_min_posts: int = Field(4, ge=2)
+    accumulation_topic_days: float = Field(1.0, ge=0)
+    early_posts: int = Field(5, ge=1)
+    setting_min_posts: int = Field(2, ge=1)
+
+
 class Policy(Strict):
     version: Literal[1] = 1
     grading: GradingPolicy
@@ -648,6 +659,7 @@ class Policy(Strict):
     reminders: Reminders = Field(default_factory=Reminders)
     escalation: Escalation = Field(default_factory=Escalation)
     regrowth: Regrowth = Field(default_factory=Regrowth)
+    emerging: EmergingPolicy = Field(default_factory=EmergingPolicy)
     rules: list[RuleSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -1033,7 +1045,7 @@ def load_config(directory: Path | str | None = None) -> Config:
 
 def summary(config: Config) -> str:
     """A one-screen description of a valid configuration."""
-    s = config.settings
+    s, e = config.settings, config.policy.emerging
     port = os.environ.get("YUQING_ES_PORT", s.elasticsearch.http_port)  # as yuqing.es.client.es_url reads it
     es = redact_url(s.elasticsearch.effective_url() or "") or (
         f"local node 127.0.0.1:{port} (Elasticsearch {s.elasticsearch.distribution_version})")
@@ -1055,6 +1067,9 @@ def summary(config: Config) -> str:
         + (f"; sensitive ({', '.join(config.policy.deadlines.sensitive_cues)}): "
            + ", ".join(_deadline_text(d) for d in config.policy.deadlines.sensitive)
            if config.policy.deadlines.sensitive and config.policy.deadlines.sensitive_cues else ""),
+        f"  emerging       持续集中反映 from {e.accumulation_min_posts} independent posts in {e.accumulation_days:g} days (and its "
+        f"topic's usual volume of {e.accumulation_topic_days:g} day); early warning on the first {e.early_posts} "
+        f"posts, a sensitive setting alone from {e.setting_min_posts} independent posts or a news report",
         f"  rules          {len(config.policy.rules)}: " + ", ".join(r.name for r in config.policy.rules),
         "configuration OK",
     ]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from analysis.emerging import EmergingDetector, robust_z
 from analysis.events import EventTracker
-from yuqing.contract import Event, Post
+from yuqing.contract import Event, Post, Region
 
 TZ = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 3, 2, 0, 0, tzinfo=TZ)  # a Monday
@@ -114,10 +115,13 @@ def test_a_term_seen_once_is_not_yet_new() -> None:
     assert detector.new_term("搅拌站", at) is None
 
 
-def _event(volume: int, cues: list[str], keywords: list[str] | None = None, negative: int = 0) -> Event:
+def _event(volume: int, cues: list[str], keywords: list[str] | None = None, negative: int = 0,
+           unique: int | None = None, tiers: dict[str, int] | None = None) -> Event:
+    """An event as the tracker gives it: by default every post its own story, all from self-media (a board, Weibo)."""
     at = START + timedelta(days=10)
     return Event(id="ev", title="t", first_seen=at, last_seen=at, volume=volume, severity_cues=cues,
-                 keywords=keywords or [], sentiment_mix={"negative": negative, "neutral": volume - negative})
+                 keywords=keywords or [], sentiment_mix={"negative": negative, "neutral": volume - negative},
+                 unique_stories=volume if unique is None else unique, media_tiers=tiers or {"self-media": volume})
 
 
 @pytest.mark.parametrize(("volume", "cues", "flagged"), [
@@ -135,8 +139,8 @@ def test_early_warning_on_first_posts_with_incident_cues(volume: int, cues: list
 
 
 @pytest.mark.parametrize(("cues", "negative", "expected"), [
-    (["children", "school"], 2, "首批 2 条即涉及儿童、学校，且以负面为主 (2/2)"),  # 幼儿园虐童
-    (["officials"], 2, "首批 2 条即涉及官员，且以负面为主 (2/2)"),  # 局长醉驾撞人
+    (["children", "school"], 2, "首批 2 条即涉及儿童、学校，且以负面为主 (2/2; 2 条独立信息)"),  # 幼儿园虐童
+    (["officials"], 2, "首批 2 条即涉及官员，且以负面为主 (2/2; 2 条独立信息)"),  # 局长醉驾撞人
     (["children", "school"], 1, None),  # one of two negative: not mostly
 ])
 def test_children_schools_hospitals_and_officials_warn_early_when_the_posts_are_negative(
@@ -145,6 +149,25 @@ def test_children_schools_hospitals_and_officials_warn_early_when_the_posts_are_
     """Issue 4 §7 lists children, schools, hospitals and officials named among the early-warning cues."""
     reasons = EmergingDetector(TZ).check_event(_event(2, cues, negative=negative), START)
     assert reasons.get("early") == expected
+
+
+@pytest.mark.parametrize(("event", "expected"), [
+    # 「尊敬的胡书记…」: one citizen's negative letter naming an official or a school is no warning on its own — on the
+    # real board such letters were 485 of 622 emerging events.
+    (_event(1, ["officials"], negative=1), None),
+    (_event(1, ["children", "school"], negative=1), None),
+    # a complaint and its repost: still one voice
+    (_event(2, ["school"], negative=2, unique=1), None),
+    # a paper reports it: 「婴儿被放草丛中遭卡车碾压受重伤」 (the severity cues saw only the child)
+    (_event(1, ["children"], negative=1, tiers={"provincial": 1}), "首批 1 条即涉及儿童，且以负面为主 (1/1; 新闻媒体报道 1 条)"),
+])
+def test_a_sensitive_setting_alone_needs_a_second_voice_or_a_news_report(event: Event, expected: str | None) -> None:
+    assert EmergingDetector(TZ).check_event(event, START).get("early") == expected
+
+
+def test_a_grave_cue_warns_on_one_post_and_names_who_is_involved() -> None:
+    reasons = EmergingDetector(TZ).check_event(_event(1, ["food_poisoning", "children", "school"]), START)
+    assert reasons == {"early": "首批 1 条即出现严重线索: 食物中毒 (涉及儿童、学校)"}
 
 
 def test_early_warning_says_what_was_found() -> None:
@@ -221,3 +244,94 @@ def test_new_terms_are_shown_as_the_posts_write_them() -> None:
     restored = EmergingDetector(TZ)
     restored.load_state(json.loads(json.dumps(tracker.detector.to_state())))
     assert (restored.written("hpv"), restored.written("a3"), restored.written("疫苗")) == ("HPV", "A3", "疫苗")
+
+
+# The board's known hot issue (2019): one estate's new concrete mixing plant, 1-4 letters a day, never five in a day.
+_MIXING_PLANT_LETTERS = [
+    (datetime(2019, 11, 13, 9, 20, tzinfo=TZ), "投诉A2区丽发新城附近建搅拌站噪音扰民",
+     "丽发新城小区旁边新建了一个混凝土搅拌站，每天从早到晚机器轰鸣，噪音扰民，请有关部门管一管。"),
+    (datetime(2019, 11, 15, 10, 5, tzinfo=TZ), "举报A2区丽发新城小区附近仍有非法搅拌站",
+     "丽发新城附近的搅拌站没有任何手续，半夜还在生产，噪音和粉尘让小区居民无法休息。"),
+    (datetime(2019, 11, 15, 11, 23, tzinfo=TZ), "A2区丽发新城附近搅拌站严重影响睡眠",
+     "我家住丽发新城，窗外就是搅拌站，凌晨两三点还有搅拌机和罐车的噪音，老人孩子都睡不好觉。"),
+    (datetime(2019, 11, 15, 20, 40, tzinfo=TZ), "丽发新城小区附近的搅拌站噪音扰民",
+     "丽发新城业主再次反映：小区附近搅拌站日夜施工，噪音扰民，粉尘满天，请环保部门尽快查处。"),
+    (datetime(2019, 11, 18, 7, 50, tzinfo=TZ), "投诉小区附近搅拌站噪音扰民",
+     "丽发新城旁的搅拌站周末也不停工，罐车进进出出，噪音扰民，孩子写作业都受影响。"),
+    (datetime(2019, 11, 19, 14, 51, tzinfo=TZ), "A市丽发新城小区侧面建设混凝土搅拌站，粉尘和噪音污染严重",
+     "丽发新城小区侧面的混凝土搅拌站粉尘和噪音污染严重，业主多次反映无果，请求搬迁搅拌站。"),
+]
+_OTHER_LETTERS = [
+    "A1区某路段的路灯坏了一个多月没人修，晚上走路很不安全",
+    "A3区菜市场门口占道经营，早高峰公交车都开不过去",
+    "A4区小学门口的斑马线油漆磨没了，建议重新划线",
+    "A5区老旧小区加装电梯的补贴什么时候能申请",
+    "A6区公园的健身器材坏了好几件，希望维修",
+    "A7县乡镇卫生院缺少儿科医生，看病要跑到市里",
+    "A8县农村自来水水压太低，三楼以上用不上水",
+    "A9市出租车不打表乱收费，投诉电话打不通",
+    "A1区社保卡补办要等两个月，能否加快",
+    "A3区地下车库积水严重，物业一直不处理",
+    "A4区新开的烧烤店油烟直排，楼上住户开不了窗",
+    "A6区河道里有人倾倒建筑垃圾，河水发臭",
+]
+
+
+def _board_background(tracker: EventTracker, per_day: int) -> None:
+    """Three weeks of other letters before the plant's first, ``per_day`` a day, half of them 生态环境 (the topic the
+    plant's letters get): what the board normally sees."""
+    first = datetime(2019, 10, 23, 8, 0, tzinfo=TZ)
+    n = 0
+    for day in range(21):
+        for k in range(per_day):
+            at = first + timedelta(days=day, minutes=(k + 1) * 600 // (per_day + 1))
+            text = _OTHER_LETTERS[n % len(_OTHER_LETTERS)]
+            tracker.add(Post(id=f"bg-{n}", source="board", source_type="message_board", fetched_at=at,
+                             published_at=at, title=text[:12], text=f"{text}。（第{n}号留言）",
+                             topic="生态环境" if k % 2 == 0 else "住房保障", sentiment="negative"))
+            n += 1
+
+
+def _letter(i: int, dup_of: str | None = None) -> Post:
+    at, title, text = _MIXING_PLANT_LETTERS[i]
+    return Post(id=f"plant-{i}", source="board", source_type="message_board", fetched_at=at, published_at=at,
+                title=title, text=text, topic="生态环境", sentiment="negative", dup_of=dup_of,
+                region=Region(province="西地省", city="A市", district="A2区"))
+
+
+def test_letters_accumulating_about_one_estate_are_flagged_on_the_fourth(tmp_path: Path) -> None:
+    """丽发新城 搅拌站 噪音 on the real board: 1-4 letters a day, 16 by its fourth week, never flagged by a 24 h burst
+    nor an early warning. Four independent letters in a week, against a topic that sees about one a day, are 持续集中反映;
+    the count survives a restart."""
+    tracker = EventTracker(tz=TZ)
+    _board_background(tracker, per_day=2)
+    events = [tracker.add(_letter(i)) for i in range(3)]
+    assert [e.id for e in events if e] == [events[0].id] * 3 and not any(e.emerging for e in events if e)
+    tracker.save(tmp_path / "events.json.gz")
+    tracker = EventTracker.restore(tmp_path / "events.json.gz", tz=TZ)
+    fourth = tracker.add(_letter(3))
+    assert fourth is not None and fourth.id == events[0].id and fourth.emerging
+    assert fourth.emerging_reasons == ["近7天 4 条独立信息集中反映同一问题 (同话题「生态环境」平日每天约 1 条)"]
+
+
+def test_reposts_do_not_make_an_accumulation() -> None:
+    tracker = EventTracker(tz=TZ)
+    _board_background(tracker, per_day=2)
+    for i in range(3):
+        tracker.add(_letter(i))
+    repost = tracker.add(_letter(3, dup_of="plant-2"))  # the same letter posted again: one voice
+    assert repost is not None and repost.volume == 4 and not repost.emerging
+    fifth = tracker.add(_letter(4))
+    assert fifth is not None and fifth.id == repost.id and fifth.emerging
+    assert fifth.emerging_reasons[0].startswith("近7天 4 条独立信息集中反映同一问题")
+
+
+def test_a_topic_that_is_busy_every_day_needs_more_letters_than_a_quiet_one() -> None:
+    """Where 生态环境 gets about six letters a day, four about one estate in a week are nothing unusual."""
+    tracker = EventTracker(tz=TZ)
+    _board_background(tracker, per_day=12)
+    events = [tracker.add(_letter(i)) for i in range(6)]
+    assert [e.volume for e in events if e and not e.emerging] == [1, 2, 3, 4, 5]
+    sixth = events[-1]
+    assert sixth is not None and sixth.emerging
+    assert sixth.emerging_reasons == ["近7天 6 条独立信息集中反映同一问题 (同话题「生态环境」平日每天约 6 条)"]

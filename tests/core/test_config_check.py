@@ -144,6 +144,15 @@ def test_an_unknown_sentiment_model_is_refused_with_the_choices(config_copy: Pat
     assert "sentiment-e5" in out and "yuqing train sentiment" in out
 
 
+def test_emerging_thresholds_are_summarised_and_checked(config_copy: Path) -> None:
+    """The 持续集中反映 and early-warning thresholds live in policy.yaml: shown by ``config check``, and a value that
+    would flag every single post is refused naming the key."""
+    code, out = check(config_copy)
+    assert code == 0 and "持续集中反映 from 4 independent posts in 7 days" in out
+    code, out = check_edited(config_copy, "policy.yaml", "accumulation_min_posts: 4", "accumulation_min_posts: 1")
+    assert code == 2 and "emerging.accumulation_min_posts" in out and "greater than or equal to 2" in out
+
+
 def test_regrowth_and_rumour_settings_are_checked(config_copy: Path) -> None:
     policy = (config_copy / "policy.yaml").read_text(encoding="utf-8")
     (config_copy / "policy.yaml").write_text(policy.replace("volume_factor: 2.0", "volume_factor: 0.5"), encoding="utf-8")
