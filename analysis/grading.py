@@ -150,7 +150,8 @@ def _factors(event: Event, cues: SeverityCues, policy: GradingPolicy) -> list[tu
         (
             "velocity",
             min(1.0, max(event.velocity, 0.0) / policy.velocity_saturation),
-            f"传播速度: {event.velocity:g} 条/小时",
+            # posts in the hour up to the grading (analysis.events), not an average over the event's life
+            f"传播速度: 最近1小时 {event.velocity:g} 条",
         ),
         _negativity(negative, total),
     ]

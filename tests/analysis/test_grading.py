@@ -318,3 +318,10 @@ def test_thirty_people_raising_one_matter_are_at_least_iii(policy: GradingPolicy
     reposted = grade_event(_event(volume=56, unique_stories=5, media_tiers={"local": 56}), policy)
     assert reposted.grade == Grade.IV  # one story reposted is spread, not many voices
     assert grade_event(board(20), policy).grade == Grade.IV
+
+
+def test_velocity_says_it_is_the_last_hour(policy: GradingPolicy) -> None:
+    """Finding 14: 「传播速度: 1 条/小时」 for 56 posts in 45 days was the count of the last hour, not a rate."""
+    reasons = grade_event(_event(velocity=3), policy).reasons
+    assert any(r.startswith("传播速度: 最近1小时 3 条 (+") for r in reasons)
+    assert not any("条/小时" in r for r in reasons)
