@@ -41,7 +41,7 @@ _VULNERABLE_WEIGHT = {
     "school": 0.6,
     "hospital": 0.5,
 }
-# Posts from which a negative share counts in full (fewer scale it down linearly).
+# Independent stories (reposts not counted) from which a negative share counts in full (fewer scale it down linearly).
 NEGATIVITY_FULL_AT = 5
 _COUNTED_FLOOR = re.compile(r"^(deaths|injured|missing|trapped)_ge_(\d+)$")
 _STORIES_FLOOR = re.compile(r"^stories_ge_(\d+)$")
@@ -124,22 +124,25 @@ def check_policy(policy: GradingPolicy) -> None:
         _floor_met(floor.cue, empty)
 
 
-def _negativity(negative: int, total: int) -> tuple[str, float, str]:
-    """Share of negative posts, discounted below ``NEGATIVITY_FULL_AT`` posts: one angry post is not a
-    negative public reaction, and without the discount every single complaint would reach level III."""
+def _negativity(event: Event) -> tuple[str, float, str]:
+    """Share of negative posts, discounted below ``NEGATIVITY_FULL_AT`` independent stories: one angry post is
+    not a negative public reaction, nor are its reposts (spread, not new voices: a complaint and 5 reposts read
+    100 % negative and lifted one estate's water stoppage to III), and without the discount every single complaint
+    would reach level III."""
+    total = sum(event.sentiment_mix.values())
+    negative = event.sentiment_mix.get("negative", 0)
     if not total:
         return "negativity", 0.0, "负面占比未知"
     share = negative / total
-    confidence = min(1.0, total / NEGATIVITY_FULL_AT)
+    stories = event.unique_stories or total  # (events written before stories were counted)
+    confidence = min(1.0, stories / NEGATIVITY_FULL_AT)
     words = f"负面占比 {share:.0%} ({negative}/{total})"
     if confidence < 1.0:
-        words += f", 样本少 ×{confidence:g}"
+        words += f", 仅 {stories} 个独立内容 ×{confidence:g}"
     return "negativity", share * confidence, words
 
 
 def _factors(event: Event, cues: SeverityCues, policy: GradingPolicy) -> list[tuple[str, float, str]]:
-    total = sum(event.sentiment_mix.values())
-    negative = event.sentiment_mix.get("negative", 0)
     volume = max(event.volume, 0)
     out: list[tuple[str, float, str]] = [
         (
@@ -153,7 +156,7 @@ def _factors(event: Event, cues: SeverityCues, policy: GradingPolicy) -> list[tu
             # posts in the hour up to the grading (analysis.events), not an average over the event's life
             f"传播速度: 最近1小时 {event.velocity:g} 条",
         ),
-        _negativity(negative, total),
+        _negativity(event),
     ]
     tiers = [
         MediaTier(t) for t, n in event.media_tiers.items() if n > 0 and t in MediaTier._value2member_map_

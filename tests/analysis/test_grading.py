@@ -221,7 +221,7 @@ def test_loud_negative_central_event_scores_high_without_casualties(policy: Grad
 
 
 def test_weights_and_thresholds_come_from_policy(policy: GradingPolicy) -> None:
-    event = _event(volume=6, sentiment_mix={"negative": 6})
+    event = _event(volume=6, unique_stories=6, sentiment_mix={"negative": 6})
     strict = policy.model_copy(update={"thresholds": {"I": 90, "II": 60, "III": 15}})
     assert grade_event(event, policy).grade == Grade.IV
     assert grade_event(event, strict).grade == Grade.III
@@ -233,7 +233,7 @@ def test_one_angry_post_is_not_a_negative_public_reaction(policy: GradingPolicy)
     single = grade_event(_event(volume=1, unique_stories=1, sentiment_mix={"negative": 1},
                                 severity_cues=["children", "school"]), policy)
     assert single.grade == Grade.IV
-    assert "负面占比 100% (1/1), 样本少 ×0.2 (+3.6)" in single.reasons
+    assert "负面占比 100% (1/1), 仅 1 个独立内容 ×0.2 (+3.6)" in single.reasons
     many = grade_event(_event(volume=5, unique_stories=5, sentiment_mix={"negative": 5}), policy)
     assert "负面占比 100% (5/5) (+18.0)" in many.reasons
 
@@ -325,3 +325,13 @@ def test_velocity_says_it_is_the_last_hour(policy: GradingPolicy) -> None:
     reasons = grade_event(_event(velocity=3), policy).reasons
     assert any(r.startswith("传播速度: 最近1小时 3 条 (+") for r in reasons)
     assert not any("条/小时" in r for r in reasons)
+
+
+def test_reposts_are_no_new_voices_in_the_negative_share(policy: GradingPolicy) -> None:
+    """Finding 12: one estate's water stoppage, a second complaint and 5 reposts — 「负面占比 100% (7/7)」 lifted it to
+    III; 2 independent stories are discounted as 2 posts would be."""
+    cascade = _event(volume=7, unique_stories=2, velocity=20, sentiment_mix={"negative": 7},
+                     media_tiers={"local": 1, "self-media": 6})
+    g = grade_event(cascade, policy)
+    assert "负面占比 100% (7/7), 仅 2 个独立内容 ×0.4 (+7.2)" in g.reasons
+    assert g.grade == Grade.IV
