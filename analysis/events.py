@@ -62,7 +62,7 @@ from elasticsearch import ApiError, Elasticsearch
 
 from analysis.deidentify import may_identify
 from analysis.emerging import EmergingDetector
-from analysis.grading import apply_grading, check_policy
+from analysis.grading import RUMOUR_CUE, apply_grading, check_policy, tells_rumour
 from analysis.severity import SeverityCues
 from analysis.tokenizer import RESOURCES, written_forms
 from yuqing.clock import DEFAULT_TZ
@@ -574,6 +574,8 @@ class EventTracker:
             ev.topics[post.topic] += 1
         if post.sentiment:
             ev.sentiments[post.sentiment] += 1
+        if tells_rumour(post.full_text()[: self.max_analysis_chars]):
+            ev.cues.flags.add(RUMOUR_CUE)  # for grading's reasons; severity.py's cues say what harm a post reports
         ev.sources[post.source] += 1
         tier = str(post.media_tier)
         known_tier = ev.source_tiers.get(post.source)

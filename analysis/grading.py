@@ -49,6 +49,14 @@ _STORIES_FLOOR = re.compile(r"^stories_ge_(\d+)$")
 COMPLAINT_SHARE = 1 / 3
 # Incidents whose report makes an unnumbered "伤亡" a casualty, not a fear.
 _INCIDENT_FLAGS = frozenset({"fire", "explosion", "collapse", "food_poisoning", "mass_incident"})
+# A rumour told or rebutted (the cue events.py adds to an event): 国办发〔2016〕61号 names rumours that harm public order
+# among what must be answered, their leads passed to 公安 and 网信 (domain.md §3); every grade shows the factors that
+# produced it (§5), so the reasons say so.
+RUMOUR_CUE = "rumour"
+_RUMOUR = re.compile(r"网传|谣言|辟谣|造谣|传谣|谣传|传言|据传|网上流传|都在传|传疯了|听说.{0,60}?(?:是真的吗|是不是真的|真的假的)")
+# Saying something is no rumour ("停水不是谣言") tells none (as alerts/routing.py reads it).
+_NOT_A_RUMOUR = re.compile(r"(?:不是|并非|并不是|绝非|不属于|不算)(?:什么)?(?:谣言|谣传|造谣|传谣|传言)")
+_RUMOUR_WORDS = "涉及网传信息/谣言，需核实回应（国办发〔2016〕61号）"
 # A casualty score of 1 at 30 deaths (the 特别重大 band); injuries, missing and trapped count less.
 _CASUALTY_POINTS = {"deaths": 1.0, "missing": 0.7, "trapped": 0.3, "injured": 0.2}
 
@@ -60,6 +68,11 @@ class UnknownFloorCue(ValueError):
 def max_grade(a: Grade, b: Grade) -> Grade:
     """The graver of two levels (I is gravest)."""
     return a if _ORDER.index(a) >= _ORDER.index(b) else b
+
+
+def tells_rumour(text: str) -> bool:
+    """Whether a post tells or rebuts a rumour (网传…, 听说…是真的吗, 辟谣), leaving out "这不是谣言"."""
+    return bool(_RUMOUR.search(_NOT_A_RUMOUR.sub("", text)))
 
 
 @dataclass(frozen=True)
@@ -190,6 +203,11 @@ def _factors(event: Event, cues: SeverityCues, policy: GradingPolicy) -> list[tu
                 "群体性事件/上访: " + "、".join(CUE_LABELS[c] for c, _ in collective),
             )
         )
+    if RUMOUR_CUE in cues.flags:
+        # A rumour's gravity is what it claims, and severity.py counts no casualties of a rumour or its rebuttal; its
+        # spread is volume and velocity already. What it adds is a duty — answer it (61号) — so the shipped weight is
+        # 0: a reason to read, not points (a weight above 0 also rescales every score, which divides by Σ weights).
+        out.append((RUMOUR_CUE, 1.0, _RUMOUR_WORDS))
     return out
 
 
@@ -212,6 +230,8 @@ def grade_event(event: Event, policy: GradingPolicy) -> Grading:
             break
     relation = f"≥ {threshold:g}" if grade != Grade.IV else f"< {threshold:g}"
     reasons = [f"风险分 {risk:g} ({relation}) → {grade.value}级 ({GRADE_COLOUR[grade]})"]
+    # A rumour is said even with no weight, next to the score, so the short summaries (grade_summary) show it too.
+    reasons += [f.reason for f in factors if f.name == RUMOUR_CUE and f.points <= 0]
     reasons += [
         f"{f.reason} (+{f.points:.1f})" for f in sorted(factors, key=lambda f: -f.points) if f.points > 0
     ]

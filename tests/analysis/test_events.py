@@ -494,3 +494,20 @@ def test_a_post_known_only_by_its_day_is_in_the_event_but_not_in_its_hours() -> 
     assert sum(hours["topic"]["安全生产"].values()) == 2
     assert sum(hours["region"]["湖南省A市A3区"].values()) == 2
     assert sum(hours["term"]["化工厂"].values()) == 3, "its words still count over the day"
+
+
+RUMOUR_POSTS = [
+    "听说A2区实验中学有学生被老师打死了，学校封锁消息，家长群里都传疯了，大家千万别把孩子送去了！",
+    "家长群都在传A2区实验中学出事了，一个学生被打死，学校不让说，是真的吗？",
+]
+
+
+def test_a_rumour_in_the_posts_is_said_in_the_grade(policy: GradingPolicy) -> None:
+    """Finding 13 (s22): the two rumour posts about a school death graded as a generic negative school post."""
+    tracker = EventTracker(policy)
+    event = None
+    for i, text in enumerate(RUMOUR_POSTS):
+        event = tracker.add(_post(f"rumour-{i}", text, 60 * i))
+    assert event is not None and event.volume == 2
+    assert "rumour" in event.severity_cues
+    assert "涉及网传信息/谣言，需核实回应（国办发〔2016〕61号）" in event.grade_reasons

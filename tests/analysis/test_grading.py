@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from analysis.grading import UnknownFloorCue, check_policy, grade_event
+from analysis.grading import UnknownFloorCue, check_policy, grade_event, tells_rumour
 from analysis.severity import SeverityCues, chinese_number, extract_cues
 from yuqing.contract import Event, Grade
 from yuqing.settings import GradeFloor, GradingPolicy, load_config
@@ -335,3 +335,27 @@ def test_reposts_are_no_new_voices_in_the_negative_share(policy: GradingPolicy) 
     g = grade_event(cascade, policy)
     assert "负面占比 100% (7/7), 仅 2 个独立内容 ×0.4 (+7.2)" in g.reasons
     assert g.grade == Grade.IV
+
+
+def test_a_rumour_is_named_in_the_reasons(policy: GradingPolicy) -> None:
+    """A review (s22, finding 13): a school-death rumour in parent groups graded with no word of 谣言; 61号 says
+    such rumours must be answered. The shipped weight is 0 (a reason, no points); a locality may weigh it."""
+    words = "涉及网传信息/谣言，需核实回应（国办发〔2016〕61号）"
+    plain = grade_event(_event(severity_cues=["school", "students"]), policy)
+    rumour = grade_event(_event(severity_cues=["rumour", "school", "students"]), policy)
+    assert rumour.reasons[1] == words and words not in plain.reasons  # next to the score: summaries show it
+    assert rumour.risk == plain.risk
+    weighed = policy.model_copy(update={"weights": {**policy.weights, "rumour": 0.05}})
+    assert any(r.startswith(words + " (+") for r in grade_event(_event(severity_cues=["rumour"]), weighed).reasons)
+
+
+@pytest.mark.parametrize(("text", "rumour"), [
+    ("听说A2区实验中学有学生被老师打死了，学校封锁消息，家长群里都传疯了", True),
+    ("家长群都在传A2区实验中学出事了，一个学生被打死，学校不让说，是真的吗？", True),
+    ("关于网传A2区实验中学学生死亡的辟谣", True),
+    ("听说小区要停水三天，是真的吗？", True),
+    ("小区停水三天不是谣言，物业已经贴了通知", False),
+    ("听说明天开始修路，希望尽快完工", False),
+])
+def test_rumours_are_told_by_their_words(text: str, rumour: bool) -> None:
+    assert tells_rumour(text) == rumour
