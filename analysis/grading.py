@@ -47,6 +47,8 @@ _COUNTED_FLOOR = re.compile(r"^(deaths|injured|missing|trapped)_ge_(\d+)$")
 _STORIES_FLOOR = re.compile(r"^stories_ge_(\d+)$")
 # The least share of negative posts that makes many voices a complaint (stories_ge_N).
 COMPLAINT_SHARE = 1 / 3
+# The words that open the 集中反映 floor's reason: a regrade finds by them that the floor was met before.
+_CONCENTRATED = "集中反映"
 # Incidents whose report makes an unnumbered "伤亡" a casualty, not a fear.
 _INCIDENT_FLAGS = frozenset({"fire", "explosion", "collapse", "food_poisoning", "mass_incident"})
 # A rumour told or rebutted (the cue events.py adds to an event): 国办发〔2016〕61号 names rumours that harm public order
@@ -100,13 +102,17 @@ def _floor_met(cue: str, cues: SeverityCues, event: Event | None = None) -> tupl
     if concentrated:
         # 集中反映: many people raising one matter, each in their own words (reposts not counted) — on a
         # message board, months of polite complaints about one estate that never reached III on risk alone. A
-        # complaint, not a popular story: a third of the posts at least must be negative.
+        # complaint, not a popular story: a third of the posts at least must be negative. Once met it stays met: the
+        # voices raised are not withdrawn by a neutral post after them (the share crossing 1/3 flipped a replayed
+        # event III → IV → III, a "grade rises" re-alert each time).
         limit = int(concentrated.group(1))
         stories = event.unique_stories if event is not None else 0
         mix = event.sentiment_mix if event is not None else {}
-        negative = mix.get("negative", 0) / max(sum(mix.values()), 1)
-        return (stories >= limit and negative >= COMPLAINT_SHARE,
-                f"集中反映: {stories} 条独立诉求 ≥ {limit}，负面 {negative:.0%}")
+        share = mix.get("negative", 0) / max(sum(mix.values()), 1)
+        met_before = event is not None and any(r.startswith(_CONCENTRATED) for r in event.grade_reasons)
+        met = stories >= limit and (share >= COMPLAINT_SHARE or met_before)
+        held = ", 此前已达到，保持" if met and share < COMPLAINT_SHARE else ""
+        return met, f"{_CONCENTRATED}: {stories} 条独立诉求 ≥ {limit}，负面 {share:.0%}{held}"
     if cue == "casualties":
         # Reported with a number, or unnumbered ("造成多人伤亡") in the report of an incident (a fire, a collapse…):
         # a bare "伤亡" in a citizen's letter is often a fear, and adds risk only. Warnings and denials ("以免造成

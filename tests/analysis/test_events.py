@@ -511,3 +511,19 @@ def test_a_rumour_in_the_posts_is_said_in_the_grade(policy: GradingPolicy) -> No
     assert event is not None and event.volume == 2
     assert "rumour" in event.severity_cues
     assert "涉及网传信息/谣言，需核实回应（国办发〔2016〕61号）" in event.grade_reasons
+
+
+def test_concentrated_complaints_do_not_flip_back_to_iv(policy: GradingPolicy) -> None:
+    """Finding 4, replayed through the tracker: 30 letters about one estate, 12 negative, reach III (集中反映); 25 more,
+    6 of them negative (18/55 < 1/3), then one negative (19/56). The grade stayed III throughout; before, it fell to IV
+    and rose again (a "grade rises" re-alert from one post's sentiment)."""
+    tracker = EventTracker(policy)
+    sentiments = ["negative"] * 12 + ["neutral"] * 18 + ["neutral"] * 19 + ["negative"] * 6 + ["negative"]
+    grades = []
+    for i, sentiment in enumerate(sentiments):
+        event = tracker.add(_post(f"letter-{i}", PARKING, 120 * i, sentiment=sentiment))
+        assert event is not None and event.unique_stories == i + 1
+        grades.append(event.grade)
+    first_iii = grades.index(Grade.III)
+    assert first_iii == 29  # the 30th letter
+    assert set(grades[first_iii:]) == {Grade.III}

@@ -359,3 +359,24 @@ def test_a_rumour_is_named_in_the_reasons(policy: GradingPolicy) -> None:
 ])
 def test_rumours_are_told_by_their_words(text: str, rumour: bool) -> None:
     assert tells_rumour(text) == rumour
+
+
+def _board(stories: int, negative: int, reasons: list[str] | None = None) -> Event:
+    return _event(volume=stories, unique_stories=stories, sentiment_mix={"negative": negative,
+                                                                         "neutral": stories - negative},
+                  media_tiers={"local": stories}, grade_reasons=reasons or [])
+
+
+def test_concentrated_voices_keep_their_floor_when_a_neutral_post_follows(policy: GradingPolicy) -> None:
+    """Finding 4, replayed: 伊景园 at 30 letters (40 % negative) III, at 55 (18 negative, 33 %) IV, at 56 (19) III
+    again — a "grade rises" re-alert caused by one post's sentiment. The floor once met holds; regrades carry the
+    previous reasons as the tracker does."""
+    grades = []
+    reasons: list[str] = []
+    for stories, negative in [(29, 12), (30, 12), (55, 18), (56, 19), (80, 19)]:
+        g = grade_event(_board(stories, negative, reasons=reasons), policy)
+        grades.append(g.grade)
+        reasons = g.reasons
+    assert grades == [Grade.IV, Grade.III, Grade.III, Grade.III, Grade.III]
+    assert "集中反映: 80 条独立诉求 ≥ 30，负面 24%, 此前已达到，保持 → 至少III级（定级底线）" in reasons
+    assert grade_event(_board(55, 18), policy).grade == Grade.IV  # never met: the share still decides
