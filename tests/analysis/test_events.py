@@ -513,6 +513,19 @@ def test_a_rumour_in_the_posts_is_said_in_the_grade(policy: GradingPolicy) -> No
     assert "涉及网传信息/谣言，需核实回应（国办发〔2016〕61号）" in event.grade_reasons
 
 
+def test_board_complaints_read_neutral_are_counted_for_grading(policy: GradingPolicy) -> None:
+    """Findings 4 and 11: letters the sentiment model reads neutral, whose subject says 投诉, count as complaints."""
+    tracker = EventTracker(policy)
+    event = None
+    for i in range(6):
+        post = _post(f"board-{i}", PARKING, 120 * i, source="zhengwu", sentiment="neutral")
+        post = post.model_copy(update={"source_type": "message_board", "title": "投诉A市伊景园滨河苑捆绑销售车位"})
+        event = tracker.add(post)
+    assert event is not None and event.volume == 6 and event.complaints == 6
+    assert event.sentiment_mix == {"neutral": 6}  # the posts keep the model's sentiment
+    assert any(r.startswith("负面/投诉占比 100% (6/6) (+") for r in event.grade_reasons)
+
+
 def test_concentrated_complaints_do_not_flip_back_to_iv(policy: GradingPolicy) -> None:
     """Finding 4, replayed through the tracker: 30 letters about one estate, 12 negative, reach III (集中反映); 25 more,
     6 of them negative (18/55 < 1/3), then one negative (19/56). The grade stayed III throughout; before, it fell to IV

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from analysis.grading import UnknownFloorCue, check_policy, grade_event, tells_rumour
+from analysis.grading import UnknownFloorCue, check_policy, grade_event, reads_as_complaint, tells_rumour
 from analysis.severity import SeverityCues, chinese_number, extract_cues
-from yuqing.contract import Event, Grade
+from yuqing.contract import Event, Grade, Post
 from yuqing.settings import GradeFloor, GradingPolicy, load_config
 
 
@@ -320,23 +320,6 @@ def test_thirty_people_raising_one_matter_are_at_least_iii(policy: GradingPolicy
     assert grade_event(board(20), policy).grade == Grade.IV
 
 
-def test_velocity_says_it_is_the_last_hour(policy: GradingPolicy) -> None:
-    """Finding 14: 「传播速度: 1 条/小时」 for 56 posts in 45 days was the count of the last hour, not a rate."""
-    reasons = grade_event(_event(velocity=3), policy).reasons
-    assert any(r.startswith("传播速度: 最近1小时 3 条 (+") for r in reasons)
-    assert not any("条/小时" in r for r in reasons)
-
-
-def test_reposts_are_no_new_voices_in_the_negative_share(policy: GradingPolicy) -> None:
-    """Finding 12: one estate's water stoppage, a second complaint and 5 reposts — 「负面占比 100% (7/7)」 lifted it to
-    III; 2 independent stories are discounted as 2 posts would be."""
-    cascade = _event(volume=7, unique_stories=2, velocity=20, sentiment_mix={"negative": 7},
-                     media_tiers={"local": 1, "self-media": 6})
-    g = grade_event(cascade, policy)
-    assert "负面占比 100% (7/7), 仅 2 个独立内容 ×0.4 (+7.2)" in g.reasons
-    assert g.grade == Grade.IV
-
-
 def test_a_rumour_is_named_in_the_reasons(policy: GradingPolicy) -> None:
     """A review (s22, finding 13): a school-death rumour in parent groups graded with no word of 谣言; 61号 says
     such rumours must be answered. The shipped weight is 0 (a reason, no points); a locality may weigh it."""
@@ -361,10 +344,28 @@ def test_rumours_are_told_by_their_words(text: str, rumour: bool) -> None:
     assert tells_rumour(text) == rumour
 
 
-def _board(stories: int, negative: int, reasons: list[str] | None = None) -> Event:
+def test_velocity_says_it_is_the_last_hour(policy: GradingPolicy) -> None:
+    """Finding 14: 「传播速度: 1 条/小时」 for 56 posts in 45 days was the count of the last hour, not a rate."""
+    reasons = grade_event(_event(velocity=3), policy).reasons
+    assert any(r.startswith("传播速度: 最近1小时 3 条 (+") for r in reasons)
+    assert not any("条/小时" in r for r in reasons)
+
+
+def test_reposts_are_no_new_voices_in_the_negative_share(policy: GradingPolicy) -> None:
+    """Finding 12: one estate's water stoppage, a second complaint and 5 reposts — 「负面占比 100% (7/7)」 lifted it to
+    III; 2 independent stories are discounted as 2 posts would be."""
+    cascade = _event(volume=7, unique_stories=2, velocity=20, sentiment_mix={"negative": 7},
+                     media_tiers={"local": 1, "self-media": 6})
+    g = grade_event(cascade, policy)
+    assert "负面占比 100% (7/7), 仅 2 个独立内容 ×0.4 (+7.2)" in g.reasons
+    assert g.grade == Grade.IV
+
+
+def _board(stories: int, negative: int, complaints: int | None = None, reasons: list[str] | None = None) -> Event:
+    counted = {} if complaints is None else {"complaints": complaints}
     return _event(volume=stories, unique_stories=stories, sentiment_mix={"negative": negative,
                                                                          "neutral": stories - negative},
-                  media_tiers={"local": stories}, grade_reasons=reasons or [])
+                  media_tiers={"local": stories}, grade_reasons=reasons or [], **counted)
 
 
 def test_concentrated_voices_keep_their_floor_when_a_neutral_post_follows(policy: GradingPolicy) -> None:
@@ -380,3 +381,27 @@ def test_concentrated_voices_keep_their_floor_when_a_neutral_post_follows(policy
     assert grades == [Grade.IV, Grade.III, Grade.III, Grade.III, Grade.III]
     assert "集中反映: 80 条独立诉求 ≥ 30，负面 24%, 此前已达到，保持 → 至少III级（定级底线）" in reasons
     assert grade_event(_board(55, 18), policy).grade == Grade.IV  # never met: the share still decides
+
+
+def test_board_complaints_read_neutral_count_as_complaints(policy: GradingPolicy) -> None:
+    """Findings 4 and 11: the sentiment model reads formal complaint letters as neutral (37 of 56 伊景园 letters)."""
+    g = grade_event(_board(56, 19, complaints=50), policy)
+    assert any(r.startswith("负面/投诉占比 89% (50/56) (+") for r in g.reasons)
+    assert "集中反映: 56 条独立诉求 ≥ 30，负面/投诉 89% → 至少III级（定级底线）" in g.reasons
+    assert grade_event(_board(40, 5, complaints=14), policy).grade == Grade.III  # 5 negative alone: no complaint
+    assert grade_event(_board(40, 5), policy).grade == Grade.IV
+
+
+@pytest.mark.parametrize(("title", "text", "source_type", "sentiment", "complaint"), [
+    ("A市伊景园滨河苑诈骗钱财", "开发商以各种理由收取费用", "message_board", "neutral", True),
+    ("投诉A市伊景园滨河苑捆绑销售车位", "请相关部门调查", "message_board", "neutral", True),
+    ("反映A市文景领秀小区开发商虚假承诺的问题", "交房时与宣传不符", "message_board", "neutral", True),
+    ("A市地铁7号线何时能开工建设？", "希望早日开工，方便市民出行", "message_board", "neutral", False),
+    ("投诉A市伊景园滨河苑捆绑销售车位", "请相关部门调查", "weibo", "neutral", False),
+    ("A市地铁7号线何时能开工建设？", "等了好多年了，太失望了", "message_board", "negative", True),
+])
+def test_plain_board_complaints_are_read_as_complaints(title: str, text: str, source_type: str, sentiment: str,
+                                                        complaint: bool) -> None:
+    post = Post(id="p", source="zhengwu", source_type=source_type, fetched_at=datetime(2026, 3, 1, tzinfo=UTC),
+                title=title, text=text, sentiment=sentiment)
+    assert reads_as_complaint(post) == complaint
