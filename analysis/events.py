@@ -62,7 +62,7 @@ from elasticsearch import ApiError, Elasticsearch
 
 from analysis.deidentify import may_identify
 from analysis.emerging import EmergingDetector
-from analysis.grading import apply_grading, check_policy
+from analysis.grading import RUMOUR_CUE, apply_grading, check_policy, reads_as_complaint, tells_rumour
 from analysis.severity import SeverityCues
 from analysis.tokenizer import RESOURCES, written_forms
 from yuqing.clock import DEFAULT_TZ
@@ -197,6 +197,7 @@ class _EventState:
     title_rank: int
     volume: int = 0
     unique_stories: int = 0
+    complaints: int = 0
     term_df: Counter[str] = field(default_factory=Counter)
     term_mass: dict[str, float] = field(default_factory=dict)
     regions: Counter[str] = field(default_factory=Counter)
@@ -251,6 +252,7 @@ class _EventState:
             "title_rank": self.title_rank,
             "volume": self.volume,
             "unique_stories": self.unique_stories,
+            "complaints": self.complaints,
             "term_df": dict(self.term_df),
             "term_mass": self.term_mass,
             "regions": dict(self.regions),
@@ -579,6 +581,9 @@ class EventTracker:
             ev.topics[post.topic] += 1
         if post.sentiment:
             ev.sentiments[post.sentiment] += 1
+        ev.complaints += 1 if reads_as_complaint(post) else 0
+        if tells_rumour(post.full_text()[: self.max_analysis_chars]):
+            ev.cues.flags.add(RUMOUR_CUE)  # for grading's reasons; severity.py's cues say what harm a post reports
         ev.sources[post.source] += 1
         tier = str(post.media_tier)
         known_tier = ev.source_tiers.get(post.source)
@@ -652,6 +657,7 @@ class EventTracker:
             sentiment_mix=dict(ev.sentiments),
             volume=ev.volume,
             unique_stories=ev.unique_stories,
+            complaints=ev.complaints,
             velocity=ev.velocity(at or ev.graded_at or ev.last_seen),
             sources=sorted(ev.sources),
             media_tiers=dict(ev.tiers),

@@ -320,6 +320,9 @@ class Event(BaseModel):
     region: Region | None = None
     topic: str | None = None
     sentiment_mix: dict[str, int] = Field(default_factory=dict)
+    # Posts grading counts as negative: read negative, or a message-board letter plainly a complaint (投诉…), which
+    # the sentiment model reads as neutral (analysis.grading.reads_as_complaint). Stored, not indexed.
+    complaints: int = 0
     volume: int = 0
     unique_stories: int = 0
     velocity: float = 0.0

@@ -508,7 +508,7 @@ class GradingPolicy(Strict):
         if outside:
             raise ValueError(f"media_tier_score values are factors between 0 and 1; got {outside}")
         known = {"volume", "velocity", "negativity", "media_tier", "casualties", "vulnerable_groups",
-                 "official_involvement", "mass_incident"}
+                 "official_involvement", "mass_incident", "rumour"}
         for name in self.weights:
             if name not in known:
                 raise ValueError(f"unknown grading factor {name!r}; known: {', '.join(sorted(known))}")

@@ -494,3 +494,49 @@ def test_a_post_known_only_by_its_day_is_in_the_event_but_not_in_its_hours() -> 
     assert sum(hours["topic"]["安全生产"].values()) == 2
     assert sum(hours["region"]["湖南省A市A3区"].values()) == 2
     assert sum(hours["term"]["化工厂"].values()) == 3, "its words still count over the day"
+
+
+RUMOUR_POSTS = [
+    "听说A2区实验中学有学生被老师打死了，学校封锁消息，家长群里都传疯了，大家千万别把孩子送去了！",
+    "家长群都在传A2区实验中学出事了，一个学生被打死，学校不让说，是真的吗？",
+]
+
+
+def test_a_rumour_in_the_posts_is_said_in_the_grade(policy: GradingPolicy) -> None:
+    """Finding 13 (s22): the two rumour posts about a school death graded as a generic negative school post."""
+    tracker = EventTracker(policy)
+    event = None
+    for i, text in enumerate(RUMOUR_POSTS):
+        event = tracker.add(_post(f"rumour-{i}", text, 60 * i))
+    assert event is not None and event.volume == 2
+    assert "rumour" in event.severity_cues
+    assert "涉及网传信息/谣言，需核实回应（国办发〔2016〕61号）" in event.grade_reasons
+
+
+def test_board_complaints_read_neutral_are_counted_for_grading(policy: GradingPolicy) -> None:
+    """Findings 4 and 11: letters the sentiment model reads neutral, whose subject says 投诉, count as complaints."""
+    tracker = EventTracker(policy)
+    event = None
+    for i in range(6):
+        post = _post(f"board-{i}", PARKING, 120 * i, source="zhengwu", sentiment="neutral")
+        post = post.model_copy(update={"source_type": "message_board", "title": "投诉A市伊景园滨河苑捆绑销售车位"})
+        event = tracker.add(post)
+    assert event is not None and event.volume == 6 and event.complaints == 6
+    assert event.sentiment_mix == {"neutral": 6}  # the posts keep the model's sentiment
+    assert any(r.startswith("负面/投诉占比 100% (6/6) (+") for r in event.grade_reasons)
+
+
+def test_concentrated_complaints_do_not_flip_back_to_iv(policy: GradingPolicy) -> None:
+    """Finding 4, replayed through the tracker: 30 letters about one estate, 12 negative, reach III (集中反映); 25 more,
+    6 of them negative (18/55 < 1/3), then one negative (19/56). The grade stayed III throughout; before, it fell to IV
+    and rose again (a "grade rises" re-alert from one post's sentiment)."""
+    tracker = EventTracker(policy)
+    sentiments = ["negative"] * 12 + ["neutral"] * 18 + ["neutral"] * 19 + ["negative"] * 6 + ["negative"]
+    grades = []
+    for i, sentiment in enumerate(sentiments):
+        event = tracker.add(_post(f"letter-{i}", PARKING, 120 * i, sentiment=sentiment))
+        assert event is not None and event.unique_stories == i + 1
+        grades.append(event.grade)
+    first_iii = grades.index(Grade.III)
+    assert first_iii == 29  # the 30th letter
+    assert set(grades[first_iii:]) == {Grade.III}

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from analysis.grading import UnknownFloorCue, check_policy, grade_event
+from analysis.grading import UnknownFloorCue, check_policy, grade_event, reads_as_complaint, tells_rumour
 from analysis.severity import SeverityCues, chinese_number, extract_cues
-from yuqing.contract import Event, Grade
+from yuqing.contract import Event, Grade, Post
 from yuqing.settings import GradeFloor, GradingPolicy, load_config
 
 
@@ -221,7 +221,7 @@ def test_loud_negative_central_event_scores_high_without_casualties(policy: Grad
 
 
 def test_weights_and_thresholds_come_from_policy(policy: GradingPolicy) -> None:
-    event = _event(volume=6, sentiment_mix={"negative": 6})
+    event = _event(volume=6, unique_stories=6, sentiment_mix={"negative": 6})
     strict = policy.model_copy(update={"thresholds": {"I": 90, "II": 60, "III": 15}})
     assert grade_event(event, policy).grade == Grade.IV
     assert grade_event(event, strict).grade == Grade.III
@@ -233,7 +233,7 @@ def test_one_angry_post_is_not_a_negative_public_reaction(policy: GradingPolicy)
     single = grade_event(_event(volume=1, unique_stories=1, sentiment_mix={"negative": 1},
                                 severity_cues=["children", "school"]), policy)
     assert single.grade == Grade.IV
-    assert "负面占比 100% (1/1), 样本少 ×0.2 (+3.6)" in single.reasons
+    assert "负面占比 100% (1/1), 仅 1 个独立内容 ×0.2 (+3.6)" in single.reasons
     many = grade_event(_event(volume=5, unique_stories=5, sentiment_mix={"negative": 5}), policy)
     assert "负面占比 100% (5/5) (+18.0)" in many.reasons
 
@@ -318,3 +318,90 @@ def test_thirty_people_raising_one_matter_are_at_least_iii(policy: GradingPolicy
     reposted = grade_event(_event(volume=56, unique_stories=5, media_tiers={"local": 56}), policy)
     assert reposted.grade == Grade.IV  # one story reposted is spread, not many voices
     assert grade_event(board(20), policy).grade == Grade.IV
+
+
+def test_a_rumour_is_named_in_the_reasons(policy: GradingPolicy) -> None:
+    """A review (s22, finding 13): a school-death rumour in parent groups graded with no word of 谣言; 61号 says
+    such rumours must be answered. The shipped weight is 0 (a reason, no points); a locality may weigh it."""
+    words = "涉及网传信息/谣言，需核实回应（国办发〔2016〕61号）"
+    plain = grade_event(_event(severity_cues=["school", "students"]), policy)
+    rumour = grade_event(_event(severity_cues=["rumour", "school", "students"]), policy)
+    assert rumour.reasons[1] == words and words not in plain.reasons  # next to the score: summaries show it
+    assert rumour.risk == plain.risk
+    weighed = policy.model_copy(update={"weights": {**policy.weights, "rumour": 0.05}})
+    assert any(r.startswith(words + " (+") for r in grade_event(_event(severity_cues=["rumour"]), weighed).reasons)
+
+
+@pytest.mark.parametrize(("text", "rumour"), [
+    ("听说A2区实验中学有学生被老师打死了，学校封锁消息，家长群里都传疯了", True),
+    ("家长群都在传A2区实验中学出事了，一个学生被打死，学校不让说，是真的吗？", True),
+    ("关于网传A2区实验中学学生死亡的辟谣", True),
+    ("听说小区要停水三天，是真的吗？", True),
+    ("小区停水三天不是谣言，物业已经贴了通知", False),
+    ("听说明天开始修路，希望尽快完工", False),
+])
+def test_rumours_are_told_by_their_words(text: str, rumour: bool) -> None:
+    assert tells_rumour(text) == rumour
+
+
+def test_velocity_says_it_is_the_last_hour(policy: GradingPolicy) -> None:
+    """Finding 14: 「传播速度: 1 条/小时」 for 56 posts in 45 days was the count of the last hour, not a rate."""
+    reasons = grade_event(_event(velocity=3), policy).reasons
+    assert any(r.startswith("传播速度: 最近1小时 3 条 (+") for r in reasons)
+    assert not any("条/小时" in r for r in reasons)
+
+
+def test_reposts_are_no_new_voices_in_the_negative_share(policy: GradingPolicy) -> None:
+    """Finding 12: one estate's water stoppage, a second complaint and 5 reposts — 「负面占比 100% (7/7)」 lifted it to
+    III; 2 independent stories are discounted as 2 posts would be."""
+    cascade = _event(volume=7, unique_stories=2, velocity=20, sentiment_mix={"negative": 7},
+                     media_tiers={"local": 1, "self-media": 6})
+    g = grade_event(cascade, policy)
+    assert "负面占比 100% (7/7), 仅 2 个独立内容 ×0.4 (+7.2)" in g.reasons
+    assert g.grade == Grade.IV
+
+
+def _board(stories: int, negative: int, complaints: int | None = None, reasons: list[str] | None = None) -> Event:
+    counted = {} if complaints is None else {"complaints": complaints}
+    return _event(volume=stories, unique_stories=stories, sentiment_mix={"negative": negative,
+                                                                         "neutral": stories - negative},
+                  media_tiers={"local": stories}, grade_reasons=reasons or [], **counted)
+
+
+def test_concentrated_voices_keep_their_floor_when_a_neutral_post_follows(policy: GradingPolicy) -> None:
+    """Finding 4, replayed: 伊景园 at 30 letters (40 % negative) III, at 55 (18 negative, 33 %) IV, at 56 (19) III
+    again — a "grade rises" re-alert caused by one post's sentiment. The floor once met holds; regrades carry the
+    previous reasons as the tracker does."""
+    grades = []
+    reasons: list[str] = []
+    for stories, negative in [(29, 12), (30, 12), (55, 18), (56, 19), (80, 19)]:
+        g = grade_event(_board(stories, negative, reasons=reasons), policy)
+        grades.append(g.grade)
+        reasons = g.reasons
+    assert grades == [Grade.IV, Grade.III, Grade.III, Grade.III, Grade.III]
+    assert "集中反映: 80 条独立诉求 ≥ 30，负面 24%, 此前已达到，保持 → 至少III级（定级底线）" in reasons
+    assert grade_event(_board(55, 18), policy).grade == Grade.IV  # never met: the share still decides
+
+
+def test_board_complaints_read_neutral_count_as_complaints(policy: GradingPolicy) -> None:
+    """Findings 4 and 11: the sentiment model reads formal complaint letters as neutral (37 of 56 伊景园 letters)."""
+    g = grade_event(_board(56, 19, complaints=50), policy)
+    assert any(r.startswith("负面/投诉占比 89% (50/56) (+") for r in g.reasons)
+    assert "集中反映: 56 条独立诉求 ≥ 30，负面/投诉 89% → 至少III级（定级底线）" in g.reasons
+    assert grade_event(_board(40, 5, complaints=14), policy).grade == Grade.III  # 5 negative alone: no complaint
+    assert grade_event(_board(40, 5), policy).grade == Grade.IV
+
+
+@pytest.mark.parametrize(("title", "text", "source_type", "sentiment", "complaint"), [
+    ("A市伊景园滨河苑诈骗钱财", "开发商以各种理由收取费用", "message_board", "neutral", True),
+    ("投诉A市伊景园滨河苑捆绑销售车位", "请相关部门调查", "message_board", "neutral", True),
+    ("反映A市文景领秀小区开发商虚假承诺的问题", "交房时与宣传不符", "message_board", "neutral", True),
+    ("A市地铁7号线何时能开工建设？", "希望早日开工，方便市民出行", "message_board", "neutral", False),
+    ("投诉A市伊景园滨河苑捆绑销售车位", "请相关部门调查", "weibo", "neutral", False),
+    ("A市地铁7号线何时能开工建设？", "等了好多年了，太失望了", "message_board", "negative", True),
+])
+def test_plain_board_complaints_are_read_as_complaints(title: str, text: str, source_type: str, sentiment: str,
+                                                        complaint: bool) -> None:
+    post = Post(id="p", source="zhengwu", source_type=source_type, fetched_at=datetime(2026, 3, 1, tzinfo=UTC),
+                title=title, text=text, sentiment=sentiment)
+    assert reads_as_complaint(post) == complaint
