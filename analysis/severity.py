@@ -43,7 +43,7 @@ FLAG_WORDS: dict[str, tuple[str, ...]] = {
     "patients": ("患者", "病人", "病患", "住院"),
     "elderly": ("老人", "老年人", "养老院", "敬老院", "高龄", "独居老人", "空巢老人"),
     "food_poisoning": ("食物中毒", "集体中毒", "中毒事件", "疑似中毒", "呕吐腹泻", "上吐下泻"),
-    "collapse": ("坍塌", "倒塌", "垮塌", "塌方", "塌陷", "崩塌"),
+    "collapse": ("坍塌", "倒塌", "垮塌", "塌方", "塌陷", "崩塌", "塌了"),  # 那座在修的桥塌了: an eyewitness's words
     "fire": ("火灾", "起火", "着火", "大火", "失火", "火情"),
     "explosion": ("爆炸", "爆燃", "闪爆"),
     # Words only; the patterns that recognise a mass incident are in _MASS_INCIDENT below.
@@ -175,8 +175,11 @@ _CLAUSE = re.compile(r"[，。；！？,;!?\n#]|(?<=[\u4e00-\u9fff])\s+(?=[0-9�
 # does not ("两名女医生 伤势较轻").
 # Counts of people who are not casualties: an epidemic bulletin's cases ("确诊440例死亡9例" is 9 deaths).
 _NOT_CASUALTIES = re.compile(r"(?:确诊|感染|疑似|治愈|出院|隔离|密接|密切接触者?|无症状|阳性)(?:病例|患者)?\s*$")
-# 押金至今下落不明: money, not a person, is missing.
-_MONEY_BEFORE = re.compile(r"[元钱款币]|资金|押金|物资|货物")
+# Words of an incident flag that here say something else: money 下落不明 (押金至今下落不明), a firm that 玩失踪
+# (absconds), a 天 or a 人设 that 塌了 (figures of speech).
+_NEVER = re.compile(r"(?!)")
+_NOT_AN_INCIDENT = {"下落不明": re.compile(r"(?:[元钱款币]|资金|押金|物资|货物).*下落不明"),
+                    "失踪": re.compile(r"[玩搞]失踪"), "塌了": re.compile(r"(?:天|人设|房价|股市)塌了")}
 # "从150万人中找出撞死老太的司机": the people a count is taken among are no casualties.
 _AMONG = re.compile(r"(?:之|当)?中(?![毒暑弹枪刀风招标奖彩度重])")  # not 3人中毒死亡, 5人中度受伤
 # The largest count read as people: a 20-digit number in a post is no casualty figure.
@@ -237,17 +240,26 @@ _HYPOTHETICAL_BEFORE = re.compile(
     r"将会|极易|易引发|会引起|会造成|会导致|难道[^，。？?]{0,3}要|非得等|要等|等到|不会有|才会|就会|会被|要被|"
     r"是不是|(?<![赶达来回抵])到时")
 _HYPOTHETICAL_AFTER = re.compile(r"^.{0,2}(?:隐患|风险|危险|演练|演习|预防|预警|防控|防范|安全|通道|设施|知识|宣传)|"
+                                 # one hazard of a list: 存在交通、火灾、触电、噪音的隐患
+                                 r"^(?:[、和及与或][\u4e00-\u9fff]{1,4}){1,5}等?(?:方面)?的?(?:安全)?(?:隐患|风险)|"
                                  r"^.{0,8}(?:不堪设想|都有可能|怎么办|谁负责|谁来负责|的话|才会|才能|才肯)")
 _NEGATED = re.compile(r"[未没不无]$")
 # What might happen is not what did. After a condition (如果, 万一, 一旦…) nothing to the end of its sentence is
 # counted: "如果楼体坍塌，就有300多人死亡" (a citizen's warning graded I before). A clause that only says what
 # could result (可能造成…) is not counted either, but the next clause is: "可能导致了爆炸，事故造成3人死亡".
 # (Look-behinds sit after a pattern's first character, so the regex engine skips ahead to it in C.)
-_CONDITIONAL = re.compile(r"如果|假如|假若|假设|倘若|要(?<![主只就还总正硬需重必不]要)是|万一|一旦|若是|若发生")
-_POTENTIAL = re.compile(r"可能(?:会)?(?:造成|导致)|会(?<![社机大]会)(?:造成|导致)|将会造成|足以(?:造成|导致)")
+# A bare 如 is a condition when a clause of what follows comes next: "如200多台电动车集中充电，发生火灾…" (not 如今,
+# 例如, 如何).
+_CONDITIONAL = re.compile(r"如果|假如|假若|假设|倘若|要(?<![主只就还总正硬需重必不]要)是|万一|一旦|若是|若发生|"
+                          r"如(?<![例比譬诸正有犹宛假]如)(?![今何下实期约同此是意果])"
+                          r"(?=[^，。；！？,;!?\n]{1,20}[，,]\s*(?:就|将|会|则|便)?(?:发生|引发|造成|导致|出现))")
+_POTENTIAL = re.compile(r"可能(?:会)?(?:造成|导致|带来)|会(?<![社机大]会)(?:造成|导致|带来)|将(?:会)?(?:造成|带来)|"
+                        r"足以(?:造成|导致)")
+# What a citizen asks to prevent: the rest of its clause is no report ("以免雨季再次垮塌造成人员伤亡").
+_PRECAUTION = re.compile(r"以免|避免|防止|以防|防范|杜绝|预防|谨防|严防|免得")
 # What happens again and again is a hazard, not an incident: "也造成过多人多次摔伤" in a road-repair request was read as
 # 2 injured and graded III, escalated to the city's 秘书长 and listed in 23 daily digests.
-_HABITUAL = re.compile(r"多次|屡次|屡屡|经常|常常|时常|频繁|频频|时有|常有|不时|每年都|年年")
+_HABITUAL = re.compile(r"多次|屡次|屡屡|数次|几次|经常|常常|时常|频繁|频频|时有|常有|不时|每年都|年年")
 _COUNTED = re.compile(r"[0-9０-９]|[一二两三四五六七八九十百千万]+(?:名|人|个|位|死|伤)")
 _MASS_INCIDENT = re.compile(
     r"(?:群众|村民|业主|工人|民众|居民|家属|学生|员工|农民工|上百人|数百人|几十人|多人)[^，。；,;]{0,4}"
@@ -397,7 +409,7 @@ def reported(text: str, start: int, end: int) -> bool:
     """Whether an incident word at text[start:end] reports something, not a fear or a precaution."""
     if _HYPOTHETICAL_BEFORE.search(text, max(0, start - 12), start) or _NEGATED.search(text, max(0, start - 1), start):
         return False
-    return _HYPOTHETICAL_AFTER.match(text[end : end + 6]) is None
+    return _HYPOTHETICAL_AFTER.match(text[end : end + 24]) is None
 
 
 def _clause_counts(clause: str) -> list[tuple[str, int]]:
@@ -463,8 +475,9 @@ def _before_hypothesis(sentence: re.Match[str]) -> str:
     condition = _CONDITIONAL.search(text)
     if condition is not None:
         text = text[: condition.start()]
-    if _POTENTIAL.search(text):
-        text = "，".join(c for c in _CLAUSE_IN_SENTENCE.findall(text) if not _POTENTIAL.search(c))
+    if _POTENTIAL.search(text) or _PRECAUTION.search(text):
+        clauses = (c[: m.start()] if (m := _PRECAUTION.search(c)) else c for c in _CLAUSE_IN_SENTENCE.findall(text))
+        text = "，".join(c for c in clauses if not _POTENTIAL.search(c))
     return text + "。"
 
 
@@ -485,8 +498,8 @@ def extract_cues(text: str) -> SeverityCues:
     scan = _DENIAL.sub("。", text) if denied else text
     if _REBUTTAL.search(scan):
         scan = _SENTENCE.sub(_without_rumour, scan)
-    counted = (_SENTENCE.sub(_before_hypothesis, scan) if _CONDITIONAL.search(scan) or _POTENTIAL.search(scan)
-               else scan)
+    supposes = _CONDITIONAL.search(scan) or _POTENTIAL.search(scan) or _PRECAUTION.search(scan)
+    counted = _SENTENCE.sub(_before_hypothesis, scan) if supposes else scan
     if _HABITUAL.search(counted):
         counted = _SENTENCE.sub(_without_habits, counted)
     verbs = _VERB_ANY.search(counted) is not None
@@ -523,9 +536,9 @@ def extract_cues(text: str) -> SeverityCues:
     for name, pattern in _FLAG_RE.items():
         if name not in worded:
             continue
-        if name in INCIDENT_CUES:
-            if any(reported(scan, m.start(), m.end()) for m in pattern.finditer(scan)
-                   if not (m.group(0) == "下落不明" and _MONEY_BEFORE.search(scan, max(0, m.start() - 12), m.start()))):
+        if name in INCIDENT_CUES:  # what happened, not what is supposed or happens again and again
+            if any(reported(counted, m.start(), m.end()) for m in pattern.finditer(counted)
+                   if not _NOT_AN_INCIDENT.get(m.group(0), _NEVER).search(counted, max(0, m.start() - 12), m.end() + 2)):
                 cues.flags.add(name)
         elif name == "officials":
             if any(_names_an_official(scan, m) for m in pattern.finditer(scan)):
