@@ -12,6 +12,7 @@ are aggregatable keywords in Elasticsearch; ``SeverityCues.from_list`` reads the
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -162,10 +163,20 @@ _NUM = (
     rf"(?<![第0-9０-９.{_CN}])(?P<num>[0-9０-９]+(?:\.[0-9]+)?万|[0-9０-９]+|[{_CN}]+|数十|几十|十几|数百|几百|上百|近百|上千|数千|多|数|几|若干)"
     r"(?:余|多)?"
 )
-_PERSON = r"(?:名|人(?!民)|位|个|例)"  # not 47万人民币
-_DEATH = "死亡|遇难|身亡|罹难|丧生|殒命|丧命|遇害|去世|不治|溺亡|坠亡|身故|亡故|撞死|轧死|砸死|压死|烧死|淹死|炸死|摔死|电死"
-_INJURY = "受重伤|受轻伤|受伤|重伤|轻伤|烧伤|砸伤|烫伤|摔伤|撞伤|炸伤|压伤|负伤|伤势|送医|入院"
-_KINDS = {"deaths": _DEATH, "injured": _INJURY, "missing": "失踪|失联|下落不明", "trapped": "被困|被埋|受困"}
+# A count of people: 3名, 两人 (not 47万人民币), 一家3口 (not 3口井), and a count of whom: 200余乘客, 20个孩子.
+_PERSON = (r"(?:名|人(?!民)|位|个|例|口(?![井径岸袋锅罐缸气水饭子])|"
+           r"乘客|旅客|游客|行人|路人|村民|工人|女工|矿工|民工|务工者|学生|儿童|幼儿|孩子|居民|群众|老人|船员|人员|"
+           r"男子|女子|妇女|男孩|女孩)")
+_DEATH = ("死亡|遇难|身亡|罹难|丧生|殒命|丧命|遇害|去世|不治|溺亡|坠亡|身故|亡故|猝死|致死|杀害|"
+          "撞死|轧死|砸死|压死|烧死|淹死|炸死|摔死|电死|杀死|砍死|捅死|刺死|掐死|勒死|打死")  # not 毒死: 3人中毒死亡
+_INJURY = "受重伤|受轻伤|受伤|重伤|轻伤|烧伤|砸伤|烫伤|摔伤|撞伤|炸伤|压伤|负伤|伤势|打伤|砍伤|刺伤|捅伤|咬伤|割伤"
+# Taken to hospital: injured only where the text tells of an incident (20名幼儿被送往医院住院治疗 after a food
+# poisoning); a patient's letter (同病房两位病友全部是入院就查了两三千) counts no one.
+_ADMITTED = "住院|入院|送医|送往|送至|送到|送入|转往|转至|抬往"
+_KINDS = {"deaths": _DEATH, "injured": _INJURY, "admitted": _ADMITTED, "missing": "失踪|失联|下落不明",
+          "trapped": "被困|被埋|受困"}
+_INCIDENT_TOLD = re.compile(r"事故|车祸|相撞|追尾|侧翻|中毒|上吐下泻|呕吐|腹泻|火灾|起火|爆炸|坍塌|倒塌|垮塌|塌了|"
+                            r"袭击|斗殴|打架|行凶|泄漏|溺水|坠楼|触电|踩踏|受伤|伤亡|[打砍刺捅烧砸撞]伤")
 # Counts and casualty verbs in order of appearance within one clause (commas end a clause, 、 does not).
 _ITEM = re.compile(
     rf"(?P<n>{_NUM})\s*{_PERSON}|" + "|".join(f"(?P<{kind}>{verbs})" for kind, verbs in _KINDS.items())
@@ -193,29 +204,47 @@ _DIED_SPOKEN = (re.compile(rf"(?<![笑累热气烦困饿冷吓痛疼美帅馋渴
 _MAX_GAP = 10
 # 撞死 … 电死 are done by someone to someone: a count before them counts the doers ("6名青年…砸死14岁女孩", "一个交通
 # 工具能撞死人"), unless the sentence turns passive (被, 遭) or puts the victims first (将/把一个瓜农砸死).
-_KILLED_BY = re.compile(r"[撞轧砸压烧淹炸摔电]死")
-_VICTIMS_FIRST = re.compile(r"[被遭给让]")
+_KILLED_BY = re.compile(r"[撞轧砸压烧淹炸摔电杀砍捅刺掐勒打]死|[打砍刺捅]伤")
+_VICTIMS_FIRST = re.compile(r"[被给让]|遭(?!拒)")  # 七名歹徒抢劫网吧遭拒刺伤网管: refused, not the victims
+# How far the victims' count may stand before the doers' (24名村民被20余名持土枪等凶器男子打伤).
+_MAX_VICTIMS_GAP = 30
 _DISPOSAL = re.compile(r"[将把]\s*$")
-_MODAL_BEFORE = re.compile(r"[能会]$")  # 一个交通工具能撞死人: what could happen
 _CAUSED = re.compile(r"(?:致|造成|导致)\s*$")  # 事故造成3人撞死: the count is the dead
 _OBJECT_AFTER = re.compile(r"[\u4e00-\u9fff0-9](?<![了的在于后])")  # someone killed: 砸死店主 (not 1人当场撞死。)
 
 # "一死两伤", "3死5伤", "致1死": a compact form used in news headlines.
 _COMPACT = re.compile(rf"(?P<d>[0-9{_CN}]+)死(?:(?P<i>[0-9{_CN}]+)(?:余|多)?[重轻]?伤)?")
 _COMPACT_CONTEXT = re.compile(r"(?:致|造成|导致|酿|已|至少|共|约)$")
-# A death reported without a number ("司机当场身亡", "砸死环卫工人", "一男童溺亡"): at least one. 死亡 and 去世 are
-# not among these: 死亡证明, 死亡率 and a parent who 去世 years ago are no incident.
+# A death reported without a number ("司机当场身亡", "砸死环卫工人", "一男童溺亡", "女孩遭两辆公交车夹击死亡"): at
+# least one. Not 死亡证明, 死亡率 (a death's paperwork and statistics), nor 去世 (a parent who 去世 years ago).
 _DIED_UNNUMBERED = re.compile(
-    r"身亡|(?<!遭)遇难(?!题)|罹难|丧生|殒命|遇害|溺亡|坠亡|"
+    r"身亡|(?<!遭)遇难(?!题)|罹难|丧生|殒命|遇害|溺亡|坠亡|猝死|致(?<!致伤致)(?<!致残致)死(?!率|量|因素|原因)|"
+    r"(?<!宣告)死亡(?![0-9０-９]|人口|证|率|赔偿|补偿|抚恤|金|人数|名单|原因|通知|鉴定|报告|时间|日期|登记|保险|线|边缘|谷|游戏|"
+    r"笔记|威胁|风险|陷阱|之|案例|病例|事故率)|"
     # 撞死 … 电死 are also curses and jokes (出门撞死, 摔死你, 烧死我吧, 能砸死人的是什么): only done to someone
     # ("被砸死", "将其轧死", "砸死环卫工人", "淹死小孩", "撞死一名"), never to you or me, nor to a cat (压死一只猫).
     r"(?:(?<=被)|(?<=将其)|(?<=把人))[撞轧砸压烧淹炸摔电]死|"
     r"(?<![能会])[撞轧砸压烧淹炸摔电]死了?(?=[人男女老小孩儿婴幼学工行路司村居市乘游骑环保民农外快少妇孕师医护警]|"
     r"[多数一两二三四五六七八九十0-9]+[名个位人岁])")
 # A death of an animal is no casualty: 被撞死野鸡, 小狗在加州车祸身亡, 丧生了几亿动物.
-_ANIMAL = re.compile(r"(?:狗|猫|鸡|鸭|鹅|猪|牛|羊|鱼|鸟|犬|兔|动物|宠物|家禽|牲畜)(?![塘城园棚圈舍场池缸馆市])")
+# Killing and wounding done to someone (杀死情敌母亲, 捅死94岁奶奶, 被村民捅死, 打伤外地司机): the victim follows the
+# verb, or the sentence turns passive before it; never a curse or a threat (砍死你, 打死也不, 扬言要杀死他), nor
+# what is killed that is no one (杀死病毒, 打死蚊子).
+_CRIME = re.compile(r"(?:杀死|砍死|捅死|刺死|掐死|勒死|毒死|杀害|打死|(?P<hurt>打伤|砍伤|刺伤|捅伤)|"
+                    r"(?P<passive>[撞轧砸压烧淹炸摔电]死))了?(?![你我也都不病细比害蚊苍蟑老时])")
+# 被人防工程一吨重铁门砸死, 被人堵在屋内烧死, 将对方砸死: the victim comes first.
+_PASSIVE_BEFORE = re.compile(r"(?:[被给]|遭(?!拒))[^，。；！？,;!?\n]{0,8}$|[将把][^，。；！？,;!?\n]{1,4}$")
+# What could happen or is threatened: 一个交通工具能撞死人, 扬言要杀死他, 来一个打死一个.
+_THREAT_BEFORE = re.compile(r"(?:要|想|扬言|威胁|誓|恨不得|差点|险些|敢|能|会|来一个)[^，。；！？,;!?\n]{0,2}$")
+# Hurt without a number (坠楼受重伤, 打致重伤, 男童被烧伤): at least one injured. Not 烧伤科, a burns ward.
+_HURT_UNNUMBERED = re.compile(r"重伤(?!害|病|残)|(?<=被)[烧砸撞炸咬]伤|烧伤(?![科膏病中医])")
+_ANIMAL = re.compile(r"(?:狗|猫|鸡|鸭|鹅|猪|牛|羊|鱼|鸟|犬|兔|蜂|动物|宠物|家禽|牲畜|草木|树木|花草|庄稼|植物|禾苗)"
+                     r"(?![塘城园棚圈舍场池缸馆市])")  # nor of bees and plants: 蜜蜂大量死亡, 草木被车主轧死
 # (鱼塘, 羊城, 动物园, 牛棚 are places: 男子在鱼塘溺亡 is a man's death.)
-_NOBODY_BEFORE = re.compile(r"(?:没有?|无|未|不|别|防)(?:人|有人|任何人)?(?:不幸|当场)?$")
+# A death from illness is no incident's casualty: 多器官衰竭而死亡 after 46 days in intensive care.
+_ILLNESS_BEFORE = re.compile(r"衰竭|癌|病逝|病重|病危|病情恶化|寿终")
+_NOBODY_BEFORE = re.compile(r"(?:没有?|无|未|不|别|防)(?:人|有人|任何人|(?:一名|任何)?(?:学生|师生|儿童|工人|村民|居民|群众|"
+                            r"乘客|人员))?(?:不幸|当场)?$")  # 该校无学生死亡
 _DENIAL = re.compile(
     r"(?:无|未造成|没有|暂无|未发现|未有|并无|无一|未)(?:造成|导致|出现|发生)?(?:任何)?(?:人员|人)?"
     r"(?:伤亡|死伤|受伤|死亡)"
@@ -227,7 +256,7 @@ _DENIAL = re.compile(
 _SENTENCE = re.compile(r"[^。！？!?\n]+")
 _CLAUSE_IN_SENTENCE = re.compile(r"[^，,；;]+")
 _REBUTTAL = re.compile(r"谣言|辟谣|造谣|谣传|不实|假消息|虚假信息|系编造|不属实|并非事实|并不属实")
-_RUMOUR_TOLD = re.compile(r"^\s*(?:网传|传言|有传言|网上流传|网上传|据传|有网友称|坊间传)")
+_RUMOUR_TOLD = re.compile(r"^\s*(?:(?:近日|日前|昨日|昨天|今日|今天|近期|最近)[，,]?\s*)?(?:网传|传言|有传言|网上流传|网上传|据传|有网友称|坊间传)")
 # People trapped and then brought out ("被困，十分钟后被救出") are not casualties; "仍有…被困" still are, and so
 # are those a partial rescue left ("5人被困，已救出3人").
 _RESCUED = re.compile(r"救出|获救|脱险|脱困|营救成功|安全转移")
@@ -237,7 +266,7 @@ _RESCUED_COUNT = re.compile(rf"(?:救出|获救)[^，。；0-9{_CN}]{{0,6}}(?P<n
 # Citizens warn of what *could* happen ("以免造成人员伤亡", "存在火灾隐患"): a warning is not an incident.
 _HYPOTHETICAL_BEFORE = re.compile(
     r"以免|避免|防止|预防|以防|防范|容易|可能|恐|一旦|万一|险些|差点|会不会|如果|若|假如|担心|担忧|害怕|杜绝|"
-    r"将会|极易|易引发|会引起|会造成|会导致|难道[^，。？?]{0,3}要|非得等|要等|等到|不会有|才会|就会|会被|要被|"
+    r"将会|极易|易引发|会引起|会造成|会导致|会(?<![社机大委协工学商年]会)(?:立即|立刻|直接|马上)?致|可致|可使|难道[^，。？?]{0,3}要|非得等|要等|等到|不会有|才会|就会|会(?<![委社机大协工学商年]会)被|要被|"
     r"是不是|(?<![赶达来回抵])到时")
 _HYPOTHETICAL_AFTER = re.compile(r"^.{0,2}(?:隐患|风险|危险|演练|演习|预防|预警|防控|防范|安全|通道|设施|知识|宣传)|"
                                  # one hazard of a list: 存在交通、火灾、触电、噪音的隐患
@@ -412,12 +441,22 @@ def reported(text: str, start: int, end: int) -> bool:
     return _HYPOTHETICAL_AFTER.match(text[end : end + 24]) is None
 
 
-def _clause_counts(clause: str) -> list[tuple[str, int]]:
+def _victims_before(items: list[tuple[str, re.Match[str]]], doers: int, clause: str) -> re.Match[str] | None:
+    """The count of victims before the doers' (24名村民被20余名…男子打伤): the nearest count that 被 or 遭 follows."""
+    verb = items[doers + 1][1]
+    for kind, m in reversed(items[:doers]):
+        if kind == "n" and verb.start() - m.end() <= _MAX_VICTIMS_GAP:
+            if _VICTIMS_FIRST.search(clause, m.end(), items[doers][1].start()):
+                return m
+    return None
+
+
+def _clause_counts(clause: str, incident: bool) -> list[tuple[str, int]]:
     """Pair counts with casualty verbs in one clause.
 
     A clause is written either count-first ("3人死亡、12人受伤") or verb-first ("死亡12人，受伤3人",
     "死亡人数升至12人"); the first item decides, so the 12 of "3人死亡12人受伤" goes to 受伤 and the 12 of
-    "死亡12人受伤3人" to 死亡.
+    "死亡12人受伤3人" to 死亡. People taken to hospital count as injured only in the report of an incident.
     """
     items = [(m.lastgroup or "", m) for m in _ITEM.finditer(clause)
              if m.lastgroup != "n" or not (_NOT_CASUALTIES.search(clause, max(0, m.start() - 8), m.start())
@@ -426,14 +465,21 @@ def _clause_counts(clause: str) -> list[tuple[str, int]]:
         return []
     count_first = items[0][0] == "n"
     out = []
-    for (a_kind, a), (b_kind, b) in pairwise(items):
+    for i, ((a_kind, a), (b_kind, b)) in enumerate(pairwise(items)):
+        if b_kind == "admitted" and (not incident or (b.group(0).startswith(("送", "转", "抬"))
+                                                      and not _TAKEN_TO_HOSPITAL.match(clause, b.start()))):
+            continue
+        victims = None
         if count_first and a_kind == "n" and b_kind != "n":
-            if (_KILLED_BY.fullmatch(b.group(0)) and not _VICTIMS_FIRST.search(clause, a.end(), b.start())
-                    and not _DISPOSAL.search(clause, max(0, a.start() - 2), a.start())
+            doers = _KILLED_BY.fullmatch(b.group(0)) and not _VICTIMS_FIRST.search(clause, a.end(), b.start())
+            victims = _victims_before(items, i, clause) if doers else None
+            if victims is not None:
+                a = victims
+            elif (doers and not _DISPOSAL.search(clause, max(0, a.start() - 2), a.start())
                     and not _CAUSED.search(clause, max(0, a.start() - 3), a.start())
                     and _OBJECT_AFTER.match(clause, b.end())):
-                if not _MODAL_BEFORE.search(clause, max(0, b.start() - 2), b.start()):
-                    out.append(("deaths", 1))  # the count names who did it: 4名歹徒砸死店主 killed one at least
+                if not _THREAT_BEFORE.search(clause, max(0, b.start() - 6), b.start()):
+                    out.append((b_kind, 1))  # the count names who did it: 4名歹徒砸死店主 killed one at least
                 continue
             number, verb = a, b_kind
         elif not count_first and a_kind != "n" and b_kind == "n":
@@ -445,8 +491,8 @@ def _clause_counts(clause: str) -> list[tuple[str, int]]:
         value = chinese_number(number.group("num"))
         # A count of ten thousand or more stands right by its verb ("1.2万人死亡"), or it counts something else.
         gap = _MAX_GAP if value is None or value < 10_000 else 2
-        if value and value <= MAX_COUNT and b.start() - a.end() <= gap:
-            out.append((verb, value))
+        if value and value <= MAX_COUNT and (b.start() - a.end() <= gap or victims is not None):
+            out.append(("injured" if verb == "admitted" else verb, value))
     return out
 
 
@@ -484,8 +530,25 @@ def _before_hypothesis(sentence: re.Match[str]) -> str:
 def _without_habits(sentence: re.Match[str]) -> str:
     """A sentence without the clauses that tell what happens again and again, with no number to it (多人多次摔伤,
     经常有人溺亡); a series counted is reported ("多次行凶致5死13伤")."""
-    return "，".join(c for c in _CLAUSE_IN_SENTENCE.findall(sentence.group(0))
+    return "，".join(c for c in _CLAUSE.split(sentence.group(0))
                     if not _HABITUAL.search(c) or _COUNTED.search(c)) + "。"
+
+
+def _unnumbered_harm(text: str) -> Iterator[re.Match[str]]:
+    """Deaths and injuries a text reports without a number (at least one each)."""
+    for pattern in (_SOMEONE_DIED, _DIED_UNNUMBERED, _CRIME, _HURT_UNNUMBERED):
+        for m in pattern.finditer(text):
+            if (not reported(text, m.start(), m.end())
+                    or _NOBODY_BEFORE.search(text, max(0, m.start() - 6), m.start())
+                    or _ANIMAL.search(text, max(0, m.start() - 8), m.end() + 6)
+                    or _ILLNESS_BEFORE.search(text, max(0, m.start() - 8), m.start())):
+                continue
+            if pattern is _CRIME and not (
+                    _PASSIVE_BEFORE.search(text, max(0, m.start() - 10), m.start())
+                    or (not m.group("passive") and _OBJECT_AFTER.match(text, m.end())
+                        and not _THREAT_BEFORE.search(text, max(0, m.start() - 6), m.start()))):
+                continue
+            yield m
 
 
 def extract_cues(text: str) -> SeverityCues:
@@ -504,20 +567,21 @@ def extract_cues(text: str) -> SeverityCues:
         counted = _SENTENCE.sub(_without_habits, counted)
     verbs = _VERB_ANY.search(counted) is not None
     if verbs:
+        incident = _INCIDENT_TOLD.search(counted) is not None
         for clause in _CLAUSE.split(counted):
-            for kind, count in _clause_counts(clause):
+            for kind, count in _clause_counts(clause, incident):
                 setattr(cues, kind, max(getattr(cues, kind), count))
     if "死了" in counted:
         for pattern in _DIED_SPOKEN:
             for m in pattern.finditer(counted):
                 cues.deaths = max(cues.deaths, chinese_number(m.group("num")) or 0)
-    # Each death word of these two patterns (身亡, 遇难, 砸死 …) is one of _VERB_ANY's: without one, none is there.
-    if not cues.deaths and verbs and any(
-            reported(counted, m.start(), m.end())
-            and not _NOBODY_BEFORE.search(counted, max(0, m.start() - 6), m.start())
-            and not _ANIMAL.search(counted, max(0, m.start() - 8), m.end() + 6)
-            for pattern in (_SOMEONE_DIED, _DIED_UNNUMBERED) for m in pattern.finditer(counted)):
-        cues.deaths = 1  # "有人遇难", "司机身亡": at least one, though no number is given
+    # Each death or hurt word of these patterns (身亡, 遇难, 砸死, 重伤 …) is one of _VERB_ANY's: without one, none
+    # is there.
+    if verbs and not (cues.deaths and cues.injured):
+        for m in _unnumbered_harm(counted):
+            kind = "injured" if m.re is _HURT_UNNUMBERED or m.groupdict().get("hurt") else "deaths"
+            if not getattr(cues, kind):
+                setattr(cues, kind, 1)  # "有人遇难", "司机身亡", "坠楼受重伤": at least one, though no number is given
     for m in _COMPACT.finditer(counted) if "死" in counted else ():
         preceded = _COMPACT_CONTEXT.search(counted, max(0, m.start() - 2), m.start())
         if m.group("i") is None and not preceded:

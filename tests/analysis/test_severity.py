@@ -42,3 +42,50 @@ def test_suppositions_warnings_and_habits_are_no_incident(text: str, cues: set[s
 ])
 def test_an_eyewitness_saying_it_fell_down_reports_a_collapse(text: str, cues: set[str]) -> None:
     assert set(extract_cues(text).as_list()) == cues
+
+
+@pytest.mark.parametrize(("text", "cues"), [
+    # killing and wounding, with a count or without (THUCNews 社会 headlines)
+    ("凶手杀死一家3口后在命案现场住两天", {"deaths:3"}),
+    ("男子借钱遭拒杀死夫妻两人后碎尸", {"deaths:2"}),
+    ("24名村民被20余名持土枪等凶器男子打伤", {"injured:24"}),  # the victims' count, not the attackers'
+    ("男子因恋爱受挫打伤29名长发女性", {"injured:29"}),
+    ("摊主拒交保护费 一家五口被砍伤", {"injured:5"}),
+    ("七名歹徒抢劫网吧遭拒刺伤网管", {"injured:1"}),  # 遭拒: refused; the seven are the attackers
+    ("男子疑妻子和人私奔杀死情敌母亲", {"deaths:1"}),
+    ("孙子索钱购毒遭拒捅死94岁奶奶", {"deaths:1"}),
+    ("村支书因工程承包问题在村委会被村民捅死", {"deaths:1", "officials"}),
+    ("窃贼欲强奸流浪女遭反抗后将对方砸死", {"deaths:1"}),
+    ("大二男生因恋情被同学用棒球棍猛击致死", {"deaths:1"}),
+    ("两司机因两元钱价格纠纷将六旬老人打致重伤", {"injured:1", "elderly"}),
+    ("环卫女工劝说男子不要散发小广告被打伤", {"injured:1"}),
+    ("豪华轿车撞死两女工逃逸遭众人围追", {"deaths:2"}),
+    # a death with no number is one at least
+    ("女孩遭两辆公交车夹击死亡(组图)", {"deaths:1"}), ("戒毒人员在戒毒所猝死", {"deaths:1"}),
+    ("10月1日竟然有人选择从楼上跳下，导致死亡的惨剧", {"deaths:1"}),
+    ("缆车故障致200余乘客被困半空", {"trapped:200"}),
+    # …and what is none: a threat, a curse, a pledge, a rumour rebutted, an animal, plants, paperwork, an illness
+    ("男子张贴告示立誓杀死逃匿情人", set()), ("打死也不去", set()), ("砍死你", set()), ("杀死病毒", set()),
+    ("业主来来一个打死一个", set()), ("网友传因举报被打死续：官网称造谣者已被立案", set()),
+    ("近日，网传“A2区实验中学有学生被老师打死”的消息。经核实，该校无学生死亡，系谣言。", {"students"}),
+    ("A3区拆迁致使鑫洁蜂业蜜蜂大量死亡", set()), ("绿化带的草木被这些车主轧死", set()),
+    ("存在死亡人口占地", set()), ("公公在重症监护室住院46天，最后还是多器官衰竭而死亡了", {"patients"}),
+    ("老人小孩摔跤危及生命安全（致伤致死）", {"children", "elderly"}), ("达到30mg时，会立即致人死亡", set()),
+])
+def test_killings_woundings_and_unnumbered_deaths_are_counted(text: str, cues: set[str]) -> None:
+    assert set(extract_cues(text).as_list()) == cues
+
+
+@pytest.mark.parametrize(("text", "cues"), [
+    # children taken to hospital after a food poisoning are casualties (the analyst's kindergarten incident)
+    ("A3区阳光幼儿园昨天午餐后二十多个孩子上吐下泻，目前已有20名幼儿被送往A市儿童医院住院治疗",
+     {"injured:20", "children", "school", "food_poisoning", "patients"}),
+    ("转发：A3区阳光幼儿园集体食物中毒，20个孩子住院，求扩散！", {"injured:20", "children", "school",
+                                                         "food_poisoning", "patients"}),
+    ("造成20名学生食物中毒住院", {"injured:20", "food_poisoning", "patients", "students"}),
+    # a patient's billing complaint counts no one (254254 graded III on "2人受伤")
+    ("同病房两位病友全部是入院就查了两三千，而且觉得理所当然。", set()),
+    ("20名幼儿被送往学校", {"children", "school"}),
+])
+def test_people_taken_to_hospital_are_injured_in_the_report_of_an_incident(text: str, cues: set[str]) -> None:
+    assert set(extract_cues(text).as_list()) == cues
