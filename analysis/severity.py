@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from itertools import pairwise
 
 from ahocorasick_rs import AhoCorasick
@@ -289,6 +290,16 @@ _PRECAUTION = re.compile(r"以免|避免|防止|以防|防范|杜绝|预防|谨�
 # What happens again and again is a hazard, not an incident: "也造成过多人多次摔伤" in a road-repair request was read as
 # 2 injured and graded III, escalated to the city's 秘书长 and listed in 23 daily digests.
 _HABITUAL = re.compile(r"多次|屡次|屡屡|数次|几次|经常|常常|时常|频繁|频频|时有|常有|不时|每年都|年年")
+# An incident the sentence dates long before the post is no casualty of a current one: a letter's 「我父亲…于17年10月
+# …被撞身亡」 (an appeal about a 2017 death) or 「2015年…几个人出现不同程度的受伤」 graded III. A date counts when it has a
+# four-digit year, or a two-digit one with a month; a year that dates a building (2015年建成) does not.
+_DATED = re.compile(r"(?<![0-9０-９])(?:(?P<year>(?:19|20)[0-9]{2})年(?!代|度|建|修|开通|竣工|投入|交房|交付|入住|出生|成立|购|买|开始)"
+                    r"|(?P<yy>[0-9]{2})年(?=[0-9]{1,2}月))(?:(?P<month>[0-9]{1,2})月)?")
+# …and so does one the sentence calls past itself (去年, 三年前), with or without the post's time.
+_LONG_AGO = re.compile(r"(?:去年|前年|[0-9一二两三四五六七八九十几多]+年前)(?![建修开买购])")
+_NOW = re.compile(r"今年|本月|上月|上个月|上周|前几天|前天|今天|今日|昨天|昨日|昨晚|今晨|近日|日前|刚刚|刚才|目前|现在")
+# How long before the post an incident dated in its text is past (a follow-up report comes within months).
+PAST_AFTER_DAYS = 180
 _COUNTED = re.compile(r"[0-9０-９]|[一二两三四五六七八九十百千万]+(?:名|人|个|位|死|伤)")
 _MASS_INCIDENT = re.compile(
     r"(?:群众|村民|业主|工人|民众|居民|家属|学生|员工|农民工|上百人|数百人|几十人|多人)[^，。；,;]{0,4}"
@@ -527,6 +538,24 @@ def _before_hypothesis(sentence: re.Match[str]) -> str:
     return text + "。"
 
 
+def _without_the_past(sentence: re.Match[str], posted: date | None) -> str:
+    """A sentence, or nothing when it dates what it tells long before the post (and says nothing of now)."""
+    text = sentence.group(0)
+    if _NOW.search(text):
+        return text
+    if _LONG_AGO.search(text):
+        return "。"
+    if posted is None:
+        return text
+    latest = None
+    for m in _DATED.finditer(text):
+        year = int(m.group("year")) if m.group("year") else 2000 + int(m.group("yy"))
+        month = int(m.group("month")) if m.group("month") and 1 <= int(m.group("month")) <= 12 else 12
+        end = date(year, month, 28)
+        latest = end if latest is None else max(latest, end)
+    return "。" if latest is not None and (posted - latest).days > PAST_AFTER_DAYS else text
+
+
 def _without_habits(sentence: re.Match[str]) -> str:
     """A sentence without the clauses that tell what happens again and again, with no number to it (多人多次摔伤,
     经常有人溺亡); a series counted is reported ("多次行凶致5死13伤")."""
@@ -551,8 +580,12 @@ def _unnumbered_harm(text: str) -> Iterator[re.Match[str]]:
             yield m
 
 
-def extract_cues(text: str) -> SeverityCues:
-    """Find severity cues in one text; never raises, empty text gives no cues."""
+def extract_cues(text: str, posted: datetime | None = None) -> SeverityCues:
+    """Find severity cues in one text; never raises, empty text gives no cues.
+
+    ``posted``, the post's time, tells how long ago a date in the text is (``PAST_AFTER_DAYS``); without it only
+    what the text itself calls past (去年, 三年前) is left out.
+    """
     cues = SeverityCues()
     words = _cue_words(text) if text else set()
     if not words:
@@ -565,6 +598,9 @@ def extract_cues(text: str) -> SeverityCues:
     counted = _SENTENCE.sub(_before_hypothesis, scan) if supposes else scan
     if _HABITUAL.search(counted):
         counted = _SENTENCE.sub(_without_habits, counted)
+    if "年" in counted:
+        day = posted.date() if posted is not None else None
+        counted = _SENTENCE.sub(lambda sentence: _without_the_past(sentence, day), counted)
     verbs = _VERB_ANY.search(counted) is not None
     if verbs:
         incident = _INCIDENT_TOLD.search(counted) is not None

@@ -6,9 +6,13 @@ THUCNews 社会 headlines of the shared data, as an analyst's review of the casu
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
+from analysis.entry import enrich
 from analysis.severity import extract_cues
+from yuqing.contract import Post
 
 
 @pytest.mark.parametrize(("text", "cues"), [
@@ -89,3 +93,37 @@ def test_killings_woundings_and_unnumbered_deaths_are_counted(text: str, cues: s
 ])
 def test_people_taken_to_hospital_are_injured_in_the_report_of_an_incident(text: str, cues: set[str]) -> None:
     assert set(extract_cues(text).as_list()) == cues
+
+
+LETTER_POSTED = datetime(2019, 5, 16, 10, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("text", "cues"), [
+    # an appeal about a 2017 death and a 2015 elevator accident, in letters of 2019 (200773, 281549)
+    ("我父亲李柏树于17年10月在A6区被撞身亡，肇事司机无力赔偿。", set()),
+    ("2015年一期房屋就因为电梯质量问题掉层就有几个人出现不同程度的受伤", set()),
+    # accidents at other estates cited as a warning (277556), and what the letter itself calls past
+    ("2018年4月1日A1区的旭日东升、2018年5月17日A5区的叠彩兰亭上述小区均发生小孩坠亡的惨痛事故", {"children"}),
+    ("去年发生了重大事故小孩靠着扶手休息就坠楼死亡", {"children"}),
+    # …while a recent date, a building's year and what happens now still count
+    ("在维权现场于19年1月7日又被平台雇佣打手打伤", {"injured:1"}),
+    ("2015年建成的大桥今天坍塌，3人死亡", {"deaths:3", "collapse"}),
+    ("今年4月，城建开发公司于二十年前建设的小区出现护坡垮塌", {"collapse"}),
+    ("工作17年的工人坠亡", {"deaths:1"}),
+])
+def test_an_incident_dated_long_before_the_post_is_no_current_casualty(text: str, cues: set[str]) -> None:
+    assert set(extract_cues(text, posted=LETTER_POSTED).as_list()) == cues
+
+
+
+def test_enrichment_dates_the_incident_by_the_posts_own_time() -> None:
+    """A board letter of 2019 about a 2017 death is no current casualty; the same words posted a month after it are."""
+    words = "我父亲于17年10月在A6区被撞身亡，肇事司机无力赔偿，请求救助。"
+
+    def posted(at: datetime) -> list[str]:
+        post = Post.model_validate({"id": f"p{at:%Y}", "source": "test", "source_type": "message_board",
+                                    "published_at": at, "fetched_at": at, "text": words})
+        return enrich(post).severity_cues or []
+
+    assert "deaths:1" not in posted(datetime(2019, 1, 9, 10, 0, tzinfo=UTC))
+    assert "deaths:1" in posted(datetime(2017, 11, 20, 10, 0, tzinfo=UTC))
