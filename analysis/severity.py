@@ -312,7 +312,14 @@ _SALUTATION = re.compile(r"(?:尊敬的|敬爱的|致)[^，。,：:]{0,10}?(?:�
                          r"(?:书记|市长|县长|区长)(?:信箱|热线|留言板)|"
                          # a letter that opens with the addressee: 胡书记：您好, 沈书记您好
                          r"(?:^|\n)\s*[\u4e00-\u9fff]{0,3}(?:书记|市长|县长|区长|局长|镇长|领导)"
-                         r"(?:[：:]|[，,！!]?\s*(?:您好|你好))")
+                         r"(?:[：:]|[，,！!]?\s*(?:您好|你好))|"
+                         # …greets or calls on one in the text: 书记好, 胡市长，我们这11个商户…, 请求书记解决
+                         r"(?:书记|市长|县长|区长|局长|镇长|乡长|领导)(?:[：:，,]?\s*(?:您好|你好)|好[：:，,！!\s]|大人)|"
+                         # (a surname before the office, not 县委书记，因受贿被双规 nor 找了区长，)
+                         r"(?:^|[\n。！？!?，,；;])\s*[\u4e00-\u9fff](?<![委府副省市县区镇乡村党了的给找向请问跟和与对让叫被是个位名])"
+                         r"(?:书记|市长|县长|区长|局长|镇长|乡长|领导)[，,：:！!]|"
+                         r"(?:请|恳请|垦请|请求|恳求|烦请|麻烦|拜托|希望|盼望|期盼)[^，。,；;！!？?\n]{0,4}?"
+                         r"(?:书记|市长|县长|区长|局长|镇长|乡长|领导)")
 # An office after a place name may be the start of the next word: A市长郡中学, A5区长房半岛, 长沙市长沙县.
 _PLACE_OFFICE = re.compile(r"[市县区镇乡省]长")
 # Words that begin with 长 in place and school names (长郡中学, 长沙县, 长房…): after 市/县/区 they are no office.
@@ -326,7 +333,9 @@ _LEADS_RESPONSE = re.compile(
     # leading a team is a response only when the team checks, investigates or rescues (副局长带队强拆 is no response)
     r"(?:带队|率队|率领|牵头)[^，。；,;！!？?\n]{0,12}?(?:检查|调查|核查|排查|处置|救援|现场|专班|工作组|调查组|善后|走访))")
 # The city-management bureau asked to act is an agency, not an official named in the matter (城管打人, 城管队员 are).
-_AGENCY = re.compile(r"城管(?:局|执法局|执法大队|执法支队|执法中队|部门|办(?!事)|委)")
+_AGENCY = re.compile(r"城管(?:局|执法局|执法大队|执法支队|执法中队|部门|办(?!事)|委|热线|电话|还是|或)")
+# …and so is the one a citizen calls or turns to (不知道要找城管还是交警, 多次打12345及城管热线, 向城管反映).
+_ASKED_BEFORE = re.compile(r"(?:找|向|给|联系|拨打|打|致电|投诉|反映|举报|告知|通知|叫|请|求助)[^，。,；;！!？?\n]{0,3}$")
 _FLAG_RE = {name: re.compile("|".join(map(re.escape, words))) for name, words in FLAG_WORDS.items()}
 _FLAG_RE["mass_incident"] = re.compile(_FLAG_RE["mass_incident"].pattern + "|" + _MASS_INCIDENT.pattern)
 _VERB_ANY = re.compile("|".join(_KINDS.values()))
@@ -433,7 +442,8 @@ def _names_an_official(text: str, match: re.Match[str]) -> bool:
     character and the first of a word beginning with 长: a masked place (A市长郡中学, A5区长房半岛) or a known 长
     word (长沙市长郡中学, 长沙市长沙县), and not one leading the response (副区长任组长, 市长率队赶赴现场). 北京市长陈吉宁,
     湖北省省长, 要求县长出面 name officials."""
-    if match.group(0) == "城管" and _AGENCY.match(text, match.start()):
+    if match.group(0) == "城管" and (_AGENCY.match(text, match.start())
+                                   or _ASKED_BEFORE.search(text, max(0, match.start() - 6), match.start())):
         return False
     if match.group(0) != "官员" and _LEADS_RESPONSE.match(text, match.end()):  # 官员慰问清单遭曝光 is a scandal
         return False
