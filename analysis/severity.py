@@ -242,6 +242,8 @@ _HURT_UNNUMBERED = re.compile(r"重伤(?!害|病|残)|(?<=被)[烧砸撞炸咬]�
 _ANIMAL = re.compile(r"(?:狗|猫|鸡|鸭|鹅|猪|牛|羊|鱼|鸟|犬|兔|蜂|动物|宠物|家禽|牲畜|草木|树木|花草|庄稼|植物|禾苗)"
                      r"(?![塘城园棚圈舍场池缸馆市])")  # nor of bees and plants: 蜜蜂大量死亡, 草木被车主轧死
 # (鱼塘, 羊城, 动物园, 牛棚 are places: 男子在鱼塘溺亡 is a man's death.)
+# A question asked to make a point names no death: 难道M3县人在外地死亡就注定要吃这个亏吗？
+_RHETORICAL_BEFORE = re.compile(r"难道[^，。；！？,;!?\n]*$")
 # A death from illness is no incident's casualty: 多器官衰竭而死亡 after 46 days in intensive care.
 _ILLNESS_BEFORE = re.compile(r"衰竭|癌|病逝|病重|病危|病情恶化|寿终")
 _NOBODY_BEFORE = re.compile(r"(?:没有?|无|未|不|别|防)(?:人|有人|任何人|(?:一名|任何)?(?:学生|师生|儿童|工人|村民|居民|群众|"
@@ -298,6 +300,8 @@ _DATED = re.compile(r"(?<![0-9０-９])(?:(?P<year>(?:19|20)[0-9]{2})年(?!代|�
 # …and so does one the sentence calls past itself (去年, 三年前), with or without the post's time.
 _LONG_AGO = re.compile(r"(?:去年|前年|[0-9一二两三四五六七八九十几多]+年前)(?![建修开买购])")
 _NOW = re.compile(r"今年|本月|上月|上个月|上周|前几天|前天|今天|今日|昨天|昨日|昨晚|今晨|近日|日前|刚刚|刚才|目前|现在")
+# The span a date holds for: a sentence, or its part to a semicolon (交房 dates; 2015年…受伤).
+_DATED_SPAN = re.compile(r"[^。！？!?\n；;]+")
 # How long before the post an incident dated in its text is past (a follow-up report comes within months).
 PAST_AFTER_DAYS = 180
 _COUNTED = re.compile(r"[0-9０-９]|[一二两三四五六七八九十百千万]+(?:名|人|个|位|死|伤)")
@@ -548,9 +552,9 @@ def _before_hypothesis(sentence: re.Match[str]) -> str:
     return text + "。"
 
 
-def _without_the_past(sentence: re.Match[str], posted: date | None) -> str:
+def _without_the_past(span: re.Match[str], posted: date | None) -> str:
     """A sentence, or nothing when it dates what it tells long before the post (and says nothing of now)."""
-    text = sentence.group(0)
+    text = span.group(0)
     if _NOW.search(text):
         return text
     if _LONG_AGO.search(text):
@@ -578,6 +582,7 @@ def _unnumbered_harm(text: str) -> Iterator[re.Match[str]]:
     for pattern in (_SOMEONE_DIED, _DIED_UNNUMBERED, _CRIME, _HURT_UNNUMBERED):
         for m in pattern.finditer(text):
             if (not reported(text, m.start(), m.end())
+                    or _RHETORICAL_BEFORE.search(text, max(0, m.start() - 12), m.start())
                     or _NOBODY_BEFORE.search(text, max(0, m.start() - 6), m.start())
                     or _ANIMAL.search(text, max(0, m.start() - 8), m.end() + 6)
                     or _ILLNESS_BEFORE.search(text, max(0, m.start() - 8), m.start())):
@@ -606,11 +611,11 @@ def extract_cues(text: str, posted: datetime | None = None) -> SeverityCues:
         scan = _SENTENCE.sub(_without_rumour, scan)
     supposes = _CONDITIONAL.search(scan) or _POTENTIAL.search(scan) or _PRECAUTION.search(scan)
     counted = _SENTENCE.sub(_before_hypothesis, scan) if supposes else scan
+    if "年" in counted:  # (before the habits: their clauses are joined by commas)
+        day = posted.date() if posted is not None else None
+        counted = _DATED_SPAN.sub(lambda span: _without_the_past(span, day), counted)
     if _HABITUAL.search(counted):
         counted = _SENTENCE.sub(_without_habits, counted)
-    if "年" in counted:
-        day = posted.date() if posted is not None else None
-        counted = _SENTENCE.sub(lambda sentence: _without_the_past(sentence, day), counted)
     verbs = _VERB_ANY.search(counted) is not None
     if verbs:
         incident = _INCIDENT_TOLD.search(counted) is not None

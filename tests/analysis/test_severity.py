@@ -148,3 +148,10 @@ def test_enrichment_dates_the_incident_by_the_posts_own_time() -> None:
 def test_officials_addressed_or_asked_are_not_involved(text: str, named: bool) -> None:
     """9 of 10 sampled board letters flagged 涉及官员 (an early warning) only greeted or asked one (s22 review)."""
     assert ("officials" in extract_cues(text).flags) is named
+
+
+def test_a_dated_incident_is_past_though_its_sentence_dates_something_recent_after_a_semicolon() -> None:
+    """281549 (posted 2019-05-16): a 2019 handover date in the same sentence kept the 2015 injuries current."""
+    text = ("第二期是2019年2月22日交房，最早入住的业主是4月左右；2015年一期房屋就因为电梯质量问题掉层就有几个人出现"
+            "不同程度的受伤。电梯发生多次掉层事故。难道M3县人在外地死亡就注定要吃这个亏吗？")
+    assert not extract_cues(text, posted=LETTER_POSTED).has_casualties
