@@ -182,7 +182,7 @@ _INCIDENT_TOLD = re.compile(r"事故|车祸|相撞|追尾|侧翻|中毒|上吐�
 _ITEM = re.compile(
     rf"(?P<n>{_NUM})\s*{_PERSON}|" + "|".join(f"(?P<{kind}>{verbs})" for kind, verbs in _KINDS.items())
 )
-_CLAUSE = re.compile(r"[，。；！？,;!?\n#]|(?<=[\u4e00-\u9fff])\s+(?=[0-9一二两三四五六七八九十])")
+_CLAUSE = re.compile(r"[，。；！？,;!?\n#]|(?<=[\u4e00-\u9fff])\s+(?=[0-9一二两三四五六七八九十百千万上数几近])")
 # A space before a count starts a headline's next phrase ("教师酒后死亡 7名劝酒者各赔3100元"); a space before a word
 # does not ("两名女医生 伤势较轻").
 # Counts of people who are not casualties: an epidemic bulletin's cases ("确诊440例死亡9例" is 9 deaths).
@@ -207,6 +207,7 @@ _MAX_GAP = 10
 # 工具能撞死人"), unless the sentence turns passive (被, 遭) or puts the victims first (将/把一个瓜农砸死).
 _KILLED_BY = re.compile(r"[撞轧砸压烧淹炸摔电杀砍捅刺掐勒打]死|[打砍刺捅]伤")
 _VICTIMS_FIRST = re.compile(r"[被给让]|遭(?!拒)")  # 七名歹徒抢劫网吧遭拒刺伤网管: refused, not the victims
+_SENTENCED_AFTER = re.compile(r"\s*(?:获刑|被判|被捕|被抓|落网|受审|被刑拘|被批捕)")
 # How far the victims' count may stand before the doers' (24名村民被20余名持土枪等凶器男子打伤).
 _MAX_VICTIMS_GAP = 30
 _DISPOSAL = re.compile(r"[将把]\s*$")
@@ -236,7 +237,7 @@ _CRIME = re.compile(r"(?:杀死|砍死|捅死|刺死|掐死|勒死|毒死|杀害
 # 被人防工程一吨重铁门砸死, 被人堵在屋内烧死, 将对方砸死: the victim comes first.
 _PASSIVE_BEFORE = re.compile(r"(?:[被给]|遭(?!拒))[^，。；！？,;!?\n]{0,8}$|[将把][^，。；！？,;!?\n]{1,4}$")
 # What could happen or is threatened: 一个交通工具能撞死人, 扬言要杀死他, 来一个打死一个.
-_THREAT_BEFORE = re.compile(r"(?:要|想|扬言|威胁|誓|恨不得|差点|险些|敢|能|会|来一个)[^，。；！？,;!?\n]{0,2}$")
+_THREAT_BEFORE = re.compile(r"(?:要|想|扬言|威胁|誓|恨不得|差点|险|敢|能|会|来一个)[^，。；！？,;!?\n]{0,2}$")
 # Hurt without a number (坠楼受重伤, 打致重伤, 男童被烧伤): at least one injured. Not 烧伤科, a burns ward.
 _HURT_UNNUMBERED = re.compile(r"重伤(?!害|病|残)|(?<=被)[烧砸撞炸咬]伤|烧伤(?![科膏病中医])")
 _ANIMAL = re.compile(r"(?:狗|猫|鸡|鸭|鹅|猪|牛|羊|鱼|鸟|犬|兔|蜂|动物|宠物|家禽|牲畜|草木|树木|花草|庄稼|植物|禾苗)"
@@ -510,6 +511,8 @@ def _clause_counts(clause: str, incident: bool) -> list[tuple[str, int]]:
         elif not count_first and a_kind != "n" and b_kind == "n":
             if b.start() and clause[b.start() - 1] in "我你他她己":
                 continue  # 去世后由我一个人抚养: "alone", not how many died
+            if "案" in clause[a.end() : b.start()] or _SENTENCED_AFTER.match(clause, b.end()):
+                continue  # 岳父雇凶杀害女婿案9人获刑: those sentenced, not the dead
             number, verb = b, a_kind
         else:
             continue
@@ -587,10 +590,10 @@ def _unnumbered_harm(text: str) -> Iterator[re.Match[str]]:
                     or _ANIMAL.search(text, max(0, m.start() - 8), m.end() + 6)
                     or _ILLNESS_BEFORE.search(text, max(0, m.start() - 8), m.start())):
                 continue
-            if pattern is _CRIME and not (
-                    _PASSIVE_BEFORE.search(text, max(0, m.start() - 10), m.start())
-                    or (not m.group("passive") and _OBJECT_AFTER.match(text, m.end())
-                        and not _THREAT_BEFORE.search(text, max(0, m.start() - 6), m.start()))):
+            if pattern is _CRIME and (
+                    _THREAT_BEFORE.search(text, max(0, m.start() - 6), m.start())
+                    or not (_PASSIVE_BEFORE.search(text, max(0, m.start() - 10), m.start())
+                            or (not m.group("passive") and _OBJECT_AFTER.match(text, m.end())))):
                 continue
             yield m
 

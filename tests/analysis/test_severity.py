@@ -75,6 +75,11 @@ def test_an_eyewitness_saying_it_fell_down_reports_a_collapse(text: str, cues: s
     ("A3区拆迁致使鑫洁蜂业蜜蜂大量死亡", set()), ("绿化带的草木被这些车主轧死", set()),
     ("存在死亡人口占地", set()), ("公公在重症监护室住院46天，最后还是多器官衰竭而死亡了", {"patients"}),
     ("老人小孩摔跤危及生命安全（致伤致死）", {"children", "elderly"}), ("达到30mg时，会立即致人死亡", set()),
+    ("女子拒绝抚养8岁女儿 法庭上扬言将其杀害(图)", set()), ("女子与有妇之夫相恋分手后险遭其杀害", set()),
+    # counts that belong to a headline's next phrase: the mourners and the sentenced are no dead
+    ("重庆民警打黑劳累猝死 千人冒雨为其送行", {"deaths:1"}),
+    ("16岁少年为救落水同学遇难 上千村民自发悼念", {"deaths:1"}),
+    ("岳父雇凶杀害女婿案9人获刑", {"deaths:1"}),
 ])
 def test_killings_woundings_and_unnumbered_deaths_are_counted(text: str, cues: set[str]) -> None:
     assert set(extract_cues(text).as_list()) == cues
