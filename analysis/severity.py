@@ -243,8 +243,10 @@ _HURT_UNNUMBERED = re.compile(r"重伤(?!害|病|残)|(?<=被)[烧砸撞炸咬]�
 _ANIMAL = re.compile(r"(?:狗|猫|鸡|鸭|鹅|猪|牛|羊|鱼|鸟|犬|兔|蜂|动物|宠物|家禽|牲畜|草木|树木|花草|庄稼|植物|禾苗)"
                      r"(?![塘城园棚圈舍场池缸馆市])")  # nor of bees and plants: 蜜蜂大量死亡, 草木被车主轧死
 # (鱼塘, 羊城, 动物园, 牛棚 are places: 男子在鱼塘溺亡 is a man's death.)
-# A question asked to make a point names no death: 难道M3县人在外地死亡就注定要吃这个亏吗？
+# A question asked to make a point names no death or injury: 难道M3县人在外地死亡就注定要吃这个亏吗？
 _RHETORICAL_BEFORE = re.compile(r"难道[^，。；！？,;!?\n]*$")
+# …nor one that ends in 吗？: 10万元能弥补一起重伤或死亡交通事故吗？
+_QUESTION_AFTER = re.compile(r"[^。！？!?\n]*?[吗么][？?]")
 # A death from illness is no incident's casualty: 多器官衰竭而死亡 after 46 days in intensive care.
 _ILLNESS_BEFORE = re.compile(r"衰竭|癌|病逝|病重|病危|病情恶化|寿终")
 _NOBODY_BEFORE = re.compile(r"(?:没有?|无|未|不|别|防)(?:人|有人|任何人|(?:一名|任何)?(?:学生|师生|儿童|工人|村民|居民|群众|"
@@ -586,6 +588,7 @@ def _unnumbered_harm(text: str) -> Iterator[re.Match[str]]:
         for m in pattern.finditer(text):
             if (not reported(text, m.start(), m.end())
                     or _RHETORICAL_BEFORE.search(text, max(0, m.start() - 12), m.start())
+                    or _QUESTION_AFTER.match(text, m.end())
                     or _NOBODY_BEFORE.search(text, max(0, m.start() - 6), m.start())
                     or _ANIMAL.search(text, max(0, m.start() - 8), m.end() + 6)
                     or _ILLNESS_BEFORE.search(text, max(0, m.start() - 8), m.start())):

@@ -80,6 +80,8 @@ def test_an_eyewitness_saying_it_fell_down_reports_a_collapse(text: str, cues: s
     ("重庆民警打黑劳累猝死 千人冒雨为其送行", {"deaths:1"}),
     ("16岁少年为救落水同学遇难 上千村民自发悼念", {"deaths:1"}),
     ("岳父雇凶杀害女婿案9人获刑", {"deaths:1"}),
+    # a question asked to make a point (238605)
+    ("请问，10万元能治好一个肺癌病人吗？能弥补一起重伤或死亡交通事故吗？", {"patients"}),
 ])
 def test_killings_woundings_and_unnumbered_deaths_are_counted(text: str, cues: set[str]) -> None:
     assert set(extract_cues(text).as_list()) == cues
