@@ -246,7 +246,7 @@ _ANIMAL = re.compile(r"(?:狗|猫|鸡|鸭|鹅|猪|牛|羊|鱼|鸟|犬|兔|蜂|�
 # A question asked to make a point names no death or injury: 难道M3县人在外地死亡就注定要吃这个亏吗？
 _RHETORICAL_BEFORE = re.compile(r"难道[^，。；！？,;!?\n]*$")
 # …nor one that ends in 吗？: 10万元能弥补一起重伤或死亡交通事故吗？
-_QUESTION_AFTER = re.compile(r"[^。！？!?\n]*?[吗么][？?]")
+_QUESTION_AFTER = re.compile(r"[^。！？!?\n]*?[吗么]。?[？?]")  # (a cut sentence ends in 。 before its ？)
 # A death from illness is no incident's casualty: 多器官衰竭而死亡 after 46 days in intensive care.
 _ILLNESS_BEFORE = re.compile(r"衰竭|癌|病逝|病重|病危|病情恶化|寿终")
 _NOBODY_BEFORE = re.compile(r"(?:没有?|无|未|不|别|防)(?:人|有人|任何人|(?:一名|任何)?(?:学生|师生|儿童|工人|村民|居民|群众|"

@@ -82,6 +82,7 @@ def test_an_eyewitness_saying_it_fell_down_reports_a_collapse(text: str, cues: s
     ("岳父雇凶杀害女婿案9人获刑", {"deaths:1"}),
     # a question asked to make a point (238605)
     ("请问，10万元能治好一个肺癌病人吗？能弥补一起重伤或死亡交通事故吗？", {"patients"}),
+    ("以免造成污染。请问，10万元能弥补一起重伤或死亡交通事故吗？", set()),  # the precaution cut ends it in 。？
 ])
 def test_killings_woundings_and_unnumbered_deaths_are_counted(text: str, cues: set[str]) -> None:
     assert set(extract_cues(text).as_list()) == cues
