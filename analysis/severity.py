@@ -3,7 +3,10 @@
 Grading (domain.md §5) weighs casualties, vulnerable groups, mass incidents and official involvement;
 these rules find them in Chinese text. Counts are parsed from Arabic and Chinese numerals ("3人死亡",
 "造成十二人受伤", "一死两伤", "死亡人数升至12人"). A vague count is read as its lower bound
-("多人受伤" → 2, "十余人" → 10, "数十人" → 20). Explicit denials ("无人员伤亡") cancel the casualty cue.
+("多人受伤" → 2, "十余人" → 10, "数十人" → 20). Explicit denials ("无人员伤亡") cancel the casualty cue; what a text
+only supposes, warns of or tells as a habit (一旦…, 以免…, 存在火灾隐患, 经常…) raises no incident cue, and an
+incident it dates long before the post (``extract_cues(text, posted=…)``: 17年10月…身亡) is no current casualty.
+People taken to hospital count as injured in the report of an incident only, never in a patient's letter.
 
 Cues travel on ``Post.severity_cues`` as short strings (``deaths:3``, ``injured:12``, ``children``) so they
 are aggregatable keywords in Elasticsearch; ``SeverityCues.from_list`` reads them back.
