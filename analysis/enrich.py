@@ -411,7 +411,7 @@ class Enricher:
                     updates["dup_of"] = self._step("dedup", post, None, dedup.add, post.id, text, post.timestamp())
             else:
                 updates["dup_of"] = None
-            updates["severity_cues"] = extract_cues(text).as_list()
+            updates["severity_cues"] = extract_cues(text, posted=post.timestamp()).as_list()
             out[i] = post.model_copy(update=updates)
         self._journal_dedup(dedup)
         return out

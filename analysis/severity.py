@@ -3,7 +3,10 @@
 Grading (domain.md §5) weighs casualties, vulnerable groups, mass incidents and official involvement;
 these rules find them in Chinese text. Counts are parsed from Arabic and Chinese numerals ("3人死亡",
 "造成十二人受伤", "一死两伤", "死亡人数升至12人"). A vague count is read as its lower bound
-("多人受伤" → 2, "十余人" → 10, "数十人" → 20). Explicit denials ("无人员伤亡") cancel the casualty cue.
+("多人受伤" → 2, "十余人" → 10, "数十人" → 20). Explicit denials ("无人员伤亡") cancel the casualty cue; what a text
+only supposes, warns of or tells as a habit (一旦…, 以免…, 存在火灾隐患, 经常…) raises no incident cue, and an
+incident it dates long before the post (``extract_cues(text, posted=…)``: 17年10月…身亡) is no current casualty.
+People taken to hospital count as injured in the report of an incident only, never in a patient's letter.
 
 Cues travel on ``Post.severity_cues`` as short strings (``deaths:3``, ``injured:12``, ``children``) so they
 are aggregatable keywords in Elasticsearch; ``SeverityCues.from_list`` reads them back.
@@ -12,7 +15,9 @@ are aggregatable keywords in Elasticsearch; ``SeverityCues.from_list`` reads the
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from itertools import pairwise
 
 from ahocorasick_rs import AhoCorasick
@@ -43,7 +48,7 @@ FLAG_WORDS: dict[str, tuple[str, ...]] = {
     "patients": ("患者", "病人", "病患", "住院"),
     "elderly": ("老人", "老年人", "养老院", "敬老院", "高龄", "独居老人", "空巢老人"),
     "food_poisoning": ("食物中毒", "集体中毒", "中毒事件", "疑似中毒", "呕吐腹泻", "上吐下泻"),
-    "collapse": ("坍塌", "倒塌", "垮塌", "塌方", "塌陷", "崩塌"),
+    "collapse": ("坍塌", "倒塌", "垮塌", "塌方", "塌陷", "崩塌", "塌了"),  # 那座在修的桥塌了: an eyewitness's words
     "fire": ("火灾", "起火", "着火", "大火", "失火", "火情"),
     "explosion": ("爆炸", "爆燃", "闪爆"),
     # Words only; the patterns that recognise a mass incident are in _MASS_INCIDENT below.
@@ -162,21 +167,34 @@ _NUM = (
     rf"(?<![第0-9０-９.{_CN}])(?P<num>[0-9０-９]+(?:\.[0-9]+)?万|[0-9０-９]+|[{_CN}]+|数十|几十|十几|数百|几百|上百|近百|上千|数千|多|数|几|若干)"
     r"(?:余|多)?"
 )
-_PERSON = r"(?:名|人(?!民)|位|个|例)"  # not 47万人民币
-_DEATH = "死亡|遇难|身亡|罹难|丧生|殒命|丧命|遇害|去世|不治|溺亡|坠亡|身故|亡故|撞死|轧死|砸死|压死|烧死|淹死|炸死|摔死|电死"
-_INJURY = "受重伤|受轻伤|受伤|重伤|轻伤|烧伤|砸伤|烫伤|摔伤|撞伤|炸伤|压伤|负伤|伤势|送医|入院"
-_KINDS = {"deaths": _DEATH, "injured": _INJURY, "missing": "失踪|失联|下落不明", "trapped": "被困|被埋|受困"}
+# A count of people: 3名, 两人 (not 47万人民币), 一家3口 (not 3口井), and a count of whom: 200余乘客, 20个孩子.
+_PERSON = (r"(?:名|人(?!民)|位|个|例|口(?![井径岸袋锅罐缸气水饭子])|"
+           r"乘客|旅客|游客|行人|路人|村民|工人|女工|矿工|民工|务工者|学生|儿童|幼儿|孩子|居民|群众|老人|船员|人员|"
+           r"男子|女子|妇女|男孩|女孩)")
+_DEATH = ("死亡|遇难|身亡|罹难|丧生|殒命|丧命|遇害|去世|不治|溺亡|坠亡|身故|亡故|猝死|致死|杀害|"
+          "撞死|轧死|砸死|压死|烧死|淹死|炸死|摔死|电死|杀死|砍死|捅死|刺死|掐死|勒死|打死")  # not 毒死: 3人中毒死亡
+_INJURY = "受重伤|受轻伤|受伤|重伤|轻伤|烧伤|砸伤|烫伤|摔伤|撞伤|炸伤|压伤|负伤|伤势|打伤|砍伤|刺伤|捅伤|咬伤|割伤"
+# Taken to hospital: injured only where the text tells of an incident (20名幼儿被送往医院住院治疗 after a food
+# poisoning); a patient's letter (同病房两位病友全部是入院就查了两三千) counts no one.
+_ADMITTED = "住院|入院|送医|送往|送至|送到|送入|转往|转至|抬往"
+_KINDS = {"deaths": _DEATH, "injured": _INJURY, "admitted": _ADMITTED, "missing": "失踪|失联|下落不明",
+          "trapped": "被困|被埋|受困"}
+_INCIDENT_TOLD = re.compile(r"事故|车祸|相撞|追尾|侧翻|中毒|上吐下泻|呕吐|腹泻|火灾|起火|爆炸|坍塌|倒塌|垮塌|塌了|"
+                            r"袭击|斗殴|打架|行凶|泄漏|溺水|坠楼|触电|踩踏|受伤|伤亡|[打砍刺捅烧砸撞]伤")
 # Counts and casualty verbs in order of appearance within one clause (commas end a clause, 、 does not).
 _ITEM = re.compile(
     rf"(?P<n>{_NUM})\s*{_PERSON}|" + "|".join(f"(?P<{kind}>{verbs})" for kind, verbs in _KINDS.items())
 )
-_CLAUSE = re.compile(r"[，。；！？,;!?\n#]|(?<=[\u4e00-\u9fff])\s+(?=[0-9一二两三四五六七八九十])")
+_CLAUSE = re.compile(r"[，。；！？,;!?\n#]|(?<=[\u4e00-\u9fff])\s+(?=[0-9一二两三四五六七八九十百千万上数几近])")
 # A space before a count starts a headline's next phrase ("教师酒后死亡 7名劝酒者各赔3100元"); a space before a word
 # does not ("两名女医生 伤势较轻").
 # Counts of people who are not casualties: an epidemic bulletin's cases ("确诊440例死亡9例" is 9 deaths).
 _NOT_CASUALTIES = re.compile(r"(?:确诊|感染|疑似|治愈|出院|隔离|密接|密切接触者?|无症状|阳性)(?:病例|患者)?\s*$")
-# 押金至今下落不明: money, not a person, is missing.
-_MONEY_BEFORE = re.compile(r"[元钱款币]|资金|押金|物资|货物")
+# Words of an incident flag that here say something else: money 下落不明 (押金至今下落不明), a firm that 玩失踪
+# (absconds), a 天 or a 人设 that 塌了 (figures of speech).
+_NEVER = re.compile(r"(?!)")
+_NOT_AN_INCIDENT = {"下落不明": re.compile(r"(?:[元钱款币]|资金|押金|物资|货物).*下落不明"),
+                    "失踪": re.compile(r"[玩搞]失踪"), "塌了": re.compile(r"(?:天|人设|房价|股市)塌了")}
 # "从150万人中找出撞死老太的司机": the people a count is taken among are no casualties.
 _AMONG = re.compile(r"(?:之|当)?中(?![毒暑弹枪刀风招标奖彩度重])")  # not 3人中毒死亡, 5人中度受伤
 # The largest count read as people: a 20-digit number in a post is no casualty figure.
@@ -190,29 +208,52 @@ _DIED_SPOKEN = (re.compile(rf"(?<![笑累热气烦困饿冷吓痛疼美帅馋渴
 _MAX_GAP = 10
 # 撞死 … 电死 are done by someone to someone: a count before them counts the doers ("6名青年…砸死14岁女孩", "一个交通
 # 工具能撞死人"), unless the sentence turns passive (被, 遭) or puts the victims first (将/把一个瓜农砸死).
-_KILLED_BY = re.compile(r"[撞轧砸压烧淹炸摔电]死")
-_VICTIMS_FIRST = re.compile(r"[被遭给让]")
+_KILLED_BY = re.compile(r"[撞轧砸压烧淹炸摔电杀砍捅刺掐勒打]死|[打砍刺捅]伤")
+_VICTIMS_FIRST = re.compile(r"[被给让]|遭(?!拒)")  # 七名歹徒抢劫网吧遭拒刺伤网管: refused, not the victims
+_SENTENCED_AFTER = re.compile(r"\s*(?:获刑|被判|被捕|被抓|落网|受审|被刑拘|被批捕)")
+# How far the victims' count may stand before the doers' (24名村民被20余名持土枪等凶器男子打伤).
+_MAX_VICTIMS_GAP = 30
 _DISPOSAL = re.compile(r"[将把]\s*$")
-_MODAL_BEFORE = re.compile(r"[能会]$")  # 一个交通工具能撞死人: what could happen
 _CAUSED = re.compile(r"(?:致|造成|导致)\s*$")  # 事故造成3人撞死: the count is the dead
 _OBJECT_AFTER = re.compile(r"[\u4e00-\u9fff0-9](?<![了的在于后])")  # someone killed: 砸死店主 (not 1人当场撞死。)
 
 # "一死两伤", "3死5伤", "致1死": a compact form used in news headlines.
 _COMPACT = re.compile(rf"(?P<d>[0-9{_CN}]+)死(?:(?P<i>[0-9{_CN}]+)(?:余|多)?[重轻]?伤)?")
 _COMPACT_CONTEXT = re.compile(r"(?:致|造成|导致|酿|已|至少|共|约)$")
-# A death reported without a number ("司机当场身亡", "砸死环卫工人", "一男童溺亡"): at least one. 死亡 and 去世 are
-# not among these: 死亡证明, 死亡率 and a parent who 去世 years ago are no incident.
+# A death reported without a number ("司机当场身亡", "砸死环卫工人", "一男童溺亡", "女孩遭两辆公交车夹击死亡"): at
+# least one. Not 死亡证明, 死亡率 (a death's paperwork and statistics), nor 去世 (a parent who 去世 years ago).
 _DIED_UNNUMBERED = re.compile(
-    r"身亡|(?<!遭)遇难(?!题)|罹难|丧生|殒命|遇害|溺亡|坠亡|"
+    r"身亡|(?<!遭)遇难(?!题)|罹难|丧生|殒命|遇害|溺亡|坠亡|猝死|致(?<!致伤致)(?<!致残致)死(?!率|量|因素|原因)|"
+    r"(?<!宣告)死亡(?![0-9０-９]|人口|证|率|赔偿|补偿|抚恤|金|人数|名单|原因|通知|鉴定|报告|时间|日期|登记|保险|线|边缘|谷|游戏|"
+    r"笔记|威胁|风险|陷阱|之|案例|病例|事故率)|"
     # 撞死 … 电死 are also curses and jokes (出门撞死, 摔死你, 烧死我吧, 能砸死人的是什么): only done to someone
     # ("被砸死", "将其轧死", "砸死环卫工人", "淹死小孩", "撞死一名"), never to you or me, nor to a cat (压死一只猫).
     r"(?:(?<=被)|(?<=将其)|(?<=把人))[撞轧砸压烧淹炸摔电]死|"
     r"(?<![能会])[撞轧砸压烧淹炸摔电]死了?(?=[人男女老小孩儿婴幼学工行路司村居市乘游骑环保民农外快少妇孕师医护警]|"
     r"[多数一两二三四五六七八九十0-9]+[名个位人岁])")
 # A death of an animal is no casualty: 被撞死野鸡, 小狗在加州车祸身亡, 丧生了几亿动物.
-_ANIMAL = re.compile(r"(?:狗|猫|鸡|鸭|鹅|猪|牛|羊|鱼|鸟|犬|兔|动物|宠物|家禽|牲畜)(?![塘城园棚圈舍场池缸馆市])")
+# Killing and wounding done to someone (杀死情敌母亲, 捅死94岁奶奶, 被村民捅死, 打伤外地司机): the victim follows the
+# verb, or the sentence turns passive before it; never a curse or a threat (砍死你, 打死也不, 扬言要杀死他), nor
+# what is killed that is no one (杀死病毒, 打死蚊子).
+_CRIME = re.compile(r"(?:杀死|砍死|捅死|刺死|掐死|勒死|毒死|杀害|打死|(?P<hurt>打伤|砍伤|刺伤|捅伤)|"
+                    r"(?P<passive>[撞轧砸压烧淹炸摔电]死))了?(?![你我也都不病细比害蚊苍蟑老时])")
+# 被人防工程一吨重铁门砸死, 被人堵在屋内烧死, 将对方砸死: the victim comes first.
+_PASSIVE_BEFORE = re.compile(r"(?:[被给]|遭(?!拒))[^，。；！？,;!?\n]{0,8}$|[将把][^，。；！？,;!?\n]{1,4}$")
+# What could happen or is threatened: 一个交通工具能撞死人, 扬言要杀死他, 来一个打死一个.
+_THREAT_BEFORE = re.compile(r"(?:要|想|扬言|威胁|誓|恨不得|差点|险|敢|能|会|来一个)[^，。；！？,;!?\n]{0,2}$")
+# Hurt without a number (坠楼受重伤, 打致重伤, 男童被烧伤): at least one injured. Not 烧伤科, a burns ward.
+_HURT_UNNUMBERED = re.compile(r"重伤(?!害|病|残)|(?<=被)[烧砸撞炸咬]伤|烧伤(?![科膏病中医])")
+_ANIMAL = re.compile(r"(?:狗|猫|鸡|鸭|鹅|猪|牛|羊|鱼|鸟|犬|兔|蜂|动物|宠物|家禽|牲畜|草木|树木|花草|庄稼|植物|禾苗)"
+                     r"(?![塘城园棚圈舍场池缸馆市])")  # nor of bees and plants: 蜜蜂大量死亡, 草木被车主轧死
 # (鱼塘, 羊城, 动物园, 牛棚 are places: 男子在鱼塘溺亡 is a man's death.)
-_NOBODY_BEFORE = re.compile(r"(?:没有?|无|未|不|别|防)(?:人|有人|任何人)?(?:不幸|当场)?$")
+# A question asked to make a point names no death or injury: 难道M3县人在外地死亡就注定要吃这个亏吗？
+_RHETORICAL_BEFORE = re.compile(r"难道[^，。；！？,;!?\n]*$")
+# …nor one that ends in 吗？: 10万元能弥补一起重伤或死亡交通事故吗？
+_QUESTION_AFTER = re.compile(r"[^。！？!?\n]*?[吗么]。?[？?]")  # (a cut sentence ends in 。 before its ？)
+# A death from illness is no incident's casualty: 多器官衰竭而死亡 after 46 days in intensive care.
+_ILLNESS_BEFORE = re.compile(r"衰竭|癌|病逝|病重|病危|病情恶化|寿终")
+_NOBODY_BEFORE = re.compile(r"(?:没有?|无|未|不|别|防)(?:人|有人|任何人|(?:一名|任何)?(?:学生|师生|儿童|工人|村民|居民|群众|"
+                            r"乘客|人员))?(?:不幸|当场)?$")  # 该校无学生死亡
 _DENIAL = re.compile(
     r"(?:无|未造成|没有|暂无|未发现|未有|并无|无一|未)(?:造成|导致|出现|发生)?(?:任何)?(?:人员|人)?"
     r"(?:伤亡|死伤|受伤|死亡)"
@@ -224,7 +265,7 @@ _DENIAL = re.compile(
 _SENTENCE = re.compile(r"[^。！？!?\n]+")
 _CLAUSE_IN_SENTENCE = re.compile(r"[^，,；;]+")
 _REBUTTAL = re.compile(r"谣言|辟谣|造谣|谣传|不实|假消息|虚假信息|系编造|不属实|并非事实|并不属实")
-_RUMOUR_TOLD = re.compile(r"^\s*(?:网传|传言|有传言|网上流传|网上传|据传|有网友称|坊间传)")
+_RUMOUR_TOLD = re.compile(r"^\s*(?:(?:近日|日前|昨日|昨天|今日|今天|近期|最近)[，,]?\s*)?(?:网传|传言|有传言|网上流传|网上传|据传|有网友称|坊间传)")
 # People trapped and then brought out ("被困，十分钟后被救出") are not casualties; "仍有…被困" still are, and so
 # are those a partial rescue left ("5人被困，已救出3人").
 _RESCUED = re.compile(r"救出|获救|脱险|脱困|营救成功|安全转移")
@@ -234,20 +275,41 @@ _RESCUED_COUNT = re.compile(rf"(?:救出|获救)[^，。；0-9{_CN}]{{0,6}}(?P<n
 # Citizens warn of what *could* happen ("以免造成人员伤亡", "存在火灾隐患"): a warning is not an incident.
 _HYPOTHETICAL_BEFORE = re.compile(
     r"以免|避免|防止|预防|以防|防范|容易|可能|恐|一旦|万一|险些|差点|会不会|如果|若|假如|担心|担忧|害怕|杜绝|"
-    r"将会|极易|易引发|会引起|会造成|会导致|难道[^，。？?]{0,3}要|非得等|要等|等到|不会有|才会|就会|会被|要被|"
+    r"将会|极易|易引发|会引起|会造成|会导致|会(?<![社机大委协工学商年]会)(?:立即|立刻|直接|马上)?致|可致|可使|难道[^，。？?]{0,3}要|非得等|要等|等到|不会有|才会|就会|会(?<![委社机大协工学商年]会)被|要被|"
     r"是不是|(?<![赶达来回抵])到时")
 _HYPOTHETICAL_AFTER = re.compile(r"^.{0,2}(?:隐患|风险|危险|演练|演习|预防|预警|防控|防范|安全|通道|设施|知识|宣传)|"
+                                 # one hazard of a list: 存在交通、火灾、触电、噪音的隐患
+                                 r"^(?:[、和及与或][\u4e00-\u9fff]{1,4}){1,5}等?(?:方面)?的?(?:安全)?(?:隐患|风险)|"
                                  r"^.{0,8}(?:不堪设想|都有可能|怎么办|谁负责|谁来负责|的话|才会|才能|才肯)")
 _NEGATED = re.compile(r"[未没不无]$")
 # What might happen is not what did. After a condition (如果, 万一, 一旦…) nothing to the end of its sentence is
 # counted: "如果楼体坍塌，就有300多人死亡" (a citizen's warning graded I before). A clause that only says what
 # could result (可能造成…) is not counted either, but the next clause is: "可能导致了爆炸，事故造成3人死亡".
 # (Look-behinds sit after a pattern's first character, so the regex engine skips ahead to it in C.)
-_CONDITIONAL = re.compile(r"如果|假如|假若|假设|倘若|要(?<![主只就还总正硬需重必不]要)是|万一|一旦|若是|若发生")
-_POTENTIAL = re.compile(r"可能(?:会)?(?:造成|导致)|会(?<![社机大]会)(?:造成|导致)|将会造成|足以(?:造成|导致)")
+# A bare 如 is a condition when a clause of what follows comes next: "如200多台电动车集中充电，发生火灾…" (not 如今,
+# 例如, 如何).
+_CONDITIONAL = re.compile(r"如果|假如|假若|假设|倘若|要(?<![主只就还总正硬需重必不]要)是|万一|一旦|若是|若发生|"
+                          r"如(?<![例比譬诸正有犹宛假]如)(?![今何下实期约同此是意果])"
+                          r"(?=[^，。；！？,;!?\n]{1,20}[，,]\s*(?:就|将|会|则|便)?(?:发生|引发|造成|导致|出现))")
+_POTENTIAL = re.compile(r"可能(?:会)?(?:造成|导致|带来)|会(?<![社机大]会)(?:造成|导致|带来)|将(?:会)?(?:造成|带来)|"
+                        r"足以(?:造成|导致)")
+# What a citizen asks to prevent: the rest of its clause is no report ("以免雨季再次垮塌造成人员伤亡").
+_PRECAUTION = re.compile(r"以免|避免|防止|以防|防范|杜绝|预防|谨防|严防|免得")
 # What happens again and again is a hazard, not an incident: "也造成过多人多次摔伤" in a road-repair request was read as
 # 2 injured and graded III, escalated to the city's 秘书长 and listed in 23 daily digests.
-_HABITUAL = re.compile(r"多次|屡次|屡屡|经常|常常|时常|频繁|频频|时有|常有|不时|每年都|年年")
+_HABITUAL = re.compile(r"多次|屡次|屡屡|数次|几次|经常|常常|时常|频繁|频频|时有|常有|不时|每年都|年年")
+# An incident the sentence dates long before the post is no casualty of a current one: a letter's 「我父亲…于17年10月
+# …被撞身亡」 (an appeal about a 2017 death) or 「2015年…几个人出现不同程度的受伤」 graded III. A date counts when it has a
+# four-digit year, or a two-digit one with a month; a year that dates a building (2015年建成) does not.
+_DATED = re.compile(r"(?<![0-9０-９])(?:(?P<year>(?:19|20)[0-9]{2})年(?!代|度|建|修|开通|竣工|投入|交房|交付|入住|出生|成立|购|买|开始)"
+                    r"|(?P<yy>[0-9]{2})年(?=[0-9]{1,2}月))(?:(?P<month>[0-9]{1,2})月)?")
+# …and so does one the sentence calls past itself (去年, 三年前), with or without the post's time.
+_LONG_AGO = re.compile(r"(?:去年|前年|[0-9一二两三四五六七八九十几多]+年前)(?![建修开买购])")
+_NOW = re.compile(r"今年|本月|上月|上个月|上周|前几天|前天|今天|今日|昨天|昨日|昨晚|今晨|近日|日前|刚刚|刚才|目前|现在")
+# The span a date holds for: a sentence, or its part to a semicolon (交房 dates; 2015年…受伤).
+_DATED_SPAN = re.compile(r"[^。！？!?\n；;]+")
+# How long before the post an incident dated in its text is past (a follow-up report comes within months).
+PAST_AFTER_DAYS = 180
 _COUNTED = re.compile(r"[0-9０-９]|[一二两三四五六七八九十百千万]+(?:名|人|个|位|死|伤)")
 _MASS_INCIDENT = re.compile(
     r"(?:群众|村民|业主|工人|民众|居民|家属|学生|员工|农民工|上百人|数百人|几十人|多人)[^，。；,;]{0,4}"
@@ -260,7 +322,14 @@ _SALUTATION = re.compile(r"(?:尊敬的|敬爱的|致)[^，。,：:]{0,10}?(?:�
                          r"(?:书记|市长|县长|区长)(?:信箱|热线|留言板)|"
                          # a letter that opens with the addressee: 胡书记：您好, 沈书记您好
                          r"(?:^|\n)\s*[\u4e00-\u9fff]{0,3}(?:书记|市长|县长|区长|局长|镇长|领导)"
-                         r"(?:[：:]|[，,！!]?\s*(?:您好|你好))")
+                         r"(?:[：:]|[，,！!]?\s*(?:您好|你好))|"
+                         # …greets or calls on one in the text: 书记好, 胡市长，我们这11个商户…, 请求书记解决
+                         r"(?:书记|市长|县长|区长|局长|镇长|乡长|领导)(?:[：:，,]?\s*(?:您好|你好)|好[：:，,！!\s]|大人)|"
+                         # (a surname before the office, not 县委书记，因受贿被双规 nor 找了区长，)
+                         r"(?:^|[\n。！？!?，,；;])\s*[\u4e00-\u9fff](?<![委府副省市县区镇乡村党了的给找向请问跟和与对让叫被是个位名])"
+                         r"(?:书记|市长|县长|区长|局长|镇长|乡长|领导)[，,：:！!]|"
+                         r"(?:请|恳请|垦请|请求|恳求|烦请|麻烦|拜托|希望|盼望|期盼)[^，。,；;！!？?\n]{0,4}?"
+                         r"(?:书记|市长|县长|区长|局长|镇长|乡长|领导)")
 # An office after a place name may be the start of the next word: A市长郡中学, A5区长房半岛, 长沙市长沙县.
 _PLACE_OFFICE = re.compile(r"[市县区镇乡省]长")
 # Words that begin with 长 in place and school names (长郡中学, 长沙县, 长房…): after 市/县/区 they are no office.
@@ -274,7 +343,9 @@ _LEADS_RESPONSE = re.compile(
     # leading a team is a response only when the team checks, investigates or rescues (副局长带队强拆 is no response)
     r"(?:带队|率队|率领|牵头)[^，。；,;！!？?\n]{0,12}?(?:检查|调查|核查|排查|处置|救援|现场|专班|工作组|调查组|善后|走访))")
 # The city-management bureau asked to act is an agency, not an official named in the matter (城管打人, 城管队员 are).
-_AGENCY = re.compile(r"城管(?:局|执法局|执法大队|执法支队|执法中队|部门|办(?!事)|委)")
+_AGENCY = re.compile(r"城管(?:局|执法局|执法大队|执法支队|执法中队|部门|办(?!事)|委|热线|电话|还是|或)")
+# …and so is the one a citizen calls or turns to (不知道要找城管还是交警, 多次打12345及城管热线, 向城管反映).
+_ASKED_BEFORE = re.compile(r"(?:找|向|给|联系|拨打|打|致电|投诉|反映|举报|告知|通知|叫|请|求助)[^，。,；;！!？?\n]{0,3}$")
 _FLAG_RE = {name: re.compile("|".join(map(re.escape, words))) for name, words in FLAG_WORDS.items()}
 _FLAG_RE["mass_incident"] = re.compile(_FLAG_RE["mass_incident"].pattern + "|" + _MASS_INCIDENT.pattern)
 _VERB_ANY = re.compile("|".join(_KINDS.values()))
@@ -381,7 +452,8 @@ def _names_an_official(text: str, match: re.Match[str]) -> bool:
     character and the first of a word beginning with 长: a masked place (A市长郡中学, A5区长房半岛) or a known 长
     word (长沙市长郡中学, 长沙市长沙县), and not one leading the response (副区长任组长, 市长率队赶赴现场). 北京市长陈吉宁,
     湖北省省长, 要求县长出面 name officials."""
-    if match.group(0) == "城管" and _AGENCY.match(text, match.start()):
+    if match.group(0) == "城管" and (_AGENCY.match(text, match.start())
+                                   or _ASKED_BEFORE.search(text, max(0, match.start() - 6), match.start())):
         return False
     if match.group(0) != "官员" and _LEADS_RESPONSE.match(text, match.end()):  # 官员慰问清单遭曝光 is a scandal
         return False
@@ -397,15 +469,25 @@ def reported(text: str, start: int, end: int) -> bool:
     """Whether an incident word at text[start:end] reports something, not a fear or a precaution."""
     if _HYPOTHETICAL_BEFORE.search(text, max(0, start - 12), start) or _NEGATED.search(text, max(0, start - 1), start):
         return False
-    return _HYPOTHETICAL_AFTER.match(text[end : end + 6]) is None
+    return _HYPOTHETICAL_AFTER.match(text[end : end + 24]) is None
 
 
-def _clause_counts(clause: str) -> list[tuple[str, int]]:
+def _victims_before(items: list[tuple[str, re.Match[str]]], doers: int, clause: str) -> re.Match[str] | None:
+    """The count of victims before the doers' (24名村民被20余名…男子打伤): the nearest count that 被 or 遭 follows."""
+    verb = items[doers + 1][1]
+    for kind, m in reversed(items[:doers]):
+        if kind == "n" and verb.start() - m.end() <= _MAX_VICTIMS_GAP:
+            if _VICTIMS_FIRST.search(clause, m.end(), items[doers][1].start()):
+                return m
+    return None
+
+
+def _clause_counts(clause: str, incident: bool) -> list[tuple[str, int]]:
     """Pair counts with casualty verbs in one clause.
 
     A clause is written either count-first ("3人死亡、12人受伤") or verb-first ("死亡12人，受伤3人",
     "死亡人数升至12人"); the first item decides, so the 12 of "3人死亡12人受伤" goes to 受伤 and the 12 of
-    "死亡12人受伤3人" to 死亡.
+    "死亡12人受伤3人" to 死亡. People taken to hospital count as injured only in the report of an incident.
     """
     items = [(m.lastgroup or "", m) for m in _ITEM.finditer(clause)
              if m.lastgroup != "n" or not (_NOT_CASUALTIES.search(clause, max(0, m.start() - 8), m.start())
@@ -414,27 +496,36 @@ def _clause_counts(clause: str) -> list[tuple[str, int]]:
         return []
     count_first = items[0][0] == "n"
     out = []
-    for (a_kind, a), (b_kind, b) in pairwise(items):
+    for i, ((a_kind, a), (b_kind, b)) in enumerate(pairwise(items)):
+        if b_kind == "admitted" and (not incident or (b.group(0).startswith(("送", "转", "抬"))
+                                                      and not _TAKEN_TO_HOSPITAL.match(clause, b.start()))):
+            continue
+        victims = None
         if count_first and a_kind == "n" and b_kind != "n":
-            if (_KILLED_BY.fullmatch(b.group(0)) and not _VICTIMS_FIRST.search(clause, a.end(), b.start())
-                    and not _DISPOSAL.search(clause, max(0, a.start() - 2), a.start())
+            doers = _KILLED_BY.fullmatch(b.group(0)) and not _VICTIMS_FIRST.search(clause, a.end(), b.start())
+            victims = _victims_before(items, i, clause) if doers else None
+            if victims is not None:
+                a = victims
+            elif (doers and not _DISPOSAL.search(clause, max(0, a.start() - 2), a.start())
                     and not _CAUSED.search(clause, max(0, a.start() - 3), a.start())
                     and _OBJECT_AFTER.match(clause, b.end())):
-                if not _MODAL_BEFORE.search(clause, max(0, b.start() - 2), b.start()):
-                    out.append(("deaths", 1))  # the count names who did it: 4名歹徒砸死店主 killed one at least
+                if not _THREAT_BEFORE.search(clause, max(0, b.start() - 6), b.start()):
+                    out.append((b_kind, 1))  # the count names who did it: 4名歹徒砸死店主 killed one at least
                 continue
             number, verb = a, b_kind
         elif not count_first and a_kind != "n" and b_kind == "n":
             if b.start() and clause[b.start() - 1] in "我你他她己":
                 continue  # 去世后由我一个人抚养: "alone", not how many died
+            if "案" in clause[a.end() : b.start()] or _SENTENCED_AFTER.match(clause, b.end()):
+                continue  # 岳父雇凶杀害女婿案9人获刑: those sentenced, not the dead
             number, verb = b, a_kind
         else:
             continue
         value = chinese_number(number.group("num"))
         # A count of ten thousand or more stands right by its verb ("1.2万人死亡"), or it counts something else.
         gap = _MAX_GAP if value is None or value < 10_000 else 2
-        if value and value <= MAX_COUNT and b.start() - a.end() <= gap:
-            out.append((verb, value))
+        if value and value <= MAX_COUNT and (b.start() - a.end() <= gap or victims is not None):
+            out.append(("injured" if verb == "admitted" else verb, value))
     return out
 
 
@@ -463,20 +554,62 @@ def _before_hypothesis(sentence: re.Match[str]) -> str:
     condition = _CONDITIONAL.search(text)
     if condition is not None:
         text = text[: condition.start()]
-    if _POTENTIAL.search(text):
-        text = "，".join(c for c in _CLAUSE_IN_SENTENCE.findall(text) if not _POTENTIAL.search(c))
+    if _POTENTIAL.search(text) or _PRECAUTION.search(text):
+        clauses = (c[: m.start()] if (m := _PRECAUTION.search(c)) else c for c in _CLAUSE_IN_SENTENCE.findall(text))
+        text = "，".join(c for c in clauses if not _POTENTIAL.search(c))
     return text + "。"
+
+
+def _without_the_past(span: re.Match[str], posted: date | None) -> str:
+    """A sentence, or nothing when it dates what it tells long before the post (and says nothing of now)."""
+    text = span.group(0)
+    if _NOW.search(text):
+        return text
+    if _LONG_AGO.search(text):
+        return "。"
+    if posted is None:
+        return text
+    latest = None
+    for m in _DATED.finditer(text):
+        year = int(m.group("year")) if m.group("year") else 2000 + int(m.group("yy"))
+        month = int(m.group("month")) if m.group("month") and 1 <= int(m.group("month")) <= 12 else 12
+        end = date(year, month, 28)
+        latest = end if latest is None else max(latest, end)
+    return "。" if latest is not None and (posted - latest).days > PAST_AFTER_DAYS else text
 
 
 def _without_habits(sentence: re.Match[str]) -> str:
     """A sentence without the clauses that tell what happens again and again, with no number to it (多人多次摔伤,
     经常有人溺亡); a series counted is reported ("多次行凶致5死13伤")."""
-    return "，".join(c for c in _CLAUSE_IN_SENTENCE.findall(sentence.group(0))
+    return "，".join(c for c in _CLAUSE.split(sentence.group(0))
                     if not _HABITUAL.search(c) or _COUNTED.search(c)) + "。"
 
 
-def extract_cues(text: str) -> SeverityCues:
-    """Find severity cues in one text; never raises, empty text gives no cues."""
+def _unnumbered_harm(text: str) -> Iterator[re.Match[str]]:
+    """Deaths and injuries a text reports without a number (at least one each)."""
+    for pattern in (_SOMEONE_DIED, _DIED_UNNUMBERED, _CRIME, _HURT_UNNUMBERED):
+        for m in pattern.finditer(text):
+            if (not reported(text, m.start(), m.end())
+                    or _RHETORICAL_BEFORE.search(text, max(0, m.start() - 12), m.start())
+                    or _QUESTION_AFTER.match(text, m.end())
+                    or _NOBODY_BEFORE.search(text, max(0, m.start() - 6), m.start())
+                    or _ANIMAL.search(text, max(0, m.start() - 8), m.end() + 6)
+                    or _ILLNESS_BEFORE.search(text, max(0, m.start() - 8), m.start())):
+                continue
+            if pattern is _CRIME and (
+                    _THREAT_BEFORE.search(text, max(0, m.start() - 6), m.start())
+                    or not (_PASSIVE_BEFORE.search(text, max(0, m.start() - 10), m.start())
+                            or (not m.group("passive") and _OBJECT_AFTER.match(text, m.end())))):
+                continue
+            yield m
+
+
+def extract_cues(text: str, posted: datetime | None = None) -> SeverityCues:
+    """Find severity cues in one text; never raises, empty text gives no cues.
+
+    ``posted``, the post's time, tells how long ago a date in the text is (``PAST_AFTER_DAYS``); without it only
+    what the text itself calls past (去年, 三年前) is left out.
+    """
     cues = SeverityCues()
     words = _cue_words(text) if text else set()
     if not words:
@@ -485,26 +618,30 @@ def extract_cues(text: str) -> SeverityCues:
     scan = _DENIAL.sub("。", text) if denied else text
     if _REBUTTAL.search(scan):
         scan = _SENTENCE.sub(_without_rumour, scan)
-    counted = (_SENTENCE.sub(_before_hypothesis, scan) if _CONDITIONAL.search(scan) or _POTENTIAL.search(scan)
-               else scan)
+    supposes = _CONDITIONAL.search(scan) or _POTENTIAL.search(scan) or _PRECAUTION.search(scan)
+    counted = _SENTENCE.sub(_before_hypothesis, scan) if supposes else scan
+    if "年" in counted:  # (before the habits: their clauses are joined by commas)
+        day = posted.date() if posted is not None else None
+        counted = _DATED_SPAN.sub(lambda span: _without_the_past(span, day), counted)
     if _HABITUAL.search(counted):
         counted = _SENTENCE.sub(_without_habits, counted)
     verbs = _VERB_ANY.search(counted) is not None
     if verbs:
+        incident = _INCIDENT_TOLD.search(counted) is not None
         for clause in _CLAUSE.split(counted):
-            for kind, count in _clause_counts(clause):
+            for kind, count in _clause_counts(clause, incident):
                 setattr(cues, kind, max(getattr(cues, kind), count))
     if "死了" in counted:
         for pattern in _DIED_SPOKEN:
             for m in pattern.finditer(counted):
                 cues.deaths = max(cues.deaths, chinese_number(m.group("num")) or 0)
-    # Each death word of these two patterns (身亡, 遇难, 砸死 …) is one of _VERB_ANY's: without one, none is there.
-    if not cues.deaths and verbs and any(
-            reported(counted, m.start(), m.end())
-            and not _NOBODY_BEFORE.search(counted, max(0, m.start() - 6), m.start())
-            and not _ANIMAL.search(counted, max(0, m.start() - 8), m.end() + 6)
-            for pattern in (_SOMEONE_DIED, _DIED_UNNUMBERED) for m in pattern.finditer(counted)):
-        cues.deaths = 1  # "有人遇难", "司机身亡": at least one, though no number is given
+    # Each death or hurt word of these patterns (身亡, 遇难, 砸死, 重伤 …) is one of _VERB_ANY's: without one, none
+    # is there.
+    if verbs and not (cues.deaths and cues.injured):
+        for m in _unnumbered_harm(counted):
+            kind = "injured" if m.re is _HURT_UNNUMBERED or m.groupdict().get("hurt") else "deaths"
+            if not getattr(cues, kind):
+                setattr(cues, kind, 1)  # "有人遇难", "司机身亡", "坠楼受重伤": at least one, though no number is given
     for m in _COMPACT.finditer(counted) if "死" in counted else ():
         preceded = _COMPACT_CONTEXT.search(counted, max(0, m.start() - 2), m.start())
         if m.group("i") is None and not preceded:
@@ -523,9 +660,9 @@ def extract_cues(text: str) -> SeverityCues:
     for name, pattern in _FLAG_RE.items():
         if name not in worded:
             continue
-        if name in INCIDENT_CUES:
-            if any(reported(scan, m.start(), m.end()) for m in pattern.finditer(scan)
-                   if not (m.group(0) == "下落不明" and _MONEY_BEFORE.search(scan, max(0, m.start() - 12), m.start()))):
+        if name in INCIDENT_CUES:  # what happened, not what is supposed or happens again and again
+            if any(reported(counted, m.start(), m.end()) for m in pattern.finditer(counted)
+                   if not _NOT_AN_INCIDENT.get(m.group(0), _NEVER).search(counted, max(0, m.start() - 12), m.end() + 2)):
                 cues.flags.add(name)
         elif name == "officials":
             if any(_names_an_official(scan, m) for m in pattern.finditer(scan)):

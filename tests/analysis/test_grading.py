@@ -49,7 +49,7 @@ def test_chinese_numbers(text: str, expected: int | None) -> None:
     ("居民楼之间夹墙坍塌砸死环卫工人", {"deaths:1", "collapse"}), ("货车撞死男子后逃离现场", {"deaths:1"}),
     # an epidemic bulletin's cases are not deaths (440 deaths graded I), nor a headline's next phrase
     ("#新型肺炎确诊440例死亡9例#保护好各位医护工作者", {"deaths:9"}), ("累计确诊病例12例，其中死亡2例", {"deaths:2"}),
-    ("小学教师酒后死亡 7名劝酒者各赔3100元", {"school"}),
+    ("小学教师酒后死亡 7名劝酒者各赔3100元", {"deaths:1", "school"}),  # the teacher died; the 7 are no casualties
     # …and what the first version of those rules got wrong (a review, 2026-11-27): 1.5 million deaths from the people
     # a driver was found among, a space inside a clause, 中国 after a count
     ("女警用18小时从150万人中找出撞死老太司机", {"deaths:1"}), ("另外两名女医生 伤势较轻", {"injured:2"}),

@@ -1,0 +1,165 @@
+"""Severity cues on real board letters and news headlines: what an analyst reads as harm, and what not.
+
+Sentences quoted (some shortened) from the message board replay (zhengwu/messages_with_votes.csv) and the
+THUCNews 社会 headlines of the shared data, as an analyst's review of the casualty floor found them (s22).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from analysis.entry import enrich
+from analysis.severity import extract_cues
+from yuqing.contract import Post
+
+
+@pytest.mark.parametrize(("text", "cues"), [
+    # a denial and a supposition in one letter (252625): the wall fell, nobody was hurt
+    ("围墙垮塌十几米。所幸没有造成人员伤亡。不难想象一旦小区入住率提高，该围墙大面积垮塌将带来多少人员伤亡。",
+     {"collapse"}),
+    ("该围墙大面积垮塌将带来多少人员伤亡", set()),
+    # a bare 如 that states a condition (201312)
+    ("如200多台电动车集中充电，发生火灾，此起彼伏烧毁电动车不算，还殃及旁边停放的汽车、居民楼爆炸和火灾", set()),
+    ("如今小区发生火灾，3人受伤", {"fire", "injured:3"}),
+    # a hazard named in a list (204710), and the other warnings
+    ("营利性停车场的存在，具有严重的交通、火灾、触电、噪音的隐患", set()),
+    ("小区存在消防安全隐患，存在火灾隐患", set()),
+    ("万一哪天不慎引发火灾，楼上的住户无处可逃", set()),
+    ("请尽快处理，以免雨季再次发生垮塌造成人员伤亡", set()),
+    ("请尽快加固，防止围墙倒塌砸伤路人", set()),
+    # what happens again and again (234930), and a firm or a boss that absconds (203812, 200489)
+    ("数次业主被困电梯，电梯内无任何信号", set()),
+    ("平台现在玩失踪，我们的钱去哪了", set()), ("包工头拒付工钱玩失踪", set()),
+    # …while a fire that happened stays one (237755)
+    ("今年2月19日凌晨2时许突发一场大火，导致301号房屋全部被烧毁", {"fire"}),
+])
+def test_suppositions_warnings_and_habits_are_no_incident(text: str, cues: set[str]) -> None:
+    assert set(extract_cues(text).as_list()) == cues
+
+
+@pytest.mark.parametrize(("text", "cues"), [
+    ("A5区那座在修的桥塌了！！现场好多人，听说压死了三个工人", {"collapse", "deaths:3"}),
+    ("小区3栋楼塌了", {"collapse"}),
+    ("天塌了也不怕", set()), ("这下人设塌了", set()),
+])
+def test_an_eyewitness_saying_it_fell_down_reports_a_collapse(text: str, cues: set[str]) -> None:
+    assert set(extract_cues(text).as_list()) == cues
+
+
+@pytest.mark.parametrize(("text", "cues"), [
+    # killing and wounding, with a count or without (THUCNews 社会 headlines)
+    ("凶手杀死一家3口后在命案现场住两天", {"deaths:3"}),
+    ("男子借钱遭拒杀死夫妻两人后碎尸", {"deaths:2"}),
+    ("24名村民被20余名持土枪等凶器男子打伤", {"injured:24"}),  # the victims' count, not the attackers'
+    ("男子因恋爱受挫打伤29名长发女性", {"injured:29"}),
+    ("摊主拒交保护费 一家五口被砍伤", {"injured:5"}),
+    ("七名歹徒抢劫网吧遭拒刺伤网管", {"injured:1"}),  # 遭拒: refused; the seven are the attackers
+    ("男子疑妻子和人私奔杀死情敌母亲", {"deaths:1"}),
+    ("孙子索钱购毒遭拒捅死94岁奶奶", {"deaths:1"}),
+    ("村支书因工程承包问题在村委会被村民捅死", {"deaths:1", "officials"}),
+    ("窃贼欲强奸流浪女遭反抗后将对方砸死", {"deaths:1"}),
+    ("大二男生因恋情被同学用棒球棍猛击致死", {"deaths:1"}),
+    ("两司机因两元钱价格纠纷将六旬老人打致重伤", {"injured:1", "elderly"}),
+    ("环卫女工劝说男子不要散发小广告被打伤", {"injured:1"}),
+    ("豪华轿车撞死两女工逃逸遭众人围追", {"deaths:2"}),
+    # a death with no number is one at least
+    ("女孩遭两辆公交车夹击死亡(组图)", {"deaths:1"}), ("戒毒人员在戒毒所猝死", {"deaths:1"}),
+    ("10月1日竟然有人选择从楼上跳下，导致死亡的惨剧", {"deaths:1"}),
+    ("缆车故障致200余乘客被困半空", {"trapped:200"}),
+    # …and what is none: a threat, a curse, a pledge, a rumour rebutted, an animal, plants, paperwork, an illness
+    ("男子张贴告示立誓杀死逃匿情人", set()), ("打死也不去", set()), ("砍死你", set()), ("杀死病毒", set()),
+    ("业主来来一个打死一个", set()), ("网友传因举报被打死续：官网称造谣者已被立案", set()),
+    ("近日，网传“A2区实验中学有学生被老师打死”的消息。经核实，该校无学生死亡，系谣言。", {"students"}),
+    ("A3区拆迁致使鑫洁蜂业蜜蜂大量死亡", set()), ("绿化带的草木被这些车主轧死", set()),
+    ("存在死亡人口占地", set()), ("公公在重症监护室住院46天，最后还是多器官衰竭而死亡了", {"patients"}),
+    ("老人小孩摔跤危及生命安全（致伤致死）", {"children", "elderly"}), ("达到30mg时，会立即致人死亡", set()),
+    ("女子拒绝抚养8岁女儿 法庭上扬言将其杀害(图)", set()), ("女子与有妇之夫相恋分手后险遭其杀害", set()),
+    # counts that belong to a headline's next phrase: the mourners and the sentenced are no dead
+    ("重庆民警打黑劳累猝死 千人冒雨为其送行", {"deaths:1"}),
+    ("16岁少年为救落水同学遇难 上千村民自发悼念", {"deaths:1"}),
+    ("岳父雇凶杀害女婿案9人获刑", {"deaths:1"}),
+    # a question asked to make a point (238605)
+    ("请问，10万元能治好一个肺癌病人吗？能弥补一起重伤或死亡交通事故吗？", {"patients"}),
+    ("以免造成污染。请问，10万元能弥补一起重伤或死亡交通事故吗？", set()),  # the precaution cut ends it in 。？
+])
+def test_killings_woundings_and_unnumbered_deaths_are_counted(text: str, cues: set[str]) -> None:
+    assert set(extract_cues(text).as_list()) == cues
+
+
+@pytest.mark.parametrize(("text", "cues"), [
+    # children taken to hospital after a food poisoning are casualties (the analyst's kindergarten incident)
+    ("A3区阳光幼儿园昨天午餐后二十多个孩子上吐下泻，目前已有20名幼儿被送往A市儿童医院住院治疗",
+     {"injured:20", "children", "school", "food_poisoning", "patients"}),
+    ("转发：A3区阳光幼儿园集体食物中毒，20个孩子住院，求扩散！", {"injured:20", "children", "school",
+                                                         "food_poisoning", "patients"}),
+    ("造成20名学生食物中毒住院", {"injured:20", "food_poisoning", "patients", "students"}),
+    # a patient's billing complaint counts no one (254254 graded III on "2人受伤")
+    ("同病房两位病友全部是入院就查了两三千，而且觉得理所当然。", set()),
+    ("20名幼儿被送往学校", {"children", "school"}),
+])
+def test_people_taken_to_hospital_are_injured_in_the_report_of_an_incident(text: str, cues: set[str]) -> None:
+    assert set(extract_cues(text).as_list()) == cues
+
+
+LETTER_POSTED = datetime(2019, 5, 16, 10, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("text", "cues"), [
+    # an appeal about a 2017 death and a 2015 elevator accident, in letters of 2019 (200773, 281549)
+    ("我父亲李柏树于17年10月在A6区被撞身亡，肇事司机无力赔偿。", set()),
+    ("2015年一期房屋就因为电梯质量问题掉层就有几个人出现不同程度的受伤", set()),
+    # accidents at other estates cited as a warning (277556), and what the letter itself calls past
+    ("2018年4月1日A1区的旭日东升、2018年5月17日A5区的叠彩兰亭上述小区均发生小孩坠亡的惨痛事故", {"children"}),
+    ("去年发生了重大事故小孩靠着扶手休息就坠楼死亡", {"children"}),
+    # …while a recent date, a building's year and what happens now still count
+    ("在维权现场于19年1月7日又被平台雇佣打手打伤", {"injured:1"}),
+    ("2015年建成的大桥今天坍塌，3人死亡", {"deaths:3", "collapse"}),
+    ("今年4月，城建开发公司于二十年前建设的小区出现护坡垮塌", {"collapse"}),
+    ("工作17年的工人坠亡", {"deaths:1"}),
+])
+def test_an_incident_dated_long_before_the_post_is_no_current_casualty(text: str, cues: set[str]) -> None:
+    assert set(extract_cues(text, posted=LETTER_POSTED).as_list()) == cues
+
+
+
+def test_enrichment_dates_the_incident_by_the_posts_own_time() -> None:
+    """A board letter of 2019 about a 2017 death is no current casualty; the same words posted a month after it are."""
+    words = "我父亲于17年10月在A6区被撞身亡，肇事司机无力赔偿，请求救助。"
+
+    def posted(at: datetime) -> list[str]:
+        post = Post.model_validate({"id": f"p{at:%Y}", "source": "test", "source_type": "message_board",
+                                    "published_at": at, "fetched_at": at, "text": words})
+        return enrich(post).severity_cues or []
+
+    assert "deaths:1" not in posted(datetime(2019, 1, 9, 10, 0, tzinfo=UTC))
+    assert "deaths:1" in posted(datetime(2017, 11, 20, 10, 0, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    # a letter greets, addresses or calls on an official, or asks an agency: no official in the matter
+    ("反映燃气表问题 尊敬的胡书记我是A5区香樟路的居民", False),  # 192869
+    ("垦请书记关注百姓生活并能尽快解决", False),
+    ("我们多次投诉没效。胡市长，我们这11个商户的合法商铺", False),  # 197952
+    ("至今未能解决问题   请求书记解决    谢谢", False),  # 252244
+    ("书记好：我是返乡人员", False),  # 262739
+    ("敬业的胡书记：您好！A市是我的家乡", False), ("书记大人，请求您为民做主", False),
+    ("噪音非常大，不知道要找城管还是交警部门来进行处理", False),  # 188774
+    ("多次打12345及城管热线，没有任何效果", False),  # 196886
+    ("请交警及城管将此类水泥搅拌罐车查处", False),
+    # …while an official acting in the matter still is one
+    ("城管工作人员说这条路不准摆摊，还把三轮车拖走了", True),
+    ("住建局分管质安办的副局长廖永及质安办人员未到现场", True),
+    ("我们找了区长，区长不管", True),
+])
+def test_officials_addressed_or_asked_are_not_involved(text: str, named: bool) -> None:
+    """9 of 10 sampled board letters flagged 涉及官员 (an early warning) only greeted or asked one (s22 review)."""
+    assert ("officials" in extract_cues(text).flags) is named
+
+
+def test_a_dated_incident_is_past_though_its_sentence_dates_something_recent_after_a_semicolon() -> None:
+    """281549 (posted 2019-05-16): a 2019 handover date in the same sentence kept the 2015 injuries current."""
+    text = ("第二期是2019年2月22日交房，最早入住的业主是4月左右；2015年一期房屋就因为电梯质量问题掉层就有几个人出现"
+            "不同程度的受伤。电梯发生多次掉层事故。难道M3县人在外地死亡就注定要吃这个亏吗？")
+    assert not extract_cues(text, posted=LETTER_POSTED).has_casualties
