@@ -223,7 +223,7 @@ def topic_model_disagreement(cfg) -> list[str]:  # type: ignore[no-untyped-def]
 
 def stage_problems(cfg) -> list[str]:  # type: ignore[no-untyped-def]
     """What only the stages can judge: the routing tree as a whole, escalation chains, rule fields, grade floors,
-    the sources' selectors.
+    region_aliases.yaml and the place names against the gazetteer, the sources' selectors.
 
     The same checks refuse `yuqing run`, `replay` and `demo` at start-up; here they are listed all at once.
     """
@@ -243,9 +243,10 @@ def stage_problems(cfg) -> list[str]:  # type: ignore[no-untyped-def]
             check()
         except (RoutingError, EscalationConfigError, RuleError, UnknownFloorCue, DeadlinePolicyError) as exc:
             problems.append(str(exc))
+    from analysis.region_names import region_problems
     from crawler.spiders import config_problems
 
-    return problems + config_problems(cfg)
+    return problems + region_problems(cfg) + config_problems(cfg)
 
 
 def load_or_exit(directory: Path | None = None):  # type: ignore[no-untyped-def]
