@@ -156,16 +156,18 @@ def route_test(topic: str | None, grade: str | None, province: str | None, city:
         province, city = province or region.province, city or region.city
         districts = districts or ((region.district,) if region.district else ())
     cities = sorted({u.region.city for u in config.units.units if u.region.city})
+    home = city or (cities[0] if len(cities) == 1 else None)
     for district in districts:  # a typo (A9区) went to the city's unit unsaid
-        unknown = router.check_district(Region(province=province, city=city or (cities[0] if len(cities) == 1 else None),
-                                               district=district))
+        unknown = router.check_district(Region(province=province, city=home, district=district))
         if unknown:
             click.echo(f"warning: --district {district!r}: {unknown}", err=True)
     decision = router.route(CaseLabels(topic=topic, grade=grade, province=province, city=city, districts=districts,
                                        text=text))
     for line in format_explanation(decision.steps):
         click.echo(line)
-    elsewhere = router.outside(Region(province=province, city=city)) if city or province else None
+    elsewhere = next(filter(None, (router.outside(Region(province=province, city=home, district=district))
+                                   for district in districts)), None) if districts and home else None
+    elsewhere = elsewhere or (router.outside(Region(province=province, city=city)) if city or province else None)
     if elsewhere:
         click.echo(f"note: outside the jurisdiction ({elsewhere}): the pipeline opens no case for such an event; "
                    f"`{paths.command_here('cases open')}` still can")
