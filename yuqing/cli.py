@@ -164,11 +164,12 @@ def config_check(directory: Path | None) -> None:
     if not os.environ.get(PSEUDONYM_KEY_ENV):
         warnings.append(f"{PSEUDONYM_KEY_ENV} is not set: authors' pseudonyms use the public development key, so "
                         "anyone who guesses a name can check it. Set it to a secret in production")
-    from alerts.escalation import leaderless_units
+    from alerts.escalation import leaderless_units, short_escalation_chains
     from alerts.notifiers import delivery_warnings, silent_units
 
-    warnings += delivery_warnings(cfg) + silent_units(cfg) + leaderless_units(cfg)
-    warnings += unrouted_topics(cfg) + topic_model_disagreement(cfg) + _orphaned_cases(cfg)
+    warnings += delivery_warnings(cfg) + silent_units(cfg) + leaderless_units(cfg) + short_escalation_chains(cfg)
+    warnings += unrouted_topics(cfg) + sources_outside_jurisdiction(cfg) + topic_model_disagreement(cfg)
+    warnings += _orphaned_cases(cfg)
     for warning in filter(None, warnings):
         click.echo(f"warning: {warning}", err=True)
     click.echo(summary(cfg))
@@ -202,6 +203,24 @@ def unrouted_topics(cfg) -> list[str]:  # type: ignore[no-untyped-def]
     return [f"topic {t.id} (taxonomy.yaml, unit kind {t.unit}) has no route in units.yaml; its cases go to the default "
             f"receiver {cfg.units.route.receiver}. Add {{match: {{topic: {t.id}}}, receiver_kind: {t.unit}}} to route.routes"
             for t in cfg.taxonomy.topics if t.id != cfg.taxonomy.fallback and t.id not in routed]
+
+
+def sources_outside_jurisdiction(cfg) -> list[str]:  # type: ignore[no-untyped-def]
+    """Sources whose region lies outside the units' jurisdiction (a half-done move to another place): their posts
+    that name no other place are placed there, and open no case."""
+    from alerts.routing import Router
+    from yuqing.contract import Region
+
+    router = Router(cfg.units)
+    outside: dict[str, list[str]] = {}
+    for source in cfg.sources.sources:
+        if source.enabled and source.region is not None:
+            why = router.outside(Region(**source.region.model_dump()))
+            if why:
+                outside.setdefault(why, []).append(source.name)
+    return [f"sources.yaml: source(s) {', '.join(names)} lie outside the units' jurisdiction ({why}): their posts that "
+            "name no other place open no case. Make units.yaml and sources.yaml describe the same place"
+            for why, names in outside.items()]
 
 
 def topic_model_disagreement(cfg) -> list[str]:  # type: ignore[no-untyped-def]

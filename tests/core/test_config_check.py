@@ -469,3 +469,24 @@ def test_an_unset_robot_webhook_variable_a_unit_names_is_warned_about(config_cop
             "WeCom alerts to it fail and are given up, not delivered. Set it to the WeCom group robot webhook URL") in out
     monkeypatch.setenv("YQ_A3_WECOM", "http://127.0.0.1:9/robot")
     assert "YQ_A3_WECOM" not in check(config_copy)[1]
+
+
+def test_escalation_levels_deeper_than_the_units_hierarchy_are_noted(config_copy: Path) -> None:
+    """A review: a district-only units.yaml kept the shipped {II: 3, I: 4}; a 12-death case's escalation stopped at
+    the district office and nothing had said it would."""
+    code, out = check_edited(config_copy, "policy.yaml", "levels: {I: 4, II: 3,", "levels: {I: 6, II: 3,")
+    assert code == 0, out
+    assert ("warning: policy.yaml escalation.levels (I: 6) climb further than units.yaml's leaders reach: at most 5 "
+            "level(s) (a3-edu → a3-gov-office → a-edu → a-gov-office → hn-gov-office), so such escalations stop at "
+            "hn-gov-office") in out
+    assert "escalation.levels" not in check(REPO_CONFIG)[1]
+
+
+def test_sources_outside_the_units_jurisdiction_are_warned_about(config_copy: Path) -> None:
+    """A review: new sources of 成都市 beside the shipped A市 units (a half-done move) passed as OK; no case would open."""
+    code, out = check_edited(config_copy, "sources.yaml", "region: {province: 湖南省, city: A市}",
+                             "region: {province: 四川省, city: 成都市}")
+    assert code == 0, out
+    assert ("warning: sources.yaml: source(s) demo_news lie outside the units' jurisdiction (成都市不在 units.yaml "
+            "所辖城市（A市）之内): their posts that name no other place open no case") in out
+    assert "outside the units' jurisdiction" not in check(REPO_CONFIG)[1]
