@@ -61,6 +61,13 @@ def deployment_config() -> Config:
     return load_or_exit()
 
 
+def example_region(config: Config) -> str:
+    """A place written as --region takes it, from units.yaml (the deployment's own district), for messages."""
+    regions = sorted((u.region for u in config.units.units), key=lambda r: (r.district is None, r.city is None))
+    region = regions[0] if regions else None
+    return "".join(filter(None, (region.province, region.city, region.district))) if region else ""
+
+
 def checked_config(config: Config) -> None:
     """Refuse to start on a routing tree, rule, escalation setting or place name that cannot work (exit 2)."""
     from alerts.escalation import EscalationConfigError, Escalator
