@@ -490,3 +490,15 @@ def test_sources_outside_the_units_jurisdiction_are_warned_about(config_copy: Pa
     assert ("warning: sources.yaml: source(s) demo_news lie outside the units' jurisdiction (成都市不在 units.yaml "
             "所辖城市（A市）之内): their posts that name no other place open no case") in out
     assert "outside the units' jurisdiction" not in check(REPO_CONFIG)[1]
+
+
+def test_run_replay_and_demo_refuse_to_start_on_a_place_name_the_gazetteer_does_not_show(
+        config_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The reviewer's run with units in '成都' opened no case at all and said so only in INFO lines."""
+    from alerts.wiring import checked_config
+
+    check_edited(config_copy, "units.yaml", "region: {province: 湖南省},", "region: {province: 湖南},")
+    with pytest.raises(SystemExit) as exited:
+        checked_config(load_config(config_copy))
+    assert exited.value.code == 2
+    assert "refusing to start: the place names cannot be used" in capsys.readouterr().err
