@@ -17,6 +17,7 @@ from alerts.wiring import (
     ROW_ID,
     deployment_clock,
     deployment_config,
+    example_region,
     not_blank,
     open_database,
     parse_when,
@@ -218,7 +219,8 @@ def _act(action: Callable[..., Any], case_id: int, *args: Any,
 @cases_group.command("open")
 @click.option("--title", required=True, callback=not_blank, help="What the case is about, as the assignment names it.")
 @click.option("--topic", required=True, help="A topic of config/taxonomy.yaml (it decides the responsible unit).")
-@click.option("--region", "region_text", default="", help="Where, e.g. 湖南省A市A3区 (the district decides the unit).")
+@click.option("--region", "region_text", default="", help="Where: province, city and district as the gazetteer writes them, e.g. 某省某市某区 (the district "
+                   "decides the unit).")
 @click.option("--grade", type=click.Choice(["I", "II", "III", "IV"]), default="III", show_default=True,
               help="I/II are major: 5 h / 24 h deadlines and the joint units.")
 @click.option("--actor", required=True, callback=not_blank, help="Who assigns it (e.g. 市政府办公厅).")
@@ -243,7 +245,7 @@ def cases_open(title: str, topic: str, region_text: str, grade: str, actor: str,
     region = resolve_region(region_text) if region_text else None
     if region_text and region is None:
         raise click.ClickException(f"--region {region_text!r} names no place the gazetteer knows; write it as "
-                                   "湖南省A市A3区 (province, city, district)")
+                                   f"{example_region(config) or '省市区'} (province, city, district)")
     if region is not None:
         router = Router(config.units)
         unknown = router.check_district(region)

@@ -189,6 +189,23 @@ def leaderless_units(config: Config) -> list[str]:
             "first"]
 
 
+def short_escalation_chains(config: Config) -> list[str]:
+    """Grades whose escalation.levels exceed the deepest chain of leaders units.yaml gives: their escalations stop
+    below the level policy.yaml promises (a district-only deployment's grade II stopped at its own office), unsaid."""
+    escalator = Escalator(config)
+    short: dict[tuple[str, ...], list[str]] = {}
+    for grade in Grade:
+        wanted = config.policy.escalation.levels[grade]
+        longest = max((escalator.leaders_above(u.id, grade.value) for u in config.units.units), key=len)
+        if len(longest) < wanted:
+            short.setdefault(tuple(u.id for u in longest), []).append(f"{grade.value}: {wanted}")
+    return [f"policy.yaml escalation.levels ({', '.join(grades)}) climb further than units.yaml's leaders reach: at "
+            f"most {len(chain)} level(s) ({' → '.join(chain) or 'no unit lists leaders'}), so such escalations stop at "
+            f"{chain[-1] if chain else 'nobody'}. To reach the level above, add its units with leaders (and parent: "
+            "linking yours to them); else lower the levels to what the hierarchy has"
+            for chain, grades in short.items()]
+
+
 class Escalator:
     """Applies policy.yaml reminders and escalation to every open case."""
 
@@ -212,6 +229,11 @@ class Escalator:
         stays with the government of its own level — a city bureau without leaders went to the city office and
         then to the province for a grade III case; only a major case reaches past its city. How many levels it
         climbs is policy.yaml escalation.levels of its grade (a case without one as IV)."""
+        levels = self.policy.escalation.levels[Grade(grade) if grade in GRADE_ORDER else Grade.IV]
+        return self.leaders_above(unit_id, grade)[:levels]
+
+    def leaders_above(self, unit_id: str | None, grade: str | None = None) -> list[Unit]:
+        """Every level of leaders ``leader_chain`` could climb for a case of ``grade``, before escalation.levels."""
         if unit_id is None:
             return []
         chain = self.router.chain(unit_id)
@@ -222,8 +244,7 @@ class Escalator:
             chain.insert(1, office)
         if grade not in MAJOR_GRADES and chain and chain[0].level != "province":
             chain = [u for u in chain if u.level != "province"]
-        levels = self.policy.escalation.levels[Grade(grade) if grade in GRADE_ORDER else Grade.IV]
-        return [u for u in chain if u.leaders][:levels]
+        return [u for u in chain if u.leaders]
 
     def _level(self, unit_id: str | None) -> str | None:
         unit = self.router.by_id.get(unit_id or "")

@@ -111,6 +111,11 @@ class Router:
         # The jurisdiction (see ``outside``): where the units sit.
         self._cities = {u.region.city for u in units.units if u.level != "province" and u.region.city}
         self._provinces = {u.region.province for u in units.units if u.region.province}
+        whole = {u.region.city for u in units.units if u.level == "city"}
+        self._districts: dict[str, set[str]] = {}  # the cities no unit covers whole → the districts units sit in
+        for unit in units.units:
+            if unit.region.city and unit.region.city not in whole and unit.region.district:
+                self._districts.setdefault(unit.region.city, set()).add(unit.region.district)
         self._coordinated: dict[str, list[Unit]] | None = None
         self._check()
 
@@ -148,8 +153,10 @@ class Router:
         """Why a place lies outside the units' jurisdiction (属地管理: units answer for their own area), or None.
 
         The jurisdiction is where the units of units.yaml sit: the cities of its city and district units, and
-        the provinces of its units. A region naming another city, or only another province, or a country abroad,
-        is outside; an unknown region is not (it is routed as usual).
+        the provinces of its units; in a city no unit covers whole (no city-level unit: a district's own press
+        office), only the districts its units sit in. A region naming another city, or another district of such a
+        city, or only another province, or a country abroad, is outside; an unknown region is not (it is routed as
+        usual), nor is a city of the jurisdiction named without its district.
         """
         if region is None:
             return None
@@ -158,6 +165,10 @@ class Router:
         cities, provinces = self._cities, self._provinces
         if region.city and cities and region.city not in cities:
             return f"{region.city}不在 units.yaml 所辖城市（{'、'.join(sorted(cities))}）之内"
+        districts = self._districts.get(region.city or "")
+        if districts and region.district and region.district not in districts:
+            return (f"{region.district}不在 units.yaml 所辖区县（{region.city}{'、'.join(sorted(districts))}）之内："
+                    f"units.yaml 没有{region.city}的市级单位，{region.city}的其他区县不归这些单位属地管理")
         if not region.city and region.province and provinces and region.province not in provinces:
             return f"{region.province}不在 units.yaml 所辖省份（{'、'.join(sorted(provinces))}）之内"
         return None
@@ -166,8 +177,8 @@ class Router:
         """What to say of a district typed for a city of the jurisdiction that no unit sits in and the gazetteer
         does not know (A9区 for A3区 — or A7县, a real district without units of its own): either way the case goes
         to the city's unit, and a typo should not pass unsaid. None when nothing needs saying."""
-        if not region.district or region.code or region.city not in self._cities:
-            return None
+        if not region.district or region.code or region.city not in self._cities or region.city in self._districts:
+            return None  # (a district of a city no unit covers whole: ``outside`` says so)
         known = sorted({u.region.district for u in self.units.units
                         if u.region.city == region.city and u.region.district})
         if region.district in known:
@@ -368,7 +379,10 @@ class Router:
             return province[0], f"{prefix} {kind} 未找到，由省级 {kind} 负责"
         default = self.units.route.receiver
         assert default is not None
-        return self.by_id[default], f"没有 {kind} 单位覆盖{labels.place()}，交默认接收单位 {self._name(default)}"
+        elsewhere = self.outside(Region(province=labels.province, city=city, district=districts[0])) \
+            if len(districts) == 1 else None
+        outside = f"（{labels.place()}在所辖区县之外：自动流程不为其立案）" if elsewhere else ""
+        return self.by_id[default], f"没有 {kind} 单位覆盖{labels.place()}{outside}，交默认接收单位 {self._name(default)}"
 
     def _city_of(self, districts: tuple[str, ...]) -> str | None:
         cities = {u.region.city for u in self.units.units if u.region.district in districts and u.region.city}

@@ -10,6 +10,7 @@ import click
 from alerts.wiring import (
     ROW_ID,
     deployment_config,
+    example_region,
     local_text,
     open_database,
     open_elasticsearch,
@@ -127,11 +128,11 @@ def route_explain(case_id: int) -> None:
 @click.option("--topic", default=None, help="A topic of config/taxonomy.yaml.")
 @click.option("--grade", type=click.Choice(["I", "II", "III", "IV"]), default=None,
               help="I/II add the joint units and the coordinating office.")
-@click.option("--province", default=None, help="The province, for a case placed nowhere nearer (湖南省多地暴雨).")
+@click.option("--province", default=None, help="The province, for a case placed nowhere nearer (某省多地暴雨).")
 @click.option("--city", default=None, help="The city (default: the city of units.yaml's units).")
 @click.option("--district", "districts", multiple=True, help="Repeat for a case spanning districts.")
 @click.option("--region", "region_text", default="",
-              help="Where, as `cases open` takes it: 湖南省A市A3区 (fills --province, --city and --district).")
+              help="Where, as `cases open` takes it: 某省某市某区 (fills --province, --city and --district).")
 @click.option("--text", default="", help="Title and keywords, for keyword routes.")
 def route_test(topic: str | None, grade: str | None, province: str | None, city: str | None,
                districts: tuple[str, ...], region_text: str, text: str) -> None:
@@ -151,21 +152,24 @@ def route_test(topic: str | None, grade: str | None, province: str | None, city:
     if region_text:  # (`cases open` takes --region; route test refused it)
         region = resolve_region(region_text)
         if region is None:
-            raise click.BadParameter(f"{region_text!r} names no place the gazetteer knows; write it as 湖南省A市A3区 "
+            raise click.BadParameter(f"{region_text!r} names no place the gazetteer knows; write it as "
+                                     f"{example_region(config) or '省市区'} "
                                      "(province, city, district)", param_hint="--region")
         province, city = province or region.province, city or region.city
         districts = districts or ((region.district,) if region.district else ())
     cities = sorted({u.region.city for u in config.units.units if u.region.city})
+    home = city or (cities[0] if len(cities) == 1 else None)
     for district in districts:  # a typo (A9区) went to the city's unit unsaid
-        unknown = router.check_district(Region(province=province, city=city or (cities[0] if len(cities) == 1 else None),
-                                               district=district))
+        unknown = router.check_district(Region(province=province, city=home, district=district))
         if unknown:
             click.echo(f"warning: --district {district!r}: {unknown}", err=True)
     decision = router.route(CaseLabels(topic=topic, grade=grade, province=province, city=city, districts=districts,
                                        text=text))
     for line in format_explanation(decision.steps):
         click.echo(line)
-    elsewhere = router.outside(Region(province=province, city=city)) if city or province else None
+    elsewhere = next(filter(None, (router.outside(Region(province=province, city=home, district=district))
+                                   for district in districts)), None) if districts and home else None
+    elsewhere = elsewhere or (router.outside(Region(province=province, city=city)) if city or province else None)
     if elsewhere:
         click.echo(f"note: outside the jurisdiction ({elsewhere}): the pipeline opens no case for such an event; "
                    f"`{paths.command_here('cases open')}` still can")

@@ -61,8 +61,15 @@ def deployment_config() -> Config:
     return load_or_exit()
 
 
+def example_region(config: Config) -> str:
+    """A place written as --region takes it, from units.yaml (the deployment's own district), for messages."""
+    regions = sorted((u.region for u in config.units.units), key=lambda r: (r.district is None, r.city is None))
+    region = regions[0] if regions else None
+    return "".join(filter(None, (region.province, region.city, region.district))) if region else ""
+
+
 def checked_config(config: Config) -> None:
-    """Refuse to start on a routing tree, rule or escalation setting that cannot work (exit 2)."""
+    """Refuse to start on a routing tree, rule, escalation setting or place name that cannot work (exit 2)."""
     from alerts.escalation import EscalationConfigError, Escalator
     from alerts.routing import Router, RoutingError
     from alerts.rules import RuleError, check_rule
@@ -74,6 +81,12 @@ def checked_config(config: Config) -> None:
             check_rule(rule)
     except (RoutingError, RuleError, EscalationConfigError) as exc:
         click.echo(f"refusing to start: {exc}", err=True)
+        sys.exit(2)
+    from analysis.region_names import region_problems
+
+    places = region_problems(config)  # a misspelt place turns routing off, silently; a broken alias table, analysis
+    if places:
+        click.echo("refusing to start: the place names cannot be used:\n  - " + "\n  - ".join(places), err=True)
         sys.exit(2)
 
 

@@ -243,6 +243,8 @@ def analyze_command(
     from analysis.emerging import EmergingDetector
     from analysis.enrich import Enricher
     from analysis.events import EventTracker
+    from analysis.region import RegionConfigError
+    from analysis.region_names import resolver_for
     from yuqing.cli import load_or_exit
     from yuqing.clock import SystemClock
 
@@ -288,6 +290,11 @@ def analyze_command(
         sentiment_model=sentiment_model or cfg.settings.analysis.sentiment_model,
     )
     enricher.models.topic, enricher.models.sentiment = topic_model, sentiment  # loaded above, not a second time
+    try:  # the place names of this configuration folder's region_aliases.yaml; a broken one stops here, once
+        enricher.models.region = resolver_for(cfg.directory).resolve
+    except RegionConfigError as exc:
+        raise click.ClickException(f"{exc}; nothing was written (every post would have taken its source's region)"
+                                   ) from exc
     posts = [line for line in lines if line.same_as is None]
     for start in range(0, len(posts), batch_size):
         chunk = posts[start : start + batch_size]

@@ -318,9 +318,11 @@ class Enricher:
 
                 m.deidentify, m.deidentify_author = deidentify, deidentify_author
             if m.region is None:
-                from analysis.region import resolve_region
+                from analysis.region import default_resolver
 
-                m.region = resolve_region
+                # Built here, before any post: a broken region_aliases.yaml stops the batch with its one message
+                # (RegionConfigError) instead of failing each post's region to its source's.
+                m.region = default_resolver().resolve
             if m.tokenize is None or m.normalize is None:
                 from analysis.tokenizer import normalize_text, tokenize
 

@@ -172,7 +172,7 @@ class RegionResolver:
         self._by_code: dict[str, Place] = {}
         self._names: dict[str, list[tuple[Place, bool]]] = {}
         self._load_gazetteer()
-        path = aliases or _default_alias_path()
+        path = aliases or alias_table_path()
         table = _load_aliases(path)
         self._patterns: list[tuple[re.Pattern[str], _PatternEntry]] = []
         self._prefer: dict[str, str] = {}
@@ -343,6 +343,15 @@ class RegionResolver:
         if not any(names):
             return None
         return self._alias_place(*names)
+
+    def place_named(self, name: str, level: int, within: Place | None = None) -> Place | None:
+        """The place a configured name means at one level, read as a source's region is (``yuqing config check``)."""
+        return self._lookup(name, level, within)
+
+    def names_at(self, level: int) -> set[str]:
+        """The names shown for the places of one level (PROVINCE, CITY, DISTRICT): what a misspelt name may mean."""
+        return {name for entries in self._names.values() for place, _ in entries if place.level == level
+                for name in [(place.province, place.city, place.district)[level]] if name}
 
     def source_place(self, region: Region | None) -> Place | None:
         """The configured region of a source as a place of the tree (cached: sources are few)."""
@@ -520,8 +529,9 @@ def _common(places: list[Place]) -> Region:
     )
 
 
-def _default_alias_path() -> Path:
-    local = config_dir() / "region_aliases.yaml"
+def alias_table_path(directory: Path | None = None) -> Path:
+    """The deployment's region_aliases.yaml when its configuration folder has one, else the shipped table."""
+    local = (directory or config_dir()) / "region_aliases.yaml"
     if local.exists():
         return local
     return Path(str(resources.files("analysis.resources").joinpath("region_aliases.yaml")))

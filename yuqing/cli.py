@@ -164,11 +164,12 @@ def config_check(directory: Path | None) -> None:
     if not os.environ.get(PSEUDONYM_KEY_ENV):
         warnings.append(f"{PSEUDONYM_KEY_ENV} is not set: authors' pseudonyms use the public development key, so "
                         "anyone who guesses a name can check it. Set it to a secret in production")
-    from alerts.escalation import leaderless_units
+    from alerts.escalation import leaderless_units, short_escalation_chains
     from alerts.notifiers import delivery_warnings, silent_units
 
-    warnings += delivery_warnings(cfg) + silent_units(cfg) + leaderless_units(cfg)
-    warnings += unrouted_topics(cfg) + topic_model_disagreement(cfg) + _orphaned_cases(cfg)
+    warnings += delivery_warnings(cfg) + silent_units(cfg) + leaderless_units(cfg) + short_escalation_chains(cfg)
+    warnings += unrouted_topics(cfg) + sources_outside_jurisdiction(cfg) + topic_model_disagreement(cfg)
+    warnings += _orphaned_cases(cfg)
     for warning in filter(None, warnings):
         click.echo(f"warning: {warning}", err=True)
     click.echo(summary(cfg))
@@ -204,6 +205,24 @@ def unrouted_topics(cfg) -> list[str]:  # type: ignore[no-untyped-def]
             for t in cfg.taxonomy.topics if t.id != cfg.taxonomy.fallback and t.id not in routed]
 
 
+def sources_outside_jurisdiction(cfg) -> list[str]:  # type: ignore[no-untyped-def]
+    """Sources whose region lies outside the units' jurisdiction (a half-done move to another place): their posts
+    that name no other place are placed there, and open no case."""
+    from alerts.routing import Router
+    from yuqing.contract import Region
+
+    router = Router(cfg.units)
+    outside: dict[str, list[str]] = {}
+    for source in cfg.sources.sources:
+        if source.enabled and source.region is not None:
+            why = router.outside(Region(**source.region.model_dump()))
+            if why:
+                outside.setdefault(why, []).append(source.name)
+    return [f"sources.yaml: source(s) {', '.join(names)} lie outside the units' jurisdiction ({why}): their posts that "
+            "name no other place open no case. Make units.yaml and sources.yaml describe the same place"
+            for why, names in outside.items()]
+
+
 def topic_model_disagreement(cfg) -> list[str]:  # type: ignore[no-untyped-def]
     """Topics taxonomy.yaml and the shipped topic model do not share: topics are learnt, so editing them needs
     retraining. Read from the model's meta.json: checking does not load the model."""
@@ -223,7 +242,7 @@ def topic_model_disagreement(cfg) -> list[str]:  # type: ignore[no-untyped-def]
 
 def stage_problems(cfg) -> list[str]:  # type: ignore[no-untyped-def]
     """What only the stages can judge: the routing tree as a whole, escalation chains, rule fields, grade floors,
-    the sources' selectors.
+    region_aliases.yaml and the place names against the gazetteer, the sources' selectors.
 
     The same checks refuse `yuqing run`, `replay` and `demo` at start-up; here they are listed all at once.
     """
@@ -243,9 +262,10 @@ def stage_problems(cfg) -> list[str]:  # type: ignore[no-untyped-def]
             check()
         except (RoutingError, EscalationConfigError, RuleError, UnknownFloorCue, DeadlinePolicyError) as exc:
             problems.append(str(exc))
+    from analysis.region_names import region_problems
     from crawler.spiders import config_problems
 
-    return problems + config_problems(cfg)
+    return problems + region_problems(cfg) + config_problems(cfg)
 
 
 def load_or_exit(directory: Path | None = None):  # type: ignore[no-untyped-def]

@@ -78,7 +78,7 @@ def build_notifiers(config: Config, env: Mapping[str, str] = os.environ, *, cloc
 
 
 def delivery_warnings(config: Config, env: Mapping[str, str] = os.environ) -> list[str]:
-    """Channels that units or leaders use but that would only be recorded locally, not delivered."""
+    """Channels that units or leaders use but that would only be recorded locally, or fail, not delivered."""
     slack = config.settings.notifications.slack
     uses_slack = any(u.contacts.slack_channel or any(p.slack_user for p in u.leaders) for u in config.units.units)
     warnings = []
@@ -91,7 +91,28 @@ def delivery_warnings(config: Config, env: Mapping[str, str] = os.environ) -> li
         warnings.append(f"settings.yaml notifications.smtp.host is not set: e-mail to the units and leaders in "
                         f"{config.directory / 'units.yaml'} is written to {record_path()} and marked 'recorded', not "
                         "delivered. Set it (and port, sender) to your mail server to deliver it")
-    return warnings
+    return warnings + _unset_robot_variables(config, env)
+
+
+# The contacts that name an environment variable, and what the variable must hold (the robots read them when sending).
+_ROBOT_VARIABLES = {"wecom_webhook_env": ("WeCom", "WeCom group robot webhook URL"),
+                    "dingtalk_webhook_env": ("DingTalk", "DingTalk robot webhook URL"),
+                    "dingtalk_secret_env": ("DingTalk", "DingTalk robot signing secret (SEC…)")}
+
+
+def _unset_robot_variables(config: Config, env: Mapping[str, str]) -> list[str]:
+    """Each unset variable a unit's contacts name: without it every alert on that channel fails for good, found out
+    only once an alert is lost (Slack without a token is at least recorded)."""
+    units: dict[tuple[str, str], list[str]] = {}
+    for unit in config.units.units:
+        for key in _ROBOT_VARIABLES:
+            name = getattr(unit.contacts, key)
+            if name and not env.get(name):
+                units.setdefault((name, key), []).append(unit.id)
+    return [f"{name} is not set ({config.directory / 'units.yaml'}, contacts.{key} of {', '.join(ids)}): "
+            f"{_ROBOT_VARIABLES[key][0]} alerts to {'it' if len(ids) == 1 else 'them'} fail and are given up, not "
+            f"delivered. Set it to the {_ROBOT_VARIABLES[key][1]}, or remove contacts.{key}"
+            for (name, key), ids in units.items()]
 
 
 def silent_units(config: Config) -> list[str]:

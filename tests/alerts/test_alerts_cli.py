@@ -641,6 +641,20 @@ def test_route_test_names_an_unknown_topic(env: dict[str, str]) -> None:
     assert code == 2 and f"'教育' is not a topic of {Path(env['YUQING_CONFIG_DIR']) / 'taxonomy.yaml'}" in out
 
 
+def test_a_region_the_gazetteer_does_not_know_is_answered_with_the_deployments_own_place(env: dict[str, str]) -> None:
+    """A review (成都市武侯区): with every unit and source replaced, help and errors still said 湖南省A市A3区."""
+    units = Path(env["YUQING_CONFIG_DIR"]) / "units.yaml"
+    units.write_text(units.read_text(encoding="utf-8").replace("湖南省", "四川省").replace("A市", "成都市")
+                     .replace("A3区", "武侯区"), encoding="utf-8")
+    for command in (["route", "test", "--region", "火星"],
+                    ["cases", "open", "--title", "x", "--topic", "就学", "--region", "火星", "--actor", "a",
+                     "--reason", "b"]):
+        code, out = yuqing(env, *command)
+        assert code != 0 and "'火星' names no place the gazetteer knows; write it as 四川省成都市武侯区" in out, out
+    for command in (["route", "test", "--help"], ["cases", "open", "--help"]):
+        assert "湖南" not in yuqing(env, *command)[1]
+
+
 def test_an_evaluator_scores_a_cases_handling_and_scoring_again_replaces_it(env: dict[str, str],
                                                                              database: Database) -> None:
     """domain.md §7: the opinion lab's six indicators; the total's colour grades the response, not the event."""

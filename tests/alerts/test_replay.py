@@ -872,6 +872,38 @@ def test_an_incident_in_another_city_opens_no_case_here(pipeline, tmp_path: Path
     assert not [ln for ln in pipeline.evaluate().lines if ln.startswith("no case for")]  # said once
 
 
+def test_an_incident_in_a_sibling_district_opens_no_case_for_a_district_office(
+        database, es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A review (成都市武侯区): with every unit in 武侯区, a 双流区 collapse from the city's feed opened a case with a
+    2 h report upward for 武侯区's government office. No unit covers 成都市 whole, so 双流区 is shown, not assigned."""
+    import dataclasses
+
+    import yaml
+
+    from alerts.wiring import build_pipeline
+    from tests.alerts.casekit import shipped_config
+    from tests.alerts.test_routing import DISTRICT_ONLY
+    from yuqing.clock import ManualClock
+    from yuqing.contract import Post
+    from yuqing.settings import UnitsFile
+
+    config = dataclasses.replace(shipped_config(), units=UnitsFile.model_validate(yaml.safe_load(DISTRICT_ONLY)))
+    pipeline = build_pipeline(config, database, es_client, es_layout, ManualClock(START + timedelta(hours=1)),
+                              live=False, state_dir=tmp_path)
+    texts = ["成都市双流区一在建工地脚手架坍塌已造成12人死亡", "双流区工地脚手架坍塌事故死亡人数升至12人，另有多人受伤",
+             "直击成都市双流区脚手架坍塌现场：12人死亡，消防全力救援"]
+    posts = []
+    for i in range(6):
+        raw = json.loads(line(f"sl-{i}", START + timedelta(minutes=10 * i), texts[i % 3] + f"（{i}）", tier="provincial"))
+        raw["region"] = {"province": "四川省", "city": "成都市"}
+        posts.append(Post.model_validate(raw))
+    _index_as_the_crawler_does(pipeline, posts, tmp_path / "spool")
+    report = pipeline.evaluate()
+    assert report.opened == [] and report.matches  # graded and matched, but no case
+    said = [ln for ln in report.lines if ln.startswith("no case for")]
+    assert len(said) == 1 and ("outside the jurisdiction — 双流区不在 units.yaml 所辖区县（成都市武侯区）之内" in said[0]), said
+
+
 def test_a_quiet_evaluation_runs_only_the_rules_that_fire_on_absence(pipeline, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Between posts a replay evaluates 'quietly': no refresh, no clustering, no rule that needs new posts —
     but a source falling silent is still caught."""

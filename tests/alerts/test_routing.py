@@ -234,3 +234,55 @@ def test_the_stock_slogan_against_rumours_is_no_rumour(router: Router) -> None:
     rumour = router.route(CaseLabels(topic="非民生", grade="IV", city="A市", districts=("A3区",),
                                      text="网传A3区停水系谣言，请勿传播"))
     assert set(rumour.joint_unit_ids) == {"a-police", "a-cac"}
+
+
+# A district's own press office (a review, 成都市武侯区): every unit sits in 武侯区, none covers 成都市 whole.
+DISTRICT_ONLY = """
+version: 1
+units:
+  - {id: wh-gov-office, name: 成都市武侯区人民政府办公室, kind: 政府办公室, level: district,
+     region: {province: 四川省, city: 成都市, district: 武侯区}}
+  - {id: wh-emergency, name: 成都市武侯区应急管理局, kind: 应急管理局, level: district,
+     region: {province: 四川省, city: 成都市, district: 武侯区}, parent: wh-gov-office}
+  - {id: wh-yulin, name: 武侯区玉林街道办事处, kind: 街道办事处, level: township,
+     region: {province: 四川省, city: 成都市, district: 武侯区}, parent: wh-gov-office}
+route:
+  receiver: wh-gov-office
+  routes:
+    - {match: {topic: 安全生产}, receiver_kind: 应急管理局}
+"""
+
+
+def district_only_router() -> Router:
+    return Router(UnitsFile.model_validate(yaml.safe_load(DISTRICT_ONLY)))
+
+
+@pytest.mark.parametrize(("region", "outside"), [
+    ({"province": "四川省", "city": "成都市", "district": "双流区"},
+     "双流区不在 units.yaml 所辖区县（成都市武侯区）之内：units.yaml 没有成都市的市级单位，成都市的其他区县不归这些单位属地管理"),
+    ({"province": "四川省", "city": "成都市", "district": "武侯区"}, None),
+    ({"province": "四川省", "city": "成都市"}, None),  # the city, no district named: routed as usual
+    ({"province": "江苏省", "city": "南京市", "district": "鼓楼区"}, "南京市不在 units.yaml 所辖城市（成都市）之内"),
+])
+def test_with_no_unit_covering_the_city_the_jurisdiction_is_the_units_districts(region: dict,
+                                                                              outside: str | None) -> None:
+    """A review: a 双流区 kindergarten complaint opened a case with a 2 h deadline for 武侯区's government office."""
+    from yuqing.contract import Region
+
+    assert district_only_router().outside(Region(**region)) == outside
+
+
+def test_a_sibling_districts_case_opened_by_hand_says_it_lies_outside() -> None:
+    decision = district_only_router().route(CaseLabels(topic="安全生产", province="四川省", city="成都市",
+                                                       districts=("锦江区",)))
+    assert decision.unit_id == "wh-gov-office"
+    assert decision.steps[-1]["reason"] == ("没有 应急管理局 单位覆盖锦江区（锦江区在所辖区县之外：自动流程不为其立案），"
+                                            "交默认接收单位 成都市武侯区人民政府办公室")
+
+
+def test_a_city_with_a_city_level_unit_keeps_all_its_districts(router: Router) -> None:
+    """The demo: A市 has city-level units, so A5区 (no units of its own) is inside and goes to the city's unit."""
+    from yuqing.contract import Region
+
+    assert router.outside(Region(province="湖南省", city="A市", district="A5区")) is None
+    assert router.route(CaseLabels(topic="安全生产", city="A市", districts=("A5区",))).unit_id == "a-emergency"

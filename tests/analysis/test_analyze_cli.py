@@ -353,3 +353,23 @@ def test_a_topic_added_to_the_taxonomy_is_said_to_need_retraining(tmp_path: Path
             in result.output)
     assert "`yuqing train topic --shipped`" in result.output
     assert json.loads(out.read_text(encoding="utf-8"))["topic"] == "生态环境"
+
+
+def test_a_broken_region_alias_table_stops_analysis_with_one_message(tmp_path: Path) -> None:
+    """A review: one wrong code in config/region_aliases.yaml gave a traceback per post and every post its source's
+    region (a Nanjing accident written as the district's own), exit 0. Now nothing is written, and it is said once."""
+    cfg = tmp_path / "config"
+    shutil.copytree(config_dir(), cfg)
+    shipped = Path(__file__).resolve().parents[2] / "analysis" / "resources" / "region_aliases.yaml"
+    (cfg / "region_aliases.yaml").write_text(shipped.read_text(encoding="utf-8").replace(
+        "names:\n", "names:\n  玉林街道: {code: \"5101077\"}\n", 1), encoding="utf-8")
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text("\n".join(json.dumps({"id": f"n{i}", "text": "南京市鼓楼区一在建工地塔吊倒塌 致2死3伤",
+                                           "region": "四川省成都市武侯区"}, ensure_ascii=False)
+                               for i in range(3)) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(main, ["analyze", "--config", str(cfg), "--in", str(posts), "--out", str(out)])
+    said = result.output  # (standard error included)
+    assert result.exit_code == 1, said
+    assert said.count("names.玉林街道.code: '5101077' is not in the gazetteer") == 1 and "nothing was written" in said
+    assert not out.exists()

@@ -297,3 +297,25 @@ def test_the_service_logs_at_model_load_that_a_removed_topic_is_given_as_the_fal
     post = Enricher(clock=ManualClock(T0)).enrich(_post("smell", COMPLAINT))
     assert post.topic == "非民生" and "生态环境" not in (post.topics or {})
     assert "topic model: the topic model in use" in caplog.text and "predicts 生态环境" in caplog.text
+
+
+def test_a_broken_region_alias_table_stops_enrichment_instead_of_placing_every_post_at_its_source(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A review: with one wrong code in config/region_aliases.yaml each post logged a traceback and took its
+    source's region, so a Nanjing accident became the district's own. The crawler then indexes posts de-identified
+    only (to be analysed later), and `run` refuses to start (config check names the line)."""
+    from analysis.region import RegionConfigError, default_resolver
+
+    shipped = Path(__file__).resolve().parents[2] / "analysis" / "resources" / "region_aliases.yaml"
+    (tmp_path / "region_aliases.yaml").write_text(shipped.read_text(encoding="utf-8").replace(
+        "names:\n", "names:\n  玉林街道: {code: \"5101077\"}\n", 1), encoding="utf-8")
+    monkeypatch.setenv("YUQING_CONFIG_DIR", str(tmp_path))
+    default_resolver.cache_clear()
+    try:
+        enricher = Enricher(clock=ManualClock(T0))
+        enricher.models.topic, enricher.models.sentiment = Spy("安全生产"), Spy("negative")
+        post = _post("n1", "南京市鼓楼区一在建工地塔吊倒塌 致2死3伤", region=Region(province="四川省", city="成都市"))
+        with pytest.raises(RegionConfigError, match=r"names\.玉林街道\.code: '5101077' is not in the gazetteer"):
+            enricher.enrich_many([post])
+    finally:
+        default_resolver.cache_clear()

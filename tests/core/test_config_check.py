@@ -423,3 +423,91 @@ def test_a_source_label_is_optional_and_a_blank_one_is_refused(config_copy: Path
     assert labels["demo_news"] == "demo_news" and labels["demo_board"] == "A市市长信箱"
     code, out = check_edited(config_copy, "sources.yaml", "    label: A市市长信箱\n", "    label: '  '\n")
     assert code == 2 and "sources.yaml: sources[2].label" in out and "the label is blank" in out, out
+
+
+def test_a_place_name_the_gazetteer_does_not_show_is_refused_with_the_name_meant(config_copy: Path) -> None:
+    """A review (成都市武侯区): units in '成都' passed the check, and then no post was ever inside the jurisdiction —
+    posts carry the gazetteer's 成都市 — so not even three deaths opened a case. The demo's masked A市 and A3区 are
+    known through the alias table's patterns, and pass (the shipped configuration is checked above)."""
+    code, out = check_edited(config_copy, "units.yaml", "region: {province: 湖南省},", "region: {province: 湖南},")
+    assert code == 2, out
+    assert ("units.yaml: units[0] (hn-gov-office).region.province: 省份 '湖南' 不在行政区划表中；是否指 湖南省？ "
+            "(value: '湖南'). Fix: 写作 湖南省") in out
+    (config_copy / "units.yaml").write_text((REPO_CONFIG / "units.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    code, out = check_edited(config_copy, "sources.yaml", "region: {province: 湖南省, city: A市}",
+                             "region: {province: 湖南省, city: 长沙, district: 岳麓区}")
+    assert code == 2 and "sources.yaml: sources[0] (demo_news).region.city: 城市 '长沙' 不在行政区划表中；是否指 长沙市？" in out
+    (config_copy / "sources.yaml").write_text(
+        (REPO_CONFIG / "sources.yaml").read_text(encoding="utf-8").replace(
+            "region: {province: 湖南省, city: A市}", "region: {province: 湖南省, city: 长沙市, district: 岳麓}", 1),
+        encoding="utf-8")
+    code, out = check(config_copy)
+    assert code == 2 and "sources[0] (demo_news).region.district: 区县 '岳麓' 不在行政区划表中；是否指 岳麓区？" in out
+    (config_copy / "sources.yaml").write_text((REPO_CONFIG / "sources.yaml").read_text(encoding="utf-8"),
+                                              encoding="utf-8")
+    # A route that can never match: nothing labels a post 'A3' — the units' own A3区 is what was meant.
+    code, out = check_edited(config_copy, "units.yaml", "match: {topic: 就医}", "match: {topic: 就医, district: A3}")
+    assert code == 2 and "units.yaml: route.routes[1].match.district: 区县 'A3' 不在行政区划表中；是否指 A3区？" in out
+
+
+def test_a_broken_region_alias_table_fails_the_check(config_copy: Path) -> None:
+    """config/region_aliases.yaml replaces the shipped table; one wrong code passed the check, and then every post
+    silently took its source's region (a Nanjing accident became the district's own)."""
+    shipped = Path(__file__).resolve().parents[2] / "analysis" / "resources" / "region_aliases.yaml"
+    table = shipped.read_text(encoding="utf-8").replace("names:\n", "names:\n  玉林街道: {code: \"5101077\"}\n", 1)
+    (config_copy / "region_aliases.yaml").write_text(table, encoding="utf-8")
+    code, out = check(config_copy)
+    assert code == 2, out
+    assert "region_aliases.yaml: names.玉林街道.code: '5101077' is not in the gazetteer" in out
+    (config_copy / "region_aliases.yaml").write_text(shipped.read_text(encoding="utf-8").replace(
+        "names:\n", "names:\n  玉林街道: {province: 四川省, city: 成都市, distrct: 武侯区}\n", 1), encoding="utf-8")
+    code, out = check(config_copy)
+    assert code == 2 and "region_aliases.yaml: names.玉林街道.distrct" in out, out
+    (config_copy / "region_aliases.yaml").write_text(shipped.read_text(encoding="utf-8"), encoding="utf-8")
+    assert check(config_copy)[0] == 0
+
+
+def test_an_unset_robot_webhook_variable_a_unit_names_is_warned_about(config_copy: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A review: a unit's WeCom webhook variable was unset, config check said nothing, and its alerts failed for good."""
+    monkeypatch.delenv("YQ_A3_WECOM", raising=False)
+    code, out = check_edited(config_copy, "units.yaml", 'contacts: {slack_channel: "#a3-edu"',
+                             'contacts: {wecom_webhook_env: YQ_A3_WECOM, slack_channel: "#a3-edu"')
+    assert code == 0, out
+    assert (f"warning: YQ_A3_WECOM is not set ({config_copy / 'units.yaml'}, contacts.wecom_webhook_env of a3-edu): "
+            "WeCom alerts to it fail and are given up, not delivered. Set it to the WeCom group robot webhook URL") in out
+    monkeypatch.setenv("YQ_A3_WECOM", "http://127.0.0.1:9/robot")
+    assert "YQ_A3_WECOM" not in check(config_copy)[1]
+
+
+def test_escalation_levels_deeper_than_the_units_hierarchy_are_noted(config_copy: Path) -> None:
+    """A review: a district-only units.yaml kept the shipped {II: 3, I: 4}; a 12-death case's escalation stopped at
+    the district office and nothing had said it would."""
+    code, out = check_edited(config_copy, "policy.yaml", "levels: {I: 4, II: 3,", "levels: {I: 6, II: 3,")
+    assert code == 0, out
+    assert ("warning: policy.yaml escalation.levels (I: 6) climb further than units.yaml's leaders reach: at most 5 "
+            "level(s) (a3-edu → a3-gov-office → a-edu → a-gov-office → hn-gov-office), so such escalations stop at "
+            "hn-gov-office") in out
+    assert "escalation.levels" not in check(REPO_CONFIG)[1]
+
+
+def test_sources_outside_the_units_jurisdiction_are_warned_about(config_copy: Path) -> None:
+    """A review: new sources of 成都市 beside the shipped A市 units (a half-done move) passed as OK; no case would open."""
+    code, out = check_edited(config_copy, "sources.yaml", "region: {province: 湖南省, city: A市}",
+                             "region: {province: 四川省, city: 成都市}")
+    assert code == 0, out
+    assert ("warning: sources.yaml: source(s) demo_news lie outside the units' jurisdiction (成都市不在 units.yaml "
+            "所辖城市（A市）之内): their posts that name no other place open no case") in out
+    assert "outside the units' jurisdiction" not in check(REPO_CONFIG)[1]
+
+
+def test_run_replay_and_demo_refuse_to_start_on_a_place_name_the_gazetteer_does_not_show(
+        config_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The reviewer's run with units in '成都' opened no case at all and said so only in INFO lines."""
+    from alerts.wiring import checked_config
+
+    check_edited(config_copy, "units.yaml", "region: {province: 湖南省},", "region: {province: 湖南},")
+    with pytest.raises(SystemExit) as exited:
+        checked_config(load_config(config_copy))
+    assert exited.value.code == 2
+    assert "refusing to start: the place names cannot be used" in capsys.readouterr().err
