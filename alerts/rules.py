@@ -225,7 +225,8 @@ class RuleEngine:
         start = since or now - timedelta(minutes=rule.timeframe_minutes or 24 * 60)
         which = ({"ids": {"values": event_ids}} if event_ids is not None
                  else {"range": {"last_seen": {"gt": _iso(start), "lte": _iso(now)}}})
-        query = {"bool": {"filter": [*self._filters(rule), {"terms": {"grade": grades}}, which]}}
+        emerging = [{"term": {"emerging": True}}] if rule.signals else []
+        query = {"bool": {"filter": [*self._filters(rule), *emerging, {"terms": {"grade": grades}}, which]}}
         body = self.es.search(index=self.layout.events.alias, query=query, size=1000,
                               sort=[{"last_seen": "asc"}], source_excludes=["title_cut", "timeline"])
         cues = rule.filter.get("severity_cues")
@@ -233,10 +234,14 @@ class RuleEngine:
         out = []
         for hit in body["hits"]["hits"]:
             src = hit["_source"]
+            if rule.signals and not set(rule.signals) & set(src.get("emerging_signals") or []):
+                continue  # flagged by another signal (signals are stored, not indexed: picked here)
             reason = graded_reason(src["grade"], rule.min_grade.value, src.get("risk"))
             found = [c.split(":", 1)[0] for c in src.get("severity_cues") or [] if c.split(":", 1)[0] in wanted]
             if found:  # a rule on severity cues says which (食物中毒 in a grade IV event)
                 reason += "；敏感线索：" + "、".join(CUE_LABELS.get(c, c) for c in dict.fromkeys(found))
+            if rule.signals:  # a rule on emerging events says why the event is 苗头
+                reason += "；苗头：" + "；".join(src.get("emerging_reasons") or [])
             out.append(RuleMatch(
                 rule.name, rule.type, now, src["id"], start, now, int(src.get("volume", 0)), reason,
                 [src["id"]], {"grade": src["grade"], "risk": src.get("risk"), "title": src.get("title"),

@@ -36,10 +36,13 @@ from zoneinfo import ZoneInfo
 from analysis.deidentify import may_identify
 from analysis.severity import CUE_LABELS, EARLY_WARNING_CUES, SENSITIVE_SETTING_CUES, SeverityCues
 from yuqing.clock import DEFAULT_TZ
-from yuqing.contract import Event, MediaTier
+from yuqing.contract import EMERGING_SIGNALS, Event, MediaTier
 from yuqing.settings import EmergingPolicy
 
 STATE_VERSION = 1
+# check_event's keys by the signal they stand for (term:<word> is a keyword's burst).
+_SIGNAL_OF = {"early": "early", "accumulation": "accumulation", "topic": "burst", "region": "burst",
+              "new_terms": "new_terms"}
 _COUNTED_CUES = frozenset({"deaths", "injured", "missing", "trapped", "casualties"})
 
 
@@ -392,3 +395,9 @@ class EmergingDetector:
         for kind in ("topic", "region", "term"):
             self.series.setdefault(kind, {})
         self.forms = {term: Counter(forms) for term, forms in state.get("forms", {}).items()}  # (none saved before)
+
+
+def emerging_signals(reasons: Mapping[str, str]) -> list[str]:
+    """The signals (EMERGING_SIGNALS, in their order) behind ``check_event``'s reasons, kept on the event."""
+    found = {_SIGNAL_OF.get(key, "burst" if key.startswith("term:") else key) for key in reasons}
+    return [signal for signal in EMERGING_SIGNALS if signal in found]

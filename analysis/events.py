@@ -61,7 +61,7 @@ from elastic_transport import TransportError
 from elasticsearch import ApiError, Elasticsearch
 
 from analysis.deidentify import may_identify
-from analysis.emerging import EmergingDetector
+from analysis.emerging import EmergingDetector, emerging_signals
 from analysis.grading import RUMOUR_CUE, apply_grading, check_policy, reads_as_complaint, tells_rumour
 from analysis.severity import SeverityCues
 from analysis.tokenizer import RESOURCES, written_forms
@@ -639,6 +639,7 @@ class EventTracker:
         # Each signal keeps its latest wording; an event once emerging stays so (苗头 is about catching it early).
         ev.emerging.update(self.detector.check_event(event, ts, region_key(event.region), ev.stories))
         event.emerging, event.emerging_reasons = bool(ev.emerging), list(ev.emerging.values())
+        event.emerging_signals = emerging_signals(ev.emerging)
         if self.policy is not None:
             apply_grading(event, self.policy)
             ev.grade, ev.risk, ev.grade_reasons = event.grade, event.risk, event.grade_reasons
@@ -669,6 +670,7 @@ class EventTracker:
             grade_reasons=list(ev.grade_reasons),
             emerging=bool(ev.emerging),
             emerging_reasons=list(ev.emerging.values()),
+            emerging_signals=emerging_signals(ev.emerging),
             post_ids=list(ev.post_ids),
         )
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -307,6 +307,12 @@ class Post(BaseModel):
         return self.model_dump(mode="json", exclude_none=True)
 
 
+# Why an event is 苗头 (analysis.emerging): its first posts carry a grave cue (early), independent posts accumulate over
+# days (accumulation), its topic, region or a keyword bursts (burst), new terms appear (new_terms).
+EmergingSignal = Literal["early", "accumulation", "burst", "new_terms"]
+EMERGING_SIGNALS: tuple[EmergingSignal, ...] = get_args(EmergingSignal)
+
+
 class Event(BaseModel):
     """A cluster of posts about one incident: what grading and alerting work on."""
 
@@ -336,6 +342,9 @@ class Event(BaseModel):
     grade_reasons: list[str] = Field(default_factory=list)
     emerging: bool = False
     emerging_reasons: list[str] = Field(default_factory=list)
+    # Which of EMERGING_SIGNALS flagged it, so a rule can act on some and leave others to the dashboards. Stored,
+    # not indexed.
+    emerging_signals: list[str] = Field(default_factory=list)
     post_ids: list[str] = Field(default_factory=list)
 
     def to_document(self) -> dict[str, Any]:

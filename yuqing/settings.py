@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from yuqing import paths
-from yuqing.contract import Grade, MediaTier
+from yuqing.contract import EmergingSignal, Grade, MediaTier
 
 
 class Strict(BaseModel):
@@ -616,6 +616,8 @@ class RuleSpec(Strict):
     threshold: int | None = Field(None, ge=0)
     min_negative_share_increase: float | None = Field(None, gt=0, le=1)
     min_posts: int | None = Field(None, ge=1)
+    # A grade rule only: events flagged emerging (苗头) by one of these signals (EMERGING_SIGNALS).
+    signals: list[EmergingSignal] | None = Field(None, min_length=1)
 
     @model_validator(mode="after")
     def _required_for_type(self) -> RuleSpec:
@@ -630,6 +632,8 @@ class RuleSpec(Strict):
         missing = [key for key in needs if getattr(self, key) is None]
         if missing:
             raise ValueError(f"a {self.type} rule needs {', '.join(missing)}")
+        if self.signals is not None and self.type != "grade":
+            raise ValueError(f"signals picks emerging events: only a grade rule reads events, not a {self.type} rule")
         return self
 
 

@@ -162,6 +162,34 @@ def test_a_grade_iv_event_with_a_sensitive_cue_is_matched_and_says_which(
     assert [m.key for m in engine.graded_among(rule, ["ev-talk", "ev-lunch"], NOW)] == ["ev-lunch"]
 
 
+def test_the_emerging_rule_takes_events_flagged_by_accumulation_and_says_why(
+        engine: RuleEngine, es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
+    """A replay of real board letters opened the case of one estate's mixing plant 39 days after its first letters,
+    already overdue: residents writing 1-4 letters a day made it 苗头 but no rule acted on the flag."""
+    def event(event_id: str, signals: list[str], reasons: list[str]) -> Event:
+        return Event(id=event_id, title=f"事件 {event_id}", first_seen=NOW - timedelta(days=3),
+                     last_seen=NOW - timedelta(minutes=10), grade=Grade.IV, risk=20.0, volume=4,
+                     emerging=bool(signals), emerging_signals=signals, emerging_reasons=reasons)
+    index(es_client, es_layout, tmp_path, [], [
+        event("ev-plant", ["accumulation"], ["近7天 4 条独立信息集中反映同一问题 (同话题「生态环境」平日每天不到 1 条)"]),
+        event("ev-lane", ["early"], ["首批 1 条即出现严重线索: 火灾"]),
+        event("ev-quiet", [], [])])
+    rule = shipped_config().policy.rule("emerging_issue")
+    [match] = engine.evaluate(rule, NOW, since=NOW - timedelta(hours=1))
+    assert match.key == "ev-plant"
+    assert "苗头：近7天 4 条独立信息集中反映同一问题" in match.reason
+    assert [m.key for m in engine.graded_among(rule, ["ev-lane", "ev-quiet", "ev-plant"], NOW)] == ["ev-plant"]
+    early = spec(type="grade", min_grade="IV", signals=["early", "burst"])
+    assert [m.key for m in engine.evaluate(early, NOW, since=NOW - timedelta(hours=1))] == ["ev-lane"]
+
+
+def test_signals_belong_to_grade_rules_and_name_known_signals() -> None:
+    with pytest.raises(ValueError, match="only a grade rule reads events"):
+        spec(type="frequency", num_events=5, timeframe_minutes=60, signals=["accumulation"])
+    with pytest.raises(ValueError, match="accumulation"):
+        spec(type="grade", min_grade="IV", signals=["rising"])
+
+
 def test_history_merges_consecutive_matches_into_one(
         engine: RuleEngine, es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
     burst_at = NOW - timedelta(days=2)

@@ -218,6 +218,7 @@ def test_tracker_flags_an_event_that_bursts_out_of_its_topic_baseline() -> None:
             text=f"市第三医院输液后多名患者出现寒战高热不良反应，家属质疑药品批次有问题（网友{i}）"))
     assert event is not None and event.volume == 8 and event.emerging
     topic, new_terms = event.emerging_reasons  # one sentence per signal, in its latest wording
+    assert event.emerging_signals == ["burst", "new_terms"]
     assert topic == "话题「就医」突增: 近1小时 8 条, 同期基线中位数 1 (稳健 z=7.0)"
     assert new_terms.startswith("新词") and "「不良反应」(8)" in new_terms
 
@@ -312,6 +313,7 @@ def test_letters_accumulating_about_one_estate_are_flagged_on_the_fourth(tmp_pat
     fourth = tracker.add(_letter(3))
     assert fourth is not None and fourth.id == events[0].id and fourth.emerging
     assert fourth.emerging_reasons == ["近7天 4 条独立信息集中反映同一问题 (同话题「生态环境」平日每天约 1 条)"]
+    assert fourth.emerging_signals == ["accumulation"]  # what the emerging_issue rule opens a case on
 
 
 def test_reposts_do_not_make_an_accumulation() -> None:
