@@ -426,14 +426,22 @@ class RegionResolver:
         home = (source.province or (source_region.province if source_region else None)) if source else None
         for m in mentions:
             for place in m.places:
-                # Repeating a name corroborates nothing: only other names count (江山…江山 is no support).
+                # A city the source's district lies in stands for that district (it is what the post gets): names of
+                # a sibling district (锦江区 on a 武侯区 site) are no support for it.
+                meant = source if source is not None and source.level > place.level and source.agrees_with(place) \
+                    else place
                 branch = [name for name, places in by_name.items()
-                          if name == m.name or any(place.agrees_with(q) for q in places)]
-                support = len(branch) - 1
+                          if name == m.name or any(meant.agrees_with(q) for q in places)]
+                # Repeating a name corroborates nothing, nor does another name of the same place (海南…海南省): only
+                # names of other places on the branch count.
+                support = len({tuple(q.key for q in by_name[name]) for name in branch if name != m.name
+                               and not all(q.key == place.key for q in by_name[name])})
                 score = support + (SOURCE_WEIGHT if source is not None and place.agrees_with(source) else 0.0)
                 if m.weak and score == 0:
                     continue
-                if in_title and not in_title.isdisjoint(branch):
+                # The headline's place, or one it lies in (湖南长沙 in the title, 岳麓区 below), not the city of a
+                # district the title names: a title's A4区 does not lift A市 over A4区.
+                if any(q.level <= meant.level and meant.agrees_with(q) for name in in_title for q in by_name[name]):
                     score += TITLE_WEIGHT
                 if addressed and source is not None and place.province and home and place.province != home:
                     score -= SOURCE_WEIGHT  # 去北京旅游时… on a 长沙 board: the board's place unless 北京 is supported

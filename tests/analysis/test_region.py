@@ -214,8 +214,8 @@ def test_a_news_story_from_a_source_goes_where_it_happened() -> None:
 
 def test_the_place_in_the_headline_outweighs_a_place_the_text_repeats() -> None:
     title = "A市计生委怎么不办理独生子女证？"
-    text = f"{title}\n我在海南工作多年，海南省的政策是…，海南省那边说要回户籍地，海南省外的手续我不清楚"
-    assert where(text, A_BOARD)[:2] == ("海南省", None)
+    text = f"{title}\n我在海南省海口市工作多年，海口市的政策是…，海南省那边说要回户籍地，海口的手续我不清楚"
+    assert where(text, A_BOARD)[:2] == ("海南省", "海口市")
     region = resolve_region(text, A_BOARD, title_chars=len(title))
     assert region is not None and region.city == "A市"
 
@@ -305,3 +305,39 @@ def test_a_foreign_name_that_names_something_here_places_nothing_abroad(text: st
 def test_a_board_message_naming_a_country_stays_with_the_board() -> None:
     region = resolve_region("日本的垃圾分类做得好，我们小区什么时候能做到", CHANGSHA_BOARD, addressed=True)
     assert region is not None and region.country is None and region.city == "长沙市"
+
+
+WUHOU_NEWS = Region(province="四川省", city="成都市", district="武侯区")
+
+
+@pytest.mark.parametrize(("title", "body", "district"), [
+    ("锦江区春熙路一商铺凌晨起火 2人死亡", "成都市锦江区春熙路街道一商铺发生火灾，锦江区消防救援大队到场处置。锦江区应急管理局表示…",
+     "锦江区"),
+    ("双流区一幼儿园被指伙食差", "成都市双流区东升街道一幼儿园被家长反映伙食质量差。", "双流区"),
+])
+def test_a_sibling_district_the_text_names_beats_the_sources_district(title: str, body: str, district: str) -> None:
+    """A district press office's site reports a fire in another district of the city (a deployment review): its 成都市
+    used to count for the site's own 武侯区 as much as for 锦江区, and the post was put into a 武侯区 case."""
+    region = resolve_region(f"{title}\n{body}", WUHOU_NEWS, len(title))
+    assert region is not None and (region.city, region.district) == ("成都市", district)
+
+
+@pytest.mark.parametrize(("title", "body", "district"), [
+    # board messages 249382 and 236881: the title's district, though the body names the city and another district
+    ("反映A4区高岭村集体经济成员的认定问题", "我是A市A4区捞刀河镇高岭村水塘组村民；母亲是A7县水渡河范家村人。户口迁回了A市A4区捞刀河镇高岭村",
+     "A4区"),
+    ("在A4区兰亭风景小区路段施工，农民工被压断腿无人管", "A市A4区兰亭风景小区路段施工，一名农民工被压断腿，A市A2区的工友说…",
+     "A4区"),
+])
+def test_the_district_in_the_headline_beats_its_city_named_with_other_districts(title: str, body: str,
+                                                                                  district: str) -> None:
+    region = resolve_region(f"{title}\n{body}", None, len(title), addressed=True)
+    assert region is not None and region.district == district
+
+
+def test_a_case_cited_from_elsewhere_does_not_move_the_headlines_place() -> None:
+    """Board message 282987 cites a Hainan court ruling: 海南 and 海南省, one place named twice, are no support for it."""
+    title = "A市计生委怎么不办理独生子女证？"
+    body = "据海南一案例，法院判定海南省卫生健康委员会的通知与上位法相抵触，建议海南省卫生健康委员会及时修改"
+    region = resolve_region(f"{title}\n{body}", None, len(title), addressed=True)
+    assert region is not None and region.city == "A市" and region.province is None
