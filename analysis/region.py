@@ -76,9 +76,9 @@ _PATTERN_CACHE_SIZE = 10_000
 # A3区路面, A3区路灯, A3区街道办事处, A3区街头 (A1区南路段 is a stretch of A1区南路).
 _STREET_AFTER = re.compile(r"[东南西北中]?(?:大道|大街|巷|胡同)|[东南西北中][路街]|路(?![政况面灯])|街(?![道头])")
 
-# A short name right before 镇 or 乡 names a township (I1区长春镇, not 长春; 永州乡); 乡村, 乡亲, 乡下 are words, and a
-# full name stays (浏阳市镇头镇).
-_TOWN_AFTER = re.compile(r"镇|乡(?![村亲下镇愁音土里间])")
+# A short name right before 镇, 乡, 街道 or 社区 names a township or a street community (I1区长春镇, not 长春; 永州乡;
+# 成都's 玉林街道, not 广西玉林市); 乡村, 乡亲, 乡下 are words, and a full name stays (浏阳市镇头镇, A3区街道办).
+_TOWN_AFTER = re.compile(r"镇|街道|社区|乡(?![村亲下镇愁音土里间])")
 
 
 @dataclass(frozen=True, slots=True)

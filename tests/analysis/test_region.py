@@ -341,3 +341,11 @@ def test_a_case_cited_from_elsewhere_does_not_move_the_headlines_place() -> None
     body = "据海南一案例，法院判定海南省卫生健康委员会的通知与上位法相抵触，建议海南省卫生健康委员会及时修改"
     region = resolve_region(f"{title}\n{body}", None, len(title), addressed=True)
     assert region is not None and region.city == "A市" and region.province is None
+
+
+@pytest.mark.parametrize("source", [WUHOU_NEWS, Region(province="四川省", city="成都市")])
+def test_a_street_community_named_after_a_prefecture_stays_in_the_sources_city(source: Region) -> None:
+    """玉林街道 is a 街道 of 成都's 武侯区; it was taken for 广西玉林市 and the post left the jurisdiction."""
+    title = "玉林街道芳草社区老旧小区加装电梯进展缓慢"
+    region = resolve_region(f"{title}\n玉林街道芳草社区多名居民反映，加装电梯项目已公示半年仍未开工。", source, len(title))
+    assert region is not None and (region.province, region.city) == ("四川省", "成都市")
