@@ -80,7 +80,6 @@ _STREET_AFTER = re.compile(r"[东南西北中]?(?:大道|大街|巷|胡同)|[东
 # 成都's 玉林街道, not 广西玉林市); 乡村, 乡亲, 乡下 are words, and a full name stays (浏阳市镇头镇, A3区街道办).
 _TOWN_AFTER = re.compile(r"镇|街道|社区|乡(?![村亲下镇愁音土里间])")
 
-
 @dataclass(frozen=True, slots=True)
 class Place:
     """A node of the division tree: a key per level (None where unknown) and display names."""
@@ -422,7 +421,10 @@ class RegionResolver:
         chosen: list[Place] = []
         if addressed and source is not None:  # the board's own place, named or not, ranked after every mention
             best, chosen = (0.0, source.level, -len(text or "") - 1), [source]
-        in_title = {m.name for m in mentions if m.pos < title_chars}
+        title_places = [q for m in mentions if m.pos < title_chars for q in m.places]
+        # Places the headline names outright (a short name there may be a word: 白银价格): what a post is about, so a
+        # place off their branches is one the body names in passing (a cited 海南 case under 「A市计生委…」).
+        headline = [q for m in mentions if m.pos < title_chars and not m.weak for q in m.places]
         home = (source.province or (source_region.province if source_region else None)) if source else None
         for m in mentions:
             for place in m.places:
@@ -432,17 +434,17 @@ class RegionResolver:
                     else place
                 branch = [name for name, places in by_name.items()
                           if name == m.name or any(meant.agrees_with(q) for q in places)]
-                # Repeating a name corroborates nothing, nor does another name of the same place (海南…海南省): only
-                # names of other places on the branch count.
-                support = len({tuple(q.key for q in by_name[name]) for name in branch if name != m.name
-                               and not all(q.key == place.key for q in by_name[name])})
+                # Repeating a name corroborates nothing: only other names count (江山…江山 is no support).
+                support = len(branch) - 1
                 score = support + (SOURCE_WEIGHT if source is not None and place.agrees_with(source) else 0.0)
                 if m.weak and score == 0:
                     continue
                 # The headline's place, or one it lies in (湖南长沙 in the title, 岳麓区 below), not the city of a
                 # district the title names: a title's A4区 does not lift A市 over A4区.
-                if any(q.level <= meant.level and meant.agrees_with(q) for name in in_title for q in by_name[name]):
+                if any(q.level <= meant.level and meant.agrees_with(q) for q in title_places):
                     score += TITLE_WEIGHT
+                elif headline and not any(meant.agrees_with(q) for q in headline):
+                    score -= TITLE_WEIGHT
                 if addressed and source is not None and place.province and home and place.province != home:
                     score -= SOURCE_WEIGHT  # 去北京旅游时… on a 长沙 board: the board's place unless 北京 is supported
                 # The place a post is about comes back (A市…A市…A5区); a comparison is named once. Counted over the
