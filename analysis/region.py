@@ -80,6 +80,14 @@ _STREET_AFTER = re.compile(r"[东南西北中]?(?:大道|大街|巷|胡同)|[东
 # 成都's 玉林街道, not 广西玉林市); 乡村, 乡亲, 乡下 are words, and a full name stays (浏阳市镇头镇, A3区街道办).
 _TOWN_AFTER = re.compile(r"镇|街道|社区|乡(?![村亲下镇愁音土里间])")
 
+# A place name right before a dish or a shop's trade names a restaurant, not the place (老北京涮羊肉, 新疆羊肉串, 兰州拉面).
+_DISH_AFTER = re.compile(r"[涮刷]?羊肉|烤鸭|拉面|小吃|火锅|米粉|螺蛳粉|烤串|烧烤|炸酱面|小面|凉皮|肉夹馍|大盘鸡|炒饭|火腿|扒鸡|"
+                         r"菜馆|面馆|布鞋")
+# Where a writer comes from (我叫李**，来自湖北仙桃; 我是湖北人; 老家在…) is not where the complaint is: the names right after
+# these, and the names that follow them directly, are left out.
+_ORIGIN = re.compile(r"来自|老家(?:是|在)?|祖籍(?:是|在)?|籍贯(?:是|为)?[:：]?|我是(?=[^\W\d_的一个名位在]{2,8}?人(?![民大社防才口行力]))")
+
+
 @dataclass(frozen=True, slots=True)
 class Place:
     """A node of the division tree: a key per level (None where unknown) and display names."""
@@ -373,13 +381,17 @@ class RegionResolver:
         """Place names in ``text``, leftmost-longest, streets named after places left out."""
         found: list[_Mention] = []
         previous_end = -1
+        origins = {m.end() for m in _ORIGIN.finditer(text)}
         for index, start, end in self._automaton.find_matches_as_indexes(text):
             name, places, weak = self._words[index]
             # A short name right after another place name is a place too (甘肃兰州, 福建厦门), else it must be a word.
             # 江苏籍货车在浙江侧翻, 香港籍女子在上海遇害: where someone is from is not where it happened.
             if text.startswith("籍", end):
                 continue
-            if places and not _STREET_AFTER.match(text, end) and not (
+            if start in origins:
+                origins.add(end)  # 来自湖北 仙桃
+                continue
+            if places and not _STREET_AFTER.match(text, end) and not _DISH_AFTER.match(text, end) and not (
                     name[-1] not in "省市区县" and _TOWN_AFTER.match(text, end)) and (
                     _needs_no_word_check(name, places) or start == previous_end or _whole_word(text, start, end)):
                 found.append(_Mention(start, name, places, weak))

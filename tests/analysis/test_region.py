@@ -350,3 +350,24 @@ def test_a_street_community_named_after_a_prefecture_stays_in_the_sources_city(s
     region = resolve_region(f"{title}\n玉林街道芳草社区多名居民反映，加装电梯项目已公示半年仍未开工。", source, len(title))
     assert region is not None and (region.province, region.city) == ("四川省", "成都市")
 
+
+@pytest.mark.parametrize(("title", "body", "district"), [
+    # board messages 249056 and 229436
+    ("A3区叶子旅馆附近老北京涮羊肉油烟扰民", "我是旅馆租客…原来是楼下老北京刷羊肉店做烧烤，根本就是直排大气当中", "A3区"),
+    ("A7县楚绣城**栋新疆羊肉串太吵了", "楚绣城**栋新疆羊肉串天天晚上店外经营吵的要死", "A7县"),
+])
+def test_a_dish_or_shop_named_after_a_place_is_no_place(title: str, body: str, district: str) -> None:
+    """老北京涮羊肉 placed a complaint about an A3区 restaurant's fumes in 北京市."""
+    region = resolve_region(f"{title}\n{body}", None, len(title), addressed=True)
+    assert region is not None and region.province is None and region.district == district
+
+
+@pytest.mark.parametrize("body", [
+    "尊敬的张市长，您好！我叫李**，来自湖北仙桃，虽然已经在广铁集团A市公司工作了十几年，但是依旧没有一套房子",  # 188801
+    "本人来自贵州省黔西南州兴义市，在A市代理了这家公司的电动车，被骗23.6万元",  # 217232
+    "我是湖北仙桃人，在A市买的房子五年了还办不了房产证",
+])
+def test_where_the_writer_comes_from_does_not_move_a_local_complaint(body: str) -> None:
+    """「来自湖北仙桃」 placed a complaint to A市's mayor in 湖北省仙桃市."""
+    region = resolve_region(f"投诉开发商的霸王规定\n{body}", None, 10, addressed=True)
+    assert region is not None and region.province is None and region.city == "A市"
