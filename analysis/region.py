@@ -440,15 +440,21 @@ class RegionResolver:
         home = (source.province or (source_region.province if source_region else None)) if source else None
         for m in mentions:
             for place in m.places:
-                # A city the source's district lies in stands for that district (it is what the post gets): names of
-                # a sibling district (锦江区 on a 武侯区 site) are no support for it.
-                meant = source if source is not None and source.level > place.level and source.agrees_with(place) \
-                    else place
+                # A city the headline's one district lies in, or the source's, stands for that district (it is what
+                # the post gets): names of sibling districts (锦江区 on a 武侯区 site; A2区, A5区 under 「A3区…停水」) are
+                # no support for it.
+                below = {q.key: q for q in headline if q.level > place.level and q.agrees_with(place)}
+                if len(below) == 1:
+                    meant = next(iter(below.values()))
+                elif source is not None and source.level > place.level and source.agrees_with(place):
+                    meant = source
+                else:
+                    meant = place
                 branch = [name for name, places in by_name.items()
                           if name == m.name or any(meant.agrees_with(q) for q in places)]
                 # Repeating a name corroborates nothing: only other names count (江山…江山 is no support).
                 support = len(branch) - 1
-                score = support + (SOURCE_WEIGHT if source is not None and place.agrees_with(source) else 0.0)
+                score = support + (SOURCE_WEIGHT if source is not None and meant.agrees_with(source) else 0.0)
                 if m.weak and score == 0:
                     continue
                 # The headline's place, or one it lies in (湖南长沙 in the title, 岳麓区 below), not the city of a

@@ -328,11 +328,24 @@ def test_a_sibling_district_the_text_names_beats_the_sources_district(title: str
      "A4区"),
     ("在A4区兰亭风景小区路段施工，农民工被压断腿无人管", "A市A4区兰亭风景小区路段施工，一名农民工被压断腿，A市A2区的工友说…",
      "A4区"),
+    ("A3区锦和园小区停水三天，工作人员未及时抢修",  # 242711
+     "A市A3区锦和园小区临时停水事宜并未记录在案，而其他A2区、A5区、A4区等临时停水都有时间及进度安排", "A3区"),
 ])
 def test_the_district_in_the_headline_beats_its_city_named_with_other_districts(title: str, body: str,
                                                                                   district: str) -> None:
     region = resolve_region(f"{title}\n{body}", None, len(title), addressed=True)
     assert region is not None and region.district == district
+
+
+@pytest.mark.parametrize(("title", "source", "city"), [
+    ("湖南张家界选出20名网友监督公务员招考面试", CHANGSHA_BOARD, "张家界市"),  # THUCNews headlines
+    ("四川德阳08年10月自考补报名时间确定", WUHOU_NEWS, "德阳市"),
+])
+def test_a_city_the_headline_names_beats_the_sources_city_in_the_same_province(title: str, source: Region,
+                                                                                 city: str) -> None:
+    """湖南 in the headline used to count for the 长沙 source as much as for 张家界."""
+    region = resolve_region(title, source, len(title))
+    assert region is not None and region.city == city
 
 
 def test_a_case_cited_from_elsewhere_does_not_move_the_headlines_place() -> None:
