@@ -73,8 +73,9 @@ _HANDLE = re.compile(r"//@[^:：\s]{1,30}[:：]|@[\w\u4e00-\u9fff·\-]{1,30}")
 _PATTERN_CACHE_SIZE = 10_000
 # A place name right before these is a street named after the place (北京路 in Guangzhou) — but not before
 # words that begin with 路 or 街 and are no street: A5区路政 (the district's road administration), A3区路况,
-# A3区路面, A3区路灯, A3区街道办事处, A3区街头 (A1区南路段 is a stretch of A1区南路).
-_STREET_AFTER = re.compile(r"[东南西北中]?(?:大道|大街|巷|胡同)|[东南西北中][路街]|路(?![政况面灯])|街(?![道头])")
+# A3区路面, A3区路灯, A3区街道办事处, A3区街头, and a township named 路口镇 (长沙县路口镇; A1区南路段 is a stretch of
+# A1区南路).
+_STREET_AFTER = re.compile(r"[东南西北中]?(?:大道|大街|巷|胡同)|[东南西北中][路街]|路(?![政况面灯]|口镇)|街(?![道头])")
 
 # A short name right before 镇, 乡, 街道 or 社区 names a township or a street community (I1区长春镇, not 长春; 永州乡;
 # 成都's 玉林街道, not 广西玉林市); 乡村, 乡亲, 乡下 are words, and a full name stays (浏阳市镇头镇, A3区街道办).

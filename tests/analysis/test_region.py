@@ -91,6 +91,13 @@ def test_words_that_begin_with_road_or_street_leave_the_place_before_them() -> N
     assert where("北京路边的摊贩", Region(city="广州市")) == ("广东省", "广州市", None)
 
 
+@pytest.mark.parametrize(("text", "district"), [("A7县路口镇麻林温泉迟迟得不到有力开发，一直在白白流淌", "A7县"),  # 248959
+                                               ("长沙县路口镇一村民房屋倒塌", "长沙县")])
+def test_a_township_named_lukou_is_no_street(text: str, district: str) -> None:
+    region = resolve_region(text)
+    assert region is not None and region.district == district
+
+
 def test_phrases_that_contain_place_names_are_not_places() -> None:
     assert where("北京时间8点，A3区停电", Region(city="A市")) == (None, "A市", "A3区")
     assert where("早餐吃了三明治") is None
