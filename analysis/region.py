@@ -177,20 +177,26 @@ class RegionResolver:
     """A gazetteer with the alias table loaded; ``resolve`` is the per-post call."""
 
     def __init__(self, aliases: Path | None = None) -> None:
+        """``aliases``: a deployment's table (default ``config/region_aliases.yaml`` when it exists), applied on top
+        of the bundled one — a press office lists its 街道 without losing the bundled renamed units and not-places."""
         self._by_code: dict[str, Place] = {}
         self._names: dict[str, list[tuple[Place, bool]]] = {}
         self._load_gazetteer()
-        path = aliases or _default_alias_path()
-        table = _load_aliases(path)
         self._patterns: list[tuple[re.Pattern[str], _PatternEntry]] = []
         self._prefer: dict[str, str] = {}
-        self._apply_aliases(table, path)
+        not_places: list[str] = []
+        bundled = _bundled_alias_path()
+        local = aliases or _local_alias_path()
+        for path in (bundled, local) if local is not None and local != bundled else (bundled,):
+            table = _load_aliases(path)
+            self._apply_aliases(table, path)
+            not_places.extend(table.not_places)
         self._words: list[tuple[str, tuple[Place, ...], bool]] = []
         for name, entries in self._names.items():
             # 恩施 is the prefecture (strong) before it is 恩施市 (a county-level short name, weak).
             strong = tuple(p for p, weak in entries if not weak)
             self._words.append((name, strong or tuple(p for p, _ in entries), not strong))
-        self._words.extend((phrase, (), True) for phrase in table.not_places if phrase not in self._names)
+        self._words.extend((phrase, (), True) for phrase in dict.fromkeys(not_places) if phrase not in self._names)
         self._automaton = AhoCorasick([w[0] for w in self._words], matchkind=MatchKind.LeftmostLongest)
         self._pattern_places: dict[tuple[int, str], Place | None] = {}
         self._source_cache: dict[tuple[str | None, ...], Place | None] = {}
@@ -549,10 +555,12 @@ def _common(places: list[Place]) -> Region:
     )
 
 
-def _default_alias_path() -> Path:
+def _local_alias_path() -> Path | None:
     local = config_dir() / "region_aliases.yaml"
-    if local.exists():
-        return local
+    return local if local.exists() else None
+
+
+def _bundled_alias_path() -> Path:
     return Path(str(resources.files("analysis.resources").joinpath("region_aliases.yaml")))
 
 

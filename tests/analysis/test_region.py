@@ -139,6 +139,24 @@ def test_configured_alias_table_adds_local_names_and_preferences(tmp_path: Path)
     )
 
 
+def test_a_deployments_street_communities_resolve_to_its_district_and_keep_the_bundled_table(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 武侯区 press office lists its 街道 in config/region_aliases.yaml (a deployment review: a 成都市 feed's story
+    about 浆洗街街道 reached no district). Its table adds to the bundled one: 北京时间 stays no place, 宁乡县 宁乡市."""
+    (tmp_path / "region_aliases.yaml").write_text(
+        "names:\n  浆洗街街道: {code: '510107'}\n  玉林街道: {code: '510107'}\n", encoding="utf-8")
+    monkeypatch.setenv("YUQING_CONFIG_DIR", str(tmp_path))
+    resolver = RegionResolver()
+    chengdu = Region(province="四川省", city="成都市")
+    for title in ("浆洗街街道一小区停水三天", "玉林街道芳草社区老旧小区加装电梯进展缓慢"):
+        region = resolver.resolve(title, chengdu, len(title))
+        assert region is not None and region.district == "武侯区"
+    region = resolver.resolve("北京时间今晚八点起小区停电", chengdu)
+    assert region is not None and region.city == "成都市"
+    region = resolver.resolve("宁乡县一小学食堂发生食物中毒")
+    assert region is not None and region.district == "宁乡市"
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
