@@ -432,9 +432,11 @@ class RegionResolver:
         # A long article names its place early; later names are mostly context.
         mentions = self.mentions(text)[:_MAX_MENTIONS] if text else []
         by_name: dict[str, tuple[Place, ...]] = {}
+        first: dict[str, _Mention] = {}
         times: dict[str, int] = {}
         for m in mentions:
             by_name.setdefault(m.name, m.places)
+            first.setdefault(m.name, m)
             times[m.name] = times.get(m.name, 0) + 1
         best: tuple[float, int, int] | None = None
         chosen: list[Place] = []
@@ -445,7 +447,8 @@ class RegionResolver:
         # place off their branches is one the body names in passing (a cited 海南 case under 「A市计生委…」).
         headline = [q for m in mentions if m.pos < title_chars and not m.weak for q in m.places]
         home = (source.province or (source_region.province if source_region else None)) if source else None
-        for m in mentions:
+        # A name scores the same wherever it comes back; its first mention ranks best among equals.
+        for m in first.values():
             for place in m.places:
                 # A city the headline's one district lies in, or the source's, stands for that district (it is what
                 # the post gets): names of sibling districts (锦江区 on a 武侯区 site; A2区, A5区 under 「A3区…停水」) are
