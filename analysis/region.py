@@ -9,7 +9,10 @@ start with thousands of different characters).
 
 Choosing among mentions: each candidate place scores one point per other mention on the same branch
 of the tree (湖南 … 长沙市 … 岳麓区 support each other), SOURCE_WEIGHT if it agrees with the source region
-and a little for each time its name comes back; the best-supported, then deepest, then earliest wins.
+and a little for each time its name comes back; the best-supported, then deepest, then earliest wins. A place the
+headline names (or one it lies in) adds TITLE_WEIGHT, and one off every branch the headline names loses it; a city
+above the one district the headline names, or above the source's district, is scored as that district, so a
+sibling district the text names (锦江区 on a 武侯区 site) is no support for it.
 Weibo handles (@北京哥哥) are not read. A name several places share (朝阳区)
 that nothing decides yields only what those places have in common. Short names that are also common
 words (朝阳, 日照, county-level short names like 义乌) count only when something supports them.
