@@ -398,8 +398,9 @@ class RegionResolver:
             # 江苏籍货车在浙江侧翻, 香港籍女子在上海遇害: where someone is from is not where it happened.
             if text.startswith("籍", end):
                 continue
-            if start in origins:
-                origins.add(end)  # 来自湖北 仙桃
+            if start in origins:  # kept without a place: a Chinese place is still named (来自长沙的游客在泰国遇难 is no
+                origins.add(end)  # story abroad, see analysis.abroad); 来自湖北 仙桃: the next name is the origin too
+                found.append(_Mention(start, name, (), weak))
                 continue
             if places and not _STREET_AFTER.match(text, end) and not _DISH_AFTER.match(text, end) and not (
                     name[-1] not in "省市区县" and _TOWN_AFTER.match(text, end)) and (

@@ -305,7 +305,7 @@ def test_a_story_abroad_is_placed_abroad_not_at_its_source(text: str, title_char
     "印度洋海啸预警", "朝鲜族群众欢度节日", "苏丹红鸭蛋又出现了",  # inside longer words
     "美国小伙记录中国高考",  # China named: left to the gazetteer
     "日本地震 我市暂无影响", "日本地震 国内多地有震感",  # here named, after a name abroad
-    "长沙游客在泰国遇难",  # a Chinese place named
+    "长沙游客在泰国遇难", "来自长沙的游客在泰国遇难",  # a Chinese place named (where someone is from, too)
     "2019年3月22日本人在早教中心缴纳培训费",  # a date, then 本人
     "今天下雨了。" + "很长的一段话，" * 10 + "据说日本也下雨",  # past the lead
 ])
