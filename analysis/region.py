@@ -9,7 +9,10 @@ start with thousands of different characters).
 
 Choosing among mentions: each candidate place scores one point per other mention on the same branch
 of the tree (湖南 … 长沙市 … 岳麓区 support each other), SOURCE_WEIGHT if it agrees with the source region
-and a little for each time its name comes back; the best-supported, then deepest, then earliest wins.
+and a little for each time its name comes back; the best-supported, then deepest, then earliest wins. A place the
+headline names (or one it lies in) adds TITLE_WEIGHT, and one off every branch the headline names loses it; a city
+above the one district the headline names, or above the source's district, is scored as that district, so a
+sibling district the text names (锦江区 on a 武侯区 site) is no support for it.
 Weibo handles (@北京哥哥) are not read. A name several places share (朝阳区)
 that nothing decides yields only what those places have in common. Short names that are also common
 words (朝阳, 日照, county-level short names like 义乌) count only when something supports them.
@@ -73,12 +76,20 @@ _HANDLE = re.compile(r"//@[^:：\s]{1,30}[:：]|@[\w\u4e00-\u9fff·\-]{1,30}")
 _PATTERN_CACHE_SIZE = 10_000
 # A place name right before these is a street named after the place (北京路 in Guangzhou) — but not before
 # words that begin with 路 or 街 and are no street: A5区路政 (the district's road administration), A3区路况,
-# A3区路面, A3区路灯, A3区街道办事处, A3区街头 (A1区南路段 is a stretch of A1区南路).
-_STREET_AFTER = re.compile(r"[东南西北中]?(?:大道|大街|巷|胡同)|[东南西北中][路街]|路(?![政况面灯])|街(?![道头])")
+# A3区路面, A3区路灯, A3区街道办事处, A3区街头, and a township named 路口镇 (长沙县路口镇; A1区南路段 is a stretch of
+# A1区南路).
+_STREET_AFTER = re.compile(r"[东南西北中]?(?:大道|大街|巷|胡同)|[东南西北中][路街]|路(?![政况面灯]|口镇)|街(?![道头])")
 
-# A short name right before 镇 or 乡 names a township (I1区长春镇, not 长春; 永州乡); 乡村, 乡亲, 乡下 are words, and a
-# full name stays (浏阳市镇头镇).
-_TOWN_AFTER = re.compile(r"镇|乡(?![村亲下镇愁音土里间])")
+# A short name right before 镇, 乡, 街道 or 社区 names a township or a street community (I1区长春镇, not 长春; 永州乡;
+# 成都's 玉林街道, not 广西玉林市); 乡村, 乡亲, 乡下 are words, and a full name stays (浏阳市镇头镇, A3区街道办).
+_TOWN_AFTER = re.compile(r"镇|街道|社区|乡(?![村亲下镇愁音土里间])")
+
+# A place name right before a dish or a shop's trade names a restaurant, not the place (老北京涮羊肉, 新疆羊肉串, 兰州拉面).
+_DISH_AFTER = re.compile(r"[涮刷]?羊肉|烤鸭|拉面|小吃|火锅|米粉|螺蛳粉|烤串|烧烤|炸酱面|小面|凉皮|肉夹馍|大盘鸡|炒饭|火腿|扒鸡|"
+                         r"菜馆|面馆|布鞋")
+# Where a writer comes from (我叫李**，来自湖北仙桃; 我是湖北人; 老家在…) is not where the complaint is: the names right after
+# these, and the names that follow them directly, are left out.
+_ORIGIN = re.compile(r"来自|老家(?:是|在)?|祖籍(?:是|在)?|籍贯(?:是|为)?[:：]?|我是(?=[^\W\d_的一个名位在]{2,8}?人(?![民大社防才口行力]))")
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,20 +180,26 @@ class RegionResolver:
     """A gazetteer with the alias table loaded; ``resolve`` is the per-post call."""
 
     def __init__(self, aliases: Path | None = None) -> None:
+        """``aliases``: a deployment's table (default ``config/region_aliases.yaml`` when it exists), applied on top
+        of the bundled one — a press office lists its 街道 without losing the bundled renamed units and not-places."""
         self._by_code: dict[str, Place] = {}
         self._names: dict[str, list[tuple[Place, bool]]] = {}
         self._load_gazetteer()
-        path = aliases or alias_table_path()
-        table = _load_aliases(path)
         self._patterns: list[tuple[re.Pattern[str], _PatternEntry]] = []
         self._prefer: dict[str, str] = {}
-        self._apply_aliases(table, path)
+        not_places: list[str] = []
+        bundled = bundled_alias_path()
+        local = aliases or local_alias_path()
+        for path in (bundled, local) if local is not None and local != bundled else (bundled,):
+            table = _load_aliases(path)
+            self._apply_aliases(table, path)
+            not_places.extend(table.not_places)
         self._words: list[tuple[str, tuple[Place, ...], bool]] = []
         for name, entries in self._names.items():
             # 恩施 is the prefecture (strong) before it is 恩施市 (a county-level short name, weak).
             strong = tuple(p for p, weak in entries if not weak)
             self._words.append((name, strong or tuple(p for p, _ in entries), not strong))
-        self._words.extend((phrase, (), True) for phrase in table.not_places if phrase not in self._names)
+        self._words.extend((phrase, (), True) for phrase in dict.fromkeys(not_places) if phrase not in self._names)
         self._automaton = AhoCorasick([w[0] for w in self._words], matchkind=MatchKind.LeftmostLongest)
         self._pattern_places: dict[tuple[int, str], Place | None] = {}
         self._source_cache: dict[tuple[str | None, ...], Place | None] = {}
@@ -383,13 +400,18 @@ class RegionResolver:
         """Place names in ``text``, leftmost-longest, streets named after places left out."""
         found: list[_Mention] = []
         previous_end = -1
+        origins = {m.end() for m in _ORIGIN.finditer(text)}
         for index, start, end in self._automaton.find_matches_as_indexes(text):
             name, places, weak = self._words[index]
             # A short name right after another place name is a place too (甘肃兰州, 福建厦门), else it must be a word.
             # 江苏籍货车在浙江侧翻, 香港籍女子在上海遇害: where someone is from is not where it happened.
             if text.startswith("籍", end):
                 continue
-            if places and not _STREET_AFTER.match(text, end) and not (
+            if start in origins:  # kept without a place: a Chinese place is still named (来自长沙的游客在泰国遇难 is no
+                origins.add(end)  # story abroad, see analysis.abroad); 来自湖北 仙桃: the next name is the origin too
+                found.append(_Mention(start, name, (), weak))
+                continue
+            if places and not _STREET_AFTER.match(text, end) and not _DISH_AFTER.match(text, end) and not (
                     name[-1] not in "省市区县" and _TOWN_AFTER.match(text, end)) and (
                     _needs_no_word_check(name, places) or start == previous_end or _whole_word(text, start, end)):
                 found.append(_Mention(start, name, places, weak))
@@ -423,27 +445,47 @@ class RegionResolver:
         # A long article names its place early; later names are mostly context.
         mentions = self.mentions(text)[:_MAX_MENTIONS] if text else []
         by_name: dict[str, tuple[Place, ...]] = {}
+        first: dict[str, _Mention] = {}
         times: dict[str, int] = {}
         for m in mentions:
             by_name.setdefault(m.name, m.places)
+            first.setdefault(m.name, m)
             times[m.name] = times.get(m.name, 0) + 1
         best: tuple[float, int, int] | None = None
         chosen: list[Place] = []
         if addressed and source is not None:  # the board's own place, named or not, ranked after every mention
             best, chosen = (0.0, source.level, -len(text or "") - 1), [source]
-        in_title = {m.name for m in mentions if m.pos < title_chars}
+        title_places = [q for m in mentions if m.pos < title_chars for q in m.places]
+        # Places the headline names outright (a short name there may be a word: 白银价格): what a post is about, so a
+        # place off their branches is one the body names in passing (a cited 海南 case under 「A市计生委…」).
+        headline = [q for m in mentions if m.pos < title_chars and not m.weak for q in m.places]
         home = (source.province or (source_region.province if source_region else None)) if source else None
-        for m in mentions:
+        # A name scores the same wherever it comes back; its first mention ranks best among equals.
+        for m in first.values():
             for place in m.places:
-                # Repeating a name corroborates nothing: only other names count (江山…江山 is no support).
+                # A city the headline's one district lies in, or the source's, stands for that district (it is what
+                # the post gets): names of sibling districts (锦江区 on a 武侯区 site; A2区, A5区 under 「A3区…停水」) are
+                # no support for it.
+                below = {q.key: q for q in headline if q.level > place.level and q.agrees_with(place)}
+                if len(below) == 1:
+                    meant = next(iter(below.values()))
+                elif source is not None and source.level > place.level and source.agrees_with(place):
+                    meant = source
+                else:
+                    meant = place
                 branch = [name for name, places in by_name.items()
-                          if name == m.name or any(place.agrees_with(q) for q in places)]
+                          if name == m.name or any(meant.agrees_with(q) for q in places)]
+                # Repeating a name corroborates nothing: only other names count (江山…江山 is no support).
                 support = len(branch) - 1
-                score = support + (SOURCE_WEIGHT if source is not None and place.agrees_with(source) else 0.0)
+                score = support + (SOURCE_WEIGHT if source is not None and meant.agrees_with(source) else 0.0)
                 if m.weak and score == 0:
                     continue
-                if in_title and not in_title.isdisjoint(branch):
+                # The headline's place, or one it lies in (湖南长沙 in the title, 岳麓区 below), not the city of a
+                # district the title names: a title's A4区 does not lift A市 over A4区.
+                if any(q.level <= meant.level and meant.agrees_with(q) for q in title_places):
                     score += TITLE_WEIGHT
+                elif headline and not any(meant.agrees_with(q) for q in headline):
+                    score -= TITLE_WEIGHT
                 if addressed and source is not None and place.province and home and place.province != home:
                     score -= SOURCE_WEIGHT  # 去北京旅游时… on a 长沙 board: the board's place unless 北京 is supported
                 # The place a post is about comes back (A市…A市…A5区); a comparison is named once. Counted over the
@@ -529,11 +571,13 @@ def _common(places: list[Place]) -> Region:
     )
 
 
-def alias_table_path(directory: Path | None = None) -> Path:
-    """The deployment's region_aliases.yaml when its configuration folder has one, else the shipped table."""
+def local_alias_path(directory: Path | None = None) -> Path | None:
+    """The deployment's region_aliases.yaml when its configuration folder has one (it adds to the shipped table)."""
     local = (directory or config_dir()) / "region_aliases.yaml"
-    if local.exists():
-        return local
+    return local if local.exists() else None
+
+
+def bundled_alias_path() -> Path:
     return Path(str(resources.files("analysis.resources").joinpath("region_aliases.yaml")))
 
 

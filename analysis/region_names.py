@@ -19,7 +19,8 @@ from analysis.region import (
     Place,
     RegionConfigError,
     RegionResolver,
-    alias_table_path,
+    bundled_alias_path,
+    local_alias_path,
 )
 from yuqing.settings import Config, ConfigProblem, RegionSpec, walk_routes
 
@@ -32,7 +33,7 @@ _MATCH_LEVELS = {"province": (PROVINCE,), "city": (CITY,), "district": (DISTRICT
 
 def resolver_for(directory: Path) -> RegionResolver:
     """The resolver the analysis builds for this configuration folder; ``RegionConfigError`` for a broken alias table."""
-    return RegionResolver(alias_table_path(directory))
+    return RegionResolver(local_alias_path(directory) or bundled_alias_path())  # that folder's, not the environment's
 
 
 def region_problems(config: Config) -> list[str]:

@@ -91,6 +91,13 @@ def test_words_that_begin_with_road_or_street_leave_the_place_before_them() -> N
     assert where("北京路边的摊贩", Region(city="广州市")) == ("广东省", "广州市", None)
 
 
+@pytest.mark.parametrize(("text", "district"), [("A7县路口镇麻林温泉迟迟得不到有力开发，一直在白白流淌", "A7县"),  # 248959
+                                               ("长沙县路口镇一村民房屋倒塌", "长沙县")])
+def test_a_township_named_lukou_is_no_street(text: str, district: str) -> None:
+    region = resolve_region(text)
+    assert region is not None and region.district == district
+
+
 def test_phrases_that_contain_place_names_are_not_places() -> None:
     assert where("北京时间8点，A3区停电", Region(city="A市")) == (None, "A市", "A3区")
     assert where("早餐吃了三明治") is None
@@ -130,6 +137,24 @@ def test_configured_alias_table_adds_local_names_and_preferences(tmp_path: Path)
     assert resolver.resolve("朝阳区发生交通事故") == Region(
         province="北京市", city="北京市", district="朝阳区", code="110105"
     )
+
+
+def test_a_deployments_street_communities_resolve_to_its_district_and_keep_the_bundled_table(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 武侯区 press office lists its 街道 in config/region_aliases.yaml (a deployment review: a 成都市 feed's story
+    about 浆洗街街道 reached no district). Its table adds to the bundled one: 北京时间 stays no place, 宁乡县 宁乡市."""
+    (tmp_path / "region_aliases.yaml").write_text(
+        "names:\n  浆洗街街道: {code: '510107'}\n  玉林街道: {code: '510107'}\n", encoding="utf-8")
+    monkeypatch.setenv("YUQING_CONFIG_DIR", str(tmp_path))
+    resolver = RegionResolver()
+    chengdu = Region(province="四川省", city="成都市")
+    for title in ("浆洗街街道一小区停水三天", "玉林街道芳草社区老旧小区加装电梯进展缓慢"):
+        region = resolver.resolve(title, chengdu, len(title))
+        assert region is not None and region.district == "武侯区"
+    region = resolver.resolve("北京时间今晚八点起小区停电", chengdu)
+    assert region is not None and region.city == "成都市"
+    region = resolver.resolve("宁乡县一小学食堂发生食物中毒")
+    assert region is not None and region.district == "宁乡市"
 
 
 @pytest.mark.parametrize(
@@ -280,7 +305,7 @@ def test_a_story_abroad_is_placed_abroad_not_at_its_source(text: str, title_char
     "印度洋海啸预警", "朝鲜族群众欢度节日", "苏丹红鸭蛋又出现了",  # inside longer words
     "美国小伙记录中国高考",  # China named: left to the gazetteer
     "日本地震 我市暂无影响", "日本地震 国内多地有震感",  # here named, after a name abroad
-    "长沙游客在泰国遇难",  # a Chinese place named
+    "长沙游客在泰国遇难", "来自长沙的游客在泰国遇难",  # a Chinese place named (where someone is from, too)
     "2019年3月22日本人在早教中心缴纳培训费",  # a date, then 本人
     "今天下雨了。" + "很长的一段话，" * 10 + "据说日本也下雨",  # past the lead
 ])
@@ -305,3 +330,82 @@ def test_a_foreign_name_that_names_something_here_places_nothing_abroad(text: st
 def test_a_board_message_naming_a_country_stays_with_the_board() -> None:
     region = resolve_region("日本的垃圾分类做得好，我们小区什么时候能做到", CHANGSHA_BOARD, addressed=True)
     assert region is not None and region.country is None and region.city == "长沙市"
+
+
+WUHOU_NEWS = Region(province="四川省", city="成都市", district="武侯区")
+
+
+@pytest.mark.parametrize(("title", "body", "district"), [
+    ("锦江区春熙路一商铺凌晨起火 2人死亡", "成都市锦江区春熙路街道一商铺发生火灾，锦江区消防救援大队到场处置。锦江区应急管理局表示…",
+     "锦江区"),
+    ("双流区一幼儿园被指伙食差", "成都市双流区东升街道一幼儿园被家长反映伙食质量差。", "双流区"),
+])
+def test_a_sibling_district_the_text_names_beats_the_sources_district(title: str, body: str, district: str) -> None:
+    """A district press office's site reports a fire in another district of the city (a deployment review): its 成都市
+    used to count for the site's own 武侯区 as much as for 锦江区, and the post was put into a 武侯区 case."""
+    region = resolve_region(f"{title}\n{body}", WUHOU_NEWS, len(title))
+    assert region is not None and (region.city, region.district) == ("成都市", district)
+
+
+@pytest.mark.parametrize(("title", "body", "district"), [
+    # board messages 249382 and 236881: the title's district, though the body names the city and another district
+    ("反映A4区高岭村集体经济成员的认定问题", "我是A市A4区捞刀河镇高岭村水塘组村民；母亲是A7县水渡河范家村人。户口迁回了A市A4区捞刀河镇高岭村",
+     "A4区"),
+    ("在A4区兰亭风景小区路段施工，农民工被压断腿无人管", "A市A4区兰亭风景小区路段施工，一名农民工被压断腿，A市A2区的工友说…",
+     "A4区"),
+    ("A3区锦和园小区停水三天，工作人员未及时抢修",  # 242711
+     "A市A3区锦和园小区临时停水事宜并未记录在案，而其他A2区、A5区、A4区等临时停水都有时间及进度安排", "A3区"),
+])
+def test_the_district_in_the_headline_beats_its_city_named_with_other_districts(title: str, body: str,
+                                                                                  district: str) -> None:
+    region = resolve_region(f"{title}\n{body}", None, len(title), addressed=True)
+    assert region is not None and region.district == district
+
+
+@pytest.mark.parametrize(("title", "source", "city"), [
+    ("湖南张家界选出20名网友监督公务员招考面试", CHANGSHA_BOARD, "张家界市"),  # THUCNews headlines
+    ("四川德阳08年10月自考补报名时间确定", WUHOU_NEWS, "德阳市"),
+])
+def test_a_city_the_headline_names_beats_the_sources_city_in_the_same_province(title: str, source: Region,
+                                                                                 city: str) -> None:
+    """湖南 in the headline used to count for the 长沙 source as much as for 张家界."""
+    region = resolve_region(title, source, len(title))
+    assert region is not None and region.city == city
+
+
+def test_a_case_cited_from_elsewhere_does_not_move_the_headlines_place() -> None:
+    """Board message 282987 cites a Hainan court ruling (海南, then 海南省 twice) under a headline naming A市."""
+    title = "A市计生委怎么不办理独生子女证？"
+    body = "据海南一案例，法院判定海南省卫生健康委员会的通知与上位法相抵触，建议海南省卫生健康委员会及时修改"
+    region = resolve_region(f"{title}\n{body}", None, len(title), addressed=True)
+    assert region is not None and region.city == "A市" and region.province is None
+
+
+@pytest.mark.parametrize("source", [WUHOU_NEWS, Region(province="四川省", city="成都市")])
+def test_a_street_community_named_after_a_prefecture_stays_in_the_sources_city(source: Region) -> None:
+    """玉林街道 is a 街道 of 成都's 武侯区; it was taken for 广西玉林市 and the post left the jurisdiction."""
+    title = "玉林街道芳草社区老旧小区加装电梯进展缓慢"
+    region = resolve_region(f"{title}\n玉林街道芳草社区多名居民反映，加装电梯项目已公示半年仍未开工。", source, len(title))
+    assert region is not None and (region.province, region.city) == ("四川省", "成都市")
+
+
+@pytest.mark.parametrize(("title", "body", "district"), [
+    # board messages 249056 and 229436
+    ("A3区叶子旅馆附近老北京涮羊肉油烟扰民", "我是旅馆租客…原来是楼下老北京刷羊肉店做烧烤，根本就是直排大气当中", "A3区"),
+    ("A7县楚绣城**栋新疆羊肉串太吵了", "楚绣城**栋新疆羊肉串天天晚上店外经营吵的要死", "A7县"),
+])
+def test_a_dish_or_shop_named_after_a_place_is_no_place(title: str, body: str, district: str) -> None:
+    """老北京涮羊肉 placed a complaint about an A3区 restaurant's fumes in 北京市."""
+    region = resolve_region(f"{title}\n{body}", None, len(title), addressed=True)
+    assert region is not None and region.province is None and region.district == district
+
+
+@pytest.mark.parametrize("body", [
+    "尊敬的张市长，您好！我叫李**，来自湖北仙桃，虽然已经在广铁集团A市公司工作了十几年，但是依旧没有一套房子",  # 188801
+    "本人来自贵州省黔西南州兴义市，在A市代理了这家公司的电动车，被骗23.6万元",  # 217232
+    "我是湖北仙桃人，在A市买的房子五年了还办不了房产证",
+])
+def test_where_the_writer_comes_from_does_not_move_a_local_complaint(body: str) -> None:
+    """「来自湖北仙桃」 placed a complaint to A市's mayor in 湖北省仙桃市."""
+    region = resolve_region(f"投诉开发商的霸王规定\n{body}", None, 10, addressed=True)
+    assert region is not None and region.province is None and region.city == "A市"
