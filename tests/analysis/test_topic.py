@@ -173,6 +173,15 @@ def test_reported_incident_lands_in_its_topic(model: TopicModel, text: str, topi
     assert model.predict_proba([text])[0].sum() == pytest.approx(1.0)
 
 
+def test_outranking_an_unknown_topic_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "taxonomy.yaml"
+    path.write_text("version: 1\nfallback: 非民生\ntopics:\n  - id: 交通出行\n    label_en: transport\n"
+                    "    unit: 交通运输局\n    keywords: [公交]\n    subjects: [地铁]\n    subjects_outrank: [住房]\n",
+                    encoding="utf-8")
+    with pytest.raises(ValueError, match=r"taxonomy.yaml.*subjects_outrank: 住房 is no topic of this file.*交通出行, 非民生"):
+        load_taxonomy(path)
+
+
 def test_the_models_own_choice_stays_second(model: TopicModel) -> None:
     """Food poisoning in a school canteen: 食品药品安全 first (the incident), 就学 next (the model's view)."""
     top = model.top_k("某小学学生午餐后集体食物中毒，30余名学生送医", 2)
