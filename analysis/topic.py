@@ -82,13 +82,16 @@ def build_pipeline(c: float = 1.0, calibration_folds: int | CalibrationFolds = 5
 
 @dataclass(frozen=True)
 class Topic:
-    """One livelihood topic of the taxonomy, its seed keywords and the words that report its incidents."""
+    """One livelihood topic of the taxonomy, its seed keywords, the words that report its incidents and the words
+    that name its matter where the model's first choice (``subjects_outrank``) is known to be wrong."""
 
     id: str
     label_en: str
     unit: str
     keywords: tuple[str, ...]
     incidents: tuple[str, ...] = ()
+    subjects: tuple[str, ...] = ()
+    subjects_outrank: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,8 @@ def load_taxonomy(path: Path | str | None = None) -> Taxonomy:
     path = Path(path) if path else config_dir() / "taxonomy.yaml"
     spec = load_taxonomy_file(path)
     topics = tuple(
-        Topic(t.id, t.label_en, t.unit, tuple(k.lower() for k in t.keywords), tuple(k.lower() for k in t.incidents))
+        Topic(t.id, t.label_en, t.unit, tuple(k.lower() for k in t.keywords), tuple(k.lower() for k in t.incidents),
+              tuple(k.lower() for k in t.subjects), tuple(t.subjects_outrank or [spec.fallback]))
         for t in spec.topics
     )
     return Taxonomy(spec.version, spec.fallback, topics, source=str(path), incident_weight=spec.incident_weight,
@@ -162,29 +166,46 @@ class IncidentRule:
     company or a share price after an earthquake stay non-livelihood. ``python -m benchmarks.analysis_quality``
     scores the rule on 292 hand-labelled THUCNews headlines that contain an
     incident word (benchmarks/data/incident_headlines.csv).
+
+    A topic's ``subjects`` are words that name its matter where the training data taught the model otherwise: the
+    zhengwu labels file subway and bus questions under 城乡建设 (→ 住房保障) and lifts under 商贸旅游 (→ 非民生), and
+    the Weibo posts without a seed keyword taught COVID posts as 非民生. When one is a whole word of the opening and
+    the model's first choice is one the topic ``subjects_outrank`` (by default the fallback), the topic gets the same
+    vote. Unlike an incident word, a subject needs no harm and counts in a warning or a fear too ("担心被感染" is
+    still about the epidemic), and it never overrules another choice ("地铁施工噪音" stays 生态环境).
     """
 
     def __init__(self, taxonomy: Taxonomy, labels: Sequence[str]) -> None:
         known = set(labels)
         self.index = {label: i for i, label in enumerate(labels)}
         self.phrases = PhraseIndex((word, t.id) for t in taxonomy.topics if t.id in known for word in t.incidents)
+        self.subjects = PhraseIndex((word, t.id) for t in taxonomy.topics if t.id in known for word in t.subjects)
+        # topic → the model's first choices its subject words overrule (columns)
+        self.outranks = {t.id: {self.index[o] for o in t.subjects_outrank if o in known}
+                         for t in taxonomy.topics if t.id in known and t.subjects}
         self.weight = taxonomy.incident_weight
         self.fallback = self.index.get(taxonomy.fallback)
-        # A cheap first test: does the opening hold any incident word at all?
-        words = sorted(self.phrases.phrases, key=len, reverse=True)
-        self.pattern = re.compile("|".join(map(re.escape, words))) if self.phrases else None
+        # A cheap first test: does the opening hold any incident or subject word at all?
+        words = sorted(self.phrases.phrases | self.subjects.phrases, key=len, reverse=True)
+        self.pattern = re.compile("|".join(map(re.escape, words))) if words else None
         exceptions = sorted(taxonomy.incident_exceptions, key=len, reverse=True)
         self.exceptions = re.compile("|".join(map(re.escape, exceptions))) if exceptions else None
+
+    def _opening(self, text: str) -> str | None:
+        """The (lower-cased) opening as the rule reads it, or None when it holds no incident or subject word."""
+        text = text[:INCIDENT_OPENING]
+        if self.pattern is None or self.pattern.search(text) is None:
+            return None  # most posts: one regex search
+        text = _BOOK_TITLE.sub(" ", text)
+        return self.exceptions.sub(" ", text) if self.exceptions is not None else text
 
     def reported(self, text: str) -> dict[str, str]:
         """Topics whose incidents the (lower-cased) opening of a text reports → the word that shows it."""
         found: dict[str, str] = {}
-        text = text[:INCIDENT_OPENING]
-        if self.pattern is None or self.pattern.search(text) is None:
-            return found  # most posts: one regex search
-        text = _BOOK_TITLE.sub(" ", text)
-        if self.exceptions is not None:
-            text = self.exceptions.sub(" ", text)
+        opening = self._opening(text)
+        if opening is None or not self.phrases:
+            return found
+        text = opening
         checked: dict[str, bool] = {}
         for word, topic in self.phrases.find(tokenize(text)):
             if word not in checked:  # a warning or a fear at every place the word occurs does not count
@@ -193,18 +214,33 @@ class IncidentRule:
                 found.setdefault(topic, word)
         return found
 
+    def named(self, text: str) -> dict[str, str]:
+        """Topics whose subjects the (lower-cased) opening of a text names → the word that shows it."""
+        opening = self._opening(text)
+        if opening is None or not self.subjects:
+            return {}
+        found: dict[str, str] = {}
+        for word, topic in self.subjects.find(tokenize(opening)):
+            found.setdefault(topic, word)
+        return found
+
     def apply(self, text: str, probs: np.ndarray) -> np.ndarray:
         """``probs`` (one row, in label order) with the rule applied; the same row when it does not fire."""
-        found = self.reported(text)
-        if not found:
-            return probs
-        columns = [self.index[t] for t in found]
         top = int(probs.argmax())
-        if top in columns or (top == self.fallback and not reports_harm(text)):
-            return probs
-        best = max(columns, key=lambda c: probs[c])
+        found = self.reported(text)
+        if found:
+            columns = [self.index[t] for t in found]
+            if top in columns:
+                return probs
+            if top != self.fallback or reports_harm(text):
+                return self._vote(probs, max(columns, key=lambda c: probs[c]))
+        columns = [self.index[t] for t in self.named(text) if top in self.outranks[t]]
+        return self._vote(probs, max(columns, key=lambda c: probs[c])) if columns else probs
+
+    def _vote(self, probs: np.ndarray, column: int) -> np.ndarray:
+        """The expert's vote for ``column`` mixed in: p' = (1 - w)·p + w·[column]."""
         out = probs * (1.0 - self.weight)
-        out[best] += self.weight
+        out[column] += self.weight
         return out
 
 

@@ -299,6 +299,8 @@ class TopicSpec(Strict):
     unit: str
     keywords: list[Phrase] = Field(min_length=1)
     incidents: list[Phrase] = Field(default_factory=list)
+    subjects: list[Phrase] = Field(default_factory=list)
+    subjects_outrank: list[str] = Field(default_factory=list)
 
 
 class Taxonomy(Strict):
@@ -325,6 +327,16 @@ class Taxonomy(Strict):
         if repeated:
             raise ValueError(f"topic ids must be unique and differ from the fallback (repeated: {', '.join(repeated)}); "
                              "give each topic its own id")
+        return self
+
+    @model_validator(mode="after")
+    def _outranked_topics_exist(self) -> Taxonomy:
+        known = set(self.ids())
+        for i, topic in enumerate(self.topics):
+            unknown = [o for o in topic.subjects_outrank if o not in known]
+            if unknown:
+                raise ValueError(f"topics.{i}.subjects_outrank: {', '.join(unknown)} is no topic of this file; "
+                                 f"name topic ids or the fallback ({', '.join(self.ids())})")
         return self
 
     def ids(self) -> list[str]:

@@ -173,6 +173,60 @@ def test_reported_incident_lands_in_its_topic(model: TopicModel, text: str, topi
     assert model.predict_proba([text])[0].sum() == pytest.approx(1.0)
 
 
+# Topic subjects (``subjects`` in config/taxonomy.yaml): matters the training data taught the model to file
+# elsewhere — lifts (商贸旅游 → 非民生 in the zhengwu labels), subway and bus questions (城乡建设 → 住房保障), COVID
+# posts (taught as 非民生), vice and gambling (no data). Project-written texts; ``alone`` keeps each test honest.
+SUBJECTS = [
+    ("某小区电梯突然下坠 2人受伤送医", "安全生产"),  # 下坠 is an incident word, with harm
+    ("商场扶梯夹伤儿童", "安全生产"),
+    ("写字楼电梯困人半小时无人救援", "安全生产"),
+    ("那座在修的桥塌了，听说压死了两个工人", "安全生产"),  # 塌 (the eyewitness's collapse), with deaths
+    ("肺炎疫情期间大家少出门", "就医"),
+    ("市区新增2个公交线路，什么时候能开通？", "交通出行"),  # over the model's 住房保障
+    ("希望A市地铁站增设手机刷卡进出站", "交通出行"),  # over the model's 非民生
+    ("超市后面有老虎机害人", "社会治安"),
+    ("小区旁边足浴店涉黄，晚上拉客", "社会治安"),
+]
+
+
+@pytest.mark.parametrize("text, topic", SUBJECTS)
+def test_a_named_subject_outranks_the_models_known_mistake(model: TopicModel, text: str, topic: str) -> None:
+    rule = model.incidents
+    model.incidents = None
+    try:
+        alone = model.predict([text])[0][0]
+    finally:
+        model.incidents = rule
+    assert alone != topic, "the model alone already gets this one; pick a case that needs the rule"
+    label, score = model.predict([text])[0]
+    assert label == topic, model.top_k(text, 3)
+    assert 0.6 <= score <= 1.0
+
+
+@pytest.mark.parametrize(
+    "text, topic, reason",
+    [
+        ("地铁站附近工厂排放污水，河水发黑发臭", "生态环境", "a subject never overrules a topic it does not outrank"),
+        ("人设塌了，粉丝脱粉", "非民生", "塌 with nobody harmed leaves the fallback alone"),
+        ("股价下坠", "非民生", "下坠 with nobody harmed leaves the fallback alone"),
+    ],
+)
+def test_a_subject_or_incident_word_that_does_not_apply_changes_nothing(model: TopicModel, text: str, topic: str,
+                                                                        reason: str) -> None:
+    rule = model.incidents
+    assert rule is not None and (rule.named(text.lower()) or rule.reported(text.lower())), "the rule reads the word"
+    assert model.predict([text])[0][0] == topic, reason
+
+
+def test_outranking_an_unknown_topic_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "taxonomy.yaml"
+    path.write_text("version: 1\nfallback: 非民生\ntopics:\n  - id: 交通出行\n    label_en: transport\n"
+                    "    unit: 交通运输局\n    keywords: [公交]\n    subjects: [地铁]\n    subjects_outrank: [住房]\n",
+                    encoding="utf-8")
+    with pytest.raises(ValueError, match=r"taxonomy.yaml.*subjects_outrank: 住房 is no topic of this file.*交通出行, 非民生"):
+        load_taxonomy(path)
+
+
 def test_the_models_own_choice_stays_second(model: TopicModel) -> None:
     """Food poisoning in a school canteen: 食品药品安全 first (the incident), 就学 next (the model's view)."""
     top = model.top_k("某小学学生午餐后集体食物中毒，30余名学生送医", 2)
