@@ -33,7 +33,7 @@ from analysis.severity import extract_cues
 from analysis.tokenizer import script_language
 from yuqing import paths
 from yuqing.clock import Clock, SystemClock
-from yuqing.contract import BOARD_SOURCE_TYPE, Post
+from yuqing.contract import BOARD_SOURCE_TYPE, LONE_SURROGATE, Post, xml_text
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -70,7 +70,8 @@ def _logged_id(post_id: str) -> str:
 
 
 def clean_text(text: str | None) -> str:
-    """Plain text from whatever a source gave: HTML reduced to text, mojibake repaired, controls removed."""
+    """Plain text from whatever a source gave: HTML reduced to text, mojibake repaired, controls and noncharacters
+    removed."""
     if not text:
         return ""
     if _HTML_HINT.search(text):
@@ -81,7 +82,9 @@ def clean_text(text: str | None) -> str:
         text = html.unescape(text)
     if not _CJK.search(text) and _MOJIBAKE.search(text):
         text = _repair_mojibake(text)
-    return _CONTROL.sub("", text).strip()
+    # A lone surrogate stays one character (U+FFFD, as deidentify gives it); U+FFFE and the other characters no XML
+    # document can hold go, or the brief and the evaluation workbook that list this post's case cannot be written.
+    return _CONTROL.sub("", xml_text(LONE_SURROGATE.sub("\ufffd", text))).strip()
 
 
 def deidentify_post(post: Post, deidentify: Callable[[str], Any], deidentify_author: Callable[[str], str]) -> Post:

@@ -148,6 +148,19 @@ def test_bidirectional_overrides_are_taken_out_of_what_is_shown() -> None:
     assert post.title == "火灾后续 局育教区3A 回应"
 
 
+@pytest.mark.parametrize("batched", [False, True])
+def test_characters_no_xml_document_can_hold_are_taken_out_of_every_text(batched: bool) -> None:
+    """A review found a crawled title ending in U+FFFE stored as it came: every brief and evaluation workbook listing
+    its case then failed (HTTP 500). Noncharacters in any plane go too; CJK, emoji and line breaks stay."""
+    raw = _post("nonchar", "食堂\ufffe多名学生\uffff腹泻\ufdd0送医\U0001fffe\n😷", title="食堂\x0b\x01\x1b\ufffe（网友0）",
+                status="办理中\U0010ffff", reply={"text": "已核实\ufffe", "replier": "教育局\uffff"})
+    post = enrich_many([raw])[0] if batched else enrich(raw)
+    assert post.title == "食堂（网友0）"
+    assert post.text == "食堂多名学生腹泻送医\n😷"
+    assert post.status == "办理中"
+    assert post.reply is not None and (post.reply.text, post.reply.replier) == ("已核实", "教育局")
+
+
 def test_a_complaint_gets_everything_analysis_adds() -> None:
     post = enrich(_post("p2", COMPLAINT, region=Region(province="湖南省")))
     assert post.deidentified and post.analyzed_at is not None
