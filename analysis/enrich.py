@@ -192,8 +192,9 @@ def _all_stars(match: re.Match[str]) -> str:
 
 def mask_url(url: str, deidentify: Callable[[str], Any]) -> str:
     """The URL with personal data in its path, query and fragment masked (``?phone=138…`` from a form, an e-mail
-    address as a path segment); the scheme and host are kept, and so is a URL with nothing to mask, as it was. A
-    masked link may no longer open its page: privacy before the link."""
+    address as a path segment) and its userinfo dropped (``http://user:password@host/``, ``http://138…@host/``: a
+    password or a person's number is never to be shown); the scheme, host and port are kept, and so is a URL with
+    nothing to mask, as it was. A masked link may no longer open its page: privacy before the link."""
     kinds: set[str] = set()
 
     def noting(text: str) -> Any:
@@ -202,6 +203,7 @@ def mask_url(url: str, deidentify: Callable[[str], Any]) -> str:
         return result
 
     parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
     segments = parts.path.split("/")
     masked_segments = [_masked_segment(segment, noting) for segment in segments]
     pairs = parse_qsl(parts.query, keep_blank_values=True)
@@ -214,11 +216,11 @@ def mask_url(url: str, deidentify: Callable[[str], Any]) -> str:
         masked_segments = [_MASKED_ID.sub(_all_stars, segment) for segment in masked_segments]
         masked = [(key, _MASKED_ID.sub(_all_stars, value)) for key, value in masked]
         masked_fragment = _MASKED_ID.sub(_all_stars, masked_fragment)
-    if masked_segments == segments and masked == pairs and masked_fragment == fragment:
+    if host == parts.netloc and masked_segments == segments and masked == pairs and masked_fragment == fragment:
         return url
     query = urlencode(masked, safe="*") if masked != pairs else parts.query
     fragment = quote(masked_fragment, safe="*/=&?") if masked_fragment != fragment else parts.fragment
-    return urlunsplit((parts.scheme, parts.netloc, "/".join(masked_segments), query, fragment))
+    return urlunsplit((parts.scheme, host, "/".join(masked_segments), query, fragment))
 
 
 def _repair_mojibake(text: str) -> str:

@@ -120,6 +120,21 @@ def test_a_number_in_a_url_that_is_a_phone_id_or_card_number_is_masked_whatever_
     assert raw not in out and masked in out, out
 
 
+@pytest.mark.parametrize(("url", "stored"), [
+    ("http://13812345678@bbs.a.gov.example/x", "http://bbs.a.gov.example/x"),
+    ("http://zhangwei:Passw0rd2026@bbs.a.gov.example/x?id=7", "http://bbs.a.gov.example/x?id=7"),
+    ("https://user:p%40ss@news.example.com:8443/a/1.html#top", "https://news.example.com:8443/a/1.html#top"),
+    ("http://reader:secret@[::1]:8080/t?tel=13811112222", "http://[::1]:8080/t?tel=138****2222"),
+])
+def test_a_urls_userinfo_is_dropped_whatever_it_holds(url: str, stored: str) -> None:
+    """A security review found http://13812345678@host/ and http://user:Passw0rd@host/ indexed and linked from the
+    search page as they came: a URL's credentials are never something to show. The post's id is keyed then."""
+    from analysis.entry import key_holds_personal_data
+
+    assert Enricher(clock=ManualClock(T0)).enrich(_post("p1", "学校食堂", url=url)).url == stored
+    assert key_holds_personal_data(url)
+
+
 def test_a_url_with_a_phone_and_an_id_number_keeps_no_digit_of_the_id() -> None:
     """domain.md §6: never a partial ID beside a phone. Each value was masked on its own, so the link showed
     tel=138****2222 and id=43**************34 together."""
