@@ -82,6 +82,11 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unav
                          ("签收用时中位数（小时）", _rate(evaluation.median_hours_to_ack)),
                          ("统计时间", evaluation.now.isoformat(timespec="minutes"))):
         _append(summary, [label, value])
+    late = evaluation.late_entered
+    if late:  # a unit's own word that it was on time, given once it was overdue: counted late until confirmed
+        _append(summary, ["补录待核实（计为超时）", _case_list([v.case_id for v in late if v.unconfirmed_entries])])
+        _append(summary, ["补录已核实（计为按时）", _case_list([v.case_id for v in late
+                                                          if any(e.confirmed_by for e in v.late_entries)])])
     early = evaluation.answered_before_opening
     if early:  # the medians above leave them out: say which, so that a median of fewer cases is not read as all
         _append(summary, ["立案前已答复（不计入用时中位数）", _case_list([v.case_id for v in early])])
@@ -100,7 +105,7 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unav
     cases = book.create_sheet("逐案")
     _append(cases, ["案件", "标题", "级别", "责任单位", "已回应", "按时", "签收用时(h)", "回应用时(h)",
                   "超时事项", "负面占比(回应前24h)", "负面占比(回应后24h)", "效果", "应对评估总分", "评估等级", "评估人数",
-                  "问责认定", "网民留言（逐条答复）"])
+                  "问责认定", "网民留言（逐条答复）", "补录（期限过后登记）"])
     for v in evaluation.verdicts:
         findings = "；".join(f"{finding}：{'、'.join(grounds)}"
                             + (f"（{unit_names.get(unit_id, unit_id)}）" if unit_id != (v.unit_id or "（未分派）") else "")
@@ -112,7 +117,8 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unav
                       _rate(v.negative_before), _rate(v.negative_after),
                       _yes_no(v.effective, "有效", f"效果不佳（{v.ineffective_because}）"), v.assessed_total if v.assessed_total is not None else "",
                       f"{v.assessed_level.colour}（{v.assessed_level.verdict}）" if v.assessed_level else "",
-                      v.assessors, cell_text(findings), _messages_judged(v)])
+                      v.assessors, cell_text(findings), _messages_judged(v),
+                      "；".join(e.shown(tz) for e in v.late_entries)])
     messages = book.create_sheet("逐条留言")
     _append(messages, ["案件", "留言", "类别", "收到", "答复期限", "答复时间", "答复单位", "状态", "承办单位（期限届满时）",
                      "依据"])

@@ -132,6 +132,7 @@ CASE_ACTION_NAMES = {
     "escalated": "升级", "re-alerted": "再次通知", "grew": "事态扩大", "joint_units_added": "增加联动单位",
     "closed": "关闭", "reopened": "重新打开", "assessed": "应对评估", "reassigned": "转办",
     "slack_request_rejected": "拒绝的 Slack 请求", "simulated_run_ended": "模拟运行结束",
+    "late_entry_confirmed": "补录核实",
 }
 # The audit entry a simulated run (yuqing demo, yuqing replay) writes where its clock stopped (yuqing.sandbox_clock).
 SIMULATED_RUN_ENDED = "simulated_run_ended"
