@@ -41,6 +41,7 @@ from yuqing.contract import (
 )
 from yuqing.db.models import Case, CaseEvent, Deadline, Notification, ResponseAssessment, UnitRow
 from yuqing.db.session import insert_new
+from yuqing.evaluation import LATE_ENTRY_CONFIRMED, LateEntry, late_entries
 from yuqing.paths import command_here, config_file
 from yuqing.settings import Config, RuleSpec, Unit, UnitsFile
 
@@ -689,6 +690,28 @@ def assess(session: Session, case_id: int, assessor: str, at: datetime, scores: 
     # nothing new, and a scoring put that week off (a review, 2026-11-27).
     case.updated_at = last_activity
     return row
+
+
+def confirm_late_entry(session: Session, case_id: int, evaluator: str, at: datetime, reason: str) -> list[LateEntry]:
+    """An evaluator has checked that the case's 补录 (``evaluation.LateEntry``: answers entered after their deadline,
+    stating an earlier publication) were published when stated; from now they count as on time. ``reason`` says
+    what was checked (the release's address, the document). Returns the entries confirmed."""
+    if not evaluator.strip():
+        raise CaseError(f"case {case_id}: say which evaluator confirms (--evaluator)", "请注明核实的评估人")
+    if not reason.strip():
+        raise CaseError(f"case {case_id}: say what shows the stated publication time (--reason: the release's "
+                        "address, the document)", "请说明核实依据（发布网址、文件等）")
+    case = _load(session, case_id)
+    pending = [e for e in late_entries(case) if e.confirmed_by is None]
+    if not pending:
+        raise CaseError(f"case {case_id} has no 补录 awaiting confirmation (an answer entered after its deadline, "
+                        f"stating an earlier time); `{command_here(f'cases show {case_id}')}` shows its timeline",
+                        f"案件 #{case_id} 没有待核实的补录")
+    last_activity = case.updated_at
+    entry = record(session, case, at=at, actor=evaluator, action=LATE_ENTRY_CONFIRMED, reason=reason,
+                   details={"deadlines": [e.kind for e in pending]})
+    case.updated_at = last_activity  # a judgement of the record, not news of the matter (as ``assess``)
+    return [replace(e, confirmed_by=entry.actor) for e in pending]
 
 
 def reassign(session: Session, case_id: int, actor: str, at: datetime, unit_id: str, reason: str,

@@ -333,11 +333,32 @@ def cases_ack(case_id: int, actor: str, reason: str, signed: str | None) -> None
 def cases_respond(case_id: int, actor: str, text: str, channel: str, published: str | None) -> None:
     """Record a response; the deadlines it fulfils are marked met (on time or late, by when it was published)."""
     from alerts.cases import record_response
+    from yuqing.evaluation import late_entries
 
     with _case_change() as (_, session, now):
         at = parse_when(published, now, "--at") if published else now
         case = record_response(session, case_id, actor, at, text, channel, recorded_at=now if published else None)
         click.echo(f"case {case.id} is now {case.state}")
+        for entry in late_entries(case):
+            if entry.recorded == now and entry.confirmed_by is None:
+                click.echo(f"note: {entry.shown(now.tzinfo)}: entered after the deadline had passed, it counts as "
+                           f"missed until an evaluator confirms the publication time "
+                           f"(`{paths.command_here(f'cases confirm-entry {case.id}')} --evaluator NAME --reason WHAT`)")
+
+
+@cases_group.command("confirm-entry")
+@click.argument("case_id", type=ROW_ID)
+@click.option("--evaluator", required=True, callback=not_blank, help="Who confirms (an evaluator).")
+@click.option("--reason", required=True, callback=not_blank,
+              help="What shows the stated publication time (the release's address, the document).")
+def cases_confirm_entry(case_id: int, evaluator: str, reason: str) -> None:
+    """Confirm a 补录: an answer entered after its deadline had passed, stating that it was published before. Until
+    an evaluator has checked the publication and confirmed it, the deadline counts as missed (回应及时率, 问责)."""
+    from alerts.cases import confirm_late_entry
+
+    with _case_change() as (_, session, now):
+        for entry in confirm_late_entry(session, case_id, evaluator, now, reason):
+            click.echo(f"case {case_id}: {entry.shown(now.tzinfo)}; it counts as on time")
 
 
 @cases_group.command("reassign")

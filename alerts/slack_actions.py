@@ -3,7 +3,10 @@
 Slack signs every request (v0: HMAC-SHA256 of ``v0:{timestamp}:{body}`` with the app's signing
 secret). A request with a wrong signature, a timestamp more than five minutes off, or a signature already
 seen (a captured request sent again) is answered 401 and written to the audit trail (a ``CaseEvent``
-without a case, action ``slack_request_rejected``), so forged traffic is visible to admins. Valid clicks
+without a case, action ``slack_request_rejected``), so forged traffic is visible to admins — cheaply: the first
+rejection from an address in a minute is written at once, the others from it are counted in memory and written as one
+summary row when the minute is over (``RejectionTally``), so a flood of forged requests costs a few writes a minute
+and does not hold the database's write lock from the real presses. Valid clicks
 call ``alerts.cases.acknowledge`` / ``record_response`` and are answered at once — Slack waits 3 s and then
 shows the user an error, inviting a second submission — and the original message is updated afterwards;
 "record response" opens a modal that collects the text.
@@ -14,7 +17,9 @@ needs no Slack call and follows a hand-over (转办) at once. Who may press is d
 (alerts/slack_people.py): when the unit lists leaders or staff with Slack member IDs, only they, the leaders above and
 the default receiver's people (总值班); when it lists nobody, anyone in its conversation. A joint unit's copy carries
 知悉 (noted) instead: a timeline entry once per unit, no sign-off, by that unit's own people. A press about a case that does not exist is refused at once.
-The server binds 127.0.0.1: put a TLS reverse proxy in front of it for Slack to reach it.
+The server binds 127.0.0.1: put a TLS reverse proxy in front of it for Slack to reach it. The address a rejection
+names is the client's as uvicorn gives it: behind a proxy on the same host, the one the proxy puts in
+X-Forwarded-For (uvicorn trusts that header from 127.0.0.1 and ::1 only, its default).
 """
 
 from __future__ import annotations
@@ -23,7 +28,12 @@ import json
 import logging
 import os
 import re
+import threading
 import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
@@ -78,6 +88,10 @@ MAX_AGE_S = 300
 RESUBMIT_WINDOW = timedelta(minutes=10)
 MAX_BODY_BYTES = 1 << 20
 REJECTED = "slack_request_rejected"
+REJECTION_INTERVAL = timedelta(minutes=1)
+# Addresses counted apart in one interval; beyond them, one tally for all the others (a bound on memory and rows).
+MAX_REJECTING_ADDRESSES = 256
+OTHER_ADDRESSES = "other addresses"
 _SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 _TIMESTAMP = re.compile(r"[0-9]{1,11}")
 
@@ -114,6 +128,66 @@ def verify_request(secret: str, headers: dict[str, str], body: bytes, now: float
     return None
 
 
+@dataclass
+class _Rejections:
+    """The rejections from one address after the first of an interval (which is written at once)."""
+
+    first: datetime
+    last: datetime
+    count: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    def entry(self, remote: str) -> CaseEvent:
+        """The summary row: how many, between when, why."""
+        why = "; ".join(f"{n} × {reason}" for reason, n in self.reasons.most_common())
+        return CaseEvent(case_id=None, at=self.last, actor=f"slack-endpoint ({remote})"[:200], action=REJECTED,
+                         reason=f"{self.count} more rejected request(s) from {remote} between "
+                                f"{self.first.isoformat(timespec='seconds')} and "
+                                f"{self.last.isoformat(timespec='seconds')}: {why}"[:2000],
+                         details={"remote": remote, "count": self.count, "first": self.first.isoformat(),
+                                  "last": self.last.isoformat(), "reasons": dict(self.reasons)})
+
+
+class RejectionTally:
+    """Rejected requests per address and interval, in memory: ``note`` says whether this one is the address's first
+    in the interval (to be written and logged) and hands back the summaries of an interval that is over."""
+
+    def __init__(self, interval: timedelta = REJECTION_INTERVAL) -> None:
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._began: datetime | None = None
+        self._seen: dict[str, _Rejections | None] = {}  # None: only the first, already written
+
+    def note(self, remote: str, reason: str, now: datetime) -> tuple[str | None, list[CaseEvent]]:
+        """(the address to write this rejection under when it is its first in the interval, else None; the summary
+        rows of the interval just over)."""
+        with self._lock:
+            over = self._drained() if self._began is not None and now >= self._began + self.interval else []
+            if self._began is None:
+                self._began = now
+            if remote not in self._seen and len(self._seen) >= MAX_REJECTING_ADDRESSES:
+                remote = OTHER_ADDRESSES
+            if remote not in self._seen:
+                self._seen[remote] = None
+                return remote, over
+            tally = self._seen[remote] or _Rejections(now, now)
+            tally.count += 1
+            tally.last = now
+            tally.reasons[reason] += 1
+            self._seen[remote] = tally
+            return None, over
+
+    def drain(self) -> list[CaseEvent]:
+        """The summaries counted so far (at shutdown)."""
+        with self._lock:
+            return self._drained()
+
+    def _drained(self) -> list[CaseEvent]:
+        rows = [tally.entry(remote) for remote, tally in self._seen.items() if tally is not None]
+        self._seen, self._began = {}, None
+        return rows
+
+
 class SlackActions:
     """What a verified interaction does; separated from HTTP so the logic reads on its own."""
 
@@ -122,16 +196,36 @@ class SlackActions:
         self.client = client
         self.clock = clock
         self.people = people
+        self.rejections = RejectionTally()
 
     def reject(self, reason: str, *, remote: str, path: str, headers: dict[str, str], body_bytes: int) -> None:
-        """Write the rejection to the audit trail: who tried, when, and why it failed."""
-        log.warning("rejected Slack request from %s: %s", remote, reason)
-        details = {"remote": remote, "path": path, "body_bytes": body_bytes,
-                   "timestamp": headers.get("x-slack-request-timestamp", "")[:40],
-                   "user_agent": headers.get("user-agent", "")[:200]}
-        with self.database.transaction() as session:
-            session.add(CaseEvent(case_id=None, at=self.clock.now(), actor=f"slack-endpoint ({remote})"[:200],
+        """Audit a rejection: who tried, when, and why it failed — the first from an address in an interval as its
+        own row, the rest counted (``RejectionTally``). No database write for most of a flood."""
+        now = self.clock.now()
+        first, over = self.rejections.note(remote, reason, now)
+        rows = list(over)
+        if first is not None:
+            log.warning("rejected Slack request from %s: %s (more from it in the next %s are counted, not logged)",
+                        remote, reason, self.rejections.interval)
+            details = {"remote": remote, "path": path, "body_bytes": body_bytes,
+                       "timestamp": headers.get("x-slack-request-timestamp", "")[:40],
+                       "user_agent": headers.get("user-agent", "")[:200]}
+            rows.append(CaseEvent(case_id=None, at=now, actor=f"slack-endpoint ({first})"[:200],
                                   action=REJECTED, reason=reason, details=details))
+        self._write_rejections(rows)
+
+    def flush_rejections(self) -> None:
+        """Write the rejections counted but not yet written (the endpoint is stopping)."""
+        self._write_rejections(self.rejections.drain())
+
+    def _write_rejections(self, rows: list[CaseEvent]) -> None:
+        if not rows:
+            return
+        for row in rows:
+            if row.details and "count" in row.details:
+                log.warning("%s", row.reason)
+        with self.database.transaction() as session:
+            session.add_all(rows)
 
     def handle(self, payload: dict[str, Any]) -> Response:
         kind = payload.get("type")
@@ -487,7 +581,13 @@ def create_app(database: Database, signing_secret: str, *, client: WebClient | N
     async def healthz(_request: Request) -> Response:
         return PlainTextResponse("ok")
 
-    return Starlette(routes=[Route(ACTIONS_PATH, interact, methods=["POST"]), Route("/healthz", healthz)])
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        await run_in_threadpool(actions.flush_rejections)
+
+    return Starlette(routes=[Route(ACTIONS_PATH, interact, methods=["POST"]), Route("/healthz", healthz)],
+                     lifespan=lifespan)
 
 
 @click.command("slack-endpoint")

@@ -33,7 +33,7 @@ from analysis.severity import extract_cues
 from analysis.tokenizer import script_language
 from yuqing import paths
 from yuqing.clock import Clock, SystemClock
-from yuqing.contract import BOARD_SOURCE_TYPE, Post
+from yuqing.contract import BOARD_SOURCE_TYPE, LONE_SURROGATE, Post, xml_text
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -70,7 +70,8 @@ def _logged_id(post_id: str) -> str:
 
 
 def clean_text(text: str | None) -> str:
-    """Plain text from whatever a source gave: HTML reduced to text, mojibake repaired, controls removed."""
+    """Plain text from whatever a source gave: HTML reduced to text, mojibake repaired, controls and noncharacters
+    removed."""
     if not text:
         return ""
     if _HTML_HINT.search(text):
@@ -81,7 +82,9 @@ def clean_text(text: str | None) -> str:
         text = html.unescape(text)
     if not _CJK.search(text) and _MOJIBAKE.search(text):
         text = _repair_mojibake(text)
-    return _CONTROL.sub("", text).strip()
+    # A lone surrogate stays one character (U+FFFD, as deidentify gives it); U+FFFE and the other characters no XML
+    # document can hold go, or the brief and the evaluation workbook that list this post's case cannot be written.
+    return _CONTROL.sub("", xml_text(LONE_SURROGATE.sub("\ufffd", text))).strip()
 
 
 def deidentify_post(post: Post, deidentify: Callable[[str], Any], deidentify_author: Callable[[str], str]) -> Post:
@@ -189,8 +192,9 @@ def _all_stars(match: re.Match[str]) -> str:
 
 def mask_url(url: str, deidentify: Callable[[str], Any]) -> str:
     """The URL with personal data in its path, query and fragment masked (``?phone=138…`` from a form, an e-mail
-    address as a path segment); the scheme and host are kept, and so is a URL with nothing to mask, as it was. A
-    masked link may no longer open its page: privacy before the link."""
+    address as a path segment) and its userinfo dropped (``http://user:password@host/``, ``http://138…@host/``: a
+    password or a person's number is never to be shown); the scheme, host and port are kept, and so is a URL with
+    nothing to mask, as it was. A masked link may no longer open its page: privacy before the link."""
     kinds: set[str] = set()
 
     def noting(text: str) -> Any:
@@ -199,6 +203,7 @@ def mask_url(url: str, deidentify: Callable[[str], Any]) -> str:
         return result
 
     parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
     segments = parts.path.split("/")
     masked_segments = [_masked_segment(segment, noting) for segment in segments]
     pairs = parse_qsl(parts.query, keep_blank_values=True)
@@ -211,11 +216,11 @@ def mask_url(url: str, deidentify: Callable[[str], Any]) -> str:
         masked_segments = [_MASKED_ID.sub(_all_stars, segment) for segment in masked_segments]
         masked = [(key, _MASKED_ID.sub(_all_stars, value)) for key, value in masked]
         masked_fragment = _MASKED_ID.sub(_all_stars, masked_fragment)
-    if masked_segments == segments and masked == pairs and masked_fragment == fragment:
+    if host == parts.netloc and masked_segments == segments and masked == pairs and masked_fragment == fragment:
         return url
     query = urlencode(masked, safe="*") if masked != pairs else parts.query
     fragment = quote(masked_fragment, safe="*/=&?") if masked_fragment != fragment else parts.fragment
-    return urlunsplit((parts.scheme, parts.netloc, "/".join(masked_segments), query, fragment))
+    return urlunsplit((parts.scheme, host, "/".join(masked_segments), query, fragment))
 
 
 def _repair_mojibake(text: str) -> str:

@@ -150,7 +150,8 @@ def case_commands(case_id: int | str, sandbox: str | None) -> dict[str, str]:
     return {"ack": paths.command(f"cases ack {case_id} --actor 签收人", sandbox),
             "respond": paths.command(f"cases respond {case_id} --actor 回应单位 --text 回应内容 --channel release",
                                      sandbox),
-            "assess": paths.command(f"cases assess {case_id} --assessor 评估人 {scores}", sandbox)}
+            "assess": paths.command(f"cases assess {case_id} --assessor 评估人 {scores}", sandbox),
+            "confirm_entry": paths.command(f"cases confirm-entry {case_id} --evaluator 评估人 --reason 核实依据", sandbox)}
 
 
 def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: Callable[[str], str],

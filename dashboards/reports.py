@@ -2,7 +2,8 @@
 
 Text from the web goes into cells and paragraphs as plain text; a cell that would start with a
 formula character is prefixed with an apostrophe so a spreadsheet never evaluates it (CSV/formula
-injection).
+injection). Characters no XML document can hold (U+FFFE in a title stored before ingestion took them out) are
+left out of both files, which could not be written otherwise.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from docx import Document
 from openpyxl import Workbook
 
 from dashboards.queries import OWED_REPLY_CARRIED
-from yuqing.contract import GRADE_COLOUR, Grade, deadline_kind_name, duration_text
+from yuqing.contract import GRADE_COLOUR, Grade, deadline_kind_name, duration_text, xml_text
 from yuqing.db.models import Case
 from yuqing.evaluation import FINDINGS, CaseVerdict, Evaluation, deadline_state, stored_aware
 
@@ -23,10 +24,16 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def cell_text(value: Any) -> Any:
-    """A value safe to put in a spreadsheet cell."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    """A value safe to put in a spreadsheet cell: no formula, nothing XML cannot hold."""
+    if not isinstance(value, str):
+        return value
+    value = xml_text(value)
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _append(sheet: Any, values: list[Any]) -> None:
+    """A row whose every text passes ``cell_text``: one title stored with U+FFFE must not cost the whole workbook."""
+    sheet.append([cell_text(value) for value in values])
 
 
 def _rate(value: float | None) -> float | str:
@@ -65,8 +72,8 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unav
     summary = book.active
     summary.title = "总览"
     if unavailable:
-        summary.append(["注意", f"回应效果（负面占比、效果、处置不得力）未能统计：{unavailable}"])
-    summary.append(["指标", "数值"])
+        _append(summary, ["注意", f"回应效果（负面占比、效果、处置不得力）未能统计：{unavailable}"])
+    _append(summary, ["指标", "数值"])
     for label, value in (("案件数", len(evaluation.verdicts)), ("回应率", _rate(evaluation.response_rate)),
                          ("回应及时率", _rate(evaluation.timely_rate)),
                          ("留言答复及时率", _rate(evaluation.message_timely_rate)),
@@ -74,44 +81,50 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unav
                          ("首次回应用时中位数（小时）", _rate(evaluation.median_hours_to_response)),
                          ("签收用时中位数（小时）", _rate(evaluation.median_hours_to_ack)),
                          ("统计时间", evaluation.now.isoformat(timespec="minutes"))):
-        summary.append([label, value])
+        _append(summary, [label, value])
+    late = evaluation.late_entered
+    if late:  # a unit's own word that it was on time, given once it was overdue: counted late until confirmed
+        _append(summary, ["补录待核实（计为超时）", _case_list([v.case_id for v in late if v.unconfirmed_entries])])
+        _append(summary, ["补录已核实（计为按时）", _case_list([v.case_id for v in late
+                                                          if any(e.confirmed_by for e in v.late_entries)])])
     early = evaluation.answered_before_opening
     if early:  # the medians above leave them out: say which, so that a median of fewer cases is not read as all
-        summary.append(["立案前已答复（不计入用时中位数）", _case_list([v.case_id for v in early])])
+        _append(summary, ["立案前已答复（不计入用时中位数）", _case_list([v.case_id for v in early])])
     for row in summary.iter_rows():
         if row[0].value in ("回应率", "回应及时率", "留言答复及时率", "报告及时率（向上报告）") and isinstance(row[1].value, float):
             row[1].number_format = PERCENT
     units = book.create_sheet("各单位")
-    units.append(["单位", "案件", "回应率", "及时率", "留言到期", "留言已答复", "留言按时答复", "留言超期未答复",
+    _append(units, ["单位", "案件", "回应率", "及时率", "留言到期", "留言已答复", "留言按时答复", "留言超期未答复",
                   "留言答复及时率", "向上报告到期", "按时报告", "报告及时率", "超时案件（各级）", *(f"{finding}（I/II级案件）" for finding in FINDINGS), "问责建议"])
     for u in evaluation.units:
-        units.append([cell_text(unit_names.get(u.unit_id, u.unit_id)), u.cases, _rate(u.response_rate),
+        _append(units, [cell_text(unit_names.get(u.unit_id, u.unit_id)), u.cases, _rate(u.response_rate),
                       _rate(u.timely_rate), u.messages_due, u.messages_answered, u.messages_on_time, u.messages_overdue,
                       _rate(u.message_timely_rate), u.reports_due, u.reports_on_time, _rate(u.report_timely_rate),
                       _case_list(u.late), *(_case_list(u.found(f)) for f in FINDINGS),
                       u.accountability or ""])
     cases = book.create_sheet("逐案")
-    cases.append(["案件", "标题", "级别", "责任单位", "已回应", "按时", "签收用时(h)", "回应用时(h)",
+    _append(cases, ["案件", "标题", "级别", "责任单位", "已回应", "按时", "签收用时(h)", "回应用时(h)",
                   "超时事项", "负面占比(回应前24h)", "负面占比(回应后24h)", "效果", "应对评估总分", "评估等级", "评估人数",
-                  "问责认定", "网民留言（逐条答复）"])
+                  "问责认定", "网民留言（逐条答复）", "补录（期限过后登记）"])
     for v in evaluation.verdicts:
         findings = "；".join(f"{finding}：{'、'.join(grounds)}"
                             + (f"（{unit_names.get(unit_id, unit_id)}）" if unit_id != (v.unit_id or "（未分派）") else "")
                             for unit_id, finding, grounds in evaluation.findings_on(v.case_id))
-        cases.append([v.case_id, cell_text(v.title), v.grade or "", cell_text(unit_names.get(v.unit_id or "",
+        _append(cases, [v.case_id, cell_text(v.title), v.grade or "", cell_text(unit_names.get(v.unit_id or "",
                                                                                             v.unit_id or "")),
                       _responded(v, tz), _yes_no(v.on_time, "是", "否"),
                       _rate(v.hours_to_ack), _rate(v.hours_to_response), "、".join(map(deadline_kind_name, v.overdue_kinds)),
                       _rate(v.negative_before), _rate(v.negative_after),
                       _yes_no(v.effective, "有效", f"效果不佳（{v.ineffective_because}）"), v.assessed_total if v.assessed_total is not None else "",
                       f"{v.assessed_level.colour}（{v.assessed_level.verdict}）" if v.assessed_level else "",
-                      v.assessors, cell_text(findings), _messages_judged(v)])
+                      v.assessors, cell_text(findings), _messages_judged(v),
+                      "；".join(e.shown(tz) for e in v.late_entries)])
     messages = book.create_sheet("逐条留言")
-    messages.append(["案件", "留言", "类别", "收到", "答复期限", "答复时间", "答复单位", "状态", "承办单位（期限届满时）",
+    _append(messages, ["案件", "留言", "类别", "收到", "答复期限", "答复时间", "答复单位", "状态", "承办单位（期限届满时）",
                      "依据"])
     for v in evaluation.verdicts:
         for m in v.messages:
-            messages.append([v.case_id, cell_text(m.title or m.post_id), deadline_kind_name(m.kind),
+            _append(messages, [v.case_id, cell_text(m.title or m.post_id), deadline_kind_name(m.kind),
                              _stamp(m.received_at, tz), _stamp(m.due_at, tz),
                              m.replied_shown(tz) if m.replied_at is not None and m.answered else "",
                              cell_text(m.replier or "") if m.answered else "", m.state(evaluation.now),
@@ -188,7 +201,7 @@ def _case_table(doc: Any, cases: list[tuple[Case, CaseVerdict]], unit_names: dic
                   f"{_local(case.opened_at, now.tzinfo):%m-%d %H:%M}", _answered(case, verdict, now.tzinfo), deadlines or "—",
                   _yes_no(verdict.on_time, "是", "否", "不考核" if case.state == "closed" else "未到期"))
         for cell, text in zip(table.add_row().cells, values, strict=True):
-            cell.text = text
+            cell.text = xml_text(text)
 
 
 def _message_table(doc: Any, cases: list[tuple[Case, CaseVerdict]], now: datetime) -> None:
@@ -206,7 +219,7 @@ def _message_table(doc: Any, cases: list[tuple[Case, CaseVerdict]], now: datetim
     for case, m in messages:
         values = (f"#{case.id}", m.title or m.post_id, _stamp(m.due_at, now.tzinfo), m.state(now))
         for cell, text in zip(table.add_row().cells, values, strict=True):
-            cell.text = text
+            cell.text = xml_text(text)
 
 
 def daily_brief(overview: dict[str, Any], now: datetime, cases: list[tuple[Case, CaseVerdict]],
@@ -235,8 +248,8 @@ def daily_brief(overview: dict[str, Any], now: datetime, cases: list[tuple[Case,
     if not overview["emerging"]:
         doc.add_paragraph("暂无。")
     for event in overview["emerging"]:
-        doc.add_paragraph(f"{event.get('title', '')}（{_grade_label(event.get('grade'))}）："
-                          + "；".join(event.get("emerging_reasons") or []), style="List Bullet")
+        doc.add_paragraph(xml_text(f"{event.get('title', '')}（{_grade_label(event.get('grade'))}）："
+                                   + "；".join(event.get("emerging_reasons") or [])), style="List Bullet")
     shown = len(overview["events"])
     doc.add_heading("事件（按风险排序）" + (f"，共 {overview['events_total']} 起，列前 {shown} 起"
                                             if overview["events_total"] > shown else ""), level=2)
@@ -245,7 +258,7 @@ def daily_brief(overview: dict[str, Any], now: datetime, cases: list[tuple[Case,
     else:
         table = doc.add_table(rows=1, cols=5)
         for cell, text in zip(table.rows[0].cells, ("事件", "话题", "级别", "风险", "定级依据"), strict=True):
-            cell.text = text
+            cell.text = xml_text(text)
         for event in overview["events"]:
             row = table.add_row().cells
             risk = event.get("risk")
@@ -253,7 +266,7 @@ def daily_brief(overview: dict[str, Any], now: datetime, cases: list[tuple[Case,
                       f"{risk:.0f}" if isinstance(risk, int | float) else "—",
                       "；".join(event.get("grade_reasons") or []))
             for cell, text in zip(row, values, strict=True):
-                cell.text = str(text)
+                cell.text = xml_text(str(text))
     doc.add_heading("民生话题", level=2)
     if not overview["topics"]:
         doc.add_paragraph("暂无。")

@@ -82,6 +82,18 @@ KEYED_ID_MARK = "k"
 LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
+# What XML 1.0 forbids (C0 controls but tab and line breaks, lone surrogates, U+FFFE and U+FFFF) and the other Unicode
+# noncharacters: one such character in a title makes a .docx or .xlsx unwritable, so ingestion and the reports take
+# them out.
+NOT_XML_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
+                          + "".join(f"\\U{plane:04X}FFFE\\U{plane:04X}FFFF" for plane in range(1, 17)) + "]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` without the characters an XML document cannot hold (``NOT_XML_TEXT``)."""
+    return NOT_XML_TEXT.sub("", text)
+
+
 def json_default(value: Any) -> Any:
     """``json.dumps``'s ``default``: times become ISO 8601 text, sets and tuples lists."""
     if isinstance(value, datetime | date):
@@ -120,6 +132,7 @@ CASE_ACTION_NAMES = {
     "escalated": "升级", "re-alerted": "再次通知", "grew": "事态扩大", "joint_units_added": "增加联动单位",
     "closed": "关闭", "reopened": "重新打开", "assessed": "应对评估", "reassigned": "转办",
     "slack_request_rejected": "拒绝的 Slack 请求", "simulated_run_ended": "模拟运行结束",
+    "late_entry_confirmed": "补录核实",
 }
 # The audit entry a simulated run (yuqing demo, yuqing replay) writes where its clock stopped (yuqing.sandbox_clock).
 SIMULATED_RUN_ENDED = "simulated_run_ended"

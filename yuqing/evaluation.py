@@ -3,7 +3,12 @@
 回应率 is the share of cases that got a response; 回应及时率 the share whose response deadlines — the
 authoritative release, the press conference, the 48 h response, a board reply — were all met on time (each
 deadline judged by the response that met it, so a follow-up published days later, which 61号 asks for, does
-not make an on-time answer late); time to response is the time to the *first* response.
+not make an on-time answer late); time to response is the time to the *first* response. A 补录 — an answer entered
+after its deadline had passed, stating that it was published before (``LateEntry``) — is the unit's own word about
+its timeliness given once it was overdue and escalated: it counts as late until an evaluator has checked the
+publication and confirmed it (`yuqing cases confirm-entry`), and the evaluator's page and workbook list it either way.
+A release at 20:00 that is entered the next morning is then counted late until someone confirms it. That is the
+price of not letting a unit certify its own timeliness.
 
 Effect compares the 24 h before the first response with the 24 h after it, once those 24 h are over: the
 negative share should fall, and talk should not grow into secondary public opinion (次生舆情). Volume is
@@ -125,6 +130,50 @@ def judge_message(case: Case, message: BoardMessage, now: datetime) -> MessageVe
                           reply_day_only=message.replied_precision == "day")
 
 
+# The audit action by which an evaluator confirms a 补录 (alerts.cases.confirm_late_entry).
+LATE_ENTRY_CONFIRMED = "late_entry_confirmed"
+
+
+@dataclass(frozen=True)
+class LateEntry:
+    """补录: a deadline met by an answer entered after the deadline had passed, stating a publication time before it
+    (``cases respond --at``, Slack's 登记回应 with an earlier time). The unit's own word that it was on time, given
+    once it was overdue: it counts as late until an evaluator, having checked the publication, confirms it."""
+
+    kind: str
+    published: datetime
+    recorded: datetime
+    confirmed_by: str | None = None  # the evaluator who confirmed it; None: 补录待核实
+
+    def shown(self, tz: tzinfo | None) -> str:
+        """In the evaluator's words: "回应 补录待核实（称 03-03 09:00 发布，03-04 11:00 登记，期限 …）"."""
+        state = f"补录已核实（{self.confirmed_by}）" if self.confirmed_by else "补录待核实（计为超时）"
+        return (f"{deadline_kind_name(self.kind)} {state}：称 {self.published.astimezone(tz):%m-%d %H:%M} 发布，"
+                f"{self.recorded.astimezone(tz):%m-%d %H:%M} 登记")
+
+
+def late_entries(case: Case) -> list[LateEntry]:
+    """The case's 补录 (``LateEntry``): each deadline met on time by the stated publication time of an answer that
+    was entered after the deadline, with the evaluator who confirmed it if one has since."""
+    found = []
+    for deadline in case.deadlines:
+        met, due = stored_aware(deadline.met_at), stored_aware(deadline.due_at)
+        if met is None or met > due:
+            continue
+        entry = next((e for e in case.events if e.action in ("responded", "reported_upward")
+                      and stored_aware(e.at) == met
+                      and any(m.get("kind") == deadline.kind for m in (e.details or {}).get("deadlines_met", []))),
+                     None)
+        stated = (entry.details or {}).get("recorded_at") if entry is not None else None
+        recorded = stored_aware(datetime.fromisoformat(stated)) if stated else None
+        if recorded is None or recorded <= due:
+            continue
+        confirmed = next((e.actor for e in case.events if e.action == LATE_ENTRY_CONFIRMED
+                          and stored_aware(e.at) >= recorded), None)
+        found.append(LateEntry(deadline.kind, met, recorded, confirmed))
+    return found
+
+
 @dataclass
 class CaseVerdict:
     """How one case was handled."""
@@ -157,6 +206,12 @@ class CaseVerdict:
     # When its first answer was published, if before the case (or the round it answers) began: a board reply found
     # with its message. It meets the deadlines, but took no time and signed nothing off (hours_to_* are None).
     answered_before_opening: datetime | None = None
+    late_entries: list[LateEntry] = field(default_factory=list)  # its 补录, confirmed or not
+
+    @property
+    def unconfirmed_entries(self) -> list[LateEntry]:
+        """Its 补录 not yet confirmed by an evaluator: counted late."""
+        return [e for e in self.late_entries if e.confirmed_by is None]
 
     @property
     def assessed_level(self) -> assessment.Level | None:
@@ -319,6 +374,11 @@ class Evaluation:
         return median(values) if values else None
 
     @property
+    def late_entered(self) -> list[CaseVerdict]:
+        """The cases with a 补录: the evaluator page and the workbook list them, the unconfirmed counted late."""
+        return [v for v in self.verdicts if v.late_entries]
+
+    @property
     def answered_before_opening(self) -> list[CaseVerdict]:
         """The cases answered before they were opened, which the medians leave out: the pages name them, so that a
         median of fewer cases (or none, "—") is not read as every case's."""
@@ -339,6 +399,10 @@ class Evaluation:
             "report_timely_rate": self.report_timely_rate,
             "median_hours_to_response": self.median_hours_to_response,
             "median_hours_to_ack": self.median_hours_to_ack,
+            "late_entries": [{"case": v.case_id, "deadline": e.kind, "published_at": e.published.isoformat(),
+                              "recorded_at": e.recorded.isoformat(), "confirmed_by": e.confirmed_by,
+                              "counted_on_time": e.confirmed_by is not None}
+                             for v in self.late_entered for e in v.late_entries],
             "units": [{"unit": u.unit_id, "cases": u.cases, "response_rate": u.response_rate,
                        "timely_rate": u.timely_rate, "late_cases": u.late,
                        "board_messages": {"due": u.messages_due, "answered": u.messages_answered,
@@ -460,6 +524,13 @@ def judge_case(case: Case, now: datetime) -> CaseVerdict:
     the case was closed before (a false alarm, or a round closed before it fell due) is not judged."""
     first, published = first_response(case), first_published(case)
     starts = _round_starts(case)
+    entries = late_entries(case)
+    unconfirmed = {e.kind: e.recorded for e in entries if e.confirmed_by is None}
+
+    def met_at(deadline: Deadline) -> datetime | None:
+        """When the deadline counts as met: an unconfirmed 补录's when it was entered, not the time it states."""
+        return unconfirmed.get(deadline.kind) or stored_aware(deadline.met_at)
+
     duties = [d for d in case.deadlines if not _lapsed(d, case)]
     # Judged: the response deadlines already met, or already past without a response.
     judged = [d for d in duties
@@ -471,9 +542,9 @@ def judge_case(case: Case, now: datetime) -> CaseVerdict:
     # the moment a case opened; a board message with 15 working days left counted unanswered for three weeks).
     missed = any(d.met_at is None for d in judged)
     awaiting = first is None and not missed and any(base_kind(d.kind) in RESPONSE_KINDS for d in duties)
-    on_time = None if not judged else all((met := stored_aware(d.met_at)) is not None and met <= stored_aware(d.due_at)
+    on_time = None if not judged else all((met := met_at(d)) is not None and met <= stored_aware(d.due_at)
                                           for d in judged)
-    overdue = [d.kind for d in duties if (stored_aware(d.met_at) or now) > stored_aware(d.due_at)]
+    overdue = [d.kind for d in duties if (met_at(d) or now) > stored_aware(d.due_at)]
     # Time to response from the opening of the round it answered: a case closed as a false alarm and reopened
     # days later was answered in 2 h, not in 50. An answer published before that round began took no time: it is left
     # out of the median rather than counted as 0 h, which would say the unit answered the moment it was alerted (it
@@ -488,14 +559,14 @@ def judge_case(case: Case, now: datetime) -> CaseVerdict:
                        assessed_total=assessment.panel_total(totals), assessors=len(totals),
                        handed_from=[str((e.details or {}).get("from") or "") for e in case.events
                                     if e.action == "reassigned"],
-                       judged_deadlines=[(d.kind, (met := stored_aware(d.met_at)) is not None and met <= stored_aware(d.due_at))
+                       judged_deadlines=[(d.kind, (met := met_at(d)) is not None and met <= stored_aware(d.due_at))
                                          for d in judged], awaiting=awaiting,
-                       judged_reports=[(d.kind, (met := stored_aware(d.met_at)) is not None and met <= stored_aware(d.due_at))
+                       judged_reports=[(d.kind, (met := met_at(d)) is not None and met <= stored_aware(d.due_at))
                                        for d in reports],
                        reopened_after_answer=any(e.action == "reopened" and (e.details or {}).get("second_wave")
                                                  for e in case.events),
                        messages=[judge_message(case, m, now) for m in case.board_messages],
-                       answered_before_opening=early)
+                       answered_before_opening=early, late_entries=entries)
 
 
 @dataclass(frozen=True)

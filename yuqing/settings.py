@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -217,6 +217,11 @@ class SourceSpec(Strict):
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.hostname or re.search(r"\s", url):
                 raise ValueError(f"{url!r} is not an http(s) URL with a host; write it as http://host/path")
+            if "@" in parts.netloc:  # the message leaves the password out: it is printed and logged
+                without = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+                raise ValueError(f"{without!r} is written with a user name or password before '@', which the crawler "
+                                 "cannot send and the log would show; remove it (a source needing a login is not "
+                                 "supported)")
             try:
                 parts.port  # noqa: B018 (reading it checks the port)
             except ValueError as exc:

@@ -270,6 +270,42 @@ def test_a_sign_off_is_no_later_than_a_response_entered_afterwards(env: dict[str
     assert '<b id="kpi-tta">1小时30分</b>' in page
 
 
+def test_a_response_entered_after_its_deadline_counts_late_until_an_evaluator_confirms_it(
+        env: dict[str, str], database: Database, es_node: str) -> None:
+    """A security review: once its grade II case's release and press-conference deadlines had passed and it had been
+    escalated, the unit entered a press conference "held" 3 h after opening (`respond --at`, or Slack's 登记回应 with
+    an earlier time): /api/evaluation said 回应及时率 100 %, and only the case timeline said 补录. Such a 补录 is the
+    unit's own word: counted late, and flagged to the evaluator, until an evaluator has checked and confirmed it."""
+    opened = datetime.now(TZ).replace(minute=0, second=0, microsecond=0) - timedelta(hours=30)
+    with database.transaction() as session:
+        open_or_update_case(session, make_event(at=opened, grade=Grade.II, risk=60), "graded_event", shipped_config(),
+                            ManualClock(opened))
+    code, out = yuqing(env, "cases", "respond", "1", "--actor", "A3区教育局", "--text", "召开新闻发布会通报情况",
+                       "--channel", "press_conference", "--at", f"{opened + timedelta(hours=3):%Y-%m-%d %H:%M}")
+    assert code == 0 and "counts as missed until an evaluator confirms" in out and "confirm-entry 1" in out, out
+    figures, sheets, page = _evaluated_cases(env, database, es_node)
+    assert figures["timely_rate"] == 0.0 and figures["units"][0]["timely_rate"] == 0.0
+    entries = figures["late_entries"]
+    assert {e["deadline"] for e in entries} == {"authoritative_release", "press_conference"}
+    assert all(e["case"] == 1 and not e["counted_on_time"] and e["confirmed_by"] is None for e in entries)
+    assert all(datetime.fromisoformat(e["published_at"]) == opened + timedelta(hours=3) for e in entries)
+    [row] = sheets["逐案"]
+    assert row["按时"] == "否" and "新闻发布会" in row["超时事项"]
+    assert row["补录（期限过后登记）"].count("补录待核实（计为超时）") == 2
+    assert {"补录待核实（计为超时）": "1 起：#1"} in sheets["总览"]
+    late = page.split('id="late-entries"')[1].split("</div>")[0]
+    assert late.count("补录待核实（计为超时）") == 2 and "confirm-entry 案件号 --evaluator" in late
+    code, out = yuqing(env, "cases", "confirm-entry", "1", "--evaluator", "市政府办公厅评估组", "--reason",
+                       "A3区教育局政务微博发布记录与发布会视频")
+    assert code == 0 and out.count("it counts as on time") == 2, out
+    figures, sheets, page = _evaluated_cases(env, database, es_node)
+    assert figures["timely_rate"] == 1.0
+    assert all(e["counted_on_time"] and e["confirmed_by"] == "市政府办公厅评估组" for e in figures["late_entries"])
+    assert sheets["逐案"][0]["按时"] == "是" and "补录待核实" not in page and "已核实（市政府办公厅评估组）" in page
+    code, out = yuqing(env, "cases", "confirm-entry", "1", "--evaluator", "市政府办公厅评估组", "--reason", "再次核实")
+    assert code == 1 and "no 补录 awaiting confirmation" in out
+
+
 def test_a_sign_off_given_by_phone_is_entered_later_with_its_time(env: dict[str, str], database: Database,
                                                                   es_node: str) -> None:
     """A review (M1): `cases ack` had no --at, so a sign-off by phone keyed in later was timed at data entry. It is

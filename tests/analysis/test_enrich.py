@@ -120,6 +120,21 @@ def test_a_number_in_a_url_that_is_a_phone_id_or_card_number_is_masked_whatever_
     assert raw not in out and masked in out, out
 
 
+@pytest.mark.parametrize(("url", "stored"), [
+    ("http://13812345678@bbs.a.gov.example/x", "http://bbs.a.gov.example/x"),
+    ("http://zhangwei:Passw0rd2026@bbs.a.gov.example/x?id=7", "http://bbs.a.gov.example/x?id=7"),
+    ("https://user:p%40ss@news.example.com:8443/a/1.html#top", "https://news.example.com:8443/a/1.html#top"),
+    ("http://reader:secret@[::1]:8080/t?tel=13811112222", "http://[::1]:8080/t?tel=138****2222"),
+])
+def test_a_urls_userinfo_is_dropped_whatever_it_holds(url: str, stored: str) -> None:
+    """A security review found http://13812345678@host/ and http://user:Passw0rd@host/ indexed and linked from the
+    search page as they came: a URL's credentials are never something to show. The post's id is keyed then."""
+    from analysis.entry import key_holds_personal_data
+
+    assert Enricher(clock=ManualClock(T0)).enrich(_post("p1", "学校食堂", url=url)).url == stored
+    assert key_holds_personal_data(url)
+
+
 def test_a_url_with_a_phone_and_an_id_number_keeps_no_digit_of_the_id() -> None:
     """domain.md §6: never a partial ID beside a phone. Each value was masked on its own, so the link showed
     tel=138****2222 and id=43**************34 together."""
@@ -146,6 +161,19 @@ def test_a_bare_name_under_a_personal_query_key_is_masked() -> None:
 def test_bidirectional_overrides_are_taken_out_of_what_is_shown() -> None:
     post = enrich(_post("p1", "星光幼儿园火灾后续", title="火灾后续 \u202e局育教区3A\u202c 回应\u2066"))
     assert post.title == "火灾后续 局育教区3A 回应"
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_characters_no_xml_document_can_hold_are_taken_out_of_every_text(batched: bool) -> None:
+    """A review found a crawled title ending in U+FFFE stored as it came: every brief and evaluation workbook listing
+    its case then failed (HTTP 500). Noncharacters in any plane go too; CJK, emoji and line breaks stay."""
+    raw = _post("nonchar", "食堂\ufffe多名学生\uffff腹泻\ufdd0送医\U0001fffe\n😷", title="食堂\x0b\x01\x1b\ufffe（网友0）",
+                status="办理中\U0010ffff", reply={"text": "已核实\ufffe", "replier": "教育局\uffff"})
+    post = enrich_many([raw])[0] if batched else enrich(raw)
+    assert post.title == "食堂（网友0）"
+    assert post.text == "食堂多名学生腹泻送医\n😷"
+    assert post.status == "办理中"
+    assert post.reply is not None and (post.reply.text, post.reply.replier) == ("已核实", "教育局")
 
 
 def test_a_complaint_gets_everything_analysis_adds() -> None:

@@ -112,3 +112,29 @@ def test_scrapys_item_lines_at_debug_name_the_post_not_its_raw_text(crawl_env: C
     (doc,) = crawl_env.docs("forms")
     assert f"<post {doc['id']} from forms>" in result.stderr  # the "Scraped from" line names it
     assert PHONE not in result.stderr and "占道经营严重" not in result.stderr
+
+
+
+def test_a_source_url_with_credentials_is_refused_without_showing_the_password(tmp_path: Path) -> None:
+    """A security review: a source behind HTTP basic auth written as http://user:pass@host/… in sources.yaml. Scrapy
+    cannot fetch it ("invalid hostname: reader:Passw0rd2026@127.0.0.1") and every crawl logged and kept that error,
+    password and all, in the source's health. It is refused when the configuration is loaded, the password not
+    repeated."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from yuqing.cli import main
+
+    config = tmp_path / "config"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "config", config)
+    sources = config / "sources.yaml"
+    text = sources.read_text(encoding="utf-8")
+    assert 'start_urls: ["http://127.0.0.1:8700/rss.xml"]' in text
+    sources.write_text(text.replace('start_urls: ["http://127.0.0.1:8700/rss.xml"]',
+                                    'start_urls: ["http://reader:Passw0rd2026@127.0.0.1:8700/rss.xml"]'),
+                       encoding="utf-8")
+    result = CliRunner().invoke(main, ["config", "check", str(config)])
+    assert result.exit_code == 2, result.output
+    assert "'http://127.0.0.1:8700/rss.xml' is written with a user name or password before '@'" in result.output
+    assert "Passw0rd2026" not in result.output and "reader" not in result.output

@@ -977,6 +977,47 @@ def test_search_prompts_before_a_search_and_names_the_page_asked_past_the_result
     assert "第 500 页已超出结果，最后一页是第 1 页" in event
 
 
+def test_a_title_stored_with_characters_xml_cannot_hold_costs_neither_report(
+        es_client: Elasticsearch, es_layout: IndexLayout, tmp_path: Path) -> None:
+    """A security review: one crawled title ending in U+FFFE made /reports/brief.docx and /reports/evaluation.xlsx
+    answer 500 for every period listing its case. Ingestion now takes such characters out, but cases and events
+    stored before keep them: both reports leave the characters out and list the case."""
+    bad = "A3区某小学食堂多名学生腹泻\x0b\x01\x1b\ufffe（网友0）\uffff"
+    writer = BulkWriter(es_client, es_layout.events, tmp_path / "spool", refresh=True)
+    writer.add(event_document(Event(id="evt-bad", title=bad, first_seen=NOW - timedelta(hours=3),
+                                    last_seen=NOW - timedelta(hours=1), topic="食品药品安全", volume=3,
+                                    grade=Grade.II, risk=90.0, emerging=True,
+                                    emerging_reasons=["首批信息即出现伤亡/儿童线索\ufffe"]), cut))
+    writer.flush()
+    url = f"sqlite:///{tmp_path / 'nonchar.db'}"
+    upgrade(url)
+    db = Database(url)
+    opened = NOW - timedelta(hours=60)
+    with db.transaction() as session:
+        session.add(UnitRow(id="a3-edu", name="A3区教育局", kind="教育局", level="district"))
+        session.flush()
+        case = Case(event_id="evt-bad", title=bad, topic="食品药品安全", grade="II", unit_id="a3-edu",
+                    opened_at=opened, updated_at=opened, state="escalated", escalation_level=1)
+        session.add(case)
+        session.flush()
+        session.add(Deadline(case_id=case.id, kind="response", due_at=opened + timedelta(hours=48), basis="61号"))
+        case_id = case.id
+    app = create_app(es_client, es_layout, db, cut, ManualClock(NOW), {"a3-edu": "A3区教育局"})
+    shown = "A3区某小学食堂多名学生腹泻（网友0）"
+    try:
+        with TestClient(app) as client:
+            brief = client.get("/reports/brief.docx?hours=240")
+            workbook = client.get("/reports/evaluation.xlsx?days=30")
+    finally:
+        db.dispose()
+    assert brief.status_code == 200 and workbook.status_code == 200
+    assert _brief_cases(brief.content)[f"#{case_id}"][0] == f"#{case_id} {shown}"
+    paragraphs = [p.text for p in Document(io.BytesIO(brief.content)).paragraphs]
+    assert f"{shown}（II级（橙））：首批信息即出现伤亡/儿童线索" in paragraphs
+    rows = {row[0]: row for row in load_workbook(io.BytesIO(workbook.content))["逐案"].iter_rows(values_only=True)}
+    assert rows[case_id][1] == shown
+
+
 def test_the_brief_says_none_under_each_empty_section(es_client: Elasticsearch, es_layout: IndexLayout,
                                                       tmp_path: Path) -> None:
     """A review: in a quiet period 事件（按风险排序） was followed by a table of headers only and 民生话题 by nothing,
