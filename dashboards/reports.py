@@ -97,7 +97,7 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unav
     _append(units, ["单位", "案件", "回应率", "及时率", "留言到期", "留言已答复", "留言按时答复", "留言超期未答复",
                   "留言答复及时率", "向上报告到期", "按时报告", "报告及时率", "超时案件（各级）", *(f"{finding}（I/II级案件）" for finding in FINDINGS), "问责建议"])
     for u in evaluation.units:
-        _append(units, [cell_text(unit_names.get(u.unit_id, u.unit_id)), u.cases, _rate(u.response_rate),
+        _append(units, [unit_names.get(u.unit_id, u.unit_id), u.cases, _rate(u.response_rate),
                       _rate(u.timely_rate), u.messages_due, u.messages_answered, u.messages_on_time, u.messages_overdue,
                       _rate(u.message_timely_rate), u.reports_due, u.reports_on_time, _rate(u.report_timely_rate),
                       _case_list(u.late), *(_case_list(u.found(f)) for f in FINDINGS),
@@ -110,25 +110,24 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unav
         findings = "；".join(f"{finding}：{'、'.join(grounds)}"
                             + (f"（{unit_names.get(unit_id, unit_id)}）" if unit_id != (v.unit_id or "（未分派）") else "")
                             for unit_id, finding, grounds in evaluation.findings_on(v.case_id))
-        _append(cases, [v.case_id, cell_text(v.title), v.grade or "", cell_text(unit_names.get(v.unit_id or "",
-                                                                                            v.unit_id or "")),
+        _append(cases, [v.case_id, v.title, v.grade or "", unit_names.get(v.unit_id or "", v.unit_id or ""),
                       _responded(v, tz), _yes_no(v.on_time, "是", "否"),
                       _rate(v.hours_to_ack), _rate(v.hours_to_response), "、".join(map(deadline_kind_name, v.overdue_kinds)),
                       _rate(v.negative_before), _rate(v.negative_after),
                       _yes_no(v.effective, "有效", f"效果不佳（{v.ineffective_because}）"), v.assessed_total if v.assessed_total is not None else "",
                       f"{v.assessed_level.colour}（{v.assessed_level.verdict}）" if v.assessed_level else "",
-                      v.assessors, cell_text(findings), _messages_judged(v),
+                      v.assessors, findings, _messages_judged(v),
                       "；".join(e.shown(tz) for e in v.late_entries)])
     messages = book.create_sheet("逐条留言")
     _append(messages, ["案件", "留言", "类别", "收到", "答复期限", "答复时间", "答复单位", "状态", "承办单位（期限届满时）",
                      "依据"])
     for v in evaluation.verdicts:
         for m in v.messages:
-            _append(messages, [v.case_id, cell_text(m.title or m.post_id), deadline_kind_name(m.kind),
+            _append(messages, [v.case_id, m.title or m.post_id, deadline_kind_name(m.kind),
                              _stamp(m.received_at, tz), _stamp(m.due_at, tz),
                              m.replied_shown(tz) if m.replied_at is not None and m.answered else "",
-                             cell_text(m.replier or "") if m.answered else "", m.state(evaluation.now),
-                             cell_text(unit_names.get(m.unit_id or "", m.unit_id or "（未分派）")), cell_text(m.basis)])
+                             (m.replier or "") if m.answered else "", m.state(evaluation.now),
+                             unit_names.get(m.unit_id or "", m.unit_id or "（未分派）"), m.basis])
     _percent_columns(units, (2, 3, 8, 11))
     _percent_columns(cases, (9, 10))
     out = io.BytesIO()
