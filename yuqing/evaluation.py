@@ -473,7 +473,13 @@ def _lapsed(deadline: Deadline, case: Case) -> bool:
 def deadline_state(case: Case, deadline: Deadline, now: datetime) -> tuple[str, bool]:
     """(what a deadline's state is, whether it was missed), as the evaluation judges it, in the words of
     ``deadline_status`` that the messages use too. The case page and the unit page called a false alarm's deadlines
-    missed, growing by the hour, where the evaluator did not."""
+    missed, growing by the hour, where the evaluator did not. A 补录 reads as the evaluation counts it: missed until an
+    evaluator confirms it (the case page said 按时完成 where the evaluator page counted it late)."""
+    entry = next((e for e in late_entries(case) if e.kind == deadline.kind), None)
+    if entry is not None:
+        if entry.confirmed_by is None:
+            return "补录待核实（期限过后登记，计为超时）", True
+        return f"按时完成（补录已核实：{entry.confirmed_by}）", False
     return deadline_status(stored_aware(deadline.due_at), now, met=stored_aware(deadline.met_at),
                            closed=stored_aware(case.closed_after(episode(deadline.kind))))
 

@@ -295,6 +295,8 @@ def test_a_response_entered_after_its_deadline_counts_late_until_an_evaluator_co
     assert {"补录待核实（计为超时）": "1 起：#1"} in sheets["总览"]
     late = page.split('id="late-entries"')[1].split("</div>")[0]
     assert late.count("补录待核实（计为超时）") == 2 and "confirm-entry 案件号 --evaluator" in late
+    code, out = yuqing(env, "cases", "show", "1")  # the case's own deadlines read as the evaluator counts them
+    assert code == 0 and out.count("补录待核实（期限过后登记，计为超时）") == 2 and "按时完成" not in out, out
     code, out = yuqing(env, "cases", "confirm-entry", "1", "--evaluator", "市政府办公厅评估组", "--reason",
                        "A3区教育局政务微博发布记录与发布会视频")
     assert code == 0 and out.count("it counts as on time") == 2, out
@@ -302,6 +304,8 @@ def test_a_response_entered_after_its_deadline_counts_late_until_an_evaluator_co
     assert figures["timely_rate"] == 1.0
     assert all(e["counted_on_time"] and e["confirmed_by"] == "市政府办公厅评估组" for e in figures["late_entries"])
     assert sheets["逐案"][0]["按时"] == "是" and "补录待核实" not in page and "已核实（市政府办公厅评估组）" in page
+    code, out = yuqing(env, "cases", "show", "1")
+    assert code == 0 and out.count("按时完成（补录已核实：市政府办公厅评估组）") == 2, out
     code, out = yuqing(env, "cases", "confirm-entry", "1", "--evaluator", "市政府办公厅评估组", "--reason", "再次核实")
     assert code == 1 and "no 补录 awaiting confirmation" in out
 
