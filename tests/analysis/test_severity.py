@@ -40,6 +40,17 @@ def test_suppositions_warnings_and_habits_are_no_incident(text: str, cues: set[s
 
 
 @pytest.mark.parametrize(("text", "cues"), [
+    # a district deployment's review: the workers' wage claim told the press office of a missing person
+    ("三十余名农民工聚集讨薪，称被拖欠工资半年，包工头失联。", {"mass_incident"}),
+    ("老板已经失联一个月，工资没人发", set()), ("开发商跑路，业主维权无门", set()),
+    ("矿难发生后仍有3人失联", {"missing:3"}), ("一名儿童在河边失联", {"missing:1", "children"}),
+    ("货车司机失联，家属报警", {"missing"}),
+])
+def test_whoever_owes_money_and_disappears_has_absconded_nobody_is_missing(text: str, cues: set[str]) -> None:
+    assert set(extract_cues(text).as_list()) == cues
+
+
+@pytest.mark.parametrize(("text", "cues"), [
     ("A5区那座在修的桥塌了！！现场好多人，听说压死了三个工人", {"collapse", "deaths:3"}),
     ("小区3栋楼塌了", {"collapse"}),
     ("天塌了也不怕", set()), ("这下人设塌了", set()),
