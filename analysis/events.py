@@ -231,15 +231,15 @@ def _places_by_level(places: Iterable[str]) -> dict[str, list[str]]:
 
 def _compare_places(post: Iterable[str], event: Iterable[str], post_text: str) -> tuple[bool, bool]:
     """(apart, together): whether at some level both name places and none of one is part of one of the other
-    (翠湖 / 金桂), and whether at some level they name one place (伊景园滨河 / 滨河). A name of the event's that the
-    post writes without its place word (魅力之城 for 魅力之城小区) is one place too."""
+    (翠湖 / 金桂), and whether below the district they name one place (伊景园滨河 / 滨河). A name of the event's that
+    the post writes without its place word (魅力之城 for 魅力之城小区) is one place too."""
     a_levels, b_levels = _places_by_level(post), _places_by_level(event)
     apart = together = False
     for level, names in a_levels.items():
         others = b_levels.get(level)
         if others:
             same = any(x in y or y in x for x in names for y in others) or any(y in post_text for y in others)
-            together, apart = together or same, apart or not same
+            together, apart = together or (same and level != "district"), apart or not same
     return apart, together
 
 
@@ -616,7 +616,8 @@ class EventTracker:
     def _same_casualties_event(self, post: Post, vec: dict[str, float], evidence: _Evidence) -> str | None:
         """The active event of the same district, the same day and the same death toll, of no other kind of
         incident and no other place: an eyewitness (A5区那座在修的桥塌了…压死了三个工人) and the news (A市一在建桥梁
-        发生坍塌事故 造成3人死亡) share few words but that. The earliest such event, or None."""
+        发生坍塌事故 造成3人死亡) share few words but that. A side that names no kind (the cue extractor may not
+        know 塌了) conflicts with none. The earliest such event, or None."""
         key = region_key(post.region)
         if not evidence.deaths or key is None or post.region is None or not post.region.district:
             return None
