@@ -540,3 +540,125 @@ def test_concentrated_complaints_do_not_flip_back_to_iv(policy: GradingPolicy) -
     first_iii = grades.index(Grade.III)
     assert first_iii == 29  # the 30th letter
     assert set(grades[first_iii:]) == {Grade.III}
+
+
+def _news(key: str, title: str, text: str, minutes: float, region: Region | None, *,
+          tier: MediaTier = MediaTier.LOCAL) -> Post:
+    post = _post(key, f"{title}\n{text}", minutes, source="news", tier=tier, region=region, sentiment="neutral")
+    post.title, post.text = title, text
+    return post
+
+
+CHENGDU = Region(province="四川省", city="成都市")
+WUHOU = Region(province="四川省", city="成都市", district="武侯区")
+SHUANGLIU = Region(province="四川省", city="成都市", district="双流区")
+
+
+def test_explosions_in_other_streets_a_fire_in_another_district_and_a_collapse_beside_a_complaint_stay_apart(
+        policy: GradingPolicy) -> None:
+    """A deployment's morning (review s22): a 12-death chemical-plant explosion in 机投桥街道 became an update of the
+    3-death warehouse explosion in 簇桥街道 (and kept its title), a 锦江区 shop fire — placed in 武侯区 by its source —
+    joined it too, and a scaffold collapse at a 双流区 building site joined a complaint about a kindergarten's meals."""
+    tracker = EventTracker(policy)
+    warehouse = tracker.add(_news(
+        "a1", "武侯区簇桥街道一仓库发生爆炸 已致3人死亡5人受伤",
+        "11月28日凌晨4时许，成都市武侯区簇桥街道一处物流仓库发生爆炸并引发火灾。武侯区消防救援大队接警后迅速出动。"
+        "截至记者发稿时，事故已造成3人死亡、5人受伤，伤者已送往医院救治。武侯区应急管理局已赶赴现场，事故原因正在调查中。",
+        0, WUHOU))
+    kindergarten = tracker.add(_news(
+        "r3", "双流区一幼儿园被指伙食差 家长质疑收费",
+        "成都市双流区东升街道一幼儿园被家长反映伙食质量差、收费不透明，双流区教育局已介入调查。", 40, SHUANGLIU))
+    shop = tracker.add(_news(
+        "a3", "锦江区春熙路一商铺凌晨起火 2人死亡",
+        "11月28日凌晨，成都市锦江区春熙路街道一商铺发生火灾，锦江区消防救援大队到场处置，火灾造成2人死亡、1人受伤。"
+        "锦江区应急管理局表示，起火原因正在调查。", 80, WUHOU))
+    scaffold = tracker.add(_news(
+        "r6", "成都市双流区一在建工地脚手架坍塌 致1死2伤",
+        "28日清晨，成都市双流区东升街道一在建工地发生脚手架坍塌事故，造成1名工人死亡、2人受伤。双流区应急管理局、"
+        "双流区住建局已赶赴现场处置。", 100, SHUANGLIU))
+    plant = tracker.add(_news(
+        "r9", "武侯区机投桥街道一化工厂爆炸 已致12人死亡",
+        "28日清晨6时许，成都市武侯区机投桥街道一化工厂发生爆炸，截至目前已造成12人死亡、20余人受伤，武侯区已启动应急"
+        "响应，伤者正在全力救治。", 110, WUHOU))
+    follow_up = tracker.add(_news(
+        "a1-2", "簇桥街道仓库爆炸事故死亡人数升至5人",
+        "记者从武侯区获悉，簇桥街道一物流仓库爆炸事故死亡人数升至5人，另有4人受伤，事故原因正在调查中。", 300, WUHOU))
+    events = [warehouse, kindergarten, shop, scaffold, plant, follow_up]
+    assert all(e is not None for e in events)
+    ids = [e.id for e in events if e is not None]
+    assert len(set(ids[:5])) == 5, "five incidents, five events"
+    assert ids[5] == ids[0], "the warehouse's own follow-up, its toll risen, joins it"
+    assert plant is not None and plant.title == "武侯区机投桥街道一化工厂爆炸 已致12人死亡"
+    assert "deaths:12" in plant.severity_cues
+    assert kindergarten is not None and not any(c.startswith("deaths") for c in kindergarten.severity_cues)
+
+
+def test_one_bridge_collapse_told_by_an_eyewitness_and_by_the_news_is_one_event(policy: GradingPolicy) -> None:
+    """Review s22: 「A5区那座在修的桥塌了…压死了三个工人」 and, 3.5 h later, central media's 「A市一在建桥梁发生坍塌事故
+    造成3人死亡」 — same district, day and toll, few shared words — were two events and two III cases. A fire with
+    as many dead in that district the same day is another incident."""
+    a5 = Region(province="湖南省", city="A市", district="A5区")
+    tracker = EventTracker(policy)
+    witness = tracker.add(_post("inc5", "A5区那座在修的桥塌了！！现场好多人，听说压死了三个工人，救护车来了好几辆，太惨了",
+                                0, region=a5))
+    news = tracker.add(_news("inc4", "A市一在建桥梁发生坍塌事故 造成3人死亡",
+                             "21日上午10时许，A市A5区一座在建人行桥梁发生坍塌，造成3名施工人员死亡、2人受伤。事故发生后，"
+                             "当地立即启动应急预案，伤者已送医救治，事故原因正在调查中。", 210, a5, tier=MediaTier.CENTRAL))
+    fire = tracker.add(_post("fire", "A5区星城小区一栋居民楼起火，消防车来了好几辆，已造成3人死亡", 240, region=a5))
+    assert witness is not None and fire is not None and news is not None
+    assert news.id == witness.id and fire.id != witness.id
+    assert news.volume == 2 and news.title == "A市一在建桥梁发生坍塌事故 造成3人死亡"
+    assert "deaths:3" in news.severity_cues
+    # a day later the same toll in the district is no longer the same incident by that alone
+    later = tracker.add(_post("later", "A5区又有一座桥塌了，压死了三个人", 60 * 30, region=a5))
+    assert later is not None and later.id != witness.id
+
+
+def test_a_power_cut_at_another_estate_does_not_join_a_water_stoppage_and_its_reposts(tmp_path: Path) -> None:
+    """Review s22: the same complaint template about 金桂苑 停电 joined 翠湖花园 停水's repost cascade. The places an
+    event names survive a restart."""
+    a3 = Region(province="湖南省", city="A市", district="A3区")
+    water = ("A3区翠湖花园小区物业今天突然宣布停水三天，理由是管道检修，但是事先没有任何通知，小区里一千多户居民，"
+             "老人孩子都没水用，打物业电话一直没人接，请相关部门管一管！")
+    tracker = EventTracker()
+    first = tracker.add(_post("d0", water, region=a3))
+    repost = tracker.add(_post("d1", "转发微博：" + water, 10, region=a3, dup_of="d0"))
+    same_estate = tracker.add(_post("d7", "翠湖花园停水第二天了，物业还是没有任何通知，一千多户居民没水用", 30, region=a3))
+    tracker.save(tmp_path / "events.json.gz")
+    tracker = EventTracker.restore(tmp_path / "events.json.gz")
+    power = tracker.add(_post("d6", "A3区金桂苑小区物业今天突然宣布停电两天，理由是线路改造，但是事先没有任何通知，小区里"
+                                    "一千多户居民，老人孩子都没电用，打物业电话一直没人接，请相关部门管一管！", 60, region=a3))
+    assert first is not None and repost is not None and same_estate is not None and power is not None
+    assert repost.id == first.id and same_estate.id == first.id
+    assert power.id != first.id
+
+
+def test_headlines_that_name_no_place_join_only_when_they_share_more_than_their_kind_of_story() -> None:
+    """Review s22: THUCNews 社会 headlines 37 min apart: four domestic murders became one event, and two hit-and-runs
+    another (the second one's two dead lost). Headlines of one story still join."""
+    headlines = {"n39": "妻子结婚6年不能自食其力 丈夫不堪重负欲离婚", "n47": "公车司机起步行驶未关门致乘客死亡",
+                 "n108": "大客车深夜追尾司机身亡 受伤乘客互相救援(图)", "n148": "司机两次撞人逃逸 撞死1人后再撞伤3人",
+                 "n265": "妻子疑因欲离婚遭残疾丈夫杀害", "n330": "豪华轿车撞死两女工逃逸遭众人围追 司机被抓获",
+                 "n467": "丈夫遇离婚危机杀死妻子及岳父母", "n685": "丈夫逼迫妻子放弃离婚遭拒将对方刺死"}
+    tracker = EventTracker()
+    ids = {}
+    for i, (key, title) in enumerate(headlines.items()):
+        event = tracker.add(_news(key, title, title, 37 * i, None, tier=MediaTier.PROVINCIAL))
+        assert event is not None
+        ids[key] = event.id
+    assert len(set(ids.values())) == len(headlines)
+    same = [tracker.add(_news(f"s{i}", title, title, 400 + i, None, tier=MediaTier.PROVINCIAL)) for i, title in
+            enumerate(["男子驾驶豪华轿车撞死两名女工后逃逸 遭众人围追被抓获", "豪华轿车撞死两女工逃逸 司机遭众人围追被抓获"])]
+    assert same[0] is not None and same[1] is not None and same[0].id == same[1].id
+
+
+def test_death_tolls_no_report_of_one_incident_gives_keep_two_explosions_apart() -> None:
+    """3 dead and 12 dead at a chemical plant in one district are two explosions, unless the toll is said to rise."""
+    a3 = Region(province="湖南省", city="A市", district="A3区")
+    tracker = EventTracker()
+    first = tracker.add(_post("x1", "A3区一化工厂发生爆炸，已造成3人死亡，消防正在救援，事故原因正在调查", region=a3))
+    other = tracker.add(_post("x2", "A3区一化工厂发生爆炸，造成12人死亡，消防正在救援，事故原因正在调查", 30, region=a3))
+    risen = tracker.add(_post("x3", "A3区化工厂爆炸事故死亡人数升至12人，消防仍在救援，事故原因正在调查", 60, region=a3))
+    assert first is not None and other is not None and risen is not None
+    assert other.id != first.id
+    assert risen.id in (first.id, other.id)
