@@ -5,7 +5,7 @@ secret). A request with a wrong signature, a timestamp more than five minutes of
 seen (a captured request sent again) is answered 401 and written to the audit trail (a ``CaseEvent``
 without a case, action ``slack_request_rejected``), so forged traffic is visible to admins — cheaply: the first
 rejection from an address in a minute is written at once, the others from it are counted in memory and written as one
-summary row when the minute is over (``RejectionTally``), so a flood of forged requests costs a few writes a minute
+summary row when the minute is over, on a timer (``RejectionTally``), so a flood of forged requests costs a few writes a minute
 and does not hold the database's write lock from the real presses. Valid clicks
 call ``alerts.cases.acknowledge`` / ``record_response`` and are answered at once — Slack waits 3 s and then
 shows the user an error, inviting a second submission — and the original message is updated afterwards;
@@ -24,6 +24,7 @@ X-Forwarded-For (uvicorn trusts that header from 127.0.0.1 and ::1 only, its def
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -177,6 +178,11 @@ class RejectionTally:
             self._seen[remote] = tally
             return None, over
 
+    def due(self, now: datetime) -> list[CaseEvent]:
+        """The summaries of an interval that is over, with no rejection since to hand them back (the flood stopped)."""
+        with self._lock:
+            return self._drained() if self._began is not None and now >= self._began + self.interval else []
+
     def drain(self) -> list[CaseEvent]:
         """The summaries counted so far (at shutdown)."""
         with self._lock:
@@ -217,6 +223,11 @@ class SlackActions:
     def flush_rejections(self) -> None:
         """Write the rejections counted but not yet written (the endpoint is stopping)."""
         self._write_rejections(self.rejections.drain())
+
+    def flush_due_rejections(self) -> None:
+        """Write the summaries of an interval that is over (a timer calls this: a flood that stops leaves its count in
+        memory no longer than an interval)."""
+        self._write_rejections(self.rejections.due(self.clock.now()))
 
     def _write_rejections(self, rows: list[CaseEvent]) -> None:
         if not rows:
@@ -581,10 +592,22 @@ def create_app(database: Database, signing_secret: str, *, client: WebClient | N
     async def healthz(_request: Request) -> Response:
         return PlainTextResponse("ok")
 
+    async def write_counted_rejections() -> None:
+        while True:
+            await asyncio.sleep(actions.rejections.interval.total_seconds())
+            try:
+                await run_in_threadpool(actions.flush_due_rejections)
+            except Exception:  # the database away for a moment: the timer goes on; the counts are in the log above
+                log.exception("could not write the counted Slack rejections to the audit trail (logged above)")
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        yield
-        await run_in_threadpool(actions.flush_rejections)
+        timer = asyncio.create_task(write_counted_rejections())
+        try:
+            yield
+        finally:
+            timer.cancel()
+            await run_in_threadpool(actions.flush_rejections)
 
     return Starlette(routes=[Route(ACTIONS_PATH, interact, methods=["POST"]), Route("/healthz", healthz)],
                      lifespan=lifespan)

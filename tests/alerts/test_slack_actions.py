@@ -179,6 +179,27 @@ def test_a_flood_of_forged_requests_costs_a_few_audit_rows_not_one_each(database
     assert last.details["count"] == 5 and last.details["reasons"] == {"signature does not match the signing secret": 5}
 
 
+def test_the_count_of_a_flood_that_stops_is_written_when_its_minute_is_over_without_another_request(
+        database: Database):
+    """The code review of the tally: 50 forged requests and then six quiet hours left 49 of them only in memory — a
+    crash lost them — since the summary waited for the next rejection or the endpoint's stop. A timer writes it."""
+    from yuqing.clock import ManualClock
+
+    clock = ManualClock(datetime(2026, 3, 4, 9, 0, tzinfo=UTC))
+    actions = SlackActions(database, None, clock, SlackPeople(None))
+    for _ in range(50):
+        actions.reject("signature does not match the signing secret", remote="10.0.0.9", path=ACTIONS_PATH,
+                       headers={}, body_bytes=10)
+    actions.flush_due_rejections()  # the minute is not over: nothing to write yet
+    assert len(rejections(database)) == 1
+    clock.advance(timedelta(minutes=1))
+    actions.flush_due_rejections()
+    first, summary = rejections(database)
+    assert summary.details["count"] == 49 and summary.reason.startswith("49 more rejected request(s) from 10.0.0.9")
+    actions.flush_rejections()  # nothing counted twice at the stop
+    assert len(rejections(database)) == 2
+
+
 def test_a_stale_request_is_refused_even_with_a_valid_signature(setup: Setup):
     body = _ack_body(setup.case_id)
     response = httpx.post(setup.endpoint, content=body,
