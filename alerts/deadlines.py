@@ -12,15 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from alerts.calendar import WorkCalendar
+from analysis.letters import calls_itself_a_suggestion, complaint_words
 from yuqing.contract import BOARD_SOURCE_TYPE, MAJOR_GRADES, base_kind
 from yuqing.settings import BOARD_REPLY_PREFIX, DeadlineSpec, Policy
 
-# A message that complains gets the complaint deadline; anything else is treated as a suggestion.
-COMPLAINT_CUES = ("投诉", "举报", "维权", "索赔", "不作为", "乱收费", "拖欠")
-# ... unless it says it is a suggestion (建议加强对拖欠工资的监管, 关于开通举报热线的建议): the writer's own word
-# decides, and the suggestion's 7 working days are the shorter deadline, so a doubtful case errs on time.
-SUGGESTION_OPENINGS = ("建议", "提议", "倡议")
-SUGGESTION_ENDINGS = ("的建议", "的提议", "的倡议")
 # What a response through a channel fulfils: a press conference is also an authoritative release, an
 # internal report upward fulfils only the reporting deadline, and any public answer fulfils the rest.
 REPORT_CHANNEL = "report_upward"
@@ -61,10 +56,11 @@ def _message_board_specs(specs: list[DeadlineSpec], text: str) -> tuple[list[Dea
     suggestion = [s for s in specs if "suggestion" in s.kind]
     if not complaint or not suggestion:
         return specs, ""
-    title = text.strip().rstrip("。！!？?")
-    if title.startswith(SUGGESTION_OPENINGS) or title.endswith(SUGGESTION_ENDINGS):
+    # The writer's own word decides, and the suggestion's 7 working days are the shorter deadline, so a doubtful case
+    # errs on time (analysis.letters: the words grading counts a complaint by too).
+    if calls_itself_a_suggestion(text):
         return suggestion, "建议咨询类（留言自称建议）"
-    cues = [c for c in COMPLAINT_CUES if c in text]
+    cues = complaint_words(text)
     if cues:
         return complaint, f"投诉类（含“{'、'.join(cues)}”）"
     return suggestion, "建议咨询类（无投诉、举报等用语）"

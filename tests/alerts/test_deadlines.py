@@ -8,7 +8,9 @@ import pytest
 
 from alerts.calendar import WorkCalendar
 from alerts.deadlines import deadline_for, met_by, reminder_times
+from analysis.grading import reads_as_complaint
 from tests.alerts.casekit import MONDAY_9AM, TZ, shipped_config
+from yuqing.contract import Post
 from yuqing.settings import Calendar
 
 
@@ -78,6 +80,18 @@ def test_a_message_that_calls_itself_a_suggestion_is_one_whatever_it_is_about(po
     [due] = deadline_for(grade="IV", source_type="message_board", detected_at=MONDAY_9AM, policy=policy, tz=TZ,
                          text="举报某公司拖欠工资，建议严查")
     assert due.kind == "reply_complaint"
+
+
+def test_a_letter_naming_a_wrong_done_is_a_complaint_as_grading_reads_it(policy) -> None:  # type: ignore[no-untyped-def]
+    """A code review: 「…噪音扰民」 counted as a complaint in the case's grade and as 建议咨询类（无投诉、举报等用语） in
+    its reply deadline; 378 of 4,326 real board letters were read so (诈骗, 扰民, 坑骗, 暴利 in their titles)."""
+    for title in ("A6区景城御苑相约本味饭店噪音扰民", "西地省展星投资有限公司涉嫌诈骗", "A5区明昇壹城二期坑骗业主，请求领导解决业主问题！"):
+        [due] = deadline_for(grade="IV", source_type="message_board", detected_at=MONDAY_9AM, policy=policy, tz=TZ,
+                             text=title)
+        assert due.kind == "reply_complaint" and "投诉类" in due.basis, title
+        post = Post(id="p", source="board", source_type="message_board", fetched_at=MONDAY_9AM, title=title, text="",
+                    sentiment="neutral")
+        assert reads_as_complaint(post), title
 
 
 def test_a_major_message_board_case_follows_the_major_deadlines(policy) -> None:  # type: ignore[no-untyped-def]

@@ -399,6 +399,8 @@ def test_board_complaints_read_neutral_count_as_complaints(policy: GradingPolicy
     ("A市地铁7号线何时能开工建设？", "希望早日开工，方便市民出行", "message_board", "neutral", False),
     ("投诉A市伊景园滨河苑捆绑销售车位", "请相关部门调查", "weibo", "neutral", False),
     ("A市地铁7号线何时能开工建设？", "等了好多年了，太失望了", "message_board", "negative", True),
+    # what the letter calls itself decides, as for its reply deadline (alerts.deadlines)
+    ("关于开通举报热线的建议", "建议开通全天候举报热线", "message_board", "neutral", False),
 ])
 def test_plain_board_complaints_are_read_as_complaints(title: str, text: str, source_type: str, sentiment: str,
                                                         complaint: bool) -> None:
