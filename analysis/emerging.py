@@ -302,6 +302,11 @@ class EmergingDetector:
         who = {person for ts, person in stories if since < ts <= at.timestamp()}
         if len(who) < self.accumulation_min_posts:
             return None
+        # 反映 is raising a problem: a third of the posts at least read negative or are complaints, as for grading's
+        # 集中反映 floor — a replay's six reposted notices of a library reading club accumulated into a case.
+        grievances = max(event.complaints, event.sentiment_mix.get("negative", 0))
+        if grievances * 3 < max(event.volume, 1):
+            return None
         kind, key = ("topic", event.topic) if event.topic and event.topic in self.series["topic"] else ("region", region_key)
         usual = self.usual_daily(kind, key, at) if key else 0.0
         needed = max(self.accumulation_min_posts, math.ceil(usual * self.accumulation_topic_days))

@@ -328,6 +328,25 @@ def test_reposts_do_not_make_an_accumulation() -> None:
     assert fifth.emerging_reasons[0].startswith("近7天 4 条独立信息集中反映同一问题")
 
 
+def test_posts_piling_up_with_no_grievance_are_no_accumulation() -> None:
+    """持续集中反映 is people raising a problem: a replay's notices of a library reading club, six in four hours, opened a
+    case through the accumulation signal. Such posts, neutral with no complaint word, do not flag; with a third of them
+    negative they do."""
+    def calm(i: int, sentiment: str = "neutral") -> Post:
+        at, _, _ = _MIXING_PLANT_LETTERS[i]
+        return Post(id=f"club-{i}", source="board", source_type="message_board", fetched_at=at, published_at=at,
+                    title="丽发新城社区读书会活动安排", text=f"丽发新城社区读书会本周六继续举办，欢迎居民参加（第{i}期）",
+                    topic="生态环境", sentiment=sentiment, region=Region(province="西地省", city="A市", district="A2区"))
+    tracker = EventTracker(tz=TZ)
+    _board_background(tracker, per_day=2)
+    events = [tracker.add(calm(i)) for i in range(6)]
+    assert events[-1] is not None and events[-1].volume == 6 and not any(e.emerging for e in events if e)
+    tracker = EventTracker(tz=TZ)
+    _board_background(tracker, per_day=2)
+    events = [tracker.add(calm(i, "negative" if i < 2 else "neutral")) for i in range(4)]
+    assert [bool(e and e.emerging) for e in events] == [False, False, False, True]  # 2 of 4 negative
+
+
 def test_a_topic_that_is_busy_every_day_needs_more_letters_than_a_quiet_one() -> None:
     """Where 生态环境 gets about six letters a day, four about one estate in a week are nothing unusual."""
     tracker = EventTracker(tz=TZ)
