@@ -320,7 +320,7 @@ _MASS_INCIDENT = re.compile(
     r"(?:聚集|围堵|堵路|堵门|冲击)|聚集(?:维权|讨薪|上访|抗议|闹事)|(?:发生|造成|引发)(?:激烈|肢体)?冲突|"
     r"围堵(?:政府|大门|办公|道路|门口)")
 # The injured "送往医院" or "入院治疗": the hospital is not where the incident is.
-_TAKEN_TO_HOSPITAL = re.compile(r"(?:送往|送至|送到|送入|转往|转至|抬往|送)[^，。；,;]{0,8}?(?:医院|卫生院|诊所|急诊)")
+_TAKEN_TO_HOSPITAL = re.compile(r"送医|(?:送往|送至|送到|送入|转往|转至|抬往|送)[^，。；,;]{0,8}?(?:医院|卫生院|诊所|急诊)")
 # Letters are addressed to officials ("尊敬的书记", "市长信箱"): that names no official in the matter.
 _SALUTATION = re.compile(r"(?:尊敬的|敬爱的|致)[^，。,：:]{0,10}?(?:书记|市长|县长|区长|局长|镇长|领导)|"
                          r"(?:书记|市长|县长|区长)(?:信箱|热线|留言板)|"

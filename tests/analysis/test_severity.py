@@ -109,6 +109,8 @@ def test_killings_woundings_and_unnumbered_deaths_are_counted(text: str, cues: s
     # a patient's billing complaint counts no one (254254 graded III on "2人受伤")
     ("同病房两位病友全部是入院就查了两三千，而且觉得理所当然。", set()),
     ("20名幼儿被送往学校", {"children", "school"}),
+    # 送医 is taken to hospital too (a replay's school canteen: its first post lost its casualties and its III)
+    ("A3区某小学食堂多名学生午饭后腹泻呕吐送医", {"injured:2", "school", "students"}),
 ])
 def test_people_taken_to_hospital_are_injured_in_the_report_of_an_incident(text: str, cues: set[str]) -> None:
     assert set(extract_cues(text).as_list()) == cues
