@@ -86,6 +86,12 @@ def max_grade(a: Grade, b: Grade) -> Grade:
     return a if _ORDER.index(a) >= _ORDER.index(b) else b
 
 
+def _casualty_words(cues: SeverityCues) -> str:
+    """伤亡, or, in an event whose posts tell a rumour, 伤亡（含网传，待核实）: a school-death rumour's reasons stated
+    「伤亡: 1人死亡」 as a fact beside its 辟谣 (re-check of the s22 review)."""
+    return "伤亡（含网传，待核实）" if RUMOUR_CUE in cues.flags else "伤亡"
+
+
 def tells_rumour(text: str) -> bool:
     """Whether a post tells or rebuts a rumour (网传…, 听说…是真的吗, 辟谣), leaving out "这不是谣言"."""
     return bool(_RUMOUR.search(_NOT_A_RUMOUR.sub("", text)))
@@ -144,7 +150,7 @@ def _floor_met(cue: str, cues: SeverityCues, event: Event | None = None) -> tupl
         # a bare "伤亡" in a citizen's letter is often a fear, and adds risk only. Warnings and denials ("以免造成
         # 人员伤亡", "无人员伤亡") never become cues at all (analysis.severity).
         reported = cues.counted_casualties or ("casualties" in cues.flags and bool(cues.flags & _INCIDENT_FLAGS))
-        return reported, f"伤亡: {cues.describe_casualties()}"
+        return reported, f"{_casualty_words(cues)}: {cues.describe_casualties()}"
     m = _COUNTED_FLOOR.match(cue)
     if m:
         kind, limit = m.group(1), int(m.group(2))
@@ -221,7 +227,7 @@ def _factors(event: Event, cues: SeverityCues, policy: GradingPolicy) -> list[tu
     if cues.has_casualties:
         points = sum(w * getattr(cues, k) for k, w in _CASUALTY_POINTS.items())
         value = min(1.0, 0.4 + 0.6 * math.log1p(points) / math.log1p(30))
-        out.append(("casualties", value, f"伤亡: {cues.describe_casualties()}"))
+        out.append(("casualties", value, f"{_casualty_words(cues)}: {cues.describe_casualties()}"))
     groups = [g for g in VULNERABLE_CUES if g in cues.flags]
     if groups:
         out.append(

@@ -511,6 +511,8 @@ def test_a_rumour_in_the_posts_is_said_in_the_grade(policy: GradingPolicy) -> No
     assert event is not None and event.volume == 2
     assert "rumour" in event.severity_cues
     assert "涉及网传信息/谣言，需核实回应（国办发〔2016〕61号）" in event.grade_reasons
+    # the death it tells of is the rumour's, not a fact (its reasons said 「伤亡: 1人死亡」)
+    assert any(r.startswith("伤亡（含网传，待核实）: 1人死亡") for r in event.grade_reasons), event.grade_reasons
 
 
 def test_board_complaints_read_neutral_are_counted_for_grading(policy: GradingPolicy) -> None:
