@@ -134,13 +134,14 @@ def requeue(session: Session, notification_ids: Sequence[int] | None, *, at: dat
     if notification_ids is not None:
         statement = statement.where(Notification.id.in_(list(notification_ids)))
     statement = statement.values(status=PENDING, attempts=0, next_attempt_at=utc(at)).returning(Notification.id)
-    return list(session.scalars(statement, execution_options={"synchronize_session": False}))
+    return sorted(session.scalars(statement, execution_options={"synchronize_session": False}))
 
 
 def cancel(session: Session, notification_ids: Sequence[int], *, reason: str) -> list[int]:
     """Keep from going out the given notifications that have not (pending, retrying, failed — a retry would send it);
     the row stays, ``cancelled`` with ``reason`` (and the error of an attempt that failed before), as the record of
-    what was not sent and why. One being sent right now is left to finish. Returns the ids cancelled."""
+    what was not sent and why. One being sent right now is left to finish. Returns the ids cancelled, in order (RETURNING
+    gives PostgreSQL's order of update, not the ids')."""
     if not notification_ids:
         return []
     said = reason[:1000]
@@ -150,7 +151,7 @@ def cancel(session: Session, notification_ids: Sequence[int], *, reason: str) ->
                  .values(status=CANCELLED,
                          last_error=func.coalesce(literal(f"{said}（此前：") + Notification.last_error + "）", said))
                  .returning(Notification.id))
-    return list(session.scalars(statement, execution_options={"synchronize_session": False}))
+    return sorted(session.scalars(statement, execution_options={"synchronize_session": False}))
 
 
 def release_held(session: Session, *, channel: str, at: datetime, errors: Sequence[str]) -> list[int]:
