@@ -34,6 +34,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from analysis.deidentify import may_identify
+from analysis.grading import raises_a_grievance
 from analysis.severity import CUE_LABELS, EARLY_WARNING_CUES, SENSITIVE_SETTING_CUES, SeverityCues
 from yuqing.clock import DEFAULT_TZ
 from yuqing.contract import EMERGING_SIGNALS, Event, MediaTier
@@ -302,10 +303,9 @@ class EmergingDetector:
         who = {person for ts, person in stories if since < ts <= at.timestamp()}
         if len(who) < self.accumulation_min_posts:
             return None
-        # 反映 is raising a problem: a third of the posts at least read negative or are complaints, as for grading's
-        # 集中反映 floor — a replay's six reposted notices of a library reading club accumulated into a case.
-        grievances = max(event.complaints, event.sentiment_mix.get("negative", 0))
-        if grievances * 3 < max(event.volume, 1):
+        # 反映 is raising a problem, as for grading's 集中反映 floor — a replay's six reposted notices of a library
+        # reading club accumulated into a case.
+        if not raises_a_grievance(event):
             return None
         kind, key = ("topic", event.topic) if event.topic and event.topic in self.series["topic"] else ("region", region_key)
         usual = self.usual_daily(kind, key, at) if key else 0.0

@@ -185,6 +185,13 @@ def _complaint_count(event: Event) -> tuple[int, int, str]:
     return negative, total, "负面"
 
 
+def raises_a_grievance(event: Event) -> bool:
+    """Whether a third of the event's posts at least are negative or board complaints (``COMPLAINT_SHARE``): many
+    voices on one matter are a complaint (集中反映), not a popular story — for this floor and for 苗头's accumulation."""
+    negative, total, _ = _complaint_count(event)
+    return negative / max(total, 1) >= COMPLAINT_SHARE
+
+
 def _negativity(event: Event) -> tuple[str, float, str]:
     """Share of negative posts, discounted below ``NEGATIVITY_FULL_AT`` independent stories: one angry post is
     not a negative public reaction, nor are its reposts (spread, not new voices: a complaint and 5 reposts read
