@@ -387,7 +387,7 @@ class Enricher:
         model_texts = [normalize(t) for t in texts]
         analysable = [i for i, t in enumerate(texts) if has_chinese(t)]
         topics = self._predict_topics(m, [model_texts[i] for i in analysable])
-        sentiments = self._predict(m.sentiment, "sentiment", [model_texts[i] for i in analysable])
+        sentiments = self._predict_sentiments(m.sentiment, [model_texts[i] for i in analysable])
         by_index = {i: k for k, i in enumerate(analysable)}
         tokenize, region, dedup = m.tokenize, m.region, m.dedup
         assert tokenize is not None and region is not None and dedup is not None
@@ -407,9 +407,10 @@ class Enricher:
                 updates.update(topic=self.fallback_topic, topic_score=score, topics={self.fallback_topic: score})
             sentiment = sentiments[k] if k is not None else None
             if sentiment is not None:
-                updates.update(sentiment=sentiment[0], sentiment_score=sentiment[1])
+                updates.update(sentiment=sentiment[0], sentiment_score=sentiment[1], sentiment_reason=sentiment[2])
             else:
-                updates.update(sentiment=NEUTRAL, sentiment_score=_uniform(m.sentiment) if k is None else 0.0)
+                updates.update(sentiment=NEUTRAL, sentiment_score=_uniform(m.sentiment) if k is None else 0.0,
+                               sentiment_reason=None)
             # A headline names the place a story is about; a board message is written to the board's government.
             updates["region"] = self._step("region", post, post.region, region, text, post.region,
                                            len(post.title or ""), post.source_type == BOARD_SOURCE_TYPE)
@@ -431,15 +432,17 @@ class Enricher:
             log.exception("%s failed for post %s; using the default", name, _logged_id(post.id))
             return default
 
-    def _predict(self, model: Any, name: str, texts: list[str]) -> list[tuple[str, float] | None]:
+    def _predict_sentiments(self, model: Any, texts: list[str]) -> list[tuple[str, float, str | None] | None]:
+        """(label, score, the grievance rule's reason) per text (``SentimentModel.explain``; a model without it, as a
+        test may inject, gives no reason)."""
         if model is None or not texts:
             return [None] * len(texts)
         try:
-            return [(str(label), float(score)) for label, score in model.predict(texts)]
+            if hasattr(model, "explain"):
+                return [(str(label), float(score), reason) for label, score, reason in model.explain(texts)]
+            return [(str(label), float(score), None) for label, score in model.predict(texts)]
         except Exception:
-            log.exception(
-                "%s prediction failed for a batch of %d posts; using the fallback", name, len(texts)
-            )
+            log.exception("sentiment prediction failed for a batch of %d posts; using the fallback", len(texts))
             return [None] * len(texts)
 
     def _predict_topics(

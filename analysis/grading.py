@@ -15,7 +15,9 @@ voices: ``stories_ge_N`` (集中反映) lifts an event that N people raised in t
 
 Negativity counts, besides the posts the sentiment model reads negative, the message-board letters that are plainly
 complaints (``reads_as_complaint``): the model, trained on Weibo, read 37 of 56 formal complaints about one estate
-(「诈骗钱财」, 「欺压百姓」) as neutral. This is for grading only; the posts keep the model's sentiment.
+(「诈骗钱财」, 「欺压百姓」) as neutral. The sentiment model's grievance rule (analysis.sentiment.GrievanceRule) now reads
+the same words in a post's opening, which its sentiment shows; a letter that names its grievance further on is still
+counted here only.
 """
 
 from __future__ import annotations

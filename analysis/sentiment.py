@@ -12,6 +12,7 @@ public-opinion work a missed complaint costs more than a false alarm.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,10 @@ from sklearn.svm import LinearSVC
 
 from analysis.calibration import CalibrationFolds
 from analysis.hashing import FeatureParts, HashedNgrams
+from analysis.letters import calls_itself_a_suggestion, complaint_words
 from analysis.model_dir import SHIPPED_MODELS, nested_estimators
-from analysis.text_model import PersistedTextModel
+from analysis.severity import people_harmed
+from analysis.text_model import PersistedTextModel, as_text
 from analysis.tokenizer import normalize_text, tokenize
 from yuqing.settings import SHIPPED_SENTIMENT_MODELS
 
@@ -154,11 +157,95 @@ def encoder_of(pipeline: Any) -> str | None:
     return encoder.name if encoder is not None else None
 
 
+class GrievanceRule:
+    """A text that reports people harmed or raises a grievance is negative public opinion, even where the model, which
+    learnt the feelings of Weibo writers, reads it as neutral (issue 4: a missed complaint is worse than a false alarm).
+
+    Evidence is read from the opening the model reads (``MAX_CHARS``): people dead, injured, missing, trapped or
+    poisoned that the text reports (``analysis.severity.people_harmed``: not a warning, a fear, a denial or a
+    hypothesis), or a grievance word of ``analysis.letters`` (投诉, 举报, 扰民, 拖欠, 诈骗 …) in a text whose first
+    line does not call itself a suggestion. Where the model's first choice is neutral, the evidence is mixed in as an
+    expert's vote of weight ``GRIEVANCE_WEIGHT``: p' = (1 - w)·p + w·[negative], which with w = 0.5 ranks negative
+    first. A positive reading stands: a post that praises rescuers or wishes the sick well is not turned round by
+    the deaths it names (of 14 posts the rule would have turned in 2,000 COVID posts, 4 were positive ones, all
+    rightly positive).
+
+    Of the 1,000 社会 headlines it turns 85 neutral ones negative (deaths, injuries, fraud: 40 read, all right), of the
+    4,326 board letters 699 (40 read, all complaints), of 2,000 COVID posts 10; on usual_eval out-of-fold see the
+    sentiment model card.
+    """
+
+    def __init__(self, labels: Sequence[str]) -> None:
+        self.negative = labels.index("negative")
+        self.neutral = labels.index("neutral")
+
+    @classmethod
+    def for_labels(cls, labels: Sequence[str]) -> GrievanceRule | None:
+        """The rule for a model with these labels; None for one trained on other labels (0/1/2, positive/negative)."""
+        return cls(labels) if "negative" in labels and "neutral" in labels else None
+
+    @staticmethod
+    def evidence(text: str) -> str | None:
+        """Why the opening of ``text`` is negative public opinion, in words (报道伤亡: 2人死亡; 投诉用语: 扰民), or None."""
+        opening = text[:MAX_CHARS]
+        cues = people_harmed(opening)
+        if cues is not None:
+            return f"报道伤亡: {cues.describe_casualties() or '食物中毒'}"
+        words = complaint_words(opening)
+        if words and not calls_itself_a_suggestion(opening.split("\n", 1)[0]):
+            return f"投诉用语: {'、'.join(words)}"
+        return None
+
+    def apply(self, text: str, probs: np.ndarray) -> str | None:
+        """Mix the vote into ``probs`` (one row, changed in place) where the model reads neutral and the text gives
+        evidence; returns the evidence, or None where the row is left as it was."""
+        if int(probs.argmax()) != self.neutral:
+            return None
+        reason = self.evidence(text)
+        if reason is not None:
+            probs *= 1.0 - GRIEVANCE_WEIGHT
+            probs[self.negative] += GRIEVANCE_WEIGHT
+        return reason
+
+
+# The weight of the grievance rule's vote (see GrievanceRule): 0.5 puts negative first whatever the model's confidence
+# in neutral, and the probability it gives negative, 0.5 + half the model's, says the model did not see it.
+GRIEVANCE_WEIGHT = 0.5
+
+
 class SentimentModel(PersistedTextModel):
-    """A trained polarity classifier: ``predict`` gives (label, probability) per text."""
+    """A trained polarity classifier: ``predict`` gives (label, probability) per text, with the grievance rule applied
+    (``GrievanceRule``); ``explain`` gives the rule's reason too."""
 
     kind = "sentiment"
     default_dir = SHIPPED_MODELS / "sentiment"
+
+    def __init__(self, pipeline: Any, meta: dict[str, Any], path: Path | None = None) -> None:
+        super().__init__(pipeline, meta, path)
+        # A rule, not something learnt: None switches it off (the development record compares both).
+        self.grievances: GrievanceRule | None = GrievanceRule.for_labels(self.labels)
+
+    def explained_proba(self, texts: Sequence[Any]) -> tuple[np.ndarray, list[str | None]]:
+        """The model's probabilities with the grievance rule applied, and per text the rule's reason (None where it
+        did not change the row)."""
+        probs = super().predict_proba(texts)
+        reasons: list[str | None] = [None] * len(probs)
+        rule = self.grievances
+        if rule is not None:
+            for i, text in enumerate(texts):
+                reasons[i] = rule.apply(as_text(text), probs[i])
+        return probs, reasons
+
+    def predict_proba(self, texts: Sequence[Any]) -> np.ndarray:
+        """Class probabilities (columns in ``self.labels`` order) with the grievance rule applied."""
+        return self.explained_proba(texts)[0]
+
+    def explain(self, texts: Sequence[Any]) -> list[tuple[str, float, str | None]]:
+        """``predict``'s (label, probability) per text, with the grievance rule's reason where it decided the label."""
+        cleaned = [as_text(t) for t in texts]
+        probs, reasons = self.explained_proba(cleaned)
+        return [(label, score, reason) for (label, score), reason in zip(self.labels_of(cleaned, probs), reasons,
+                                                                         strict=True)]
 
     def fallback_label(self) -> str:
         """neutral; for a model trained on other labels, the one its training chose (its commonest label)."""

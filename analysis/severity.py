@@ -714,3 +714,18 @@ def reports_harm(text: str) -> bool:
         return True
     cues = extract_cues(text)
     return cues.counted_casualties or bool(cues.flags & {"casualties", "missing", "trapped", "food_poisoning"})
+
+
+# What a report of people harmed needs at least one of: a death, injury, hospital, missing or trapped word, 死 (撞死,
+# 3死5伤) or a poisoning; a text without any (most posts) is decided by this one search.
+_HARM_HINT = re.compile("|".join([_VERB_ANY.pattern, "死", *FLAG_WORDS["food_poisoning"]]))
+
+
+def people_harmed(text: str) -> SeverityCues | None:
+    """The cues of a text that reports people dead, injured, missing, trapped (counted: 撞死, 3人失联) or poisoned — not
+    feared, supposed, denied or long past (``extract_cues``) — or None. Unnumbered 伤亡, 失踪 and 被埋 alone do not count:
+    too often a fear or not a person (人员伤亡最少就是福, 代表作品失踪, 螺纹要被埋了)."""
+    if _HARM_HINT.search(text) is None:
+        return None
+    cues = extract_cues(text)
+    return cues if cues.counted_casualties or "food_poisoning" in cues.flags else None

@@ -63,10 +63,13 @@ class PersistedTextModel:
         """(label, probability) per text; empty, non-Chinese or emoji-only text gets the fallback label
         with the uniform (lowest possible) probability."""
         cleaned = [as_text(t) for t in texts]
-        probs = self.predict_proba(cleaned)
+        return self.labels_of(cleaned, self.predict_proba(cleaned))
+
+    def labels_of(self, texts: Sequence[str], probs: np.ndarray) -> list[tuple[str, float]]:
+        """(label, probability) per row of ``probs``; a text without Chinese gets the fallback label."""
         fallback = self.fallback_label()
         out = []
-        for text, row in zip(cleaned, probs, strict=True):
+        for text, row in zip(texts, probs, strict=True):
             if has_chinese(text):
                 best = int(row.argmax())
                 out.append((self.labels[best], float(row[best])))

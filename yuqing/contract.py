@@ -282,6 +282,10 @@ class Post(BaseModel):
     topics: dict[str, float] | None = None
     sentiment: str | None = None
     sentiment_score: float | None = None
+    # Why the sentiment is negative where the model alone read neutral (analysis.sentiment.GrievanceRule: 报道伤亡: 2人死亡,
+    # 投诉用语: 扰民). Kept in _source, not indexed: nothing searches by it, and a new field would make every deployment
+    # migrate its indices.
+    sentiment_reason: str | None = None
     dup_of: str | None = None
     event_id: str | None = None
     severity_cues: list[str] | None = None

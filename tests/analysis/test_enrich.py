@@ -188,6 +188,21 @@ def test_a_complaint_gets_everything_analysis_adds() -> None:
     assert post.dup_of is None
 
 
+def test_casualty_news_and_a_complaint_letter_read_negative_and_say_why() -> None:
+    """The model alone reads both neutral (analysis.sentiment.GrievanceRule); the post says why it is negative, and
+    `yuqing predict` gives the same label and score."""
+    news, letter, plain = Enricher(clock=ManualClock(T0)).enrich_many([
+        _post("n1", "派出所副所长驾车撞死2人逃逸让妻子顶包"),
+        _post("l1", "我是碧桂园南城首府二期业主，房子漏水、外墙脱落，多次找开发商无果。", source_type="message_board",
+              title="投诉A5区碧桂园南城首府二期房子漏水、外墙脱落质量不过关"),
+        _post("c1", COMPLAINT),
+    ])
+    assert (news.sentiment, news.sentiment_reason) == ("negative", "报道伤亡: 2人死亡")
+    assert (letter.sentiment, letter.sentiment_reason) == ("negative", "投诉用语: 投诉")
+    assert news.sentiment_score == pytest.approx(SentimentModel.load().predict([news.text])[0][1])
+    assert plain.sentiment == "negative" and plain.sentiment_reason is None  # read negative by the model itself
+
+
 def test_a_board_message_keeps_its_boards_place_and_a_headline_names_the_place() -> None:
     changsha = Region(province="湖南省", city="长沙市")
     passing = enrich(_post("b1", "去年去北京旅游时看到公园都有免费饮水点，建议我们市的公园也设置", region=changsha,
