@@ -589,7 +589,18 @@ SENTIMENT_DEVELOPMENT_RECORD = (
     "added to the teacher moved the teacher +0.003 and the student to 0.786-0.797 (bagged 0.794); the polarity "
     "margin of the taught posts computed out-of-fold 0.781-0.797 (bagged 0.795). Paired-bootstrap intervals of "
     "every difference span zero (about ±0.012): much of the run-to-run noise is the prior shift tuned on about "
-    "290 rows. Session 11 (exploratory script, same protocol and reference): character skip-bigrams (each character paired with the one after next: 不太好, 很不错) as extra hashed features 0.787. Session 12 (exploratory script, same protocol and reference): negation scope — the two words after a negator (不, 没有, 别, 未, 毫无 …) hashed again as negated words — 0.790. The scores below come from the training command."
+    "290 rows. Session 11 (exploratory script, same protocol and reference): character skip-bigrams (each character paired with the one after next: 不太好, 很不错) as extra hashed features 0.787. Session 12 (exploratory script, same protocol and reference): negation scope — the two words after a negator (不, 没有, 别, 未, 毫无 …) hashed again as negated words — 0.790. Session 23: GrievanceRule (see its note) fires on 15 of the 1,830 usual_eval posts (11 of them "
+    "labelled negative). The training command, run with it on the same recipes (models equal to 4e-6 in probability), "
+    "scored the default model exactly as before: macro-F1 0.7880, negative recall 0.933, transfer 0.7258 — the model "
+    "already reads none of those posts neutral — and the sentiment-e5 model 0.8180 out-of-fold against 0.8182 "
+    "without the rule (negative recall 0.931 against 0.930), transfer 0.7709 against 0.7704. Of 1,000 社会 headlines it turns 83 from "
+    "neutral to negative, of the 4,326 board letters 697, of 2,000 SMP2020 COVID posts 10 (default model); 40 of the "
+    "headlines and 40 of the letters read by hand were all rightly negative (killings, fatal falls and crashes, fraud; "
+    "noise, unpaid wages, false advertising, bundled parking), while 9 of the 10 COVID posts are labelled neutral "
+    "(epidemic death counts, calls to 举报). `yuqing train sentiment` on usual_eval alone, without the COVID posts, "
+    "printed 0.8314 on one 20 % hold-out in the release judge's run; under this protocol (each fold's training posts "
+    "given to the command as its CSV, exploratory script) it scores 0.7614 out-of-fold, negative recall 0.938, and its "
+    "own hold-outs ranged 0.735-0.793: the 0.83 was a lucky split. The scores below come from the training command."
 )
 
 # In-domain (general Weibo) posts count this many times a COVID-outbreak post when fitting; weight 1 scores
@@ -825,7 +836,21 @@ def sentiment_notes(encoder: str | None) -> dict[str, str]:
             "`python -m benchmarks.analysis_speed`): choose it (settings.yaml analysis.sentiment_model: "
             "sentiment-e5) where accuracy matters more than throughput."
         )
-    return {"Limits": limits, "Development record": SENTIMENT_DEVELOPMENT_RECORD}
+    return {"Limits": limits, "Grievance rule (at prediction time, not part of this model)": GRIEVANCE_NOTE,
+            "Development record": SENTIMENT_DEVELOPMENT_RECORD}
+
+
+GRIEVANCE_NOTE = (
+    "analysis.sentiment.SentimentModel applies GrievanceRule on top of these probabilities: where the model reads a "
+    "post as neutral and the opening it reads reports people killed, hurt or poisoned (analysis.severity.people_harmed: "
+    "撞死, 3人受伤, 食物中毒; not a warning, a fear, a denial or a hypothesis) or names a grievance in the words of "
+    "analysis.letters (投诉, 举报, 扰民, 拖欠, 诈骗 …; not where the first line calls itself a suggestion), negative gets a "
+    "vote of weight 0.5 and ranks first, and the post's sentiment_reason says why. A positive reading stands. The "
+    "models, trained on how Weibo writers feel, read formal complaints and casualty news told flatly as neutral: the "
+    "default one 387 of the 652 board letters whose subject names a grievance and 63 of the 134 THUCNews 社会 "
+    "headlines (of 1,000) with a death or injury; with the rule 22 and 0. The scores below include the rule "
+    "(SentimentModel predicts them); the development record (session 23) gives its effect on them."
+)
 
 
 def train_shipped_sentiment(out: Path | None = None, encoder: str | None = None) -> dict[str, Any]:
