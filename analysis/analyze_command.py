@@ -243,8 +243,7 @@ def analyze_command(
     from analysis.emerging import EmergingDetector
     from analysis.enrich import Enricher
     from analysis.events import EventTracker
-    from analysis.region import RegionConfigError
-    from analysis.region_names import resolver_for
+    from analysis.region import RegionConfigError, resolver_for
     from yuqing.cli import load_or_exit
     from yuqing.clock import SystemClock
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from pathlib import Path
 
 from analysis.region import (
     CITY,
@@ -19,8 +18,7 @@ from analysis.region import (
     Place,
     RegionConfigError,
     RegionResolver,
-    bundled_alias_path,
-    local_alias_path,
+    resolver_for,
 )
 from yuqing.settings import Config, ConfigProblem, RegionSpec, walk_routes
 
@@ -29,11 +27,6 @@ _LEVEL_WORDS = ("省份", "城市", "区县")
 _UNIT_OR_SOURCE = re.compile(r"^\w+\[\d+\] \((.+?)\)\..*$")
 _MATCH_LEVELS = {"province": (PROVINCE,), "city": (CITY,), "district": (DISTRICT,),
                  "region": (PROVINCE, CITY, DISTRICT)}
-
-
-def resolver_for(directory: Path) -> RegionResolver:
-    """The resolver the analysis builds for this configuration folder; ``RegionConfigError`` for a broken alias table."""
-    return RegionResolver(local_alias_path(directory) or bundled_alias_path())  # that folder's, not the environment's
 
 
 def region_problems(config: Config) -> list[str]:
