@@ -29,6 +29,7 @@ from typing import IO, Any
 
 import click
 
+from analysis.csvinput import chinese_encoding
 from yuqing import postlines
 from yuqing.contract import GRADE_COLOUR, Event, Grade, Post
 from yuqing.paths import OutputUnwritable, output_file_problem, same_file, write_output
@@ -105,7 +106,7 @@ def read_posts(handle: Iterable[str], tz: Any, now: datetime,
 
 def decoded_lines(handle: IO[bytes], name: Path) -> Iterator[str]:
     """Lines of a JSON-lines file as text: UTF-8 (a byte-order mark is dropped); a line in another encoding
-    is read as GB18030 when that works, else with U+FFFD for the bad bytes, and said so on standard error. A file
+    is read as GB18030 or Big5, whichever it most likely is (``csvinput.chinese_encoding``), else with U+FFFD for the bad bytes, and said so on standard error. A file
     that starts with a UTF-16 byte-order mark (Windows Notepad's "Unicode") is read as UTF-16."""
     head = handle.peek(2)[:2] if hasattr(handle, "peek") else b""
     if head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
@@ -123,10 +124,15 @@ def decoded_lines(handle: IO[bytes], name: Path) -> Iterator[str]:
             continue
         except UnicodeDecodeError:
             pass
-        try:
-            text = raw.decode("gb18030")
-            how = "read as GB18030"
-        except UnicodeDecodeError:
+        # (most Big5 decodes as GB18030 too, as nonsense: the likelier reading first)
+        readings = [("cp950", "Big5 (Traditional Chinese)"), ("gb18030", "GB18030")]
+        for codec, named in readings if chinese_encoding(raw) == "big5" else readings[::-1]:
+            try:
+                text, how = raw.decode(codec), f"read as {named}"
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
             text = raw.decode("utf-8", errors="replace")
             how = "undecodable bytes replaced by U+FFFD"
         click.echo(f"{name}:{number}: not UTF-8; {how} (save the file as UTF-8 to be sure)", err=True)

@@ -263,6 +263,17 @@ def test_a_byte_order_mark_and_a_gbk_line_lose_no_post(tmp_path: Path) -> None:
     assert "p.jsonl:2: not UTF-8; read as GB18030" in result.stderr
 
 
+def test_a_big5_line_is_read_as_big5_not_as_gb18030_nonsense(tmp_path: Path) -> None:
+    posts = tmp_path / "p.jsonl"
+    posts.write_bytes('{"id": "tw", "text": "颱風過後，社區積水嚴重，居民出入困難"}\n'.encode("big5"))
+    out = tmp_path / "o.jsonl"
+    result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    [row] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert row["text"] == "颱風過後，社區積水嚴重，居民出入困難"
+    assert "p.jsonl:1: not UTF-8; read as Big5 (Traditional Chinese)" in result.stderr
+
+
 @pytest.mark.parametrize("target", ["same", "dir", "missing-dir"])
 def test_an_output_that_would_destroy_the_input_or_cannot_be_written_is_refused_first(
     posts_file: Path, tmp_path: Path, target: str
