@@ -84,8 +84,9 @@ _STREET_AFTER = re.compile(r"[东南西北中]?(?:大道|大街|巷|胡同)|[东
 # 成都's 玉林街道, not 广西玉林市); 乡村, 乡亲, 乡下 are words, and a full name stays (浏阳市镇头镇, A3区街道办).
 _TOWN_AFTER = re.compile(r"镇|街道|社区|乡(?![村亲下镇愁音土里间])")
 
-# A place name right before a dish or a shop's trade names a restaurant, not the place (老北京涮羊肉, 新疆羊肉串, 兰州拉面).
-_DISH_AFTER = re.compile(r"[涮刷]?羊肉|烤鸭|拉面|小吃|火锅|米粉|螺蛳粉|烤串|烧烤|炸酱面|小面|凉皮|肉夹馍|大盘鸡|炒饭|火腿|扒鸡|"
+# A place name right before a dish or a shop's trade names a restaurant, not the place (老北京涮羊肉, 新疆羊肉串, 兰州拉面);
+# 小面积 is no noodle (广州小面积延误 is about 广州).
+_DISH_AFTER = re.compile(r"[涮刷]?羊肉|烤鸭|拉面|小吃|火锅|米粉|螺蛳粉|烤串|烧烤|炸酱面|小面(?!积)|凉皮|肉夹馍|大盘鸡|炒饭|火腿|扒鸡|"
                          r"菜馆|面馆|布鞋")
 # Where a writer comes from (我叫李**，来自湖北仙桃; 我是湖北人; 老家在…) is not where the complaint is: the names right after
 # these, and the names that follow them directly, are left out.

@@ -306,6 +306,7 @@ class TopicSpec(Strict):
     incidents: list[Phrase] = Field(default_factory=list)
     subjects: list[Phrase] = Field(default_factory=list)
     subjects_outrank: list[str] = Field(default_factory=list)
+    subjects_unless: list[Phrase] = Field(default_factory=list)
 
 
 class Taxonomy(Strict):

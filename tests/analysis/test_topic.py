@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from analysis.model_dir import IncompatibleModel, ModelNotFound
+from analysis.tokenizer import tokenize
 from analysis.topic import TopicModel, load_taxonomy
 from tests.support.taxonomy import remove_ecology
 
@@ -212,6 +213,22 @@ def test_a_subject_or_incident_word_that_does_not_apply_changes_nothing(model: T
     rule = model.incidents
     assert rule is not None and (rule.named(text.lower()) or rule.reported(text.lower())), "the rule reads the word"
     assert model.predict([text])[0][0] == topic, reason
+
+
+@pytest.mark.parametrize(
+    "text, subject_topic",
+    [
+        ("疫情加剧市场风险，股市低开低走", "就医"),  # the epidemic's effect on share prices is finance news
+        ("非洲猪瘟疫情扩大，已扑杀生猪300头", "就医"),  # an animal epidemic is no 卫生健康委 matter
+        ("地铁旁小户型现房7月开盘 均价8500元", "交通出行"),  # a subway line in a flat's advert
+    ],
+)
+def test_a_subject_beside_its_backdrop_word_is_not_the_matter(model: TopicModel, text: str, subject_topic: str) -> None:
+    """``subjects_unless``: 7 THUCNews property adverts went to 交通出行 for their 地铁, and market and swine-fever
+    news to 就医 for its 疫情."""
+    rule = model.incidents
+    assert rule is not None and subject_topic in {t for _, t in rule.subjects.find(tokenize(text.lower()))}
+    assert model.predict([text])[0][0] != subject_topic, model.top_k(text, 3)
 
 
 def test_outranking_an_unknown_topic_is_a_config_error(tmp_path: Path) -> None:
