@@ -193,8 +193,18 @@ _NOT_CASUALTIES = re.compile(r"(?:确诊|感染|疑似|治愈|出院|隔离|密�
 # Words of an incident flag that here say something else: money 下落不明 (押金至今下落不明), a firm that 玩失踪
 # (absconds), a 天 or a 人设 that 塌了 (figures of speech).
 _NEVER = re.compile(r"(?!)")
+# On the board: 信息大爆炸的时代, 挑起火头 (起火 inside 挑起+火头), 看着火车站 (着火 inside 着+火车站), 我们深受困扰,
+# 塌方式违建 (landslide-like, of lawbreaking), a pipe that 坍塌 or a bridge 塌陷严重 (a defect, not a collapse), and a
+# 防线 that 垮塌.
+_FIRE_IN_ANOTHER_WORD = re.compile(r"[挑激掀燃]起火(?!灾)|火(?:车(?!辆)|锅|腿|箭|候|柴|炉)")
+_DEFECT_COLLAPSE = re.compile(r"(?:管道?|化粪池|下水道|井盖|防线|人设)[^，。；！？,;!?\n]{0,3}(?:坍塌|垮塌|塌陷|倒塌)|"
+                              r"(?:坍塌|垮塌|塌陷)(?:严重|的?(?:现象|问题|情况))|(?:严重|多处)(?:坍塌|垮塌|塌陷)")
 _NOT_AN_INCIDENT = {"下落不明": re.compile(r"(?:[元钱款币]|资金|押金|物资|货物).*下落不明"),
-                    "失踪": re.compile(r"[玩搞]失踪"), "塌了": re.compile(r"(?:天|人设|房价|股市)塌了")}
+                    "失踪": re.compile(r"[玩搞]失踪"), "塌了": re.compile(r"(?:天|人设|房价|股市)塌了"),
+                    "爆炸": re.compile(r"(?:信息|知识|数据|人口|流量)大?爆炸"), "受困": re.compile(r"受困扰"),
+                    "塌方": re.compile(r"塌方式"), "起火": _FIRE_IN_ANOTHER_WORD, "着火": _FIRE_IN_ANOTHER_WORD,
+                    "大火": _FIRE_IN_ANOTHER_WORD, "失火": _FIRE_IN_ANOTHER_WORD, "坍塌": _DEFECT_COLLAPSE,
+                    "垮塌": _DEFECT_COLLAPSE, "塌陷": _DEFECT_COLLAPSE, "倒塌": _DEFECT_COLLAPSE}
 # "从150万人中找出撞死老太的司机": the people a count is taken among are no casualties.
 _AMONG = re.compile(r"(?:之|当)?中(?![毒暑弹枪刀风招标奖彩度重])")  # not 3人中毒死亡, 5人中度受伤
 # The largest count read as people: a 20-digit number in a post is no casualty figure.
@@ -250,7 +260,7 @@ _ANIMAL = re.compile(r"(?:狗|猫|鸡|鸭|鹅|猪|牛|羊|鱼|鸟|犬|兔|蜂|�
 # A question asked to make a point names no death or injury: 难道M3县人在外地死亡就注定要吃这个亏吗？
 _RHETORICAL_BEFORE = re.compile(r"难道[^，。；！？,;!?\n]*$")
 # …nor one that ends in 吗？: 10万元能弥补一起重伤或死亡交通事故吗？
-_QUESTION_AFTER = re.compile(r"[^。！？!?\n]*?[吗么]。?[？?]")  # (a cut sentence ends in 。 before its ？)
+_QUESTION_AFTER = re.compile(r"[^。！？!?\n]*?[吗么]。*[？?]")  # (a cut sentence ends in 。 before its ？, once a cut)
 # A death from illness is no incident's casualty: 多器官衰竭而死亡 after 46 days in intensive care.
 _ILLNESS_BEFORE = re.compile(r"衰竭|癌|病逝|病重|病危|病情恶化|寿终")
 _NOBODY_BEFORE = re.compile(r"(?:没有?|无|未|不|别|防)(?:人|有人|任何人|(?:一名|任何)?(?:学生|师生|儿童|工人|村民|居民|群众|"
@@ -281,49 +291,93 @@ _RESCUED_COUNT = re.compile(rf"(?:救出|获救)[^，。；0-9{_CN}]{{0,6}}(?P<n
 _HYPOTHETICAL_BEFORE = re.compile(
     r"以免|避免|防止|预防|以防|防范|容易|可能|恐|一旦|万一|险些|差点|会不会|如果|若|假如|担心|担忧|害怕|杜绝|"
     r"将会|极易|易引发|会引起|会造成|会导致|会(?<![社机大委协工学商年]会)(?:立即|立刻|直接|马上)?致|可致|可使|难道[^，。？?]{0,3}要|非得等|要等|等到|不会有|才会|就会|会(?<![委社机大协工学商年]会)被|要被|"
-    r"是不是|(?<![赶达来回抵])到时")
-_HYPOTHETICAL_AFTER = re.compile(r"^.{0,2}(?:隐患|风险|危险|演练|演习|预防|预警|防控|防范|安全|通道|设施|知识|宣传)|"
+    r"是不是|(?<![赶达来回抵])到时|"
+    # what may come any time or soon (煤气瓶说不定随时发生火灾, 房屋破旧快要倒塌), must not come (不要酿成群体性事件,
+    # 总不能为了这个事情造成冲突), or a likeness (就像一个巨大的爆炸场声响)
+    r"说不定|指不定|随时|迟早|快要|即将|眼看|濒临|总不能|切勿|请勿|"
+    r"(?<![图影录肖画头偶想])像|如同|犹如|仿佛|好比")
+_HYPOTHETICAL_AFTER = re.compile(r"^.{0,2}(?:隐患|风险|危险|演练|演习|预防|预警|防控|防范|安全|通道|设施|知识|宣传|"
+                                 # 失火可能性加大, 防线垮塌的后果, 楼房坍塌的案例, 天津大爆炸的阴霾, 火灾猛于虎
+                                 r"可能|几率|概率|后果|案例|事例|先例|教训|阴霾|猛于虎)|"
+                                 # 大火事故发生前, 火灾或其他险情发生时 (any of a kind: 火灾发生时3人被困 is one)
+                                 r"^[^，。；！？,;!?\n]{0,6}发生(?:前|之前)|^或其他[^，。；！？,;!?\n]{0,4}发生时|"
                                  # one hazard of a list: 存在交通、火灾、触电、噪音的隐患
                                  r"^(?:[、和及与或][\u4e00-\u9fff]{1,4}){1,5}等?(?:方面)?的?(?:安全)?(?:隐患|风险)|"
-                                 r"^.{0,8}(?:不堪设想|都有可能|怎么办|谁负责|谁来负责|的话|才会|才能|才肯)")
-_NEGATED = re.compile(r"[未没不无]$")
+                                 r"^.{0,8}(?:不堪设想|都有可能|怎么办|谁负责|谁来负责|的话|才会|才能|才肯|"
+                                 # 发生火灾无处逃生, 火灾事故不怕一万就怕万一
+                                 r"无处逃生|无法逃生|难以逃生|无路可逃|万一|不怕一万)")
+# Negated right before (未起火) or a clause before (没有发生电路起火), or what a thing is prone to (易引发冲突).
+_NEGATED = re.compile(r"(?:[未没不无]|(?<![交贸简])易|(?:没有|没|未|未曾|不曾|并未|从未)(?:发生|出现|引发|造成|导致)过?"
+                      r"[^，。；！？,;!?\n]{0,4})$")
 # What might happen is not what did. After a condition (如果, 万一, 一旦…) nothing to the end of its sentence is
 # counted: "如果楼体坍塌，就有300多人死亡" (a citizen's warning graded I before). A clause that only says what
 # could result (可能造成…) is not counted either, but the next clause is: "可能导致了爆炸，事故造成3人死亡".
 # (Look-behinds sit after a pattern's first character, so the regex engine skips ahead to it in C.)
 # A bare 如 is a condition when a clause of what follows comes next: "如200多台电动车集中充电，发生火灾…" (not 如今,
 # 例如, 如何).
-_CONDITIONAL = re.compile(r"如果|假如|假若|假设|倘若|要(?<![主只就还总正硬需重必不]要)是|万一|一旦|若是|若发生|"
+_CONDITIONAL = re.compile(r"如果|假如|假若|假设|倘若|要(?<![主只就还总正硬需重必不]要)是|万一|一旦|一但|若是|若发生|如(?=发生|出现|遇)|"
+                          r"若(?<![倘假]若)(?!干)(?=[^，。；！？,;!?\n]{0,15}(?:发生|出现|遇|起火|着火))|"
+                          # a fear, to the end of its sentence: 我时时担心，家中的电器…造成火灾; 生怕房屋会倒塌
+                          r"担心|担忧|生怕|害怕|唯恐|就怕|恐怕|提心吊胆|"
                           r"如(?<![例比譬诸正有犹宛假]如)(?![今何下实期约同此是意果])"
                           r"(?=[^，。；！？,;!?\n]{1,20}[，,]\s*(?:就|将|会|则|便)?(?:发生|引发|造成|导致|出现))")
-_POTENTIAL = re.compile(r"可能(?:会)?(?:造成|导致|带来)|会(?<![社机大]会)(?:造成|导致|带来)|将(?:会)?(?:造成|带来)|"
-                        r"足以(?:造成|导致)")
+_POTENTIAL = re.compile(r"可能(?:会)?(?:造成|导致|带来|发生|出现|引发)|会(?<![社机大]会)(?:造成|导致|带来)|"
+                        r"将(?:会)?(?:造成|带来|引发|酿成)|将会是|会酿成|足以(?:造成|导致)")
 # What a citizen asks to prevent: the rest of its clause is no report ("以免雨季再次垮塌造成人员伤亡").
-_PRECAUTION = re.compile(r"以免|避免|防止|以防|防范|杜绝|预防|谨防|严防|免得")
+_HEADLINE_PHRASE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff0-9])")
+_PRECAUTION = re.compile(r"以免|避免|防止|以防|防范|杜绝|预防|谨防|严防|免得|切勿|请勿|"
+                         r"不要(?:酿成|造成|引发|导致|发生|出现|采取)")  # (not 劝说男子不要散发小广告被打伤)
 # What happens again and again is a hazard, not an incident: "也造成过多人多次摔伤" in a road-repair request was read as
 # 2 injured and graded III, escalated to the city's 秘书长 and listed in 23 daily digests.
 # A court's judgment or an award of damages follows an incident long past: 「拔罐减肥时烧伤获赔7000元」, 「撞死2人 一审被判
 # 赔偿80万元」 — 25 of the 152 real 社会 headlines the casualty floor lifted to III were such follow-ups. A victim asking
 # for compensation (拒绝赔偿) is not a judgment.
 _JUDGMENT = re.compile(r"获赔|判赔|一审|二审|终审|宣判|判处|判决|被判|开庭|庭审|提起公诉|获刑|判刑|死刑|无期徒刑|缓刑")
-_HABITUAL = re.compile(r"多次|屡次|屡屡|数次|几次|经常|常常|时常|频繁|频频|时有|常有|不时|每年都|年年")
+# So is a series the text counts by occurrences, not by people: 引起2次火灾, 发生了3起火灾, 一年平均发生火灾2-3次,
+# 接二连三发生火灾, 火灾频发, 多处塌陷 — the fire history a letter gives to ask for a fire lane or a hydrant.
+_HABITUAL = re.compile(r"多次|屡次|屡屡|数次|几次|经常|常常|时常|频繁|频频|时有|常有|不时|每年都|年年|频发|高发|多发|屡有|往往|"
+                       r"屡见|司空见惯|层出不穷|接二连三|一再|反复|连续发生|好几(?:[起次处]|个(?!人))|多处|到处|各地|多地|"
+                       r"[0-9０-９两二三四五六七八九十几多数]+(?:[-~～到至][0-9０-９]+)?(?:次|起)(?![诉草步来身床飞码])")
 # An incident the sentence dates long before the post is no casualty of a current one: a letter's 「我父亲…于17年10月
 # …被撞身亡」 (an appeal about a 2017 death) or 「2015年…几个人出现不同程度的受伤」 graded III. A date counts when it has a
 # four-digit year, or a two-digit one with a month; a year that dates a building (2015年建成) does not.
 _DATED = re.compile(r"(?<![0-9０-９])(?:(?P<year>(?:19|20)[0-9]{2})年(?!代|度|建|修|开通|竣工|投入|交房|交付|入住|出生|成立|购|买|开始)"
-                    r"|(?P<yy>[0-9]{2})年(?=[0-9]{1,2}月))(?:(?P<month>[0-9]{1,2})月)?")
+                    r"|(?P<yy>[0-9]{2})年(?=[0-9]{1,2}月|的?[上下]半年|底|初))(?:(?P<month>[0-9]{1,2})月)?")
 # …and so does one the sentence calls past itself (去年, 三年前), with or without the post's time.
 _LONG_AGO = re.compile(r"(?:去年|前年|[0-9一二两三四五六七八九十几多]+年前)(?![建修开买购])")
-_NOW = re.compile(r"今年|本月|上月|上个月|上周|前几天|前天|今天|今日|昨天|昨日|昨晚|今晨|近日|日前|刚刚|刚才|目前|现在")
-# The span a date holds for: a sentence, or its part to a semicolon (交房 dates; 2015年…受伤).
-_DATED_SPAN = re.compile(r"[^。！？!?\n；;]+")
+_NOW = re.compile(r"今年|本月|上月|上个月|上周|上个?星期|上个?礼拜|本周|这周|近期|最近|前几天|前天|今天|今日|昨天|昨日|昨晚|今晨|近日|日前|刚刚|刚才|目前|现在")
+# …and one it tells as something that has happened before (曾发生过火灾, 老屋早已倒塌, 房子倒塌十多年了, 小区己历经了火灾),
+# an old one still unrepaired (河堤垮塌到至今还没有修复), or news the writer saw (看到重庆…发生火灾…的报道).
+_PAST_TOLD = re.compile(r"曾经|曾(?=[经在被发出有遭多一两三几度])|早已|早就|早年|早几年|当年|那年|历史上|"
+                        r"(?:发生|出现|出|有|遭遇|经历)过|历经|(?:倒塌|垮塌|坍塌|起火|着火|失火|爆炸|火灾|火情)过(?![程后来去])|"
+                        r"(?:倒塌|垮塌|坍塌|塌方|起火|着火|失火|爆炸|火灾)[^，。；！？,;!?\n]{0,3}[0-9一二两三四五六七八九十几多]+年了")
+_PAST_OVER_NOW = re.compile(r"原帖|原贴|前帖|至今(?:还|仍|都)?(?:没有|没|未)(?:得到|能|有)?(?:修复|修缮|维修|处理|解决|落实|恢复|赔偿)|"
+                            r"(?:看到|看了|看过)[^。！？!?\n]{0,30}(?:报道|新闻|视频)")
+# The span a date holds for: a sentence, or its part to a semicolon (交房 dates; 2015年…受伤), or a headline's
+# phrase after a space (男子乱刀捅死情人丈夫 曾多次作案失败).
+_DATED_SPAN = re.compile(r"(?:[^。！？!?\n；;\s]|\s(?<![\u4e00-\u9fff]\s)|\s(?![\u4e00-\u9fff]))+")
 # How long before the post an incident dated in its text is past (a follow-up report comes within months).
 PAST_AFTER_DAYS = 180
-_COUNTED = re.compile(r"[0-9０-９]|[一二两三四五六七八九十百千万]+(?:名|人|个|位|死|伤)")
+_COUNTED = re.compile(r"(?:[0-9０-９]+|[一二两三四五六七八九十百千万]+)\s*(?:名|人(?!民)|个人|位|例|死|伤)")
+# A headline's phrases are clauses of their own for the habits (男子乱刀捅死情人丈夫 曾多次作案失败).
+_HABIT_CLAUSE = re.compile(r"[，。；！？,;!?\n#]|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff0-9])")
+# (The people gather, not a road fenced off in front of them: 将居民出入道路围堵; nor a place they gather at: 居民买菜
+# 购物聚集地.)
 _MASS_INCIDENT = re.compile(
-    r"(?:群众|村民|业主|工人|民众|居民|家属|学生|员工|农民工|上百人|数百人|几十人|多人)[^，。；,;]{0,4}"
-    r"(?:聚集|围堵|堵路|堵门|冲击)|聚集(?:维权|讨薪|上访|抗议|闹事)|(?:发生|造成|引发)(?:激烈|肢体)?冲突|"
+    r"(?<![将把被给])(?:群众|村民|业主|工人|民众|居民|家属|学生|员工|农民工|上百人|数百人|几十人|多人)[^，。；,;]{0,4}"
+    r"(?:聚集(?!地|区|点|场所|处|的地)|围堵|堵路|堵门|冲击)|聚集(?:维权|讨薪|上访|抗议|闹事)|(?:发生|造成|引发)(?:激烈|肢体)?冲突|"
     r"围堵(?:政府|大门|办公|道路|门口)")
+# A clash (冲突) is a mass incident when a crowd, the police or the hurt are in its sentence (组织大量人员…发生冲突, 发生
+# 冲突，派出所抓人); a quarrel of a crew or a guest with residents (施工队…与业主发生激烈冲突, 来往客人与小区业主发生
+# 冲突) is not. A banner (拉横幅) is a protest's only beside what it protests (维权, 讨薪…): an owners' election asks for
+# 工作牌、拉横幅.
+_CLASH = re.compile(r"冲突")
+_CLASH_GRAVE = re.compile(r"警|派出所|抓|带走|拘留|大量|大批|众多|上百|数百|数十|几十|上千|群众|村民|多名|多人|一群|"
+                          rf"{_INJURY}|{_DEATH}|流血|殴打|打人|住院|送医|(?:[1-9][0-9]+|[3-9]|[三四五六七八九十几数]十?)[名个位]?人(?!员)")
+_BANNER = re.compile(r"拉横幅")
+_PROTEST = re.compile(r"维权|抗议|讨薪|讨说法|示威|声讨|聚集|围堵|静坐|堵路|堵门|上访|闹事|还我")
+# A question asked to make a point tells nothing as happened: 试问纠结同伙去他人经营场所…聚众闹事…，这个算不算涉黑涉爆？
+_RHETORICAL_SENTENCE = re.compile(r"(?:试问|难道)[^。！？!?\n]*。*[？?]")  # (a cut sentence ends in 。 before its ？)
 # The injured "送往医院" or "入院治疗": the hospital is not where the incident is.
 _TAKEN_TO_HOSPITAL = re.compile(r"送医|(?:送往|送至|送到|送入|转往|转至|抬往|送)[^，。；,;]{0,8}?(?:医院|卫生院|诊所|急诊)")
 # Letters are addressed to officials ("尊敬的书记", "市长信箱"): that names no official in the matter.
@@ -355,6 +409,12 @@ _LEADS_RESPONSE = re.compile(
 _AGENCY = re.compile(r"城管(?:局|执法局|执法大队|执法支队|执法中队|部门|办(?!事)|委|热线|电话|还是|或)")
 # …and so is the one a citizen calls or turns to (不知道要找城管还是交警, 多次打12345及城管热线, 向城管反映).
 _ASKED_BEFORE = re.compile(r"(?:找|向|给|联系|拨打|打|致电|投诉|反映|举报|告知|通知|叫|请|求助)[^，。,；;！!？?\n]{0,3}$")
+# A word alone in quotes is a word quoted, not an incident told: 自己则以“失联”应对.
+_QUOTES = frozenset("“”\"「」‘’'『』")
+_ABSCONDER = re.compile(r"(?:包工头|工头|老板|老赖|负责人|法人|法定代表人|开发商|老总|董事长|实际控制人|承包人|承包商|党员)"
+                        r"[^。！？!?\n]*$")
+_IN_A_LIFT = re.compile(r"电梯|轿厢|困人")
+_INCIDENT_IN_LIFT = re.compile(r"火灾|起火|着火|浓烟|爆炸|坍塌|倒塌|地震|坠落|死亡|身亡|受伤")
 _FLAG_RE = {name: re.compile("|".join(map(re.escape, words))) for name, words in FLAG_WORDS.items()}
 _FLAG_RE["mass_incident"] = re.compile(_FLAG_RE["mass_incident"].pattern + "|" + _MASS_INCIDENT.pattern)
 _VERB_ANY = re.compile("|".join(_KINDS.values()))
@@ -474,9 +534,35 @@ def _names_an_official(text: str, match: re.Match[str]) -> bool:
     return True
 
 
+def _sentence_around(text: str, start: int, end: int) -> str:
+    """The sentence that holds text[start:end]."""
+    begin = max(text.rfind(c, 0, start) for c in "。！？!?\n") + 1
+    stops = [i for c in "。！？!?\n" if (i := text.find(c, end)) >= 0]
+    return text[begin : min(stops) if stops else len(text)]
+
+
+def _gathering(text: str, match: re.Match[str]) -> bool:
+    """Whether a mass-incident match tells of people gathering or clashing, not a quarrel or a banner in passing."""
+    if _CLASH.search(match.group(0)):
+        return _CLASH_GRAVE.search(_sentence_around(text, match.start(), match.end())) is not None
+    if _BANNER.fullmatch(match.group(0)):
+        return _PROTEST.search(_sentence_around(text, match.start(), match.end())) is not None
+    return True
+
+
+def _not_a_missing_person(text: str, match: re.Match[str]) -> bool:
+    """A boss who 失联 after debts has absconded (由于法人的失联, 老板…亦或失踪), a party member 失联 has lost touch with
+    the party, and people 被困 in a lift wait for a repairman (有人被困电梯一个小时): none is a missing or trapped person."""
+    before = text[max(0, match.start() - 30) : match.start()]
+    if match.group(0) in ("失联", "失踪"):
+        return _ABSCONDER.search(before) is not None
+    return _IN_A_LIFT.search(_sentence_around(text, match.start(), match.end())) is not None and \
+        _INCIDENT_IN_LIFT.search(_sentence_around(text, match.start(), match.end())) is None
+
+
 def reported(text: str, start: int, end: int) -> bool:
     """Whether an incident word at text[start:end] reports something, not a fear or a precaution."""
-    if _HYPOTHETICAL_BEFORE.search(text, max(0, start - 12), start) or _NEGATED.search(text, max(0, start - 1), start):
+    if _HYPOTHETICAL_BEFORE.search(text, max(0, start - 12), start) or _NEGATED.search(text, max(0, start - 12), start):
         return False
     return _HYPOTHETICAL_AFTER.match(text[end : end + 24]) is None
 
@@ -561,30 +647,73 @@ def _before_hypothesis(sentence: re.Match[str]) -> str:
     """A sentence without what it only supposes: cut at a condition, and without clauses of possible results."""
     text = sentence.group(0)
     condition = _CONDITIONAL.search(text)
-    if condition is not None:
-        text = text[: condition.start()]
+    if condition is not None:  # (to a headline's next phrase: 家长担心孩子安全 校车起火3名学生受伤)
+        phrase = _HEADLINE_PHRASE.search(text, condition.end())
+        text = text[: condition.start()] + ("，" + text[phrase.end() :] if phrase else "")
     if _POTENTIAL.search(text) or _PRECAUTION.search(text):
         clauses = (c[: m.start()] if (m := _PRECAUTION.search(c)) else c for c in _CLAUSE_IN_SENTENCE.findall(text))
         text = "，".join(c for c in clauses if not _POTENTIAL.search(c))
     return text + "。"
 
 
-def _without_the_past(span: re.Match[str], posted: date | None) -> str:
-    """A sentence, or nothing when it dates what it tells long before the post (and says nothing of now)."""
-    text = span.group(0)
+def _without_the_past(text: str, posted: date | None) -> str:
+    """A text without the sentences that tell what happened long before the post.
+
+    A story dated long ago goes on in the sentences after its date as long as they tell harm and give no time of
+    their own: 「2013年9月29号…打伤…村民数十人。被打伤的村民有医院诊断书…」 is one beating, six years past.
+    """
+    carried = False
+
+    def sentence(span: re.Match[str]) -> str:
+        nonlocal carried
+        told = span.group(0)
+        past = _is_past(told, posted)
+        if past is None:  # no time of its own: the story before goes on while it tells harm
+            past = carried and _tells_harm(told)
+        carried = past and _tells_harm(told)
+        if not past and _PAST_TOLD.search(told):
+            told = _without_past_clauses(told)
+        return "。" if past else told
+
+    return _DATED_SPAN.sub(sentence, text)
+
+
+def _tells_harm(text: str) -> bool:
+    return _VERB_ANY.search(text) is not None or _INCIDENT_TOLD.search(text) is not None
+
+
+def _without_past_clauses(sentence: str) -> str:
+    """A sentence without the clauses that tell what has happened before (早几年曾发生过…燃气爆炸事件，爆炸使…墙体
+    垮塌，…) — to a clause that gives a time of its own or tells no harm — keeping the rest (…现在过去快半年了)."""
+    kept, carried = [], False
+    for clause in _CLAUSE_IN_SENTENCE.findall(sentence):
+        if _PAST_TOLD.search(clause) and not _NOW.search(clause):
+            carried = True
+        elif carried and not (_NOW.search(clause) or _DATED.search(clause)) and _tells_harm(clause):
+            pass
+        else:
+            carried = False
+            kept.append(clause)
+    return "，".join(kept)
+
+
+def _is_past(text: str, posted: date | None) -> bool | None:
+    """Whether a sentence tells what happened long before the post (True), now (False), or gives no time (None)."""
+    if _PAST_OVER_NOW.search(text):
+        return True
     if _NOW.search(text):
-        return text
+        return False
     if _LONG_AGO.search(text):
-        return "。"
-    if posted is None:
-        return text
+        return True
     latest = None
     for m in _DATED.finditer(text):
         year = int(m.group("year")) if m.group("year") else 2000 + int(m.group("yy"))
         month = int(m.group("month")) if m.group("month") and 1 <= int(m.group("month")) <= 12 else 12
         end = date(year, month, 28)
         latest = end if latest is None else max(latest, end)
-    return "。" if latest is not None and (posted - latest).days > PAST_AFTER_DAYS else text
+    if latest is None:
+        return None
+    return posted is not None and (posted - latest).days > PAST_AFTER_DAYS
 
 
 def _without_judgment(sentence: re.Match[str]) -> str:
@@ -595,7 +724,7 @@ def _without_judgment(sentence: re.Match[str]) -> str:
 def _without_habits(sentence: re.Match[str]) -> str:
     """A sentence without the clauses that tell what happens again and again, with no number to it (多人多次摔伤,
     经常有人溺亡); a series counted is reported ("多次行凶致5死13伤")."""
-    return "，".join(c for c in _CLAUSE.split(sentence.group(0))
+    return "，".join(c for c in _HABIT_CLAUSE.split(sentence.group(0))
                     if not _HABITUAL.search(c) or _COUNTED.search(c)) + "。"
 
 
@@ -634,9 +763,10 @@ def extract_cues(text: str, posted: datetime | None = None) -> SeverityCues:
         scan = _SENTENCE.sub(_without_rumour, scan)
     supposes = _CONDITIONAL.search(scan) or _POTENTIAL.search(scan) or _PRECAUTION.search(scan)
     counted = _SENTENCE.sub(_before_hypothesis, scan) if supposes else scan
-    if "年" in counted:  # (before the habits: their clauses are joined by commas)
-        day = posted.date() if posted is not None else None
-        counted = _DATED_SPAN.sub(lambda span: _without_the_past(span, day), counted)
+    if "年" in counted or _PAST_TOLD.search(counted) or _PAST_OVER_NOW.search(counted):  # (before the habits: their
+        counted = _without_the_past(counted, posted.date() if posted is not None else None)  # clauses are joined by ，)
+    if "试问" in counted or "难道" in counted:
+        counted = _RHETORICAL_SENTENCE.sub("。", counted)
     if _HABITUAL.search(counted):
         counted = _SENTENCE.sub(_without_habits, counted)
     if _JUDGMENT.search(counted):
@@ -678,7 +808,10 @@ def extract_cues(text: str, posted: datetime | None = None) -> SeverityCues:
             continue
         if name in INCIDENT_CUES:  # what happened, not what is supposed or happens again and again
             if any(reported(counted, m.start(), m.end()) for m in pattern.finditer(counted)
-                   if not _NOT_AN_INCIDENT.get(m.group(0), _NEVER).search(counted, max(0, m.start() - 12), m.end() + 2)):
+                   if not _NOT_AN_INCIDENT.get(m.group(0), _NEVER).search(counted, max(0, m.start() - 12), m.end() + 2)
+                   and not (counted[m.start() - 1 : m.start()] in _QUOTES and counted[m.end() : m.end() + 1] in _QUOTES)
+                   and (name != "mass_incident" or _gathering(counted, m))
+                   and (name != "missing" or not _not_a_missing_person(counted, m))):
                 cues.flags.add(name)
         elif name == "officials":
             if any(_names_an_official(scan, m) for m in pattern.finditer(scan)):
@@ -691,6 +824,11 @@ def extract_cues(text: str, posted: datetime | None = None) -> SeverityCues:
         counts = [chinese_number(m.group("n") or m.group("m")) or 0 for s in rescued for m in _RESCUED_COUNT.finditer(s)]
         everyone = not counts or max(counts) >= cues.trapped
         if rescued and everyone and not any(_FLAG_RE["trapped"].search(s) for s in sentences if s not in rescued):
+            cues.trapped = 0
+            cues.flags.discard("trapped")
+    if cues.trapped or "trapped" in cues.flags:  # (被困电梯: see _not_a_missing_person; in the whole letter, which
+        stuck = list(_FLAG_RE["trapped"].finditer(scan))  # names the lift in a clause of its faults: 电梯屡次发生故障)
+        if stuck and all(_not_a_missing_person(scan, m) for m in stuck):
             cues.trapped = 0
             cues.flags.discard("trapped")
     for kind in ("missing", "trapped"):

@@ -188,3 +188,77 @@ def test_a_dated_incident_is_past_though_its_sentence_dates_something_recent_aft
     text = ("第二期是2019年2月22日交房，最早入住的业主是4月左右；2015年一期房屋就因为电梯质量问题掉层就有几个人出现"
             "不同程度的受伤。电梯发生多次掉层事故。难道M3县人在外地死亡就注定要吃这个亏吗？")
     assert not extract_cues(text, posted=LETTER_POSTED).has_casualties
+
+
+@pytest.mark.parametrize(("text", "cues"), [
+    # s23: the single letters flagged 苗头 on their first post — hazards, likenesses and words inside other words
+    ("消防门非常沉重，若电井内或其中任一住户出现火情，大量浓烟将对入户门口的走廊密封环境形成烟囱效应", set()),
+    ("家中的电器都没有关闭。现天气已经炎热，我时时担心，家中的电器因长时间连续使用而造成火灾，殃及邻里", set()),
+    ("煤气瓶说不定随时发生火灾和爆炸", set()), ("今因为家里房屋破旧快要倒塌！", set()),
+    ("火灾猛于虎，一旦发生火灾", set()), ("加上车库内住人冬季失火可能性加大", set()),
+    ("发生火灾无处逃生", set()), ("有关部门应赶在大火事故发生前，尽快关停", set()),
+    ("疏散通道为火灾或其他险情发生时住户的唯一逃生通道", set()),
+    ("就像一个巨大的爆炸场声响，严重影响到我们的健康", set()), ("虽然这是个信息大爆炸的时代", set()),
+    ("结果我们这里在灭火，对方却直接挑衅，挑起火头", set()), ("看着火车站广场的水迹", set()),
+    ("今夏高温不减，我们还得提心吊胆防垃圾爆炸", set()), ("春节将近，请各位领导予以重视，不要酿成群体性事件！", set()),
+    ("一楼地面通向化粪池的陶土污水主管已坍塌，经常造成堵塞", set()),
+    ("桥梁两头与道路连接处已塌陷严重", set()), ("电动车起火引起汽车暴炸将会是A市重特大事故！", set()),
+    # …while the fires and collapses that happened stay (283304, 252625, 190408)
+    ("2019年8月2日20:41，位于A市A1区人民中路的光曙电子集团园区内发生火灾，至23时30分火灾才被扑灭。", {"fire"}),
+    ("因施工不当，导致基脚塌方，房屋沉降墙体开裂，整栋十几户老百姓无家可归", {"collapse"}),
+])
+def test_a_hazard_a_likeness_or_a_word_inside_another_word_is_no_incident(text: str, cues: set[str]) -> None:
+    assert set(extract_cues(text).as_list()) == cues
+
+
+@pytest.mark.parametrize(("text", "cues"), [
+    # a fire history given to ask for a fire lane: counted by occurrences, or told as what has happened before
+    ("在18年的下半年因业主家用电不慎，引起2次火灾，消防车无法抵达火场救火", set()),
+    ("2018年与今年除夕，小区内与附近小区就发生了3起火灾", set()),
+    ("凯乐国际城小区为高危小区，一年平均发生火灾2-3次", set()), ("凯乐国际城是一个高危小区，接二连三发生火灾", set()),
+    ("乱建部分曾发生过火灾，恳请有关部门查证落实", set()), ("老屋早已倒塌成了菜园，现在他在原址的2层洋楼已快竣工", set()),
+    ("早几年曾发生过某居民家燃气爆炸事件，爆炸使那栋房屋1,2楼墙体垮塌，小区环境极差，现在过去快半年了", set()),
+    ("因为我家房子倒塌十多年了", set()), ("今年4月份下大雨造成河堤垮塌到至今还没有修复", set()),
+    ("近日看到重庆连续发生居民楼发生火灾，而消防车进不去的报道", set()),
+    # …a fire last week is news (278948), and so is a killer with a record (a 社会 headline)
+    ("上个星期店内发生过一次起火事件，商场内未发现消防设施", {"fire"}),
+    ("男子乱刀捅死情人丈夫 曾多次作案失败", {"deaths:1"}),
+])
+def test_an_incident_told_as_a_history_is_no_new_incident(text: str, cues: set[str]) -> None:
+    assert set(extract_cues(text).as_list()) == cues
+
+
+@pytest.mark.parametrize(("text", "cues"), [
+    # a lift that traps people is a faulty lift (212896, 231942), a boss who 失联 has absconded (238649)
+    ("a栋b栋电梯屡次发生故障，其中发生4起困人事件，时间最长的为一个小孩被困70分钟无人理睬", {"children"}),
+    ("导致物业没有发现有人被困电梯一个小时", set()), ("我们深受困扰却又无法改变", set()),
+    ("由于法人的失联，加上自身整个集团公司资金链断裂", set()), ("自己则以“失联”应对", set()),
+    ("那个房间里有好几个人被困在那", {"trapped:2"}), ("火灾发生时3人被困电梯", {"fire", "trapped:3"}),
+])
+def test_a_lift_that_traps_people_and_a_boss_who_vanishes_are_no_casualties(text: str, cues: set[str]) -> None:
+    assert set(extract_cues(text).as_list()) == cues
+
+
+@pytest.mark.parametrize(("text", "cues"), [
+    # a quarrel, a road fenced off, a place to shop and a banner asked for are no mass incident
+    ("施工队拒绝向业主出示合法施工证明，将小区的棋牌桌及多株苗木损毁，与业主发生激烈冲突。", set()),
+    ("并且还出现来往客人与小区业主发生冲突的事故", set()), ("未征得居民同意进行违法施工，将居民出入道路围堵", set()),
+    ("为A6区坡地区居民买菜购物聚集地", set()), ("物业不作为，附近居民有组织强拆意图，易引发冲突", set()),
+    ("比如提供业主清册、小区规划图、制作工作牌、拉横幅和一定的经费支持", set()),
+    ("试问纠结同伙去他人经营场所去吵闹聚众闹事，这个算不算涉黑涉爆？", set()),
+    # …a clash with a crowd or the police is one (189113, 197672)
+    ("组织大量人员在融圣国际小区发生冲突，用水枪和灭火器攻击他人", {"mass_incident"}),
+    ("双方协商无果，社区强行施工，业主不让，发生冲突，派出所抓人。", {"mass_incident"}),
+    ("工人欲多吃馒头遭保安阻拦 发生冲突被捅伤", {"injured:1", "mass_incident"}),
+])
+def test_a_quarrel_is_no_mass_incident_a_clash_with_a_crowd_is(text: str, cues: set[str]) -> None:
+    assert set(extract_cues(text).as_list()) == cues
+
+
+def test_a_story_dated_long_ago_goes_on_in_the_sentences_that_tell_it() -> None:
+    """A 2013 beating in a 2019 petition (245645): its next sentence, with no date, is the same beating."""
+    text = ("金刚镇原镇长等政府工作人员就于2013年9月29号亲自带领社区干部强行腾地，亲自动手打伤立于自家承包田中的我组村民"
+            "数十人，当时农田中水稻将熟。被打伤的村民有医院诊断书和出院记录单和视频为证。")
+    posted = datetime(2019, 6, 1, tzinfo=UTC)
+    assert not extract_cues(text, posted=posted).counted_casualties
+    assert extract_cues("被打伤的村民有医院诊断书和出院记录单和视频为证。", posted=posted).injured == 1
