@@ -91,11 +91,15 @@ log = logging.getLogger(__name__)
 
 STATE_VERSION = 2
 MAX_EVENT_TERMS = 5000
+# Whose title an event takes, and the tier a source keeps (the highest seen). A major portal ranks with central media
+# (domain.md §5); a source nobody identified, with self-media. (Persisted in the state: the numbers stay.)
 _TIER_RANK = {
     MediaTier.CENTRAL.value: 0,
+    MediaTier.PORTAL.value: 0,
     MediaTier.PROVINCIAL.value: 1,
     MediaTier.LOCAL.value: 2,
     MediaTier.SELF_MEDIA.value: 3,
+    MediaTier.UNKNOWN.value: 3,
 }
 _CONTENT = re.compile(r"^[\u4e00-\u9fffA-Za-z0-9][\u4e00-\u9fffA-Za-z0-9\-·]*$")
 _NUMBERISH = re.compile(r"^[0-9.\-]+$|^[0-9]+[年月日号时点分]$")
