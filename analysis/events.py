@@ -99,12 +99,20 @@ from yuqing.settings import GradingPolicy
 log = logging.getLogger(__name__)
 
 STATE_VERSION = 2
+# A post with fewer distinct content terms (words of two characters or more, stop words, numbers and emoji not
+# counted) tells no incident: it joins no event unless it is a near-duplicate of a post in one, and is not graded.
+MIN_EVENT_TERMS = 2
+UNCLUSTERED_REASON = (f"内容词不足{MIN_EVENT_TERMS}个（过短、仅表情/符号、或只重复一个词），无法判断所述事件：未聚类、未分级")
 MAX_EVENT_TERMS = 5000
+# Whose title an event takes, and the tier a source keeps (the highest seen). A major portal ranks with central media
+# (domain.md §5); a source nobody identified, with self-media. (Persisted in the state: the numbers stay.)
 _TIER_RANK = {
     MediaTier.CENTRAL.value: 0,
+    MediaTier.PORTAL.value: 0,
     MediaTier.PROVINCIAL.value: 1,
     MediaTier.LOCAL.value: 2,
     MediaTier.SELF_MEDIA.value: 3,
+    MediaTier.UNKNOWN.value: 3,
 }
 _CONTENT = re.compile(r"^[\u4e00-\u9fffA-Za-z0-9][\u4e00-\u9fffA-Za-z0-9\-·]*$")
 _NUMBERISH = re.compile(r"^[0-9.\-]+$|^[0-9]+[年月日号时点分]$")
@@ -725,7 +733,7 @@ class EventTracker:
         event_id = original if original in self.events else None
         joined_via_dup = event_id is not None
         if event_id is None:
-            if len(terms) < 2:
+            if len(terms) < MIN_EVENT_TERMS:
                 self._observe(post, terms)
                 return None
             vec, norm = self._vector(tf)

@@ -40,12 +40,17 @@ from yuqing.contract import (
 from yuqing.settings import GradingPolicy
 
 _ORDER = [Grade.IV, Grade.III, Grade.II, Grade.I]
+# In this order a tier is named when two score the same (the known before the unidentified).
 _TIER_WORDS = {
     MediaTier.CENTRAL: "央媒报道",
+    MediaTier.PORTAL: "主要门户网站报道",
     MediaTier.PROVINCIAL: "省级媒体报道",
     MediaTier.LOCAL: "地方媒体报道",
     MediaTier.SELF_MEDIA: "仅自媒体/网民发帖",
+    MediaTier.UNKNOWN: "来源未识别，媒体层级未知",
 }
+# Self-media at the top beside sources nobody identified: not "only" self-media, as those could be anything.
+_SELF_MEDIA_AND_UNKNOWN = "自媒体/网民发帖，另有来源未识别（媒体层级未知）"
 # How much each vulnerable-group cue counts: people themselves more than the setting they are in.
 _VULNERABLE_WEIGHT = {
     "children": 1.0,
@@ -209,6 +214,20 @@ def _negativity(event: Event) -> tuple[str, float, str]:
     return "negativity", share * confidence, words
 
 
+def _media_tier(event: Event, policy: GradingPolicy) -> tuple[str, float, str] | None:
+    """The highest-scoring tier among the event's posts, named truly: 「仅自媒体」 only when every source is known to be
+    self-media (a source no table names was called self-media: 人民日报 and 新华社 read 「仅自媒体/网民发帖」)."""
+    tiers = {MediaTier(t) for t, n in event.media_tiers.items() if n > 0 and t in MediaTier._value2member_map_}
+    if not tiers:
+        return None
+    score = max(policy.media_tier_score.get(t, 0.0) for t in tiers)
+    top = next(t for t in _TIER_WORDS if t in tiers and policy.media_tier_score.get(t, 0.0) == score)
+    words = _TIER_WORDS[top]
+    if top == MediaTier.SELF_MEDIA and MediaTier.UNKNOWN in tiers:
+        words = _SELF_MEDIA_AND_UNKNOWN
+    return "media_tier", score, words
+
+
 def _factors(event: Event, cues: SeverityCues, policy: GradingPolicy) -> list[tuple[str, float, str]]:
     volume = max(event.volume, 0)
     out: list[tuple[str, float, str]] = [
@@ -225,12 +244,9 @@ def _factors(event: Event, cues: SeverityCues, policy: GradingPolicy) -> list[tu
         ),
         _negativity(event),
     ]
-    tiers = [
-        MediaTier(t) for t, n in event.media_tiers.items() if n > 0 and t in MediaTier._value2member_map_
-    ]
-    top = max(tiers, key=lambda t: policy.media_tier_score.get(t, 0.0), default=None)
-    if top is not None:
-        out.append(("media_tier", policy.media_tier_score.get(top, 0.0), _TIER_WORDS[top]))
+    media = _media_tier(event, policy)
+    if media is not None:
+        out.append(media)
     if cues.has_casualties:
         points = sum(w * getattr(cues, k) for k, w in _CASUALTY_POINTS.items())
         value = min(1.0, 0.4 + 0.6 * math.log1p(points) / math.log1p(30))

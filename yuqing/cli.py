@@ -242,7 +242,7 @@ def topic_model_disagreement(cfg) -> list[str]:  # type: ignore[no-untyped-def]
 
 def stage_problems(cfg) -> list[str]:  # type: ignore[no-untyped-def]
     """What only the stages can judge: the routing tree as a whole, escalation chains, rule fields, grade floors,
-    region_aliases.yaml and the place names against the gazetteer, the sources' selectors.
+    region_aliases.yaml and the place names against the gazetteer, media_outlets.yaml, the sources' selectors.
 
     The same checks refuse `yuqing run`, `replay` and `demo` at start-up; here they are listed all at once.
     """
@@ -251,16 +251,19 @@ def stage_problems(cfg) -> list[str]:  # type: ignore[no-untyped-def]
     from alerts.routing import Router, RoutingError
     from alerts.rules import RuleError, check_rule
     from analysis.grading import UnknownFloorCue, check_policy
+    from analysis.media_outlets import MediaOutlets, MediaOutletsError
 
     checks: list[Callable[[], object]] = [lambda: Router(cfg.units), lambda: Escalator(cfg),
                                           lambda: check_policy(cfg.policy.grading),
-                                          lambda: check_deadline_policy(cfg.policy)]
+                                          lambda: check_deadline_policy(cfg.policy),
+                                          lambda: MediaOutlets.for_config(cfg.directory)]
     checks += [functools.partial(check_rule, rule) for rule in cfg.policy.rules]
     problems = []
     for check in checks:
         try:
             check()
-        except (RoutingError, EscalationConfigError, RuleError, UnknownFloorCue, DeadlinePolicyError) as exc:
+        except (RoutingError, EscalationConfigError, RuleError, UnknownFloorCue, DeadlinePolicyError,
+                MediaOutletsError) as exc:
             problems.append(str(exc))
     from analysis.region_names import region_problems
     from crawler.spiders import config_problems

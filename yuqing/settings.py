@@ -522,6 +522,11 @@ class GradingPolicy(Strict):
         negative = {k: v for k, v in self.weights.items() if v < 0}
         if negative or not any(v > 0 for v in self.weights.values()):
             raise ValueError(f"weights must be 0 or more, and at least one above 0; got {self.weights}")
+        # Tiers added since a deployment wrote its policy score as their neighbours (domain.md §5): a major portal as
+        # central media, an unidentified source as self-media — left out, they would score 0, below a Weibo post.
+        for tier, like in ((MediaTier.PORTAL, MediaTier.CENTRAL), (MediaTier.UNKNOWN, MediaTier.SELF_MEDIA)):
+            if tier not in self.media_tier_score and like in self.media_tier_score:
+                self.media_tier_score[tier] = self.media_tier_score[like]
         outside = {str(k): v for k, v in self.media_tier_score.items() if not 0 <= v <= 1}
         if outside:
             raise ValueError(f"media_tier_score values are factors between 0 and 1; got {outside}")

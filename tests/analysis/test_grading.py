@@ -8,7 +8,7 @@ import pytest
 
 from analysis.grading import UnknownFloorCue, check_policy, grade_event, reads_as_complaint, tells_rumour
 from analysis.severity import SeverityCues, chinese_number, extract_cues
-from yuqing.contract import Event, Grade, Post
+from yuqing.contract import Event, Grade, MediaTier, Post
 from yuqing.settings import GradeFloor, GradingPolicy, load_config
 
 
@@ -186,6 +186,30 @@ def test_quiet_event_is_blue_with_its_score_explained(policy: GradingPolicy) -> 
     assert g.grade == Grade.IV
     assert g.reasons[0].startswith(f"风险分 {g.risk:g} (< 35) → IV级 (蓝)")
     assert any("仅自媒体" in r for r in g.reasons)
+
+
+def test_a_source_nobody_identified_is_not_called_self_media(policy: GradingPolicy) -> None:
+    """A release judge: a post whose source no table knows (人民日报 before the outlet table, or a source left out) was
+    graded 「仅自媒体/网民发帖」, which it could not be known to be. It scores as self-media, and says what is known."""
+    unknown = grade_event(_event(media_tiers={"unknown": 3}), policy)
+    mixed = grade_event(_event(media_tiers={"self-media": 2, "unknown": 1}), policy)
+    known = grade_event(_event(media_tiers={"self-media": 3}), policy)
+    assert "来源未识别，媒体层级未知 (+3.0)" in unknown.reasons
+    assert "自媒体/网民发帖，另有来源未识别（媒体层级未知） (+3.0)" in mixed.reasons
+    assert "仅自媒体/网民发帖 (+3.0)" in known.reasons
+    assert not any("仅自媒体" in r for r in unknown.reasons + mixed.reasons)
+    assert unknown.risk == mixed.risk == known.risk
+
+
+def test_a_major_portal_weighs_as_central_media(policy: GradingPolicy) -> None:
+    """domain.md §5: central media or major portals > provincial media > local posts; a portal is named as one, and a
+    policy written before the portal tier scores it as central (left out, it would score 0, below a Weibo post)."""
+    portal = grade_event(_event(media_tiers={"portal": 1, "self-media": 2}), policy)
+    assert "主要门户网站报道 (+15.0)" in portal.reasons
+    assert "央媒报道 (+15.0)" in grade_event(_event(media_tiers={"portal": 1, "central": 1}), policy).reasons
+    older = GradingPolicy(weights=policy.weights, thresholds=policy.thresholds,
+                          media_tier_score={"central": 0.9, "provincial": 0.7, "local": 0.4, "self-media": 0.2})
+    assert older.media_tier_score[MediaTier.PORTAL] == 0.9 and older.media_tier_score[MediaTier.UNKNOWN] == 0.2
 
 
 def test_casualties_floor_lifts_a_small_event_to_III(policy: GradingPolicy) -> None:
