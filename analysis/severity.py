@@ -26,7 +26,7 @@ from ahocorasick_rs import AhoCorasick
 FLAG_WORDS: dict[str, tuple[str, ...]] = {
     "casualties": ("伤亡", "死伤", "罹难者", "遇难者", "死者", "伤者"),
     "missing": ("失踪", "失联", "下落不明"),
-    "trapped": ("被困", "被埋", "受困"),
+    "trapped": ("被困", "被埋", "受困", "困在"),  # 受害人一直困在里面 (not 困在家里: see _NOT_AN_INCIDENT)
     "children": (
         "儿童",
         "孩子",
@@ -202,7 +202,7 @@ _DEFECT_COLLAPSE = re.compile(r"(?:管道?|化粪池|下水道|井盖|防线|人
 _NOT_AN_INCIDENT = {"下落不明": re.compile(r"(?:[元钱款币]|资金|押金|物资|货物).*下落不明"),
                     "失踪": re.compile(r"[玩搞]失踪"), "塌了": re.compile(r"(?:天|人设|房价|股市)塌了"),
                     "爆炸": re.compile(r"(?:信息|知识|数据|人口|流量)大?爆炸"), "受困": re.compile(r"受困扰"),
-                    "塌方": re.compile(r"塌方式"), "起火": _FIRE_IN_ANOTHER_WORD, "着火": _FIRE_IN_ANOTHER_WORD,
+                    "塌方": re.compile(r"塌方式"), "困在": re.compile(r"(?<![人者员们])(?<![人者员们][仍还都])(?<![人者员们](?:一直|仍然))困在|困在家"), "起火": _FIRE_IN_ANOTHER_WORD, "着火": _FIRE_IN_ANOTHER_WORD,
                     "大火": _FIRE_IN_ANOTHER_WORD, "失火": _FIRE_IN_ANOTHER_WORD, "坍塌": _DEFECT_COLLAPSE,
                     "垮塌": _DEFECT_COLLAPSE, "塌陷": _DEFECT_COLLAPSE, "倒塌": _DEFECT_COLLAPSE}
 # "从150万人中找出撞死老太的司机": the people a count is taken among are no casualties.
@@ -247,11 +247,33 @@ _DIED_UNNUMBERED = re.compile(
 # verb, or the sentence turns passive before it; never a curse or a threat (砍死你, 打死也不, 扬言要杀死他), nor
 # what is killed that is no one (杀死病毒, 打死蚊子).
 _CRIME = re.compile(r"(?:杀死|砍死|捅死|刺死|掐死|勒死|毒死|杀害|打死|(?P<hurt>打伤|砍伤|刺伤|捅伤)|"
-                    r"(?P<passive>[撞轧砸压烧淹炸摔电]死))了?(?![你我也都不病细比害蚊苍蟑老时])")
+                    r"(?P<passive>[撞轧砸压烧淹炸摔电]死))了?(?![你我也都不病细比害蚊苍蟑时]|老[鼠虎])")
+# Killed or hurt by an accident verb, the victim named after it (撞死三轮车夫, 砸死业主, 压死逛街女大学生, 撞伤民警,
+# 撞死两大学生): a noun phrase of up to six characters that ends in a word for a person, without 的, 在 or 了 (压死骆驼
+# 的最后一根稻草 is a saying); or named before it with nothing after (七岁男孩淹死在喷水观赏池里, 男孩淹死).
+_WHO_LAST = "人者夫妻贩童孩婴汉妇警翁娃兵匠孙工生员民师客友户女男姐妹哥弟爸妈父母爷奶婆叔姨嫂伯属邻"
+_WHO = rf"(?:[{_WHO_LAST}]|[男女妻儿孩]子|司机|小伙|少年|青年|保安|路人|行人|业主)"
+_VICTIM_AFTER = re.compile(rf"(?![在于了的得着过到后时])[^\W\d_的在了得着过到时你我他她它自己其]{{0,5}}?{_WHO}")
+_HARMED_WHO = re.compile(r"(?:[撞轧砸压烧淹炸摔电]死|(?P<hurt>[撞砸烧炸压轧烫踢]伤))了?(?=[\u4e00-\u9fff0-9])")
+_HARMED_SUBJECT = re.compile(rf"(?<=[{_WHO_LAST}子])[淹摔烧电]死(?=[在于了。，！,!\s（(]|$)")
+# The victims' number in the object: 两大学生 (a number before a person, not 三轮车夫), 一家三口, 熟睡夫妻.
+_VICTIMS_COUNTED = re.compile(rf"^[^\W\d_]{{0,3}}?(?:一家)?(?P<n>[0-9{_CN}]+)(?=[大小中女男老少幼青]?(?:学生|工人|女工|民工|男子|"
+                              r"女子|儿童|孩子?|童|村民|农民|路人|行人|老人|青年|少年|少女|男孩|女孩|妇女|人|口))|"
+                              r"^[^\W\d_]{0,4}?(?P<pair>夫妻|夫妇|母子|母女|父子|父女|兄弟|姐妹|兄妹|姐弟|祖孙|婆媳|爷孙)")
+# Hurt as a body harmed (被压断腿, 摔成骨折, 致其双手骨折, 锁骨骨折), poisoned to death (烤火中毒死后五天), or hurt
+# with the one hurt or the cause named (致更衣女子受伤): at least one, where the text tells it happened. Not 骨折价
+# (a bargain), nor 骨折患者 in a list of patients; not a hand that 受伤骨折 in a request for exemption from sport.
+_HURT_BODY = re.compile(r"[压砸撞轧打摔踢]断了?[^，。；！？,;!?\n]{0,3}?(?:腿|手|胳膊|脚|肋骨|骨头|脊椎|腰)|"
+                        r"(?:致|造成|导致|[被遭打摔撞砸压踢跌跳坠])[^，。；！？,;!?\n]{0,10}?骨折(?!价|患者|病人)|"
+                        r"(?:锁骨|肋骨|腿骨|股骨|颈椎|腰椎|胸椎|骨盆|多处|多根|手臂|胳膊|腿部|腰部|双手|双腿|粉碎性)骨折|"
+                        rf"(?<=[{_WHO_LAST}子])受伤(?![的害前])|(?:致|造成|导致)[^，。；！？,;!?\n]{{0,8}}?受伤(?![的害前])")
+_POISONED_DEAD = re.compile(r"(?<=中毒)(?:而|致)?死(?![亡刑])")
+# The words of these (beyond _VERB_ANY's): a text with none has no harm of theirs to look for.
+_MORE_HARM = re.compile(r"骨折|[压砸撞轧打摔踢]断|中毒")
 # 被人防工程一吨重铁门砸死, 被人堵在屋内烧死, 将对方砸死: the victim comes first.
-_PASSIVE_BEFORE = re.compile(r"(?:[被给]|遭(?!拒))[^，。；！？,;!?\n]{0,8}$|[将把][^，。；！？,;!?\n]{1,4}$")
+_PASSIVE_BEFORE = re.compile(r"(?:[被给]|遭(?!拒))[^，。；！？,;!?\n]{0,9}$|[将把][^，。；！？,;!?\n]{1,4}$")
 # What could happen or is threatened: 一个交通工具能撞死人, 扬言要杀死他, 来一个打死一个.
-_THREAT_BEFORE = re.compile(r"(?:要|想|扬言|威胁|誓|恨不得|差点|险|敢|能|会|来一个)[^，。；！？,;!?\n]{0,2}$")
+_THREAT_BEFORE = re.compile(r"(?:要|想|扬言|威胁|誓|恨不得|差点|险|敢|(?<!无)能|会|来一个|(?<![交贸简])易)[^，。；！？,;!?\n]{0,2}$")  # (无能: weak; 玻璃易碎砸伤人: a hazard)
 # Hurt without a number (坠楼受重伤, 打致重伤, 男童被烧伤): at least one injured. Not 烧伤科, a burns ward.
 _HURT_UNNUMBERED = re.compile(r"重伤(?!害|病|残)|(?<=被)[烧砸撞炸咬]伤|烧伤(?![科膏病中医])")
 _ANIMAL = re.compile(r"(?:狗|猫|鸡|鸭|鹅|猪|牛|羊|鱼|鸟|犬|兔|蜂|动物|宠物|家禽|牲畜|草木|树木|花草|庄稼|植物|禾苗)"
@@ -332,7 +354,7 @@ _PRECAUTION = re.compile(r"以免|避免|防止|以防|防范|杜绝|预防|谨�
 # A court's judgment or an award of damages follows an incident long past: 「拔罐减肥时烧伤获赔7000元」, 「撞死2人 一审被判
 # 赔偿80万元」 — 25 of the 152 real 社会 headlines the casualty floor lifted to III were such follow-ups. A victim asking
 # for compensation (拒绝赔偿) is not a judgment.
-_JUDGMENT = re.compile(r"获赔|判赔|一审|二审|终审|宣判|判处|判决|被判|开庭|庭审|提起公诉|获刑|判刑|死刑|无期徒刑|缓刑")
+_JUDGMENT = re.compile(r"获赔|判赔|一审|二审|终审|重审|再审|宣判|判处|判决|被判|开庭|庭审|提起公诉|获刑|判刑|死刑|无期徒刑|缓刑")
 # So is a series the text counts by occurrences, not by people: 引起2次火灾, 发生了3起火灾, 一年平均发生火灾2-3次,
 # 接二连三发生火灾, 火灾频发, 多处塌陷 — the fire history a letter gives to ask for a fire lane or a hydrant.
 _HABITUAL = re.compile(r"多次|屡次|屡屡|数次|几次|经常|常常|时常|频繁|频频|时有|常有|不时|每年都|年年|频发|高发|多发|屡有|往往|"
@@ -424,7 +446,7 @@ _GATHERING_WORDS = {"聚集", "围堵", "堵路", "堵门", "冲击", "冲突"}
 # occurrence: most posts hold none and skip the rest, and a pattern none of whose words a text holds is not tried
 # (each scanned the whole text, and some have no first character the regex engine could skip ahead to).
 _CUE_WORDS = sorted({w for ws in FLAG_WORDS.values() for w in ws} | {"死"} | _GATHERING_WORDS
-                    | set(_VERB_ANY.pattern.split("|")))
+                    | set(_VERB_ANY.pattern.split("|")) | {"骨折", "中毒", *(f"{v}断" for v in "压砸撞轧打摔踢")})
 _CUE_AUTOMATON = AhoCorasick(_CUE_WORDS)
 _FLAGS_OF_WORD = {word: {name for name, ws in FLAG_WORDS.items() if word in ws}
                   | ({"mass_incident"} if word in _GATHERING_WORDS else set()) for word in _CUE_WORDS}
@@ -510,7 +532,8 @@ class SeverityCues:
 
     def describe_casualties(self) -> str:
         parts = [f"{getattr(self, k)}人{CUE_LABELS[k]}" for k in COUNTED if getattr(self, k)]
-        parts += [f"有人{CUE_LABELS[k]}(人数未知)" for k in ("missing", "trapped") if k in self.flags]
+        # (an event's posts may count those another post only names: 2人被困 says it)
+        parts += [f"有人{CUE_LABELS[k]}(人数未知)" for k in ("missing", "trapped") if k in self.flags and not getattr(self, k)]
         if not parts and "casualties" in self.flags:
             parts.append("人员伤亡(人数未知)")
         return "、".join(parts)
@@ -728,16 +751,21 @@ def _without_habits(sentence: re.Match[str]) -> str:
                     if not _HABITUAL.search(c) or _COUNTED.search(c)) + "。"
 
 
+def _not_told(text: str, m: re.Match[str]) -> bool:
+    """Whether a death or hurt word is no report of one: supposed, asked, denied, of an animal or of an illness."""
+    return (not reported(text, m.start(), m.end())
+            or _RHETORICAL_BEFORE.search(text, max(0, m.start() - 12), m.start()) is not None
+            or _QUESTION_AFTER.match(text, m.end()) is not None
+            or _NOBODY_BEFORE.search(text, max(0, m.start() - 6), m.start()) is not None
+            or _ANIMAL.search(text, max(0, m.start() - 8), m.end() + 6) is not None
+            or _ILLNESS_BEFORE.search(text, max(0, m.start() - 8), m.start()) is not None)
+
+
 def _unnumbered_harm(text: str) -> Iterator[re.Match[str]]:
     """Deaths and injuries a text reports without a number (at least one each)."""
     for pattern in (_SOMEONE_DIED, _DIED_UNNUMBERED, _CRIME, _HURT_UNNUMBERED):
         for m in pattern.finditer(text):
-            if (not reported(text, m.start(), m.end())
-                    or _RHETORICAL_BEFORE.search(text, max(0, m.start() - 12), m.start())
-                    or _QUESTION_AFTER.match(text, m.end())
-                    or _NOBODY_BEFORE.search(text, max(0, m.start() - 6), m.start())
-                    or _ANIMAL.search(text, max(0, m.start() - 8), m.end() + 6)
-                    or _ILLNESS_BEFORE.search(text, max(0, m.start() - 8), m.start())):
+            if _not_told(text, m):
                 continue
             if pattern is _CRIME and (
                     _THREAT_BEFORE.search(text, max(0, m.start() - 6), m.start())
@@ -745,6 +773,31 @@ def _unnumbered_harm(text: str) -> Iterator[re.Match[str]]:
                             or (not m.group("passive") and _OBJECT_AFTER.match(text, m.end())))):
                 continue
             yield m
+
+
+def _victims_named(text: str, at: int) -> int:
+    """How many the victims named at text[at:] are: 两大学生 2, 一家三口 3, 熟睡夫妻 2, else one."""
+    m = _VICTIMS_COUNTED.match(text[at : at + 8])
+    if m is None:
+        return 1
+    return 2 if m.group("pair") else min(chinese_number(m.group("n")) or 1, MAX_COUNT)
+
+
+def _harm_by_verb(text: str) -> Iterator[tuple[str, int]]:
+    """Deaths and injuries told by a verb and whom it harmed, without a count word (撞死三轮车夫, 砸死业主, 撞伤民警,
+    男孩淹死在池里, 被压断腿, 致女子受伤骨折, 中毒死后): the victims' number where the object gives one, else one."""
+    for m in _HARMED_WHO.finditer(text):
+        if (_VICTIM_AFTER.match(text, m.end()) and not _not_told(text, m)
+                and not _THREAT_BEFORE.search(text, max(0, m.start() - 6), m.start())):
+            yield ("injured" if m.group("hurt") else "deaths"), _victims_named(text, m.end())
+    for m in _CRIME.finditer(text):  # (its one at least is _unnumbered_harm's; here the number of its object)
+        if not m.group("passive") and _OBJECT_AFTER.match(text, m.end()) and not _not_told(text, m) \
+                and not _THREAT_BEFORE.search(text, max(0, m.start() - 6), m.start()):
+            yield ("injured" if m.group("hurt") else "deaths"), _victims_named(text, m.end())
+    for pattern, kind in ((_HARMED_SUBJECT, "deaths"), (_POISONED_DEAD, "deaths"), (_HURT_BODY, "injured")):
+        for m in pattern.finditer(text):
+            if not _not_told(text, m):
+                yield kind, 1
 
 
 def extract_cues(text: str, posted: datetime | None = None) -> SeverityCues:
@@ -788,6 +841,9 @@ def extract_cues(text: str, posted: datetime | None = None) -> SeverityCues:
             kind = "injured" if m.re is _HURT_UNNUMBERED or m.groupdict().get("hurt") else "deaths"
             if not getattr(cues, kind):
                 setattr(cues, kind, 1)  # "有人遇难", "司机身亡", "坠楼受重伤": at least one, though no number is given
+    if verbs or _MORE_HARM.search(counted):
+        for kind, count in _harm_by_verb(counted):
+            setattr(cues, kind, max(getattr(cues, kind), count))
     for m in _COMPACT.finditer(counted) if "死" in counted else ():
         preceded = _COMPACT_CONTEXT.search(counted, max(0, m.start() - 2), m.start())
         if m.group("i") is None and not preceded:

@@ -431,3 +431,21 @@ def test_plain_board_complaints_are_read_as_complaints(title: str, text: str, so
     post = Post(id="p", source="zhengwu", source_type=source_type, fetched_at=datetime(2026, 3, 1, tzinfo=UTC),
                 title=title, text=text, sentiment=sentiment)
     assert reads_as_complaint(post) == complaint
+
+
+@pytest.mark.parametrize("headline", [
+    "司机开车时俯身捡手机撞死三轮车夫逃逸", "一吨重铁门砸死业主", "七岁男孩淹死在喷水观赏池里",
+    "巡防员开车撞伤小学生后将其丢弃逃逸", "浴池房顶塌陷致更衣女子受伤骨折",
+])
+def test_incident_news_with_a_casualty_told_by_its_verb_grades_at_least_III(policy: GradingPolicy,
+                                                                          headline: str) -> None:
+    """Issue 4 item 8: 货车撞死1名三轮车夫 was III, 司机开车撞死三轮车夫 IV (release review, s23)."""
+    g = grade_event(_event(severity_cues=extract_cues(headline).as_list()), policy)
+    assert g.grade == Grade.III
+    assert any(r.startswith("伤亡: 1人") and r.endswith("→ 至少III级（定级底线）") for r in g.reasons)
+
+
+def test_people_counted_trapped_are_not_also_trapped_in_unknown_numbers(policy: GradingPolicy) -> None:
+    """One letter counts 好几个人被困 (2), another says 受害人一直困在里面: the event's reason said both."""
+    g = grade_event(_event(severity_cues=["trapped:2", "trapped"]), policy)
+    assert "伤亡: 2人被困 → 至少III级（定级底线）" in g.reasons
