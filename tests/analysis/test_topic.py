@@ -193,6 +193,17 @@ SUBJECTS = [
     ("希望A市地铁站增设手机刷卡进出站", "交通出行"),  # over the model's 非民生
     ("超市后面有老虎机害人", "社会治安"),
     ("小区旁边足浴店涉黄，晚上拉客", "社会治安"),
+    # Short complaints in a post's own words (a release judge's, read as 非民生 0.95-0.98): what care costs, a broken
+    # lift, a thief, property management (the zhengwu labels file it under 商贸旅游), fake drugs, extortion.
+    ("住院费用太贵了看不起病", "就医"),
+    ("药价又涨了", "就医"),
+    ("小区电梯坏了一个月没人修", "安全生产"),
+    ("昨晚小偷撬了我家门", "社会治安"),
+    ("收到敲诈短信，对方要五万元", "社会治安"),
+    ("物业收钱不做事，电话打了也没人接", "住房保障"),
+    ("物业费一年涨了两次", "住房保障"),
+    ("车位捆绑销售合法吗？", "住房保障"),
+    ("网上买到假药，吃了一个月没用", "食品药品安全"),
 ]
 
 
