@@ -6,7 +6,8 @@ these rules find them in Chinese text. Counts are parsed from Arabic and Chinese
 ("多人受伤" → 2, "十余人" → 10, "数十人" → 20). Explicit denials ("无人员伤亡") cancel the casualty cue; what a text
 only supposes, warns of or tells as a habit (一旦…, 以免…, 存在火灾隐患, 经常…) raises no incident cue, and an
 incident it dates long before the post (``extract_cues(text, posted=…)``: 17年10月…身亡) is no current casualty.
-People taken to hospital count as injured in the report of an incident only, never in a patient's letter.
+People taken to hospital (送医, 住院) are counted apart from the injured (``admitted:20``), and only in the report of an
+incident, never in a patient's letter: 20余名儿童送医 after a food poisoning says no one was hurt.
 
 Cues travel on ``Post.severity_cues`` as short strings (``deaths:3``, ``injured:12``, ``children``) so they
 are aggregatable keywords in Elasticsearch; ``SeverityCues.from_list`` reads them back.
@@ -81,6 +82,7 @@ INCIDENT_CUES = frozenset(
     {
         "deaths",
         "injured",
+        "admitted",
         "missing",
         "trapped",
         "casualties",
@@ -97,11 +99,12 @@ EARLY_WARNING_CUES = INCIDENT_CUES - {"casualties"}
 # the first posts are negative about it (not every post that mentions a school).
 SENSITIVE_SETTING_CUES = frozenset({"children", "students", "school", "hospital", "patients", "elderly", "officials"})
 VULNERABLE_CUES = ("children", "students", "elderly", "patients", "school", "hospital")
-COUNTED = ("deaths", "injured", "missing", "trapped")
+COUNTED = ("deaths", "injured", "admitted", "missing", "trapped")
 
 CUE_LABELS = {
     "deaths": "死亡",
     "injured": "受伤",
+    "admitted": "送医/住院",
     "missing": "失踪/失联",
     "trapped": "被困",
     "casualties": "人员伤亡",
@@ -174,7 +177,7 @@ _PERSON = (r"(?:名|人(?!民)|位|个(?!月|多月|半月|小时|多小时|钟�
 _DEATH = ("死亡|遇难|身亡|罹难|丧生|殒命|丧命|遇害|去世|不治|溺亡|坠亡|身故|亡故|猝死|致死|杀害|"
           "撞死|轧死|砸死|压死|烧死|淹死|炸死|摔死|电死|杀死|砍死|捅死|刺死|掐死|勒死|打死")  # not 毒死: 3人中毒死亡
 _INJURY = "受重伤|受轻伤|受伤|重伤|轻伤|烧伤|砸伤|烫伤|摔伤|撞伤|炸伤|压伤|负伤|伤势|打伤|砍伤|刺伤|捅伤|咬伤|割伤"
-# Taken to hospital: injured only where the text tells of an incident (20名幼儿被送往医院住院治疗 after a food
+# Taken to hospital (admitted, not said to be injured): counted only where the text tells of an incident (20名幼儿被送往医院住院治疗 after a food
 # poisoning); a patient's letter (同病房两位病友全部是入院就查了两三千) counts no one.
 _ADMITTED = "住院|入院|送医|送往|送至|送到|送入|转往|转至|抬往"
 _KINDS = {"deaths": _DEATH, "injured": _INJURY, "admitted": _ADMITTED, "missing": "失踪|失联|下落不明",
@@ -498,11 +501,12 @@ class SeverityCues:
     @property
     def counted_casualties(self) -> bool:
         """People reported harmed with a number: the evidence a grade floor needs."""
-        return bool(self.deaths or self.injured or self.missing or self.trapped)
+        return any(getattr(self, k) for k in COUNTED)
 
     @property
     def has_casualties(self) -> bool:
-        return bool(self.deaths or self.injured or self.missing or self.trapped or "casualties" in self.flags)
+        return self.counted_casualties or "casualties" in self.flags
+    admitted: int = 0  # taken to hospital (送医, 住院): no injury said, but the injury floors count them (grading)
 
     def names(self) -> set[str]:
         """Every cue present, counted kinds included (for floors and early warnings)."""
@@ -605,7 +609,7 @@ def _clause_counts(clause: str, incident: bool) -> list[tuple[str, int]]:
 
     A clause is written either count-first ("3人死亡、12人受伤") or verb-first ("死亡12人，受伤3人",
     "死亡人数升至12人"); the first item decides, so the 12 of "3人死亡12人受伤" goes to 受伤 and the 12 of
-    "死亡12人受伤3人" to 死亡. People taken to hospital count as injured only in the report of an incident.
+    "死亡12人受伤3人" to 死亡. People taken to hospital count (as admitted) only in the report of an incident.
     """
     items = [(m.lastgroup or "", m) for m in _ITEM.finditer(clause)
              if m.lastgroup != "n" or not (_NOT_CASUALTIES.search(clause, max(0, m.start() - 8), m.start())
@@ -643,7 +647,7 @@ def _clause_counts(clause: str, incident: bool) -> list[tuple[str, int]]:
         # A count of ten thousand or more stands right by its verb ("1.2万人死亡"), or it counts something else.
         gap = _MAX_GAP if value is None or value < 10_000 else 2
         if value and value <= MAX_COUNT and (b.start() - a.end() <= gap or victims is not None):
-            out.append(("injured" if verb == "admitted" else verb, value))
+            out.append((verb, value))
     return out
 
 
@@ -890,7 +894,7 @@ def extract_cues(text: str, posted: datetime | None = None) -> SeverityCues:
     for kind in ("missing", "trapped"):
         if getattr(cues, kind):
             cues.flags.discard(kind)
-    if cues.deaths or cues.injured:
+    if cues.deaths or cues.injured or cues.admitted:
         cues.flags.discard("casualties")
     return cues
 

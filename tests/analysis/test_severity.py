@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from analysis.entry import enrich
-from analysis.severity import extract_cues
+from analysis.severity import SeverityCues, extract_cues
 from yuqing.contract import Post
 
 
@@ -112,20 +112,32 @@ def test_killings_woundings_and_unnumbered_deaths_are_counted(text: str, cues: s
 
 
 @pytest.mark.parametrize(("text", "cues"), [
-    # children taken to hospital after a food poisoning are casualties (the analyst's kindergarten incident)
+    # children taken to hospital after a food poisoning are counted (the analyst's kindergarten incident), as taken to
+    # hospital, not as injured: a press office must not say 20人受伤 of children kept under observation
     ("A3区阳光幼儿园昨天午餐后二十多个孩子上吐下泻，目前已有20名幼儿被送往A市儿童医院住院治疗",
-     {"injured:20", "children", "school", "food_poisoning", "patients"}),
-    ("转发：A3区阳光幼儿园集体食物中毒，20个孩子住院，求扩散！", {"injured:20", "children", "school",
+     {"admitted:20", "children", "school", "food_poisoning", "patients"}),
+    ("转发：A3区阳光幼儿园集体食物中毒，20个孩子住院，求扩散！", {"admitted:20", "children", "school",
                                                          "food_poisoning", "patients"}),
-    ("造成20名学生食物中毒住院", {"injured:20", "food_poisoning", "patients", "students"}),
+    ("造成20名学生食物中毒住院", {"admitted:20", "food_poisoning", "patients", "students"}),
     # a patient's billing complaint counts no one (254254 graded III on "2人受伤")
     ("同病房两位病友全部是入院就查了两三千，而且觉得理所当然。", set()),
     ("20名幼儿被送往学校", {"children", "school"}),
     # 送医 is taken to hospital too (a replay's school canteen: its first post lost its casualties and its III)
-    ("A3区某小学食堂多名学生午饭后腹泻呕吐送医", {"injured:2", "school", "students"}),
+    ("A3区某小学食堂多名学生午饭后腹泻呕吐送医", {"admitted:2", "school", "students"}),
+    # the injured and those taken to hospital are told apart; the injured taken there are injured
+    ("化工厂爆炸，3人受伤，20人送医", {"injured:3", "admitted:20", "explosion"}),
+    ("两车相撞5人受伤送医", {"injured:5"}),
 ])
-def test_people_taken_to_hospital_are_injured_in_the_report_of_an_incident(text: str, cues: set[str]) -> None:
+def test_people_taken_to_hospital_are_counted_apart_in_the_report_of_an_incident(text: str, cues: set[str]) -> None:
     assert set(extract_cues(text).as_list()) == cues
+
+
+def test_an_events_posts_keep_the_hospitalised_apart_from_the_injured() -> None:
+    """An event merges its posts' tolls: 20 taken to hospital and then 3 hurt stay 20 送医/住院 and 3 受伤."""
+    cues = SeverityCues.from_list(extract_cues("某小学食堂发生食物中毒事件 20余名儿童送医").as_list())
+    cues.merge(extract_cues("食堂事故另有3名学生受伤"))
+    assert (cues.admitted, cues.injured) == (20, 3)
+    assert cues.describe_casualties() == "3人受伤、20人送医/住院"
 
 
 LETTER_POSTED = datetime(2019, 5, 16, 10, 0, tzinfo=UTC)
