@@ -177,9 +177,11 @@ _PERSON = (r"(?:名|人(?!民)|位|个(?!月|多月|半月|小时|多小时|钟�
 _DEATH = ("死亡|遇难|身亡|罹难|丧生|殒命|丧命|遇害|去世|不治|溺亡|坠亡|身故|亡故|猝死|致死|杀害|"
           "撞死|轧死|砸死|压死|烧死|淹死|炸死|摔死|电死|杀死|砍死|捅死|刺死|掐死|勒死|打死")  # not 毒死: 3人中毒死亡
 _INJURY = "受重伤|受轻伤|受伤|重伤|轻伤|烧伤|砸伤|烫伤|摔伤|撞伤|炸伤|压伤|负伤|伤势|打伤|砍伤|刺伤|捅伤|咬伤|割伤"
-# Taken to hospital (admitted, not said to be injured): counted only where the text tells of an incident (20名幼儿被送往医院住院治疗 after a food
-# poisoning); a patient's letter (同病房两位病友全部是入院就查了两三千) counts no one.
+# Taken to hospital (admitted, not said to be injured): counted only where the text tells of an incident
+# (20名幼儿被送往医院住院治疗 after a food poisoning); a patient's letter (同病房两位病友全部是入院就查了两三千) counts no
+# one, nor a ward or a fee (住院部已协调多个病区, 怎么一个住院法).
 _ADMITTED = "住院|入院|送医|送往|送至|送到|送入|转往|转至|抬往"
+_NO_ADMISSION_AFTER = re.compile(r"部|法|费|楼|手续|押金|病历|医师|证|记录")
 _KINDS = {"deaths": _DEATH, "injured": _INJURY, "admitted": _ADMITTED, "missing": "失踪|失联|下落不明",
           "trapped": "被困|被埋|受困"}
 _INCIDENT_TOLD = re.compile(r"事故|车祸|相撞|追尾|侧翻|中毒|上吐下泻|呕吐|腹泻|火灾|起火|爆炸|坍塌|倒塌|垮塌|塌了|"
@@ -624,8 +626,9 @@ def _clause_counts(clause: str, incident: bool) -> list[tuple[str, int]]:
     "死亡12人受伤3人" to 死亡. People taken to hospital count (as admitted) only in the report of an incident.
     """
     items = [(m.lastgroup or "", m) for m in _ITEM.finditer(clause)
-             if m.lastgroup != "n" or not (_NOT_CASUALTIES.search(clause, max(0, m.start() - 8), m.start())
-                                           or (m.group(0).endswith("人") and _AMONG.match(clause, m.end())))]
+             if (m.lastgroup != "n" or not (_NOT_CASUALTIES.search(clause, max(0, m.start() - 8), m.start())
+                                            or (m.group(0).endswith("人") and _AMONG.match(clause, m.end()))))
+             and (m.lastgroup != "admitted" or not _NO_ADMISSION_AFTER.match(clause, m.end()))]
     if not items or not any(kind == "n" for kind, _ in items):
         return []
     count_first = items[0][0] == "n"
@@ -633,6 +636,8 @@ def _clause_counts(clause: str, incident: bool) -> list[tuple[str, int]]:
     for i, ((a_kind, a), (b_kind, b)) in enumerate(pairwise(items)):
         if b_kind == "admitted" and (not incident or (b.group(0).startswith(("送", "转", "抬"))
                                                       and not _TAKEN_TO_HOSPITAL.match(clause, b.start()))):
+            continue
+        if a_kind == "admitted" and not incident:  # (住院12人 as much as 12人住院: 怎么一个住院法 in a policy question)
             continue
         victims = None
         if count_first and a_kind == "n" and b_kind != "n":

@@ -127,6 +127,9 @@ def test_killings_woundings_and_unnumbered_deaths_are_counted(text: str, cues: s
     # the injured and those taken to hospital are told apart; the injured taken there are injured
     ("化工厂爆炸，3人受伤，20人送医", {"injured:3", "admitted:20", "explosion"}),
     ("两车相撞5人受伤送医", {"injured:5"}),
+    # a ward is no one taken there, nor a question how to be (real posts once read as injured)
+    ("荆州市中心医院发热门诊正在超负荷运行！住院部已协调多个病区用来收治发热患者", {"hospital", "patients"}),
+    ("如未开通、那在异地住院、怎么一个住院法？", {"patients"}),
 ])
 def test_people_taken_to_hospital_are_counted_apart_in_the_report_of_an_incident(text: str, cues: set[str]) -> None:
     assert set(extract_cues(text).as_list()) == cues
