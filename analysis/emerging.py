@@ -44,7 +44,7 @@ STATE_VERSION = 1
 # check_event's keys by the signal they stand for (term:<word> is a keyword's burst).
 _SIGNAL_OF = {"early": "early", "accumulation": "accumulation", "topic": "burst", "region": "burst",
               "new_terms": "new_terms"}
-_COUNTED_CUES = frozenset({"deaths", "injured", "missing", "trapped", "casualties"})
+_COUNTED_CUES = frozenset({"deaths", "injured", "admitted", "missing", "trapped", "casualties"})
 
 
 def hour_index(at: datetime) -> int:

@@ -6,7 +6,8 @@ these rules find them in Chinese text. Counts are parsed from Arabic and Chinese
 ("多人受伤" → 2, "十余人" → 10, "数十人" → 20). Explicit denials ("无人员伤亡") cancel the casualty cue; what a text
 only supposes, warns of or tells as a habit (一旦…, 以免…, 存在火灾隐患, 经常…) raises no incident cue, and an
 incident it dates long before the post (``extract_cues(text, posted=…)``: 17年10月…身亡) is no current casualty.
-People taken to hospital count as injured in the report of an incident only, never in a patient's letter.
+People taken to hospital (送医, 住院) are counted apart from the injured (``admitted:20``), and only in the report of an
+incident, never in a patient's letter: 20余名儿童送医 after a food poisoning says no one was hurt.
 
 Cues travel on ``Post.severity_cues`` as short strings (``deaths:3``, ``injured:12``, ``children``) so they
 are aggregatable keywords in Elasticsearch; ``SeverityCues.from_list`` reads them back.
@@ -81,6 +82,7 @@ INCIDENT_CUES = frozenset(
     {
         "deaths",
         "injured",
+        "admitted",
         "missing",
         "trapped",
         "casualties",
@@ -97,11 +99,12 @@ EARLY_WARNING_CUES = INCIDENT_CUES - {"casualties"}
 # the first posts are negative about it (not every post that mentions a school).
 SENSITIVE_SETTING_CUES = frozenset({"children", "students", "school", "hospital", "patients", "elderly", "officials"})
 VULNERABLE_CUES = ("children", "students", "elderly", "patients", "school", "hospital")
-COUNTED = ("deaths", "injured", "missing", "trapped")
+COUNTED = ("deaths", "injured", "admitted", "missing", "trapped")
 
 CUE_LABELS = {
     "deaths": "死亡",
     "injured": "受伤",
+    "admitted": "送医/住院",
     "missing": "失踪/失联",
     "trapped": "被困",
     "casualties": "人员伤亡",
@@ -174,9 +177,11 @@ _PERSON = (r"(?:名|人(?!民)|位|个(?!月|多月|半月|小时|多小时|钟�
 _DEATH = ("死亡|遇难|身亡|罹难|丧生|殒命|丧命|遇害|去世|不治|溺亡|坠亡|身故|亡故|猝死|致死|杀害|"
           "撞死|轧死|砸死|压死|烧死|淹死|炸死|摔死|电死|杀死|砍死|捅死|刺死|掐死|勒死|打死")  # not 毒死: 3人中毒死亡
 _INJURY = "受重伤|受轻伤|受伤|重伤|轻伤|烧伤|砸伤|烫伤|摔伤|撞伤|炸伤|压伤|负伤|伤势|打伤|砍伤|刺伤|捅伤|咬伤|割伤"
-# Taken to hospital: injured only where the text tells of an incident (20名幼儿被送往医院住院治疗 after a food
-# poisoning); a patient's letter (同病房两位病友全部是入院就查了两三千) counts no one.
+# Taken to hospital (admitted, not said to be injured): counted only where the text tells of an incident
+# (20名幼儿被送往医院住院治疗 after a food poisoning); a patient's letter (同病房两位病友全部是入院就查了两三千) counts no
+# one, nor a ward or a fee (住院部已协调多个病区, 怎么一个住院法).
 _ADMITTED = "住院|入院|送医|送往|送至|送到|送入|转往|转至|抬往"
+_NO_ADMISSION_AFTER = re.compile(r"部|法|费|楼|手续|押金|病历|医师|证|记录")
 _KINDS = {"deaths": _DEATH, "injured": _INJURY, "admitted": _ADMITTED, "missing": "失踪|失联|下落不明",
           "trapped": "被困|被埋|受困"}
 _INCIDENT_TOLD = re.compile(r"事故|车祸|相撞|追尾|侧翻|中毒|上吐下泻|呕吐|腹泻|火灾|起火|爆炸|坍塌|倒塌|垮塌|塌了|"
@@ -275,10 +280,14 @@ _PASSIVE_BEFORE = re.compile(r"(?:[被给]|遭(?!拒))[^，。；！？,;!?\n]{0
 # What could happen or is threatened: 一个交通工具能撞死人, 扬言要杀死他, 来一个打死一个.
 _THREAT_BEFORE = re.compile(r"(?:要|想|扬言|威胁|誓|恨不得|差点|险|敢|(?<!无)能|会|来一个|(?<![交贸简])易)[^，。；！？,;!?\n]{0,2}$")  # (无能: weak; 玻璃易碎砸伤人: a hazard)
 # Hurt without a number (坠楼受重伤, 打致重伤, 男童被烧伤): at least one injured. Not 烧伤科, a burns ward.
-_HURT_UNNUMBERED = re.compile(r"重伤(?!害|病|残)|(?<=被)[烧砸撞炸咬]伤|烧伤(?![科膏病中医])")
+_HURT_UNNUMBERED = re.compile(r"重伤(?!害|病|残)|(?<=被)[烧砸撞炸咬]伤|烧伤(?![科膏病中医])|"
+                              r"(?<=[被遭])[^，。；！？,;!?\n]{1,8}?咬伤")  # 被狗咬伤, 被宠物眼镜蛇咬伤
 _ANIMAL = re.compile(r"(?:狗|猫|鸡|鸭|鹅|猪|牛|羊|鱼|鸟|犬|兔|蜂|动物|宠物|家禽|牲畜|草木|树木|花草|庄稼|植物|禾苗)"
                      r"(?![塘城园棚圈舍场池缸馆市])")  # nor of bees and plants: 蜜蜂大量死亡, 草木被车主轧死
-# (鱼塘, 羊城, 动物园, 牛棚 are places: 男子在鱼塘溺亡 is a man's death.)
+# (鱼塘, 羊城, 动物园, 牛棚 are places: 男子在鱼塘溺亡 is a man's death.) An animal is no victim where it does the harm
+# (被狗咬伤, 被邻居家的狗咬死: after 被 or 遭) or is held, led or walked by the one harmed (抱爱犬跳楼身亡, 遛狗时被撞死).
+_ANIMAL_AGENT_BEFORE = re.compile(r"[被遭]")
+_ANIMAL_HELD = re.compile(r"(?:抱|牵|遛|带|背|救)(?:着|了)?(?:[爱小大野宠]|一[只条头])?$")
 # A question asked to make a point names no death or injury: 难道M3县人在外地死亡就注定要吃这个亏吗？
 _RHETORICAL_BEFORE = re.compile(r"难道[^，。；！？,;!?\n]*$")
 # …nor one that ends in 吗？: 10万元能弥补一起重伤或死亡交通事故吗？
@@ -343,6 +352,10 @@ _CONDITIONAL = re.compile(r"如果|假如|假若|假设|倘若|要(?<![主只就
                           r"担心|担忧|生怕|害怕|唯恐|就怕|恐怕|提心吊胆|"
                           r"如(?<![例比譬诸正有犹宛假]如)(?![今何下实期约同此是意果])"
                           r"(?=[^，。；！？,;!?\n]{1,20}[，,]\s*(?:就|将|会|则|便)?(?:发生|引发|造成|导致|出现))")
+# A fear given as the reason of a deed (疑因担心患绝症从顶楼跳下身亡, 因担心员工闹事，过年前…发了生活费) is what was
+# feared only to that deed, or to the clause's end: the deed happened.
+_FEAR_AS_REASON = re.compile(r"(?:因为?|由于|出于)$")
+_DEED_AFTER_FEAR = re.compile(r"[，,；;]|而|便|遂|竟|于是|选择|跳|自杀|轻生|服毒|喝药|上吊")
 _POTENTIAL = re.compile(r"可能(?:会)?(?:造成|导致|带来|发生|出现|引发)|会(?<![社机大]会)(?:造成|导致|带来)|"
                         r"将(?:会)?(?:造成|带来|引发|酿成)|将会是|会酿成|足以(?:造成|导致)")
 # What a citizen asks to prevent: the rest of its clause is no report ("以免雨季再次垮塌造成人员伤亡").
@@ -381,8 +394,12 @@ _DATED_SPAN = re.compile(r"(?:[^。！？!?\n；;\s]|\s(?<![\u4e00-\u9fff]\s)|\s
 # How long before the post an incident dated in its text is past (a follow-up report comes within months).
 PAST_AFTER_DAYS = 180
 _COUNTED = re.compile(r"(?:[0-9０-９]+|[一二两三四五六七八九十百千万]+)\s*(?:名|人(?!民)|个人|位|例|死|伤)")
-# A headline's phrases are clauses of their own for the habits (男子乱刀捅死情人丈夫 曾多次作案失败).
-_HABIT_CLAUSE = re.compile(r"[，。；！？,;!?\n#]|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff0-9])")
+# A headline's phrases are clauses of their own for the habits and the past (男子乱刀捅死情人丈夫 曾多次作案失败,
+# 出租车司机捅死骑车人续：曾多次获评优秀的哥).
+_HABIT_CLAUSE = re.compile(r"[，。；！？,;!?\n#：]|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff0-9])")
+_PAST_CLAUSE = re.compile(r"[^，,；;：]+")
+# A habit given as the reason of a deed is no habit of the deed: 因为女儿经常弄脏衣服将其掐死 (to the 将/把 of the deed).
+_HABIT_AS_REASON = re.compile(rf"(?:因为?|由于)[^，。；！？,;!?\n]*?(?:{_HABITUAL.pattern})[^，。；！？,;!?\n]*?(?=[将把])")
 # (The people gather, not a road fenced off in front of them: 将居民出入道路围堵; nor a place they gather at: 居民买菜
 # 购物聚集地.)
 _MASS_INCIDENT = re.compile(
@@ -491,6 +508,7 @@ class SeverityCues:
 
     deaths: int = 0
     injured: int = 0
+    admitted: int = 0  # taken to hospital (送医, 住院): no injury said, but the injury floors count them (grading)
     missing: int = 0
     trapped: int = 0
     flags: set[str] = field(default_factory=set)
@@ -498,11 +516,11 @@ class SeverityCues:
     @property
     def counted_casualties(self) -> bool:
         """People reported harmed with a number: the evidence a grade floor needs."""
-        return bool(self.deaths or self.injured or self.missing or self.trapped)
+        return any(getattr(self, k) for k in COUNTED)
 
     @property
     def has_casualties(self) -> bool:
-        return bool(self.deaths or self.injured or self.missing or self.trapped or "casualties" in self.flags)
+        return self.counted_casualties or "casualties" in self.flags
 
     def names(self) -> set[str]:
         """Every cue present, counted kinds included (for floors and early warnings)."""
@@ -605,11 +623,12 @@ def _clause_counts(clause: str, incident: bool) -> list[tuple[str, int]]:
 
     A clause is written either count-first ("3人死亡、12人受伤") or verb-first ("死亡12人，受伤3人",
     "死亡人数升至12人"); the first item decides, so the 12 of "3人死亡12人受伤" goes to 受伤 and the 12 of
-    "死亡12人受伤3人" to 死亡. People taken to hospital count as injured only in the report of an incident.
+    "死亡12人受伤3人" to 死亡. People taken to hospital count (as admitted) only in the report of an incident.
     """
     items = [(m.lastgroup or "", m) for m in _ITEM.finditer(clause)
-             if m.lastgroup != "n" or not (_NOT_CASUALTIES.search(clause, max(0, m.start() - 8), m.start())
-                                           or (m.group(0).endswith("人") and _AMONG.match(clause, m.end())))]
+             if (m.lastgroup != "n" or not (_NOT_CASUALTIES.search(clause, max(0, m.start() - 8), m.start())
+                                            or (m.group(0).endswith("人") and _AMONG.match(clause, m.end()))))
+             and (m.lastgroup != "admitted" or not _NO_ADMISSION_AFTER.match(clause, m.end()))]
     if not items or not any(kind == "n" for kind, _ in items):
         return []
     count_first = items[0][0] == "n"
@@ -617,6 +636,8 @@ def _clause_counts(clause: str, incident: bool) -> list[tuple[str, int]]:
     for i, ((a_kind, a), (b_kind, b)) in enumerate(pairwise(items)):
         if b_kind == "admitted" and (not incident or (b.group(0).startswith(("送", "转", "抬"))
                                                       and not _TAKEN_TO_HOSPITAL.match(clause, b.start()))):
+            continue
+        if a_kind == "admitted" and not incident:  # (住院12人 as much as 12人住院: 怎么一个住院法 in a policy question)
             continue
         victims = None
         if count_first and a_kind == "n" and b_kind != "n":
@@ -643,7 +664,7 @@ def _clause_counts(clause: str, incident: bool) -> list[tuple[str, int]]:
         # A count of ten thousand or more stands right by its verb ("1.2万人死亡"), or it counts something else.
         gap = _MAX_GAP if value is None or value < 10_000 else 2
         if value and value <= MAX_COUNT and (b.start() - a.end() <= gap or victims is not None):
-            out.append(("injured" if verb == "admitted" else verb, value))
+            out.append((verb, value))
     return out
 
 
@@ -670,6 +691,12 @@ def _before_hypothesis(sentence: re.Match[str]) -> str:
     """A sentence without what it only supposes: cut at a condition, and without clauses of possible results."""
     text = sentence.group(0)
     condition = _CONDITIONAL.search(text)
+    while condition is not None and _FEAR_AS_REASON.search(text, max(0, condition.start() - 2), condition.start()):
+        deed = _DEED_AFTER_FEAR.search(text, condition.end())
+        if deed is None:
+            break
+        text = text[: condition.start()] + text[deed.start() :]
+        condition = _CONDITIONAL.search(text, condition.start())
     if condition is not None:  # (to a headline's next phrase: 家长担心孩子安全 校车起火3名学生受伤)
         phrase = _HEADLINE_PHRASE.search(text, condition.end())
         text = text[: condition.start()] + ("，" + text[phrase.end() :] if phrase else "")
@@ -709,7 +736,7 @@ def _without_past_clauses(sentence: str) -> str:
     """A sentence without the clauses that tell what has happened before (早几年曾发生过…燃气爆炸事件，爆炸使…墙体
     垮塌，…) — to a clause that gives a time of its own or tells no harm — keeping the rest (…现在过去快半年了)."""
     kept, carried = [], False
-    for clause in _CLAUSE_IN_SENTENCE.findall(sentence):
+    for clause in _PAST_CLAUSE.findall(sentence):
         if _PAST_TOLD.search(clause) and not _NOW.search(clause):
             carried = True
         elif carried and not (_NOW.search(clause) or _DATED.search(clause)) and _tells_harm(clause):
@@ -746,9 +773,11 @@ def _without_judgment(sentence: re.Match[str]) -> str:
 
 def _without_habits(sentence: re.Match[str]) -> str:
     """A sentence without the clauses that tell what happens again and again, with no number to it (多人多次摔伤,
-    经常有人溺亡); a series counted is reported ("多次行凶致5死13伤")."""
-    return "，".join(c for c in _HABIT_CLAUSE.split(sentence.group(0))
-                    if not _HABITUAL.search(c) or _COUNTED.search(c)) + "。"
+    经常有人溺亡); a series counted is reported ("多次行凶致5死13伤"), and a habit given as a reason leaves its deed
+    (因为女儿经常弄脏衣服将其掐死)."""
+    clauses = [c[: m.start()] + c[m.end() :] if (m := _HABIT_AS_REASON.search(c)) else c
+               for c in _HABIT_CLAUSE.split(sentence.group(0))]
+    return "，".join(c for c in clauses if not _HABITUAL.search(c) or _COUNTED.search(c)) + "。"
 
 
 def _not_told(text: str, m: re.Match[str]) -> bool:
@@ -757,8 +786,20 @@ def _not_told(text: str, m: re.Match[str]) -> bool:
             or _RHETORICAL_BEFORE.search(text, max(0, m.start() - 12), m.start()) is not None
             or _QUESTION_AFTER.match(text, m.end()) is not None
             or _NOBODY_BEFORE.search(text, max(0, m.start() - 6), m.start()) is not None
-            or _ANIMAL.search(text, max(0, m.start() - 8), m.end() + 6) is not None
+            or _of_an_animal(text, m)
             or _ILLNESS_BEFORE.search(text, max(0, m.start() - 8), m.start()) is not None)
+
+
+def _of_an_animal(text: str, m: re.Match[str]) -> bool:
+    """Whether the death or hurt at ``m`` is an animal's: one named within 8 characters before it or 6 after, neither
+    doing the harm nor held by the one harmed."""
+    start = max(0, m.start() - 8)
+    for animal in _ANIMAL.finditer(text, start, m.end() + 6):
+        if animal.start() < m.end() and (_ANIMAL_AGENT_BEFORE.search(text, start, animal.start())
+                                         or _ANIMAL_HELD.search(text, max(0, animal.start() - 4), animal.start())):
+            continue
+        return True
+    return False
 
 
 def _unnumbered_harm(text: str) -> Iterator[re.Match[str]]:
@@ -783,6 +824,11 @@ def _victims_named(text: str, at: int) -> int:
     return 2 if m.group("pair") else min(chinese_number(m.group("n")) or 1, MAX_COUNT)
 
 
+def _clause_start(text: str, at: int) -> int:
+    """Where the clause (or a headline's phrase) that holds text[at] begins."""
+    return max(text.rfind(c, 0, at) for c in "，。；！？,;!?\n：: ") + 1
+
+
 def _harm_by_verb(text: str) -> Iterator[tuple[str, int]]:
     """Deaths and injuries told by a verb and whom it harmed, without a count word (撞死三轮车夫, 砸死业主, 撞伤民警,
     男孩淹死在池里, 被压断腿, 致女子受伤骨折, 中毒死后): the victims' number where the object gives one, else one."""
@@ -797,7 +843,8 @@ def _harm_by_verb(text: str) -> Iterator[tuple[str, int]]:
     for pattern, kind in ((_HARMED_SUBJECT, "deaths"), (_POISONED_DEAD, "deaths"), (_HURT_BODY, "injured")):
         for m in pattern.finditer(text):
             if not _not_told(text, m):
-                yield kind, 1
+                # the one who died is the clause's subject: 夫妻用瓦斯炉烤火中毒死后 2, 男孩淹死在池里 1
+                yield kind, (1 if pattern is _HURT_BODY else _victims_named(text, _clause_start(text, m.start())))
 
 
 def extract_cues(text: str, posted: datetime | None = None) -> SeverityCues:
@@ -890,7 +937,7 @@ def extract_cues(text: str, posted: datetime | None = None) -> SeverityCues:
     for kind in ("missing", "trapped"):
         if getattr(cues, kind):
             cues.flags.discard(kind)
-    if cues.deaths or cues.injured:
+    if cues.deaths or cues.injured or cues.admitted:
         cues.flags.discard("casualties")
     return cues
 

@@ -32,7 +32,7 @@ def test_chinese_numbers(text: str, expected: int | None) -> None:
     ("截至目前死亡人数升至12人，另有2人失联", {"deaths:12", "missing:2"}),
     ("3名工人当场死亡", {"deaths:3"}),
     ("遇难者已达31人", {"deaths:31"}),
-    ("学校食堂发生食物中毒，20余名学生入院", {"injured:20", "food_poisoning", "school", "students"}),
+    ("学校食堂发生食物中毒，20余名学生入院", {"admitted:20", "food_poisoning", "school", "students"}),
     ("数十名村民聚集上访，要求局长出面", {"mass_incident", "petition", "officials"}),
     ("养老院起火，两名老人被困", {"fire", "elderly", "trapped:2"}),
     ("造成人员伤亡", {"casualties"}),
@@ -303,6 +303,22 @@ def test_the_missing_count_with_the_dead_and_many_injured_lift_the_grade(
     """国务院令第493号 第三条: 死亡（含失踪）; ≥50 / ≥100 seriously injured are 重大 / 特别重大."""
     g = grade_event(_event(severity_cues=cues), policy)
     assert g.grade == grade and reason in g.reasons
+
+
+def test_people_taken_to_hospital_are_worded_so_and_keep_the_injury_floors(policy: GradingPolicy) -> None:
+    """A press office must not say 20人受伤 of 20 children taken to hospital (送医, 住院): the reasons say 送医/住院,
+    and the floors of 国务院令第493号 count them as before (any incident with casualties III; ≥50 II)."""
+    canteen = extract_cues("某小学食堂发生食物中毒事件 20余名儿童送医").as_list()
+    g = grade_event(_event(severity_cues=canteen), policy)
+    assert g.grade == Grade.III
+    assert "伤亡/送医: 20人送医/住院 → 至少III级（定级底线）" in g.reasons
+    assert not any("受伤" in r for r in g.reasons)
+    many = grade_event(_event(severity_cues=["injured:3", "admitted:60"]), policy)
+    assert many.grade == Grade.II
+    assert "受伤(含送医/住院) 60 人 ≥ 50 → 至少II级（定级底线）" in many.reasons
+    points = {f.name: f.points for f in many.factors}["casualties"]
+    assert points == {f.name: f.points for f in grade_event(_event(severity_cues=["injured:60"]), policy).factors}[
+        "casualties"]
 
 
 def test_mass_incidents_are_their_own_factor_apart_from_officials(policy: GradingPolicy) -> None:
