@@ -263,6 +263,19 @@ def test_a_byte_order_mark_and_a_gbk_line_lose_no_post(tmp_path: Path) -> None:
     assert "p.jsonl:2: not UTF-8; read as GB18030" in result.stderr
 
 
+@pytest.mark.parametrize("text", ["A市伊景园滨河苑诈骗钱财", "呼吁A市撤销禁摩令", "）"])
+def test_a_gb18030_line_is_never_taken_for_big5(tmp_path: Path, text: str) -> None:
+    """Three real board subjects a per-line guess (charset-normalizer) read as Big5: 伊景园滨河苑诈骗钱财 came out as
+    A庈畛劓埶梆碩埸晥ぉヴ笙 (a review)."""
+    posts = tmp_path / "p.jsonl"
+    posts.write_bytes(json.dumps({"id": "gb", "text": text}, ensure_ascii=False).encode("gb18030") + b"\n")
+    out = tmp_path / "o.jsonl"
+    result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text(encoding="utf-8"))["text"] == text
+    assert "read as GB18030" in result.stderr
+
+
 def test_a_big5_line_is_read_as_big5_not_as_gb18030_nonsense(tmp_path: Path) -> None:
     posts = tmp_path / "p.jsonl"
     posts.write_bytes('{"id": "tw", "text": "颱風過後，社區積水嚴重，居民出入困難"}\n'.encode("big5"))
