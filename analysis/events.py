@@ -203,6 +203,10 @@ _GENERIC_PLACE = frozenset(
 划 分
 """.split()
 )
+# What a school's name says of its kind or rank, not of which school it is (实验小学, 第三中学, 公立学校 …附属小学): a name
+# that is only these (or a verb, 就读小学) names no one school, and would join any letter about another 实验小学 to its event.
+_SCHOOL_KIND = re.compile(r"(?:实验|附属|双语|公立|公办|民办|民营|私立|学校|大学|第[一二三四五六七八九十百\d]+|[一二三四五六七八九十]+)+$")
+_NOT_A_SCHOOL_NAME = frozenset({"就读", "入读", "读书", "上学"})
 # The longest name a place word takes: a longer run before it is the sentence before the name (办成普惠性幼儿园).
 # 区 and 小区 end common words too (居住区, 投诉小区): what stands before them is a name only when it is all that
 # stands after the place above it or a punctuation mark (成都市锦江区, ，锦江区, A5区魅力之城小区; not 在居住区).
@@ -214,6 +218,12 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 # (金潇小学等学校, 繁华街道等地, 共创绿色社区).
 PLACE_CHARS = 120
 _COUNT_ROSE = re.compile(r"升至|增至|上升至|上升到|增加到|增加至|攀升至|升到")
+
+
+def _generic_school(name: str) -> bool:
+    """A school name that is its kind or rank alone (实验, 第三, 公立), or a verb before 小学 (就读)."""
+    rest = _SCHOOL_KIND.sub("", name)
+    return len(rest) < 2 or rest[-2:] in _NOT_A_SCHOOL_NAME or rest[-2:] in _GENERIC_PLACE
 
 
 def named_places(text: str) -> frozenset[str]:
@@ -232,6 +242,8 @@ def named_places(text: str) -> frozenset[str]:
                 if len(name) > longest or not (opens or before.endswith(_ABOVE[word])):
                     continue
             level = _PLACE_WORDS[word]
+            if level == "school" and _generic_school(name):
+                continue
             if 2 <= len(name) <= _LONGEST_NAME and name[-2:] not in _GENERIC_PLACE \
                     and not (level == "district" and name[-1] in _GENERIC_PLACE):
                 out.add(f"{level}:{name}")

@@ -15,21 +15,24 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from yuqing.contract import MediaTier
-from yuqing.settings import SourceSpec, StrictLoader
+from yuqing.contract import BOARD_SOURCE_TYPE, MediaTier
+from yuqing.settings import Config, SourceSpec, TableError, load_table
 
 TABLE_NAME = "media_outlets.yaml"
 _DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$")
 # A source written as a host (news.sina.com.cn, www.people.com.cn/n1/…, people.com.cn:443), not as a name.
 _HOST_LIKE = re.compile(r"^((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,})\.?(?::\d+)?(?:[/?#].*)?$", re.IGNORECASE)
+# Source types whose posts citizens write (a letter to the board, a Weibo or other social post): self-media, as
+# sources.yaml's default tier has them, whatever the source is called. An outlet the table names keeps its tier
+# (人民日报's Weibo account is central).
+CITIZEN_SOURCE_TYPES = frozenset({BOARD_SOURCE_TYPE, "weibo", "social_json"})
 _NAME_NOISE = re.compile(r"[\s《》「」“”\"']+")
 
 
-class MediaOutletsError(ValueError):
-    """A media outlet table that cannot be used; the message names the file, the entry and the fix."""
+class MediaOutletsError(TableError):
+    """A media outlet table that cannot be used; each problem names the file, the entry and the fix."""
 
 
 class _Outlet(BaseModel):
@@ -87,21 +90,6 @@ def bundled_table_path() -> Path:
     return Path(str(resources.files("analysis.resources").joinpath(TABLE_NAME)))
 
 
-def _load(path: Path) -> _Table:
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=StrictLoader) or {}  # noqa: S506 (a safe loader)
-    except (OSError, yaml.YAMLError) as exc:
-        raise MediaOutletsError(f"{path}: cannot read the media outlet table: {exc}") from exc
-    try:
-        return _Table.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise MediaOutletsError(f"{path}: {where}: {err['msg']}; each entry under outlets: is "
-                                "{name: ..., aliases: [...], domains: [...], tier: ...} as documented at the top of "
-                                "analysis/resources/media_outlets.yaml") from exc
-
-
 @dataclass
 class MediaOutlets:
     """Tiers by source name and by domain; ``tier_of`` gives a post's."""
@@ -117,7 +105,7 @@ class MediaOutlets:
         outlets = cls()
         local = directory / TABLE_NAME
         for path in [bundled_table_path()] + ([local] if local.exists() else []):
-            for outlet in _load(path).outlets:
+            for outlet in load_table(path, _Table, MediaOutletsError).outlets:
                 for name in [outlet.name, *outlet.aliases]:
                     outlets.names[_name_key(name)] = outlet.tier
                 for domain in outlet.domains:
@@ -135,13 +123,26 @@ class MediaOutlets:
                 return tier
         return None
 
-    def tier_of(self, source: str, url: str | None = None) -> MediaTier:
+    def tier_of(self, source: str, url: str | None = None, source_type: str | None = None) -> MediaTier:
         """The tier of a post from ``source`` (a configured source, then an outlet's name or a host or URL of its
-        domains), else from the host of ``url``; ``unknown`` when nothing names it."""
+        domains), else from the host of ``url``, else self-media when ``source_type`` says a citizen wrote it (a
+        message board letter, a social post); ``unknown`` when nothing names it."""
         key = _name_key(source)
         found = self.configured.get(key) or self.names.get(key)
         for text in (source, url):
             if found is None and text:
                 host = host_of(text)
                 found = self._by_host(host) if host else None
+        if found is None and source_type in CITIZEN_SOURCE_TYPES:
+            return MediaTier.SELF_MEDIA
         return found or MediaTier.UNKNOWN
+
+
+def media_outlet_problems(config: Config) -> list[str]:
+    """Each thing wrong with the media outlet tables of a configuration (`yuqing config check`, and `run`, `replay`
+    and `demo` at start-up), one a line with its file, entry and fix."""
+    try:
+        MediaOutlets.for_config(config.directory, config.sources.sources)
+    except MediaOutletsError as exc:
+        return [str(problem) for problem in exc.problems] or [str(exc)]
+    return []

@@ -30,14 +30,14 @@ from importlib import resources
 from pathlib import Path
 from string import Formatter
 
-import yaml
 from ahocorasick_rs import AhoCorasick, MatchKind
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from analysis.abroad import country_named
 from analysis.tokenizer import segment
 from yuqing.contract import Region
 from yuqing.paths import config_dir
+from yuqing.settings import TableError, load_table
 
 PROVINCE, CITY, DISTRICT = 0, 1, 2
 _MUNICIPALITIES = frozenset({"11", "12", "31", "50"})
@@ -119,7 +119,7 @@ class Place:
         return Region(province=self.province, city=self.city, district=self.district, code=self.code)
 
 
-class RegionConfigError(ValueError):
+class RegionConfigError(TableError):
     """The alias table is malformed; the message names the file, the key and the fix."""
 
 
@@ -583,21 +583,7 @@ def bundled_alias_path() -> Path:
 
 
 def _load_aliases(path: Path) -> _AliasTable:
-    from yuqing.settings import StrictLoader
-
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=StrictLoader) or {}  # noqa: S506 (a safe loader)
-    except (OSError, yaml.YAMLError) as exc:
-        raise RegionConfigError(f"{path}: cannot read the region alias table: {exc}") from exc
-    try:
-        return _AliasTable.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise RegionConfigError(
-            f"{path}: {where}: {err['msg']}; expected keys names / patterns / prefer / not_places "
-            "as documented at the top of analysis/resources/region_aliases.yaml"
-        ) from exc
+    return load_table(path, _AliasTable, RegionConfigError)
 
 
 def resolver_for(directory: Path | None = None) -> RegionResolver:

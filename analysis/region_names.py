@@ -34,7 +34,8 @@ def region_problems(config: Config) -> list[str]:
     try:
         resolver = resolver_for(config.directory)
     except RegionConfigError as exc:
-        return [f"{exc} (the analysis would stop on it: no post could be placed)"]
+        return [f"{problem} (the analysis would stop on it: no post could be placed)"
+                for problem in [str(p) for p in exc.problems] or [str(exc)]]
     problems: list[ConfigProblem] = []
     for i, unit in enumerate(config.units.units):
         problems += _spec_problems(resolver, unit.region, "units.yaml", f"units[{i}] ({unit.id}).region")

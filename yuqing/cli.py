@@ -251,19 +251,17 @@ def stage_problems(cfg) -> list[str]:  # type: ignore[no-untyped-def]
     from alerts.routing import Router, RoutingError
     from alerts.rules import RuleError, check_rule
     from analysis.grading import UnknownFloorCue, check_policy
-    from analysis.media_outlets import MediaOutlets, MediaOutletsError
+    from analysis.media_outlets import media_outlet_problems
 
     checks: list[Callable[[], object]] = [lambda: Router(cfg.units), lambda: Escalator(cfg),
                                           lambda: check_policy(cfg.policy.grading),
-                                          lambda: check_deadline_policy(cfg.policy),
-                                          lambda: MediaOutlets.for_config(cfg.directory)]
+                                          lambda: check_deadline_policy(cfg.policy)]
     checks += [functools.partial(check_rule, rule) for rule in cfg.policy.rules]
-    problems = []
+    problems = media_outlet_problems(cfg)
     for check in checks:
         try:
             check()
-        except (RoutingError, EscalationConfigError, RuleError, UnknownFloorCue, DeadlinePolicyError,
-                MediaOutletsError) as exc:
+        except (RoutingError, EscalationConfigError, RuleError, UnknownFloorCue, DeadlinePolicyError) as exc:
             problems.append(str(exc))
     from analysis.region_names import region_problems
     from crawler.spiders import config_problems

@@ -33,7 +33,7 @@ POST_FIELDS = ("id", "text", "title", "published_at", "published_precision", "fe
 
 RegionResolver = Callable[[str], Region | None]
 # The tier of a post that carries no media_tier, from its source and url (analysis.media_outlets).
-TierResolver = Callable[[str, str | None], MediaTier]
+TierResolver = Callable[[str, str | None, str | None], MediaTier]  # (source, url, source_type)
 
 
 class BadLine(ValueError):
@@ -244,7 +244,8 @@ def post_from_record(record: Any, tz: Any, now: datetime, resolve_region: Region
         raise BadLine(f"media_tier is no known tier; use one of {', '.join(t.value for t in MediaTier)}")
     if tier is None and resolve_tier is not None:
         url = record.get("url")
-        fields["media_tier"] = resolve_tier(fields["source"], url if isinstance(url, str) else None)
+        fields["media_tier"] = resolve_tier(fields["source"], url if isinstance(url, str) else None,
+                                            fields.get("source_type"))
     try:
         return Post.model_validate(fields)
     except ValidationError as exc:

@@ -436,6 +436,26 @@ def test_a_source_naming_a_known_outlet_gives_the_post_its_tier(tmp_path: Path) 
     assert not any("仅自媒体" in r for r in by_id["p07"]["grade_reasons"])
 
 
+def test_a_board_letter_or_a_social_post_nobody_names_is_a_citizens_post(tmp_path: Path) -> None:
+    """A review (rdiff 5): each of the 4,326 board letters (source "board") read 「来源未识别，媒体层级未知」 and the
+    source_type was not looked at; a letter to the board is a citizen's post (self-media), as `yuqing run` tiers it.
+    An outlet the table names keeps its tier whatever the source_type (人民日报's Weibo account is central)."""
+    rows = [{"id": "b1", "text": "小区门口的路灯坏了好几天，晚上出门很不方便", "source": "board"},
+            {"id": "b2", "text": "小区门口的路灯坏了好几天，晚上出门很不方便", "source": "A市政务留言",
+             "source_type": "message_board"},
+            {"id": "b3", "text": "小区门口的路灯坏了好几天，晚上出门很不方便", "source": "某网友", "source_type": "weibo"},
+            {"id": "b4", "text": "小区门口的路灯坏了好几天，晚上出门很不方便", "source": "人民日报", "source_type": "weibo"},
+            {"id": "b5", "text": "小区门口的路灯坏了好几天，晚上出门很不方便", "source": "某县论坛", "source_type": "news"}]
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    by_id = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    assert {k: r["media_tier"] for k, r in by_id.items()} == {
+        "b1": "self-media", "b2": "self-media", "b3": "self-media", "b4": "central", "b5": "unknown"}
+
+
 def test_a_post_with_too_few_words_for_an_event_says_so_in_its_grade_reasons(tmp_path: Path) -> None:
     """A release judge: 350 of 2,000 real Weibo posts (来了！, [赞]), an emoji-only post and one word repeated over a megabyte
     had grade, risk and event_id null and grade_reasons empty, a null nobody explained."""
