@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -41,15 +42,8 @@ class _Outlet(BaseModel):
     name: str = Field(min_length=1)
     aliases: list[str] = Field(default_factory=list)
     domains: list[str] = Field(default_factory=list)
-    tier: MediaTier
-
-    @field_validator("tier")
-    @classmethod
-    def _known_tier(cls, tier: MediaTier) -> MediaTier:
-        if tier == MediaTier.UNKNOWN:
-            raise ValueError("unknown is what an outlet left out of the table gets; give central, portal, provincial, "
-                             "local or self-media")
-        return tier
+    # (not ``unknown``: that is what an outlet left out of the table gets)
+    tier: Literal["central", "portal", "provincial", "local", "self-media"]
 
     @field_validator("domains")
     @classmethod
@@ -107,9 +101,9 @@ class MediaOutlets:
         for path in [bundled_table_path()] + ([local] if local.exists() else []):
             for outlet in load_table(path, _Table, MediaOutletsError).outlets:
                 for name in [outlet.name, *outlet.aliases]:
-                    outlets.names[_name_key(name)] = outlet.tier
+                    outlets.names[_name_key(name)] = MediaTier(outlet.tier)
                 for domain in outlet.domains:
-                    outlets.domains[domain] = outlet.tier
+                    outlets.domains[domain] = MediaTier(outlet.tier)
         for spec in sources or []:
             for name in filter(None, (spec.name, spec.label)):
                 outlets.configured[_name_key(name)] = spec.media_tier

@@ -145,6 +145,7 @@ def test_each_problem_of_the_media_outlet_table_is_listed_with_its_entry_and_fix
     assert (f"{table}: outlets[0].domains: 'https://bendi.cn/' is no domain. Fix: write it as people.com.cn (no "
             "scheme, path or port, lower case)") in out
     assert f"{table}: outlets[1].tier: Input should be 'central'" in out and "(value: 'tabloid')" in out
+    assert "'self-media' or 'unknown'" not in out  # (unknown is what a source the table leaves out gets)
     assert f"{table}: outlets[2].site: Extra inputs are not permitted" in out and "Fix: remove the key" in out
 
 
