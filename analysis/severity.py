@@ -656,10 +656,12 @@ def reported(text: str, start: int, end: int) -> bool:
 def _victims_before(items: list[tuple[str, re.Match[str]]], doers: int, clause: str) -> re.Match[str] | None:
     """The count of victims before the doers' (24名村民被20余名…男子打伤): the nearest count that 被 or 遭 follows."""
     verb = items[doers + 1][1]
-    for kind, m in reversed(items[:doers]):
-        if kind == "n" and verb.start() - m.end() <= _MAX_VICTIMS_GAP:
-            if _VICTIMS_FIRST.search(clause, m.end(), items[doers][1].start()):
-                return m
+    for i in range(doers - 1, -1, -1):  # (items go in order: past the gap, every one before is farther)
+        kind, m = items[i]
+        if verb.start() - m.end() > _MAX_VICTIMS_GAP:
+            break
+        if kind == "n" and _VICTIMS_FIRST.search(clause, m.end(), items[doers][1].start()):
+            return m
     return None
 
 
