@@ -16,6 +16,7 @@ are aggregatable keywords in Elasticsearch; ``SeverityCues.from_list`` reads the
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -291,7 +292,11 @@ _ANIMAL_HELD = re.compile(r"(?:抱|牵|遛|带|背|救)(?:着|了)?(?:[爱小大
 # A question asked to make a point names no death or injury: 难道M3县人在外地死亡就注定要吃这个亏吗？
 _RHETORICAL_BEFORE = re.compile(r"难道[^，。；！？,;!?\n]*$")
 # …nor one that ends in 吗？: 10万元能弥补一起重伤或死亡交通事故吗？
-_QUESTION_AFTER = re.compile(r"[^。！？!?\n]*?[吗么]。*[？?]")  # (a cut sentence ends in 。 before its ？, once a cut)
+# (_Sentences.asked_after: the sentence's last character is 吗 or 么 and its stop 。…？ — a cut sentence ends in 。 before
+# its ？, once a cut.)
+_SENTENCE_STOP = re.compile(r"[。！？!?\n]")
+_QUESTION_MARK_AFTER = re.compile(r"。*[？?]")
+_CLAUSE_STOP = re.compile(r"[，。；！？,;!?\n：: ]")
 # A death from illness is no incident's casualty: 多器官衰竭而死亡 after 46 days in intensive care.
 _ILLNESS_BEFORE = re.compile(r"衰竭|癌|病逝|病重|病危|病情恶化|寿终")
 _NOBODY_BEFORE = re.compile(r"(?:没有?|无|未|不|别|防)(?:人|有人|任何人|(?:一名|任何)?(?:学生|师生|儿童|工人|村民|居民|群众|"
@@ -575,30 +580,70 @@ def _names_an_official(text: str, match: re.Match[str]) -> bool:
     return True
 
 
-def _sentence_around(text: str, start: int, end: int) -> str:
-    """The sentence that holds text[start:end]."""
-    begin = max(text.rfind(c, 0, start) for c in "。！？!?\n") + 1
-    stops = [i for c in "。！？!?\n" if (i := text.find(c, end)) >= 0]
-    return text[begin : min(stops) if stops else len(text)]
+class _Sentences:
+    """The sentences of one text (to 。！？!?\n), found once, and what a sentence test finds in each, tested once.
+
+    Every match of a repeated word (冲突, 被困, 撞死…) asks about its sentence; a letter written with commas only is one
+    sentence, so scanning the sentence per match made a 30,000-character letter take 16 s."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._stops = [m.start() for m in _SENTENCE_STOP.finditer(text)]
+        self._found: dict[tuple[re.Pattern[str], int, int], bool] = {}
+        self._asked: dict[int, bool] = {}
+        self._clause_stops: list[int] | None = None
+
+    def around(self, start: int, end: int) -> tuple[int, int]:
+        """Where the sentence that holds text[start:end] begins and ends."""
+        before = bisect_left(self._stops, start)
+        after = bisect_left(self._stops, end)
+        return (self._stops[before - 1] + 1 if before else 0,
+                self._stops[after] if after < len(self._stops) else len(self.text))
+
+    def holds(self, pattern: re.Pattern[str], start: int, end: int) -> bool:
+        """Whether ``pattern`` is found in the sentence that holds text[start:end]."""
+        begin, stop = self.around(start, end)
+        key = (pattern, begin, stop)
+        if key not in self._found:
+            self._found[key] = pattern.search(self.text[begin:stop]) is not None
+        return self._found[key]
+
+    def asked_after(self, at: int) -> bool:
+        """Whether the sentence goes on from ``at`` to a question in 吗？ (10万元能弥补一起重伤或死亡交通事故吗？): its last
+        character is 吗 or 么, after ``at``, and its stop is 。…？ — looked at once per sentence, not scanned to per word."""
+        after = bisect_left(self._stops, at)
+        if after == len(self._stops) or self._stops[after] - 1 < at:
+            return False
+        stop = self._stops[after]
+        if stop not in self._asked:
+            self._asked[stop] = self.text[stop - 1] in "吗么" and _QUESTION_MARK_AFTER.match(self.text, stop) is not None
+        return self._asked[stop]
+
+    def clause_start(self, at: int) -> int:
+        """Where the clause (or a headline's phrase) that holds text[at] begins."""
+        if self._clause_stops is None:
+            self._clause_stops = [m.start() for m in _CLAUSE_STOP.finditer(self.text)]
+        before = bisect_left(self._clause_stops, at)
+        return self._clause_stops[before - 1] + 1 if before else 0
 
 
-def _gathering(text: str, match: re.Match[str]) -> bool:
+def _gathering(sentences: _Sentences, match: re.Match[str]) -> bool:
     """Whether a mass-incident match tells of people gathering or clashing, not a quarrel or a banner in passing."""
     if _CLASH.search(match.group(0)):
-        return _CLASH_GRAVE.search(_sentence_around(text, match.start(), match.end())) is not None
+        return sentences.holds(_CLASH_GRAVE, match.start(), match.end())
     if _BANNER.fullmatch(match.group(0)):
-        return _PROTEST.search(_sentence_around(text, match.start(), match.end())) is not None
+        return sentences.holds(_PROTEST, match.start(), match.end())
     return True
 
 
-def _not_a_missing_person(text: str, match: re.Match[str]) -> bool:
+def _not_a_missing_person(sentences: _Sentences, match: re.Match[str]) -> bool:
     """A boss who 失联 after debts has absconded (由于法人的失联, 老板…亦或失踪), a party member 失联 has lost touch with
     the party, and people 被困 in a lift wait for a repairman (有人被困电梯一个小时): none is a missing or trapped person."""
-    before = text[max(0, match.start() - 30) : match.start()]
+    before = sentences.text[max(0, match.start() - 30) : match.start()]
     if match.group(0) in ("失联", "失踪"):
         return _ABSCONDER.search(before) is not None
-    return _IN_A_LIFT.search(_sentence_around(text, match.start(), match.end())) is not None and \
-        _INCIDENT_IN_LIFT.search(_sentence_around(text, match.start(), match.end())) is None
+    return sentences.holds(_IN_A_LIFT, match.start(), match.end()) and \
+        not sentences.holds(_INCIDENT_IN_LIFT, match.start(), match.end())
 
 
 def reported(text: str, start: int, end: int) -> bool:
@@ -611,10 +656,12 @@ def reported(text: str, start: int, end: int) -> bool:
 def _victims_before(items: list[tuple[str, re.Match[str]]], doers: int, clause: str) -> re.Match[str] | None:
     """The count of victims before the doers' (24名村民被20余名…男子打伤): the nearest count that 被 or 遭 follows."""
     verb = items[doers + 1][1]
-    for kind, m in reversed(items[:doers]):
-        if kind == "n" and verb.start() - m.end() <= _MAX_VICTIMS_GAP:
-            if _VICTIMS_FIRST.search(clause, m.end(), items[doers][1].start()):
-                return m
+    for i in range(doers - 1, -1, -1):  # (items go in order: past the gap, every one before is farther)
+        kind, m = items[i]
+        if verb.start() - m.end() > _MAX_VICTIMS_GAP:
+            break
+        if kind == "n" and _VICTIMS_FIRST.search(clause, m.end(), items[doers][1].start()):
+            return m
     return None
 
 
@@ -780,11 +827,12 @@ def _without_habits(sentence: re.Match[str]) -> str:
     return "，".join(c for c in clauses if not _HABITUAL.search(c) or _COUNTED.search(c)) + "。"
 
 
-def _not_told(text: str, m: re.Match[str]) -> bool:
+def _not_told(sentences: _Sentences, m: re.Match[str]) -> bool:
     """Whether a death or hurt word is no report of one: supposed, asked, denied, of an animal or of an illness."""
+    text = sentences.text
     return (not reported(text, m.start(), m.end())
             or _RHETORICAL_BEFORE.search(text, max(0, m.start() - 12), m.start()) is not None
-            or _QUESTION_AFTER.match(text, m.end()) is not None
+            or sentences.asked_after(m.end())
             or _NOBODY_BEFORE.search(text, max(0, m.start() - 6), m.start()) is not None
             or _of_an_animal(text, m)
             or _ILLNESS_BEFORE.search(text, max(0, m.start() - 8), m.start()) is not None)
@@ -802,11 +850,12 @@ def _of_an_animal(text: str, m: re.Match[str]) -> bool:
     return False
 
 
-def _unnumbered_harm(text: str) -> Iterator[re.Match[str]]:
+def _unnumbered_harm(sentences: _Sentences) -> Iterator[re.Match[str]]:
     """Deaths and injuries a text reports without a number (at least one each)."""
+    text = sentences.text
     for pattern in (_SOMEONE_DIED, _DIED_UNNUMBERED, _CRIME, _HURT_UNNUMBERED):
         for m in pattern.finditer(text):
-            if _not_told(text, m):
+            if _not_told(sentences, m):
                 continue
             if pattern is _CRIME and (
                     _THREAT_BEFORE.search(text, max(0, m.start() - 6), m.start())
@@ -824,27 +873,23 @@ def _victims_named(text: str, at: int) -> int:
     return 2 if m.group("pair") else min(chinese_number(m.group("n")) or 1, MAX_COUNT)
 
 
-def _clause_start(text: str, at: int) -> int:
-    """Where the clause (or a headline's phrase) that holds text[at] begins."""
-    return max(text.rfind(c, 0, at) for c in "，。；！？,;!?\n：: ") + 1
-
-
-def _harm_by_verb(text: str) -> Iterator[tuple[str, int]]:
+def _harm_by_verb(sentences: _Sentences) -> Iterator[tuple[str, int]]:
     """Deaths and injuries told by a verb and whom it harmed, without a count word (撞死三轮车夫, 砸死业主, 撞伤民警,
     男孩淹死在池里, 被压断腿, 致女子受伤骨折, 中毒死后): the victims' number where the object gives one, else one."""
+    text = sentences.text
     for m in _HARMED_WHO.finditer(text):
-        if (_VICTIM_AFTER.match(text, m.end()) and not _not_told(text, m)
+        if (_VICTIM_AFTER.match(text, m.end()) and not _not_told(sentences, m)
                 and not _THREAT_BEFORE.search(text, max(0, m.start() - 6), m.start())):
             yield ("injured" if m.group("hurt") else "deaths"), _victims_named(text, m.end())
     for m in _CRIME.finditer(text):  # (its one at least is _unnumbered_harm's; here the number of its object)
-        if not m.group("passive") and _OBJECT_AFTER.match(text, m.end()) and not _not_told(text, m) \
+        if not m.group("passive") and _OBJECT_AFTER.match(text, m.end()) and not _not_told(sentences, m) \
                 and not _THREAT_BEFORE.search(text, max(0, m.start() - 6), m.start()):
             yield ("injured" if m.group("hurt") else "deaths"), _victims_named(text, m.end())
     for pattern, kind in ((_HARMED_SUBJECT, "deaths"), (_POISONED_DEAD, "deaths"), (_HURT_BODY, "injured")):
         for m in pattern.finditer(text):
-            if not _not_told(text, m):
+            if not _not_told(sentences, m):
                 # the one who died is the clause's subject: 夫妻用瓦斯炉烤火中毒死后 2, 男孩淹死在池里 1
-                yield kind, (1 if pattern is _HURT_BODY else _victims_named(text, _clause_start(text, m.start())))
+                yield kind, (1 if pattern is _HURT_BODY else _victims_named(text, sentences.clause_start(m.start())))
 
 
 def extract_cues(text: str, posted: datetime | None = None) -> SeverityCues:
@@ -872,6 +917,7 @@ def extract_cues(text: str, posted: datetime | None = None) -> SeverityCues:
     if _JUDGMENT.search(counted):
         counted = _SENTENCE.sub(_without_judgment, counted)
     verbs = _VERB_ANY.search(counted) is not None
+    counted_sentences = _Sentences(counted)
     if verbs:
         incident = _INCIDENT_TOLD.search(counted) is not None
         for clause in _CLAUSE.split(counted):
@@ -884,12 +930,12 @@ def extract_cues(text: str, posted: datetime | None = None) -> SeverityCues:
     # Each death or hurt word of these patterns (身亡, 遇难, 砸死, 重伤 …) is one of _VERB_ANY's: without one, none
     # is there.
     if verbs and not (cues.deaths and cues.injured):
-        for m in _unnumbered_harm(counted):
+        for m in _unnumbered_harm(counted_sentences):
             kind = "injured" if m.re is _HURT_UNNUMBERED or m.groupdict().get("hurt") else "deaths"
             if not getattr(cues, kind):
                 setattr(cues, kind, 1)  # "有人遇难", "司机身亡", "坠楼受重伤": at least one, though no number is given
     if verbs or _MORE_HARM.search(counted):
-        for kind, count in _harm_by_verb(counted):
+        for kind, count in _harm_by_verb(counted_sentences):
             setattr(cues, kind, max(getattr(cues, kind), count))
     for m in _COMPACT.finditer(counted) if "死" in counted else ():
         preceded = _COMPACT_CONTEXT.search(counted, max(0, m.start() - 2), m.start())
@@ -913,8 +959,8 @@ def extract_cues(text: str, posted: datetime | None = None) -> SeverityCues:
             if any(reported(counted, m.start(), m.end()) for m in pattern.finditer(counted)
                    if not _NOT_AN_INCIDENT.get(m.group(0), _NEVER).search(counted, max(0, m.start() - 12), m.end() + 2)
                    and not (counted[m.start() - 1 : m.start()] in _QUOTES and counted[m.end() : m.end() + 1] in _QUOTES)
-                   and (name != "mass_incident" or _gathering(counted, m))
-                   and (name != "missing" or not _not_a_missing_person(counted, m))):
+                   and (name != "mass_incident" or _gathering(counted_sentences, m))
+                   and (name != "missing" or not _not_a_missing_person(counted_sentences, m))):
                 cues.flags.add(name)
         elif name == "officials":
             if any(_names_an_official(scan, m) for m in pattern.finditer(scan)):
@@ -931,7 +977,8 @@ def extract_cues(text: str, posted: datetime | None = None) -> SeverityCues:
             cues.flags.discard("trapped")
     if cues.trapped or "trapped" in cues.flags:  # (被困电梯: see _not_a_missing_person; in the whole letter, which
         stuck = list(_FLAG_RE["trapped"].finditer(scan))  # names the lift in a clause of its faults: 电梯屡次发生故障)
-        if stuck and all(_not_a_missing_person(scan, m) for m in stuck):
+        scanned = _Sentences(scan)
+        if stuck and all(_not_a_missing_person(scanned, m) for m in stuck):
             cues.trapped = 0
             cues.flags.discard("trapped")
     for kind in ("missing", "trapped"):
