@@ -26,7 +26,7 @@ from alerts.pipeline import EvaluationReport, Pipeline
 from analysis.deidentify import PersonalPostIds
 from yuqing.clock import DEFAULT_TZ, ManualClock
 from yuqing.contract import Post
-from yuqing.postlines import BadLine, RegionResolver, load_json_line, post_from_record
+from yuqing.postlines import BadLine, RegionResolver, TierResolver, load_json_line, post_from_record
 
 Echo = Callable[[str], None]
 # A step never waits longer than this in real time; a longer gap is jumped over.
@@ -55,7 +55,7 @@ class ReplayReport:
 
 
 def read_posts(path: Path, tz: tzinfo = DEFAULT_TZ, resolve_region: RegionResolver | None = None,
-               warnings: list[str] | None = None) -> list[Post]:
+               warnings: list[str] | None = None, resolve_tier: TierResolver | None = None) -> list[Post]:
     """Posts from a JSON-lines file, oldest first (each line a Post as ``yuqing.postlines`` reads one, as
     ``yuqing analyze`` does, but UTF-8 only, and each needs a time).
     A line repeating an earlier id is kept (the later version replaces the earlier, as an edited post does) and
@@ -81,7 +81,8 @@ def read_posts(path: Path, tz: tzinfo = DEFAULT_TZ, resolve_region: RegionResolv
                 raise ReplayInputError(f"{path}:{number}: no published_at or fetched_at; replay orders posts by "
                                        "time, so give each line one (e.g. 2026-03-02T09:00:00+08:00)")
             try:
-                post = post_from_record(data, tz, datetime.now(tz), resolve_region=resolve_region, absolute_times=True)
+                post = post_from_record(data, tz, datetime.now(tz), resolve_region=resolve_region, absolute_times=True,
+                                        resolve_tier=resolve_tier)
             except BadLine as exc:
                 raise ReplayInputError(f"{path}:{number}: {exc}") from exc
             post = personal_ids.safe(post, number)

@@ -71,6 +71,7 @@ def replay_command(posts_path: Path, speed: float, start_text: str | None, evalu
     from alerts.notifiers import build_notifiers
     from alerts.outbox import OutboxWorker
     from alerts.replay import Replay, ReplayInputError, read_posts
+    from analysis.media_outlets import MediaOutlets, MediaOutletsError
     from analysis.region import resolve_region
     from yuqing.clock import ManualClock
     from yuqing.db.models import Case
@@ -87,9 +88,10 @@ def replay_command(posts_path: Path, speed: float, start_text: str | None, evalu
     checked_config(config)
     tz = config.settings.tz()
     notes: list[str] = []
-    try:
-        posts = read_posts(posts_path, tz, resolve_region, warnings=notes)
-    except ReplayInputError as exc:
+    try:  # a post without media_tier takes its source's (sources.yaml, else the outlet table), as `analyze` does
+        outlets = MediaOutlets.for_config(config.directory, config.sources.sources)
+        posts = read_posts(posts_path, tz, resolve_region, warnings=notes, resolve_tier=outlets.tier_of)
+    except (ReplayInputError, MediaOutletsError) as exc:
         raise click.ClickException(str(exc)) from exc
     for note in notes[:20]:
         click.echo(f"note: {note}", err=True)

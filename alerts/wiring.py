@@ -69,7 +69,8 @@ def example_region(config: Config) -> str:
 
 
 def checked_config(config: Config) -> None:
-    """Refuse to start on a routing tree, rule, escalation setting or place name that cannot work (exit 2)."""
+    """Refuse to start on a routing tree, rule, escalation setting, place name or media outlet table that cannot work
+    (exit 2)."""
     from alerts.escalation import EscalationConfigError, Escalator
     from alerts.routing import Router, RoutingError
     from alerts.rules import RuleError, check_rule
@@ -82,11 +83,17 @@ def checked_config(config: Config) -> None:
     except (RoutingError, RuleError, EscalationConfigError) as exc:
         click.echo(f"refusing to start: {exc}", err=True)
         sys.exit(2)
+    from analysis.media_outlets import media_outlet_problems
     from analysis.region_names import region_problems
 
     places = region_problems(config)  # a misspelt place turns routing off, silently; a broken alias table, analysis
     if places:
         click.echo("refusing to start: the place names cannot be used:\n  - " + "\n  - ".join(places), err=True)
+        sys.exit(2)
+    outlets = media_outlet_problems(config)  # replay reads posts' tiers from it; config check promises the same check
+    if outlets:
+        click.echo("refusing to start: the media outlet table cannot be used:\n  - " + "\n  - ".join(outlets),
+                   err=True)
         sys.exit(2)
 
 

@@ -29,6 +29,7 @@ from typing import IO, Any
 
 import click
 
+from analysis.csvinput import chinese_encoding
 from yuqing import postlines
 from yuqing.contract import GRADE_COLOUR, Event, Grade, Post
 from yuqing.paths import OutputUnwritable, output_file_problem, same_file, write_output
@@ -48,15 +49,18 @@ class _Line:
 REPEATED_ID = "{id}\x00line {number}"
 
 
-def post_from_record(record: Any, tz: Any, now: datetime, warnings: list[str] | None = None) -> Post:
-    """A Post from one input object, a string region resolved by the gazetteer; raises BadLine."""
+def post_from_record(record: Any, tz: Any, now: datetime, warnings: list[str] | None = None,
+                     resolve_tier: postlines.TierResolver | None = None) -> Post:
+    """A Post from one input object, a string region resolved by the gazetteer, the tier by ``resolve_tier`` (its
+    source's); raises BadLine."""
     from analysis.region import resolve_region
 
-    return postlines.post_from_record(record, tz, now, resolve_region=resolve_region, warnings=warnings)
+    return postlines.post_from_record(record, tz, now, resolve_region=resolve_region, warnings=warnings,
+                                      resolve_tier=resolve_tier)
 
 
-def read_posts(handle: Iterable[str], tz: Any, now: datetime,
-               name: str = "input") -> tuple[list[_Line], list[tuple[int, str]]]:
+def read_posts(handle: Iterable[str], tz: Any, now: datetime, name: str = "input",
+               resolve_tier: postlines.TierResolver | None = None) -> tuple[list[_Line], list[tuple[int, str]]]:
     """Posts of every good line, and (line number, reason) for every bad one; a good line with a malformed
     optional field is said on standard error (``name``:line: …) and kept without it, and so are the lines whose id
     is personal data, put under its pseudonym. No reason quotes a field's value: the field may hold personal data
@@ -77,7 +81,7 @@ def read_posts(handle: Iterable[str], tz: Any, now: datetime,
             continue
         said: list[str] = []
         try:
-            post = post_from_record(postlines.load_json_line(line), tz, now, said)
+            post = post_from_record(postlines.load_json_line(line), tz, now, said, resolve_tier)
         except BadLine as exc:
             bad.append((number, str(exc)))
             continue
@@ -105,7 +109,7 @@ def read_posts(handle: Iterable[str], tz: Any, now: datetime,
 
 def decoded_lines(handle: IO[bytes], name: Path) -> Iterator[str]:
     """Lines of a JSON-lines file as text: UTF-8 (a byte-order mark is dropped); a line in another encoding
-    is read as GB18030 when that works, else with U+FFFD for the bad bytes, and said so on standard error. A file
+    is read as GB18030 or Big5, whichever it most likely is (``csvinput.chinese_encoding``), else with U+FFFD for the bad bytes, and said so on standard error. A file
     that starts with a UTF-16 byte-order mark (Windows Notepad's "Unicode") is read as UTF-16."""
     head = handle.peek(2)[:2] if hasattr(handle, "peek") else b""
     if head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
@@ -123,10 +127,15 @@ def decoded_lines(handle: IO[bytes], name: Path) -> Iterator[str]:
             continue
         except UnicodeDecodeError:
             pass
-        try:
-            text = raw.decode("gb18030")
-            how = "read as GB18030"
-        except UnicodeDecodeError:
+        # (most Big5 decodes as GB18030 too, as nonsense: the likelier reading first)
+        readings = [("cp950", "Big5 (Traditional Chinese)"), ("gb18030", "GB18030")]
+        for codec, named in readings if chinese_encoding(raw) == "big5" else readings[::-1]:
+            try:
+                text, how = raw.decode(codec), f"read as {named}"
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
             text = raw.decode("utf-8", errors="replace")
             how = "undecodable bytes replaced by U+FFFD"
         click.echo(f"{name}:{number}: not UTF-8; {how} (save the file as UTF-8 to be sure)", err=True)
@@ -177,6 +186,10 @@ def _given_id(post_id: str) -> str:
 
 
 def _output(post: Post, event: Event | None) -> dict[str, Any]:
+    """The output line of a post; one in no event says why in grade_reasons (the issue asks every grade, and every
+    missing one, to explain itself)."""
+    from analysis.events import UNCLUSTERED_REASON
+
     doc = post.to_document()
     doc["id"] = _given_id(post.id)
     if post.dup_of:
@@ -185,7 +198,7 @@ def _output(post: Post, event: Event | None) -> dict[str, Any]:
         doc.setdefault(name, None)
     doc["grade"] = event.grade.value if event is not None and event.grade else None
     doc["risk"] = event.risk if event is not None else None
-    doc["grade_reasons"] = event.grade_reasons if event is not None else []
+    doc["grade_reasons"] = event.grade_reasons if event is not None else [UNCLUSTERED_REASON]
     doc["emerging"] = event.emerging if event is not None else False
     doc["emerging_reasons"] = event.emerging_reasons if event is not None else []
     return doc
@@ -239,12 +252,26 @@ def analyze_command(
     (12345 becomes "12345"): join the output back to your rows by id read as a string.
     A published_at that is a date alone ("2026-11-20") is read as the crawler reads one: at the end of that day
     (or now, if earlier), with published_precision "day", never as its midnight.
+
+    \b
+    media_tier (central, portal, provincial, local, self-media, unknown) weighs in the grade. A line's own
+    media_tier wins; else a source configured in sources.yaml (by name or label) gives its tier; else the
+    outlet table (analysis/resources/media_outlets.yaml, plus config/media_outlets.yaml) by the source written
+    as a name (人民日报), a host (news.sina.com.cn) or a URL, then by the host of url; else "unknown".
+    A post whose text and title hold fewer than two content words (来了！, [赞], emoji only, one word
+    repeated) joins no event (unless it repeats a post in one): its event_id, grade and risk are null and
+    grade_reasons says so.
+
+    \b
+    A line that cannot be read (not JSON, not an object, no id) is skipped: it gets no output line, standard
+    error names it by number and the last line there says how many were skipped. The exit status stays 0
+    (the other posts were analysed); it is 1 when no line is a post. To check, compare the line counts.
     """
     from analysis.emerging import EmergingDetector
     from analysis.enrich import Enricher
     from analysis.events import EventTracker
-    from analysis.region import RegionConfigError
-    from analysis.region_names import resolver_for
+    from analysis.media_outlets import MediaOutlets, MediaOutletsError
+    from analysis.region import RegionConfigError, resolver_for
     from yuqing.cli import load_or_exit
     from yuqing.clock import SystemClock
 
@@ -270,12 +297,16 @@ def analyze_command(
             )
     tz = cfg.settings.tz()
     clock = SystemClock(tz)
+    try:  # the tiers of the outlets a post's source names; a broken table stops here, before any work
+        outlets = MediaOutlets.for_config(cfg.directory, cfg.sources.sources)
+    except MediaOutletsError as exc:
+        raise click.ClickException(f"{exc}; nothing was written") from exc
     try:
         source = sys.stdin.buffer if str(in_path) == "-" else open(in_path, "rb")
     except OSError as exc:
         raise click.ClickException(f"cannot read {in_path}: {exc.strerror}") from exc
     with source:
-        lines, bad = read_posts(decoded_lines(source, in_path), tz, clock.now(), str(in_path))
+        lines, bad = read_posts(decoded_lines(source, in_path), tz, clock.now(), str(in_path), outlets.tier_of)
     for number, reason in bad:
         click.echo(f"{in_path}:{number}: skipped: {reason}", err=True)
     if bad and not lines:
@@ -337,6 +368,11 @@ def analyze_command(
         f"emerging {emerging}); skipped {len(bad)} bad lines",
         err=True,
     )
+    if bad:  # last, where a script's log tail shows it: the output has fewer lines than the input
+        numbers = ", ".join(str(number) for number, _ in bad[:10]) + (", …" if len(bad) > 10 else "")
+        click.echo(f"WARNING: {len(bad)} input line(s) skipped (line {numbers}; reasons above): {out_path} has "
+                   f"{len(lines)} lines, not one for each of the {len(lines) + len(bad)} non-blank input lines",
+                   err=True)
 
 
 # ----------------------------------------------------------------------------- events

@@ -29,7 +29,8 @@ BATCH = 2000
 @click.option("--text-column", default="text", show_default=True, help="Column with raw text or space-separated tokens.")
 @click.option("--label-column", default="label", show_default=True, help="Column with the class label.")
 @click.option("--encoding", type=click.Choice(sorted(ENCODINGS), case_sensitive=False), default="utf-8",
-              show_default=True, help="The CSV's encoding: gb18030 or gbk for what Excel on a Chinese Windows saves.")
+              show_default=True, help="The CSV's encoding: gb18030 or gbk for what Excel on a Chinese Windows saves, big5 for Traditional "
+                   "Chinese.")
 @click.option("--out", type=click.Path(path_type=Path), help="Model directory to write.")
 @click.option("--shipped", is_flag=True, help="Rebuild the shipped model from ../shared/data instead.")
 @click.option(
@@ -119,7 +120,8 @@ def load_model(spec: str) -> PersistedTextModel:
               help="Input CSV ('-': standard input).")
 @click.option("--text-column", default="text", show_default=True, help="Column to classify.")
 @click.option("--encoding", type=click.Choice(sorted(ENCODINGS), case_sensitive=False), default="utf-8",
-              show_default=True, help="The CSV's encoding: gb18030 or gbk for what Excel on a Chinese Windows saves.")
+              show_default=True, help="The CSV's encoding: gb18030 or gbk for what Excel on a Chinese Windows saves, big5 for Traditional "
+                   "Chinese.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Output CSV (default or '-': standard output).")
 def predict_command(model_spec: str, data: Path, text_column: str, encoding: str, out: Path | None) -> None:

@@ -15,6 +15,10 @@ Decisions a reviewer should know:
   third character of the name (女孩王子轩), as a verb jieba tags so follows often (女孩张开双臂, 男孩康复出院).
   After the other cues (伤者李娜, 居民…) such a word is a name when what the person said or did follows it (反映, 称,
   在, 被 …), and after the cues that precede verbs as often (受害者齐聚, 群众鞠一大躬) every name needs that.
+- A self-introduction (我叫…, 我的名字叫做…, 我是…，, 我爸叫…) takes the name up to the next punctuation mark, whatever its
+  given characters (喻和平); a name before 的 and a kinship word (我是黄丽华的妈妈) is masked, and so are the names listed
+  after a masked one (业主陈**、赵小红等). Surnames more often a word (向, 于, 文) lead a name only after such cues or a
+  kinship word (父亲向仍荣在…). Officials named with their office stay here too (李书记的妈妈).
 - A surname alone (张先生, 王某, 郑总) is already anonymous and is kept. A name found once is masked
   wherever it recurs in the text. A name with no cue anywhere (张斌建需拆除) is not recognised:
   finding those needs a name tagger, which would cost more than the whole enrichment budget.
@@ -514,14 +518,16 @@ def _address_spans(text: str) -> Iterator[tuple[int, int]]:
 # ---------------------------------------------------------------- names of private persons
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+# A relative introduced by name (我爸叫文家善，): strong cues, and naming cues as 儿子叫 is.
+_RELATIVE_CALLED = tuple(f"{kin}叫" for kin in "我爸 我妈 爸爸 妈妈 父亲 母亲 丈夫 妻子 老公 老婆".split())
 # Strong cues are followed by a name almost always (姓名：李四); after weak ones (业主, 村民) a name
 # is only taken when it does not read as an ordinary word (业主许可, 居民严重...).
 _STRONG_CUES = (
     "我叫 我的名字是 我的名字叫 名字是 名字叫 本人名叫 本人叫 本人姓名 姓名 联系人 投诉人 举报人 反映人 来信人 来电人 来访人 申请人 当事人"
-    " 信访人 申诉人 留言人 名叫 孩子叫 儿子叫 女儿叫"
+    " 信访人 申诉人 留言人 名叫 孩子叫 儿子叫 女儿叫 我叫做 我的名字叫做 名字叫做 我的真名叫"
     # in police notices and court reports, and how a post names a missing person or a victim
     " 名字： 名字: 受害人 被害人 被告人 犯罪嫌疑人 嫌疑人 失踪人员 走失人员 失联人员 大爷叫 阿姨叫 老人叫 男孩叫 女孩叫"
-).split()
+).split() + list(_RELATIVE_CALLED)
 # Children as news names them (12岁女孩王小红, 3岁男童张浩然): minors, the strictest case of domain.md §6. Weak cues, not
 # kinship ones: a verb jieba tags as a name follows them often (女孩张开双臂). 女孩子 and 男孩子 so that 孩子 is still
 # found inside them (女孩子王小红), where the shorter cue would hide it.
@@ -561,7 +567,34 @@ _NAME_PREDICATE = re.compile(
 _SAYS_AFTER = re.compile(r"反映|投诉|表示|举报|求助|介绍|告诉|透露|哭诉|坦言|称|说")
 # 名叫 names places and things too (一座名叫岳麓山的山, 名叫阳光家园的小区): not a person when a place or an
 # organisation word follows the name.
-_NAMING_CUES = frozenset(("名叫", "孩子叫", "儿子叫", "女儿叫", "大爷叫", "阿姨叫", "老人叫", "男孩叫", "女孩叫"))
+_NAMING_CUES = frozenset(("名叫", "孩子叫", "儿子叫", "女儿叫", "大爷叫", "阿姨叫", "老人叫", "男孩叫", "女孩叫",
+                          *_RELATIVE_CALLED))
+# Cues that introduce a person by name, the writer or a relative (我叫喻和平，, 我的名字叫做余成虎。, 我爸叫文家善，,
+# 我是吴艳晓，): the name is all that stands between the cue and the next punctuation mark, so given names of characters
+# that are grammar elsewhere (和平) are taken there. Where the cue only names (True) a surname left out of the list
+# for being more often a word (文, 向, 于; _AMBIGUOUS_SURNAMES) may lead it; not after 名叫 (学名叫海星虫) nor after
+# 我是 and 本人, which are followed by what the writer is as often (我是农民，, 本人无奈，).
+_INTRODUCING_CUES = {
+    **dict.fromkeys(("我叫", "我叫做", "我的名字是", "我的名字叫", "我的名字叫做", "名字叫做", "我的真名叫", "本人名叫",
+                     "本人叫", "本人姓名", "姓名", *_RELATIVE_CALLED), True),
+    **dict.fromkeys(("名叫", "我是", "本人"), False)}
+# 我是 is such a cue only: as a cue of the other rules it was followed by an estate (我是楚熙水郡业主) more often than
+# by a name.
+_INTRODUCING_ONLY = frozenset(("我是",))
+# What ends a place, a group or a role, not a name (我是武汉人，, 我是金陵镇, 本人劳动者，).
+_NOT_A_NAME_END = frozenset("人镇城村区县市省者工户族员")
+# The surnames deid_surnames.txt leaves out as more often a function word or the start of a common word (its head
+# comment) that are still common surnames: a name led by one is taken only where the cue leaves no doubt (above, and
+# after a kinship word: _ambiguous_surname_name_at). (和 and 都 are left out here too: 老公和基友, 哥哥姐姐都会回家.)
+_AMBIGUOUS_SURNAMES = frozenset("于向成时单全云安常方文路连")
+# What closes a name written up to the next punctuation mark, and what is no part of a given name even there.
+_NAME_CLOSES = frozenset("，。,.；;！!？?、：:（()）“”\"‘’ \t\n\u3000")
+_NOT_IN_A_NAME = frozenset("的了们我你您他她它这那是在有")
+# A name stands before 的 and a kinship word (我是黄丽华的妈妈, 吴根福的弟弟): the writer or a relative, named by the
+# relation. Before the name a clause begins or a function word stands (是, 和, 在 …): a word that ends there
+# (玩手游成瘾的孩子, 二手房业主的孩子) is what the relative is, not a name.
+_KIN_AFTER_NAME = frozenset("妈妈 爸爸 父亲 母亲 孩子 儿子 女儿 家长 丈夫 妻子 老公 老婆 爷爷 奶奶 外公 外婆 哥哥 姐姐 弟弟 妹妹".split())
+_BEFORE_A_NAME = frozenset("是和与及跟同在了为到对给把被让向找见做看后年时")
 # After 儿子叫 a verb is as likely as a name (儿子叫车送医院, 孩子叫醒了): these first characters are not taken.
 _CALLED_NOT_NAMED = frozenset("车醒人来去骂喊唤嚷好")
 # A relative named after 家属 when the name is followed by what they said or asked (其家属王建国求助); as a cue of
@@ -641,6 +674,7 @@ class _Cue(NamedTuple):
     prefix_strong: bool
     title: bool  # a name precedes (张三先生)
     title_strong: bool
+    kin_after_name: bool  # a name and 的 precede (黄丽华的妈妈)
 
 
 @cache
@@ -649,12 +683,14 @@ def _cue_automaton() -> tuple[AhoCorasick, list[_Cue]]:
     cues = [
         _Cue(
             word,
-            prefix=word in _STRONG_CUES or word in _WEAK_CUES or word in _SPEAKING_CUES,
+            prefix=word in _STRONG_CUES or word in _WEAK_CUES or word in _SPEAKING_CUES or word in _INTRODUCING_ONLY,
             prefix_strong=word in _STRONG_CUES,
             title=word in _TITLE_WORDS,
             title_strong=word in _STRONG_TITLES,
+            kin_after_name=word in _KIN_AFTER_NAME,
         )
-        for word in sorted({*_STRONG_CUES, *_WEAK_CUES, *_SPEAKING_CUES, *_STRONG_TITLES, *_WEAK_TITLES})
+        for word in sorted({*_STRONG_CUES, *_WEAK_CUES, *_SPEAKING_CUES, *_STRONG_TITLES, *_WEAK_TITLES,
+                            *_KIN_AFTER_NAME, *_INTRODUCING_ONLY})
     ]
     # A DFA, asked for by name: left to choose, the library switches to a slower automaton past 100 words (one more
     # cue made every text a sixth slower to de-identify).
@@ -815,10 +851,16 @@ def _names(text: str) -> Iterator[_Hit]:
             while j < len(text) and text[j] in _CUE_TAIL:
                 j += 1
             kinship = cue.word in _KINSHIP_CUES
-            length = 0 if cue.word in _SPEAKING_CUES else _name_at(text, j, cue.prefix_strong or kinship)
+            only_introduces = cue.word in _INTRODUCING_ONLY
+            length = 0 if cue.word in _SPEAKING_CUES or only_introduces else _name_at(
+                text, j, cue.prefix_strong or kinship)
+            if cue.word in _INTRODUCING_CUES and not (start and text[start - 1] == "@"):  # (@我叫方放: a handle)
+                length = max(length, _introduced_name_at(text, j, _INTRODUCING_CUES[cue.word]))
+            if not length and (kinship or cue.prefix_strong):
+                length = _ambiguous_surname_name_at(text, j)
             if not length and cue.word in _CHILD_CUES:
                 length = _child_name_at(text, j)
-            if not length and not cue.prefix_strong:
+            if not length and not cue.prefix_strong and not only_introduces:
                 length = _speaking_name_at(text, j)
             if kinship and length and (_longer_word_at(text, j) or text.startswith(_GRANDCHILD, j)):
                 continue
@@ -829,6 +871,61 @@ def _names(text: str) -> Iterator[_Hit]:
             begin = _suffix_name(text, start, cue.title_strong)
             if begin >= 0 and not _OFFICE_BEFORE.search(text, max(0, begin - 6), begin):
                 yield _mask_name(text, begin, start)
+        if cue.kin_after_name and start > 2 and text[start - 1] == "的":
+            begin = _suffix_name(text, start - 1, False)
+            # (not in a Weibo handle: @冯抱抱的爸爸 is a screen name, as the module leaves @李沫M; nor a surname and an
+            # office or a title, 李书记的妈妈, 王老师的孩子: already no name, and an official is named in office). Two
+            # characters at a clause's start are as often a school or a place (周南的孩子: 周南中学): a function word
+            # must stand before them (我是黄丽的妈妈).
+            clause_start = begin == 0 or (not _HAN.match(text[begin - 1]) and text[begin - 1] != "@")
+            if begin >= 0 and ((clause_start and start - 1 - begin > 2) or text[begin - 1 : begin] in _BEFORE_A_NAME) \
+                    and text[begin + 1 : start - 1] not in _OFFICES and text[begin + 1 : start - 1] not in _TITLE_WORDS \
+                    and not _OFFICE_BEFORE.search(text, max(0, begin - 6), begin):
+                yield _mask_name(text, begin, start - 1)
+
+
+def _introduced_name_at(text: str, i: int, naming: bool) -> int:
+    """Length of a name at ``i`` that runs to the next punctuation mark or the end (我叫喻和平，), or 0. After a cue
+    that only names (``naming``) an ambiguous surname may lead it (我叫文凌，); after the others (我是, 本人) it must
+    not begin with a word (我是农民，, 本人申请，) and a comma or a bracket must close it (我是米粉！, 我是朱克洋！: a
+    fan, a quip)."""
+    single, compound = _surnames()
+    if text[i : i + 2] in compound:
+        surname = 2
+    elif i < len(text) and (text[i] in single or (naming and text[i] in _AMBIGUOUS_SURNAMES)):
+        surname = 1
+    else:
+        return 0
+    if not naming and surname == 1 and _is_word(text[i : i + 2], True):
+        return 0
+    closes = _NAME_CLOSES if naming else _CLAUSE_GOES_ON
+    for length in (surname + 1, surname + 2):
+        end = i + length
+        if end > len(text) or not _HAN.match(text[end - 1]) or text[end - 1] in _NOT_IN_A_NAME:
+            return 0
+        if (naming and end == len(text)) or (end < len(text) and text[end] in closes):
+            return 0 if text[end - 1] in _NOT_A_NAME_END else length
+    return 0
+
+
+_CLAUSE_GOES_ON = frozenset("，,（(")
+
+
+def _ambiguous_surname_name_at(text: str, i: int) -> int:
+    """Length of a three-character name at ``i`` led by an ambiguous surname (父亲向仍荣在…), or 0: taken when no two of
+    its characters make a word (父亲向政府反映, 妻子公派), none is grammar, 向 leads no name (受害人向毛骏反映: to
+    whom), and a punctuation mark or what the person did follows."""
+    name = text[i : i + 3]
+    if len(name) < 3 or name[0] not in _AMBIGUOUS_SURNAMES or not all(_HAN.match(ch) for ch in name[1:]) or any(
+            ch in _NOT_GIVEN or ch in _NOT_IN_A_NAME for ch in name[1:]):
+        return 0
+    if name[0] == "向" and name[1] in _surnames()[0]:
+        return 0
+    words = _dictionary()[0]
+    if name[:2] in words or name[1:] in words or _longer_word_at(text, i) or _longer_word_at(text, i + 1):
+        return 0
+    after = i + 3
+    return 3 if after == len(text) or text[after] in _NAME_CLOSES or _NAME_PREDICATE.match(text, after) else 0
 
 
 # "王建国（男，12岁）", "失踪人员王建国，男，12岁": a name followed by a sex, as police notices and case reports write.
@@ -896,6 +993,25 @@ def _names_beside(text: str, hits: list[_Hit]) -> Iterator[_Hit]:
 _NAME_AFTER_NUMBER = re.compile(r"[\dXx*]*[ \t]*[(（/]?[ \t]*")
 
 
+# What joins the names of a list (业主陈**、赵小红, 投诉人：蒋**、陈歌、李菲) and what may close a listed name.
+_LIST_JOINS = frozenset("、和及与")
+_LISTED_NAME_CLOSES = _NAME_CLOSES | _LIST_JOINS | {"等"}
+
+
+def _names_listed(text: str, hits: list[_Hit]) -> Iterator[_Hit]:
+    """The names listed after one found (业主陈**、赵小红等30户): the cue stands before the first name only. A listed
+    name is one that a list mark, a punctuation mark or 等 closes, so 王**和物业, 张**与A市 are no lists of names."""
+    for hit in [h for h in hits if h.kind == "name"]:
+        end = hit.end
+        while end < len(text) - 2 and text[end] in _LIST_JOINS:
+            start = end + 1
+            length = _name_at(text, start, True)
+            if not (length and (start + length == len(text) or text[start + length] in _LISTED_NAME_CLOSES)):
+                break
+            yield _mask_name(text, start, start + length)
+            end = start + length
+
+
 def _names_repeated(text: str, hits: list[_Hit]) -> Iterator[_Hit]:
     """Every other occurrence of a name found once (村民杨永 … 杨永家门口): a cue appears only once. Longer names go
     first (周某武 before 周某): in a set's order, which changes with the hash seed, a run could mask 周某 and leave 武."""
@@ -912,10 +1028,14 @@ def _longest_names(text: str, hits: list[_Hit]) -> list[_Hit]:
     names = sorted({text[h.start : h.end] for h in hits if h.kind == "name"}, key=lambda n: (-len(n), n))
     if len(names) < 2:
         return hits
+    # (The longest name at a hit's start, looked up by length: a list of thousands of names made a scan of all names
+    # per hit take 10 s on 30,000 characters.)
+    known, lengths = set(names), sorted({len(n) for n in names}, reverse=True)
     out = []
     for hit in hits:
         if hit.kind == "name":
-            longer = next((n for n in names if len(n) > hit.end - hit.start and text.startswith(n, hit.start)), None)
+            longer = next((n for length in lengths if length > hit.end - hit.start
+                           and (n := text[hit.start : hit.start + length]) in known), None)
             if longer is not None:
                 hit = _mask_name(text, hit.start, hit.start + len(longer))
         out.append(hit)
@@ -992,6 +1112,7 @@ def deidentify(text: str) -> DeidResult:
         hits.extend(_diagnosed(text))
     if hits:
         hits.extend(_names_beside(text, hits))
+        hits.extend(_names_listed(text, hits))
         hits.extend(_names_repeated(text, hits))
         hits = _longest_names(text, hits)
     accepted: list[_Hit] = []

@@ -37,14 +37,14 @@ from analysis.deidentify import may_identify
 from analysis.grading import raises_a_grievance
 from analysis.severity import CUE_LABELS, EARLY_WARNING_CUES, SENSITIVE_SETTING_CUES, SeverityCues
 from yuqing.clock import DEFAULT_TZ
-from yuqing.contract import EMERGING_SIGNALS, Event, MediaTier
+from yuqing.contract import EMERGING_SIGNALS, NEWS_MEDIA_TIERS, Event
 from yuqing.settings import EmergingPolicy
 
 STATE_VERSION = 1
 # check_event's keys by the signal they stand for (term:<word> is a keyword's burst).
 _SIGNAL_OF = {"early": "early", "accumulation": "accumulation", "topic": "burst", "region": "burst",
               "new_terms": "new_terms"}
-_COUNTED_CUES = frozenset({"deaths", "injured", "missing", "trapped", "casualties"})
+_COUNTED_CUES = frozenset({"deaths", "injured", "admitted", "missing", "trapped", "casualties"})
 
 
 def hour_index(at: datetime) -> int:
@@ -345,7 +345,7 @@ class EmergingDetector:
             # (of 1,000 real 社会 headlines, 38 were flagged so; severity cues miss most of their violence).
             negative = event.sentiment_mix.get("negative", 0)
             independent, reported = event.unique_stories, sum(
-                n for tier, n in event.media_tiers.items() if tier != MediaTier.SELF_MEDIA.value)
+                n for tier, n in event.media_tiers.items() if tier in NEWS_MEDIA_TIERS)
             if negative * 2 > max(event.volume, 1) and (independent >= self.setting_min_posts or reported):
                 why = f"{independent} 条独立信息" if independent >= self.setting_min_posts else f"新闻媒体报道 {reported} 条"
                 reasons["early"] = f"首批 {event.volume} 条即涉及{labels}，且以负面为主 ({negative}/{event.volume}; {why})"

@@ -10,7 +10,8 @@ Floors follow the emergency levels of 突发事件应对法 and 国家突发公�
 and the casualty bands of 生产安全事故报告和调查处理条例 (国务院令第493号, 第三条): ≥30 deaths (the missing counted with
 them) or ≥100 seriously injured 特别重大, 10–29 deaths or 50–99 seriously injured 重大, 3–9 deaths or 10–49
 seriously injured 较大. The shipped policy puts any incident with casualties at III or higher; posts rarely say
-"seriously", so the injury floors count everyone reported injured. One floor is not about harm but about
+"seriously", so the injury floors count everyone reported injured, or taken to hospital where more were (送医 and 住院
+are worded as such, never as 受伤: the press office must not say 20人受伤 of 20 children kept under observation). One floor is not about harm but about
 voices: ``stories_ge_N`` (集中反映) lifts an event that N people raised in their own words, reposts not counted.
 
 Negativity counts, besides the posts the sentiment model reads negative, the message-board letters that are plainly
@@ -42,12 +43,17 @@ from yuqing.contract import (
 from yuqing.settings import GradingPolicy
 
 _ORDER = [Grade.IV, Grade.III, Grade.II, Grade.I]
+# In this order a tier is named when two score the same (the known before the unidentified).
 _TIER_WORDS = {
     MediaTier.CENTRAL: "央媒报道",
+    MediaTier.PORTAL: "主要门户网站报道",
     MediaTier.PROVINCIAL: "省级媒体报道",
     MediaTier.LOCAL: "地方媒体报道",
     MediaTier.SELF_MEDIA: "仅自媒体/网民发帖",
+    MediaTier.UNKNOWN: "来源未识别，媒体层级未知",
 }
+# Self-media at the top beside sources nobody identified: not "only" self-media, as those could be anything.
+_SELF_MEDIA_AND_UNKNOWN = "自媒体/网民发帖，另有来源未识别（媒体层级未知）"
 # How much each vulnerable-group cue counts: people themselves more than the setting they are in.
 _VULNERABLE_WEIGHT = {
     "children": 1.0,
@@ -89,9 +95,16 @@ def max_grade(a: Grade, b: Grade) -> Grade:
 
 
 def _casualty_words(cues: SeverityCues) -> str:
-    """伤亡, or, in an event whose posts tell a rumour, 伤亡（含网传，待核实）: a school-death rumour's reasons stated
-    「伤亡: 1人死亡」 as a fact beside its 辟谣 (re-check of the s22 review)."""
-    return "伤亡（含网传，待核实）" if RUMOUR_CUE in cues.flags else "伤亡"
+    """伤亡 (伤亡/送医 when people were taken to hospital), or, in an event whose posts tell a rumour, 伤亡（含网传，待核实）:
+    a school-death rumour's reasons stated 「伤亡: 1人死亡」 as a fact beside its 辟谣 (re-check of the s22 review)."""
+    words = "伤亡/送医" if cues.admitted else "伤亡"
+    return f"{words}（含网传，待核实）" if RUMOUR_CUE in cues.flags else words
+
+
+def _injured_or_admitted(cues: SeverityCues) -> int:
+    """Who counts for the injury floors and points: the injured, or those taken to hospital where they are more (the
+    hospitalised counted as injured before they had their own cue; most who are hurt are among them, so no sum)."""
+    return max(cues.injured, cues.admitted)
 
 
 def tells_rumour(text: str) -> bool:
@@ -159,6 +172,9 @@ def _floor_met(cue: str, cues: SeverityCues, event: Event | None = None) -> tupl
         if kind == "deaths":  # 国务院令第493号 counts the missing with the dead ("死亡（含失踪）")
             count = cues.deaths + cues.missing
             label = "死亡(含失踪)" if cues.missing else CUE_LABELS[kind]
+        elif kind == "injured":
+            count = _injured_or_admitted(cues)
+            label = f"受伤(含{CUE_LABELS['admitted']})" if cues.admitted > cues.injured else CUE_LABELS[kind]
         else:
             count, label = getattr(cues, kind), CUE_LABELS[kind]
         return count >= limit, f"{label} {count} 人 ≥ {limit}"
@@ -211,6 +227,20 @@ def _negativity(event: Event) -> tuple[str, float, str]:
     return "negativity", share * confidence, words
 
 
+def _media_tier(event: Event, policy: GradingPolicy) -> tuple[str, float, str] | None:
+    """The highest-scoring tier among the event's posts, named truly: 「仅自媒体」 only when every source is known to be
+    self-media (a source no table names was called self-media: 人民日报 and 新华社 read 「仅自媒体/网民发帖」)."""
+    tiers = {MediaTier(t) for t, n in event.media_tiers.items() if n > 0 and t in MediaTier._value2member_map_}
+    if not tiers:
+        return None
+    score = max(policy.media_tier_score.get(t, 0.0) for t in tiers)
+    top = next(t for t in _TIER_WORDS if t in tiers and policy.media_tier_score.get(t, 0.0) == score)
+    words = _TIER_WORDS[top]
+    if top == MediaTier.SELF_MEDIA and MediaTier.UNKNOWN in tiers:
+        words = _SELF_MEDIA_AND_UNKNOWN
+    return "media_tier", score, words
+
+
 def _factors(event: Event, cues: SeverityCues, policy: GradingPolicy) -> list[tuple[str, float, str]]:
     volume = max(event.volume, 0)
     out: list[tuple[str, float, str]] = [
@@ -227,14 +257,12 @@ def _factors(event: Event, cues: SeverityCues, policy: GradingPolicy) -> list[tu
         ),
         _negativity(event),
     ]
-    tiers = [
-        MediaTier(t) for t, n in event.media_tiers.items() if n > 0 and t in MediaTier._value2member_map_
-    ]
-    top = max(tiers, key=lambda t: policy.media_tier_score.get(t, 0.0), default=None)
-    if top is not None:
-        out.append(("media_tier", policy.media_tier_score.get(top, 0.0), _TIER_WORDS[top]))
+    media = _media_tier(event, policy)
+    if media is not None:
+        out.append(media)
     if cues.has_casualties:
-        points = sum(w * getattr(cues, k) for k, w in _CASUALTY_POINTS.items())
+        points = sum(w * (_injured_or_admitted(cues) if k == "injured" else getattr(cues, k))
+                     for k, w in _CASUALTY_POINTS.items())
         value = min(1.0, 0.4 + 0.6 * math.log1p(points) / math.log1p(30))
         out.append(("casualties", value, f"{_casualty_words(cues)}: {cues.describe_casualties()}"))
     groups = [g for g in VULNERABLE_CUES if g in cues.flags]

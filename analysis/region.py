@@ -30,14 +30,14 @@ from importlib import resources
 from pathlib import Path
 from string import Formatter
 
-import yaml
 from ahocorasick_rs import AhoCorasick, MatchKind
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from analysis.abroad import country_named
 from analysis.tokenizer import segment
 from yuqing.contract import Region
 from yuqing.paths import config_dir
+from yuqing.settings import TableError, load_table
 
 PROVINCE, CITY, DISTRICT = 0, 1, 2
 _MUNICIPALITIES = frozenset({"11", "12", "31", "50"})
@@ -84,8 +84,9 @@ _STREET_AFTER = re.compile(r"[东南西北中]?(?:大道|大街|巷|胡同)|[东
 # 成都's 玉林街道, not 广西玉林市); 乡村, 乡亲, 乡下 are words, and a full name stays (浏阳市镇头镇, A3区街道办).
 _TOWN_AFTER = re.compile(r"镇|街道|社区|乡(?![村亲下镇愁音土里间])")
 
-# A place name right before a dish or a shop's trade names a restaurant, not the place (老北京涮羊肉, 新疆羊肉串, 兰州拉面).
-_DISH_AFTER = re.compile(r"[涮刷]?羊肉|烤鸭|拉面|小吃|火锅|米粉|螺蛳粉|烤串|烧烤|炸酱面|小面|凉皮|肉夹馍|大盘鸡|炒饭|火腿|扒鸡|"
+# A place name right before a dish or a shop's trade names a restaurant, not the place (老北京涮羊肉, 新疆羊肉串, 兰州拉面);
+# 小面积 is no noodle (广州小面积延误 is about 广州).
+_DISH_AFTER = re.compile(r"[涮刷]?羊肉|烤鸭|拉面|小吃|火锅|米粉|螺蛳粉|烤串|烧烤|炸酱面|小面(?!积)|凉皮|肉夹馍|大盘鸡|炒饭|火腿|扒鸡|"
                          r"菜馆|面馆|布鞋")
 # Where a writer comes from (我叫李**，来自湖北仙桃; 我是湖北人; 老家在…) is not where the complaint is: the names right after
 # these, and the names that follow them directly, are left out.
@@ -118,7 +119,7 @@ class Place:
         return Region(province=self.province, city=self.city, district=self.district, code=self.code)
 
 
-class RegionConfigError(ValueError):
+class RegionConfigError(TableError):
     """The alias table is malformed; the message names the file, the key and the fix."""
 
 
@@ -582,27 +583,27 @@ def bundled_alias_path() -> Path:
 
 
 def _load_aliases(path: Path) -> _AliasTable:
-    from yuqing.settings import StrictLoader
+    return load_table(path, _AliasTable, RegionConfigError)
 
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=StrictLoader) or {}  # noqa: S506 (a safe loader)
-    except (OSError, yaml.YAMLError) as exc:
-        raise RegionConfigError(f"{path}: cannot read the region alias table: {exc}") from exc
-    try:
-        return _AliasTable.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise RegionConfigError(
-            f"{path}: {where}: {err['msg']}; expected keys names / patterns / prefer / not_places "
-            "as documented at the top of analysis/resources/region_aliases.yaml"
-        ) from exc
+
+def resolver_for(directory: Path | None = None) -> RegionResolver:
+    """The resolver of a configuration folder (default: the environment's), with that folder's region_aliases.yaml on
+    top of the bundled table. Built once per table as it is on disk: `run` checks the place names of the
+    configuration with the same resolver the analysis then places posts with (it took a fraction of a second twice)."""
+    table = local_alias_path(directory) or bundled_alias_path()
+    return _resolver(table.resolve(), table.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _resolver(table: Path, version: int) -> RegionResolver:
+    """``version``: the table's modification time, so an edited table is read again."""
+    return RegionResolver(table)
 
 
 @lru_cache(maxsize=1)
 def default_resolver() -> RegionResolver:
     """The process-wide resolver (built once in a fraction of a second; a post then takes microseconds)."""
-    return RegionResolver()
+    return resolver_for()
 
 
 def resolve_region(text: str, source_region: Region | None = None, title_chars: int = 0,

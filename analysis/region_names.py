@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from pathlib import Path
 
 from analysis.region import (
     CITY,
@@ -19,8 +18,7 @@ from analysis.region import (
     Place,
     RegionConfigError,
     RegionResolver,
-    bundled_alias_path,
-    local_alias_path,
+    resolver_for,
 )
 from yuqing.settings import Config, ConfigProblem, RegionSpec, walk_routes
 
@@ -31,17 +29,13 @@ _MATCH_LEVELS = {"province": (PROVINCE,), "city": (CITY,), "district": (DISTRICT
                  "region": (PROVINCE, CITY, DISTRICT)}
 
 
-def resolver_for(directory: Path) -> RegionResolver:
-    """The resolver the analysis builds for this configuration folder; ``RegionConfigError`` for a broken alias table."""
-    return RegionResolver(local_alias_path(directory) or bundled_alias_path())  # that folder's, not the environment's
-
-
 def region_problems(config: Config) -> list[str]:
     """What is wrong with region_aliases.yaml, or else with the region names of units.yaml and sources.yaml."""
     try:
         resolver = resolver_for(config.directory)
     except RegionConfigError as exc:
-        return [f"{exc} (the analysis would stop on it: no post could be placed)"]
+        return [f"{problem} (the analysis would stop on it: no post could be placed)"
+                for problem in [str(p) for p in exc.problems] or [str(exc)]]
     problems: list[ConfigProblem] = []
     for i, unit in enumerate(config.units.units):
         problems += _spec_problems(resolver, unit.region, "units.yaml", f"units[{i}] ({unit.id}).region")

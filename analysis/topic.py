@@ -92,6 +92,7 @@ class Topic:
     incidents: tuple[str, ...] = ()
     subjects: tuple[str, ...] = ()
     subjects_outrank: tuple[str, ...] = ()
+    subjects_unless: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,8 @@ def load_taxonomy(path: Path | str | None = None) -> Taxonomy:
     spec = load_taxonomy_file(path)
     topics = tuple(
         Topic(t.id, t.label_en, t.unit, tuple(k.lower() for k in t.keywords), tuple(k.lower() for k in t.incidents),
-              tuple(k.lower() for k in t.subjects), tuple(t.subjects_outrank or [spec.fallback]))
+              tuple(k.lower() for k in t.subjects), tuple(t.subjects_outrank or [spec.fallback]),
+              tuple(k.lower() for k in t.subjects_unless))
         for t in spec.topics
     )
     return Taxonomy(spec.version, spec.fallback, topics, source=str(path), incident_weight=spec.incident_weight,
@@ -172,7 +174,9 @@ class IncidentRule:
     the Weibo posts without a seed keyword taught COVID posts as 非民生. When one is a whole word of the opening and
     the model's first choice is one the topic ``subjects_outrank`` (by default the fallback), the topic gets the same
     vote. Unlike an incident word, a subject needs no harm and counts in a warning or a fear too ("担心被感染" is
-    still about the epidemic), and it never overrules another choice ("地铁施工噪音" stays 生态环境).
+    still about the epidemic), and it never overrules another choice ("地铁施工噪音" stays 生态环境). A topic's
+    ``subjects_unless`` words beside it in the opening show the subject is a backdrop, not the matter: the epidemic
+    in a share-price or a swine-fever story (疫情加剧市场风险, 羊痘疫情), a subway line that sells a flat (地铁小户型).
     """
 
     def __init__(self, taxonomy: Taxonomy, labels: Sequence[str]) -> None:
@@ -180,6 +184,7 @@ class IncidentRule:
         self.index = {label: i for i, label in enumerate(labels)}
         self.phrases = PhraseIndex((word, t.id) for t in taxonomy.topics if t.id in known for word in t.incidents)
         self.subjects = PhraseIndex((word, t.id) for t in taxonomy.topics if t.id in known for word in t.subjects)
+        self.unless = PhraseIndex((word, t.id) for t in taxonomy.topics if t.id in known for word in t.subjects_unless)
         # topic → the model's first choices its subject words overrule (columns)
         self.outranks = {t.id: {self.index[o] for o in t.subjects_outrank if o in known}
                          for t in taxonomy.topics if t.id in known and t.subjects}
@@ -219,9 +224,12 @@ class IncidentRule:
         opening = self._opening(text)
         if opening is None or not self.subjects:
             return {}
+        tokens = tokenize(opening)
+        backdrop = {topic for _, topic in self.unless.find(tokens)} if self.unless else set()
         found: dict[str, str] = {}
-        for word, topic in self.subjects.find(tokenize(opening)):
-            found.setdefault(topic, word)
+        for word, topic in self.subjects.find(tokens):
+            if topic not in backdrop:
+                found.setdefault(topic, word)
         return found
 
     def apply(self, text: str, probs: np.ndarray) -> np.ndarray:

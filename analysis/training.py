@@ -226,6 +226,31 @@ THUCNEWS_TO_TOPIC = {
 }
 # Topics without any labelled data: learnt from seed keywords only.
 WEAK_TOPICS = ("安全生产", "防灾减灾救灾", "食品药品安全", "养老服务", "社会治安")
+# A short view of a labelled letter is its first k tokens, k drawn uniformly from this range: a letter's tokens
+# open with its subject line (about 7-16 tokens for the real subjects), the length of a Weibo post.
+SHORT_VIEW_TOKENS = (5, 20)
+# The held-out letters are also scored cut to these many tokens: how the model reads short texts.
+SHORT_TEXT_CUTS = (8, 12, 16)
+
+
+def short_views(tokens: Sequence[str], labels: Sequence[str], seed: int = SEED) -> list[tuple[str, str]]:
+    """(first k tokens joined back, label) of each pre-tokenized document longer than k.
+
+    Without them every labelled livelihood row was a long letter and four in five short rows were 非民生
+    (headlines, Weibo chatter), so shortness itself read as 非民生: subject lines got it at 0.9 and above."""
+    rng = random.Random(seed)
+    low, high = SHORT_VIEW_TOKENS
+    views = []
+    for doc, label in zip(tokens, labels, strict=True):
+        k = rng.randint(low, high)
+        if len(doc.split()) > k:
+            views.append((first_tokens(doc, k), label))
+    return views
+
+
+def first_tokens(tokens: str, k: int) -> str:
+    """A pre-tokenized document cut to its first k tokens, joined back (a held-out short text)."""
+    return join_pretokenized(" ".join(tokens.split()[:k]))
 
 
 def zhengwu_split() -> tuple[list[int], list[int], list[str], list[str], list[str]]:
@@ -273,7 +298,7 @@ class TopicCorpus:
         self.sources[f"{source} → {label}"] += 1
 
 
-def build_topic_corpus(train_idx: Sequence[int], texts: list[str], labels: list[str]) -> TopicCorpus:
+def build_topic_corpus(train_idx: Sequence[int], texts: list[str], tokens: list[str], labels: list[str]) -> TopicCorpus:
     """Assemble the shipped topic model's training data from the shared corpora (see the card)."""
     from analysis.topic import load_taxonomy
 
@@ -281,6 +306,7 @@ def build_topic_corpus(train_idx: Sequence[int], texts: list[str], labels: list[
     fallback = taxonomy.fallback
     corpus = TopicCorpus()
     weak: list[tuple[str, str, str]] = []  # (text, label, source): keyword-labelled rows
+    letters: list[int] = []  # the labelled letters fitted under their mapped topic
 
     for i in train_idx:
         mapped = ZHENGWU_TO_TOPIC[labels[i]]
@@ -291,6 +317,7 @@ def build_topic_corpus(train_idx: Sequence[int], texts: list[str], labels: list[
             weak.append((texts[i], weak_label, "zhengwu labelled (relabelled by keywords)"))
         else:
             corpus.add(texts[i], mapped, f"zhengwu {labels[i]}")
+            letters.append(i)
 
     for text in zhengwu_raw_messages():
         label = keyword_topic(taxonomy.keyword_hits(text), min_hits=2)
@@ -329,6 +356,9 @@ def build_topic_corpus(train_idx: Sequence[int], texts: list[str], labels: list[
     for text, label, source in weak_train:
         corpus.add(text, label, f"{source} [keywords]")
     corpus.weak_heldout = [(text, label) for text, label, _ in weak_test]
+    low, high = SHORT_VIEW_TOKENS
+    for text, label in short_views([tokens[i] for i in letters], [ZHENGWU_TO_TOPIC[labels[i]] for i in letters]):
+        corpus.add(text, label, f"zhengwu letters' first {low}-{high} tokens (short views)")
     return corpus
 
 
@@ -362,7 +392,8 @@ def evaluate_topic_seven_labels() -> dict[str, Any]:
     y_train = [labels[i] for i in train]
     y_test = [labels[i] for i in test]
     seven = sorted(set(labels))
-    model = build_pipeline().fit([texts[i] for i in train], y_train)
+    views = short_views([tokens[i] for i in train], y_train)
+    model = build_pipeline().fit([texts[i] for i in train] + [t for t, _ in views], y_train + [y for _, y in views])
     ours = scores(y_test, list(model.predict([texts[i] for i in test])), seven)
     base = topic_baseline().fit([tokens[i] for i in train], y_train)
     baseline = scores(y_test, list(base.predict([tokens[i] for i in test])), seven)
@@ -379,8 +410,8 @@ def train_shipped_topic(out: Path | None = None) -> dict[str, Any]:
     _log("topic: evaluating the pipeline on the zhengwu 7 labels")
     results = evaluate_topic_seven_labels()
 
-    train, test, texts, _tokens, labels = zhengwu_split()
-    corpus = build_topic_corpus(train, texts, labels)
+    train, test, texts, tokens, labels = zhengwu_split()
+    corpus = build_topic_corpus(train, texts, tokens, labels)
     _log(f"topic: training the shipped model on {len(corpus.texts)} rows")
     model = build_pipeline().fit(corpus.texts, corpus.labels)
     _compact(model)  # score exactly what is shipped
@@ -390,6 +421,7 @@ def train_shipped_topic(out: Path | None = None) -> dict[str, Any]:
     results["zhengwu held-out 20%, mapped to the taxonomy"] = scores(
         mapped_true, mapped_pred, sorted(set(ZHENGWU_TO_TOPIC.values()))
     )
+    results.update(short_text_scores(model, [tokens[i] for i in test], mapped_true, taxonomy.fallback))
     news = [(t, THUCNEWS_TO_TOPIC[c]) for t, c in thucnews("test") if c in THUCNEWS_TO_TOPIC]
     news_pred = predicted_labels("topic", model, [t for t, _ in news], taxonomy.fallback)
     results["THUCNews test headlines (fixed-topic classes)"] = scores(
@@ -429,6 +461,32 @@ def train_shipped_topic(out: Path | None = None) -> dict[str, Any]:
     return results
 
 
+def short_text_scores(model: Pipeline, tokens: Sequence[str], truth: Sequence[str], fallback: str) -> dict[str, Any]:
+    """The held-out letters cut to their first 8, 12 and 16 tokens (a subject line, a Weibo post): mapped macro-F1,
+    and how many livelihood letters the model calls ``fallback`` with a score of 0.9 or more (a confident miss)."""
+    from analysis.topic import TopicModel
+
+    topic_model = TopicModel(model, {"fallback": fallback})
+    livelihood = sum(1 for y in truth if y != fallback)
+    summary: dict[str, Any] = {}
+    table: dict[str, Any] = {}
+    for k in SHORT_TEXT_CUTS:
+        predicted = topic_model.predict([first_tokens(t, k) for t in tokens])
+        result = scores(truth, [label for label, _ in predicted], sorted(set(ZHENGWU_TO_TOPIC.values())))
+        missed = sum(1 for (label, score), y in zip(predicted, truth, strict=True)
+                     if label == fallback and score >= 0.9 and y != fallback)
+        confident = sum(1 for label, score in predicted if label == fallback and score >= 0.9)
+        summary[f"first {k} tokens"] = {
+            "macro_f1": result["macro_f1"],
+            "accuracy": result["accuracy"],
+            f"livelihood letters called {fallback} with score ≥ 0.9": f"{missed} of {livelihood}",
+            f"{fallback} ≥ 0.9 that are right": f"{confident - missed} of {confident}",
+        }
+        if k == 12:
+            table[f"zhengwu held-out 20% cut to their first {k} tokens, mapped to the taxonomy"] = result
+    return table | {"short texts: zhengwu held-out 20% cut to their first k tokens (mapped)": summary}
+
+
 def _topic_notes(corpus: TopicCorpus) -> dict[str, str]:
     relabelled = ", ".join(f"{k}: {v}" for k, v in corpus.relabelled.most_common()) or "none"
     return {
@@ -449,6 +507,17 @@ def _topic_notes(corpus: TopicCorpus) -> dict[str, str]:
             "keyword-labelled rows are held out; the scores below show agreement with the keyword label on "
             "them, and again with every seed keyword deleted from the text (how much the model learnt beyond "
             "the keyword list). Weibo posts without any seed keyword (6,000 sampled) teach 非民生."
+        ),
+        "Short texts": (
+            f"Each labelled letter fitted under its mapped topic is fitted a second time cut to its first k tokens "
+            f"(k drawn uniformly from {SHORT_VIEW_TOKENS[0]}-{SHORT_VIEW_TOKENS[1]}; a letter's tokens open with its "
+            "subject line). Before, every labelled livelihood row was a long letter while four in five rows of 20 "
+            "tokens or fewer were 非民生 (headlines, Weibo chatter), so shortness itself read as 非民生: on the 4,326 "
+            "real letter subjects 376 got 非民生 with a score ≥ 0.9, and for 117 of them the full letter was a "
+            "livelihood topic. The 7-label score below is of the same recipe (letters plus their short views); the "
+            "short-text rows score the held-out letters cut to their first 8, 12 and 16 tokens. Not fixed: colloquial "
+            "short complaints in words the letters never use (住院费用太贵了看不起病, 昨晚小偷撬了我家门, 药价又涨了) "
+            "still get 非民生 at about 0.95 — no training row ties those words to a topic."
         ),
         "Limits": (
             "The zhengwu messages come from one city (2019-2020) and their tokens were produced with stop "
@@ -1108,7 +1177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.shipped in ("all", "topic"):
         result = train_shipped_topic()
-        _log("topic: " + ", ".join(f"{k}: {v['macro_f1']}" for k, v in result.items()))
+        _log("topic: " + ", ".join(f"{k}: {v['macro_f1']}" for k, v in result.items() if "macro_f1" in v))
     for name, encoder in (("sentiment", None), ("sentiment-e5", "e5")):
         if args.shipped in ("all", name):
             result = train_shipped_sentiment(encoder=encoder)

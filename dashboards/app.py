@@ -113,7 +113,8 @@ def _left(hours: float | None) -> str:
     return "—" if hours is None else time_left_text(hours * 3600)
 
 
-_TIER_NAMES = {"central": "央媒", "provincial": "省级媒体", "local": "地方媒体", "self-media": "自媒体"}
+_TIER_NAMES = {"central": "央媒", "portal": "门户网站", "provincial": "省级媒体", "local": "地方媒体", "self-media": "自媒体",
+               "unknown": "来源未识别"}
 
 
 def _tier(value: str | None) -> str:

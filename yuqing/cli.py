@@ -242,7 +242,7 @@ def topic_model_disagreement(cfg) -> list[str]:  # type: ignore[no-untyped-def]
 
 def stage_problems(cfg) -> list[str]:  # type: ignore[no-untyped-def]
     """What only the stages can judge: the routing tree as a whole, escalation chains, rule fields, grade floors,
-    region_aliases.yaml and the place names against the gazetteer, the sources' selectors.
+    region_aliases.yaml and the place names against the gazetteer, media_outlets.yaml, the sources' selectors.
 
     The same checks refuse `yuqing run`, `replay` and `demo` at start-up; here they are listed all at once.
     """
@@ -251,12 +251,13 @@ def stage_problems(cfg) -> list[str]:  # type: ignore[no-untyped-def]
     from alerts.routing import Router, RoutingError
     from alerts.rules import RuleError, check_rule
     from analysis.grading import UnknownFloorCue, check_policy
+    from analysis.media_outlets import media_outlet_problems
 
     checks: list[Callable[[], object]] = [lambda: Router(cfg.units), lambda: Escalator(cfg),
                                           lambda: check_policy(cfg.policy.grading),
                                           lambda: check_deadline_policy(cfg.policy)]
     checks += [functools.partial(check_rule, rule) for rule in cfg.policy.rules]
-    problems = []
+    problems = media_outlet_problems(cfg)
     for check in checks:
         try:
             check()

@@ -19,12 +19,20 @@ from yuqing.keyed import keyed_digest
 
 
 class MediaTier(StrEnum):
-    """How far a source's voice carries; used by grading (domain.md §5)."""
+    """How far a source's voice carries; used by grading (domain.md §5: central media or major portals > provincial
+    media > local posts). ``unknown``: a source named in an input file that no table knows — it could be anything, so
+    it is not called self-media (analysis/media_outlets.py)."""
 
     CENTRAL = "central"
+    PORTAL = "portal"
     PROVINCIAL = "provincial"
     LOCAL = "local"
     SELF_MEDIA = "self-media"
+    UNKNOWN = "unknown"
+
+
+# The tiers that are news media (an outlet, not a person posting, nor a source nobody identified).
+NEWS_MEDIA_TIERS = frozenset({MediaTier.CENTRAL, MediaTier.PORTAL, MediaTier.PROVINCIAL, MediaTier.LOCAL})
 
 
 class Grade(StrEnum):

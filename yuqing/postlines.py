@@ -32,6 +32,8 @@ POST_FIELDS = ("id", "text", "title", "published_at", "published_precision", "fe
                "source_type", "media_tier", "url", "author", "engagement", "reply", "status", "lang")
 
 RegionResolver = Callable[[str], Region | None]
+# The tier of a post that carries no media_tier, from its source and url (analysis.media_outlets).
+TierResolver = Callable[[str, str | None, str | None], MediaTier]  # (source, url, source_type)
 
 
 class BadLine(ValueError):
@@ -187,10 +189,12 @@ OPTIONAL_FIELDS = ("engagement", "url", "author", "reply", "lang", "source_type"
 
 
 def post_from_record(record: Any, tz: Any, now: datetime, resolve_region: RegionResolver | None = None,
-                     warnings: list[str] | None = None, absolute_times: bool = False) -> Post:
+                     warnings: list[str] | None = None, absolute_times: bool = False,
+                     resolve_tier: TierResolver | None = None) -> Post:
     """A Post from one decoded JSON line; raises BadLine naming the problem. A malformed optional field
     (``OPTIONAL_FIELDS``) is left out instead, with a sentence appended to ``warnings``. ``absolute_times``:
-    refuse times relative to ``now`` (see ``parse_time``)."""
+    refuse times relative to ``now`` (see ``parse_time``). ``resolve_tier`` gives the tier of a post without a
+    media_tier from its source and url (without it, the contract's default)."""
     if not isinstance(record, dict):
         raise BadLine(f"expected a JSON object, got {type(record).__name__}")
     repaired: set[str] = set()
@@ -238,6 +242,10 @@ def post_from_record(record: Any, tz: Any, now: datetime, resolve_region: Region
     tier = record.get("media_tier")
     if tier is not None and tier not in MediaTier._value2member_map_:
         raise BadLine(f"media_tier is no known tier; use one of {', '.join(t.value for t in MediaTier)}")
+    if tier is None and resolve_tier is not None:
+        url = record.get("url")
+        fields["media_tier"] = resolve_tier(fields["source"], url if isinstance(url, str) else None,
+                                            fields.get("source_type"))
     try:
         return Post.model_validate(fields)
     except ValidationError as exc:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, time
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from yuqing import paths
 from yuqing.contract import EmergingSignal, Grade, MediaTier
+
+TableModel = TypeVar("TableModel", bound=BaseModel)
 
 
 class Strict(BaseModel):
@@ -306,6 +308,7 @@ class TopicSpec(Strict):
     incidents: list[Phrase] = Field(default_factory=list)
     subjects: list[Phrase] = Field(default_factory=list)
     subjects_outrank: list[str] = Field(default_factory=list)
+    subjects_unless: list[Phrase] = Field(default_factory=list)
 
 
 class Taxonomy(Strict):
@@ -521,6 +524,11 @@ class GradingPolicy(Strict):
         negative = {k: v for k, v in self.weights.items() if v < 0}
         if negative or not any(v > 0 for v in self.weights.values()):
             raise ValueError(f"weights must be 0 or more, and at least one above 0; got {self.weights}")
+        # Tiers added since a deployment wrote its policy score as their neighbours (domain.md §5): a major portal as
+        # central media, an unidentified source as self-media — left out, they would score 0, below a Weibo post.
+        for tier, like in ((MediaTier.PORTAL, MediaTier.CENTRAL), (MediaTier.UNKNOWN, MediaTier.SELF_MEDIA)):
+            if tier not in self.media_tier_score and like in self.media_tier_score:
+                self.media_tier_score[tier] = self.media_tier_score[like]
         outside = {str(k): v for k, v in self.media_tier_score.items() if not 0 <= v <= 1}
         if outside:
             raise ValueError(f"media_tier_score values are factors between 0 and 1; got {outside}")
@@ -842,8 +850,9 @@ def _timestamp_as_written(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str
 StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_written)
 
 
-def _read_yaml(path: Path) -> tuple[Any, list[ConfigProblem]]:
-    name = path.name
+def _read_yaml(path: Path, name: str | None = None) -> tuple[Any, list[ConfigProblem]]:
+    """``name``: how problems name the file (its name in the configuration folder by default)."""
+    name = name or path.name
     if not path.exists():
         return None, [ConfigProblem(name, "", str(path), "file is missing",
                                     f"create {name} (copy the default from the repository's config/)")]
@@ -1017,15 +1026,35 @@ def _cross_check(sources: SourcesFile, taxonomy: Taxonomy, units: UnitsFile, pol
     return problems
 
 
-def _parse(path: Path, model: type[BaseModel]) -> tuple[Any, list[ConfigProblem]]:
+def _parse(path: Path, model: type[BaseModel], name: str | None = None) -> tuple[Any, list[ConfigProblem]]:
     """One file validated by its model: (the value, no problems) or (None, what is wrong with it)."""
-    raw, problems = _read_yaml(path)
+    raw, problems = _read_yaml(path, name)
     if raw is None:
         return None, problems
     try:
         return model.model_validate(raw), []
     except ValidationError as exc:
-        return None, _problems_from_validation(path.name, exc, raw)
+        return None, _problems_from_validation(name or path.name, exc, raw)
+
+
+class TableError(ValueError):
+    """A YAML table of the analysis (region aliases, media outlets) that cannot be used; ``problems`` lists each
+    thing wrong with its file, key and fix, so `yuqing config check` can show them all."""
+
+    def __init__(self, message: str, problems: list[ConfigProblem] | None = None):
+        super().__init__(message)
+        self.problems = problems or []
+
+
+def load_table(path: Path, model: type[TableModel], error: type[TableError]) -> TableModel:
+    """A table read as strictly as the configuration files (a repeated key, an unknown key, a bad value refused), or
+    ``error`` listing every problem, one a line, each naming the file by its full path (a bundled table or the
+    deployment's)."""
+    value, problems = _parse(path, model, str(path))
+    if problems:
+        raise error("\n".join(str(p) for p in problems), problems)
+    assert isinstance(value, model)
+    return value
 
 
 def load_taxonomy_file(path: Path) -> Taxonomy:

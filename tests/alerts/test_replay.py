@@ -138,6 +138,42 @@ def test_an_unknown_source_type_is_refused_naming_its_line_and_the_known_types(t
         read_posts(path)
 
 
+def test_a_replayed_post_takes_its_tier_from_its_source_as_replay_reads_it(tmp_path: Path) -> None:
+    """A review (rdiff 11): replay's tier lookup had no test. 人民日报 is central, a board letter (source "board" or
+    source_type message_board) is a citizen's post, a source nobody names is unknown, a line's own tier wins."""
+    from analysis.media_outlets import MediaOutlets
+
+    config = shipped_config()
+    at = START.isoformat()
+    rows = [{"id": "a", "source": "人民日报"}, {"id": "b", "source": "board"},
+            {"id": "c", "source": "A市政务留言", "source_type": "message_board"}, {"id": "d", "source": "某县论坛"},
+            {"id": "e", "source": "人民日报", "media_tier": "local"}]
+    path = tmp_path / "posts.jsonl"
+    path.write_text("".join(json.dumps({**r, "text": "A市化工厂发生爆炸", "published_at": at}, ensure_ascii=False) + "\n"
+                            for r in rows), encoding="utf-8")
+    outlets = MediaOutlets.for_config(config.directory, config.sources.sources)
+    posts = read_posts(path, TZ, resolve_tier=outlets.tier_of)
+    assert {p.id: p.media_tier.value for p in posts} == {"a": "central", "b": "self-media", "c": "self-media",
+                                                         "d": "unknown", "e": "local"}
+
+
+def test_replay_refuses_to_start_on_a_broken_media_outlet_table_listing_each_problem(tmp_path: Path) -> None:
+    """A review (rdiff 6): run, replay and demo did not check config/media_outlets.yaml, although config check says
+    its checks are theirs at start-up. Nothing is touched: no database is created."""
+    env = deployment(tmp_path, "http://127.0.0.1:9")
+    Path(env["YUQING_CONFIG_DIR"], "media_outlets.yaml").write_text(
+        "outlets:\n  - {name: 本地日报, domains: [https://bendi.cn/], tier: provincial}\n  - {name: 晚报, tier: tabloid}\n",
+        encoding="utf-8")
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text(line("a", START, "A市图书馆周末举办读书分享会") + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["replay", "--posts", str(posts)], env=env)
+    assert result.exit_code == 2, result.output
+    assert "refusing to start: the media outlet table cannot be used" in result.output
+    assert "media_outlets.yaml: outlets[0].domains: 'https://bendi.cn/' is no domain" in result.output
+    assert "media_outlets.yaml: outlets[1].tier" in result.output and "'tabloid'" in result.output
+    assert not (tmp_path / "yuqing.db").exists()
+
+
 def test_lines_as_analyze_reads_them_are_accepted(tmp_path: Path) -> None:
     from analysis.region import resolve_region
 

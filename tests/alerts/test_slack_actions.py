@@ -641,10 +641,8 @@ def test_a_response_form_is_refused_once_the_case_went_to_another_unit(setup: Se
     assert case.responded_at is None and events == []
 
 
-def test_a_handed_over_case_tells_the_former_unit_takes_its_buttons_off_and_says_so_at_a_press(setup: Setup):
-    """After a 转办 A3区教育局, which held the case, was told nothing: its alert kept 签收 and 登记回应, and a press was
-    refused as if its channel were a joint unit's or a leader's; the joint units were not told the new responsible
-    unit either (a review, 2026-11-27)."""
+def _hand_over_to_the_city(setup: Setup) -> datetime:
+    """The case handed from A3区教育局 to A市教育局 (转办) by the duty officer now, and the outbox run once; when."""
     from alerts.cases import reassign, sync_units
     from tests.alerts.casekit import shipped_config
 
@@ -655,6 +653,14 @@ def test_a_handed_over_case_tells_the_former_unit_takes_its_buttons_off_and_says
         reassign(session, setup.case_id, "市政府办公室舆情值班员", handed, "a-edu", "涉及全市学校，由市教育局牵头", config)
     OutboxWorker(setup.database, {"slack": SlackNotifier(DEFAULT_TOKEN, base_url=setup.slack.api_url, clock=clock)},
                  clock).run_once()
+    return handed
+
+
+def test_a_handed_over_case_tells_the_former_unit_takes_its_buttons_off_and_says_so_at_a_press(setup: Setup):
+    """After a 转办 A3区教育局, which held the case, was told nothing: its alert kept 签收 and 登记回应, and a press was
+    refused as if its channel were a joint unit's or a leader's; the joint units were not told the new responsible
+    unit either (a review, 2026-11-27)."""
+    handed = _hand_over_to_the_city(setup)
     when = f"{handed:%Y-%m-%d %H:%M}"
     told = [m for m in setup.slack.history[setup.channel] if m["ts"] != setup.ts]
     assert [m["text"].split("：")[0] for m in told] == ["🟠 已转办"]
@@ -685,22 +691,14 @@ def test_a_handed_over_case_tells_the_former_unit_takes_its_buttons_off_and_says
 def test_a_call_to_act_still_queued_at_a_handover_is_cancelled_not_delivered_with_buttons(setup: Setup):
     """A reminder to A3区教育局 still in the outbox (Slack down, say) when the case went to A市教育局 arrived after the
     转办 with 签收 and 登记回应: it is cancelled, its row saying why; the unit gets the 转办 notice alone."""
-    from alerts.cases import reassign, sync_units
-    from tests.alerts.casekit import shipped_config
-
-    config, clock = shipped_config(), SystemClock()
+    clock = SystemClock()
     with setup.database.transaction() as session:
         held = enqueue(session, case_id=setup.case_id, kind="reminder", channel="slack", recipient="#a3-edu",
                        payload=case_payload(clock.now(), case_id=setup.case_id, kind="reminder"),
                        idempotency_key="k:held-reminder", scheduled_at=clock.now())
         assert held is not None
         held_id = held.id
-    handed = clock.now()
-    with setup.database.transaction() as session:
-        sync_units(session, config.units)
-        reassign(session, setup.case_id, "市政府办公室舆情值班员", handed, "a-edu", "涉及全市学校，由市教育局牵头", config)
-    OutboxWorker(setup.database, {"slack": SlackNotifier(DEFAULT_TOKEN, base_url=setup.slack.api_url, clock=clock)},
-                 clock).run_once()
+    handed = _hand_over_to_the_city(setup)
     told = [m for m in setup.slack.history[setup.channel] if m["ts"] != setup.ts]
     assert [m["text"].split("：")[0] for m in told] == ["🟠 已转办"]
     with setup.database.transaction() as session:

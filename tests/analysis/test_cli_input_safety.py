@@ -101,6 +101,23 @@ def test_a_gbk_csv_is_read_when_the_user_names_its_encoding(tmp_path: Path) -> N
     assert sorted(meta["labels"]) == sorted({r["category"] for r in labelled_rows()})
 
 
+def test_a_big5_csv_is_named_as_big5_and_read_when_the_user_says_so(tmp_path: Path) -> None:
+    """A release review: a Big5 file (Traditional Chinese) was told to pass --encoding gb18030, which read it as
+    nonsense (醫院排隊 as 洛皘逼钉) labelled with a confident topic."""
+    data = tmp_path / "tw.csv"
+    data.write_bytes("id,text\n1,醫院排隊三小時，投訴無門\n2,學校亂收費\n".encode("big5"))
+    refused = CliRunner().invoke(predict_command, ["--model", "topic", "--data", str(data)])
+    assert refused.exit_code != 0
+    assert "it reads as Big5 (Traditional Chinese): pass --encoding big5" in refused.output
+    assert "gb18030" not in refused.output
+    out = tmp_path / "out.csv"
+    read = CliRunner().invoke(predict_command, ["--model", "topic", "--data", str(data), "--encoding", "big5",
+                                                "--out", str(out)])
+    assert read.exit_code == 0, read.output
+    with out.open(encoding="utf-8-sig") as handle:
+        assert [r["text"] for r in csv.DictReader(handle)] == ["醫院排隊三小時，投訴無門", "學校亂收費"]
+
+
 def test_a_file_not_in_the_named_encoding_is_named_with_its_row(tmp_path: Path) -> None:
     data = tmp_path / "bad.csv"
     data.write_bytes("id,text\n1,学校\n".encode("gbk") + b"2,\x81\x20\n")

@@ -8,7 +8,7 @@ import pytest
 
 from analysis.grading import UnknownFloorCue, check_policy, grade_event, reads_as_complaint, tells_rumour
 from analysis.severity import SeverityCues, chinese_number, extract_cues
-from yuqing.contract import Event, Grade, Post
+from yuqing.contract import Event, Grade, MediaTier, Post
 from yuqing.settings import GradeFloor, GradingPolicy, load_config
 
 
@@ -32,7 +32,7 @@ def test_chinese_numbers(text: str, expected: int | None) -> None:
     ("截至目前死亡人数升至12人，另有2人失联", {"deaths:12", "missing:2"}),
     ("3名工人当场死亡", {"deaths:3"}),
     ("遇难者已达31人", {"deaths:31"}),
-    ("学校食堂发生食物中毒，20余名学生入院", {"injured:20", "food_poisoning", "school", "students"}),
+    ("学校食堂发生食物中毒，20余名学生入院", {"admitted:20", "food_poisoning", "school", "students"}),
     ("数十名村民聚集上访，要求局长出面", {"mass_incident", "petition", "officials"}),
     ("养老院起火，两名老人被困", {"fire", "elderly", "trapped:2"}),
     ("造成人员伤亡", {"casualties"}),
@@ -188,6 +188,30 @@ def test_quiet_event_is_blue_with_its_score_explained(policy: GradingPolicy) -> 
     assert any("仅自媒体" in r for r in g.reasons)
 
 
+def test_a_source_nobody_identified_is_not_called_self_media(policy: GradingPolicy) -> None:
+    """A release judge: a post whose source no table knows (人民日报 before the outlet table, or a source left out) was
+    graded 「仅自媒体/网民发帖」, which it could not be known to be. It scores as self-media, and says what is known."""
+    unknown = grade_event(_event(media_tiers={"unknown": 3}), policy)
+    mixed = grade_event(_event(media_tiers={"self-media": 2, "unknown": 1}), policy)
+    known = grade_event(_event(media_tiers={"self-media": 3}), policy)
+    assert "来源未识别，媒体层级未知 (+3.0)" in unknown.reasons
+    assert "自媒体/网民发帖，另有来源未识别（媒体层级未知） (+3.0)" in mixed.reasons
+    assert "仅自媒体/网民发帖 (+3.0)" in known.reasons
+    assert not any("仅自媒体" in r for r in unknown.reasons + mixed.reasons)
+    assert unknown.risk == mixed.risk == known.risk
+
+
+def test_a_major_portal_weighs_as_central_media(policy: GradingPolicy) -> None:
+    """domain.md §5: central media or major portals > provincial media > local posts; a portal is named as one, and a
+    policy written before the portal tier scores it as central (left out, it would score 0, below a Weibo post)."""
+    portal = grade_event(_event(media_tiers={"portal": 1, "self-media": 2}), policy)
+    assert "主要门户网站报道 (+15.0)" in portal.reasons
+    assert "央媒报道 (+15.0)" in grade_event(_event(media_tiers={"portal": 1, "central": 1}), policy).reasons
+    older = GradingPolicy(weights=policy.weights, thresholds=policy.thresholds,
+                          media_tier_score={"central": 0.9, "provincial": 0.7, "local": 0.4, "self-media": 0.2})
+    assert older.media_tier_score[MediaTier.PORTAL] == 0.9 and older.media_tier_score[MediaTier.UNKNOWN] == 0.2
+
+
 def test_casualties_floor_lifts_a_small_event_to_III(policy: GradingPolicy) -> None:
     g = grade_event(_event(severity_cues=["deaths:3"]), policy)
     assert g.risk < policy.thresholds["III"]
@@ -279,6 +303,22 @@ def test_the_missing_count_with_the_dead_and_many_injured_lift_the_grade(
     """国务院令第493号 第三条: 死亡（含失踪）; ≥50 / ≥100 seriously injured are 重大 / 特别重大."""
     g = grade_event(_event(severity_cues=cues), policy)
     assert g.grade == grade and reason in g.reasons
+
+
+def test_people_taken_to_hospital_are_worded_so_and_keep_the_injury_floors(policy: GradingPolicy) -> None:
+    """A press office must not say 20人受伤 of 20 children taken to hospital (送医, 住院): the reasons say 送医/住院,
+    and the floors of 国务院令第493号 count them as before (any incident with casualties III; ≥50 II)."""
+    canteen = extract_cues("某小学食堂发生食物中毒事件 20余名儿童送医").as_list()
+    g = grade_event(_event(severity_cues=canteen), policy)
+    assert g.grade == Grade.III
+    assert "伤亡/送医: 20人送医/住院 → 至少III级（定级底线）" in g.reasons
+    assert not any("受伤" in r for r in g.reasons)
+    many = grade_event(_event(severity_cues=["injured:3", "admitted:60"]), policy)
+    assert many.grade == Grade.II
+    assert "受伤(含送医/住院) 60 人 ≥ 50 → 至少II级（定级底线）" in many.reasons
+    points = {f.name: f.points for f in many.factors}["casualties"]
+    assert points == {f.name: f.points for f in grade_event(_event(severity_cues=["injured:60"]), policy).factors}[
+        "casualties"]
 
 
 def test_mass_incidents_are_their_own_factor_apart_from_officials(policy: GradingPolicy) -> None:
@@ -407,3 +447,21 @@ def test_plain_board_complaints_are_read_as_complaints(title: str, text: str, so
     post = Post(id="p", source="zhengwu", source_type=source_type, fetched_at=datetime(2026, 3, 1, tzinfo=UTC),
                 title=title, text=text, sentiment=sentiment)
     assert reads_as_complaint(post) == complaint
+
+
+@pytest.mark.parametrize("headline", [
+    "司机开车时俯身捡手机撞死三轮车夫逃逸", "一吨重铁门砸死业主", "七岁男孩淹死在喷水观赏池里",
+    "巡防员开车撞伤小学生后将其丢弃逃逸", "浴池房顶塌陷致更衣女子受伤骨折",
+])
+def test_incident_news_with_a_casualty_told_by_its_verb_grades_at_least_III(policy: GradingPolicy,
+                                                                          headline: str) -> None:
+    """Issue 4 item 8: 货车撞死1名三轮车夫 was III, 司机开车撞死三轮车夫 IV (release review, s23)."""
+    g = grade_event(_event(severity_cues=extract_cues(headline).as_list()), policy)
+    assert g.grade == Grade.III
+    assert any(r.startswith("伤亡: 1人") and r.endswith("→ 至少III级（定级底线）") for r in g.reasons)
+
+
+def test_people_counted_trapped_are_not_also_trapped_in_unknown_numbers(policy: GradingPolicy) -> None:
+    """One letter counts 好几个人被困 (2), another says 受害人一直困在里面: the event's reason said both."""
+    g = grade_event(_event(severity_cues=["trapped:2", "trapped"]), policy)
+    assert "伤亡: 2人被困 → 至少III级（定级底线）" in g.reasons

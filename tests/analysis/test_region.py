@@ -409,3 +409,25 @@ def test_where_the_writer_comes_from_does_not_move_a_local_complaint(body: str) 
     """「来自湖北仙桃」 placed a complaint to A市's mayor in 湖北省仙桃市."""
     region = resolve_region(f"投诉开发商的霸王规定\n{body}", None, 10, addressed=True)
     assert region is not None and region.province is None and region.city == "A市"
+
+
+@pytest.mark.parametrize(("text", "district"), [
+    ("建议地铁7号线在远大路A9市河大桥两岸设站", None),  # the river 浏阳河 (masked), not 浏阳市
+    ("A9市河汉桥东岸步行道的减速带害人摔倒", None),
+    ("新A1区之都佳苑小区违建，开发商拒不整改", None),  # an estate named after 芙蓉区; it lies in A5区
+])
+def test_a_masked_name_inside_a_river_or_estate_name_is_no_district(text: str, district: str | None) -> None:
+    """The organiser's masking turned 浏阳河 into 「A9市河」: 26 board letters about its bridges, tunnel and banks in the
+    city's districts were placed in A9市."""
+    region = resolve_region(text, Region(city="A市"), len(text), addressed=True)
+    assert region is not None and region.city == "A市" and region.district == district
+    alone = resolve_region(text)  # the mask still names the city (a review: 「A9市河畔…」 lost A市 too)
+    assert alone is not None and alone.city == "A市" and alone.district is None
+
+
+@pytest.mark.parametrize(("text", "province"), [("CZ6736广州至三亚延误。广州小面积延误，三亚流量正常", "广东省"),
+                                               ("重庆小面积降雨，气温下降", "重庆市")])
+def test_xiaomianji_is_no_noodle(text: str, province: str) -> None:
+    """小面积 (a small area) is no 小面 (the noodle): 「广州小面积延误」 lost 广州 to the 三亚 of the same post."""
+    region = resolve_region(text)
+    assert region is not None and region.province == province

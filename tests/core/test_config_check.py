@@ -133,6 +133,22 @@ def test_stage_checks_join_the_config_check(config_copy: Path) -> None:
     assert "livelihood_negative_burst" in out and "mood" in out
 
 
+def test_each_problem_of_the_media_outlet_table_is_listed_with_its_entry_and_fix(config_copy: Path) -> None:
+    """A review (rdiff 6): config check listed only the table's first error, although it promises each problem."""
+    (config_copy / "media_outlets.yaml").write_text(
+        "outlets:\n  - {name: 本地日报, domains: [https://bendi.cn/], tier: provincial}\n  - {name: 晚报, tier: tabloid}\n"
+        "  - {name: 都市报, tier: local, site: x}\n", encoding="utf-8")
+    code, out = check(config_copy)
+    assert code == 2
+    table = config_copy / "media_outlets.yaml"
+    assert "has 3 problem(s)" in out
+    assert (f"{table}: outlets[0].domains: 'https://bendi.cn/' is no domain. Fix: write it as people.com.cn (no "
+            "scheme, path or port, lower case)") in out
+    assert f"{table}: outlets[1].tier: Input should be 'central'" in out and "(value: 'tabloid')" in out
+    assert "'self-media' or 'unknown'" not in out  # (unknown is what a source the table leaves out gets)
+    assert f"{table}: outlets[2].site: Extra inputs are not permitted" in out and "Fix: remove the key" in out
+
+
 def test_an_unknown_sentiment_model_is_refused_with_the_choices(config_copy: Path) -> None:
     text = (config_copy / "settings.yaml").read_text(encoding="utf-8")
     (config_copy / "settings.yaml").write_text(
