@@ -180,7 +180,16 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
                 key, slot = downloader._get_slot(request)
                 self._floors[key] = delay
                 slot.delay = max(slot.delay, delay)
-                slot.randomize_delay = False  # (Scrapy's 0.5x-1.5x would go below the site's delay)
+                _no_jitter(slot)  # (Scrapy's 0.5x-1.5x would go below the site's delay)
+
+
+def _no_jitter(slot: Any) -> None:
+    """Turn off the slot's random variation of its delay: ``jitter`` since Scrapy 2.19, ``randomize_delay`` before
+    (2.19 still takes it, with a deprecation warning)."""
+    if hasattr(slot, "jitter"):
+        slot.jitter = 0.0
+    else:
+        slot.randomize_delay = False
 
 
 def _crawl_delay(parser: RobotParser | None, useragent: Any) -> float | None:

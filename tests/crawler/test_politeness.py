@@ -19,22 +19,25 @@ ARTICLE = ("<html><head><title>{t}</title></head><body><h1>{t}</h1><div class='c
 
 
 class Site:
-    """robots.txt as given; a feed of three articles; every request's path and time."""
+    """robots.txt as given; a feed of five articles; every request's path and the time its connection was accepted
+    (taken in the serving thread before a handler thread starts, so a slow thread start does not move it; the
+    handler answers HTTP/1.0, so each request comes on a connection of its own)."""
 
     def __init__(self, robots_status: int, robots_text: str) -> None:
         self.log: list[tuple[str, float]] = []
+        accepted: dict[int, float] = {}
         site = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (the http.server name)
-                site.log.append((self.path, time.monotonic()))
+                site.log.append((self.path, accepted.pop(id(self.request), time.monotonic())))
                 base = f"http://127.0.0.1:{self.server.server_address[1]}"
                 if self.path == "/robots.txt":
                     status, kind, body = robots_status, "text/plain", robots_text
                 elif self.path == "/feed.xml":
                     items = "".join(f"<item><title>路灯损坏{i}</title><link>{base}/a{i}.html</link>"
                                     f"<guid>{base}/a{i}.html</guid><pubDate>Mon, 02 Mar 2026 09:0{i}:00 +0800</pubDate>"
-                                    "</item>" for i in range(3))
+                                    "</item>" for i in range(5))
                     status, kind, body = 200, "application/rss+xml", (
                         f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>t</title>"
                         f"<link>{base}/</link>{items}</channel></rss>")
@@ -50,7 +53,12 @@ class Site:
             def log_message(self, *args: object) -> None:
                 return
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def verify_request(self, request, client_address) -> bool:  # type: ignore[no-untyped-def]
+                accepted[id(request)] = time.monotonic()
+                return True
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -88,13 +96,17 @@ def test_a_robots_txt_the_server_fails_to_give_closes_the_site(site_factory, cra
 
 
 def test_a_crawl_delay_spaces_the_requests_to_the_site(site_factory, crawl_env: CrawlEnv) -> None:  # type: ignore[no-untyped-def]
-    site = site_factory(200, "User-agent: *\nCrawl-delay: 1\n")
+    """Without the floor the articles came within a tenth of a second. With Scrapy's 0.5x-1.5x randomisation left
+    on, a 2 s Crawl-delay gives gaps from 1 s to 3 s, and a gap below 1.6 s fails the test in some runs, not all
+    (1 of 3 with the randomisation left on). The 0.4 s allowed below 2 s is for a busy machine: on one, a request
+    went out 0.25 s late and the next on time (gaps 1.25 s and 0.76 s under a 1 s delay, CI 2026-11-28)."""
+    site = site_factory(200, "User-agent: *\nCrawl-delay: 2\n")
     crawl_env.set_sources([feed_source(site.url)])
     crawl_env.crawl("lamps")
     pages = [(path, at) for path, at in site.log if path != "/robots.txt"]
-    assert [path for path, _ in pages][:1] == ["/feed.xml"] and len(pages) == 4, site.paths()
+    assert [path for path, _ in pages][:1] == ["/feed.xml"] and len(pages) == 6, site.paths()
     gaps = [later - earlier for (_, earlier), (_, later) in zip(pages, pages[1:], strict=False)]
-    assert min(gaps) >= 0.95, gaps  # (without the delay all three articles came within a tenth of a second)
+    assert min(gaps) >= 1.6, gaps
 
 
 def test_a_source_its_robots_txt_closes_fails_the_crawl_and_says_why(site_factory, crawl_env: CrawlEnv) -> None:  # type: ignore[no-untyped-def]
