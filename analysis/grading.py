@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from analysis.letters import calls_itself_a_suggestion, complaint_words
+from analysis.letters import grievance_words
 from analysis.severity import CUE_LABELS, VULNERABLE_CUES, SeverityCues
 from yuqing.contract import (
     BOARD_SOURCE_TYPE,
@@ -120,8 +120,7 @@ def reads_as_complaint(post: Post) -> bool:
         return True
     if post.source_type != BOARD_SOURCE_TYPE:
         return False
-    subject = post.title or ""
-    return not calls_itself_a_suggestion(subject) and bool(complaint_words(f"{subject}\n{post.text}"))
+    return bool(grievance_words(post.title or "", post.text))
 
 
 @dataclass(frozen=True)

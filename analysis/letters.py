@@ -28,3 +28,12 @@ def complaint_words(text: str) -> list[str]:
     """The grievance words in ``text``, each once, in COMPLAINT_WORDS' order."""
     found = set(_COMPLAINT.findall(text))
     return [w for w in COMPLAINT_WORDS if w in found]
+
+
+def grievance_words(title: str, text: str) -> list[str]:
+    """The grievance words of a letter titled ``title`` that says ``text`` (both are looked at), or
+    none where the title calls the letter a suggestion: the one test grading (``reads_as_complaint``) and the
+    sentiment model's grievance rule (the opening's first line as the title) apply."""
+    if calls_itself_a_suggestion(title):
+        return []
+    return complaint_words(f"{title}\n{text}")
