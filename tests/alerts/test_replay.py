@@ -157,6 +157,32 @@ def test_a_replayed_post_takes_its_tier_from_its_source_as_replay_reads_it(tmp_p
                                                          "d": "unknown", "e": "local"}
 
 
+def test_a_deployments_outlet_table_gives_a_folder_of_a_site_its_own_tier(tmp_path: Path) -> None:
+    """A deployment names its paper's site (local) and, by host and folder, the readers' forum on it (citizens'
+    posts): the folder wins over the domain, the longest folder first, the host compared exactly and the folder whole
+    (/bbsnews/ is not /bbs/), whether the post's url or its source gives the address."""
+    from analysis.media_outlets import MediaOutlets
+
+    (tmp_path / "media_outlets.yaml").write_text(
+        "outlets:\n"
+        "  - {name: 长沙晚报, domains: [icswb.com], paths: [www.icswb.com/bbs/notice/], tier: local}\n"
+        "  - {name: 长沙晚报网友社区, paths: [www.icswb.com/bbs], tier: self-media}\n", encoding="utf-8")
+    rows = [{"id": "a", "url": "https://www.icswb.com/bbs/thread-123-1-1.html"},
+            {"id": "b", "url": "https://www.icswb.com/news/2026/x.html"},
+            {"id": "c", "source": "www.icswb.com/bbs/thread-124-1-1.html"},
+            {"id": "d", "url": "https://www.icswb.com/bbs/notice/1.html"},
+            {"id": "e", "url": "https://www.icswb.com/bbsnews/x.html"},
+            {"id": "f", "url": "https://m.icswb.com/bbs/thread-123-1-1.html"},
+            {"id": "g", "url": "https://www.icswb.com/bbs?fid=2"}]
+    path = tmp_path / "posts.jsonl"
+    path.write_text("".join(json.dumps({**r, "text": "A市化工厂发生爆炸", "published_at": START.isoformat()},
+                                       ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    outlets = MediaOutlets.for_config(tmp_path, shipped_config().sources.sources)
+    posts = read_posts(path, TZ, resolve_tier=outlets.tier_of)
+    assert {p.id: p.media_tier.value for p in posts} == {"a": "self-media", "b": "local", "c": "self-media",
+                                                         "d": "local", "e": "local", "f": "local", "g": "self-media"}
+
+
 def test_replay_refuses_to_start_on_a_broken_media_outlet_table_listing_each_problem(tmp_path: Path) -> None:
     """A review (rdiff 6): run, replay and demo did not check config/media_outlets.yaml, although config check says
     its checks are theirs at start-up. Nothing is touched: no database is created."""

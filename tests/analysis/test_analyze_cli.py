@@ -436,6 +436,38 @@ def test_a_source_naming_a_known_outlet_gives_the_post_its_tier(tmp_path: Path) 
     assert not any("仅自媒体" in r for r in by_id["p07"]["grade_reasons"])
 
 
+def test_an_account_on_a_portals_self_media_channel_is_self_media_not_the_portal(tmp_path: Path) -> None:
+    """A review: 网易号 articles (www.163.com/dy/…) and 搜狐号 articles (www.sohu.com/a/…) sit on the portal's own host,
+    and a story only accounts carried was graded 「主要门户网站报道 (+15.0)」 as if 网易 and 搜狐 had run it; a source
+    written 网易号 某某说事 or 头条号 was unknown. The portal's own news stays the portal, a named outlet's account
+    keeps its tier, and 今日头条's pages stay unknown (an aggregator)."""
+    leak = "A市B区化工园区一企业储罐发生泄漏，周边居民称闻到刺鼻气味，已有5人送医"
+    rows = [{"id": "d1", "text": leak, "source": "某某说事", "url": "https://www.163.com/dy/article/J5ABCDEF0512D3VJ.html"},
+            {"id": "d2", "text": "【现场】" + leak, "source": "某某观察", "url": "https://www.sohu.com/a/771234567_121106842"},
+            {"id": "d3", "text": leak + "，原因正在调查", "source": "网易号 某某说事"},
+            {"id": "d4", "text": leak + "，厂区已停产", "source": "m.163.com/dy/article/J5ABCDEF0512D3VJ.html"},
+            {"id": "n1", "text": "A市地铁三号线将于下月开通试运营", "source": "网易新闻", "url": "https://news.163.com/x.html"},
+            {"id": "n2", "text": "A市今年新建城市公园十二座", "url": "https://www.163.com/news/article/J5ABCDEF000189FH.html"},
+            {"id": "n3", "text": "A市举办首届马拉松比赛", "url": "https://www.163.com/dynamic/x.html"},
+            {"id": "n4", "text": "A市公积金贷款额度上调", "source": "网易号：人民日报"},
+            {"id": "n5", "text": "A市新增三条公交线路", "source": "头条号"},
+            {"id": "n6", "text": "A市图书馆延长开放时间", "url": "https://www.toutiao.com/article/7000000000000000000/"}]
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text("".join(json.dumps({**r, "published_at": f"2026-11-20T09:{i:02d}:00+08:00"}, ensure_ascii=False)
+                             + "\n" for i, r in enumerate(rows)), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(main, ["analyze", "--in", str(posts), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    by_id = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    assert {k: r["media_tier"] for k, r in by_id.items()} == {
+        "d1": "self-media", "d2": "self-media", "d3": "self-media", "d4": "self-media", "n1": "portal",
+        "n2": "portal", "n3": "portal", "n4": "central", "n5": "self-media", "n6": "unknown"}
+    leak_reasons = by_id["d1"]["grade_reasons"]
+    assert {by_id[k]["event_id"] for k in ("d1", "d2", "d3", "d4")} == {by_id["d1"]["event_id"]}
+    assert "仅自媒体/网民发帖 (+3.0)" in leak_reasons, leak_reasons
+    assert not any("门户" in r for r in leak_reasons)
+
+
 def test_a_board_letter_or_a_social_post_nobody_names_is_a_citizens_post(tmp_path: Path) -> None:
     """A review (rdiff 5): each of the 4,326 board letters (source "board") read 「来源未识别，媒体层级未知」 and the
     source_type was not looked at; a letter to the board is a citizen's post (self-media), as `yuqing run` tiers it.

@@ -149,6 +149,29 @@ def test_each_problem_of_the_media_outlet_table_is_listed_with_its_entry_and_fix
     assert f"{table}: outlets[2].site: Extra inputs are not permitted" in out and "Fix: remove the key" in out
 
 
+def test_each_media_outlet_path_that_is_no_host_and_folder_is_named_with_its_fix(config_copy: Path) -> None:
+    """config/media_outlets.yaml's paths are checked as its domains are, each wrong one named by its place with its
+    fix; the shipped table's paths (网易号 at www.163.com/dy/) pass."""
+    assert check(config_copy)[0] == 0
+    (config_copy / "media_outlets.yaml").write_text(
+        "outlets:\n  - {name: 本地日报网友社区, paths: [https://www.bendi.cn/bbs/, www.bendi.cn/bbs/, www.bendi.cn/, "
+        "WWW.BENDI.CN/bbs/, 'www.bendi.cn/bbs/*'], tier: self-media}\n"
+        "  - {name: 本地日报, domains: [bendi.cn], paths: [bendi.cn:8080/news/], tier: local}\n", encoding="utf-8")
+    code, out = check(config_copy)
+    assert code == 2
+    table = config_copy / "media_outlets.yaml"
+    assert "has 5 problem(s)" in out
+    assert (f"{table}: outlets[0].paths[0]: no host and folder (value: 'https://www.bendi.cn/bbs/'). Fix: write it as "
+            "www.163.com/dy/ (the host as the URL has it, lower case, then the folder; no scheme, port, ?, # or *: a "
+            "folder covers every page under it)") in out
+    assert (f"{table}: outlets[0].paths[2]: a whole host, no folder of it (value: 'www.bendi.cn/'). Fix: give the "
+            "folder (www.163.com/dy/), or list the site under domains") in out
+    assert f"{table}: outlets[0].paths[3]: no host and folder (value: 'WWW.BENDI.CN/bbs/')" in out
+    assert f"{table}: outlets[0].paths[4]: no host and folder (value: 'www.bendi.cn/bbs/*')" in out
+    assert f"{table}: outlets[1].paths[0]: no host and folder (value: 'bendi.cn:8080/news/')" in out
+    assert "paths[1]" not in out
+
+
 def test_an_unknown_sentiment_model_is_refused_with_the_choices(config_copy: Path) -> None:
     text = (config_copy / "settings.yaml").read_text(encoding="utf-8")
     (config_copy / "settings.yaml").write_text(
