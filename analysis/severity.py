@@ -374,9 +374,11 @@ _PRECAUTION = re.compile(r"以免|避免|防止|以防|防范|杜绝|预防|谨�
 # for compensation (拒绝赔偿) is not a judgment.
 _JUDGMENT = re.compile(r"获赔|判赔|一审|二审|终审|重审|再审|宣判|判处|判决|被判|开庭|庭审|提起公诉|获刑|判刑|死刑|无期徒刑|缓刑")
 # So is a series the text counts by occurrences, not by people: 引起2次火灾, 发生了3起火灾, 一年平均发生火灾2-3次,
-# 接二连三发生火灾, 火灾频发, 多处塌陷 — the fire history a letter gives to ask for a fire lane or a hydrant.
+# 接二连三发生火灾, 火灾频发, 多处塌陷 — the fire history a letter gives to ask for a fire lane or a hydrant — and the
+# fires of unnamed others (A8县近期都有小区因消防车道不通发生火灾, in a letter asking whether its own road passes).
 _HABITUAL = re.compile(r"多次|屡次|屡屡|数次|几次|经常|常常|时常|频繁|频频|时有|常有|不时|每年都|年年|频发|高发|多发|屡有|往往|"
                        r"屡见|司空见惯|层出不穷|接二连三|一再|反复|连续发生|好几(?:[起次处]|个(?!人))|多处|到处|各地|多地|"
+                       r"[都也均]有(?:些|的)?(?:小区|楼盘|居民楼)|"
                        r"[0-9０-９两二三四五六七八九十几多数]+(?:[-~～到至][0-9０-９]+)?(?:次|起)(?![诉草步来身床飞码])")
 # An incident the sentence dates long before the post is no casualty of a current one: a letter's 「我父亲…于17年10月
 # …被撞身亡」 (an appeal about a 2017 death) or 「2015年…几个人出现不同程度的受伤」 graded III. A date counts when it has a
@@ -393,6 +395,14 @@ _PAST_TOLD = re.compile(r"曾经|曾(?=[经在被发出有遭多一两三几度]
                         r"(?:倒塌|垮塌|坍塌|塌方|起火|着火|失火|爆炸|火灾)[^，。；！？,;!?\n]{0,3}[0-9一二两三四五六七八九十几多]+年了")
 _PAST_OVER_NOW = re.compile(r"原帖|原贴|前帖|至今(?:还|仍|都)?(?:没有|没|未)(?:得到|能|有)?(?:修复|修缮|维修|处理|解决|落实|恢复|赔偿)|"
                             r"(?:看到|看了|看过)[^。！？!?\n]{0,30}(?:报道|新闻|视频)")
+# An incident a letter cites as a lesson for its own hazard is no incident of its own: the clauses of its sentence
+# before the turn to the lesson (「2020年1月1日，重庆一栋高层居民楼突发大火，而消防车赶来救援时…被…占用，类似的案例在国内也
+# 不是第一次」, 「…，同样的重大安全隐患就在我们身边」, 「本月江苏化工起火，西地省高速鞭炮火灾无一不告诉大家…」, 「此次芜西的煤气
+# 爆炸事件，是我们这些还在用煤气罐的居民，心里慌…」) — four letters about a fire lane or a gas can flagged 苗头 for a fire
+# or an explosion elsewhere. Only these turns: a place named is no citation (重庆一居民楼起火3人死亡 is a report), nor is an incident told
+# plainly before the writer's own (昨天A市又一个小区着火，死了两个。…我们…连基础设施都没有配备: a death in the city).
+_CITED_AS_LESSON = re.compile(r"类似的?(?:案例|事件|事故|悲剧|惨剧)|无一不(?:告诉|说明|警示|提醒|表明)|(?:我们|咱们)这些(?:还|仍|也)|"
+                              r"同样的[^，。；！？,;!?\n]{0,6}?(?:隐患|问题|危险)[^，。；！？,;!?\n]{0,4}?我们")
 # The span a date holds for: a sentence, or its part to a semicolon (交房 dates; 2015年…受伤), or a headline's
 # phrase after a space (男子乱刀捅死情人丈夫 曾多次作案失败).
 _DATED_SPAN = re.compile(r"(?:[^。！？!?\n；;\s]|\s(?<![\u4e00-\u9fff]\s)|\s(?![\u4e00-\u9fff]))+")
@@ -818,6 +828,12 @@ def _without_judgment(sentence: re.Match[str]) -> str:
     return "。" if _JUDGMENT.search(sentence.group(0)) else sentence.group(0)
 
 
+def _without_the_example(sentence: re.Match[str]) -> str:
+    """A sentence from its last turn to a lesson on (_CITED_AS_LESSON): what it tells before is the example cited."""
+    turns = list(_CITED_AS_LESSON.finditer(sentence.group(0)))
+    return sentence.group(0)[turns[-1].start() :] if turns else sentence.group(0)
+
+
 def _without_habits(sentence: re.Match[str]) -> str:
     """A sentence without the clauses that tell what happens again and again, with no number to it (多人多次摔伤,
     经常有人溺亡); a series counted is reported ("多次行凶致5死13伤"), and a habit given as a reason leaves its deed
@@ -916,6 +932,8 @@ def extract_cues(text: str, posted: datetime | None = None) -> SeverityCues:
         counted = _SENTENCE.sub(_without_habits, counted)
     if _JUDGMENT.search(counted):
         counted = _SENTENCE.sub(_without_judgment, counted)
+    if _CITED_AS_LESSON.search(counted):
+        counted = _SENTENCE.sub(_without_the_example, counted)
     verbs = _VERB_ANY.search(counted) is not None
     counted_sentences = _Sentences(counted)
     if verbs:
