@@ -168,6 +168,9 @@ def config_check(directory: Path | None) -> None:
     from alerts.notifiers import delivery_warnings, silent_units
 
     warnings += delivery_warnings(cfg) + silent_units(cfg) + leaderless_units(cfg) + short_escalation_chains(cfg)
+    from alerts.routing import unit_kind_warnings
+
+    warnings += unit_kind_warnings(cfg.units, cfg.taxonomy)
     warnings += unrouted_topics(cfg) + sources_outside_jurisdiction(cfg) + topic_model_disagreement(cfg)
     warnings += _orphaned_cases(cfg)
     for warning in filter(None, warnings):
