@@ -10,12 +10,13 @@ and 网信. Every step is kept as a sentence, so ``yuqing route explain`` can sa
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from yuqing.contract import FIELD_NAMES, MAJOR_GRADES, Region
-from yuqing.settings import Route, Unit, UnitsFile
+from yuqing.settings import Route, Taxonomy, Unit, UnitsFile, walk_routes
 
 # Saying something is *not* a rumour ("停水不是谣言", "并非谣言") points to no rumour for the police to act on, nor
 # does the stock slogan of official notices ("不信谣、不传谣、不造谣", "请勿传播不实信息"): in the SMP2020 COVID posts
@@ -384,6 +385,13 @@ class Router:
         outside = f"（{labels.place()}在所辖区县之外：自动流程不为其立案）" if elsewhere else ""
         return self.by_id[default], f"没有 {kind} 单位覆盖{labels.place()}{outside}，交默认接收单位 {self._name(default)}"
 
+    def unit_for_kind(self, kind: str, region: Region) -> Unit:
+        """The unit a case of ``region`` sent to ``kind`` reaches, as ``route`` resolves it (the default receiver when no
+        unit of that kind covers the place)."""
+        labels = CaseLabels(province=region.province, city=region.city,
+                            districts=(region.district,) if region.district else ())
+        return self._resolve(None, kind, labels)[0]
+
     def _city_of(self, districts: tuple[str, ...]) -> str | None:
         cities = {u.region.city for u in self.units.units if u.region.district in districts and u.region.city}
         return cities.pop() if len(cities) == 1 else None
@@ -411,6 +419,128 @@ class Router:
                     out.add(unit.id)
                     grew = True
         return out
+
+
+def unit_kind_warnings(units: UnitsFile, taxonomy: Taxonomy) -> list[str]:
+    """Where 谁主管谁负责 routing silently falls through (warnings, not refusals: a deployment may mean it).
+
+    A unit's kind that nothing names (no route, taxonomy topic or rumour setting) while a kind they do name has no unit
+    at that unit's level and place is almost surely a misspelling (应急局 for 应急管理局): the city's cases of that
+    kind went to the default receiver, and every check passed because a district unit still had the right kind. And a
+    route's receiver_kind without a unit at the level of a city that has units: its cases there, outside the districts
+    that have their own, go to the default receiver. A kind reached only by manual 转办 may be meant, hence warnings.
+    """
+    router = Router(units)
+    named = _named_kinds(units, taxonomy)
+    warned: set[tuple[str | None, str | None, str]] = set()  # (city, district, kind) a misspelling already explains
+    out = []
+    for i, unit in enumerate(units.units):
+        if unit.kind in named:
+            continue
+        missing = [k for k in named if not any(u.kind == k and _same_place(u, unit) for u in units.units)]
+        meant = _likely_meant(unit.kind, missing)
+        if meant is None:
+            continue
+        warned.add((unit.region.city, unit.region.district, meant))
+        place = _region_of(unit)
+        now = router.unit_for_kind(meant, place)
+        out.append(f"units.yaml: units[{i}] ({unit.id}, {unit.name}) has kind {unit.kind}, which no route, taxonomy "
+                   f"topic or rumour setting names; did you mean {meant}? No unit of kind {meant} sits at the "
+                   f"{unit.level} level of {_place_name(place)}, so the cases {_senders(units, taxonomy, meant)} "
+                   f"{_where_they_go(units, unit, meant)} go to {now.id} ({now.name}) instead. Fix: write kind: {meant} "
+                   f"for {unit.id} (keep {unit.kind} only if the unit is meant to get cases by 转办 alone)")
+    receiver_kinds = list(dict.fromkeys(r.receiver_kind for _, r in walk_routes(units.route, "route")
+                                        if r.receiver_kind is not None))
+    cities = {(u.region.province, u.region.city): None for u in units.units if u.level == "city" and u.region.city}
+    for province, city in cities:
+        gaps = [kind for kind in receiver_kinds if (city, None, kind) not in warned
+                and router.unit_for_kind(kind, Region(province=province, city=city)).kind != kind]
+        if not gaps:
+            continue
+        default = router.by_id[units.route.receiver or ""]
+        what = (f"the cases {_senders(units, taxonomy, gaps[0])} {_in_city_outside_own(units, city, gaps[0])}"
+                if len(gaps) == 1 else
+                f"their cases in {city} (outside any district with its own unit of the kind)")
+        unnamed = [f"{u.id} (kind {u.kind})" for u in units.units
+                   if u.level == "city" and u.region.city == city and u.kind not in named]
+        maybe = (f"; if one of {city}'s units of a kind nothing routes to, {', '.join(unnamed)}, is meant, correct its "
+                 "kind") if unnamed else ""
+        out.append(f"units.yaml: {city} has city-level units but none of kind {', '.join(gaps)}, so {what} go to the "
+                   f"default receiver {default.id} ({default.name}). Fix: add a unit of "
+                   f"{'that kind' if len(gaps) == 1 else 'each such kind'} with level: city, region: "
+                   f"{{province: {province}, city: {city}}} under units:{maybe}")
+    return out
+
+
+def _named_kinds(units: UnitsFile, taxonomy: Taxonomy) -> list[str]:
+    """The unit kinds the configuration sends or shows cases to: routes, taxonomy topics, rumours, coordination."""
+    kinds: list[str] = []
+    for _, route in walk_routes(units.route, "route"):
+        kinds += [route.receiver_kind] if route.receiver_kind is not None else []
+        kinds += route.also_kinds
+    kinds += [t.unit for t in taxonomy.topics] + units.rumour.unit_kinds
+    kinds += [units.coordinating_kind] if units.coordinating_kind is not None else []
+    return list(dict.fromkeys(kinds))
+
+
+def _likely_meant(kind: str, candidates: list[str]) -> str | None:
+    """The candidate a unit kind most likely misspells or shortens (应急局 → 应急管理局, 人社局 → 人力资源和社会保障局,
+    教育厅 → 教育局), or None: a shortening keeps the first character and the order of the others."""
+    def score(candidate: str) -> tuple[bool, float]:
+        short, long = sorted((kind, candidate), key=len)
+        rest = iter(long)
+        shortened = len(short) >= 2 and short[0] == long[0] and all(c in rest for c in short)
+        return shortened, difflib.SequenceMatcher(None, kind, candidate).ratio()
+
+    close = [(score(c), c) for c in candidates if score(c)[0] or score(c)[1] >= 0.6]
+    return max(close)[1] if close else None
+
+
+def _same_place(a: Unit, b: Unit) -> bool:
+    return a.level == b.level and (a.region.province, a.region.city, a.region.district) == \
+        (b.region.province, b.region.city, b.region.district)
+
+
+def _region_of(unit: Unit) -> Region:
+    return Region(province=unit.region.province, city=unit.region.city, district=unit.region.district)
+
+
+def _place_name(region: Region) -> str:
+    return region.district or region.city or region.province or "?"
+
+
+def _where_they_go(units: UnitsFile, unit: Unit, kind: str) -> str:
+    """Which of the unit's cases fall elsewhere: a district's, or a city's outside the districts with their own unit."""
+    if unit.level != "city":
+        return f"in {_place_name(_region_of(unit))}"
+    return _in_city_outside_own(units, unit.region.city, kind)
+
+
+def _in_city_outside_own(units: UnitsFile, city: str | None, kind: str) -> str:
+    """A city's districts that have no unit of ``kind`` of their own, as a phrase ("in A市 outside A3区")."""
+    own = list(dict.fromkeys(u.region.district for u in units.units
+                             if u.kind == kind and u.region.city == city and u.region.district))
+    return f"in {city} outside {'、'.join(d for d in own if d)}" if own else f"anywhere in {city}"
+
+
+def _senders(units: UnitsFile, taxonomy: Taxonomy, kind: str) -> str:
+    """What sends cases to a kind, as a deployer finds it: the top-most routes naming it, topics, the rumour setting."""
+    said: list[str] = []
+
+    def walk(route: Route, path: str) -> None:
+        if route.receiver_kind == kind or kind in route.also_kinds:
+            topic = route.match.get("topic")
+            said.append(f"{path}" + (f" ({'|'.join(_as_list(topic))})" if topic else ""))
+            return
+        for i, child in enumerate(route.routes):
+            walk(child, f"{path}.routes[{i}]")
+
+    walk(units.route, "route")
+    if not said:
+        said += [f"taxonomy.yaml topic {t.id}" for t in taxonomy.topics if t.unit == kind]
+    said += ["rumour.unit_kinds"] if kind in units.rumour.unit_kinds else []
+    shown = ", ".join(said[:3]) + (f" and {len(said) - 3} more" if len(said) > 3 else "")
+    return f"{shown} send to {kind}" if shown else f"of kind {kind}"
 
 
 def rumour_cues_in(text: str, cues: list[str]) -> list[str]:

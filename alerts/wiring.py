@@ -70,9 +70,9 @@ def example_region(config: Config) -> str:
 
 def checked_config(config: Config) -> None:
     """Refuse to start on a routing tree, rule, escalation setting, place name or media outlet table that cannot work
-    (exit 2)."""
+    (exit 2); warn of unit kinds that leave cases to the default receiver, as `yuqing config check` does."""
     from alerts.escalation import EscalationConfigError, Escalator
-    from alerts.routing import Router, RoutingError
+    from alerts.routing import Router, RoutingError, unit_kind_warnings
     from alerts.rules import RuleError, check_rule
 
     try:
@@ -95,6 +95,8 @@ def checked_config(config: Config) -> None:
         click.echo("refusing to start: the media outlet table cannot be used:\n  - " + "\n  - ".join(outlets),
                    err=True)
         sys.exit(2)
+    for warning in unit_kind_warnings(config.units, config.taxonomy):  # a misspelt kind misroutes every such case
+        click.echo(f"warning: {warning}", err=True)
 
 
 def open_database(config: Config, migrate: bool = True, existing: bool = False):  # type: ignore[no-untyped-def]

@@ -168,6 +168,9 @@ def config_check(directory: Path | None) -> None:
     from alerts.notifiers import delivery_warnings, silent_units
 
     warnings += delivery_warnings(cfg) + silent_units(cfg) + leaderless_units(cfg) + short_escalation_chains(cfg)
+    from alerts.routing import unit_kind_warnings
+
+    warnings += unit_kind_warnings(cfg.units, cfg.taxonomy)
     warnings += unrouted_topics(cfg) + sources_outside_jurisdiction(cfg) + topic_model_disagreement(cfg)
     warnings += _orphaned_cases(cfg)
     for warning in filter(None, warnings):
@@ -329,10 +332,14 @@ def es_status(as_json: bool) -> None:
     settings = cfg.settings.elasticsearch
     info: dict = {"url": shown_es_url(settings), "managed": not settings.effective_url()}
     if info["managed"]:
-        status = LocalNode(settings).status()
+        node = LocalNode(settings)
+        status = node.status()
         info.update(running=status.running, pid=status.pid, health=status.health, version=status.version,
                     home=str(status.home))
-        if status.foreign:
+        mismatch = node.port_mismatch()
+        if mismatch:
+            info["note"] = mismatch
+        elif status.foreign:
             info["note"] = (f"the node answering on {status.url} was not started from {status.home} (another "
                             "YUQING_HOME, or by hand): `yuqing es stop` here leaves it running")
     counts = _counts(cfg) if info.get("health") or not info["managed"] else {}
@@ -379,15 +386,21 @@ def es_stop() -> None:
         click.echo("a configured cluster is in use; yuqing does not stop it")
         return
     node = LocalNode(cfg.settings.elasticsearch)
+    other_port = node.configured_port() if node.port_mismatch() else None
     stopped = node.stop()
     if stopped:
-        click.echo("Elasticsearch stopped")
+        click.echo("Elasticsearch stopped" + (
+            f" (the node of {node.home}; it listened on port {other_port}, per its elasticsearch.yml, not on "
+            f"{node.port} ({node.port_source}); `yuqing es start` with this environment starts it on {node.port})"
+            if other_port else ""))
     elif node.health():  # "was not running" while `es status` said running True
         raise click.ClickException(f"the Elasticsearch answering on {node.url} was not started from this state "
                                    f"directory ({node.home}), so it was left running; stop it with the YUQING_HOME "
                                    "that started it, or where you started it by hand")
     else:
-        click.echo("Elasticsearch was not running")
+        click.echo(f"Elasticsearch was not running: no node started from {node.home} runs, and none answers on "
+                   f"{node.url}. A node started with another YUQING_HOME (or YUQING_ES_PORT) is stopped with the same "
+                   "ones")
 
 
 @es.command("migrate")

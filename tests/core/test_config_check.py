@@ -550,3 +550,66 @@ def test_run_replay_and_demo_refuse_to_start_on_a_place_name_the_gazetteer_does_
         checked_config(load_config(config_copy))
     assert exited.value.code == 2
     assert "refusing to start: the place names cannot be used" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("unit", "old", "new", "meant", "topic"), [
+    ("units[10] (a-emergency, A市应急管理局)", "kind: 应急管理局, level: city", "kind: 应急局, level: city", "应急管理局",
+     "route.routes[3] (安全生产)"),
+    ("units[6] (a-edu, A市教育局)", "kind: 教育局, level: city", "kind: 教育厅, level: city", "教育局",
+     "route.routes[0] (就学)"),
+])
+def test_a_misspelt_city_unit_kind_is_named_with_the_kind_meant_and_where_its_cases_go(
+        config_copy: Path, unit: str, old: str, new: str, meant: str, topic: str) -> None:
+    """A review: 应急局 for 应急管理局 passed as OK, and every 安全生产 case outside A3区 (whose unit kept the right kind)
+    went to the government office."""
+    code, out = check_edited(config_copy, "units.yaml", old, new)
+    assert code == 0, out
+    misspelt = new.split(",")[0].removeprefix("kind: ")
+    assert (f"warning: units.yaml: {unit} has kind {misspelt}, which no route, taxonomy topic or rumour setting names; "
+            f"did you mean {meant}? No unit of kind {meant} sits at the city level of A市") in out
+    assert f"the cases {topic}" in out
+    assert f"in A市 outside A3区 go to a-gov-office (A市人民政府办公室) instead. Fix: write kind: {meant} for " in out
+    assert "has city-level units but none of kind" not in out  # said once, as the misspelling it is
+
+
+def test_a_misspelt_district_unit_kind_says_its_cases_go_to_the_city(config_copy: Path) -> None:
+    code, out = check_edited(config_copy, "units.yaml", "kind: 应急管理局, level: district", "kind: 应急局, level: district")
+    assert code == 0, out
+    assert ("units[19] (a3-emergency, A3区应急管理局) has kind 应急局, which no route, taxonomy topic or rumour setting "
+            "names; did you mean 应急管理局? No unit of kind 应急管理局 sits at the district level of A3区") in out
+    assert "in A3区 go to a-emergency (A市应急管理局) instead. Fix: write kind: 应急管理局 for a3-emergency" in out
+
+
+def test_a_routed_kind_without_a_city_unit_sends_the_citys_cases_to_the_default_receiver(config_copy: Path) -> None:
+    """A kind no shortening explains (房管局, which some cities have): the route is left without a city unit."""
+    code, out = check_edited(config_copy, "units.yaml", "kind: 住房和城乡建设局, level: city", "kind: 房管局, level: city")
+    assert code == 0, out
+    assert ("warning: units.yaml: A市 has city-level units but none of kind 住房和城乡建设局, so the cases "
+            "route.routes[2] (住房保障)") in out
+    assert "in A市 outside A3区 go to the default receiver a-gov-office (A市人民政府办公室)" in out
+    assert "region: {province: 湖南省, city: A市} under units:" in out and "a-housing (kind 房管局)" in out
+
+
+def test_a_unit_of_a_kind_no_route_names_is_not_taken_for_a_misspelling(config_copy: Path) -> None:
+    """A 财政局 reached only by 转办 resembles 民政局, but A市 has its 民政局: nothing is misrouted, nothing said."""
+    code, out = check_edited(config_copy, "units.yaml", "  - {id: a-transport,",
+                             "  - {id: a-finance, name: A市财政局, kind: 财政局, level: city, region: {province: 湖南省, "
+                             "city: A市}, parent: a-gov-office}\n  - {id: a-transport,")
+    assert code == 0, out
+    assert "财政局, which no route" not in out and "did you mean" not in out
+
+
+def test_the_shipped_unit_kinds_leave_no_city_case_to_the_default_receiver() -> None:
+    code, out = check(REPO_CONFIG)
+    assert code == 0, out
+    assert "did you mean" not in out and "has city-level units but none of kind" not in out
+
+
+def test_run_replay_and_demo_warn_of_a_misspelt_unit_kind_at_start(config_copy: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from alerts.wiring import checked_config
+
+    check_edited(config_copy, "units.yaml", "kind: 应急管理局, level: city", "kind: 应急局, level: city")
+    capsys.readouterr()
+    checked_config(load_config(config_copy))
+    assert "warning: units.yaml: units[10] (a-emergency, A市应急管理局) has kind 应急局" in capsys.readouterr().err

@@ -3,6 +3,12 @@ the user as one message that says what and how to fix it — never as a Python t
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import signal
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -216,3 +222,86 @@ def test_a_mistyped_sandbox_is_named_and_nothing_is_made(tmp_path: Path) -> None
     assert sorted(p.name for p in (tmp_path / "home" / "sandboxes").iterdir()) == ["demo"]
     code, out = run(env, "--sandbox", "demo", "cases", "list")
     assert code == 0 and "0 case(s)" in out
+
+
+@pytest.fixture
+def fake_home() -> Iterator[Path]:
+    """A state directory others can enter (as root the node's home must be: yuqing.es.node.default_home)."""
+    import shutil
+    import tempfile
+
+    home = Path(tempfile.mkdtemp(prefix="yuqing-test-home-"))
+    home.chmod(0o755)
+    try:
+        yield home
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _process(home: Path, name: str) -> subprocess.Popen[bytes]:
+    """A long-lived process in its own session, started from a script called ``name``."""
+    (home / "bin").mkdir(exist_ok=True)
+    script = home / "bin" / name
+    script.write_text("#!/bin/sh\nsleep 600\n", encoding="utf-8")
+    script.chmod(0o755)
+    return subprocess.Popen([str(script)], start_new_session=True)
+
+
+def _end(process: subprocess.Popen[bytes]) -> None:
+    """End the script and its sleep (its process group, as `es stop` ends a node)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _node_files(home: Path, pid: int, port: int) -> None:
+    """This home's node as `yuqing es start` leaves it: its pid file and its elasticsearch.yml."""
+    (home / "elasticsearch" / "config").mkdir(parents=True)
+    (home / "elasticsearch" / "node.pid").write_text(str(pid), encoding="utf-8")
+    (home / "elasticsearch" / "config" / "elasticsearch.yml").write_text(
+        f"cluster.name: yuqing-local\nhttp.port: {port}\ntransport.port: 0\n", encoding="utf-8")
+
+
+def test_es_status_and_stop_name_the_port_this_homes_node_listens_on(fake_home: Path) -> None:
+    """A review: YUQING_HOME repeated, YUQING_ES_PORT forgotten: `es status` showed running True, health None on the
+    default port, exit 1, with no hint that the node listens on 9301."""
+    node_port, used_port = _free_port(), _free_port()
+    launcher = _process(fake_home, "elasticsearch")  # a stand-in launcher: `es start` records bin/elasticsearch's pid
+    try:
+        _node_files(fake_home, launcher.pid, node_port)
+        env = {"YUQING_HOME": str(fake_home), "YUQING_ES_PORT": str(used_port), "YUQING_ES_URL": ""}
+        code, out = run(env, "es", "status")
+        assert code == 1
+        assert (f"listens on port {node_port} (http.port in {fake_home / 'elasticsearch' / 'config' / 'elasticsearch.yml'}"
+                f"), not on {used_port} (YUQING_ES_PORT): set YUQING_ES_PORT={node_port}, as when it was started") in out
+        assert f"set YUQING_ES_PORT={node_port}" in json.loads(run(env, "es", "status", "--json")[1])["note"]
+        code, out = run(env, "es", "stop")
+        assert code == 0 and out.startswith("Elasticsearch stopped"), out
+        assert f"it listened on port {node_port}, per its elasticsearch.yml, not on {used_port} (YUQING_ES_PORT)" in out
+        assert launcher.wait(timeout=60) is not None  # this home's node is stopped, whatever the port
+    finally:
+        _end(launcher)
+
+
+def test_a_pid_file_whose_pid_another_program_now_has_is_no_running_node(fake_home: Path) -> None:
+    """After a reboot node.pid can name an unrelated process: `es status` said running and `es stop` would have sent
+    that process's group SIGTERM."""
+    other = _process(fake_home, "not-a-node")
+    try:
+        _node_files(fake_home, other.pid, _free_port())
+        env = {"YUQING_HOME": str(fake_home), "YUQING_ES_PORT": str(_free_port()), "YUQING_ES_URL": ""}
+        code, out = run(env, "es", "status")
+        assert code == 1 and "running    False" in out and "not running; start it with" in out, out
+        code, out = run(env, "es", "stop")
+        assert code == 0 and "Elasticsearch was not running: no node started from" in out, out
+        assert other.poll() is None  # left alone
+    finally:
+        _end(other)

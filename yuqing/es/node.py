@@ -199,6 +199,8 @@ class LocalNode:
         self.settings = settings
         self.version = settings.distribution_version
         self.port = port or int(os.environ.get("YUQING_ES_PORT", settings.http_port))
+        self.port_source = ("the port given" if port else "YUQING_ES_PORT" if os.environ.get("YUQING_ES_PORT")
+                            else f"elasticsearch.http_port in {paths.config_file('settings.yaml')}")
         self.home = home or default_home()
         self.url = f"http://127.0.0.1:{self.port}"
 
@@ -221,7 +223,29 @@ class LocalNode:
             return None
         except PermissionError:
             return pid
-        return pid
+        return pid if _is_elasticsearch(pid) else None
+
+    @property
+    def config_file(self) -> Path:
+        return self.home / "config" / "elasticsearch.yml"
+
+    def configured_port(self) -> int | None:
+        """The http.port this home's node was last started with (its elasticsearch.yml), or None."""
+        try:
+            found = re.search(r"^http\.port:\s*(\d+)\s*$", self.config_file.read_text(), re.MULTILINE)
+        except OSError:
+            return None
+        return int(found.group(1)) if found else None
+
+    def port_mismatch(self) -> str | None:
+        """What to say when this home's node runs but listens on another port than this command uses (YUQING_HOME
+        repeated, YUQING_ES_PORT forgotten): it answers nothing here, and looked like a broken node."""
+        configured, pid = self.configured_port(), self._pid()
+        if configured is None or configured == self.port or pid is None:
+            return None
+        return (f"the node of this home ({self.home}, pid {pid}) listens on port {configured} (http.port in "
+                f"{self.config_file}), not on {self.port} ({self.port_source}): set YUQING_ES_PORT={configured}, "
+                "as when it was started")
 
     def health(self) -> str | None:
         body = _get_json(f"{self.url}/_cluster/health")
@@ -359,6 +383,18 @@ class LocalNode:
             time.sleep(0.5)
             _reap(pid)
             self.pid_file.unlink(missing_ok=True)
+
+
+def _is_elasticsearch(pid: int) -> bool:
+    """Whether a live process is an Elasticsearch (its launcher or server: both name it on their command line), not
+    another program that got the pid of a node that ended unnoticed (a reboot): that one is neither reported as the
+    node nor sent its stop signal. True where /proc cannot tell."""
+    try:
+        return b"elasticsearch" in Path(f"/proc/{pid}/cmdline").read_bytes().lower()
+    except FileNotFoundError:
+        return not Path("/proc/self").exists()  # (no /proc on this system: trust the pid file)
+    except OSError:
+        return True
 
 
 def _reap(pid: int) -> None:
