@@ -646,6 +646,43 @@ def test_a_start_after_the_last_post_names_that_posts_time_in_the_configured_zon
     assert "note: --start 2026-03-03 09:00 is after the last post (2026-03-02 09:00)" in out
 
 
+def test_rules_test_in_a_sandbox_reads_history_up_to_the_sandboxs_clock(env: dict[str, str]) -> None:
+    """`--sandbox demo rules test … --since 7d` printed a week of real time, while the demo's clock (its dashboards',
+    its cases') stood 50 h ahead: the demo's last 50 h, where its posts are, lay outside."""
+    from alerts.cases import record_simulated_run_end
+
+    sandboxed = {**env, "YUQING_SANDBOX": "trial"}
+    assert yuqing(sandboxed, "db", "upgrade")[0] == 0
+    real = datetime.now(TZ)
+    ended = real + timedelta(hours=50)
+    db = Database(f"sqlite:///{Path(env['YUQING_HOME']) / 'sandboxes' / 'trial' / 'yuqing.db'}")
+    try:
+        with db.transaction() as session:
+            record_simulated_run_end(session, started=real, ended=ended, real=real, by="yuqing demo")
+    finally:
+        db.dispose()
+    layout = IndexLayout(f"{index_prefix(env)}-sandbox-trial")
+    es = Elasticsearch(env["YUQING_ES_URL"])
+    layout.ensure(es)
+    try:
+        start = ended - timedelta(hours=3)  # within the demo's fast-forward: after real time
+        posts = [Post(id=f"p{i}", source="demo_board", published_at=start + timedelta(minutes=2 * i),
+                      fetched_at=start + timedelta(minutes=2 * i), title="食堂", text="食堂", topic="就学",
+                      sentiment="negative", event_id="ev-1", region=Region(city="A市", district="A3区"))
+                 for i in range(25)]
+        writer = BulkWriter(es, layout.posts, Path(env["YUQING_HOME"]) / "spool", refresh=True)
+        writer.add_many(post_document(p, lambda t: t) for p in posts)
+        writer.flush()
+        code, out = yuqing(sandboxed, "rules", "test", "livelihood_negative_burst")
+    finally:
+        layout.delete_all(es)
+    assert code == 0, out
+    [history] = [line for line in out.splitlines() if line.startswith("history ")]
+    until = datetime.strptime(history.split(" → ")[1].split(",")[0], "%Y-%m-%d %H:%M").replace(tzinfo=TZ)
+    assert ended - timedelta(minutes=1) <= until <= ended + timedelta(minutes=10), history  # (the clock runs on)
+    assert "[就学]" in out and out.strip().endswith("1 match(es)")
+
+
 def test_rule_history_needs_since_before_until(env: dict[str, str]) -> None:
     code, out = yuqing(env, "rules", "test", "graded_event", "--since", "2026-12-31", "--until", "2026-01-01")
     assert code == 2 and "is not before --until" in out
