@@ -250,14 +250,13 @@ def cases_open(title: str, topic: str, region_text: str, grade: str, actor: str,
         router = Router(config.units)
         unknown = router.check_district(region)
         if unknown:  # a district without units goes to the city's unit; a typo does too, so it is said
-            click.echo(f"warning: --region {region_text!r}: {unknown}; the case goes to the city's unit (if you "
-                       "meant a district that has units, check the spelling)", err=True)
+            click.echo(f"warning: --region {region_text!r}: {unknown}", err=True)
         if region.province is None:
             region = region.model_copy(update={"province": router.province_of(region.city)})
         elsewhere = router.outside(region)
         if elsewhere:
-            click.echo(f"warning: {elsewhere}; the case is opened as asked, for a unit of this jurisdiction",
-                       err=True)
+            click.echo(f"warning: outside the jurisdiction ({elsewhere}): the case is opened as asked, for a unit of "
+                       "this jurisdiction", err=True)
     # A name or a number typed into the assignment is masked like a post's (domain.md §6).
     title, reason, actor = deidentify(title).text, deidentify(reason).text, deidentify(actor).text
     database = open_database(config)
@@ -314,7 +313,9 @@ def cases_ack(case_id: int, actor: str, reason: str, signed: str | None) -> None
             click.echo(f"case {case.id} is responded; it was signed off {at.astimezone(now.tzinfo):%Y-%m-%d %H:%M}")
         elif case.state != "acknowledged":
             click.echo(f"case {case.id} acknowledged: escalation for silence stops; it stays {case.state} "
-                       f"because a deadline has passed (answer it with `{paths.command_here(f'cases respond {case.id}')}`)")
+                       f"because a deadline has passed (answer it with "
+                       f"`{paths.command_here(f'cases respond {case.id}')} --actor NAME --text WHAT`, and "
+                       "--at TIME if it was published earlier)")
         else:
             click.echo(f"case {case.id} is now acknowledged"
                        + (f" (signed off {at.astimezone(now.tzinfo):%Y-%m-%d %H:%M})" if signed else ""))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from yuqing import paths
 from yuqing.paths import config_file, output_file_problem
 from yuqing.settings import ConfigError, load_config
 
@@ -147,13 +148,20 @@ def crawl_command(
 
 
 def _print_health(config, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Every source's health as of the clock the dashboards' /sources judges by: in a sandbox, the sandbox's."""
     from crawler.health import source_health
+    from yuqing.sandbox_clock import SandboxClock, clock_of_records
 
-    health = source_health(config)
+    clock = clock_of_records(config.settings.tz(), config.settings.database.effective_url())
+    now = clock.now()
+    health = source_health(config, now)
     if as_json:
         click.echo(json.dumps([h.to_dict() for h in health], ensure_ascii=False))
         return
-    click.echo(f"times in {config.settings.timezone}")
+    simulated = clock.simulated() if isinstance(clock, SandboxClock) else None
+    judged = (f"; judged at {now:%Y-%m-%d %H:%M}, the clock of the sandbox {paths.sandbox()!r} (a simulated run left "
+              "it there; its dashboards judge by it too)" if simulated is not None else "")
+    click.echo(f"times in {config.settings.timezone}{judged}")
     for h in health:
         last = f"{h.last_run_finished:%Y-%m-%d %H:%M}" if h.last_run_finished else "never"
         click.echo(

@@ -32,6 +32,7 @@ from twisted.internet.defer import Deferred
 from analysis.enrich import configure_default_enricher
 from analysis.entry import deidentify_only, enrich_many, warm_up
 from crawler.logs import shown
+from crawler.spiders.base import DUPLICATES, SEEN_BEFORE
 from crawler.state import SeenEntry, url_fingerprint
 from yuqing import paths
 from yuqing.contract import BOARD_SOURCE_TYPE, Post
@@ -45,7 +46,6 @@ NEW = "yuqing/posts_new"
 INDEXED = "yuqing/posts_indexed"
 SPOOLED = "yuqing/posts_spooled"
 REPLAYED = "yuqing/spool_replayed"
-DUPLICATES = "yuqing/duplicates"
 # Articles whose document URL another source collected first (the site's feed and its list pages): not indexed again.
 OTHER_SOURCE = "yuqing/collected_by_other_source"
 # Message-board messages collected before without a reply, fetched and indexed again to look for it (not new).
@@ -112,6 +112,8 @@ class PostPipeline:
         self._warned_degraded = False
         self._pending_ids: set[str] = set()
         self._pending_hashes: set[str] = set()
+        self._met_ids: set[str] = set()  # every item (and story) this run met: a repeat is no item of earlier runs
+        self._met_hashes: set[str] = set()
         self._revisits: set[str] = set()  # ids in the batch that are messages looked at again for their reply
         self._write_lock = threading.Lock()
         self._ensured = False
@@ -187,9 +189,13 @@ class PostPipeline:
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, Post):
             return item
+        met = item.id in self._met_ids or bool(item.content_hash and item.content_hash in self._met_hashes)
+        self._met_ids.add(item.id)
+        if item.content_hash:
+            self._met_hashes.add(item.content_hash)
         seen = self._seen(item)
         if seen:
-            self.stats.inc_value(DUPLICATES)
+            self.stats.inc_value(DUPLICATES if met else SEEN_BEFORE)
             if seen == "content":
                 # The same story at another URL (a copy, a tracking parameter): remember this URL too, or
                 # every later crawl fetches it again only to drop it again.

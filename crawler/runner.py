@@ -18,7 +18,6 @@ from twisted.internet import defer
 from twisted.internet.error import ReactorNotRunning
 
 from crawler.pipelines import (
-    DUPLICATES,
     INDEXED,
     NEW,
     NOT_STORED,
@@ -28,7 +27,7 @@ from crawler.pipelines import (
     REVISITED,
     SPOOLED,
 )
-from crawler.spiders.base import ERRORS, FILTERED, FOUND, SEEN_BEFORE, SKIPPED
+from crawler.spiders.base import DUPLICATES, ERRORS, FILTERED, FOUND, SEEN_BEFORE, SKIPPED
 from yuqing.logs import log_in_zone
 from yuqing.paths import config_file
 from yuqing.settings import Config
@@ -115,13 +114,18 @@ class SourceRun:
             parts.append(f"{self.count(REPLAYED)} replayed from the spool")
         if self.count(REVISITED):
             parts.append(f"{self.count(REVISITED)} unanswered message(s) looked at again for their reply")
-        seen = self.count(DUPLICATES) + self.count(SEEN_BEFORE)
+        # "2 seen before" on a fresh state counted the items met twice within the run too, read as "the demo ran
+        # before" (a review, 2026-11-28): the two are counted apart, and what was skipped says why.
+        skipped = sorted((k.removeprefix(SKIPPED + "/"), int(v)) for k, v in (self.stats or {}).items()
+                         if k.startswith(SKIPPED + "/"))
+        why = f" ({', '.join(f'{reason} {n}' for reason, n in skipped)})" if skipped else ""
         parts += [
             f"{self.count(FOUND)} found",
-            f"{seen} seen before",
+            f"{self.count(DUPLICATES)} repeated within this run",
+            f"{self.count(SEEN_BEFORE)} collected in an earlier run",
             *([f"{self.count(OTHER_SOURCE)} collected by another source"] if self.count(OTHER_SOURCE) else []),
             f"{self.filtered()} outside window/keywords",
-            f"{self.count(SKIPPED)} skipped",
+            f"{self.count(SKIPPED)} skipped{why}",
             f"{self.count(ERRORS)} errors",
         ]
         return f"{self.source} ({self.type}): " + ", ".join(parts) + f" [{self.finish_reason}]"

@@ -10,13 +10,14 @@ This module is CLI wiring: it may import every stage.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import shutil
 import signal
 import sys
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import click
 
@@ -181,8 +182,17 @@ def _run_demo(sandbox: str, fresh: bool, hours: int) -> None:
     click.echo("")
     click.echo("Where to look:")
     click.echo(f"  Elasticsearch       {shown_es_url(config.settings.elasticsearch)}/{layout.posts.alias}/_search")
+    window = _window_hours(es, layout, clock.now())
     click.echo(f"  dashboards          .venv/bin/yuqing --sandbox {sandbox} dashboard   → "
-               f"{config.settings.dashboard.public_url}")
+               f"{config.settings.dashboard.public_url.rstrip('/')}/" + (f"?hours={window}" if window else ""))
+    if window:  # the default 24 h of a clock 50 h ahead showed zeros (a review, 2026-11-28)
+        click.echo(f"                      (the last {window} h reach back to the demo's first post from the sandbox's "
+                   f"clock{f', {hours} h ahead of real time' if hours else ''}; the default window is 24 h)")
+    overdue = _sources_overdue(config, clock.now()) if hours else []
+    if overdue:  # the overview's red 采集中断 banner, read as a failed collection (a review, 2026-11-28)
+        click.echo(f"                      its banner 采集中断 (or 无法采集) and /sources' 逾期未采集 ({', '.join(overdue)}) "
+                   f"come from the fast-forward: nothing has crawled the demo web since step 3, {hours} h back on the "
+                   "sandbox's clock, as the demo stopped the demo web after its crawl")
     click.echo(f"  cases, alerts       .venv/bin/yuqing --sandbox {sandbox} cases list   ·   "
                f".venv/bin/yuqing --sandbox {sandbox} notifications list")
     click.echo(f"  (the sandbox '{sandbox}' keeps the demo's database, indices and state apart from the deployment's)")
@@ -194,6 +204,25 @@ def _run_demo(sandbox: str, fresh: bool, hours: int) -> None:
     database.dispose()
 
 
+def _window_hours(es, layout, now) -> int | None:  # type: ignore[no-untyped-def]
+    """The dashboard's window that shows every post of the demo: from its first post to the clock's end, whole hours
+    and a day to spare (the sandbox's clock runs on at real speed). None without posts."""
+    first = es.search(index=layout.posts.alias, size=1, sort=[{"ts": {"order": "asc"}}], source_includes=["ts"])
+    if not first["hits"]["hits"]:
+        return None
+    since = datetime.fromisoformat(first["hits"]["hits"][0]["_source"]["ts"])
+    return math.ceil(max(0.0, (now - since).total_seconds()) / 3600) + 24
+
+
+def _sources_overdue(config: Config, now) -> list[str]:  # type: ignore[no-untyped-def]
+    """The demo sources the sandbox's dashboards show as overdue at ``now`` (as /sources reads them): crawled in
+    step 3 and not since, judged by the clock the fast-forward left ahead."""
+    from crawler.health import recorded_health
+
+    return [h.source for h in recorded_health(config, now) or []
+            if h.enabled and h.source.startswith("demo_") and h.status == "overdue"]
+
+
 def _quiet_logs() -> None:
     """After Scrapy has set up logging: keep the demo's output to what it says itself."""
     for name in ("elastic_transport", "elasticsearch", "alerts", "analysis", "apscheduler", "scrapy"):
@@ -201,8 +230,6 @@ def _quiet_logs() -> None:
 
 
 def time_now(config: Config):  # type: ignore[no-untyped-def]
-    from datetime import datetime
-
     return datetime.now(config.settings.tz())
 
 

@@ -4,7 +4,8 @@
 stream's own dates; both work in a sandbox of their own (``yuqing.paths.sandbox``) and write down where their clock
 stopped and the real time it was then (``alerts.cases.record_simulated_run_end``). From then on the sandbox's time
 is that point plus the real time elapsed since, and every command in the sandbox reads it through ``clock_for``:
-the dashboards, and the CLI's case actions, listings and notifications. So both judge a case at the same "now", and
+the dashboards, and the CLI's case actions, listings and notifications; ``crawl --health`` and ``rules test``, which
+need no database of their own, through ``clock_of_records``. So all judge at the same "now", and
 what a person records lands after what the simulated run recorded. With the system clock, a sign-off after the demo
 stood at 23:05 before the escalations "for no sign-off" of the next days, `respond --at` a time within the demo was
 refused as in the future, and `cases list` showed on time a hand-opened case its dashboard showed 2 h overdue (a
@@ -19,9 +20,11 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, select
+from sqlalchemy.engine import make_url
 
 from yuqing import paths
 from yuqing.clock import Clock, SystemClock
@@ -128,3 +131,20 @@ def clock_for(tz: Any, database: Database) -> Clock:
     clock = SandboxClock(SystemClock(tz), database)
     clock.refresh()
     return clock
+
+
+def clock_of_records(tz: Any, database_url: str) -> Clock:
+    """``clock_for``, for a command that otherwise needs no workflow database (``crawl --health``, ``rules test``):
+    they read the real clock, and in a sandbox the demo left 50 h ahead said every source was fine while its
+    dashboard showed all five overdue (a review, 2026-11-28). A sandbox whose database was never made holds no
+    simulated run, so it runs on real time, and no database is made for asking."""
+    if paths.sandbox() is None:
+        return SystemClock(tz)
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).exists()):
+        return SystemClock(tz)
+    database = Database(database_url)
+    try:
+        return clock_for(tz, database)  # (read once: a command asks for "now" within seconds)
+    finally:
+        database.dispose()

@@ -49,7 +49,10 @@ SKIPPED = "yuqing/skipped"
 FILTERED = "yuqing/filtered"
 ERRORS = "yuqing/errors"
 PARTIAL = "yuqing/partial"
+# An item collected in an earlier run; one met twice within this run (a redirect to a page already collected, a
+# repost of a post of the same search).
 SEEN_BEFORE = "yuqing/seen_before"
+DUPLICATES = "yuqing/duplicates"
 
 
 def item_key(url_or_id: str) -> str:

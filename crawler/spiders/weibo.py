@@ -29,7 +29,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from crawler.spiders.base import SEEN_BEFORE, SourceSpider
+from crawler.spiders.base import DUPLICATES, SEEN_BEFORE, SourceSpider
 from crawler.spiders.social_json import load_json, with_page
 from crawler.text import as_text, html_to_text, parse_count, value_shape
 from yuqing.contract import Engagement, Post, Region
@@ -183,7 +183,10 @@ class WeiboSpider(SourceSpider):
             dated.append(post.published_at)
         long_text = isinstance(blog, dict) and blog.get("isLongText") is True
         if (long_text or post.published_precision == "day") and not self.too_old(post.published_at):
-            if post.id in self._requested or self.crawl_state.is_seen(self.spec.name, post.id):
+            if post.id in self._requested:
+                self.crawler.stats.inc_value(DUPLICATES)
+                return
+            if self.crawl_state.is_seen(self.spec.name, post.id):
                 self.crawler.stats.inc_value(SEEN_BEFORE)
                 return
             self._requested.add(post.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -16,8 +17,10 @@ import pytest
 import yaml
 from elasticsearch import Elasticsearch
 
+from dashboards.queries import overview
 from yuqing.clock import ManualClock
 from yuqing.db.session import Database
+from yuqing.es.indices import IndexLayout
 from yuqing.sandbox_clock import SandboxClock
 
 REPO = Path(__file__).resolve().parents[2]
@@ -64,6 +67,18 @@ def test_the_demo_crawls_analyses_opens_cases_and_escalates(es_node: str, es_cli
         assert f"{indexed} posts clustered into events" in out
         assert es_client.count(index=f"{prefix}-events")["count"] > 0
         assert "yuqing --sandbox demo dashboard" in out
+        # the dashboard it names opens on a window that shows the demo's posts: the default 24 h of its clock, 50 h
+        # ahead, showed zeros; and it says where the red 采集中断 banner comes from (read as a failed collection)
+        window = re.search(r"dashboard   → http://127\.0\.0\.1:8600/\?hours=(\d+)\n", out)
+        assert window, out[-3000:]
+        assert overview(es_client, IndexLayout(prefix), after + timedelta(hours=50), int(window.group(1)))["posts"] \
+            == indexed
+        assert "/sources' 逾期未采集 (demo_" in out and "come from the fast-forward" in out
+        health = subprocess.run([sys.executable, "-m", "yuqing.cli", "--sandbox", "demo", "crawl", "--health", "--json"],
+                                cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+        assert {h["status"] for h in json.loads(health.stdout) if h["enabled"]} == {"overdue"}, health.stderr
+        # the crawl's summary on a fresh state: no "seen before", which read as "the demo ran before"
+        assert "seen before" not in out and "0 collected in an earlier run" in out
         # the posts' links lead to the demo web, which the demo stops: it says how to serve it again
         assert f"demo web on 127.0.0.1:{port}" in out and ".venv/bin/yuqing demo-web serves it again" in out
         listed = subprocess.run([sys.executable, "-m", "yuqing.cli", "--sandbox", "demo", "cases", "list", "--json"],
@@ -93,8 +108,6 @@ def test_the_demo_crawls_analyses_opens_cases_and_escalates(es_node: str, es_cli
 
 
 def _mobiles(text: str) -> list[str]:
-    import re
-
     return re.findall(r"(?<!\d)1[3-9]\d{9}(?!\d)", text)
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from crawler.demo_web import DemoWeb
 from crawler.pipelines import OTHER_SOURCE
+from crawler.runner import SourceRun
 from tests.crawler.conftest import CrawlEnv
 
 pytestmark = pytest.mark.es
@@ -70,6 +71,14 @@ def test_bad_input_is_skipped_or_partial_with_a_reason_and_the_crawl_goes_on(
     assert news["yuqing/errors/HTTP 404"] == 1
     assert news["yuqing/errors/HTTP 500"] == 1
     assert news["yuqing/duplicates"] == 1, "a redirect to a page already collected is the same item"
+    # the summary tells a repeat within this run from an item of an earlier run ("1 seen before" on a fresh state
+    # read as "it ran before"), and says why items were skipped
+    ran = result.source("faults_news")
+    summary = SourceRun("faults_news", ran["type"], ran["finish_reason"], ran["failure"], ran["stats"]).summary()
+    assert "1 repeated within this run, 0 collected in an earlier run" in summary, summary
+    assert "seen before" not in summary
+    skipped = sum(v for k, v in news.items() if k.startswith("yuqing/skipped/"))
+    assert f"{skipped} skipped (" in summary and "not_text 3" in summary and "redirect_loop 1" in summary, summary
     fetched = demo_web.access_log.counts("/faults/news/")
     assert fetched["/faults/news/error.html"] == 4, "retried retry_times (3) times, then given up"
     assert fetched["/faults/news/loop-a.html"] == 1 and fetched["/faults/news/loop-b.html"] == 1

@@ -139,3 +139,39 @@ def test_a_state_file_that_is_no_database_is_named_with_the_way_on(tmp_path: Pat
     assert result.exit_code == 1, result.output
     assert f"the crawler's state file {tmp_path / 'crawler' / 'state.db'} cannot be used" in result.output
     assert "move it aside" in result.output and "Traceback" not in result.output
+
+
+def test_health_in_a_sandbox_is_judged_by_the_sandboxs_clock_as_its_dashboard_does(tmp_path: Path) -> None:
+    """Right after `yuqing demo` (its clock left 50 h ahead), `--sandbox demo crawl --health` said every source was
+    ok on the real clock, while the sandbox's /sources, on its clock, showed all five 逾期未采集."""
+    from click.testing import CliRunner
+
+    from alerts.cases import record_simulated_run_end
+    from yuqing.cli import main
+    from yuqing.db.session import Database
+
+    sandboxed = {"YUQING_HOME": str(tmp_path), "YUQING_SANDBOX": "trial"}
+    home = tmp_path / "sandboxes" / "trial"
+    real = datetime.now(UTC)
+    state = CrawlState(home / "crawler" / "state.db")
+    state.finish_run("demo_news", run(real - timedelta(minutes=1)), interval_minutes=5)
+    state.close()
+    on_real_time = CliRunner().invoke(main, ["crawl", "--health", "--json"], env=sandboxed)
+    assert on_real_time.exit_code == 0, on_real_time.output
+    assert {h["source"]: h["status"] for h in json.loads(on_real_time.output)}["demo_news"] == "ok"
+    assert not (home / "yuqing.db").exists(), "a sandbox no simulated run used is asked nothing, and no database made"
+
+    assert CliRunner().invoke(main, ["db", "upgrade"], env=sandboxed).exit_code == 0
+    database = Database(f"sqlite:///{home / 'yuqing.db'}")
+    try:
+        with database.transaction() as session:
+            record_simulated_run_end(session, started=real, ended=real + timedelta(hours=50), real=real, by="yuqing demo")
+    finally:
+        database.dispose()
+    shown = CliRunner().invoke(main, ["crawl", "--health", "--json"], env=sandboxed)
+    assert shown.exit_code == 0, shown.output
+    assert {h["source"]: h["status"] for h in json.loads(shown.output)}["demo_news"] == "overdue"
+    text = CliRunner().invoke(main, ["crawl", "--health"], env=sandboxed)
+    assert text.output.startswith("times in Asia/Shanghai; judged at "), text.output
+    assert "the clock of the sandbox 'trial'" in text.output
+    assert "demo_news            overdue" in text.output

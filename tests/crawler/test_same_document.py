@@ -64,7 +64,9 @@ def test_an_article_the_sites_list_and_its_feed_both_link_to_is_one_post(
     again = crawl_env.crawl("demo_rss")
     assert again.report["indexed"] == 0 and crawl_env.docs("demo_rss") == []
     assert OTHER_SOURCE not in again.stats("demo_rss"), "the feed remembers what it dropped: seen before now"
-    assert again.stats("demo_rss")["yuqing/duplicates"] == len(NEWS)
+    assert again.stats("demo_rss")["yuqing/seen_before"] == len(NEWS), "collected in the earlier run"
+    assert "yuqing/duplicates" not in again.stats("demo_rss"), "no item repeated within the run"
+    assert f"0 repeated within this run, {len(NEWS)} collected in an earlier run" in _summary(again, "demo_rss")
 
 
 def test_an_article_another_source_collected_is_not_fetched_again(demo_web: DemoWeb, crawl_env: CrawlEnv) -> None:
