@@ -289,6 +289,11 @@ def test_a_response_entered_after_its_deadline_counts_late_until_an_evaluator_co
     assert {e["deadline"] for e in entries} == {"authoritative_release", "press_conference"}
     assert all(e["case"] == 1 and not e["counted_on_time"] and e["confirmed_by"] is None for e in entries)
     assert all(datetime.fromisoformat(e["published_at"]) == opened + timedelta(hours=3) for e in entries)
+    # both times in the configured zone, as every other time the API and pages give: a review found the publication
+    # time in UTC (06:10+00:00) beside the entry time in +08:00, read as 06:10 against 16:19
+    offset = opened.strftime("%z")
+    assert all(datetime.fromisoformat(e[at]).strftime("%z") == offset for e in entries
+               for at in ("published_at", "recorded_at")), entries
     [row] = sheets["逐案"]
     assert row["按时"] == "否" and "新闻发布会" in row["超时事项"]
     assert row["补录（期限过后登记）"].count("补录待核实（计为超时）") == 2
