@@ -634,8 +634,9 @@ def record_response(session: Session, case_id: int, actor: str, at: datetime, te
                         f"{', '.join(RESPONSE_CHANNELS)}", "请选择回应的发布渠道（权威发布、政务微博、新闻发布会等）")
     text = deidentify(text).text
     met = []
+    board_reply = channel == BOARD_SOURCE_TYPE and "reply_post" in (details or {})  # collected with its message
     for deadline in case.open_deadlines():  # not a closed round's: it lapsed or was missed then
-        if met_by(deadline.kind, channel):
+        if met_by(deadline.kind, channel, board_reply=board_reply):
             deadline.met_at = at
             met.append({"kind": deadline.kind, "on_time": at <= deadline.due_at})
     details = {"text": text, "channel": channel, "deadlines_met": met, **(details or {})}

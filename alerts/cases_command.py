@@ -23,7 +23,7 @@ from alerts.wiring import (
     parse_when,
 )
 from yuqing import paths
-from yuqing.contract import CASE_STATE_NAMES, episode
+from yuqing.contract import BOARD_SOURCE_TYPE, CASE_STATE_NAMES, episode
 from yuqing.settings import Config
 
 
@@ -340,6 +340,12 @@ def cases_respond(case_id: int, actor: str, text: str, channel: str, published: 
         at = parse_when(published, now, "--at") if published else now
         case = record_response(session, case_id, actor, at, text, channel, recorded_at=now if published else None)
         click.echo(f"case {case.id} is now {case.state}")
+        if channel == BOARD_SOURCE_TYPE:  # (alerts.deadlines.met_by)
+            owed = sum(m.replied_at is None for m in case.board_messages)
+            click.echo("note: a board reply entered by hand answers no board message: each message's reply deadline "
+                       "is met by the board's own reply, collected with the message"
+                       + (f" ({owed} of the case's messages still unanswered)" if owed else "")
+                       + "; it counts as a public response only")
         for entry in late_entries(case):
             if entry.recorded == now and entry.confirmed_by is None:
                 click.echo(f"note: {entry.shown(now.tzinfo)}: entered after the deadline had passed, it counts as "

@@ -161,13 +161,15 @@ def _sensitive(policy: Policy, cues: Iterable[str], detected_at: datetime) -> li
             if spec.hours is not None]
 
 
-def met_by(kind: str, channel: str) -> bool:
+def met_by(kind: str, channel: str, *, board_reply: bool = False) -> bool:
     """Whether a response through ``channel`` fulfils a deadline of ``kind``: the report upward only that deadline,
-    a message board's reply only the board's (reply_…) deadlines and the public ones, a public channel the
-    public ones (a press conference also its own), anything else — an internal note — none."""
+    a public channel the public ones (a press conference also its own), anything else — an internal note — none.
+    A message's reply deadline (reply_…) is met only by the board's own reply collected with a message of the case
+    (``board_reply``): a board reply entered by hand names no message and shows none answered, so it counts as a
+    public response only — the case and its messages keep one verdict (the messages stay owed their replies)."""
     kind = base_kind(kind)
     if kind.startswith(BOARD_REPLY_PREFIX):  # a citizen's message is answered by its reply, not by a Weibo post
-        return channel == BOARD_SOURCE_TYPE
+        return board_reply and channel == BOARD_SOURCE_TYPE
     if channel == REPORT_CHANNEL:
         return kind == "report_upward"
     if channel not in PUBLIC_CHANNELS:

@@ -392,7 +392,7 @@ def create_app(es: Elasticsearch, layout: IndexLayout, database: Database, cut: 
 
     async def api_evaluation(request: Request) -> Response:
         result, days, es_error = evaluation(request)
-        return _Json({**result.as_dict(), "days": days, "effect_unavailable": es_error})
+        return _Json({**result.as_dict(zone), "days": days, "effect_unavailable": es_error})
 
     async def assess_by_get(request: Request) -> Response:
         """The scoring form's address opened directly (Enter in the address bar after a refused form)."""

@@ -390,7 +390,9 @@ class Evaluation:
         return [(u.unit_id, finding, cases[case_id]) for u in self.units for finding in FINDINGS
                 if case_id in (cases := u.findings.get(finding, {}))]
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, tz: tzinfo) -> dict[str, Any]:
+        """The figures as /api/evaluation gives them, times in ``tz`` (the configured zone) as the pages show them:
+        the database gives a 补录's publication time in UTC, its entry time in the zone it was entered in."""
         return {
             "cases": len(self.verdicts),
             "response_rate": self.response_rate,
@@ -399,8 +401,8 @@ class Evaluation:
             "report_timely_rate": self.report_timely_rate,
             "median_hours_to_response": self.median_hours_to_response,
             "median_hours_to_ack": self.median_hours_to_ack,
-            "late_entries": [{"case": v.case_id, "deadline": e.kind, "published_at": e.published.isoformat(),
-                              "recorded_at": e.recorded.isoformat(), "confirmed_by": e.confirmed_by,
+            "late_entries": [{"case": v.case_id, "deadline": e.kind, "published_at": e.published.astimezone(tz).isoformat(),
+                              "recorded_at": e.recorded.astimezone(tz).isoformat(), "confirmed_by": e.confirmed_by,
                               "counted_on_time": e.confirmed_by is not None}
                              for v in self.late_entered for e in v.late_entries],
             "units": [{"unit": u.unit_id, "cases": u.cases, "response_rate": u.response_rate,

@@ -290,6 +290,11 @@ def test_a_response_entered_after_its_deadline_counts_late_until_an_evaluator_co
     assert {e["deadline"] for e in entries} == {"authoritative_release", "press_conference"}
     assert all(e["case"] == 1 and not e["counted_on_time"] and e["confirmed_by"] is None for e in entries)
     assert all(datetime.fromisoformat(e["published_at"]) == opened + timedelta(hours=3) for e in entries)
+    # both times in the configured zone, as every other time the API and pages give: a review found the publication
+    # time in UTC (06:10+00:00) beside the entry time in +08:00, read as 06:10 against 16:19
+    offset = opened.strftime("%z")
+    assert all(datetime.fromisoformat(e[at]).strftime("%z") == offset for e in entries
+               for at in ("published_at", "recorded_at")), entries
     [row] = sheets["逐案"]
     assert row["按时"] == "否" and "新闻发布会" in row["超时事项"]
     assert row["补录（期限过后登记）"].count("补录待核实（计为超时）") == 2
@@ -943,6 +948,35 @@ def test_a_sandboxs_board_messages_are_judged_where_its_simulated_run_stopped(en
     assert code == 0, out
     assert ("message reply_suggestion due 2030-01-17 00:00  answered 2030-01-10 10:00 on time  — 建议彻查金星小区火灾隐患"
             in out)
+
+
+def test_a_board_reply_entered_by_hand_answers_no_message_and_meets_no_reply_deadline(
+        env: dict[str, str], database: Database) -> None:
+    """A review: `respond --channel message_board` by hand marked the case's 答复投诉 deadline met (late) while the
+    letter that set it stayed unanswered in `cases show` and the workbook — one letter, two verdicts. Only the board's
+    own reply, collected with its letter, answers a letter: a hand-entered one names none, and meets only the public
+    deadlines."""
+    from yuqing.db.models import BoardMessage
+
+    with database.transaction() as session:
+        case = open_or_update_case(session, make_event(title="投诉A3区某小区物业乱收费", grade=Grade.IV), "graded_event",
+                                   shipped_config(), ManualClock(MONDAY_9AM), source_type="message_board").case
+        [deadline] = case.deadlines
+        assert deadline.kind.startswith("reply_")
+        session.add(BoardMessage(case_id=case.id, post_id="m-1", title="投诉某小区物业乱收费", received_at=MONDAY_9AM,
+                                 kind=deadline.kind, due_at=deadline.due_at, basis=deadline.basis))
+        case_id = case.id
+    code, out = yuqing(env, "cases", "respond", str(case_id), "--actor", "A3区住建局", "--channel", "message_board",
+                       "--text", "已在留言板答复")
+    assert code == 0 and "answers no board message" in out and "1 of the case's messages still unanswered" in out, out
+    code, out = yuqing(env, "cases", "show", str(case_id))
+    assert code == 0, out
+    [line] = [ln for ln in out.splitlines() if ln.strip().startswith(f"deadline {deadline.kind}")]
+    assert "完成" not in line, line  # neither 按时完成 nor 逾期完成: the letter is still owed its reply
+    assert "1 unanswered" in out and "OVERDUE, unanswered" in out
+    with database.sessions() as session:
+        met = session.scalars(select(Deadline.met_at).where(Deadline.case_id == case_id)).all()
+    assert met == [None]
 
 
 def test_hints_inside_a_sandbox_name_the_sandbox(env: dict[str, str]) -> None:

@@ -139,7 +139,9 @@ def test_which_response_fulfils_which_deadline() -> None:
     assert met_by("response#reopen1", "weibo")
     # A citizen's message is answered by its reply on the board, not by a Weibo post about the matter.
     assert not met_by("reply_complaint", "weibo") and not met_by("reply_suggestion", "release")
-    assert met_by("reply_complaint", "message_board") and met_by("response", "message_board")
+    # ... and only by the board's own reply, collected with its message: one entered by hand names no message.
+    assert met_by("reply_complaint", "message_board", board_reply=True) and met_by("response", "message_board")
+    assert not met_by("reply_complaint", "message_board")
 
 
 def test_a_sensitive_case_below_grade_ii_is_reported_upward_within_2_hours(policy) -> None:  # type: ignore[no-untyped-def]

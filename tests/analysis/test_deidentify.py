@@ -792,3 +792,39 @@ def test_the_real_letters_the_judge_named_show_no_name(msg_id: str, name: str) -
         row = next(r for r in csv.DictReader(fh) if r["msg_id"] == msg_id)
     assert name in row["detail"]
     assert name not in masked(row["detail"])
+
+
+# ---------------------------------------------------------------- a workflow review's finding (session 24)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a private person named by where they live, beside that address masked and a phone (synthetic posts)
+        ("住在幸福路88号3栋的李建国说，电话13912345678。", "住在幸福路**号*栋的李**说，电话139****5678。"),
+        ("家住A3区某小区5栋2单元301室的王芳表示，孩子已送医。", "家住A3区某小区*栋*单元***室的王*表示，孩子已送医。"),
+        # by what they said, in a sentence with their phone number
+        ("小区的张建华反映，电话13912345678。", "小区的张**反映，电话139****5678。"),
+        # ... and wherever the name recurs
+        ("住在幸福路88号3栋的李建国说，电话13912345678。李建国已搬走", "住在幸福路**号*栋的李**说，电话139****5678。李**已搬走"),
+    ],
+)
+def test_a_resident_named_beside_masked_personal_data(text: str, expected: str) -> None:
+    assert masked(text) == expected
+
+
+@pytest.mark.parametrize("text", ["住在A小区的张建华说很满意", "住在A小区的张建华说很满意。电话13912345678"])
+def test_a_resident_is_not_taken_without_masked_personal_data_in_the_sentence(text: str) -> None:
+    assert "张建华说很满意" in masked(text)
+
+
+@pytest.mark.parametrize("after_de", [
+    # ordinary words after 的, with a masked address and phone beside them: zero tolerance
+    "确说过", "士司机说", "说明", "时候说", "孙子说", "孙女说", "高山说", "马路说", "程度说", "江湖说", "关键说", "房子说",
+    "金鹰小学说", "高层反映", "钱说", "毛病说", "许多人说",
+    # a surname with a title or an office is no name; a known public figure is a word of the dictionary
+    "张先生说", "李局长说", "王某说", "邓小平说",
+])
+def test_what_the_resident_rule_must_not_take(after_de: str) -> None:
+    text = f"住在幸福路88号3栋的{after_de}，电话13912345678。"
+    assert masked(text) == f"住在幸福路**号*栋的{after_de}，电话139****5678。"
