@@ -7,6 +7,8 @@ not make an on-time answer late); time to response is the time to the *first* re
 after its deadline had passed, stating that it was published before (``LateEntry``) — is the unit's own word about
 its timeliness given once it was overdue and escalated: it counts as late until an evaluator has checked the
 publication and confirmed it (`yuqing cases confirm-entry`), and the evaluator's page and workbook list it either way.
+Until confirmed it is timed at when it was entered in every figure, as its deadline is: time to first response and
+to sign-off, the effect window, the unit credited with the answer.
 A release at 20:00 that is entered the next morning is then counted late until someone confirms it. That is the
 price of not letting a unit certify its own timeliness.
 
@@ -14,6 +16,10 @@ Effect compares the 24 h before the first response with the 24 h after it, once 
 negative share should fall, and talk should not grow into secondary public opinion (次生舆情). Volume is
 compared as posts per hour: when the event began less than 24 h before the response, the "before" window
 starts at its first post, so a fast answer is not judged on a shorter window than a slow one.
+
+After a 转办 each unit answers for its own time holding the case (``Stint``; ``holder_at`` says whose): a deadline is
+the unit's that held the case when it fell due, a response — and the effect judged from it, and a red assessment of
+the handling — the unit's that held it when the response was given, a sign-off the unit's that gave it.
 
 Accountability follows 国办发〔2018〕23号 to the letter: units whose handling of *major* public opinion (grade
 I/II) was 处置不得力 (ineffective: a statutory response deadline missed, or a response after which negative

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from docx import Document
@@ -596,6 +597,12 @@ def test_pages_judge_closed_handed_over_and_late_entered_cases_as_the_evaluation
             assert row is not None and re.findall(r"<td[^>]*>(\d+)</td>", row.group(1))[2] == "1"  # 待签收: waiting
             evaluator = client.get("/evaluator").text
             assert "不考核" in evaluator and "转办自" in evaluator
+            # the release missed at 5 h is listed on the leader page with the unit that held the case then (a review,
+            # session 24: a predecessor's 28 days late read as the new unit's)
+            leader = client.get("/leader").text
+            row = leader[leader.index(f'href="/cases/{handed}"'):].split("</tr>")[0]
+            first_name = {u.id: u.name for u in config.units.units}[first_unit]
+            assert f"（期限届满时由{first_name}承办，{(opened + 6 * hour).astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m-%d %H:%M} 转办）" in row
         with db.sessions() as session:
             evaluation = evaluate(session, NOW)
         units = {u.unit_id: u for u in evaluation.units}
