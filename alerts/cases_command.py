@@ -94,6 +94,8 @@ def cases_show(case_id: int) -> None:
         click.echo(f"  deadline {d['kind']:24} {d['due_at'][:16]}  {status}  — {d['basis']}")
     for line in _board_message_lines(config, case_id):
         click.echo(line)
+    for line in _stint_lines(config, database, case_id):
+        click.echo(line)
     tz = config.settings.tz()
     for e in c["timeline"]:  # in time order (case_dict), as the case page
         move = f" {e['from']}→{e['to']}" if e["from"] != e["to"] else ""
@@ -150,6 +152,38 @@ def _board_message_lines(config: Config, case_id: int) -> list[str]:
         subject = one_line(v.title, 80) or f"(message {v.post_id})"
         lines.append(f"  message {v.kind:16} due {v.due_at.astimezone(tz):%Y-%m-%d %H:%M}  {status}  — {subject}")
     return lines
+
+
+def _stint_lines(config: Config, database: Any, case_id: int) -> list[str]:
+    """A case handed over (转办): each unit's time holding it and its own sign-off, as the evaluation counts them
+    (yuqing.evaluation.stints), and which of the deadlines it missed fell due while that unit held it."""
+    from yuqing.db.models import Case
+    from yuqing.evaluation import deadline_state, stints, stored_aware
+
+    now = deployment_clock(config, database).now()
+    tz = config.settings.tz()
+    with database.sessions() as session:
+        case = session.scalars(select(Case).options(selectinload(Case.deadlines), selectinload(Case.events))
+                               .where(Case.id == case_id)).one()
+        periods = stints(case, now)
+        if len(periods) < 2:
+            return []
+        lines = []
+        for s in periods:
+            until = f"to {s.ended.astimezone(tz):%Y-%m-%d %H:%M} (转办)" if s.ended is not None else "to now"
+            if s.hours_to_sign_off is not None:
+                signed = f"signed off in {s.hours_to_sign_off:.2f} h"
+            elif s.signed_at is not None:
+                signed = "answered before the case opened"
+            elif s.unsigned:
+                signed = f"NOT signed off ({s.silent_hours:.1f} h)"
+            else:
+                signed = "not signed off (closed)"
+            missed = [d.kind for d in sorted(case.deadlines, key=lambda d: d.due_at) if deadline_state(case, d, now)[1]
+                      and s.began <= stored_aware(d.due_at) and (s.ended is None or stored_aware(d.due_at) < s.ended)]
+            lines.append(f"  held by {s.unit_id or '—'} from {s.began.astimezone(tz):%Y-%m-%d %H:%M} {until}: {signed}"
+                         + (f"; missed while it held the case: {', '.join(missed)}" if missed else ""))
+        return lines
 
 
 def _deadline_states(config: Config, database: Any, case_id: int) -> list[str]:

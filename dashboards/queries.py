@@ -23,6 +23,8 @@ from yuqing.evaluation import (
     holders,
     judge_case,
     judge_message,
+    stints,
+    stored_aware,
 )
 
 Cutter = Callable[[str], str]
@@ -252,6 +254,9 @@ class UnitCase:
     # 逾期完成（晚 17小时20分）): the leader page named only the first (向上报告), not that 发布权威信息 was missed too.
     missed: list[tuple[Deadline, str]] = field(default_factory=list)
     ahead: tuple[Deadline, float] | None = None  # the next deadline not yet due
+    # Missed deadlines that fell due while another unit held the case (转办): deadline kind → (that unit, when it
+    # handed the case on). The leader page listed a predecessor's 28 days late under the unit that took over.
+    held_then: dict[str, tuple[str | None, datetime]] = field(default_factory=dict)
 
     @property
     def overdue(self) -> bool:
@@ -264,8 +269,12 @@ def _unit_case(case: Case, unit_id: str, now: datetime) -> UnitCase:
     first = pending[0] if pending else None
     this_round = sorted((d for d in case.deadlines if episode(d.kind) >= case.reopen_count), key=lambda d: d.due_at)
     missed = [(d, state) for d in this_round for state, late in [deadline_state(case, d, now)] if late]
+    periods = stints(case, now)
+    held_then = {d.kind: (s.unit_id, s.ended) for d, _ in missed for s in periods
+                 if s.ended is not None and s.began <= stored_aware(d.due_at) < s.ended}
     return UnitCase(case, "承办" if case.unit_id == unit_id else "联动", first[0] if first else None,
-                    first[1] if first else None, missed=missed, ahead=next(((d, h) for d, h in pending if h >= 0), None))
+                    first[1] if first else None, missed=missed, ahead=next(((d, h) for d, h in pending if h >= 0), None),
+                    held_then=held_then)
 
 
 def leader_cases(session: Session, now: datetime) -> list[UnitCase]:

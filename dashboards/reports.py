@@ -87,6 +87,7 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unav
         _append(summary, ["补录待核实（计为超时）", _case_list([v.case_id for v in late if v.unconfirmed_entries])])
         _append(summary, ["补录已核实（计为按时）", _case_list([v.case_id for v in late
                                                           if any(e.confirmed_by for e in v.late_entries)])])
+        _append(summary, ["注", "补录待核实的回应按登记时间计首次回应用时、签收用时、效果评估的起点和回应单位"])
     early = evaluation.answered_before_opening
     if early:  # the medians above leave them out: say which, so that a median of fewer cases is not read as all
         _append(summary, ["立案前已答复（不计入用时中位数）", _case_list([v.case_id for v in early])])
@@ -95,17 +96,19 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unav
             row[1].number_format = PERCENT
     units = book.create_sheet("各单位")
     _append(units, ["单位", "案件", "回应率", "及时率", "留言到期", "留言已答复", "留言按时答复", "留言超期未答复",
-                  "留言答复及时率", "向上报告到期", "按时报告", "报告及时率", "超时案件（各级）", *(f"{finding}（I/II级案件）" for finding in FINDINGS), "问责建议"])
+                  "留言答复及时率", "向上报告到期", "按时报告", "报告及时率", "签收用时中位数（小时）", "承办期间未签收（小时）", "超时案件（各级）", *(f"{finding}（I/II级案件）" for finding in FINDINGS), "问责建议"])
     for u in evaluation.units:
         _append(units, [unit_names.get(u.unit_id, u.unit_id), u.cases, _rate(u.response_rate),
                       _rate(u.timely_rate), u.messages_due, u.messages_answered, u.messages_on_time, u.messages_overdue,
                       _rate(u.message_timely_rate), u.reports_due, u.reports_on_time, _rate(u.report_timely_rate),
+                      _rate(u.median_hours_to_ack),
+                      "、".join(f"#{case_id}（{hours:.1f}）" for case_id, hours in u.unsigned.items()),
                       _case_list(u.late), *(_case_list(u.found(f)) for f in FINDINGS),
                       u.accountability or ""])
     cases = book.create_sheet("逐案")
     _append(cases, ["案件", "标题", "级别", "责任单位", "已回应", "按时", "签收用时(h)", "回应用时(h)",
                   "超时事项", "负面占比(回应前24h)", "负面占比(回应后24h)", "效果", "应对评估总分", "评估等级", "评估人数",
-                  "问责认定", "网民留言（逐条答复）", "补录（期限过后登记）"])
+                  "问责认定", "网民留言（逐条答复）", "补录（期限过后登记）", "各承办单位签收"])
     for v in evaluation.verdicts:
         findings = "；".join(f"{finding}：{'、'.join(grounds)}"
                             + (f"（{unit_names.get(unit_id, unit_id)}）" if unit_id != (v.unit_id or "（未分派）") else "")
@@ -117,7 +120,7 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unav
                       _yes_no(v.effective, "有效", f"效果不佳（{v.ineffective_because}）"), v.assessed_total if v.assessed_total is not None else "",
                       f"{v.assessed_level.colour}（{v.assessed_level.verdict}）" if v.assessed_level else "",
                       v.assessors, findings, _messages_judged(v),
-                      "；".join(e.shown(tz) for e in v.late_entries)])
+                      "；".join(e.shown(tz) for e in v.late_entries), _stints(v, unit_names, tz)])
     messages = book.create_sheet("逐条留言")
     _append(messages, ["案件", "留言", "类别", "收到", "答复期限", "答复时间", "答复单位", "状态", "承办单位（期限届满时）",
                      "依据"])
@@ -133,6 +136,27 @@ def evaluation_workbook(evaluation: Evaluation, unit_names: dict[str, str], unav
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _stints(verdict: CaseVerdict, unit_names: dict[str, str], tz: tzinfo | None) -> str:
+    """Each unit's time holding a case handed over (转办) and its own sign-off: "A3区住建局 10-28 15:07 起 未签收
+    （1122.4 小时，至转办）；A市住建局 12-14 09:30 起 签收 0.0 小时". Empty for a case one unit held throughout,
+    whose 签收用时 column says it all."""
+    if len(verdict.stints) < 2:
+        return ""
+    parts = []
+    for s in verdict.stints:
+        name = unit_names.get(s.unit_id or "", s.unit_id or "（未分派）")
+        if s.hours_to_sign_off is not None:
+            state = f"签收 {s.hours_to_sign_off:.1f} 小时"
+        elif s.signed_at is not None:
+            state = "立案前已答复"
+        elif s.unsigned:
+            state = f"未签收（{s.silent_hours:.1f} 小时，{'至转办' if s.ended is not None else '至今'}）"
+        else:
+            state = "未签收（结案）"
+        parts.append(f"{name} {s.began.astimezone(tz):%m-%d %H:%M} 起 {state}")
+    return "；".join(parts)
 
 
 def _responded(verdict: CaseVerdict, tz: tzinfo | None) -> str:

@@ -7,6 +7,8 @@ not make an on-time answer late); time to response is the time to the *first* re
 after its deadline had passed, stating that it was published before (``LateEntry``) — is the unit's own word about
 its timeliness given once it was overdue and escalated: it counts as late until an evaluator has checked the
 publication and confirmed it (`yuqing cases confirm-entry`), and the evaluator's page and workbook list it either way.
+Until confirmed it is timed at when it was entered in every figure, as its deadline is: time to first response and
+to sign-off, the effect window, the unit credited with the answer.
 A release at 20:00 that is entered the next morning is then counted late until someone confirms it. That is the
 price of not letting a unit certify its own timeliness.
 
@@ -14,6 +16,10 @@ Effect compares the 24 h before the first response with the 24 h after it, once 
 negative share should fall, and talk should not grow into secondary public opinion (次生舆情). Volume is
 compared as posts per hour: when the event began less than 24 h before the response, the "before" window
 starts at its first post, so a fast answer is not judged on a shorter window than a slow one.
+
+After a 转办 each unit answers for its own time holding the case (``Stint``; ``holder_at`` says whose): a deadline is
+the unit's that held the case when it fell due, a response — and the effect judged from it, and a red assessment of
+the handling — the unit's that held it when the response was given, a sign-off the unit's that gave it.
 
 Accountability follows 国办发〔2018〕23号 to the letter: units whose handling of *major* public opinion (grade
 I/II) was 处置不得力 (ineffective: a statutory response deadline missed, or a response after which negative
@@ -47,7 +53,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from yuqing import assessment
 from yuqing.contract import MAJOR_GRADES, base_kind, deadline_kind_name, deadline_status, episode
-from yuqing.db.models import BoardMessage, Case, Deadline
+from yuqing.db.models import BoardMessage, Case, CaseEvent, Deadline
 
 # Deadlines a response to the public meets (the press conference is one: 61号 and 80号 set it beside the 5 h
 # release); the report upward is internal and judged apart.
@@ -207,6 +213,16 @@ class CaseVerdict:
     # with its message. It meets the deadlines, but took no time and signed nothing off (hours_to_* are None).
     answered_before_opening: datetime | None = None
     late_entries: list[LateEntry] = field(default_factory=list)  # its 补录, confirmed or not
+    responder: str | None = None  # the unit that gave its first response (held the case then): its effect is that unit's
+    owed_by: list[str | None] = field(default_factory=list)  # the units that owed a response (回应率 per unit)
+    answered_by: list[str | None] = field(default_factory=list)  # the units that published its responses, in order
+    stints: list[Stint] = field(default_factory=list)  # each unit's time holding it, with its own sign-off
+
+    @property
+    def assessed_units(self) -> list[str | None]:
+        """The units a panel's score of the handling is charged to: those that published the responses it judged;
+        with none published, those that owed one — a red score is no finding on a unit that got the case after."""
+        return self.answered_by or self.owed_by or [self.unit_id]
 
     @property
     def unconfirmed_entries(self) -> list[LateEntry]:
@@ -279,6 +295,10 @@ class UnitScore:
     # Reports upward (向上报告) that fell due while this unit held their case, and those made on time.
     reports_due: int = 0
     reports_on_time: int = 0
+    # Sign-off (签收) per unit, each of its stints holding a case (``Stint``): hours to its sign-off, and the cases it
+    # held without one (handed on unsigned, or holding them unsigned now) → hours silent.
+    sign_off_hours: list[float] = field(default_factory=list)
+    unsigned: dict[int, float] = field(default_factory=dict)
     # The findings on grade I/II cases (``case_findings``): finding → case → its grounds, in words. The proposal,
     # the workbook's columns and its per-case findings all read this one record.
     findings: dict[str, dict[int, list[str]]] = field(default_factory=dict)
@@ -312,6 +332,18 @@ class UnitScore:
     def report_timely_rate(self) -> float | None:
         """报告及时率: the share of the reports upward due that were made by their deadline."""
         return self.reports_on_time / self.reports_due if self.reports_due else None
+
+    def count_sign_off(self, case_id: int, stint: Stint) -> None:
+        """One time this unit held a case: signed off (and how fast), or not."""
+        if stint.hours_to_sign_off is not None:
+            self.sign_off_hours.append(stint.hours_to_sign_off)
+        elif stint.unsigned:
+            self.unsigned[case_id] = self.unsigned.get(case_id, 0.0) + stint.silent_hours
+
+    @property
+    def median_hours_to_ack(self) -> float | None:
+        """签收用时（中位） of this unit's own sign-offs, each from the alert it answered (the 转办 to it, for one)."""
+        return median(self.sign_off_hours) if self.sign_off_hours else None
 
     def count_message(self, message: MessageVerdict) -> None:
         """One board message whose reply fell due while this unit held its case."""
@@ -412,34 +444,14 @@ class Evaluation:
                                           "timely_rate": u.message_timely_rate},
                        "reports_upward": {"due": u.reports_due, "on_time": u.reports_on_time,
                                           "timely_rate": u.report_timely_rate},
+                       "median_hours_to_ack": u.median_hours_to_ack,
+                       "unsigned": [{"case": case_id, "hours_silent": hours} for case_id, hours in u.unsigned.items()],
                        "findings": {finding: [{"case": case_id, "grounds": grounds}
                                               for case_id, grounds in u.findings.get(finding, {}).items()]
                                     for finding in FINDINGS},
                        "accountability": u.accountability}
                       for u in self.units],
         }
-
-
-def _first_sign_off(case: Case) -> tuple[datetime, datetime] | None:
-    """(when the alert came, when the case's unit first signed it off): its first 签收, or the first response that
-    signed it off implicitly, by the unit that holds the case (after a 转办, the new unit's), timed from the alert it
-    answered — the opening, a reopening or the hand-over. ``acknowledged_at`` holds the latest sign-off, which made a
-    half-hour sign-off count as 74 h after a reopening three days on; the previous unit's sign-off was credited to
-    the unit a case was handed to. A response signs off when it was published (``CaseEvent.answered_at``): a board
-    reply given before the case opened stands at the opening, and its 0 h hid that nobody signed anything off."""
-    handed = [stored_aware(e.at) for e in case.events if e.action == "reassigned"]
-    since = max(handed, default=None)
-    signed = sorted((at, stored_aware(e.answered_at())) for e in case.events
-                    if (e.action == "acknowledged" or (e.details or {}).get("implicit_acknowledgement"))
-                    and (at := stored_aware(e.at)) is not None and (since is None or at >= since))
-    if not signed and since is None and case.acknowledged_at is not None:  # a case whose timeline holds no sign-off
-        signed = [(stored_aware(case.acknowledged_at),) * 2]
-    if not signed:
-        return None
-    recorded, published = signed[0]
-    alerts = [stored_aware(case.opened_at), *handed, *(stored_aware(e.at) for e in case.events if e.action == "reopened")]
-    came = max((a for a in alerts if a is not None and a <= recorded), default=stored_aware(case.opened_at))
-    return came, published
 
 
 def holders(case: Case) -> list[tuple[datetime, str | None]]:
@@ -450,9 +462,113 @@ def holders(case: Case) -> list[tuple[datetime, str | None]]:
 
 
 def holder_at(case: Case, at: datetime) -> str | None:
-    """The unit that held the case at ``at`` (a deadline missed before a 转办 is the previous unit's)."""
+    """The unit that held the case at ``at``: the one place that says whose a deadline, a response, a sign-off or an
+    effect is. A deadline missed before a 转办 is the previous unit's, and so is a response it gave (and the effect
+    judged from it); the unit a case was handed to was charged with both (a review, session 24)."""
     held = holders(case)
     return max(((t, u) for t, u in held if t <= stored_aware(at)), key=lambda h: h[0], default=held[0])[1]
+
+
+@dataclass(frozen=True)
+class Stint:
+    """承办期: one unit's time holding a case — from the opening, or the 转办 to it, until the 转办 onwards (``ended``;
+    None: it holds the case still) — with its own first sign-off (签收, or the first response, which signs off too).
+    Each unit answers for its own: a unit that held a case 46 days unsigned was hidden behind the 5 s in which the
+    unit it was handed to answered, and a sign-off in 30 min vanished with the 转办 (a review, session 24)."""
+
+    unit_id: str | None
+    began: datetime
+    ended: datetime | None
+    signed_at: datetime | None  # when the unit first signed off while it held the case; None: it never did
+    hours_to_sign_off: float | None  # from the alert it answered; None unsigned, or signed by a reply before opening
+    silent_until: datetime  # an unsigned unit's silence lasted until the 转办, the closing, or now
+    closed_in_its_hands: bool = False  # the case was closed while this unit held it
+
+    @property
+    def unsigned(self) -> bool:
+        """Held without a sign-off: handed on unsigned, or holding the open case unsigned still. A case closed in its
+        unit's hands unsigned (a false alarm closed by the office) is not counted: closing it was handling it."""
+        return self.signed_at is None and not self.closed_in_its_hands
+
+    @property
+    def silent_hours(self) -> float:
+        return (self.silent_until - self.began).total_seconds() / 3600
+
+
+@dataclass(frozen=True)
+class SignOff:
+    """A sign-off as the evaluation counts it: when it was given (an unconfirmed 补录 at when it was entered), when
+    what signed off was published (a board reply given before the case opened: before it)."""
+
+    at: datetime
+    published: datetime
+
+
+def _sign_offs(case: Case, unconfirmed: list[LateEntry]) -> list[SignOff]:
+    """Every sign-off of the case, in time order: each 签收, and each response (which signs off implicitly; README:
+    a sign-off is no later than the unit's first response). An unconfirmed 补录 signs off when it was entered, as it
+    meets its deadline then: its stated time is the unit's own word (签收用时 1.5 h on a case nobody signed off,
+    from a report upward entered 54 days later)."""
+    found = []
+    for e in case.events:
+        if e.action != "acknowledged" and not (e.details or {}).get("implicit_acknowledgement"):
+            continue
+        counted = _counted_at(e, unconfirmed)
+        found.append(SignOff(counted, stored_aware(e.answered_at()) if counted == stored_aware(e.at) else counted))
+    if not found and not any(e.action == "reassigned" for e in case.events) and case.acknowledged_at is not None:
+        at = stored_aware(case.acknowledged_at)  # a case whose timeline holds no sign-off
+        found = [SignOff(at, at)]
+    return sorted(found, key=lambda s: (s.at, s.published))
+
+
+def _counted_at(entry: CaseEvent, unconfirmed: list[LateEntry]) -> datetime:
+    """When a response or sign-off counts: its time, or, for the answer behind an unconfirmed 补录, when it was
+    entered — until an evaluator confirms it, the unit's claim is no evidence of when it answered."""
+    at = stored_aware(entry.at)
+    kinds = {m.get("kind") for m in (entry.details or {}).get("deadlines_met", [])}
+    behind = next((e for e in unconfirmed if e.published == at and e.kind in kinds), None)
+    return behind.recorded if behind is not None else at
+
+
+def _alert_before(case: Case, since: datetime, at: datetime) -> datetime:
+    """The alert a sign-off at ``at`` answered: the latest of ``since`` (the opening, or the 转办 to the unit) and
+    the case's reopenings after it."""
+    reopened = [stored_aware(e.at) for e in case.events if e.action == "reopened"]
+    return max((r for r in reopened if since <= r <= at), default=since)
+
+
+def stints(case: Case, now: datetime, unconfirmed: list[LateEntry] | None = None) -> list[Stint]:
+    """Each unit's time holding the case (``Stint``) with its first sign-off, timed from the alert it answered."""
+    if unconfirmed is None:
+        unconfirmed = [e for e in late_entries(case) if e.confirmed_by is None]
+    held = holders(case)
+    signed = _sign_offs(case, unconfirmed)
+    closed = stored_aware(case.closed_at) if case.state == "closed" else None
+    found = []
+    for n, (began, unit_id) in enumerate(held):
+        ended = held[n + 1][0] if n + 1 < len(held) else None
+        first = next((s for s in signed if (n == 0 or s.at >= began) and (ended is None or s.at < ended)), None)
+        hours = None
+        if first is not None:
+            came = _alert_before(case, began, first.at)
+            hours = _hours(came, first.published)
+        until = ended or closed or now
+        found.append(Stint(unit_id, began, ended, first.at if first is not None else None, hours, max(until, began),
+                           closed_in_its_hands=ended is None and closed is not None))
+    return found
+
+
+def _hours_to_sign_off(case: Case, unconfirmed: list[LateEntry]) -> float | None:
+    """Hours from the alert to the case's first sign-off, by whichever unit held it then: a case held 46 days
+    unsigned and then handed on waited 46 days, not the 5 s its new unit took. From the opening, or the reopening
+    it answered (a half-hour sign-off counted as 74 h after a reopening three days on). None when the first
+    "sign-off" is an answer published before the case was opened (a board reply found with its message): nobody
+    signed anything off, and 0 h made the median 0.0 h from one such case."""
+    signed = _sign_offs(case, unconfirmed)
+    if not signed:
+        return None
+    first = signed[0]
+    return _hours(_alert_before(case, stored_aware(case.opened_at), first.at), first.published)
 
 
 def _round_starts(case: Case) -> dict[int, datetime]:
@@ -486,19 +602,6 @@ def deadline_state(case: Case, deadline: Deadline, now: datetime) -> tuple[str, 
                            closed=stored_aware(case.closed_after(episode(deadline.kind))))
 
 
-def _hours_to_sign_off(case: Case) -> float | None:
-    """Hours from opening to the unit's sign-off (签收). None when the first "sign-off" is an answer published before
-    the case was opened (a board reply found with its message): nobody signed anything off, and counting it as 0 h
-    made the median sign-off time 0.0 h from one such case (reviews, 2026-11-27 and the demo's case 2)."""
-    signed = _first_sign_off(case)
-    if signed is None:
-        return None
-    came, acknowledged = signed
-    if acknowledged < came:
-        return None
-    return _hours(came, acknowledged)
-
-
 def _hours(start: datetime | None, end: datetime | None) -> float | None:
     """Hours from opening to an answer; None for an answer published before the case was opened (a board reply
     found with its message): 0 h pulled the median time to first response down for an answer given before the case
@@ -509,35 +612,54 @@ def _hours(start: datetime | None, end: datetime | None) -> float | None:
     return (end - start).total_seconds() / 3600
 
 
-def first_response(case: Case) -> datetime | None:
-    """When the case was first answered, as recorded: the earliest response that met a response deadline
-    (``responded_at`` holds the latest response, follow-ups included)."""
-    met = [stored_aware(d.met_at) for d in case.deadlines if base_kind(d.kind) in RESPONSE_KINDS and d.met_at is not None]
-    return min(t for t in met if t is not None) if met else stored_aware(case.responded_at)
+def _unconfirmed_met(unconfirmed: list[LateEntry]) -> Callable[[Deadline], datetime | None]:
+    """When a deadline counts as met: an unconfirmed 补录's when it was entered, not the time it states."""
+    entered = {e.kind: e.recorded for e in unconfirmed}
+    return lambda deadline: entered.get(deadline.kind) or stored_aware(deadline.met_at)
 
 
-def first_published(case: Case) -> datetime | None:
+def first_response(case: Case, unconfirmed: list[LateEntry] | None = None) -> datetime | None:
+    """When the case was first answered, as the evaluation counts it: the earliest response that met a response
+    deadline (``responded_at`` holds the latest response, follow-ups included), an unconfirmed 补录 at when it was
+    entered — as its deadline counts it met then, so do the time to first response, the effect window and the unit
+    the answer is credited to (the median said 5 h from a release "at 14:10" entered the next afternoon)."""
+    if unconfirmed is None:
+        unconfirmed = [e for e in late_entries(case) if e.confirmed_by is None]
+    met_at = _unconfirmed_met(unconfirmed)
+    met = [t for d in case.deadlines if base_kind(d.kind) in RESPONSE_KINDS and (t := met_at(d)) is not None]
+    return min(met) if met else stored_aware(case.responded_at)
+
+
+def first_published(case: Case, unconfirmed: list[LateEntry] | None = None) -> datetime | None:
     """When the case's first response was published (``CaseEvent.answered_at``): a board reply given before the case
     opened is recorded at the opening, but its effect is measured from when the public could read it — split at the
-    opening, the talk that followed the reply counted as before it."""
-    first = first_response(case)
+    opening, the talk that followed the reply counted as before it. An unconfirmed 补录: when it was entered."""
+    first = first_response(case, unconfirmed)
     if first is None:
         return None
     return min((stored_aware(e.answered_at()) for e in case.events
                 if e.action == "responded" and stored_aware(e.at) == first), default=first)
 
 
+def responders(case: Case, unconfirmed: list[LateEntry]) -> list[str | None]:
+    """The units that published the case's responses, each once, in order: each response is the unit's that held the
+    case when it was given (``holder_at``; an unconfirmed 补录 when it was entered). A case whose rows hold no
+    response entries (older data) is the first response's."""
+    first = first_response(case, unconfirmed)
+    given = sorted(_counted_at(e, unconfirmed) for e in case.events if e.action == "responded")
+    if first is not None and first not in given:
+        given = sorted([first, *given])
+    return list(dict.fromkeys(holder_at(case, at) for at in given))
+
+
 def judge_case(case: Case, now: datetime) -> CaseVerdict:
     """Timeliness of one case from its deadlines: each response deadline met by its due time, or not. A deadline
     the case was closed before (a false alarm, or a round closed before it fell due) is not judged."""
-    first, published = first_response(case), first_published(case)
-    starts = _round_starts(case)
     entries = late_entries(case)
-    unconfirmed = {e.kind: e.recorded for e in entries if e.confirmed_by is None}
-
-    def met_at(deadline: Deadline) -> datetime | None:
-        """When the deadline counts as met: an unconfirmed 补录's when it was entered, not the time it states."""
-        return unconfirmed.get(deadline.kind) or stored_aware(deadline.met_at)
+    unconfirmed = [e for e in entries if e.confirmed_by is None]
+    first, published = first_response(case, unconfirmed), first_published(case, unconfirmed)
+    starts = _round_starts(case)
+    met_at = _unconfirmed_met(unconfirmed)
 
     duties = [d for d in case.deadlines if not _lapsed(d, case)]
     # Judged: the response deadlines already met, or already past without a response.
@@ -560,9 +682,17 @@ def judge_case(case: Case, now: datetime) -> CaseVerdict:
     answered_round = max((n for n, at in starts.items() if first is not None and at <= first), default=0)
     early = published if published is not None and published < starts[answered_round] else None
     totals = [a.total for a in case.assessments]
+    # Who owed the answer: each unit that held the case when a response deadline fell due unanswered, and the unit
+    # that gave it — the unit a case was handed to was credited with its predecessor's answer (100 % beside 案件 0).
+    responder = holder_at(case, first) if first is not None else None
+    owed_by = list(dict.fromkeys([*(holder_at(case, stored_aware(d.due_at)) for d in judged
+                                    if first is None or first > stored_aware(d.due_at)),
+                                  *([responder] if first is not None else [])]))
+    answered_by = responders(case, unconfirmed)
     return CaseVerdict(case_id=case.id, title=case.title, unit_id=case.unit_id, grade=case.grade,
                        responded=True if first is not None else (False if missed else None), on_time=on_time,
-                       hours_to_ack=_hours_to_sign_off(case),
+                       hours_to_ack=_hours_to_sign_off(case, unconfirmed), responder=responder,
+                       owed_by=owed_by, answered_by=answered_by, stints=stints(case, now, unconfirmed),
                        hours_to_response=_hours(starts[answered_round], published), overdue_kinds=overdue,
                        assessed_total=assessment.panel_total(totals), assessors=len(totals),
                        handed_from=[str((e.details or {}).get("from") or "") for e in case.events
@@ -601,7 +731,7 @@ def evaluate(session: Session, now: datetime, since: datetime | None = None,
     units: dict[str, UnitScore] = {}
     for case in session.scalars(query):
         verdict = judge_case(case, now)
-        responded_at = first_published(case)
+        responded_at = first_published(case, verdict.unconfirmed_entries)
         if effect is not None and responded_at is not None:
             verdict.effect_window_over = now >= responded_at + EFFECT_WINDOW
             before = effect(case.event_id, responded_at - EFFECT_WINDOW, responded_at)
@@ -618,11 +748,14 @@ def evaluate(session: Session, now: datetime, since: datetime | None = None,
             key = unit_id or "（未分派）"
             return units.setdefault(key, UnitScore(key))
 
-        score = unit_score(case.unit_id)
-        score.cases += 1
+        for unit_id in dict.fromkeys(stint.unit_id for stint in verdict.stints):
+            unit_score(unit_id).cases += 1  # every unit that held it
         if verdict.responded is not None:
-            score.owed += 1
-            score.responded += verdict.responded
+            for unit_id in verdict.owed_by:
+                unit_score(unit_id).owed += 1
+                unit_score(unit_id).responded += unit_id == verdict.responder
+        for stint in verdict.stints:
+            unit_score(stint.unit_id).count_sign_off(case.id, stint)
         # A deadline is the unit's that held the case when it fell due: after a 转办, the new unit was proposed for
         # 通报批评 over a release missed two hours before it got the case, and shown 0 % on time for it.
         due = {d.kind: d.due_at for d in case.deadlines}
@@ -672,10 +805,13 @@ def case_findings(case: Case, verdict: CaseVerdict) -> list[tuple[str | None, st
         report = [k for k in missed if base_kind(k) in REPORT_KINDS]
         if report:
             found.append((unit_id, "报告不及时", "、".join(_named_once(report)) + "超时"))
+    # The effect is the first response's, judged in the 24 h after it: the unit that gave it answers for it, not one
+    # the case was handed to after that window closed (proposed for 通报批评 over a response it did not give).
     if verdict.ineffective_because:
-        found.append((case.unit_id, "处置不得力", verdict.ineffective_because))
+        found.append((verdict.responder, "处置不得力", verdict.ineffective_because))
     if verdict.inappropriate and verdict.assessed_total is not None:
-        found.append((case.unit_id, "回应不妥当", f"应对评估 {verdict.assessed_total:g} 分（红）"))
+        for unit_id in verdict.assessed_units:
+            found.append((unit_id, "回应不妥当", f"应对评估 {verdict.assessed_total:g} 分（红）"))
     return found
 
 

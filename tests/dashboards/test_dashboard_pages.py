@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from docx import Document
@@ -596,6 +597,12 @@ def test_pages_judge_closed_handed_over_and_late_entered_cases_as_the_evaluation
             assert row is not None and re.findall(r"<td[^>]*>(\d+)</td>", row.group(1))[2] == "1"  # 待签收: waiting
             evaluator = client.get("/evaluator").text
             assert "不考核" in evaluator and "转办自" in evaluator
+            # the release missed at 5 h is listed on the leader page with the unit that held the case then (a review,
+            # session 24: a predecessor's 28 days late read as the new unit's)
+            leader = client.get("/leader").text
+            row = leader[leader.index(f'href="/cases/{handed}"'):].split("</tr>")[0]
+            first_name = {u.id: u.name for u in config.units.units}[first_unit]
+            assert f"（期限届满时由{first_name}承办，{(opened + 6 * hour).astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m-%d %H:%M} 转办）" in row
         with db.sessions() as session:
             evaluation = evaluate(session, NOW)
         units = {u.unit_id: u for u in evaluation.units}
@@ -607,9 +614,13 @@ def test_pages_judge_closed_handed_over_and_late_entered_cases_as_the_evaluation
         assert units[first_unit].judged == 2 and units[first_unit].on_time == 0
         verdicts = {v.case_id: v for v in evaluation.verdicts}
         assert verdicts[alarm].responded is None and evaluation.response_rate == 0.5  # the false alarm owed nothing
-        # signed off by the release the new unit published at 7 h, entered after its 8 h 签收 (review1 M1): 1 h from
-        # the hand-over, not 2 h
-        assert verdicts[handed].hours_to_ack == 1.0 and verdicts[waiting].hours_to_ack is None
+        # each case was first signed off 30 min after its alert, by the first unit (a review, session 24: the 转办 made
+        # that "—"); the unit it was handed to signed off by the release it published at 7 h, entered after its 8 h 签收
+        # (review1 M1): 1 h from the hand-over, not 2 h — and the other case it holds unsigned
+        assert verdicts[handed].hours_to_ack == 0.5 and verdicts[waiting].hours_to_ack == 0.5
+        assert [s.hours_to_sign_off for s in verdicts[handed].stints] == [0.5, 1.0]
+        assert units[first_unit].sign_off_hours == [0.5, 0.5] and units["a-emergency"].sign_off_hours == [1.0]
+        assert units["a-emergency"].unsigned == {waiting: (NOW - (opened + 6 * hour)).total_seconds() / 3600}
     finally:
         db.dispose()
 
