@@ -125,6 +125,6 @@ def test_each_unit_answers_for_its_own_sign_off_after_a_hand_over(db: Database, 
     units = {u.unit_id: u for u in evaluation.units}
     assert units["a3-edu"].unsigned == {silent: 20.0} and units["a3-edu"].sign_off_hours == [0.5]
     assert units["a-edu"].unsigned == {signed: 6.0} and units["a-edu"].sign_off_hours == [5 / 3600]
-    figures = {u["unit"]: u for u in evaluation.as_dict()["units"]}
+    figures = {u["unit"]: u for u in evaluation.as_dict(config.settings.tz())["units"]}
     assert figures["a3-edu"]["median_hours_to_ack"] == 0.5
     assert figures["a3-edu"]["unsigned"] == [{"case": silent, "hours_silent": 20.0}]
