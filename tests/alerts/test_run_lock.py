@@ -84,8 +84,10 @@ def _lock_backend(admin: Engine, pid: int) -> int | None:
 
 
 def _terminate(admin: Engine, backend: int) -> None:
+    """End the backend and wait (up to 30 s) until it has gone with its locks: without a timeout
+    pg_terminate_backend returns once the signal is sent, and a lock taken at once could still find it held."""
     with admin.connect() as connection:
-        assert connection.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        assert connection.scalar(text("SELECT pg_terminate_backend(:pid, 30000)"), {"pid": backend})
 
 
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)

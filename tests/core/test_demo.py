@@ -107,6 +107,11 @@ def test_the_demo_crawls_analyses_opens_cases_and_escalates(es_node: str, es_cli
         es_client.options(ignore_status=404).indices.delete(index=f"{prefix}-*")
 
 
+def _count(es: Elasticsearch, index: str) -> int:
+    es.indices.refresh(index=index)
+    return int(es.count(index=index)["count"])
+
+
 def _mobiles(text: str) -> list[str]:
     return re.findall(r"(?<!\d)1[3-9]\d{9}(?!\d)", text)
 
@@ -115,7 +120,7 @@ def _mobiles(text: str) -> list[str]:
     ("3. Crawling", "demo interrupted during the crawl: the posts indexed so far are kept, no case was opened"),
     ("5. Fast-forward", "demo interrupted (Ctrl-C); what it had indexed and opened is kept in its sandbox"),
 ])
-def test_ctrl_c_stops_the_demo(es_node: str, tmp_path: Path, step: str, said: str) -> None:
+def test_ctrl_c_stops_the_demo(es_node: str, es_client: Elasticsearch, tmp_path: Path, step: str, said: str) -> None:
     """During the crawl, the crawl stopped and the demo went on: it opened cases from half the posts (one routed to
     another unit) and exited 0. After it, Scrapy's handler ignored Ctrl-C to the end. Interrupted in a sandbox of
     its own, it told to run `yuqing demo --fresh`, which wipes the sandbox 'demo'; the command it names finishes."""
@@ -125,7 +130,7 @@ def test_ctrl_c_stops_the_demo(es_node: str, tmp_path: Path, step: str, said: st
     config = tmp_path / "config"
     shutil.copytree(REPO / "config", config)
     settings = yaml.safe_load((config / "settings.yaml").read_text(encoding="utf-8"))
-    settings["elasticsearch"]["index_prefix"] = f"demo{uuid.uuid4().hex[:8]}"
+    settings["elasticsearch"]["index_prefix"] = prefix = f"demo{uuid.uuid4().hex[:8]}"
     (config / "settings.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
     port = free_port()
     sources = (config / "sources.yaml").read_text(encoding="utf-8").replace("127.0.0.1:8700", f"127.0.0.1:{port}")
@@ -133,6 +138,7 @@ def test_ctrl_c_stops_the_demo(es_node: str, tmp_path: Path, step: str, said: st
     home = tmp_path / "home"
     env = {**os.environ, "YUQING_CONFIG_DIR": str(config), "YUQING_HOME": str(home), "YUQING_ES_URL": es_node,
            "PYTHONUNBUFFERED": "1"}
+    posts = f"{prefix}-sandbox-trial-posts"
     env.pop("YUQING_DATABASE_URL", None)
     process = subprocess.Popen([sys.executable, "-m", "yuqing.cli", "--sandbox", "trial", "demo"], cwd=REPO, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -141,8 +147,15 @@ def test_ctrl_c_stops_the_demo(es_node: str, tmp_path: Path, step: str, said: st
         for line in process.stdout:
             if line.startswith(step):
                 break
+        indexed = 0
         if step.startswith("3."):
-            time.sleep(3)  # the crawl is under way (six sources, a second between a site's requests at first)
+            # The crawl is under way once its first posts are indexed. (A fixed 3 s wait was a guess: on a busy
+            # machine Scrapy's Ctrl-C handler came up to 7 s after "3. Crawling", and a Ctrl-C before it stopped the
+            # demo as in any other step.)
+            deadline = time.monotonic() + 120
+            while not (indexed := _count(es_client, posts)):
+                assert process.poll() is None and time.monotonic() < deadline, "no post indexed 120 s into the crawl"
+                time.sleep(0.2)
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=120)
     finally:
@@ -152,6 +165,7 @@ def test_ctrl_c_stops_the_demo(es_node: str, tmp_path: Path, step: str, said: st
     assert "Run `yuqing --sandbox trial demo` to finish (add --fresh to start over)" in err, err[-2000:]
     if step.startswith("3."):
         assert "4. Events" not in out
+        assert _count(es_client, posts) >= indexed  # the posts indexed so far are kept
         listed = subprocess.run([sys.executable, "-m", "yuqing.cli", "--sandbox", "trial", "cases", "list", "--json"],
                                 cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
         assert listed.returncode != 0 or json.loads(listed.stdout) == []
