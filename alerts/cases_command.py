@@ -171,14 +171,15 @@ def _stint_lines(config: Config, database: Any, case_id: int) -> list[str]:
         lines = []
         for s in periods:
             until = f"to {s.ended.astimezone(tz):%Y-%m-%d %H:%M} (转办)" if s.ended is not None else "to now"
-            if s.hours_to_sign_off is not None:
-                signed = f"signed off in {s.hours_to_sign_off:.2f} h"
-            elif s.signed_at is not None:
-                signed = "answered before the case opened"
-            elif s.unsigned:
-                signed = f"NOT signed off ({s.silent_hours:.1f} h)"
-            else:
-                signed = "not signed off (closed)"
+            match s.sign_off_state:
+                case "signed":
+                    signed = f"signed off in {s.hours_to_sign_off:.2f} h"
+                case "answered_before_opening":
+                    signed = "answered before the case opened"
+                case "unsigned":
+                    signed = f"NOT signed off ({s.silent_hours:.1f} h)"
+                case "closed_unsigned":
+                    signed = "not signed off (closed)"
             missed = [d.kind for d in sorted(case.deadlines, key=lambda d: d.due_at) if deadline_state(case, d, now)[1]
                       and s.began <= stored_aware(d.due_at) and (s.ended is None or stored_aware(d.due_at) < s.ended)]
             lines.append(f"  held by {s.unit_id or '—'} from {s.began.astimezone(tz):%Y-%m-%d %H:%M} {until}: {signed}"

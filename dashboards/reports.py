@@ -147,14 +147,15 @@ def _stints(verdict: CaseVerdict, unit_names: dict[str, str], tz: tzinfo | None)
     parts = []
     for s in verdict.stints:
         name = unit_names.get(s.unit_id or "", s.unit_id or "（未分派）")
-        if s.hours_to_sign_off is not None:
-            state = f"签收 {s.hours_to_sign_off:.1f} 小时"
-        elif s.signed_at is not None:
-            state = "立案前已答复"
-        elif s.unsigned:
-            state = f"未签收（{s.silent_hours:.1f} 小时，{'至转办' if s.ended is not None else '至今'}）"
-        else:
-            state = "未签收（结案）"
+        match s.sign_off_state:
+            case "signed":
+                state = f"签收 {s.hours_to_sign_off:.1f} 小时"
+            case "answered_before_opening":
+                state = "立案前已答复"
+            case "unsigned":
+                state = f"未签收（{s.silent_hours:.1f} 小时，{'至转办' if s.ended is not None else '至今'}）"
+            case "closed_unsigned":
+                state = "未签收（结案）"
         parts.append(f"{name} {s.began.astimezone(tz):%m-%d %H:%M} 起 {state}")
     return "；".join(parts)
 

@@ -46,7 +46,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from statistics import median
-from typing import Any, overload
+from typing import Any, Literal, overload
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -178,6 +178,11 @@ def late_entries(case: Case) -> list[LateEntry]:
                           and stored_aware(e.at) >= recorded), None)
         found.append(LateEntry(deadline.kind, met, recorded, confirmed))
     return found
+
+
+def unconfirmed_entries(case: Case) -> list[LateEntry]:
+    """The case's 补录 no evaluator has confirmed yet: timed at when they were entered, not the time they state."""
+    return [e for e in late_entries(case) if e.confirmed_by is None]
 
 
 @dataclass
@@ -494,6 +499,17 @@ class Stint:
     def silent_hours(self) -> float:
         return (self.silent_until - self.began).total_seconds() / 3600
 
+    @property
+    def sign_off_state(self) -> Literal["signed", "answered_before_opening", "unsigned", "closed_unsigned"]:
+        """What the unit did about signing off while it held the case, in the order the views word it: signed off
+        (``hours_to_sign_off``), answered by a reply published before the case opened (signed nothing off), held it
+        unsigned (``unsigned``: handed on, or holding it still), or had it closed in its hands unsigned."""
+        if self.hours_to_sign_off is not None:
+            return "signed"
+        if self.signed_at is not None:
+            return "answered_before_opening"
+        return "unsigned" if self.unsigned else "closed_unsigned"
+
 
 @dataclass(frozen=True)
 class SignOff:
@@ -537,12 +553,12 @@ def _alert_before(case: Case, since: datetime, at: datetime) -> datetime:
     return max((r for r in reopened if since <= r <= at), default=since)
 
 
-def stints(case: Case, now: datetime, unconfirmed: list[LateEntry] | None = None) -> list[Stint]:
-    """Each unit's time holding the case (``Stint``) with its first sign-off, timed from the alert it answered."""
-    if unconfirmed is None:
-        unconfirmed = [e for e in late_entries(case) if e.confirmed_by is None]
+def stints(case: Case, now: datetime, signed: list[SignOff] | None = None) -> list[Stint]:
+    """Each unit's time holding the case (``Stint``) with its first sign-off, timed from the alert it answered;
+    ``signed``: the case's sign-offs (``_sign_offs``) when the caller has them already."""
+    if signed is None:
+        signed = _sign_offs(case, unconfirmed_entries(case))
     held = holders(case)
-    signed = _sign_offs(case, unconfirmed)
     closed = stored_aware(case.closed_at) if case.state == "closed" else None
     found = []
     for n, (began, unit_id) in enumerate(held):
@@ -558,13 +574,12 @@ def stints(case: Case, now: datetime, unconfirmed: list[LateEntry] | None = None
     return found
 
 
-def _hours_to_sign_off(case: Case, unconfirmed: list[LateEntry]) -> float | None:
+def _hours_to_sign_off(case: Case, signed: list[SignOff]) -> float | None:
     """Hours from the alert to the case's first sign-off, by whichever unit held it then: a case held 46 days
     unsigned and then handed on waited 46 days, not the 5 s its new unit took. From the opening, or the reopening
     it answered (a half-hour sign-off counted as 74 h after a reopening three days on). None when the first
     "sign-off" is an answer published before the case was opened (a board reply found with its message): nobody
     signed anything off, and 0 h made the median 0.0 h from one such case."""
-    signed = _sign_offs(case, unconfirmed)
     if not signed:
         return None
     first = signed[0]
@@ -624,7 +639,7 @@ def first_response(case: Case, unconfirmed: list[LateEntry] | None = None) -> da
     entered — as its deadline counts it met then, so do the time to first response, the effect window and the unit
     the answer is credited to (the median said 5 h from a release "at 14:10" entered the next afternoon)."""
     if unconfirmed is None:
-        unconfirmed = [e for e in late_entries(case) if e.confirmed_by is None]
+        unconfirmed = unconfirmed_entries(case)
     met_at = _unconfirmed_met(unconfirmed)
     met = [t for d in case.deadlines if base_kind(d.kind) in RESPONSE_KINDS and (t := met_at(d)) is not None]
     return min(met) if met else stored_aware(case.responded_at)
@@ -657,6 +672,7 @@ def judge_case(case: Case, now: datetime) -> CaseVerdict:
     the case was closed before (a false alarm, or a round closed before it fell due) is not judged."""
     entries = late_entries(case)
     unconfirmed = [e for e in entries if e.confirmed_by is None]
+    signed = _sign_offs(case, unconfirmed)
     first, published = first_response(case, unconfirmed), first_published(case, unconfirmed)
     starts = _round_starts(case)
     met_at = _unconfirmed_met(unconfirmed)
@@ -691,8 +707,8 @@ def judge_case(case: Case, now: datetime) -> CaseVerdict:
     answered_by = responders(case, unconfirmed)
     return CaseVerdict(case_id=case.id, title=case.title, unit_id=case.unit_id, grade=case.grade,
                        responded=True if first is not None else (False if missed else None), on_time=on_time,
-                       hours_to_ack=_hours_to_sign_off(case, unconfirmed), responder=responder,
-                       owed_by=owed_by, answered_by=answered_by, stints=stints(case, now, unconfirmed),
+                       hours_to_ack=_hours_to_sign_off(case, signed), responder=responder,
+                       owed_by=owed_by, answered_by=answered_by, stints=stints(case, now, signed),
                        hours_to_response=_hours(starts[answered_round], published), overdue_kinds=overdue,
                        assessed_total=assessment.panel_total(totals), assessors=len(totals),
                        handed_from=[str((e.details or {}).get("from") or "") for e in case.events
