@@ -415,19 +415,25 @@ def test_cases_show_judges_a_deadline_the_case_closed_before_as_the_case_page(en
     assert "已关闭，不再考核" in line and "OVERDUE" not in line, line
 
 
+def index_canteen_burst(env: dict[str, str], es: Elasticsearch, layout: IndexLayout, start: datetime) -> None:
+    """25 negative posts about one A3区 school canteen, two minutes apart from ``start``: what the rule
+    livelihood_negative_burst (就学, 60 minutes) matches once."""
+    posts = [Post(id=f"p{i}", source="demo_board", published_at=start + timedelta(minutes=2 * i),
+                  fetched_at=start + timedelta(minutes=2 * i), title="食堂", text="食堂", topic="就学",
+                  sentiment="negative", event_id="ev-1", region=Region(city="A市", district="A3区"))
+             for i in range(25)]
+    writer = BulkWriter(es, layout.posts, Path(env["YUQING_HOME"]) / "spool", refresh=True)
+    writer.add_many(post_document(p, lambda t: t) for p in posts)
+    writer.flush()
+
+
 def test_rules_test_prints_what_a_rule_would_have_raised(env: dict[str, str], database: Database) -> None:
     layout = IndexLayout(index_prefix(env))
     es = Elasticsearch(env["YUQING_ES_URL"])
     layout.ensure(es)
     try:
         start = datetime(2026, 3, 5, 14, 0, tzinfo=TZ)
-        posts = [Post(id=f"p{i}", source="demo_board", published_at=start + timedelta(minutes=2 * i),
-                      fetched_at=start + timedelta(minutes=2 * i), title="食堂", text="食堂", topic="就学",
-                      sentiment="negative", event_id="ev-1", region=Region(city="A市", district="A3区"))
-                 for i in range(25)]
-        writer = BulkWriter(es, layout.posts, Path(env["YUQING_HOME"]) / "spool", refresh=True)
-        writer.add_many(post_document(p, lambda t: t) for p in posts)
-        writer.flush()
+        index_canteen_burst(env, es, layout, start)
         code, out = yuqing(env, "rules", "test", "livelihood_negative_burst", "--since", "7d", "--until",
                            "2026-03-08T00:00+08:00")
         assert code == 0, out
@@ -677,13 +683,7 @@ def test_rules_test_in_a_sandbox_reads_history_up_to_the_sandboxs_clock(env: dic
     layout.ensure(es)
     try:
         start = ended - timedelta(hours=3)  # within the demo's fast-forward: after real time
-        posts = [Post(id=f"p{i}", source="demo_board", published_at=start + timedelta(minutes=2 * i),
-                      fetched_at=start + timedelta(minutes=2 * i), title="食堂", text="食堂", topic="就学",
-                      sentiment="negative", event_id="ev-1", region=Region(city="A市", district="A3区"))
-                 for i in range(25)]
-        writer = BulkWriter(es, layout.posts, Path(env["YUQING_HOME"]) / "spool", refresh=True)
-        writer.add_many(post_document(p, lambda t: t) for p in posts)
-        writer.flush()
+        index_canteen_burst(env, es, layout, start)
         code, out = yuqing(sandboxed, "rules", "test", "livelihood_negative_burst")
     finally:
         layout.delete_all(es)

@@ -603,6 +603,24 @@ def test_pages_judge_closed_handed_over_and_late_entered_cases_as_the_evaluation
             row = leader[leader.index(f'href="/cases/{handed}"'):].split("</tr>")[0]
             first_name = {u.id: u.name for u in config.units.units}[first_unit]
             assert f"（期限届满时由{first_name}承办，{(opened + 6 * hour).astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m-%d %H:%M} 转办）" in row
+            # the workbook's 逐案 sheet gives each unit's time holding the case and its own sign-off
+            book = load_workbook(io.BytesIO(client.get("/reports/evaluation.xlsx?days=30").content))
+        rows = list(book["逐案"].iter_rows(values_only=True))
+        column = rows[0].index("各承办单位签收")
+        held = {row[0]: row[column] for row in rows[1:]}
+        local = ZoneInfo("Asia/Shanghai")
+        began, handed_at = f"{opened.astimezone(local):%m-%d %H:%M}", f"{(opened + 6 * hour).astimezone(local):%m-%d %H:%M}"
+        assert held[handed] == f"{first_name} {began} 起 签收 0.5 小时；A市应急管理局 {handed_at} 起 签收 1.0 小时"
+        assert held[waiting] == (f"{first_name} {began} 起 签收 0.5 小时；A市应急管理局 {handed_at} 起 未签收（"
+                                 f"{(NOW - (opened + 6 * hour)).total_seconds() / 3600:.1f} 小时，至今）")
+        # …and so does `cases show`, in the CLI's words
+        from alerts.cases_command import _stint_lines
+
+        lines = _stint_lines(config, db, handed)
+        assert [line.split(":")[0].split(" from ")[0] for line in lines] == [f"  held by {first_unit}",
+                                                                              "  held by a-emergency"]
+        assert lines[0].endswith("(转办): signed off in 0.50 h; missed while it held the case: report_upward, authoritative_release")
+        assert "to now: signed off in 1.00 h" in lines[1]
         with db.sessions() as session:
             evaluation = evaluate(session, NOW)
         units = {u.unit_id: u for u in evaluation.units}
